@@ -1,0 +1,393 @@
+"""``EcgDataset``: a lazy manifest of ECG records.
+
+A dataset holds only metadata (one row per record) and a *loader* that reads one record's
+signal when it is asked for, so a manifest of 800,000 MIMIC-IV-ECG records costs a
+DataFrame, not 800,000 signals. Dataset-level operations (:meth:`EcgDataset.resample`,
+:meth:`EcgDataset.select_leads`, :meth:`EcgDataset.subset`) return new datasets that apply
+their step when each record is loaded.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> from interp_ecg.io import EcgDataset, ArrayLoader
+>>> sig = np.zeros((2, 12, 5000), dtype="float32")
+>>> meta = pd.DataFrame({"patient_id": [1, 1], "age": [60, 61], "sex": ["F", "F"]},
+...                     index=pd.Index(["a", "b"], name="record_id"))
+>>> ds = EcgDataset(meta, ArrayLoader(sig, fs=500), fs=500)
+>>> len(ds), ds[0].signal.shape, ds[0].id
+(2, (12, 5000), 'a')
+>>> ds.resample(100)[1].signal.shape
+(12, 1000)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.errors import InterpEcgError, LeadError, SamplingRateError, SignalQualityError
+from interp_ecg.io.leads import STANDARD_LEADS, normalise_lead_name
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Record:
+    """One loaded ECG record.
+
+    Attributes
+    ----------
+    id : str
+        Record id (the dataset's index value).
+    signal : numpy.ndarray
+        ``float32`` array ``(n_leads, n_samples)`` in millivolts.
+    fs : float
+        Sampling rate in Hz.
+    leads : list of str
+        Lead names, standard spelling for the standard twelve.
+    meta : dict
+        The record's metadata row.
+    source : str
+        The file the record came from (for error messages).
+    extra_leads : list of str
+        Channels that are not standard leads (Frank leads, say); kept in ``signal``.
+    """
+
+    id: str
+    signal: np.ndarray
+    fs: float
+    leads: list[str]
+    meta: dict = field(default_factory=dict)
+    source: str = ""
+    extra_leads: list[str] = field(default_factory=list)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.signal.shape[1])
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / float(self.fs)
+
+    def lead(self, name: str) -> np.ndarray:
+        """The samples of one lead, by any spelling of its name."""
+        key = normalise_lead_name(name)
+        try:
+            return self.signal[self.leads.index(key)]
+        except ValueError:
+            raise LeadError(f"lead {name!r} not in {self.leads}", source=self.source) from None
+
+    def validate(self) -> "Record":
+        """Check shape, dtype, sampling rate and finiteness; raise a named error if bad."""
+        src = self.source or self.id
+        if not np.isfinite(self.fs) or self.fs <= 0:
+            raise SamplingRateError(f"invalid sampling rate {self.fs!r}", source=src)
+        if self.signal.ndim != 2 or self.signal.shape[0] != len(self.leads):
+            raise LeadError(
+                f"signal shape {self.signal.shape} does not match {len(self.leads)} leads", source=src
+            )
+        if len(set(self.leads)) != len(self.leads):
+            raise LeadError(f"duplicate leads in {self.leads}", source=src)
+        bad = ~np.isfinite(self.signal)
+        if bad.any():
+            leads = [self.leads[i] for i in np.flatnonzero(bad.any(axis=1))]
+            raise SignalQualityError(
+                f"{int(bad.sum())} NaN/inf samples in leads {leads}", source=src
+            )
+        return self
+
+
+class Loader(Protocol):
+    """Reads one record. Loaders must be picklable (they travel to joblib / Dask workers)."""
+
+    def __call__(self, record_id: Any, row: pd.Series) -> Record: ...
+
+
+class ArrayLoader:
+    """Loader over an in-memory array ``(n_records, n_leads, n_samples)`` (tests, simulations)."""
+
+    def __init__(self, signals: np.ndarray, fs: float, leads: Sequence[str] = STANDARD_LEADS):
+        self.signals = np.asarray(signals, dtype=np.float32)
+        self.fs = float(fs)
+        self.leads = list(leads)
+        self._position: dict[Any, int] | None = None
+
+    def bind(self, index: pd.Index) -> "ArrayLoader":
+        self._position = {rid: i for i, rid in enumerate(index)}
+        return self
+
+    def __call__(self, record_id: Any, row: pd.Series) -> Record:
+        i = self._position[record_id] if self._position is not None else int(row.name)
+        return Record(str(record_id), self.signals[i], self.fs, list(self.leads), source=f"array[{i}]")
+
+
+def _resample_record(rec: Record, fs: float) -> Record:
+    from scipy.signal import resample_poly
+
+    if rec.fs == fs:
+        return rec
+    from fractions import Fraction
+
+    frac = Fraction(float(fs) / float(rec.fs)).limit_denominator(1000)
+    sig = resample_poly(rec.signal, frac.numerator, frac.denominator, axis=1).astype(np.float32)
+    return Record(rec.id, sig, float(fs), rec.leads, rec.meta, rec.source, rec.extra_leads)
+
+
+def _select_record_leads(rec: Record, leads: Sequence[str]) -> Record:
+    wanted = [normalise_lead_name(name) for name in leads]
+    missing = [name for name in wanted if name not in rec.leads]
+    if missing:
+        raise LeadError(f"missing leads {missing} (has {rec.leads})", source=rec.source or rec.id)
+    idx = [rec.leads.index(name) for name in wanted]
+    return Record(rec.id, rec.signal[idx], rec.fs, wanted, rec.meta, rec.source, [])
+
+
+class _Resample:
+    def __init__(self, fs: float):
+        self.fs = float(fs)
+
+    def __call__(self, rec: Record) -> Record:
+        return _resample_record(rec, self.fs)
+
+
+class _SelectLeads:
+    def __init__(self, leads: Sequence[str]):
+        self.leads = list(leads)
+
+    def __call__(self, rec: Record) -> Record:
+        return _select_record_leads(rec, self.leads)
+
+
+class EcgDataset:
+    """A lazy collection of ECG records with metadata and labels.
+
+    Parameters
+    ----------
+    meta : pandas.DataFrame
+        One row per record, indexed by record id. Should hold ``patient_id``, ``age``,
+        ``sex``; dataset-specific columns are kept.
+    loader : callable
+        ``loader(record_id, meta_row) -> Record``; must be picklable.
+    labels : pandas.DataFrame, optional
+        Labels indexed like ``meta`` (multi-hot for statements).
+    fs : float, optional
+        Nominal sampling rate of the records (after transforms).
+    leads : sequence of str, optional
+        Nominal lead order of the records (after transforms).
+    name : str
+        Short dataset name (``"ptbxl"``, ``"ludb"``, ``"synthetic"``...).
+    annotations : pandas.DataFrame, optional
+        Reference annotations (LUDB fiducials, simulated ground truth).
+    transforms : sequence of callables
+        ``Record -> Record`` steps applied on load, in order.
+    extras : dict, optional
+        Further dataset-level tables (``"diagnoses"``, ``"statements"``...).
+    """
+
+    def __init__(
+        self,
+        meta: pd.DataFrame,
+        loader: Loader,
+        labels: pd.DataFrame | None = None,
+        fs: float | None = None,
+        leads: Sequence[str] | None = None,
+        name: str = "",
+        annotations: pd.DataFrame | None = None,
+        transforms: Sequence[Callable[[Record], Record]] = (),
+        extras: dict | None = None,
+    ) -> None:
+        self.meta = meta
+        self.loader = loader.bind(meta.index) if hasattr(loader, "bind") else loader
+        self.labels = labels
+        self.fs = fs
+        self.leads = list(leads) if leads is not None else list(STANDARD_LEADS)
+        self.name = name
+        self.annotations = annotations
+        self.transforms = list(transforms)
+        self.extras = dict(extras or {})
+
+    # -- container protocol -------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.meta)
+
+    @property
+    def ids(self) -> pd.Index:
+        """Record ids, in order."""
+        return self.meta.index
+
+    def __getitem__(self, item: int) -> Record:
+        if isinstance(item, (int, np.integer)):
+            n = len(self)
+            if not -n <= item < n:
+                raise IndexError(f"record position {item} out of range for {n} records")
+            return self.load(self.meta.index[int(item)])
+        raise TypeError("use ds[i] with an integer position, ds.load(record_id) by id, or ds.subset(...)")
+
+    def __iter__(self) -> Iterator[Record]:
+        for rid in self.meta.index:
+            yield self.load(rid)
+
+    def __repr__(self) -> str:
+        return (
+            f"EcgDataset(name={self.name!r}, n_records={len(self)}, fs={self.fs}, "
+            f"leads={len(self.leads)}, labels={0 if self.labels is None else self.labels.shape[1]})"
+        )
+
+    def _repr_html_(self) -> str:
+        head = self.meta.head(5)._repr_html_()
+        return f"<p><b>{self!r}</b></p>{head}"
+
+    # -- loading ------------------------------------------------------------
+    def load(self, record_id: Any) -> Record:
+        """Load one record by id, apply the dataset's transforms and validate it.
+
+        Raises
+        ------
+        InterpEcgError
+            A subclass naming the file and the problem when the record is unusable.
+        """
+        row = self.meta.loc[record_id]
+        rec = self.loader(record_id, row)
+        rec.meta = {**row.to_dict(), **rec.meta}
+        for step in self.transforms:
+            rec = step(rec)
+        rec.signal = np.ascontiguousarray(rec.signal, dtype=np.float32)
+        return rec.validate()
+
+    def iter_batches(
+        self, batch_size: int = 64, on_error: str = "raise"
+    ) -> Iterator[list[Record]]:
+        """Yield lists of loaded records.
+
+        Parameters
+        ----------
+        batch_size : int
+            Records per batch.
+        on_error : {"raise", "skip"}
+            With ``"skip"``, an unreadable record is logged and left out of its batch
+            (use :meth:`scan` to get the reasons as a table).
+        """
+        if on_error not in {"raise", "skip"}:
+            raise ValueError("on_error must be 'raise' or 'skip'")
+        batch: list[Record] = []
+        for rid in self.meta.index:
+            try:
+                batch.append(self.load(rid))
+            except InterpEcgError as err:
+                if on_error == "raise":
+                    raise
+                logger.warning("skipping record %s: %s", rid, err)
+            if len(batch) == batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def scan(self, progress: bool = False) -> pd.DataFrame:
+        """Try to load every record; return a quality table instead of raising.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by record id with ``ok`` (bool), ``error`` (exception class name or
+            ``""``) and ``reason`` (message).
+        """
+        from tqdm.auto import tqdm
+
+        rows = []
+        for rid in tqdm(self.meta.index, disable=not progress, desc=f"scan {self.name}"):
+            try:
+                self.load(rid)
+                rows.append((rid, True, "", ""))
+            except InterpEcgError as err:
+                logger.warning("record %s unusable: %s", rid, err)
+                rows.append((rid, False, type(err).__name__, str(err)))
+            except Exception as err:  # noqa: BLE001 - a batch never dies on one record
+                logger.warning("record %s failed unexpectedly: %r", rid, err)
+                rows.append((rid, False, type(err).__name__, f"{rid}: {err}"))
+        out = pd.DataFrame(rows, columns=["record_id", "ok", "error", "reason"]).set_index("record_id")
+        return out
+
+    def to_array(self, max_records: int = 5000) -> np.ndarray:
+        """Load every record into one ``(n_records, n_leads, n_samples)`` float32 array.
+
+        Records shorter than the longest are zero-padded at the end; for small sets only.
+        """
+        if len(self) > max_records:
+            raise MemoryError(
+                f"{len(self)} records exceed max_records={max_records}; iterate with iter_batches()"
+            )
+        recs = list(self)
+        if not recs:
+            return np.zeros((0, len(self.leads), 0), dtype=np.float32)
+        n = max(r.n_samples for r in recs)
+        out = np.zeros((len(recs), recs[0].signal.shape[0], n), dtype=np.float32)
+        for i, r in enumerate(recs):
+            out[i, :, : r.n_samples] = r.signal
+        return out
+
+    @property
+    def signals(self) -> np.ndarray:
+        """All signals as one array (alias of :meth:`to_array`; loads every record)."""
+        return self.to_array()
+
+    # -- dataset-level operations -------------------------------------------
+    def _replace(self, **changes: Any) -> "EcgDataset":
+        kwargs = dict(
+            meta=self.meta, loader=self.loader, labels=self.labels, fs=self.fs, leads=self.leads,
+            name=self.name, annotations=self.annotations, transforms=self.transforms,
+            extras=self.extras,
+        )
+        kwargs.update(changes)
+        return EcgDataset(**kwargs)
+
+    def subset(self, records: Any = None, *, mask: Any = None, query: str | None = None) -> "EcgDataset":
+        """A dataset restricted to some records.
+
+        Parameters
+        ----------
+        records : sequence of ids or of integer positions, optional
+        mask : boolean array aligned with ``meta``, optional
+        query : str, optional
+            A :meth:`pandas.DataFrame.query` expression on ``meta`` (``"strat_fold <= 8"``).
+        """
+        meta = self.meta
+        if query is not None:
+            meta = meta.query(query)
+        if mask is not None:
+            meta = meta[np.asarray(mask, dtype=bool)]
+        if records is not None:
+            records = list(records)
+            if records and all(isinstance(r, (int, np.integer)) for r in records) and not (
+                pd.api.types.is_integer_dtype(meta.index) and set(records) <= set(meta.index)
+            ):
+                meta = meta.iloc[records]
+            else:
+                meta = meta.loc[records]
+        labels = None if self.labels is None else self.labels.loc[meta.index]
+        annotations = self.annotations
+        if annotations is not None and "record" in annotations.columns:
+            annotations = annotations[annotations["record"].isin(meta.index)]
+        return self._replace(meta=meta, labels=labels, annotations=annotations)
+
+    def resample(self, fs: float) -> "EcgDataset":
+        """A dataset whose records are resampled to ``fs`` Hz on load (polyphase filter)."""
+        if fs <= 0:
+            raise SamplingRateError(f"target sampling rate must be positive, got {fs}")
+        return self._replace(fs=float(fs), transforms=[*self.transforms, _Resample(fs)])
+
+    def select_leads(self, leads: Sequence[str]) -> "EcgDataset":
+        """A dataset whose records keep only ``leads`` (in that order) on load."""
+        wanted = [normalise_lead_name(name) for name in leads]
+        return self._replace(leads=wanted, transforms=[*self.transforms, _SelectLeads(wanted)])
+
+    def patient_ids(self) -> pd.Series:
+        """``meta["patient_id"]``, falling back to the record id when there is none."""
+        if "patient_id" in self.meta.columns:
+            return self.meta["patient_id"]
+        return pd.Series(self.meta.index, index=self.meta.index, name="patient_id")
