@@ -1,0 +1,69 @@
+"""The package skeleton: error hierarchy, data-root resolution, lead names."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import interp_ecg
+from interp_ecg import errors
+from interp_ecg.config import ENV_VAR, data_root, dataset_path
+from interp_ecg.io.leads import STANDARD_LEADS, normalise_lead_name, normalise_leads
+
+
+def test_every_error_derives_from_the_base_and_names_its_source():
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert issubclass(cls, errors.InterpEcgError)
+        err = cls("something broke", source="dir/rec.hea")
+        assert str(err) == "dir/rec.hea: something broke"
+        assert err.source == "dir/rec.hea"
+
+
+def test_errors_are_also_the_matching_builtin_kinds():
+    assert issubclass(errors.DataNotFoundError, FileNotFoundError)
+    assert issubclass(errors.SignalQualityError, ValueError)
+    assert issubclass(errors.RecordReadError, OSError)
+
+
+def test_data_root_prefers_the_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert data_root() == tmp_path
+    (tmp_path / "ludb").mkdir()
+    assert dataset_path("ludb") == tmp_path / "ludb"
+    with pytest.raises(errors.DataNotFoundError, match="ptbxl"):
+        dataset_path("ptbxl")
+
+
+def test_data_root_required_raises_for_a_missing_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "nope"))
+    with pytest.raises(errors.DataNotFoundError, match="nope"):
+        data_root(required=True)
+
+
+def test_shared_data_is_found_beside_the_checkout(shared_data: Path):
+    assert (shared_data / "README.md").exists()
+    if not os.environ.get(ENV_VAR):
+        assert shared_data.resolve() == data_root().resolve()
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("avr", "aVR"), ("AVL", "aVL"), ("i", "I"), ("III", "III"), ("v6", "V6"), ("MLII", "II"), ("vx", "vx")],
+)
+def test_lead_names_are_normalised(raw, expected):
+    assert normalise_lead_name(raw) == expected
+
+
+def test_duplicate_leads_are_rejected():
+    with pytest.raises(errors.LeadError, match="duplicate"):
+        normalise_leads(["I", "i", "II"], source="x.hea")
+    assert normalise_leads([lead.lower() for lead in STANDARD_LEADS]) == list(STANDARD_LEADS)
+
+
+def test_subpackages_are_imported_lazily():
+    assert interp_ecg.errors is errors
+    with pytest.raises(AttributeError):
+        interp_ecg.not_a_module  # noqa: B018
