@@ -1,0 +1,333 @@
+"""PTB-XL reader (and any folder in the PTB-XL layout, such as the synthetic cohort).
+
+Layout read::
+
+    root/ptbxl_database.csv      ecg_id, patient_id, age, sex (0 male, 1 female), scp_codes,
+                                 strat_fold, filename_lr, filename_hr, ... (extra columns kept)
+    root/scp_statements.csv      index = statement code; description, diagnostic, form, rhythm,
+                                 diagnostic_class, diagnostic_subclass, ...
+    root/records500/.../*_hr     WFDB records at 500 Hz (records100/..._lr at 100 Hz)
+    root/protoecgnet_label_groups.csv   optional: ProtoECGNet branch of each statement
+
+Only the two CSV files are read when the dataset is built; signals are read on demand.
+
+Likelihoods: ``scp_codes`` gives each statement a likelihood (0-100). Diagnostic statements
+carry the cardiologist's likelihood; form and rhythm statements are written with ``0.0``
+(PTB-XL leaves their likelihood unset), so the default threshold ``0`` keeps every statement
+written in the record, as the PTB-XL benchmark does.
+
+Examples
+--------
+>>> from interp_ecg.io.ptbxl import parse_scp_codes
+>>> parse_scp_codes(["{'NORM': 100.0, 'SR': 0.0}", "{'IMI': 35.0}"])
+   record statement  likelihood
+0       0      NORM       100.0
+1       0        SR         0.0
+2       1       IMI        35.0
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.errors import DataNotFoundError, RecordReadError
+from interp_ecg.io.dataset import EcgDataset
+from interp_ecg.io.leads import STANDARD_LEADS
+from interp_ecg.io.wfdb_reader import WfdbLoader
+
+logger = logging.getLogger(__name__)
+
+#: Diagnostic superclasses of PTB-XL, in the order of the PTB-XL benchmark.
+SUPERCLASSES: tuple[str, ...] = ("NORM", "MI", "STTC", "CD", "HYP")
+#: Names of the ProtoECGNet branches for ``prototype_category`` 1, 3 and 4.
+PROTOECGNET_BRANCHES = {1: "rhythm", 3: "morphology", 4: "global"}
+#: Ages above 89 are written as 300 in PTB-XL (HIPAA); they are read as 90.
+PTBXL_AGE_CAP = 300
+
+_SCP_RE = r"['\"]([^'\"]+)['\"]\s*:\s*(-?[0-9.]+(?:[eE][-+]?\d+)?|nan|None)"
+
+
+def parse_scp_codes(codes: Iterable[str]) -> pd.DataFrame:
+    """Parse ``scp_codes`` strings (Python dict literals) into a long table, vectorised.
+
+    Parameters
+    ----------
+    codes : iterable of str
+        One dict string per record.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``record`` (position of the string), ``statement``, ``likelihood`` (float, NaN
+        when unreadable).
+    """
+    s = pd.Series(list(codes), dtype="string").fillna("{}")
+    found = s.str.extractall(_SCP_RE)
+    if found.empty:
+        return pd.DataFrame({"record": pd.Series([], dtype=np.int64),
+                             "statement": pd.Series([], dtype="string"),
+                             "likelihood": pd.Series([], dtype=np.float64)})
+    out = pd.DataFrame({
+        "record": found.index.get_level_values(0).to_numpy(dtype=np.int64),
+        "statement": found[0].to_numpy(),
+        "likelihood": pd.to_numeric(found[1].replace({"None": "nan"}), errors="coerce").to_numpy(dtype=float),
+    })
+    return out
+
+
+def _read_statements(root: Path) -> pd.DataFrame:
+    path = root / "scp_statements.csv"
+    if not path.is_file():
+        raise DataNotFoundError("scp_statements.csv not found", source=path)
+    st = pd.read_csv(path, index_col=0)
+    st.index = st.index.astype(str).str.strip()
+    st.index.name = "statement"
+    for col in ("diagnostic", "form", "rhythm"):
+        if col in st.columns:
+            st[col] = pd.to_numeric(st[col], errors="coerce").fillna(0).astype(bool)
+        else:
+            st[col] = False
+    for col in ("diagnostic_class", "diagnostic_subclass", "description"):
+        if col not in st.columns:
+            st[col] = pd.NA
+    return st
+
+
+def read_protoecgnet_groups(path: str | os.PathLike) -> pd.Series:
+    """ProtoECGNet branch of each statement from ``protoecgnet_label_groups.csv``.
+
+    The file's first column (statement code) has an empty header and a byte-order mark.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by statement, values ``"rhythm"``, ``"morphology"`` or ``"global"``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError("ProtoECGNet label groups file not found", source=path)
+    g = pd.read_csv(path, encoding="utf-8-sig")
+    first = g.columns[0]
+    if "prototype_category" not in g.columns:
+        raise RecordReadError("no 'prototype_category' column", source=path)
+    g = g.dropna(subset=[first, "prototype_category"])
+    codes = g[first].astype(str).str.strip()
+    cats = pd.to_numeric(g["prototype_category"], errors="coerce")
+    branch = cats.map(PROTOECGNET_BRANCHES)
+    out = pd.Series(branch.to_numpy(), index=pd.Index(codes.to_numpy(), name="statement"), name="branch")
+    return out.dropna()
+
+
+def _normalise_meta(db: pd.DataFrame) -> pd.DataFrame:
+    if "patient_id" in db.columns:
+        db["patient_id"] = pd.to_numeric(db["patient_id"], errors="coerce").round().astype("Int64")
+    else:
+        db["patient_id"] = pd.array(db.index.to_numpy(), dtype="Int64")
+    if "age" in db.columns:
+        age = pd.to_numeric(db["age"], errors="coerce")
+        db["age_over_89"] = age >= PTBXL_AGE_CAP
+        db["age"] = age.where(age < PTBXL_AGE_CAP, 90.0).astype(float)
+    else:
+        db["age"] = np.nan
+    if "sex" in db.columns:
+        code = pd.to_numeric(db["sex"], errors="coerce")
+        db["female"] = code.astype(float)
+        db["sex"] = pd.Series(np.where(code == 1, "F", np.where(code == 0, "M", None)),
+                              index=db.index, dtype="string")
+    else:
+        db["sex"] = pd.Series(pd.NA, index=db.index, dtype="string")
+        db["female"] = np.nan
+    if "strat_fold" in db.columns:
+        db["strat_fold"] = pd.to_numeric(db["strat_fold"], errors="coerce").astype("Int64")
+    return db
+
+
+def read_ptbxl(
+    root: str | os.PathLike,
+    sampling_rate: int = 500,
+    likelihood_threshold: float = 0.0,
+    required_leads: Sequence[str] | None = STANDARD_LEADS,
+) -> EcgDataset:
+    """Read a PTB-XL(-layout) folder as a lazy :class:`EcgDataset`.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Folder holding ``ptbxl_database.csv`` and ``scp_statements.csv``.
+    sampling_rate : {500, 100}
+        Which records to read (``filename_hr`` at 500 Hz, ``filename_lr`` at 100 Hz). A record
+        whose header gives another rate fails with :class:`SamplingRateError` on load.
+    likelihood_threshold : float, default 0
+        A statement is a positive label when its likelihood is ``>=`` this value.
+    required_leads : sequence of str or None
+        Leads a record must have; ``None`` accepts any.
+
+    Returns
+    -------
+    EcgDataset
+        ``meta`` indexed by ``ecg_id`` with every database column plus ``female`` (0/1),
+        ``age_over_89``; ``sex`` is ``"M"``/``"F"``; ``labels`` is a 0/1 ``uint8`` DataFrame over
+        every statement of ``scp_statements.csv`` (in its order). ``extras`` holds
+        ``"statements"`` (the statements table, with a ``branch`` column when
+        ``protoecgnet_label_groups.csv`` is present), ``"likelihoods"`` (long table ``ecg_id,
+        statement, likelihood``) and ``"root"``.
+
+    Raises
+    ------
+    DataNotFoundError
+        When the folder or its CSV files are missing.
+    """
+    root = Path(root)
+    if sampling_rate not in (100, 500):
+        raise ValueError(f"sampling_rate must be 100 or 500, got {sampling_rate}")
+    db_path = root / "ptbxl_database.csv"
+    if not db_path.is_file():
+        raise DataNotFoundError("ptbxl_database.csv not found", source=db_path)
+    db = pd.read_csv(db_path, index_col="ecg_id")
+    db.index = db.index.astype(np.int64)
+    db = _normalise_meta(db)
+    statements = _read_statements(root)
+    groups_path = root / "protoecgnet_label_groups.csv"
+    if groups_path.is_file():
+        branch = read_protoecgnet_groups(groups_path)
+        statements["branch"] = branch.reindex(statements.index)
+    else:
+        statements["branch"] = pd.NA
+
+    path_col = "filename_hr" if sampling_rate == 500 else "filename_lr"
+    if path_col not in db.columns:
+        raise DataNotFoundError(f"column {path_col!r} missing from ptbxl_database.csv", source=db_path)
+
+    long = parse_scp_codes(db["scp_codes"] if "scp_codes" in db.columns else [""] * len(db))
+    long["ecg_id"] = db.index.to_numpy()[long["record"].to_numpy()]
+    long = long[["ecg_id", "statement", "likelihood"]]
+    unknown = sorted(set(long["statement"]) - set(statements.index))
+    if unknown:
+        logger.warning("%s: %d statements not in scp_statements.csv ignored: %s",
+                       db_path, len(unknown), unknown[:10])
+    labels = _multi_hot(long, db.index, statements.index, likelihood_threshold)
+    return EcgDataset(
+        db, WfdbLoader(root, path_col, expected_fs=sampling_rate, required_leads=required_leads,
+                       standard_only=True),
+        labels=labels, fs=float(sampling_rate), leads=list(STANDARD_LEADS), name="ptbxl",
+        extras={"statements": statements, "likelihoods": long.reset_index(drop=True), "root": str(root),
+                "likelihood_threshold": likelihood_threshold},
+    )
+
+
+def _multi_hot(long: pd.DataFrame, index: pd.Index, columns: pd.Index, threshold: float) -> pd.DataFrame:
+    keep = long[(long["likelihood"].fillna(0) >= threshold) & long["statement"].isin(columns)]
+    rows = index.get_indexer(keep["ecg_id"])
+    cols = columns.get_indexer(keep["statement"])
+    arr = np.zeros((len(index), len(columns)), dtype=np.uint8)
+    arr[rows, cols] = 1
+    return pd.DataFrame(arr, index=index, columns=pd.Index(list(columns), name="statement"))
+
+
+def _statements(ds: EcgDataset) -> pd.DataFrame:
+    st = ds.extras.get("statements")
+    if st is None:
+        raise ValueError("dataset has no PTB-XL statements table (read it with read_ptbxl)")
+    return st
+
+
+def ptbxl_group_labels(ds: EcgDataset, group: str) -> pd.DataFrame:
+    """Labels restricted to one statement group.
+
+    Parameters
+    ----------
+    group : {"diagnostic", "form", "rhythm", "rhythm_branch", "morphology", "global", "all"}
+        PTB-XL groups (``diagnostic`` 44, ``form`` 19, ``rhythm`` 12 statements; a statement
+        may be in two) or a ProtoECGNet branch (``rhythm_branch`` 16, ``morphology`` 52,
+        ``global`` 3).
+    """
+    st = _statements(ds)
+    if group == "all":
+        codes = list(st.index)
+    elif group in ("diagnostic", "form", "rhythm"):
+        codes = list(st.index[st[group].to_numpy(dtype=bool)])
+    elif group in ("rhythm_branch", "morphology", "global"):
+        name = "rhythm" if group == "rhythm_branch" else group
+        codes = list(st.index[(st["branch"] == name).fillna(False).to_numpy(dtype=bool)])
+        if not codes and st["branch"].isna().all():
+            raise DataNotFoundError("no protoecgnet_label_groups.csv in this dataset's folder",
+                                    source=ds.extras.get("root"))
+    else:
+        raise ValueError(f"unknown group {group!r}")
+    return ds.labels[[c for c in codes if c in ds.labels.columns]]
+
+
+def protoecgnet_groups(ds: EcgDataset) -> dict[str, list[str]]:
+    """Statement codes of each ProtoECGNet branch: ``{"rhythm": [...], "morphology": [...], "global": [...]}``."""
+    st = _statements(ds)
+    return {name: list(st.index[(st["branch"] == name).fillna(False).to_numpy(dtype=bool)])
+            for name in PROTOECGNET_BRANCHES.values()}
+
+
+def _aggregate(ds: EcgDataset, column: str, classes: Sequence[str] | None) -> pd.DataFrame:
+    st = _statements(ds)
+    diag = st[st["diagnostic"].to_numpy(dtype=bool) & st[column].notna()]
+    if classes is None:
+        classes = list(dict.fromkeys(diag[column].astype(str)))
+    out = {}
+    for cls in classes:
+        codes = [c for c in diag.index[diag[column].astype(str) == cls] if c in ds.labels.columns]
+        out[cls] = (ds.labels[codes].to_numpy().sum(axis=1) > 0).astype(np.uint8) if codes else \
+            np.zeros(len(ds.labels), dtype=np.uint8)
+    return pd.DataFrame(out, index=ds.labels.index)
+
+
+def ptbxl_superclass_labels(ds: EcgDataset) -> pd.DataFrame:
+    """Multi-hot diagnostic superclasses ``NORM, MI, STTC, CD, HYP`` (PTB-XL benchmark).
+
+    A record has a superclass when one of its diagnostic statements (at the dataset's
+    likelihood threshold) belongs to it; records without diagnostic statements have none.
+    """
+    return _aggregate(ds, "diagnostic_class", SUPERCLASSES)
+
+
+def ptbxl_subclass_labels(ds: EcgDataset) -> pd.DataFrame:
+    """Multi-hot diagnostic subclasses (23 in PTB-XL: ``AMI``, ``IMI``, ``LVH``, ``CLBBB``...)."""
+    return _aggregate(ds, "diagnostic_subclass", None)
+
+
+def ptbxl_split(
+    ds: EcgDataset,
+    train_folds: Sequence[int] = tuple(range(1, 9)),
+    val_folds: Sequence[int] = (9,),
+    test_folds: Sequence[int] = (10,),
+) -> dict[str, EcgDataset]:
+    """The standard patient-wise PTB-XL split on ``strat_fold``: train 1-8, val 9, test 10.
+
+    Returns
+    -------
+    dict
+        ``{"train": EcgDataset, "val": EcgDataset, "test": EcgDataset}``.
+    """
+    if "strat_fold" not in ds.meta.columns:
+        raise ValueError("dataset meta has no 'strat_fold' column")
+    fold = ds.meta["strat_fold"]
+    return {
+        name: ds.subset(mask=fold.isin(list(folds)).fillna(False).to_numpy(dtype=bool))
+        for name, folds in (("train", train_folds), ("val", val_folds), ("test", test_folds))
+    }
+
+
+__all__ = [
+    "SUPERCLASSES",
+    "parse_scp_codes",
+    "protoecgnet_groups",
+    "ptbxl_group_labels",
+    "ptbxl_split",
+    "ptbxl_subclass_labels",
+    "ptbxl_superclass_labels",
+    "read_protoecgnet_groups",
+    "read_ptbxl",
+]
+
