@@ -1,0 +1,67 @@
+"""Multi-lead consensus of per-lead fiducial points.
+
+As in ECGdeli (Pilia et al. 2021) and the GE 12SL program, the global onset of a wave is
+taken from the earliest reliable lead and the global offset from the latest, after
+rejecting leads whose value lies far from the median of all leads (outliers) and ignoring
+leads flagged as flat or noisy. To resist a single aberrant lead, "earliest" is a low
+quantile of the retained leads rather than their minimum.
+
+References
+----------
+Pilia N, Nagel C, Lenis G, Becker S, Dossel O, Loewe A. ECGdeli - An open source ECG
+delineation toolbox for MATLAB. SoftwareX 13:100639, 2021.
+GE Healthcare. Marquette 12SL ECG Analysis Program, Physician's Guide (2036070-006), 2008.
+
+Examples
+--------
+>>> import numpy as np
+>>> from interp_ecg.features.delineation.consensus import combine
+>>> v = np.array([[100.0], [102.0], [98.0], [60.0], [np.nan]])   # 5 leads, 1 beat
+>>> combine(v, "on", tol=10, quantile=0.0).tolist()            # 60 rejected as outlier
+[98.0]
+>>> combine(v, "off", tol=10, quantile=0.0).tolist()
+[102.0]
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
+            usable: np.ndarray | None = None, min_leads: int = 1) -> np.ndarray:
+    """Global value per beat from per-lead values.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_leads, n_beats)
+        Per-lead sample indices, NaN where not found.
+    side : {"on", "off", "peak"}
+        Onsets take a low quantile, offsets a high one, peaks the median.
+    tol : float
+        Leads further than ``tol`` samples from the per-beat median are rejected.
+    quantile : float
+        0 gives the earliest (latest) retained lead.
+    usable : ndarray of bool, shape (n_leads,), optional
+        Leads allowed to vote.
+    min_leads : int
+        Fewer retained leads than this gives NaN.
+    """
+    v = np.array(values, dtype=float)
+    if usable is not None:
+        v[~np.asarray(usable, dtype=bool)] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(v, axis=0)
+        v[np.abs(v - med) > tol] = np.nan
+        n = np.sum(np.isfinite(v), axis=0)
+        if side == "on":
+            out = np.nanquantile(v, quantile, axis=0)
+        elif side == "off":
+            out = np.nanquantile(v, 1.0 - quantile, axis=0)
+        else:
+            out = np.nanmedian(v, axis=0)
+    out = np.where(n >= max(min_leads, 1), out, np.nan)
+    return np.round(out)
