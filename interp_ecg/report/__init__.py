@@ -1,0 +1,23 @@
+"""Reports: blocks rendered to vector PDF (A4 or Letter) and in Jupyter.
+
+Examples
+--------
+>>> from interp_ecg.report import Report, TextBlock
+>>> Report("Study", [TextBlock("Methods", "...")])
+Report(title='Study', blocks=1, paper='a4')
+"""
+
+from interp_ecg.report.blocks import (
+    Block, CohortTableBlock, CurvesBlock, FigureBlock, MetricsBlock, PatientBlock, PhewasBlock,
+    PrototypeGalleryBlock, PrototypeMatch, Pseudonymiser, ShapSummaryBlock, TableBlock, TextBlock,
+    TitleBlock, cohort_table, format_frame, format_metrics, format_number,
+)
+from interp_ecg.report.ecg_plot import Mark, plot_ecg
+from interp_ecg.report.report import Report
+
+__all__ = [
+    "Block", "CohortTableBlock", "CurvesBlock", "FigureBlock", "Mark", "MetricsBlock",
+    "PatientBlock", "PhewasBlock", "PrototypeGalleryBlock", "PrototypeMatch", "Pseudonymiser",
+    "Report", "ShapSummaryBlock", "TableBlock", "TextBlock", "TitleBlock", "cohort_table",
+    "format_frame", "format_metrics", "format_number", "plot_ecg",
+]

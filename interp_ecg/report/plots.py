@@ -1,0 +1,265 @@
+"""Report figures drawn into given axes: SHAP bar/beeswarm/dependence/waterfall, ROC/PR/
+calibration curves, PheWAS Manhattan, prototype "this looks like that" panels.
+
+Each function takes ``ax`` (and returns it) and never calls ``plt.show()``. SHAP inputs are
+``shap.Explanation`` objects or anything with ``values``, ``base_values``, ``data`` and
+``feature_names``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from matplotlib.figure import Figure
+>>> from interp_ecg.report.plots import roc_axes
+>>> ax = Figure().add_subplot()
+>>> _ = roc_axes(ax, np.array([0, 0, 1, 1]), {"model": np.array([0.1, 0.4, 0.35, 0.8])})
+>>> ax.get_xlabel()
+'False positive rate'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+POS = "#d62728"
+NEG = "#1f77b4"
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def _expl_parts(explanation: Any) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
+    values = np.asarray(explanation.values, dtype=float)
+    data = getattr(explanation, "data", None)
+    data = None if data is None else np.asarray(data, dtype=float)
+    names = getattr(explanation, "feature_names", None)
+    if names is None:
+        names = [f"f{i}" for i in range(values.shape[-1])]
+    base = np.asarray(getattr(explanation, "base_values", 0.0), dtype=float)
+    if values.ndim == 3:  # (n, features, outputs): keep the positive class / last output
+        values = values[..., -1]
+        base = base[..., -1] if base.ndim >= 2 else base
+    return values, base, list(names), data
+
+
+def shap_bar_axes(ax, explanation: Any, max_display: int = 12):
+    """Mean |SHAP| per feature, largest on top."""
+    values, _, names, _ = _expl_parts(explanation)
+    values = np.atleast_2d(values)
+    imp = np.nanmean(np.abs(values), axis=0)
+    order = np.argsort(imp)[::-1][:max_display][::-1]
+    ax.barh(np.arange(order.size), imp[order], color=POS, height=0.7)
+    ax.set_yticks(np.arange(order.size), [names[i] for i in order])
+    ax.set_xlabel("mean |SHAP value| (impact on model output)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def shap_beeswarm_axes(ax, explanation: Any, max_display: int = 12, random_state: int = 0):
+    """One dot per record and feature: SHAP value (x), feature value (colour, low blue to high red)."""
+    from matplotlib import cm, colors
+
+    values, _, names, data = _expl_parts(explanation)
+    values = np.atleast_2d(values)
+    imp = np.nanmean(np.abs(values), axis=0)
+    order = np.argsort(imp)[::-1][:max_display][::-1]
+    rng = np.random.default_rng(random_state)
+    cmap = colors.LinearSegmentedColormap.from_list("shap", [NEG, "#9b59b6", POS])
+    for row, j in enumerate(order):
+        v = values[:, j]
+        if data is not None:
+            d = data[:, j]
+            finite = np.isfinite(d)
+            lo, hi = (np.nanpercentile(d, 5), np.nanpercentile(d, 95)) if finite.any() else (0, 1)
+            c = np.clip((d - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+            c = np.where(finite, c, 0.5)
+        else:
+            c = np.full(v.shape, 0.5)
+        # jitter by local density so crowded values spread out
+        jitter = rng.uniform(-0.3, 0.3, size=v.size)
+        ax.scatter(v, row + jitter, c=cmap(c), s=4, lw=0, rasterized=False)
+    ax.axvline(0, color="#999999", lw=0.6)
+    ax.set_yticks(np.arange(order.size), [names[i] for i in order])
+    ax.set_xlabel("SHAP value (impact on model output)")
+    ax.spines[["top", "right"]].set_visible(False)
+    sm = cm.ScalarMappable(cmap=cmap, norm=colors.Normalize(0, 1))
+    cb = ax.figure.colorbar(sm, ax=ax, fraction=0.03, pad=0.01, ticks=[0, 1])
+    cb.ax.set_yticklabels(["low", "high"], fontsize=6)
+    cb.set_label("feature value", fontsize=6)
+    return ax
+
+
+def shap_dependence_axes(ax, explanation: Any, feature: str | int):
+    """Feature value (x) against its SHAP value (y), one dot per record."""
+    values, _, names, data = _expl_parts(explanation)
+    j = names.index(feature) if isinstance(feature, str) else int(feature)
+    x = data[:, j] if data is not None else np.arange(values.shape[0])
+    ax.scatter(x, values[:, j], s=5, color=POS, lw=0)
+    ax.axhline(0, color="#999999", lw=0.6)
+    ax.set_xlabel(names[j])
+    ax.set_ylabel(f"SHAP value for\n{names[j]}")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def shap_waterfall_axes(ax, explanation_row: Any, max_display: int = 10,
+                        value_fmt: str = "{:.3g}"):
+    """Waterfall of one prediction: from the base value, each feature's push up or down."""
+    values, base, names, data = _expl_parts(explanation_row)
+    values = np.ravel(values)
+    base = float(np.ravel(base)[0]) if np.size(base) else 0.0
+    data = None if data is None else np.ravel(data)
+    order = np.argsort(np.abs(values))[::-1]
+    top = list(order[:max_display])
+    rest = order[max_display:]
+    labels, contrib = [], []
+    for j in top:
+        val = "" if data is None else value_fmt.format(data[j])
+        labels.append(f"{names[j]} = {val}" if val else names[j])
+        contrib.append(values[j])
+    if rest.size:
+        labels.append(f"{rest.size} other features")
+        contrib.append(float(values[rest].sum()))
+    labels, contrib = labels[::-1], contrib[::-1]
+    start = base + np.cumsum([0.0, *contrib[:-1]])
+    # cumulative from the bottom (smallest contribution first) up to f(x)
+    for i, (s, c) in enumerate(zip(start, contrib)):
+        ax.barh(i, c, left=s, color=POS if c > 0 else NEG, height=0.65)
+        ax.text(s + c + (0.01 if c >= 0 else -0.01) * (abs(sum(contrib)) + 1e-9), i,
+                f"{c:+.3f}", va="center", ha="left" if c >= 0 else "right", fontsize=6)
+    ax.axvline(base, color="#999999", lw=0.6, ls="--")
+    fx = base + float(np.sum(contrib))
+    ax.axvline(fx, color="black", lw=0.6)
+    ax.margins(x=0.18)
+    ax.set_yticks(np.arange(len(labels)), labels)
+    ax.set_xlabel(f"model output: base {base:.3f} -> f(x) {fx:.3f}")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def roc_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray]):
+    """ROC curves of several scores for one binary label, with AUCs in the legend."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    y_true = np.asarray(y_true).astype(int)
+    for k, (name, s) in enumerate(scores.items()):
+        s = np.asarray(s, dtype=float)
+        fpr, tpr, _ = roc_curve(y_true, s)
+        auc = roc_auc_score(y_true, s)
+        ax.plot(fpr, tpr, color=PALETTE[k % 10], lw=1.1, label=f"{name} (AUC {auc:.3f})",
+                drawstyle="steps-post")
+    ax.plot([0, 1], [0, 1], color="#aaaaaa", lw=0.6, ls="--")
+    ax.set_xlabel("False positive rate")
+    ax.set_ylabel("True positive rate")
+    ax.set_title("ROC")
+    ax.legend(loc="lower right", frameon=False)
+    ax.set_aspect("equal")
+    return ax
+
+
+def pr_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray]):
+    """Precision-recall curves with average precision in the legend."""
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    y_true = np.asarray(y_true).astype(int)
+    for k, (name, s) in enumerate(scores.items()):
+        s = np.asarray(s, dtype=float)
+        prec, rec, _ = precision_recall_curve(y_true, s)
+        ap = average_precision_score(y_true, s)
+        ax.plot(rec, prec, color=PALETTE[k % 10], lw=1.1, label=f"{name} (AP {ap:.3f})",
+                drawstyle="steps-post")
+    ax.axhline(y_true.mean(), color="#aaaaaa", lw=0.6, ls="--")
+    ax.set_xlabel("Recall")
+    ax.set_ylabel("Precision")
+    ax.set_title("Precision-recall")
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="lower left", frameon=False)
+    ax.set_aspect("equal")
+    return ax
+
+
+def calibration_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray], n_bins: int = 8):
+    """Reliability diagram (quantile bins) of probability scores."""
+    from sklearn.calibration import calibration_curve
+
+    y_true = np.asarray(y_true).astype(int)
+    for k, (name, s) in enumerate(scores.items()):
+        s = np.clip(np.asarray(s, dtype=float), 0, 1)
+        if np.unique(s).size < 3:  # a hard rule: no curve, just its one point
+            pos = s > 0.5
+            if pos.any():
+                ax.plot([0.97], [y_true[pos].mean()], "s", color=PALETTE[k % 10], label=f"{name} (positives)")
+            continue
+        frac, mean = calibration_curve(y_true, s, n_bins=n_bins, strategy="quantile")
+        ax.plot(mean, frac, "o-", ms=2.5, color=PALETTE[k % 10], lw=1.0, label=name)
+    ax.plot([0, 1], [0, 1], color="#aaaaaa", lw=0.6, ls="--")
+    ax.set_xlabel("Predicted probability")
+    ax.set_ylabel("Observed fraction")
+    ax.set_title("Calibration")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left", frameon=False)
+    ax.set_aspect("equal")
+    return ax
+
+
+def manhattan_axes(ax, summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6):
+    """Manhattan plot of a PheWAS summary: -log10 p by phecode, coloured by category.
+
+    Uses columns ``phecode``, ``p`` and optionally ``category``, ``description``, ``q``,
+    ``exposure``. Draws the Bonferroni line and the FDR (BH q < alpha) threshold line.
+    """
+    df = summary.copy()
+    df = df[pd.to_numeric(df["p"], errors="coerce").notna()]
+    df["p"] = pd.to_numeric(df["p"]).clip(lower=1e-300)
+    cat = df["category"].astype(str) if "category" in df.columns else pd.Series("all", index=df.index)
+    df["_cat"] = cat.fillna("other")
+    df = df.sort_values(["_cat", "phecode"], kind="stable").reset_index(drop=True)
+    cats = list(dict.fromkeys(df["_cat"]))
+    x = np.arange(len(df))
+    y = -np.log10(df["p"].to_numpy(float))
+    for k, c in enumerate(cats):
+        m = (df["_cat"] == c).to_numpy()
+        ax.scatter(x[m], y[m], s=6, color=PALETTE[k % 10], lw=0, label=c)
+    n_tests = max(len(df), 1)
+    ax.axhline(-np.log10(alpha / n_tests), color="#d62728", lw=0.7, ls="--",
+               label=f"Bonferroni ({alpha}/{n_tests})")
+    if "q" in df.columns:
+        q = pd.to_numeric(df["q"], errors="coerce")
+        sig = df.loc[q < alpha, "p"]
+        if len(sig):
+            ax.axhline(-np.log10(sig.max()), color="#ff7f0e", lw=0.7, ls=":", label=f"FDR q<{alpha}")
+    for i in np.argsort(y)[::-1][:n_labels]:
+        label = str(df.loc[i, "description"]) if "description" in df.columns else str(df.loc[i, "phecode"])
+        ax.annotate(label[:28], (x[i], y[i]), fontsize=5.5, xytext=(2, 2), textcoords="offset points")
+    centers = [x[(df["_cat"] == c).to_numpy()].mean() for c in cats]
+    ax.set_xticks(centers, [c[:14] for c in cats], rotation=60, ha="right", fontsize=5.5)
+    ax.set_ylabel("-log10(p)")
+    ax.set_xlim(-1, len(df))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper right", fontsize=5.5, frameon=False, ncol=2, markerscale=1.5)
+    return ax
+
+
+def segment_axes(ax, segment: np.ndarray, fs: float, leads: Sequence[str] | None = None,
+                 title: str = "", color: str = "black", highlight: tuple[float, float] | None = None):
+    """Draw a short multi-lead segment (leads stacked) on light grid: prototype panels."""
+    seg = np.atleast_2d(np.asarray(segment, dtype=float))
+    t = np.arange(seg.shape[1]) / fs
+    spacing = max(1.5, float(np.nanmax(np.abs(seg))) * 1.6) if np.isfinite(seg).any() else 1.5
+    for i, lead_sig in enumerate(seg):
+        off = -i * spacing
+        ax.plot(t, lead_sig - np.nanmedian(lead_sig) + off, color=color, lw=0.6)
+        if leads is not None and i < len(leads):
+            ax.text(t[0], off + 0.35 * spacing, str(leads[i]), fontsize=5.5, va="bottom")
+    if highlight is not None:
+        ax.axvspan(highlight[0], highlight[1], color="#ffcc00", alpha=0.25, lw=0)
+    ax.set_title(title, fontsize=7)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor("#fff7f7")
+    for s in ax.spines.values():
+        s.set_color("#ee9a9a")
+    return ax
