@@ -4,9 +4,11 @@ Every reader returns an :class:`EcgDataset` whose metadata is read at once and w
 are read on demand (``float32``, ``(n_leads, n_samples)``, millivolts, standard lead names).
 """
 
+from interp_ecg.io.cinc import cinc_to_ptbxl_labels, read_cinc, snomed_to_ptbxl_map
 from interp_ecg.io.dataset import ArrayLoader, EcgDataset, Record
 from interp_ecg.io.leads import STANDARD_LEADS, normalise_lead_name, normalise_leads
 from interp_ecg.io.ludb import ludb_annotated_span, read_ludb, read_ludb_annotations
+from interp_ecg.io.mimic import clean_machine_measurements, read_mimic_diagnoses, read_mimic_ecg
 from interp_ecg.io.ptbxl import (
     SUPERCLASSES,
     protoecgnet_groups,
@@ -25,6 +27,8 @@ __all__ = [
     "STANDARD_LEADS",
     "SUPERCLASSES",
     "WfdbLoader",
+    "cinc_to_ptbxl_labels",
+    "clean_machine_measurements",
     "ludb_annotated_span",
     "normalise_lead_name",
     "normalise_leads",
@@ -33,9 +37,13 @@ __all__ = [
     "ptbxl_split",
     "ptbxl_subclass_labels",
     "ptbxl_superclass_labels",
+    "read_cinc",
     "read_ludb",
     "read_ludb_annotations",
+    "read_mimic_diagnoses",
+    "read_mimic_ecg",
     "read_ptbxl",
     "read_wfdb",
     "read_wfdb_record",
+    "snomed_to_ptbxl_map",
 ]

@@ -1,0 +1,253 @@
+"""PhysioNet/CinC Challenge 2021 reader (``.mat`` + ``.hea``), and SNOMED -> PTB-XL labels.
+
+Layout read (any depth below ``root``)::
+
+    <record>.hea   WFDB header; comments ``# Age: 78``, ``# Sex: Male``, ``# Dx: 164889003,...``
+    <record>.mat   MATLAB v4 matrix ``val`` (n_leads x n_samples, int16), WFDB format ``16+24``
+    dx_mapping_scored.csv, dx_mapping_unscored.csv   SNOMED code -> name, abbreviation
+
+Labels are multi-hot over SNOMED CT codes, one column per code, named by the challenge's
+abbreviation (``AF``, ``SB``, ``IAVB``...) when the mapping files know it, else by the code.
+
+:func:`cinc_to_ptbxl_labels` turns them into PTB-XL statement labels with the table
+``interp_ecg/data/snomed_to_ptbxl.csv`` (written for this package): each row maps one SNOMED
+code to one PTB-XL statement with a ``relation``:
+
+* ``same``: the two codes name the same finding (AF -> AFIB, SB -> SBRAD, LQT -> LNGQT...);
+* ``equivalent``: different codes the CinC 2021 scoring counts as one class, or that PTB-XL
+  names with one statement (RBBB -> CRBBB, VPB -> PVC, LAH/LAA -> LAO/LAE...);
+* ``narrower``: the SNOMED finding is a kind of the PTB-XL statement (Mobitz II -> 2AVB);
+* ``approximate``: close but not identical (nonspecific ST-T abnormality -> NST_); used only
+  when asked for.
+
+Use CinC 2021 for external validation only (other hospitals, other devices).
+
+Examples
+--------
+>>> from interp_ecg.io.cinc import snomed_to_ptbxl_map
+>>> m = snomed_to_ptbxl_map()
+>>> m.loc[m["cinc_abbreviation"] == "AF", "ptbxl_code"].item()
+'AFIB'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.errors import DataNotFoundError, InterpEcgError, RecordReadError
+from interp_ecg.io.dataset import EcgDataset, Record
+from interp_ecg.io.leads import STANDARD_LEADS
+from interp_ecg.io.wfdb_reader import WfdbLoader, parse_age, parse_sex, read_header
+
+logger = logging.getLogger(__name__)
+
+#: Relations of :func:`snomed_to_ptbxl_map` used by default ("means the same thing").
+DEFAULT_RELATIONS = ("same", "equivalent", "narrower")
+_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+# MATLAB v4 type codes 'MOPT' -> numpy dtype (M=0 little endian, O=0, T=0 full matrix)
+_MAT4_TYPES = {0: "<f8", 10: "<f4", 20: "<i4", 30: "<i2", 40: "<u2", 50: "<u1"}
+
+
+def snomed_to_ptbxl_map() -> pd.DataFrame:
+    """The package's SNOMED CT -> PTB-XL statement table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``snomed_code`` (str), ``cinc_abbreviation``, ``snomed_name``, ``ptbxl_code``,
+        ``relation`` (``same``, ``equivalent``, ``narrower``, ``approximate``), ``note``.
+    """
+    return pd.read_csv(_DATA_DIR / "snomed_to_ptbxl.csv", dtype=str, keep_default_na=False)
+
+
+def read_dx_mapping(root: str | os.PathLike) -> pd.DataFrame:
+    """SNOMED code -> ``name``, ``abbreviation``, ``scored`` from the challenge's mapping files.
+
+    Missing files give an empty table (labels are then named by code).
+    """
+    root = Path(root)
+    parts = []
+    for fname, scored in (("dx_mapping_scored.csv", True), ("dx_mapping_unscored.csv", False)):
+        path = root / fname
+        if not path.is_file():
+            logger.warning("%s not found; SNOMED codes it names stay unnamed", path)
+            continue
+        t = pd.read_csv(path, dtype=str)
+        parts.append(pd.DataFrame({
+            "snomed_code": t["SNOMEDCTCode"].str.strip(), "name": t["Dx"].str.strip(),
+            "abbreviation": t["Abbreviation"].str.strip(), "scored": scored,
+        }))
+    if not parts:
+        return pd.DataFrame(columns=["name", "abbreviation", "scored"], index=pd.Index([], name="snomed_code"))
+    out = pd.concat(parts, ignore_index=True).drop_duplicates("snomed_code")
+    return out.set_index("snomed_code")
+
+
+def _check_mat_v4(path: Path, n_sig: int, sig_len: int) -> None:
+    """Raise RecordReadError unless ``path`` is a MATLAB v4 int matrix of the right shape."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(20)
+    except OSError as err:
+        raise RecordReadError(f"unreadable .mat: {err}", source=path) from None
+    if len(head) < 20:
+        raise RecordReadError("unreadable .mat: file shorter than a MATLAB v4 header", source=path)
+    mtype, mrows, ncols, imagf, _namlen = np.frombuffer(head, dtype="<i4")
+    if int(mtype) not in _MAT4_TYPES or imagf not in (0, 1):
+        raise RecordReadError(f"unreadable .mat: not a MATLAB v4 matrix (type code {int(mtype)})", source=path)
+    if int(mrows) * int(ncols) != n_sig * sig_len:
+        raise RecordReadError(
+            f"header/data mismatch: .mat matrix is {int(mrows)}x{int(ncols)}, header says {n_sig}x{sig_len}",
+            source=path,
+        )
+
+
+class CincLoader(WfdbLoader):
+    """:class:`WfdbLoader` that also checks the MATLAB v4 header of ``.mat`` data files."""
+
+    def __call__(self, record_id, row: pd.Series) -> Record:
+        path = os.path.join(self.root, str(row[self.path_column]))
+        header = read_header(path)
+        files = {s["file_name"] for s in header["signals"]}
+        for f in files:
+            if f.lower().endswith(".mat") and header["sig_len"] is not None:
+                fpath = Path(path).parent / f
+                if not fpath.is_file():
+                    raise RecordReadError("data file not found", source=fpath)
+                _check_mat_v4(fpath, len([s for s in header["signals"] if s["file_name"] == f]), header["sig_len"])
+        return super().__call__(record_id, row)
+
+
+def _source_of(name: str) -> str:
+    """Challenge source database from the record name prefix."""
+    if name.startswith("JS"):
+        digits = name[2:]
+        return "Chapman_Shaoxing" if digits.isdigit() and int(digits) <= 10646 else "Ningbo"
+    for prefix, source in (("HR", "PTB_XL"), ("E", "Georgia"), ("A", "CPSC"), ("Q", "CPSC_Extra"),
+                           ("I", "StPetersburg"), ("S", "PTB")):
+        if name.startswith(prefix):
+            return source
+    return "unknown"
+
+
+def read_cinc(root: str | os.PathLike, required_leads: Sequence[str] | None = STANDARD_LEADS) -> EcgDataset:
+    """Read a CinC 2021 folder (``.hea`` + ``.mat``, any depth) as a lazy :class:`EcgDataset`.
+
+    Only the headers are read; signals are read on demand.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Folder holding the records and, optionally, ``dx_mapping_*.csv``.
+    required_leads : sequence of str or None
+        Leads every record must have (default the standard twelve).
+
+    Returns
+    -------
+    EcgDataset
+        ``meta`` indexed by record name with ``patient_id`` (the record name: the challenge
+        gives no patient ids), ``age``, ``sex`` (``"M"``/``"F"``), ``female``, ``fs``,
+        ``n_samples``, ``dx`` (codes as written), ``source`` (Georgia, PTB_XL, Ningbo...),
+        ``path``, ``header_error``; ``labels`` multi-hot over SNOMED codes (columns named by
+        abbreviation); ``extras["dx_codes"]`` maps each label column to its SNOMED code and
+        ``extras["dx_mapping"]`` is :func:`read_dx_mapping`.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataNotFoundError("CinC folder not found", source=root)
+    rows = []
+    for hea in sorted(root.rglob("*.hea")):
+        rel = hea.relative_to(root).with_suffix("").as_posix()
+        row = {"record_id": hea.stem, "path": rel}
+        try:
+            h = read_header(hea)
+            info = {}
+            for line in h["comments"]:
+                key, _, value = line.partition(":")
+                info[key.strip().lower()] = value.strip()
+            row.update(age=parse_age(info.get("age")), sex=parse_sex(info.get("sex")), fs=h["fs"],
+                       n_samples=h["sig_len"], dx=info.get("dx", ""), header_error="")
+        except InterpEcgError as err:
+            logger.warning("bad CinC header %s: %s", hea, err)
+            row.update(age=np.nan, sex=None, fs=np.nan, n_samples=np.nan, dx="", header_error=str(err))
+        rows.append(row)
+    if not rows:
+        raise DataNotFoundError("no .hea files in CinC folder", source=root)
+    meta = pd.DataFrame(rows).set_index("record_id")
+    if meta.index.duplicated().any():
+        dup = meta.index[meta.index.duplicated()].unique()[:5].tolist()
+        logger.warning("duplicate CinC record names %s: ids made unique by path", dup)
+        meta.index = pd.Index(meta["path"].to_numpy(), name="record_id")
+    meta.insert(0, "patient_id", meta.index.to_numpy())
+    meta["sex"] = meta["sex"].astype("string")
+    meta["female"] = (meta["sex"] == "F").astype(float).where(meta["sex"].notna())
+    meta["source"] = [_source_of(n) for n in meta.index.str.rsplit("/", n=1).str[-1]]
+
+    mapping = read_dx_mapping(root)
+    codes = meta["dx"].fillna("").str.split(",").explode().str.strip()
+    codes = codes[codes != ""]
+    known = list(mapping.index)
+    extra = sorted(set(codes) - set(known))
+    all_codes = known + extra
+    col_of = {c: (mapping.loc[c, "abbreviation"] if c in mapping.index else c) for c in all_codes}
+    arr = np.zeros((len(meta), len(all_codes)), dtype=np.uint8)
+    pos = meta.index.get_indexer(codes.index)
+    arr[pos, pd.Index(all_codes).get_indexer(codes.to_numpy())] = 1
+    labels = pd.DataFrame(arr, index=meta.index, columns=pd.Index([col_of[c] for c in all_codes], name="dx"))
+    fss = meta["fs"].dropna().unique()
+    return EcgDataset(
+        meta, CincLoader(root, "path", required_leads=required_leads, standard_only=True),
+        labels=labels, fs=float(fss[0]) if len(fss) == 1 else None, leads=list(STANDARD_LEADS),
+        name="cinc2021",
+        extras={"dx_codes": pd.Series(all_codes, index=labels.columns, name="snomed_code"),
+                "dx_mapping": mapping, "root": str(root)},
+    )
+
+
+def cinc_to_ptbxl_labels(
+    ds: EcgDataset, relations: Sequence[str] = DEFAULT_RELATIONS, statements: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """PTB-XL statement labels of a CinC dataset via :func:`snomed_to_ptbxl_map`.
+
+    Parameters
+    ----------
+    ds : EcgDataset
+        From :func:`read_cinc`.
+    relations : sequence of str
+        Which mapping rows to use (default ``same``, ``equivalent``, ``narrower``; add
+        ``approximate`` for the loose ones).
+    statements : sequence of str, optional
+        PTB-XL statements to return as columns (e.g. ``read_ptbxl(...).labels.columns``);
+        statements no SNOMED code maps to are all-zero columns. Default: the mapped ones.
+
+    Returns
+    -------
+    pandas.DataFrame
+        0/1 ``uint8``, indexed like ``ds.labels``, one column per PTB-XL statement; a
+        statement is 1 when any SNOMED code mapped to it is.
+    """
+    codes = ds.extras.get("dx_codes")
+    if codes is None:
+        raise ValueError("dataset has no SNOMED labels (read it with read_cinc)")
+    m = snomed_to_ptbxl_map()
+    m = m[m["relation"].isin(list(relations))]
+    by_code = {str(c): col for col, c in codes.items()}
+    targets = list(dict.fromkeys(m["ptbxl_code"])) if statements is None else list(statements)
+    out = pd.DataFrame(0, index=ds.labels.index, columns=pd.Index(targets, name="statement"), dtype=np.uint8)
+    for stmt, grp in m.groupby("ptbxl_code", sort=False):
+        if stmt not in out.columns:
+            continue
+        cols = [by_code[c] for c in grp["snomed_code"] if c in by_code]
+        if cols:
+            out[stmt] = (ds.labels[cols].to_numpy().max(axis=1) > 0).astype(np.uint8)
+    return out
+
+
+__all__ = ["cinc_to_ptbxl_labels", "read_cinc", "read_dx_mapping", "snomed_to_ptbxl_map"]

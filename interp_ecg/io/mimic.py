@@ -1,0 +1,233 @@
+"""MIMIC-IV-ECG (records + machine measurements) and MIMIC-IV hospital diagnoses.
+
+MIMIC-IV-ECG layout read::
+
+    root/record_list.csv            subject_id, study_id, file_name, ecg_time, path
+    root/machine_measurements.csv   subject_id, study_id, cart_id, ecg_time, report_0..report_17,
+                                    bandwidth, filtering, rr_interval, p_onset, p_end,
+                                    qrs_onset, qrs_end, t_end, p_axis, qrs_axis, t_axis
+    root/files/p1000/p10000032/s40689238/40689238.{hea,dat}   WFDB, 12 leads, 500 Hz, 10 s
+
+Machine measurements: times in ms from the start of the machine's median beat, axes in
+degrees. The ECG machine writes ``29999`` where it measured nothing (no P wave in atrial
+fibrillation, say; also seen: ``32767``); those values, an RR interval of 0, and offsets not
+after their onsets are read as NaN. The data dictionary shipped with MIMIC-IV-ECG does not
+list these codes, so :data:`MIMIC_SENTINELS` names them in one place. Derived columns
+(``heart_rate_bpm``, ``pr_interval_ms``, ``p_duration_ms``, ``qrs_duration_ms``,
+``qt_interval_ms``) are NaN whenever one of their inputs is.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from interp_ecg.io.mimic import clean_machine_measurements
+>>> mm = pd.DataFrame({"rr_interval": [659, 0], "p_onset": [40, 29999], "p_end": [128, 29999],
+...                    "qrs_onset": [170, 180], "qrs_end": [258, 300], "t_end": [518, 600],
+...                    "p_axis": [81, 29999], "qrs_axis": [77, -30], "t_axis": [79, 29999]})
+>>> out = clean_machine_measurements(mm)
+>>> out[["heart_rate_bpm", "pr_interval_ms", "qrs_duration_ms", "p_axis"]].round(1)
+   heart_rate_bpm  pr_interval_ms  qrs_duration_ms  p_axis
+0            91.0           130.0             88.0    81.0
+1             NaN             NaN            120.0     NaN
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.errors import DataNotFoundError
+from interp_ecg.io.dataset import EcgDataset
+from interp_ecg.io.leads import STANDARD_LEADS
+from interp_ecg.io.wfdb_reader import WfdbLoader
+
+logger = logging.getLogger(__name__)
+
+#: Values the ECG machine writes for "not measured".
+MIMIC_SENTINELS = (29999, 32767, -32768)
+#: Numeric machine-measurement columns.
+MEASUREMENT_COLUMNS = ("rr_interval", "p_onset", "p_end", "qrs_onset", "qrs_end", "t_end",
+                       "p_axis", "qrs_axis", "t_axis")
+
+
+def _find(folder: Path, stem: str) -> Path | None:
+    for ext in (".csv", ".csv.gz", ".parquet"):
+        p = folder / f"{stem}{ext}"
+        if p.is_file():
+            return p
+    return None
+
+
+def _read_table(path: Path, **kwargs) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, **kwargs)
+
+
+def clean_machine_measurements(mm: pd.DataFrame) -> pd.DataFrame:
+    """Replace sentinel codes with NaN and add derived intervals (ms) and heart rate (bpm).
+
+    Parameters
+    ----------
+    mm : pandas.DataFrame
+        Rows of ``machine_measurements.csv`` (any subset of :data:`MEASUREMENT_COLUMNS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy, measurement columns as float with NaN for missing, plus ``heart_rate_bpm``,
+        ``pr_interval_ms``, ``p_duration_ms``, ``qrs_duration_ms``, ``qt_interval_ms``.
+    """
+    out = mm.copy()
+    for col in MEASUREMENT_COLUMNS:
+        if col not in out.columns:
+            out[col] = np.nan
+        v = pd.to_numeric(out[col], errors="coerce").astype(float)
+        out[col] = v.mask(v.isin(MIMIC_SENTINELS))
+    out["rr_interval"] = out["rr_interval"].mask(out["rr_interval"] <= 0)
+
+    def span(a: str, b: str) -> pd.Series:
+        d = out[b] - out[a]
+        return d.where(d > 0)
+
+    out["p_duration_ms"] = span("p_onset", "p_end")
+    # a P wave whose end is not after its onset was not measured
+    bad_p = out["p_duration_ms"].isna()
+    out["p_onset"] = out["p_onset"].mask(bad_p)
+    out["p_end"] = out["p_end"].mask(bad_p)
+    out["pr_interval_ms"] = span("p_onset", "qrs_onset")
+    out["qrs_duration_ms"] = span("qrs_onset", "qrs_end")
+    out["qt_interval_ms"] = span("qrs_onset", "t_end")
+    out["heart_rate_bpm"] = 60000.0 / out["rr_interval"]
+    return out
+
+
+def _join_reports(mm: pd.DataFrame) -> pd.Series:
+    cols = sorted((c for c in mm.columns if c.startswith("report_")), key=lambda c: int(c.split("_")[1]))
+    if not cols:
+        return pd.Series("", index=mm.index, dtype="string")
+    parts = [mm[c].astype("string").str.strip().fillna("") for c in cols]
+    text = parts[0]
+    for p in parts[1:]:
+        text = text + "; " + p
+    # drop the separators around empty parts
+    text = text.str.replace(r"(;\s*)+", "; ", regex=True).str.strip("; ").str.strip()
+    return text
+
+
+def read_mimic_ecg(
+    root: str | os.PathLike, hosp_dir: str | os.PathLike | None = None, measurements: bool = True
+) -> EcgDataset:
+    """Read MIMIC-IV-ECG as a lazy :class:`EcgDataset` (only the CSV tables are read).
+
+    Parameters
+    ----------
+    root : str or path-like
+        Folder with ``record_list.csv`` (``.csv.gz`` and ``.parquet`` also read),
+        optionally ``machine_measurements.csv`` and ``files/``.
+    hosp_dir : str or path-like, optional
+        MIMIC-IV ``hosp`` folder; its ``patients`` table gives ``sex`` and ``age`` at the ECG
+        (``anchor_age + year(ecg_time) - anchor_year``).
+    measurements : bool, default True
+        Merge ``machine_measurements.csv`` (cleaned by :func:`clean_machine_measurements`,
+        reports joined into ``report``).
+
+    Returns
+    -------
+    EcgDataset
+        ``meta`` indexed by ``study_id`` with ``patient_id`` (= ``subject_id``), ``age``,
+        ``sex``, ``female``, ``ecg_time`` (datetime), ``path`` and the machine measurements.
+        Records are read from ``root/path`` when loaded; a missing file raises
+        :class:`~interp_ecg.errors.RecordReadError` naming it.
+    """
+    root = Path(root)
+    rl_path = _find(root, "record_list")
+    if rl_path is None:
+        raise DataNotFoundError("record_list.csv not found", source=root / "record_list.csv")
+    rl = _read_table(rl_path, dtype={"path": "string", "file_name": "string"})
+    rl["ecg_time"] = pd.to_datetime(rl["ecg_time"], errors="coerce")
+    meta = rl.set_index("study_id")
+    meta.index = meta.index.astype(np.int64)
+    if meta.index.duplicated().any():
+        logger.warning("%s: %d duplicate study_id rows dropped", rl_path, int(meta.index.duplicated().sum()))
+        meta = meta[~meta.index.duplicated()]
+    if measurements:
+        mm_path = _find(root, "machine_measurements")
+        if mm_path is None:
+            logger.warning("machine_measurements.csv not in %s; meta without measurements", root)
+        else:
+            mm = _read_table(mm_path, low_memory=False)
+            mm = clean_machine_measurements(mm)
+            mm["report"] = _join_reports(mm)
+            mm = mm.drop(columns=[c for c in ("subject_id", "ecg_time") if c in mm.columns])
+            mm = mm.drop_duplicates("study_id").set_index("study_id")
+            mm.index = mm.index.astype(np.int64)
+            meta = meta.join(mm, how="left")
+    meta["patient_id"] = meta["subject_id"].astype("Int64")
+    meta["age"] = np.nan
+    meta["sex"] = pd.Series(pd.NA, index=meta.index, dtype="string")
+    if hosp_dir is not None:
+        pat_path = _find(Path(hosp_dir), "patients")
+        if pat_path is None:
+            raise DataNotFoundError("patients table not found", source=Path(hosp_dir) / "patients.csv.gz")
+        pat = _read_table(pat_path).drop_duplicates("subject_id").set_index("subject_id")
+        sub = meta["subject_id"]
+        gender = pat["gender"].reindex(sub.to_numpy())
+        meta["sex"] = pd.Series(gender.to_numpy(), index=meta.index, dtype="string")
+        year = meta["ecg_time"].dt.year.astype(float)
+        anchor_age = pat["anchor_age"].reindex(sub.to_numpy()).to_numpy(dtype=float)
+        anchor_year = pat["anchor_year"].reindex(sub.to_numpy()).to_numpy(dtype=float)
+        meta["age"] = anchor_age + (year.to_numpy() - anchor_year)
+    meta["female"] = (meta["sex"] == "F").astype(float).where(meta["sex"].notna())
+    front = ["patient_id", "age", "sex", "female"]
+    meta = meta[front + [c for c in meta.columns if c not in front]]
+    return EcgDataset(
+        meta, WfdbLoader(root, "path", expected_fs=500, required_leads=STANDARD_LEADS, standard_only=True),
+        fs=500.0, leads=list(STANDARD_LEADS), name="mimic-iv-ecg", extras={"root": str(root)},
+    )
+
+
+def read_mimic_diagnoses(hosp_dir: str | os.PathLike) -> pd.DataFrame:
+    """MIMIC-IV hospital ICD diagnoses as a tidy table.
+
+    Parameters
+    ----------
+    hosp_dir : str or path-like
+        The ``hosp`` folder: ``diagnoses_icd``, and where present ``admissions`` and
+        ``patients`` (``.csv``, ``.csv.gz`` or ``.parquet``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject_id, hadm_id, icd_code, icd_version, admittime`` (+ ``seq_num``, ``gender``,
+        ``anchor_age``, ``anchor_year``); one row per diagnosis; ``icd_code`` a stripped
+        string without dots as MIMIC writes it, ``icd_version`` 9 or 10.
+    """
+    hosp = Path(hosp_dir)
+    dx_path = _find(hosp, "diagnoses_icd")
+    if dx_path is None:
+        raise DataNotFoundError("diagnoses_icd table not found", source=hosp / "diagnoses_icd.csv.gz")
+    dx = _read_table(dx_path, dtype={"icd_code": "string"})
+    dx["icd_code"] = dx["icd_code"].astype("string").str.strip()
+    dx["icd_version"] = pd.to_numeric(dx["icd_version"], errors="coerce").astype("Int64")
+    adm_path = _find(hosp, "admissions")
+    if adm_path is not None:
+        adm = _read_table(adm_path, usecols=["hadm_id", "admittime"]).drop_duplicates("hadm_id")
+        adm["admittime"] = pd.to_datetime(adm["admittime"], errors="coerce")
+        dx = dx.merge(adm, on="hadm_id", how="left")
+    else:
+        logger.warning("admissions table not in %s; admittime is NaT", hosp)
+        dx["admittime"] = pd.NaT
+    pat_path = _find(hosp, "patients")
+    if pat_path is not None:
+        pat = _read_table(pat_path, usecols=["subject_id", "gender", "anchor_age", "anchor_year"])
+        dx = dx.merge(pat.drop_duplicates("subject_id"), on="subject_id", how="left")
+    cols = ["subject_id", "hadm_id", "icd_code", "icd_version", "admittime"]
+    rest = [c for c in dx.columns if c not in cols]
+    return dx[cols + rest].reset_index(drop=True)
+
+
+__all__ = ["MIMIC_SENTINELS", "clean_machine_measurements", "read_mimic_diagnoses", "read_mimic_ecg"]
