@@ -251,11 +251,17 @@ class EcgDataset:
         InterpEcgError
             A subclass naming the file and the problem when the record is unusable.
         """
-        row = self.meta.loc[record_id]
+        try:
+            row = self.meta.loc[record_id]
+        except KeyError:
+            raise KeyError(f"record {record_id!r} not in dataset {self.name!r}") from None
         rec = self.loader(record_id, row)
         rec.meta = {**row.to_dict(), **rec.meta}
-        for step in self.transforms:
-            rec = step(rec)
+        if self.transforms:
+            # check before resampling, which would smear a NaN over its neighbours
+            rec.validate()
+            for step in self.transforms:
+                rec = step(rec)
         rec.signal = np.ascontiguousarray(rec.signal, dtype=np.float32)
         return rec.validate()
 
@@ -295,22 +301,26 @@ class EcgDataset:
         -------
         pandas.DataFrame
             Indexed by record id with ``ok`` (bool), ``error`` (exception class name or
-            ``""``) and ``reason`` (message).
+            ``""``), ``reason`` (message naming the file), and for readable records ``fs``,
+            ``n_leads``, ``n_samples`` after the dataset's transforms.
         """
         from tqdm.auto import tqdm
 
         rows = []
         for rid in tqdm(self.meta.index, disable=not progress, desc=f"scan {self.name}"):
             try:
-                self.load(rid)
-                rows.append((rid, True, "", ""))
+                rec = self.load(rid)
+                rows.append((rid, True, "", "", rec.fs, rec.signal.shape[0], rec.signal.shape[1]))
             except InterpEcgError as err:
                 logger.warning("record %s unusable: %s", rid, err)
-                rows.append((rid, False, type(err).__name__, str(err)))
+                rows.append((rid, False, type(err).__name__, str(err), np.nan, 0, 0))
             except Exception as err:  # noqa: BLE001 - a batch never dies on one record
                 logger.warning("record %s failed unexpectedly: %r", rid, err)
-                rows.append((rid, False, type(err).__name__, f"{rid}: {err}"))
-        out = pd.DataFrame(rows, columns=["record_id", "ok", "error", "reason"]).set_index("record_id")
+                rows.append((rid, False, type(err).__name__, f"{rid}: {err}", np.nan, 0, 0))
+        out = pd.DataFrame(
+            rows, columns=["record_id", "ok", "error", "reason", "fs", "n_leads", "n_samples"]
+        ).set_index("record_id")
+        out.index.name = self.meta.index.name or "record_id"
         return out
 
     def to_array(self, max_records: int = 5000) -> np.ndarray:

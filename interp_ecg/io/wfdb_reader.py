@@ -423,7 +423,7 @@ def read_wfdb_record(
             got = int(digital[:, j].sum() % 65536)
             if got != s["checksum"] % 65536:
                 raise RecordReadError(
-                    f"header/data mismatch: checksum of signal {s['sig_name']!r} is {got}, "
+                    f"header/data mismatch: checksum of signal {names[j]!r} is {got}, "
                     f"header says {s['checksum'] % 65536}",
                     source=hea,
                 )
