@@ -1,0 +1,65 @@
+"""Fiducial features: delineation, clinical measurements, quality, and extraction at scale.
+
+Public API
+----------
+``delineate(signal, fs, leads=None, method=...)``
+    Multi-lead delineation (see :mod:`interp_ecg.features.delineation`).
+``extract(dataset, n_jobs=1, out=None, chunk_size=256, scheduler=None, progress=True, method=None)``
+    One row per record: >= 100 documented features plus quality and provenance columns.
+``extract_record(record_or_signal, fs=None, leads=None, return_provenance=False)``
+    The same for one record; raises a clear :mod:`interp_ecg.errors` error on bad input.
+``extract_beats(data, ...)``
+    Beat-level table, one row per beat and lead.
+``read_features(out)``
+    Load a streamed (chunked Parquet) result.
+``FiducialFeatures``
+    scikit-learn transformer over datasets or signal arrays.
+``feature_dictionary()``
+    Name, unit, kind, definition and reference of every column.
+``validate_against_reference(...)``, ``ludb_reference_intervals(...)``
+    Package intervals versus cardiologists' marks (LUDB).
+
+Examples
+--------
+>>> from interp_ecg.features import feature_dictionary
+>>> feature_dictionary().loc["QRS_duration_ms", "unit"]
+'ms'
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from interp_ecg.features.dictionary import column_names, feature_dictionary
+from interp_ecg.features.extract import extract, extract_beats, extract_record
+from interp_ecg.features.stream import read_features
+
+_LAZY = {
+    "delineate": ("interp_ecg.features.delineation", "delineate"),
+    "FiducialFeatures": ("interp_ecg.features.transformer", "FiducialFeatures"),
+    "validate_against_reference": ("interp_ecg.features.validation", "validate_against_reference"),
+    "ludb_reference_intervals": ("interp_ecg.features.validation", "ludb_reference_intervals"),
+    "interval_agreement": ("interp_ecg.features.validation", "interval_agreement"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "delineate",
+    "extract",
+    "extract_record",
+    "extract_beats",
+    "read_features",
+    "feature_dictionary",
+    "column_names",
+    "FiducialFeatures",
+    "validate_against_reference",
+    "ludb_reference_intervals",
+    "interval_agreement",
+]

@@ -1,0 +1,192 @@
+"""The feature data dictionary: name, unit, kind, dtype, definition and reference of every column.
+
+The dictionary ships with the package as ``interp_ecg/data/feature_dictionary.csv`` and is
+the single description of the record table that :func:`interp_ecg.features.extract` writes.
+``kind`` is ``feature`` (a measurement a model may use), ``quality`` (signal quality and
+beat counts) or ``provenance`` (where an interval was measured: lead, beat, samples).
+
+The CSV is generated from :func:`dictionary_rows`; regenerate it after changing a definition
+with ``python -m interp_ecg.features.dictionary``.
+
+Examples
+--------
+>>> from interp_ecg.features import feature_dictionary
+>>> d = feature_dictionary()
+>>> d.loc["QTc_Bazett_ms", "unit"]
+'ms'
+>>> int((d["kind"] == "feature").sum()) >= 100
+True
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from interp_ecg.io.leads import STANDARD_LEADS
+
+REF_12SL = "GE Healthcare, Marquette 12SL ECG Analysis Program Physician's Guide (2017)"
+REF_TASKFORCE = "Task Force of the ESC and NASPE, Heart rate variability, Circulation 93:1043 (1996)"
+REF_AHA = "Kligfield P et al., Recommendations for the standardization and interpretation of the ECG, Part I, Circulation 115:1306 (2007)"
+REF_HANCOCK = "Hancock EW et al., AHA/ACCF/HRS recommendations Part V: ST segment, T and U waves, and the QT interval, Circulation 119:e241 (2009)"
+REF_DAS = "Das MK et al., Significance of a fragmented QRS complex versus a Q wave, Circulation 113:2495 (2006)"
+REF_MEDIAN = "Median beat of the dominant beats, as in 12SL and the Glasgow program (Macfarlane PW, Comprehensive Electrocardiology, 2011)"
+REF_QUALITY = "interp_ecg.features.quality thresholds (this package)"
+REF_REVERSAL = "Batchvarov VN, Malik M, Camm AJ, Incorrect electrode cable connection during ECG recording, Europace 9:1081 (2007)"
+
+_GLOBAL = [
+    # name, unit, kind, dtype, definition, reference
+    ("heart_rate_bpm", "bpm", "feature", "float", "Mean heart rate, 60000 / RR_mean_ms, over all consensus beats.", REF_AHA),
+    ("RR_mean_ms", "ms", "feature", "float", "Mean of all RR intervals between successive consensus R peaks.", REF_TASKFORCE),
+    ("RR_sd_ms", "ms", "feature", "float", "Standard deviation (ddof=1) of all RR intervals, PVCs included.", REF_TASKFORCE),
+    ("RR_min_ms", "ms", "feature", "float", "Shortest RR interval.", REF_TASKFORCE),
+    ("RR_max_ms", "ms", "feature", "float", "Longest RR interval.", REF_TASKFORCE),
+    ("SDNN_ms", "ms", "feature", "float", "Standard deviation (ddof=1) of normal-to-normal intervals (both beats dominant); ultra-short-term on a 10 s ECG.", REF_TASKFORCE),
+    ("RMSSD_ms", "ms", "feature", "float", "Root mean square of successive differences of normal-to-normal intervals.", REF_TASKFORCE),
+    ("pNN50", "%", "feature", "float", "Percent of successive normal-to-normal interval differences larger than 50 ms.", REF_TASKFORCE),
+    ("RR_irregularity", "1", "feature", "float", "RMSSD_ms divided by the mean normal-to-normal interval (normalised RMSSD; high in atrial fibrillation).", "Dash S et al., Automatic real time detection of atrial fibrillation, Ann Biomed Eng 37:1701 (2009)"),
+    ("PVC_count", "count", "feature", "float", "Beats labelled premature ventricular complexes: QRS morphology differs from the median (r < 0.85 over -60..+100 ms, all usable leads) and the beat is premature (RR < 85 % of median) or wide (QRS > median + 30 ms).", REF_12SL),
+    ("PVC_per_min", "1/min", "feature", "float", "PVC_count per minute of recording.", REF_12SL),
+    ("P_wave_presence_fraction", "1", "feature", "float", "Share of non-PVC beats with a consensus P wave (0 in atrial fibrillation, 1 in sinus rhythm).", REF_12SL),
+    ("P_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus P offset minus P onset; NaN when P is found in under half of them.", REF_AHA),
+    ("PR_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS onset minus P onset (earliest onset over leads); NaN when P is absent in over half of them.", REF_AHA),
+    ("QRS_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS offset (latest reliable lead) minus QRS onset (earliest reliable lead).", REF_AHA),
+    ("QT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS onset.", REF_HANCOCK),
+    ("JT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS offset.", REF_HANCOCK),
+    ("T_peak_to_end_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus T peak (Tpeak-Tend).", "Gupta P et al., T-peak to T-end interval, Am Heart J 155:1095 (2008)"),
+    ("QTc_Bazett_ms", "ms", "feature", "float", "QT_interval_ms / sqrt(RR in s), RR = RR_mean_ms.", "Bazett HC, An analysis of the time-relations of electrocardiograms, Heart 7:353 (1920)"),
+    ("QTc_Fridericia_ms", "ms", "feature", "float", "QT_interval_ms / cube root(RR in s), RR = RR_mean_ms.", "Fridericia LS, Die Systolendauer im Elektrokardiogramm, Acta Med Scand 53:469 (1920)"),
+    ("QTc_Framingham_ms", "ms", "feature", "float", "QT_interval_ms + 154 * (1 - RR in s), RR = RR_mean_ms.", "Sagie A et al., An improved method for adjusting the QT interval for heart rate, Am J Cardiol 70:797 (1992)"),
+    ("QTc_Hodges_ms", "ms", "feature", "float", "QT_interval_ms + 1.75 * (heart_rate_bpm - 60).", "Hodges M et al., Bazett's QT correction reviewed, J Am Coll Cardiol 1:694 (1983)"),
+    ("QT_dispersion_ms", "ms", "feature", "float", "Largest minus smallest per-lead median QT (each lead's own QRS onset to T offset) over usable leads with T offsets in at least half the beats.", "Day CP et al., QT dispersion, Br Heart J 63:342 (1990)"),
+    ("P_axis_deg", "deg", "feature", "float", "Frontal P axis: direction of the vector whose projections best fit (least squares, hexaxial leads) the net P areas of the limb-lead median beats; -180..180, +90 = aVF.", REF_AHA),
+    ("QRS_axis_deg", "deg", "feature", "float", "Frontal QRS axis from the net QRS areas of the limb-lead median beats (least squares over the hexaxial leads); -180..180.", REF_AHA),
+    ("T_axis_deg", "deg", "feature", "float", "Frontal T axis from the net T areas of the limb-lead median beats; -180..180.", REF_AHA),
+    ("QRS_T_angle_deg", "deg", "feature", "float", "Absolute frontal QRS-T angle, |QRS_axis - T_axis| wrapped to 0..180.", "Zhang ZM et al., Spatial/frontal QRS-T angle, Am J Cardiol 100:844 (2007)"),
+    ("Sokolow_Lyon_mV", "mV", "feature", "float", "|S V1| + max(R V5, R V6) on the median beats (LVH when >= 3.5 mV).", "Sokolow M, Lyon TP, The ventricular complex in left ventricular hypertrophy, Am Heart J 37:161 (1949)"),
+    ("Cornell_voltage_mV", "mV", "feature", "float", "R aVL + |S V3| on the median beats (LVH when > 2.8 mV in men, > 2.0 mV in women).", "Casale PN et al., Improved sex-specific criteria of LVH, Circulation 75:565 (1987)"),
+    ("Cornell_product_mVms", "mV*ms", "feature", "float", "Cornell_voltage_mV x QRS_duration_ms.", "Molloy TJ et al., Electrocardiographic detection of LVH by the Cornell product, J Am Coll Cardiol 20:1180 (1992)"),
+    ("Sokolow_Lyon_RVH_mV", "mV", "feature", "float", "R V1 + max(|S V5|, |S V6|) on the median beats (RVH when >= 1.05 mV).", "Sokolow M, Lyon TP, Am Heart J 38:273 (1949)"),
+    ("QRS_fragmented", "0/1", "feature", "float", "1 when QRS_notches_<lead> > 0 in at least two contiguous leads (inferior II/III/aVF, lateral I/aVL/V5/V6, anterior V1-V5); NaN when no lead was measurable. Bundle branch blocks are not excluded.", REF_DAS),
+    ("QRS_notched_lead_count", "count", "feature", "float", "Number of leads whose median-beat QRS has at least one notch.", REF_DAS),
+    ("QRS_notches_total", "count", "feature", "float", "Sum of QRS_notches_<lead> over the leads.", REF_DAS),
+    ("ST60_max_elevation_mV", "mV", "feature", "float", "Largest ST60_amp_mV over the twelve leads, floored at 0.", REF_HANCOCK),
+    ("ST60_max_depression_mV", "mV", "feature", "float", "Most negative ST60_amp_mV over the twelve leads, capped at 0.", REF_HANCOCK),
+]
+
+_PER_LEAD = [
+    ("P_amp_mV", "mV", "Signed extreme of the lead's median beat between consensus P onset and offset, relative to the PR-segment baseline (20 ms ending 5 ms before QRS onset); NaN when P is absent.", REF_MEDIAN),
+    ("Q_amp_mV", "mV", "Most negative deflection of the median-beat QRS before its R peak, relative to baseline (<= 0; 0 when there is no Q wave).", REF_MEDIAN),
+    ("R_amp_mV", "mV", "Largest positive deflection of the median-beat QRS relative to baseline (>= 0).", REF_MEDIAN),
+    ("S_amp_mV", "mV", "Most negative deflection of the median-beat QRS after its R peak, relative to baseline (<= 0; a QS complex is reported as S).", REF_MEDIAN),
+    ("T_amp_mV", "mV", "Signed extreme of the median beat between T onset (or J + 60 ms when T onset is missing) and T offset, relative to baseline.", REF_MEDIAN),
+    ("J_amp_mV", "mV", "Median-beat amplitude at the consensus QRS offset (J point), relative to baseline.", REF_HANCOCK),
+    ("ST60_amp_mV", "mV", "Median-beat amplitude 60 ms after the J point, relative to baseline.", REF_HANCOCK),
+    ("RS_ratio", "1", "R_amp_mV / max(|S_amp_mV|, 0.05 mV) (the floor keeps the ratio finite when there is no S wave).", REF_AHA),
+    ("QRS_notches", "count", "Extra turning points inside the median-beat QRS (prominence >= 0.05 mV): local maxima beyond the first plus local minima beyond two.", REF_DAS),
+]
+
+_QUALITY = [
+    ("quality_ok", "bool", "quality", "bool", "True when the record was read, delineated and measured; False with NaN features otherwise.", REF_QUALITY),
+    ("quality_reason", "text", "quality", "str", "Why the record could not be measured (error message), or warnings about a measured record (noisy leads, suspected lead reversal); empty when none.", REF_QUALITY),
+    ("quality_error", "text", "quality", "str", "Exception class of the failure (RecordReadError, SignalQualityError, SamplingRateError, LeadError, DelineationError, ...); empty when measured.", REF_QUALITY),
+    ("record_duration_s", "s", "quality", "float", "Length of the record in seconds.", REF_QUALITY),
+    ("n_beats", "count", "quality", "float", "Consensus beats found by the delineation.", REF_QUALITY),
+    ("n_beats_dominant", "count", "quality", "float", "Dominant beats averaged into the median beats (PVCs and outliers excluded).", REF_MEDIAN),
+    ("outlier_beat_count", "count", "quality", "float", "Beats whose QRS morphology differs from the median (r < 0.85) but are neither premature nor wide; left out of the median beats.", REF_MEDIAN),
+    ("quality_n_leads_usable", "count", "quality", "float", "Leads neither flat nor clipped.", REF_QUALITY),
+    ("quality_flat_leads", "text", "quality", "str", "Comma-separated leads with peak-to-peak < 0.05 mV or > 80 % unchanged successive samples.", REF_QUALITY),
+    ("quality_clipped_leads", "text", "quality", "str", "Comma-separated leads with > 0.5 % of samples in >= 2 plateaus at the lead's extreme value.", REF_QUALITY),
+    ("quality_noisy_leads", "text", "quality", "str", "Comma-separated leads whose power above 40 Hz exceeds 25 % of the 0.5-40 Hz power.", REF_QUALITY),
+    ("quality_wander_leads", "text", "quality", "str", "Comma-separated leads whose < 0.7 Hz component spans more than 1 mV (baseline wander).", REF_QUALITY),
+    ("quality_hf_noise_ratio_max", "1", "quality", "float", "Largest per-lead ratio of > 40 Hz power to 0.5-40 Hz power.", REF_QUALITY),
+    ("quality_wander_mV_max", "mV", "quality", "float", "Largest per-lead peak-to-peak of the < 0.7 Hz component.", REF_QUALITY),
+    ("quality_lead_reversal_suspected", "0/1", "quality", "float", "1 when P, QRS and T are negative in lead I and the QRS is positive in aVR (left/right arm reversal or dextrocardia).", REF_REVERSAL),
+]
+
+
+def _provenance_rows() -> list[tuple]:
+    from interp_ecg.features.measurements import INTERVALS, TRACED_INTERVALS
+
+    rows = []
+    for feat in TRACED_INTERVALS:
+        base = feat.removesuffix("_ms")
+        a, b = INTERVALS[feat]
+        ref = "interp_ecg provenance (this package)"
+        rows += [
+            (f"{base}_lead", "text", "provenance", "str", f"Lead whose own {a} and {b} lie closest to the consensus ones on the beat {feat} was traced on.", ref),
+            (f"{base}_beat", "index", "provenance", "float", f"Beat number (delineation's 'beat') of the dominant beat whose {feat} is closest to the reported median.", ref),
+            (f"{base}_start_sample", "sample", "provenance", "float", f"Consensus {a} of that beat (sample index at the record's rate).", ref),
+            (f"{base}_end_sample", "sample", "provenance", "float", f"Consensus {b} of that beat (sample index at the record's rate).", ref),
+        ]
+    return rows
+
+
+def dictionary_rows() -> list[dict[str, str]]:
+    """Every column of the record table, in output order, as dictionaries."""
+    return [dict(r) for r in _rows()]
+
+
+@lru_cache(maxsize=1)
+def _rows() -> tuple[dict[str, str], ...]:
+    rows = list(_GLOBAL)
+    for name, unit, definition, ref in _PER_LEAD:
+        for lead in STANDARD_LEADS:
+            rows.append((f"{name}_{lead}", unit, "feature", "float", f"Lead {lead}: {definition}", ref))
+    rows += _QUALITY
+    rows += _provenance_rows()
+    keys = ("name", "unit", "kind", "dtype", "definition", "reference")
+    return tuple(dict(zip(keys, r)) for r in rows)
+
+
+@lru_cache(maxsize=1)
+def column_types() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Names of the float, string and boolean columns of the record table."""
+    rows = _rows()
+    return (
+        tuple(r["name"] for r in rows if r["dtype"] == "float"),
+        tuple(r["name"] for r in rows if r["dtype"] == "str"),
+        tuple(r["name"] for r in rows if r["dtype"] == "bool"),
+    )
+
+
+def column_names(kind: str | None = None) -> list[str]:
+    """Column names of the record table (optionally of one ``kind``), in output order."""
+    return [r["name"] for r in _rows() if kind is None or r["kind"] == kind]
+
+
+def _path() -> Path:
+    return Path(str(resources.files("interp_ecg") / "data" / "feature_dictionary.csv"))
+
+
+@lru_cache(maxsize=1)
+def _load() -> pd.DataFrame:
+    return pd.read_csv(_path(), keep_default_na=False).set_index("name")
+
+
+def feature_dictionary() -> pd.DataFrame:
+    """The shipped data dictionary, indexed by column name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``unit``, ``kind`` (feature / quality / provenance), ``dtype``,
+        ``definition``, ``reference``.
+    """
+    return _load().copy()
+
+
+def write_dictionary(path: str | Path | None = None) -> Path:
+    """Write :func:`dictionary_rows` as CSV (to the package's data folder by default)."""
+    path = Path(path) if path is not None else _path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(dictionary_rows()).to_csv(path, index=False)
+    _load.cache_clear()
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(write_dictionary())

@@ -1,0 +1,587 @@
+"""Feature extraction: one record, a beat-level table, and whole datasets at scale.
+
+:func:`extract_record` measures one ECG and raises a clear :mod:`interp_ecg.errors` error
+when it cannot. :func:`extract` measures a whole :class:`~interp_ecg.io.EcgDataset`, one row
+per record, on all local cores (``n_jobs``, joblib) or on a Dask cluster (``scheduler=``),
+optionally streaming chunks to Parquet (``out=``) so that memory stays flat and a killed
+run resumes where it stopped. In batch mode a record that cannot be measured never stops the
+run: its features are ``NaN``, ``quality_ok`` is ``False`` and ``quality_reason`` says why.
+
+The pipeline for one record: validate -> per-lead quality -> delineation (flat and clipped
+leads left out) -> beat classification (PVCs, outliers) -> per-lead median beats ->
+intervals (consensus fiducials), amplitudes, axes, voltage, fragmentation, rhythm and HRV.
+
+Examples
+--------
+>>> from interp_ecg.features import column_names
+>>> "QTc_Fridericia_ms" in column_names("feature")
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.errors import (
+    ConfigError,
+    DelineationError,
+    InterpEcgError,
+    LeadError,
+    SamplingRateError,
+    SignalQualityError,
+)
+from interp_ecg.features import measurements as M
+from interp_ecg.features.dictionary import column_names, column_types
+from interp_ecg.features.median_beat import (
+    FIDUCIALS,
+    classify_beats,
+    median_beat,
+    relative_fiducials,
+)
+from interp_ecg.features.quality import lead_quality, limb_reversal_suspected, summarise_quality
+from interp_ecg.features.rhythm import beat_counts, rr_features
+from interp_ecg.features.stream import ChunkStore, read_features
+from interp_ecg.io.dataset import EcgDataset, Record
+from interp_ecg.io.leads import STANDARD_LEADS, normalise_leads
+
+logger = logging.getLogger(__name__)
+
+MIN_BEATS = 3
+MIN_DURATION_S = 2.0
+DEFAULT_CHUNK_SIZE = 256
+
+Method = str | Callable[..., pd.DataFrame] | None
+
+
+# --------------------------------------------------------------------------- helpers
+def _delineate(signal: np.ndarray, fs: float, leads: list[str], method: Method) -> pd.DataFrame:
+    if callable(method):
+        return method(signal, fs, leads)
+    from interp_ecg.features.delineation import delineate
+
+    if method is None:
+        return delineate(signal, fs, leads=leads)
+    return delineate(signal, fs, leads=leads, method=method)
+
+
+def _as_record(record_or_signal: Any, fs: float | None, leads: Sequence[str] | None) -> Record:
+    if isinstance(record_or_signal, Record):
+        rec = record_or_signal
+        if fs is not None and float(fs) != float(rec.fs):
+            raise SamplingRateError(f"fs={fs} given but the record says {rec.fs}", source=rec.source or rec.id)
+        return rec
+    signal = np.asarray(record_or_signal)
+    if signal.ndim != 2:
+        raise SignalQualityError(f"signal must be 2-D (n_leads, n_samples), got shape {signal.shape}")
+    if fs is None:
+        raise SamplingRateError("the sampling rate fs is required with a bare signal array")
+    try:
+        fs = float(fs)
+    except (TypeError, ValueError):
+        raise SamplingRateError(f"invalid sampling rate {fs!r}") from None
+    if leads is None:
+        if signal.shape[0] != len(STANDARD_LEADS):
+            raise LeadError(
+                f"{signal.shape[0]} channels but no lead names; pass leads= (expected 12 standard leads)"
+            )
+        leads = list(STANDARD_LEADS)
+    return Record("signal", signal.astype(np.float32, copy=False), fs, list(leads), source="")
+
+
+def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
+    src = rec.source or rec.id
+    if rec.fs is None or not np.isfinite(rec.fs) or rec.fs <= 0:
+        raise SamplingRateError(f"invalid sampling rate {rec.fs!r}", source=src)
+    if rec.fs < 50:
+        raise SamplingRateError(f"sampling rate {rec.fs} Hz is too low to delineate (need >= 50 Hz)", source=src)
+    leads = normalise_leads(rec.leads, source=src)
+    signal = np.asarray(rec.signal)
+    if signal.ndim != 2 or signal.shape[0] != len(leads):
+        raise LeadError(f"signal shape {signal.shape} does not match {len(leads)} leads {leads}", source=src)
+    bad = ~np.isfinite(signal)
+    if bad.any():
+        names = [leads[i] for i in np.flatnonzero(bad.any(axis=1))]
+        raise SignalQualityError(f"{int(bad.sum())} NaN/inf samples in leads {names}", source=src)
+    if not any(name in STANDARD_LEADS for name in leads):
+        raise LeadError(f"none of the standard twelve leads in {leads}", source=src)
+    duration = signal.shape[1] / rec.fs
+    if duration < MIN_DURATION_S:
+        raise SignalQualityError(
+            f"record is {duration:.2f} s long; at least {MIN_DURATION_S} s needed", source=src
+        )
+    return signal.astype(np.float32, copy=False), float(rec.fs), leads, src
+
+
+def _empty_row() -> dict[str, Any]:
+    floats, strings, bools = column_types()
+    row: dict[str, Any] = dict.fromkeys(floats, np.nan)
+    row.update(dict.fromkeys(strings, ""))
+    row.update(dict.fromkeys(bools, False))
+    return row
+
+
+def rows_to_frame(rows: Sequence[dict[str, Any]], index: pd.Index) -> pd.DataFrame:
+    """Build a record table (dictionary columns, order and dtypes) from row dictionaries."""
+    floats, strings, bools = column_types()
+    mat = np.array([[row.get(c, np.nan) for c in floats] for row in rows], dtype=np.float64)
+    mat = mat.reshape(len(rows), len(floats))
+    parts = [pd.DataFrame(mat, columns=list(floats), index=index)]
+    extra = {c: pd.array([str(row.get(c, "") or "") for row in rows], dtype="str") for c in strings}
+    extra.update({c: np.array([bool(row.get(c, False)) for row in rows], dtype=bool) for c in bools})
+    parts.append(pd.DataFrame(extra, index=index))
+    return pd.concat(parts, axis=1)[column_names()]
+
+
+def conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a record table the dictionary's columns, order and dtypes."""
+    floats, strings, bools = column_types()
+    out = frame.reindex(columns=column_names())
+    for name in strings:
+        out[name] = out[name].fillna("").astype("str")
+    for name in bools:
+        out[name] = out[name].fillna(False).astype(bool)
+    for name in floats:
+        if out[name].dtype != np.float64:
+            out[name] = pd.to_numeric(out[name], errors="coerce").astype("float64")
+    return out
+
+
+# --------------------------------------------------------------------------- one record
+def _measure(
+    signal: np.ndarray, fs: float, leads: list[str], src: str, method: Method, min_beats: int
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
+    q = lead_quality(signal, fs, leads)
+    usable = q["usable"].to_numpy()
+    if not usable.any():
+        raise SignalQualityError(
+            f"no usable lead: flat {list(q.index[q['flat']])}, clipped {list(q.index[q['clipped']])}",
+            source=src,
+        )
+    use_idx = np.flatnonzero(usable)
+    use_leads = [leads[i] for i in use_idx]
+    try:
+        fid = _delineate(signal[use_idx], fs, use_leads, method)
+    except InterpEcgError:
+        raise
+    except Exception as err:  # a delineator bug must not look like a crash of the caller
+        raise DelineationError(f"delineation failed: {type(err).__name__}: {err}", source=src) from err
+    if fid is None or "lead" not in fid.columns:
+        raise DelineationError("delineation returned no table", source=src)
+    table = classify_beats(signal[use_idx], fs, fid, usable=np.ones(len(use_idx), bool))
+    n_beats = len(table.beats)
+    if n_beats < min_beats:
+        raise DelineationError(f"too few beats: {n_beats} found, at least {min_beats} needed", source=src)
+
+    row = _empty_row()
+    row.update(summarise_quality(q))
+    row["record_duration_s"] = signal.shape[1] / fs
+    beats = table.beats
+    row.update(rr_features(beats["anchor"].to_numpy(), fs, beats["dominant"].to_numpy()))
+    row.update(beat_counts(table, signal.shape[1] / fs))
+
+    fid = fid.copy()
+    fid["lead"] = fid["lead"].astype(str)
+    for col in FIDUCIALS:
+        if col in fid.columns and fid[col].dtype != np.float64:
+            fid[col] = pd.to_numeric(fid[col], errors="coerce").astype(float)
+    lead_rows = fid[fid["lead"].to_numpy() != "global"]
+    values, prov = M.global_intervals(table, fs, lead_rows)
+    row.update(values)
+    row.update(M.qtc(values["QT_interval_ms"], row["RR_mean_ms"]))
+    per_lead = M.per_lead_intervals(lead_rows, fs) if not lead_rows.empty else pd.DataFrame()
+    if not per_lead.empty:
+        qt = per_lead["QT_ms"].dropna()
+        row["QT_dispersion_ms"] = float(qt.max() - qt.min()) if len(qt) >= 2 else np.nan
+
+    anchors = beats["anchor"].to_numpy()[beats["dominant"].to_numpy()]
+    template, pos = median_beat(signal, fs, anchors)
+    rel = relative_fiducials(table)
+    amps = M.lead_measurements(template, pos, rel, fs, leads, usable)
+    amp_values = amps[list(M.PER_LEAD_MEASURES)].to_dict(orient="index")
+    for lead in STANDARD_LEADS:
+        if lead in amp_values:
+            for measure, value in amp_values[lead].items():
+                row[f"{measure}_{lead}"] = value
+    row.update(M.axes(amps))
+    row.update(M.voltage_criteria(amps, values["QRS_duration_ms"]))
+    row.update(M.fragmentation(amps.reindex([x for x in amps.index if x in STANDARD_LEADS]), values["QRS_duration_ms"]))
+    row.update(M.st_summary(amps))
+    rev, why = limb_reversal_suspected(
+        amps["P_amp_mV"].to_dict(), amps["QRS_net_mV"].to_dict(), amps["T_amp_mV"].to_dict()
+    )
+    row["quality_lead_reversal_suspected"] = float(rev)
+
+    for _, p in prov.iterrows():
+        if p["feature"] in M.TRACED_INTERVALS:
+            base = p["feature"].removesuffix("_ms")
+            row[f"{base}_lead"] = p["lead"]
+            row[f"{base}_beat"] = p["beat"]
+            row[f"{base}_start_sample"] = p["start_sample"]
+            row[f"{base}_end_sample"] = p["end_sample"]
+
+    warnings = []
+    for col, label in (("quality_noisy_leads", "noisy"), ("quality_wander_leads", "baseline wander"),
+                       ("quality_flat_leads", "flat"), ("quality_clipped_leads", "clipped")):
+        if row[col]:
+            warnings.append(f"{label} leads: {row[col]}")
+    if rev:
+        warnings.append(why)
+    row["quality_ok"] = True
+    row["quality_reason"] = "; ".join(warnings)
+    row["quality_error"] = ""
+    extras = {"fiducials": fid, "beats": table, "template": template, "anchor_pos": pos,
+              "relative_fiducials": rel, "lead_measurements": amps, "lead_quality": q}
+    return row, prov, extras
+
+
+def extract_record(
+    record_or_signal: Record | np.ndarray,
+    fs: float | None = None,
+    leads: Sequence[str] | None = None,
+    method: Method = None,
+    min_beats: int = MIN_BEATS,
+    return_provenance: bool = False,
+) -> pd.Series | tuple[pd.Series, pd.DataFrame]:
+    """Measure one ECG record.
+
+    Parameters
+    ----------
+    record_or_signal : Record or numpy.ndarray
+        A loaded :class:`~interp_ecg.io.Record`, or a ``(n_leads, n_samples)`` array in mV.
+    fs : float, optional
+        Sampling rate (Hz); required with an array.
+    leads : sequence of str, optional
+        Lead names of the array rows (default: the standard twelve, in order).
+    method : str or callable, optional
+        Delineation method passed to :func:`interp_ecg.features.delineate` (its default
+        when ``None``), or a callable ``f(signal, fs, leads) -> DataFrame`` returning the
+        same table (used for ground-truth fiducials and custom delineators).
+    min_beats : int, default 3
+        Fewer consensus beats than this raise :class:`~interp_ecg.errors.DelineationError`.
+    return_provenance : bool, default False
+        Also return the provenance table: for every interval the beat, the consensus
+        start and end samples, and the lead(s) they were taken from.
+
+    Returns
+    -------
+    pandas.Series
+        One value per column of :func:`~interp_ecg.features.feature_dictionary`.
+    pandas.DataFrame, optional
+        The provenance table (``return_provenance=True``).
+
+    Raises
+    ------
+    SamplingRateError, LeadError, SignalQualityError, DelineationError
+        Missing or invalid ``fs``; duplicate, unknown or mismatched leads; NaN/inf samples,
+        too short a record or no usable lead; too few beats.
+    """
+    rec = _as_record(record_or_signal, fs, leads)
+    signal, fs_, leads_, src = _validate(rec)
+    row, prov, _ = _measure(signal, fs_, leads_, src, method, min_beats)
+    series = rows_to_frame([row], pd.Index([rec.id], name="record_id")).iloc[0]
+    return (series, prov) if return_provenance else series
+
+
+def _failure_row(err: BaseException, rid: Any) -> dict[str, Any]:
+    row = _empty_row()
+    row["quality_ok"] = False
+    row["quality_error"] = type(err).__name__
+    msg = str(err)
+    row["quality_reason"] = msg if isinstance(err, InterpEcgError) else f"{rid}: {type(err).__name__}: {msg}"
+    return row
+
+
+def _extract_loaded(dataset: EcgDataset, rid: Any, method: Method, min_beats: int) -> dict[str, Any]:
+    try:
+        rec = dataset.load(rid)
+        signal, fs, leads, src = _validate(rec)
+        row, _, _ = _measure(signal, fs, leads, src, method, min_beats)
+        return row
+    except InterpEcgError as err:
+        logger.warning("record %s not measured: %s", rid, err)
+        return _failure_row(err, rid)
+    except Exception as err:  # noqa: BLE001 - a batch never dies on one record
+        logger.warning("record %s failed unexpectedly: %r", rid, err, exc_info=True)
+        return _failure_row(err, rid)
+
+
+# --------------------------------------------------------------------------- datasets
+def _bare(dataset: EcgDataset) -> EcgDataset:
+    """A copy of ``dataset`` without records, labels or annotations (cheap to ship)."""
+    bare = object.__new__(EcgDataset)
+    bare.__dict__.update(dataset.__dict__)
+    bare.meta = dataset.meta.iloc[:0]
+    bare.labels = None
+    bare.annotations = None
+    bare.extras = {}
+    return bare
+
+
+def _process_chunk(
+    bare: EcgDataset, meta: pd.DataFrame, k: int, method: Method, min_beats: int
+) -> tuple[int, pd.DataFrame]:
+    ds = object.__new__(EcgDataset)
+    ds.__dict__.update(bare.__dict__)
+    ds.meta = meta
+    rows = [_extract_loaded(ds, rid, method, min_beats) for rid in meta.index]
+    index = pd.Index(list(meta.index), name=meta.index.name or "record_id")
+    return k, rows_to_frame(rows, index)
+
+
+def _client(scheduler: Any):
+    from distributed import Client
+
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    if isinstance(scheduler, str):
+        return Client(scheduler), True
+    raise ConfigError(f"scheduler must be a distributed.Client or an address, got {type(scheduler).__name__}")
+
+
+def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler):
+    """Yield ``(k, frame)`` for every chunk in ``todo`` (any order), bounded in flight."""
+    if scheduler is not None:
+        from distributed import as_completed
+
+        client, own = _client(scheduler)
+        try:
+            shared = client.scatter(bare, broadcast=True)
+            n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+            pending = iter(todo)
+            futures = []
+            for k in pending:
+                futures.append(client.submit(_process_chunk, shared, meta.loc[chunk_ids(k)], k, method,
+                                             min_beats, pure=False))
+                if len(futures) >= 2 * n_workers:
+                    break
+            ac = as_completed(futures)
+            for fut in ac:
+                yield fut.result()
+                fut.release()
+                nxt = next(pending, None)
+                if nxt is not None:
+                    ac.add(client.submit(_process_chunk, shared, meta.loc[chunk_ids(nxt)], nxt, method,
+                                         min_beats, pure=False))
+        finally:
+            if own:
+                client.close()
+        return
+    cores = os.cpu_count() or 1
+    if n_jobs is None or n_jobs == -1:
+        n = cores
+    elif n_jobs < -1:
+        n = max(1, cores + 1 + int(n_jobs))
+    else:
+        n = int(n_jobs)
+    if n <= 1 or len(todo) <= 1:
+        for k in todo:
+            yield _process_chunk(bare, meta.loc[chunk_ids(k)], k, method, min_beats)
+        return
+    from joblib import Parallel, delayed
+
+    par = Parallel(n_jobs=n, return_as="generator_unordered", pre_dispatch="2*n_jobs")
+    yield from par(delayed(_process_chunk)(bare, meta.loc[chunk_ids(k)], k, method, min_beats) for k in todo)
+
+
+def extract(
+    dataset: EcgDataset,
+    n_jobs: int | None = 1,
+    out: str | os.PathLike | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    scheduler: Any = None,
+    progress: bool = True,
+    method: Method = None,
+    min_beats: int = MIN_BEATS,
+    overwrite: bool = False,
+    load: bool = True,
+) -> pd.DataFrame | None:
+    """Measure every record of a dataset: one row per record, features plus quality columns.
+
+    Parameters
+    ----------
+    dataset : EcgDataset
+        The records (read lazily, one at a time, by the workers).
+    n_jobs : int, default 1
+        Local worker processes (joblib); ``-1`` uses all cores. Ignored with ``scheduler``.
+    out : str or path-like, optional
+        Folder to stream the result to, one Parquet file per chunk, written atomically.
+        Running again with the same ``out`` resumes: finished chunks are skipped.
+    chunk_size : int, default 256
+        Records per chunk (the unit of work, of writing and of resuming).
+    scheduler : distributed.Client or str, optional
+        Run the chunks on a Dask cluster (a client, or a scheduler address).
+    progress : bool, default True
+        Show a tqdm progress bar (records done / total).
+    method : str or callable, optional
+        Delineation method (see :func:`extract_record`).
+    min_beats : int, default 3
+        Records with fewer consensus beats are not measured (``quality_ok`` False).
+    overwrite : bool, default False
+        With ``out``, discard the chunks of an earlier run instead of resuming it.
+    load : bool, default True
+        With ``out``, read the finished table back and return it; ``False`` returns ``None``
+        (for runs larger than memory; read later with :func:`read_features`).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Indexed by record id, columns as in :func:`~interp_ecg.features.feature_dictionary`.
+        A record that could not be measured has ``NaN`` features, ``quality_ok == False``
+        and the reason in ``quality_reason``; no exception is raised for it.
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(dataset, EcgDataset):
+        raise ConfigError(f"extract expects an EcgDataset, got {type(dataset).__name__}; use extract_record for one signal")
+    ids = list(dataset.meta.index)
+    meta = dataset.meta
+    if meta.index.has_duplicates:
+        raise ConfigError("dataset has duplicate record ids", source=dataset.name or None)
+    n_chunks = (len(ids) + chunk_size - 1) // chunk_size if chunk_size >= 1 else 0
+    if chunk_size < 1:
+        raise ConfigError(f"chunk_size must be >= 1, got {chunk_size}")
+
+    def chunk_ids(k: int) -> list[Any]:
+        return ids[k * chunk_size : (k + 1) * chunk_size]
+
+    store = None
+    if out is not None:
+        extra = {"method": method if isinstance(method, str) or method is None else getattr(method, "__name__", "callable"),
+                 "min_beats": min_beats}
+        store = ChunkStore(out, ids, chunk_size, overwrite=overwrite, extra=extra)
+        todo = store.pending()
+        done = store.n_done_records()
+        if done:
+            logger.info("resuming: %d of %d records already in %s", done, len(ids), out)
+    else:
+        todo = list(range(n_chunks))
+        done = 0
+    bare = _bare(dataset)
+    frames: dict[int, pd.DataFrame] = {}
+    bar = tqdm(total=len(ids), initial=done, disable=not progress, desc="extract features", unit="rec")
+    try:
+        for k, frame in _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler):
+            if store is not None:
+                store.write(k, frame)
+            else:
+                frames[k] = frame
+            bar.update(len(frame))
+    finally:
+        bar.close()
+    if store is not None:
+        return read_features(out) if load else None
+    if not frames:
+        return rows_to_frame([], pd.Index([], name=meta.index.name or "record_id"))
+    return pd.concat([frames[k] for k in sorted(frames)])
+
+
+# --------------------------------------------------------------------------- beat table
+BEAT_COLUMNS = (
+    "lead", "beat", *FIDUCIALS, "beat_label", "dominant", "RR_prev_ms", "RR_next_ms",
+    "P_duration_ms", "PR_interval_ms", "QRS_duration_ms", "QT_interval_ms", "QTc_Bazett_ms",
+    "P_amp_mV", "R_amp_mV", "S_amp_mV", "T_amp_mV",
+)
+
+
+def _beat_table(signal: np.ndarray, fs: float, leads: list[str], fid: pd.DataFrame, table) -> pd.DataFrame:
+    ms = 1000.0 / fs
+    out = fid.copy()
+    for col in FIDUCIALS:
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    beats = table.beats
+    bmap = beats.reindex(out["beat"].to_numpy())
+    out["beat_label"] = bmap["label"].fillna("").astype(str).to_numpy()
+    out["dominant"] = bmap["dominant"].fillna(False).astype(bool).to_numpy()
+    out["RR_prev_ms"] = bmap["rr_prev_ms"].to_numpy(dtype=float)
+    out["RR_next_ms"] = bmap["rr_next_ms"].to_numpy(dtype=float)
+    for name, (a, b) in M.INTERVALS.items():
+        if name in BEAT_COLUMNS:
+            out[name] = (out[b] - out[a]) * ms
+    rr_s = out["RR_prev_ms"].to_numpy() / 1000.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["QTc_Bazett_ms"] = out["QT_interval_ms"].to_numpy() / np.sqrt(rr_s)
+    n = signal.shape[1]
+    index = {name: i for i, name in enumerate(leads)}
+    amps = np.full((len(out), 4), np.nan)
+    for j, (lead, row) in enumerate(zip(out["lead"].astype(str), out[list(FIDUCIALS)].to_numpy())):
+        if lead not in index:
+            continue
+        x = signal[index[lead]]
+        p_on, _, p_off, q_on, _, q_off, t_on, _, t_off = row
+        if not (np.isfinite(q_on) and np.isfinite(q_off)) or q_off <= q_on:
+            continue
+        b0 = int(max(0, q_on - round(0.025 * fs)))
+        b1 = int(max(b0 + 1, q_on - round(0.005 * fs)))
+        base = float(np.mean(x[b0:b1]))
+        qrs = x[int(q_on) : int(q_off) + 1] - base
+        r_i = int(np.argmax(qrs))
+        amps[j, 1] = max(float(qrs[r_i]), 0.0)
+        amps[j, 2] = min(float(qrs[r_i:].min()), 0.0)
+        for col, lo, hi in ((0, p_on, p_off), (3, t_on, t_off)):
+            if np.isfinite(lo) and np.isfinite(hi) and hi > lo and hi < n:
+                seg = x[int(lo) : int(hi) + 1] - base
+                amps[j, col] = float(seg[np.argmax(np.abs(seg))])
+    out[["P_amp_mV", "R_amp_mV", "S_amp_mV", "T_amp_mV"]] = amps
+    return out[list(BEAT_COLUMNS)].reset_index(drop=True)
+
+
+def extract_beats(
+    data: Record | np.ndarray | EcgDataset,
+    fs: float | None = None,
+    leads: Sequence[str] | None = None,
+    method: Method = None,
+    min_beats: int = MIN_BEATS,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Beat-level table: one row per beat and lead (plus the ``"global"`` consensus rows).
+
+    Like the per-beat features of the MEETI dataset: the fiducials of each beat in each
+    lead, its label (``N``/``PVC``/``outlier``), RR intervals, the beat's own intervals
+    and its amplitudes in that lead (relative to the PR-segment baseline of that beat).
+
+    Parameters
+    ----------
+    data : Record, numpy.ndarray or EcgDataset
+        One record (or array with ``fs`` and ``leads``) or a whole dataset; for a dataset,
+        records that cannot be measured are logged and left out.
+    fs, leads, method, min_beats
+        As in :func:`extract_record`.
+    progress : bool, default False
+        Progress bar over the records of a dataset.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``record_id`` (datasets and records), ``lead``, ``beat``, the nine
+        fiducials (samples), ``beat_label``, ``dominant``, ``RR_prev_ms``, ``RR_next_ms``,
+        ``P_duration_ms``, ``PR_interval_ms``, ``QRS_duration_ms``, ``QT_interval_ms``,
+        ``QTc_Bazett_ms`` (with the preceding RR), ``P_amp_mV``, ``R_amp_mV``, ``S_amp_mV``,
+        ``T_amp_mV``.
+    """
+    if isinstance(data, EcgDataset):
+        from tqdm.auto import tqdm
+
+        frames = []
+        for rid in tqdm(data.meta.index, disable=not progress, desc="beat table"):
+            try:
+                frames.append(extract_beats(data.load(rid), method=method, min_beats=min_beats))
+            except InterpEcgError as err:
+                logger.warning("record %s left out of the beat table: %s", rid, err)
+        if not frames:
+            return pd.DataFrame(columns=["record_id", *BEAT_COLUMNS])
+        return pd.concat(frames, ignore_index=True)
+    rec = _as_record(data, fs, leads)
+    signal, fs_, leads_, src = _validate(rec)
+    _, _, extras = _measure(signal, fs_, leads_, src, method, min_beats)
+    table = _beat_table(signal, fs_, leads_, extras["fiducials"], extras["beats"])
+    table.insert(0, "record_id", rec.id)
+    return table
+
+
+__all__ = ["extract", "extract_record", "extract_beats", "read_features", "conform", "column_names"]

@@ -1,0 +1,394 @@
+"""Clinical measurements: global intervals, QTc, per-lead amplitudes, axes, voltage, fQRS.
+
+Global intervals come from the multi-lead consensus fiducials, beat by beat, and the median
+over the dominant beats is reported (each interval keeps the beat, samples and lead it was
+measured on, for grounded explanations). Amplitudes, axes and morphology are measured on the
+per-lead median beat (:mod:`interp_ecg.features.median_beat`) against the isoelectric level
+of the PR segment (the 20 ms ending 5 ms before QRS onset), as the 12SL and Glasgow programs
+do.
+
+Examples
+--------
+>>> from interp_ecg.features.measurements import qtc, frontal_axis
+>>> {k: round(v, 1) for k, v in qtc(400.0, 1000.0).items()}
+{'QTc_Bazett_ms': 400.0, 'QTc_Fridericia_ms': 400.0, 'QTc_Framingham_ms': 400.0, 'QTc_Hodges_ms': 400.0}
+>>> round(frontal_axis({"I": 1.0, "aVF": 1.0}), 1)
+45.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.signal import find_peaks
+
+from interp_ecg.features.median_beat import BeatTable, FIDUCIALS
+from interp_ecg.io.leads import STANDARD_LEADS
+
+#: Frontal-plane angle of each limb lead (degrees, clockwise from lead I, aVF at +90).
+HEXAXIAL = {"I": 0.0, "II": 60.0, "III": 120.0, "aVR": -150.0, "aVL": -30.0, "aVF": 90.0}
+
+#: Intervals reported from the consensus fiducials: name -> (start fiducial, end fiducial).
+INTERVALS = {
+    "P_duration_ms": ("P_on", "P_off"),
+    "PR_interval_ms": ("P_on", "QRS_on"),
+    "QRS_duration_ms": ("QRS_on", "QRS_off"),
+    "QT_interval_ms": ("QRS_on", "T_off"),
+    "JT_interval_ms": ("QRS_off", "T_off"),
+    "T_peak_to_end_ms": ("T_peak", "T_off"),
+}
+#: Intervals with provenance columns in the record table (lead, beat, samples).
+TRACED_INTERVALS = ("PR_interval_ms", "QRS_duration_ms", "QT_interval_ms")
+
+PER_LEAD_MEASURES = (
+    "P_amp_mV", "Q_amp_mV", "R_amp_mV", "S_amp_mV", "T_amp_mV", "J_amp_mV", "ST60_amp_mV",
+    "RS_ratio", "QRS_notches",
+)
+RS_FLOOR_MV = 0.05
+NOTCH_PROMINENCE_MV = 0.05
+MIN_PRESENT_FRACTION = 0.5
+#: Contiguous lead groups for QRS fragmentation (Das et al., Circulation 2006).
+CONTIGUOUS_GROUPS = {
+    "inferior": ("II", "III", "aVF"),
+    "lateral": ("I", "aVL", "V5", "V6"),
+    "anterior": ("V1", "V2", "V3", "V4", "V5"),
+}
+
+
+# --------------------------------------------------------------------------- QTc
+def qtc(qt_ms: float, rr_ms: float) -> dict[str, float]:
+    """Heart-rate corrected QT by four formulas.
+
+    Parameters
+    ----------
+    qt_ms : float
+        QT interval (ms).
+    rr_ms : float
+        RR interval (ms).
+
+    Returns
+    -------
+    dict
+        ``QTc_Bazett_ms`` = QT / RR^(1/2) (Bazett, Heart 1920);
+        ``QTc_Fridericia_ms`` = QT / RR^(1/3) (Fridericia, Acta Med Scand 1920);
+        ``QTc_Framingham_ms`` = QT + 154 (1 - RR) (Sagie et al., Am J Cardiol 1992);
+        ``QTc_Hodges_ms`` = QT + 1.75 (HR - 60) (Hodges et al., JACC 1983), RR in s, HR in
+        bpm.
+
+    Examples
+    --------
+    >>> round(qtc(360.0, 600.0)["QTc_Bazett_ms"], 1)
+    464.8
+    """
+    rr_s = rr_ms / 1000.0
+    if not (np.isfinite(qt_ms) and np.isfinite(rr_s) and rr_s > 0):
+        return {k: np.nan for k in ("QTc_Bazett_ms", "QTc_Fridericia_ms", "QTc_Framingham_ms", "QTc_Hodges_ms")}
+    hr = 60.0 / rr_s
+    return {
+        "QTc_Bazett_ms": qt_ms / np.sqrt(rr_s),
+        "QTc_Fridericia_ms": qt_ms / np.cbrt(rr_s),
+        "QTc_Framingham_ms": qt_ms + 154.0 * (1.0 - rr_s),
+        "QTc_Hodges_ms": qt_ms + 1.75 * (hr - 60.0),
+    }
+
+
+# --------------------------------------------------------------------------- axes
+def frontal_axis(values: Mapping[str, float]) -> float:
+    """Frontal-plane axis (degrees, -180..180) from signed limb-lead quantities.
+
+    The quantity (net area or amplitude of a wave) in each available limb lead is taken as
+    the projection of one frontal vector on that lead's hexaxial direction, and the vector
+    is found by least squares; with leads I and aVF alone this is ``atan2(aVF, I)``.
+
+    Examples
+    --------
+    >>> round(frontal_axis({"I": -1.0, "aVF": 0.0}), 1)
+    180.0
+    >>> import numpy as np; np.isnan(frontal_axis({"I": 1.0}))
+    True
+    """
+    names = [n for n in HEXAXIAL if n in values and np.isfinite(values[n])]
+    angles = np.deg2rad([HEXAXIAL[n] for n in names])
+    if len(names) < 2 or np.abs(np.sin(angles[:, None] - angles[None, :])).max() < 0.5:
+        return np.nan
+    a = np.column_stack([np.cos(angles), np.sin(angles)])
+    y = np.array([values[n] for n in names], dtype=float)
+    v, *_ = np.linalg.lstsq(a, y, rcond=None)
+    if not np.any(v):
+        return np.nan
+    return float(np.rad2deg(np.arctan2(v[1], v[0])))
+
+
+def angle_difference(a: float, b: float) -> float:
+    """Absolute difference of two angles in degrees, in 0..180."""
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return np.nan
+    d = abs(a - b) % 360.0
+    return float(min(d, 360.0 - d))
+
+
+# --------------------------------------------------------------------------- intervals
+def global_intervals(
+    table: BeatTable, fs: float, lead_rows: pd.DataFrame | None = None
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Median over the dominant beats of each consensus interval, with provenance.
+
+    Parameters
+    ----------
+    table : BeatTable
+        From :func:`~interp_ecg.features.median_beat.classify_beats`.
+    fs : float
+        Sampling rate (Hz).
+    lead_rows : pandas.DataFrame, optional
+        The per-lead rows of the delineation, used to name the lead whose own boundaries are
+        closest to the consensus ones.
+
+    Returns
+    -------
+    values : dict
+        ``<interval>`` -> ms (``NaN`` when the wave is found in under half the dominant beats).
+    provenance : pandas.DataFrame
+        One row per interval: ``feature, value, beat, start_fiducial, end_fiducial,
+        start_sample, end_sample, start_lead, end_lead, lead``.
+    """
+    ms = 1000.0 / fs
+    dom = table.beats["dominant"].to_numpy()
+    fid = table.fiducials[dom]
+    values: dict[str, float] = {}
+    rows = []
+    for name, (a, b) in INTERVALS.items():
+        start = fid[a].to_numpy(dtype=float)
+        end = fid[b].to_numpy(dtype=float)
+        per_beat = (end - start) * ms
+        ok = np.isfinite(per_beat) & (per_beat > 0)
+        if ok.size == 0 or ok.mean() < MIN_PRESENT_FRACTION:
+            values[name] = np.nan
+            rows.append(dict(feature=name, value=np.nan, beat=np.nan, start_fiducial=a, end_fiducial=b,
+                             start_sample=np.nan, end_sample=np.nan, start_lead="", end_lead="", lead=""))
+            continue
+        value = float(np.median(per_beat[ok]))
+        values[name] = value
+        i = np.flatnonzero(ok)[np.argmin(np.abs(per_beat[ok] - value))]
+        beat = fid.index[i]
+        s0, s1 = float(start[i]), float(end[i])
+        start_lead, end_lead, lead = _closest_leads(lead_rows, beat, a, b, s0, s1)
+        rows.append(dict(feature=name, value=value, beat=beat, start_fiducial=a, end_fiducial=b,
+                         start_sample=s0, end_sample=s1, start_lead=start_lead, end_lead=end_lead,
+                         lead=lead))
+    return values, pd.DataFrame(rows)
+
+
+def _closest_leads(
+    lead_rows: pd.DataFrame | None, beat, a: str, b: str, s0: float, s1: float
+) -> tuple[str, str, str]:
+    if lead_rows is None or lead_rows.empty:
+        return "", "", ""
+    sel = lead_rows["beat"].to_numpy() == beat
+    if not sel.any():
+        return "", "", ""
+    la = np.abs(lead_rows[a].to_numpy(dtype=float)[sel] - s0)
+    lb = np.abs(lead_rows[b].to_numpy(dtype=float)[sel] - s1)
+    names = lead_rows["lead"].to_numpy()[sel]
+
+    def pick(d: np.ndarray) -> str:
+        return str(names[np.nanargmin(d)]) if np.isfinite(d).any() else ""
+
+    return pick(la), pick(lb), pick(la + lb)
+
+
+def per_lead_intervals(lead_rows: pd.DataFrame, fs: float) -> pd.DataFrame:
+    """Median QRS duration and QT interval of each lead from its own fiducials (ms)."""
+    ms = 1000.0 / fs
+    names = lead_rows["lead"].astype(str).to_numpy()
+    on = lead_rows["QRS_on"].to_numpy(dtype=float)
+    qrs_all = (lead_rows["QRS_off"].to_numpy(dtype=float) - on) * ms
+    qt_all = (lead_rows["T_off"].to_numpy(dtype=float) - on) * ms
+    out = {}
+    for lead in dict.fromkeys(names):
+        sel = names == lead
+        res = {}
+        for key, vals in (("QRS_ms", qrs_all[sel]), ("QT_ms", qt_all[sel])):
+            ok = np.isfinite(vals)
+            res[key] = float(np.median(vals[ok])) if ok.mean() >= MIN_PRESENT_FRACTION else np.nan
+        out[lead] = res
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
+# --------------------------------------------------------------------------- amplitudes
+def _pos(anchor_pos: int, rel: Mapping[str, float], name: str, length: int) -> float:
+    r = rel.get(name, np.nan)
+    if not np.isfinite(r):
+        return np.nan
+    p = anchor_pos + int(round(r))
+    return float(p) if 0 <= p < length else np.nan
+
+
+def _signed_extreme(seg: np.ndarray) -> float:
+    if seg.size == 0 or not np.isfinite(seg).any():
+        return np.nan
+    i = np.nanargmax(np.abs(seg))
+    return float(seg[i])
+
+
+def lead_measurements(
+    template: np.ndarray,
+    anchor_pos: int,
+    rel: Mapping[str, float],
+    fs: float,
+    leads: Sequence[str],
+    usable: Sequence[bool] | None = None,
+) -> pd.DataFrame:
+    """Amplitudes, areas and notches of each lead's median beat.
+
+    Parameters
+    ----------
+    template : numpy.ndarray
+        ``(n_leads, n_window)`` median beats (mV).
+    anchor_pos : int
+        Index of the alignment point (R peak) in the template.
+    rel : mapping
+        Fiducial name -> position relative to the anchor (samples), from
+        :func:`~interp_ecg.features.median_beat.relative_fiducials`.
+    fs : float
+        Sampling rate (Hz).
+    leads : sequence of str
+        Lead names of the template rows.
+    usable : sequence of bool, optional
+        ``False`` for flat or clipped leads: their row is all ``NaN``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by lead: ``P_amp_mV`` (signed extreme between P on and off), ``Q_amp_mV``
+        (most negative point before the R peak, <= 0), ``R_amp_mV`` (largest positive
+        deflection, >= 0), ``S_amp_mV`` (most negative point after the R peak, <= 0),
+        ``T_amp_mV`` (signed extreme between T on, or J + 60 ms, and T off), ``J_amp_mV`` (at
+        QRS offset), ``ST60_amp_mV`` (60 ms after QRS offset), ``RS_ratio``
+        (R / max(|S|, 0.05 mV)), ``QRS_notches`` (extra peaks or troughs inside the QRS),
+        ``QRS_net_mV`` (R + Q + S), and areas ``P_area``, ``QRS_area``, ``T_area`` (mV*ms).
+    """
+    n_leads, length = template.shape
+    usable = np.ones(n_leads, bool) if usable is None else np.asarray(usable, bool)
+    ms = 1000.0 / fs
+    pos = {name: _pos(anchor_pos, rel, name, length) for name in FIDUCIALS}
+    qon, qoff = pos["QRS_on"], pos["QRS_off"]
+    cols = [*PER_LEAD_MEASURES, "QRS_net_mV", "P_area", "QRS_area", "T_area"]
+    c = {name: i for i, name in enumerate(cols)}
+    res = np.full((n_leads, len(cols)), np.nan)
+    if not (np.isfinite(qon) and np.isfinite(qoff)) or qoff <= qon:
+        return pd.DataFrame(res, index=pd.Index(list(leads), name="lead"), columns=cols)
+    qon_i, qoff_i = int(qon), int(qoff)
+    b0 = max(0, qon_i - int(round(0.025 * fs)))
+    b1 = max(b0 + 1, qon_i - int(round(0.005 * fs)))
+    j60 = qoff_i + int(round(0.060 * fs))
+    t_end = pos["T_off"]
+    t_start = pos["T_on"] if np.isfinite(pos["T_on"]) else (j60 if np.isfinite(t_end) else np.nan)
+    p_on, p_off = pos["P_on"], pos["P_off"]
+    has_p = np.isfinite(p_on) and np.isfinite(p_off) and p_off > p_on
+    has_t = np.isfinite(t_start) and np.isfinite(t_end) and t_end > t_start
+    for k in range(n_leads):
+        x = template[k]
+        if not usable[k] or not np.isfinite(x[qon_i : qoff_i + 1]).all():
+            continue
+        base = np.nanmean(x[b0:b1]) if np.isfinite(x[b0:b1]).any() else np.nan
+        if not np.isfinite(base):
+            continue
+        y = x - base
+        qrs = y[qon_i : qoff_i + 1]
+        r_i = int(np.argmax(qrs))
+        r_amp = max(float(qrs[r_i]), 0.0)
+        q_amp = min(float(qrs[: r_i + 1].min()), 0.0)
+        s_amp = min(float(qrs[r_i:].min()), 0.0)
+        row = res[k]
+        row[c["R_amp_mV"]] = r_amp
+        row[c["Q_amp_mV"]] = q_amp
+        row[c["S_amp_mV"]] = s_amp
+        row[c["RS_ratio"]] = r_amp / max(abs(s_amp), RS_FLOOR_MV)
+        row[c["QRS_net_mV"]] = r_amp + q_amp + s_amp
+        row[c["QRS_area"]] = float(np.sum(qrs)) * ms
+        row[c["J_amp_mV"]] = float(y[qoff_i])
+        row[c["ST60_amp_mV"]] = float(y[j60]) if j60 < length else np.nan
+        row[c["QRS_notches"]] = _notches(qrs)
+        if has_p:
+            seg = y[int(p_on) : int(p_off) + 1]
+            row[c["P_amp_mV"]] = _signed_extreme(seg)
+            row[c["P_area"]] = float(np.nansum(seg)) * ms
+        if has_t:
+            seg = y[int(t_start) : int(t_end) + 1]
+            row[c["T_amp_mV"]] = _signed_extreme(seg)
+            row[c["T_area"]] = float(np.nansum(seg)) * ms
+    return pd.DataFrame(res, index=pd.Index(list(leads), name="lead"), columns=cols)
+
+
+def _notches(qrs: np.ndarray) -> float:
+    """Extra turning points of a QRS beyond one R peak and two troughs (Q, S)."""
+    if qrs.size < 5:
+        return np.nan
+    n_max = len(find_peaks(qrs, prominence=NOTCH_PROMINENCE_MV)[0])
+    n_min = len(find_peaks(-qrs, prominence=NOTCH_PROMINENCE_MV)[0])
+    return float(max(0, n_max - 1) + max(0, n_min - 2))
+
+
+# --------------------------------------------------------------------------- record-level
+def voltage_criteria(amps: pd.DataFrame, qrs_ms: float) -> dict[str, float]:
+    """LVH voltage criteria from per-lead amplitudes (mV).
+
+    ``Sokolow_Lyon_mV`` = |S V1| + max(R V5, R V6) (Sokolow & Lyon, Am Heart J 1949);
+    ``Cornell_voltage_mV`` = R aVL + |S V3| (Casale et al., Circulation 1985);
+    ``Cornell_product_mVms`` = Cornell voltage x QRS duration (Molloy et al., JACC 1992);
+    ``Sokolow_Lyon_RVH_mV`` = R V1 + max(|S V5|, |S V6|) (right ventricular hypertrophy).
+    """
+    def get(lead: str, col: str) -> float:
+        return float(amps.at[lead, col]) if lead in amps.index else np.nan
+
+    sok = abs(get("V1", "S_amp_mV")) + np.nanmax([get("V5", "R_amp_mV"), get("V6", "R_amp_mV"), np.nan]) \
+        if np.isfinite([get("V5", "R_amp_mV"), get("V6", "R_amp_mV")]).any() else np.nan
+    corn = get("aVL", "R_amp_mV") + abs(get("V3", "S_amp_mV"))
+    rvh_s = [abs(get("V5", "S_amp_mV")), abs(get("V6", "S_amp_mV"))]
+    rvh = get("V1", "R_amp_mV") + (np.nanmax(rvh_s) if np.isfinite(rvh_s).any() else np.nan)
+    return {
+        "Sokolow_Lyon_mV": float(sok),
+        "Cornell_voltage_mV": float(corn),
+        "Cornell_product_mVms": float(corn * qrs_ms),
+        "Sokolow_Lyon_RVH_mV": float(rvh),
+    }
+
+
+def fragmentation(amps: pd.DataFrame, qrs_ms: float) -> dict[str, float]:
+    """QRS fragmentation: notched QRS in two or more contiguous leads (Das et al. 2006).
+
+    Returns ``QRS_fragmented`` (1.0 / 0.0; ``NaN`` when no lead could be measured),
+    ``QRS_notched_lead_count`` (leads with at least one notch) and ``QRS_notches_total``.
+    """
+    notches = amps["QRS_notches"] if "QRS_notches" in amps else pd.Series(dtype=float)
+    if notches.notna().sum() == 0:
+        return {"QRS_fragmented": np.nan, "QRS_notched_lead_count": np.nan, "QRS_notches_total": np.nan}
+    notched = set(notches.index[notches.fillna(0) > 0])
+    frag = any(sum(lead in notched for lead in group) >= 2 for group in CONTIGUOUS_GROUPS.values())
+    return {
+        "QRS_fragmented": float(frag),
+        "QRS_notched_lead_count": float(len(notched)),
+        "QRS_notches_total": float(notches.fillna(0).sum()),
+    }
+
+
+def axes(amps: pd.DataFrame) -> dict[str, float]:
+    """P, QRS and T frontal axes (net areas in the limb leads) and the QRS-T angle."""
+    def vals(col: str) -> dict[str, float]:
+        return {lead: float(amps.at[lead, col]) for lead in HEXAXIAL if lead in amps.index}
+
+    p, q, t = frontal_axis(vals("P_area")), frontal_axis(vals("QRS_area")), frontal_axis(vals("T_area"))
+    return {"P_axis_deg": p, "QRS_axis_deg": q, "T_axis_deg": t, "QRS_T_angle_deg": angle_difference(q, t)}
+
+
+def st_summary(amps: pd.DataFrame) -> dict[str, float]:
+    """Largest ST elevation and depression at J + 60 ms over the twelve leads (mV)."""
+    st = amps["ST60_amp_mV"].reindex(list(STANDARD_LEADS)) if "ST60_amp_mV" in amps else pd.Series(dtype=float)
+    if st.notna().sum() == 0:
+        return {"ST60_max_elevation_mV": np.nan, "ST60_max_depression_mV": np.nan}
+    return {
+        "ST60_max_elevation_mV": float(max(st.max(), 0.0)),
+        "ST60_max_depression_mV": float(min(st.min(), 0.0)),
+    }

@@ -1,0 +1,197 @@
+"""Per-lead signal quality: flat, clipped, noisy, baseline wander; limb-lead reversal.
+
+The checks are cheap, vectorised over leads, and computed on the raw signal before
+delineation, so a flat or clipped lead can be kept out of the multi-lead consensus and its
+amplitudes reported as ``NaN`` instead of as a confident zero.
+
+Thresholds (module constants, documented in the data dictionary):
+
+* **flat**: peak-to-peak below :data:`FLAT_PTP_MV` (0.05 mV) or more than
+  :data:`FLAT_CONSTANT_FRACTION` (0.8) of successive samples unchanged;
+* **clipped**: more than :data:`CLIP_FRACTION` (0.5 %) of the samples sit in at least two
+  plateaus (runs of >= 3 samples, away from the record's ends) on the lead's maximum or
+  minimum value (the plateaus an amplifier or an ADC leaves when saturated);
+* **noisy**: power above 40 Hz exceeds :data:`NOISE_RATIO` (0.25) of the power in the
+  0.5-40 Hz ECG band (muscle artefact, powerline);
+* **baseline wander**: the 0.7 Hz low-pass component of the lead spans more than
+  :data:`WANDER_PTP_MV` (1.0 mV).
+
+Examples
+--------
+>>> import numpy as np
+>>> from interp_ecg.features.quality import lead_quality
+>>> t = np.arange(5000) / 500
+>>> sig = np.stack([np.sin(2 * np.pi * 1.2 * t), np.zeros_like(t)]).astype("float32")
+>>> q = lead_quality(sig, 500, ["I", "II"])
+>>> q.loc["II", "flat"], q.loc["I", "flat"]
+(np.True_, np.False_)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+FLAT_PTP_MV = 0.05
+FLAT_CONSTANT_FRACTION = 0.8
+CLIP_FRACTION = 0.005
+NOISE_RATIO = 0.25
+WANDER_PTP_MV = 1.0
+WANDER_CUTOFF_HZ = 0.7
+
+QUALITY_FLAGS = ("flat", "clipped", "noisy", "wander")
+
+
+def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.DataFrame:
+    """Quality measures and flags for every lead of one record.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV; must be finite.
+    fs : float
+        Sampling rate in Hz.
+    leads : sequence of str
+        Lead names, one per row of ``signal``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by lead, with ``ptp_mV``, ``constant_fraction``, ``clip_fraction``,
+        ``hf_noise_ratio``, ``wander_ptp_mV`` and boolean flags ``flat``, ``clipped``,
+        ``noisy``, ``wander`` and ``usable`` (neither flat nor clipped).
+    """
+    x = np.asarray(signal, dtype=np.float64)
+    n_leads, n = x.shape
+    ptp = x.max(axis=1) - x.min(axis=1) if n else np.zeros(n_leads)
+    if n > 1:
+        constant = (np.diff(x, axis=1) == 0).mean(axis=1)
+        vmax = x.max(axis=1, keepdims=True)
+        vmin = x.min(axis=1, keepdims=True)
+        tol = 1e-6 + 1e-4 * np.maximum(ptp, 0)[:, None]
+        at_max = np.abs(x - vmax) <= tol
+        at_min = np.abs(x - vmin) <= tol
+        clip = np.maximum(at_max.mean(axis=1), at_min.mean(axis=1))
+        for i in np.flatnonzero(clip > CLIP_FRACTION):  # rare: check the plateaus
+            clip[i] = max(_interior_plateau_fraction(at_max[i]), _interior_plateau_fraction(at_min[i]))
+    else:
+        constant = np.ones(n_leads)
+        clip = np.zeros(n_leads)
+
+    hf_ratio = np.full(n_leads, np.nan)
+    wander = np.full(n_leads, np.nan)
+    if n >= int(2 * fs):
+        xc = x - x.mean(axis=1, keepdims=True)
+        spec = np.fft.rfft(xc, axis=1)
+        power = np.abs(spec) ** 2
+        freqs = np.fft.rfftfreq(n, d=1.0 / fs)
+        band = (freqs >= 0.5) & (freqs < 40.0)
+        high = freqs >= 40.0
+        p_band = power[:, band].sum(axis=1)
+        p_high = power[:, high].sum(axis=1) if high.any() else np.zeros(n_leads)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hf_ratio = np.where(p_band > 0, p_high / p_band, np.nan)
+        low = spec.copy()
+        low[:, freqs > WANDER_CUTOFF_HZ] = 0
+        low[:, 0] = 0
+        baseline = np.fft.irfft(low, n=n, axis=1)
+        wander = baseline.max(axis=1) - baseline.min(axis=1)
+
+    flat = (ptp < FLAT_PTP_MV) | (constant > FLAT_CONSTANT_FRACTION)
+    clipped = ~flat & (clip > CLIP_FRACTION)
+    noisy = ~flat & (np.nan_to_num(hf_ratio, nan=0.0) > NOISE_RATIO)
+    wandering = ~flat & (np.nan_to_num(wander, nan=0.0) > WANDER_PTP_MV)
+    out = pd.DataFrame(
+        {
+            "ptp_mV": ptp,
+            "constant_fraction": constant,
+            "clip_fraction": clip,
+            "hf_noise_ratio": hf_ratio,
+            "wander_ptp_mV": wander,
+            "flat": flat,
+            "clipped": clipped,
+            "noisy": noisy,
+            "wander": wandering,
+            "usable": ~(flat | clipped),
+        },
+        index=pd.Index(list(leads), name="lead"),
+    )
+    return out
+
+
+def _interior_plateau_fraction(mask: np.ndarray, min_run: int = 3) -> float:
+    """Fraction of samples in plateaus (runs >= ``min_run``) not touching the record edges.
+
+    Needs at least two such plateaus: saturation repeats with every beat, whereas records
+    that start or end on a constant stretch (common in PTB-XL) are not clipped.
+    """
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    starts, stops = edges[::2], edges[1::2]
+    keep = (stops - starts >= min_run) & (starts > 0) & (stops < mask.size)
+    if keep.sum() < 2:
+        return 0.0
+    return float((stops[keep] - starts[keep]).sum() / mask.size)
+
+
+def limb_reversal_suspected(
+    p_amp: dict[str, float], qrs_net: dict[str, float], t_amp: dict[str, float]
+) -> tuple[bool, str]:
+    """Suspect a left/right arm electrode reversal from median-beat measurements.
+
+    With LA and RA swapped, lead I is the mirror image of normal: P, QRS and T are all
+    negative in lead I while aVR, normally negative, turns positive (Batchvarov, Malik &
+    Camm, Europace 2007). The check needs the net QRS deflection of I and aVR and the P and
+    T amplitudes of I; sinus rhythm with dextrocardia gives the same picture, hence
+    "suspected".
+
+    Parameters
+    ----------
+    p_amp, qrs_net, t_amp : dict
+        Lead name -> signed amplitude (mV) of P, net QRS (R + Q + S) and T.
+
+    Returns
+    -------
+    (bool, str)
+        Whether a reversal is suspected, and why.
+
+    Examples
+    --------
+    >>> limb_reversal_suspected({"I": -0.1}, {"I": -0.8, "aVR": 0.6}, {"I": -0.2})
+    (True, 'lead I: P, QRS and T negative; aVR QRS positive (LA/RA reversal?)')
+    >>> limb_reversal_suspected({"I": 0.1}, {"I": 0.8, "aVR": -0.6}, {"I": 0.2})
+    (False, '')
+    """
+    p1, q1, t1 = p_amp.get("I", np.nan), qrs_net.get("I", np.nan), t_amp.get("I", np.nan)
+    qr = qrs_net.get("aVR", np.nan)
+    if np.isnan(q1) or np.isnan(qr):
+        return False, ""
+    lead_i_inverted = q1 < -0.1 and (np.isnan(t1) or t1 < 0) and (np.isnan(p1) or p1 < 0)
+    if lead_i_inverted and qr > 0.1 and not (np.isnan(t1) and np.isnan(p1)):
+        return True, "lead I: P, QRS and T negative; aVR QRS positive (LA/RA reversal?)"
+    return False, ""
+
+
+def summarise_quality(q: pd.DataFrame) -> dict[str, object]:
+    """Per-record quality columns from the per-lead table of :func:`lead_quality`.
+
+    Returns
+    -------
+    dict
+        ``quality_n_leads_usable``, ``quality_flat_leads``, ``quality_clipped_leads``,
+        ``quality_noisy_leads``, ``quality_wander_leads`` (comma-separated lead names,
+        ``""`` when none), ``quality_hf_noise_ratio_max`` and ``quality_wander_mV_max``.
+    """
+    def names(mask: pd.Series) -> str:
+        return ",".join(str(i) for i in q.index[mask.to_numpy(dtype=bool)])
+
+    return {
+        "quality_n_leads_usable": float(q["usable"].sum()),
+        "quality_flat_leads": names(q["flat"]),
+        "quality_clipped_leads": names(q["clipped"]),
+        "quality_noisy_leads": names(q["noisy"]),
+        "quality_wander_leads": names(q["wander"]),
+        "quality_hf_noise_ratio_max": float(np.nanmax(q["hf_noise_ratio"])) if q["hf_noise_ratio"].notna().any() else np.nan,
+        "quality_wander_mV_max": float(np.nanmax(q["wander_ptp_mV"])) if q["wander_ptp_mV"].notna().any() else np.nan,
+    }

@@ -1,0 +1,192 @@
+"""Chunked, resumable Parquet output for long feature-extraction runs.
+
+A run writes one Parquet file per chunk of records into a folder, each written atomically
+(a temporary file renamed into place), beside a ``_manifest.json`` that fixes the record ids
+and the chunk size. A run that is killed (even with ``SIGKILL``) and started again on the
+same folder finds the finished chunks, skips them and writes only the rest, so the final
+output is the same as that of an uninterrupted run: chunk ``k`` always holds records
+``ids[k * chunk_size:(k + 1) * chunk_size]``, in order.
+
+Examples
+--------
+>>> import tempfile, pandas as pd
+>>> from interp_ecg.features.stream import ChunkStore, read_features
+>>> out = tempfile.mkdtemp()
+>>> store = ChunkStore(out, ids=["a", "b", "c"], chunk_size=2)
+>>> store.pending()
+[0, 1]
+>>> store.write(0, pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index(["a", "b"], name="record_id")))
+>>> store.write(1, pd.DataFrame({"x": [3.0]}, index=pd.Index(["c"], name="record_id")))
+>>> read_features(out)["x"].tolist()
+[1.0, 2.0, 3.0]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from interp_ecg.errors import ConfigError, DataNotFoundError, IntegrityError
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "_manifest.json"
+FORMAT = "interp_ecg.features.chunks/1"
+
+
+def _ids_digest(ids: Sequence[Any]) -> str:
+    h = hashlib.sha256()
+    for rid in ids:
+        h.update(repr(rid).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def chunk_name(k: int) -> str:
+    """File name of chunk ``k``."""
+    return f"chunk-{k:06d}.parquet"
+
+
+class ChunkStore:
+    """A folder of Parquet chunks with a manifest; the writer side of a resumable run.
+
+    Parameters
+    ----------
+    out : str or path-like
+        Output folder (created when missing).
+    ids : sequence
+        All record ids of the run, in order.
+    chunk_size : int
+        Records per chunk.
+    overwrite : bool, default False
+        Start afresh, deleting chunks of a previous run. Without it a folder holding a
+        different run (other ids or chunk size) raises :class:`~interp_ecg.errors.ConfigError`.
+    extra : dict, optional
+        Further settings that must match for a resume (``method``, say).
+    """
+
+    def __init__(
+        self,
+        out: str | os.PathLike,
+        ids: Sequence[Any],
+        chunk_size: int,
+        overwrite: bool = False,
+        extra: dict | None = None,
+    ) -> None:
+        if chunk_size < 1:
+            raise ConfigError(f"chunk_size must be >= 1, got {chunk_size}")
+        self.out = Path(out)
+        self.ids = list(ids)
+        self.chunk_size = int(chunk_size)
+        self.n_chunks = (len(self.ids) + self.chunk_size - 1) // self.chunk_size
+        self.manifest = {
+            "format": FORMAT,
+            "n_records": len(self.ids),
+            "chunk_size": self.chunk_size,
+            "n_chunks": self.n_chunks,
+            "ids_sha256": _ids_digest(self.ids),
+            **({"extra": extra} if extra else {}),
+        }
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / MANIFEST
+        if path.exists() and not overwrite:
+            old = json.loads(path.read_text())
+            if old != self.manifest:
+                raise ConfigError(
+                    "output folder holds another run (different records, chunk size or settings); "
+                    "use a new folder or overwrite=True",
+                    source=self.out,
+                )
+        else:
+            if overwrite:
+                for f in self.out.glob("chunk-*.parquet"):
+                    f.unlink()
+            self._atomic_write_text(path, json.dumps(self.manifest, indent=1))
+        for tmp in self.out.glob(".chunk-*.tmp-*"):  # left by a killed run
+            tmp.unlink(missing_ok=True)
+
+    def chunk_ids(self, k: int) -> list[Any]:
+        """Record ids of chunk ``k``."""
+        return self.ids[k * self.chunk_size : (k + 1) * self.chunk_size]
+
+    def path(self, k: int) -> Path:
+        return self.out / chunk_name(k)
+
+    def done(self, k: int) -> bool:
+        """Whether chunk ``k`` has been written."""
+        return self.path(k).exists()
+
+    def pending(self) -> list[int]:
+        """Chunks still to do, in order."""
+        return [k for k in range(self.n_chunks) if not self.done(k)]
+
+    def n_done_records(self) -> int:
+        return sum(len(self.chunk_ids(k)) for k in range(self.n_chunks) if self.done(k))
+
+    def write(self, k: int, frame: pd.DataFrame) -> None:
+        """Write chunk ``k`` atomically (temporary file, fsync, rename)."""
+        expected = self.chunk_ids(k)
+        if len(frame) != len(expected) or [str(i) for i in frame.index] != [str(i) for i in expected]:
+            raise IntegrityError(f"chunk {k} holds other records than planned", source=self.out)
+        tmp = self.out / f".{chunk_name(k)}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        frame.to_parquet(tmp, engine="pyarrow", index=True)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path(k))
+
+    def _atomic_write_text(self, path: Path, text: str) -> None:
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
+
+def read_features(out: str | os.PathLike, allow_partial: bool = False) -> pd.DataFrame:
+    """Load the record table written by ``extract(..., out=out)``.
+
+    Parameters
+    ----------
+    out : str or path-like
+        The output folder.
+    allow_partial : bool, default False
+        Return the finished chunks of an unfinished run instead of raising.
+
+    Raises
+    ------
+    DataNotFoundError
+        No manifest in ``out``.
+    IntegrityError
+        Chunks are missing (the run did not finish) or records are duplicated.
+    """
+    out = Path(out)
+    path = out / MANIFEST
+    if not path.exists():
+        raise DataNotFoundError("no feature output here (missing _manifest.json)", source=out)
+    manifest = json.loads(path.read_text())
+    n_chunks = int(manifest["n_chunks"])
+    present = [k for k in range(n_chunks) if (out / chunk_name(k)).exists()]
+    missing = sorted(set(range(n_chunks)) - set(present))
+    if missing and not allow_partial:
+        raise IntegrityError(
+            f"{len(missing)} of {n_chunks} chunks missing (first: {chunk_name(missing[0])}); "
+            "run extract again with the same out= to resume",
+            source=out,
+        )
+    frames = [pd.read_parquet(out / chunk_name(k), engine="pyarrow") for k in present]
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames)
+    if table.index.has_duplicates:
+        raise IntegrityError("duplicate record ids across chunks", source=out)
+    if not missing and len(table) != int(manifest["n_records"]):
+        raise IntegrityError(
+            f"{len(table)} records in the chunks, manifest says {manifest['n_records']}", source=out
+        )
+    return table
