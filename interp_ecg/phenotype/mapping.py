@@ -1,0 +1,291 @@
+"""ICD diagnoses -> subject x phecode case/control table.
+
+Rules (documented for users; the same as PheTK and the PheWAS R package unless stated):
+
+* Codes are matched exactly after normalisation (strip, upper-case, no dots), within their own
+  vocabulary (ICD-9-CM or ICD-10-CM, from the version column). Codes absent from the map are
+  *unmapped* and reported by :func:`mapping_report`; no prefix guessing.
+* Each code maps to its phecode(s) **and all parents** (roll-up).
+* **What counts as one occurrence**: the distinct values of ``count_col`` per subject and
+  phecode. ``count_col="auto"`` uses ``hadm_id`` when present (MIMIC-IV: one admission, one
+  occurrence, however many codes of that phecode it carries), else a ``date`` column, else each
+  row. PheTK counts distinct dates; MIMIC-IV diagnoses have no date, only an admission.
+* **Cases**: at least ``min_code_count`` occurrences (default 2, as PheTK).
+  **Excluded (NA)**: subjects with 1 .. ``min_code_count - 1`` occurrences (neither case nor
+  control, as the PheWAS R package); for Phecode 1.2, controls carrying any phecode of the
+  phecode's ``exclude_range`` (one occurrence suffices); for sex-specific phecodes, subjects of
+  the other or unknown sex (cases too). **Controls**: everyone else in ``subjects``.
+* Phecodes with fewer than ``min_cases`` cases are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from interp_ecg.errors import ConfigError
+from interp_ecg.phenotype.phecodes import PhecodeMap, normalize_icd, vocabulary_of
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["map_icd", "mapping_report", "phecode_counts", "icd_to_phecodes", "normalize_sex"]
+
+
+def _check_cols(df: pd.DataFrame, cols: list[str | None]) -> None:
+    missing = [c for c in cols if c is not None and c not in df.columns]
+    if missing:
+        raise ConfigError(f"diagnoses table lacks columns {missing}; found {list(df.columns)}")
+
+
+def _resolve_count_col(diagnoses: pd.DataFrame, count_col: str | None) -> str | None:
+    if count_col != "auto":
+        return count_col
+    for name in ("hadm_id", "date"):
+        if name in diagnoses.columns:
+            return name
+    return None
+
+
+def _prepare(
+    diagnoses: pd.DataFrame,
+    subject_col: str,
+    code_col: str,
+    version_col: str | None,
+    icd_version,
+) -> pd.DataFrame:
+    _check_cols(diagnoses, [subject_col, code_col, version_col])
+    out = pd.DataFrame(
+        {
+            "subject": diagnoses[subject_col].to_numpy(),
+            "code": normalize_icd(diagnoses[code_col]).to_numpy(),
+        },
+        index=diagnoses.index,
+    )
+    if version_col is not None:
+        out["vocabulary"] = vocabulary_of(diagnoses[version_col]).to_numpy()
+    elif icd_version is not None:
+        out["vocabulary"] = vocabulary_of([icd_version])[0]
+    else:
+        raise ConfigError("give version_col (column with 9/10) or icd_version=9|10")
+    bad = out["vocabulary"].isna()
+    if bad.any():
+        logger.warning("%d diagnoses with an unknown ICD version are ignored", int(bad.sum()))
+    return out
+
+
+def map_icd(
+    diagnoses: pd.DataFrame,
+    phecode_map: PhecodeMap,
+    *,
+    subject_col: str = "subject_id",
+    code_col: str = "icd_code",
+    version_col: str | None = "icd_version",
+    icd_version=None,
+    count_col: str | None = "auto",
+) -> pd.DataFrame:
+    """Map each diagnosis row to its (rolled-up) phecodes.
+
+    Returns a long DataFrame ``subject, vocabulary, code, occurrence, phecode`` with one row per
+    diagnosis row and implied phecode; unmapped rows have ``phecode`` NaN.
+
+    Examples
+    --------
+    >>> from interp_ecg.phenotype.phecodes import PhecodeMap
+    >>> m = PhecodeMap("X", pd.DataFrame({"vocabulary": ["ICD10CM"] * 2, "code": ["I4891"] * 2,
+    ...                 "phecode": ["CV_416", "CV_416.2"]}), pd.DataFrame())
+    >>> dx = pd.DataFrame({"subject_id": [1, 1], "icd_code": ["I48.91", "Z99"], "icd_version": [10, 10]})
+    >>> map_icd(dx, m)["phecode"].tolist()
+    ['CV_416', 'CV_416.2', nan]
+    """
+    prep = _prepare(diagnoses, subject_col, code_col, version_col, icd_version)
+    col = _resolve_count_col(diagnoses, count_col)
+    if col is None:
+        prep["occurrence"] = np.arange(len(prep))
+    else:
+        _check_cols(diagnoses, [col])
+        prep["occurrence"] = diagnoses[col].to_numpy()
+    prep = prep.reset_index(drop=True)
+    return prep.merge(phecode_map.icd, on=["vocabulary", "code"], how="left", sort=False)
+
+
+def mapping_report(
+    diagnoses: pd.DataFrame,
+    phecode_map: PhecodeMap,
+    *,
+    subject_col: str = "subject_id",
+    code_col: str = "icd_code",
+    version_col: str | None = "icd_version",
+    icd_version=None,
+) -> pd.DataFrame:
+    """How many diagnosis rows and distinct codes map to at least one phecode, per vocabulary.
+
+    Returns a DataFrame indexed by vocabulary (plus ``"all"``) with ``rows``, ``rows_mapped``,
+    ``rows_unmapped``, ``codes``, ``codes_mapped``, ``codes_unmapped``, ``subjects``,
+    ``subjects_mapped``.
+    """
+    prep = _prepare(diagnoses, subject_col, code_col, version_col, icd_version)
+    known = phecode_map.icd[["vocabulary", "code"]].drop_duplicates()
+    known["_m"] = True
+    prep = prep.reset_index(drop=True).merge(known, on=["vocabulary", "code"], how="left")
+    prep["_m"] = prep["_m"].fillna(False).astype(bool)
+    rows = []
+    for vocab, g in [*prep.groupby("vocabulary", dropna=False), ("all", prep)]:
+        codes = g.drop_duplicates(["vocabulary", "code"])
+        rows.append(
+            {
+                "vocabulary": "unknown" if pd.isna(vocab) else vocab,
+                "rows": len(g),
+                "rows_mapped": int(g["_m"].sum()),
+                "rows_unmapped": int((~g["_m"]).sum()),
+                "codes": len(codes),
+                "codes_mapped": int(codes["_m"].sum()),
+                "codes_unmapped": int((~codes["_m"]).sum()),
+                "subjects": g["subject"].nunique(),
+                "subjects_mapped": g.loc[g["_m"], "subject"].nunique(),
+            }
+        )
+    return pd.DataFrame(rows).set_index("vocabulary")
+
+
+def phecode_counts(mapped: pd.DataFrame) -> pd.Series:
+    """Occurrences (distinct ``occurrence`` values) per subject and phecode, from :func:`map_icd`."""
+    m = mapped.dropna(subset=["phecode"])
+    m = m.drop_duplicates(["subject", "phecode", "occurrence"])
+    return m.groupby(["subject", "phecode"], sort=True).size().rename("count")
+
+
+def normalize_sex(sex: pd.Series) -> pd.Series:
+    """Map sex labels to ``"Female"``/``"Male"`` (``F``, ``female``, ``woman``, ``M``...; else NA).
+
+    Examples
+    --------
+    >>> normalize_sex(pd.Series(["F", "male", "x"])).tolist()
+    ['Female', 'Male', nan]
+    """
+    key = sex.astype("str").str.strip().str.upper().str[:1]
+    out = key.map({"F": "Female", "W": "Female", "M": "Male"}).astype(object)
+    return pd.Series(out.to_numpy(), index=sex.index, dtype=object)
+
+
+def icd_to_phecodes(
+    diagnoses: pd.DataFrame,
+    phecode_map: PhecodeMap,
+    min_code_count: int = 2,
+    sex: pd.Series | None = None,
+    min_cases: int = 1,
+    *,
+    subjects=None,
+    subject_col: str = "subject_id",
+    code_col: str = "icd_code",
+    version_col: str | None = "icd_version",
+    icd_version=None,
+    count_col: str | None = "auto",
+    exclusions: bool = True,
+) -> pd.DataFrame:
+    """Subject x phecode case/control table from ICD-9-CM / ICD-10-CM diagnoses.
+
+    Parameters
+    ----------
+    diagnoses : DataFrame
+        One row per diagnosis, with subject, code and version columns (names as arguments).
+        Codes with or without dots, any case.
+    phecode_map : PhecodeMap
+        From :func:`~interp_ecg.phenotype.load_phecode_map`.
+    min_code_count : int, default 2
+        Occurrences needed to be a case (see the module notes for what counts).
+    sex : Series, optional
+        Indexed by subject, values like ``F``/``M``/``Female``/``Male``. When given,
+        sex-specific phecodes are restricted to subjects of that sex (others NA).
+    min_cases : int, default 1
+        Drop phecodes with fewer cases.
+    subjects : array-like, optional
+        The cohort; subjects without any diagnosis are controls everywhere. Default: the
+        subjects of ``diagnoses``.
+    count_col : str or None, default "auto"
+        Column whose distinct values count occurrences (``hadm_id``, a date); ``None`` counts rows.
+    exclusions : bool, default True
+        Apply Phecode 1.2 exclusion ranges to controls.
+
+    Returns
+    -------
+    DataFrame
+        Index: subject; columns: phecodes (sorted); dtype ``"boolean"``: True case, False
+        control, NA excluded.
+
+    Examples
+    --------
+    >>> from interp_ecg.phenotype.phecodes import PhecodeMap
+    >>> icd = pd.DataFrame({"vocabulary": ["ICD10CM"], "code": ["I4891"], "phecode": ["CV_416.2"]})
+    >>> m = PhecodeMap("X", icd, pd.DataFrame(index=pd.Index(["CV_416.2"], name="phecode")))
+    >>> dx = pd.DataFrame({"subject_id": [1, 1, 2, 3], "hadm_id": [10, 11, 20, 30],
+    ...                    "icd_code": ["I48.91", "i4891", "I4891", "E119"], "icd_version": 10})
+    >>> icd_to_phecodes(dx, m)["CV_416.2"].tolist()
+    [True, <NA>, False]
+    """
+    if min_code_count < 1:
+        raise ConfigError("min_code_count must be >= 1")
+    mapped = map_icd(
+        diagnoses,
+        phecode_map,
+        subject_col=subject_col,
+        code_col=code_col,
+        version_col=version_col,
+        icd_version=icd_version,
+        count_col=count_col,
+    )
+    counts = phecode_counts(mapped)
+    if subjects is None:
+        subj = pd.Index(pd.unique(mapped["subject"]))
+    else:
+        subj = pd.Index(pd.unique(np.asarray(subjects)))
+        outside = ~counts.index.get_level_values("subject").isin(subj)
+        if outside.any():
+            logger.info("ignoring diagnoses of %d subjects outside `subjects`", int(outside.sum()))
+            counts = counts[~outside]
+    subj = subj.sort_values()
+    subj.name = "subject"
+    phe = pd.Index(sorted(counts.index.get_level_values("phecode").unique()), name="phecode")
+    n_s, n_p = len(subj), len(phe)
+    rows = subj.get_indexer(counts.index.get_level_values("subject"))
+    cols = phe.get_indexer(counts.index.get_level_values("phecode"))
+    cnt = np.zeros((n_s, n_p), dtype=np.int32)
+    cnt[rows, cols] = counts.to_numpy()
+    case = cnt >= min_code_count
+    na = (cnt > 0) & ~case
+
+    info = phecode_map.info
+    if exclusions and "exclude" in info.columns and n_p:
+        excl = info["exclude"].reindex(phe)
+        r_idx, c_idx = [], []
+        for j, ex in enumerate(excl):
+            if isinstance(ex, tuple) and ex:
+                k = phe.get_indexer(list(ex))
+                k = k[k >= 0]
+                r_idx.extend(k.tolist())
+                c_idx.extend([j] * len(k))
+        if r_idx:
+            ex_mat = sp.csr_matrix(
+                (np.ones(len(r_idx), dtype=np.int32), (r_idx, c_idx)), shape=(n_p, n_p)
+            )
+            present = sp.csr_matrix((cnt > 0).astype(np.int32))
+            hit = (present @ ex_mat).toarray() > 0
+            na |= hit & ~case
+    if sex is not None and "sex" in info.columns and n_p:
+        s = normalize_sex(pd.Series(sex)).reindex(subj).to_numpy()
+        need = info["sex"].reindex(phe).fillna("Both").to_numpy()
+        for label in ("Female", "Male"):
+            j = np.flatnonzero(need == label)
+            if len(j):
+                wrong = s != label  # other or unknown sex
+                na[np.ix_(wrong, j)] = True
+                case[np.ix_(wrong, j)] = False
+    n_cases = case.sum(axis=0)
+    keep = n_cases >= min_cases
+    if (~keep).any():
+        logger.info("dropping %d phecodes with < %d cases", int((~keep).sum()), min_cases)
+    values = np.where(na, np.nan, case.astype(float))[:, keep]
+    table = pd.DataFrame(values, index=subj, columns=phe[keep]).astype("boolean")
+    return table

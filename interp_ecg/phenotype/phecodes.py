@@ -1,0 +1,314 @@
+"""Load phecode maps (Phecode X and Phecode 1.2) from the files users download.
+
+Where to get the files
+----------------------
+* **Phecode X** (Shuey et al., Bioinformatics 2023): the ``phecodeX_R_*.csv`` files published
+  for the PheWAS R package, in the PheWAS/phecodeX GitHub repository
+  (https://github.com/PheWAS/phecodeX) and at https://phewascatalog.org/phecodes_v2 :
+  ``phecodeX_R_map.csv`` (ICD-9-CM / ICD-10-CM code -> phecode, *not* unrolled),
+  ``phecodeX_R_rollup_map.csv`` (phecode -> every phecode it implies, itself included),
+  ``phecodeX_R_labels.csv`` (description, category, colour) and ``phecodeX_R_sex.csv``
+  (male-only / female-only flags).
+* **Phecode 1.2** (Wu et al., JMIR Med Inform 2019): the unrolled ICD -> phecode table shipped
+  with PheTK (https://github.com/nhgritctran/PheTK, ``phecode/phecode12_unrolled.csv.gz`` or
+  its ``phecode_map_v1_2_icd9_icd10_unrolled`` equivalent; GPL-3) with the columns
+  ``phecode, ICD, flag, phecode_string, phecode_category, exclude_range, sex,
+  phecode_unrolled``. ``exclude_range`` lists, for each phecode, the related phecodes whose
+  carriers are not used as controls.
+
+Both are held in one :class:`PhecodeMap`: ``icd`` is the *unrolled* code table (an ICD code
+maps to its phecode and to every parent), ``info`` describes each phecode.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+import pandas as pd
+
+from interp_ecg.errors import ConfigError, DataNotFoundError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PhecodeMap", "load_phecode_map", "normalize_icd", "vocabulary_of"]
+
+PHECODEX_FILES = {
+    "map": "phecodeX_R_map.csv",
+    "rollup": "phecodeX_R_rollup_map.csv",
+    "labels": "phecodeX_R_labels.csv",
+    "sex": "phecodeX_R_sex.csv",
+}
+PHECODE12_FILES = ("phecode12_unrolled.csv.gz", "phecode12_unrolled.csv")
+
+_VOCAB_ALIASES = {
+    "9": "ICD9CM",
+    "9.0": "ICD9CM",
+    "ICD9": "ICD9CM",
+    "ICD9CM": "ICD9CM",
+    "ICD-9": "ICD9CM",
+    "ICD-9-CM": "ICD9CM",
+    "10": "ICD10CM",
+    "10.0": "ICD10CM",
+    "ICD10": "ICD10CM",
+    "ICD10CM": "ICD10CM",
+    "ICD-10": "ICD10CM",
+    "ICD-10-CM": "ICD10CM",
+}
+
+
+def normalize_icd(codes: pd.Series | list) -> pd.Series:
+    """Normalise ICD codes: strip blanks, upper-case, remove dots.
+
+    ``"I48.91"``, ``"i4891"`` and ``" I48.91 "`` all become ``"I4891"`` (MIMIC-IV stores codes
+    without dots). ICD-9-CM and ICD-10-CM categories have a fixed number of characters before
+    the dot, so removing it never merges two different codes of the same vocabulary.
+
+    Examples
+    --------
+    >>> normalize_icd(["I48.91", "i4891", " 427.31"]).tolist()
+    ['I4891', 'I4891', '42731']
+    """
+    s = pd.Series(codes, dtype="str") if not isinstance(codes, pd.Series) else codes.astype("str")
+    return s.str.strip().str.upper().str.replace(".", "", regex=False)
+
+
+def vocabulary_of(versions: pd.Series | list) -> pd.Series:
+    """Map ICD version labels (``9``, ``"10"``, ``"ICD10CM"``, ``"ICD-9-CM"``...) to
+    ``"ICD9CM"`` / ``"ICD10CM"``; anything else becomes missing.
+
+    Examples
+    --------
+    >>> vocabulary_of([9, "10", "icd10cm", "x"]).tolist()
+    ['ICD9CM', 'ICD10CM', 'ICD10CM', nan]
+    """
+    s = pd.Series(versions)
+    key = s.astype("str").str.strip().str.upper()
+    return key.map(_VOCAB_ALIASES).astype(object)
+
+
+@dataclass
+class PhecodeMap:
+    """A phecode map ready for :func:`interp_ecg.phenotype.icd_to_phecodes`.
+
+    Attributes
+    ----------
+    version : str
+        ``"X"`` or ``"1.2"``.
+    icd : pandas.DataFrame
+        Unrolled code table with columns ``vocabulary`` (``ICD9CM``/``ICD10CM``), ``code``
+        (normalised, see :func:`normalize_icd`) and ``phecode``: one row per code and implied
+        phecode (the code's own phecode and all its parents).
+    info : pandas.DataFrame
+        Indexed by phecode: ``description``, ``category``, ``sex`` (``"Both"``, ``"Female"``,
+        ``"Male"``) and ``exclude`` (tuple of phecodes whose carriers are not controls; empty
+        for Phecode X).
+    source : str
+        Where it was read from.
+    """
+
+    version: str
+    icd: pd.DataFrame
+    info: pd.DataFrame
+    source: str = ""
+    _lookup: dict = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"PhecodeMap(version={self.version!r}, phecodes={len(self.info)}, "
+            f"codes={self.icd[['vocabulary', 'code']].drop_duplicates().shape[0]}, "
+            f"source={self.source!r})"
+        )
+
+    @property
+    def phecodes(self) -> pd.Index:
+        """All phecodes described by the map."""
+        return self.info.index
+
+    def describe(self, phecodes) -> pd.DataFrame:
+        """Description and category of the given phecodes (unknown ones get NaN)."""
+        return self.info.reindex(pd.Index(phecodes, name="phecode"))[["description", "category"]]
+
+
+def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], **kwargs)
+    except FileNotFoundError as exc:
+        raise DataNotFoundError("phecode file not found", source=path) from exc
+    except Exception as exc:  # malformed csv
+        raise DataNotFoundError(f"could not read phecode file: {exc}", source=path) from exc
+
+
+def _need(df: pd.DataFrame, cols: list[str], path: Path) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ConfigError(
+            f"missing columns {missing} (found {list(df.columns)}); is this the right phecode file?",
+            source=path,
+        )
+
+
+def _find(folder: Path, name: str) -> Path:
+    path = folder / name
+    if not path.exists():
+        raise DataNotFoundError(
+            f"{name} not found; download the phecode files (see interp_ecg.phenotype.phecodes docs)",
+            source=folder,
+        )
+    return path
+
+
+def _load_x(path: Path) -> PhecodeMap:
+    folder = path if path.is_dir() else path.parent
+    map_path = path if path.is_file() else _find(folder, PHECODEX_FILES["map"])
+    raw = _read_csv(map_path)
+    _need(raw, ["code", "vocabulary_id", "phecode"], map_path)
+    icd = pd.DataFrame(
+        {
+            "vocabulary": vocabulary_of(raw["vocabulary_id"]),
+            "code": normalize_icd(raw["code"]),
+            "phecode": raw["phecode"].str.strip(),
+        }
+    ).dropna()
+    rollup_path = folder / PHECODEX_FILES["rollup"]
+    if rollup_path.exists():
+        roll = _read_csv(rollup_path)
+        _need(roll, ["code", "phecode_unrolled"], rollup_path)
+        roll = roll.rename(columns={"code": "phecode"})
+        known = set(roll["phecode"])
+        extra = sorted(set(icd["phecode"]) - known)
+        roll = pd.concat(
+            [roll, pd.DataFrame({"phecode": extra, "phecode_unrolled": extra})], ignore_index=True
+        )
+        icd = icd.merge(roll, on="phecode", how="left")
+        icd = icd.drop(columns="phecode").rename(columns={"phecode_unrolled": "phecode"})
+    else:
+        logger.warning("%s not found: Phecode X codes are NOT rolled up to parents", rollup_path)
+    icd = icd.drop_duplicates(ignore_index=True)
+
+    labels_path = folder / PHECODEX_FILES["labels"]
+    if labels_path.exists():
+        lab = _read_csv(labels_path)
+        _need(lab, ["phenotype", "description", "group"], labels_path)
+        info = pd.DataFrame(
+            {
+                "description": lab["description"].to_numpy(),
+                "category": lab["group"].to_numpy(),
+                "color": lab["color"].to_numpy() if "color" in lab else None,
+            },
+            index=pd.Index(lab["phenotype"].str.strip(), name="phecode"),
+        )
+    else:
+        logger.warning("%s not found: phecodes have no descriptions", labels_path)
+        info = pd.DataFrame(
+            {"description": pd.NA, "category": pd.NA, "color": None},
+            index=pd.Index(sorted(set(icd["phecode"])), name="phecode"),
+        )
+    missing = sorted(set(icd["phecode"]) - set(info.index))
+    if missing:
+        info = pd.concat([info, pd.DataFrame(index=pd.Index(missing, name="phecode"))])
+    info["sex"] = "Both"
+    sex_path = folder / PHECODEX_FILES["sex"]
+    if sex_path.exists():
+        sx = _read_csv(sex_path)
+        _need(sx, ["phecode", "male_only", "female_only"], sex_path)
+        sx = sx.set_index(sx["phecode"].str.strip())
+        male = sx["male_only"].str.upper().eq("TRUE")
+        female = sx["female_only"].str.upper().eq("TRUE")
+        info.loc[male[male].index.intersection(info.index), "sex"] = "Male"
+        info.loc[female[female].index.intersection(info.index), "sex"] = "Female"
+    else:
+        logger.warning("%s not found: no sex restrictions", sex_path)
+    info["exclude"] = [() for _ in range(len(info))]
+    return PhecodeMap("X", icd, info, source=str(folder))
+
+
+def _load_12(path: Path) -> PhecodeMap:
+    if path.is_dir():
+        for name in PHECODE12_FILES:
+            if (path / name).exists():
+                path = path / name
+                break
+        else:
+            raise DataNotFoundError(
+                f"none of {PHECODE12_FILES} found; download the Phecode 1.2 unrolled map (PheTK)",
+                source=path,
+            )
+    raw = _read_csv(path)
+    _need(
+        raw,
+        ["phecode", "ICD", "flag", "phecode_string", "phecode_category", "exclude_range", "sex"],
+        path,
+    )
+    target = "phecode_unrolled" if "phecode_unrolled" in raw else "phecode"
+    icd = pd.DataFrame(
+        {
+            "vocabulary": vocabulary_of(raw["flag"]),
+            "code": normalize_icd(raw["ICD"]),
+            "phecode": raw[target].str.strip(),
+        }
+    ).dropna()
+    icd = icd.drop_duplicates(ignore_index=True)
+    first = raw.drop_duplicates("phecode").set_index("phecode")
+    exclude = first["exclude_range"].fillna("").map(
+        lambda s: tuple(x.strip() for x in s.split(",") if x.strip())
+    )
+    info = pd.DataFrame(
+        {
+            "description": first["phecode_string"],
+            "category": first["phecode_category"],
+            "color": None,
+            "sex": first["sex"].fillna("Both").str.strip().str.capitalize(),
+            "exclude": exclude,
+        }
+    )
+    info.index = pd.Index(info.index.str.strip(), name="phecode")
+    return PhecodeMap("1.2", icd, info, source=str(path))
+
+
+def load_phecode_map(path: str | PathLike, version: str = "X") -> PhecodeMap:
+    """Load a phecode map from the files users download.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The folder holding the files, or one file: ``phecodeX_R_map.csv`` (its siblings
+        ``phecodeX_R_rollup_map.csv``, ``phecodeX_R_labels.csv``, ``phecodeX_R_sex.csv`` are
+        read from the same folder when present) or ``phecode12_unrolled.csv.gz``.
+    version : {"X", "1.2"}
+        Phecode X (Shuey et al. 2023) or Phecode 1.2 (Wu et al. 2019, with exclusion ranges).
+
+    Returns
+    -------
+    PhecodeMap
+
+    Raises
+    ------
+    DataNotFoundError
+        The folder or a required file is missing.
+    ConfigError
+        Unknown version, or a file without the expected columns.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "phecodeX_R_map.csv").write_text(
+    ...     'code,vocabulary_id,phecode\\n"I48.91",ICD10CM,CV_416.2\\n"427.31",ICD9CM,CV_416.2\\n')
+    >>> _ = (d / "phecodeX_R_rollup_map.csv").write_text(
+    ...     "code,phecode_unrolled\\nCV_416.2,CV_416.2\\nCV_416.2,CV_416\\n")
+    >>> m = load_phecode_map(d, version="X")
+    >>> sorted(m.icd.query("code == 'I4891'")["phecode"])
+    ['CV_416', 'CV_416.2']
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataNotFoundError("phecode map path does not exist", source=path)
+    v = str(version).strip().upper().replace("PHECODE", "").strip("_ ")
+    if v in ("X", "PHECODEX"):
+        return _load_x(path)
+    if v in ("1.2", "12", "1_2"):
+        return _load_12(path)
+    raise ConfigError(f"unknown phecode version {version!r}; use 'X' or '1.2'")

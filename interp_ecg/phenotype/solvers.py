@@ -1,0 +1,520 @@
+"""Logistic and Firth-penalised logistic regression over exposure x outcome grids.
+
+Every (exposure ``e``, outcome ``o``) pair is its own model ``logit P(y_o = 1) = b0 + b1 x_e +
+c' C`` fitted on the subjects not excluded for ``o`` (NaN in the outcome) and with a finite
+``x_e``. Three solvers give the same estimates:
+
+* :func:`fit_grid_batched` - Newton-Raphson (IRLS) on many pairs at once, numpy (CPU) or torch
+  (CPU or GPU). Per exposure, all outcomes are stacked as rows; the p x p information matrices
+  ``X'WX`` of all pairs come from one matrix product of the weights with the column products of
+  the design, and each pair stops on its own when its Newton step is below ``tol`` (the
+  statsmodels rule). The first step starts from the covariate-only model of each outcome, where
+  the weights do not depend on the exposure, so it costs one matrix product for all exposures
+  (it is the score step); typically two full evaluations per pair follow.
+* :func:`fit_grid_statsmodels` - the reference: one ``statsmodels`` ``Logit`` per pair.
+* :func:`firth_logit` - one Firth-penalised model (Firth 1993; Heinze & Schemper 2002), the
+  per-model path for ``method="firth"``.
+
+Firth's modified score ``X'(y - mu + h (1/2 - mu))`` uses the hat diagonal
+``h_i = w_i x_i' (X'WX)^{-1} x_i``, which for all pairs of a block is again one matrix product
+with the same column products. Standard errors are the square roots of the diagonal of the
+inverse (Fisher) information at the estimate, for both methods. A covariate that is constant
+among the subjects of an outcome (sex for a sex-specific phecode) is held at 0 for that outcome,
+which is the same model as dropping it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["fit_grid_batched", "fit_grid_statsmodels", "firth_logit", "logit_fit_single"]
+
+
+# ----------------------------------------------------------------------------- backends
+class _NumpyBackend:
+    name = "numpy"
+
+    def __init__(self) -> None:
+        self.xp = np
+
+    def asarray(self, a):
+        return np.ascontiguousarray(np.asarray(a, dtype=np.float64))
+
+    def to_numpy(self, a):
+        return np.asarray(a)
+
+    def mu_from_neg_eta(self, t):
+        """``t`` holds ``-eta``; returns ``1 / (1 + exp(-eta))`` in place."""
+        np.exp(t, out=t)
+        t += 1.0
+        np.reciprocal(t, out=t)
+        return t
+
+    def inv(self, h):
+        try:
+            out = np.linalg.inv(h)
+            ok = np.isfinite(out).all(axis=(1, 2))
+        except np.linalg.LinAlgError:
+            out = np.full_like(h, np.nan)
+            ok = np.zeros(len(h), dtype=bool)
+            for k in range(len(h)):
+                try:
+                    out[k] = np.linalg.inv(h[k])
+                    ok[k] = np.isfinite(out[k]).all()
+                except np.linalg.LinAlgError:
+                    pass
+        return out, ok
+
+    def zeros(self, shape):
+        return np.zeros(shape)
+
+    def index(self, idx):
+        return np.asarray(idx)
+
+
+class _TorchBackend:
+    name = "torch"
+
+    def __init__(self, device=None) -> None:
+        import torch
+
+        self.torch = torch
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.xp = torch
+
+    def asarray(self, a):
+        return self.torch.as_tensor(np.asarray(a, dtype=np.float64), device=self.device).contiguous()
+
+    def to_numpy(self, a):
+        return a.detach().cpu().numpy()
+
+    def mu_from_neg_eta(self, t):
+        return self.torch.sigmoid(-t)
+
+    def inv(self, h):
+        out, info = self.torch.linalg.inv_ex(h)
+        ok = (info == 0) & self.torch.isfinite(out).all(dim=(1, 2))
+        return out, ok
+
+    def zeros(self, shape):
+        return self.torch.zeros(shape, dtype=self.torch.float64, device=self.device)
+
+    def index(self, idx):
+        return self.torch.as_tensor(np.asarray(idx), device=self.device)
+
+
+def _backend(name: str, device=None):
+    if name == "numpy":
+        return _NumpyBackend()
+    if name == "torch":
+        return _TorchBackend(device)
+    raise ValueError(f"unknown backend {name!r}; use 'numpy' or 'torch'")
+
+
+def _pairs(p: int) -> tuple[np.ndarray, np.ndarray]:
+    a, c = np.triu_indices(p)
+    return a, c
+
+
+def _products(bk, Z, a, c):
+    """Column products ``Z[:, a] * Z[:, c]`` (n, d) for the upper triangle of ``X'WX``."""
+    return Z[:, a] * Z[:, c]
+
+
+# ----------------------------------------------------------------------------- one evaluation
+def _evaluate(bk, Z, D, a, c, B, Yb, offb, vrow, act, firth: bool):
+    """Information, (modified) score and inverse information for a block of models.
+
+    Z: (n, p) design shared by the block; D: (n, d) products; B: (b, p) coefficients;
+    Yb: (b, n) outcomes with 0 at excluded entries; offb: (b, n) +inf at excluded entries or
+    None; vrow: (n,) +inf where the design row is invalid (NaN exposure) or None; act: (b, p)
+    active columns. Returns step (b, p), inverse information (b, p, p) and ok (b,).
+    """
+    b, p = B.shape
+    if bk.name == "numpy":
+        t = np.matmul(-B, Z.T)  # -eta
+        if offb is not None:
+            t += offb
+        if vrow is not None:
+            t += vrow
+        with np.errstate(over="ignore"):
+            mu = bk.mu_from_neg_eta(t)
+        r = np.subtract(Yb, mu)
+        if vrow is not None:
+            r *= np.isfinite(vrow)
+        w = np.multiply(mu, mu)
+        np.subtract(mu, w, out=w)
+        actf = act.astype(np.float64)
+        eye = np.eye(p)
+        H = np.zeros((b, p, p))
+    else:
+        torch = bk.torch
+        a, c = bk.index(a), bk.index(c)
+        t = (-B) @ Z.T
+        if offb is not None:
+            t = t + offb
+        if vrow is not None:
+            t = t + vrow
+        mu = torch.sigmoid(-t)
+        r = Yb - mu
+        if vrow is not None:
+            r = r * torch.isfinite(vrow)
+        w = mu - mu * mu
+        actf = act.to(torch.float64)
+        eye = torch.eye(p, dtype=torch.float64, device=bk.device)
+        H = bk.zeros((b, p, p))
+    hv = w @ D  # (b, d)
+    H[:, a, c] = hv
+    H[:, c, a] = hv
+    H = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * eye[None]
+    Hinv, ok = bk.inv(H)
+    if firth:
+        wq = Hinv[:, a, c] * ((a != c) + 1.0)
+        h = w * (wq @ D.T)  # hat diagonal
+        r = r + h * (0.5 - mu)
+    g = (r @ Z) * actf
+    step = (Hinv @ g[:, :, None])[:, :, 0]
+    return step, Hinv, ok
+
+
+def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_step, block):
+    """Newton iterations for all rows (models) sharing the design ``Z``.
+
+    Rows are processed in contiguous blocks; inside a block all still-active rows are evaluated
+    together, and the block is compacted (rows copied) only once fewer than half remain.
+    """
+    m, p = B.shape
+    conv = np.zeros(m, dtype=bool)
+    fail = np.zeros(m, dtype=bool)
+    n_iter = np.zeros(m, dtype=np.int64)
+    se = np.full((m, p), np.nan)
+    diag_idx = np.arange(p)
+    for s in range(0, m, block):
+        rows = np.arange(s, min(s + block, m))
+        sl = slice(rows[0], rows[-1] + 1)
+        Bb, Yb, offb, actb = B[sl], Yt[sl], None if off is None else off[sl], act[sl]
+        live = np.ones(len(rows), dtype=bool)  # rows of the current (maybe compacted) block
+        for it in range(max_iter):
+            if not live.any():
+                break
+            if live.mean() < 0.5:  # compact
+                keep = np.flatnonzero(live)
+                ki = bk.index(keep)
+                B[bk.index(rows)] = Bb
+                rows = rows[keep]
+                Bb, Yb, actb = Bb[ki], Yb[ki], actb[ki]
+                offb = None if offb is None else offb[ki]
+                live = live[keep]
+            step, Hinv, ok = _evaluate(bk, Z, D, a, c, Bb, Yb, offb, vrow, actb, firth)
+            ok = bk.to_numpy(ok).astype(bool)
+            step_np = np.array(bk.to_numpy(step))
+            finite = ok & np.isfinite(step_np).all(axis=1) & live
+            big = np.abs(np.where(np.isfinite(step_np), step_np, np.inf)).max(axis=1)
+            if max_step is not None:
+                scale = np.where(big > max_step, max_step / np.maximum(big, 1e-300), 1.0)
+                step_np = step_np * scale[:, None]
+            step_np[~finite] = 0.0
+            Bb = Bb + bk.asarray(step_np)
+            n_iter[rows[live]] += 1
+            done = finite & (big < tol)
+            diag = bk.to_numpy(Hinv[:, diag_idx, diag_idx])
+            se[rows[done]] = np.sqrt(np.where(diag[done] > 0, diag[done], np.nan))
+            conv[rows[done]] = True
+            fail[rows[live & ~finite]] = True
+            live = live & ~done & finite
+        B[bk.index(rows)] = Bb
+    return conv, n_iter, se
+
+
+def _split_outcomes(bk, Y):
+    Yt = np.ascontiguousarray(np.asarray(Y, dtype=np.float64).T)  # (O, n)
+    miss = np.isnan(Yt)
+    off = None
+    if miss.any():
+        off = bk.asarray(np.where(miss, np.inf, 0.0))
+    return bk.asarray(np.where(miss, 0.0, Yt)), off, ~miss
+
+
+def _active_covariates(C, keep_rows):
+    """(O, q) True where covariate j varies among the subjects kept for outcome o."""
+    O = keep_rows.shape[0]
+    q = C.shape[1]
+    if q == 0:
+        return np.ones((O, 0), dtype=bool)
+    k = keep_rows.astype(np.float64)
+    nk = np.maximum(k.sum(axis=1, keepdims=True), 1.0)
+    m1 = (k @ C) / nk
+    m2 = (k @ (C * C)) / nk
+    var = np.maximum(m2 - m1 * m1, 0.0)
+    scale = np.maximum(C.var(axis=0), 1e-300)
+    return var > 1e-10 * scale
+
+
+def fit_grid_batched(
+    X,
+    Y,
+    C=None,
+    *,
+    method: str = "logit",
+    backend: str = "numpy",
+    device=None,
+    max_iter: int | None = None,
+    tol: float = 1e-8,
+    block: int = 64,
+    blas_threads: int | None = 1,
+) -> dict:
+    """Fit ``logit(y_o) ~ 1 + x_e + C`` for every exposure column ``e`` and outcome column ``o``.
+
+    Parameters
+    ----------
+    X : array (n, E)
+        Exposures; NaN rows are left out of that exposure's models.
+    Y : array (n, O)
+        Outcomes 0/1; NaN = excluded from that outcome's models.
+    C : array (n, q), optional
+        Covariates without intercept, finite.
+    method : {"logit", "firth"}
+    backend : {"numpy", "torch"}
+        ``"torch"`` runs on ``device`` (default: CUDA when available, else CPU).
+    max_iter : int, optional
+        Newton iterations per pair (default 35, as statsmodels; 100 for Firth).
+    tol : float
+        A pair has converged when its largest Newton step is below ``tol``.
+    block : int
+        Outcomes evaluated together per exposure (memory ~ ``block * n`` doubles, times 4).
+    blas_threads : int or None, default 1
+        BLAS threads while fitting (numpy backend). The products are tall and thin, for which
+        multi-threaded OpenBLAS is slower, badly so on a busy machine; parallelise over
+        exposure chunks instead (``phewas(..., scheduler=client)``). ``None`` leaves BLAS as is.
+
+    Returns
+    -------
+    dict of arrays shaped (E, O): ``beta``, ``se`` (exposure coefficient and its standard
+    error), ``converged``, ``n_iter``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(500, 2)); C = rng.normal(size=(500, 1))
+    >>> Y = (rng.random((500, 3)) < 1 / (1 + np.exp(-(-1 + X[:, :1])))).astype(float)
+    >>> out = fit_grid_batched(X, Y, C)
+    >>> out["beta"].shape, bool(out["converged"].all())
+    ((2, 3), True)
+    """
+    if method not in ("logit", "firth"):
+        raise ValueError(f"method must be 'logit' or 'firth', not {method!r}")
+    if blas_threads is not None and backend == "numpy":
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=blas_threads, user_api="blas"):
+            return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block)
+    return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block)
+
+
+def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block) -> dict:
+    firth = method == "firth"
+    if max_iter is None:
+        max_iter = 100 if firth else 35
+    max_step = 5.0 if firth else None
+    bk = _backend(backend, device)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None]
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    n, E = X.shape
+    O = Y.shape[1]
+    C = np.zeros((n, 0)) if C is None else np.asarray(C, dtype=np.float64).reshape(n, -1)
+    if not np.isfinite(C).all():
+        raise ValueError("covariates must be finite; drop or impute missing rows first")
+    q = C.shape[1]
+    p = q + 2
+    Yt, off, keep = _split_outcomes(bk, Y)
+    act_cov = _active_covariates(C, keep)
+    act0 = np.concatenate([np.ones((O, 1), bool), act_cov], axis=1)  # null model [1, C]
+    act = np.concatenate([np.ones((O, 2), bool), act_cov], axis=1)  # full [1, x, C]
+
+    # covariate-only model per outcome: the start of every pair of that outcome
+    Z0 = np.concatenate([np.ones((n, 1)), C], axis=1)
+    a0, c0 = _pairs(q + 1)
+    G = np.zeros((O, q + 1))
+    prev = keep.sum(axis=1)
+    cases = np.nansum(Y, axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        G[:, 0] = np.log(np.clip(cases, 0.5, None) / np.clip(prev - cases, 0.5, None))
+    Gb = bk.asarray(G)
+    Zb0 = bk.asarray(Z0)
+    _fit_rows(bk, Zb0, bk.asarray(_products(bk, Z0, a0, c0)), a0, c0, Gb, Yt, off, None,
+              bk.index(act0), False, 50, 1e-10, None, max(block, 256))
+    G = bk.to_numpy(Gb)
+
+    beta_all = np.full((E, O), np.nan)
+    se_all = np.full((E, O), np.nan)
+    conv_all = np.zeros((E, O), dtype=bool)
+    iter_all = np.zeros((E, O), dtype=np.int64)
+    B = np.zeros((E, O, p))
+    B[:, :, 0] = G[None, :, 0]
+    B[:, :, 2:] = G[None, :, 1:]
+    Xvalid = np.isfinite(X)
+    X0 = np.where(Xvalid, X, 0.0)
+
+    if not firth:
+        # score step at b1 = 0: weights depend on the outcome only -> GEMMs over all exposures
+        Zb0 = bk.asarray(Z0)
+        t = (-Gb) @ Zb0.T
+        if off is not None:
+            t = t + off
+        mu = bk.mu_from_neg_eta(t)
+        R = bk.to_numpy(Yt - mu)
+        W = bk.to_numpy(mu - mu * mu)
+        H = np.zeros((O, E, p, p))
+        g = np.zeros((O, E, p))
+        Hc = np.einsum("on,na,nc->oac", W, Z0, Z0)  # [1, C] block
+        idx = [0] + list(range(2, p))
+        H[:, :, np.ix_(idx, idx)[0], np.ix_(idx, idx)[1]] = Hc[:, None]
+        Wx = W @ X0  # (O, E)
+        H[:, :, 0, 1] = H[:, :, 1, 0] = Wx
+        H[:, :, 1, 1] = W @ (X0 * X0)
+        for j in range(q):
+            v = W @ (X0 * C[:, j : j + 1])
+            H[:, :, 1, 2 + j] = H[:, :, 2 + j, 1] = v
+        g[:, :, 1] = R @ X0
+        g[:, :, idx] = (R @ Z0)[:, None, :]
+        actf = act.astype(float)[:, None, :]
+        g *= actf
+        H = H * actf[..., :, None] * actf[..., None, :] + (1 - actf)[..., :, None] * np.eye(p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Hinv, ok = _NumpyBackend().inv(H.reshape(-1, p, p))
+        step = (Hinv @ g.reshape(-1, p, 1))[:, :, 0].reshape(O, E, p)
+        ok = ok.reshape(O, E) & np.isfinite(step).all(axis=2)
+        step[~ok] = 0.0
+        B += step.transpose(1, 0, 2)
+        iter_all += 1
+
+    a, c = _pairs(p)
+    for e in range(E):
+        Z = np.concatenate([np.ones((n, 1)), X0[:, e : e + 1], C], axis=1)
+        vrow = None
+        if not Xvalid[:, e].all():
+            vrow = bk.asarray(np.where(Xvalid[:, e], 0.0, np.inf))
+        Be = bk.asarray(B[e])
+        Zb = np.asfortranarray(Z) if bk.name == "numpy" else bk.asarray(Z)
+        conv, nit, se = _fit_rows(
+            bk, Zb, bk.asarray(_products(bk, Z, a, c)), a, c, Be, Yt, off, vrow,
+            bk.index(act), firth, max_iter, tol, max_step, block,
+        )
+        beta_all[e] = bk.to_numpy(Be)[:, 1]
+        se_all[e] = se[:, 1]
+        conv_all[e] = conv
+        iter_all[e] += nit
+    beta_all[~conv_all] = np.where(np.isfinite(beta_all[~conv_all]), beta_all[~conv_all], np.nan)
+    return {"beta": beta_all, "se": se_all, "converged": conv_all, "n_iter": iter_all}
+
+
+# ----------------------------------------------------------------------------- per-model paths
+def _drop_constant(Xd: np.ndarray) -> np.ndarray:
+    """Keep the intercept, the exposure and covariates that vary."""
+    keep = np.ones(Xd.shape[1], dtype=bool)
+    if Xd.shape[1] > 2:
+        sd = Xd[:, 2:].std(axis=0)
+        keep[2:] = sd > 1e-10 * np.maximum(np.abs(Xd[:, 2:]).max(axis=0), 1e-300)
+    return Xd[:, keep]
+
+
+def logit_fit_single(y: np.ndarray, Xd: np.ndarray, maxiter: int = 35) -> tuple[float, float, bool]:
+    """One statsmodels ``Logit`` (Newton); returns (beta, se, converged) of column 1."""
+    import statsmodels.api as sm
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = sm.Logit(y, Xd).fit(disp=0, method="newton", maxiter=maxiter)
+        conv = bool(res.mle_retvals.get("converged", False))
+        beta, se = float(res.params[1]), float(res.bse[1])
+        if not (np.isfinite(beta) and np.isfinite(se)):
+            return np.nan, np.nan, False
+        return beta, se, conv
+    except Exception as exc:  # perfect separation, singular matrix
+        logger.debug("statsmodels fit failed: %s", exc)
+        return np.nan, np.nan, False
+
+
+def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float = 5.0):
+    """Firth-penalised logistic regression of one model.
+
+    Maximises ``l(b) + 1/2 log det I(b)`` by the modified-score iteration
+    ``b += I(b)^{-1} X'(y - mu + h (1/2 - mu))`` (step capped at ``max_step``).
+
+    Returns
+    -------
+    params : ndarray, se : ndarray (sqrt of diag I^{-1} at the estimate), converged : bool
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(6), [0, 0, 0, 1, 1, 1.]])
+    >>> params, se, ok = firth_logit(np.array([0, 0, 0, 1, 1, 1.]), X)  # separated data
+    >>> ok, bool(np.isfinite(params).all())
+    (True, True)
+    """
+    y = np.asarray(y, dtype=float)
+    Xd = np.asarray(Xd, dtype=float)
+    b = np.zeros(Xd.shape[1])
+    for _ in range(max_iter):
+        mu = 1.0 / (1.0 + np.exp(-(Xd @ b)))
+        w = mu * (1.0 - mu)
+        info = Xd.T @ (Xd * w[:, None])
+        try:
+            inv = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            return np.full_like(b, np.nan), np.full_like(b, np.nan), False
+        h = w * np.einsum("ij,jk,ik->i", Xd, inv, Xd)
+        step = inv @ (Xd.T @ (y - mu + h * (0.5 - mu)))
+        big = np.abs(step).max()
+        if big > max_step:
+            step *= max_step / big
+        b = b + step
+        if big < tol:
+            return b, np.sqrt(np.diag(inv)), True
+    return b, np.sqrt(np.diag(inv)), False
+
+
+def fit_grid_statsmodels(X, Y, C=None, *, method: str = "logit", pairs=None) -> dict:
+    """Reference solver: one model per pair (statsmodels ``Logit``; :func:`firth_logit` for
+    ``method="firth"``). ``pairs`` (list of (e, o)) restricts the fits; others stay NaN.
+
+    Returns the same dict as :func:`fit_grid_batched`.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    X = X[:, None] if X.ndim == 1 else X
+    Y = np.asarray(Y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    n, E = X.shape
+    O = Y.shape[1]
+    C = np.zeros((n, 0)) if C is None else np.asarray(C, dtype=np.float64).reshape(n, -1)
+    out = {
+        "beta": np.full((E, O), np.nan),
+        "se": np.full((E, O), np.nan),
+        "converged": np.zeros((E, O), dtype=bool),
+        "n_iter": np.zeros((E, O), dtype=np.int64),
+    }
+    if pairs is None:
+        pairs = [(e, o) for e in range(E) for o in range(O)]
+    for e, o in pairs:
+        rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
+        Xd = _drop_constant(np.column_stack([np.ones(rows.sum()), X[rows, e], C[rows]]))
+        if method == "firth":
+            params, se, ok = firth_logit(Y[rows, o], Xd)
+            beta, s = params[1], se[1]
+        else:
+            beta, s, ok = logit_fit_single(Y[rows, o], Xd)
+        out["beta"][e, o], out["se"][e, o], out["converged"][e, o] = beta, s, ok
+    return out
