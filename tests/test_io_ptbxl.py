@@ -189,6 +189,18 @@ def test_synthetic_layout(ptbxl_root, tmp_path):
     assert ds[2].signal.shape == (12, 5000)
     assert read_ptbxl(tmp_path, sampling_rate=100)[0].signal.shape == (12, 1000)
     assert {k: len(v) for k, v in ptbxl_split(ds).items()} == {"train": 2, "val": 0, "test": 1}
+    assert ds.extras["diagnoses"]["icd10"].tolist() == ["I48.91"]
+
+
+def test_statement_flags_written_as_booleans(ptbxl_root, tmp_path):
+    _write_synthetic_root(ptbxl_root, tmp_path)
+    st = pd.read_csv(tmp_path / "scp_statements.csv", index_col=0)
+    for col in ("diagnostic", "form", "rhythm"):
+        st[col] = st[col].fillna(0).astype(bool)
+    st.to_csv(tmp_path / "scp_statements.csv")
+    ds = read_ptbxl(tmp_path)
+    assert list(ptbxl_group_labels(ds, "rhythm").columns) == ["SR", "AFIB"]
+    assert list(ptbxl_group_labels(ds, "diagnostic").columns) == ["NORM", "CLBBB"]
 
 
 def test_unknown_statement_is_ignored_with_warning(ptbxl_root, tmp_path, caplog):

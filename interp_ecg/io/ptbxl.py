@@ -81,6 +81,15 @@ def parse_scp_codes(codes: Iterable[str]) -> pd.DataFrame:
     return out
 
 
+def _flag(col: pd.Series) -> pd.Series:
+    """1.0/NaN (PTB-XL), True/False or "yes"/"" flags as booleans."""
+    if pd.api.types.is_bool_dtype(col):
+        return col.fillna(False).astype(bool)
+    num = pd.to_numeric(col, errors="coerce")
+    text = col.astype("string").str.strip().str.lower()
+    return ((num.fillna(0) != 0) | text.isin(["true", "yes", "y"]).fillna(False)).astype(bool)
+
+
 def _read_statements(root: Path) -> pd.DataFrame:
     path = root / "scp_statements.csv"
     if not path.is_file():
@@ -89,10 +98,7 @@ def _read_statements(root: Path) -> pd.DataFrame:
     st.index = st.index.astype(str).str.strip()
     st.index.name = "statement"
     for col in ("diagnostic", "form", "rhythm"):
-        if col in st.columns:
-            st[col] = pd.to_numeric(st[col], errors="coerce").fillna(0).astype(bool)
-        else:
-            st[col] = False
+        st[col] = _flag(st[col]) if col in st.columns else False
     for col in ("diagnostic_class", "diagnostic_subclass", "description"):
         if col not in st.columns:
             st[col] = pd.NA
@@ -176,7 +182,9 @@ def read_ptbxl(
         every statement of ``scp_statements.csv`` (in its order). ``extras`` holds
         ``"statements"`` (the statements table, with a ``branch`` column when
         ``protoecgnet_label_groups.csv`` is present), ``"likelihoods"`` (long table ``ecg_id,
-        statement, likelihood``) and ``"root"``.
+        statement, likelihood``), ``"root"`` and, where the folder has them (synthetic cohorts),
+        ``"diagnoses"`` (``diagnoses.csv``) and ``"files"`` (paths of ``fiducials.parquet``,
+        ``simulation.json``; not read here).
 
     Raises
     ------
@@ -212,12 +220,20 @@ def read_ptbxl(
         logger.warning("%s: %d statements not in scp_statements.csv ignored: %s",
                        db_path, len(unknown), unknown[:10])
     labels = _multi_hot(long, db.index, statements.index, likelihood_threshold)
+    extras = {"statements": statements, "likelihoods": long.reset_index(drop=True), "root": str(root),
+              "likelihood_threshold": likelihood_threshold}
+    # tables a synthetic cohort writes beside the PTB-XL files (absent in real PTB-XL)
+    diag = root / "diagnoses.csv"
+    if diag.is_file():
+        extras["diagnoses"] = pd.read_csv(diag)
+    for name in ("fiducials.parquet", "fiducials.csv", "simulation.json"):
+        if (root / name).is_file():
+            extras.setdefault("files", {})[name] = str(root / name)
     return EcgDataset(
         db, WfdbLoader(root, path_col, expected_fs=sampling_rate, required_leads=required_leads,
                        standard_only=True),
         labels=labels, fs=float(sampling_rate), leads=list(STANDARD_LEADS), name="ptbxl",
-        extras={"statements": statements, "likelihoods": long.reset_index(drop=True), "root": str(root),
-                "likelihood_threshold": likelihood_threshold},
+        extras=extras,
     )
 
 
