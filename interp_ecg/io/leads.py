@@ -7,6 +7,8 @@ Examples
 ('aVR', 'V1', 'II')
 >>> normalise_leads(["i", "ii", "vx"])
 ['I', 'II', 'vx']
+>>> normalise_lead_name("-aVR"), normalise_lead_name("lead_v2")
+('-aVR', 'V2')
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ def normalise_lead_name(name: str) -> str:
     name : str
         A lead label as written in a file (``"avr"``, ``"AVR"``, ``"MLII"``, ``"V1 "``).
     """
-    key = str(name).strip().replace(" ", "").replace("-", "").replace("_", "").upper()
+    text = str(name).strip()
+    if text.startswith("-"):
+        return text  # an inverted lead (Cabrera -aVR) is not the standard lead
+    key = text.replace(" ", "").replace("-", "").replace("_", "").upper()
     key = key.removeprefix("LEAD") if key.removeprefix("LEAD") in _CANONICAL else key
     if key in _CANONICAL:
         return _CANONICAL[key]
