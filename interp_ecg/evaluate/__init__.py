@@ -1,0 +1,27 @@
+"""Honest evaluation: metrics from scores with patient-bootstrap CIs, curves, patient-wise splits.
+
+Examples
+--------
+>>> from interp_ecg.evaluate import METRICS
+>>> "roc_auc" in METRICS and "calibration_slope" in METRICS
+True
+"""
+
+from interp_ecg.evaluate.crossval import cross_val_predict_grouped
+from interp_ecg.evaluate.curves import CalibrationCurve, PrCurve, RocCurve
+from interp_ecg.evaluate.metrics import METRICS, binary_metrics, format_ci, metrics_table
+from interp_ecg.evaluate.splitters import PatientKFold, PredefinedFolds, ptbxl_split
+
+__all__ = [
+    "metrics_table",
+    "binary_metrics",
+    "format_ci",
+    "METRICS",
+    "RocCurve",
+    "PrCurve",
+    "CalibrationCurve",
+    "PatientKFold",
+    "PredefinedFolds",
+    "ptbxl_split",
+    "cross_val_predict_grouped",
+]

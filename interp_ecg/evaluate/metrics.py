@@ -1,0 +1,259 @@
+"""Metrics from scores with patient-level bootstrap confidence intervals.
+
+Threshold metrics (accuracy, balanced accuracy, precision, recall, F1) use ``score >=
+threshold``; ROC-AUC and PR-AUC (average precision) use the **scores**; the Brier score and
+the calibration slope/intercept treat the scores as probabilities. The calibration slope is
+``b`` in ``logit P(y=1) = a + b * logit(p)``; the calibration intercept is
+calibration-in-the-large (``a`` with ``b`` fixed at 1): ideal values 1 and 0.
+
+Confidence intervals are percentile bootstrap intervals in which *groups* (patients) are
+resampled with replacement, so records of one patient stay together. A replicate in which a
+metric is undefined (one class only) is skipped for that metric; ``n_boot_valid`` says how
+many remained.
+
+Examples
+--------
+>>> import numpy as np
+>>> from interp_ecg.evaluate import metrics_table
+>>> rng = np.random.default_rng(0)
+>>> y = rng.integers(0, 2, 200)
+>>> score = np.clip(0.5 * y + rng.uniform(0, 0.5, 200), 0, 1)
+>>> tab = metrics_table(y, score, groups=np.arange(200) // 2, n_boot=50)
+>>> tab.set_index("metric").loc["roc_auc", ["estimate", "ci_low", "ci_high"]].between(0, 1).all()
+np.True_
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+logger = logging.getLogger(__name__)
+
+METRICS = (
+    "accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc",
+    "brier", "calibration_slope", "calibration_intercept",
+)
+_EPS = 1e-6
+
+
+def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
+    """ROC-AUC by the Mann-Whitney rank statistic (ties count one half)."""
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return np.nan
+    ranks = rankdata(s)
+    return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def average_precision(y: np.ndarray, s: np.ndarray) -> float:
+    """PR-AUC as average precision (step-wise, as sklearn's ``average_precision_score``)."""
+    n_pos = int(y.sum())
+    if n_pos == 0:
+        return np.nan
+    order = np.argsort(-s, kind="mergesort")
+    s_sorted, y_sorted = s[order], y[order]
+    # one threshold per distinct score
+    last = np.r_[np.flatnonzero(np.diff(s_sorted)), len(s_sorted) - 1]
+    tp = np.cumsum(y_sorted)[last]
+    fp = (last + 1) - tp
+    precision = tp / (tp + fp)
+    recall = tp / n_pos
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def _logit(p):
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
+
+
+def _logistic_fit(x: np.ndarray, y: np.ndarray, offset: np.ndarray | None, slope: bool, n_iter: int = 50):
+    """Newton-Raphson for ``logit P = a + b x (+ offset)``; returns (a, b) or NaNs."""
+    n = len(y)
+    X = np.column_stack([np.ones(n), x]) if slope else np.ones((n, 1))
+    off = np.zeros(n) if offset is None else offset
+    beta = np.zeros(X.shape[1])
+    for _ in range(n_iter):
+        eta = np.clip(X @ beta + off, -30, 30)
+        mu = 1 / (1 + np.exp(-eta))
+        w = mu * (1 - mu)
+        H = X.T @ (X * w[:, None]) + 1e-10 * np.eye(X.shape[1])
+        g = X.T @ (y - mu)
+        try:
+            step = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            return np.nan, np.nan
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    if not np.all(np.isfinite(beta)) or np.max(np.abs(beta)) > 1e3:
+        return np.nan, np.nan
+    return (beta[0], beta[1]) if slope else (beta[0], 1.0)
+
+
+def binary_metrics(y: np.ndarray, s: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    """All :data:`METRICS` for one binary label (``y`` 0/1, ``s`` scores in [0, 1])."""
+    y = np.asarray(y, dtype=float)
+    s = np.asarray(s, dtype=float)
+    pred = s >= threshold
+    pos = y == 1
+    tp = float(np.sum(pred & pos))
+    fp = float(np.sum(pred & ~pos))
+    fn = float(np.sum(~pred & pos))
+    tn = float(np.sum(~pred & ~pos))
+    n = len(y)
+    out: dict[str, float] = {}
+    out["accuracy"] = (tp + tn) / n if n else np.nan
+    tpr = tp / (tp + fn) if tp + fn else np.nan
+    tnr = tn / (tn + fp) if tn + fp else np.nan
+    out["balanced_accuracy"] = np.nanmean([tpr, tnr]) if np.isfinite([tpr, tnr]).all() else np.nan
+    out["precision"] = tp / (tp + fp) if tp + fp else np.nan
+    out["recall"] = tpr
+    out["f1"] = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan
+    out["roc_auc"] = roc_auc(y, s)
+    out["pr_auc"] = average_precision(y, s)
+    out["brier"] = float(np.mean((s - y) ** 2)) if n else np.nan
+    if 0 < y.sum() < n:
+        lp = _logit(s)
+        _, b = _logistic_fit(lp, y, None, slope=True)
+        a, _ = _logistic_fit(lp, y, lp, slope=False)
+        out["calibration_slope"], out["calibration_intercept"] = b, a
+    else:
+        out["calibration_slope"] = out["calibration_intercept"] = np.nan
+    return out
+
+
+def _group_index(groups, n):
+    if groups is None:
+        return [np.array([i]) for i in range(n)]
+    codes, _ = pd.factorize(pd.Series(np.asarray(groups)), use_na_sentinel=False)
+    order = np.argsort(codes, kind="mergesort")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    return np.split(order, bounds)
+
+
+def _as_matrix(y_true, y_score, labels):
+    if isinstance(y_true, pd.DataFrame):
+        names = [str(c) for c in y_true.columns]
+    elif isinstance(y_true, pd.Series) and y_true.name is not None:
+        names = [str(y_true.name)]
+    else:
+        names = None
+    Y = np.asarray(y_true, dtype=float)
+    S = np.asarray(y_score, dtype=float)
+    if S.ndim == 2 and Y.ndim == 1 and S.shape[1] == 2:
+        S = S[:, 1]  # predict_proba of a binary classifier
+    if Y.ndim == 1:
+        Y, S = Y[:, None], S.reshape(-1, 1)
+    if Y.shape != S.shape:
+        raise ValueError(f"y_true shape {Y.shape} does not match y_score shape {S.shape}")
+    if labels is not None:
+        names = [str(x) for x in labels]
+    if names is None or len(names) != Y.shape[1]:
+        names = ["positive"] if Y.shape[1] == 1 else [f"label_{j}" for j in range(Y.shape[1])]
+    return Y, S, names
+
+
+def metrics_table(
+    y_true,
+    y_score,
+    groups=None,
+    n_boot: int = 1000,
+    threshold: float = 0.5,
+    random_state: int | None = 0,
+    ci: float = 0.95,
+    labels=None,
+    metrics: tuple[str, ...] = METRICS,
+) -> pd.DataFrame:
+    """Metrics with patient-level bootstrap CIs; one row per (label, metric).
+
+    Parameters
+    ----------
+    y_true : array-like ``(n,)`` 0/1, or ``(n, n_labels)`` multi-hot (DataFrame columns name labels)
+    y_score : array-like of scores/probabilities, same shape (``(n, 2)`` predict_proba accepted)
+    groups : array-like ``(n,)``, optional
+        Patient ids; bootstrap replicates resample whole patients. ``None``: records.
+    n_boot : int
+        Bootstrap replicates (0: no CIs).
+    threshold : float
+        Decision threshold of the threshold metrics.
+    random_state : int, optional
+    ci : float
+        Confidence level.
+    labels : sequence of str, optional
+        Label names (default: DataFrame columns, ``"positive"`` or ``label_j``).
+    metrics : tuple of str
+        Subset of :data:`METRICS`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``label, metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
+        n_boot_valid``. With several labels, rows ``label == "macro"`` hold the unweighted
+        mean over labels (bootstrapped jointly). Rows with missing ``y_true`` are dropped
+        label by label. ``df.attrs["hard_scores"]`` lists labels whose scores are only 0/1
+        (a rule or a hard prediction: ROC-AUC then equals balanced accuracy).
+    """
+    unknown = set(metrics) - set(METRICS)
+    if unknown:
+        raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
+    Y, S, names = _as_matrix(y_true, y_score, labels)
+    n = len(Y)
+    gidx = _group_index(groups, n)
+    rng = np.random.default_rng(random_state)
+    boots = [rng.integers(0, len(gidx), len(gidx)) for _ in range(n_boot)]
+    boot_rows = [np.concatenate([gidx[g] for g in b]) for b in boots]
+    rows = []
+    point_all, boot_all = [], []
+    hard = []
+    for j, name in enumerate(names):
+        ok = np.isfinite(Y[:, j]) & np.isfinite(S[:, j])
+        y, s = Y[:, j], S[:, j]
+        if np.isin(s[ok], (0.0, 1.0)).all():
+            hard.append(name)
+        est = binary_metrics(y[ok], s[ok], threshold)
+        reps = []
+        for r in boot_rows:
+            r = r[ok[r]]
+            reps.append(binary_metrics(y[r], s[r], threshold) if len(r) else {m: np.nan for m in METRICS})
+        point_all.append(est)
+        boot_all.append(reps)
+        n_groups = len(_group_index(None if groups is None else np.asarray(groups)[ok], int(ok.sum())))
+        rows += _rows(name, est, reps, metrics, ci, int(ok.sum()), int(np.nansum(y[ok])), n_groups)
+    if len(names) > 1:
+        macro = {m: float(np.nanmean([p[m] for p in point_all])) for m in METRICS}
+        macro_reps = [
+            {m: float(np.nanmean([boot_all[j][b][m] for j in range(len(names))])) for m in METRICS}
+            for b in range(n_boot)
+        ]
+        rows += _rows("macro", macro, macro_reps, metrics, ci, n, int(np.nansum(Y)), len(gidx))
+    out = pd.DataFrame(rows)
+    out.attrs["hard_scores"] = hard
+    if hard:
+        logger.info("labels %s have hard 0/1 scores: ROC-AUC equals balanced accuracy", hard)
+    return out
+
+
+def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups):
+    alpha = (1 - ci) / 2
+    rows = []
+    for m in metrics:
+        vals = np.array([r[m] for r in reps], dtype=float)
+        vals = vals[np.isfinite(vals)]
+        lo, hi = (np.quantile(vals, [alpha, 1 - alpha]) if len(vals) else (np.nan, np.nan))
+        rows.append({"label": label, "metric": m, "estimate": est[m], "ci_low": float(lo), "ci_high": float(hi),
+                     "n": n, "n_positive": n_pos, "n_groups": n_groups, "n_boot_valid": len(vals)})
+    return rows
+
+
+def format_ci(table: pd.DataFrame, digits: int = 3) -> pd.Series:
+    """``"0.912 (0.881-0.940)"`` strings for a :func:`metrics_table` result."""
+    f = f"{{:.{digits}f}}"
+    return table.apply(lambda r: f"{f.format(r.estimate)} ({f.format(r.ci_low)}-{f.format(r.ci_high)})", axis=1)
+
+
+__all__ = ["metrics_table", "binary_metrics", "roc_auc", "average_precision", "format_ci", "METRICS"]

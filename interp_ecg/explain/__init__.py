@@ -1,0 +1,38 @@
+"""SHAP for the package's models: explanations, grouping, interactions, grounded sentences, plots.
+
+Examples
+--------
+>>> from interp_ecg.explain import group_explanation, shap_explanation
+>>> callable(shap_explanation) and callable(group_explanation)
+True
+"""
+
+from interp_ecg.explain.grounded import (
+    Attribution,
+    GroundedExplanation,
+    explain_record,
+    plot_grounded,
+    pretty_name,
+    unit_of,
+)
+from interp_ecg.explain.grouping import group_explanation, lead_of, wave_of
+from interp_ecg.explain.plots import plot_bar, plot_beeswarm, plot_dependence
+from interp_ecg.explain.shap_values import shap_explanation, shap_explanations, shap_interactions
+
+__all__ = [
+    "shap_explanation",
+    "shap_explanations",
+    "shap_interactions",
+    "group_explanation",
+    "lead_of",
+    "wave_of",
+    "explain_record",
+    "plot_grounded",
+    "Attribution",
+    "GroundedExplanation",
+    "unit_of",
+    "pretty_name",
+    "plot_bar",
+    "plot_beeswarm",
+    "plot_dependence",
+]

@@ -1,0 +1,91 @@
+"""Group SHAP values by lead (``*_V1``) or by wave (``P_*``, ``QRS_*``, ``T_*``...).
+
+SHAP values are additive, so the attribution of a group of features is the sum of its
+members' values; the grouped explanation keeps the base values and therefore the
+additivity.
+
+Examples
+--------
+>>> from interp_ecg.explain.grouping import lead_of, wave_of
+>>> lead_of("R_amp_mV_V5"), lead_of("QRS_duration_ms"), lead_of("S_amp_mV_II")
+('V5', 'global', 'II')
+>>> wave_of("R_amp_mV_V5"), wave_of("PR_interval_ms"), wave_of("QTc_Bazett_ms"), wave_of("heart_rate_bpm")
+('QRS', 'PR', 'QT', 'rhythm')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from interp_ecg.io.leads import STANDARD_LEADS
+
+_LEADS_LONGEST_FIRST = sorted(STANDARD_LEADS, key=len, reverse=True)
+
+_WAVE_PREFIXES = (
+    ("QRS_T_angle", "QRS"), ("QTc", "QT"), ("QT", "QT"), ("JT", "QT"), ("T_peak_to_end", "T"),
+    ("PR", "PR"), ("P_", "P"), ("QRS", "QRS"), ("Q_", "QRS"), ("R_", "QRS"), ("S_", "QRS"), ("RS_", "QRS"),
+    ("Sokolow", "QRS"), ("Cornell", "QRS"), ("ST", "ST"), ("J_", "ST"), ("T_", "T"),
+    ("heart_rate", "rhythm"), ("RR", "rhythm"), ("SDNN", "rhythm"), ("RMSSD", "rhythm"),
+    ("pNN50", "rhythm"), ("PVC", "rhythm"), ("rr_", "rhythm"),
+)
+
+
+def lead_of(feature: str) -> str:
+    """The lead a feature is measured in (``"R_amp_mV_V5"`` -> ``"V5"``), else ``"global"``."""
+    for lead in _LEADS_LONGEST_FIRST:
+        if feature.endswith("_" + lead):
+            return lead
+    return "global"
+
+
+def wave_of(feature: str) -> str:
+    """The wave/segment a feature describes: P, PR, QRS, ST, T, QT, rhythm or other."""
+    for prefix, wave in _WAVE_PREFIXES:
+        if feature.startswith(prefix):
+            return wave
+    return "other"
+
+
+def group_explanation(explanation, by: str | Mapping[str, str] | Callable[[str], str] = "lead"):
+    """Sum an explanation's columns into groups.
+
+    Parameters
+    ----------
+    explanation : shap.Explanation with ``feature_names``
+    by : {"lead", "wave"}, mapping feature -> group, or callable
+        Features without a group in a mapping keep their own name.
+
+    Returns
+    -------
+    shap.Explanation
+        One column per group (in order of first appearance); ``data`` is NaN (a group has
+        no single value); base values unchanged.
+    """
+    import shap
+
+    names = list(explanation.feature_names)
+    if by == "lead":
+        fn = lead_of
+    elif by == "wave":
+        fn = wave_of
+    elif callable(by):
+        fn = by
+    else:
+        mapping = dict(by)
+        fn = lambda f: mapping.get(f, f)  # noqa: E731
+    keys = [fn(n) for n in names]
+    groups = list(dict.fromkeys(keys))
+    vals = np.asarray(explanation.values)
+    out = np.zeros(vals.shape[:-1] + (len(groups),))
+    for g_i, g in enumerate(groups):
+        cols = [j for j, k in enumerate(keys) if k == g]
+        out[..., g_i] = vals[..., cols].sum(axis=-1)
+    ex = shap.Explanation(values=out, base_values=explanation.base_values,
+                          data=np.full(out.shape, np.nan), feature_names=groups)
+    ex.output_space = getattr(explanation, "output_space", None)
+    return ex
+
+
+__all__ = ["lead_of", "wave_of", "group_explanation"]

@@ -1,0 +1,352 @@
+"""``EnsembleClassifier``: forests, boosters and a logistic regression over feature tables.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> from interp_ecg.models import EnsembleClassifier
+>>> rng = np.random.default_rng(0)
+>>> X = pd.DataFrame(rng.normal(size=(120, 3)), columns=["QRS_duration_ms", "heart_rate_bpm", "noise"])
+>>> y = (X["QRS_duration_ms"] + X["heart_rate_bpm"] > 0).astype(int)
+>>> X.iloc[0, 2] = np.nan                      # NaN is fine: trees handle it natively
+>>> clf = EnsembleClassifier(("rf", "logreg"), member_params={"rf": {"n_estimators": 20}},
+...                          random_state=0).fit(X, y)
+>>> clf.predict_proba(X).shape, list(clf.feature_names_in_)[:2]
+((120, 2), ['QRS_duration_ms', 'heart_rate_bpm'])
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from interp_ecg.errors import ConfigError, ModelError
+from interp_ecg.models.device import resolve_device
+from interp_ecg.models.members import MEMBER_NAMES, make_member, transform_until_clf
+
+logger = logging.getLogger(__name__)
+
+ALL_MEMBERS = ("rf", "xgb", "lgbm", "gb", "logreg", "et")
+
+
+class EnsembleClassifier(ClassifierMixin, BaseEstimator):
+    """Forest / boosting / logistic ensemble for ECG feature tables.
+
+    Parameters
+    ----------
+    estimators : sequence of str
+        Members, from ``"rf"``, ``"et"``, ``"xgb"``, ``"lgbm"``, ``"gb"``, ``"logreg"``
+        (see :mod:`interp_ecg.models.members`). One member = that model alone.
+    combine : {"soft", "stack"}
+        ``"soft"``: weighted mean of the members' probabilities. ``"stack"``: a logistic
+        regression on the members' out-of-fold probabilities (patient-wise folds when
+        ``groups`` are passed to :meth:`fit`).
+    weights : sequence of float, optional
+        Soft-voting weights (normalised to sum 1); equal by default.
+    multilabel : {"auto", True, False}
+        With a 2-D ``y`` (one 0/1 column per label), fit one ensemble per label
+        (``estimators_``); ``predict_proba`` then returns ``(n_samples, n_labels)``
+        probabilities of each label, like ``OneVsRestClassifier``.
+    class_weight : {"balanced", None} or dict
+        Class weighting, passed to every member as sample weights (ignored with ``resample``).
+    resample : {None, "smote"}
+        SMOTE oversampling inside each member pipeline, so it only sees training folds.
+    calibrate : {None, "isotonic", "sigmoid"}
+        Wrap each member in ``CalibratedClassifierCV`` (internal ``calibration_cv`` folds).
+    calibration_cv : int
+        Folds of the internal calibration.
+    member_params : dict, optional
+        ``{"rf": {"n_estimators": 500}, ...}`` overrides of the member defaults.
+    stack_cv : int
+        Folds for the out-of-fold predictions that train the stacker.
+    random_state : int, optional
+        Seed for every random step.
+    n_jobs : int, optional
+        Threads per member.
+    device : {"auto", "cpu", "cuda"}
+        Where boosters train (``"auto"``: GPU when one is visible).
+
+    Attributes
+    ----------
+    classes_ : ndarray (or list of ndarrays, multi-label)
+    feature_names_in_ : ndarray of str (when fitted on a DataFrame)
+    n_features_in_ : int
+    members_ : list of (name, fitted pipeline)
+    weights_ : ndarray
+    final_estimator_ : LogisticRegression (``combine="stack"`` only)
+    estimators_ : list of EnsembleClassifier (multi-label only)
+    labels_ : list (multi-label only): the label names (``y``'s columns)
+    device_ : str
+    """
+
+    def __init__(
+        self,
+        estimators: Sequence[str] = ("rf",),
+        combine: str = "soft",
+        weights: Sequence[float] | None = None,
+        multilabel: str | bool = "auto",
+        class_weight: str | dict | None = "balanced",
+        resample: str | None = None,
+        calibrate: str | None = None,
+        calibration_cv: int = 3,
+        member_params: dict | None = None,
+        stack_cv: int = 5,
+        random_state: int | None = None,
+        n_jobs: int | None = None,
+        device: str = "auto",
+    ) -> None:
+        self.estimators = estimators
+        self.combine = combine
+        self.weights = weights
+        self.multilabel = multilabel
+        self.class_weight = class_weight
+        self.resample = resample
+        self.calibrate = calibrate
+        self.calibration_cv = calibration_cv
+        self.member_params = member_params
+        self.stack_cv = stack_cv
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.device = device
+
+    # ------------------------------------------------------------------ tags
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # ------------------------------------------------------------ validation
+    def _check_params(self) -> list[str]:
+        names = [self.estimators] if isinstance(self.estimators, str) else list(self.estimators)
+        if not names:
+            raise ConfigError("estimators must name at least one member")
+        bad = [n for n in names if n not in MEMBER_NAMES]
+        if bad:
+            raise ConfigError(f"unknown estimators {bad}; choose from {MEMBER_NAMES}")
+        if self.combine not in ("soft", "stack"):
+            raise ConfigError(f"combine must be 'soft' or 'stack', got {self.combine!r}")
+        if self.calibrate not in (None, "isotonic", "sigmoid"):
+            raise ConfigError(f"calibrate must be None, 'isotonic' or 'sigmoid', got {self.calibrate!r}")
+        if self.resample not in (None, "smote"):
+            raise ConfigError(f"resample must be None or 'smote', got {self.resample!r}")
+        if self.weights is not None and len(self.weights) != len(names):
+            raise ConfigError(f"{len(self.weights)} weights for {len(names)} estimators")
+        return names
+
+    def _is_multilabel(self, y) -> bool:
+        y_arr = np.asarray(y)
+        two_d = y_arr.ndim == 2 and y_arr.shape[1] > 1
+        if self.multilabel is True and not two_d:
+            raise ModelError("multilabel=True needs a 2-D y with one 0/1 column per label")
+        if self.multilabel is False and two_d:
+            raise ModelError("multilabel=False but y has several columns")
+        return two_d
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, X, y, sample_weight=None, groups=None) -> "EnsembleClassifier":
+        """Fit the members (and the stacker) on ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : DataFrame or array ``(n_samples, n_features)``; NaN allowed.
+        y : array-like ``(n_samples,)``, or ``(n_samples, n_labels)`` 0/1 for multi-label.
+        sample_weight : array-like, optional
+            Multiplied with the class weights.
+        groups : array-like, optional
+            Patient ids; used for the stacker's out-of-fold predictions.
+        """
+        names = self._check_params()
+        self.device_ = resolve_device(self.device)
+        if self._is_multilabel(y):
+            return self._fit_multilabel(X, y, sample_weight, groups)
+        X_arr, y_arr = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
+        check_classification_targets(y_arr)
+        self._encoder = LabelEncoder().fit(y_arr)
+        self.classes_ = self._encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"EnsembleClassifier needs samples of at least 2 classes in the data; got 1 class: {self.classes_[0]!r}"
+            )
+        y_enc = self._encoder.transform(y_arr)
+        sw = self._sample_weight(y_arr, sample_weight)
+        self.members_ = [(name, self._fit_member(name, X_arr, y_enc, sw)) for name in names]
+        w = np.ones(len(names)) if self.weights is None else np.asarray(self.weights, dtype=float)
+        self.weights_ = w / w.sum()
+        self.multilabel_ = False
+        if self.combine == "stack" and len(names) > 1:
+            self.final_estimator_ = self._fit_stacker(names, X_arr, y_enc, sw, groups)
+        return self
+
+    def _sample_weight(self, y, sample_weight):
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=float)
+            if sample_weight.shape != (len(y),):
+                raise ValueError(f"sample_weight has shape {sample_weight.shape}, expected ({len(y)},)")
+            if not np.any(sample_weight > 0):
+                raise ValueError("sample weights are all zero: nothing to fit")
+        if self.resample is not None:
+            if sample_weight is not None:
+                logger.warning("sample_weight is ignored when resample=%r", self.resample)
+            return None
+        base = np.ones(len(y)) if sample_weight is None else sample_weight
+        if self.class_weight is None:
+            return sample_weight
+        if isinstance(self.class_weight, str):
+            if self.class_weight != "balanced":
+                raise ConfigError(f"class_weight must be 'balanced', a dict or None, got {self.class_weight!r}")
+            # balanced on the (weighted) class totals, so weights and repeated rows agree
+            codes = self._encoder.transform(y)
+            totals = np.bincount(codes, weights=base, minlength=len(self.classes_))
+            per_class = np.divide(base.sum(), len(self.classes_) * totals,
+                                  out=np.zeros_like(totals), where=totals > 0)
+            return base * per_class[codes]
+        return base * compute_sample_weight(self.class_weight, y)
+
+    def _member(self, name: str, y_enc) -> Any:
+        params = (self.member_params or {}).get(name)
+        k = 5
+        if self.resample is not None:
+            k = int(max(1, min(5, np.bincount(y_enc).min() - 1)))
+        pipe = make_member(name, params, self.random_state, self.n_jobs, self.device_, self.resample, k)
+        if self.calibrate is not None:
+            from sklearn.calibration import CalibratedClassifierCV
+
+            n_cv = int(max(2, min(self.calibration_cv, np.bincount(y_enc).min())))
+            pipe = CalibratedClassifierCV(pipe, method=self.calibrate, cv=n_cv)
+        return pipe
+
+    def _fit_member(self, name, X, y_enc, sw):
+        est = self._member(name, y_enc)
+        fit_params = _weight_params(name, sw)
+        try:
+            return est.fit(X, y_enc, **fit_params)
+        except (ValueError, ModelError):
+            raise
+        except Exception as exc:  # booster library errors -> one named error
+            raise ModelError(f"member {name!r} failed to train: {exc}") from exc
+
+    def _fit_stacker(self, names, X, y_enc, sw, groups):
+        min_count = int(np.bincount(y_enc).min())
+        n_splits = int(max(2, min(self.stack_cv, min_count)))
+        if groups is not None:
+            cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+            splits = list(cv.split(X, y_enc, groups))
+        else:
+            cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+            splits = list(cv.split(X, y_enc))
+        blocks = []
+        for name in names:
+            est = self._member(name, y_enc)
+            params = _weight_params(name, sw)
+            oof = cross_val_predict(est, X, y_enc, cv=splits, method="predict_proba", params=params)
+            blocks.append(oof[:, 1:] if oof.shape[1] == 2 else oof)
+        meta = LogisticRegression(max_iter=2000, random_state=self.random_state)
+        return meta.fit(np.hstack(blocks), y_enc)
+
+    def _fit_multilabel(self, X, y, sample_weight, groups):
+        if isinstance(y, pd.DataFrame):
+            labels = [str(c) for c in y.columns]
+        else:
+            labels = list(range(np.asarray(y).shape[1]))
+        X_arr, y_arr = validate_data(
+            self, X, y, ensure_all_finite="allow-nan", dtype=np.float64, multi_output=True
+        )
+        y_arr = np.asarray(y_arr)
+        if type_of_target(y_arr) not in ("multilabel-indicator",):
+            raise ModelError("multi-label y must hold 0/1 in every column")
+        self.labels_ = labels
+        self.multilabel_ = True
+        self.estimators_ = []
+        for j, label in enumerate(labels):
+            child = clone(self).set_params(multilabel=False)
+            child.fit(X_arr, y_arr[:, j], sample_weight=sample_weight, groups=groups)
+            if hasattr(self, "feature_names_in_"):
+                child.feature_names_in_ = self.feature_names_in_
+            self.estimators_.append(child)
+        self.classes_ = [child.classes_ for child in self.estimators_]
+        return self
+
+    # --------------------------------------------------------------- predict
+    def _validate_X(self, X):
+        check_is_fitted(self, "classes_")
+        return validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+
+    def _member_probas(self, X_arr) -> list[np.ndarray]:
+        return [est.predict_proba(X_arr) for _, est in self.members_]
+
+    def _proba_from_array(self, X_arr) -> np.ndarray:
+        if self.multilabel_:
+            return np.column_stack([c._proba_from_array(X_arr)[:, 1] for c in self.estimators_])
+        probas = self._member_probas(X_arr)
+        if hasattr(self, "final_estimator_"):
+            feats = np.hstack([p[:, 1:] if p.shape[1] == 2 else p for p in probas])
+            return self.final_estimator_.predict_proba(feats)
+        return np.tensordot(self.weights_, np.stack(probas), axes=1)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(n_samples, n_classes)``; multi-label: ``(n_samples, n_labels)``."""
+        return self._proba_from_array(self._validate_X(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class; multi-label: 0/1 matrix thresholded at 0.5."""
+        proba = self.predict_proba(X)
+        if self.multilabel_:
+            return (proba >= 0.5).astype(int)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_margin(self, X) -> np.ndarray:
+        """The score that SHAP values add up to (binary, single label), per sample.
+
+        One member alone: its raw margin (log-odds for XGBoost, LightGBM, sklearn GB and the
+        logistic regression; the positive-class probability for forests, whose raw output is
+        a probability). Several members (soft vote, stacking) or calibrated members: the
+        positive-class probability of the ensemble.
+        """
+        X_arr = self._validate_X(X)
+        if self.multilabel_ or len(self.classes_) != 2:
+            raise ModelError("predict_margin is defined for binary, single-label models")
+        if len(self.members_) == 1 and self.calibrate is None:
+            return member_margin(self.members_[0][0], self.members_[0][1], X_arr)
+        return self._proba_from_array(X_arr)[:, 1]
+
+    @property
+    def named_members_(self) -> dict:
+        check_is_fitted(self, "classes_")
+        return dict(self.members_)
+
+
+def _weight_params(name: str, sw) -> dict:
+    """Route sample weights to the classifier (and to the scaler of the logistic regression)."""
+    if sw is None:
+        return {}
+    params = {"clf__sample_weight": sw}
+    if name == "logreg":
+        params["scale__sample_weight"] = sw
+    return params
+
+
+def member_margin(name: str, pipe, X_arr) -> np.ndarray:
+    """Raw positive-class margin of one fitted (uncalibrated) binary member."""
+    Xt = transform_until_clf(pipe, X_arr)
+    clf = pipe.steps[-1][1]
+    if name == "xgb":
+        return np.asarray(clf.predict(Xt, output_margin=True), dtype=float)
+    if name == "lgbm":
+        return np.asarray(clf.predict(Xt, raw_score=True), dtype=float)
+    if name in ("gb", "logreg"):
+        return np.asarray(clf.decision_function(Xt), dtype=float)
+    return np.asarray(clf.predict_proba(Xt)[:, 1], dtype=float)
+
+
+__all__ = ["EnsembleClassifier", "ALL_MEMBERS", "member_margin"]

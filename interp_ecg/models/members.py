@@ -1,0 +1,147 @@
+"""Factories of the member estimators an :class:`EnsembleClassifier` combines.
+
+Each member is a scikit-learn (or imbalanced-learn, when resampling) ``Pipeline`` whose last
+step ``"clf"`` is the classifier. Trees that handle NaN natively (random forest, extra
+trees, XGBoost, LightGBM) get no imputer; sklearn gradient boosting and the logistic
+regression get a median imputer inside the pipeline (so imputation is learnt on the
+training fold only); the logistic regression is also standardised. SMOTE, when asked for,
+is a pipeline step too, so it only ever sees training folds.
+
+Member names
+------------
+``rf``   random forest (``RandomForestClassifier``)
+``et``   extra trees (``ExtraTreesClassifier``)
+``xgb``  XGBoost (``XGBClassifier``, ``tree_method="hist"``, GPU with ``device="cuda"``)
+``lgbm`` LightGBM (``LGBMClassifier``)
+``gb``   sklearn gradient boosting (``GradientBoostingClassifier``)
+``logreg`` L2 logistic regression
+
+Examples
+--------
+>>> from interp_ecg.models.members import make_member
+>>> pipe = make_member("logreg", random_state=0)
+>>> [name for name, _ in pipe.steps]
+['impute', 'scale', 'clf']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.ensemble import ExtraTreesClassifier, GradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from interp_ecg.errors import ConfigError
+
+MEMBER_NAMES = ("rf", "et", "xgb", "lgbm", "gb", "logreg")
+TREE_MEMBERS = ("rf", "et", "xgb", "lgbm", "gb")
+
+#: default hyper-parameters per member (overridable through ``member_params``)
+DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
+    "rf": {"n_estimators": 300, "min_samples_leaf": 1, "max_features": "sqrt"},
+    "et": {"n_estimators": 300, "min_samples_leaf": 1, "max_features": "sqrt"},
+    "xgb": {"n_estimators": 300, "learning_rate": 0.05, "max_depth": 4, "subsample": 0.8,
+            "colsample_bytree": 0.8, "tree_method": "hist"},
+    "lgbm": {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 10,
+             "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8},
+    "gb": {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 3, "subsample": 0.8},
+    "logreg": {"C": 1.0, "max_iter": 2000},
+}
+
+
+def _classifier(name: str, params: dict, random_state, n_jobs, device: str):
+    if name == "rf":
+        return RandomForestClassifier(random_state=random_state, n_jobs=n_jobs, **params)
+    if name == "et":
+        return ExtraTreesClassifier(random_state=random_state, n_jobs=n_jobs, **params)
+    if name == "gb":
+        return GradientBoostingClassifier(random_state=random_state, **params)
+    if name == "logreg":
+        return LogisticRegression(random_state=random_state, **params)
+    if name == "xgb":
+        from xgboost import XGBClassifier
+
+        from interp_ecg.models.device import xgboost_has_cuda
+
+        dev = "cuda" if device == "cuda" and xgboost_has_cuda() else "cpu"
+        return XGBClassifier(random_state=random_state, n_jobs=n_jobs, device=dev, **params)
+    if name == "lgbm":
+        from lightgbm import LGBMClassifier
+
+        from interp_ecg.models.device import lightgbm_has_cuda
+
+        extra = {"device_type": "cuda"} if device == "cuda" and lightgbm_has_cuda() else {}
+        rs = 0 if random_state is None else random_state
+        return LGBMClassifier(random_state=rs, n_jobs=n_jobs, verbose=-1, **extra, **params)
+    raise ConfigError(f"unknown member estimator {name!r}; choose from {MEMBER_NAMES}")
+
+
+def make_member(
+    name: str,
+    params: dict | None = None,
+    random_state: int | None = None,
+    n_jobs: int | None = None,
+    device: str = "cpu",
+    resample: str | None = None,
+    k_neighbors: int = 5,
+) -> Pipeline:
+    """Build one member pipeline.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`MEMBER_NAMES`.
+    params : dict, optional
+        Hyper-parameters of the classifier, merged over :data:`DEFAULT_PARAMS`.
+    random_state, n_jobs : optional
+        Passed to the classifier.
+    device : {"cpu", "cuda"}
+        Already resolved device (see :func:`interp_ecg.models.device.resolve_device`).
+    resample : {None, "smote"}
+        Add an imbalanced-learn SMOTE step (fit-time only) before the classifier. SMOTE
+        needs complete rows, so an imputer precedes it.
+    k_neighbors : int
+        SMOTE neighbours (reduced automatically for tiny minority classes).
+
+    Returns
+    -------
+    Pipeline
+        Last step named ``"clf"``.
+    """
+    if name not in MEMBER_NAMES:
+        raise ConfigError(f"unknown member estimator {name!r}; choose from {MEMBER_NAMES}")
+    merged = {**DEFAULT_PARAMS[name], **(params or {})}
+    clf = _classifier(name, merged, random_state, n_jobs, device)
+    steps: list = []
+    needs_impute = name in ("gb", "logreg") or resample is not None
+    if needs_impute:
+        steps.append(("impute", SimpleImputer(strategy="median", keep_empty_features=True)))
+    if name == "logreg":
+        steps.append(("scale", StandardScaler()))
+    if resample is not None:
+        if resample != "smote":
+            raise ConfigError(f"resample must be None or 'smote', got {resample!r}")
+        from imblearn.over_sampling import SMOTE
+        from imblearn.pipeline import Pipeline as ImbPipeline
+
+        steps.append(("smote", SMOTE(k_neighbors=k_neighbors, random_state=random_state)))
+        steps.append(("clf", clf))
+        return ImbPipeline(steps)
+    steps.append(("clf", clf))
+    return Pipeline(steps)
+
+
+def transform_until_clf(pipe, X):
+    """Apply the fitted pre-processing steps of a member pipeline (samplers skipped)."""
+    Xt = X
+    for _, step in pipe.steps[:-1]:
+        if step is None or step == "passthrough" or not hasattr(step, "transform"):
+            continue  # samplers (SMOTE) act at fit time only
+        Xt = step.transform(Xt)
+    return Xt
+
+
+__all__ = ["MEMBER_NAMES", "TREE_MEMBERS", "DEFAULT_PARAMS", "make_member", "transform_until_clf"]

@@ -1,0 +1,155 @@
+"""SHAP layer: additivity for every model kind, grouping, interactions, grounded sentences, plots."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from interp_ecg.explain import (  # noqa: E402
+    explain_record,
+    group_explanation,
+    plot_bar,
+    plot_beeswarm,
+    plot_dependence,
+    plot_grounded,
+    shap_explanation,
+    shap_interactions,
+)
+from interp_ecg.io import Record  # noqa: E402
+from interp_ecg.models import EnsembleClassifier  # noqa: E402
+
+SMALL = {"rf": {"n_estimators": 30}, "et": {"n_estimators": 30}, "xgb": {"n_estimators": 30},
+         "lgbm": {"n_estimators": 30}, "gb": {"n_estimators": 30}}
+
+
+@pytest.fixture(scope="module")
+def wct_table():
+    """Known structure: WCT = wide QRS and fast rate; one noise column; a few NaNs."""
+    rng = np.random.default_rng(0)
+    n = 300
+    X = pd.DataFrame({
+        "QRS_duration_ms": rng.normal(110, 25, n),
+        "heart_rate_bpm": rng.normal(95, 25, n),
+        "R_amp_mV_V1": rng.normal(0.5, 0.3, n),
+        "S_amp_mV_V1": rng.normal(-0.8, 0.3, n),
+        "P_duration_ms": rng.normal(100, 15, n),
+    })
+    y = ((X.QRS_duration_ms >= 120) & (X.heart_rate_bpm >= 100)).astype(int)
+    X.iloc[::37, 4] = np.nan
+    return X, y
+
+
+@pytest.mark.parametrize("members", [("rf",), ("et",), ("xgb",), ("lgbm",), ("gb",), ("logreg",)])
+def test_single_member_additivity_margin(wct_table, members):
+    X, y = wct_table
+    model = EnsembleClassifier(members, member_params=SMALL, random_state=0).fit(X, y)
+    ex = shap_explanation(model, X.iloc[:40])
+    assert ex.output_space == "margin"
+    assert ex.values.shape == (40, X.shape[1])
+    np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_margin(X.iloc[:40]), atol=1e-4)
+    # the defining features dominate the noise features
+    imp = np.abs(ex.values).mean(0)
+    assert set(np.argsort(-imp)[:2]) == {0, 1}
+
+
+def test_soft_ensemble_additivity_in_probability_space(wct_table):
+    X, y = wct_table
+    model = EnsembleClassifier(("rf", "xgb", "lgbm", "gb", "logreg"), member_params=SMALL, random_state=0).fit(X, y)
+    ex = shap_explanation(model, X.iloc[:15], background=X.iloc[100:160])
+    assert ex.output_space == "probability"
+    np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_proba(X.iloc[:15])[:, 1], atol=1e-3)
+
+
+def test_stack_and_calibrated_fall_back_to_permutation(wct_table):
+    X, y = wct_table
+    for model in (EnsembleClassifier(("rf", "logreg"), combine="stack", member_params=SMALL, random_state=0),
+                  EnsembleClassifier(("xgb",), calibrate="sigmoid", member_params=SMALL, random_state=0)):
+        model.fit(X, y)
+        ex = shap_explanation(model, X.iloc[:5], background=X.iloc[100:130])
+        np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_proba(X.iloc[:5])[:, 1], atol=1e-6)
+
+
+def test_multilabel_needs_label_and_explains_each(wct_table):
+    X, y = wct_table
+    Y = pd.DataFrame({"WCT": y, "wide": (X.QRS_duration_ms >= 120).astype(int)})
+    model = EnsembleClassifier(("lgbm",), member_params=SMALL, random_state=0).fit(X, Y)
+    with pytest.raises(Exception, match="label"):
+        shap_explanation(model, X.iloc[:5])
+    ex = shap_explanation(model, X.iloc[:20], label="wide")
+    assert ex.feature_names[int(np.argmax(np.abs(ex.values).mean(0)))] == "QRS_duration_ms"
+
+
+def test_grouping_by_lead_and_wave_keeps_additivity(wct_table):
+    X, y = wct_table
+    model = EnsembleClassifier(("xgb",), member_params=SMALL, random_state=0).fit(X, y)
+    ex = shap_explanation(model, X.iloc[:30])
+    by_lead = group_explanation(ex, "lead")
+    assert by_lead.feature_names == ["global", "V1"]
+    np.testing.assert_allclose(by_lead.values.sum(1), ex.values.sum(1))
+    by_wave = group_explanation(ex, "wave")
+    assert by_wave.feature_names == ["QRS", "rhythm", "P"]
+    np.testing.assert_allclose(by_wave.values[:, 0], ex.values[:, [0, 2, 3]].sum(1))
+
+
+def test_interaction_values_find_the_and_rule(wct_table):
+    X, y = wct_table
+    model = EnsembleClassifier(("xgb",), member_params={"xgb": {"n_estimators": 60}}, random_state=0).fit(X, y)
+    pairs, inter = shap_interactions(model, X.iloc[:100], top=3)
+    assert inter.shape == (100, 5, 5)
+    assert {pairs.iloc[0].feature_a, pairs.iloc[0].feature_b} == {"QRS_duration_ms", "heart_rate_bpm"}
+    # interaction rows sum to the SHAP values (TreeExplainer identity)
+    ex = shap_explanation(model, X.iloc[:100])
+    np.testing.assert_allclose(inter.sum(2), ex.values, atol=1e-3)
+
+
+def test_grounded_sentences_carry_value_unit_and_samples(wct_table):
+    X, y = wct_table
+    model = EnsembleClassifier(("rf",), member_params=SMALL, random_state=0).fit(X, y)
+    wct_rows = np.flatnonzero(y.to_numpy() == 1)
+    i = wct_rows[0]
+    prov = pd.Series({"QRS_duration_lead": "V1", "QRS_duration_start_sample": 1204.0, "QRS_duration_end_sample": 1278.0})
+    ge = explain_record(model, X.iloc[[i]], feature_row=prov, top=2, target="WCT")
+    assert len(ge.attributions) == 2
+    qrs = [a for a in ge.attributions if a.feature == "QRS_duration_ms"]
+    assert qrs, ge.sentences()
+    s = qrs[0].sentence
+    assert f"{X.QRS_duration_ms.iloc[i]:.0f} ms" in s and "V1 between samples 1204 and 1278" in s
+    assert "raised the WCT probability" in s
+    # probability-scale contributions add up to p - base for a forest (exact)
+    full = explain_record(model, X.iloc[[i]], top=X.shape[1])
+    assert abs(sum(a.contribution for a in full.attributions) - (full.probability - full.base_probability)) < 1e-6
+    # a booster without background: rescaled, still sums to p - sigmoid(base)
+    xgb = EnsembleClassifier(("xgb",), member_params=SMALL, random_state=0).fit(X, y)
+    ge2 = explain_record(xgb, X.iloc[[i]], top=X.shape[1])
+    assert not ge2.exact
+    assert abs(sum(a.contribution for a in ge2.attributions) - (ge2.probability - ge2.base_probability)) < 1e-6
+
+
+def test_plots_return_axes_and_grounded_figure():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"QRS_duration_ms": rng.normal(110, 25, 120), "heart_rate_bpm": rng.normal(95, 25, 120)})
+    y = ((X.QRS_duration_ms >= 120) & (X.heart_rate_bpm >= 100)).astype(int)
+    model = EnsembleClassifier(("rf",), member_params=SMALL, random_state=0).fit(X, y)
+    ex = shap_explanation(model, X)
+    for ax in (plot_bar(ex), plot_beeswarm(ex), plot_dependence(ex, "QRS_duration_ms", color="heart_rate_bpm")):
+        assert isinstance(ax, matplotlib.axes.Axes)
+    fs = 500
+    sig = np.zeros((12, 5000), dtype="float32")
+    sig[6, 1204:1278] = 1.0
+    from interp_ecg.io import STANDARD_LEADS
+
+    rec = Record("r1", sig, fs, list(STANDARD_LEADS))
+    delin = pd.DataFrame({"lead": ["V1", "global"], "beat": [0, 0], "QRS_on": [1204, 1204], "R_peak": [1240, 1240],
+                          "QRS_off": [1278, 1278], "T_off": [np.nan, 1500]})
+    ge = explain_record(model, X.iloc[[0]].assign(QRS_duration_lead="V1", QRS_duration_start_sample=1204,
+                                                  QRS_duration_end_sample=1278), top=2)
+    ax = plot_grounded(rec, delin, ge)
+    assert isinstance(ax, matplotlib.axes.Axes) and ax.get_ylabel() == "V1 (mV)"
+    assert len(ax.patches) >= 1  # the interval span
+    plt.close("all")
