@@ -1,0 +1,257 @@
+"""Measurements on signals with known ground truth, and on real PTB-XL records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interp_ecg.errors import DelineationError, LeadError, SamplingRateError, SignalQualityError
+from interp_ecg.features import extract_beats, extract_record, feature_dictionary
+from interp_ecg.features.measurements import frontal_axis, qtc
+from interp_ecg.features.median_beat import nanmedian
+from interp_ecg.features.quality import lead_quality
+from interp_ecg.features.rhythm import rr_features
+from interp_ecg.features.synthetic import PRECORDIAL_RS, TruthDelineator, gaussian_ecg
+from interp_ecg.io.leads import STANDARD_LEADS
+
+FS = 500
+
+
+def measure(**kwargs):
+    kwargs.setdefault("noise_mV", 0.002)  # a noise-free synthetic lead would look digitally flat
+    sig, truth = gaussian_ecg(**kwargs)
+    return extract_record(sig, FS, method=TruthDelineator(truth)), sig, truth
+
+
+def test_intervals_and_qtc_match_ground_truth():
+    s, _, _ = measure(hr_bpm=75, pr_ms=180, qrs_ms=110, qt_ms=380)
+    assert s["PR_interval_ms"] == pytest.approx(180, abs=2)
+    assert s["QRS_duration_ms"] == pytest.approx(110, abs=2)
+    assert s["QT_interval_ms"] == pytest.approx(380, abs=2)
+    assert s["heart_rate_bpm"] == pytest.approx(75, abs=0.5)
+    rr = 0.8  # s at 75 bpm
+    assert s["QTc_Bazett_ms"] == pytest.approx(s["QT_interval_ms"] / np.sqrt(rr), rel=1e-3)
+    assert s["QTc_Fridericia_ms"] == pytest.approx(s["QT_interval_ms"] / rr ** (1 / 3), rel=1e-3)
+    assert s["QTc_Framingham_ms"] == pytest.approx(s["QT_interval_ms"] + 154 * (1 - rr), rel=1e-3)
+    assert s["QTc_Hodges_ms"] == pytest.approx(s["QT_interval_ms"] + 1.75 * (75 - 60), rel=1e-3)
+
+
+def test_qtc_formulas_agree_at_60_bpm_and_diverge_at_fast_rates():
+    at60 = qtc(400.0, 1000.0)
+    assert all(v == pytest.approx(400.0) for v in at60.values())
+    fast = qtc(300.0, 500.0)  # 120 bpm: Bazett over-corrects most (Luo et al. 2004)
+    assert fast["QTc_Bazett_ms"] > fast["QTc_Fridericia_ms"] > 300.0
+
+
+@pytest.mark.parametrize("axis", [-45.0, 0.0, 60.0, 100.0, 150.0])
+def test_axes_recover_the_dipole_direction(axis):
+    s, _, _ = measure(qrs_axis_deg=axis, t_axis_deg=axis - 20, p_axis_deg=45)
+    assert s["QRS_axis_deg"] == pytest.approx(axis, abs=3)
+    assert s["T_axis_deg"] == pytest.approx(axis - 20, abs=3)
+    assert s["P_axis_deg"] == pytest.approx(45, abs=3)
+    assert s["QRS_T_angle_deg"] == pytest.approx(20, abs=4)
+
+
+def test_frontal_axis_needs_two_independent_leads():
+    assert np.isnan(frontal_axis({"I": 1.0}))
+    assert np.isnan(frontal_axis({"I": 1.0, "aVR": np.nan}))
+    assert frontal_axis({"II": 1.0, "aVL": 0.0}) == pytest.approx(60.0)
+
+
+def test_amplitudes_and_voltage_criteria():
+    s, _, _ = measure(qrs_axis_deg=60, qrs_mag_mV=1.5)
+    # lead II is parallel to a 60 degree axis: R = 1.5 mV, S = -0.25 R (synthetic design)
+    assert s["R_amp_mV_II"] == pytest.approx(1.5, abs=0.02)
+    assert s["S_amp_mV_II"] == pytest.approx(-0.375, abs=0.03)
+    # aVL is perpendicular: no QRS
+    assert abs(s["R_amp_mV_aVL"]) < 0.03
+    for lead, (r, sw) in PRECORDIAL_RS.items():
+        assert s[f"R_amp_mV_{lead}"] == pytest.approx(r, abs=0.02)
+        assert s[f"S_amp_mV_{lead}"] == pytest.approx(sw, abs=0.03)
+    sok = abs(PRECORDIAL_RS["V1"][1]) + max(PRECORDIAL_RS["V5"][0], PRECORDIAL_RS["V6"][0])
+    assert s["Sokolow_Lyon_mV"] == pytest.approx(sok, abs=0.05)
+    corn = s["R_amp_mV_aVL"] + abs(PRECORDIAL_RS["V3"][1])
+    assert s["Cornell_voltage_mV"] == pytest.approx(corn, abs=0.05)
+    assert s["RS_ratio_V5"] == pytest.approx(1.3 / 0.3, rel=0.1)
+    # baseline is flat on this signal: J point and ST60 near zero, T amplitude = 0.8 * 0.4 in V leads
+    assert abs(s["ST60_amp_mV_V2"]) < 0.02 and abs(s["J_amp_mV_V2"]) < 0.03
+    assert s["T_amp_mV_V4"] == pytest.approx(0.32, abs=0.02)
+    assert s["QRS_fragmented"] == 0.0
+
+
+def test_pvcs_counted_and_kept_out_of_the_median_beat():
+    clean, _, _ = measure(hr_bpm=70)
+    s, _, truth = measure(hr_bpm=70, pvc_beats=[3, 7])
+    assert s["PVC_count"] == 2
+    assert s["n_beats_dominant"] == s["n_beats"] - 2
+    for lead in ("II", "V1", "V5"):
+        assert s[f"R_amp_mV_{lead}"] == pytest.approx(clean[f"R_amp_mV_{lead}"], abs=0.02)
+        assert s[f"T_amp_mV_{lead}"] == pytest.approx(clean[f"T_amp_mV_{lead}"], abs=0.02)
+    assert s["QRS_duration_ms"] == pytest.approx(96, abs=2)  # the 160 ms PVCs are excluded
+    # HRV uses normal-to-normal intervals only: RR is regular between normal beats
+    assert s["RMSSD_ms"] == pytest.approx(0.0, abs=3)
+    assert s["RR_sd_ms"] > 50
+
+
+def test_no_p_wave_gives_nan_not_a_guess():
+    s, _, _ = measure(p_present=False)
+    assert s["P_wave_presence_fraction"] == 0.0
+    assert np.isnan(s["PR_interval_ms"]) and np.isnan(s["P_duration_ms"])
+    assert np.isnan(s["P_amp_mV_II"]) and np.isnan(s["P_axis_deg"])
+    assert np.isfinite(s["QRS_duration_ms"])
+
+
+def test_rr_features_follow_their_definitions():
+    anchors = np.cumsum([0, 400, 425, 400, 450, 400])  # samples at 500 Hz -> RR 800, 850, 800, 900, 800 ms
+    f = rr_features(anchors, 500, np.ones(6, bool))
+    rr = np.array([800, 850, 800, 900, 800.0])
+    d = np.diff(rr)
+    assert f["RR_mean_ms"] == pytest.approx(rr.mean())
+    assert f["SDNN_ms"] == pytest.approx(rr.std(ddof=1))
+    assert f["RMSSD_ms"] == pytest.approx(np.sqrt(np.mean(d**2)))
+    assert f["pNN50"] == pytest.approx(100 * np.mean(np.abs(d) > 50))
+    # a non-dominant beat removes both of its intervals from the NN series
+    g = rr_features(anchors, 500, np.array([1, 1, 1, 0, 1, 1], bool))
+    nn = np.array([800, 850, np.nan, np.nan, 800])
+    assert g["SDNN_ms"] == pytest.approx(np.nanstd(nn, ddof=1))
+
+
+def test_provenance_points_at_the_measured_samples():
+    sig, truth = gaussian_ecg(hr_bpm=60)
+    s, prov = extract_record(sig, FS, method=TruthDelineator(truth), return_provenance=True)
+    row = prov.set_index("feature").loc["QRS_duration_ms"]
+    g = truth[(truth["lead"] == "global") & (truth["beat"] == row["beat"])].iloc[0]
+    assert row["start_sample"] == g["QRS_on"] and row["end_sample"] == g["QRS_off"]
+    assert row["lead"] in STANDARD_LEADS
+    assert s["QRS_duration_start_sample"] == g["QRS_on"]
+    assert s["QRS_duration_lead"] == row["lead"]
+    assert (s["QRS_duration_end_sample"] - s["QRS_duration_start_sample"]) * 2 == pytest.approx(
+        s["QRS_duration_ms"], abs=2)
+
+
+def test_lead_quality_flags_flat_clipped_noisy_and_wander():
+    sig, truth = gaussian_ecg(hr_bpm=60, noise_mV=0.002)
+    sig = sig.copy()
+    rng = np.random.default_rng(1)
+    i = {n: k for k, n in enumerate(STANDARD_LEADS)}
+    sig[i["V6"]] = 0.0
+    sig[i["II"]] = np.clip(sig[i["II"]], -0.2, 0.8)
+    sig[i["V2"]] += rng.normal(0, 0.3, sig.shape[1]).astype("float32")
+    t = np.arange(sig.shape[1]) / FS
+    sig[i["III"]] += (1.0 * np.sin(2 * np.pi * 0.25 * t)).astype("float32")
+    q = lead_quality(sig, FS, STANDARD_LEADS)
+    assert list(q.index[q["flat"]]) == ["V6"]
+    assert list(q.index[q["clipped"]]) == ["II"]
+    assert list(q.index[q["noisy"]]) == ["V2"]
+    assert list(q.index[q["wander"]]) == ["III"]
+    s = extract_record(sig, FS, method=TruthDelineator(truth))
+    assert s["quality_ok"]
+    assert s["quality_flat_leads"] == "V6" and s["quality_clipped_leads"] == "II"
+    assert np.isnan(s["R_amp_mV_V6"]) and np.isnan(s["R_amp_mV_II"])  # not a confident zero
+    assert "noisy leads: V2" in s["quality_reason"]
+
+
+def test_limb_lead_reversal_is_suspected():
+    sig, truth = gaussian_ecg(hr_bpm=60, qrs_axis_deg=30, noise_mV=0.002)
+    s = extract_record(sig, FS, method=TruthDelineator(truth))
+    assert s["quality_lead_reversal_suspected"] == 0.0
+    i = {n: k for k, n in enumerate(STANDARD_LEADS)}
+    swapped = sig.copy()  # LA <-> RA: I -> -I, II <-> III, aVR <-> aVL
+    swapped[i["I"]] = -sig[i["I"]]
+    swapped[i["II"]], swapped[i["III"]] = sig[i["III"]], sig[i["II"]]
+    swapped[i["aVR"]], swapped[i["aVL"]] = sig[i["aVL"]], sig[i["aVR"]]
+    r = extract_record(swapped, FS, method=TruthDelineator(truth))
+    assert r["quality_lead_reversal_suspected"] == 1.0
+    assert "reversal" in r["quality_reason"]
+
+
+def test_qrs_fragmentation_detects_notches_in_contiguous_leads():
+    sig, truth = gaussian_ecg(hr_bpm=60)
+    sig = sig.copy()
+    g = truth[truth["lead"] == "global"]
+    t = np.arange(sig.shape[1])
+    for _, b in g.iterrows():  # an R' notch near the end of each QRS in the inferior leads
+        centre = b["QRS_off"] - 6
+        bump = 0.4 * np.exp(-0.5 * ((t - centre) / 2.0) ** 2)
+        for lead in ("II", "III", "aVF"):
+            sig[STANDARD_LEADS.index(lead)] += bump.astype("float32")
+    s = extract_record(sig, FS, method=TruthDelineator(truth))
+    assert s["QRS_fragmented"] == 1.0
+    assert s["QRS_notches_II"] >= 1 and s["QRS_notches_V5"] == 0
+
+
+def test_single_record_errors_are_clear():
+    sig, truth = gaussian_ecg(hr_bpm=60)
+    with pytest.raises(SamplingRateError):
+        extract_record(sig, None, method=TruthDelineator(truth))
+    with pytest.raises(SamplingRateError):
+        extract_record(sig, -5, method=TruthDelineator(truth))
+    with pytest.raises(LeadError):
+        extract_record(sig, FS, leads=["I"] * 12, method=TruthDelineator(truth))
+    with pytest.raises(LeadError):
+        extract_record(sig[:5], FS, method=TruthDelineator(truth))
+    bad = sig.copy()
+    bad[3, 100] = np.nan
+    with pytest.raises(SignalQualityError, match="NaN"):
+        extract_record(bad, FS, method=TruthDelineator(truth))
+    with pytest.raises(SignalQualityError, match="usable"):
+        extract_record(np.zeros_like(sig), FS, method=TruthDelineator(truth))
+    few = truth[truth["beat"] < 2]
+    with pytest.raises(DelineationError, match="too few beats"):
+        extract_record(sig, FS, method=TruthDelineator(few))
+
+
+def test_beat_table_one_row_per_beat_and_lead():
+    sig, truth = gaussian_ecg(hr_bpm=60, pvc_beats=[4])
+    beats = extract_beats(sig, FS, method=TruthDelineator(truth))
+    n_beats = truth["beat"].nunique()
+    assert len(beats) == n_beats * 13  # 12 leads + global
+    assert set(beats.loc[beats["beat_label"] == "PVC", "beat"]) == {4}
+    ii = beats[(beats["lead"] == "II") & (beats["beat_label"] == "N")]
+    assert ii["R_amp_mV"].median() == pytest.approx(1.5, abs=0.02)
+    assert ii["QRS_duration_ms"].median() == pytest.approx(96, abs=2)
+
+
+def test_nanmedian_matches_numpy():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(3, 7, 11))
+    a[a > 1.2] = np.nan
+    a[0, :, 0] = np.nan
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        np.testing.assert_allclose(nanmedian(a, axis=1), np.nanmedian(a, axis=1), equal_nan=True)
+
+
+def test_every_output_column_is_in_the_dictionary():
+    sig, truth = gaussian_ecg(hr_bpm=60)
+    s = extract_record(sig, FS, method=TruthDelineator(truth))
+    d = feature_dictionary()
+    assert list(s.index) == list(d.index)
+    assert (d["unit"].str.len() > 0).all() and (d["definition"].str.len() > 20).all()
+    assert (d["reference"].str.len() > 0).all()
+    assert (d["kind"] == "feature").sum() >= 100
+    from interp_ecg.features.dictionary import dictionary_rows
+
+    shipped = d.reset_index()[["name", "unit", "kind", "dtype", "definition", "reference"]]
+    assert shipped.to_dict("records") == dictionary_rows()  # CSV in sync with the code
+
+
+@pytest.mark.shared_data
+def test_real_ptbxl_norm_records_measure_in_clinical_ranges(ptbxl_root):
+    from interp_ecg.io import read_ptbxl
+
+    ds = read_ptbxl(ptbxl_root)
+    norm = ds.labels.index[ds.labels["NORM"] == 1][:12]
+    rows = [extract_record(ds.load(rid)) for rid in norm]
+    t = pd.DataFrame(rows)
+    assert t["quality_ok"].all()
+    # normal adult ranges (AHA/ACCF/HRS 2009): medians must fall inside them
+    assert 120 <= t["PR_interval_ms"].median() <= 200
+    assert 70 <= t["QRS_duration_ms"].median() <= 110
+    assert 350 <= t["QTc_Bazett_ms"].median() <= 450
+    assert -30 <= t["QRS_axis_deg"].median() <= 90
+    assert t["P_wave_presence_fraction"].median() > 0.8
+    assert (t["quality_clipped_leads"] == "").mean() > 0.9
