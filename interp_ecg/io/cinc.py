@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import DataNotFoundError, InterpEcgError, RecordReadError
-from interp_ecg.io.dataset import EcgDataset, Record
+from interp_ecg.errors import DataNotFoundError, InterpEcgError
+from interp_ecg.io.dataset import EcgDataset
 from interp_ecg.io.leads import STANDARD_LEADS
 from interp_ecg.io.wfdb_reader import WfdbLoader, parse_age, parse_sex, read_header
 
@@ -50,10 +50,6 @@ logger = logging.getLogger(__name__)
 #: Relations of :func:`snomed_to_ptbxl_map` used by default ("means the same thing").
 DEFAULT_RELATIONS = ("same", "equivalent", "narrower")
 _DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-
-# MATLAB v4 type codes 'MOPT' -> numpy dtype (M=0 little endian, O=0, T=0 full matrix)
-_MAT4_TYPES = {0: "<f8", 10: "<f4", 20: "<i4", 30: "<i2", 40: "<u2", 50: "<u1"}
-
 
 def snomed_to_ptbxl_map() -> pd.DataFrame:
     """The package's SNOMED CT -> PTB-XL statement table.
@@ -90,39 +86,8 @@ def read_dx_mapping(root: str | os.PathLike) -> pd.DataFrame:
     return out.set_index("snomed_code")
 
 
-def _check_mat_v4(path: Path, n_sig: int, sig_len: int) -> None:
-    """Raise RecordReadError unless ``path`` is a MATLAB v4 int matrix of the right shape."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(20)
-    except OSError as err:
-        raise RecordReadError(f"unreadable .mat: {err}", source=path) from None
-    if len(head) < 20:
-        raise RecordReadError("unreadable .mat: file shorter than a MATLAB v4 header", source=path)
-    mtype, mrows, ncols, imagf, _namlen = np.frombuffer(head, dtype="<i4")
-    if int(mtype) not in _MAT4_TYPES or imagf not in (0, 1):
-        raise RecordReadError(f"unreadable .mat: not a MATLAB v4 matrix (type code {int(mtype)})", source=path)
-    if int(mrows) * int(ncols) != n_sig * sig_len:
-        raise RecordReadError(
-            f"header/data mismatch: .mat matrix is {int(mrows)}x{int(ncols)}, header says {n_sig}x{sig_len}",
-            source=path,
-        )
-
-
 class CincLoader(WfdbLoader):
-    """:class:`WfdbLoader` that also checks the MATLAB v4 header of ``.mat`` data files."""
-
-    def __call__(self, record_id, row: pd.Series) -> Record:
-        path = os.path.join(self.root, str(row[self.path_column]))
-        header = read_header(path)
-        files = {s["file_name"] for s in header["signals"]}
-        for f in files:
-            if f.lower().endswith(".mat") and header["sig_len"] is not None:
-                fpath = Path(path).parent / f
-                if not fpath.is_file():
-                    raise RecordReadError("data file not found", source=fpath)
-                _check_mat_v4(fpath, len([s for s in header["signals"] if s["file_name"] == f]), header["sig_len"])
-        return super().__call__(record_id, row)
+    """:class:`WfdbLoader` for CinC records (``.mat`` headers are checked by the WFDB reader)."""
 
 
 def _source_of(name: str) -> str:

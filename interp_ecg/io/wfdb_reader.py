@@ -41,7 +41,6 @@ from interp_ecg.errors import (
     LeadError,
     RecordReadError,
     SamplingRateError,
-    SignalQualityError,
 )
 from interp_ecg.io.dataset import EcgDataset, Record
 from interp_ecg.io.leads import STANDARD_LEADS, normalise_lead_name
@@ -73,6 +72,9 @@ KNOWN_FORMATS = frozenset({"8", "16", "24", "32", "61", "80", "160", "212", "310
 #: The digital value each format uses for "no sample".
 _INVALID = {"8": -128, "16": -32768, "61": -32768, "80": -128, "160": -32768, "212": -2048,
             "24": -(2**23), "32": -(2**31), "310": -512, "311": -512}
+
+# MATLAB v4 type codes 'MOPT' (M=0 little endian, O=0, T=0 full matrix) -> element type
+_MAT4_TYPES = {0: "<f8", 10: "<f4", 20: "<i4", 30: "<i2", 40: "<u2", 50: "<u1"}
 
 _FMT_RE = re.compile(r"^(?P<fmt>\d+)(?:x(?P<spf>\d+))?(?::(?P<skew>\d+))?(?:\+(?P<offset>\d+))?$")
 _GAIN_RE = re.compile(r"^(?P<gain>[-+0-9.eE]+)(?:\((?P<base>[-+0-9]+)\))?(?:/(?P<units>\S+))?$")
@@ -286,6 +288,25 @@ def _expected_bytes(signals: list[dict], sig_len: int) -> dict[str, float]:
     return out
 
 
+def _check_mat_v4(path: Path, n_sig: int, sig_len: int) -> None:
+    """Raise RecordReadError unless ``path`` starts with a MATLAB v4 matrix header of the right shape."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(20)
+    except OSError as err:
+        raise RecordReadError(f"unreadable .mat: {err}", source=path) from None
+    if len(head) < 20:
+        raise RecordReadError("unreadable .mat: file shorter than a MATLAB v4 header", source=path)
+    mtype, mrows, ncols, imagf, _namlen = (int(v) for v in np.frombuffer(head, dtype="<i4"))
+    if mtype not in _MAT4_TYPES or imagf not in (0, 1):
+        raise RecordReadError(f"unreadable .mat: not a MATLAB v4 matrix (type code {mtype})", source=path)
+    if mrows * ncols != n_sig * sig_len:
+        raise RecordReadError(
+            f"header/data mismatch: .mat matrix is {mrows}x{ncols}, header says {n_sig}x{sig_len}",
+            source=path,
+        )
+
+
 def _to_millivolt_factor(units: str, name: str, source: str) -> float | None:
     key = units.strip().lower()
     if key in UNIT_TO_MV:
@@ -311,6 +332,8 @@ def _read_digital(base: Path, header: dict, source: str) -> np.ndarray:
         fpath = folder / fname
         if not fpath.is_file():
             raise RecordReadError("data file not found", source=fpath)
+        if fname.lower().endswith(".mat"):
+            _check_mat_v4(fpath, sum(1 for s in signals if s["file_name"] == fname), sig_len)
         if fname in expected:
             size = fpath.stat().st_size
             want = expected[fname]
@@ -320,7 +343,7 @@ def _read_digital(base: Path, header: dict, source: str) -> np.ndarray:
                     f"({sig_len} samples x {sum(1 for s in signals if s['file_name'] == fname)} signals)",
                     source=fpath,
                 )
-            if size > want + (1 if fname.lower().endswith(".dat") else 0):
+            if size > want:
                 raise RecordReadError(
                     f"header/data mismatch: file has {size} bytes, header describes {want}",
                     source=fpath,
