@@ -251,8 +251,6 @@ def cohort(
     fid = pd.concat(fids, ignore_index=True)
     for c in fid.columns[4:]:
         fid[c] = fid[c].astype("float64")
-    fid["lead"] = fid["lead"].astype(str)
-    fid["beat_type"] = fid["beat_type"].astype(str)
     fid.to_parquet(out / "fiducials.parquet", index=False)
     _write_provenance(out, n=int(n), random_state=random_state, sampling_rate=sampling_rate,
                       conditions=conditions, noise=noise, duration=duration)

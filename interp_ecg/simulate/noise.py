@@ -76,15 +76,25 @@ def electrode_noise(
         f = rng.uniform(0.05, 0.6, (9, k))
         ph = rng.uniform(0, 2 * np.pi, (9, k))
         a = rng.uniform(0.02, 0.1, (9, k)) * lv
-        out += np.einsum("ek,ekt->et", a, np.sin(2 * np.pi * f[:, :, None] * t + ph[:, :, None]))
+        # slow: evaluate on a 20 Hz grid and interpolate linearly (error < 0.1 uV)
+        step = max(int(fs // 20), 1)
+        tc = t[::step]
+        if tc[-1] < t[-1]:
+            tc = np.append(tc, t[-1])
+        coarse = np.einsum("ek,ekt->et", a, np.sin(2 * np.pi * f[:, :, None] * tc + ph[:, :, None]))
+        for e in range(9):
+            out[e] += np.interp(t, tc, coarse[e])
     lv = levels.get("powerline", 0.0)
     if lv > 0 and fs > 100:
         amp = rng.uniform(0.5, 1.5, 9) * 0.015 * lv
         ph = rng.uniform(0, 2 * np.pi, 9)
         ph3 = rng.uniform(0, 2 * np.pi, 9)
-        out += amp[:, None] * np.sin(2 * np.pi * 50.0 * t + ph[:, None])
+        # a sin(wt + p) = a cos(p) sin(wt) + a sin(p) cos(wt): two base waves for all electrodes
+        w = 2 * np.pi * 50.0 * t
+        out += np.outer(amp * np.cos(ph), np.sin(w)) + np.outer(amp * np.sin(ph), np.cos(w))
         if fs > 300:
-            out += 0.2 * amp[:, None] * np.sin(2 * np.pi * 150.0 * t + ph3[:, None])
+            a3 = 0.2 * amp
+            out += np.outer(a3 * np.cos(ph3), np.sin(3 * w)) + np.outer(a3 * np.sin(ph3), np.cos(3 * w))
     lv = levels.get("emg", 0.0)
     if lv > 0:
         b, a_ = _emg_filter(fs)

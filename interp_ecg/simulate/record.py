@@ -167,30 +167,30 @@ def _axis_deg(tmpl: cond.Template) -> float:
     return float(np.degrees(np.arctan2(s[1], s[0])))
 
 
-def _summary(fid: pd.DataFrame, fs: float, duration: float) -> dict:
-    g = fid[fid["lead"] == "global"]
-    ven = g[g["beat_type"].isin(["N", "V"])]
-    r = ven["R_peak"].to_numpy(float)
-    r = r[np.isfinite(r)]
+def _summary(fid: dict[str, np.ndarray], types: np.ndarray, fs: float) -> dict:
+    """Ground-truth record measurements from the global fiducials (medians over beats)."""
+    g = {k: v[:, -1] for k, v in fid.items()}
+    ven = np.isin(types, ["N", "V"]) & np.isfinite(g["R_peak"])
+    r = g["R_peak"][ven]
     rr = np.diff(r) / fs
     out: dict[str, float] = {}
     out["heart_rate"] = float(60.0 / rr.mean()) if rr.size else float("nan")
     out["rr_cv"] = float(rr.std() / rr.mean()) if rr.size > 1 else float("nan")
+    n_mask = (types == "N") & ven
+    main = n_mask if n_mask.sum() >= ven.sum() / 2 else ven
 
-    def med(a: str, b: str, sub: pd.DataFrame) -> float:
-        d = (sub[b] - sub[a]).to_numpy(float) / fs * 1000.0
+    def med(a: str, b: str, mask: np.ndarray) -> float:
+        d = (g[b][mask] - g[a][mask]) / fs * 1000.0
         d = d[np.isfinite(d)]
         return float(np.median(d)) if d.size else float("nan")
 
-    n_beats = ven[ven["beat_type"] == "N"]
-    main = n_beats if len(n_beats) >= len(ven) / 2 else ven
-    out["pr_ms"] = med("P_on", "QRS_on", n_beats)
-    out["p_ms"] = med("P_on", "P_off", n_beats)
+    out["pr_ms"] = med("P_on", "QRS_on", n_mask)
+    out["p_ms"] = med("P_on", "P_off", n_mask)
     out["qrs_ms"] = med("QRS_on", "QRS_off", main)
     out["qt_ms"] = med("QRS_on", "T_off", main)
-    rr_s = rr.mean() if rr.size else float("nan")
-    out["qtc_bazett_ms"] = out["qt_ms"] / np.sqrt(rr_s) if rr.size else float("nan")
-    out["qtc_fridericia_ms"] = out["qt_ms"] / np.cbrt(rr_s) if rr.size else float("nan")
+    rr_s = float(rr.mean()) if rr.size else float("nan")
+    out["qtc_bazett_ms"] = float(out["qt_ms"] / np.sqrt(rr_s))
+    out["qtc_fridericia_ms"] = float(out["qt_ms"] / np.cbrt(rr_s))
     return out
 
 
@@ -210,8 +210,8 @@ def _simulate(
     if enoise is not None:
         ind += electrodes_to_leads(enoise)
     sig = limb_and_augmented(ind.astype(np.float32))
-    fid = fiducial_frame(fiducials(beats["mu"], beats["sl"], beats["sr"], beats["vec"], coef, fs, n),
-                         beats["types"], record)
+    fid_arr = fiducials(beats["mu"], beats["sl"], beats["sr"], beats["vec"], coef, fs, n)
+    fid = fiducial_frame(fid_arr, beats["types"], record)
     info = {
         "condition": "+".join(tr.tokens),
         "tokens": tr.tokens,
@@ -227,7 +227,7 @@ def _simulate(
         "n_pvc": int((beats["types"] == "V").sum()) if tr.tokens[0] != "vt" else 0,
         "noise": levels,
     }
-    info.update(_summary(fid, fs, duration))
+    info.update(_summary(fid_arr, beats["types"], fs))
     return SimulatedECG(sig, fid, info)
 
 

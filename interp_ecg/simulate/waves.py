@@ -53,6 +53,8 @@ T_SLOTS = slice(7, 9)
 WAVES = ("P", "QRS", "T")
 _WAVE_SLOTS = {"P": P_SLOTS, "QRS": QRS_SLOTS, "T": T_SLOTS}
 FIDUCIAL_COLUMNS = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off", "T_on", "T_peak", "T_off"]
+#: Beat types: supraventricular (sinus, AF, SVT), ventricular (PVC, VT), P wave alone.
+BEAT_TYPES = ("N", "V", "P")
 _PEAK_NAME = {"P": "P_peak", "QRS": "R_peak", "T": "T_peak"}
 
 
@@ -77,18 +79,24 @@ def render(
     mu, sl, sr, coef8 = mu[keep], sl[keep], sr[keep], coef8[keep]
     if mu.size == 0:
         return out
-    half = int(np.ceil(5.0 * max(sl.max(), sr.max()) * fs)) + 1
-    centre = np.round(mu * fs).astype(np.int64)
-    idx = centre[:, None] + np.arange(-half, half + 1)[None, :]  # (M, W)
-    d = idx / fs - mu[:, None]
-    s = np.where(d < 0, sl[:, None], sr[:, None])
-    g = np.exp(-0.5 * (d / s) ** 2)  # (M, W)
-    valid = (idx >= 0) & (idx < n_samples)
-    g = np.where(valid, g, 0.0)
-    idx = np.clip(idx, 0, n_samples - 1)
-    flat_idx = idx.ravel()
-    for lead in range(8):
-        out[lead] = np.bincount(flat_idx, weights=(g * coef8[:, lead, None]).ravel(), minlength=n_samples)
+    width = np.maximum(sl, sr)
+    # bucket narrow (P, QRS) and broad (T, VT) components so each gets a window to its size
+    bucket = np.digitize(width, [0.02, 0.045])
+    for b in np.unique(bucket):
+        sel = bucket == b
+        m, a, c, k = mu[sel], sl[sel], sr[sel], coef8[sel]
+        half = int(np.ceil(5.0 * width[sel].max() * fs)) + 1
+        centre = np.round(m * fs).astype(np.int64)
+        idx = centre[:, None] + np.arange(-half, half + 1)[None, :]  # (M, W)
+        d = idx / fs - m[:, None]
+        s = np.where(d < 0, a[:, None], c[:, None])
+        g = np.exp(-0.5 * (d / s) ** 2)  # (M, W)
+        g[(idx < 0) | (idx >= n_samples)] = 0.0
+        flat_idx = np.clip(idx, 0, n_samples - 1).ravel()
+        # one bincount for all 8 leads: offset each lead by n_samples
+        lead_idx = (np.arange(8)[:, None] * n_samples + flat_idx[None, :]).ravel()
+        w = (k.T[:, :, None] * g[None, :, :]).ravel()
+        out += np.bincount(lead_idx, weights=w, minlength=8 * n_samples).reshape(8, n_samples)
     return out
 
 
@@ -183,9 +191,9 @@ def fiducial_frame(
     kept = np.flatnonzero(keep)
     nk = kept.size
     data = {
-        "lead": np.tile(np.array(lead_names, dtype=object), nk),
+        "lead": pd.Categorical.from_codes(np.tile(np.arange(13), nk), categories=lead_names),
         "beat": np.repeat(np.arange(nk), 13),
-        "beat_type": np.repeat(beat_types[kept].astype(object), 13),
+        "beat_type": pd.Categorical(np.repeat(beat_types[kept], 13), categories=list(BEAT_TYPES)),
     }
     for c in FIDUCIAL_COLUMNS:
         data[c] = fid[c][kept].ravel()
