@@ -84,7 +84,7 @@ def clean_machine_measurements(mm: pd.DataFrame) -> pd.DataFrame:
         A copy, measurement columns as float with NaN for missing, plus ``heart_rate_bpm``,
         ``pr_interval_ms``, ``p_duration_ms``, ``qrs_duration_ms``, ``qt_interval_ms``.
     """
-    out = mm.copy()
+    out = mm.copy(deep=False)  # copy-on-write: columns replaced below, the input is untouched
     for col in MEASUREMENT_COLUMNS:
         if col not in out.columns:
             out[col] = np.nan
