@@ -190,6 +190,31 @@ def read_ptbxl(
     ------
     DataNotFoundError
         When the folder or its CSV files are missing.
+
+    Examples
+    --------
+    Metadata and labels come from the two CSV files alone (no record is read here):
+
+    >>> import tempfile, pandas as pd
+    >>> root = tempfile.mkdtemp()
+    >>> pd.DataFrame({"ecg_id": [1, 2], "patient_id": [10.0, 11.0], "age": [63.0, 300.0],
+    ...               "sex": [1, 0], "scp_codes": ["{'NORM': 100.0, 'SR': 0.0}", "{'IMI': 50.0}"],
+    ...               "strat_fold": [3, 10], "filename_lr": ["records100/00000/00001_lr",
+    ...               "records100/00000/00002_lr"], "filename_hr": ["records500/00000/00001_hr",
+    ...               "records500/00000/00002_hr"]}).to_csv(f"{root}/ptbxl_database.csv", index=False)
+    >>> pd.DataFrame({"description": ["normal ECG", "sinus rhythm", "inferior MI"],
+    ...               "diagnostic": [1.0, None, 1.0], "form": [None, None, None],
+    ...               "rhythm": [None, 1.0, None], "diagnostic_class": ["NORM", None, "MI"],
+    ...               "diagnostic_subclass": ["NORM", None, "IMI"]},
+    ...              index=["NORM", "SR", "IMI"]).to_csv(f"{root}/scp_statements.csv")
+    >>> ds = read_ptbxl(root)
+    >>> ds.labels.to_dict(orient="index")
+    {1: {'NORM': 1, 'SR': 1, 'IMI': 0}, 2: {'NORM': 0, 'SR': 0, 'IMI': 1}}
+    >>> ds.meta.loc[2, ["patient_id", "age", "sex", "strat_fold"]].to_dict()
+    {'patient_id': 11, 'age': 90.0, 'sex': 'M', 'strat_fold': 10}
+    >>> ptbxl_superclass_labels(ds)["MI"].tolist()
+    [0, 1]
+    >>> import shutil; shutil.rmtree(root)
     """
     root = Path(root)
     if sampling_rate not in (100, 500):

@@ -589,6 +589,24 @@ def read_wfdb(
     ------
     RecordReadError
         When the path is neither a record nor a folder.
+
+    Examples
+    --------
+    A record written in microvolts with lower-case lead names comes back in mV, standard
+    names, standard order:
+
+    >>> import tempfile, numpy as np, wfdb
+    >>> folder = tempfile.mkdtemp()
+    >>> t = np.arange(1000) / 500
+    >>> uv = np.column_stack([np.zeros(1000), 1000 * np.sin(2 * np.pi * t)])
+    >>> wfdb.wrsamp("ex", fs=500, units=["uV", "uV"], sig_name=["avr", "ii"], p_signal=uv,
+    ...             fmt=["16", "16"], write_dir=folder)
+    >>> rec = read_wfdb(f"{folder}/ex")
+    >>> rec.leads, rec.fs, rec.signal.shape, round(float(rec.signal[0].max()), 2)
+    (['II', 'aVR'], 500.0, (2, 1000), 1.0)
+    >>> read_wfdb(folder).meta.loc["ex", ["fs", "n_leads", "leads"]].to_dict()
+    {'fs': 500.0, 'n_leads': 2, 'leads': 'aVR II'}
+    >>> import shutil; shutil.rmtree(folder)
     """
     p = Path(path_or_dir)
     if p.is_dir():
