@@ -262,3 +262,23 @@ def test_large_manifest_reads_no_signal(tmp_path, monkeypatch):
     assert peak < 0.01 * n * 12 * 5000 * 4
     with pytest.raises(AssertionError, match="a signal was read"):
         ds.load(1)
+
+
+def test_bad_database_tables(ptbxl_root, tmp_path):
+    from interp_ecg.errors import DataNotFoundError, RecordReadError
+
+    with pytest.raises(DataNotFoundError, match="ptbxl_database.csv not found"):
+        read_ptbxl(tmp_path)
+    _write_synthetic_root(ptbxl_root, tmp_path)
+    db = pd.read_csv(tmp_path / "ptbxl_database.csv")
+    db.loc[2, "ecg_id"] = 1
+    db.to_csv(tmp_path / "ptbxl_database.csv", index=False)
+    with pytest.raises(RecordReadError, match=r"ptbxl_database.csv: duplicate ecg_id values \[1\]"):
+        read_ptbxl(tmp_path)
+    db.drop(columns="ecg_id").to_csv(tmp_path / "ptbxl_database.csv", index=False)
+    with pytest.raises(RecordReadError, match="no 'ecg_id' column"):
+        read_ptbxl(tmp_path)
+    (tmp_path / "scp_statements.csv").unlink()
+    db.assign(ecg_id=[1, 2, 3]).to_csv(tmp_path / "ptbxl_database.csv", index=False)
+    with pytest.raises(DataNotFoundError, match="scp_statements.csv not found"):
+        read_ptbxl(tmp_path)

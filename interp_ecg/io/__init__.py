@@ -4,7 +4,7 @@ Every reader returns an :class:`EcgDataset` whose metadata is read at once and w
 are read on demand (``float32``, ``(n_leads, n_samples)``, millivolts, standard lead names).
 """
 
-from interp_ecg.io.cinc import cinc_to_ptbxl_labels, read_cinc, snomed_to_ptbxl_map
+from interp_ecg.io.cinc import cinc_to_ptbxl_labels, read_cinc, read_dx_mapping, snomed_to_ptbxl_map
 from interp_ecg.io.dataset import ArrayLoader, EcgDataset, Record
 from interp_ecg.io.leads import STANDARD_LEADS, normalise_lead_name, normalise_leads
 from interp_ecg.io.ludb import ludb_annotated_span, read_ludb, read_ludb_annotations
@@ -16,6 +16,7 @@ from interp_ecg.io.ptbxl import (
     ptbxl_split,
     ptbxl_subclass_labels,
     ptbxl_superclass_labels,
+    read_protoecgnet_groups,
     read_ptbxl,
 )
 from interp_ecg.io.wfdb_reader import WfdbLoader, read_wfdb, read_wfdb_record
@@ -38,10 +39,12 @@ __all__ = [
     "ptbxl_subclass_labels",
     "ptbxl_superclass_labels",
     "read_cinc",
+    "read_dx_mapping",
     "read_ludb",
     "read_ludb_annotations",
     "read_mimic_diagnoses",
     "read_mimic_ecg",
+    "read_protoecgnet_groups",
     "read_ptbxl",
     "read_wfdb",
     "read_wfdb_record",

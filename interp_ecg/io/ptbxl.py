@@ -222,8 +222,16 @@ def read_ptbxl(
     db_path = root / "ptbxl_database.csv"
     if not db_path.is_file():
         raise DataNotFoundError("ptbxl_database.csv not found", source=db_path)
-    db = pd.read_csv(db_path, index_col="ecg_id")
-    db.index = db.index.astype(np.int64)
+    db = pd.read_csv(db_path)
+    if "ecg_id" not in db.columns:
+        raise RecordReadError("no 'ecg_id' column", source=db_path)
+    ids = pd.to_numeric(db["ecg_id"], errors="coerce")
+    if ids.isna().any():
+        raise RecordReadError(f"{int(ids.isna().sum())} rows without a numeric ecg_id", source=db_path)
+    if ids.duplicated().any():
+        dup = ids[ids.duplicated()].astype(np.int64).unique()[:5].tolist()
+        raise RecordReadError(f"duplicate ecg_id values {dup}", source=db_path)
+    db = db.drop(columns="ecg_id").set_index(pd.Index(ids.astype(np.int64).to_numpy(), name="ecg_id"))
     db = _normalise_meta(db)
     statements = _read_statements(root)
     groups_path = root / "protoecgnet_label_groups.csv"
