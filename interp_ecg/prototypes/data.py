@@ -1,0 +1,241 @@
+"""Datasets to tensors for the prototype networks.
+
+The networks read fixed-size input: 12 leads, 10 s at 100 Hz (1,000 samples), high-pass
+filtered at 0.5 Hz to remove baseline wander, in millivolts. This module turns an
+:class:`~interp_ecg.io.EcgDataset` (lazy; resampled on load) or a plain numpy array into that
+array, and reads the ProtoECGNet branch assignment of the PTB-XL statements.
+
+Examples
+--------
+>>> import numpy as np
+>>> from interp_ecg.prototypes.data import to_array
+>>> x = np.ones((2, 12, 1000), dtype="float32")
+>>> arr, ids, ok = to_array(x)
+>>> arr.shape, list(ids), bool(ok.all())
+((2, 12, 1000), ['0', '1'], True)
+>>> float(abs(arr).max()) < 0.05       # a constant offset is removed by the high-pass filter
+True
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.errors import ConfigError, DataNotFoundError, InterpEcgError, SamplingRateError
+
+logger = logging.getLogger(__name__)
+
+#: branch names of ProtoECGNet, keyed by ``prototype_category`` in the label-group CSV.
+CATEGORY_TO_BRANCH = {1: "rhythm", 3: "morphology", 4: "global"}
+
+
+def highpass(x: np.ndarray, fs: float, cutoff_hz: float = 0.5, order: int = 2) -> np.ndarray:
+    """Zero-phase Butterworth high-pass filter along the last axis.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Signals ``(..., n_samples)``.
+    fs : float
+        Sampling rate in Hz.
+    cutoff_hz : float
+        Cut-off frequency; ``0`` or ``None`` returns ``x`` unchanged (as float32).
+    order : int
+        Filter order (applied forward and backward, so the effective order doubles).
+    """
+    x = np.asarray(x, dtype=np.float32)
+    if not cutoff_hz:
+        return x
+    from scipy.signal import butter, sosfiltfilt
+
+    if cutoff_hz >= fs / 2:
+        raise SamplingRateError(f"high-pass cut-off {cutoff_hz} Hz not below Nyquist of {fs} Hz")
+    sos = butter(order, cutoff_hz, btype="highpass", fs=fs, output="sos")
+    padlen = min(x.shape[-1] - 1, 3 * (2 * len(sos) + 1) * 10)
+    return sosfiltfilt(sos, x, axis=-1, padlen=padlen).astype(np.float32)
+
+
+def _fit_length(sig: np.ndarray, n_samples: int) -> np.ndarray:
+    """Crop (keep the start) or zero-pad (at the end) to ``n_samples``."""
+    if sig.shape[-1] >= n_samples:
+        return sig[..., :n_samples]
+    out = np.zeros(sig.shape[:-1] + (n_samples,), dtype=np.float32)
+    out[..., : sig.shape[-1]] = sig
+    return out
+
+
+def to_array(
+    data: Any,
+    fs: float = 100.0,
+    n_samples: int = 1000,
+    n_leads: int = 12,
+    highpass_hz: float | None = 0.5,
+    input_fs: float | None = None,
+    on_error: str = "skip",
+) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """Load a dataset or array into the network's input array.
+
+    Parameters
+    ----------
+    data : EcgDataset or numpy.ndarray
+        An :class:`~interp_ecg.io.EcgDataset` (records are resampled to ``fs`` on load) or an
+        array ``(n_records, n_leads, n)`` already at ``input_fs`` (default ``fs``).
+    fs : float
+        Sampling rate the network expects (100 Hz in ProtoECGNet).
+    n_samples : int
+        Samples per record after cropping / zero-padding (10 s at 100 Hz).
+    n_leads : int
+        Leads expected (12).
+    highpass_hz : float or None
+        High-pass cut-off (0.5 Hz); ``None`` disables it.
+    input_fs : float, optional
+        Sampling rate of an array input when it differs from ``fs``.
+    on_error : {"skip", "raise"}
+        With ``"skip"`` an unreadable record is logged and its row is zero with ``ok=False``.
+
+    Returns
+    -------
+    array : numpy.ndarray
+        ``float32 (n_records, n_leads, n_samples)``.
+    ids : pandas.Index
+        Record ids (strings ``"0"``... for array input).
+    ok : numpy.ndarray
+        Boolean mask of records that loaded.
+    """
+    if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not hasattr(data, "meta")):
+        arr = np.asarray(data, dtype=np.float32)
+        if arr.ndim == 2:
+            arr = arr[None]
+        if arr.ndim != 3 or arr.shape[1] != n_leads:
+            raise ConfigError(f"expected an array (n_records, {n_leads}, n_samples), got {arr.shape}")
+        src_fs = float(input_fs or fs)
+        if src_fs != fs:
+            from fractions import Fraction
+
+            from scipy.signal import resample_poly
+
+            frac = Fraction(fs / src_fs).limit_denominator(1000)
+            arr = resample_poly(arr, frac.numerator, frac.denominator, axis=-1).astype(np.float32)
+        ok = np.isfinite(arr).all(axis=(1, 2))
+        if not ok.all():
+            if on_error == "raise":
+                raise InterpEcgError(f"{int((~ok).sum())} records hold NaN/inf samples")
+            logger.warning("%d records hold NaN/inf samples; their rows are zeroed", int((~ok).sum()))
+            arr = np.where(ok[:, None, None], arr, 0.0).astype(np.float32)
+        arr = _fit_length(arr, n_samples)
+        ids = pd.Index([str(i) for i in range(len(arr))], name="record_id")
+        return highpass(arr, fs, highpass_hz or 0), ids, ok
+    if not hasattr(data, "meta") or not hasattr(data, "load"):
+        raise ConfigError(f"cannot read records from {type(data).__name__}; pass an EcgDataset or array")
+    ds = data if data.fs is not None and float(data.fs) == fs else data.resample(fs)
+    ids = pd.Index(data.meta.index, name=data.meta.index.name or "record_id")
+    out = np.zeros((len(ids), n_leads, n_samples), dtype=np.float32)
+    ok = np.zeros(len(ids), dtype=bool)
+    for i, rid in enumerate(ids):
+        try:
+            rec = ds.load(rid)
+            if rec.signal.shape[0] != n_leads:
+                raise InterpEcgError(f"{rec.signal.shape[0]} leads, expected {n_leads}", source=rec.source or rid)
+            if float(rec.fs) != fs:
+                raise SamplingRateError(f"record at {rec.fs} Hz, expected {fs}", source=rec.source or rid)
+            out[i] = _fit_length(rec.signal, n_samples)
+            ok[i] = True
+        except InterpEcgError as err:
+            if on_error == "raise":
+                raise
+            logger.warning("record %s left out: %s", rid, err)
+    out[ok] = highpass(out[ok], fs, highpass_hz or 0) if ok.any() else out[ok]
+    return out, ids, ok
+
+
+def read_label_groups(path: str | PathLike) -> dict[str, list[str]]:
+    """Read the ProtoECGNet branch assignment of statements.
+
+    Parameters
+    ----------
+    path : path-like
+        ``protoecgnet_label_groups.csv`` (first column: statement; ``prototype_category``:
+        1 = rhythm, 3 = morphology, 4 = global). Callers find it through
+        :func:`interp_ecg.config.dataset_path` (``dataset_path("ptbxl") / "protoecgnet_label_groups.csv"``).
+
+    Returns
+    -------
+    dict
+        ``{"rhythm": [...], "morphology": [...], "global": [...]}`` in file order.
+    """
+    try:
+        table = pd.read_csv(path, index_col=0, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataNotFoundError("label-group file not found", source=path) from None
+    if "prototype_category" not in table.columns:
+        raise ConfigError("no 'prototype_category' column", source=path)
+    groups: dict[str, list[str]] = {name: [] for name in CATEGORY_TO_BRANCH.values()}
+    for statement, cat in table["prototype_category"].items():
+        if pd.isna(cat) or pd.isna(statement):
+            continue
+        branch = CATEGORY_TO_BRANCH.get(int(cat))
+        if branch is None:
+            raise ConfigError(f"unknown prototype_category {cat!r} for {statement!r}", source=path)
+        groups[branch].append(str(statement).strip())
+    return groups
+
+
+def resolve_label_groups(
+    classes: Sequence[str], label_groups: Mapping[str, Sequence[str]] | str | PathLike | None
+) -> dict[str, list[str]]:
+    """Assign every class to one branch; branches without classes are dropped.
+
+    ``label_groups`` is a mapping ``branch -> labels``, a path to the label-group CSV, or
+    ``None`` (try the PTB-XL CSV under the data root; otherwise everything goes to the
+    ``"morphology"`` branch). Classes not named by any group go to ``"morphology"``.
+
+    Examples
+    --------
+    >>> resolve_label_groups(["AFIB", "IMI", "NORM"], {"rhythm": ["AFIB"], "global": ["NORM"]})
+    {'rhythm': ['AFIB'], 'global': ['NORM'], 'morphology': ['IMI']}
+    """
+    classes = [str(c) for c in classes]
+    if label_groups is None:
+        from interp_ecg.config import dataset_path
+
+        root = dataset_path("ptbxl", required=False)
+        csv = None if root is None else root / "protoecgnet_label_groups.csv"
+        label_groups = read_label_groups(csv) if csv is not None and csv.exists() else {}
+    elif isinstance(label_groups, (str, PathLike)):
+        label_groups = read_label_groups(label_groups)
+    out: dict[str, list[str]] = {}
+    assigned: set[str] = set()
+    for branch, labels in label_groups.items():
+        members = [c for c in classes if c in set(map(str, labels)) and c not in assigned]
+        assigned.update(members)
+        if members:
+            out[str(branch)] = members
+    rest = [c for c in classes if c not in assigned]
+    if rest:
+        if label_groups:
+            logger.info("%d classes not in any label group go to 'morphology': %s", len(rest), rest[:10])
+        out.setdefault("morphology", []).extend(rest)
+    return out
+
+
+def jaccard_matrix(y: np.ndarray) -> np.ndarray:
+    """Label co-occurrence Jaccard index ``|a & b| / |a | b|`` between the columns of ``y``.
+
+    Examples
+    --------
+    >>> jaccard_matrix(np.array([[1, 1], [1, 0], [0, 0]])).round(2).tolist()
+    [[1.0, 0.5], [0.5, 1.0]]
+    """
+    y = (np.asarray(y) > 0).astype(np.float64)
+    inter = y.T @ y
+    counts = y.sum(axis=0)
+    union = counts[:, None] + counts[None, :] - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jac = np.where(union > 0, inter / union, 0.0)
+    return jac

@@ -1,0 +1,379 @@
+"""Explanations of prototype networks: "this looks like that", Shapley values, gallery, distances.
+
+* :func:`explain_record` - for one record, the predicted statements and, for each, the
+  prototypes that drove it (similarity, fusion weight, Shapley contribution), the matched
+  window in the record and the prototype's source segment from training, drawn side by side
+  by :meth:`PrototypeExplanation.plot`.
+* :func:`fusion_shap` - exact Shapley values of the linear fusion layer over prototype
+  similarities, as a ``shap.Explanation``. For a linear model ``f(s) = w . s + b`` with the
+  interventional (independent-features) value function, ``phi_j = w_j (s_j - E[s_j])`` and
+  the base value is ``f(E[s])``, with ``E`` the mean over the training set; values are on
+  the logit scale, and ``base + sum(phi) = f(s)`` exactly.
+* :func:`prototype_gallery` - every prototype of a class as its source segment.
+* :func:`prototype_distances` / :func:`intra_class_distances` - cosine distances between
+  prototypes in latent space (a large intra-class spread hints at a clinically mixed class).
+
+Figures are returned, never shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from interp_ecg.errors import ConfigError, ModelError
+from interp_ecg.io.leads import STANDARD_LEADS
+
+DEFAULT_PLOT_LEADS = ("II", "V1", "V5")
+
+
+def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str]:
+    """One record -> network input ``(1, 12, n_samples)`` and its id."""
+    from interp_ecg.io.dataset import Record, _resample_record
+
+    if isinstance(record, Record):
+        rec = _resample_record(record, clf.fs)
+        arr, rid = rec.signal[None], str(record.id)
+        fs = clf.fs
+    else:
+        arr = np.asarray(record, dtype=np.float32)
+        if arr.ndim == 3 and arr.shape[0] == 1:
+            arr = arr[0]
+        if arr.ndim != 2:
+            raise ConfigError(f"explain() takes one record (12, n_samples) or a Record, got shape {arr.shape}")
+        arr, rid = arr[None], "record"
+    x, _, ok = clf._load(arr, fs)
+    if not ok.all():
+        raise ModelError("record holds NaN/inf samples", source=rid)
+    return x, rid
+
+
+@torch.no_grad()
+def matched_windows(clf, x: np.ndarray) -> pd.DataFrame:
+    """Best-matching window of every prototype in one record.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by prototype: ``similarity`` (of the best window), ``leads``,
+        ``start_sample``, ``end_sample`` (in the record at ``clf.fs``).
+    """
+    from interp_ecg.prototypes.push import window_leads
+
+    from interp_ecg.prototypes.training import torch_threads
+
+    with torch_threads(getattr(clf, "n_threads", None)):
+        return _matched_windows(clf, x, window_leads)
+
+
+def _matched_windows(clf, x: np.ndarray, window_leads) -> pd.DataFrame:
+    model = clf.model_.eval()
+    dev = next(model.parameters()).device
+    xt = torch.as_tensor(x).to(dev)
+    rows = []
+    names = iter(clf.feature_names_out_)
+    n_samples = x.shape[-1]
+    for branch in model.branches.values():
+        z = branch.embed(xt).float()
+        sim = branch.prototype_layer.similarity_map(z)[0]  # (P, H', W')
+        _, ph, pw = branch.prototype_shape
+        ww = sim.shape[-1]
+        flat = sim.flatten(1)
+        best, loc = flat.max(dim=1)
+        stride = branch.backbone.time_stride
+        for p in range(sim.shape[0]):
+            row, col = divmod(int(loc[p]), ww)
+            s0 = col * stride
+            s1 = n_samples if pw == branch.feature_shape[2] else min(n_samples, (col + pw) * stride)
+            rows.append({"prototype": next(names), "similarity": float(best[p]),
+                         "leads": ",".join(window_leads(z.shape[2], row, ph, STANDARD_LEADS)),
+                         "start_sample": s0, "end_sample": s1})
+    return pd.DataFrame(rows).set_index("prototype")
+
+
+def fusion_shap(clf, X: Any, output: str | None = None, fs: float | None = None):
+    """Exact Shapley values of the fusion layer over prototype similarities.
+
+    Parameters
+    ----------
+    clf : ProtoECGNetClassifier
+        Fitted.
+    X : EcgDataset or array
+        Records to explain.
+    output : str, optional
+        One class; without it, values for every class ``(n, n_prototypes, n_classes)``.
+    fs : float, optional
+        Sampling rate of an array input.
+
+    Returns
+    -------
+    shap.Explanation
+        ``values`` (logit scale), ``base_values`` = fusion output at the mean training
+        similarities, ``data`` = similarities, ``feature_names`` = prototype names.
+    """
+    import shap
+
+    clf._check_fitted()
+    sims = clf.transform(X, fs) if not isinstance(X, pd.DataFrame) else X[clf.feature_names_out_]
+    return _shap_from_similarities(clf, sims, output)
+
+
+def _shap_from_similarities(clf, sims: pd.DataFrame, output: str | None = None):
+    import shap
+
+    s = sims.to_numpy(dtype=np.float64)
+    w = clf.model_.fusion.weight.detach().cpu().double().numpy()  # (K, P)
+    b = clf.model_.fusion.bias.detach().cpu().double().numpy()
+    mu = clf.similarity_mean_.to_numpy(dtype=np.float64)
+    base = w @ mu + b  # (K,)
+    delta = s - mu  # (n, P)
+    names = list(clf.feature_names_out_)
+    if output is not None:
+        if output not in clf.classes_:
+            raise ConfigError(f"unknown output {output!r}; classes are {clf.classes_}")
+        k = clf.classes_.index(output)
+        return shap.Explanation(values=delta * w[k], base_values=np.full(len(s), base[k]), data=s,
+                                feature_names=names, output_names=output)
+    values = delta[:, :, None] * w.T[None, :, :]  # (n, P, K)
+    return shap.Explanation(values=values, base_values=np.tile(base, (len(s), 1)), data=s, feature_names=names,
+                            output_names=list(clf.classes_))
+
+
+@dataclass
+class PrototypeExplanation:
+    """Why one record got its predictions, prototype by prototype.
+
+    Attributes
+    ----------
+    record_id : str
+    signal : numpy.ndarray
+        The network input ``(12, n_samples)`` (filtered, at ``fs``).
+    fs : float
+    probabilities : pandas.Series
+        Per class.
+    predicted : list of str
+        Classes at or above the threshold (the top class when none is, flagged in ``note``).
+    contributions : pandas.DataFrame
+        One row per (statement, prototype) among the top drivers: ``statement, prototype,
+        similarity, weight, shapley, leads, start_sample, end_sample, source_record,
+        source_leads, source_start, source_end``, sorted by Shapley value.
+    shap : shap.Explanation
+        Shapley values of every prototype for every class for this record.
+    note : str
+    """
+
+    record_id: str
+    signal: np.ndarray
+    fs: float
+    probabilities: pd.Series
+    predicted: list[str]
+    contributions: pd.DataFrame
+    shap: Any
+    segments: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    note: str = ""
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>record {self.record_id}</b>: predicted {', '.join(self.predicted) or '-'} {self.note}</p>"
+        return head + self.contributions._repr_html_()
+
+    def plot(self, leads: Sequence[str] = DEFAULT_PLOT_LEADS, max_rows: int = 6, fig: Any = None):
+        """Matched window of the record (left) beside the prototype's source segment (right).
+
+        Parameters
+        ----------
+        leads : sequence of str
+            Leads drawn (those of the prototype's window only).
+        max_rows : int
+            At most this many (statement, prototype) rows.
+        fig : matplotlib.figure.Figure, optional
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        rows = self.contributions.head(max_rows)
+        n = max(len(rows), 1)
+        if fig is None:
+            fig = plt.figure(figsize=(10, 2.2 * n))
+        axes = fig.subplots(n, 2, squeeze=False)
+        if rows.empty:
+            axes[0, 0].text(0.5, 0.5, "no prototype contributions", ha="center", va="center")
+        for i, (_, r) in enumerate(rows.iterrows()):
+            win_leads = r["leads"].split(",")
+            shown = [ld for ld in leads if ld in win_leads] or win_leads[:1]
+            idx = [STANDARD_LEADS.index(ld) for ld in shown]
+            seg = self.signal[idx, int(r["start_sample"]):int(r["end_sample"])]
+            _draw(axes[i, 0], seg, self.fs, int(r["start_sample"]), shown)
+            axes[i, 0].set_title(
+                f"{r['statement']} (p={self.probabilities[r['statement']]:.2f}): record {self.record_id}, "
+                f"{r['start_sample'] / self.fs:.1f}-{r['end_sample'] / self.fs:.1f} s", fontsize=8)
+            src = self.segments.get(r["prototype"])
+            src_leads = str(r["source_leads"]).split(",")
+            if src is not None:
+                sidx = [src_leads.index(ld) for ld in shown if ld in src_leads] or [0]
+                _draw(axes[i, 1], src[sidx], self.fs, int(r["source_start"]),
+                      [src_leads[j] for j in sidx])
+            axes[i, 1].set_title(
+                f"looks like {r['prototype']} (sim {r['similarity']:.2f}, shap {r['shapley']:+.2f}): "
+                f"train record {r['source_record']}", fontsize=8)
+        fig.tight_layout()
+        return fig
+
+
+def _draw(ax, seg: np.ndarray, fs: float, start: int, names: Sequence[str]) -> None:
+    t = (start + np.arange(seg.shape[-1])) / fs
+    offset = 0.0
+    for k in range(seg.shape[0]):
+        ax.plot(t, seg[k] - offset, lw=0.8, color="k")
+        ax.text(t[0] if len(t) else 0, -offset, names[k], fontsize=7, color="tab:red", va="bottom")
+        span = float(np.ptp(seg[k])) if seg.shape[-1] else 1.0
+        offset += max(span, 0.5) * 1.1
+    ax.set_xlabel("s", fontsize=7)
+    ax.set_yticks([])
+    ax.tick_params(labelsize=7)
+
+
+def explain_record(clf, record: Any, fs: float | None = None, threshold: float = 0.5,
+                   prototypes_per_statement: int = 3, max_statements: int = 5) -> PrototypeExplanation:
+    """Explain one record: predicted statements and the prototypes that drove each.
+
+    Parameters
+    ----------
+    clf : ProtoECGNetClassifier
+        Fitted.
+    record : Record or numpy.ndarray
+        A :class:`~interp_ecg.io.Record` (resampled to ``clf.fs``) or an array
+        ``(12, n_samples)`` at ``fs`` (default ``clf.fs``).
+    fs : float, optional
+    threshold : float
+        Probability at which a statement counts as predicted.
+    prototypes_per_statement : int
+        Prototypes listed per statement (largest positive Shapley values first).
+    max_statements : int
+
+    Returns
+    -------
+    PrototypeExplanation
+    """
+    clf._check_fitted()
+    x, rid = _record_input(clf, record, fs)
+    logits, sims = clf._forward(x)
+    probs = pd.Series(1 / (1 + np.exp(-logits[0])), index=clf.classes_, name="probability")
+    predicted = [c for c in probs.sort_values(ascending=False).index if probs[c] >= threshold][:max_statements]
+    note = ""
+    if not predicted:
+        predicted = [str(probs.idxmax())]
+        note = f"(no statement reaches p >= {threshold}; showing the top-scoring one)"
+    sims_df = pd.DataFrame(sims, index=[rid], columns=clf.feature_names_out_)
+    expl = _shap_from_similarities(clf, sims_df)
+    windows = matched_windows(clf, x)
+    w = clf.model_.fusion.weight.detach().cpu().double().numpy()
+    src = clf.prototype_sources_
+    rows = []
+    for cls in predicted:
+        k = clf.classes_.index(cls)
+        phi = pd.Series(expl.values[0, :, k], index=clf.feature_names_out_)
+        for name in phi.sort_values(ascending=False).index[:prototypes_per_statement]:
+            j = clf.feature_names_out_.index(name)
+            rows.append({
+                "statement": cls, "prototype": name, "prototype_class": src.loc[name, "class"],
+                "similarity": float(sims[0, j]), "weight": float(w[k, j]), "shapley": float(phi[name]),
+                "leads": windows.loc[name, "leads"], "start_sample": int(windows.loc[name, "start_sample"]),
+                "end_sample": int(windows.loc[name, "end_sample"]), "source_record": src.loc[name, "record_id"],
+                "source_leads": src.loc[name, "leads"], "source_start": int(src.loc[name, "start_sample"]),
+                "source_end": int(src.loc[name, "end_sample"]),
+            })
+    contrib = pd.DataFrame(rows)
+    single = expl[0]
+    return PrototypeExplanation(rid, x[0], float(clf.fs), probs, predicted, contrib, single,
+                                segments=clf.prototype_segments_, note=note)
+
+
+def prototype_gallery(clf, cls: str, leads: Sequence[str] = DEFAULT_PLOT_LEADS, fig: Any = None):
+    """Every prototype of one class drawn as its source segment.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    clf._check_fitted()
+    src = clf.prototype_sources_
+    protos = src.index[src["class"] == cls]
+    if len(protos) == 0:
+        raise ConfigError(f"no prototypes for class {cls!r}; classes are {clf.classes_}")
+    n = len(protos)
+    ncol = min(n, 3)
+    nrow = int(np.ceil(n / ncol))
+    if fig is None:
+        fig = plt.figure(figsize=(3.6 * ncol, 2.4 * nrow))
+    axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
+    for ax, name in zip(axes, protos):
+        r = src.loc[name]
+        src_leads = str(r["leads"]).split(",")
+        idx = [src_leads.index(ld) for ld in leads if ld in src_leads] or [0]
+        _draw(ax, clf.prototype_segments_[name][idx], clf.fs, int(r["start_sample"]), [src_leads[i] for i in idx])
+        ax.set_title(f"{name}: record {r['record_id']}, {r['start_sample'] / clf.fs:.1f}-"
+                     f"{r['end_sample'] / clf.fs:.1f} s", fontsize=8)
+    for ax in axes[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def prototype_distances(clf, cls: str | None = None) -> pd.DataFrame:
+    """Cosine distances ``1 - cos`` between prototypes (in one branch's latent space).
+
+    Parameters
+    ----------
+    cls : str, optional
+        Restrict to the prototypes of one class; otherwise all prototypes of each branch
+        (pairs across branches are NaN: different latent spaces).
+    """
+    clf._check_fitted()
+    names = list(clf.feature_names_out_)
+    out = pd.DataFrame(np.nan, index=names, columns=names)
+    pos = 0
+    for branch in clf.model_.branches.values():
+        p = branch.prototype_layer.normalised().detach().cpu().double().numpy()
+        bn = names[pos:pos + len(p)]
+        out.loc[bn, bn] = 1 - p @ p.T
+        pos += len(p)
+    if cls is not None:
+        sel = list(clf.prototype_sources_.index[clf.prototype_sources_["class"] == cls])
+        if not sel:
+            raise ConfigError(f"no prototypes for class {cls!r}")
+        out = out.loc[sel, sel]
+    return out.clip(lower=0)
+
+
+def intra_class_distances(clf) -> pd.DataFrame:
+    """Spread of each class's prototypes: mean / min / max pairwise cosine distance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by class: ``branch, n_prototypes, mean_distance, min_distance, max_distance``
+        (NaN with one prototype per class).
+    """
+    dist = prototype_distances(clf)
+    src = clf.prototype_sources_
+    rows = []
+    for cls in clf.classes_:
+        sel = list(src.index[src["class"] == cls])
+        d = dist.loc[sel, sel].to_numpy()
+        iu = np.triu_indices(len(sel), 1)
+        vals = d[iu]
+        rows.append({"class": cls, "branch": src.loc[sel[0], "branch"], "n_prototypes": len(sel),
+                     "mean_distance": float(vals.mean()) if vals.size else np.nan,
+                     "min_distance": float(vals.min()) if vals.size else np.nan,
+                     "max_distance": float(vals.max()) if vals.size else np.nan})
+    return pd.DataFrame(rows).set_index("class")
