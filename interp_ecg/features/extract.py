@@ -40,6 +40,7 @@ from interp_ecg.features import measurements as M
 from interp_ecg.features.dictionary import column_names, column_types
 from interp_ecg.features.median_beat import (
     FIDUCIALS,
+    FidArrays,
     classify_beats,
     median_beat,
     relative_fiducials,
@@ -173,7 +174,8 @@ def _measure(
         raise DelineationError(f"delineation failed: {type(err).__name__}: {err}", source=src) from err
     if fid is None or "lead" not in fid.columns:
         raise DelineationError("delineation returned no table", source=src)
-    table = classify_beats(signal[use_idx], fs, fid, usable=np.ones(len(use_idx), bool))
+    fa = FidArrays.from_frame(fid)
+    table = classify_beats(signal[use_idx], fs, fa, usable=np.ones(len(use_idx), bool))
     n_beats = len(table.beats)
     if n_beats < min_beats:
         raise DelineationError(f"too few beats: {n_beats} found, at least {min_beats} needed", source=src)
@@ -185,16 +187,11 @@ def _measure(
     row.update(rr_features(beats["anchor"].to_numpy(), fs, beats["dominant"].to_numpy()))
     row.update(beat_counts(table, signal.shape[1] / fs))
 
-    fid = fid.copy()
-    fid["lead"] = fid["lead"].astype(str)
-    for col in FIDUCIALS:
-        if col in fid.columns and fid[col].dtype != np.float64:
-            fid[col] = pd.to_numeric(fid[col], errors="coerce").astype(float)
-    lead_rows = fid[fid["lead"].to_numpy() != "global"]
+    lead_rows = fa.select(fa.lead != "global")
     values, prov = M.global_intervals(table, fs, lead_rows)
     row.update(values)
     row.update(M.qtc(values["QT_interval_ms"], row["RR_mean_ms"]))
-    per_lead = M.per_lead_intervals(lead_rows, fs) if not lead_rows.empty else pd.DataFrame()
+    per_lead = M.per_lead_intervals(lead_rows, fs) if lead_rows.lead.size else pd.DataFrame()
     if not per_lead.empty:
         qt = per_lead["QT_ms"].dropna()
         row["QT_dispersion_ms"] = float(qt.max() - qt.min()) if len(qt) >= 2 else np.nan
@@ -208,12 +205,15 @@ def _measure(
         if lead in amp_values:
             for measure, value in amp_values[lead].items():
                 row[f"{measure}_{lead}"] = value
-    row.update(M.axes(amps))
-    row.update(M.voltage_criteria(amps, values["QRS_duration_ms"]))
-    row.update(M.fragmentation(amps.reindex([x for x in amps.index if x in STANDARD_LEADS]), values["QRS_duration_ms"]))
-    row.update(M.st_summary(amps))
+    amps_d = amps.to_dict(orient="index")
+    row.update(M.axes(amps_d))
+    row.update(M.voltage_criteria(amps_d, values["QRS_duration_ms"]))
+    row.update(M.fragmentation(amps_d, values["QRS_duration_ms"]))
+    row.update(M.st_summary(amps_d))
     rev, why = limb_reversal_suspected(
-        amps["P_amp_mV"].to_dict(), amps["QRS_net_mV"].to_dict(), amps["T_amp_mV"].to_dict()
+        {k: v["P_amp_mV"] for k, v in amps_d.items()},
+        {k: v["QRS_net_mV"] for k, v in amps_d.items()},
+        {k: v["T_amp_mV"] for k, v in amps_d.items()},
     )
     row["quality_lead_reversal_suspected"] = float(rev)
 

@@ -10,7 +10,7 @@ do.
 Examples
 --------
 >>> from interp_ecg.features.measurements import qtc, frontal_axis
->>> {k: round(v, 1) for k, v in qtc(400.0, 1000.0).items()}
+>>> {k: round(float(v), 1) for k, v in qtc(400.0, 1000.0).items()}
 {'QTc_Bazett_ms': 400.0, 'QTc_Fridericia_ms': 400.0, 'QTc_Framingham_ms': 400.0, 'QTc_Hodges_ms': 400.0}
 >>> round(frontal_axis({"I": 1.0, "aVF": 1.0}), 1)
 45.0
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
-from interp_ecg.features.median_beat import BeatTable, FIDUCIALS
+from interp_ecg.features.median_beat import FIDUCIALS, BeatTable, FidArrays
 from interp_ecg.io.leads import STANDARD_LEADS
 
 #: Frontal-plane angle of each limb lead (degrees, clockwise from lead I, aVF at +90).
@@ -79,7 +79,7 @@ def qtc(qt_ms: float, rr_ms: float) -> dict[str, float]:
 
     Examples
     --------
-    >>> round(qtc(360.0, 600.0)["QTc_Bazett_ms"], 1)
+    >>> round(float(qtc(360.0, 600.0)["QTc_Bazett_ms"]), 1)
     464.8
     """
     rr_s = rr_ms / 1000.0
@@ -106,7 +106,7 @@ def frontal_axis(values: Mapping[str, float]) -> float:
     --------
     >>> round(frontal_axis({"I": -1.0, "aVF": 0.0}), 1)
     180.0
-    >>> import numpy as np; np.isnan(frontal_axis({"I": 1.0}))
+    >>> import numpy as np; bool(np.isnan(frontal_axis({"I": 1.0})))
     True
     """
     names = [n for n in HEXAXIAL if n in values and np.isfinite(values[n])]
@@ -131,7 +131,7 @@ def angle_difference(a: float, b: float) -> float:
 
 # --------------------------------------------------------------------------- intervals
 def global_intervals(
-    table: BeatTable, fs: float, lead_rows: pd.DataFrame | None = None
+    table: BeatTable, fs: float, lead_rows: pd.DataFrame | FidArrays | None = None
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """Median over the dominant beats of each consensus interval, with provenance.
 
@@ -155,12 +155,15 @@ def global_intervals(
     """
     ms = 1000.0 / fs
     dom = table.beats["dominant"].to_numpy()
-    fid = table.fiducials[dom]
+    fid_values = table.fiducials.to_numpy(dtype=float)[dom]
+    fid_beats = table.fiducials.index.to_numpy()[dom]
+    if lead_rows is not None and not isinstance(lead_rows, FidArrays):
+        lead_rows = FidArrays.from_frame(lead_rows)
     values: dict[str, float] = {}
     rows = []
     for name, (a, b) in INTERVALS.items():
-        start = fid[a].to_numpy(dtype=float)
-        end = fid[b].to_numpy(dtype=float)
+        start = fid_values[:, FIDUCIALS.index(a)]
+        end = fid_values[:, FIDUCIALS.index(b)]
         per_beat = (end - start) * ms
         ok = np.isfinite(per_beat) & (per_beat > 0)
         if ok.size == 0 or ok.mean() < MIN_PRESENT_FRACTION:
@@ -171,7 +174,7 @@ def global_intervals(
         value = float(np.median(per_beat[ok]))
         values[name] = value
         i = np.flatnonzero(ok)[np.argmin(np.abs(per_beat[ok] - value))]
-        beat = fid.index[i]
+        beat = fid_beats[i]
         s0, s1 = float(start[i]), float(end[i])
         start_lead, end_lead, lead = _closest_leads(lead_rows, beat, a, b, s0, s1)
         rows.append(dict(feature=name, value=value, beat=beat, start_fiducial=a, end_fiducial=b,
@@ -181,16 +184,16 @@ def global_intervals(
 
 
 def _closest_leads(
-    lead_rows: pd.DataFrame | None, beat, a: str, b: str, s0: float, s1: float
+    lead_rows: FidArrays | None, beat, a: str, b: str, s0: float, s1: float
 ) -> tuple[str, str, str]:
-    if lead_rows is None or lead_rows.empty:
+    if lead_rows is None or lead_rows.lead.size == 0:
         return "", "", ""
-    sel = lead_rows["beat"].to_numpy() == beat
+    sel = lead_rows.beat == beat
     if not sel.any():
         return "", "", ""
-    la = np.abs(lead_rows[a].to_numpy(dtype=float)[sel] - s0)
-    lb = np.abs(lead_rows[b].to_numpy(dtype=float)[sel] - s1)
-    names = lead_rows["lead"].to_numpy()[sel]
+    la = np.abs(lead_rows.column(a)[sel] - s0)
+    lb = np.abs(lead_rows.column(b)[sel] - s1)
+    names = lead_rows.lead[sel]
 
     def pick(d: np.ndarray) -> str:
         return str(names[np.nanargmin(d)]) if np.isfinite(d).any() else ""
@@ -198,22 +201,23 @@ def _closest_leads(
     return pick(la), pick(lb), pick(la + lb)
 
 
-def per_lead_intervals(lead_rows: pd.DataFrame, fs: float) -> pd.DataFrame:
+def per_lead_intervals(lead_rows: pd.DataFrame | FidArrays, fs: float) -> pd.DataFrame:
     """Median QRS duration and QT interval of each lead from its own fiducials (ms)."""
+    fa = lead_rows if isinstance(lead_rows, FidArrays) else FidArrays.from_frame(lead_rows)
     ms = 1000.0 / fs
-    names = lead_rows["lead"].astype(str).to_numpy()
-    on = lead_rows["QRS_on"].to_numpy(dtype=float)
-    qrs_all = (lead_rows["QRS_off"].to_numpy(dtype=float) - on) * ms
-    qt_all = (lead_rows["T_off"].to_numpy(dtype=float) - on) * ms
+    names = fa.lead
+    on = fa.column("QRS_on")
+    qrs_all = (fa.column("QRS_off") - on) * ms
+    qt_all = (fa.column("T_off") - on) * ms
     out = {}
-    for lead in dict.fromkeys(names):
+    for lead in dict.fromkeys(names.tolist()):
         sel = names == lead
         res = {}
         for key, vals in (("QRS_ms", qrs_all[sel]), ("QT_ms", qt_all[sel])):
             ok = np.isfinite(vals)
             res[key] = float(np.median(vals[ok])) if ok.mean() >= MIN_PRESENT_FRACTION else np.nan
         out[lead] = res
-    return pd.DataFrame.from_dict(out, orient="index")
+    return pd.DataFrame.from_dict(out, orient="index", columns=["QRS_ms", "QT_ms"])
 
 
 # --------------------------------------------------------------------------- amplitudes
@@ -332,7 +336,11 @@ def _notches(qrs: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- record-level
-def voltage_criteria(amps: pd.DataFrame, qrs_ms: float) -> dict[str, float]:
+def _as_dict(amps: pd.DataFrame | dict) -> dict:
+    return amps if isinstance(amps, dict) else amps.to_dict(orient="index")
+
+
+def voltage_criteria(amps: pd.DataFrame | dict, qrs_ms: float) -> dict[str, float]:
     """LVH voltage criteria from per-lead amplitudes (mV).
 
     ``Sokolow_Lyon_mV`` = |S V1| + max(R V5, R V6) (Sokolow & Lyon, Am Heart J 1949);
@@ -340,8 +348,10 @@ def voltage_criteria(amps: pd.DataFrame, qrs_ms: float) -> dict[str, float]:
     ``Cornell_product_mVms`` = Cornell voltage x QRS duration (Molloy et al., JACC 1992);
     ``Sokolow_Lyon_RVH_mV`` = R V1 + max(|S V5|, |S V6|) (right ventricular hypertrophy).
     """
+    d = _as_dict(amps)
+
     def get(lead: str, col: str) -> float:
-        return float(amps.at[lead, col]) if lead in amps.index else np.nan
+        return float(d[lead][col]) if lead in d else np.nan
 
     sok = abs(get("V1", "S_amp_mV")) + np.nanmax([get("V5", "R_amp_mV"), get("V6", "R_amp_mV"), np.nan]) \
         if np.isfinite([get("V5", "R_amp_mV"), get("V6", "R_amp_mV")]).any() else np.nan
@@ -356,37 +366,43 @@ def voltage_criteria(amps: pd.DataFrame, qrs_ms: float) -> dict[str, float]:
     }
 
 
-def fragmentation(amps: pd.DataFrame, qrs_ms: float) -> dict[str, float]:
+def fragmentation(amps: pd.DataFrame | dict, qrs_ms: float) -> dict[str, float]:
     """QRS fragmentation: notched QRS in two or more contiguous leads (Das et al. 2006).
 
     Returns ``QRS_fragmented`` (1.0 / 0.0; ``NaN`` when no lead could be measured),
     ``QRS_notched_lead_count`` (leads with at least one notch) and ``QRS_notches_total``.
     """
-    notches = amps["QRS_notches"] if "QRS_notches" in amps else pd.Series(dtype=float)
-    if notches.notna().sum() == 0:
+    d = _as_dict(amps)
+    notches = {lead: v.get("QRS_notches", np.nan) for lead, v in d.items() if lead in STANDARD_LEADS}
+    measured = {lead: n for lead, n in notches.items() if np.isfinite(n)}
+    if not measured:
         return {"QRS_fragmented": np.nan, "QRS_notched_lead_count": np.nan, "QRS_notches_total": np.nan}
-    notched = set(notches.index[notches.fillna(0) > 0])
+    notched = {lead for lead, n in measured.items() if n > 0}
     frag = any(sum(lead in notched for lead in group) >= 2 for group in CONTIGUOUS_GROUPS.values())
     return {
         "QRS_fragmented": float(frag),
         "QRS_notched_lead_count": float(len(notched)),
-        "QRS_notches_total": float(notches.fillna(0).sum()),
+        "QRS_notches_total": float(sum(measured.values())),
     }
 
 
-def axes(amps: pd.DataFrame) -> dict[str, float]:
+def axes(amps: pd.DataFrame | dict) -> dict[str, float]:
     """P, QRS and T frontal axes (net areas in the limb leads) and the QRS-T angle."""
+    d = _as_dict(amps)
+
     def vals(col: str) -> dict[str, float]:
-        return {lead: float(amps.at[lead, col]) for lead in HEXAXIAL if lead in amps.index}
+        return {lead: float(d[lead][col]) for lead in HEXAXIAL if lead in d}
 
     p, q, t = frontal_axis(vals("P_area")), frontal_axis(vals("QRS_area")), frontal_axis(vals("T_area"))
     return {"P_axis_deg": p, "QRS_axis_deg": q, "T_axis_deg": t, "QRS_T_angle_deg": angle_difference(q, t)}
 
 
-def st_summary(amps: pd.DataFrame) -> dict[str, float]:
+def st_summary(amps: pd.DataFrame | dict) -> dict[str, float]:
     """Largest ST elevation and depression at J + 60 ms over the twelve leads (mV)."""
-    st = amps["ST60_amp_mV"].reindex(list(STANDARD_LEADS)) if "ST60_amp_mV" in amps else pd.Series(dtype=float)
-    if st.notna().sum() == 0:
+    d = _as_dict(amps)
+    st = np.array([d[lead].get("ST60_amp_mV", np.nan) for lead in STANDARD_LEADS if lead in d], dtype=float)
+    st = st[np.isfinite(st)]
+    if st.size == 0:
         return {"ST60_max_elevation_mV": np.nan, "ST60_max_depression_mV": np.nan}
     return {
         "ST60_max_elevation_mV": float(max(st.max(), 0.0)),

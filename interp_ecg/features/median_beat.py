@@ -40,18 +40,42 @@ PRE_S = 0.45
 POST_S = 0.70
 
 
-def global_fiducials(fiducials: pd.DataFrame) -> pd.DataFrame:
+@dataclass
+class FidArrays:
+    """A delineation table as plain arrays (fast to slice): lead names, beat numbers and
+    the nine fiducials ``(n_rows, 9)`` as float sample indices."""
+
+    lead: np.ndarray
+    beat: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def from_frame(cls, fiducials: pd.DataFrame) -> "FidArrays":
+        n = len(fiducials)
+        lead = np.array([str(x) for x in fiducials["lead"].tolist()], dtype=object) if n else np.array([], object)
+        beat = fiducials["beat"].to_numpy() if "beat" in fiducials.columns else np.arange(n)
+        values = np.full((n, len(FIDUCIALS)), np.nan)
+        for j, col in enumerate(FIDUCIALS):
+            if col in fiducials.columns:
+                values[:, j] = pd.to_numeric(fiducials[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return cls(lead, beat, values)
+
+    def select(self, mask: np.ndarray) -> "FidArrays":
+        return FidArrays(self.lead[mask], self.beat[mask], self.values[mask])
+
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, FIDUCIALS.index(name)]
+
+
+def global_fiducials(fiducials: pd.DataFrame | FidArrays) -> pd.DataFrame:
     """The consensus rows (``lead == "global"``) of a delineation, one row per beat, in time order.
 
     Columns are the nine fiducials as float sample indices (``NaN`` when absent).
     """
-    is_global = fiducials["lead"].astype(str).to_numpy() == "global"
-    beats = fiducials["beat"].to_numpy()[is_global]
-    cols = [c for c in FIDUCIALS if c in fiducials.columns]
-    values = np.full((int(is_global.sum()), len(FIDUCIALS)), np.nan)
-    if cols:
-        sub = fiducials[cols].to_numpy(dtype=float, na_value=np.nan)[is_global]
-        values[:, [FIDUCIALS.index(c) for c in cols]] = sub
+    fa = fiducials if isinstance(fiducials, FidArrays) else FidArrays.from_frame(fiducials)
+    is_global = fa.lead == "global"
+    beats = fa.beat[is_global]
+    values = fa.values[is_global]
     r, on, off = values[:, 4], values[:, 3], values[:, 5]
     anchor = _anchor_arrays(r, on, off)
     order = np.argsort(np.where(np.isnan(anchor), np.inf, anchor), kind="stable")
@@ -116,7 +140,7 @@ class BeatTable:
 
 
 def classify_beats(
-    signal: np.ndarray, fs: float, fiducials: pd.DataFrame, usable: np.ndarray | None = None
+    signal: np.ndarray, fs: float, fiducials: pd.DataFrame | FidArrays, usable: np.ndarray | None = None
 ) -> BeatTable:
     """Label each consensus beat dominant (``"N"``), ``"PVC"`` or ``"outlier"``.
 
@@ -135,7 +159,10 @@ def classify_beats(
     -------
     BeatTable
     """
-    g = global_fiducials(fiducials) if "lead" in fiducials.columns else fiducials
+    if isinstance(fiducials, FidArrays) or "lead" in fiducials.columns:
+        g = global_fiducials(fiducials)
+    else:
+        g = fiducials
     anchor = _anchor(g)
     keep = np.isfinite(anchor)
     g = g[keep]
@@ -231,9 +258,10 @@ def relative_fiducials(table: BeatTable, min_fraction: float = 0.5) -> dict[str,
     """
     dom = table.beats["dominant"].to_numpy()
     anchor = table.beats["anchor"].to_numpy(dtype=float)[dom]
+    values = table.fiducials.to_numpy(dtype=float)[dom]
     out: dict[str, float] = {}
-    for col in FIDUCIALS:
-        vals = table.fiducials[col].to_numpy(dtype=float)[dom] - anchor
+    for j, col in enumerate(FIDUCIALS):
+        vals = values[:, j] - anchor
         present = np.isfinite(vals)
         out[col] = float(np.median(vals[present])) if present.mean() >= min_fraction and present.any() else np.nan
     return out

@@ -83,20 +83,26 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.Data
     hf_ratio = np.full(n_leads, np.nan)
     wander = np.full(n_leads, np.nan)
     if n >= int(2 * fs):
-        xc = x - x.mean(axis=1, keepdims=True)
-        spec = np.fft.rfft(xc, axis=1)
-        power = np.abs(spec) ** 2
+        from scipy import fft as sfft
+
+        xc = np.asarray(signal, dtype=np.float32)
+        xc = xc - xc.mean(axis=1, keepdims=True)
+        power = np.abs(sfft.rfft(xc, axis=1)) ** 2
         freqs = np.fft.rfftfreq(n, d=1.0 / fs)
         band = (freqs >= 0.5) & (freqs < 40.0)
         high = freqs >= 40.0
-        p_band = power[:, band].sum(axis=1)
-        p_high = power[:, high].sum(axis=1) if high.any() else np.zeros(n_leads)
+        p_band = power[:, band].sum(axis=1, dtype=np.float64)
+        p_high = power[:, high].sum(axis=1, dtype=np.float64) if high.any() else np.zeros(n_leads)
         with np.errstate(divide="ignore", invalid="ignore"):
             hf_ratio = np.where(p_band > 0, p_high / p_band, np.nan)
-        low = spec.copy()
-        low[:, freqs > WANDER_CUTOFF_HZ] = 0
-        low[:, 0] = 0
-        baseline = np.fft.irfft(low, n=n, axis=1)
+        # baseline: 0.7 Hz low-pass of the 50 ms block means (cheap, same band)
+        step = max(1, int(round(0.05 * fs)))
+        m = n // step
+        blocks = xc[:, : m * step].reshape(n_leads, m, step).mean(axis=2, dtype=np.float64)
+        spec = np.fft.rfft(blocks, axis=1)
+        bfreqs = np.fft.rfftfreq(m, d=step / fs)
+        spec[:, (bfreqs > WANDER_CUTOFF_HZ) | (bfreqs == 0)] = 0
+        baseline = np.fft.irfft(spec, n=m, axis=1)
         wander = baseline.max(axis=1) - baseline.min(axis=1)
 
     flat = (ptp < FLAT_PTP_MV) | (constant > FLAT_CONSTANT_FRACTION)
@@ -183,15 +189,21 @@ def summarise_quality(q: pd.DataFrame) -> dict[str, object]:
         ``quality_noisy_leads``, ``quality_wander_leads`` (comma-separated lead names,
         ``""`` when none), ``quality_hf_noise_ratio_max`` and ``quality_wander_mV_max``.
     """
-    def names(mask: pd.Series) -> str:
-        return ",".join(str(i) for i in q.index[mask.to_numpy(dtype=bool)])
+    leads = [str(i) for i in q.index]
+
+    def names(col: str) -> str:
+        return ",".join(name for name, flag in zip(leads, q[col].to_numpy(dtype=bool)) if flag)
+
+    def top(col: str) -> float:
+        v = q[col].to_numpy(dtype=float)
+        return float(np.nanmax(v)) if np.isfinite(v).any() else np.nan
 
     return {
-        "quality_n_leads_usable": float(q["usable"].sum()),
-        "quality_flat_leads": names(q["flat"]),
-        "quality_clipped_leads": names(q["clipped"]),
-        "quality_noisy_leads": names(q["noisy"]),
-        "quality_wander_leads": names(q["wander"]),
-        "quality_hf_noise_ratio_max": float(np.nanmax(q["hf_noise_ratio"])) if q["hf_noise_ratio"].notna().any() else np.nan,
-        "quality_wander_mV_max": float(np.nanmax(q["wander_ptp_mV"])) if q["wander_ptp_mV"].notna().any() else np.nan,
+        "quality_n_leads_usable": float(q["usable"].to_numpy(dtype=bool).sum()),
+        "quality_flat_leads": names("flat"),
+        "quality_clipped_leads": names("clipped"),
+        "quality_noisy_leads": names("noisy"),
+        "quality_wander_leads": names("wander"),
+        "quality_hf_noise_ratio_max": top("hf_noise_ratio"),
+        "quality_wander_mV_max": top("wander_ptp_mV"),
     }
