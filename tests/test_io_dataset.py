@@ -78,3 +78,16 @@ def test_signals_property(ptbxl):
     assert arr.shape == (3, 12, 1000) and arr.dtype == np.float32
     with pytest.raises(MemoryError):
         ptbxl.to_array(max_records=10)
+
+
+def test_parallel_scan_equals_serial(ptbxl_root):
+    ds = read_ptbxl(ptbxl_root, sampling_rate=100).subset(list(range(1, 41)))
+    meta = ds.meta.copy()
+    meta.loc[5, "filename_lr"] = "records100/00000/missing_lr"
+    broken = EcgDataset(meta, ds.loader, labels=ds.labels, fs=100).select_leads(["I", "II"])
+    serial = broken.scan()
+    parallel = broken.scan(n_jobs=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert len(serial) == 40 and serial["ok"].sum() == 39
+    assert "missing_lr.hea: header file not found" in serial.loc[5, "reason"]
+    assert (serial.loc[serial["ok"], "n_leads"] == 2).all()

@@ -294,8 +294,16 @@ class EcgDataset:
         if batch:
             yield batch
 
-    def scan(self, progress: bool = False) -> pd.DataFrame:
+    def scan(self, progress: bool = False, n_jobs: int = 1) -> pd.DataFrame:
         """Try to load every record; return a quality table instead of raising.
+
+        Parameters
+        ----------
+        progress : bool, default False
+            Show a progress bar.
+        n_jobs : int, default 1
+            Worker processes (joblib; ``-1`` for all cores). The dataset is split into
+            chunks, each scanned by one worker; the table is the same as with ``n_jobs=1``.
 
         Returns
         -------
@@ -305,6 +313,19 @@ class EcgDataset:
             ``n_leads``, ``n_samples`` after the dataset's transforms.
         """
         from tqdm.auto import tqdm
+
+        if n_jobs != 1 and len(self) > 1:
+            from joblib import Parallel, delayed, effective_n_jobs
+
+            workers = effective_n_jobs(n_jobs)
+            n_chunks = min(len(self), workers * 4)
+            bounds = np.linspace(0, len(self), n_chunks + 1).astype(int)
+            chunks = [self._positions(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+            parts = Parallel(n_jobs=workers)(
+                delayed(EcgDataset.scan)(chunk) for chunk in tqdm(chunks, disable=not progress,
+                                                                   desc=f"scan {self.name}")
+            )
+            return pd.concat(parts)
 
         rows = []
         for rid in tqdm(self.meta.index, disable=not progress, desc=f"scan {self.name}"):
@@ -384,6 +405,12 @@ class EcgDataset:
         if annotations is not None and "record" in annotations.columns:
             annotations = annotations[annotations["record"].isin(meta.index)]
         return self._replace(meta=meta, labels=labels, annotations=annotations)
+
+    def _positions(self, start: int, stop: int) -> "EcgDataset":
+        """The records at positions ``start:stop`` (no annotations: for workers)."""
+        meta = self.meta.iloc[start:stop]
+        labels = None if self.labels is None else self.labels.iloc[start:stop]
+        return self._replace(meta=meta, labels=labels, annotations=None, extras={})
 
     def resample(self, fs: float) -> "EcgDataset":
         """A dataset whose records are resampled to ``fs`` Hz on load (polyphase filter)."""
