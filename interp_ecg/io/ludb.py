@@ -154,6 +154,9 @@ def read_ludb_annotations(root: str | os.PathLike, records=None, complete_only: 
         for col in ("on", "off"):
             ann[col] = ann[col].astype(float).where(ann[col] >= 0)
     ann = ann.sort_values(["record", "lead", "peak"], kind="stable").reset_index(drop=True)
+    # plain strings after sorting in standard lead order: no categorical surprises downstream
+    ann["lead"] = ann["lead"].astype(str)
+    ann["wave"] = ann["wave"].astype(str)
     return ann
 
 
