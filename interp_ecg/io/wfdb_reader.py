@@ -439,11 +439,12 @@ def read_wfdb_record(
         if missing:
             raise LeadError(f"missing leads {missing} (has {names})", source=hea)
     digital = _read_digital(base, header, hea)
-    if check_checksum:
+    if check_checksum and any(s["checksum"] is not None for s in signals):
+        sums = digital.sum(axis=0) % 65536
         for j, s in enumerate(signals):
             if s["checksum"] is None:
                 continue
-            got = int(digital[:, j].sum() % 65536)
+            got = int(sums[j])
             if got != s["checksum"] % 65536:
                 raise RecordReadError(
                     f"header/data mismatch: checksum of signal {names[j]!r} is {got}, "
