@@ -147,7 +147,7 @@ class PheWAS:
         phecode_map=None,
         phecode_info: pd.DataFrame | None = None,
         max_iter: int | None = None,
-        tol: float = 1e-8,
+        tol: float | None = None,
     ) -> None:
         self.method = method
         self.solver = solver

@@ -41,6 +41,12 @@ class _NumpyBackend:
 
     def __init__(self) -> None:
         self.xp = np
+        try:  # torch's vectorised (SLEEF) sigmoid is ~2x faster than numpy's exp chain
+            import torch
+
+            self._torch = torch
+        except ImportError:  # pragma: no cover - torch is optional
+            self._torch = None
 
     def asarray(self, a):
         return np.ascontiguousarray(np.asarray(a, dtype=np.float64))
@@ -48,8 +54,13 @@ class _NumpyBackend:
     def to_numpy(self, a):
         return np.asarray(a)
 
-    def mu_from_neg_eta(self, t):
-        """``t`` holds ``-eta``; returns ``1 / (1 + exp(-eta))`` in place."""
+    def mu_from_eta(self, t):
+        """``t`` holds ``eta`` (float64, C-contiguous); returns ``1 / (1 + exp(-eta))`` in place."""
+        if self._torch is not None:
+            tt = self._torch.from_numpy(t)
+            self._torch.sigmoid(tt, out=tt)
+            return t
+        np.negative(t, out=t)
         np.exp(t, out=t)
         t += 1.0
         np.reciprocal(t, out=t)
@@ -95,8 +106,8 @@ class _TorchBackend:
     def to_numpy(self, a):
         return a.detach().cpu().numpy()
 
-    def mu_from_neg_eta(self, t):
-        return self.torch.sigmoid(-t)
+    def mu_from_eta(self, t):
+        return self.torch.sigmoid(t)
 
     def inv(self, h):
         out, info = self.torch.linalg.inv_ex(h)
@@ -139,13 +150,13 @@ def _evaluate(bk, Z, D, a, c, B, Yb, offb, vrow, act, firth: bool):
     """
     b, p = B.shape
     if bk.name == "numpy":
-        t = np.matmul(-B, Z.T)  # -eta
+        t = np.matmul(B, Z.T)  # eta
         if offb is not None:
-            t += offb
+            t -= offb
         if vrow is not None:
-            t += vrow
+            t -= vrow
         with np.errstate(over="ignore"):
-            mu = bk.mu_from_neg_eta(t)
+            mu = bk.mu_from_eta(t)
         r = np.subtract(Yb, mu)
         if vrow is not None:
             r *= np.isfinite(vrow)
@@ -181,14 +192,41 @@ def _evaluate(bk, Z, D, a, c, B, Yb, offb, vrow, act, firth: bool):
         r = r + h * (0.5 - mu)
     g = (r @ Z) * actf
     step = (Hinv @ g[:, :, None])[:, :, 0]
-    return step, Hinv, ok
+    return step, Hinv, ok, (H, mu, w, actf, eye)
 
 
-def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_step, block):
+def _corrected_inverse(bk, Z, D, a, c, step, cache):
+    """Inverse information at ``B + step`` from the evaluation at ``B`` (first order).
+
+    ``d(X'WX)/d beta . s = sum_i w_i (1 - 2 mu_i) (x_i's) x_i x_i'``; with Newton's quadratic
+    convergence the remaining error is O(|s|^2).
+    """
+    H, mu, w, actf, eye = cache
+    u = step @ Z.T  # (b, n): x_i's
+    if bk.name == "numpy":
+        v = np.multiply(mu, -2.0)
+        v += 1.0
+        v *= w
+        v *= u
+    else:
+        v = w * (1.0 - 2.0 * mu) * u
+    dv = v @ D
+    b, p = step.shape
+    dH = bk.zeros((b, p, p))
+    dH[:, a, c] = dv
+    dH[:, c, a] = dv
+    dH = dH * actf[:, :, None] * actf[:, None, :]
+    return bk.inv(H + dH)
+
+
+def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_step, block,
+              correct=False):
     """Newton iterations for all rows (models) sharing the design ``Z``.
 
     Rows are processed in contiguous blocks; inside a block all still-active rows are evaluated
-    together, and the block is compacted (rows copied) only once fewer than half remain.
+    together, and the block is compacted (remaining rows copied) when some have finished.
+    With ``correct`` the standard errors of finished rows are evaluated at the updated estimate
+    (:func:`_corrected_inverse`) instead of the point before the last step.
     """
     m, p = B.shape
     conv = np.zeros(m, dtype=bool)
@@ -204,7 +242,7 @@ def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_s
         for it in range(max_iter):
             if not live.any():
                 break
-            if live.mean() < 0.5:  # compact
+            if not live.all():  # compact
                 keep = np.flatnonzero(live)
                 ki = bk.index(keep)
                 B[bk.index(rows)] = Bb
@@ -212,7 +250,7 @@ def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_s
                 Bb, Yb, actb = Bb[ki], Yb[ki], actb[ki]
                 offb = None if offb is None else offb[ki]
                 live = live[keep]
-            step, Hinv, ok = _evaluate(bk, Z, D, a, c, Bb, Yb, offb, vrow, actb, firth)
+            step, Hinv, ok, cache = _evaluate(bk, Z, D, a, c, Bb, Yb, offb, vrow, actb, firth)
             ok = bk.to_numpy(ok).astype(bool)
             step_np = np.array(bk.to_numpy(step))
             finite = ok & np.isfinite(step_np).all(axis=1) & live
@@ -224,6 +262,14 @@ def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_s
             Bb = Bb + bk.asarray(step_np)
             n_iter[rows[live]] += 1
             done = finite & (big < tol)
+            if correct and done.any():
+                # the whole block at once (no row copies); rows not done get a zero step
+                di = bk.index(np.flatnonzero(done))
+                Hc, okc = _corrected_inverse(
+                    bk, Z, D, a, c, bk.asarray(np.where(done[:, None], step_np, 0.0)), cache
+                )
+                Hinv = Hinv.clone() if bk.name == "torch" else Hinv.copy()
+                Hinv[di] = Hc[di]
             diag = bk.to_numpy(Hinv[:, diag_idx, diag_idx])
             se[rows[done]] = np.sqrt(np.where(diag[done] > 0, diag[done], np.nan))
             conv[rows[done]] = True
@@ -266,8 +312,8 @@ def fit_grid_batched(
     backend: str = "numpy",
     device=None,
     max_iter: int | None = None,
-    tol: float = 1e-8,
-    block: int = 64,
+    tol: float | None = None,
+    block: int = 16,
     blas_threads: int | None = 1,
 ) -> dict:
     """Fit ``logit(y_o) ~ 1 + x_e + C`` for every exposure column ``e`` and outcome column ``o``.
@@ -285,8 +331,13 @@ def fit_grid_batched(
         ``"torch"`` runs on ``device`` (default: CUDA when available, else CPU).
     max_iter : int, optional
         Newton iterations per pair (default 35, as statsmodels; 100 for Firth).
-    tol : float
-        A pair has converged when its largest Newton step is below ``tol``.
+    tol : float, optional
+        A pair has converged when its largest Newton step is below ``tol``. Default 1e-5 for
+        ``"logit"``: Newton converges quadratically, so the estimate after that last step is
+        within ~tol^2 of the maximum, and the standard error is evaluated there too (first-order
+        update of the information, error ~tol^2), which matches statsmodels' 1e-8 rule to
+        ~1e-9 relative at a third fewer passes over the data. Default 1e-8 for ``"firth"``
+        (its modified-score iteration is not quadratic; no correction).
     block : int
         Outcomes evaluated together per exposure (memory ~ ``block * n`` doubles, times 4).
     blas_threads : int or None, default 1
@@ -313,8 +364,20 @@ def fit_grid_batched(
     if blas_threads is not None and backend == "numpy":
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(limits=blas_threads, user_api="blas"):
-            return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block)
+        torch_threads = None
+        try:
+            import torch
+
+            torch_threads = torch.get_num_threads()
+            torch.set_num_threads(blas_threads)
+        except ImportError:  # pragma: no cover
+            pass
+        try:
+            with threadpool_limits(limits=blas_threads, user_api="blas"):
+                return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block)
+        finally:
+            if torch_threads is not None:
+                torch.set_num_threads(torch_threads)
     return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block)
 
 
@@ -322,6 +385,8 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block) -> dict:
     firth = method == "firth"
     if max_iter is None:
         max_iter = 100 if firth else 35
+    if tol is None:
+        tol = 1e-8 if firth else 1e-5
     max_step = 5.0 if firth else None
     bk = _backend(backend, device)
     X = np.asarray(X, dtype=np.float64)
@@ -353,7 +418,7 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block) -> dict:
     Gb = bk.asarray(G)
     Zb0 = bk.asarray(Z0)
     _fit_rows(bk, Zb0, bk.asarray(_products(bk, Z0, a0, c0)), a0, c0, Gb, Yt, off, None,
-              bk.index(act0), False, 50, 1e-10, None, max(block, 256))
+              bk.index(act0), False, 50, 1e-10, None, max(block, 64))
     G = bk.to_numpy(Gb)
 
     beta_all = np.full((E, O), np.nan)
@@ -369,10 +434,10 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block) -> dict:
     if not firth:
         # score step at b1 = 0: weights depend on the outcome only -> GEMMs over all exposures
         Zb0 = bk.asarray(Z0)
-        t = (-Gb) @ Zb0.T
+        t = Gb @ Zb0.T
         if off is not None:
-            t = t + off
-        mu = bk.mu_from_neg_eta(t)
+            t = t - off
+        mu = bk.mu_from_eta(t) if bk.name == "numpy" else bk.torch.sigmoid(t)
         R = bk.to_numpy(Yt - mu)
         W = bk.to_numpy(mu - mu * mu)
         H = np.zeros((O, E, p, p))
@@ -410,7 +475,7 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block) -> dict:
         Zb = np.asfortranarray(Z) if bk.name == "numpy" else bk.asarray(Z)
         conv, nit, se = _fit_rows(
             bk, Zb, bk.asarray(_products(bk, Z, a, c)), a, c, Be, Yt, off, vrow,
-            bk.index(act), firth, max_iter, tol, max_step, block,
+            bk.index(act), firth, max_iter, tol, max_step, block, correct=not firth,
         )
         beta_all[e] = bk.to_numpy(Be)[:, 1]
         se_all[e] = se[:, 1]
