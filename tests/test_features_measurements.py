@@ -255,3 +255,24 @@ def test_real_ptbxl_norm_records_measure_in_clinical_ranges(ptbxl_root):
     assert -30 <= t["QRS_axis_deg"].median() <= 90
     assert t["P_wave_presence_fraction"].median() > 0.8
     assert (t["quality_clipped_leads"] == "").mean() > 0.9
+
+
+@pytest.mark.shared_data
+def test_intervals_agree_with_ludb_cardiologists(ludb_root):
+    from interp_ecg.features.validation import ludb_reference_intervals, validate_against_reference
+    from interp_ecg.io import read_ludb
+
+    ds = read_ludb(ludb_root)
+    records = list(ds.meta.index[:10])
+    ref = ludb_reference_intervals(ds.annotations[ds.annotations["record"].isin(records)], reference="median")
+    # the cardiologists' own intervals are physiological
+    assert ref["QRS_duration_ms"].between(60, 200).all() and ref["QT_interval_ms"].between(280, 560).all()
+    summary, per_record = validate_against_reference(ds, records=records, reference="median")
+    assert list(per_record.index) == records and per_record["quality_ok"].all()
+    assert (summary["n"] >= 7).all()
+    # sane bounds (the 200-record figures are in benchmarks/features_vs_ludb.py): typical
+    # disagreement of manual and automatic QRS/PR within ~25 ms, QT within ~40 ms
+    assert summary.loc["QRS_duration_ms", "mean_abs_diff_ms"] < 25
+    assert summary.loc["PR_interval_ms", "mean_abs_diff_ms"] < 25
+    assert summary.loc["QT_interval_ms", "mean_abs_diff_ms"] < 40
+    assert summary.loc["QRS_duration_ms", "frac_within_10ms"] >= 0.4
