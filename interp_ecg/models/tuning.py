@@ -165,7 +165,7 @@ def _search(estimator, X, y, groups, space, n_trials, inner_cv, method, random_s
         search = HalvingRandomSearchCV(
             clone(estimator), {"member_params": candidates}, n_candidates=n_trials,
             cv=list(PatientKFold(n_splits=inner_cv, random_state=random_state).split(X, y, groups)),
-            scoring="roc_auc", random_state=random_state, min_resources="smallest", refit=False,
+            scoring="roc_auc", random_state=random_state, min_resources="exhaust", refit=False,
         )
         search.fit(X, y)
         return search.best_params_["member_params"]
