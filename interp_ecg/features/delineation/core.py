@@ -143,6 +143,15 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
     return _delineate_mz(x, fs, leads, params or DEFAULT_PARAMS, return_reasons)
 
 
+def _shrink(v: np.ndarray, usable: np.ndarray, tol: float, w: float) -> np.ndarray:
+    """Pull each lead's value towards the robust median of the usable leads (weight ``w``)."""
+    if w >= 1.0:
+        return v
+    center = combine(v, "peak", tol, usable=usable)
+    out = np.where(np.isfinite(center)[None, :], center[None, :] + w * (v - center[None, :]), v)
+    return np.round(np.where(np.isfinite(v), out, np.nan))
+
+
 def _rr(r: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     if r.size >= 2:
         d = np.diff(r)
@@ -173,14 +182,19 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
 
     on, pk, off = qrs_bounds(xq, dq, r, fs, p)
     ms = fs / 1000.0
-    g_on = combine(on, "on", 40 * ms, 0.15, usable)
-    g_off = combine(off, "off", 40 * ms, 0.15, usable)
+    g_on = combine(on, "on", 40 * ms, p.cons_q, usable)
+    g_off = combine(off, "off", 40 * ms, p.cons_q, usable)
+    on = _shrink(on, usable, 40 * ms, p.w_qrs_on)
+    off = _shrink(off, usable, 40 * ms, p.w_qrs_off)
     g_pk = combine(pk, "peak", 60 * ms, usable=usable)
     g_on = np.where(np.isfinite(g_on), g_on, r - int(0.05 * fs))
     g_off = np.where(np.isfinite(g_off), g_off, r + int(0.05 * fs))
 
     tw = t_waves(xw, dw, r, g_off.astype(np.int64), rr_next, fs, p)
-    pw = p_waves(xw, dw, g_on.astype(np.int64), rr_prev, fs, p)
+    # the P search starts after the previous beat's T wave (consensus end, raw per-lead)
+    t_end_raw = combine(np.where(tw["ok"], tw["off"], np.nan), "off", 60 * ms, p.cons_q, usable)
+    prev_t_end = np.concatenate([[np.nan], t_end_raw[:-1]])
+    pw = p_waves(xw, dw, g_on.astype(np.int64), rr_prev, fs, p, prev_t_end)
 
     # lead noise (mV): robust SD of the 15-40 Hz residue
     noise = 1.4826 * np.median(np.abs(xq - xw), axis=1)[:, None]
@@ -201,8 +215,13 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
     p_reason = "no P wave visible in enough leads"
     if beat_p.sum() >= 1:
         pr_med = np.median(pr[beat_p])
-        stable = np.abs(pr - pr_med) <= 40 * ms
-        if (beat_p & stable).sum() < 0.5 * r.size:
+        # irregular RR (atrial fibrillation?): P waves must be strictly time-locked
+        irregular = r.size >= 4 and np.median(np.abs(np.diff(r, 2))) > 0.08 * np.median(np.diff(r))
+        tol, frac = (p.pr_tol / 2, 0.8) if irregular else (p.pr_tol, p.p_min_frac)
+        stable = np.abs(pr - pr_med) <= tol * 1000 * ms
+        # premature beats (PVCs) have no P of their own: left out of the count
+        not_premature = rr_prev >= 0.85 * np.median(rr_prev)
+        if (beat_p & stable & not_premature).sum() < frac * max(not_premature.sum(), 1):
             beat_p[:] = False
             p_reason = "no P wave time-locked to the QRS (atrial fibrillation/flutter?)"
         else:
@@ -218,10 +237,14 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
     for k in ("on", "peak", "off"):
         tw[k] = np.where(tvis_any, tw[k], np.nan)
 
-    gp = {k: combine(pw[k], s, 40 * ms, 0.15, usable) for k, s in
+    gp = {k: combine(pw[k], s, 40 * ms, p.cons_q, usable) for k, s in
           (("on", "on"), ("peak", "peak"), ("off", "off"))}
-    gt = {k: combine(tw[k], s, 60 * ms, 0.15, usable) for k, s in
+    gt = {k: combine(tw[k], s, 60 * ms, p.cons_q, usable) for k, s in
           (("on", "on"), ("peak", "peak"), ("off", "off"))}
+    pw["on"] = _shrink(pw["on"], usable, 40 * ms, p.w_p)
+    pw["off"] = _shrink(pw["off"], usable, 40 * ms, p.w_p)
+    tw["on"] = _shrink(tw["on"], usable, 60 * ms, p.w_t_on)
+    tw["off"] = _shrink(tw["off"], usable, 60 * ms, p.w_t_off)
     for k in gp:
         gp[k] = np.where(beat_p, gp[k], np.nan)
     # per-lead P missing in a lead while the consensus has one: use the consensus

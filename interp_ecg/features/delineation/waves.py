@@ -38,17 +38,28 @@ class Params:
     accuracy on the even-numbered ones separately (record-wise hold-out).
     """
 
-    qrs_sig: float = 0.10        # slope fraction that makes a slope part of the QRS
-    qrs_on: float = 0.08         # onset: slope below this fraction of the largest
-    qrs_off: float = 0.10        # offset: idem
+    qrs_sig: float = 0.20        # slope fraction that makes a slope part of the QRS
+    qrs_on: float = 0.03         # onset: slope below this fraction of the largest
+    qrs_off: float = 0.05        # offset: idem
     qrs_half: float = 0.12       # half-width of the span searched for QRS slopes
-    t_ref_off: float = 0.15      # Zhang reference point after the steepest T descent
-    t_ref_on: float = 0.12       # mirrored, before the steepest T ascent
-    p_ref_off: float = 0.06
-    p_ref_on: float = 0.06
+    t_ref_off: float = 0.09      # Zhang reference point after the steepest T descent
+    t_ref_on: float = 0.08       # mirrored, before the steepest T ascent
+    p_ref_off: float = 0.025
+    p_ref_on: float = 0.045
     p_min_mv: float = 0.02       # smallest P amplitude considered visible
     t_min_mv: float = 0.02
+    p_halfwidth: float = 0.06    # a P (T) wave falls to half height within this on each side
+    t_halfwidth: float = 0.16
+    pr_tol: float = 0.024        # P peak to QRS onset may vary this much between beats
+    p_min_frac: float = 0.6      # fewer beats with a time-locked P: no P in the record
     noise_k: float = 3.0         # visible wave: amplitude above noise_k x lead noise
+    # multi-lead shrinkage: a lead's boundary = median of leads + w x (its own - median)
+    w_qrs_on: float = 0.5
+    w_qrs_off: float = 0.5
+    w_p: float = 0.5
+    w_t_on: float = 0.5
+    w_t_off: float = 0.5
+    cons_q: float = 0.15         # quantile of the retained leads used for global on/off
 
 
 def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
@@ -88,7 +99,7 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
 
 def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
           peak_lo: np.ndarray, peak_hi: np.ndarray, ref_on: float, ref_off: float,
-          fs: float, length: int) -> dict[str, np.ndarray]:
+          fs: float, length: int, halfwidth: float) -> dict[str, np.ndarray]:
     """Peak and Zhang-area boundaries of one wave in per-beat windows.
 
     ``start``/``stop`` (per beat, absolute samples) bound the boundary search; the peak is
@@ -113,6 +124,11 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
     amp = take(adev, pk)
     pol = np.sign(take(dev, pk))[..., None]
     pk_ = pk[..., None]
+    # a wave is a hump: it falls to half its height within ``halfwidth`` on both sides
+    hw = int(round(halfwidth * fs))
+    low = valid & (pol * dev < 0.5 * amp[..., None])
+    left = np.any(low & (pos < pk_) & (pos >= pk_ - hw), axis=-1)
+    right = np.any(low & (pos > pk_) & (pos <= pk_ + hw), axis=-1)
     r_on = int(round(ref_on * fs))
     r_off = int(round(ref_off * fs))
     # offset: steepest return towards baseline after the peak, then Zhang's area
@@ -134,7 +150,7 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
     st = start[None, :]
     return {"on": (st + on).astype(float), "peak": (st + pk).astype(float),
             "off": (st + off).astype(float), "amp": amp,
-            "ok": np.isfinite(amp) & (amp > 0) & valid.any(axis=-1)}
+            "ok": np.isfinite(amp) & (amp > 0) & valid.any(axis=-1) & left & right}
 
 
 def t_waves(xw, dw, r, j, rr_next, fs, p: Params):
@@ -145,15 +161,23 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params):
     peak_lo = start + int(round(0.04 * fs))
     peak_hi = r + np.minimum((0.5 * rr_next).astype(np.int64), int(0.45 * fs))
     return _wave(xw, dw, start, stop, peak_lo, peak_hi, p.t_ref_on, p.t_ref_off, fs,
-                 int(0.6 * fs) + 1)
+                 int(0.6 * fs) + 1, p.t_halfwidth)
 
 
-def p_waves(xw, dw, q_on, rr_prev, fs, p: Params):
-    """P peak and boundaries per lead and beat before each QRS onset."""
+def p_waves(xw, dw, q_on, rr_prev, fs, p: Params, prev_t_end=None):
+    """P peak and boundaries per lead and beat before each QRS onset.
+
+    The search starts ``min(0.33 s, 0.45 RR)`` before the QRS onset, or at the end of the
+    previous T wave when that is later (fast rates).
+    """
     span = np.minimum((0.45 * rr_prev).astype(np.int64), int(0.33 * fs))
     start = np.asarray(q_on, dtype=np.int64) - span
+    if prev_t_end is not None:
+        te = np.asarray(prev_t_end, dtype=float)
+        ok = np.isfinite(te) & (te < q_on - 0.06 * fs)
+        start = np.where(ok, np.maximum(start, np.where(ok, te, 0).astype(np.int64)), start)
     stop = np.asarray(q_on, dtype=np.int64)
-    peak_lo = start
+    peak_lo = start + int(round(0.01 * fs))
     peak_hi = stop - int(round(0.02 * fs))
     return _wave(xw, dw, start, stop, peak_lo, peak_hi, p.p_ref_on, p.p_ref_off, fs,
-                 int(0.33 * fs) + 1)
+                 int(0.33 * fs) + 1, p.p_halfwidth)
