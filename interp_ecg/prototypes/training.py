@@ -191,13 +191,17 @@ class ProtoTrainer:
         self.completed: list[str] = []
         self.history: list[dict] = []
         self.push_result: PushResult | None = None
-        y_np = self.y.numpy()
+        y_np = self.y.numpy()  # (before any move to the GPU)
         slices = model.class_slices()
         self.jaccards = {n: torch.as_tensor(jaccard_matrix(y_np[:, s]), dtype=torch.float32) for n, s in slices.items()}
         self.pos_weights = {n: torch.as_tensor(positive_weights(y_np[:, s], self.config.pos_weight_clip))
                             for n, s in slices.items()}
         self.pos_weight_all = torch.as_tensor(positive_weights(y_np, self.config.pos_weight_clip))
         self.model.to(self.device)
+        if self.device.type == "cuda" and self.x.numel() * 4 < 8 * 2**30:
+            # small enough: keep the training set on the GPU instead of copying each batch
+            self.x = self.x.to(self.device)
+            self.y = self.y.to(self.device)
 
     # -- checkpoints -----------------------------------------------------------------
     def state(self) -> dict:
