@@ -126,6 +126,20 @@ def test_zero_sampling_rate(good):
         read_wfdb_record(good)
 
 
+def test_implausible_sampling_rate(good):
+    _edit_header(good, lambda ls: [ls[0].replace(" 100 ", " 10 ")] + ls[1:])
+    with pytest.raises(SamplingRateError, match="10 Hz is too low for ECG leads"):
+        read_wfdb_record(good)
+
+
+def test_empty_record(good):
+    _edit_header(good, lambda ls: [ls[0].replace(" 1000", " 0")] + ls[1:])
+    good.with_suffix(".dat").write_bytes(b"")
+    rec = read_wfdb_record(good, check_checksum=False)
+    with pytest.raises(SignalQualityError, match="signal has no samples"):
+        rec.validate()
+
+
 def test_wrong_sampling_rate(good):
     with pytest.raises(SamplingRateError, match="sampling rate 100 Hz, expected 500 Hz"):
         read_wfdb_record(good, expected_fs=500)

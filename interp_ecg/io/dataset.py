@@ -93,6 +93,8 @@ class Record:
             )
         if len(set(self.leads)) != len(self.leads):
             raise LeadError(f"duplicate leads in {self.leads}", source=src)
+        if self.signal.shape[1] == 0:
+            raise SignalQualityError("signal has no samples", source=src)
         bad = ~np.isfinite(self.signal)
         if bad.any():
             leads = [self.leads[i] for i in np.flatnonzero(bad.any(axis=1))]

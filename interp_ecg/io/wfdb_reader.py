@@ -63,6 +63,9 @@ UNIT_TO_MV: dict[str, float] = {
     "nv": 1e-6,
 }
 
+#: Lowest sampling rate accepted for records holding standard ECG leads (Hz).
+MIN_ECG_FS = 50.0
+
 #: Bytes per sample of the WFDB formats whose file size can be checked.
 _BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5,
                      "24": 3.0, "32": 4.0, "310": 4.0 / 3.0, "311": 4.0 / 3.0}
@@ -431,6 +434,10 @@ def read_wfdb_record(
     if not signals:
         raise LeadError("header describes no signals", source=hea)
     names = [normalise_lead_name(s["sig_name"]) for s in signals]
+    if fs < MIN_ECG_FS and any(n in STANDARD_LEADS for n in names):
+        raise SamplingRateError(
+            f"sampling rate {fs:g} Hz is too low for ECG leads (< {MIN_ECG_FS:g} Hz)", source=hea
+        )
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
         raise LeadError(f"duplicate leads {dups}", source=hea)
