@@ -175,9 +175,11 @@ def _q_wave(e, lead):
 def test_inferior_mi_q_waves(seed):
     imi, sr = _clean("imi", seed), _clean("normal", seed)
     q_imi = [_q_wave(imi, ld) for ld in ("II", "III", "aVF")]
-    n_path = sum(d >= 40 and a >= 0.1 for d, a in q_imi)
+    # Fourth Universal Definition of MI: Q >= 30 ms and >= 0.1 mV deep in two contiguous leads
+    n_path = sum(d >= 30 and a >= 0.1 for d, a in q_imi)
     assert n_path >= 2, q_imi
-    assert sum(_q_wave(sr, ld)[0] >= 40 for ld in ("II", "III", "aVF")) == 0
+    assert max(d for d, _ in q_imi) >= 40  # and at least one Q of 40 ms (Minnesota code 1-1)
+    assert sum(_q_wave(sr, ld)[0] >= 30 for ld in ("II", "III", "aVF")) == 0
 
 
 def _terminal_sign(e, lead):
@@ -310,7 +312,7 @@ def test_cohort_records_read_back_with_wfdb(small_cohort):
     wfdb = pytest.importorskip("wfdb")
     out, db = small_cohort
     gt = load_ground_truth(out)
-    for ecg_id in (1, 17, 40):
+    for ecg_id in (1, 2, 3, 17, 40):
         row = db.loc[ecg_id]
         hr, f = wfdb.rdsamp(str(out / row["filename_hr"]))
         lr, f2 = wfdb.rdsamp(str(out / row["filename_lr"]))
@@ -318,12 +320,18 @@ def test_cohort_records_read_back_with_wfdb(small_cohort):
         assert lr.shape == (1000, 12) and f2["fs"] == 100
         assert f["sig_name"][:6] == ["I", "II", "III", "AVR", "AVL", "AVF"]
         np.testing.assert_allclose(hr[:, 2], hr[:, 1] - hr[:, 0], atol=0.0021)  # 1 uV quantisation
-        # ground truth aligns: R peak in lead II at the max |QRS| (noise may move it slightly)
-        g = gt[(gt["record"] == ecg_id) & (gt["lead"] == "II")].dropna(subset=["QRS_on", "QRS_off", "R_peak"])
-        for _, b in g.iterrows():
-            seg = hr[int(b["QRS_on"]):int(b["QRS_off"]) + 1, 1]
-            seg = seg - np.median(seg)
-            assert abs(int(b["QRS_on"]) + np.argmax(np.abs(seg)) - b["R_peak"]) <= 6
+        # ground truth aligns: R peak at the max |QRS| in the lead where the QRS is largest
+        # (noise can move it where the QRS is small; T waves overlap wide QRS at fast rates)
+        if row["sim_qrs_ms"] < 120:
+            rec = gt[gt["record"] == ecg_id].dropna(subset=["QRS_on", "QRS_off", "R_peak"])
+            glob = rec[rec["lead"] == "global"]
+            amp = [np.median([np.ptp(hr[int(b.QRS_on):int(b.QRS_off) + 1, j]) for b in glob.itertuples()])
+                   for j in range(12)]
+            lead = LEADS[int(np.argmax(amp))]
+            for b in rec[rec["lead"] == lead].itertuples():
+                seg = hr[int(b.QRS_on):int(b.QRS_off) + 1, LEADS.index(lead)]
+                seg = seg - np.linspace(seg[0], seg[-1], len(seg))
+                assert abs(int(b.QRS_on) + np.argmax(np.abs(seg)) - b.R_peak) <= 4
         assert np.corrcoef(hr[::5, 1][:1000], lr[:, 1])[0, 1] > 0.9
 
 

@@ -18,7 +18,7 @@ lbbb          QS in V1, broad notched R in I/aVL/V6, discordant T, QRS>=125   CL
 rbbb          rsR' in V1, wide S in I/V6, QRS >= 120 ms                       CRBBB
 lvh           SV1 + RV5 = 3.7-5.5 mV, leftward axis, strain T in half         LVH, VCLVH
 lqt           QTc (Fridericia) 480-560 ms                                     LNGQT
-imi           pathological Q (>= 40 ms) and inverted T in II, III, aVF        IMI, QWAVE
+imi           pathological Q (>= 30 ms, >= 0.1 mV) and inverted T in II/III/aVF IMI, QWAVE
 pvc           1-3 premature wide beats with compensatory pause                PVC
 ============  ==============================================================  =================
 
@@ -79,7 +79,7 @@ DEFAULT_MIX: dict[str, float] = {
 EPISODIC = {"stach", "vt", "svt", "pvc", "afib"}
 
 _HR_RANGE = {
-    "normal": (60.0, 95.0), "stach": (102.0, 150.0), "sbrad": (40.0, 57.0),
+    "normal": (62.0, 95.0), "stach": (102.0, 150.0), "sbrad": (40.0, 57.0),
     "afib": (65.0, 140.0), "vt": (125.0, 220.0), "svt": (150.0, 220.0),
 }
 _SCP_RHYTHM = {"normal": "SR", "stach": "STACH", "sbrad": "SBRAD", "afib": "AFIB", "svt": "SVTAC"}
@@ -179,6 +179,8 @@ class Traits:
     t_amp: float
     p_amp: float
     qrs_width: float
+    p_width: float
+    p_rot: float
     pr: float
     qtc: float
     hr: float
@@ -196,7 +198,7 @@ def draw_traits(tokens: tuple[str, ...], age: float, sex: int, rng: np.random.Ge
     hr = rng.uniform(lo, hi) if rhythm != "normal" else float(np.clip(rng.normal(72, 9), lo, hi))
     if "lqt" in tokens and rhythm == "normal":
         hr = float(np.clip(hr, 50, 85))
-    pr = float(np.clip(rng.normal(0.158, 0.018) + 0.0004 * (age - 50), 0.125, 0.195))
+    pr = float(np.clip(rng.normal(0.155, 0.016) + 0.0003 * (age - 50), 0.122, 0.185))
     if "1avb" in tokens:
         pr = rng.uniform(0.225, 0.34)
     qtc = float(np.clip(rng.normal(0.405 + 0.012 * sex, 0.015), 0.37, 0.445))
@@ -204,9 +206,11 @@ def draw_traits(tokens: tuple[str, ...], age: float, sex: int, rng: np.random.Ge
         qtc = rng.uniform(0.485, 0.56)
     elif rhythm in ("vt",):
         qtc = rng.uniform(0.44, 0.48)
-    frontal = float(rng.normal(0, 18))
+    frontal = float(rng.normal(0, 22))
     if "lvh" in tokens:
         frontal -= 15
+    if "imi" in tokens:  # inferior scar: leftward axis, the Q-wave vector dominates II/III/aVF
+        frontal = float(np.clip(frontal, -30, 10))
     qrs_amp = float(rng.lognormal(0, 0.15) * (1.08 if sex == 0 else 0.95) * np.clip(1.25 - age / 200, 0.8, 1.2))
     wide = any(t in tokens for t in ("lbbb", "rbbb")) or rhythm == "vt"
     qrs_width = rng.uniform(0.95, 1.15) if wide else rng.uniform(0.9, 1.12)
@@ -226,7 +230,8 @@ def draw_traits(tokens: tuple[str, ...], age: float, sex: int, rng: np.random.Ge
         age=age, sex=sex, tokens=tokens,
         frontal_rot=frontal, horizontal_rot=float(rng.normal(0, 12)),
         qrs_amp=qrs_amp, t_amp=float(rng.lognormal(0, 0.2)), p_amp=float(rng.lognormal(0, 0.2)),
-        qrs_width=float(qrs_width), pr=float(pr), qtc=float(qtc), hr=float(hr),
+        qrs_width=float(qrs_width), p_width=float(np.clip(rng.normal(1.0, 0.08), 0.8, 1.2)),
+        p_rot=float(np.clip(rng.normal(0, 14), -35, 30)), pr=float(pr), qtc=float(qtc), hr=float(hr),
         lvh_voltage=float(rng.uniform(3.7, 5.5)), strain=bool(rng.random() < 0.5),
         chest_gain=rng.normal(1.0, 0.07, (N_SLOTS, 6)).clip(0.75, 1.25),
         vt_focus=focus(), pvc_focus=focus(),
@@ -268,25 +273,26 @@ def _set(arrs, slot: int, dt: float, sl: float, sr: float, vec: np.ndarray) -> N
 
 
 def _p_slots(arrs, tr: Traits) -> None:
-    a = 0.11 * tr.p_amp
-    _set(arrs, 0, 0.0, 0.014, 0.013, a * _unit(0.25, 0.9, 0.35))
-    _set(arrs, 1, 0.025, 0.013, 0.016, 0.9 * a * _unit(0.85, 0.35, -0.4))
+    a, w, rot = 0.11 * tr.p_amp, tr.p_width, tr.p_rot
+    _set(arrs, 0, 0.0, 0.014 * w, 0.013 * w, a * _rot(_unit(0.25, 0.9, 0.35), rot))
+    _set(arrs, 1, 0.025 * w, 0.013 * w, 0.016 * w, 0.9 * a * _rot(_unit(0.85, 0.35, -0.4), rot))
     on = min(arrs[0][0] - C_ONSET * arrs[1][0], arrs[0][1] - C_ONSET * arrs[1][1])
     arrs[0][:2] -= on
 
 
 def _t_slots(arrs, direction: np.ndarray, amp: float, width: float = 1.0) -> None:
-    _set(arrs, 7, -0.11 * width, 0.045 * width, 0.035 * width, 0.6 * amp * _rot(direction, -10))
-    _set(arrs, 8, -0.075 * width, 0.045 * width, 0.030 * width, 0.55 * amp * _rot(direction, 10))
+    end_b = -C_ONSET * 0.030 * width  # the later component ends the T wave (QT reference 400 ms)
+    _set(arrs, 7, end_b - 0.035 * width, 0.045 * width, 0.035 * width, 0.6 * amp * _rot(direction, -10))
+    _set(arrs, 8, end_b, 0.045 * width, 0.030 * width, 0.55 * amp * _rot(direction, 10))
 
 
 def _ventricular(arrs, focus: dict, tr: Traits) -> None:
     w = focus["width"]
     d1 = focus["dir"]
     d2 = _rot(d1, focus["twist"], 0.5 * focus["twist"])
-    _set(arrs, 2, -0.028 * w, 0.024 * w, 0.020 * w, focus["amp"] * d1)
-    _set(arrs, 3, 0.026 * w, 0.020 * w, 0.026 * w, 0.8 * focus["amp"] * d2)
-    _t_slots(arrs, -_unit(*(d1 + d2)), 0.45 * tr.t_amp, width=1.2)
+    _set(arrs, 2, -0.026 * w, 0.020 * w, 0.017 * w, focus["amp"] * d1)
+    _set(arrs, 3, 0.024 * w, 0.017 * w, 0.022 * w, 0.8 * focus["amp"] * d2)
+    _t_slots(arrs, -_unit(*(d1 + d2)), 0.35 * tr.t_amp, width=1.2)
 
 
 def build_templates(tr: Traits) -> dict[str, Template]:
@@ -303,25 +309,32 @@ def build_templates(tr: Traits) -> dict[str, Template]:
     amp = 1.3 * tr.qrs_amp
     t_dir, t_amp = _unit(0.62, 0.5, 0.6), 0.36 * tr.t_amp
     if "lbbb" in toks:
-        _set(arrs, 2, -0.030 * w, 0.016 * w, 0.014 * w, 1.05 * amp * rot(_unit(0.72, -0.05, -0.69)))
-        _set(arrs, 3, 0.030 * w, 0.014 * w, 0.018 * w, 1.15 * amp * rot(_unit(0.85, 0.1, -0.52)))
+        # slow, cell-to-cell septal and LV activation: broad, slurred/notched, no septal q
+        _set(arrs, 2, -0.029 * w, 0.014 * w, 0.012 * w, 0.95 * amp * rot(_unit(0.62, -0.05, -0.78)))
+        _set(arrs, 3, 0.0, 0.014 * w, 0.014 * w, 0.55 * amp * rot(_unit(0.75, 0.0, -0.62)))
+        _set(arrs, 4, 0.029 * w, 0.012 * w, 0.016 * w, 1.05 * amp * rot(_unit(0.85, 0.1, -0.52)))
         t_dir, t_amp = _unit(-0.75, -0.05, 0.65), 0.45 * tr.t_amp
     else:
         if "imi" in toks:
-            _set(arrs, 2, -0.028 * w, 0.012 * w, 0.015 * w, 0.6 * tr.qrs_amp * _unit(0.15, -0.95, 0.1))
-            _set(arrs, 3, 0.0, 0.011 * w, 0.010 * w, amp * rot(_unit(0.88, 0.28, -0.25)))
+            _set(arrs, 2, -0.025 * w, 0.010 * w, 0.015 * w, 0.7 * tr.qrs_amp * _unit(0.15, -0.95, 0.1))
+            _set(arrs, 3, 0.0, 0.0095 * w, 0.009 * w, amp * rot(_unit(0.9, 0.2, -0.25)))
             t_dir = _unit(0.75, -0.45, 0.5)
         else:
-            _set(arrs, 2, -0.022 * w, 0.008 * w, 0.008 * w, 0.14 * tr.qrs_amp * rot(_unit(-0.6, 0.25, 0.75)))
-            _set(arrs, 3, 0.0, 0.011 * w, 0.010 * w, amp * rot(_unit(0.643, 0.766, -0.22)))
-        _set(arrs, 4, 0.022 * w, 0.009 * w, 0.010 * w, 0.45 * tr.qrs_amp * rot(_unit(-0.35, -0.3, -0.85)))
+            _set(arrs, 2, -0.021 * w, 0.008 * w, 0.007 * w, 0.14 * tr.qrs_amp * rot(_unit(-0.6, 0.25, 0.75)))
+            _set(arrs, 3, 0.0, 0.0105 * w, 0.0095 * w, amp * rot(_unit(0.707, 0.707, -0.22)))
+        _set(arrs, 4, 0.021 * w, 0.009 * w, 0.0095 * w, 0.45 * tr.qrs_amp * rot(_unit(-0.35, -0.3, -0.85)))
         if "rbbb" in toks:
-            _set(arrs, 5, 0.062 * w, 0.014 * w, 0.016 * w, 0.7 * tr.qrs_amp * _unit(-0.55, -0.1, 0.83))
+            _set(arrs, 5, 0.056 * w, 0.012 * w, 0.014 * w, 0.7 * tr.qrs_amp * _unit(-0.55, -0.1, 0.83))
             t_dir = _unit(0.75, 0.5, -0.35)
         if "lvh" in toks and tr.strain:
             t_dir = _unit(-0.7, 0.3, 0.4)
     _t_slots(arrs, rot(t_dir), t_amp)
     tmpl = Template(*arrs, chest_gain=tr.chest_gain)
+    if toks <= NORMAL_AXIS_TOKENS:  # keep the frontal QRS axis of such hearts in the normal range
+        ax = qrs_axis(tmpl)
+        shift = min(max(ax, -25.0), 85.0) - ax
+        if shift:
+            tmpl.vec[2:] = _rot(tmpl.vec[2:], shift)
     _scale_voltage(tmpl, tr)
     if tr.tokens[0] in ("afib", "svt", "vt"):
         tmpl.vec[:2] = 0.0  # no P conducted with these beats
@@ -337,6 +350,17 @@ def build_templates(tr: Traits) -> dict[str, Template]:
     _p_slots(arrs, tr)
     out["P"] = Template(*arrs, chest_gain=tr.chest_gain)
     return out
+
+
+#: Conditions that do not deviate the QRS axis (their hearts keep it within -25..85 degrees).
+NORMAL_AXIS_TOKENS = {"normal", "stach", "sbrad", "afib", "svt", "1avb", "lqt", "pvc"}
+
+
+def qrs_axis(tmpl: Template) -> float:
+    """Frontal QRS axis (degrees) of a template: direction of the net QRS dipole area."""
+    area = tmpl.vec[2:7] * (tmpl.sl[2:7] + tmpl.sr[2:7])[:, None]
+    s = area.sum(axis=0)
+    return float(np.degrees(np.arctan2(s[1], s[0])))
 
 
 def sokolow_lyon(tmpl: Template) -> float:

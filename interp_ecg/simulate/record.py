@@ -25,7 +25,7 @@ from interp_ecg.simulate import conditions as cond
 from interp_ecg.simulate import rhythm
 from interp_ecg.simulate.leadfield import LEAD_FIELD_8, LEADS, electrodes_to_leads, limb_and_augmented
 from interp_ecg.simulate.noise import electrode_noise, noise_levels
-from interp_ecg.simulate.waves import N_SLOTS, fiducial_frame, fiducials, render, slot_coefficients
+from interp_ecg.simulate.waves import C_ONSET, N_SLOTS, fiducial_frame, fiducials, render, slot_coefficients
 
 
 class SimulatedECG(NamedTuple):
@@ -132,6 +132,16 @@ def _place(tr: cond.Traits, tm: dict, sched: dict, rng: np.random.Generator) -> 
         sr[idx] = tp.sr[None, :]
         sl[idx, 7:9] *= scale[:, None]
         sr[idx, 7:9] *= scale[:, None]
+        # at fast rates the T wave is squeezed against the QRS: compress it in time so that its
+        # onset stays after the J point (shape kept; at least 60 ms of T wave)
+        present = np.abs(tp.vec[2:7]).max(axis=1) > 0
+        j_point = anchor + np.max((tp.dt[2:7] + C_ONSET * tp.sr[2:7])[present]) + 0.008
+        t_end = np.maximum(t_end, j_point + 0.06)
+        t_on = np.min(mu[idx, 7:9] - C_ONSET * sl[idx, 7:9], axis=1)
+        f = np.clip((t_end - j_point) / np.maximum(t_end - t_on, 1e-6), 0.0, 1.0)[:, None]
+        mu[idx, 7:9] = t_end[:, None] + (mu[idx, 7:9] - t_end[:, None]) * f
+        sl[idx, 7:9] *= f
+        sr[idx, 7:9] *= f
         breath = 1 + 0.05 * np.sin(2 * np.pi * f_resp * anchor + ph)
         vec[idx] = tp.vec[None] * breath[:, None, None]
     if p_on.size:
@@ -159,12 +169,6 @@ def _fwaves(n: int, fs: float, rng: np.random.Generator) -> np.ndarray:
         env = 1 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.2, 0.6) * tt + rng.uniform(0, 6.3))
         d += np.outer(u, a * env * np.sin(2 * np.pi * f * tt + rng.uniform(0, 6.3) + wob))
     return LEAD_FIELD_8 @ d
-
-
-def _axis_deg(tmpl: cond.Template) -> float:
-    area = tmpl.vec[2:7] * (tmpl.sl[2:7] + tmpl.sr[2:7])[:, None]
-    s = area.sum(axis=0)
-    return float(np.degrees(np.arctan2(s[1], s[0])))
 
 
 def _summary(fid: dict[str, np.ndarray], types: np.ndarray, fs: float) -> dict:
@@ -222,7 +226,7 @@ def _simulate(
         "sex": tr.sex,
         "scp_codes": cond.scp_codes(tr.tokens),
         "report": cond.report_text(tr.tokens),
-        "qrs_axis_deg": _axis_deg(tm["N"] if tr.tokens[0] != "vt" else tm["V"]),
+        "qrs_axis_deg": cond.qrs_axis(tm["N"] if tr.tokens[0] != "vt" else tm["V"]),
         "sokolow_lyon_mv": cond.sokolow_lyon(tm["N"]),
         "n_pvc": int((beats["types"] == "V").sum()) if tr.tokens[0] != "vt" else 0,
         "noise": levels,

@@ -83,4 +83,4 @@ def hrv_amplitudes(age: float, hr: float) -> tuple[float, float]:
     """Respiratory and Mayer-wave RR modulation depths, smaller with age and at high rates."""
     age_f = np.clip(1.6 - age / 60.0, 0.3, 1.4)
     rate_f = np.clip(75.0 / hr, 0.3, 1.5) ** 1.5
-    return 0.035 * age_f * rate_f, 0.02 * age_f * rate_f
+    return 0.045 * age_f * rate_f, 0.025 * age_f * rate_f

@@ -13,7 +13,10 @@ For every beat, wave (P, QRS, T) and lead, the noise-free waveform of that wave 
 record's sample grid:
 
 * ``*_on`` / ``*_off``: the first / last sample where ``|w| >= ONSET_FRACTION * max|w|``
-  (``ONSET_FRACTION = 0.05``: 5 % of the wave's peak in that lead);
+  (``ONSET_FRACTION = 0.01``: 1 % of the wave's peak in that lead; for one Gaussian component
+  that is ``mu -/+ 3.03 sigma``. 1 % rather than 5 % because delineators, and cardiologists,
+  mark on- and offsets where the wave visibly leaves the baseline, which on real ECGs and on
+  these Gaussian waves is close to 1 % of the peak: see ``benchmarks/simulate_realism.py``);
 * ``*_peak`` (``R_peak`` for the QRS): the sample of ``max |w|``, the wave's dominant
   deflection in that lead (the S or QS nadir where the QRS is mainly negative);
 * all three are NaN in a lead where ``max |w|`` is below ``ABSENT_MV`` (the wave is
@@ -40,7 +43,7 @@ import pandas as pd
 
 from interp_ecg.simulate.leadfield import DERIVE_12, LEAD_FIELD_8, LEADS
 
-ONSET_FRACTION = 0.05
+ONSET_FRACTION = 0.01
 #: Envelope multiple of sigma at which a component falls to ONSET_FRACTION of its peak.
 C_ONSET = float(np.sqrt(2.0 * np.log(1.0 / ONSET_FRACTION)))
 #: A wave smaller than this (mV) in a lead counts as absent there.
