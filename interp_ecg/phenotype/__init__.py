@@ -3,12 +3,30 @@
 Entry points: :func:`load_phecode_map`, :func:`icd_to_phecodes`, :func:`phewas`.
 """
 
+from interp_ecg.phenotype.analyses import (
+    compare_prototypes_classes,
+    exposure_phecode_auc,
+    parse_prototype_columns,
+    prototype_distance_vs_mixing,
+)
+from interp_ecg.phenotype.linkage import diagnoses_for_ecgs, select_ecgs
 from interp_ecg.phenotype.mapping import icd_to_phecodes, map_icd, mapping_report
 from interp_ecg.phenotype.phecodes import PhecodeMap, load_phecode_map, normalize_icd
 from interp_ecg.phenotype.phewas import PheWAS, benjamini_hochberg, phewas
-from interp_ecg.phenotype.synthetic import simulate_phewas_data
+from interp_ecg.phenotype.plots import ManhattanPlot, PrototypeCategoryHeatmap, VolcanoPlot
+from interp_ecg.phenotype.synthetic import planted_recovery, simulate_phewas_data
 
 __all__ = [
+    "ManhattanPlot",
+    "PrototypeCategoryHeatmap",
+    "VolcanoPlot",
+    "compare_prototypes_classes",
+    "diagnoses_for_ecgs",
+    "exposure_phecode_auc",
+    "parse_prototype_columns",
+    "planted_recovery",
+    "prototype_distance_vs_mixing",
+    "select_ecgs",
     "PheWAS",
     "benjamini_hochberg",
     "phewas",

@@ -1,0 +1,301 @@
+"""The prototype-phenotype analyses (after "Prototype Learning to Create Refined Interpretable
+Digital Phenotypes from ECGs", 2025), on plain DataFrames so they work on any exposure table.
+
+* :func:`exposure_phecode_auc` - AUC of every exposure (prototype score, class probability,
+  feature) for every phecode, with bootstrap confidence intervals.
+* :func:`compare_prototypes_classes` - for the same phecodes: the best individual prototype of a
+  class vs the class's predicted probability vs the mean of the class's prototypes. The best
+  prototype is *chosen on one half of the subjects and evaluated on the other* (choosing and
+  evaluating on the same subjects would favour prototypes by selection alone).
+* :func:`prototype_distance_vs_mixing` - per class, the mean distance between its prototypes
+  against how different their phecode associations are.
+
+Column conventions (``ProtoECGNetClassifier.transform`` / ``predict_proba``): prototype scores
+``proto_<CLASS>_<k>``, class probabilities ``prob_<CLASS>``; other names via ``pattern=``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "auc_matrix",
+    "exposure_phecode_auc",
+    "parse_prototype_columns",
+    "compare_prototypes_classes",
+    "prototype_distance_vs_mixing",
+]
+
+PROTO_PATTERN = r"^proto_(?P<cls>.+)_(?P<k>\d+)$"
+
+
+def auc_matrix(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """ROC-AUC of each column of ``X`` for binary ``y`` (Mann-Whitney, ties averaged).
+
+    Rows with NaN in ``y`` are ignored; NaN in a column of ``X`` leaves that row out of that
+    column. Returns NaN where a column has no case or no control.
+
+    Examples
+    --------
+    >>> auc_matrix(np.array([[0.1, 3], [0.4, 2], [0.35, 1], [0.8, 0]]), np.array([0, 0, 1, 1.]))
+    array([0.75, 0.  ])
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    y = np.asarray(y, dtype=float)
+    ok_y = np.isfinite(y)
+    out = np.full(X.shape[1], np.nan)
+    for j in range(X.shape[1]):
+        ok = ok_y & np.isfinite(X[:, j])
+        yy = y[ok]
+        n1 = yy.sum()
+        n0 = len(yy) - n1
+        if n1 == 0 or n0 == 0:
+            continue
+        r = stats.rankdata(X[ok, j])
+        out[j] = (r[yy == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+    return out
+
+
+def _auc_fast(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """AUC of all columns of finite ``X`` for finite 0/1 ``y`` (vectorised ranks)."""
+    n1 = y.sum()
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return np.full(X.shape[1], np.nan)
+    r = stats.rankdata(X, axis=0)
+    return (r[y == 1].sum(axis=0) - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def exposure_phecode_auc(
+    exposures: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    *,
+    n_boot: int = 500,
+    ci: float = 0.95,
+    groups: pd.Series | None = None,
+    min_cases: int = 10,
+    random_state=None,
+) -> pd.DataFrame:
+    """AUC of each exposure for each phecode with a percentile bootstrap CI.
+
+    Parameters
+    ----------
+    exposures, outcomes : DataFrame
+        Same index (subjects or ECGs); outcomes True/False/NA (NA rows skipped per phecode).
+        Rows with NaN exposures are dropped per phecode (complete exposures only).
+    n_boot : int
+        Bootstrap resamples (of subjects, or of ``groups`` - e.g. patients when rows are ECGs).
+    min_cases : int
+        Phecodes with fewer cases are skipped.
+
+    Returns
+    -------
+    DataFrame: ``exposure, phecode, n_cases, n_controls, auc, auc_low, auc_high``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = pd.DataFrame({"P1": rng.random(300) < 0.3})
+    >>> x = pd.DataFrame({"good": y["P1"] + rng.normal(0, 0.5, 300), "noise": rng.normal(size=300)})
+    >>> t = exposure_phecode_auc(x, y, n_boot=50, random_state=0)
+    >>> bool(t.set_index("exposure").loc["good", "auc_low"] > 0.75)
+    True
+    """
+    rng = np.random.default_rng(random_state)
+    idx = exposures.index.intersection(outcomes.index, sort=False)
+    Xall = exposures.loc[idx].to_numpy(dtype=float)
+    grp = None if groups is None else pd.Series(groups).reindex(idx).to_numpy()
+    rows = []
+    lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
+    for phe in outcomes.columns:
+        yv = outcomes.loc[idx, phe].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        ok = np.isfinite(yv) & np.isfinite(Xall).all(axis=1)
+        y = yv[ok]
+        X = Xall[ok]
+        n1 = int(y.sum())
+        n0 = len(y) - n1
+        if n1 < min_cases or n0 < 1:
+            continue
+        auc = _auc_fast(X, y)
+        boots = np.full((n_boot, X.shape[1]), np.nan)
+        if grp is None:
+            for b in range(n_boot):
+                s = rng.integers(0, len(y), len(y))
+                boots[b] = _auc_fast(X[s], y[s])
+        else:
+            g = grp[ok]
+            uniq, inv = np.unique(g, return_inverse=True)
+            members = [np.flatnonzero(inv == k) for k in range(len(uniq))]
+            for b in range(n_boot):
+                pick = rng.integers(0, len(uniq), len(uniq))
+                s = np.concatenate([members[k] for k in pick])
+                boots[b] = _auc_fast(X[s], y[s])
+        lo = np.nanquantile(boots, lo_q, axis=0)
+        hi = np.nanquantile(boots, hi_q, axis=0)
+        for j, name in enumerate(exposures.columns):
+            rows.append((name, phe, n1, n0, auc[j], lo[j], hi[j]))
+    return pd.DataFrame(
+        rows, columns=["exposure", "phecode", "n_cases", "n_controls", "auc", "auc_low", "auc_high"]
+    )
+
+
+def parse_prototype_columns(columns, pattern: str = PROTO_PATTERN) -> dict[str, list[str]]:
+    """Group prototype columns by class: ``{"AFIB": ["proto_AFIB_00", ...], ...}``.
+
+    Examples
+    --------
+    >>> parse_prototype_columns(["proto_AFIB_00", "proto_AFIB_01", "proto_NORM_00", "prob_AFIB"])
+    {'AFIB': ['proto_AFIB_00', 'proto_AFIB_01'], 'NORM': ['proto_NORM_00']}
+    """
+    out: dict[str, list[str]] = {}
+    rx = re.compile(pattern)
+    for c in columns:
+        m = rx.match(str(c))
+        if m:
+            out.setdefault(m.group("cls"), []).append(c)
+    return out
+
+
+def compare_prototypes_classes(
+    exposures: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    *,
+    classes: dict[str, list[str]] | None = None,
+    prob_prefix: str = "prob_",
+    min_cases: int = 10,
+    random_state=None,
+) -> pd.DataFrame:
+    """Individual prototypes vs class probability vs prototype-class aggregate, per phecode.
+
+    For each class with prototype columns (``classes`` or :func:`parse_prototype_columns`) and
+    each phecode: split subjects in two halves (stratified by the phecode); choose the
+    prototype with the highest AUC on the first half; report on the second half the AUC of that
+    prototype (``auc_best_prototype``), of ``prob_<CLASS>`` if present (``auc_class_prob``) and
+    of the mean of the class's prototype scores (``auc_prototype_mean``).
+
+    Returns
+    -------
+    DataFrame: ``class, phecode, best_prototype, auc_best_prototype, auc_class_prob,
+    auc_prototype_mean, n_cases_eval, n_controls_eval``.
+    """
+    rng = np.random.default_rng(random_state)
+    classes = classes or parse_prototype_columns(exposures.columns)
+    idx = exposures.index.intersection(outcomes.index, sort=False)
+    rows = []
+    for phe in outcomes.columns:
+        y = outcomes.loc[idx, phe].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        ok = np.flatnonzero(np.isfinite(y))
+        cases, ctrls = ok[y[ok] == 1], ok[y[ok] == 0]
+        if len(cases) < 2 * min_cases or len(ctrls) < 2:
+            continue
+        cases, ctrls = rng.permutation(cases), rng.permutation(ctrls)
+        sel = np.concatenate([cases[: len(cases) // 2], ctrls[: len(ctrls) // 2]])
+        ev = np.concatenate([cases[len(cases) // 2 :], ctrls[len(ctrls) // 2 :]])
+        for cls, cols in classes.items():
+            P = exposures.loc[idx, cols].to_numpy(dtype=float)
+            a_sel = auc_matrix(P[sel], y[sel])
+            if np.all(np.isnan(a_sel)):
+                continue
+            best = int(np.nanargmax(a_sel))
+            prob_col = f"{prob_prefix}{cls}"
+            prob = (
+                auc_matrix(exposures.loc[idx, prob_col].to_numpy(dtype=float)[ev], y[ev])[0]
+                if prob_col in exposures.columns else np.nan
+            )
+            rows.append(
+                {
+                    "class": cls,
+                    "phecode": phe,
+                    "best_prototype": cols[best],
+                    "auc_best_prototype": auc_matrix(P[ev, best], y[ev])[0],
+                    "auc_class_prob": prob,
+                    "auc_prototype_mean": auc_matrix(np.nanmean(P[ev], axis=1), y[ev])[0],
+                    "n_cases_eval": int((y[ev] == 1).sum()),
+                    "n_controls_eval": int((y[ev] == 0).sum()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def prototype_distance_vs_mixing(
+    prototype_vectors,
+    summary: pd.DataFrame,
+    *,
+    classes: dict[str, list[str]] | None = None,
+    metric: str = "euclidean",
+) -> pd.DataFrame:
+    """Intra-class prototype distance against the heterogeneity of the class's associations.
+
+    Parameters
+    ----------
+    prototype_vectors : DataFrame
+        One row per prototype (index = the exposure names, e.g. ``proto_AFIB_03``), columns =
+        the prototype's latent vector; or a square distance DataFrame with ``metric="precomputed"``.
+    summary : DataFrame
+        PheWAS summary (``exposure, phecode, beta, p``) of the same prototypes.
+    metric : {"euclidean", "cosine", "precomputed"}
+
+    Returns
+    -------
+    DataFrame, one row per class with >= 2 prototypes: ``class, n_prototypes, mean_distance,
+    association_heterogeneity`` (1 - mean pairwise Spearman correlation between the prototypes'
+    signed -log10 p profiles over phecodes: 0 = all prototypes associate alike, up to 2 = opposite),
+    ``n_significant`` (FDR q < 0.05 associations of the class's prototypes). ``.attrs["spearman"]``
+    holds the correlation of the two across classes and its p-value.
+
+    Examples
+    --------
+    >>> vec = pd.DataFrame([[0, 0], [0, 1], [0, 0], [5, 5]],
+    ...                    index=["proto_A_0", "proto_A_1", "proto_B_0", "proto_B_1"])
+    >>> s = pd.DataFrame({"exposure": np.repeat(vec.index, 3), "phecode": list("xyz") * 4,
+    ...                   "beta": [1, 1, -1, 1, 1, -1, 1, -1, 1, -1, 1, -1],
+    ...                   "p": [1e-3, 1e-2, 0.5, 1e-3, 1e-2, 0.5, 1e-3, 0.5, 1e-2, 0.5, 1e-3, 1e-2]})
+    >>> r = prototype_distance_vs_mixing(vec, s).set_index("class")
+    >>> bool(r.loc["B", "mean_distance"] > r.loc["A", "mean_distance"]), bool(
+    ...     r.loc["B", "association_heterogeneity"] > r.loc["A", "association_heterogeneity"])
+    (True, True)
+    """
+    from scipy.spatial.distance import pdist, squareform
+
+    names = list(prototype_vectors.index)
+    classes = classes or parse_prototype_columns(names)
+    if metric == "precomputed":
+        D = prototype_vectors
+    else:
+        D = pd.DataFrame(squareform(pdist(prototype_vectors.to_numpy(dtype=float), metric=metric)),
+                         index=names, columns=names)
+    s = summary.copy()
+    s["signed"] = np.sign(s["beta"]) * -np.log10(np.clip(s["p"].astype(float), 1e-300, 1))
+    prof = s.pivot_table(index="exposure", columns="phecode", values="signed")
+    rows = []
+    for cls, cols in classes.items():
+        cols = [c for c in cols if c in D.index and c in prof.index]
+        if len(cols) < 2:
+            continue
+        d = D.loc[cols, cols].to_numpy(dtype=float)
+        iu = np.triu_indices(len(cols), 1)
+        P = prof.loc[cols].to_numpy(dtype=float)
+        rho = []
+        for i, j in zip(*iu):
+            ok = np.isfinite(P[i]) & np.isfinite(P[j])
+            if ok.sum() >= 3:
+                rho.append(stats.spearmanr(P[i, ok], P[j, ok])[0])
+        het = 1.0 - float(np.nanmean(rho)) if rho else np.nan
+        n_sig = int((s.loc[s["exposure"].isin(cols), "q"] < 0.05).sum()) if "q" in s else np.nan
+        rows.append({"class": cls, "n_prototypes": len(cols), "mean_distance": float(d[iu].mean()),
+                     "association_heterogeneity": het, "n_significant": n_sig})
+    out = pd.DataFrame(rows)
+    if len(out) >= 3:
+        r, p = stats.spearmanr(out["mean_distance"], out["association_heterogeneity"],
+                               nan_policy="omit")
+        out.attrs["spearman"] = {"rho": float(r), "p": float(p), "n_classes": len(out)}
+    return out
