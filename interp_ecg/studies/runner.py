@@ -1,0 +1,279 @@
+"""Run a study: validated config in, a complete run folder out.
+
+Every run writes to ``<output_dir>/<study>/<timestamp>/``::
+
+    config.yaml      the validated config, every default filled in (seed included)
+    run.json         study, kind, seed, start/end time, duration, versions, outputs
+    versions.json    python and package versions
+    tables/*.csv     every result table (and *.parquet)
+    figures/*.pdf    figures the pipeline saved
+    report.pdf       the PDF report
+
+Rerunning the same config and seed gives the same tables.
+
+Examples
+--------
+>>> from interp_ecg.studies.runner import package_versions
+>>> v = package_versions()
+>>> "python" in v and "numpy" in v and "interp-ecg" in v
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import importlib
+import json
+import logging
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from interp_ecg.errors import ConfigError
+from interp_ecg.studies import STUDY_KINDS
+from interp_ecg.studies.config import load_config, validate_config
+
+logger = logging.getLogger(__name__)
+
+_PACKAGES = ("interp-ecg", "numpy", "pandas", "scipy", "scikit-learn", "shap", "xgboost",
+             "lightgbm", "torch", "statsmodels", "wfdb", "neurokit2", "matplotlib", "pyarrow",
+             "dask", "distributed")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages a run depends on (without importing them)."""
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+@dataclass
+class StudyResult:
+    """What a pipeline returns: tables, a report, figures and notes."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    report: Any = None
+    figures: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    """A finished run: its folder, its tables and the path of its PDF."""
+
+    out_dir: Path
+    tables: dict[str, pd.DataFrame]
+    report_path: Path | None
+    config: dict[str, Any]
+    duration_s: float
+
+    def __repr__(self) -> str:
+        return (f"RunResult(out_dir={str(self.out_dir)!r}, tables={sorted(self.tables)}, "
+                f"report_path={str(self.report_path) if self.report_path else None!r})")
+
+
+def make_run_dir(output_dir: str | Path, study: str) -> Path:
+    """Create and return ``<output_dir>/<study>/<UTC timestamp>/`` (suffixed if it exists)."""
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    base = Path(output_dir) / study
+    out = base / stamp
+    k = 2
+    while out.exists():
+        out = base / f"{stamp}-{k}"
+        k += 1
+    out.mkdir(parents=True)
+    return out
+
+
+def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: v if v is None or isinstance(v, (str, int, float, bool)) else str(v))
+            kinds = {type(v) for v in out[col].dropna()}
+            if len(kinds) > 1:
+                out[col] = out[col].map(lambda v: None if v is None else str(v))
+    out.columns = [str(c) for c in out.columns]
+    return out
+
+
+def save_tables(tables: Mapping[str, pd.DataFrame], folder: str | Path, parquet: bool = True) -> list[Path]:
+    """Write each table as ``<name>.csv`` (and ``<name>.parquet``); return the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, frame in tables.items():
+        if not isinstance(frame, pd.DataFrame):
+            continue
+        index = not isinstance(frame.index, pd.RangeIndex)
+        csv = folder / f"{name}.csv"
+        frame.to_csv(csv, index=index)
+        paths.append(csv)
+        if parquet:
+            try:
+                _parquet_safe(frame).to_parquet(folder / f"{name}.parquet", index=index)
+                paths.append(folder / f"{name}.parquet")
+            except Exception as err:  # noqa: BLE001 - CSV is there; Parquet is a convenience
+                logger.warning("table %s not written as Parquet: %s", name, err)
+    return paths
+
+
+def _resolve_pipeline(kind: str):
+    target = STUDY_KINDS.get(kind)
+    if target is None:
+        raise ConfigError(f"unknown study kind {kind!r}; known: {sorted(STUDY_KINDS)}")
+    module, func = target.split(":")
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as err:
+        raise ConfigError(f"the {kind!r} pipeline ({module}) cannot be imported: {err}") from err
+    fn = getattr(mod, func, None)
+    if fn is None:
+        raise ConfigError(f"{module} has no function {func}()")
+    return fn
+
+
+def _normalise_result(result: Any) -> StudyResult:
+    if isinstance(result, StudyResult):
+        return result
+    if result is None:
+        return StudyResult()
+    from interp_ecg.report import Report
+
+    if isinstance(result, Report):
+        return StudyResult(report=result)
+    if isinstance(result, pd.DataFrame):
+        return StudyResult(tables={"results": result})
+    if isinstance(result, Mapping):
+        out = StudyResult()
+        for key, value in result.items():
+            if isinstance(value, pd.DataFrame):
+                out.tables[str(key)] = value
+            elif isinstance(value, Report):
+                out.report = value
+            elif key == "tables" and isinstance(value, Mapping):
+                out.tables.update({str(k): v for k, v in value.items() if isinstance(v, pd.DataFrame)})
+            elif key == "report":
+                out.report = value
+            elif hasattr(value, "savefig"):
+                out.figures[str(key)] = value
+        return out
+    out = StudyResult()
+    tables = getattr(result, "tables", None)
+    if isinstance(tables, Mapping):
+        out.tables.update({str(k): v for k, v in tables.items() if isinstance(v, pd.DataFrame)})
+    rep = getattr(result, "report", None)
+    if rep is not None:
+        out.report = rep
+    return out
+
+
+def _fallback_report(cfg: Mapping[str, Any], result: StudyResult, versions: Mapping[str, str]):
+    from interp_ecg.report import Report, TableBlock, TextBlock, TitleBlock
+
+    title = cfg["report"].get("title") or f"Study {cfg['study']}"
+    rep = Report(title, pseudonymise=cfg["report"]["pseudonymise"], paper=cfg["report"]["paper"])
+    rep.add(TitleBlock(title, cfg.get("description", ""), config=cfg, seed=cfg["seed"], versions=versions))
+    for note in result.notes:
+        rep.add(TextBlock("", note))
+    for name, frame in result.tables.items():
+        rep.add(TableBlock(frame.head(40), heading=name.replace("_", " ").capitalize(),
+                           caption=f"{name} ({len(frame)} rows; first 40 shown; full table in tables/{name}.csv)"))
+    return rep
+
+
+@contextlib.contextmanager
+def _dask_context(address: str | None):
+    if not address:
+        yield None
+        return
+    try:
+        import joblib
+        from distributed import Client
+    except ImportError as err:
+        raise ConfigError(f"scheduler {address!r} given but dask.distributed is not installed: {err}") from err
+    try:
+        client = Client(address, timeout="10s")
+    except Exception as err:  # noqa: BLE001 - name the address in a clear error
+        raise ConfigError(f"cannot connect to the Dask scheduler at {address!r}: {err}") from err
+    logger.info("running on Dask cluster %s", address)
+    try:
+        with joblib.parallel_config(backend="dask"):
+            yield client
+    finally:
+        client.close()
+
+
+def run_study(config: str | Path | Mapping[str, Any], output_dir: str | Path | None = None,
+              seed: int | None = None, n_jobs: int | None = None, scheduler: str | None = None,
+              overrides: Mapping[str, Any] | None = None) -> RunResult:
+    """Validate a config, run its pipeline and write the run folder.
+
+    Parameters
+    ----------
+    config : path or mapping
+        A ``study.yaml`` or an already parsed mapping.
+    output_dir, seed, n_jobs, scheduler : optional
+        Override the config's values.
+    overrides : mapping, optional
+        Further overrides with dotted keys (``{"data.n_records": 60}``).
+
+    Returns
+    -------
+    RunResult
+    """
+    ov = {"output_dir": None if output_dir is None else str(output_dir), "seed": seed,
+          "n_jobs": n_jobs, "scheduler": scheduler, **(overrides or {})}
+    if isinstance(config, Mapping):
+        from interp_ecg.studies.config import apply_overrides
+
+        cfg = validate_config(apply_overrides(config, ov))
+    else:
+        cfg = load_config(config, overrides=ov)
+    fn = _resolve_pipeline(cfg["kind"])
+    out_dir = make_run_dir(cfg["output_dir"], cfg["study"])
+    versions = package_versions()
+    (out_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    (out_dir / "versions.json").write_text(json.dumps(versions, indent=2), encoding="utf-8")
+    started = _dt.datetime.now(_dt.timezone.utc)
+    t0 = time.perf_counter()
+    logger.info("study %s (%s), seed %d -> %s", cfg["study"], cfg["kind"], cfg["seed"], out_dir)
+    with _dask_context(cfg["scheduler"]):
+        raw = fn(cfg, out_dir)
+    result = _normalise_result(raw)
+    save_tables(result.tables, out_dir / "tables")
+    figures_dir = out_dir / "figures"
+    for name, fig in result.figures.items():
+        figures_dir.mkdir(exist_ok=True)
+        fig.savefig(figures_dir / f"{name}.pdf")
+    report_path = out_dir / "report.pdf"
+    if result.report is not None:
+        result.report.save_pdf(report_path, paper=cfg["report"]["paper"])
+    elif not report_path.exists():
+        existing = sorted(out_dir.glob("*.pdf"))
+        if existing:
+            report_path = existing[0]
+        else:
+            _fallback_report(cfg, result, versions).save_pdf(report_path, paper=cfg["report"]["paper"])
+    duration = time.perf_counter() - t0
+    outputs = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
+    run_info = {"study": cfg["study"], "kind": cfg["kind"], "seed": cfg["seed"],
+                "started": started.isoformat(timespec="seconds"),
+                "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "duration_s": round(duration, 2), "versions": versions, "outputs": outputs,
+                "notes": result.notes}
+    (out_dir / "run.json").write_text(json.dumps(run_info, indent=2, default=str), encoding="utf-8")
+    logger.info("study %s finished in %.1f s: %s", cfg["study"], duration, out_dir)
+    return RunResult(out_dir, result.tables, report_path if report_path.exists() else None, cfg, duration)
