@@ -340,6 +340,8 @@ def test_ground_truth_table(small_cohort):
     gt = load_ground_truth(out)
     assert list(gt.columns[:4]) == ["record", "lead", "beat", "beat_type"]
     assert set(gt["record"]) == set(db.index)
+    lr = load_ground_truth(out, sampling_rate=100)
+    assert np.nanmax(np.abs(lr["R_peak"] * 5 - gt["R_peak"])) <= 2.5
     af = db.index[db["sim_tokens"].str.startswith("afib")]
     if len(af):
         assert gt.loc[gt["record"].isin(af), "P_on"].isna().all()
@@ -383,6 +385,10 @@ def test_diagnoses_table(small_cohort):
     assert (dx["icd_version"] == 10).all()
     assert set(dx["patient_id"]) == set(db["patient_id"].astype(int))
     assert (dx.groupby("patient_id").size() >= 2).mean() > 0.5
+    counts = dx.groupby(["patient_id", "icd_code"]).size()
+    assert (counts >= 2).mean() > 0.3  # recurring codes: PheWAS' two-code rule has cases
+    planted = dx[dx["planted"]].groupby(["patient_id", "icd_code"]).size()
+    assert (planted >= 2).mean() > 0.5
 
 
 def test_planted_code_rates():

@@ -132,7 +132,7 @@ def plan(n: int, conditions: Any = None, random_state: Any = None, noise: Any = 
             tr = dataclasses.replace(traits, tokens=toks, hr=hr, age=min(age + days / 365.25, 95.0))
             rec_date = date + np.timedelta64(days, "D")
             recs.append({
-                "patient_id": int(patient_ids[pi]), "condition": name if toks == tokens else "+".join(toks),
+                "patient_id": int(patient_ids[pi]), "condition": name if toks == tokens else cond.condition_name(toks),
                 "traits": tr, "date": f"{rec_date} {secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}",
                 "noise": _record_noise(noise, rng), "first_date": date,
             })
@@ -332,8 +332,16 @@ def _write_provenance(out: Path, **params: Any) -> None:
     (out / "simulation.json").write_text(json.dumps({"parameters": params, "versions": vers}, indent=2, default=str))
 
 
-def load_ground_truth(out_dir: str | os.PathLike) -> pd.DataFrame:
+def load_ground_truth(out_dir: str | os.PathLike, sampling_rate: int = 500) -> pd.DataFrame:
     """Ground-truth fiducials of a cohort written by :func:`cohort`.
+
+    Parameters
+    ----------
+    out_dir : path
+        The cohort folder.
+    sampling_rate : {500, 100}
+        Express the sample indices at this rate (100: the 500 Hz indices divided by 5 and
+        rounded, to match ``records100``).
 
     Returns
     -------
@@ -350,7 +358,13 @@ def load_ground_truth(out_dir: str | os.PathLike) -> pd.DataFrame:
     path = Path(out_dir) / "fiducials.parquet"
     if not path.is_file():
         raise DataNotFoundError("no fiducials.parquet: not a cohort written by interp_ecg.simulate.cohort", source=path)
-    return pd.read_parquet(path)
+    if sampling_rate not in (100, 500):
+        raise ConfigError(f"sampling_rate must be 500 or 100, got {sampling_rate}")
+    df = pd.read_parquet(path)
+    if sampling_rate == 100:
+        cols = [c for c in df.columns if c not in ("record", "lead", "beat", "beat_type")]
+        df[cols] = np.round(df[cols] / 5.0)
+    return df
 
 
 def load_diagnoses(out_dir: str | os.PathLike) -> pd.DataFrame:

@@ -29,10 +29,12 @@ carry ``sim_condition == "vt"`` and the form statement ``ABQRS``.
 
 Examples
 --------
->>> from interp_ecg.simulate.conditions import parse_condition, scp_codes
+>>> from interp_ecg.simulate.conditions import parse_condition, scp_codes, condition_name
 >>> import numpy as np
 >>> parse_condition("svt_aberrant", np.random.default_rng(0)) in (("svt", "lbbb"), ("svt", "rbbb"))
 True
+>>> condition_name(("stach", "lbbb")), condition_name(("normal", "lbbb")), condition_name(("afib", "lbbb"))
+('stach_bbb', 'lbbb', 'afib+lbbb')
 >>> scp_codes(("stach", "lbbb"))
 {'CLBBB': 100.0, 'STACH': 0.0}
 """
@@ -79,7 +81,7 @@ DEFAULT_MIX: dict[str, float] = {
 EPISODIC = {"stach", "vt", "svt", "pvc", "afib"}
 
 _HR_RANGE = {
-    "normal": (62.0, 95.0), "stach": (102.0, 150.0), "sbrad": (40.0, 57.0),
+    "normal": (64.0, 95.0), "stach": (104.0, 150.0), "sbrad": (40.0, 56.0),
     "afib": (65.0, 140.0), "vt": (125.0, 220.0), "svt": (150.0, 220.0),
 }
 _SCP_RHYTHM = {"normal": "SR", "stach": "STACH", "sbrad": "SBRAD", "afib": "AFIB", "svt": "SVTAC"}
@@ -125,6 +127,17 @@ def parse_condition(name: str, rng: np.random.Generator) -> tuple[str, ...]:
     if "lbbb" in mods and "rbbb" in mods:
         raise ConfigError(f"condition {name!r} has both LBBB and RBBB")
     return (rhythm, *mods)
+
+
+def condition_name(tokens: tuple[str, ...]) -> str:
+    """The preset name of resolved tokens (``("stach", "lbbb")`` -> ``"stach_bbb"``,
+    ``("normal", "lbbb")`` -> ``"lbbb"``), else the tokens joined by ``+``."""
+    for name, parts in PRESETS.items():
+        if len(parts) != len(tokens) or parts[0] != tokens[0]:
+            continue
+        if all(t == p or (not isinstance(p, str) and t in p) for t, p in zip(tokens[1:], parts[1:])):
+            return name
+    return "+".join(tokens)
 
 
 def scp_codes(tokens: tuple[str, ...], likelihood: float = 100.0) -> dict[str, float]:
@@ -201,7 +214,7 @@ def draw_traits(tokens: tuple[str, ...], age: float, sex: int, rng: np.random.Ge
     pr = float(np.clip(rng.normal(0.155, 0.016) + 0.0003 * (age - 50), 0.122, 0.185))
     if "1avb" in tokens:
         pr = rng.uniform(0.225, 0.34)
-    qtc = float(np.clip(rng.normal(0.405 + 0.012 * sex, 0.015), 0.37, 0.445))
+    qtc = float(np.clip(rng.normal(0.413 + 0.01 * sex, 0.015), 0.375, 0.44))
     if "lqt" in tokens:
         qtc = rng.uniform(0.485, 0.56)
     elif rhythm in ("vt",):
@@ -213,7 +226,7 @@ def draw_traits(tokens: tuple[str, ...], age: float, sex: int, rng: np.random.Ge
         frontal = float(np.clip(frontal, -30, 10))
     qrs_amp = float(rng.lognormal(0, 0.15) * (1.08 if sex == 0 else 0.95) * np.clip(1.25 - age / 200, 0.8, 1.2))
     wide = any(t in tokens for t in ("lbbb", "rbbb")) or rhythm == "vt"
-    qrs_width = rng.uniform(0.95, 1.15) if wide else rng.uniform(0.9, 1.12)
+    qrs_width = rng.uniform(0.95, 1.15) if wide else rng.uniform(0.86, 1.14)
     if "lvh" in tokens:
         qrs_width *= 1.08
 
@@ -230,7 +243,7 @@ def draw_traits(tokens: tuple[str, ...], age: float, sex: int, rng: np.random.Ge
         age=age, sex=sex, tokens=tokens,
         frontal_rot=frontal, horizontal_rot=float(rng.normal(0, 12)),
         qrs_amp=qrs_amp, t_amp=float(rng.lognormal(0, 0.2)), p_amp=float(rng.lognormal(0, 0.2)),
-        qrs_width=float(qrs_width), p_width=float(np.clip(rng.normal(1.0, 0.08), 0.8, 1.2)),
+        qrs_width=float(qrs_width), p_width=float(np.clip(rng.normal(1.07, 0.08), 0.85, 1.25)),
         p_rot=float(np.clip(rng.normal(0, 14), -35, 30)), pr=float(pr), qtc=float(qtc), hr=float(hr),
         lvh_voltage=float(rng.uniform(3.7, 5.5)), strain=bool(rng.random() < 0.5),
         chest_gain=rng.normal(1.0, 0.07, (N_SLOTS, 6)).clip(0.75, 1.25),

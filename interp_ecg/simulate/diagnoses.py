@@ -8,9 +8,11 @@ disease and hyperlipidaemia with MI, anticoagulation with AF, syncope with long 
 sepsis with sinus tachycardia) and with *background* codes everybody collects. A phenotyping
 study should therefore recover the planted associations, attenuated, as on real data.
 
-Rows: ``patient_id, icd_code, icd_version (10), date`` (one row per code and patient, the
-date of its first appearance), plus ``planted`` (True when the code reflects a simulated ECG
-condition, False for comorbidities, background codes and false positives).
+Rows: ``patient_id, icd_code, icd_version (10), date``, one row per recorded occurrence (a
+chronic code recurs at several encounters, so many patients have a code count >= 2, while
+rule-out false positives are mostly recorded once, as in real claims data), plus ``planted``
+(True when the code reflects a simulated ECG condition, False for comorbidities, background
+codes and false positives).
 
 Examples
 --------
@@ -85,14 +87,14 @@ def patient_diagnoses(
     age, sex : patient covariates (sex 0 male / 1 female)
     first_date : the date of the patient's first ECG; codes are dated around it.
     """
-    codes: dict[str, bool] = {}
+    codes: dict[str, str] = {}  # code -> "planted" | "false" (positive) | "other"
     for tok, (choices, sens) in CONDITION_CODES.items():
         if tok in conditions:
             if rng.random() < sens:
                 names, w = zip(*choices)
-                codes[str(rng.choice(names, p=np.asarray(w) / sum(w)))] = True
+                codes[str(rng.choice(names, p=np.asarray(w) / sum(w)))] = "planted"
         elif rng.random() < FALSE_POSITIVE_RATE:
-            codes.setdefault(choices[0][0], False)
+            codes.setdefault(choices[0][0], "false")
     age_f = float(np.clip(0.4 + (age - 40) / 40, 0.3, 1.8))
     for code, (base, by_cond) in COMORBIDITIES.items():
         p = base * age_f
@@ -101,18 +103,27 @@ def patient_diagnoses(
         for c in conditions:
             p = max(p, by_cond.get(c, 0.0))
         if rng.random() < min(p, 0.95):
-            codes.setdefault(code, False)
+            codes.setdefault(code, "other")
     for code, p in BACKGROUND.items():
         if rng.random() < p:
-            codes.setdefault(code, False)
+            codes.setdefault(code, "other")
     if not codes:  # everybody was seen for something
-        codes[str(rng.choice(list(BACKGROUND)))] = False
+        codes[str(rng.choice(list(BACKGROUND)))] = "other"
     rows = []
-    for code, planted in codes.items():
-        offset = int(rng.integers(-200, 400)) if planted else int(rng.integers(-1500, 1500))
-        rows.append({
-            "patient_id": int(patient_id), "icd_code": code, "icd_version": 10,
-            "date": (first_date + np.timedelta64(offset, "D")).astype("datetime64[D]"),
-            "planted": bool(planted),
-        })
+    for code, kind in codes.items():
+        # how often the code is recorded: chronic planted and comorbid codes recur at several
+        # encounters (PheWAS' "two codes" rule keeps them); rule-out false positives rarely do
+        if kind == "planted":
+            n_occ, spread = 1 + rng.poisson(1.8), (-200, 900)
+        elif kind == "false":
+            n_occ, spread = 1 + (rng.random() < 0.15), (-300, 300)
+        else:
+            n_occ, spread = 1 + rng.poisson(1.2), (-1500, 1500)
+        days = np.sort(rng.integers(spread[0], spread[1], n_occ))
+        for d in np.unique(days):
+            rows.append({
+                "patient_id": int(patient_id), "icd_code": code, "icd_version": 10,
+                "date": (first_date + np.timedelta64(int(d), "D")).astype("datetime64[D]"),
+                "planted": kind == "planted",
+            })
     return rows
