@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 _UNIT_SUFFIXES = (("_mVms", "mV*ms"), ("_ms", "ms"), ("_mV", "mV"), ("_deg", "deg"), ("_bpm", "bpm"),
                   ("_s", "s"), ("_per_min", "1/min"), ("_count", "count"))
-_DERIVED_PROVENANCE = {"QTc_": "QT_interval", "JT_interval_ms": "QT_interval", "Cornell_product": "QRS_duration"}
+_DERIVED_PROVENANCE = {"QTc_": "QT_interval", "Cornell_product": "QRS_duration"}
 
 
 def _dictionary() -> pd.DataFrame | None:
@@ -135,7 +135,12 @@ class Attribution:
     def describe(self, target: str = "positive class") -> str:
         where = ""
         if self.lead and np.isfinite(self.start_sample) and np.isfinite(self.end_sample):
-            where = f", measured in {self.lead} between samples {int(self.start_sample)} and {int(self.end_sample)}"
+            span = f"{self.lead} between samples {int(self.start_sample)} and {int(self.end_sample)}"
+            derived = next((t for p, t in _DERIVED_PROVENANCE.items() if self.feature.startswith(p)), None)
+            if derived is not None:
+                where = f", from the {derived.replace('_', ' ')} measured in {span}"
+            else:
+                where = f", measured in {span}"
         elif self.lead and lead_of(self.feature) == "global":
             where = f", measured in {self.lead}"
         verb = "raised" if self.contribution >= 0 else "lowered"

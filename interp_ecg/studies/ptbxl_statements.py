@@ -1,0 +1,259 @@
+"""PTB-XL statement models on fiducial features: superclasses and frequent statements.
+
+Protocols (all patient-wise; nothing is tuned on a test fold):
+
+* ``cv10``: 10-fold cross-validation over ``strat_fold`` (each fold is the test set once),
+  out-of-fold probabilities pooled, macro-AUROC with patient-bootstrap 95% CIs; the mean of
+  the per-fold macro-AUROCs is reported beside it.
+* ``test10``: train on folds 1-8, report validation fold 9 and test fold 10.
+* ``cinc``: train on all PTB-XL records, score the CinC 2021 sample (other hospitals and
+  devices) with its SNOMED labels mapped to PTB-XL statements
+  (:func:`interp_ecg.io.cinc.cinc_to_ptbxl_labels`); external validation only.
+
+Labels: the five diagnostic superclasses (NORM, MI, STTC, CD, HYP) and every statement with
+at least ``min_positives`` positives. Features: the package's own fiducial features
+(:func:`interp_ecg.features.extract`) plus age and sex; records that could not be measured
+are left out and counted.
+
+Examples
+--------
+>>> from interp_ecg.studies.ptbxl_statements import resolve_config
+>>> resolve_config({"min_positives": 30})["min_positives"]
+30
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+SUPERCLASSES = ("NORM", "MI", "STTC", "CD", "HYP")
+
+DEFAULTS: dict[str, Any] = {
+    "root": None,
+    "sampling_rate": 500,
+    "features_cache": None,
+    "cinc_root": None,
+    "cinc_features_cache": None,
+    "models": {"lgbm": ["lgbm"], "soft_ensemble": ["rf", "xgb", "lgbm", "logreg"]},
+    "member_params": {},
+    "min_positives": 20,
+    "tasks": ["superclass", "statements"],
+    "protocols": ["cv10", "test10", "cinc"],
+    "n_boot": 1000,
+    "random_state": 0,
+    "n_jobs": 1,
+}
+
+
+def resolve_config(config: dict | None) -> dict:
+    """Defaults merged with ``config`` (a ``ptbxl_statements:`` section or the whole file)."""
+    config = dict(config or {})
+    if isinstance(config.get("ptbxl_statements"), dict):
+        config = {**config, **config.pop("ptbxl_statements")}
+    cfg = copy.deepcopy(DEFAULTS)
+    cfg.update({k: v for k, v in config.items() if k in DEFAULTS})
+    bad = set(cfg["protocols"]) - {"cv10", "test10", "cinc"}
+    if bad:
+        raise ConfigError(f"unknown protocols {sorted(bad)}")
+    bad = set(cfg["tasks"]) - {"superclass", "statements"}
+    if bad:
+        raise ConfigError(f"unknown tasks {sorted(bad)}")
+    return cfg
+
+
+def _features(ds, cfg, cache_key: str) -> pd.DataFrame:
+    cache = cfg.get(cache_key)
+    cache = Path(cache) if cache else None
+    if cache is not None and cache.is_file():
+        feats = pd.read_parquet(cache)
+        if set(ds.ids) <= set(feats.index):
+            return feats.loc[list(ds.ids)]
+    from interp_ecg.features import extract
+
+    feats = extract(ds, n_jobs=cfg["n_jobs"], progress=False)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        feats.to_parquet(cache)
+    return feats
+
+
+def design_matrix(feats: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """Model inputs: numeric feature columns (dictionary kind ``feature``), age and female."""
+    from interp_ecg.studies.wct import _feature_columns
+
+    X = feats[_feature_columns(feats)].astype(float)
+    X["age"] = pd.to_numeric(meta["age"].reindex(X.index), errors="coerce").astype(float)
+    if "female" in meta.columns:
+        X["female"] = pd.to_numeric(meta["female"].reindex(X.index), errors="coerce").astype(float)
+    else:
+        X["female"] = (meta["sex"].reindex(X.index).astype(str) == "F").astype(float)
+    return X
+
+
+def superclass_of_statements(statements: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate statement labels (any source) to the diagnostic superclasses."""
+    diag = statements[statements["diagnostic"].fillna(0).astype(float).astype(bool)]
+    out = {}
+    for sc in SUPERCLASSES:
+        codes = [c for c in diag.index[diag["diagnostic_class"].astype(str) == sc] if c in labels.columns]
+        out[sc] = (labels[codes].to_numpy().sum(axis=1) > 0).astype(int) if codes else np.zeros(len(labels), int)
+    return pd.DataFrame(out, index=labels.index)
+
+
+def _model(members, cfg):
+    from interp_ecg.models import EnsembleClassifier
+
+    return EnsembleClassifier(tuple(members), member_params=cfg["member_params"] or None,
+                              random_state=cfg["random_state"], n_jobs=cfg["n_jobs"])
+
+
+def _table(Y, S, groups, cfg, **tags):
+    from interp_ecg.evaluate import metrics_table
+
+    tab = metrics_table(Y, S, groups, n_boot=int(cfg["n_boot"]), random_state=cfg["random_state"],
+                        metrics=("roc_auc", "pr_auc", "brier", "balanced_accuracy", "f1"))
+    for k, v in reversed(list(tags.items())):
+        tab.insert(0, k, v)
+    return tab
+
+
+def _usable(Y: pd.DataFrame, min_pos: int) -> list[str]:
+    n = Y.sum()
+    return [c for c in Y.columns if min_pos <= n[c] <= len(Y) - min_pos]
+
+
+def run_ptbxl_statements_study(config: dict | None, out_dir) -> dict[str, pd.DataFrame]:
+    """Run the PTB-XL statement study; write CSV tables to ``out_dir`` and return them.
+
+    Returns
+    -------
+    dict of DataFrames
+        ``cohort``, ``metrics`` (every protocol, task, model, label, metric with CIs; label
+        ``macro`` is the mean over labels), ``summary`` (macro-AUROC per protocol, task and
+        model), ``fold_auroc`` (per-fold macro-AUROC in ``cv10``), ``labels`` (positives per
+        label and split), ``notes``.
+    """
+    from interp_ecg.config import dataset_path
+    from interp_ecg.evaluate import PredefinedFolds, cross_val_predict_grouped
+    from interp_ecg.evaluate.metrics import roc_auc
+    from interp_ecg.io import read_ptbxl
+    from interp_ecg.io.ptbxl import ptbxl_superclass_labels
+
+    cfg = resolve_config(config)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    root = cfg["root"] or dataset_path("ptbxl")
+    ds = read_ptbxl(root, sampling_rate=int(cfg["sampling_rate"]))
+    feats = _features(ds, cfg, "features_cache")
+    ok = feats["quality_ok"].astype(bool).to_numpy() if "quality_ok" in feats else np.ones(len(feats), bool)
+    notes = [f"{int((~ok).sum())} of {len(feats)} records could not be measured and were left out"]
+    X = design_matrix(feats[ok], ds.meta)
+    meta = ds.meta.loc[X.index]
+    groups = meta["patient_id"].to_numpy()
+    folds = meta["strat_fold"].astype(int).to_numpy()
+    tasks: dict[str, pd.DataFrame] = {}
+    if "superclass" in cfg["tasks"]:
+        tasks["superclass"] = ptbxl_superclass_labels(ds).loc[X.index].astype(int)
+    if "statements" in cfg["tasks"]:
+        L = ds.labels.loc[X.index].astype(int)
+        tasks["statements"] = L[_usable(L, int(cfg["min_positives"]))]
+    for name, Y in tasks.items():
+        keep = _usable(Y, 2)
+        if len(keep) < Y.shape[1]:
+            notes.append(f"{name}: labels without enough positives dropped: {sorted(set(Y.columns) - set(keep))}")
+        tasks[name] = Y[keep]
+    label_rows = []
+    for task, Y in tasks.items():
+        for c in Y.columns:
+            label_rows.append({"task": task, "label": c, "n_positive": int(Y[c].sum()),
+                               "n_positive_test10": int(Y[c][folds == 10].sum()), "n": len(Y)})
+    metrics, fold_rows = [], []
+    for mname, members in cfg["models"].items():
+        model = _model(members, cfg)
+        for task, Y in tasks.items():
+            if "cv10" in cfg["protocols"]:
+                logger.info("cv10 %s %s", mname, task)
+                oof, fold_id = cross_val_predict_grouped(model, X, Y, groups, cv=PredefinedFolds(folds),
+                                                         return_folds=True)
+                metrics.append(_table(Y, oof, groups, cfg, protocol="cv10", task=task, model=mname))
+                for f in np.unique(folds):
+                    m = folds == f
+                    aucs = [roc_auc(Y[c].to_numpy()[m], oof[m, j]) for j, c in enumerate(Y.columns)]
+                    fold_rows.append({"task": task, "model": mname, "fold": int(f),
+                                      "macro_auroc": float(np.nanmean(aucs)),
+                                      "n_labels_scored": int(np.isfinite(aucs).sum())})
+            if "test10" in cfg["protocols"]:
+                tr = folds <= 8
+                fitted = _model(members, cfg).fit(X[tr], Y[tr])
+                for split, m in (("val9", folds == 9), ("test10", folds == 10)):
+                    P = fitted.predict_proba(X[m])
+                    metrics.append(_table(Y[m], P, groups[m], cfg, protocol=split, task=task, model=mname))
+    if "cinc" in cfg["protocols"]:
+        metrics += _cinc(cfg, ds, X, tasks, notes)
+    metrics = pd.concat(metrics, ignore_index=True) if metrics else pd.DataFrame()
+    summary = pd.DataFrame()
+    if len(metrics):
+        summary = metrics[(metrics.label == "macro") & (metrics.metric == "roc_auc")][
+            ["protocol", "task", "model", "estimate", "ci_low", "ci_high", "n", "n_groups"]].reset_index(drop=True)
+        fr = pd.DataFrame(fold_rows)
+        if len(fr):
+            mean_fold = fr.groupby(["task", "model"])["macro_auroc"].agg(["mean", "std"]).reset_index()
+            summary = summary.merge(mean_fold.assign(protocol="cv10"), on=["protocol", "task", "model"], how="left")
+            summary = summary.rename(columns={"mean": "mean_fold_macro_auroc", "std": "sd_fold_macro_auroc"})
+    cohort = pd.DataFrame([{"item": "records", "value": len(feats)}, {"item": "records measured", "value": len(X)},
+                           {"item": "patients", "value": len(pd.unique(groups))},
+                           {"item": "features", "value": X.shape[1]}])
+    tables = {"cohort": cohort, "metrics": metrics, "summary": summary, "fold_auroc": pd.DataFrame(fold_rows),
+              "labels": pd.DataFrame(label_rows), "notes": pd.DataFrame({"note": notes})}
+    for key, tab in tables.items():
+        tab.to_csv(out / f"ptbxl_statements_{key}.csv", index=False)
+    (out / "ptbxl_statements_config.json").write_text(json.dumps(cfg, indent=2, default=str))
+    return tables
+
+
+def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
+    from interp_ecg.config import dataset_path
+    from interp_ecg.io.cinc import cinc_to_ptbxl_labels, read_cinc
+
+    root = cfg["cinc_root"] or dataset_path("cinc2021", required=False)
+    if root is None or not Path(root).is_dir():
+        notes.append("cinc2021 not found: no external validation")
+        return []
+    dc = read_cinc(root)
+    fc = _features(dc, cfg, "cinc_features_cache")
+    ok = fc["quality_ok"].astype(bool).to_numpy() if "quality_ok" in fc else np.ones(len(fc), bool)
+    Xc = design_matrix(fc[ok], dc.meta)
+    Xc = Xc.reindex(columns=X.columns)
+    stmts = cinc_to_ptbxl_labels(dc, statements=list(ds.labels.columns)).loc[Xc.index].astype(int)
+    groups = dc.meta["patient_id"].reindex(Xc.index).to_numpy() if "patient_id" in dc.meta else None
+    if groups is None or pd.isna(groups).all():
+        groups = np.asarray(Xc.index)
+    out = []
+    for task, Y in tasks.items():
+        Yc = superclass_of_statements(ds.extras["statements"], stmts) if task == "superclass" else stmts
+        Yc = Yc.reindex(columns=Y.columns).fillna(0).astype(int)
+        scored = [c for c in Y.columns if 0 < Yc[c].sum() < len(Yc)]
+        notes.append(f"cinc {task}: {len(Xc)} records; labels with both classes present: {scored}")
+        if not scored:
+            continue
+        for mname, members in cfg["models"].items():
+            fitted = _model(members, cfg).fit(X, Y)
+            P = pd.DataFrame(fitted.predict_proba(Xc), index=Xc.index, columns=Y.columns)
+            out.append(_table(Yc[scored], P[scored].to_numpy(), groups, cfg, protocol="cinc", task=task,
+                              model=mname))
+    return out
+
+
+__all__ = ["run_ptbxl_statements_study", "resolve_config", "design_matrix", "superclass_of_statements",
+           "SUPERCLASSES"]
