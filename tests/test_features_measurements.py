@@ -276,3 +276,37 @@ def test_intervals_agree_with_ludb_cardiologists(ludb_root):
     assert summary.loc["PR_interval_ms", "mean_abs_diff_ms"] < 25
     assert summary.loc["QT_interval_ms", "mean_abs_diff_ms"] < 40
     assert summary.loc["QRS_duration_ms", "frac_within_10ms"] >= 0.4
+
+
+SIM_CONDITIONS = ["normal", "pvc", "afib", "lbbb", "rbbb", "lvh", "1avb", "sbrad", "lqt", "imi", "vt"]
+
+
+@pytest.mark.parametrize("condition", SIM_CONDITIONS)
+def test_measurements_recover_the_simulator_ground_truth(condition):
+    """Realistic simulated ECGs (interp_ecg.simulate) measured from their true fiducials."""
+    from interp_ecg.simulate import simulate_record
+
+    rec = simulate_record(condition, noise=0.5, random_state=3)
+    truth = rec.fiducials.drop(columns=["beat_type"])
+    s = extract_record(rec.signal, FS, method=TruthDelineator(truth))
+    info = rec.info
+    assert s["quality_ok"]
+    assert s["heart_rate_bpm"] == pytest.approx(info["heart_rate"], rel=0.02)
+    assert s["QRS_duration_ms"] == pytest.approx(info["qrs_ms"], abs=4)
+    assert s["QT_interval_ms"] == pytest.approx(info["qt_ms"], abs=4)
+    assert s["QTc_Bazett_ms"] == pytest.approx(info["qtc_bazett_ms"], abs=15)
+    assert s["PVC_count"] == info.get("n_pvc", 0)
+    assert s["QRS_axis_deg"] == pytest.approx(info["qrs_axis_deg"], abs=6)
+    if condition in ("afib", "vt"):
+        assert s["P_wave_presence_fraction"] == 0 and np.isnan(s["PR_interval_ms"])
+    else:
+        assert s["PR_interval_ms"] == pytest.approx(info["pr_ms"], abs=4)
+        assert s["P_wave_presence_fraction"] > 0.8
+    # simulator: |S V1| + R V5 of the sinus template (none in VT); the package takes
+    # max(R V5, R V6), so it is never smaller
+    if condition != "vt":
+        assert s["Sokolow_Lyon_mV"] >= info["sokolow_lyon_mv"] - 0.15
+    if condition == "lvh":
+        assert s["Sokolow_Lyon_mV"] >= 3.5
+    if condition in ("lbbb", "rbbb", "vt"):
+        assert s["QRS_duration_ms"] >= 120

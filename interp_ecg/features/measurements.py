@@ -47,6 +47,7 @@ PER_LEAD_MEASURES = (
     "RS_ratio", "QRS_notches",
 )
 RS_FLOOR_MV = 0.05
+R_MIN_MV = 0.05
 NOTCH_PROMINENCE_MV = 0.05
 MIN_PRESENT_FRACTION = 0.5
 #: Contiguous lead groups for QRS fragmentation (Das et al., Circulation 2006).
@@ -301,10 +302,7 @@ def lead_measurements(
             continue
         y = x - base
         qrs = y[qon_i : qoff_i + 1]
-        r_i = int(np.argmax(qrs))
-        r_amp = max(float(qrs[r_i]), 0.0)
-        q_amp = min(float(qrs[: r_i + 1].min()), 0.0)
-        s_amp = min(float(qrs[r_i:].min()), 0.0)
+        r_amp, q_amp, s_amp = qrs_deflections(qrs)
         row = res[k]
         row[c["R_amp_mV"]] = r_amp
         row[c["Q_amp_mV"]] = q_amp
@@ -324,6 +322,34 @@ def lead_measurements(
             row[c["T_amp_mV"]] = _signed_extreme(seg)
             row[c["T_area"]] = float(np.nansum(seg)) * ms
     return pd.DataFrame(res, index=pd.Index(list(leads), name="lead"), columns=cols)
+
+
+def qrs_deflections(qrs: np.ndarray) -> tuple[float, float, float]:
+    """R, Q and S amplitudes (mV) of one baseline-corrected QRS.
+
+    The R wave starts at the first sample reaching 0.05 mV. Q is the most negative point
+    before it (the initial negative deflection, <= 0), S the most negative point after it
+    (<= 0) and R the largest positive deflection (R or R', >= 0). Without an R wave the
+    complex is a QS and its negative deflection is reported as S, so that S V1 in the
+    Sokolow-Lyon index is the deepest negative deflection of V1 in rS, rSR' and QS alike.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> qrs_deflections(np.array([0.0, -0.1, 1.0, -0.3, 0.0]))  # qRs
+    (1.0, -0.1, -0.3)
+    >>> qrs_deflections(np.array([0.0, 0.1, -0.8, 0.5, 0.0]))  # rSR'
+    (0.5, 0.0, -0.8)
+    >>> qrs_deflections(np.array([0.0, -1.2, -0.4, 0.02]))  # QS
+    (0.02, 0.0, -1.2)
+    """
+    above = np.flatnonzero(qrs >= R_MIN_MV)
+    r_amp = max(float(qrs.max()), 0.0)
+    if above.size == 0:
+        return r_amp, 0.0, min(float(qrs.min()), 0.0)
+    first = int(above[0])
+    q_amp = min(float(qrs[:first].min()), 0.0) if first > 0 else 0.0
+    return r_amp, q_amp, min(float(qrs[first:].min()), 0.0)
 
 
 def _notches(qrs: np.ndarray) -> float:

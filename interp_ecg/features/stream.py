@@ -112,6 +112,27 @@ class ChunkStore:
             self._atomic_write_text(path, json.dumps(self.manifest, indent=1))
         for tmp in self.out.glob(".chunk-*.tmp-*"):  # left by a killed run
             tmp.unlink(missing_ok=True)
+        self._write_run_info(extra)
+
+    def _write_run_info(self, extra: dict | None) -> None:
+        """``_run.json``: settings, package versions and start time (not checked on resume)."""
+        import datetime
+        import platform
+        from importlib import metadata
+
+        versions = {}
+        for pkg in ("interp-ecg", "numpy", "pandas", "scipy", "pyarrow", "neurokit2", "wfdb"):
+            try:
+                versions[pkg] = metadata.version(pkg)
+            except metadata.PackageNotFoundError:
+                versions[pkg] = None
+        info = {
+            "started_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "versions": versions,
+            "settings": {"chunk_size": self.chunk_size, "n_records": len(self.ids), **(extra or {})},
+        }
+        self._atomic_write_text(self.out / f"_run-{os.getpid()}.json", json.dumps(info, indent=1, default=str))
 
     def chunk_ids(self, k: int) -> list[Any]:
         """Record ids of chunk ``k``."""
