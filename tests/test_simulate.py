@@ -312,7 +312,9 @@ def test_cohort_records_read_back_with_wfdb(small_cohort):
     wfdb = pytest.importorskip("wfdb")
     out, db = small_cohort
     gt = load_ground_truth(out)
-    for ecg_id in (1, 2, 3, 17, 40):
+    quiet = db.index[(db["sim_noise_level"] < 0.8) & (db["sim_qrs_ms"] < 120)][:3].tolist()
+    assert quiet, "no quiet narrow-QRS record to check alignment on"
+    for ecg_id in sorted({1, 17, 40, *quiet}):
         row = db.loc[ecg_id]
         hr, f = wfdb.rdsamp(str(out / row["filename_hr"]))
         lr, f2 = wfdb.rdsamp(str(out / row["filename_lr"]))
@@ -322,7 +324,7 @@ def test_cohort_records_read_back_with_wfdb(small_cohort):
         np.testing.assert_allclose(hr[:, 2], hr[:, 1] - hr[:, 0], atol=0.0021)  # 1 uV quantisation
         # ground truth aligns: R peak at the max |QRS| in the lead where the QRS is largest
         # (noise can move it where the QRS is small; T waves overlap wide QRS at fast rates)
-        if row["sim_qrs_ms"] < 120:
+        if row["sim_qrs_ms"] < 120 and row["sim_noise_level"] < 0.8:
             rec = gt[gt["record"] == ecg_id].dropna(subset=["QRS_on", "QRS_off", "R_peak"])
             glob = rec[rec["lead"] == "global"]
             amp = [np.median([np.ptp(hr[int(b.QRS_on):int(b.QRS_off) + 1, j]) for b in glob.itertuples()])
@@ -349,7 +351,7 @@ def test_ground_truth_table(small_cohort):
 
 def test_cohort_deterministic_across_jobs(tmp_path):
     a = cohort(6, tmp_path / "a", random_state=3, progress=False, n_jobs=1, duration=4)
-    b = cohort(6, tmp_path / "b", random_state=3, progress=False, n_jobs=2, duration=4)
+    b = cohort(6, tmp_path / "b", random_state=3, progress=False, n_jobs=2, duration=4, chunk_size=2)
     pd.testing.assert_frame_equal(a, b)
     assert filecmp.cmp(tmp_path / "a/records500/00000/00006_hr.dat", tmp_path / "b/records500/00000/00006_hr.dat", shallow=False)
     pd.testing.assert_frame_equal(load_ground_truth(tmp_path / "a"), load_ground_truth(tmp_path / "b"))

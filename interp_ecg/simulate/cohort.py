@@ -100,48 +100,68 @@ def _axis_code(axis: float) -> str:
     return "AXL"
 
 
-def plan(n: int, conditions: Any = None, random_state: Any = None, noise: Any = "random") -> list[dict]:
-    """Draw patients, their hearts and their ECGs (no signals yet): one dict per record."""
+def _seed(entropy: int, *key: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(entropy, spawn_key=tuple(int(k) for k in key))
+
+
+def plan(n: int, conditions: Any = None, random_state: Any = None, noise: Any = "random") -> pd.DataFrame:
+    """Draw patients and their ECGs (no signals yet): one compact row per record.
+
+    Each patient has a condition and a heart (drawn later from ``patient_seed``); repeat ECGs
+    of a patient with an episodic condition (AF, VT, SVT, sinus tachycardia, PVCs) show it
+    only sometimes. Folds 1-10 are assigned per patient, stratified by condition.
+    """
     names, p = _mix(conditions)
-    ss = np.random.SeedSequence(random_state)
-    rng = np.random.default_rng(ss.spawn(1)[0])
-    recs: list[dict] = []
-    patient_ids = rng.permutation(np.arange(10000, 10000 + 4 * n + 100))
+    entropy = np.random.SeedSequence(random_state).entropy
+    rng = np.random.default_rng(_seed(entropy, 0))
+    patient_ids = rng.permutation(np.arange(10000, 10000 + 2 * n + 100))
+    cols: dict[str, list] = {k: [] for k in (
+        "patient_id", "sim_condition", "tokens", "patient_tokens", "patient_index", "age", "sex",
+        "recording_date", "first_date")}
+    noise_rows: list[dict] = []
     pi = 0
-    while len(recs) < n:
+    total = 0
+    while total < n:
         name = str(rng.choice(names, p=p))
         tokens = cond.parse_condition(name, rng)
         age, sex = _default_age_sex(tokens, rng)
-        traits = cond.draw_traits(tokens, age, sex, rng)
-        n_ecg = min(1 + int(rng.geometric(0.8)) - 1 + (rng.random() < 0.05) * int(rng.integers(1, 4)), n - len(recs))
-        n_ecg = max(n_ecg, 1)
+        n_ecg = int(rng.geometric(0.8)) + (rng.random() < 0.05) * int(rng.integers(1, 4))
+        n_ecg = max(min(n_ecg, n - total), 1)
         date = np.datetime64("1989-01-01") + np.timedelta64(int(rng.integers(0, 365 * 12)), "D")
         secs = int(rng.integers(7 * 3600, 18 * 3600))
         days = 0
         for k in range(n_ecg):
             toks = tokens
-            hr = traits.hr
             if k > 0:
                 days += int(rng.integers(1, 900))
                 if tokens[0] in cond.EPISODIC and rng.random() < 0.4:
                     toks = ("normal",) + tuple(t for t in tokens[1:] if t != "pvc")
                 elif "pvc" in tokens and rng.random() < 0.4:
                     toks = tuple(t for t in tokens if t != "pvc")
-                if toks[0] != tokens[0]:
-                    hr = float(np.clip(rng.normal(72, 9), 60, 95))
-            tr = dataclasses.replace(traits, tokens=toks, hr=hr, age=min(age + days / 365.25, 95.0))
             rec_date = date + np.timedelta64(days, "D")
-            recs.append({
-                "patient_id": int(patient_ids[pi]), "condition": name if toks == tokens else cond.condition_name(toks),
-                "traits": tr, "date": f"{rec_date} {secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}",
-                "noise": _record_noise(noise, rng), "first_date": date,
-            })
+            cols["patient_id"].append(int(patient_ids[pi]))
+            cols["sim_condition"].append(name if toks == tokens else cond.condition_name(toks))
+            cols["tokens"].append("+".join(toks))
+            cols["patient_tokens"].append("+".join(tokens))
+            cols["patient_index"].append(pi)
+            cols["age"].append(min(age + days / 365.25, 95.0))
+            cols["sex"].append(sex)
+            cols["recording_date"].append(f"{rec_date} {secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}")
+            cols["first_date"].append(date)
+            noise_rows.append(_record_noise(noise, rng))
+            total += 1
         pi += 1
-    seeds = ss.spawn(n + 1)[1:]
-    for i, (r, s) in enumerate(zip(recs, seeds)):
-        r["ecg_id"] = i + 1
-        r["seed"] = s
-    return recs
+    df = pd.DataFrame(cols)
+    for kind in NOISE_KINDS:
+        df[f"noise_{kind}"] = [r[kind] for r in noise_rows]
+    df.insert(0, "ecg_id", np.arange(1, len(df) + 1))
+    # folds per patient, stratified by the patient's condition
+    pats = df.drop_duplicates("patient_id")[["patient_id", "sim_condition"]]
+    pats = pats.iloc[rng.permutation(len(pats))].sort_values("sim_condition", kind="stable")
+    pats["strat_fold"] = (np.arange(len(pats)) + int(rng.integers(10))) % 10 + 1
+    df["strat_fold"] = df["patient_id"].map(dict(zip(pats["patient_id"], pats["strat_fold"])))
+    df.attrs["entropy"] = entropy
+    return df
 
 
 def _paths(ecg_id: int) -> tuple[str, str]:
@@ -153,18 +173,37 @@ def _write_wfdb(path: Path, sig: np.ndarray, fs: float) -> None:
     write_record(path, sig, fs, PTBXL_LEAD_NAMES)
 
 
-def _make_records(chunk: list[dict], out: Path, fs: float, duration: float, write_100: bool) -> tuple[list[dict], list[pd.DataFrame]]:
+def _record_traits(row: Any, entropy: int, rng: np.random.Generator) -> cond.Traits:
+    """The patient's heart (same for all their ECGs) adapted to this record's condition."""
+    prng = np.random.default_rng(_seed(entropy, 1, row.patient_index))
+    ptoks = tuple(row.patient_tokens.split("+"))
+    toks = tuple(row.tokens.split("+"))
+    first_age = row.age  # age only scales HRV/amplitude a little; use the record's age
+    traits = cond.draw_traits(ptoks, first_age, int(row.sex), prng)
+    hr = traits.hr
+    if toks[0] != ptoks[0]:
+        lo, hi = cond._HR_RANGE[toks[0]]
+        hr = float(np.clip(rng.normal(72, 9), lo, hi))
+    return dataclasses.replace(traits, tokens=toks, hr=hr)
+
+
+def _make_records(
+    chunk: pd.DataFrame, out: Path, fs: float, duration: float, write_hr: bool, entropy: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulate and write one chunk of records; return their database rows and fiducials."""
     rows, fids = [], []
-    for r in chunk:
-        rng = np.random.default_rng(r["seed"])
-        ecg = _simulate(r["traits"], fs, duration, r["noise"], rng, record=r["ecg_id"])
-        lr, hr = _paths(r["ecg_id"])
-        _write_wfdb(out / hr, ecg.signal, fs)
-        if write_100:
-            _write_wfdb(out / lr, sps.resample_poly(ecg.signal, 1, int(round(fs / 100)), axis=1), 100.0)
-        rows.append({"ecg_id": r["ecg_id"], **{k: v for k, v in ecg.info.items()}})
+    for row in chunk.itertuples(index=False):
+        rng = np.random.default_rng(_seed(entropy, 2, row.ecg_id))
+        tr = _record_traits(row, entropy, rng)
+        levels = {k: getattr(row, f"noise_{k}") for k in NOISE_KINDS}
+        ecg = _simulate(tr, fs, duration, levels, rng, record=int(row.ecg_id))
+        lr, hr = _paths(int(row.ecg_id))
+        if write_hr:
+            _write_wfdb(out / hr, ecg.signal, fs)
+        _write_wfdb(out / lr, sps.resample_poly(ecg.signal, 1, int(round(fs / 100)), axis=1), 100.0)
+        rows.append(_database_row(row, tr, ecg.info, levels, np.random.default_rng(_seed(entropy, 3, row.ecg_id))))
         fids.append(ecg.fiducials)
-    return rows, fids
+    return pd.DataFrame(rows), pd.concat(fids, ignore_index=True)
 
 
 def _noise_text(level: float, leads: str) -> Any:
@@ -181,8 +220,13 @@ def cohort(
     n_jobs: int = 1,
     progress: bool = True,
     duration: float = 10.0,
+    chunk_size: int = 256,
 ) -> pd.DataFrame:
     """Write a synthetic PTB-XL-like cohort of ``n`` records (see the module's layout).
+
+    Memory stays flat in ``n``: records are simulated and written chunk by chunk and the
+    ground truth streams into one Parquet file; only the database table is held (~0.5 kB per
+    record).
 
     Parameters
     ----------
@@ -191,7 +235,8 @@ def cohort(
     out_dir : path
         Folder to write into (created; existing files with the same names are overwritten).
     random_state : int, optional
-        Seed of everything; the same seed writes the same cohort whatever ``n_jobs``.
+        Seed of everything; the same seed writes the same cohort whatever ``n_jobs`` and
+        ``chunk_size``.
     sampling_rate : {500, 100}
         500 writes ``records500`` and ``records100`` like PTB-XL; 100 writes only
         ``records100`` (generated at 500 Hz and decimated, so the ground truth stays at 500 Hz).
@@ -207,12 +252,19 @@ def cohort(
         Show a progress bar.
     duration : float
         Seconds per record (PTB-XL: 10).
+    chunk_size : int
+        Records per unit of work.
 
     Returns
     -------
     pandas.DataFrame
         The ``ptbxl_database.csv`` table, indexed by ``ecg_id``.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
     if sampling_rate not in (100, 500):
         raise ConfigError(f"sampling_rate must be 500 or 100, got {sampling_rate}")
     if int(n) < 1:
@@ -220,100 +272,90 @@ def cohort(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     recs = plan(int(n), conditions, random_state, noise)
+    entropy = recs.attrs["entropy"]
     fs = 500.0
-    chunk_size = max(1, min(200, len(recs) // max(4 * (os.cpu_count() or 1), 1) or 1))
-    chunks = [recs[i:i + chunk_size] for i in range(0, len(recs), chunk_size)]
-    if sampling_rate == 100:
-        write_hr = False
-    else:
-        write_hr = True
-    from joblib import Parallel, delayed
-
-    from tqdm.auto import tqdm
-
-    jobs = (delayed(_make_records)(c, out, fs, duration, True) for c in chunks)
+    chunk_size = max(1, int(chunk_size))
+    chunks = [recs.iloc[i:i + chunk_size] for i in range(0, len(recs), chunk_size)]
+    jobs = (delayed(_make_records)(c, out, fs, duration, sampling_rate == 500, entropy) for c in chunks)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    rows, fids = [], []
-    with tqdm(total=len(recs), disable=not progress, desc="simulating ECGs", unit="rec") as bar:
-        for rws, fds in results:
-            rows.extend(rws)
-            fids.extend(fds)
-            bar.update(len(rws))
-    if not write_hr:
-        for r in recs:
-            for ext in (".hea", ".dat"):
-                (out / (_paths(r["ecg_id"])[1] + ext)).unlink(missing_ok=True)
-    info = pd.DataFrame(rows).set_index("ecg_id")
-    db = _database(recs, info, random_state)
+    dbs = []
+    fid_path = out / "fiducials.parquet"
+    tmp_path = out / "fiducials.parquet.partial"
+    writer = None
+    try:
+        with tqdm(total=len(recs), disable=not progress, desc="simulating ECGs", unit="rec") as bar:
+            for db_part, fid in results:
+                table = pa.Table.from_pandas(_fid_types(fid), preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp_path, table.schema)
+                writer.write_table(table)
+                dbs.append(db_part)
+                bar.update(len(db_part))
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(tmp_path, fid_path)
+    db = pd.concat(dbs, ignore_index=True).set_index("ecg_id")
     db.to_csv(out / "ptbxl_database.csv")
     scp_statements().to_csv(out / "scp_statements.csv")
-    _diagnoses(recs, random_state).to_csv(out / "diagnoses.csv", index=False)
-    fid = pd.concat(fids, ignore_index=True)
-    for c in fid.columns[4:]:
-        fid[c] = fid[c].astype("float64")
-    fid.to_parquet(out / "fiducials.parquet", index=False)
-    _write_provenance(out, n=int(n), random_state=random_state, sampling_rate=sampling_rate,
-                      conditions=conditions, noise=noise, duration=duration)
+    _diagnoses(recs, entropy).to_csv(out / "diagnoses.csv", index=False)
+    _write_provenance(out, n=int(n), random_state=random_state, entropy=str(entropy),
+                      sampling_rate=sampling_rate, conditions=conditions, noise=noise, duration=duration)
     logger.info("wrote %d synthetic records of %d patients to %s", len(db), db["patient_id"].nunique(), out)
     return db
 
 
-def _database(recs: list[dict], info: pd.DataFrame, random_state: Any) -> pd.DataFrame:
-    rng = np.random.default_rng(np.random.SeedSequence(random_state).spawn(3)[2])
-    # folds: per patient, stratified by the patient's first condition
-    pats = pd.DataFrame([{"patient_id": r["patient_id"], "condition": r["condition"]} for r in recs]).drop_duplicates("patient_id")
-    pats = pats.sample(frac=1.0, random_state=int(rng.integers(2**31))).sort_values("condition", kind="stable")
-    start = int(rng.integers(10))
-    pats["strat_fold"] = (np.arange(len(pats)) + start) % 10 + 1
-    fold = dict(zip(pats["patient_id"], pats["strat_fold"]))
-    rows = []
-    for r in recs:
-        i = info.loc[r["ecg_id"]]
-        tr: cond.Traits = r["traits"]
-        lr, hr = _paths(r["ecg_id"])
-        lv = r["noise"]
-        scp = dict(i["scp_codes"])
-        if "NORM" in scp and rng.random() < 0.15:
-            scp["NORM"] = 80.0
-        rows.append({
-            "ecg_id": r["ecg_id"], "patient_id": float(r["patient_id"]), "age": float(round(tr.age)),
-            "sex": int(tr.sex),
-            "height": float(round(rng.normal(176 if tr.sex == 0 else 164, 7))) if rng.random() < 0.3 else np.nan,
-            "weight": float(round(rng.normal(82 if tr.sex == 0 else 70, 13))) if rng.random() < 0.45 else np.nan,
-            "nurse": float(rng.integers(0, 11)), "site": float(rng.integers(0, 3)), "device": "SIM-12",
-            "recording_date": r["date"], "report": i["report"], "scp_codes": str(scp),
-            "heart_axis": _axis_code(i["qrs_axis_deg"]) if tr.tokens[0] != "vt" else np.nan,
-            "infarction_stadium1": "Stadium III" if "imi" in tr.tokens else np.nan,
-            "infarction_stadium2": np.nan, "validated_by": np.nan, "second_opinion": False,
-            "initial_autogenerated_report": False, "validated_by_human": True,
-            "baseline_drift": _noise_text(lv["baseline"], "I-AVF"),
-            "static_noise": _noise_text(lv["emg"], "I-V6"),
-            "burst_noise": _noise_text(lv["powerline"], "alles"),
-            "electrodes_problems": _noise_text(lv["electrode"], "V1"),
-            "extra_beats": f"{int(i['n_pvc'])}VES" if i["n_pvc"] else np.nan,
-            "pacemaker": np.nan, "strat_fold": fold[r["patient_id"]],
-            "filename_lr": lr, "filename_hr": hr,
-            "sim_condition": r["condition"], "sim_tokens": i["condition"],
-            "sim_heart_rate": i["heart_rate"], "sim_rr_cv": i["rr_cv"], "sim_pr_ms": i["pr_ms"],
-            "sim_p_ms": i["p_ms"], "sim_qrs_ms": i["qrs_ms"], "sim_qt_ms": i["qt_ms"],
-            "sim_qtc_bazett_ms": i["qtc_bazett_ms"], "sim_qrs_axis_deg": i["qrs_axis_deg"],
-            "sim_sokolow_lyon_mv": i["sokolow_lyon_mv"], "sim_n_pvc": int(i["n_pvc"]),
-            "sim_wct": bool(i["qrs_ms"] >= 120 and i["heart_rate"] >= 100),
-            "sim_vt": tr.tokens[0] == "vt",
-            "sim_noise_level": float(np.mean(list(lv.values()))),
-        })
-    return pd.DataFrame(rows).set_index("ecg_id")
+def _fid_types(fid: pd.DataFrame) -> pd.DataFrame:
+    fid = fid.copy()
+    for c in fid.columns[4:]:
+        fid[c] = fid[c].astype("float64")
+    fid["record"] = fid["record"].astype("int64")
+    return fid
 
 
-def _diagnoses(recs: list[dict], random_state: Any) -> pd.DataFrame:
-    rng = np.random.default_rng(np.random.SeedSequence(random_state).spawn(4)[3])
-    by_patient: dict[int, dict] = {}
-    for r in recs:
-        p = by_patient.setdefault(r["patient_id"], {"tokens": set(), "traits": r["traits"], "date": r["first_date"]})
-        p["tokens"].update(t for t in r["traits"].tokens if t != "normal")
+def _database_row(row: Any, tr: cond.Traits, i: dict, lv: dict, rng: np.random.Generator) -> dict:
+    lr, hr = _paths(int(row.ecg_id))
+    scp = dict(i["scp_codes"])
+    if "NORM" in scp and rng.random() < 0.15:
+        scp["NORM"] = 80.0
+    male = tr.sex == 0
+    return {
+        "ecg_id": int(row.ecg_id), "patient_id": float(row.patient_id), "age": float(round(row.age)),
+        "sex": int(tr.sex),
+        "height": float(round(rng.normal(176 if male else 164, 7))) if rng.random() < 0.3 else np.nan,
+        "weight": float(round(rng.normal(82 if male else 70, 13))) if rng.random() < 0.45 else np.nan,
+        "nurse": float(rng.integers(0, 11)), "site": float(rng.integers(0, 3)), "device": "SIM-12",
+        "recording_date": row.recording_date, "report": i["report"], "scp_codes": str(scp),
+        "heart_axis": _axis_code(i["qrs_axis_deg"]) if tr.tokens[0] != "vt" else np.nan,
+        "infarction_stadium1": "Stadium III" if "imi" in tr.tokens else np.nan,
+        "infarction_stadium2": np.nan, "validated_by": np.nan, "second_opinion": False,
+        "initial_autogenerated_report": False, "validated_by_human": True,
+        "baseline_drift": _noise_text(lv["baseline"], "I-AVF"),
+        "static_noise": _noise_text(lv["emg"], "I-V6"),
+        "burst_noise": _noise_text(lv["powerline"], "alles"),
+        "electrodes_problems": _noise_text(lv["electrode"], "V1"),
+        "extra_beats": f"{int(i['n_pvc'])}VES" if i["n_pvc"] else np.nan,
+        "pacemaker": np.nan, "strat_fold": int(row.strat_fold),
+        "filename_lr": lr, "filename_hr": hr,
+        "sim_condition": row.sim_condition, "sim_tokens": i["condition"],
+        "sim_heart_rate": i["heart_rate"], "sim_rr_cv": i["rr_cv"], "sim_pr_ms": i["pr_ms"],
+        "sim_p_ms": i["p_ms"], "sim_qrs_ms": i["qrs_ms"], "sim_qt_ms": i["qt_ms"],
+        "sim_qtc_bazett_ms": i["qtc_bazett_ms"], "sim_qrs_axis_deg": i["qrs_axis_deg"],
+        "sim_sokolow_lyon_mv": i["sokolow_lyon_mv"], "sim_n_pvc": int(i["n_pvc"]),
+        "sim_wct": bool(i["qrs_ms"] >= 120 and i["heart_rate"] >= 100),
+        "sim_vt": tr.tokens[0] == "vt",
+        "sim_noise_level": float(np.mean(list(lv.values()))),
+    }
+
+
+def _diagnoses(recs: pd.DataFrame, entropy: int) -> pd.DataFrame:
+    rng = np.random.default_rng(_seed(entropy, 4))
     rows: list[dict] = []
-    for pid, p in by_patient.items():
-        rows.extend(patient_diagnoses(pid, p["tokens"], p["traits"].age, p["traits"].sex, p["date"], rng))
+    for pid, g in recs.groupby("patient_id", sort=False):
+        toks = set("+".join(g["tokens"]).split("+")) - {"normal"}
+        first = g.iloc[0]
+        rows.extend(patient_diagnoses(int(pid), toks, float(first["age"]), int(first["sex"]),
+                                      np.datetime64(first["first_date"]), rng))
     df = pd.DataFrame(rows, columns=["patient_id", "icd_code", "icd_version", "date", "planted"])
     df["date"] = pd.to_datetime(df["date"]).dt.strftime("%Y-%m-%d")
     return df
@@ -328,7 +370,8 @@ def _write_provenance(out: Path, **params: Any) -> None:
             vers[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             vers[pkg] = None
-    params["conditions"] = params["conditions"] if params["conditions"] is not None else cond.DEFAULT_MIX
+    if params["conditions"] is None:
+        params["conditions"] = cond.DEFAULT_MIX
     (out / "simulation.json").write_text(json.dumps({"parameters": params, "versions": vers}, indent=2, default=str))
 
 
