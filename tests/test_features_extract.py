@@ -285,3 +285,27 @@ def test_every_bad_input_gives_nan_features_and_a_reason(bad_wfdb_folder, caplog
         extract_record(ds.load("fewbeats"))
     with pytest.raises(errors.RecordReadError):
         extract_record(ds.load("truncated"))
+
+
+@pytest.mark.shared_data
+def test_unreadable_mat_and_unknown_format_through_extract(cinc_root, ptbxl_root, tmp_path):
+    from interp_ecg.io import read_cinc, read_wfdb
+
+    for ext in (".hea", ".mat"):
+        shutil.copy(cinc_root / f"E07500{ext}", tmp_path / f"E07500{ext}")
+        shutil.copy(cinc_root / f"E07501{ext}", tmp_path / f"E07501{ext}")
+    (tmp_path / "E07501.mat").write_bytes(b"this is not a MATLAB file" * 100)
+    t = extract(read_cinc(tmp_path), progress=False)
+    assert t.loc["E07500", "quality_ok"]
+    assert not t.loc["E07501", "quality_ok"] and t.loc["E07501", "quality_error"] == "RecordReadError"
+    assert np.isnan(t.loc["E07501", "QRS_duration_ms"])
+
+    wf = tmp_path / "wfdb"
+    wf.mkdir()
+    src = ptbxl_root / "records500" / "00000" / "00001_hr"
+    shutil.copy(f"{src}.dat", wf / "odd.dat")
+    text = Path(f"{src}.hea").read_text().replace("00001_hr.dat 16", "odd.dat 999").replace("00001_hr", "odd")
+    (wf / "odd.hea").write_text(text)  # storage format 999 does not exist
+    t = extract(read_wfdb(wf), progress=False)
+    assert not t.loc["odd", "quality_ok"] and t.loc["odd", "quality_error"] == "RecordReadError"
+    assert t.loc["odd", "quality_reason"]
