@@ -297,6 +297,7 @@ def cohort(
     os.replace(tmp_path, fid_path)
     db = pd.concat(dbs, ignore_index=True).set_index("ecg_id")
     db.to_csv(out / "ptbxl_database.csv")
+    db = pd.read_csv(out / "ptbxl_database.csv", index_col="ecg_id")  # exactly what readers see
     scp_statements().to_csv(out / "scp_statements.csv")
     _diagnoses(recs, entropy).to_csv(out / "diagnoses.csv", index=False)
     _write_provenance(out, n=int(n), random_state=random_state, entropy=str(entropy),
