@@ -142,8 +142,10 @@ def _place(tr: cond.Traits, tm: dict, sched: dict, rng: np.random.Generator) -> 
         mu[idx, 7:9] = t_end[:, None] + (mu[idx, 7:9] - t_end[:, None]) * f
         sl[idx, 7:9] *= f
         sr[idx, 7:9] *= f
+        # respiration modulates amplitudes (~5 %); small beat-to-beat variability on top
         breath = 1 + 0.05 * np.sin(2 * np.pi * f_resp * anchor + ph)
-        vec[idx] = tp.vec[None] * breath[:, None, None]
+        jitter = 1 + rng.normal(0, 0.015, (idx.size, N_SLOTS))
+        vec[idx] = tp.vec[None] * (breath[:, None] * jitter)[:, :, None]
     if p_on.size:
         tp = tm["P"]
         j = np.arange(nb, n_all)
