@@ -268,20 +268,22 @@ def prototype_distance_vs_mixing(
 
     names = list(prototype_vectors.index)
     classes = classes or parse_prototype_columns(names)
-    if metric == "precomputed":
-        D = prototype_vectors
-    else:
-        D = pd.DataFrame(squareform(pdist(prototype_vectors.to_numpy(dtype=float), metric=metric)),
-                         index=names, columns=names)
+
+    def _dist(cols):
+        if metric == "precomputed":
+            return prototype_vectors.loc[cols, cols].to_numpy(dtype=float)
+        V = prototype_vectors.loc[cols].to_numpy(dtype=float)
+        V = V[:, np.isfinite(V).all(axis=0)]  # vectors of different lengths are NaN-padded
+        return squareform(pdist(V, metric=metric))
     s = summary.copy()
     s["signed"] = np.sign(s["beta"]) * -np.log10(np.clip(s["p"].astype(float), 1e-300, 1))
     prof = s.pivot_table(index="exposure", columns="phecode", values="signed")
     rows = []
     for cls, cols in classes.items():
-        cols = [c for c in cols if c in D.index and c in prof.index]
+        cols = [c for c in cols if c in prototype_vectors.index and c in prof.index]
         if len(cols) < 2:
             continue
-        d = D.loc[cols, cols].to_numpy(dtype=float)
+        d = _dist(cols)
         iu = np.triu_indices(len(cols), 1)
         P = prof.loc[cols].to_numpy(dtype=float)
         rho = []
@@ -294,8 +296,8 @@ def prototype_distance_vs_mixing(
         rows.append({"class": cls, "n_prototypes": len(cols), "mean_distance": float(d[iu].mean()),
                      "association_heterogeneity": het, "n_significant": n_sig})
     out = pd.DataFrame(rows)
-    if len(out) >= 3:
-        r, p = stats.spearmanr(out["mean_distance"], out["association_heterogeneity"],
-                               nan_policy="omit")
-        out.attrs["spearman"] = {"rho": float(r), "p": float(p), "n_classes": len(out)}
+    ok = out[["mean_distance", "association_heterogeneity"]].notna().all(axis=1) if len(out) else []
+    if len(out) and ok.sum() >= 3:
+        r, p = stats.spearmanr(out.loc[ok, "mean_distance"], out.loc[ok, "association_heterogeneity"])
+        out.attrs["spearman"] = {"rho": float(r), "p": float(p), "n_classes": int(ok.sum())}
     return out

@@ -1,0 +1,73 @@
+"""The prototype PheWAS study end to end on the embedded synthetic cohort."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interp_ecg.studies.prototype_phewas import DEFAULT_PARAMS, run_prototype_phewas_study
+
+pytestmark = pytest.mark.shared_data  # the phecode map comes from ../shared/data
+
+
+@pytest.fixture(scope="module")
+def synthetic_cohort(tmp_path_factory):
+    from interp_ecg.simulate import cohort
+
+    root = tmp_path_factory.mktemp("cohort")
+    cohort(200, root, random_state=3, progress=False, sampling_rate=100, duration=4)
+    return root
+
+
+def test_study_recovers_planted_af_association_from_an_exposure_table(
+    synthetic_cohort, phecode_root, tmp_path
+):
+    db = pd.read_csv(synthetic_cohort / "ptbxl_database.csv", index_col=0)
+    rng = np.random.default_rng(0)
+    af = db["sim_tokens"].astype(str).str.contains("afib").astype(float)
+    assert af.sum() >= 5
+    expo = pd.DataFrame({"af_score": af + rng.normal(0, 0.8, len(db)),
+                         "noise": rng.normal(size=len(db))}, index=db.index)
+    expo.to_csv(tmp_path / "expo.csv")
+    cfg = {
+        "seed": 0,
+        "data": {"source": "synthetic", "path": str(synthetic_cohort),
+                 "phecode_map": str(phecode_root)},
+        "params": {"exposure_source": "table", "exposure_table": str(tmp_path / "expo.csv"),
+                   "min_cases": 5, "n_boot": 50},
+    }
+    res = run_prototype_phewas_study(cfg, tmp_path / "run")
+    s = res["phewas"]
+    assert {"phewas", "auc", "mapping", "cohort"} <= set(res)
+    assert res["cohort"]["n_ecgs"].iloc[0] == db["patient_id"].nunique()  # one ECG per patient
+    top = s.iloc[0]  # AF or its roll-up parent (cardiac arrhythmia)
+    assert top["exposure"] == "af_score" and top["phecode"].startswith("CV_416")
+    af_row = s[(s["exposure"] == "af_score") & (s["phecode"] == "CV_416.2")].iloc[0]
+    assert af_row["beta"] > 0 and af_row["q"] < 0.05
+    assert af_row["description"] == "Atrial fibrillation and flutter"
+    assert not s.loc[s["exposure"] == "noise", "bonferroni"].any()
+    auc = res["auc"].set_index(["exposure", "phecode"])
+    assert auc.loc[("af_score", "CV_416.2"), "auc_low"] > 0.5  # better than chance
+    for name in ("figure_manhattan", "figure_volcano", "figure_heatmap"):
+        assert hasattr(res[name], "savefig")
+
+
+def test_study_rejects_unknown_params(synthetic_cohort, tmp_path):
+    from interp_ecg.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown"):
+        run_prototype_phewas_study({"data": {"source": "synthetic", "path": str(synthetic_cohort)},
+                                    "params": {"min_casez": 3}}, tmp_path)
+    assert "prototype" in DEFAULT_PARAMS
+
+
+@pytest.mark.slow
+def test_study_with_prototype_model(synthetic_cohort, phecode_root, tmp_path):
+    cfg = {"seed": 0, "data": {"source": "synthetic", "path": str(synthetic_cohort),
+                               "phecode_map": str(phecode_root)},
+           "params": {"exposure_source": "prototypes", "min_cases": 3, "n_boot": 20}}
+    res = run_prototype_phewas_study(cfg, tmp_path / "run")
+    s = res["phewas"]
+    assert s["exposure"].str.startswith("proto_").any() and s["exposure"].str.startswith("prob_").any()
+    assert "prototype_vs_class" in res
