@@ -310,3 +310,25 @@ def test_measurements_recover_the_simulator_ground_truth(condition):
         assert s["Sokolow_Lyon_mV"] >= 3.5
     if condition in ("lbbb", "rbbb", "vt"):
         assert s["QRS_duration_ms"] >= 120
+
+
+@pytest.mark.shared_data
+def test_real_ptbxl_features_separate_the_cardiologists_statements(ptbxl_root):
+    """Features follow PTB-XL's statements (labels made by cardiologists, not by this code)."""
+    from interp_ecg.features import extract
+    from interp_ecg.io import read_ptbxl
+
+    ds = read_ptbxl(ptbxl_root)
+    lab = ds.labels
+
+    def first(code: str, n: int = 4) -> list:
+        return list(lab.index[lab[code] == 1][:n])
+
+    groups = {"NORM": first("NORM"), "CLBBB": first("CLBBB"), "AFIB": first("AFIB"), "LAFB": first("LAFB")}
+    t = extract(ds.subset(sum(groups.values(), [])), progress=False)
+    assert t["quality_ok"].all()
+    med = {g: t.loc[ids].median(numeric_only=True) for g, ids in groups.items()}
+    assert med["CLBBB"]["QRS_duration_ms"] >= 120 > med["NORM"]["QRS_duration_ms"]
+    assert med["AFIB"]["P_wave_presence_fraction"] < 0.5 < med["NORM"]["P_wave_presence_fraction"]
+    assert med["AFIB"]["RR_irregularity"] > 2 * med["NORM"]["RR_irregularity"]
+    assert med["LAFB"]["QRS_axis_deg"] < -30 < med["NORM"]["QRS_axis_deg"]
