@@ -390,6 +390,11 @@ def _scale_voltage(tmpl: Template, tr: Traits) -> None:
         return
     sl = sokolow_lyon(tmpl)
     if "lvh" in toks:
+        # hypertrophy grows the leftward and posterior forces (horizontal plane) far more
+        # than the inferior ones: scale x and z, iterate because S/R extremes are not linear
+        for _ in range(4):
+            tmpl.vec[2:7, [0, 2]] *= tr.lvh_voltage / sl
+            sl = sokolow_lyon(tmpl)
         tmpl.vec[2:7] *= tr.lvh_voltage / sl
     elif sl > 3.2:
         tmpl.vec[2:7] *= 3.2 / sl
