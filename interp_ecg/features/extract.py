@@ -199,13 +199,12 @@ def _measure(
     anchors = beats["anchor"].to_numpy()[beats["dominant"].to_numpy()]
     template, pos = median_beat(signal, fs, anchors)
     rel = relative_fiducials(table)
-    amps = M.lead_measurements(template, pos, rel, fs, leads, usable)
-    amp_values = amps[list(M.PER_LEAD_MEASURES)].to_dict(orient="index")
+    amps_d = M.lead_measurements_dict(template, pos, rel, fs, leads, usable)
     for lead in STANDARD_LEADS:
-        if lead in amp_values:
-            for measure, value in amp_values[lead].items():
-                row[f"{measure}_{lead}"] = value
-    amps_d = amps.to_dict(orient="index")
+        if lead in amps_d:
+            values_l = amps_d[lead]
+            for measure in M.PER_LEAD_MEASURES:
+                row[f"{measure}_{lead}"] = values_l[measure]
     row.update(M.axes(amps_d))
     row.update(M.voltage_criteria(amps_d, values["QRS_duration_ms"]))
     row.update(M.fragmentation(amps_d, values["QRS_duration_ms"]))
@@ -217,7 +216,7 @@ def _measure(
     )
     row["quality_lead_reversal_suspected"] = float(rev)
 
-    for _, p in prov.iterrows():
+    for p in prov.to_dict("records"):
         if p["feature"] in M.TRACED_INTERVALS:
             base = p["feature"].removesuffix("_ms")
             row[f"{base}_lead"] = p["lead"]
@@ -236,7 +235,7 @@ def _measure(
     row["quality_reason"] = "; ".join(warnings)
     row["quality_error"] = ""
     extras = {"fiducials": fid, "beats": table, "template": template, "anchor_pos": pos,
-              "relative_fiducials": rel, "lead_measurements": amps, "lead_quality": q}
+              "relative_fiducials": rel, "lead_measurements": amps_d, "lead_quality": q}
     return row, prov, extras
 
 

@@ -218,7 +218,7 @@ def per_lead_intervals(lead_rows: pd.DataFrame | FidArrays, fs: float) -> pd.Dat
             ok = np.isfinite(vals)
             res[key] = float(np.median(vals[ok])) if ok.mean() >= MIN_PRESENT_FRACTION else np.nan
         out[lead] = res
-    return pd.DataFrame.from_dict(out, orient="index", columns=["QRS_ms", "QT_ms"])
+    return pd.DataFrame.from_dict(out, orient="index", columns=["QRS_ms", "QT_ms"]) if out else pd.DataFrame(columns=["QRS_ms", "QT_ms"])
 
 
 # --------------------------------------------------------------------------- amplitudes
@@ -322,6 +322,21 @@ def lead_measurements(
             row[c["T_amp_mV"]] = _signed_extreme(seg)
             row[c["T_area"]] = float(np.nansum(seg)) * ms
     return pd.DataFrame(res, index=pd.Index(list(leads), name="lead"), columns=cols)
+
+
+def lead_measurements_dict(
+    template: np.ndarray,
+    anchor_pos: int,
+    rel: Mapping[str, float],
+    fs: float,
+    leads: Sequence[str],
+    usable: Sequence[bool] | None = None,
+) -> dict[str, dict[str, float]]:
+    """:func:`lead_measurements` as ``{lead: {measure: value}}`` (the fast internal form)."""
+    frame = lead_measurements(template, anchor_pos, rel, fs, leads, usable)
+    values = frame.to_numpy()
+    cols = list(frame.columns)
+    return {lead: dict(zip(cols, values[k].tolist())) for k, lead in enumerate(leads)}
 
 
 def qrs_deflections(qrs: np.ndarray) -> tuple[float, float, float]:

@@ -55,9 +55,14 @@ class FidArrays:
         lead = np.array([str(x) for x in fiducials["lead"].tolist()], dtype=object) if n else np.array([], object)
         beat = fiducials["beat"].to_numpy() if "beat" in fiducials.columns else np.arange(n)
         values = np.full((n, len(FIDUCIALS)), np.nan)
-        for j, col in enumerate(FIDUCIALS):
-            if col in fiducials.columns:
-                values[:, j] = pd.to_numeric(fiducials[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        cols = [c for c in FIDUCIALS if c in fiducials.columns]
+        sub = fiducials[cols]
+        if all(pd.api.types.is_numeric_dtype(t) for t in sub.dtypes):
+            values[:, [FIDUCIALS.index(c) for c in cols]] = sub.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            for c in cols:
+                values[:, FIDUCIALS.index(c)] = pd.to_numeric(sub[c], errors="coerce").to_numpy(
+                    dtype=float, na_value=np.nan)
         return cls(lead, beat, values)
 
     def select(self, mask: np.ndarray) -> "FidArrays":
