@@ -153,3 +153,32 @@ def test_plots_return_axes_and_grounded_figure():
     assert isinstance(ax, matplotlib.axes.Axes) and ax.get_ylabel() == "V1 (mV)"
     assert len(ax.patches) >= 1  # the interval span
     plt.close("all")
+
+
+@pytest.mark.shared_data
+def test_grounded_explanation_on_a_real_ptbxl_record(ptbxl_root):
+    from interp_ecg.features import delineate, extract
+    from interp_ecg.io import read_ptbxl
+
+    ds = read_ptbxl(ptbxl_root)
+    ds = ds.subset(mask=np.arange(len(ds)) < 40)
+    feats = extract(ds, progress=False)
+    feats = feats[feats.quality_ok.astype(bool)]
+    cols = ["QRS_duration_ms", "heart_rate_bpm", "PR_interval_ms", "QT_interval_ms", "R_amp_mV_V5", "S_amp_mV_V1"]
+    X = feats[cols].astype(float)
+    y = (X.QRS_duration_ms >= X.QRS_duration_ms.median()).astype(int)  # a label with a known cause
+    model = EnsembleClassifier(("rf",), member_params=SMALL, random_state=0).fit(X, y)
+    rid = X.index[int(np.argmax(X.QRS_duration_ms.to_numpy()))]
+    ge = explain_record(model, X.loc[[rid]], feature_row=feats.loc[rid], top=2, target="wide-QRS")
+    top = ge.attributions[0]
+    assert top.feature == "QRS_duration_ms" and top.contribution > 0
+    rec = ds.load(rid)
+    assert top.lead == feats.loc[rid, "QRS_duration_lead"]
+    assert 0 <= top.start_sample < top.end_sample < rec.n_samples
+    assert (top.end_sample - top.start_sample) / rec.fs * 1000 == pytest.approx(top.value, abs=40)
+    assert f"between samples {int(top.start_sample)} and {int(top.end_sample)}" in top.sentence
+    delin = delineate(rec.signal, rec.fs, rec.leads)
+    axes = plot_grounded(rec, delin, ge)
+    ax = axes if isinstance(axes, matplotlib.axes.Axes) else axes[0]
+    assert ax.get_ylabel().startswith(top.lead)
+    plt.close("all")

@@ -42,6 +42,7 @@ SUPERCLASSES = ("NORM", "MI", "STTC", "CD", "HYP")
 DEFAULTS: dict[str, Any] = {
     "root": None,
     "sampling_rate": 500,
+    "max_records": None,
     "features_cache": None,
     "cinc_root": None,
     "cinc_features_cache": None,
@@ -155,6 +156,8 @@ def run_ptbxl_statements_study(config: dict | None, out_dir) -> dict[str, pd.Dat
     out.mkdir(parents=True, exist_ok=True)
     root = cfg["root"] or dataset_path("ptbxl")
     ds = read_ptbxl(root, sampling_rate=int(cfg["sampling_rate"]))
+    if cfg["max_records"]:
+        ds = ds.subset(mask=np.arange(len(ds)) < int(cfg["max_records"]))
     feats = _features(ds, cfg, "features_cache")
     ok = feats["quality_ok"].astype(bool).to_numpy() if "quality_ok" in feats else np.ones(len(feats), bool)
     notes = [f"{int((~ok).sum())} of {len(feats)} records could not be measured and were left out"]

@@ -77,7 +77,7 @@ DEFAULTS: dict[str, Any] = {
     "n_explain": 3,
     "features_cache": None,
     "synthetic": {"n": 600, "cohort_dir": None, "conditions": None},
-    "ptbxl": {"root": None, "sampling_rate": 500},
+    "ptbxl": {"root": None, "sampling_rate": 500, "max_records": None},
     "mimic": {"root": None, "hosp_dir": None},
 }
 
@@ -216,6 +216,8 @@ def _ptbxl(cfg, out_dir: Path) -> _Source:
 
     root = cfg["ptbxl"].get("root") or dataset_path("ptbxl")
     ds = read_ptbxl(root, sampling_rate=int(cfg["ptbxl"].get("sampling_rate", 500)))
+    if cfg["ptbxl"].get("max_records"):
+        ds = ds.subset(mask=np.arange(len(ds)) < int(cfg["ptbxl"]["max_records"]))
     cache = Path(cfg["features_cache"]) if cfg.get("features_cache") else None
     feats = _package_features(ds, cfg, cache)
     labels = ds.labels.reindex(ds.meta.index).fillna(0)
@@ -399,6 +401,10 @@ def run_wct_study(config: dict | None, out_dir) -> dict[str, pd.DataFrame]:
     for name, model in models.items():
         logger.info("WCT (rule label): %s", name)
         s, params = _oof(model, X, rule, groups, cfg, tuned=(name == "cardioforest"))
+        if s.isna().all():
+            notes.append(f"{name}: too few rule-positive or rule-negative records/patients for "
+                         f"{cfg['cv_folds']}-fold patient-wise CV on the rule label; not trained on it")
+            continue
         oof_rule[name] = s
         circular.append(_metrics(rule, s, groups, cfg, label="wct_rule", model=name, features="all",
                                  score_type="probability"))

@@ -1,0 +1,53 @@
+"""PTB-XL statement models on the package's features (real shared data)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from interp_ecg.studies.ptbxl_statements import resolve_config, run_ptbxl_statements_study
+
+SMALL = {"lgbm": {"n_estimators": 60, "min_child_samples": 5}, "rf": {"n_estimators": 60}}
+
+
+def test_config_rejects_unknown_protocols():
+    from interp_ecg.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        resolve_config({"protocols": ["cv5"]})
+
+
+@pytest.mark.shared_data
+def test_superclasses_cv10_on_real_records(ptbxl_root, tmp_path):
+    cfg = {"root": str(ptbxl_root), "max_records": 100, "tasks": ["superclass"], "protocols": ["cv10", "test10"],
+           "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 30}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tables = run_ptbxl_statements_study(cfg, tmp_path)
+    m = tables["metrics"]
+    auc = m[(m.protocol == "cv10") & (m.metric == "roc_auc")].set_index("label")
+    # normal versus abnormal ECGs is learnable from fiducial features, out of fold
+    assert auc.loc["NORM", "estimate"] > 0.7
+    assert auc.loc["NORM", "ci_low"] < auc.loc["NORM", "estimate"] < auc.loc["NORM", "ci_high"]
+    assert "macro" in auc.index
+    folds = tables["fold_auroc"]
+    assert set(folds.fold) <= set(range(1, 11)) and len(folds) >= 8
+    s = tables["summary"]
+    assert set(s.protocol) == {"cv10", "val9", "test10"}
+    assert (tmp_path / "ptbxl_statements_summary.csv").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_external_cinc_validation(ptbxl_root, cinc_root, tmp_path):
+    cfg = {"root": str(ptbxl_root), "cinc_root": str(cinc_root), "max_records": 200, "tasks": ["superclass"],
+           "protocols": ["cinc"], "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 30}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tables = run_ptbxl_statements_study(cfg, tmp_path)
+    m = tables["metrics"]
+    cinc = m[(m.protocol == "cinc") & (m.metric == "roc_auc")]
+    assert len(cinc) and (cinc.n <= 50).all()
+    assert np.isfinite(cinc.estimate).any()
