@@ -474,7 +474,11 @@ def extract(
     finally:
         bar.close()
     if store is not None:
-        return read_features(out) if load else None
+        if not load:
+            return None
+        if not ids:
+            return rows_to_frame([], pd.Index([], name=meta.index.name or "record_id"))
+        return read_features(out)
     if not frames:
         return rows_to_frame([], pd.Index([], name=meta.index.name or "record_id"))
     return pd.concat([frames[k] for k in sorted(frames)])
