@@ -9,15 +9,15 @@ Report(title='Study', blocks=1, paper='a4')
 
 from interp_ecg.report.blocks import (
     Block, CohortTableBlock, CurvesBlock, FigureBlock, MetricsBlock, PatientBlock, PhewasBlock,
-    PrototypeGalleryBlock, PrototypeMatch, Pseudonymiser, ShapSummaryBlock, TableBlock, TextBlock,
-    TitleBlock, cohort_table, format_frame, format_metrics, format_number,
+    PrototypeGalleryBlock, PrototypeMatch, PrototypeMatchesBlock, Pseudonymiser, ShapSummaryBlock, TableBlock, TextBlock,
+    TitleBlock, cohort_table, format_frame, format_metrics, format_number, matches_from_explanation,
 )
 from interp_ecg.report.ecg_plot import Mark, plot_ecg
 from interp_ecg.report.report import Report
 
 __all__ = [
     "Block", "CohortTableBlock", "CurvesBlock", "FigureBlock", "Mark", "MetricsBlock",
-    "PatientBlock", "PhewasBlock", "PrototypeGalleryBlock", "PrototypeMatch", "Pseudonymiser",
+    "PatientBlock", "PhewasBlock", "PrototypeGalleryBlock", "PrototypeMatch", "PrototypeMatchesBlock", "Pseudonymiser",
     "Report", "ShapSummaryBlock", "TableBlock", "TextBlock", "TitleBlock", "cohort_table",
-    "format_frame", "format_metrics", "format_number", "plot_ecg",
+    "format_frame", "format_metrics", "format_number", "matches_from_explanation", "plot_ecg",
 ]

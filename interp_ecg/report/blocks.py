@@ -202,7 +202,7 @@ class TitleBlock(Block):
     def _config_text(self) -> str:
         import yaml
 
-        return yaml.safe_dump(self.config, sort_keys=False, default_flow_style=False).strip()
+        return yaml.safe_dump(self.config, sort_keys=False, default_flow_style=None, width=100).strip()
 
     def _facts(self) -> str:
         facts = [f"Date: {self.date}"]
@@ -494,12 +494,12 @@ class CurvesBlock(FigureBlock):
         self.scores = {k: np.asarray(v, dtype=float) for k, v in scores.items()}
         cap = caption or (f"Curves on held-out data (n = {len(self.y_true)}, "
                           f"{int(np.sum(self.y_true))} positives). Dashed: chance / perfect calibration.")
-        super().__init__(self._draw, cap, heading, height_in=2.7, takes_ax=False, level=level)
+        super().__init__(self._draw, cap, heading, height_in=3.3, takes_ax=False, level=level)
 
     def _draw(self, region: Region) -> None:
-        plots.roc_axes(region.add_axes(0.06, 0.17, 0.26, 0.78), self.y_true, self.scores)
-        plots.pr_axes(region.add_axes(0.39, 0.17, 0.26, 0.78), self.y_true, self.scores)
-        plots.calibration_axes(region.add_axes(0.72, 0.17, 0.26, 0.78), self.y_true, self.scores)
+        plots.roc_axes(region.add_axes(0.06, 0.36, 0.26, 0.6), self.y_true, self.scores)
+        plots.pr_axes(region.add_axes(0.39, 0.36, 0.26, 0.6), self.y_true, self.scores)
+        plots.calibration_axes(region.add_axes(0.72, 0.36, 0.26, 0.6), self.y_true, self.scores)
 
 
 class ShapSummaryBlock(Block):
@@ -600,6 +600,75 @@ def _draw_matches(region: Region, matches: Sequence[PrototypeMatch], pseudo: Pse
                            color="#7a1f1f")
 
 
+def matches_from_explanation(explanation: Any, n: int = 2, leads: Sequence[str] = ("II", "V1", "V5"),
+                             context_s: float = 1.0) -> list[PrototypeMatch]:
+    """"This looks like that" panels from a prototype explanation of one record.
+
+    Parameters
+    ----------
+    explanation : PrototypeExplanation
+        ``ProtoECGNetClassifier.explain(record)``: ``signal``, ``fs``, ``segments`` and a
+        ``contributions`` table (``statement, prototype, prototype_class, similarity, shapley,
+        leads, start_sample, end_sample, source_record, source_leads, source_start, source_end``).
+    n : int
+        Panels, preferring prototypes of the predicted statement with positive similarity.
+    leads : sequence of str
+        Leads drawn when the prototype's window has them.
+    context_s : float
+        Seconds of the record shown on each side of the matched window.
+    """
+    from interp_ecg.io.leads import STANDARD_LEADS
+
+    rows = explanation.contributions
+    if len(rows) and {"prototype_class", "statement", "similarity"} <= set(rows.columns):
+        own = rows[(rows["prototype_class"] == rows["statement"]) & (rows["similarity"] > 0)]
+        rows = own if len(own) else rows
+    fs = float(explanation.fs)
+    sig = np.asarray(explanation.signal)
+    out = []
+    for _, r in rows.head(n).iterrows():
+        win = str(r["leads"]).split(",")
+        shown = [ld for ld in leads if ld in win] or win[:2]
+        idx = [STANDARD_LEADS.index(ld) for ld in shown]
+        s0, s1 = int(r["start_sample"]), int(r["end_sample"])
+        pad = int(context_s * fs)
+        lo, hi = max(0, s0 - pad), min(sig.shape[1], s1 + pad)
+        src = explanation.segments.get(r["prototype"]) if getattr(explanation, "segments", None) else None
+        src_leads = str(r["source_leads"]).split(",")
+        sidx = [src_leads.index(ld) for ld in shown if ld in src_leads] or [0]
+        proto_seg = np.asarray(src)[sidx] if src is not None else np.zeros((1, max(s1 - s0, 1)))
+        out.append(PrototypeMatch(
+            label=str(r["statement"]), prototype=str(r["prototype"]), similarity=float(r["similarity"]),
+            record_segment=sig[idx, lo:hi], prototype_segment=proto_seg, fs=fs, leads=shown,
+            record_window=((s0 - lo) / fs, (s1 - lo) / fs),
+            prototype_source=f"{r['source_record']} {r['source_start'] / fs:.1f}-{r['source_end'] / fs:.1f} s",
+            contribution=float(r["shapley"])))
+    return out
+
+
+class PrototypeMatchesBlock(Block):
+    """"This looks like that" panels of one record, without the rest of a patient page."""
+
+    def __init__(self, matches: Sequence[PrototypeMatch], heading: str = "This looks like that",
+                 level: int = 2) -> None:
+        self.matches = list(matches)
+        self.heading = heading
+        self.level = level
+
+    def _caption(self) -> str:
+        return ("Left: the window of this ECG most similar to each prototype (highlighted). Right: the "
+                "prototype, a real segment of a training ECG (source pseudonymised).")
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:
+        return [Heading(self.heading, level=self.level),
+                FigureFlowable(lambda r: _draw_matches(r, self.matches, ctx.pseudonymise),
+                               1.3 * max(len(self.matches), 1), self._caption(), ctx.next_figure())]
+
+    def html(self, ctx: RenderContext) -> str:
+        return self._heading_html(3) + _figure_html(lambda r: _draw_matches(r, self.matches, ctx.pseudonymise),
+                                                    8.0, 1.3 * max(len(self.matches), 1), self._caption())
+
+
 class PatientBlock(Block):
     """Per-patient pages: ECG on grid paper with fiducials, SHAP waterfall, grounded
     sentences and, for prototype models, "this looks like that" panels.
@@ -683,7 +752,9 @@ class PatientBlock(Block):
             self._draw_ecg, ecg_size_mm()[1] / MM_PER_INCH,
             "12-lead ECG, standard 3x4 layout (2.5 s per lead) and lead II rhythm strip, on "
             "grid paper (small squares 1 mm = 40 ms x 0.1 mV). Ticks: fiducial points of the "
-            "multi-lead delineation. Red brackets: the measurements behind the explanation.",
+            "multi-lead delineation. Red brackets: the measurements behind the explanation, in the "
+            "lead they were measured in (on the same beat when it falls in that lead's 2.5 s panel, "
+            "otherwise on the corresponding beat shown there).",
             ctx.next_figure()))
         if self.sentences:
             out.append(Heading("Why the model decided this (grounded explanation)", level=2))

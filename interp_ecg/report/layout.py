@@ -212,7 +212,9 @@ class Table(Flowable):
     def _fit(self, width: float) -> tuple[float, list[float]]:
         cells = self._cells()
         n_cols = len(cells[0])
-        lengths = [max(len(r[j]) for r in cells) + 3 for j in range(n_cols)]
+        # header glyphs are bold (about 10% wider)
+        lengths = [max(max(len(r[j]) for r in cells[1:]) if len(cells) > 1 else 0,
+                       int(len(cells[0][j]) * 1.12)) + 3 for j in range(n_cols)]
         size = self.size
         while size > 5.0:
             need = sum(lengths) * size * CHAR_WIDTH_EM / 72.0

@@ -59,7 +59,8 @@ def shap_bar_axes(ax, explanation: Any, max_display: int = 12):
 
 def shap_beeswarm_axes(ax, explanation: Any, max_display: int = 12, random_state: int = 0):
     """One dot per record and feature: SHAP value (x), feature value (colour, low blue to high red)."""
-    from matplotlib import cm, colors
+    from matplotlib import colors
+    from matplotlib.patches import Rectangle
 
     values, _, names, data = _expl_parts(explanation)
     values = np.atleast_2d(values)
@@ -84,10 +85,17 @@ def shap_beeswarm_axes(ax, explanation: Any, max_display: int = 12, random_state
     ax.set_yticks(np.arange(order.size), [names[i] for i in order])
     ax.set_xlabel("SHAP value (impact on model output)")
     ax.spines[["top", "right"]].set_visible(False)
-    sm = cm.ScalarMappable(cmap=cmap, norm=colors.Normalize(0, 1))
-    cb = ax.figure.colorbar(sm, ax=ax, fraction=0.03, pad=0.01, ticks=[0, 1])
-    cb.ax.set_yticklabels(["low", "high"], fontsize=6)
-    cb.set_label("feature value", fontsize=6)
+    # vector colour key (a colorbar would be embedded as a raster image)
+    key = ax.inset_axes([1.02, 0.25, 0.025, 0.5])
+    for k in range(24):
+        key.add_patch(Rectangle((0, k / 24), 1, 1 / 24, color=cmap(k / 23), lw=0))
+    key.set_xlim(0, 1)
+    key.set_ylim(0, 1)
+    key.set_xticks([])
+    key.set_yticks([0, 1], ["low", "high"], fontsize=6)
+    key.yaxis.tick_right()
+    key.set_ylabel("feature value", fontsize=6)
+    key.yaxis.set_label_position("right")
     return ax
 
 
@@ -116,7 +124,7 @@ def shap_waterfall_axes(ax, explanation_row: Any, max_display: int = 10,
     rest = order[max_display:]
     labels, contrib = [], []
     for j in top:
-        val = "" if data is None else value_fmt.format(data[j])
+        val = "" if data is None else ("not measured" if not np.isfinite(data[j]) else value_fmt.format(data[j]))
         labels.append(f"{names[j]} = {val}" if val else names[j])
         contrib.append(values[j])
     if rest.size:
@@ -139,6 +147,11 @@ def shap_waterfall_axes(ax, explanation_row: Any, max_display: int = 10,
     return ax
 
 
+def _legend_below(ax) -> None:
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize=6,
+              handlelength=1.5)
+
+
 def roc_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray]):
     """ROC curves of several scores for one binary label, with AUCs in the legend."""
     from sklearn.metrics import roc_auc_score, roc_curve
@@ -154,7 +167,7 @@ def roc_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray]):
     ax.set_xlabel("False positive rate")
     ax.set_ylabel("True positive rate")
     ax.set_title("ROC")
-    ax.legend(loc="lower right", frameon=False)
+    _legend_below(ax)
     ax.set_aspect("equal")
     return ax
 
@@ -175,7 +188,7 @@ def pr_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray]):
     ax.set_ylabel("Precision")
     ax.set_title("Precision-recall")
     ax.set_ylim(0, 1.02)
-    ax.legend(loc="lower left", frameon=False)
+    _legend_below(ax)
     ax.set_aspect("equal")
     return ax
 
@@ -200,7 +213,7 @@ def calibration_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray], n
     ax.set_title("Calibration")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.legend(loc="upper left", frameon=False)
+    _legend_below(ax)
     ax.set_aspect("equal")
     return ax
 

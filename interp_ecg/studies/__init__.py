@@ -19,9 +19,19 @@ from __future__ import annotations
 #: study ``kind`` in the YAML -> "module:function" of its pipeline
 STUDY_KINDS: dict[str, str] = {
     "demo": "interp_ecg.studies.demo:run_demo_study",
-    "wct": "interp_ecg.studies.wct:run_wct_study",
+    "wct": "interp_ecg.studies.adapters:run_wct",
+    "ptbxl_statements": "interp_ecg.studies.adapters:run_ptbxl_statements",
     "ptbxl_prototypes": "interp_ecg.studies.ptbxl_prototypes:run_ptbxl_prototypes_study",
-    "prototype_phewas": "interp_ecg.studies.prototype_phewas:run_prototype_phewas_study",
+    "prototype_phewas": "interp_ecg.studies.adapters:run_prototype_phewas",
 }
 
-__all__ = ["STUDY_KINDS"]
+#: study ``kind`` -> "module:attribute" of the defaults its ``params`` are checked against
+PARAM_DEFAULTS: dict[str, str] = {
+    "demo": "interp_ecg.studies.demo:DEFAULT_PARAMS",
+    "wct": "interp_ecg.studies.wct:DEFAULTS",
+    "ptbxl_statements": "interp_ecg.studies.ptbxl_statements:DEFAULTS",
+    "ptbxl_prototypes": "interp_ecg.studies.ptbxl_prototypes:DEFAULT_PARAMS",
+    "prototype_phewas": "interp_ecg.studies.prototype_phewas:DEFAULT_PARAMS",
+}
+
+__all__ = ["PARAM_DEFAULTS", "STUDY_KINDS"]

@@ -185,22 +185,20 @@ def _check(schema: Mapping[str, Any], raw: Mapping[str, Any], where: str, base: 
 
 
 def pipeline_defaults(kind: str) -> dict[str, Any] | None:
-    """The pipeline's ``DEFAULT_PARAMS``/``DEFAULT_CONFIG`` dict, or None if it has none."""
-    from interp_ecg.studies import STUDY_KINDS
+    """The defaults dict a study kind's ``params`` are checked against (None if unavailable)."""
+    from interp_ecg.studies import PARAM_DEFAULTS
 
-    target = STUDY_KINDS.get(kind)
+    target = PARAM_DEFAULTS.get(kind)
     if target is None:
         return None
-    module = target.split(":")[0]
+    module, attr = target.split(":")
     try:
         mod = importlib.import_module(module)
     except ImportError:
+        logger.warning("params of the %s study not checked: %s cannot be imported", kind, module)
         return None
-    for name in ("DEFAULT_PARAMS", "DEFAULT_CONFIG"):
-        value = getattr(mod, name, None)
-        if isinstance(value, Mapping):
-            return dict(value)
-    return None
+    value = getattr(mod, attr, None)
+    return dict(value) if isinstance(value, Mapping) else None
 
 
 def _check_params(params: Mapping[str, Any], defaults: Mapping[str, Any], where: str,

@@ -167,6 +167,8 @@ def _normalise_result(result: Any) -> StudyResult:
                 out.tables.update({str(k): v for k, v in value.items() if isinstance(v, pd.DataFrame)})
             elif key == "report":
                 out.report = value
+            elif key == "notes" and isinstance(value, (list, tuple)):
+                out.notes.extend(str(v) for v in value)
             elif hasattr(value, "savefig"):
                 out.figures[str(key)] = value
         return out
@@ -277,3 +279,47 @@ def run_study(config: str | Path | Mapping[str, Any], output_dir: str | Path | N
     (out_dir / "run.json").write_text(json.dumps(run_info, indent=2, default=str), encoding="utf-8")
     logger.info("study %s finished in %.1f s: %s", cfg["study"], duration, out_dir)
     return RunResult(out_dir, result.tables, report_path if report_path.exists() else None, cfg, duration)
+
+
+def report_from_run_dir(run_dir: str | Path, pseudonymise: bool = True, max_rows: int = 40):
+    """Rebuild a report from a finished run folder: its config, run record and result tables.
+
+    Used by ``interp-ecg report`` to re-render a run (another paper size, identifiers shown)
+    without re-running it. Figures drawn from model objects are not in the folder, so this
+    report shows the title page (config, seed, versions), notes and every table.
+
+    Raises
+    ------
+    DataNotFoundError
+        When ``run_dir`` is not a run folder.
+    """
+    from interp_ecg.errors import DataNotFoundError
+    from interp_ecg.report import MetricsBlock, Report, TableBlock, TextBlock, TitleBlock
+
+    run_dir = Path(run_dir)
+    cfg_path = run_dir / "config.yaml"
+    if not cfg_path.exists():
+        raise DataNotFoundError("not a run folder (no config.yaml)", source=run_dir)
+    cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+    info = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
+    title = (cfg.get("report") or {}).get("title") or f"Study {cfg.get('study', run_dir.parent.name)}"
+    rep = Report(title, pseudonymise=pseudonymise)
+    rep.add(TitleBlock(title, f"Run {run_dir.name} (re-rendered from its tables)", config=cfg,
+                       seed=cfg.get("seed"), versions=info.get("versions")))
+    if info.get("notes"):
+        rep.add(TextBlock("Notes", "\n\n".join(info["notes"])))
+    for csv in sorted((run_dir / "tables").glob("*.csv")):
+        frame = pd.read_csv(csv)
+        name = csv.stem
+        heading = name.replace("_", " ").capitalize()
+        if {"metric", "estimate"} <= set(frame.columns) and "model" in frame.columns:
+            if "label" in frame.columns and frame["label"].nunique() > 1:
+                frame = frame.assign(model=frame["model"].astype(str) + ": " + frame["label"].astype(str))
+            rep.add(MetricsBlock(frame, heading=heading, name=name, transpose=False))
+        else:
+            wide = frame.shape[1] > 12
+            shown = frame.iloc[:, :12] if wide else frame
+            cap = f"tables/{name}.csv: {len(frame)} rows x {frame.shape[1]} columns"
+            cap += f"; first {min(max_rows, len(frame))} rows" + (", first 12 columns" if wide else "") + " shown."
+            rep.add(TableBlock(shown, heading=heading, caption=cap, max_rows=max_rows))
+    return rep

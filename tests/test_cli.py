@@ -1,0 +1,175 @@
+"""The interp-ecg command line: help, errors, every command, and a reduced demo run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from interp_ecg.cli import app
+from interp_ecg.errors import ConfigError
+from interp_ecg.report import format_number
+
+COMMANDS = ["demo", "features", "train", "explain", "phewas", "report", "study"]
+
+
+@pytest.fixture(scope="module")
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _out(result) -> str:
+    return result.output + (getattr(result, "stderr", "") or "")
+
+
+def test_help_lists_every_command_with_examples(runner):
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for cmd in COMMANDS:
+        assert cmd in result.output
+    assert "Examples" in result.output
+    for cmd in COMMANDS:
+        sub = runner.invoke(app, [cmd, "--help"])
+        assert sub.exit_code == 0, cmd
+    assert "Example" in runner.invoke(app, ["demo", "--help"]).output
+    for opt in ("--seed", "--n-jobs", "--scheduler"):
+        assert opt in runner.invoke(app, ["demo", "--help"]).output
+
+
+def test_errors_are_one_line_on_stderr_with_nonzero_exit(runner, tmp_path):
+    missing = tmp_path / "nope.yaml"
+    result = runner.invoke(app, ["study", "run", str(missing)])
+    assert result.exit_code == 2
+    err = result.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "nope.yaml" in err[0]
+    assert "Traceback" not in _out(result)
+    debug = runner.invoke(app, ["--debug", "study", "run", str(missing)])
+    assert debug.exit_code != 0 and isinstance(debug.exception, ConfigError)
+
+
+def test_invalid_config_names_the_key(runner, tmp_path):
+    cfg = tmp_path / "study.yaml"
+    cfg.write_text("study: x\nkind: demo\nsede: 3\n")
+    result = runner.invoke(app, ["study", "validate", str(cfg)])
+    assert result.exit_code == 2
+    assert "unknown key 'sede'" in result.stderr and "did you mean 'seed'" in result.stderr
+    cfg.write_text("study: x\nkind: demo\nseed: three\n")
+    result = runner.invoke(app, ["study", "validate", str(cfg)])
+    assert result.exit_code == 2 and "seed must be an integer" in result.stderr
+
+
+def test_unknown_log_level_is_an_error(runner):
+    result = runner.invoke(app, ["--log-level", "LOUD", "study", "list"])
+    assert result.exit_code == 2 and "LOUD" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def tiny_cohort(tmp_path_factory) -> Path:
+    from interp_ecg.simulate import cohort
+
+    root = tmp_path_factory.mktemp("cli") / "cohort"
+    cohort(24, root, random_state=5, progress=False, conditions=["normal", "vt", "stach_bbb", "afib"])
+    return root
+
+
+def test_features_train_explain_chain(runner, tiny_cohort, tmp_path):
+    feats = tmp_path / "features.parquet"
+    result = runner.invoke(app, ["features", str(tiny_cohort), "--out", str(feats)])
+    assert result.exit_code == 0, _out(result)
+    table = pd.read_parquet(feats)
+    assert len(table) == 24 and "QRS_duration_ms" in table.columns
+    labels = pd.read_csv(tiny_cohort / "ptbxl_database.csv", index_col="ecg_id")[["sim_wct"]].astype(int)
+    labels.to_csv(tmp_path / "labels.csv")
+    model_dir = tmp_path / "model"
+    result = runner.invoke(app, ["train", str(feats), "--label", "sim_wct", "--labels", str(tmp_path / "labels.csv"),
+                                 "--models", "rf", "--out", str(model_dir), "--test-size", "0.4"])
+    assert result.exit_code == 0, _out(result)
+    metrics = pd.read_csv(model_dir / "metrics.csv")
+    auc = metrics[(metrics["model"] == "ensemble") & (metrics["metric"] == "roc_auc")]["estimate"].iloc[0]
+    assert format_number(auc) in result.output  # the printed table shows the saved numbers
+    assert "rule (QRS>=120 & HR>=100)" in set(metrics["model"])
+    rid = str(table.index[0])
+    shap_out = tmp_path / "shap.parquet"
+    result = runner.invoke(app, ["explain", str(model_dir / "model"), str(feats), "--out", str(shap_out),
+                                 "--record", rid, "--top", "3"])
+    assert result.exit_code == 0, _out(result)
+    assert pd.read_parquet(shap_out).shape[0] == 24
+    assert len([line for line in result.output.splitlines() if line.startswith("- ")]) == 3
+    # the circular-label warning of --label wct
+    result = runner.invoke(app, ["train", str(feats), "--label", "wct", "--models", "rf",
+                                 "--out", str(tmp_path / "m2"), "--test-size", "0.4"])
+    if result.exit_code == 0:
+        assert "circular" in result.output
+    else:  # too few rule-positive records in 24: a clean one-line error
+        assert result.stderr.startswith("error: ")
+
+
+def test_phewas_command(runner, tiny_cohort, phecode_root, tmp_path):
+    meta = pd.read_csv(tiny_cohort / "ptbxl_database.csv", index_col="ecg_id")
+    rng = np.random.default_rng(0)
+    expo = meta[["patient_id", "age", "sex"]].assign(score=rng.normal(size=len(meta)))
+    expo.to_csv(tmp_path / "expo.csv")
+    out = tmp_path / "phewas.csv"
+    result = runner.invoke(app, ["phewas", str(tmp_path / "expo.csv"), "--diagnoses",
+                                 str(tiny_cohort / "diagnoses.csv"), "--phecode-map", str(phecode_root),
+                                 "--exposures", "score", "--out", str(out)])
+    assert result.exit_code == 0, _out(result)
+    summary = pd.read_csv(out)
+    assert len(summary) > 0 and set(summary["exposure"]) == {"score"}
+    assert {"phecode", "p"} <= set(summary.columns)
+
+
+@pytest.fixture(scope="module")
+def demo_run(runner, tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "reports" / "demo"
+    result = runner.invoke(app, ["demo", "--out", str(out), "--n-records", "40", "--seed", "1", "--epochs", "1"])
+    assert result.exit_code == 0, _out(result)
+    run_dir = Path(re.search(r"run folder: (.+)", result.output).group(1).strip())
+    return out, run_dir
+
+
+def test_reduced_demo_writes_a_complete_report(demo_run):
+    out, run_dir = demo_run
+    assert (out / "report.pdf").exists()
+    for name in ("config.yaml", "versions.json", "run.json", "report.pdf"):
+        assert (run_dir / name).exists(), name
+    sections = pd.read_csv(run_dir / "tables" / "sections.csv").set_index("section")["status"]
+    assert (sections == "done").all(), sections.to_dict()
+    text = "\n".join(p.extract_text() for p in PdfReader(str(run_dir / "report.pdf")).pages)
+    for heading in ("Cohort (Table 1)", "Wide QRS complex tachycardia", "Circular label warning",
+                    "What drives the WCT model (SHAP)", "Patient page", "grounded explanation",
+                    "Prototype network", "Prototype gallery", "Phenome-wide association study"):
+        assert heading in text, heading
+    # numbers in the PDF equal the saved results tables
+    metrics = pd.read_csv(run_dir / "tables" / "wct_metrics.csv")
+    shown = metrics[metrics["metric"].isin(["roc_auc", "pr_auc", "brier"])]
+    for _, r in shown.iterrows():
+        assert f"{format_number(r.estimate)} ({format_number(r.ci_low)}-{format_number(r.ci_high)})" in text
+    t1 = pd.read_csv(run_dir / "tables" / "table1.csv")
+    assert t1.iloc[0]["Overall"] == 40 or str(t1.iloc[0]["Overall"]) == "40"
+    # identifiers pseudonymised
+    meta_ids = pd.read_csv(run_dir / "tables" / "wct_predictions.csv")["patient_id"].astype(str)
+    assert "P001" in text
+    assert not any(re.search(rf"patient {re.escape(pid)}\b", text) for pid in meta_ids)
+
+
+def test_report_command_rerenders_a_run_on_letter(runner, demo_run, tmp_path):
+    _, run_dir = demo_run
+    pdf = tmp_path / "letter.pdf"
+    result = runner.invoke(app, ["report", str(run_dir), "--paper", "letter", "--out", str(pdf)])
+    assert result.exit_code == 0, _out(result)
+    reader = PdfReader(str(pdf))
+    assert round(float(reader.pages[0].mediabox.width)) == 612
+    assert "wct_metrics" in "\n".join(p.extract_text() for p in reader.pages).replace(" ", "_").lower()
+
+
+@pytest.mark.slow
+def test_full_size_demo(runner, tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, _out(result)
+    assert (tmp_path / "demo" / "report.pdf").exists()

@@ -1,0 +1,224 @@
+"""Report blocks, the PDF they make, and the ECG plot at clinical scale."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from interp_ecg.report import (
+    CohortTableBlock, CurvesBlock, MetricsBlock, PatientBlock, PhewasBlock, PrototypeGalleryBlock,
+    PrototypeMatch, Pseudonymiser, Report, ShapSummaryBlock, TableBlock, TextBlock, TitleBlock,
+    cohort_table, format_metrics, format_number, plot_ecg,
+)
+from interp_ecg.report.ecg_plot import CAL_MM, GAIN_MM_MV, MM_PER_INCH, PAPER_SPEED_MM_S, ecg_size_mm
+
+PT_PER_MM = 72.0 / 25.4
+
+
+def _explanation(n: int = 80, p: int = 8, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    names = [f"feature_{i}_ms" for i in range(p)]
+    values = rng.normal(size=(n, p)) * np.linspace(1, 0.1, p)
+    return SimpleNamespace(values=values, base_values=np.full(n, 0.2), data=rng.normal(size=(n, p)),
+                           feature_names=names)
+
+
+@pytest.fixture(scope="module")
+def record():
+    from interp_ecg.simulate import simulate_record
+
+    sig, fid, info = simulate_record("stach+lbbb", noise=0.2, random_state=3)
+    return sig, fid, info
+
+
+@pytest.fixture(scope="module")
+def metrics():
+    rows = []
+    for k, model in enumerate(["ensemble", "rule (QRS>=120 & HR>=100)"]):
+        for j, metric in enumerate(["roc_auc", "pr_auc", "brier"]):
+            est = 0.61 + 0.1 * k + 0.07 * j + 0.000123
+            rows.append({"model": model, "metric": metric, "estimate": est, "ci_low": est - 0.1,
+                         "ci_high": est + 0.05})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def full_report(record, metrics):
+    sig, fid, _ = record
+    rng = np.random.default_rng(1)
+    meta = pd.DataFrame({"age": rng.normal(60, 10, 50), "sex": rng.choice(["female", "male"], 50),
+                         "patient_id": np.arange(50) // 2})
+    y = rng.integers(0, 2, 50)
+    expl = _explanation()
+    one = SimpleNamespace(values=expl.values[0], base_values=expl.base_values[0], data=expl.data[0],
+                          feature_names=expl.feature_names)
+    phewas = pd.DataFrame({"exposure": "proto_AFIB_00", "phecode": [f"CV_{i}" for i in range(30)],
+                           "description": [f"condition {i}" for i in range(30)],
+                           "category": np.repeat(["circulatory", "renal", "endocrine"], 10),
+                           "OR": np.linspace(0.5, 3, 30), "p": np.logspace(-9, -0.1, 30)})
+    phewas["q"] = np.minimum(1, phewas["p"] * 30)
+    seg = sig[[1, 6], 1000:1450]
+    match = PrototypeMatch("CLBBB", "proto_CLBBB_01", 0.87, sig[[1, 6], :1500], seg, 500.0, ["II", "V1"],
+                           (0.5, 1.4), "4711 2.0-2.9 s", 0.12)
+    return Report("Test report", [
+        TitleBlock("Test report", "A subtitle", summary="Summary text.", config={"seed": 0, "data": {"n": 3}},
+                   seed=0, versions={"numpy": np.__version__}),
+        CohortTableBlock(meta, by=pd.Series(np.where(y, "case", "control"))),
+        MetricsBlock(metrics, note="Circular label: defined from the model's inputs."),
+        CurvesBlock(y, {"model": rng.uniform(size=50) * 0.5 + y * 0.5}),
+        ShapSummaryBlock(expl, dependence=2),
+        PatientBlock("ECG-SECRET-123", sig, 500.0, fiducials=fid,
+                     marks=[{"lead": "V1", "start": 1000, "end": 1080, "label": "QRS 160 ms"}],
+                     explanation=one, sentences=["QRS duration 160 ms (lead V1, marked on the trace) "
+                                                 "raised the WCT probability by 0.21"],
+                     summary={"WCT probability": 0.91}, matches=[match], patient_id="PATIENT-SECRET-9"),
+        PrototypeGalleryBlock([{"name": "proto_CLBBB_01", "label": "CLBBB", "segment": seg, "fs": 500.0,
+                                "leads": ["II", "V1"], "source": "4711", "window": "2.0-2.9 s"}]),
+        PhewasBlock(phewas),
+        TableBlock(pd.DataFrame({"record_id": ["ECG-SECRET-123"], "value": [1.5]}), heading="Identifiers"),
+    ])
+
+
+@pytest.fixture(scope="module")
+def pdf_a4(full_report, tmp_path_factory):
+    path = tmp_path_factory.mktemp("rep") / "report.pdf"
+    full_report.save_pdf(path, paper="a4")
+    return PdfReader(str(path))
+
+
+def _text(reader: PdfReader) -> str:
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_pdf_has_sections_page_numbers_and_captions(pdf_a4):
+    text = _text(pdf_a4)
+    n = len(pdf_a4.pages)
+    for heading in ("Test report", "Study configuration", "Cohort (Table 1)", "Model performance",
+                    "ROC, precision-recall and calibration", "What drives the model (SHAP)",
+                    "Why the model decided this", "This looks like that", "Prototype gallery",
+                    "Phenome-wide association study"):
+        assert heading in text, heading
+    for i in range(1, n + 1):
+        assert f"Page {i} of {n}" in pdf_a4.pages[i - 1].extract_text()
+    figures = sorted({int(m) for m in re.findall(r"Figure (\d+)\.", text)})
+    assert figures == list(range(1, len(figures) + 1)) and len(figures) >= 6
+    assert "Table 1." in text and "Circular label" in text
+
+
+def test_pdf_numbers_equal_the_tables(pdf_a4, metrics):
+    text = _text(pdf_a4)
+    for _, r in metrics.iterrows():
+        cell = f"{format_number(r.estimate)} ({format_number(r.ci_low)}-{format_number(r.ci_high)})"
+        assert cell in text
+    # Table 1 counts
+    assert "ECGs, n" in text and " 50" in text
+
+
+def test_identifiers_are_pseudonymised_unless_asked(full_report, pdf_a4, tmp_path):
+    text = _text(pdf_a4)
+    assert "SECRET" not in text
+    assert "P001" in text
+    full_report.pseudonymise = False
+    try:
+        full_report.save_pdf(tmp_path / "ids.pdf")
+        assert "ECG-SECRET-123" in _text(PdfReader(str(tmp_path / "ids.pdf")))
+    finally:
+        full_report.pseudonymise = True
+
+
+def test_paper_sizes_and_landscape_patient_pages(full_report, pdf_a4, tmp_path):
+    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pdf_a4.pages}
+    assert sizes == {(595, 842), (842, 595)}  # A4 portrait and landscape (patient pages)
+    full_report.save_pdf(tmp_path / "letter.pdf", paper="letter")
+    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height)))
+             for p in PdfReader(str(tmp_path / "letter.pdf")).pages}
+    assert sizes == {(612, 792), (792, 612)}
+
+
+def test_pdf_is_vector(pdf_a4):
+    assert all(len(page.images) == 0 for page in pdf_a4.pages)
+
+
+def test_every_block_renders_html(full_report):
+    for block in full_report.blocks:
+        html = block._repr_html_()
+        assert isinstance(html, str) and len(html) > 20
+    html = full_report._repr_html_()
+    assert "<svg" in html and "SECRET" not in html
+
+
+def test_ecg_plot_is_at_clinical_scale(tmp_path):
+    fs = 500.0
+    sig = np.zeros((12, 5000), dtype=np.float32)
+    sig[1, 1000:1500] = 1.0  # a 1 mV, 1 s step in lead II
+    fig = plot_ecg(sig, fs)
+    w_mm, h_mm = ecg_size_mm()
+    assert fig.get_size_inches()[0] * MM_PER_INCH == pytest.approx(w_mm)
+    assert w_mm == pytest.approx(CAL_MM + 10 * PAPER_SPEED_MM_S)
+    ax = fig.axes[0]
+    # data units are millimetres on paper: the axes span exactly the figure
+    assert ax.get_xlim() == (0, w_mm) and ax.get_ylim() == (0, h_mm)
+    traces = [line for line in ax.get_lines() if len(line.get_xdata()) > 100]
+    rhythm = [t for t in traces if len(t.get_xdata()) == 5000]
+    assert len(rhythm) == 1
+    x, y = rhythm[0].get_xdata(), rhythm[0].get_ydata()
+    assert np.ptp(y) == pytest.approx(GAIN_MM_MV, rel=1e-3)  # 1 mV -> 10 mm
+    step = x[np.flatnonzero(np.diff(y) > 0)[0] + 1] - x[0]
+    assert step == pytest.approx(2.0 * PAPER_SPEED_MM_S, abs=0.1)  # 2 s -> 50 mm
+    # 3x4 layout: 12 short traces of 2.5 s each + the rhythm strip
+    assert sum(len(t.get_xdata()) == 1250 for t in traces) == 12
+
+
+def test_ecg_plot_marks_every_visible_fiducial(record):
+    sig, fid, _ = record
+    glob = fid[fid["lead"] == "global"]
+    fig = plot_ecg(sig, 500.0, fiducials=fid)
+    ax = fig.axes[0]
+    ticks = [line for line in ax.get_lines() if len(line.get_xdata()) == 2
+             and line.get_xdata()[0] == line.get_xdata()[1] and line.get_color() != "black"]
+    cols = ["P_on", "P_off", "QRS_on", "QRS_off", "T_off"]
+    pts = pd.concat([pd.to_numeric(glob[c], errors="coerce") for c in cols if c in glob]).dropna().to_numpy()
+    pts = pts[pts < 5000]
+    # each fiducial appears once in its 2.5 s panel and once in the rhythm strip (+ legend ticks)
+    legend = sum(c in glob.columns for c in cols)
+    assert len(ticks) == 2 * len(pts) + legend
+
+
+def test_cohort_table_counts():
+    meta = pd.DataFrame({"age": [40, 50, 60, 70], "sex": ["F", "M", "F", "F"], "patient_id": [1, 1, 2, 3]})
+    t = cohort_table(meta, by=pd.Series(["a", "a", "b", "b"]))
+    assert t.columns.tolist() == ["Characteristic", "a", "b", "Overall"]
+    row = t.set_index("Characteristic")
+    assert row.loc["Patients, n"].tolist() == ["1", "2", "3"]
+    assert row.loc["age, mean (SD)", "Overall"] == "55.0 (12.9)"
+    assert row.loc["sex = F, n (%)", "b"] == "2 (100.0%)"
+
+
+def test_format_metrics_wide_and_order(metrics):
+    wide = format_metrics(metrics)
+    assert wide["model"].tolist() == ["ensemble", "rule (QRS>=120 & HR>=100)"]
+    assert wide.columns.tolist() == ["model", "roc_auc", "pr_auc", "brier"]
+
+
+def test_pseudonymiser_is_stable_and_hides_identifier_columns():
+    p = Pseudonymiser()
+    frame = pd.DataFrame({"patient_id": [7, 8, 7], "x": [1, 2, 3]})
+    out = p.frame(frame)
+    assert out["patient_id"].tolist() == ["P001", "P002", "P001"]
+    assert out["x"].tolist() == [1, 2, 3]
+
+
+def test_a_failing_block_does_not_kill_the_report(tmp_path):
+    class Broken(TextBlock):
+        def flowables(self, ctx):
+            raise RuntimeError("boom")
+
+    rep = Report("r", [TextBlock("Fine", "ok"), Broken("Broken", "x")])
+    rep.save_pdf(tmp_path / "r.pdf")
+    text = _text(PdfReader(str(tmp_path / "r.pdf")))
+    assert "Fine" in text and "could not be rendered" in text
