@@ -182,6 +182,8 @@ def _evaluate(bk, Z, D, a, c, B, Yb, offb, vrow, act, firth: bool):
         eye = torch.eye(p, dtype=torch.float64, device=bk.device)
         H = bk.zeros((b, p, p))
     hv = w @ D  # (b, d)
+    if hv.dtype != H.dtype:  # a float32 evaluation: solve in float64
+        hv = hv.astype(H.dtype) if bk.name == "numpy" else hv.to(H.dtype)
     H[:, a, c] = hv
     H[:, c, a] = hv
     H = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * eye[None]
@@ -190,7 +192,10 @@ def _evaluate(bk, Z, D, a, c, B, Yb, offb, vrow, act, firth: bool):
         wq = Hinv[:, a, c] * ((a != c) + 1.0)
         h = w * (wq @ D.T)  # hat diagonal
         r = r + h * (0.5 - mu)
-    g = (r @ Z) * actf
+    g = r @ Z
+    if g.dtype != actf.dtype:
+        g = g.astype(actf.dtype) if bk.name == "numpy" else g.to(actf.dtype)
+    g = g * actf
     step = (Hinv @ g[:, :, None])[:, :, 0]
     return step, Hinv, ok, (H, mu, w, actf, eye)
 
@@ -220,13 +225,16 @@ def _corrected_inverse(bk, Z, D, a, c, step, cache):
 
 
 def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_step, block,
-              correct=False):
+              correct=False, first32=None):
     """Newton iterations for all rows (models) sharing the design ``Z``.
 
     Rows are processed in contiguous blocks; inside a block all still-active rows are evaluated
     together, and the block is compacted (remaining rows copied) when some have finished.
     With ``correct`` the standard errors of finished rows are evaluated at the updated estimate
-    (:func:`_corrected_inverse`) instead of the point before the last step.
+    (:func:`_corrected_inverse`) instead of the point before the last step. ``first32``
+    (``Z, D, Yt, off, vrow`` in float32) makes the first evaluation of each block a float32 one:
+    it only moves the estimate (float32 rounding, ~1e-7, is far below the distance still to go),
+    a pair is never declared converged on it, and every later evaluation is float64.
     """
     m, p = B.shape
     conv = np.zeros(m, dtype=bool)
@@ -250,7 +258,15 @@ def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_s
                 Bb, Yb, actb = Bb[ki], Yb[ki], actb[ki]
                 offb = None if offb is None else offb[ki]
                 live = live[keep]
-            step, Hinv, ok, cache = _evaluate(bk, Z, D, a, c, Bb, Yb, offb, vrow, actb, firth)
+            low = first32 is not None and it == 0
+            if low:
+                Z32, D32, Y32, off32, vrow32 = first32
+                step, Hinv, ok, cache = _evaluate(
+                    bk, Z32, D32, a, c, Bb.astype(np.float32), Y32[sl],
+                    None if off32 is None else off32[sl], vrow32, actb, firth,
+                )
+            else:
+                step, Hinv, ok, cache = _evaluate(bk, Z, D, a, c, Bb, Yb, offb, vrow, actb, firth)
             ok = bk.to_numpy(ok).astype(bool)
             step_np = np.array(bk.to_numpy(step))
             finite = ok & np.isfinite(step_np).all(axis=1) & live
@@ -261,7 +277,7 @@ def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_s
             step_np[~finite] = 0.0
             Bb = Bb + bk.asarray(step_np)
             n_iter[rows[live]] += 1
-            done = finite & (big < tol)
+            done = finite & (big < tol) & (not low)
             if correct and done.any():
                 # the whole block at once (no row copies); rows not done get a zero step
                 di = bk.index(np.flatnonzero(done))
@@ -315,6 +331,7 @@ def fit_grid_batched(
     tol: float | None = None,
     block: int = 16,
     blas_threads: int | None = 1,
+    mixed_precision: bool = True,
 ) -> dict:
     """Fit ``logit(y_o) ~ 1 + x_e + C`` for every exposure column ``e`` and outcome column ``o``.
 
@@ -340,6 +357,10 @@ def fit_grid_batched(
         (its modified-score iteration is not quadratic; no correction).
     block : int
         Outcomes evaluated together per exposure (memory ~ ``block * n`` doubles, times 4).
+    mixed_precision : bool, default True
+        ``"logit"`` with numpy: the first full evaluation of each pair in float32 (it only
+        moves the estimate; convergence and standard errors always come from float64
+        evaluations).
     blas_threads : int or None, default 1
         BLAS threads while fitting (numpy backend). The products are tall and thin, for which
         multi-threaded OpenBLAS is slower, badly so on a busy machine; parallelise over
@@ -374,14 +395,15 @@ def fit_grid_batched(
             pass
         try:
             with threadpool_limits(limits=blas_threads, user_api="blas"):
-                return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block)
+                return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block,
+                                 mixed_precision)
         finally:
             if torch_threads is not None:
                 torch.set_num_threads(torch_threads)
-    return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block)
+    return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision)
 
 
-def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block) -> dict:
+def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision) -> dict:
     firth = method == "firth"
     if max_iter is None:
         max_iter = 100 if firth else 35
@@ -466,6 +488,10 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block) -> dict:
         iter_all += 1
 
     a, c = _pairs(p)
+    low = mixed_precision and not firth and bk.name == "numpy"
+    if low:
+        Yt32 = Yt.astype(np.float32)
+        off32 = None if off is None else off.astype(np.float32)
     for e in range(E):
         Z = np.concatenate([np.ones((n, 1)), X0[:, e : e + 1], C], axis=1)
         vrow = None
@@ -473,9 +499,15 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block) -> dict:
             vrow = bk.asarray(np.where(Xvalid[:, e], 0.0, np.inf))
         Be = bk.asarray(B[e])
         Zb = np.asfortranarray(Z) if bk.name == "numpy" else bk.asarray(Z)
+        Db = bk.asarray(_products(bk, Z, a, c))
+        first32 = None
+        if low:
+            first32 = (np.asfortranarray(Z, dtype=np.float32), Db.astype(np.float32), Yt32, off32,
+                       None if vrow is None else vrow.astype(np.float32))
         conv, nit, se = _fit_rows(
-            bk, Zb, bk.asarray(_products(bk, Z, a, c)), a, c, Be, Yt, off, vrow,
+            bk, Zb, Db, a, c, Be, Yt, off, vrow,
             bk.index(act), firth, max_iter, tol, max_step, block, correct=not firth,
+            first32=first32,
         )
         beta_all[e] = bk.to_numpy(Be)[:, 1]
         se_all[e] = se[:, 1]
