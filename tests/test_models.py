@@ -100,7 +100,7 @@ def test_multilabel_one_model_per_label():
 
 
 def test_smote_only_in_training_folds_and_calibration():
-    X, y, groups = _table(300)
+    X, y, groups = _table(200)
     model = EnsembleClassifier(("rf",), resample="smote", member_params=SMALL, random_state=0).fit(X, y)
     pipe = model.members_[0][1]
     assert [s for s, _ in pipe.steps] == ["impute", "smote", "clf"]

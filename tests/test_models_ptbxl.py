@@ -21,7 +21,7 @@ def test_config_rejects_unknown_protocols():
 
 @pytest.mark.shared_data
 def test_superclasses_cv10_on_real_records(ptbxl_root, tmp_path):
-    cfg = {"root": str(ptbxl_root), "max_records": 100, "tasks": ["superclass"], "protocols": ["cv10", "test10"],
+    cfg = {"root": str(ptbxl_root), "max_records": 120, "tasks": ["superclass"], "protocols": ["cv10", "test10"],
            "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 30}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

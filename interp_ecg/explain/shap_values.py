@@ -225,6 +225,8 @@ def shap_explanation(
     members = getattr(target, "members_", None)
     if members is None:
         raise ModelError(f"shap_explanation supports interp_ecg models, got {type(model).__name__}")
+    if not members:
+        raise ModelError(f"label {label_name!r} was constant in training: nothing to explain")
     classes = list(target.classes_)
     simple = target.calibrate is None and not hasattr(target, "final_estimator_") and len(classes) == 2
     if simple and len(members) == 1:

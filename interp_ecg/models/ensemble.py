@@ -269,6 +269,10 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         self.multilabel_ = True
         self.estimators_ = []
         for j, label in enumerate(labels):
+            if len(np.unique(y_arr[:, j])) < 2:
+                logger.warning("label %r has one class only in the training data; predicting it constantly", label)
+                self.estimators_.append(_ConstantLabel(float(y_arr[0, j])))
+                continue
             child = clone(self).set_params(multilabel=False)
             child.fit(X_arr, y_arr[:, j], sample_weight=sample_weight, groups=groups)
             if hasattr(self, "feature_names_in_"):
@@ -324,6 +328,24 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     def named_members_(self) -> dict:
         check_is_fitted(self, "classes_")
         return dict(self.members_)
+
+
+class _ConstantLabel:
+    """Stand-in for a label seen with one class only in training (probability 0 or 1)."""
+
+    multilabel_ = False
+    members_: list = []
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+        self.classes_ = np.array([0, 1])
+
+    def _proba_from_array(self, X_arr) -> np.ndarray:
+        p = np.full(len(X_arr), self.value)
+        return np.column_stack([1 - p, p])
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self._proba_from_array(np.asarray(X))
 
 
 def _weight_params(name: str, sw) -> dict:
