@@ -174,9 +174,9 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
     if r.size == 0:
         raise DelineationError("no QRS complex found in any usable lead")
     n_leads, n = xs.shape
-    xq = bandpass(xs, fs, 0.5, 40.0)
-    xw = bandpass(xs, fs, 0.5, 15.0)
-    dq = central_slope(xq, int(round(0.004 * fs)))
+    xq = bandpass(xs, fs, 0.5, p.qrs_lowpass)
+    xw = bandpass(xs, fs, 0.5, p.pt_lowpass)
+    dq = central_slope(xq, int(round(p.qrs_slope_dt * fs)))
     dw = central_slope(xw, int(round(0.01 * fs)))
     rr_prev, rr_next = _rr(r, fs)
 

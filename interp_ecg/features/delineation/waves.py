@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 from interp_ecg.features.delineation.windows import first_true, gather, last_true, positions, take
 
@@ -41,9 +42,13 @@ class Params:
     qrs_sig: float = 0.20        # slope fraction that makes a slope part of the QRS
     qrs_on: float = 0.03         # onset: slope below this fraction of the largest
     qrs_off: float = 0.05        # offset: idem
+    qrs_lowpass: float = 40.0    # low-pass (Hz) of the signal searched for the QRS
+    qrs_slope_dt: float = 0.004  # half-span of the central difference used as slope (s)
+    pt_lowpass: float = 15.0     # low-pass (Hz) of the signal searched for P and T
+    qrs_flat: float = 0.001      # the slope must stay below threshold this long (s)
     qrs_half: float = 0.12       # half-width of the span searched for QRS slopes
     t_ref_off: float = 0.09      # Zhang reference point after the steepest T descent
-    t_ref_on: float = 0.08       # mirrored, before the steepest T ascent
+    t_ref_on: float = 0.09       # mirrored, before the steepest T ascent
     p_ref_off: float = 0.025
     p_ref_on: float = 0.045
     p_min_mv: float = 0.02       # smallest P amplitude considered visible
@@ -54,10 +59,10 @@ class Params:
     p_min_frac: float = 0.6      # fewer beats with a time-locked P: no P in the record
     noise_k: float = 3.0         # visible wave: amplitude above noise_k x lead noise
     # multi-lead shrinkage: a lead's boundary = median of leads + w x (its own - median)
-    w_qrs_on: float = 0.5
+    w_qrs_on: float = 0.3
     w_qrs_off: float = 0.5
     w_p: float = 0.5
-    w_t_on: float = 0.5
+    w_t_on: float = 0.7
     w_t_off: float = 0.5
     cons_q: float = 0.15         # quantile of the retained leads used for global on/off
 
@@ -81,8 +86,14 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     sig = (a >= p.qrs_sig * m) & core
     f_sig = first_true(sig)[..., None]
     l_sig = last_true(sig)[..., None]
-    on = last_true((a < p.qrs_on * m) & (pos < f_sig))
-    off = first_true((a < p.qrs_off * m) & (pos > l_sig))
+    # a boundary needs the slope to stay low for ``qrs_flat`` (a single zero crossing at
+    # the tip of a small q or s wave is not the end of the complex)
+    flat_n = max(int(round(p.qrs_flat * fs)), 1)
+    a_run = maximum_filter1d(a, size=flat_n, axis=-1, mode="nearest") if flat_n > 1 else a
+    on = last_true((a_run < p.qrs_on * m) & (pos < f_sig))
+    off = first_true((a_run < p.qrs_off * m) & (pos > l_sig))
+    on = np.where(on >= 0, on + flat_n // 2, on)
+    off = np.where(off >= 0, off - (flat_n - 1) // 2, off)
     w, _ = gather(xq, centers, -W, W)
     on_c = np.where(on < 0, 0, on)[..., None]
     off_c = np.where(off < 0, a.shape[-1] - 1, off)[..., None]
