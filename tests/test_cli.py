@@ -117,7 +117,8 @@ def test_phewas_command(runner, tiny_cohort, phecode_root, tmp_path):
     out = tmp_path / "phewas.csv"
     result = runner.invoke(app, ["phewas", str(tmp_path / "expo.csv"), "--diagnoses",
                                  str(tiny_cohort / "diagnoses.csv"), "--phecode-map", str(phecode_root),
-                                 "--exposures", "score", "--out", str(out)])
+                                 "--exposures", "score", "--min-code-count", "1", "--min-cases", "2",
+                                 "--out", str(out)])
     assert result.exit_code == 0, _out(result)
     summary = pd.read_csv(out)
     assert len(summary) > 0 and set(summary["exposure"]) == {"score"}

@@ -11,8 +11,8 @@ Examples
 >>> block = TableBlock(pd.DataFrame({"metric": ["AUC"], "value": [0.91234]}), heading="Results")
 >>> "0.912" in block._repr_html_()
 True
->>> format_number(1234.5), format_number(0.000012), format_number(float("nan"))
-('1234.500', '1.2e-05', 'NA')
+>>> format_number(1234.5), format_number(0.000012), format_number(float("nan")), format_number(2.5e15)
+('1234.500', '1.2e-05', 'NA', '2.5e+15')
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ def format_number(value: Any, digits: int = 3) -> str:
         return "NA"
     if v != 0 and abs(v) < 10 ** (-digits):
         return f"{v:.2g}"
+    if abs(v) >= 1e5:
+        return f"{v:.3g}"
     return f"{v:.{digits}f}"
 
 

@@ -244,9 +244,16 @@ def manhattan_axes(ax, summary: pd.DataFrame, alpha: float = 0.05, n_labels: int
         sig = df.loc[q < alpha, "p"]
         if len(sig):
             ax.axhline(-np.log10(sig.max()), color="#ff7f0e", lw=0.7, ls=":", label=f"FDR q<{alpha}")
-    for i in np.argsort(y)[::-1][:n_labels]:
+    seen: set[str] = set()
+    for i in np.argsort(y)[::-1]:
+        if len(seen) >= n_labels:
+            break
         label = str(df.loc[i, "description"]) if "description" in df.columns else str(df.loc[i, "phecode"])
-        ax.annotate(label[:28], (x[i], y[i]), fontsize=5.5, xytext=(2, 2), textcoords="offset points")
+        if label in seen or label in ("nan", "<NA>", "None"):
+            continue
+        seen.add(label)
+        ax.annotate(label[:28], (x[i], y[i]), fontsize=5.5, xytext=(3, 3 + 6 * (len(seen) % 2)),
+                    textcoords="offset points")
     centers = [x[(df["_cat"] == c).to_numpy()].mean() for c in cats]
     ax.set_xticks(centers, [c[:14] for c in cats], rotation=60, ha="right", fontsize=5.5)
     ax.set_ylabel("-log10(p)")

@@ -445,7 +445,8 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
     per = per.dropna()
     outcomes, labels, note = _phecode_outcomes(cfg, diagnoses, per.index)
     outcomes = outcomes.reindex(per.index)
-    summary = phenotype.phewas(per[exposures], outcomes, per[["age", "sex"]], method="logit")
+    summary = phenotype.phewas(per[exposures], outcomes, per[["age", "sex"]], method="logit",
+                               min_cases=cfg["params"]["min_cases"], scheduler=cfg["scheduler"])
     if len(labels) and "phecode" in labels.columns:
         keep = [c for c in ("phecode", "description", "category") if c in labels.columns]
         summary = summary.drop(columns=[c for c in keep[1:] if c in summary.columns])

@@ -272,7 +272,8 @@ def marks_for(expl, i: int, provenance: pd.Series | None, top: int = 5) -> list[
 
 def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Path | str, covariates: Sequence[str],
                subject_col: str = "patient_id", exposures: Sequence[str] | None = None,
-               method: str = "logit", scheduler: str | None = None, min_cases: int = 5) -> pd.DataFrame:
+               method: str = "logit", scheduler: str | None = None, min_cases: int = 5,
+               min_code_count: int = 2) -> pd.DataFrame:
     """PheWAS of per-ECG exposures (averaged per subject) against phecodes of their diagnoses."""
     from interp_ecg import phenotype
 
@@ -285,10 +286,21 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Path | str, cov
     per_subject = per_subject_table(table, subject_col, list(exposures), cov)
     pmap = phenotype.load_phecode_map(phecode_map) if not hasattr(phecode_map, "codes") else phecode_map
     if isinstance(diagnoses, (str, Path)):
-        diagnoses = pd.read_csv(diagnoses)
-    outcomes = phenotype.icd_to_phecodes(diagnoses, pmap)
-    return phenotype.phewas(per_subject[list(exposures)], outcomes, per_subject[cov] if cov else None,
-                            method=method)
+        diagnoses = pd.read_csv(diagnoses, dtype={"icd_code": str})
+    if "subject_id" not in diagnoses.columns:
+        if subject_col not in diagnoses.columns:
+            raise InterpEcgError(f"diagnoses table has neither subject_id nor {subject_col!r}")
+        diagnoses = diagnoses.rename(columns={subject_col: "subject_id"})
+    outcomes = phenotype.icd_to_phecodes(diagnoses, pmap, min_code_count=min_code_count, min_cases=min_cases,
+                                         subjects=per_subject.index)
+    summary = phenotype.phewas(per_subject[list(exposures)], outcomes.reindex(per_subject.index),
+                               per_subject[cov] if cov else None, method=method, min_cases=min_cases,
+                               scheduler=scheduler)
+    if "description" in summary.columns and summary["description"].isna().all():
+        labels = pmap.describe(list(dict.fromkeys(summary["phecode"]))).reset_index()
+        summary = summary.drop(columns=[c for c in ("description", "category") if c in summary.columns])
+        summary = summary.merge(labels, on="phecode", how="left")
+    return summary
 
 
 def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str], covariates: list[str]) -> pd.DataFrame:
