@@ -351,12 +351,16 @@ def _database_row(row: Any, tr: cond.Traits, i: dict, lv: dict, rng: np.random.G
 
 def _diagnoses(recs: pd.DataFrame, entropy: int) -> pd.DataFrame:
     rng = np.random.default_rng(_seed(entropy, 4))
+    pid = recs["patient_id"].to_numpy()
+    toks = recs["tokens"].tolist()
+    age, sex = recs["age"].to_numpy(float), recs["sex"].to_numpy(int)
+    first = recs["first_date"].to_numpy("datetime64[D]")
+    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])  # plan() keeps patients contiguous
+    ends = np.r_[starts[1:], len(pid)]
     rows: list[dict] = []
-    for pid, g in recs.groupby("patient_id", sort=False):
-        toks = set("+".join(g["tokens"]).split("+")) - {"normal"}
-        first = g.iloc[0]
-        rows.extend(patient_diagnoses(int(pid), toks, float(first["age"]), int(first["sex"]),
-                                      np.datetime64(first["first_date"]), rng))
+    for a, b in zip(starts, ends):
+        conds = set("+".join(toks[a:b]).split("+")) - {"normal"}
+        rows.extend(patient_diagnoses(int(pid[a]), conds, float(age[a]), int(sex[a]), first[a], rng))
     df = pd.DataFrame(rows, columns=["patient_id", "icd_code", "icd_version", "date", "planted"])
     df["date"] = pd.to_datetime(df["date"]).dt.strftime("%Y-%m-%d")
     return df

@@ -85,45 +85,52 @@ def patient_diagnoses(
     conditions : set of str
         Condition tokens shown by any of the patient's ECGs (``{"afib", "lbbb"}``).
     age, sex : patient covariates (sex 0 male / 1 female)
-    first_date : the date of the patient's first ECG; codes are dated around it.
+    first_date : numpy.datetime64 (days)
+        The date of the patient's first ECG; codes are dated around it.
     """
     codes: dict[str, str] = {}  # code -> "planted" | "false" (positive) | "other"
+    u = rng.random(len(CONDITION_CODES) + len(COMORBIDITIES) + len(BACKGROUND))
+    i = 0
     for tok, (choices, sens) in CONDITION_CODES.items():
         if tok in conditions:
-            if rng.random() < sens:
-                names, w = zip(*choices)
-                codes[str(rng.choice(names, p=np.asarray(w) / sum(w)))] = "planted"
-        elif rng.random() < FALSE_POSITIVE_RATE:
+            if u[i] < sens:
+                code = choices[0][0]
+                if len(choices) > 1:  # which of the condition's codes, by weight
+                    w = np.cumsum([c[1] for c in choices])
+                    code = choices[int(np.searchsorted(w, (u[i] / sens) * w[-1], side="right"))][0]
+                codes[code] = "planted"
+        elif u[i] < FALSE_POSITIVE_RATE:
             codes.setdefault(choices[0][0], "false")
-    age_f = float(np.clip(0.4 + (age - 40) / 40, 0.3, 1.8))
+        i += 1
+    age_f = float(min(max(0.4 + (age - 40) / 40, 0.3), 1.8))
     for code, (base, by_cond) in COMORBIDITIES.items():
         p = base * age_f
         if code == "I10" and sex == 0:
             p *= 1.15
         for c in conditions:
             p = max(p, by_cond.get(c, 0.0))
-        if rng.random() < min(p, 0.95):
+        if u[i] < min(p, 0.95):
             codes.setdefault(code, "other")
+        i += 1
     for code, p in BACKGROUND.items():
-        if rng.random() < p:
+        if u[i] < p:
             codes.setdefault(code, "other")
+        i += 1
     if not codes:  # everybody was seen for something
-        codes[str(rng.choice(list(BACKGROUND)))] = "other"
+        codes[list(BACKGROUND)[int(rng.integers(len(BACKGROUND)))]] = "other"
     rows = []
     for code, kind in codes.items():
         # how often the code is recorded: chronic planted and comorbid codes recur at several
         # encounters (PheWAS' "two codes" rule keeps them); rule-out false positives rarely do
         if kind == "planted":
-            n_occ, spread = 1 + rng.poisson(1.8), (-200, 900)
+            n_occ, lo, hi = 1 + rng.poisson(1.8), -200, 900
         elif kind == "false":
-            n_occ, spread = 1 + (rng.random() < 0.15), (-300, 300)
+            n_occ, lo, hi = 1 + int(rng.random() < 0.15), -300, 300
         else:
-            n_occ, spread = 1 + rng.poisson(1.2), (-1500, 1500)
-        days = np.sort(rng.integers(spread[0], spread[1], n_occ))
-        for d in np.unique(days):
+            n_occ, lo, hi = 1 + rng.poisson(1.2), -1500, 1500
+        for d in np.unique(rng.integers(lo, hi, n_occ)):
             rows.append({
                 "patient_id": int(patient_id), "icd_code": code, "icd_version": 10,
-                "date": (first_date + np.timedelta64(int(d), "D")).astype("datetime64[D]"),
-                "planted": kind == "planted",
+                "date": first_date + np.timedelta64(int(d), "D"), "planted": kind == "planted",
             })
     return rows
