@@ -251,14 +251,27 @@ def icd_to_phecodes(
     n_s, n_p = len(subj), len(phe)
     rows = subj.get_indexer(counts.index.get_level_values("subject"))
     cols = phe.get_indexer(counts.index.get_level_values("phecode"))
-    cnt = np.zeros((n_s, n_p), dtype=np.int32)
-    cnt[rows, cols] = counts.to_numpy()
-    case = cnt >= min_code_count
-    na = (cnt > 0) & ~case
-
+    # sparse throughout: a full cohort (300,000 subjects x 3,000 phecodes) fits in memory
+    cnt = sp.csc_matrix((counts.to_numpy().astype(np.int32), (rows, cols)), shape=(n_s, n_p))
+    present = (cnt > 0).astype(np.int8).tocsc()
+    case_sp = (cnt >= min_code_count).astype(np.int8).tocsc()
     info = phecode_map.info
-    if exclusions and "exclude" in info.columns and n_p:
-        excl = info["exclude"].reindex(phe)
+    need = (info["sex"].reindex(phe).fillna("Both").to_numpy()
+            if sex is not None and "sex" in info.columns else np.full(n_p, "Both", dtype=object))
+    sex_of = normalize_sex(pd.Series(sex)).reindex(subj).to_numpy() if sex is not None else None
+    n_cases = np.asarray(case_sp.sum(axis=0)).ravel()
+    for label in ("Female", "Male"):  # wrong-sex cases do not count
+        j = np.flatnonzero(need == label)
+        if len(j) and sex_of is not None:
+            wrong = (sex_of != label).astype(np.int32)
+            n_cases[j] -= np.asarray(wrong @ case_sp[:, j]).ravel().astype(n_cases.dtype)
+    keep = n_cases >= min_cases
+    if (~keep).any():
+        logger.info("dropping %d phecodes with < %d cases", int((~keep).sum()), min_cases)
+    kept = np.flatnonzero(keep)
+    hit = None
+    if exclusions and "exclude" in info.columns and len(kept):
+        excl = info["exclude"].reindex(phe[kept])
         r_idx, c_idx = [], []
         for j, ex in enumerate(excl):
             if isinstance(ex, tuple) and ex:
@@ -267,25 +280,20 @@ def icd_to_phecodes(
                 r_idx.extend(k.tolist())
                 c_idx.extend([j] * len(k))
         if r_idx:
-            ex_mat = sp.csr_matrix(
-                (np.ones(len(r_idx), dtype=np.int32), (r_idx, c_idx)), shape=(n_p, n_p)
+            ex_mat = sp.csc_matrix(
+                (np.ones(len(r_idx), dtype=np.int32), (r_idx, c_idx)), shape=(n_p, len(kept))
             )
-            present = sp.csr_matrix((cnt > 0).astype(np.int32))
-            hit = (present @ ex_mat).toarray() > 0
-            na |= hit & ~case
-    if sex is not None and "sex" in info.columns and n_p:
-        s = normalize_sex(pd.Series(sex)).reindex(subj).to_numpy()
-        need = info["sex"].reindex(phe).fillna("Both").to_numpy()
-        for label in ("Female", "Male"):
-            j = np.flatnonzero(need == label)
-            if len(j):
-                wrong = s != label  # other or unknown sex
-                na[np.ix_(wrong, j)] = True
-                case[np.ix_(wrong, j)] = False
-    n_cases = case.sum(axis=0)
-    keep = n_cases >= min_cases
-    if (~keep).any():
-        logger.info("dropping %d phecodes with < %d cases", int((~keep).sum()), min_cases)
-    values = np.where(na, np.nan, case.astype(float))[:, keep]
-    table = pd.DataFrame(values, index=subj, columns=phe[keep]).astype("boolean")
+            hit = (present.astype(np.int32) @ ex_mat).tocsc()
+    out = {}
+    for jj, j in enumerate(kept):
+        c = np.asarray(cnt[:, j].toarray()).ravel()
+        val = np.where(c >= min_code_count, 1.0, np.where(c > 0, np.nan, 0.0))
+        if hit is not None:
+            h = np.asarray(hit[:, jj].toarray()).ravel() > 0
+            val[h & (val == 0.0)] = np.nan
+        if need[j] in ("Female", "Male") and sex_of is not None:
+            val[sex_of != need[j]] = np.nan  # other or unknown sex
+        out[phe[j]] = pd.arrays.BooleanArray(val == 1.0, np.isnan(val))
+    table = pd.DataFrame(out, index=subj) if out else pd.DataFrame(index=subj, dtype="boolean")
+    table.columns = pd.Index(list(out), name="phecode")
     return table

@@ -169,7 +169,7 @@ class PrototypeCategoryHeatmap:
         self.cmap = cmap
 
     def plot(self, ax=None) -> "PrototypeCategoryHeatmap":
-        s = self.summary.copy()
+        s = self.summary.dropna(subset=["p", "beta"]).copy()  # failed fits have no p
         s["category"] = s["category"].astype(object).fillna("other").astype(str)
         s["signed"] = np.sign(s["beta"]) * _neglog(s["p"])
         best = s.loc[s.groupby(["exposure", "category"])["p"].idxmin()]
