@@ -136,3 +136,11 @@ def test_ptbxl_split_and_predefined_folds():
     y = np.r_[np.zeros(15), np.ones(15)].astype(int)
     oof, fold = cross_val_predict_grouped(LogisticRegression(), X, y, cv=cv, return_folds=True)
     assert np.isfinite(oof).all() and len(set(fold)) == 10
+
+
+def test_records_without_patient_id_are_their_own_patients():
+    y, s = _scores(50)
+    groups = np.where(np.arange(50) < 10, np.nan, np.arange(50) // 2).astype(float)
+    tab = metrics_table(y, s, groups, n_boot=5)
+    # 10 records without id (10 patients) + 20 pairs of records 10..49
+    assert tab.n_groups.iloc[0] == 10 + 20

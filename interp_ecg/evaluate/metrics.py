@@ -130,7 +130,11 @@ def binary_metrics(y: np.ndarray, s: np.ndarray, threshold: float = 0.5) -> dict
 def _group_index(groups, n):
     if groups is None:
         return [np.array([i]) for i in range(n)]
-    codes, _ = pd.factorize(pd.Series(np.asarray(groups)), use_na_sentinel=False)
+    codes, uniques = pd.factorize(pd.Series(np.asarray(groups)))
+    missing = codes < 0  # records without a patient id: each its own patient
+    if missing.any():
+        codes = codes.copy()
+        codes[missing] = len(uniques) + np.arange(int(missing.sum()))
     order = np.argsort(codes, kind="mergesort")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     return np.split(order, bounds)
