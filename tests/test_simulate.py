@@ -412,3 +412,13 @@ def test_planted_code_rates():
     # comorbidities: hypertension with LVH, heart failure with LBBB
     assert rate({"lvh"}, "I10") > rate(set(), "I10") + 0.3
     assert rate({"lbbb"}, "I50") > rate(set(), "I50") + 0.3
+
+
+def test_cohort_100hz_only(tmp_path):
+    wfdb = pytest.importorskip("wfdb")
+    db = cohort(3, tmp_path, random_state=1, sampling_rate=100, progress=False, duration=4)
+    assert not (tmp_path / "records500").exists()
+    sig, f = wfdb.rdsamp(str(tmp_path / db.iloc[0]["filename_lr"]))
+    assert sig.shape == (400, 12) and f["fs"] == 100
+    with pytest.raises(ConfigError):
+        cohort(3, tmp_path, sampling_rate=250)
