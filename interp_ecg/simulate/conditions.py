@@ -211,7 +211,7 @@ def draw_traits(tokens: tuple[str, ...], age: float, sex: int, rng: np.random.Ge
     hr = rng.uniform(lo, hi) if rhythm != "normal" else float(np.clip(rng.normal(72, 9), lo, hi))
     if "lqt" in tokens and rhythm == "normal":
         hr = float(np.clip(hr, 50, 85))
-    pr = float(np.clip(rng.normal(0.155, 0.016) + 0.0003 * (age - 50), 0.122, 0.185))
+    pr = float(np.clip(rng.normal(0.162, 0.016) + 0.0003 * (age - 50), 0.125, 0.19))
     if "1avb" in tokens:
         pr = rng.uniform(0.225, 0.34)
     qtc = float(np.clip(rng.normal(0.413 + 0.01 * sex, 0.015), 0.375, 0.44))
@@ -243,7 +243,7 @@ def draw_traits(tokens: tuple[str, ...], age: float, sex: int, rng: np.random.Ge
         age=age, sex=sex, tokens=tokens,
         frontal_rot=frontal, horizontal_rot=float(rng.normal(0, 12)),
         qrs_amp=qrs_amp, t_amp=float(rng.lognormal(0, 0.2)), p_amp=float(rng.lognormal(0, 0.2)),
-        qrs_width=float(qrs_width), p_width=float(np.clip(rng.normal(1.07, 0.08), 0.85, 1.25)),
+        qrs_width=float(qrs_width), p_width=float(np.clip(rng.normal(1.12, 0.08), 0.9, 1.3)),
         p_rot=float(np.clip(rng.normal(0, 14), -35, 30)), pr=float(pr), qtc=float(qtc), hr=float(hr),
         lvh_voltage=float(rng.uniform(3.7, 5.5)), strain=bool(rng.random() < 0.5),
         chest_gain=rng.normal(1.0, 0.07, (N_SLOTS, 6)).clip(0.75, 1.25),
@@ -294,9 +294,11 @@ def _p_slots(arrs, tr: Traits) -> None:
 
 
 def _t_slots(arrs, direction: np.ndarray, amp: float, width: float = 1.0) -> None:
-    end_b = -C_ONSET * 0.030 * width  # the later component ends the T wave (QT reference 400 ms)
-    _set(arrs, 7, end_b - 0.035 * width, 0.045 * width, 0.035 * width, 0.6 * amp * _rot(direction, -10))
-    _set(arrs, 8, end_b, 0.045 * width, 0.030 * width, 0.55 * amp * _rot(direction, 10))
+    # the later component ends the T wave (QT reference 400 ms); its descending limb is steeper
+    # than the ascending one, as on real T waves
+    end_b = -C_ONSET * 0.024 * width
+    _set(arrs, 7, end_b - 0.04 * width, 0.045 * width, 0.035 * width, 0.6 * amp * _rot(direction, -10))
+    _set(arrs, 8, end_b, 0.045 * width, 0.024 * width, 0.55 * amp * _rot(direction, 10))
 
 
 def _ventricular(arrs, focus: dict, tr: Traits) -> None:
@@ -320,7 +322,7 @@ def build_templates(tr: Traits) -> dict[str, Template]:
     arrs = _empty()
     _p_slots(arrs, tr)
     amp = 1.3 * tr.qrs_amp
-    t_dir, t_amp = _unit(0.62, 0.5, 0.6), 0.36 * tr.t_amp
+    t_dir, t_amp = _unit(0.58, 0.55, 0.6), 0.36 * tr.t_amp
     if "lbbb" in toks:
         # slow, cell-to-cell septal and LV activation: broad, slurred/notched, no septal q
         _set(arrs, 2, -0.029 * w, 0.014 * w, 0.012 * w, 0.95 * amp * rot(_unit(0.62, -0.05, -0.78)))
