@@ -322,8 +322,12 @@ def simulate_batch(
     seeds = np.random.SeedSequence(random_state).spawn(len(conditions))
     recs = [simulate_record(c, fs, duration, noise, np.random.default_rng(s)) for c, s in zip(conditions, seeds)]
     X = np.stack([r.signal for r in recs]) if recs else np.zeros((0, 12, int(duration * fs)), np.float32)
-    fid = pd.concat([r.fiducials.assign(record=i) for i, r in enumerate(recs)], ignore_index=True) if recs else pd.DataFrame()
-    if len(fid):
+    fid = pd.DataFrame()
+    if recs:
+        fid = pd.concat([r.fiducials.assign(record=i) for i, r in enumerate(recs)], ignore_index=True)
         fid = fid[["record"] + [c for c in fid.columns if c != "record"]]
-    rows = [{k: v for k, v in r.info.items() if not isinstance(v, (list, tuple, dict))} | {"scp_codes": str(r.info["scp_codes"])} for r in recs]
+    rows = []
+    for r in recs:
+        row = {k: v for k, v in r.info.items() if not isinstance(v, (list, tuple, dict))}
+        rows.append(row | {"scp_codes": str(r.info["scp_codes"])})
     return X, fid, pd.DataFrame(rows)
