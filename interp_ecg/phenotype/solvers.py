@@ -373,7 +373,8 @@ def fit_grid_batched(
     Returns
     -------
     dict of arrays shaped (E, O): ``beta``, ``se`` (exposure coefficient and its standard
-    error), ``converged``, ``n_iter``.
+    error; NaN where the pair did not converge: separation, constant or missing exposure),
+    ``converged``, ``n_iter``.
 
     Examples
     --------
@@ -527,7 +528,8 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_prec
         se_all[e] = se[:, 1]
         conv_all[e] = conv
         iter_all[e] += nit
-    beta_all[~conv_all] = np.where(np.isfinite(beta_all[~conv_all]), beta_all[~conv_all], np.nan)
+    beta_all[~conv_all] = np.nan  # no estimate without convergence (separation, singular design)
+    se_all[~conv_all] = np.nan
     return {"beta": beta_all, "se": se_all, "converged": conv_all, "n_iter": iter_all}
 
 
@@ -551,7 +553,7 @@ def logit_fit_single(y: np.ndarray, Xd: np.ndarray, maxiter: int = 35) -> tuple[
             res = sm.Logit(y, Xd).fit(disp=0, method="newton", maxiter=maxiter)
         conv = bool(res.mle_retvals.get("converged", False))
         beta, se = float(res.params[1]), float(res.bse[1])
-        if not (np.isfinite(beta) and np.isfinite(se)):
+        if not (conv and np.isfinite(beta) and np.isfinite(se)):
             return np.nan, np.nan, False
         return beta, se, conv
     except Exception as exc:  # perfect separation, singular matrix
@@ -621,6 +623,8 @@ def fit_grid_statsmodels(X, Y, C=None, *, method: str = "logit", pairs=None) -> 
         pairs = [(e, o) for e in range(E) for o in range(O)]
     for e, o in pairs:
         rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
+        if rows.sum() <= C.shape[1] + 2:
+            continue
         Xd = _drop_constant(np.column_stack([np.ones(rows.sum()), X[rows, e], C[rows]]))
         if method == "firth":
             params, se, ok = firth_logit(Y[rows, o], Xd)
