@@ -28,7 +28,6 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import roc_auc_score
 
 from interp_ecg.config import dataset_path
 from interp_ecg.io import cinc_to_ptbxl_labels, protoecgnet_groups, ptbxl_split, read_cinc, read_ptbxl
@@ -44,8 +43,18 @@ def scorable(y: pd.DataFrame, train_pos: pd.Series, min_pos: int) -> list[str]:
 
 
 def macro_auc(y: np.ndarray, s: np.ndarray) -> float:
-    aucs = [roc_auc_score(y[:, j], s[:, j]) for j in range(y.shape[1]) if 0 < y[:, j].sum() < len(y)]
-    return float(np.mean(aucs)) if aucs else float("nan")
+    """Mean AUROC over columns with both classes (Mann-Whitney form, average ranks for ties)."""
+    from scipy.stats import rankdata
+
+    pos = y.sum(axis=0)
+    neg = len(y) - pos
+    ok = (pos > 0) & (neg > 0)
+    if not ok.any():
+        return float("nan")
+    ranks = rankdata(s[:, ok], axis=0)
+    p = pos[ok]
+    auc = ((ranks * y[:, ok]).sum(axis=0) - p * (p + 1) / 2) / (p * neg[ok])
+    return float(auc.mean())
 
 
 def bootstrap(y: np.ndarray, scores: dict[str, np.ndarray], n_boot: int, seed: int) -> dict[str, tuple]:

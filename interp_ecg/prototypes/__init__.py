@@ -12,6 +12,13 @@ devices), :mod:`~.estimator` (:class:`ProtoECGNetClassifier`), :mod:`~.explain`.
 """
 
 from interp_ecg.prototypes.estimator import BlackBoxECGClassifier, ProtoECGNetClassifier
+from interp_ecg.prototypes.explain import (
+    explain_record,
+    fusion_shap,
+    intra_class_distances,
+    prototype_distances,
+    prototype_gallery,
+)
 from interp_ecg.prototypes.model import BlackBoxECGNet, BranchSpec, ProtoECGNet, ProtoOutput
 from interp_ecg.prototypes.training import PHASES, ProtoTrainer, TrainConfig, select_device
 
@@ -25,5 +32,10 @@ __all__ = [
     "ProtoOutput",
     "ProtoTrainer",
     "TrainConfig",
+    "explain_record",
+    "fusion_shap",
+    "intra_class_distances",
+    "prototype_distances",
+    "prototype_gallery",
     "select_device",
 ]

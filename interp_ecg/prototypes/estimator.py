@@ -8,7 +8,7 @@ Examples
 >>> y = pd.DataFrame({"A": [0, 1] * 6, "B": [1, 0] * 6})
 >>> clf = ProtoECGNetClassifier(width=2, blocks=(1, 1, 1, 1), prototypes_per_class=1,
 ...     warmup_epochs=1, joint_epochs=1, last_layer_epochs=1, fusion_epochs=1,
-...     label_groups={"rhythm": ["A"]}, random_state=0).fit(x, y)
+...     label_groups={"rhythm": ["A"]}, random_state=0, n_threads=1).fit(x, y)
 >>> clf.predict_proba(x[:2]).shape
 (2, 2)
 >>> list(clf.transform(x[:1]).columns)

@@ -160,8 +160,9 @@ class PrototypeExplanation:
         Classes at or above the threshold (the top class when none is, flagged in ``note``).
     contributions : pandas.DataFrame
         One row per (statement, prototype) among the top drivers: ``statement, prototype,
-        similarity, weight, shapley, leads, start_sample, end_sample, source_record,
-        source_leads, source_start, source_end``, sorted by Shapley value.
+        prototype_class, branch, backbone, similarity, weight, shapley, leads, start_sample,
+        end_sample, source_record, source_leads, source_start, source_end``; per statement,
+        largest Shapley value first.
     shap : shap.Explanation
         Shapley values of every prototype for every class for this record.
     note : str
@@ -208,6 +209,8 @@ class PrototypeExplanation:
         for i, (_, r) in enumerate(rows.iterrows()):
             win_leads = r["leads"].split(",")
             shown = [ld for ld in leads if ld in win_leads] or win_leads[:1]
+            if r.get("backbone") == "1d":
+                shown = shown[:1]  # rhythm: one representative lead (no inter-lead relations)
             idx = [STANDARD_LEADS.index(ld) for ld in shown]
             seg = self.signal[idx, int(r["start_sample"]):int(r["end_sample"])]
             _draw(axes[i, 0], seg, self.fs, int(r["start_sample"]), shown)
@@ -284,6 +287,7 @@ def explain_record(clf, record: Any, fs: float | None = None, threshold: float =
             j = clf.feature_names_out_.index(name)
             rows.append({
                 "statement": cls, "prototype": name, "prototype_class": src.loc[name, "class"],
+                "branch": src.loc[name, "branch"], "backbone": clf.branches_.loc[src.loc[name, "branch"], "backbone"],
                 "similarity": float(sims[0, j]), "weight": float(w[k, j]), "shapley": float(phi[name]),
                 "leads": windows.loc[name, "leads"], "start_sample": int(windows.loc[name, "start_sample"]),
                 "end_sample": int(windows.loc[name, "end_sample"]), "source_record": src.loc[name, "record_id"],
