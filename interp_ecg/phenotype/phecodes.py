@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import ConfigError, DataNotFoundError
@@ -85,8 +86,10 @@ def vocabulary_of(versions: pd.Series | list) -> pd.Series:
     ['ICD9CM', 'ICD10CM', 'ICD10CM', nan]
     """
     s = pd.Series(versions)
-    key = s.astype("str").str.strip().str.upper()
-    return key.map(_VOCAB_ALIASES).astype(object)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)  # few distinct values: map those
+    key = pd.Series(uniques).astype("str").str.strip().str.upper().map(_VOCAB_ALIASES)
+    lut = np.append(key.to_numpy(dtype=object), np.nan)
+    return pd.Series(lut[codes], index=s.index, dtype=object)
 
 
 @dataclass
