@@ -119,21 +119,21 @@ def _stderr_console():
 @handle_errors
 def demo(
     out: Path = typer.Option(Path("reports/demo"), "--out", help="Folder of the demo runs."),
-    n_records: int = typer.Option(300, "--n-records", min=20, help="Size of the synthetic cohort."),
+    n_records: int = typer.Option(240, "--n-records", min=20, help="Size of the synthetic cohort."),
     seed: int = typer.Option(0, "--seed", help="Random seed of every step."),
-    n_jobs: int = typer.Option(1, "--n-jobs", help="Worker processes (-1: all cores)."),
+    n_jobs: int = typer.Option(-1, "--n-jobs", help="Worker processes (-1: all cores)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     paper: str = typer.Option("a4", "--paper", help="a4 or letter."),
     pseudonymise: bool = typer.Option(True, "--pseudonymise/--show-ids",
                                       help="Pseudonymise record and patient ids in the report."),
-    epochs: int = typer.Option(4, "--epochs", help="Epochs of the small prototype network."),
+    epochs: int = typer.Option(2, "--epochs", help="Epochs of the small prototype network."),
 ) -> None:
     """Run the whole pipeline on a synthetic cohort and write a PDF report.
 
     Synthetic cohort -> fiducial features -> WCT ensemble + SHAP -> small prototype network ->
     PheWAS -> PDF, in OUT/<timestamp>/ (and a copy of the PDF at OUT/report.pdf).
 
-    Example: interp-ecg demo --out reports/demo --n-records 300 --seed 0
+    Example: interp-ecg demo --out reports/demo --n-records 240 --seed 0
     """
     from interp_ecg.studies.runner import run_study
 

@@ -128,7 +128,8 @@ def test_phewas_command(runner, tiny_cohort, phecode_root, tmp_path):
 @pytest.fixture(scope="module")
 def demo_run(runner, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "reports" / "demo"
-    result = runner.invoke(app, ["demo", "--out", str(out), "--n-records", "40", "--seed", "1", "--epochs", "1"])
+    result = runner.invoke(app, ["demo", "--out", str(out), "--n-records", "40", "--seed", "1", "--epochs", "1",
+                                 "--n-jobs", "1"])
     assert result.exit_code == 0, _out(result)
     run_dir = Path(re.search(r"run folder: (.+)", result.output).group(1).strip())
     return out, run_dir

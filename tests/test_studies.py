@@ -174,3 +174,14 @@ def test_prototype_phewas_study_runs(phecode_root, tmp_path):
     assert (res.out_dir / "tables" / "phewas.csv").exists()
     assert "Phenome-wide association study" in "\n".join(
         p.extract_text() for p in PdfReader(str(res.report_path)).pages)
+
+
+@pytest.mark.parametrize("name", STUDIES)
+def test_run_py_is_the_cli(name):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(REPO / "studies" / name / "run.py"), "--help"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Run a study from its YAML config" in out.stdout

@@ -33,7 +33,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "test_size": 0.3,
     "n_boot": 200,
     "epochs": 2,
-    "max_prototype_train": 150,
+    "max_prototype_train": 120,
     "prototype_classes": ["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI"],
     "prototypes_per_class": 2,
     "min_cases": 5,

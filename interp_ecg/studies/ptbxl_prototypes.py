@@ -35,6 +35,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "n_boot": 200,
     "n_examples": 2,
     "label_groups": None,
+    "backbones": "1d",  # "1d": 1D backbones for every branch (CPU-friendly); "paper": ProtoECGNet's 1D/2D
 }
 
 _RHYTHM = {"SR", "AFIB", "AFLT", "STACH", "SBRAD", "SARRH", "SVARR", "SVTAC", "PSVT", "PACE", "BIGU",
@@ -94,7 +95,14 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
                           "global": [c for c in classes if c in _GLOBAL],
                           "morphology": [c for c in classes if c not in _RHYTHM and c not in _GLOBAL]}.items() if v}
     ep = int(p["epochs"])
-    common = dict(width=p["width"], batch_size=p["batch_size"], random_state=seed, device="auto")
+    if p["backbones"] not in ("1d", "paper"):
+        from interp_ecg.errors import ConfigError
+
+        raise ConfigError(f"params.backbones must be '1d' or 'paper', got {p['backbones']!r}")
+    branch_types = None if p["backbones"] == "paper" else {
+        "rhythm": ("1d", "global"), "morphology": ("1d", "partial"), "global": ("1d", "global")}
+    common = dict(width=p["width"], batch_size=p["batch_size"], random_state=seed, device="auto",
+                  branch_types=branch_types)
     clf = ProtoECGNetClassifier(label_groups=groups_map, prototypes_per_class=p["prototypes_per_class"],
                                 warmup_epochs=max(1, ep // 2), joint_epochs=ep, last_layer_epochs=2,
                                 fusion_epochs=ep, **common)
@@ -105,9 +113,9 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
     test_ds = ds.subset(list(test_ids))
     scores = {"prototype network": pd.DataFrame(clf.predict_proba(test_ds), index=test_ids, columns=clf.classes_)}
     if p["black_box"]:
-        bb = BlackBoxECGClassifier(label_groups=groups_map, width=p["width"], epochs=ep * 2, random_state=seed) \
-            if "epochs" in BlackBoxECGClassifier.__init__.__code__.co_varnames else \
-            BlackBoxECGClassifier(label_groups=groups_map, width=p["width"], random_state=seed)
+        bb = BlackBoxECGClassifier(label_groups=groups_map, width=p["width"], random_state=seed,
+                                   branch_types=branch_types, epochs=max(1, ep // 2) + ep,
+                                   batch_size=p["batch_size"])  # warm-up + joint epochs: same budget
         bb.fit(ds.subset(list(train_ids)), y_train)
         scores["black box"] = pd.DataFrame(bb.predict_proba(test_ds), index=test_ids, columns=bb.classes_)
     groups = meta.loc[test_ids, "patient_id"]
