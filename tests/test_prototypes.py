@@ -243,3 +243,19 @@ def test_learns_toy_morphology_on_held_out_records():
                                        fusion_epochs=30)).fit(x[:80], y.iloc[:80])
     p = clf.predict_proba(x[80:])
     assert roc_auc_score(y["INV"].iloc[80:], p[:, clf.classes_.index("INV")]) > 0.9
+
+
+def test_mixed_precision_path_runs_on_cpu_autocast(toy):
+    """The AMP code path (autocast + float32 similarities and losses) runs end to end; on a CPU
+    it is exercised with bfloat16 autocast, the CUDA run uses float16 with loss scaling."""
+    x, y = toy
+    specs = [BranchSpec("rhythm", ["FAST"], "1d", "global", 1), BranchSpec("morphology", ["INV"], "2d", "partial", 2)]
+    cfg = TrainConfig(warmup_epochs=1, joint_epochs=1, last_layer_epochs=1, fusion_epochs=1, batch_size=8)
+    tr = ProtoTrainer(ProtoECGNet(specs, width=2, blocks=(1, 1, 1, 1)), torch.as_tensor(x[:16]),
+                      y[["FAST", "INV"]].to_numpy()[:16], list(range(16)), cfg, device="cpu", random_state=0)
+    tr.use_amp, tr.amp_dtype = True, torch.bfloat16
+    tr.run()
+    assert all(np.isfinite(h["bce"]) for h in tr.history)
+    assert tr.similarities(torch.as_tensor(x[:4])).dtype == torch.float32
+    proto = tr.model.branches["morphology"].prototype_layer.prototypes
+    assert proto.dtype == torch.float32 and torch.isfinite(proto).all()

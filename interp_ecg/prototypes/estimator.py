@@ -249,7 +249,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         keep = pos >= self.min_positives
         if not keep.all():
             logger.warning("leaving out %d classes with < %d positive training records: %s",
-                           int((~keep).sum()), self.min_positives, list(y.columns[~keep])[:20])
+                           int((~keep).sum()), self.min_positives, list(y.columns[~keep]))
         y = y.loc[:, keep]
         if y.shape[1] == 0:
             raise ModelError("no class has enough positive training records")

@@ -185,6 +185,8 @@ class ProtoTrainer:
         self.config = config or TrainConfig()
         self.device = select_device(device)
         self.use_amp = resolve_amp(amp, self.device)
+        #: autocast dtype (float16 on CUDA; tests may set bfloat16 to run the AMP path on a CPU)
+        self.amp_dtype = torch.float16
         self.random_state = int(random_state)
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.extra_state = dict(extra_state or {})
@@ -284,7 +286,8 @@ class ProtoTrainer:
         data = self.x if data is None else data
         _set_trainable([model], params)
         opt = torch.optim.Adam(params, lr=lr, weight_decay=self.config.weight_decay)
-        scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        # loss scaling only for float16 (bfloat16 has float32's range)
+        scaler = torch.amp.GradScaler(self.device.type, enabled=self.use_amp and self.amp_dtype == torch.float16)
         for epoch in range(n_epochs):
             model.train(train_backbone)
             t0 = time.perf_counter()
@@ -296,7 +299,7 @@ class ProtoTrainer:
                     continue  # batch norm cannot train on one record
                 xb = data[idx].to(self.device, non_blocking=True)
                 yb = self.y[idx].to(self.device, non_blocking=True)
-                with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self.use_amp):
+                with torch.autocast(device_type=self.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
                     loss, parts = step_fn(xb, yb)
                 opt.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
@@ -393,8 +396,8 @@ class ProtoTrainer:
         out = []
         for i in range(0, len(x), batch_size):
             xb = x[i:i + batch_size].to(self.device)
-            with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self.use_amp):
-                out.append(self.model(xb).similarities.float().cpu())
+            # float32 on purpose: push, transform and predict see the same similarities
+            out.append(self.model(xb).similarities.float().cpu())
         return torch.cat(out) if out else torch.zeros(0, self.model.fusion.in_features)
 
 
