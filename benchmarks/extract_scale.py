@@ -88,6 +88,7 @@ def throughput(n: int, pool: np.ndarray, chunk_size: int, dask: bool) -> None:
 
     ds = make_dataset(n, pool)
     extract(make_dataset(4, pool), progress=False)  # warm imports
+    extract(make_dataset(8, pool), n_jobs=2, chunk_size=4, progress=False)  # start the worker processes
     c0 = time.process_time()
     r1, t1 = _rate(lambda: extract(ds, n_jobs=1, chunk_size=chunk_size, progress=False), n)
     cpu = (time.process_time() - c0) / n
@@ -99,6 +100,9 @@ def throughput(n: int, pool: np.ndarray, chunk_size: int, dask: bool) -> None:
     if not dask:
         return
     from distributed import Client, LocalCluster
+
+    for name in ("distributed", "dask"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
     rates = {}
     for workers in (1, 2):
@@ -150,7 +154,7 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=120, help="records for the throughput runs")
     ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000], help="cohort sizes for the memory runs")
     ap.add_argument("--pool", type=int, default=48, help="distinct simulated records cycled through")
-    ap.add_argument("--chunk-size", type=int, default=64)
+    ap.add_argument("--chunk-size", type=int, default=8, help="records per chunk in the throughput runs")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--child", nargs=2, metavar=("N", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -58,7 +58,11 @@ def test_dask_local_cluster_gives_the_same_table(small):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         out = extract(ds, scheduler=client, progress=False, method=OffsetDelineator(), chunk_size=4)
+        # a second run on the same client (same scattered content) must not lose its data
+        extract(synthetic_dataset(2), scheduler=client, progress=False, method=OffsetDelineator())
+        again = extract(ds, scheduler=client, progress=False, method=OffsetDelineator(), chunk_size=6)
     pd.testing.assert_frame_equal(out, table)
+    pd.testing.assert_frame_equal(again, table)
 
 
 def test_streamed_parquet_equals_in_memory_and_skips_finished_chunks(small, tmp_path):

@@ -350,7 +350,9 @@ def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, schedule
 
         client, own = _client(scheduler)
         try:
-            shared = client.scatter(bare, broadcast=True)
+            # hash=False: a unique key per run, so that an earlier run's release of an
+            # identical scattered dataset cannot take this run's copy with it
+            shared = client.scatter(bare, broadcast=True, hash=False)
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
             pending = iter(todo)
             futures = []
