@@ -140,7 +140,24 @@ def _products(bk, Z, a, c):
 
 
 # ----------------------------------------------------------------------------- one evaluation
-def _evaluate(bk, Z, D, a, c, B, Yb, offb, vrow, act, firth: bool):
+class _Buffers:
+    """Reused (rows, n) work arrays: fresh megabyte-sized arrays each evaluation cost page
+    faults comparable to the arithmetic."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.store: dict = {}
+
+    def get(self, name: str, b: int, dtype) -> np.ndarray:
+        key = (name, np.dtype(dtype))
+        arr = self.store.get(key)
+        if arr is None or arr.shape[0] < b:
+            arr = np.empty((max(b, 16), self.n), dtype=dtype)
+            self.store[key] = arr
+        return arr[:b]
+
+
+def _evaluate(bk, Z, D, a, c, B, Yb, offb, vrow, act, firth: bool, buf=None):
     """Information, (modified) score and inverse information for a block of models.
 
     Z: (n, p) design shared by the block; D: (n, d) products; B: (b, p) coefficients;
@@ -150,19 +167,21 @@ def _evaluate(bk, Z, D, a, c, B, Yb, offb, vrow, act, firth: bool):
     """
     b, p = B.shape
     if bk.name == "numpy":
-        t = np.matmul(B, Z.T)  # eta
+        buf = buf or _Buffers(Z.shape[0])
+        dt = np.result_type(B, Z)
+        t = np.matmul(B, Z.T, out=buf.get("t", b, dt))  # eta
         if offb is not None:
             t -= offb
         if vrow is not None:
             t -= vrow
         with np.errstate(over="ignore"):
             mu = bk.mu_from_eta(t)
-        r = np.subtract(Yb, mu)
+        r = np.subtract(Yb, mu, out=buf.get("r", b, dt))
         if vrow is not None:
             r *= np.isfinite(vrow)
-        w = np.multiply(mu, mu)
+        w = np.multiply(mu, mu, out=buf.get("w", b, dt))
         np.subtract(mu, w, out=w)
-        actf = act.astype(np.float64)
+        actf = np.asarray(act, dtype=np.float64)
         eye = np.eye(p)
         H = np.zeros((b, p, p))
     else:
@@ -200,20 +219,22 @@ def _evaluate(bk, Z, D, a, c, B, Yb, offb, vrow, act, firth: bool):
     return step, Hinv, ok, (H, mu, w, actf, eye)
 
 
-def _corrected_inverse(bk, Z, D, a, c, step, cache):
+def _corrected_inverse(bk, Z, D, a, c, step, cache, buf=None):
     """Inverse information at ``B + step`` from the evaluation at ``B`` (first order).
 
     ``d(X'WX)/d beta . s = sum_i w_i (1 - 2 mu_i) (x_i's) x_i x_i'``; with Newton's quadratic
     convergence the remaining error is O(|s|^2).
     """
     H, mu, w, actf, eye = cache
-    u = step @ Z.T  # (b, n): x_i's
     if bk.name == "numpy":
-        v = np.multiply(mu, -2.0)
+        buf = buf or _Buffers(Z.shape[0])
+        u = np.matmul(step, Z.T, out=buf.get("u", step.shape[0], np.float64))  # x_i's
+        v = np.multiply(mu, -2.0, out=buf.get("v", step.shape[0], np.float64))
         v += 1.0
         v *= w
         v *= u
     else:
+        u = step @ Z.T
         v = w * (1.0 - 2.0 * mu) * u
     dv = v @ D
     b, p = step.shape
@@ -242,6 +263,7 @@ def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_s
     n_iter = np.zeros(m, dtype=np.int64)
     se = np.full((m, p), np.nan)
     diag_idx = np.arange(p)
+    buf = _Buffers(Z.shape[0]) if bk.name == "numpy" else None
     for s in range(0, m, block):
         rows = np.arange(s, min(s + block, m))
         sl = slice(rows[0], rows[-1] + 1)
@@ -263,10 +285,11 @@ def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_s
                 Z32, D32, Y32, off32, vrow32 = first32
                 step, Hinv, ok, cache = _evaluate(
                     bk, Z32, D32, a, c, Bb.astype(np.float32), Y32[sl],
-                    None if off32 is None else off32[sl], vrow32, actb, firth,
+                    None if off32 is None else off32[sl], vrow32, actb, firth, buf,
                 )
             else:
-                step, Hinv, ok, cache = _evaluate(bk, Z, D, a, c, Bb, Yb, offb, vrow, actb, firth)
+                step, Hinv, ok, cache = _evaluate(bk, Z, D, a, c, Bb, Yb, offb, vrow, actb, firth,
+                                                  buf)
             ok = bk.to_numpy(ok).astype(bool)
             step_np = np.array(bk.to_numpy(step))
             finite = ok & np.isfinite(step_np).all(axis=1) & live
@@ -282,7 +305,7 @@ def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_s
                 # the whole block at once (no row copies); rows not done get a zero step
                 di = bk.index(np.flatnonzero(done))
                 Hc, okc = _corrected_inverse(
-                    bk, Z, D, a, c, bk.asarray(np.where(done[:, None], step_np, 0.0)), cache
+                    bk, Z, D, a, c, bk.asarray(np.where(done[:, None], step_np, 0.0)), cache, buf
                 )
                 Hinv = Hinv.clone() if bk.name == "torch" else Hinv.copy()
                 Hinv[di] = Hc[di]
@@ -521,7 +544,7 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_prec
                        None if vrow is None else vrow.astype(np.float32))
         conv, nit, se = _fit_rows(
             bk, Zb, Db, a, c, Be, Yt, off, vrow,
-            bk.index(act), firth, max_iter, tol, max_step, block, correct=not firth,
+            (act.astype(np.float64) if bk.name == "numpy" else bk.index(act)), firth, max_iter, tol, max_step, block, correct=not firth,
             first32=first32,
         )
         beta_all[e] = bk.to_numpy(Be)[:, 1]
