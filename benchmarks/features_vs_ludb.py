@@ -47,6 +47,7 @@ def main() -> None:
     if args.peers:
         methods.append(("neurokit_dwt", "neurokit_dwt"))
     pd.set_option("display.width", 140)
+    results = {}
     for name, method in methods:
         t0 = time.perf_counter()
         table = extract(ds, n_jobs=args.n_jobs, progress=False, method=method)
@@ -55,8 +56,18 @@ def main() -> None:
               f"{dt / len(table) * 1000:.0f} ms/record wall (n_jobs={args.n_jobs})")
         for how, ref in refs.items():
             agreement = interval_agreement(table[list(INTERVAL_COLUMNS)], ref)
+            results[(name, how)] = (agreement, dt / len(table))
             print(f"-- reference: {how} over leads")
             print(agreement.round(3).to_string())
+    if len(methods) > 1:
+        base, peer = methods[0][0], methods[1][0]
+        print(f"\n=== ratios {base} / {peer} (same records, same run; < 1 is better for the package)")
+        for how in refs:
+            a, ta = results[(base, how)]
+            b, tb = results[(peer, how)]
+            ratio = (a["mean_abs_diff_ms"] / b["mean_abs_diff_ms"]).round(2)
+            print(f"-- reference {how}: mean |difference| ratio " + ", ".join(f"{k} {v}" for k, v in ratio.items()))
+        print(f"time per record ratio: {ta / tb:.3f} ({ta * 1000:.0f} ms vs {tb * 1000:.0f} ms)")
 
 
 if __name__ == "__main__":
