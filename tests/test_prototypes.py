@@ -88,6 +88,8 @@ def test_push_every_prototype_is_a_real_training_patch(fitted, toy):
     src = clf.prototype_sources_
     assert list(src.index) == names
     assert src["record_id"].isin(ids).all()
+    # every class has more positive records than prototypes: siblings come from distinct records
+    assert (src.groupby("class")["record_id"].nunique() == 2).all()
     for name in names:
         row = src.loc[name]
         branch = model.branches[row["branch"]]

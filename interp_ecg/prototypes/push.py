@@ -7,6 +7,10 @@ is logged) and picks the window of highest cosine similarity; the prototype is o
 with that window's feature-map patch, and its source (record id, leads, time window in
 input samples at the network's rate) is recorded.
 
+The prototypes of one class are pushed onto *different* records where the class has enough
+records (each takes its most similar record not yet taken by a sibling, most confident
+first), so a class's prototypes show distinct cases rather than one patch several times.
+
 The time window is the patch's footprint on the input grid (``step * time_stride`` to
 ``(step + width) * time_stride``); the receptive field of the backbone reaches beyond it.
 
@@ -100,31 +104,56 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
         proto_cls = torch.arange(p_count, device=device) // m
         yb = y[:, slices[name]].to(device)
         has_pos = yb.sum(0) > 0
-        best_sim = torch.full((p_count,), -float("inf"), device=device)
-        best_patch = protos.clone()
-        best_loc = torch.zeros(p_count, 3, dtype=torch.long, device=device)  # record, row, col
-        h_out = None
+        n_cand = min(len(x), 2 * m + 2)  # best windows of the n_cand most similar records
+        cand_val = torch.full((p_count, 0), -float("inf"), device=device)
+        cand_idx = torch.zeros((p_count, 0), dtype=torch.long, device=device)  # record * n_windows + window
+        h_out = ww = None
         for start in range(0, len(x), batch_size):
             xb = x[start:start + batch_size].to(device)
             z = branch.embed(xb).float()
             sim = cosine_similarity_map(z, protos)  # (B, P, H', W')
-            bsz, _, hh, ww = sim.shape
+            _, _, hh, ww = sim.shape
             h_out = z.shape[2]
             # only records of the prototype's class are candidates (all, when it has none)
             allowed = yb[start:start + batch_size][:, proto_cls] > 0  # (B, P)
             allowed = allowed | ~has_pos[proto_cls][None, :]
             flat = sim.flatten(2).masked_fill(~allowed[:, :, None], -float("inf"))
-            per_rec, loc = flat.max(dim=2)  # (B, P)
-            val, rec = per_rec.max(dim=0)   # (P,)
-            better = val > best_sim
-            if better.any():
-                for p in torch.nonzero(better).flatten().tolist():
-                    r = int(rec[p])
-                    pos = int(loc[r, p])
-                    row, col = divmod(pos, ww)
-                    best_patch[p] = z[r, :, row:row + ph, col:col + pw]
-                    best_sim[p] = val[p]
-                    best_loc[p] = torch.tensor([start + r, row, col], device=device)
+            per_rec, loc = flat.max(dim=2)  # (B, P): best window of each record
+            rec = torch.arange(start, start + len(xb), device=device)[:, None]
+            cand_val = torch.cat([cand_val, per_rec.T], dim=1)
+            cand_idx = torch.cat([cand_idx, (rec * (hh * ww) + loc).T], dim=1)
+            keep = cand_val.topk(min(n_cand, cand_val.shape[1]), dim=1)
+            cand_val, cand_idx = keep.values, cand_idx.gather(1, keep.indices)
+        # each prototype takes its most similar record not already taken by a prototype of its
+        # class (duplicates only when a class has fewer records than prototypes)
+        choice = torch.zeros(p_count, dtype=torch.long)
+        best_sim = torch.zeros(p_count)
+        n_win = hh * ww
+        for k in range(len(branch.spec.classes)):
+            members = list(range(k * m, (k + 1) * m))
+            members.sort(key=lambda p: -float(cand_val[p, 0]))
+            used: set[int] = set()
+            for p in members:
+                pick = 0
+                for j in range(cand_val.shape[1]):
+                    if not np.isfinite(float(cand_val[p, j])):
+                        break
+                    if int(cand_idx[p, j]) // n_win not in used:
+                        pick = j
+                        break
+                choice[p] = int(cand_idx[p, pick])
+                best_sim[p] = float(cand_val[p, pick])
+                used.add(int(cand_idx[p, pick]) // n_win)
+        best_loc = torch.zeros(p_count, 3, dtype=torch.long)
+        records = sorted({int(c) // n_win for c in choice})
+        z = torch.cat([branch.embed(x[records[i:i + batch_size]].to(device)).float()
+                       for i in range(0, len(records), batch_size)])
+        best_patch = protos.clone()
+        for p in range(p_count):
+            r, pos = divmod(int(choice[p]), n_win)
+            row, col = divmod(pos, ww)
+            best_patch[p] = z[records.index(r), :, row:row + ph, col:col + pw]
+            best_loc[p] = torch.tensor([r, row, col])
         layer.prototypes.data.copy_(best_patch.to(layer.prototypes.device, layer.prototypes.dtype))
         for p in range(p_count):
             cls = branch.spec.classes[p // m]
