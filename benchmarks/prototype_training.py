@@ -109,13 +109,15 @@ def main(argv=None) -> int:
     ap.add_argument("--gpu", action="store_true", help="GPU + AMP mode (needs CUDA)")
     ap.add_argument("--records", type=int, default=None, help="records (CPU default 96, GPU 20000)")
     ap.add_argument("--n-unique", type=int, default=4000, help="distinct simulated records (GPU mode)")
-    ap.add_argument("--cpu-records", type=int, default=64, help="records of the CPU reference in GPU mode")
+    ap.add_argument("--cpu-records", type=int, default=32, help="records of the CPU reference in GPU mode")
     ap.add_argument("--width", type=int, default=None, help="backbone width (CPU default 8, GPU 32)")
     ap.add_argument("--epochs", type=int, default=2, help="epochs per trained phase (last one timed)")
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--prototypes", default="5,18,7", help="per class: rhythm,morphology,global (paper 5,18,7)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is best on a shared machine)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dry-run-cpu", action="store_true",
+                    help="run the --gpu flow on the CPU (tiny sizes; checks the script, measures nothing useful)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(args.threads)
@@ -141,22 +143,24 @@ def main(argv=None) -> int:
         print(f"  phase wall times: " + ", ".join(f"{p} {res[p + '_s']:.1f} s" for p in PHASES))
         return 0
 
-    if not torch.cuda.is_available():
+    dev = "cpu" if args.dry_run_cpu else "cuda"
+    if dev == "cuda" and not torch.cuda.is_available():
         print("--gpu asked for but torch.cuda.is_available() is False", file=sys.stderr)
         return 2
     torch.backends.cudnn.benchmark = True
     n = args.records or 20000
     width = args.width or 32
     bs = args.batch_size or 256
-    print(f"GPU: {torch.cuda.get_device_name(0)}")
+    print(f"GPU: {torch.cuda.get_device_name(0)}" if dev == "cuda" else "DRY RUN on the CPU (AMP falls back to fp32)")
     x, y = cohort(n, args.n_unique, args.seed, n_jobs=os.cpu_count() or 1)
     specs = specs_for(y, ppc)
     print(f"branches: " + ", ".join(f"{s.name}({len(s.classes)} classes x {s.prototypes_per_class})" for s in specs))
-    fp32 = proto_throughput(x, y, specs, width, args.epochs, bs, "cuda", False, args.seed)
-    amp = proto_throughput(x, y, specs, width, args.epochs, bs, "cuda", True, args.seed)
-    bb = blackbox_throughput(x, y, specs, width, args.epochs, bs, "cuda", True, args.seed)
+    fp32 = proto_throughput(x, y, specs, width, args.epochs, bs, dev, False, args.seed)
+    amp = proto_throughput(x, y, specs, width, args.epochs, bs, dev, True, args.seed)
+    bb = blackbox_throughput(x, y, specs, width, args.epochs, bs, dev, True, args.seed)
     m = args.cpu_records
-    torch.set_num_threads(min(os.cpu_count() or 1, 16))
+    if dev == "cuda":
+        torch.set_num_threads(min(os.cpu_count() or 1, 16))
     cpu = proto_throughput(x[:m], y.iloc[:m], specs, width, 1, min(bs, 32), "cpu", False, args.seed)
     print(f"\nGPU, width {width}, batch {bs}, {n} records (CPU reference: {m} records, {torch.get_num_threads()} threads)")
     for k in ("warmup", "joint", "push"):
@@ -164,7 +168,8 @@ def main(argv=None) -> int:
         print(f"  {k:<7} fp32 {f:9.1f} rec/s | AMP {a:9.1f} rec/s  AMP/fp32 {a / f:.2f} | "
               f"CPU {c:7.1f} rec/s  AMP/CPU {a / c:.1f}")
     print(f"  black-box AMP training {bb:9.1f} rec/s; prototype joint AMP / black-box {amp['joint_records_per_s'] / bb:.2f}")
-    print(f"  peak GPU memory: fp32 {fp32['peak_gpu_mem_gib']:.1f} GiB, AMP {amp['peak_gpu_mem_gib']:.1f} GiB")
+    if dev == "cuda":
+        print(f"  peak GPU memory: fp32 {fp32['peak_gpu_mem_gib']:.1f} GiB, AMP {amp['peak_gpu_mem_gib']:.1f} GiB")
     print(f"  AMP phase wall times: " + ", ".join(f"{p} {amp[p + '_s']:.1f} s" for p in PHASES))
     return 0
 
