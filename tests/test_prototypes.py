@@ -183,6 +183,13 @@ def test_shapley_values_are_additive_and_centred(fitted, toy):
     one = clf.shap_values(x[:4], output="INV")
     np.testing.assert_allclose(one.base_values + one.values.sum(axis=1), logits[:4, 1], atol=1e-4)
     assert one.feature_names == clf.feature_names_out_
+    # the Explanation works with shap's own plots, beside feature SHAP values
+    import matplotlib.pyplot as plt
+    import shap
+
+    shap.plots.waterfall(one[0], show=False)
+    assert plt.gcf().axes
+    plt.close("all")
 
 
 def test_seeded_training_is_deterministic(toy):

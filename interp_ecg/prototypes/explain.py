@@ -116,8 +116,6 @@ def fusion_shap(clf, X: Any, output: str | None = None, fs: float | None = None)
         ``values`` (logit scale), ``base_values`` = fusion output at the mean training
         similarities, ``data`` = similarities, ``feature_names`` = prototype names.
     """
-    import shap
-
     clf._check_fitted()
     sims = clf.transform(X, fs) if not isinstance(X, pd.DataFrame) else X[clf.feature_names_out_]
     return _shap_from_similarities(clf, sims, output)
