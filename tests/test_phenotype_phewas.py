@@ -184,3 +184,18 @@ def test_outcome_chunks_and_blocks_do_not_change_estimates():
     b = fit_grid_batched(X, Y, C, outcome_chunk=2, block=1, mixed_precision=False)
     np.testing.assert_allclose(a["beta"], b["beta"], rtol=1e-8)
     np.testing.assert_allclose(a["se"], b["se"], rtol=1e-8)
+
+
+def test_firth_fallback_for_separated_pairs():
+    rng = np.random.default_rng(4)
+    n = 400
+    X = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n)})
+    Y = pd.DataFrame({"sep": X["x"] > 1.0, "ok": rng.random(n) < 0.3}).astype("boolean")
+    plain = phewas(X, Y, min_cases=5).set_index(["exposure", "phecode"])
+    assert not plain.loc[("x", "sep"), "converged"] and np.isnan(plain.loc[("x", "sep"), "p"])
+    fb = phewas(X, Y, min_cases=5, firth_fallback=True).set_index(["exposure", "phecode"])
+    row = fb.loc[("x", "sep")]
+    assert row["converged"] and row["method"] == "firth" and row["beta"] > 0
+    assert np.isfinite(row["SE"]) and np.isfinite(row["p"])  # finite (Wald is weak here)
+    assert fb.loc[("z", "ok"), "method"] == "logit"
+    assert fb.loc[("z", "ok"), "beta"] == pytest.approx(plain.loc[("z", "ok"), "beta"])

@@ -119,6 +119,10 @@ class PheWAS:
         For the Bonferroni column (``p < alpha / n_tests``) and the FDR line of the plot.
     scheduler : dask.distributed.Client, optional
         Run exposure chunks on a Dask cluster.
+    firth_fallback : bool, default False
+        With ``method="logit"``, refit the pairs whose maximum-likelihood fit did not converge
+        (separation, very rare outcomes) with Firth's penalised likelihood; their ``method``
+        column says ``"firth"``.
     phecode_map, phecode_info
         Descriptions and categories for the summary (a :class:`PhecodeMap`, or a DataFrame
         indexed by phecode with ``description`` and ``category``).
@@ -148,6 +152,7 @@ class PheWAS:
         phecode_info: pd.DataFrame | None = None,
         max_iter: int | None = None,
         tol: float | None = None,
+        firth_fallback: bool = False,
     ) -> None:
         self.method = method
         self.solver = solver
@@ -162,6 +167,7 @@ class PheWAS:
         self.phecode_info = phecode_info
         self.max_iter = max_iter
         self.tol = tol
+        self.firth_fallback = firth_fallback
 
     # ------------------------------------------------------------------ fitting
     def _solve(self, X: np.ndarray, Y: np.ndarray, C: np.ndarray) -> dict:
@@ -246,6 +252,15 @@ class PheWAS:
         logger.info("PheWAS: %d subjects, %d exposures x %d phecodes (%s, %s)",
                     len(index), X.shape[1], Y.shape[1], self.method, self.solver)
         res = self._solve(X, Y, C)
+        firth_rows = np.zeros(res["beta"].shape, dtype=bool)
+        if self.firth_fallback and self.method == "logit" and not res["converged"].all():
+            pairs = [(int(e), int(o)) for e, o in zip(*np.nonzero(~res["converged"]))]
+            logger.info("refitting %d non-converged pairs with Firth", len(pairs))
+            fx = solvers.fit_grid_statsmodels(X, Y, C, method="firth", pairs=pairs)
+            for e, o in pairs:
+                for k in ("beta", "se", "converged"):
+                    res[k][e, o] = fx[k][e, o]
+                firth_rows[e, o] = True
         # counts of analysable cases / controls per pair
         valid_x = np.isfinite(X).astype(float)
         yv = np.isfinite(Y)
@@ -279,7 +294,7 @@ class PheWAS:
         n_tests = int(np.isfinite(p).sum())
         df["q"] = benjamini_hochberg(p)
         df["bonferroni"] = p < (self.alpha / max(n_tests, 1))
-        df["method"] = self.method
+        df["method"] = np.where(firth_rows.ravel(), "firth", self.method)
         self.n_tests_ = n_tests
         self.summary = df[SUMMARY_COLUMNS].sort_values("p", kind="stable", ignore_index=True)
         return self
