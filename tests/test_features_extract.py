@@ -313,3 +313,41 @@ def test_unreadable_mat_and_unknown_format_through_extract(cinc_root, ptbxl_root
     t = extract(read_wfdb(wf), progress=False)
     assert not t.loc["odd", "quality_ok"] and t.loc["odd", "quality_error"] == "RecordReadError"
     assert t.loc["odd", "quality_reason"]
+
+
+MEMORY_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numpy as np, pandas as pd
+    from interp_ecg.io import EcgDataset, Record
+    from interp_ecg.io.leads import STANDARD_LEADS
+    from interp_ecg.features import extract
+    from interp_ecg.features.synthetic import OffsetDelineator, gaussian_ecg
+
+    class Pool:
+        def __init__(self):
+            self.pool = [gaussian_ecg(hr_bpm=50 + 5 * i, noise_mV=0.01, random_state=i)[0] for i in range(8)]
+        def __call__(self, rid, row):
+            return Record(str(rid), self.pool[int(rid) % 8], 500.0, list(STANDARD_LEADS))
+
+    n = int(sys.argv[2])
+    meta = pd.DataFrame(index=pd.Index(np.arange(n), name="record_id"))
+    extract(EcgDataset(meta, Pool(), fs=500), out=sys.argv[1], chunk_size=100,
+            method=OffsetDelineator(), progress=False, load=False)
+    """
+)
+
+
+@pytest.mark.slow
+def test_streaming_peak_memory_is_flat(tmp_path):
+    """Peak RSS of a fresh process streaming 3,000 records stays within 15 % of 300 records."""
+    script = tmp_path / "mem.py"
+    script.write_text(MEMORY_SCRIPT)
+    peaks = {}
+    for n in (300, 3000):
+        proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / f"out{n}"), str(n)])
+        _, status, usage = os.wait4(proc.pid, 0)
+        assert status == 0
+        peaks[n] = usage.ru_maxrss
+        assert len(read_features(tmp_path / f"out{n}")) == n
+    assert peaks[3000] < 1.15 * peaks[300], peaks
