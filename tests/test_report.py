@@ -184,9 +184,10 @@ def test_ecg_plot_marks_every_visible_fiducial(record):
     cols = ["P_on", "P_off", "QRS_on", "QRS_off", "T_off"]
     pts = pd.concat([pd.to_numeric(glob[c], errors="coerce") for c in cols if c in glob]).dropna().to_numpy()
     pts = pts[pts < 5000]
-    # each fiducial appears once in its 2.5 s panel and once in the rhythm strip (+ legend ticks)
+    # each fiducial time falls in one 2.5 s column, drawn there on that column's three leads, and
+    # once more on the rhythm strip; plus one legend tick per fiducial kind
     legend = sum(c in glob.columns for c in cols)
-    assert len(ticks) == 2 * len(pts) + legend
+    assert len(ticks) == 4 * len(pts) + legend
 
 
 def test_cohort_table_counts():

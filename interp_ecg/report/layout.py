@@ -209,23 +209,27 @@ class Table(Flowable):
         rows = [[("" if v is None else str(v)) for v in row] for row in self.frame.itertuples(index=False)]
         return [head, *rows]
 
-    def _fit(self, width: float) -> tuple[float, list[float]]:
+    def _lengths(self, width: float) -> tuple[float, list[int]]:
+        """Font size and per-column character budgets that fit ``width``."""
         cells = self._cells()
         n_cols = len(cells[0])
         # header glyphs are bold (about 10% wider)
         lengths = [max(max(len(r[j]) for r in cells[1:]) if len(cells) > 1 else 0,
                        int(len(cells[0][j]) * 1.12)) + 3 for j in range(n_cols)]
         size = self.size
-        while size > 5.0:
-            need = sum(lengths) * size * CHAR_WIDTH_EM / 72.0
-            if need <= width:
-                break
+        while size > 5.0 and sum(lengths) * size * CHAR_WIDTH_EM / 72.0 > width:
             size -= 0.25
-        total = sum(lengths)
-        widths = [width * length / total for length in lengths]
+        budget = int(width * 72.0 / (size * CHAR_WIDTH_EM))
+        while sum(lengths) > budget and max(lengths) > 8:  # still too wide: shorten the widest columns
+            j = lengths.index(max(lengths))
+            lengths[j] -= 1
+        return size, lengths
+
+    def _fit(self, width: float) -> tuple[float, list[float]]:
+        size, lengths = self._lengths(width)
         need = sum(lengths) * size * CHAR_WIDTH_EM / 72.0
-        if need < width:  # do not stretch narrow tables across the page
-            widths = [w * need / width for w in widths]
+        scale = min(1.0, width / need) if need else 1.0
+        widths = [length * size * CHAR_WIDTH_EM / 72.0 * scale for length in lengths]
         return size, widths
 
     def _caption_lines(self, width: float) -> list[str]:
@@ -270,9 +274,13 @@ class Table(Flowable):
                 lw=lw, color="black", transform=region.fig.transFigure))
 
         hline(y, 0.9)
+        _, budget = self._lengths(region.width)
         for i, row in enumerate(self._cells()):
             x = 0.0
             for j, cell in enumerate(row):
+                limit = budget[j] - 2 if i > 0 else int((budget[j] - 2) / 1.12)
+                if len(cell) > limit:
+                    cell = cell[: max(limit - 1, 1)] + "…"
                 numeric = j > 0 and _looks_numeric(cell)
                 region.text(x + (widths[j] - 0.04 if numeric else 0.02), y - row_h / 2, cell,
                             fontsize=size, va="center", ha="right" if numeric else "left",
