@@ -32,7 +32,14 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["fit_grid_batched", "fit_grid_statsmodels", "firth_logit", "logit_fit_single"]
+__all__ = [
+    "fit_grid_batched",
+    "fit_grid_statsmodels",
+    "firth_logit",
+    "firth_lrt",
+    "firth_penalised_loglik",
+    "logit_fit_single",
+]
 
 
 # ----------------------------------------------------------------------------- backends
@@ -584,11 +591,14 @@ def logit_fit_single(y: np.ndarray, Xd: np.ndarray, maxiter: int = 35) -> tuple[
         return np.nan, np.nan, False
 
 
-def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float = 5.0):
+def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float = 5.0,
+                fixed=None):
     """Firth-penalised logistic regression of one model.
 
     Maximises ``l(b) + 1/2 log det I(b)`` by the modified-score iteration
-    ``b += I(b)^{-1} X'(y - mu + h (1/2 - mu))`` (step capped at ``max_step``).
+    ``b += I(b)^{-1} X'(y - mu + h (1/2 - mu))`` (step capped at ``max_step``). ``fixed``
+    (column indices) holds those coefficients at 0 while the penalty still uses the full design
+    (the constrained fit of the penalised likelihood-ratio test, see :func:`firth_lrt`).
 
     Returns
     -------
@@ -603,17 +613,25 @@ def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float =
     """
     y = np.asarray(y, dtype=float)
     Xd = np.asarray(Xd, dtype=float)
-    b = np.zeros(Xd.shape[1])
+    p = Xd.shape[1]
+    free = np.ones(p, dtype=bool)
+    if fixed is not None:
+        free[np.atleast_1d(fixed)] = False
+    b = np.zeros(p)
+    inv = np.full((p, p), np.nan)
     for _ in range(max_iter):
         mu = 1.0 / (1.0 + np.exp(-(Xd @ b)))
         w = mu * (1.0 - mu)
         info = Xd.T @ (Xd * w[:, None])
         try:
             inv = np.linalg.inv(info)
+            inv_free = np.linalg.inv(info[np.ix_(free, free)])
         except np.linalg.LinAlgError:
             return np.full_like(b, np.nan), np.full_like(b, np.nan), False
         h = w * np.einsum("ij,jk,ik->i", Xd, inv, Xd)
-        step = inv @ (Xd.T @ (y - mu + h * (0.5 - mu)))
+        score = Xd.T @ (y - mu + h * (0.5 - mu))
+        step = np.zeros(p)
+        step[free] = inv_free @ score[free]
         big = np.abs(step).max()
         if big > max_step:
             step *= max_step / big
@@ -621,6 +639,38 @@ def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float =
         if big < tol:
             return b, np.sqrt(np.diag(inv)), True
     return b, np.sqrt(np.diag(inv)), False
+
+
+def firth_penalised_loglik(y, Xd, b) -> float:
+    """``l(b) + 1/2 log det I(b)`` of a logistic model."""
+    eta = np.asarray(Xd, float) @ b
+    ll = float(np.sum(np.asarray(y, float) * eta - np.logaddexp(0.0, eta)))
+    mu = 1.0 / (1.0 + np.exp(-eta))
+    info = Xd.T @ (Xd * (mu * (1.0 - mu))[:, None])
+    return ll + 0.5 * float(np.linalg.slogdet(info)[1])
+
+
+def firth_lrt(y, Xd, j: int = 1) -> tuple[float, float, bool]:
+    """Penalised likelihood-ratio test of coefficient ``j`` (Heinze & Schemper 2002).
+
+    Returns (statistic ``2 (l*(b) - l*(b | b_j = 0))``, p-value from chi-square(1), converged).
+    Better calibrated than the Wald test under separation, where the Wald SE is inflated.
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(8), [0, 0, 0, 0, 1, 1, 1, 1.]])
+    >>> stat, p, ok = firth_lrt(np.array([0, 0, 0, 0, 1, 1, 1, 1.]), X)
+    >>> ok, bool(0 < p < 0.05)
+    (True, True)
+    """
+    from scipy import stats as _stats
+
+    full, _, ok1 = firth_logit(y, Xd)
+    null, _, ok0 = firth_logit(y, Xd, fixed=[j])
+    if not (ok1 and ok0):
+        return np.nan, np.nan, False
+    stat = max(0.0, 2.0 * (firth_penalised_loglik(y, Xd, full) - firth_penalised_loglik(y, Xd, null)))
+    return stat, float(_stats.chi2.sf(stat, 1)), True
 
 
 def fit_grid_statsmodels(X, Y, C=None, *, method: str = "logit", pairs=None) -> dict:
