@@ -16,6 +16,8 @@ Public API
     scikit-learn transformer over datasets or signal arrays.
 ``feature_dictionary()``
     Name, unit, kind, definition and reference of every column.
+``lead_quality(signal, fs, leads)``, ``qtc(qt_ms, rr_ms)``, ``frontal_axis(values)``
+    Per-lead signal quality; the four QTc formulas; the frontal axis from limb leads.
 ``validate_against_reference(...)``, ``ludb_reference_intervals(...)``
     Package intervals versus cardiologists' marks (LUDB).
 
@@ -32,6 +34,8 @@ import importlib
 
 from interp_ecg.features.dictionary import column_names, feature_dictionary
 from interp_ecg.features.extract import extract, extract_beats, extract_record
+from interp_ecg.features.measurements import frontal_axis, qtc
+from interp_ecg.features.quality import lead_quality
 from interp_ecg.features.stream import read_features
 
 _LAZY = {
@@ -58,6 +62,9 @@ __all__ = [
     "read_features",
     "feature_dictionary",
     "column_names",
+    "lead_quality",
+    "qtc",
+    "frontal_axis",
     "FiducialFeatures",
     "validate_against_reference",
     "ludb_reference_intervals",
