@@ -23,7 +23,7 @@ maps to its phecode and to every parent), ``info`` describes each phecode.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
@@ -116,7 +116,6 @@ class PhecodeMap:
     icd: pd.DataFrame
     info: pd.DataFrame
     source: str = ""
-    _lookup: dict = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return (
