@@ -45,6 +45,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "exposure_table": None,  # CSV/Parquet, first column = ECG id (ecg_id / study_id)
     "covariates": ["age", "sex"],
     "method": "logit",  # logit | firth
+    "firth_fallback": False,  # refit non-converged ML pairs with Firth
+    "firth_test": "wald",  # wald | lrt (p-values of Firth-fitted pairs)
     "solver": "batched",  # batched | statsmodels
     "backend": "numpy",  # numpy | torch (GPU when present)
     "standardize": True,  # odds ratios per SD of each exposure
@@ -298,7 +300,8 @@ def run_prototype_phewas_study(config: dict, out_dir: str | Path) -> dict:
     model = phenotype.PheWAS(
         method=params["method"], solver=params["solver"], backend=params["backend"],
         min_cases=params["min_cases"], standardize=params["standardize"], phecode_map=pmap,
-        scheduler=_client(config.get("scheduler")),
+        scheduler=_client(config.get("scheduler")), firth_fallback=params["firth_fallback"],
+        firth_test=params["firth_test"],
     ).fit(X, outcomes, covariates)
     summary = model.summary
     tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index()}
