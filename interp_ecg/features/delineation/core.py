@@ -205,14 +205,22 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
 
     # P presence: visible in >= 1/3 of usable leads, consistent timing, stable PR
     n_use = usable.sum()
-    pk_v = np.where(p_vis & usable[:, None], pw["peak"], np.nan)
+    # timing by the centre of the wave (robust to bifid P, whose peak jumps between lobes)
+    centre = 0.5 * (pw["on"] + pw["off"])
+    pk_v = np.where(p_vis & usable[:, None], centre, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         gp_pk = np.nanmedian(pk_v, axis=0)
         spread = np.nanmedian(np.abs(pk_v - gp_pk), axis=0)
-    beat_p = (np.sum(np.isfinite(pk_v), axis=0) >= max(1, n_use / 3)) & (spread <= 20 * ms)
+    beat_p = (np.sum(np.isfinite(pk_v), axis=0) >= max(1, p.p_lead_frac * n_use)) & (spread <= p.p_spread * 1000 * ms)
     pr = g_on - gp_pk
     p_reason = "no P wave visible in enough leads"
+    qrs_ms = np.nanmedian(g_off - g_on) / ms if r.size else np.nan
+    if r.size >= 3 and np.median(np.diff(r)) < 0.4 * fs and qrs_ms >= 120:
+        # wide-complex tachycardia: atrial activity is buried in the QRS/T (and in VT
+        # dissociated from it); whatever the P search found there is not a P wave
+        beat_p[:] = False
+        p_reason = "wide-complex tachycardia: P waves not separable"
     if beat_p.sum() >= 1:
         pr_med = np.median(pr[beat_p])
         # irregular RR (atrial fibrillation?): P waves must be strictly time-locked
@@ -230,7 +238,7 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
             if unstable.any():
                 reasons[:, unstable] = "P wave not time-locked to this QRS"
     # per-lead P kept where the lead agrees with the consensus P peak
-    lead_p = beat_p[None, :] & np.isfinite(pw["peak"]) & (np.abs(pw["peak"] - gp_pk) <= 40 * ms)
+    lead_p = beat_p[None, :] & np.isfinite(centre) & (np.abs(centre - gp_pk) <= 40 * ms)
     for k in ("on", "peak", "off"):
         pw[k] = np.where(lead_p, pw[k], np.nan)
     tvis_any = t_vis

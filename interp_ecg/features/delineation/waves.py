@@ -40,6 +40,7 @@ class Params:
     """
 
     qrs_sig: float = 0.20        # slope fraction that makes a slope part of the QRS
+    qrs_sig_off: float = 0.20    # idem, for the last slope of the complex
     qrs_on: float = 0.03         # onset: slope below this fraction of the largest
     qrs_off: float = 0.05        # offset: idem
     qrs_lowpass: float = 40.0    # low-pass (Hz) of the signal searched for the QRS
@@ -51,10 +52,12 @@ class Params:
     t_ref_on: float = 0.09       # mirrored, before the steepest T ascent
     p_ref_off: float = 0.025
     p_ref_on: float = 0.045
-    p_min_mv: float = 0.02       # smallest P amplitude considered visible
+    p_min_mv: float = 0.01       # smallest P amplitude considered visible
     t_min_mv: float = 0.02
-    p_halfwidth: float = 0.06    # a P (T) wave falls to half height within this on each side
+    p_halfwidth: float = 0.08    # a P (T) wave falls to half height within this on each side
     t_halfwidth: float = 0.16
+    p_lead_frac: float = 0.25    # a P wave must be visible in this share of usable leads
+    p_spread: float = 0.03       # P centres of the leads may scatter this much (median abs.)
     pr_tol: float = 0.024        # P peak to QRS onset may vary this much between beats
     p_min_frac: float = 0.6      # fewer beats with a time-locked P: no P in the record
     noise_k: float = 3.0         # visible wave: amplitude above noise_k x lead noise
@@ -83,9 +86,8 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     pos = positions(a.shape[-1])
     core = np.abs(pos - W) <= int(round(p.qrs_half * fs))
     m = np.max(np.where(core, a, 0.0), axis=-1, keepdims=True)
-    sig = (a >= p.qrs_sig * m) & core
-    f_sig = first_true(sig)[..., None]
-    l_sig = last_true(sig)[..., None]
+    f_sig = first_true((a >= p.qrs_sig * m) & core)[..., None]
+    l_sig = last_true((a >= p.qrs_sig_off * m) & core)[..., None]
     # a boundary needs the slope to stay low for ``qrs_flat`` (a single zero crossing at
     # the tip of a small q or s wave is not the end of the complex)
     flat_n = max(int(round(p.qrs_flat * fs)), 1)
@@ -185,8 +187,10 @@ def p_waves(xw, dw, q_on, rr_prev, fs, p: Params, prev_t_end=None):
     start = np.asarray(q_on, dtype=np.int64) - span
     if prev_t_end is not None:
         te = np.asarray(prev_t_end, dtype=float)
-        ok = np.isfinite(te) & (te < q_on - 0.06 * fs)
+        ok = np.isfinite(te)
+        # no room between the previous T and this QRS: an empty window, hence no P
         start = np.where(ok, np.maximum(start, np.where(ok, te, 0).astype(np.int64)), start)
+        start = np.minimum(start, np.asarray(q_on, dtype=np.int64) - int(round(0.02 * fs)))
     stop = np.asarray(q_on, dtype=np.int64)
     peak_lo = start + int(round(0.01 * fs))
     peak_hi = stop - int(round(0.02 * fs))
