@@ -169,6 +169,15 @@ def test_transform_columns_and_index(fitted, toy):
     sims_ds = clf.transform(ds)
     assert list(sims_ds.index) == ["a", "b", "c"]
     assert sims_ds.shape == (3, 6)
+    # streamed in chunks: same values, same order; an unreadable record gives a NaN row
+    pd.testing.assert_frame_equal(clf.transform(ds, chunk_size=2), sims_ds)
+    bad = up.copy()
+    bad[1, 0, 7] = np.nan
+    ds_bad = EcgDataset(pd.DataFrame(index=pd.Index(["a", "b", "c"], name="record_id")), ArrayLoader(bad, fs=500),
+                        fs=500)
+    sims_bad = clf.transform(ds_bad, chunk_size=2)
+    assert sims_bad.loc["b"].isna().all() and sims_bad.loc[["a", "c"]].notna().all().all()
+    np.testing.assert_allclose(sims_bad.loc[["a", "c"]].to_numpy(), sims_ds.loc[["a", "c"]].to_numpy(), atol=1e-5)
 
 
 def test_shapley_values_are_additive_and_centred(fitted, toy):

@@ -78,6 +78,7 @@ def to_array(
     highpass_hz: float | None = 0.5,
     input_fs: float | None = None,
     on_error: str = "skip",
+    records: Sequence | None = None,
 ) -> tuple[np.ndarray, pd.Index, np.ndarray]:
     """Load a dataset or array into the network's input array.
 
@@ -98,6 +99,8 @@ def to_array(
         Sampling rate of an array input when it differs from ``fs``.
     on_error : {"skip", "raise"}
         With ``"skip"`` an unreadable record is logged and its row is zero with ``ok=False``.
+    records : sequence, optional
+        For a dataset: load only these record ids, in this order (chunked inference).
 
     Returns
     -------
@@ -134,7 +137,8 @@ def to_array(
     if not hasattr(data, "meta") or not hasattr(data, "load"):
         raise ConfigError(f"cannot read records from {type(data).__name__}; pass an EcgDataset or array")
     ds = data if data.fs is not None and float(data.fs) == fs else data.resample(fs)
-    ids = pd.Index(data.meta.index, name=data.meta.index.name or "record_id")
+    name = data.meta.index.name or "record_id"
+    ids = pd.Index(data.meta.index if records is None else list(records), name=name)
     out = np.zeros((len(ids), n_leads, n_samples), dtype=np.float32)
     ok = np.zeros(len(ids), dtype=bool)
     for i, rid in enumerate(ids):

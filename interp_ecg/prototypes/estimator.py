@@ -52,8 +52,9 @@ class _BaseNetClassifier:
     n_samples: int
     highpass_hz: float | None
 
-    def _load(self, data: Any, fs: float | None = None) -> tuple[np.ndarray, pd.Index, np.ndarray]:
-        return to_array(data, fs=self.fs, n_samples=self.n_samples, highpass_hz=self.highpass_hz, input_fs=fs)
+    def _load(self, data: Any, fs: float | None = None, records: Any = None) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+        return to_array(data, fs=self.fs, n_samples=self.n_samples, highpass_hz=self.highpass_hz, input_fs=fs,
+                        records=records)
 
     def _labels(self, data: Any, labels: Any, ids: pd.Index) -> pd.DataFrame:
         if labels is None:
@@ -325,26 +326,47 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             return np.zeros((0, len(self.classes_))), np.zeros((0, len(self.feature_names_out_)))
         return np.concatenate(logits).astype(np.float64), np.concatenate(sims).astype(np.float64)
 
-    def decision_function(self, X: Any, fs: float | None = None) -> np.ndarray:
-        """Fusion logits ``(n, n_classes)``; NaN rows for unreadable records."""
-        x, _, ok = self._load(X, fs)
-        logits, _ = self._forward(x)
-        logits[~ok] = np.nan
-        return logits
+    def _scores(self, X: Any, fs: float | None, chunk_size: int) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+        """Logits and similarities, loading an EcgDataset ``chunk_size`` records at a time."""
+        if hasattr(X, "meta"):
+            all_ids = list(X.meta.index)
+            chunks = [all_ids[i:i + chunk_size] for i in range(0, len(all_ids), chunk_size)] or [[]]
+        else:
+            chunks = [None]
+        logits, sims, ids = [], [], []
+        for chunk in chunks:
+            x, chunk_ids, ok = self._load(X, fs, records=chunk)
+            lg, sm = self._forward(x)
+            lg[~ok] = np.nan
+            sm[~ok] = np.nan
+            logits.append(lg)
+            sims.append(sm)
+            ids.append(chunk_ids)
+        index = ids[0].append(ids[1:]) if len(ids) > 1 else ids[0]
+        return np.concatenate(logits), np.concatenate(sims), index
 
-    def predict_proba(self, X: Any, fs: float | None = None) -> np.ndarray:
+    def decision_function(self, X: Any, fs: float | None = None, chunk_size: int = 2048) -> np.ndarray:
+        """Fusion logits ``(n, n_classes)``; NaN rows for unreadable records.
+
+        An :class:`~interp_ecg.io.EcgDataset` is read ``chunk_size`` records at a time, so memory
+        stays flat on large cohorts.
+        """
+        return self._scores(X, fs, chunk_size)[0]
+
+    def predict_proba(self, X: Any, fs: float | None = None, chunk_size: int = 2048) -> np.ndarray:
         """Probabilities ``(n, n_classes)`` in :attr:`classes_` order (NaN rows for unreadable records)."""
-        return 1.0 / (1.0 + np.exp(-self.decision_function(X, fs)))
+        return 1.0 / (1.0 + np.exp(-self.decision_function(X, fs, chunk_size)))
 
     def predict(self, X: Any, threshold: float = 0.5, fs: float | None = None) -> np.ndarray:
-        """Multi-hot predictions at ``threshold``."""
+        """Multi-hot predictions at ``threshold`` (unreadable records: all 0)."""
         return (self.predict_proba(X, fs) >= threshold).astype(int)
 
-    def transform(self, X: Any, fs: float | None = None) -> pd.DataFrame:
-        """Per-record prototype similarities, columns ``proto_<class>_<kk>``, indexed by record id."""
-        x, ids, ok = self._load(X, fs)
-        _, sims = self._forward(x)
-        sims[~ok] = np.nan
+    def transform(self, X: Any, fs: float | None = None, chunk_size: int = 2048) -> pd.DataFrame:
+        """Per-record prototype similarities, columns ``proto_<class>_<kk>``, indexed by record id.
+
+        NaN rows for unreadable records; datasets are streamed ``chunk_size`` records at a time.
+        """
+        _, sims, ids = self._scores(X, fs, chunk_size)
         return pd.DataFrame(sims, index=ids, columns=self.feature_names_out_)
 
     def fit_transform(self, X: Any, y: Any = None, **kwargs: Any) -> pd.DataFrame:
