@@ -118,7 +118,7 @@ def test_resume_after_sigkill_gives_identical_output(tmp_path):
     script.write_text(KILL_SCRIPT)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(script), str(out), "0.05"], env=env)
+    proc = subprocess.Popen([sys.executable, str(script), str(out), "0.1"], env=env)
     deadline = time.time() + 90
     while time.time() < deadline and len(list(out.glob("chunk-*.parquet"))) < 2:
         time.sleep(0.05)
