@@ -111,6 +111,18 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
         rows of ``lead == "global"``. ``df.attrs["lead_status"]`` maps each lead to ``"ok"``
         or the reason it was excluded from the consensus.
 
+    Notes
+    -----
+    Per-lead rows are multi-lead informed, as in Martinez et al.'s multi-lead rules: each
+    lead's boundary is pulled part of the way towards the median of the usable leads
+    (``Params.w_*``), and where the consensus finds a P wave that a lead shows too weakly,
+    that lead's P columns carry the consensus P. A P wave is reported only when it is
+    visible in enough leads, agrees across leads and keeps a stable PR interval; it is NaN
+    (with a reason) in atrial fibrillation or flutter, in wide-complex tachycardia and for
+    premature beats without their own P. Thresholds (:class:`Params`) were chosen on the
+    odd-numbered LUDB records only; ``benchmarks/delineation_ludb.py`` reports the
+    even-numbered ones as a held-out set.
+
     Raises
     ------
     SamplingRateError
@@ -184,8 +196,8 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
     ms = fs / 1000.0
     g_on = combine(on, "on", 40 * ms, p.cons_q, usable)
     g_off = combine(off, "off", 40 * ms, p.cons_q, usable)
-    on = _shrink(on, usable, 40 * ms, p.w_qrs_on)
-    off = _shrink(off, usable, 40 * ms, p.w_qrs_off)
+    on = _shrink(on, usable, 40 * ms, p.w_qrs_on) + round(p.qrs_on_shift * fs)
+    off = _shrink(off, usable, 40 * ms, p.w_qrs_off) + round(p.qrs_off_shift * fs)
     g_pk = combine(pk, "peak", 60 * ms, usable=usable)
     g_on = np.where(np.isfinite(g_on), g_on, r - int(0.05 * fs))
     g_off = np.where(np.isfinite(g_off), g_off, r + int(0.05 * fs))

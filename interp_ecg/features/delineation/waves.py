@@ -47,6 +47,8 @@ class Params:
     qrs_slope_dt: float = 0.004  # half-span of the central difference used as slope (s)
     pt_lowpass: float = 15.0     # low-pass (Hz) of the signal searched for P and T
     qrs_flat: float = 0.001      # the slope must stay below threshold this long (s)
+    qrs_on_shift: float = 0.0    # calibration of per-lead QRS boundaries (s)
+    qrs_off_shift: float = 0.0
     qrs_half: float = 0.12       # half-width of the span searched for QRS slopes
     t_ref_off: float = 0.09      # Zhang reference point after the steepest T descent
     t_ref_on: float = 0.09       # mirrored, before the steepest T ascent
