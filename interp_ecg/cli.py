@@ -303,6 +303,7 @@ def phewas(
     method: str = typer.Option("logit", "--method", help="logit or firth."),
     min_code_count: int = typer.Option(2, "--min-code-count", help="Diagnoses needed to be a case (PheTK: 2)."),
     min_cases: int = typer.Option(5, "--min-cases", help="Phecodes with fewer cases are not tested."),
+    standardize: bool = typer.Option(True, "--standardize/--raw-units", help="Odds ratios per SD of each exposure."),
     out: Path = typer.Option(Path("phewas.csv"), "--out"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
 ) -> None:
@@ -316,7 +317,7 @@ def phewas(
     summary = pipeline.run_phewas(table, _read_table_plain(diagnoses), phecode_map,
                                   [c for c in covariates.split(",") if c], subject_col,
                                   None if exposures is None else exposures.split(","), method, scheduler,
-                                  min_cases=min_cases, min_code_count=min_code_count)
+                                  min_cases=min_cases, min_code_count=min_code_count, standardize=standardize)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out, index=False)
     typer.echo(f"{len(summary)} tests -> {out}")

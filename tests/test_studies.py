@@ -105,8 +105,8 @@ def wct_inputs(tmp_path_factory):
 def _demo_cfg(root: Path, features: Path, out: Path, seed: int = 11) -> dict:
     return {"study": "repro", "kind": "demo", "seed": seed, "output_dir": str(out),
             "data": {"n_records": 60, "cache_dir": str(root), "features": str(features)},
-            "report": {"n_patients": 1},
-            "params": {"sections": ["wct"], "models": ["rf", "logreg"], "n_boot": 50}}
+            "report": {"n_patients": 0},
+            "params": {"sections": ["wct"], "models": ["rf", "logreg"], "n_boot": 20}}
 
 
 def test_run_folder_contents_and_same_seed_same_numbers(wct_inputs, tmp_path):

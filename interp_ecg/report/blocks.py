@@ -888,7 +888,8 @@ class PhewasBlock(Block):
             if col in top.columns:
                 top[col] = [format_number(v, 3) if not isinstance(v, str) else v for v in self.top_hits()[col]]
         out.append(Table(top, f"Top {len(top)} associations by p-value (logistic regression "
-                              "adjusted for the covariates named in the config).", number=ctx.next_table()))
+                              "adjusted for covariates; OR with 95% CI; q: Benjamini-Hochberg).",
+                         number=ctx.next_table()))
         return out
 
     def html(self, ctx: RenderContext) -> str:

@@ -446,7 +446,8 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
     outcomes, labels, note = _phecode_outcomes(cfg, diagnoses, per.index)
     outcomes = outcomes.reindex(per.index)
     summary = phenotype.phewas(per[exposures], outcomes, per[["age", "sex"]], method="logit",
-                               min_cases=cfg["params"]["min_cases"], scheduler=cfg["scheduler"])
+                               min_cases=cfg["params"]["min_cases"], scheduler=cfg["scheduler"],
+                               standardize=True)
     if len(labels) and "phecode" in labels.columns:
         keep = [c for c in ("phecode", "description", "category") if c in labels.columns]
         summary = summary.drop(columns=[c for c in keep[1:] if c in summary.columns])
@@ -459,7 +460,8 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
     return [PhewasBlock(summary, heading="Phenome-wide association study",
                         text=f"Exposures: {what}, averaged per patient. Outcomes: the cohort's ICD-10 "
                              f"diagnoses. {note} Each test is a logistic regression adjusted for age and "
-                             "sex; q values are Benjamini-Hochberg.")]
+                             "sex; odds ratios are per standard deviation of the exposure; q values are "
+                             "Benjamini-Hochberg.")]
 
 
 def _patients(cfg: dict, ds, state: dict) -> list[Any]:
@@ -528,10 +530,21 @@ def _patients(cfg: dict, ds, state: dict) -> list[Any]:
                 matches = _matches(state["proto"], state["ds100"].load(rid))
             except Exception as err:  # noqa: BLE001
                 logger.warning("prototype explanation of %s failed: %s", rid, err)
+        # the rule's own measurement is always shown on the trace, attributed or not
+        prov = feats.loc[rid]
+        qrs_lead, q0, q1 = prov.get("QRS_duration_lead"), prov.get("QRS_duration_start_sample"), prov.get("QRS_duration_end_sample")
+        qrs_txt = "not measured"
+        if isinstance(qrs_lead, str) and qrs_lead and pd.notna(q0) and pd.notna(q1):
+            qrs_txt = f"{prov['QRS_duration_ms']:.0f} ms ({'lead ' + qrs_lead if qrs_lead != 'global' else 'consensus'}, marked)"
+            if not any(m["label"].startswith("QRS") for m in marks):
+                marks.append({"lead": qrs_lead if qrs_lead != "global" else "II", "start": float(q0),
+                              "end": float(q1), "label": f"QRS {prov['QRS_duration_ms']:.0f} ms"})
         p = state["preds"].loc[rid]
         truth = ds.meta.loc[rid].get("sim_condition", "")
         summary = {"WCT probability (ensemble)": float(p[ENS]),
                    "Rule (QRS>=120 & HR>=100)": "positive" if p[RULE] >= 0.5 else "negative",
+                   "QRS": qrs_txt,
+                   "HR": f"{prov['heart_rate_bpm']:.0f} bpm" if pd.notna(prov.get("heart_rate_bpm")) else "not measured",
                    "Ground truth": f"{'WCT' if p['y_truth'] else 'no WCT'} ({truth})",
                    "Age/sex": f"{ds.meta.loc[rid, 'age']:.0f} / {'F' if ds.meta.loc[rid, 'sex'] in (1, 'F', 'female') else 'M'}"}
         blocks.append(PatientBlock(rid, rec.signal, rec.fs, rec.leads, fiducials=fid, marks=marks,

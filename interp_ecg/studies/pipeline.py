@@ -273,8 +273,11 @@ def marks_for(expl, i: int, provenance: pd.Series | None, top: int = 5) -> list[
 def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Path | str, covariates: Sequence[str],
                subject_col: str = "patient_id", exposures: Sequence[str] | None = None,
                method: str = "logit", scheduler: str | None = None, min_cases: int = 5,
-               min_code_count: int = 2) -> pd.DataFrame:
-    """PheWAS of per-ECG exposures (averaged per subject) against phecodes of their diagnoses."""
+               min_code_count: int = 2, standardize: bool = True) -> pd.DataFrame:
+    """PheWAS of per-ECG exposures (averaged per subject) against phecodes of their diagnoses.
+
+    Odds ratios are per standard deviation of each exposure when ``standardize`` (default).
+    """
     from interp_ecg import phenotype
 
     if subject_col not in table.columns:
@@ -295,7 +298,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Path | str, cov
                                          subjects=per_subject.index)
     summary = phenotype.phewas(per_subject[list(exposures)], outcomes.reindex(per_subject.index),
                                per_subject[cov] if cov else None, method=method, min_cases=min_cases,
-                               scheduler=scheduler)
+                               scheduler=scheduler, standardize=standardize)
     if "description" in summary.columns and summary["description"].isna().all():
         labels = pmap.describe(list(dict.fromkeys(summary["phecode"]))).reset_index()
         summary = summary.drop(columns=[c for c in ("description", "category") if c in summary.columns])

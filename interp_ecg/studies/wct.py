@@ -419,7 +419,6 @@ def run_wct_study(config: dict | None, out_dir) -> dict[str, pd.DataFrame]:
         n_pos = int(np.nansum(y))
         external.append(_metrics(y, rule, groups, cfg, label=lab, model="rule (hard 0/1)", trained_on="-",
                                  features="QRS, HR", score_type="hard"))
-        errors_base = None
         for name, s in oof_rule.items():
             external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on="wct_rule",
                                      features="all", score_type="probability"))
@@ -434,7 +433,6 @@ def run_wct_study(config: dict | None, out_dir) -> dict[str, pd.DataFrame]:
                 external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on=lab,
                                          features=feat_name, score_type="probability"))
                 errors.append({**_rule_error_row(y, rule, s, name, lab), "features": feat_name})
-        del errors_base
     external = pd.concat([t for t in external if len(t)], ignore_index=True) if external else pd.DataFrame()
     rule_errors = pd.DataFrame(errors)
     notes.append(f"defining features removed in 'without defining': {', '.join(defining)}")
