@@ -67,3 +67,18 @@ def test_subpackages_are_imported_lazily():
     assert interp_ecg.errors is errors
     with pytest.raises(AttributeError):
         interp_ecg.not_a_module  # noqa: B018
+
+
+def test_subsets_of_an_array_dataset_keep_their_records():
+    import numpy as np
+    import pandas as pd
+
+    from interp_ecg.io import ArrayLoader, EcgDataset
+
+    sig = np.arange(3, dtype="float32")[:, None, None] * np.ones((3, 12, 100), dtype="float32")
+    meta = pd.DataFrame({"patient_id": [1, 2, 3]}, index=pd.Index(["a", "b", "c"], name="record_id"))
+    ds = EcgDataset(meta, ArrayLoader(sig, fs=100), fs=100)
+    sub = ds.subset(["c", "a"])
+    assert float(sub[0].signal[0, 0]) == 2.0 and sub[0].id == "c"
+    assert float(sub[1].signal[0, 0]) == 0.0
+    assert float(ds.load("b").signal[0, 0]) == 1.0

@@ -120,7 +120,16 @@ class ArrayLoader:
         self._position: dict[Any, int] | None = None
 
     def bind(self, index: pd.Index) -> "ArrayLoader":
-        self._position = {rid: i for i, rid in enumerate(index)}
+        """Map record ids to array rows, once: the first dataset built on the array fixes it.
+
+        Subsets share the bound loader unchanged, so their ids still point at the right rows.
+        """
+        if self._position is None:
+            if len(index) != len(self.signals):
+                raise ValueError(
+                    f"{len(index)} metadata rows for an array of {len(self.signals)} records"
+                )
+            self._position = {rid: i for i, rid in enumerate(index)}
         return self
 
     def __call__(self, record_id: Any, row: pd.Series) -> Record:
