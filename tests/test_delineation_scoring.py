@@ -41,3 +41,28 @@ def test_tally_f1_and_error_in_ms():
     t.add(match([105, 300], [100, 200], tol=10), fs=500)  # 1 TP (+5 samples = 10 ms)
     assert t.sensitivity == 0.5 and t.ppv == 0.5 and t.f1 == 0.5
     assert t.mean_ms == 10.0
+
+
+def test_nanquantile_cols_matches_numpy():
+    import warnings
+
+    from interp_ecg.features.delineation.consensus import nanquantile_cols
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        v = rng.normal(size=(12, 9))
+        v[rng.random(v.shape) < 0.4] = np.nan
+        q = float(rng.random())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ref = np.nanquantile(v, q, axis=0)
+        np.testing.assert_allclose(nanquantile_cols(v, q), ref, equal_nan=True)
+
+
+def test_consensus_rejects_outlier_lead_and_ignores_unusable():
+    from interp_ecg.features.delineation.consensus import combine
+
+    v = np.array([[100.0, 200.0], [104.0, 204.0], [102.0, 202.0], [20.0, 120.0]])
+    assert combine(v, "on", tol=10, quantile=0.0).tolist() == [100.0, 200.0]
+    usable = np.array([False, True, True, True])
+    assert combine(v, "off", tol=10, quantile=0.0, usable=usable).tolist() == [104.0, 204.0]

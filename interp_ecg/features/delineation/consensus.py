@@ -25,9 +25,33 @@ Examples
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+
+
+def nanquantile_cols(v: np.ndarray, q: float) -> np.ndarray:
+    """Column-wise quantile ignoring NaN (linear interpolation), NaN for empty columns.
+
+    Same result as ``np.nanquantile(v, q, axis=0)``, several times faster on the small
+    (leads x beats) arrays of one record.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.array([[1.0, np.nan], [3.0, np.nan], [2.0, 5.0]])
+    >>> nanquantile_cols(v, 0.5).tolist()
+    [2.0, 5.0]
+    """
+    srt = np.sort(v, axis=0)  # NaN sorts last
+    n = np.sum(np.isfinite(v), axis=0)
+    pos = q * np.maximum(n - 1, 0)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    frac = pos - lo
+    cols = np.arange(v.shape[1])
+    a = srt[lo, cols]
+    b = srt[hi, cols]
+    out = a + (b - a) * frac
+    return np.where(n > 0, out, np.nan)
 
 
 def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
@@ -50,18 +74,19 @@ def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
         Fewer retained leads than this gives NaN.
     """
     v = np.array(values, dtype=float)
+    if v.ndim != 2 or v.shape[1] == 0:
+        return np.full(v.shape[-1] if v.ndim else 0, np.nan)
     if usable is not None:
         v[~np.asarray(usable, dtype=bool)] = np.nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(v, axis=0)
+    med = nanquantile_cols(v, 0.5)
+    with np.errstate(invalid="ignore"):
         v[np.abs(v - med) > tol] = np.nan
-        n = np.sum(np.isfinite(v), axis=0)
-        if side == "on":
-            out = np.nanquantile(v, quantile, axis=0)
-        elif side == "off":
-            out = np.nanquantile(v, 1.0 - quantile, axis=0)
-        else:
-            out = np.nanmedian(v, axis=0)
+    n = np.sum(np.isfinite(v), axis=0)
+    if side == "on":
+        out = nanquantile_cols(v, quantile)
+    elif side == "off":
+        out = nanquantile_cols(v, 1.0 - quantile)
+    else:
+        out = nanquantile_cols(v, 0.5)
     out = np.where(n >= max(min_leads, 1), out, np.nan)
     return np.round(out)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import DelineationError, SamplingRateError, SignalQualityError
-from interp_ecg.features.delineation.consensus import combine
+from interp_ecg.features.delineation.consensus import combine, nanquantile_cols
 from interp_ecg.features.delineation.filters import bandpass, central_slope
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.qrs import detect_qrs
@@ -176,17 +176,17 @@ def _rr(r: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame:
-    status = lead_status(x, fs)
+    xs = np.where(np.isfinite(x), x, 0.0).astype(np.float64)
+    xq = bandpass(xs, fs, 0.5, p.qrs_lowpass)
+    status = lead_status(x, fs, low=xq)
     usable = np.array([s == "ok" for s in status])
     if not usable.any():
         raise DelineationError("no usable lead: " + ", ".join(
             f"{ld}: {s}" for ld, s in zip(leads, status)))
-    xs = np.where(np.isfinite(x), x, 0.0).astype(np.float64)
     r = detect_qrs(xs, fs, usable)
     if r.size == 0:
         raise DelineationError("no QRS complex found in any usable lead")
     n_leads, n = xs.shape
-    xq = bandpass(xs, fs, 0.5, p.qrs_lowpass)
     xw = bandpass(xs, fs, 0.5, p.pt_lowpass)
     dq = central_slope(xq, int(round(p.qrs_slope_dt * fs)))
     dw = central_slope(xw, int(round(0.01 * fs)))
@@ -222,8 +222,8 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
     pk_v = np.where(p_vis & usable[:, None], centre, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        gp_pk = np.nanmedian(pk_v, axis=0)
-        spread = np.nanmedian(np.abs(pk_v - gp_pk), axis=0)
+        gp_pk = nanquantile_cols(pk_v, 0.5)
+        spread = nanquantile_cols(np.abs(pk_v - gp_pk), 0.5)
     beat_p = (np.sum(np.isfinite(pk_v), axis=0) >= max(1, p.p_lead_frac * n_use)) & (spread <= p.p_spread * 1000 * ms)
     pr = g_on - gp_pk
     p_reason = "no P wave visible in enough leads"

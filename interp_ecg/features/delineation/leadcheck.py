@@ -29,7 +29,7 @@ FLAT_MV = 0.02
 NOISE_RATIO = 0.15
 
 
-def lead_status(x: np.ndarray, fs: float) -> list[str]:
+def lead_status(x: np.ndarray, fs: float, low: np.ndarray | None = None) -> list[str]:
     """Return ``"ok"`` or the reason a lead is unusable, for every lead.
 
     Parameters
@@ -38,11 +38,14 @@ def lead_status(x: np.ndarray, fs: float) -> list[str]:
         Signal in mV.
     fs : float
         Sampling rate in Hz.
+    low : ndarray, optional
+        The signal already band-passed to about 0.5-40 Hz (saves one filter pass).
     """
     x = np.asarray(x, dtype=np.float64)
     finite = np.isfinite(x).all(axis=1)
     xs = np.where(np.isfinite(x), x, 0.0)
-    low = bandpass(xs, fs, 0.5, 45.0)
+    if low is None:
+        low = bandpass(xs, fs, 0.5, 45.0)
     if fs / 2.0 > 50.0:
         high = bandpass(xs, fs, 45.0, None)
         noise = 1.4826 * np.median(np.abs(high), axis=1)
