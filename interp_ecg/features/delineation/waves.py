@@ -171,10 +171,14 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
 def t_waves(xw, dw, r, j, rr_next, fs, p: Params):
     """T peak and boundaries per lead and beat (dict of arrays, ``amp`` in mV)."""
     start = np.asarray(j, dtype=np.int64)
+    # at fast rates with a wide QRS the T wave fills most of the cycle: the search may
+    # reach up to 60 ms before the next R
+    nxt = r + rr_next.astype(np.int64) - int(round(0.06 * fs))
     stop = r + np.minimum((0.62 * rr_next).astype(np.int64), int(0.6 * fs))
-    stop = np.maximum(stop, start + int(0.1 * fs))
+    stop = np.minimum(np.maximum(stop, start + int(0.2 * fs)), np.maximum(nxt, start + int(0.1 * fs)))
     peak_lo = start + int(round(0.04 * fs))
     peak_hi = r + np.minimum((0.5 * rr_next).astype(np.int64), int(0.45 * fs))
+    peak_hi = np.minimum(np.maximum(peak_hi, start + int(0.14 * fs)), stop)
     return _wave(xw, dw, start, stop, peak_lo, peak_hi, p.t_ref_on, p.t_ref_off, fs,
                  int(0.6 * fs) + 1, p.t_halfwidth)
 
