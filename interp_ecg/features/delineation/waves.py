@@ -51,6 +51,7 @@ class Params:
     qrs_off_shift: float = 0.0
     qrs_half: float = 0.12       # half-width of the span searched for QRS slopes
     t_ref_off: float = 0.09      # Zhang reference point after the steepest T descent
+    t_on_frac: float = 0.0       # ... or this fraction of the J-to-T-peak distance if longer
     t_ref_on: float = 0.09       # mirrored, before the steepest T ascent
     p_ref_off: float = 0.025
     p_ref_on: float = 0.045
@@ -114,7 +115,8 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
 
 def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
           peak_lo: np.ndarray, peak_hi: np.ndarray, ref_on: float, ref_off: float,
-          fs: float, length: int, halfwidth: float) -> dict[str, np.ndarray]:
+          fs: float, length: int, halfwidth: float,
+          on_frac: float = 0.0) -> dict[str, np.ndarray]:
     """Peak and Zhang-area boundaries of one wave in per-beat windows.
 
     ``start``/``stop`` (per beat, absolute samples) bound the boundary search; the peak is
@@ -154,7 +156,9 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
     area = pol * (ym - s) * (2 * tr - tm - pos)
     area = np.where(valid & (pos >= tm) & (pos <= tr), area, -np.inf)
     off = area.argmax(axis=-1)
-    # onset: mirrored
+    # onset: mirrored; the reference span may grow with the distance of the peak from
+    # the window start (wide, slow T waves)
+    r_on = np.maximum(r_on, np.round(on_frac * pk_)).astype(np.int64)
     g = np.where(valid & (pos <= pk_) & (pos >= pk_ - r_on), pol * d, -np.inf)
     tm = g.argmax(axis=-1)[..., None]
     tr = np.maximum(tm - r_on, 0)
@@ -180,7 +184,7 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params):
     peak_hi = r + np.minimum((0.5 * rr_next).astype(np.int64), int(0.45 * fs))
     peak_hi = np.minimum(np.maximum(peak_hi, start + int(0.14 * fs)), stop)
     return _wave(xw, dw, start, stop, peak_lo, peak_hi, p.t_ref_on, p.t_ref_off, fs,
-                 int(0.6 * fs) + 1, p.t_halfwidth)
+                 int(0.6 * fs) + 1, p.t_halfwidth, p.t_on_frac)
 
 
 def p_waves(xw, dw, q_on, rr_prev, fs, p: Params, prev_t_end=None):
