@@ -847,7 +847,7 @@ class PhewasBlock(Block):
     """PheWAS: Manhattan plot and the table of top hits."""
 
     TOP_COLUMNS = ("exposure", "phecode", "description", "n_cases", "n_controls", "OR",
-                   "or", "odds_ratio", "OR_low", "OR_high", "or_ci_low", "or_ci_high", "p", "q")
+                   "or", "odds_ratio", "OR_low", "OR_high", "or_ci_low", "or_ci_high", "p", "q", "converged")
 
     def __init__(self, summary: pd.DataFrame, heading: str = "Phenome-wide association study",
                  text: str = "", top: int = 15, alpha: float = 0.05, level: int = 1) -> None:

@@ -37,6 +37,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "prototype_classes": ["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI"],
     "prototypes_per_class": 2,
     "min_cases": 5,
+    "phewas_method": "firth",
     "keep_cohort": False,
     "sections": ["wct", "prototypes", "phewas"],
 }
@@ -445,7 +446,7 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
     per = per.dropna()
     outcomes, labels, note = _phecode_outcomes(cfg, diagnoses, per.index)
     outcomes = outcomes.reindex(per.index)
-    summary = phenotype.phewas(per[exposures], outcomes, per[["age", "sex"]], method="logit",
+    summary = phenotype.phewas(per[exposures], outcomes, per[["age", "sex"]], method=cfg["params"]["phewas_method"],
                                min_cases=cfg["params"]["min_cases"], scheduler=cfg["scheduler"],
                                standardize=True)
     if len(labels) and "phecode" in labels.columns:
@@ -456,10 +457,12 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
     sig = int((pd.to_numeric(summary.get("q"), errors="coerce") < 0.05).sum()) if "q" in summary.columns else 0
     summary_lines.append(
         f"PheWAS: {len(exposures)} {what} x {outcomes.shape[1]} outcomes in {len(per)} patients "
-        f"(logistic regression adjusted for age and sex): {sig} associations with q < 0.05.")
+        f"({cfg['params']['phewas_method']} logistic regression adjusted for age and sex): {sig} associations "
+        "with q < 0.05.")
     return [PhewasBlock(summary, heading="Phenome-wide association study",
                         text=f"Exposures: {what}, averaged per patient. Outcomes: the cohort's ICD-10 "
-                             f"diagnoses. {note} Each test is a logistic regression adjusted for age and "
+                             f"diagnoses. {note} Each test is a {'Firth-penalised ' if cfg['params']['phewas_method'] == 'firth' else ''}"
+                             "logistic regression (robust to separation in small groups) adjusted for age and "
                              "sex; odds ratios are per standard deviation of the exposure; q values are "
                              "Benjamini-Hochberg.")]
 
