@@ -66,3 +66,12 @@ def test_consensus_rejects_outlier_lead_and_ignores_unusable():
     assert combine(v, "on", tol=10, quantile=0.0).tolist() == [100.0, 200.0]
     usable = np.array([False, True, True, True])
     assert combine(v, "off", tol=10, quantile=0.0, usable=usable).tolist() == [104.0, 204.0]
+
+
+def test_span_margin_keeps_last_boundary_detected_late():
+    ref = {"QRS_on": np.array([1000.0]), "QRS_off": np.array([1040.0])}
+    det = {"QRS_off": np.array([1045.0])}  # 10 ms after the last annotated mark
+    strict = score_lead(det, ref, fs=500, kinds=("QRS_off",))
+    widened = score_lead(det, ref, fs=500, kinds=("QRS_off",), span_margin=True)
+    assert (strict["QRS_off"].tp, strict["QRS_off"].fn) == (0, 1)
+    assert (widened["QRS_off"].tp, widened["QRS_off"].fn) == (1, 0)

@@ -127,11 +127,15 @@ class Tally:
 
 
 def score_lead(detected: dict, reference: dict, fs: float,
-               kinds=("P_on", "P_off", "QRS_on", "QRS_off", "T_on", "T_off")) -> dict:
+               kinds=("P_on", "P_off", "QRS_on", "QRS_off", "T_on", "T_off"),
+               span_margin: bool = False) -> dict:
     """Match every boundary kind of one lead; returns ``{kind: Match}``.
 
     ``detected`` and ``reference`` map a kind (``"QRS_on"``...) to sample indices. The
-    annotated span is taken from all reference marks of the lead.
+    annotated span is taken from all reference marks of the lead. With ``span_margin`` the
+    span is widened by the kind's tolerance on both sides, so that a detection of the
+    first (last) annotated boundary lying just before (after) it still counts; the issue's
+    protocol is the strict span (the default).
     """
     allref = np.concatenate([np.asarray(v, dtype=float) for v in reference.values()
                              if len(v)] or [np.array([])])
@@ -144,5 +148,6 @@ def score_lead(detected: dict, reference: dict, fs: float,
         if span is None:
             out[k] = Match(0, 0, 0, np.array([]))
             continue
-        out[k] = match(np.asarray(detected.get(k, []), dtype=float), ref, tol, span)
+        sp = (span[0] - tol, span[1] + tol) if span_margin else span
+        out[k] = match(np.asarray(detected.get(k, []), dtype=float), ref, tol, sp)
     return out
