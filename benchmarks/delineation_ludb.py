@@ -15,6 +15,12 @@ Usage::
     python benchmarks/delineation_ludb.py                 # all 200 records, all methods
     python benchmarks/delineation_ludb.py --records 20 --methods mz --jobs 2
 
+Run time (2 shared cores): ``mz,mz_global`` alone ~15 s; the peers dominate a full run
+(NeuroKit2 1-4 s per record, ECGdeli 0.3-1 s per record: 10-40 min with ``--jobs 2``).
+``--span-margin`` widens each lead's annotated span by the tolerance (sensitivity
+analysis: a detection of the last annotated boundary a few ms after it is otherwise
+neither a match nor counted, so the mark becomes a miss).
+
 ``--methods`` takes a comma list of ``mz`` (this package, per lead), ``mz_global`` (its
 consensus rows scored against every lead), ``neurokit``, ``ecgdeli``, ``ecgdeli_global``.
 """
