@@ -175,3 +175,21 @@ def test_full_size_demo(runner, tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, _out(result)
     assert (tmp_path / "demo" / "report.pdf").exists()
+
+
+def test_features_on_a_dask_scheduler(runner, tiny_cohort, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        out = tmp_path / "f.parquet"
+        result = runner.invoke(app, ["features", str(tiny_cohort), "--out", str(out), "--limit", "4",
+                                     "--scheduler", cluster.scheduler_address])
+        assert result.exit_code == 0, _out(result)
+    assert len(pd.read_parquet(out)) == 4
+
+
+def test_unreachable_scheduler_is_a_clean_error(runner, tmp_path):
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("study: s\nkind: demo\nscheduler: tcp://127.0.0.1:9\n")
+    result = runner.invoke(app, ["study", "run", str(cfg), "--output-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "Dask scheduler" in result.stderr

@@ -207,7 +207,7 @@ def _dask_context(address: str | None):
     except ImportError as err:
         raise ConfigError(f"scheduler {address!r} given but dask.distributed is not installed: {err}") from err
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout="5s")
     except Exception as err:  # noqa: BLE001 - name the address in a clear error
         raise ConfigError(f"cannot connect to the Dask scheduler at {address!r}: {err}") from err
     logger.info("running on Dask cluster %s", address)
