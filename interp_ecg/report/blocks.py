@@ -733,9 +733,7 @@ class PatientBlock(Block):
         w, h = w_mm * scale / MM_PER_INCH, h_mm * scale / MM_PER_INCH
         ax = region.fig.add_axes(Region(region.fig, region.x + (region.width - w) / 2,
                                         region.y + region.height - h, w, h).rect())
-        draw_ecg(ax, self.signal, self.fs, self.leads, self.fiducials, self.marks)
-        if scale < 0.999:
-            ax.text(1, -2, f"printed at {100 * scale:.0f}% of true scale", fontsize=6, va="top")
+        draw_ecg(ax, self.signal, self.fs, self.leads, self.fiducials, self.marks, scale=scale)
 
     def _draw_waterfall(self, region: Region) -> None:
         ax = region.add_axes(0.42, 0.14, 0.55, 0.8)

@@ -128,11 +128,13 @@ def draw_ecg(
     rhythm_lead: str = "II",
     title: str | None = None,
     seconds: float = 10.0,
+    scale: float = 1.0,
 ) -> Any:
     """Draw a 12-lead ECG (3x4 + rhythm strip) on grid paper into ``ax`` in mm coordinates.
 
     ``ax`` should be ``ecg_size_mm()`` millimetres in physical size for true scale; its
-    data limits are set to that many millimetres. Returns ``ax``.
+    data limits are set to that many millimetres. When the page cannot hold it at true scale,
+    pass the printed ``scale`` (e.g. 0.98 on Letter): the header then says so. Returns ``ax``.
     """
     signal = np.asarray(signal, dtype=float)
     leads = [normalise_lead_name(name) for name in leads]
@@ -206,6 +208,8 @@ def draw_ecg(
         b = baseline(row)
         ax.plot([1, 2, 2, 7, 7, 8], [b, b, b + GAIN_MM_MV, b + GAIN_MM_MV, b, b], color="black", lw=0.7)
     caption = f"{PAPER_SPEED_MM_S:g} mm/s   {GAIN_MM_MV:g} mm/mV   fs {fs:g} Hz"
+    if scale < 0.999:
+        caption = f"grid 1 mm = 40 ms x 0.1 mV, printed at {100 * scale:.0f}% of 25 mm/s, 10 mm/mV   fs {fs:g} Hz"
     ax.text(width_mm - 1, height_mm - 1.2, caption, fontsize=6.5, ha="right", va="top")
     if title:
         ax.text(1, height_mm - 1.2, title, fontsize=7.5, va="top", weight="bold")
