@@ -193,11 +193,14 @@ def run_prototype_phewas(cfg: dict, out_dir: Path) -> StudyResult:
             rep.add(FigureBlock(lambda ax: phenotype.VolcanoPlot(summary).plot(ax=ax),
                                 caption="Volcano plot: log odds ratio against -log10 p.", height_in=3.2,
                                 width_in=5.5, heading="Volcano plot", level=2))
-    for name, caption in (("auc", "AUC of single exposures for the top phecodes (bootstrap 95% CI)."),
-                          ("prototype_vs_class", "Individual prototypes vs class probability vs prototype mean."),
-                          ("distance_vs_mixing", "Intra-class prototype distance vs association heterogeneity.")):
+    for name, heading, caption in (
+            ("auc", "AUC of single exposures", "AUC of single exposures for the top phecodes (bootstrap 95% CI)."),
+            ("prototype_vs_class", "Prototypes versus class predictions",
+             "Individual prototypes vs class probability vs prototype mean, for the same phecodes."),
+            ("distance_vs_mixing", "Intra-class prototype distance versus association mixing",
+             "Intra-class prototype distance vs heterogeneity of the class's associations.")):
         if name in tables and len(tables[name]):
-            rep.add(TableBlock(tables[name].head(30), heading=name.replace("_", " ").capitalize(), caption=caption))
+            rep.add(TableBlock(tables[name].head(30), heading=heading, caption=caption))
     if "mapping" in tables:
         rep.add(TableBlock(tables["mapping"].head(20), heading="ICD to phecode mapping", caption="Mapping counts."))
     return StudyResult(tables=tables, report=rep, figures=figures, notes=notes)
