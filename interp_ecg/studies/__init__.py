@@ -34,4 +34,21 @@ PARAM_DEFAULTS: dict[str, str] = {
     "prototype_phewas": "interp_ecg.studies.prototype_phewas:DEFAULT_PARAMS",
 }
 
-__all__ = ["PARAM_DEFAULTS", "STUDY_KINDS"]
+_LAZY = {
+    "run_study": "interp_ecg.studies.runner",
+    "report_from_run_dir": "interp_ecg.studies.runner",
+    "load_config": "interp_ecg.studies.config",
+    "validate_config": "interp_ecg.studies.config",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["PARAM_DEFAULTS", "STUDY_KINDS", "load_config", "report_from_run_dir", "run_study",
+           "validate_config"]
