@@ -39,7 +39,6 @@ def test_superclasses_cv10_on_real_records(ptbxl_root, tmp_path):
     assert (tmp_path / "ptbxl_statements_summary.csv").is_file()
 
 
-@pytest.mark.slow
 @pytest.mark.shared_data
 def test_external_cinc_validation(ptbxl_root, cinc_root, tmp_path):
     cfg = {"root": str(ptbxl_root), "cinc_root": str(cinc_root), "max_records": 200, "tasks": ["superclass"],
