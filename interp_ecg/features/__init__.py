@@ -33,7 +33,7 @@ from __future__ import annotations
 import importlib
 
 from interp_ecg.features.dictionary import column_names, feature_dictionary
-from interp_ecg.features.extract import extract, extract_beats, extract_record
+from interp_ecg.features.extract import extract, extract_beats, extract_cached, extract_record
 from interp_ecg.features.measurements import frontal_axis, qtc
 from interp_ecg.features.quality import lead_quality
 from interp_ecg.features.stream import read_features
@@ -57,6 +57,7 @@ def __getattr__(name: str):
 __all__ = [
     "delineate",
     "extract",
+    "extract_cached",
     "extract_record",
     "extract_beats",
     "read_features",

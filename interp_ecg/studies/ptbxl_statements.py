@@ -74,19 +74,9 @@ def resolve_config(config: dict | None) -> dict:
 
 
 def _features(ds, cfg, cache_key: str) -> pd.DataFrame:
-    cache = cfg.get(cache_key)
-    cache = Path(cache) if cache else None
-    if cache is not None and cache.is_file():
-        feats = pd.read_parquet(cache)
-        if set(ds.ids) <= set(feats.index):
-            return feats.loc[list(ds.ids)]
-    from interp_ecg.features import extract
+    from interp_ecg.features.extract import extract_cached
 
-    feats = extract(ds, n_jobs=cfg["n_jobs"], progress=False)
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        feats.to_parquet(cache)
-    return feats
+    return extract_cached(ds, cfg.get(cache_key), n_jobs=cfg["n_jobs"])
 
 
 def design_matrix(feats: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:

@@ -131,18 +131,9 @@ class _Source:
 
 
 def _package_features(ds, cfg, cache: Path | None) -> pd.DataFrame:
-    if cache is not None and cache.is_file():
-        feats = pd.read_parquet(cache)
-        if set(ds.ids) <= set(feats.index):
-            logger.info("features from cache %s", cache)
-            return feats.loc[list(ds.ids)]
-    from interp_ecg.features import extract
+    from interp_ecg.features.extract import extract_cached
 
-    feats = extract(ds, n_jobs=cfg["n_jobs"], progress=False)
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        feats.to_parquet(cache)
-    return feats
+    return extract_cached(ds, cache, n_jobs=cfg["n_jobs"])
 
 
 def _feature_columns(table: pd.DataFrame) -> list[str]:
