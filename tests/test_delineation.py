@@ -171,6 +171,41 @@ def test_simulated_conditions(condition, floor):
         assert tot["P_on"].f1 >= floor
 
 
+def _vt_duration_errors(seed, params=None):
+    """Global QRS duration errors (ms) of a simulated VT against its ground truth."""
+    from interp_ecg.simulate import simulate_record
+
+    s = simulate_record("vt", random_state=seed)
+    f = s.fiducials
+    t = f[(f.lead == "global") & f.QRS_on.notna() & f.QRS_off.notna()]
+    g = _global(delineate(s.signal, FS, params=params))
+    g_mid = (0.5 * (g.QRS_on + g.QRS_off)).to_numpy()
+    t_mid = (0.5 * (t.QRS_on + t.QRS_off)).to_numpy()
+    near = np.nanargmin(np.abs(g_mid[None, :] - t_mid[:, None]), axis=1)
+    found = np.abs(g_mid[near] - t_mid) <= 0.06 * FS
+    dur = (g.QRS_off - g.QRS_on).to_numpy()[near] - (t.QRS_off - t.QRS_on).to_numpy()
+    # the offset must not run into the next beat's true QRS onset
+    nxt_on = np.append(t.QRS_on.to_numpy()[1:], np.inf)
+    into_next = g.QRS_off.to_numpy()[near] >= nxt_on
+    return s.info["heart_rate"], found, dur[found] * 1000 / FS, into_next[found]
+
+
+@pytest.mark.parametrize("seed", [102, 110, 116, 119])
+def test_fast_vt_qrs_duration(seed):
+    """Ventricular tachycardia at 195-215 bpm: QRS boundaries stay within the cycle.
+
+    The T wave of the previous beat runs into the next QRS here; before the search was
+    bounded by the RR interval the onset started in that T wave and durations came out
+    40-70 ms too long (272 ms for a 190 ms QRS at 210 bpm).
+    """
+    hr, found, err_ms, into_next = _vt_duration_errors(seed)
+    assert 190 <= hr <= 220
+    assert found.mean() >= 0.95
+    assert not into_next.any()
+    assert abs(np.median(err_ms)) <= 25, np.median(err_ms)
+    assert np.percentile(np.abs(err_ms), 90) <= 45, np.percentile(np.abs(err_ms), 90)
+
+
 # ---------------------------------------------------------------- bad input
 
 def test_bad_sampling_rate():

@@ -155,11 +155,12 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
     return _delineate_mz(x, fs, leads, params or DEFAULT_PARAMS, return_reasons)
 
 
-def _shrink(v: np.ndarray, usable: np.ndarray, tol: float, w: float) -> np.ndarray:
-    """Pull each lead's value towards the robust median of the usable leads (weight ``w``)."""
+def _shrink(v: np.ndarray, usable: np.ndarray, tol: float, w: float,
+            q: float = 0.5) -> np.ndarray:
+    """Pull each lead's value towards a robust quantile ``q`` of the usable leads (weight ``w``)."""
     if w >= 1.0:
         return v
-    center = combine(v, "peak", tol, usable=usable)
+    center = combine(v, "on", tol, quantile=q, usable=usable)
     out = np.where(np.isfinite(center)[None, :], center[None, :] + w * (v - center[None, :]), v)
     return np.round(np.where(np.isfinite(v), out, np.nan))
 
@@ -192,12 +193,12 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
     dw = central_slope(xw, int(round(0.01 * fs)))
     rr_prev, rr_next = _rr(r, fs)
 
-    on, pk, off = qrs_bounds(xq, dq, r, fs, p)
+    on, pk, off = qrs_bounds(xq, dq, r, fs, p, rr_prev, rr_next)
     ms = fs / 1000.0
     g_on = combine(on, "on", 40 * ms, p.cons_q, usable)
     g_off = combine(off, "off", 40 * ms, p.cons_q, usable)
-    on = _shrink(on, usable, 40 * ms, p.w_qrs_on) + round(p.qrs_on_shift * fs)
-    off = _shrink(off, usable, 40 * ms, p.w_qrs_off) + round(p.qrs_off_shift * fs)
+    on = _shrink(on, usable, 40 * ms, p.w_qrs_on, p.q_qrs_on) + round(p.qrs_on_shift * fs)
+    off = _shrink(off, usable, 40 * ms, p.w_qrs_off, p.q_qrs_off) + round(p.qrs_off_shift * fs)
     g_pk = combine(pk, "peak", 60 * ms, usable=usable)
     g_on = np.where(np.isfinite(g_on), g_on, r - int(0.05 * fs))
     g_off = np.where(np.isfinite(g_off), g_off, r + int(0.05 * fs))

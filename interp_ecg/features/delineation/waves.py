@@ -70,11 +70,18 @@ class Params:
     w_p: float = 0.5
     w_t_on: float = 0.7
     w_t_off: float = 0.5
+    q_qrs_on: float = 0.5        # quantile of the usable leads a QRS onset is pulled to
+    q_qrs_off: float = 0.5
+    qrs_rr: float = 0.4          # QRS slopes are searched within this share of the next RR
+    qrs_rr_on: float = 0.25      # ... and of the previous RR interval
+    fast_rr: float = 0.45        # RR (s) below which the QRS onset may sit at a slope dip
+    qrs_kink: float = 0.3        # ... whose slope is below this share of the largest
     cons_q: float = 0.15         # quantile of the retained leads used for global on/off
 
 
 def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
-               p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               p: Params, rr_prev: np.ndarray | None = None,
+               rr_next: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """QRS onset, main peak and offset per lead and beat (sample indices, NaN if not found).
 
     Parameters
@@ -83,11 +90,27 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
         The 0.5-40 Hz signal and its slope.
     centers : ndarray of int
         Beat centres from the multi-lead detector.
+    rr_prev, rr_next : ndarray, optional
+        RR intervals (samples) before and after each beat. At fast rates they bound the
+        search: the complex's slopes are sought within ``qrs_rr_on`` of the previous and
+        ``qrs_rr`` of the next RR interval around the centre, and no boundary passes the
+        midpoint of either, so the onset cannot start in the previous T wave and the offset
+        cannot run into the next beat (ventricular tachycardia at 200 bpm leaves 300 ms
+        per cycle).
     """
     W = int(round(0.2 * fs))
     a, inside = gather(np.abs(dq), centers, -W, W)
     pos = positions(a.shape[-1])
-    core = np.abs(pos - W) <= int(round(p.qrs_half * fs))
+    half = int(round(p.qrs_half * fs))
+    lo_lim = np.full(centers.size, half, dtype=np.int64)
+    hi_lim = np.full(centers.size, half, dtype=np.int64)
+    if rr_prev is not None:
+        lo_lim = np.minimum(lo_lim, (p.qrs_rr_on * np.asarray(rr_prev)).astype(np.int64))
+    if rr_next is not None:
+        hi_lim = np.minimum(hi_lim, (p.qrs_rr * np.asarray(rr_next)).astype(np.int64))
+    lo_b = (W - lo_lim)[None, :, None]
+    hi_b = (W + hi_lim)[None, :, None]
+    core = (pos >= lo_b) & (pos <= hi_b)
     m = np.max(np.where(core, a, 0.0), axis=-1, keepdims=True)
     f_sig = first_true((a >= p.qrs_sig * m) & core)[..., None]
     l_sig = last_true((a >= p.qrs_sig_off * m) & core)[..., None]
@@ -95,10 +118,25 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     # the tip of a small q or s wave is not the end of the complex)
     flat_n = max(int(round(p.qrs_flat * fs)), 1)
     a_run = maximum_filter1d(a, size=flat_n, axis=-1, mode="nearest") if flat_n > 1 else a
-    on = last_true((a_run < p.qrs_on * m) & (pos < f_sig))
-    off = first_true((a_run < p.qrs_off * m) & (pos > l_sig))
+    # the boundary search never passes the midpoint of the neighbouring RR interval
+    srch_lo = np.maximum(0, (W - (0.5 * np.asarray(
+        rr_prev if rr_prev is not None else np.full(centers.size, 2 * W))).astype(np.int64))[None, :, None])
+    srch_hi = np.minimum(2 * W, (W + (0.5 * np.asarray(
+        rr_next if rr_next is not None else np.full(centers.size, 2 * W))).astype(np.int64))[None, :, None])
+    on = last_true((a_run < p.qrs_on * m) & (pos < f_sig) & (pos >= srch_lo))
+    off = first_true((a_run < p.qrs_off * m) & (pos > l_sig) & (pos <= srch_hi))
     on = np.where(on >= 0, on + flat_n // 2, on)
     off = np.where(off >= 0, off - (flat_n - 1) // 2, off)
+    if rr_prev is not None and p.fast_rr > 0:
+        # fast rates: the previous T wave runs into the QRS, so the slope need not fall
+        # to the threshold before the complex; its onset is the last dip of the slope
+        # magnitude (the kink between T downstroke and QRS) before the first QRS slope
+        fast = (np.asarray(rr_prev) < p.fast_rr * fs)[None, :]
+        prv = np.concatenate([a[..., :1], a[..., :-1]], axis=-1)
+        nxt = np.concatenate([a[..., 1:], a[..., -1:]], axis=-1)
+        dip = (a <= prv) & (a < nxt) & (a < p.qrs_kink * m)
+        on2 = last_true(dip & (pos < f_sig) & (pos >= srch_lo))
+        on = np.where(fast & (on2 > on), on2, on)
     w, _ = gather(xq, centers, -W, W)
     on_c = np.where(on < 0, 0, on)[..., None]
     off_c = np.where(off < 0, a.shape[-1] - 1, off)[..., None]
