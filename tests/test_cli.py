@@ -144,6 +144,7 @@ def test_reduced_demo_writes_a_complete_report(demo_run):
     assert (sections == "done").all(), sections.to_dict()
     text = "\n".join(p.extract_text() for p in PdfReader(str(run_dir / "report.pdf")).pages)
     for heading in ("Cohort (Table 1)", "Wide QRS complex tachycardia", "Circular label warning",
+                    "What the model adds over the rule", "Signal quality:",
                     "What drives the WCT model (SHAP)", "Patient page", "grounded explanation",
                     "Prototype network", "Prototype gallery", "Phenome-wide association study"):
         assert heading in text, heading
@@ -152,6 +153,16 @@ def test_reduced_demo_writes_a_complete_report(demo_run):
     shown = metrics[metrics["metric"].isin(["roc_auc", "pr_auc", "brier"])]
     for _, r in shown.iterrows():
         assert f"{format_number(r.estimate)} ({format_number(r.ci_low)}-{format_number(r.ci_high)})" in text
+    # what the model adds: VT vs supraventricular WCT, out-of-fold, n and positives stated
+    adds = pd.read_csv(run_dir / "tables" / "wct_adds_vt_vs_svt.csv")
+    assert set(adds["task"]) == {"VT vs supraventricular WCT"}
+    assert {"rule (QRS>=120 & HR>=100)", "ensemble, all features"} <= set(adds["model"])
+    rule_auc = adds[(adds.metric == "roc_auc") & adds.model.str.startswith("rule")]["estimate"].iloc[0]
+    assert rule_auc == pytest.approx(0.5, abs=0.15)  # the rule is (nearly) constant among true WCTs
+    for _, r in adds[adds["metric"] == "roc_auc"].iterrows():
+        assert f"{format_number(r.estimate)} ({format_number(r.ci_low)}-{format_number(r.ci_high)})" in text
+    n, vt = int(adds["n"].iloc[0]), int(adds["positives"].iloc[0])
+    assert f"n = {n} ECGs" in text and f"{vt} VT" in text and 0 < vt < n
     t1 = pd.read_csv(run_dir / "tables" / "table1.csv")
     assert t1.iloc[0]["Overall"] == 40 or str(t1.iloc[0]["Overall"]) == "40"
     # identifiers pseudonymised

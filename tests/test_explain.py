@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+import re  # noqa: E402
 
 from interp_ecg.explain import (  # noqa: E402
     explain_record,
@@ -182,3 +183,85 @@ def test_grounded_explanation_on_a_real_ptbxl_record(ptbxl_root):
     ax = axes if isinstance(axes, matplotlib.axes.Axes) else axes[0]
     assert ax.get_ylabel().startswith(top.lead)
     plt.close("all")
+
+
+def _provenance_row(**extra) -> pd.Series:
+    row = {"QRS_duration_lead": "V1", "QRS_duration_beat": 3.0, "QRS_duration_start_sample": 1204.0,
+           "QRS_duration_end_sample": 1278.0, "QT_interval_lead": "V1", "QT_interval_beat": 3.0,
+           "QT_interval_start_sample": 1204.0, "QT_interval_end_sample": 1420.0,
+           "n_beats": 12.0, "n_beats_dominant": 11.0, "ST60_amp_mV_V2": 0.31, "ST60_amp_mV_V3": 0.12,
+           "ST60_amp_mV_II": -0.05}
+    row.update(extra)
+    return pd.Series(row, dtype=object)
+
+
+@pytest.fixture(scope="module")
+def located_model():
+    """Every kind of feature: traced interval, derived intervals, rhythm, per-lead, composite, metadata."""
+    rng = np.random.default_rng(3)
+    n = 200
+    X = pd.DataFrame({
+        "QRS_duration_ms": rng.normal(110, 25, n), "JT_interval_ms": rng.normal(250, 40, n),
+        "QTc_Bazett_ms": rng.normal(430, 30, n), "SDNN_ms": rng.gamma(2, 15, n),
+        "heart_rate_bpm": rng.normal(95, 25, n), "RS_ratio_V3": rng.gamma(2, 1, n),
+        "ST60_max_elevation_mV": rng.gamma(2, 0.1, n), "T_peak_to_end_ms": rng.normal(90, 15, n),
+        "age": rng.normal(60, 15, n),
+    })
+    y = ((X.QRS_duration_ms >= 120) & (X.heart_rate_bpm >= 100) | (X.JT_interval_ms < 220)).astype(int)
+    model = EnsembleClassifier(("rf",), member_params=SMALL, random_state=0).fit(X, y)
+    return model, X
+
+
+def test_every_grounded_sentence_says_where_its_value_was_measured(located_model):
+    model, X = located_model
+    row = _provenance_row(ST60_max_elevation_mV=0.31)
+    x = X.iloc[[0]].assign(ST60_max_elevation_mV=0.31)
+    ge = explain_record(model, x, feature_row=row, top=X.shape[1], target="WCT")
+    by = {a.feature: a for a in ge.attributions}
+    assert set(by) == set(X.columns)
+    # traced interval: lead, samples, beat
+    assert "in lead V1 between samples 1204 and 1278 (beat 3)" in by["QRS_duration_ms"].sentence
+    # JT = QRS offset to T offset of the same beat
+    jt = by["JT_interval_ms"]
+    assert (jt.lead, jt.start_sample, jt.end_sample) == ("V1", 1278.0, 1420.0)
+    assert "QRS offset to T offset" in jt.sentence and "between samples 1278 and 1420" in jt.sentence
+    # QTc from the QT span and the RR over the counted beats
+    qtc = by["QTc_Bazett_ms"]
+    assert (qtc.start_sample, qtc.end_sample) == (1204.0, 1420.0)
+    assert "QT measured in lead V1 between samples 1204 and 1420" in qtc.sentence and "12 beats" in qtc.sentence
+    # rhythm features: beat counts; per-lead feature: its lead; ST max: the lead that holds it
+    assert "over 12 beats" in by["heart_rate_bpm"].sentence
+    assert "11 dominant beats" in by["SDNN_ms"].sentence
+    assert "in lead V3, on the median beat" in by["RS_ratio_V3"].sentence
+    assert by["ST60_max_elevation_mV"].lead == "V2" and "in lead V2" in by["ST60_max_elevation_mV"].sentence
+    assert "median over 11 dominant beats" in by["T_peak_to_end_ms"].sentence
+    # metadata is not a measurement on the trace: no location at all
+    age = by["age"].sentence
+    assert "lead" not in age and "sample" not in age and "beat" not in age
+    for feat, a in by.items():  # the phrase order: value, location, effect
+        assert a.sentence.endswith(f"the WCT probability by {abs(a.contribution):.2f}"), a.sentence
+
+
+def test_grounded_sentences_never_invent_a_location(located_model):
+    model, X = located_model
+    # QRS and QT traced on different beats, no delineation: JT gets no samples
+    row = _provenance_row(QT_interval_beat=5.0, QT_interval_start_sample=2204.0, QT_interval_end_sample=2420.0)
+    ge = explain_record(model, X.iloc[[0]], feature_row=row, top=X.shape[1])
+    jt = next(a for a in ge.attributions if a.feature == "JT_interval_ms")
+    assert not np.isfinite(jt.start_sample) and "sample" not in jt.sentence and "11 dominant beats" in jt.sentence
+    # ... with the record's delineation, JT is located on the QT's beat (whose onset/offset match)
+    delin = pd.DataFrame({"lead": ["global", "global"], "beat": [3, 5], "QRS_on": [1204, 2204],
+                          "QRS_off": [1278, 2290], "T_off": [1420, 2420]})
+    ge = explain_record(model, X.iloc[[0]], feature_row=row, top=X.shape[1], fiducials=delin)
+    jt = next(a for a in ge.attributions if a.feature == "JT_interval_ms")
+    assert (jt.start_sample, jt.end_sample) == (2290.0, 2420.0) and "beat 5" in jt.sentence
+    # a delineation that does not match the provenance is not used
+    ge = explain_record(model, X.iloc[[0]], feature_row=row, top=X.shape[1],
+                        fiducials=delin.assign(T_off=[1420, 2500]))
+    jt = next(a for a in ge.attributions if a.feature == "JT_interval_ms")
+    assert not np.isfinite(jt.start_sample)
+    # no provenance at all: no lead, no samples, no beat counts
+    bare = explain_record(model, X.iloc[[0]], top=X.shape[1])
+    for a in bare.attributions:
+        assert "sample" not in a.sentence and "lead V1" not in a.sentence, a.sentence
+        assert not re.search(r"\d+ (dominant )?beats|beat \d", a.sentence), a.sentence

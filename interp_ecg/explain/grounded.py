@@ -46,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 _UNIT_SUFFIXES = (("_mVms", "mV*ms"), ("_ms", "ms"), ("_mV", "mV"), ("_deg", "deg"), ("_bpm", "bpm"),
                   ("_s", "s"), ("_per_min", "1/min"), ("_count", "count"))
-_DERIVED_PROVENANCE = {"QTc_": "QT_interval", "Cornell_product": "QRS_duration"}
 
 
 def _dictionary() -> pd.DataFrame | None:
@@ -60,6 +59,8 @@ def _dictionary() -> pd.DataFrame | None:
 
 def unit_of(feature: str, dictionary: pd.DataFrame | None = None) -> str:
     """The unit of a feature: from the data dictionary when it lists it, else its name suffix."""
+    if feature == "age":
+        return "years"
     if dictionary is not None and feature in dictionary.index and "unit" in dictionary.columns:
         unit = str(dictionary.loc[feature, "unit"])
         return "" if unit in ("1", "nan", "0/1") else unit
@@ -98,24 +99,156 @@ def _format_value(value: float, unit: str) -> str:
     return f"{text} {unit}".strip()
 
 
-def _provenance(feature: str, row: pd.Series | None) -> tuple[str | None, float, float]:
-    lead = lead_of(feature)
-    lead = None if lead == "global" else lead
+#: intervals the feature table traces to one beat: lead, consensus start and end samples
+_TRACED = {"PR_interval": ("P onset", "QRS onset"), "QRS_duration": ("QRS onset", "QRS offset"),
+           "QT_interval": ("QRS onset", "T offset")}
+#: measured over every consensus beat of the record (``n_beats``)
+_OVER_BEATS = ("heart_rate_bpm", "RR_mean_ms", "RR_sd_ms", "RR_min_ms", "RR_max_ms", "PVC_count",
+               "PVC_per_min", "P_wave_presence_fraction")
+#: measured over normal-to-normal intervals (both beats dominant; ``n_beats_dominant``)
+_OVER_NN = ("SDNN_ms", "RMSSD_ms", "pNN50", "RR_irregularity")
+#: median over the dominant beats without a traced beat
+_MEDIAN_ONLY = {"P_duration_ms": "P offset minus P onset", "T_peak_to_end_ms": "T offset minus T peak"}
+_LIMB = "limb-lead (I, II, III, aVR, aVL, aVF) median beats"
+#: composite measurements and the median-beat leads they come from
+_COMPOSITE = {"P_axis_deg": f"from the net P areas of the {_LIMB}",
+              "QRS_axis_deg": f"from the net QRS areas of the {_LIMB}",
+              "T_axis_deg": f"from the net T areas of the {_LIMB}",
+              "QRS_T_angle_deg": f"from the QRS and T axes of the {_LIMB}",
+              "Sokolow_Lyon_mV": "from the median beats of V1, V5 and V6",
+              "Sokolow_Lyon_RVH_mV": "from the median beats of V1, V5 and V6",
+              "Cornell_voltage_mV": "from the median beats of aVL and V3",
+              "QT_dispersion_ms": "largest minus smallest per-lead QT over the usable leads"}
+_LEADS12 = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+
+
+def _num(row: pd.Series | None, key: str) -> float:
     if row is None:
-        return lead, np.nan, np.nan
-    base = feature.removesuffix("_ms")
-    for prefix, target in _DERIVED_PROVENANCE.items():
-        if feature.startswith(prefix):
-            base = target
-    start = row.get(f"{base}_start_sample", np.nan)
-    end = row.get(f"{base}_end_sample", np.nan)
-    plead = row.get(f"{base}_lead", None)
-    if isinstance(plead, str) and plead:
-        lead = plead
+        return np.nan
     try:
-        start, end = float(start), float(end)
+        value = float(row.get(key, np.nan))
     except (TypeError, ValueError):
-        start = end = np.nan
+        return np.nan
+    return value if np.isfinite(value) else np.nan
+
+
+def _text(row: pd.Series | None, key: str) -> str | None:
+    value = None if row is None else row.get(key, None)
+    return value if isinstance(value, str) and value else None
+
+
+def _count(row: pd.Series | None, key: str, what: str) -> str:
+    n = _num(row, key)
+    return f"{int(n)} {what}" if np.isfinite(n) else f"the record's {what}"
+
+
+def _traced(base: str, row: pd.Series | None) -> tuple[str | None, float, float, float]:
+    """Lead, start and end sample, and beat of a traced interval (NaN where not recorded)."""
+    return (_text(row, f"{base}_lead"), _num(row, f"{base}_start_sample"), _num(row, f"{base}_end_sample"),
+            _num(row, f"{base}_beat"))
+
+
+def _lead_words(lead: str | None) -> str:
+    if lead is None:
+        return ""
+    return "the multi-lead consensus" if lead == "global" else f"lead {lead}"
+
+
+def _span(lead: str | None, start: float, end: float) -> str:
+    where = f" in {_lead_words(lead)}" if lead else ""
+    return f"{where} between samples {int(start)} and {int(end)}"
+
+
+def _beat_offsets(fiducials: pd.DataFrame | None, beat: float, qrs_on: float, t_off: float) -> float:
+    """The consensus QRS offset of ``beat`` in a delineation table, if that beat is the traced one.
+
+    The beat must carry the same consensus QRS onset and T offset as the feature table's QT
+    provenance (same delineation); otherwise NaN.
+    """
+    if fiducials is None or not len(fiducials) or not np.isfinite(beat) or "QRS_off" not in fiducials.columns:
+        return np.nan
+    rows = fiducials[(fiducials["lead"] == "global") & (pd.to_numeric(fiducials["beat"], errors="coerce") == beat)]
+    if len(rows) != 1:
+        return np.nan
+    r = rows.iloc[0]
+    same = (pd.to_numeric(r.get("QRS_on"), errors="coerce") == qrs_on) and (pd.to_numeric(r.get("T_off"), errors="coerce") == t_off)
+    q_off = pd.to_numeric(r.get("QRS_off"), errors="coerce")
+    return float(q_off) if same and pd.notna(q_off) and qrs_on < q_off < t_off else np.nan
+
+
+def _locate(feature: str, row: pd.Series | None,
+            fiducials: pd.DataFrame | None = None) -> tuple[str | None, float, float, str]:
+    """Where a feature was measured: ``(lead, start_sample, end_sample, phrase)``.
+
+    The phrase only states what the feature table records (provenance columns, beat counts,
+    the per-lead column's lead) or what the feature's definition fixes (the leads of a
+    voltage criterion); it is empty when nothing is known. ``lead``/samples are what a trace
+    can mark (NaN samples: nothing to bracket).
+    """
+    lead = lead_of(feature)
+    base = feature.removesuffix("_ms")
+    if base in _TRACED:
+        tl, s0, s1, beat = _traced(base, row)
+        if np.isfinite(s0) and np.isfinite(s1):
+            on_beat = f" (beat {int(beat)})" if np.isfinite(beat) else ""
+            return tl, s0, s1, f"measured{_span(tl, s0, s1)}{on_beat}"
+        return None, np.nan, np.nan, f"median over {_count(row, 'n_beats_dominant', 'dominant beats')}"
+    if feature == "JT_interval_ms":
+        ql, q0, q1, qb = _traced("QRS_duration", row)
+        tl, t0, t1, tb = _traced("QT_interval", row)
+        if np.isfinite(q1) and np.isfinite(t1) and np.isfinite(qb) and qb == tb and t1 > q1:
+            if ql == tl:
+                return tl, q1, t1, f"from QRS offset to T offset,{_span(tl, q1, t1)} (beat {int(tb)})"
+            return (tl, q1, t1, f"from the QRS offset (sample {int(q1)}, {_lead_words(ql) or 'consensus'}) to the "
+                                f"T offset (sample {int(t1)}, {_lead_words(tl) or 'consensus'}) of beat {int(tb)}")
+        j0 = _beat_offsets(fiducials, tb, t0, t1)
+        if np.isfinite(j0):
+            return (tl, j0, t1, f"from QRS offset to T offset, between samples {int(j0)} and {int(t1)} of beat "
+                                f"{int(tb)} (the beat whose QT was traced{' in ' + _lead_words(tl) if tl else ''})")
+        return None, np.nan, np.nan, (f"T offset minus QRS offset, median over "
+                                      f"{_count(row, 'n_beats_dominant', 'dominant beats')}")
+    if feature.startswith("QTc_"):
+        tl, t0, t1, tb = _traced("QT_interval", row)
+        rr = f"the mean RR over {_count(row, 'n_beats', 'beats')}"
+        if np.isfinite(t0) and np.isfinite(t1):
+            on_beat = f" (beat {int(tb)})" if np.isfinite(tb) else ""
+            return tl, t0, t1, f"from the QT measured{_span(tl, t0, t1)}{on_beat} and {rr}"
+        return None, np.nan, np.nan, f"from the median QT over {_count(row, 'n_beats_dominant', 'dominant beats')} and {rr}"
+    if feature == "Cornell_product_mVms":
+        ql, q0, q1, qb = _traced("QRS_duration", row)
+        qrs = f"the QRS duration measured{_span(ql, q0, q1)}" if np.isfinite(q0) and np.isfinite(q1) else "the QRS duration"
+        return (ql if np.isfinite(q0) else None), q0, q1, f"from R aVL + |S V3| (median beats) times {qrs}"
+    if feature in _OVER_BEATS:
+        return None, np.nan, np.nan, f"over {_count(row, 'n_beats', 'beats')}"
+    if feature in _OVER_NN:
+        return None, np.nan, np.nan, f"over the normal-to-normal intervals of {_count(row, 'n_beats_dominant', 'dominant beats')}"
+    if feature in _MEDIAN_ONLY:
+        return None, np.nan, np.nan, (f"{_MEDIAN_ONLY[feature]}, median over "
+                                      f"{_count(row, 'n_beats_dominant', 'dominant beats')}")
+    if feature in _COMPOSITE:
+        return None, np.nan, np.nan, _COMPOSITE[feature]
+    if feature in ("ST60_max_elevation_mV", "ST60_max_depression_mV"):
+        vals = {ld: _num(row, f"ST60_amp_mV_{ld}") for ld in _LEADS12}
+        vals = {k: v for k, v in vals.items() if np.isfinite(v)}
+        value = _num(row, feature)
+        if vals and np.isfinite(value) and value != 0:
+            pick = max(vals, key=vals.get) if "elevation" in feature else min(vals, key=vals.get)
+            if abs(vals[pick] - value) < 1e-6:
+                return pick, np.nan, np.nan, f"in lead {pick}, 60 ms after the J point of the median beat"
+        return None, np.nan, np.nan, "over the twelve leads' median beats"
+    if feature in ("QRS_fragmented", "QRS_notched_lead_count", "QRS_notches_total"):
+        notched = [ld for ld in _LEADS12 if _num(row, f"QRS_notches_{ld}") > 0]
+        if notched:
+            return None, np.nan, np.nan, f"QRS notches on the median beats of {', '.join(notched)}"
+        return None, np.nan, np.nan, "over the leads' median beats"
+    if lead != "global":
+        return lead, np.nan, np.nan, (f"in lead {lead}, on the median beat of "
+                                      f"{_count(row, 'n_beats_dominant', 'dominant beats')}")
+    return None, np.nan, np.nan, ""
+
+
+def _provenance(feature: str, row: pd.Series | None) -> tuple[str | None, float, float]:
+    lead, start, end, _ = _locate(feature, row)
     return lead, start, end
 
 
@@ -131,18 +264,20 @@ class Attribution:
     start_sample: float = np.nan
     end_sample: float = np.nan
     sentence: str = ""
+    where: str = ""
 
     def describe(self, target: str = "positive class") -> str:
-        where = ""
-        if self.lead and np.isfinite(self.start_sample) and np.isfinite(self.end_sample):
-            span = f"{self.lead} between samples {int(self.start_sample)} and {int(self.end_sample)}"
-            derived = next((t for p, t in _DERIVED_PROVENANCE.items() if self.feature.startswith(p)), None)
-            if derived is not None:
-                where = f", from the {derived.replace('_', ' ')} measured in {span}"
-            else:
-                where = f", measured in {span}"
-        elif self.lead and lead_of(self.feature) == "global":
-            where = f", measured in {self.lead}"
+        """The sentence: name, value and unit, where it was measured, and the push on ``target``.
+
+        ``where`` (set by :func:`explain_record` from the feature table) is used as is;
+        without it, the location is rebuilt from ``lead`` and the samples only.
+        """
+        where = self.where
+        if not where and np.isfinite(self.start_sample) and np.isfinite(self.end_sample):
+            where = f"measured{_span(self.lead, self.start_sample, self.end_sample)}"
+        elif not where and self.lead and lead_of(self.feature) != "global":
+            where = f"in lead {self.lead}"
+        where = f", {where}" if where else ""
         verb = "raised" if self.contribution >= 0 else "lowered"
         value = _format_value(self.value, self.unit)
         name = pretty_name(self.feature)
@@ -191,6 +326,7 @@ def explain_record(
     target: str | None = None,
     dictionary: pd.DataFrame | None = None,
     random_state: int = 0,
+    fiducials: pd.DataFrame | None = None,
 ) -> GroundedExplanation:
     """Top attributions of one record as grounded sentences.
 
@@ -209,6 +345,21 @@ def explain_record(
         Name in the sentences (default: the label, or "positive class").
     dictionary : DataFrame, optional
         Feature dictionary (default :func:`interp_ecg.features.feature_dictionary` when present).
+    random_state : int
+        Seed of the SHAP background sampling.
+    fiducials : DataFrame, optional
+        The record's :func:`interp_ecg.features.delineate` table. Lets a JT interval be located
+        on the beat its QT was traced on when the feature table's QRS and QT beats differ
+        (used only if that beat's consensus QRS onset and T offset match the provenance).
+
+    Notes
+    -----
+    Every sentence says where its value was measured, from the feature table's provenance
+    columns and the feature's definition, never more: traced intervals (PR, QRS, QT) give
+    their lead, samples and beat; JT the QRS offset to T offset of a traced beat; QTc the QT
+    span and the mean RR with its beat count; rhythm features their beat counts; per-lead
+    features their lead's median beat; voltage criteria and axes the leads they combine.
+    A feature with no known location gets no location.
 
     Returns
     -------
@@ -243,8 +394,9 @@ def explain_record(
     atts = []
     for j in order:
         feat = str(Xf.columns[j])
-        lead, start, end = _provenance(feat, prov)
-        att = Attribution(feat, float(Xf.iloc[0, j]), unit_of(feat, dictionary), float(vals[j]), lead, start, end)
+        lead, start, end, where = _locate(feat, prov, fiducials)
+        att = Attribution(feat, float(Xf.iloc[0, j]), unit_of(feat, dictionary), float(vals[j]), lead, start, end,
+                          where=where)
         att.sentence = att.describe(tname)
         atts.append(att)
     rid = X_row.index[0]

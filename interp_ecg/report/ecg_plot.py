@@ -175,6 +175,7 @@ def draw_ecg(
                     xp = x0 + (p - lo) * mm_per_sample
                     yp = baseline(row) + y[int(p) - lo] * GAIN_MM_MV
                     ax.plot([xp, xp], [yp - 1.8, yp + 1.8], color=color, lw=0.7, zorder=4)
+        stacked = 0  # marks already drawn in this panel: stack brackets so labels never overlap
         for mark in marks:
             mlead = normalise_lead_name(mark.lead)
             on_this = mlead == lead or (mlead == "global" and lead == rhythm_lead and row == 3)
@@ -186,7 +187,8 @@ def draw_ecg(
             s0, s1 = span
             xa = x0 + (s0 - lo) * mm_per_sample
             xb = x0 + (s1 - lo) * mm_per_sample
-            yb = baseline(row) - 8.0
+            yb = baseline(row) - 8.0 - 3.0 * stacked
+            stacked += 1
             ax.axvspan(xa, xb, ymin=(yb - 1) / height_mm, ymax=(baseline(row) + 11) / height_mm,
                        color=mark.color, alpha=0.12, lw=0, zorder=1)
             ax.plot([xa, xa, xb, xb], [yb + 1.5, yb, yb, yb + 1.5], color=mark.color, lw=1.0, zorder=5)
