@@ -76,6 +76,12 @@ class Params:
     qrs_rr_on: float = 0.25      # ... and of the previous RR interval
     fast_rr: float = 0.45        # RR (s) below which the QRS onset may sit at a slope dip
     qrs_kink: float = 0.3        # ... whose slope is below this share of the largest
+    qrs_gap_on: float = 0.03     # gaps (s) bridged between the slopes of one complex,
+    qrs_gap_off: float = 0.0     # before and after its steepest slope
+    qrs_gap_off_fast: float = 0.03  # idem after it when the next RR is below ``fast_rr``
+    qrs_ext_frac: float = 0.0    # an offset this far from the onset level (share of QRS amplitude)
+    qrs_ext_sig: float = 0.1     # ... followed by a slope this large (share of the largest)
+    qrs_ext_max: float = 0.04    # ... within this time (s) moves to the end of that slope
     cons_q: float = 0.15         # quantile of the retained leads used for global on/off
 
 
@@ -112,8 +118,29 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     hi_b = (W + hi_lim)[None, :, None]
     core = (pos >= lo_b) & (pos <= hi_b)
     m = np.max(np.where(core, a, 0.0), axis=-1, keepdims=True)
-    f_sig = first_true((a >= p.qrs_sig * m) & core)[..., None]
-    l_sig = last_true((a >= p.qrs_sig_off * m) & core)[..., None]
+    sig_on = (a >= p.qrs_sig * m) & core
+    sig_off = (a >= p.qrs_sig_off * m) & core
+    if max(p.qrs_gap_on, p.qrs_gap_off, p.qrs_gap_off_fast) > 0:
+        # the complex is the run of significant slopes around the steepest one, gaps
+        # shorter than ``qrs_gap_*`` bridged: a steep T wave (fast rates) or a P wave close
+        # to the QRS, separated from it by a quieter segment, is not part of it
+        top = np.argmax(np.where(core, a, -1.0), axis=-1)
+        fast_next = np.zeros(centers.size, dtype=bool) if rr_next is None else (
+            np.asarray(rr_next) < p.fast_rr * fs)
+        for sig, g, where in ((sig_on, p.qrs_gap_on, None), (sig_off, p.qrs_gap_off, None),
+                              (sig_off, p.qrs_gap_off_fast, fast_next)):
+            if g <= 0 or (where is not None and not where.any()):
+                continue
+            gap = max(int(round(g * fs)), 1)
+            dil = maximum_filter1d(sig.astype(np.uint8), size=gap, axis=-1, mode="constant") > 0
+            start = dil & ~np.concatenate([np.zeros_like(dil[..., :1]), dil[..., :-1]], axis=-1)
+            lab = np.cumsum(start, axis=-1) * dil
+            keep = lab == take(lab, top)[..., None]
+            if where is not None:
+                keep |= ~where[None, :, None]
+            sig &= keep
+    f_sig = first_true(sig_on)[..., None]
+    l_sig = last_true(sig_off)[..., None]
     # a boundary needs the slope to stay low for ``qrs_flat`` (a single zero crossing at
     # the tip of a small q or s wave is not the end of the complex)
     flat_n = max(int(round(p.qrs_flat * fs)), 1)
@@ -138,6 +165,22 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
         on2 = last_true(dip & (pos < f_sig) & (pos >= srch_lo))
         on = np.where(fast & (on2 > on), on2, on)
     w, _ = gather(xq, centers, -W, W)
+    if p.qrs_ext_frac > 0:
+        # a slanted terminal wave (the wide S of right bundle branch block): the slope
+        # falls to zero at its trough, far from the baseline, then rises again; the
+        # complex ends after that last slope
+        on_c = np.where(on < 0, 0, on)[..., None]
+        off_c = np.where(off < 0, a.shape[-1] - 1, off)[..., None]
+        base = take(w, on_c[..., 0])
+        amp = np.max(np.where((pos >= on_c) & (pos <= off_c), np.abs(w - base[..., None]), 0.0), axis=-1)
+        far = np.abs(take(w, off_c[..., 0]) - base) > p.qrs_ext_frac * amp
+        after = (pos > off_c) & (pos <= off_c + int(round(p.qrs_ext_max * fs))) & (pos <= srch_hi)
+        a_aft = np.where(after, a, -1.0)
+        l2 = a_aft.argmax(axis=-1)[..., None]
+        lobe = take(a_aft, l2[..., 0]) >= p.qrs_ext_sig * m[..., 0]
+        off2 = first_true((a_run < p.qrs_off * m) & (pos > l2) & (pos <= srch_hi))
+        off2 = np.where(off2 >= 0, off2 - (flat_n - 1) // 2, off2)
+        off = np.where(far & lobe & (off >= 0) & (off2 > off), off2, off)
     on_c = np.where(on < 0, 0, on)[..., None]
     off_c = np.where(off < 0, a.shape[-1] - 1, off)[..., None]
     base = take(w, on_c[..., 0])[..., None]
