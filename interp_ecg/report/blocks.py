@@ -691,13 +691,16 @@ class PatientBlock(Block):
     summary : mapping, optional
         Facts shown under the heading (``{"WCT probability": "0.87", "Rule": "positive"}``).
     matches : sequence of PrototypeMatch
+    matches_note : str
+        Shown above the prototype panels (e.g. which statements the prototype model knows).
     """
 
     def __init__(self, record_id: Any, signal: np.ndarray, fs: float,
                  leads: Sequence[str] | None = None, fiducials: pd.DataFrame | None = None,
                  marks: Sequence[Any] = (), explanation: Any = None, sentences: Sequence[str] = (),
                  summary: Mapping[str, Any] | None = None, matches: Sequence[PrototypeMatch] = (),
-                 patient_id: Any = None, heading: str = "Patient", waterfall_title: str = "") -> None:
+                 patient_id: Any = None, heading: str = "Patient", waterfall_title: str = "",
+                 matches_note: str = "") -> None:
         from interp_ecg.io.leads import STANDARD_LEADS
         from interp_ecg.report.ecg_plot import Mark
 
@@ -714,6 +717,7 @@ class PatientBlock(Block):
         self.matches = list(matches)
         self.heading = heading
         self.waterfall_title = waterfall_title
+        self.matches_note = matches_note
 
     def _title(self, pseudo: Pseudonymiser) -> str:
         who = f"ECG {pseudo(self.record_id)}"
@@ -766,6 +770,8 @@ class PatientBlock(Block):
                                       ctx.next_figure(), fig_width=9.0))
         if self.matches:
             out.append(Heading("This looks like that: prototypes behind the prediction", level=2))
+            if self.matches_note:
+                out.append(Paragraph(self.matches_note, size=8.5))
             out.append(FigureFlowable(lambda r: _draw_matches(r, self.matches, pseudo),
                                       1.3 * len(self.matches),
                                       "Left: the window of this ECG most similar to each prototype "
@@ -788,6 +794,8 @@ class PatientBlock(Block):
         if self.explanation is not None:
             parts.append(_figure_html(self._draw_waterfall, 8.0, 2.8))
         if self.matches:
+            if self.matches_note:
+                parts.append(f"<p>{html.escape(self.matches_note)}</p>")
             parts.append(_figure_html(lambda r: _draw_matches(r, self.matches, pseudo), 8.0,
                                       1.3 * len(self.matches)))
         return "".join(parts)

@@ -112,6 +112,11 @@ def shap_dependence_axes(ax, explanation: Any, feature: str | int):
     return ax
 
 
+def _value_text(value: float, fmt: str) -> str:
+    """A measured value as a reader writes it: 1038, not 1.04e+03 (``fmt`` below 1000)."""
+    return f"{value:.0f}" if 1000 <= abs(value) < 1e6 else fmt.format(value)
+
+
 def shap_waterfall_axes(ax, explanation_row: Any, max_display: int = 10,
                         value_fmt: str = "{:.3g}"):
     """Waterfall of one prediction: from the base value, each feature's push up or down."""
@@ -124,7 +129,7 @@ def shap_waterfall_axes(ax, explanation_row: Any, max_display: int = 10,
     rest = order[max_display:]
     labels, contrib = [], []
     for j in top:
-        val = "" if data is None else ("not measured" if not np.isfinite(data[j]) else value_fmt.format(data[j]))
+        val = "" if data is None else ("not measured" if not np.isfinite(data[j]) else _value_text(data[j], value_fmt))
         labels.append(f"{names[j]} = {val}" if val else names[j])
         contrib.append(values[j])
     if rest.size:

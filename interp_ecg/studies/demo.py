@@ -52,8 +52,10 @@ WCT_CIRCULAR_NOTE = (
     "computed from the same measurements the model sees. A model trained and tested on that "
     "label can only re-learn the rule; its near-perfect scores (table below) say nothing about "
     "clinical accuracy. The primary table therefore scores every model against labels from "
-    "elsewhere: the simulator's ground-truth rhythm (ventricular tachycardia, SVT with aberrant "
-    "conduction, sinus tachycardia with bundle branch block). The rule baseline is in every table."
+    "elsewhere: the simulator's ground truth (the definition applied to each simulated rhythm's "
+    "true, not measured, QRS duration and rate) and, in the next section, the rhythm itself "
+    "(ventricular tachycardia versus SVT with aberrant conduction or sinus tachycardia with bundle "
+    "branch block). The rule baseline is in every table."
 )
 
 
@@ -402,6 +404,24 @@ def _wct_adds(cfg: dict, feats: pd.DataFrame, meta: pd.DataFrame, X: pd.DataFram
                          "features": "all"})
     errs = pd.DataFrame(err_rows)
     tables["wct_adds_rule_errors"] = errs
+    # 3) what separates VT from SVT without the defining features: SHAP of that model fitted on
+    #    all the WCT cases (a description of the model, not an evaluation)
+    drivers = ""
+    try:
+        from interp_ecg.explain.grounded import pretty_name
+
+        Xw = X.loc[true_wct.to_numpy()].drop(columns=defining)
+        fitted = pipeline.make_ensemble(params["models"], seed, MODEL_JOBS).fit(Xw, vt[true_wct].astype(int))
+        ex = pipeline.shap_values(fitted, Xw, background=Xw, seed=seed)
+        imp = pd.Series(np.abs(pipeline.positive_values(ex)).mean(0), index=list(ex.feature_names))
+        imp = imp.sort_values(ascending=False)
+        tables["wct_adds_vt_drivers"] = imp.rename("mean_abs_shap").rename_axis("feature").reset_index()
+        drivers = (" Largest mean |SHAP| of that model refitted on all the WCT ECGs (a description of the "
+                   "model, not an evaluation): " + ", ".join(pretty_name(f) for f in imp.index[:5]) +
+                   ". They reflect how the simulator generates these rhythms, not validated clinical "
+                   "VT criteria.")
+    except Exception as err:  # noqa: BLE001 - the table stands without it
+        logger.warning("SHAP of the VT-vs-SVT model failed: %s", err)
     blocks: list[Any] = [
         TextBlock(heading,
                   f"The rule only re-states the definition; the clinical question at the bedside is "
@@ -411,7 +431,7 @@ def _wct_adds(cfg: dict, feats: pd.DataFrame, meta: pd.DataFrame, X: pd.DataFram
                   f"fold ({wcfg['cv_folds']} patient-wise folds: no patient is in its own training "
                   f"fold); bootstrap 95% CIs resample patients ({wcfg['n_boot']} replicates). "
                   f"'{NODEF}' is trained without the columns the rule can be recomputed from "
-                  f"({', '.join(defining)}).", level=2),
+                  f"({', '.join(defining)}).{drivers}", level=2),
         MetricsBlock(adds[adds["metric"].isin(ADDS_METRICS)]
                      .sort_values("metric", key=lambda m: m.map(ADDS_METRICS.index), kind="stable")
                      .drop(columns=["task", "features", "score_type"]),
@@ -656,7 +676,12 @@ def _patients(cfg: dict, ds, state: dict) -> list[Any]:
                                                    target="WCT probability")
                 marks = pipeline.marks_for(expl, i, feats.loc[rid])
         matches = []
+        matches_note = ""
         if "proto" in state:
+            known = ", ".join(map(str, state["proto"].classes_))
+            matches_note = (f"The prototype network was trained on the statements {known} only (it has no "
+                            "VT or WCT class): a match says which of them this ECG resembles, not the WCT "
+                            "model's reasoning.")
             try:
                 matches = _matches(state["proto"], state["ds100"].load(rid))
             except Exception as err:  # noqa: BLE001
@@ -682,7 +707,8 @@ def _patients(cfg: dict, ds, state: dict) -> list[Any]:
         blocks.append(PatientBlock(rid, rec.signal, rec.fs, rec.leads, fiducials=fid, marks=marks,
                                    explanation=row_expl, sentences=sentences, summary=summary,
                                    matches=matches, patient_id=ds.meta.loc[rid, "patient_id"],
-                                   heading="Patient page", waterfall_title="WCT probability"))
+                                   heading="Patient page", waterfall_title="WCT probability",
+                                   matches_note=matches_note))
     return blocks
 
 
