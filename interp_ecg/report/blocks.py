@@ -549,7 +549,9 @@ class ShapSummaryBlock(Block):
         c1, c2 = self._captions()
         out: list[Flowable] = [Heading(self.heading, level=self.level)]
         if self.text:
-            out.append(Paragraph(self.text))
+            intro = Paragraph(self.text)
+            intro.keep_with_next = True  # never leave the intro at a page foot, its figure overleaf
+            out.append(intro)
         out.append(FigureFlowable(self._draw_summary, 3.4, c1, ctx.next_figure()))
         if self.dependence:
             out.append(FigureFlowable(self._draw_dependence, 2.1, c2, ctx.next_figure()))
@@ -885,7 +887,9 @@ class PhewasBlock(Block):
     def flowables(self, ctx: RenderContext) -> list[Flowable]:
         out: list[Flowable] = [Heading(self.heading, level=self.level)]
         if self.text:
-            out.append(Paragraph(self.text))
+            intro = Paragraph(self.text)
+            intro.keep_with_next = True  # the intro stays with the Manhattan plot
+            out.append(intro)
         out.append(FigureFlowable(lambda r: plots.manhattan_axes(r.add_axes(0.08, 0.3, 0.9, 0.66),
                                                                  self.summary, self.alpha),
                                   3.0, self._caption(), ctx.next_figure()))

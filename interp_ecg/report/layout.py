@@ -391,8 +391,14 @@ def _paginate(flowables: Sequence[Flowable], paper: str) -> list[_Page]:
         if item.keep_with_next and i + 1 < len(queue) and not isinstance(queue[i + 1], PageBreak):
             nxt = queue[i + 1]
             nxt_need = nxt.height(width)
-            if isinstance(nxt, (Paragraph, Table)):
+            if isinstance(nxt, (Paragraph, Table)) and not nxt.keep_with_next:
                 nxt_need = min(nxt_need, 4 * line_height(9.0) + 0.3)
+            elif nxt.keep_with_next and i + 2 < len(queue) and not isinstance(queue[i + 2], PageBreak):
+                after = queue[i + 2]  # a chain heading -> intro -> figure moves as one
+                after_need = after.height(width)
+                if isinstance(after, (Paragraph, Table)):
+                    after_need = min(after_need, 4 * line_height(9.0) + 0.3)
+                nxt_need += after_need
             need_together = need + nxt_need
             if need_together > available and page.items:
                 page = new_page(page.orientation)
