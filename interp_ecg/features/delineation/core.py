@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import replace
 from collections.abc import Sequence
 
 import numpy as np
@@ -198,6 +199,15 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
     g_on = combine(on, "on", 40 * ms, p.cons_q, usable)
     g_off = combine(off, "off", 40 * ms, p.cons_q, usable)
     on = _shrink(on, usable, 40 * ms, p.w_qrs_on, p.q_qrs_on) + round(p.qrs_on_shift * fs)
+    if p.w_sv_on < 1.0 or p.w_sv_off < 1.0:
+        # spatial velocity of the usable leads: one onset and offset per beat from all
+        # leads at once; each lead's boundary is pulled towards them
+        sv = np.sqrt(np.sum(dq[usable] ** 2, axis=0))[None, :]
+        sp = replace(p, qrs_on=p.sv_on, qrs_off=p.sv_off)
+        sv_on, _, sv_off = (b[0] for b in qrs_bounds(sv, sv, r, fs, sp, rr_prev, rr_next))
+        for v, ref, w in ((on, sv_on, p.w_sv_on), (off, sv_off, p.w_sv_off)):
+            near = np.isfinite(ref)[None, :] & (np.abs(v - ref[None, :]) <= 40 * ms)
+            v[...] = np.where(near, np.round(ref[None, :] + w * (v - ref[None, :])), v)
     off = _shrink(off, usable, 40 * ms, p.w_qrs_off, p.q_qrs_off) + round(p.qrs_off_shift * fs)
     g_pk = combine(pk, "peak", 60 * ms, usable=usable)
     g_on = np.where(np.isfinite(g_on), g_on, r - int(0.05 * fs))
@@ -268,9 +278,15 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
     tw["off"] = _shrink(tw["off"], usable, 60 * ms, p.w_t_off)
     for k in gp:
         gp[k] = np.where(beat_p, gp[k], np.nan)
-    # per-lead P missing in a lead while the consensus has one: use the consensus
+    # per-lead P missing in a lead while the consensus has one: use the consensus (for
+    # the boundaries, the leads' median rather than the earliest onset / latest offset,
+    # which are the record's extremes and not a typical lead's)
     for k in ("on", "peak", "off"):
-        pw[k] = np.where(beat_p[None, :] & ~np.isfinite(pw[k]), gp[k][None, :], pw[k])
+        fill = gp[k]
+        if k != "peak" and p.p_fill_median:
+            fill = np.where(beat_p, combine(pw[k], "peak", 40 * ms, usable=usable), np.nan)
+            fill = np.where(np.isfinite(fill), fill, gp[k])
+        pw[k] = np.where(beat_p[None, :] & ~np.isfinite(pw[k]), fill[None, :], pw[k])
 
     no_p = ~beat_p
     reasons[:, no_p] = np.where(reasons[:, no_p] == "", p_reason, reasons[:, no_p])

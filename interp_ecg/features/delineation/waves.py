@@ -63,6 +63,11 @@ class Params:
     p_spread: float = 0.03       # P centres of the leads may scatter this much (median abs.)
     pr_tol: float = 0.024        # P peak to QRS onset may vary this much between beats
     p_min_frac: float = 0.6      # fewer beats with a time-locked P: no P in the record
+    w_sv_on: float = 0.6         # per-lead QRS onset = spatial-velocity onset + w x (own - it)
+    sv_on: float = 0.08          # spatial-velocity onset threshold (share of its largest slope)
+    w_sv_off: float = 1.0        # idem for offsets (1 = off; see docs/results_features.md)
+    sv_off: float = 0.08
+    p_fill_median: bool = True   # a lead without its own P gets the leads' median P bounds
     noise_k: float = 3.0         # visible wave: amplitude above noise_k x lead noise
     # multi-lead shrinkage: a lead's boundary = median of leads + w x (its own - median)
     w_qrs_on: float = 0.3
@@ -79,9 +84,6 @@ class Params:
     qrs_gap_on: float = 0.03     # gaps (s) bridged between the slopes of one complex,
     qrs_gap_off: float = 0.0     # before and after its steepest slope
     qrs_gap_off_fast: float = 0.03  # idem after it when the next RR is below ``fast_rr``
-    qrs_ext_frac: float = 0.0    # an offset this far from the onset level (share of QRS amplitude)
-    qrs_ext_sig: float = 0.1     # ... followed by a slope this large (share of the largest)
-    qrs_ext_max: float = 0.04    # ... within this time (s) moves to the end of that slope
     cons_q: float = 0.15         # quantile of the retained leads used for global on/off
 
 
@@ -165,22 +167,6 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
         on2 = last_true(dip & (pos < f_sig) & (pos >= srch_lo))
         on = np.where(fast & (on2 > on), on2, on)
     w, _ = gather(xq, centers, -W, W)
-    if p.qrs_ext_frac > 0:
-        # a slanted terminal wave (the wide S of right bundle branch block): the slope
-        # falls to zero at its trough, far from the baseline, then rises again; the
-        # complex ends after that last slope
-        on_c = np.where(on < 0, 0, on)[..., None]
-        off_c = np.where(off < 0, a.shape[-1] - 1, off)[..., None]
-        base = take(w, on_c[..., 0])
-        amp = np.max(np.where((pos >= on_c) & (pos <= off_c), np.abs(w - base[..., None]), 0.0), axis=-1)
-        far = np.abs(take(w, off_c[..., 0]) - base) > p.qrs_ext_frac * amp
-        after = (pos > off_c) & (pos <= off_c + int(round(p.qrs_ext_max * fs))) & (pos <= srch_hi)
-        a_aft = np.where(after, a, -1.0)
-        l2 = a_aft.argmax(axis=-1)[..., None]
-        lobe = take(a_aft, l2[..., 0]) >= p.qrs_ext_sig * m[..., 0]
-        off2 = first_true((a_run < p.qrs_off * m) & (pos > l2) & (pos <= srch_hi))
-        off2 = np.where(off2 >= 0, off2 - (flat_n - 1) // 2, off2)
-        off = np.where(far & lobe & (off >= 0) & (off2 > off), off2, off)
     on_c = np.where(on < 0, 0, on)[..., None]
     off_c = np.where(off < 0, a.shape[-1] - 1, off)[..., None]
     base = take(w, on_c[..., 0])[..., None]
