@@ -773,7 +773,9 @@ class PatientBlock(Block):
         if self.matches:
             out.append(Heading("This looks like that: prototypes behind the prediction", level=2))
             if self.matches_note:
-                out.append(Paragraph(self.matches_note, size=8.5))
+                note = Paragraph(self.matches_note, size=8.5)
+                note.keep_with_next = True  # heading, note and panels move together
+                out.append(note)
             out.append(FigureFlowable(lambda r: _draw_matches(r, self.matches, pseudo),
                                       1.3 * len(self.matches),
                                       "Left: the window of this ECG most similar to each prototype "

@@ -178,7 +178,9 @@ def draw_ecg(
         stacked = 0  # marks already drawn in this panel: stack brackets so labels never overlap
         for mark in marks:
             mlead = normalise_lead_name(mark.lead)
-            on_this = mlead == lead or (mlead == "global" and lead == rhythm_lead and row == 3)
+            # the rhythm strip (row 3) carries only consensus ("global") marks: a lead's own marks
+            # are on its 2.5 s panel, and stacked labels below the strip would run off the grid
+            on_this = (mlead == lead and row != 3) or (mlead == "global" and lead == rhythm_lead and row == 3)
             if not on_this:
                 continue
             span = _shift_into_window(mark, lo, hi, fid)

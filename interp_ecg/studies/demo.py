@@ -696,7 +696,7 @@ def _patients(cfg: dict, ds, state: dict) -> list[Any]:
                 marks.append({"lead": qrs_lead if qrs_lead != "global" else "II", "start": float(q0),
                               "end": float(q1), "label": f"QRS {prov['QRS_duration_ms']:.0f} ms"})
         p = state["preds"].loc[rid]
-        truth = ds.meta.loc[rid].get("sim_condition", "")
+        truth = _condition_words(ds.meta.loc[rid].get("sim_condition", ""))
         summary = {"WCT probability (ensemble)": float(p[ENS]),
                    "Rule (QRS>=120 & HR>=100)": "positive" if p[RULE] >= 0.5 else "negative",
                    "QRS": qrs_txt,
@@ -710,6 +710,22 @@ def _patients(cfg: dict, ds, state: dict) -> list[Any]:
                                    heading="Patient page", waterfall_title="WCT probability",
                                    matches_note=matches_note))
     return blocks
+
+
+_CONDITION_WORDS = {"vt": "ventricular tachycardia", "svt_aberrant": "SVT with aberrant conduction",
+                    "stach_bbb": "sinus tachycardia with bundle branch block"}
+
+
+def _condition_words(condition: Any) -> str:
+    """A simulator condition in words (``"afib+rbbb"`` -> ``"atrial fibrillation + complete right ...``)."""
+    try:
+        from interp_ecg.simulate.conditions import REPORT_TEXT
+    except ImportError:  # pragma: no cover - the simulator ships with the package
+        REPORT_TEXT = {}
+    text = str(condition or "")
+    if text in _CONDITION_WORDS:
+        return _CONDITION_WORDS[text]
+    return " + ".join(_CONDITION_WORDS.get(t, REPORT_TEXT.get(t, t)) for t in text.split("+") if t)
 
 
 def quality_status(row: pd.Series) -> str:
