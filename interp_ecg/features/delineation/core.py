@@ -7,7 +7,8 @@ The default method, ``"martinez_zhang"``, is a multi-lead, fully vectorised deli
 2. QRS complexes are detected once on a combined multi-lead slope envelope (:mod:`.qrs`);
 3. per-lead QRS boundaries follow Martinez et al. (2004) slope thresholds, P and T
    boundaries the trapezium-area rule of Zhang et al. (2006) (:mod:`.waves`), every lead and
-   beat at once;
+   beat at once; the QRS search is bounded by the RR intervals, so that at fast rates
+   (ventricular tachycardia, aberrant SVT) it does not reach into the neighbouring beats;
 4. a global consensus takes onsets from the earliest and offsets from the latest reliable
    lead after outlier rejection, as ECGdeli and 12SL do (:mod:`.consensus`);
 5. a P wave is declared present only where it is visible in several leads, agrees in
@@ -116,7 +117,8 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
     -----
     Per-lead rows are multi-lead informed, as in Martinez et al.'s multi-lead rules: each
     lead's boundary is pulled part of the way towards the median of the usable leads
-    (``Params.w_*``), and where the consensus finds a P wave that a lead shows too weakly,
+    (``Params.w_*``), its QRS onset also towards the onset of the spatial velocity of all
+    usable leads (``Params.w_sv_on``), and where the consensus finds a P wave that a lead shows too weakly,
     that lead's P columns carry the consensus P. A P wave is reported only when it is
     visible in enough leads, agrees across leads and keeps a stable PR interval; it is NaN
     (with a reason) in atrial fibrillation or flutter, in wide-complex tachycardia and for
