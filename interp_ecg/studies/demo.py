@@ -203,6 +203,11 @@ def run_demo_study(cfg: dict, out_dir: Path) -> StudyResult:
         f"patients, written in the PTB-XL layout with ground-truth rhythm, fiducial points and ICD-10 "
         f"diagnoses. Fiducial features: {feats.shape[1]} columns per ECG; {n_ok} ECGs measurable.",
     ]
+    enrich = float(params["wct_enrichment"])
+    if cfg["data"]["source"] != "ptbxl" and enrich != 1.0:
+        summary_lines[0] += (f" Wide-complex tachycardias (VT, SVT with aberrancy, sinus tachycardia with BBB) "
+                             f"are {enrich:g} times as prevalent as in the simulator's default mix, so that VT "
+                             "versus SVT can be studied: prevalences here are not clinical ones.")
     groups_all = meta["patient_id"]
 
     # -- WCT ---------------------------------------------------------------------------------
@@ -327,7 +332,10 @@ def run_demo_study(cfg: dict, out_dir: Path) -> StudyResult:
                       "Features: the package's multi-lead delineation and median-beat measurements "
                       "(interp_ecg.features). Splits are patient-wise; nothing is tuned on the "
                       "held-out patients. ROC-AUC and PR-AUC are computed from scores, never from "
-                      "hard labels. Confidence intervals: percentile bootstrap over patients.\n\n"
+                      "hard labels (out-of-fold scores from patient-wise folds where every ECG is scored). "
+                      "Confidence intervals: percentile bootstrap over patients. Each patient page shows "
+                      "the record's signal-quality flags and plausibility warnings (a QRS or QT that "
+                      "does not fit in the RR interval points at the delineation, not the heart).\n\n"
                       "This report is a demonstration on simulated data. The cohort is small, so "
                       "intervals are wide; the simulator's physiology is simpler than real ECGs. "
                       "Identifiers are pseudonymised (P001, P002, ...) unless the run asked otherwise.",
