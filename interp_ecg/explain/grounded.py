@@ -247,9 +247,37 @@ def _locate(feature: str, row: pd.Series | None,
     return None, np.nan, np.nan, ""
 
 
-def _provenance(feature: str, row: pd.Series | None) -> tuple[str | None, float, float]:
-    lead, start, end, _ = _locate(feature, row)
-    return lead, start, end
+def measurement_location(feature: str, row: pd.Series | None = None,
+                         fiducials: pd.DataFrame | None = None) -> tuple[str | None, float, float, str]:
+    """Where a feature's value was measured, from a feature-table row (see :func:`explain_record`).
+
+    Parameters
+    ----------
+    feature : str
+        Column of :func:`interp_ecg.features.extract`.
+    row : Series, optional
+        The record's feature-table row (provenance columns, beat counts, per-lead values).
+    fiducials : DataFrame, optional
+        The record's :func:`interp_ecg.features.delineate` table (locates JT on the QT's beat).
+
+    Returns
+    -------
+    (lead, start_sample, end_sample, phrase)
+        ``lead`` None and samples NaN where unknown; ``phrase`` empty when nothing is known.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> row = pd.Series({"QRS_duration_lead": "V1", "QRS_duration_beat": 2.0, "QRS_duration_start_sample": 1204.0,
+    ...                  "QRS_duration_end_sample": 1278.0, "n_beats": 12.0})
+    >>> measurement_location("QRS_duration_ms", row)[3]
+    'measured in lead V1 between samples 1204 and 1278 (beat 2)'
+    >>> measurement_location("heart_rate_bpm", row)[3]
+    'over 12 beats'
+    >>> measurement_location("age", row)[3]
+    ''
+    """
+    return _locate(feature, row, fiducials)
 
 
 @dataclass
@@ -473,4 +501,5 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
     return axes[0] if len(axes) == 1 else axes
 
 
-__all__ = ["Attribution", "GroundedExplanation", "explain_record", "plot_grounded", "unit_of", "pretty_name"]
+__all__ = ["Attribution", "GroundedExplanation", "explain_record", "measurement_location", "plot_grounded",
+           "unit_of", "pretty_name"]
