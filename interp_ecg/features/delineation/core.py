@@ -274,7 +274,7 @@ def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame
           (("on", "on"), ("peak", "peak"), ("off", "off"))}
     gt = {k: combine(tw[k], s, 60 * ms, p.cons_q, usable) for k, s in
           (("on", "on"), ("peak", "peak"), ("off", "off"))}
-    pw["on"] = _shrink(pw["on"], usable, 40 * ms, p.w_p)
+    pw["on"] = _shrink(pw["on"], usable, 40 * ms, p.w_p if p.w_p_on is None else p.w_p_on)
     pw["off"] = _shrink(pw["off"], usable, 40 * ms, p.w_p)
     tw["on"] = _shrink(tw["on"], usable, 60 * ms, p.w_t_on)
     tw["off"] = _shrink(tw["off"], usable, 60 * ms, p.w_t_off)

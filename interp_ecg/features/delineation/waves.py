@@ -73,6 +73,7 @@ class Params:
     w_qrs_on: float = 0.3
     w_qrs_off: float = 0.5
     w_p: float = 0.5
+    w_p_on: float | None = 0.7   # P onsets only (``None``: ``w_p``)
     w_t_on: float = 0.7
     w_t_off: float = 0.5
     q_qrs_on: float = 0.5        # quantile of the usable leads a QRS onset is pulled to
