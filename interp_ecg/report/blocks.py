@@ -160,7 +160,7 @@ def _figure_html(draw_fn: Callable[[Region], None], width: float, height: float,
 def _table_html(frame: pd.DataFrame, caption: str = "") -> str:
     cap = f"<caption style='caption-side:top;text-align:left'><b>{html.escape(caption)}</b></caption>" if caption else ""
     body = frame.to_html(index=False, escape=True, border=0)
-    return body.replace("<table", f"<table style='font-size:85%'", 1).replace(">", ">" + cap, 1) if cap else body
+    return body.replace("<table", "<table style='font-size:85%'", 1).replace(">", ">" + cap, 1) if cap else body
 
 
 class Block:

@@ -165,7 +165,7 @@ def _sex_labels(meta: pd.DataFrame) -> pd.DataFrame:
 def run_demo_study(cfg: dict, out_dir: Path) -> StudyResult:
     """Run the demo pipeline (see the module docstring); returns tables and the report."""
     from interp_ecg.report import (
-        CohortTableBlock, CurvesBlock, MetricsBlock, Report, TableBlock, TextBlock, TitleBlock,
+        CohortTableBlock, CurvesBlock, MetricsBlock, Report, TextBlock, TitleBlock,
     )
     from interp_ecg.studies import pipeline
     from interp_ecg.studies.runner import package_versions
@@ -179,7 +179,6 @@ def run_demo_study(cfg: dict, out_dir: Path) -> StudyResult:
     tables: dict[str, pd.DataFrame] = {}
     rep = Report(cfg["report"].get("title") or "interp-ecg demonstration report",
                  pseudonymise=cfg["report"]["pseudonymise"], paper=cfg["report"]["paper"])
-    blocks_after: list[Any] = []
     state: dict[str, Any] = {}
 
     with steps.step("cohort"):
@@ -625,7 +624,7 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
 
 
 def _patients(cfg: dict, ds, state: dict) -> list[Any]:
-    from interp_ecg.report import PatientBlock, PrototypeMatch
+    from interp_ecg.report import PatientBlock
     from interp_ecg.studies import pipeline
 
     n = int(cfg["report"]["n_patients"])
