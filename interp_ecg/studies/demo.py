@@ -204,9 +204,8 @@ def run_demo_study(cfg: dict, out_dir: Path) -> StudyResult:
     ]
     enrich = float(params["wct_enrichment"])
     if cfg["data"]["source"] != "ptbxl" and enrich != 1.0:
-        summary_lines[0] += (f" Wide-complex tachycardias (VT, SVT with aberrancy, sinus tachycardia with BBB) "
-                             f"are {enrich:g} times as prevalent as in the simulator's default mix, so that VT "
-                             "versus SVT can be studied: prevalences here are not clinical ones.")
+        summary_lines[0] += (f" Wide-complex tachycardias enriched {enrich:g}x over the simulator's default mix "
+                             "(to study VT vs SVT; prevalences are not clinical).")
     groups_all = meta["patient_id"]
 
     # -- WCT ---------------------------------------------------------------------------------
