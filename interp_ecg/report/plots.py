@@ -140,8 +140,10 @@ def shap_waterfall_axes(ax, explanation_row: Any, max_display: int = 10,
     # cumulative from the bottom (smallest contribution first) up to f(x)
     for i, (s, c) in enumerate(zip(start, contrib)):
         ax.barh(i, c, left=s, color=POS if c > 0 else NEG, height=0.65)
-        ax.text(s + c + (0.01 if c >= 0 else -0.01) * (abs(sum(contrib)) + 1e-9), i,
-                f"{c:+.3f}", va="center", ha="left" if c >= 0 else "right", fontsize=6)
+        # the label sits right of the bar's right end for both signs, so it never runs into the
+        # feature names on the left
+        ax.text(max(s, s + c) + 0.01 * (abs(sum(contrib)) + 1e-9), i,
+                f"{c:+.3f}", va="center", ha="left", fontsize=6)
     ax.axvline(base, color="#999999", lw=0.6, ls="--")
     fx = base + float(np.sum(contrib))
     ax.axvline(fx, color="black", lw=0.6)

@@ -638,6 +638,10 @@ def _patients(cfg: dict, ds, state: dict) -> list[Any]:
     wrong = preds[((score >= 0.5).astype(int) != preds["y_truth"])].index
     if len(wrong):
         picks.append((score.loc[wrong] - preds.loc[wrong, "y_truth"]).abs().idxmax())
+    # an ECG the rule gets wrong: where a model could add something over the definition
+    rule_wrong = preds[((preds[RULE] >= 0.5).astype(int) != preds["y_truth"])].index.difference(picks)
+    if len(rule_wrong):
+        picks.append(rule_wrong[0])
     rest = preds.index.difference(picks)
     if len(rest):
         picks.append(score.loc[rest].idxmin())
