@@ -283,7 +283,8 @@ def explain(
         if str(record) not in idx:
             raise InterpEcgError(f"record {record!r} not in the feature table")
         i = idx.index(str(record))
-        for s in pipeline.sentences_for(expl, X, i, top=top):
+        row = table.loc[X.index[i]]
+        for s in pipeline.sentences_for(expl, X, i, top=top, provenance=row):
             typer.echo(f"- {s}")
 
 

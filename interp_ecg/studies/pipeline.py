@@ -232,16 +232,16 @@ def sentences_for(expl, X: pd.DataFrame, i: int, top: int = 5, provenance: pd.Se
             continue
         name, unit, lead = _pretty(names[j])
         where = ""
-        base = names[j].rsplit("_", 1)[0] if names[j].endswith("_ms") else names[j]
         if provenance is not None:
-            plead = provenance.get(f"{base}_lead")
-            start = provenance.get(f"{base}_start_sample")
-            end = provenance.get(f"{base}_end_sample")
-            if isinstance(plead, str) and plead and pd.notna(start) and pd.notna(end):
+            from interp_ecg.explain.grounded import measurement_location
+
+            plead, start, end, phrase = measurement_location(names[j], provenance)
+            if phrase and fs is not None and plead is not None and np.isfinite(start) and np.isfinite(end):
                 lead_txt = "multi-lead consensus" if plead == "global" else f"lead {plead}"
-                span = f", samples {int(start)}-{int(end)}" if fs is None else \
-                    f", {float(start) / fs:.2f}-{float(end) / fs:.2f} s"
-                where = f" ({lead_txt}{span}, marked on the trace)"
+                phrase = f"measured in {lead_txt}, {float(start) / fs:.2f}-{float(end) / fs:.2f} s"
+            if phrase:
+                marked = ", marked on the trace" if np.isfinite(start) and np.isfinite(end) else ""
+                where = f" ({phrase}{marked})"
         if not where and lead:
             where = f" (lead {lead})"
         direction = "up" if vals[j] > 0 else "down"
