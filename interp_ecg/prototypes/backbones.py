@@ -29,17 +29,23 @@ import torch
 from torch import nn
 
 
-class _Block1d(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int, kernel: int, last: bool = False) -> None:
+class _ResidualBlock(nn.Module):
+    """Two convolutions with batch norm and a projected shortcut (ResNet basic block).
+
+    ``conv``/``norm`` pick the dimensionality; ``stride`` applies to the convolution's
+    ``stride`` argument as given (the 2D blocks pass ``(1, s)`` to never stride over leads).
+    """
+
+    def __init__(self, conv, norm, cin: int, cout: int, stride, kernel, pad, downsample: bool,
+                 last: bool = False) -> None:
         super().__init__()
-        pad = kernel // 2
-        self.conv1 = nn.Conv1d(cin, cout, kernel, stride, pad, bias=False)
-        self.bn1 = nn.BatchNorm1d(cout)
-        self.conv2 = nn.Conv1d(cout, cout, kernel, 1, pad, bias=False)
-        self.bn2 = nn.BatchNorm1d(cout)
+        self.conv1 = conv(cin, cout, kernel, stride, pad, bias=False)
+        self.bn1 = norm(cout)
+        self.conv2 = conv(cout, cout, kernel, 1, pad, bias=False)
+        self.bn2 = norm(cout)
         self.short = (
-            nn.Sequential(nn.Conv1d(cin, cout, 1, stride, bias=False), nn.BatchNorm1d(cout))
-            if stride != 1 or cin != cout
+            nn.Sequential(conv(cin, cout, 1, stride, bias=False), norm(cout))
+            if downsample or cin != cout
             else nn.Identity()
         )
         self.last = last
@@ -50,26 +56,14 @@ class _Block1d(nn.Module):
         return out if self.last else torch.relu(out)
 
 
-class _Block2d(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int, kernel: tuple[int, int], last: bool = False) -> None:
-        super().__init__()
-        pad = (kernel[0] // 2, kernel[1] // 2)
-        st = (1, stride)  # never stride over leads
-        self.conv1 = nn.Conv2d(cin, cout, kernel, st, pad, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, kernel, 1, pad, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.short = (
-            nn.Sequential(nn.Conv2d(cin, cout, 1, st, bias=False), nn.BatchNorm2d(cout))
-            if stride != 1 or cin != cout
-            else nn.Identity()
-        )
-        self.last = last
+def _block1d(cin: int, cout: int, stride: int, kernel: int, last: bool = False) -> _ResidualBlock:
+    return _ResidualBlock(nn.Conv1d, nn.BatchNorm1d, cin, cout, stride, kernel, kernel // 2,
+                          downsample=stride != 1, last=last)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out)) + self.short(x)
-        return out if self.last else torch.relu(out)
+
+def _block2d(cin: int, cout: int, stride: int, kernel: tuple[int, int], last: bool = False) -> _ResidualBlock:
+    return _ResidualBlock(nn.Conv2d, nn.BatchNorm2d, cin, cout, (1, stride), kernel,
+                          (kernel[0] // 2, kernel[1] // 2), downsample=stride != 1, last=last)
 
 
 def _stage_plan(width: int, blocks: Sequence[int]) -> list[tuple[int, int, int]]:
@@ -114,7 +108,7 @@ class ResNet1d(nn.Module):
         )
         plan = _stage_plan(width, blocks)
         self.blocks = nn.Sequential(
-            *[_Block1d(ci, co, st, kernel_size, last=(i == len(plan) - 1)) for i, (ci, co, st) in enumerate(plan)]
+            *[_block1d(ci, co, st, kernel_size, last=(i == len(plan) - 1)) for i, (ci, co, st) in enumerate(plan)]
         )
         self.out_channels = plan[-1][1]
         self.time_stride = 4 * 2 ** (len(blocks) - 1)
@@ -146,7 +140,7 @@ class ResNet2d(nn.Module):
         )
         plan = _stage_plan(width, blocks)
         self.blocks = nn.Sequential(
-            *[_Block2d(ci, co, st, tuple(kernel_size), last=(i == len(plan) - 1)) for i, (ci, co, st) in enumerate(plan)]
+            *[_block2d(ci, co, st, tuple(kernel_size), last=(i == len(plan) - 1)) for i, (ci, co, st) in enumerate(plan)]
         )
         self.out_channels = plan[-1][1]
         self.time_stride = 4 * 2 ** (len(blocks) - 1)
