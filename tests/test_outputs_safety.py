@@ -37,6 +37,7 @@ TOY = textwrap.dedent(
 
 @pytest.fixture
 def toy_kind(tmp_path, monkeypatch):
+    monkeypatch.setenv("INTERP_ECG_PSEUDONYM_KEY", str(tmp_path / "secret" / "pseudonym.key"))
     mod = tmp_path / "toy_pipeline_io.py"
     mod.write_text(TOY)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -73,8 +74,8 @@ def test_a_symlinked_study_folder_pointing_outside_is_refused(tmp_path):
 def test_run_folder_and_report_hold_pseudonyms_only(tmp_path, toy_kind):
     out = tmp_path / "reports"
     res = run_study({"study": "toy", "kind": toy_kind, "seed": 0}, output_dir=out)
-    key = pseudonym_key(out / "pseudonym.key", create=False)
-    assert not str(out / "pseudonym.key").startswith(str(res.out_dir))  # key outside the run folder
+    key = pseudonym_key(tmp_path / "secret" / "pseudonym.key", create=False)
+    assert not list(out.rglob("*.key"))  # the key is never in the output folder
     raw_ids = ["15709", "13243", "00001_hr", "00002_hr", "10000032", "40689238", "44458630"]
     texts = {p: p.read_text(errors="replace") for p in res.out_dir.rglob("*.csv")}
     texts.update({p: pd.read_parquet(p).reset_index().to_csv() for p in res.out_dir.rglob("*.parquet")})
@@ -91,16 +92,19 @@ def test_run_folder_and_report_hold_pseudonyms_only(tmp_path, toy_kind):
     if pdf_text is not None:
         for rid in raw_ids:
             assert rid not in pdf_text
-    # same key, same pseudonyms in a second run
-    again = run_study({"study": "toy", "kind": toy_kind, "seed": 0}, output_dir=out)
+    # same key, same pseudonyms in a second run elsewhere; another key, other pseudonyms
+    again = run_study({"study": "toy", "kind": toy_kind, "seed": 0}, output_dir=tmp_path / "other")
     pd.testing.assert_frame_equal(again.tables["cohort"], res.tables["cohort"])
+    third = run_study({"study": "toy", "kind": toy_kind, "seed": 0}, output_dir=tmp_path / "other",
+                      pseudonym_key_path=tmp_path / "k2.key")
+    assert set(third.tables["cohort"]["patient_id"]).isdisjoint(res.tables["cohort"]["patient_id"])
 
 
 def test_pseudonymise_false_keeps_identifiers(tmp_path, toy_kind):
     res = run_study({"study": "toy", "kind": toy_kind, "seed": 0, "report": {"pseudonymise": False}},
                     output_dir=tmp_path)
     assert "00001_hr" in (res.out_dir / "tables" / "cohort.csv").read_text()
-    assert not (tmp_path / "pseudonym.key").exists()
+    assert not (tmp_path / "secret" / "pseudonym.key").exists()
 
 
 def _pdf_text(path):

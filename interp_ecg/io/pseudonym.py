@@ -12,10 +12,12 @@ and an index of that name) by a keyed pseudonym:
   uses the same key, so tables still join;
 * **keyed**: without the key nobody can recompute the pseudonym of a known identifier (a plain
   hash of an ``ecg_id`` from 1 to 21,799 would be reversed by trying them all);
-* **one file**: the key is 32 random bytes, hex-encoded in one file (by default
-  ``<output_dir>/pseudonym.key``, outside every run folder), written with owner-only
-  permissions. Share run folders, withhold the key; whoever holds it can re-identify with
-  :func:`pseudonym_lookup`.
+* **one file**: the key is 32 random bytes, hex-encoded in one file, written with owner-only
+  permissions the first time it is needed: ``$INTERP_ECG_PSEUDONYM_KEY`` if set, else
+  ``$XDG_CONFIG_HOME/interp-ecg/pseudonym.key`` (``~/.config/interp-ecg/pseudonym.key``), see
+  :func:`default_key_path`. It is never inside a run folder or report, so reruns of a config
+  in any folder give the same pseudonyms. Share run folders, withhold the key; whoever holds
+  it can re-identify with :func:`pseudonym_lookup`.
 
 Pseudonyms are kinds apart: a patient ``5`` and a record ``5`` get different pseudonyms
 (``PT-...`` and ``RC-...``).
@@ -79,17 +81,38 @@ PREFIXES: dict[str, str] = {"patient": "PT-", "admission": "AD-", "record": "RC-
 #: Hex digits of the HMAC kept (64 bits: collisions are negligible for 10^6 identifiers).
 N_HEX = 16
 
-#: Default name of the key file (kept in ``output_dir``, outside the run folders).
-KEY_FILE = "pseudonym.key"
+#: Environment variable naming the key file.
+KEY_ENV = "INTERP_ECG_PSEUDONYM_KEY"
 
 
-def pseudonym_key(path: str | os.PathLike, create: bool = True) -> bytes:
+def default_key_path() -> Path:
+    """Where the pseudonymisation key lives unless a path is given.
+
+    ``$INTERP_ECG_PSEUDONYM_KEY`` if set, else ``$XDG_CONFIG_HOME/interp-ecg/pseudonym.key``
+    (``XDG_CONFIG_HOME`` defaulting to ``~/.config``).
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"INTERP_ECG_PSEUDONYM_KEY": "/secure/k.key"}):
+    ...     str(default_key_path())
+    '/secure/k.key'
+    """
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return Path(env).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
+    return Path(config) / "interp-ecg" / "pseudonym.key"
+
+
+def pseudonym_key(path: str | os.PathLike | None = None, create: bool = True) -> bytes:
     """Read the pseudonymisation key from ``path``; create it there when missing.
 
     Parameters
     ----------
-    path : str or path-like
-        Key file: 64 hexadecimal digits (32 random bytes).
+    path : str or path-like, optional
+        Key file: 64 hexadecimal digits (32 random bytes). Default :func:`default_key_path`.
     create : bool, default True
         Create a new random key (owner-only permissions) when the file does not exist.
 
@@ -111,7 +134,7 @@ def pseudonym_key(path: str | os.PathLike, create: bool = True) -> bytes:
     >>> len(k), pseudonym_key(p) == k, oct(p.stat().st_mode & 0o777)
     (32, True, '0o600')
     """
-    path = Path(path)
+    path = default_key_path() if path is None else Path(path)
     if not path.exists():
         if not create:
             raise ConfigError("pseudonymisation key file not found", source=str(path))
@@ -230,5 +253,5 @@ def pseudonym_lookup(identifiers: Iterable[Any], key: bytes, kind: str = "record
     return pd.DataFrame({"identifier": ids, "pseudonym": [pseudonym(i, key, kind) for i in ids]})
 
 
-__all__ = ["IDENTIFIER_COLUMNS", "KEY_FILE", "identifier_columns", "pseudonym", "pseudonym_key",
+__all__ = ["IDENTIFIER_COLUMNS", "KEY_ENV", "default_key_path", "identifier_columns", "pseudonym", "pseudonym_key",
            "pseudonym_lookup", "pseudonymise_frame"]

@@ -14,8 +14,9 @@ identifier-bearing column (``patient_id``, ``subject_id``, ``record_id``, ``ecg_
 ``study_id``, ``hadm_id``, ``record``, ``filename_hr``, ``filename_lr``, ``path``, ... see
 :data:`interp_ecg.io.pseudonym.IDENTIFIER_COLUMNS`) of the result tables, of the tables the
 pipeline wrote into the run folder and of the tables handed to the report is replaced by a
-keyed pseudonym (:mod:`interp_ecg.io.pseudonym`). The key is the one file
-``<output_dir>/pseudonym.key``, outside every run folder: share run folders, withhold the key.
+keyed pseudonym (:mod:`interp_ecg.io.pseudonym`). The key is one file outside every run folder
+(``run_study(..., pseudonym_key=path)``, else ``$INTERP_ECG_PSEUDONYM_KEY``, else
+``~/.config/interp-ecg/pseudonym.key``): share run folders, withhold the key.
 
 Rerunning the same config and seed gives the same tables.
 
@@ -46,7 +47,7 @@ import pandas as pd
 import yaml
 
 from interp_ecg.errors import ConfigError
-from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS, KEY_FILE, identifier_columns, pseudonym_key, pseudonymise_frame
+from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS, identifier_columns, pseudonym_key, pseudonymise_frame
 from interp_ecg.studies import STUDY_KINDS
 from interp_ecg.studies.config import load_config, validate_config
 
@@ -305,7 +306,8 @@ def _dask_context(address: str | None):
 
 def run_study(config: str | Path | Mapping[str, Any], output_dir: str | Path | None = None,
               seed: int | None = None, n_jobs: int | None = None, scheduler: str | None = None,
-              overrides: Mapping[str, Any] | None = None) -> RunResult:
+              overrides: Mapping[str, Any] | None = None,
+              pseudonym_key_path: str | Path | None = None) -> RunResult:
     """Validate a config, run its pipeline and write the run folder.
 
     Parameters
@@ -316,6 +318,10 @@ def run_study(config: str | Path | Mapping[str, Any], output_dir: str | Path | N
         Override the config's values.
     overrides : mapping, optional
         Further overrides with dotted keys (``{"data.n_records": 60}``).
+    pseudonym_key_path : path, optional
+        The pseudonymisation key file (created when missing); default
+        :func:`interp_ecg.io.pseudonym.default_key_path`. Unused with
+        ``report.pseudonymise: false``.
 
     Returns
     -------
@@ -349,7 +355,7 @@ def run_study(config: str | Path | Mapping[str, Any], output_dir: str | Path | N
         raw = fn(cfg, out_dir)
     result = _normalise_result(raw)
     if cfg["report"]["pseudonymise"]:
-        key = pseudonym_key(Path(cfg["output_dir"]) / KEY_FILE)
+        key = pseudonym_key(pseudonym_key_path)
         result.tables = pseudonymise_run(out_dir, result.tables, result.report, key)
     save_tables(result.tables, out_dir / "tables")
     figures_dir = out_dir / "figures"
