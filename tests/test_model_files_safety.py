@@ -135,3 +135,17 @@ def test_every_member_and_option_round_trips_without_pickle(tmp_path):
         again = load_model(folder, expected_digest=digest)
         np.testing.assert_allclose(np.asarray(again.predict_proba(X)), np.asarray(model.predict_proba(X)))
     assert "xgboost.core.Booster" in TRUSTED_TYPES and "builtins.exec" not in TRUSTED_TYPES
+
+
+def test_crafted_torch_files_cannot_run_code_through_the_prototype_loaders(tmp_path):
+    """ProtoECGNetClassifier.load and ProtoTrainer checkpoints use torch.load(weights_only=True)."""
+    torch = pytest.importorskip("torch")
+    from interp_ecg.prototypes import ProtoECGNetClassifier
+
+    marker = tmp_path / "ran"
+    path = tmp_path / "model.pt"
+    torch.save({"params": _Payload(marker)}, path)  # torch.save pickles the payload object
+    with pytest.raises(Exception) as info:
+        ProtoECGNetClassifier.load(path)
+    assert "weights_only" in str(info.value) or "Unsupported global" in str(info.value)
+    assert not marker.exists()
