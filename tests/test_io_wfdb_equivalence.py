@@ -75,3 +75,30 @@ def test_fast_path_equals_wfdb_on_written_212_and_16_records(tmp_path):
             slow = read_wfdb_record(path, engine="wfdb")
             np.testing.assert_array_equal(fast.signal, slow.signal)
             assert np.isnan(fast.signal[1, 0]) and np.isfinite(fast.signal[0]).all()
+
+
+def test_fast_path_equals_wfdb_property(tmp_path_factory):
+    """Any length, lead count, format (16/212), gain and baseline: the two engines agree exactly."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=25, deadline=None, derandomize=True)
+    @given(n=st.integers(1, 300), n_sig=st.integers(1, 4), fmt=st.sampled_from(["16", "212"]),
+           gain=st.sampled_from([1.0, 200.0, 1000.0, 2.5]), baseline=st.integers(-50, 50),
+           seed=st.integers(0, 2**16))
+    def check(n, n_sig, fmt, gain, baseline, seed):
+        lim = 2047 if fmt == "212" else 32767
+        d = np.random.default_rng(seed).integers(-lim, lim, size=(n, n_sig)).astype(np.int32)
+        folder = tmp_path_factory.mktemp("prop")
+        names = ["I", "II", "V1", "V2"][:n_sig]
+        wfdb.wrsamp("p", fs=500, units=["mV"] * n_sig, sig_name=names, fmt=[fmt] * n_sig,
+                    adc_gain=[gain] * n_sig, baseline=[baseline] * n_sig, d_signal=d, write_dir=str(folder))
+        path = folder / "p"
+        assert read_header(path, engine="auto") == read_header(path, engine="wfdb")
+        fast = read_wfdb_record(path, engine="auto")
+        slow = read_wfdb_record(path, engine="wfdb")
+        np.testing.assert_array_equal(fast.signal, slow.signal)
+        np.testing.assert_allclose(fast.signal.T, (d - baseline) / gain, rtol=1e-6, atol=1e-6)
+
+    check()
