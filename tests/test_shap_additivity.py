@@ -190,3 +190,31 @@ def test_a_gap_raises_naming_member_and_row(monkeypatch):
     monkeypatch.setattr(sv, "_tree", shifted)
     with pytest.raises(ModelError, match=r"member 'gb' do not add up .* row 2"):
         shap_explanation(model, X.iloc[:5])
+
+
+def test_multiclass_explanation_groups_and_refuses_ambiguous_plots(three_class):
+    from interp_ecg.explain import group_explanation, plot_bar
+
+    model, X = three_class
+    ex = shap_explanation(model, X.iloc[:3], background=X.iloc[100:115], max_evals=60)
+    grouped = group_explanation(ex, by="wave")
+    assert grouped.values.shape[0] == 3 and grouped.values.shape[2] == 3
+    np.testing.assert_allclose(grouped.values.sum(1) + grouped.base_values, model.predict_proba(X.iloc[:3]),
+                               atol=TOL)
+    with pytest.raises(ModelError, match="one output per class"):
+        plot_bar(ex)
+
+
+def test_lightgbm_zero_as_missing_adds_up():
+    """LightGBM's "zero" missing rule (zeros and NaN go the default way) is followed too."""
+    X, y = _table()
+    X = X.copy()
+    X.loc[X.index[::5], "R_amp_mV_V1"] = 0.0
+    model = EnsembleClassifier(("lgbm",), member_params={"lgbm": {"n_estimators": 40, "zero_as_missing": True}},
+                               random_state=0).fit(X, y)
+    rows = X.iloc[:30].copy()
+    rows.loc[rows.index[::3], "QRS_axis_deg"] = 0.0
+    rows.loc[rows.index[1::4], "T_amp_mV_V1"] = np.nan
+    for output in ("margin", "probability"):
+        ex = shap_explanation(model, rows, output=output, background=X.iloc[100:150])
+        assert _gap(ex, model, rows) <= TOL
