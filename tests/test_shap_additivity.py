@@ -218,3 +218,32 @@ def test_lightgbm_zero_as_missing_adds_up():
     for output in ("margin", "probability"):
         ex = shap_explanation(model, rows, output=output, background=X.iloc[100:150])
         assert _gap(ex, model, rows) <= TOL
+
+
+@pytest.mark.parametrize("member", ["rf", "xgb", "lgbm", "gb"])
+def test_interaction_values_add_up_on_rows_with_missing_values(rows_with_gaps, member):
+    from interp_ecg.explain import shap_interactions
+
+    model, _ = _fitted((member,), False)
+    _, inter = shap_interactions(model, rows_with_gaps)
+    ex = shap_explanation(model, rows_with_gaps)
+    # each row's interaction matrix sums over one axis to its SHAP values, over both to output - base
+    np.testing.assert_allclose(inter.sum(axis=2), ex.values, atol=TOL)
+    assert np.max(np.abs(inter.sum(axis=(1, 2)) + ex.base_values - model.predict_margin(rows_with_gaps))) <= TOL
+
+
+def test_interactions_of_a_multiclass_model_need_a_class(three_class):
+    from interp_ecg.explain import shap_interactions
+
+    model, X = three_class
+    with pytest.raises(ModelError, match="pass label="):
+        shap_interactions(model, X.iloc[:5])
+    import shap
+
+    pairs, inter = shap_interactions(model, X.iloc[:5], label="fast")
+    k = list(model.classes_).index("fast")
+    assert k != len(model.classes_) - 1  # not the last class, which used to be taken silently
+    forest = model.members_[0][1].steps[-1][1]
+    rows = X.iloc[:5].to_numpy().astype(np.float32).astype(float)
+    expected = np.asarray(shap.TreeExplainer(forest).shap_interaction_values(rows))[..., k]
+    np.testing.assert_allclose(inter, expected, atol=1e-12)

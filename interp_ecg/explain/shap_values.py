@@ -279,6 +279,23 @@ def _member_output(name, pipe, X_arr, space) -> np.ndarray:
     return np.asarray(pipe.predict_proba(X_arr)[:, 1], dtype=float)
 
 
+def _member_raw(name, pipe, X_arr, k: int, n_classes: int) -> np.ndarray:
+    """A member's raw output for class ``k``: what its tree SHAP values add up to."""
+    if n_classes == 2:
+        return member_margin(name, pipe, X_arr)
+    Xt = transform_until_clf(pipe, X_arr)
+    clf = pipe.steps[-1][1]
+    if name == "xgb":
+        raw = clf.predict(Xt, output_margin=True)
+    elif name == "lgbm":
+        raw = clf.predict(Xt, raw_score=True)
+    elif name == "gb":
+        raw = clf.decision_function(Xt)
+    else:
+        raw = clf.predict_proba(Xt)
+    return np.asarray(raw, dtype=float)[:, k]
+
+
 def _check_additive(vals, base, target, what: str, space: str, X_arr, names) -> None:
     """Raise :class:`ModelError` unless ``vals.sum(features) + base == target`` within the tolerance."""
     total = np.asarray(vals, dtype=float).sum(axis=1) + np.asarray(base, dtype=float)
@@ -463,7 +480,7 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
     X : rows to explain
     top : int
         Pairs to list.
-    label : multi-label models: which label.
+    label : multi-label models: which label; multi-class models: which class (required).
     member : str, optional
         Which tree member (default: the first one).
 
@@ -472,7 +489,8 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
     (DataFrame, ndarray)
         Pairs ``feature_a, feature_b, mean_abs_interaction`` (sorted, off-diagonal, each
         pair once, value = mean over rows of ``|phi_ab| + |phi_ba|``) and the full array
-        ``(n, p, p)`` in the member's raw output space.
+        ``(n, p, p)`` in the member's raw output space. Each row's matrix is checked to add
+        up to that output minus the base value (:class:`ModelError` otherwise).
     """
     import shap
 
@@ -485,9 +503,36 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
     if not trees or target.calibrate is not None:
         raise ModelError("interaction values need an uncalibrated tree member (rf, et, xgb, lgbm, gb)")
     name, pipe = trees[0]
-    Xt = transform_until_clf(pipe, X_arr)
-    inter = shap.TreeExplainer(pipe.steps[-1][1]).shap_interaction_values(Xt)
-    inter = np.asarray(_pos(inter, 3), dtype=float)
+    clf = pipe.steps[-1][1]
+    classes = list(target.classes_)
+    if len(classes) > 2:
+        if label is None:
+            raise ModelError(f"multi-class model: pass label= one of {[str(c) for c in classes]} "
+                             "(interaction values are per class)")
+        k = _class_index(classes, label)
+    else:
+        k = 1
+    Xt = _tree_input(name, clf, transform_until_clf(pipe, X_arr))
+    expl = _xgb_float64_explainer(clf) if name == "xgb" and len(classes) == 2 else shap.TreeExplainer(clf)
+    inter = expl.shap_interaction_values(Xt)
+    if isinstance(inter, list):
+        inter = np.stack(inter, axis=-1)
+    inter = np.asarray(inter, dtype=float)
+    base = np.asarray(expl.expected_value, dtype=float).reshape(-1)
+    if inter.ndim == 4:  # one slice per class (forests; multi-class boosters)
+        inter, base = inter[..., k], base[k if len(base) > 1 else 0]
+    else:
+        base = base[-1]
+    # the interaction matrix of a row sums to its output minus the base value
+    raw = _member_raw(name, pipe, X_arr, k, len(classes))
+    tol = ADDITIVITY_ATOL
+    if name == "xgb" and len(classes) > 2:  # XGBoost's own float32 arithmetic
+        tol = max(tol, 4 * np.finfo(np.float32).eps * clf.get_booster().num_boosted_rounds()
+                  * (1.0 + float(np.max(np.abs(raw)))))
+    gap = np.abs(inter.sum(axis=(1, 2)) + base - raw)
+    if gap.size and gap.max() > tol:
+        raise ModelError(f"SHAP interaction values of member {name!r} do not add up to its raw output "
+                         f"(gap {gap.max():.3g} at row {int(np.argmax(gap))})")
     mean_abs = np.abs(inter).mean(axis=0)
     sym = mean_abs + mean_abs.T
     iu = np.triu_indices(sym.shape[0], k=1)
