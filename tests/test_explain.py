@@ -22,6 +22,7 @@ from interp_ecg.explain import (  # noqa: E402
     shap_explanation,
     shap_interactions,
 )
+from interp_ecg.errors import ModelError  # noqa: E402
 from interp_ecg.io import Record  # noqa: E402
 from interp_ecg.models import EnsembleClassifier  # noqa: E402
 
@@ -84,6 +85,11 @@ def test_multilabel_needs_label_and_explains_each(wct_table):
         shap_explanation(model, X.iloc[:5])
     ex = shap_explanation(model, X.iloc[:20], label="wide")
     assert ex.feature_names[int(np.argmax(np.abs(ex.values).mean(0)))] == "QRS_duration_ms"
+    assert ex.label == "wide"
+    for bad in ("narrow", 5, "1"):  # an unknown name or position is an error naming the labels
+        with pytest.raises(ModelError, match="not a label of the model"):
+            shap_explanation(model, X.iloc[:5], label=bad)
+    assert shap_explanation(model, X.iloc[:5], label=1).label == "wide"
 
 
 def test_grouping_by_lead_and_wave_keeps_additivity(wct_table):

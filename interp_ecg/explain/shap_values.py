@@ -333,7 +333,12 @@ def _resolve_label(model, label):
     if label is None:
         raise ModelError(f"multi-label model: pass label= one of {model.labels_} (or use shap_explanations)")
     labels = [str(x) for x in model.labels_]
-    idx = labels.index(str(label)) if str(label) in labels else int(label)
+    if str(label) in labels:
+        idx = labels.index(str(label))
+    elif isinstance(label, (int, np.integer)) and not isinstance(label, bool) and -len(labels) <= label < len(labels):
+        idx = int(label)
+    else:
+        raise ModelError(f"label {label!r} is not a label of the model; labels are {labels}")
     return model.estimators_[idx], labels[idx]
 
 

@@ -315,7 +315,8 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         One member alone: its raw margin (log-odds for XGBoost, LightGBM, sklearn GB and the
         logistic regression; the positive-class probability for forests, whose raw output is
         a probability). Several members (soft vote, stacking) or calibrated members: the
-        positive-class probability of the ensemble.
+        positive-class probability of the ensemble. XGBoost's margin is the float64 sum of
+        the leaves XGBoost selects (:func:`xgboost_margin`), not its float32 running sum.
         """
         X_arr = self._validate_X(X)
         if self.multilabel_ or len(self.classes_) != 2:
