@@ -397,6 +397,8 @@ class Table(Flowable):
         y -= 0.04
         fw, fh = region.fig.get_size_inches()
         shortened: set[int] = set()
+        numeric_col = [j > 0 and any(r[j].strip() for r in cells[1:])
+                       and all(_looks_numeric(r[j]) for r in cells[1:] if r[j].strip()) for j in range(n_cols)]
 
         for k, part in enumerate(parts):
             total_w = sum(widths[j] for j in part)
@@ -417,8 +419,10 @@ class Table(Flowable):
             x = 0.0
             for j in part:
                 yy = y - 0.03
+                right = numeric_col[j]  # a header sits over its numbers, right-aligned like them
                 for line in header[j]:
-                    region.text(x + _CELL_PAD / 2, yy, line, fontsize=size, va="top", weight="bold")
+                    region.text(x + (widths[j] - _CELL_PAD / 2 if right else _CELL_PAD / 2), yy, line, fontsize=size,
+                                va="top", weight="bold", ha="right" if right else "left")
                     yy -= size * 1.2 / 72.0
                 x += widths[j]
             y -= head_h
