@@ -54,7 +54,7 @@ def test_single_member_additivity_margin(wct_table, members):
     ex = shap_explanation(model, X.iloc[:40])
     assert ex.output_space == "margin"
     assert ex.values.shape == (40, X.shape[1])
-    np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_margin(X.iloc[:40]), atol=1e-4)
+    np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_margin(X.iloc[:40]), rtol=0, atol=1e-6)
     # the defining features dominate the noise features
     imp = np.abs(ex.values).mean(0)
     assert set(np.argsort(-imp)[:2]) == {0, 1}
@@ -65,7 +65,7 @@ def test_soft_ensemble_additivity_in_probability_space(wct_table):
     model = EnsembleClassifier(("rf", "xgb", "lgbm", "gb", "logreg"), member_params=SMALL, random_state=0).fit(X, y)
     ex = shap_explanation(model, X.iloc[:15], background=X.iloc[100:160])
     assert ex.output_space == "probability"
-    np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_proba(X.iloc[:15])[:, 1], atol=1e-3)
+    np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_proba(X.iloc[:15])[:, 1], rtol=0, atol=1e-6)
 
 
 def test_stack_and_calibrated_fall_back_to_permutation(wct_table):

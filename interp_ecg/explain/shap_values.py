@@ -49,7 +49,7 @@ Examples
 >>> ex = shap_explanation(model, X)
 >>> ex.values.shape, ex.output_space
 ((80, 3), 'margin')
->>> bool(np.allclose(ex.values.sum(1) + ex.base_values, model.predict_margin(X), atol=1e-4))
+>>> bool(np.allclose(ex.values.sum(1) + ex.base_values, model.predict_margin(X), rtol=0, atol=1e-6))
 True
 """
 
