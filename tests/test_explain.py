@@ -22,6 +22,7 @@ from interp_ecg.explain import (  # noqa: E402
     shap_explanation,
     shap_interactions,
 )
+from interp_ecg.errors import ModelError  # noqa: E402
 from interp_ecg.io import Record  # noqa: E402
 from interp_ecg.models import EnsembleClassifier  # noqa: E402
 
@@ -53,7 +54,7 @@ def test_single_member_additivity_margin(wct_table, members):
     ex = shap_explanation(model, X.iloc[:40])
     assert ex.output_space == "margin"
     assert ex.values.shape == (40, X.shape[1])
-    np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_margin(X.iloc[:40]), atol=1e-4)
+    np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_margin(X.iloc[:40]), rtol=0, atol=1e-6)
     # the defining features dominate the noise features
     imp = np.abs(ex.values).mean(0)
     assert set(np.argsort(-imp)[:2]) == {0, 1}
@@ -64,7 +65,7 @@ def test_soft_ensemble_additivity_in_probability_space(wct_table):
     model = EnsembleClassifier(("rf", "xgb", "lgbm", "gb", "logreg"), member_params=SMALL, random_state=0).fit(X, y)
     ex = shap_explanation(model, X.iloc[:15], background=X.iloc[100:160])
     assert ex.output_space == "probability"
-    np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_proba(X.iloc[:15])[:, 1], atol=1e-3)
+    np.testing.assert_allclose(ex.values.sum(1) + ex.base_values, model.predict_proba(X.iloc[:15])[:, 1], rtol=0, atol=1e-6)
 
 
 def test_stack_and_calibrated_fall_back_to_permutation(wct_table):
@@ -84,6 +85,11 @@ def test_multilabel_needs_label_and_explains_each(wct_table):
         shap_explanation(model, X.iloc[:5])
     ex = shap_explanation(model, X.iloc[:20], label="wide")
     assert ex.feature_names[int(np.argmax(np.abs(ex.values).mean(0)))] == "QRS_duration_ms"
+    assert ex.label == "wide"
+    for bad in ("narrow", 5, "1"):  # an unknown name or position is an error naming the labels
+        with pytest.raises(ModelError, match="not a label of the model"):
+            shap_explanation(model, X.iloc[:5], label=bad)
+    assert shap_explanation(model, X.iloc[:5], label=1).label == "wide"
 
 
 def test_grouping_by_lead_and_wave_keeps_additivity(wct_table):

@@ -124,6 +124,23 @@ def test_bad_parameters_raise_named_errors():
         EnsembleClassifier(device="tpu").fit(X, y)
 
 
+def test_member_settings_pass_through_or_raise_named_errors():
+    """Issue 11 item 10: ``{"lgbm": {"verbose": 1}}`` gave a raw TypeError (duplicate keyword)."""
+    X, y, _ = _table(60)
+    params = {"lgbm": {"n_estimators": 5, "verbose": 1, "n_jobs": 1},
+              "rf": {"n_estimators": 5, "n_jobs": 1, "random_state": 7},
+              "xgb": {"n_estimators": 5, "n_jobs": 1}}
+    model = EnsembleClassifier(("lgbm", "rf", "xgb"), member_params=params, random_state=0).fit(X, y)
+    clfs = {name: pipe.named_steps["clf"] for name, pipe in model.members_}
+    assert clfs["lgbm"].get_params()["verbose"] == 1
+    assert clfs["rf"].random_state == 7 and clfs["rf"].n_jobs == 1  # the member's own setting wins
+    assert clfs["xgb"].n_jobs == 1
+    with pytest.raises(ConfigError, match=r"member 'rf' \(RandomForestClassifier\) has no setting 'n_estimator'"):
+        EnsembleClassifier(("rf",), member_params={"rf": {"n_estimator": 5}}).fit(X, y)
+    with pytest.raises(ConfigError, match="member 'logreg'.*'verbosity'"):
+        EnsembleClassifier(("logreg",), member_params={"logreg": {"verbosity": 1}}).fit(X, y)
+
+
 def test_device_auto_choice(monkeypatch):
     assert resolve_device("cpu", gpu_available=True) == "cpu"
     assert resolve_device("auto", gpu_available=True) == "cuda"

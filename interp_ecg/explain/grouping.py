@@ -61,7 +61,9 @@ def group_explanation(explanation, by: str | Mapping[str, str] | Callable[[str],
     -------
     shap.Explanation
         One column per group (in order of first appearance); ``data`` is NaN (a group has
-        no single value); base values unchanged.
+        no single value); base values, output space, label and any output axis (one column
+        per class of a multi-class explanation) unchanged, so the grouped values add up as
+        the original ones did.
     """
     import shap
 
@@ -78,13 +80,16 @@ def group_explanation(explanation, by: str | Mapping[str, str] | Callable[[str],
     keys = [fn(n) for n in names]
     groups = list(dict.fromkeys(keys))
     vals = np.asarray(explanation.values)
-    out = np.zeros(vals.shape[:-1] + (len(groups),))
-    for g_i, g in enumerate(groups):
-        cols = [j for j, k in enumerate(keys) if k == g]
-        out[..., g_i] = vals[..., cols].sum(axis=-1)
+    # features are the first axis of one row's values, else the second: (n, p) or (n, p, classes)
+    axis = 0 if vals.ndim == 1 else 1
+    out = np.stack([np.take(vals, [j for j, k in enumerate(keys) if k == g], axis=axis).sum(axis=axis)
+                    for g in groups], axis=axis)
+    data_shape = out.shape[:axis + 1]
     ex = shap.Explanation(values=out, base_values=explanation.base_values,
-                          data=np.full(out.shape, np.nan), feature_names=groups)
+                          data=np.full(data_shape, np.nan), feature_names=groups,
+                          output_names=getattr(explanation, "output_names", None))
     ex.output_space = getattr(explanation, "output_space", None)
+    ex.label = getattr(explanation, "label", None)
     return ex
 
 

@@ -17,6 +17,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def _values(explanation) -> np.ndarray:
+    """The ``(n, p)`` values of an explanation; one with an output axis must be sliced first."""
+    vals = np.asarray(explanation.values)
+    if vals.ndim == 3:
+        from interp_ecg.errors import ModelError
+
+        names = getattr(explanation, "output_names", None)
+        raise ModelError(f"the explanation has one output per class ({names if names is not None else vals.shape[2]}); "
+                         "plot one class: explanation[:, :, k], or explain with label=")
+    return vals
+
+
 def _axes(ax, size=(6, 4)):
     if ax is None:
         import matplotlib.pyplot as plt
@@ -27,8 +39,8 @@ def _axes(ax, size=(6, 4)):
 
 def plot_bar(explanation, ax=None, max_display: int = 15):
     """Mean |SHAP value| per feature, largest on top."""
+    vals = np.abs(_values(explanation)).mean(axis=0)
     ax = _axes(ax)
-    vals = np.abs(np.asarray(explanation.values)).mean(axis=0)
     names = list(explanation.feature_names)
     order = np.argsort(vals)[-max_display:]
     ax.barh(range(len(order)), vals[order], color="tab:red")
@@ -41,8 +53,8 @@ def plot_bar(explanation, ax=None, max_display: int = 15):
 
 def plot_beeswarm(explanation, ax=None, max_display: int = 15, random_state: int = 0):
     """Beeswarm-style summary: one dot per record and feature, coloured by the feature value."""
+    vals = _values(explanation)
     ax = _axes(ax, (7, 0.35 * max_display + 1.5))
-    vals = np.asarray(explanation.values)
     data = np.asarray(explanation.data, dtype=float)
     names = list(explanation.feature_names)
     order = np.argsort(np.abs(vals).mean(axis=0))[-max_display:]
@@ -68,11 +80,12 @@ def plot_beeswarm(explanation, ax=None, max_display: int = 15, random_state: int
 
 def plot_dependence(explanation, feature: str, ax=None, color: str | None = None):
     """SHAP value of ``feature`` against its value (coloured by another feature if given)."""
+    vals = _values(explanation)
     ax = _axes(ax, (5, 4))
     names = list(explanation.feature_names)
     j = names.index(feature)
     x = np.asarray(explanation.data, dtype=float)[:, j]
-    y = np.asarray(explanation.values)[:, j]
+    y = vals[:, j]
     if color is not None:
         c = np.asarray(explanation.data, dtype=float)[:, names.index(color)]
         sc = ax.scatter(x, y, c=c, cmap="coolwarm", s=10)

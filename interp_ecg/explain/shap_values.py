@@ -12,15 +12,30 @@ Which explainer, and in which output space
   probability space a permutation explainer.
 * soft-voting ensembles: the weighted sum of the members' explanations **in probability
   space** (each member explained on the probability scale as above), so values plus base
-  value equal the ensemble's probability.
+  value equal the ensemble's probability. ``output="margin"`` is refused: a mean of
+  probabilities has no log-odds margin.
 * stacking, calibrated members, multi-class: permutation sampling of Shapley values
   (antithetic feature orders, interventional on a background sample of ``max_background``
-  rows) on the positive-class probability. Exactly additive; per-feature values are
-  sampled estimates (``max_evals`` sets the budget).
+  rows) on the positive-class probability, or on every class of a multi-class model
+  explained without ``label`` (an output axis, as shap gives). Exactly additive; per-feature
+  values are sampled estimates (``max_evals`` sets the budget).
 
 In every case ``values.sum(1) + base_values`` equals
 :meth:`interp_ecg.models.EnsembleClassifier.predict_margin` (``output="margin"``) or the
-positive-class probability (``output="probability"``); ``explanation.output_space`` says which.
+probability (``output="probability"``) within :data:`ADDITIVITY_ATOL` (1e-6), with or without
+missing values; ``explanation.output_space`` says which. shap's own additivity check compares
+with shap's copy of the trees, so it is not used; each explanation (and each member's part of
+an ensemble's) is checked against the model's own prediction before it is returned, and a
+gap raises :class:`~interp_ecg.errors.ModelError` naming the member and the row.
+
+Missing values and number formats
+---------------------------------
+The trees are explained on the rows exactly as the tree library routes them: float32 for
+sklearn trees and XGBoost (which compare float32 values), and for LightGBM NaN recoded
+as LightGBM does (NaN counts as 0 on a feature that had no NaN in training), which shap's
+copy of the trees does not know. XGBoost sums its trees in float32; its margin
+(:func:`interp_ecg.models.ensemble.xgboost_margin`) and its SHAP values are computed in
+float64 here, so they agree to ~1e-9 rather than ~1e-5.
 
 Examples
 --------
@@ -34,7 +49,7 @@ Examples
 >>> ex = shap_explanation(model, X)
 >>> ex.values.shape, ex.output_space
 ((80, 3), 'margin')
->>> bool(np.allclose(ex.values.sum(1) + ex.base_values, model.predict_margin(X), atol=1e-4))
+>>> bool(np.allclose(ex.values.sum(1) + ex.base_values, model.predict_margin(X), rtol=0, atol=1e-6))
 True
 """
 
@@ -46,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import ModelError
+from interp_ecg.models.ensemble import member_margin, xgboost_base_margin
 from interp_ecg.models.members import TREE_MEMBERS, transform_until_clf
 
 logger = logging.getLogger(__name__)
@@ -87,25 +103,119 @@ def _background(X_arr: np.ndarray, background, max_background: int, random_state
     return B
 
 
+#: largest allowed |sum(values) + base_value - model output| of a returned explanation
+ADDITIVITY_ATOL = 1e-6
+
+#: LightGBM's threshold under which a value counts as zero (``kZeroThreshold``)
+_LGBM_ZERO = 1e-35
+
+
+def _lgbm_missing_types(clf) -> dict[int, set[str]]:
+    """``{feature index: {missing_type, ...}}`` over every split of a fitted LightGBM model."""
+    found: dict[int, set[str]] = {}
+    stack = [t["tree_structure"] for t in clf.booster_.dump_model()["tree_info"]]
+    while stack:
+        node = stack.pop()
+        if "split_feature" in node:
+            found.setdefault(int(node["split_feature"]), set()).add(str(node.get("missing_type", "None")))
+            stack += [node["left_child"], node["right_child"]]
+    return found
+
+
+def _as_lightgbm_routes(clf, A: np.ndarray) -> np.ndarray:
+    """Recode NaN and zeros so that shap's copy of LightGBM trees routes rows as LightGBM does.
+
+    shap's tree parser keeps each split's default direction but not LightGBM's
+    ``missing_type``. LightGBM turns NaN into 0.0 on features whose splits have missing type
+    ``None`` (no NaN seen in training), and sends zeros as well as NaN the default way on
+    features of missing type ``Zero``. Recoding the input the same way (NaN -> 0 and
+    0 -> NaN respectively) makes shap's traversal equal to LightGBM's prediction; LightGBM's
+    own output for the recoded rows is unchanged.
+    """
+    A = np.array(A, dtype=float, copy=True)
+    for j, kinds in _lgbm_missing_types(clf).items():
+        if kinds == {"None"}:
+            A[np.isnan(A[:, j]), j] = 0.0
+        elif kinds == {"Zero"}:
+            A[np.abs(A[:, j]) <= _LGBM_ZERO, j] = np.nan
+        elif kinds != {"NaN"}:
+            raise ModelError(f"LightGBM feature {j} mixes missing-value rules {sorted(kinds)}: "
+                             "its SHAP values cannot be made to match the model")
+    return A
+
+
+def _tree_input(name, clf, A: np.ndarray) -> np.ndarray:
+    """The rows as the tree library itself sees them (float32 for sklearn and XGBoost)."""
+    if name == "lgbm":
+        return _as_lightgbm_routes(clf, A)
+    # sklearn trees and XGBoost compare float32 values with float32 thresholds
+    return np.asarray(A, dtype=np.float32).astype(np.float64)
+
+
+def _with_node_means(tree: dict) -> dict:
+    """Set each internal node's value to the cover-weighted mean of its leaves.
+
+    shap reads a dictionary tree's expected value from its root; XGBoost stores no value for
+    internal nodes, so they are filled in from the leaves (children before parents).
+    """
+    left, right = tree["children_left"], tree["children_right"]
+    values = np.asarray(tree["values"], dtype=np.float64).reshape(len(left), -1)
+    cover = np.asarray(tree["node_sample_weight"], dtype=np.float64)
+    order, stack = [], [0]
+    while stack:  # depth-first pre-order; reversed, every child comes before its parent
+        node = stack.pop()
+        order.append(node)
+        if left[node] >= 0:
+            stack += [int(left[node]), int(right[node])]
+    for node in reversed(order):
+        if left[node] >= 0:
+            lw, rw = cover[left[node]], cover[right[node]]
+            values[node] = (lw * values[left[node]] + rw * values[right[node]]) / (lw + rw)
+    tree["values"] = values
+    return tree
+
+
+def _xgb_float64_explainer(clf):
+    """Path-dependent Tree SHAP of an XGBoost model computed by shap in float64.
+
+    For XGBoost, shap hands path-dependent explanations to XGBoost's own ``pred_contribs``,
+    which works in float32: with hundreds of trees the values miss the model's output by
+    ~1e-5. Passing shap the same trees (as parsed by shap) in its documented dictionary
+    form, with the booster's base margin, runs shap's float64 algorithm instead.
+    """
+    import shap
+
+    base = xgboost_base_margin(clf)
+    parsed = shap.TreeExplainer(clf)
+    if base is None:
+        return parsed
+    keys = ("children_left", "children_right", "children_default", "features", "thresholds", "values",
+            "node_sample_weight")
+    trees = [_with_node_means({k: np.array(getattr(t, k), copy=True) for k in keys}) for t in parsed.model.trees]
+    return shap.TreeExplainer({"trees": trees, "base_offset": base, "input_dtype": np.float64,
+                               "internal_dtype": np.float64, "tree_output": parsed.model.tree_output,
+                               "objective": parsed.model.objective})
+
+
 def _tree(name, pipe, X_arr, output, B):
     import shap
 
-    Xt = transform_until_clf(pipe, X_arr)
     clf = pipe.steps[-1][1]
+    Xt = _tree_input(name, clf, transform_until_clf(pipe, X_arr))
     if output == "probability" and name not in ("rf", "et"):
-        Bt = transform_until_clf(pipe, B)
-        if name == "xgb" or name == "lgbm":
-            # interventional probability explanations need complete rows in the background
-            Bt = np.where(np.isnan(Bt), np.nanmedian(Bt, axis=0), Bt)
+        # boosters: the interventional explainer on the background explains the probability;
+        # missing values in the background follow the trees' default directions
+        Bt = _tree_input(name, clf, transform_until_clf(pipe, B))
         expl = shap.TreeExplainer(clf, data=Bt, model_output="probability",
                                   feature_perturbation="interventional")
-        vals = _pos(expl.shap_values(Xt, check_additivity=False), 2)
-        base = _pos(expl.expected_value, 0)
+    elif name == "xgb":
+        expl = _xgb_float64_explainer(clf)
     else:
         expl = shap.TreeExplainer(clf)
-        vals = _pos(expl.shap_values(Xt, check_additivity=False), 2)
-        base = _pos(expl.expected_value, 0)
-    base = np.asarray(base, dtype=float).reshape(-1)[-1]
+    # shap's own check compares with its copy of the trees; ours (``_check_additive``)
+    # compares with the model's prediction, which is what the promise is about
+    vals = _pos(expl.shap_values(Xt, check_additivity=False), 2)
+    base = np.asarray(_pos(expl.expected_value, 0), dtype=float).reshape(-1)[-1]
     return np.asarray(vals, dtype=float), np.full(len(X_arr), float(base))
 
 
@@ -129,15 +239,18 @@ def _permutation(f, X_arr, B, random_state, max_evals=None):
     output is that feature's contribution. Every order telescopes to
     ``f(x) - mean f(B)``, so the estimate is exactly additive. ``max_evals`` bounds the
     number of coalitions evaluated per row (default ``min(20 (p+1), 2000)``, at least one
-    order and its reverse).
+    order and its reverse). ``f`` may return one output per row ``(m,)`` or several
+    ``(m, k)``; the values are then ``(n, p, k)`` and the base values ``(n, k)``.
     """
     rng = np.random.default_rng(random_state)
     n, p = X_arr.shape
     budget = max_evals or min(20 * (p + 1), 2000)
     n_pairs = max(1, budget // (2 * (p + 1)))
-    base = float(np.mean(f(B)))
+    fB = np.asarray(f(B), dtype=float)
+    out_shape = fB.shape[1:]
+    base = fB.mean(axis=0)
     steps = np.tril(np.ones((p + 1, p), dtype=bool), k=-1)  # row k: first k features switched
-    vals = np.zeros((n, p))
+    vals = np.zeros((n, p) + out_shape)
     per_order = (p + 1) * len(B)
     chunk = max(1, 200_000 // max(per_order, 1))  # orders evaluated per model call
     for i in range(n):
@@ -152,19 +265,66 @@ def _permutation(f, X_arr, B, random_state, max_evals=None):
             for b, order in enumerate(batch):
                 mask[b][:, order] = steps
             Z = np.where(mask[:, :, None, :], x, B[None, None, :, :]).reshape(-1, p)
-            v = np.asarray(f(Z), dtype=float).reshape(len(batch), p + 1, len(B)).mean(axis=2)
+            v = np.asarray(f(Z), dtype=float).reshape((len(batch), p + 1, len(B)) + out_shape).mean(axis=2)
             for b, order in enumerate(batch):
-                vals[i, order] += np.diff(v[b])
+                vals[i, order] += np.diff(v[b], axis=0)
         vals[i] /= len(orders)
-    return vals, np.full(n, base)
+    return vals, np.broadcast_to(base, (n,) + out_shape).copy()
 
 
-def _member_values(name, pipe, X_arr, output, B, random_state):
+def _member_output(name, pipe, X_arr, space) -> np.ndarray:
+    """What a member's explanation must add up to: its margin or positive-class probability."""
+    if space == "margin":
+        return member_margin(name, pipe, X_arr)
+    return np.asarray(pipe.predict_proba(X_arr)[:, 1], dtype=float)
+
+
+def _member_raw(name, pipe, X_arr, k: int, n_classes: int) -> np.ndarray:
+    """A member's raw output for class ``k``: what its tree SHAP values add up to."""
+    if n_classes == 2:
+        return member_margin(name, pipe, X_arr)
+    Xt = transform_until_clf(pipe, X_arr)
+    clf = pipe.steps[-1][1]
+    if name == "xgb":
+        raw = clf.predict(Xt, output_margin=True)
+    elif name == "lgbm":
+        raw = clf.predict(Xt, raw_score=True)
+    elif name == "gb":
+        raw = clf.decision_function(Xt)
+    else:
+        raw = clf.predict_proba(Xt)
+    return np.asarray(raw, dtype=float)[:, k]
+
+
+def _check_additive(vals, base, target, what: str, space: str, X_arr, names) -> None:
+    """Raise :class:`ModelError` unless ``vals.sum(features) + base == target`` within the tolerance."""
+    total = np.asarray(vals, dtype=float).sum(axis=1) + np.asarray(base, dtype=float)
+    gap = np.abs(total - np.asarray(target, dtype=float))
+    if not np.all(np.isfinite(gap)):
+        bad = np.argwhere(~np.isfinite(gap))[0]
+        raise ModelError(f"SHAP values of {what} are not finite (row {int(bad[0])}); cannot explain")
+    if gap.size and gap.max() > ADDITIVITY_ATOL:
+        i = int(np.unravel_index(np.argmax(gap), gap.shape)[0])
+        missing = [str(names[j]) for j in np.flatnonzero(np.isnan(X_arr[i]))][:5]
+        raise ModelError(
+            f"SHAP values of {what} do not add up to its {space} output: values + base = "
+            f"{float(total.reshape(len(total), -1)[i].max()):.6g} but the model gives "
+            f"{float(np.asarray(target).reshape(len(total), -1)[i].max()):.6g} at row {i} "
+            f"(gap {gap.max():.3g} > {ADDITIVITY_ATOL:g})"
+            + (f"; the row has missing values in {missing}" if missing else "")
+        )
+
+
+def _member_values(name, pipe, X_arr, output, B, random_state, names):
     if name in TREE_MEMBERS:
-        return _tree(name, pipe, X_arr, output, B)
-    if output == "margin":
-        return _linear(pipe, X_arr, B)
-    return _permutation(lambda Z: pipe.predict_proba(Z)[:, 1], X_arr, B, random_state)
+        vals, base = _tree(name, pipe, X_arr, output, B)
+    elif output == "margin":
+        vals, base = _linear(pipe, X_arr, B)
+    else:
+        vals, base = _permutation(lambda Z: pipe.predict_proba(Z)[:, 1], X_arr, B, random_state)
+    _check_additive(vals, base, _member_output(name, pipe, X_arr, output), f"member {name!r}", output,
+                    X_arr, names)
+    return vals, base
 
 
 def _resolve_label(model, label):
@@ -173,8 +333,21 @@ def _resolve_label(model, label):
     if label is None:
         raise ModelError(f"multi-label model: pass label= one of {model.labels_} (or use shap_explanations)")
     labels = [str(x) for x in model.labels_]
-    idx = labels.index(str(label)) if str(label) in labels else int(label)
+    if str(label) in labels:
+        idx = labels.index(str(label))
+    elif isinstance(label, (int, np.integer)) and not isinstance(label, bool) and -len(labels) <= label < len(labels):
+        idx = int(label)
+    else:
+        raise ModelError(f"label {label!r} is not a label of the model; labels are {labels}")
     return model.estimators_[idx], labels[idx]
+
+
+def _class_index(classes, label) -> int:
+    """Position of ``label`` among a multi-class model's classes (by value, then by name)."""
+    for k, c in enumerate(classes):
+        if c == label or str(c) == str(label):
+            return k
+    raise ModelError(f"label {label!r} is not a class of the model; classes are {[str(c) for c in classes]}")
 
 
 def shap_explanation(
@@ -191,7 +364,7 @@ def shap_explanation(
 
     Parameters
     ----------
-    model : fitted EnsembleClassifier (binary, or multi-label with ``label``)
+    model : fitted EnsembleClassifier (binary, multi-class, or multi-label with ``label``)
     X : DataFrame or array of the rows to explain
     output : {"auto", "margin", "probability"}
         ``"auto"``: the margin for one uncalibrated member, the probability otherwise.
@@ -200,7 +373,9 @@ def shap_explanation(
         explainers; default: ``X`` itself, subsampled to ``max_background`` rows.
     max_background : int
     label : str or int, optional
-        Which label of a multi-label model; for multi-class models the class to explain.
+        Multi-label models: which label (required). Multi-class models: the class to
+        explain; without it every class is explained (an output axis, as shap does).
+        Binary models: the positive class, if given.
     random_state : int
     max_evals : int, optional
         Budget of the permutation explainer.
@@ -209,7 +384,16 @@ def shap_explanation(
     -------
     shap.Explanation
         ``values (n, p)``, ``base_values (n,)``, ``data`` (the rows), ``feature_names``, and
-        the attribute ``output_space`` (``"margin"`` or ``"probability"``).
+        the attributes ``output_space`` (``"margin"`` or ``"probability"``) and ``label``.
+        A multi-class model explained without ``label``: ``values (n, p, k)``,
+        ``base_values (n, k)`` and ``output_names`` (the classes); ``label`` is None.
+
+    Raises
+    ------
+    ModelError
+        An unfitted or foreign model, an unknown label, or (never expected) an explanation
+        that does not add up to the model's output within :data:`ADDITIVITY_ATOL`: every
+        explanation is checked against the model's own prediction before it is returned.
     """
     import shap
 
@@ -220,6 +404,7 @@ def shap_explanation(
     target, label_name = _resolve_label(model, label)
     Xf = _frame(target, X)
     X_arr = Xf.to_numpy(dtype=float)
+    names = list(Xf.columns)
     B = _background(X_arr, None if background is None else _frame(target, background).to_numpy(dtype=float),
                     max_background, random_state)
     members = getattr(target, "members_", None)
@@ -228,37 +413,65 @@ def shap_explanation(
     if not members:
         raise ModelError(f"label {label_name!r} was constant in training: nothing to explain")
     classes = list(target.classes_)
+    output_names = None
+    if len(classes) == 2 and label is not None and label_name is None:
+        if _class_index(classes, label) != 1:
+            raise ModelError(f"binary model: explanations are of the positive class {classes[1]!r}; "
+                             f"got label={label!r}")
+        label_name = str(classes[1])
     simple = target.calibrate is None and not hasattr(target, "final_estimator_") and len(classes) == 2
     if simple and len(members) == 1:
         space = "margin" if output == "auto" else output
         name, pipe = members[0]
-        vals, base = _member_values(name, pipe, X_arr, space, B, random_state)
+        vals, base = _member_values(name, pipe, X_arr, space, B, random_state, names)
+        expected = (target.predict_margin(Xf) if space == "margin"
+                    else target.predict_proba(Xf)[:, 1])
     elif simple:
         space = "probability"
         if output == "margin":
-            logger.info("soft-voting ensemble: margin == probability space")
+            raise ModelError("a soft-voting ensemble averages its members' probabilities and has no single "
+                             "log-odds margin to explain; use output='probability' (or 'auto')")
         vals = np.zeros_like(X_arr)
         base = np.zeros(len(X_arr))
         for w, (name, pipe) in zip(target.weights_, members):
-            v, b = _member_values(name, pipe, X_arr, "probability", B, random_state)
+            v, b = _member_values(name, pipe, X_arr, "probability", B, random_state, names)
             vals += w * v
             base += w * b
+        expected = target.predict_proba(Xf)[:, 1]
     else:
         space = "probability"
-        k = len(classes) - 1
-        if len(classes) > 2 and label is not None and label_name is None:
-            k = classes.index(label)
-        vals, base = _permutation(lambda Z: target._proba_from_array(np.asarray(Z, dtype=float))[:, k],
+        if output == "margin":
+            raise ModelError("stacked, calibrated and multi-class models are explained on the probability "
+                             "scale only; use output='probability' (or 'auto')")
+        if len(classes) == 2:
+            cols = 1
+        elif label is not None and label_name is None:
+            cols = _class_index(classes, label)
+            label_name = str(classes[cols])
+        else:
+            cols = slice(None)  # every class: an output axis
+            output_names = [str(c) for c in classes]
+        vals, base = _permutation(lambda Z: target._proba_from_array(np.asarray(Z, dtype=float))[:, cols],
                                   X_arr, B, random_state, max_evals)
-    ex = shap.Explanation(values=vals, base_values=base, data=X_arr, feature_names=list(Xf.columns))
+        expected = target.predict_proba(Xf)[:, cols]
+    what = "the model" if label_name is None else f"the model (label {label_name!r})"
+    _check_additive(vals, base, expected, what, space, X_arr, names)
+    ex = shap.Explanation(values=vals, base_values=base, data=X_arr, feature_names=names,
+                          output_names=output_names)
     ex.output_space = space
     ex.label = label_name
     return ex
 
 
 def shap_explanations(model, X, **kwargs) -> dict:
-    """One explanation per label of a multi-label model (``{label: Explanation}``)."""
+    """One explanation per label of a multi-label model, or per class of a multi-class one.
+
+    Returns ``{label: Explanation}``; a binary model gives ``{"positive": Explanation}``.
+    """
     if not getattr(model, "multilabel_", False):
+        classes = list(getattr(model, "classes_", []))
+        if len(classes) > 2:
+            return {str(c): shap_explanation(model, X, label=c, **kwargs) for c in classes}
         return {"positive": shap_explanation(model, X, **kwargs)}
     return {lab: shap_explanation(model, X, label=lab, **kwargs) for lab in map(str, model.labels_)}
 
@@ -272,7 +485,7 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
     X : rows to explain
     top : int
         Pairs to list.
-    label : multi-label models: which label.
+    label : multi-label models: which label; multi-class models: which class (required).
     member : str, optional
         Which tree member (default: the first one).
 
@@ -281,7 +494,8 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
     (DataFrame, ndarray)
         Pairs ``feature_a, feature_b, mean_abs_interaction`` (sorted, off-diagonal, each
         pair once, value = mean over rows of ``|phi_ab| + |phi_ba|``) and the full array
-        ``(n, p, p)`` in the member's raw output space.
+        ``(n, p, p)`` in the member's raw output space. Each row's matrix is checked to add
+        up to that output minus the base value (:class:`ModelError` otherwise).
     """
     import shap
 
@@ -294,9 +508,36 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
     if not trees or target.calibrate is not None:
         raise ModelError("interaction values need an uncalibrated tree member (rf, et, xgb, lgbm, gb)")
     name, pipe = trees[0]
-    Xt = transform_until_clf(pipe, X_arr)
-    inter = shap.TreeExplainer(pipe.steps[-1][1]).shap_interaction_values(Xt)
-    inter = np.asarray(_pos(inter, 3), dtype=float)
+    clf = pipe.steps[-1][1]
+    classes = list(target.classes_)
+    if len(classes) > 2:
+        if label is None:
+            raise ModelError(f"multi-class model: pass label= one of {[str(c) for c in classes]} "
+                             "(interaction values are per class)")
+        k = _class_index(classes, label)
+    else:
+        k = 1
+    Xt = _tree_input(name, clf, transform_until_clf(pipe, X_arr))
+    expl = _xgb_float64_explainer(clf) if name == "xgb" and len(classes) == 2 else shap.TreeExplainer(clf)
+    inter = expl.shap_interaction_values(Xt)
+    if isinstance(inter, list):
+        inter = np.stack(inter, axis=-1)
+    inter = np.asarray(inter, dtype=float)
+    base = np.asarray(expl.expected_value, dtype=float).reshape(-1)
+    if inter.ndim == 4:  # one slice per class (forests; multi-class boosters)
+        inter, base = inter[..., k], base[k if len(base) > 1 else 0]
+    else:
+        base = base[-1]
+    # the interaction matrix of a row sums to its output minus the base value
+    raw = _member_raw(name, pipe, X_arr, k, len(classes))
+    tol = ADDITIVITY_ATOL
+    if name == "xgb" and len(classes) > 2:  # XGBoost's own float32 arithmetic
+        tol = max(tol, 4 * np.finfo(np.float32).eps * clf.get_booster().num_boosted_rounds()
+                  * (1.0 + float(np.max(np.abs(raw)))))
+    gap = np.abs(inter.sum(axis=(1, 2)) + base - raw)
+    if gap.size and gap.max() > tol:
+        raise ModelError(f"SHAP interaction values of member {name!r} do not add up to its raw output "
+                         f"(gap {gap.max():.3g} at row {int(np.argmax(gap))})")
     mean_abs = np.abs(inter).mean(axis=0)
     sym = mean_abs + mean_abs.T
     iu = np.triu_indices(sym.shape[0], k=1)

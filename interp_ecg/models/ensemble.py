@@ -315,7 +315,8 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         One member alone: its raw margin (log-odds for XGBoost, LightGBM, sklearn GB and the
         logistic regression; the positive-class probability for forests, whose raw output is
         a probability). Several members (soft vote, stacking) or calibrated members: the
-        positive-class probability of the ensemble.
+        positive-class probability of the ensemble. XGBoost's margin is the float64 sum of
+        the leaves XGBoost selects (:func:`xgboost_margin`), not its float32 running sum.
         """
         X_arr = self._validate_X(X)
         if self.multilabel_ or len(self.classes_) != 2:
@@ -363,7 +364,7 @@ def member_margin(name: str, pipe, X_arr) -> np.ndarray:
     Xt = transform_until_clf(pipe, X_arr)
     clf = pipe.steps[-1][1]
     if name == "xgb":
-        return np.asarray(clf.predict(Xt, output_margin=True), dtype=float)
+        return xgboost_margin(clf, Xt)
     if name == "lgbm":
         return np.asarray(clf.predict(Xt, raw_score=True), dtype=float)
     if name in ("gb", "logreg"):
@@ -371,4 +372,82 @@ def member_margin(name: str, pipe, X_arr) -> np.ndarray:
     return np.asarray(clf.predict_proba(Xt)[:, 1], dtype=float)
 
 
-__all__ = ["EnsembleClassifier", "ALL_MEMBERS", "member_margin"]
+def xgboost_base_margin(clf) -> float | None:
+    """Base margin (log-odds before the first tree) of a binary-logistic ``XGBClassifier``.
+
+    ``None`` when the booster is not a plain binary-logistic ``gbtree``.
+    """
+    tables = _xgb_leaf_tables(clf.get_booster())
+    return None if tables is None else tables[0]
+
+
+def _xgb_leaf_tables(booster) -> tuple[float, list[np.ndarray]] | None:
+    """Base margin and per-tree leaf values (float32 values as float64) of a binary logistic booster.
+
+    ``None`` when the booster is not a plain binary-logistic ``gbtree`` (dart, gblinear,
+    multi-target, other objectives): the caller then uses XGBoost's own margin.
+    """
+    import json
+
+    model = json.loads(booster.save_raw("json"))
+    learner = model["learner"]
+    if learner["gradient_booster"].get("name") != "gbtree":
+        return None
+    if learner["objective"].get("name") not in ("binary:logistic", "reg:logistic"):
+        return None
+    param = learner["learner_model_param"]
+    if int(param.get("num_class", "0")) > 1 or int(param.get("num_target", "1")) != 1:
+        return None
+    base_score = np.float32(float(str(param["base_score"]).strip("[]").split(",")[0]))
+    # XGBoost turns the probability-scale base score into a margin in float32
+    base_margin = float(np.float32(-np.log(np.float32(1.0) / base_score - np.float32(1.0))))
+    leaves = [np.asarray(t["split_conditions"], dtype=np.float32).astype(np.float64)
+              for t in learner["gradient_booster"]["model"]["trees"]]
+    return base_margin, leaves
+
+
+def xgboost_margin(clf, X) -> np.ndarray:
+    """Log-odds of a fitted binary ``XGBClassifier``, summed in float64.
+
+    XGBoost accumulates its trees in float32, so with hundreds of trees its own
+    ``output_margin`` is off the exact sum of the leaves it selected by up to ~1e-5. This
+    function lets XGBoost route every row (``pred_leaf``) and adds the selected leaf values
+    (float32 numbers, as stored in the model) and the base margin in float64: the exact
+    output of the fitted trees, which is what tree SHAP values add up to. Boosters other than
+    a binary-logistic ``gbtree`` fall back to XGBoost's own margin.
+
+    Parameters
+    ----------
+    clf : fitted ``xgboost.XGBClassifier`` (binary)
+    X : array ``(n_samples, n_features)``, NaN = missing
+
+    Returns
+    -------
+    ndarray ``(n_samples,)`` of float64 log-odds
+    """
+    import xgboost
+
+    own = np.asarray(clf.predict(X, output_margin=True), dtype=float)
+    booster = clf.get_booster()
+    if getattr(clf, "best_iteration", None) is not None and getattr(clf, "early_stopping_rounds", None):
+        return own  # early stopping: XGBoost predicts with a subset of the trees
+    tables = _xgb_leaf_tables(booster)
+    if tables is None or own.ndim != 1:
+        return own
+    base_margin, leaves = tables
+    ids = np.asarray(booster.predict(xgboost.DMatrix(np.asarray(X, dtype=np.float32), missing=np.nan),
+                                     pred_leaf=True), dtype=np.int64).reshape(len(own), -1)
+    if ids.shape[1] != len(leaves):
+        return own
+    exact = np.full(len(own), base_margin)
+    for t, values in enumerate(leaves):
+        exact += values[ids[:, t]]
+    # the float32 sum differs only by rounding; anything larger means the model was misread
+    if not np.allclose(exact, own, rtol=1e-4, atol=1e-4):
+        logger.warning("XGBoost model layout not understood (float64 margin differs from XGBoost's by %.3g); "
+                       "using XGBoost's float32 margin", float(np.max(np.abs(exact - own))))
+        return own
+    return exact
+
+
+__all__ = ["EnsembleClassifier", "ALL_MEMBERS", "member_margin", "xgboost_margin", "xgboost_base_margin"]

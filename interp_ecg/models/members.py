@@ -52,31 +52,70 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 
-def _classifier(name: str, params: dict, random_state, n_jobs, device: str):
+def _classifier_class(name: str):
     if name == "rf":
-        return RandomForestClassifier(random_state=random_state, n_jobs=n_jobs, **params)
+        return RandomForestClassifier
     if name == "et":
-        return ExtraTreesClassifier(random_state=random_state, n_jobs=n_jobs, **params)
+        return ExtraTreesClassifier
     if name == "gb":
-        return GradientBoostingClassifier(random_state=random_state, **params)
+        return GradientBoostingClassifier
     if name == "logreg":
-        return LogisticRegression(random_state=random_state, **params)
+        return LogisticRegression
     if name == "xgb":
         from xgboost import XGBClassifier
 
-        from interp_ecg.models.device import xgboost_has_cuda
-
-        dev = "cuda" if device == "cuda" and xgboost_has_cuda() else "cpu"
-        return XGBClassifier(random_state=random_state, n_jobs=n_jobs, device=dev, **params)
+        return XGBClassifier
     if name == "lgbm":
         from lightgbm import LGBMClassifier
 
+        return LGBMClassifier
+    raise ConfigError(f"unknown member estimator {name!r}; choose from {MEMBER_NAMES}")
+
+
+def _package_settings(name: str, random_state, n_jobs, device: str) -> dict:
+    """The settings the package passes to a member's classifier besides the user's."""
+    if name in ("rf", "et"):
+        return {"random_state": random_state, "n_jobs": n_jobs}
+    if name in ("gb", "logreg"):
+        return {"random_state": random_state}
+    if name == "xgb":
+        from interp_ecg.models.device import xgboost_has_cuda
+
+        dev = "cuda" if device == "cuda" and xgboost_has_cuda() else "cpu"
+        return {"random_state": random_state, "n_jobs": n_jobs, "device": dev}
+    if name == "lgbm":
         from interp_ecg.models.device import lightgbm_has_cuda
 
         extra = {"device_type": "cuda"} if device == "cuda" and lightgbm_has_cuda() else {}
-        rs = 0 if random_state is None else random_state
-        return LGBMClassifier(random_state=rs, n_jobs=n_jobs, verbose=-1, **extra, **params)
+        # LightGBM needs an integer seed for reproducible bagging; silent unless asked
+        return {"random_state": 0 if random_state is None else random_state, "n_jobs": n_jobs,
+                "verbose": -1, **extra}
     raise ConfigError(f"unknown member estimator {name!r}; choose from {MEMBER_NAMES}")
+
+
+def _classifier(name: str, params: dict, random_state, n_jobs, device: str):
+    """Build a member's classifier: package settings, then the member's own settings over them.
+
+    Raises
+    ------
+    ConfigError
+        A setting the classifier does not accept (naming the member, the setting and the
+        accepted ones) or a value it rejects on construction.
+    """
+    cls = _classifier_class(name)
+    if not isinstance(params, dict):
+        raise ConfigError(f"settings of member {name!r} must be a mapping, got {type(params).__name__}")
+    if name not in ("xgb", "lgbm"):  # the boosters take library-specific extras through **kwargs
+        accepted = set(cls().get_params())
+        unknown = sorted(k for k in params if k not in accepted)
+        if unknown:
+            raise ConfigError(f"member {name!r} ({cls.__name__}) has no setting {', '.join(map(repr, unknown))}; "
+                              f"accepted: {', '.join(sorted(accepted))}")
+    kwargs = {**_package_settings(name, random_state, n_jobs, device), **params}
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"member {name!r} ({cls.__name__}): invalid settings {params}: {exc}") from exc
 
 
 def make_member(
@@ -95,7 +134,9 @@ def make_member(
     name : str
         One of :data:`MEMBER_NAMES`.
     params : dict, optional
-        Hyper-parameters of the classifier, merged over :data:`DEFAULT_PARAMS`.
+        Hyper-parameters of the classifier, merged over :data:`DEFAULT_PARAMS`. They also
+        replace the settings the package passes itself (``random_state``, ``n_jobs``, the
+        device, LightGBM's ``verbose=-1``), so ``{"verbose": 1}`` makes LightGBM talk.
     random_state, n_jobs : optional
         Passed to the classifier.
     device : {"cpu", "cuda"}
@@ -110,6 +151,12 @@ def make_member(
     -------
     Pipeline
         Last step named ``"clf"``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown member name, or a setting the classifier does not accept (named, with the
+        accepted ones).
     """
     if name not in MEMBER_NAMES:
         raise ConfigError(f"unknown member estimator {name!r}; choose from {MEMBER_NAMES}")

@@ -19,7 +19,9 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import logging
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -194,43 +196,168 @@ class Paragraph(Flowable):
         return first, rest
 
 
+@functools.lru_cache(maxsize=8192)
+def text_width(text: str, size: float, bold: bool = False, family: str = FONT) -> float:
+    """Width in inches of ``text`` set at ``size`` points, measured from the font's glyphs."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    prop = FontProperties(family=family, size=size, weight="bold" if bold else "normal")
+    width, _, _ = TextToPath().get_text_width_height_descent(text, prop, ismath=False)
+    return float(width) / 72.0
+
+
+def _header_pieces(text: str) -> list[str]:
+    """Break points of a column name: after ``_``, spaces, ``-`` and ``/`` (kept on the left)."""
+    return re.findall(r"[^_\s/-]*[_\s/-]*", text)[:-1] or [text]
+
+
+def wrap_header(text: str, width_in: float, size: float) -> list[str]:
+    """Wrap a (bold) column name onto lines no wider than ``width_in``; nothing is dropped.
+
+    Lines break after ``_``, spaces, ``-`` or ``/``; a piece wider than the column on its own is
+    broken between characters. Joining the lines gives the name back.
+
+    Examples
+    --------
+    >>> wrap_header("R_amp_mV_V1", 0.5, 7.5)
+    ['R_amp_', 'mV_V1']
+    >>> "".join(wrap_header("QTc_Bazett_ms", 0.1, 7.5)) == "QTc_Bazett_ms"
+    True
+    """
+    lines: list[str] = []
+    current = ""
+    for piece in _header_pieces(str(text)):
+        if text_width(current + piece, size, True) <= width_in or not current and \
+                text_width(piece, size, True) <= width_in:
+            current += piece
+            continue
+        if current:
+            lines.append(current)
+            current = ""
+        while text_width(piece, size, True) > width_in and len(piece) > 1:
+            k = len(piece) - 1
+            while k > 1 and text_width(piece[:k], size, True) > width_in:
+                k -= 1
+            lines.append(piece[:k])
+            piece = piece[k:]
+        current = piece
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def _header_width(text: str, size: float, n_lines: int) -> float:
+    """Narrowest width (inches) at which a bold column name wraps onto at most ``n_lines`` lines."""
+    pieces = _header_pieces(str(text))
+    candidates = sorted({text_width("".join(pieces[i:j]), size, True)
+                         for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)})
+    for w in candidates:
+        if len(wrap_header(text, w + 1e-9, size)) <= n_lines:
+            return w
+    return candidates[-1]
+
+
+#: space between columns and around a cell's text, in inches
+_CELL_PAD = 0.09
+
+
 @dataclass
 class Table(Flowable):
-    """A table of strings with a caption above it ("Table k. ...")."""
+    """A table of strings with a caption above it ("Table k. ...").
+
+    Column names are never cut: they wrap onto several lines (at ``_``, spaces, ``-``, ``/``)
+    and the font shrinks down to ``min_size``; a table still too wide for the page is split
+    into column parts drawn one under the other, each repeating the first (identifier)
+    column and labelled with the columns it holds. Widths come from the font's glyphs. Only a
+    data cell wider than half the page is shortened (with "…"), and that is logged.
+    """
 
     frame: pd.DataFrame
     caption: str = ""
     size: float = 7.5
     number: int | None = None
     continued: bool = False
+    min_size: float = 6.0
 
     def _cells(self) -> list[list[str]]:
         head = [str(c) for c in self.frame.columns]
         rows = [[("" if v is None else str(v)) for v in row] for row in self.frame.itertuples(index=False)]
         return [head, *rows]
 
-    def _lengths(self, width: float) -> tuple[float, list[int]]:
-        """Font size and per-column character budgets that fit ``width``."""
-        cells = self._cells()
-        n_cols = len(cells[0])
-        # header glyphs are bold (about 10% wider)
-        lengths = [max(max(len(r[j]) for r in cells[1:]) if len(cells) > 1 else 0,
-                       int(len(cells[0][j]) * 1.12)) + 3 for j in range(n_cols)]
-        size = self.size
-        while size > 5.0 and sum(lengths) * size * CHAR_WIDTH_EM / 72.0 > width:
-            size -= 0.25
-        budget = int(width * 72.0 / (size * CHAR_WIDTH_EM))
-        while sum(lengths) > budget and max(lengths) > 8:  # still too wide: shorten the widest columns
-            j = lengths.index(max(lengths))
-            lengths[j] -= 1
-        return size, lengths
+    def _layout(self, width: float) -> tuple[float, list[list[int]], dict[int, float], float]:
+        """Font size, column parts, column widths and the widest a data cell may be.
 
-    def _fit(self, width: float) -> tuple[float, list[float]]:
-        size, lengths = self._lengths(width)
-        need = sum(lengths) * size * CHAR_WIDTH_EM / 72.0
-        scale = min(1.0, width / need) if need else 1.0
-        widths = [length * size * CHAR_WIDTH_EM / 72.0 * scale for length in lengths]
-        return size, widths
+        Tries the fewest header lines first (1, 2, then 3), each from the full font size down
+        to ``min_size``; failing that, every header at its narrowest (one word a line) at
+        ``min_size``, split into column parts if still too wide.
+        """
+        cells = self._cells()
+        head, rows = cells[0], cells[1:]
+        n_cols = len(head)
+        cap = width / 2
+        sizes = [self.size - 0.25 * k for k in range(int((self.size - self.min_size) / 0.25) + 1)]
+
+        def data_widths(size: float) -> list[float]:
+            return [min(max((text_width(r[j], size) for r in rows), default=0.0), cap) for j in range(n_cols)]
+
+        chosen: tuple[float, list[float], list[float]] | None = None
+        for n_lines in (1, 2, 3):
+            for size in sizes:
+                data = data_widths(size)
+                need = [max(d, _header_width(h, size, n_lines)) + _CELL_PAD for d, h in zip(data, head)]
+                if sum(need) <= width:
+                    natural = [max(d, text_width(h, size, True)) + _CELL_PAD for d, h in zip(data, head)]
+                    chosen = (size, need, natural)
+                    break
+            if chosen:
+                break
+        if chosen is None:
+            size = self.min_size
+            data = data_widths(size)
+            need = [max(d, max(text_width(p, size, True) for p in _header_pieces(h))) + _CELL_PAD
+                    for d, h in zip(data, head)]
+            natural = [max(d, text_width(h, size, True)) + _CELL_PAD for d, h in zip(data, head)]
+            chosen = (size, need, natural)
+        size, minimum, natural = chosen
+        # column parts: as many columns as fit, the first (identifier) column repeated in each
+        parts: list[list[int]] = []
+        current = [0]
+        used = minimum[0]
+        for j in range(1, n_cols):
+            if used + minimum[j] > width and len(current) > 1:
+                parts.append(current)
+                current, used = [0], minimum[0]
+            current.append(j)
+            used += minimum[j]
+        parts.append(current)
+        widths: dict[int, float] = {}
+        for part in parts:
+            need = sum(minimum[j] for j in part)
+            extra = [natural[j] - minimum[j] for j in part]
+            slack = max(0.0, width - need)
+            share = min(1.0, slack / sum(extra)) if sum(extra) > 0 else 0.0
+            for j, e in zip(part, extra):
+                widths[j] = minimum[j] + e * share
+        return size, parts, widths, cap
+
+    @staticmethod
+    def _row_height(size: float) -> float:
+        return size * 1.55 / 72.0
+
+    def _header_lines(self, size: float, widths: dict[int, float]) -> dict[int, list[str]]:
+        head = self._cells()[0]
+        return {j: wrap_header(head[j], widths[j] - _CELL_PAD + 1e-9, size) for j in widths}
+
+    def _part_heights(self, width: float) -> tuple[list[float], float]:
+        """Header height of each column part, and the height of one data row."""
+        size, parts, widths, _ = self._layout(width)
+        lines = self._header_lines(size, widths)
+        row_h = self._row_height(size)
+        label_h = line_height(6.5)
+        heads = [max(len(lines[j]) for j in part) * size * 1.2 / 72.0 + 0.06 + (label_h if k else 0.0)
+                 for k, part in enumerate(parts)]
+        return heads, row_h
 
     def _caption_lines(self, width: float) -> list[str]:
         if not self.caption and self.number is None:
@@ -240,56 +367,86 @@ class Table(Flowable):
         return wrap_text(label + self.caption + suffix, width, 8.5)
 
     def height(self, width: float) -> float:
-        size, _ = self._fit(width)
-        return (len(self._caption_lines(width)) * line_height(8.5)
-                + len(self._cells()) * size * 1.55 / 72.0 + 0.15)
+        heads, row_h = self._part_heights(width)
+        gaps = 0.1 * (len(heads) - 1)
+        return (len(self._caption_lines(width)) * line_height(8.5) + 0.15 + gaps
+                + sum(heads) + len(heads) * len(self.frame) * row_h)
 
     def split(self, width, available):
-        size, _ = self._fit(width)
-        row_h = size * 1.55 / 72.0
-        head = len(self._caption_lines(width)) * line_height(8.5) + 0.15 + row_h
-        n = int((available - head) / row_h)
+        heads, row_h = self._part_heights(width)
+        fixed = len(self._caption_lines(width)) * line_height(8.5) + 0.15 + 0.1 * (len(heads) - 1) + sum(heads)
+        n = int((available - fixed) / (row_h * len(heads)))
         if len(self.frame) <= 25 or n < 3 or n >= len(self.frame) - 2:
             return None, self
-        first = Table(self.frame.iloc[:n], self.caption, self.size, self.number, self.continued)
-        rest = Table(self.frame.iloc[n:], self.caption, self.size, self.number, True)
+        first = Table(self.frame.iloc[:n], self.caption, self.size, self.number, self.continued, self.min_size)
+        rest = Table(self.frame.iloc[n:], self.caption, self.size, self.number, True, self.min_size)
         return first, rest
 
     def draw(self, region: Region) -> None:
         import matplotlib.lines as mlines
 
-        size, widths = self._fit(region.width)
-        row_h = size * 1.55 / 72.0
+        size, parts, widths, cap = self._layout(region.width)
+        header = self._header_lines(size, widths)
+        heads, row_h = self._part_heights(region.width)
+        cells = self._cells()
+        n_cols = len(cells[0])
         y = region.height
         for line in self._caption_lines(region.width):
             region.text(0, y, line, fontsize=8.5, va="top", weight="bold")
             y -= line_height(8.5)
         y -= 0.04
         fw, fh = region.fig.get_size_inches()
-        total_w = sum(widths)
+        shortened: set[int] = set()
+        numeric_col = [j > 0 and any(r[j].strip() for r in cells[1:])
+                       and all(_looks_numeric(r[j]) for r in cells[1:] if r[j].strip()) for j in range(n_cols)]
 
-        def hline(yy: float, lw: float) -> None:
-            region.fig.add_artist(mlines.Line2D(
-                [region.x / fw, (region.x + total_w) / fw], [(region.y + yy) / fh] * 2,
-                lw=lw, color="black", transform=region.fig.transFigure))
+        for k, part in enumerate(parts):
+            total_w = sum(widths[j] for j in part)
 
-        hline(y, 0.9)
-        _, budget = self._lengths(region.width)
-        for i, row in enumerate(self._cells()):
+            def hline(yy: float, lw: float, total_w: float = total_w) -> None:
+                region.fig.add_artist(mlines.Line2D(
+                    [region.x / fw, (region.x + total_w) / fw], [(region.y + yy) / fh] * 2,
+                    lw=lw, color="black", transform=region.fig.transFigure))
+
+            if k:
+                y -= 0.1
+                first, last = part[1] + 1, part[-1] + 1
+                region.text(0, y, f"(continued: columns {first}–{last} of {n_cols})", fontsize=6.5,
+                            va="top", style="italic")
+                y -= line_height(6.5)
+            hline(y, 0.9)
+            head_h = heads[k] - (line_height(6.5) if k else 0.0)
             x = 0.0
-            for j, cell in enumerate(row):
-                limit = budget[j] - 2 if i > 0 else int((budget[j] - 2) / 1.12)
-                if len(cell) > limit:
-                    cell = cell[: max(limit - 1, 1)] + "…"
-                numeric = j > 0 and _looks_numeric(cell)
-                region.text(x + (widths[j] - 0.04 if numeric else 0.02), y - row_h / 2, cell,
-                            fontsize=size, va="center", ha="right" if numeric else "left",
-                            weight="bold" if i == 0 else "normal")
+            for j in part:
+                yy = y - 0.03
+                right = numeric_col[j]  # a header sits over its numbers, right-aligned like them
+                for line in header[j]:
+                    region.text(x + (widths[j] - _CELL_PAD / 2 if right else _CELL_PAD / 2), yy, line, fontsize=size,
+                                va="top", weight="bold", ha="right" if right else "left")
+                    yy -= size * 1.2 / 72.0
                 x += widths[j]
-            y -= row_h
-            if i == 0:
-                hline(y, 0.5)
-        hline(y, 0.9)
+            y -= head_h
+            hline(y, 0.5)
+            for r_i, row in enumerate(cells[1:]):
+                x = 0.0
+                for j in part:
+                    cell = row[j]
+                    if text_width(cell, size) > cap:
+                        while len(cell) > 1 and text_width(cell + "…", size) > cap:
+                            cell = cell[:-1]
+                        cell += "…"
+                        shortened.add(j)
+                    numeric = j > 0 and _looks_numeric(cell)
+                    region.text(x + (widths[j] - _CELL_PAD / 2 if numeric else _CELL_PAD / 2), y - row_h / 2, cell,
+                                fontsize=size, va="center", ha="right" if numeric else "left")
+                    x += widths[j]
+                y -= row_h
+            hline(y, 0.9)
+        if shortened:
+            logger.warning("table %s: cells of column(s) %s are wider than half the page and were shortened "
+                           "with '…' in the PDF (the saved tables keep them whole)",
+                           self.number if self.number is not None else self.caption[:40],
+                           [cells[0][j] for j in sorted(shortened)])
 
 
 def _looks_numeric(text: str) -> bool:

@@ -149,7 +149,9 @@ def _check(schema: Mapping[str, Any], raw: Mapping[str, Any], where: str, base: 
     for key, spec in schema.items():
         name = f"{where}.{key}" if where else key
         if isinstance(spec, dict):
-            out[key] = _check(spec, raw.get(key) or {}, name, base, src, check_paths)
+            section = raw.get(key)
+            # an empty section (``data:`` with nothing under it) is null in YAML: all defaults
+            out[key] = _check(spec, {} if section is None else section, name, base, src, check_paths)
             continue
         if key not in raw:
             if spec.required:
@@ -284,35 +286,122 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None,
     path = Path(path).expanduser()
     if not path.is_file():
         raise ConfigError("study config file not found", source=path)
+    raw = load_yaml(path) or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"the top level must be a mapping of keys, got {type(raw).__name__}", source=path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = apply_overrides(raw, overrides or {})
+    except ConfigError as err:
+        raise ConfigError(str(err), source=path) from None
+    return validate_config(raw, base_dir=path.resolve().parent, source=str(path), check_paths=check_paths)
+
+
+def _duplicate_keys(node, where: str = "") -> list[tuple[str, list[int]]]:
+    """``[(dotted key, [line, ...]), ...]`` of keys that appear twice in one mapping of a YAML node tree."""
+    found: list[tuple[str, list[int]]] = []
+    if isinstance(node, yaml.MappingNode):
+        lines: dict[str, list[int]] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            name = f"{where}.{key}" if where else str(key)
+            if key is not None and key != "<<":  # ``<<`` is YAML's merge key, not a setting
+                lines.setdefault(key, []).append(key_node.start_mark.line + 1)
+            found += _duplicate_keys(value_node, name)
+        found = [(f"{where}.{k}" if where else k, ls) for k, ls in lines.items() if len(ls) > 1] + found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found += _duplicate_keys(item, f"{where}[{i}]")
+    return found
+
+
+def load_yaml(source: str | Path, text: str | None = None) -> Any:
+    r"""Parse a YAML config safely, refusing keys that appear twice in one mapping.
+
+    PyYAML keeps the last of two equal keys without a word, so ``seed: 3`` followed later by
+    ``seed: 7`` would run with seed 7; a repeated key is a typo more often than an intent.
+    Only plain data is built (``yaml.SafeLoader``): no file can run code.
+
+    Parameters
+    ----------
+    source : path
+        The YAML file (read when ``text`` is None); named in error messages.
+    text : str, optional
+        The YAML text itself.
+
+    Returns
+    -------
+    The parsed document (None for an empty one).
+
+    Raises
+    ------
+    ConfigError
+        Invalid YAML (with line and column), or duplicate keys: every one named with its
+        dotted path and lines, e.g. ``duplicate keys: 'seed' (lines 3, 5), 'data.n_records' (lines 8, 10)``.
+
+    Examples
+    --------
+    >>> load_yaml("study.yaml", text="seed: 1\ndata:\n  n_records: 60\n")
+    {'seed': 1, 'data': {'n_records': 60}}
+    >>> load_yaml("study.yaml", text="seed: 3\nkind: demo\nseed: 7\n")
+    Traceback (most recent call last):
+    ...
+    interp_ecg.errors.ConfigError: study.yaml: duplicate keys: 'seed' (lines 1, 3); each key may appear once per section
+    """
+    if text is None:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"cannot read the config: {err.strerror or err}", source=source) from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        duplicates = _duplicate_keys(node)
+        if duplicates:
+            listed = ", ".join(f"{key!r} (lines {', '.join(map(str, lines))})" for key, lines in duplicates)
+            raise ConfigError(f"duplicate keys: {listed}; each key may appear once per section", source=source)
+        return loader.construct_document(node)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"invalid YAML{where}: {getattr(err, 'problem', err)}", source=path) from None
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"the top level must be a mapping of keys, got {type(raw).__name__}", source=path)
-    raw = apply_overrides(raw, overrides or {})
-    return validate_config(raw, base_dir=path.resolve().parent, source=str(path), check_paths=check_paths)
+        raise ConfigError(f"invalid YAML{where}: {getattr(err, 'problem', None) or err}", source=source) from None
+    finally:
+        loader.dispose()
 
 
 def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Copy of ``raw`` with ``overrides`` applied (``None`` values are ignored).
 
+    Dotted keys reach into sections; a section that is empty in the YAML (``data:`` with
+    nothing under it, which YAML reads as null) or absent is created.
+
+    Raises
+    ------
+    ConfigError
+        A dotted key that runs through a value that is not a section.
+
     Examples
     --------
     >>> apply_overrides({"seed": 0, "data": {"n_records": 300}}, {"data.n_records": 60, "seed": None})
     {'seed': 0, 'data': {'n_records': 60}}
+    >>> apply_overrides({"data": None, "report": None}, {"data.n_records": 60, "report.paper": "letter"})
+    {'data': {'n_records': 60}, 'report': {'paper': 'letter'}}
     """
     out = copy.deepcopy(dict(raw))
     for key, value in overrides.items():
         if value is None:
             continue
-        parts = key.split(".")
+        parts = str(key).split(".")
         node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if node is None:
-                node = {}
+        for depth, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif not isinstance(child, dict):
+                where = ".".join(parts[:depth + 1])
+                raise ConfigError(f"cannot set {key!r}: {where!r} is {type(child).__name__} {child!r}, "
+                                  "not a section")
+            node = child
         node[parts[-1]] = value
     return out
