@@ -271,3 +271,20 @@ def test_grounded_sentences_never_invent_a_location(located_model):
     for a in bare.attributions:
         assert "sample" not in a.sentence and "lead V1" not in a.sentence, a.sentence
         assert not re.search(r"\d+ (dominant )?beats|beat \d", a.sentence), a.sentence
+
+
+def test_grounded_sentences_of_a_multiclass_model_name_their_class(wct_table):
+    """A multi-class model needs label=; its sentence uses that class's own probability."""
+    X, _ = wct_table
+    qrs = X.QRS_duration_ms.to_numpy()
+    y = np.where(qrs < 100, "narrow", np.where(qrs < 130, "borderline", "wide"))
+    model = EnsembleClassifier(("rf",), member_params=SMALL, random_state=0).fit(X, y)
+    with pytest.raises(ModelError, match="multi-class model: pass label="):
+        explain_record(model, X.iloc[[0]])
+    i = int(np.flatnonzero(y == "narrow")[0])
+    ge = explain_record(model, X.iloc[[i]], top=X.shape[1], label="narrow")
+    classes = [str(c) for c in model.classes_]
+    expected = model.predict_proba(X.iloc[[i]])[0, classes.index("narrow")]
+    assert ge.probability == pytest.approx(expected, abs=1e-12)
+    assert "narrow" in ge.sentences()[0] or ge.target == "narrow"
+    assert abs(sum(a.contribution for a in ge.attributions) - (ge.probability - ge.base_probability)) < 1e-6

@@ -39,7 +39,7 @@ import pandas as pd
 
 from interp_ecg.errors import ModelError
 from interp_ecg.explain.grouping import lead_of
-from interp_ecg.explain.shap_values import _frame, _resolve_label, shap_explanation
+from interp_ecg.explain.shap_values import _class_index, _frame, _resolve_label, shap_explanation
 
 logger = logging.getLogger(__name__)
 
@@ -367,7 +367,7 @@ def explain_record(
     background : training rows for exact probability-scale values (see module notes).
     top : int
         Number of attributions (by absolute contribution).
-    label : multi-label models: which label.
+    label : which label (multi-label models) or class (multi-class models); required for both.
     target : str
         Name in the sentences (default: the label, or "positive class").
     dictionary : DataFrame, optional
@@ -397,6 +397,15 @@ def explain_record(
     if len(X_row) != 1:
         raise ModelError(f"explain_record explains one record; got {len(X_row)} rows")
     sub, label_name = _resolve_label(model, label)
+    column = -1  # binary: the positive class
+    classes = getattr(sub, "classes_", None)
+    if not getattr(model, "multilabel_", False) and classes is not None and len(classes) > 2:
+        if label is None:
+            raise ModelError(
+                f"multi-class model: pass label= one of {[str(c) for c in classes]} "
+                "(a sentence explains one class)")
+        column = _class_index(list(classes), label)
+        label_name = classes[column]
     Xf = _frame(sub, X_row)
     prov = feature_row if feature_row is not None else X_row
     if isinstance(prov, pd.DataFrame):
@@ -407,7 +416,7 @@ def explain_record(
                           random_state=random_state)
     vals = np.asarray(ex.values[0], dtype=float)
     base = float(ex.base_values[0])
-    prob = float(sub.predict_proba(Xf)[0, -1])
+    prob = float(sub.predict_proba(Xf)[0, column])
     exact = True
     if ex.output_space == "margin" and sub.members_[0][0] not in ("rf", "et"):
         # log-odds -> probability scale, proportional rescaling (see module notes)

@@ -49,7 +49,7 @@ import yaml
 from interp_ecg.errors import ConfigError
 from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS, identifier_columns, pseudonym_key, pseudonymise_frame
 from interp_ecg.studies import STUDY_KINDS
-from interp_ecg.studies.config import load_config, validate_config
+from interp_ecg.studies.config import load_config, load_yaml, validate_config
 
 logger = logging.getLogger(__name__)
 
@@ -402,7 +402,7 @@ def report_from_run_dir(run_dir: str | Path, pseudonymise: bool = True, max_rows
     cfg_path = run_dir / "config.yaml"
     if not cfg_path.exists():
         raise DataNotFoundError("not a run folder (no config.yaml)", source=run_dir)
-    cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+    cfg = load_yaml(cfg_path) or {}
     info = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").exists() else {}
     title = (cfg.get("report") or {}).get("title") or f"Study {cfg.get('study', run_dir.parent.name)}"
     rep = Report(title, pseudonymise=pseudonymise)
