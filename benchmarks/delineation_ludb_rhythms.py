@@ -25,10 +25,15 @@ groups separately (paced; extrasystoles, not paced; the other 177):
    error of heart rate, QRS and PR, and the share of records within 3 bpm / 20 ms / 20 ms;
    plus the pipeline's ``PVC_count`` and pacing flag (NaN where the column does not exist).
 
+3. With ``--ptbxl``: the PTB-XL sample's ``PACE`` and ``PVC`` records (no fiducials there):
+   what the pipeline says per record (pacing flag and spike count, beats, PVC count, heart
+   rate, QRS, PR), and the pacing flag over all other records (false positives).
+
 Usage::
 
     python benchmarks/delineation_ludb_rhythms.py            # all 200 records (~2-4 min, 1 core)
     python benchmarks/delineation_ludb_rhythms.py --jobs 2 --records 60
+    python benchmarks/delineation_ludb_rhythms.py --ptbxl --records 1   # PTB-XL part mainly
 """
 
 from __future__ import annotations
@@ -180,6 +185,7 @@ def main(argv=None) -> None:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--root", default=None)
     ap.add_argument("--per-record", action="store_true", help="print the paced/extrasystole records one by one")
+    ap.add_argument("--ptbxl", action="store_true", help="also the PTB-XL PACE and PVC records")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     from interp_ecg.io import read_ludb
@@ -223,6 +229,41 @@ def main(argv=None) -> None:
         rows = [{"record": r["record"], "group": r["group"], **r["meas"]} for r in out if r["group"] != "rest"]
         print("\n=== paced and extrasystole records ===")
         print(pd.DataFrame(rows).set_index("record").round(1).to_string())
+    if a.ptbxl:
+        ptbxl_section()
+
+
+def _row_of(rec) -> dict:
+    try:
+        row = extract_record(rec)
+    except Exception as exc:  # noqa: BLE001
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    out = {k: row[k] for k in ("n_beats", "PVC_count", "heart_rate_bpm", "QRS_duration_ms", "PR_interval_ms")}
+    out["paced"] = float(row["paced"]) if "paced" in row.index else np.nan
+    out["pacing_spike_count"] = row.get("pacing_spike_count", np.nan)
+    return out
+
+
+def ptbxl_section() -> None:
+    from interp_ecg.io import read_ptbxl
+
+    ds = read_ptbxl(dataset_path("ptbxl"), sampling_rate=500)
+    lab = ds.labels
+    pace = list(lab.index[lab["PACE"] > 0])
+    pvc = list(lab.index[lab["PVC"] > 0])
+    rows = []
+    for rid in pace + pvc:
+        rows.append({"record": rid, "statement": "PACE" if rid in pace else "PVC", **_row_of(ds.load(rid))})
+    print(f"\n=== PTB-XL sample (500 Hz): {len(pace)} PACE and {len(pvc)} PVC records ===")
+    print(pd.DataFrame(rows).set_index("record").round(1).to_string())
+    others = [r for r in ds.meta.index if r not in set(pace)]
+    try:
+        from interp_ecg.features.pacing import PACED_MIN_SPIKES, detect_pacing_spikes
+    except ImportError:
+        print("pacing module not present: no pacing flag")
+        return
+    flagged = [r for r in others if len(detect_pacing_spikes(ds.load(r).signal, 500)) >= PACED_MIN_SPIKES]
+    print(f"records without PACE flagged paced: {len(flagged)} of {len(others)} {flagged}")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ Examples
 >>> sig = np.zeros((1, 6000))
 >>> narrow = np.exp(-0.5 * (t / 0.01) ** 2)
 >>> wide = -1.5 * np.exp(-0.5 * ((t - 0.03) / 0.03) ** 2)
->>> r = [500, 1100, 1500, 2100, 2500, 3100, 3500, 4100, 4500, 5100]  # N, premature V, N, V ...
+>>> r = [500, 800, 1500, 1800, 2500, 2800, 3500, 3800, 4500, 4800]  # N, premature V, pause, N ...
 >>> for k, a in enumerate(r):
 ...     sig[0, a - 30 : a + 50] += narrow if k % 2 == 0 else wide
 >>> fid = pd.DataFrame({"lead": "global", "beat": range(len(r)), "R_peak": r,
