@@ -29,6 +29,11 @@ groups separately (paced; extrasystoles, not paced; the other 177):
    what the pipeline says per record (pacing flag and spike count, beats, PVC count, heart
    rate, QRS, PR), and the pacing flag over all other records (false positives).
 
+4. With ``--simulated``: the issue's simulated inputs, scored against the simulation's
+   truth: LBBB records with two-sample pacing spikes before every P and QRS onset (3 mV
+   with four spike vectors on seed 0; 2 mV on 24 records) and 12 ventricular bigeminy
+   strips (PVC count, QRS and PR of the sinus beats).
+
 Usage::
 
     python benchmarks/delineation_ludb_rhythms.py            # all 200 records (~2-4 min, 1 core)
@@ -186,8 +191,19 @@ def main(argv=None) -> None:
     ap.add_argument("--root", default=None)
     ap.add_argument("--per-record", action="store_true", help="print the paced/extrasystole records one by one")
     ap.add_argument("--ptbxl", action="store_true", help="also the PTB-XL PACE and PVC records")
+    ap.add_argument("--simulated", action="store_true", help="also the simulated paced and bigeminy records")
+    ap.add_argument("--skip-ludb", action="store_true", help="leave the LUDB part out")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
+    if not a.skip_ludb:
+        ludb_section(a)
+    if a.ptbxl:
+        ptbxl_section()
+    if a.simulated:
+        simulated_section()
+
+
+def ludb_section(a) -> None:
     from interp_ecg.io import read_ludb
 
     root = a.root or dataset_path("ludb")
@@ -229,8 +245,6 @@ def main(argv=None) -> None:
         rows = [{"record": r["record"], "group": r["group"], **r["meas"]} for r in out if r["group"] != "rest"]
         print("\n=== paced and extrasystole records ===")
         print(pd.DataFrame(rows).set_index("record").round(1).to_string())
-    if a.ptbxl:
-        ptbxl_section()
 
 
 def _row_of(rec) -> dict:
@@ -264,6 +278,58 @@ def ptbxl_section() -> None:
         return
     flagged = [r for r in others if len(detect_pacing_spikes(ds.load(r).signal, 500)) >= PACED_MIN_SPIKES]
     print(f"records without PACE flagged paced: {len(flagged)} of {len(others)} {flagged}")
+
+
+def _spiked(condition: str, seed: int, amp: float, vector: np.ndarray):
+    from interp_ecg.simulate import simulate_record
+
+    ecg = simulate_record(condition, random_state=seed)
+    g = ecg.fiducials[ecg.fiducials["lead"] == "global"]
+    x = ecg.signal.copy()
+    v = (amp * vector / np.abs(vector).max()).astype(np.float32)
+    for col in ("P_on", "QRS_on"):
+        for s in g[col].dropna().astype(int):
+            if s >= 2:
+                x[:, s - 2 : s] += v[:, None]
+    return ecg, x
+
+
+def simulated_section() -> None:
+    from interp_ecg.simulate import simulate_record
+
+    vectors = {"all leads": np.ones(12), "precordial only": np.r_[np.zeros(6), np.ones(6)],
+               "RA electrode": np.array([-1, -1, 0, 1, -0.5, -0.5, -1 / 3, -1 / 3, -1 / 3, -1 / 3, -1 / 3, -1 / 3]),
+               "RV apex dipole": np.array([0.3, -1.0, -1.3, 0.35, 0.8, -1.15, 1.5, 1.8, 1.4, 0.8, 0.3, 0.1])}
+    rows = []
+    for name, vec in vectors.items():
+        ecg, x = _spiked("lbbb", 0, 3.0, vec)
+        g = ecg.fiducials[ecg.fiducials["lead"] == "global"]
+        r = _row_of(Record("sim", x, 500.0, list(ecg.info["leads"])))
+        wct = bool(r.get("QRS_duration_ms", np.nan) >= 120 and r.get("heart_rate_bpm", np.nan) >= 100)
+        rows.append({"spikes": name, "true_beats": int(np.isfinite(g["R_peak"]).sum()),
+                     "true_HR": ecg.info["heart_rate"], "true_QRS": ecg.info["qrs_ms"], **r, "WCT_rule": wct})
+    print("\n=== simulated LBBB (seed 0), 3 mV two-sample spikes before every P and QRS onset ===")
+    print(pd.DataFrame(rows).set_index("spikes").round(1).to_string())
+    off = 0
+    for seed in range(24):
+        ecg, x = _spiked("lbbb", seed, 2.0, np.ones(12))
+        r = _row_of(Record("sim", x, 500.0, list(ecg.info["leads"])))
+        off += not abs(r.get("heart_rate_bpm", np.nan) - ecg.info["heart_rate"]) < 3
+    print(f"2 mV spikes, 24 LBBB records: heart rate off truth by >= 3 bpm in {off} of 24")
+    rows = []
+    for seed in range(12):
+        ecg = simulate_record("bigeminy", random_state=seed)
+        g = ecg.fiducials[ecg.fiducials["lead"] == "global"]
+        n_pvc = int(((g["beat_type"] == "V") & np.isfinite(g["R_peak"])).sum())
+        r = _row_of(Record("sim", ecg.signal, 500.0, list(ecg.info["leads"])))
+        rows.append({"seed": seed, "true_PVC": n_pvc, "true_QRS": ecg.info["qrs_ms"], "true_PR": ecg.info["pr_ms"],
+                     **{k: r.get(k, np.nan) for k in ("PVC_count", "QRS_duration_ms", "PR_interval_ms")}})
+    b = pd.DataFrame(rows).set_index("seed")
+    print("\n=== simulated ventricular bigeminy, 12 strips ===")
+    print(b.round(1).to_string())
+    print(f"PVC count within 1 of truth: {(abs(b.PVC_count - b.true_PVC) <= 1).sum()} of 12; "
+          f"QRS within 20 ms of the sinus QRS: {(abs(b.QRS_duration_ms - b.true_QRS) <= 20).sum()} of 12; "
+          f"PR within 20 ms: {(abs(b.PR_interval_ms - b.true_PR) <= 20).sum()} of 12")
 
 
 if __name__ == "__main__":

@@ -296,3 +296,20 @@ def test_ptbxl_paced_record_beats_not_doubled(ptbxl_root, caplog):
     spikes = detect_pacing_spikes(rec.signal, rec.fs)
     # one beat per ventricular spike at most, give or take the record's edges
     assert row["n_beats"] <= len(spikes) + 2
+
+
+def test_detection_within_refractory_period_is_not_a_beat():
+    # a P wave (or an artefact) taken for a QRS 100 ms before a real beat is not counted
+    fs = 500
+    t = np.arange(-0.06, 0.10, 1 / fs)
+    narrow = np.exp(-0.5 * (t / 0.01) ** 2)
+    sig = np.zeros((1, 5000))
+    beats = [400, 900, 1400, 1900, 2400, 2900]
+    for a in beats:
+        sig[0, a - 30 : a + 50] += narrow
+    sig[0, 1350 - 5 : 1350 + 5] += 0.1  # a small bump, 100 ms before the third beat
+    r = np.array(sorted(beats + [1350]))
+    fid = pd.DataFrame({"lead": "global", "beat": range(len(r)), "R_peak": r, "QRS_on": r - 20, "QRS_off": r + 20})
+    table = classify_beats(sig, fs, fid)
+    assert table.beats["anchor"].tolist() == beats
+    assert (table.beats["label"] == "N").all()

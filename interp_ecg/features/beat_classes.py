@@ -8,6 +8,9 @@ beats are PVCs, a median over all of them is neither beat, the PVCs correlate wi
 well as the sinus beats do and none is called a PVC. This module does it in three steps,
 from the delineation's consensus rows (``lead == "global"``):
 
+0. **Refractory period.** Of two detections closer than :data:`REFRACTORY_MS` (200 ms),
+   the one less like the dominant beats is not a beat (a P wave or a pacing artefact taken
+   for a QRS) and is left out of the table, the beat count and the heart rate.
 1. **Anchors and windows.** Each beat is anchored on its global R peak (or QRS onset plus
    the record's median onset-to-peak distance when the R peak is missing); its QRS window
    runs from -60 ms to +100 ms around the anchor in all usable leads.
@@ -55,6 +58,8 @@ Examples
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -67,8 +72,13 @@ from interp_ecg.features.median_beat import (
     nanmedian,
 )
 
+logger = logging.getLogger(__name__)
+
 CORR_MIN = 0.85
 PREMATURE_RATIO = 0.85
+#: Shortest interval between two ventricular depolarisations (ms; the ventricular effective
+#: refractory period is ~250 ms, the shortest PVC couplings ~250-300 ms).
+REFRACTORY_MS = 200.0
 WIDE_EXTRA_MS = 30.0
 #: A class is a candidate for the dominant one when it has at least this share of the
 #: largest class's beats.
@@ -177,9 +187,29 @@ def classify_beats(
     else:
         g = fiducials
     anchor = beat_anchors(g)
-    keep = np.isfinite(anchor)
-    g = g[keep]
-    anchor = np.rint(anchor[keep]).astype(np.int64)
+    g = g[np.isfinite(anchor)]
+    table = _classify(signal, fs, g, usable)
+    # two ventricular depolarisations cannot follow each other within the refractory
+    # period: of such a pair, the beat less like the dominant ones is not a beat
+    b = table.beats
+    close = np.flatnonzero(b["rr_prev_ms"].to_numpy(dtype=float) < REFRACTORY_MS)
+    if close.size:
+        corr = np.nan_to_num(b["corr"].to_numpy(dtype=float), nan=-np.inf)
+        drop: set[int] = set()
+        for i in close:
+            if i - 1 in drop or i in drop:
+                continue
+            drop.add(i - 1 if corr[i - 1] < corr[i] else i)
+        gone = b.index[sorted(drop)]
+        logger.info("%d detection(s) within %g ms of another beat left out: beats %s", len(gone),
+                    REFRACTORY_MS, list(gone))
+        table = _classify(signal, fs, g.drop(index=gone), usable)
+    return table
+
+
+def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray | None) -> BeatTable:
+    anchor = beat_anchors(g)
+    anchor = np.rint(anchor).astype(np.int64)
     n_beats = anchor.size
     ms = 1000.0 / fs
     rr = np.diff(anchor) * ms

@@ -7,8 +7,10 @@ optionally streaming chunks to Parquet (``out=``) so that memory stays flat and 
 run resumes where it stopped. In batch mode a record that cannot be measured never stops the
 run: its features are ``NaN``, ``quality_ok`` is ``False`` and ``quality_reason`` says why.
 
-The pipeline for one record: validate -> per-lead quality -> delineation (flat and clipped
-leads left out) -> beat classification (PVCs, outliers) -> per-lead median beats ->
+The pipeline for one record: validate -> pacemaker spikes found and removed
+(:mod:`~interp_ecg.features.pacing`) -> per-lead quality -> delineation (flat and clipped
+leads left out) -> beat classification (:mod:`~interp_ecg.features.beat_classes`: dominant
+morphology, PVCs, outliers) -> per-lead median beats of the dominant beats ->
 intervals (consensus fiducials), amplitudes, axes, voltage, fragmentation, rhythm and HRV.
 
 Examples
@@ -262,7 +264,7 @@ def _measure(
     row["quality_error"] = ""
     extras = {"fiducials": fid, "beats": table, "template": template, "anchor_pos": pos,
               "relative_fiducials": rel, "lead_measurements": amps_d, "lead_quality": q,
-              "pacing_spikes": spikes}
+              "pacing_spikes": spikes, "signal": signal}
     return row, prov, extras
 
 
@@ -644,7 +646,7 @@ def extract_beats(
     rec = _as_record(data, fs, leads)
     signal, fs_, leads_, src = _validate(rec)
     _, _, extras = _measure(signal, fs_, leads_, src, method, min_beats)
-    table = _beat_table(signal, fs_, leads_, extras["fiducials"], extras["beats"])
+    table = _beat_table(extras["signal"], fs_, leads_, extras["fiducials"], extras["beats"])
     table.insert(0, "record_id", rec.id)
     return table
 
