@@ -20,7 +20,7 @@ lvh           SV1 + RV5 = 3.7-5.5 mV, leftward axis, strain T in half         LV
 lqt           QTc (Fridericia) 480-560 ms                                     LNGQT
 imi           pathological Q (>= 30 ms, >= 0.1 mV) and inverted T in II/III/aVF IMI, QWAVE
 pvc           1-3 premature wide beats with compensatory pause                PVC
-bigeminy      ventricular bigeminy: every other beat a premature wide beat     PVC, BIGU
+bigeminy      ventricular bigeminy: every other beat a premature wide beat    PVC, BIGU
               (fixed coupling 55-70 % of the sinus RR, compensatory pause)
 ============  ==============================================================  =================
 
