@@ -34,6 +34,7 @@ REF_AHA = "Kligfield P et al., Recommendations for the standardization and inter
 REF_HANCOCK = "Hancock EW et al., AHA/ACCF/HRS recommendations Part V: ST segment, T and U waves, and the QT interval, Circulation 119:e241 (2009)"
 REF_DAS = "Das MK et al., Significance of a fragmented QRS complex versus a Q wave, Circulation 113:2495 (2006)"
 REF_MEDIAN = "Median beat of the dominant beats, as in 12SL and the Glasgow program (Macfarlane PW, Comprehensive Electrocardiology, 2011)"
+REF_PACING = "Kligfield P et al., AHA/ACCF/HRS recommendations Part I, Circulation 115:1306 (2007), pacemaker-spike detection; thresholds in interp_ecg.features.pacing (this package)"
 REF_QUALITY = "interp_ecg.features.quality thresholds (this package)"
 REF_REVERSAL = "Batchvarov VN, Malik M, Camm AJ, Incorrect electrode cable connection during ECG recording, Europace 9:1081 (2007)"
 
@@ -48,11 +49,13 @@ _GLOBAL = [
     ("RMSSD_ms", "ms", "feature", "float", "Root mean square of successive differences of normal-to-normal intervals.", REF_TASKFORCE),
     ("pNN50", "%", "feature", "float", "Percent of successive normal-to-normal interval differences larger than 50 ms.", REF_TASKFORCE),
     ("RR_irregularity", "1", "feature", "float", "RMSSD_ms divided by the mean normal-to-normal interval (normalised RMSSD; high in atrial fibrillation).", "Dash S et al., Automatic real time detection of atrial fibrillation, Ann Biomed Eng 37:1701 (2009)"),
-    ("PVC_count", "count", "feature", "float", "Beats labelled premature ventricular complexes: QRS morphology differs from the median (r < 0.85 over -60..+100 ms, all usable leads) and the beat is premature (RR < 85 % of median) or wide (QRS > median + 30 ms).", REF_12SL),
+    ("PVC_count", "count", "feature", "float", "Beats labelled premature ventricular complexes: QRS morphology differs from the median of the dominant beats (r < 0.85 over -60..+100 ms, all usable leads; the dominant beats are the latest-coming of the morphology classes at least half as large as the largest, see interp_ecg.features.beat_classes) and the beat is premature (RR < 85 % of the dominant cycle) or wide (QRS > the dominant median + 30 ms).", REF_12SL),
     ("PVC_per_min", "1/min", "feature", "float", "PVC_count per minute of recording.", REF_12SL),
+    ("paced", "0/1", "feature", "float", "1 when at least 2 pacemaker spikes were found (steep, narrow, isolated deflections in >= 2 leads at once; see interp_ecg.features.pacing), else 0. 0 means no spike found, not no pacemaker: bipolar spikes are often too small after the recorder's filters. The spikes are removed before delineation.", REF_PACING),
+    ("pacing_spike_count", "count", "feature", "float", "Pacemaker spikes found in the record (edge >= 0.2 mV/ms, rise >= 0.25 mV, back within 8 ms, >= 20 x the surrounding sample-to-sample change, in >= 2 leads within 2 ms).", REF_PACING),
     ("P_wave_presence_fraction", "1", "feature", "float", "Share of non-PVC beats with a consensus P wave (0 in atrial fibrillation, 1 in sinus rhythm).", REF_12SL),
-    ("P_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus P offset minus P onset; NaN when P is found in under half of them.", REF_AHA),
-    ("PR_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS onset minus P onset (earliest onset over leads); NaN when P is absent in over half of them.", REF_AHA),
+    ("P_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus P offset minus P onset; NaN when P is found in under half of them. Measured on the dominant median beat where PR_interval_ms is (frequent PVCs, see there).", REF_AHA),
+    ("PR_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS onset minus P onset (earliest onset over leads); NaN when P is absent in over half of them. With frequent PVCs (>= 25 % of beats) over a regular dominant rhythm (bigeminy), measured on the dominant beats' median beat when the beat-by-beat delineation found no P (provenance lead 'global').", REF_AHA),
     ("QRS_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS offset (latest reliable lead) minus QRS onset (earliest reliable lead).", REF_AHA),
     ("QT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS onset.", REF_HANCOCK),
     ("JT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS offset.", REF_HANCOCK),

@@ -7,8 +7,10 @@ optionally streaming chunks to Parquet (``out=``) so that memory stays flat and 
 run resumes where it stopped. In batch mode a record that cannot be measured never stops the
 run: its features are ``NaN``, ``quality_ok`` is ``False`` and ``quality_reason`` says why.
 
-The pipeline for one record: validate -> per-lead quality -> delineation (flat and clipped
-leads left out) -> beat classification (PVCs, outliers) -> per-lead median beats ->
+The pipeline for one record: validate -> pacemaker spikes found and removed
+(:mod:`~interp_ecg.features.pacing`) -> per-lead quality -> delineation (flat and clipped
+leads left out) -> beat classification (:mod:`~interp_ecg.features.beat_classes`: dominant
+morphology, PVCs, outliers) -> per-lead median beats of the dominant beats ->
 intervals (consensus fiducials), amplitudes, axes, voltage, fragmentation, rhythm and HRV.
 
 Examples
@@ -38,13 +40,15 @@ from interp_ecg.errors import (
 )
 from interp_ecg.features import measurements as M
 from interp_ecg.features.dictionary import column_names, column_types
+from interp_ecg.features.beat_classes import classify_beats, frequent_ectopy_regular
 from interp_ecg.features.median_beat import (
     FIDUCIALS,
     FidArrays,
-    classify_beats,
     median_beat,
+    median_beat_p_wave,
     relative_fiducials,
 )
+from interp_ecg.features.pacing import pacing_summary, strip_pacing_spikes
 from interp_ecg.features.quality import lead_quality, limb_reversal_suspected, summarise_quality
 from interp_ecg.features.rhythm import beat_counts, rr_features
 from interp_ecg.features.stream import ChunkStore, read_features
@@ -154,9 +158,30 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- one record
+def _p_wave_on_median_beat(row, prov, table, template, pos, fs, leads, method) -> None:
+    """PR and P duration from the dominant median beat (frequent ectopy, see beat_classes)."""
+    b = table.beats[table.beats["dominant"]]
+    p = median_beat_p_wave(template, pos, fs, lambda x, f: _delineate(x, f, leads, method),
+                           float(b["rr_prev_ms"].median()), float(b["rr_next_ms"].median()))
+    if not np.isfinite(p["PR_interval_ms"]):
+        return
+    row["PR_interval_ms"], row["P_duration_ms"] = p["PR_interval_ms"], p["P_duration_ms"]
+    beat = b.index[len(b) // 2]
+    q_on = float(table.fiducials.loc[beat, "QRS_on"])
+    if not np.isfinite(q_on):
+        q_on = float(b.loc[beat, "anchor"]) + p["QRS_on"]
+    i = prov.index[prov["feature"] == "PR_interval_ms"]
+    prov.loc[i, ["value", "beat", "start_sample", "end_sample"]] = [
+        p["PR_interval_ms"], beat, q_on - p["PR_interval_ms"] * fs / 1000.0, q_on]
+    prov.loc[i, ["start_lead", "end_lead", "lead"]] = "global"
+
+
 def _measure(
     signal: np.ndarray, fs: float, leads: list[str], src: str, method: Method, min_beats: int
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
+    # pacemaker spikes: found on the raw signal, then removed so that nothing downstream
+    # (quality, delineation, beat classes, median beats) takes a spike for a wave
+    signal, spikes = strip_pacing_spikes(signal, fs, leads)
     q = lead_quality(signal, fs, leads)
     usable = q["usable"].to_numpy()
     if not usable.any():
@@ -183,6 +208,7 @@ def _measure(
     row = _empty_row()
     row.update(summarise_quality(q))
     row["record_duration_s"] = signal.shape[1] / fs
+    row.update(pacing_summary(spikes))
     beats = table.beats
     row.update(rr_features(beats["anchor"].to_numpy(), fs, beats["dominant"].to_numpy()))
     row.update(beat_counts(table, signal.shape[1] / fs))
@@ -198,6 +224,8 @@ def _measure(
 
     anchors = beats["anchor"].to_numpy()[beats["dominant"].to_numpy()]
     template, pos = median_beat(signal, fs, anchors)
+    if not np.isfinite(row["PR_interval_ms"]) and frequent_ectopy_regular(table):
+        _p_wave_on_median_beat(row, prov, table, template[use_idx], pos, fs, use_leads, method)
     rel = relative_fiducials(table)
     amps_d = M.lead_measurements_dict(template, pos, rel, fs, leads, usable)
     for lead in STANDARD_LEADS:
@@ -235,7 +263,8 @@ def _measure(
     row["quality_reason"] = "; ".join(warnings)
     row["quality_error"] = ""
     extras = {"fiducials": fid, "beats": table, "template": template, "anchor_pos": pos,
-              "relative_fiducials": rel, "lead_measurements": amps_d, "lead_quality": q}
+              "relative_fiducials": rel, "lead_measurements": amps_d, "lead_quality": q,
+              "pacing_spikes": spikes, "signal": signal}
     return row, prov, extras
 
 
@@ -633,7 +662,7 @@ def extract_beats(
     rec = _as_record(data, fs, leads)
     signal, fs_, leads_, src = _validate(rec)
     _, _, extras = _measure(signal, fs_, leads_, src, method, min_beats)
-    table = _beat_table(signal, fs_, leads_, extras["fiducials"], extras["beats"])
+    table = _beat_table(extras["signal"], fs_, leads_, extras["fiducials"], extras["beats"])
     table.insert(0, "record_id", rec.id)
     return table
 

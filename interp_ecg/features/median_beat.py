@@ -2,17 +2,15 @@
 
 Clinical measurement programs (GE 12SL, Philips DXL, Glasgow) do not measure amplitudes on
 one noisy beat: they align the dominant beats of a record and take the sample-wise median,
-after setting aside premature ventricular complexes and other outliers. This module does the
-same from the delineation's multi-lead consensus rows (``lead == "global"``):
+after setting aside premature ventricular complexes and other outliers. The beats are
+classified first (:mod:`interp_ecg.features.beat_classes`: morphology classes, the dominant
+class, PVCs and outliers); this module holds the per-beat data structures and builds the
+median beat:
 
 1. each beat is anchored on its global R peak (or QRS onset plus the record's median
-   onset-to-peak distance when the R peak is missing);
-2. its QRS window (-60 ms to +100 ms around the anchor, all usable leads together) is
-   correlated with the median of all beats; a beat that differs (r < 0.85) and is premature
-   (RR < 85 % of the median) or wide (QRS 30 ms over the median) is a PVC, any other
-   differing beat an outlier;
-3. the remaining *dominant* beats are aligned on the anchor and their per-lead median is the
-   median beat (450 ms before to 700 ms after the anchor by default).
+   onset-to-peak distance when the R peak is missing), :func:`beat_anchors`;
+2. the *dominant* beats are aligned on the anchor and their per-lead median is the median
+   beat (450 ms before to 700 ms after the anchor by default), :func:`median_beat`.
 
 Examples
 --------
@@ -33,9 +31,6 @@ import numpy as np
 import pandas as pd
 
 FIDUCIALS = ("P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off", "T_on", "T_peak", "T_off")
-CORR_MIN = 0.85
-PREMATURE_RATIO = 0.85
-WIDE_EXTRA_MS = 30.0
 PRE_S = 0.45
 POST_S = 0.70
 
@@ -87,7 +82,12 @@ def global_fiducials(fiducials: pd.DataFrame | FidArrays) -> pd.DataFrame:
     return pd.DataFrame(values[order], index=pd.Index(beats[order], name="beat"), columns=list(FIDUCIALS))
 
 
-def _anchor(g: pd.DataFrame) -> np.ndarray:
+def beat_anchors(g: pd.DataFrame) -> np.ndarray:
+    """Alignment sample of each consensus beat (float; NaN when the beat has no QRS).
+
+    The global R peak, else QRS onset plus the record's median onset-to-peak distance,
+    else the middle of the QRS.
+    """
     return _anchor_arrays(
         g["R_peak"].to_numpy(dtype=float), g["QRS_on"].to_numpy(dtype=float), g["QRS_off"].to_numpy(dtype=float)
     )
@@ -101,7 +101,7 @@ def _anchor_arrays(r: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray
     return np.where(np.isfinite(anchor), anchor, mid)
 
 
-def _gather(signal: np.ndarray, centres: np.ndarray, lo: int, hi: int) -> np.ndarray:
+def gather_windows(signal: np.ndarray, centres: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """``(n_leads, n_beats, hi - lo)`` windows around integer centres; NaN outside the record."""
     n = signal.shape[1]
     idx = centres[:, None] + np.arange(lo, hi)[None, :]
@@ -147,78 +147,14 @@ class BeatTable:
 def classify_beats(
     signal: np.ndarray, fs: float, fiducials: pd.DataFrame | FidArrays, usable: np.ndarray | None = None
 ) -> BeatTable:
-    """Label each consensus beat dominant (``"N"``), ``"PVC"`` or ``"outlier"``.
+    """Label each consensus beat dominant, PVC or outlier.
 
-    Parameters
-    ----------
-    signal : numpy.ndarray
-        ``(n_leads, n_samples)`` in mV.
-    fs : float
-        Sampling rate (Hz).
-    fiducials : pandas.DataFrame
-        A delineation table (with ``lead == "global"`` rows) or already its consensus rows.
-    usable : numpy.ndarray of bool, optional
-        Leads to use for the morphology comparison (flat or clipped leads left out).
-
-    Returns
-    -------
-    BeatTable
+    Kept for the import path; the classification lives in
+    :func:`interp_ecg.features.beat_classes.classify_beats` (same parameters and result).
     """
-    if isinstance(fiducials, FidArrays) or "lead" in fiducials.columns:
-        g = global_fiducials(fiducials)
-    else:
-        g = fiducials
-    anchor = _anchor(g)
-    keep = np.isfinite(anchor)
-    g = g[keep]
-    anchor = np.rint(anchor[keep]).astype(np.int64)
-    n_beats = anchor.size
-    ms = 1000.0 / fs
-    rr = np.diff(anchor) * ms
-    rr_prev = np.r_[np.nan, rr]
-    rr_next = np.r_[rr, np.nan]
-    qrs = (g["QRS_off"].to_numpy() - g["QRS_on"].to_numpy()) * ms
-    lead_mask = np.ones(signal.shape[0], bool) if usable is None else np.asarray(usable, bool)
-    if not lead_mask.any():
-        lead_mask = np.ones(signal.shape[0], bool)
-    corr = np.full(n_beats, np.nan)
-    if n_beats >= 2:
-        lo, hi = int(round(-0.06 * fs)), int(round(0.10 * fs))
-        win = _gather(signal[lead_mask], anchor, lo, hi)  # leads, beats, w
-        win = win - np.nanmean(win, axis=2, keepdims=True)
-        tpl = nanmedian(win, axis=1)  # leads, w
-        a = np.transpose(win, (1, 0, 2)).reshape(n_beats, -1)
-        b = tpl.reshape(-1)
-        ok = np.isfinite(a) & np.isfinite(b)[None, :]
-        a0 = np.where(ok, a, 0.0)
-        b0 = np.where(ok, b[None, :], 0.0)
-        num = (a0 * b0).sum(axis=1)
-        den = np.sqrt((a0 * a0).sum(axis=1) * (b0 * b0).sum(axis=1))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = np.where(den > 0, num / den, np.nan)
-    med_rr = float(np.median(rr)) if rr.size else np.nan
-    med_qrs = float(np.median(qrs[np.isfinite(qrs)])) if np.isfinite(qrs).any() else np.nan
-    differs = np.nan_to_num(corr, nan=1.0) < CORR_MIN
-    premature = np.nan_to_num(rr_prev, nan=np.inf) < PREMATURE_RATIO * med_rr
-    wide = np.nan_to_num(qrs, nan=-np.inf) > med_qrs + WIDE_EXTRA_MS
-    pvc = (differs & (premature | wide)) | (wide & premature)
-    label = np.where(pvc, "PVC", np.where(differs, "outlier", "N"))
-    dominant = label == "N"
-    if not dominant.any():
-        dominant = np.ones(n_beats, bool)
-    beats = pd.DataFrame(
-        {
-            "anchor": anchor,
-            "rr_prev_ms": rr_prev,
-            "rr_next_ms": rr_next,
-            "qrs_ms": qrs,
-            "corr": corr,
-            "label": label,
-            "dominant": dominant,
-        },
-        index=g.index,
-    )
-    return BeatTable(beats=beats, fiducials=g)
+    from interp_ecg.features.beat_classes import classify_beats as classify
+
+    return classify(signal, fs, fiducials, usable=usable)
 
 
 def median_beat(
@@ -252,7 +188,7 @@ def median_beat(
     anchors = np.asarray(anchors, dtype=np.int64)
     if anchors.size == 0:
         return np.full((signal.shape[0], hi - lo), np.nan), -lo
-    win = _gather(np.asarray(signal), anchors, lo, hi)
+    win = gather_windows(np.asarray(signal), anchors, lo, hi)
     return nanmedian(win, axis=1), -lo
 
 
@@ -269,4 +205,86 @@ def relative_fiducials(table: BeatTable, min_fraction: float = 0.5) -> dict[str,
         vals = values[:, j] - anchor
         present = np.isfinite(vals)
         out[col] = float(np.median(vals[present])) if present.mean() >= min_fraction and present.any() else np.nan
+    return out
+
+
+#: Copies of the median beat in the signal that :func:`median_beat_p_wave` delineates.
+TILE_COPIES = 8
+NEXT_BEAT_MARGIN_S = 0.06
+
+
+def median_beat_p_wave(
+    template: np.ndarray,
+    anchor_pos: int,
+    fs: float,
+    delineate_fn,
+    rr_prev_ms: float = np.inf,
+    rr_next_ms: float = np.inf,
+    min_fraction: float = 0.5,
+) -> dict[str, float]:
+    """P-wave boundaries measured on the median beat of the dominant beats.
+
+    Beat-by-beat delineation decides whether a record has P waves from the rhythm (P waves
+    must be time-locked to the QRS in most non-premature beats). With frequent ectopic
+    beats (bigeminy) that decision can fail although every dominant beat has its P wave.
+    Clinical programs measure the global intervals on the median complex; this function
+    does so for the P wave: the median beat (``(n_leads, n_window)``, NaN-free) is repeated
+    :data:`TILE_COPIES` times, each copy detrended so that the copies join without a step,
+    the repeated signal is delineated by ``delineate_fn`` and the consensus P onset and
+    offset relative to the anchor are the medians over the copies.
+
+    Parameters
+    ----------
+    template : numpy.ndarray
+        ``(n_leads, n_window)`` median beat in mV (usable leads only).
+    anchor_pos : int
+        Position of the anchor (R peak) in the template.
+    fs : float
+        Sampling rate (Hz).
+    delineate_fn : callable
+        ``f(signal, fs) -> DataFrame`` returning a delineation table with ``global`` rows.
+    rr_prev_ms, rr_next_ms : float
+        Typical RR intervals before and after the dominant beats. The template is cut
+        :data:`NEXT_BEAT_MARGIN_S` (60 ms) before the next beat and no earlier than 500 ms
+        after the previous one, so that neighbouring (ectopic) beats at a fixed coupling,
+        which are part of every dominant beat's window, stay out of the copies.
+    min_fraction : float
+        The P wave must be found in at least this share of the copies; else NaN.
+
+    Returns
+    -------
+    dict
+        ``P_on``, ``QRS_on``, ``P_off`` relative to the anchor (samples, float) and
+        ``PR_interval_ms``, ``P_duration_ms`` (NaN when no P wave is found).
+    """
+    out = dict.fromkeys(("P_on", "P_off", "QRS_on", "PR_interval_ms", "P_duration_ms"), np.nan)
+    tpl = np.asarray(template, dtype=np.float64)
+    if tpl.ndim != 2 or tpl.shape[1] < 4 or not np.isfinite(tpl).all():
+        return out
+    lo = max(0, int(anchor_pos - max(0.2, min(anchor_pos / fs, rr_prev_ms / 1000.0 - 0.5)) * fs))
+    hi = min(tpl.shape[1], int(anchor_pos + max(0.2, rr_next_ms / 1000.0 - NEXT_BEAT_MARGIN_S) * fs) + 1)
+    tpl, anchor_pos = tpl[:, lo:hi], anchor_pos - lo
+    n = tpl.shape[1]
+    ramp = np.linspace(0.0, 1.0, n)[None, :]
+    one = tpl - (tpl[:, :1] + (tpl[:, -1:] - tpl[:, :1]) * ramp)  # both ends at 0 mV
+    tiled = np.tile(one, (1, TILE_COPIES)).astype(np.float32)
+    fid = delineate_fn(tiled, fs)
+    if fid is None or "lead" not in fid.columns:
+        return out
+    g = global_fiducials(fid)
+    starts = np.arange(TILE_COPIES) * n
+    copy = np.searchsorted(starts, g["R_peak"].to_numpy(dtype=float), side="right") - 1
+    rel = {k: g[k].to_numpy(dtype=float) - (starts[np.clip(copy, 0, TILE_COPIES - 1)] + anchor_pos)
+           for k in ("P_on", "P_off", "QRS_on")}
+    # copies whose detected beat is the template's own beat (R peak near the anchor)
+    own = np.abs(g["R_peak"].to_numpy(dtype=float) - (starts[np.clip(copy, 0, TILE_COPIES - 1)] + anchor_pos)) <= 0.02 * fs
+    p_ok = own & np.isfinite(rel["P_on"]) & np.isfinite(rel["QRS_on"])
+    if p_ok.sum() < max(1, min_fraction * TILE_COPIES):
+        return out
+    ms = 1000.0 / fs
+    for k in rel:
+        v = rel[k][p_ok & np.isfinite(rel[k])]
+        out[k] = float(np.median(v)) if v.size else np.nan
+    out["PR_interval_ms"] = (out["QRS_on"] - out["P_on"]) * ms
+    out["P_duration_ms"] = (out["P_off"] - out["P_on"]) * ms if np.isfinite(out["P_off"]) else np.nan
     return out

@@ -20,6 +20,8 @@ lvh           SV1 + RV5 = 3.7-5.5 mV, leftward axis, strain T in half         LV
 lqt           QTc (Fridericia) 480-560 ms                                     LNGQT
 imi           pathological Q (>= 30 ms, >= 0.1 mV) and inverted T in II/III/aVF IMI, QWAVE
 pvc           1-3 premature wide beats with compensatory pause                PVC
+bigeminy      ventricular bigeminy: every other beat a premature wide beat    PVC, BIGU
+              (fixed coupling 55-70 % of the sinus RR, compensatory pause)
 ============  ==============================================================  =================
 
 Presets add ``stach_bbb`` (sinus tachycardia with a left or right bundle branch block) and
@@ -49,7 +51,7 @@ from interp_ecg.errors import ConfigError
 from interp_ecg.simulate.waves import C_ONSET, N_SLOTS, gaussian_sum, slot_coefficients
 
 RHYTHMS = ("normal", "stach", "sbrad", "afib", "vt", "svt")
-MODIFIERS = ("1avb", "lbbb", "rbbb", "lvh", "lqt", "imi", "pvc")
+MODIFIERS = ("1avb", "lbbb", "rbbb", "lvh", "lqt", "imi", "pvc", "bigeminy")
 TOKENS = RHYTHMS + MODIFIERS
 
 #: Named presets -> tokens (a tuple means "one of these, drawn per patient").
@@ -66,6 +68,7 @@ PRESETS: dict[str, tuple] = {
     "lqt": ("normal", "lqt"),
     "imi": ("normal", "imi"),
     "pvc": ("normal", "pvc"),
+    "bigeminy": ("normal", "bigeminy"),
     "stach_bbb": ("stach", ("lbbb", "rbbb")),
     "svt_aberrant": ("svt", ("lbbb", "rbbb")),
 }
@@ -78,7 +81,7 @@ DEFAULT_MIX: dict[str, float] = {
 }
 
 #: Episodic conditions: a patient's repeat ECG shows them only sometimes.
-EPISODIC = {"stach", "vt", "svt", "pvc", "afib"}
+EPISODIC = {"stach", "vt", "svt", "pvc", "bigeminy", "afib"}
 
 _HR_RANGE = {
     "normal": (64.0, 95.0), "stach": (104.0, 150.0), "sbrad": (40.0, 56.0),
@@ -86,7 +89,7 @@ _HR_RANGE = {
 }
 _SCP_RHYTHM = {"normal": "SR", "stach": "STACH", "sbrad": "SBRAD", "afib": "AFIB", "svt": "SVTAC"}
 _SCP_DIAG = {"1avb": "1AVB", "lbbb": "CLBBB", "rbbb": "CRBBB", "lvh": "LVH", "lqt": "LNGQT", "imi": "IMI"}
-_SCP_FORM = {"pvc": "PVC", "lvh": "VCLVH", "imi": "QWAVE", "vt": "ABQRS"}
+_SCP_FORM = {"pvc": "PVC", "bigeminy": "PVC", "lvh": "VCLVH", "imi": "QWAVE", "vt": "ABQRS"}
 
 REPORT_TEXT = {
     "normal": "sinus rhythm", "stach": "sinus tachycardia", "sbrad": "sinus bradycardia",
@@ -95,6 +98,7 @@ REPORT_TEXT = {
     "lbbb": "complete left bundle branch block", "rbbb": "complete right bundle branch block",
     "lvh": "left ventricular hypertrophy by voltage", "lqt": "long qt interval",
     "imi": "inferior infarction, age undetermined", "pvc": "ventricular premature complexes",
+    "bigeminy": "ventricular bigeminy",
 }
 
 
@@ -145,13 +149,15 @@ def scp_codes(tokens: tuple[str, ...], likelihood: float = 100.0) -> dict[str, f
     rhythm and form statements 0.0 as in PTB-XL)."""
     out: dict[str, float] = {}
     diag = [t for t in tokens if t in _SCP_DIAG]
-    if tokens[0] == "normal" and not diag and "pvc" not in tokens:
+    if tokens[0] == "normal" and not diag and "pvc" not in tokens and "bigeminy" not in tokens:
         out["NORM"] = likelihood
     for t in diag:
         out[_SCP_DIAG[t]] = likelihood
     for t in tokens:
         if t in _SCP_FORM:
-            out[_SCP_FORM[t]] = 100.0 if t == "pvc" else 0.0
+            out[_SCP_FORM[t]] = 100.0 if t in ("pvc", "bigeminy") else 0.0
+    if "bigeminy" in tokens:
+        out["BIGU"] = 0.0  # PTB-XL's rhythm statement "bigeminal pattern"
     if tokens[0] in _SCP_RHYTHM:
         out[_SCP_RHYTHM[tokens[0]]] = 0.0
     return out
@@ -368,7 +374,7 @@ def build_templates(tr: Traits) -> dict[str, Template]:
 
 
 #: Conditions that do not deviate the QRS axis (their hearts keep it within -25..85 degrees).
-NORMAL_AXIS_TOKENS = {"normal", "stach", "sbrad", "afib", "svt", "1avb", "lqt", "pvc"}
+NORMAL_AXIS_TOKENS = {"normal", "stach", "sbrad", "afib", "svt", "1avb", "lqt", "pvc", "bigeminy"}
 
 
 def qrs_axis(tmpl: Template) -> float:

@@ -77,20 +77,26 @@ def _beat_schedule(tr: cond.Traits, duration: float, rng: np.random.Generator, t
     else:
         t = rhythm.sinus_times(hr, duration, rng, resp, mayer)
         types = np.array(["N"] * len(t))
-        if "pvc" in tr.tokens:
-            inside = np.flatnonzero((t > 0.6) & (t < duration - 0.3))
-            k = min(int(rng.integers(1, 4)), max(len(inside) // 3, 1))
+        if "pvc" in tr.tokens or "bigeminy" in tr.tokens:
             chosen: list[int] = []
-            for i in rng.permutation(inside):
-                if all(abs(i - j) > 2 for j in chosen) and i > 0:
-                    chosen.append(int(i))
-                if len(chosen) == k:
-                    break
+            coupling = None
+            if "bigeminy" in tr.tokens:  # every other beat, with a fixed coupling interval
+                chosen = list(range(1 + int(rng.integers(0, 2)), len(t), 2))
+                coupling = rng.uniform(0.55, 0.7) + rng.normal(0, 0.01, len(t))
+            else:
+                inside = np.flatnonzero((t > 0.6) & (t < duration - 0.3))
+                k = min(int(rng.integers(1, 4)), max(len(inside) // 3, 1))
+                for i in rng.permutation(inside):
+                    if all(abs(i - j) > 2 for j in chosen) and i > 0:
+                        chosen.append(int(i))
+                    if len(chosen) == k:
+                        break
             new_t = list(t)
             new_types = list(types)
             for i in chosen:
                 p_only.append(t[i] + tm["N"].qrs_on - tr.pr)  # sinus P still fires, hidden, not conducted
-                new_t[i] = t[i - 1] + rng.uniform(0.5, 0.7) * (t[i] - t[i - 1])
+                c = rng.uniform(0.5, 0.7) if coupling is None else coupling[i]
+                new_t[i] = t[i - 1] + c * (t[i] - t[i - 1])
                 new_types[i] = "V"
             t, types = np.asarray(new_t), np.asarray(new_types)
     return {"t": np.asarray(t, float), "types": types, "p_only": np.asarray(p_only, float), "hr_target": hr}
@@ -183,7 +189,9 @@ def _summary(fid: dict[str, np.ndarray], types: np.ndarray, fs: float) -> dict:
     out["heart_rate"] = float(60.0 / rr.mean()) if rr.size else float("nan")
     out["rr_cv"] = float(rr.std() / rr.mean()) if rr.size > 1 else float("nan")
     n_mask = (types == "N") & ven
-    main = n_mask if n_mask.sum() >= ven.sum() / 2 else ven
+    # the dominant (sinus/supraventricular) beats when there are any, even where ectopic
+    # beats are as frequent (bigeminy); all ventricular beats in VT
+    main = n_mask if n_mask.any() else ven
 
     def med(a: str, b: str, mask: np.ndarray) -> float:
         d = (g[b][mask] - g[a][mask]) / fs * 1000.0

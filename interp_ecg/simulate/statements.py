@@ -1,5 +1,5 @@
 """The SCP-ECG statements the simulator uses, in the column layout of PTB-XL's
-``scp_statements.csv`` (authored here from the PTB-XL documentation; only these 16 rows).
+``scp_statements.csv`` (authored here from the PTB-XL documentation; only these 17 rows).
 
 Examples
 --------
@@ -46,6 +46,8 @@ _ROWS = {
               "Ventricular Hypertrophy", "voltage criteria (QRS) for left ventricular hypertrophy", None),
     "QWAVE": ("Q waves present", None, 1, None, None, None, "Other QRS morphology descriptive statements",
               "Q waves present", None),
+    "BIGU": ("bigeminal pattern (unknown origin, SV or Ventricular)", None, None, 1, None, None, _CAT_RHYTHM,
+             "bigeminal pattern (unknown origin, SV or Ventricular)", None),
     "SR": ("sinus rhythm", None, None, 1, None, None, _CAT_RHYTHM, "sinus rhythm", 20),
     "AFIB": ("atrial fibrillation", None, None, 1, None, None, _CAT_RHYTHM, "atrial fibrillation", 50),
     "STACH": ("sinus tachycardia", None, None, 1, None, None, _CAT_RHYTHM, "sinus tachycardia", 21),

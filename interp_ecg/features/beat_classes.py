@@ -1,0 +1,305 @@
+"""Beat classification: dominant beats versus PVCs and outliers, before the median beat.
+
+Clinical measurement programs (GE 12SL, Philips DXL, the Glasgow program) do not build the
+median beat from every beat: they first group the beats by QRS morphology, pick the
+*dominant* (normally conducted) group and measure on it alone. Building the median from all
+beats goes wrong as soon as ectopic beats are frequent: in ventricular bigeminy half the
+beats are PVCs, a median over all of them is neither beat, the PVCs correlate with it as
+well as the sinus beats do and none is called a PVC. This module does it in three steps,
+from the delineation's consensus rows (``lead == "global"``):
+
+0. **Refractory period.** Of two detections closer than :data:`REFRACTORY_MS` (200 ms),
+   the one less like the dominant beats is not a beat (a P wave or a pacing artefact taken
+   for a QRS) and is left out of the table, the beat count and the heart rate.
+1. **Anchors and windows.** Each beat is anchored on its global R peak (or QRS onset plus
+   the record's median onset-to-peak distance when the R peak is missing); its QRS window
+   runs from -60 ms to +100 ms around the anchor in all usable leads.
+2. **Morphology classes.** The windows are grouped by average-linkage clustering of their
+   correlation (beats of one class correlate at r >= :data:`CORR_MIN`, 0.85). Classes with
+   at least half as many beats as the largest one (and at least two) are candidates for the
+   dominant class; among them the class whose beats come *late* (largest median ratio of
+   the preceding to the following RR interval) is dominant, since ectopic beats are
+   premature and are followed by a pause. With one large class this is simply the most
+   frequent morphology.
+3. **Labels.** Every beat is correlated with the median of the dominant class. A beat that
+   differs (r < 0.85) and is premature (RR before it under :data:`PREMATURE_RATIO`, 85 %,
+   of the dominant cycle) or wide (QRS :data:`WIDE_EXTRA_MS`, 30 ms, over the dominant
+   beats' median) is a ``"PVC"``; any other differing beat is an ``"outlier"``; the rest
+   are dominant (``"N"``). A premature beat shaped like the dominant ones is
+   supraventricular and stays dominant, whatever its delineated QRS width.
+   The dominant cycle is the median RR between two successive dominant beats, or, when no
+   two dominant beats follow each other (bigeminy), the mean of all RR intervals (with a
+   compensatory pause, coupling interval plus pause is two sinus cycles).
+
+References
+----------
+GE Healthcare, Marquette 12SL ECG Analysis Program Physician's Guide (2017), "QRS
+classification" and "median complex". Macfarlane PW et al., The Glasgow System, in
+Comprehensive Electrocardiology (2011).
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> from interp_ecg.features.beat_classes import classify_beats
+>>> fs = 500
+>>> t = np.arange(-0.06, 0.10, 1 / fs)
+>>> sig = np.zeros((1, 6000))
+>>> narrow = np.exp(-0.5 * (t / 0.01) ** 2)
+>>> wide = -1.5 * np.exp(-0.5 * ((t - 0.03) / 0.03) ** 2)
+>>> r = [500, 800, 1500, 1800, 2500, 2800, 3500, 3800, 4500, 4800]  # N, premature V, pause, N ...
+>>> for k, a in enumerate(r):
+...     sig[0, a - 30 : a + 50] += narrow if k % 2 == 0 else wide
+>>> fid = pd.DataFrame({"lead": "global", "beat": range(len(r)), "R_peak": r,
+...                     "QRS_on": np.array(r) - 20, "QRS_off": np.array(r) + np.where(np.arange(len(r)) % 2, 60, 20)})
+>>> table = classify_beats(sig, fs, fid)
+>>> table.beats["label"].tolist()
+['N', 'PVC', 'N', 'PVC', 'N', 'PVC', 'N', 'PVC', 'N', 'PVC']
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.features.median_beat import (
+    BeatTable,
+    FidArrays,
+    beat_anchors,
+    gather_windows,
+    global_fiducials,
+    nanmedian,
+)
+
+logger = logging.getLogger(__name__)
+
+CORR_MIN = 0.85
+PREMATURE_RATIO = 0.85
+#: Shortest interval between two ventricular depolarisations (ms; the ventricular effective
+#: refractory period is ~250 ms, the shortest PVC couplings ~250-300 ms).
+REFRACTORY_MS = 200.0
+WIDE_EXTRA_MS = 30.0
+#: A class is a candidate for the dominant one when it has at least this share of the
+#: largest class's beats.
+CANDIDATE_SHARE = 0.5
+QRS_WINDOW_S = (-0.06, 0.10)
+
+
+def _correlate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Correlation of every row of ``a`` ``(n, m)`` with ``b`` ``(m,)`` over finite samples."""
+    ok = np.isfinite(a) & np.isfinite(b)[None, :]
+    a0 = np.where(ok, a, 0.0)
+    b0 = np.where(ok, b[None, :], 0.0)
+    num = (a0 * b0).sum(axis=1)
+    den = np.sqrt((a0 * a0).sum(axis=1) * (b0 * b0).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def morphology_classes(windows: np.ndarray, corr_min: float = CORR_MIN) -> np.ndarray:
+    """Group beats by QRS shape.
+
+    Parameters
+    ----------
+    windows : numpy.ndarray
+        ``(n_beats, n_features)`` QRS windows (all leads concatenated, each lead's mean
+        removed); NaN samples are ignored pairwise.
+    corr_min : float
+        Average-linkage clusters are cut where the mean correlation drops under this.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Class number of each beat (0, 1, ...; the largest class first).
+
+    Examples
+    --------
+    >>> w = np.array([[0, 1, 0, -1], [0, 1.1, 0, -1], [1, 0, -1, 0.]])
+    >>> morphology_classes(w).tolist()
+    [0, 0, 1]
+    """
+    n = windows.shape[0]
+    if n <= 1:
+        return np.zeros(n, dtype=int)
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    w = np.where(np.isfinite(windows), windows, 0.0)
+    w = w - w.mean(axis=1, keepdims=True)
+    norm = np.sqrt((w * w).sum(axis=1))
+    norm[norm == 0] = np.inf
+    r = (w @ w.T) / np.outer(norm, norm)
+    dist = np.clip(1.0 - r, 0.0, 2.0)
+    np.fill_diagonal(dist, 0.0)
+    dist = 0.5 * (dist + dist.T)
+    raw = fcluster(linkage(squareform(dist, checks=False), method="average"), t=1.0 - corr_min,
+                   criterion="distance")
+    ids, counts = np.unique(raw, return_counts=True)
+    order = ids[np.argsort(-counts, kind="stable")]
+    remap = {c: k for k, c in enumerate(order)}
+    return np.array([remap[c] for c in raw], dtype=int)
+
+
+def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray) -> int:
+    """The dominant class: the latest-coming of the classes at least half as large as the
+    largest (median RR before / RR after the beat; ectopic beats come early)."""
+    ids, counts = np.unique(classes, return_counts=True)
+    big = counts.max()
+    cand = [(c, k) for c, k in zip(ids, counts) if k >= max(2, CANDIDATE_SHARE * big)]
+    if len(cand) <= 1:
+        return int(ids[np.argmax(counts)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = rr_prev / rr_next
+    scores = []
+    for c, k in cand:
+        v = ratio[(classes == c) & np.isfinite(ratio)]
+        scores.append((float(np.median(v)) if v.size else -np.inf, k))
+    best = max(range(len(cand)), key=lambda i: scores[i])
+    return int(cand[best][0])
+
+
+def classify_beats(
+    signal: np.ndarray, fs: float, fiducials: pd.DataFrame | FidArrays, usable: np.ndarray | None = None
+) -> BeatTable:
+    """Label each consensus beat dominant (``"N"``), ``"PVC"`` or ``"outlier"``.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV.
+    fs : float
+        Sampling rate (Hz).
+    fiducials : pandas.DataFrame or FidArrays
+        A delineation table (with ``lead == "global"`` rows) or already its consensus rows.
+    usable : numpy.ndarray of bool, optional
+        Leads to use for the morphology comparison (flat or clipped leads left out).
+
+    Returns
+    -------
+    BeatTable
+        ``beats`` indexed by beat: ``anchor``, ``rr_prev_ms``, ``rr_next_ms``, ``qrs_ms``,
+        ``corr`` (with the dominant class's median QRS), ``morph_class`` (0 = largest),
+        ``label`` and ``dominant``.
+    """
+    if isinstance(fiducials, FidArrays) or "lead" in fiducials.columns:
+        g = global_fiducials(fiducials)
+    else:
+        g = fiducials
+    anchor = beat_anchors(g)
+    g = g[np.isfinite(anchor)]
+    table = _classify(signal, fs, g, usable)
+    # two ventricular depolarisations cannot follow each other within the refractory
+    # period: of such a pair, the beat less like the dominant ones is not a beat
+    b = table.beats
+    close = np.flatnonzero(b["rr_prev_ms"].to_numpy(dtype=float) < REFRACTORY_MS)
+    if close.size:
+        corr = np.nan_to_num(b["corr"].to_numpy(dtype=float), nan=-np.inf)
+        drop: set[int] = set()
+        for i in close:
+            if i - 1 in drop or i in drop:
+                continue
+            drop.add(i - 1 if corr[i - 1] < corr[i] else i)
+        gone = b.index[sorted(drop)]
+        logger.info("%d detection(s) within %g ms of another beat left out: beats %s", len(gone),
+                    REFRACTORY_MS, list(gone))
+        table = _classify(signal, fs, g.drop(index=gone), usable)
+    return table
+
+
+def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray | None) -> BeatTable:
+    anchor = beat_anchors(g)
+    anchor = np.rint(anchor).astype(np.int64)
+    n_beats = anchor.size
+    ms = 1000.0 / fs
+    rr = np.diff(anchor) * ms
+    rr_prev = np.r_[np.nan, rr]
+    rr_next = np.r_[rr, np.nan]
+    qrs = (g["QRS_off"].to_numpy(dtype=float) - g["QRS_on"].to_numpy(dtype=float)) * ms
+    lead_mask = np.ones(signal.shape[0], bool) if usable is None else np.asarray(usable, bool)
+    if not lead_mask.any():
+        lead_mask = np.ones(signal.shape[0], bool)
+    corr = np.full(n_beats, np.nan)
+    classes = np.zeros(n_beats, dtype=int)
+    dom_class = 0
+    if n_beats >= 2:
+        lo, hi = int(round(QRS_WINDOW_S[0] * fs)), int(round(QRS_WINDOW_S[1] * fs))
+        win = gather_windows(signal[lead_mask], anchor, lo, hi)  # leads, beats, w
+        win = win - np.nanmean(win, axis=2, keepdims=True)
+        flat = np.transpose(win, (1, 0, 2)).reshape(n_beats, -1)
+        classes = morphology_classes(flat)
+        dom_class = dominant_class(classes, rr_prev, rr_next)
+        tpl = nanmedian(win[:, classes == dom_class, :], axis=1)  # leads, w
+        corr = _correlate(flat, tpl.reshape(-1))
+    in_dom = classes == dom_class
+    nn = in_dom[:-1] & in_dom[1:]
+    if nn.any():
+        ref_rr = float(np.median(rr[nn]))
+    else:
+        ref_rr = float(np.mean(rr)) if rr.size else np.nan
+    q_dom = qrs[in_dom & np.isfinite(qrs)]
+    ref_qrs = float(np.median(q_dom)) if q_dom.size else (
+        float(np.median(qrs[np.isfinite(qrs)])) if np.isfinite(qrs).any() else np.nan)
+    differs = np.nan_to_num(corr, nan=1.0) < CORR_MIN
+    premature = np.nan_to_num(rr_prev, nan=np.inf) < PREMATURE_RATIO * ref_rr
+    wide = np.nan_to_num(qrs, nan=-np.inf) > ref_qrs + WIDE_EXTRA_MS
+    pvc = differs & (premature | wide)
+    label = np.where(pvc, "PVC", np.where(differs, "outlier", "N"))
+    dominant = label == "N"
+    if not dominant.any():
+        dominant = np.ones(n_beats, bool)
+    beats = pd.DataFrame(
+        {
+            "anchor": anchor,
+            "rr_prev_ms": rr_prev,
+            "rr_next_ms": rr_next,
+            "qrs_ms": qrs,
+            "corr": corr,
+            "morph_class": classes,
+            "label": label,
+            "dominant": dominant,
+        },
+        index=g.index,
+    )
+    return BeatTable(beats=beats, fiducials=g)
+
+
+#: Share of PVCs from which the beat-by-beat P-wave decision is checked on the median beat.
+FREQUENT_ECTOPY_SHARE = 0.25
+#: Largest median absolute deviation of the RR before the dominant beats, relative to their
+#: median, for a "regular" rhythm (atrial fibrillation: 0.1-0.25).
+REGULAR_MAD_MAX = 0.06
+
+
+def frequent_ectopy_regular(table: BeatTable) -> bool:
+    """Frequent PVCs (>= 2 and >= 25 % of the beats) over a regular dominant rhythm.
+
+    Such records (bigeminy, trigeminy) defeat rhythm-based P-wave checks of beat-by-beat
+    delineation (RR alternates although the sinus node is regular); the feature pipeline
+    then measures the P wave on the dominant beats' median beat
+    (:func:`interp_ecg.features.median_beat.median_beat_p_wave`). Atrial fibrillation
+    with PVCs is not regular and is left alone.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"label": ["N", "PVC"] * 4, "dominant": [True, False] * 4,
+    ...                   "rr_prev_ms": [float("nan"), 500, 1100, 500, 1100, 500, 1100, 500]})
+    >>> frequent_ectopy_regular(BeatTable(beats=b, fiducials=pd.DataFrame()))
+    True
+    """
+    b = table.beats
+    n_pvc = int((b["label"] == "PVC").sum())
+    if n_pvc < 2 or n_pvc < FREQUENT_ECTOPY_SHARE * len(b):
+        return False
+    rr = b.loc[b["dominant"].to_numpy(bool), "rr_prev_ms"].to_numpy(dtype=float)
+    rr = rr[np.isfinite(rr)]
+    if rr.size < 2:
+        return False
+    med = float(np.median(rr))
+    # robust: one RR cut short by a missed or spurious beat does not make the rhythm irregular
+    return bool(np.median(np.abs(rr - med)) / med <= REGULAR_MAD_MAX)
+
+
+__all__ = ["classify_beats", "frequent_ectopy_regular", "morphology_classes", "dominant_class", "CORR_MIN", "PREMATURE_RATIO",
+           "WIDE_EXTRA_MS"]
