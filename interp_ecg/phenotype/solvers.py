@@ -33,6 +33,9 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "collinear_columns",
+    "detect_separation",
+    "fit_null_models",
     "fit_grid_batched",
     "fit_grid_statsmodels",
     "firth_logit",
@@ -706,3 +709,148 @@ def fit_grid_statsmodels(X, Y, C=None, *, method: str = "logit", pairs=None) -> 
             beta, s, ok = logit_fit_single(Y[rows, o], Xd)
         out["beta"][e, o], out["se"][e, o], out["converged"][e, o] = beta, s, ok
     return out
+
+
+# ----------------------------------------------------------------------------- diagnostics
+def collinear_columns(A, names=None, rtol: float = 1e-9) -> list:
+    """Columns of ``A`` that lie in the span of the other columns (rank-deficient design).
+
+    Each column is scaled to unit root-mean-square first; a column is reported when its
+    residual after least squares on the other columns is below ``rtol`` (relative). An empty
+    list means ``A`` has full column rank.
+
+    Parameters
+    ----------
+    A : array (n, k)
+    names : sequence of str, optional
+        Column names for the answer (default: indices).
+
+    Examples
+    --------
+    >>> age = np.array([50., 61, 72, 45]); sex = np.array([0., 1, 1, 0])
+    >>> collinear_columns(np.column_stack([np.ones(4), age, 12 * age, sex]),
+    ...                   ["intercept", "age_years", "age_months", "sex"])
+    ['age_years', 'age_months']
+    """
+    A = np.asarray(A, dtype=np.float64)
+    if A.ndim != 2 or A.shape[1] == 0:
+        return []
+    names = list(range(A.shape[1])) if names is None else list(names)
+    scale = np.sqrt(np.mean(A * A, axis=0))
+    zero = scale <= 1e-300
+    As = A / np.where(zero, 1.0, scale)
+    if not zero.any() and np.linalg.matrix_rank(As, tol=rtol * np.sqrt(A.shape[0]) * 10) == A.shape[1]:
+        return []
+    out = []
+    for j in range(A.shape[1]):
+        if zero[j]:
+            out.append(names[j])
+            continue
+        others = np.delete(As, j, axis=1)
+        if others.shape[1] == 0:
+            continue
+        coef, *_ = np.linalg.lstsq(others, As[:, j], rcond=None)
+        resid = As[:, j] - others @ coef
+        if np.sqrt(np.mean(resid * resid)) < 1e-6:
+            out.append(names[j])
+    return out
+
+
+def detect_separation(y, Xd, tol: float = 1e-7) -> bool:
+    """True when the outcome is completely or quasi-completely separated by the design.
+
+    Linear-programming check (Konis 2007, as the ``detectseparation`` R package): with
+    ``s_i = 2 y_i - 1`` the data are separated exactly when some ``b != 0`` (outside the null
+    space of ``Xd``) has ``s_i x_i'b >= 0`` for every subject; the maximum likelihood estimate
+    is then infinite (Albert & Anderson 1984). We maximise ``sum_i s_i x_i'b`` under those
+    constraints and ``|b_j| <= 1``; a positive optimum means separation.
+
+    Parameters
+    ----------
+    y : array (n,), 0/1
+    Xd : array (n, p), the design with its intercept column.
+
+    Examples
+    --------
+    >>> x = np.array([-2., -1, -0.5, 0.5, 1, 2])
+    >>> detect_separation(np.array([0, 0, 0, 1, 1, 1.]), np.column_stack([np.ones(6), x]))
+    True
+    >>> detect_separation(np.array([0, 1, 0, 1, 0, 1.]), np.column_stack([np.ones(6), x]))
+    False
+    """
+    from scipy.optimize import linprog
+
+    y = np.asarray(y, dtype=np.float64)
+    Xd = np.asarray(Xd, dtype=np.float64)
+    scale = np.abs(Xd).max(axis=0)
+    Xs = Xd / np.where(scale > 0, scale, 1.0)
+    A = (2.0 * y - 1.0)[:, None] * Xs  # rows s_i x_i
+    res = linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(len(y)), bounds=[(-1.0, 1.0)] * Xd.shape[1],
+                  method="highs")
+    if res.status != 0:  # pragma: no cover - the LP is always feasible (b = 0) and bounded
+        return False
+    return bool(-res.fun > tol * max(1.0, len(y)))
+
+
+def fit_null_models(Y, C=None, *, max_iter: int = 50, tol: float = 1e-10) -> dict:
+    """Covariate-only models ``logit(y_o) ~ 1 + C`` of every outcome, by batched Newton.
+
+    Parameters
+    ----------
+    Y : array (n, O)
+        Outcomes 0/1, NaN = excluded from that outcome.
+    C : array (n, q), optional
+        Finite covariates. A covariate constant among an outcome's subjects is held at 0.
+
+    Returns
+    -------
+    dict: ``coef`` (O, q + 1: intercept then covariates), ``active`` (O, q + 1: columns
+    estimated), ``converged`` (O,), ``mu`` (O, n: fitted probabilities, 0 where excluded).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> Y = (rng.random((400, 2)) < 0.2).astype(float)
+    >>> out = fit_null_models(Y)
+    >>> np.allclose(1 / (1 + np.exp(-out["coef"][:, 0])), Y.mean(axis=0))
+    True
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    n, O = Y.shape
+    C = np.zeros((n, 0)) if C is None else np.asarray(C, dtype=np.float64).reshape(n, -1)
+    Z = np.concatenate([np.ones((n, 1)), C], axis=1)
+    k = Z.shape[1]
+    keep = np.isfinite(Y)
+    Yt = np.where(keep, Y, 0.0).T
+    kt = keep.T.astype(np.float64)
+    act = np.concatenate([np.ones((O, 1), bool), _active_covariates(C, keep.T)], axis=1)
+    actf = act.astype(np.float64)
+    a, c = np.triu_indices(k)
+    D = Z[:, a] * Z[:, c]
+    G = np.zeros((O, k))
+    cases = Yt.sum(axis=1)
+    tot = kt.sum(axis=1)
+    G[:, 0] = np.log(np.clip(cases, 0.5, None) / np.clip(tot - cases, 0.5, None))
+    conv = np.zeros(O, dtype=bool)
+    eye = np.eye(k)
+    for _ in range(max_iter):
+        mu = 1.0 / (1.0 + np.exp(-(G @ Z.T)))
+        w = mu * (1.0 - mu) * kt
+        H = np.zeros((O, k, k))
+        hv = w @ D
+        H[:, a, c] = hv
+        H[:, c, a] = hv
+        H = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * eye
+        g = ((Yt - mu) * kt) @ Z * actf
+        with np.errstate(all="ignore"):
+            step = np.linalg.solve(H, g[:, :, None])[:, :, 0]
+        ok = np.isfinite(step).all(axis=1)
+        step[~ok] = 0.0
+        step[conv] = 0.0
+        G += step
+        conv |= ok & (np.abs(step).max(axis=1) < tol)
+        if conv.all():
+            break
+    mu = 1.0 / (1.0 + np.exp(-(G @ Z.T))) * kt
+    return {"coef": G, "active": act, "converged": conv, "mu": mu}
