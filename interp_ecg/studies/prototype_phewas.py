@@ -46,7 +46,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "covariates": ["age", "sex"],
     "method": "logit",  # logit | firth
     "firth_fallback": False,  # refit non-converged ML pairs with Firth
-    "firth_test": "wald",  # wald | lrt (p-values of Firth-fitted pairs)
+    "firth_test": "lrt",  # lrt (penalised likelihood ratio, Heinze & Schemper 2002) | wald
     "solver": "batched",  # batched | statsmodels
     "backend": "numpy",  # numpy | torch (GPU when present)
     "standardize": True,  # odds ratios per SD of each exposure
