@@ -271,12 +271,12 @@ def marks_for(expl, i: int, provenance: pd.Series | None, top: int = 5) -> list[
 
 
 def _id_strings(values: pd.Series) -> pd.Series:
-    """Identifiers as text: integers stay integers (``12.0`` read as float becomes ``"12"``)."""
+    """Identifiers as text, leading zeros kept. An integer stored as a float (PTB-XL writes
+    ``patient_id`` as ``15709.0``) is written without its ``.0``, read as a number or as text."""
     s = pd.Series(values)
     if pd.api.types.is_float_dtype(s) and (s.dropna() % 1 == 0).all():
         s = s.astype("Int64")
-    out = s.astype("string")
-    return out
+    return s.astype("string").str.strip().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
 
 
 def sex_labels(values: pd.Series) -> pd.Series:
