@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -151,6 +152,18 @@ def _score_block(X, Yb, C, blas_threads) -> dict:
     return score_test_grid(X, Yb, C, blas_threads=blas_threads)
 
 
+def _outcome_matrix(Ydf: pd.DataFrame) -> np.ndarray:
+    """(n, O) float32: 1 case, 0 control, NaN excluded; column by column (no wide copies)."""
+    Y = np.empty(Ydf.shape, dtype=np.float32)
+    for j in range(Ydf.shape[1]):
+        col = Ydf.iloc[:, j]
+        try:
+            Y[:, j] = col.to_numpy(dtype=np.float32, na_value=np.nan)
+        except (TypeError, ValueError):
+            Y[:, j] = pd.to_numeric(col.astype("boolean"), errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+    return Y
+
+
 class PheWAS:
     """Exposures x phecodes logistic (or Firth) regressions with covariates.
 
@@ -229,6 +242,8 @@ class PheWAS:
         Pairs fitted exactly (all estimable pairs with ``test="wald"``).
     screen_threshold_ : float
         The screening threshold used (``test="score"``).
+    timings_ : dict
+        Seconds spent in checks, score tests, exact fits, diagnostics and in total.
 
     Raises
     ------
@@ -317,30 +332,45 @@ class PheWAS:
         n, E = X.shape
         O = Y.shape[1]
         valid_x = np.isfinite(X)
-        yv = np.isfinite(Y)
-        Yc = np.where(yv, Y, 0.0).astype(np.float32)
         vx = valid_x.astype(np.float32)
-        n_cases = np.rint((Yc.T @ vx).T).astype(np.int64)
-        n_tot = np.rint((yv.astype(np.float32).T @ vx).T).astype(np.int64)
-        # constant exposure: over all subjects, then among each pair's subjects
-        lo, hi = np.nanmin(np.where(valid_x, Xraw, np.inf), axis=0), np.nanmax(np.where(valid_x, Xraw, -np.inf), axis=0)
-        const_e = ~(hi - lo > 1e-12 * np.maximum(np.maximum(np.abs(lo), np.abs(hi)), 1e-300))
         X0 = np.where(valid_x, X, 0.0)
-        yvf = yv.astype(np.float64)
+        X2 = X0 * X0
+        n_cases = np.zeros((E, O), dtype=np.int64)
+        n_tot = np.zeros((E, O), dtype=np.int64)
+        m1 = np.zeros((E, O))
+        m2 = np.zeros((E, O))
+        step = max(8, int(2e7 // max(n, 1)))
+        for s in range(0, O, step):  # blocks of outcomes: memory stays ~ block x n
+            Yb = Y[:, s : s + step]
+            yv = np.isfinite(Yb)
+            cols = slice(s, s + Yb.shape[1])
+            n_cases[:, cols] = np.rint((np.where(yv, Yb, 0).astype(np.float32).T @ vx).T)
+            n_tot[:, cols] = np.rint((yv.astype(np.float32).T @ vx).T)
+            yvf = yv.T.astype(np.float64)
+            m1[:, cols] = (yvf @ X0).T
+            m2[:, cols] = (yvf @ X2).T
         with np.errstate(divide="ignore", invalid="ignore"):
-            m1 = (yvf.T @ X0).T / n_tot
-            m2 = (yvf.T @ (X0 * X0)).T / n_tot
+            m1 /= n_tot
+            m2 /= n_tot
+        # constant exposure: over all subjects, then among each pair's subjects
+        lo = np.min(np.where(valid_x, Xraw, np.inf), axis=0)
+        hi = np.max(np.where(valid_x, Xraw, -np.inf), axis=0)
+        const_e = ~(hi - lo > 1e-12 * np.maximum(np.maximum(np.abs(lo), np.abs(hi)), 1e-300))
         var = m2 - m1 * m1
         const_pair = const_e[:, None] | ~(var > 1e-12 * np.maximum(m2, 1e-300))
         # rank deficiency: exposure in the span of [1, C] (over its subjects)
         Z = np.column_stack([np.ones(n), C])
         rank_e = np.zeros(E, dtype=bool)
-        for e in np.flatnonzero(~const_e):
+        full = valid_x.all(axis=0) & ~const_e
+        if full.any():  # one least-squares solve for every complete exposure
+            coef, *_ = np.linalg.lstsq(Z, X[:, full], rcond=None)
+            res = X[:, full] - Z @ coef
+            rank_e[full] = np.sqrt(np.mean(res * res, axis=0)) <= 1e-7 * np.maximum(X[:, full].std(axis=0), 1e-300)
+        for e in np.flatnonzero(~full & ~const_e):
             rows = valid_x[:, e]
             coef, *_ = np.linalg.lstsq(Z[rows], X[rows, e], rcond=None)
             res = X[rows, e] - Z[rows] @ coef
-            sd = np.std(X[rows, e])
-            rank_e[e] = np.sqrt(np.mean(res * res)) <= 1e-7 * max(sd, 1e-300)
+            rank_e[e] = np.sqrt(np.mean(res * res)) <= 1e-7 * max(np.std(X[rows, e]), 1e-300)
         if rank_e.any():
             logger.warning("exposures explained exactly by the covariates %s (rank-deficient design): %s",
                            cov_names, [exp_names[e] for e in np.flatnonzero(rank_e)])
@@ -445,7 +475,7 @@ class PheWAS:
                 sd = np.nanstd(X, axis=0)
                 X = (X - np.nanmean(X, axis=0)) / np.where(sd > 0, sd, 1.0)
         Ydf = outcomes.loc[index]
-        Y = Ydf.astype("Float64").to_numpy(dtype=np.float32, na_value=np.nan)
+        Y = _outcome_matrix(Ydf)
         n_cases_o = np.nansum(Y, axis=0, dtype=np.float64)
         keep = n_cases_o >= self.min_cases
         self.skipped_ = pd.DataFrame(
@@ -465,6 +495,8 @@ class PheWAS:
         E, O = X.shape[1], Y.shape[1]
         logger.info("PheWAS: %d subjects, %d exposures x %d phecodes (%s, %s, %s test)",
                     len(index), E, O, self.method, self.solver, self.test)
+        t_start = time.perf_counter()
+        self.timings_ = {}
         reason, n_cases, n_tot = self._up_front_reasons(X, Xraw, Y, C, list(cov.columns), list(Xdf.columns))
         estimable = reason == ""
         beta = np.full((E, O), np.nan)
@@ -473,8 +505,11 @@ class PheWAS:
         test = np.full((E, O), "", dtype=object)
         p = np.full((E, O), np.nan)
         z = np.full((E, O), np.nan)
+        self.timings_["checks_s"] = time.perf_counter() - t_start
         if self.test == "score":
+            t0 = time.perf_counter()
             sc = self._score(X, Y, C)
+            self.timings_["score_s"] = time.perf_counter() - t0
             null_bad = ~np.isfinite(sc["V"]) & estimable
             sc_ok = estimable & np.isfinite(sc["p"])
             self.screen_threshold_ = self._screen_threshold(np.where(sc_ok, sc["p"], np.nan))
@@ -490,6 +525,7 @@ class PheWAS:
         else:
             fit_mask = estimable
         self.n_exact_fits_ = int(fit_mask.sum())
+        t0 = time.perf_counter()
         if fit_mask.any():
             full = fit_mask.all() or (self.test == "wald" and self.solver == "batched")
             res = self._exact(X, Y, C, None if full else fit_mask, self.method)
@@ -501,6 +537,8 @@ class PheWAS:
             with np.errstate(divide="ignore", invalid="ignore"):
                 z[fit_mask] = beta[fit_mask] / se[fit_mask]
             p[fit_mask] = 2.0 * stats.norm.sf(np.abs(z[fit_mask]))
+        self.timings_["exact_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         # separation and non-convergence: diagnose pairs whose ML fit failed
         separation = np.zeros((E, O), dtype=bool)
         is_firth = np.zeros((E, O), dtype=bool)
@@ -541,6 +579,7 @@ class PheWAS:
                 test[e, o] = "lrt"
                 if not ok:
                     reason[e, o] = "not converged"
+        self.timings_["diagnostics_s"] = time.perf_counter() - t0
         # rows without an estimate say why and carry no numbers
         bad = reason != ""
         for arr in (beta, se, z, p):
@@ -581,6 +620,7 @@ class PheWAS:
             counts = pd.Series(reason[bad]).value_counts()
             logger.info("pairs not estimated: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
         self.summary = df[SUMMARY_COLUMNS].sort_values("p", kind="stable", ignore_index=True)
+        self.timings_["total_s"] = time.perf_counter() - t_start
         return self
 
     # ------------------------------------------------------------------ display
