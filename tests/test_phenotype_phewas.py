@@ -228,3 +228,15 @@ def test_firth_penalised_lrt_matches_direct_maximisation():
     res = phewas(pd.DataFrame({"x": x}), pd.DataFrame({"y": y.astype(bool)}),
                  pd.DataFrame({"c": c}), method="firth", firth_test="lrt", min_cases=1)
     assert res["p"].iloc[0] == pytest.approx(p, rel=1e-6)
+
+
+@pytest.mark.parametrize("method", ["logit", "firth"])
+def test_masked_batched_fits_equal_full_grid(method):
+    X, Y, C = _hard_cohort(seed=8, n=800)
+    rng = np.random.default_rng(0)
+    mask = rng.random((X.shape[1], Y.shape[1])) < 0.5
+    full = fit_grid_batched(X, Y, C, method=method)
+    part = fit_grid_batched(X, Y, C, method=method, mask=mask)
+    np.testing.assert_allclose(part["beta"][mask], full["beta"][mask], rtol=1e-7)
+    np.testing.assert_allclose(part["se"][mask], full["se"][mask], rtol=1e-7)
+    assert np.isnan(part["beta"][~mask]).all() and not part["converged"][~mask].any()

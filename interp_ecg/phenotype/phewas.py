@@ -134,11 +134,14 @@ def _exact_block(X, Yb, C, mask, solver: str, kw: dict) -> dict:
     if solver == "statsmodels":
         pairs = [(int(e), int(o)) for e, o in zip(*np.nonzero(mask))]
         return solvers.fit_grid_statsmodels(X, Yb, C, method=kw["method"], pairs=pairs) if pairs else out
-    for e in np.flatnonzero(mask.any(axis=1)):
-        cols = np.flatnonzero(mask[e])
-        res = solvers.fit_grid_batched(X[:, [e]], Yb[:, cols], C, **kw)
-        for key in out:
-            out[key][e, cols] = res[key][0]
+    rows_e = np.flatnonzero(mask.any(axis=1))
+    cols_o = np.flatnonzero(mask.any(axis=0))
+    if len(rows_e) == 0:
+        return out
+    sub = mask[np.ix_(rows_e, cols_o)]
+    res = solvers.fit_grid_batched(X[:, rows_e], Yb[:, cols_o], C, mask=sub, **kw)
+    for key in out:
+        out[key][np.ix_(rows_e, cols_o)] = res[key]
     return out
 
 

@@ -366,6 +366,7 @@ def fit_grid_batched(
     blas_threads: int | None = 1,
     mixed_precision: bool = True,
     outcome_chunk: int | None = None,
+    mask=None,
 ) -> dict:
     """Fit ``logit(y_o) ~ 1 + x_e + C`` for every exposure column ``e`` and outcome column ``o``.
 
@@ -398,6 +399,10 @@ def fit_grid_batched(
     outcome_chunk : int, optional
         Outcomes fitted together (memory ~ 4 arrays of ``outcome_chunk x n`` doubles); default
         ``5e7 / n`` (all 300 outcomes at n = 10,000; ~170 at n = 300,000).
+    mask : bool array (E, O), optional
+        Fit only these pairs (the others are NaN, not converged, 0 iterations): the exact
+        refits of score-test screening. The covariate-only models are fitted once for all
+        outcomes; each pair then starts from ``b_x = 0``.
     blas_threads : int or None, default 1
         BLAS threads while fitting (numpy backend). The products are tall and thin, for which
         multi-threaded OpenBLAS is slower, badly so on a busy machine; parallelise over
@@ -427,7 +432,8 @@ def fit_grid_batched(
         kw = dict(method=method, backend=backend, device=device, max_iter=max_iter, tol=tol,
                   block=block, blas_threads=blas_threads, mixed_precision=mixed_precision,
                   outcome_chunk=chunk)
-        parts = [fit_grid_batched(X, Y[:, s : s + chunk], C, **kw)
+        parts = [fit_grid_batched(X, Y[:, s : s + chunk], C,
+                                  mask=None if mask is None else np.asarray(mask)[:, s : s + chunk], **kw)
                  for s in range(0, Y.shape[1], chunk)]
         return {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
     if blas_threads is not None and backend == "numpy":
@@ -444,14 +450,14 @@ def fit_grid_batched(
         try:
             with threadpool_limits(limits=blas_threads, user_api="blas"):
                 return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block,
-                                 mixed_precision)
+                                 mixed_precision, mask)
         finally:
             if torch_threads is not None:
                 torch.set_num_threads(torch_threads)
-    return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision)
+    return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision, mask)
 
 
-def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision) -> dict:
+def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision, mask=None) -> dict:
     firth = method == "firth"
     if max_iter is None:
         max_iter = 100 if firth else 35
@@ -501,7 +507,9 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_prec
     Xvalid = np.isfinite(X)
     X0 = np.where(Xvalid, X, 0.0)
 
-    if not firth:
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool).reshape(E, O)
+    if not firth and mask is None:
         # score step at b1 = 0: weights depend on the outcome only -> GEMMs over all exposures
         Zb0 = bk.asarray(Z0)
         t = Gb @ Zb0.T
@@ -540,27 +548,42 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_prec
     if low:
         Yt32 = Yt.astype(np.float32)
         off32 = None if off is None else off.astype(np.float32)
+    act_all = act.astype(np.float64) if bk.name == "numpy" else None
     for e in range(E):
+        cols = None if mask is None else np.flatnonzero(mask[e])
+        if cols is not None and len(cols) == 0:
+            continue
         Z = np.concatenate([np.ones((n, 1)), X0[:, e : e + 1], C], axis=1)
         vrow = None
         if not Xvalid[:, e].all():
             vrow = bk.asarray(np.where(Xvalid[:, e], 0.0, np.inf))
-        Be = bk.asarray(B[e])
+        if cols is None:
+            Be = bk.asarray(B[e])
+            Yt_e, off_e, act_e = Yt, off, (act_all if bk.name == "numpy" else bk.index(act))
+            Yt32_e = Yt32 if low else None
+            off32_e = off32 if low else None
+        else:
+            ci = bk.index(cols)
+            Be = bk.asarray(B[e][cols])
+            Yt_e, off_e = Yt[ci], None if off is None else off[ci]
+            act_e = act_all[cols] if bk.name == "numpy" else bk.index(act[cols])
+            Yt32_e = Yt32[cols] if low else None
+            off32_e = None if (not low or off32 is None) else off32[cols]
         Zb = np.asfortranarray(Z) if bk.name == "numpy" else bk.asarray(Z)
         Db = bk.asarray(_products(bk, Z, a, c))
         first32 = None
         if low:
-            first32 = (np.asfortranarray(Z, dtype=np.float32), Db.astype(np.float32), Yt32, off32,
+            first32 = (np.asfortranarray(Z, dtype=np.float32), Db.astype(np.float32), Yt32_e, off32_e,
                        None if vrow is None else vrow.astype(np.float32))
         conv, nit, se = _fit_rows(
-            bk, Zb, Db, a, c, Be, Yt, off, vrow,
-            (act.astype(np.float64) if bk.name == "numpy" else bk.index(act)), firth, max_iter, tol, max_step, block, correct=not firth,
-            first32=first32,
+            bk, Zb, Db, a, c, Be, Yt_e, off_e, vrow, act_e, firth, max_iter, tol, max_step, block,
+            correct=not firth, first32=first32,
         )
-        beta_all[e] = bk.to_numpy(Be)[:, 1]
-        se_all[e] = se[:, 1]
-        conv_all[e] = conv
-        iter_all[e] += nit
+        sel = slice(None) if cols is None else cols
+        beta_all[e, sel] = bk.to_numpy(Be)[:, 1]
+        se_all[e, sel] = se[:, 1]
+        conv_all[e, sel] = conv
+        iter_all[e, sel] += nit
     beta_all[~conv_all] = np.nan  # no estimate without convergence (separation, singular design)
     se_all[~conv_all] = np.nan
     return {"beta": beta_all, "se": se_all, "converged": conv_all, "n_iter": iter_all}
