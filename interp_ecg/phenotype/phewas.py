@@ -155,15 +155,16 @@ def _score_block(X, Yb, C, blas_threads) -> dict:
     return score_test_grid(X, Yb, C, blas_threads=blas_threads)
 
 
-def _outcome_matrix(Ydf: pd.DataFrame) -> np.ndarray:
-    """(n, O) float32: 1 case, 0 control, NaN excluded; column by column (no wide copies)."""
-    Y = np.empty(Ydf.shape, dtype=np.float32)
+def _outcome_matrix(Ydf: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), O) float32: 1 case, 0 control, NaN excluded; column by column (no wide copies)."""
+    Y = np.empty((len(rows), Ydf.shape[1]), dtype=np.float32)
     for j in range(Ydf.shape[1]):
         col = Ydf.iloc[:, j]
         try:
-            Y[:, j] = col.to_numpy(dtype=np.float32, na_value=np.nan)
+            Y[:, j] = col.to_numpy(dtype=np.float32, na_value=np.nan)[rows]
         except (TypeError, ValueError):
-            Y[:, j] = pd.to_numeric(col.astype("boolean"), errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+            Y[:, j] = pd.to_numeric(col.astype("boolean"), errors="coerce").to_numpy(
+                dtype=np.float32, na_value=np.nan)[rows]
     return Y
 
 
@@ -469,16 +470,20 @@ class PheWAS:
                 f"the covariates are collinear (rank-deficient design): {', '.join(map(str, bad))} "
                 "- one is a linear combination of the others (or constant); drop one of them"
             )
-        Xdf = exposures.loc[index].apply(pd.to_numeric, errors="coerce").astype(float)
-        Xraw = np.array(Xdf.to_numpy(dtype=float), copy=True)
+        pos = exposures.index.get_indexer(index)
+        exp_cols = exposures.columns
+        if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in exposures.dtypes):
+            Xraw = exposures.to_numpy(dtype=np.float64, na_value=np.nan)[pos]  # one copy at most
+        else:
+            Xraw = exposures.iloc[pos].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         Xraw[~np.isfinite(Xraw)] = np.nan
-        X = Xraw.copy()
+        X = Xraw  # standardising makes a new array; Xraw itself is never modified
         if self.standardize:
             with np.errstate(divide="ignore", invalid="ignore"):
                 sd = np.nanstd(X, axis=0)
                 X = (X - np.nanmean(X, axis=0)) / np.where(sd > 0, sd, 1.0)
-        Ydf = outcomes.loc[index]
-        Y = _outcome_matrix(Ydf)
+        Y = _outcome_matrix(outcomes, outcomes.index.get_indexer(index))
+        Ydf = outcomes.iloc[:0]  # the columns only
         n_cases_o = np.nansum(Y, axis=0, dtype=np.float64)
         keep = n_cases_o >= self.min_cases
         self.skipped_ = pd.DataFrame(
@@ -500,7 +505,7 @@ class PheWAS:
                     len(index), E, O, self.method, self.solver, self.test)
         t_start = time.perf_counter()
         self.timings_ = {}
-        reason, n_cases, n_tot = self._up_front_reasons(X, Xraw, Y, C, list(cov.columns), list(Xdf.columns))
+        reason, n_cases, n_tot = self._up_front_reasons(X, Xraw, Y, C, list(cov.columns), list(exp_cols))
         estimable = reason == ""
         beta = np.full((E, O), np.nan)
         se = np.full((E, O), np.nan)
@@ -594,7 +599,7 @@ class PheWAS:
         b, s_ = beta.ravel(), se.ravel()
         df = pd.DataFrame(
             {
-                "exposure": np.repeat(np.asarray(Xdf.columns, dtype=object), O),
+                "exposure": np.repeat(np.asarray(exp_cols, dtype=object), O),
                 "phecode": np.tile(np.asarray(ycols, dtype=object), E),
                 "description": np.tile(info["description"].to_numpy(dtype=object), E),
                 "category": np.tile(info["category"].to_numpy(dtype=object), E),
