@@ -305,6 +305,7 @@ def run_prototype_phewas_study(config: dict, out_dir: str | Path) -> dict:
         firth_test=params["firth_test"], test=params["test"],
     ).fit(X, outcomes, covariates)
     summary = model.summary
+    summary["n_sex_excluded"] = summary["phecode"].map(outcomes.attrs.get("sex_excluded", {})).fillna(0).astype(int)
     tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index()}
     tables["cohort"] = pd.DataFrame(
         {"n_ecgs": [len(ecgs)], "n_exposures": [X.shape[1]], "n_phecodes": [outcomes.shape[1]],
