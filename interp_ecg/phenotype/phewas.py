@@ -217,9 +217,10 @@ class PheWAS:
         (separation, very rare outcomes) with Firth's penalised likelihood; their ``method``
         column says ``"firth"``.
     firth_test : {"lrt", "wald"}, default "lrt"
-        P-values of Firth-fitted pairs: the penalised likelihood-ratio test
-        (:func:`~interp_ecg.phenotype.solvers.firth_lrt`; Heinze & Schemper 2002, as PheTK;
-        two Firth fits per pair, one model at a time), or Wald (SE from the penalised
+        P-values of Firth-fitted pairs: the penalised likelihood-ratio test (Heinze & Schemper
+        2002, as PheTK; two Firth fits per pair: batched with
+        :func:`~interp_ecg.phenotype.solvers.firth_lrt_grid`, one model at a time with
+        :func:`~interp_ecg.phenotype.solvers.firth_lrt` for ``solver="statsmodels"``), or Wald (SE from the penalised
         information; unreliable under separation). With the LRT, ``z`` is the signed root of
         the statistic; SE and CI stay Wald.
     phecode_map, phecode_info
@@ -578,15 +579,28 @@ class PheWAS:
                     reason[e, o] = "" if conv[e, o] else "not converged"
                     z[e, o] = beta[e, o] / se[e, o]
                     p[e, o] = 2.0 * stats.norm.sf(abs(z[e, o]))
-        if is_firth.any() and self.firth_test == "lrt":
-            for e, o in zip(*np.nonzero(is_firth & conv & (reason == ""))):
-                rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
-                stat, pv, ok = solvers.firth_lrt(Y[rows, o].astype(np.float64), _pair_design(X[rows, e], C[rows]), 1)
-                p[e, o] = pv if ok else np.nan
-                z[e, o] = np.sign(beta[e, o]) * np.sqrt(stat) if ok else np.nan
-                test[e, o] = "lrt"
-                if not ok:
-                    reason[e, o] = "not converged"
+        lrt = is_firth & conv & (reason == "")
+        if lrt.any() and self.firth_test == "lrt":
+            if self.solver == "batched":  # all pairs of an exposure at once
+                rows_e, cols_o = np.flatnonzero(lrt.any(axis=1)), np.flatnonzero(lrt.any(axis=0))
+                sub = lrt[np.ix_(rows_e, cols_o)]
+                res = solvers.firth_lrt_grid(X[:, rows_e], Y[:, cols_o], C, mask=sub)
+                stat_all = np.full((E, O), np.nan)
+                ok_all = np.zeros((E, O), dtype=bool)
+                stat_all[np.ix_(rows_e, cols_o)] = res["stat"]
+                ok_all[np.ix_(rows_e, cols_o)] = res["converged"]
+            else:  # the reference: one model at a time
+                stat_all = np.full((E, O), np.nan)
+                ok_all = np.zeros((E, O), dtype=bool)
+                for e, o in zip(*np.nonzero(lrt)):
+                    rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
+                    stat_all[e, o], _, ok_all[e, o] = solvers.firth_lrt(
+                        Y[rows, o].astype(np.float64), _pair_design(X[rows, e], C[rows]), 1)
+            ok = lrt & ok_all
+            p[ok] = stats.chi2.sf(stat_all[ok], 1)
+            z[ok] = np.sign(beta[ok]) * np.sqrt(stat_all[ok])
+            test[lrt] = "lrt"
+            reason[lrt & ~ok_all] = "not converged"
         self.timings_["diagnostics_s"] = time.perf_counter() - t0
         # rows without an estimate say why and carry no numbers
         bad = reason != ""
