@@ -132,3 +132,18 @@ def test_too_few_cases_per_pair_and_reason_vocabulary():
     assert res.loc[("x", "mid"), "reason"] in ("", "separation", "not converged")
     assert set(res["reason"]) - {""} <= set(REASONS)
     assert list(res.reset_index().columns) == SUMMARY_COLUMNS
+
+
+def test_exposure_constant_among_one_outcomes_subjects_only():
+    """An exposure that varies only among subjects excluded from one outcome is constant for
+    that pair (and only that pair) - from both solvers."""
+    X, y, cov, rng = _cohort(n=300, seed=11)
+    X["bin"] = 0.0
+    X.loc[X.index[:10], "bin"] = 1.0
+    y["excl"] = pd.array(rng.random(300) < 0.3, dtype="boolean")
+    y.loc[y.index[:10], "excl"] = pd.NA  # the subjects with bin = 1 are excluded here
+    for solver in ("batched", "statsmodels"):
+        res = phewas(X, y, cov, solver=solver, min_cases=5).set_index(["exposure", "phecode"])
+        assert res.loc[("bin", "excl"), "reason"] == "constant exposure"
+        assert res.loc[("bin", "ok"), "reason"] in ("", "separation", "not converged")
+        assert res.loc[("x", "excl"), "reason"] == ""

@@ -337,40 +337,45 @@ class PheWAS:
         n, E = X.shape
         O = Y.shape[1]
         valid_x = np.isfinite(X)
-        vx = valid_x.astype(np.float32)
-        X0 = np.where(valid_x, X, 0.0)
-        X2 = X0 * X0
-        n_cases = np.zeros((E, O), dtype=np.int64)
-        n_tot = np.zeros((E, O), dtype=np.int64)
-        m1 = np.zeros((E, O))
-        m2 = np.zeros((E, O))
-        step = max(8, int(2e7 // max(n, 1)))
-        for s in range(0, O, step):  # blocks of outcomes: memory stays ~ block x n
-            Yb = Y[:, s : s + step]
-            yv = np.isfinite(Yb)
-            cols = slice(s, s + Yb.shape[1])
-            n_cases[:, cols] = np.rint((np.where(yv, Yb, 0).astype(np.float32).T @ vx).T)
-            n_tot[:, cols] = np.rint((yv.astype(np.float32).T @ vx).T)
-            yvf = yv.T.astype(np.float64)
-            m1[:, cols] = (yvf @ X0).T
-            m2[:, cols] = (yvf @ X2).T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m1 /= n_tot
-            m2 /= n_tot
-        # constant exposure: over all subjects, then among each pair's subjects
+        yv_all = np.isfinite(Y)
+        n_y = yv_all.sum(axis=0)  # (O,) subjects per outcome
+        c_y = np.nansum(Y, axis=0, dtype=np.float64)
+        n_cases = np.repeat(np.rint(c_y)[None, :], E, axis=0).astype(np.int64)
+        n_tot = np.repeat(n_y[None, :], E, axis=0).astype(np.int64)
+        incomplete = np.flatnonzero(~valid_x.all(axis=0))
+        if len(incomplete):  # exposures with missing values: counts by matrix products
+            vx = valid_x[:, incomplete].astype(np.float32)
+            step = max(8, int(2e7 // max(n, 1)))
+            for s in range(0, O, step):
+                Yb = Y[:, s : s + step]
+                yv = np.isfinite(Yb)
+                cols = slice(s, s + Yb.shape[1])
+                n_cases[incomplete, cols] = np.rint((np.where(yv, Yb, 0).astype(np.float32).T @ vx).T)
+                n_tot[incomplete, cols] = np.rint((yv.astype(np.float32).T @ vx).T)
+        # an exposure can only be constant among a pair's subjects when the outcome excludes at
+        # least as many subjects as differ from the exposure's most frequent value
+        # constant exposure over all subjects (raw values: standardising a constant gives NaN)
         lo = np.min(np.where(valid_x, Xraw, np.inf), axis=0)
         hi = np.max(np.where(valid_x, Xraw, -np.inf), axis=0)
         const_e = ~(hi - lo > 1e-12 * np.maximum(np.maximum(np.abs(lo), np.abs(hi)), 1e-300))
-        var = m2 - m1 * m1
-        const_pair = const_e[:, None] | ~(var > 1e-12 * np.maximum(m2, 1e-300))
+        const_pair = np.repeat(const_e[:, None], O, axis=1)
+        n_x = valid_x.sum(axis=0)
+        f_max = np.array([pd.Series(X[valid_x[:, e], e]).value_counts().iloc[0] if n_x[e] and not const_e[e]
+                          else n_x[e] for e in range(E)])
+        risky = ((n_x - f_max)[:, None] <= (n - n_y)[None, :]) & ~const_pair
+        for e, o in zip(*np.nonzero(risky)):
+            v = X[valid_x[:, e] & yv_all[:, o], e]
+            const_pair[e, o] = len(v) == 0 or not (v.max() - v.min() > 1e-12 * max(abs(v.max()), abs(v.min()), 1e-300))
         # rank deficiency: exposure in the span of [1, C] (over its subjects)
         Z = np.column_stack([np.ones(n), C])
         rank_e = np.zeros(E, dtype=bool)
         full = valid_x.all(axis=0) & ~const_e
-        if full.any():  # one least-squares solve for every complete exposure
-            coef, *_ = np.linalg.lstsq(Z, X[:, full], rcond=None)
-            res = X[:, full] - Z @ coef
-            rank_e[full] = np.sqrt(np.mean(res * res, axis=0)) <= 1e-7 * np.maximum(X[:, full].std(axis=0), 1e-300)
+        idx = np.flatnonzero(full)
+        for s0 in range(0, len(idx), 64):  # least squares for 64 complete exposures at a time
+            j = idx[s0 : s0 + 64]
+            coef, *_ = np.linalg.lstsq(Z, X[:, j], rcond=None)
+            res = X[:, j] - Z @ coef
+            rank_e[j] = np.sqrt(np.mean(res * res, axis=0)) <= 1e-7 * np.maximum(X[:, j].std(axis=0), 1e-300)
         for e in np.flatnonzero(~full & ~const_e):
             rows = valid_x[:, e]
             coef, *_ = np.linalg.lstsq(Z[rows], X[rows, e], rcond=None)
