@@ -426,7 +426,7 @@ def fit_grid_batched(
     """
     if method not in ("logit", "firth"):
         raise ValueError(f"method must be 'logit' or 'firth', not {method!r}")
-    Y = np.asarray(Y, dtype=np.float64)
+    Y = np.asarray(Y)  # converted to float64 chunk by chunk (memory ~ outcome_chunk x n)
     Y = Y[:, None] if Y.ndim == 1 else Y
     chunk = outcome_chunk or max(16, int(5e7 // max(Y.shape[0], 1)))
     if Y.shape[1] > chunk:
