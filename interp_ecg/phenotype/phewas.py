@@ -663,7 +663,8 @@ class PheWAS:
         s = self.summary
         return (
             f"PheWAS(method={self.method!r}, solver={self.solver!r}): {self.n_subjects_} subjects, "
-            f"{len(s)} tests, {int(s['bonferroni'].sum())} Bonferroni-significant, "
+            f"{self.n_tests_} tests ({len(s) - self.n_tests_} pairs not estimated, see 'reason'), "
+            f"{int(s['bonferroni'].sum())} Bonferroni-significant, "
             f"{int((s['q'] < self.alpha).sum())} at FDR {self.alpha}\n"
             + s.head(10).to_string(index=False, max_colwidth=40)
         )
@@ -674,7 +675,8 @@ class PheWAS:
         s = self.summary
         head = (
             f"<p><b>PheWAS</b> ({self.method}, {self.solver}): {self.n_subjects_} subjects, "
-            f"{len(s)} tests, {int(s['bonferroni'].sum())} Bonferroni-significant, "
+            f"{self.n_tests_} tests ({len(s) - self.n_tests_} pairs not estimated, see 'reason'), "
+            f"{int(s['bonferroni'].sum())} Bonferroni-significant, "
             f"{int((s['q'] < self.alpha).sum())} at FDR {self.alpha}</p>"
         )
         return head + s.head(20).to_html(index=False, float_format=lambda v: f"{v:.3g}")
