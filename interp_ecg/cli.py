@@ -308,6 +308,7 @@ def phewas(
     subject_col: str = typer.Option("patient_id", "--subject-col", help="Subject id column of EXPOSURES."),
     exposures: Optional[str] = typer.Option(None, "--exposures", help="Exposure columns (default: all numeric but covariates)."),
     method: str = typer.Option("logit", "--method", help="logit or firth."),
+    test: str = typer.Option("wald", "--test", help="wald (every pair fitted) or score (score-test screening, exact refits of what passes)."),
     min_code_count: int = typer.Option(2, "--min-code-count", help="Diagnoses needed to be a case (PheTK: 2)."),
     min_cases: int = typer.Option(5, "--min-cases", help="Phecodes with fewer cases are not tested."),
     standardize: bool = typer.Option(True, "--standardize/--raw-units", help="Odds ratios per SD of each exposure."),
@@ -320,11 +321,16 @@ def phewas(
     """
     from interp_ecg.studies import pipeline
 
-    table = _read_table(exposures_path)
-    summary = pipeline.run_phewas(table, _read_table_plain(diagnoses), phecode_map,
+    table = _read_table_plain(exposures_path, text_columns=[subject_col])
+    if isinstance(table, Path):
+        raise InterpEcgError("expected a .parquet or .csv exposures table, not a folder", source=exposures_path)
+    if subject_col not in table.columns and subject_col in (table.index.names or []):
+        table = table.reset_index()
+    summary = pipeline.run_phewas(table, _read_table_plain(diagnoses, text_columns="all"), phecode_map,
                                   [c for c in covariates.split(",") if c], subject_col,
                                   None if exposures is None else exposures.split(","), method, scheduler,
-                                  min_cases=min_cases, min_code_count=min_code_count, standardize=standardize)
+                                  min_cases=min_cases, min_code_count=min_code_count, standardize=standardize,
+                                  test=test)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out, index=False)
     typer.echo(f"{len(summary)} tests -> {out}")
@@ -332,7 +338,9 @@ def phewas(
     typer.echo(summary.sort_values("p").head(10)[cols].to_string(index=False))
 
 
-def _read_table_plain(path: Path):
+def _read_table_plain(path: Path, text_columns=None):
+    """A table without an index column. ``text_columns`` (a list, or ``"all"``) are read from
+    CSV as text, so identifiers and ICD codes keep their leading zeros (``01882``)."""
     import pandas as pd
 
     if not path.exists():
@@ -341,6 +349,10 @@ def _read_table_plain(path: Path):
         return path
     if path.suffix in {".parquet", ".pq"}:
         return pd.read_parquet(path)
+    if text_columns == "all":
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    if text_columns:
+        return pd.read_csv(path, dtype={c: str for c in text_columns})
     return pd.read_csv(path)
 
 

@@ -64,13 +64,40 @@ def test_labels_against_literal_eval(ptbxl_root, raw_db, statements, threshold):
     expected = pd.DataFrame(0, index=raw_db.index, columns=statements.index, dtype=np.uint8)
     for ecg_id, codes in raw_db["scp_codes"].items():
         for code, like in ast.literal_eval(codes).items():
-            if like >= threshold:
+            if like >= threshold or statements.loc[code, "diagnostic"] != 1:
                 expected.loc[ecg_id, code] = 1
     pd.testing.assert_frame_equal(ds.labels, expected, check_names=False)
 
 
+def test_likelihood_threshold_applies_to_diagnostic_statements_only(ptbxl_root):
+    """Issue 11 item 3: PTB-XL writes likelihood 0 for every rhythm and form statement, so a
+    threshold of 50 must not erase them (before the fix: SR 407 -> 0, AFIB 13 -> 1, STACH 5 -> 0,
+    LVOLT 4 -> 0)."""
+    at0 = read_ptbxl(ptbxl_root).labels.sum()
+    at50 = read_ptbxl(ptbxl_root, likelihood_threshold=50).labels.sum()
+    for code, n in {"SR": 407, "AFIB": 13, "STACH": 5, "LVOLT": 4}.items():
+        assert at0[code] == n and at50[code] == n, code
+    assert at50["NORM"] <= at0["NORM"]  # diagnostic statements still filtered
+
+
+def test_records_without_superclass_drop_or_keep(ptbxl, raw_db, statements):
+    """Issue 11 item 3: 12 of the 500 records have no diagnostic superclass (flutter alone...).
+    The PTB-XL benchmark drops them (default); keeping them gives all-negative rows."""
+    none = [i for i, codes in raw_db["scp_codes"].items()
+            if not any(statements.loc[c, "diagnostic"] == 1 for c in ast.literal_eval(codes))]
+    assert len(none) == 12
+    dropped = ptbxl_superclass_labels(ptbxl)
+    assert len(dropped) == 488 and not set(none) & set(dropped.index)
+    assert dropped.attrs == {"records_without_superclass": "drop", "n_without_superclass": 12}
+    kept = ptbxl_superclass_labels(ptbxl, records_without_superclass="keep")
+    assert len(kept) == 500 and kept.loc[none].to_numpy().sum() == 0
+    assert kept.attrs["records_without_superclass"] == "keep"
+    with pytest.raises(ValueError, match="drop"):
+        ptbxl_superclass_labels(ptbxl, records_without_superclass="maybe")
+
+
 def test_superclasses(ptbxl, raw_db, statements):
-    sup = ptbxl_superclass_labels(ptbxl)
+    sup = ptbxl_superclass_labels(ptbxl, records_without_superclass="keep")
     assert list(sup.columns) == list(SUPERCLASSES)
     for ecg_id, codes in list(raw_db["scp_codes"].items())[:200]:
         classes = {statements.loc[c, "diagnostic_class"] for c in ast.literal_eval(codes)
@@ -182,7 +209,7 @@ def test_synthetic_layout(ptbxl_root, tmp_path):
     assert ds.labels.to_numpy().tolist() == [[1, 1, 0, 0], [0, 0, 1, 0], [0, 1, 0, 1]]
     assert ds.meta["sim_condition"].tolist() == ["normal", "afib", "lbbb"]
     assert ds.meta["sex"].tolist() == ["M", "M", "F"]
-    sup = ptbxl_superclass_labels(ds)
+    sup = ptbxl_superclass_labels(ds, records_without_superclass="keep")
     assert sup["NORM"].tolist() == [1, 0, 0] and sup["CD"].tolist() == [0, 0, 1]
     assert sup["MI"].sum() == 0  # no MI statement in this root: a zero column, not an error
     assert protoecgnet_groups(ds) == {"rhythm": [], "morphology": [], "global": []}

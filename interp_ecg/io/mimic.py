@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import warnings
 import os
 from pathlib import Path
 
@@ -227,6 +228,11 @@ def read_mimic_diagnoses(hosp_dir: str | os.PathLike) -> pd.DataFrame:
     if dx_path is None:
         raise DataNotFoundError("diagnoses_icd table not found", source=hosp / "diagnoses_icd.csv.gz")
     dx = _read_table(dx_path, dtype={"icd_code": "string"})
+    if pd.api.types.is_numeric_dtype(dx["icd_code"]):  # a Parquet file written with numbers
+        msg = (f"{dx_path}: icd_code arrived as numbers ({dx['icd_code'].dtype}); leading zeros "
+               "are lost (01882 -> 1882) and codes may map to the wrong phecode")
+        logger.warning(msg)
+        warnings.warn(msg, UserWarning, stacklevel=2)
     dx["icd_code"] = dx["icd_code"].astype("string").str.strip()
     dx["icd_version"] = pd.to_numeric(dx["icd_version"], errors="coerce").astype("Int64")
     adm_path = _find(hosp, "admissions")

@@ -14,7 +14,9 @@ Only the two CSV files are read when the dataset is built; signals are read on d
 Likelihoods: ``scp_codes`` gives each statement a likelihood (0-100). Diagnostic statements
 carry the cardiologist's likelihood; form and rhythm statements are written with ``0.0``
 (PTB-XL leaves their likelihood unset), so the default threshold ``0`` keeps every statement
-written in the record, as the PTB-XL benchmark does.
+written in the record, as the PTB-XL benchmark does, and a higher ``likelihood_threshold``
+applies to diagnostic statements only (a rhythm or form statement written in the record is
+always a positive label).
 
 Examples
 --------
@@ -170,7 +172,9 @@ def read_ptbxl(
         Which records to read (``filename_hr`` at 500 Hz, ``filename_lr`` at 100 Hz). A record
         whose header gives another rate fails with :class:`SamplingRateError` on load.
     likelihood_threshold : float, default 0
-        A statement is a positive label when its likelihood is ``>=`` this value.
+        A diagnostic statement is a positive label when its likelihood is ``>=`` this value.
+        Rhythm and form statements carry no likelihood in PTB-XL (written as 0) and are
+        positive whenever written, whatever the threshold.
     required_leads : sequence of str or None
         Leads a record must have; ``None`` accepts any.
 
@@ -214,6 +218,10 @@ def read_ptbxl(
     {'patient_id': 11, 'age': 90.0, 'sex': 'M', 'strat_fold': 10}
     >>> ptbxl_superclass_labels(ds)["MI"].tolist()
     [0, 1]
+    >>> int(read_ptbxl(root, likelihood_threshold=50).labels.loc[1, "SR"])  # rhythm: no likelihood
+    1
+    >>> int(read_ptbxl(root, likelihood_threshold=60).labels.loc[2, "IMI"])  # diagnostic, 50 < 60
+    0
     >>> import shutil; shutil.rmtree(root)
     """
     root = Path(root)
@@ -252,7 +260,8 @@ def read_ptbxl(
     if unknown:
         logger.warning("%s: %d statements not in scp_statements.csv ignored: %s",
                        db_path, len(unknown), unknown[:10])
-    labels = _multi_hot(long, db.index, statements.index, likelihood_threshold)
+    diagnostic = statements.index[statements["diagnostic"].to_numpy(dtype=bool)]
+    labels = _multi_hot(long, db.index, statements.index, likelihood_threshold, diagnostic)
     extras = {"statements": statements, "likelihoods": long.reset_index(drop=True), "root": str(root),
               "likelihood_threshold": likelihood_threshold}
     # tables a synthetic cohort writes beside the PTB-XL files (absent in real PTB-XL)
@@ -270,8 +279,11 @@ def read_ptbxl(
     )
 
 
-def _multi_hot(long: pd.DataFrame, index: pd.Index, columns: pd.Index, threshold: float) -> pd.DataFrame:
-    keep = long[(long["likelihood"].fillna(0) >= threshold) & long["statement"].isin(columns)]
+def _multi_hot(long: pd.DataFrame, index: pd.Index, columns: pd.Index, threshold: float,
+               diagnostic: pd.Index) -> pd.DataFrame:
+    """0/1 labels; the likelihood threshold applies to diagnostic statements only."""
+    passes = (long["likelihood"].fillna(0) >= threshold) | ~long["statement"].isin(diagnostic)
+    keep = long[passes & long["statement"].isin(columns)]
     rows = index.get_indexer(keep["ecg_id"])
     cols = columns.get_indexer(keep["statement"])
     arr = np.zeros((len(index), len(columns)), dtype=np.uint8)
@@ -332,13 +344,38 @@ def _aggregate(ds: EcgDataset, column: str, classes: Sequence[str] | None) -> pd
     return pd.DataFrame(out, index=ds.labels.index)
 
 
-def ptbxl_superclass_labels(ds: EcgDataset) -> pd.DataFrame:
+def ptbxl_superclass_labels(ds: EcgDataset, records_without_superclass: str = "drop") -> pd.DataFrame:
     """Multi-hot diagnostic superclasses ``NORM, MI, STTC, CD, HYP`` (PTB-XL benchmark).
 
     A record has a superclass when one of its diagnostic statements (at the dataset's
-    likelihood threshold) belongs to it; records without diagnostic statements have none.
+    likelihood threshold) belongs to it. Some records have none (rhythm or form statements
+    only, e.g. atrial flutter alone: 12 of the 500 records of the shared sample).
+
+    Parameters
+    ----------
+    records_without_superclass : {"drop", "keep"}, default "drop"
+        ``"drop"``: leave those records out, as the PTB-XL benchmark protocol does for its
+        superclass tasks (Strodthoff et al. 2021); ``"keep"``: keep them as all-negative rows.
+        Align other tables on the returned index (``X.loc[labels.index]``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``ecg_id``; ``attrs["records_without_superclass"]`` says which choice was
+        made and ``attrs["n_without_superclass"]`` how many records it concerned, so every
+        result built on these labels can say so.
     """
-    return _aggregate(ds, "diagnostic_class", SUPERCLASSES)
+    if records_without_superclass not in ("drop", "keep"):
+        raise ValueError(f"records_without_superclass must be 'drop' or 'keep', not {records_without_superclass!r}")
+    out = _aggregate(ds, "diagnostic_class", SUPERCLASSES)
+    none = out.to_numpy().sum(axis=1) == 0
+    if records_without_superclass == "drop" and none.any():
+        logger.info("%d records without a diagnostic superclass dropped (PTB-XL benchmark protocol)",
+                    int(none.sum()))
+        out = out[~none]
+    out.attrs["records_without_superclass"] = records_without_superclass
+    out.attrs["n_without_superclass"] = int(none.sum())
+    return out
 
 
 def ptbxl_subclass_labels(ds: EcgDataset) -> pd.DataFrame:

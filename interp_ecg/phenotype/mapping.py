@@ -6,11 +6,17 @@ Rules (documented for users; the same as PheTK and the PheWAS R package unless s
   vocabulary (ICD-9-CM or ICD-10-CM, from the version column). Codes absent from the map are
   *unmapped* and reported by :func:`mapping_report`; no prefix guessing.
 * Each code maps to its phecode(s) **and all parents** (roll-up).
-* **What counts as one occurrence**: the distinct values of ``count_col`` per subject and
-  phecode. ``count_col="auto"`` uses ``hadm_id`` when present (MIMIC-IV: one admission, one
-  occurrence, however many codes of that phecode it carries), else a ``date`` column, else each
-  row. PheTK counts distinct dates; MIMIC-IV diagnoses have no date, only an admission.
-* **Cases**: at least ``min_code_count`` occurrences (default 2, as PheTK).
+* **What counts as one occurrence** (this package): the distinct values of ``count_col`` per
+  subject and phecode, after roll-up - several codes of one phecode (or of its children) with
+  the same ``count_col`` value are one occurrence. ``count_col="auto"`` uses ``hadm_id`` when
+  present (MIMIC-IV: one admission, one occurrence, however many codes of that phecode it
+  carries), else a ``date`` column, else each diagnosis row is its own occurrence.
+  For comparison: the PheWAS R package counts distinct dates per subject and phecode (our
+  ``count_col="date"``); PheTK counts distinct (date, ICD code) pairs, so two different codes
+  of one phecode on the same day count twice there and once here. MIMIC-IV diagnoses have no
+  date, only an admission, hence ``hadm_id``.
+* **Cases**: at least ``min_code_count`` occurrences (default 2, as PheTK and the PheWAS R
+  package).
   **Excluded (NA)**: subjects with 1 .. ``min_code_count - 1`` occurrences (neither case nor
   control, as the PheWAS R package); for Phecode 1.2, controls carrying any phecode of the
   phecode's ``exclude_range`` (one occurrence suffices); for sex-specific phecodes, subjects of
@@ -21,6 +27,7 @@ Rules (documented for users; the same as PheTK and the PheWAS R package unless s
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -31,7 +38,39 @@ from interp_ecg.phenotype.phecodes import PhecodeMap, normalize_icd, vocabulary_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["map_icd", "mapping_report", "phecode_counts", "icd_to_phecodes", "normalize_sex"]
+__all__ = ["map_icd", "mapping_report", "phecode_counts", "icd_to_phecodes", "normalize_sex",
+           "warn_numeric_codes"]
+
+
+def warn_numeric_codes(codes: pd.Series, name: str = "icd_code") -> bool:
+    """Warn (and return True) when a code column arrived as numbers.
+
+    ICD codes are text: read as numbers, ``01882`` (ICD-9 miliary tuberculosis) becomes
+    ``1882`` (bladder cancer) and ``250.00`` becomes ``250.0``; the original cannot be
+    recovered. Read code columns as strings (``pd.read_csv(..., dtype={"icd_code": str})``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_numeric_codes(pd.Series([1882, 4019]))
+    True
+    >>> "arrived as numbers" in str(w[0].message)
+    True
+    """
+    s = pd.Series(codes)
+    numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    if not numeric and s.dtype == object:
+        head = s.dropna().head(1000)
+        numeric = len(head) > 0 and head.map(lambda v: isinstance(v, (int, float, np.number))).any()
+    if numeric:
+        msg = (f"code column {name!r} arrived as numbers ({s.dtype}): leading zeros and trailing "
+               "zeros are lost (01882 -> 1882) and codes may map to the wrong phecode; read it as "
+               "text, e.g. pd.read_csv(..., dtype={%r: str})" % name)
+        logger.warning(msg)
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    return bool(numeric)
 
 
 def _check_cols(df: pd.DataFrame, cols: list[str | None]) -> None:
@@ -57,6 +96,7 @@ def _prepare(
     icd_version,
 ) -> pd.DataFrame:
     _check_cols(diagnoses, [subject_col, code_col, version_col])
+    warn_numeric_codes(diagnoses[code_col], code_col)
     out = pd.DataFrame(
         {
             "subject": diagnoses[subject_col].to_numpy(),
@@ -198,7 +238,9 @@ def icd_to_phecodes(
         Occurrences needed to be a case (see the module notes for what counts).
     sex : Series, optional
         Indexed by subject, values like ``F``/``M``/``Female``/``Male``. When given,
-        sex-specific phecodes are restricted to subjects of that sex (others NA).
+        sex-specific phecodes are restricted to subjects of that sex (others, and subjects of
+        unknown sex, NA); ``table.attrs["sex_excluded"]`` gives, per sex-specific phecode, how
+        many subjects this removed (cases or controls otherwise).
     min_cases : int, default 1
         Drop phecodes with fewer cases.
     subjects : array-like, optional
@@ -285,6 +327,7 @@ def icd_to_phecodes(
             )
             hit = (present.astype(np.int32) @ ex_mat).tocsc()
     out = {}
+    sex_removed = {}
     for jj, j in enumerate(kept):
         c = np.asarray(cnt[:, j].toarray()).ravel()
         val = np.where(c >= min_code_count, 1.0, np.where(c > 0, np.nan, 0.0))
@@ -292,8 +335,14 @@ def icd_to_phecodes(
             h = np.asarray(hit[:, jj].toarray()).ravel() > 0
             val[h & (val == 0.0)] = np.nan
         if need[j] in ("Female", "Male") and sex_of is not None:
-            val[sex_of != need[j]] = np.nan  # other or unknown sex
+            wrong = sex_of != need[j]
+            sex_removed[phe[j]] = int((wrong & ~np.isnan(val)).sum())
+            val[wrong] = np.nan  # other or unknown sex
         out[phe[j]] = pd.arrays.BooleanArray(val == 1.0, np.isnan(val))
     table = pd.DataFrame(out, index=subj) if out else pd.DataFrame(index=subj, dtype="boolean")
     table.columns = pd.Index(list(out), name="phecode")
+    table.attrs["sex_excluded"] = sex_removed
+    if sex_removed:
+        logger.info("sex restriction: %d sex-specific phecodes, %d subject-phecode values set to NA",
+                    len(sex_removed), sum(sex_removed.values()))
     return table

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -34,11 +35,25 @@ SUMMARY_COLUMNS = [
     "OR_high",
     "z",
     "p",
+    "test",
     "q",
     "bonferroni",
     "converged",
+    "separation",
+    "reason",
     "method",
 ]
+
+#: Why a pair has no estimate (the ``reason`` column; empty when it was estimated).
+REASONS = {
+    "constant exposure": "the exposure takes one value among the pair's subjects",
+    "rank deficiency": "the exposure is a linear combination of the covariates (and intercept)",
+    "no controls": "every analysable subject of the pair is a case",
+    "too few cases": "fewer than min_cases analysable cases",
+    "separation": "the outcome is (quasi-)completely separated: the ML estimate is infinite",
+    "not converged": "the fit did not converge for another reason",
+    "null model not converged": "score test: the covariate-only model of the outcome did not converge",
+}
 
 
 def benjamini_hochberg(p) -> np.ndarray:
@@ -97,6 +112,62 @@ def _phecode_info(phecode_map, phecode_info, columns) -> pd.DataFrame:
     return info[["description", "category"]]
 
 
+def _pair_design(x: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """``[1, x, C]`` with the covariates that vary among these subjects (others held at 0)."""
+    Xd = np.column_stack([np.ones(len(x)), x, C])
+    if Xd.shape[1] > 2:
+        rng_ = Xd[:, 2:].max(axis=0) - Xd[:, 2:].min(axis=0)
+        keep = np.r_[True, True, rng_ > 1e-12 * np.maximum(np.abs(Xd[:, 2:]).max(axis=0), 1e-300)]
+        Xd = Xd[:, keep]
+    return Xd
+
+
+def _exact_block(X, Yb, C, mask, solver: str, kw: dict) -> dict:
+    """Exact fits of the pairs ``mask`` (E, b) (all pairs when None) of a block of outcomes."""
+    E, b = X.shape[1], Yb.shape[1]
+    if mask is None:
+        if solver == "statsmodels":
+            return solvers.fit_grid_statsmodels(X, Yb, C, method=kw["method"])
+        return solvers.fit_grid_batched(X, Yb, C, **kw)
+    out = {"beta": np.full((E, b), np.nan), "se": np.full((E, b), np.nan),
+           "converged": np.zeros((E, b), dtype=bool), "n_iter": np.zeros((E, b), dtype=np.int64)}
+    if solver == "statsmodels":
+        pairs = [(int(e), int(o)) for e, o in zip(*np.nonzero(mask))]
+        return solvers.fit_grid_statsmodels(X, Yb, C, method=kw["method"], pairs=pairs) if pairs else out
+    rows_e = np.flatnonzero(mask.any(axis=1))
+    cols_o = np.flatnonzero(mask.any(axis=0))
+    if len(rows_e) == 0:
+        return out
+    sub = mask[np.ix_(rows_e, cols_o)]
+    res = solvers.fit_grid_batched(X[:, rows_e], Yb[:, cols_o], C, mask=sub, **kw)
+    for key in out:
+        out[key][np.ix_(rows_e, cols_o)] = res[key]
+    return out
+
+
+def _score_task(X, Yb, C, _mask, blas_threads) -> dict:
+    return _score_block(X, Yb, C, blas_threads)
+
+
+def _score_block(X, Yb, C, blas_threads) -> dict:
+    from interp_ecg.phenotype.score import score_test_grid
+
+    return score_test_grid(X, Yb, C, blas_threads=blas_threads)
+
+
+def _outcome_matrix(Ydf: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), O) float32: 1 case, 0 control, NaN excluded; column by column (no wide copies)."""
+    Y = np.empty((len(rows), Ydf.shape[1]), dtype=np.float32)
+    for j in range(Ydf.shape[1]):
+        col = Ydf.iloc[:, j]
+        try:
+            Y[:, j] = col.to_numpy(dtype=np.float32, na_value=np.nan)[rows]
+        except (TypeError, ValueError):
+            Y[:, j] = pd.to_numeric(col.astype("boolean"), errors="coerce").to_numpy(
+                dtype=np.float32, na_value=np.nan)[rows]
+    return Y
+
+
 class PheWAS:
     """Exposures x phecodes logistic (or Firth) regressions with covariates.
 
@@ -104,29 +175,53 @@ class PheWAS:
     ----------
     method : {"logit", "firth"}
         Maximum-likelihood logistic regression, or Firth-penalised (rare outcomes, separation).
-        Both report Wald tests with the standard error from the fitted information matrix.
     solver : {"batched", "statsmodels"}
         ``"batched"``: :func:`~interp_ecg.phenotype.solvers.fit_grid_batched` (fast, same
         estimates); ``"statsmodels"``: one statsmodels ``Logit`` per pair (reference; for
         ``method="firth"`` one :func:`~interp_ecg.phenotype.solvers.firth_logit` per pair).
+        Both give the same summary, including the same ``reason`` for every pair not estimated.
+    test : {"wald", "score"}, default "wald"
+        ``"wald"``: every pair fitted exactly (Wald p-values; penalised LRT for Firth pairs by
+        default, see ``firth_test``). ``"score"``: screening, the two-step design of genome-wide
+        scans (PLINK 2, SAIGE, REGENIE): the covariate-only model of each outcome is fitted once,
+        every pair gets a score test from a few matrix products
+        (:func:`~interp_ecg.phenotype.score.score_test_grid`), and only the pairs whose score
+        p-value is at or below ``screen_threshold`` are fitted exactly. The others keep their
+        score p-value, which enters the Benjamini-Hochberg correction; their ``beta`` and ``SE``
+        are the one-step estimate ``U / V`` and ``1 / sqrt(V)`` from the null model (an
+        approximation, good for small effects). The ``test`` column says which test gave each
+        row's p-value.
+    screen_threshold : float or "auto", default "auto"
+        With ``test="score"``: the score p-value at or below which a pair is fitted exactly.
+        ``"auto"``: ``screen_margin`` times the Benjamini-Hochberg cut-off at ``alpha`` of the
+        score p-values (the largest p_(k) with p_(k) <= alpha k / m), or, when nothing passes,
+        ``screen_margin`` times the Bonferroni cut-off ``alpha / m``; never below that.
+        With the default margin (100) a pair has to be two orders of magnitude less significant
+        by the score test than the cut-off to be left unfitted. ``1.0`` fits every estimable pair.
+    screen_margin : float, default 100
     backend : {"numpy", "torch"}
         Array library of the batched solver; torch uses the GPU when one is present.
     min_cases : int, default 20
-        Phecodes with fewer cases among analysable subjects are skipped (listed in ``skipped_``).
+        Phecodes with fewer cases among analysable subjects are skipped (listed in ``skipped_``);
+        pairs with fewer analysable cases (missing exposure values) get reason ``too few cases``.
     standardize : bool, default False
         Scale each exposure to mean 0, SD 1 first (odds ratios per SD).
     alpha : float, default 0.05
         For the Bonferroni column (``p < alpha / n_tests``) and the FDR line of the plot.
     scheduler : dask.distributed.Client, optional
-        Run exposure chunks on a Dask cluster.
+        Run blocks of outcomes (``chunk_size`` outcomes per task) on a Dask cluster.
+    chunk_size : int, optional
+        Outcomes per Dask task (default: the outcomes split in two tasks per worker).
     firth_fallback : bool, default False
         With ``method="logit"``, refit the pairs whose maximum-likelihood fit did not converge
         (separation, very rare outcomes) with Firth's penalised likelihood; their ``method``
         column says ``"firth"``.
-    firth_test : {"wald", "lrt"}, default "wald"
-        P-values of Firth-fitted pairs: Wald, or the penalised likelihood-ratio test
-        (:func:`~interp_ecg.phenotype.solvers.firth_lrt`; two Firth fits per pair, one model at
-        a time - slower, better calibrated under separation). ``z`` is then the signed root of
+    firth_test : {"lrt", "wald"}, default "lrt"
+        P-values of Firth-fitted pairs: the penalised likelihood-ratio test (Heinze & Schemper
+        2002, as PheTK; two Firth fits per pair: batched with
+        :func:`~interp_ecg.phenotype.solvers.firth_lrt_grid`, one model at a time with
+        :func:`~interp_ecg.phenotype.solvers.firth_lrt` for ``solver="statsmodels"``), or Wald (SE from the penalised
+        information; unreliable under separation). With the LRT, ``z`` is the signed root of
         the statistic; SE and CI stay Wald.
     phecode_map, phecode_info
         Descriptions and categories for the summary (a :class:`PhecodeMap`, or a DataFrame
@@ -135,10 +230,30 @@ class PheWAS:
     Attributes
     ----------
     summary : DataFrame
-        One row per exposure x phecode (columns in ``SUMMARY_COLUMNS``), sorted by p.
+        One row per exposure x phecode (columns in ``SUMMARY_COLUMNS``), sorted by p. ``reason``
+        (see ``REASONS``) says why a row has no estimate: ``constant exposure``, ``rank
+        deficiency``, ``no controls``, ``too few cases``, ``separation``, ``not converged``;
+        such rows have NaN estimates and are left out of ``q`` and ``bonferroni``.
+        ``separation`` is True where the outcome is (quasi-)completely separated by the design
+        (linear-programming check, :func:`~interp_ecg.phenotype.solvers.detect_separation`,
+        run on pairs whose maximum-likelihood fit did not converge); Firth estimates of such
+        pairs are finite and kept.
     skipped_ : DataFrame
         Phecodes not tested and why.
     n_subjects_ : int
+    n_tests_ : int
+        Rows in the multiple-testing correction.
+    n_exact_fits_ : int
+        Pairs fitted exactly (all estimable pairs with ``test="wald"``).
+    screen_threshold_ : float
+        The screening threshold used (``test="score"``).
+    timings_ : dict
+        Seconds spent in checks, score tests, exact fits, diagnostics and in total.
+
+    Raises
+    ------
+    ConfigError
+        Unknown options; covariates that are collinear (named in the message).
     """
 
     def __init__(
@@ -146,6 +261,9 @@ class PheWAS:
         method: str = "logit",
         solver: str = "batched",
         *,
+        test: str = "wald",
+        screen_threshold="auto",
+        screen_margin: float = 100.0,
         backend: str = "numpy",
         device=None,
         min_cases: int = 20,
@@ -158,10 +276,14 @@ class PheWAS:
         max_iter: int | None = None,
         tol: float | None = None,
         firth_fallback: bool = False,
-        firth_test: str = "wald",
+        firth_test: str = "lrt",
+        blas_threads: int | None = 1,
     ) -> None:
         self.method = method
         self.solver = solver
+        self.test = test
+        self.screen_threshold = screen_threshold
+        self.screen_margin = screen_margin
         self.backend = backend
         self.device = device
         self.min_cases = min_cases
@@ -175,28 +297,127 @@ class PheWAS:
         self.tol = tol
         self.firth_fallback = firth_fallback
         self.firth_test = firth_test
+        self.blas_threads = blas_threads
 
     # ------------------------------------------------------------------ fitting
-    def _solve(self, X: np.ndarray, Y: np.ndarray, C: np.ndarray) -> dict:
-        if self.solver == "statsmodels":
-            return solvers.fit_grid_statsmodels(X, Y, C, method=self.method)
-        if self.solver != "batched":
-            raise ConfigError(f"solver must be 'batched' or 'statsmodels', not {self.solver!r}")
-        kw = dict(method=self.method, backend=self.backend, device=self.device,
-                  max_iter=self.max_iter, tol=self.tol)
+    def _blocks(self, O: int) -> list[slice]:
         if self.scheduler is None:
-            return solvers.fit_grid_batched(X, Y, C, **kw)
-        client = self.scheduler
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        E = X.shape[1]
-        size = self.chunk_size or max(1, math.ceil(E / (2 * n_workers)))
-        Y_f, C_f = client.scatter([Y, C], broadcast=True)
-        futures = [
-            client.submit(solvers.fit_grid_batched, X[:, s : s + size], Y_f, C_f, pure=False, **kw)
-            for s in range(0, E, size)
-        ]
-        parts = client.gather(futures)
-        return {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
+            return [slice(0, O)]
+        n_workers = max(1, len(self.scheduler.scheduler_info().get("workers", {})))
+        size = self.chunk_size or max(1, math.ceil(O / (2 * n_workers)))
+        return [slice(s, s + size) for s in range(0, O, size)]
+
+    def _map_blocks(self, fn, X, Y, C, masks, *args) -> dict:
+        """Run ``fn(X, Y[:, block], C, mask_block, *args)`` per block of outcomes (Dask or local)."""
+        O = Y.shape[1]
+        blocks = self._blocks(O)
+        if self.scheduler is None:
+            parts = [fn(X, Y[:, sl], C, None if masks is None else masks[:, sl], *args) for sl in blocks]
+        else:
+            client = self.scheduler
+            X_f, C_f = client.scatter([X, C], broadcast=True)
+            futures = [client.submit(fn, X_f, Y[:, sl], C_f, None if masks is None else masks[:, sl],
+                                     *args, pure=False) for sl in blocks]
+            parts = client.gather(futures)
+        keys = [k for k in parts[0] if np.ndim(parts[0][k]) == 2]
+        return {k: np.concatenate([p[k] for p in parts], axis=1) for k in keys}
+
+    def _exact(self, X, Y, C, mask, method: str) -> dict:
+        if self.solver not in ("batched", "statsmodels"):
+            raise ConfigError(f"solver must be 'batched' or 'statsmodels', not {self.solver!r}")
+        kw = dict(method=method, backend=self.backend, device=self.device, max_iter=self.max_iter,
+                  tol=self.tol, blas_threads=self.blas_threads)
+        return self._map_blocks(_exact_block, X, Y, C, mask, self.solver, kw)
+
+    def _score(self, X, Y, C) -> dict:
+        return self._map_blocks(_score_task, X, Y, C, None, self.blas_threads)
+
+    def _up_front_reasons(self, X, Xraw, Y, C, cov_names, exp_names):
+        """Reasons known before fitting, per pair (E, O) object array ('' = estimable)."""
+        n, E = X.shape
+        O = Y.shape[1]
+        valid_x = np.isfinite(X)
+        yv_all = np.isfinite(Y)
+        n_y = yv_all.sum(axis=0)  # (O,) subjects per outcome
+        c_y = np.nansum(Y, axis=0, dtype=np.float64)
+        n_cases = np.repeat(np.rint(c_y)[None, :], E, axis=0).astype(np.int64)
+        n_tot = np.repeat(n_y[None, :], E, axis=0).astype(np.int64)
+        incomplete = np.flatnonzero(~valid_x.all(axis=0))
+        if len(incomplete):  # exposures with missing values: counts by matrix products
+            vx = valid_x[:, incomplete].astype(np.float32)
+            step = max(8, int(2e7 // max(n, 1)))
+            for s in range(0, O, step):
+                Yb = Y[:, s : s + step]
+                yv = np.isfinite(Yb)
+                cols = slice(s, s + Yb.shape[1])
+                n_cases[incomplete, cols] = np.rint((np.where(yv, Yb, 0).astype(np.float32).T @ vx).T)
+                n_tot[incomplete, cols] = np.rint((yv.astype(np.float32).T @ vx).T)
+        # an exposure can only be constant among a pair's subjects when the outcome excludes at
+        # least as many subjects as differ from the exposure's most frequent value
+        # constant exposure over all subjects (raw values: standardising a constant gives NaN)
+        lo = np.min(np.where(valid_x, Xraw, np.inf), axis=0)
+        hi = np.max(np.where(valid_x, Xraw, -np.inf), axis=0)
+        const_e = ~(hi - lo > 1e-12 * np.maximum(np.maximum(np.abs(lo), np.abs(hi)), 1e-300))
+        const_pair = np.repeat(const_e[:, None], O, axis=1)
+        n_x = valid_x.sum(axis=0)
+        f_max = np.array([pd.Series(X[valid_x[:, e], e]).value_counts().iloc[0] if n_x[e] and not const_e[e]
+                          else n_x[e] for e in range(E)])
+        risky = ((n_x - f_max)[:, None] <= (n - n_y)[None, :]) & ~const_pair
+        for e, o in zip(*np.nonzero(risky)):
+            v = X[valid_x[:, e] & yv_all[:, o], e]
+            const_pair[e, o] = len(v) == 0 or not (v.max() - v.min() > 1e-12 * max(abs(v.max()), abs(v.min()), 1e-300))
+        # rank deficiency: exposure in the span of [1, C] (over its subjects)
+        Z = np.column_stack([np.ones(n), C])
+        rank_e = np.zeros(E, dtype=bool)
+        full = valid_x.all(axis=0) & ~const_e
+        idx = np.flatnonzero(full)
+        for s0 in range(0, len(idx), 64):  # least squares for 64 complete exposures at a time
+            j = idx[s0 : s0 + 64]
+            coef, *_ = np.linalg.lstsq(Z, X[:, j], rcond=None)
+            res = X[:, j] - Z @ coef
+            rank_e[j] = np.sqrt(np.mean(res * res, axis=0)) <= 1e-7 * np.maximum(X[:, j].std(axis=0), 1e-300)
+        for e in np.flatnonzero(~full & ~const_e):
+            rows = valid_x[:, e]
+            coef, *_ = np.linalg.lstsq(Z[rows], X[rows, e], rcond=None)
+            res = X[rows, e] - Z[rows] @ coef
+            rank_e[e] = np.sqrt(np.mean(res * res)) <= 1e-7 * max(np.std(X[rows, e]), 1e-300)
+        if rank_e.any():
+            logger.warning("exposures explained exactly by the covariates %s (rank-deficient design): %s",
+                           cov_names, [exp_names[e] for e in np.flatnonzero(rank_e)])
+        reason = np.full((E, O), "", dtype=object)
+        reason[n_cases < self.min_cases] = "too few cases"
+        reason[n_tot - n_cases == 0] = "no controls"
+        reason[rank_e, :] = "rank deficiency"
+        reason[const_pair] = "constant exposure"
+        return reason, n_cases, n_tot
+
+    def _diagnose(self, X, Y, C, pairs) -> dict:
+        """Reason of each non-converged pair: rank deficiency, separation or not converged."""
+        out = {}
+        for e, o in pairs:
+            rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
+            Xd = _pair_design(X[rows, e], C[rows])
+            if solvers.collinear_columns(Xd):
+                out[(e, o)] = "rank deficiency"
+            elif solvers.detect_separation(Y[rows, o], Xd):
+                out[(e, o)] = "separation"
+            else:
+                out[(e, o)] = "not converged"
+        return out
+
+    def _screen_threshold(self, p: np.ndarray) -> float:
+        if self.screen_threshold != "auto":
+            thr = float(self.screen_threshold)
+            if not 0.0 <= thr <= 1.0:
+                raise ConfigError(f"screen_threshold must be 'auto' or in [0, 1], not {thr}")
+            return thr
+        pv = np.sort(p[np.isfinite(p)])
+        m = len(pv)
+        if m == 0:
+            return 0.0
+        ok = np.flatnonzero(pv <= self.alpha * np.arange(1, m + 1) / m)
+        cut = pv[ok[-1]] if len(ok) else 0.0
+        return float(min(1.0, self.screen_margin * max(cut, self.alpha / m)))
 
     def fit(
         self,
@@ -217,9 +438,20 @@ class PheWAS:
         covariates : DataFrame, optional
             Same index (age, sex, ...); text columns are one-hot encoded; subjects with a
             missing covariate are dropped (logged).
+
+        Raises
+        ------
+        ConfigError
+            Unknown option values; collinear covariates (the message names them).
         """
         if self.method not in ("logit", "firth"):
             raise ConfigError(f"method must be 'logit' or 'firth', not {self.method!r}")
+        if self.test not in ("wald", "score"):
+            raise ConfigError(f"test must be 'wald' or 'score', not {self.test!r}")
+        if self.firth_test not in ("wald", "lrt"):
+            raise ConfigError(f"firth_test must be 'wald' or 'lrt', not {self.firth_test!r}")
+        if self.solver not in ("batched", "statsmodels"):
+            raise ConfigError(f"solver must be 'batched' or 'statsmodels', not {self.solver!r}")
         if not isinstance(exposures, pd.DataFrame):
             exposures = pd.DataFrame(exposures)
         if not isinstance(outcomes, pd.DataFrame):
@@ -235,14 +467,30 @@ class PheWAS:
             logger.warning("dropping %d subjects with missing covariates", int((~complete).sum()))
         index = index[complete]
         cov = cov.loc[index]
-        Xdf = exposures.loc[index].apply(pd.to_numeric, errors="coerce").astype(float)
-        X = np.array(Xdf.to_numpy(dtype=float), copy=True)
-        X[~np.isfinite(X)] = np.nan
+        C = cov.to_numpy(dtype=float)
+        # a rank-deficient covariate design is refused up front, naming the columns
+        bad = solvers.collinear_columns(np.column_stack([np.ones(len(index)), C]),
+                                        ["(intercept)", *map(str, cov.columns)])
+        if bad:
+            raise ConfigError(
+                f"the covariates are collinear (rank-deficient design): {', '.join(map(str, bad))} "
+                "- one is a linear combination of the others (or constant); drop one of them"
+            )
+        pos = exposures.index.get_indexer(index)
+        exp_cols = exposures.columns
+        if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in exposures.dtypes):
+            Xraw = exposures.to_numpy(dtype=np.float64, na_value=np.nan)[pos]  # one copy at most
+        else:
+            Xraw = exposures.iloc[pos].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        Xraw[~np.isfinite(Xraw)] = np.nan
+        X = Xraw  # standardising makes a new array; Xraw itself is never modified
         if self.standardize:
-            X = (X - np.nanmean(X, axis=0)) / np.nanstd(X, axis=0)
-        Ydf = outcomes.loc[index]
-        Y = Ydf.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        n_cases_o = np.nansum(Y, axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sd = np.nanstd(X, axis=0)
+                X = (X - np.nanmean(X, axis=0)) / np.where(sd > 0, sd, 1.0)
+        Y = _outcome_matrix(outcomes, outcomes.index.get_indexer(index))
+        Ydf = outcomes.iloc[:0]  # the columns only
+        n_cases_o = np.nansum(Y, axis=0, dtype=np.float64)
         keep = n_cases_o >= self.min_cases
         self.skipped_ = pd.DataFrame(
             {"phecode": Ydf.columns[~keep], "n_cases": n_cases_o[~keep].astype(int),
@@ -250,72 +498,156 @@ class PheWAS:
         )
         Y = Y[:, keep]
         ycols = Ydf.columns[keep]
-        C = cov.to_numpy(dtype=float)
         self.n_subjects_ = len(index)
         self.covariates_ = list(cov.columns)
+        self.n_exact_fits_ = 0
+        self.screen_threshold_ = np.nan
         if Y.shape[1] == 0 or X.shape[1] == 0:
             self.summary = pd.DataFrame(columns=SUMMARY_COLUMNS)
+            self.n_tests_ = 0
             return self
-        logger.info("PheWAS: %d subjects, %d exposures x %d phecodes (%s, %s)",
-                    len(index), X.shape[1], Y.shape[1], self.method, self.solver)
-        res = self._solve(X, Y, C)
-        firth_rows = np.zeros(res["beta"].shape, dtype=bool)
-        if self.firth_fallback and self.method == "logit" and not res["converged"].all():
-            pairs = [(int(e), int(o)) for e, o in zip(*np.nonzero(~res["converged"]))]
-            logger.info("refitting %d non-converged pairs with Firth", len(pairs))
-            fx = solvers.fit_grid_statsmodels(X, Y, C, method="firth", pairs=pairs)
-            for e, o in pairs:
-                for k in ("beta", "se", "converged"):
-                    res[k][e, o] = fx[k][e, o]
-                firth_rows[e, o] = True
-        # counts of analysable cases / controls per pair
-        valid_x = np.isfinite(X).astype(float)
-        yv = np.isfinite(Y)
-        n_cases = (np.where(yv, Y, 0.0).T @ valid_x).T
-        n_tot = (yv.astype(float).T @ valid_x).T
-        E, O = res["beta"].shape
+        E, O = X.shape[1], Y.shape[1]
+        logger.info("PheWAS: %d subjects, %d exposures x %d phecodes (%s, %s, %s test)",
+                    len(index), E, O, self.method, self.solver, self.test)
+        t_start = time.perf_counter()
+        self.timings_ = {}
+        reason, n_cases, n_tot = self._up_front_reasons(X, Xraw, Y, C, list(cov.columns), list(exp_cols))
+        estimable = reason == ""
+        beta = np.full((E, O), np.nan)
+        se = np.full((E, O), np.nan)
+        conv = np.zeros((E, O), dtype=bool)
+        test = np.full((E, O), "", dtype=object)
+        p = np.full((E, O), np.nan)
+        z = np.full((E, O), np.nan)
+        self.timings_["checks_s"] = time.perf_counter() - t_start
+        if self.test == "score":
+            t0 = time.perf_counter()
+            sc = self._score(X, Y, C)
+            self.timings_["score_s"] = time.perf_counter() - t0
+            null_bad = ~np.isfinite(sc["V"]) & estimable
+            sc_ok = estimable & np.isfinite(sc["p"])
+            self.screen_threshold_ = self._screen_threshold(np.where(sc_ok, sc["p"], np.nan))
+            fit_mask = sc_ok & (sc["p"] <= self.screen_threshold_)
+            beta[sc_ok], se[sc_ok], z[sc_ok], p[sc_ok] = (sc["beta"][sc_ok], sc["se"][sc_ok],
+                                                          sc["z"][sc_ok], sc["p"][sc_ok])
+            conv[sc_ok] = True
+            test[sc_ok] = "score"
+            # a score variance of 0 among the pair's subjects: the exact fit decides
+            fit_mask |= null_bad
+            logger.info("score screening: %d of %d pairs at p <= %.3g refitted exactly",
+                        int(fit_mask.sum()), int(estimable.sum()), self.screen_threshold_)
+        else:
+            fit_mask = estimable
+        self.n_exact_fits_ = int(fit_mask.sum())
+        t0 = time.perf_counter()
+        if fit_mask.any():
+            full = fit_mask.all() or (self.test == "wald" and self.solver == "batched")
+            res = self._exact(X, Y, C, None if full else fit_mask, self.method)
+            m = fit_mask & res["converged"]
+            beta[fit_mask], se[fit_mask] = np.nan, np.nan
+            beta[m], se[m] = res["beta"][m], res["se"][m]
+            conv[fit_mask] = res["converged"][fit_mask]
+            test[fit_mask] = "wald"
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z[fit_mask] = beta[fit_mask] / se[fit_mask]
+            p[fit_mask] = 2.0 * stats.norm.sf(np.abs(z[fit_mask]))
+        self.timings_["exact_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        # separation and non-convergence: diagnose pairs whose ML fit failed
+        separation = np.zeros((E, O), dtype=bool)
+        is_firth = np.zeros((E, O), dtype=bool)
+        if self.method == "firth":
+            is_firth[fit_mask] = True
+            ml = self._exact(X, Y, C, fit_mask if not fit_mask.all() else None, "logit")
+            failed = fit_mask & ~ml["converged"]
+        else:
+            failed = fit_mask & ~conv
+        diag = self._diagnose(X, Y, C, list(zip(*map(lambda a: a.tolist(), np.nonzero(failed)))))
+        for (e, o), why in diag.items():
+            separation[e, o] = why == "separation"
+            if self.method == "firth":
+                if why == "rank deficiency":
+                    reason[e, o] = why
+            else:
+                reason[e, o] = why
+        if self.method == "firth":
+            reason[fit_mask & ~conv & (reason == "")] = "not converged"
+        if self.firth_fallback and self.method == "logit":
+            redo = fit_mask & np.isin(reason, ["separation", "not converged"])
+            if redo.any():
+                pairs = [(int(e), int(o)) for e, o in zip(*np.nonzero(redo))]
+                logger.info("refitting %d non-converged pairs with Firth", len(pairs))
+                fx = solvers.fit_grid_statsmodels(X, Y, C, method="firth", pairs=pairs)
+                for e, o in pairs:
+                    beta[e, o], se[e, o], conv[e, o] = fx["beta"][e, o], fx["se"][e, o], fx["converged"][e, o]
+                    is_firth[e, o] = True
+                    reason[e, o] = "" if conv[e, o] else "not converged"
+                    z[e, o] = beta[e, o] / se[e, o]
+                    p[e, o] = 2.0 * stats.norm.sf(abs(z[e, o]))
+        lrt = is_firth & conv & (reason == "")
+        if lrt.any() and self.firth_test == "lrt":
+            if self.solver == "batched":  # all pairs of an exposure at once
+                rows_e, cols_o = np.flatnonzero(lrt.any(axis=1)), np.flatnonzero(lrt.any(axis=0))
+                sub = lrt[np.ix_(rows_e, cols_o)]
+                res = solvers.firth_lrt_grid(X[:, rows_e], Y[:, cols_o], C, mask=sub)
+                stat_all = np.full((E, O), np.nan)
+                ok_all = np.zeros((E, O), dtype=bool)
+                stat_all[np.ix_(rows_e, cols_o)] = res["stat"]
+                ok_all[np.ix_(rows_e, cols_o)] = res["converged"]
+            else:  # the reference: one model at a time
+                stat_all = np.full((E, O), np.nan)
+                ok_all = np.zeros((E, O), dtype=bool)
+                for e, o in zip(*np.nonzero(lrt)):
+                    rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
+                    stat_all[e, o], _, ok_all[e, o] = solvers.firth_lrt(
+                        Y[rows, o].astype(np.float64), _pair_design(X[rows, e], C[rows]), 1)
+            ok = lrt & ok_all
+            p[ok] = stats.chi2.sf(stat_all[ok], 1)
+            z[ok] = np.sign(beta[ok]) * np.sqrt(stat_all[ok])
+            test[lrt] = "lrt"
+            reason[lrt & ~ok_all] = "not converged"
+        self.timings_["diagnostics_s"] = time.perf_counter() - t0
+        # rows without an estimate say why and carry no numbers
+        bad = reason != ""
+        for arr in (beta, se, z, p):
+            arr[bad] = np.nan
+        conv[bad] = False
+        test[bad] = ""
         info = _phecode_info(self.phecode_map, self.phecode_info, ycols)
-        beta = res["beta"].ravel()
-        se = res["se"].ravel()
-        z = beta / se
-        p = 2.0 * stats.norm.sf(np.abs(z))
-        is_firth = firth_rows | (self.method == "firth")
-        if self.firth_test == "lrt" and is_firth.any():
-            E_, O_ = res["beta"].shape
-            for e, o in zip(*np.nonzero(is_firth & res["converged"])):
-                rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
-                Xd = solvers._drop_constant(np.column_stack([np.ones(rows.sum()), X[rows, e], C[rows]]))
-                stat, pv, ok = solvers.firth_lrt(Y[rows, o], Xd, 1)
-                k = e * O_ + o
-                p[k] = pv if ok else np.nan
-                z[k] = np.sign(beta[k]) * np.sqrt(stat) if ok else np.nan
-        elif self.firth_test not in ("wald", "lrt"):
-            raise ConfigError(f"firth_test must be 'wald' or 'lrt', not {self.firth_test!r}")
         zc = stats.norm.ppf(0.975)
+        b, s_ = beta.ravel(), se.ravel()
         df = pd.DataFrame(
             {
-                "exposure": np.repeat(np.asarray(Xdf.columns, dtype=object), O),
+                "exposure": np.repeat(np.asarray(exp_cols, dtype=object), O),
                 "phecode": np.tile(np.asarray(ycols, dtype=object), E),
                 "description": np.tile(info["description"].to_numpy(dtype=object), E),
                 "category": np.tile(info["category"].to_numpy(dtype=object), E),
-                "n_cases": n_cases.ravel().astype(int),
-                "n_controls": (n_tot - n_cases).ravel().astype(int),
-                "beta": beta,
-                "SE": se,
-                "OR": np.exp(beta),
-                "OR_low": np.exp(beta - zc * se),
-                "OR_high": np.exp(beta + zc * se),
-                "z": z,
-                "p": p,
+                "n_cases": n_cases.ravel(),
+                "n_controls": (n_tot - n_cases).ravel(),
+                "beta": b,
+                "SE": s_,
+                "OR": np.exp(b),
+                "OR_low": np.exp(b - zc * s_),
+                "OR_high": np.exp(b + zc * s_),
+                "z": z.ravel(),
+                "p": p.ravel(),
+                "test": test.ravel(),
             }
         )
-        df["converged"] = res["converged"].ravel()
-        n_tests = int(np.isfinite(p).sum())
-        df["q"] = benjamini_hochberg(p)
-        df["bonferroni"] = p < (self.alpha / max(n_tests, 1))
-        df["method"] = np.where(firth_rows.ravel(), "firth", self.method)
+        tested = (~bad).ravel() & np.isfinite(df["p"].to_numpy())
+        n_tests = int(tested.sum())
+        df["q"] = benjamini_hochberg(np.where(tested, df["p"], np.nan))
+        df["bonferroni"] = tested & (df["p"].to_numpy() < self.alpha / max(n_tests, 1))
+        df["converged"] = conv.ravel()
+        df["separation"] = separation.ravel()
+        df["reason"] = reason.ravel()
+        df["method"] = np.where(is_firth.ravel(), "firth", self.method)
         self.n_tests_ = n_tests
+        if bad.any():
+            counts = pd.Series(reason[bad]).value_counts()
+            logger.info("pairs not estimated: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
         self.summary = df[SUMMARY_COLUMNS].sort_values("p", kind="stable", ignore_index=True)
+        self.timings_["total_s"] = time.perf_counter() - t_start
         return self
 
     # ------------------------------------------------------------------ display
@@ -331,7 +663,8 @@ class PheWAS:
         s = self.summary
         return (
             f"PheWAS(method={self.method!r}, solver={self.solver!r}): {self.n_subjects_} subjects, "
-            f"{len(s)} tests, {int(s['bonferroni'].sum())} Bonferroni-significant, "
+            f"{self.n_tests_} tests ({len(s) - self.n_tests_} pairs not estimated, see 'reason'), "
+            f"{int(s['bonferroni'].sum())} Bonferroni-significant, "
             f"{int((s['q'] < self.alpha).sum())} at FDR {self.alpha}\n"
             + s.head(10).to_string(index=False, max_colwidth=40)
         )
@@ -342,7 +675,8 @@ class PheWAS:
         s = self.summary
         head = (
             f"<p><b>PheWAS</b> ({self.method}, {self.solver}): {self.n_subjects_} subjects, "
-            f"{len(s)} tests, {int(s['bonferroni'].sum())} Bonferroni-significant, "
+            f"{self.n_tests_} tests ({len(s) - self.n_tests_} pairs not estimated, see 'reason'), "
+            f"{int(s['bonferroni'].sum())} Bonferroni-significant, "
             f"{int((s['q'] < self.alpha).sum())} at FDR {self.alpha}</p>"
         )
         return head + s.head(20).to_html(index=False, float_format=lambda v: f"{v:.3g}")
@@ -359,9 +693,12 @@ def phewas(
     """Tidy PheWAS summary: one row per exposure x phecode.
 
     Columns: exposure, phecode, description, category, n_cases, n_controls, beta, SE, OR,
-    OR_low, OR_high (95% CI), z, p (Wald), q (Benjamini-Hochberg over all tests), bonferroni
-    (p < alpha / number of tests), converged, method. Subjects with NA for a phecode are left
-    out of that phecode's models. Keyword arguments go to :class:`PheWAS`.
+    OR_low, OR_high (95% CI), z, p, test (which test gave p: ``wald``, ``lrt`` or ``score``),
+    q (Benjamini-Hochberg over the estimated rows), bonferroni (p < alpha / number of
+    estimated rows), converged, separation, reason (why a row has no estimate, empty when it
+    has one; such rows are left out of q and bonferroni), method. Subjects with NA for a
+    phecode are left out of that phecode's models. Keyword arguments go to :class:`PheWAS`
+    (``test="score"`` for score-test screening of large grids).
 
     Examples
     --------

@@ -33,10 +33,14 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "collinear_columns",
+    "detect_separation",
+    "fit_null_models",
     "fit_grid_batched",
     "fit_grid_statsmodels",
     "firth_logit",
     "firth_lrt",
+    "firth_lrt_grid",
     "firth_penalised_loglik",
     "logit_fit_single",
 ]
@@ -363,6 +367,7 @@ def fit_grid_batched(
     blas_threads: int | None = 1,
     mixed_precision: bool = True,
     outcome_chunk: int | None = None,
+    mask=None,
 ) -> dict:
     """Fit ``logit(y_o) ~ 1 + x_e + C`` for every exposure column ``e`` and outcome column ``o``.
 
@@ -395,6 +400,10 @@ def fit_grid_batched(
     outcome_chunk : int, optional
         Outcomes fitted together (memory ~ 4 arrays of ``outcome_chunk x n`` doubles); default
         ``5e7 / n`` (all 300 outcomes at n = 10,000; ~170 at n = 300,000).
+    mask : bool array (E, O), optional
+        Fit only these pairs (the others are NaN, not converged, 0 iterations): the exact
+        refits of score-test screening. The covariate-only models are fitted once for all
+        outcomes; each pair then starts from ``b_x = 0``.
     blas_threads : int or None, default 1
         BLAS threads while fitting (numpy backend). The products are tall and thin, for which
         multi-threaded OpenBLAS is slower, badly so on a busy machine; parallelise over
@@ -417,14 +426,15 @@ def fit_grid_batched(
     """
     if method not in ("logit", "firth"):
         raise ValueError(f"method must be 'logit' or 'firth', not {method!r}")
-    Y = np.asarray(Y, dtype=np.float64)
+    Y = np.asarray(Y)  # converted to float64 chunk by chunk (memory ~ outcome_chunk x n)
     Y = Y[:, None] if Y.ndim == 1 else Y
     chunk = outcome_chunk or max(16, int(5e7 // max(Y.shape[0], 1)))
     if Y.shape[1] > chunk:
         kw = dict(method=method, backend=backend, device=device, max_iter=max_iter, tol=tol,
                   block=block, blas_threads=blas_threads, mixed_precision=mixed_precision,
                   outcome_chunk=chunk)
-        parts = [fit_grid_batched(X, Y[:, s : s + chunk], C, **kw)
+        parts = [fit_grid_batched(X, Y[:, s : s + chunk], C,
+                                  mask=None if mask is None else np.asarray(mask)[:, s : s + chunk], **kw)
                  for s in range(0, Y.shape[1], chunk)]
         return {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
     if blas_threads is not None and backend == "numpy":
@@ -441,14 +451,14 @@ def fit_grid_batched(
         try:
             with threadpool_limits(limits=blas_threads, user_api="blas"):
                 return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block,
-                                 mixed_precision)
+                                 mixed_precision, mask)
         finally:
             if torch_threads is not None:
                 torch.set_num_threads(torch_threads)
-    return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision)
+    return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision, mask)
 
 
-def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision) -> dict:
+def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision, mask=None) -> dict:
     firth = method == "firth"
     if max_iter is None:
         max_iter = 100 if firth else 35
@@ -498,7 +508,9 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_prec
     Xvalid = np.isfinite(X)
     X0 = np.where(Xvalid, X, 0.0)
 
-    if not firth:
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool).reshape(E, O)
+    if not firth and mask is None:
         # score step at b1 = 0: weights depend on the outcome only -> GEMMs over all exposures
         Zb0 = bk.asarray(Z0)
         t = Gb @ Zb0.T
@@ -537,27 +549,42 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_prec
     if low:
         Yt32 = Yt.astype(np.float32)
         off32 = None if off is None else off.astype(np.float32)
+    act_all = act.astype(np.float64) if bk.name == "numpy" else None
     for e in range(E):
+        cols = None if mask is None else np.flatnonzero(mask[e])
+        if cols is not None and len(cols) == 0:
+            continue
         Z = np.concatenate([np.ones((n, 1)), X0[:, e : e + 1], C], axis=1)
         vrow = None
         if not Xvalid[:, e].all():
             vrow = bk.asarray(np.where(Xvalid[:, e], 0.0, np.inf))
-        Be = bk.asarray(B[e])
+        if cols is None:
+            Be = bk.asarray(B[e])
+            Yt_e, off_e, act_e = Yt, off, (act_all if bk.name == "numpy" else bk.index(act))
+            Yt32_e = Yt32 if low else None
+            off32_e = off32 if low else None
+        else:
+            ci = bk.index(cols)
+            Be = bk.asarray(B[e][cols])
+            Yt_e, off_e = Yt[ci], None if off is None else off[ci]
+            act_e = act_all[cols] if bk.name == "numpy" else bk.index(act[cols])
+            Yt32_e = Yt32[cols] if low else None
+            off32_e = None if (not low or off32 is None) else off32[cols]
         Zb = np.asfortranarray(Z) if bk.name == "numpy" else bk.asarray(Z)
         Db = bk.asarray(_products(bk, Z, a, c))
         first32 = None
         if low:
-            first32 = (np.asfortranarray(Z, dtype=np.float32), Db.astype(np.float32), Yt32, off32,
+            first32 = (np.asfortranarray(Z, dtype=np.float32), Db.astype(np.float32), Yt32_e, off32_e,
                        None if vrow is None else vrow.astype(np.float32))
         conv, nit, se = _fit_rows(
-            bk, Zb, Db, a, c, Be, Yt, off, vrow,
-            (act.astype(np.float64) if bk.name == "numpy" else bk.index(act)), firth, max_iter, tol, max_step, block, correct=not firth,
-            first32=first32,
+            bk, Zb, Db, a, c, Be, Yt_e, off_e, vrow, act_e, firth, max_iter, tol, max_step, block,
+            correct=not firth, first32=first32,
         )
-        beta_all[e] = bk.to_numpy(Be)[:, 1]
-        se_all[e] = se[:, 1]
-        conv_all[e] = conv
-        iter_all[e] += nit
+        sel = slice(None) if cols is None else cols
+        beta_all[e, sel] = bk.to_numpy(Be)[:, 1]
+        se_all[e, sel] = se[:, 1]
+        conv_all[e, sel] = conv
+        iter_all[e, sel] += nit
     beta_all[~conv_all] = np.nan  # no estimate without convergence (separation, singular design)
     se_all[~conv_all] = np.nan
     return {"beta": beta_all, "se": se_all, "converged": conv_all, "n_iter": iter_all}
@@ -706,3 +733,261 @@ def fit_grid_statsmodels(X, Y, C=None, *, method: str = "logit", pairs=None) -> 
             beta, s, ok = logit_fit_single(Y[rows, o], Xd)
         out["beta"][e, o], out["se"][e, o], out["converged"][e, o] = beta, s, ok
     return out
+
+
+# ----------------------------------------------------------------------------- diagnostics
+def collinear_columns(A, names=None, rtol: float = 1e-9) -> list:
+    """Columns of ``A`` that lie in the span of the other columns (rank-deficient design).
+
+    Each column is scaled to unit root-mean-square first; a column is reported when its
+    residual after least squares on the other columns is below ``rtol`` (relative). An empty
+    list means ``A`` has full column rank.
+
+    Parameters
+    ----------
+    A : array (n, k)
+    names : sequence of str, optional
+        Column names for the answer (default: indices).
+
+    Examples
+    --------
+    >>> age = np.array([50., 61, 72, 45]); sex = np.array([0., 1, 1, 0])
+    >>> collinear_columns(np.column_stack([np.ones(4), age, 12 * age, sex]),
+    ...                   ["intercept", "age_years", "age_months", "sex"])
+    ['age_years', 'age_months']
+    """
+    A = np.asarray(A, dtype=np.float64)
+    if A.ndim != 2 or A.shape[1] == 0:
+        return []
+    names = list(range(A.shape[1])) if names is None else list(names)
+    scale = np.sqrt(np.mean(A * A, axis=0))
+    zero = scale <= 1e-300
+    As = A / np.where(zero, 1.0, scale)
+    if not zero.any() and np.linalg.matrix_rank(As, tol=rtol * np.sqrt(A.shape[0]) * 10) == A.shape[1]:
+        return []
+    out = []
+    for j in range(A.shape[1]):
+        if zero[j]:
+            out.append(names[j])
+            continue
+        others = np.delete(As, j, axis=1)
+        if others.shape[1] == 0:
+            continue
+        coef, *_ = np.linalg.lstsq(others, As[:, j], rcond=None)
+        resid = As[:, j] - others @ coef
+        if np.sqrt(np.mean(resid * resid)) < 1e-6:
+            out.append(names[j])
+    return out
+
+
+def detect_separation(y, Xd, tol: float = 1e-7) -> bool:
+    """True when the outcome is completely or quasi-completely separated by the design.
+
+    Linear-programming check (Konis 2007, as the ``detectseparation`` R package): with
+    ``s_i = 2 y_i - 1`` the data are separated exactly when some ``b != 0`` (outside the null
+    space of ``Xd``) has ``s_i x_i'b >= 0`` for every subject; the maximum likelihood estimate
+    is then infinite (Albert & Anderson 1984). We maximise ``sum_i s_i x_i'b`` under those
+    constraints and ``|b_j| <= 1``; a positive optimum means separation.
+
+    Parameters
+    ----------
+    y : array (n,), 0/1
+    Xd : array (n, p), the design with its intercept column.
+
+    Examples
+    --------
+    >>> x = np.array([-2., -1, -0.5, 0.5, 1, 2])
+    >>> detect_separation(np.array([0, 0, 0, 1, 1, 1.]), np.column_stack([np.ones(6), x]))
+    True
+    >>> detect_separation(np.array([0, 1, 0, 1, 0, 1.]), np.column_stack([np.ones(6), x]))
+    False
+    """
+    from scipy.optimize import linprog
+
+    y = np.asarray(y, dtype=np.float64)
+    Xd = np.asarray(Xd, dtype=np.float64)
+    scale = np.abs(Xd).max(axis=0)
+    Xs = Xd / np.where(scale > 0, scale, 1.0)
+    A = (2.0 * y - 1.0)[:, None] * Xs  # rows s_i x_i
+    res = linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(len(y)), bounds=[(-1.0, 1.0)] * Xd.shape[1],
+                  method="highs")
+    if res.status != 0:  # pragma: no cover - the LP is always feasible (b = 0) and bounded
+        return False
+    return bool(-res.fun > tol * max(1.0, len(y)))
+
+
+def fit_null_models(Y, C=None, *, max_iter: int = 50, tol: float = 1e-10) -> dict:
+    """Covariate-only models ``logit(y_o) ~ 1 + C`` of every outcome, by batched Newton.
+
+    Parameters
+    ----------
+    Y : array (n, O)
+        Outcomes 0/1, NaN = excluded from that outcome.
+    C : array (n, q), optional
+        Finite covariates. A covariate constant among an outcome's subjects is held at 0.
+
+    Returns
+    -------
+    dict: ``coef`` (O, q + 1: intercept then covariates), ``active`` (O, q + 1: columns
+    estimated), ``converged`` (O,), ``mu`` (O, n: fitted probabilities, 0 where excluded).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> Y = (rng.random((400, 2)) < 0.2).astype(float)
+    >>> out = fit_null_models(Y)
+    >>> np.allclose(1 / (1 + np.exp(-out["coef"][:, 0])), Y.mean(axis=0))
+    True
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    n, O = Y.shape
+    C = np.zeros((n, 0)) if C is None else np.asarray(C, dtype=np.float64).reshape(n, -1)
+    Z = np.concatenate([np.ones((n, 1)), C], axis=1)
+    k = Z.shape[1]
+    keep = np.isfinite(Y)
+    Yt = np.where(keep, Y, 0.0).T
+    kt = keep.T.astype(np.float64)
+    act = np.concatenate([np.ones((O, 1), bool), _active_covariates(C, keep.T)], axis=1)
+    actf = act.astype(np.float64)
+    a, c = np.triu_indices(k)
+    D = Z[:, a] * Z[:, c]
+    G = np.zeros((O, k))
+    cases = Yt.sum(axis=1)
+    tot = kt.sum(axis=1)
+    G[:, 0] = np.log(np.clip(cases, 0.5, None) / np.clip(tot - cases, 0.5, None))
+    conv = np.zeros(O, dtype=bool)
+    eye = np.eye(k)
+    for _ in range(max_iter):
+        mu = 1.0 / (1.0 + np.exp(-(G @ Z.T)))
+        w = mu * (1.0 - mu) * kt
+        H = np.zeros((O, k, k))
+        hv = w @ D
+        H[:, a, c] = hv
+        H[:, c, a] = hv
+        H = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * eye
+        g = ((Yt - mu) * kt) @ Z * actf
+        with np.errstate(all="ignore"):
+            step = np.linalg.solve(H, g[:, :, None])[:, :, 0]
+        ok = np.isfinite(step).all(axis=1)
+        step[~ok] = 0.0
+        step[conv] = 0.0
+        G += step
+        conv |= ok & (np.abs(step).max(axis=1) < tol)
+        if conv.all():
+            break
+    mu = 1.0 / (1.0 + np.exp(-(G @ Z.T))) * kt
+    return {"coef": G, "active": act, "converged": conv, "mu": mu}
+
+
+# ----------------------------------------------------------------------------- batched Firth LRT
+def _firth_block(Z, D, a, c, Yb, valid, act, fixed_exposure: bool, max_iter=100, tol=1e-8, max_step=5.0):
+    """Firth fits of the rows of ``Yb`` (b, n) on the design ``Z`` (n, p); with
+    ``fixed_exposure`` the coefficient of column 1 is held at 0 while the penalty keeps the full
+    design (the constrained fit of the penalised LRT). Returns (penalised log-likelihood (b,),
+    converged (b,))."""
+    b, n = Yb.shape
+    p = Z.shape[1]
+    B = np.zeros((b, p))
+    free = act.astype(np.float64).copy()
+    if fixed_exposure:
+        free[:, 1] = 0.0
+    actf = act.astype(np.float64)
+    eye = np.eye(p)
+    conv = np.zeros(b, dtype=bool)
+    vf = valid.astype(np.float64)
+    for _ in range(max_iter):
+        eta = B @ Z.T
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        w = mu * (1.0 - mu) * vf
+        H = np.zeros((b, p, p))
+        hv = w @ D
+        H[:, a, c] = hv
+        H[:, c, a] = hv
+        Ha = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * eye
+        with np.errstate(all="ignore"):
+            Hinv = np.linalg.inv(Ha)
+            h = w * ((Hinv[:, a, c] * ((a != c) + 1.0)) @ D.T)
+            g = ((Yb - mu + h * (0.5 - mu)) * vf) @ Z * free
+            Hf = H * free[:, :, None] * free[:, None, :] + (1.0 - free)[:, :, None] * eye
+            step = np.linalg.solve(Hf, g[:, :, None])[:, :, 0]
+        ok = np.isfinite(step).all(axis=1)
+        step[~ok | conv] = 0.0
+        big = np.abs(step).max(axis=1)
+        step *= np.where(big > max_step, max_step / np.maximum(big, 1e-300), 1.0)[:, None]
+        B += step
+        conv |= ok & (big < tol)
+        if conv.all():
+            break
+    eta = B @ Z.T
+    mu = 1.0 / (1.0 + np.exp(-eta))
+    w = mu * (1.0 - mu) * vf
+    ll = np.sum(np.where(valid, Yb * eta - np.logaddexp(0.0, eta), 0.0), axis=1)
+    H = np.zeros((b, p, p))
+    hv = w @ D
+    H[:, a, c] = hv
+    H[:, c, a] = hv
+    Ha = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * eye
+    logdet = np.linalg.slogdet(Ha)[1]
+    return ll + 0.5 * logdet, conv
+
+
+def firth_lrt_grid(X, Y, C=None, *, mask=None, block: int = 32) -> dict:
+    """Penalised likelihood-ratio tests (Heinze & Schemper 2002) of the exposure of every pair.
+
+    The batched counterpart of :func:`firth_lrt`: per exposure, the Firth fits of all selected
+    outcomes, unconstrained and with the exposure coefficient held at 0 (penalty from the full
+    design), run together. A covariate constant among an outcome's subjects is held at 0.
+
+    Parameters
+    ----------
+    X : array (n, E); Y : array (n, O), NaN excluded; C : array (n, q), optional
+    mask : bool array (E, O), optional
+        Pairs to test (default all).
+
+    Returns
+    -------
+    dict of (E, O) arrays: ``stat`` (2 x difference of penalised log-likelihoods), ``p``
+    (chi-square, 1 df), ``converged`` (both fits converged; NaN statistics otherwise).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2)); Y = (rng.random((300, 2)) < 0.1).astype(float)
+    >>> out = firth_lrt_grid(X, Y)
+    >>> Xd = np.column_stack([np.ones(300), X[:, 0]])
+    >>> bool(np.isclose(out["stat"][0, 1], firth_lrt(Y[:, 1], Xd)[0], rtol=1e-6))
+    True
+    """
+    from scipy import stats as _stats
+
+    X = np.asarray(X, dtype=np.float64)
+    X = X[:, None] if X.ndim == 1 else X
+    Y = np.asarray(Y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    n, E = X.shape
+    O = Y.shape[1]
+    C = np.zeros((n, 0)) if C is None else np.asarray(C, dtype=np.float64).reshape(n, -1)
+    mask = np.ones((E, O), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    yv = np.isfinite(Y)
+    act_cov = _active_covariates(C, yv.T)
+    p = C.shape[1] + 2
+    a, c = np.triu_indices(p)
+    stat = np.full((E, O), np.nan)
+    conv = np.zeros((E, O), dtype=bool)
+    Yt = np.where(yv, Y, 0.0).T
+    for e in np.flatnonzero(mask.any(axis=1)):
+        xv = np.isfinite(X[:, e])
+        Z = np.column_stack([np.ones(n), np.where(xv, X[:, e], 0.0), C])
+        D = Z[:, a] * Z[:, c]
+        cols = np.flatnonzero(mask[e])
+        for s in range(0, len(cols), block):
+            cb = cols[s : s + block]
+            valid = yv[:, cb].T & xv[None, :]
+            act = np.concatenate([np.ones((len(cb), 2), bool), act_cov[cb]], axis=1)
+            pl1, ok1 = _firth_block(Z, D, a, c, Yt[cb], valid, act, False)
+            pl0, ok0 = _firth_block(Z, D, a, c, Yt[cb], valid, act, True)
+            ok = ok1 & ok0
+            stat[e, cb] = np.where(ok, np.maximum(0.0, 2.0 * (pl1 - pl0)), np.nan)
+            conv[e, cb] = ok
+    return {"stat": stat, "p": _stats.chi2.sf(stat, 1), "converged": conv}

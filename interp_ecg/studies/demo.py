@@ -552,7 +552,8 @@ def _prototypes(cfg: dict, ds, state: dict, tables: dict, summary_lines: list[st
     ]
 
 
-def _phecode_outcomes(cfg: dict, diagnoses: pd.DataFrame, subjects: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+def _phecode_outcomes(cfg: dict, diagnoses: pd.DataFrame, subjects: pd.Index,
+                      sex: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Subject x outcome table, outcome labels (description, category) and a note."""
     from interp_ecg import phenotype
     from interp_ecg.config import dataset_path
@@ -561,7 +562,7 @@ def _phecode_outcomes(cfg: dict, diagnoses: pd.DataFrame, subjects: pd.Index) ->
     dx = diagnoses.rename(columns={"patient_id": "subject_id"})
     if path is not None and Path(path).exists():
         pmap = phenotype.load_phecode_map(path)
-        outcomes = phenotype.icd_to_phecodes(dx, pmap, min_code_count=1, subjects=subjects,
+        outcomes = phenotype.icd_to_phecodes(dx, pmap, min_code_count=1, subjects=subjects, sex=sex,
                                              min_cases=cfg["params"]["min_cases"], count_col=None)
         try:
             labels = pmap.describe(list(outcomes.columns)).reset_index()
@@ -586,7 +587,7 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
     diag_path = Path(cfg["data"]["diagnoses"]) if cfg["data"]["diagnoses"] else (cohort_dir / "diagnoses.csv")
     if not diag_path.exists():
         raise FileNotFoundError(f"diagnoses table not found: {diag_path}")
-    diagnoses = pd.read_csv(diag_path)
+    diagnoses = pd.read_csv(diag_path, dtype={"icd_code": str})
     meta = ds.meta
     if "proto_sims" in state:
         expo = state["proto_sims"].copy()
@@ -599,7 +600,8 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
     exposures = [c for c in expo.columns if c not in ("patient_id", "age", "sex")]
     per = pipeline.per_subject_table(expo, "patient_id", exposures, ["age", "sex"])
     per = per.dropna()
-    outcomes, labels, note = _phecode_outcomes(cfg, diagnoses, per.index)
+    outcomes, labels, note = _phecode_outcomes(cfg, diagnoses, per.index, sex=pipeline.sex_labels(per["sex"]))
+    sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
     outcomes = outcomes.reindex(per.index)
     summary = phenotype.phewas(per[exposures], outcomes, per[["age", "sex"]], method=cfg["params"]["phewas_method"],
                                min_cases=cfg["params"]["min_cases"], scheduler=cfg["scheduler"],
@@ -608,6 +610,7 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
         keep = [c for c in ("phecode", "description", "category") if c in labels.columns]
         summary = summary.drop(columns=[c for c in keep[1:] if c in summary.columns])
         summary = summary.merge(labels[keep].drop_duplicates("phecode"), on="phecode", how="left")
+    summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
     tables["phewas"] = summary
     sig = int((pd.to_numeric(summary.get("q"), errors="coerce") < 0.05).sum()) if "q" in summary.columns else 0
     summary_lines.append(

@@ -270,39 +270,104 @@ def marks_for(expl, i: int, provenance: pd.Series | None, top: int = 5) -> list[
     return marks
 
 
-def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Path | str, covariates: Sequence[str],
+def _id_strings(values: pd.Series) -> pd.Series:
+    """Identifiers as text, leading zeros kept. An integer stored as a float (PTB-XL writes
+    ``patient_id`` as ``15709.0``) is written without its ``.0``, read as a number or as text."""
+    s = pd.Series(values)
+    if pd.api.types.is_float_dtype(s) and (s.dropna() % 1 == 0).all():
+        s = s.astype("Int64")
+    return s.astype("string").str.strip().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+
+
+def sex_labels(values: pd.Series) -> pd.Series:
+    """``Female``/``Male``/NA from F/M text or the PTB-XL coding (1 = female, 0 = male)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.map({1: "Female", 0: "Male", 1.0: "Female", 0.0: "Male"}).astype(object)
+    key = values.astype("string").str.strip().str.upper().str[:1]
+    return key.map({"F": "Female", "W": "Female", "M": "Male", "1": "Female", "0": "Male"}).astype(object)
+
+
+def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any, covariates: Sequence[str],
                subject_col: str = "patient_id", exposures: Sequence[str] | None = None,
                method: str = "logit", scheduler: str | None = None, min_cases: int = 5,
-               min_code_count: int = 2, standardize: bool = True) -> pd.DataFrame:
+               min_code_count: int = 2, standardize: bool = True, sex_col: str | None = "sex",
+               test: str = "wald") -> pd.DataFrame:
     """PheWAS of per-ECG exposures (averaged per subject) against phecodes of their diagnoses.
 
     Odds ratios are per standard deviation of each exposure when ``standardize`` (default).
+    Subject ids are compared as text on both sides and ICD codes are read as text.
+
+    Parameters
+    ----------
+    phecode_map : path or PhecodeMap
+        A map folder/file, or a map already loaded with
+        :func:`~interp_ecg.phenotype.load_phecode_map`.
+    sex_col : str or None, default "sex"
+        Column of ``table`` with each subject's sex (F/M, female/male, or 1 = female /
+        0 = male as PTB-XL). When present, sex-specific phecodes are restricted to subjects of
+        that sex (:func:`~interp_ecg.phenotype.icd_to_phecodes`); the summary's
+        ``n_sex_excluded`` column says how many subjects the restriction removed from each
+        sex-specific phecode (0 elsewhere).
+    test : {"wald", "score"}
+        Passed to :func:`~interp_ecg.phenotype.phewas`.
+
+    Examples
+    --------
+    >>> from interp_ecg.phenotype import PhecodeMap
+    >>> icd = pd.DataFrame({"vocabulary": ["ICD9CM"], "code": ["01882"], "phecode": ["ID_005.1"]})
+    >>> m = PhecodeMap("X", icd, pd.DataFrame({"description": ["TB"], "category": ["ID"]},
+    ...                index=pd.Index(["ID_005.1"], name="phecode")))
+    >>> rng = np.random.default_rng(0)
+    >>> t = pd.DataFrame({"patient_id": range(60), "score": rng.normal(size=60)})
+    >>> dx = pd.DataFrame({"subject_id": [str(i) for i in range(20)], "icd_code": "01882",
+    ...                    "icd_version": "9"})
+    >>> run_phewas(t, dx, m, [], min_code_count=1)["phecode"].tolist()
+    ['ID_005.1']
     """
     from interp_ecg import phenotype
 
     if subject_col not in table.columns:
         raise InterpEcgError(f"exposure table has no subject column {subject_col!r}")
+    table = table.assign(**{subject_col: _id_strings(table[subject_col])})
     cov = [c for c in covariates if c in table.columns]
     if exposures is None:
-        exposures = [c for c in table.columns if c not in cov and c != subject_col
-                     and pd.api.types.is_numeric_dtype(table[c])]
+        skip = set(cov) | {subject_col, sex_col}
+        exposures = [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c])
+                     and not str(c).startswith("Unnamed:") and not str(c).lower().endswith("_id")]
     per_subject = per_subject_table(table, subject_col, list(exposures), cov)
-    pmap = phenotype.load_phecode_map(phecode_map) if not hasattr(phecode_map, "codes") else phecode_map
+    pmap = phecode_map if isinstance(phecode_map, phenotype.PhecodeMap) else phenotype.load_phecode_map(phecode_map)
     if isinstance(diagnoses, (str, Path)):
-        diagnoses = pd.read_csv(diagnoses, dtype={"icd_code": str})
+        diagnoses = pd.read_csv(diagnoses, dtype={"icd_code": str, "subject_id": str, subject_col: str})
     if "subject_id" not in diagnoses.columns:
         if subject_col not in diagnoses.columns:
             raise InterpEcgError(f"diagnoses table has neither subject_id nor {subject_col!r}")
         diagnoses = diagnoses.rename(columns={subject_col: "subject_id"})
+    diagnoses = diagnoses.assign(subject_id=_id_strings(diagnoses["subject_id"]))
+    sex = None
+    if sex_col is not None and sex_col in table.columns:
+        sex = sex_labels(table.groupby(subject_col)[sex_col].first())
+        if sex.isna().any():
+            logger.info("%d subjects of unknown sex are left out of sex-specific phecodes", int(sex.isna().sum()))
     outcomes = phenotype.icd_to_phecodes(diagnoses, pmap, min_code_count=min_code_count, min_cases=min_cases,
-                                         subjects=per_subject.index)
-    summary = phenotype.phewas(per_subject[list(exposures)], outcomes.reindex(per_subject.index),
-                               per_subject[cov] if cov else None, method=method, min_cases=min_cases,
-                               scheduler=scheduler, standardize=standardize)
+                                         subjects=per_subject.index, sex=sex)
+    sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
+    client = None
+    if isinstance(scheduler, str):
+        from dask.distributed import Client
+
+        client = scheduler = Client(scheduler)
+    try:
+        summary = phenotype.phewas(per_subject[list(exposures)], outcomes.reindex(per_subject.index),
+                                   per_subject[cov] if cov else None, method=method, min_cases=min_cases,
+                                   scheduler=scheduler, standardize=standardize, test=test)
+    finally:
+        if client is not None:
+            client.close()
     if "description" in summary.columns and summary["description"].isna().all():
         labels = pmap.describe(list(dict.fromkeys(summary["phecode"]))).reset_index()
         summary = summary.drop(columns=[c for c in ("description", "category") if c in summary.columns])
         summary = summary.merge(labels, on="phecode", how="left")
+    summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
     return summary
 
 

@@ -46,7 +46,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "covariates": ["age", "sex"],
     "method": "logit",  # logit | firth
     "firth_fallback": False,  # refit non-converged ML pairs with Firth
-    "firth_test": "wald",  # wald | lrt (p-values of Firth-fitted pairs)
+    "firth_test": "lrt",  # lrt (penalised likelihood ratio, Heinze & Schemper 2002) | wald
+    "test": "wald",  # wald (every pair fitted) | score (score-test screening, exact refits of what passes)
     "solver": "batched",  # batched | statsmodels
     "backend": "numpy",  # numpy | torch (GPU when present)
     "standardize": True,  # odds ratios per SD of each exposure
@@ -301,9 +302,10 @@ def run_prototype_phewas_study(config: dict, out_dir: str | Path) -> dict:
         method=params["method"], solver=params["solver"], backend=params["backend"],
         min_cases=params["min_cases"], standardize=params["standardize"], phecode_map=pmap,
         scheduler=_client(config.get("scheduler")), firth_fallback=params["firth_fallback"],
-        firth_test=params["firth_test"],
+        firth_test=params["firth_test"], test=params["test"],
     ).fit(X, outcomes, covariates)
     summary = model.summary
+    summary["n_sex_excluded"] = summary["phecode"].map(outcomes.attrs.get("sex_excluded", {})).fillna(0).astype(int)
     tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index()}
     tables["cohort"] = pd.DataFrame(
         {"n_ecgs": [len(ecgs)], "n_exposures": [X.shape[1]], "n_phecodes": [outcomes.shape[1]],

@@ -157,7 +157,10 @@ def run_ptbxl_statements_study(config: dict | None, out_dir) -> dict[str, pd.Dat
     folds = meta["strat_fold"].astype(int).to_numpy()
     tasks: dict[str, pd.DataFrame] = {}
     if "superclass" in cfg["tasks"]:
-        tasks["superclass"] = ptbxl_superclass_labels(ds).loc[X.index].astype(int)
+        sup = ptbxl_superclass_labels(ds, records_without_superclass="keep")
+        notes.append(f"superclass task: {sup.attrs['n_without_superclass']} records without a diagnostic "
+                     "superclass kept as all-negative rows (the PTB-XL benchmark protocol drops them)")
+        tasks["superclass"] = sup.loc[X.index].astype(int)
     if "statements" in cfg["tasks"]:
         L = ds.labels.loc[X.index].astype(int)
         tasks["statements"] = L[_usable(L, int(cfg["min_positives"]))]
