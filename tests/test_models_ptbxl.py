@@ -50,3 +50,24 @@ def test_external_cinc_validation(ptbxl_root, cinc_root, tmp_path):
     cinc = m[(m.protocol == "cinc") & (m.metric == "roc_auc")]
     assert len(cinc) and (cinc.n <= 50).all()
     assert np.isfinite(cinc.estimate).any()
+
+
+@pytest.mark.shared_data
+def test_superclass_task_drops_records_without_a_superclass_by_default(ptbxl_root, tmp_path):
+    """PTB-XL benchmark protocol: records with no diagnostic superclass are left out (or kept, by choice)."""
+    from interp_ecg.io import read_ptbxl
+    from interp_ecg.io.ptbxl import ptbxl_superclass_labels
+
+    every = ptbxl_superclass_labels(read_ptbxl(ptbxl_root, sampling_rate=500), records_without_superclass="keep")
+    n_none = int((every.iloc[:200].to_numpy().sum(axis=1) == 0).sum())
+    base = {"root": str(ptbxl_root), "max_records": 200, "tasks": ["superclass"], "protocols": ["test10"],
+            "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 10}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dropped = run_ptbxl_statements_study(base, tmp_path / "drop")
+        kept = run_ptbxl_statements_study({**base, "records_without_superclass": "keep"}, tmp_path / "keep")
+    nd, nk = (int(t["labels"]["n"].iloc[0]) for t in (dropped, kept))
+    assert 0 < nk - nd <= n_none  # measured records without a superclass
+    assert set(dropped["summary"]["records_without_superclass"]) == {"drop"}
+    assert set(kept["summary"]["records_without_superclass"]) == {"keep"}
+    assert any("left out (PTB-XL benchmark protocol)" in n for n in dropped["notes"]["note"])

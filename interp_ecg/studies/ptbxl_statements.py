@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "member_params": {},
     "min_positives": 20,
     "tasks": ["superclass", "statements"],
+    "records_without_superclass": "drop",
     "protocols": ["cv10", "test10", "cinc"],
     "n_boot": 1000,
     "random_state": 0,
@@ -70,6 +71,9 @@ def resolve_config(config: dict | None) -> dict:
     bad = set(cfg["tasks"]) - {"superclass", "statements"}
     if bad:
         raise ConfigError(f"unknown tasks {sorted(bad)}")
+    if cfg["records_without_superclass"] not in ("drop", "keep"):
+        raise ConfigError("records_without_superclass must be 'drop' (PTB-XL benchmark protocol) or 'keep', "
+                          f"not {cfg['records_without_superclass']!r}")
     return cfg
 
 
@@ -157,10 +161,13 @@ def run_ptbxl_statements_study(config: dict | None, out_dir) -> dict[str, pd.Dat
     folds = meta["strat_fold"].astype(int).to_numpy()
     tasks: dict[str, pd.DataFrame] = {}
     if "superclass" in cfg["tasks"]:
-        sup = ptbxl_superclass_labels(ds, records_without_superclass="keep")
-        notes.append(f"superclass task: {sup.attrs['n_without_superclass']} records without a diagnostic "
-                     "superclass kept as all-negative rows (the PTB-XL benchmark protocol drops them)")
-        tasks["superclass"] = sup.loc[X.index].astype(int)
+        policy = cfg["records_without_superclass"]
+        sup = ptbxl_superclass_labels(ds, records_without_superclass=policy)
+        n_none = int(sup.attrs["n_without_superclass"])
+        notes.append(f"superclass task: {n_none} records without a diagnostic superclass "
+                     + ("left out (PTB-XL benchmark protocol)" if policy == "drop"
+                        else "kept as all-negative rows (the PTB-XL benchmark protocol drops them)"))
+        tasks["superclass"] = sup.loc[X.index.intersection(sup.index, sort=False)].astype(int)
     if "statements" in cfg["tasks"]:
         L = ds.labels.loc[X.index].astype(int)
         tasks["statements"] = L[_usable(L, int(cfg["min_positives"]))]
@@ -173,28 +180,32 @@ def run_ptbxl_statements_study(config: dict | None, out_dir) -> dict[str, pd.Dat
     for task, Y in tasks.items():
         for c in Y.columns:
             label_rows.append({"task": task, "label": c, "n_positive": int(Y[c].sum()),
-                               "n_positive_test10": int(Y[c][folds == 10].sum()), "n": len(Y)})
+                               "n_positive_test10": int(Y[c][folds[X.index.get_indexer(Y.index)] == 10].sum()),
+                               "n": len(Y)})
     metrics, fold_rows = [], []
     for mname, members in cfg["models"].items():
         model = _model(members, cfg)
         for task, Y in tasks.items():
+            # a task may leave records out (superclass: records without one, by default)
+            pos = X.index.get_indexer(Y.index)
+            Xt, groups_t, folds_t = X.iloc[pos], groups[pos], folds[pos]
             if "cv10" in cfg["protocols"]:
                 logger.info("cv10 %s %s", mname, task)
-                oof, fold_id = cross_val_predict_grouped(model, X, Y, groups, cv=PredefinedFolds(folds),
+                oof, fold_id = cross_val_predict_grouped(model, Xt, Y, groups_t, cv=PredefinedFolds(folds_t),
                                                          return_folds=True)
-                metrics.append(_table(Y, oof, groups, cfg, protocol="cv10", task=task, model=mname))
-                for f in np.unique(folds):
-                    m = folds == f
+                metrics.append(_table(Y, oof, groups_t, cfg, protocol="cv10", task=task, model=mname))
+                for f in np.unique(folds_t):
+                    m = folds_t == f
                     aucs = [roc_auc(Y[c].to_numpy()[m], oof[m, j]) for j, c in enumerate(Y.columns)]
                     fold_rows.append({"task": task, "model": mname, "fold": int(f),
                                       "macro_auroc": float(np.nanmean(aucs)),
                                       "n_labels_scored": int(np.isfinite(aucs).sum())})
             if "test10" in cfg["protocols"]:
-                tr = folds <= 8
-                fitted = _model(members, cfg).fit(X[tr], Y[tr])
-                for split, m in (("val9", folds == 9), ("test10", folds == 10)):
-                    P = fitted.predict_proba(X[m])
-                    metrics.append(_table(Y[m], P, groups[m], cfg, protocol=split, task=task, model=mname))
+                tr = folds_t <= 8
+                fitted = _model(members, cfg).fit(Xt[tr], Y[tr])
+                for split, m in (("val9", folds_t == 9), ("test10", folds_t == 10)):
+                    P = fitted.predict_proba(Xt[m])
+                    metrics.append(_table(Y[m], P, groups_t[m], cfg, protocol=split, task=task, model=mname))
     if "cinc" in cfg["protocols"]:
         metrics += _cinc(cfg, ds, X, tasks, notes)
     metrics = pd.concat(metrics, ignore_index=True) if metrics else pd.DataFrame()
@@ -207,6 +218,8 @@ def run_ptbxl_statements_study(config: dict | None, out_dir) -> dict[str, pd.Dat
             mean_fold = fr.groupby(["task", "model"])["macro_auroc"].agg(["mean", "std"]).reset_index()
             summary = summary.merge(mean_fold.assign(protocol="cv10"), on=["protocol", "task", "model"], how="left")
             summary = summary.rename(columns={"mean": "mean_fold_macro_auroc", "std": "sd_fold_macro_auroc"})
+        summary["records_without_superclass"] = np.where(summary["task"] == "superclass",
+                                                         cfg["records_without_superclass"], "n/a")
     cohort = pd.DataFrame([{"item": "records", "value": len(feats)}, {"item": "records measured", "value": len(X)},
                            {"item": "patients", "value": len(pd.unique(groups))},
                            {"item": "features", "value": X.shape[1]}])
@@ -239,14 +252,17 @@ def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
     for task, Y in tasks.items():
         Yc = superclass_of_statements(ds.extras["statements"], stmts) if task == "superclass" else stmts
         Yc = Yc.reindex(columns=Y.columns).fillna(0).astype(int)
+        if task == "superclass" and cfg["records_without_superclass"] == "drop":
+            Yc = Yc[Yc.to_numpy().sum(axis=1) > 0]
         scored = [c for c in Y.columns if 0 < Yc[c].sum() < len(Yc)]
         notes.append(f"cinc {task}: {len(Xc)} records; labels with both classes present: {scored}")
         if not scored:
             continue
         for mname, members in cfg["models"].items():
-            fitted = _model(members, cfg).fit(X, Y)
-            P = pd.DataFrame(fitted.predict_proba(Xc), index=Xc.index, columns=Y.columns)
-            out.append(_table(Yc[scored], P[scored].to_numpy(), groups, cfg, protocol="cinc", task=task,
+            fitted = _model(members, cfg).fit(X.loc[Y.index], Y)
+            P = pd.DataFrame(fitted.predict_proba(Xc.loc[Yc.index]), index=Yc.index, columns=Y.columns)
+            g = groups[Xc.index.get_indexer(Yc.index)]
+            out.append(_table(Yc[scored], P[scored].to_numpy(), g, cfg, protocol="cinc", task=task,
                               model=mname))
     return out
 
