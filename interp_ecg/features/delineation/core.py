@@ -194,8 +194,10 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     bridged = np.concatenate([views.bridged, np.zeros((1, n), bool)], axis=0)
     allv, edge, gap = S.edge_and_gap_guard(np.concatenate([per, glob[None]], axis=0), n, fs, p,
                                            bridged)
-    allv, dropped = S.enforce_order(allv)
-    per, glob = allv[:-1], allv[-1]
+    glob_ordered, glob_dropped = S.enforce_order(allv[-1])
+    per, per_dropped = S.enforce_order(allv[:-1], reference=glob_ordered[None])
+    glob = glob_ordered
+    dropped = np.concatenate([per_dropped, glob_dropped[None]], axis=0)
     # a beat is edge-cut when a boundary of it was lost to the record edge (in any lead)
     wave_cut = np.zeros((n_leads + 1, r.size, 9), bool)
     wave_cut[:-1, :, 0:3] |= pw["edge_cut"][..., None]

@@ -31,6 +31,13 @@ from dataclasses import dataclass
 class Params:
     """Thresholds and spans of the ``martinez_zhang`` delineator (see the module docstring)."""
 
+    # ---- QRS detection (multi-lead slope envelope; Pan & Tompkins 1985 rules) -------
+    qrs_threshold: float = 0.3   # a QRS reaches this share of the reference envelope height
+    qrs_refractory_s: float = 0.25  # no two QRS closer than this (240 bpm)
+    slowest_bpm: float = 40.0    # reference height: median of the tallest peaks expected at
+    #                              this rate (so a few huge artefacts do not set it)
+    t_discrimination_s: float = 0.36  # a candidate this close to the previous beat ...
+    t_discrimination_ratio: float = 0.5  # ... is a T wave when below this share of its height
     # ---- QRS boundaries (Martinez et al. 2004 slope rules) --------------------------
     qrs_sig: float = 0.20        # slope fraction that makes a slope part of the QRS
     qrs_sig_off: float = 0.20    # idem, for the last slope of the complex
@@ -125,5 +132,10 @@ class Params:
     beat_similarity: float = 0.5  # QRS complexes repeat: median over beats of the best
     #                              correlation with another beat (all usable leads at once)
     #                              below this means no ECG (noise) -- LUDB/PTB-XL stay > 0.8
+    beat_similarity_two_leads: float = 0.75  # idem with two leads: noise correlates more by
+    #                              chance in fewer samples (20 band-limited noise records:
+    #                              up to 0.59; LUDB/PTB-XL two-lead subsets stay > 0.95)
+    beat_similarity_one_lead: float = 0.9  # idem with one lead (noise up to 0.84; LUDB II
+    #                              alone >= 0.968)
     similarity_window_s: float = 0.06  # half-width of the QRS windows compared (s)
     similarity_max_beats: int = 64    # beats compared (the first ones; cost is quadratic)

@@ -151,7 +151,7 @@ def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params) -> np.n
     DelineationError
         No QRS complex, or complexes that do not repeat (no ECG: noise).
     """
-    r = detect_qrs(views.raw, fs, usable)
+    r = detect_qrs(views.raw, fs, usable, p)
     if r.size == 0:
         raise DelineationError("no QRS complex found in any usable lead")
     share = step_overshoot(views.raw, r, fs, p, usable)
@@ -159,10 +159,13 @@ def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params) -> np.n
     if r.size == 0:
         raise DelineationError("no QRS complex found: only baseline steps")
     sim = beat_similarity(views.qrs_band, r, fs, p, usable)
-    if np.isfinite(sim) and sim < p.beat_similarity:
+    n_use = int(np.sum(usable))
+    need = (p.beat_similarity_one_lead if n_use == 1 else
+            p.beat_similarity_two_leads if n_use == 2 else p.beat_similarity)
+    if np.isfinite(sim) and sim < need:
         raise DelineationError(
             f"no repeating QRS complex (median best beat-to-beat correlation {sim:.2f} < "
-            f"{p.beat_similarity}): the signal looks like noise, not an ECG")
+            f"{need} with {n_use} usable lead(s)): the signal looks like noise, not an ECG")
     return r
 
 
@@ -379,16 +382,24 @@ def edge_and_gap_guard(values: np.ndarray, n_samples: int, fs: float, p: Params,
     return v, edge, gap
 
 
-def enforce_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop waves whose fiducials are out of order within a beat.
+def enforce_order(values: np.ndarray, reference: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Drop the fiducials that are out of order within a beat (the fewest possible).
 
     The order is ``P_on < P_peak < P_off <= QRS_on < R_peak < QRS_off <= T_on < T_peak <
-    T_off``. A QRS onset (offset) not before (after) the R peak is dropped; a P (T) wave
-    out of order within itself, or not entirely before (after) the QRS, is dropped whole.
+    T_off``. Rules, in this order: a QRS onset not before its offset drops both; a main
+    peak outside ``(QRS_on, QRS_off)`` is dropped (the boundaries are kept); a P (T) wave
+    out of order within itself is dropped whole; a P offset after the QRS onset (a T onset
+    before the QRS offset) is dropped; a P (T) wave whose remaining points still reach into
+    the QRS is dropped whole. Where a P offset and a QRS onset (a QRS offset and a T onset)
+    clash, the one further from its ``reference`` value is dropped (the P or T boundary
+    without a reference).
 
     Parameters
     ----------
     values : ndarray, shape (..., 9)
+    reference : ndarray, broadcastable to ``values``, optional
+        Consensus values of the same fiducials (the ``global`` row).
 
     Returns
     -------
@@ -397,39 +408,56 @@ def enforce_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Examples
     --------
     >>> import numpy as np
-    >>> v = np.array([[10., 20., 60., 50., 70., 90., 95., 120., 160.]])
+    >>> v = np.array([[10., 20., 60., 50., 70., 90., 85., 120., 160.]])
     >>> out, dropped = enforce_order(v)
-    >>> np.isnan(out[0]).tolist()
-    [True, True, True, False, False, False, False, False, False]
+    >>> np.flatnonzero(dropped[0]).tolist()          # P_off and T_on
+    [2, 6]
     """
     v = np.array(values, dtype=float)
     before = np.isfinite(v)
 
-    def lt(a, b, strict=True):
+    def cmp(a, b):
+        """``v[a] >= v[b]`` where both are present."""
         with np.errstate(invalid="ignore"):
-            bad = (v[..., a] >= v[..., b]) if strict else (v[..., a] > v[..., b])
-        return bad & np.isfinite(v[..., a]) & np.isfinite(v[..., b])
+            return (v[..., a] >= v[..., b]) & np.isfinite(v[..., a]) & np.isfinite(v[..., b])
 
-    # QRS first: R inside its boundaries
-    v[..., 3] = np.where(lt(3, 4) | lt(3, 5), np.nan, v[..., 3])
-    v[..., 5] = np.where(lt(4, 5) | lt(3, 5), np.nan, v[..., 5])
+    def drop(mask, cols):
+        for c in cols:
+            v[..., c] = np.where(mask, np.nan, v[..., c])
+
+    for on, pk, off in ((0, 1, 2), (3, 4, 5), (6, 7, 8)):
+        drop(cmp(on, off), (on, off))
+        drop(cmp(on, pk) | cmp(pk, off), (pk,))
+    with np.errstate(invalid="ignore"):
+        for a, b in ((2, 3), (5, 6)):   # P_off > QRS_on, QRS_off > T_on
+            clash = (v[..., a] > v[..., b]) & np.isfinite(v[..., a]) & np.isfinite(v[..., b])
+            if reference is None:
+                drop(clash, (a if a == 2 else b,))   # keep the QRS boundary
+                continue
+            # drop the one further from the consensus of the same boundary
+            dev_a = np.abs(v[..., a] - reference[..., a])
+            dev_b = np.abs(v[..., b] - reference[..., b])
+            a_worse = np.where(np.isfinite(dev_a) & np.isfinite(dev_b), dev_a > dev_b, a == 2)
+            drop(clash & a_worse, (a,))
+            drop(clash & ~a_worse, (b,))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         q_first = np.nanmin(v[..., 3:6], axis=-1)
         q_last = np.nanmax(v[..., 3:6], axis=-1)
         p_last = np.nanmax(v[..., 0:3], axis=-1)
         t_first = np.nanmin(v[..., 6:9], axis=-1)
-    bad_p = lt(0, 1) | lt(1, 2) | lt(0, 2)
     with np.errstate(invalid="ignore"):
-        # P_off may touch QRS_on; P must end before the R peak and the QRS offset
-        bad_p |= np.isfinite(p_last) & np.isfinite(v[..., 3]) & (p_last > v[..., 3])
-        bad_p |= np.isfinite(p_last) & np.isfinite(q_first) & ~np.isfinite(v[..., 3]) & (p_last >= q_first)
-    bad_t = lt(6, 7) | lt(7, 8) | lt(6, 8)
-    with np.errstate(invalid="ignore"):
-        bad_t |= np.isfinite(t_first) & np.isfinite(v[..., 5]) & (t_first < v[..., 5])
-        bad_t |= np.isfinite(t_first) & np.isfinite(q_last) & ~np.isfinite(v[..., 5]) & (t_first <= q_last)
-    v[..., 0:3] = np.where(bad_p[..., None], np.nan, v[..., 0:3])
-    v[..., 6:9] = np.where(bad_t[..., None], np.nan, v[..., 6:9])
+        # what is left of the P wave must end by the QRS onset (before any other QRS point)
+        limit_p = np.where(np.isfinite(v[..., 3]), v[..., 3], q_first)
+        bad_p = np.isfinite(p_last) & np.isfinite(limit_p) & np.where(
+            np.isfinite(v[..., 3]) & np.isfinite(v[..., 2]) & (p_last == v[..., 2]),
+            p_last > limit_p, p_last >= limit_p)
+        limit_t = np.where(np.isfinite(v[..., 5]), v[..., 5], q_last)
+        bad_t = np.isfinite(t_first) & np.isfinite(limit_t) & np.where(
+            np.isfinite(v[..., 5]) & np.isfinite(v[..., 6]) & (t_first == v[..., 6]),
+            t_first < limit_t, t_first <= limit_t)
+    drop(bad_p, (0, 1, 2))
+    drop(bad_t, (6, 7, 8))
     return v, before & ~np.isfinite(v)
 
 
