@@ -169,7 +169,14 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     if not usable.any():
         raise DelineationError("no usable lead: " + ", ".join(
             f"{ld}: {s}" for ld, s in zip(leads, status)))
-    r = S.detect_beats(views, fs, usable, p)
+    r, steps = S.detect_beats(views, fs, usable, p)
+    if steps.size:
+        # baseline steps: removed, and the beats detected again on the corrected signal
+        views, status = S.prepare(x, fs, leads, p, steps=steps)
+        usable = np.array([s == "ok" for s in status])
+        if not usable.any():
+            raise DelineationError("no usable lead after removing baseline steps")
+        r, _ = S.detect_beats(views, fs, usable, p)
     n_leads, n = views.raw.shape
     rr_prev, rr_next = S.rr_intervals(r, fs)
     qrs = S.qrs_stage(views, r, fs, p, usable, rr_prev, rr_next)

@@ -125,7 +125,8 @@ class Params:
     edge_guard_s: float = 0.02   # a boundary needs this much record beyond it: the slope
     #                              span, the flat-run check and the filters' edge transient
     #                              all reach ~10-20 ms; a closer boundary is NaN (beat flagged)
-    step_level_s: float = 0.15   # baseline levels are read this far before/after a beat
+    step_level_s: float = 0.08   # baseline levels are read this far before/after a beat
+    #                              (outside a normal QRS, inside the PR and ST segments)
     step_overshoot: float = 0.2  # a QRS overshoots the levels on both sides of it by at least
     #                              this share of its span (median over leads); a baseline step
     #                              moves monotonically from one level to the other (~0)

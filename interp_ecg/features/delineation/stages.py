@@ -60,17 +60,23 @@ class Views:
 
 
 # --------------------------------------------------------------------------- 1. prepare
-def prepare(x: np.ndarray, fs: float, leads: list[str], p: Params) -> tuple[Views, list[str]]:
+def prepare(x: np.ndarray, fs: float, leads: list[str], p: Params,
+            steps: np.ndarray | None = None) -> tuple[Views, list[str]]:
     """Apply the invalid-sample policy, filter all leads at once and check each lead.
 
     Returns the :class:`Views` and the per-lead status (``"ok"`` or why the lead is set
-    aside: invalid samples, flat, noisy).
+    aside: invalid samples, flat, noisy). With ``steps`` (from :func:`detect_beats`) the
+    baseline steps are removed first (:func:`remove_steps`).
     """
     from interp_ecg.features.quality import invalid_sample_policy
 
     rep, bridged, gap_status = invalid_sample_policy(x, fs, leads)
     aside = np.array([s.startswith("set aside") for s in gap_status])
     raw = np.where(np.isfinite(rep), rep, 0.0)
+    if steps is not None and len(steps):
+        raw, flattened = remove_steps(raw, steps, fs, p)
+        raw[aside] = 0.0
+        bridged = bridged | flattened
     qrs_band = bandpass(raw, fs, 0.5, p.qrs_lowpass)
     status = lead_status(raw, fs, low=qrs_band)
     status = [f"invalid samples ({g})" if a else s for s, g, a in zip(status, gap_status, aside)]
@@ -143,8 +149,36 @@ def beat_similarity(qrs_band: np.ndarray, r: np.ndarray, fs: float, p: Params,
     return float(np.median(c.max(axis=1)))
 
 
-def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params) -> np.ndarray:
+def remove_steps(raw: np.ndarray, steps: np.ndarray, fs: float, p: Params
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Undo baseline steps: shift the signal after each step back to the level before it.
+
+    The ``+-step_level_s`` around each step is set to the level before it and marked (like
+    bridged invalid samples, no fiducial point is placed there). Returns the corrected
+    signal and the ``(n_leads, n_samples)`` mask of the flattened samples.
+    """
+    x = np.array(raw, dtype=np.float64)
+    mask = np.zeros(x.shape, dtype=bool)
+    h = int(round(p.step_level_s * fs))
+    w = max(int(round(0.03 * fs)), 1)
+    n = x.shape[1]
+    for c in np.sort(np.asarray(steps, dtype=np.int64)):
+        a, b = max(c - h, 0), min(c + h, n)
+        pre = np.median(x[:, max(a - w, 0):max(a, 1)], axis=1) if a > 0 else x[:, 0]
+        post = np.median(x[:, b:min(b + w, n)], axis=1) if b < n else x[:, -1]
+        x[:, b:] -= (post - pre)[:, None]
+        x[:, a:b] = pre[:, None]
+        mask[:, a:b] = True
+    return x, mask
+
+
+def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """QRS complexes of the record (sample indices), baseline steps and noise rejected.
+
+    Returns the beats and the baseline steps found (sample indices; empty when none). A
+    step can hide a QRS that follows it (the detector takes the later, smaller candidate
+    for a T wave), so the caller removes the steps (:func:`remove_steps`) and detects again.
 
     Raises
     ------
@@ -155,7 +189,8 @@ def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params) -> np.n
     if r.size == 0:
         raise DelineationError("no QRS complex found in any usable lead")
     share = step_overshoot(views.raw, r, fs, p, usable)
-    r = r[~(share < p.step_overshoot)]
+    is_step = share < p.step_overshoot
+    steps, r = r[is_step], r[~is_step]
     if r.size == 0:
         raise DelineationError("no QRS complex found: only baseline steps")
     sim = beat_similarity(views.qrs_band, r, fs, p, usable)
@@ -166,7 +201,7 @@ def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params) -> np.n
         raise DelineationError(
             f"no repeating QRS complex (median best beat-to-beat correlation {sim:.2f} < "
             f"{need} with {n_use} usable lead(s)): the signal looks like noise, not an ECG")
-    return r
+    return r, steps
 
 
 def rr_intervals(r: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
