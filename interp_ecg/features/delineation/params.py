@@ -89,6 +89,9 @@ class Params:
     pr_tol: float = 0.024        # P peak to QRS onset may vary this much between beats (s)
     p_min_frac: float = 0.6      # fewer beats with a time-locked P: no P in the record
     p_min_frac_irregular: float = 0.8  # idem when RR is irregular (AF mimics a P at random)
+    p_lock_among_visible: bool = False  # judge time-locking among the beats with a visible
+    #                              P (else among all beats); see docs/results_features.md
+    p_min_visible_frac: float = 0.3  # ... and then at least this share of beats shows a P
     rr_irregular: float = 0.08   # median |second difference of RR| above this share of RR
     premature_frac: float = 0.85  # RR below this share of the median: premature beat
     wct_rr_s: float = 0.40       # wide-complex tachycardia: median RR below this (s) ...

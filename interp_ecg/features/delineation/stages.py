@@ -330,7 +330,16 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
         stable = np.abs(pr - pr_med) <= tol * fs
         # premature beats (PVCs) have no P of their own: left out of the count
         not_premature = rr_prev >= p.premature_frac * np.median(rr_prev)
-        if (present & stable & not_premature).sum() < frac * max(not_premature.sum(), 1):
+        if p.p_lock_among_visible:
+            # time-locking judged among the beats whose P is visible (with few leads a
+            # small P is visible in only some beats; in AF the "P waves" found are not
+            # time-locked), and enough beats must show one
+            n_vis = (present & not_premature).sum()
+            locked = (present & stable & not_premature).sum() < frac * max(n_vis, 1) or (
+                n_vis < p.p_min_visible_frac * max(not_premature.sum(), 1))
+        else:
+            locked = (present & stable & not_premature).sum() < frac * max(not_premature.sum(), 1)
+        if locked:
             present[:] = False
             reason = "no P wave time-locked to the QRS (atrial fibrillation/flutter?)"
         else:
