@@ -107,18 +107,18 @@ def step_overshoot(raw: np.ndarray, r: np.ndarray, fs: float, p: Params,
     xs = raw[np.asarray(usable, bool)]
     if xs.shape[0] == 0 or r.size == 0:
         return np.full(r.size, np.nan)
+    # (gather repeats the edge sample outside the record; a level window that lies wholly
+    # outside gives no verdict)
     win, inside = gather(xs, r, -h - w, h + w)
-    win = np.where(inside[None], win, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        pre = np.nanmedian(win[..., :w], axis=-1)
-        post = np.nanmedian(win[..., -w:], axis=-1)
-        mid = win[..., w:-w]
-        hi, lo = np.nanmax(mid, axis=-1), np.nanmin(mid, axis=-1)
+    pre = np.median(win[..., :w], axis=-1)
+    post = np.median(win[..., -w:], axis=-1)
+    mid = win[..., w:-w]
+    hi, lo = mid.max(axis=-1), mid.min(axis=-1)
     span = hi - lo
-    over = np.maximum(hi - np.fmax(pre, post), 0) + np.maximum(np.fmin(pre, post) - lo, 0)
+    over = np.maximum(hi - np.maximum(pre, post), 0) + np.maximum(np.minimum(pre, post) - lo, 0)
     share = np.where(span > 0.05, over / np.where(span > 0, span, 1.0), np.nan)
-    share = np.where(np.isfinite(pre) & np.isfinite(post), share, np.nan)
+    both = inside[:, :w].any(axis=-1) & inside[:, -w:].any(axis=-1)
+    share = np.where(both[None, :], share, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmedian(share, axis=0) if share.size else np.full(r.size, np.nan)
