@@ -220,3 +220,26 @@ def test_failure_row_names_the_record_for_unnamed_errors():
     assert row["quality_reason"].startswith("rec7: ")
     assert not row["quality_ok"] and row["quality_error"] == "DelineationError"
     assert pd.isna(row["QRS_duration_ms"])
+
+
+# ------------------------------------------------------------------ any lead names, 1-15 leads
+@pytest.mark.parametrize("n_leads, names", [
+    (1, ["MLII"]), (2, ["ECG1", "ECG2"]), (2, ["MLII", "V5"]), (3, ["vx", "vy", "vz"]),
+    (15, None)])
+def test_any_lead_names_and_counts(n_leads, names):
+    from interp_ecg.simulate import simulate_record
+
+    s = simulate_record("normal", noise=0.5, random_state=3)
+    x = s.signal
+    if n_leads == 15:   # twelve leads plus three more (Frank-like combinations)
+        x = np.vstack([x, x[[0, 5, 8]] * 0.7])
+    else:
+        x = x[[1, 10, 6][:n_leads]]
+    df = delineate(x, FS, names)
+    expected = names or [f"lead{i}" for i in range(15)]
+    assert list(dict.fromkeys(df.lead)) == [*expected, "global"]
+    g = df[df.lead == "global"]
+    true_r = s.fiducials[s.fiducials.lead == "global"].R_peak.dropna().to_numpy()
+    assert len(g) == len(true_r)
+    assert np.nanmax(np.abs(np.sort(g.R_peak.to_numpy()) - np.sort(true_r))) <= 0.05 * FS
+    _inside_and_ordered(df, x.shape[1])

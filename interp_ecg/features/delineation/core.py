@@ -15,8 +15,14 @@ The default method, ``"martinez_zhang"``, is a multi-lead, fully vectorised deli
    timing across leads and keeps a stable PR interval from beat to beat; otherwise (atrial
    fibrillation or flutter, say) it is NaN with a reason.
 
+The steps are pure functions in :mod:`.stages` (each with its own tests); every threshold
+is a field of :class:`.params.Params`, in seconds, mV or fractions, with its rationale.
+Nothing is fabricated: a boundary that is not in the signal (not found, cut by the record
+edge, on bridged invalid samples, out of order) is NaN, and beats cut by the record edge are
+listed in ``df.attrs["edge_beats"]``.
+
 ``method="neurokit_dwt"`` runs NeuroKit2's own pipeline lead by lead for comparison
-(:mod:`.neurokit`).
+(:mod:`.neurokit`), with the same edge and order guarantees.
 
 References
 ----------
@@ -107,7 +113,8 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
         Columns ``lead, beat, P_on, P_peak, P_off, QRS_on, R_peak, QRS_off, T_on, T_peak,
         T_off`` (float sample indices, NaN when absent); one row per beat and lead, then the
         rows of ``lead == "global"``. ``df.attrs["lead_status"]`` maps each lead to ``"ok"``
-        or the reason it was excluded from the consensus.
+        or the reason it was excluded from the consensus (its rows are then NaN);
+        ``df.attrs["edge_beats"]`` lists the beats cut by the record edge.
 
     Notes
     -----
@@ -127,7 +134,8 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
     SamplingRateError
         ``fs`` missing, non-positive or below 100 Hz.
     DelineationError
-        Signal too short, every lead unusable, or no QRS complex found.
+        Signal too short, every lead unusable, no QRS complex found, or QRS complexes
+        that do not repeat (noise without an ECG).
 
     Examples
     --------
