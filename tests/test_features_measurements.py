@@ -192,9 +192,12 @@ def test_single_record_errors_are_clear():
     with pytest.raises(LeadError):
         extract_record(sig[:5], FS, method=TruthDelineator(truth))
     bad = sig.copy()
-    bad[3, 100] = np.nan
+    bad[:, 100:1000] = np.nan  # invalid samples in every lead, too long to bridge
     with pytest.raises(SignalQualityError, match="NaN"):
         extract_record(bad, FS, method=TruthDelineator(truth))
+    one = sig.copy()
+    one[3, 100] = np.nan  # one invalid sample: bridged and flagged (quality.invalid_sample_policy)
+    assert "bridged" in extract_record(one, FS, method=TruthDelineator(truth))["quality_reason"]
     with pytest.raises(SignalQualityError, match="usable"):
         extract_record(np.zeros_like(sig), FS, method=TruthDelineator(truth))
     few = truth[truth["beat"] < 2]

@@ -43,13 +43,19 @@ from interp_ecg.features.dictionary import column_names, column_types
 from interp_ecg.features.beat_classes import classify_beats, frequent_ectopy_regular
 from interp_ecg.features.median_beat import (
     FIDUCIALS,
+    BeatTable,
     FidArrays,
     median_beat,
     median_beat_p_wave,
     relative_fiducials,
 )
 from interp_ecg.features.pacing import pacing_summary, strip_pacing_spikes
-from interp_ecg.features.quality import lead_quality, limb_reversal_suspected, summarise_quality
+from interp_ecg.features.quality import (
+    invalid_sample_policy,
+    lead_quality,
+    limb_reversal_suspected,
+    summarise_quality,
+)
 from interp_ecg.features.rhythm import beat_counts, rr_features
 from interp_ecg.features.stream import ChunkStore, read_features
 from interp_ecg.io.dataset import EcgDataset, Record
@@ -109,10 +115,15 @@ def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
     signal = np.asarray(rec.signal)
     if signal.ndim != 2 or signal.shape[0] != len(leads):
         raise LeadError(f"signal shape {signal.shape} does not match {len(leads)} leads {leads}", source=src)
-    bad = ~np.isfinite(signal)
-    if bad.any():
-        names = [leads[i] for i in np.flatnonzero(bad.any(axis=1))]
-        raise SignalQualityError(f"{int(bad.sum())} NaN/inf samples in leads {names}", source=src)
+    if not np.isfinite(signal).all():
+        # one policy for invalid samples (interp_ecg.features.quality.invalid_sample_policy):
+        # short gaps bridged and flagged, leads with long gaps set aside (their samples stay
+        # NaN here and _measure leaves them out), the record refused only without a usable lead
+        _, _, gap_status = invalid_sample_policy(signal, rec.fs, leads)
+        if all(s.startswith("set aside") for s in gap_status):
+            raise SignalQualityError(
+                "no usable lead: invalid (NaN/inf) samples in every lead: "
+                + "; ".join(f"{ld} {s}" for ld, s in zip(leads, gap_status)), source=src)
     if not any(name in STANDARD_LEADS for name in leads):
         raise LeadError(f"none of the standard twelve leads in {leads}", source=src)
     duration = signal.shape[1] / rec.fs
@@ -179,22 +190,41 @@ def _p_wave_on_median_beat(row, prov, table, template, pos, fs, leads, method) -
 def _measure(
     signal: np.ndarray, fs: float, leads: list[str], src: str, method: Method, min_beats: int
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
-    # pacemaker spikes: found on the raw signal, then removed so that nothing downstream
-    # (quality, delineation, beat classes, median beats) takes a spike for a wave
+    # invalid (NaN) samples: the policy of quality.invalid_sample_policy. The delineator
+    # gets the samples as they are (it bridges short gaps itself and places no fiducial
+    # on them); quality and the median beat get the bridged signal; leads set aside are
+    # measured as unusable
+    raw = signal
+    invalid = np.zeros(signal.shape[0], bool)
+    bridged_leads: list[str] = []
+    if not np.isfinite(signal).all():
+        rep, _, gap_status = invalid_sample_policy(signal, fs, leads)
+        invalid = np.array([st.startswith("set aside") for st in gap_status])
+        bridged_leads = [ld for ld, st in zip(leads, gap_status) if st.startswith("bridged")]
+        signal = np.where(np.isfinite(rep), rep, 0.0).astype(np.float32)
+    # pacemaker spikes: found on the (bridged) signal, then removed so that nothing
+    # downstream (quality, delineation, beat classes, median beats) takes a spike for a wave
     signal, spikes = strip_pacing_spikes(signal, fs, leads)
+    raw = signal if np.isfinite(raw).all() else np.where(np.isfinite(raw), signal, np.nan)
     q = lead_quality(signal, fs, leads)
+    if invalid.any():
+        q.loc[q.index[invalid], "usable"] = False
     usable = q["usable"].to_numpy()
     if not usable.any():
         raise SignalQualityError(
-            f"no usable lead: flat {list(q.index[q['flat']])}, clipped {list(q.index[q['clipped']])}",
+            f"no usable lead: flat {list(q.index[q['flat']])}, clipped {list(q.index[q['clipped']])}, "
+            f"invalid samples {list(q.index[invalid])}",
             source=src,
         )
     use_idx = np.flatnonzero(usable)
     use_leads = [leads[i] for i in use_idx]
     try:
-        fid = _delineate(signal[use_idx], fs, use_leads, method)
-    except InterpEcgError:
-        raise
+        fid = _delineate(raw[use_idx], fs, use_leads, method)
+    except InterpEcgError as err:
+        if err.source:
+            raise
+        # errors from inside the delineator do not know the record: name it
+        raise type(err)(err.reason, source=src) from err
     except Exception as err:  # a delineator bug must not look like a crash of the caller
         raise DelineationError(f"delineation failed: {type(err).__name__}: {err}", source=src) from err
     if fid is None or "lead" not in fid.columns:
@@ -204,6 +234,11 @@ def _measure(
     n_beats = len(table.beats)
     if n_beats < min_beats:
         raise DelineationError(f"too few beats: {n_beats} found, at least {min_beats} needed", source=src)
+    # beats cut by the record edge count as beats (rate, rhythm) but are kept out of the
+    # record-level medians (intervals, median beat)
+    edge = table.beats.index.isin(list(fid.attrs.get("edge_beats", [])))
+    table_med = BeatTable(beats=table.beats.assign(dominant=table.beats["dominant"].to_numpy() & ~edge),
+                          fiducials=table.fiducials)
 
     row = _empty_row()
     row.update(summarise_quality(q))
@@ -214,7 +249,7 @@ def _measure(
     row.update(beat_counts(table, signal.shape[1] / fs))
 
     lead_rows = fa.select(fa.lead != "global")
-    values, prov = M.global_intervals(table, fs, lead_rows)
+    values, prov = M.global_intervals(table_med, fs, lead_rows)
     row.update(values)
     row.update(M.qtc(values["QT_interval_ms"], row["RR_mean_ms"]))
     per_lead = M.per_lead_intervals(lead_rows, fs) if lead_rows.lead.size else pd.DataFrame()
@@ -222,11 +257,11 @@ def _measure(
         qt = per_lead["QT_ms"].dropna()
         row["QT_dispersion_ms"] = float(qt.max() - qt.min()) if len(qt) >= 2 else np.nan
 
-    anchors = beats["anchor"].to_numpy()[beats["dominant"].to_numpy()]
+    anchors = beats["anchor"].to_numpy()[table_med.beats["dominant"].to_numpy()]
     template, pos = median_beat(signal, fs, anchors)
     if not np.isfinite(row["PR_interval_ms"]) and frequent_ectopy_regular(table):
-        _p_wave_on_median_beat(row, prov, table, template[use_idx], pos, fs, use_leads, method)
-    rel = relative_fiducials(table)
+        _p_wave_on_median_beat(row, prov, table_med, template[use_idx], pos, fs, use_leads, method)
+    rel = relative_fiducials(table_med)
     amps_d = M.lead_measurements_dict(template, pos, rel, fs, leads, usable)
     for lead in STANDARD_LEADS:
         if lead in amps_d:
@@ -259,6 +294,12 @@ def _measure(
             warnings.append(f"{label} leads: {row[col]}")
     if rev:
         warnings.append(why)
+    if invalid.any():
+        warnings.append(f"leads set aside for invalid samples: {','.join(q.index[invalid])}")
+    if bridged_leads:
+        warnings.append(f"short gaps of invalid samples bridged in leads: {','.join(bridged_leads)}")
+    if edge.any():
+        warnings.append(f"{int(edge.sum())} beat(s) cut by the record edge left out of the medians")
     row["quality_ok"] = True
     row["quality_reason"] = "; ".join(warnings)
     row["quality_error"] = ""
@@ -321,7 +362,8 @@ def _failure_row(err: BaseException, rid: Any) -> dict[str, Any]:
     row["quality_ok"] = False
     row["quality_error"] = type(err).__name__
     msg = str(err)
-    row["quality_reason"] = msg if isinstance(err, InterpEcgError) else f"{rid}: {type(err).__name__}: {msg}"
+    named = isinstance(err, InterpEcgError) and err.source
+    row["quality_reason"] = msg if named else f"{rid}: {type(err).__name__}: {msg}"
     return row
 
 

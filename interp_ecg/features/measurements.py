@@ -269,7 +269,7 @@ def lead_measurements(
         Indexed by lead: ``P_amp_mV`` (signed extreme between P on and off), ``Q_amp_mV``
         (most negative point before the R peak, <= 0), ``R_amp_mV`` (largest positive
         deflection, >= 0), ``S_amp_mV`` (most negative point after the R peak, <= 0),
-        ``T_amp_mV`` (signed extreme between T on, or J + 60 ms, and T off), ``J_amp_mV`` (at
+        ``T_amp_mV`` (signed extreme between T on and T off; NaN without either), ``J_amp_mV`` (at
         QRS offset), ``ST60_amp_mV`` (60 ms after QRS offset), ``RS_ratio``
         (R / max(|S|, 0.05 mV)), ``QRS_notches`` (extra peaks or troughs inside the QRS),
         ``QRS_net_mV`` (R + Q + S), and areas ``P_area``, ``QRS_area``, ``T_area`` (mV*ms).
@@ -288,8 +288,10 @@ def lead_measurements(
     b0 = max(0, qon_i - int(round(0.025 * fs)))
     b1 = max(b0 + 1, qon_i - int(round(0.005 * fs)))
     j60 = qoff_i + int(round(0.060 * fs))
+    # the T wave is measured between its own onset and offset; without either it is NaN
+    # (no J + 60 ms stand-in for a missing T onset)
     t_end = pos["T_off"]
-    t_start = pos["T_on"] if np.isfinite(pos["T_on"]) else (j60 if np.isfinite(t_end) else np.nan)
+    t_start = pos["T_on"]
     p_on, p_off = pos["P_on"], pos["P_off"]
     has_p = np.isfinite(p_on) and np.isfinite(p_off) and p_off > p_on
     has_t = np.isfinite(t_start) and np.isfinite(t_end) and t_end > t_start

@@ -207,3 +207,92 @@ def summarise_quality(q: pd.DataFrame) -> dict[str, object]:
         "quality_hf_noise_ratio_max": top("hf_noise_ratio"),
         "quality_wander_mV_max": top("wander_ptp_mV"),
     }
+
+
+# --------------------------------------------------------------------------- invalid samples
+#: Longest run of invalid (NaN/inf) samples bridged by linear interpolation (ms). About a
+#: fifth of a QRS at most: the bridge cannot hide a whole wave, and fiducial points that
+#: fall on or next to a bridged stretch are set to NaN by the delineator.
+MAX_BRIDGED_GAP_MS = 20.0
+#: Largest share of a lead's samples that may be bridged before the lead is set aside.
+MAX_BRIDGED_FRACTION = 0.01
+
+
+def invalid_sample_policy(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Apply the package's one policy for invalid (NaN or infinite) samples.
+
+    MIMIC-IV-ECG and the PhysioNet/CinC challenge files mark samples the device could not
+    record as NaN. Every entry point (:func:`interp_ecg.features.delineate`,
+    :func:`interp_ecg.features.extract_record`, :func:`interp_ecg.features.extract`) applies
+    the same rule:
+
+    1. a run of invalid samples no longer than :data:`MAX_BRIDGED_GAP_MS` is *bridged* by
+       straight-line interpolation between its valid neighbours (the nearest valid value
+       at a record edge), provided the lead's bridged samples stay under
+       :data:`MAX_BRIDGED_FRACTION`; the lead is flagged, and no fiducial point is placed
+       within a bridged stretch;
+    2. a lead with a longer run, or with more invalid samples, is *set aside*: it is left
+       out of the delineation and its measurements are NaN, with the reason;
+    3. the record is refused (a :class:`~interp_ecg.errors.SignalQualityError` for one
+       record, ``quality_ok = False`` in a batch) only when no usable lead remains.
+
+    A lead written as zeros where samples were lost is not detectable as invalid: it is
+    measured as a flat lead (and set aside as such when flat throughout).
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV.
+    fs : float
+        Sampling rate (Hz).
+    leads : sequence of str, optional
+        Lead names, for the messages.
+
+    Returns
+    -------
+    repaired : numpy.ndarray of float64
+        The signal with short gaps bridged; leads set aside keep their NaN samples.
+    bridged : numpy.ndarray of bool
+        ``(n_leads, n_samples)``: True on the samples that were bridged.
+    status : list of str
+        Per lead: ``"ok"``, ``"bridged N invalid samples"`` or
+        ``"set aside: ..."`` (the reason).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.vstack([np.arange(1000.0), np.arange(1000.0)])
+    >>> x[0, 100:103] = np.nan                     # 6 ms at 500 Hz: bridged
+    >>> x[1, 200:400] = np.nan                     # 400 ms: lead set aside
+    >>> rep, br, st = invalid_sample_policy(x, 500, ["II", "V5"])
+    >>> rep[0, 99:104].tolist(), int(br.sum()), st
+    ([99.0, 100.0, 101.0, 102.0, 103.0], 3, ['bridged 3 invalid samples', 'set aside: 200 invalid samples, longest gap 400 ms'])
+    """
+    x = np.array(signal, dtype=np.float64)
+    bad = ~np.isfinite(x)
+    bridged = np.zeros(x.shape, dtype=bool)
+    status = ["ok"] * x.shape[0]
+    if not bad.any():
+        return x, bridged, status
+    names = list(leads) if leads is not None else [f"lead{i}" for i in range(x.shape[0])]
+    max_run = max(int(np.floor(MAX_BRIDGED_GAP_MS * fs / 1000.0)), 1)
+    n = x.shape[1]
+    for i in np.flatnonzero(bad.any(axis=1)):
+        b = bad[i]
+        edges = np.flatnonzero(np.diff(np.r_[0, b.astype(np.int8), 0]))
+        starts, stops = edges[::2], edges[1::2]
+        longest = int((stops - starts).max())
+        total = int(b.sum())
+        if total == n:
+            status[i] = "set aside: no valid sample"
+            continue
+        if longest > max_run or total > MAX_BRIDGED_FRACTION * n:
+            status[i] = (f"set aside: {total} invalid samples, longest gap "
+                         f"{longest * 1000.0 / fs:.0f} ms")
+            continue
+        good = np.flatnonzero(~b)
+        x[i, b] = np.interp(np.flatnonzero(b), good, x[i, good])
+        bridged[i] = b
+        status[i] = f"bridged {total} invalid samples"
+    return x, bridged, status

@@ -8,6 +8,6 @@ the Martinez tolerances, as used by the LUDB benchmark.
 """
 
 from interp_ecg.features.delineation.core import COLUMNS, FIDUCIALS, METHODS, delineate
-from interp_ecg.features.delineation.waves import Params
+from interp_ecg.features.delineation.params import Params
 
 __all__ = ["delineate", "Params", "COLUMNS", "FIDUCIALS", "METHODS"]

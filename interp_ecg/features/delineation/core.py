@@ -15,8 +15,14 @@ The default method, ``"martinez_zhang"``, is a multi-lead, fully vectorised deli
    timing across leads and keeps a stable PR interval from beat to beat; otherwise (atrial
    fibrillation or flutter, say) it is NaN with a reason.
 
+The steps are pure functions in :mod:`.stages` (each with its own tests); every threshold
+is a field of :class:`.params.Params`, in seconds, mV or fractions, with its rationale.
+Nothing is fabricated: a boundary that is not in the signal (not found, cut by the record
+edge, on bridged invalid samples, out of order) is NaN, and beats cut by the record edge are
+listed in ``df.attrs["edge_beats"]``.
+
 ``method="neurokit_dwt"`` runs NeuroKit2's own pipeline lead by lead for comparison
-(:mod:`.neurokit`).
+(:mod:`.neurokit`), with the same edge and order guarantees.
 
 References
 ----------
@@ -31,19 +37,15 @@ Pilia N et al. ECGdeli - An open source ECG delineation toolbox for MATLAB. Soft
 from __future__ import annotations
 
 import logging
-import warnings
-from dataclasses import replace
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import DelineationError, SamplingRateError, SignalQualityError
-from interp_ecg.features.delineation.consensus import combine, nanquantile_cols
-from interp_ecg.features.delineation.filters import bandpass, central_slope
-from interp_ecg.features.delineation.leadcheck import lead_status
-from interp_ecg.features.delineation.qrs import detect_qrs
-from interp_ecg.features.delineation.waves import Params, p_waves, qrs_bounds, t_waves
+from interp_ecg.features.delineation import stages as S
+from interp_ecg.features.delineation.consensus import combine
+from interp_ecg.features.delineation.params import Params
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ def _check_input(signal, fs, leads) -> tuple[np.ndarray, float, list[str]]:
         x = x[None, :]
     if x.ndim != 2:
         raise SignalQualityError(f"signal must be 1-D or (n_leads, n_samples), got shape {x.shape}")
-    if x.shape[1] < x.shape[0] and x.shape[0] > 16:
+    if x.shape[0] > 15 and x.shape[1] < x.shape[0]:
         raise SignalQualityError(
             f"signal of shape {x.shape} looks transposed; expected (n_leads, n_samples)")
     if x.shape[0] == 0 or x.shape[1] < int(1.5 * fs):
@@ -111,7 +113,8 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
         Columns ``lead, beat, P_on, P_peak, P_off, QRS_on, R_peak, QRS_off, T_on, T_peak,
         T_off`` (float sample indices, NaN when absent); one row per beat and lead, then the
         rows of ``lead == "global"``. ``df.attrs["lead_status"]`` maps each lead to ``"ok"``
-        or the reason it was excluded from the consensus.
+        or the reason it was excluded from the consensus (its rows are then NaN);
+        ``df.attrs["edge_beats"]`` lists the beats cut by the record edge.
 
     Notes
     -----
@@ -131,7 +134,8 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
     SamplingRateError
         ``fs`` missing, non-positive or below 100 Hz.
     DelineationError
-        Signal too short, every lead unusable, or no QRS complex found.
+        Signal too short, every lead unusable, no QRS complex found, or QRS complexes
+        that do not repeat (noise without an ECG).
 
     Examples
     --------
@@ -154,170 +158,98 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
     x, fs, leads = _check_input(signal, fs, leads)
     if method == "neurokit_dwt":
         from interp_ecg.features.delineation.neurokit import delineate_neurokit
-        return delineate_neurokit(x, fs, leads, return_reasons=return_reasons)
+        df = delineate_neurokit(x, fs, leads, return_reasons=return_reasons)
+        # the same guarantees as the default method: nothing outside the record or out
+        # of order (NeuroKit2 itself can return either)
+        vals = df[FIDUCIALS].to_numpy(dtype=float)[None]
+        vals, _, _ = S.edge_and_gap_guard(vals, x.shape[1], fs, params or DEFAULT_PARAMS)
+        vals, _ = S.enforce_order(vals)
+        df[FIDUCIALS] = vals[0]
+        return df
     return _delineate_mz(x, fs, leads, params or DEFAULT_PARAMS, return_reasons)
 
 
-def _shrink(v: np.ndarray, usable: np.ndarray, tol: float, w: float,
-            q: float = 0.5) -> np.ndarray:
-    """Pull each lead's value towards a robust quantile ``q`` of the usable leads (weight ``w``)."""
-    if w >= 1.0:
-        return v
-    center = combine(v, "on", tol, quantile=q, usable=usable)
-    out = np.where(np.isfinite(center)[None, :], center[None, :] + w * (v - center[None, :]), v)
-    return np.round(np.where(np.isfinite(v), out, np.nan))
-
-
-def _rr(r: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
-    if r.size >= 2:
-        d = np.diff(r)
-        med = np.median(d)
-        prev = np.concatenate([[med], d])
-        nxt = np.concatenate([d, [med]])
-    else:
-        prev = nxt = np.array([fs], dtype=float)
-    return prev.astype(float), nxt.astype(float)
-
-
-def _delineate_mz(x, fs, leads, p: Params, return_reasons: bool) -> pd.DataFrame:
-    xs = np.where(np.isfinite(x), x, 0.0).astype(np.float64)
-    xq = bandpass(xs, fs, 0.5, p.qrs_lowpass)
-    status = lead_status(x, fs, low=xq)
+def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
+                  return_reasons: bool) -> pd.DataFrame:
+    """Run the stages of :mod:`.stages` on one record (see :func:`delineate`)."""
+    views, status = S.prepare(x, fs, leads, p)
     usable = np.array([s == "ok" for s in status])
     if not usable.any():
         raise DelineationError("no usable lead: " + ", ".join(
             f"{ld}: {s}" for ld, s in zip(leads, status)))
-    r = detect_qrs(xs, fs, usable)
-    if r.size == 0:
-        raise DelineationError("no QRS complex found in any usable lead")
-    n_leads, n = xs.shape
-    xw = bandpass(xs, fs, 0.5, p.pt_lowpass)
-    dq = central_slope(xq, int(round(p.qrs_slope_dt * fs)))
-    dw = central_slope(xw, int(round(0.01 * fs)))
-    rr_prev, rr_next = _rr(r, fs)
+    r, steps = S.detect_beats(views, fs, usable, p)
+    if steps.size:
+        # baseline steps: removed, and the beats detected again on the corrected signal
+        views, status = S.prepare(x, fs, leads, p, steps=steps)
+        usable = np.array([s == "ok" for s in status])
+        if not usable.any():
+            raise DelineationError("no usable lead after removing baseline steps")
+        r, _ = S.detect_beats(views, fs, usable, p)
+    n_leads, n = views.raw.shape
+    rr_prev, rr_next = S.rr_intervals(r, fs)
+    qrs = S.qrs_stage(views, r, fs, p, usable, rr_prev, rr_next)
+    t = S.t_stage(views, r, qrs["off_global"], rr_next, fs, p, usable)
+    t_end_raw = combine(t["off_raw"], "off", p.t_cons_tol_s * fs, p.cons_q, usable)
+    pw = S.p_stage(views, r, qrs["on_global"], qrs["off_global"], rr_prev, t_end_raw, fs,
+                   p, usable)
+    t_tol = p.t_cons_tol_s * fs
+    t_glob = {k: combine(t[k], s, t_tol, p.cons_q, usable) for k, s in
+              (("on", "on"), ("peak", "peak"), ("off", "off"))}
+    t_lead = {"on": S.shrink(t["on"], usable, t_tol, p.w_t_on), "peak": t["peak"],
+              "off": S.shrink(t["off"], usable, t_tol, p.w_t_off)}
 
-    on, pk, off = qrs_bounds(xq, dq, r, fs, p, rr_prev, rr_next)
-    ms = fs / 1000.0
-    g_on = combine(on, "on", 40 * ms, p.cons_q, usable)
-    g_off = combine(off, "off", 40 * ms, p.cons_q, usable)
-    on = _shrink(on, usable, 40 * ms, p.w_qrs_on, p.q_qrs_on) + round(p.qrs_on_shift * fs)
-    if p.w_sv_on < 1.0 or p.w_sv_off < 1.0:
-        # spatial velocity of the usable leads: one onset and offset per beat from all
-        # leads at once; each lead's boundary is pulled towards them
-        sv = np.sqrt(np.sum(dq[usable] ** 2, axis=0))[None, :]
-        sp = replace(p, qrs_on=p.sv_on, qrs_off=p.sv_off)
-        sv_on, _, sv_off = (b[0] for b in qrs_bounds(sv, sv, r, fs, sp, rr_prev, rr_next))
-        for v, ref, w in ((on, sv_on, p.w_sv_on), (off, sv_off, p.w_sv_off)):
-            near = np.isfinite(ref)[None, :] & (np.abs(v - ref[None, :]) <= 40 * ms)
-            v[...] = np.where(near, np.round(ref[None, :] + w * (v - ref[None, :])), v)
-    off = _shrink(off, usable, 40 * ms, p.w_qrs_off, p.q_qrs_off) + round(p.qrs_off_shift * fs)
-    g_pk = combine(pk, "peak", 60 * ms, usable=usable)
-    g_on = np.where(np.isfinite(g_on), g_on, r - int(0.05 * fs))
-    g_off = np.where(np.isfinite(g_off), g_off, r + int(0.05 * fs))
+    per = np.stack([pw["on"], pw["peak"], pw["off"], qrs["on"], qrs["peak"], qrs["off"],
+                    t_lead["on"], t_lead["peak"], t_lead["off"]], axis=-1)
+    glob = np.stack([pw["on_global"], pw["peak_global"], pw["off_global"], qrs["on_global"],
+                     qrs["peak_global"], qrs["off_global"], t_glob["on"], t_glob["peak"],
+                     t_glob["off"]], axis=-1)
+    # nothing is reported from a lead set aside (flat, noisy, invalid samples)
+    per[~usable] = np.nan
+    # nothing outside the record, at its very edge, or on bridged invalid samples
+    bridged = np.concatenate([views.bridged, np.zeros((1, n), bool)], axis=0)
+    allv, edge, gap = S.edge_and_gap_guard(np.concatenate([per, glob[None]], axis=0), n, fs, p,
+                                           bridged)
+    glob_ordered, glob_dropped = S.enforce_order(allv[-1])
+    per, per_dropped = S.enforce_order(allv[:-1], reference=glob_ordered[None])
+    glob = glob_ordered
+    dropped = np.concatenate([per_dropped, glob_dropped[None]], axis=0)
+    # a beat is edge-cut when a boundary of it was lost to the record edge (in any lead)
+    wave_cut = np.zeros((n_leads + 1, r.size, 9), bool)
+    wave_cut[:-1, :, 0:3] |= pw["edge_cut"][..., None]
+    wave_cut[:-1, :, 6:9] |= t["edge_cut"][..., None]
+    # ... or when a wave's search window ran out of the record and the wave is missing
+    guard = round(p.edge_guard_s * fs)
+    qrs_w = round(p.qrs_window_s * fs)
+    search_cut = ((~np.isfinite(glob[:, 3]) & (r - qrs_w < guard))
+                  | (~np.isfinite(glob[:, 5]) & (r + qrs_w > n - 1 - guard))
+                  | (~np.isfinite(glob[:, 8]) & (t["stop"] > n - 1 - guard))
+                  | (~np.isfinite(glob[:, 0]) & (pw["start"] < 0) & pw["present_any"]))
+    edge_any = edge | wave_cut
+    edge_beat = edge_any.any(axis=(0, 2)) | search_cut
 
-    tw = t_waves(xw, dw, r, g_off.astype(np.int64), rr_next, fs, p)
-    # the P search starts after the previous beat's T wave (consensus end, raw per-lead)
-    t_end_raw = combine(np.where(tw["ok"], tw["off"], np.nan), "off", 60 * ms, p.cons_q, usable)
-    prev_t_end = np.concatenate([[np.nan], t_end_raw[:-1]])
-    pw = p_waves(xw, dw, g_on.astype(np.int64), rr_prev, fs, p, prev_t_end)
-
-    # lead noise (mV): robust SD of the 15-40 Hz residue
-    noise = 1.4826 * np.median(np.abs(xq - xw), axis=1)[:, None]
-    t_vis = tw["ok"] & (tw["amp"] >= np.maximum(p.t_min_mv, p.noise_k * noise))
-    p_vis = pw["ok"] & (pw["amp"] >= np.maximum(p.p_min_mv, p.noise_k * noise))
-
-    reasons = np.full((n_leads, r.size), "", dtype=object)
-
-    # P presence: visible in >= 1/3 of usable leads, consistent timing, stable PR
-    n_use = usable.sum()
-    # timing by the centre of the wave (robust to bifid P, whose peak jumps between lobes)
-    centre = 0.5 * (pw["on"] + pw["off"])
-    pk_v = np.where(p_vis & usable[:, None], centre, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        gp_pk = nanquantile_cols(pk_v, 0.5)
-        spread = nanquantile_cols(np.abs(pk_v - gp_pk), 0.5)
-    beat_p = (np.sum(np.isfinite(pk_v), axis=0) >= max(1, p.p_lead_frac * n_use)) & (spread <= p.p_spread * 1000 * ms)
-    pr = g_on - gp_pk
-    p_reason = "no P wave visible in enough leads"
-    qrs_ms = np.nanmedian(g_off - g_on) / ms if r.size else np.nan
-    if r.size >= 3 and np.median(np.diff(r)) < 0.4 * fs and qrs_ms >= 120:
-        # wide-complex tachycardia: atrial activity is buried in the QRS/T (and in VT
-        # dissociated from it); whatever the P search found there is not a P wave
-        beat_p[:] = False
-        p_reason = "wide-complex tachycardia: P waves not separable"
-    if beat_p.sum() >= 1:
-        pr_med = np.median(pr[beat_p])
-        # irregular RR (atrial fibrillation?): P waves must be strictly time-locked
-        irregular = r.size >= 4 and np.median(np.abs(np.diff(r, 2))) > 0.08 * np.median(np.diff(r))
-        tol, frac = (p.pr_tol / 2, 0.8) if irregular else (p.pr_tol, p.p_min_frac)
-        stable = np.abs(pr - pr_med) <= tol * 1000 * ms
-        # premature beats (PVCs) have no P of their own: left out of the count
-        not_premature = rr_prev >= 0.85 * np.median(rr_prev)
-        if (beat_p & stable & not_premature).sum() < frac * max(not_premature.sum(), 1):
-            beat_p[:] = False
-            p_reason = "no P wave time-locked to the QRS (atrial fibrillation/flutter?)"
-        else:
-            unstable = beat_p & ~stable
-            beat_p &= stable
-            if unstable.any():
-                reasons[:, unstable] = "P wave not time-locked to this QRS"
-    # per-lead P kept where the lead agrees with the consensus P peak
-    lead_p = beat_p[None, :] & np.isfinite(centre) & (np.abs(centre - gp_pk) <= 40 * ms)
-    for k in ("on", "peak", "off"):
-        pw[k] = np.where(lead_p, pw[k], np.nan)
-    tvis_any = t_vis
-    for k in ("on", "peak", "off"):
-        tw[k] = np.where(tvis_any, tw[k], np.nan)
-
-    gp = {k: combine(pw[k], s, 40 * ms, p.cons_q, usable) for k, s in
-          (("on", "on"), ("peak", "peak"), ("off", "off"))}
-    gt = {k: combine(tw[k], s, 60 * ms, p.cons_q, usable) for k, s in
-          (("on", "on"), ("peak", "peak"), ("off", "off"))}
-    pw["on"] = _shrink(pw["on"], usable, 40 * ms, p.w_p if p.w_p_on is None else p.w_p_on)
-    pw["off"] = _shrink(pw["off"], usable, 40 * ms, p.w_p)
-    tw["on"] = _shrink(tw["on"], usable, 60 * ms, p.w_t_on)
-    tw["off"] = _shrink(tw["off"], usable, 60 * ms, p.w_t_off)
-    for k in gp:
-        gp[k] = np.where(beat_p, gp[k], np.nan)
-    # per-lead P missing in a lead while the consensus has one: use the consensus (for
-    # the boundaries, the leads' median rather than the earliest onset / latest offset,
-    # which are the record's extremes and not a typical lead's)
-    for k in ("on", "peak", "off"):
-        fill = gp[k]
-        if k != "peak" and p.p_fill_median:
-            fill = np.where(beat_p, combine(pw[k], "peak", 40 * ms, usable=usable), np.nan)
-            fill = np.where(np.isfinite(fill), fill, gp[k])
-        pw[k] = np.where(beat_p[None, :] & ~np.isfinite(pw[k]), fill[None, :], pw[k])
-
-    no_p = ~beat_p
-    reasons[:, no_p] = np.where(reasons[:, no_p] == "", p_reason, reasons[:, no_p])
-    no_t = ~np.isfinite(tw["peak"])
-    reasons[no_t] = np.where(reasons[no_t] == "", "no T wave above noise",
-                             reasons[no_t] + "; no T wave above noise")
-    bad = ~usable
-    for i in np.flatnonzero(bad):
-        reasons[i, :] = f"lead excluded from consensus: {status[i]}"
-
-    per = {"P_on": pw["on"], "P_peak": pw["peak"], "P_off": pw["off"], "QRS_on": on,
-           "R_peak": pk, "QRS_off": off, "T_on": tw["on"], "T_peak": tw["peak"],
-           "T_off": tw["off"]}
-    glob = {"P_on": gp["on"], "P_peak": gp["peak"], "P_off": gp["off"], "QRS_on": g_on,
-            "R_peak": g_pk, "QRS_off": g_off, "T_on": gt["on"], "T_peak": gt["peak"],
-            "T_off": gt["off"]}
-    nb = r.size
-    data = {"lead": np.repeat(np.asarray(leads + ["global"], dtype=object), nb),
-            "beat": np.tile(np.arange(nb), n_leads + 1)}
-    for c in FIDUCIALS:
-        arr = np.vstack([np.asarray(per[c], dtype=float), np.asarray(glob[c], dtype=float)[None]])
-        arr[~np.isfinite(arr)] = np.nan
-        data[c] = arr.ravel()
-    df = pd.DataFrame(data)
-    df["lead"] = df["lead"].astype(str)
+    df = S.assemble(leads, per, glob, None, None)
     if return_reasons:
-        g_reason = np.where(beat_p, "", p_reason)
+        reasons = np.full((n_leads, r.size), "", dtype=object)
+        reasons[:, pw["present"]] = pw["beat_reason"][pw["present"]]
+        no_p = ~pw["present"]
+        reasons[:, no_p] = np.where(pw["beat_reason"][no_p] != "", pw["beat_reason"][no_p],
+                                    pw["reason"])
+        g_reason = np.where(pw["present"], "", pw["reason"]).astype(object)
+
+        def add(mask, text, target):
+            target[mask] = np.where(target[mask] == "", text, target[mask] + "; " + text)
+
+        add(~np.isfinite(per[..., 7]), "no T wave above noise", reasons)
+        add(np.broadcast_to(edge_beat, reasons.shape), "beat cut by the record edge", reasons)
+        add(edge_beat, "beat cut by the record edge", g_reason)
+        add(gap[:-1].any(axis=-1), "boundary on bridged invalid samples", reasons)
+        add(dropped[:-1].any(axis=-1), "wave dropped: fiducials out of order", reasons)
+        add(dropped[-1].any(axis=-1), "wave dropped: fiducials out of order", g_reason)
+        for i in np.flatnonzero(~usable):
+            reasons[i, :] = f"lead excluded from consensus: {status[i]}"
         df["reason"] = np.concatenate([reasons.ravel(), g_reason]).astype(str)
     df.attrs["lead_status"] = dict(zip(leads, status))
     df.attrs["method"] = "martinez_zhang"
     df.attrs["fs"] = fs
+    df.attrs["edge_beats"] = [int(b) for b in np.flatnonzero(edge_beat)]
     return df

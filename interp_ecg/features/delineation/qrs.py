@@ -34,9 +34,10 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from interp_ecg.features.delineation.filters import bandpass, moving_average
+from interp_ecg.features.delineation.params import Params
 
-#: Fraction of the reference envelope height a QRS must reach.
-THRESHOLD = 0.3
+#: Fraction of the reference envelope height a QRS must reach (``Params.qrs_threshold``).
+THRESHOLD = Params().qrs_threshold
 
 
 def qrs_envelope(x: np.ndarray, fs: float, usable: np.ndarray | None = None) -> np.ndarray:
@@ -61,7 +62,8 @@ def qrs_envelope(x: np.ndarray, fs: float, usable: np.ndarray | None = None) -> 
     return moving_average(combined, int(round(0.08 * fs)))
 
 
-def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None) -> np.ndarray:
+def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None,
+               p: Params | None = None) -> np.ndarray:
     """Sample indices of the QRS complexes (envelope maxima), sorted.
 
     Parameters
@@ -72,32 +74,38 @@ def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None) -> np
         Sampling rate in Hz.
     usable : ndarray of bool, optional
         Leads to use for detection.
+    p : Params, optional
+        ``qrs_threshold``, ``qrs_refractory_s``, ``t_discrimination_s``,
+        ``t_discrimination_ratio`` and ``slowest_bpm`` are used.
 
     Returns
     -------
     ndarray of int
         Empty when no QRS complex stands out of the envelope.
     """
+    p = p or Params()
     env = qrs_envelope(x, fs, usable)
-    cand, props = find_peaks(env, distance=max(int(0.25 * fs), 1), height=0)
+    cand, props = find_peaks(env, distance=max(int(p.qrs_refractory_s * fs), 1), height=0)
     if cand.size == 0:
         return cand
     h = props["peak_heights"]
-    # reference: median of the tallest peaks expected at 40 bpm over the record
-    n_expect = max(2, int(env.size / fs * 40 / 60 * 0.8))
+    # reference: median of the tallest peaks expected at the slowest rate over the record
+    n_expect = max(2, int(env.size / fs * p.slowest_bpm / 60 * 0.8))
     ref = np.median(np.sort(h)[::-1][:n_expect])
     if ref <= 0:
         return np.array([], dtype=int)
-    keep = cand[h >= THRESHOLD * ref]
-    hk = h[h >= THRESHOLD * ref]
+    keep = cand[h >= p.qrs_threshold * ref]
+    hk = h[h >= p.qrs_threshold * ref]
+    near = p.t_discrimination_s * fs
+    ratio = p.t_discrimination_ratio
     out: list[int] = []
     out_h: list[float] = []
-    for p, hp in zip(keep, hk):
-        if out and p - out[-1] < 0.36 * fs and hp < 0.5 * out_h[-1]:
+    for c, hc in zip(keep, hk):
+        if out and c - out[-1] < near and hc < ratio * out_h[-1]:
             continue  # likely a T wave
-        if out and p - out[-1] < 0.36 * fs and out_h[-1] < 0.5 * hp:
-            out[-1], out_h[-1] = int(p), float(hp)  # previous was the T wave of an earlier beat
+        if out and c - out[-1] < near and out_h[-1] < ratio * hc:
+            out[-1], out_h[-1] = int(c), float(hc)  # previous was the T wave of an earlier beat
             continue
-        out.append(int(p))
-        out_h.append(float(hp))
+        out.append(int(c))
+        out_h.append(float(hc))
     return np.asarray(out, dtype=int)

@@ -151,3 +151,73 @@ def score_lead(detected: dict, reference: dict, fs: float,
         sp = (span[0] - tol, span[1] + tol) if span_margin else span
         out[k] = match(np.asarray(detected.get(k, []), dtype=float), ref, tol, sp)
     return out
+
+
+@dataclass
+class BestLead:
+    """Best-lead tally of Martinez et al. (2004): one reference mark per beat, and for each
+    mark the lead whose detection lies closest to it (within a 150 ms window).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = BestLead()
+    >>> b.add({"II": np.array([100.0, 310.0]), "V5": np.array([104.0, 298.0])},
+    ...       np.array([103.0, 300.0, 900.0]), fs=1000)
+    >>> b.n_ref, b.n_found, b.errors_ms
+    (3, 2, [1.0, -2.0])
+    """
+
+    n_ref: int = 0
+    n_found: int = 0
+    errors_ms: list = field(default_factory=list)
+
+    def add(self, detected_by_lead: dict, reference: np.ndarray, fs: float,
+            window_ms: float = 150.0) -> None:
+        """Score the marks of one record.
+
+        Parameters
+        ----------
+        detected_by_lead : dict
+            Lead name -> detected sample indices (NaN ignored).
+        reference : array-like
+            One reference mark per annotated beat (sample indices).
+        fs : float
+            Sampling rate (Hz).
+        window_ms : float
+            A mark is found when some lead has a detection within this distance.
+        """
+        ref = np.asarray(reference, dtype=float)
+        ref = ref[np.isfinite(ref)]
+        self.n_ref += int(ref.size)
+        if ref.size == 0:
+            return
+        best = np.full(ref.size, np.inf)
+        err = np.full(ref.size, np.nan)
+        for det in detected_by_lead.values():
+            d = np.asarray(det, dtype=float)
+            d = np.sort(d[np.isfinite(d)])
+            if d.size == 0:
+                continue
+            j = np.clip(np.searchsorted(d, ref), 1, d.size - 1) if d.size > 1 else np.zeros(ref.size, int)
+            cand = np.stack([d[np.maximum(j - 1, 0)], d[j]]) if d.size > 1 else d[j][None]
+            e = cand - ref[None, :]
+            k = np.argmin(np.abs(e), axis=0)
+            e = e[k, np.arange(ref.size)]
+            better = np.abs(e) < best
+            best = np.where(better, np.abs(e), best)
+            err = np.where(better, e, err)
+        ok = best <= window_ms * fs / 1000.0
+        self.n_found += int(ok.sum())
+        self.errors_ms.extend((err[ok] * 1000.0 / fs).tolist())
+
+    def merge(self, other: "BestLead") -> None:
+        self.n_ref += other.n_ref
+        self.n_found += other.n_found
+        self.errors_ms.extend(other.errors_ms)
+
+    def row(self) -> dict:
+        e = np.asarray(self.errors_ms, dtype=float)
+        return {"n_ref": self.n_ref, "Se": self.n_found / self.n_ref if self.n_ref else float("nan"),
+                "mean_ms": float(e.mean()) if e.size else float("nan"),
+                "sd_ms": float(e.std(ddof=1)) if e.size > 1 else float("nan")}

@@ -23,69 +23,13 @@ efficient location of T-wave ends in electrocardiograms. IEEE Trans Biomed Eng
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
+from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.windows import first_true, gather, last_true, positions, take
 
-
-@dataclass(frozen=True)
-class Params:
-    """Thresholds and spans of the delineator (times in seconds).
-
-    The defaults were chosen on the odd-numbered LUDB records only; the benchmark reports
-    accuracy on the even-numbered ones separately (record-wise hold-out).
-    """
-
-    qrs_sig: float = 0.20        # slope fraction that makes a slope part of the QRS
-    qrs_sig_off: float = 0.20    # idem, for the last slope of the complex
-    qrs_on: float = 0.03         # onset: slope below this fraction of the largest
-    qrs_off: float = 0.05        # offset: idem
-    qrs_lowpass: float = 40.0    # low-pass (Hz) of the signal searched for the QRS
-    qrs_slope_dt: float = 0.004  # half-span of the central difference used as slope (s)
-    pt_lowpass: float = 15.0     # low-pass (Hz) of the signal searched for P and T
-    qrs_flat: float = 0.001      # the slope must stay below threshold this long (s)
-    qrs_on_shift: float = 0.0    # calibration of per-lead QRS boundaries (s)
-    qrs_off_shift: float = 0.0
-    qrs_half: float = 0.12       # half-width of the span searched for QRS slopes
-    t_ref_off: float = 0.09      # Zhang reference point after the steepest T descent
-    t_on_frac: float = 0.0       # ... or this fraction of the J-to-T-peak distance if longer
-    t_ref_on: float = 0.09       # mirrored, before the steepest T ascent
-    p_ref_off: float = 0.025
-    p_ref_on: float = 0.045
-    p_min_mv: float = 0.01       # smallest P amplitude considered visible
-    t_min_mv: float = 0.02
-    p_halfwidth: float = 0.08    # a P (T) wave falls to half height within this on each side
-    t_halfwidth: float = 0.16
-    p_lead_frac: float = 0.25    # a P wave must be visible in this share of usable leads
-    p_spread: float = 0.03       # P centres of the leads may scatter this much (median abs.)
-    pr_tol: float = 0.024        # P peak to QRS onset may vary this much between beats
-    p_min_frac: float = 0.6      # fewer beats with a time-locked P: no P in the record
-    w_sv_on: float = 0.6         # per-lead QRS onset = spatial-velocity onset + w x (own - it)
-    sv_on: float = 0.08          # spatial-velocity onset threshold (share of its largest slope)
-    w_sv_off: float = 1.0        # idem for offsets (1 = off; see docs/results_features.md)
-    sv_off: float = 0.08
-    p_fill_median: bool = True   # a lead without its own P gets the leads' median P bounds
-    noise_k: float = 3.0         # visible wave: amplitude above noise_k x lead noise
-    # multi-lead shrinkage: a lead's boundary = median of leads + w x (its own - median)
-    w_qrs_on: float = 0.3
-    w_qrs_off: float = 0.5
-    w_p: float = 0.5
-    w_p_on: float | None = 0.7   # P onsets only (``None``: ``w_p``)
-    w_t_on: float = 0.7
-    w_t_off: float = 0.5
-    q_qrs_on: float = 0.5        # quantile of the usable leads a QRS onset is pulled to
-    q_qrs_off: float = 0.5
-    qrs_rr: float = 0.4          # QRS slopes are searched within this share of the next RR
-    qrs_rr_on: float = 0.25      # ... and of the previous RR interval
-    fast_rr: float = 0.45        # RR (s) below which the QRS onset may sit at a slope dip
-    qrs_kink: float = 0.3        # ... whose slope is below this share of the largest
-    qrs_gap_on: float = 0.03     # gaps (s) bridged between the slopes of one complex,
-    qrs_gap_off: float = 0.0     # before and after its steepest slope
-    qrs_gap_off_fast: float = 0.03  # idem after it when the next RR is below ``fast_rr``
-    cons_q: float = 0.15         # quantile of the retained leads used for global on/off
+__all__ = ["Params", "qrs_bounds", "t_waves", "p_waves"]
 
 
 def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
@@ -107,7 +51,7 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
         cannot run into the next beat (ventricular tachycardia at 200 bpm leaves 300 ms
         per cycle).
     """
-    W = int(round(0.2 * fs))
+    W = int(round(p.qrs_window_s * fs))
     a, inside = gather(np.abs(dq), centers, -W, W)
     pos = positions(a.shape[-1])
     half = int(round(p.qrs_half * fs))
@@ -168,11 +112,16 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
         on2 = last_true(dip & (pos < f_sig) & (pos >= srch_lo))
         on = np.where(fast & (on2 > on), on2, on)
     w, _ = gather(xq, centers, -W, W)
-    on_c = np.where(on < 0, 0, on)[..., None]
-    off_c = np.where(off < 0, a.shape[-1] - 1, off)[..., None]
+    # main peak: largest deviation from the level at the onset, between the boundaries;
+    # where a boundary was not found the peak is sought within the significant slopes
+    # (the span the complex certainly covers), from the level at its first slope -- the
+    # window edges are never used as boundaries
+    on_c = np.where(on < 0, f_sig[..., 0], on)[..., None]
+    off_c = np.where(off < 0, l_sig[..., 0], off)[..., None]
     base = take(w, on_c[..., 0])[..., None]
     dev = np.where((pos >= on_c) & (pos <= off_c), np.abs(w - base), -1.0)
     pk = dev.argmax(axis=-1)
+    pk = np.where((f_sig[..., 0] < 0) | (l_sig[..., 0] < 0), -1, pk)
     flat = m[..., 0] <= 0
     res = []
     for idx in (on, pk, off):
@@ -218,7 +167,7 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
     r_off = int(round(ref_off * fs))
     # offset: steepest return towards baseline after the peak, then Zhang's area
     g = np.where(valid & (pos >= pk_) & (pos <= pk_ + r_off), -pol * d, -np.inf)
-    tm = g.argmax(axis=-1)[..., None]
+    tm = tm_off = g.argmax(axis=-1)[..., None]
     tr = np.minimum(tm + r_off, (stop - start)[None, :, None])
     ym = take(s, tm[..., 0])[..., None]
     area = pol * (ym - s) * (2 * tr - tm - pos)
@@ -228,49 +177,73 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
     # the window start (wide, slow T waves)
     r_on = np.maximum(r_on, np.round(on_frac * pk_)).astype(np.int64)
     g = np.where(valid & (pos <= pk_) & (pos >= pk_ - r_on), pol * d, -np.inf)
-    tm = g.argmax(axis=-1)[..., None]
+    tm = tm_on = g.argmax(axis=-1)[..., None]
     tr = np.maximum(tm - r_on, 0)
     ym = take(s, tm[..., 0])[..., None]
     area = pol * (ym - s) * (pos + tm - 2 * tr)
     area = np.where(valid & (pos <= tm) & (pos >= tr), area, -np.inf)
     on = area.argmax(axis=-1)
     st = start[None, :]
-    return {"on": (st + on).astype(float), "peak": (st + pk).astype(float),
-            "off": (st + off).astype(float), "amp": amp,
-            "ok": np.isfinite(amp) & (amp > 0) & valid.any(axis=-1) & left & right}
+    # Zhang's reference points must lie in the record: where the record ends (starts)
+    # before them, the area is cut short and its maximum sits at the record edge -- a
+    # boundary that is not in the signal (NaN, and the beat is flagged as edge-cut)
+    n_rec = xw.shape[-1]
+    off_cut = (st + tm_off[..., 0] + r_off) > n_rec - 1
+    on_cut = (st + tm_on[..., 0] - r_on[..., 0]) < 0
+    return {"on": np.where(on_cut, np.nan, st + on).astype(float),
+            "peak": (st + pk).astype(float),
+            "off": np.where(off_cut, np.nan, st + off).astype(float), "amp": amp,
+            "ok": np.isfinite(amp) & (amp > 0) & valid.any(axis=-1) & left & right,
+            "edge_cut": off_cut | on_cut}
 
 
 def t_waves(xw, dw, r, j, rr_next, fs, p: Params):
-    """T peak and boundaries per lead and beat (dict of arrays, ``amp`` in mV)."""
+    """T peak and boundaries per lead and beat (dict of arrays, ``amp`` in mV).
+
+    ``j`` is the QRS end per beat (the search start); every span is a :class:`Params`
+    field in seconds or a share of the next RR interval ``rr_next`` (samples).
+    """
+    def n(sec: float) -> int:
+        return int(round(sec * fs))
+
     start = np.asarray(j, dtype=np.int64)
     # at fast rates with a wide QRS the T wave fills most of the cycle: the search may
-    # reach up to 60 ms before the next R
-    nxt = r + rr_next.astype(np.int64) - int(round(0.06 * fs))
-    stop = r + np.minimum((0.62 * rr_next).astype(np.int64), int(0.6 * fs))
-    stop = np.minimum(np.maximum(stop, start + int(0.2 * fs)), np.maximum(nxt, start + int(0.1 * fs)))
-    peak_lo = start + int(round(0.04 * fs))
-    peak_hi = r + np.minimum((0.5 * rr_next).astype(np.int64), int(0.45 * fs))
-    peak_hi = np.minimum(np.maximum(peak_hi, start + int(0.14 * fs)), stop)
-    return _wave(xw, dw, start, stop, peak_lo, peak_hi, p.t_ref_on, p.t_ref_off, fs,
-                 int(0.6 * fs) + 1, p.t_halfwidth, p.t_on_frac)
+    # reach up to ``t_next_guard_s`` before the next R
+    nxt = r + rr_next.astype(np.int64) - n(p.t_next_guard_s)
+    stop = r + np.minimum((p.t_stop_rr * rr_next).astype(np.int64), n(p.t_window_s))
+    stop = np.minimum(np.maximum(stop, start + n(p.t_stop_min_s)),
+                      np.maximum(nxt, start + n(p.t_next_min_s)))
+    peak_lo = start + n(p.t_peak_after_j_s)
+    peak_hi = r + np.minimum((p.t_peak_rr * rr_next).astype(np.int64), n(p.t_peak_max_s))
+    peak_hi = np.minimum(np.maximum(peak_hi, start + n(p.t_peak_min_span_s)), stop)
+    out = _wave(xw, dw, start, stop, peak_lo, peak_hi, p.t_ref_on, p.t_ref_off, fs,
+                n(p.t_window_s) + 1, p.t_halfwidth, p.t_on_frac)
+    out["stop"] = stop
+    return out
 
 
 def p_waves(xw, dw, q_on, rr_prev, fs, p: Params, prev_t_end=None):
     """P peak and boundaries per lead and beat before each QRS onset.
 
-    The search starts ``min(0.33 s, 0.45 RR)`` before the QRS onset, or at the end of the
-    previous T wave when that is later (fast rates).
+    The search starts ``min(p_window_s, p_window_rr x RR)`` before the QRS onset, or at the
+    end of the previous T wave when that is later (fast rates). ``q_on`` must be finite
+    (beats without a QRS onset are not searched: the caller masks them).
     """
-    span = np.minimum((0.45 * rr_prev).astype(np.int64), int(0.33 * fs))
+    def n(sec: float) -> int:
+        return int(round(sec * fs))
+
+    span = np.minimum((p.p_window_rr * rr_prev).astype(np.int64), n(p.p_window_s))
     start = np.asarray(q_on, dtype=np.int64) - span
     if prev_t_end is not None:
         te = np.asarray(prev_t_end, dtype=float)
         ok = np.isfinite(te)
         # no room between the previous T and this QRS: an empty window, hence no P
         start = np.where(ok, np.maximum(start, np.where(ok, te, 0).astype(np.int64)), start)
-        start = np.minimum(start, np.asarray(q_on, dtype=np.int64) - int(round(0.02 * fs)))
+        start = np.minimum(start, np.asarray(q_on, dtype=np.int64) - n(p.p_min_gap_s))
     stop = np.asarray(q_on, dtype=np.int64)
-    peak_lo = start + int(round(0.01 * fs))
-    peak_hi = stop - int(round(0.02 * fs))
-    return _wave(xw, dw, start, stop, peak_lo, peak_hi, p.p_ref_on, p.p_ref_off, fs,
-                 int(0.33 * fs) + 1, p.p_halfwidth)
+    peak_lo = start + n(p.p_peak_after_start_s)
+    peak_hi = stop - n(p.p_min_gap_s)
+    out = _wave(xw, dw, start, stop, peak_lo, peak_hi, p.p_ref_on, p.p_ref_off, fs,
+                n(p.p_window_s) + 1, p.p_halfwidth)
+    out["start"] = start
+    return out

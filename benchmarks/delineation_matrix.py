@@ -1,0 +1,258 @@
+"""Delineation accuracy matrix: sampling rates x lead sets x methods, and noise levels.
+
+Cells (issue 10, section 2):
+
+* LUDB (200 records, 10 s, 12 leads) resampled from 500 Hz to 100, 250, 360, 500 and
+  1000 Hz (``scipy.signal.resample_poly``; annotations scaled to the new rate), delineated
+  with 12 leads, two leads (II + V5, V1 + V5) and one lead (II);
+* interp_ecg.simulate records (normal, LBBB, AF, PVC) at several noise levels, scored
+  against the simulator's ground truth.
+
+Scores printed per cell and boundary:
+
+* per lead: Martinez tolerances (P 50, QRS 40, T on 50, T off 100 ms), each lead's
+  detections against that lead's marks, strict annotated span (as
+  ``benchmarks/delineation_ludb.py``): F1, mean and SD of the error (ms);
+* best lead (two- and one-lead cells; the protocol of Martinez et al. 2004 on the QT
+  database): one reference mark per beat -- LUDB's mark in the *first* lead of the set --
+  and for every mark the lead whose detection is closest, within 150 ms: Se, mean, SD.
+  ``mz_global`` scores the consensus row the same way (one "lead").
+
+Held out: the delineator's thresholds were chosen on the odd-numbered LUDB records, so the
+matrix reports the even-numbered ones unless ``--all`` is given. Nothing is fitted here.
+
+Peers beside ours in the same run: NeuroKit2 (``method="neurokit_dwt"``, lead by lead) and
+ECGdeli (the ``ecgdeli`` PyPI port, 12-lead and two-lead cells). They are slow (0.3-4 s per
+record), so ``--peer-records`` limits them to the first N held-out records of a cell.
+
+Usage::
+
+    python benchmarks/delineation_matrix.py --proxy        # 250 Hz II+V5 only (~20 s)
+    python benchmarks/delineation_matrix.py --fs 250,500 --leadsets 12,II+V5 --peers none
+    python benchmarks/delineation_matrix.py                 # whole grid (long)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from fractions import Fraction
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy.signal import resample_poly  # noqa: E402
+
+from interp_ecg.config import dataset_path  # noqa: E402
+from interp_ecg.features.delineation import delineate  # noqa: E402
+from interp_ecg.features.delineation.scoring import BestLead, Tally, score_lead  # noqa: E402
+
+KINDS = ("P_on", "P_off", "QRS_on", "QRS_off", "T_on", "T_off")
+BEST_KINDS = ("P_on", "P_off", "QRS_on", "QRS_off", "T_off")
+LEADSETS = {"12": None, "II+V5": ["II", "V5"], "V1+V5": ["V1", "V5"], "II": ["II"]}
+#: Martinez et al. 2004, QT database, best lead: SD (ms) and Se -- the issue's targets.
+MARTINEZ_QTDB = {"P_on": (14.8, 0.99), "P_off": (12.8, 0.99), "QRS_on": (7.7, 1.0),
+                 "QRS_off": (8.7, 1.0), "T_off": (18.1, 0.998)}
+
+
+def _resample(x: np.ndarray, fs_new: int) -> np.ndarray:
+    fr = Fraction(int(fs_new), 500)
+    if fr == 1:
+        return x
+    return resample_poly(x, fr.numerator, fr.denominator, axis=-1).astype(np.float32)
+
+
+def _ecgdeli(x, fs, leads):
+    import ecgdeli
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ann = ecgdeli.annotate(ecgdeli.filter_ecg(x.T.astype(float), fs), fs)
+    cols = {"P_on": 0, "P_off": 2, "QRS_on": 3, "QRS_off": 7, "T_on": 9, "T_off": 11}
+    frames = []
+    for name, fpt in list(zip(leads, ann.leads)) + [("global", ann.consensus)]:
+        d = {"lead": name}
+        for k, c in cols.items():
+            d[k] = fpt.samples[:, c].astype(float)
+        frames.append(pd.DataFrame(d))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _run(method, x, fs, leads):
+    if method == "mz":
+        return delineate(x, fs, leads)
+    if method == "neurokit":
+        return delineate(x, fs, leads, method="neurokit_dwt")
+    if method == "ecgdeli":
+        return _ecgdeli(x, fs, leads)
+    raise ValueError(method)
+
+
+def _refs(ann: pd.DataFrame, scale: float) -> dict:
+    out = {}
+    for lead, g in ann.groupby("lead", observed=True):
+        out[str(lead)] = {f"{w}_{s}": np.round(g.loc[g.wave == w, s].to_numpy(float) * scale)
+                          for w in ("P", "QRS", "T") for s in ("on", "off")}
+    return out
+
+
+def ludb_cell(ds, recs, fs_new, leadset, methods, peer_records):
+    """Tallies of one (rate, lead set) cell: ``{method: (per-lead tallies, best-lead)}``."""
+    sig = ds.signals
+    pos = {r: i for i, r in enumerate(ds.meta.index)}
+    all_leads = list(ds.leads)
+    use = all_leads if leadset is None else leadset
+    idx = [all_leads.index(ld) for ld in use]
+    scale = fs_new / float(ds.fs)
+    ann = ds.annotations
+    res = {m: ({k: Tally() for k in KINDS}, {k: BestLead() for k in BEST_KINDS}, [])
+           for m in methods}
+    for n_done, r in enumerate(recs):
+        x = _resample(np.asarray(sig[pos[r]], dtype=np.float32)[idx], fs_new)
+        refs = _refs(ann[ann["record"] == r], scale)
+        cache, secs = {}, {}
+        for m in methods:
+            base = m.replace("_global", "")
+            if base != "mz" and n_done >= peer_records:
+                continue
+            if base == "ecgdeli" and len(use) == 1:
+                continue
+            if base not in cache:
+                t0 = time.perf_counter()
+                try:
+                    cache[base] = _run(base, x, fs_new, use)
+                except Exception as exc:  # a failing record counts as all misses
+                    print(f"  record {r}: {base} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    cache[base] = None
+                secs[base] = time.perf_counter() - t0
+            res[m][2].append(secs[base])
+            df = cache[base]
+            tallies, best, _ = res[m]
+            for lead in use:
+                if lead not in refs:
+                    continue
+                sel = None if df is None else df[df["lead"] == ("global" if m.endswith("_global") else lead)]
+                det = {} if sel is None else {k: sel[k].to_numpy(float) for k in KINDS}
+                for k, mt in score_lead(det, refs[lead], fs_new, KINDS).items():
+                    tallies[k].add(mt, fs_new)
+            if leadset is not None and use[0] in refs:
+                ref = refs[use[0]]
+                for k in BEST_KINDS:
+                    if df is None:
+                        by = {}
+                    elif m.endswith("_global"):
+                        by = {"global": df.loc[df["lead"] == "global", k].to_numpy(float)}
+                    else:
+                        by = {ld: df.loc[df["lead"] == ld, k].to_numpy(float) for ld in use}
+                    best[k].add(by, ref[k], fs_new)
+    return res
+
+
+def _fmt_cell(name, res, best_lead: bool) -> str:
+    lines = []
+    for m, (tallies, best, secs) in res.items():
+        if not secs:
+            continue
+        n_rec = len(secs)
+        row = [f"{k}: F1 {tallies[k].f1:.3f} mean {tallies[k].mean_ms:+.1f} SD {tallies[k].sd_ms:.1f}"
+               for k in KINDS]
+        lines.append(f"  {m:14s} ({n_rec} rec, {1000 * np.mean(secs):.0f} ms/rec) per lead | "
+                     + " | ".join(row))
+        if best_lead:
+            brow = [f"{k}: Se {best[k].row()['Se']:.3f} mean {best[k].row()['mean_ms']:+.1f} "
+                    f"SD {best[k].row()['sd_ms']:.1f}" for k in BEST_KINDS]
+            lines.append(f"  {m:14s} best lead 150 ms | " + " | ".join(brow))
+    return f"{name}\n" + "\n".join(lines)
+
+
+def simulator_cells(levels, conditions, n_per, methods):
+    from interp_ecg.simulate import simulate_record
+
+    print("\n=== simulator (interp_ecg.simulate, 500 Hz, 10 s, 12 leads); noise = the simulator's "
+          "level (1 = typical resting ECG); SNR = clean power / noise power over the record ===")
+    for level in levels:
+        res = {m: ({k: Tally() for k in KINDS}, None, []) for m in methods}
+        snrs = []
+        for c in conditions:
+            for seed in range(n_per):
+                s = simulate_record(c, noise=level, random_state=1000 + seed)
+                clean = simulate_record(c, noise=0, random_state=1000 + seed).signal
+                if clean.shape == s.signal.shape:
+                    nz = s.signal - clean
+                    snrs.append(10 * np.log10(np.mean(clean ** 2) / max(np.mean(nz ** 2), 1e-12)))
+                cache, secs = {}, {}
+                for m in methods:
+                    base = m.replace("_global", "")
+                    if base == "ecgdeli":
+                        continue
+                    if base not in cache:
+                        t0 = time.perf_counter()
+                        try:
+                            cache[base] = _run(base, s.signal, 500.0, None)
+                        except Exception as exc:
+                            print(f"  {c}/{seed}: {base} failed: {exc}", file=sys.stderr)
+                            cache[base] = None
+                        secs[base] = time.perf_counter() - t0
+                    res[m][2].append(secs[base])
+                    df = cache[base]
+                    for lead, g in s.fiducials[s.fiducials.lead != "global"].groupby("lead"):
+                        ref = {k: g[k].to_numpy(float) for k in KINDS}
+                        if df is None:
+                            det = {}
+                        else:
+                            sel = df[df.lead == ("global" if m.endswith("_global") else lead)]
+                            det = {k: sel[k].to_numpy(float) for k in KINDS}
+                        for k, mt in score_lead(det, ref, 500.0, KINDS).items():
+                            res[m][0][k].add(mt, 500.0)
+        print(_fmt_cell(f"-- noise {level:g} (median SNR {np.median(snrs):.1f} dB; "
+                        f"{'/'.join(conditions)} x {n_per})", res, False))
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--fs", default="100,250,360,500,1000")
+    ap.add_argument("--leadsets", default="12,II+V5,V1+V5,II")
+    ap.add_argument("--methods", default="mz,mz_global,neurokit,ecgdeli")
+    ap.add_argument("--peers", default=None, help="'none' drops neurokit and ecgdeli")
+    ap.add_argument("--peer-records", type=int, default=10)
+    ap.add_argument("--records", type=int, default=0, help="first N held-out records (0 = all)")
+    ap.add_argument("--all", action="store_true", help="all records, not only the held-out even ones")
+    ap.add_argument("--proxy", action="store_true", help="only the 250 Hz II+V5 cell, ours only")
+    ap.add_argument("--noise", default="0.5,1,2,4", help="simulator noise levels ('' = none)")
+    ap.add_argument("--sim-per", type=int, default=3, help="simulated records per condition")
+    a = ap.parse_args(argv)
+    methods = [m for m in a.methods.split(",") if m]
+    if a.peers == "none" or a.proxy:
+        methods = [m for m in methods if m.startswith("mz")]
+    fss = [int(v) for v in a.fs.split(",")] if not a.proxy else [250]
+    sets = a.leadsets.split(",") if not a.proxy else ["II+V5"]
+    from interp_ecg.io import read_ludb
+
+    ds = read_ludb(dataset_path("ludb"))
+    recs = [r for r in ds.meta.index if a.all or int(r) % 2 == 0]
+    if a.records:
+        recs = recs[: a.records]
+    print(f"LUDB: {len(recs)} {'records' if a.all else 'held-out even-numbered records'}; "
+          f"methods {methods}; peers on the first {a.peer_records} records of a cell")
+    print("Martinez 2004 QT database best-lead SD (Se): "
+          + ", ".join(f"{k} {v[0]} ({v[1]})" for k, v in MARTINEZ_QTDB.items()))
+    t_all = time.perf_counter()
+    for fs in fss:
+        for name in sets:
+            t0 = time.perf_counter()
+            res = ludb_cell(ds, recs, fs, LEADSETS[name], methods, a.peer_records)
+            print(_fmt_cell(f"\n=== LUDB {fs} Hz, leads {name} ({time.perf_counter() - t0:.0f} s) ===",
+                            res, LEADSETS[name] is not None), flush=True)
+    if a.noise and not a.proxy:
+        simulator_cells([float(v) for v in a.noise.split(",")], ("normal", "lbbb", "afib", "pvc"),
+                        a.sim_per, [m for m in methods if m != "ecgdeli"])
+    print(f"\nwall {time.perf_counter() - t_all:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

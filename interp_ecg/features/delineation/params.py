@@ -1,0 +1,145 @@
+"""Every threshold of the default delineator, in physical units, with its rationale.
+
+Times are in **seconds** (``*_s`` fields, or fields documented as seconds), amplitudes in
+**mV**, the rest are **fractions** (of the largest slope in a window, of an RR interval, of
+the usable leads, of the beats). None is in samples: the delineator converts with the
+record's own sampling rate, so one ``Params`` serves 100 Hz Holter leads and 1 kHz research
+records alike.
+
+The defaults of the original fields were chosen on the odd-numbered LUDB records only;
+``benchmarks/delineation_ludb.py`` reports the even-numbered ones as a held-out set. The
+fields added for issue 10 (edge guard, step and noise rejection, formerly inline limits)
+keep the values the code had inline, or were set from physiology and the synthetic cases of
+``tests/test_delineation_trust.py``, not fitted to LUDB.
+
+Examples
+--------
+>>> from interp_ecg.features.delineation.params import Params
+>>> p = Params()
+>>> p.edge_guard_s, p.qrs_cons_tol_s
+(0.02, 0.04)
+>>> Params(qrs_on=0.05).qrs_on
+0.05
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Params:
+    """Thresholds and spans of the ``martinez_zhang`` delineator (see the module docstring)."""
+
+    # ---- QRS detection (multi-lead slope envelope; Pan & Tompkins 1985 rules) -------
+    qrs_threshold: float = 0.3   # a QRS reaches this share of the reference envelope height
+    qrs_refractory_s: float = 0.25  # no two QRS closer than this (240 bpm)
+    slowest_bpm: float = 40.0    # reference height: median of the tallest peaks expected at
+    #                              this rate (so a few huge artefacts do not set it)
+    t_discrimination_s: float = 0.36  # a candidate this close to the previous beat ...
+    t_discrimination_ratio: float = 0.5  # ... is a T wave when below this share of its height
+    # ---- QRS boundaries (Martinez et al. 2004 slope rules) --------------------------
+    qrs_sig: float = 0.20        # slope fraction that makes a slope part of the QRS
+    qrs_sig_off: float = 0.20    # idem, for the last slope of the complex
+    qrs_on: float = 0.03         # onset: slope below this fraction of the largest
+    qrs_off: float = 0.05        # offset: idem
+    qrs_lowpass: float = 40.0    # low-pass (Hz) of the signal searched for the QRS
+    qrs_slope_dt: float = 0.004  # half-span of the central difference used as slope (s)
+    pt_lowpass: float = 15.0     # low-pass (Hz) of the signal searched for P and T
+    wave_slope_dt: float = 0.010  # half-span of the slope of the P/T signal (s)
+    qrs_flat: float = 0.001      # the slope must stay below threshold this long (s)
+    qrs_on_shift: float = 0.0    # calibration of per-lead QRS boundaries (s)
+    qrs_off_shift: float = 0.0
+    qrs_half: float = 0.12       # half-width of the span searched for QRS slopes (s)
+    qrs_window_s: float = 0.20   # half-width of the window gathered around each beat (s):
+    #                              the widest QRS (~250 ms) fits with its flat margins
+    # ---- P and T (Zhang et al. 2006 trapezium area) --------------------------------
+    t_ref_off: float = 0.09      # Zhang reference point after the steepest T descent (s)
+    t_on_frac: float = 0.0       # ... or this fraction of the J-to-T-peak distance if longer
+    t_ref_on: float = 0.09       # mirrored, before the steepest T ascent (s)
+    p_ref_off: float = 0.025
+    p_ref_on: float = 0.045
+    p_min_mv: float = 0.01       # smallest P amplitude considered visible (mV)
+    t_min_mv: float = 0.02       # smallest T amplitude (mV)
+    p_halfwidth: float = 0.08    # a P (T) wave falls to half height within this on each side (s)
+    t_halfwidth: float = 0.16
+    # T search window (s, or fractions of the next RR): the T wave of a normal beat ends
+    # before 60 % of the RR (QT/RR <= 0.6 up to 200 bpm) and never after the next QRS
+    t_window_s: float = 0.60     # longest span searched after the QRS end
+    t_stop_rr: float = 0.62      # the boundary search stops at this share of the next RR ...
+    t_stop_min_s: float = 0.20   # ... but never before QRS end + this
+    t_next_guard_s: float = 0.06  # ... and always this long before the next R peak
+    t_next_min_s: float = 0.10   # (unless that leaves less than this after the QRS end)
+    t_peak_after_j_s: float = 0.04  # the T peak lies at least this long after the QRS end
+    t_peak_rr: float = 0.50      # ... and before this share of the next RR after R
+    t_peak_max_s: float = 0.45   # ... and before R + this
+    t_peak_min_span_s: float = 0.14  # ... the peak span is at least this long
+    t_start_after_r_s: float = 0.06  # T search start when the QRS end was not found (a
+    #                              search bound only: it is never reported as a boundary)
+    # P search window: the P wave lies within the PR interval (<= 0.33 s incl. P onset)
+    p_window_s: float = 0.33     # longest span searched before the QRS onset
+    p_window_rr: float = 0.45    # ... and at most this share of the previous RR
+    p_min_gap_s: float = 0.02    # the P peak lies at least this long before the QRS onset
+    p_peak_after_start_s: float = 0.01
+    # ---- P presence ------------------------------------------------------------------
+    p_lead_frac: float = 0.25    # a P wave must be visible in this share of usable leads
+    p_min_leads: int = 1         # ... and in at least this many leads
+    p_spread: float = 0.03       # P centres of the leads may scatter this much (median abs., s)
+    p_lead_agree_s: float = 0.04  # a lead's P counts when its centre is this close to the consensus
+    pr_tol: float = 0.024        # P peak to QRS onset may vary this much between beats (s)
+    p_min_frac: float = 0.6      # fewer beats with a time-locked P: no P in the record
+    p_min_frac_irregular: float = 0.8  # idem when RR is irregular (AF mimics a P at random)
+    p_lock_among_visible: bool = False  # judge time-locking among the beats with a visible
+    #                              P (else among all beats); see docs/results_features.md
+    p_min_visible_frac: float = 0.3  # ... and then at least this share of beats shows a P
+    rr_irregular: float = 0.08   # median |second difference of RR| above this share of RR
+    premature_frac: float = 0.85  # RR below this share of the median: premature beat
+    wct_rr_s: float = 0.40       # wide-complex tachycardia: median RR below this (s) ...
+    wct_qrs_s: float = 0.12      # ... and median QRS at least this wide (s): no P sought
+    # ---- multi-lead combination -------------------------------------------------------
+    w_sv_on: float = 0.6         # per-lead QRS onset = spatial-velocity onset + w x (own - it)
+    sv_on: float = 0.08          # spatial-velocity onset threshold (share of its largest slope)
+    w_sv_off: float = 1.0        # idem for offsets (1 = off; see docs/results_features.md)
+    sv_off: float = 0.08
+    sv_near_s: float = 0.04      # a lead is pulled to the spatial velocity only this close
+    p_fill_median: bool = True   # a lead without its own P gets the leads' median P bounds
+    noise_k: float = 3.0         # visible wave: amplitude above noise_k x lead noise
+    # multi-lead shrinkage: a lead's boundary = median of leads + w x (its own - median)
+    w_qrs_on: float = 0.3
+    w_qrs_off: float = 0.5
+    w_p: float = 0.5
+    w_p_on: float | None = 0.7   # P onsets only (``None``: ``w_p``)
+    w_t_on: float = 0.7
+    w_t_off: float = 0.5
+    q_qrs_on: float = 0.5        # quantile of the usable leads a QRS onset is pulled to
+    q_qrs_off: float = 0.5
+    qrs_cons_tol_s: float = 0.04  # leads further than this from the median are outliers
+    #                              (QRS and P boundaries; the Martinez QRS tolerance)
+    t_cons_tol_s: float = 0.06   # idem for T boundaries and for R peaks
+    qrs_rr: float = 0.4          # QRS slopes are searched within this share of the next RR
+    qrs_rr_on: float = 0.25      # ... and of the previous RR interval
+    fast_rr: float = 0.45        # RR (s) below which the QRS onset may sit at a slope dip
+    qrs_kink: float = 0.3        # ... whose slope is below this share of the largest
+    qrs_gap_on: float = 0.03     # gaps (s) bridged between the slopes of one complex,
+    qrs_gap_off: float = 0.0     # before and after its steepest slope
+    qrs_gap_off_fast: float = 0.03  # idem after it when the next RR is below ``fast_rr``
+    cons_q: float = 0.15         # quantile of the retained leads used for global on/off
+    # ---- nothing fabricated (issue 10) -----------------------------------------------
+    edge_guard_s: float = 0.02   # a boundary needs this much record beyond it: the slope
+    #                              span, the flat-run check and the filters' edge transient
+    #                              all reach ~10-20 ms; a closer boundary is NaN (beat flagged)
+    step_level_s: float = 0.08   # baseline levels are read this far before/after a beat
+    #                              (outside a normal QRS, inside the PR and ST segments)
+    step_overshoot: float = 0.2  # a QRS overshoots the levels on both sides of it by at least
+    #                              this share of its span (median over leads); a baseline step
+    #                              moves monotonically from one level to the other (~0)
+    beat_similarity: float = 0.5  # QRS complexes repeat: median over beats of the best
+    #                              correlation with another beat (all usable leads at once)
+    #                              below this means no ECG (noise) -- LUDB/PTB-XL stay > 0.8
+    beat_similarity_two_leads: float = 0.75  # idem with two leads: noise correlates more by
+    #                              chance in fewer samples (20 band-limited noise records:
+    #                              up to 0.59; LUDB/PTB-XL two-lead subsets stay > 0.95)
+    beat_similarity_one_lead: float = 0.9  # idem with one lead (noise up to 0.84; LUDB II
+    #                              alone >= 0.968)
+    similarity_window_s: float = 0.06  # half-width of the QRS windows compared (s)
+    similarity_max_beats: int = 64    # beats compared (the first ones; cost is quadratic)

@@ -1,0 +1,527 @@
+"""The stages of the ``martinez_zhang`` delineator, each a pure function of arrays.
+
+:func:`prepare` (invalid samples, filters, lead usability) -> :func:`detect_beats` (QRS
+detection, baseline-step and noise rejection) -> :func:`qrs_stage` (per-lead and consensus
+QRS boundaries) -> :func:`t_stage` -> :func:`p_stage` (P boundaries and P presence) ->
+:func:`edge_and_gap_guard` and :func:`enforce_order` (nothing outside the signal, nothing
+out of order) -> :func:`assemble` (the output table). :func:`interp_ecg.features.delineation.delineate`
+runs them in this order; every stage has its own tests in ``tests/test_delineation_stages.py``.
+
+Shapes: per-lead arrays are ``(n_leads, n_beats)`` float sample indices (NaN where
+absent), consensus arrays ``(n_beats,)``. Thresholds come from :class:`.params.Params`.
+
+References
+----------
+Martinez JP et al. A wavelet-based ECG delineator: evaluation on standard databases. IEEE
+Trans Biomed Eng 51(4):570-581, 2004.
+Zhang Q et al. An algorithm for robust and efficient location of T-wave ends in
+electrocardiograms. IEEE Trans Biomed Eng 53(12):2544-2552, 2006.
+Pan J, Tompkins WJ. A real-time QRS detection algorithm. IEEE Trans Biomed Eng
+32(3):230-236, 1985.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.errors import DelineationError
+from interp_ecg.features.delineation.consensus import combine, nanquantile_cols
+from interp_ecg.features.delineation.filters import bandpass, central_slope
+from interp_ecg.features.delineation.leadcheck import lead_status
+from interp_ecg.features.delineation.params import Params
+from interp_ecg.features.delineation.qrs import detect_qrs
+from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, t_waves
+from interp_ecg.features.delineation.windows import gather
+
+FIDUCIALS = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off",
+             "T_on", "T_peak", "T_off"]
+
+
+@dataclass
+class Views:
+    """The filtered views of one record, all ``(n_leads, n_samples)`` float64 (mV, mV/sample).
+
+    ``raw`` has short invalid stretches bridged and set-aside leads zeroed; ``bridged``
+    marks the bridged samples; ``noise_mv`` is each lead's robust SD of the 15-40 Hz
+    residue, shape ``(n_leads, 1)``.
+    """
+
+    raw: np.ndarray
+    qrs_band: np.ndarray
+    wave_band: np.ndarray
+    qrs_slope: np.ndarray
+    wave_slope: np.ndarray
+    bridged: np.ndarray
+    noise_mv: np.ndarray
+
+
+# --------------------------------------------------------------------------- 1. prepare
+def prepare(x: np.ndarray, fs: float, leads: list[str], p: Params,
+            steps: np.ndarray | None = None) -> tuple[Views, list[str]]:
+    """Apply the invalid-sample policy, filter all leads at once and check each lead.
+
+    Returns the :class:`Views` and the per-lead status (``"ok"`` or why the lead is set
+    aside: invalid samples, flat, noisy). With ``steps`` (from :func:`detect_beats`) the
+    baseline steps are removed first (:func:`remove_steps`).
+    """
+    from interp_ecg.features.quality import invalid_sample_policy
+
+    rep, bridged, gap_status = invalid_sample_policy(x, fs, leads)
+    aside = np.array([s.startswith("set aside") for s in gap_status])
+    raw = np.where(np.isfinite(rep), rep, 0.0)
+    if steps is not None and len(steps):
+        raw, flattened = remove_steps(raw, steps, fs, p)
+        raw[aside] = 0.0
+        bridged = bridged | flattened
+    qrs_band = bandpass(raw, fs, 0.5, p.qrs_lowpass)
+    status = lead_status(raw, fs, low=qrs_band)
+    status = [f"invalid samples ({g})" if a else s for s, g, a in zip(status, gap_status, aside)]
+    wave_band = bandpass(raw, fs, 0.5, p.pt_lowpass)
+    views = Views(
+        raw=raw, qrs_band=qrs_band, wave_band=wave_band,
+        qrs_slope=central_slope(qrs_band, int(round(p.qrs_slope_dt * fs))),
+        wave_slope=central_slope(wave_band, int(round(p.wave_slope_dt * fs))),
+        bridged=bridged,
+        noise_mv=1.4826 * np.median(np.abs(qrs_band - wave_band), axis=1)[:, None])
+    return views, status
+
+
+# --------------------------------------------------------------------------- 2. beats
+def step_overshoot(raw: np.ndarray, r: np.ndarray, fs: float, p: Params,
+                   usable: np.ndarray) -> np.ndarray:
+    """Per candidate beat, how far the signal overshoots the levels on either side of it.
+
+    For each usable lead the levels before and after the candidate are the medians of
+    ``raw`` over 30 ms ending ``step_level_s`` before it and starting ``step_level_s``
+    after it; the overshoot is how far the signal between them goes beyond the span of the
+    two levels, as a share of its own peak-to-peak span. A QRS complex deflects and comes
+    back (share ~0.5-1); a baseline step goes monotonically from one level to the other
+    (share ~0). Returns the median over the leads with a span above 0.05 mV (NaN if none).
+    """
+    h = int(round(p.step_level_s * fs))
+    w = max(int(round(0.03 * fs)), 1)
+    xs = raw[np.asarray(usable, bool)]
+    if xs.shape[0] == 0 or r.size == 0:
+        return np.full(r.size, np.nan)
+    # (gather repeats the edge sample outside the record; a level window that lies wholly
+    # outside gives no verdict)
+    win, inside = gather(xs, r, -h - w, h + w)
+    pre = np.median(win[..., :w], axis=-1)
+    post = np.median(win[..., -w:], axis=-1)
+    mid = win[..., w:-w]
+    hi, lo = mid.max(axis=-1), mid.min(axis=-1)
+    span = hi - lo
+    over = np.maximum(hi - np.maximum(pre, post), 0) + np.maximum(np.minimum(pre, post) - lo, 0)
+    share = np.where(span > 0.05, over / np.where(span > 0, span, 1.0), np.nan)
+    both = inside[:, :w].any(axis=-1) & inside[:, -w:].any(axis=-1)
+    share = np.where(both[None, :], share, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(share, axis=0) if share.size else np.full(r.size, np.nan)
+
+
+def beat_similarity(qrs_band: np.ndarray, r: np.ndarray, fs: float, p: Params,
+                    usable: np.ndarray) -> float:
+    """Median over beats of each beat's best correlation with another beat.
+
+    The QRS windows (``+-similarity_window_s``, all usable leads side by side) of real
+    beats repeat -- also in atrial fibrillation and with ectopic beats, which resemble
+    each other; windows of noise that happened to peak in the detector do not. Uses the
+    first ``similarity_max_beats`` beats. NaN with fewer than 3 beats.
+    """
+    r = np.asarray(r)[: p.similarity_max_beats]
+    if r.size < 3:
+        return np.nan
+    h = int(round(p.similarity_window_s * fs))
+    win, inside = gather(qrs_band[np.asarray(usable, bool)], r, -h, h)
+    win = np.where(inside[None], win, 0.0)
+    v = np.transpose(win, (1, 0, 2)).reshape(r.size, -1)
+    v = v - v.mean(axis=1, keepdims=True)
+    nrm = np.linalg.norm(v, axis=1)
+    nrm[nrm == 0] = 1.0
+    v = v / nrm[:, None]
+    c = v @ v.T
+    np.fill_diagonal(c, -np.inf)
+    return float(np.median(c.max(axis=1)))
+
+
+def remove_steps(raw: np.ndarray, steps: np.ndarray, fs: float, p: Params
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Undo baseline steps: shift the signal after each step back to the level before it.
+
+    The ``+-step_level_s`` around each step is set to the level before it and marked (like
+    bridged invalid samples, no fiducial point is placed there). Returns the corrected
+    signal and the ``(n_leads, n_samples)`` mask of the flattened samples.
+    """
+    x = np.array(raw, dtype=np.float64)
+    mask = np.zeros(x.shape, dtype=bool)
+    h = int(round(p.step_level_s * fs))
+    w = max(int(round(0.03 * fs)), 1)
+    n = x.shape[1]
+    for c in np.sort(np.asarray(steps, dtype=np.int64)):
+        a, b = max(c - h, 0), min(c + h, n)
+        pre = np.median(x[:, max(a - w, 0):max(a, 1)], axis=1) if a > 0 else x[:, 0]
+        post = np.median(x[:, b:min(b + w, n)], axis=1) if b < n else x[:, -1]
+        x[:, b:] -= (post - pre)[:, None]
+        x[:, a:b] = pre[:, None]
+        mask[:, a:b] = True
+    return x, mask
+
+
+def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """QRS complexes of the record (sample indices), baseline steps and noise rejected.
+
+    Returns the beats and the baseline steps found (sample indices; empty when none). A
+    step can hide a QRS that follows it (the detector takes the later, smaller candidate
+    for a T wave), so the caller removes the steps (:func:`remove_steps`) and detects again.
+
+    Raises
+    ------
+    DelineationError
+        No QRS complex, or complexes that do not repeat (no ECG: noise).
+    """
+    r = detect_qrs(views.raw, fs, usable, p)
+    if r.size == 0:
+        raise DelineationError("no QRS complex found in any usable lead")
+    share = step_overshoot(views.raw, r, fs, p, usable)
+    is_step = share < p.step_overshoot
+    steps, r = r[is_step], r[~is_step]
+    if r.size == 0:
+        raise DelineationError("no QRS complex found: only baseline steps")
+    sim = beat_similarity(views.qrs_band, r, fs, p, usable)
+    n_use = int(np.sum(usable))
+    need = (p.beat_similarity_one_lead if n_use == 1 else
+            p.beat_similarity_two_leads if n_use == 2 else p.beat_similarity)
+    if np.isfinite(sim) and sim < need:
+        raise DelineationError(
+            f"no repeating QRS complex (median best beat-to-beat correlation {sim:.2f} < "
+            f"{need} with {n_use} usable lead(s)): the signal looks like noise, not an ECG")
+    return r, steps
+
+
+def rr_intervals(r: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """RR before and after each beat (samples): the median RR at the record's ends, and
+    1 s with a single beat (search bounds only, never reported)."""
+    if r.size >= 2:
+        d = np.diff(r)
+        med = np.median(d)
+        prev = np.concatenate([[med], d])
+        nxt = np.concatenate([d, [med]])
+    else:
+        prev = nxt = np.array([fs], dtype=float)
+    return prev.astype(float), nxt.astype(float)
+
+
+# --------------------------------------------------------------------------- 3. QRS
+def shrink(v: np.ndarray, usable: np.ndarray, tol: float, w: float, q: float = 0.5) -> np.ndarray:
+    """Pull each lead's value towards a robust quantile ``q`` of the usable leads (weight ``w``)."""
+    if w >= 1.0:
+        return v
+    center = combine(v, "on", tol, quantile=q, usable=usable)
+    out = np.where(np.isfinite(center)[None, :], center[None, :] + w * (v - center[None, :]), v)
+    return np.round(np.where(np.isfinite(v), out, np.nan))
+
+
+def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndarray,
+              rr_prev: np.ndarray, rr_next: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-lead QRS onset, main peak and offset, and their consensus.
+
+    Returns ``on, peak, off`` (n_leads, n_beats) and ``on_global, peak_global,
+    off_global`` (n_beats,). A consensus boundary no lead found is NaN (no R +- 50 ms
+    stand-in).
+    """
+    on, pk, off = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next)
+    tol = p.qrs_cons_tol_s * fs
+    on_g = combine(on, "on", tol, p.cons_q, usable)
+    off_g = combine(off, "off", tol, p.cons_q, usable)
+    on = shrink(on, usable, tol, p.w_qrs_on, p.q_qrs_on) + round(p.qrs_on_shift * fs)
+    if p.w_sv_on < 1.0 or p.w_sv_off < 1.0:
+        # spatial velocity of the usable leads: one onset and offset per beat from all
+        # leads at once; each lead's boundary is pulled towards them
+        sv = np.sqrt(np.sum(views.qrs_slope[usable] ** 2, axis=0))[None, :]
+        sp = replace(p, qrs_on=p.sv_on, qrs_off=p.sv_off)
+        sv_on, _, sv_off = (b[0] for b in qrs_bounds(sv, sv, r, fs, sp, rr_prev, rr_next))
+        for v, ref, w in ((on, sv_on, p.w_sv_on), (off, sv_off, p.w_sv_off)):
+            near = np.isfinite(ref)[None, :] & (np.abs(v - ref[None, :]) <= p.sv_near_s * fs)
+            v[...] = np.where(near, np.round(ref[None, :] + w * (v - ref[None, :])), v)
+    off = shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off) + round(p.qrs_off_shift * fs)
+    pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
+    return {"on": on, "peak": pk, "off": off, "on_global": on_g, "peak_global": pk_g,
+            "off_global": off_g}
+
+
+# --------------------------------------------------------------------------- 4. T
+def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np.ndarray,
+            fs: float, p: Params, usable: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-lead T onset, peak and offset where the T wave stands above the lead's noise.
+
+    The search starts at the consensus QRS offset (at ``R + t_start_after_r_s`` where that
+    was not found: a search bound, not a reported boundary). Returns ``on, peak, off``
+    (visible waves only), ``off_raw`` (every lead's offset before the visibility check,
+    used to start the next beat's P search) and ``edge_cut`` (n_leads, n_beats).
+    """
+    start = np.where(np.isfinite(qrs_off_global), qrs_off_global,
+                     r + round(p.t_start_after_r_s * fs)).astype(np.int64)
+    tw = t_waves(views.wave_band, views.wave_slope, r, start, rr_next, fs, p)
+    visible = tw["ok"] & (tw["amp"] >= np.maximum(p.t_min_mv, p.noise_k * views.noise_mv))
+    out = {k: np.where(visible, tw[k], np.nan) for k in ("on", "peak", "off")}
+    out["off_raw"] = np.where(tw["ok"], tw["off"], np.nan)
+    out["edge_cut"] = visible & tw["edge_cut"]
+    out["stop"] = tw["stop"]
+    return out
+
+
+# --------------------------------------------------------------------------- 5. P
+def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_global: np.ndarray,
+            rr_prev: np.ndarray, t_end_raw: np.ndarray, fs: float, p: Params,
+            usable: np.ndarray) -> dict:
+    """P boundaries per lead and beat, and whether the record's beats have a P wave at all.
+
+    A beat has a P wave when it is visible (above ``noise_k`` x the lead's noise) in at
+    least ``max(p_min_leads, p_lead_frac x usable leads)`` leads, those leads agree in
+    timing (``p_spread``), and the PR interval is stable from beat to beat (``pr_tol``)
+    over enough beats (``p_min_frac``; stricter with irregular RR). Beats without a QRS
+    onset are not searched. Returns ``on, peak, off`` (n_leads, n_beats), ``present``
+    (n_beats,), ``reason`` (record-level reason when absent), ``beat_reason``
+    (n_beats,) and ``edge_cut`` (n_leads, n_beats).
+    """
+    ms = fs / 1000.0
+    n_leads = views.raw.shape[0]
+    has_on = np.isfinite(qrs_on_global)
+    q_on = np.where(has_on, qrs_on_global, r).astype(np.int64)
+    prev_t_end = np.concatenate([[np.nan], t_end_raw[:-1]])
+    pw = p_waves(views.wave_band, views.wave_slope, q_on, rr_prev, fs, p, prev_t_end)
+    # a P search window cut by the record start is an edge-cut P
+    start_cut = (pw["start"] < 0)[None, :]
+    edge_cut = (pw["edge_cut"] | start_cut) & has_on[None, :]
+    visible = (pw["ok"] & (pw["amp"] >= np.maximum(p.p_min_mv, p.noise_k * views.noise_mv))
+               & has_on[None, :] & ~start_cut)
+    beat_reason = np.full(r.size, "", dtype=object)
+    n_use = int(usable.sum())
+    # timing by the centre of the wave (robust to bifid P, whose peak jumps between lobes)
+    centre = 0.5 * (pw["on"] + pw["off"])
+    centre_vis = np.where(visible & usable[:, None], centre, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p_centre = nanquantile_cols(centre_vis, 0.5)
+        spread = nanquantile_cols(np.abs(centre_vis - p_centre), 0.5)
+    need = max(p.p_min_leads, p.p_lead_frac * n_use)
+    present = (np.sum(np.isfinite(centre_vis), axis=0) >= need) & (spread <= p.p_spread * fs)
+    pr = qrs_on_global - p_centre
+    reason = "no P wave visible in enough leads"
+    qrs_s = np.nanmedian(qrs_off_global - qrs_on_global) / fs if np.isfinite(
+        qrs_off_global - qrs_on_global).any() else np.nan
+    if r.size >= 3 and np.median(np.diff(r)) < p.wct_rr_s * fs and qrs_s >= p.wct_qrs_s:
+        # wide-complex tachycardia: atrial activity is buried in the QRS/T (and in VT
+        # dissociated from it); whatever the P search found there is not a P wave
+        present[:] = False
+        reason = "wide-complex tachycardia: P waves not separable"
+    if present.sum() >= 1:
+        pr_med = np.median(pr[present])
+        # irregular RR (atrial fibrillation?): P waves must be strictly time-locked
+        irregular = r.size >= 4 and (np.median(np.abs(np.diff(r, 2)))
+                                     > p.rr_irregular * np.median(np.diff(r)))
+        tol, frac = (p.pr_tol / 2, p.p_min_frac_irregular) if irregular else (p.pr_tol, p.p_min_frac)
+        stable = np.abs(pr - pr_med) <= tol * fs
+        # premature beats (PVCs) have no P of their own: left out of the count
+        not_premature = rr_prev >= p.premature_frac * np.median(rr_prev)
+        if p.p_lock_among_visible:
+            # time-locking judged among the beats whose P is visible (with few leads a
+            # small P is visible in only some beats; in AF the "P waves" found are not
+            # time-locked), and enough beats must show one
+            n_vis = (present & not_premature).sum()
+            locked = (present & stable & not_premature).sum() < frac * max(n_vis, 1) or (
+                n_vis < p.p_min_visible_frac * max(not_premature.sum(), 1))
+        else:
+            locked = (present & stable & not_premature).sum() < frac * max(not_premature.sum(), 1)
+        if locked:
+            present[:] = False
+            reason = "no P wave time-locked to the QRS (atrial fibrillation/flutter?)"
+        else:
+            unstable = present & ~stable
+            present &= stable
+            beat_reason[unstable] = "P wave not time-locked to this QRS"
+    # per-lead P kept where the lead agrees with the consensus P centre
+    lead_p = (present[None, :] & np.isfinite(centre) & has_on[None, :] & ~start_cut
+              & (np.abs(centre - p_centre) <= p.p_lead_agree_s * fs))
+    lead = {k: np.where(lead_p, pw[k], np.nan) for k in ("on", "peak", "off")}
+    tol = p.qrs_cons_tol_s * fs
+    glob = {k: np.where(present, combine(lead[k], s, tol, p.cons_q, usable), np.nan)
+            for k, s in (("on", "on"), ("peak", "peak"), ("off", "off"))}
+    lead["on"] = shrink(lead["on"], usable, tol, p.w_p if p.w_p_on is None else p.w_p_on)
+    lead["off"] = shrink(lead["off"], usable, tol, p.w_p)
+    # a usable lead that shows the consensus P too weakly gets the consensus P (for the
+    # boundaries the leads' median rather than the earliest onset / latest offset, which
+    # are the record's extremes and not a typical lead's)
+    for k in ("on", "peak", "off"):
+        fill = glob[k]
+        if k != "peak" and p.p_fill_median:
+            med = np.where(present, combine(lead[k], "peak", tol, usable=usable), np.nan)
+            fill = np.where(np.isfinite(med), med, glob[k])
+        lead[k] = np.where(present[None, :] & ~np.isfinite(lead[k]) & usable[:, None],
+                           fill[None, :], lead[k])
+    return {**lead, "on_global": glob["on"], "peak_global": glob["peak"],
+            "off_global": glob["off"], "present": present, "reason": reason,
+            "beat_reason": beat_reason, "edge_cut": edge_cut & lead_p,
+            "start": pw["start"], "present_any": bool(present.any()), "n_leads": n_leads}
+
+
+# --------------------------------------------------------------------------- 6. guards
+WAVES = {"P": (0, 1, 2), "QRS": (3, 4, 5), "T": (6, 7, 8)}
+
+
+def edge_and_gap_guard(values: np.ndarray, n_samples: int, fs: float, p: Params,
+                       bridged: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Set to NaN every boundary outside the record, within ``edge_guard_s`` of its ends,
+    or on (within ``edge_guard_s`` of) a bridged invalid stretch of its lead.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_rows, n_beats, 9)
+        Fiducials in :data:`FIDUCIALS` order; rows are leads (the consensus row last).
+    bridged : ndarray of bool, shape (n_rows, n_samples), optional
+        Bridged samples per row.
+
+    Returns
+    -------
+    values : the guarded copy; ``edge`` (n_rows, n_beats, 9) bool, boundaries removed at
+    the record edge; ``gap`` idem for bridged stretches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.full((1, 1, 9), np.nan); v[0, 0, 3:6] = [4980, 4990, 4998]
+    >>> out, edge, gap = edge_and_gap_guard(v, 5000, 500.0, Params())
+    >>> out[0, 0, 3:6].tolist(), edge[0, 0, 5]
+    ([4980.0, 4990.0, nan], np.True_)
+    """
+    v = np.array(values, dtype=float)
+    g = int(round(p.edge_guard_s * fs))
+    is_on = np.zeros(9, bool)
+    is_on[[0, 3, 6]] = True
+    is_off = np.zeros(9, bool)
+    is_off[[2, 5, 8]] = True
+    with np.errstate(invalid="ignore"):
+        outside = (v < 0) | (v > n_samples - 1)
+        near = (is_on & (v < g)) | (is_off & (v > n_samples - 1 - g))
+    edge = np.isfinite(v) & (outside | near)
+    v[edge] = np.nan
+    gap = np.zeros(v.shape, bool)
+    if bridged is not None and bridged.any():
+        # distance to the nearest bridged sample, per row
+        for i in np.flatnonzero(bridged.any(axis=1)):
+            idx = np.flatnonzero(bridged[i])
+            vi = v[i]
+            ok = np.isfinite(vi)
+            pos = np.clip(np.searchsorted(idx, np.where(ok, vi, 0)), 1, max(idx.size - 1, 1))
+            d = np.minimum(np.abs(vi - idx[np.minimum(pos - 1, idx.size - 1)]),
+                           np.abs(vi - idx[np.minimum(pos, idx.size - 1)]))
+            gap[i] = ok & (d <= g)
+        v[gap] = np.nan
+    return v, edge, gap
+
+
+def enforce_order(values: np.ndarray, reference: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Drop the fiducials that are out of order within a beat (the fewest possible).
+
+    The order is ``P_on < P_peak < P_off <= QRS_on < R_peak < QRS_off <= T_on < T_peak <
+    T_off``. Rules, in this order: a QRS onset not before its offset drops both; a main
+    peak outside ``(QRS_on, QRS_off)`` is dropped (the boundaries are kept); a P (T) wave
+    out of order within itself is dropped whole; a P offset after the QRS onset (a T onset
+    before the QRS offset) is dropped; a P (T) wave whose remaining points still reach into
+    the QRS is dropped whole. Where a P offset and a QRS onset (a QRS offset and a T onset)
+    clash, the one further from its ``reference`` value is dropped (the P or T boundary
+    without a reference).
+
+    Parameters
+    ----------
+    values : ndarray, shape (..., 9)
+    reference : ndarray, broadcastable to ``values``, optional
+        Consensus values of the same fiducials (the ``global`` row).
+
+    Returns
+    -------
+    values : the corrected copy; ``dropped`` (..., 9) bool.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.array([[10., 20., 60., 50., 70., 90., 85., 120., 160.]])
+    >>> out, dropped = enforce_order(v)
+    >>> np.flatnonzero(dropped[0]).tolist()          # P_off and T_on
+    [2, 6]
+    """
+    v = np.array(values, dtype=float)
+    before = np.isfinite(v)
+
+    def cmp(a, b):
+        """``v[a] >= v[b]`` where both are present."""
+        with np.errstate(invalid="ignore"):
+            return (v[..., a] >= v[..., b]) & np.isfinite(v[..., a]) & np.isfinite(v[..., b])
+
+    def drop(mask, cols):
+        for c in cols:
+            v[..., c] = np.where(mask, np.nan, v[..., c])
+
+    for on, pk, off in ((0, 1, 2), (3, 4, 5), (6, 7, 8)):
+        drop(cmp(on, off), (on, off))
+        drop(cmp(on, pk) | cmp(pk, off), (pk,))
+    with np.errstate(invalid="ignore"):
+        for a, b in ((2, 3), (5, 6)):   # P_off > QRS_on, QRS_off > T_on
+            clash = (v[..., a] > v[..., b]) & np.isfinite(v[..., a]) & np.isfinite(v[..., b])
+            if reference is None:
+                drop(clash, (a if a == 2 else b,))   # keep the QRS boundary
+                continue
+            # drop the one further from the consensus of the same boundary
+            dev_a = np.abs(v[..., a] - reference[..., a])
+            dev_b = np.abs(v[..., b] - reference[..., b])
+            a_worse = np.where(np.isfinite(dev_a) & np.isfinite(dev_b), dev_a > dev_b, a == 2)
+            drop(clash & a_worse, (a,))
+            drop(clash & ~a_worse, (b,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        q_first = np.nanmin(v[..., 3:6], axis=-1)
+        q_last = np.nanmax(v[..., 3:6], axis=-1)
+        p_last = np.nanmax(v[..., 0:3], axis=-1)
+        t_first = np.nanmin(v[..., 6:9], axis=-1)
+    with np.errstate(invalid="ignore"):
+        # what is left of the P wave must end by the QRS onset (before any other QRS point)
+        limit_p = np.where(np.isfinite(v[..., 3]), v[..., 3], q_first)
+        bad_p = np.isfinite(p_last) & np.isfinite(limit_p) & np.where(
+            np.isfinite(v[..., 3]) & np.isfinite(v[..., 2]) & (p_last == v[..., 2]),
+            p_last > limit_p, p_last >= limit_p)
+        limit_t = np.where(np.isfinite(v[..., 5]), v[..., 5], q_last)
+        bad_t = np.isfinite(t_first) & np.isfinite(limit_t) & np.where(
+            np.isfinite(v[..., 5]) & np.isfinite(v[..., 6]) & (t_first == v[..., 6]),
+            t_first < limit_t, t_first <= limit_t)
+    drop(bad_p, (0, 1, 2))
+    drop(bad_t, (6, 7, 8))
+    return v, before & ~np.isfinite(v)
+
+
+# --------------------------------------------------------------------------- 7. assemble
+def assemble(leads: list[str], per: np.ndarray, glob: np.ndarray,
+             reasons: np.ndarray | None, g_reasons: np.ndarray | None) -> pd.DataFrame:
+    """The output table: one row per beat and lead, then the consensus rows.
+
+    ``per`` is (n_leads, n_beats, 9), ``glob`` (n_beats, 9); ``reasons`` (n_leads,
+    n_beats) and ``g_reasons`` (n_beats,) add a ``reason`` column when given.
+    """
+    n_leads, nb, _ = per.shape
+    allv = np.concatenate([per, glob[None]], axis=0).reshape(-1, 9)
+    allv[~np.isfinite(allv)] = np.nan
+    data = {"lead": np.repeat(np.asarray(list(leads) + ["global"], dtype=object), nb),
+            "beat": np.tile(np.arange(nb), n_leads + 1)}
+    for j, c in enumerate(FIDUCIALS):
+        data[c] = allv[:, j]
+    df = pd.DataFrame(data)
+    df["lead"] = df["lead"].astype(str)
+    if reasons is not None:
+        df["reason"] = np.concatenate([reasons.ravel(), g_reasons]).astype(str)
+    return df

@@ -1,0 +1,160 @@
+"""Each stage of the delineator on its own (interp_ecg.features.delineation.stages)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from interp_ecg.errors import DelineationError
+from interp_ecg.features.delineation import stages as S
+from interp_ecg.features.delineation.params import Params
+
+FS = 500
+P = Params()
+
+
+def beats(n_leads=2, seconds=10.0, hr=60.0, p_amp=0.12, t_amp=0.3, noise=0.005, seed=0):
+    rng = np.random.default_rng(seed)
+    n = int(seconds * FS)
+    t = np.arange(n)
+    r = np.round(np.arange(0.6, seconds - 0.6, 60.0 / hr) * FS).astype(int)
+
+    def g(c, sd):
+        return np.exp(-0.5 * ((t - c) / (sd * FS)) ** 2)
+
+    x = np.zeros(n)
+    for c in r:
+        x += -0.15 * g(c - 11, 0.006) + g(c, 0.009) - 0.3 * g(c + 12, 0.007)
+        x += t_amp * g(c + 0.30 * FS, 0.045) + p_amp * g(c - 0.16 * FS, 0.018)
+    x = np.tile(x, (n_leads, 1)) * np.linspace(1.0, 0.6, n_leads)[:, None]
+    return (x + noise * rng.standard_normal(x.shape)).astype(np.float32), r
+
+
+def run_to_qrs(x):
+    views, status = S.prepare(x, FS, [f"l{i}" for i in range(len(x))], P)
+    usable = np.array([s == "ok" for s in status])
+    r, _ = S.detect_beats(views, FS, usable, P)
+    prev, nxt = S.rr_intervals(r, FS)
+    return views, usable, r, prev, nxt, S.qrs_stage(views, r, FS, P, usable, prev, nxt)
+
+
+def test_prepare_sets_aside_a_lead_with_a_long_gap_and_bridges_a_short_one():
+    x, _ = beats(n_leads=3)
+    x[0, 100:104] = np.nan
+    x[1, 1000:2000] = np.nan
+    views, status = S.prepare(x, FS, ["a", "b", "c"], P)
+    assert status[0] == "ok" and views.bridged[0, 100:104].all()
+    assert status[1].startswith("invalid samples")
+    assert np.isfinite(views.qrs_band).all() and views.noise_mv.shape == (3, 1)
+
+
+def test_detect_beats_finds_every_qrs_and_drops_a_baseline_step():
+    x, r = beats()
+    x[:, 2700:] -= 1.5                           # a step between two beats
+    views, status = S.prepare(x, FS, ["a", "b"], P)
+    _, steps = S.detect_beats(views, FS, np.ones(2, bool), P)
+    assert len(steps) == 1 and abs(steps[0] - 2700) <= 10
+    views, status = S.prepare(x, FS, ["a", "b"], P, steps=steps)
+    assert views.bridged[:, 2700].all()
+    got, steps = S.detect_beats(views, FS, np.ones(2, bool), P)
+    assert len(got) == len(r) and np.abs(got - r).max() <= 3 and steps.size == 0
+
+
+def test_step_overshoot_separates_a_step_from_a_qrs():
+    x, r = beats(n_leads=1)
+    step = np.zeros((1, 5000))
+    step[0, 2500:] = 1.0
+    assert S.step_overshoot(x.astype(float), r, FS, P, np.ones(1, bool)).min() > 0.5
+    assert S.step_overshoot(step, np.array([2500]), FS, P, np.ones(1, bool))[0] < 0.05
+
+
+def test_detect_beats_refuses_noise():
+    rng = np.random.default_rng(1)
+    from scipy.signal import butter, sosfiltfilt
+
+    y = sosfiltfilt(butter(4, [0.5, 40], "bandpass", fs=FS, output="sos"),
+                    rng.standard_normal((2, 5000)), axis=-1).astype(np.float32)
+    views, _ = S.prepare(y, FS, ["a", "b"], P)
+    with pytest.raises(DelineationError, match="noise"):
+        S.detect_beats(views, FS, np.ones(2, bool), P)
+
+
+def test_rr_intervals_at_the_ends_and_for_one_beat():
+    prev, nxt = S.rr_intervals(np.array([100, 600, 1000]), FS)
+    assert prev.tolist() == [450.0, 500.0, 400.0] and nxt.tolist() == [500.0, 400.0, 450.0]
+    assert S.rr_intervals(np.array([100]), FS)[0].tolist() == [FS]
+
+
+def test_qrs_stage_brackets_every_r_peak():
+    x, r = beats()
+    _, _, got, _, _, q = run_to_qrs(x)
+    # true QRS: onset 2.5 SD before the q wave (r - 18.5 ms), offset r + 41.5 ms
+    assert np.all(np.abs(q["on_global"] - (got - 0.0185 * FS)) <= 0.03 * FS)
+    assert np.all(np.abs(q["off_global"] - (got + 0.0415 * FS)) <= 0.03 * FS)
+    assert np.all(q["on"] < q["peak"]) and np.all(q["peak"] < q["off"])
+
+
+def test_qrs_stage_leaves_the_consensus_nan_where_no_lead_found_a_boundary():
+    x, r = beats(n_leads=1)
+    x = x[:, : r[-1] + 5]                       # the last QRS has no offset in the record
+    _, _, got, _, _, q = run_to_qrs(x)
+    assert np.isnan(q["off_global"][-1]) or q["off_global"][-1] < x.shape[1]
+
+
+def test_t_stage_reports_nothing_without_a_t_wave():
+    x, _ = beats(t_amp=0.0, noise=0.01)
+    views, usable, r, _, nxt, q = run_to_qrs(x)
+    t = S.t_stage(views, r, q["off_global"], nxt, FS, P, usable)
+    assert np.isnan(t["off"]).all() and np.isnan(t["peak"]).all()
+
+
+def test_t_stage_finds_the_t_wave():
+    x, _ = beats()
+    views, usable, r, _, nxt, q = run_to_qrs(x)
+    t = S.t_stage(views, r, q["off_global"], nxt, FS, P, usable)
+    inner = slice(0, -1)
+    assert np.all(np.abs(t["peak"][:, inner] - (r[inner] + 0.30 * FS)) <= 0.01 * FS)
+
+
+def test_p_stage_with_two_leads_and_without_p_waves():
+    for p_amp, present in ((0.12, True), (0.0, False)):
+        x, _ = beats(p_amp=p_amp)
+        views, usable, r, prev, nxt, q = run_to_qrs(x)
+        t = S.t_stage(views, r, q["off_global"], nxt, FS, P, usable)
+        pw = S.p_stage(views, r, q["on_global"], q["off_global"], prev,
+                       np.nanmax(t["off_raw"], axis=0), FS, P, usable)
+        assert pw["present"][1:].all() == present
+        if present:
+            assert np.all(np.abs(pw["peak_global"][1:] - (r[1:] - 0.16 * FS)) <= 0.01 * FS)
+        else:
+            assert np.isnan(pw["on"]).all() and "P wave" in pw["reason"]
+
+
+def test_edge_and_gap_guard():
+    v = np.full((2, 1, 9), np.nan)
+    v[0, 0, 3:6] = [5, 20, 60]
+    v[1, 0, 3:6] = [100, 120, 160]
+    bridged = np.zeros((2, 1000), bool)
+    bridged[1, 165:170] = True
+    out, edge, gap = S.edge_and_gap_guard(v, 1000, FS, P, bridged)
+    assert np.isnan(out[0, 0, 3]) and edge[0, 0, 3]          # onset within 20 ms of the start
+    assert out[0, 0, 4] == 20 and out[0, 0, 5] == 60
+    assert np.isnan(out[1, 0, 5]) and gap[1, 0, 5]           # offset 5 samples from a gap
+
+
+def test_enforce_order_keeps_what_is_in_order():
+    ok = np.array([10., 20., 30., 30., 40., 50., 50., 60., 70.])
+    out, dropped = S.enforce_order(ok)
+    assert np.array_equal(out, ok) and not dropped.any()
+    bad = np.array([10., 25., 20., 30., 29., 50., 60., 70., 70.])
+    out, dropped = S.enforce_order(bad)
+    assert np.flatnonzero(dropped).tolist() == [1, 4, 7]     # peaks outside their waves
+
+
+def test_assemble_layout():
+    per = np.arange(2 * 3 * 9, dtype=float).reshape(2, 3, 9)
+    glob = np.full((3, 9), np.nan)
+    df = S.assemble(["II", "V5"], per, glob, None, None)
+    assert df["lead"].tolist() == ["II"] * 3 + ["V5"] * 3 + ["global"] * 3
+    assert df["beat"].tolist() == [0, 1, 2] * 3
+    assert df.iloc[-1][S.FIDUCIALS].isna().all()
