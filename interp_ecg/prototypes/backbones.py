@@ -194,7 +194,7 @@ def load_torchvision_resnet(backbone: ResNet2d, state_dict: Mapping[str, torch.T
             loaded.append(name)
         else:
             skipped.append(name)
-    if not loaded:
+    if not any(not n.endswith("num_batches_tracked") for n in loaded):
         raise ValueError("no tensor of the state dict matches this backbone (is it a torchvision ResNet of "
                          f"width {backbone.conv1.out_channels}?)")
     backbone.load_state_dict(own)
