@@ -9,7 +9,7 @@ prototype gallery and "this looks like that" pages.
 
 Config ``params`` (defaults in :data:`DEFAULT_PARAMS`) choose the statements, the preset
 (``"paper"``: ProtoECGNet as published, the default; ``"small"``: CPU-sized) and optional
-overrides (``epochs`` caps every phase, ``width``, ``prototypes_per_class``). Run: ``interp-ecg study run studies/ptbxl_prototypes/study.yaml``.
+overrides (``epochs``: warm-up and joint epochs; ``width``, ``prototypes_per_class``). Run: ``interp-ecg study run studies/ptbxl_prototypes/study.yaml``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "preset": "paper",  # "paper": ProtoECGNet as published (GPU-sized); "small": CPU-sized
     "prototypes_per_class": None,  # None: the preset's (paper 5 / 18 / 7)
     "width": None,  # None: the preset's (paper 64 = ResNet-18)
-    "epochs": None,  # None: the preset's (paper up to 200 per phase, early stopping); a number caps every phase
+    "epochs": None,  # None: the preset's (paper up to 200, early stopping); a number: warm-up and joint epochs
     "batch_size": None,
     "black_box": False,
     "n_boot": 200,
@@ -96,7 +96,9 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
     caps: dict[str, Any] = {}
     if p["epochs"] is not None:
         ep = int(p["epochs"])
-        caps = dict(warmup_epochs=ep, joint_epochs=ep, last_layer_epochs=ep, fusion_epochs=ep)
+        # the backbone phases are what costs; last layer and fusion (on similarities computed once)
+        # keep the preset's epochs
+        caps = dict(warmup_epochs=ep, joint_epochs=ep)
     clf = ProtoECGNetClassifier(prototypes_per_class=p["prototypes_per_class"], **caps, **common)
     y_train = labels.loc[train_ids, classes]
     fit_kw: dict[str, Any] = {}
