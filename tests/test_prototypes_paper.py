@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from interp_ecg.prototypes import ProtoECGNetClassifier, losses
-from interp_ecg.prototypes.backbones import ResNet1d, ResNet2d, load_torchvision_resnet
+from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
 from interp_ecg.prototypes.data import default_label_groups
 from interp_ecg.prototypes.estimator import PRESETS
 from interp_ecg.prototypes.model import BranchSpec, ProtoECGNet

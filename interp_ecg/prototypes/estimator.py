@@ -498,7 +498,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
 
     def predict_proba(self, X: Any, fs: float | None = None, chunk_size: int = 2048) -> np.ndarray:
         """Probabilities ``(n, n_classes)`` in :attr:`classes_` order (NaN rows for unreadable records)."""
-        return 1.0 / (1.0 + np.exp(-self.decision_function(X, fs, chunk_size)))
+        from scipy.special import expit
+
+        return expit(self.decision_function(X, fs, chunk_size))
 
     def predict(self, X: Any, threshold: float = 0.5, fs: float | None = None) -> np.ndarray:
         """Multi-hot predictions at ``threshold`` (unreadable records: all 0)."""

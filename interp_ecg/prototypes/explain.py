@@ -277,7 +277,9 @@ def explain_record(clf, record: Any, fs: float | None = None, threshold: float =
     clf._check_fitted()
     x, rid = _record_input(clf, record, fs)
     logits, sims = clf._forward(x)
-    probs = pd.Series(1 / (1 + np.exp(-logits[0])), index=clf.classes_, name="probability")
+    from scipy.special import expit
+
+    probs = pd.Series(expit(logits[0]), index=clf.classes_, name="probability")
     predicted = [c for c in probs.sort_values(ascending=False).index if probs[c] >= threshold][:max_statements]
     note = ""
     if not predicted:
