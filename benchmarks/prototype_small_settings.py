@@ -59,14 +59,14 @@ def main() -> int:
         secs = time.perf_counter() - t0
         yv = y[va][clf.classes_].to_numpy()
         model = clf.model_.eval()
-        with torch.no_grad():
-            out = model(torch.as_tensor(x[va]))
-        sims = out.similarities.numpy()
+        # through the estimator's own input path (the same filtering as in fit)
+        sims = clf.transform(x[va]).to_numpy()
         ident = model.class_identity.numpy()
         best = np.stack([sims[:, ident[:, k] > 0].max(1) for k in range(ident.shape[1])], 1)
-        branch = torch.cat(list(out.branch_logits.values()), 1).numpy()
+        with torch.no_grad():
+            branch = model.branch_logits(torch.as_tensor(sims, dtype=torch.float32)).numpy()
         joint = clf.history_[clf.history_["phase"] == "joint"].iloc[-1]
-        print(f"| {name} | {macro_auroc(yv, out.logits.numpy()):.3f} | {macro_auroc(yv, branch):.3f} | "
+        print(f"| {name} | {macro_auroc(yv, clf.decision_function(x[va])):.3f} | {macro_auroc(yv, branch):.3f} | "
               f"{macro_auroc(yv, best):.3f} | {joint['bce']:.2f} | {joint['diversity']:.2f} | "
               f"{joint['contrastive']:.2f} | {secs:.0f} |", flush=True)
     return 0
