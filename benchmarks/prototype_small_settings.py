@@ -43,7 +43,7 @@ def main() -> int:
     logging.basicConfig(level=logging.ERROR)
     torch.set_num_threads(1)
     ds = read_ptbxl(dataset_path("ptbxl"), sampling_rate=100)
-    x, ids, ok = to_array(ds)
+    x, ids, ok = to_array(ds, highpass_hz=None)  # raw mV; the estimator high-passes once
     x, ids = x[ok], ids[ok]
     labels = ds.labels.loc[ids].astype(int)
     fold = pd.to_numeric(ds.meta.loc[ids, "strat_fold"]).to_numpy()
