@@ -6,8 +6,8 @@ Every figure is printed with its ratio to a reference measured in the same run:
   records (``interp_ecg.simulate``), against the black-box network with the same
   backbones (reference = black-box training records/s).
 * GPU mode (``--gpu``): a 20,000-record simulated cohort (12 leads, 10 s, 100 Hz), the
-  prototype network at ``--width`` with float32 and with mixed precision (float16 autocast
-  + gradient scaling), each against the float32 run (reference), and against the CPU
+  prototype network at ``--width`` (64 = paper preset) with float32 and with mixed precision
+  (bfloat16 autocast where supported, else float16 + gradient scaling), each against the float32 run (reference), and against the CPU
   throughput of the same configuration measured on ``--cpu-records`` records in the same
   run. The cohort is simulated in parallel on the machine's cores (``--n-unique`` distinct
   records tiled with random circular shifts to reach ``--records``, to keep simulation
@@ -15,14 +15,15 @@ Every figure is printed with its ratio to a reference measured in the same run:
 
 Run
 ---
-CPU (about 2-4 minutes on 2 shared cores)::
+CPU, both presets (``PRESETS["small"]`` and ``PRESETS["paper"]``: widths, blocks, prototypes per
+class, dropout as the estimator uses them; a few minutes on 2 shared cores)::
 
-    python benchmarks/prototype_training.py --records 96 --width 8
+    python benchmarks/prototype_training.py --records 64 --epochs 2
 
 GPU session (prepared; budget a few minutes of device time)::
 
     PYTHONPATH=. PYTHONUNBUFFERED=1 python benchmarks/prototype_training.py --gpu \\
-        --records 20000 --n-unique 4000 --width 32 --epochs 1 --batch-size 256
+        --records 20000 --n-unique 4000 --width 64 --epochs 1 --batch-size 256
 
 Nothing is asserted: the script prints the figures, for docs/results_prototypes.md.
 """
@@ -40,6 +41,7 @@ import numpy as np
 import torch
 
 from interp_ecg.prototypes.data import highpass, resolve_label_groups, simulated_cohort
+from interp_ecg.prototypes.estimator import PRESETS
 from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, BranchSpec, ProtoECGNet
 from interp_ecg.prototypes.training import PHASES, ProtoTrainer, TrainConfig, train_blackbox
 
@@ -73,9 +75,10 @@ def cohort(n: int, n_unique: int, seed: int, n_jobs: int):
     return x, y
 
 
-def proto_throughput(x, y, specs, width, epochs, batch_size, device, amp, seed) -> dict[str, float]:
+def proto_throughput(x, y, specs, width, epochs, batch_size, device, amp, seed, blocks=(2, 2, 2, 2),
+                     dropout=0.0) -> dict[str, float]:
     torch.manual_seed(seed)
-    model = ProtoECGNet(specs, width=width, seed=seed)
+    model = ProtoECGNet(specs, width=width, blocks=blocks, dropout=dropout, seed=seed)
     cfg = TrainConfig(warmup_epochs=epochs, joint_epochs=epochs, last_layer_epochs=1, fusion_epochs=1,
                       batch_size=batch_size)
     tr = ProtoTrainer(model, x, y.to_numpy(), list(range(len(x))), cfg, device=device, amp=amp, random_state=seed)
@@ -97,9 +100,10 @@ def proto_throughput(x, y, specs, width, epochs, batch_size, device, amp, seed) 
     return out
 
 
-def blackbox_throughput(x, y, specs, width, epochs, batch_size, device, amp, seed) -> float:
+def blackbox_throughput(x, y, specs, width, epochs, batch_size, device, amp, seed, blocks=(2, 2, 2, 2),
+                        dropout=0.0) -> float:
     torch.manual_seed(seed)
-    model = BlackBoxECGNet(specs, width=width)
+    model = BlackBoxECGNet(specs, width=width, blocks=blocks, dropout=dropout)
     hist = train_blackbox(model, x, y.to_numpy(), epochs, batch_size, device=device, amp=amp, random_state=seed)
     return hist[-1]["records_per_s"]
 
@@ -113,7 +117,8 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int, default=None, help="backbone width (CPU default 8, GPU 32)")
     ap.add_argument("--epochs", type=int, default=2, help="epochs per trained phase (last one timed)")
     ap.add_argument("--batch-size", type=int, default=None)
-    ap.add_argument("--prototypes", default="5,18,7", help="per class: rhythm,morphology,global (paper 5,18,7)")
+    ap.add_argument("--prototypes", default="5,18,7", help="GPU mode, per class: rhythm,morphology,global (paper 5,18,7)")
+    ap.add_argument("--preset", default="both", choices=("both", "small", "paper"), help="CPU mode: which presets")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is best on a shared machine)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dry-run-cpu", action="store_true",
@@ -127,20 +132,31 @@ def main(argv=None) -> int:
 
     if not args.gpu:
         n = args.records or 96
-        width = args.width or 8
         bs = args.batch_size or 32
         x, y = cohort(n, n, args.seed, n_jobs=1)
-        specs = specs_for(y, ppc)
-        print(f"branches: " + ", ".join(f"{s.name}({len(s.classes)} classes x {s.prototypes_per_class})" for s in specs))
-        ref = blackbox_throughput(x, y, specs, width, args.epochs, bs, "cpu", False, args.seed)
-        res = proto_throughput(x, y, specs, width, args.epochs, bs, "cpu", False, args.seed)
-        print(f"\nCPU, width {width}, batch {bs}, {n} records")
-        print(f"  reference  black-box training       {ref:8.1f} records/s")
-        for k in ("warmup", "joint", "push"):
-            v = res[f"{k}_records_per_s"]
-            print(f"  prototype  {k:<10} {'training' if k != 'push' else 'projection':<12} {v:8.1f} records/s"
-                  f"   ratio to black box {v / ref:.2f}")
-        print(f"  phase wall times: " + ", ".join(f"{p} {res[p + '_s']:.1f} s" for p in PHASES))
+        presets = ["small", "paper"] if args.preset == "both" else [args.preset]
+        ref_small = None
+        for name in presets:
+            st = PRESETS[name]
+            width = args.width or st["width"]
+            specs = specs_for(y, st["prototypes_per_class"])
+            print(f"\npreset {name}: width {width}, blocks {st['blocks']}, branches: "
+                  + ", ".join(f"{s.name}({len(s.classes)} classes x {s.prototypes_per_class})" for s in specs))
+            ref = blackbox_throughput(x, y, specs, width, args.epochs, bs, "cpu", False, args.seed, st["blocks"],
+                                      st["dropout"])
+            res = proto_throughput(x, y, specs, width, args.epochs, bs, "cpu", False, args.seed, st["blocks"],
+                                   st["dropout"])
+            print(f"CPU, batch {bs}, {n} records, {torch.get_num_threads()} torch thread(s)")
+            print(f"  reference  black-box training       {ref:8.1f} records/s")
+            for k in ("warmup", "joint", "push"):
+                v = res[f"{k}_records_per_s"]
+                print(f"  prototype  {k:<10} {'training' if k != 'push' else 'projection':<12} {v:8.1f} records/s"
+                      f"   ratio to black box {v / ref:.2f}")
+            print(f"  phase wall times: " + ", ".join(f"{p} {res[p + '_s']:.1f} s" for p in PHASES))
+            if name == "small":
+                ref_small = res["joint_records_per_s"]
+            elif ref_small:
+                print(f"  paper / small joint-phase throughput: {res['joint_records_per_s'] / ref_small:.3f}")
         return 0
 
     dev = "cpu" if args.dry_run_cpu else "cuda"
@@ -149,7 +165,7 @@ def main(argv=None) -> int:
         return 2
     torch.backends.cudnn.benchmark = True
     n = args.records or 20000
-    width = args.width or 32
+    width = args.width or 64
     bs = args.batch_size or 256
     print(f"GPU: {torch.cuda.get_device_name(0)}" if dev == "cuda" else "DRY RUN on the CPU (AMP falls back to fp32)")
     x, y = cohort(n, args.n_unique, args.seed, n_jobs=os.cpu_count() or 1)

@@ -31,7 +31,7 @@ def test_fit_explain_on_ptbxl_records(ptbxl_root):
     groups = protoecgnet_groups(ds)
     morph = str(train.labels[groups["morphology"]].sum().idxmax())  # the commonest morphology statement
     labels = train.labels[["NORM", "SR", morph]]
-    clf = ProtoECGNetClassifier(label_groups=groups, width=2, blocks=(1, 1, 1, 1), prototypes_per_class=1,
+    clf = ProtoECGNetClassifier(preset="small", label_groups=groups, width=2, blocks=(1, 1, 1, 1), prototypes_per_class=1,
                                 warmup_epochs=1, joint_epochs=1, last_layer_epochs=1, fusion_epochs=2,
                                 batch_size=16, random_state=0, n_threads=1).fit(train, labels)
     # the PTB-XL branch assignment is honoured

@@ -11,14 +11,23 @@ import torch.nn.functional as F
 from interp_ecg.errors import ConfigError
 from interp_ecg.prototypes import losses
 from interp_ecg.prototypes.data import (
+    default_label_groups,
     highpass,
     jaccard_matrix,
     read_label_groups,
     resolve_label_groups,
     to_array,
 )
-from interp_ecg.prototypes.layers import PrototypeLayer, cosine_similarity_map, topk_pool
-from interp_ecg.prototypes.training import resolve_amp, select_device
+from interp_ecg.prototypes.layers import PrototypeLayer, cosine_similarity_map, scaled_cosine_map
+from interp_ecg.prototypes.training import (
+    macro_auroc,
+    resolve_amp,
+    resolve_amp_dtype,
+    resolve_compile,
+    run_epochs,
+    select_device,
+    stage_tensor,
+)
 
 
 # -- data -------------------------------------------------------------------------------
@@ -64,6 +73,15 @@ def test_real_ptbxl_label_groups(ptbxl_root):
     assert {"SR", "AFIB", "1AVB", "IVCD"} <= set(groups["rhythm"])
     scp = pd.read_csv(ptbxl_root / "scp_statements.csv", index_col=0)
     assert set(sum(groups.values(), [])) == set(scp.index)
+    # the table shipped in the package is the same assignment
+    assert default_label_groups() == groups
+
+
+def test_package_label_groups_are_the_default():
+    groups = default_label_groups()
+    assert {k: len(v) for k, v in groups.items()} == {"rhythm": 16, "morphology": 52, "global": 3}
+    assert resolve_label_groups(["AFIB", "NORM", "IMI", "new"], None) == {
+        "rhythm": ["AFIB"], "morphology": ["IMI", "new"], "global": ["NORM"]}
 
 
 # -- layer ------------------------------------------------------------------------------
@@ -83,40 +101,54 @@ def test_cosine_similarity_map_matches_brute_force():
     assert float(cosine_similarity_map(z, p2)[1, 0, 0, 4]) == pytest.approx(1.0, abs=1e-6)
 
 
-def test_topk_pooling_and_global_prototypes():
-    maps = torch.tensor([[[[0.1, 0.9, 0.5, 0.7]]]])
-    assert float(topk_pool(maps, 1)) == pytest.approx(0.9)
-    assert float(topk_pool(maps, 2)) == pytest.approx(0.8)
-    assert float(topk_pool(maps, 10)) == pytest.approx(0.55)  # k capped at the window count
-    layer = PrototypeLayer(3, 4, 2, 6, topk=3)
-    pooled, m = layer(torch.randn(2, 4, 2, 6))
-    assert m.shape == (2, 3, 1, 1)  # a global prototype has one window
-    torch.testing.assert_close(pooled, m.flatten(1))
+def test_scaled_cosine_is_protoecgnet_window_loop():
+    """ProtoECGNet's 2D activation, transcribed as its loop over windows: the segment is scaled to
+    length int(sqrt(C*T)), both vectors divided by sqrt(1*T), norms with +1e-4 under the root."""
+    g = torch.Generator().manual_seed(1)
+    z = torch.rand(2, 6, 1, 10, generator=g)
+    p = torch.randn(3, 6, 1, 3, generator=g)
+    sim = scaled_cosine_map(z, p)
+    ivl = int((6 * 3) ** 0.5)
+    nf = (1 * 3) ** 0.5
+    proto = p.squeeze(2)
+    proto = proto / torch.sqrt((proto ** 2).sum(dim=(1, 2), keepdim=True) + 1e-4) / nf
+    for i in range(10 - 3 + 1):
+        seg = z[:, :, 0, i:i + 3]
+        seg = ivl * seg / torch.sqrt((seg ** 2).sum(dim=(1, 2), keepdim=True) + 1e-4) / nf
+        ref = seg.reshape(2, -1) @ proto.reshape(3, -1).T
+        torch.testing.assert_close(sim[:, :, 0, i], ref, atol=1e-5, rtol=1e-5)
+    layer = PrototypeLayer(3, 6, 1, 3, similarity="scaled")
+    layer.prototypes.data.copy_(p)
+    pooled, maps = layer(z)
+    torch.testing.assert_close(pooled, sim.flatten(2).mean(-1))  # mean over all windows
+    assert layer.scale == pytest.approx(4 / 3)
+    # the paper's factors: x13 for 3-step partial prototypes, x4 for 32-step global ones (512 channels)
+    assert PrototypeLayer(1, 512, 1, 3).scale == pytest.approx(39 / 3)
+    assert PrototypeLayer(1, 512, 1, 32).scale == pytest.approx(128 / 32)
 
 
 # -- losses -----------------------------------------------------------------------------
 def test_cluster_and_separation():
     sims = torch.tensor([[0.9, 0.2, 0.1, 0.4], [0.3, 0.1, 0.8, 0.6]])  # 2 classes x 2 prototypes
     y = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    # positives: record 0 class 0 best 0.9, record 1 class 1 best 0.8 -> mean(1-0.9, 1-0.8)
-    assert float(losses.cluster_loss(sims, y, 2)) == pytest.approx(0.15)
-    # negatives: record 0 class 1 best 0.4, record 1 class 0 best 0.3
-    assert float(losses.separation_loss(sims, y, 2)) == pytest.approx(0.35)
+    ident = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    # (b, k) maxima of S * C: (0.9, 0), (0, 0.8) -> -mean = -0.425
+    assert float(losses.cluster_loss(sims, y, ident)) == pytest.approx(-0.425)
+    # (b, k) maxima of S * (1 - C): (0.4, 0.9), (0.8, 0.3) -> mean 0.6
+    assert float(losses.separation_loss(sims, y, ident)) == pytest.approx(0.6)
 
 
 def test_diversity_and_contrastive_terms():
     e = torch.eye(4)
-    assert float(losses.diversity_loss(e, 2)) == pytest.approx(0.0)  # orthogonal
+    assert float(losses.diversity_loss(e)) == pytest.approx(0.0)  # orthogonal
     same = torch.stack([e[0], e[0], e[1], 2 * e[1]])
-    assert float(losses.diversity_loss(same, 2)) == pytest.approx(1.0)  # identical pairs
-    jac_none = torch.zeros(2, 2)
-    jac_all = torch.ones(2, 2)
-    # orthogonal prototypes of classes that never co-occur: no penalty; always co-occur: 1 - cos = 1
-    assert float(losses.contrastive_loss(e, jac_none, 2)) == pytest.approx(0.0)
-    assert float(losses.contrastive_loss(e, jac_all, 2)) == pytest.approx(1.0)
-    aligned = torch.stack([e[0], e[0], e[0], e[0]])
-    assert float(losses.contrastive_loss(aligned, jac_all, 2)) == pytest.approx(0.0)
-    assert float(losses.contrastive_loss(aligned, jac_none, 2)) == pytest.approx(1.0)
+    assert float(losses.diversity_loss(same)) == pytest.approx(4 / 16)  # 4 identical ordered pairs / P^2
+    ident = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    eye = torch.eye(2)
+    # M = A J A^T = same-class blocks: orthogonal classes are already apart
+    aligned_within = torch.stack([e[0], e[0], e[1], e[1]])
+    q = 1 - 1e-6
+    assert float(losses.contrastive_loss(aligned_within, eye, ident)) == pytest.approx(-(q - 0) / 2, abs=1e-5)
 
 
 def test_off_class_l1_ignores_own_class_weights():
@@ -143,3 +175,49 @@ def test_device_selection_falls_back_to_cpu(monkeypatch):
     assert resolve_amp(True, dev) is False  # AMP needs CUDA: refused with a warning
     with pytest.raises(ConfigError):
         select_device("cuda")
+
+
+def test_gpu_path_choices_on_the_cpu(monkeypatch):
+    """bfloat16 where the GPU supports it, float16 (with loss scaling) elsewhere; torch.compile
+    on CUDA only; data staged on the GPU or pinned (on a CPU: unchanged)."""
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert resolve_amp_dtype(torch.device("cuda")) == torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert resolve_amp_dtype(torch.device("cuda")) == torch.float16
+    assert resolve_compile("auto", torch.device("cuda")) is True
+    assert resolve_compile("auto", torch.device("cpu")) is False
+    assert resolve_compile(True, torch.device("cpu")) is True
+    x = torch.zeros(3, 2)
+    assert stage_tensor(x, torch.device("cpu")) is x
+
+
+def test_early_stopping_keeps_the_best_epoch():
+    """Validation scores 0.6, 0.8, 0.7, 0.65, 0.5 with patience 2: stops after epoch 3 and restores
+    the weights of epoch 1."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    x, y = torch.randn(16, 3), torch.randint(0, 2, (16, 1)).float()
+    scores = iter([0.6, 0.8, 0.7, 0.65, 0.5])
+    snapshots = []
+
+    def val():
+        snapshots.append(model.weight.detach().clone())
+        return next(scores)
+
+    def step(xb, yb):
+        loss = losses.bce_loss(model(xb), yb)
+        return loss, {"bce": loss.detach()}
+
+    hist = run_epochs(model, "t", 10, list(model.parameters()), step, data=x, y=y, lr=0.1, batch_size=4,
+                      scheduler="cosine", val_fn=val, patience=2)
+    assert [h["epoch"] for h in hist] == [0, 1, 2, 3]
+    torch.testing.assert_close(model.weight.detach(), snapshots[1])
+    assert [h["best"] for h in hist] == [False, True, False, False]
+    assert hist[0]["lr"] == pytest.approx(0.1) and hist[1]["lr"] < 0.1  # cosine schedule
+
+
+def test_macro_auroc_skips_one_class_columns():
+    y = np.array([[1, 0, 1], [0, 0, 1], [1, 0, 1], [0, 0, 1]])
+    s = np.array([[0.9, 0.1, 0.2], [0.1, 0.2, 0.3], [0.8, 0.3, 0.1], [0.7, 0.1, 0.2]])
+    assert macro_auroc(y, s) == pytest.approx(1.0)
+    assert np.isnan(macro_auroc(y[:, 1:], s[:, 1:]))

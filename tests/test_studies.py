@@ -150,8 +150,9 @@ def test_wct_study_runs(tmp_path):
 
 @pytest.mark.slow
 def test_ptbxl_prototypes_study_runs_on_synthetic(tmp_path):
+    # the study's default is the paper preset (GPU-sized); the CPU test runs the small one
     res = _run_repo_study("ptbxl_prototypes", tmp_path, {"data.n_records": 80, "params.epochs": 1,
-                                                         "params.n_boot": 20})
+                                                         "params.preset": "small", "params.n_boot": 20})
     metrics = pd.read_csv(res.out_dir / "tables" / "metrics.csv")
     assert set(metrics["metric"]) == {"roc_auc", "pr_auc"}
     assert "Prototype gallery" in "\n".join(p.extract_text() for p in PdfReader(str(res.report_path)).pages)
@@ -161,7 +162,7 @@ def test_ptbxl_prototypes_study_runs_on_synthetic(tmp_path):
 @pytest.mark.shared_data
 def test_ptbxl_prototypes_study_runs_on_real_ptbxl(ptbxl_root, tmp_path):
     res = _run_repo_study("ptbxl_prototypes", tmp_path, {"data.source": "ptbxl", "data.path": str(ptbxl_root),
-                                                         "params.epochs": 1, "params.n_boot": 20,
+                                                         "params.epochs": 1, "params.n_boot": 20, "params.preset": "small",
                                                          "params.statements": ["NORM", "CLBBB", "IMI", "AFIB"]})
     metrics = pd.read_csv(res.out_dir / "tables" / "metrics.csv")
     assert len(metrics) > 0 and metrics["estimate"].between(0, 1).all()

@@ -1,159 +1,203 @@
-"""Convolutional backbones: a 1D ResNet-18-like net over time and a 2D one over leads x time.
+"""Convolutional backbones of ProtoECGNet: a 1D ResNet over time and a 2D ResNet over leads x time.
 
-Both follow the ResNet-18 layout (a strided stem, max-pool, four stages of two basic
-residual blocks, widths ``w, 2w, 4w, 8w``) with a configurable base width so the same code
-trains in seconds on a CPU (``width=4``) or at paper size on a GPU (``width=64``). The 2D
-net never strides over the lead axis: row ``i`` of its feature map stays aligned with lead
-``i``, which is what lets partial prototypes name the leads they come from.
+Both follow the ResNet-18 layout (a strided first convolution, batch norm, ReLU, a strided
+max-pool, then stages ``layer1 ... layerN`` of basic residual blocks, widths ``w, 2w, 4w, 8w``)
+and use the parameter names of torchvision's ``resnet18`` (``conv1``, ``bn1``,
+``layer1.0.conv1``, ``layer2.0.downsample.0`` ...). With ``width=64`` and
+``blocks=(2, 2, 2, 2)`` they are ResNet-18 trunks with 512 output channels, as in ProtoECGNet
+(Sethi et al., 2025); smaller widths give CPU-sized variants of the same design.
 
-Both return a feature map ``(batch, channels, height, time)`` (``height == 1`` for 1D) whose
-last block has no final ReLU, so features and prototypes can point in any direction and
-cosine similarities span ``[-1, 1]``.
+* :class:`ResNet1d` - all 12 leads are input channels of a 1D ResNet (first convolution kernel
+  7, stride 2; blocks with kernel 3), as in the ProtoECGNet rhythm branch.
+* :class:`ResNet2d` - one input plane ``(leads, time)``; the first convolution has kernel
+  ``(12, 7)``, stride ``(1, 2)`` and padding ``(0, 3)``, so it merges the 12 leads into one row,
+  followed by torchvision's ResNet-18 layers 1-4 (3 x 3 kernels). Dropout sits after the
+  second-to-last stage (after ``layer3``), where ProtoECGNet places it. Because the names and
+  shapes of ``bn1`` and ``layer1``-``layer4`` equal torchvision's, an ImageNet state dict loads
+  with :func:`load_torchvision_resnet` (``conv1`` and ``fc`` differ and are skipped).
+
+Both return a feature map ``(batch, channels, 1, time)``; ``time_stride`` input samples per
+output step (32 for four stages: 1,000 samples -> 32 steps).
 
 Examples
 --------
 >>> import torch
->>> net = ResNet1d(in_channels=12, width=4)
->>> net(torch.zeros(2, 12, 1000)).shape, net.time_stride
-(torch.Size([2, 32, 1, 32]), 32)
->>> net2 = ResNet2d(width=4)
+>>> net = ResNet1d(in_channels=12, width=4, blocks=(1, 1, 1, 1))
+>>> net(torch.zeros(2, 12, 1000)).shape, net.time_stride, net.out_channels
+(torch.Size([2, 32, 1, 32]), 32, 32)
+>>> net2 = ResNet2d(width=4, blocks=(1, 1, 1, 1))
 >>> net2(torch.zeros(2, 12, 1000)).shape
-torch.Size([2, 32, 12, 32])
+torch.Size([2, 32, 1, 32])
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
 
+logger = logging.getLogger(__name__)
 
-class _ResidualBlock(nn.Module):
-    """Two convolutions with batch norm and a projected shortcut (ResNet basic block).
 
-    ``conv``/``norm`` pick the dimensionality; ``stride`` applies to the convolution's
-    ``stride`` argument as given (the 2D blocks pass ``(1, s)`` to never stride over leads).
+class BasicBlock(nn.Module):
+    """ResNet basic block (torchvision names: ``conv1, bn1, conv2, bn2, downsample``).
+
+    ``conv``/``norm`` choose 1D or 2D; ``kernel``/``padding`` are passed to the convolutions.
     """
 
-    def __init__(self, conv, norm, cin: int, cout: int, stride, kernel, pad, downsample: bool,
-                 last: bool = False) -> None:
+    def __init__(self, conv, norm, cin: int, cout: int, stride: int, kernel, padding) -> None:
         super().__init__()
-        self.conv1 = conv(cin, cout, kernel, stride, pad, bias=False)
+        self.conv1 = conv(cin, cout, kernel, stride, padding, bias=False)
         self.bn1 = norm(cout)
-        self.conv2 = conv(cout, cout, kernel, 1, pad, bias=False)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv(cout, cout, kernel, 1, padding, bias=False)
         self.bn2 = norm(cout)
-        self.short = (
-            nn.Sequential(conv(cin, cout, 1, stride, bias=False), norm(cout))
-            if downsample or cin != cout
-            else nn.Identity()
-        )
-        self.last = last
+        self.downsample = (nn.Sequential(conv(cin, cout, 1, stride, bias=False), norm(cout))
+                           if stride != 1 or cin != cout else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out)) + self.short(x)
-        return out if self.last else torch.relu(out)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + identity)
 
 
-def _block1d(cin: int, cout: int, stride: int, kernel: int, last: bool = False) -> _ResidualBlock:
-    return _ResidualBlock(nn.Conv1d, nn.BatchNorm1d, cin, cout, stride, kernel, kernel // 2,
-                          downsample=stride != 1, last=last)
-
-
-def _block2d(cin: int, cout: int, stride: int, kernel: tuple[int, int], last: bool = False) -> _ResidualBlock:
-    return _ResidualBlock(nn.Conv2d, nn.BatchNorm2d, cin, cout, (1, stride), kernel,
-                          (kernel[0] // 2, kernel[1] // 2), downsample=stride != 1, last=last)
-
-
-def _stage_plan(width: int, blocks: Sequence[int]) -> list[tuple[int, int, int]]:
-    """(cin, cout, stride) for every block of every stage."""
-    plan = []
+def _make_stages(module: nn.Module, conv, norm, width: int, blocks: Sequence[int], kernel, padding) -> int:
+    """Add ``layer1 ... layerN`` to ``module``; return the output channels."""
     cin = width
     for s, n in enumerate(blocks):
         cout = width * 2**s
-        for b in range(n):
-            plan.append((cin, cout, 2 if (b == 0 and s > 0) else 1))
+        layer = []
+        for b in range(int(n)):
+            stride = 2 if (b == 0 and s > 0) else 1
+            layer.append(BasicBlock(conv, norm, cin, cout, stride, kernel, padding))
             cin = cout
-    return plan
+        setattr(module, f"layer{s + 1}", nn.Sequential(*layer))
+    return cin
 
 
 class ResNet1d(nn.Module):
-    """ResNet-18-like 1D backbone over time; all leads are input channels.
+    """1D ResNet over time; the leads are input channels (ProtoECGNet rhythm backbone).
 
     Parameters
     ----------
     in_channels : int
         Leads (12).
     width : int
-        Channels of the first stage (64 in ResNet-18); the output has ``8 * width``.
+        Channels of ``layer1`` (64 in ResNet-18); the output has ``width * 2**(len(blocks)-1)``.
     blocks : sequence of int
         Basic blocks per stage (``(2, 2, 2, 2)`` = ResNet-18).
-    kernel_size : int
-        Temporal kernel of the blocks.
+    dropout : float
+        Kept for a common signature; ProtoECGNet's 1D backbone has no dropout, so it is unused.
 
     Attributes
     ----------
     out_channels : int
     time_stride : int
-        Input samples per output time step (32).
+        Input samples per output time step (``4 * 2**(len(blocks)-1)``; 32 for ResNet-18).
     """
 
-    def __init__(self, in_channels: int = 12, width: int = 16, blocks: Sequence[int] = (2, 2, 2, 2),
-                 kernel_size: int = 7) -> None:
+    def __init__(self, in_channels: int = 12, width: int = 64, blocks: Sequence[int] = (2, 2, 2, 2),
+                 dropout: float = 0.0) -> None:
         super().__init__()
-        self.stem = nn.Sequential(
-            nn.Conv1d(in_channels, width, 15, 2, 7, bias=False), nn.BatchNorm1d(width), nn.ReLU(),
-            nn.MaxPool1d(3, 2, 1),
-        )
-        plan = _stage_plan(width, blocks)
-        self.blocks = nn.Sequential(
-            *[_block1d(ci, co, st, kernel_size, last=(i == len(plan) - 1)) for i, (ci, co, st) in enumerate(plan)]
-        )
-        self.out_channels = plan[-1][1]
+        self.conv1 = nn.Conv1d(in_channels, width, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm1d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool1d(3, 2, 1)
+        self.n_stages = len(blocks)
+        self.out_channels = _make_stages(self, nn.Conv1d, nn.BatchNorm1d, width, blocks, 3, 1)
         self.time_stride = 4 * 2 ** (len(blocks) - 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, leads, T) -> (B, C, 1, T')``."""
-        return self.blocks(self.stem(x)).unsqueeze(2)
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        for s in range(self.n_stages):
+            x = getattr(self, f"layer{s + 1}")(x)
+        return x.unsqueeze(2)
 
 
 class ResNet2d(nn.Module):
-    """ResNet-18-like 2D backbone over leads x time (one input channel).
-
-    The lead axis is padded but never strided, so the output keeps one row per lead; the
-    time axis is strided like :class:`ResNet1d`.
+    """2D ResNet over ``(leads, time)`` with a lead-merging first convolution (ProtoECGNet 2D).
 
     Parameters
     ----------
+    n_leads : int
+        Height of the input plane (12); the first convolution's kernel is ``(n_leads, 7)``.
     width, blocks : see :class:`ResNet1d`.
-    kernel_size : tuple of int
-        ``(leads, time)`` kernel of the blocks.
+    dropout : float
+        Dropout after the second-to-last stage (ProtoECGNet: 0.35, after ``layer3``).
     """
 
-    def __init__(self, width: int = 16, blocks: Sequence[int] = (2, 2, 2, 2),
-                 kernel_size: tuple[int, int] = (3, 7)) -> None:
+    def __init__(self, n_leads: int = 12, width: int = 64, blocks: Sequence[int] = (2, 2, 2, 2),
+                 dropout: float = 0.0) -> None:
         super().__init__()
-        self.stem = nn.Sequential(
-            nn.Conv2d(1, width, (3, 15), (1, 2), (1, 7), bias=False), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.MaxPool2d((1, 3), (1, 2), (0, 1)),
-        )
-        plan = _stage_plan(width, blocks)
-        self.blocks = nn.Sequential(
-            *[_block2d(ci, co, st, tuple(kernel_size), last=(i == len(plan) - 1)) for i, (ci, co, st) in enumerate(plan)]
-        )
-        self.out_channels = plan[-1][1]
+        self.conv1 = nn.Conv2d(1, width, (n_leads, 7), (1, 2), (0, 3), bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.n_stages = len(blocks)
+        self.out_channels = _make_stages(self, nn.Conv2d, nn.BatchNorm2d, width, blocks, 3, 1)
+        self.dropout = nn.Dropout(float(dropout))
         self.time_stride = 4 * 2 ** (len(blocks) - 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, leads, T) -> (B, C, leads, T')``."""
-        return self.blocks(self.stem(x.unsqueeze(1)))
+        """``(B, leads, T) -> (B, C, 1, T')``."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x.unsqueeze(1)))))
+        for s in range(self.n_stages):
+            if s == self.n_stages - 1 and s > 0:
+                x = self.dropout(x)
+            x = getattr(self, f"layer{s + 1}")(x)
+        return x
 
 
-def make_backbone(kind: str, n_leads: int = 12, width: int = 16, blocks: Sequence[int] = (2, 2, 2, 2)) -> nn.Module:
+def make_backbone(kind: str, n_leads: int = 12, width: int = 64, blocks: Sequence[int] = (2, 2, 2, 2),
+                  dropout: float = 0.0) -> nn.Module:
     """``"1d"`` -> :class:`ResNet1d`, ``"2d"`` -> :class:`ResNet2d`."""
     if kind == "1d":
-        return ResNet1d(n_leads, width, blocks)
+        return ResNet1d(n_leads, width, blocks, dropout)
     if kind == "2d":
-        return ResNet2d(width, blocks)
+        return ResNet2d(n_leads, width, blocks, dropout)
     raise ValueError(f"unknown backbone kind {kind!r}; use '1d' or '2d'")
+
+
+def load_torchvision_resnet(backbone: ResNet2d, state_dict: Mapping[str, torch.Tensor]) -> tuple[list[str], list[str]]:
+    """Copy a torchvision ``resnet18`` state dict (e.g. ImageNet weights) into a :class:`ResNet2d`.
+
+    Tensors are copied where name and shape match (``bn1``, ``layer1``-``layer4``); ``conv1``
+    (3-channel 7 x 7 there, ``(12, 7)`` here) and ``fc`` do not exist in the same shape and are
+    skipped. Torchvision itself is not needed: pass ``torchvision.models.resnet18(weights=...)
+    .state_dict()`` or a file saved from it.
+
+    Parameters
+    ----------
+    backbone : ResNet2d
+    state_dict : mapping
+        torchvision parameter names -> tensors.
+
+    Returns
+    -------
+    loaded, skipped : list of str
+        Names copied, and names of ``state_dict`` left out (missing here or of another shape).
+
+    Raises
+    ------
+    ValueError
+        When not a single tensor matches (not a torchvision ResNet of this width/depth).
+    """
+    own = backbone.state_dict()
+    loaded, skipped = [], []
+    for name, tensor in state_dict.items():
+        if name in own and tuple(own[name].shape) == tuple(tensor.shape):
+            own[name] = tensor.detach().to(own[name].dtype)
+            loaded.append(name)
+        else:
+            skipped.append(name)
+    if not any(not n.endswith("num_batches_tracked") for n in loaded):
+        raise ValueError("no tensor of the state dict matches this backbone (is it a torchvision ResNet of "
+                         f"width {backbone.conv1.out_channels}?)")
+    backbone.load_state_dict(own)
+    logger.info("loaded %d torchvision tensors; skipped %d (%s)", len(loaded), len(skipped),
+                ", ".join(sorted({s.split('.')[0] for s in skipped})))
+    return loaded, skipped

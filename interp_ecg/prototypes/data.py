@@ -158,15 +158,36 @@ def to_array(
     return out, ids, ok
 
 
+def package_label_groups_path():
+    """Path of the ProtoECGNet label-group table shipped in the package (MIT; see its header)."""
+    from importlib.resources import files
+
+    return files("interp_ecg") / "data" / "protoecgnet_label_groups.csv"
+
+
+def default_label_groups() -> dict[str, list[str]]:
+    """ProtoECGNet's assignment of the 71 PTB-XL statements to branches (shipped in the package).
+
+    Examples
+    --------
+    >>> g = default_label_groups()
+    >>> {k: len(v) for k, v in g.items()}
+    {'rhythm': 16, 'morphology': 52, 'global': 3}
+    >>> g["global"]
+    ['DIG', 'NORM', 'EL']
+    """
+    return read_label_groups(package_label_groups_path())
+
+
 def read_label_groups(path: str | PathLike) -> dict[str, list[str]]:
     """Read the ProtoECGNet branch assignment of statements.
 
     Parameters
     ----------
     path : path-like
-        ``protoecgnet_label_groups.csv`` (first column: statement; ``prototype_category``:
-        1 = rhythm, 3 = morphology, 4 = global). Callers find it through
-        :func:`interp_ecg.config.dataset_path` (``dataset_path("ptbxl") / "protoecgnet_label_groups.csv"``).
+        A label-group CSV (first column: statement; ``prototype_category``: 1 = rhythm,
+        3 = morphology, 4 = global; lines starting with ``#`` are comments), e.g. the one in the
+        package (:func:`package_label_groups_path`) or ProtoECGNet's ``scp_statementsRegrouped2.csv``.
 
     Returns
     -------
@@ -174,7 +195,7 @@ def read_label_groups(path: str | PathLike) -> dict[str, list[str]]:
         ``{"rhythm": [...], "morphology": [...], "global": [...]}`` in file order.
     """
     try:
-        table = pd.read_csv(path, index_col=0, encoding="utf-8-sig")
+        table = pd.read_csv(path, index_col=0, encoding="utf-8-sig", comment="#")
     except FileNotFoundError:
         raise DataNotFoundError("label-group file not found", source=path) from None
     if "prototype_category" not in table.columns:
@@ -195,9 +216,9 @@ def resolve_label_groups(
 ) -> dict[str, list[str]]:
     """Assign every class to one branch; branches without classes are dropped.
 
-    ``label_groups`` is a mapping ``branch -> labels``, a path to the label-group CSV, or
-    ``None`` (try the PTB-XL CSV under the data root; otherwise everything goes to the
-    ``"morphology"`` branch). Classes not named by any group go to ``"morphology"``.
+    ``label_groups`` is a mapping ``branch -> labels``, a path to a label-group CSV, or
+    ``None`` (ProtoECGNet's groups shipped in the package, :func:`default_label_groups`).
+    Classes not named by any group go to ``"morphology"``.
 
     Examples
     --------
@@ -206,11 +227,7 @@ def resolve_label_groups(
     """
     classes = [str(c) for c in classes]
     if label_groups is None:
-        from interp_ecg.config import dataset_path
-
-        root = dataset_path("ptbxl", required=False)
-        csv = None if root is None else root / "protoecgnet_label_groups.csv"
-        label_groups = read_label_groups(csv) if csv is not None and csv.exists() else {}
+        label_groups = default_label_groups()
     elif isinstance(label_groups, (str, PathLike)):
         label_groups = read_label_groups(label_groups)
     out: dict[str, list[str]] = {}

@@ -1,12 +1,33 @@
 """``ProtoECGNetClassifier``: the scikit-learn-style estimator around the prototype network.
 
+Two presets:
+
+* ``preset="paper"`` (default) - ProtoECGNet as published (Sethi et al., 2025; public code
+  bbj-lab/protoecgnet): ResNet-18 trunks (width 64, 512 channels), 5 / 18 / 7 prototypes per
+  class (rhythm / morphology / global), Adam lr 1e-4, weight decay 1.7e-4, dropout 0.35, cosine
+  schedule, up to 200 epochs per phase with early stopping on the validation macro-AUROC
+  (patience 10, best weights kept; 10% of the training patients are held out when no validation
+  set is given). Sized for a GPU.
+* ``preset="small"`` - the same architecture, similarities, losses and initialisation at CPU
+  size for demos and tests: width 8 (64 channels), one block per stage, 2 / 3 / 2 prototypes
+  per class, lr 1e-3 (1e-2 for the last layers, which train on similarities computed once), no
+  weight decay or dropout, constant learning rate, fixed epochs 3 / 5 / 30 / 50 (warm-up /
+  joint / last layer / fusion) without validation. ``prototype_init="patches"`` (prototypes
+  start on random training patches of their class) is an option, not the default: on the
+  shared PTB-XL sample it left sibling prototypes nearly parallel, so the diversity term
+  (250 x mean squared cosine) dominated the joint loss and the test macro-AUROC fell from
+  0.70 to 0.65 (see docs/results_prototypes.md).
+
+Any parameter given explicitly overrides its preset value; :meth:`ProtoECGNetClassifier.settings`
+shows what a fit uses.
+
 Examples
 --------
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
 >>> x = rng.normal(size=(12, 12, 1000)).astype("float32")
 >>> y = pd.DataFrame({"A": [0, 1] * 6, "B": [1, 0] * 6})
->>> clf = ProtoECGNetClassifier(width=2, blocks=(1, 1, 1, 1), prototypes_per_class=1,
+>>> clf = ProtoECGNetClassifier(preset="small", width=2, prototypes_per_class=1,
 ...     warmup_epochs=1, joint_epochs=1, last_layer_epochs=1, fusion_epochs=1,
 ...     label_groups={"rhythm": ["A"]}, random_state=0, n_threads=1).fit(x, y)
 >>> clf.predict_proba(x[:2]).shape
@@ -19,6 +40,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from os import PathLike
@@ -28,14 +50,36 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import BaseEstimator
 
 from interp_ecg.errors import ConfigError, ModelError
+from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
 from interp_ecg.prototypes.data import resolve_label_groups, to_array
 from interp_ecg.prototypes.losses import LossWeights
 from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, BranchSpec, ProtoECGNet
 from interp_ecg.prototypes.training import ProtoTrainer, TrainConfig, select_device, torch_threads, train_blackbox
 
 logger = logging.getLogger(__name__)
+
+#: preset values of the parameters left as ``None``
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {
+        "width": 64, "blocks": (2, 2, 2, 2),
+        "prototypes_per_class": {"rhythm": 5, "morphology": 18, "global": 7},
+        "warmup_epochs": 200, "joint_epochs": 200, "last_layer_epochs": 200, "fusion_epochs": 200,
+        "epochs": 200, "batch_size": 32, "lr": 1e-4, "weight_decay": 1.7e-4, "dropout": 0.35,
+        "scheduler": "cosine", "patience": 10, "validation_fraction": 0.1, "prototype_init": "random",
+    },
+    "small": {
+        "width": 8, "blocks": (1, 1, 1, 1),
+        "prototypes_per_class": {"rhythm": 2, "morphology": 3, "global": 2},
+        "warmup_epochs": 3, "joint_epochs": 5, "last_layer_epochs": 30, "fusion_epochs": 50,
+        "epochs": 8, "batch_size": 32, "lr": 1e-3, "weight_decay": 0.0, "dropout": 0.0,
+        "scheduler": "constant", "patience": None, "validation_fraction": 0.0, "prototype_init": "random",
+    },
+}
+#: learning rate of the last-layer and fusion phases of the small preset (paper: same as ``lr``)
+_SMALL_HEAD_LR = 1e-2
 
 
 def _py(value: Any) -> Any:
@@ -45,12 +89,33 @@ def _py(value: Any) -> Any:
     return str(value)
 
 
-class _BaseNetClassifier:
-    """Input handling shared by the prototype and black-box classifiers."""
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, PathLike):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
-    fs: float
-    n_samples: int
-    highpass_hz: float | None
+
+class _BaseNetClassifier(BaseEstimator):
+    """Input handling and presets shared by the prototype and black-box classifiers."""
+
+    def settings(self) -> dict[str, Any]:
+        """The preset's values with every explicitly given parameter applied."""
+        if self.preset not in PRESETS:
+            raise ConfigError(f"unknown preset {self.preset!r}; use one of {sorted(PRESETS)}")
+        out = dict(PRESETS[self.preset])
+        for key in out:
+            if key in self.get_params() and getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        out["blocks"] = tuple(int(b) for b in out["blocks"])
+        return out
 
     def _load(self, data: Any, fs: float | None = None, records: Any = None) -> tuple[np.ndarray, pd.Index, np.ndarray]:
         return to_array(data, fs=self.fs, n_samples=self.n_samples, highpass_hz=self.highpass_hz, input_fs=fs,
@@ -60,7 +125,7 @@ class _BaseNetClassifier:
         if labels is None:
             labels = getattr(data, "labels", None)
             if labels is None:
-                raise ConfigError("no labels: pass labels= or a dataset with .labels")
+                raise ConfigError("no labels: pass y or a dataset with .labels")
         if isinstance(labels, pd.DataFrame):
             if hasattr(data, "meta"):
                 try:
@@ -77,65 +142,105 @@ class _BaseNetClassifier:
             raise ConfigError(f"{len(arr)} label rows for {len(ids)} records")
         return pd.DataFrame(arr, index=ids, columns=[f"class_{i}" for i in range(arr.shape[1])])
 
+    def _training_data(self, X: Any, y: Any, fs: float | None):
+        """Readable records, labels with enough positives, ids and patient groups."""
+        x, ids, ok = self._load(X, fs)
+        labels = self._labels(X, y, ids)
+        if isinstance(y, pd.DataFrame) and not hasattr(X, "meta"):
+            ids = pd.Index(y.index)
+        x, labels, ids = x[ok], labels.iloc[np.flatnonzero(ok)], ids[ok]
+        if len(x) < 2:
+            raise ModelError(f"need at least 2 readable training records, got {len(x)}")
+        pos = (labels.to_numpy() > 0).sum(axis=0)
+        keep = pos >= self.min_positives
+        if not keep.all():
+            logger.warning("leaving out %d classes with < %d positive training records: %s",
+                           int((~keep).sum()), self.min_positives, list(labels.columns[~keep]))
+        labels = labels.loc[:, keep]
+        if labels.shape[1] == 0:
+            raise ModelError("no class has enough positive training records")
+        labels = labels.set_axis([str(c) for c in labels.columns], axis=1)
+        groups = None
+        meta = getattr(X, "meta", None)
+        if meta is not None and "patient_id" in meta.columns:
+            groups = meta["patient_id"].reindex(ids).astype(str).to_numpy()
+        return x, labels, ids, groups
+
+    def _validation(self, x, labels, ids, groups, X_val, y_val, fs, fraction: float):
+        """Validation arrays: given ones, or a patient-wise ``fraction`` of the training records."""
+        if X_val is not None:
+            xv, vids, ok = self._load(X_val, fs)
+            yv = self._labels(X_val, y_val, vids)
+            yv = yv.set_axis([str(c) for c in yv.columns], axis=1)
+            missing = [c for c in labels.columns if c not in yv.columns]
+            if missing:
+                raise ConfigError(f"validation labels lack classes {missing[:5]}")
+            return x, labels, ids, xv[ok], yv[list(labels.columns)].iloc[np.flatnonzero(ok)]
+        if not fraction:
+            return x, labels, ids, None, None
+        from sklearn.model_selection import GroupShuffleSplit
+
+        g = groups if groups is not None else np.arange(len(x))
+        split = GroupShuffleSplit(n_splits=1, test_size=float(fraction), random_state=int(self.random_state))
+        tr, va = next(split.split(x, groups=g))
+        logger.info("holding out %d of %d training records (%s) for early stopping", len(va), len(x),
+                    "by patient" if groups is not None else "by record")
+        return x[tr], labels.iloc[tr], ids[tr], x[va], labels.iloc[va]
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise ModelError(f"{type(self).__name__} is not fitted; call fit() first")
 
-    def _specs(self, classes: Sequence[str]) -> list[BranchSpec]:
+    def _specs(self, classes: Sequence[str], prototypes_per_class: Any) -> list[BranchSpec]:
         groups = resolve_label_groups(classes, self.label_groups)
         types = dict(DEFAULT_BRANCH_TYPES)
-        types.update(self.branch_types or {})
-        ppc = self.prototypes_per_class
+        types.update({k: tuple(v) for k, v in (self.branch_types or {}).items()})
+        ppc = prototypes_per_class
         specs = []
         for name, members in groups.items():
             kind, proto = types.get(name, ("2d", "partial"))
-            m = ppc.get(name, 2) if isinstance(ppc, Mapping) else int(ppc)
+            m = ppc.get(name, max(ppc.values())) if isinstance(ppc, Mapping) else int(ppc)
             specs.append(BranchSpec(name, list(members), kind, proto, int(m)))
         return specs
 
-    def get_params(self, deep: bool = True) -> dict:
-        import inspect
-
-        return {k: getattr(self, k) for k in inspect.signature(type(self).__init__).parameters if k != "self"}
-
-    def set_params(self, **params: Any) -> "_BaseNetClassifier":
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise ConfigError(f"unknown parameter {k!r}")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(width={self.width}, random_state={self.random_state})"
-
 
 class ProtoECGNetClassifier(_BaseNetClassifier):
-    """ProtoECGNet-style multi-label classifier whose predictions are explained by prototypes.
+    """ProtoECGNet multi-label classifier whose predictions are explained by prototypes.
 
     Parameters
     ----------
+    preset : {"paper", "small"}
+        Values of the parameters left as ``None`` (see the module docstring); ``"paper"`` is
+        ProtoECGNet as published.
     label_groups : mapping, path or None
         ``branch -> labels`` (branches ``rhythm``, ``morphology``, ``global`` get the
         ProtoECGNet backbones; other names get a 2D backbone with partial prototypes), a path
-        to ``protoecgnet_label_groups.csv``, or ``None`` (PTB-XL groups from the data root
-        when found; labels no group names go to ``morphology``).
-    prototypes_per_class : int or mapping
-        Per branch (ProtoECGNet: ``{"rhythm": 5, "morphology": 18, "global": 7}``).
-    width : int
-        Backbone base width (64 = ResNet-18; small for CPUs).
-    blocks : tuple of int
+        to a label-group CSV, or ``None`` (ProtoECGNet's groups of the 71 PTB-XL statements,
+        shipped in the package; labels no group names go to ``morphology``).
+    prototypes_per_class : int or mapping, optional
+        Per branch (paper: ``{"rhythm": 5, "morphology": 18, "global": 7}``).
+    width : int, optional
+        Backbone base width (64 = ResNet-18).
+    blocks : tuple of int, optional
         Residual blocks per stage (``(2, 2, 2, 2)`` = ResNet-18).
-    warmup_epochs, joint_epochs, last_layer_epochs, fusion_epochs : int
-        Epochs of each phase.
-    batch_size : int
-    lr : float
-        Learning rate of warm-up and joint phases (Adam).
+    warmup_epochs, joint_epochs, last_layer_epochs, fusion_epochs : int, optional
+        (Maximum) epochs of each phase.
+    batch_size : int, optional
+    lr : float, optional
+        Adam learning rate (paper 1e-4, every phase).
+    weight_decay, dropout : float, optional
+        Paper 1.7e-4 and 0.35 (dropout in the 2D backbones after ``layer3``).
+    scheduler : {"cosine", "constant"}, optional
+    patience : int, optional
+        Early-stopping patience on the validation macro-AUROC (paper 10).
+    validation_fraction : float, optional
+        Share of training patients held out for early stopping when ``fit`` gets no
+        ``X_val`` (paper preset 0.1; 0 = train on all, no early stopping).
+    prototype_init : {"random", "patches"}, optional
     loss_weights : dict, optional
-        Overrides of :class:`~interp_ecg.prototypes.losses.LossWeights` (paper defaults).
-    topk : int
-        Windows pooled by partial prototypes.
+        Overrides of :class:`~interp_ecg.prototypes.losses.LossWeights` (ProtoECGNet's defaults).
     partial_window_s : float
-        Duration of partial prototypes (0.9 s).
+        Duration of partial prototypes (0.9 s = 3 feature steps at 100 Hz, as ProtoECGNet).
     fs, n_samples, highpass_hz : float, int, float
         Network input: 100 Hz, 1,000 samples (10 s), 0.5 Hz high-pass.
     branch_types : mapping, optional
@@ -145,14 +250,19 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     device : str
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
     amp : bool or "auto"
-        Mixed precision (CUDA only; ``"auto"`` = on for CUDA).
+        Mixed precision (CUDA only; bfloat16 where supported).
+    compile : bool or "auto"
+        ``torch.compile`` the training forward passes (``"auto"``: on CUDA).
     random_state : int
-        Seeds initialisation and batch order (runs are bit-identical on a CPU).
+        Seeds initialisation, hold-out and batch order (runs are bit-identical on a CPU).
     checkpoint_dir : path, optional
         Saves ``<phase>.pt`` after each phase and resumes from the latest one.
     pretrained : path or fitted classifier, optional
         Backbone weights to start from (e.g. a model fitted on a synthetic cohort); only
         tensors whose name and shape match are copied.
+    pretrained_2d : path or mapping, optional
+        A torchvision ``resnet18`` state dict (e.g. ImageNet weights, as ProtoECGNet starts
+        from) loaded into the 2D backbones (``bn1``, ``layer1``-``layer4``; needs ``width=64``).
     n_threads : int, optional
         CPU threads for torch during fit and inference (``None``: torch's setting; 1 is
         fastest on an oversubscribed shared machine).
@@ -170,20 +280,26 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     similarity_mean_ : pandas.Series
         Mean training similarity of every prototype (Shapley base point).
     history_ : pandas.DataFrame
-        Loss terms and records/s per phase and epoch.
+        Loss terms, validation macro-AUROC and records/s per phase and epoch.
+    settings_ : dict
+        The resolved settings of the fit.
     device_ : torch.device
     """
 
-    def __init__(self, label_groups: Mapping[str, Sequence[str]] | str | PathLike | None = None,
-                 prototypes_per_class: int | Mapping[str, int] = 2, width: int = 8,
-                 blocks: tuple[int, ...] = (2, 2, 2, 2), warmup_epochs: int = 3, joint_epochs: int = 5,
-                 last_layer_epochs: int = 5, fusion_epochs: int = 10, batch_size: int = 32, lr: float = 1e-3,
-                 loss_weights: Mapping[str, float] | None = None, topk: int = 3, partial_window_s: float = 0.9,
-                 fs: float = 100.0, n_samples: int = 1000, highpass_hz: float | None = 0.5,
-                 branch_types: Mapping[str, tuple[str, str]] | None = None, min_positives: int = 1,
-                 device: str = "auto", amp: bool | str = "auto", random_state: int = 0,
-                 checkpoint_dir: str | PathLike | None = None, pretrained: Any = None,
-                 n_threads: int | None = None) -> None:
+    def __init__(self, preset: str = "paper", label_groups: Mapping[str, Sequence[str]] | str | PathLike | None = None,
+                 prototypes_per_class: int | Mapping[str, int] | None = None, width: int | None = None,
+                 blocks: tuple[int, ...] | None = None, warmup_epochs: int | None = None,
+                 joint_epochs: int | None = None, last_layer_epochs: int | None = None,
+                 fusion_epochs: int | None = None, batch_size: int | None = None, lr: float | None = None,
+                 weight_decay: float | None = None, dropout: float | None = None, scheduler: str | None = None,
+                 patience: int | None = None, validation_fraction: float | None = None,
+                 prototype_init: str | None = None, loss_weights: Mapping[str, float] | None = None,
+                 partial_window_s: float = 0.9, fs: float = 100.0, n_samples: int = 1000,
+                 highpass_hz: float | None = 0.5, branch_types: Mapping[str, tuple[str, str]] | None = None,
+                 min_positives: int = 1, device: str = "auto", amp: bool | str = "auto",
+                 compile: bool | str = "auto", random_state: int = 0, checkpoint_dir: str | PathLike | None = None,
+                 pretrained: Any = None, pretrained_2d: Any = None, n_threads: int | None = None) -> None:
+        self.preset = preset
         self.label_groups = label_groups
         self.prototypes_per_class = prototypes_per_class
         self.width = width
@@ -194,8 +310,13 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         self.fusion_epochs = fusion_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.weight_decay = weight_decay
+        self.dropout = dropout
+        self.scheduler = scheduler
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.prototype_init = prototype_init
         self.loss_weights = loss_weights
-        self.topk = topk
         self.partial_window_s = partial_window_s
         self.fs = fs
         self.n_samples = n_samples
@@ -204,74 +325,79 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         self.min_positives = min_positives
         self.device = device
         self.amp = amp
+        self.compile = compile
         self.random_state = random_state
         self.checkpoint_dir = checkpoint_dir
         self.pretrained = pretrained
+        self.pretrained_2d = pretrained_2d
         self.n_threads = n_threads
 
     # -- fitting -------------------------------------------------------------------------
-    def _train_config(self) -> TrainConfig:
+    def _train_config(self, st: dict) -> TrainConfig:
+        head_lr = _SMALL_HEAD_LR if self.preset == "small" and self.lr is None else st["lr"]
         return TrainConfig(
-            warmup_epochs=self.warmup_epochs, joint_epochs=self.joint_epochs,
-            last_layer_epochs=self.last_layer_epochs, fusion_epochs=self.fusion_epochs,
-            batch_size=self.batch_size, lr=self.lr, loss_weights=LossWeights(**dict(self.loss_weights or {})),
+            warmup_epochs=int(st["warmup_epochs"]), joint_epochs=int(st["joint_epochs"]),
+            last_layer_epochs=int(st["last_layer_epochs"]), fusion_epochs=int(st["fusion_epochs"]),
+            batch_size=int(st["batch_size"]), lr=float(st["lr"]), last_layer_lr=float(head_lr),
+            fusion_lr=float(head_lr), weight_decay=float(st["weight_decay"]), scheduler=st["scheduler"],
+            patience=st["patience"], prototype_init=st["prototype_init"], compile=self.compile,
+            loss_weights=LossWeights(**dict(self.loss_weights or {})),
         )
 
-    def _build(self, specs: list[BranchSpec]) -> ProtoECGNet:
+    def _build(self, specs: list[BranchSpec], st: dict) -> ProtoECGNet:
         torch.manual_seed(int(self.random_state))
-        return ProtoECGNet(specs, width=self.width, blocks=tuple(self.blocks), n_samples=self.n_samples, fs=self.fs,
-                           partial_window_s=self.partial_window_s, topk=self.topk, seed=int(self.random_state))
+        return ProtoECGNet(specs, width=int(st["width"]), blocks=st["blocks"], n_samples=self.n_samples, fs=self.fs,
+                           partial_window_s=self.partial_window_s, dropout=float(st["dropout"]),
+                           seed=int(self.random_state))
 
-    def fit(self, dataset: Any, labels: Any = None, fs: float | None = None) -> "ProtoECGNetClassifier":
+    def fit(self, X: Any, y: Any = None, *, fs: float | None = None, X_val: Any = None,
+            y_val: Any = None) -> "ProtoECGNetClassifier":
         """Run every training phase.
 
         Parameters
         ----------
-        dataset : EcgDataset or numpy.ndarray
+        X : EcgDataset or numpy.ndarray
             Records (resampled to ``fs`` on load) or an array ``(n, 12, n_samples)``.
-        labels : pandas.DataFrame or array, optional
+        y : pandas.DataFrame or array, optional
             Multi-hot labels (columns = classes) aligned with the records; defaults to
-            ``dataset.labels``.
+            ``X.labels``.
         fs : float, optional
-            Sampling rate of an array input when it is not ``self.fs``.
+            Sampling rate of array inputs when it is not ``self.fs``.
+        X_val, y_val : optional
+            Validation records and labels for early stopping (e.g. PTB-XL fold 9). Without
+            them the preset's ``validation_fraction`` of training patients is held out.
 
         Returns
         -------
         self
         """
-        x, ids, ok = self._load(dataset, fs)
-        y = self._labels(dataset, labels, ids)
-        if isinstance(labels, pd.DataFrame) and not hasattr(dataset, "meta"):
-            ids = pd.Index(labels.index)
-        x, y, ids = x[ok], y.iloc[np.flatnonzero(ok)], ids[ok]
-        if len(x) < 2:
-            raise ModelError(f"need at least 2 readable training records, got {len(x)}")
-        pos = (y.to_numpy() > 0).sum(axis=0)
-        keep = pos >= self.min_positives
-        if not keep.all():
-            logger.warning("leaving out %d classes with < %d positive training records: %s",
-                           int((~keep).sum()), self.min_positives, list(y.columns[~keep]))
-        y = y.loc[:, keep]
-        if y.shape[1] == 0:
-            raise ModelError("no class has enough positive training records")
-        specs = self._specs([str(c) for c in y.columns])
-        model = self._build(specs)
+        st = self.settings()
+        x, labels, ids, groups = self._training_data(X, y, fs)
+        specs = self._specs(list(labels.columns), st["prototypes_per_class"])
         order = [c for s in specs for c in s.classes]
-        y = y.set_axis([str(c) for c in y.columns], axis=1)[order]
+        labels = labels[order]
+        x, labels, ids, xv, yv = self._validation(x, labels, ids, groups, X_val, y_val, fs,
+                                                  st["validation_fraction"])
+        model = self._build(specs, st)
         if self.pretrained is not None:
             self._load_pretrained(model)
-        self.device_ = select_device(self.device)
+        if self.pretrained_2d is not None:
+            self._load_pretrained_2d(model)
+        device = select_device(self.device)
         trainer = ProtoTrainer(
-            model, x, y.to_numpy(), [_py(i) for i in ids], self._train_config(), device=self.device_,
+            model, x, labels.to_numpy(), [_py(i) for i in ids], self._train_config(st), device=device,
             amp=self.amp, random_state=int(self.random_state), checkpoint_dir=self.checkpoint_dir,
             extra_state={"specs": [s.to_dict() for s in specs]},
+            x_val=xv, y_val=None if yv is None else yv.to_numpy(),
         )
         with torch_threads(self.n_threads):
             trainer.run()
-            self._set_fitted(model, trainer, specs)
-            self.similarity_mean_ = pd.Series(
-                trainer.similarities(trainer.x).double().mean(0).numpy(), index=self.feature_names_out_,
-                name="mean_similarity")
+            push = trainer.push_result
+            if push is None:
+                raise ModelError("training ended without a push phase")
+            sources = pd.DataFrame(push.sources).drop(columns=["record_index"])
+            mean = trainer.similarities(trainer.x).double().mean(0).numpy()
+        self._set_fitted(model, specs, st, sources, dict(push.segments), mean, pd.DataFrame(trainer.history), device)
         return self
 
     def _load_pretrained(self, model: ProtoECGNet) -> None:
@@ -280,8 +406,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             src._check_fitted()
             state = src.model_.state_dict()
         else:
-            state = torch.load(src, map_location="cpu", weights_only=True)
-            state = state.get("model", state)
+            state = _read_weights(src)["model"]
         own = model.state_dict()
         copied = {k: v for k, v in state.items() if ".backbone." in k and k in own and own[k].shape == v.shape}
         own.update(copied)
@@ -290,24 +415,42 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         if not copied:
             logger.warning("pretrained weights share no backbone tensor with this model (different width?)")
 
-    def _set_fitted(self, model: ProtoECGNet, trainer: ProtoTrainer, specs: list[BranchSpec]) -> None:
-        model.eval()
+    def _load_pretrained_2d(self, model: ProtoECGNet) -> None:
+        state = self.pretrained_2d
+        if not isinstance(state, Mapping):
+            state = torch.load(state, map_location="cpu", weights_only=True)
+            state = state.get("state_dict", state)
+        done = 0
+        for branch in model.branches.values():
+            if isinstance(branch.backbone, ResNet2d):
+                load_torchvision_resnet(branch.backbone, state)
+                done += 1
+        if not done:
+            logger.warning("pretrained_2d given but the model has no 2D branch")
+
+    def _set_fitted(self, model: ProtoECGNet, specs: list[BranchSpec], settings: dict, sources: pd.DataFrame,
+                    segments: dict, similarity_mean: np.ndarray, history: pd.DataFrame,
+                    device: torch.device) -> None:
+        """Every fitted attribute, in one place (``fit`` and ``load``)."""
+        model.to(device).eval()
         self.model_ = model
         self.specs_ = specs
+        self.settings_ = dict(settings)
+        self.device_ = device
         self.classes_ = list(model.classes)
         self.feature_names_out_ = model.prototype_names()
         self.branches_ = pd.DataFrame(
-            [{"branch": s.name, "backbone": s.kind, "prototype": s.prototype, "prototypes_per_class": s.prototypes_per_class,
-              "n_classes": len(s.classes), "classes": ",".join(s.classes)} for s in specs]).set_index("branch")
-        push = trainer.push_result
-        if push is None:
-            raise ModelError("training ended without a push phase")
-        src = pd.DataFrame(push.sources).set_index("prototype").drop(columns=["record_index"])
+            [{"branch": s.name, "backbone": s.kind, "prototype": s.prototype,
+              "prototypes_per_class": s.prototypes_per_class, "n_classes": len(s.classes),
+              "classes": ",".join(s.classes)} for s in specs]).set_index("branch")
+        src = sources.set_index("prototype")
         src["start_s"] = src["start_sample"] / self.fs
         src["end_s"] = src["end_sample"] / self.fs
         self.prototype_sources_ = src.loc[self.feature_names_out_]
-        self.prototype_segments_ = dict(push.segments)
-        self.history_ = pd.DataFrame(trainer.history)
+        self.prototype_segments_ = {k: np.asarray(v, dtype=np.float32) for k, v in segments.items()}
+        self.similarity_mean_ = pd.Series(np.asarray(similarity_mean, dtype=np.float64),
+                                          index=self.feature_names_out_, name="mean_similarity")
+        self.history_ = history
         self.n_features_in_ = 12
 
     # -- inference ----------------------------------------------------------------------
@@ -355,7 +498,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
 
     def predict_proba(self, X: Any, fs: float | None = None, chunk_size: int = 2048) -> np.ndarray:
         """Probabilities ``(n, n_classes)`` in :attr:`classes_` order (NaN rows for unreadable records)."""
-        return 1.0 / (1.0 + np.exp(-self.decision_function(X, fs, chunk_size)))
+        from scipy.special import expit
+
+        return expit(self.decision_function(X, fs, chunk_size))
 
     def predict(self, X: Any, threshold: float = 0.5, fs: float | None = None) -> np.ndarray:
         """Multi-hot predictions at ``threshold`` (unreadable records: all 0)."""
@@ -391,78 +536,99 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | PathLike) -> Path:
-        """Save the fitted model (``state_dict`` + plain metadata; loads with ``weights_only=True``)."""
+        """Save the fitted model: tensors for ``torch.load(weights_only=True)``, metadata as JSON text.
+
+        Nothing in the file is unpickled on :meth:`load`.
+        """
         self._check_fitted()
-        params = {k: v for k, v in self.get_params().items() if k != "pretrained"}
-        params = {k: (str(v) if isinstance(v, PathLike) else (list(v) if isinstance(v, tuple) else v))
-                  for k, v in params.items()}
-        if isinstance(params.get("label_groups"), Mapping):
-            params["label_groups"] = {k: list(v) for k, v in params["label_groups"].items()}
-        state = {
-            "params": params,
+        params = {k: v for k, v in self.get_params().items() if k not in ("pretrained", "pretrained_2d")}
+        sources = self.prototype_sources_.drop(columns=["start_s", "end_s"]).reset_index()
+        meta = {
+            "format": "interp_ecg.ProtoECGNetClassifier/2",
+            "params": _jsonable(params),
+            "settings": _jsonable(self.settings_),
             "specs": [s.to_dict() for s in self.specs_],
+            "sources": json.loads(sources.to_json(orient="records")),
+            "history": json.loads(self.history_.to_json(orient="records")),
+        }
+        state = {
+            "meta_json": json.dumps(meta),
             "model": {k: v.detach().cpu() for k, v in self.model_.state_dict().items()},
-            "sources": self.prototype_sources_.reset_index().astype(object).to_dict(orient="list"),
             "segments": {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.prototype_segments_.items()},
             "similarity_mean": torch.tensor(self.similarity_mean_.to_numpy()),
-            "history": self.history_.astype(object).to_dict(orient="list"),
         }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(state, path)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        torch.save(state, tmp)
+        tmp.replace(path)
         return path
 
     @classmethod
     def load(cls, path: str | PathLike, device: str = "auto", n_threads: int | None = None) -> "ProtoECGNetClassifier":
-        """Load a model written by :meth:`save`."""
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        params = dict(state["params"])
-        params["device"] = device
-        params["n_threads"] = n_threads
-        for k in ("blocks",):
-            params[k] = tuple(params[k])
+        """Load a model written by :meth:`save` (``weights_only=True``; metadata from JSON)."""
+        state = _read_weights(path)
+        meta = json.loads(state["meta_json"])
+        params = dict(meta["params"])
+        params.update(device=device, n_threads=n_threads)
+        if params.get("blocks") is not None:
+            params["blocks"] = tuple(params["blocks"])
+        if params.get("branch_types"):
+            params["branch_types"] = {k: tuple(v) for k, v in params["branch_types"].items()}
         clf = cls(**params)
-        specs = [BranchSpec(**s) for s in state["specs"]]
-        model = clf._build(specs)
+        settings = dict(meta["settings"])
+        settings["blocks"] = tuple(settings["blocks"])
+        specs = [BranchSpec(**s) for s in meta["specs"]]
+        model = clf._build(specs, settings)
         model.load_state_dict(state["model"])
-        clf.device_ = select_device(device)
-        model.to(clf.device_).eval()
-        clf.model_ = model
-        clf.specs_ = specs
-        clf.classes_ = list(model.classes)
-        clf.feature_names_out_ = model.prototype_names()
-        clf.branches_ = pd.DataFrame(
-            [{"branch": s.name, "backbone": s.kind, "prototype": s.prototype, "prototypes_per_class": s.prototypes_per_class,
-              "n_classes": len(s.classes), "classes": ",".join(s.classes)} for s in specs]).set_index("branch")
-        clf.prototype_sources_ = pd.DataFrame(state["sources"]).set_index("prototype")
-        clf.prototype_segments_ = {k: v.numpy() for k, v in state["segments"].items()}
-        clf.similarity_mean_ = pd.Series(state["similarity_mean"].numpy(), index=clf.feature_names_out_,
-                                         name="mean_similarity")
-        clf.history_ = pd.DataFrame(state["history"])
-        clf.n_features_in_ = 12
+        sources = pd.DataFrame(meta["sources"])
+        clf._set_fitted(model, specs, settings, sources, {k: v.numpy() for k, v in state["segments"].items()},
+                        state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), select_device(device))
         return clf
 
 
-class BlackBoxECGClassifier(_BaseNetClassifier):
-    """The comparison network: ProtoECGNet's backbones with a plain linear head, same training budget.
+def _read_weights(path: str | PathLike) -> dict:
+    """``torch.load(weights_only=True)`` with a clear error for missing or foreign files."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ModelError("model file not found", source=str(path)) from None
+    except Exception as err:  # an unsafe or corrupt file: never unpickled
+        raise ModelError(f"not a weights-only model file: {err}", source=str(path)) from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise ModelError("not a model file written by this package", source=str(path))
+    return state
 
-    Trained with weighted BCE for ``epochs`` epochs (use ``warmup + joint`` epochs of the
-    prototype model for a like-for-like comparison). Parameters as in
+
+class BlackBoxECGClassifier(_BaseNetClassifier):
+    """The comparison network: ProtoECGNet's backbones, global average pooling and one linear head.
+
+    Trained with weighted BCE and the same optimiser, schedule, early stopping and validation
+    hold-out as the prototype model's phases (``epochs``: paper preset up to 200 with
+    patience 10; small preset 8 = its warm-up + joint epochs). Parameters as in
     :class:`ProtoECGNetClassifier`.
     """
 
-    def __init__(self, label_groups: Any = None, width: int = 8, blocks: tuple[int, ...] = (2, 2, 2, 2),
-                 epochs: int = 8, batch_size: int = 32, lr: float = 1e-3, fs: float = 100.0, n_samples: int = 1000,
+    def __init__(self, preset: str = "paper", label_groups: Any = None, width: int | None = None,
+                 blocks: tuple[int, ...] | None = None, epochs: int | None = None, batch_size: int | None = None,
+                 lr: float | None = None, weight_decay: float | None = None, dropout: float | None = None,
+                 scheduler: str | None = None, patience: int | None = None,
+                 validation_fraction: float | None = None, fs: float = 100.0, n_samples: int = 1000,
                  highpass_hz: float | None = 0.5, branch_types: Any = None, min_positives: int = 1,
-                 device: str = "auto", amp: bool | str = "auto", random_state: int = 0,
-                 n_threads: int | None = None) -> None:
-        self.n_threads = n_threads
+                 device: str = "auto", amp: bool | str = "auto", compile: bool | str = "auto",
+                 random_state: int = 0, n_threads: int | None = None) -> None:
+        self.preset = preset
         self.label_groups = label_groups
         self.width = width
         self.blocks = blocks
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.weight_decay = weight_decay
+        self.dropout = dropout
+        self.scheduler = scheduler
+        self.patience = patience
+        self.validation_fraction = validation_fraction
         self.fs = fs
         self.n_samples = n_samples
         self.highpass_hz = highpass_hz
@@ -470,31 +636,33 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
         self.min_positives = min_positives
         self.device = device
         self.amp = amp
+        self.compile = compile
         self.random_state = random_state
-        self.prototypes_per_class = 1
+        self.n_threads = n_threads
 
-    def get_params(self, deep: bool = True) -> dict:
-        params = super().get_params(deep)
-        return params
-
-    def fit(self, dataset: Any, labels: Any = None, fs: float | None = None) -> "BlackBoxECGClassifier":
-        x, ids, ok = self._load(dataset, fs)
-        y = self._labels(dataset, labels, ids)
-        x, y = x[ok], y.iloc[np.flatnonzero(ok)]
-        keep = (y.to_numpy() > 0).sum(axis=0) >= self.min_positives
-        y = y.loc[:, keep]
-        specs = self._specs([str(c) for c in y.columns])
+    def fit(self, X: Any, y: Any = None, *, fs: float | None = None, X_val: Any = None,
+            y_val: Any = None) -> "BlackBoxECGClassifier":
+        """Train the network (arguments as :meth:`ProtoECGNetClassifier.fit`)."""
+        st = self.settings()
+        x, labels, ids, groups = self._training_data(X, y, fs)
+        specs = self._specs(list(labels.columns), 1)
         order = [c for s in specs for c in s.classes]
-        y = y.set_axis([str(c) for c in y.columns], axis=1)[order]
+        labels = labels[order]
+        x, labels, ids, xv, yv = self._validation(x, labels, ids, groups, X_val, y_val, fs,
+                                                  st["validation_fraction"])
         torch.manual_seed(int(self.random_state))
-        self.model_ = BlackBoxECGNet(specs, width=self.width, blocks=tuple(self.blocks))
+        model = BlackBoxECGNet(specs, width=int(st["width"]), blocks=st["blocks"], dropout=float(st["dropout"]))
         self.device_ = select_device(self.device)
         with torch_threads(self.n_threads):
             self.history_ = pd.DataFrame(train_blackbox(
-                self.model_, x, y.to_numpy(), self.epochs, self.batch_size, self.lr, self.device_, self.amp,
-                int(self.random_state)))
+                model, x, labels.to_numpy(), int(st["epochs"]), int(st["batch_size"]), float(st["lr"]),
+                self.device_, self.amp, int(self.random_state), weight_decay=float(st["weight_decay"]),
+                scheduler=st["scheduler"], patience=st["patience"], x_val=xv,
+                y_val=None if yv is None else yv.to_numpy(), compile=self.compile))
+        self.model_ = model.eval()
+        self.settings_ = st
         self.classes_ = order
-        self.model_.eval()
+        self.n_features_in_ = 12
         return self
 
     @torch.no_grad()

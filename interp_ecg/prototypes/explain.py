@@ -33,15 +33,26 @@ DEFAULT_PLOT_LEADS = ("II", "V1", "V5")
 
 
 def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str]:
-    """One record -> network input ``(1, 12, n_samples)`` and its id."""
-    from interp_ecg.io.dataset import Record, _resample_record
+    """One record -> network input ``(1, 12, n_samples)`` and its id.
 
+    Accepts a :class:`~interp_ecg.io.Record`, an :class:`~interp_ecg.io.EcgDataset` holding
+    exactly one record, or an array ``(12, n)`` / ``(1, 12, n)`` at ``fs`` (default ``clf.fs``).
+    """
+    from interp_ecg.io.dataset import Record
+
+    if hasattr(record, "meta") and hasattr(record, "load"):
+        if len(record.meta) != 1:
+            raise ConfigError(f"explain() takes one record; the dataset holds {len(record.meta)} "
+                              "(pass dataset.subset([record_id]) or dataset.load(record_id))")
+        record = record.load(record.meta.index[0])
     if isinstance(record, Record):
-        rec = _resample_record(record, clf.fs)
-        arr, rid = rec.signal[None], str(record.id)
-        fs = clf.fs
+        arr, rid, fs = np.asarray(record.signal, dtype=np.float32)[None], str(record.id), float(record.fs)
     else:
-        arr = np.asarray(record, dtype=np.float32)
+        try:
+            arr = np.asarray(record, dtype=np.float32)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"explain() takes a Record, a one-record EcgDataset or an array (12, n_samples); "
+                              f"got {type(record).__name__}: {err}") from None
         if arr.ndim == 3 and arr.shape[0] == 1:
             arr = arr[0]
         if arr.ndim != 2:
@@ -85,7 +96,7 @@ def _matched_windows(clf, x: np.ndarray, window_leads) -> pd.DataFrame:
         ww = sim.shape[-1]
         flat = sim.flatten(1)
         best, loc = flat.max(dim=1)
-        stride = branch.backbone.time_stride
+        stride = branch.time_stride
         for p in range(sim.shape[0]):
             row, col = divmod(int(loc[p]), ww)
             s0 = col * stride
@@ -249,9 +260,9 @@ def explain_record(clf, record: Any, fs: float | None = None, threshold: float =
     ----------
     clf : ProtoECGNetClassifier
         Fitted.
-    record : Record or numpy.ndarray
-        A :class:`~interp_ecg.io.Record` (resampled to ``clf.fs``) or an array
-        ``(12, n_samples)`` at ``fs`` (default ``clf.fs``).
+    record : Record, EcgDataset or numpy.ndarray
+        A :class:`~interp_ecg.io.Record` (resampled to ``clf.fs``), a dataset of exactly one
+        record, or an array ``(12, n_samples)`` at ``fs`` (default ``clf.fs``).
     fs : float, optional
     threshold : float
         Probability at which a statement counts as predicted.
@@ -266,7 +277,9 @@ def explain_record(clf, record: Any, fs: float | None = None, threshold: float =
     clf._check_fitted()
     x, rid = _record_input(clf, record, fs)
     logits, sims = clf._forward(x)
-    probs = pd.Series(1 / (1 + np.exp(-logits[0])), index=clf.classes_, name="probability")
+    from scipy.special import expit
+
+    probs = pd.Series(expit(logits[0]), index=clf.classes_, name="probability")
     predicted = [c for c in probs.sort_values(ascending=False).index if probs[c] >= threshold][:max_statements]
     note = ""
     if not predicted:

@@ -1,28 +1,31 @@
-"""Loss terms of ProtoECGNet training.
+"""Loss terms of ProtoECGNet training, as in the public ProtoECGNet code (bbj-lab/protoecgnet).
+
+Notation per branch: ``S`` the pooled similarities ``(B, P)``, ``y`` the labels ``(B, K)``,
+``A`` the prototype-class identity ``(P, K)``, ``J`` the training-set label Jaccard matrix
+``(K, K)``, ``C[b, p, k] = A[p, k] y[b, k]``.
 
 * **BCE** with positive-class weights (``n_neg / n_pos`` of the training set, clipped);
-* **clustering**: for every positive (record, class) pair, ``1 - `` the best similarity
-  among the class's prototypes (pull a positive record towards one of its prototypes);
-* **separation**: for every negative pair, the best similarity among the class's
-  prototypes (push records away from prototypes of classes they do not have);
-* **diversity** (orthogonality): squared cosines between prototypes of the same class;
-* **contrastive** (label co-occurrence): between prototypes of different classes of a branch,
-  ``J_ab * (1 - cos) + (1 - J_ab) * relu(cos - margin)`` with ``J`` the training-set
-  Jaccard matrix: classes that co-occur are pulled together, the others pushed apart;
+* **clustering**: ``-mean_{b,k} max_p S[b,p] C[b,p,k]``;
+* **separation**: ``mean_{b,k} max_p S[b,p] (1 - C[b,p,k])``;
+* **sparsity**: ``mean_b sum_p max(S[b,p], 0)`` (weight 0 by default, as in ProtoECGNet);
+* **diversity** (orthogonality): ``sum_{p != q} cos(p, q)^2 / P^2`` over *all* prototype pairs;
+* **contrastive** (label co-occurrence): with ``M = A J A^T`` and ``Q`` the prototype cosines
+  clamped to ``[-1 + 1e-6, 1 - 1e-6]``,
+  ``-(sum Q M / sum M - sum Q (1 - M) / sum (1 - M)) / sqrt(P)`` (each sum with ``+ 1e-6``
+  in the denominator);
 * **L1** on the off-class weights of a last layer.
 
-Weights default to the paper's (cluster 0.004, separation 0.0004, diversity 250,
-contrastive 300, L1 1e-4). Each term is normalised as a mean, so their scale does not grow
-with the number of prototypes; ProtoECGNet's exact normalisation is not published in
-detail, so the paper weights are a starting point here, not a reproduction.
+Weights default to ProtoECGNet's (cluster 0.004, separation 0.0004, sparsity 0,
+diversity 250, contrastive 300, L1 1e-4).
 
 Examples
 --------
 >>> import torch
 >>> sims = torch.tensor([[0.9, 0.1, 0.2, 0.3]])      # 2 classes x 2 prototypes
 >>> y = torch.tensor([[1.0, 0.0]])
->>> round(float(cluster_loss(sims, y, 2)), 3), round(float(separation_loss(sims, y, 2)), 3)
-(0.1, 0.3)
+>>> ident = torch.tensor([[1., 0.], [1., 0.], [0., 1.], [0., 1.]])
+>>> round(float(cluster_loss(sims, y, ident)), 3), round(float(separation_loss(sims, y, ident)), 3)
+(-0.45, 0.6)
 """
 
 from __future__ import annotations
@@ -33,17 +36,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+_MASK_EPS = 1e-6
+
 
 @dataclass
 class LossWeights:
-    """Weights of the loss terms (paper defaults)."""
+    """Weights of the loss terms (ProtoECGNet's defaults)."""
 
     cluster: float = 0.004
     separation: float = 0.0004
+    sparsity: float = 0.0
     diversity: float = 250.0
     contrastive: float = 300.0
     l1: float = 1e-4
-    contrastive_margin: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,61 +75,54 @@ def bce_loss(logits: torch.Tensor, y: torch.Tensor, pos_weight: torch.Tensor | N
     return F.binary_cross_entropy_with_logits(logits.float(), y.float(), pos_weight=pos_weight)
 
 
-def class_max_similarity(sims: torch.Tensor, per_class: int) -> torch.Tensor:
-    """Best similarity among each class's prototypes: ``(B, K*m) -> (B, K)``."""
-    b, p = sims.shape
-    return sims.float().view(b, p // per_class, per_class).max(dim=-1).values
+def _correct(y: torch.Tensor, class_identity: torch.Tensor) -> torch.Tensor:
+    """``C[b, p, k] = A[p, k] y[b, k]``."""
+    return class_identity.float()[None] * y.float()[:, None, :]
 
 
-def cluster_loss(sims: torch.Tensor, y: torch.Tensor, per_class: int) -> torch.Tensor:
-    """Mean of ``1 - max similarity`` over positive (record, class) pairs."""
-    best = class_max_similarity(sims, per_class)
-    mask = y.float()
-    return ((1 - best) * mask).sum() / mask.sum().clamp_min(1)
+def cluster_loss(sims: torch.Tensor, y: torch.Tensor, class_identity: torch.Tensor) -> torch.Tensor:
+    """``-mean_{b,k} max_p S[b,p] A[p,k] y[b,k]`` (pull records towards their classes' prototypes)."""
+    return -(sims.float()[:, :, None] * _correct(y, class_identity)).max(dim=1).values.mean()
 
 
-def separation_loss(sims: torch.Tensor, y: torch.Tensor, per_class: int) -> torch.Tensor:
-    """Mean of the max similarity over negative (record, class) pairs."""
-    best = class_max_similarity(sims, per_class)
-    mask = 1 - y.float()
-    return (best * mask).sum() / mask.sum().clamp_min(1)
+def separation_loss(sims: torch.Tensor, y: torch.Tensor, class_identity: torch.Tensor) -> torch.Tensor:
+    """``mean_{b,k} max_p S[b,p] (1 - A[p,k] y[b,k])``."""
+    return (sims.float()[:, :, None] * (1 - _correct(y, class_identity))).max(dim=1).values.mean()
 
 
-def diversity_loss(prototypes: torch.Tensor, per_class: int) -> torch.Tensor:
-    """Mean squared cosine between distinct prototypes of the same class (0 when orthogonal)."""
-    if per_class < 2:
-        return prototypes.new_zeros(())
+def sparsity_loss(sims: torch.Tensor) -> torch.Tensor:
+    """``mean_b sum_p max(S[b,p], 0)``."""
+    return sims.float().clamp_min(0).sum(dim=1).mean()
+
+
+def diversity_loss(prototypes: torch.Tensor) -> torch.Tensor:
+    """Sum of squared cosines over all off-diagonal prototype pairs, divided by ``P^2``."""
     p = F.normalize(prototypes.flatten(1).float(), dim=1)
-    p = p.view(-1, per_class, p.shape[1])
-    gram = p @ p.transpose(1, 2)
-    off = 1 - torch.eye(per_class, device=gram.device)
-    return (gram.pow(2) * off).sum() / (off.sum() * gram.shape[0])
+    n = p.shape[0]
+    off = p @ p.T - torch.eye(n, device=p.device)
+    return off.pow(2).sum() / n**2
 
 
-def contrastive_loss(prototypes: torch.Tensor, jaccard: torch.Tensor, per_class: int,
-                     margin: float = 0.0) -> torch.Tensor:
-    """Label co-occurrence-aware contrastive term between prototypes of different classes.
+def contrastive_loss(prototypes: torch.Tensor, jaccard: torch.Tensor, class_identity: torch.Tensor) -> torch.Tensor:
+    """Label co-occurrence contrastive term ``-(sum Q M / sum M - sum Q (1-M) / sum (1-M)) / sqrt(P)``.
 
     Parameters
     ----------
     prototypes : torch.Tensor
-        ``(K*m, ...)``, grouped by class.
+        ``(P, ...)``.
     jaccard : torch.Tensor
         ``(K, K)`` training-set Jaccard matrix of the branch's classes.
-    per_class : int
-    margin : float
-        Cosine below which non-co-occurring prototypes are left alone.
+    class_identity : torch.Tensor
+        ``(P, K)`` prototype-class assignment ``A``.
     """
-    k = jaccard.shape[0]
-    if k < 2:
-        return prototypes.new_zeros(())
     p = F.normalize(prototypes.flatten(1).float(), dim=1)
-    cos = p @ p.T
-    jp = jaccard.float().repeat_interleave(per_class, 0).repeat_interleave(per_class, 1)
-    cls = torch.arange(k, device=p.device).repeat_interleave(per_class)
-    mask = (cls[:, None] != cls[None, :]).float()
-    term = jp * (1 - cos) + (1 - jp) * torch.relu(cos - margin)
-    return (term * mask).sum() / mask.sum()
+    q = (p @ p.T).clamp(-1 + _MASK_EPS, 1 - _MASK_EPS)
+    a = class_identity.float()
+    m = a @ jaccard.float() @ a.T
+    neg = 1 - m
+    pos_term = (q * m / (m.sum() + _MASK_EPS)).sum()
+    neg_term = (q * neg / (neg.sum() + _MASK_EPS)).sum()
+    return -(pos_term - neg_term) / p.shape[0] ** 0.5
 
 
 def off_class_l1(weight: torch.Tensor, class_identity: torch.Tensor) -> torch.Tensor:
@@ -132,11 +130,13 @@ def off_class_l1(weight: torch.Tensor, class_identity: torch.Tensor) -> torch.Te
     return (weight.abs() * (1 - class_identity.T)).sum()
 
 
+TERMS: tuple[str, ...] = ("bce", "cluster", "separation", "sparsity", "diversity", "contrastive")
+
+
 def prototype_losses(out, y: torch.Tensor, model, weights: LossWeights,
                      jaccards: dict[str, torch.Tensor], pos_weights: dict[str, torch.Tensor],
-                     terms: tuple[str, ...] = ("bce", "cluster", "separation", "diversity", "contrastive", "l1"),
-                     ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Sum of the branch losses (joint / last-layer phases).
+                     terms: tuple[str, ...] = TERMS) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Sum over branches of the weighted ProtoECGNet loss (joint phase).
 
     Parameters
     ----------
@@ -154,28 +154,27 @@ def prototype_losses(out, y: torch.Tensor, model, weights: LossWeights,
     -------
     total : torch.Tensor
     parts : dict
-        Weighted value of each term (floats, for the history).
+        Weighted value of each term (detached tensors; converted to floats once per epoch).
     """
     slices = model.class_slices()
     parts: dict[str, torch.Tensor] = {}
     for name, branch in model.branches.items():
         yb = y[:, slices[name]]
-        m = branch.spec.prototypes_per_class
         sims = out.branch_similarities[name]
         protos = branch.prototype_layer.prototypes
+        ident = branch.class_identity
         vals = {
             "bce": lambda: bce_loss(out.branch_logits[name], yb, pos_weights[name]),
-            "cluster": lambda: weights.cluster * cluster_loss(sims, yb, m),
-            "separation": lambda: weights.separation * separation_loss(sims, yb, m),
-            "diversity": lambda: weights.diversity * diversity_loss(protos, m),
-            "contrastive": lambda: weights.contrastive * contrastive_loss(
-                protos, jaccards[name], m, weights.contrastive_margin),
-            "l1": lambda: weights.l1 * off_class_l1(branch.last_layer.weight, branch.class_identity),
+            "cluster": lambda: weights.cluster * cluster_loss(sims, yb, ident),
+            "separation": lambda: weights.separation * separation_loss(sims, yb, ident),
+            "sparsity": lambda: weights.sparsity * sparsity_loss(sims),
+            "diversity": lambda: weights.diversity * diversity_loss(protos),
+            "contrastive": lambda: weights.contrastive * contrastive_loss(protos, jaccards[name], ident),
         }
         for t in terms:
-            if t in ("diversity", "contrastive", "cluster", "separation") and getattr(weights, t) == 0:
+            if t != "bce" and getattr(weights, t) == 0:
                 continue
             v = vals[t]()
-            parts[t] = parts.get(t, 0) + v
+            parts[t] = parts[t] + v if t in parts else v
     total = sum(parts.values())
-    return total, {k: float(v.detach()) for k, v in parts.items()}
+    return total, {k: v.detach() for k, v in parts.items()}

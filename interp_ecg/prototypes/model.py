@@ -6,15 +6,16 @@ last layer (linear, no bias) from the branch's similarities to its classes. The 
 (linear with bias) maps the concatenated similarities of all branches to all classes.
 ``forward`` returns similarities beside logits.
 
-ProtoECGNet's three branches: ``rhythm`` (1D backbone, global prototypes), ``morphology``
-(2D backbone, partial ~0.9 s prototypes), ``global`` (2D backbone, global prototypes).
+ProtoECGNet's three branches: ``rhythm`` (1D backbone, prototypes compared with the
+time-pooled features), ``morphology`` (2D backbone, partial ~0.9 s prototypes), ``global`` (2D
+backbone, global prototypes).
 
 Examples
 --------
 >>> import torch
 >>> specs = [BranchSpec("rhythm", ["AFIB", "SR"], "1d", "global", 2),
 ...          BranchSpec("morphology", ["IMI"], "2d", "partial", 3)]
->>> net = ProtoECGNet(specs, width=4, n_samples=1000, fs=100)
+>>> net = ProtoECGNet(specs, width=4, blocks=(1, 1, 1, 1), n_samples=1000, fs=100)
 >>> out = net(torch.zeros(2, 12, 1000))
 >>> out.logits.shape, out.similarities.shape, net.classes
 (torch.Size([2, 3]), torch.Size([2, 7]), ['AFIB', 'SR', 'IMI'])
@@ -82,34 +83,58 @@ def proto_name(cls: str, k: int) -> str:
 
 
 class ProtoBranch(nn.Module):
-    """Backbone + prototype layer + branch last layer (+ a warm-up head on pooled features)."""
+    """Backbone + add-on layers + prototype layer + branch last layer (+ a warm-up head).
+
+    As in ProtoECGNet: a ``"1d"`` branch with ``"global"`` prototypes (the rhythm branch) averages
+    the backbone's feature map over time, passes the 512-d vector through add-on layers
+    Linear-ReLU-Linear-Sigmoid and compares prototypes ``(C, 1, 1)`` with it by cosine, so its
+    similarities do not depend on where beats fall. Other branches pass the feature map through
+    add-on 1 x 1 convolutions (Conv-ReLU-Conv-Sigmoid) and compare prototypes of ``w`` time steps
+    (all of them for ``"global"``, about ``partial_window_s`` for ``"partial"``) with every window
+    by the scaled cosine, averaged over windows.
+    """
 
     def __init__(self, spec: BranchSpec, width: int, blocks: Sequence[int], n_leads: int, n_samples: int,
-                 fs: float, partial_window_s: float, topk: int, generator: torch.Generator | None) -> None:
+                 fs: float, partial_window_s: float, dropout: float, generator: torch.Generator | None) -> None:
         super().__init__()
         self.spec = spec
-        self.backbone = make_backbone(spec.kind, n_leads, width, blocks)
-        with torch.no_grad():
-            fmap = self.backbone(torch.zeros(1, n_leads, n_samples)).shape
-        c, h, w = fmap[1], fmap[2], fmap[3]
-        if spec.prototype == "global":
-            ph, pw = h, w
-        elif spec.prototype == "partial":
-            ph = h
-            pw = max(1, min(w, round(partial_window_s * fs / self.backbone.time_stride)))
-        else:
+        if spec.prototype not in ("global", "partial"):
             raise ValueError(f"prototype must be 'global' or 'partial', got {spec.prototype!r}")
-        self.feature_shape = (c, h, w)
+        self.backbone = make_backbone(spec.kind, n_leads, width, blocks, dropout)
+        with torch.no_grad():
+            self.backbone.eval()
+            fmap = self.backbone(torch.zeros(1, n_leads, n_samples)).shape
+            self.backbone.train()
+        c, h, w = fmap[1], fmap[2], fmap[3]
+        self.map_shape = (c, h, w)
+        #: time-pooled comparison (ProtoECGNet rhythm branch)
+        self.pooled = spec.kind == "1d" and spec.prototype == "global"
+        if self.pooled:
+            self.add_on = nn.Sequential(nn.Linear(c, c), nn.ReLU(), nn.Linear(c, c), nn.Sigmoid())
+            self.feature_shape = (c, 1, 1)
+            ph, pw, similarity = 1, 1, "cosine"
+        else:
+            self.add_on = nn.Sequential(nn.Conv2d(c, c, 1), nn.ReLU(), nn.Conv2d(c, c, 1), nn.Sigmoid())
+            for mod in self.add_on:
+                if isinstance(mod, nn.Conv2d):
+                    nn.init.kaiming_normal_(mod.weight, mode="fan_out", nonlinearity="relu")
+                    nn.init.zeros_(mod.bias)
+            self.feature_shape = (c, h, w)
+            ph = h
+            pw = w if spec.prototype == "global" else max(1, min(w, round(partial_window_s * fs / self.backbone.time_stride)))
+            similarity = "scaled"
         self.prototype_shape = (c, ph, pw)
         k = len(spec.classes)
         m = spec.prototypes_per_class
-        self.prototype_layer = PrototypeLayer(k * m, c, ph, pw, topk=topk, generator=generator)
+        self.prototype_layer = PrototypeLayer(k * m, c, ph, pw, similarity=similarity, generator=generator)
         identity = torch.zeros(k * m, k)
         for j in range(k):
             identity[j * m:(j + 1) * m, j] = 1.0
         self.register_buffer("class_identity", identity)
         self.last_layer = nn.Linear(k * m, k, bias=False)
-        self.warm_head = nn.Linear(c, k)
+        # warm-up (feature extractor) head as in ProtoECGNet: 1D on the time-averaged features,
+        # 2D on the flattened feature map
+        self.warm_head = nn.Linear(c if spec.kind == "1d" else c * h * w, k)
         self.reset_last_layer()
 
     def reset_last_layer(self, off_class: float = -0.5) -> None:
@@ -122,13 +147,22 @@ class ProtoBranch(nn.Module):
     def n_prototypes(self) -> int:
         return self.prototype_layer.prototypes.shape[0]
 
+    @property
+    def time_stride(self) -> int:
+        """Input samples per feature time step."""
+        return self.backbone.time_stride
+
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Feature map ``(B, C, H, W)``."""
-        return self.backbone(x)
+        """The representation prototypes live in: ``(B, C, 1, 1)`` (pooled) or ``(B, C, H, W)``."""
+        z = self.backbone(x)
+        if self.pooled:
+            return self.add_on(z.mean(dim=(2, 3)))[:, :, None, None]
+        return self.add_on(z)
 
     def warm_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Black-box logits from globally averaged features (warm-up phase)."""
-        return self.warm_head(self.embed(x).mean(dim=(2, 3)))
+        """Black-box logits of the backbone alone (warm-up / feature-extractor phase)."""
+        z = self.backbone(x)
+        return self.warm_head(z.mean(dim=(2, 3)) if self.spec.kind == "1d" else z.flatten(1))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(branch logits (B, K_b), pooled similarities (B, P_b))``."""
@@ -149,21 +183,21 @@ class ProtoECGNet(nn.Module):
     n_leads, n_samples, fs : int, int, float
         Input shape (12 leads, 1,000 samples at 100 Hz).
     partial_window_s : float
-        Duration of partial prototypes (0.9 s).
-    topk : int
-        Windows pooled by partial prototypes.
+        Duration of partial prototypes (0.9 s = 3 feature steps at 100 Hz, as ProtoECGNet).
+    dropout : float
+        Dropout of the 2D backbones (ProtoECGNet: 0.35).
     seed : int
         Seeds the prototype initialisation.
     """
 
-    def __init__(self, specs: Sequence[BranchSpec], width: int = 16, blocks: Sequence[int] = (2, 2, 2, 2),
+    def __init__(self, specs: Sequence[BranchSpec], width: int = 64, blocks: Sequence[int] = (2, 2, 2, 2),
                  n_leads: int = 12, n_samples: int = 1000, fs: float = 100.0, partial_window_s: float = 0.9,
-                 topk: int = 3, seed: int = 0) -> None:
+                 dropout: float = 0.0, seed: int = 0) -> None:
         super().__init__()
         gen = torch.Generator().manual_seed(int(seed))
         self.specs = list(specs)
         self.branches = nn.ModuleDict({
-            s.name: ProtoBranch(s, width, blocks, n_leads, n_samples, fs, partial_window_s, topk, gen)
+            s.name: ProtoBranch(s, width, blocks, n_leads, n_samples, fs, partial_window_s, dropout, gen)
             for s in self.specs
         })
         self.classes = [c for s in self.specs for c in s.classes]
@@ -217,6 +251,15 @@ class ProtoECGNet(nn.Module):
                 names.extend(proto_name(c, k) for k in range(b.spec.prototypes_per_class))
         return names
 
+    def warm_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Warm-up logits of all branches ``(B, K)`` in :attr:`classes` order."""
+        return torch.cat([b.warm_logits(x) for b in self.branches.values()], dim=1)
+
+    def branch_logits(self, sims: torch.Tensor) -> torch.Tensor:
+        """Branch last-layer logits ``(B, K)`` from concatenated similarities."""
+        sl = self.prototype_slices()
+        return torch.cat([b.last_layer(sims[:, sl[n]]) for n, b in self.branches.items()], dim=1)
+
     def forward(self, x: torch.Tensor) -> ProtoOutput:
         branch_logits, branch_sims = {}, {}
         for name, b in self.branches.items():
@@ -232,16 +275,17 @@ class BlackBoxECGNet(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> net = BlackBoxECGNet([BranchSpec("rhythm", ["AFIB"], "1d", "global", 1)], width=4)
+    >>> net = BlackBoxECGNet([BranchSpec("rhythm", ["AFIB"], "1d", "global", 1)], width=4, blocks=(1, 1))
     >>> net(torch.zeros(3, 12, 1000)).shape
     torch.Size([3, 1])
     """
 
-    def __init__(self, specs: Sequence[BranchSpec], width: int = 16, blocks: Sequence[int] = (2, 2, 2, 2),
-                 n_leads: int = 12, **_: object) -> None:
+    def __init__(self, specs: Sequence[BranchSpec], width: int = 64, blocks: Sequence[int] = (2, 2, 2, 2),
+                 n_leads: int = 12, dropout: float = 0.0, **_: object) -> None:
         super().__init__()
         self.specs = list(specs)
-        self.backbones = nn.ModuleDict({s.name: make_backbone(s.kind, n_leads, width, blocks) for s in self.specs})
+        self.backbones = nn.ModuleDict({s.name: make_backbone(s.kind, n_leads, width, blocks, dropout)
+                                        for s in self.specs})
         self.classes = [c for s in self.specs for c in s.classes]
         n_feat = sum(b.out_channels for b in self.backbones.values())
         self.head = nn.Linear(n_feat, len(self.classes))

@@ -3,7 +3,7 @@
 After the push each prototype *is* the embedding of one window of one training ECG, so
 "this looks like that" points at a real segment. For a prototype of class ``c`` the search
 runs over the training records labelled ``c`` (over all records when ``c`` has none, which
-is logged) and picks the window of highest cosine similarity; the prototype is overwritten
+is logged) and picks the window of highest similarity (the one the model uses); the prototype is overwritten
 with that window's feature-map patch, and its source (record id, leads, time window in
 input samples at the network's rate) is recorded.
 
@@ -12,13 +12,15 @@ records (each takes its most similar record not yet taken by a sibling, most con
 first), so a class's prototypes show distinct cases rather than one patch several times.
 
 The time window is the patch's footprint on the input grid (``step * time_stride`` to
-``(step + width) * time_stride``); the receptive field of the backbone reaches beyond it.
+``(step + width) * time_stride``; the whole record for global and time-pooled prototypes); the
+receptive field of the backbone reaches beyond it. The 2D backbones merge the 12 leads in their
+first convolution, so every prototype's source spans all leads.
 
 Examples
 --------
 >>> import torch
 >>> from interp_ecg.prototypes.model import BranchSpec, ProtoECGNet
->>> net = ProtoECGNet([BranchSpec("morphology", ["A", "B"], "2d", "partial", 2)], width=4)
+>>> net = ProtoECGNet([BranchSpec("morphology", ["A", "B"], "2d", "partial", 2)], width=4, blocks=(1, 1, 1, 1))
 >>> x = torch.randn(6, 12, 1000)
 >>> y = torch.tensor([[1, 0], [0, 1]] * 3, dtype=torch.float32)
 >>> result = push_prototypes(net, x, y, [f"r{i}" for i in range(6)])
@@ -36,7 +38,6 @@ import numpy as np
 import torch
 
 from interp_ecg.io.leads import STANDARD_LEADS
-from interp_ecg.prototypes.layers import cosine_similarity_map
 from interp_ecg.prototypes.model import ProtoECGNet, proto_name
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
         for start in range(0, len(x), batch_size):
             xb = x[start:start + batch_size].to(device)
             z = branch.embed(xb).float()
-            sim = cosine_similarity_map(z, protos)  # (B, P, H', W')
+            sim = layer.similarity_map(z)  # (B, P, H', W'), the similarity the model uses
             _, _, hh, ww = sim.shape
             h_out = z.shape[2]
             # only records of the prototype's class are candidates (all, when it has none)
@@ -161,7 +162,7 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
                 logger.warning("class %s has no positive training record; its prototypes were pushed "
                                "onto the nearest record of any class", cls)
             r, row, col = (int(v) for v in best_loc[p].tolist())
-            stride = branch.backbone.time_stride
+            stride = branch.time_stride
             s0 = col * stride
             s1 = n_samples if pw == branch.feature_shape[2] else min(n_samples, (col + pw) * stride)
             leads = window_leads(h_out, row, ph, lead_names)

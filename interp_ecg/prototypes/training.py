@@ -13,7 +13,9 @@ Python metadata) that loads with ``torch.load(weights_only=True)``; a trainer gi
 same checkpoint folder resumes after the last completed phase.
 
 Devices: ``device="auto"`` picks CUDA when ``torch.cuda.is_available()`` and the CPU
-otherwise; ``amp="auto"`` turns float16 autocast + gradient scaling on for CUDA only.
+otherwise; ``amp="auto"`` turns autocast on for CUDA only (bfloat16 where the GPU supports it,
+else float16 with gradient scaling); ``compile="auto"`` wraps the training forward passes in
+``torch.compile`` on CUDA; training data sits on the GPU when it fits, else in pinned memory.
 
 Examples
 --------
@@ -97,25 +99,88 @@ def resolve_amp(amp: bool | str, device: torch.device) -> bool:
     return bool(amp)
 
 
+def resolve_amp_dtype(device: torch.device) -> torch.dtype:
+    """Autocast dtype: bfloat16 on a CUDA device that supports it, float16 on other CUDA devices.
+
+    bfloat16 has float32's range, so it needs no gradient scaling; float16 is used with a
+    :class:`torch.amp.GradScaler`.
+    """
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    if device.type == "cuda":
+        return torch.float16
+    return torch.bfloat16
+
+
+def resolve_compile(compile: bool | str, device: torch.device) -> bool:
+    """``torch.compile``: ``"auto"`` -> on CUDA only (where it pays; on a CPU the compile time
+    exceeds what short runs save), ``True``/``False`` as given."""
+    if compile == "auto":
+        return device.type == "cuda" and hasattr(torch, "compile")
+    return bool(compile)
+
+
+def stage_tensor(x: torch.Tensor, device: torch.device, max_bytes: int = 8 * 2**30) -> torch.Tensor:
+    """Where training data lives: on the GPU when it fits in ``max_bytes``; otherwise in pinned
+    CPU memory (asynchronous copies per batch); unchanged on a CPU."""
+    if device.type != "cuda":
+        return x
+    if x.numel() * x.element_size() < max_bytes:
+        return x.to(device)
+    return x.pin_memory()
+
+
+def macro_auroc(y: np.ndarray, scores: np.ndarray) -> float:
+    """Mean ROC-AUC over the classes with both labels present (NaN when none has).
+
+    Examples
+    --------
+    >>> macro_auroc(np.array([[1, 0], [0, 0], [1, 0]]), np.array([[0.9, 0.1], [0.2, 0.3], [0.8, 0.0]]))
+    1.0
+    """
+    from sklearn.metrics import roc_auc_score
+
+    y = np.asarray(y) > 0
+    scores = np.asarray(scores, dtype=np.float64)
+    aucs = [roc_auc_score(y[:, k], scores[:, k]) for k in range(y.shape[1])
+            if 0 < y[:, k].sum() < len(y) and np.isfinite(scores[:, k]).all()]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
 @dataclass
 class TrainConfig:
-    """Epochs, optimisation and loss settings of the phases."""
+    """Epochs, optimisation and loss settings of the phases.
 
-    warmup_epochs: int = 3
-    joint_epochs: int = 5
-    last_layer_epochs: int = 5
-    fusion_epochs: int = 10
+    Defaults are ProtoECGNet's (its README training command): Adam, lr 1e-4, weight decay
+    1.7e-4, cosine schedule, up to 200 epochs per phase with early stopping on the validation
+    macro-AUROC (patience 10, best checkpoint kept). Early stopping needs validation data; without
+    it every phase runs its full epochs.
+    """
+
+    warmup_epochs: int = 200
+    joint_epochs: int = 200
+    last_layer_epochs: int = 200
+    fusion_epochs: int = 200
     batch_size: int = 32
-    lr: float = 1e-3
-    last_layer_lr: float = 1e-2
-    fusion_lr: float = 1e-2
-    weight_decay: float = 0.0
+    lr: float = 1e-4
+    last_layer_lr: float = 1e-4
+    fusion_lr: float = 1e-4
+    weight_decay: float = 1.7e-4
+    scheduler: str = "cosine"
+    patience: int | None = 10
+    prototype_init: str = "random"
     pos_weight_clip: float = 100.0
+    compile: bool | str = "auto"
     loss_weights: LossWeights = field(default_factory=LossWeights)
 
+    def __post_init__(self) -> None:
+        if self.scheduler not in ("cosine", "constant"):
+            raise ConfigError(f"scheduler must be 'cosine' or 'constant', got {self.scheduler!r}")
+        if self.prototype_init not in ("random", "patches"):
+            raise ConfigError(f"prototype_init must be 'random' or 'patches', got {self.prototype_init!r}")
+
     def to_dict(self) -> dict:
-        d = asdict(self)
-        return d
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -145,37 +210,137 @@ def _set_trainable(modules: Sequence[nn.Module], params: Sequence[nn.Parameter])
         p.requires_grad_(True)
 
 
+def run_epochs(model: nn.Module, phase: str, n_epochs: int, params: Sequence[nn.Parameter], step_fn, *,
+               data: torch.Tensor, y: torch.Tensor, lr: float, weight_decay: float = 0.0,
+               scheduler: str = "constant", batch_size: int = 32, train_mode: bool = True,
+               device: torch.device = torch.device("cpu"), use_amp: bool = False,
+               amp_dtype: torch.dtype = torch.float16, seed: int = 0, val_fn=None,
+               patience: int | None = None) -> list[dict]:
+    """Adam epochs over ``params`` with an optional cosine schedule and early stopping.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Its ``state_dict`` is what early stopping keeps (best validation score) and restores.
+    step_fn : callable
+        ``step_fn(x_batch, y_batch) -> (loss, {term: detached tensor})``.
+    data, y : torch.Tensor
+        Inputs and targets (on ``device`` or pinned on the CPU).
+    train_mode : bool
+        ``model.train()`` during the epoch (batch norm, dropout) or ``model.eval()``.
+    val_fn : callable, optional
+        ``val_fn() -> macro-AUROC`` on validation data, called after every epoch.
+    patience : int, optional
+        Stop after this many epochs without a better validation score and restore the best
+        weights (ProtoECGNet: 10). Ignored without ``val_fn``.
+
+    Returns
+    -------
+    list of dict
+        One row per epoch: phase, epoch, loss terms, lr, val_macro_auroc, seconds, records/s.
+    """
+    _set_trainable([model], params)
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, n_epochs))
+             if scheduler == "cosine" else None)
+    # loss scaling only for float16 (bfloat16 has float32's range)
+    scaler = torch.amp.GradScaler(device.type, enabled=use_amp and amp_dtype == torch.float16)
+    history: list[dict] = []
+    best, best_state, since_best = -np.inf, None, 0
+    try:
+        for epoch in range(n_epochs):
+            model.train(train_mode)
+            t0 = time.perf_counter()
+            sums: dict[str, torch.Tensor] = {}
+            n_seen = 0
+            lr_now = opt.param_groups[0]["lr"]
+            for idx in _batches(len(data), batch_size, seed * 1000 + epoch):
+                if len(idx) < 2 and train_mode:
+                    continue  # batch norm cannot train on one record
+                dev_idx = idx.to(data.device)
+                xb = data[dev_idx].to(device, non_blocking=True)
+                yb = y[idx.to(y.device)].to(device, non_blocking=True)
+                with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
+                    loss, parts = step_fn(xb, yb)
+                opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+                for k, v in parts.items():
+                    sums[k] = sums[k] + v.float() * len(idx) if k in sums else v.float() * len(idx)
+                n_seen += len(idx)
+            if sched is not None:
+                sched.step()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            secs = time.perf_counter() - t0
+            row = {"phase": phase, "epoch": epoch, "seconds": secs, "lr": lr_now,
+                   "records_per_s": n_seen / secs if secs > 0 else float("nan")}
+            row.update({k: float(v) / max(n_seen, 1) for k, v in sums.items()})
+            if val_fn is not None:
+                score = float(val_fn())
+                row["val_macro_auroc"] = score
+                if np.isfinite(score) and score > best:
+                    best, since_best = score, 0
+                    if patience is not None:
+                        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                else:
+                    since_best += 1
+            history.append(row)
+            logger.debug("%s epoch %d: %s", phase, epoch, row)
+            if val_fn is not None and patience is not None and since_best >= patience:
+                logger.info("%s: early stop after epoch %d (best validation macro-AUROC %.4f)", phase, epoch, best)
+                break
+    finally:
+        _set_trainable([model], list(model.parameters()))
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        for row in history:
+            row["best"] = row.get("val_macro_auroc") == best
+    return history
+
+
 class ProtoTrainer:
-    """Runs the phases on in-memory tensors, with optional checkpoints.
+    """Runs the phases on in-memory tensors, with optional validation and checkpoints.
+
+    Phases as ProtoECGNet trains them: ``warmup`` (its "feature_extractor" stage), ``joint``
+    (backbones, add-on layers and prototypes; the branch classifiers stay frozen), ``push``
+    (its "projection"), ``last_layer`` (its "classifier") and ``fusion``. With validation data
+    and ``config.patience``, every trained phase stops early on the validation macro-AUROC
+    and keeps its best weights.
 
     Parameters
     ----------
     model : ProtoECGNet
     x : numpy.ndarray or torch.Tensor
-        Training inputs ``(N, leads, T)`` (kept on the CPU; batches move to ``device``).
+        Training inputs ``(N, leads, T)``.
     y : numpy.ndarray or torch.Tensor
         Multi-hot targets ``(N, K)`` in ``model.classes`` order.
     record_ids : sequence
     config : TrainConfig
     device : str or torch.device
     amp : bool or "auto"
+        Mixed precision (CUDA; bfloat16 where supported, else float16 with loss scaling).
     random_state : int
     checkpoint_dir : path-like, optional
         Where ``<phase>.pt`` files go; existing ones are resumed from.
     extra_state : dict, optional
         Plain metadata stored in every checkpoint (model spec, classes...).
+    x_val, y_val : array, optional
+        Validation records for early stopping (never trained on).
 
     Attributes
     ----------
     completed : list of str
     history : list of dict
-        One row per epoch: phase, epoch, loss terms, seconds, records/s.
+        One row per epoch: phase, epoch, loss terms, lr, validation macro-AUROC, seconds, records/s.
     push_result : PushResult or None
     """
 
     def __init__(self, model: ProtoECGNet, x, y, record_ids: Sequence, config: TrainConfig | None = None,
                  device: str | torch.device = "auto", amp: bool | str = "auto", random_state: int = 0,
-                 checkpoint_dir: str | Path | None = None, extra_state: dict | None = None) -> None:
+                 checkpoint_dir: str | Path | None = None, extra_state: dict | None = None,
+                 x_val=None, y_val=None) -> None:
         self.model = model
         self.x = torch.as_tensor(np.array(x, dtype=np.float32))
         self.y = torch.as_tensor(np.array(y, dtype=np.float32))
@@ -185,8 +350,9 @@ class ProtoTrainer:
         self.config = config or TrainConfig()
         self.device = select_device(device)
         self.use_amp = resolve_amp(amp, self.device)
-        #: autocast dtype (float16 on CUDA; tests may set bfloat16 to run the AMP path on a CPU)
-        self.amp_dtype = torch.float16
+        #: autocast dtype (bfloat16 where supported; tests set bfloat16 to run the AMP path on a CPU)
+        self.amp_dtype = resolve_amp_dtype(self.device)
+        self.compiled = resolve_compile(self.config.compile, self.device)
         self.random_state = int(random_state)
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.extra_state = dict(extra_state or {})
@@ -199,11 +365,15 @@ class ProtoTrainer:
         self.pos_weights = {n: torch.as_tensor(positive_weights(y_np[:, s], self.config.pos_weight_clip))
                             for n, s in slices.items()}
         self.pos_weight_all = torch.as_tensor(positive_weights(y_np, self.config.pos_weight_clip))
+        self.x_val = None if x_val is None else torch.as_tensor(np.array(x_val, dtype=np.float32))
+        self.y_val = None if y_val is None else np.asarray(y_val, dtype=np.float32)
         self.model.to(self.device)
-        if self.device.type == "cuda" and self.x.numel() * 4 < 8 * 2**30:
-            # small enough: keep the training set on the GPU instead of copying each batch
-            self.x = self.x.to(self.device)
-            self.y = self.y.to(self.device)
+        self.x = stage_tensor(self.x, self.device)
+        self.y = stage_tensor(self.y, self.device)
+
+    def _fwd(self, fn):
+        """``torch.compile(fn)`` where it pays (CUDA), else ``fn``."""
+        return torch.compile(fn) if self.compiled else fn
 
     # -- checkpoints -----------------------------------------------------------------
     def state(self) -> dict:
@@ -281,83 +451,68 @@ class ProtoTrainer:
             self.save_checkpoint(self.checkpoint_dir / f"{phase}.pt")
 
     def _epochs(self, phase: str, n_epochs: int, params: Sequence[nn.Parameter], lr: float, step_fn,
-                train_backbone: bool, data: torch.Tensor | None = None) -> None:
-        model = self.model
-        data = self.x if data is None else data
-        _set_trainable([model], params)
-        opt = torch.optim.Adam(params, lr=lr, weight_decay=self.config.weight_decay)
-        # loss scaling only for float16 (bfloat16 has float32's range)
-        scaler = torch.amp.GradScaler(self.device.type, enabled=self.use_amp and self.amp_dtype == torch.float16)
-        for epoch in range(n_epochs):
-            model.train(train_backbone)
-            t0 = time.perf_counter()
-            sums: dict[str, float] = {}
-            n_seen = 0
-            seed = self.random_state * 1000 + PHASES.index(phase) * 100 + epoch
-            for idx in _batches(len(data), self.config.batch_size, seed):
-                if len(idx) < 2 and train_backbone:
-                    continue  # batch norm cannot train on one record
-                xb = data[idx].to(self.device, non_blocking=True)
-                yb = self.y[idx].to(self.device, non_blocking=True)
-                with torch.autocast(device_type=self.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
-                    loss, parts = step_fn(xb, yb)
-                opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
-                for k, v in parts.items():
-                    sums[k] = sums.get(k, 0.0) + v * len(idx)
-                n_seen += len(idx)
-            if self.device.type == "cuda":
-                torch.cuda.synchronize(self.device)
-            secs = time.perf_counter() - t0
-            row = {"phase": phase, "epoch": epoch, "seconds": secs,
-                   "records_per_s": n_seen / secs if secs > 0 else float("nan")}
-            row.update({k: v / max(n_seen, 1) for k, v in sums.items()})
-            self.history.append(row)
-            logger.debug("%s epoch %d: %s", phase, epoch, row)
-        _set_trainable([model], list(model.parameters()))
+                train_backbone: bool, data: torch.Tensor | None = None, val_fn=None) -> None:
+        cfg = self.config
+        self.history.extend(run_epochs(
+            self.model, phase, n_epochs, params, step_fn, data=self.x if data is None else data, y=self.y,
+            lr=lr, weight_decay=cfg.weight_decay, scheduler=cfg.scheduler, batch_size=cfg.batch_size,
+            train_mode=train_backbone, device=self.device, use_amp=self.use_amp, amp_dtype=self.amp_dtype,
+            seed=self.random_state * 10 + PHASES.index(phase),
+            val_fn=val_fn if self.x_val is not None else None, patience=cfg.patience))
+
+    @torch.no_grad()
+    def _val_scores(self, fn) -> float:
+        """Macro-AUROC of ``fn(x_val batch) -> logits`` on the validation records (eval mode)."""
+        self.model.eval()
+        out = [fn(self.x_val[i:i + 256].to(self.device)).float().cpu() for i in range(0, len(self.x_val), 256)]
+        return macro_auroc(self.y_val, torch.cat(out).numpy())
 
     def _phase_warmup(self) -> None:
         model = self.model
         params = [p for b in model.branches.values() for p in
                   list(b.backbone.parameters()) + list(b.warm_head.parameters())]
         slices = model.class_slices()
+        pw = {k: v.to(self.device) for k, v in self.pos_weights.items()}
+        warm = self._fwd(model.warm_logits)
 
         def step(xb, yb):
-            total, parts = 0.0, {}
-            for name, b in model.branches.items():
-                loss = bce_loss(b.warm_logits(xb), yb[:, slices[name]], self.pos_weights[name].to(self.device))
-                total = total + loss
-            parts["bce"] = float(total.detach())
-            return total, parts
+            logits = warm(xb)
+            total = sum(bce_loss(logits[:, s], yb[:, s], pw[n]) for n, s in slices.items())
+            return total, {"bce": total.detach()}
 
-        self._epochs("warmup", self.config.warmup_epochs, params, self.config.lr, step, True)
+        self._epochs("warmup", self.config.warmup_epochs, params, self.config.lr, step, True,
+                     val_fn=lambda: self._val_scores(model.warm_logits))
 
     def _phase_joint(self) -> None:
         model = self.model
+        # ProtoECGNet's joint stage: everything but the classifiers (branch last layers) trains
         params = [p for b in model.branches.values() for p in
-                  list(b.backbone.parameters()) + list(b.prototype_layer.parameters())
-                  + list(b.last_layer.parameters())]
+                  list(b.backbone.parameters()) + list(b.add_on.parameters()) + list(b.prototype_layer.parameters())]
         jac = {k: v.to(self.device) for k, v in self.jaccards.items()}
         pw = {k: v.to(self.device) for k, v in self.pos_weights.items()}
-
-        # start from random patches of each class's own records (after the warm-up)
-        init_prototypes_from_patches(model, self.x, self.y, self.random_state, device=self.device)
+        if self.config.prototype_init == "patches":
+            # small preset: start from random patches of each class's own records
+            init_prototypes_from_patches(model, self.x, self.y, self.random_state, device=self.device)
+        fwd = self._fwd(model)
 
         def step(xb, yb):
-            return prototype_losses(model(xb), yb, model, self.config.loss_weights, jac, pw)
+            return prototype_losses(fwd(xb), yb, model, self.config.loss_weights, jac, pw)
 
-        self._epochs("joint", self.config.joint_epochs, params, self.config.lr, step, True)
+        self._epochs("joint", self.config.joint_epochs, params, self.config.lr, step, True,
+                     val_fn=lambda: self._val_scores(lambda xb: torch.cat(list(model(xb).branch_logits.values()), 1)))
 
     def _phase_push(self) -> None:
         self.push_result = push_prototypes(self.model, self.x, self.y, self.record_ids,
                                            batch_size=max(self.config.batch_size, 64), device=self.device)
 
+    def _val_sims(self) -> torch.Tensor | None:
+        return None if self.x_val is None else self.similarities(self.x_val)
+
     def _phase_last_layer(self) -> None:
         model = self.model
         # backbones and prototypes are frozen now: similarities are computed once
-        sims = self.similarities(self.x)
+        sims = stage_tensor(self.similarities(self.x), self.device)
+        sims_val = self._val_sims()
         params = [b.last_layer.weight for b in model.branches.values()]
         cls_sl, proto_sl = model.class_slices(), model.prototype_slices()
         pw = {k: v.to(self.device) for k, v in self.pos_weights.items()}
@@ -368,15 +523,20 @@ class ProtoTrainer:
             for name, b in model.branches.items():
                 bce = bce + bce_loss(b.last_layer(sb[:, proto_sl[name]]), yb[:, cls_sl[name]], pw[name])
                 reg = reg + l1 * off_class_l1(b.last_layer.weight, b.class_identity)
-            return bce + reg, {"bce": float(bce.detach()), "l1": float(reg.detach())}
+            return bce + reg, {"bce": bce.detach(), "l1": reg.detach()}
+
+        def val():
+            with torch.no_grad():
+                return macro_auroc(self.y_val, model.branch_logits(sims_val.to(self.device)).float().cpu().numpy())
 
         self._epochs("last_layer", self.config.last_layer_epochs, params, self.config.last_layer_lr, step, False,
-                     data=sims)
+                     data=sims, val_fn=val)
 
     def _phase_fusion(self) -> None:
         model = self.model
         model.init_fusion_from_branches()
-        sims = self.similarities(self.x)
+        sims = stage_tensor(self.similarities(self.x), self.device)
+        sims_val = self._val_sims()
         params = list(model.fusion.parameters())
         pw = self.pos_weight_all.to(self.device)
         l1 = self.config.loss_weights.l1
@@ -385,9 +545,14 @@ class ProtoTrainer:
             logits = model.fusion(sb)
             bce = bce_loss(logits, yb, pw)
             reg = l1 * off_class_l1(model.fusion.weight, model.class_identity)
-            return bce + reg, {"bce": float(bce.detach()), "l1": float(reg.detach())}
+            return bce + reg, {"bce": bce.detach(), "l1": reg.detach()}
 
-        self._epochs("fusion", self.config.fusion_epochs, params, self.config.fusion_lr, step, False, data=sims)
+        def val():
+            with torch.no_grad():
+                return macro_auroc(self.y_val, model.fusion(sims_val.to(self.device)).float().cpu().numpy())
+
+        self._epochs("fusion", self.config.fusion_epochs, params, self.config.fusion_lr, step, False, data=sims,
+                     val_fn=val)
 
     @torch.no_grad()
     def similarities(self, x: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
@@ -401,10 +566,12 @@ class ProtoTrainer:
         return torch.cat(out) if out else torch.zeros(0, self.model.fusion.in_features)
 
 
-def train_blackbox(model: BlackBoxECGNet, x, y, epochs: int, batch_size: int = 32, lr: float = 1e-3,
+def train_blackbox(model: BlackBoxECGNet, x, y, epochs: int, batch_size: int = 32, lr: float = 1e-4,
                    device: str | torch.device = "auto", amp: bool | str = "auto", random_state: int = 0,
-                   pos_weight_clip: float = 100.0) -> list[dict]:
-    """Train the black-box comparison network with weighted BCE; return the epoch history."""
+                   pos_weight_clip: float = 100.0, weight_decay: float = 0.0, scheduler: str = "constant",
+                   patience: int | None = None, x_val=None, y_val=None, compile: bool | str = "auto") -> list[dict]:
+    """Train the black-box comparison network with weighted BCE, the same optimiser, schedule and
+    early stopping as the prototype phases; return the epoch history."""
     dev = select_device(device)
     use_amp = resolve_amp(amp, dev)
     torch.manual_seed(int(random_state))
@@ -412,28 +579,22 @@ def train_blackbox(model: BlackBoxECGNet, x, y, epochs: int, batch_size: int = 3
     y = torch.as_tensor(np.array(y, dtype=np.float32))
     pw = torch.as_tensor(positive_weights(y.numpy(), pos_weight_clip)).to(dev)
     model.to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    history = []
-    for epoch in range(epochs):
-        model.train()
-        t0 = time.perf_counter()
-        total, n = 0.0, 0
-        for idx in _batches(len(x), batch_size, int(random_state) * 1000 + epoch):
-            if len(idx) < 2:
-                continue
-            xb, yb = x[idx].to(dev), y[idx].to(dev)
-            with torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=use_amp):
-                loss = bce_loss(model(xb), yb, pw)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-            total += float(loss.detach()) * len(idx)
-            n += len(idx)
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-        secs = time.perf_counter() - t0
-        history.append({"phase": "blackbox", "epoch": epoch, "bce": total / max(n, 1), "seconds": secs,
-                        "records_per_s": n / secs if secs > 0 else float("nan")})
-    return history
+    fwd = torch.compile(model) if resolve_compile(compile, dev) else model
+    xv = None if x_val is None else torch.as_tensor(np.array(x_val, dtype=np.float32))
+    yv = None if y_val is None else np.asarray(y_val, dtype=np.float32)
+
+    def step(xb, yb):
+        loss = bce_loss(fwd(xb), yb, pw)
+        return loss, {"bce": loss.detach()}
+
+    @torch.no_grad()
+    def val():
+        model.eval()
+        out = [model(xv[i:i + 256].to(dev)).float().cpu() for i in range(0, len(xv), 256)]
+        return macro_auroc(yv, torch.cat(out).numpy())
+
+    return run_epochs(model, "blackbox", epochs, list(model.parameters()), step,
+                      data=stage_tensor(x, dev), y=stage_tensor(y, dev), lr=lr, weight_decay=weight_decay,
+                      scheduler=scheduler, batch_size=batch_size, train_mode=True, device=dev, use_amp=use_amp,
+                      amp_dtype=resolve_amp_dtype(dev), seed=int(random_state),
+                      val_fn=val if xv is not None else None, patience=patience)

@@ -495,8 +495,8 @@ def _prototypes(cfg: dict, ds, state: dict, tables: dict, summary_lines: list[st
     ep = int(params["epochs"])
     # CPU budget: 1D backbones for both branches (the paper's 2D morphology backbone is ~20x
     # slower on a CPU); the morphology branch keeps time-localised (partial) prototypes.
-    clf = ProtoECGNetClassifier(label_groups=groups_map, prototypes_per_class=params["prototypes_per_class"],
-                                width=8, blocks=(1, 1, 1, 1), warmup_epochs=max(1, ep // 2), joint_epochs=ep,
+    clf = ProtoECGNetClassifier(preset="small", label_groups=groups_map,
+                                prototypes_per_class=params["prototypes_per_class"], width=8, blocks=(1, 1, 1, 1), warmup_epochs=max(1, ep // 2), joint_epochs=ep,
                                 last_layer_epochs=1, fusion_epochs=ep, batch_size=32, random_state=seed,
                                 device="cpu", branch_types={"rhythm": ("1d", "global"),
                                                             "morphology": ("1d", "partial")})

@@ -1,13 +1,15 @@
 """The PTB-XL prototype study: a ProtoECGNet-style network on PTB-XL statements.
 
 Reads PTB-XL (or the synthetic cohort in the PTB-XL layout) at 100 Hz, trains
-:class:`~interp_ecg.prototypes.ProtoECGNetClassifier` on ``strat_fold`` 1-8 (9 is the
-validation fold, unused for tuning here; 10 the test fold), and reports per-statement ROC-AUC
-and PR-AUC with patient-bootstrap CIs on the test fold, optionally against a black-box network
-with the same backbones, plus the prototype gallery and "this looks like that" pages.
+:class:`~interp_ecg.prototypes.ProtoECGNetClassifier` on ``strat_fold`` 1-8 with fold 9 as the
+validation fold (early stopping on its macro-AUROC, as ProtoECGNet) and fold 10 as the test fold,
+and reports per-statement ROC-AUC and PR-AUC with patient-bootstrap CIs on the test fold,
+optionally against a black-box network with the same backbones trained the same way, plus the
+prototype gallery and "this looks like that" pages.
 
-Config ``params`` (defaults in :data:`DEFAULT_PARAMS`) choose the statements, the network size
-and the epochs. Run: ``interp-ecg study run studies/ptbxl_prototypes/study.yaml``.
+Config ``params`` (defaults in :data:`DEFAULT_PARAMS`) choose the statements, the preset
+(``"paper"``: ProtoECGNet as published, the default; ``"small"``: CPU-sized) and optional
+overrides (``epochs``: warm-up and joint epochs; ``width``, ``prototypes_per_class``). Run: ``interp-ecg study run studies/ptbxl_prototypes/study.yaml``.
 """
 
 from __future__ import annotations
@@ -27,21 +29,16 @@ logger = logging.getLogger(__name__)
 DEFAULT_PARAMS: dict[str, Any] = {
     "statements": ["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI", "1AVB"],
     "min_positives": 3,
-    "prototypes_per_class": 2,
-    "width": 8,
-    "epochs": 4,
-    "batch_size": 32,
+    "preset": "paper",  # "paper": ProtoECGNet as published (GPU-sized); "small": CPU-sized
+    "prototypes_per_class": None,  # None: the preset's (paper 5 / 18 / 7)
+    "width": None,  # None: the preset's (paper 64 = ResNet-18)
+    "epochs": None,  # None: the preset's (paper up to 200, early stopping); a number: warm-up and joint epochs
+    "batch_size": None,
     "black_box": False,
     "n_boot": 200,
     "n_examples": 2,
     "label_groups": None,
-    "backbones": "1d",  # "1d": 1D backbones for every branch (CPU-friendly); "paper": ProtoECGNet's 1D/2D
 }
-
-_RHYTHM = {"SR", "AFIB", "AFLT", "STACH", "SBRAD", "SARRH", "SVARR", "SVTAC", "PSVT", "PACE", "BIGU",
-           "TRIGU", "1AVB", "2AVB", "3AVB", "IVCD"}
-_GLOBAL = {"NORM", "DIG", "EL"}
-
 
 def _dataset(cfg: dict, out_dir: Path):
     from interp_ecg.io import read_ptbxl
@@ -63,6 +60,7 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
     import shutil
 
     from interp_ecg.prototypes import BlackBoxECGClassifier, ProtoECGNetClassifier
+    from interp_ecg.prototypes.data import resolve_label_groups
     from interp_ecg.report import (
         CohortTableBlock, MetricsBlock, Report, TextBlock, TitleBlock, PrototypeGalleryBlock,
     )
@@ -90,33 +88,30 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
 
         raise ConfigError(f"none of the statements {p['statements']} has >= {p['min_positives']} training "
                           "positives and a test positive")
-    groups_map = p["label_groups"] or {
-        k: v for k, v in {"rhythm": [c for c in classes if c in _RHYTHM],
-                          "global": [c for c in classes if c in _GLOBAL],
-                          "morphology": [c for c in classes if c not in _RHYTHM and c not in _GLOBAL]}.items() if v}
-    ep = int(p["epochs"])
-    if p["backbones"] not in ("1d", "paper"):
-        from interp_ecg.errors import ConfigError
-
-        raise ConfigError(f"params.backbones must be '1d' or 'paper', got {p['backbones']!r}")
-    branch_types = None if p["backbones"] == "paper" else {
-        "rhythm": ("1d", "global"), "morphology": ("1d", "partial"), "global": ("1d", "global")}
-    common = dict(width=p["width"], batch_size=p["batch_size"], random_state=seed, device="auto",
-                  branch_types=branch_types)
-    clf = ProtoECGNetClassifier(label_groups=groups_map, prototypes_per_class=p["prototypes_per_class"],
-                                warmup_epochs=max(1, ep // 2), joint_epochs=ep, last_layer_epochs=2,
-                                fusion_epochs=ep, **common)
+    # ProtoECGNet's assignment of the statements to branches (shipped in the package) unless given
+    groups_map = resolve_label_groups(classes, p["label_groups"])
+    val_ids = meta.index[fold == 9]
+    common = dict(preset=p["preset"], label_groups=groups_map, width=p["width"], batch_size=p["batch_size"],
+                  random_state=seed, device="auto")
+    caps: dict[str, Any] = {}
+    if p["epochs"] is not None:
+        ep = int(p["epochs"])
+        # the backbone phases are what costs; last layer and fusion (on similarities computed once)
+        # keep the preset's epochs
+        caps = dict(warmup_epochs=ep, joint_epochs=ep)
+    clf = ProtoECGNetClassifier(prototypes_per_class=p["prototypes_per_class"], **caps, **common)
     y_train = labels.loc[train_ids, classes]
+    fit_kw: dict[str, Any] = {}
+    if len(val_ids):
+        fit_kw = dict(X_val=ds.subset(list(val_ids)), y_val=labels.loc[val_ids, classes])
     t0 = time.perf_counter()
-    clf.fit(ds.subset(list(train_ids)), y_train)
+    clf.fit(ds.subset(list(train_ids)), y_train, **fit_kw)
     fit_s = time.perf_counter() - t0
     test_ds = ds.subset(list(test_ids))
     scores = {"prototype network": pd.DataFrame(clf.predict_proba(test_ds), index=test_ids, columns=clf.classes_)}
     if p["black_box"]:
-        bb = BlackBoxECGClassifier(label_groups=groups_map, width=p["width"], random_state=seed,
-                                   branch_types=branch_types, epochs=max(1, ep // 2) + ep,
-                                   batch_size=p["batch_size"])  # warm-up + joint epochs: same budget
-        bb.fit(ds.subset(list(train_ids)), y_train)
+        bb = BlackBoxECGClassifier(epochs=None if p["epochs"] is None else 2 * int(p["epochs"]), **common)
+        bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same optimiser, schedule, early stopping
         scores["black box"] = pd.DataFrame(bb.predict_proba(test_ds), index=test_ids, columns=bb.classes_)
     groups = meta.loc[test_ids, "patient_id"]
     rows = []
@@ -177,7 +172,9 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
                                       "Labelled": ", ".join(truth) or "none"},
                              patient_id=meta.loc[rid, "patient_id"], heading="Example"))
     rep.add(TextBlock("Methods", "Input: 10 s, 12 leads, 100 Hz, high-pass 0.5 Hz. Splits: PTB-XL "
-                      "strat_fold (patient-wise): train 1-8, test 10. ROC-AUC from probabilities. "
+                      "strat_fold (patient-wise): train 1-8, validation 9 (early stopping), test 10. "
+                      f"Network: ProtoECGNet, preset '{p['preset']}' (width {clf.settings_['width']}, "
+                      f"blocks {clf.settings_['blocks']}). ROC-AUC from probabilities. "
                       "Prototypes are projected onto real training segments (push)."))
     if temp is not None:
         shutil.rmtree(temp, ignore_errors=True)
