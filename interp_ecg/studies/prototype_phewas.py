@@ -61,6 +61,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "auc_max_phecodes": 20,  # AUC tables for the phecodes with the smallest p
     "train_folds": [1, 2, 3, 4, 5],  # prototype training patients (strat_fold); rest = PheWAS
     "prototype": {
+        # the CPU-sized variant (see ProtoECGNetClassifier presets); "paper" for the published
+        # network on a GPU
+        "preset": "small",
         "prototypes_per_class": 3,
         "width": 4,
         "blocks": [1, 1],
