@@ -1,8 +1,11 @@
 """Speed of the data layer, each figure with its ratio to a reference measured in the same run.
 
-1. Reading one 12-lead 10 s 500 Hz record (the 500 PTB-XL records of the shared data):
-   ``interp_ecg.io.read_wfdb_record`` (with header, size and checksum checks) against
-   ``wfdb.rdrecord`` (no checks).
+1. Reader speed in records/s on the shared PTB-XL records (12 leads, 10 s; 500 Hz and
+   100 Hz, format 16) and on MIT-BIH 100 (2 leads, 30 min, format 212), all in the same run:
+   ``read_wfdb_record`` (fast path for plain format 16/212, the default), the same with
+   ``engine="wfdb"`` (header and data through wfdb-python only), plain ``wfdb.rdrecord``
+   (no checks, no unit handling), and, with ``--before REF``, the reader as it was at git
+   revision REF (loaded from ``git show REF:interp_ecg/io/wfdb_reader.py``).
 2. Building a PTB-XL manifest with labels for a fabricated 21,799-row ``ptbxl_database.csv``
    (the full PTB-XL size; no signal files): ``read_ptbxl`` against the PTB-XL example code's
    approach (``pd.read_csv`` + ``ast.literal_eval`` of every ``scp_codes``).
@@ -12,13 +15,16 @@
 
 Usage::
 
-    python benchmarks/io_speed.py [--mimic-rows 200000]
+    python benchmarks/io_speed.py [--mimic-rows 200000] [--n-records 200] [--before 4a6e70d] [--records-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import importlib.util
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,16 +42,57 @@ def _timeit(fn, repeat: int = 1) -> float:
     return best
 
 
-def bench_records(ptbxl: Path) -> None:
+def _reader_at(ref: str):
+    """The ``read_wfdb_record`` of git revision ``ref`` (for a before/after figure in one run)."""
+    repo = Path(__file__).resolve().parents[1]
+    text = subprocess.run(["git", "show", f"{ref}:interp_ecg/io/wfdb_reader.py"], cwd=repo, check=True,
+                          capture_output=True, text=True).stdout
+    tmp = Path(tempfile.mkdtemp()) / "wfdb_reader_before.py"
+    tmp.write_text(text)
+    spec = importlib.util.spec_from_file_location("interp_ecg.io._wfdb_reader_before", tmp)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod.read_wfdb_record
+
+
+def bench_records(shared: Path, n_records: int, before: str | None) -> None:
     import wfdb
 
     from interp_ecg.io import read_wfdb_record
 
-    paths = [str(p.with_suffix("")) for p in sorted(ptbxl.glob("records500/*/*.hea"))]
-    ours = _timeit(lambda: [read_wfdb_record(p) for p in paths], repeat=2) / len(paths)
-    ref = _timeit(lambda: [wfdb.rdrecord(p) for p in paths], repeat=2) / len(paths)
-    print(f"record read (12x5000, checked): {ours * 1e3:.2f} ms/record; "
-          f"wfdb.rdrecord {ref * 1e3:.2f} ms/record; ratio {ours / ref:.2f}")
+    readers = {"read_wfdb_record (fast path)": read_wfdb_record,
+               "read_wfdb_record(engine='wfdb')": lambda p: read_wfdb_record(p, engine="wfdb"),
+               "wfdb.rdrecord (no checks)": lambda p: wfdb.rdrecord(p)}
+    if before:
+        readers[f"before ({before})"] = _reader_at(before)
+    ptb500 = [str(p.with_suffix("")) for p in sorted(shared.glob("ptbxl/records500/*/*.hea"))][:n_records]
+    tmp212 = Path(tempfile.mkdtemp(prefix="io-speed-212-"))
+    for p in ptb500:  # the same records rewritten in format 212 (12-lead 10 s records in 212)
+        r = wfdb.rdrecord(p)
+        wfdb.wrsamp(Path(p).name, fs=r.fs, units=r.units, sig_name=r.sig_name, p_signal=r.p_signal,
+                    fmt=["212"] * r.n_sig, adc_gain=[200.0] * r.n_sig, baseline=[0] * r.n_sig,
+                    write_dir=str(tmp212))
+    sets = {
+        "PTB-XL 500 Hz (fmt 16)": ptb500,
+        "PTB-XL 500 Hz rewritten in fmt 212": [str(tmp212 / Path(p).name) for p in ptb500],
+        "PTB-XL 100 Hz (fmt 16)": [str(p.with_suffix("")) for p in sorted(shared.glob("ptbxl/records100/*/*.hea"))][:n_records],
+        "MIT-BIH 100, 30 min (fmt 212)": [str(shared / "wfdb-sample" / "100")] * 5,
+    }
+    for label, paths in sets.items():
+        best = {name: float("inf") for name in readers}
+        for fn in readers.values():
+            fn(paths[0])  # warm up (imports, caches)
+        for _ in range(3):  # interleaved rounds: load from other processes hits every reader alike
+            for name, fn in readers.items():
+                best[name] = min(best[name], _timeit(lambda: [fn(p) for p in paths]))
+        rates = {name: len(paths) / t for name, t in best.items()}
+        ref = rates["wfdb.rdrecord (no checks)"]
+        fast = rates["read_wfdb_record (fast path)"]
+        print(f"{label}, {len(paths)} records:")
+        for name, rate in rates.items():
+            print(f"  {name:34s} {rate:9.1f} records/s; ratio to wfdb.rdrecord {rate / ref:6.2f}; "
+                  f"fast path / this {fast / rate:6.2f}")
 
 
 def bench_ptbxl_manifest(ptbxl: Path, tmp: Path, n: int = 21_799) -> None:
@@ -109,9 +156,14 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mimic-rows", type=int, default=200_000)
+    parser.add_argument("--n-records", type=int, default=200, help="PTB-XL records per reader")
+    parser.add_argument("--before", default=None, help="git revision of the reader to compare with")
+    parser.add_argument("--records-only", action="store_true", help="only the record-reading figures")
     args = parser.parse_args()
     root = data_root(required=True)
-    bench_records(root / "ptbxl")
+    bench_records(root, args.n_records, args.before)
+    if args.records_only:
+        return
     with tempfile.TemporaryDirectory() as d:
         bench_ptbxl_manifest(root / "ptbxl", Path(d))
         bench_mimic_manifest(root / "mimic-iv-ecg-schema", Path(d), args.mimic_rows)

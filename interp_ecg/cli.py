@@ -242,7 +242,7 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     from interp_ecg.models import save_model
 
-    save_model(res["model"], out / "model")
+    digest = save_model(res["model"], out / "model")
     res["metrics"].to_csv(out / "metrics.csv", index=False)
     if note:
         typer.echo(note)
@@ -250,6 +250,7 @@ def train(
 
     typer.echo(format_metrics(res["metrics"]).to_string(index=False))
     typer.echo(f"model -> {out / 'model'}; metrics -> {out / 'metrics.csv'}")
+    typer.echo(f"model manifest sha256 {digest} (pass to `explain --expected-digest` to pin it)")
 
 
 @app.command()
@@ -260,8 +261,13 @@ def explain(
     out: Path = typer.Option(Path("shap.parquet"), "--out", help="SHAP values per record and feature."),
     record: Optional[str] = typer.Option(None, "--record", help="Print the grounded explanation of one record."),
     top: int = typer.Option(5, "--top", help="Sentences for --record."),
+    expected_digest: Optional[str] = typer.Option(
+        None, "--expected-digest", help="SHA-256 of the model's manifest.json, as printed by `train`."),
 ) -> None:
     """SHAP values of a saved model on a feature table, and grounded sentences for one record.
+
+    The model is read without unpickling anything (skops.io with trusted types only); a
+    pickled or unknown model file is refused.
 
     Example: interp-ecg explain model/model features.parquet --record 17
     """
@@ -270,7 +276,7 @@ def explain(
     from interp_ecg.models import load_model
     from interp_ecg.studies import pipeline
 
-    model = load_model(model_path)
+    model = load_model(model_path, expected_digest=expected_digest)
     table = _read_table(features_path)
     X = pipeline.model_matrix(table, model)
     expl = pipeline.shap_values(model, X)

@@ -9,12 +9,15 @@ studies) asks :func:`data_root` which resolves, in order:
 
 Examples
 --------
+The examples set ``INTERP_ECG_DATA`` only inside ``mock.patch.dict``, which restores the
+environment as it was (a variable set before is set again afterwards):
+
 >>> import os
+>>> from unittest import mock
 >>> from interp_ecg.config import data_root
->>> os.environ["INTERP_ECG_DATA"] = "/tmp"
->>> str(data_root())
+>>> with mock.patch.dict(os.environ, {"INTERP_ECG_DATA": "/tmp"}):
+...     str(data_root())
 '/tmp'
->>> del os.environ["INTERP_ECG_DATA"]
 """
 
 from __future__ import annotations
@@ -72,10 +75,10 @@ def dataset_path(name: str, required: bool = True) -> Path | None:
     Examples
     --------
     >>> import os
-    >>> os.environ["INTERP_ECG_DATA"] = "/data"
-    >>> str(dataset_path("ludb", required=False))
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"INTERP_ECG_DATA": "/data"}):
+    ...     str(dataset_path("ludb", required=False))
     '/data/ludb'
-    >>> del os.environ["INTERP_ECG_DATA"]
     """
     root = data_root(required=required)
     if root is None:

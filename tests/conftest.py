@@ -18,6 +18,15 @@ matplotlib.use("Agg")
 from interp_ecg.config import data_root  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _pseudonym_key_in_tmp(tmp_path_factory):
+    """Keep the pseudonym key of test runs out of the user's home (restored afterwards)."""
+    key = tmp_path_factory.getbasetemp() / "pseudonym.key"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("INTERP_ECG_PSEUDONYM_KEY", str(key))
+        yield key
+
+
 def _missing(what: str) -> None:
     message = f"real reference data not found ({what}); set INTERP_ECG_DATA or check out ../shared/data"
     if os.environ.get("CI", "").lower() == "true":

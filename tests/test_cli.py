@@ -89,6 +89,7 @@ def test_features_train_explain_chain(runner, tiny_cohort, tmp_path):
     result = runner.invoke(app, ["train", str(feats), "--label", "sim_wct", "--labels", str(tmp_path / "labels.csv"),
                                  "--models", "rf", "--out", str(model_dir), "--test-size", "0.4"])
     assert result.exit_code == 0, _out(result)
+    train_output = result.output
     metrics = pd.read_csv(model_dir / "metrics.csv")
     auc = metrics[(metrics["model"] == "ensemble") & (metrics["metric"] == "roc_auc")]["estimate"].iloc[0]
     assert format_number(auc) in result.output  # the printed table shows the saved numbers
@@ -100,6 +101,15 @@ def test_features_train_explain_chain(runner, tiny_cohort, tmp_path):
     assert result.exit_code == 0, _out(result)
     assert pd.read_parquet(shap_out).shape[0] == 24
     assert len([line for line in result.output.splitlines() if line.startswith("- ")]) == 3
+    # the model folder holds no pickle; `train` prints the manifest digest that `explain` can pin
+    assert (model_dir / "model" / "model.skops").is_file() and not list(model_dir.rglob("*.joblib"))
+    digest = re.search(r"manifest sha256 ([0-9a-f]{64})", train_output).group(1)
+    pinned = runner.invoke(app, ["explain", str(model_dir / "model"), str(feats), "--out", str(shap_out),
+                                 "--expected-digest", digest])
+    assert pinned.exit_code == 0, _out(pinned)
+    wrong = runner.invoke(app, ["explain", str(model_dir / "model"), str(feats), "--out", str(shap_out),
+                                "--expected-digest", "0" * 64])
+    assert wrong.exit_code != 0 and "expected digest" in _out(wrong)
     # the circular-label warning of --label wct
     result = runner.invoke(app, ["train", str(feats), "--label", "wct", "--models", "rf",
                                  "--out", str(tmp_path / "m2"), "--test-size", "0.4"])

@@ -82,3 +82,20 @@ def test_subsets_of_an_array_dataset_keep_their_records():
     assert float(sub[0].signal[0, 0]) == 2.0 and sub[0].id == "c"
     assert float(sub[1].signal[0, 0]) == 0.0
     assert float(ds.load("b").signal[0, 0]) == 1.0
+
+
+@pytest.mark.parametrize("before", [None, "/somewhere/else"])
+def test_config_doctests_leave_the_environment_as_they_found_it(monkeypatch, before):
+    """Running the doctests of interp_ecg.config must not set, change or delete INTERP_ECG_DATA."""
+    import doctest
+
+    import interp_ecg.config as config
+
+    if before is None:
+        monkeypatch.delenv(ENV_VAR, raising=False)
+    else:
+        monkeypatch.setenv(ENV_VAR, before)
+    snapshot = dict(os.environ)
+    result = doctest.testmod(config, verbose=False)
+    assert result.attempted >= 2 and result.failed == 0
+    assert dict(os.environ) == snapshot

@@ -110,7 +110,7 @@ def test_unknown_format(good):
 
 def test_garbled_format_field(good):
     _edit_header(good, lambda ls: [ls[0]] + [l.replace("rec.dat 16 ", "rec.dat sixteen ") for l in ls[1:]])
-    with pytest.raises(RecordReadError, match="unknown format 'sixteen'"):
+    with pytest.raises(RecordReadError, match=r"rec.hea: malformed header \(HeaderSyntaxError"):
         read_wfdb_record(good)
 
 
@@ -133,11 +133,100 @@ def test_implausible_sampling_rate(good):
 
 
 def test_empty_record(good):
+    """0 samples and an empty data file: a clear message, not a header/data mismatch."""
     _edit_header(good, lambda ls: [ls[0].replace(" 1000", " 0")] + ls[1:])
     good.with_suffix(".dat").write_bytes(b"")
-    rec = read_wfdb_record(good, check_checksum=False)
-    with pytest.raises(SignalQualityError, match="signal has no samples"):
-        rec.validate()
+    for engine in ("auto", "wfdb"):
+        with pytest.raises(RecordReadError, match="rec.hea: record holds no samples") as info:
+            read_wfdb_record(good, engine=engine)
+        assert "mismatch" not in str(info.value)
+
+
+@pytest.mark.parametrize("record_line", ["rec 12 100 0", "rec 12 100"])
+def test_length_zero_or_missing_comes_from_the_file_size(good, record_line):
+    """WFDB header(5): a record line with 0 or no number of samples leaves the length to the data file."""
+    ref = read_wfdb_record(good)
+    _edit_header(good, lambda ls: [record_line] + ls[1:])
+    for engine in ("auto", "wfdb"):
+        rec = read_wfdb_record(good, engine=engine)
+        assert rec.signal.shape == (12, 1000)
+        np.testing.assert_array_equal(rec.signal, ref.signal)
+
+
+def test_header_claiming_2gb_over_a_sparse_file_is_refused_before_allocating(good):
+    """A header claiming 2 GB over a sparse file of that size: a package error naming the cap."""
+    from interp_ecg.io.wfdb_reader import MAX_SAMPLES
+
+    n = 2**31 // (12 * 2) + 1  # 12 leads x n samples x 2 bytes > 2 GiB
+    _edit_header(good, lambda ls: [f"rec 12 100 {n}"] + ls[1:])
+    with open(good.with_suffix(".dat"), "r+b") as fh:
+        fh.truncate(n * 12 * 2)  # sparse: no disk used, the size checks pass
+    for engine in ("auto", "wfdb"):
+        with pytest.raises(RecordReadError, match=r"rec.hea: record too large: 12 signals x 89,478,486 samples"
+                                                  r".*over the cap of 134,217,728") as info:
+            read_wfdb_record(good, engine=engine)
+        assert "max_samples" in str(info.value)
+    assert MAX_SAMPLES == 2**27
+    with pytest.raises(RecordReadError, match="over the cap of 1,000"):
+        read_wfdb_record(good, max_samples=1000)
+
+
+def test_oversized_header_file_is_refused(good):
+    with open(good.with_suffix(".hea"), "r+b") as fh:
+        fh.truncate(5 * 2**20)
+    with pytest.raises(RecordReadError, match="rec.hea: header file is 5,242,880 bytes, over the cap"):
+        read_wfdb_record(good)
+
+
+@pytest.mark.parametrize(("encoding", "micro"), [("utf-8", "\u00b5"), ("latin-1", "\u00b5"), ("utf-8", "\u03bc")])
+def test_microvolt_units_written_with_a_micro_sign(good, encoding, micro):
+    """``µV`` (micro sign in UTF-8 or Latin-1; Greek mu in UTF-8) reads as microvolts, not volts."""
+    import wfdb
+    ref = read_wfdb_record(good)
+    hea = good.with_suffix(".hea")
+    hea.write_bytes(hea.read_text().replace("/mV", f"/{micro}V").encode(encoding))
+    assert wfdb.rdheader(str(good)).units[0] == "V"  # wfdb 4.3 alone: volts (x 10^6 wrong)
+    for engine in ("auto", "wfdb"):
+        rec = read_wfdb_record(good, engine=engine)
+        np.testing.assert_allclose(rec.signal, ref.signal * 1e-3, rtol=1e-6)
+        assert rec.meta["units"][0] == f"{micro}V"
+
+
+def test_microvolt_record_peaks_at_one_millivolt(tmp_path):
+    import wfdb
+
+    t = np.arange(5000) / 500
+    wfdb.wrsamp("uv", fs=500, units=["uV"] * 2, sig_name=["I", "II"], fmt=["16"] * 2, write_dir=str(tmp_path),
+                p_signal=np.column_stack([1000 * np.sin(2 * np.pi * t), 500 * np.sin(2 * np.pi * t)]))
+    hea = tmp_path / "uv.hea"
+    hea.write_text(hea.read_text().replace("/uV", "/\u00b5V"), encoding="utf-8")
+    rec = read_wfdb_record(tmp_path / "uv")
+    assert rec.signal[0].max() == pytest.approx(1.0, abs=1e-3)
+    assert rec.signal[1].max() == pytest.approx(0.5, abs=1e-3)
+
+
+@pytest.mark.parametrize("n", [999, 1000, 1])
+def test_format_212_odd_length_padded_to_whole_blocks(tmp_path, n):
+    """Format 212 with an odd number of samples and the .dat padded to whole 3-byte blocks."""
+    import wfdb
+
+    rng = np.random.default_rng(n)
+    d = rng.integers(-2000, 2000, size=(n, 1)).astype(np.int32)
+    wfdb.wrsamp("p", fs=500, units=["mV"], sig_name=["II"], fmt=["212"], adc_gain=[200.0], baseline=[0],
+                d_signal=d, write_dir=str(tmp_path))
+    dat = tmp_path / "p.dat"
+    blob = dat.read_bytes()
+    blocks = -(-n // 2) * 3
+    dat.write_bytes(blob[:blocks].ljust(blocks, b"\0"))
+    assert dat.stat().st_size % 3 == 0
+    ref = wfdb.rdrecord(str(tmp_path / "p"), physical=False).d_signal[:, 0]
+    np.testing.assert_array_equal(ref, d[:, 0])
+    for engine in ("auto", "wfdb"):
+        rec = read_wfdb_record(tmp_path / "p", engine=engine)
+        np.testing.assert_allclose(rec.signal[0], d[:, 0] / 200.0, rtol=1e-6)
+    dat.write_bytes(dat.read_bytes() + b"\0\0\0")  # a whole block more: a real mismatch
+    with pytest.raises(RecordReadError, match="header/data mismatch"):
+        read_wfdb_record(tmp_path / "p")
 
 
 def test_wrong_sampling_rate(good):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from interp_ecg.io import STANDARD_LEADS, EcgDataset, Record, normalise_lead_name, read_wfdb, read_wfdb_record
-from interp_ecg.io.wfdb_reader import parse_comments, parse_header_text
+from interp_ecg.io.wfdb_reader import parse_comments, read_header
 
 pytestmark = pytest.mark.shared_data
 
@@ -88,8 +88,10 @@ def test_every_real_record_reads(ptbxl_root, ludb_root, cinc_root, wfdb_sample_r
         assert np.isfinite(rec.signal).all(), p
 
 
-def test_parse_header_and_comments():
-    h = parse_header_text("x 1 250/10(0) 100\nx.dat 212 200 12 1024 0 0 0 MLII\n")
-    assert h["fs"] == 250 and h["signals"][0]["baseline"] == 1024 and h["signals"][0]["fmt"] == "212"
+def test_parse_header_and_comments(tmp_path):
+    (tmp_path / "x.hea").write_text("x 1 250/10(0) 100\nx.dat 212 200 12 1024 0 0 0 MLII\n")
+    for engine in ("auto", "wfdb"):
+        h = read_header(tmp_path / "x", engine=engine)
+        assert h["fs"] == 250 and h["signals"][0]["baseline"] == 1024 and h["signals"][0]["fmt"] == "212"
     assert parse_comments(["<age>: 51", "<sex>: F"]) == {"age": 51.0, "sex": "F"}
     assert parse_comments(["Age: NaN", "Sex: Unknown"]) == {"age": pytest.approx(np.nan, nan_ok=True), "sex": None}

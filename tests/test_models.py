@@ -168,12 +168,12 @@ def test_save_load_roundtrip_and_integrity(tmp_path):
     assert {"WCT__xgb", "WCT__lgbm", "wide__xgb", "wide__lgbm"} <= set(boosters)
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert manifest["feature_names"] == list(X.columns)
-    # tampering with the pickle is caught before it is unpickled
-    blob = (tmp_path / "m" / "model.joblib").read_bytes()
-    (tmp_path / "m" / "model.joblib").write_bytes(blob[:-1] + bytes([blob[-1] ^ 1]))
+    # tampering with the model file is caught before it is read
+    blob = (tmp_path / "m" / "model.skops").read_bytes()
+    (tmp_path / "m" / "model.skops").write_bytes(blob[:-1] + bytes([blob[-1] ^ 1]))
     with pytest.raises(IntegrityError, match="checksum mismatch"):
         load_model(tmp_path / "m")
-    (tmp_path / "m" / "model.joblib").write_bytes(blob)
+    (tmp_path / "m" / "model.skops").write_bytes(blob)
     (tmp_path / "m" / "extra.pkl").write_bytes(b"x")
     with pytest.raises(IntegrityError, match="not listed"):
         load_model(tmp_path / "m")

@@ -539,7 +539,9 @@ def extract_cached(dataset: EcgDataset, cache: str | os.PathLike | None = None, 
     """:func:`extract` with a Parquet cache that is reused when it covers every record.
 
     Studies and benchmarks that rerun on the same records call this so that features are
-    measured once. The cache is rewritten when it lacks any of ``dataset``'s records.
+    measured once. The cache is rewritten when it lacks any of ``dataset``'s records or
+    cannot be read (a truncated or empty file is logged and measured again); it is written
+    under a temporary name and renamed into place, so a killed run never leaves half a file.
 
     Parameters
     ----------
@@ -554,18 +556,32 @@ def extract_cached(dataset: EcgDataset, cache: str | os.PathLike | None = None, 
     pandas.DataFrame
         One row per record of ``dataset``, in its order.
     """
+    import uuid
     from pathlib import Path
 
     path = Path(cache) if cache else None
     if path is not None and path.is_file():
-        feats = pd.read_parquet(path)
-        if set(dataset.ids) <= set(feats.index):
+        try:
+            feats = pd.read_parquet(path)
+        except Exception as err:  # noqa: BLE001 - a truncated/empty file: measure again
+            logger.warning("feature cache %s unreadable (%s: %s); measuring again",
+                           path, type(err).__name__, err)
+            feats = None
+        if feats is not None and set(dataset.ids) <= set(feats.index):
             logger.info("features from cache %s", path)
             return feats.loc[list(dataset.ids)]
     feats = extract(dataset, n_jobs=n_jobs, progress=False)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        feats.to_parquet(path)
+        # temporary name + atomic rename: a killed run never leaves a half-written cache
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        try:
+            feats.to_parquet(tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return feats
 
 

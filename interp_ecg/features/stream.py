@@ -142,8 +142,24 @@ class ChunkStore:
         return self.out / chunk_name(k)
 
     def done(self, k: int) -> bool:
-        """Whether chunk ``k`` has been written."""
-        return self.path(k).exists()
+        """Whether chunk ``k`` has been written completely.
+
+        A chunk file counts as done only when its Parquet footer reads and it holds exactly
+        the planned number of rows. A file that fails (a disk that filled, an interrupted
+        copy, an empty file) is moved aside as ``.chunk-NNNNNN.parquet.invalid`` with a
+        logged warning, so that the chunk is measured again.
+        """
+        path = self.path(k)
+        if not path.exists():
+            return False
+        problem = chunk_problem(path, len(self.chunk_ids(k)))
+        if problem is None:
+            return True
+        aside = path.with_name(f".{path.name}.invalid")
+        logger.warning("chunk %s is not a complete chunk (%s); moved aside to %s and redone",
+                       path, problem, aside.name)
+        os.replace(path, aside)
+        return False
 
     def pending(self) -> list[int]:
         """Chunks still to do, in order."""
@@ -169,6 +185,50 @@ class ChunkStore:
         os.replace(tmp, path)
 
 
+def chunk_problem(path: str | os.PathLike, n_rows: int | None = None) -> str | None:
+    """What is wrong with a chunk file, or ``None`` when it is a complete Parquet file.
+
+    Reads only the Parquet footer (the file's metadata), so it is cheap for large chunks.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The chunk file.
+    n_rows : int, optional
+        Rows the chunk must hold.
+
+    Returns
+    -------
+    str or None
+        A short reason (``"empty file"``, ``"no valid Parquet footer: ..."``, ``"3 rows,
+        expected 5"``) or ``None``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "chunk-000000.parquet"
+    >>> _ = p.write_bytes(b"")
+    >>> chunk_problem(p)
+    'empty file'
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        return f"unreadable: {err}"
+    if size == 0:
+        return "empty file"
+    try:
+        rows = pq.ParquetFile(path).metadata.num_rows
+    except Exception as err:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError...
+        return f"no valid Parquet footer: {type(err).__name__}: {err}"
+    if n_rows is not None and rows != n_rows:
+        return f"{rows} rows, expected {n_rows}"
+    return None
+
+
 def read_features(out: str | os.PathLike, allow_partial: bool = False) -> pd.DataFrame:
     """Load the record table written by ``extract(..., out=out)``.
 
@@ -192,7 +252,18 @@ def read_features(out: str | os.PathLike, allow_partial: bool = False) -> pd.Dat
         raise DataNotFoundError("no feature output here (missing _manifest.json)", source=out)
     manifest = json.loads(path.read_text())
     n_chunks = int(manifest["n_chunks"])
-    present = [k for k in range(n_chunks) if (out / chunk_name(k)).exists()]
+    size = int(manifest["chunk_size"])
+    n_records = int(manifest["n_records"])
+    present = []
+    for k in range(n_chunks):
+        path = out / chunk_name(k)
+        if not path.exists():
+            continue
+        problem = chunk_problem(path, min(size, n_records - k * size))
+        if problem is not None:
+            raise IntegrityError(f"{chunk_name(k)} is not a complete chunk ({problem}); "
+                                 "run extract again with the same out= to redo it", source=out)
+        present.append(k)
     missing = sorted(set(range(n_chunks)) - set(present))
     if missing and not allow_partial:
         raise IntegrityError(

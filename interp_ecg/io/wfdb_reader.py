@@ -1,25 +1,44 @@
 """Reading WFDB records (``.hea`` + ``.dat`` / ``.mat``) into :class:`~interp_ecg.io.Record`.
 
-The reader checks what it reads and says what is wrong, naming the file:
+Headers and every signal format are read by `wfdb-python <https://github.com/MIT-LCP/wfdb-python>`_
+(:func:`wfdb.rdheader`, :func:`wfdb.rdrecord`): formats 8, 16, 24, 32, 61, 80, 160, 212, 310,
+311, FLAC-compressed 508/516/524 and multi-segment records. This module adds what a clinical
+batch reader needs on top of it, and says what is wrong, naming the file:
 
-* header: missing, malformed, no sampling rate, non-positive sampling rate, unknown format;
-* data: missing, truncated or too long for the header, checksum mismatch (header/data
-  mismatch), invalid samples (NaN after conversion);
-* leads: duplicated or missing required leads.
+* header: missing, malformed, larger than :data:`MAX_HEADER_BYTES`, no sampling rate (WFDB's
+  default of 250 Hz is a guess and is refused), non-positive sampling rate, unknown format,
+  fewer signal lines than announced;
+* size: a record larger than :data:`MAX_SAMPLES` samples (signals x samples) is refused
+  **before** anything is allocated; a data file shorter than the header needs, or longer than
+  it describes (beyond the padding of the format's last block: one byte of format 212, up to
+  three of 310/311), is a header/data mismatch;
+* length: a record line without a number of samples, or with ``0`` (both mean "unspecified"
+  in WFDB's header(5)), takes its length from the data file's size; a record that holds no
+  samples at all is refused as such;
+* data: checksum mismatch (when the header gives the length), invalid samples (NaN);
+* units: converted to millivolts from each channel's units as written in the header text
+  (``mV``, ``uV``, ``µV`` in UTF-8 or Latin-1, ``V``...). wfdb-python 4.3 reads headers as ASCII
+  and drops the ``µ``, turning microvolts into volts (a factor of 10^6), so the units field is
+  taken from the header text here;
+* leads: duplicated or missing required leads; names normalised to ``I II III aVR aVL aVF
+  V1..V6``; the standard leads come first in standard order and any other channel (Frank
+  ``vx vy vz``, say) follows and is listed in :attr:`Record.extra_leads`.
 
-Signals are converted to millivolts from each channel's units (``mV``, ``uV``, ``V``...);
-lead names are normalised to ``I II III aVR aVL aVF V1..V6``; the standard leads come first in
-standard order and any other channel (Frank ``vx vy vz``, say) follows and is listed in
-:attr:`Record.extra_leads`.
-
-Format 16 single-file records (PTB-XL, LUDB, CinC 2021, MIMIC-IV-ECG) are read with one
-``numpy.fromfile`` call after a fast header parse; other formats go through :mod:`wfdb`.
+Fast path. ``wfdb.rdheader`` parses each signal line through pandas (about 30 ms per 12-lead
+header), which at cohort scale (800,000 MIMIC-IV-ECG records) is hours. Records whose every
+signal line has the plain single-file layout used by PTB-XL, LUDB, CinC 2021, MIMIC-IV-ECG and
+MIT-BIH (format 16 or 212, one sample per frame, no skew, all nine fields written) are read
+by :func:`_read_simple_header` and one ``numpy.fromfile``; anything else goes through wfdb. The
+two paths give identical headers and samples on every shared WFDB record
+(``tests/test_io_wfdb_equivalence.py``); ``benchmarks/io_speed.py`` measures both.
 
 Examples
 --------
->>> from interp_ecg.io.wfdb_reader import parse_header_text
->>> h = parse_header_text("r1 2 500 1000\\nr1.dat 16 200(0)/mV 12 0 0 0 0 I\\n"
-...                       "r1.dat 16 200(0)/uV 12 0 0 0 0 V1\\n# Age: 61\\n")
+>>> import tempfile, numpy as np, wfdb
+>>> folder = tempfile.mkdtemp()
+>>> wfdb.wrsamp("r1", fs=500, units=["mV", "uV"], sig_name=["I", "V1"], fmt=["16", "16"],
+...             p_signal=np.zeros((1000, 2)), write_dir=folder, comments=["Age: 61"])
+>>> h = read_header(f"{folder}/r1")
 >>> h["fs"], h["sig_len"], [s["units"] for s in h["signals"]], h["comments"]
 (500.0, 1000, ['mV', 'uV'], ['Age: 61'])
 """
@@ -53,8 +72,8 @@ UNIT_TO_MV: dict[str, float] = {
     "millivolt": 1.0,
     "millivolts": 1.0,
     "uv": 1e-3,
-    "µv": 1e-3,
-    "μv": 1e-3,
+    "µv": 1e-3,  # U+00B5 micro sign
+    "μv": 1e-3,  # U+03BC Greek mu
     "microvolt": 1e-3,
     "microvolts": 1e-3,
     "v": 1e3,
@@ -66,9 +85,21 @@ UNIT_TO_MV: dict[str, float] = {
 #: Lowest sampling rate accepted for records holding standard ECG leads (Hz).
 MIN_ECG_FS = 50.0
 
-#: Bytes per sample of the WFDB formats whose file size can be checked.
+#: Largest record read, in samples (signals x samples per signal): 2**27 = 134,217,728
+#: samples, 512 MiB as float32 (12 leads x 3.1 h at 1000 Hz; 2 leads x 52 h at 360 Hz). A
+#: header claiming more is refused before anything is allocated; pass ``max_samples=`` to
+#: :func:`read_wfdb_record` to read a larger record on a machine that has the memory (reading
+#: needs about 16 bytes per sample at its peak).
+MAX_SAMPLES = 2**27
+
+#: Largest header file read (bytes). Headers are a few kB of text.
+MAX_HEADER_BYTES = 1 << 20
+
+#: Bytes per sample of the WFDB formats whose file size can be checked, and the bytes of
+#: one packing block (212 packs 2 samples in 3 bytes, 310/311 3 samples in 4 bytes).
 _BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5,
                      "24": 3.0, "32": 4.0, "310": 4.0 / 3.0, "311": 4.0 / 3.0}
+_BLOCK_BYTES = {"212": 3, "310": 4, "311": 4}
 #: Formats :mod:`wfdb` can read (and so can this module).
 KNOWN_FORMATS = frozenset({"8", "16", "24", "32", "61", "80", "160", "212", "310", "311",
                            "508", "516", "524"})
@@ -79,8 +110,15 @@ _INVALID = {"8": -128, "16": -32768, "61": -32768, "80": -128, "160": -32768, "2
 # MATLAB v4 type codes 'MOPT' (M=0 little endian, O=0, T=0 full matrix) -> element type
 _MAT4_TYPES = {0: "<f8", 10: "<f4", 20: "<i4", 30: "<i2", 40: "<u2", 50: "<u1"}
 
-_FMT_RE = re.compile(r"^(?P<fmt>\d+)(?:x(?P<spf>\d+))?(?::(?P<skew>\d+))?(?:\+(?P<offset>\d+))?$")
-_GAIN_RE = re.compile(r"^(?P<gain>[-+0-9.eE]+)(?:\((?P<base>[-+0-9]+)\))?(?:/(?P<units>\S+))?$")
+# The plain single-file signal line of the fast path: all nine fields, format 16 or 212.
+_SIMPLE_SIGNAL = re.compile(
+    r"^(?P<file_name>[\w.\-]+)[ \t]+(?P<fmt>16|212)(?:x1)?(?:\+(?P<offset>\d+))?"
+    r"[ \t]+(?P<gain>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)(?:\((?P<baseline>-?\d+)\))?(?:/(?P<units>[A-Za-z]+))?"
+    r"[ \t]+(?P<adc_res>\d+)[ \t]+(?P<adc_zero>-?\d+)[ \t]+(?P<init_value>-?\d+)"
+    r"[ \t]+(?P<checksum>-?\d+)[ \t]+(?P<block_size>\d+)[ \t]+(?P<sig_name>\S(?:.*\S)?)$"
+)
+_SIMPLE_RECORD = re.compile(r"^(?P<name>[\w\-]+)[ \t]+(?P<n_sig>\d+)[ \t]+(?P<fs>\d+(?:\.\d+)?)"
+                            r"[ \t]+(?P<sig_len>\d+)(?:[ \t]+.*)?$")
 
 
 def _header_path(path: str | os.PathLike) -> Path:
@@ -90,31 +128,28 @@ def _header_path(path: str | os.PathLike) -> Path:
     return p.with_name(p.name + ".hea")
 
 
-def parse_header_text(text: str, source: str | None = None) -> dict[str, Any]:
-    """Parse the text of a single-segment WFDB header.
+def _read_header_text(hea: Path) -> str:
+    try:
+        size = hea.stat().st_size
+    except FileNotFoundError:
+        raise RecordReadError("header file not found", source=hea) from None
+    except OSError as err:
+        raise RecordReadError(f"cannot read header: {err}", source=hea) from None
+    if size > MAX_HEADER_BYTES:
+        raise RecordReadError(f"header file is {size:,} bytes, over the cap of {MAX_HEADER_BYTES:,} "
+                              "(a WFDB header is a few kB of text)", source=hea)
+    try:
+        raw = hea.read_bytes()
+    except OSError as err:
+        raise RecordReadError(f"cannot read header: {err}", source=hea) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
-    Parameters
-    ----------
-    text : str
-        Contents of the ``.hea`` file.
-    source : str, optional
-        File name for error messages.
 
-    Returns
-    -------
-    dict
-        ``record_name``, ``n_sig``, ``fs`` (``None`` when the header gives none),
-        ``sig_len``, ``signals`` (list of dicts: ``file_name``, ``fmt``, ``samps_per_frame``,
-        ``skew``, ``byte_offset``, ``adc_gain``, ``baseline``, ``units``, ``adc_res``,
-        ``adc_zero``, ``init_value``, ``checksum``, ``sig_name``), ``comments`` and
-        ``multi_segment`` (True for a multi-segment record, which this parser does not
-        describe further).
-
-    Raises
-    ------
-    RecordReadError
-        Empty or malformed header.
-    """
+def _split_header(text: str) -> tuple[list[str], list[str]]:
+    """(record and signal lines, comments) of a header text."""
     comments: list[str] = []
     lines: list[str] = []
     for raw in text.splitlines():
@@ -125,95 +160,122 @@ def parse_header_text(text: str, source: str | None = None) -> dict[str, Any]:
             comments.append(line[1:].strip())
         else:
             lines.append(line.split("#", 1)[0].strip())
+    return lines, comments
+
+
+def _units_as_written(line: str) -> str | None:
+    """The units field of a signal line as written (``None`` when the line gives none)."""
+    tok = line.split()
+    if len(tok) > 2 and "/" in tok[2]:
+        return tok[2].split("/", 1)[1] or None
+    return None
+
+
+def _read_simple_header(text: str) -> dict[str, Any] | None:
+    """The header dict of a plain single-file format-16/212 header, or ``None`` (use wfdb).
+
+    Only headers whose record line gives name, signals, rate and length and whose every signal
+    line has all nine fields in the plain layout are parsed here; the result equals
+    :func:`_wfdb_header` on them (tested on every shared record).
+    """
+    lines, comments = _split_header(text)
+    if len(lines) < 2:
+        return None
+    rec = _SIMPLE_RECORD.match(lines[0])
+    if rec is None or int(rec["n_sig"]) != len(lines) - 1 or int(rec["sig_len"]) == 0:
+        return None
+    signals = []
+    for line in lines[1:]:
+        m = _SIMPLE_SIGNAL.match(line)
+        if m is None:
+            return None
+        gain = float(m["gain"])
+        adc_zero = int(m["adc_zero"])
+        signals.append({
+            "file_name": m["file_name"], "fmt": m["fmt"], "samps_per_frame": 1, "skew": 0,
+            "byte_offset": int(m["offset"] or 0), "adc_gain": gain if gain != 0 else 200.0,
+            "baseline": adc_zero if m["baseline"] is None else int(m["baseline"]),
+            "units": m["units"] or "mV", "adc_res": int(m["adc_res"]), "adc_zero": adc_zero,
+            "init_value": int(m["init_value"]), "checksum": int(m["checksum"]),
+            "sig_name": m["sig_name"],
+        })
+    if len({s["file_name"] for s in signals}) != 1 or len({s["fmt"] for s in signals}) != 1:
+        return None
+    return {"record_name": rec["name"], "n_sig": len(signals), "fs": float(rec["fs"]),
+            "sig_len": int(rec["sig_len"]), "signals": signals, "comments": comments,
+            "multi_segment": False}
+
+
+def _wfdb_header(base: Path, text: str, source: str) -> dict[str, Any]:
+    """The header dict from :func:`wfdb.rdheader`, with units, comments and rate checked on the text."""
+    import wfdb
+
+    lines, comments = _split_header(text)
     if not lines:
         raise RecordReadError("header is empty (no record line)", source=source)
-    tokens = lines[0].split()
-    name = tokens[0]
-    multi = "/" in name
+    rec_tok = lines[0].split()
     try:
-        n_sig = int(tokens[1]) if len(tokens) > 1 else 0
-    except ValueError:
-        raise RecordReadError(f"bad number of signals {tokens[1]!r} in record line", source=source) from None
-    fs: float | None = None
-    if len(tokens) > 2:
-        fs_token = tokens[2].split("/")[0].split("(")[0]
-        try:
-            fs = float(fs_token)
-        except ValueError:
-            raise SamplingRateError(f"unreadable sampling rate {tokens[2]!r} in header", source=source) from None
-    sig_len = None
-    if len(tokens) > 3:
-        try:
-            sig_len = int(tokens[3])
-        except ValueError:
-            raise RecordReadError(f"bad number of samples {tokens[3]!r} in record line", source=source) from None
-    header: dict[str, Any] = {
-        "record_name": name.split("/")[0], "n_sig": n_sig, "fs": fs, "sig_len": sig_len,
-        "signals": [], "comments": comments, "multi_segment": multi,
-    }
-    if multi:
+        h = wfdb.rdheader(str(base))
+    except Exception as err:  # noqa: BLE001 - wfdb raises HeaderSyntaxError, ValueError...
+        raise RecordReadError(f"malformed header ({type(err).__name__}: {err})", source=source) from None
+    fs = None if len(rec_tok) < 3 else float(h.fs)  # wfdb fills in 250 Hz when none is written
+    sig_len = None if h.sig_len is None else int(h.sig_len)
+    header: dict[str, Any] = {"record_name": str(h.record_name), "n_sig": int(h.n_sig or 0), "fs": fs,
+                              "sig_len": sig_len, "signals": [], "comments": comments,
+                              "multi_segment": hasattr(h, "seg_name")}
+    if header["multi_segment"]:
         return header
     sig_lines = lines[1:]
-    if len(sig_lines) != n_sig:
-        raise RecordReadError(
-            f"header announces {n_sig} signals but has {len(sig_lines)} signal lines", source=source
-        )
+    if len(sig_lines) != header["n_sig"]:
+        raise RecordReadError(f"header announces {header['n_sig']} signals but has {len(sig_lines)} "
+                              "signal lines", source=source)
     for i, line in enumerate(sig_lines):
-        tok = line.split(maxsplit=8)
-        if len(tok) < 2:
-            raise RecordReadError(f"signal line {i + 1} has no format field", source=source)
-        m = _FMT_RE.match(tok[1])
-        if m is None:
-            raise RecordReadError(f"unknown format {tok[1]!r} for signal {i + 1}", source=source)
-        sig = {
-            "file_name": tok[0], "fmt": m["fmt"], "samps_per_frame": int(m["spf"] or 1),
-            "skew": int(m["skew"] or 0), "byte_offset": int(m["offset"] or 0),
-            "adc_gain": 200.0, "baseline": None, "units": "mV", "adc_res": 0, "adc_zero": 0,
-            "init_value": None, "checksum": None, "sig_name": f"ch{i + 1}",
-        }
-        if len(tok) > 2:
-            g = _GAIN_RE.match(tok[2])
-            if g is None:
-                raise RecordReadError(f"bad gain field {tok[2]!r} for signal {i + 1}", source=source)
-            gain = float(g["gain"])
-            sig["adc_gain"] = gain if gain != 0 else 200.0
-            sig["baseline"] = None if g["base"] is None else int(g["base"])
-            sig["units"] = g["units"] or "mV"
-        try:
-            if len(tok) > 3:
-                sig["adc_res"] = int(tok[3])
-            if len(tok) > 4:
-                sig["adc_zero"] = int(tok[4])
-            if len(tok) > 5:
-                sig["init_value"] = int(tok[5])
-            if len(tok) > 6:
-                sig["checksum"] = int(tok[6])
-        except ValueError:
-            raise RecordReadError(f"malformed signal line {i + 1}: {line!r}", source=source) from None
-        if len(tok) > 8:
-            sig["sig_name"] = tok[8].strip()
-        if sig["baseline"] is None:
-            sig["baseline"] = sig["adc_zero"]
-        header["signals"].append(sig)
+        fmt = str(h.fmt[i])
+        header["signals"].append({
+            "file_name": h.file_name[i], "fmt": fmt, "samps_per_frame": int(h.samps_per_frame[i] or 1),
+            "skew": int(h.skew[i] or 0), "byte_offset": int(h.byte_offset[i] or 0),
+            "adc_gain": float(h.adc_gain[i]), "baseline": int(h.baseline[i]),
+            "units": _units_as_written(line) or "mV", "adc_res": int(h.adc_res[i] or 0),
+            "adc_zero": int(h.adc_zero[i] or 0), "init_value": h.init_value[i],
+            "checksum": h.checksum[i], "sig_name": h.sig_name[i] or f"ch{i + 1}",
+        })
     return header
 
 
-def read_header(path: str | os.PathLike) -> dict[str, Any]:
-    """Read and parse a ``.hea`` file (see :func:`parse_header_text`).
+def read_header(path: str | os.PathLike, engine: str = "auto") -> dict[str, Any]:
+    """Read a WFDB header.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Record path with or without ``.hea``.
+    engine : {"auto", "wfdb"}
+        ``"wfdb"`` parses with :func:`wfdb.rdheader` always; ``"auto"`` uses the fast path
+        for plain single-file format-16/212 headers (identical result) and wfdb otherwise.
+
+    Returns
+    -------
+    dict
+        ``record_name``, ``n_sig``, ``fs`` (``None`` when the header gives none),
+        ``sig_len`` (``None`` when unspecified), ``signals`` (list of dicts: ``file_name``,
+        ``fmt``, ``samps_per_frame``, ``skew``, ``byte_offset``, ``adc_gain``, ``baseline``,
+        ``units`` (as written), ``adc_res``, ``adc_zero``, ``init_value``, ``checksum``,
+        ``sig_name``), ``comments`` and ``multi_segment``.
 
     Raises
     ------
     RecordReadError
-        When the header file is missing or unreadable.
+        Missing, oversized, empty or malformed header; fewer signal lines than announced.
     """
     hea = _header_path(path)
-    try:
-        text = hea.read_text(encoding="latin-1")
-    except FileNotFoundError:
-        raise RecordReadError("header file not found", source=hea) from None
-    except OSError as err:
-        raise RecordReadError(f"cannot read header: {err}", source=hea) from None
-    return parse_header_text(text, source=str(hea))
+    text = _read_header_text(hea)
+    if engine == "auto":
+        fast = _read_simple_header(text)
+        if fast is not None:
+            return fast
+    elif engine != "wfdb":
+        raise ValueError(f"engine must be 'auto' or 'wfdb', got {engine!r}")
+    return _wfdb_header(hea.with_suffix(""), text, str(hea))
 
 
 _COMMENT_FIELDS = {
@@ -274,20 +336,21 @@ def parse_comments(comments: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _expected_bytes(signals: list[dict], sig_len: int) -> dict[str, float]:
-    """Expected size (bytes) of each data file, or nothing for formats whose size is unknown."""
+def _file_layout(signals: list[dict]) -> dict[str, tuple[float, int, int]]:
+    """Per data file of checkable format: (bytes per frame, byte offset, block bytes)."""
     per_file: dict[str, list[dict]] = {}
     for s in signals:
         per_file.setdefault(s["file_name"], []).append(s)
-    out: dict[str, float] = {}
+    out: dict[str, tuple[float, int, int]] = {}
     for fname, sigs in per_file.items():
-        if any(s["fmt"] not in _BYTES_PER_SAMPLE for s in sigs):
+        fmts = {s["fmt"] for s in sigs}
+        if len(fmts) != 1 or any(s["skew"] for s in sigs):
             continue
-        if len({s["fmt"] for s in sigs}) != 1 or any(s["skew"] for s in sigs):
+        fmt = fmts.pop()
+        if fmt not in _BYTES_PER_SAMPLE:
             continue
         frame = sum(s["samps_per_frame"] for s in sigs)
-        size = sig_len * frame * _BYTES_PER_SAMPLE[sigs[0]["fmt"]]
-        out[fname] = sigs[0]["byte_offset"] + int(np.ceil(size))
+        out[fname] = (frame * _BYTES_PER_SAMPLE[fmt], sigs[0]["byte_offset"], _BLOCK_BYTES.get(fmt, 1))
     return out
 
 
@@ -319,65 +382,150 @@ def _to_millivolt_factor(units: str, name: str, source: str) -> float | None:
     return None
 
 
-def _read_digital(base: Path, header: dict, source: str) -> np.ndarray:
-    """Digital samples ``(n_samples, n_sig)`` as int64, validated against the header."""
+def _check_size_and_length(base: Path, header: dict, source: str, max_samples: int) -> int:
+    """Check data files against the header and the size cap; return the number of samples.
+
+    A header without a length (or with 0) gets it from the data file's size.
+    """
     signals = header["signals"]
-    sig_len = header["sig_len"]
-    fmts = {s["fmt"] for s in signals}
-    unknown = sorted(fmts - KNOWN_FORMATS)
-    if unknown:
-        raise RecordReadError(f"unknown WFDB format(s) {unknown}", source=source)
-    if sig_len is None:
-        raise RecordReadError("header gives no number of samples", source=source)
     folder = base.parent
-    expected = _expected_bytes(signals, sig_len)
+    sig_len = header["sig_len"] or None
+    layout = _file_layout(signals)
+    sizes: dict[str, int] = {}
     for fname in dict.fromkeys(s["file_name"] for s in signals):
         fpath = folder / fname
         if not fpath.is_file():
             raise RecordReadError("data file not found", source=fpath)
+        sizes[fname] = fpath.stat().st_size
+    if sig_len is None:
+        lengths = {f: int((sizes[f] - off) // per_frame) for f, (per_frame, off, _) in layout.items()}
+        if not lengths:
+            raise RecordReadError("header gives no number of samples and the data format does not "
+                                  "allow inferring it from the file size", source=source)
+        if len(set(lengths.values())) != 1:
+            raise RecordReadError(f"header gives no number of samples and the data files disagree "
+                                  f"({lengths})", source=source)
+        sig_len = lengths.popitem()[1]
+        if sig_len <= 0:
+            raise RecordReadError("record holds no samples: the header gives no length (or 0) and "
+                                  "the data file holds no complete frame", source=source)
+    total = sig_len * sum(s["samps_per_frame"] for s in signals)
+    if total > max_samples:
+        raise RecordReadError(
+            f"record too large: {len(signals)} signals x {sig_len:,} samples = {total:,} samples "
+            f"({total * 4 / 2**30:.1f} GiB as float32), over the cap of {max_samples:,} "
+            "(interp_ecg.io.wfdb_reader.MAX_SAMPLES; pass max_samples= to read it anyway)",
+            source=source)
+    for fname, (per_frame, offset, block) in layout.items():
+        fpath = folder / fname
         if fname.lower().endswith(".mat"):
             _check_mat_v4(fpath, sum(1 for s in signals if s["file_name"] == fname), sig_len)
-        if fname in expected:
-            size = fpath.stat().st_size
-            want = expected[fname]
-            if size < want:
-                raise RecordReadError(
-                    f"truncated data file: {size} bytes, header needs {want} "
-                    f"({sig_len} samples x {sum(1 for s in signals if s['file_name'] == fname)} signals)",
-                    source=fpath,
-                )
-            if size > want:
-                raise RecordReadError(
-                    f"header/data mismatch: file has {size} bytes, header describes {want}",
-                    source=fpath,
-                )
-    simple = (
-        fmts == {"16"} and len({s["file_name"] for s in signals}) == 1
-        and all(s["samps_per_frame"] == 1 and s["skew"] == 0 for s in signals)
-    )
-    if simple:
-        fpath = folder / signals[0]["file_name"]
-        n_sig = len(signals)
+        need = offset + int(np.ceil(sig_len * per_frame))
+        padded = offset + int(np.ceil(sig_len * per_frame / block)) * block
+        size = sizes[fname]
+        n_in_file = sum(1 for s in signals if s["file_name"] == fname)
+        if size < need:
+            raise RecordReadError(f"truncated data file: {size} bytes, header needs {need} "
+                                  f"({sig_len} samples x {n_in_file} signals)", source=fpath)
+        if size > padded:
+            raise RecordReadError(f"header/data mismatch: file has {size} bytes, header describes "
+                                  f"{need}", source=fpath)
+    for fname in sizes:
+        if fname not in layout and fname.lower().endswith(".mat"):
+            _check_mat_v4(folder / fname, sum(1 for s in signals if s["file_name"] == fname), sig_len)
+    return sig_len
+
+
+def _unpack_212(raw: np.ndarray, n: int) -> np.ndarray:
+    """First ``n`` samples of WFDB format 212 bytes (2 12-bit two's-complement samples per 3 bytes)."""
+    n_blocks = (n + 1) // 2
+    b = np.zeros(n_blocks * 3, dtype=np.uint8)
+    b[: min(raw.size, b.size)] = raw[: b.size]
+    b = b.reshape(n_blocks, 3).astype(np.int32)
+    out = np.empty((n_blocks, 2), dtype=np.int32)
+    out[:, 0] = b[:, 0] | ((b[:, 1] & 0x0F) << 8)
+    out[:, 1] = b[:, 2] | ((b[:, 1] & 0xF0) << 4)
+    out[out > 2047] -= 4096
+    return out.reshape(-1)[:n]
+
+
+def _rdrecord_with_length(base: Path, sig_len: int, files: set[str]):
+    """:func:`wfdb.rdrecord` of a record whose header says 0 samples, given the length found.
+
+    The header is copied to a temporary folder with the length written into its record line,
+    beside links to the data files, and read from there.
+    """
+    import shutil
+    import tempfile
+
+    import wfdb
+
+    text = _read_header_text(base.with_name(base.name + ".hea"))
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() and not line.strip().startswith("#"):
+            tok = line.split()
+            tok[3] = str(sig_len)
+            lines[i] = " ".join(tok)
+            break
+    with tempfile.TemporaryDirectory(prefix="interp-ecg-wfdb-") as tmp:
+        folder = Path(tmp)
+        (folder / f"{base.name}.hea").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for name in files:
+            item = base.parent / name
+            if item.is_file() and Path(name).name == name:
+                try:
+                    os.symlink(item.resolve(), folder / item.name)
+                except OSError:
+                    shutil.copyfile(item, folder / item.name)
+        return wfdb.rdrecord(str(folder / base.name), physical=False, return_res=64)
+
+
+def _fast_path_ok(header: dict) -> bool:
+    sigs = header["signals"]
+    return (len({s["file_name"] for s in sigs}) == 1 and len({s["fmt"] for s in sigs}) == 1
+            and sigs[0]["fmt"] in ("16", "212")
+            and all(s["samps_per_frame"] == 1 and s["skew"] == 0 for s in sigs)
+            and len({s["byte_offset"] for s in sigs}) == 1)
+
+
+def _read_digital(base: Path, header: dict, sig_len: int, source: str, engine: str = "auto") -> np.ndarray:
+    """Digital samples ``(n_samples, n_sig)`` (int32 or int64) of a checked header."""
+    signals = header["signals"]
+    n_sig = len(signals)
+    if engine == "auto" and _fast_path_ok(header):
+        fpath = base.parent / signals[0]["file_name"]
+        n = sig_len * n_sig
+        offset = signals[0]["byte_offset"]
         try:
-            raw = np.fromfile(fpath, dtype="<i2", count=sig_len * n_sig, offset=signals[0]["byte_offset"])
+            if signals[0]["fmt"] == "16":
+                raw = np.fromfile(fpath, dtype="<i2", count=n, offset=offset)
+                if raw.size == n:
+                    return raw.reshape(sig_len, n_sig).astype(np.int32)
+            else:
+                raw = np.fromfile(fpath, dtype=np.uint8, count=int(np.ceil(n * 1.5)), offset=offset)
+                if raw.size == int(np.ceil(n * 1.5)):
+                    return _unpack_212(raw, n).reshape(sig_len, n_sig)
         except OSError as err:
             raise RecordReadError(f"cannot read data: {err}", source=fpath) from None
-        if raw.size != sig_len * n_sig:
-            raise RecordReadError(f"truncated data file: {raw.size} of {sig_len * n_sig} samples", source=fpath)
-        return raw.reshape(sig_len, n_sig).astype(np.int64)
+        raise RecordReadError(f"truncated data file: {raw.size} values read", source=fpath)
     import wfdb
 
     try:
-        rec = wfdb.rdrecord(str(base), physical=False, return_res=64)
+        if header["sig_len"] == 0:  # wfdb-python takes 0 literally; header(5) says "unspecified"
+            rec = _rdrecord_with_length(base, sig_len, {x["file_name"] for x in signals})
+        else:
+            rec = wfdb.rdrecord(str(base), physical=False, return_res=64,
+                                sampto=sig_len if header["sig_len"] else None)
     except FileNotFoundError as err:
         raise RecordReadError(f"data file not found: {err}", source=source) from None
     except Exception as err:  # noqa: BLE001 - wfdb raises many kinds; name them
         raise RecordReadError(f"unreadable record ({type(err).__name__}: {err})", source=source) from None
     d = rec.d_signal
-    if d is None or d.shape != (sig_len, len(signals)):
+    if d is None or d.shape != (sig_len, n_sig):
         shape = None if d is None else d.shape
-        raise RecordReadError(f"data shape {shape} does not match header ({sig_len}, {len(signals)})", source=source)
-    return d.astype(np.int64)
+        raise RecordReadError(f"data shape {shape} does not match header ({sig_len}, {n_sig})", source=source)
+    return d
 
 
 def read_wfdb_record(
@@ -387,6 +535,8 @@ def read_wfdb_record(
     required_leads: Sequence[str] | None = None,
     check_checksum: bool = True,
     header: dict | None = None,
+    max_samples: int = MAX_SAMPLES,
+    engine: str = "auto",
 ) -> Record:
     """Read one WFDB record into a :class:`Record` in millivolts.
 
@@ -402,8 +552,14 @@ def read_wfdb_record(
         Raise :class:`~interp_ecg.errors.LeadError` when one of them is missing.
     check_checksum : bool, default True
         Compare the header's per-signal checksums with the data (header/data mismatch).
+        Skipped when the header gives no length (WFDB's rule).
     header : dict, optional
-        An already parsed header (skips reading it again).
+        An already parsed header (from :func:`read_header`; skips reading it again).
+    max_samples : int, default :data:`MAX_SAMPLES`
+        Refuse records of more samples (signals x samples) before allocating anything.
+    engine : {"auto", "wfdb"}
+        ``"wfdb"`` reads header and data with wfdb-python only; ``"auto"`` uses the fast path
+        for plain format-16/212 records (identical result).
 
     Returns
     -------
@@ -414,18 +570,33 @@ def read_wfdb_record(
 
     Raises
     ------
-    RecordReadError, SamplingRateError, LeadError, SignalQualityError
+    RecordReadError, SamplingRateError, LeadError
         Naming the file and the problem.
+
+    Examples
+    --------
+    A record written in microvolts, ``µV`` in UTF-8 (wfdb-python alone would read volts):
+
+    >>> import tempfile, numpy as np, wfdb, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> wfdb.wrsamp("u", fs=500, units=["uV"], sig_name=["II"], fmt=["16"],
+    ...             p_signal=1000 * np.sin(np.linspace(0, 6.28, 500))[:, None], write_dir=str(folder))
+    >>> hea = folder / "u.hea"
+    >>> _ = hea.write_text(hea.read_text().replace("/uV", "/µV"), encoding="utf-8")
+    >>> rec = read_wfdb_record(folder / "u")
+    >>> rec.meta["units"], round(float(rec.signal.max()), 2)
+    (['µV'], 1.0)
     """
     base = _header_path(path).with_suffix("")
     hea = str(_header_path(path))
     if header is None:
-        header = read_header(base)
+        header = read_header(base, engine=engine)
     if header["multi_segment"]:
-        return _read_multisegment(base, record_id, expected_fs, required_leads)
+        return _read_multisegment(base, record_id, expected_fs, required_leads, max_samples)
     fs = header["fs"]
     if fs is None:
-        raise SamplingRateError("header gives no sampling rate", source=hea)
+        raise SamplingRateError("header gives no sampling rate (WFDB would assume 250 Hz; refused as a guess)",
+                                source=hea)
     if not np.isfinite(fs) or fs <= 0:
         raise SamplingRateError(f"invalid sampling rate {fs!r} in header", source=hea)
     if expected_fs is not None and abs(fs - float(expected_fs)) > 1e-6:
@@ -433,6 +604,9 @@ def read_wfdb_record(
     signals = header["signals"]
     if not signals:
         raise LeadError("header describes no signals", source=hea)
+    unknown = sorted({s["fmt"] for s in signals} - KNOWN_FORMATS)
+    if unknown:
+        raise RecordReadError(f"unknown WFDB format(s) {unknown}", source=hea)
     names = [normalise_lead_name(s["sig_name"]) for s in signals]
     if fs < MIN_ECG_FS and any(n in STANDARD_LEADS for n in names):
         raise SamplingRateError(
@@ -445,9 +619,15 @@ def read_wfdb_record(
         missing = [normalise_lead_name(n) for n in required_leads if normalise_lead_name(n) not in names]
         if missing:
             raise LeadError(f"missing leads {missing} (has {names})", source=hea)
-    digital = _read_digital(base, header, hea)
-    if check_checksum and any(s["checksum"] is not None for s in signals):
-        sums = digital.sum(axis=0) % 65536
+    factors = []
+    for s in signals:
+        f = _to_millivolt_factor(s["units"], s["sig_name"], hea)
+        factors.append(1.0 if f is None else f)
+    sig_len = _check_size_and_length(base, header, hea, max_samples)
+    digital = _read_digital(base, header, sig_len, hea, engine=engine)
+    length_given = bool(header["sig_len"])
+    if check_checksum and length_given and any(s["checksum"] is not None for s in signals):
+        sums = digital.sum(axis=0, dtype=np.int64) % 65536
         for j, s in enumerate(signals):
             if s["checksum"] is None:
                 continue
@@ -461,10 +641,6 @@ def read_wfdb_record(
     invalid = np.array([_INVALID.get(s["fmt"], np.iinfo(np.int64).min) for s in signals])
     gains = np.array([s["adc_gain"] for s in signals], dtype=np.float64)
     baselines = np.array([s["baseline"] for s in signals], dtype=np.float64)
-    factors = []
-    for s in signals:
-        f = _to_millivolt_factor(s["units"], s["sig_name"], hea)
-        factors.append(1.0 if f is None else f)
     scale = np.asarray(factors) / gains
     phys = (digital - baselines) * scale
     bad = digital == invalid
@@ -484,10 +660,17 @@ def read_wfdb_record(
     )
 
 
-def _read_multisegment(base: Path, record_id, expected_fs, required_leads) -> Record:
+def _read_multisegment(base: Path, record_id, expected_fs, required_leads, max_samples: int) -> Record:
     import wfdb
 
     hea = str(base) + ".hea"
+    try:
+        head = wfdb.rdheader(str(base))
+    except Exception as err:  # noqa: BLE001
+        raise RecordReadError(f"malformed multi-segment header ({type(err).__name__}: {err})", source=hea) from None
+    if head.sig_len and head.n_sig and head.sig_len * head.n_sig > max_samples:
+        raise RecordReadError(f"record too large: {head.n_sig} signals x {head.sig_len:,} samples, over the "
+                              f"cap of {max_samples:,} (pass max_samples= to read it anyway)", source=hea)
     try:
         rec = wfdb.rdrecord(str(base), physical=True, m2s=True, return_res=64)
     except Exception as err:  # noqa: BLE001
@@ -502,8 +685,11 @@ def _read_multisegment(base: Path, record_id, expected_fs, required_leads) -> Re
         missing = [n for n in map(normalise_lead_name, required_leads) if n not in names]
         if missing:
             raise LeadError(f"missing leads {missing} (has {names})", source=hea)
-    factors = np.array([UNIT_TO_MV.get(str(u).lower(), 1.0) for u in rec.units])
-    phys = rec.p_signal * factors
+    factors = []
+    for u, n in zip(rec.units, rec.sig_name):
+        f = _to_millivolt_factor(str(u), n, hea)
+        factors.append(1.0 if f is None else f)
+    phys = rec.p_signal * np.asarray(factors)
     order = [names.index(n) for n in STANDARD_LEADS if n in names]
     extra = [j for j, n in enumerate(names) if n not in STANDARD_LEADS]
     idx = order + extra

@@ -4,7 +4,8 @@
 gradient boosting and logistic regression (soft vote or stacking), binary or multi-label.
 :func:`cardioforest` is the tuned forest preset of the CardioForest WCT paper, :func:`tune`
 a hyper-parameter search nested inside patient-wise cross-validation, and
-:func:`save_model` / :func:`load_model` store models without trusting unverified pickles.
+:func:`save_model` / :func:`load_model` store models in formats that cannot run code
+(skops.io with an explicit list of trusted types; native booster files); nothing is unpickled.
 
 Examples
 --------

@@ -1,20 +1,29 @@
-"""Saving and loading models without trusting unverified pickles.
+"""Saving and loading models in formats that cannot run code.
 
 :func:`save_model` writes a folder:
 
 ``manifest.json``
-    format, class, package versions, feature names, classes, and the SHA-256 of every file.
-``model.joblib``
-    the fitted estimator (pipelines, forests, the stacker).
+    format and format version, class, package versions, feature names, classes, and the
+    SHA-256 of every file.
+``model.skops``
+    the fitted estimator (pipelines, forests, calibrators, the stacker) in :mod:`skops.io`'s
+    format: a zip of JSON and ``.npy`` arrays (read with ``allow_pickle=False``) that is
+    rebuilt object by object; XGBoost and LightGBM members inside it are held as their
+    boosters' own serialisation (XGBoost's UBJSON buffer, LightGBM's model text).
 ``boosters/<label>__<member>.ubj`` / ``.txt``
     every XGBoost booster in XGBoost's native UBJSON and every LightGBM booster in LightGBM's
-    text format, usable without this package (and without unpickling anything).
+    text format, usable without this package.
 
-:func:`load_model` recomputes every checksum **before** anything is unpickled and raises
-:class:`~interp_ecg.errors.IntegrityError` on any mismatch, missing or unlisted file. The
-manifest itself is covered by the digest :func:`save_model` returns: keep it elsewhere (a
-study's results, a registry) and pass it as ``expected_digest`` so that a replaced manifest is
-caught as well. Only load folders you wrote or whose digest you trust.
+:func:`load_model` never unpickles. It verifies the checksums, then asks skops which types
+the file would build and refuses (:class:`~interp_ecg.errors.ModelError`) unless every type
+outside skops' own safe set is on :data:`TRUSTED_TYPES`, the explicit list of the classes this
+package's models are made of. A file that names any other type (``builtins.eval``,
+``os.system``, a class whose ``__setstate__`` runs code) is refused before anything is built.
+Folders of format version 1 (``model.joblib``, a pickle) are refused with a message saying
+so: re-train, or re-save from a trusted session with :func:`save_model`.
+
+The checksums catch accidental damage; ``expected_digest`` (returned by :func:`save_model`)
+pins the manifest itself. Neither is needed for safety: that comes from the format.
 
 Examples
 --------
@@ -37,14 +46,34 @@ import logging
 import os
 from pathlib import Path
 
-import joblib
-
 from interp_ecg.errors import IntegrityError, ModelError
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "interp-ecg-model"
-FORMAT_VERSION = 1
+#: 1: ``model.joblib`` (pickle; refused since); 2: ``model.skops``.
+FORMAT_VERSION = 2
+MODEL_FILE = "model.skops"
+
+#: Types outside skops' default-trusted set that a saved model of this package may contain.
+#: Each rebuilds from plain data: scikit-learn / imbalanced-learn objects from their
+#: attribute dicts, XGBoost boosters from their UBJSON buffer, LightGBM boosters from model text.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "collections.OrderedDict",
+    "numpy.dtype",
+    "interp_ecg.models.ensemble.EnsembleClassifier",
+    "interp_ecg.models.ensemble._ConstantLabel",
+    "sklearn.tree._tree.Tree",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "imblearn.pipeline.Pipeline",
+    "imblearn.over_sampling._smote.base.SMOTE",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+)
 
 
 def _sha256(path: Path) -> str:
@@ -60,9 +89,8 @@ def _versions() -> dict:
 
     import interp_ecg
 
-    out = {"interp_ecg": interp_ecg.__version__, "scikit-learn": sklearn.__version__,
-           "joblib": joblib.__version__}
-    for mod in ("xgboost", "lightgbm", "imblearn"):
+    out = {"interp_ecg": interp_ecg.__version__, "scikit-learn": sklearn.__version__}
+    for mod in ("skops", "xgboost", "lightgbm", "imblearn"):
         try:
             out[mod] = __import__(mod).__version__
         except Exception:  # pragma: no cover
@@ -92,17 +120,39 @@ def _iter_boosters(model, prefix=""):
 def save_model(model, path: str | os.PathLike) -> str:
     """Save a fitted model to the folder ``path`` (created; existing files replaced).
 
+    Parameters
+    ----------
+    model : fitted estimator
+        An :class:`~interp_ecg.models.EnsembleClassifier` (or a scikit-learn estimator made of
+        the types in :data:`TRUSTED_TYPES` and skops' safe set).
+    path : str or path-like
+        The folder.
+
     Returns
     -------
     str
         SHA-256 of ``manifest.json``: pass it to :func:`load_model` as ``expected_digest``.
+
+    Raises
+    ------
+    ModelError
+        An unfitted model, or one holding types :func:`load_model` would refuse.
     """
+    import skops.io as sio
+
     if not hasattr(model, "classes_"):
         raise ModelError("save_model needs a fitted model")
     folder = Path(path)
     (folder / "boosters").mkdir(parents=True, exist_ok=True)
-    files = ["model.joblib"]
-    joblib.dump(model, folder / "model.joblib")
+    blob = sio.dumps(model)
+    refused = sorted(set(sio.get_untrusted_types(data=blob)) - set(TRUSTED_TYPES))
+    if refused:
+        raise ModelError(f"cannot save {type(model).__name__}: it holds types load_model would refuse "
+                         f"({refused}); only types in TRUSTED_TYPES are saved")
+    for old in ("model.joblib",):  # a format-1 file left over would make the folder ambiguous
+        (folder / old).unlink(missing_ok=True)
+    files = [MODEL_FILE]
+    (folder / MODEL_FILE).write_bytes(blob)
     for tag, kind, booster in _iter_boosters(model):
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in tag)
         if kind == "xgb":
@@ -136,6 +186,10 @@ def verify_model(path: str | os.PathLike, expected_digest: str | None = None) ->
     folder = Path(path)
     mpath = folder / "manifest.json"
     if not mpath.is_file():
+        if (folder / "model.joblib").is_file() or folder.suffix in {".joblib", ".pkl", ".pickle"}:
+            raise ModelError("a pickled model (joblib/pickle) is refused: unpickling can run code; "
+                             "re-save it with interp_ecg.models.save_model from a trusted session",
+                             source=folder)
         raise IntegrityError("no manifest.json: not a saved interp-ecg model", source=folder)
     raw = mpath.read_bytes()
     if expected_digest is not None and hashlib.sha256(raw).hexdigest() != expected_digest:
@@ -146,6 +200,7 @@ def verify_model(path: str | os.PathLike, expected_digest: str | None = None) ->
         raise IntegrityError(f"manifest.json is not valid JSON: {exc}", source=mpath) from None
     if manifest.get("format") != FORMAT or not isinstance(manifest.get("sha256"), dict):
         raise IntegrityError("manifest.json is not an interp-ecg model manifest", source=mpath)
+    _check_format_version(manifest, folder)
     listed = manifest["sha256"]
     for rel, digest in listed.items():
         fpath = (folder / rel).resolve()
@@ -162,22 +217,61 @@ def verify_model(path: str | os.PathLike, expected_digest: str | None = None) ->
     return manifest
 
 
+def _check_format_version(manifest: dict, folder: Path) -> None:
+    version = manifest.get("format_version")
+    if version == FORMAT_VERSION:
+        return
+    if version == 1:
+        raise ModelError("model folder of format version 1 (model.joblib, a pickle) is refused: "
+                         "unpickling can run code. Re-train, or re-save the model with this "
+                         "version's save_model from a trusted session", source=folder)
+    raise ModelError(f"unknown model format version {version!r} (this interp-ecg reads version "
+                     f"{FORMAT_VERSION}); saved by another interp-ecg version?", source=folder)
+
+
 def load_model(path: str | os.PathLike, expected_digest: str | None = None):
-    """Load a model saved by :func:`save_model`, verifying every checksum first.
+    """Load a model saved by :func:`save_model`, without unpickling anything.
 
     Parameters
     ----------
-    path : folder written by :func:`save_model`.
+    path : str or path-like
+        Folder written by :func:`save_model`.
     expected_digest : str, optional
         The digest :func:`save_model` returned; checked against ``manifest.json``.
+
+    Returns
+    -------
+    estimator
+        The fitted model.
 
     Raises
     ------
     IntegrityError
         Missing, altered or unlisted files, or a manifest that does not match the digest.
+    ModelError
+        A pickled (format 1) or unknown-format folder, a file that is not a skops file, or one
+        that would build a type not on :data:`TRUSTED_TYPES` (named in the message).
     """
-    verify_model(path, expected_digest)
-    return joblib.load(Path(path) / "model.joblib")
+    import skops.io as sio
+
+    folder = Path(path)
+    manifest = verify_model(folder, expected_digest)
+    file = folder / MODEL_FILE
+    if MODEL_FILE not in manifest["sha256"] or not file.is_file():
+        raise ModelError(f"no {MODEL_FILE} listed in the manifest", source=folder)
+    try:
+        found = sio.get_untrusted_types(file=file)
+    except Exception as err:  # noqa: BLE001 - not a zip / not skops JSON
+        raise ModelError(f"{MODEL_FILE} is not a skops model file ({type(err).__name__}: {err})",
+                         source=file) from None
+    refused = sorted(set(found) - set(TRUSTED_TYPES))
+    if refused:
+        raise ModelError(f"refused: {MODEL_FILE} would build types that are not on the trusted list: "
+                         f"{refused}", source=file)
+    try:
+        return sio.load(file, trusted=sorted(found))
+    except Exception as err:  # noqa: BLE001 - name the file and the problem
+        raise ModelError(f"cannot load {MODEL_FILE} ({type(err).__name__}: {err})", source=file) from None
 
 
 def load_booster(path: str | os.PathLike, expected_digest: str | None = None) -> dict:
@@ -200,4 +294,4 @@ def load_booster(path: str | os.PathLike, expected_digest: str | None = None) ->
     return out
 
 
-__all__ = ["save_model", "load_model", "verify_model", "load_booster"]
+__all__ = ["TRUSTED_TYPES", "save_model", "load_model", "verify_model", "load_booster"]

@@ -9,6 +9,15 @@ Every run writes to ``<output_dir>/<study>/<timestamp>/``::
     figures/*.pdf    figures the pipeline saved
     report.pdf       the PDF report
 
+Identifiers are pseudonymised by default (``report.pseudonymise: true``): every
+identifier-bearing column (``patient_id``, ``subject_id``, ``record_id``, ``ecg_id``,
+``study_id``, ``hadm_id``, ``record``, ``filename_hr``, ``filename_lr``, ``path``, ... see
+:data:`interp_ecg.io.pseudonym.IDENTIFIER_COLUMNS`) of the result tables, of the tables the
+pipeline wrote into the run folder and of the tables handed to the report is replaced by a
+keyed pseudonym (:mod:`interp_ecg.io.pseudonym`). The key is one file outside every run folder
+(``run_study(..., pseudonym_key=path)``, else ``$INTERP_ECG_PSEUDONYM_KEY``, else
+``~/.config/interp-ecg/pseudonym.key``): share run folders, withhold the key.
+
 Rerunning the same config and seed gives the same tables.
 
 Examples
@@ -38,6 +47,7 @@ import pandas as pd
 import yaml
 
 from interp_ecg.errors import ConfigError
+from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS, identifier_columns, pseudonym_key, pseudonymise_frame
 from interp_ecg.studies import STUDY_KINDS
 from interp_ecg.studies.config import load_config, validate_config
 
@@ -84,15 +94,53 @@ class RunResult:
                 f"report_path={str(self.report_path) if self.report_path else None!r})")
 
 
+def check_study_name(study: str) -> str:
+    """Return ``study`` if it is a plain folder name, else raise :class:`ConfigError`.
+
+    A study name becomes one folder under ``output_dir``; a name that is empty, absolute,
+    holds a path separator, or is ``.``/``..`` could put the run folder elsewhere and is
+    refused.
+
+    Examples
+    --------
+    >>> check_study_name("wct_cardioforest")
+    'wct_cardioforest'
+    >>> check_study_name("../../x")
+    Traceback (most recent call last):
+    ...
+    interp_ecg.errors.ConfigError: study name '../../x' is not a plain folder name (no '/', '\\', '..' or absolute path): run folders stay inside output_dir
+    """
+    name = str(study)
+    bad = (not name.strip() or name in {".", ".."} or "/" in name or "\\" in name
+           or "\x00" in name or Path(name).is_absolute() or Path(name).drive != ""
+           or name != name.strip())
+    if bad:
+        raise ConfigError(f"study name {name!r} is not a plain folder name (no '/', '\\', '..' or "
+                          "absolute path): run folders stay inside output_dir")
+    return name
+
+
 def make_run_dir(output_dir: str | Path, study: str) -> Path:
-    """Create and return ``<output_dir>/<study>/<UTC timestamp>/`` (suffixed if it exists)."""
+    """Create and return ``<output_dir>/<study>/<UTC timestamp>/`` (suffixed if it exists).
+
+    Raises
+    ------
+    ConfigError
+        When ``study`` is not a plain folder name, or the run folder would not lie inside
+        ``output_dir`` (a symbolic link pointing elsewhere, say).
+    """
+    check_study_name(study)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    base = Path(output_dir) / study
+    root = Path(output_dir)
+    base = root / study
     out = base / stamp
     k = 2
     while out.exists():
         out = base / f"{stamp}-{k}"
         k += 1
+    root.mkdir(parents=True, exist_ok=True)
+    if not out.resolve().is_relative_to(root.resolve()):
+        raise ConfigError(f"run folder {out} would lie outside output_dir {root}", source=str(root))
     out.mkdir(parents=True)
     return out
 
@@ -128,6 +176,44 @@ def save_tables(tables: Mapping[str, pd.DataFrame], folder: str | Path, parquet:
             except Exception as err:  # noqa: BLE001 - CSV is there; Parquet is a convenience
                 logger.warning("table %s not written as Parquet: %s", name, err)
     return paths
+
+
+def pseudonymise_run(out_dir: str | Path, tables: Mapping[str, pd.DataFrame], report: Any,
+                     key: bytes) -> dict[str, pd.DataFrame]:
+    """Pseudonymise what a run hands on: its tables, the tables of its report, its CSV/Parquet files.
+
+    Parameters
+    ----------
+    out_dir : path
+        The run folder; ``*.csv`` and ``*.parquet`` files the pipeline wrote at its top level
+        that hold identifier columns are rewritten in place.
+    tables : mapping of str to DataFrame
+        The result tables (returned pseudonymised, to be written by :func:`save_tables`).
+    report : Report or None
+        Every DataFrame a block of the report holds is replaced by its pseudonymised copy.
+    key : bytes
+        From :func:`interp_ecg.io.pseudonym.pseudonym_key`.
+
+    Returns
+    -------
+    dict of str to DataFrame
+    """
+    out = {name: pseudonymise_frame(frame, key) if isinstance(frame, pd.DataFrame) else frame
+           for name, frame in tables.items()}
+    for block in getattr(report, "blocks", None) or []:
+        for attr, value in list(vars(block).items()):
+            if isinstance(value, pd.DataFrame):
+                setattr(block, attr, pseudonymise_frame(value, key))
+    folder = Path(out_dir)
+    for path in sorted(folder.glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if identifier_columns(frame):
+            pseudonymise_frame(frame, key).to_csv(path, index=False)
+    for path in sorted(folder.glob("*.parquet")):
+        frame = pd.read_parquet(path)
+        if identifier_columns(frame) or str(frame.index.name).lower() in IDENTIFIER_COLUMNS:
+            pseudonymise_frame(frame, key).to_parquet(path)
+    return out
 
 
 def _resolve_pipeline(kind: str):
@@ -220,7 +306,8 @@ def _dask_context(address: str | None):
 
 def run_study(config: str | Path | Mapping[str, Any], output_dir: str | Path | None = None,
               seed: int | None = None, n_jobs: int | None = None, scheduler: str | None = None,
-              overrides: Mapping[str, Any] | None = None) -> RunResult:
+              overrides: Mapping[str, Any] | None = None,
+              pseudonym_key_path: str | Path | None = None) -> RunResult:
     """Validate a config, run its pipeline and write the run folder.
 
     Parameters
@@ -231,10 +318,22 @@ def run_study(config: str | Path | Mapping[str, Any], output_dir: str | Path | N
         Override the config's values.
     overrides : mapping, optional
         Further overrides with dotted keys (``{"data.n_records": 60}``).
+    pseudonym_key_path : path, optional
+        The pseudonymisation key file (created when missing); default
+        :func:`interp_ecg.io.pseudonym.default_key_path`. Unused with
+        ``report.pseudonymise: false``.
 
     Returns
     -------
     RunResult
+        Its ``tables`` are those written to ``tables/``: pseudonymised unless the config
+        says ``report.pseudonymise: false``.
+
+    Raises
+    ------
+    ConfigError
+        Invalid config, or a study name that would put the run folder outside
+        ``output_dir`` (``../../x``, an absolute path).
     """
     ov = {"output_dir": None if output_dir is None else str(output_dir), "seed": seed,
           "n_jobs": n_jobs, "scheduler": scheduler, **(overrides or {})}
@@ -255,6 +354,9 @@ def run_study(config: str | Path | Mapping[str, Any], output_dir: str | Path | N
     with _dask_context(cfg["scheduler"]):
         raw = fn(cfg, out_dir)
     result = _normalise_result(raw)
+    if cfg["report"]["pseudonymise"]:
+        key = pseudonym_key(pseudonym_key_path)
+        result.tables = pseudonymise_run(out_dir, result.tables, result.report, key)
     save_tables(result.tables, out_dir / "tables")
     figures_dir = out_dir / "figures"
     for name, fig in result.figures.items():

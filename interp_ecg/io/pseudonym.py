@@ -1,0 +1,257 @@
+"""Keyed, stable pseudonyms for record and patient identifiers.
+
+Run folders and reports leave the machine they were made on; the identifiers in them (PTB-XL
+``ecg_id``/``patient_id`` and the record id inside ``filename_hr``/``filename_lr``,
+MIMIC-IV-ECG ``subject_id``/``study_id`` and the ``path`` that carries both) do not have to.
+:func:`pseudonymise_frame` replaces every identifier-bearing column (:data:`IDENTIFIER_COLUMNS`,
+and an index of that name) by a keyed pseudonym:
+
+``pseudonym = prefix + first 16 hex digits of HMAC-SHA256(key, kind + NUL + identifier)``
+
+* **stable**: the same identifier gets the same pseudonym in every table and every run that
+  uses the same key, so tables still join;
+* **keyed**: without the key nobody can recompute the pseudonym of a known identifier (a plain
+  hash of an ``ecg_id`` from 1 to 21,799 would be reversed by trying them all);
+* **one file**: the key is 32 random bytes, hex-encoded in one file, written with owner-only
+  permissions the first time it is needed: ``$INTERP_ECG_PSEUDONYM_KEY`` if set, else
+  ``$XDG_CONFIG_HOME/interp-ecg/pseudonym.key`` (``~/.config/interp-ecg/pseudonym.key``), see
+  :func:`default_key_path`. It is never inside a run folder or report, so reruns of a config
+  in any folder give the same pseudonyms. Share run folders, withhold the key; whoever holds
+  it can re-identify with :func:`pseudonym_lookup`.
+
+Pseudonyms are kinds apart: a patient ``5`` and a record ``5`` get different pseudonyms
+(``PT-...`` and ``RC-...``).
+
+Examples
+--------
+>>> import pandas as pd
+>>> key = bytes(range(32))
+>>> frame = pd.DataFrame({"patient_id": [15709, 15709], "filename_hr": ["records500/00000/00001_hr",
+...                       "records500/00000/00002_hr"], "age": [56, 19]},
+...                      index=pd.Index([1, 2], name="ecg_id"))
+>>> out = pseudonymise_frame(frame, key)
+>>> out["patient_id"].nunique(), out["age"].tolist()
+(1, [56, 19])
+>>> [v[:3] for v in out["patient_id"]] + [v[:3] for v in out.index]
+['PT-', 'PT-', 'RC-', 'RC-']
+>>> "00001" in " ".join(out["filename_hr"])
+False
+>>> pseudonymise_frame(frame, key).equals(out)   # stable for the same key
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from interp_ecg.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+#: Identifier-bearing columns (lower-case names) and the kind of identifier each holds.
+IDENTIFIER_COLUMNS: dict[str, str] = {
+    "patient_id": "patient",
+    "subject_id": "patient",
+    "hadm_id": "admission",
+    "stay_id": "admission",
+    "record_id": "record",
+    "ecg_id": "record",
+    "study_id": "record",
+    "record": "record",
+    "source_record": "record",
+    "file_name": "record",
+    "filename_hr": "record",
+    "filename_lr": "record",
+    "path": "record",
+    "record_path": "record",
+}
+
+#: Prefix of each kind's pseudonyms.
+PREFIXES: dict[str, str] = {"patient": "PT-", "admission": "AD-", "record": "RC-"}
+
+#: Hex digits of the HMAC kept (64 bits: collisions are negligible for 10^6 identifiers).
+N_HEX = 16
+
+#: Environment variable naming the key file.
+KEY_ENV = "INTERP_ECG_PSEUDONYM_KEY"
+
+
+def default_key_path() -> Path:
+    """Where the pseudonymisation key lives unless a path is given.
+
+    ``$INTERP_ECG_PSEUDONYM_KEY`` if set, else ``$XDG_CONFIG_HOME/interp-ecg/pseudonym.key``
+    (``XDG_CONFIG_HOME`` defaulting to ``~/.config``).
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"INTERP_ECG_PSEUDONYM_KEY": "/secure/k.key"}):
+    ...     str(default_key_path())
+    '/secure/k.key'
+    """
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return Path(env).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
+    return Path(config) / "interp-ecg" / "pseudonym.key"
+
+
+def pseudonym_key(path: str | os.PathLike | None = None, create: bool = True) -> bytes:
+    """Read the pseudonymisation key from ``path``; create it there when missing.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Key file: 64 hexadecimal digits (32 random bytes). Default :func:`default_key_path`.
+    create : bool, default True
+        Create a new random key (owner-only permissions) when the file does not exist.
+
+    Returns
+    -------
+    bytes
+        The 32-byte key.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing (and ``create=False``) or does not hold a key.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "pseudonym.key"
+    >>> k = pseudonym_key(p)
+    >>> len(k), pseudonym_key(p) == k, oct(p.stat().st_mode & 0o777)
+    (32, True, '0o600')
+    """
+    path = default_key_path() if path is None else Path(path)
+    if not path.exists():
+        if not create:
+            raise ConfigError("pseudonymisation key file not found", source=str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first: use theirs
+            return pseudonym_key(path, create=False)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        logger.info("new pseudonymisation key written to %s (withhold it to keep pseudonyms one-way)", path)
+    text = path.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        raise ConfigError("not a pseudonymisation key (expected 64 hexadecimal digits)", source=str(path))
+    return key
+
+
+def pseudonym(identifier: Any, key: bytes, kind: str = "record") -> str:
+    """The keyed pseudonym of one identifier.
+
+    Parameters
+    ----------
+    identifier : any
+        Compared as text (``15709`` and ``"15709"`` are the same identifier).
+    key : bytes
+        From :func:`pseudonym_key`.
+    kind : {"record", "patient", "admission"}
+
+    Returns
+    -------
+    str
+        ``"RC-"``, ``"PT-"`` or ``"AD-"`` followed by 16 hex digits.
+
+    Examples
+    --------
+    >>> pseudonym(15709, bytes(32), "patient") == pseudonym("15709", bytes(32), "patient")
+    True
+    """
+    if kind not in PREFIXES:
+        raise ConfigError(f"unknown identifier kind {kind!r}; choose from {sorted(PREFIXES)}")
+    digest = hmac.new(key, f"{kind}\x00{identifier}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return PREFIXES[kind] + digest[:N_HEX]
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _map(values: Iterable[Any], key: bytes, kind: str) -> list[Any]:
+    cache: dict[str, str] = {}
+    out = []
+    for v in values:
+        if _is_missing(v):
+            out.append(v)
+            continue
+        text = str(v)
+        if text not in cache:
+            cache[text] = pseudonym(text, key, kind)
+        out.append(cache[text])
+    return out
+
+
+def identifier_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns of ``frame`` that :func:`pseudonymise_frame` replaces (by name, any case)."""
+    return [c for c in frame.columns if str(c).lower() in IDENTIFIER_COLUMNS]
+
+
+def pseudonymise_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """A copy of ``frame`` with every identifier-bearing column and index pseudonymised.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    key : bytes
+        From :func:`pseudonym_key`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape; the columns named in :data:`IDENTIFIER_COLUMNS` (and an index, or index
+        level, of such a name) hold pseudonyms as strings; missing values stay missing.
+    """
+    out = frame.copy()
+    for col in identifier_columns(out):
+        out[col] = pd.Series(_map(out[col], key, IDENTIFIER_COLUMNS[str(col).lower()]),
+                             index=out.index, dtype=object)
+    if isinstance(out.index, pd.MultiIndex):
+        levels = []
+        for i, name in enumerate(out.index.names):
+            vals = out.index.get_level_values(i)
+            kind = IDENTIFIER_COLUMNS.get(str(name).lower()) if name is not None else None
+            levels.append(_map(vals, key, kind) if kind else list(vals))
+        out.index = pd.MultiIndex.from_arrays(levels, names=out.index.names)
+    elif out.index.name is not None and str(out.index.name).lower() in IDENTIFIER_COLUMNS:
+        kind = IDENTIFIER_COLUMNS[str(out.index.name).lower()]
+        out.index = pd.Index(_map(out.index, key, kind), name=out.index.name, dtype=object)
+    return out
+
+
+def pseudonym_lookup(identifiers: Iterable[Any], key: bytes, kind: str = "record") -> pd.DataFrame:
+    """Table ``identifier -> pseudonym`` for whoever holds the key (re-identification).
+
+    Examples
+    --------
+    >>> pseudonym_lookup([1, 2], bytes(32)).columns.tolist()
+    ['identifier', 'pseudonym']
+    """
+    ids = [str(i) for i in identifiers]
+    return pd.DataFrame({"identifier": ids, "pseudonym": [pseudonym(i, key, kind) for i in ids]})
+
+
+__all__ = ["IDENTIFIER_COLUMNS", "KEY_ENV", "default_key_path", "identifier_columns", "pseudonym", "pseudonym_key",
+           "pseudonym_lookup", "pseudonymise_frame"]
