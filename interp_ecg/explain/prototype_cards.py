@@ -257,8 +257,8 @@ def _find_record(dataset, rid) -> Any:
                       "(pass the dataset the model was trained on, or one that holds its training records)")
 
 
-def measure_source(record, start_s: float, end_s: float, window_leads: Sequence[str],
-                   whole_record: bool = False) -> tuple[dict[str, float], SourceSegment | None, str]:
+def measure_source(record, start_s: float, end_s: float,
+                   window_leads: Sequence[str]) -> tuple[dict[str, float], SourceSegment | None, str]:
     """Measure the beats of a record whose consensus R peak lies inside ``[start_s, end_s)``.
 
     Parameters
@@ -269,8 +269,6 @@ def measure_source(record, start_s: float, end_s: float, window_leads: Sequence[
         The prototype's window in seconds from the start of the record.
     window_leads : sequence of str
         Leads the prototype spans (amplitudes are measured in these).
-    whole_record : bool
-        The window is the whole record (rhythm and global prototypes).
 
     Returns
     -------
@@ -653,11 +651,10 @@ def prototype_cards(
     X = feats.loc[common, fcols].apply(pd.to_numeric, errors="coerce").astype(float)
     meta = dataset.meta.copy()
     meta.index = meta.index.map(str)
-    if "patient_id" in meta:
-        groups = meta.reindex(common)["patient_id"].astype(str).where(lambda s: s != "nan", pd.Series(common, index=common))
-    else:
-        groups = pd.Series(common, index=common)
-    groups = groups.fillna(pd.Series(common, index=common)).astype(str).to_numpy()
+    # patient-wise folds; a record without a patient id is its own group
+    own = pd.Series(["record:" + i for i in common], index=common)
+    patients = meta["patient_id"].reindex(common) if "patient_id" in meta else pd.Series(np.nan, index=common)
+    groups = patients.map(lambda v: np.nan if pd.isna(v) else f"patient:{v}").fillna(own).to_numpy()
 
     lab = labels if labels is not None else getattr(dataset, "labels", None)
     if lab is not None:
@@ -687,7 +684,7 @@ def prototype_cards(
         record = dataset.load(rid)
         window_leads = [ld for ld in str(src["leads"]).split(",") if ld]
         whole = (float(src["end_s"]) - float(src["start_s"])) >= 0.9 * min(record.duration_s, model.n_samples / model.fs)
-        measured, seg, reason = measure_source(record, float(src["start_s"]), float(src["end_s"]), window_leads, whole)
+        measured, seg, reason = measure_source(record, float(src["start_s"]), float(src["end_s"]), window_leads)
         if whole and measured:
             axis = feats["QRS_axis_deg"].get(str(rid), np.nan) if "QRS_axis_deg" in feats else np.nan
             measured["QRS_axis_deg"] = float(axis)
