@@ -1,5 +1,5 @@
 """SHAP for the hybrid model: measurements by wave/lead, prototypes by branch, and sentences
-that name both ("QRS_duration_ms 148 ms +0.21; resembles prototype proto_CLBBB_03 (source
+that name both ("QRS duration 148 ms +0.21; resembles prototype proto_CLBBB_03 (source
 RC-..., 3.2-4.1 s) +0.12").
 
 Examples
@@ -90,10 +90,10 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
     Returns
     -------
     list of str
-        e.g. ``"QRS_duration_ms 148 ms +0.21"``, ``"resembles prototype proto_CLBBB_03
+        e.g. ``"QRS duration 148 ms +0.21"``, ``"resembles prototype proto_CLBBB_03
         (source RC-1f..., 3.20-4.10 s, similarity 0.81) +0.12"`` (SHAP on the model's margin).
     """
-    from interp_ecg.explain.grounded import unit_of
+    from interp_ecg.explain.grounded import pretty_name, unit_of
 
     X = model.design_matrix(dataset) if X is None else X
     rid = str(record_id)
@@ -121,7 +121,7 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
         else:
             unit = unit_of(name)
             value = "not measured" if not np.isfinite(data[j]) else f"{data[j]:.4g} {unit}".strip()
-            out.append(f"{name} {value} {vals[j]:+.2f}")
+            out.append(f"{pretty_name(name)} {value} {vals[j]:+.2f}")
     return out
 
 

@@ -526,10 +526,12 @@ def _description(row: Mapping[str, Any], findings: str, r2_threshold: float) -> 
 
 
 def _feature_words(top: pd.DataFrame, n: int = 2) -> str:
+    from interp_ecg.explain.grounded import pretty_name
+
     words = []
     for _, r in top.head(n).iterrows():
         sign = "higher" if r["direction"] > 0 else "lower" if r["direction"] < 0 else "changes in"
-        words.append(f"{sign} {r['feature']}")
+        words.append(f"{sign} {pretty_name(r['feature'])}")
     return " and ".join(words)
 
 
