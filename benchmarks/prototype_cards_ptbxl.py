@@ -120,6 +120,15 @@ def part_a(ds, feats, args) -> None:
           f"{int(judged.astype(bool).sum())}/{len(judged)}")
     print(rh[["class", "P_wave_presence_fraction", "RR_irregularity", "heart_rate_bpm", "rhythm_expectation",
               "rhythm_consistent", "surrogate_r2"]].round(3).to_string())
+    bbb = tab[tab["class"].isin(["CLBBB", "CRBBB"])]
+    print(f"bundle-branch-block prototypes (CLBBB, CRBBB): QRS >= 120 ms on the source window in "
+          f"{int((bbb['QRS_duration_ms'] >= 120).sum())}/{len(bbb)}; QRS (ms): {bbb['QRS_duration_ms'].round(0).tolist()}")
+    norm_ids = [str(i) for i in ds.labels.index[ds.labels["NORM"] == 1]]
+    f = feats.copy()
+    f.index = f.index.map(str)
+    pdur = f.reindex(norm_ids)["P_duration_ms"].dropna()
+    print(f"reference: P_duration_ms on NORM records (median beat): median {pdur.median():.0f} ms, "
+          f">= 120 ms in {(pdur >= 120).mean():.2f} of {len(pdur)}")
     measured = tab["n_beats_in_window"] > 0
     print(f"prototypes with >= 1 beat measured in the window: {int(measured.sum())}/{len(tab)}")
     print("examples:")
