@@ -17,10 +17,10 @@ records are pooled; macro-AUROC with a 95% patient bootstrap CI, per diagnostic 
 among the 500, and the paired differences (same patient resamples for both models). The
 ratio printed is each model's macro-AUROC to the features-only reference of the same run.
 
-Run (2 shared cores; ``--epochs`` scales the warm-up/joint epochs of the small preset down
-from 3/5, last layer and fusion keep 30/50)::
+Run (2 shared cores, about 25 min; ``--epochs N`` sets the warm-up and joint epochs of the
+small preset, 3 / 5 by default, for smaller budgets; last layer and fusion keep 30 / 50)::
 
-    python benchmarks/prototype_cards_ptbxl.py --epochs 2 --folds 5
+    python benchmarks/prototype_cards_ptbxl.py --folds 10
 
 ``--part a`` or ``--part b`` runs one part.
 """
@@ -49,7 +49,7 @@ log = logging.getLogger("prototype_cards_bench")
 
 
 def proto_model(args, seed: int = 0) -> ProtoECGNetClassifier:
-    return ProtoECGNetClassifier(preset="small", warmup_epochs=args.epochs, joint_epochs=args.epochs,
+    return ProtoECGNetClassifier(preset="small", warmup_epochs=args.epochs, joint_epochs=args.epochs,  # None: preset
                                  min_positives=args.min_positives, device="cpu", n_threads=args.threads,
                                  random_state=seed)
 
@@ -106,7 +106,7 @@ def part_a(ds, feats, args) -> None:
     if args.out:
         tab.to_csv(Path(args.out) / "cards_ptbxl.csv")
     print(f"\n== Part A: {len(tab)} prototypes of {len(clf.classes_)} statements "
-          f"(small preset, warm-up/joint {args.epochs}/{args.epochs} epochs, classes with >= "
+          f"(small preset, warm-up/joint epochs {args.epochs or '3/5 (preset)'}, classes with >= "
           f"{args.min_positives} training positives); fit {t_fit:.0f} s, cards {t_cards:.0f} s")
     print("surrogate R^2 per branch (5 patient-wise folds, pooled out-of-fold):")
     desc = tab.groupby("branch")["surrogate_r2"].describe(percentiles=[0.25, 0.5, 0.75])
@@ -188,8 +188,9 @@ def part_b(ds, feats, args) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--part", choices=("a", "b", "ab"), default="ab")
-    ap.add_argument("--epochs", type=int, default=2, help="warm-up and joint epochs (small preset: 3/5)")
-    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=None,
+                    help="warm-up and joint epochs (default: the small preset's 3 / 5)")
+    ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--min-positives", type=int, default=5, help="statements with fewer training positives are left out of the network")
     ap.add_argument("--min-statement", type=int, default=20)
     ap.add_argument("--trees", type=int, default=100)
