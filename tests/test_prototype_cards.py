@@ -151,8 +151,9 @@ def test_descriptions_are_deterministic(setup):
     from interp_ecg.explain import prototype_cards
 
     again = prototype_cards(setup["clf"], setup["ds"], setup["feats"], similarities=setup["sims"],
-                            pseudonym_key=bytes(range(32)))
+                            pseudonym_key=bytes(range(32)), n_jobs=2)  # surrogates in 2 processes
     pd.testing.assert_series_equal(again.table["description"], setup["cards"].table["description"])
+    pd.testing.assert_series_equal(again.table["surrogate_r2"], setup["cards"].table["surrogate_r2"])
 
 
 def test_unknown_source_record_is_a_clear_error(setup):

@@ -554,6 +554,7 @@ def prototype_cards(
     surrogate_params: Mapping[str, Any] | None = None,
     prototypes: Sequence[str] | None = None,
     min_contribution: float = 0.01,
+    n_jobs: int | None = 1,
     random_state: int = 0,
 ) -> PrototypeCards:
     """Describe every prototype of a fitted prototype network in measured clinical terms.
@@ -593,6 +594,8 @@ def prototype_cards(
     min_contribution : float
         Mean Shapley contribution (logit) over a class's positive records from which the
         prototype is said to drive that class.
+    n_jobs : int, optional
+        Processes for the surrogate models (joblib; ``-1``: all cores). Results do not depend on it.
     random_state : int
 
     Returns
@@ -679,9 +682,14 @@ def prototype_cards(
                 for p in names:
                     drivers.at[p, c] = float(phi[pos, proto_pos[p], k].mean())
 
+    from joblib import Parallel, delayed
+
+    surrogates = Parallel(n_jobs=n_jobs)(
+        delayed(_surrogate)(sims.loc[common, p].to_numpy(float), X, groups, n_splits, random_state, surrogate_params)
+        for p in names)
     key = pseudonym_key
     rows, mrows, explanations, segments = [], [], {}, {}
-    for p in names:
+    for p, (r2, ex, sreason) in zip(names, surrogates):
         src = sources.loc[p]
         cls, branch = str(src["class"]), str(src["branch"])
         rid = _find_record(dataset, src["record_id"])
@@ -728,9 +736,6 @@ def prototype_cards(
             if name in ranges.index:
                 extra.append(f"normal {range_text(ranges.at[name, 'normal_low'], ranges.at[name, 'normal_high'])}")
             summary.append(txt + (f" ({', '.join(extra)})" if extra else ""))
-        # surrogate
-        y_sim = sims.loc[common, p].to_numpy(float)
-        r2, ex, sreason = _surrogate(y_sim, X, groups, n_splits, random_state, surrogate_params)
         if ex is not None:
             explanations[p] = ex
             top = top_features(ex, n_top)
