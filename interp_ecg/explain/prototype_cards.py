@@ -684,6 +684,7 @@ def prototype_cards(
 
     from joblib import Parallel, delayed
 
+    record_of = {p: _find_record(dataset, sources.at[p, "record_id"]) for p in names}  # fail before the slow part
     surrogates = Parallel(n_jobs=n_jobs)(
         delayed(_surrogate)(sims.loc[common, p].to_numpy(float), X, groups, n_splits, random_state, surrogate_params)
         for p in names)
@@ -692,7 +693,7 @@ def prototype_cards(
     for p, (r2, ex, sreason) in zip(names, surrogates):
         src = sources.loc[p]
         cls, branch = str(src["class"]), str(src["branch"])
-        rid = _find_record(dataset, src["record_id"])
+        rid = record_of[p]
         record = dataset.load(rid)
         window_leads = [ld for ld in str(src["leads"]).split(",") if ld]
         whole = (float(src["end_s"]) - float(src["start_s"])) >= 0.9 * min(record.duration_s, model.n_samples / model.fs)
