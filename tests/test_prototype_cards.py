@@ -78,7 +78,8 @@ def test_only_beats_inside_the_window_are_measured(setup):
     from interp_ecg.explain.prototype_cards import measure_source
     from interp_ecg.features import extract_beats
 
-    rec = setup["ds"].load(setup["ds"].meta.index[0])
+    labels = setup["ds"].labels
+    rec = setup["ds"].load(labels.index[(labels["NORM"] == 1) & (labels["AFIB"] == 0)][0])  # sinus rhythm
     glob = extract_beats(rec).query("lead == 'global'")
     r = glob["R_peak"].to_numpy(float) / rec.fs
     # a window around the third beat only
@@ -88,9 +89,15 @@ def test_only_beats_inside_the_window_are_measured(setup):
     assert measured["QRS_duration_ms"] == pytest.approx(float(glob.iloc[2]["QRS_duration_ms"]))
     assert measured["RR_mean_ms"] == pytest.approx(float(glob.iloc[2]["RR_prev_ms"]))
     assert {"R_amp_mV_II", "R_amp_mV_V1"} <= set(measured) and "R_amp_mV_V5" not in measured
-    # a window between two R peaks holds no beat: NaN with a reason, nothing guessed
-    gap = (r[2] + 0.02, r[2] + 0.05)
-    measured, seg, reason = measure_source(rec, *gap, ["II"])
+    assert seg.rule == "R peak inside"
+    # no R peak inside: the beat overlapping the window is measured, and the card says so
+    measured, seg, reason = measure_source(rec, r[2] + 0.05, r[2] + 0.15, ["II"])
+    assert reason == "" and seg.rule.startswith("overlapping") and measured["n_beats_in_window"] == 1
+    assert measured["QRS_duration_ms"] == pytest.approx(float(glob.iloc[2]["QRS_duration_ms"]))
+    # a window between one beat's T offset and the next P onset holds no beat: nothing guessed
+    t_off, p_on = float(glob.iloc[2]["T_off"]) / rec.fs, float(glob.iloc[3]["P_on"]) / rec.fs
+    assert p_on - t_off > 0.05
+    measured, seg, reason = measure_source(rec, t_off + 0.01, p_on - 0.01, ["II"])
     assert measured == {} and "no beat" in reason
 
 

@@ -9,7 +9,8 @@ delineation and measurements:
   :mod:`interp_ecg.io.pseudonym` when asked, and always in reports);
 * **measured on its source segment** - the whole source record is delineated
   (:func:`interp_ecg.features.extract_beats`; a 0.9 s window is too short to delineate alone)
-  and the beats whose consensus R peak lies inside the prototype's window are kept: QRS
+  and the beats whose consensus R peak lies inside the prototype's window are kept (the beats
+  overlapping it when no R peak does, flagged in ``window_beats``): QRS
   duration, P duration, PR, QT, QTc (Bazett, with the preceding RR), P/R/S/T amplitudes in the
   leads the window spans, RR statistics, heart rate, P-wave presence and RR irregularity; the
   frontal QRS axis when the window is the whole record (the axis needs the median beats of
@@ -235,6 +236,10 @@ class SourceSegment:
         Global (consensus) fiducials of the beats inside the window, samples of ``signal``.
     beats : pandas.DataFrame
         The beat table rows (global and per lead) of the beats inside the window.
+    rule : str
+        ``"R peak inside"`` (the beats whose consensus R peak lies in the window) or, when no
+        R peak does, ``"overlapping the window (no R peak inside)"`` (the beats whose P onset
+        (else QRS onset) to T offset (else QRS offset) overlaps it); empty when no beat.
     """
 
     record_id: str
@@ -246,6 +251,7 @@ class SourceSegment:
     window_leads: list[str]
     fiducials: pd.DataFrame
     beats: pd.DataFrame
+    rule: str = ""
 
 
 def _find_record(dataset, rid) -> Any:
@@ -262,6 +268,9 @@ def _find_record(dataset, rid) -> Any:
 def measure_source(record, start_s: float, end_s: float,
                    window_leads: Sequence[str]) -> tuple[dict[str, float], SourceSegment | None, str]:
     """Measure the beats of a record whose consensus R peak lies inside ``[start_s, end_s)``.
+
+    When no R peak lies inside (a 0.9 s window at a slow rate), the beats overlapping the window
+    are measured instead and :attr:`SourceSegment.rule` says so.
 
     Parameters
     ----------
@@ -295,10 +304,19 @@ def measure_source(record, start_s: float, end_s: float,
     glob = beats[beats["lead"].astype(str) == "global"]
     r = pd.to_numeric(glob["R_peak"], errors="coerce")
     inside = glob[(r >= s0) & (r < s1)]
-    seg = SourceSegment(str(record.id), sig, fs, leads, s0, s1, list(window_leads),
-                        inside.reset_index(drop=True), beats[beats["beat"].isin(inside["beat"])].reset_index(drop=True))
+    rule = "R peak inside"
     if inside.empty:
-        return measured, seg, f"no beat with its R peak inside the window {start_s:.2f}-{end_s:.2f} s"
+        # a 0.9 s window at a slow rate may hold the end of one beat and the start of the next:
+        # then the beats that overlap it (P onset, else QRS onset, to T offset, else QRS offset)
+        on = pd.to_numeric(glob["P_on"], errors="coerce").fillna(pd.to_numeric(glob["QRS_on"], errors="coerce"))
+        off = pd.to_numeric(glob["T_off"], errors="coerce").fillna(pd.to_numeric(glob["QRS_off"], errors="coerce"))
+        inside = glob[(on < s1) & (off > s0)]
+        rule = "overlapping the window (no R peak inside)"
+    seg = SourceSegment(str(record.id), sig, fs, leads, s0, s1, list(window_leads),
+                        inside.reset_index(drop=True), beats[beats["beat"].isin(inside["beat"])].reset_index(drop=True),
+                        rule if len(inside) else "")
+    if inside.empty:
+        return measured, seg, f"no beat overlaps the window {start_s:.2f}-{end_s:.2f} s"
     dom = inside[inside["dominant"].astype(bool)] if "dominant" in inside else inside
     use = dom if len(dom) else inside
     for name in INTERVAL_FEATURES:
@@ -388,7 +406,7 @@ class PrototypeCards:
     table : pandas.DataFrame
         One row per prototype (index ``prototype``): ``class, branch, source_record``
         (``source_pseudonym`` when pseudonymised), ``source_leads, start_s, end_s,
-        n_beats_in_window``, the measured values (``QRS_duration_ms``... NaN when the window
+        n_beats_in_window``, ``window_beats`` (which beats were measured), the measured values (``QRS_duration_ms``... NaN when the window
         gives none), ``measured`` (text), ``measurement_reason``, ``surrogate_r2``,
         ``explained`` (R^2 >= threshold), ``surrogate_reason``, ``top_features`` (text),
         ``own_class_weight``, ``own_class_shapley``, ``classes_driven`` (text),
@@ -750,6 +768,7 @@ def prototype_cards(
             "prototype": p, "class": cls, "branch": branch, "source_record": str(rid),
             "source_leads": ",".join(window_leads), "start_s": float(src["start_s"]), "end_s": float(src["end_s"]),
             "n_beats_in_window": measured.get("n_beats_in_window", 0.0),
+            "window_beats": seg.rule if seg is not None else "",
         }
         if key is not None:
             from interp_ecg.io.pseudonym import pseudonym
