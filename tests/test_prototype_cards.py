@@ -132,6 +132,10 @@ def test_drivers_are_exact_fusion_shapley_means_over_positives(setup):
     expected = float(np.mean(w[k, j] * (sims.loc[pos, p].to_numpy(float) - mu[j])))
     assert cards.drivers.at[p, "CLBBB"] == pytest.approx(expected, rel=1e-6, abs=1e-9)
     assert cards.table.at[p, "own_class_weight"] == pytest.approx(w[k, j])
+    for name, row in cards.table.iterrows():  # a class is driven only through a positive weight
+        for cls in filter(None, (c.split(" (")[0] for c in row["classes_driven"].split(", "))):
+            assert w[clf.classes_.index(cls), clf.feature_names_out_.index(name)] > 0
+            assert cards.drivers.at[name, cls] >= 0.01
 
 
 def test_source_is_pseudonymised_and_phecodes_enter_the_description(setup):

@@ -25,7 +25,8 @@ delineation and measurements:
   ``r2_threshold`` is "not explained by standard measurements", itself a finding;
 * **what it does** - its fusion weights and its exact Shapley contribution to each class
   (``phi = w (s - mean training similarity)``, the fusion layer being linear), averaged over
-  the records positive for that class; and, given a PheWAS summary whose exposures are
+  the records positive for that class; it "drives" the classes where that mean is at least
+  ``min_contribution`` and its weight is positive; and, given a PheWAS summary whose exposures are
   prototype names, its top phecode associations with their q-values;
 * **a one-sentence description** built from the above by a fixed template.
 
@@ -611,7 +612,7 @@ def prototype_cards(
         Describe only these.
     min_contribution : float
         Mean Shapley contribution (logit) over a class's positive records from which the
-        prototype is said to drive that class.
+        prototype is said to drive that class (with a positive fusion weight on it).
     n_jobs : int, optional
         Processes for the surrogate models (joblib; ``-1``: all cores). Results do not depend on it.
     random_state : int
@@ -762,7 +763,10 @@ def prototype_cards(
             top = pd.DataFrame(columns=["feature", "mean_abs_shap", "direction"])
         # drivers
         drv = drivers.loc[p].dropna().sort_values(ascending=False, kind="stable")
-        drv = drv[drv >= min_contribution]
+        # driven: the similarity raises the class (positive fusion weight) and contributes at least
+        # min_contribution on average over its positives (a negative weight "drives" only by absence)
+        w_p = pd.Series(weights[:, proto_pos[p]], index=classes)
+        drv = drv[(drv >= min_contribution) & (w_p.reindex(drv.index) > 0)]
         k_own = classes.index(cls) if cls in classes else None
         row = {
             "prototype": p, "class": cls, "branch": branch, "source_record": str(rid),
