@@ -1,7 +1,7 @@
 """The ``interp-ecg`` command line.
 
 Commands: ``demo``, ``features``, ``train``, ``explain``, ``phewas``, ``report``,
-``study run|validate|list``. Errors of the package (:class:`~interp_ecg.errors.InterpEcgError`)
+``study run|validate|list``, ``prototypes describe``. Errors of the package (:class:`~interp_ecg.errors.InterpEcgError`)
 and missing files print one line on stderr and exit with status 2; ``--debug`` shows the
 traceback instead.
 
@@ -437,6 +437,61 @@ def study_list() -> None:
 
     for kind, target in STUDY_KINDS.items():
         typer.echo(f"{kind:18s} {target}")
+
+
+# -- prototypes -----------------------------------------------------------------------------
+
+prototypes_app = typer.Typer(help="Describe the prototypes of a saved prototype network.", no_args_is_help=True)
+app.add_typer(prototypes_app, name="prototypes")
+
+
+@prototypes_app.command("describe")
+@handle_errors
+def prototypes_describe(
+    model_path: Path = typer.Argument(..., metavar="MODEL", help="Saved ProtoECGNetClassifier (.pt)."),
+    data: Path = typer.Argument(..., metavar="DATA", help="Dataset folder holding the prototypes' source records."),
+    out: Path = typer.Option(Path("prototype_cards"), "--out", help="Output folder."),
+    features_path: Optional[Path] = typer.Option(None, "--features", help="Feature table of DATA (measured when omitted)."),
+    phewas_path: Optional[Path] = typer.Option(None, "--phewas", help="PheWAS summary whose exposures are prototype names."),
+    sampling_rate: int = typer.Option(500, "--sampling-rate", help="100 or 500 (PTB-XL)."),
+    pseudonymise: bool = typer.Option(True, "--pseudonymise/--no-pseudonymise",
+                                      help="Replace source record ids by keyed pseudonyms in every output."),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write prototype_cards.pdf."),
+    n_jobs: int = typer.Option(1, "--n-jobs", help="Processes for feature extraction."),
+) -> None:
+    """Prototype cards: each prototype in measured clinical terms (CSV, PDF).
+
+    Writes prototype_cards.csv (one row per prototype), prototype_measurements.csv and
+    prototype_cards.pdf (glossary and a page of cards per class) to OUT, and prints each
+    prototype's one-sentence description. The model is read with torch.load(weights_only=True).
+
+    Example: interp-ecg prototypes describe model.pt /data/ptbxl --features features.parquet
+    """
+    from interp_ecg.explain import prototype_cards
+    from interp_ecg.features import extract
+    from interp_ecg.io.pseudonym import pseudonym_key, pseudonymise_frame
+    from interp_ecg.prototypes import ProtoECGNetClassifier
+    from interp_ecg.report import Report, card_blocks
+
+    if not model_path.exists():
+        raise FileNotFoundError(f"{model_path}: no such file")
+    model = ProtoECGNetClassifier.load(model_path, device="cpu")
+    ds = _open_dataset(data, sampling_rate)
+    feats = _read_table(features_path) if features_path is not None else extract(ds, n_jobs=n_jobs, progress=True)
+    summary = _read_table_plain(phewas_path) if phewas_path is not None else None
+    key = pseudonym_key() if pseudonymise else None
+    cards = prototype_cards(model, ds, feats, phewas=summary, pseudonym_key=key)
+    out.mkdir(parents=True, exist_ok=True)
+    table = cards.table.reset_index()
+    if key is not None:
+        table = pseudonymise_frame(table.drop(columns=["source_pseudonym"]), key)
+    table.to_csv(out / "prototype_cards.csv", index=False)
+    cards.measurements.to_csv(out / "prototype_measurements.csv", index=False)
+    if pdf:
+        Report("Prototype cards", card_blocks(cards), pseudonymise=pseudonymise).save_pdf(out / "prototype_cards.pdf")
+    for name, text in cards.table["description"].items():
+        typer.echo(f"{name}: {text}")
+    typer.echo(f"{len(table)} prototype cards -> {out}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -214,3 +214,13 @@ def test_unreachable_scheduler_is_a_clean_error(runner, tmp_path):
     cfg.write_text("study: s\nkind: demo\nscheduler: tcp://127.0.0.1:9\n")
     result = runner.invoke(app, ["study", "run", str(cfg), "--output-dir", str(tmp_path)])
     assert result.exit_code == 2 and "Dask scheduler" in result.stderr
+
+
+def test_demo_report_has_prototype_cards(demo_run):
+    _, run_dir = demo_run
+    cards = pd.read_csv(run_dir / "tables" / "prototype_cards.csv")
+    assert len(cards) > 0 and cards["description"].str.len().gt(20).all()
+    text = "\n".join(p.extract_text() for p in PdfReader(str(run_dir / "report.pdf")).pages)
+    assert "Prototype glossary" in text and "Prototypes of " in text
+    # sources pseudonymised in the saved table and the PDF
+    assert cards["source_record"].astype(str).str.startswith("RC-").all()

@@ -11,9 +11,9 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_notebooks_are_there():
+def test_the_four_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == ["01_features_and_shap.ipynb", "02_prototypes.ipynb",
-                                           "03_phenotyping.ipynb"]
+                                           "03_phenotyping.ipynb", "04_prototype_cards.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

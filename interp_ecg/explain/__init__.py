@@ -16,6 +16,8 @@ from interp_ecg.explain.grounded import (
     unit_of,
 )
 from interp_ecg.explain.grouping import group_explanation, lead_of, wave_of
+from interp_ecg.explain.hybrid import explain_hybrid_record, hybrid_explanation, hybrid_group
+from interp_ecg.explain.prototype_cards import PrototypeCard, PrototypeCards, prototype_cards
 from interp_ecg.explain.plots import plot_bar, plot_beeswarm, plot_dependence
 from interp_ecg.explain.shap_values import shap_explanation, shap_explanations, shap_interactions
 
@@ -35,4 +37,10 @@ __all__ = [
     "plot_bar",
     "plot_beeswarm",
     "plot_dependence",
+    "prototype_cards",
+    "PrototypeCards",
+    "PrototypeCard",
+    "hybrid_explanation",
+    "hybrid_group",
+    "explain_hybrid_record",
 ]

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import importlib
 
-from interp_ecg.features.dictionary import column_names, feature_dictionary
+from interp_ecg.features.dictionary import column_names, feature_dictionary, normal_ranges
 from interp_ecg.features.extract import extract, extract_beats, extract_cached, extract_record
 from interp_ecg.features.measurements import frontal_axis, qtc
 from interp_ecg.features.quality import lead_quality
@@ -62,6 +62,7 @@ __all__ = [
     "extract_beats",
     "read_features",
     "feature_dictionary",
+    "normal_ranges",
     "column_names",
     "lead_quality",
     "qtc",

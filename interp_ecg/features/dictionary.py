@@ -3,7 +3,10 @@
 The dictionary ships with the package as ``interp_ecg/data/feature_dictionary.csv`` and is
 the single description of the record table that :func:`interp_ecg.features.extract` writes.
 ``kind`` is ``feature`` (a measurement a model may use), ``quality`` (signal quality and
-beat counts) or ``provenance`` (where an interval was measured: lead, beat, samples).
+beat counts) or ``provenance`` (where an interval was measured: lead, beat, samples). ``normal_low``,
+``normal_high`` and ``normal_reference`` give the adult normal range of a measurement where a
+published one exists (empty otherwise; a missing bound means the range is open on that side);
+:func:`normal_ranges` returns them as numbers.
 
 The CSV is generated from :func:`dictionary_rows`; regenerate it after changing a definition
 with ``python -m interp_ecg.features.dictionary``.
@@ -16,6 +19,8 @@ Examples
 'ms'
 >>> int((d["kind"] == "feature").sum()) >= 100
 True
+>>> normal_ranges().loc["QRS_duration_ms", ["normal_low", "normal_high"]].tolist()
+[nan, 120.0]
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ REF_DAS = "Das MK et al., Significance of a fragmented QRS complex versus a Q wa
 REF_MEDIAN = "Median beat of the dominant beats, as in 12SL and the Glasgow program (Macfarlane PW, Comprehensive Electrocardiology, 2011)"
 REF_PACING = "Kligfield P et al., AHA/ACCF/HRS recommendations Part I, Circulation 115:1306 (2007), pacemaker-spike detection; thresholds in interp_ecg.features.pacing (this package)"
 REF_QUALITY = "interp_ecg.features.quality thresholds (this package)"
+REF_SURAWICZ = "Surawicz B et al., AHA/ACCF/HRS recommendations Part III: intraventricular conduction disturbances, Circulation 119:e235 (2009)"
+REF_RAUTAHARJU = "Rautaharju PM et al., AHA/ACCF/HRS recommendations Part IV: the ST segment, T and U waves, and the QT interval, Circulation 119:e241 (2009)"
+REF_HANCOCK_LVH = "Hancock EW et al., AHA/ACCF/HRS recommendations Part V: ECG changes associated with cardiac chamber hypertrophy, Circulation 119:e251 (2009)"
+REF_GOLDBERGER = "Goldberger AL, Goldberger ZD, Shvilkin A, Goldberger's Clinical Electrocardiography, 9th ed., Elsevier (2017)"
 REF_REVERSAL = "Batchvarov VN, Malik M, Camm AJ, Incorrect electrode cable connection during ECG recording, Europace 9:1081 (2007)"
 
 _GLOBAL = [
@@ -110,6 +119,30 @@ _QUALITY = [
     ("quality_lead_reversal_suspected", "0/1", "quality", "float", "1 when P, QRS and T are negative in lead I and the QRS is positive in aVR (left/right arm reversal or dextrocardia).", REF_REVERSAL),
 ]
 
+#: Adult normal ranges: name -> (low, high, reference); ``None`` = open on that side. Only
+#: measurements with a published range are listed (none for HRV indices of a 10 s ECG).
+NORMAL_RANGES: dict[str, tuple[float | None, float | None, str]] = {
+    "heart_rate_bpm": (60.0, 100.0, REF_GOLDBERGER + "; sinus bradycardia < 60, tachycardia > 100 bpm"),
+    "RR_mean_ms": (600.0, 1000.0, REF_GOLDBERGER + "; 60-100 bpm"),
+    "P_duration_ms": (None, 120.0, REF_HANCOCK_LVH + "; left atrial abnormality >= 120 ms"),
+    "PR_interval_ms": (120.0, 200.0, REF_GOLDBERGER + "; first-degree AV block > 200 ms"),
+    "QRS_duration_ms": (None, 120.0, REF_SURAWICZ + "; complete bundle branch block >= 120 ms in adults"),
+    "QTc_Bazett_ms": (390.0, 450.0, REF_RAUTAHARJU + "; prolonged >= 450 ms (men), >= 460 ms (women); short <= 390 ms"),
+    "QTc_Fridericia_ms": (390.0, 450.0, REF_RAUTAHARJU + "; prolonged >= 450 ms (men), >= 460 ms (women); short <= 390 ms"),
+    "QTc_Framingham_ms": (390.0, 450.0, REF_RAUTAHARJU + "; prolonged >= 450 ms (men), >= 460 ms (women); short <= 390 ms"),
+    "QTc_Hodges_ms": (390.0, 450.0, REF_RAUTAHARJU + "; prolonged >= 450 ms (men), >= 460 ms (women); short <= 390 ms"),
+    "QRS_axis_deg": (-30.0, 90.0, REF_SURAWICZ + "; left axis deviation < -30 deg, right axis deviation > 90 deg"),
+    "P_amp_mV_II": (None, 0.25, REF_HANCOCK_LVH + "; right atrial abnormality: P >= 0.25 mV in II"),
+    "R_amp_mV_aVL": (None, 1.1, REF_HANCOCK_LVH + "; LVH criterion R aVL > 1.1 mV"),
+    "Sokolow_Lyon_mV": (None, 3.5, "Sokolow M, Lyon TP, Am Heart J 37:161 (1949); LVH >= 3.5 mV"),
+    "Cornell_voltage_mV": (None, 2.8, "Casale PN et al., Circulation 75:565 (1987); LVH > 2.8 mV (men), > 2.0 mV (women)"),
+    "Sokolow_Lyon_RVH_mV": (None, 1.05, "Sokolow M, Lyon TP, Am Heart J 38:273 (1949); RVH >= 1.05 mV"),
+}
+
+
+def _bound(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
 
 def _provenance_rows() -> list[tuple]:
     from interp_ecg.features.measurements import INTERVALS, TRACED_INTERVALS
@@ -142,7 +175,13 @@ def _rows() -> tuple[dict[str, str], ...]:
     rows += _QUALITY
     rows += _provenance_rows()
     keys = ("name", "unit", "kind", "dtype", "definition", "reference")
-    return tuple(dict(zip(keys, r)) for r in rows)
+    out = []
+    for r in rows:
+        row = dict(zip(keys, r))
+        low, high, ref = NORMAL_RANGES.get(row["name"], (None, None, ""))
+        row.update(normal_low=_bound(low), normal_high=_bound(high), normal_reference=ref)
+        out.append(row)
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
@@ -161,6 +200,32 @@ def column_names(kind: str | None = None) -> list[str]:
     return [r["name"] for r in _rows() if kind is None or r["kind"] == kind]
 
 
+def normal_ranges() -> pd.DataFrame:
+    """Adult normal ranges of the measurements that have a published one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by column name: ``unit``, ``normal_low``, ``normal_high`` (float, NaN = open
+        on that side) and ``normal_reference``.
+
+    Examples
+    --------
+    >>> r = normal_ranges()
+    >>> r.loc["PR_interval_ms", ["normal_low", "normal_high"]].tolist()
+    [120.0, 200.0]
+    """
+    d = feature_dictionary()
+    d = d[(d["normal_low"] != "") | (d["normal_high"] != "")]
+    out = pd.DataFrame({
+        "unit": d["unit"],
+        "normal_low": pd.to_numeric(d["normal_low"].replace("", None), errors="coerce").astype(float),
+        "normal_high": pd.to_numeric(d["normal_high"].replace("", None), errors="coerce").astype(float),
+        "normal_reference": d["normal_reference"],
+    })
+    return out
+
+
 def _path() -> Path:
     return Path(str(resources.files("interp_ecg") / "data" / "feature_dictionary.csv"))
 
@@ -177,7 +242,8 @@ def feature_dictionary() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``unit``, ``kind`` (feature / quality / provenance), ``dtype``,
-        ``definition``, ``reference``.
+        ``definition``, ``reference``, ``normal_low``, ``normal_high``, ``normal_reference``
+        (text; empty when no published range).
     """
     return _load().copy()
 

@@ -16,6 +16,7 @@ Examples
 
 from interp_ecg.models.device import resolve_device
 from interp_ecg.models.ensemble import ALL_MEMBERS, EnsembleClassifier
+from interp_ecg.models.hybrid import HybridECGClassifier
 from interp_ecg.models.members import MEMBER_NAMES, TREE_MEMBERS
 from interp_ecg.models.persistence import load_model, save_model
 from interp_ecg.models.presets import CARDIOFOREST_PARAMS, cardioforest, default_search_space
@@ -23,6 +24,7 @@ from interp_ecg.models.tuning import TuneResult, tune
 
 __all__ = [
     "EnsembleClassifier",
+    "HybridECGClassifier",
     "ALL_MEMBERS",
     "MEMBER_NAMES",
     "TREE_MEMBERS",

@@ -21,3 +21,7 @@ __all__ = [
     "Report", "ShapSummaryBlock", "TableBlock", "TextBlock", "TitleBlock", "cohort_table",
     "format_frame", "format_metrics", "format_number", "matches_from_explanation", "plot_ecg",
 ]
+
+from interp_ecg.report.cards import PrototypeCardsBlock, PrototypeGlossaryBlock, card_blocks  # noqa: E402
+
+__all__ += ["PrototypeCardsBlock", "PrototypeGlossaryBlock", "card_blocks"]

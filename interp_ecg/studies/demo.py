@@ -303,6 +303,11 @@ def run_demo_study(cfg: dict, out_dir: Path) -> StudyResult:
     if "phewas" in params["sections"]:
         with sections.section("PheWAS"), steps.step("PheWAS"):
             phewas_blocks += _phewas(cfg, ds, cohort_dir, state, tables, summary_lines)
+    # -- prototype cards (after the PheWAS, whose hits they list) -----------------------------
+    cards_blocks: list[Any] = []
+    if "proto" in state:
+        with sections.section("prototype cards"):
+            cards_blocks += _prototype_cards(ds, state, tables, seed)
     # -- patient pages -----------------------------------------------------------------------
     patient_blocks: list[Any] = []
     with sections.section("patient pages"), steps.step("patient pages"):
@@ -326,6 +331,7 @@ def run_demo_study(cfg: dict, out_dir: Path) -> StudyResult:
     rep.add(*patient_blocks)
     rep.add(*proto_blocks)
     rep.add(*phewas_blocks)
+    rep.add(*cards_blocks)
     rep.add(TextBlock("Methods and limitations",
                       "Features: the package's multi-lead delineation and median-beat measurements "
                       "(interp_ecg.features). Splits are patient-wise; nothing is tuned on the "
@@ -550,6 +556,17 @@ def _prototypes(cfg: dict, ds, state: dict, tables: dict, summary_lines: list[st
                      "estimate (95% CI).", name="prototype_metrics", transpose=False, level=2),
         PrototypeGalleryBlock(gallery, heading="Prototype gallery (one per statement)", level=2),
     ]
+
+
+def _prototype_cards(ds, state: dict, tables: dict, seed: int) -> list[Any]:
+    """Prototype cards of the demo's prototype network (glossary, one card per class)."""
+    from interp_ecg.explain import prototype_cards
+    from interp_ecg.report import card_blocks
+
+    cards = prototype_cards(state["proto"], ds, state["feats"], similarities=state["proto_sims"],
+                            phewas=tables.get("phewas"), random_state=seed)
+    tables["prototype_cards"] = cards.table.reset_index()
+    return card_blocks(cards, max_per_class=1)
 
 
 def _phecode_outcomes(cfg: dict, diagnoses: pd.DataFrame, subjects: pd.Index,

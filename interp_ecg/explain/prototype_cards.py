@@ -1,0 +1,824 @@
+"""Prototype cards: every prototype of a prototype network described in measured clinical terms.
+
+A prototype network says "this looks like that" with a picture. A card says what "that" is in
+the quantities a cardiologist reads on an ECG, deterministically, from the package's own
+delineation and measurements:
+
+* **source** - the training record the prototype was pushed onto, its leads and time window,
+  and the class it belongs to (the record id is replaced by a keyed pseudonym from
+  :mod:`interp_ecg.io.pseudonym` when asked, and always in reports);
+* **measured on its source segment** - the whole source record is delineated
+  (:func:`interp_ecg.features.extract_beats`; a 0.9 s window is too short to delineate alone)
+  and the beats whose consensus R peak lies inside the prototype's window are kept (the beats
+  overlapping it when no R peak does, flagged in ``window_beats``): QRS
+  duration, P duration, PR, QT, QTc (Bazett, with the preceding RR), P/R/S/T amplitudes in the
+  leads the window spans, RR statistics, heart rate, P-wave presence and RR irregularity; the
+  frontal QRS axis when the window is the whole record (the axis needs the median beats of
+  the record). Each value stands beside the class's typical value (median over the records
+  positive for the class in the feature table) and the adult normal range with its reference
+  (:func:`interp_ecg.features.normal_ranges`);
+* **what drives its similarity across a cohort** - a surrogate gradient-boosted regressor
+  (LightGBM) predicting the prototype's similarity from the fiducial feature table: its
+  patient-wise cross-validated R^2 (out-of-fold predictions pooled; folds grouped by
+  ``patient_id``) and its SHAP values (``shap.TreeExplainer``) as a ``shap.Explanation``; the
+  top features with the direction of their effect. A prototype whose R^2 is below
+  ``r2_threshold`` is "not explained by standard measurements", itself a finding;
+* **what it does** - its fusion weights and its exact Shapley contribution to each class
+  (``phi = w (s - mean training similarity)``, the fusion layer being linear), averaged over
+  the records positive for that class; it "drives" the classes where that mean is at least
+  ``min_contribution`` and its weight is positive; and, given a PheWAS summary whose exposures are
+  prototype names, its top phecode associations with their q-values;
+* **a one-sentence description** built from the above by a fixed template.
+
+Rhythm prototypes also get ``rhythm_consistent``: whether the measured rhythm of the source
+matches the class (:data:`RHYTHM_EXPECTATIONS`, e.g. AFIB: no P waves and irregular RR).
+
+Examples
+--------
+>>> from interp_ecg.explain.prototype_cards import describe_measurements
+>>> describe_measurements({"QRS_duration_ms": 156.0, "P_wave_presence_fraction": 1.0,
+...                        "RR_irregularity": 0.02, "heart_rate_bpm": 72.0})
+'wide QRS (156 ms)'
+>>> rhythm_consistent("AFIB", {"P_wave_presence_fraction": 0.0, "RR_irregularity": 0.21})
+True
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.errors import ConfigError, InterpEcgError
+from interp_ecg.io.leads import STANDARD_LEADS
+
+logger = logging.getLogger(__name__)
+
+#: interval measurements taken from the consensus ("global") beats inside the window
+INTERVAL_FEATURES = ("QRS_duration_ms", "P_duration_ms", "PR_interval_ms", "QT_interval_ms", "QTc_Bazett_ms")
+#: per-lead amplitudes measured on each beat inside the window (feature ``<name>_<lead>``)
+AMPLITUDE_FEATURES = ("P_amp_mV", "R_amp_mV", "S_amp_mV", "T_amp_mV")
+#: rhythm measurements over the beats inside the window
+RHYTHM_FEATURES = ("heart_rate_bpm", "RR_mean_ms", "RR_sd_ms", "RR_irregularity", "P_wave_presence_fraction")
+#: RR irregularity (RMSSD / mean RR) at or above which RR is called irregular
+#: (Dash S et al., Automatic real time detection of atrial fibrillation, Ann Biomed Eng 37:1701, 2009)
+IRREGULAR_RR = 0.1
+#: P waves called present when found in at least this share of the beats
+P_PRESENT = 0.5
+
+#: Measured rhythm a rhythm-class source should show: class -> (text, test on the measurements).
+RHYTHM_EXPECTATIONS: dict[str, tuple[str, Any]] = {
+    "SR": ("P waves present, regular RR", lambda m: _p_present(m) and _regular(m)),
+    "AFIB": ("no P waves, irregular RR", lambda m: _p_absent(m) and _irregular(m)),
+    "AFLT": ("no P waves", lambda m: _p_absent(m)),
+    "STACH": ("P waves present, heart rate > 100 bpm", lambda m: _p_present(m) and _num(m, "heart_rate_bpm") > 100),
+    "SBRAD": ("P waves present, heart rate < 60 bpm", lambda m: _p_present(m) and _num(m, "heart_rate_bpm") < 60),
+    "SARRH": ("P waves present, irregular RR", lambda m: _p_present(m) and _irregular(m)),
+}
+
+_SHORT = {
+    "QRS_duration_ms": "QRS", "P_duration_ms": "P", "PR_interval_ms": "PR", "QT_interval_ms": "QT",
+    "QTc_Bazett_ms": "QTc", "heart_rate_bpm": "HR", "RR_mean_ms": "RR mean", "RR_sd_ms": "RR sd",
+    "RR_irregularity": "RR irregularity", "P_wave_presence_fraction": "P present in", "QRS_axis_deg": "QRS axis",
+}
+
+
+def _num(m: Mapping[str, Any], key: str) -> float:
+    try:
+        v = float(m.get(key, np.nan))
+    except (TypeError, ValueError):
+        return np.nan
+    return v
+
+
+def _p_present(m) -> bool:
+    return _num(m, "P_wave_presence_fraction") >= P_PRESENT
+
+
+def _p_absent(m) -> bool:
+    return _num(m, "P_wave_presence_fraction") < P_PRESENT
+
+
+def _irregular(m) -> bool:
+    return _num(m, "RR_irregularity") >= IRREGULAR_RR
+
+
+def _regular(m) -> bool:
+    return _num(m, "RR_irregularity") < IRREGULAR_RR
+
+
+def rhythm_consistent(cls: str, measured: Mapping[str, Any]) -> bool | float:
+    """Whether a source's measured rhythm matches rhythm class ``cls``.
+
+    Returns ``True``/``False``, or NaN when the class has no rule in
+    :data:`RHYTHM_EXPECTATIONS` or a needed measurement is NaN.
+    """
+    rule = RHYTHM_EXPECTATIONS.get(str(cls))
+    if rule is None:
+        return np.nan
+    needed = ["P_wave_presence_fraction"] + (["RR_irregularity"] if "RR" in rule[0] else []) + (
+        ["heart_rate_bpm"] if "heart rate" in rule[0] else [])
+    if any(not np.isfinite(_num(measured, k)) for k in needed):
+        return np.nan
+    return bool(rule[1](measured))
+
+
+def _fmt(value: float, unit: str = "") -> str:
+    if not np.isfinite(value):
+        return "NA"
+    if unit in ("ms", "bpm", "deg"):
+        text = f"{value:.0f}"
+    elif unit == "mV":
+        text = f"{value:.2f}"
+    else:
+        text = f"{value:.2f}"
+    return f"{text} {unit}".strip() if unit not in ("1", "") else text
+
+
+def range_text(low: float, high: float) -> str:
+    """``"< 120"``, ``"120-200"``, ``"> 60"`` or ``""`` for a normal range with open sides as NaN."""
+    lo, hi = np.isfinite(low), np.isfinite(high)
+    if lo and hi:
+        return f"{low:g}-{high:g}" if low >= 0 else f"{low:g} to {high:g}"
+    if hi:
+        return f"< {high:g}"
+    if lo:
+        return f"> {low:g}"
+    return ""
+
+
+def describe_measurements(measured: Mapping[str, Any], ranges: pd.DataFrame | None = None) -> str:
+    """Abnormal findings in words ("wide QRS (156 ms), no P waves, irregular RR (0.21)").
+
+    Parameters
+    ----------
+    measured : mapping
+        Feature name -> value measured on a source segment.
+    ranges : DataFrame, optional
+        :func:`interp_ecg.features.normal_ranges` (loaded when omitted).
+
+    Returns
+    -------
+    str
+        The findings outside normal ranges, in a fixed order; when every measured value is in
+        range, ``"measurements within normal ranges (...)"``; ``""`` when nothing was measured.
+    """
+    if ranges is None:
+        from interp_ecg.features import normal_ranges
+
+        ranges = normal_ranges()
+    words: list[str] = []
+
+    def rng(name):
+        if name in ranges.index:
+            return float(ranges.at[name, "normal_low"]), float(ranges.at[name, "normal_high"])
+        return np.nan, np.nan
+
+    def check(name, low_word, high_word, unit):
+        v = _num(measured, name)
+        if not np.isfinite(v):
+            return
+        lo, hi = rng(name)
+        if np.isfinite(hi) and v >= hi and high_word:
+            words.append(f"{high_word} ({_fmt(v, unit)})")
+        elif np.isfinite(lo) and v < lo and low_word:
+            words.append(f"{low_word} ({_fmt(v, unit)})")
+
+    check("QRS_duration_ms", "", "wide QRS", "ms")
+    p = _num(measured, "P_wave_presence_fraction")
+    if np.isfinite(p) and p < P_PRESENT:
+        words.append("no P waves")
+    # P duration stays in the card's table but not in the sentence: the package's P boundaries
+    # put 65% of the PTB-XL NORM records at >= 120 ms (median 122 ms; docs/results_prototype_cards.md),
+    # so "broad P" would mostly describe the delineator, not the heart.
+    check("PR_interval_ms", "short PR", "long PR", "ms")
+    check("QTc_Bazett_ms", "short QTc", "long QTc", "ms")
+    irr = _num(measured, "RR_irregularity")
+    if np.isfinite(irr) and irr >= IRREGULAR_RR:
+        words.append(f"irregular RR ({irr:.2f})")
+    check("heart_rate_bpm", "bradycardia", "tachycardia", "bpm")
+    check("QRS_axis_deg", "left axis deviation", "right axis deviation", "deg")
+    for name in measured:
+        if name.startswith(("P_amp_mV_", "R_amp_mV_")) and name in ranges.index:
+            lead = name.rsplit("_", 1)[-1]
+            check(name, "", f"tall {name.split('_', 1)[0]} in {lead}", "mV")
+    if words:
+        return ", ".join(words)
+    shown = [f"{_SHORT[k]} {_fmt(_num(measured, k), u)}" for k, u in
+             (("QRS_duration_ms", "ms"), ("PR_interval_ms", "ms"), ("heart_rate_bpm", "bpm"))
+             if np.isfinite(_num(measured, k))]
+    return f"measurements within normal ranges ({', '.join(shown)})" if shown else ""
+
+
+# -- measuring the source segment ---------------------------------------------------------------
+
+@dataclass
+class SourceSegment:
+    """The source record of a prototype and what was measured in its window.
+
+    Attributes
+    ----------
+    record_id : str
+    signal : numpy.ndarray
+        The whole source record ``(n_leads, n_samples)`` in mV at ``fs``.
+    fs : float
+    leads : list of str
+    start_sample, end_sample : int
+        The prototype's window in samples of ``signal``.
+    window_leads : list of str
+        Leads the prototype spans.
+    fiducials : pandas.DataFrame
+        Global (consensus) fiducials of the beats inside the window, samples of ``signal``.
+    beats : pandas.DataFrame
+        The beat table rows (global and per lead) of the beats inside the window.
+    rule : str
+        ``"R peak inside"`` (the beats whose consensus R peak lies in the window) or, when no
+        R peak does, ``"overlapping the window (no R peak inside)"`` (the beats whose P onset
+        (else QRS onset) to T offset (else QRS offset) overlaps it); empty when no beat.
+    """
+
+    record_id: str
+    signal: np.ndarray
+    fs: float
+    leads: list[str]
+    start_sample: int
+    end_sample: int
+    window_leads: list[str]
+    fiducials: pd.DataFrame
+    beats: pd.DataFrame
+    rule: str = ""
+
+
+def _find_record(dataset, rid) -> Any:
+    index = dataset.meta.index
+    if rid in index:
+        return rid
+    as_text = {str(v): v for v in index}
+    if str(rid) in as_text:
+        return as_text[str(rid)]
+    raise ConfigError(f"prototype source record {rid!r} is not in the dataset passed to prototype_cards "
+                      "(pass the dataset the model was trained on, or one that holds its training records)")
+
+
+def measure_source(record, start_s: float, end_s: float,
+                   window_leads: Sequence[str]) -> tuple[dict[str, float], SourceSegment | None, str]:
+    """Measure the beats of a record whose consensus R peak lies inside ``[start_s, end_s)``.
+
+    When no R peak lies inside (a 0.9 s window at a slow rate), the beats overlapping the window
+    are measured instead and :attr:`SourceSegment.rule` says so.
+
+    Parameters
+    ----------
+    record : interp_ecg.io.Record
+        The whole source record (it is delineated whole).
+    start_s, end_s : float
+        The prototype's window in seconds from the start of the record.
+    window_leads : sequence of str
+        Leads the prototype spans (amplitudes are measured in these).
+
+    Returns
+    -------
+    measured : dict
+        Feature name -> value (NaN when the window holds no beat that gives it).
+    segment : SourceSegment or None
+        None when the record could not be delineated.
+    reason : str
+        Why nothing was measured (empty when something was).
+    """
+    from interp_ecg.features import extract_beats
+
+    fs = float(record.fs)
+    sig = np.asarray(record.signal, dtype=np.float32)
+    leads = [str(ld) for ld in record.leads]
+    s0, s1 = int(round(start_s * fs)), int(round(end_s * fs))
+    measured: dict[str, float] = {}
+    try:
+        beats = extract_beats(record)
+    except InterpEcgError as err:
+        return measured, None, f"source record could not be delineated: {err}"
+    glob = beats[beats["lead"].astype(str) == "global"]
+    r = pd.to_numeric(glob["R_peak"], errors="coerce")
+    inside = glob[(r >= s0) & (r < s1)]
+    rule = "R peak inside"
+    if inside.empty:
+        # a 0.9 s window at a slow rate may hold the end of one beat and the start of the next:
+        # then the beats that overlap it (P onset, else QRS onset, to T offset, else QRS offset)
+        on = pd.to_numeric(glob["P_on"], errors="coerce").fillna(pd.to_numeric(glob["QRS_on"], errors="coerce"))
+        off = pd.to_numeric(glob["T_off"], errors="coerce").fillna(pd.to_numeric(glob["QRS_off"], errors="coerce"))
+        inside = glob[(on < s1) & (off > s0)]
+        rule = "overlapping the window (no R peak inside)"
+    seg = SourceSegment(str(record.id), sig, fs, leads, s0, s1, list(window_leads),
+                        inside.reset_index(drop=True), beats[beats["beat"].isin(inside["beat"])].reset_index(drop=True),
+                        rule if len(inside) else "")
+    if inside.empty:
+        return measured, seg, f"no beat overlaps the window {start_s:.2f}-{end_s:.2f} s"
+    dom = inside[inside["dominant"].astype(bool)] if "dominant" in inside else inside
+    use = dom if len(dom) else inside
+    for name in INTERVAL_FEATURES:
+        v = pd.to_numeric(use[name], errors="coerce").dropna()
+        measured[name] = float(v.median()) if len(v) else np.nan
+    measured["P_wave_presence_fraction"] = float(np.isfinite(pd.to_numeric(inside["P_on"], errors="coerce")).mean())
+    # RR intervals that end on a beat inside the window
+    rr = pd.to_numeric(inside["RR_prev_ms"], errors="coerce").dropna().to_numpy(float)
+    measured["RR_mean_ms"] = float(rr.mean()) if rr.size else np.nan
+    measured["heart_rate_bpm"] = 60000.0 / measured["RR_mean_ms"] if rr.size else np.nan
+    measured["RR_sd_ms"] = float(rr.std(ddof=1)) if rr.size >= 2 else np.nan
+    measured["RR_irregularity"] = (float(np.sqrt(np.mean(np.diff(rr) ** 2)) / rr.mean())
+                                   if rr.size >= 3 else np.nan)
+    per_lead = beats[beats["beat"].isin(inside["beat"]) & beats["lead"].astype(str).isin(list(window_leads))]
+    for lead, rows in per_lead.groupby("lead", sort=False):
+        for name in AMPLITUDE_FEATURES:
+            v = pd.to_numeric(rows[name], errors="coerce").dropna()
+            measured[f"{name}_{lead}"] = float(v.median()) if len(v) else np.nan
+    measured["n_beats_in_window"] = float(len(inside))
+    return measured, seg, ""
+
+
+# -- the surrogate --------------------------------------------------------------------------
+
+def _surrogate(y: np.ndarray, X: pd.DataFrame, groups: np.ndarray, n_splits: int, random_state: int,
+               params: Mapping[str, Any] | None):
+    """CV R^2 (patient-wise, pooled out-of-fold) and the SHAP explanation of the full fit."""
+    import shap
+    from lightgbm import LGBMRegressor
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import GroupKFold
+
+    kw = dict(n_estimators=150, learning_rate=0.05, num_leaves=8, min_child_samples=10, subsample=0.8,
+              subsample_freq=1, colsample_bytree=0.8, random_state=random_state, n_jobs=1, verbose=-1)
+    kw.update(params or {})
+    n_groups = len(np.unique(groups))
+    k = min(n_splits, n_groups)
+    if k < 2 or len(y) < 20:
+        return np.nan, None, f"too few records ({len(y)}) or patients ({n_groups}) for a cross-validated R^2"
+    if np.nanstd(y) == 0:
+        return np.nan, None, "similarity is constant over the cohort"
+    oof = np.full(len(y), np.nan)
+    for tr, te in GroupKFold(n_splits=k).split(X, y, groups):
+        model = LGBMRegressor(**kw).fit(X.iloc[tr], y[tr])
+        oof[te] = model.predict(X.iloc[te])
+    r2 = float(r2_score(y, oof))
+    model = LGBMRegressor(**kw).fit(X, y)
+    sv = shap.TreeExplainer(model)
+    values = np.asarray(sv.shap_values(X))
+    base = np.full(len(y), float(np.ravel(sv.expected_value)[0]))
+    ex = shap.Explanation(values=values, base_values=base, data=X.to_numpy(dtype=float),
+                          feature_names=list(X.columns))
+    return r2, ex, ""
+
+
+def top_features(explanation, k: int = 5) -> pd.DataFrame:
+    """Top ``k`` features of a surrogate explanation by mean |SHAP|, with their direction.
+
+    ``direction`` is ``+1`` when higher values of the feature raise the similarity (Spearman
+    correlation of the feature's values with its SHAP values > 0), ``-1`` when they lower it.
+    """
+    from scipy.stats import spearmanr
+
+    vals = np.asarray(explanation.values)
+    data = np.asarray(explanation.data, dtype=float)
+    imp = np.abs(vals).mean(axis=0)
+    order = np.argsort(-imp, kind="stable")[:k]
+    rows = []
+    for j in order:
+        if imp[j] <= 0:
+            continue
+        ok = np.isfinite(data[:, j])
+        rho = spearmanr(data[ok, j], vals[ok, j]).statistic if ok.sum() > 2 and np.ptp(data[ok, j]) > 0 else np.nan
+        rows.append({"feature": explanation.feature_names[j], "mean_abs_shap": float(imp[j]),
+                     "direction": int(np.sign(rho)) if np.isfinite(rho) else 0})
+    return pd.DataFrame(rows, columns=["feature", "mean_abs_shap", "direction"])
+
+
+# -- the cards ------------------------------------------------------------------------------
+
+@dataclass
+class PrototypeCards:
+    """Result of :func:`prototype_cards`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per prototype (index ``prototype``): ``class, branch, source_record``
+        (``source_pseudonym`` when pseudonymised), ``source_leads, start_s, end_s,
+        n_beats_in_window``, ``window_beats`` (which beats were measured), the measured values (``QRS_duration_ms``... NaN when the window
+        gives none), ``measured`` (text), ``measurement_reason``, ``surrogate_r2``,
+        ``explained`` (R^2 >= threshold), ``surrogate_reason``, ``top_features`` (text),
+        ``own_class_weight``, ``own_class_shapley``, ``classes_driven`` (text),
+        ``top_class``, ``phecodes`` (text), ``rhythm_expectation``, ``rhythm_consistent``,
+        ``description``.
+    measurements : pandas.DataFrame
+        Long table: ``prototype, feature, value, unit, class_median, normal_low, normal_high,
+        normal_range, normal_reference, outside_normal``.
+    explanations : dict
+        Prototype -> ``shap.Explanation`` of its surrogate over the cohort.
+    drivers : pandas.DataFrame
+        Prototype x class: mean exact Shapley contribution over the class's positive records.
+    segments : dict
+        Prototype -> :class:`SourceSegment` (signals for the card figures).
+    r2_threshold : float
+    """
+
+    table: pd.DataFrame
+    measurements: pd.DataFrame
+    explanations: dict
+    drivers: pd.DataFrame
+    segments: dict = field(repr=False)
+    r2_threshold: float = 0.5
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The card table (a copy)."""
+        return self.table.copy()
+
+    def card(self, prototype: str) -> "PrototypeCard":
+        """The renderable card of one prototype."""
+        if prototype not in self.table.index:
+            raise ConfigError(f"unknown prototype {prototype!r}; cards exist for {list(self.table.index)[:5]}...")
+        return PrototypeCard(prototype, self.table.loc[prototype],
+                             self.measurements[self.measurements["prototype"] == prototype],
+                             self.explanations.get(prototype), self.segments.get(prototype))
+
+    def glossary(self) -> pd.DataFrame:
+        """Compact table: prototype, class, branch, source, window, R^2, description."""
+        src = "source_pseudonym" if "source_pseudonym" in self.table else "source_record"
+        out = self.table.reset_index()[["prototype", "class", "branch", src, "start_s", "end_s",
+                                        "surrogate_r2", "description"]]
+        return out
+
+    def _repr_html_(self) -> str:
+        return (f"<p><b>{len(self)} prototype cards</b> (surrogate R<sup>2</sup> >= {self.r2_threshold:g} for "
+                f"{int(self.table['explained'].sum())})</p>" + self.glossary().to_html(index=False, border=0))
+
+
+def card_marks(segment: SourceSegment, measured: Mapping[str, float]) -> list:
+    """Marks for the card figure: the prototype window and the QRS of its first beat (both on
+    the rhythm strip, which has room for two brackets)."""
+    from interp_ecg.report.ecg_plot import Mark
+
+    marks = [Mark("global", segment.start_sample, max(segment.end_sample - 1, segment.start_sample),
+                  "prototype window", color="#7a1f1f")]
+    fid = segment.fiducials
+    if len(fid):
+        b = fid.iloc[0]
+        for name, a, z, key in (("QRS", "QRS_on", "QRS_off", "QRS_duration_ms"),):
+            if np.isfinite(float(b[a])) and np.isfinite(float(b[z])) and np.isfinite(_num(measured, key)):
+                marks.append(Mark("global", float(b[a]), float(b[z]), f"{name} {_num(measured, key):.0f} ms"))
+    return marks
+
+
+@dataclass
+class PrototypeCard:
+    """One prototype's card: description, measurement table, drivers and source figure."""
+
+    prototype: str
+    row: pd.Series
+    measurements: pd.DataFrame
+    explanation: Any = None
+    segment: SourceSegment | None = None
+
+    def measurement_table(self, max_amplitudes: int = 4) -> pd.DataFrame:
+        """Intervals and rhythm rows, then the amplitudes furthest from the class median."""
+        m = self.measurements
+        main = m[~m["feature"].str.contains("_amp_mV_")]
+        amp = m[m["feature"].str.contains("_amp_mV_")].copy()
+        if len(amp):
+            dev = (amp["value"] - amp["class_median"]).abs()
+            amp = amp.assign(_d=dev.fillna(-1)).sort_values("_d", ascending=False, kind="stable").drop(columns="_d")
+            amp = amp.head(max_amplitudes)
+        out = pd.concat([main, amp])[["feature", "value", "unit", "class_median", "normal_range"]]
+        return out.reset_index(drop=True)
+
+    def plot(self, ax=None, source_label: str | None = None):
+        """The source record on ECG grid paper, fiducials of the window's beats marked, the
+        window and its QRS/PR/QT bracketed on the rhythm strip. Returns the figure."""
+        from interp_ecg.report.ecg_plot import plot_ecg
+
+        seg = self.segment
+        if seg is None:
+            raise ConfigError(f"{self.prototype}: no source segment to draw ({self.row.get('measurement_reason', '')})")
+        strip = next((ld for ld in seg.window_leads if ld in STANDARD_LEADS and ld in seg.leads), "II")
+        if seg.window_leads and len(seg.window_leads) == len(STANDARD_LEADS):
+            strip = "II"
+        label = source_label if source_label is not None else str(self.row.get("source_pseudonym", "source"))
+        title = f"{self.prototype} - source {label}, {self.row['start_s']:.2f}-{self.row['end_s']:.2f} s"
+        measured = dict(zip(self.measurements["feature"], self.measurements["value"]))
+        return plot_ecg(seg.signal, seg.fs, seg.leads, fiducials=seg.fiducials,
+                        marks=card_marks(seg, measured), rhythm_lead=strip, title=title, ax=ax)
+
+    def _repr_html_(self) -> str:
+        table = self.measurement_table()
+        fig_html = ""
+        if self.segment is not None:
+            buf = io.StringIO()
+            self.plot().savefig(buf, format="svg")
+            svg = buf.getvalue()
+            fig_html = svg[svg.find("<svg"):]
+        tops = html.escape(str(self.row.get("top_features", "")))
+        return (f"<h4>{html.escape(self.prototype)}</h4><p>{html.escape(str(self.row['description']))}</p>"
+                f"{fig_html}{table.to_html(index=False, border=0, float_format=lambda v: f'{v:.3g}')}"
+                f"<p>Surrogate R<sup>2</sup> {self.row['surrogate_r2']:.2f}; top features: {tops}</p>")
+
+
+def _description(row: Mapping[str, Any], findings: str, r2_threshold: float) -> str:
+    what = f"{str(row['branch']).capitalize()} prototype of {row['class']}"
+    parts = [f"{what}: {findings}" if findings else
+             f"{what}: not measurable on its source ({row.get('measurement_reason') or 'no beats'})"]
+    r2 = float(row["surrogate_r2"])
+    if not np.isfinite(r2):
+        parts.append(f"no surrogate ({row.get('surrogate_reason', '')})")
+    elif r2 < r2_threshold:
+        parts.append(f"not explained by standard measurements (R\u00b2 {r2:.2f})")
+    else:
+        parts.append(f"similarity tracks {row['top_features_words']} (R\u00b2 {r2:.2f})")
+    if row.get("top_class"):
+        parts.append(f"drives {row['top_class']}")
+    if row.get("phecode_words"):
+        parts.append(f"associated with {row['phecode_words']}")
+    return "; ".join(parts) + "."
+
+
+def _feature_words(top: pd.DataFrame, n: int = 2) -> str:
+    from interp_ecg.explain.grounded import pretty_name
+
+    words = []
+    for _, r in top.head(n).iterrows():
+        sign = "higher" if r["direction"] > 0 else "lower" if r["direction"] < 0 else "changes in"
+        words.append(f"{sign} {pretty_name(r['feature'])}")
+    return " and ".join(words)
+
+
+def prototype_cards(
+    model,
+    dataset,
+    features: pd.DataFrame,
+    *,
+    labels: pd.DataFrame | None = None,
+    similarities: pd.DataFrame | None = None,
+    phewas: pd.DataFrame | None = None,
+    pseudonym_key: bytes | None = None,
+    r2_threshold: float = 0.5,
+    n_splits: int = 5,
+    n_top: int = 5,
+    n_phecodes: int = 3,
+    q_threshold: float = 0.05,
+    surrogate_params: Mapping[str, Any] | None = None,
+    prototypes: Sequence[str] | None = None,
+    min_contribution: float = 0.01,
+    n_jobs: int | None = 1,
+    random_state: int = 0,
+) -> PrototypeCards:
+    """Describe every prototype of a fitted prototype network in measured clinical terms.
+
+    Parameters
+    ----------
+    model : ProtoECGNetClassifier
+        Fitted (after push, so every prototype has a source record).
+    dataset : EcgDataset
+        Holds the prototypes' source records and the cohort the surrogates are fitted on
+        (``meta`` with ``patient_id`` for patient-wise folds; records without one are their
+        own group).
+    features : pandas.DataFrame
+        :func:`interp_ecg.features.extract` of ``dataset`` (indexed by record id); its
+        ``kind == "feature"`` columns are the surrogates' inputs and give the class medians.
+    labels : pandas.DataFrame, optional
+        Multi-hot labels over the model's classes (default ``dataset.labels``).
+    similarities : pandas.DataFrame, optional
+        ``model.transform(dataset)`` when already computed.
+    phewas : pandas.DataFrame, optional
+        A PheWAS summary (:func:`interp_ecg.phenotype.phewas`) whose ``exposure`` column holds
+        prototype names; its top ``n_phecodes`` rows by p per prototype are listed with q.
+    pseudonym_key : bytes, optional
+        Adds ``source_pseudonym`` (:func:`interp_ecg.io.pseudonym.pseudonym`, kind record).
+    r2_threshold : float
+        Surrogate R^2 below which a prototype is "not explained by standard measurements".
+    n_splits : int
+        Patient-wise folds of the surrogate's cross-validation.
+    n_top : int
+        Top SHAP features listed per prototype.
+    n_phecodes, q_threshold : int, float
+        Phecode associations listed, and the q below which one enters the description.
+    surrogate_params : mapping, optional
+        Overrides of the LightGBM regressor's parameters.
+    prototypes : sequence of str, optional
+        Describe only these.
+    min_contribution : float
+        Mean Shapley contribution (logit) over a class's positive records from which the
+        prototype is said to drive that class (with a positive fusion weight on it).
+    n_jobs : int, optional
+        Processes for the surrogate models (joblib; ``-1``: all cores). Results do not depend on it.
+    random_state : int
+
+    Returns
+    -------
+    PrototypeCards
+
+    Raises
+    ------
+    ConfigError
+        A source record is not in ``dataset``; ``features`` shares no record with it.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> from interp_ecg.simulate import cohort
+    >>> from interp_ecg.io import read_ptbxl
+    >>> from interp_ecg.features import extract
+    >>> from interp_ecg.prototypes import ProtoECGNetClassifier
+    >>> d = tempfile.mkdtemp()
+    >>> _ = cohort(24, d, random_state=0, progress=False, sampling_rate=100,
+    ...            conditions={"normal": 0.5, "lbbb": 0.5})
+    >>> ds = read_ptbxl(d, sampling_rate=100)
+    >>> clf = ProtoECGNetClassifier(preset="small", width=2, prototypes_per_class=1,
+    ...     label_groups={"morphology": ["NORM", "CLBBB"]}, warmup_epochs=1, joint_epochs=1,
+    ...     last_layer_epochs=1, fusion_epochs=1, device="cpu", n_threads=1).fit(ds, ds.labels[["NORM", "CLBBB"]])
+    >>> cards = prototype_cards(clf, ds, extract(ds, progress=False))
+    >>> list(cards.table.index)
+    ['proto_NORM_00', 'proto_CLBBB_00']
+    >>> cards.table.loc["proto_CLBBB_00", "description"].startswith("Morphology prototype of CLBBB")
+    True
+    """
+    from interp_ecg.features import feature_dictionary, normal_ranges
+
+    if not hasattr(model, "prototype_sources_"):
+        raise ConfigError("prototype_cards needs a fitted ProtoECGNetClassifier (no prototype_sources_)")
+    sources = model.prototype_sources_
+    names = list(prototypes) if prototypes is not None else list(sources.index)
+    unknown = [p for p in names if p not in sources.index]
+    if unknown:
+        raise ConfigError(f"unknown prototypes {unknown[:5]}")
+    classes = list(model.classes_)
+    fdict = feature_dictionary()
+    ranges = normal_ranges()
+    units = fdict["unit"].to_dict()
+    units.update({"n_beats_in_window": "count"})
+
+    # cohort: records with a similarity and a feature row
+    sims = similarities if similarities is not None else model.transform(dataset)
+    sims = sims.copy()
+    sims.index = sims.index.map(str)
+    feats = features.copy()
+    feats.index = feats.index.map(str)
+    if "quality_ok" in feats:
+        feats = feats[feats["quality_ok"].astype(bool)]
+    fcols = [c for c in feats.columns if c in fdict.index and fdict.at[c, "kind"] == "feature"]
+    fcols = [c for c in fcols if pd.to_numeric(feats[c], errors="coerce").notna().any()]
+    common = [i for i in sims.index if i in feats.index and np.isfinite(sims.loc[i].to_numpy(float)).all()]
+    if not common:
+        raise ConfigError("features and the model's similarities share no record; pass extract(dataset) of the same dataset")
+    X = feats.loc[common, fcols].apply(pd.to_numeric, errors="coerce").astype(float)
+    meta = dataset.meta.copy()
+    meta.index = meta.index.map(str)
+    # patient-wise folds; a record without a patient id is its own group
+    own = pd.Series(["record:" + i for i in common], index=common)
+    patients = meta["patient_id"].reindex(common) if "patient_id" in meta else pd.Series(np.nan, index=common)
+    groups = patients.map(lambda v: np.nan if pd.isna(v) else f"patient:{v}").fillna(own).to_numpy()
+
+    lab = labels if labels is not None else getattr(dataset, "labels", None)
+    if lab is not None:
+        lab = lab.copy()
+        lab.index = lab.index.map(str)
+        lab = lab.reindex(columns=classes)
+    # exact Shapley contributions of the fusion layer, averaged over each class's positives
+    ex_fusion = model.shap_values(sims.loc[common])
+    phi = np.asarray(ex_fusion.values)  # (n, P, K)
+    weights = model.model_.fusion.weight.detach().cpu().double().numpy()  # (K, P)
+    proto_pos = {p: j for j, p in enumerate(model.feature_names_out_)}
+    drivers = pd.DataFrame(np.nan, index=names, columns=classes)
+    if lab is not None:
+        y = lab.reindex(common)
+        for k, c in enumerate(classes):
+            pos = (y[c] == 1).to_numpy() if c in y else np.zeros(len(common), bool)
+            if pos.any():
+                for p in names:
+                    drivers.at[p, c] = float(phi[pos, proto_pos[p], k].mean())
+
+    from joblib import Parallel, delayed
+
+    record_of = {p: _find_record(dataset, sources.at[p, "record_id"]) for p in names}  # fail before the slow part
+    surrogates = Parallel(n_jobs=n_jobs)(
+        delayed(_surrogate)(sims.loc[common, p].to_numpy(float), X, groups, n_splits, random_state, surrogate_params)
+        for p in names)
+    key = pseudonym_key
+    rows, mrows, explanations, segments = [], [], {}, {}
+    for p, (r2, ex, sreason) in zip(names, surrogates):
+        src = sources.loc[p]
+        cls, branch = str(src["class"]), str(src["branch"])
+        rid = record_of[p]
+        record = dataset.load(rid)
+        window_leads = [ld for ld in str(src["leads"]).split(",") if ld]
+        whole = (float(src["end_s"]) - float(src["start_s"])) >= 0.9 * min(record.duration_s, model.n_samples / model.fs)
+        measured, seg, reason = measure_source(record, float(src["start_s"]), float(src["end_s"]), window_leads)
+        if whole and measured:
+            axis = feats["QRS_axis_deg"].get(str(rid), np.nan) if "QRS_axis_deg" in feats else np.nan
+            measured["QRS_axis_deg"] = float(axis)
+        if seg is not None:
+            segments[p] = seg
+        # class medians
+        if lab is not None and cls in lab:
+            pos_ids = [i for i in lab.index[lab[cls] == 1] if i in feats.index]
+        else:
+            pos_ids = []
+        for name, value in measured.items():
+            if name == "n_beats_in_window":
+                continue
+            med = (float(pd.to_numeric(feats.loc[pos_ids, name], errors="coerce").median())
+                   if pos_ids and name in feats else np.nan)
+            lo = float(ranges.at[name, "normal_low"]) if name in ranges.index else np.nan
+            hi = float(ranges.at[name, "normal_high"]) if name in ranges.index else np.nan
+            outside = (np.isfinite(value) and ((np.isfinite(hi) and value >= hi) or (np.isfinite(lo) and value < lo)))
+            mrows.append({"prototype": p, "feature": name, "value": value, "unit": units.get(name, ""),
+                          "class_median": med, "normal_low": lo, "normal_high": hi,
+                          "normal_range": range_text(lo, hi),
+                          "normal_reference": ranges.at[name, "normal_reference"] if name in ranges.index else "",
+                          "outside_normal": bool(outside)})
+        findings = describe_measurements(measured, ranges) if measured else ""
+        summary = []
+        for name in ("QRS_duration_ms", "PR_interval_ms", "QTc_Bazett_ms", "heart_rate_bpm", "RR_irregularity",
+                     "P_wave_presence_fraction", "QRS_axis_deg"):
+            v = _num(measured, name)
+            if not np.isfinite(v):
+                continue
+            unit = units.get(name, "")
+            med = next((r["class_median"] for r in mrows if r["prototype"] == p and r["feature"] == name), np.nan)
+            txt = f"{_SHORT[name]} {_fmt(v, unit)}"
+            extra = []
+            if np.isfinite(med):
+                extra.append(f"class median {_fmt(med, unit)}")
+            if name in ranges.index:
+                extra.append(f"normal {range_text(ranges.at[name, 'normal_low'], ranges.at[name, 'normal_high'])}")
+            summary.append(txt + (f" ({', '.join(extra)})" if extra else ""))
+        if ex is not None:
+            explanations[p] = ex
+            top = top_features(ex, n_top)
+        else:
+            top = pd.DataFrame(columns=["feature", "mean_abs_shap", "direction"])
+        # drivers
+        drv = drivers.loc[p].dropna().sort_values(ascending=False, kind="stable")
+        # driven: the similarity raises the class (positive fusion weight) and contributes at least
+        # min_contribution on average over its positives (a negative weight "drives" only by absence)
+        w_p = pd.Series(weights[:, proto_pos[p]], index=classes)
+        drv = drv[(drv >= min_contribution) & (w_p.reindex(drv.index) > 0)]
+        k_own = classes.index(cls) if cls in classes else None
+        row = {
+            "prototype": p, "class": cls, "branch": branch, "source_record": str(rid),
+            "source_leads": ",".join(window_leads), "start_s": float(src["start_s"]), "end_s": float(src["end_s"]),
+            "n_beats_in_window": measured.get("n_beats_in_window", 0.0),
+            "window_beats": seg.rule if seg is not None else "",
+        }
+        if key is not None:
+            from interp_ecg.io.pseudonym import pseudonym
+
+            row["source_pseudonym"] = pseudonym(rid, key, "record")
+        for name in INTERVAL_FEATURES + RHYTHM_FEATURES + ("QRS_axis_deg",):
+            row[name] = _num(measured, name)
+        row.update({
+            "measured": "; ".join(summary), "measurement_reason": reason,
+            "surrogate_r2": r2, "explained": bool(np.isfinite(r2) and r2 >= r2_threshold),
+            "surrogate_reason": sreason,
+            "top_features": ", ".join(f"{f} ({'+' if d > 0 else '-' if d < 0 else '~'})"
+                                      for f, d in zip(top["feature"], top["direction"])),
+            "top_features_words": _feature_words(top),
+            "own_class_weight": float(weights[k_own, proto_pos[p]]) if k_own is not None else np.nan,
+            "own_class_shapley": float(drivers.at[p, cls]) if cls in drivers else np.nan,
+            "classes_driven": ", ".join(f"{c} ({v:+.3f})" for c, v in drv.head(3).items()),
+            "top_class": str(drv.index[0]) if len(drv) else "",
+        })
+        ph_words, ph_text = "", ""
+        if phewas is not None and len(phewas):
+            hits = phewas[(phewas["exposure"].astype(str) == p)].dropna(subset=["q"])
+            hits = hits.sort_values("p", kind="stable").head(n_phecodes)
+            desc = hits["description"] if "description" in hits else hits["phecode"]
+            ph_text = "; ".join(f"{d} ({c}, q = {q:.2g})" for d, c, q in zip(desc, hits["phecode"], hits["q"]))
+            sig = [(d, q) for d, q in zip(desc, hits["q"]) if q < q_threshold]
+            ph_words = ", ".join(f"{d}, q = {q:.2g}" for d, q in sig)
+        row["phecodes"] = ph_text
+        row["phecode_words"] = ph_words
+        if branch == "rhythm" or cls in RHYTHM_EXPECTATIONS:
+            rule = RHYTHM_EXPECTATIONS.get(cls)
+            row["rhythm_expectation"] = rule[0] if rule else ""
+            row["rhythm_consistent"] = rhythm_consistent(cls, measured)
+        else:
+            row["rhythm_expectation"] = ""
+            row["rhythm_consistent"] = np.nan
+        row["description"] = _description(row, findings, r2_threshold)
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("prototype").drop(columns=["top_features_words", "phecode_words"])
+    measurements = pd.DataFrame(mrows, columns=["prototype", "feature", "value", "unit", "class_median", "normal_low",
+                                                "normal_high", "normal_range", "normal_reference", "outside_normal"])
+    return PrototypeCards(table, measurements, explanations, drivers, segments, r2_threshold)
+
+
+__all__ = [
+    "AMPLITUDE_FEATURES", "INTERVAL_FEATURES", "IRREGULAR_RR", "RHYTHM_EXPECTATIONS", "RHYTHM_FEATURES",
+    "PrototypeCard", "PrototypeCards", "SourceSegment", "card_marks", "describe_measurements",
+    "measure_source", "prototype_cards", "range_text", "rhythm_consistent", "top_features",
+]
