@@ -44,8 +44,12 @@ def test_lbbb_prototypes_recover_wide_qrs(setup):
     lbbb = t[t["class"] == "CLBBB"]
     assert len(lbbb) == 2
     assert (lbbb["n_beats_in_window"] >= 1).all(), lbbb["measurement_reason"].tolist()
-    assert (lbbb["QRS_duration_ms"] >= 120).all(), lbbb["QRS_duration_ms"].tolist()
-    assert lbbb["description"].str.contains("wide QRS").all()
+    # a window whose beat is cut by the record edge has no QRS duration: NaN with its reason
+    qrs = lbbb["QRS_duration_ms"]
+    assert qrs.notna().any(), lbbb["measurement_reason"].tolist()
+    assert (qrs[qrs.notna()] >= 120).all(), qrs.tolist()
+    assert lbbb.loc[qrs.isna(), "measurement_reason"].str.contains("QRS_duration_ms").all()
+    assert lbbb.loc[qrs.notna(), "description"].str.contains("wide QRS").all()
     norm = t[t["class"] == "NORM"]
     measured = norm[norm["n_beats_in_window"] >= 1]
     assert len(measured) and (measured["QRS_duration_ms"] < 120).all(), measured["QRS_duration_ms"].tolist()
@@ -64,7 +68,8 @@ def test_afib_rhythm_prototypes_match_their_class(setup):
 def test_measurements_sit_beside_class_median_and_normal_range(setup):
     cards = setup["cards"]
     m = cards.measurements
-    p = cards.table.index[cards.table["class"] == "CLBBB"][0]
+    t = cards.table
+    p = t.index[(t["class"] == "CLBBB") & t["QRS_duration_ms"].notna()][0]
     row = m[(m["prototype"] == p) & (m["feature"] == "QRS_duration_ms")].iloc[0]
     feats, labels = setup["feats"], setup["ds"].labels
     pos = labels.index[labels["CLBBB"] == 1]
@@ -113,7 +118,9 @@ def test_surrogate_r2_high_when_the_measurements_explain_the_similarity(setup):
                             surrogate_params={"min_child_samples": 3})
     t = cards.table
     assert t.at[p_known, "surrogate_r2"] > 0.5
-    assert t.at[p_known, "top_features"].startswith("QRS_duration_ms (+)")
+    # the measurement that defines the similarity is among its top drivers, in the right direction
+    # (a correlated measurement, e.g. the QRS-T angle in LBBB, may rank above it)
+    assert "QRS_duration_ms (+)" in t.at[p_known, "top_features"].split(", ")[:3]
     assert t.at[p_noise, "surrogate_r2"] < 0.5
     assert "not explained by standard measurements" in t.at[p_noise, "description"]
     import shap

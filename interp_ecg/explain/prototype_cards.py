@@ -289,7 +289,7 @@ def measure_source(record, start_s: float, end_s: float,
     segment : SourceSegment or None
         None when the record could not be delineated.
     reason : str
-        Why nothing was measured (empty when something was).
+        Why nothing, or which intervals, could not be measured (empty when all were).
     """
     from interp_ecg.features import extract_beats
 
@@ -337,7 +337,17 @@ def measure_source(record, start_s: float, end_s: float,
             v = pd.to_numeric(rows[name], errors="coerce").dropna()
             measured[f"{name}_{lead}"] = float(v.median()) if len(v) else np.nan
     measured["n_beats_in_window"] = float(len(inside))
-    return measured, seg, ""
+    missing = [name for name in INTERVAL_FEATURES if not np.isfinite(measured[name])]
+    reason = ""
+    if missing:
+        # say why a value is absent rather than leave a bare NaN (e.g. the QRS of a beat cut by
+        # the end of the record has no offset, so it has no duration)
+        n = sig.shape[1]
+        edge_s = 0.2
+        at_edge = s0 < edge_s * fs or s1 > n - edge_s * fs
+        reason = ("not measurable on the window's beats: " + ", ".join(missing)
+                  + (" (the window reaches the record edge, where beats are cut)" if at_edge else ""))
+    return measured, seg, reason
 
 
 # -- the surrogate --------------------------------------------------------------------------
