@@ -446,8 +446,9 @@ class Table(_KeepWithNextMixin, _RLFlowable):
                                    spaceBefore=4, spaceAfter=3)
         part_style = ParagraphStyle("part", fontName=_font(italic=True), fontSize=6.5, leading=8,
                                     spaceBefore=6, spaceAfter=2)
+        # header lines are broken here (wrap_header), never inside a word by reportlab
         head_l = ParagraphStyle("head", fontName=_font(bold=True), fontSize=size, leading=size * 1.2,
-                                alignment=TA_LEFT)
+                                alignment=TA_LEFT, splitLongWords=0)
         head_r = ParagraphStyle("head_r", parent=head_l, alignment=TA_RIGHT)
         cell_l = ParagraphStyle("cell", fontName=_font(), fontSize=size, leading=size * 1.2, alignment=TA_LEFT)
         cell_r = ParagraphStyle("cell_r", parent=cell_l, alignment=TA_RIGHT)
@@ -481,8 +482,9 @@ class Table(_KeepWithNextMixin, _RLFlowable):
             style = [
                 ("FONTNAME", (0, 0), (-1, -1), _font()), ("FONTSIZE", (0, 0), (-1, -1), size),
                 ("LEADING", (0, 0), (-1, -1), size * 1.2),
-                ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PAD * PT),
-                ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PAD * PT),
+                # a cell's text gets half a point more than its measured width (rounding)
+                ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PAD * PT - 0.25),
+                ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PAD * PT - 0.25),
                 ("TOPPADDING", (0, 0), (-1, -1), size * 0.18), ("BOTTOMPADDING", (0, 0), (-1, -1), size * 0.22),
                 ("VALIGN", (0, 0), (-1, 0), "BOTTOM"), ("VALIGN", (0, 1), (-1, -1), "MIDDLE"),
                 ("LINEABOVE", (0, 0), (-1, 0), 0.9, colors.black),
