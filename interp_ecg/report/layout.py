@@ -526,6 +526,12 @@ class Table(_KeepWithNextMixin, _RLFlowable):
             f.drawOn(self.canv, 0, y)
             y -= f.getSpaceAfter()
 
+    def getSpaceBefore(self) -> float:  # noqa: N802 - reportlab's name
+        return 6.0
+
+    def getSpaceAfter(self) -> float:  # noqa: N802 - reportlab's name
+        return 6.0
+
     def min_start_height(self, width: float) -> float:
         """Caption, header and three rows: what must fit for the table to start on a page."""
         content = self._content(width)
@@ -798,8 +804,7 @@ def render_pdf(flowables: Sequence[_RLFlowable], path: str | Path, paper: str = 
         meta[str(key).lstrip("/").capitalize()] = "" if value is None else str(value)
     buf = io.BytesIO()
     doc = _Document(buf, paper, footer=title, title=meta["Title"], author=meta["Author"],
-                    subject=meta["Subject"], creator=meta["Creator"], keywords=meta["Keywords"],
-                    invariant=True)
+                    subject=meta["Subject"], creator=meta["Creator"], keywords=meta["Keywords"])
     doc.multiBuild(_drop_empty_breaks(list(flowables)))
     stamps = getattr(doc.canv, "_interp_ecg_figures", [])
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buf.getvalue())))
