@@ -401,3 +401,15 @@ def test_block_written_against_the_flowable_api_renders(tmp_path):
     assert [round(float(p.mediabox.width)) for p in reader.pages] == [842, 595]
     text = _text(reader)
     assert "Figure 1. A line." in text and "Table 1. T" in text and "A note" in text
+
+
+def test_a_failing_figure_does_not_kill_the_report(tmp_path):
+    from interp_ecg.report import FigureBlock
+
+    def broken(ax):
+        raise RuntimeError("boom")
+
+    rep = Report("r", [FigureBlock(broken, caption="Broken figure."), TextBlock("After", "still here")])
+    rep.save_pdf(tmp_path / "r.pdf")
+    text = _text(PdfReader(str(tmp_path / "r.pdf")))
+    assert "figure could not be drawn" in text and "still here" in text and "Figure 1. Broken figure." in text

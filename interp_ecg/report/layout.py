@@ -647,6 +647,10 @@ def render_figure_pdf(draw_fn: Callable[[Region], None], width: float, height: f
     return buf.getvalue()
 
 
+def _failed_figure(region: Region) -> None:
+    region.text(0.0, region.height / 2, "[figure could not be drawn; see the log]", color="#aa0000", fontsize=9)
+
+
 class PageBreak(ActionFlowable):
     """Start a new page, optionally in another orientation (``"portrait"``/``"landscape"``).
 
@@ -809,7 +813,12 @@ def render_pdf(flowables: Sequence[_RLFlowable], path: str | Path, paper: str = 
     stamps = getattr(doc.canv, "_interp_ecg_figures", [])
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buf.getvalue())))
     for page_index, x, y, draw_fn, w, h in stamps:
-        fig_page = PdfReader(io.BytesIO(render_figure_pdf(draw_fn, w, h))).pages[0]
+        try:
+            pdf = render_figure_pdf(draw_fn, w, h)
+        except Exception:  # a report never dies on one figure: say so where it would be
+            logger.exception("a figure on page %d could not be drawn", page_index + 1)
+            pdf = render_figure_pdf(_failed_figure, w, h)
+        fig_page = PdfReader(io.BytesIO(pdf)).pages[0]
         writer.pages[page_index].merge_transformed_page(fig_page, Transformation().translate(x, y))
     writer.add_metadata({f"/{k}": v for k, v in meta.items() if v})
     with open(path, "wb") as fh:
