@@ -413,3 +413,36 @@ def test_a_failing_figure_does_not_kill_the_report(tmp_path):
     rep.save_pdf(tmp_path / "r.pdf")
     text = _text(PdfReader(str(tmp_path / "r.pdf")))
     assert "figure could not be drawn" in text and "still here" in text and "Figure 1. Broken figure." in text
+
+
+def test_text_just_outside_a_figure_is_not_clipped(tmp_path):
+    """A label matplotlib draws past the figure's right edge (a bar's value) stays visible."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    from PIL import Image
+
+    from interp_ecg.report import FigureBlock
+
+    def draw(ax):
+        ax.set_axis_off()
+        ax.text(1.02, 0.5, "WWWWWWWW", transform=ax.transAxes, fontsize=20, va="center")
+
+    # axes 0.12-0.92 of a 4 in wide figure: the label starts 0.35 in before the figure's right edge
+    Report("c", [FigureBlock(draw, height_in=1.0, width_in=4.0)]).save_pdf(tmp_path / "c.pdf")
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(tmp_path / "c.pdf"),
+                    str(tmp_path / "c")], check=True)
+    img = np.asarray(Image.open(next(tmp_path.glob("c*.png"))).convert("L"))
+    page_w_in = 8.27
+    right_edge = (page_w_in / 2 + 2.0) / page_w_in * img.shape[1]  # centred 4 in figure
+    beyond = img[:, int(right_edge) + 3:int(right_edge) + 40]
+    assert (beyond < 128).any()
+
+
+def test_runs_of_spaces_separate_facts(tmp_path):
+    """Facts joined by three spaces (patient summaries) keep their separation in the PDF."""
+    rep = Report("s", [TextBlock("Facts", "WCT probability: 0.972   Rule: positive")])
+    rep.save_pdf(tmp_path / "s.pdf")
+    assert re.search(r"0\.972\s{2,}Rule", _text(PdfReader(str(tmp_path / "s.pdf"))))

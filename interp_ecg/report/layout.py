@@ -121,8 +121,12 @@ def text_width(text: str, size: float, bold: bool = False, family: str = FONT) -
 
 
 def _markup(text: str) -> str:
-    """Plain text as reportlab paragraph markup: escaped, newlines kept as line breaks."""
-    return "<br/>".join(html.escape(line, quote=False) for line in str(text).split("\n"))
+    """Plain text as reportlab paragraph markup: escaped, newlines kept as line breaks, runs of
+    spaces kept (the last one of a run may still break the line)."""
+    def line(t: str) -> str:
+        return re.sub(r" {2,}", lambda m: "&nbsp;" * (len(m.group()) - 1) + " ", html.escape(t, quote=False))
+
+    return "<br/>".join(line(t) for t in str(text).split("\n"))
 
 
 def _mono_markup(text: str) -> str:
@@ -798,6 +802,7 @@ def render_pdf(flowables: Sequence[_RLFlowable], path: str | Path, paper: str = 
         Pages written.
     """
     from pypdf import PdfReader, PdfWriter, Transformation
+    from pypdf.generic import RectangleObject
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -819,6 +824,10 @@ def render_pdf(flowables: Sequence[_RLFlowable], path: str | Path, paper: str = 
             logger.exception("a figure on page %d could not be drawn", page_index + 1)
             pdf = render_figure_pdf(_failed_figure, w, h)
         fig_page = PdfReader(io.BytesIO(pdf)).pages[0]
+        # pypdf clips a stamped page to its crop box; labels matplotlib draws just outside the
+        # figure (a bar's value at the right edge) stay visible, as on the page they belong to
+        box = fig_page.mediabox
+        fig_page.cropbox = RectangleObject([box.left - PT, box.bottom - PT, box.right + PT, box.top + PT])
         writer.pages[page_index].merge_transformed_page(fig_page, Transformation().translate(x, y))
     writer.add_metadata({f"/{k}": v for k, v in meta.items() if v})
     with open(path, "wb") as fh:
