@@ -38,18 +38,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT, TA_RIGHT
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import ActionFlowable, BaseDocTemplate, FrameBreak, KeepTogether, PageTemplate
-from reportlab.platypus import Flowable as _RLFlowable
-from reportlab.platypus import Frame as _RLFrame
-from reportlab.platypus import Paragraph as _RLParagraph
-from reportlab.platypus import Spacer as _RLSpacer
-from reportlab.platypus import Table as _RLTable
-from reportlab.platypus import TableStyle
+
+try:
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import ActionFlowable, BaseDocTemplate, FrameBreak, KeepTogether, PageTemplate
+    from reportlab.platypus import Flowable as _RLFlowable
+    from reportlab.platypus import Frame as _RLFrame
+    from reportlab.platypus import Paragraph as _RLParagraph
+    from reportlab.platypus import Spacer as _RLSpacer
+    from reportlab.platypus import Table as _RLTable
+    from reportlab.platypus import TableStyle
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError("PDF reports are typeset with reportlab: pip install 'interp-ecg[report]'") from exc
 
 from interp_ecg.errors import ConfigError
 
