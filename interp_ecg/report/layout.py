@@ -783,6 +783,39 @@ def _drop_empty_breaks(flowables: Sequence[_RLFlowable]) -> list[_RLFlowable]:
     return out
 
 
+def _stamp_figure(writer, page, pdf: bytes, x: float, y: float, name: str) -> None:
+    """Place the one-page figure ``pdf`` at (``x``, ``y``) points on ``page``, as it is (vector).
+
+    The figure's page becomes a form XObject of the document (its content stream is copied, not
+    parsed) and the page draws it with one ``Do``. Its bounding box extends an inch past the
+    figure, so labels matplotlib draws just outside the figure (a bar's value at the right
+    edge, a y label) stay visible as they would on a page of their own.
+    """
+    from pypdf import PageObject, PdfReader, Transformation
+    from pypdf.generic import (
+        ArrayObject, ContentStream, DictionaryObject, FloatObject, NameObject, RectangleObject,
+    )
+
+    src = PdfReader(io.BytesIO(pdf)).pages[0]
+    form_ref = src.raw_get("/Contents").clone(writer)  # matplotlib writes one content stream
+    form = form_ref.get_object()
+    box = src.mediabox
+    form[NameObject("/Type")] = NameObject("/XObject")
+    form[NameObject("/Subtype")] = NameObject("/Form")
+    form[NameObject("/BBox")] = ArrayObject(FloatObject(v) for v in (box.left - PT, box.bottom - PT,
+                                                                      box.right + PT, box.top + PT))
+    form[NameObject("/Resources")] = src["/Resources"].clone(writer)
+    # a tiny page that only draws the form, merged onto the report page at the figure's place
+    stamp = PageObject.create_blank_page(width=float(box.width), height=float(box.height))
+    stamp[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/XObject"): DictionaryObject({NameObject(name): form_ref})})
+    content = ContentStream(None, None)
+    content.operations = [([], b"q"), ([NameObject(name)], b"Do"), ([], b"Q")]
+    stamp.replace_contents(content)
+    stamp.cropbox = RectangleObject([box.left - PT, box.bottom - PT, box.right + PT, box.top + PT])
+    page.merge_transformed_page(stamp, Transformation().translate(x, y))
+
+
 def render_pdf(flowables: Sequence[_RLFlowable], path: str | Path, paper: str = "a4",
                title: str = "", metadata: dict | None = None) -> int:
     """Typeset ``flowables`` with reportlab and write a PDF; return the number of pages.
@@ -805,8 +838,7 @@ def render_pdf(flowables: Sequence[_RLFlowable], path: str | Path, paper: str = 
     int
         Pages written.
     """
-    from pypdf import PdfReader, PdfWriter, Transformation
-    from pypdf.generic import RectangleObject
+    from pypdf import PdfReader, PdfWriter
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -821,18 +853,13 @@ def render_pdf(flowables: Sequence[_RLFlowable], path: str | Path, paper: str = 
     doc.multiBuild(_drop_empty_breaks(list(flowables)))
     stamps = getattr(doc.canv, "_interp_ecg_figures", [])
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buf.getvalue())))
-    for page_index, x, y, draw_fn, w, h in stamps:
+    for k, (page_index, x, y, draw_fn, w, h) in enumerate(stamps):
         try:
             pdf = render_figure_pdf(draw_fn, w, h)
         except Exception:  # a report never dies on one figure: say so where it would be
             logger.exception("a figure on page %d could not be drawn", page_index + 1)
             pdf = render_figure_pdf(_failed_figure, w, h)
-        fig_page = PdfReader(io.BytesIO(pdf)).pages[0]
-        # pypdf clips a stamped page to its crop box; labels matplotlib draws just outside the
-        # figure (a bar's value at the right edge) stay visible, as on the page they belong to
-        box = fig_page.mediabox
-        fig_page.cropbox = RectangleObject([box.left - PT, box.bottom - PT, box.right + PT, box.top + PT])
-        writer.pages[page_index].merge_transformed_page(fig_page, Transformation().translate(x, y))
+        _stamp_figure(writer, writer.pages[page_index], pdf, x, y, f"/IEFig{k}")
     writer.add_metadata({f"/{k}": v for k, v in meta.items() if v})
     with open(path, "wb") as fh:
         writer.write(fh)
