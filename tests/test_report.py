@@ -254,7 +254,7 @@ def test_fifteen_column_table_keeps_every_header(tmp_path, paper):
     text = "".join(pages)
     assert "…" not in text
     # headers wrap onto lines; joined back they give every full name, in order, once
-    joined = text.replace("\n", "")
+    joined = re.sub(r"\s+", "", text)
     assert "".join(frame.columns) in joined
     assert len(pages) == 1  # fits the page without splitting
 
@@ -263,7 +263,7 @@ def test_table_too_wide_for_the_page_is_split_into_column_parts(tmp_path):
     cols = [f"{wave}_amp_mV_{lead}" for wave in ("Q", "R", "S") for lead in LEADS]
     frame = _per_lead_table(cols, n_rows=6)
     text = "".join(_pdf_text(frame, tmp_path))
-    joined = text.replace("\n", "")
+    joined = re.sub(r"\s+", "", text)
     assert "…" not in text
     assert "(continued: columns" in text
     for name in cols:  # every header appears whole (in one of the parts)
@@ -283,3 +283,166 @@ def test_wrap_header_keeps_every_character():
             lines = wrap_header(name, width, 7.5)
             assert "".join(lines) == name
             assert all(text_width(line, 7.5, True) <= width + 1e-9 or len(line) == 1 for line in lines)
+
+
+# -- typesetting by reportlab (issue 14) ----------------------------------------------------------
+
+
+def test_pdf_has_an_outline_of_its_headings(pdf_a4):
+    def titles(items):
+        out = []
+        for item in items:
+            out.extend(titles(item) if isinstance(item, list) else [item.title])
+        return out
+
+    outline = titles(pdf_a4.outline)
+    for heading in ("Test report", "Cohort (Table 1)", "Model performance", "What drives the model (SHAP)",
+                    "Prototype gallery", "Phenome-wide association study"):
+        assert heading in outline, heading
+    # every bookmark points at the page its heading is printed on
+    for item in pdf_a4.outline:
+        if isinstance(item, list):
+            continue
+        page = pdf_a4.get_destination_page_number(item)
+        assert item.title.split(":")[0] in pdf_a4.pages[page].extract_text()
+
+
+def test_pdf_metadata(pdf_a4):
+    meta = pdf_a4.metadata
+    assert meta.title == "Test report" and meta.subject == "Test report"
+    assert meta.author == "interp-ecg" and meta.creator == "interp-ecg"
+
+
+def test_figures_are_vector_with_text(pdf_a4):
+    """Figures are matplotlib's vector PDF stamped on the page: their text can be extracted and no
+    page holds a raster image (the ECG traces are vector too)."""
+    text = _text(pdf_a4)
+    for label in ("False positive rate", "Precision-recall", "aVR", "V6"):
+        assert label in text, label
+    for page in pdf_a4.pages:
+        xobjects = page["/Resources"].get("/XObject", {})
+        assert all(x.get_object()["/Subtype"] != "/Image" for x in xobjects.values())
+
+
+def test_no_blank_pages(pdf_a4):
+    for page in pdf_a4.pages:
+        lines = [ln for ln in page.extract_text().splitlines() if ln.strip()]
+        assert len(lines) > 2  # more than the footer
+
+
+def test_long_table_splits_across_pages_with_its_header_repeated(tmp_path):
+    n = 150
+    frame = pd.DataFrame({"record_id": [f"rec{i:04d}" for i in range(n)],
+                          "QRS_duration_ms": np.linspace(80, 160, n),
+                          "comment": ["a long free-text comment that wraps inside its cell " * (1 + i % 3)
+                                      for i in range(n)]})
+    rep = Report("Long", [TextBlock("Intro", "Some text."),
+                          TableBlock(frame, heading="Durations", caption="All records.")], pseudonymise=False)
+    rep.save_pdf(tmp_path / "long.pdf")
+    pages = [p.extract_text() for p in PdfReader(str(tmp_path / "long.pdf")).pages]
+    with_rows = [p for p in pages if "rec0" in p]
+    assert len(with_rows) >= 3
+    for k, page in enumerate(with_rows):
+        assert "QRS_duration_ms" in page and "comment" in page  # header on every page
+        assert ("Table 1. All records. (continued)" in page) == (k > 0)
+    text = "\n".join(pages)
+    assert all(f"rec{i:04d}" in text for i in range(n))  # no row lost
+    assert "…" not in text  # long cells wrap, nothing is cut
+
+
+def test_heading_keeps_with_its_table(tmp_path):
+    """A heading never ends a page: when its table does not fit below it, both move on."""
+    frame = pd.DataFrame({"a": np.arange(20), "b": np.arange(20) * 2.0})
+    for n_filler in range(30, 70, 4):
+        filler = "\n\n".join(f"Filler paragraph {i} with a few words." for i in range(n_filler))
+        rep = Report("Keep", [TextBlock("Filler", filler), TableBlock(frame, heading="Section X", caption="Cap.")])
+        rep.save_pdf(tmp_path / "keep.pdf")
+        for page in PdfReader(str(tmp_path / "keep.pdf")).pages:
+            text = page.extract_text()
+            if "Section X" in text:
+                assert "Table 1. Cap." in text and "38.000" in text  # heading, caption and whole table
+
+
+def test_consecutive_orientation_changes_make_no_blank_page(tmp_path, record):
+    sig, fid, _ = record
+    rep = Report("Two patients", [PatientBlock("a", sig, 500.0, fiducials=fid),
+                                  PatientBlock("b", sig, 500.0, fiducials=fid),
+                                  TextBlock("After", "Back to portrait.")])
+    rep.save_pdf(tmp_path / "two.pdf")
+    pages = PdfReader(str(tmp_path / "two.pdf")).pages
+    sizes = [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pages]
+    assert sizes == [(842, 595), (842, 595), (595, 842)]
+    assert rep.n_pages_ == 3
+
+
+def test_block_written_against_the_flowable_api_renders(tmp_path):
+    """The contract of interp_ecg.report.blocks: a block built from the layout constructors."""
+    from interp_ecg.report.blocks import Block
+    from interp_ecg.report.layout import FigureFlowable, Heading, PageBreak, Paragraph, Spacer, Table
+
+    class Card(Block):
+        heading = "Card"
+
+        def flowables(self, ctx):
+            note = Paragraph("A note that stays with its figure.", size=8)
+            note.keep_with_next = True
+            return [PageBreak("landscape"), Heading(self.heading, level=1), Heading("Sub", level=3), note,
+                    FigureFlowable(lambda r: r.add_axes(0.1, 0.1, 0.8, 0.8).plot([0, 1], [1, 0]), 2.0,
+                                   "A line.", ctx.next_figure(), fig_width=4.0),
+                    Spacer(0.2), Table(pd.DataFrame({"x": ["1"]}), "T", number=ctx.next_table()),
+                    PageBreak("portrait")]
+
+        def html(self, ctx):
+            return "<p>card</p>"
+
+    rep = Report("Cards", [Card(), TextBlock("End", "done")])
+    rep.save_pdf(tmp_path / "card.pdf")
+    reader = PdfReader(str(tmp_path / "card.pdf"))
+    assert [round(float(p.mediabox.width)) for p in reader.pages] == [842, 595]
+    text = _text(reader)
+    assert "Figure 1. A line." in text and "Table 1. T" in text and "A note" in text
+
+
+def test_a_failing_figure_does_not_kill_the_report(tmp_path):
+    from interp_ecg.report import FigureBlock
+
+    def broken(ax):
+        raise RuntimeError("boom")
+
+    rep = Report("r", [FigureBlock(broken, caption="Broken figure."), TextBlock("After", "still here")])
+    rep.save_pdf(tmp_path / "r.pdf")
+    text = _text(PdfReader(str(tmp_path / "r.pdf")))
+    assert "figure could not be drawn" in text and "still here" in text and "Figure 1. Broken figure." in text
+
+
+def test_text_just_outside_a_figure_is_not_clipped(tmp_path):
+    """A label matplotlib draws past the figure's right edge (a bar's value) stays visible."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    from PIL import Image
+
+    from interp_ecg.report import FigureBlock
+
+    def draw(ax):
+        ax.set_axis_off()
+        ax.text(1.02, 0.5, "WWWWWWWW", transform=ax.transAxes, fontsize=20, va="center")
+
+    # axes 0.12-0.92 of a 4 in wide figure: the label starts 0.35 in before the figure's right edge
+    Report("c", [FigureBlock(draw, height_in=1.0, width_in=4.0)]).save_pdf(tmp_path / "c.pdf")
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(tmp_path / "c.pdf"),
+                    str(tmp_path / "c")], check=True)
+    img = np.asarray(Image.open(next(tmp_path.glob("c*.png"))).convert("L"))
+    page_w_in = 8.27
+    right_edge = (page_w_in / 2 + 2.0) / page_w_in * img.shape[1]  # centred 4 in figure
+    beyond = img[:, int(right_edge) + 3:int(right_edge) + 40]
+    assert (beyond < 128).any()
+
+
+def test_runs_of_spaces_separate_facts(tmp_path):
+    """Facts joined by three spaces (patient summaries) keep their separation in the PDF."""
+    rep = Report("s", [TextBlock("Facts", "WCT probability: 0.972   Rule: positive")])
+    rep.save_pdf(tmp_path / "s.pdf")
+    assert re.search(r"0\.972\s{2,}Rule", _text(PdfReader(str(tmp_path / "s.pdf"))))

@@ -1,5 +1,10 @@
 """Reports: blocks rendered to vector PDF (A4 or Letter) and in Jupyter.
 
+The PDF is typeset by reportlab (:mod:`interp_ecg.report.layout`): flowing text, tables split
+across pages with repeated headers, page numbers, an outline of the headings and document
+metadata; figures are matplotlib's vector output. The blocks (:mod:`interp_ecg.report.blocks`,
+whose docstring states the Block contract) render the same content as HTML in Jupyter.
+
 Examples
 --------
 >>> from interp_ecg.report import Report, TextBlock

@@ -30,7 +30,12 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#7f7f7f", "#bcbd22", "#17becf"]
 
 
-def _expl_parts(explanation: Any) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
+def explanation_parts(explanation: Any) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
+    """SHAP values, base values, feature names and feature values of an explanation.
+
+    Works on a ``shap.Explanation`` or anything with ``values`` (and optionally ``base_values``,
+    ``data``, ``feature_names``); a multi-output explanation keeps its last output.
+    """
     values = np.asarray(explanation.values, dtype=float)
     data = getattr(explanation, "data", None)
     data = None if data is None else np.asarray(data, dtype=float)
@@ -44,9 +49,12 @@ def _expl_parts(explanation: Any) -> tuple[np.ndarray, np.ndarray, list[str], np
     return values, base, list(names), data
 
 
+_expl_parts = explanation_parts  # earlier name
+
+
 def shap_bar_axes(ax, explanation: Any, max_display: int = 12):
     """Mean |SHAP| per feature, largest on top."""
-    values, _, names, _ = _expl_parts(explanation)
+    values, _, names, _ = explanation_parts(explanation)
     values = np.atleast_2d(values)
     imp = np.nanmean(np.abs(values), axis=0)
     order = np.argsort(imp)[::-1][:max_display][::-1]
@@ -62,7 +70,7 @@ def shap_beeswarm_axes(ax, explanation: Any, max_display: int = 12, random_state
     from matplotlib import colors
     from matplotlib.patches import Rectangle
 
-    values, _, names, data = _expl_parts(explanation)
+    values, _, names, data = explanation_parts(explanation)
     values = np.atleast_2d(values)
     imp = np.nanmean(np.abs(values), axis=0)
     order = np.argsort(imp)[::-1][:max_display][::-1]
@@ -101,7 +109,7 @@ def shap_beeswarm_axes(ax, explanation: Any, max_display: int = 12, random_state
 
 def shap_dependence_axes(ax, explanation: Any, feature: str | int):
     """Feature value (x) against its SHAP value (y), one dot per record."""
-    values, _, names, data = _expl_parts(explanation)
+    values, _, names, data = explanation_parts(explanation)
     j = names.index(feature) if isinstance(feature, str) else int(feature)
     x = data[:, j] if data is not None else np.arange(values.shape[0])
     ax.scatter(x, values[:, j], s=5, color=POS, lw=0)
@@ -120,7 +128,7 @@ def _value_text(value: float, fmt: str) -> str:
 def shap_waterfall_axes(ax, explanation_row: Any, max_display: int = 10,
                         value_fmt: str = "{:.3g}"):
     """Waterfall of one prediction: from the base value, each feature's push up or down."""
-    values, base, names, data = _expl_parts(explanation_row)
+    values, base, names, data = explanation_parts(explanation_row)
     values = np.ravel(values)
     base = float(np.ravel(base)[0]) if np.size(base) else 0.0
     data = None if data is None else np.ravel(data)

@@ -61,6 +61,9 @@ class Report:
     def save_pdf(self, path: str | Path, paper: str | None = None) -> Path:
         """Write the report as a vector PDF with selectable text and page numbers.
 
+        Typeset by reportlab: "Page i of N" in every footer, one bookmark per heading (the PDF
+        outline), title/author/subject/creator metadata; figures are vector (matplotlib PDF).
+
         Parameters
         ----------
         path : str or Path

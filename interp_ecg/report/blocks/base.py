@@ -1,0 +1,179 @@
+"""The base of every block: :class:`Block`, the render context, number formatting, pseudonyms
+and the HTML of tables and figures.
+
+Examples
+--------
+>>> from interp_ecg.report.blocks.base import format_number
+>>> format_number(1234.5), format_number(0.000012), format_number(float("nan")), format_number(2.5e15)
+('1234.500', '1.2e-05', 'NA', '2.5e+15')
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.report.layout import FIGURE_RC, Flowable, Region
+
+logger = logging.getLogger(__name__)
+
+#: columns treated as personal identifiers and pseudonymised in every table
+IDENTIFIER_COLUMNS = ("patient_id", "subject_id", "record_id", "ecg_id", "study_id", "hadm_id",
+                      "record", "source_record")
+
+
+def format_number(value: Any, digits: int = 3) -> str:
+    """Format a number the way every report table and results CSV shows it.
+
+    Fixed ``digits`` decimals; scientific notation for tiny non-zero values; ``NA`` for NaN.
+    """
+    if value is None:
+        return "NA"
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not np.isfinite(v):
+        return "NA"
+    if v != 0 and abs(v) < 10 ** (-digits):
+        return f"{v:.2g}"
+    if abs(v) >= 1e5:
+        return f"{v:.3g}"
+    return f"{v:.{digits}f}"
+
+
+def format_frame(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A copy of ``frame`` with every cell formatted as report text."""
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
+            out[col] = [format_number(v, digits) for v in s]
+        else:
+            out[col] = ["NA" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v)
+                        for v in s]
+    return out
+
+
+class Pseudonymiser:
+    """Replace identifiers by stable pseudonyms (``P001``, ``P002`` ... in order of appearance).
+
+    The mapping lives only in memory (``mapping``); it is never written to the report.
+
+    Parameters
+    ----------
+    enabled : bool
+        With ``False`` identifiers are shown as they are.
+    prefix : str
+
+    Examples
+    --------
+    >>> p = Pseudonymiser()
+    >>> p("10000032"), p("42"), p("10000032")
+    ('P001', 'P002', 'P001')
+    >>> Pseudonymiser(enabled=False)("10000032")
+    '10000032'
+    """
+
+    def __init__(self, enabled: bool = True, prefix: str = "P") -> None:
+        self.enabled = enabled
+        self.prefix = prefix
+        self.mapping: dict[str, str] = {}
+
+    def __call__(self, identifier: Any) -> str:
+        key = str(identifier)
+        if not self.enabled:
+            return key
+        if key not in self.mapping:
+            self.mapping[key] = f"{self.prefix}{len(self.mapping) + 1:03d}"
+        return self.mapping[key]
+
+    def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Pseudonymise identifier columns (and an identifier-named index) of a table."""
+        if not self.enabled:
+            return frame
+        out = frame.copy()
+        for col in out.columns:
+            if str(col).lower() in IDENTIFIER_COLUMNS:
+                out[col] = [self(v) for v in out[col]]
+        if out.index.name and str(out.index.name).lower() in IDENTIFIER_COLUMNS:
+            out.index = pd.Index([self(v) for v in out.index], name=out.index.name)
+        return out
+
+
+@dataclass
+class RenderContext:
+    """State shared by the blocks of one report while rendering."""
+
+    pseudonymise: Pseudonymiser = field(default_factory=Pseudonymiser)
+    paper: str = "a4"
+    figure_no: int = 0
+    table_no: int = 0
+
+    def next_figure(self) -> int:
+        self.figure_no += 1
+        return self.figure_no
+
+    def next_table(self) -> int:
+        self.table_no += 1
+        return self.table_no
+
+
+def figure_html(draw_fn: Callable[[Region], None], width: float, height: float,
+                 caption: str = "") -> str:
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(FIGURE_RC):
+        fig = Figure(figsize=(width, height))
+        draw_fn(Region(fig, 0.0, 0.0, width, height))
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg")
+    svg = buf.getvalue()
+    svg = svg[svg.find("<svg"):]
+    cap = f"<figcaption><i>{html.escape(caption)}</i></figcaption>" if caption else ""
+    return f"<figure style='margin:0.5em 0'>{svg}{cap}</figure>"
+
+
+def table_html(frame: pd.DataFrame, caption: str = "") -> str:
+    cap = f"<caption style='caption-side:top;text-align:left'><b>{html.escape(caption)}</b></caption>" if caption else ""
+    body = frame.to_html(index=False, escape=True, border=0)
+    return body.replace("<table", "<table style='font-size:85%'", 1).replace(">", ">" + cap, 1) if cap else body
+
+
+class Block:
+    """Base class: a heading and content that renders to PDF flowables and to HTML."""
+
+    heading: str = ""
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def html(self, ctx: RenderContext) -> str:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Result tables shown by this block (name -> DataFrame), for saving beside the PDF."""
+        return {}
+
+    def _repr_html_(self) -> str:
+        return self.html(RenderContext())
+
+    def _heading_html(self, level: int = 2) -> str:
+        return f"<h{level}>{html.escape(self.heading)}</h{level}>" if self.heading else ""
+
+
+#: earlier names of the HTML helpers (kept for blocks written against them)
+_figure_html = figure_html
+_table_html = table_html

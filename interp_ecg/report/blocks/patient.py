@@ -1,0 +1,307 @@
+"""Patient pages and prototype blocks: the ECG on grid paper, SHAP waterfall, grounded sentences,
+"this looks like that" panels and the prototype gallery."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.report import plots
+from interp_ecg.report.blocks.base import Block, Pseudonymiser, RenderContext, figure_html, format_number
+from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, PageBreak, Paragraph, Region
+
+@dataclass
+class PrototypeMatch:
+    """One "this looks like that" panel: a window of the record next to a prototype's source.
+
+    ``record_segment``/``prototype_segment`` are ``(n_leads, n_samples)`` arrays in mV.
+    """
+
+    label: str
+    prototype: str
+    similarity: float
+    record_segment: np.ndarray
+    prototype_segment: np.ndarray
+    fs: float
+    leads: Sequence[str] | None = None
+    record_window: tuple[float, float] | None = None  # seconds within record_segment
+    prototype_source: str = ""
+    contribution: float | None = None
+
+
+def draw_matches(region: Region, matches: Sequence[PrototypeMatch], pseudo: Pseudonymiser) -> None:
+    n = len(matches)
+    if n == 0:
+        return
+    h = 1.0 / n
+    for i, m in enumerate(matches):
+        bottom = 1.0 - (i + 1) * h
+        contrib = f", contribution {m.contribution:+.3f}" if m.contribution is not None else ""
+        plots.segment_axes(region.add_axes(0.0, bottom + 0.08 * h, 0.48, 0.75 * h), m.record_segment,
+                           m.fs, m.leads, f"this ({m.label}: similarity {m.similarity:.3f}{contrib})",
+                           highlight=m.record_window)
+        src = m.prototype_source
+        parts = src.split(" ", 1)
+        if parts and parts[0]:
+            src = pseudo(parts[0]) + (" " + parts[1] if len(parts) > 1 else "")
+        plots.segment_axes(region.add_axes(0.52, bottom + 0.08 * h, 0.48, 0.75 * h),
+                           m.prototype_segment, m.fs, m.leads,
+                           f"looks like that: {m.prototype}" + (f" (from {src})" if src else ""),
+                           color="#7a1f1f")
+
+
+def matches_from_explanation(explanation: Any, n: int = 2, leads: Sequence[str] = ("II", "V1", "V5"),
+                             context_s: float = 1.0) -> list[PrototypeMatch]:
+    """"This looks like that" panels from a prototype explanation of one record.
+
+    Parameters
+    ----------
+    explanation : PrototypeExplanation
+        ``ProtoECGNetClassifier.explain(record)``: ``signal``, ``fs``, ``segments`` and a
+        ``contributions`` table (``statement, prototype, prototype_class, similarity, shapley,
+        leads, start_sample, end_sample, source_record, source_leads, source_start, source_end``).
+    n : int
+        Panels, preferring prototypes of the predicted statement with positive similarity.
+    leads : sequence of str
+        Leads drawn when the prototype's window has them.
+    context_s : float
+        Seconds of the record shown on each side of the matched window.
+    """
+    from interp_ecg.io.leads import STANDARD_LEADS
+
+    rows = explanation.contributions
+    if len(rows) and {"prototype_class", "statement", "similarity"} <= set(rows.columns):
+        own = rows[(rows["prototype_class"] == rows["statement"]) & (rows["similarity"] > 0)]
+        rows = own if len(own) else rows
+    fs = float(explanation.fs)
+    sig = np.asarray(explanation.signal)
+    out = []
+    for _, r in rows.head(n).iterrows():
+        win = str(r["leads"]).split(",")
+        shown = [ld for ld in leads if ld in win] or win[:2]
+        idx = [STANDARD_LEADS.index(ld) for ld in shown]
+        s0, s1 = int(r["start_sample"]), int(r["end_sample"])
+        pad = int(context_s * fs)
+        lo, hi = max(0, s0 - pad), min(sig.shape[1], s1 + pad)
+        src = explanation.segments.get(r["prototype"]) if getattr(explanation, "segments", None) else None
+        src_leads = str(r["source_leads"]).split(",")
+        sidx = [src_leads.index(ld) for ld in shown if ld in src_leads] or [0]
+        proto_seg = np.asarray(src)[sidx] if src is not None else np.zeros((1, max(s1 - s0, 1)))
+        out.append(PrototypeMatch(
+            label=str(r["statement"]), prototype=str(r["prototype"]), similarity=float(r["similarity"]),
+            record_segment=sig[idx, lo:hi], prototype_segment=proto_seg, fs=fs, leads=shown,
+            record_window=((s0 - lo) / fs, (s1 - lo) / fs),
+            prototype_source=f"{r['source_record']} {r['source_start'] / fs:.1f}-{r['source_end'] / fs:.1f} s",
+            contribution=float(r["shapley"])))
+    return out
+
+
+class PrototypeMatchesBlock(Block):
+    """"This looks like that" panels of one record, without the rest of a patient page."""
+
+    def __init__(self, matches: Sequence[PrototypeMatch], heading: str = "This looks like that",
+                 level: int = 2) -> None:
+        self.matches = list(matches)
+        self.heading = heading
+        self.level = level
+
+    def _caption(self) -> str:
+        return ("Left: the window of this ECG most similar to each prototype (highlighted). Right: the "
+                "prototype, a real segment of a training ECG (source pseudonymised).")
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:
+        return [Heading(self.heading, level=self.level),
+                FigureFlowable(lambda r: draw_matches(r, self.matches, ctx.pseudonymise),
+                               1.3 * max(len(self.matches), 1), self._caption(), ctx.next_figure())]
+
+    def html(self, ctx: RenderContext) -> str:
+        return self._heading_html(3) + figure_html(lambda r: draw_matches(r, self.matches, ctx.pseudonymise),
+                                                    8.0, 1.3 * max(len(self.matches), 1), self._caption())
+
+
+class PatientBlock(Block):
+    """Per-patient pages: ECG on grid paper with fiducials, SHAP waterfall, grounded
+    sentences and, for prototype models, "this looks like that" panels.
+
+    Parameters
+    ----------
+    record_id : str
+        Shown pseudonymised unless the report is built with ``pseudonymise=False``.
+    signal, fs, leads : the record (``(n_leads, n_samples)`` mV).
+    fiducials : DataFrame, optional
+        :func:`interp_ecg.features.delineate` output (global rows are marked).
+    marks : sequence of :class:`~interp_ecg.report.ecg_plot.Mark` or dicts
+        Measurements behind the top attributions, bracketed on their lead.
+    explanation : shap.Explanation, optional
+        One row (the record's attributions) for the waterfall.
+    sentences : sequence of str
+        Grounded explanation sentences.
+    summary : mapping, optional
+        Facts shown under the heading (``{"WCT probability": "0.87", "Rule": "positive"}``).
+    matches : sequence of PrototypeMatch
+    matches_note : str
+        Shown above the prototype panels (e.g. which statements the prototype model knows).
+    """
+
+    def __init__(self, record_id: Any, signal: np.ndarray, fs: float,
+                 leads: Sequence[str] | None = None, fiducials: pd.DataFrame | None = None,
+                 marks: Sequence[Any] = (), explanation: Any = None, sentences: Sequence[str] = (),
+                 summary: Mapping[str, Any] | None = None, matches: Sequence[PrototypeMatch] = (),
+                 patient_id: Any = None, heading: str = "Patient", waterfall_title: str = "",
+                 matches_note: str = "") -> None:
+        from interp_ecg.io.leads import STANDARD_LEADS
+        from interp_ecg.report.ecg_plot import Mark
+
+        self.record_id = record_id
+        self.patient_id = patient_id
+        self.signal = np.asarray(signal, dtype=float)
+        self.fs = float(fs)
+        self.leads = list(leads) if leads is not None else list(STANDARD_LEADS)
+        self.fiducials = fiducials
+        self.marks = [m if isinstance(m, Mark) else Mark(**dict(m)) for m in marks]
+        self.explanation = explanation
+        self.sentences = list(sentences)
+        self.summary = dict(summary or {})
+        self.matches = list(matches)
+        self.heading = heading
+        self.waterfall_title = waterfall_title
+        self.matches_note = matches_note
+
+    def _title(self, pseudo: Pseudonymiser) -> str:
+        who = f"ECG {pseudo(self.record_id)}"
+        if self.patient_id is not None:
+            who += f", patient {pseudo(self.patient_id)}"
+        return f"{self.heading}: {who}"
+
+    def _facts(self) -> str:
+        return "   ".join(f"{k}: {format_number(v) if isinstance(v, (float, np.floating)) else v}"
+                           for k, v in self.summary.items())
+
+    def _draw_ecg(self, region: Region) -> None:
+        from interp_ecg.report.ecg_plot import MM_PER_INCH, draw_ecg, ecg_size_mm
+
+        w_mm, h_mm = ecg_size_mm()
+        scale = min(1.0, region.width * MM_PER_INCH / w_mm, region.height * MM_PER_INCH / h_mm)
+        w, h = w_mm * scale / MM_PER_INCH, h_mm * scale / MM_PER_INCH
+        ax = region.fig.add_axes(Region(region.fig, region.x + (region.width - w) / 2,
+                                        region.y + region.height - h, w, h).rect())
+        draw_ecg(ax, self.signal, self.fs, self.leads, self.fiducials, self.marks, scale=scale)
+
+    def _draw_waterfall(self, region: Region) -> None:
+        ax = region.add_axes(0.42, 0.14, 0.55, 0.8)
+        plots.shap_waterfall_axes(ax, self.explanation)
+        if self.waterfall_title:
+            ax.set_title(self.waterfall_title, fontsize=8)
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:
+        from interp_ecg.report.ecg_plot import MM_PER_INCH, ecg_size_mm
+
+        pseudo = ctx.pseudonymise
+        out: list[Flowable] = [PageBreak("landscape"), Heading(self._title(pseudo), level=1)]
+        if self.summary:
+            out.append(Paragraph(self._facts(), size=9))
+        out.append(FigureFlowable(
+            self._draw_ecg, ecg_size_mm()[1] / MM_PER_INCH,
+            "12-lead ECG, standard 3x4 layout (2.5 s per lead) and lead II rhythm strip, on "
+            "grid paper (small squares 1 mm = 40 ms x 0.1 mV). Ticks: fiducial points of the "
+            "multi-lead delineation. Red brackets: the measurements behind the explanation, in the "
+            "lead they were measured in (on the same beat when it falls in that lead's 2.5 s panel, "
+            "otherwise on the corresponding beat shown there).",
+            ctx.next_figure()))
+        if self.sentences:
+            out.append(Heading("Why the model decided this (grounded explanation)", level=2))
+            out += [Paragraph("- " + s, size=9) for s in self.sentences]
+        if self.explanation is not None:
+            out.append(FigureFlowable(self._draw_waterfall, 2.8,
+                                      "SHAP waterfall: from the average model output (base), each "
+                                      "measured feature pushes this ECG's output up (red) or down (blue).",
+                                      ctx.next_figure(), fig_width=9.0))
+        if self.matches:
+            out.append(Heading("This looks like that: prototypes behind the prediction", level=2))
+            if self.matches_note:
+                note = Paragraph(self.matches_note, size=8.5)
+                note.keep_with_next = True  # heading, note and panels move together
+                out.append(note)
+            out.append(FigureFlowable(lambda r: draw_matches(r, self.matches, pseudo),
+                                      1.3 * len(self.matches),
+                                      "Left: the window of this ECG most similar to each prototype "
+                                      "(highlighted). Right: the prototype, a real segment of a "
+                                      "training ECG (source pseudonymised).", ctx.next_figure()))
+        out.append(PageBreak("portrait"))
+        return out
+
+    def html(self, ctx: RenderContext) -> str:
+        from interp_ecg.report.ecg_plot import MM_PER_INCH, ecg_size_mm
+
+        pseudo = ctx.pseudonymise
+        w_mm, h_mm = ecg_size_mm()
+        parts = [f"<h2>{html.escape(self._title(pseudo))}</h2>"]
+        if self.summary:
+            parts.append(f"<p>{html.escape(self._facts())}</p>")
+        parts.append(figure_html(self._draw_ecg, w_mm / MM_PER_INCH, h_mm / MM_PER_INCH))
+        if self.sentences:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in self.sentences) + "</ul>")
+        if self.explanation is not None:
+            parts.append(figure_html(self._draw_waterfall, 8.0, 2.8))
+        if self.matches:
+            if self.matches_note:
+                parts.append(f"<p>{html.escape(self.matches_note)}</p>")
+            parts.append(figure_html(lambda r: draw_matches(r, self.matches, pseudo), 8.0,
+                                      1.3 * len(self.matches)))
+        return "".join(parts)
+
+
+class PrototypeGalleryBlock(Block):
+    """Prototype gallery: each prototype's source segment (a real training ECG window)."""
+
+    def __init__(self, prototypes: Sequence[Mapping[str, Any]], heading: str = "Prototype gallery",
+                 text: str = "", n_cols: int = 3, level: int = 1) -> None:
+        """``prototypes``: dicts with ``name``, ``label``, ``segment`` (leads x samples), ``fs``,
+        optional ``leads``, ``source`` (record id), ``window`` (str)."""
+        self.prototypes = list(prototypes)
+        self.heading = heading
+        self.text = text
+        self.n_cols = n_cols
+        self.level = level
+
+    def _rows(self) -> list[list[Mapping[str, Any]]]:
+        k = self.n_cols
+        return [self.prototypes[i:i + k] for i in range(0, len(self.prototypes), k)]
+
+    def _draw_row(self, region: Region, row: Sequence[Mapping[str, Any]], pseudo: Pseudonymiser) -> None:
+        w = 1.0 / self.n_cols
+        for j, p in enumerate(row):
+            src = f"{pseudo(p['source'])}" if p.get("source") is not None else ""
+            title = f"{p['name']} [{p.get('label', '')}]\n{src} {p.get('window', '')}".strip()
+            plots.segment_axes(region.add_axes(j * w + 0.01, 0.04, w - 0.02, 0.72), p["segment"],
+                               p["fs"], p.get("leads"), title, color="#7a1f1f")
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        rows = [{k: v for k, v in p.items() if k not in {"segment", "leads"}} for p in self.prototypes]
+        return {"prototypes": pd.DataFrame(rows)} if rows else {}
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:
+        out: list[Flowable] = [Heading(self.heading, level=self.level)]
+        if self.text:
+            out.append(Paragraph(self.text))
+        rows = self._rows()
+        for i, row in enumerate(rows):
+            cap = ("Prototypes after push: each is a real window of a training ECG (record "
+                   "pseudonymised, window in seconds).") if i == len(rows) - 1 else ""
+            out.append(FigureFlowable(lambda r, row=row: self._draw_row(r, row, ctx.pseudonymise),
+                                      1.45, cap, ctx.next_figure() if cap else None))
+        return out
+
+    def html(self, ctx: RenderContext) -> str:
+        text = f"<p>{html.escape(self.text)}</p>" if self.text else ""
+        figs = "".join(figure_html(lambda r, row=row: self._draw_row(r, row, ctx.pseudonymise), 7.0, 1.45)
+                       for row in self._rows())
+        return self._heading_html() + text + figs
+
+
+_draw_matches = draw_matches  # earlier name

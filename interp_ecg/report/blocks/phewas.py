@@ -1,0 +1,68 @@
+"""The PheWAS block: Manhattan plot and the table of top associations."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from interp_ecg.report import plots
+from interp_ecg.report.blocks.base import Block, RenderContext, figure_html, format_frame, format_number, table_html
+from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, Paragraph, Table
+
+class PhewasBlock(Block):
+    """PheWAS: Manhattan plot and the table of top hits."""
+
+    TOP_COLUMNS = ("exposure", "phecode", "description", "n_cases", "n_controls", "OR",
+                   "or", "odds_ratio", "OR_low", "OR_high", "or_ci_low", "or_ci_high", "p", "q", "converged")
+
+    def __init__(self, summary: pd.DataFrame, heading: str = "Phenome-wide association study",
+                 text: str = "", top: int = 15, alpha: float = 0.05, level: int = 1) -> None:
+        self.summary = summary
+        self.heading = heading
+        self.text = text
+        self.top = top
+        self.alpha = alpha
+        self.level = level
+
+    def top_hits(self) -> pd.DataFrame:
+        s = self.summary.copy()
+        s["p"] = pd.to_numeric(s["p"], errors="coerce")
+        s = s.sort_values("p", kind="stable").head(self.top)
+        cols = [c for c in self.TOP_COLUMNS if c in s.columns]
+        out = s[cols].reset_index(drop=True)
+        if "description" in out.columns:
+            out["description"] = out["description"].astype(str).str.slice(0, 38)
+        return out
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"phewas": self.summary}
+
+    def _caption(self) -> str:
+        n = len(self.summary)
+        return (f"Manhattan plot of {n} exposure x phecode tests; dashed red: Bonferroni threshold "
+                f"({self.alpha}/{n}); dotted orange: Benjamini-Hochberg q < {self.alpha}.")
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:
+        out: list[Flowable] = [Heading(self.heading, level=self.level)]
+        if self.text:
+            intro = Paragraph(self.text)
+            intro.keep_with_next = True  # the intro stays with the Manhattan plot
+            out.append(intro)
+        out.append(FigureFlowable(lambda r: plots.manhattan_axes(r.add_axes(0.08, 0.3, 0.9, 0.66),
+                                                                 self.summary, self.alpha),
+                                  3.0, self._caption(), ctx.next_figure()))
+        top = format_frame(self.top_hits(), 3)
+        for col in ("p", "q"):
+            if col in top.columns:
+                top[col] = [format_number(v, 3) if not isinstance(v, str) else v for v in self.top_hits()[col]]
+        out.append(Table(top, f"Top {len(top)} associations by p-value (logistic regression "
+                              "adjusted for covariates; OR with 95% CI; q: Benjamini-Hochberg).",
+                         number=ctx.next_table()))
+        return out
+
+    def html(self, ctx: RenderContext) -> str:
+        text = f"<p>{html.escape(self.text)}</p>" if self.text else ""
+        fig = figure_html(lambda r: plots.manhattan_axes(r.add_axes(0.08, 0.3, 0.9, 0.66),
+                                                          self.summary, self.alpha), 7.0, 3.0, self._caption())
+        return self._heading_html() + text + fig + table_html(format_frame(self.top_hits(), 3), "Top associations")

@@ -1,0 +1,197 @@
+"""Text and table blocks: title page, text sections, result tables and the cohort's Table 1."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from interp_ecg.report.blocks.base import Block, RenderContext, format_frame, table_html
+from interp_ecg.report.layout import Flowable, Heading, PageBreak, Paragraph, Spacer, Table
+
+class TitleBlock(Block):
+    """Title page content: title, subtitle, date, seed, package versions and the config."""
+
+    def __init__(self, title: str, subtitle: str = "", summary: str = "",
+                 config: Mapping | None = None, seed: int | None = None,
+                 versions: Mapping[str, str] | None = None, date: str | None = None) -> None:
+        from interp_ecg.report.layout import today
+
+        self.heading = title
+        self.subtitle = subtitle
+        self.summary = summary
+        self.config = dict(config) if config else None
+        self.seed = seed
+        self.versions = dict(versions) if versions else None
+        self.date = date or today()
+
+    def _config_text(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.config, sort_keys=False, default_flow_style=None, width=100).strip()
+
+    def _facts(self) -> str:
+        facts = [f"Date: {self.date}"]
+        if self.seed is not None:
+            facts.append(f"Seed: {self.seed}")
+        if self.versions:
+            facts.append("Versions: " + ", ".join(f"{k} {v}" for k, v in self.versions.items()))
+        return "\n".join(facts)
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:
+        out: list[Flowable] = [Heading(self.heading, level=0)]
+        if self.subtitle:
+            out.append(Paragraph(self.subtitle, size=12, color="#1a2a44"))
+        out += [Spacer(0.1), Paragraph(self._facts(), size=8, color="#444444")]
+        if self.summary:
+            out += [Spacer(0.1), Paragraph(self.summary, size=9.5)]
+        if self.config:
+            out += [Spacer(0.15), Heading("Study configuration", level=2),
+                    Paragraph(self._config_text(), size=7, mono=True)]
+        return out
+
+    def html(self, ctx: RenderContext) -> str:
+        parts = [f"<h1>{html.escape(self.heading)}</h1>"]
+        if self.subtitle:
+            parts.append(f"<p><b>{html.escape(self.subtitle)}</b></p>")
+        parts.append(f"<pre>{html.escape(self._facts())}</pre>")
+        if self.summary:
+            parts.append(f"<p>{html.escape(self.summary)}</p>")
+        if self.config:
+            parts.append(f"<details><summary>Study configuration</summary><pre>{html.escape(self._config_text())}</pre></details>")
+        return "".join(parts)
+
+
+class TextBlock(Block):
+    """A heading with paragraphs of text (``\\n\\n`` separates paragraphs)."""
+
+    def __init__(self, heading: str, text: str = "", level: int = 1, page_break: bool = False) -> None:
+        self.heading = heading
+        self.text = text
+        self.level = level
+        self.page_break = page_break
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:
+        out: list[Flowable] = [PageBreak()] if self.page_break else []
+        if self.heading:
+            out.append(Heading(self.heading, level=self.level))
+        out += [Paragraph(p.strip()) for p in self.text.split("\n\n") if p.strip()]
+        return out
+
+    def html(self, ctx: RenderContext) -> str:
+        paras = "".join(f"<p>{html.escape(p.strip())}</p>" for p in self.text.split("\n\n") if p.strip())
+        return self._heading_html(min(self.level + 1, 4)) + paras
+
+
+class TableBlock(Block):
+    """A results table, numbers formatted with :func:`format_number`, identifiers pseudonymised."""
+
+    def __init__(self, frame: pd.DataFrame, heading: str = "", caption: str = "", digits: int = 3,
+                 index: bool = False, note: str = "", name: str | None = None, level: int = 1,
+                 max_rows: int | None = None) -> None:
+        self.frame = frame
+        self.heading = heading
+        self.caption = caption
+        self.digits = digits
+        self.index = index
+        self.note = note
+        self.name = name
+        self.level = level
+        self.max_rows = max_rows
+
+    def display_frame(self, ctx: RenderContext) -> pd.DataFrame:
+        frame = self.frame.head(self.max_rows) if self.max_rows else self.frame
+        frame = ctx.pseudonymise.frame(frame)
+        if self.index:
+            frame = frame.reset_index()
+        return format_frame(frame, self.digits)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {self.name: self.frame} if self.name else {}
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:
+        out: list[Flowable] = []
+        if self.heading:
+            out.append(Heading(self.heading, level=self.level))
+        out.append(Table(self.display_frame(ctx), self.caption, number=ctx.next_table()))
+        if self.note:
+            out.append(Paragraph(self.note, size=8, style="italic"))
+        return out
+
+    def html(self, ctx: RenderContext) -> str:
+        note = f"<p><i>{html.escape(self.note)}</i></p>" if self.note else ""
+        return self._heading_html() + table_html(self.display_frame(ctx), self.caption) + note
+
+
+def cohort_table(meta: pd.DataFrame, by: pd.Series | str | None = None,
+                 categorical: Sequence[str] = ("sex",), continuous: Sequence[str] = ("age",),
+                 digits: int = 1) -> pd.DataFrame:
+    """A "Table 1": counts, continuous variables as mean (SD), categories as n (%).
+
+    Parameters
+    ----------
+    meta : pandas.DataFrame
+        One row per ECG (``patient_id`` is used to count patients when present).
+    by : Series or column name, optional
+        Grouping (e.g. the label); one column per group plus ``Overall``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> meta = pd.DataFrame({"age": [50, 70, 60, 80], "sex": ["F", "M", "F", "F"],
+    ...                      "patient_id": [1, 2, 3, 3]})
+    >>> t = cohort_table(meta, by=pd.Series(["no", "yes", "no", "yes"]))
+    >>> t.loc[0].tolist()
+    ['ECGs, n', '2', '2', '4']
+    >>> t.loc[1].tolist()
+    ['Patients, n', '2', '2', '3']
+    """
+    meta = meta.reset_index(drop=True)
+    if isinstance(by, str):
+        groups = meta[by].astype(str)
+    elif by is not None:
+        groups = pd.Series(np.asarray(by), index=meta.index).astype(str)
+    else:
+        groups = None
+    columns: list[tuple[str, pd.DataFrame]] = []
+    if groups is not None:
+        for g in sorted(groups.unique()):
+            columns.append((str(g), meta[groups == g]))
+    columns.append(("Overall", meta))
+    rows: list[list[str]] = []
+
+    def add(label: str, fn: Callable[[pd.DataFrame], str]) -> None:
+        rows.append([label, *[fn(part) for _, part in columns]])
+
+    add("ECGs, n", lambda d: str(len(d)))
+    if "patient_id" in meta.columns:
+        add("Patients, n", lambda d: str(d["patient_id"].nunique()))
+    for col in continuous:
+        if col in meta.columns:
+            def _mean_sd(d: pd.DataFrame, col: str = col) -> str:
+                v = pd.to_numeric(d[col], errors="coerce").dropna()
+                return f"{v.mean():.{digits}f} ({v.std(ddof=1):.{digits}f})" if len(v) > 1 else "NA"
+            add(f"{col}, mean (SD)", _mean_sd)
+    for col in categorical:
+        if col not in meta.columns:
+            continue
+        levels = sorted(meta[col].dropna().astype(str).unique())
+        for level in levels:
+            def _pct(d: pd.DataFrame, col: str = col, level: str = level) -> str:
+                n = int((d[col].astype(str) == level).sum())
+                return f"{n} ({100.0 * n / max(len(d), 1):.{digits}f}%)"
+            add(f"{col} = {level}, n (%)", _pct)
+    return pd.DataFrame(rows, columns=["Characteristic", *[name for name, _ in columns]])
+
+
+class CohortTableBlock(TableBlock):
+    """Table 1 of the cohort (see :func:`cohort_table`)."""
+
+    def __init__(self, meta: pd.DataFrame, by: pd.Series | str | None = None,
+                 heading: str = "Cohort (Table 1)", caption: str = "Characteristics of the cohort.",
+                 categorical: Sequence[str] = ("sex",), continuous: Sequence[str] = ("age",),
+                 note: str = "") -> None:
+        super().__init__(cohort_table(meta, by, categorical, continuous), heading=heading,
+                         caption=caption, note=note, name="table1")
