@@ -158,3 +158,39 @@ def test_assemble_layout():
     assert df["lead"].tolist() == ["II"] * 3 + ["V5"] * 3 + ["global"] * 3
     assert df["beat"].tolist() == [0, 1, 2] * 3
     assert df.iloc[-1][S.FIDUCIALS].isna().all()
+
+
+def test_bigeminy_rr_is_not_irregular_and_prematurity_is_local():
+    """Issue 17: in ventricular bigeminy the alternating RR looked irregular (AF rules) and
+    prematurity judged against the record median marked half the beats whichever they were,
+    so the sinus beats lost their P wave; the RR values below are a coupling interval and a
+    pause (samples at 500 Hz), the AF series is random."""
+    from interp_ecg.features.delineation.params import Params
+    from interp_ecg.features.delineation.stages import premature_beats, rr_is_irregular
+
+    p = Params()
+    r = np.cumsum([250] + [215, 345] * 6)
+    assert not rr_is_irregular(r, p)
+    rng = np.random.default_rng(0)
+    assert rr_is_irregular(np.cumsum(rng.uniform(200, 500, 14)), p)
+    rr = np.diff(r).astype(float)
+    prev = np.concatenate([[np.median(rr)], rr])
+    nxt = np.concatenate([rr, [np.nan]])
+    prem = premature_beats(prev, nxt, p)
+    assert prem[1::2].all() and not prem[2::2].any()
+
+
+def test_bigeminy_sinus_beats_keep_their_p_wave():
+    from interp_ecg.features.delineation import delineate
+    from interp_ecg.simulate import simulate_record
+
+    for seed in (3, 4, 9):  # P lost to the AF rules before the fix
+        ecg = simulate_record("bigeminy", random_state=seed)
+        truth = ecg.fiducials[(ecg.fiducials.lead == "global") & ecg.fiducials.R_peak.notna()]
+        sinus_r = truth.loc[truth.beat_type == "N", "R_peak"].to_numpy(float)
+        df = delineate(ecg.signal, 500)
+        g = df[df.lead == "global"]
+        g = g[~g.beat.isin(df.attrs["edge_beats"])]
+        near = np.abs(g.R_peak.to_numpy()[:, None] - sinus_r[None, :]).min(axis=1) <= 10
+        assert near.sum() >= 4
+        assert np.isfinite(g.P_on.to_numpy()[near]).mean() >= 0.7, seed
