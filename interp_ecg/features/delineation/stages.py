@@ -34,7 +34,7 @@ from interp_ecg.features.delineation.filters import bandpass, central_slope
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.qrs import detect_qrs
-from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, t_waves
+from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, slope_noise, t_waves
 from interp_ecg.features.delineation.windows import gather
 
 FIDUCIALS = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off",
@@ -299,7 +299,10 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     off_global`` (n_beats,). A consensus boundary no lead found is NaN (no R +- 50 ms
     stand-in).
     """
-    on, pk, off = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next)
+    noise = slope_noise(central_slope(views.qrs_band - views.wave_band,
+                                      int(round(p.qrs_slope_dt * fs))), r, fs, p)
+    on, pk, off = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next,
+                             noise_slope=noise)
     tol = p.qrs_cons_tol_s * fs
     on_g = combine(on, "on", tol, p.cons_q, usable)
     off_g = combine(off, "off", tol, p.cons_q, usable)
