@@ -352,8 +352,10 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     A beat has a P wave when it is visible (above ``noise_k`` x the lead's noise) in at
     least ``max(p_min_leads, p_lead_frac x usable leads)`` leads, those leads agree in
     timing (``p_spread``), and the PR interval is stable from beat to beat (``pr_tol``)
-    over enough beats (``p_min_frac``; stricter with irregular RR). Beats without a QRS
-    onset are not searched. Returns ``on, peak, off`` (n_leads, n_beats), ``present``
+    over enough beats (``p_min_frac``; stricter with irregular RR, :func:`rr_is_irregular`,
+    which a regularly alternating bigeminy is not). Premature beats
+    (:func:`premature_beats`, judged against their local cycle) are left out of the count
+    and of the reference PR. Beats without a QRS onset are not searched. Returns ``on, peak, off`` (n_leads, n_beats), ``present``
     (n_beats,), ``reason`` (record-level reason when absent), ``beat_reason``
     (n_beats,) and ``edge_cut`` (n_leads, n_beats).
     """
