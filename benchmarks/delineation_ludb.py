@@ -14,6 +14,7 @@ Usage::
 
     python benchmarks/delineation_ludb.py                 # all 200 records, all methods
     python benchmarks/delineation_ludb.py --records 20 --methods mz --jobs 2
+    LUDB_DIGITS=5 python benchmarks/delineation_ludb.py --methods mz   # more decimals
 
 Run time (2 shared cores): ``mz,mz_global`` alone ~15 s; the peers dominate a full run
 (NeuroKit2 1-4 s per record, ECGdeli 0.3-1 s per record: 10-40 min with ``--jobs 2``).
@@ -179,7 +180,7 @@ def main(argv=None) -> None:
                         tot[k].merge(tl[m][k])
                     secs.append(tm.get(m.replace("_global", ""), np.nan))
             print(f"\n-- {m}: {np.nanmean(secs) * 1000:.0f} ms/record (single-record calls) --")
-            print(table(tot).round(3).to_string())
+            print(table(tot).round(int(os.environ.get("LUDB_DIGITS", "3"))).to_string())
     print("\nPeers measured by the issue author with this protocol (F1, "
           + ", ".join(KINDS) + "):")
     for name, f in PEER_F1.items():

@@ -158,3 +158,91 @@ def test_assemble_layout():
     assert df["lead"].tolist() == ["II"] * 3 + ["V5"] * 3 + ["global"] * 3
     assert df["beat"].tolist() == [0, 1, 2] * 3
     assert df.iloc[-1][S.FIDUCIALS].isna().all()
+
+
+def test_bigeminy_rr_is_not_irregular_and_prematurity_is_local():
+    """Issue 17: in ventricular bigeminy the alternating RR looked irregular (AF rules) and
+    prematurity judged against the record median marked half the beats whichever they were,
+    so the sinus beats lost their P wave; the RR values below are a coupling interval and a
+    pause (samples at 500 Hz), the AF series is random."""
+    from interp_ecg.features.delineation.params import Params
+    from interp_ecg.features.delineation.stages import premature_beats, rr_is_irregular
+
+    p = Params()
+    r = np.cumsum([250] + [215, 345] * 6)
+    assert not rr_is_irregular(r, p)
+    rng = np.random.default_rng(0)
+    assert rr_is_irregular(np.cumsum(rng.uniform(200, 500, 14)), p)
+    rr = np.diff(r).astype(float)
+    prev = np.concatenate([[np.median(rr)], rr])
+    nxt = np.concatenate([rr, [np.nan]])
+    prem = premature_beats(prev, nxt, p)
+    assert prem[1::2].all() and not prem[2::2].any()
+
+
+def test_bigeminy_sinus_beats_keep_their_p_wave():
+    from interp_ecg.features.delineation import delineate
+    from interp_ecg.simulate import simulate_record
+
+    for seed in (3, 4, 9):  # P lost to the AF rules before the fix
+        ecg = simulate_record("bigeminy", random_state=seed)
+        truth = ecg.fiducials[(ecg.fiducials.lead == "global") & ecg.fiducials.R_peak.notna()]
+        sinus_r = truth.loc[truth.beat_type == "N", "R_peak"].to_numpy(float)
+        df = delineate(ecg.signal, 500)
+        g = df[df.lead == "global"]
+        g = g[~g.beat.isin(df.attrs["edge_beats"])]
+        near = np.abs(g.R_peak.to_numpy()[:, None] - sinus_r[None, :]).min(axis=1) <= 10
+        assert near.sum() >= 4
+        assert np.isfinite(g.P_on.to_numpy()[near]).mean() >= 0.7, seed
+
+
+def _small_noisy_lead_record(seed: int) -> np.ndarray:
+    fs, n = 500, 5000
+    t = np.arange(n)
+
+    def beats(amp):
+        x = np.zeros(n)
+        for r in range(300, n - 300, 450):
+            x += amp * np.exp(-0.5 * ((t - r) / 5) ** 2) - 0.3 * amp * np.exp(-0.5 * ((t - r - 12) / 4) ** 2)
+            x += 0.25 * np.exp(-0.5 * ((t - r - 150) / 25) ** 2) + 0.1 * np.exp(-0.5 * ((t - r + 80) / 10) ** 2)
+        return x
+
+    noise = np.random.default_rng(seed).normal(0, 0.06, (3, n))
+    big = beats(1.5)
+    return (np.stack([big, 0.8 * big, beats(0.3)]) + noise).astype("float32"), fs
+
+
+def test_noise_wiggles_do_not_extend_a_small_qrs():
+    """Issue 17 (bigeminy QRS 102 ms for a true 80 ms): in a lead whose QRS is small against
+    its noise, noise slopes within 120 ms after R reached 20 % of the QRS's largest slope and
+    became 'the last slope of the complex'. The small lead's complex ends about 45 ms after
+    R (an R wave and an s wave 24 ms later, each a few ms wide)."""
+    from interp_ecg.features.delineation import delineate
+    from interp_ecg.features.delineation.params import Params
+
+    def end_after_r(params):
+        ends = []
+        for seed in range(4):
+            x, fs = _small_noisy_lead_record(seed)
+            df = delineate(x, fs, leads=["II", "V5", "III"], params=params)
+            small = df[df.lead == "III"]
+            ends.extend(((small.QRS_off - small.R_peak) * 1000 / fs).dropna())
+        return float(np.median(ends))
+
+    assert abs(end_after_r(Params()) - 45) <= 15
+    assert end_after_r(Params(qrs_sig_noise_k=0.0)) > 60  # without the noise floor
+
+
+def test_slope_noise_left_out_of_the_qrs_windows():
+    from interp_ecg.features.delineation.params import Params
+    from interp_ecg.features.delineation.waves import slope_noise
+
+    p, fs = Params(), 500
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 0.01, (2, 5000))
+    centers = np.arange(250, 5000, 500)
+    x[:, centers] += 5.0  # huge QRS-like spikes inside the windows: not noise
+    est = slope_noise(x, centers, fs, p)
+    assert np.allclose(est, 0.01, rtol=0.1)
+    # a sustained tachycardia leaves no quiet second: no estimate, no floor
+    assert np.isnan(slope_noise(x, np.arange(100, 5000, 150), fs, p)).all()

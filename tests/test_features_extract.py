@@ -230,8 +230,11 @@ def bad_wfdb_folder(tmp_path_factory, ptbxl_root):
         text = (root / f"{name}.hea").read_text().replace("00001_hr", name)
         (root / f"{name}.hea").write_text(text)
     nan = sig.copy()
-    nan[2, 1000:1100] = np.nan
+    nan[2, 1000:1100] = np.nan  # a 200 ms gap in III: that lead is set aside (issue 10 policy)
     write("nan", nan)
+    allnan = sig.copy()
+    allnan[:, 1000:1100] = np.nan  # the same gap in every lead: no usable lead remains
+    write("allnan", allnan)
     write("duplead", sig)
     lines = (root / "duplead.hea").read_text().splitlines()
     lines[12] = lines[12].rsplit(" ", 1)[0] + " I"  # the last channel claims to be lead I too
@@ -252,7 +255,7 @@ EXPECTED = {
     "truncated": "RecordReadError",
     "missingdat": "RecordReadError",
     "mismatch": "RecordReadError",
-    "nan": "SignalQualityError",
+    "allnan": "SignalQualityError",
     "duplead": "LeadError",
     "missinglead": "LeadError",
     "wrongfs": "SamplingRateError",
@@ -269,8 +272,13 @@ def test_every_bad_input_gives_nan_features_and_a_reason(bad_wfdb_folder, caplog
     ds = read_wfdb(bad_wfdb_folder, expected_fs=500, required_leads=STANDARD_LEADS)
     with caplog.at_level("WARNING"):
         t = extract(ds, progress=False)
-    assert set(t.index) == {*EXPECTED, "good", "clipped"}
+    assert set(t.index) == {*EXPECTED, "good", "clipped", "nan"}
     assert t.loc["good", "quality_ok"] and t.loc["clipped", "quality_ok"]
+    # NaN samples are loaded and go through the invalid-sample policy (not refused at load)
+    assert t.loc["nan", "quality_ok"]
+    assert "set aside for invalid samples: III" in t.loc["nan", "quality_reason"]
+    assert np.isnan(t.loc["nan", "R_amp_mV_III"]) and np.isfinite(t.loc["nan", "R_amp_mV_II"])
+    assert "no usable lead" in t.loc["allnan", "quality_reason"]
     assert t.loc["clipped", "quality_clipped_leads"] == "II"
     assert np.isnan(t.loc["clipped", "R_amp_mV_II"]) and np.isfinite(t.loc["clipped", "R_amp_mV_V5"])
     features = [c for c in t.columns if c in set(t.columns[: t.columns.get_loc("quality_ok")])]

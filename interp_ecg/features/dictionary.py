@@ -94,7 +94,7 @@ _PER_LEAD = [
     ("Q_amp_mV", "mV", "Initial negative deflection of the median-beat QRS: most negative point before the R wave starts (first sample >= 0.05 mV), relative to baseline (<= 0; 0 without Q wave or in a QS complex).", REF_MEDIAN),
     ("R_amp_mV", "mV", "Largest positive deflection (R or R') of the median-beat QRS relative to baseline (>= 0).", REF_MEDIAN),
     ("S_amp_mV", "mV", "Most negative point of the median-beat QRS after the R wave starts, relative to baseline (<= 0; a QS complex, no sample >= 0.05 mV, is reported as S).", REF_MEDIAN),
-    ("T_amp_mV", "mV", "Signed extreme of the median beat between T onset (or J + 60 ms when T onset is missing) and T offset, relative to baseline.", REF_MEDIAN),
+    ("T_amp_mV", "mV", "Signed extreme of the lead's median beat between the median beat's T onset and T offset, relative to the PR-segment baseline (20 ms ending 5 ms before QRS onset); NaN when either T boundary is missing (no J + 60 ms stand-in).", REF_MEDIAN),
     ("J_amp_mV", "mV", "Median-beat amplitude at the consensus QRS offset (J point), relative to baseline.", REF_HANCOCK),
     ("ST60_amp_mV", "mV", "Median-beat amplitude 60 ms after the J point, relative to baseline.", REF_HANCOCK),
     ("RS_ratio", "1", "R_amp_mV / max(|S_amp_mV|, 0.05 mV) (the floor keeps the ratio finite when there is no S wave).", REF_AHA),

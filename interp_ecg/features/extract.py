@@ -347,8 +347,10 @@ def extract_record(
     Raises
     ------
     SamplingRateError, LeadError, SignalQualityError, DelineationError
-        Missing or invalid ``fs``; duplicate, unknown or mismatched leads; NaN/inf samples,
-        too short a record or no usable lead; too few beats.
+        Missing or invalid ``fs``; duplicate, unknown or mismatched leads; invalid
+        (NaN/inf) samples leaving no usable lead (short runs are bridged, see
+        :func:`~interp_ecg.features.quality.invalid_sample_policy`), too short a record; too
+        few beats.
     """
     rec = _as_record(record_or_signal, fs, leads)
     signal, fs_, leads_, src = _validate(rec)

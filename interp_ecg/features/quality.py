@@ -237,6 +237,11 @@ def invalid_sample_policy(signal: np.ndarray, fs: float, leads: Sequence[str] | 
     3. the record is refused (a :class:`~interp_ecg.errors.SignalQualityError` for one
        record, ``quality_ok = False`` in a batch) only when no usable lead remains.
 
+    The io layer loads invalid samples as they are (:meth:`interp_ecg.io.Record.validate`
+    refuses only a record without a single valid sample, and resampling on load keeps them
+    invalid at the new rate), so this rule, and no other, decides in batch
+    ``extract(dataset)`` as well. Infinite samples are treated exactly like NaN.
+
     A lead written as zeros where samples were lost is not detectable as invalid: it is
     measured as a flat lead (and set aside as such when flat throughout).
 

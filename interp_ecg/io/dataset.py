@@ -83,7 +83,22 @@ class Record:
             raise LeadError(f"lead {name!r} not in {self.leads}", source=self.source) from None
 
     def validate(self) -> "Record":
-        """Check shape, dtype, sampling rate and finiteness; raise a named error if bad."""
+        """Check shape, dtype, sampling rate and that some sample is valid; raise a named error if bad.
+
+        Invalid samples (NaN, as WFDB, MIMIC-IV-ECG and the CinC files mark samples the
+        device could not record, or +-inf) are *accepted* here and kept as they are: the
+        package's one invalid-sample policy
+        (:func:`interp_ecg.features.quality.invalid_sample_policy`: short runs bridged and
+        flagged, leads with long runs set aside, the record refused only when no usable
+        lead remains) applies in every entry point, batch ``extract(dataset)`` included.
+        Only a record without a single valid sample is refused at load.
+
+        Raises
+        ------
+        SamplingRateError, LeadError, SignalQualityError
+            Invalid sampling rate; shape/lead mismatch or duplicate leads; no samples, or
+            no valid (finite) sample at all.
+        """
         src = self.source or self.id
         if not np.isfinite(self.fs) or self.fs <= 0:
             raise SamplingRateError(f"invalid sampling rate {self.fs!r}", source=src)
@@ -96,12 +111,19 @@ class Record:
         if self.signal.shape[1] == 0:
             raise SignalQualityError("signal has no samples", source=src)
         bad = ~np.isfinite(self.signal)
+        if bad.all():
+            raise SignalQualityError(
+                f"no valid sample: all {bad.size} samples are NaN/inf", source=src)
         if bad.any():
             leads = [self.leads[i] for i in np.flatnonzero(bad.any(axis=1))]
-            raise SignalQualityError(
-                f"{int(bad.sum())} NaN/inf samples in leads {leads}", source=src
-            )
+            logger.info("%s: %d NaN/inf samples in leads %s (left to the invalid-sample policy)",
+                        src, int(bad.sum()), leads)
         return self
+
+    @property
+    def invalid_samples(self) -> np.ndarray:
+        """Boolean mask of invalid (NaN or infinite) samples, shape ``(n_leads, n_samples)``."""
+        return ~np.isfinite(self.signal)
 
 
 class Loader(Protocol):
@@ -138,6 +160,14 @@ class ArrayLoader:
 
 
 def _resample_record(rec: Record, fs: float) -> Record:
+    """Polyphase resampling; invalid (non-finite) samples stay invalid.
+
+    Invalid runs are bridged by straight lines for the filter only, and every output sample
+    whose time lies within one input (or output) sample period of an invalid input sample is
+    NaN again, so the invalid-sample policy of the features layer sees the same gaps (at the
+    new rate) instead of a NaN smeared over the whole lead or a bridged guess.
+    """
+    from scipy.ndimage import maximum_filter1d
     from scipy.signal import resample_poly
 
     if rec.fs == fs:
@@ -145,7 +175,22 @@ def _resample_record(rec: Record, fs: float) -> Record:
     from fractions import Fraction
 
     frac = Fraction(float(fs) / float(rec.fs)).limit_denominator(1000)
-    sig = resample_poly(rec.signal, frac.numerator, frac.denominator, axis=1).astype(np.float32)
+    x = np.asarray(rec.signal, dtype=np.float64)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        x = x.copy()
+        pos = np.arange(x.shape[1])
+        for i in np.flatnonzero(bad.any(axis=1)):
+            ok = ~bad[i]
+            x[i] = np.interp(pos, pos[ok], x[i, ok]) if ok.any() else 0.0
+    sig = resample_poly(x, frac.numerator, frac.denominator, axis=1).astype(np.float32)
+    if bad.any():
+        ratio = float(rec.fs) / float(fs)
+        reach = int(np.ceil(max(ratio, 1.0) / 2)) + 1
+        spread = maximum_filter1d(bad.astype(np.uint8), size=2 * reach + 1, axis=1) > 0
+        src = np.clip(np.round(np.arange(sig.shape[1]) * ratio).astype(np.int64), 0,
+                      bad.shape[1] - 1)
+        sig[spread[:, src]] = np.nan
     return Record(rec.id, sig, float(fs), rec.leads, rec.meta, rec.source, rec.extra_leads)
 
 
@@ -269,7 +314,7 @@ class EcgDataset:
         rec = self.loader(record_id, row)
         rec.meta = {**row.to_dict(), **rec.meta}
         if self.transforms:
-            # check before resampling, which would smear a NaN over its neighbours
+            # check before the transforms (resampling keeps invalid samples invalid)
             rec.validate()
             for step in self.transforms:
                 rec = step(rec)

@@ -8,12 +8,16 @@ The default method, ``"martinez_zhang"``, is a multi-lead, fully vectorised deli
 3. per-lead QRS boundaries follow Martinez et al. (2004) slope thresholds, P and T
    boundaries the trapezium-area rule of Zhang et al. (2006) (:mod:`.waves`), every lead and
    beat at once; the QRS search is bounded by the RR intervals, so that at fast rates
-   (ventricular tachycardia, aberrant SVT) it does not reach into the neighbouring beats;
+   (ventricular tachycardia, aberrant SVT) it does not reach into the neighbouring beats,
+   and a QRS slope must stand above the lead's slope noise (measured between the
+   complexes), so that noise after a small QRS does not prolong it;
 4. a global consensus takes onsets from the earliest and offsets from the latest reliable
    lead after outlier rejection, as ECGdeli and 12SL do (:mod:`.consensus`);
 5. a P wave is declared present only where it is visible in several leads, agrees in
    timing across leads and keeps a stable PR interval from beat to beat; otherwise (atrial
-   fibrillation or flutter, say) it is NaN with a reason.
+   fibrillation or flutter, say) it is NaN with a reason. Premature beats (judged against
+   their local cycle) are left out of that test, and a regularly alternating RR
+   (bigeminy) is not taken for an irregular one.
 
 The steps are pure functions in :mod:`.stages` (each with its own tests); every threshold
 is a field of :class:`.params.Params`, in seconds, mV or fractions, with its rationale.

@@ -43,6 +43,12 @@ class Params:
     qrs_sig_off: float = 0.20    # idem, for the last slope of the complex
     qrs_on: float = 0.03         # onset: slope below this fraction of the largest
     qrs_off: float = 0.05        # offset: idem
+    qrs_sig_noise_k: float = 4.0  # ... and a significant slope also exceeds this many noise
+    #                              SDs of the lead's slope, measured away from the QRS
+    #                              complexes: noise wiggles in a lead whose QRS is small
+    #                              against its noise are not QRS slopes (issue 17)
+    noise_min_quiet_s: float = 1.0  # ... measured only with this much record outside the
+    #                              QRS windows (not in a sustained tachycardia: no floor)
     qrs_lowpass: float = 40.0    # low-pass (Hz) of the signal searched for the QRS
     qrs_slope_dt: float = 0.004  # half-span of the central difference used as slope (s)
     pt_lowpass: float = 15.0     # low-pass (Hz) of the signal searched for P and T

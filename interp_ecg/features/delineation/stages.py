@@ -34,7 +34,7 @@ from interp_ecg.features.delineation.filters import bandpass, central_slope
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.qrs import detect_qrs
-from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, t_waves
+from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, slope_noise, t_waves
 from interp_ecg.features.delineation.windows import gather
 
 FIDUCIALS = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off",
@@ -217,6 +217,70 @@ def rr_intervals(r: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     return prev.astype(float), nxt.astype(float)
 
 
+def rr_is_irregular(r: np.ndarray, p: Params) -> bool:
+    """Whether the RR intervals of the beats ``r`` vary irregularly (atrial fibrillation?).
+
+    Irregular: the median absolute change between consecutive RR intervals exceeds
+    ``rr_irregular`` of the median RR. A regularly alternating sequence (ventricular
+    bigeminy: short coupling interval, long pause, again and again) is not irregular: there
+    every other RR interval repeats, so the median change at lag two stays within the same
+    limit, which it does not in atrial fibrillation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.params import Params
+    >>> bigeminy = np.cumsum([0] + [220, 330] * 6)          # samples at 500 Hz
+    >>> rr_is_irregular(bigeminy, Params())
+    False
+    >>> af = np.cumsum([0, 300, 420, 250, 390, 310, 460, 280, 350, 240])
+    >>> rr_is_irregular(af, Params())
+    True
+    """
+    r = np.asarray(r, dtype=float)
+    if r.size < 4:
+        return False
+    rr = np.diff(r)
+    limit = p.rr_irregular * np.median(rr)
+    if np.median(np.abs(np.diff(rr))) <= limit:
+        return False
+    if rr.size >= 4 and np.median(np.abs(rr[2:] - rr[:-2])) <= limit:
+        return False  # regularly alternating (bigeminy)
+    return True
+
+
+def rr_next_of(r: np.ndarray, rr_prev: np.ndarray) -> np.ndarray:
+    """RR after each beat (samples), NaN after the last one."""
+    return np.concatenate([np.asarray(rr_prev, dtype=float)[1:], [np.nan]]) if r.size else \
+        np.array([], dtype=float)
+
+
+def premature_beats(rr_prev: np.ndarray, rr_next: np.ndarray, p: Params) -> np.ndarray:
+    """Beats that come early for their local cycle (a PVC or PAC), shape ``(n_beats,)``.
+
+    A beat is premature when the RR before it is shorter than ``premature_frac`` of its
+    local cycle, the mean of the RR before and after it (the RR before it alone, compared
+    with the record median, marks half the beats of a bigeminy as premature whichever they
+    are, the median lying between the coupling interval and the pause). Without an RR after
+    it (last beat), the median RR of the record is the cycle.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.params import Params
+    >>> prev = np.array([500.0, 220, 330, 220, 330])       # N V N V N (samples)
+    >>> nxt = np.array([220.0, 330, 220, 330, np.nan])
+    >>> premature_beats(prev, nxt, Params()).tolist()
+    [False, True, False, True, False]
+    """
+    prev = np.asarray(rr_prev, dtype=float)
+    nxt = np.asarray(rr_next, dtype=float)
+    if prev.size == 0:
+        return np.zeros(0, dtype=bool)
+    cycle = np.where(np.isfinite(nxt), 0.5 * (prev + nxt), np.nanmedian(prev))
+    return prev < p.premature_frac * cycle
+
+
 # --------------------------------------------------------------------------- 3. QRS
 def shrink(v: np.ndarray, usable: np.ndarray, tol: float, w: float, q: float = 0.5) -> np.ndarray:
     """Pull each lead's value towards a robust quantile ``q`` of the usable leads (weight ``w``)."""
@@ -235,7 +299,10 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     off_global`` (n_beats,). A consensus boundary no lead found is NaN (no R +- 50 ms
     stand-in).
     """
-    on, pk, off = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next)
+    noise = slope_noise(central_slope(views.qrs_band - views.wave_band,
+                                      int(round(p.qrs_slope_dt * fs))), r, fs, p)
+    on, pk, off = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next,
+                             noise_slope=noise)
     tol = p.qrs_cons_tol_s * fs
     on_g = combine(on, "on", tol, p.cons_q, usable)
     off_g = combine(off, "off", tol, p.cons_q, usable)
@@ -285,8 +352,10 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     A beat has a P wave when it is visible (above ``noise_k`` x the lead's noise) in at
     least ``max(p_min_leads, p_lead_frac x usable leads)`` leads, those leads agree in
     timing (``p_spread``), and the PR interval is stable from beat to beat (``pr_tol``)
-    over enough beats (``p_min_frac``; stricter with irregular RR). Beats without a QRS
-    onset are not searched. Returns ``on, peak, off`` (n_leads, n_beats), ``present``
+    over enough beats (``p_min_frac``; stricter with irregular RR, :func:`rr_is_irregular`,
+    which a regularly alternating bigeminy is not). Premature beats
+    (:func:`premature_beats`, judged against their local cycle) are left out of the count
+    and of the reference PR. Beats without a QRS onset are not searched. Returns ``on, peak, off`` (n_leads, n_beats), ``present``
     (n_beats,), ``reason`` (record-level reason when absent), ``beat_reason``
     (n_beats,) and ``edge_cut`` (n_leads, n_beats).
     """
@@ -322,14 +391,16 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
         present[:] = False
         reason = "wide-complex tachycardia: P waves not separable"
     if present.sum() >= 1:
-        pr_med = np.median(pr[present])
+        # premature beats (PVCs) have no P of their own: left out of the count, and the
+        # reference PR comes from the other beats where they show a P (with frequent PVCs
+        # the bump found before a PVC, often the previous T wave, would otherwise shift it)
+        not_premature = ~premature_beats(rr_prev, rr_next_of(r, rr_prev), p)
+        ref = present & not_premature
+        pr_med = np.median(pr[ref] if ref.any() else pr[present])
         # irregular RR (atrial fibrillation?): P waves must be strictly time-locked
-        irregular = r.size >= 4 and (np.median(np.abs(np.diff(r, 2)))
-                                     > p.rr_irregular * np.median(np.diff(r)))
+        irregular = rr_is_irregular(r, p)
         tol, frac = (p.pr_tol / 2, p.p_min_frac_irregular) if irregular else (p.pr_tol, p.p_min_frac)
         stable = np.abs(pr - pr_med) <= tol * fs
-        # premature beats (PVCs) have no P of their own: left out of the count
-        not_premature = rr_prev >= p.premature_frac * np.median(rr_prev)
         if p.p_lock_among_visible:
             # time-locking judged among the beats whose P is visible (with few leads a
             # small P is visible in only some beats; in AF the "P waves" found are not

@@ -32,9 +32,38 @@ from interp_ecg.features.delineation.windows import first_true, gather, last_tru
 __all__ = ["Params", "qrs_bounds", "t_waves", "p_waves"]
 
 
+def slope_noise(dq_noise: np.ndarray, centers: np.ndarray, fs: float, p: Params) -> np.ndarray:
+    """Each lead's noise level of a slope signal, measured away from the QRS complexes.
+
+    Parameters
+    ----------
+    dq_noise : ndarray, shape (n_leads, n_samples)
+        Slope of the part of the signal that holds the noise and little of the P and T
+        waves (the 15-40 Hz residue of :func:`~.stages.prepare`).
+    centers : ndarray of int
+        Beat centres; ``qrs_window_s`` around each is left out, so that the QRS slopes
+        (which fill most of a ventricular tachycardia) do not count as noise.
+
+    Returns
+    -------
+    ndarray, shape (n_leads,)
+        Robust SD (1.4826 x median absolute value); NaN when less than
+        ``noise_min_quiet_s`` of the record lies outside the QRS windows.
+    """
+    n = dq_noise.shape[-1]
+    quiet = np.ones(n, dtype=bool)
+    w = int(round(p.qrs_window_s * fs))
+    for c in np.asarray(centers, dtype=np.int64):
+        quiet[max(0, c - w):c + w + 1] = False
+    if quiet.sum() < p.noise_min_quiet_s * fs:
+        return np.full(dq_noise.shape[0], np.nan)
+    return 1.4826 * np.median(np.abs(dq_noise[:, quiet]), axis=1)
+
+
 def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
                p: Params, rr_prev: np.ndarray | None = None,
-               rr_next: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               rr_next: np.ndarray | None = None, noise_slope: np.ndarray | None = None,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """QRS onset, main peak and offset per lead and beat (sample indices, NaN if not found).
 
     Parameters
@@ -50,6 +79,13 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
         midpoint of either, so the onset cannot start in the previous T wave and the offset
         cannot run into the next beat (ventricular tachycardia at 200 bpm leaves 300 ms
         per cycle).
+    noise_slope : ndarray, shape (n_leads,), optional
+        Each lead's noise level of ``dq`` (robust SD, same units; NaN where unknown), from
+        :func:`slope_noise`. A slope is part of the complex only when it also exceeds
+        ``qrs_sig_noise_k`` times this level: in a lead whose QRS is small against its
+        noise, noise wiggles after the complex reach the relative threshold (``qrs_sig_off``
+        of the largest slope) and would otherwise carry the offset up to ``qrs_half`` past
+        the centre.
     """
     W = int(round(p.qrs_window_s * fs))
     a, inside = gather(np.abs(dq), centers, -W, W)
@@ -65,8 +101,12 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     hi_b = (W + hi_lim)[None, :, None]
     core = (pos >= lo_b) & (pos <= hi_b)
     m = np.max(np.where(core, a, 0.0), axis=-1, keepdims=True)
-    sig_on = (a >= p.qrs_sig * m) & core
-    sig_off = (a >= p.qrs_sig_off * m) & core
+    floor = 0.0
+    if noise_slope is not None and p.qrs_sig_noise_k > 0:
+        ns = np.nan_to_num(np.asarray(noise_slope, dtype=float), nan=0.0)
+        floor = p.qrs_sig_noise_k * ns.reshape(-1, 1, 1)
+    sig_on = (a >= np.maximum(p.qrs_sig * m, floor)) & core
+    sig_off = (a >= np.maximum(p.qrs_sig_off * m, floor)) & core
     if max(p.qrs_gap_on, p.qrs_gap_off, p.qrs_gap_off_fast) > 0:
         # the complex is the run of significant slopes around the steepest one, gaps
         # shorter than ``qrs_gap_*`` bridged: a steep T wave (fast rates) or a P wave close
