@@ -29,7 +29,7 @@ from interp_ecg.report.blocks import Block, Pseudonymiser, RenderContext, format
 from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, PageBreak, Paragraph, Region, Table
 
 #: width of a card's ECG figure on a landscape page (inches)
-CARD_WIDTH_IN = 6.0
+CARD_WIDTH_IN = 5.0
 
 
 def _source_label(row: pd.Series, pseudo: Pseudonymiser) -> str:
@@ -177,7 +177,9 @@ class PrototypeCardsBlock(Block):
                 head.keep_with_next = True
                 desc = Paragraph(str(row["description"]), size=9)
                 desc.keep_with_next = True
-                out += [head, desc]
+                facts = Paragraph(self._facts(row), size=8)
+                facts.keep_with_next = True
+                out += [head, desc, facts]
                 if name in self.cards.segments:
                     out.append(FigureFlowable(
                         lambda r, n=name: self._draw(r, n, ctx.pseudonymise), fig_h,
@@ -185,7 +187,6 @@ class PrototypeCardsBlock(Block):
                         "of 25 mm/s, 10 mm/mV); ticks: fiducials of the beats inside the prototype window; brackets: "
                         "the window and the QRS measured in it.", ctx.next_figure(), fig_width=CARD_WIDTH_IN))
                 out.append(Table(self._table(name), f"{name}: measured on the source window", number=ctx.next_table()))
-                out.append(Paragraph(self._facts(row), size=8))
         out.append(PageBreak("portrait"))
         return out
 
