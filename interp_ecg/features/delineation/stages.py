@@ -1,8 +1,8 @@
 """The stages of the ``martinez_zhang`` delineator, each a pure function of arrays.
 
 :func:`prepare` (invalid samples, filters, lead usability) -> :func:`detect_beats` (QRS
-detection, baseline-step, muscle-burst and noise rejection) -> :func:`qrs_stage` (per-lead and consensus
-QRS boundaries) -> :func:`t_stage` -> :func:`p_stage` (P boundaries and P presence) ->
+detection, baseline-step, muscle-burst and noise rejection) -> :func:`qrs_stage` (per-lead
+and consensus QRS boundaries) -> :func:`t_stage` -> :func:`p_stage` (P boundaries and P presence) ->
 :func:`edge_and_gap_guard` and :func:`enforce_order` (nothing outside the signal, nothing
 out of order) -> :func:`assemble` (the output table). :func:`interp_ecg.features.delineation.delineate`
 runs them in this order; every stage has its own tests in ``tests/test_delineation_stages.py``.
@@ -163,11 +163,17 @@ def burst_artefacts(views: Views, r: np.ndarray, fs: float, p: Params,
       of the median over the candidates;
     * its QRS window (``+-similarity_window_s``, all usable leads, in the detector's 8-30
       Hz QRS band, where the T wave under a noise peak weighs little) correlates with no
-      other candidate above ``burst_match``.
+      other candidate above ``burst_match``;
+    * it splits one cardiac cycle: it has a candidate on either side, and these two are at
+      most ``burst_within_cycle`` times the median RR apart (a premature ectopic beat is
+      followed by a compensatory pause, which puts its neighbours about two cycles apart;
+      the first and last candidates are never judged).
 
     A real beat in a burst keeps the height of the others or repeats their shape; an
-    ectopic beat (PVC) outside a burst is never judged here, and repeating ectopic beats
-    (bigeminy) match each other. With fewer than 3 candidates nothing is judged.
+    ectopic beat (PVC) outside a burst, or one with a compensatory pause, is never judged
+    here, and repeating ectopic beats (bigeminy) match each other. An interpolated PVC
+    (no pause) in a burst, low and like no other beat, would be dropped. With fewer than 3
+    candidates nothing is judged.
 
     Examples
     --------
@@ -202,7 +208,9 @@ def burst_artefacts(views: Views, r: np.ndarray, fs: float, p: Params,
     env = qrs_envelope(views.raw, fs, use)
     h = env[np.clip(r, 0, env.size - 1)]
     low = h < p.burst_height_frac * np.median(h)
-    suspect = np.flatnonzero(in_burst & low)
+    splits = np.zeros(r.size, dtype=bool)
+    splits[1:-1] = (r[2:] - r[:-2]) <= p.burst_within_cycle * np.median(np.diff(r))
+    suspect = np.flatnonzero(in_burst & low & splits)
     if suspect.size == 0:
         return out
     k = int(round(p.similarity_window_s * fs))
