@@ -149,3 +149,19 @@ class Params:
     #                              alone >= 0.968)
     similarity_window_s: float = 0.06  # half-width of the QRS windows compared (s)
     similarity_max_beats: int = 64    # beats compared (the first ones; cost is quadratic)
+    # ---- muscle-noise bursts (issue 17) -----------------------------------------------
+    # A candidate beat is muscle noise, not a QRS, when all four hold: it lies in a burst
+    # (the 15-40 Hz residue's robust SD over +-burst_window_s, median over the usable
+    # leads, exceeds burst_noise_ratio x the record's own), its slope envelope stays below
+    # burst_height_frac of the median beat's, its QRS window correlates with no other beat
+    # above burst_match, and it splits one cardiac cycle (its neighbours are at most
+    # burst_within_cycle x the median RR apart; a premature ectopic beat is followed by a
+    # compensatory pause, its neighbours ~2 cycles apart). A real beat in a burst keeps its
+    # height or repeats, and an ectopic beat outside a burst is never judged by this rule.
+    # Set from physiology and the synthetic records of tests/test_rhythms_paced_ectopic.py,
+    # not fitted to LUDB.
+    burst_window_s: float = 0.5
+    burst_noise_ratio: float = 1.5
+    burst_height_frac: float = 0.75
+    burst_match: float = 0.5
+    burst_within_cycle: float = 1.5

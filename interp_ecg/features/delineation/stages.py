@@ -1,8 +1,8 @@
 """The stages of the ``martinez_zhang`` delineator, each a pure function of arrays.
 
 :func:`prepare` (invalid samples, filters, lead usability) -> :func:`detect_beats` (QRS
-detection, baseline-step and noise rejection) -> :func:`qrs_stage` (per-lead and consensus
-QRS boundaries) -> :func:`t_stage` -> :func:`p_stage` (P boundaries and P presence) ->
+detection, baseline-step, muscle-burst and noise rejection) -> :func:`qrs_stage` (per-lead
+and consensus QRS boundaries) -> :func:`t_stage` -> :func:`p_stage` (P boundaries and P presence) ->
 :func:`edge_and_gap_guard` and :func:`enforce_order` (nothing outside the signal, nothing
 out of order) -> :func:`assemble` (the output table). :func:`interp_ecg.features.delineation.delineate`
 runs them in this order; every stage has its own tests in ``tests/test_delineation_stages.py``.
@@ -33,7 +33,7 @@ from interp_ecg.features.delineation.consensus import combine, nanquantile_cols
 from interp_ecg.features.delineation.filters import bandpass, central_slope
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
-from interp_ecg.features.delineation.qrs import detect_qrs
+from interp_ecg.features.delineation.qrs import detect_qrs, qrs_envelope
 from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, slope_noise, t_waves
 from interp_ecg.features.delineation.windows import gather
 
@@ -149,6 +149,83 @@ def beat_similarity(qrs_band: np.ndarray, r: np.ndarray, fs: float, p: Params,
     return float(np.median(c.max(axis=1)))
 
 
+def burst_artefacts(views: Views, r: np.ndarray, fs: float, p: Params,
+                    usable: np.ndarray) -> np.ndarray:
+    """Candidate beats that are muscle noise in an EMG burst, shape ``(n_beats,)`` bool.
+
+    A candidate is taken for noise only when all three hold (``Params.burst_*``):
+
+    * it lies in a burst of muscle noise: the robust SD of the 15-40 Hz residue
+      (``qrs_band - wave_band``) over ``+-burst_window_s`` around it exceeds
+      ``burst_noise_ratio`` times the lead's record-wide robust SD (``views.noise_mv``),
+      median over the usable leads;
+    * its QRS slope envelope (:func:`.qrs.qrs_envelope`) stays below ``burst_height_frac``
+      of the median over the candidates;
+    * its QRS window (``+-similarity_window_s``, all usable leads, in the detector's 8-30
+      Hz QRS band, where the T wave under a noise peak weighs little) correlates with no
+      other candidate above ``burst_match``;
+    * it splits one cardiac cycle: it has a candidate on either side, and these two are at
+      most ``burst_within_cycle`` times the median RR apart (a premature ectopic beat is
+      followed by a compensatory pause, which puts its neighbours about two cycles apart;
+      the first and last candidates are never judged).
+
+    A real beat in a burst keeps the height of the others or repeats their shape; an
+    ectopic beat (PVC) outside a burst, or one with a compensatory pause, is never judged
+    here, and repeating ectopic beats (bigeminy) match each other. An interpolated PVC
+    (no pause) in a burst, low and like no other beat, would be dropped. With fewer than 3
+    candidates nothing is judged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.params import Params
+    >>> fs, n = 500, 5000
+    >>> x = np.zeros((2, n))
+    >>> for b in range(250, n, 500):
+    ...     x[:, b - 10:b + 10] += np.hanning(20)
+    >>> views, _ = prepare(x, fs, ["I", "II"], Params())
+    >>> r = np.arange(250, n, 500)
+    >>> burst_artefacts(views, r, fs, Params(), np.ones(2, bool)).any()
+    np.False_
+    """
+    r = np.asarray(r, dtype=np.int64)
+    out = np.zeros(r.size, dtype=bool)
+    use = np.asarray(usable, bool)
+    if r.size < 3 or not use.any():
+        return out
+    hf = (views.qrs_band - views.wave_band)[use]
+    rec = views.noise_mv[use]                                     # (n_use, 1)
+    hw = max(int(round(p.burst_window_s * fs)), 1)
+    win, inside = gather(hf, r, -hw, hw)
+    win = np.where(inside[None], win, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        local = 1.4826 * np.nanmedian(np.abs(win), axis=-1)        # (n_use, n_beats)
+        ratio = np.nanmedian(local / np.where(rec > 0, rec, np.nan), axis=0)
+    in_burst = np.isfinite(ratio) & (ratio > p.burst_noise_ratio)
+    if not in_burst.any():
+        return out
+    env = qrs_envelope(views.raw, fs, use)
+    h = env[np.clip(r, 0, env.size - 1)]
+    low = h < p.burst_height_frac * np.median(h)
+    splits = np.zeros(r.size, dtype=bool)
+    splits[1:-1] = (r[2:] - r[:-2]) <= p.burst_within_cycle * np.median(np.diff(r))
+    suspect = np.flatnonzero(in_burst & low & splits)
+    if suspect.size == 0:
+        return out
+    k = int(round(p.similarity_window_s * fs))
+    w, ins = gather(bandpass(views.raw[use], fs, 8.0, 30.0), r, -k, k)
+    w = np.where(ins[None], w, 0.0)
+    v = np.transpose(w, (1, 0, 2)).reshape(r.size, -1)
+    v = v - v.mean(axis=1, keepdims=True)
+    nrm = np.linalg.norm(v, axis=1)
+    v = v / np.where(nrm > 0, nrm, 1.0)[:, None]
+    c = v[suspect] @ v.T                                          # (n_suspect, n_beats)
+    c[np.arange(suspect.size), suspect] = -np.inf
+    out[suspect] = c.max(axis=1) < p.burst_match
+    return out
+
+
 def remove_steps(raw: np.ndarray, steps: np.ndarray, fs: float, p: Params
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Undo baseline steps: shift the signal after each step back to the level before it.
@@ -176,6 +253,8 @@ def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params
                  ) -> tuple[np.ndarray, np.ndarray]:
     """QRS complexes of the record (sample indices), baseline steps and noise rejected.
 
+    Candidates that are muscle noise in an EMG burst (:func:`burst_artefacts`) are dropped.
+
     Returns the beats and the baseline steps found (sample indices; empty when none). A
     step can hide a QRS that follows it (the detector takes the later, smaller candidate
     for a T wave), so the caller removes the steps (:func:`remove_steps`) and detects again.
@@ -193,6 +272,7 @@ def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params
     steps, r = r[is_step], r[~is_step]
     if r.size == 0:
         raise DelineationError("no QRS complex found: only baseline steps")
+    r = r[~burst_artefacts(views, r, fs, p, usable)]
     sim = beat_similarity(views.qrs_band, r, fs, p, usable)
     n_use = int(np.sum(usable))
     need = (p.beat_similarity_one_lead if n_use == 1 else
