@@ -193,23 +193,28 @@ def burst_artefacts(views: Views, r: np.ndarray, fs: float, p: Params,
     use = np.asarray(usable, bool)
     if r.size < 3 or not use.any():
         return out
-    hf = (views.qrs_band - views.wave_band)[use]
-    rec = views.noise_mv[use]                                     # (n_use, 1)
-    hw = max(int(round(p.burst_window_s * fs)), 1)
-    win, inside = gather(hf, r, -hw, hw)
-    win = np.where(inside[None], win, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        local = 1.4826 * np.nanmedian(np.abs(win), axis=-1)        # (n_use, n_beats)
-        ratio = np.nanmedian(local / np.where(rec > 0, rec, np.nan), axis=0)
-    in_burst = np.isfinite(ratio) & (ratio > p.burst_noise_ratio)
-    if not in_burst.any():
+    # the cheap conditions first (all four must hold): most records stop here
+    splits = np.zeros(r.size, dtype=bool)
+    splits[1:-1] = (r[2:] - r[:-2]) <= p.burst_within_cycle * np.median(np.diff(r))
+    if not splits.any():
         return out
     env = qrs_envelope(views.raw, fs, use)
     h = env[np.clip(r, 0, env.size - 1)]
     low = h < p.burst_height_frac * np.median(h)
-    splits = np.zeros(r.size, dtype=bool)
-    splits[1:-1] = (r[2:] - r[:-2]) <= p.burst_within_cycle * np.median(np.diff(r))
+    idx = np.flatnonzero(splits & low)
+    if idx.size == 0:
+        return out
+    hf = (views.qrs_band - views.wave_band)[use]
+    rec = views.noise_mv[use]                                     # (n_use, 1)
+    hw = max(int(round(p.burst_window_s * fs)), 1)
+    win, inside = gather(hf, r[idx], -hw, hw)
+    win = np.where(inside[None], win, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        local = 1.4826 * np.nanmedian(np.abs(win), axis=-1)        # (n_use, n_idx)
+        ratio = np.nanmedian(local / np.where(rec > 0, rec, np.nan), axis=0)
+    in_burst = np.zeros(r.size, dtype=bool)
+    in_burst[idx] = np.isfinite(ratio) & (ratio > p.burst_noise_ratio)
     suspect = np.flatnonzero(in_burst & low & splits)
     if suspect.size == 0:
         return out
