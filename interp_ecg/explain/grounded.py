@@ -39,7 +39,7 @@ import pandas as pd
 
 from interp_ecg.errors import ModelError
 from interp_ecg.explain.grouping import lead_of
-from interp_ecg.explain.shap_values import _class_index, _frame, _resolve_label, shap_explanation
+from interp_ecg.explain.shap_values import class_index, feature_frame, resolve_label, shap_explanation
 
 logger = logging.getLogger(__name__)
 
@@ -396,7 +396,7 @@ def explain_record(
         X_row = X_row.to_frame().T
     if len(X_row) != 1:
         raise ModelError(f"explain_record explains one record; got {len(X_row)} rows")
-    sub, label_name = _resolve_label(model, label)
+    sub, label_name = resolve_label(model, label)
     column = -1  # binary: the positive class
     classes = getattr(sub, "classes_", None)
     if not getattr(model, "multilabel_", False) and classes is not None and len(classes) > 2:
@@ -404,9 +404,9 @@ def explain_record(
             raise ModelError(
                 f"multi-class model: pass label= one of {[str(c) for c in classes]} "
                 "(a sentence explains one class)")
-        column = _class_index(list(classes), label)
+        column = class_index(list(classes), label)
         label_name = classes[column]
-    Xf = _frame(sub, X_row)
+    Xf = feature_frame(sub, X_row)
     prov = feature_row if feature_row is not None else X_row
     if isinstance(prov, pd.DataFrame):
         prov = prov.iloc[0]

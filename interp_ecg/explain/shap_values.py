@@ -69,7 +69,8 @@ logger = logging.getLogger(__name__)
 OUTPUTS = ("auto", "margin", "probability")
 
 
-def _frame(model, X) -> pd.DataFrame:
+def feature_frame(model, X) -> pd.DataFrame:
+    """``X`` as a DataFrame with the model's feature columns, in its order (shape ``(n, p)``)."""
     names = getattr(model, "feature_names_in_", None)
     if isinstance(X, pd.DataFrame):
         if names is not None:
@@ -327,7 +328,12 @@ def _member_values(name, pipe, X_arr, output, B, random_state, names):
     return vals, base
 
 
-def _resolve_label(model, label):
+def resolve_label(model, label):
+    """The sub-model and label name that ``label`` selects in a multi-label model.
+
+    Returns ``(model, None)`` for a single-output model; raises
+    :class:`~interp_ecg.errors.ModelError` when a multi-label model gets no or an unknown label.
+    """
     if not getattr(model, "multilabel_", False):
         return model, None
     if label is None:
@@ -342,7 +348,7 @@ def _resolve_label(model, label):
     return model.estimators_[idx], labels[idx]
 
 
-def _class_index(classes, label) -> int:
+def class_index(classes, label) -> int:
     """Position of ``label`` among a multi-class model's classes (by value, then by name)."""
     for k, c in enumerate(classes):
         if c == label or str(c) == str(label):
@@ -401,11 +407,11 @@ def shap_explanation(
         raise ModelError(f"output must be one of {OUTPUTS}, got {output!r}")
     if not hasattr(model, "classes_"):
         raise ModelError("shap_explanation needs a fitted model")
-    target, label_name = _resolve_label(model, label)
-    Xf = _frame(target, X)
+    target, label_name = resolve_label(model, label)
+    Xf = feature_frame(target, X)
     X_arr = Xf.to_numpy(dtype=float)
     names = list(Xf.columns)
-    B = _background(X_arr, None if background is None else _frame(target, background).to_numpy(dtype=float),
+    B = _background(X_arr, None if background is None else feature_frame(target, background).to_numpy(dtype=float),
                     max_background, random_state)
     members = getattr(target, "members_", None)
     if members is None:
@@ -415,7 +421,7 @@ def shap_explanation(
     classes = list(target.classes_)
     output_names = None
     if len(classes) == 2 and label is not None and label_name is None:
-        if _class_index(classes, label) != 1:
+        if class_index(classes, label) != 1:
             raise ModelError(f"binary model: explanations are of the positive class {classes[1]!r}; "
                              f"got label={label!r}")
         label_name = str(classes[1])
@@ -446,7 +452,7 @@ def shap_explanation(
         if len(classes) == 2:
             cols = 1
         elif label is not None and label_name is None:
-            cols = _class_index(classes, label)
+            cols = class_index(classes, label)
             label_name = str(classes[cols])
         else:
             cols = slice(None)  # every class: an output axis
@@ -499,8 +505,8 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
     """
     import shap
 
-    target, _ = _resolve_label(model, label)
-    Xf = _frame(target, X)
+    target, _ = resolve_label(model, label)
+    Xf = feature_frame(target, X)
     X_arr = Xf.to_numpy(dtype=float)
     trees = [(n, p) for n, p in target.members_ if n in TREE_MEMBERS]
     if member is not None:
@@ -514,7 +520,7 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
         if label is None:
             raise ModelError(f"multi-class model: pass label= one of {[str(c) for c in classes]} "
                              "(interaction values are per class)")
-        k = _class_index(classes, label)
+        k = class_index(classes, label)
     else:
         k = 1
     Xt = _tree_input(name, clf, transform_until_clf(pipe, X_arr))
@@ -552,4 +558,5 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
     return pairs, inter
 
 
-__all__ = ["shap_explanation", "shap_explanations", "shap_interactions"]
+__all__ = ["shap_explanation", "shap_explanations", "shap_interactions", "feature_frame", "resolve_label",
+           "class_index"]
