@@ -315,7 +315,9 @@ class PheWAS:
             parts = [fn(X, Y[:, sl], C, None if masks is None else masks[:, sl], *args) for sl in blocks]
         else:
             client = self.scheduler
-            X_f, C_f = client.scatter([X, C], broadcast=True)
+            # hash=False: a fresh key per call; with content-hashed keys, the release of an
+            # earlier call's identical scatter can race this one ("lost dependencies")
+            X_f, C_f = client.scatter([X, C], broadcast=True, hash=False)
             futures = [client.submit(fn, X_f, Y[:, sl], C_f, None if masks is None else masks[:, sl],
                                      *args, pure=False) for sl in blocks]
             parts = client.gather(futures)
