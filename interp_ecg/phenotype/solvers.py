@@ -700,19 +700,26 @@ def firth_lrt(y, Xd, j: int = 1) -> tuple[float, float, bool]:
     return stat, float(_stats.chi2.sf(stat, 1)), True
 
 
+def _grid_arrays(X, Y, C) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exposures ``(n, E)``, outcomes ``(n, O)`` and covariates ``(n, k)`` as float64 2-D arrays."""
+    X = np.asarray(X, dtype=np.float64)
+    X = X[:, None] if X.ndim == 1 else X
+    Y = np.asarray(Y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    n = X.shape[0]
+    C = np.zeros((n, 0)) if C is None else np.asarray(C, dtype=np.float64).reshape(n, -1)
+    return X, Y, C
+
+
 def fit_grid_statsmodels(X, Y, C=None, *, method: str = "logit", pairs=None) -> dict:
     """Reference solver: one model per pair (statsmodels ``Logit``; :func:`firth_logit` for
     ``method="firth"``). ``pairs`` (list of (e, o)) restricts the fits; others stay NaN.
 
     Returns the same dict as :func:`fit_grid_batched`.
     """
-    X = np.asarray(X, dtype=np.float64)
-    X = X[:, None] if X.ndim == 1 else X
-    Y = np.asarray(Y, dtype=np.float64)
-    Y = Y[:, None] if Y.ndim == 1 else Y
+    X, Y, C = _grid_arrays(X, Y, C)
     n, E = X.shape
     O = Y.shape[1]
-    C = np.zeros((n, 0)) if C is None else np.asarray(C, dtype=np.float64).reshape(n, -1)
     out = {
         "beta": np.full((E, O), np.nan),
         "se": np.full((E, O), np.nan),
@@ -961,13 +968,9 @@ def firth_lrt_grid(X, Y, C=None, *, mask=None, block: int = 32) -> dict:
     """
     from scipy import stats as _stats
 
-    X = np.asarray(X, dtype=np.float64)
-    X = X[:, None] if X.ndim == 1 else X
-    Y = np.asarray(Y, dtype=np.float64)
-    Y = Y[:, None] if Y.ndim == 1 else Y
+    X, Y, C = _grid_arrays(X, Y, C)
     n, E = X.shape
     O = Y.shape[1]
-    C = np.zeros((n, 0)) if C is None else np.asarray(C, dtype=np.float64).reshape(n, -1)
     mask = np.ones((E, O), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     yv = np.isfinite(Y)
     act_cov = _active_covariates(C, yv.T)
