@@ -28,6 +28,7 @@ from interp_ecg.evaluate import (  # noqa: E402
     metrics_table,
     ptbxl_split,
 )
+from interp_ecg.errors import ConfigError  # noqa: E402
 
 
 def _scores(n=400, seed=0):
@@ -127,6 +128,13 @@ def test_ptbxl_split_and_predefined_folds():
     split = ptbxl_split(meta)
     assert len(split["train"]) == 24 and len(split["val"]) == 3 and len(split["test"]) == 3
     assert set(meta.loc[split["test"], "strat_fold"]) == {10}
+    # a record without a fold belongs to no part (it is not silently put in train)
+    meta_nan = meta.astype({"strat_fold": float})
+    meta_nan.iloc[0, 0] = np.nan
+    parts = ptbxl_split(meta_nan)
+    assert 0 not in parts["train"] and sum(len(v) for v in parts.values()) == 29
+    with pytest.raises(ConfigError, match="strat_fold"):
+        ptbxl_split(meta.rename(columns={"strat_fold": "fold"}))
     cv = PredefinedFolds(meta.strat_fold)
     assert cv.get_n_splits() == 10
     from sklearn.linear_model import LogisticRegression

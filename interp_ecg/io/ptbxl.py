@@ -383,34 +383,11 @@ def ptbxl_subclass_labels(ds: EcgDataset) -> pd.DataFrame:
     return _aggregate(ds, "diagnostic_subclass", None)
 
 
-def ptbxl_split(
-    ds: EcgDataset,
-    train_folds: Sequence[int] = tuple(range(1, 9)),
-    val_folds: Sequence[int] = (9,),
-    test_folds: Sequence[int] = (10,),
-) -> dict[str, EcgDataset]:
-    """The standard patient-wise PTB-XL split on ``strat_fold``: train 1-8, val 9, test 10.
-
-    Returns
-    -------
-    dict
-        ``{"train": EcgDataset, "val": EcgDataset, "test": EcgDataset}``.
-    """
-    if "strat_fold" not in ds.meta.columns:
-        raise ValueError("dataset meta has no 'strat_fold' column")
-    fold = ds.meta["strat_fold"]
-    return {
-        name: ds.subset(mask=fold.isin(list(folds)).fillna(False).to_numpy(dtype=bool))
-        for name, folds in (("train", train_folds), ("val", val_folds), ("test", test_folds))
-    }
-
-
 __all__ = [
     "SUPERCLASSES",
     "parse_scp_codes",
     "protoecgnet_groups",
     "ptbxl_group_labels",
-    "ptbxl_split",
     "ptbxl_subclass_labels",
     "ptbxl_superclass_labels",
     "read_protoecgnet_groups",
