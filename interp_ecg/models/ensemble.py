@@ -74,7 +74,8 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     n_jobs : int, optional
         Threads per member.
     device : {"auto", "cpu", "cuda"}
-        Where boosters train (``"auto"``: GPU when one is visible).
+        Where boosters train (``"auto"``: GPU when one is visible; ``"cuda"`` without a GPU
+        raises ``ConfigError``; :func:`interp_ecg.device.resolve_device`).
 
     Attributes
     ----------

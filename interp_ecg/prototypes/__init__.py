@@ -23,7 +23,7 @@ from interp_ecg.prototypes.explain import (
     prototype_gallery,
 )
 from interp_ecg.prototypes.model import BlackBoxECGNet, BranchSpec, ProtoECGNet, ProtoOutput
-from interp_ecg.prototypes.training import PHASES, ProtoTrainer, TrainConfig, select_device
+from interp_ecg.prototypes.training import PHASES, ProtoTrainer, TrainConfig, torch_device
 
 __all__ = [
     "BlackBoxECGClassifier",
@@ -42,5 +42,5 @@ __all__ = [
     "intra_class_distances",
     "prototype_distances",
     "prototype_gallery",
-    "select_device",
+    "torch_device",
 ]

@@ -57,7 +57,7 @@ from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
 from interp_ecg.prototypes.data import resolve_label_groups, to_array
 from interp_ecg.prototypes.losses import LossWeights
 from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, BranchSpec, ProtoECGNet
-from interp_ecg.prototypes.training import ProtoTrainer, TrainConfig, select_device, torch_threads, train_blackbox
+from interp_ecg.prototypes.training import ProtoTrainer, TrainConfig, torch_device, torch_threads, train_blackbox
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +248,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     min_positives : int
         Classes with fewer positive training records are left out (logged).
     device : str
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...;
+        a GPU asked for by name when none is visible raises ``ConfigError``
+        (:func:`interp_ecg.device.resolve_device`).
     amp : bool or "auto"
         Mixed precision (CUDA only; bfloat16 where supported).
     compile : bool or "auto"
@@ -383,7 +385,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             self._load_pretrained(model)
         if self.pretrained_2d is not None:
             self._load_pretrained_2d(model)
-        device = select_device(self.device)
+        device = torch_device(self.device)
         trainer = ProtoTrainer(
             model, x, labels.to_numpy(), [_py(i) for i in ids], self._train_config(st), device=device,
             amp=self.amp, random_state=int(self.random_state), checkpoint_dir=self.checkpoint_dir,
@@ -583,7 +585,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         model.load_state_dict(state["model"])
         sources = pd.DataFrame(meta["sources"])
         clf._set_fitted(model, specs, settings, sources, {k: v.numpy() for k, v in state["segments"].items()},
-                        state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), select_device(device))
+                        state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), torch_device(device))
         return clf
 
 
@@ -652,7 +654,7 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
                                                   st["validation_fraction"])
         torch.manual_seed(int(self.random_state))
         model = BlackBoxECGNet(specs, width=int(st["width"]), blocks=st["blocks"], dropout=float(st["dropout"]))
-        self.device_ = select_device(self.device)
+        self.device_ = torch_device(self.device)
         with torch_threads(self.n_threads):
             self.history_ = pd.DataFrame(train_blackbox(
                 model, x, labels.to_numpy(), int(st["epochs"]), int(st["batch_size"]), float(st["lr"]),
