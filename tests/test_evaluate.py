@@ -19,11 +19,8 @@ from sklearn.metrics import (  # noqa: E402
 )
 
 from interp_ecg.evaluate import (  # noqa: E402
-    CalibrationCurve,
     PatientKFold,
-    PrCurve,
     PredefinedFolds,
-    RocCurve,
     cross_val_predict_grouped,
     metrics_table,
     ptbxl_split,
@@ -93,18 +90,6 @@ def test_nan_labels_dropped_per_label():
     yy[:10] = np.nan
     tab = metrics_table(yy, s, n_boot=0)
     assert tab.n.iloc[0] == 90
-
-
-def test_curves_plot_on_given_axes():
-    y, s = _scores()
-    fig, axes = plt.subplots(1, 3)
-    roc = RocCurve.from_predictions(y, s, name="m").plot(ax=axes[0])
-    pr = PrCurve.from_predictions(y, s).plot(ax=axes[1])
-    cal = CalibrationCurve.from_predictions(y, s, n_bins=5).plot(ax=axes[2])
-    assert roc.ax_ is axes[0] and pr.ax_ is axes[1] and cal.ax_ is axes[2]
-    assert roc.auc == pytest.approx(roc_auc_score(y, s))
-    assert cal.counts.sum() == len(y)
-    plt.close(fig)
 
 
 def test_patient_kfold_never_splits_a_patient_and_stratifies():

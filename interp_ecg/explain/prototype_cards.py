@@ -509,7 +509,8 @@ class PrototypeCard:
 
     def plot(self, ax=None, source_label: str | None = None):
         """The source record on ECG grid paper, fiducials of the window's beats marked, the
-        window and its QRS/PR/QT bracketed on the rhythm strip. Returns the figure."""
+        window and its QRS/PR/QT bracketed on the rhythm strip. Returns the axes (``ax=None``:
+        a new figure at true clinical scale)."""
         from interp_ecg.report.ecg_plot import plot_ecg
 
         seg = self.segment
@@ -529,7 +530,7 @@ class PrototypeCard:
         fig_html = ""
         if self.segment is not None:
             buf = io.StringIO()
-            self.plot().savefig(buf, format="svg")
+            self.plot().figure.savefig(buf, format="svg")
             svg = buf.getvalue()
             fig_html = svg[svg.find("<svg"):]
         tops = html.escape(str(self.row.get("top_features", "")))
