@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from interp_ecg.io.leads import STANDARD_LEADS
 from interp_ecg.report import (
     CohortTableBlock, CurvesBlock, MetricsBlock, PatientBlock, PhewasBlock, PrototypeGalleryBlock,
     PrototypeMatch, Pseudonymiser, Report, ShapSummaryBlock, TableBlock, TextBlock, TitleBlock,
@@ -227,7 +228,7 @@ def test_a_failing_block_does_not_kill_the_report(tmp_path):
 
 # -- table headers are never cut (issue 17, "Reports that can be read") --------------------------
 
-LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+LEADS = list(STANDARD_LEADS)
 
 
 def _per_lead_table(columns, n_rows=8):

@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import signal as sps
 
 from interp_ecg.errors import ConfigError, DataNotFoundError
+from interp_ecg.io.leads import STANDARD_LEADS
 from interp_ecg.simulate import conditions as cond
 from interp_ecg.simulate.diagnoses import patient_diagnoses
 from interp_ecg.simulate.noise import NOISE_KINDS, noise_levels
@@ -49,7 +50,7 @@ from interp_ecg.simulate.wfdb_writer import write_record
 logger = logging.getLogger(__name__)
 
 #: Lead names as PTB-XL's headers spell them.
-PTBXL_LEAD_NAMES = ["I", "II", "III", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+PTBXL_LEAD_NAMES = [ld.upper() if ld.startswith("aV") else ld for ld in STANDARD_LEADS]
 
 PTBXL_COLUMNS = [
     "ecg_id", "patient_id", "age", "sex", "height", "weight", "nurse", "site", "device",

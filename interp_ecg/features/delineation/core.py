@@ -50,12 +50,10 @@ from interp_ecg.errors import DelineationError, SamplingRateError, SignalQuality
 from interp_ecg.features.delineation import stages as S
 from interp_ecg.features.delineation.consensus import combine
 from interp_ecg.features.delineation.params import Params
+from interp_ecg.features.delineation.schema import COLUMNS, FIDUCIALS
 
 log = logging.getLogger(__name__)
 
-FIDUCIALS = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off",
-             "T_on", "T_peak", "T_off"]
-COLUMNS = ["lead", "beat", *FIDUCIALS]
 METHODS = ("martinez_zhang", "neurokit_dwt")
 DEFAULT_PARAMS = Params()
 
