@@ -16,10 +16,10 @@ devices), :mod:`~.estimator` (:class:`ProtoECGNetClassifier`), :mod:`~.explain`.
 from interp_ecg.prototypes.data import default_label_groups
 from interp_ecg.prototypes.estimator import PRESETS, BlackBoxECGClassifier, ProtoECGNetClassifier
 from interp_ecg.prototypes.explain import (
-    explain_record,
     fusion_shap,
     intra_class_distances,
     prototype_distances,
+    prototype_explanation,
     prototype_gallery,
 )
 from interp_ecg.prototypes.model import BlackBoxECGNet, BranchSpec, ProtoECGNet, ProtoOutput
@@ -37,10 +37,10 @@ __all__ = [
     "ProtoTrainer",
     "TrainConfig",
     "default_label_groups",
-    "explain_record",
     "fusion_shap",
     "intra_class_distances",
     "prototype_distances",
+    "prototype_explanation",
     "prototype_gallery",
     "torch_device",
 ]

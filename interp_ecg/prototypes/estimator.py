@@ -525,10 +525,10 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
 
     # -- explanations ---------------------------------------------------------------------
     def explain(self, record: Any, fs: float | None = None, threshold: float = 0.5, **kwargs: Any):
-        """"This looks like that" explanation of one record; see :func:`interp_ecg.prototypes.explain.explain_record`."""
-        from interp_ecg.prototypes.explain import explain_record
+        """"This looks like that" explanation of one record; see :func:`interp_ecg.prototypes.explain.prototype_explanation`."""
+        from interp_ecg.prototypes.explain import prototype_explanation
 
-        return explain_record(self, record, fs=fs, threshold=threshold, **kwargs)
+        return prototype_explanation(self, record, fs=fs, threshold=threshold, **kwargs)
 
     def shap_values(self, X: Any, output: str | None = None, fs: float | None = None):
         """Exact Shapley values of the fusion layer; see :func:`interp_ecg.prototypes.explain.fusion_shap`."""

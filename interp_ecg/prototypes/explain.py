@@ -1,6 +1,6 @@
 """Explanations of prototype networks: "this looks like that", Shapley values, gallery, distances.
 
-* :func:`explain_record` - for one record, the predicted statements and, for each, the
+* :func:`prototype_explanation` - for one record, the predicted statements and, for each, the
   prototypes that drove it (similarity, fusion weight, Shapley contribution), the matched
   window in the record and the prototype's source segment from training, drawn side by side
   by :meth:`PrototypeExplanation.plot`.
@@ -252,9 +252,12 @@ def _draw(ax, seg: np.ndarray, fs: float, start: int, names: Sequence[str]) -> N
     ax.tick_params(labelsize=7)
 
 
-def explain_record(clf, record: Any, fs: float | None = None, threshold: float = 0.5,
+def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: float = 0.5,
                    prototypes_per_statement: int = 3, max_statements: int = 5) -> PrototypeExplanation:
-    """Explain one record: predicted statements and the prototypes that drove each.
+    """"This looks like that" for one record: predicted statements and the prototypes that drove each.
+
+    (Named after what it returns, as :func:`interp_ecg.explain.shap_explanation` is; the
+    feature-model explanation of one record is :func:`interp_ecg.explain.explain_record`.)
 
     Parameters
     ----------
