@@ -30,7 +30,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from interp_ecg.errors import ConfigError, ModelError
+from interp_ecg.errors import ArgumentError, ConfigError, ModelError
 from interp_ecg.models.device import resolve_device
 from interp_ecg.models.members import MEMBER_NAMES, make_member, transform_until_clf
 
@@ -176,7 +176,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         self._encoder = LabelEncoder().fit(y_arr)
         self.classes_ = self._encoder.classes_
         if len(self.classes_) < 2:
-            raise ValueError(
+            raise ArgumentError(
                 f"EnsembleClassifier needs samples of at least 2 classes in the data; got 1 class: {self.classes_[0]!r}"
             )
         y_enc = self._encoder.transform(y_arr)
@@ -193,9 +193,9 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=float)
             if sample_weight.shape != (len(y),):
-                raise ValueError(f"sample_weight has shape {sample_weight.shape}, expected ({len(y)},)")
+                raise ArgumentError(f"sample_weight has shape {sample_weight.shape}, expected ({len(y)},)")
             if not np.any(sample_weight > 0):
-                raise ValueError("sample weights are all zero: nothing to fit")
+                raise ArgumentError("sample weights are all zero: nothing to fit")
         if self.resample is not None:
             if sample_weight is not None:
                 logger.warning("sample_weight is ignored when resample=%r", self.resample)

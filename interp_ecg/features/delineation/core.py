@@ -46,7 +46,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import DelineationError, SamplingRateError, SignalQualityError
+from interp_ecg.errors import ArgumentError, DelineationError, SamplingRateError, SignalQualityError
 from interp_ecg.features.delineation import stages as S
 from interp_ecg.features.delineation.consensus import combine
 from interp_ecg.features.delineation.params import Params
@@ -156,7 +156,7 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
     (9, True)
     """
     if method not in METHODS:
-        raise ValueError(f"unknown delineation method {method!r}; choose one of {METHODS}")
+        raise ArgumentError(f"unknown delineation method {method!r}; choose one of {METHODS}")
     x, fs, leads = _check_input(signal, fs, leads)
     if method == "neurokit_dwt":
         from interp_ecg.features.delineation.neurokit import delineate_neurokit
