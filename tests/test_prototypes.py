@@ -82,7 +82,7 @@ def test_push_every_prototype_is_a_real_training_patch(fitted, toy):
     (times the branch's similarity scale)."""
     clf, _ = fitted
     x_raw, y = toy
-    x, _, _ = clf._load(x_raw)
+    x, _, _ = clf.network_input(x_raw)
     ids = list(y.index)
     model = clf.model_.eval()
     names = clf.feature_names_out_

@@ -290,9 +290,11 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     def _member_probas(self, X_arr) -> list[np.ndarray]:
         return [est.predict_proba(X_arr) for _, est in self.members_]
 
-    def _proba_from_array(self, X_arr) -> np.ndarray:
+    def predict_proba_array(self, X_arr) -> np.ndarray:
+        """:meth:`predict_proba` of an already validated float array ``(n, n_features)``, without
+        the feature-name checks (for explainers that call the model many times)."""
         if self.multilabel_:
-            return np.column_stack([c._proba_from_array(X_arr)[:, 1] for c in self.estimators_])
+            return np.column_stack([c.predict_proba_array(X_arr)[:, 1] for c in self.estimators_])
         probas = self._member_probas(X_arr)
         if hasattr(self, "final_estimator_"):
             feats = np.hstack([p[:, 1:] if p.shape[1] == 2 else p for p in probas])
@@ -301,7 +303,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``; multi-label: ``(n_samples, n_labels)``."""
-        return self._proba_from_array(self._validate_X(X))
+        return self.predict_proba_array(self._validate_X(X))
 
     def predict(self, X) -> np.ndarray:
         """Most probable class; multi-label: 0/1 matrix thresholded at 0.5."""
@@ -324,7 +326,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
             raise ModelError("predict_margin is defined for binary, single-label models")
         if len(self.members_) == 1 and self.calibrate is None:
             return member_margin(self.members_[0][0], self.members_[0][1], X_arr)
-        return self._proba_from_array(X_arr)[:, 1]
+        return self.predict_proba_array(X_arr)[:, 1]
 
     @property
     def named_members_(self) -> dict:
@@ -342,12 +344,12 @@ class _ConstantLabel:
         self.value = value
         self.classes_ = np.array([0, 1])
 
-    def _proba_from_array(self, X_arr) -> np.ndarray:
+    def predict_proba_array(self, X_arr) -> np.ndarray:
         p = np.full(len(X_arr), self.value)
         return np.column_stack([1 - p, p])
 
     def predict_proba(self, X) -> np.ndarray:
-        return self._proba_from_array(np.asarray(X))
+        return self.predict_proba_array(np.asarray(X))
 
 
 def _weight_params(name: str, sw) -> dict:
