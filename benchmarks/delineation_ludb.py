@@ -43,11 +43,12 @@ import pandas as pd  # noqa: E402
 
 from interp_ecg.config import dataset_path  # noqa: E402
 from interp_ecg.features.delineation import delineate  # noqa: E402
+from interp_ecg.features.delineation.schema import BOUNDARIES  # noqa: E402
 from interp_ecg.features.delineation.scoring import (  # noqa: E402
     CSE_SD_MS, TOLERANCE_MS, Tally, score_lead,
 )
 
-KINDS = ("P_on", "P_off", "QRS_on", "QRS_off", "T_on", "T_off")
+KINDS = BOUNDARIES
 TARGET_F1 = {"P_on": 0.92, "P_off": 0.92, "QRS_on": 0.97, "QRS_off": 0.97, "T_on": 0.88,
              "T_off": 0.95}
 PEER_F1 = {"NeuroKit2 (issue)": [0.78, 0.74, 0.43, 0.83, 0.55, 0.78],

@@ -59,10 +59,11 @@ import pandas as pd  # noqa: E402
 from interp_ecg.config import dataset_path  # noqa: E402
 from interp_ecg.features import extract_beats, extract_record  # noqa: E402
 from interp_ecg.features.delineation import delineate  # noqa: E402
+from interp_ecg.features.delineation.schema import BOUNDARIES  # noqa: E402
 from interp_ecg.features.delineation.scoring import TOLERANCE_MS, Tally, score_lead  # noqa: E402
 from interp_ecg.io import Record  # noqa: E402
 
-KINDS = ("P_on", "P_off", "QRS_on", "QRS_off", "T_on", "T_off")
+KINDS = BOUNDARIES
 GROUPS = ("paced", "extrasystoles", "rest")
 METHODS = ("delineate", "pipeline")
 

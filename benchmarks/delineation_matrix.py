@@ -50,9 +50,10 @@ from scipy.signal import resample_poly  # noqa: E402
 
 from interp_ecg.config import dataset_path  # noqa: E402
 from interp_ecg.features.delineation import delineate  # noqa: E402
+from interp_ecg.features.delineation.schema import BOUNDARIES  # noqa: E402
 from interp_ecg.features.delineation.scoring import BestLead, Tally, score_lead  # noqa: E402
 
-KINDS = ("P_on", "P_off", "QRS_on", "QRS_off", "T_on", "T_off")
+KINDS = BOUNDARIES
 BEST_KINDS = ("P_on", "P_off", "QRS_on", "QRS_off", "T_off")
 LEADSETS = {"12": None, "II+V5": ["II", "V5"], "V1+V5": ["V1", "V5"], "II": ["II"]}
 #: Martinez et al. 2004, QT database, best lead: SD (ms) and Se -- the issue's targets.

@@ -64,6 +64,13 @@ class ConfigError(InterpEcgError, ValueError):
     """A study configuration is invalid: unknown keys, wrong types, missing files."""
 
 
+class ArgumentError(InterpEcgError, ValueError):
+    """A function was called with an invalid argument: an unknown choice (``method=``,
+    ``engine=``...), a wrong shape, or an input that lacks what the call needs (a dataset
+    without the labels or annotations it must have). A ``ValueError``, so ``except
+    ValueError`` and scikit-learn's estimator checks still catch it."""
+
+
 class ModelError(InterpEcgError, RuntimeError):
     """A model was used wrongly (not fitted, wrong input shape) or failed to train."""
 
@@ -81,6 +88,7 @@ __all__ = [
     "LeadError",
     "DelineationError",
     "ConfigError",
+    "ArgumentError",
     "ModelError",
     "IntegrityError",
 ]

@@ -9,10 +9,11 @@ import pytest
 
 from interp_ecg.errors import DelineationError, SamplingRateError
 from interp_ecg.features.delineation import COLUMNS, delineate
+from interp_ecg.features.delineation.schema import BOUNDARIES
 from interp_ecg.features.delineation.scoring import TOLERANCE_MS, Tally, match, score_lead
 
 FS = 500
-KINDS = ("P_on", "P_off", "QRS_on", "QRS_off", "T_on", "T_off")
+KINDS = BOUNDARIES
 
 
 def gaussian_record(hr=60.0, seconds=10.0, n_leads=12, qrs_scale=1.0, p_wave=True,

@@ -19,15 +19,13 @@ from sklearn.metrics import (  # noqa: E402
 )
 
 from interp_ecg.evaluate import (  # noqa: E402
-    CalibrationCurve,
     PatientKFold,
-    PrCurve,
     PredefinedFolds,
-    RocCurve,
     cross_val_predict_grouped,
     metrics_table,
     ptbxl_split,
 )
+from interp_ecg.errors import ConfigError  # noqa: E402
 
 
 def _scores(n=400, seed=0):
@@ -94,18 +92,6 @@ def test_nan_labels_dropped_per_label():
     assert tab.n.iloc[0] == 90
 
 
-def test_curves_plot_on_given_axes():
-    y, s = _scores()
-    fig, axes = plt.subplots(1, 3)
-    roc = RocCurve.from_predictions(y, s, name="m").plot(ax=axes[0])
-    pr = PrCurve.from_predictions(y, s).plot(ax=axes[1])
-    cal = CalibrationCurve.from_predictions(y, s, n_bins=5).plot(ax=axes[2])
-    assert roc.ax_ is axes[0] and pr.ax_ is axes[1] and cal.ax_ is axes[2]
-    assert roc.auc == pytest.approx(roc_auc_score(y, s))
-    assert cal.counts.sum() == len(y)
-    plt.close(fig)
-
-
 def test_patient_kfold_never_splits_a_patient_and_stratifies():
     rng = np.random.default_rng(0)
     groups = rng.integers(0, 80, 300)
@@ -127,6 +113,13 @@ def test_ptbxl_split_and_predefined_folds():
     split = ptbxl_split(meta)
     assert len(split["train"]) == 24 and len(split["val"]) == 3 and len(split["test"]) == 3
     assert set(meta.loc[split["test"], "strat_fold"]) == {10}
+    # a record without a fold belongs to no part (it is not silently put in train)
+    meta_nan = meta.astype({"strat_fold": float})
+    meta_nan.iloc[0, 0] = np.nan
+    parts = ptbxl_split(meta_nan)
+    assert 0 not in parts["train"] and sum(len(v) for v in parts.values()) == 29
+    with pytest.raises(ConfigError, match="strat_fold"):
+        ptbxl_split(meta.rename(columns={"strat_fold": "fold"}))
     cv = PredefinedFolds(meta.strat_fold)
     assert cv.get_n_splits() == 10
     from sklearn.linear_model import LogisticRegression

@@ -335,3 +335,36 @@ def test_real_ptbxl_features_separate_the_cardiologists_statements(ptbxl_root):
     assert med["AFIB"]["P_wave_presence_fraction"] < 0.5 < med["NORM"]["P_wave_presence_fraction"]
     assert med["AFIB"]["RR_irregularity"] > 2 * med["NORM"]["RR_irregularity"]
     assert med["LAFB"]["QRS_axis_deg"] < -30 < med["NORM"]["QRS_axis_deg"]
+
+
+def test_feature_spec_reads_lead_wave_and_names_from_the_dictionary():
+    from interp_ecg.features import feature_dictionary, feature_spec
+
+    d = feature_dictionary()
+    s = feature_spec("R_amp_mV_V5")
+    assert (s.lead, s.wave, s.unit, s.label, s.display_name) == ("V5", "QRS", "mV", "R amplitude", "R amplitude in V5")
+    # every per-lead column names its lead; record-level ones are global
+    for lead in ("I", "aVR", "V1"):
+        assert feature_spec(f"ST60_amp_mV_{lead}").lead == lead
+    assert feature_spec("QRS_duration_ms").lead == "global"
+    assert feature_spec("QRS_duration_ms").provenance_prefix == "QRS_duration"
+    assert feature_spec("R_amp_mV_V5").provenance_prefix == ""
+    # counts keep their noun ("PVC count", not "PVC"); flags and ratios have no unit to write
+    assert feature_spec("PVC_count").display_name == "PVC count"
+    assert feature_spec("paced").display_unit == "" and feature_spec("paced").unit == "0/1"
+    assert feature_spec("QRS_duration_start_sample").label == "QRS duration start sample"
+    assert set(d["wave"]) <= {"P", "PR", "QRS", "ST", "T", "QT", "rhythm", "other"}
+    assert (d["display_name"] != "").all() and (d["lead"] != "").all()
+    unknown = feature_spec("age")
+    assert not unknown.known and unknown.lead == "global" and unknown.wave == "other"
+
+
+def test_st_and_qt_references_name_part_iv():
+    from interp_ecg.features import feature_dictionary
+
+    d = feature_dictionary()
+    for name in ("QT_interval_ms", "J_amp_mV_V2", "ST60_amp_mV_V2", "ST60_max_elevation_mV"):
+        ref = d.loc[name, "reference"]
+        assert "Part IV" in ref and "Rautaharju" in ref and "e241" in ref, name
+    # Part V (Hancock et al., e251) is chamber hypertrophy
+    assert all("e251" not in r or "hypertrophy" in r for r in d["reference"])

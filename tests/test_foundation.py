@@ -26,6 +26,19 @@ def test_errors_are_also_the_matching_builtin_kinds():
     assert issubclass(errors.DataNotFoundError, FileNotFoundError)
     assert issubclass(errors.SignalQualityError, ValueError)
     assert issubclass(errors.RecordReadError, OSError)
+    assert issubclass(errors.ArgumentError, ValueError)  # `except ValueError` still catches bad arguments
+
+
+def test_bad_arguments_raise_the_package_argument_error(tmp_path):
+    import numpy as np
+
+    from interp_ecg.evaluate import metrics_table
+    from interp_ecg.io import read_ptbxl
+
+    with pytest.raises(errors.ArgumentError, match="sampling_rate must be 100 or 500"):
+        read_ptbxl(tmp_path, sampling_rate=250)
+    with pytest.raises(errors.ArgumentError, match="unknown metrics"):
+        metrics_table(np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.2, 0.8]), metrics=["nope"], n_boot=0)
 
 
 def test_data_root_prefers_the_environment_variable(tmp_path, monkeypatch):

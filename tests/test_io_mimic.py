@@ -18,7 +18,7 @@ def test_schema_row(mimic_ecg_schema_root):
     ds = read_mimic_ecg(mimic_ecg_schema_root)
     assert len(ds) == 1 and ds.meta.index.tolist() == [40689238]
     row = ds.meta.loc[40689238]
-    assert row["patient_id"] == 10000032 and row["path"] == "files/p1000/p10000032/s40689238/40689238"
+    assert row["patient_id"] == "10000032" and row["path"] == "files/p1000/p10000032/s40689238/40689238"
     raw = pd.read_csv(mimic_ecg_schema_root / "machine_measurements.csv").iloc[0]
     for col in ("rr_interval", "p_onset", "p_end", "qrs_onset", "qrs_end", "t_end", "p_axis", "qrs_axis", "t_axis"):
         assert row[col] == raw[col]
@@ -83,6 +83,17 @@ def test_diagnoses(mimic_demo_root):
     assert dx["admittime"].notna().all()  # every diagnosis belongs to a known admission
     assert {"gender", "anchor_age"} <= set(dx.columns)
     assert (dx["icd_code"].to_numpy() == raw["icd_code"].str.strip().to_numpy()).all()
-    assert 10000032 in set(dx["subject_id"])
+    # ids are text from the first read (they join to read_mimic_ecg's patient_id)
+    assert "10000032" in set(dx["subject_id"]) and 10000032 not in set(dx["subject_id"])
+    assert dx["subject_id"].dtype == "string" and dx["hadm_id"].dtype == "string"
+    assert (dx["subject_id"].str.fullmatch(r"\d+")).all() and (dx["hadm_id"].str.fullmatch(r"\d+")).all()
     # leading zeros of ICD-9 codes are kept (strings, not numbers)
     assert dx["icd_code"].str.match(r"^0").any()
+
+
+def test_diagnoses_from_parquet_with_integer_ids_are_text(mimic_demo_root, tmp_path):
+    raw = pd.read_csv(mimic_demo_root / "hosp/diagnoses_icd.csv.gz", dtype={"icd_code": str})
+    raw.to_parquet(tmp_path / "diagnoses_icd.parquet")  # subject_id, hadm_id as int64
+    dx = read_mimic_diagnoses(tmp_path)
+    assert dx["subject_id"].tolist() == raw["subject_id"].astype(str).tolist()
+    assert dx["hadm_id"].tolist() == raw["hadm_id"].astype(str).tolist()

@@ -16,11 +16,11 @@ from interp_ecg.io import (
     SUPERCLASSES,
     protoecgnet_groups,
     ptbxl_group_labels,
-    ptbxl_split,
     ptbxl_subclass_labels,
     ptbxl_superclass_labels,
     read_ptbxl,
 )
+from interp_ecg.evaluate import ptbxl_split
 from interp_ecg.io.ptbxl import parse_scp_codes
 
 pytestmark = pytest.mark.shared_data
@@ -125,7 +125,7 @@ def test_groups(ptbxl, statements, ptbxl_root):
 
 
 def test_split(ptbxl, raw_db):
-    split = ptbxl_split(ptbxl)
+    split = {k: ptbxl.subset(v) for k, v in ptbxl_split(ptbxl).items()}
     sizes = {k: len(v) for k, v in split.items()}
     folds = raw_db["strat_fold"]
     assert sizes == {"train": int((folds <= 8).sum()), "val": int((folds == 9).sum()),

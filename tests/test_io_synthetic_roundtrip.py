@@ -7,7 +7,8 @@ import ast
 import numpy as np
 import pytest
 
-from interp_ecg.io import ptbxl_split, ptbxl_superclass_labels, read_ptbxl
+from interp_ecg.evaluate import ptbxl_split
+from interp_ecg.io import ptbxl_superclass_labels, read_ptbxl
 
 simulate = pytest.importorskip("interp_ecg.simulate")
 

@@ -145,13 +145,19 @@ def test_device_auto_choice(monkeypatch):
     assert resolve_device("cpu", gpu_available=True) == "cpu"
     assert resolve_device("auto", gpu_available=True) == "cuda"
     assert resolve_device("auto", gpu_available=False) == "cpu"
-    assert resolve_device("cuda", gpu_available=False) == "cpu"  # falls back, with a warning
+    with pytest.raises(ConfigError, match="no CUDA GPU"):  # an explicit request is not downgraded
+        resolve_device("cuda", gpu_available=False)
+    assert resolve_device("cuda:1", gpu_available=True) == "cuda:1"
+    with pytest.raises(ConfigError, match="device must be one of"):
+        resolve_device("gpu", gpu_available=True)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     device_mod.gpu_available.cache_clear()
     try:
         assert device_mod.gpu_available() is False
         X, y, _ = _table(80)
-        model = EnsembleClassifier(("xgb",), device="cuda", member_params=SMALL, random_state=0).fit(X, y)
+        with pytest.raises(ConfigError, match="no CUDA GPU"):
+            EnsembleClassifier(("xgb",), device="cuda", member_params=SMALL, random_state=0).fit(X, y)
+        model = EnsembleClassifier(("xgb",), device="auto", member_params=SMALL, random_state=0).fit(X, y)
         assert model.device_ == "cpu"
         assert model.members_[0][1].named_steps["clf"].get_params()["device"] == "cpu"
     finally:

@@ -82,7 +82,7 @@ def test_push_every_prototype_is_a_real_training_patch(fitted, toy):
     (times the branch's similarity scale)."""
     clf, _ = fitted
     x_raw, y = toy
-    x, _, _ = clf._load(x_raw)
+    x, _, _ = clf.network_input(x_raw)
     ids = list(y.index)
     model = clf.model_.eval()
     names = clf.feature_names_out_
@@ -230,6 +230,12 @@ def test_explanation_renders_for_any_record(fitted, toy):
     fig = prototype_gallery(clf, "INV")
     assert sum(ax.has_data() for ax in fig.axes) == 2
     plt.close(fig)
+    # one public name per meaning: explain_record is the feature-model explanation (explain layer)
+    import interp_ecg.prototypes as P
+
+    from_fn = P.prototype_explanation(clf, x[0], threshold=0.5)
+    assert from_fn.contributions.equals(clf.explain(x[0], threshold=0.5).contributions)
+    assert not hasattr(P, "explain_record")
 
 
 def test_prototype_distances(fitted):

@@ -25,7 +25,7 @@ from interp_ecg.prototypes.training import (
     resolve_amp_dtype,
     resolve_compile,
     run_epochs,
-    select_device,
+    torch_device,
     stage_tensor,
 )
 
@@ -160,21 +160,21 @@ def test_off_class_l1_ignores_own_class_weights():
 # -- devices ----------------------------------------------------------------------------
 def test_device_selection_prefers_cuda_when_available(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    dev = select_device("auto")
+    dev = torch_device("auto")
     assert dev.type == "cuda"
     assert resolve_amp("auto", dev) is True
     assert resolve_amp(False, dev) is False
-    assert select_device("cpu").type == "cpu"  # override
+    assert torch_device("cpu").type == "cpu"  # override
 
 
 def test_device_selection_falls_back_to_cpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    dev = select_device(None)
+    dev = torch_device(None)
     assert dev.type == "cpu"
     assert resolve_amp("auto", dev) is False
     assert resolve_amp(True, dev) is False  # AMP needs CUDA: refused with a warning
     with pytest.raises(ConfigError):
-        select_device("cuda")
+        torch_device("cuda")
 
 
 def test_gpu_path_choices_on_the_cpu(monkeypatch):

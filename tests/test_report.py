@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from interp_ecg.io.leads import STANDARD_LEADS
 from interp_ecg.report import (
     CohortTableBlock, CurvesBlock, MetricsBlock, PatientBlock, PhewasBlock, PrototypeGalleryBlock,
     PrototypeMatch, Pseudonymiser, Report, ShapSummaryBlock, TableBlock, TextBlock, TitleBlock,
@@ -156,11 +157,12 @@ def test_ecg_plot_is_at_clinical_scale(tmp_path):
     fs = 500.0
     sig = np.zeros((12, 5000), dtype=np.float32)
     sig[1, 1000:1500] = 1.0  # a 1 mV, 1 s step in lead II
-    fig = plot_ecg(sig, fs)
+    ax = plot_ecg(sig, fs)
+    fig = ax.figure
     w_mm, h_mm = ecg_size_mm()
     assert fig.get_size_inches()[0] * MM_PER_INCH == pytest.approx(w_mm)
     assert w_mm == pytest.approx(CAL_MM + 10 * PAPER_SPEED_MM_S)
-    ax = fig.axes[0]
+    assert ax is fig.axes[0]
     # data units are millimetres on paper: the axes span exactly the figure
     assert ax.get_xlim() == (0, w_mm) and ax.get_ylim() == (0, h_mm)
     traces = [line for line in ax.get_lines() if len(line.get_xdata()) > 100]
@@ -177,8 +179,7 @@ def test_ecg_plot_is_at_clinical_scale(tmp_path):
 def test_ecg_plot_marks_every_visible_fiducial(record):
     sig, fid, _ = record
     glob = fid[fid["lead"] == "global"]
-    fig = plot_ecg(sig, 500.0, fiducials=fid)
-    ax = fig.axes[0]
+    ax = plot_ecg(sig, 500.0, fiducials=fid)
     ticks = [line for line in ax.get_lines() if len(line.get_xdata()) == 2
              and line.get_xdata()[0] == line.get_xdata()[1] and line.get_color() != "black"]
     cols = ["P_on", "P_off", "QRS_on", "QRS_off", "T_off"]
@@ -227,7 +228,7 @@ def test_a_failing_block_does_not_kill_the_report(tmp_path):
 
 # -- table headers are never cut (issue 17, "Reports that can be read") --------------------------
 
-LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+LEADS = list(STANDARD_LEADS)
 
 
 def _per_lead_table(columns, n_rows=8):
@@ -446,3 +447,47 @@ def test_runs_of_spaces_separate_facts(tmp_path):
     rep = Report("s", [TextBlock("Facts", "WCT probability: 0.972   Rule: positive")])
     rep.save_pdf(tmp_path / "s.pdf")
     assert re.search(r"0\.972\s{2,}Rule", _text(PdfReader(str(tmp_path / "s.pdf"))))
+
+
+def test_every_report_plot_takes_ax_none_and_returns_its_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from interp_ecg.report import plots
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    s = np.clip(0.35 * y + rng.uniform(0, 0.65, 200), 0, 1)
+    expl = SimpleNamespace(values=rng.normal(size=(30, 3)), base_values=np.zeros(30),
+                           data=rng.normal(size=(30, 3)), feature_names=["a", "b", "c"])
+    summary = pd.DataFrame({"phecode": ["401", "427.2"], "p": [1e-4, 0.3], "category": ["circ", "circ"]})
+    calls = {
+        "plot_roc": lambda ax: plots.plot_roc(y, {"m": s}, ax=ax),
+        "plot_pr": lambda ax: plots.plot_pr(y, {"m": s}, ax=ax),
+        "plot_calibration": lambda ax: plots.plot_calibration(y, {"m": s}, n_bins=5, ax=ax),
+        "plot_shap_bar": lambda ax: plots.plot_shap_bar(expl, ax=ax),
+        "plot_shap_beeswarm": lambda ax: plots.plot_shap_beeswarm(expl, ax=ax),
+        "plot_shap_dependence": lambda ax: plots.plot_shap_dependence(expl, "b", ax=ax),
+        "plot_shap_waterfall": lambda ax: plots.plot_shap_waterfall(SimpleNamespace(
+            values=expl.values[0], base_values=0.0, data=expl.data[0], feature_names=expl.feature_names), ax=ax),
+        "plot_manhattan": lambda ax: plots.plot_manhattan(summary, ax=ax),
+        "plot_segment": lambda ax: plots.plot_segment(rng.normal(size=(2, 100)), 500.0, ["I", "II"], ax=ax),
+    }
+    assert set(calls) == {n for n in plots.__all__ if n.startswith("plot_")}
+    for name, call in calls.items():
+        given = Figure().add_subplot()
+        assert call(given) is given, name
+        made = call(None)
+        assert made is not None and made.figure is not given.figure, name
+        plt.close(made.figure)
+    ax = plots.plot_roc(y, {"m": s}, ax=Figure().add_subplot())
+    assert ax.get_legend().get_texts()[0].get_text() == f"m (AUC {roc_auc_score(y, s):.3f})"
+    ax = plots.plot_pr(y, {"m": s}, ax=Figure().add_subplot())
+    assert ax.get_legend().get_texts()[0].get_text() == f"m (AP {average_precision_score(y, s):.3f})"
+    # the earlier axes-first names still draw the same thing
+    old = plots.roc_axes(Figure().add_subplot(), y, {"m": s})
+    assert old.get_legend().get_texts()[0].get_text() == f"m (AUC {roc_auc_score(y, s):.3f})"

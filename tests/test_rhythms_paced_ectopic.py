@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from interp_ecg.io.leads import STANDARD_LEADS
 from interp_ecg import features
 
 from interp_ecg.features import extract_record
@@ -25,7 +26,7 @@ from interp_ecg.features.pacing import (
 from interp_ecg.simulate import simulate_record
 from interp_ecg.studies.wct import wct_rule_label
 
-LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+LEADS = list(STANDARD_LEADS)
 
 
 def _electrode_spike(electrode: int) -> np.ndarray:

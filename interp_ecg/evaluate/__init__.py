@@ -1,4 +1,7 @@
-"""Honest evaluation: metrics from scores with patient-bootstrap CIs, curves, patient-wise splits.
+"""Honest evaluation: metrics from scores with patient-bootstrap CIs, patient-wise splits.
+
+ROC, precision-recall and calibration figures are drawn by :mod:`interp_ecg.report.plots`
+(``plot_roc``, ``plot_pr``, ``plot_calibration``).
 
 Examples
 --------
@@ -8,7 +11,6 @@ True
 """
 
 from interp_ecg.evaluate.crossval import cross_val_predict_grouped
-from interp_ecg.evaluate.curves import CalibrationCurve, PrCurve, RocCurve
 from interp_ecg.evaluate.metrics import METRICS, binary_metrics, format_ci, metrics_table
 from interp_ecg.evaluate.splitters import PatientKFold, PredefinedFolds, ptbxl_split
 
@@ -17,9 +19,6 @@ __all__ = [
     "binary_metrics",
     "format_ci",
     "METRICS",
-    "RocCurve",
-    "PrCurve",
-    "CalibrationCurve",
     "PatientKFold",
     "PredefinedFolds",
     "ptbxl_split",

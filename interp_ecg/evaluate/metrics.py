@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from interp_ecg.errors import ArgumentError
+
 logger = logging.getLogger(__name__)
 
 METRICS = (
@@ -154,7 +156,7 @@ def _as_matrix(y_true, y_score, labels):
     if Y.ndim == 1:
         Y, S = Y[:, None], S.reshape(-1, 1)
     if Y.shape != S.shape:
-        raise ValueError(f"y_true shape {Y.shape} does not match y_score shape {S.shape}")
+        raise ArgumentError(f"y_true shape {Y.shape} does not match y_score shape {S.shape}")
     if labels is not None:
         names = [str(x) for x in labels]
     if names is None or len(names) != Y.shape[1]:
@@ -204,7 +206,7 @@ def metrics_table(
     """
     unknown = set(metrics) - set(METRICS)
     if unknown:
-        raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
+        raise ArgumentError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
     Y, S, names = _as_matrix(y_true, y_score, labels)
     n = len(Y)
     gidx = _group_index(groups, n)

@@ -14,11 +14,16 @@ True
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
 from interp_ecg.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 
 def _strata(y) -> np.ndarray | None:
@@ -97,25 +102,62 @@ class PredefinedFolds:
             yield idx[self.folds != f], idx[self.folds == f]
 
 
-def ptbxl_split(meta: pd.DataFrame, fold_col: str = "strat_fold", train=range(1, 9), val=(9,), test=(10,)) -> dict:
-    """PTB-XL's recommended split: train folds 1-8, validation 9, test 10 (record ids).
+def ptbxl_split(
+    data,
+    fold_col: str = "strat_fold",
+    train: Sequence[int] = tuple(range(1, 9)),
+    val: Sequence[int] = (9,),
+    test: Sequence[int] = (10,),
+) -> dict[str, pd.Index]:
+    """PTB-XL's recommended patient-wise split: train folds 1-8, validation 9, test 10.
+
+    The one owner of the PTB-XL split. PTB-XL's ``strat_fold`` folds keep every patient's
+    records in one fold, so the three parts share no patient.
 
     Parameters
     ----------
-    meta : DataFrame indexed by record id with a ``strat_fold`` column (patient-wise folds).
+    data : DataFrame or EcgDataset
+        Record metadata indexed by record id with a ``fold_col`` column, or a dataset (its
+        ``.meta`` is used).
+    fold_col : str
+        Column holding each record's fold number (PTB-XL: ``strat_fold``, 1-10).
+    train, val, test : sequence of int
+        Fold numbers of each part.
 
     Returns
     -------
-    dict with ``"train"``, ``"val"``, ``"test"``: ``pandas.Index`` of record ids.
+    dict
+        ``{"train": Index, "val": Index, "test": Index}`` of record ids, in ``meta`` order.
+        Records whose fold is missing or in none of the three lists belong to no part (the
+        number is logged). For datasets, ``ds.subset(split["train"])`` gives the records.
+
+    Raises
+    ------
+    ConfigError
+        When ``fold_col`` is not a column of the metadata.
+
+    References
+    ----------
+    Wagner P. et al. PTB-XL, a large publicly available electrocardiography dataset.
+    Sci Data 7, 154 (2020), section "Recommended train-test splits".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> meta = pd.DataFrame({"strat_fold": [1, 5, 9, 10]}, index=pd.Index([11, 12, 13, 14], name="ecg_id"))
+    >>> {k: list(v) for k, v in ptbxl_split(meta).items()}
+    {'train': [11, 12], 'val': [13], 'test': [14]}
     """
+    meta = data.meta if hasattr(data, "meta") and not isinstance(data, pd.DataFrame) else data
     if fold_col not in meta.columns:
-        raise ConfigError(f"meta has no {fold_col!r} column (have {list(meta.columns)[:10]}...)")
-    folds = meta[fold_col].astype(int)
-    return {
-        "train": meta.index[folds.isin(list(train)).to_numpy()],
-        "val": meta.index[folds.isin(list(val)).to_numpy()],
-        "test": meta.index[folds.isin(list(test)).to_numpy()],
-    }
+        raise ConfigError(f"metadata has no {fold_col!r} column (have {list(meta.columns)[:10]}...)")
+    folds = pd.to_numeric(meta[fold_col], errors="coerce")
+    parts = {name: folds.isin(list(fs)).to_numpy(dtype=bool)
+             for name, fs in (("train", train), ("val", val), ("test", test))}
+    n_none = int((~(parts["train"] | parts["val"] | parts["test"])).sum())
+    if n_none:
+        logger.info("%d records have no %s in the split's folds: in no part of the split", n_none, fold_col)
+    return {name: meta.index[m] for name, m in parts.items()}
 
 
 __all__ = ["PatientKFold", "PredefinedFolds", "ptbxl_split"]

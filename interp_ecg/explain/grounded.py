@@ -40,6 +40,7 @@ import pandas as pd
 from interp_ecg.errors import ModelError
 from interp_ecg.explain.grouping import lead_of
 from interp_ecg.explain.shap_values import class_index, feature_frame, resolve_label, shap_explanation
+from interp_ecg.io.leads import STANDARD_LEADS
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ _COMPOSITE = {"P_axis_deg": f"from the net P areas of the {_LIMB}",
               "Sokolow_Lyon_RVH_mV": "from the median beats of V1, V5 and V6",
               "Cornell_voltage_mV": "from the median beats of aVL and V3",
               "QT_dispersion_ms": "largest minus smallest per-lead QT over the usable leads"}
-_LEADS12 = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+_LEADS12 = STANDARD_LEADS
 
 
 def _num(row: pd.Series | None, key: str) -> float:

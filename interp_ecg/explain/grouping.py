@@ -1,5 +1,8 @@
 """Group SHAP values by lead (``*_V1``) or by wave (``P_*``, ``QRS_*``, ``T_*``...).
 
+Which lead and wave a column belongs to is read from the data dictionary
+(:func:`interp_ecg.features.dictionary.feature_spec`), not parsed from its name.
+
 SHAP values are additive, so the attribution of a group of features is the sum of its
 members' values; the grouped explanation keeps the base values and therefore the
 additivity.
@@ -19,33 +22,25 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from interp_ecg.io.leads import STANDARD_LEADS
-
-_LEADS_LONGEST_FIRST = sorted(STANDARD_LEADS, key=len, reverse=True)
-
-_WAVE_PREFIXES = (
-    ("QRS_T_angle", "QRS"), ("QTc", "QT"), ("QT", "QT"), ("JT", "QT"), ("T_peak_to_end", "T"),
-    ("PR", "PR"), ("P_", "P"), ("QRS", "QRS"), ("Q_", "QRS"), ("R_", "QRS"), ("S_", "QRS"), ("RS_", "QRS"),
-    ("Sokolow", "QRS"), ("Cornell", "QRS"), ("ST", "ST"), ("J_", "ST"), ("T_", "T"),
-    ("heart_rate", "rhythm"), ("RR", "rhythm"), ("SDNN", "rhythm"), ("RMSSD", "rhythm"),
-    ("pNN50", "rhythm"), ("PVC", "rhythm"), ("rr_", "rhythm"),
-)
+from interp_ecg.features.dictionary import feature_spec
 
 
 def lead_of(feature: str) -> str:
-    """The lead a feature is measured in (``"R_amp_mV_V5"`` -> ``"V5"``), else ``"global"``."""
-    for lead in _LEADS_LONGEST_FIRST:
-        if feature.endswith("_" + lead):
-            return lead
-    return "global"
+    """The lead a feature is measured in (``"R_amp_mV_V5"`` -> ``"V5"``), else ``"global"``.
+
+    From :func:`~interp_ecg.features.dictionary.feature_spec` (``"global"`` for a name the
+    data dictionary does not list).
+    """
+    return feature_spec(feature).lead
 
 
 def wave_of(feature: str) -> str:
-    """The wave/segment a feature describes: P, PR, QRS, ST, T, QT, rhythm or other."""
-    for prefix, wave in _WAVE_PREFIXES:
-        if feature.startswith(prefix):
-            return wave
-    return "other"
+    """The wave/segment a feature describes: P, PR, QRS, ST, T, QT, rhythm or other.
+
+    From :func:`~interp_ecg.features.dictionary.feature_spec` (``"other"`` for a name the
+    data dictionary does not list).
+    """
+    return feature_spec(feature).wave
 
 
 def group_explanation(explanation, by: str | Mapping[str, str] | Callable[[str], str] = "lead"):

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import ConfigError, InterpEcgError
+from interp_ecg.features.dictionary import feature_spec
 from interp_ecg.io.leads import STANDARD_LEADS
 
 logger = logging.getLogger(__name__)
@@ -206,8 +207,8 @@ def describe_measurements(measured: Mapping[str, Any], ranges: pd.DataFrame | No
     check("QRS_axis_deg", "left axis deviation", "right axis deviation", "deg")
     for name in measured:
         if name.startswith(("P_amp_mV_", "R_amp_mV_")) and name in ranges.index:
-            lead = name.rsplit("_", 1)[-1]
-            check(name, "", f"tall {name.split('_', 1)[0]} in {lead}", "mV")
+            spec = feature_spec(name)
+            check(name, "", f"tall {spec.label.removesuffix(' amplitude')} in {spec.lead}", "mV")
     if words:
         return ", ".join(words)
     shown = [f"{_SHORT[k]} {_fmt(_num(measured, k), u)}" for k, u in
@@ -509,7 +510,8 @@ class PrototypeCard:
 
     def plot(self, ax=None, source_label: str | None = None):
         """The source record on ECG grid paper, fiducials of the window's beats marked, the
-        window and its QRS/PR/QT bracketed on the rhythm strip. Returns the figure."""
+        window and its QRS/PR/QT bracketed on the rhythm strip. Returns the axes (``ax=None``:
+        a new figure at true clinical scale)."""
         from interp_ecg.report.ecg_plot import plot_ecg
 
         seg = self.segment
@@ -529,7 +531,7 @@ class PrototypeCard:
         fig_html = ""
         if self.segment is not None:
             buf = io.StringIO()
-            self.plot().savefig(buf, format="svg")
+            self.plot().figure.savefig(buf, format="svg")
             svg = buf.getvalue()
             fig_html = svg[svg.find("<svg"):]
         tops = html.escape(str(self.row.get("top_features", "")))

@@ -457,7 +457,7 @@ def shap_explanation(
         else:
             cols = slice(None)  # every class: an output axis
             output_names = [str(c) for c in classes]
-        vals, base = _permutation(lambda Z: target._proba_from_array(np.asarray(Z, dtype=float))[:, cols],
+        vals, base = _permutation(lambda Z: target.predict_proba_array(np.asarray(Z, dtype=float))[:, cols],
                                   X_arr, B, random_state, max_evals)
         expected = target.predict_proba(Xf)[:, cols]
     what = "the model" if label_name is None else f"the model (label {label_name!r})"

@@ -14,8 +14,9 @@ Public API
     Load a streamed (chunked Parquet) result.
 ``FiducialFeatures``
     scikit-learn transformer over datasets or signal arrays.
-``feature_dictionary()``
-    Name, unit, kind, definition and reference of every column.
+``feature_dictionary()``, ``feature_spec(name)``
+    Name, unit, kind, lead, wave, readable name, definition and reference of every column;
+    one column as a ``FeatureSpec`` (the package's one parser of feature names).
 ``lead_quality(signal, fs, leads)``, ``qtc(qt_ms, rr_ms)``, ``frontal_axis(values)``
     Per-lead signal quality; the four QTc formulas; the frontal axis from limb leads.
 ``validate_against_reference(...)``, ``ludb_reference_intervals(...)``
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import importlib
 
-from interp_ecg.features.dictionary import column_names, feature_dictionary, normal_ranges
+from interp_ecg.features.dictionary import FeatureSpec, column_names, feature_dictionary, feature_spec, normal_ranges
 from interp_ecg.features.extract import extract, extract_beats, extract_cached, extract_record
 from interp_ecg.features.measurements import frontal_axis, qtc
 from interp_ecg.features.quality import lead_quality
@@ -62,6 +63,8 @@ __all__ = [
     "extract_beats",
     "read_features",
     "feature_dictionary",
+    "feature_spec",
+    "FeatureSpec",
     "normal_ranges",
     "column_names",
     "lead_quality",

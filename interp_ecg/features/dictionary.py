@@ -8,6 +8,10 @@ beat counts) or ``provenance`` (where an interval was measured: lead, beat, samp
 published one exists (empty otherwise; a missing bound means the range is open on that side);
 :func:`normal_ranges` returns them as numbers.
 
+Each row also says which ``lead`` and ``wave`` the column belongs to and how to write its name
+(``label``, ``display_name``); :func:`feature_spec` turns a column name into a
+:class:`FeatureSpec` from these columns, and is the package's one parser of feature names.
+
 The CSV is generated from :func:`dictionary_rows`; regenerate it after changing a definition
 with ``python -m interp_ecg.features.dictionary``.
 
@@ -25,6 +29,7 @@ True
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -36,7 +41,6 @@ from interp_ecg.io.leads import STANDARD_LEADS
 REF_12SL = "GE Healthcare, Marquette 12SL ECG Analysis Program Physician's Guide (2017)"
 REF_TASKFORCE = "Task Force of the ESC and NASPE, Heart rate variability, Circulation 93:1043 (1996)"
 REF_AHA = "Kligfield P et al., Recommendations for the standardization and interpretation of the ECG, Part I, Circulation 115:1306 (2007)"
-REF_HANCOCK = "Hancock EW et al., AHA/ACCF/HRS recommendations Part V: ST segment, T and U waves, and the QT interval, Circulation 119:e241 (2009)"
 REF_DAS = "Das MK et al., Significance of a fragmented QRS complex versus a Q wave, Circulation 113:2495 (2006)"
 REF_MEDIAN = "Median beat of the dominant beats, as in 12SL and the Glasgow program (Macfarlane PW, Comprehensive Electrocardiology, 2011)"
 REF_PACING = "Kligfield P et al., AHA/ACCF/HRS recommendations Part I, Circulation 115:1306 (2007), pacemaker-spike detection; thresholds in interp_ecg.features.pacing (this package)"
@@ -66,8 +70,8 @@ _GLOBAL = [
     ("P_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus P offset minus P onset; NaN when P is found in under half of them. Measured on the dominant median beat where PR_interval_ms is (frequent PVCs, see there).", REF_AHA),
     ("PR_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS onset minus P onset (earliest onset over leads); NaN when P is absent in over half of them. With frequent PVCs (>= 25 % of beats) over a regular dominant rhythm (bigeminy), measured on the dominant beats' median beat when the beat-by-beat delineation found no P (provenance lead 'global').", REF_AHA),
     ("QRS_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS offset (latest reliable lead) minus QRS onset (earliest reliable lead).", REF_AHA),
-    ("QT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS onset.", REF_HANCOCK),
-    ("JT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS offset.", REF_HANCOCK),
+    ("QT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS onset.", REF_RAUTAHARJU),
+    ("JT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS offset.", REF_RAUTAHARJU),
     ("T_peak_to_end_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus T peak (Tpeak-Tend).", "Gupta P et al., T-peak to T-end interval, Am Heart J 155:1095 (2008)"),
     ("QTc_Bazett_ms", "ms", "feature", "float", "QT_interval_ms / sqrt(RR in s), RR = RR_mean_ms.", "Bazett HC, An analysis of the time-relations of electrocardiograms, Heart 7:353 (1920)"),
     ("QTc_Fridericia_ms", "ms", "feature", "float", "QT_interval_ms / cube root(RR in s), RR = RR_mean_ms.", "Fridericia LS, Die Systolendauer im Elektrokardiogramm, Acta Med Scand 53:469 (1920)"),
@@ -85,8 +89,8 @@ _GLOBAL = [
     ("QRS_fragmented", "0/1", "feature", "float", "1 when QRS_notches_<lead> > 0 in at least two contiguous leads (inferior II/III/aVF, lateral I/aVL/V5/V6, anterior V1-V5); NaN when no lead was measurable. Bundle branch blocks are not excluded.", REF_DAS),
     ("QRS_notched_lead_count", "count", "feature", "float", "Number of leads whose median-beat QRS has at least one notch.", REF_DAS),
     ("QRS_notches_total", "count", "feature", "float", "Sum of QRS_notches_<lead> over the leads.", REF_DAS),
-    ("ST60_max_elevation_mV", "mV", "feature", "float", "Largest ST60_amp_mV over the twelve leads, floored at 0.", REF_HANCOCK),
-    ("ST60_max_depression_mV", "mV", "feature", "float", "Most negative ST60_amp_mV over the twelve leads, capped at 0.", REF_HANCOCK),
+    ("ST60_max_elevation_mV", "mV", "feature", "float", "Largest ST60_amp_mV over the twelve leads, floored at 0.", REF_RAUTAHARJU),
+    ("ST60_max_depression_mV", "mV", "feature", "float", "Most negative ST60_amp_mV over the twelve leads, capped at 0.", REF_RAUTAHARJU),
 ]
 
 _PER_LEAD = [
@@ -95,8 +99,8 @@ _PER_LEAD = [
     ("R_amp_mV", "mV", "Largest positive deflection (R or R') of the median-beat QRS relative to baseline (>= 0).", REF_MEDIAN),
     ("S_amp_mV", "mV", "Most negative point of the median-beat QRS after the R wave starts, relative to baseline (<= 0; a QS complex, no sample >= 0.05 mV, is reported as S).", REF_MEDIAN),
     ("T_amp_mV", "mV", "Signed extreme of the lead's median beat between the median beat's T onset and T offset, relative to the PR-segment baseline (20 ms ending 5 ms before QRS onset); NaN when either T boundary is missing (no J + 60 ms stand-in).", REF_MEDIAN),
-    ("J_amp_mV", "mV", "Median-beat amplitude at the consensus QRS offset (J point), relative to baseline.", REF_HANCOCK),
-    ("ST60_amp_mV", "mV", "Median-beat amplitude 60 ms after the J point, relative to baseline.", REF_HANCOCK),
+    ("J_amp_mV", "mV", "Median-beat amplitude at the consensus QRS offset (J point), relative to baseline.", REF_RAUTAHARJU),
+    ("ST60_amp_mV", "mV", "Median-beat amplitude 60 ms after the J point, relative to baseline.", REF_RAUTAHARJU),
     ("RS_ratio", "1", "R_amp_mV / max(|S_amp_mV|, 0.05 mV) (the floor keeps the ratio finite when there is no S wave).", REF_AHA),
     ("QRS_notches", "count", "Extra turning points inside the median-beat QRS (prominence >= 0.05 mV): local maxima beyond the first plus local minima beyond two.", REF_DAS),
 ]
@@ -118,6 +122,75 @@ _QUALITY = [
     ("quality_wander_mV_max", "mV", "quality", "float", "Largest per-lead peak-to-peak of the < 0.7 Hz component.", REF_QUALITY),
     ("quality_lead_reversal_suspected", "0/1", "quality", "float", "1 when P, QRS and T are negative in lead I and the QRS is positive in aVR (left/right arm reversal or dextrocardia).", REF_REVERSAL),
 ]
+
+#: Wave (or segment) and readable label of every record-level column: name -> (wave, label).
+#: Waves: P, PR, QRS, ST, T, QT, rhythm, other. Labels carry no unit and no lead.
+_WAVE_LABEL: dict[str, tuple[str, str]] = {
+    "heart_rate_bpm": ("rhythm", "heart rate"),
+    "RR_mean_ms": ("rhythm", "RR mean"),
+    "RR_sd_ms": ("rhythm", "RR sd"),
+    "RR_min_ms": ("rhythm", "RR min"),
+    "RR_max_ms": ("rhythm", "RR max"),
+    "SDNN_ms": ("rhythm", "SDNN"),
+    "RMSSD_ms": ("rhythm", "RMSSD"),
+    "pNN50": ("rhythm", "pNN50"),
+    "RR_irregularity": ("rhythm", "RR irregularity"),
+    "PVC_count": ("rhythm", "PVC count"),
+    "PVC_per_min": ("rhythm", "PVC per min"),
+    "paced": ("other", "paced"),
+    "pacing_spike_count": ("other", "pacing spike count"),
+    "P_wave_presence_fraction": ("P", "P wave presence fraction"),
+    "P_duration_ms": ("P", "P duration"),
+    "PR_interval_ms": ("PR", "PR interval"),
+    "QRS_duration_ms": ("QRS", "QRS duration"),
+    "QT_interval_ms": ("QT", "QT interval"),
+    "JT_interval_ms": ("QT", "JT interval"),
+    "T_peak_to_end_ms": ("T", "T peak to end"),
+    "QTc_Bazett_ms": ("QT", "QTc Bazett"),
+    "QTc_Fridericia_ms": ("QT", "QTc Fridericia"),
+    "QTc_Framingham_ms": ("QT", "QTc Framingham"),
+    "QTc_Hodges_ms": ("QT", "QTc Hodges"),
+    "QT_dispersion_ms": ("QT", "QT dispersion"),
+    "P_axis_deg": ("P", "P axis"),
+    "QRS_axis_deg": ("QRS", "QRS axis"),
+    "T_axis_deg": ("T", "T axis"),
+    "QRS_T_angle_deg": ("QRS", "QRS T angle"),
+    "Sokolow_Lyon_mV": ("QRS", "Sokolow Lyon"),
+    "Cornell_voltage_mV": ("QRS", "Cornell voltage"),
+    "Cornell_product_mVms": ("QRS", "Cornell product"),
+    "Sokolow_Lyon_RVH_mV": ("QRS", "Sokolow Lyon RVH"),
+    "QRS_fragmented": ("QRS", "QRS fragmented"),
+    "QRS_notched_lead_count": ("QRS", "QRS notched lead count"),
+    "QRS_notches_total": ("QRS", "QRS notches total"),
+    "ST60_max_elevation_mV": ("ST", "ST60 max elevation"),
+    "ST60_max_depression_mV": ("ST", "ST60 max depression"),
+    # per-lead measures (the column is ``<measure>_<lead>``)
+    "P_amp_mV": ("P", "P amplitude"),
+    "Q_amp_mV": ("QRS", "Q amplitude"),
+    "R_amp_mV": ("QRS", "R amplitude"),
+    "S_amp_mV": ("QRS", "S amplitude"),
+    "T_amp_mV": ("T", "T amplitude"),
+    "J_amp_mV": ("ST", "J amplitude"),
+    "ST60_amp_mV": ("ST", "ST60 amplitude"),
+    "RS_ratio": ("QRS", "RS ratio"),
+    "QRS_notches": ("QRS", "QRS notches"),
+    # quality
+    "quality_ok": ("other", "quality ok"),
+    "quality_reason": ("other", "quality reason"),
+    "quality_error": ("other", "quality error"),
+    "record_duration_s": ("other", "record duration"),
+    "n_beats": ("other", "n beats"),
+    "n_beats_dominant": ("other", "n beats dominant"),
+    "outlier_beat_count": ("other", "outlier beat count"),
+    "quality_n_leads_usable": ("other", "quality n leads usable"),
+    "quality_flat_leads": ("other", "quality flat leads"),
+    "quality_clipped_leads": ("other", "quality clipped leads"),
+    "quality_noisy_leads": ("other", "quality noisy leads"),
+    "quality_wander_leads": ("other", "quality wander leads"),
+    "quality_hf_noise_ratio_max": ("other", "quality hf noise ratio max"),
+    "quality_wander_mV_max": ("other", "quality wander mV max"),
+    "quality_lead_reversal_suspected": ("other", "quality lead reversal suspected"),
+}
 
 #: Adult normal ranges: name -> (low, high, reference); ``None`` = open on that side. Only
 #: measurements with a published range are listed (none for HRV indices of a 10 s ECG).
@@ -152,13 +225,25 @@ def _provenance_rows() -> list[tuple]:
         base = feat.removesuffix("_ms")
         a, b = INTERVALS[feat]
         ref = "interp_ecg provenance (this package)"
+        wave, label = _WAVE_LABEL[feat]
         rows += [
-            (f"{base}_lead", "text", "provenance", "str", f"Lead whose own {a} and {b} lie closest to the consensus ones on the beat {feat} was traced on.", ref),
-            (f"{base}_beat", "index", "provenance", "float", f"Beat number (delineation's 'beat') of the dominant beat whose {feat} is closest to the reported median.", ref),
-            (f"{base}_start_sample", "sample", "provenance", "float", f"Consensus {a} of that beat (sample index at the record's rate).", ref),
-            (f"{base}_end_sample", "sample", "provenance", "float", f"Consensus {b} of that beat (sample index at the record's rate).", ref),
+            (f"{base}_lead", "text", "provenance", "str", f"Lead whose own {a} and {b} lie closest to the consensus ones on the beat {feat} was traced on.", ref,
+             "global", wave, f"{label} lead"),
+            (f"{base}_beat", "index", "provenance", "float", f"Beat number (delineation's 'beat') of the dominant beat whose {feat} is closest to the reported median.", ref,
+             "global", wave, f"{label} beat"),
+            (f"{base}_start_sample", "sample", "provenance", "float", f"Consensus {a} of that beat (sample index at the record's rate).", ref,
+             "global", wave, f"{label} start sample"),
+            (f"{base}_end_sample", "sample", "provenance", "float", f"Consensus {b} of that beat (sample index at the record's rate).", ref,
+             "global", wave, f"{label} end sample"),
         ]
     return rows
+
+
+def _traced_prefix() -> dict[str, str]:
+    """Traced interval -> prefix of its provenance columns (``QRS_duration_ms`` -> ``QRS_duration``)."""
+    from interp_ecg.features.measurements import TRACED_INTERVALS
+
+    return {feat: feat.removesuffix("_ms") for feat in TRACED_INTERVALS}
 
 
 def dictionary_rows() -> list[dict[str, str]]:
@@ -168,16 +253,21 @@ def dictionary_rows() -> list[dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def _rows() -> tuple[dict[str, str], ...]:
-    rows = list(_GLOBAL)
+    rows = [(*r, "global", *_WAVE_LABEL[r[0]]) for r in _GLOBAL]
     for name, unit, definition, ref in _PER_LEAD:
+        wave, label = _WAVE_LABEL[name]
         for lead in STANDARD_LEADS:
-            rows.append((f"{name}_{lead}", unit, "feature", "float", f"Lead {lead}: {definition}", ref))
-    rows += _QUALITY
+            rows.append((f"{name}_{lead}", unit, "feature", "float", f"Lead {lead}: {definition}", ref,
+                         lead, wave, label))
+    rows += [(*r, "global", *_WAVE_LABEL[r[0]]) for r in _QUALITY]
     rows += _provenance_rows()
-    keys = ("name", "unit", "kind", "dtype", "definition", "reference")
+    keys = ("name", "unit", "kind", "dtype", "definition", "reference", "lead", "wave", "label")
+    traced = _traced_prefix()
     out = []
     for r in rows:
         row = dict(zip(keys, r))
+        row["display_name"] = row["label"] if row["lead"] == "global" else f"{row['label']} in {row['lead']}"
+        row["provenance_prefix"] = traced.get(row["name"], "")
         low, high, ref = NORMAL_RANGES.get(row["name"], (None, None, ""))
         row.update(normal_low=_bound(low), normal_high=_bound(high), normal_reference=ref)
         out.append(row)
@@ -242,10 +332,117 @@ def feature_dictionary() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``unit``, ``kind`` (feature / quality / provenance), ``dtype``,
-        ``definition``, ``reference``, ``normal_low``, ``normal_high``, ``normal_reference``
-        (text; empty when no published range).
+        ``definition``, ``reference``, ``lead`` (``global`` for record-level values),
+        ``wave`` (P, PR, QRS, ST, T, QT, rhythm, other), ``label`` (readable, without unit
+        and lead), ``display_name`` (label with the lead), ``provenance_prefix`` (traced
+        intervals: prefix of their provenance columns), ``normal_low``, ``normal_high``,
+        ``normal_reference`` (text; empty when no published range). :func:`feature_spec`
+        reads one row as a :class:`FeatureSpec`.
     """
     return _load().copy()
+
+
+#: Units that are a number without a unit when written after a value (ratios, flags, fractions).
+_NO_UNIT = ("1", "0/1", "bool", "text", "")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What a column name of the record table means: the one parser of feature names.
+
+    Built from the data dictionary (:func:`feature_dictionary`), never from string rules on
+    the name. A name the dictionary does not list (a covariate such as ``age``, a prototype
+    score) gets ``known=False``, lead ``"global"``, wave ``"other"`` and its name with
+    underscores as spaces for a label.
+
+    Attributes
+    ----------
+    name : str
+        Column name (``"R_amp_mV_V5"``).
+    unit : str
+        Unit as the dictionary writes it (``"mV"``, ``"ms"``, ``"1"``, ``"0/1"``...).
+    kind : str
+        ``feature``, ``quality``, ``provenance`` or ``unknown``.
+    lead : str
+        Lead the value is measured in, ``"global"`` for record-level values.
+    wave : str
+        ``P``, ``PR``, ``QRS``, ``ST``, ``T``, ``QT``, ``rhythm`` or ``other``.
+    label : str
+        Readable name without unit and lead (``"R amplitude"``).
+    display_name : str
+        Readable name with the lead (``"R amplitude in V5"``).
+    provenance_prefix : str
+        For an interval traced to one beat, the prefix of its provenance columns
+        (``"QRS_duration"`` -> ``QRS_duration_lead``, ``..._start_sample``...); else ``""``.
+    definition, reference : str
+    known : bool
+        Whether the dictionary lists the name.
+    """
+
+    name: str
+    unit: str = ""
+    kind: str = "unknown"
+    lead: str = "global"
+    wave: str = "other"
+    label: str = ""
+    display_name: str = ""
+    provenance_prefix: str = ""
+    definition: str = ""
+    reference: str = ""
+    known: bool = False
+
+    @property
+    def display_unit(self) -> str:
+        """The unit to write after a value: ``""`` for ratios, flags and text."""
+        return "" if self.unit in _NO_UNIT else self.unit
+
+    @property
+    def lead_or_empty(self) -> str:
+        """The lead, or ``""`` for record-level values."""
+        return "" if self.lead == "global" else self.lead
+
+
+@lru_cache(maxsize=1)
+def _specs() -> dict[str, FeatureSpec]:
+    d = _load()
+    return {
+        name: FeatureSpec(name=name, unit=r["unit"], kind=r["kind"], lead=r["lead"], wave=r["wave"],
+                          label=r["label"], display_name=r["display_name"],
+                          provenance_prefix=r["provenance_prefix"], definition=r["definition"],
+                          reference=r["reference"], known=True)
+        for name, r in d.iterrows()
+    }
+
+
+def feature_spec(name: str) -> FeatureSpec:
+    """Lead, wave, unit and readable name of a column of the record table.
+
+    Parameters
+    ----------
+    name : str
+        Column name, e.g. ``"R_amp_mV_V5"`` or ``"QRS_duration_ms"``.
+
+    Returns
+    -------
+    FeatureSpec
+        From the shipped data dictionary; for a name it does not list, ``known=False`` with
+        lead ``"global"``, wave ``"other"``, no unit and the name (underscores as spaces) as label.
+
+    Examples
+    --------
+    >>> s = feature_spec("R_amp_mV_V5")
+    >>> s.lead, s.wave, s.unit, s.label, s.display_name
+    ('V5', 'QRS', 'mV', 'R amplitude', 'R amplitude in V5')
+    >>> feature_spec("QRS_duration_ms").provenance_prefix
+    'QRS_duration'
+    >>> feature_spec("age").known, feature_spec("age").display_name
+    (False, 'age')
+    """
+    spec = _specs().get(str(name))
+    if spec is not None:
+        return spec
+    label = str(name).replace("_", " ")
+    return FeatureSpec(name=str(name), label=label, display_name=label)
 
 
 def write_dictionary(path: str | Path | None = None) -> Path:
@@ -254,7 +451,12 @@ def write_dictionary(path: str | Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(dictionary_rows()).to_csv(path, index=False)
     _load.cache_clear()
+    _specs.cache_clear()
     return path
+
+
+__all__ = ["FeatureSpec", "column_names", "column_types", "dictionary_rows", "feature_dictionary",
+           "feature_spec", "normal_ranges", "write_dictionary"]
 
 
 if __name__ == "__main__":  # pragma: no cover

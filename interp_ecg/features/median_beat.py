@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-FIDUCIALS = ("P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off", "T_on", "T_peak", "T_off")
+from interp_ecg.features.delineation.schema import FIDUCIALS
+
 PRE_S = 0.45
 POST_S = 0.70
 

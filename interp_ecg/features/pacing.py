@@ -52,6 +52,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from interp_ecg.errors import ArgumentError
+
 #: Smallest slope of a spike's leading edge (mV/ms).
 SLOPE_MIN_MV_PER_MS = 0.2
 #: Longest leading edge (ms); at least one sample interval.
@@ -169,7 +171,7 @@ def detect_pacing_spikes(
     """
     x = np.asarray(signal)
     if x.ndim != 2:
-        raise ValueError(f"signal must be 2-D (n_leads, n_samples), got shape {x.shape}")
+        raise ArgumentError(f"signal must be 2-D (n_leads, n_samples), got shape {x.shape}")
     names = [str(i) for i in range(x.shape[0])] if leads is None else [str(v) for v in leads]
     per = []
     for li in range(x.shape[0]):

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from interp_ecg.errors import ArgumentError
+
 INTERVAL_COLUMNS = ("QRS_duration_ms", "PR_interval_ms", "QT_interval_ms")
 
 
@@ -88,7 +90,7 @@ def ludb_reference_intervals(
     out = {}
     for rec, ann in annotations.groupby("record", sort=True, observed=True):
         if reference not in ("global", "median"):
-            raise ValueError("reference must be 'global' or 'median'")
+            raise ArgumentError("reference must be 'global' or 'median'")
         beats = _beats_of_record(ann, fs, reference)
         qrs = (beats["QRS_off"] - beats["QRS_on"]).to_numpy(dtype=float) * ms
         pr = (beats["QRS_on"] - beats["P_on"]).to_numpy(dtype=float) * ms
@@ -194,7 +196,7 @@ def validate_against_reference(
     from interp_ecg.features.extract import extract
 
     if dataset.annotations is None:
-        raise ValueError("the dataset has no annotations (use interp_ecg.io.read_ludb)")
+        raise ArgumentError("the dataset has no annotations (use interp_ecg.io.read_ludb)")
     ds = dataset.subset(list(records)) if records is not None else dataset
     ann = ds.annotations
     if records is not None:

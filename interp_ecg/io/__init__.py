@@ -8,12 +8,12 @@ from interp_ecg.io.cinc import cinc_to_ptbxl_labels, read_cinc, read_dx_mapping,
 from interp_ecg.io.dataset import ArrayLoader, EcgDataset, Record
 from interp_ecg.io.leads import STANDARD_LEADS, normalise_lead_name, normalise_leads
 from interp_ecg.io.ludb import ludb_annotated_span, read_ludb, read_ludb_annotations
+from interp_ecg.io.ids import as_id_strings
 from interp_ecg.io.mimic import clean_machine_measurements, read_mimic_diagnoses, read_mimic_ecg
 from interp_ecg.io.ptbxl import (
     SUPERCLASSES,
     protoecgnet_groups,
     ptbxl_group_labels,
-    ptbxl_split,
     ptbxl_subclass_labels,
     ptbxl_superclass_labels,
     read_protoecgnet_groups,
@@ -35,13 +35,13 @@ __all__ = [
     "normalise_leads",
     "protoecgnet_groups",
     "ptbxl_group_labels",
-    "ptbxl_split",
     "ptbxl_subclass_labels",
     "ptbxl_superclass_labels",
     "read_cinc",
     "read_dx_mapping",
     "read_ludb",
     "read_ludb_annotations",
+    "as_id_strings",
     "read_mimic_diagnoses",
     "read_mimic_ecg",
     "read_protoecgnet_groups",

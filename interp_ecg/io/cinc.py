@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import DataNotFoundError, InterpEcgError
+from interp_ecg.errors import ArgumentError, DataNotFoundError, InterpEcgError
 from interp_ecg.io.dataset import EcgDataset
 from interp_ecg.io.leads import STANDARD_LEADS
 from interp_ecg.io.wfdb_reader import WfdbLoader, parse_age, parse_sex, read_header
@@ -200,7 +200,7 @@ def cinc_to_ptbxl_labels(
     """
     codes = ds.extras.get("dx_codes")
     if codes is None:
-        raise ValueError("dataset has no SNOMED labels (read it with read_cinc)")
+        raise ArgumentError("dataset has no SNOMED labels (read it with read_cinc)")
     m = snomed_to_ptbxl_map()
     m = m[m["relation"].isin(list(relations))]
     by_code = {str(c): col for col, c in codes.items()}

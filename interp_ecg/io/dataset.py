@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import InterpEcgError, LeadError, SamplingRateError, SignalQualityError
+from interp_ecg.errors import ArgumentError, InterpEcgError, LeadError, SamplingRateError, SignalQualityError
 from interp_ecg.io.leads import STANDARD_LEADS, normalise_lead_name
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class ArrayLoader:
         """
         if self._position is None:
             if len(index) != len(self.signals):
-                raise ValueError(
+                raise ArgumentError(
                     f"{len(index)} metadata rows for an array of {len(self.signals)} records"
                 )
             self._position = {rid: i for i, rid in enumerate(index)}
@@ -335,7 +335,7 @@ class EcgDataset:
             (use :meth:`scan` to get the reasons as a table).
         """
         if on_error not in {"raise", "skip"}:
-            raise ValueError("on_error must be 'raise' or 'skip'")
+            raise ArgumentError("on_error must be 'raise' or 'skip'")
         batch: list[Record] = []
         for rid in self.meta.index:
             try:

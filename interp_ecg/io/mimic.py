@@ -42,6 +42,7 @@ import pandas as pd
 
 from interp_ecg.errors import DataNotFoundError
 from interp_ecg.io.dataset import EcgDataset
+from interp_ecg.io.ids import as_id_strings
 from interp_ecg.io.leads import STANDARD_LEADS
 from interp_ecg.io.wfdb_reader import WfdbLoader
 
@@ -62,13 +63,25 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
+#: Patient and admission identifier columns: read and returned as text (``"10000032"``), so
+#: ECGs, diagnoses and admissions join on equal values. ``study_id``, the record id that
+#: indexes ``meta``, stays an integer like the record ids of the other readers (PTB-XL
+#: ``ecg_id``, LUDB record number).
+ID_COLUMNS = ("subject_id", "hadm_id")
+
+
 def _read_table(path: Path, **kwargs) -> pd.DataFrame:
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    try:  # multi-threaded Arrow parser: ~5x faster on the 800,000-row tables
-        return pd.read_csv(path, engine="pyarrow", **kwargs)
-    except (ImportError, ValueError):
-        return pd.read_csv(path, **kwargs)
+        out = pd.read_parquet(path)
+    else:
+        try:  # multi-threaded Arrow parser: ~5x faster on the 800,000-row tables
+            out = pd.read_csv(path, engine="pyarrow", **kwargs)
+        except (ImportError, ValueError):
+            out = pd.read_csv(path, **kwargs)
+    for col in ID_COLUMNS:  # ids are strings from the first read on
+        if col in out.columns:
+            out[col] = as_id_strings(out[col])
+    return out
 
 
 def clean_machine_measurements(mm: pd.DataFrame) -> pd.DataFrame:
@@ -155,7 +168,7 @@ def read_mimic_ecg(
     Returns
     -------
     EcgDataset
-        ``meta`` indexed by ``study_id`` with ``patient_id`` (= ``subject_id``), ``age``,
+        ``meta`` indexed by ``study_id`` with ``patient_id`` (= ``subject_id``, text), ``age``,
         ``sex``, ``female``, ``ecg_time`` (datetime), ``path`` and the machine measurements.
         Records are read from ``root/path`` when loaded; a missing file raises
         :class:`~interp_ecg.errors.RecordReadError` naming it.
@@ -183,7 +196,7 @@ def read_mimic_ecg(
             mm = mm.drop_duplicates("study_id").set_index("study_id")
             mm.index = mm.index.astype(np.int64)
             meta = meta.join(mm, how="left")
-    meta["patient_id"] = meta["subject_id"].astype("Int64")
+    meta["patient_id"] = meta["subject_id"]
     meta["age"] = np.nan
     meta["sex"] = pd.Series(pd.NA, index=meta.index, dtype="string")
     if hosp_dir is not None:
@@ -220,8 +233,9 @@ def read_mimic_diagnoses(hosp_dir: str | os.PathLike) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``subject_id, hadm_id, icd_code, icd_version, admittime`` (+ ``seq_num``, ``gender``,
-        ``anchor_age``, ``anchor_year``); one row per diagnosis; ``icd_code`` a stripped
-        string without dots as MIMIC writes it, ``icd_version`` 9 or 10.
+        ``anchor_age``, ``anchor_year``); one row per diagnosis; ``subject_id`` and
+        ``hadm_id`` text (``"10000032"``), ``icd_code`` a stripped string without dots as
+        MIMIC writes it, ``icd_version`` 9 or 10.
     """
     hosp = Path(hosp_dir)
     dx_path = _find(hosp, "diagnoses_icd")

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import DataNotFoundError, RecordReadError
+from interp_ecg.errors import ArgumentError, DataNotFoundError, RecordReadError
 from interp_ecg.io.dataset import EcgDataset
 from interp_ecg.io.leads import STANDARD_LEADS
 from interp_ecg.io.wfdb_reader import WfdbLoader
@@ -226,7 +226,7 @@ def read_ptbxl(
     """
     root = Path(root)
     if sampling_rate not in (100, 500):
-        raise ValueError(f"sampling_rate must be 100 or 500, got {sampling_rate}")
+        raise ArgumentError(f"sampling_rate must be 100 or 500, got {sampling_rate}")
     db_path = root / "ptbxl_database.csv"
     if not db_path.is_file():
         raise DataNotFoundError("ptbxl_database.csv not found", source=db_path)
@@ -294,7 +294,7 @@ def _multi_hot(long: pd.DataFrame, index: pd.Index, columns: pd.Index, threshold
 def _statements(ds: EcgDataset) -> pd.DataFrame:
     st = ds.extras.get("statements")
     if st is None:
-        raise ValueError("dataset has no PTB-XL statements table (read it with read_ptbxl)")
+        raise ArgumentError("dataset has no PTB-XL statements table (read it with read_ptbxl)")
     return st
 
 
@@ -320,7 +320,7 @@ def ptbxl_group_labels(ds: EcgDataset, group: str) -> pd.DataFrame:
             raise DataNotFoundError("no protoecgnet_label_groups.csv in this dataset's folder",
                                     source=ds.extras.get("root"))
     else:
-        raise ValueError(f"unknown group {group!r}")
+        raise ArgumentError(f"unknown group {group!r}")
     return ds.labels[[c for c in codes if c in ds.labels.columns]]
 
 
@@ -366,7 +366,7 @@ def ptbxl_superclass_labels(ds: EcgDataset, records_without_superclass: str = "d
         result built on these labels can say so.
     """
     if records_without_superclass not in ("drop", "keep"):
-        raise ValueError(f"records_without_superclass must be 'drop' or 'keep', not {records_without_superclass!r}")
+        raise ArgumentError(f"records_without_superclass must be 'drop' or 'keep', not {records_without_superclass!r}")
     out = _aggregate(ds, "diagnostic_class", SUPERCLASSES)
     none = out.to_numpy().sum(axis=1) == 0
     if records_without_superclass == "drop" and none.any():
@@ -383,34 +383,11 @@ def ptbxl_subclass_labels(ds: EcgDataset) -> pd.DataFrame:
     return _aggregate(ds, "diagnostic_subclass", None)
 
 
-def ptbxl_split(
-    ds: EcgDataset,
-    train_folds: Sequence[int] = tuple(range(1, 9)),
-    val_folds: Sequence[int] = (9,),
-    test_folds: Sequence[int] = (10,),
-) -> dict[str, EcgDataset]:
-    """The standard patient-wise PTB-XL split on ``strat_fold``: train 1-8, val 9, test 10.
-
-    Returns
-    -------
-    dict
-        ``{"train": EcgDataset, "val": EcgDataset, "test": EcgDataset}``.
-    """
-    if "strat_fold" not in ds.meta.columns:
-        raise ValueError("dataset meta has no 'strat_fold' column")
-    fold = ds.meta["strat_fold"]
-    return {
-        name: ds.subset(mask=fold.isin(list(folds)).fillna(False).to_numpy(dtype=bool))
-        for name, folds in (("train", train_folds), ("val", val_folds), ("test", test_folds))
-    }
-
-
 __all__ = [
     "SUPERCLASSES",
     "parse_scp_codes",
     "protoecgnet_groups",
     "ptbxl_group_labels",
-    "ptbxl_split",
     "ptbxl_subclass_labels",
     "ptbxl_superclass_labels",
     "read_protoecgnet_groups",

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import (
+    ArgumentError,
     InterpEcgError,
     LeadError,
     RecordReadError,
@@ -274,7 +275,7 @@ def read_header(path: str | os.PathLike, engine: str = "auto") -> dict[str, Any]
         if fast is not None:
             return fast
     elif engine != "wfdb":
-        raise ValueError(f"engine must be 'auto' or 'wfdb', got {engine!r}")
+        raise ArgumentError(f"engine must be 'auto' or 'wfdb', got {engine!r}")
     return _wfdb_header(hea.with_suffix(""), text, str(hea))
 
 

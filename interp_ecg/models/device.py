@@ -1,7 +1,8 @@
-"""Choosing where boosters train: ``device="auto" | "cpu" | "cuda"``.
+"""What the boosters can do on a GPU; the device itself is chosen by :func:`interp_ecg.device.resolve_device`.
 
-XGBoost trains on the GPU when asked for ``"cuda"``, its build has CUDA support and a GPU
-is visible; LightGBM uses its CUDA tree learner only when its build has one. Everything
+``device="auto" | "cpu" | "cuda"`` is resolved once, by the package-wide rule of
+:mod:`interp_ecg.device` (re-exported here). XGBoost then trains on the GPU when its build
+has CUDA support; LightGBM uses its CUDA tree learner only when its build has one. Everything
 else (the forests, sklearn gradient boosting, logistic regression) always runs on the CPU.
 
 Examples
@@ -19,41 +20,10 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import shutil
-import subprocess
 
-from interp_ecg.errors import ConfigError
+from interp_ecg.device import DEVICES, gpu_available, resolve_device
 
 logger = logging.getLogger(__name__)
-
-DEVICES = ("auto", "cpu", "cuda")
-
-
-@functools.lru_cache(maxsize=1)
-def gpu_available() -> bool:
-    """Whether a CUDA GPU is visible to this process.
-
-    Asks torch when it is importable (cheap on CPU builds), else ``nvidia-smi``. Honours
-    ``CUDA_VISIBLE_DEVICES=""`` (no GPU).
-    """
-    if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "":
-        return False
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            return True
-    except Exception:  # pragma: no cover - torch missing or broken
-        pass
-    exe = shutil.which("nvidia-smi")
-    if exe is None:
-        return False
-    try:
-        out = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):  # pragma: no cover
-        return False
-    return out.returncode == 0 and "GPU" in out.stdout
 
 
 @functools.lru_cache(maxsize=1)
@@ -81,34 +51,6 @@ def lightgbm_has_cuda() -> bool:
         return True
     except Exception:
         return False
-
-
-def resolve_device(device: str = "auto", gpu_available: bool | None = None) -> str:
-    """Resolve ``"auto"``/``"cpu"``/``"cuda"`` to the device boosters will actually use.
-
-    Parameters
-    ----------
-    device : {"auto", "cpu", "cuda"}
-        ``"auto"`` picks ``"cuda"`` when a GPU is visible. ``"cuda"`` without a GPU falls back
-        to ``"cpu"`` with a warning (a study written on a GPU box still runs on a laptop).
-    gpu_available : bool, optional
-        Override the detection (for tests).
-
-    Returns
-    -------
-    str
-        ``"cuda"`` or ``"cpu"``.
-    """
-    if device not in DEVICES:
-        raise ConfigError(f"device must be one of {DEVICES}, got {device!r}")
-    if device == "cpu":
-        return "cpu"
-    has_gpu = globals()["gpu_available"]() if gpu_available is None else bool(gpu_available)
-    if has_gpu:
-        return "cuda"
-    if device == "cuda":
-        logger.warning("device='cuda' requested but no GPU is visible; training on the CPU")
-    return "cpu"
 
 
 __all__ = ["resolve_device", "gpu_available", "xgboost_has_cuda", "lightgbm_has_cuda", "DEVICES"]

@@ -30,7 +30,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from interp_ecg.errors import ConfigError, ModelError
+from interp_ecg.errors import ArgumentError, ConfigError, ModelError
 from interp_ecg.models.device import resolve_device
 from interp_ecg.models.members import MEMBER_NAMES, make_member, transform_until_clf
 
@@ -74,7 +74,8 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     n_jobs : int, optional
         Threads per member.
     device : {"auto", "cpu", "cuda"}
-        Where boosters train (``"auto"``: GPU when one is visible).
+        Where boosters train (``"auto"``: GPU when one is visible; ``"cuda"`` without a GPU
+        raises ``ConfigError``; :func:`interp_ecg.device.resolve_device`).
 
     Attributes
     ----------
@@ -175,7 +176,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         self._encoder = LabelEncoder().fit(y_arr)
         self.classes_ = self._encoder.classes_
         if len(self.classes_) < 2:
-            raise ValueError(
+            raise ArgumentError(
                 f"EnsembleClassifier needs samples of at least 2 classes in the data; got 1 class: {self.classes_[0]!r}"
             )
         y_enc = self._encoder.transform(y_arr)
@@ -192,9 +193,9 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=float)
             if sample_weight.shape != (len(y),):
-                raise ValueError(f"sample_weight has shape {sample_weight.shape}, expected ({len(y)},)")
+                raise ArgumentError(f"sample_weight has shape {sample_weight.shape}, expected ({len(y)},)")
             if not np.any(sample_weight > 0):
-                raise ValueError("sample weights are all zero: nothing to fit")
+                raise ArgumentError("sample weights are all zero: nothing to fit")
         if self.resample is not None:
             if sample_weight is not None:
                 logger.warning("sample_weight is ignored when resample=%r", self.resample)
@@ -289,9 +290,11 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     def _member_probas(self, X_arr) -> list[np.ndarray]:
         return [est.predict_proba(X_arr) for _, est in self.members_]
 
-    def _proba_from_array(self, X_arr) -> np.ndarray:
+    def predict_proba_array(self, X_arr) -> np.ndarray:
+        """:meth:`predict_proba` of an already validated float array ``(n, n_features)``, without
+        the feature-name checks (for explainers that call the model many times)."""
         if self.multilabel_:
-            return np.column_stack([c._proba_from_array(X_arr)[:, 1] for c in self.estimators_])
+            return np.column_stack([c.predict_proba_array(X_arr)[:, 1] for c in self.estimators_])
         probas = self._member_probas(X_arr)
         if hasattr(self, "final_estimator_"):
             feats = np.hstack([p[:, 1:] if p.shape[1] == 2 else p for p in probas])
@@ -300,7 +303,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``; multi-label: ``(n_samples, n_labels)``."""
-        return self._proba_from_array(self._validate_X(X))
+        return self.predict_proba_array(self._validate_X(X))
 
     def predict(self, X) -> np.ndarray:
         """Most probable class; multi-label: 0/1 matrix thresholded at 0.5."""
@@ -323,7 +326,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
             raise ModelError("predict_margin is defined for binary, single-label models")
         if len(self.members_) == 1 and self.calibrate is None:
             return member_margin(self.members_[0][0], self.members_[0][1], X_arr)
-        return self._proba_from_array(X_arr)[:, 1]
+        return self.predict_proba_array(X_arr)[:, 1]
 
     @property
     def named_members_(self) -> dict:
@@ -341,12 +344,12 @@ class _ConstantLabel:
         self.value = value
         self.classes_ = np.array([0, 1])
 
-    def _proba_from_array(self, X_arr) -> np.ndarray:
+    def predict_proba_array(self, X_arr) -> np.ndarray:
         p = np.full(len(X_arr), self.value)
         return np.column_stack([1 - p, p])
 
     def predict_proba(self, X) -> np.ndarray:
-        return self._proba_from_array(np.asarray(X))
+        return self.predict_proba_array(np.asarray(X))
 
 
 def _weight_params(name: str, sw) -> dict:

@@ -81,12 +81,12 @@ def _package_settings(name: str, random_state, n_jobs, device: str) -> dict:
     if name == "xgb":
         from interp_ecg.models.device import xgboost_has_cuda
 
-        dev = "cuda" if device == "cuda" and xgboost_has_cuda() else "cpu"
+        dev = device if device.startswith("cuda") and xgboost_has_cuda() else "cpu"
         return {"random_state": random_state, "n_jobs": n_jobs, "device": dev}
     if name == "lgbm":
         from interp_ecg.models.device import lightgbm_has_cuda
 
-        extra = {"device_type": "cuda"} if device == "cuda" and lightgbm_has_cuda() else {}
+        extra = {"device_type": "cuda"} if device.startswith("cuda") and lightgbm_has_cuda() else {}
         # LightGBM needs an integer seed for reproducible bagging; silent unless asked
         return {"random_state": 0 if random_state is None else random_state, "n_jobs": n_jobs,
                 "verbose": -1, **extra}
@@ -139,8 +139,8 @@ def make_member(
         device, LightGBM's ``verbose=-1``), so ``{"verbose": 1}`` makes LightGBM talk.
     random_state, n_jobs : optional
         Passed to the classifier.
-    device : {"cpu", "cuda"}
-        Already resolved device (see :func:`interp_ecg.models.device.resolve_device`).
+    device : {"cpu", "cuda", "cuda:N"}
+        Already resolved device (see :func:`interp_ecg.device.resolve_device`).
     resample : {None, "smote"}
         Add an imbalanced-learn SMOTE step (fit-time only) before the classifier. SMOTE
         needs complete rows, so an imputer precedes it.

@@ -30,6 +30,8 @@ import warnings
 
 import numpy as np
 
+from interp_ecg.errors import ArgumentError
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -137,7 +139,7 @@ def _backend(name: str, device=None):
         return _NumpyBackend()
     if name == "torch":
         return _TorchBackend(device)
-    raise ValueError(f"unknown backend {name!r}; use 'numpy' or 'torch'")
+    raise ArgumentError(f"unknown backend {name!r}; use 'numpy' or 'torch'")
 
 
 def _pairs(p: int) -> tuple[np.ndarray, np.ndarray]:
@@ -425,7 +427,7 @@ def fit_grid_batched(
     ((2, 3), True)
     """
     if method not in ("logit", "firth"):
-        raise ValueError(f"method must be 'logit' or 'firth', not {method!r}")
+        raise ArgumentError(f"method must be 'logit' or 'firth', not {method!r}")
     Y = np.asarray(Y)  # converted to float64 chunk by chunk (memory ~ outcome_chunk x n)
     Y = Y[:, None] if Y.ndim == 1 else Y
     chunk = outcome_chunk or max(16, int(5e7 // max(Y.shape[0], 1)))
@@ -476,7 +478,7 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_prec
     O = Y.shape[1]
     C = np.zeros((n, 0)) if C is None else np.asarray(C, dtype=np.float64).reshape(n, -1)
     if not np.isfinite(C).all():
-        raise ValueError("covariates must be finite; drop or impute missing rows first")
+        raise ArgumentError("covariates must be finite; drop or impute missing rows first")
     q = C.shape[1]
     p = q + 2
     Yt, off, keep = _split_outcomes(bk, Y)

@@ -16,14 +16,14 @@ devices), :mod:`~.estimator` (:class:`ProtoECGNetClassifier`), :mod:`~.explain`.
 from interp_ecg.prototypes.data import default_label_groups
 from interp_ecg.prototypes.estimator import PRESETS, BlackBoxECGClassifier, ProtoECGNetClassifier
 from interp_ecg.prototypes.explain import (
-    explain_record,
     fusion_shap,
     intra_class_distances,
     prototype_distances,
+    prototype_explanation,
     prototype_gallery,
 )
 from interp_ecg.prototypes.model import BlackBoxECGNet, BranchSpec, ProtoECGNet, ProtoOutput
-from interp_ecg.prototypes.training import PHASES, ProtoTrainer, TrainConfig, select_device
+from interp_ecg.prototypes.training import PHASES, ProtoTrainer, TrainConfig, torch_device
 
 __all__ = [
     "BlackBoxECGClassifier",
@@ -37,10 +37,10 @@ __all__ = [
     "ProtoTrainer",
     "TrainConfig",
     "default_label_groups",
-    "explain_record",
     "fusion_shap",
     "intra_class_distances",
     "prototype_distances",
+    "prototype_explanation",
     "prototype_gallery",
-    "select_device",
+    "torch_device",
 ]

@@ -38,6 +38,8 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
+from interp_ecg.errors import ArgumentError
+
 logger = logging.getLogger(__name__)
 
 
@@ -159,7 +161,7 @@ def make_backbone(kind: str, n_leads: int = 12, width: int = 64, blocks: Sequenc
         return ResNet1d(n_leads, width, blocks, dropout)
     if kind == "2d":
         return ResNet2d(n_leads, width, blocks, dropout)
-    raise ValueError(f"unknown backbone kind {kind!r}; use '1d' or '2d'")
+    raise ArgumentError(f"unknown backbone kind {kind!r}; use '1d' or '2d'")
 
 
 def load_torchvision_resnet(backbone: ResNet2d, state_dict: Mapping[str, torch.Tensor]) -> tuple[list[str], list[str]]:
@@ -195,7 +197,7 @@ def load_torchvision_resnet(backbone: ResNet2d, state_dict: Mapping[str, torch.T
         else:
             skipped.append(name)
     if not any(not n.endswith("num_batches_tracked") for n in loaded):
-        raise ValueError("no tensor of the state dict matches this backbone (is it a torchvision ResNet of "
+        raise ArgumentError("no tensor of the state dict matches this backbone (is it a torchvision ResNet of "
                          f"width {backbone.conv1.out_channels}?)")
     backbone.load_state_dict(own)
     logger.info("loaded %d torchvision tensors; skipped %d (%s)", len(loaded), len(skipped),

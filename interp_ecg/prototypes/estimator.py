@@ -57,7 +57,7 @@ from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
 from interp_ecg.prototypes.data import resolve_label_groups, to_array
 from interp_ecg.prototypes.losses import LossWeights
 from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, BranchSpec, ProtoECGNet
-from interp_ecg.prototypes.training import ProtoTrainer, TrainConfig, select_device, torch_threads, train_blackbox
+from interp_ecg.prototypes.training import ProtoTrainer, TrainConfig, torch_device, torch_threads, train_blackbox
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,24 @@ class _BaseNetClassifier(BaseEstimator):
         out["blocks"] = tuple(int(b) for b in out["blocks"])
         return out
 
-    def _load(self, data: Any, fs: float | None = None, records: Any = None) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    def network_input(self, data: Any, fs: float | None = None,
+                      records: Any = None) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+        """The network's input for ``data``: resampled to ``fs``, cropped or padded, high-passed.
+
+        Parameters
+        ----------
+        data : EcgDataset, Record or numpy.ndarray
+            Records, or an array ``(n, 12, n_samples)`` / ``(12, n_samples)`` at ``fs``.
+        fs : float, optional
+            Sampling rate of an array (default: the model's).
+        records : sequence, optional
+            Record ids of a dataset to use.
+
+        Returns
+        -------
+        (numpy.ndarray, pandas.Index, numpy.ndarray)
+            ``(n, 12, n_samples)`` float32 input, record ids, and a mask of the records read.
+        """
         return to_array(data, fs=self.fs, n_samples=self.n_samples, highpass_hz=self.highpass_hz, input_fs=fs,
                         records=records)
 
@@ -144,7 +161,7 @@ class _BaseNetClassifier(BaseEstimator):
 
     def _training_data(self, X: Any, y: Any, fs: float | None):
         """Readable records, labels with enough positives, ids and patient groups."""
-        x, ids, ok = self._load(X, fs)
+        x, ids, ok = self.network_input(X, fs)
         labels = self._labels(X, y, ids)
         if isinstance(y, pd.DataFrame) and not hasattr(X, "meta"):
             ids = pd.Index(y.index)
@@ -169,7 +186,7 @@ class _BaseNetClassifier(BaseEstimator):
     def _validation(self, x, labels, ids, groups, X_val, y_val, fs, fraction: float):
         """Validation arrays: given ones, or a patient-wise ``fraction`` of the training records."""
         if X_val is not None:
-            xv, vids, ok = self._load(X_val, fs)
+            xv, vids, ok = self.network_input(X_val, fs)
             yv = self._labels(X_val, y_val, vids)
             yv = yv.set_axis([str(c) for c in yv.columns], axis=1)
             missing = [c for c in labels.columns if c not in yv.columns]
@@ -187,7 +204,8 @@ class _BaseNetClassifier(BaseEstimator):
                     "by patient" if groups is not None else "by record")
         return x[tr], labels.iloc[tr], ids[tr], x[va], labels.iloc[va]
 
-    def _check_fitted(self) -> None:
+    def check_fitted(self) -> None:
+        """Raise :class:`~interp_ecg.errors.ModelError` unless the estimator is fitted."""
         if not hasattr(self, "model_"):
             raise ModelError(f"{type(self).__name__} is not fitted; call fit() first")
 
@@ -248,7 +266,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     min_positives : int
         Classes with fewer positive training records are left out (logged).
     device : str
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...;
+        a GPU asked for by name when none is visible raises ``ConfigError``
+        (:func:`interp_ecg.device.resolve_device`).
     amp : bool or "auto"
         Mixed precision (CUDA only; bfloat16 where supported).
     compile : bool or "auto"
@@ -383,7 +403,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             self._load_pretrained(model)
         if self.pretrained_2d is not None:
             self._load_pretrained_2d(model)
-        device = select_device(self.device)
+        device = torch_device(self.device)
         trainer = ProtoTrainer(
             model, x, labels.to_numpy(), [_py(i) for i in ids], self._train_config(st), device=device,
             amp=self.amp, random_state=int(self.random_state), checkpoint_dir=self.checkpoint_dir,
@@ -403,7 +423,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     def _load_pretrained(self, model: ProtoECGNet) -> None:
         src = self.pretrained
         if isinstance(src, ProtoECGNetClassifier):
-            src._check_fitted()
+            src.check_fitted()
             state = src.model_.state_dict()
         else:
             state = _read_weights(src)["model"]
@@ -455,8 +475,12 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
 
     # -- inference ----------------------------------------------------------------------
     @torch.no_grad()
-    def _forward(self, x: np.ndarray, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
-        self._check_fitted()
+    def logits_and_similarities(self, x: np.ndarray, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+        """Logits ``(n, n_classes)`` and prototype similarities ``(n, n_prototypes)`` of a network input.
+
+        ``x`` is the output of :meth:`network_input`; batches of ``batch_size`` on the model's device.
+        """
+        self.check_fitted()
         model = self.model_.eval()
         dev = next(model.parameters()).device
         logits, sims = [], []
@@ -478,8 +502,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             chunks = [None]
         logits, sims, ids = [], [], []
         for chunk in chunks:
-            x, chunk_ids, ok = self._load(X, fs, records=chunk)
-            lg, sm = self._forward(x)
+            x, chunk_ids, ok = self.network_input(X, fs, records=chunk)
+            lg, sm = self.logits_and_similarities(x)
             lg[~ok] = np.nan
             sm[~ok] = np.nan
             logits.append(lg)
@@ -518,15 +542,15 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         return self.fit(X, y, **kwargs).transform(X, kwargs.get("fs"))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        self._check_fitted()
+        self.check_fitted()
         return np.asarray(self.feature_names_out_, dtype=object)
 
     # -- explanations ---------------------------------------------------------------------
     def explain(self, record: Any, fs: float | None = None, threshold: float = 0.5, **kwargs: Any):
-        """"This looks like that" explanation of one record; see :func:`interp_ecg.prototypes.explain.explain_record`."""
-        from interp_ecg.prototypes.explain import explain_record
+        """"This looks like that" explanation of one record; see :func:`interp_ecg.prototypes.explain.prototype_explanation`."""
+        from interp_ecg.prototypes.explain import prototype_explanation
 
-        return explain_record(self, record, fs=fs, threshold=threshold, **kwargs)
+        return prototype_explanation(self, record, fs=fs, threshold=threshold, **kwargs)
 
     def shap_values(self, X: Any, output: str | None = None, fs: float | None = None):
         """Exact Shapley values of the fusion layer; see :func:`interp_ecg.prototypes.explain.fusion_shap`."""
@@ -540,7 +564,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
 
         Nothing in the file is unpickled on :meth:`load`.
         """
-        self._check_fitted()
+        self.check_fitted()
         params = {k: v for k, v in self.get_params().items() if k not in ("pretrained", "pretrained_2d")}
         sources = self.prototype_sources_.drop(columns=["start_s", "end_s"]).reset_index()
         meta = {
@@ -583,7 +607,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         model.load_state_dict(state["model"])
         sources = pd.DataFrame(meta["sources"])
         clf._set_fitted(model, specs, settings, sources, {k: v.numpy() for k, v in state["segments"].items()},
-                        state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), select_device(device))
+                        state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), torch_device(device))
         return clf
 
 
@@ -652,7 +676,7 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
                                                   st["validation_fraction"])
         torch.manual_seed(int(self.random_state))
         model = BlackBoxECGNet(specs, width=int(st["width"]), blocks=st["blocks"], dropout=float(st["dropout"]))
-        self.device_ = select_device(self.device)
+        self.device_ = torch_device(self.device)
         with torch_threads(self.n_threads):
             self.history_ = pd.DataFrame(train_blackbox(
                 model, x, labels.to_numpy(), int(st["epochs"]), int(st["batch_size"]), float(st["lr"]),
@@ -667,8 +691,8 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
 
     @torch.no_grad()
     def predict_proba(self, X: Any, fs: float | None = None) -> np.ndarray:
-        self._check_fitted()
-        x, _, ok = self._load(X, fs)
+        self.check_fitted()
+        x, _, ok = self.network_input(X, fs)
         dev = next(self.model_.parameters()).device
         with torch_threads(self.n_threads):
             out = [torch.sigmoid(self.model_(torch.as_tensor(x[i:i + 128]).to(dev))).float().cpu().numpy()

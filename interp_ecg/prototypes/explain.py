@@ -1,6 +1,6 @@
 """Explanations of prototype networks: "this looks like that", Shapley values, gallery, distances.
 
-* :func:`explain_record` - for one record, the predicted statements and, for each, the
+* :func:`prototype_explanation` - for one record, the predicted statements and, for each, the
   prototypes that drove it (similarity, fusion weight, Shapley contribution), the matched
   window in the record and the prototype's source segment from training, drawn side by side
   by :meth:`PrototypeExplanation.plot`.
@@ -58,7 +58,7 @@ def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str]:
         if arr.ndim != 2:
             raise ConfigError(f"explain() takes one record (12, n_samples) or a Record, got shape {arr.shape}")
         arr, rid = arr[None], "record"
-    x, _, ok = clf._load(arr, fs)
+    x, _, ok = clf.network_input(arr, fs)
     if not ok.all():
         raise ModelError("record holds NaN/inf samples", source=rid)
     return x, rid
@@ -127,7 +127,7 @@ def fusion_shap(clf, X: Any, output: str | None = None, fs: float | None = None)
         ``values`` (logit scale), ``base_values`` = fusion output at the mean training
         similarities, ``data`` = similarities, ``feature_names`` = prototype names.
     """
-    clf._check_fitted()
+    clf.check_fitted()
     sims = clf.transform(X, fs) if not isinstance(X, pd.DataFrame) else X[clf.feature_names_out_]
     return _shap_from_similarities(clf, sims, output)
 
@@ -252,9 +252,12 @@ def _draw(ax, seg: np.ndarray, fs: float, start: int, names: Sequence[str]) -> N
     ax.tick_params(labelsize=7)
 
 
-def explain_record(clf, record: Any, fs: float | None = None, threshold: float = 0.5,
+def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: float = 0.5,
                    prototypes_per_statement: int = 3, max_statements: int = 5) -> PrototypeExplanation:
-    """Explain one record: predicted statements and the prototypes that drove each.
+    """"This looks like that" for one record: predicted statements and the prototypes that drove each.
+
+    (Named after what it returns, as :func:`interp_ecg.explain.shap_explanation` is; the
+    feature-model explanation of one record is :func:`interp_ecg.explain.explain_record`.)
 
     Parameters
     ----------
@@ -274,9 +277,9 @@ def explain_record(clf, record: Any, fs: float | None = None, threshold: float =
     -------
     PrototypeExplanation
     """
-    clf._check_fitted()
+    clf.check_fitted()
     x, rid = _record_input(clf, record, fs)
-    logits, sims = clf._forward(x)
+    logits, sims = clf.logits_and_similarities(x)
     from scipy.special import expit
 
     probs = pd.Series(expit(logits[0]), index=clf.classes_, name="probability")
@@ -320,7 +323,7 @@ def prototype_gallery(clf, cls: str, leads: Sequence[str] = DEFAULT_PLOT_LEADS, 
     """
     import matplotlib.pyplot as plt
 
-    clf._check_fitted()
+    clf.check_fitted()
     src = clf.prototype_sources_
     protos = src.index[src["class"] == cls]
     if len(protos) == 0:
@@ -353,7 +356,7 @@ def prototype_distances(clf, cls: str | None = None) -> pd.DataFrame:
         Restrict to the prototypes of one class; otherwise all prototypes of each branch
         (pairs across branches are NaN: different latent spaces).
     """
-    clf._check_fitted()
+    clf.check_fitted()
     names = list(clf.feature_names_out_)
     out = pd.DataFrame(np.nan, index=names, columns=names)
     pos = 0

@@ -31,6 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from interp_ecg.errors import ArgumentError
+
 #: added to squared norms by ProtoECGNet's scaled cosine
 SCALED_EPS = 1e-4
 _COS_EPS = 1e-12
@@ -94,7 +96,7 @@ class PrototypeLayer(nn.Module):
                  generator: torch.Generator | None = None) -> None:
         super().__init__()
         if similarity not in ("scaled", "cosine"):
-            raise ValueError(f"similarity must be 'scaled' or 'cosine', got {similarity!r}")
+            raise ArgumentError(f"similarity must be 'scaled' or 'cosine', got {similarity!r}")
         init = torch.randn(n_prototypes, channels, height, width, generator=generator)
         self.prototypes = nn.Parameter(init)
         self.similarity = similarity

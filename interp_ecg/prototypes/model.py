@@ -32,6 +32,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from interp_ecg.errors import ArgumentError
 from interp_ecg.prototypes.backbones import make_backbone
 from interp_ecg.prototypes.layers import PrototypeLayer
 
@@ -99,7 +100,7 @@ class ProtoBranch(nn.Module):
         super().__init__()
         self.spec = spec
         if spec.prototype not in ("global", "partial"):
-            raise ValueError(f"prototype must be 'global' or 'partial', got {spec.prototype!r}")
+            raise ArgumentError(f"prototype must be 'global' or 'partial', got {spec.prototype!r}")
         self.backbone = make_backbone(spec.kind, n_leads, width, blocks, dropout)
         with torch.no_grad():
             self.backbone.eval()
@@ -202,7 +203,7 @@ class ProtoECGNet(nn.Module):
         })
         self.classes = [c for s in self.specs for c in s.classes]
         if len(set(self.classes)) != len(self.classes):
-            raise ValueError("a class is assigned to more than one branch")
+            raise ArgumentError("a class is assigned to more than one branch")
         n_proto = sum(b.n_prototypes for b in self.branches.values())
         self.fusion = nn.Linear(n_proto, len(self.classes))
         ident = torch.zeros(n_proto, len(self.classes))

@@ -13,13 +13,13 @@ Python metadata) that loads with ``torch.load(weights_only=True)``; a trainer gi
 same checkpoint folder resumes after the last completed phase.
 
 Devices: ``device="auto"`` picks CUDA when ``torch.cuda.is_available()`` and the CPU
-otherwise; ``amp="auto"`` turns autocast on for CUDA only (bfloat16 where the GPU supports it,
+otherwise, ``device="cuda"`` without a GPU is an error (:func:`interp_ecg.device.resolve_device`); ``amp="auto"`` turns autocast on for CUDA only (bfloat16 where the GPU supports it,
 else float16 with gradient scaling); ``compile="auto"`` wraps the training forward passes in
 ``torch.compile`` on CUDA; training data sits on the GPU when it fits, else in pinned memory.
 
 Examples
 --------
->>> select_device("auto").type in {"cpu", "cuda"}
+>>> torch_device("auto").type in {"cpu", "cuda"}
 True
 >>> resolve_amp("auto", torch.device("cpu"))
 False
@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from interp_ecg.device import resolve_device
 from interp_ecg.errors import ConfigError, ModelError
 from interp_ecg.prototypes.data import jaccard_matrix
 from interp_ecg.prototypes.losses import (
@@ -73,20 +74,21 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
-def select_device(device: str | torch.device | None = "auto") -> torch.device:
-    """Resolve ``"auto"`` / ``None`` to CUDA when available, else CPU; check explicit choices.
+def torch_device(device: str | torch.device | None = "auto") -> torch.device:
+    """:func:`interp_ecg.device.resolve_device` as a ``torch.device``, GPU detection by torch.
 
-    Raises
-    ------
-    ConfigError
-        When CUDA is asked for but not available.
+    The package's one device rule (``"auto"``: CUDA when ``torch.cuda.is_available()``, else
+    the CPU, logged; ``"cuda"`` without a GPU: :class:`~interp_ecg.errors.ConfigError`).
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"}, "cuda:N", torch.device or None
+
+    Returns
+    -------
+    torch.device
     """
-    if device is None or (isinstance(device, str) and device == "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} asked for but CUDA is not available")
-    return dev
+    return torch.device(resolve_device(device, gpu_available=torch.cuda.is_available()))
 
 
 def resolve_amp(amp: bool | str, device: torch.device) -> bool:
@@ -348,7 +350,7 @@ class ProtoTrainer:
             raise ModelError(f"{len(self.x)} inputs but {len(self.y)} label rows")
         self.record_ids = list(record_ids)
         self.config = config or TrainConfig()
-        self.device = select_device(device)
+        self.device = torch_device(device)
         self.use_amp = resolve_amp(amp, self.device)
         #: autocast dtype (bfloat16 where supported; tests set bfloat16 to run the AMP path on a CPU)
         self.amp_dtype = resolve_amp_dtype(self.device)
@@ -572,7 +574,7 @@ def train_blackbox(model: BlackBoxECGNet, x, y, epochs: int, batch_size: int = 3
                    patience: int | None = None, x_val=None, y_val=None, compile: bool | str = "auto") -> list[dict]:
     """Train the black-box comparison network with weighted BCE, the same optimiser, schedule and
     early stopping as the prototype phases; return the epoch history."""
-    dev = select_device(device)
+    dev = torch_device(device)
     use_amp = resolve_amp(amp, dev)
     torch.manual_seed(int(random_state))
     x = torch.as_tensor(np.array(x, dtype=np.float32))

@@ -10,8 +10,8 @@ Examples
 >>> import numpy as np
 >>> from interp_ecg.report.ecg_plot import plot_ecg, ECG_LAYOUT
 >>> sig = np.zeros((12, 5000), dtype="float32")
->>> fig = plot_ecg(sig, fs=500)
->>> [float(round(v, 2)) for v in fig.get_size_inches()]
+>>> ax = plot_ecg(sig, fs=500)
+>>> [float(round(v, 2)) for v in ax.figure.get_size_inches()]
 [10.16, 4.33]
 >>> ECG_LAYOUT[0]
 ('I', 'aVR', 'V1', 'V4')
@@ -261,7 +261,8 @@ def plot_ecg(
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.axes.Axes
+        The axes drawn into (``ax.figure`` is the figure to save or show).
     """
     marks = [m if isinstance(m, Mark) else Mark(**dict(m)) for m in marks]
     if ax is None:
@@ -271,4 +272,4 @@ def plot_ecg(
         fig = Figure(figsize=(w / MM_PER_INCH, h / MM_PER_INCH))
         ax = fig.add_axes([0, 0, 1, 1])
     draw_ecg(ax, signal, fs, leads, fiducials, marks, rhythm_lead, title)
-    return ax.figure
+    return ax

@@ -1,19 +1,20 @@
-"""Report figures drawn into given axes: SHAP bar/beeswarm/dependence/waterfall, ROC/PR/
-calibration curves, PheWAS Manhattan, prototype "this looks like that" panels.
+"""Figures of the package: SHAP bar/beeswarm/dependence/waterfall, ROC/PR/calibration
+curves (the package's one owner of these curves), PheWAS Manhattan, prototype segment panels.
 
-Each function takes ``ax`` (and returns it) and never calls ``plt.show()``. SHAP inputs are
-``shap.Explanation`` objects or anything with ``values``, ``base_values``, ``data`` and
-``feature_names``.
+One convention: every ``plot_*`` function takes the data first and ``ax=None`` (new axes on a
+new figure when not given), draws, and returns the Axes; nothing calls ``plt.show()``. SHAP
+inputs are ``shap.Explanation`` objects or anything with ``values``, ``base_values``, ``data``
+and ``feature_names``. The earlier ``*_axes(ax, ...)`` names (axes first) remain as aliases.
 
 Examples
 --------
 >>> import numpy as np
 >>> from matplotlib.figure import Figure
->>> from interp_ecg.report.plots import roc_axes
->>> ax = Figure().add_subplot()
->>> _ = roc_axes(ax, np.array([0, 0, 1, 1]), {"model": np.array([0.1, 0.4, 0.35, 0.8])})
->>> ax.get_xlabel()
-'False positive rate'
+>>> from interp_ecg.report.plots import plot_roc
+>>> ax = plot_roc(np.array([0, 0, 1, 1]), {"model": np.array([0.1, 0.4, 0.35, 0.8])},
+...               ax=Figure().add_subplot())
+>>> ax.get_xlabel(), ax.get_legend().get_texts()[0].get_text()
+('False positive rate', 'model (AUC 0.750)')
 """
 
 from __future__ import annotations
@@ -52,8 +53,18 @@ def explanation_parts(explanation: Any) -> tuple[np.ndarray, np.ndarray, list[st
 _expl_parts = explanation_parts  # earlier name
 
 
-def shap_bar_axes(ax, explanation: Any, max_display: int = 12):
+def _axes(ax, size: tuple[float, float]):
+    """The given axes, or new ones on a new pyplot figure of ``size`` inches."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def plot_shap_bar(explanation: Any, max_display: int = 12, ax=None):
     """Mean |SHAP| per feature, largest on top."""
+    ax = _axes(ax, (5, 4))
     values, _, names, _ = explanation_parts(explanation)
     values = np.atleast_2d(values)
     imp = np.nanmean(np.abs(values), axis=0)
@@ -65,8 +76,9 @@ def shap_bar_axes(ax, explanation: Any, max_display: int = 12):
     return ax
 
 
-def shap_beeswarm_axes(ax, explanation: Any, max_display: int = 12, random_state: int = 0):
+def plot_shap_beeswarm(explanation: Any, max_display: int = 12, random_state: int = 0, ax=None):
     """One dot per record and feature: SHAP value (x), feature value (colour, low blue to high red)."""
+    ax = _axes(ax, (6, 4))
     from matplotlib import colors
     from matplotlib.patches import Rectangle
 
@@ -107,8 +119,9 @@ def shap_beeswarm_axes(ax, explanation: Any, max_display: int = 12, random_state
     return ax
 
 
-def shap_dependence_axes(ax, explanation: Any, feature: str | int):
+def plot_shap_dependence(explanation: Any, feature: str | int, ax=None):
     """Feature value (x) against its SHAP value (y), one dot per record."""
+    ax = _axes(ax, (4, 3))
     values, _, names, data = explanation_parts(explanation)
     j = names.index(feature) if isinstance(feature, str) else int(feature)
     x = data[:, j] if data is not None else np.arange(values.shape[0])
@@ -125,9 +138,10 @@ def _value_text(value: float, fmt: str) -> str:
     return f"{value:.0f}" if 1000 <= abs(value) < 1e6 else fmt.format(value)
 
 
-def shap_waterfall_axes(ax, explanation_row: Any, max_display: int = 10,
-                        value_fmt: str = "{:.3g}"):
+def plot_shap_waterfall(explanation_row: Any, max_display: int = 10,
+                        value_fmt: str = "{:.3g}", ax=None):
     """Waterfall of one prediction: from the base value, each feature's push up or down."""
+    ax = _axes(ax, (6, 4))
     values, base, names, data = explanation_parts(explanation_row)
     values = np.ravel(values)
     base = float(np.ravel(base)[0]) if np.size(base) else 0.0
@@ -167,8 +181,23 @@ def _legend_below(ax) -> None:
               handlelength=1.5)
 
 
-def roc_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray]):
-    """ROC curves of several scores for one binary label, with AUCs in the legend."""
+def plot_roc(y_true: np.ndarray, scores: Mapping[str, np.ndarray], ax=None):
+    """ROC curves of several scores for one binary label, with AUCs in the legend.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_records,)
+        Binary label (0/1).
+    scores : mapping of str to array-like of shape (n_records,)
+        One score per model or rule, by the name shown in the legend.
+    ax : matplotlib Axes, optional
+        Drawn into; new axes on a new figure when not given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, (4, 4))
     from sklearn.metrics import roc_auc_score, roc_curve
 
     y_true = np.asarray(y_true).astype(int)
@@ -187,8 +216,23 @@ def roc_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray]):
     return ax
 
 
-def pr_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray]):
-    """Precision-recall curves with average precision in the legend."""
+def plot_pr(y_true: np.ndarray, scores: Mapping[str, np.ndarray], ax=None):
+    """Precision-recall curves with average precision in the legend (prevalence dashed).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_records,)
+        Binary label (0/1).
+    scores : mapping of str to array-like of shape (n_records,)
+        One score per model or rule, by the name shown in the legend.
+    ax : matplotlib Axes, optional
+        Drawn into; new axes on a new figure when not given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, (4, 4))
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
     y_true = np.asarray(y_true).astype(int)
@@ -208,8 +252,25 @@ def pr_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray]):
     return ax
 
 
-def calibration_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray], n_bins: int = 8):
-    """Reliability diagram (quantile bins) of probability scores."""
+def plot_calibration(y_true: np.ndarray, scores: Mapping[str, np.ndarray], n_bins: int = 8, ax=None):
+    """Reliability diagram (quantile bins) of probability scores; a hard rule shows one point.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_records,)
+        Binary label (0/1).
+    scores : mapping of str to array-like of shape (n_records,)
+        One score per model or rule, by the name shown in the legend.
+    n_bins : int
+        Number of quantile bins.
+    ax : matplotlib Axes, optional
+        Drawn into; new axes on a new figure when not given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, (4, 4))
     from sklearn.calibration import calibration_curve
 
     y_true = np.asarray(y_true).astype(int)
@@ -233,12 +294,13 @@ def calibration_axes(ax, y_true: np.ndarray, scores: Mapping[str, np.ndarray], n
     return ax
 
 
-def manhattan_axes(ax, summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6):
+def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6, ax=None):
     """Manhattan plot of a PheWAS summary: -log10 p by phecode, coloured by category.
 
     Uses columns ``phecode``, ``p`` and optionally ``category``, ``description``, ``q``,
     ``exposure``. Draws the Bonferroni line and the FDR (BH q < alpha) threshold line.
     """
+    ax = _axes(ax, (10, 4))
     df = summary.copy()
     df = df[pd.to_numeric(df["p"], errors="coerce").notna()]
     df["p"] = pd.to_numeric(df["p"]).clip(lower=1e-300)
@@ -278,9 +340,11 @@ def manhattan_axes(ax, summary: pd.DataFrame, alpha: float = 0.05, n_labels: int
     return ax
 
 
-def segment_axes(ax, segment: np.ndarray, fs: float, leads: Sequence[str] | None = None,
-                 title: str = "", color: str = "black", highlight: tuple[float, float] | None = None):
+def plot_segment(segment: np.ndarray, fs: float, leads: Sequence[str] | None = None,
+                 title: str = "", color: str = "black", highlight: tuple[float, float] | None = None,
+                 ax=None):
     """Draw a short multi-lead segment (leads stacked) on light grid: prototype panels."""
+    ax = _axes(ax, (4, 3))
     seg = np.atleast_2d(np.asarray(segment, dtype=float))
     t = np.arange(seg.shape[1]) / fs
     spacing = max(1.5, float(np.nanmax(np.abs(seg))) * 1.6) if np.isfinite(seg).any() else 1.5
@@ -298,3 +362,64 @@ def segment_axes(ax, segment: np.ndarray, fs: float, leads: Sequence[str] | None
     for s in ax.spines.values():
         s.set_color("#ee9a9a")
     return ax
+
+
+# Earlier names, axes first (``roc_axes(ax, y_true, scores)``): kept for callers written before
+# the ``plot_*(..., ax=None)`` convention; new code calls the ``plot_*`` functions.
+def shap_bar_axes(ax, explanation, *args, **kwargs):
+    """Alias of :func:`plot_shap_bar` with the axes first."""
+    return plot_shap_bar(explanation, *args, ax=ax, **kwargs)
+
+
+def shap_beeswarm_axes(ax, explanation, *args, **kwargs):
+    """Alias of :func:`plot_shap_beeswarm` with the axes first."""
+    return plot_shap_beeswarm(explanation, *args, ax=ax, **kwargs)
+
+
+def shap_dependence_axes(ax, explanation, feature):
+    """Alias of :func:`plot_shap_dependence` with the axes first."""
+    return plot_shap_dependence(explanation, feature, ax=ax)
+
+
+def shap_waterfall_axes(ax, explanation_row, *args, **kwargs):
+    """Alias of :func:`plot_shap_waterfall` with the axes first."""
+    return plot_shap_waterfall(explanation_row, *args, ax=ax, **kwargs)
+
+
+def roc_axes(ax, y_true, scores):
+    """Alias of :func:`plot_roc` with the axes first."""
+    return plot_roc(y_true, scores, ax=ax)
+
+
+def pr_axes(ax, y_true, scores):
+    """Alias of :func:`plot_pr` with the axes first."""
+    return plot_pr(y_true, scores, ax=ax)
+
+
+def calibration_axes(ax, y_true, scores, n_bins: int = 8):
+    """Alias of :func:`plot_calibration` with the axes first."""
+    return plot_calibration(y_true, scores, n_bins=n_bins, ax=ax)
+
+
+def manhattan_axes(ax, summary, *args, **kwargs):
+    """Alias of :func:`plot_manhattan` with the axes first."""
+    return plot_manhattan(summary, *args, ax=ax, **kwargs)
+
+
+def segment_axes(ax, segment, fs, *args, **kwargs):
+    """Alias of :func:`plot_segment` with the axes first."""
+    return plot_segment(segment, fs, *args, ax=ax, **kwargs)
+
+
+__all__ = [
+    "explanation_parts",
+    "plot_calibration",
+    "plot_manhattan",
+    "plot_pr",
+    "plot_roc",
+    "plot_segment",
+    "plot_shap_bar",
+    "plot_shap_beeswarm",
+    "plot_shap_dependence",
+    "plot_shap_waterfall",
+]

@@ -39,17 +39,18 @@ import pandas as pd
 from scipy import signal as sps
 
 from interp_ecg.errors import ConfigError, DataNotFoundError
+from interp_ecg.io.leads import STANDARD_LEADS
 from interp_ecg.simulate import conditions as cond
 from interp_ecg.simulate.diagnoses import patient_diagnoses
 from interp_ecg.simulate.noise import NOISE_KINDS, noise_levels
-from interp_ecg.simulate.record import _default_age_sex, _simulate
+from interp_ecg.simulate.record import draw_age_sex, simulate_traits
 from interp_ecg.simulate.statements import scp_statements
 from interp_ecg.simulate.wfdb_writer import write_record
 
 logger = logging.getLogger(__name__)
 
 #: Lead names as PTB-XL's headers spell them.
-PTBXL_LEAD_NAMES = ["I", "II", "III", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+PTBXL_LEAD_NAMES = [ld.upper() if ld.startswith("aV") else ld for ld in STANDARD_LEADS]
 
 PTBXL_COLUMNS = [
     "ecg_id", "patient_id", "age", "sex", "height", "weight", "nurse", "site", "device",
@@ -124,7 +125,7 @@ def plan(n: int, conditions: Any = None, random_state: Any = None, noise: Any = 
     while total < n:
         name = str(rng.choice(names, p=p))
         tokens = cond.parse_condition(name, rng)
-        age, sex = _default_age_sex(tokens, rng)
+        age, sex = draw_age_sex(tokens, rng)
         n_ecg = int(rng.geometric(0.8)) + (rng.random() < 0.05) * int(rng.integers(1, 4))
         n_ecg = max(min(n_ecg, n - total), 1)
         date = np.datetime64("1989-01-01") + np.timedelta64(int(rng.integers(0, 365 * 12)), "D")
@@ -196,7 +197,7 @@ def _make_records(
         rng = np.random.default_rng(_seed(entropy, 2, row.ecg_id))
         tr = _record_traits(row, entropy, rng)
         levels = {k: getattr(row, f"noise_{k}") for k in NOISE_KINDS}
-        ecg = _simulate(tr, fs, duration, levels, rng, record=int(row.ecg_id))
+        ecg = simulate_traits(tr, fs, duration, levels, rng, record=int(row.ecg_id))
         lr, hr = _paths(int(row.ecg_id))
         if write_hr:
             _write_wfdb(out / hr, ecg.signal, fs)

@@ -171,7 +171,8 @@ def report_text(tokens: tuple[str, ...]) -> str:
 # --------------------------------------------------------------------------- templates
 
 
-def _unit(*v: float) -> np.ndarray:
+def unit_vector(*v: float) -> np.ndarray:
+    """The direction of ``(x, y, z)`` as a unit vector (heart-vector directions of the templates)."""
     a = np.asarray(v, dtype=float)
     return a / np.linalg.norm(a)
 
@@ -241,7 +242,7 @@ def draw_traits(tokens: tuple[str, ...], age: float, sex: int, rng: np.random.Ge
         frontal_deg = rng.uniform(-150, -40) if rng.random() < 0.6 else rng.uniform(40, 120)
         z = rng.uniform(0.4, 0.8) if lv else -rng.uniform(0.5, 0.9)
         d = np.array([np.cos(np.deg2rad(frontal_deg)), np.sin(np.deg2rad(frontal_deg)), 0.0])
-        d = _unit(*(d[:2] * np.sqrt(1 - z**2)), z)
+        d = unit_vector(*(d[:2] * np.sqrt(1 - z**2)), z)
         return {"dir": d, "amp": rng.uniform(1.1, 1.9), "twist": rng.uniform(15, 35) * rng.choice([-1, 1]),
                 "width": rng.uniform(0.95, 1.2)}
 
@@ -293,8 +294,8 @@ def _set(arrs, slot: int, dt: float, sl: float, sr: float, vec: np.ndarray) -> N
 
 def _p_slots(arrs, tr: Traits) -> None:
     a, w, rot = 0.11 * tr.p_amp, tr.p_width, tr.p_rot
-    _set(arrs, 0, 0.0, 0.014 * w, 0.013 * w, a * _rot(_unit(0.25, 0.9, 0.35), rot))
-    _set(arrs, 1, 0.025 * w, 0.013 * w, 0.016 * w, 0.9 * a * _rot(_unit(0.85, 0.35, -0.4), rot))
+    _set(arrs, 0, 0.0, 0.014 * w, 0.013 * w, a * _rot(unit_vector(0.25, 0.9, 0.35), rot))
+    _set(arrs, 1, 0.025 * w, 0.013 * w, 0.016 * w, 0.9 * a * _rot(unit_vector(0.85, 0.35, -0.4), rot))
     on = min(arrs[0][0] - C_ONSET * arrs[1][0], arrs[0][1] - C_ONSET * arrs[1][1])
     arrs[0][:2] -= on
 
@@ -313,7 +314,7 @@ def _ventricular(arrs, focus: dict, tr: Traits) -> None:
     d2 = _rot(d1, focus["twist"], 0.5 * focus["twist"])
     _set(arrs, 2, -0.026 * w, 0.020 * w, 0.017 * w, focus["amp"] * d1)
     _set(arrs, 3, 0.024 * w, 0.017 * w, 0.022 * w, 0.8 * focus["amp"] * d2)
-    _t_slots(arrs, -_unit(*(d1 + d2)), 0.35 * tr.t_amp, width=1.2)
+    _t_slots(arrs, -unit_vector(*(d1 + d2)), 0.35 * tr.t_amp, width=1.2)
 
 
 def build_templates(tr: Traits) -> dict[str, Template]:
@@ -328,27 +329,27 @@ def build_templates(tr: Traits) -> dict[str, Template]:
     arrs = _empty()
     _p_slots(arrs, tr)
     amp = 1.3 * tr.qrs_amp
-    t_dir, t_amp = _unit(0.58, 0.55, 0.6), 0.36 * tr.t_amp
+    t_dir, t_amp = unit_vector(0.58, 0.55, 0.6), 0.36 * tr.t_amp
     if "lbbb" in toks:
         # slow, cell-to-cell septal and LV activation: broad, slurred/notched, no septal q
-        _set(arrs, 2, -0.029 * w, 0.014 * w, 0.012 * w, 0.95 * amp * rot(_unit(0.62, -0.05, -0.78)))
-        _set(arrs, 3, 0.0, 0.014 * w, 0.014 * w, 0.55 * amp * rot(_unit(0.75, 0.0, -0.62)))
-        _set(arrs, 4, 0.029 * w, 0.012 * w, 0.016 * w, 1.05 * amp * rot(_unit(0.85, 0.1, -0.52)))
-        t_dir, t_amp = _unit(-0.75, -0.05, 0.65), 0.45 * tr.t_amp
+        _set(arrs, 2, -0.029 * w, 0.014 * w, 0.012 * w, 0.95 * amp * rot(unit_vector(0.62, -0.05, -0.78)))
+        _set(arrs, 3, 0.0, 0.014 * w, 0.014 * w, 0.55 * amp * rot(unit_vector(0.75, 0.0, -0.62)))
+        _set(arrs, 4, 0.029 * w, 0.012 * w, 0.016 * w, 1.05 * amp * rot(unit_vector(0.85, 0.1, -0.52)))
+        t_dir, t_amp = unit_vector(-0.75, -0.05, 0.65), 0.45 * tr.t_amp
     else:
         if "imi" in toks:
-            _set(arrs, 2, -0.025 * w, 0.010 * w, 0.015 * w, 0.7 * tr.qrs_amp * _unit(0.15, -0.95, 0.1))
-            _set(arrs, 3, 0.0, 0.0095 * w, 0.009 * w, amp * rot(_unit(0.9, 0.2, -0.25)))
-            t_dir = _unit(0.75, -0.45, 0.5)
+            _set(arrs, 2, -0.025 * w, 0.010 * w, 0.015 * w, 0.7 * tr.qrs_amp * unit_vector(0.15, -0.95, 0.1))
+            _set(arrs, 3, 0.0, 0.0095 * w, 0.009 * w, amp * rot(unit_vector(0.9, 0.2, -0.25)))
+            t_dir = unit_vector(0.75, -0.45, 0.5)
         else:
-            _set(arrs, 2, -0.021 * w, 0.008 * w, 0.007 * w, 0.14 * tr.qrs_amp * rot(_unit(-0.6, 0.25, 0.75)))
-            _set(arrs, 3, 0.0, 0.0105 * w, 0.0095 * w, amp * rot(_unit(0.707, 0.707, -0.22)))
-        _set(arrs, 4, 0.021 * w, 0.009 * w, 0.0095 * w, 0.45 * tr.qrs_amp * rot(_unit(-0.35, -0.3, -0.85)))
+            _set(arrs, 2, -0.021 * w, 0.008 * w, 0.007 * w, 0.14 * tr.qrs_amp * rot(unit_vector(-0.6, 0.25, 0.75)))
+            _set(arrs, 3, 0.0, 0.0105 * w, 0.0095 * w, amp * rot(unit_vector(0.707, 0.707, -0.22)))
+        _set(arrs, 4, 0.021 * w, 0.009 * w, 0.0095 * w, 0.45 * tr.qrs_amp * rot(unit_vector(-0.35, -0.3, -0.85)))
         if "rbbb" in toks:
-            _set(arrs, 5, 0.056 * w, 0.012 * w, 0.014 * w, 0.7 * tr.qrs_amp * _unit(-0.55, -0.1, 0.83))
-            t_dir = _unit(0.75, 0.5, -0.35)
+            _set(arrs, 5, 0.056 * w, 0.012 * w, 0.014 * w, 0.7 * tr.qrs_amp * unit_vector(-0.55, -0.1, 0.83))
+            t_dir = unit_vector(0.75, 0.5, -0.35)
         if "lvh" in toks and tr.strain:
-            t_dir = _unit(-0.7, 0.3, 0.4)
+            t_dir = unit_vector(-0.7, 0.3, 0.4)
     _t_slots(arrs, rot(t_dir), t_amp)
     tmpl = Template(*arrs, chest_gain=tr.chest_gain)
     if toks <= NORMAL_AXIS_TOKENS:  # keep the frontal QRS axis of such hearts in the normal range

@@ -44,7 +44,24 @@ def _rng(random_state: Any) -> np.random.Generator:
     return np.random.default_rng(random_state)
 
 
-def _default_age_sex(tokens: tuple[str, ...], rng: np.random.Generator) -> tuple[float, int]:
+def draw_age_sex(tokens: tuple[str, ...], rng: np.random.Generator) -> tuple[float, int]:
+    """Draw a plausible age (years) and sex (0 male, 1 female) for a patient with a condition.
+
+    Healthy records (``normal``, sinus brady- or tachycardia alone) come from younger adults
+    (age ~ N(48, 17)); other conditions from older ones (N(66, 13)); the share of women
+    depends on the condition (e.g. 0.25 for VT, 0.65 for long QT). Age is clipped to 18-95.
+
+    Parameters
+    ----------
+    tokens : tuple of str
+        Parsed condition tokens (:func:`interp_ecg.simulate.conditions.parse_condition`).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    (float, int)
+        Age in years and sex.
+    """
     healthy = tokens == ("normal",) or tokens[0] in ("sbrad", "stach") and len(tokens) == 1
     age = rng.normal(48, 17) if healthy else rng.normal(66, 13)
     p_female = {"imi": 0.3, "vt": 0.25, "lvh": 0.4, "lqt": 0.65, "lbbb": 0.55}.get(
@@ -170,7 +187,7 @@ def _fwaves(n: int, fs: float, rng: np.random.Generator) -> np.ndarray:
     tt = np.arange(n) / fs
     d = np.zeros((3, n))
     for _ in range(3):
-        u = cond._unit(*(np.array([0.2, 0.5, 0.8]) + rng.normal(0, 0.35, 3)))
+        u = cond.unit_vector(*(np.array([0.2, 0.5, 0.8]) + rng.normal(0, 0.35, 3)))
         f = rng.uniform(4.5, 8.5)
         a = rng.uniform(0.02, 0.05)
         wob = rng.uniform(0.5, 2.0) * np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * tt + rng.uniform(0, 6.3))
@@ -208,9 +225,33 @@ def _summary(fid: dict[str, np.ndarray], types: np.ndarray, fs: float) -> dict:
     return out
 
 
-def _simulate(
+def simulate_traits(
     tr: cond.Traits, fs: float, duration: float, levels: dict, rng: np.random.Generator, record: Any = None
 ) -> SimulatedECG:
+    """Render one 12-lead ECG from already drawn patient traits (the step after :func:`interp_ecg.simulate.conditions.draw_traits`).
+
+    :func:`simulate_record` draws the traits from a condition and calls this; the cohort
+    writer draws them per patient and calls it per record.
+
+    Parameters
+    ----------
+    tr : interp_ecg.simulate.conditions.Traits
+        Condition tokens, age, sex and the morphology drawn for the patient.
+    fs : float
+        Sampling rate in Hz.
+    duration : float
+        Seconds.
+    levels : dict
+        Noise levels per component (:func:`interp_ecg.simulate.noise.noise_levels`).
+    rng : numpy.random.Generator
+    record : optional
+        Record id written in the fiducial table.
+
+    Returns
+    -------
+    SimulatedECG
+        ``(signal, fiducials, info)``; signal ``(12, round(duration * fs))`` in mV.
+    """
     n = int(round(duration * fs))
     tm = cond.build_templates(tr)
     sched = _beat_schedule(tr, duration, rng, tm)
@@ -291,9 +332,9 @@ def simulate_record(
         raise ConfigError(f"duration must be >= 2 s, got {duration}")
     rng = _rng(random_state)
     tokens = cond.parse_condition(condition, rng)
-    a, s = _default_age_sex(tokens, rng)
+    a, s = draw_age_sex(tokens, rng)
     tr = cond.draw_traits(tokens, a if age is None else float(age), s if sex is None else int(sex), rng)
-    return _simulate(tr, float(fs), float(duration), noise_levels(noise), rng)
+    return simulate_traits(tr, float(fs), float(duration), noise_levels(noise), rng)
 
 
 def simulate_batch(

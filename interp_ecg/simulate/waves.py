@@ -41,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from interp_ecg.features.delineation.schema import FIDUCIALS
 from interp_ecg.simulate.leadfield import DERIVE_12, LEAD_FIELD_8, LEADS
 
 ONSET_FRACTION = 0.01
@@ -55,7 +56,6 @@ QRS_SLOTS = slice(2, 7)
 T_SLOTS = slice(7, 9)
 WAVES = ("P", "QRS", "T")
 _WAVE_SLOTS = {"P": P_SLOTS, "QRS": QRS_SLOTS, "T": T_SLOTS}
-FIDUCIAL_COLUMNS = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off", "T_on", "T_peak", "T_off"]
 #: Beat types: supraventricular (sinus, AF, SVT), ventricular (PVC, VT), P wave alone.
 BEAT_TYPES = ("N", "V", "P")
 _PEAK_NAME = {"P": "P_peak", "QRS": "R_peak", "T": "T_peak"}
@@ -189,7 +189,7 @@ def fiducial_frame(
     """
     n_beats = beat_types.shape[0]
     lead_names = list(LEADS) + ["global"]
-    glob = np.stack([fid[c][:, -1] for c in FIDUCIAL_COLUMNS], axis=1)
+    glob = np.stack([fid[c][:, -1] for c in FIDUCIALS], axis=1)
     keep = ~np.all(np.isnan(glob), axis=1)
     kept = np.flatnonzero(keep)
     nk = kept.size
@@ -198,7 +198,7 @@ def fiducial_frame(
         "beat": np.repeat(np.arange(nk), 13),
         "beat_type": pd.Categorical(np.repeat(beat_types[kept], 13), categories=list(BEAT_TYPES)),
     }
-    for c in FIDUCIAL_COLUMNS:
+    for c in FIDUCIALS:
         data[c] = fid[c][kept].ravel()
     df = pd.DataFrame(data)
     if record is not None:

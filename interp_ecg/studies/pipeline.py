@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import InterpEcgError, ModelError
+from interp_ecg.features.dictionary import feature_spec
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +231,7 @@ def sentences_for(expl, X: pd.DataFrame, i: int, top: int = 5, provenance: pd.Se
     for j in np.argsort(np.abs(vals))[::-1][:top]:
         if vals[j] == 0:
             continue
-        name, unit, lead = _pretty(names[j])
+        spec = feature_spec(names[j]); name, unit, lead = spec.label, spec.display_unit, spec.lead_or_empty  # noqa: E702
         where = ""
         if provenance is not None:
             from interp_ecg.explain.grounded import measurement_location
@@ -259,7 +260,7 @@ def marks_for(expl, i: int, provenance: pd.Series | None, top: int = 5) -> list[
     names = list(expl.feature_names)
     marks = []
     for j in np.argsort(np.abs(vals))[::-1][:top]:
-        base = names[j].rsplit("_", 1)[0]
+        base = feature_spec(names[j]).provenance_prefix
         lead = provenance.get(f"{base}_lead")
         start = provenance.get(f"{base}_start_sample")
         end = provenance.get(f"{base}_end_sample")

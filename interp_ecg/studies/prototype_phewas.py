@@ -133,7 +133,7 @@ def _synthetic(config: dict, out_dir: Path) -> dict:
 
 
 def _mimic(config: dict) -> dict:
-    from interp_ecg.io import read_mimic_diagnoses, read_mimic_ecg
+    from interp_ecg.io import as_id_strings, read_mimic_diagnoses, read_mimic_ecg
 
     data = config.get("data") or {}
     if not data.get("path") or not data.get("diagnoses"):
@@ -157,6 +157,7 @@ def _mimic(config: dict) -> dict:
         if (hosp / name).exists():
             adm = (pd.read_parquet(hosp / name) if name.endswith("parquet")
                    else pd.read_csv(hosp / name, usecols=["hadm_id", "admittime", "dischtime"]))
+            adm["hadm_id"] = as_id_strings(adm["hadm_id"])  # text, as read_mimic_diagnoses gives it
             break
     return {"dataset": ds, "ecgs": ecgs, "diagnoses": dx, "admissions": adm, "synthetic": False,
             "time_col": "admittime"}

@@ -46,16 +46,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import DelineationError, SamplingRateError, SignalQualityError
+from interp_ecg.errors import ArgumentError, DelineationError, SamplingRateError, SignalQualityError
 from interp_ecg.features.delineation import stages as S
 from interp_ecg.features.delineation.consensus import combine
 from interp_ecg.features.delineation.params import Params
+from interp_ecg.features.delineation.schema import COLUMNS, FIDUCIALS
 
 log = logging.getLogger(__name__)
 
-FIDUCIALS = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off",
-             "T_on", "T_peak", "T_off"]
-COLUMNS = ["lead", "beat", *FIDUCIALS]
 METHODS = ("martinez_zhang", "neurokit_dwt")
 DEFAULT_PARAMS = Params()
 
@@ -158,7 +156,7 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
     (9, True)
     """
     if method not in METHODS:
-        raise ValueError(f"unknown delineation method {method!r}; choose one of {METHODS}")
+        raise ArgumentError(f"unknown delineation method {method!r}; choose one of {METHODS}")
     x, fs, leads = _check_input(signal, fs, leads)
     if method == "neurokit_dwt":
         from interp_ecg.features.delineation.neurokit import delineate_neurokit

@@ -25,14 +25,13 @@ from interp_ecg.errors import DelineationError
 from interp_ecg.features.delineation.consensus import combine
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.qrs import detect_qrs
+from interp_ecg.features.delineation.schema import FIDUCIALS
 
 log = logging.getLogger(__name__)
 
 _NK_KEYS = {"P_on": "ECG_P_Onsets", "P_peak": "ECG_P_Peaks", "P_off": "ECG_P_Offsets",
             "QRS_on": "ECG_R_Onsets", "QRS_off": "ECG_R_Offsets", "T_on": "ECG_T_Onsets",
             "T_peak": "ECG_T_Peaks", "T_off": "ECG_T_Offsets"}
-_FIDUCIALS = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off",
-              "T_on", "T_peak", "T_off"]
 
 
 def neurokit_lead(sig: np.ndarray, fs: float) -> dict[str, np.ndarray]:
@@ -70,7 +69,7 @@ def delineate_neurokit(x: np.ndarray, fs: float, leads: list[str],
     if r.size == 0:
         raise DelineationError("no QRS complex found in any usable lead")
     nb, nl = r.size, xs.shape[0]
-    per = {k: np.full((nl, nb), np.nan) for k in _FIDUCIALS}
+    per = {k: np.full((nl, nb), np.nan) for k in FIDUCIALS}
     reasons = np.full((nl, nb), "", dtype=object)
     for i in range(nl):
         try:
@@ -91,12 +90,12 @@ def delineate_neurokit(x: np.ndarray, fs: float, leads: list[str],
                 per[k][i, j[ok]] = v[ok]
     ms = fs / 1000.0
     glob = {}
-    for k in _FIDUCIALS:
+    for k in FIDUCIALS:
         side = "on" if k.endswith("_on") else "off" if k.endswith("_off") else "peak"
         glob[k] = combine(per[k], side, 60 * ms, 0.15, usable)
     data = {"lead": np.repeat(np.asarray(list(leads) + ["global"], dtype=object), nb),
             "beat": np.tile(np.arange(nb), nl + 1)}
-    for k in _FIDUCIALS:
+    for k in FIDUCIALS:
         data[k] = np.vstack([per[k], glob[k][None]]).ravel()
     df = pd.DataFrame(data)
     df["lead"] = df["lead"].astype(str)

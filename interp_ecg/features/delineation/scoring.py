@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from interp_ecg.features.delineation.schema import BOUNDARIES
+
 #: Matching tolerances in ms (Martinez et al. 2004).
 TOLERANCE_MS = {"P_on": 50, "P_off": 50, "QRS_on": 40, "QRS_off": 40, "T_on": 50,
                 "T_off": 100, "P_peak": 50, "R_peak": 40, "T_peak": 100}
@@ -127,7 +129,7 @@ class Tally:
 
 
 def score_lead(detected: dict, reference: dict, fs: float,
-               kinds=("P_on", "P_off", "QRS_on", "QRS_off", "T_on", "T_off"),
+               kinds=BOUNDARIES,
                span_margin: bool = False) -> dict:
     """Match every boundary kind of one lead; returns ``{kind: Match}``.
 

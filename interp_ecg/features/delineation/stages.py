@@ -34,11 +34,10 @@ from interp_ecg.features.delineation.filters import bandpass, central_slope
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.qrs import detect_qrs, qrs_envelope
+from interp_ecg.features.delineation.schema import FIDUCIALS
 from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, slope_noise, t_waves
 from interp_ecg.features.delineation.windows import gather
 
-FIDUCIALS = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off",
-             "T_on", "T_peak", "T_off"]
 
 
 @dataclass

@@ -141,9 +141,9 @@ class CurvesBlock(FigureBlock):
         super().__init__(self._draw, cap, heading, height_in=3.3, takes_ax=False, level=level)
 
     def _draw(self, region: Region) -> None:
-        plots.roc_axes(region.add_axes(0.06, 0.36, 0.26, 0.6), self.y_true, self.scores)
-        plots.pr_axes(region.add_axes(0.39, 0.36, 0.26, 0.6), self.y_true, self.scores)
-        plots.calibration_axes(region.add_axes(0.72, 0.36, 0.26, 0.6), self.y_true, self.scores)
+        plots.plot_roc(self.y_true, self.scores, ax=region.add_axes(0.06, 0.36, 0.26, 0.6))
+        plots.plot_pr(self.y_true, self.scores, ax=region.add_axes(0.39, 0.36, 0.26, 0.6))
+        plots.plot_calibration(self.y_true, self.scores, ax=region.add_axes(0.72, 0.36, 0.26, 0.6))
 
 
 class ShapSummaryBlock(Block):
@@ -171,15 +171,15 @@ class ShapSummaryBlock(Block):
         return {"shap_importance": t.reset_index(drop=True)}
 
     def _draw_summary(self, region: Region) -> None:
-        plots.shap_bar_axes(region.add_axes(0.27, 0.15, 0.2, 0.82), self.explanation, self.max_display)
-        plots.shap_beeswarm_axes(region.add_axes(0.75, 0.15, 0.2, 0.82), self.explanation, self.max_display)
+        plots.plot_shap_bar(self.explanation, self.max_display, ax=region.add_axes(0.27, 0.15, 0.2, 0.82))
+        plots.plot_shap_beeswarm(self.explanation, self.max_display, ax=region.add_axes(0.75, 0.15, 0.2, 0.82))
 
     def _draw_dependence(self, region: Region) -> None:
         k = max(len(self.dependence), 1)
         w = 1.0 / k
         for i, feat in enumerate(self.dependence):
-            plots.shap_dependence_axes(region.add_axes(i * w + 0.08, 0.25, w - 0.13, 0.7),
-                                       self.explanation, feat)
+            plots.plot_shap_dependence(self.explanation, feat,
+                                       ax=region.add_axes(i * w + 0.08, 0.25, w - 0.13, 0.7))
 
     def _captions(self) -> tuple[str, str]:
         n = np.atleast_2d(plots.explanation_parts(self.explanation)[0]).shape[0]

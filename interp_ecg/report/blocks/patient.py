@@ -42,17 +42,16 @@ def draw_matches(region: Region, matches: Sequence[PrototypeMatch], pseudo: Pseu
     for i, m in enumerate(matches):
         bottom = 1.0 - (i + 1) * h
         contrib = f", contribution {m.contribution:+.3f}" if m.contribution is not None else ""
-        plots.segment_axes(region.add_axes(0.0, bottom + 0.08 * h, 0.48, 0.75 * h), m.record_segment,
+        plots.plot_segment(m.record_segment,
                            m.fs, m.leads, f"this ({m.label}: similarity {m.similarity:.3f}{contrib})",
-                           highlight=m.record_window)
+                           highlight=m.record_window, ax=region.add_axes(0.0, bottom + 0.08 * h, 0.48, 0.75 * h))
         src = m.prototype_source
         parts = src.split(" ", 1)
         if parts and parts[0]:
             src = pseudo(parts[0]) + (" " + parts[1] if len(parts) > 1 else "")
-        plots.segment_axes(region.add_axes(0.52, bottom + 0.08 * h, 0.48, 0.75 * h),
-                           m.prototype_segment, m.fs, m.leads,
+        plots.plot_segment(m.prototype_segment, m.fs, m.leads,
                            f"looks like that: {m.prototype}" + (f" (from {src})" if src else ""),
-                           color="#7a1f1f")
+                           color="#7a1f1f", ax=region.add_axes(0.52, bottom + 0.08 * h, 0.48, 0.75 * h))
 
 
 def matches_from_explanation(explanation: Any, n: int = 2, leads: Sequence[str] = ("II", "V1", "V5"),
@@ -194,7 +193,7 @@ class PatientBlock(Block):
 
     def _draw_waterfall(self, region: Region) -> None:
         ax = region.add_axes(0.42, 0.14, 0.55, 0.8)
-        plots.shap_waterfall_axes(ax, self.explanation)
+        plots.plot_shap_waterfall(self.explanation, ax=ax)
         if self.waterfall_title:
             ax.set_title(self.waterfall_title, fontsize=8)
 
@@ -278,8 +277,8 @@ class PrototypeGalleryBlock(Block):
         for j, p in enumerate(row):
             src = f"{pseudo(p['source'])}" if p.get("source") is not None else ""
             title = f"{p['name']} [{p.get('label', '')}]\n{src} {p.get('window', '')}".strip()
-            plots.segment_axes(region.add_axes(j * w + 0.01, 0.04, w - 0.02, 0.72), p["segment"],
-                               p["fs"], p.get("leads"), title, color="#7a1f1f")
+            plots.plot_segment(p["segment"], p["fs"], p.get("leads"), title, color="#7a1f1f",
+                               ax=region.add_axes(j * w + 0.01, 0.04, w - 0.02, 0.72))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         rows = [{k: v for k, v in p.items() if k not in {"segment", "leads"}} for p in self.prototypes]

@@ -49,8 +49,8 @@ class PhewasBlock(Block):
             intro = Paragraph(self.text)
             intro.keep_with_next = True  # the intro stays with the Manhattan plot
             out.append(intro)
-        out.append(FigureFlowable(lambda r: plots.manhattan_axes(r.add_axes(0.08, 0.3, 0.9, 0.66),
-                                                                 self.summary, self.alpha),
+        out.append(FigureFlowable(lambda r: plots.plot_manhattan(self.summary, self.alpha,
+                                                                 ax=r.add_axes(0.08, 0.3, 0.9, 0.66)),
                                   3.0, self._caption(), ctx.next_figure()))
         top = format_frame(self.top_hits(), 3)
         for col in ("p", "q"):
@@ -63,6 +63,6 @@ class PhewasBlock(Block):
 
     def html(self, ctx: RenderContext) -> str:
         text = f"<p>{html.escape(self.text)}</p>" if self.text else ""
-        fig = figure_html(lambda r: plots.manhattan_axes(r.add_axes(0.08, 0.3, 0.9, 0.66),
-                                                          self.summary, self.alpha), 7.0, 3.0, self._caption())
+        fig = figure_html(lambda r: plots.plot_manhattan(self.summary, self.alpha,
+                                                          ax=r.add_axes(0.08, 0.3, 0.9, 0.66)), 7.0, 3.0, self._caption())
         return self._heading_html() + text + fig + table_html(format_frame(self.top_hits(), 3), "Top associations")
