@@ -87,8 +87,9 @@ class DataConfig(ConfigModel):
                                                             "reference data when present).")
     features: InputFile | None = Field(None, description="A feature table computed before (Parquet) of the "
                                                          "same records.")
-    cache_dir: OutputPath | None = Field(None, description="Folder kept between runs for the synthetic "
-                                                           "cohort (relative to the current directory).")
+    cache_dir: OutputPath | None = Field(None, description="Folder kept between runs (relative to the current "
+                                                           "directory): the synthetic cohort, or the feature "
+                                                           "cache of a real dataset.")
 
 
 class ReportConfig(ConfigModel):
@@ -152,6 +153,26 @@ def config_model(kind: str) -> type[StudyConfig]:
     return create_model(name, __base__=StudyConfig, __doc__=f"A validated {kind!r} study config.",
                         params=(params, Field(params(), description=f"Parameters of the {kind} study "
                                                                     f"({params.__name__}).")))
+
+
+def feature_cache(config: StudyConfig) -> str | None:
+    """The feature cache of a real dataset in ``data.cache_dir`` (None without one, or for synthetic data).
+
+    ``<cache_dir>/<source><sampling_rate>_features.parquet``, e.g. ``ptbxl500_features.parquet``:
+    written by the first run, read by the next ones (:func:`interp_ecg.features.extract_cached`).
+    A synthetic cohort caches its features in its own folder.
+
+    Examples
+    --------
+    >>> cfg = validate_config({"study": "s", "kind": "wct", "data": {"source": "ptbxl", "path": "/",
+    ...                        "cache_dir": "cache"}})
+    >>> feature_cache(cfg)
+    'cache/ptbxl500_features.parquet'
+    """
+    data = config.data
+    if data.cache_dir is None or data.source == "synthetic":
+        return None
+    return str(Path(data.cache_dir) / f"{data.source}{data.sampling_rate}_features.parquet")
 
 
 def study_schema(kind: str) -> dict[str, Any]:
@@ -480,5 +501,5 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dic
     return out
 
 
-__all__ = ["DataConfig", "ReportConfig", "StudyConfig", "apply_overrides", "config_model", "load_config",
+__all__ = ["DataConfig", "ReportConfig", "StudyConfig", "apply_overrides", "config_model", "feature_cache", "load_config",
            "load_yaml", "study_schema", "validate_config"]

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from interp_ecg.studies.config import StudyConfig, validate_config
+from interp_ecg.studies.config import StudyConfig, feature_cache, validate_config
 from interp_ecg.studies.params import PtbxlStatementsParams as Params
 from interp_ecg.studies.runner import StudyResult, step
 
@@ -49,10 +49,12 @@ TITLE = "PTB-XL statements: explained feature ensembles"
 
 def settings(config: StudyConfig) -> dict[str, Any]:
     """The analysis settings of a validated config: ``params`` plus the PTB-XL folder
-    (``data.path``), rate (``data.sampling_rate``), feature table (``data.features``), seed and
+    (``data.path``), rate (``data.sampling_rate``), feature table (``data.features``, else a
+    cache in ``data.cache_dir``: :func:`~interp_ecg.studies.config.feature_cache`), seed and
     ``n_jobs``."""
     return {**config.params.to_dict(), "root": config.data.path, "sampling_rate": config.data.sampling_rate,
-            "features_cache": config.data.features, "random_state": config.seed, "n_jobs": config.n_jobs}
+            "features_cache": config.data.features or feature_cache(config), "random_state": config.seed,
+            "n_jobs": config.n_jobs}
 
 
 def _features(ds, cfg, cache_key: str) -> pd.DataFrame:

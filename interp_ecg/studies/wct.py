@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import ConfigError, DataNotFoundError
-from interp_ecg.studies.config import StudyConfig, validate_config
+from interp_ecg.studies.config import StudyConfig, feature_cache, validate_config
 from interp_ecg.studies.params import WctParams as Params
 from interp_ecg.studies.runner import StudyResult, step
 
@@ -81,7 +81,8 @@ def settings(config: StudyConfig, run_dir: str | Path) -> dict[str, Any]:
 
     ``data`` wins over nothing else: ``data.source``, ``data.path``, ``data.n_records``,
     ``data.sampling_rate``, ``data.diagnoses``, ``data.features`` and ``data.cache_dir`` go to
-    the source's section; ``seed`` and ``n_jobs`` become ``random_state`` and ``n_jobs``; the
+    the source's section (PTB-XL features are cached in ``data.cache_dir`` when it is set and
+    ``data.features`` is not, see :func:`~interp_ecg.studies.config.feature_cache`); ``seed`` and ``n_jobs`` become ``random_state`` and ``n_jobs``; the
     rest comes from ``params`` (:class:`~interp_ecg.studies.params.WctParams`). A synthetic
     cohort without ``data.path`` or ``data.cache_dir`` is written under ``run_dir/cohort``.
     """
@@ -90,7 +91,7 @@ def settings(config: StudyConfig, run_dir: str | Path) -> dict[str, Any]:
         "source": data.source, "random_state": config.seed, "n_jobs": config.n_jobs,
         "n_boot": p.n_boot, "cv_folds": p.cv_folds, "models": list(p.models), "member_params": p["member_params"],
         "tune": p["tune"], "min_positives": p.min_positives, "n_explain": p.n_explain,
-        "features_cache": data.features,
+        "features_cache": data.features or feature_cache(config),
         "synthetic": {"n": data.n_records, "cohort_dir": data.path or data.cache_dir, "conditions": p["conditions"]},
         "ptbxl": {"root": data.path, "sampling_rate": data.sampling_rate, "max_records": p.max_records},
         "mimic": {"root": data.path, "hosp_dir": data.diagnoses},
