@@ -206,3 +206,20 @@ def test_a_study_that_does_not_return_a_study_result_is_refused(toy):
 def test_a_kind_without_params_model_takes_no_params(toy):
     with pytest.raises(ConfigError, match="params: unknown key 'n'"):
         validate_config({"study": "toy", "kind": "toy", "params": {"n": 1}})
+
+
+def test_demo_params_carry_the_demo_defaults():
+    """The demo module still holds its DEFAULT_PARAMS dict; the params model must not drift from it."""
+    from interp_ecg.studies import demo
+
+    assert PARAMS["demo"]().to_dict() == demo.DEFAULT_PARAMS
+
+
+def test_docstring_examples_of_the_study_config_modules_run():
+    import doctest
+
+    from interp_ecg.studies import config, params, runner
+
+    for module in (config, params, runner):
+        result = doctest.testmod(module, verbose=False)
+        assert result.failed == 0, module.__name__
