@@ -68,15 +68,12 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
     from interp_ecg.prototypes import BlackBoxECGClassifier, ProtoECGNetClassifier
     from interp_ecg.prototypes.data import resolve_label_groups
-    from interp_ecg.report import CohortTableBlock, MetricsBlock, PrototypeGalleryBlock, TextBlock
     from interp_ecg.studies import pipeline
-    from interp_ecg.studies.demo import _matches, _sex_labels
 
-    cfg = config
     p = config.params.to_dict()
     seed = config.seed
     with step(f"dataset ({config.data.source})"):
-        ds, temp = _dataset(cfg, Path(run_dir))
+        ds, temp = _dataset(config, Path(run_dir))
     meta = ds.meta
     fold = pd.to_numeric(meta["strat_fold"], errors="coerce")
     train_ids = meta.index[fold <= 8]
@@ -139,13 +136,27 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                f"statements without enough positives: {', '.join(skipped) or 'none'}. "
                f"Training took {fit_s:.0f} s on {clf.device_}. Macro ROC-AUC: "
                + ", ".join(f"{k} {v:.3f}" for k, v in macro.items()) + ".")
-    blocks: list[Any] = []
-    blocks.append(CohortTableBlock(_sex_labels(meta).assign(split=np.where(fold == 10, "test", np.where(fold == 9, "validation", "train"))),
-                             by="split"))
+    blocks = _report_blocks(clf, ds, fold, metrics, scores["prototype network"], p)
+    if temp is not None:
+        shutil.rmtree(temp, ignore_errors=True)
+    return StudyResult(tables=tables, blocks=blocks, title=TITLE, summary=summary)
+
+
+def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.DataFrame,
+                   p: dict[str, Any]) -> list[Any]:
+    """Cohort by split, test-fold performance, prototype gallery, example pages and methods."""
+    from interp_ecg.report import (
+        CohortTableBlock, MetricsBlock, PatientBlock, PrototypeGalleryBlock, TextBlock,
+    )
+    from interp_ecg.studies.demo import _matches, _sex_labels
+
+    meta, labels = ds.meta, ds.labels
+    split = np.where(fold == 10, "test", np.where(fold == 9, "validation", "train"))
+    blocks: list[Any] = [CohortTableBlock(_sex_labels(meta).assign(split=split), by="split")]
     m_show = metrics.assign(model=metrics["model"] + ": " + metrics["label"]).drop(columns=["label"])
     blocks.append(MetricsBlock(m_show, heading="Performance on the test fold",
-                         caption="Per statement, test fold (10): estimate (95% CI, patient bootstrap).",
-                         transpose=False))
+                               caption="Per statement, test fold (10): estimate (95% CI, patient bootstrap).",
+                               transpose=False))
     per_class: dict[str, int] = {}
     gallery = []
     for name, row in clf.prototype_sources_.iterrows():
@@ -160,30 +171,25 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         gallery.append({"name": name, "label": row["class"], "segment": seg, "fs": clf.fs, "leads": leads,
                         "source": row["record_id"], "window": f"{row['start_s']:.1f}-{row['end_s']:.1f} s"})
     blocks.append(PrototypeGalleryBlock(gallery))
-    from interp_ecg.report import PatientBlock
-
-    top = scores["prototype network"].max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]
-    for rid in top:
+    for rid in scores.max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]:
         rec = ds.load(rid)
         try:
             matches = _matches(clf, rec)
         except Exception as err:  # noqa: BLE001
             logger.warning("explanation of %s failed: %s", rid, err)
             matches = []
-        probs = scores["prototype network"].loc[rid]
+        probs = scores.loc[rid]
         truth = [c for c in clf.classes_ if labels.loc[rid, c]]
         blocks.append(PatientBlock(rid, rec.signal, rec.fs, rec.leads, matches=matches,
-                             summary={"Top statement": f"{probs.idxmax()} (p = {probs.max():.2f})",
-                                      "Labelled": ", ".join(truth) or "none"},
-                             patient_id=meta.loc[rid, "patient_id"], heading="Example"))
+                                   summary={"Top statement": f"{probs.idxmax()} (p = {probs.max():.2f})",
+                                            "Labelled": ", ".join(truth) or "none"},
+                                   patient_id=meta.loc[rid, "patient_id"], heading="Example"))
     blocks.append(TextBlock("Methods", "Input: 10 s, 12 leads, 100 Hz, high-pass 0.5 Hz. Splits: PTB-XL "
-                      "strat_fold (patient-wise): train 1-8, validation 9 (early stopping), test 10. "
-                      f"Network: ProtoECGNet, preset '{p['preset']}' (width {clf.settings_['width']}, "
-                      f"blocks {clf.settings_['blocks']}). ROC-AUC from probabilities. "
-                      "Prototypes are projected onto real training segments (push)."))
-    if temp is not None:
-        shutil.rmtree(temp, ignore_errors=True)
-    return StudyResult(tables=tables, blocks=blocks, title=TITLE, summary=summary)
+                                       "strat_fold (patient-wise): train 1-8, validation 9 (early stopping), test 10. "
+                                       f"Network: ProtoECGNet, preset '{p['preset']}' (width {clf.settings_['width']}, "
+                                       f"blocks {clf.settings_['blocks']}). ROC-AUC from probabilities. "
+                                       "Prototypes are projected onto real training segments (push)."))
+    return blocks
 
 
 #: the former name of :func:`run`

@@ -518,7 +518,8 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
             yk.to_numpy(), {name: s[ok].to_numpy(dtype=float) for name, s in scores.items()},
             heading=f"ROC and precision-recall curves: {what}",
             caption=f"Out-of-fold scores (patient-wise folds) against the {what}; n = {int(ok.sum())}, "
-                    f"{int(yk.sum())} positives. The rule is a hard 0/1 score (one operating point)."))
+                    f"{int(yk.sum())} positives."
+                    + (" The rule is a hard 0/1 score (one operating point)." if _RULE in scores else "")))
     if len(tables["rule_errors"]):
         blocks.append(TableBlock(tables["rule_errors"], heading="What the models add over the rule",
                                  caption="Accuracy on the records the rule gets wrong."))
