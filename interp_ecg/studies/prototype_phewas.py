@@ -212,7 +212,6 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         (matplotlib); report blocks; notes.
     """
     from interp_ecg import phenotype
-    from interp_ecg.config import dataset_path
 
     out_dir = Path(run_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -230,29 +229,11 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     ecgs = phenotype.select_ecgs(ecgs, params["ecg_per_subject"])
     X = X.loc[ecgs.index]
 
-    # phecodes
-    pm_path = data["phecode_map"] or dataset_path("phecode", required=False)
-    if pm_path is None or not Path(pm_path).exists():
-        raise DataNotFoundError("no phecode map: set data.phecode_map (see interp_ecg.phenotype.phecodes)")
-    pmap = phenotype.load_phecode_map(pm_path, version=params["phecode_version"])
-    window = params["window"]
-    linked = phenotype.diagnoses_for_ecgs(
-        ecgs, src["diagnoses"], window=window, admissions=src["admissions"],
-        margin=params["admission_margin"], time_col=src["time_col"],
-    )
-    min_count = params["min_code_count"]
-    if min_count is None:
-        min_count = 1 if src["synthetic"] else 2
-    sex = ecgs["sex"]
-    outcomes = phenotype.icd_to_phecodes(
-        linked, pmap, min_code_count=min_count, sex=sex, min_cases=params["min_cases"],
-        subjects=ecgs.index, subject_col="ecg_id",
-        count_col="hadm_id" if "hadm_id" in linked.columns else ("date" if "date" in linked else None),
-    )
-    mapping = phenotype.mapping_report(linked, pmap, subject_col="ecg_id")
+    with step("phecodes of the linked diagnoses"):
+        pmap, outcomes, mapping, min_count = _outcomes(ecgs, src, params, data["phecode_map"])
     notes.append(
         f"{len(ecgs)} ECGs (one per patient: {params['ecg_per_subject']}), diagnoses window "
-        f"{window!r}, Phecode {pmap.version}, >= {min_count} occurrence(s) for a case, "
+        f"{params['window']!r}, Phecode {pmap.version}, >= {min_count} occurrence(s) for a case, "
         f"{outcomes.shape[1]} phecodes with >= {params['min_cases']} cases"
     )
 
@@ -276,49 +257,88 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
     # the paper's analyses
     with step("AUCs, prototypes vs classes, distance vs mixing"):
-        if len(summary):
-            top = list(dict.fromkeys(summary["phecode"]))[: params["auc_max_phecodes"]]
-            auc = phenotype.exposure_phecode_auc(
-                X, outcomes[top], n_boot=params["n_boot"], min_cases=params["min_cases"],
-                random_state=seed,
-            )
-            auc = auc.merge(pmap.describe(top).reset_index(), on="phecode", how="left")
-            tables["auc"] = auc
-            classes = phenotype.parse_prototype_columns(X.columns)
-            if classes:
-                comp = phenotype.compare_prototypes_classes(
-                    X, outcomes[top], classes=classes, min_cases=max(3, params["min_cases"] // 2),
-                    random_state=seed,
-                )
-                tables["prototype_vs_class"] = comp
-                if vectors is not None:
-                    dist = phenotype.prototype_distance_vs_mixing(vectors, summary, classes=classes,
-                                                                  metric="euclidean")
-                    tables["distance_vs_mixing"] = dist
-                    if "spearman" in dist.attrs:
-                        notes.append(f"distance vs association heterogeneity across classes: "
-                                     f"Spearman {dist.attrs['spearman']}")
-
-    figures = {}
-    if len(summary):
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(11, 4))
-        phenotype.ManhattanPlot(summary, title="PheWAS of ECG exposures").plot(ax=ax)
-        fig.tight_layout()
-        figures["manhattan"] = fig
-        fig, ax = plt.subplots(figsize=(6, 4))
-        phenotype.VolcanoPlot(summary).plot(ax=ax)
-        fig.tight_layout()
-        figures["volcano"] = fig
-        fig, ax = plt.subplots(figsize=(8, max(3, 0.25 * X.shape[1])))
-        phenotype.PrototypeCategoryHeatmap(summary).plot(ax=ax)
-        fig.tight_layout()
-        figures["heatmap"] = fig
+        tables.update(_paper_analyses(X, outcomes, summary, vectors, pmap, params, seed, notes))
+    figures = _figures(summary, X.shape[1])
     for note in notes:
         logger.info(note)
     return StudyResult(tables=tables, figures=figures, blocks=_report_blocks(tables), notes=notes,
                        title=TITLE, summary="\n\n".join(notes))
+
+
+def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | None):
+    """Phecode map, ECG x phecode case table, mapping report and the occurrence threshold used."""
+    from interp_ecg import phenotype
+    from interp_ecg.config import dataset_path
+
+    pm_path = phecode_map or dataset_path("phecode", required=False)
+    if pm_path is None or not Path(pm_path).exists():
+        raise DataNotFoundError("no phecode map: set data.phecode_map (see interp_ecg.phenotype.phecodes)")
+    pmap = phenotype.load_phecode_map(pm_path, version=params["phecode_version"])
+    linked = phenotype.diagnoses_for_ecgs(
+        ecgs, src["diagnoses"], window=params["window"], admissions=src["admissions"],
+        margin=params["admission_margin"], time_col=src["time_col"],
+    )
+    min_count = params["min_code_count"]
+    if min_count is None:
+        min_count = 1 if src["synthetic"] else 2
+    outcomes = phenotype.icd_to_phecodes(
+        linked, pmap, min_code_count=min_count, sex=ecgs["sex"], min_cases=params["min_cases"],
+        subjects=ecgs.index, subject_col="ecg_id",
+        count_col="hadm_id" if "hadm_id" in linked.columns else ("date" if "date" in linked else None),
+    )
+    mapping = phenotype.mapping_report(linked, pmap, subject_col="ecg_id")
+    return pmap, outcomes, mapping, min_count
+
+
+def _paper_analyses(X, outcomes, summary, vectors, pmap, params: dict, seed: int,
+                    notes: list[str]) -> dict[str, pd.DataFrame]:
+    """AUC of single exposures, prototypes vs class probabilities, prototype distance vs mixing."""
+    from interp_ecg import phenotype
+
+    tables: dict[str, pd.DataFrame] = {}
+    if not len(summary):
+        return tables
+    top = list(dict.fromkeys(summary["phecode"]))[: params["auc_max_phecodes"]]
+    auc = phenotype.exposure_phecode_auc(
+        X, outcomes[top], n_boot=params["n_boot"], min_cases=params["min_cases"], random_state=seed,
+    )
+    tables["auc"] = auc.merge(pmap.describe(top).reset_index(), on="phecode", how="left")
+    classes = phenotype.parse_prototype_columns(X.columns)
+    if classes:
+        tables["prototype_vs_class"] = phenotype.compare_prototypes_classes(
+            X, outcomes[top], classes=classes, min_cases=max(3, params["min_cases"] // 2), random_state=seed,
+        )
+        if vectors is not None:
+            dist = phenotype.prototype_distance_vs_mixing(vectors, summary, classes=classes, metric="euclidean")
+            tables["distance_vs_mixing"] = dist
+            if "spearman" in dist.attrs:
+                notes.append(f"distance vs association heterogeneity across classes: "
+                             f"Spearman {dist.attrs['spearman']}")
+    return tables
+
+
+def _figures(summary: pd.DataFrame, n_exposures: int) -> dict[str, Any]:
+    """Manhattan, volcano and prototype-category heatmap (matplotlib figures)."""
+    from interp_ecg import phenotype
+
+    if not len(summary):
+        return {}
+    import matplotlib.pyplot as plt
+
+    figures = {}
+    fig, ax = plt.subplots(figsize=(11, 4))
+    phenotype.ManhattanPlot(summary, title="PheWAS of ECG exposures").plot(ax=ax)
+    fig.tight_layout()
+    figures["manhattan"] = fig
+    fig, ax = plt.subplots(figsize=(6, 4))
+    phenotype.VolcanoPlot(summary).plot(ax=ax)
+    fig.tight_layout()
+    figures["volcano"] = fig
+    fig, ax = plt.subplots(figsize=(8, max(3, 0.25 * n_exposures)))
+    phenotype.PrototypeCategoryHeatmap(summary).plot(ax=ax)
+    fig.tight_layout()
+    figures["heatmap"] = fig
+    return figures
 
 
 def run_prototype_phewas_study(config: StudyConfig | Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
