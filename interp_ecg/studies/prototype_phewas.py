@@ -405,3 +405,6 @@ def _client(scheduler):
     from distributed import Client
 
     return Client(scheduler)
+
+
+__all__ = ["Params", "TITLE", "run", "run_prototype_phewas_study"]

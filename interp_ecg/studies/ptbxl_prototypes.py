@@ -194,3 +194,6 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
 
 #: the former name of :func:`run`
 run_ptbxl_prototypes_study = run
+
+
+__all__ = ["Params", "TITLE", "run", "run_ptbxl_prototypes_study"]

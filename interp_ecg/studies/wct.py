@@ -75,16 +75,16 @@ def wct_rule_label(qrs_ms: pd.Series, hr_bpm: pd.Series) -> pd.Series:
     return out.rename("wct_rule")
 
 
-def settings(config: StudyConfig, run_dir: str | Path) -> dict[str, Any]:
-    """The analysis settings of a validated WCT study config (what the source loaders, model
-    factory, cross-validation and explanation helpers of this module read).
+def settings(config: StudyConfig) -> dict[str, Any]:
+    """The analysis settings of a validated WCT study config: what this module's source loaders,
+    model factory, cross-validation and explanation helpers read.
 
-    ``data`` wins over nothing else: ``data.source``, ``data.path``, ``data.n_records``,
-    ``data.sampling_rate``, ``data.diagnoses``, ``data.features`` and ``data.cache_dir`` go to
-    the source's section (PTB-XL features are cached in ``data.cache_dir`` when it is set and
-    ``data.features`` is not, see :func:`~interp_ecg.studies.config.feature_cache`); ``seed`` and ``n_jobs`` become ``random_state`` and ``n_jobs``; the
-    rest comes from ``params`` (:class:`~interp_ecg.studies.params.WctParams`). A synthetic
-    cohort without ``data.path`` or ``data.cache_dir`` is written under ``run_dir/cohort``.
+    ``data.source`` picks the source; ``data.path``, ``data.n_records``, ``data.sampling_rate``,
+    ``data.diagnoses``, ``data.features`` and ``data.cache_dir`` fill its section (PTB-XL
+    features are cached in ``data.cache_dir`` when it is set and ``data.features`` is not: see
+    :func:`~interp_ecg.studies.config.feature_cache`); ``seed`` and ``n_jobs`` become
+    ``random_state`` and ``n_jobs``; the rest comes from ``params``
+    (:class:`~interp_ecg.studies.params.WctParams`).
     """
     p, data = config.params, config.data
     return {
@@ -349,7 +349,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         ``shap_by_wave``, ``grounded`` (sentences), ``notes``; report blocks with ROC and
         precision-recall curves of the out-of-fold scores and the SHAP summary.
     """
-    cfg = settings(config, run_dir)
+    cfg = settings(config)
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     with step(f"WCT data ({cfg['source']})"):
