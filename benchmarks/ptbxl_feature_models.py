@@ -38,12 +38,13 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     warnings.filterwarnings("ignore")
+    from interp_ecg.config import dataset_path
     from interp_ecg.studies.ptbxl_statements import run_ptbxl_statements_study
 
     cache = Path(args.cache)
-    base = {"features_cache": str(cache / "ptbxl500_features.parquet"),
-            "cinc_features_cache": str(cache / "cinc50_features.parquet"),
-            "n_boot": 200 if args.quick else args.n_boot, "n_jobs": args.n_jobs}
+    # PTB-XL features cached as <cache>/ptbxl500_features.parquet
+    data = {"source": "ptbxl", "path": str(dataset_path("ptbxl")), "cache_dir": str(cache)}
+    base = {"cinc_features_cache": str(cache / "cinc50_features.parquet"), "n_boot": 200 if args.quick else args.n_boot}
     runs = [("superclass", {"tasks": ["superclass"],
                             "models": {"lgbm": ["lgbm"]} if args.quick else
                             {"lgbm": ["lgbm"], "soft_ensemble": ["rf", "xgb", "lgbm", "logreg"]}})]
@@ -52,7 +53,8 @@ def main() -> None:
     summaries, metrics = [], []
     for name, extra in runs:
         t0 = time.perf_counter()
-        tables = run_ptbxl_statements_study({**base, **extra}, Path(args.out) / name)
+        tables = run_ptbxl_statements_study({"n_jobs": args.n_jobs, "data": data, "params": {**base, **extra}},
+                                            Path(args.out) / name)
         print(f"[{name}] {time.perf_counter() - t0:.0f} s; {tables['cohort'].to_dict('records')}")
         summaries.append(tables["summary"])
         metrics.append(tables["metrics"])

@@ -55,15 +55,16 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     warnings.filterwarnings("ignore")
+    from interp_ecg.config import dataset_path
     from interp_ecg.studies.wct import run_wct_study
 
     tune = {"enabled": args.tune_trials > 0, "n_trials": args.tune_trials, "inner_cv": 3}
     for source in args.sources.split(","):
-        cfg = {"source": source, "n_boot": args.n_boot, "tune": tune}
-        if source == "synthetic":
-            cfg["synthetic"] = {"n": args.n, "cohort_dir": str(Path(args.cache) / f"synthetic_{args.n}")}
-        if source == "ptbxl":
-            cfg["features_cache"] = str(Path(args.cache) / "ptbxl500_features.parquet")
+        cfg = {"data": {"source": source}, "params": {"n_boot": args.n_boot, "tune": tune}}
+        if source == "synthetic":  # the cohort is kept in the cache folder
+            cfg["data"].update(n_records=args.n, cache_dir=str(Path(args.cache) / f"synthetic_{args.n}"))
+        if source == "ptbxl":  # features cached as <cache>/ptbxl500_features.parquet
+            cfg["data"].update(path=str(dataset_path("ptbxl")), cache_dir=args.cache)
         t0 = time.perf_counter()
         tables = run_wct_study(cfg, Path(args.out) / source)
         print(f"{source}: {time.perf_counter() - t0:.0f} s")

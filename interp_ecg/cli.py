@@ -1,7 +1,7 @@
 """The ``interp-ecg`` command line.
 
 Commands: ``demo``, ``features``, ``train``, ``explain``, ``phewas``, ``report``,
-``study run|validate|list``, ``prototypes describe``. Errors of the package (:class:`~interp_ecg.errors.InterpEcgError`)
+``study run|validate|list|schema``, ``prototypes describe``. Errors of the package (:class:`~interp_ecg.errors.InterpEcgError`)
 and missing files print one line on stderr and exit with status 2; ``--debug`` shows the
 traceback instead.
 
@@ -47,7 +47,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-study_app = typer.Typer(help="Run, validate and list YAML-configured studies.", no_args_is_help=True)
+study_app = typer.Typer(help="Run, validate, list YAML-configured studies and print their JSON Schema.",
+                        no_args_is_help=True)
 app.add_typer(study_app, name="study")
 
 
@@ -427,16 +428,42 @@ def study_validate(config: Path = typer.Argument(..., help="The study's YAML fil
     from interp_ecg.studies.config import load_config
 
     cfg = load_config(config)
-    typer.echo(f"{config}: valid ({cfg['kind']} study {cfg['study']!r}, seed {cfg['seed']})")
+    typer.echo(f"{config}: valid ({cfg.kind} study {cfg.study!r}, seed {cfg.seed})")
 
 
 @study_app.command("list")
 def study_list() -> None:
-    """List the study kinds a YAML `kind:` can name."""
+    """List the study kinds a YAML `kind:` can name, with their run function and params model."""
     from interp_ecg.studies import STUDY_KINDS
+    from interp_ecg.studies.params import params_model
 
     for kind, target in STUDY_KINDS.items():
-        typer.echo(f"{kind:18s} {target}")
+        typer.echo(f"{kind:18s} {target:55s} params: {params_model(kind).__name__}")
+
+
+@study_app.command("schema")
+@handle_errors
+def study_schema(
+    kind: str = typer.Argument(..., help="The study kind (interp-ecg study list)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the schema to this file instead of stdout."),
+) -> None:
+    """Print the JSON Schema of a study YAML of KIND (its params included).
+
+    Editors complete and check study.yaml with it: save it, e.g. as wct.schema.json, and put
+    `# yaml-language-server: $schema=wct.schema.json` on the YAML's first line.
+
+    Example: interp-ecg study schema wct --out wct.schema.json
+    """
+    import json
+
+    from interp_ecg.studies.config import study_schema as schema_of
+
+    text = json.dumps(schema_of(kind), indent=2)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"JSON Schema of the {kind} study -> {out}")
 
 
 # -- prototypes -----------------------------------------------------------------------------

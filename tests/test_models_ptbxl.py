@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from interp_ecg.studies.ptbxl_statements import resolve_config, run_ptbxl_statements_study
+from interp_ecg.studies.config import validate_config
+from interp_ecg.studies.ptbxl_statements import run_ptbxl_statements_study
 
 SMALL = {"lgbm": {"n_estimators": 60, "min_child_samples": 5}, "rf": {"n_estimators": 60}}
 
@@ -15,14 +16,18 @@ SMALL = {"lgbm": {"n_estimators": 60, "min_child_samples": 5}, "rf": {"n_estimat
 def test_config_rejects_unknown_protocols():
     from interp_ecg.errors import ConfigError
 
-    with pytest.raises(ConfigError):
-        resolve_config({"protocols": ["cv5"]})
+    with pytest.raises(ConfigError, match=r"params.protocols\[0\] must be one of \['cv10', 'test10', 'cinc'\]"):
+        validate_config({"study": "s", "kind": "ptbxl_statements", "data": {"source": "ptbxl", "path": "/"},
+                         "params": {"protocols": ["cv5"]}})
+    with pytest.raises(ConfigError, match="the ptbxl_statements study reads data.source ptbxl, not 'synthetic'"):
+        validate_config({"study": "s", "kind": "ptbxl_statements"})
 
 
 @pytest.mark.shared_data
 def test_superclasses_cv10_on_real_records(ptbxl_root, tmp_path):
-    cfg = {"root": str(ptbxl_root), "max_records": 120, "tasks": ["superclass"], "protocols": ["cv10", "test10"],
-           "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 30}
+    cfg = {"data": {"source": "ptbxl", "path": str(ptbxl_root)},
+           "params": {"max_records": 120, "tasks": ["superclass"], "protocols": ["cv10", "test10"],
+                      "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 30}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tables = run_ptbxl_statements_study(cfg, tmp_path)
@@ -36,13 +41,13 @@ def test_superclasses_cv10_on_real_records(ptbxl_root, tmp_path):
     assert set(folds.fold) <= set(range(1, 11)) and len(folds) >= 8
     s = tables["summary"]
     assert set(s.protocol) == {"cv10", "val9", "test10"}
-    assert (tmp_path / "ptbxl_statements_summary.csv").is_file()
 
 
 @pytest.mark.shared_data
 def test_external_cinc_validation(ptbxl_root, cinc_root, tmp_path):
-    cfg = {"root": str(ptbxl_root), "cinc_root": str(cinc_root), "max_records": 200, "tasks": ["superclass"],
-           "protocols": ["cinc"], "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 30}
+    cfg = {"data": {"source": "ptbxl", "path": str(ptbxl_root)},
+           "params": {"cinc_root": str(cinc_root), "max_records": 200, "tasks": ["superclass"],
+                      "protocols": ["cinc"], "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 30}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tables = run_ptbxl_statements_study(cfg, tmp_path)
@@ -60,12 +65,14 @@ def test_superclass_task_drops_records_without_a_superclass_by_default(ptbxl_roo
 
     every = ptbxl_superclass_labels(read_ptbxl(ptbxl_root, sampling_rate=500), records_without_superclass="keep")
     n_none = int((every.iloc[:200].to_numpy().sum(axis=1) == 0).sum())
-    base = {"root": str(ptbxl_root), "max_records": 200, "tasks": ["superclass"], "protocols": ["test10"],
-            "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 10}
+    params = {"max_records": 200, "tasks": ["superclass"], "protocols": ["test10"],
+              "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 10}
+    data = {"source": "ptbxl", "path": str(ptbxl_root)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dropped = run_ptbxl_statements_study(base, tmp_path / "drop")
-        kept = run_ptbxl_statements_study({**base, "records_without_superclass": "keep"}, tmp_path / "keep")
+        dropped = run_ptbxl_statements_study({"data": data, "params": params}, tmp_path / "drop")
+        kept = run_ptbxl_statements_study({"data": data, "params": {**params, "records_without_superclass": "keep"}},
+                                          tmp_path / "keep")
     nd, nk = (int(t["labels"]["n"].iloc[0]) for t in (dropped, kept))
     assert 0 < nk - nd <= n_none  # measured records without a superclass
     assert set(dropped["summary"]["records_without_superclass"]) == {"drop"}

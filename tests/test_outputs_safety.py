@@ -17,9 +17,8 @@ from interp_ecg.studies.runner import check_study_name, make_run_dir, run_study
 TOY = textwrap.dedent(
     '''
     import pandas as pd
-    from interp_ecg.report import Report, TableBlock
-
-    DEFAULT_PARAMS = {}
+    from interp_ecg.report import TableBlock
+    from interp_ecg.studies.runner import StudyResult
 
     def run(cfg, out_dir):
         cohort = pd.DataFrame({
@@ -28,9 +27,7 @@ TOY = textwrap.dedent(
             "path": ["files/p1000/p10000032/s40689238/40689238", "files/p1000/p10000032/s44458630/44458630"],
         }, index=pd.Index([1, 2], name="ecg_id"))
         cohort.to_csv(out_dir / "pipeline_cohort.csv")
-        rep = Report("toy", pseudonymise=cfg["report"]["pseudonymise"])
-        rep.add(TableBlock(cohort.reset_index(), heading="Cohort"))
-        return {"cohort": cohort, "report": rep}
+        return StudyResult(tables={"cohort": cohort}, blocks=[TableBlock(cohort.reset_index(), heading="Cohort")])
     '''
 )
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from interp_ecg.studies.prototype_phewas import DEFAULT_PARAMS, run_prototype_phewas_study
+from interp_ecg.studies.prototype_phewas import Params, run_prototype_phewas_study
 
 pytestmark = pytest.mark.shared_data  # the phecode map comes from ../shared/data
 
@@ -59,7 +59,7 @@ def test_study_rejects_unknown_params(synthetic_cohort, tmp_path):
     with pytest.raises(ConfigError, match="unknown"):
         run_prototype_phewas_study({"data": {"source": "synthetic", "path": str(synthetic_cohort)},
                                     "params": {"min_casez": 3}}, tmp_path)
-    assert "prototype" in DEFAULT_PARAMS
+    assert "prototype" in Params.model_fields
 
 
 @pytest.mark.slow

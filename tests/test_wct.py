@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from interp_ecg.errors import ConfigError
-from interp_ecg.studies.wct import resolve_config, run_wct_study, wct_rule_label
+from interp_ecg.studies.config import validate_config
+from interp_ecg.studies.wct import run, run_wct_study, wct_rule_label
 
 SMALL = {"rf": {"n_estimators": 25}, "xgb": {"n_estimators": 25}, "lgbm": {"n_estimators": 25, "min_child_samples": 3},
          "gb": {"n_estimators": 25}}
@@ -24,13 +25,16 @@ def test_rule_label_definition():
     assert np.isnan(wct_rule_label(qrs, hr).iloc[4])
 
 
-def test_config_validation():
-    with pytest.raises(ConfigError):
-        resolve_config({"source": "holter"})
-    with pytest.raises(ConfigError):
-        resolve_config({"models": ["svm"]})
-    cfg = resolve_config({"wct": {"source": "mimic", "n_boot": 5}})
-    assert cfg["source"] == "mimic" and cfg["n_boot"] == 5 and cfg["cv_folds"] == 5
+def test_config_validation(tmp_path):
+    with pytest.raises(ConfigError, match="data.source must be one of"):
+        validate_config({"study": "w", "kind": "wct", "data": {"source": "holter"}})
+    with pytest.raises(ConfigError, match="the wct study reads data.source synthetic, ptbxl or mimic, not 'features'"):
+        validate_config({"study": "w", "kind": "wct", "data": {"source": "features", "path": str(tmp_path)}})
+    with pytest.raises(ConfigError, match=r"params.models\[0\] must be one of \['cardioforest'"):
+        validate_config({"study": "w", "kind": "wct", "params": {"models": ["svm"]}})
+    cfg = validate_config({"study": "w", "kind": "wct", "data": {"source": "mimic", "path": str(tmp_path)},
+                           "params": {"n_boot": 5}})
+    assert cfg.data.source == "mimic" and cfg.params.n_boot == 5 and cfg.params.cv_folds == 5
 
 
 def _rows(tab, model, label=None, metric="roc_auc", **kw):
@@ -45,17 +49,19 @@ def _rows(tab, model, label=None, metric="roc_auc", **kw):
 @pytest.fixture(scope="module")
 def synthetic_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("wct_syn")
-    cfg = {"source": "synthetic", "synthetic": {"n": 90, "conditions": WCT_MIX}, "models": ["cardioforest", "logreg"],
-           **FAST}
+    cfg = {"data": {"source": "synthetic", "n_records": 90},
+           "params": {"conditions": WCT_MIX, "models": ["cardioforest", "logreg"], **FAST}}
+    config = validate_config({"study": "wct", "kind": "wct", **cfg})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return run_wct_study(cfg, out), out
+        res = run(config, out)
+    return res.tables, out, res
 
 
 def test_synthetic_source_tables_have_rule_baseline_everywhere(synthetic_result):
-    tables, out = synthetic_result
+    tables, out, _ = synthetic_result
     assert {"cohort", "circular", "external", "rule_errors", "shap_importance", "grounded", "notes"} <= set(tables)
-    assert (out / "wct_external.csv").is_file() and (out / "wct_config.json").is_file()
+    assert (out / "cohort" / "ptbxl_database.csv").is_file()  # the study's work files; results go to the runner
     circ, ext = tables["circular"], tables["external"]
     rule = _rows(circ, "rule (hard 0/1)")
     assert len(rule) == 1 and rule.score_type.iloc[0] == "hard"
@@ -68,7 +74,7 @@ def test_synthetic_source_tables_have_rule_baseline_everywhere(synthetic_result)
 
 
 def test_synthetic_models_reproduce_rule_and_rule_cannot_tell_vt(synthetic_result):
-    tables, _ = synthetic_result
+    tables, _, _ = synthetic_result
     circ, ext = tables["circular"], tables["external"]
     # on the circular label the forest, from out-of-fold probabilities, ranks nearly as the rule does
     assert _rows(circ, "cardioforest").estimate.iloc[0] > 0.85
@@ -86,13 +92,30 @@ def test_synthetic_models_reproduce_rule_and_rule_cannot_tell_vt(synthetic_resul
 
 
 def test_synthetic_grounded_sentences(synthetic_result):
-    tables, _ = synthetic_result
+    tables, _, _ = synthetic_result
     g = tables["grounded"]
     assert len(g) and g.sentence.str.contains("WCT probability").all()
     imp = tables["shap_importance"]
     top = set(imp.feature.head(10))
     # the forest's attributions concentrate on rate and QRS-related measurements
     assert top & {"QRS_duration_ms", "heart_rate_bpm", "RR_mean_ms", "RR_max_ms", "RR_min_ms", "JT_interval_ms"}
+
+
+def test_report_has_the_promised_figures(synthetic_result):
+    """Before: the WCT report had tables only although the README promised figures."""
+    from interp_ecg.report import CurvesBlock, ShapSummaryBlock
+
+    tables, _, res = synthetic_result
+    curves = [b for b in res.blocks if isinstance(b, CurvesBlock)]
+    # the rule label (circular) and every external label
+    assert len(curves) == 1 + tables["external"]["label"].nunique()
+    truth = next(b for b in curves if "true_wct_rhythm" in b.heading)
+    assert {"rule (hard 0/1)", "cardioforest", "logreg", "cardioforest, without defining"} == set(truth.scores)
+    assert set(np.unique(truth.y_true)) == {0, 1}
+    assert all(np.isfinite(v).all() and len(v) == len(truth.y_true) for v in truth.scores.values())
+    shap_blocks = [b for b in res.blocks if isinstance(b, ShapSummaryBlock)]
+    assert len(shap_blocks) == 1
+    assert list(shap_blocks[0].tables()["shap_importance"]["feature"][:5]) == list(tables["shap_importance"]["feature"][:5])
 
 
 def _fabricated_mimic(root, n=160, seed=0):
@@ -124,7 +147,7 @@ def test_mimic_source_on_fabricated_machine_measurements(tmp_path):
     root = tmp_path / "mimic"
     root.mkdir()
     _fabricated_mimic(root)
-    cfg = {"source": "mimic", "mimic": {"root": str(root)}, "models": ["cardioforest", "xgb"], **FAST}
+    cfg = {"data": {"source": "mimic", "path": str(root)}, "params": {"models": ["cardioforest", "xgb"], **FAST}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tables = run_wct_study(cfg, tmp_path / "out")
@@ -140,14 +163,14 @@ def test_mimic_source_on_fabricated_machine_measurements(tmp_path):
 
 
 def test_mimic_without_root_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="mimic.root"):
-        run_wct_study({"source": "mimic", **FAST}, tmp_path)
+    with pytest.raises(ConfigError, match="data.source is 'mimic': set data.path"):
+        run_wct_study({"data": {"source": "mimic"}, "params": FAST}, tmp_path)
 
 
 @pytest.mark.shared_data
 def test_ptbxl_source_real_records(ptbxl_root, tmp_path):
-    cfg = {"source": "ptbxl", "ptbxl": {"root": str(ptbxl_root), "max_records": 60}, "models": ["cardioforest"],
-           **FAST, "min_positives": 100}
+    cfg = {"data": {"source": "ptbxl", "path": str(ptbxl_root)},
+           "params": {"max_records": 60, "models": ["cardioforest"], **FAST, "min_positives": 100}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tables = run_wct_study(cfg, tmp_path)

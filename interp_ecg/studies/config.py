@@ -1,14 +1,18 @@
-"""Study configuration: YAML in, a validated plain dict out, with clear messages.
+"""Study configuration: YAML in, a validated, typed :class:`StudyConfig` out, with clear messages.
 
-A study config has a fixed top level (below) and one free section, ``params``, handed to the
-study's pipeline. ``params`` is checked against the pipeline's ``DEFAULT_PARAMS`` (or
-``DEFAULT_CONFIG``) when the pipeline module defines one: unknown keys and wrong types are
-errors there too.
+A study config has a fixed top level (:class:`StudyConfig`, :class:`DataConfig`,
+:class:`ReportConfig`) and one section per study kind, ``params``, checked against the kind's
+pydantic model (:mod:`interp_ecg.studies.params`). There is one way in:
+:func:`load_config` reads the YAML (refusing keys given twice), applies ``--set`` overrides
+(:func:`apply_overrides`), fills every default and checks types, choices and paths; a
+mapping built in Python goes through :func:`validate_config`. pydantic's errors come out as
+:class:`~interp_ecg.errors.ConfigError` naming the file, the key and the problem.
+``interp-ecg study schema KIND`` prints :func:`study_schema` (JSON Schema) for editors.
 
 .. code-block:: yaml
 
     study: wct_cardioforest     # name of the run folder: reports/<study>/<timestamp>/
-    kind: wct                   # pipeline: demo, wct, ptbxl_prototypes, prototype_phewas
+    kind: wct                   # demo, wct, ptbxl_statements, ptbxl_prototypes, prototype_phewas
     seed: 0
     n_jobs: 1
     scheduler: null             # Dask scheduler address, e.g. tcp://10.0.0.1:8786
@@ -24,7 +28,7 @@ errors there too.
       paper: a4
       pseudonymise: true
       n_patients: 2
-    params: {}                  # pipeline-specific
+    params: {}                  # the kind's parameters (interp_ecg.studies.params)
 
 Relative input paths are resolved against the folder of the YAML file (never against the
 current directory), and every path that must exist is checked, naming the key and the path.
@@ -34,8 +38,10 @@ Examples
 --------
 >>> from interp_ecg.studies.config import validate_config
 >>> cfg = validate_config({"study": "demo", "kind": "demo", "seed": 3})
->>> cfg["seed"], cfg["data"]["source"], cfg["report"]["paper"]
-(3, 'synthetic', 'a4')
+>>> cfg.seed, cfg.data.source, cfg.report.paper, cfg.params.n_boot
+(3, 'synthetic', 'a4', 200)
+>>> cfg["data"]["n_records"]  # also readable as the plain dict it dumps to
+300
 >>> validate_config({"study": "x", "kind": "demo", "sede": 1})
 Traceback (most recent call last):
 ...
@@ -46,196 +52,275 @@ from __future__ import annotations
 
 import copy
 import difflib
-import importlib
-import logging
+import functools
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
+from pydantic_core import PydanticCustomError
 
 from interp_ecg.errors import ConfigError
-
-logger = logging.getLogger(__name__)
-
-_MISSING = object()
-
-
-class Field:
-    """One config entry: expected type(s), default, allowed values, path checks."""
-
-    def __init__(self, types: type | tuple[type, ...], default: Any = _MISSING,
-                 choices: tuple | None = None, path: str | None = None, minimum: float | None = None,
-                 nullable: bool = False, doc: str = "") -> None:
-        self.types = types if isinstance(types, tuple) else (types,)
-        self.default = default
-        self.choices = choices
-        self.path = path  # None, "dir", "file", "any", "out" (created if missing)
-        self.minimum = minimum
-        self.nullable = nullable
-        self.doc = doc
-
-    @property
-    def required(self) -> bool:
-        return self.default is _MISSING
+from interp_ecg.studies.params import (
+    ConfigModel, EmptyParams, InputDir, InputFile, InputPath, OutputPath, StudyParams, params_model,
+)
 
 
-SCHEMA: dict[str, Any] = {
-    "study": Field(str, doc="run folder name under output_dir"),
-    "kind": Field(str, doc="pipeline"),
-    "description": Field(str, default="", doc="one line shown on the title page"),
-    "seed": Field(int, default=0, minimum=0),
-    "n_jobs": Field(int, default=1),
-    "scheduler": Field(str, default=None, nullable=True, doc="Dask scheduler address"),
-    "output_dir": Field(str, default="reports", path="out"),
-    "data": {
-        "source": Field(str, default="synthetic", choices=("synthetic", "ptbxl", "mimic", "features")),
-        "path": Field(str, default=None, nullable=True, path="dir"),
-        "n_records": Field(int, default=300, minimum=10),
-        "sampling_rate": Field(int, default=500, choices=(100, 500)),
-        "diagnoses": Field(str, default=None, nullable=True, path="any"),
-        "phecode_map": Field(str, default=None, nullable=True, path="any"),
-        "features": Field(str, default=None, nullable=True, path="file"),
-        "cache_dir": Field(str, default=None, nullable=True, path="out"),
-    },
-    "report": {
-        "paper": Field(str, default="a4", choices=("a4", "letter")),
-        "pseudonymise": Field(bool, default=True),
-        "n_patients": Field(int, default=2, minimum=0),
-        "title": Field(str, default=None, nullable=True),
-    },
-    "params": Field(dict, default={}),
-}
+class DataConfig(ConfigModel):
+    """Where the ECGs (and diagnoses) come from; the ``data:`` section.
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false",
-               dict: "a mapping", list: "a list"}
+    Defaults: the embedded synthetic cohort of 300 records at 500 Hz (PTB-XL's high rate).
+    """
+
+    source: Literal["synthetic", "ptbxl", "mimic", "features"] = Field(
+        "synthetic", description="synthetic (the embedded simulated cohort), ptbxl, mimic, or features "
+                                 "(a feature table).")
+    path: InputDir | None = Field(None, description="Dataset root (absolute, ~, or relative to the YAML "
+                                                    "file); required unless source is synthetic.")
+    n_records: int = Field(300, ge=10, description="Size of the synthetic cohort.")
+    sampling_rate: Literal[100, 500] = Field(500, description="PTB-XL rate read (Hz).")
+    diagnoses: InputPath | None = Field(None, description="ICD diagnoses table (CSV) or MIMIC-IV hosp/ folder.")
+    phecode_map: InputPath | None = Field(None, description="Phecode map folder or file (null: the shared "
+                                                            "reference data when present).")
+    features: InputFile | None = Field(None, description="A feature table computed before (Parquet) of the "
+                                                         "same records.")
+    cache_dir: OutputPath | None = Field(None, description="Folder kept between runs (relative to the current "
+                                                           "directory): the synthetic cohort, or the feature "
+                                                           "cache of a real dataset.")
 
 
-def _type_ok(value: Any, types: tuple[type, ...]) -> bool:
-    if isinstance(value, bool):
-        return bool in types
-    if float in types and isinstance(value, (int, float)):
-        return True
-    return isinstance(value, types)
+class ReportConfig(ConfigModel):
+    """The PDF report; the ``report:`` section."""
+
+    paper: Literal["a4", "letter"] = Field("a4", description="Paper size.")
+    pseudonymise: bool = Field(True, description="Replace record and patient identifiers by keyed "
+                                                 "pseudonyms in tables and report.")
+    n_patients: int = Field(2, ge=0, description="Per-patient pages (studies that have them).")
+    title: str | None = Field(None, description="Report title (null: the study's own).")
 
 
-def _describe(types: tuple[type, ...]) -> str:
-    return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+class StudyConfig(ConfigModel):
+    """A validated study config; ``params`` is the model of the study's ``kind``.
+
+    Build one with :func:`load_config` (a YAML file) or :func:`validate_config` (a mapping);
+    :func:`config_model` gives the class for one kind.
+    """
+
+    study: str = Field(..., description="Name of the run folder under output_dir.")
+    kind: str = Field(..., description="The study kind (interp-ecg study list).")
+    description: str = Field("", description="One line shown on the title page.")
+    seed: int = Field(0, ge=0, description="Random seed of every step.")
+    n_jobs: int = Field(1, description="Worker processes (-1: all cores).")
+    scheduler: str | None = Field(None, description="Dask scheduler address, e.g. tcp://10.0.0.1:8786.")
+    output_dir: OutputPath = Field("reports", description="Base folder of the runs (relative to the "
+                                                          "current directory).")
+    data: DataConfig = Field(DataConfig(), description="Where the ECGs come from.")
+    report: ReportConfig = Field(ReportConfig(), description="The PDF report.")
+    params: StudyParams = Field(EmptyParams(), description="The study kind's parameters.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, raw: Any) -> Any:
+        # ``data:`` with nothing under it is null in YAML: every default
+        if isinstance(raw, Mapping):
+            raw = {k: ({} if v is None and k in ("data", "report", "params") else v) for k, v in raw.items()}
+        return raw
+
+    @model_validator(mode="after")
+    def _data_fits_the_study(self) -> StudyConfig:
+        sources = type(self.params).sources
+        if self.data.source not in sources:
+            allowed = ", ".join(sources[:-1]) + " or " + sources[-1] if len(sources) > 1 else sources[0]
+            raise _rule(f"the {self.kind} study reads data.source {allowed}, not {self.data.source!r}")
+        if self.data.source != "synthetic" and self.data.path is None and self.data.features is None:
+            raise _rule(f"data.source is {self.data.source!r}: set data.path to the dataset folder")
+        return self
 
 
-def _unknown(key: str, allowed: list[str], where: str, src: str) -> ConfigError:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    prefix = f"{where}: " if where else ""
-    return ConfigError(f"{prefix}unknown key {key!r}{hint}; allowed keys: {', '.join(sorted(allowed))}",
-                       source=src)
+def _rule(message: str) -> PydanticCustomError:
+    """An error across keys, its message kept as written."""
+    return PydanticCustomError("config_rule", "{message}", {"message": message})
 
 
-def _resolve_path(value: str, base: Path | None) -> Path:
-    p = Path(value).expanduser()
-    if not p.is_absolute() and base is not None:
-        p = base / p
-    return p
+@functools.cache
+def config_model(kind: str) -> type[StudyConfig]:
+    """The :class:`StudyConfig` subclass whose ``params`` are the model of ``kind``."""
+    params = params_model(kind)
+    name = "".join(part.capitalize() for part in kind.split("_")) + "StudyConfig"
+    return create_model(name, __base__=StudyConfig, __doc__=f"A validated {kind!r} study config.",
+                        params=(params, Field(params(), description=f"Parameters of the {kind} study "
+                                                                    f"({params.__name__}).")))
 
 
-def _check(schema: Mapping[str, Any], raw: Mapping[str, Any], where: str, base: Path | None,
-           src: str, check_paths: bool) -> dict[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where or 'config'} must be a mapping, got {type(raw).__name__}", source=src)
-    for key in raw:
-        if key not in schema:
-            raise _unknown(str(key), list(schema), where, src)
-    out: dict[str, Any] = {}
-    for key, spec in schema.items():
-        name = f"{where}.{key}" if where else key
-        if isinstance(spec, dict):
-            section = raw.get(key)
-            # an empty section (``data:`` with nothing under it) is null in YAML: all defaults
-            out[key] = _check(spec, {} if section is None else section, name, base, src, check_paths)
-            continue
-        if key not in raw:
-            if spec.required:
-                raise ConfigError(f"missing required key {name!r} ({spec.doc or _describe(spec.types)})",
-                                  source=src)
-            out[key] = copy.deepcopy(spec.default)
-            continue
-        value = raw[key]
-        if value is None:
-            if spec.nullable or spec.default is None:
-                out[key] = None
-                continue
-            raise ConfigError(f"{name} must be {_describe(spec.types)}, got null", source=src)
-        if not _type_ok(value, spec.types):
-            raise ConfigError(f"{name} must be {_describe(spec.types)}, got {type(value).__name__} "
-                              f"{value!r}", source=src)
-        if spec.choices is not None and value not in spec.choices:
-            raise ConfigError(f"{name} must be one of {list(spec.choices)}, got {value!r}", source=src)
-        if spec.minimum is not None and value < spec.minimum:
-            raise ConfigError(f"{name} must be >= {spec.minimum}, got {value!r}", source=src)
-        if spec.path is not None:
-            # inputs are relative to the YAML file; outputs to the current directory
-            p = _resolve_path(value, None if spec.path == "out" else base)
-            if check_paths and spec.path in {"dir", "file", "any"} and not p.exists():
-                raise ConfigError(f"{name}: path does not exist: {p}", source=src)
-            if check_paths and spec.path == "dir" and not p.is_dir():
-                raise ConfigError(f"{name}: not a folder: {p}", source=src)
-            if check_paths and spec.path == "file" and not p.is_file():
-                raise ConfigError(f"{name}: not a file: {p}", source=src)
-            value = str(p)
-        out[key] = value
-    return out
+def feature_cache(config: StudyConfig) -> str | None:
+    """The feature cache of a real dataset in ``data.cache_dir`` (None without one, or for synthetic data).
 
+    ``<cache_dir>/<source><sampling_rate>_features.parquet``, e.g. ``ptbxl500_features.parquet``:
+    written by the first run, read by the next ones (:func:`interp_ecg.features.extract_cached`).
+    A synthetic cohort caches its features in its own folder.
 
-def pipeline_defaults(kind: str) -> dict[str, Any] | None:
-    """The defaults dict a study kind's ``params`` are checked against (None if unavailable)."""
-    from interp_ecg.studies import PARAM_DEFAULTS
-
-    target = PARAM_DEFAULTS.get(kind)
-    if target is None:
+    Examples
+    --------
+    >>> cfg = validate_config({"study": "s", "kind": "wct", "data": {"source": "ptbxl", "path": "/",
+    ...                        "cache_dir": "cache"}})
+    >>> feature_cache(cfg)
+    'cache/ptbxl500_features.parquet'
+    """
+    data = config.data
+    if data.cache_dir is None or data.source == "synthetic":
         return None
-    module, attr = target.split(":")
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        logger.warning("params of the %s study not checked: %s cannot be imported", kind, module)
-        return None
-    value = getattr(mod, attr, None)
-    return dict(value) if isinstance(value, Mapping) else None
+    return str(Path(data.cache_dir) / f"{data.source}{data.sampling_rate}_features.parquet")
 
 
-def _check_params(params: Mapping[str, Any], defaults: Mapping[str, Any], where: str,
-                  src: str) -> dict[str, Any]:
-    out = copy.deepcopy(dict(defaults))
-    for key, value in params.items():
-        name = f"{where}.{key}"
-        if key not in defaults:
-            raise _unknown(str(key), list(defaults), where, src)
-        default = defaults[key]
-        if isinstance(default, Mapping) and isinstance(value, Mapping):
-            out[key] = _check_params(value, default, name, src)
+def study_schema(kind: str) -> dict[str, Any]:
+    """JSON Schema of a study YAML of one kind (``interp-ecg study schema KIND``).
+
+    Editors that read JSON Schema (VS Code with the YAML extension, PyCharm) complete and check
+    ``study.yaml`` with it: save it and put ``# yaml-language-server: $schema=<file>`` on the
+    first line of the YAML.
+
+    Raises
+    ------
+    ConfigError
+        An unknown kind.
+
+    Examples
+    --------
+    >>> s = study_schema("wct")
+    >>> s["properties"]["kind"]["const"], "n_boot" in s["$defs"]["WctParams"]["properties"]
+    ('wct', True)
+    """
+    _check_kind(kind, None)
+    schema = config_model(kind).model_json_schema()
+    schema["properties"]["kind"] = {**schema["properties"]["kind"], "const": kind}
+    defs = schema.pop("$defs", {})
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "$defs": defs}
+
+
+# -- messages ------------------------------------------------------------------------------
+
+_TYPE_WORDS = {str: "a string", int: "an integer", float: "a number", bool: "true/false", dict: "a mapping",
+               list: "a list", type(None): "null"}
+
+
+def _unwrap(ann: Any) -> Any:
+    while typing.get_origin(ann) is typing.Annotated:
+        ann = typing.get_args(ann)[0]
+    return ann
+
+
+def _is_union(ann: Any) -> bool:
+    return typing.get_origin(ann) in (typing.Union, types.UnionType)
+
+
+def _expected(ann: Any) -> str:
+    """``int | None`` -> "an integer or null", ``Literal['a4', 'letter']`` -> "one of ['a4', 'letter']"."""
+    ann = _unwrap(ann)
+    if _is_union(ann):
+        return " or ".join(_expected(a) for a in typing.get_args(ann))
+    origin = typing.get_origin(ann)
+    if origin is Literal:
+        return f"one of {list(typing.get_args(ann))}"
+    if origin in (list, tuple):
+        return "a list"
+    if origin is dict or (isinstance(ann, type) and issubclass(ann, BaseModel)):
+        return "a mapping"
+    return _TYPE_WORDS.get(ann, getattr(ann, "__name__", str(ann)))
+
+
+def _got(value: Any) -> str:
+    return "null" if value is None else f"{type(value).__name__} {value!r}"
+
+
+def _locate(model: type[BaseModel], loc: tuple) -> tuple[str, str, Any, type[BaseModel] | None]:
+    """Dotted name, its parent's name, the annotation at ``loc``, and the model owning the last key."""
+    name, parent, ann, owner = "", "", model, None
+    for el in loc:
+        base = _unwrap(ann)
+        if _is_union(base):  # ``int | None`` -> the non-null member when there is one
+            members = [a for a in typing.get_args(base) if a is not type(None)]
+            if len(members) == 1:
+                base = _unwrap(members[0])
+            elif isinstance(el, str) and not (isinstance(base, type) and issubclass(base, BaseModel)):
+                continue  # pydantic's tag of a union member, not a key
+        if isinstance(el, int):
+            name += f"[{el}]"
+            args = typing.get_args(base)
+            ann = args[0] if args else Any
             continue
-        if default is not None and value is not None:
-            expected = (type(default),) if not isinstance(default, (int, float)) or isinstance(default, bool) \
-                else ((int, float) if isinstance(default, float) else (int,))
-            if isinstance(default, (list, tuple)):
-                expected = (list, tuple)
-            if not _type_ok(value, expected):
-                raise ConfigError(f"{name} must be {_describe(expected)}, got {type(value).__name__} "
-                                  f"{value!r}", source=src)
-        out[key] = value
-    return out
+        parent = name
+        name = f"{name}.{el}" if name else str(el)
+        if isinstance(base, type) and issubclass(base, BaseModel):
+            owner = base
+            field = base.model_fields.get(el)
+            ann = field.annotation if field is not None else Any
+        elif typing.get_origin(base) is dict:
+            ann = typing.get_args(base)[1] if typing.get_args(base) else Any
+        else:
+            ann = Any
+    return name, parent, ann, owner
 
 
-def validate_config(raw: Mapping[str, Any], base_dir: str | Path | None = None,
-                    source: str = "<config>", check_paths: bool = True) -> dict[str, Any]:
+def _message(model: type[BaseModel], err: Mapping[str, Any]) -> str:
+    kind, loc, value, ctx = err["type"], tuple(err["loc"]), err.get("input"), err.get("ctx") or {}
+    name, parent, ann, owner = _locate(model, loc)
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = sorted(owner.model_fields) if owner is not None else []
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        prefix = f"{parent}: " if parent else ""
+        return f"{prefix}unknown key {key!r}{hint}; allowed keys: {', '.join(allowed)}"
+    if kind == "missing":
+        field = owner.model_fields.get(str(loc[-1])) if owner is not None else None
+        doc = field.description if field is not None and field.description else _expected(ann)
+        return f"missing required key {name!r} ({doc})"
+    if kind == "config_rule":
+        return err["msg"]
+    if kind == "path":
+        return f"{name}: {err['msg']}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
+        bound = next(iter(ctx.values()), "?")
+        return f"{name} must be {op} {bound}, got {value!r}"
+    if kind in ("too_short", "too_long"):
+        return f"{name}: {err['msg'].lower()}"
+    if kind in ("model_type", "model_attributes_type", "dict_type") and not name:
+        return f"config must be a mapping, got {_got(value)}"
+    return f"{name or 'config'} must be {_expected(ann)}, got {_got(value)}"
+
+
+def _config_error(model: type[BaseModel], error: ValidationError, source: str) -> ConfigError:
+    messages = list(dict.fromkeys(_message(model, e) for e in error.errors(include_url=False)))
+    if len(messages) == 1:
+        return ConfigError(messages[0], source=source)
+    return ConfigError(f"{len(messages)} problems:\n  - " + "\n  - ".join(messages), source=source)
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def _check_kind(kind: Any, source: str | None) -> str:
+    from interp_ecg.studies import STUDY_KINDS
+
+    if not isinstance(kind, str) or kind not in STUDY_KINDS:
+        raise ConfigError(f"kind must be one of {sorted(STUDY_KINDS)}, got {kind!r}", source=source)
+    return kind
+
+
+def validate_config(raw: Mapping[str, Any] | StudyConfig, base_dir: str | Path | None = None,
+                    source: str = "<config>", check_paths: bool = True) -> StudyConfig:
     """Validate a config mapping and fill in defaults.
 
     Parameters
     ----------
-    raw : mapping
-        Parsed YAML.
+    raw : mapping or StudyConfig
+        Parsed YAML (a StudyConfig is returned as is).
     base_dir : path, optional
-        Folder relative paths are resolved against (the YAML file's folder).
+        Folder relative input paths are resolved against (the YAML file's folder).
     source : str
         Named in error messages (the YAML file's path).
     check_paths : bool
@@ -243,31 +328,33 @@ def validate_config(raw: Mapping[str, Any], base_dir: str | Path | None = None,
 
     Returns
     -------
-    dict
-        The complete config, every key present, input paths absolute.
+    StudyConfig
+        Every key present (``cfg.to_dict()`` for plain data), input paths absolute, ``params``
+        the model of ``kind``.
 
     Raises
     ------
     ConfigError
-        Naming the file, the key and the problem.
+        Naming the file, the key and the problem: unknown keys (with a suggestion), wrong
+        types or choices, missing required keys, input paths that do not exist; several
+        problems are listed together.
     """
-    from interp_ecg.studies import STUDY_KINDS
-
-    base = Path(base_dir) if base_dir is not None else None
-    cfg = _check(SCHEMA, raw, "", base, source, check_paths)
-    if cfg["kind"] not in STUDY_KINDS:
-        raise ConfigError(f"kind must be one of {sorted(STUDY_KINDS)}, got {cfg['kind']!r}", source=source)
-    if cfg["data"]["source"] != "synthetic" and cfg["data"]["path"] is None and cfg["data"]["features"] is None:
-        raise ConfigError(f"data.source is {cfg['data']['source']!r}: set data.path to the dataset folder",
-                          source=source)
-    defaults = pipeline_defaults(cfg["kind"])
-    if defaults is not None:
-        cfg["params"] = _check_params(cfg["params"], defaults, "params", source)
-    return cfg
+    if isinstance(raw, StudyConfig):
+        return raw
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"the top level must be a mapping of keys, got {type(raw).__name__}", source=source)
+    if "kind" not in raw:
+        raise ConfigError("missing required key 'kind' (the study kind: interp-ecg study list)", source=source)
+    model = config_model(_check_kind(raw["kind"], source))
+    context = {"base_dir": None if base_dir is None else Path(base_dir), "check_paths": check_paths}
+    try:
+        return model.model_validate(dict(raw), context=context)
+    except ValidationError as err:
+        raise _config_error(model, err, source) from None
 
 
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None,
-                check_paths: bool = True) -> dict[str, Any]:
+                check_paths: bool = True) -> StudyConfig:
     """Read and validate a study YAML file.
 
     Parameters
@@ -275,13 +362,20 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None,
     path : path
         The ``study.yaml``.
     overrides : mapping, optional
-        Top-level values that replace the file's (``{"seed": 1, "n_jobs": 2}``); dotted keys
-        reach into sections (``{"data.n_records": 60}``).
+        Values that replace the file's (``{"seed": 1, "n_jobs": 2}``); dotted keys reach
+        into sections (``{"data.n_records": 60}``), as ``interp-ecg study run --set`` does.
+    check_paths : bool
+        Check that input paths exist.
+
+    Returns
+    -------
+    StudyConfig
 
     Raises
     ------
     ConfigError
-        Missing file, invalid YAML, unknown keys, wrong types, missing input paths.
+        Missing file, invalid YAML, duplicate keys, unknown keys, wrong types, missing input
+        paths: each named with the file.
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -292,7 +386,7 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None,
     try:
         raw = apply_overrides(raw, overrides or {})
     except ConfigError as err:
-        raise ConfigError(str(err), source=path) from None
+        raise ConfigError(err.reason, source=path) from None
     return validate_config(raw, base_dir=path.resolve().parent, source=str(path), check_paths=check_paths)
 
 
@@ -405,3 +499,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dic
             node = child
         node[parts[-1]] = value
     return out
+
+
+__all__ = ["DataConfig", "ReportConfig", "StudyConfig", "apply_overrides", "config_model", "feature_cache", "load_config",
+           "load_yaml", "study_schema", "validate_config"]

@@ -4,7 +4,7 @@ After "Prototype Learning to Create Refined Interpretable Digital Phenotypes fro
 prototypes trained for classification are applied unchanged to a held-out population, and their
 similarity scores are tested against phecodes derived from the patients' ICD diagnoses.
 
-Steps of :func:`run_prototype_phewas_study`:
+Steps of :func:`run` (parameters: :class:`~interp_ecg.studies.params.PrototypePhewasParams`):
 
 1. ECGs and diagnoses: the embedded synthetic cohort (``data.source: synthetic``; written by
    :func:`interp_ecg.simulate.cohort` unless ``data.path`` points to one), or MIMIC-IV-ECG
@@ -23,13 +23,13 @@ Steps of :func:`run_prototype_phewas_study`:
    bootstrap CIs; prototypes vs class probability vs prototype mean; intra-class prototype
    distance vs association heterogeneity; Manhattan, volcano and heatmap figures.
 
-Returns a dict of tables (and ``figures``) for the study runner, which writes them.
+Returns tables, figures and report blocks for the study runner, which writes them.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,54 +37,13 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import ConfigError, DataNotFoundError
+from interp_ecg.studies.config import StudyConfig, validate_config
+from interp_ecg.studies.params import PrototypePhewasParams as Params
+from interp_ecg.studies.runner import StudyResult, step
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PARAMS: dict[str, Any] = {
-    "exposure_source": "auto",  # auto | prototypes | features | table
-    "exposure_table": None,  # CSV/Parquet, first column = ECG id (ecg_id / study_id)
-    "covariates": ["age", "sex"],
-    "method": "logit",  # logit | firth
-    "firth_fallback": False,  # refit non-converged ML pairs with Firth
-    "firth_test": "lrt",  # lrt (penalised likelihood ratio, Heinze & Schemper 2002) | wald
-    "test": "wald",  # wald (every pair fitted) | score (score-test screening, exact refits of what passes)
-    "solver": "batched",  # batched | statsmodels
-    "backend": "numpy",  # numpy | torch (GPU when present)
-    "standardize": True,  # odds ratios per SD of each exposure
-    "phecode_version": "X",  # X | 1.2
-    "min_code_count": None,  # null: 1 for the synthetic cohort, 2 otherwise
-    "min_cases": 10,
-    "window": None,  # null | admission | [start, end], e.g. ["-30D", "365D"]
-    "admission_margin": "24h",
-    "ecg_per_subject": "first",  # first | last | all
-    "n_boot": 200,
-    "auc_max_phecodes": 20,  # AUC tables for the phecodes with the smallest p
-    "train_folds": [1, 2, 3, 4, 5],  # prototype training patients (strat_fold); rest = PheWAS
-    "prototype": {
-        # the CPU-sized variant (see ProtoECGNetClassifier presets); "paper" for the published
-        # network on a GPU
-        "preset": "small",
-        "prototypes_per_class": 3,
-        "width": 4,
-        "blocks": [1, 1],
-        "warmup_epochs": 2,
-        "joint_epochs": 2,
-        "last_layer_epochs": 2,
-        "fusion_epochs": 3,
-    },
-}
-
-
-def _params(config: dict) -> dict:
-    params = copy.deepcopy(DEFAULT_PARAMS)
-    for key, value in (config.get("params") or {}).items():
-        if key not in params:
-            raise ConfigError(f"params.{key}: unknown (allowed: {sorted(params)})")
-        if isinstance(params[key], dict) and isinstance(value, dict):
-            params[key].update(value)
-        else:
-            params[key] = value
-    return params
+TITLE = "Prototype PheWAS: digital phenotypes from ECG prototypes"
 
 
 def _read_table(path: str | Path) -> pd.DataFrame:
@@ -234,80 +193,60 @@ def _exposures(src: dict, params: dict, seed: int):
 
 
 # ------------------------------------------------------------------------------ main
-def run_prototype_phewas_study(config: dict, out_dir: str | Path) -> dict:
-    """Run the prototype PheWAS study; returns ``{name: DataFrame}`` plus ``"figures"``.
+def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
+    """The prototype PheWAS study (:class:`~interp_ecg.studies.runner.Study` protocol).
 
     Parameters
     ----------
-    config : dict
-        The validated study config (``seed``, ``data`` {``source``, ``path``, ``n_records``,
-        ``diagnoses``, ``phecode_map``}, ``scheduler``, ``params`` - see :data:`DEFAULT_PARAMS`).
-    out_dir : path
-        The run folder (a synthetic cohort is written under it when none is given).
+    config : StudyConfig
+        A validated ``kind: prototype_phewas`` config (``seed``, ``data`` {``source``,
+        ``path``, ``n_records``, ``diagnoses``, ``phecode_map``}, ``scheduler``, ``params``).
+    run_dir : path
+        The run folder (a synthetic cohort is written to ``run_dir/cohort`` when
+        ``data.path`` names none).
 
     Returns
     -------
-    dict
+    StudyResult
         Tables ``phewas``, ``auc``, ``prototype_vs_class``, ``distance_vs_mixing``,
-        ``mapping``, ``cohort``; figures ``figure_manhattan``, ``figure_volcano``,
-        ``figure_heatmap`` (matplotlib); ``notes`` (list of str).
+        ``mapping``, ``cohort``; figures ``manhattan``, ``volcano``, ``heatmap``
+        (matplotlib); report blocks; notes.
     """
     from interp_ecg import phenotype
-    from interp_ecg.config import dataset_path
 
-    out_dir = Path(out_dir)
+    out_dir = Path(run_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    params = _params(config)
-    seed = int(config.get("seed", 0) or 0)
-    data = config.get("data") or {}
-    source = data.get("source", "synthetic")
-    if source == "synthetic":
-        src = _synthetic(config, out_dir)
-    elif source == "mimic":
-        src = _mimic(config)
-    else:
-        raise ConfigError(f"prototype_phewas supports data.source synthetic or mimic, not {source!r}")
+    params = config.params.to_dict()
+    seed = config.seed
+    data = config.data.to_dict()
+    with step(f"ECGs and diagnoses ({config.data.source})"):
+        src = _synthetic(config, out_dir) if config.data.source == "synthetic" else _mimic(config)
     notes: list[str] = []
 
-    X, vectors, note = _exposures(src, params, seed)
+    with step(f"exposures ({params['exposure_source']})"):
+        X, vectors, note = _exposures(src, params, seed)
     notes.append(note)
     ecgs = src["ecgs"].loc[src["ecgs"].index.intersection(X.index)]
     ecgs = phenotype.select_ecgs(ecgs, params["ecg_per_subject"])
     X = X.loc[ecgs.index]
 
-    # phecodes
-    pm_path = data.get("phecode_map") or dataset_path("phecode", required=False)
-    if pm_path is None or not Path(pm_path).exists():
-        raise DataNotFoundError("no phecode map: set data.phecode_map (see interp_ecg.phenotype.phecodes)")
-    pmap = phenotype.load_phecode_map(pm_path, version=params["phecode_version"])
-    window = params["window"]
-    linked = phenotype.diagnoses_for_ecgs(
-        ecgs, src["diagnoses"], window=window, admissions=src["admissions"],
-        margin=params["admission_margin"], time_col=src["time_col"],
-    )
-    min_count = params["min_code_count"]
-    if min_count is None:
-        min_count = 1 if src["synthetic"] else 2
-    sex = ecgs["sex"]
-    outcomes = phenotype.icd_to_phecodes(
-        linked, pmap, min_code_count=min_count, sex=sex, min_cases=params["min_cases"],
-        subjects=ecgs.index, subject_col="ecg_id",
-        count_col="hadm_id" if "hadm_id" in linked.columns else ("date" if "date" in linked else None),
-    )
-    mapping = phenotype.mapping_report(linked, pmap, subject_col="ecg_id")
+    with step("phecodes of the linked diagnoses"):
+        pmap, outcomes, mapping, min_count = _outcomes(ecgs, src, params, data["phecode_map"])
     notes.append(
         f"{len(ecgs)} ECGs (one per patient: {params['ecg_per_subject']}), diagnoses window "
-        f"{window!r}, Phecode {pmap.version}, >= {min_count} occurrence(s) for a case, "
+        f"{params['window']!r}, Phecode {pmap.version}, >= {min_count} occurrence(s) for a case, "
         f"{outcomes.shape[1]} phecodes with >= {params['min_cases']} cases"
     )
 
     covariates = ecgs[[c for c in params["covariates"] if c in ecgs.columns]]
-    model = phenotype.PheWAS(
-        method=params["method"], solver=params["solver"], backend=params["backend"],
-        min_cases=params["min_cases"], standardize=params["standardize"], phecode_map=pmap,
-        scheduler=_client(config.get("scheduler")), firth_fallback=params["firth_fallback"],
-        firth_test=params["firth_test"], test=params["test"],
-    ).fit(X, outcomes, covariates)
+    logger.info("PheWAS: %d exposures x %d phecodes on %d ECGs", X.shape[1], outcomes.shape[1], len(ecgs))
+    with step("PheWAS"):
+        model = phenotype.PheWAS(
+            method=params["method"], solver=params["solver"], backend=params["backend"],
+            min_cases=params["min_cases"], standardize=params["standardize"], phecode_map=pmap,
+            scheduler=_client(config.scheduler), firth_fallback=params["firth_fallback"],
+            firth_test=params["firth_test"], test=params["test"],
+        ).fit(X, outcomes, covariates)
     summary = model.summary
     summary["n_sex_excluded"] = summary["phecode"].map(outcomes.attrs.get("sex_excluded", {})).fillna(0).astype(int)
     tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index()}
@@ -318,48 +257,146 @@ def run_prototype_phewas_study(config: dict, out_dir: str | Path) -> dict:
     )
 
     # the paper's analyses
-    if len(summary):
-        top = list(dict.fromkeys(summary["phecode"]))[: params["auc_max_phecodes"]]
-        auc = phenotype.exposure_phecode_auc(
-            X, outcomes[top], n_boot=params["n_boot"], min_cases=params["min_cases"],
-            random_state=seed,
-        )
-        auc = auc.merge(pmap.describe(top).reset_index(), on="phecode", how="left")
-        tables["auc"] = auc
-        classes = phenotype.parse_prototype_columns(X.columns)
-        if classes:
-            comp = phenotype.compare_prototypes_classes(
-                X, outcomes[top], classes=classes, min_cases=max(3, params["min_cases"] // 2),
-                random_state=seed,
-            )
-            tables["prototype_vs_class"] = comp
-            if vectors is not None:
-                dist = phenotype.prototype_distance_vs_mixing(vectors, summary, classes=classes,
-                                                              metric="euclidean")
-                tables["distance_vs_mixing"] = dist
-                if "spearman" in dist.attrs:
-                    notes.append(f"distance vs association heterogeneity across classes: "
-                                 f"Spearman {dist.attrs['spearman']}")
-
-    figures = {}
-    if len(summary):
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(11, 4))
-        phenotype.ManhattanPlot(summary, title="PheWAS of ECG exposures").plot(ax=ax)
-        fig.tight_layout()
-        figures["manhattan"] = fig
-        fig, ax = plt.subplots(figsize=(6, 4))
-        phenotype.VolcanoPlot(summary).plot(ax=ax)
-        fig.tight_layout()
-        figures["volcano"] = fig
-        fig, ax = plt.subplots(figsize=(8, max(3, 0.25 * X.shape[1])))
-        phenotype.PrototypeCategoryHeatmap(summary).plot(ax=ax)
-        fig.tight_layout()
-        figures["heatmap"] = fig
+    with step("AUCs, prototypes vs classes, distance vs mixing"):
+        tables.update(_paper_analyses(X, outcomes, summary, vectors, pmap, params, seed, notes))
+    figures = _figures(summary, X.shape[1])
     for note in notes:
         logger.info(note)
-    return {**tables, **{f"figure_{k}": v for k, v in figures.items()}, "notes": notes}
+    return StudyResult(tables=tables, figures=figures, blocks=_report_blocks(tables), notes=notes,
+                       title=TITLE, summary="\n\n".join(notes))
+
+
+def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | None):
+    """Phecode map, ECG x phecode case table, mapping report and the occurrence threshold used."""
+    from interp_ecg import phenotype
+    from interp_ecg.config import dataset_path
+
+    pm_path = phecode_map or dataset_path("phecode", required=False)
+    if pm_path is None or not Path(pm_path).exists():
+        raise DataNotFoundError("no phecode map: set data.phecode_map (see interp_ecg.phenotype.phecodes)")
+    pmap = phenotype.load_phecode_map(pm_path, version=params["phecode_version"])
+    linked = phenotype.diagnoses_for_ecgs(
+        ecgs, src["diagnoses"], window=params["window"], admissions=src["admissions"],
+        margin=params["admission_margin"], time_col=src["time_col"],
+    )
+    min_count = params["min_code_count"]
+    if min_count is None:
+        min_count = 1 if src["synthetic"] else 2
+    outcomes = phenotype.icd_to_phecodes(
+        linked, pmap, min_code_count=min_count, sex=ecgs["sex"], min_cases=params["min_cases"],
+        subjects=ecgs.index, subject_col="ecg_id",
+        count_col="hadm_id" if "hadm_id" in linked.columns else ("date" if "date" in linked else None),
+    )
+    mapping = phenotype.mapping_report(linked, pmap, subject_col="ecg_id")
+    return pmap, outcomes, mapping, min_count
+
+
+def _paper_analyses(X, outcomes, summary, vectors, pmap, params: dict, seed: int,
+                    notes: list[str]) -> dict[str, pd.DataFrame]:
+    """AUC of single exposures, prototypes vs class probabilities, prototype distance vs mixing."""
+    from interp_ecg import phenotype
+
+    tables: dict[str, pd.DataFrame] = {}
+    if not len(summary):
+        return tables
+    top = list(dict.fromkeys(summary["phecode"]))[: params["auc_max_phecodes"]]
+    auc = phenotype.exposure_phecode_auc(
+        X, outcomes[top], n_boot=params["n_boot"], min_cases=params["min_cases"], random_state=seed,
+    )
+    tables["auc"] = auc.merge(pmap.describe(top).reset_index(), on="phecode", how="left")
+    classes = phenotype.parse_prototype_columns(X.columns)
+    if classes:
+        tables["prototype_vs_class"] = phenotype.compare_prototypes_classes(
+            X, outcomes[top], classes=classes, min_cases=max(3, params["min_cases"] // 2), random_state=seed,
+        )
+        if vectors is not None:
+            dist = phenotype.prototype_distance_vs_mixing(vectors, summary, classes=classes, metric="euclidean")
+            tables["distance_vs_mixing"] = dist
+            if "spearman" in dist.attrs:
+                notes.append(f"distance vs association heterogeneity across classes: "
+                             f"Spearman {dist.attrs['spearman']}")
+    return tables
+
+
+def _figures(summary: pd.DataFrame, n_exposures: int) -> dict[str, Any]:
+    """Manhattan, volcano and prototype-category heatmap (matplotlib figures)."""
+    from interp_ecg import phenotype
+
+    if not len(summary):
+        return {}
+    import matplotlib.pyplot as plt
+
+    figures = {}
+    fig, ax = plt.subplots(figsize=(11, 4))
+    phenotype.ManhattanPlot(summary, title="PheWAS of ECG exposures").plot(ax=ax)
+    fig.tight_layout()
+    figures["manhattan"] = fig
+    fig, ax = plt.subplots(figsize=(6, 4))
+    phenotype.VolcanoPlot(summary).plot(ax=ax)
+    fig.tight_layout()
+    figures["volcano"] = fig
+    fig, ax = plt.subplots(figsize=(8, max(3, 0.25 * n_exposures)))
+    phenotype.PrototypeCategoryHeatmap(summary).plot(ax=ax)
+    fig.tight_layout()
+    figures["heatmap"] = fig
+    return figures
+
+
+def run_prototype_phewas_study(config: StudyConfig | Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
+    """Run the prototype PheWAS study without the runner (no run folder, no PDF).
+
+    Parameters
+    ----------
+    config : StudyConfig or mapping
+        A study config of kind ``prototype_phewas`` (``kind`` and ``study`` may be left out
+        of a mapping): ``seed``, ``data``, ``scheduler``, ``params``.
+    out_dir : path
+        Work folder (a synthetic cohort is written under it when ``data.path`` names none).
+
+    Returns
+    -------
+    dict
+        The tables of :func:`run` by name, its figures as ``figure_<name>`` and ``notes``
+        (list of str).
+
+    Raises
+    ------
+    ConfigError
+        An invalid config (unknown keys, wrong types, missing files).
+    """
+    if not isinstance(config, StudyConfig):
+        config = validate_config({"study": "prototype_phewas", "kind": "prototype_phewas", **dict(config)})
+    res = run(config, out_dir)
+    return {**res.tables, **{f"figure_{k}": v for k, v in res.figures.items()}, "notes": res.notes}
+
+
+def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
+    from interp_ecg import phenotype
+    from interp_ecg.report import FigureBlock, PhewasBlock, TableBlock
+
+    blocks: list[Any] = []
+    if "cohort" in tables:
+        blocks.append(TableBlock(tables["cohort"], heading="Cohort and tests"))
+    summary = tables.get("phewas")
+    if summary is not None and len(summary):
+        blocks.append(PhewasBlock(summary, text="Each exposure (prototype similarity, class probability or "
+                                                "feature) against each phecode: logistic regression adjusted "
+                                                "for the configured covariates."))
+        blocks.append(FigureBlock(lambda ax: phenotype.VolcanoPlot(summary).plot(ax=ax),
+                                  caption="Volcano plot: log odds ratio against -log10 p.", height_in=3.2,
+                                  width_in=5.5, heading="Volcano plot", level=2))
+    for name, heading, caption in (
+            ("auc", "AUC of single exposures", "AUC of single exposures for the top phecodes (bootstrap 95% CI)."),
+            ("prototype_vs_class", "Prototypes versus class predictions",
+             "Individual prototypes vs class probability vs prototype mean, for the same phecodes."),
+            ("distance_vs_mixing", "Intra-class prototype distance versus association mixing",
+             "Intra-class prototype distance vs heterogeneity of the class's associations.")):
+        if name in tables and len(tables[name]):
+            blocks.append(TableBlock(tables[name].head(30), heading=heading, caption=caption))
+    if "mapping" in tables:
+        blocks.append(TableBlock(tables["mapping"].head(20), heading="ICD to phecode mapping",
+                                 caption="Mapping counts."))
+    return blocks
 
 
 def _client(scheduler):
@@ -369,3 +406,6 @@ def _client(scheduler):
     from distributed import Client
 
     return Client(scheduler)
+
+
+__all__ = ["Params", "TITLE", "run", "run_prototype_phewas_study"]

@@ -7,7 +7,7 @@ and reports per-statement ROC-AUC and PR-AUC with patient-bootstrap CIs on the t
 optionally against a black-box network with the same backbones trained the same way, plus the
 prototype gallery and "this looks like that" pages.
 
-Config ``params`` (defaults in :data:`DEFAULT_PARAMS`) choose the statements, the preset
+Config ``params`` (:class:`~interp_ecg.studies.params.PtbxlPrototypesParams`) choose the statements, the preset
 (``"paper"``: ProtoECGNet as published, the default; ``"small"``: CPU-sized) and optional
 overrides (``epochs``: warm-up and joint epochs; ``width``, ``prototypes_per_class``). Run: ``interp-ecg study run studies/ptbxl_prototypes/study.yaml``.
 """
@@ -22,23 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from interp_ecg.studies.runner import StudyResult
+from interp_ecg.studies.config import StudyConfig
+from interp_ecg.studies.params import PtbxlPrototypesParams as Params
+from interp_ecg.studies.runner import StudyResult, step
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PARAMS: dict[str, Any] = {
-    "statements": ["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI", "1AVB"],
-    "min_positives": 3,
-    "preset": "paper",  # "paper": ProtoECGNet as published (GPU-sized); "small": CPU-sized
-    "prototypes_per_class": None,  # None: the preset's (paper 5 / 18 / 7)
-    "width": None,  # None: the preset's (paper 64 = ResNet-18)
-    "epochs": None,  # None: the preset's (paper up to 200, early stopping); a number: warm-up and joint epochs
-    "batch_size": None,
-    "black_box": False,
-    "n_boot": 200,
-    "n_examples": 2,
-    "label_groups": None,
-}
+TITLE = "PTB-XL prototype network"
+
 
 def _dataset(cfg: dict, out_dir: Path):
     from interp_ecg.io import read_ptbxl
@@ -55,22 +46,34 @@ def _dataset(cfg: dict, out_dir: Path):
     return read_ptbxl(folder, sampling_rate=100), (None if data["cache_dir"] else folder)
 
 
-def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
-    """Train and evaluate the prototype network; returns tables and the report."""
+def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
+    """Train and evaluate the prototype network (:class:`~interp_ecg.studies.runner.Study` protocol).
+
+    Parameters
+    ----------
+    config : StudyConfig
+        A validated ``kind: ptbxl_prototypes`` config.
+    run_dir : path
+        The run folder; a synthetic cohort without ``data.cache_dir`` is written to
+        ``run_dir/cohort`` and removed at the end.
+
+    Returns
+    -------
+    StudyResult
+        Tables ``metrics``, ``macro_auc``, ``prototypes``, ``test_scores``,
+        ``training_history``; report blocks (cohort, performance, prototype gallery,
+        "this looks like that" examples, methods).
+    """
     import shutil
 
     from interp_ecg.prototypes import BlackBoxECGClassifier, ProtoECGNetClassifier
     from interp_ecg.prototypes.data import resolve_label_groups
-    from interp_ecg.report import (
-        CohortTableBlock, MetricsBlock, Report, TextBlock, TitleBlock, PrototypeGalleryBlock,
-    )
     from interp_ecg.studies import pipeline
-    from interp_ecg.studies.demo import _matches, _sex_labels
-    from interp_ecg.studies.runner import package_versions
 
-    p = cfg["params"]
-    seed = int(cfg["seed"])
-    ds, temp = _dataset(cfg, Path(out_dir))
+    p = config.params.to_dict()
+    seed = config.seed
+    with step(f"dataset ({config.data.source})"):
+        ds, temp = _dataset(config, Path(run_dir))
     meta = ds.meta
     fold = pd.to_numeric(meta["strat_fold"], errors="coerce")
     train_ids = meta.index[fold <= 8]
@@ -105,13 +108,15 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
     if len(val_ids):
         fit_kw = dict(X_val=ds.subset(list(val_ids)), y_val=labels.loc[val_ids, classes])
     t0 = time.perf_counter()
-    clf.fit(ds.subset(list(train_ids)), y_train, **fit_kw)
+    with step(f"prototype network ({p['preset']} preset, {len(train_ids)} training ECGs)"):
+        clf.fit(ds.subset(list(train_ids)), y_train, **fit_kw)
     fit_s = time.perf_counter() - t0
     test_ds = ds.subset(list(test_ids))
     scores = {"prototype network": pd.DataFrame(clf.predict_proba(test_ds), index=test_ids, columns=clf.classes_)}
     if p["black_box"]:
         bb = BlackBoxECGClassifier(epochs=None if p["epochs"] is None else 2 * int(p["epochs"]), **common)
-        bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same optimiser, schedule, early stopping
+        with step("black-box network"):
+            bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same optimiser, schedule, early stopping
         scores["black box"] = pd.DataFrame(bb.predict_proba(test_ds), index=test_ids, columns=bb.classes_)
     groups = meta.loc[test_ids, "patient_id"]
     rows = []
@@ -126,21 +131,32 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
     src = clf.prototype_sources_.reset_index()
     tables = {"metrics": metrics, "macro_auc": macro.reset_index(), "prototypes": src,
               "test_scores": scores["prototype network"], "training_history": clf.history_}
-    rep = Report(cfg["report"].get("title") or "PTB-XL prototype network", pseudonymise=cfg["report"]["pseudonymise"],
-                 paper=cfg["report"]["paper"])
-    rep.add(TitleBlock(rep.title, cfg.get("description") or "ProtoECGNet-style case-based classification",
-                       summary=(f"{len(train_ids)} training ECGs (strat_fold 1-8), {len(test_ids)} test ECGs "
-                                f"(fold 10), {len(clf.classes_)} statements ({', '.join(clf.classes_)}); "
-                                f"statements without enough positives: {', '.join(skipped) or 'none'}. "
-                                f"Training took {fit_s:.0f} s on {clf.device_}. Macro ROC-AUC: "
-                                + ", ".join(f"{k} {v:.3f}" for k, v in macro.items()) + "."),
-                       config=cfg, seed=seed, versions=package_versions()))
-    rep.add(CohortTableBlock(_sex_labels(meta).assign(split=np.where(fold == 10, "test", np.where(fold == 9, "validation", "train"))),
-                             by="split"))
+    summary = (f"{len(train_ids)} training ECGs (strat_fold 1-8), {len(test_ids)} test ECGs "
+               f"(fold 10), {len(clf.classes_)} statements ({', '.join(clf.classes_)}); "
+               f"statements without enough positives: {', '.join(skipped) or 'none'}. "
+               f"Training took {fit_s:.0f} s on {clf.device_}. Macro ROC-AUC: "
+               + ", ".join(f"{k} {v:.3f}" for k, v in macro.items()) + ".")
+    blocks = _report_blocks(clf, ds, fold, metrics, scores["prototype network"], p)
+    if temp is not None:
+        shutil.rmtree(temp, ignore_errors=True)
+    return StudyResult(tables=tables, blocks=blocks, title=TITLE, summary=summary)
+
+
+def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.DataFrame,
+                   p: dict[str, Any]) -> list[Any]:
+    """Cohort by split, test-fold performance, prototype gallery, example pages and methods."""
+    from interp_ecg.report import (
+        CohortTableBlock, MetricsBlock, PatientBlock, PrototypeGalleryBlock, TextBlock,
+    )
+    from interp_ecg.studies.demo import _matches, _sex_labels
+
+    meta, labels = ds.meta, ds.labels
+    split = np.where(fold == 10, "test", np.where(fold == 9, "validation", "train"))
+    blocks: list[Any] = [CohortTableBlock(_sex_labels(meta).assign(split=split), by="split")]
     m_show = metrics.assign(model=metrics["model"] + ": " + metrics["label"]).drop(columns=["label"])
-    rep.add(MetricsBlock(m_show, heading="Performance on the test fold",
-                         caption="Per statement, test fold (10): estimate (95% CI, patient bootstrap).",
-                         transpose=False))
+    blocks.append(MetricsBlock(m_show, heading="Performance on the test fold",
+                               caption="Per statement, test fold (10): estimate (95% CI, patient bootstrap).",
+                               transpose=False))
     per_class: dict[str, int] = {}
     gallery = []
     for name, row in clf.prototype_sources_.iterrows():
@@ -154,28 +170,30 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
             seg, leads = seg[pick[:3]], [leads[i] for i in pick[:3]]
         gallery.append({"name": name, "label": row["class"], "segment": seg, "fs": clf.fs, "leads": leads,
                         "source": row["record_id"], "window": f"{row['start_s']:.1f}-{row['end_s']:.1f} s"})
-    rep.add(PrototypeGalleryBlock(gallery))
-    from interp_ecg.report import PatientBlock
-
-    top = scores["prototype network"].max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]
-    for rid in top:
+    blocks.append(PrototypeGalleryBlock(gallery))
+    for rid in scores.max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]:
         rec = ds.load(rid)
         try:
             matches = _matches(clf, rec)
         except Exception as err:  # noqa: BLE001
             logger.warning("explanation of %s failed: %s", rid, err)
             matches = []
-        probs = scores["prototype network"].loc[rid]
+        probs = scores.loc[rid]
         truth = [c for c in clf.classes_ if labels.loc[rid, c]]
-        rep.add(PatientBlock(rid, rec.signal, rec.fs, rec.leads, matches=matches,
-                             summary={"Top statement": f"{probs.idxmax()} (p = {probs.max():.2f})",
-                                      "Labelled": ", ".join(truth) or "none"},
-                             patient_id=meta.loc[rid, "patient_id"], heading="Example"))
-    rep.add(TextBlock("Methods", "Input: 10 s, 12 leads, 100 Hz, high-pass 0.5 Hz. Splits: PTB-XL "
-                      "strat_fold (patient-wise): train 1-8, validation 9 (early stopping), test 10. "
-                      f"Network: ProtoECGNet, preset '{p['preset']}' (width {clf.settings_['width']}, "
-                      f"blocks {clf.settings_['blocks']}). ROC-AUC from probabilities. "
-                      "Prototypes are projected onto real training segments (push)."))
-    if temp is not None:
-        shutil.rmtree(temp, ignore_errors=True)
-    return StudyResult(tables=tables, report=rep)
+        blocks.append(PatientBlock(rid, rec.signal, rec.fs, rec.leads, matches=matches,
+                                   summary={"Top statement": f"{probs.idxmax()} (p = {probs.max():.2f})",
+                                            "Labelled": ", ".join(truth) or "none"},
+                                   patient_id=meta.loc[rid, "patient_id"], heading="Example"))
+    blocks.append(TextBlock("Methods", "Input: 10 s, 12 leads, 100 Hz, high-pass 0.5 Hz. Splits: PTB-XL "
+                                       "strat_fold (patient-wise): train 1-8, validation 9 (early stopping), test 10. "
+                                       f"Network: ProtoECGNet, preset '{p['preset']}' (width {clf.settings_['width']}, "
+                                       f"blocks {clf.settings_['blocks']}). ROC-AUC from probabilities. "
+                                       "Prototypes are projected onto real training segments (push)."))
+    return blocks
+
+
+#: the former name of :func:`run`
+run_ptbxl_prototypes_study = run
+
+
+__all__ = ["Params", "TITLE", "run", "run_ptbxl_prototypes_study"]

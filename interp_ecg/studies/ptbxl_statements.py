@@ -15,66 +15,46 @@ at least ``min_positives`` positives. Features: the package's own fiducial featu
 (:func:`interp_ecg.features.extract`) plus age and sex; records that could not be measured
 are left out and counted.
 
+Parameters: :class:`~interp_ecg.studies.params.PtbxlStatementsParams` (``params:`` of a
+``kind: ptbxl_statements`` study); the records come from ``data.path`` (PTB-XL) at
+``data.sampling_rate``, features from ``data.features`` when given.
+
 Examples
 --------
->>> from interp_ecg.studies.ptbxl_statements import resolve_config
->>> resolve_config({"min_positives": 30})["min_positives"]
-30
+>>> from interp_ecg.studies.ptbxl_statements import Params
+>>> Params(min_positives=30).protocols
+['cv10', 'test10', 'cinc']
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import ConfigError
+from interp_ecg.studies.config import StudyConfig, feature_cache, validate_config
+from interp_ecg.studies.params import PtbxlStatementsParams as Params
+from interp_ecg.studies.runner import StudyResult, step
 
 logger = logging.getLogger(__name__)
 
 SUPERCLASSES = ("NORM", "MI", "STTC", "CD", "HYP")
 
-DEFAULTS: dict[str, Any] = {
-    "root": None,
-    "sampling_rate": 500,
-    "max_records": None,
-    "features_cache": None,
-    "cinc_root": None,
-    "cinc_features_cache": None,
-    "models": {"lgbm": ["lgbm"], "soft_ensemble": ["rf", "xgb", "lgbm", "logreg"]},
-    "member_params": {},
-    "min_positives": 20,
-    "tasks": ["superclass", "statements"],
-    "records_without_superclass": "drop",
-    "protocols": ["cv10", "test10", "cinc"],
-    "n_boot": 1000,
-    "random_state": 0,
-    "n_jobs": 1,
-}
+TITLE = "PTB-XL statements: explained feature ensembles"
 
 
-def resolve_config(config: dict | None) -> dict:
-    """Defaults merged with ``config`` (a ``ptbxl_statements:`` section or the whole file)."""
-    config = dict(config or {})
-    if isinstance(config.get("ptbxl_statements"), dict):
-        config = {**config, **config.pop("ptbxl_statements")}
-    cfg = copy.deepcopy(DEFAULTS)
-    cfg.update({k: v for k, v in config.items() if k in DEFAULTS})
-    bad = set(cfg["protocols"]) - {"cv10", "test10", "cinc"}
-    if bad:
-        raise ConfigError(f"unknown protocols {sorted(bad)}")
-    bad = set(cfg["tasks"]) - {"superclass", "statements"}
-    if bad:
-        raise ConfigError(f"unknown tasks {sorted(bad)}")
-    if cfg["records_without_superclass"] not in ("drop", "keep"):
-        raise ConfigError("records_without_superclass must be 'drop' (PTB-XL benchmark protocol) or 'keep', "
-                          f"not {cfg['records_without_superclass']!r}")
-    return cfg
+def settings(config: StudyConfig) -> dict[str, Any]:
+    """The analysis settings of a validated config: ``params`` plus the PTB-XL folder
+    (``data.path``), rate (``data.sampling_rate``), feature table (``data.features``, else a
+    cache in ``data.cache_dir``: :func:`~interp_ecg.studies.config.feature_cache`), seed and
+    ``n_jobs``."""
+    return {**config.params.to_dict(), "root": config.data.path, "sampling_rate": config.data.sampling_rate,
+            "features_cache": config.data.features or feature_cache(config), "random_state": config.seed,
+            "n_jobs": config.n_jobs}
 
 
 def _features(ds, cfg, cache_key: str) -> pd.DataFrame:
@@ -128,16 +108,23 @@ def _usable(Y: pd.DataFrame, min_pos: int) -> list[str]:
     return [c for c in Y.columns if min_pos <= n[c] <= len(Y) - min_pos]
 
 
-def run_ptbxl_statements_study(config: dict | None, out_dir) -> dict[str, pd.DataFrame]:
-    """Run the PTB-XL statement study; write CSV tables to ``out_dir`` and return them.
+def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
+    """The PTB-XL statement study (:class:`~interp_ecg.studies.runner.Study` protocol).
+
+    Parameters
+    ----------
+    config : StudyConfig
+        A validated ``kind: ptbxl_statements`` config (``data.source: ptbxl``).
+    run_dir : path
+        The run folder (nothing is written there by the study itself).
 
     Returns
     -------
-    dict of DataFrames
-        ``cohort``, ``metrics`` (every protocol, task, model, label, metric with CIs; label
-        ``macro`` is the mean over labels), ``summary`` (macro-AUROC per protocol, task and
-        model), ``fold_auroc`` (per-fold macro-AUROC in ``cv10``), ``labels`` (positives per
-        label and split), ``notes``.
+    StudyResult
+        Tables ``cohort``, ``metrics`` (every protocol, task, model, label, metric with CIs;
+        label ``macro`` is the mean over labels), ``summary`` (macro-AUROC per protocol, task
+        and model), ``fold_auroc`` (per-fold macro-AUROC in ``cv10``), ``labels`` (positives
+        per label and split), ``notes``; a report block per table.
     """
     from interp_ecg.config import dataset_path
     from interp_ecg.evaluate import PredefinedFolds, cross_val_predict_grouped
@@ -145,14 +132,13 @@ def run_ptbxl_statements_study(config: dict | None, out_dir) -> dict[str, pd.Dat
     from interp_ecg.io import read_ptbxl
     from interp_ecg.io.ptbxl import ptbxl_superclass_labels
 
-    cfg = resolve_config(config)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    cfg = settings(config)
     root = cfg["root"] or dataset_path("ptbxl")
-    ds = read_ptbxl(root, sampling_rate=int(cfg["sampling_rate"]))
-    if cfg["max_records"]:
-        ds = ds.subset(mask=np.arange(len(ds)) < int(cfg["max_records"]))
-    feats = _features(ds, cfg, "features_cache")
+    with step("PTB-XL records and features"):
+        ds = read_ptbxl(root, sampling_rate=int(cfg["sampling_rate"]))
+        if cfg["max_records"]:
+            ds = ds.subset(mask=np.arange(len(ds)) < int(cfg["max_records"]))
+        feats = _features(ds, cfg, "features_cache")
     ok = feats["quality_ok"].astype(bool).to_numpy() if "quality_ok" in feats else np.ones(len(feats), bool)
     notes = [f"{int((~ok).sum())} of {len(feats)} records could not be measured and were left out"]
     X = design_matrix(feats[ok], ds.meta)
@@ -186,28 +172,30 @@ def run_ptbxl_statements_study(config: dict | None, out_dir) -> dict[str, pd.Dat
     for mname, members in cfg["models"].items():
         model = _model(members, cfg)
         for task, Y in tasks.items():
-            # a task may leave records out (superclass: records without one, by default)
-            pos = X.index.get_indexer(Y.index)
-            Xt, groups_t, folds_t = X.iloc[pos], groups[pos], folds[pos]
-            if "cv10" in cfg["protocols"]:
-                logger.info("cv10 %s %s", mname, task)
-                oof, fold_id = cross_val_predict_grouped(model, Xt, Y, groups_t, cv=PredefinedFolds(folds_t),
-                                                         return_folds=True)
-                metrics.append(_table(Y, oof, groups_t, cfg, protocol="cv10", task=task, model=mname))
-                for f in np.unique(folds_t):
-                    m = folds_t == f
-                    aucs = [roc_auc(Y[c].to_numpy()[m], oof[m, j]) for j, c in enumerate(Y.columns)]
-                    fold_rows.append({"task": task, "model": mname, "fold": int(f),
-                                      "macro_auroc": float(np.nanmean(aucs)),
-                                      "n_labels_scored": int(np.isfinite(aucs).sum())})
-            if "test10" in cfg["protocols"]:
-                tr = folds_t <= 8
-                fitted = _model(members, cfg).fit(Xt[tr], Y[tr])
-                for split, m in (("val9", folds_t == 9), ("test10", folds_t == 10)):
-                    P = fitted.predict_proba(Xt[m])
-                    metrics.append(_table(Y[m], P, groups_t[m], cfg, protocol=split, task=task, model=mname))
+            with step(f"{mname} on {task}"):
+                # a task may leave records out (superclass: records without one, by default)
+                pos = X.index.get_indexer(Y.index)
+                Xt, groups_t, folds_t = X.iloc[pos], groups[pos], folds[pos]
+                if "cv10" in cfg["protocols"]:
+                    logger.info("cv10 %s %s: 10 folds over strat_fold", mname, task)
+                    oof, fold_id = cross_val_predict_grouped(model, Xt, Y, groups_t, cv=PredefinedFolds(folds_t),
+                                                             return_folds=True)
+                    metrics.append(_table(Y, oof, groups_t, cfg, protocol="cv10", task=task, model=mname))
+                    for f in np.unique(folds_t):
+                        m = folds_t == f
+                        aucs = [roc_auc(Y[c].to_numpy()[m], oof[m, j]) for j, c in enumerate(Y.columns)]
+                        fold_rows.append({"task": task, "model": mname, "fold": int(f),
+                                          "macro_auroc": float(np.nanmean(aucs)),
+                                          "n_labels_scored": int(np.isfinite(aucs).sum())})
+                if "test10" in cfg["protocols"]:
+                    tr = folds_t <= 8
+                    fitted = _model(members, cfg).fit(Xt[tr], Y[tr])
+                    for split, m in (("val9", folds_t == 9), ("test10", folds_t == 10)):
+                        P = fitted.predict_proba(Xt[m])
+                        metrics.append(_table(Y[m], P, groups_t[m], cfg, protocol=split, task=task, model=mname))
     if "cinc" in cfg["protocols"]:
-        metrics += _cinc(cfg, ds, X, tasks, notes)
+        with step("CinC 2021 external validation"):
+            metrics += _cinc(cfg, ds, X, tasks, notes)
     metrics = pd.concat(metrics, ignore_index=True) if metrics else pd.DataFrame()
     summary = pd.DataFrame()
     if len(metrics):
@@ -225,10 +213,44 @@ def run_ptbxl_statements_study(config: dict | None, out_dir) -> dict[str, pd.Dat
                            {"item": "features", "value": X.shape[1]}])
     tables = {"cohort": cohort, "metrics": metrics, "summary": summary, "fold_auroc": pd.DataFrame(fold_rows),
               "labels": pd.DataFrame(label_rows), "notes": pd.DataFrame({"note": notes})}
-    for key, tab in tables.items():
-        tab.to_csv(out / f"ptbxl_statements_{key}.csv", index=False)
-    (out / "ptbxl_statements_config.json").write_text(json.dumps(cfg, indent=2, default=str))
-    return tables
+    return StudyResult(tables=tables, blocks=_report_blocks(tables), notes=notes, title=TITLE)
+
+
+def run_ptbxl_statements_study(config: StudyConfig | Mapping[str, Any], out_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Run the PTB-XL statement study without the runner (no run folder, no PDF); return its tables.
+
+    Parameters
+    ----------
+    config : StudyConfig or mapping
+        A study config of kind ``ptbxl_statements`` (``kind`` and ``study`` may be left out of
+        a mapping), e.g. ``{"data": {"source": "ptbxl", "path": root}, "params": {"tasks": ["superclass"]}}``.
+    out_dir : path
+        The work folder.
+
+    Raises
+    ------
+    ConfigError
+        An invalid config.
+    """
+    if not isinstance(config, StudyConfig):
+        config = validate_config({"study": "ptbxl_statements", "kind": "ptbxl_statements", **dict(config)})
+    return run(config, out_dir).tables
+
+
+def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
+    from interp_ecg.report import MetricsBlock, TableBlock
+
+    blocks: list[Any] = []
+    for name, frame in tables.items():
+        heading = name.replace("_", " ").capitalize()
+        if {"metric", "estimate"} <= set(frame.columns):
+            shown = frame.copy()
+            if "label" in shown.columns:  # one row per model and label
+                shown["model"] = shown["model"].astype(str) + " [" + shown["label"].astype(str) + "]"
+            blocks.append(MetricsBlock(shown, heading=heading, name=name, transpose=False))
+        elif name != "notes":
+            blocks.append(TableBlock(frame.head(40), heading=heading))
+    return blocks
 
 
 def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
@@ -267,5 +289,5 @@ def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
     return out
 
 
-__all__ = ["run_ptbxl_statements_study", "resolve_config", "design_matrix", "superclass_of_statements",
+__all__ = ["Params", "run", "run_ptbxl_statements_study", "settings", "design_matrix", "superclass_of_statements",
            "SUPERCLASSES"]

@@ -1,19 +1,28 @@
-"""Run a study: validated config in, a complete run folder out.
+"""Run a study: validated config in, a complete run folder out, the same way for every kind.
 
-Every run writes to ``<output_dir>/<study>/<timestamp>/``::
+Every study kind is one function (the :class:`Study` protocol)::
+
+    run(config: StudyConfig, run_dir: Path) -> StudyResult
+
+registered in :data:`interp_ecg.studies.STUDY_KINDS`. It computes; the runner writes. Every
+run writes to ``<output_dir>/<study>/<timestamp>/``::
 
     config.yaml      the validated config, every default filled in (seed included)
-    run.json         study, kind, seed, start/end time, duration, versions, outputs
+    run.json         study, kind, seed, start/end time, duration, per-step timings
+                     (``steps``: name, seconds, depth), versions, outputs, notes
     versions.json    python and package versions
     tables/*.csv     every result table (and *.parquet)
-    figures/*.pdf    figures the pipeline saved
-    report.pdf       the PDF report
+    figures/*.pdf    the study's figures
+    report.pdf       the PDF report: a title page (config, seed, versions), then the study's blocks
+
+A study times its stages with :func:`step` (``with step("features"): ...``): each is logged
+at INFO when it starts and when it ends, and recorded in ``run.json``.
 
 Identifiers are pseudonymised by default (``report.pseudonymise: true``): every
 identifier-bearing column (``patient_id``, ``subject_id``, ``record_id``, ``ecg_id``,
 ``study_id``, ``hadm_id``, ``record``, ``filename_hr``, ``filename_lr``, ``path``, ... see
 :data:`interp_ecg.io.pseudonym.IDENTIFIER_COLUMNS`) of the result tables, of the tables the
-pipeline wrote into the run folder and of the tables handed to the report is replaced by a
+study wrote into the run folder and of the tables handed to the report is replaced by a
 keyed pseudonym (:mod:`interp_ecg.io.pseudonym`). The key is one file outside every run folder
 (``run_study(..., pseudonym_key=path)``, else ``$INTERP_ECG_PSEUDONYM_KEY``, else
 ``~/.config/interp-ecg/pseudonym.key``): share run folders, withhold the key.
@@ -31,17 +40,18 @@ True
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as _dt
 import importlib
 import json
 import logging
 import platform
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import yaml
@@ -49,13 +59,13 @@ import yaml
 from interp_ecg.errors import ConfigError
 from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS, identifier_columns, pseudonym_key, pseudonymise_frame
 from interp_ecg.studies import STUDY_KINDS
-from interp_ecg.studies.config import load_config, load_yaml, validate_config
+from interp_ecg.studies.config import StudyConfig, apply_overrides, load_config, load_yaml, validate_config
 
 logger = logging.getLogger(__name__)
 
 _PACKAGES = ("interp-ecg", "numpy", "pandas", "scipy", "scikit-learn", "shap", "xgboost",
              "lightgbm", "torch", "statsmodels", "wfdb", "neurokit2", "matplotlib", "pyarrow",
-             "dask", "distributed")
+             "dask", "distributed", "pydantic")
 
 
 def package_versions() -> dict[str, str]:
@@ -71,27 +81,112 @@ def package_versions() -> dict[str, str]:
 
 @dataclass
 class StudyResult:
-    """What a pipeline returns: tables, a report, figures and notes."""
+    """What a study's ``run`` returns; the runner writes it.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        Written to ``tables/<name>.csv`` (and Parquet), pseudonymised unless the config says not.
+    figures : dict of str to matplotlib Figure
+        Written to ``figures/<name>.pdf``.
+    blocks : list of report blocks
+        The report's content after the title page (:mod:`interp_ecg.report`); when empty,
+        the report shows every table.
+    notes : list of str
+        What the reader must know (left-out records, circular labels); in ``run.json`` and at
+        the end of the report.
+    title, summary : str
+        The report's title (unless ``report.title`` is set) and the title page's summary.
+    report : Report, optional
+        A complete report built by the study itself (its own title page); ``blocks``,
+        ``title`` and ``summary`` are then not used.
+    """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    report: Any = None
     figures: dict[str, Any] = field(default_factory=dict)
+    blocks: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    title: str = ""
+    summary: str = ""
+    report: Any = None
+
+
+class Study(Protocol):
+    """A study kind: ``run(config, run_dir) -> StudyResult``.
+
+    ``config`` is the validated :class:`~interp_ecg.studies.config.StudyConfig` (its
+    ``params`` the kind's model); ``run_dir`` the run folder, where the study may keep what it
+    builds on the way (a synthetic cohort, a feature cache). The study returns its tables,
+    figures and report blocks; it writes no result files itself.
+    """
+
+    def __call__(self, config: StudyConfig, run_dir: Path) -> StudyResult: ...
 
 
 @dataclass
 class RunResult:
-    """A finished run: its folder, its tables and the path of its PDF."""
+    """A finished run: its folder, its tables, the path of its PDF and its step timings."""
 
     out_dir: Path
     tables: dict[str, pd.DataFrame]
     report_path: Path | None
-    config: dict[str, Any]
+    config: StudyConfig
     duration_s: float
+    steps: list[dict[str, Any]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (f"RunResult(out_dir={str(self.out_dir)!r}, tables={sorted(self.tables)}, "
                 f"report_path={str(self.report_path) if self.report_path else None!r})")
+
+
+# -- steps ---------------------------------------------------------------------------------
+
+_STEPS: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar("interp_ecg_steps",
+                                                                                       default=None)
+_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("interp_ecg_step_depth", default=0)
+
+
+@contextlib.contextmanager
+def step(name: str) -> Iterator[dict[str, Any]]:
+    """Time one stage of a study: logged at INFO when it starts and ends, recorded in ``run.json``.
+
+    Inside :func:`run_study` every step lands in the run's ``steps`` list (name, seconds,
+    depth for nested steps, status); outside a run the step is only logged.
+
+    Parameters
+    ----------
+    name : str
+        What the stage does, e.g. ``"features"`` or ``"models on the rule label"``.
+
+    Yields
+    ------
+    dict
+        The step's record (``name``, ``seconds`` once finished, ``depth``, ``status``).
+
+    Examples
+    --------
+    >>> with step("count") as s:
+    ...     n = sum(range(10))
+    >>> s["name"], s["status"], s["seconds"] >= 0
+    ('count', 'done', True)
+    """
+    record: dict[str, Any] = {"name": name, "seconds": None, "depth": _DEPTH.get(), "status": "running"}
+    log = _STEPS.get()
+    if log is not None:
+        log.append(record)
+    token = _DEPTH.set(record["depth"] + 1)
+    logger.info("%s ...", name)
+    t0 = time.perf_counter()
+    try:
+        yield record
+        record["status"] = "done"
+    except BaseException:
+        record["status"] = "failed"
+        raise
+    finally:
+        _DEPTH.reset(token)
+        record["seconds"] = round(time.perf_counter() - t0, 3)
+        logger.info("%s %s in %.1f s", name, record["status"], record["seconds"])
 
 
 def check_study_name(study: str) -> str:
@@ -216,72 +311,6 @@ def pseudonymise_run(out_dir: str | Path, tables: Mapping[str, pd.DataFrame], re
     return out
 
 
-def _resolve_pipeline(kind: str):
-    target = STUDY_KINDS.get(kind)
-    if target is None:
-        raise ConfigError(f"unknown study kind {kind!r}; known: {sorted(STUDY_KINDS)}")
-    module, func = target.split(":")
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as err:
-        raise ConfigError(f"the {kind!r} pipeline ({module}) cannot be imported: {err}") from err
-    fn = getattr(mod, func, None)
-    if fn is None:
-        raise ConfigError(f"{module} has no function {func}()")
-    return fn
-
-
-def _normalise_result(result: Any) -> StudyResult:
-    if isinstance(result, StudyResult):
-        return result
-    if result is None:
-        return StudyResult()
-    from interp_ecg.report import Report
-
-    if isinstance(result, Report):
-        return StudyResult(report=result)
-    if isinstance(result, pd.DataFrame):
-        return StudyResult(tables={"results": result})
-    if isinstance(result, Mapping):
-        out = StudyResult()
-        for key, value in result.items():
-            if isinstance(value, pd.DataFrame):
-                out.tables[str(key)] = value
-            elif isinstance(value, Report):
-                out.report = value
-            elif key == "tables" and isinstance(value, Mapping):
-                out.tables.update({str(k): v for k, v in value.items() if isinstance(v, pd.DataFrame)})
-            elif key == "report":
-                out.report = value
-            elif key == "notes" and isinstance(value, (list, tuple)):
-                out.notes.extend(str(v) for v in value)
-            elif hasattr(value, "savefig"):
-                out.figures[str(key)] = value
-        return out
-    out = StudyResult()
-    tables = getattr(result, "tables", None)
-    if isinstance(tables, Mapping):
-        out.tables.update({str(k): v for k, v in tables.items() if isinstance(v, pd.DataFrame)})
-    rep = getattr(result, "report", None)
-    if rep is not None:
-        out.report = rep
-    return out
-
-
-def _fallback_report(cfg: Mapping[str, Any], result: StudyResult, versions: Mapping[str, str]):
-    from interp_ecg.report import Report, TableBlock, TextBlock, TitleBlock
-
-    title = cfg["report"].get("title") or f"Study {cfg['study']}"
-    rep = Report(title, pseudonymise=cfg["report"]["pseudonymise"], paper=cfg["report"]["paper"])
-    rep.add(TitleBlock(title, cfg.get("description", ""), config=cfg, seed=cfg["seed"], versions=versions))
-    for note in result.notes:
-        rep.add(TextBlock("", note))
-    for name, frame in result.tables.items():
-        rep.add(TableBlock(frame.head(40), heading=name.replace("_", " ").capitalize(),
-                           caption=f"{name} ({len(frame)} rows; first 40 shown; full table in tables/{name}.csv)"))
-    return rep
-
-
 @contextlib.contextmanager
 def _dask_context(address: str | None):
     if not address:
@@ -304,16 +333,66 @@ def _dask_context(address: str | None):
         client.close()
 
 
-def run_study(config: str | Path | Mapping[str, Any], output_dir: str | Path | None = None,
+def resolve_study(kind: str) -> Study:
+    """The ``run`` function of a study kind (imported on demand).
+
+    Raises
+    ------
+    ConfigError
+        An unknown kind, or a study module that cannot be imported.
+    """
+    target = STUDY_KINDS.get(kind)
+    if target is None:
+        raise ConfigError(f"unknown study kind {kind!r}; known: {sorted(STUDY_KINDS)}")
+    module, func = target.split(":")
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as err:
+        raise ConfigError(f"the {kind!r} study ({module}) cannot be imported: {err}") from err
+    fn = getattr(mod, func, None)
+    if fn is None:
+        raise ConfigError(f"{module} has no function {func}()")
+    return fn
+
+
+def build_report(config: StudyConfig, result: StudyResult, versions: Mapping[str, str]):
+    """The run's report: the study's own, or a title page, the study's blocks (or every table) and notes."""
+    from interp_ecg.report import Report, TableBlock, TextBlock, TitleBlock
+
+    if result.report is not None:
+        return result.report
+    title = config.report.title or result.title or f"Study {config.study}"
+    rep = Report(title, pseudonymise=config.report.pseudonymise, paper=config.report.paper)
+    rep.add(TitleBlock(title, config.description, summary=result.summary, config=config.to_dict(),
+                       seed=config.seed, versions=dict(versions)))
+    blocks = list(result.blocks) or [
+        TableBlock(frame.head(40), heading=name.replace("_", " ").capitalize(),
+                   caption=f"{name} ({len(frame)} rows; first 40 shown; full table in tables/{name}.csv)")
+        for name, frame in result.tables.items() if isinstance(frame, pd.DataFrame)]
+    rep.add(*blocks)
+    if result.notes:
+        rep.add(TextBlock("Notes", "\n\n".join(result.notes)))
+    return rep
+
+
+def _config(config: str | Path | Mapping[str, Any] | StudyConfig, overrides: Mapping[str, Any]) -> StudyConfig:
+    if isinstance(config, StudyConfig):
+        return validate_config(apply_overrides(config.to_dict(), overrides)) if overrides else config
+    if isinstance(config, Mapping):
+        return validate_config(apply_overrides(config, overrides))
+    return load_config(config, overrides=overrides)
+
+
+def run_study(config: str | Path | Mapping[str, Any] | StudyConfig, output_dir: str | Path | None = None,
               seed: int | None = None, n_jobs: int | None = None, scheduler: str | None = None,
               overrides: Mapping[str, Any] | None = None,
               pseudonym_key_path: str | Path | None = None) -> RunResult:
-    """Validate a config, run its pipeline and write the run folder.
+    """Validate a config, run its study and write the run folder.
 
     Parameters
     ----------
-    config : path or mapping
-        A ``study.yaml`` or an already parsed mapping.
+    config : path, mapping or StudyConfig
+        A ``study.yaml``, an already parsed mapping, or a validated config.
     output_dir, seed, n_jobs, scheduler : optional
         Override the config's values.
     overrides : mapping, optional
@@ -334,53 +413,68 @@ def run_study(config: str | Path | Mapping[str, Any], output_dir: str | Path | N
     ConfigError
         Invalid config, or a study name that would put the run folder outside
         ``output_dir`` (``../../x``, an absolute path).
+    TypeError
+        A study whose ``run`` does not return a :class:`StudyResult`.
     """
-    ov = {"output_dir": None if output_dir is None else str(output_dir), "seed": seed,
-          "n_jobs": n_jobs, "scheduler": scheduler, **(overrides or {})}
-    if isinstance(config, Mapping):
-        from interp_ecg.studies.config import apply_overrides
-
-        cfg = validate_config(apply_overrides(config, ov))
-    else:
-        cfg = load_config(config, overrides=ov)
-    fn = _resolve_pipeline(cfg["kind"])
-    out_dir = make_run_dir(cfg["output_dir"], cfg["study"])
+    ov = {k: v for k, v in {"output_dir": None if output_dir is None else str(output_dir), "seed": seed,
+                            "n_jobs": n_jobs, "scheduler": scheduler, **(overrides or {})}.items()
+          if v is not None}
+    cfg = _config(config, ov)
+    run = resolve_study(cfg.kind)
+    out_dir = make_run_dir(cfg.output_dir, cfg.study)
     versions = package_versions()
-    (out_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    (out_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False), encoding="utf-8")
     (out_dir / "versions.json").write_text(json.dumps(versions, indent=2), encoding="utf-8")
     started = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()
-    logger.info("study %s (%s), seed %d -> %s", cfg["study"], cfg["kind"], cfg["seed"], out_dir)
-    with _dask_context(cfg["scheduler"]):
-        raw = fn(cfg, out_dir)
-    result = _normalise_result(raw)
-    if cfg["report"]["pseudonymise"]:
-        key = pseudonym_key(pseudonym_key_path)
-        result.tables = pseudonymise_run(out_dir, result.tables, result.report, key)
-    save_tables(result.tables, out_dir / "tables")
-    figures_dir = out_dir / "figures"
-    for name, fig in result.figures.items():
-        figures_dir.mkdir(exist_ok=True)
-        fig.savefig(figures_dir / f"{name}.pdf")
-    report_path = out_dir / "report.pdf"
-    if result.report is not None:
-        result.report.save_pdf(report_path, paper=cfg["report"]["paper"])
-    elif not report_path.exists():
-        existing = sorted(out_dir.glob("*.pdf"))
-        if existing:
-            report_path = existing[0]
-        else:
-            _fallback_report(cfg, result, versions).save_pdf(report_path, paper=cfg["report"]["paper"])
+    logger.info("study %s (%s), seed %d -> %s", cfg.study, cfg.kind, cfg.seed, out_dir)
+    steps: list[dict[str, Any]] = []
+    token = _STEPS.set(steps)
+    try:
+        with _dask_context(cfg.scheduler), step(f"{cfg.kind} study"):
+            result = run(cfg, out_dir)
+        if not isinstance(result, StudyResult):
+            raise TypeError(f"the {cfg.kind!r} study returned {type(result).__name__}, not a StudyResult")
+        with step("report assembled"):
+            report = build_report(cfg, result, versions)
+        if cfg.report.pseudonymise:
+            with step("identifiers pseudonymised"):
+                result.tables = pseudonymise_run(out_dir, result.tables, report, pseudonym_key(pseudonym_key_path))
+        with step("tables written"):
+            save_tables(result.tables, out_dir / "tables")
+        if result.figures:
+            with step("figures written"):
+                save_figures(result.figures, out_dir / "figures")
+        report_path = out_dir / "report.pdf"
+        with step("PDF report written"):
+            report.save_pdf(report_path, paper=cfg.report.paper)
+    finally:
+        _STEPS.reset(token)
     duration = time.perf_counter() - t0
     outputs = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
-    run_info = {"study": cfg["study"], "kind": cfg["kind"], "seed": cfg["seed"],
+    run_info = {"study": cfg.study, "kind": cfg.kind, "seed": cfg.seed,
                 "started": started.isoformat(timespec="seconds"),
                 "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "duration_s": round(duration, 2), "versions": versions, "outputs": outputs,
+                "duration_s": round(duration, 2), "steps": steps, "versions": versions, "outputs": outputs,
                 "notes": result.notes}
     (out_dir / "run.json").write_text(json.dumps(run_info, indent=2, default=str), encoding="utf-8")
-    logger.info("study %s finished in %.1f s: %s", cfg["study"], duration, out_dir)
-    return RunResult(out_dir, result.tables, report_path if report_path.exists() else None, cfg, duration)
+    logger.info("study %s finished in %.1f s: %s", cfg.study, duration, out_dir)
+    return RunResult(out_dir, result.tables, report_path, cfg, duration, steps)
+
+
+def save_figures(figures: Mapping[str, Any], folder: str | Path) -> list[Path]:
+    """Write each matplotlib figure as ``<name>.pdf`` (vector) and close it; return the paths."""
+    import matplotlib.pyplot as plt
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, fig in figures.items():
+        path = folder / f"{name}.pdf"
+        fig.savefig(path)
+        plt.close(fig)
+        paths.append(path)
+    return paths
 
 
 def report_from_run_dir(run_dir: str | Path, pseudonymise: bool = True, max_rows: int = 40):
@@ -425,3 +519,8 @@ def report_from_run_dir(run_dir: str | Path, pseudonymise: bool = True, max_rows
             cap += f"; first {min(max_rows, len(frame))} rows" + (", first 12 columns" if wide else "") + " shown."
             rep.add(TableBlock(shown, heading=heading, caption=cap, max_rows=max_rows))
     return rep
+
+
+__all__ = ["RunResult", "Study", "StudyResult", "build_report", "check_study_name", "make_run_dir", "package_versions",
+           "pseudonymise_run", "report_from_run_dir", "resolve_study", "run_study", "save_figures", "save_tables",
+           "step"]

@@ -33,10 +33,9 @@ Examples
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,9 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import ConfigError, DataNotFoundError
+from interp_ecg.studies.config import StudyConfig, feature_cache, validate_config
+from interp_ecg.studies.params import WctParams as Params
+from interp_ecg.studies.runner import StudyResult, step
 
 logger = logging.getLogger(__name__)
 
@@ -64,24 +66,6 @@ MIMIC_FEATURES = (
     "heart_rate_bpm", "pr_interval_ms", "p_duration_ms", "qrs_duration_ms", "qt_interval_ms",
 )
 
-DEFAULTS: dict[str, Any] = {
-    "source": "synthetic",
-    "random_state": 0,
-    "n_jobs": 1,
-    "n_boot": 1000,
-    "cv_folds": 5,
-    "models": ["cardioforest", "xgb", "lgbm", "gb", "logreg"],
-    "member_params": {},
-    "tune": {"enabled": False, "n_trials": 10, "inner_cv": 3, "method": "optuna"},
-    "min_positives": 10,
-    "n_explain": 3,
-    "features_cache": None,
-    "synthetic": {"n": 600, "cohort_dir": None, "conditions": None},
-    "ptbxl": {"root": None, "sampling_rate": 500, "max_records": None},
-    "mimic": {"root": None, "hosp_dir": None},
-}
-
-
 def wct_rule_label(qrs_ms: pd.Series, hr_bpm: pd.Series) -> pd.Series:
     """1.0 where QRS >= 120 ms and HR >= 100 bpm, 0.0 otherwise, NaN where either is missing."""
     qrs = pd.to_numeric(pd.Series(qrs_ms), errors="coerce").astype(float)
@@ -91,28 +75,27 @@ def wct_rule_label(qrs_ms: pd.Series, hr_bpm: pd.Series) -> pd.Series:
     return out.rename("wct_rule")
 
 
-def _merge(defaults: dict, config: dict) -> dict:
-    out = copy.deepcopy(defaults)
-    for key, value in (config or {}).items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+def settings(config: StudyConfig) -> dict[str, Any]:
+    """The analysis settings of a validated WCT study config: what this module's source loaders,
+    model factory, cross-validation and explanation helpers read.
 
-
-def resolve_config(config: dict | None) -> dict:
-    """Defaults merged with ``config`` (a ``wct:`` section of the YAML or the whole file)."""
-    config = dict(config or {})
-    if isinstance(config.get("wct"), dict):
-        config = {**config, **config.pop("wct")}
-    cfg = _merge(DEFAULTS, config)
-    if cfg["source"] not in ("synthetic", "ptbxl", "mimic"):
-        raise ConfigError(f"wct source must be 'synthetic', 'ptbxl' or 'mimic', got {cfg['source']!r}")
-    unknown = [m for m in cfg["models"] if m not in ("cardioforest", "rf", "xgb", "lgbm", "gb", "logreg", "et", "soft")]
-    if unknown:
-        raise ConfigError(f"unknown wct models {unknown}")
-    return cfg
+    ``data.source`` picks the source; ``data.path``, ``data.n_records``, ``data.sampling_rate``,
+    ``data.diagnoses``, ``data.features`` and ``data.cache_dir`` fill its section (PTB-XL
+    features are cached in ``data.cache_dir`` when it is set and ``data.features`` is not: see
+    :func:`~interp_ecg.studies.config.feature_cache`); ``seed`` and ``n_jobs`` become
+    ``random_state`` and ``n_jobs``; the rest comes from ``params``
+    (:class:`~interp_ecg.studies.params.WctParams`).
+    """
+    p, data = config.params, config.data
+    return {
+        "source": data.source, "random_state": config.seed, "n_jobs": config.n_jobs,
+        "n_boot": p.n_boot, "cv_folds": p.cv_folds, "models": list(p.models), "member_params": p["member_params"],
+        "tune": p["tune"], "min_positives": p.min_positives, "n_explain": p.n_explain,
+        "features_cache": data.features or feature_cache(config),
+        "synthetic": {"n": data.n_records, "cohort_dir": data.path or data.cache_dir, "conditions": p["conditions"]},
+        "ptbxl": {"root": data.path, "sampling_rate": data.sampling_rate, "max_records": p.max_records},
+        "mimic": {"root": data.path, "hosp_dir": data.diagnoses},
+    }
 
 
 # ----------------------------------------------------------------------------- sources
@@ -341,30 +324,36 @@ def _rule_error_row(y_ext, rule, score, name, label):
 
 
 # ----------------------------------------------------------------------------- study
-def run_wct_study(config: dict | None, out_dir) -> dict[str, pd.DataFrame]:
-    """Run the WCT study and write its tables (CSV) to ``out_dir``.
+TITLE = "Wide QRS complex tachycardia: CardioForest comparison"
+_RULE = "rule (hard 0/1)"
+
+
+def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
+    """The WCT study (:class:`~interp_ecg.studies.runner.Study` protocol): tables, curves, SHAP, report.
 
     Parameters
     ----------
-    config : dict
-        See :data:`DEFAULTS` (``source``, ``n_boot``, ``cv_folds``, ``models``,
-        ``member_params``, ``tune``, per-source sections). A ``wct:`` sub-section is accepted.
-    out_dir : path
-        Output folder (created).
+    config : StudyConfig
+        A validated ``kind: wct`` config (``params``: :class:`~interp_ecg.studies.params.WctParams`).
+    run_dir : path
+        The run folder; a synthetic cohort without ``data.path``/``data.cache_dir`` goes to
+        ``run_dir/cohort``.
 
     Returns
     -------
-    dict of DataFrames
-        ``cohort`` (counts), ``circular`` (models and rule vs the rule label),
+    StudyResult
+        Tables ``cohort`` (counts), ``circular`` (models and rule vs the rule label),
         ``external`` (rule, rule-trained models, and models trained on each external label
         with and without the defining features, vs the external labels), ``rule_errors``
         (what the models do on the records the rule gets wrong), ``shap_importance``,
-        ``shap_by_wave``, ``grounded`` (sentences), ``notes``.
+        ``shap_by_wave``, ``grounded`` (sentences), ``notes``; report blocks with ROC and
+        precision-recall curves of the out-of-fold scores and the SHAP summary.
     """
-    cfg = resolve_config(config)
-    out = Path(out_dir)
+    cfg = settings(config)
+    out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
-    src = load_source(cfg, out)
+    with step(f"WCT data ({cfg['source']})"):
+        src = load_source(cfg, out)
     X, groups = src.X, src.groups
     rule = wct_rule_label(src.qrs, src.hr).set_axis(X.index)
     models = _models(cfg)
@@ -384,60 +373,181 @@ def run_wct_study(config: dict | None, out_dir) -> dict[str, pd.DataFrame]:
         {"item": "rule-positive (WCT) records", "value": int(np.nansum(rule))},
     ] + [{"item": f"{c} positives", "value": int(np.nansum(src.external[c]))} for c in src.external.columns]
       + [{"item": f"{c} records with label", "value": int(src.external[c].notna().sum())} for c in src.external.columns])
+    logger.info("WCT cohort: %d records, %d patients, %d rule-positive", len(X), len(pd.unique(groups)),
+                int(np.nansum(rule)))
 
     # 1) circular: trained and evaluated on the rule label
     circular, oof_rule = [], {}
-    circular.append(_metrics(rule, rule, groups, cfg, label="wct_rule", model="rule (hard 0/1)", features="QRS, HR",
+    circular.append(_metrics(rule, rule, groups, cfg, label="wct_rule", model=_RULE, features="QRS, HR",
                              score_type="hard"))
-    for name, model in models.items():
-        logger.info("WCT (rule label): %s", name)
-        s, params = _oof(model, X, rule, groups, cfg, tuned=(name == "cardioforest"))
-        if s.isna().all():
-            notes.append(f"{name}: too few rule-positive or rule-negative records/patients for "
-                         f"{cfg['cv_folds']}-fold patient-wise CV on the rule label; not trained on it")
-            continue
-        oof_rule[name] = s
-        circular.append(_metrics(rule, s, groups, cfg, label="wct_rule", model=name, features="all",
-                                 score_type="probability"))
+    with step("models on the rule label (circular)"):
+        for i, (name, model) in enumerate(models.items(), 1):
+            logger.info("WCT rule label: model %d/%d %s (%d-fold patient-wise CV)", i, len(models), name,
+                        cfg["cv_folds"])
+            s, params = _oof(model, X, rule, groups, cfg, tuned=(name == "cardioforest"))
+            if s.isna().all():
+                notes.append(f"{name}: too few rule-positive or rule-negative records/patients for "
+                             f"{cfg['cv_folds']}-fold patient-wise CV on the rule label; not trained on it")
+                continue
+            oof_rule[name] = s
+            circular.append(_metrics(rule, s, groups, cfg, label="wct_rule", model=name, features="all",
+                                     score_type="probability"))
     circular = pd.concat([t for t in circular if len(t)], ignore_index=True)
 
     # 2) external labels
     defining = _defining_columns(X.columns)
     X_nodef = X.drop(columns=defining)
     external, errors, ext_scores = [], [], {}
-    for lab in src.external.columns:
-        y = src.external[lab]
-        n_pos = int(np.nansum(y))
-        external.append(_metrics(y, rule, groups, cfg, label=lab, model="rule (hard 0/1)", trained_on="-",
-                                 features="QRS, HR", score_type="hard"))
-        for name, s in oof_rule.items():
-            external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on="wct_rule",
-                                     features="all", score_type="probability"))
-        if n_pos < int(cfg["min_positives"]) or (y.notna().sum() - n_pos) < int(cfg["min_positives"]):
-            notes.append(f"{lab}: {n_pos} positives; models were not trained on it (min_positives="
-                         f"{cfg['min_positives']})")
-            continue
-        for name, model in models.items():
-            for feat_name, XX in (("all", X), ("without defining", X_nodef)):
-                s, _ = _oof(model, XX, y, groups, cfg)
-                ext_scores[(lab, name, feat_name)] = s
-                external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on=lab,
-                                         features=feat_name, score_type="probability"))
-                errors.append({**_rule_error_row(y, rule, s, name, lab), "features": feat_name})
+    with step("models on the external labels"):
+        for j, lab in enumerate(src.external.columns, 1):
+            y = src.external[lab]
+            n_pos = int(np.nansum(y))
+            external.append(_metrics(y, rule, groups, cfg, label=lab, model=_RULE, trained_on="-",
+                                     features="QRS, HR", score_type="hard"))
+            for name, s in oof_rule.items():
+                external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on="wct_rule",
+                                         features="all", score_type="probability"))
+            if n_pos < int(cfg["min_positives"]) or (y.notna().sum() - n_pos) < int(cfg["min_positives"]):
+                notes.append(f"{lab}: {n_pos} positives; models were not trained on it (min_positives="
+                             f"{cfg['min_positives']})")
+                logger.info("WCT label %d/%d %s: %d positives, too few to train on", j,
+                            len(src.external.columns), lab, n_pos)
+                continue
+            for i, (name, model) in enumerate(models.items(), 1):
+                for feat_name, XX in (("all", X), ("without defining", X_nodef)):
+                    logger.info("WCT label %d/%d %s: model %d/%d %s, %s features", j, len(src.external.columns),
+                                lab, i, len(models), name, feat_name)
+                    s, _ = _oof(model, XX, y, groups, cfg)
+                    ext_scores[(lab, name, feat_name)] = s
+                    external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on=lab,
+                                             features=feat_name, score_type="probability"))
+                    errors.append({**_rule_error_row(y, rule, s, name, lab), "features": feat_name})
     external = pd.concat([t for t in external if len(t)], ignore_index=True) if external else pd.DataFrame()
     rule_errors = pd.DataFrame(errors)
     notes.append(f"defining features removed in 'without defining': {', '.join(defining)}")
 
     # 3) SHAP of the forest trained on the rule label (all records)
-    shap_imp, shap_wave, grounded = _explain(models, X, rule, src, cfg)
+    with step("SHAP and grounded sentences"):
+        shap_imp, shap_wave, grounded, explanation = _explain(models, X, rule, src, cfg)
 
     tables = {"cohort": cohort_tab, "circular": circular, "external": external, "rule_errors": rule_errors,
               "shap_importance": shap_imp, "shap_by_wave": shap_wave, "grounded": grounded,
               "notes": pd.DataFrame({"note": notes})}
-    for key, tab in tables.items():
-        tab.to_csv(out / f"wct_{key}.csv", index=False)
-    (out / "wct_config.json").write_text(json.dumps(cfg, indent=2, default=str))
-    return tables
+    curves = _curves(rule, oof_rule, src.external, ext_scores, list(models))
+    return StudyResult(tables=tables, blocks=_report_blocks(tables, notes, curves, explanation), notes=notes,
+                       title=TITLE)
+
+
+def run_wct_study(config: StudyConfig | Mapping[str, Any], out_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Run the WCT study without the runner (no run folder, no PDF) and return its tables.
+
+    Parameters
+    ----------
+    config : StudyConfig or mapping
+        A study config of kind ``wct`` (``kind`` and ``study`` may be left out of a mapping),
+        e.g. ``{"data": {"source": "synthetic", "n_records": 200}, "params": {"n_boot": 200}}``.
+    out_dir : path
+        Folder for what the study builds on the way (a synthetic cohort).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        The tables of :func:`run`.
+
+    Raises
+    ------
+    ConfigError
+        An invalid config.
+    """
+    if not isinstance(config, StudyConfig):
+        config = validate_config({"study": "wct", "kind": "wct", **dict(config)})
+    return run(config, out_dir).tables
+
+
+def _curves(rule: pd.Series, oof_rule: dict, external: pd.DataFrame, ext_scores: dict,
+            model_names: list[str]) -> list[tuple[str, pd.Series, dict[str, pd.Series]]]:
+    """(label, y, {curve name: out-of-fold score}) per label, for the ROC/PR figures."""
+    out = []
+    if oof_rule:
+        out.append(("wct_rule", rule, dict(oof_rule)))
+    for lab in external.columns:
+        scores: dict[str, pd.Series] = {_RULE: rule}
+        trained = {name: ext_scores[(lab, name, "all")] for name in model_names if (lab, name, "all") in ext_scores}
+        if trained:
+            scores.update(trained)
+            first = next(iter(trained))
+            scores[f"{first}, without defining"] = ext_scores[(lab, first, "without defining")]
+        else:
+            scores.update({f"{name} (trained on the rule)": s for name, s in oof_rule.items()})
+        out.append((lab, external[lab], scores))
+    return out
+
+
+def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, explanation) -> list[Any]:
+    from interp_ecg.report import CurvesBlock, MetricsBlock, ShapSummaryBlock, TableBlock, TextBlock
+
+    blocks: list[Any] = []
+    circular_notes = [n for n in notes if "CIRCULAR" in n.upper()]
+    blocks.append(TableBlock(tables["cohort"], heading="Cohort", caption="Records, patients and labels."))
+    show = ["roc_auc", "pr_auc", "balanced_accuracy", "accuracy", "brier"]
+    ext = tables["external"]
+    if len(ext):
+        ext = _model_rows(ext, ("model", "trained_on", "features"))
+        first = ext["label"].iloc[0]
+        for label, part in ext.groupby("label", sort=False):
+            blocks.append(MetricsBlock(
+                part[part["metric"].isin(show)], heading=f"Against an independent label: {label}",
+                caption=f"Label {label} (not computed from the model's inputs); out-of-fold probabilities, "
+                        "patient-wise folds; estimate (95% CI). The rule is a hard 0/1 score.",
+                note="\n\n".join(circular_notes) if label == first else "", name=f"external_{label}",
+                transpose=False))
+    circ = tables["circular"]
+    if len(circ):
+        circ = _model_rows(circ, ("model", "features"))
+        blocks.append(MetricsBlock(circ[circ["metric"].isin(show)], heading="Against the rule label (circular)",
+                                   caption="The rule label is QRS >= 120 ms and HR >= 100 bpm computed from the "
+                                           "model's own inputs: models can only reproduce it.",
+                                   name="circular", transpose=False))
+    for label, y, scores in curves:
+        ok = y.notna() & pd.concat(scores, axis=1).notna().all(axis=1)
+        yk = y[ok].astype(int)
+        if ok.sum() < 2 or yk.nunique() < 2:
+            continue
+        what = "rule label (circular)" if label == "wct_rule" else f"label {label}"
+        blocks.append(CurvesBlock(
+            yk.to_numpy(), {name: s[ok].to_numpy(dtype=float) for name, s in scores.items()},
+            heading=f"ROC and precision-recall curves: {what}",
+            caption=f"Out-of-fold scores (patient-wise folds) against the {what}; n = {int(ok.sum())}, "
+                    f"{int(yk.sum())} positives."
+                    + (" The rule is a hard 0/1 score (one operating point)." if _RULE in scores else "")))
+    if len(tables["rule_errors"]):
+        blocks.append(TableBlock(tables["rule_errors"], heading="What the models add over the rule",
+                                 caption="Accuracy on the records the rule gets wrong."))
+    if explanation is not None:
+        blocks.append(ShapSummaryBlock(explanation, heading="SHAP attributions of the forest",
+                                       text="The forest trained on the rule label, explained on up to 300 "
+                                            "records (SHAP values of the WCT output)."))
+    if len(tables["shap_importance"]):
+        blocks.append(TableBlock(tables["shap_importance"].head(15), heading="SHAP importance",
+                                 caption="Mean |SHAP| of the forest, top 15 features."))
+    g = tables["grounded"]
+    if len(g):
+        col = "sentence" if "sentence" in g.columns else g.columns[-1]
+        blocks.append(TextBlock("Grounded explanations", "\n\n".join(str(s) for s in g[col].head(12))))
+    return blocks
+
+
+def _model_rows(frame: pd.DataFrame, parts: tuple[str, ...]) -> pd.DataFrame:
+    """Fold descriptive columns into one ``model`` name so each row of a metrics table is one model."""
+    out = frame.copy()
+    present = [c for c in parts if c in out.columns]
+    if present:
+        def name(r: pd.Series) -> str:
+            extra = [f"{c.replace('_', ' ')}: {r[c]}" for c in present[1:] if str(r[c]) not in ("", "-", "nan")]
+            return f"{r[present[0]]}" + (f" [{'; '.join(extra)}]" if extra else "")
+
+        out["model"] = out.apply(name, axis=1)
+    return out
 
 
 def _explain(models, X, rule, src, cfg):
@@ -448,7 +558,7 @@ def _explain(models, X, rule, src, cfg):
     y = rule[keep].astype(int)
     if y.nunique() < 2:
         empty = pd.DataFrame()
-        return empty, empty, empty
+        return empty, empty, empty, None
     model = models[name].fit(X[keep], y)
     rng = np.random.default_rng(cfg["random_state"])
     idx = rng.choice(int(keep.sum()), min(300, int(keep.sum())), replace=False)
@@ -472,8 +582,8 @@ def _explain(models, X, rule, src, cfg):
                          "value": att.value, "unit": att.unit, "contribution": att.contribution,
                          "lead": att.lead, "start_sample": att.start_sample, "end_sample": att.end_sample,
                          "sentence": att.sentence})
-    return imp, wave_tab, pd.DataFrame(rows)
+    return imp, wave_tab, pd.DataFrame(rows), ex
 
 
-__all__ = ["run_wct_study", "wct_rule_label", "resolve_config", "load_source", "DEFAULTS",
+__all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "load_source",
            "SYNTHETIC_WCT_CONDITIONS", "PTBXL_TACHY", "PTBXL_WIDE"]

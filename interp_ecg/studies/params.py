@@ -1,0 +1,332 @@
+"""The ``params`` section of each study kind, as typed, frozen pydantic models.
+
+One model per study ``kind`` (:data:`PARAMS`); :class:`~interp_ecg.studies.config.StudyConfig`
+checks a study YAML's ``params:`` against the model of its ``kind``: unknown keys are refused
+with a suggestion, values must have the field's type, and every field left out takes the
+default below. ``interp-ecg study schema KIND`` prints the JSON Schema of a whole study YAML
+with the kind's ``params`` (descriptions included), for editors that complete and check YAML.
+
+The defaults are those the studies ran with before these models existed (the former
+``DEFAULTS`` / ``DEFAULT_PARAMS`` dicts of each study module); each field's description says
+where its value comes from when it is more than a study setting.
+
+Examples
+--------
+>>> from interp_ecg.studies.params import WctParams
+>>> p = WctParams(n_boot=200)
+>>> p.n_boot, p.cv_folds, p.models[0]
+(200, 5, 'cardioforest')
+>>> p.to_dict()["tune"]["n_trials"]
+10
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+
+class ConfigModel(BaseModel):
+    """Base of every config model: frozen, strict types, unknown keys refused.
+
+    Besides attribute access (``cfg.data.path``) a model reads as the plain dict it dumps to
+    (``cfg["data"]["path"]``, ``cfg.get("description")``, ``dict(cfg)``), so code written
+    against plain-dict configs keeps working; the values handed out are copies.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model as plain data (nested dicts, lists, str, numbers), e.g. for YAML."""
+        return self.model_dump(mode="python")
+
+    def keys(self):
+        return type(self).model_fields.keys()
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in type(self).model_fields:
+            raise KeyError(key)
+        value = getattr(self, key)
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="python")
+        return copy.deepcopy(value)
+
+    def __contains__(self, key: object) -> bool:
+        return key in type(self).model_fields
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+
+def _path_check(kind: str):
+    """A validator that resolves a path and checks that an input exists.
+
+    Inputs (``dir``, ``file``, ``any``) are relative to ``base_dir`` of the validation
+    context (the YAML file's folder), never to the current directory; outputs (``out``) are
+    relative to the current directory. ``check_paths: False`` in the context skips the checks.
+    """
+
+    def check(value: str, info: ValidationInfo) -> str:
+        ctx = info.context or {}
+        p = Path(value).expanduser()
+        base = ctx.get("base_dir")
+        if kind != "out" and not p.is_absolute() and base is not None:
+            p = Path(base) / p
+        if ctx.get("check_paths", True) and kind != "out":
+            if not p.exists():
+                raise PydanticCustomError("path", "path does not exist: {path}", {"path": str(p)})
+            if kind == "dir" and not p.is_dir():
+                raise PydanticCustomError("path", "not a folder: {path}", {"path": str(p)})
+            if kind == "file" and not p.is_file():
+                raise PydanticCustomError("path", "not a file: {path}", {"path": str(p)})
+        return str(p)
+
+    return AfterValidator(check)
+
+
+#: an existing folder (relative to the YAML file)
+InputDir = Annotated[str, _path_check("dir")]
+#: an existing file (relative to the YAML file)
+InputFile = Annotated[str, _path_check("file")]
+#: an existing file or folder (relative to the YAML file)
+InputPath = Annotated[str, _path_check("any")]
+#: a file or folder written by the run (relative to the current directory)
+OutputPath = Annotated[str, _path_check("out")]
+
+
+class StudyParams(ConfigModel):
+    """Base of the per-kind ``params`` models."""
+
+    #: ``data.source`` values the study reads (checked by StudyConfig)
+    sources: ClassVar[tuple[str, ...]] = ("synthetic", "ptbxl", "mimic", "features")
+
+
+class EmptyParams(StudyParams):
+    """A study kind without parameters."""
+
+
+#: list fields accept tuples too (Python callers); strict mode would refuse them
+_LIST = {"strict": False}
+
+
+# -- WCT ------------------------------------------------------------------------------------
+
+
+class TuneParams(ConfigModel):
+    """Nested hyper-parameter search of the CardioForest model (off by default)."""
+
+    enabled: bool = Field(False, description="Tune the CardioForest forest in nested, patient-wise CV "
+                                             "(off: the published CardioForest settings).")
+    n_trials: int = Field(10, ge=1, description="Search trials per outer fold.")
+    inner_cv: int = Field(3, ge=2, description="Inner patient-wise folds of the search.")
+    method: Literal["optuna", "halving"] = Field("optuna", description="Search method of interp_ecg.models.tune.")
+
+
+class WctParams(StudyParams):
+    """Parameters of the WCT study (:mod:`interp_ecg.studies.wct`).
+
+    Defaults are the study's own (the former ``wct.DEFAULTS``); ``cv_folds`` and the model list
+    follow the CardioForest comparison (tuned random forest vs XGBoost, LightGBM, gradient
+    boosting, plus a logistic regression as the transparent model).
+    """
+
+    sources: ClassVar[tuple[str, ...]] = ("synthetic", "ptbxl", "mimic")
+
+    n_boot: int = Field(1000, ge=0, description="Patient-bootstrap replicates of every 95% CI "
+                                                "(1000: the usual for percentile intervals).")
+    cv_folds: int = Field(5, ge=2, description="Patient-wise cross-validation folds of the out-of-fold "
+                                               "probabilities (5, as in the CardioForest comparison).")
+    models: list[Literal["cardioforest", "rf", "xgb", "lgbm", "gb", "logreg", "et", "soft"]] = Field(
+        ["cardioforest", "xgb", "lgbm", "gb", "logreg"], min_length=1, **_LIST,
+        description="Models compared: cardioforest (the paper's tuned forest preset), rf, xgb, lgbm, gb, "
+                    "logreg, et, soft (soft-voting ensemble of rf/xgb/lgbm/gb/logreg).")
+    member_params: dict[str, dict[str, Any]] = Field(
+        {}, description="Keyword arguments per member model, e.g. {rf: {n_estimators: 200}} "
+                        "(empty: the package's defaults).")
+    tune: TuneParams = Field(TuneParams(), description="Nested tuning of the CardioForest model.")
+    min_positives: int = Field(10, ge=1, description="Models are trained on an external label only when it "
+                                                     "has at least this many positives and negatives.")
+    n_explain: int = Field(3, ge=0, description="Rule-positive records given grounded SHAP sentences.")
+    conditions: dict[str, float] | None = Field(
+        None, description="Synthetic source: rhythm/condition mix of the simulated cohort "
+                          "(null: the simulator's default mix).")
+    max_records: int | None = Field(None, ge=1, description="PTB-XL source: use only the first N records "
+                                                            "(null: all).")
+
+
+# -- PTB-XL statements -------------------------------------------------------------------------
+
+
+class PtbxlStatementsParams(StudyParams):
+    """Parameters of the PTB-XL statements study (:mod:`interp_ecg.studies.ptbxl_statements`).
+
+    Defaults are the study's own (the former ``ptbxl_statements.DEFAULTS``); the protocols are
+    the PTB-XL benchmark's (Strodthoff et al. 2021: ``strat_fold`` 1-8 train, 9 validation,
+    10 test) plus 10-fold cross-validation over ``strat_fold``.
+    """
+
+    sources: ClassVar[tuple[str, ...]] = ("ptbxl",)
+
+    models: dict[str, list[Literal["rf", "xgb", "lgbm", "gb", "logreg", "et"]]] = Field(
+        {"lgbm": ["lgbm"], "soft_ensemble": ["rf", "xgb", "lgbm", "logreg"]},
+        description="Model name -> ensemble members (EnsembleClassifier).")
+    member_params: dict[str, dict[str, Any]] = Field({}, description="Keyword arguments per member model.")
+    min_positives: int = Field(20, ge=1, description="Statements with fewer positives are left out of the "
+                                                     "statements task.")
+    tasks: list[Literal["superclass", "statements"]] = Field(["superclass", "statements"], min_length=1,
+                                                             **_LIST, description="Label sets modelled.")
+    records_without_superclass: Literal["drop", "keep"] = Field(
+        "drop", description="drop: the PTB-XL benchmark protocol; keep: as all-negative rows.")
+    protocols: list[Literal["cv10", "test10", "cinc"]] = Field(
+        ["cv10", "test10", "cinc"], min_length=1, **_LIST,
+        description="cv10: 10-fold CV over strat_fold; test10: train 1-8, report 9 and 10; "
+                    "cinc: external validation on CinC 2021.")
+    n_boot: int = Field(1000, ge=0, description="Patient-bootstrap replicates of every 95% CI.")
+    max_records: int | None = Field(None, ge=1, description="Use only the first N records (null: all).")
+    cinc_root: InputDir | None = Field(None, description="CinC 2021 folder for the cinc protocol "
+                                                    "(null: the configured dataset path, when present).")
+    cinc_features_cache: OutputPath | None = Field(None, description="Feature cache (Parquet) of the CinC records.")
+
+
+# -- prototype PheWAS ------------------------------------------------------------------------
+
+
+class PrototypeNetParams(ConfigModel):
+    """The prototype network trained for the PheWAS exposures (the CPU-sized variant)."""
+
+    preset: Literal["small", "paper"] = Field("small", description="small: CPU-sized; paper: ProtoECGNet "
+                                                                   "as published (GPU-sized).")
+    prototypes_per_class: int = Field(3, ge=1, description="Prototypes per class.")
+    width: int = Field(4, ge=1, description="Channels of the first convolution stage.")
+    blocks: list[int] = Field([1, 1], min_length=1, **_LIST, description="Residual blocks per stage.")
+    warmup_epochs: int = Field(2, ge=0, description="Warm-up epochs (backbone frozen).")
+    joint_epochs: int = Field(2, ge=0, description="Joint training epochs.")
+    last_layer_epochs: int = Field(2, ge=0, description="Last-layer epochs after the push.")
+    fusion_epochs: int = Field(3, ge=0, description="Fusion-classifier epochs.")
+
+
+class PrototypePhewasParams(StudyParams):
+    """Parameters of the prototype PheWAS study (:mod:`interp_ecg.studies.prototype_phewas`).
+
+    Defaults are the study's own (the former ``prototype_phewas.DEFAULT_PARAMS``), after
+    "Prototype Learning to Create Refined Interpretable Digital Phenotypes from ECGs" (2025):
+    logistic regression adjusted for age and sex, one ECG per patient, Phecode X.
+    """
+
+    sources: ClassVar[tuple[str, ...]] = ("synthetic", "mimic")
+
+    exposure_source: Literal["auto", "prototypes", "features", "table"] = Field(
+        "auto", description="auto: the exposure table when given, else prototypes (torch present), "
+                            "else fiducial features.")
+    exposure_table: InputFile | None = Field(None, description="CSV/Parquet of exposures, first column the ECG "
+                                                         "id (ecg_id / study_id).")
+    covariates: list[str] = Field(["age", "sex"], **_LIST, description="Adjustment covariates.")
+    method: Literal["logit", "firth"] = Field("logit", description="Maximum-likelihood or Firth-penalised "
+                                                                   "logistic regression.")
+    firth_fallback: bool = Field(False, description="Refit non-converged maximum-likelihood pairs with Firth.")
+    firth_test: Literal["lrt", "wald"] = Field("lrt", description="Firth p-values: penalised likelihood ratio "
+                                                                  "(Heinze & Schemper 2002) or Wald.")
+    test: Literal["wald", "score"] = Field("wald", description="wald: every pair fitted; score: score-test "
+                                                               "screening, exact refits of what passes.")
+    solver: Literal["batched", "statsmodels"] = Field("batched", description="Logistic regression solver.")
+    backend: Literal["numpy", "torch"] = Field("numpy", description="Array backend of the batched solver "
+                                                                    "(torch: GPU when present).")
+    standardize: bool = Field(True, description="Odds ratios per SD of each exposure.")
+    phecode_version: Literal["X", "1.2"] = Field("X", description="Phecode X (default) or 1.2.")
+    min_code_count: int | None = Field(None, ge=1, description="Occurrences of a code for a case (null: 1 for "
+                                                               "the synthetic cohort, 2 otherwise).")
+    min_cases: int = Field(10, ge=1, description="Phecodes with fewer cases are not tested.")
+    window: Literal["admission"] | list[str] | None = Field(
+        None, description="Diagnoses linked to an ECG: null (any time), admission, or [start, end] "
+                          "offsets such as ['-30D', '365D'].")
+    admission_margin: str = Field("24h", description="Margin around an admission (pandas offset).")
+    ecg_per_subject: Literal["first", "last", "all"] = Field("first", description="ECGs kept per patient.")
+    n_boot: int = Field(200, ge=0, description="Bootstrap replicates of the AUC CIs.")
+    auc_max_phecodes: int = Field(20, ge=1, description="AUC tables for the phecodes with the smallest p.")
+    train_folds: list[int] = Field([1, 2, 3, 4, 5], **_LIST, description="strat_fold of the prototype "
+                                                                         "training patients; the rest enter the PheWAS.")
+    prototype: PrototypeNetParams = Field(PrototypeNetParams(), description="The prototype network.")
+
+
+# -- PTB-XL prototypes -----------------------------------------------------------------------
+
+
+class PtbxlPrototypesParams(StudyParams):
+    """Parameters of the PTB-XL prototype study (:mod:`interp_ecg.studies.ptbxl_prototypes`).
+
+    Defaults are the study's own (the former ``ptbxl_prototypes.DEFAULT_PARAMS``); ``preset:
+    paper`` is ProtoECGNet as published (its statement groups, prototypes per class and epochs).
+    """
+
+    sources: ClassVar[tuple[str, ...]] = ("synthetic", "ptbxl")
+
+    statements: list[str] = Field(["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI", "1AVB"],
+                                  min_length=1, **_LIST, description="PTB-XL statements classified.")
+    min_positives: int = Field(3, ge=1, description="Statements need this many training positives and one "
+                                                    "test positive.")
+    preset: Literal["paper", "small"] = Field("paper", description="paper: ProtoECGNet as published "
+                                                                   "(GPU-sized); small: CPU-sized.")
+    prototypes_per_class: int | None = Field(None, ge=1, description="null: the preset's (paper 5/18/7).")
+    width: int | None = Field(None, ge=1, description="null: the preset's (paper 64 = ResNet-18).")
+    epochs: int | None = Field(None, ge=1, description="null: the preset's (paper up to 200 with early "
+                                                       "stopping); a number: warm-up and joint epochs.")
+    batch_size: int | None = Field(None, ge=1, description="null: the preset's.")
+    black_box: bool = Field(False, description="Also train a black-box network with the same backbones.")
+    n_boot: int = Field(200, ge=0, description="Patient-bootstrap replicates of the CIs.")
+    n_examples: int = Field(2, ge=0, description="'This looks like that' example pages.")
+    label_groups: dict[str, list[str]] | str | None = Field(
+        None, description="Statement -> branch groups (mapping or CSV path); null: ProtoECGNet's.")
+
+
+# -- demo ------------------------------------------------------------------------------------
+
+
+class DemoParams(StudyParams):
+    """Parameters of the demo study (:mod:`interp_ecg.studies.demo`).
+
+    Defaults are the demo's own (its ``DEFAULT_PARAMS``), sized for a few hundred synthetic
+    ECGs on a laptop.
+    """
+
+    models: list[Literal["rf", "xgb", "lgbm", "gb", "logreg", "et"]] = Field(
+        ["rf", "xgb", "lgbm"], min_length=1, **_LIST, description="Members of the WCT ensemble.")
+    test_size: float = Field(0.3, gt=0, lt=1, description="Held-out share of patients.")
+    n_boot: int = Field(200, ge=0, description="Patient-bootstrap replicates of the CIs.")
+    epochs: int = Field(2, ge=1, description="Epochs of the small prototype network.")
+    max_prototype_train: int = Field(120, ge=10, description="Most ECGs the prototype network trains on.")
+    prototype_classes: list[str] = Field(["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI"],
+                                         **_LIST, description="Statements of the prototype network.")
+    prototypes_per_class: int = Field(2, ge=1, description="Prototypes per class.")
+    min_cases: int = Field(5, ge=1, description="Phecodes with fewer cases are not tested.")
+    phewas_method: Literal["logit", "firth"] = Field("firth", description="PheWAS logistic regression.")
+    keep_cohort: bool = Field(False, description="Keep the synthetic cohort in the run folder.")
+    sections: list[Literal["wct", "prototypes", "phewas"]] = Field(
+        ["wct", "prototypes", "phewas"], **_LIST, description="Sections of the report.")
+    wct_enrichment: float = Field(3.0, gt=0, description="Prevalence multiplier of the wide-complex "
+                                                         "tachycardias in the simulator's mix (1: the "
+                                                         "default mix), so the VT-versus-SVT analysis has cases.")
+    cv_folds: int = Field(5, ge=2, description="Patient-wise folds of the WCT analyses.")
+
+
+#: study ``kind`` -> its params model
+PARAMS: dict[str, type[StudyParams]] = {
+    "demo": DemoParams,
+    "wct": WctParams,
+    "ptbxl_statements": PtbxlStatementsParams,
+    "ptbxl_prototypes": PtbxlPrototypesParams,
+    "prototype_phewas": PrototypePhewasParams,
+}
+
+
+def params_model(kind: str) -> type[StudyParams]:
+    """The params model of a study kind (:class:`EmptyParams` for a kind without one)."""
+    return PARAMS.get(kind, EmptyParams)
+
+
+__all__ = ["ConfigModel", "DemoParams", "EmptyParams", "InputDir", "InputFile", "InputPath", "OutputPath", "PARAMS", "PrototypeNetParams", "PrototypePhewasParams",
+           "PtbxlPrototypesParams", "PtbxlStatementsParams", "StudyParams", "TuneParams", "WctParams",
+           "params_model"]
