@@ -130,6 +130,13 @@ class Params:
     qrs_gap_off: float = 0.0     # before and after its steepest slope
     qrs_gap_off_fast: float = 0.03  # idem after it when the next RR is below ``fast_rr``
     cons_q: float = 0.15         # quantile of the retained leads used for global on/off
+    cons_q_few: float = 0.5      # ... for QRS and T with at most ``cons_few_leads`` usable
+    #                              leads: the earliest onset (latest offset) of two leads is
+    #                              the extreme of two noisy estimates, not a wave seen first
+    #                              in one lead. Chosen on the odd LUDB records at 250 Hz, II +
+    #                              V5 (consensus QRS_on SD 10.9 -> 9.8 ms, T_off 23.9 -> 22.0;
+    #                              P kept at cons_q: its onset SD rose 9.4 -> 10.2)
+    cons_few_leads: int = 2
     # ---- nothing fabricated (issue 10) -----------------------------------------------
     edge_guard_s: float = 0.02   # a boundary needs this much record beyond it: the slope
     #                              span, the flat-run check and the filters' edge transient

@@ -367,6 +367,25 @@ def premature_beats(rr_prev: np.ndarray, rr_next: np.ndarray, p: Params) -> np.n
 
 
 # --------------------------------------------------------------------------- 3. QRS
+def consensus_quantile(usable: np.ndarray, p: Params) -> float:
+    """Quantile of the retained leads that gives a consensus QRS or T onset (``1 - q`` for
+    offsets).
+
+    ``cons_q`` (a low quantile: the earliest reliable onset, as ECGdeli and 12SL) with
+    more than ``cons_few_leads`` usable leads; ``cons_q_few`` (the median) with fewer,
+    where the extreme of two leads is mostly the noisier estimate. P waves keep
+    ``cons_q`` (chosen on the odd LUDB records, see ``Params.cons_q_few``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.params import Params
+    >>> consensus_quantile(np.ones(12, bool), Params()), consensus_quantile(np.ones(2, bool), Params())
+    (0.15, 0.5)
+    """
+    return p.cons_q_few if int(np.sum(usable)) <= p.cons_few_leads else p.cons_q
+
+
 def shrink(v: np.ndarray, usable: np.ndarray, tol: float, w: float, q: float = 0.5) -> np.ndarray:
     """Pull each lead's value towards a robust quantile ``q`` of the usable leads (weight ``w``)."""
     if w >= 1.0:
@@ -380,8 +399,10 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
               rr_prev: np.ndarray, rr_next: np.ndarray) -> dict[str, np.ndarray]:
     """Per-lead QRS onset, main peak and offset, and their consensus.
 
-    Returns ``on, peak, off`` (n_leads, n_beats) and ``on_global, peak_global,
-    off_global`` (n_beats,). A consensus boundary no lead found is NaN (no R +- 50 ms
+    Returns ``on, peak, off`` (n_leads, n_beats), ``on_global, peak_global,
+    off_global`` (n_beats,; the reported consensus, :func:`consensus_quantile`) and
+    ``on_search, off_search`` (n_beats,; earliest onset / latest offset by ``cons_q``,
+    where the P and T searches start). A consensus boundary no lead found is NaN (no R +- 50 ms
     stand-in).
     """
     noise = slope_noise(central_slope(views.qrs_band - views.wave_band,
@@ -389,8 +410,13 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     on, pk, off = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next,
                              noise_slope=noise)
     tol = p.qrs_cons_tol_s * fs
-    on_g = combine(on, "on", tol, p.cons_q, usable)
-    off_g = combine(off, "off", tol, p.cons_q, usable)
+    cq = consensus_quantile(usable, p)
+    on_g = combine(on, "on", tol, cq, usable)
+    off_g = combine(off, "off", tol, cq, usable)
+    # the T and P searches start from the earliest onset / latest offset (``cons_q``)
+    # whatever the number of leads: search bounds, not reported boundaries
+    on_s = on_g if cq == p.cons_q else combine(on, "on", tol, p.cons_q, usable)
+    off_s = off_g if cq == p.cons_q else combine(off, "off", tol, p.cons_q, usable)
     on = shrink(on, usable, tol, p.w_qrs_on, p.q_qrs_on) + round(p.qrs_on_shift * fs)
     if p.w_sv_on < 1.0 or p.w_sv_off < 1.0:
         # spatial velocity of the usable leads: one onset and offset per beat from all
@@ -404,7 +430,7 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     off = shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off) + round(p.qrs_off_shift * fs)
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
     return {"on": on, "peak": pk, "off": off, "on_global": on_g, "peak_global": pk_g,
-            "off_global": off_g}
+            "off_global": off_g, "on_search": on_s, "off_search": off_s}
 
 
 # --------------------------------------------------------------------------- 4. T
