@@ -328,3 +328,28 @@ def test_burst_artefacts_drops_a_noise_peak_in_a_muscle_burst_only():
     x, beats = _burst_record(False)
     views, _ = S.prepare(x, fs, ["I", "II", "V1"], p)
     assert not S.burst_artefacts(views, beats, fs, p, usable).any()
+
+
+def test_p_lead_evidence_keeps_the_time_locked_lead():
+    rng = np.random.default_rng(0)
+    nb = 10
+    q_on = np.arange(nb) * 500.0 + 400
+    rr = np.full(nb, 500.0)
+    locked = q_on - 70 + rng.integers(-2, 3, nb)          # PR stable within 4 ms
+    random = q_on - rng.integers(20, 150, nb)              # no fixed PR (AF-like)
+    snr = np.full((2, nb), 10.0)
+    out = S.p_lead_evidence(np.stack([locked, random]), snr, q_on, rr, FS, P)
+    assert np.isfinite(out[0]).all() and np.isnan(out[1]).all()
+    # both leads time-locked but 60 ms apart (one follows another wave): the lead with
+    # more time-locked beats is kept, then the larger P over noise
+    other = q_on - 40.0
+    out = S.p_lead_evidence(np.stack([locked, other]), np.stack([snr[0], snr[1] / 2]),
+                            q_on, rr, FS, P)
+    assert np.isfinite(out[0]).all() and np.isnan(out[1]).all()
+    out = S.p_lead_evidence(np.stack([locked, other]), np.stack([snr[0] / 2, snr[1]]),
+                            q_on, rr, FS, P)
+    assert np.isnan(out[0]).all() and np.isfinite(out[1]).all()
+    # close together (within p_spread): both kept
+    near = locked - 4
+    out = S.p_lead_evidence(np.stack([locked, near]), snr, q_on, rr, FS, P)
+    assert np.isfinite(out).all()

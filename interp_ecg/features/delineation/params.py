@@ -98,6 +98,9 @@ class Params:
     p_lock_among_visible: bool = False  # judge time-locking among the beats with a visible
     #                              P (else among all beats); see docs/results_features.md
     p_min_visible_frac: float = 0.3  # ... and then at least this share of beats shows a P
+    p_lead_evidence_max_leads: int = 2  # with at most this many usable leads, each lead's
+    #                              P must be time-locked on its own (stages.p_lead_evidence)
+    p_lead_evidence_frac: float = 0.5  # ... in this share of the regular beats
     rr_irregular: float = 0.08   # median |second difference of RR| above this share of RR
     premature_frac: float = 0.85  # RR below this share of the median: premature beat
     wct_rr_s: float = 0.40       # wide-complex tachycardia: median RR below this (s) ...

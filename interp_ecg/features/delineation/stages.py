@@ -455,6 +455,53 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
 
 
 # --------------------------------------------------------------------------- 5. P
+def p_lead_evidence(centre_vis: np.ndarray, snr: np.ndarray, qrs_on: np.ndarray,
+                    rr_prev: np.ndarray, fs: float, p: Params) -> np.ndarray:
+    """With few leads, keep the visible P centres of the leads whose own P is time-locked.
+
+    Each lead is judged on its own: its P is time-locked when, among the beats that are
+    not premature, at least ``p_lead_evidence_frac`` show a visible P whose PR (QRS onset
+    minus P centre) lies within ``pr_tol`` of the lead's median PR. Leads without such
+    evidence are dropped; when two leads both show it but place the P more than
+    ``p_spread`` apart (one of them follows another wave), only the lead with more
+    time-locked beats is kept (ties: the larger median P amplitude over noise). With many
+    leads the "visible in several leads" rule does this job; with one or two it cannot.
+
+    Parameters
+    ----------
+    centre_vis : ndarray, shape (n_leads, n_beats)
+        P centres (samples) where the P is visible in a usable lead, else NaN.
+    snr : ndarray, shape (n_leads, n_beats)
+        P amplitude over the lead's noise.
+    qrs_on, rr_prev : ndarray, shape (n_beats,)
+        Consensus QRS onset and RR before each beat (samples).
+
+    Returns
+    -------
+    ndarray, shape (n_leads, n_beats): ``centre_vis`` with the rejected leads set to NaN.
+    """
+    out = np.array(centre_vis, dtype=float)
+    if out.shape[1] < 3:
+        return out
+    regular = ~premature_beats(rr_prev, rr_next_of(np.arange(rr_prev.size), rr_prev), p)
+    pr = np.asarray(qrs_on, dtype=float)[None, :] - out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(np.where(regular[None, :], pr, np.nan), axis=1)
+        locked = np.isfinite(pr) & (np.abs(pr - med[:, None]) <= p.pr_tol * fs)
+        share = (locked & regular[None, :]).sum(axis=1) / max(int(regular.sum()), 1)
+        level = np.nanmedian(np.where(np.isfinite(out), snr, np.nan), axis=1)
+    keep = share >= p.p_lead_evidence_frac
+    if keep.sum() >= 2:
+        idx = np.flatnonzero(keep)
+        if np.nanmax(med[idx]) - np.nanmin(med[idx]) > p.p_spread * fs:
+            best = idx[np.lexsort((-np.nan_to_num(level[idx]), -share[idx]))[0]]
+            keep[:] = False
+            keep[best] = True
+    out[~keep] = np.nan
+    return out
+
+
 def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_global: np.ndarray,
             rr_prev: np.ndarray, t_end_raw: np.ndarray, fs: float, p: Params,
             usable: np.ndarray) -> dict:
@@ -486,6 +533,9 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     # timing by the centre of the wave (robust to bifid P, whose peak jumps between lobes)
     centre = 0.5 * (pw["on"] + pw["off"])
     centre_vis = np.where(visible & usable[:, None], centre, np.nan)
+    if 0 < n_use <= p.p_lead_evidence_max_leads:
+        centre_vis = p_lead_evidence(centre_vis, pw["amp"] / np.maximum(views.noise_mv, 1e-6),
+                                     qrs_on_global, rr_prev, fs, p)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         p_centre = nanquantile_cols(centre_vis, 0.5)
