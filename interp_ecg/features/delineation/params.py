@@ -101,6 +101,10 @@ class Params:
     p_lead_evidence_max_leads: int = 2  # with at most this many usable leads, each lead's
     #                              P must be time-locked on its own (stages.p_lead_evidence)
     p_lead_evidence_frac: float = 0.5  # ... in this share of the regular beats
+    pr_tol_irregular_few: float = 0.75  # with irregular RR the PR tolerance is pr_tol x 0.5;
+    #                              with at most p_lead_evidence_max_leads leads x this (the P
+    #                              centre of one or two leads scatters more). Odd LUDB records,
+    #                              250 Hz II+V5: P Se 0.968 -> 0.970, P in no-P records 21 -> 21
     rr_irregular: float = 0.08   # median |second difference of RR| above this share of RR
     premature_frac: float = 0.85  # RR below this share of the median: premature beat
     wct_rr_s: float = 0.40       # wide-complex tachycardia: median RR below this (s) ...

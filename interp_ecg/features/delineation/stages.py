@@ -560,7 +560,9 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
         pr_med = np.median(pr[ref] if ref.any() else pr[present])
         # irregular RR (atrial fibrillation?): P waves must be strictly time-locked
         irregular = rr_is_irregular(r, p)
-        tol, frac = (p.pr_tol / 2, p.p_min_frac_irregular) if irregular else (p.pr_tol, p.p_min_frac)
+        few = n_use <= p.p_lead_evidence_max_leads
+        tol, frac = ((p.pr_tol * (p.pr_tol_irregular_few if few else 0.5), p.p_min_frac_irregular)
+                     if irregular else (p.pr_tol, p.p_min_frac))
         stable = np.abs(pr - pr_med) <= tol * fs
         if p.p_lock_among_visible:
             # time-locking judged among the beats whose P is visible (with few leads a
