@@ -176,13 +176,15 @@ def offset_report(per_rec: dict, paced: set, kinds=("QRS_on", "QRS_off")) -> str
         gross = np.abs(e - np.median(e)) > 25
         share = ((e[gross] - e.mean()) ** 2).sum() / max(((e - e.mean()) ** 2).sum(), 1e-12)
         np_e = np.concatenate([v for r, v in recs.items() if r not in paced] or [np.array([])])
+        in_paced = sorted(set(recs) & paced)
         ss = {r: float(((v - e.mean()) ** 2).sum()) for r, v in recs.items()}
         top = sorted(ss, key=ss.get, reverse=True)[:5]
         lines.append(
             f"  {k}: SD {e.std(ddof=1):.1f} ms = per-record offsets SD {means.std(ddof=1):.1f} "
             f"+ within-record SD {within.std(ddof=1):.1f}; {gross.mean():.1%} gross errors "
             f"(>25 ms from the median) carry {share:.0%} of the variance; without the "
-            f"{len(set(recs) & paced)} paced records ({','.join(str(r) for r in sorted(set(recs) & paced))}) SD {np_e.std(ddof=1):.1f}; largest: "
+            f"{len(in_paced)} paced records ({','.join(map(str, in_paced))}) "
+            f"SD {np_e.std(ddof=1):.1f}; largest: "
             + ", ".join(f"{r}{'(paced)' if r in paced else ''} {recs[r].mean():+.0f}" for r in top))
     return "\n".join(lines)
 
