@@ -94,6 +94,27 @@ def test_qrs_stage_brackets_every_r_peak():
     assert np.all(q["on"] < q["peak"]) and np.all(q["peak"] < q["off"])
 
 
+def test_two_lead_consensus_is_the_median_and_searches_start_from_the_extremes():
+    # lead b's QRS starts 12 ms (6 samples) before lead a's: with two leads the reported
+    # consensus onset lies between them (the median), with three or more it is the low
+    # quantile; the P/T searches start from the earliest onset / latest offset either way
+    x, r = beats(n_leads=2, noise=0.0)
+    x[1] = np.roll(x[1], -6)
+    x[1, -6:] = 0.0
+    _, usable, got, _, _, q = run_to_qrs(x)
+    inner = slice(1, -1)
+    assert S.consensus_quantile(usable, P) == P.cons_q_few == 0.5
+    # median vs 0.15 quantile of two onsets 6 samples apart: (0.5 - 0.15) x 6 = 2.1
+    gap = (q["on_global"] - q["on_search"])[inner]
+    assert np.all((gap >= 1) & (gap <= 3)), gap
+    assert np.all(q["off_search"][inner] >= q["off_global"][inner])
+    # three leads: the reported consensus is the search start (the low quantile)
+    x3 = np.concatenate([x, x[:1]], axis=0)
+    _, usable3, _, _, _, q3 = run_to_qrs(x3)
+    assert S.consensus_quantile(usable3, P) == P.cons_q
+    np.testing.assert_array_equal(q3["on_global"], q3["on_search"])
+
+
 def test_qrs_stage_leaves_the_consensus_nan_where_no_lead_found_a_boundary():
     x, r = beats(n_leads=1)
     x = x[:, : r[-1] + 5]                       # the last QRS has no offset in the record
@@ -307,3 +328,28 @@ def test_burst_artefacts_drops_a_noise_peak_in_a_muscle_burst_only():
     x, beats = _burst_record(False)
     views, _ = S.prepare(x, fs, ["I", "II", "V1"], p)
     assert not S.burst_artefacts(views, beats, fs, p, usable).any()
+
+
+def test_p_lead_evidence_keeps_the_time_locked_lead():
+    rng = np.random.default_rng(0)
+    nb = 10
+    q_on = np.arange(nb) * 500.0 + 400
+    rr = np.full(nb, 500.0)
+    locked = q_on - 70 + rng.integers(-2, 3, nb)          # PR stable within 4 ms
+    random = q_on - rng.integers(20, 150, nb)              # no fixed PR (AF-like)
+    snr = np.full((2, nb), 10.0)
+    out = S.p_lead_evidence(np.stack([locked, random]), snr, q_on, rr, FS, P)
+    assert np.isfinite(out[0]).all() and np.isnan(out[1]).all()
+    # both leads time-locked but 60 ms apart (one follows another wave): the lead with
+    # more time-locked beats is kept, then the larger P over noise
+    other = q_on - 40.0
+    out = S.p_lead_evidence(np.stack([locked, other]), np.stack([snr[0], snr[1] / 2]),
+                            q_on, rr, FS, P)
+    assert np.isfinite(out[0]).all() and np.isnan(out[1]).all()
+    out = S.p_lead_evidence(np.stack([locked, other]), np.stack([snr[0] / 2, snr[1]]),
+                            q_on, rr, FS, P)
+    assert np.isnan(out[0]).all() and np.isfinite(out[1]).all()
+    # close together (within p_spread): both kept
+    near = locked - 4
+    out = S.p_lead_evidence(np.stack([locked, near]), snr, q_on, rr, FS, P)
+    assert np.isfinite(out).all()

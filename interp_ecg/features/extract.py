@@ -124,8 +124,6 @@ def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
             raise SignalQualityError(
                 "no usable lead: invalid (NaN/inf) samples in every lead: "
                 + "; ".join(f"{ld} {s}" for ld, s in zip(leads, gap_status)), source=src)
-    if not any(name in STANDARD_LEADS for name in leads):
-        raise LeadError(f"none of the standard twelve leads in {leads}", source=src)
     duration = signal.shape[1] / rec.fs
     if duration < MIN_DURATION_S:
         raise SignalQualityError(
@@ -142,22 +140,43 @@ def _empty_row() -> dict[str, Any]:
     return row
 
 
+def _per_lead_column(name: str) -> bool:
+    """Whether ``name`` is a per-lead measurement of a lead outside the standard twelve
+    (``R_amp_mV_ECG1``): such columns are not in the dictionary, whose per-lead columns
+    list the standard leads only."""
+    return any(name.startswith(f"{m}_") and name[len(m) + 1:] not in STANDARD_LEADS
+               and name[len(m) + 1:] != "" for m in M.PER_LEAD_MEASURES)
+
+
+def _named_lead_columns(names) -> list[str]:
+    """The per-lead columns of non-standard leads among ``names``, in their first order."""
+    known = set(column_names())
+    return list(dict.fromkeys(c for c in names if c not in known and _per_lead_column(c)))
+
+
 def rows_to_frame(rows: Sequence[dict[str, Any]], index: pd.Index) -> pd.DataFrame:
-    """Build a record table (dictionary columns, order and dtypes) from row dictionaries."""
+    """Build a record table from row dictionaries: the dictionary's columns, order and
+    dtypes, then the per-lead columns of leads outside the standard twelve (float, named
+    ``{measure}_{lead}`` after the record's own lead names, e.g. ``R_amp_mV_ECG1``)."""
     floats, strings, bools = column_types()
+    named = _named_lead_columns(c for row in rows for c in row)
+    floats = (*floats, *named)
     mat = np.array([[row.get(c, np.nan) for c in floats] for row in rows], dtype=np.float64)
     mat = mat.reshape(len(rows), len(floats))
     parts = [pd.DataFrame(mat, columns=list(floats), index=index)]
     extra = {c: pd.array([str(row.get(c, "") or "") for row in rows], dtype="str") for c in strings}
     extra.update({c: np.array([bool(row.get(c, False)) for row in rows], dtype=bool) for c in bools})
     parts.append(pd.DataFrame(extra, index=index))
-    return pd.concat(parts, axis=1)[column_names()]
+    return pd.concat(parts, axis=1)[column_names() + named]
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
-    """Give a record table the dictionary's columns, order and dtypes."""
+    """Give a record table the dictionary's columns, order and dtypes (per-lead columns of
+    leads outside the standard twelve are kept, after them, as float)."""
     floats, strings, bools = column_types()
-    out = frame.reindex(columns=column_names())
+    named = _named_lead_columns(frame.columns)
+    floats = (*floats, *named)
+    out = frame.reindex(columns=column_names() + named)
     for name in strings:
         out[name] = out[name].fillna("").astype("str")
     for name in bools:
@@ -263,11 +282,13 @@ def _measure(
         _p_wave_on_median_beat(row, prov, table_med, template[use_idx], pos, fs, use_leads, method)
     rel = relative_fiducials(table_med)
     amps_d = M.lead_measurements_dict(template, pos, rel, fs, leads, usable)
-    for lead in STANDARD_LEADS:
-        if lead in amps_d:
-            values_l = amps_d[lead]
-            for measure in M.PER_LEAD_MEASURES:
-                row[f"{measure}_{lead}"] = values_l[measure]
+    # per-lead columns by the record's own lead names: the standard leads in their usual
+    # order, then any other lead (``ECG1``, ``vx``) in the record's order
+    for lead in [*(ld for ld in STANDARD_LEADS if ld in amps_d),
+                 *(ld for ld in leads if ld in amps_d and ld not in STANDARD_LEADS)]:
+        values_l = amps_d[lead]
+        for measure in M.PER_LEAD_MEASURES:
+            row[f"{measure}_{lead}"] = values_l[measure]
     row.update(M.axes(amps_d))
     row.update(M.voltage_criteria(amps_d, values["QRS_duration_ms"]))
     row.update(M.fragmentation(amps_d, values["QRS_duration_ms"]))

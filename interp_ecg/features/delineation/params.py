@@ -98,6 +98,13 @@ class Params:
     p_lock_among_visible: bool = False  # judge time-locking among the beats with a visible
     #                              P (else among all beats); see docs/results_features.md
     p_min_visible_frac: float = 0.3  # ... and then at least this share of beats shows a P
+    p_lead_evidence_max_leads: int = 2  # with at most this many usable leads, each lead's
+    #                              P must be time-locked on its own (stages.p_lead_evidence)
+    p_lead_evidence_frac: float = 0.5  # ... in this share of the regular beats
+    pr_tol_irregular_few: float = 0.75  # with irregular RR the PR tolerance is pr_tol x 0.5;
+    #                              with at most p_lead_evidence_max_leads leads x this (the P
+    #                              centre of one or two leads scatters more). Odd LUDB records,
+    #                              250 Hz II+V5: P Se 0.968 -> 0.970, P in no-P records 21 -> 21
     rr_irregular: float = 0.08   # median |second difference of RR| above this share of RR
     premature_frac: float = 0.85  # RR below this share of the median: premature beat
     wct_rr_s: float = 0.40       # wide-complex tachycardia: median RR below this (s) ...
@@ -130,6 +137,13 @@ class Params:
     qrs_gap_off: float = 0.0     # before and after its steepest slope
     qrs_gap_off_fast: float = 0.03  # idem after it when the next RR is below ``fast_rr``
     cons_q: float = 0.15         # quantile of the retained leads used for global on/off
+    cons_q_few: float = 0.5      # ... for QRS and T with at most ``cons_few_leads`` usable
+    #                              leads: the earliest onset (latest offset) of two leads is
+    #                              the extreme of two noisy estimates, not a wave seen first
+    #                              in one lead. Chosen on the odd LUDB records at 250 Hz, II +
+    #                              V5 (consensus QRS_on SD 10.9 -> 9.8 ms, T_off 23.9 -> 22.0;
+    #                              P kept at cons_q: its onset SD rose 9.4 -> 10.2)
+    cons_few_leads: int = 2
     # ---- nothing fabricated (issue 10) -----------------------------------------------
     edge_guard_s: float = 0.02   # a boundary needs this much record beyond it: the slope
     #                              span, the flat-run check and the filters' edge transient

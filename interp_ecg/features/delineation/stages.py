@@ -366,6 +366,25 @@ def premature_beats(rr_prev: np.ndarray, rr_next: np.ndarray, p: Params) -> np.n
 
 
 # --------------------------------------------------------------------------- 3. QRS
+def consensus_quantile(usable: np.ndarray, p: Params) -> float:
+    """Quantile of the retained leads that gives a consensus QRS or T onset (``1 - q`` for
+    offsets).
+
+    ``cons_q`` (a low quantile: the earliest reliable onset, as ECGdeli and 12SL) with
+    more than ``cons_few_leads`` usable leads; ``cons_q_few`` (the median) with fewer,
+    where the extreme of two leads is mostly the noisier estimate. P waves keep
+    ``cons_q`` (chosen on the odd LUDB records, see ``Params.cons_q_few``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.params import Params
+    >>> consensus_quantile(np.ones(12, bool), Params()), consensus_quantile(np.ones(2, bool), Params())
+    (0.15, 0.5)
+    """
+    return p.cons_q_few if int(np.sum(usable)) <= p.cons_few_leads else p.cons_q
+
+
 def shrink(v: np.ndarray, usable: np.ndarray, tol: float, w: float, q: float = 0.5) -> np.ndarray:
     """Pull each lead's value towards a robust quantile ``q`` of the usable leads (weight ``w``)."""
     if w >= 1.0:
@@ -379,8 +398,10 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
               rr_prev: np.ndarray, rr_next: np.ndarray) -> dict[str, np.ndarray]:
     """Per-lead QRS onset, main peak and offset, and their consensus.
 
-    Returns ``on, peak, off`` (n_leads, n_beats) and ``on_global, peak_global,
-    off_global`` (n_beats,). A consensus boundary no lead found is NaN (no R +- 50 ms
+    Returns ``on, peak, off`` (n_leads, n_beats), ``on_global, peak_global,
+    off_global`` (n_beats,; the reported consensus, :func:`consensus_quantile`) and
+    ``on_search, off_search`` (n_beats,; earliest onset / latest offset by ``cons_q``,
+    where the P and T searches start). A consensus boundary no lead found is NaN (no R +- 50 ms
     stand-in).
     """
     noise = slope_noise(central_slope(views.qrs_band - views.wave_band,
@@ -388,8 +409,13 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     on, pk, off = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next,
                              noise_slope=noise)
     tol = p.qrs_cons_tol_s * fs
-    on_g = combine(on, "on", tol, p.cons_q, usable)
-    off_g = combine(off, "off", tol, p.cons_q, usable)
+    cq = consensus_quantile(usable, p)
+    on_g = combine(on, "on", tol, cq, usable)
+    off_g = combine(off, "off", tol, cq, usable)
+    # the T and P searches start from the earliest onset / latest offset (``cons_q``)
+    # whatever the number of leads: search bounds, not reported boundaries
+    on_s = on_g if cq == p.cons_q else combine(on, "on", tol, p.cons_q, usable)
+    off_s = off_g if cq == p.cons_q else combine(off, "off", tol, p.cons_q, usable)
     on = shrink(on, usable, tol, p.w_qrs_on, p.q_qrs_on) + round(p.qrs_on_shift * fs)
     if p.w_sv_on < 1.0 or p.w_sv_off < 1.0:
         # spatial velocity of the usable leads: one onset and offset per beat from all
@@ -403,7 +429,7 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     off = shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off) + round(p.qrs_off_shift * fs)
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
     return {"on": on, "peak": pk, "off": off, "on_global": on_g, "peak_global": pk_g,
-            "off_global": off_g}
+            "off_global": off_g, "on_search": on_s, "off_search": off_s}
 
 
 # --------------------------------------------------------------------------- 4. T
@@ -428,6 +454,53 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
 
 
 # --------------------------------------------------------------------------- 5. P
+def p_lead_evidence(centre_vis: np.ndarray, snr: np.ndarray, qrs_on: np.ndarray,
+                    rr_prev: np.ndarray, fs: float, p: Params) -> np.ndarray:
+    """With few leads, keep the visible P centres of the leads whose own P is time-locked.
+
+    Each lead is judged on its own: its P is time-locked when, among the beats that are
+    not premature, at least ``p_lead_evidence_frac`` show a visible P whose PR (QRS onset
+    minus P centre) lies within ``pr_tol`` of the lead's median PR. Leads without such
+    evidence are dropped; when two leads both show it but place the P more than
+    ``p_spread`` apart (one of them follows another wave), only the lead with more
+    time-locked beats is kept (ties: the larger median P amplitude over noise). With many
+    leads the "visible in several leads" rule does this job; with one or two it cannot.
+
+    Parameters
+    ----------
+    centre_vis : ndarray, shape (n_leads, n_beats)
+        P centres (samples) where the P is visible in a usable lead, else NaN.
+    snr : ndarray, shape (n_leads, n_beats)
+        P amplitude over the lead's noise.
+    qrs_on, rr_prev : ndarray, shape (n_beats,)
+        Consensus QRS onset and RR before each beat (samples).
+
+    Returns
+    -------
+    ndarray, shape (n_leads, n_beats): ``centre_vis`` with the rejected leads set to NaN.
+    """
+    out = np.array(centre_vis, dtype=float)
+    if out.shape[1] < 3:
+        return out
+    regular = ~premature_beats(rr_prev, rr_next_of(np.arange(rr_prev.size), rr_prev), p)
+    pr = np.asarray(qrs_on, dtype=float)[None, :] - out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(np.where(regular[None, :], pr, np.nan), axis=1)
+        locked = np.isfinite(pr) & (np.abs(pr - med[:, None]) <= p.pr_tol * fs)
+        share = (locked & regular[None, :]).sum(axis=1) / max(int(regular.sum()), 1)
+        level = np.nanmedian(np.where(np.isfinite(out), snr, np.nan), axis=1)
+    keep = share >= p.p_lead_evidence_frac
+    if keep.sum() >= 2:
+        idx = np.flatnonzero(keep)
+        if np.nanmax(med[idx]) - np.nanmin(med[idx]) > p.p_spread * fs:
+            best = idx[np.lexsort((-np.nan_to_num(level[idx]), -share[idx]))[0]]
+            keep[:] = False
+            keep[best] = True
+    out[~keep] = np.nan
+    return out
+
+
 def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_global: np.ndarray,
             rr_prev: np.ndarray, t_end_raw: np.ndarray, fs: float, p: Params,
             usable: np.ndarray) -> dict:
@@ -459,6 +532,9 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     # timing by the centre of the wave (robust to bifid P, whose peak jumps between lobes)
     centre = 0.5 * (pw["on"] + pw["off"])
     centre_vis = np.where(visible & usable[:, None], centre, np.nan)
+    if 0 < n_use <= p.p_lead_evidence_max_leads:
+        centre_vis = p_lead_evidence(centre_vis, pw["amp"] / np.maximum(views.noise_mv, 1e-6),
+                                     qrs_on_global, rr_prev, fs, p)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         p_centre = nanquantile_cols(centre_vis, 0.5)
@@ -483,7 +559,9 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
         pr_med = np.median(pr[ref] if ref.any() else pr[present])
         # irregular RR (atrial fibrillation?): P waves must be strictly time-locked
         irregular = rr_is_irregular(r, p)
-        tol, frac = (p.pr_tol / 2, p.p_min_frac_irregular) if irregular else (p.pr_tol, p.p_min_frac)
+        few = n_use <= p.p_lead_evidence_max_leads
+        tol, frac = ((p.pr_tol * (p.pr_tol_irregular_few if few else 0.5), p.p_min_frac_irregular)
+                     if irregular else (p.pr_tol, p.p_min_frac))
         stable = np.abs(pr - pr_med) <= tol * fs
         if p.p_lock_among_visible:
             # time-locking judged among the beats whose P is visible (with few leads a
