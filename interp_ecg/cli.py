@@ -289,8 +289,9 @@ def explain(
         if str(record) not in idx:
             raise InterpEcgError(f"record {record!r} not in the feature table")
         i = idx.index(str(record))
-        row = table.loc[X.index[i]]
-        for s in pipeline.sentences_for(expl, X, i, top=top, provenance=row):
+        from interp_ecg.explain import explain_row
+
+        for s in explain_row(expl, i, feature_row=table.loc[X.index[i]], top=top).sentences():
             typer.echo(f"- {s}")
 
 

@@ -16,6 +16,10 @@ Public API
     scikit-learn transformer over datasets or signal arrays.
 ``feature_dictionary()``
     Name, unit, kind, definition and reference of every column.
+``model_columns(table)``
+    The columns of a feature table a model may take as inputs.
+``quality_status(row)``
+    One line on a record's measurement quality (flags and plausibility checks).
 ``lead_quality(signal, fs, leads)``, ``qtc(qt_ms, rr_ms)``, ``frontal_axis(values)``
     Per-lead signal quality; the four QTc formulas; the frontal axis from limb leads.
 ``validate_against_reference(...)``, ``ludb_reference_intervals(...)``
@@ -32,10 +36,10 @@ from __future__ import annotations
 
 import importlib
 
-from interp_ecg.features.dictionary import column_names, feature_dictionary, normal_ranges
+from interp_ecg.features.dictionary import column_names, feature_dictionary, model_columns, normal_ranges
 from interp_ecg.features.extract import extract, extract_beats, extract_cached, extract_record
 from interp_ecg.features.measurements import frontal_axis, qtc
-from interp_ecg.features.quality import lead_quality
+from interp_ecg.features.quality import lead_quality, quality_status
 from interp_ecg.features.stream import read_features
 
 _LAZY = {
@@ -64,6 +68,8 @@ __all__ = [
     "feature_dictionary",
     "normal_ranges",
     "column_names",
+    "model_columns",
+    "quality_status",
     "lead_quality",
     "qtc",
     "frontal_axis",

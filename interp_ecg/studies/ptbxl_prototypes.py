@@ -55,6 +55,44 @@ def _dataset(cfg: dict, out_dir: Path):
     return read_ptbxl(folder, sampling_rate=100), (None if data["cache_dir"] else folder)
 
 
+#: leads a gallery shows of a prototype drawn on more than three leads
+GALLERY_LEADS = ("II", "V1", "V5")
+
+
+def gallery_items(clf, per_class: int = 1) -> list[dict[str, Any]]:
+    """The first ``per_class`` prototypes of each class as items of a prototype gallery.
+
+    Parameters
+    ----------
+    clf : fitted :class:`~interp_ecg.prototypes.ProtoECGNetClassifier`
+        Pushed prototypes (``prototype_sources_``, ``prototype_segments_``).
+    per_class : int
+        Prototypes shown per class, in the order of ``prototype_sources_``.
+
+    Returns
+    -------
+    list of dict
+        ``name, label, segment`` (leads x samples, at most three: :data:`GALLERY_LEADS` where
+        present), ``fs, leads, source`` (record id) and ``window`` (seconds in the source), as
+        :class:`interp_ecg.report.PrototypeGalleryBlock` takes.
+    """
+    counts: dict[str, int] = {}
+    items = []
+    for name, row in clf.prototype_sources_.iterrows():
+        cls = row["class"]
+        if counts.get(cls, 0) >= per_class:
+            continue
+        counts[cls] = counts.get(cls, 0) + 1
+        seg = np.asarray(clf.prototype_segments_[name])
+        leads = str(row["leads"]).split(",")
+        if seg.shape[0] > 3:
+            pick = [i for i, ld in enumerate(leads) if ld in GALLERY_LEADS] or [0, 1, 2]
+            seg, leads = seg[pick[:3]], [leads[i] for i in pick[:3]]
+        items.append({"name": name, "label": cls, "segment": seg, "fs": clf.fs, "leads": leads,
+                      "source": row["record_id"], "window": f"{row['start_s']:.1f}-{row['end_s']:.1f} s"})
+    return items
+
+
 def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
     """Train and evaluate the prototype network; returns tables and the report."""
     import shutil
@@ -64,8 +102,9 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
     from interp_ecg.report import (
         CohortTableBlock, MetricsBlock, Report, TextBlock, TitleBlock, PrototypeGalleryBlock,
     )
-    from interp_ecg.studies import pipeline
-    from interp_ecg.studies.demo import _matches, _sex_labels
+    from interp_ecg.evaluate import tagged_metrics_table
+    from interp_ecg.report import matches_from_explanation
+    from interp_ecg.studies.pipeline import with_sex_labels
     from interp_ecg.studies.runner import package_versions
 
     p = cfg["params"]
@@ -119,7 +158,8 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
         for c in clf.classes_:
             y = labels.loc[test_ids, c].astype(int)
             if 0 < y.sum() < len(y):
-                tab = pipeline.metrics(y, {name: frame[c].to_numpy()}, groups, p["n_boot"], seed, c)
+                tab = tagged_metrics_table(y, frame[c].to_numpy(), groups, n_boot=p["n_boot"], random_state=seed,
+                                           model=name, label=c)
                 rows.append(tab[tab["metric"].isin(["roc_auc", "pr_auc"])])
     metrics = pd.concat(rows, ignore_index=True)
     macro = metrics[metrics["metric"] == "roc_auc"].groupby("model")["estimate"].mean().rename("macro_roc_auc")
@@ -135,33 +175,20 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
                                 f"Training took {fit_s:.0f} s on {clf.device_}. Macro ROC-AUC: "
                                 + ", ".join(f"{k} {v:.3f}" for k, v in macro.items()) + "."),
                        config=cfg, seed=seed, versions=package_versions()))
-    rep.add(CohortTableBlock(_sex_labels(meta).assign(split=np.where(fold == 10, "test", np.where(fold == 9, "validation", "train"))),
+    rep.add(CohortTableBlock(with_sex_labels(meta).assign(split=np.where(fold == 10, "test", np.where(fold == 9, "validation", "train"))),
                              by="split"))
     m_show = metrics.assign(model=metrics["model"] + ": " + metrics["label"]).drop(columns=["label"])
     rep.add(MetricsBlock(m_show, heading="Performance on the test fold",
                          caption="Per statement, test fold (10): estimate (95% CI, patient bootstrap).",
                          transpose=False))
-    per_class: dict[str, int] = {}
-    gallery = []
-    for name, row in clf.prototype_sources_.iterrows():
-        if per_class.get(row["class"], 0) >= 2:
-            continue
-        per_class[row["class"]] = per_class.get(row["class"], 0) + 1
-        seg = np.asarray(clf.prototype_segments_[name])
-        leads = str(row["leads"]).split(",")
-        if seg.shape[0] > 3:
-            pick = [i for i, ld in enumerate(leads) if ld in ("II", "V1", "V5")] or [0, 1, 2]
-            seg, leads = seg[pick[:3]], [leads[i] for i in pick[:3]]
-        gallery.append({"name": name, "label": row["class"], "segment": seg, "fs": clf.fs, "leads": leads,
-                        "source": row["record_id"], "window": f"{row['start_s']:.1f}-{row['end_s']:.1f} s"})
-    rep.add(PrototypeGalleryBlock(gallery))
+    rep.add(PrototypeGalleryBlock(gallery_items(clf, per_class=2)))
     from interp_ecg.report import PatientBlock
 
     top = scores["prototype network"].max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]
     for rid in top:
         rec = ds.load(rid)
         try:
-            matches = _matches(clf, rec)
+            matches = matches_from_explanation(clf.explain(rec), n=2)
         except Exception as err:  # noqa: BLE001
             logger.warning("explanation of %s failed: %s", rid, err)
             matches = []

@@ -85,9 +85,9 @@ def _features(ds, cfg, cache_key: str) -> pd.DataFrame:
 
 def design_matrix(feats: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
     """Model inputs: numeric feature columns (dictionary kind ``feature``), age and female."""
-    from interp_ecg.studies.wct import _feature_columns
+    from interp_ecg.features import model_columns
 
-    X = feats[_feature_columns(feats)].astype(float)
+    X = feats[model_columns(feats)].astype(float)
     X["age"] = pd.to_numeric(meta["age"].reindex(X.index), errors="coerce").astype(float)
     if "female" in meta.columns:
         X["female"] = pd.to_numeric(meta["female"].reindex(X.index), errors="coerce").astype(float)
