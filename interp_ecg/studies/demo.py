@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from interp_ecg.evaluate import tagged_metrics_table
 from interp_ecg.studies import pipeline, wct
 from interp_ecg.studies.runner import StudyResult
 from interp_ecg.studies.wct import ENSEMBLE as ENS
@@ -371,7 +370,7 @@ def _wct_adds(cfg: dict, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.Series,
 def _prototypes(cfg: dict, ds, state: dict, tables: dict, summary_lines: list[str]) -> list[Any]:
     from interp_ecg.prototypes import ProtoECGNetClassifier
     from interp_ecg.report import MetricsBlock, PrototypeGalleryBlock, TextBlock
-    from interp_ecg.studies.ptbxl_prototypes import gallery_items
+    from interp_ecg.studies.ptbxl_prototypes import gallery_items, statement_metrics
 
     params = cfg["params"]
     seed = int(cfg["seed"])
@@ -410,14 +409,8 @@ def _prototypes(cfg: dict, ds, state: dict, tables: dict, summary_lines: list[st
     fit_s = time.perf_counter() - t0
     sims = clf.transform(ds100)
     proba = pd.DataFrame(clf.predict_proba(ds100.subset(list(test_ids))), index=test_ids, columns=clf.classes_)
-    rows = []
-    for c in clf.classes_:
-        y = labels.loc[test_ids, c].astype(int)
-        if 0 < y.sum() < len(y):
-            tab = tagged_metrics_table(y, proba[c].to_numpy(), groups.loc[test_ids], n_boot=params["n_boot"],
-                                       random_state=seed, model="prototype network", label=c)
-            rows.append(tab[tab["metric"].isin(["roc_auc", "pr_auc"])])
-    pm = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    pm = statement_metrics(labels.loc[test_ids, list(clf.classes_)], proba, groups.loc[test_ids],
+                           model="prototype network", n_boot=params["n_boot"], random_state=seed)
     pm_wide = pm.assign(model=pm["label"]).drop(columns=["label"]) if len(pm) else pm
     tables["prototype_metrics"] = pm
     tables["prototype_similarities"] = sims
@@ -454,31 +447,6 @@ def _prototype_cards(ds, state: dict, tables: dict, seed: int) -> list[Any]:
     return card_blocks(cards, max_per_class=1)
 
 
-def _phecode_outcomes(cfg: dict, diagnoses: pd.DataFrame, subjects: pd.Index,
-                      sex: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """Subject x outcome table, outcome labels (description, category) and a note."""
-    from interp_ecg import phenotype
-    from interp_ecg.config import dataset_path
-
-    path = cfg["data"]["phecode_map"] or dataset_path("phecode", required=False)
-    dx = diagnoses.rename(columns={"patient_id": "subject_id"})
-    if path is not None and Path(path).exists():
-        pmap = phenotype.load_phecode_map(path)
-        outcomes = phenotype.icd_to_phecodes(dx, pmap, min_code_count=1, subjects=subjects, sex=sex,
-                                             min_cases=cfg["params"]["min_cases"], count_col=None)
-        try:
-            labels = pmap.describe(list(outcomes.columns)).reset_index()
-        except Exception:  # noqa: BLE001 - labels are a nicety
-            labels = pd.DataFrame()
-        return outcomes, labels, f"Phecode X map from {path} (rolled up; one code suffices in this demo)."
-    # no phecode map: ICD-10 three-character categories as outcomes
-    cat = dx.assign(cat=dx["icd_code"].astype(str).str.replace(".", "", regex=False).str[:3])
-    cases = pd.crosstab(cat["subject_id"], cat["cat"]).reindex(subjects, fill_value=0) > 0
-    cases = cases.loc[:, cases.sum() >= cfg["params"]["min_cases"]]
-    return cases.astype("boolean"), pd.DataFrame(), ("No phecode map found (set data.phecode_map): "
-                                                     "ICD-10 three-character categories used as outcomes.")
-
-
 def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, summary_lines: list[str]) -> list[Any]:
     from interp_ecg import phenotype
     from interp_ecg.report import PhewasBlock
@@ -501,7 +469,9 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
     exposures = [c for c in expo.columns if c not in ("patient_id", "age", "sex")]
     per = pipeline.per_subject_table(expo, "patient_id", exposures, ["age", "sex"])
     per = per.dropna()
-    outcomes, labels, note = _phecode_outcomes(cfg, diagnoses, per.index, sex=pipeline.sex_labels(per["sex"]))
+    outcomes, labels, note = pipeline.phecode_outcomes(diagnoses, per.index, cfg["data"]["phecode_map"],
+                                                       min_cases=cfg["params"]["min_cases"],
+                                                       sex=pipeline.sex_labels(per["sex"]))
     sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
     outcomes = outcomes.reindex(per.index)
     summary = phenotype.phewas(per[exposures], outcomes, per[["age", "sex"]], method=cfg["params"]["phewas_method"],
@@ -582,7 +552,7 @@ def _patients(cfg: dict, ds, state: dict) -> list[Any]:
                    "QRS": qrs_txt,
                    "HR": f"{prov['heart_rate_bpm']:.0f} bpm" if pd.notna(prov.get("heart_rate_bpm")) else "not measured",
                    "Ground truth": f"{'WCT' if p['y_truth'] else 'no WCT'} "
-                                   f"({_condition_words(meta.loc[rid].get('sim_condition', ''))})",
+                                   f"({wct.condition_in_words(meta.loc[rid].get('sim_condition', ''))})",
                    "Age/sex": f"{meta.loc[rid, 'age']:.0f} / {'F' if meta.loc[rid, 'sex'] in (1, 'F', 'female') else 'M'}",
                    "Signal quality": quality_status(prov)}
         blocks.append(PatientBlock(rid, rec.signal, rec.fs, rec.leads, fiducials=fid, marks=marks,
@@ -591,19 +561,3 @@ def _patients(cfg: dict, ds, state: dict) -> list[Any]:
                                    heading="Patient page", waterfall_title="WCT probability",
                                    matches_note=matches_note))
     return blocks
-
-
-_CONDITION_WORDS = {"vt": "ventricular tachycardia", "svt_aberrant": "SVT with aberrant conduction",
-                    "stach_bbb": "sinus tachycardia with bundle branch block"}
-
-
-def _condition_words(condition: Any) -> str:
-    """A simulator condition in words (``"afib+rbbb"`` -> ``"atrial fibrillation + complete right ...``)."""
-    try:
-        from interp_ecg.simulate.conditions import REPORT_TEXT
-    except ImportError:  # pragma: no cover - the simulator ships with the package
-        REPORT_TEXT = {}
-    text = str(condition or "")
-    if text in _CONDITION_WORDS:
-        return _CONDITION_WORDS[text]
-    return " + ".join(_CONDITION_WORDS.get(t, REPORT_TEXT.get(t, t)) for t in text.split("+") if t)

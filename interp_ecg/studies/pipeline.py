@@ -243,6 +243,65 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any, covariates
     return summary
 
 
+def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: Any = None, *,
+                     min_cases: int = 5, sex: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Subject x outcome case table of a cohort's ICD diagnoses, the outcomes' labels, and a note.
+
+    With a phecode map (``phecode_map``, else the configured ``phecode`` dataset), the
+    outcomes are phecodes (:func:`~interp_ecg.phenotype.icd_to_phecodes`, rolled up; one code
+    makes a case). Without one, they are the ICD-10 three-character categories, and the note
+    says so.
+
+    Parameters
+    ----------
+    diagnoses : pandas.DataFrame
+        ``subject_id`` (or ``patient_id``), ``icd_code`` (text), ``icd_version``.
+    subjects : pandas.Index
+        The subjects of the analysis (rows of the result).
+    phecode_map : path, optional
+        Folder or file of a phecode map; ``None``: ``interp_ecg.config.dataset_path("phecode")``.
+    min_cases : int
+        Outcomes with fewer cases among ``subjects`` are dropped.
+    sex : pandas.Series, optional
+        ``Female``/``Male`` per subject: sex-specific phecodes are restricted to that sex.
+
+    Returns
+    -------
+    outcomes : pandas.DataFrame
+        Boolean (nullable) subject x outcome table.
+    labels : pandas.DataFrame
+        ``phecode, description, category`` (empty for ICD-10 categories).
+    note : str
+        Which outcomes were used.
+
+    Examples
+    --------
+    >>> dx = pd.DataFrame({"subject_id": ["1", "2", "3"], "icd_code": ["I47.2", "I47.2", "E11.9"]})
+    >>> out, _, note = phecode_outcomes(dx, pd.Index(["1", "2", "3", "4"]), "/no/such/map", min_cases=2)
+    >>> out.columns.tolist(), out["I47"].tolist(), note.startswith("No phecode map")
+    (['I47'], [True, True, False, False], True)
+    """
+    from interp_ecg import phenotype
+    from interp_ecg.config import dataset_path
+
+    path = phecode_map or dataset_path("phecode", required=False)
+    dx = diagnoses.rename(columns={"patient_id": "subject_id"})
+    if path is not None and Path(path).exists():
+        pmap = phenotype.load_phecode_map(path)
+        outcomes = phenotype.icd_to_phecodes(dx, pmap, min_code_count=1, subjects=subjects, sex=sex,
+                                             min_cases=min_cases, count_col=None)
+        try:
+            labels = pmap.describe(list(outcomes.columns)).reset_index()
+        except Exception:  # noqa: BLE001 - labels are a nicety
+            labels = pd.DataFrame()
+        return outcomes, labels, f"Phecode X map from {path} (rolled up; one code suffices in this demo)."
+    cat = dx.assign(cat=dx["icd_code"].astype(str).str.replace(".", "", regex=False).str[:3])
+    cases = pd.crosstab(cat["subject_id"], cat["cat"]).reindex(subjects, fill_value=0) > 0
+    cases = cases.loc[:, cases.sum() >= min_cases]
+    return cases.astype("boolean"), pd.DataFrame(), ("No phecode map found (set data.phecode_map): "
+                                                     "ICD-10 three-character categories used as outcomes.")
+
+
 def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str], covariates: list[str]) -> pd.DataFrame:
     """Mean exposure per subject; covariates from the subject's first ECG (sex as 0/1)."""
     agg = table.groupby(subject_col)[exposures].mean()

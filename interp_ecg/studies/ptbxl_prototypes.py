@@ -93,6 +93,52 @@ def gallery_items(clf, per_class: int = 1) -> list[dict[str, Any]]:
     return items
 
 
+def statement_metrics(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, model: str, n_boot: int = 200,
+                      random_state: int | None = 0, metrics: tuple[str, ...] = ("roc_auc", "pr_auc")) -> pd.DataFrame:
+    """Per-statement metrics of a multi-label classifier on held-out records, patient-bootstrap CIs.
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame ``(n, k)``
+        0/1 statements of the held-out records; a statement without positives or without
+        negatives among them is left out (no ROC-AUC).
+    scores : pandas.DataFrame ``(n, k)``
+        Probabilities, same rows, a column per statement.
+    groups : array-like ``(n,)``
+        Patient ids.
+    model : str
+        ``model`` column of the table.
+    n_boot, random_state
+        Bootstrap replicates and seed (:func:`~interp_ecg.evaluate.tagged_metrics_table`).
+    metrics : tuple of str
+        Metrics kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, label`` (the statement), ``metric, estimate, ci_low, ci_high, ...``; empty
+        when no statement can be scored.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 1, 1, 1]})
+    >>> s = pd.DataFrame({"AFIB": [0.1, 0.8, 0.3, 0.6], "NORM": [0.9, 0.8, 0.7, 0.9]})
+    >>> t = statement_metrics(y, s, [1, 2, 3, 4], model="net", n_boot=0)
+    >>> t[["label", "metric", "estimate"]].values.tolist()
+    [['AFIB', 'roc_auc', 1.0], ['AFIB', 'pr_auc', 1.0]]
+    """
+    from interp_ecg.evaluate import tagged_metrics_table
+
+    rows = []
+    for c in labels.columns:
+        y = labels[c].astype(int)
+        if 0 < y.sum() < len(y):
+            tab = tagged_metrics_table(y, scores[c].to_numpy(), groups, n_boot=n_boot, random_state=random_state,
+                                       model=model, label=c)
+            rows.append(tab[tab["metric"].isin(metrics)])
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
 def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
     """Train and evaluate the prototype network; returns tables and the report."""
     import shutil
@@ -102,7 +148,6 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
     from interp_ecg.report import (
         CohortTableBlock, MetricsBlock, Report, TextBlock, TitleBlock, PrototypeGalleryBlock,
     )
-    from interp_ecg.evaluate import tagged_metrics_table
     from interp_ecg.report import matches_from_explanation
     from interp_ecg.studies.pipeline import with_sex_labels
     from interp_ecg.studies.runner import package_versions
@@ -153,15 +198,9 @@ def run_ptbxl_prototypes_study(cfg: dict, out_dir: Path) -> StudyResult:
         bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same optimiser, schedule, early stopping
         scores["black box"] = pd.DataFrame(bb.predict_proba(test_ds), index=test_ids, columns=bb.classes_)
     groups = meta.loc[test_ids, "patient_id"]
-    rows = []
-    for name, frame in scores.items():
-        for c in clf.classes_:
-            y = labels.loc[test_ids, c].astype(int)
-            if 0 < y.sum() < len(y):
-                tab = tagged_metrics_table(y, frame[c].to_numpy(), groups, n_boot=p["n_boot"], random_state=seed,
-                                           model=name, label=c)
-                rows.append(tab[tab["metric"].isin(["roc_auc", "pr_auc"])])
-    metrics = pd.concat(rows, ignore_index=True)
+    metrics = pd.concat([statement_metrics(labels.loc[test_ids, list(clf.classes_)], frame, groups, model=name,
+                                           n_boot=p["n_boot"], random_state=seed)
+                         for name, frame in scores.items()], ignore_index=True)
     macro = metrics[metrics["metric"] == "roc_auc"].groupby("model")["estimate"].mean().rename("macro_roc_auc")
     src = clf.prototype_sources_.reset_index()
     tables = {"metrics": metrics, "macro_auc": macro.reset_index(), "prototypes": src,

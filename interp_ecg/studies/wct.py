@@ -446,6 +446,29 @@ def enriched_condition_mix(enrichment: float) -> dict[str, float] | None:
     return {k: v * (enrichment if k in SYNTHETIC_WCT_CONDITIONS else 1.0) for k, v in DEFAULT_MIX.items()}
 
 
+#: the simulator's WCT conditions in words
+CONDITION_WORDS = {"vt": "ventricular tachycardia", "svt_aberrant": "SVT with aberrant conduction",
+                   "stach_bbb": "sinus tachycardia with bundle branch block"}
+
+
+def condition_in_words(condition: Any) -> str:
+    """A simulator condition in words, for a report.
+
+    Examples
+    --------
+    >>> condition_in_words("vt")
+    'ventricular tachycardia'
+    >>> condition_in_words("afib+rbbb")
+    'atrial fibrillation + complete right bundle branch block'
+    """
+    from interp_ecg.simulate.conditions import REPORT_TEXT
+
+    text = str(condition or "")
+    if text in CONDITION_WORDS:
+        return CONDITION_WORDS[text]
+    return " + ".join(CONDITION_WORDS.get(t, REPORT_TEXT.get(t, t)) for t in text.split("+") if t)
+
+
 @dataclass
 class HoldoutComparison:
     """Result of :func:`holdout_comparison` (every table on the held-out patients)."""
@@ -803,4 +826,4 @@ __all__ = ["run_wct_study", "wct_rule_label", "resolve_config", "load_source", "
            "SYNTHETIC_WCT_CONDITIONS", "PTBXL_TACHY", "PTBXL_WIDE", "WCT_QRS_MS", "WCT_HR_BPM",
            "DEFINING_PATTERNS", "defining_columns", "out_of_fold_scores", "rule_error_counts",
            "enriched_condition_mix", "holdout_comparison", "HoldoutComparison", "vt_versus_svt",
-           "VtSvtAnalysis", "example_records", "ENSEMBLE", "RULE", "WITHOUT_DEFINING"]
+           "VtSvtAnalysis", "example_records", "condition_in_words", "ENSEMBLE", "RULE", "WITHOUT_DEFINING"]
