@@ -64,6 +64,20 @@ def test_defining_columns_are_the_rule_inputs_and_what_encodes_them():
                "QRS_axis_deg", "PR_interval_ms", "age"]
     assert wct.defining_columns(package) == ["QRS_duration_ms", "heart_rate_bpm", "RR_mean_ms", "RR_min_ms",
                                              "RR_max_ms", "JT_interval_ms", "QTc_Bazett_ms", "Cornell_product_mVms"]
+    mimic = list(wct.MIMIC_FEATURES)
+    assert wct.defining_columns(mimic) == ["rr_interval", "qrs_onset", "qrs_end", "heart_rate_bpm", "qrs_duration_ms"]
+    # neither rule input can be recomputed from what is left (QT, axes, other boundaries)
+    assert {"qrs_axis", "qt_interval_ms", "t_end", "p_onset"} <= set(mimic) - set(wct.defining_columns(mimic))
+
+
+def test_cli_training_note_names_the_defining_features():
+    t = pd.DataFrame({"QRS_duration_ms": [150.0, 90.0, 130.0, 100.0], "heart_rate_bpm": [130.0, 70.0, 120.0, 80.0],
+                      "RR_mean_ms": [461.0, 857.0, 500.0, 750.0], "R_amp_mV_V5": [1.0, 1.2, 0.8, 1.1],
+                      "patient_id": [1, 2, 3, 4]})
+    X, y, groups, note = pipeline.training_data(t, None, "wct")
+    assert y.tolist() == [1, 0, 1, 0] and list(X.columns) == ["QRS_duration_ms", "heart_rate_bpm", "RR_mean_ms",
+                                                                 "R_amp_mV_V5"]
+    assert "(QRS_duration_ms, heart_rate_bpm, RR_mean_ms: the defining features" in note
 
 
 def _cohort(n_patients: int = 40, seed: int = 0):

@@ -29,7 +29,7 @@ import pandas as pd
 from interp_ecg.errors import InterpEcgError, ModelError
 from interp_ecg.evaluate import tagged_metrics_table
 from interp_ecg.features import model_columns
-from interp_ecg.studies.wct import RULE, wct_rule_label
+from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,10 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None, label: str):
     note = ""
     if label == "wct":
         y = wct_rule_label(table["QRS_duration_ms"], table["heart_rate_bpm"])
-        note = ("note: the 'wct' label is computed from QRS_duration_ms and heart_rate_bpm, which "
-                "are also model inputs; the model can only reproduce the rule (circular label).")
+        defining = defining_columns(model_columns(table))
+        note = (f"note: the 'wct' label is computed from QRS_duration_ms and heart_rate_bpm, which are also model "
+                f"inputs, as are the other columns that encode them ({', '.join(defining)}: the defining features, "
+                "interp_ecg.studies.wct.DEFINING_PATTERNS); the model can only reproduce the rule (circular label).")
     elif labels is not None and label in labels.columns:
         y = labels[label].reindex(table.index)
     elif label in table.columns:

@@ -59,15 +59,19 @@ SYNTHETIC_WCT_CONDITIONS = ("vt", "svt_aberrant", "stach_bbb")
 PTBXL_TACHY = ("STACH", "SVTAC", "PSVT")
 PTBXL_WIDE = ("CLBBB", "CRBBB", "IVCD", "WPW")
 #: The defining features of the WCT label (regular expressions on column names): every column
-#: the rule is computed from (QRS duration, heart rate) or that encodes one of them trivially:
-#: the RR intervals (heart rate = 60000 / RR mean; RR min/max bound it), JT (= QT - QRS), the
-#: four QTc formulas (QT and RR), the Cornell product (Cornell voltage x QRS duration), and
-#: MIMIC-IV-ECG's machine measurements they are computed from (``rr_interval``, ``qrs_onset``,
-#: ``qrs_end``, ``qt_interval``, ``t_end``). A model "without defining features" sees none of
-#: them. Used by the WCT study and the demo alike (:func:`defining_columns`).
+#: the rule (QRS >= 120 ms and HR >= 100 bpm) is computed from, or that encodes one of its two
+#: inputs trivially. Package features: QRS duration and heart rate; the RR intervals (heart
+#: rate = 60000 / RR mean; RR min and max bound it); JT (= QT - QRS, with QT an input); the
+#: four QTc formulas (QT and RR); the Cornell product (Cornell voltage x QRS duration).
+#: MIMIC-IV-ECG machine measurements: ``heart_rate_bpm`` and ``rr_interval``, and
+#: ``qrs_duration_ms`` with the two boundaries it is computed from (``qrs_onset``,
+#: ``qrs_end``). Not defining: QT, the axes (``QRS_axis_deg``, ``qrs_axis``) and the other
+#: boundaries (``t_end``, ``p_onset``...), from which neither input can be recomputed once the
+#: defining columns are gone. A model "without defining features" sees none of them; the demo
+#: and the WCT study both use this list (:func:`defining_columns`).
 DEFINING_PATTERNS = (
     r"^QRS_duration", r"^heart_rate", r"^RR_(mean|min|max)", r"^QTc_", r"^JT_interval", r"^Cornell_product",
-    r"^rr_interval$", r"^qrs_(onset|end|duration)", r"^qt_interval", r"^t_end$", r"^(qrs|heart_rate)",
+    r"^rr_interval$", r"^qrs_(onset|end|duration)",
 )
 MIMIC_FEATURES = (
     "rr_interval", "p_onset", "p_end", "qrs_onset", "qrs_end", "t_end", "p_axis", "qrs_axis", "t_axis",
