@@ -164,3 +164,16 @@ def test_cohort_sex_labels():
     assert pipeline.with_sex_labels(meta)["sex"].tolist() == ["male", "female", "unknown"]
     text = pd.DataFrame({"sex": ["F", "M"]})
     assert pipeline.with_sex_labels(text)["sex"].tolist() == ["F", "M"]
+
+
+def test_tagged_metrics_table_of_several_labels_is_metrics_table_with_tags_in_front():
+    rng = np.random.default_rng(3)
+    Y = pd.DataFrame(rng.integers(0, 2, (40, 2)), columns=["NORM", "MI"])
+    S = rng.random((40, 2))
+    g = np.arange(40) // 2
+    tab = tagged_metrics_table(Y, S, g, n_boot=20, random_state=1, metrics=("roc_auc", "f1"), protocol="cv10",
+                               model="rf")
+    ref = metrics_table(Y, S, g, n_boot=20, random_state=1, metrics=("roc_auc", "f1"))
+    assert list(tab.columns) == ["protocol", "model"] + list(ref.columns)
+    pd.testing.assert_frame_equal(tab.drop(columns=["protocol", "model"]), ref)
+    assert set(tab["label"]) == {"NORM", "MI", "macro"}

@@ -114,13 +114,11 @@ def _model(members, cfg):
 
 
 def _table(Y, S, groups, cfg, **tags):
-    from interp_ecg.evaluate import metrics_table
+    """Per-label and macro metrics of one protocol, task and model (:func:`tagged_metrics_table`)."""
+    from interp_ecg.evaluate import tagged_metrics_table
 
-    tab = metrics_table(Y, S, groups, n_boot=int(cfg["n_boot"]), random_state=cfg["random_state"],
-                        metrics=("roc_auc", "pr_auc", "brier", "balanced_accuracy", "f1"))
-    for k, v in reversed(list(tags.items())):
-        tab.insert(0, k, v)
-    return tab
+    return tagged_metrics_table(Y, S, groups, n_boot=int(cfg["n_boot"]), random_state=cfg["random_state"],
+                                metrics=("roc_auc", "pr_auc", "brier", "balanced_accuracy", "f1"), **tags)
 
 
 def _usable(Y: pd.DataFrame, min_pos: int) -> list[str]:
