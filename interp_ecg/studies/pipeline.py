@@ -114,13 +114,6 @@ def model_matrix(table: pd.DataFrame, model) -> pd.DataFrame:
     return table[list(names)]
 
 
-def shap_values(model, X: pd.DataFrame, background: pd.DataFrame | None = None, seed: int = 0):
-    """SHAP explanation of a fitted model (``interp_ecg.explain.shap_explanation``)."""
-    from interp_ecg.explain import shap_explanation
-
-    return shap_explanation(model, X, background=background, random_state=seed)
-
-
 def positive_values(expl) -> np.ndarray:
     """``(n, p)`` SHAP values of the positive class / the explained output."""
     v = np.asarray(expl.values, dtype=float)
