@@ -480,8 +480,8 @@ def explain_row(explanation, i: int, feature_row: pd.Series | None = None, top: 
     Returns
     -------
     GroundedExplanation
-        ``probability`` and ``base_probability`` are the explained output of the row and the
-        base value (on the explanation's scale).
+        ``record_id`` is ``i``; ``probability`` and ``base_probability`` are the explained
+        output of the row and the base value (on the explanation's scale).
 
     Examples
     --------
