@@ -274,13 +274,14 @@ def explain(
     """
     import pandas as pd
 
+    from interp_ecg.explain import explain_row, shap_explanation
     from interp_ecg.models import load_model
     from interp_ecg.studies import pipeline
 
     model = load_model(model_path, expected_digest=expected_digest)
     table = _read_table(features_path)
     X = pipeline.model_matrix(table, model)
-    expl = pipeline.shap_values(model, X)
+    expl = shap_explanation(model, X)
     vals = pd.DataFrame(pipeline.positive_values(expl), index=X.index, columns=list(X.columns))
     out.parent.mkdir(parents=True, exist_ok=True)
     vals.to_parquet(out)
@@ -290,8 +291,7 @@ def explain(
         if str(record) not in idx:
             raise InterpEcgError(f"record {record!r} not in the feature table")
         i = idx.index(str(record))
-        row = table.loc[X.index[i]]
-        for s in pipeline.sentences_for(expl, X, i, top=top, provenance=row):
+        for s in explain_row(expl, i, feature_row=table.loc[X.index[i]], top=top).sentences():
             typer.echo(f"- {s}")
 
 

@@ -244,6 +244,70 @@ def metrics_table(
     return out
 
 
+
+def tagged_metrics_table(
+    y_true,
+    y_score,
+    groups=None,
+    *,
+    n_boot: int = 1000,
+    random_state: int | None = 0,
+    metrics: tuple[str, ...] = METRICS,
+    **tags,
+) -> pd.DataFrame:
+    """:func:`metrics_table` with descriptive columns in front (the studies' tables).
+
+    One label: records where the label or the score is missing are left out *before* the
+    bootstrap, so the replicates resample only the patients that are scored, and the
+    ``label`` column of :func:`metrics_table` is dropped (pass ``label=`` as a tag). Several
+    labels (2-D ``y_true``): as :func:`metrics_table` (missing labels dropped label by label,
+    the ``label`` column and its ``macro`` rows kept), with the tags in front.
+
+    Parameters
+    ----------
+    y_true : array-like ``(n,)`` or ``(n, n_labels)``
+        0/1 label, NaN where unknown. A Series aligns ``y_score`` by index when that is a
+        Series too.
+    y_score : array-like, same shape
+        Scores or probabilities (a rule as a hard 0/1 score), NaN where not scored.
+    groups : array-like ``(n,)``, optional
+        Patient ids; bootstrap replicates resample whole patients.
+    n_boot, random_state, metrics
+        As :func:`metrics_table`.
+    **tags
+        Leading columns, in the order given (``model="rf", label="wct"``), each holding one value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tag columns, then ``metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
+        n_boot_valid``; empty when no record has both a label and a score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1, np.nan])
+    >>> t = tagged_metrics_table(y, [0.1, 0.4, 0.35, 0.8, 0.5], n_boot=0, model="rule", label="wct",
+    ...                          metrics=("roc_auc",))
+    >>> t[["model", "label", "metric", "estimate", "n"]].values.tolist()
+    [['rule', 'wct', 'roc_auc', 0.75, 4]]
+    """
+    if np.ndim(y_true) == 2:
+        tab = metrics_table(y_true, y_score, groups, n_boot=n_boot, random_state=random_state, metrics=metrics)
+    else:
+        y = pd.Series(y_true).astype(float)
+        s = pd.Series(y_score, index=y.index).astype(float)
+        ok = (y.notna() & s.notna()).to_numpy()
+        if ok.sum() == 0:
+            return pd.DataFrame()
+        g = None if groups is None else np.asarray(groups)[ok]
+        tab = metrics_table(y[ok].to_numpy(), s[ok].to_numpy(), g, n_boot=n_boot, random_state=random_state,
+                            metrics=metrics).drop(columns=["label"])
+    for key, value in reversed(list(tags.items())):
+        tab.insert(0, key, value)
+    return tab
+
+
 def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups):
     alpha = (1 - ci) / 2
     rows = []

@@ -11,8 +11,11 @@ from interp_ecg.explain.grounded import (
     Attribution,
     GroundedExplanation,
     explain_record,
+    explain_row,
+    interval_mark,
     plot_grounded,
     pretty_name,
+    sentences_and_marks,
     unit_of,
 )
 from interp_ecg.explain.grouping import group_explanation, lead_of, wave_of
@@ -29,6 +32,9 @@ __all__ = [
     "lead_of",
     "wave_of",
     "explain_record",
+    "explain_row",
+    "sentences_and_marks",
+    "interval_mark",
     "plot_grounded",
     "Attribution",
     "GroundedExplanation",

@@ -294,11 +294,13 @@ class Attribution:
     sentence: str = ""
     where: str = ""
 
-    def describe(self, target: str = "positive class") -> str:
+    def describe(self, target: str = "positive class", scale: str = "probability") -> str:
         """The sentence: name, value and unit, where it was measured, and the push on ``target``.
 
         ``where`` (set by :func:`explain_record` from the feature table) is used as is;
-        without it, the location is rebuilt from ``lead`` and the samples only.
+        without it, the location is rebuilt from ``lead`` and the samples only. ``scale`` names
+        the contribution's units (``"probability"``, or ``"log-odds"`` for a margin-space
+        explanation).
         """
         where = self.where
         if not where and np.isfinite(self.start_sample) and np.isfinite(self.end_sample):
@@ -310,7 +312,7 @@ class Attribution:
         value = _format_value(self.value, self.unit)
         name = pretty_name(self.feature)
         head = f"{name} {value}" if value != "not measured" else f"{name} not measured"
-        return f"{head[0].upper()}{head[1:]}{where}, {verb} the {target} probability by {abs(self.contribution):.2f}"
+        return f"{head[0].upper()}{head[1:]}{where}, {verb} the {target} {scale} by {abs(self.contribution):.2f}"
 
 
 @dataclass
@@ -426,18 +428,172 @@ def explain_record(
         vals = vals * ((prob - base_p) / total) if abs(total) > 1e-12 else vals * 0.0
         base = base_p
         exact = False
-    order = np.argsort(-np.abs(vals))[:top]
     tname = target or (str(label_name) if label_name is not None else "positive class")
-    atts = []
-    for j in order:
-        feat = str(Xf.columns[j])
-        lead, start, end, where = _locate(feat, prov, fiducials)
-        att = Attribution(feat, float(Xf.iloc[0, j]), unit_of(feat, dictionary), float(vals[j]), lead, start, end,
-                          where=where)
-        att.sentence = att.describe(tname)
-        atts.append(att)
+    atts = _attributions([str(c) for c in Xf.columns], Xf.iloc[0].to_numpy(dtype=float), vals, prov, top, tname,
+                         dictionary, fiducials)
     rid = X_row.index[0]
     return GroundedExplanation(rid, prob, base, atts, tname, exact)
+
+
+def _attributions(names, data, values, row, top: int, target: str, dictionary, fiducials,
+                  scale: str = "probability", skip_zero: bool = False) -> list:
+    """The ``top`` attributions by absolute contribution, located and put into sentences."""
+    atts = []
+    for j in np.argsort(-np.abs(values))[:top]:
+        if skip_zero and values[j] == 0:
+            continue
+        feat = names[j]
+        lead, start, end, where = _locate(feat, row, fiducials)
+        att = Attribution(feat, float(data[j]), unit_of(feat, dictionary), float(values[j]), lead, start, end,
+                          where=where)
+        att.sentence = att.describe(target, scale)
+        atts.append(att)
+    return atts
+
+
+def explain_row(explanation, i: int, feature_row: pd.Series | None = None, top: int = 5,
+                target: str = "positive class", dictionary: pd.DataFrame | None = None,
+                fiducials: pd.DataFrame | None = None) -> GroundedExplanation:
+    """Grounded sentences for row ``i`` of an explanation already computed for many records.
+
+    The counterpart of :func:`explain_record` for a ``shap.Explanation`` of a whole table
+    (:func:`~interp_ecg.explain.shap_explanation`): no model call, and the contributions are
+    in the explanation's own units (probability, or log-odds for a margin-space explanation,
+    which the sentences then name). Attributions of exactly zero are left out.
+
+    Parameters
+    ----------
+    explanation : shap.Explanation
+        Values ``(n, p)`` (or ``(n, p, k)``: the last output is explained), data and
+        feature names.
+    i : int
+        Row position.
+    feature_row : pandas.Series, optional
+        The record's row of :func:`interp_ecg.features.extract` (provenance columns, beat
+        counts); without it no location is given but a per-lead feature's lead.
+    top : int
+        Number of attributions.
+    target : str
+        Name of the output in the sentences.
+    dictionary, fiducials
+        As :func:`explain_record`.
+
+    Returns
+    -------
+    GroundedExplanation
+        ``record_id`` is ``i``; ``probability`` and ``base_probability`` are the explained
+        output of the row and the base value (on the explanation's scale).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, shap
+    >>> ex = shap.Explanation(values=np.array([[0.30, -0.10]]), data=np.array([[148.0, 112.0]]),
+    ...                       feature_names=["QRS_duration_ms", "heart_rate_bpm"], base_values=np.array([0.2]))
+    >>> row = pd.Series({"QRS_duration_lead": "V1", "QRS_duration_start_sample": 1204.0,
+    ...                  "QRS_duration_end_sample": 1278.0, "n_beats": 12.0})
+    >>> for s in explain_row(ex, 0, row, target="WCT").sentences():
+    ...     print(s)
+    QRS duration 148 ms, measured in lead V1 between samples 1204 and 1278, raised the WCT probability by 0.30
+    Heart rate 112 bpm, over 12 beats, lowered the WCT probability by 0.10
+    """
+    values = np.asarray(explanation.values, dtype=float)
+    values = (values[..., -1] if values.ndim == 3 else values)[i]
+    data = np.asarray(explanation.data, dtype=float)[i]
+    names = [str(n) for n in explanation.feature_names]
+    base = np.asarray(explanation.base_values, dtype=float)
+    base = float(np.ravel(base[i])[-1]) if base.ndim else float(base)
+    scale = "log-odds" if getattr(explanation, "output_space", "probability") == "margin" else "probability"
+    dictionary = _dictionary() if dictionary is None else dictionary
+    atts = _attributions(names, data, values, feature_row, top, target, dictionary, fiducials, scale,
+                         skip_zero=True)
+    return GroundedExplanation(i, base + float(values.sum()), base, atts, target, True)
+
+
+#: short names of the traced intervals on a trace
+_MARK_NAMES = {"QRS_duration_ms": "QRS", "PR_interval_ms": "PR", "QT_interval_ms": "QT", "JT_interval_ms": "JT"}
+#: lead on which a multi-lead consensus interval is drawn
+CONSENSUS_DRAW_LEAD = "II"
+
+
+def _mark_label(att: Attribution, fs: float) -> str:
+    """Bracket label: the interval's own name and value, or the span a derived value came from."""
+    if att.feature in _MARK_NAMES:
+        return f"{_MARK_NAMES[att.feature]} {att.value:.0f} ms"
+    span_ms = (att.end_sample - att.start_sample) * 1000.0 / fs
+    if att.feature.startswith("QTc_"):
+        return f"QT {span_ms:.0f} ms (for QTc)"
+    if att.feature.startswith("Cornell_product"):
+        return f"QRS {span_ms:.0f} ms (for Cornell product)"
+    return att.feature
+
+
+def sentences_and_marks(grounded, fs: float) -> tuple[list[str], list[dict]]:
+    """A grounded explanation as a patient page shows it: sentences, and marks on the trace.
+
+    Every attribution measured between two known samples becomes a mark (a bracket over the
+    interval on its lead; a multi-lead consensus interval is drawn on
+    :data:`CONSENSUS_DRAW_LEAD`) and its sentence says "(marked on the trace)".
+
+    Parameters
+    ----------
+    grounded : GroundedExplanation or list of Attribution
+    fs : float
+        Sampling rate of the record (Hz), to give a derived value's span in ms.
+
+    Returns
+    -------
+    sentences : list of str
+    marks : list of dict
+        ``lead, start, end, label`` (samples), as :class:`interp_ecg.report.PatientBlock` takes.
+
+    Examples
+    --------
+    >>> a = Attribution("QRS_duration_ms", 148.0, "ms", 0.21, "global", 1204.0, 1278.0, sentence="QRS ...")
+    >>> sentences_and_marks([a], fs=500.0)
+    (['QRS ... (marked on the trace)'], [{'lead': 'II', 'start': 1204.0, 'end': 1278.0, 'label': 'QRS 148 ms'}])
+    """
+    atts = grounded.attributions if hasattr(grounded, "attributions") else list(grounded)
+    sentences, marks = [], []
+    for a in atts:
+        s = a.sentence
+        if a.lead and np.isfinite(a.start_sample) and np.isfinite(a.end_sample):
+            marks.append({"lead": a.lead if a.lead != "global" else CONSENSUS_DRAW_LEAD,
+                          "start": float(a.start_sample), "end": float(a.end_sample), "label": _mark_label(a, fs)})
+            s += " (marked on the trace)"
+        sentences.append(s)
+    return sentences, marks
+
+
+def interval_mark(feature_row: pd.Series, feature: str = "QRS_duration_ms") -> dict | None:
+    """The mark of a traced interval (PR, QRS, QT) from a feature-table row's provenance.
+
+    Parameters
+    ----------
+    feature_row : pandas.Series
+        The record's row of :func:`interp_ecg.features.extract`.
+    feature : str
+        ``"PR_interval_ms"``, ``"QRS_duration_ms"`` or ``"QT_interval_ms"``.
+
+    Returns
+    -------
+    dict or None
+        ``lead, start, end, label`` (a consensus interval on :data:`CONSENSUS_DRAW_LEAD`), or
+        None when the row does not record the interval's lead and samples.
+
+    Examples
+    --------
+    >>> row = pd.Series({"QRS_duration_ms": 148.0, "QRS_duration_lead": "V1",
+    ...                  "QRS_duration_start_sample": 1204.0, "QRS_duration_end_sample": 1278.0})
+    >>> interval_mark(row)
+    {'lead': 'V1', 'start': 1204.0, 'end': 1278.0, 'label': 'QRS 148 ms'}
+    """
+    base = feature.removesuffix("_ms")
+    lead, start, end = feature_row.get(f"{base}_lead"), feature_row.get(f"{base}_start_sample"), \
+        feature_row.get(f"{base}_end_sample")
+    if not (isinstance(lead, str) and lead and pd.notna(start) and pd.notna(end)):
+        return None
+    return {"lead": lead if lead != "global" else CONSENSUS_DRAW_LEAD, "start": float(start), "end": float(end),
+            "label": f"{_MARK_NAMES.get(feature, base)} {feature_row[feature]:.0f} ms"}
 
 
 _WAVE_COLOURS = {"P": "tab:blue", "QRS": "tab:red", "T": "tab:green"}
@@ -510,5 +666,5 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
     return axes[0] if len(axes) == 1 else axes
 
 
-__all__ = ["Attribution", "GroundedExplanation", "explain_record", "measurement_location", "plot_grounded",
-           "unit_of", "pretty_name"]
+__all__ = ["Attribution", "GroundedExplanation", "explain_record", "explain_row", "measurement_location",
+           "plot_grounded", "sentences_and_marks", "interval_mark", "unit_of", "pretty_name"]

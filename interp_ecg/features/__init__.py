@@ -17,6 +17,10 @@ Public API
 ``feature_dictionary()``, ``feature_spec(name)``
     Name, unit, kind, lead, wave, readable name, definition and reference of every column;
     one column as a ``FeatureSpec`` (the package's one parser of feature names).
+``model_columns(table)``
+    The columns of a feature table a model may take as inputs.
+``quality_status(row)``
+    One line on a record's measurement quality (flags and plausibility checks).
 ``lead_quality(signal, fs, leads)``, ``qtc(qt_ms, rr_ms)``, ``frontal_axis(values)``
     Per-lead signal quality; the four QTc formulas; the frontal axis from limb leads.
 ``validate_against_reference(...)``, ``ludb_reference_intervals(...)``
@@ -33,10 +37,17 @@ from __future__ import annotations
 
 import importlib
 
-from interp_ecg.features.dictionary import FeatureSpec, column_names, feature_dictionary, feature_spec, normal_ranges
+from interp_ecg.features.dictionary import (
+    FeatureSpec,
+    column_names,
+    feature_dictionary,
+    feature_spec,
+    model_columns,
+    normal_ranges,
+)
 from interp_ecg.features.extract import extract, extract_beats, extract_cached, extract_record
 from interp_ecg.features.measurements import frontal_axis, qtc
-from interp_ecg.features.quality import lead_quality
+from interp_ecg.features.quality import lead_quality, quality_status
 from interp_ecg.features.stream import read_features
 
 _LAZY = {
@@ -67,6 +78,8 @@ __all__ = [
     "FeatureSpec",
     "normal_ranges",
     "column_names",
+    "model_columns",
+    "quality_status",
     "lead_quality",
     "qtc",
     "frontal_axis",

@@ -29,6 +29,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -288,6 +289,56 @@ def column_types() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
 def column_names(kind: str | None = None) -> list[str]:
     """Column names of the record table (optionally of one ``kind``), in output order."""
     return [r["name"] for r in _rows() if kind is None or r["kind"] == kind]
+
+
+#: prefixes and names of columns that are never model inputs (quality flags, simulator ground
+#: truth, labels, identifiers, folds) and suffixes of the provenance columns
+_NOT_INPUT_PREFIXES = ("quality_", "sim_", "label_")
+_NOT_INPUT_NAMES = ("patient_id", "subject_id", "strat_fold")
+_PROVENANCE_SUFFIXES = ("_start_sample", "_end_sample", "_beat", "_lead")
+
+
+def model_columns(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
+    """The columns of a feature table that a model may take as inputs, in table order.
+
+    A column is an input when it is numeric (not boolean) and none of the following: a column
+    the data dictionary lists with a kind other than ``"feature"`` (quality and provenance
+    columns), a quality, simulator or label column (``quality_*``, ``sim_*``, ``label_*``), an
+    identifier or fold (``patient_id``, ``subject_id``, ``strat_fold``), a provenance column of
+    another table (``*_start_sample``, ``*_end_sample``, ``*_beat``, ``*_lead``), or a name in
+    ``exclude``. Numeric columns the dictionary does not know (``age``, a machine
+    measurement) are inputs.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A feature table (:func:`interp_ecg.features.extract`, or any table of measurements).
+    exclude : sequence of str, optional
+        Further columns to leave out (the label, say).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"QRS_duration_ms": [100.0], "QRS_duration_start_sample": [10.0],
+    ...                   "quality_ok": [True], "patient_id": [7], "age": [61.0], "label_wct": [1]})
+    >>> model_columns(t)
+    ['QRS_duration_ms', 'age']
+    """
+    kinds = _load()["kind"].to_dict()
+    cols = []
+    for c in table.columns:
+        name = str(c)
+        if c in exclude or (name in kinds and kinds[name] != "feature"):
+            continue
+        if name.startswith(_NOT_INPUT_PREFIXES) or name in _NOT_INPUT_NAMES or name.endswith(_PROVENANCE_SUFFIXES):
+            continue
+        if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]):
+            cols.append(c)
+    return cols
 
 
 def normal_ranges() -> pd.DataFrame:

@@ -301,3 +301,57 @@ def invalid_sample_policy(signal: np.ndarray, fs: float, leads: Sequence[str] | 
         bridged[i] = b
         status[i] = f"bridged {total} invalid samples"
     return x, bridged, status
+
+
+#: a QRS (QT) longer than this fraction of the mean RR interval points at the delineation
+QRS_RR_FRACTION_LIMIT = 0.75
+QT_RR_FRACTION_LIMIT = 1.0
+
+
+def quality_status(row: pd.Series) -> str:
+    """One line on a record's measurement quality, for a reader of its page.
+
+    The feature table's own flags (``quality_ok``, ``quality_reason``: noisy, flat, clipped
+    or wandering leads, suspected lead reversal) and two plausibility checks a reader would
+    make: a QRS of at least :data:`QRS_RR_FRACTION_LIMIT` (0.75) of the mean RR interval, or a
+    QT of at least :data:`QT_RR_FRACTION_LIMIT` (1.0) of it, does not fit in the cardiac
+    cycle and points at the delineation (the QRS or T offset), not at the heart.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        One record's row of :func:`interp_ecg.features.extract` (``quality_ok``,
+        ``quality_reason``, ``quality_error``, ``QRS_duration_ms``, ``QT_interval_ms``,
+        ``RR_mean_ms``; missing entries are skipped).
+
+    Returns
+    -------
+    str
+        ``"NOT MEASURABLE: <reason>"``, ``"measured; WARNING: <warnings>"`` or
+        ``"measured, no quality warnings"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> quality_status(pd.Series({"quality_ok": True, "quality_reason": ""}))
+    'measured, no quality warnings'
+    >>> quality_status(pd.Series({"quality_ok": True, "quality_reason": "noisy leads: V1",
+    ...                           "QRS_duration_ms": 272.0, "RR_mean_ms": 286.0}))
+    'measured; WARNING: noisy leads: V1; QRS 272 ms is 95% of the mean RR 286 ms (check the QRS offset)'
+    >>> quality_status(pd.Series({"quality_ok": False, "quality_reason": "flat leads: all"}))
+    'NOT MEASURABLE: flat leads: all'
+    """
+    ok = row.get("quality_ok", True)
+    if ok is not None and not pd.isna(ok) and not bool(ok):
+        why = row.get("quality_reason") or row.get("quality_error") or "unknown reason"
+        return f"NOT MEASURABLE: {why}"
+    warnings = [str(row.get("quality_reason") or "").strip()]
+    rr = pd.to_numeric(row.get("RR_mean_ms", np.nan), errors="coerce")
+    checks = (("QRS", "QRS_duration_ms", QRS_RR_FRACTION_LIMIT, "QRS offset"),
+              ("QT", "QT_interval_ms", QT_RR_FRACTION_LIMIT, "T offset"))
+    for name, col, limit, fix in checks:
+        v = pd.to_numeric(row.get(col, np.nan), errors="coerce")
+        if pd.notna(v) and pd.notna(rr) and rr > 0 and v >= limit * rr:
+            warnings.append(f"{name} {v:.0f} ms is {100 * v / rr:.0f}% of the mean RR {rr:.0f} ms (check the {fix})")
+    warnings = [w for w in warnings if w]
+    return "measured; WARNING: " + "; ".join(warnings) if warnings else "measured, no quality warnings"

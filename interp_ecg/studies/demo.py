@@ -24,7 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from interp_ecg.studies import pipeline, wct
 from interp_ecg.studies.runner import StudyResult
+from interp_ecg.studies.wct import ENSEMBLE as ENS
+from interp_ecg.studies.wct import RULE
+from interp_ecg.studies.wct import WITHOUT_DEFINING as NODEF
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +63,6 @@ WCT_CIRCULAR_NOTE = (
 )
 
 
-ENS = "ensemble"
-RULE = "rule (QRS>=120 & HR>=100)"
-NODEF = "ensemble without defining features"
 #: threads per model fit: the demo's models see a few hundred rows, where xgboost/lightgbm
 #: threads only add overhead (measured: one rf+xgb+lgbm fit on 240 ECGs took 14 s with all
 #: threads on a busy 2-core machine, 0.9 s with one); n_jobs still parallelises the features
@@ -122,81 +123,54 @@ def _cohort(cfg: dict, out_dir: Path) -> tuple[Any, Path | None, bool]:
 
     folder = Path(data["cache_dir"]) if data["cache_dir"] else out_dir / "cohort"
     marker = folder / "ptbxl_database.csv"
-    n = data["n_records"]
     enrich = float(cfg["params"]["wct_enrichment"])
     tag = folder / f".seed-{cfg['seed']}-wct{enrich:g}"
-    reuse = False
-    if data["cache_dir"] and marker.exists():
-        db = pd.read_csv(marker)
-        reuse = len(db) == n and tag.exists()
+    reuse = bool(data["cache_dir"]) and marker.exists() and len(pd.read_csv(marker)) == data["n_records"] and tag.exists()
     if not reuse:
-        cohort(n, folder, random_state=cfg["seed"], n_jobs=cfg["n_jobs"], progress=True,
-               conditions=_condition_mix(enrich))
+        cohort(data["n_records"], folder, random_state=cfg["seed"], n_jobs=cfg["n_jobs"], progress=True,
+               conditions=wct.enriched_condition_mix(enrich))
         tag.touch()
     temporary = not data["cache_dir"] and not cfg["params"]["keep_cohort"]
     return read_ptbxl(folder, sampling_rate=500), folder, temporary
 
 
-def _condition_mix(enrichment: float) -> dict[str, float] | None:
-    """The simulator's default mix with the WCT conditions' weights multiplied (None: default)."""
-    if enrichment == 1.0:
-        return None
-    from interp_ecg.simulate.conditions import DEFAULT_MIX
-    from interp_ecg.studies.wct import SYNTHETIC_WCT_CONDITIONS
-
-    return {k: v * (enrichment if k in SYNTHETIC_WCT_CONDITIONS else 1.0) for k, v in DEFAULT_MIX.items()}
-
-
 def _table1_groups(meta: pd.DataFrame) -> pd.Series | None:
-    if "sim_condition" in meta.columns:
-        wct = meta.get("sim_wct")
-        if wct is not None:
-            return pd.Series(np.where(wct.astype(bool), "WCT (ground truth)", "no WCT"), index=meta.index)
+    if "sim_condition" in meta.columns and meta.get("sim_wct") is not None:
+        return pd.Series(np.where(meta["sim_wct"].astype(bool), "WCT (ground truth)", "no WCT"), index=meta.index)
     return None
 
 
-def _sex_labels(meta: pd.DataFrame) -> pd.DataFrame:
-    out = meta.copy()
-    if "sex" in out.columns and pd.api.types.is_numeric_dtype(out["sex"]):
-        out["sex"] = out["sex"].map({0: "male", 1: "female"}).fillna("unknown")
-    return out
+def _features(cfg: dict, ds) -> pd.DataFrame:
+    if cfg["data"]["features"]:  # a feature table computed before (same records)
+        feats = pd.read_parquet(cfg["data"]["features"])
+        feats.index = feats.index.astype(ds.meta.index.dtype)
+    else:
+        from interp_ecg.features import extract
+
+        feats = extract(ds, n_jobs=cfg["n_jobs"], scheduler=cfg["scheduler"], progress=True)
+    return feats.reindex(ds.meta.index)
 
 
 def run_demo_study(cfg: dict, out_dir: Path) -> StudyResult:
     """Run the demo pipeline (see the module docstring); returns tables and the report."""
-    from interp_ecg.report import (
-        CohortTableBlock, CurvesBlock, MetricsBlock, Report, TextBlock, TitleBlock,
-    )
-    from interp_ecg.studies import pipeline
+    from interp_ecg.report import CohortTableBlock, Report, TextBlock, TitleBlock
     from interp_ecg.studies.runner import package_versions
 
     params = cfg["params"]
     seed = int(cfg["seed"])
-    out_dir = Path(out_dir)
-    steps = _Steps(["cohort", "features", "WCT models", "SHAP", "prototype network", "PheWAS",
-                    "patient pages"])
+    steps = _Steps(["cohort", "features", "WCT models", "SHAP", "prototype network", "PheWAS", "patient pages"])
     sections = _Sections()
     tables: dict[str, pd.DataFrame] = {}
     rep = Report(cfg["report"].get("title") or "interp-ecg demonstration report",
                  pseudonymise=cfg["report"]["pseudonymise"], paper=cfg["report"]["paper"])
     state: dict[str, Any] = {}
-
     with steps.step("cohort"):
-        ds, cohort_dir, temporary = _cohort(cfg, out_dir)
+        ds, cohort_dir, temporary = _cohort(cfg, Path(out_dir))
     meta = ds.meta
     with steps.step("features"):
-        if cfg["data"]["features"]:  # a feature table computed before (same records)
-            feats = pd.read_parquet(cfg["data"]["features"])
-            feats.index = feats.index.astype(meta.index.dtype)
-        else:
-            from interp_ecg.features import extract
-
-            feats = extract(ds, n_jobs=cfg["n_jobs"], scheduler=cfg["scheduler"], progress=True)
-        feats = feats.reindex(meta.index)
-    tables["features"] = feats
+        feats = _features(cfg, ds)
+    tables["features"] = state["feats"] = feats
     n_ok = int(feats["quality_ok"].astype(bool).sum()) if "quality_ok" in feats.columns else len(feats)
-    state["feats"] = feats
-
     summary_lines = [
         f"Cohort: {len(ds)} synthetic 12-lead ECGs (10 s, 500 Hz) of {meta['patient_id'].nunique()} "
         f"patients, written in the PTB-XL layout with ground-truth rhythm, fiducial points and ICD-10 "
@@ -206,115 +180,26 @@ def run_demo_study(cfg: dict, out_dir: Path) -> StudyResult:
     if cfg["data"]["source"] != "ptbxl" and enrich != 1.0:
         summary_lines[0] += (f" Wide-complex tachycardias enriched {enrich:g}x over the simulator's default mix "
                              "(to study VT vs SVT; prevalences are not clinical).")
-    groups_all = meta["patient_id"]
-
-    # -- WCT ---------------------------------------------------------------------------------
-    wct_blocks: list[Any] = []
+    blocks: dict[str, list[Any]] = {k: [] for k in ("wct", "prototypes", "phewas", "cards", "patients")}
     if "wct" in params["sections"]:
         with sections.section("WCT models"), steps.step("WCT models"):
-            X_all = feats[pipeline.feature_columns(feats)]
-            ok = feats["quality_ok"].astype(bool) if "quality_ok" in feats.columns else pd.Series(True, index=feats.index)
-            y_rule = pipeline.wct_rule(feats)
-            has_truth = "sim_wct" in meta.columns
-            y_truth = meta["sim_wct"].astype(int) if has_truth else y_rule
-            usable = ok & y_truth.notna() & y_rule.notna()
-            X, yt, yr, g = X_all[usable], y_truth[usable].astype(int), y_rule[usable].astype(int), groups_all[usable]
-            test = pipeline.patient_split(g, yt, params["test_size"], seed)
-            Xtr, Xte = X[~test], X[test]
-            m_all = pipeline.make_ensemble(params["models"], seed, MODEL_JOBS).fit(Xtr, yt[~test])
-            from interp_ecg.studies import wct as wct_study
-
-            defining = wct_study._defining_columns(X.columns)
-            no_def = [c for c in X.columns if c not in defining]
-            m_nodef = pipeline.make_ensemble(params["models"], seed, MODEL_JOBS).fit(Xtr[no_def], yt[~test])
-            m_circ = pipeline.make_ensemble(params["models"], seed, MODEL_JOBS).fit(Xtr, yr[~test])
-            rule_score = pipeline.wct_rule(Xte).fillna(0).to_numpy()
-            scores = {
-                ENS: m_all.predict_proba(Xte)[:, 1],
-                NODEF: m_nodef.predict_proba(Xte[no_def])[:, 1],
-                RULE: rule_score,
-            }
-            label_name = "ground-truth WCT" if has_truth else "rule label"
-            m_truth = pipeline.metrics(yt[test], scores, g[test], params["n_boot"], seed, label_name)
-            m_circ_tab = pipeline.metrics(yr[test], {"ensemble trained on the rule label": m_circ.predict_proba(Xte)[:, 1]},
-                                          g[test], params["n_boot"], seed, "rule label (circular)")
-            tables["wct_metrics"] = m_truth
-            tables["wct_metrics_circular"] = m_circ_tab
-            preds = pd.DataFrame({"patient_id": g[test], "y_truth": yt[test], "y_rule": yr[test], **scores},
-                                 index=Xte.index)
-            tables["wct_predictions"] = preds
-            state.update(X=X, Xtr=Xtr, Xte=Xte, yt=yt, test=test, model=m_all, preds=preds, groups=g)
-            show = ["roc_auc", "pr_auc", "balanced_accuracy", "recall", "precision", "brier"]
-            auc = m_truth.set_index(["model", "metric"])["estimate"]
-            rule_wrong = int(((rule_score >= 0.5).astype(int) != yt[test].to_numpy()).sum())
-            ens_wrong = int(((scores[ENS] >= 0.5).astype(int) != yt[test].to_numpy()).sum())
-            wct_blocks += [
-                TextBlock("Wide QRS complex tachycardia (WCT)",
-                          f"Task: detect WCT from fiducial features. Patient-wise split: "
-                          f"{int((~test).sum())} ECGs for training, {int(test.sum())} held out "
-                          f"({int(yt[test].sum())} WCT by ground truth). Ensemble of "
-                          f"{', '.join(params['models'])} (soft voting). Metrics on the held-out "
-                          f"patients, bootstrap 95% CIs resampled by patient ({params['n_boot']} replicates). "
-                          f"Against the ground truth, the rule misclassifies {rule_wrong} of {int(test.sum())} "
-                          f"held-out ECGs and the ensemble (threshold 0.5) {ens_wrong}. '{NODEF}' is "
-                          f"trained without the {len(defining)} columns from which the rule can be "
-                          "recomputed (QRS duration, heart rate, RR mean/min/max, QTc, JT, Cornell "
-                          "product): what the other features carry. The ground truth here is the "
-                          "definition applied to the simulator's true QRS duration and rate, so the "
-                          "rule on measured values can only err by measurement error; the next "
-                          "section asks what the rule cannot answer."),
-                MetricsBlock(m_truth[m_truth["metric"].isin(show)], heading="Performance against the ground-truth rhythm",
-                             caption=f"WCT detection against {label_name}, held-out patients; "
-                                     "estimate (95% CI).", note=WCT_CIRCULAR_NOTE, name="wct_metrics", level=2),
-                MetricsBlock(m_circ_tab[m_circ_tab["metric"].isin(show)],
-                             heading="Against the rule label (circular, for contrast)",
-                             caption="The same ensemble trained and tested on the rule label computed "
-                                     "from its own inputs: high scores by construction.",
-                             name="wct_metrics_circular", level=2),
-                CurvesBlock(yt[test].to_numpy(), scores, level=2),
-            ]
-            summary_lines.append(
-                f"WCT: against the ground-truth rhythm, the ensemble reaches ROC-AUC "
-                f"{auc[(ENS, 'roc_auc')]:.3f} and the rule "
-                f"(QRS >= 120 ms and HR >= 100 bpm) {auc[(RULE, 'roc_auc')]:.3f} "
-                f"on {int(test.sum())} held-out ECGs.")
-            wct_blocks += _wct_adds(cfg, feats, meta, X, g, tables, summary_lines)
+            blocks["wct"] += _wct(cfg, feats, meta, state, tables, summary_lines)
         if "model" in state:
             with sections.section("SHAP"), steps.step("SHAP"):
-                from interp_ecg.report import ShapSummaryBlock
-
-                bg = state["Xtr"].sample(min(100, len(state["Xtr"])), random_state=seed)
-                expl = pipeline.shap_values(state["model"], state["Xte"], background=bg, seed=seed)
-                state.update(expl=expl, background=bg)
-                block = ShapSummaryBlock(expl, heading="What drives the WCT model (SHAP)", level=2,
-                                         text="SHAP values of the ensemble (all features) on the held-out "
-                                              "ECGs, in probability units, against a background of "
-                                              f"{len(bg)} training ECGs.")
-                tables.update(block.tables())
-                wct_blocks.append(block)
-
-    # -- prototypes --------------------------------------------------------------------------
-    proto_blocks: list[Any] = []
+                blocks["wct"].append(_shap(state, tables, seed))
     if "prototypes" in params["sections"]:
         with sections.section("prototype network"), steps.step("prototype network"):
-            proto_blocks += _prototypes(cfg, ds, state, tables, summary_lines)
-    # -- PheWAS ------------------------------------------------------------------------------
-    phewas_blocks: list[Any] = []
+            blocks["prototypes"] += _prototypes(cfg, ds, state, tables, summary_lines)
     if "phewas" in params["sections"]:
         with sections.section("PheWAS"), steps.step("PheWAS"):
-            phewas_blocks += _phewas(cfg, ds, cohort_dir, state, tables, summary_lines)
-    # -- prototype cards (after the PheWAS, whose hits they list) -----------------------------
-    cards_blocks: list[Any] = []
-    if "proto" in state:
+            blocks["phewas"] += _phewas(cfg, ds, cohort_dir, state, tables, summary_lines)
+    if "proto" in state:  # after the PheWAS, whose hits the cards list
         with sections.section("prototype cards"):
-            cards_blocks += _prototype_cards(ds, state, tables, seed)
-    # -- patient pages -----------------------------------------------------------------------
-    patient_blocks: list[Any] = []
+            blocks["cards"] += _prototype_cards(ds, state, tables, seed)
     with sections.section("patient pages"), steps.step("patient pages"):
-        patient_blocks += _patients(cfg, ds, state)
+        blocks["patients"] += _patients(cfg, ds, state)
 
-    # -- assemble -----------------------------------------------------------------------------
-    meta_t1 = _sex_labels(meta)
+    meta_t1 = pipeline.with_sex_labels(meta)
     rep.add(TitleBlock(rep.title, "Synthetic cohort -> features -> explained WCT ensemble -> "
                                   "prototype network -> PheWAS",
                        summary="\n\n".join(summary_lines), config=cfg, seed=seed,
@@ -327,144 +212,156 @@ def run_demo_study(cfg: dict, out_dir: Path) -> StudyResult:
                           note="Age in years; one row per ECG; patients may have several ECGs.")
     tables["table1"] = t1.frame
     rep.add(t1)
-    rep.add(*wct_blocks)
-    rep.add(*patient_blocks)
-    rep.add(*proto_blocks)
-    rep.add(*phewas_blocks)
-    rep.add(*cards_blocks)
-    rep.add(TextBlock("Methods and limitations",
-                      "Features: the package's multi-lead delineation and median-beat measurements "
-                      "(interp_ecg.features). Splits are patient-wise; nothing is tuned on the "
-                      "held-out patients. ROC-AUC and PR-AUC are computed from scores, never from "
-                      "hard labels (out-of-fold scores from patient-wise folds where every ECG is scored). "
-                      "Confidence intervals: percentile bootstrap over patients. Each patient page shows "
-                      "the record's signal-quality flags and plausibility warnings (a QRS or QT that "
-                      "does not fit in the RR interval points at the delineation, not the heart).\n\n"
-                      "This report is a demonstration on simulated data. The cohort is small, so "
-                      "intervals are wide; the simulator's physiology is simpler than real ECGs. "
-                      "Identifiers are pseudonymised (P001, P002, ...) unless the run asked otherwise.",
-                      page_break=False))
-    notes = list(sections.notes)
-    status = pd.DataFrame({"section": list(sections.status), "status": list(sections.status.values())})
-    tables["sections"] = status
+    for key in ("wct", "patients", "prototypes", "phewas", "cards"):
+        rep.add(*blocks[key])
+    rep.add(TextBlock("Methods and limitations", METHODS_TEXT, page_break=False))
+    tables["sections"] = pd.DataFrame({"section": list(sections.status), "status": list(sections.status.values())})
     tables["timings"] = pd.DataFrame({"step": list(steps.times), "seconds": list(steps.times.values())})
     if temporary and cohort_dir is not None:
-        tables["diagnoses"] = pd.read_csv(cohort_dir / "diagnoses.csv") if (cohort_dir / "diagnoses.csv").exists() else pd.DataFrame()
+        dx = cohort_dir / "diagnoses.csv"
+        tables["diagnoses"] = pd.read_csv(dx) if dx.exists() else pd.DataFrame()
         shutil.rmtree(cohort_dir, ignore_errors=True)
-    return StudyResult(tables=tables, report=rep, notes=notes)
+    return StudyResult(tables=tables, report=rep, notes=list(sections.notes))
 
 
+METHODS_TEXT = (
+    "Features: the package's multi-lead delineation and median-beat measurements "
+    "(interp_ecg.features). Splits are patient-wise; nothing is tuned on the "
+    "held-out patients. ROC-AUC and PR-AUC are computed from scores, never from "
+    "hard labels (out-of-fold scores from patient-wise folds where every ECG is scored). "
+    "Confidence intervals: percentile bootstrap over patients. Each patient page shows "
+    "the record's signal-quality flags and plausibility warnings (a QRS or QT that "
+    "does not fit in the RR interval points at the delineation, not the heart).\n\n"
+    "This report is a demonstration on simulated data. The cohort is small, so "
+    "intervals are wide; the simulator's physiology is simpler than real ECGs. "
+    "Identifiers are pseudonymised (P001, P002, ...) unless the run asked otherwise.")
+SHOW_METRICS = ["roc_auc", "pr_auc", "balanced_accuracy", "recall", "precision", "brier"]
 ADDS_METRICS = ("roc_auc", "pr_auc", "balanced_accuracy")
 
 
-def _wct_adds(cfg: dict, feats: pd.DataFrame, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.Series,
-              tables: dict, summary_lines: list[str]) -> list[Any]:
-    """"What the model adds over the rule": VT versus supraventricular WCT, and the rule's errors.
+def _wct(cfg: dict, feats: pd.DataFrame, meta: pd.DataFrame, state: dict, tables: dict,
+         summary_lines: list[str]) -> list[Any]:
+    """WCT ensemble, without defining features, and the rule against the ground truth (one split)."""
+    from interp_ecg.features import model_columns
+    from interp_ecg.report import CurvesBlock, MetricsBlock, TextBlock
 
-    Reuses :mod:`interp_ecg.studies.wct` (patient-wise out-of-fold probabilities, patient
-    bootstrap CIs, the defining-feature list and the rule-error count) on the demo's cohort.
-    """
+    params, seed = cfg["params"], int(cfg["seed"])
+    X_all = feats[model_columns(feats)]
+    ok = feats["quality_ok"].astype(bool) if "quality_ok" in feats.columns else pd.Series(True, index=feats.index)
+    y_rule = wct.wct_rule_label(feats["QRS_duration_ms"], feats["heart_rate_bpm"])
+    has_truth = "sim_wct" in meta.columns
+    y_truth = meta["sim_wct"].astype(int) if has_truth else y_rule
+    usable = ok & y_truth.notna() & y_rule.notna()
+    X, yt, yr, g = X_all[usable], y_truth[usable].astype(int), y_rule[usable].astype(int), meta["patient_id"][usable]
+    test = pipeline.patient_split(g, yt, params["test_size"], seed)
+    label_name = "ground-truth WCT" if has_truth else "rule label"
+    res = wct.holdout_comparison(pipeline.make_ensemble(params["models"], seed, MODEL_JOBS), X, yt, yr, g, test,
+                                 n_boot=params["n_boot"], random_state=seed, truth_name=label_name)
+    m_truth, m_circ, preds = res.metrics, res.metrics_circular, res.predictions
+    tables.update(wct_metrics=m_truth, wct_metrics_circular=m_circ, wct_predictions=preds)
+    state.update(X=X, Xtr=X[~test], Xte=X[test], yt=yt, test=test, model=res.model, preds=preds, groups=g)
+    auc = m_truth.set_index(["model", "metric"])["estimate"]
+    truth = yt[test].to_numpy()
+    rule_wrong = int(((preds[RULE].to_numpy() >= 0.5).astype(int) != truth).sum())
+    ens_wrong = int(((preds[ENS].to_numpy() >= 0.5).astype(int) != truth).sum())
+    n_test = int(test.sum())
+    text = (f"Task: detect WCT from fiducial features. Patient-wise split: {int((~test).sum())} ECGs for training, "
+            f"{n_test} held out ({int(yt[test].sum())} WCT by ground truth). Ensemble of "
+            f"{', '.join(params['models'])} (soft voting). Metrics on the held-out patients, bootstrap 95% CIs "
+            f"resampled by patient ({params['n_boot']} replicates). Against the ground truth, the rule misclassifies "
+            f"{rule_wrong} of {n_test} held-out ECGs and the ensemble (threshold 0.5) {ens_wrong}. '{NODEF}' is "
+            f"trained without the {len(res.defining)} columns from which the rule can be recomputed (QRS duration, "
+            "heart rate, RR mean/min/max, QTc, JT, Cornell product): what the other features carry. The ground "
+            "truth here is the definition applied to the simulator's true QRS duration and rate, so the rule on "
+            "measured values can only err by measurement error; the next section asks what the rule cannot answer.")
+    blocks = [
+        TextBlock("Wide QRS complex tachycardia (WCT)", text),
+        MetricsBlock(m_truth[m_truth["metric"].isin(SHOW_METRICS)], heading="Performance against the ground-truth rhythm",
+                     caption=f"WCT detection against {label_name}, held-out patients; estimate (95% CI).",
+                     note=WCT_CIRCULAR_NOTE, name="wct_metrics", level=2),
+        MetricsBlock(m_circ[m_circ["metric"].isin(SHOW_METRICS)], heading="Against the rule label (circular, for contrast)",
+                     caption="The same ensemble trained and tested on the rule label computed from its own inputs: "
+                             "high scores by construction.", name="wct_metrics_circular", level=2),
+        CurvesBlock(truth, {k: preds[k].to_numpy() for k in (ENS, NODEF, RULE)}, level=2),
+    ]
+    summary_lines.append(
+        f"WCT: against the ground-truth rhythm, the ensemble reaches ROC-AUC {auc[(ENS, 'roc_auc')]:.3f} and the "
+        f"rule (QRS >= 120 ms and HR >= 100 bpm) {auc[(RULE, 'roc_auc')]:.3f} on {n_test} held-out ECGs.")
+    return blocks + _wct_adds(cfg, meta, X, g, tables, summary_lines)
+
+
+def _shap(state: dict, tables: dict, seed: int) -> Any:
+    from interp_ecg.explain import shap_explanation
+    from interp_ecg.report import ShapSummaryBlock
+
+    bg = state["Xtr"].sample(min(100, len(state["Xtr"])), random_state=seed)
+    expl = shap_explanation(state["model"], state["Xte"], background=bg, random_state=seed)
+    state.update(expl=expl, background=bg)
+    block = ShapSummaryBlock(expl, heading="What drives the WCT model (SHAP)", level=2,
+                             text="SHAP values of the ensemble (all features) on the held-out ECGs, in probability "
+                                  f"units, against a background of {len(bg)} training ECGs.")
+    tables.update(block.tables())
+    return block
+
+
+def _wct_adds(cfg: dict, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.Series, tables: dict,
+              summary_lines: list[str]) -> list[Any]:
+    """"What the model adds over the rule": VT versus supraventricular WCT (:func:`wct.vt_versus_svt`)."""
+    from interp_ecg.explain import pretty_name
     from interp_ecg.report import MetricsBlock, TableBlock, TextBlock
-    from interp_ecg.studies import pipeline
-    from interp_ecg.studies import wct
 
     heading = "What the model adds over the rule"
     if "sim_condition" not in meta.columns:
         return [TextBlock(heading, "Needs the simulator's ground-truth rhythm (synthetic source only).", level=2)]
-    params = cfg["params"]
-    seed = int(cfg["seed"])
-    wcfg = {"cv_folds": int(params["cv_folds"]), "random_state": seed, "n_boot": int(params["n_boot"]),
-            "tune": {"enabled": False}}
-    model = pipeline.make_ensemble(params["models"], seed, MODEL_JOBS)
-    cond = meta["sim_condition"].reindex(X.index).astype(str)
-    true_wct = cond.isin(wct.SYNTHETIC_WCT_CONDITIONS)
-    vt = (cond == "vt").astype(float).where(true_wct)
-    rule = wct.wct_rule_label(X["QRS_duration_ms"], X["heart_rate_bpm"]).set_axis(X.index)
-    defining = wct._defining_columns(X.columns)
-    g = np.asarray(groups)
-    n_wct, n_vt = int(true_wct.sum()), int(np.nansum(vt))
-    n_pat = int(pd.Series(g[true_wct.to_numpy()]).nunique())
-    cases = (f"{n_wct} ECGs of {n_pat} patients whose simulated rhythm is a WCT: {n_vt} ventricular "
-             f"tachycardia, {n_wct - n_vt} supraventricular (SVT with aberrant conduction, sinus "
+    params, seed = cfg["params"], int(cfg["seed"])
+    folds, n_boot = int(params["cv_folds"]), int(params["n_boot"])
+    res = wct.vt_versus_svt(pipeline.make_ensemble(params["models"], seed, MODEL_JOBS), X, meta["sim_condition"],
+                            groups, meta["sim_wct"] if "sim_wct" in meta.columns else None, cv_folds=folds,
+                            n_boot=n_boot, random_state=seed)
+    cases = (f"{res.n_wct} ECGs of {res.n_patients} patients whose simulated rhythm is a WCT: {res.n_vt} ventricular "
+             f"tachycardia, {res.n_wct - res.n_vt} supraventricular (SVT with aberrant conduction, sinus "
              "tachycardia with bundle branch block)")
-    # 1) VT versus supraventricular WCT: the rule is constant among true WCTs
-    rows = []
-    s_all, _ = wct._oof(model, X, vt, g, wcfg)
-    s_nodef, _ = wct._oof(model, X.drop(columns=defining), vt, g, wcfg)
-    if s_all.isna().all():
-        return [TextBlock(heading, f"Too few cases for {wcfg['cv_folds']}-fold patient-wise cross-validation "
+    if not len(res.metrics):
+        return [TextBlock(heading, f"Too few cases for {folds}-fold patient-wise cross-validation "
                                    f"of VT versus supraventricular WCT ({cases}).", level=2)]
-    n_rule_pos = int(np.nansum(rule[true_wct]))
-    for name, score, feat, kind in (
-            (RULE, rule, "QRS, HR", "hard 0/1"),
-            ("ensemble, all features", s_all, "all", "out-of-fold probability"),
-            (NODEF, s_nodef, f"all but {len(defining)} defining", "out-of-fold probability")):
-        tab = wct._metrics(vt, score, g, wcfg, model=name, features=feat, score_type=kind)
-        rows.append(tab)
-    adds = pd.concat(rows, ignore_index=True)
-    adds.insert(0, "task", "VT vs supraventricular WCT")
-    adds["n"] = n_wct
-    adds["positives"] = n_vt
-    tables["wct_adds_vt_vs_svt"] = adds
+    adds, errs = res.metrics, res.rule_errors
+    tables.update(wct_adds_vt_vs_svt=adds, wct_adds_rule_errors=errs)
     auc = adds[adds["metric"] == "roc_auc"].set_index("model")["estimate"]
-    # 2) the ECGs the rule gets wrong against the ground-truth WCT (the demo's primary label)
-    y_truth = meta["sim_wct"].reindex(X.index).astype(float) if "sim_wct" in meta.columns else true_wct.astype(float)
-    s_truth, _ = wct._oof(model, X, y_truth, g, wcfg)
-    err_rows = []
-    if not s_truth.isna().all():
-        err_rows.append({**wct._rule_error_row(y_truth, rule, s_truth, "ensemble, all features", "ground-truth WCT"),
-                         "features": "all"})
-    errs = pd.DataFrame(err_rows)
-    tables["wct_adds_rule_errors"] = errs
-    # 3) what separates VT from SVT without the defining features: SHAP of that model fitted on
-    #    all the WCT cases (a description of the model, not an evaluation)
     drivers = ""
-    try:
-        from interp_ecg.explain.grounded import pretty_name
-
-        Xw = X.loc[true_wct.to_numpy()].drop(columns=defining)
-        fitted = pipeline.make_ensemble(params["models"], seed, MODEL_JOBS).fit(Xw, vt[true_wct].astype(int))
-        ex = pipeline.shap_values(fitted, Xw, background=Xw, seed=seed)
-        imp = pd.Series(np.abs(pipeline.positive_values(ex)).mean(0), index=list(ex.feature_names))
-        imp = imp.sort_values(ascending=False)
-        tables["wct_adds_vt_drivers"] = imp.rename("mean_abs_shap").rename_axis("feature").reset_index()
+    if res.drivers is not None:
+        tables["wct_adds_vt_drivers"] = res.drivers
         drivers = (" Largest mean |SHAP| of that model refitted on all the WCT ECGs (a description of the "
-                   "model, not an evaluation): " + ", ".join(pretty_name(f) for f in imp.index[:5]) +
-                   ". They reflect how the simulator generates these rhythms, not validated clinical "
-                   "VT criteria.")
-    except Exception as err:  # noqa: BLE001 - the table stands without it
-        logger.warning("SHAP of the VT-vs-SVT model failed: %s", err)
+                   "model, not an evaluation): " + ", ".join(pretty_name(f) for f in res.drivers["feature"][:5]) +
+                   ". They reflect how the simulator generates these rhythms, not validated clinical VT criteria.")
     blocks: list[Any] = [
         TextBlock(heading,
                   f"The rule only re-states the definition; the clinical question at the bedside is "
-                  f"whether a WCT is ventricular. Among the {cases}, the rule calls {n_rule_pos} of "
-                  f"{n_wct} WCT, so it cannot separate VT from SVT (ROC-AUC {auc[RULE]:.3f}). The same "
+                  f"whether a WCT is ventricular. Among the {cases}, the rule calls {res.n_rule_positive} of "
+                  f"{res.n_wct} WCT, so it cannot separate VT from SVT (ROC-AUC {auc[RULE]:.3f}). The same "
                   f"ensemble ({', '.join(params['models'])}) trained on this label scores each ECG out of "
-                  f"fold ({wcfg['cv_folds']} patient-wise folds: no patient is in its own training "
-                  f"fold); bootstrap 95% CIs resample patients ({wcfg['n_boot']} replicates). "
+                  f"fold ({folds} patient-wise folds: no patient is in its own training "
+                  f"fold); bootstrap 95% CIs resample patients ({n_boot} replicates). "
                   f"'{NODEF}' is trained without the columns the rule can be recomputed from "
-                  f"({', '.join(defining)}).{drivers}", level=2),
+                  f"({', '.join(res.defining)}).{drivers}", level=2),
         MetricsBlock(adds[adds["metric"].isin(ADDS_METRICS)]
                      .sort_values("metric", key=lambda m: m.map(ADDS_METRICS.index), kind="stable")
                      .drop(columns=["task", "features", "score_type"]),
                      heading="", name="wct_adds_vt_vs_svt", transpose=False, level=2,
-                     caption=f"VT (positive) versus supraventricular WCT, n = {n_wct} ECGs ({n_pat} patients), "
-                             f"{n_vt} VT: estimate (95% CI). The rule is a hard 0/1 score."),
+                     caption=f"VT (positive) versus supraventricular WCT, n = {res.n_wct} ECGs ({res.n_patients} "
+                             f"patients), {res.n_vt} VT: estimate (95% CI). The rule is a hard 0/1 score."),
     ]
     if len(errs):
         e = errs.iloc[0]
         show = pd.DataFrame({
-            "label": [e["external_label"]], "n ECGs": [e["n_evaluated"]],
-            "rule wrong": [e["n_rule_wrong"]],
+            "label": [e["external_label"]], "n ECGs": [e["n_evaluated"]], "rule wrong": [e["n_rule_wrong"]],
             "rule false neg. / false pos.": [f"{e['n_rule_false_negative']} / {e['n_rule_false_positive']}"],
             "ensemble right where rule wrong": [e["n_model_correct_where_rule_wrong"]],
             "ensemble wrong where rule right": [e["n_model_wrong_where_rule_right"]]})
-        blocks.append(TableBlock(show, caption="ECGs the rule gets wrong against the ground-truth WCT, "
-                                               "and the ensemble trained on that label (out-of-fold "
-                                               "probability >= 0.5, same folds) on them.",
-                                 name="wct_adds_rule_errors"))
+        blocks.append(TableBlock(show, caption="ECGs the rule gets wrong against the ground-truth WCT, and the "
+                                               "ensemble trained on that label (out-of-fold probability >= 0.5, "
+                                               "same folds) on them.", name="wct_adds_rule_errors"))
     summary_lines.append(
-        f"What the model adds: VT versus supraventricular WCT ({n_wct} ECGs, {n_vt} VT), out-of-fold ROC-AUC "
+        f"What the model adds: VT versus supraventricular WCT ({res.n_wct} ECGs, {res.n_vt} VT), out-of-fold ROC-AUC "
         f"{auc['ensemble, all features']:.3f} (all features), {auc[NODEF]:.3f} (defining features removed), "
         f"rule {auc[RULE]:.3f}.")
     return blocks
@@ -473,7 +370,7 @@ def _wct_adds(cfg: dict, feats: pd.DataFrame, meta: pd.DataFrame, X: pd.DataFram
 def _prototypes(cfg: dict, ds, state: dict, tables: dict, summary_lines: list[str]) -> list[Any]:
     from interp_ecg.prototypes import ProtoECGNetClassifier
     from interp_ecg.report import MetricsBlock, PrototypeGalleryBlock, TextBlock
-    from interp_ecg.studies import pipeline
+    from interp_ecg.studies.ptbxl_prototypes import gallery_items, statement_metrics
 
     params = cfg["params"]
     seed = int(cfg["seed"])
@@ -512,14 +409,8 @@ def _prototypes(cfg: dict, ds, state: dict, tables: dict, summary_lines: list[st
     fit_s = time.perf_counter() - t0
     sims = clf.transform(ds100)
     proba = pd.DataFrame(clf.predict_proba(ds100.subset(list(test_ids))), index=test_ids, columns=clf.classes_)
-    rows = []
-    for c in clf.classes_:
-        y = labels.loc[test_ids, c].astype(int)
-        if 0 < y.sum() < len(y):
-            tab = pipeline.metrics(y, {"prototype network": proba[c].to_numpy()}, groups.loc[test_ids],
-                                   cfg["params"]["n_boot"], seed, c)
-            rows.append(tab[tab["metric"].isin(["roc_auc", "pr_auc"])])
-    pm = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    pm = statement_metrics(labels.loc[test_ids, list(clf.classes_)], proba, groups.loc[test_ids],
+                           model="prototype network", n_boot=params["n_boot"], random_state=seed)
     pm_wide = pm.assign(model=pm["label"]).drop(columns=["label"]) if len(pm) else pm
     tables["prototype_metrics"] = pm
     tables["prototype_similarities"] = sims
@@ -531,20 +422,7 @@ def _prototypes(cfg: dict, ds, state: dict, tables: dict, summary_lines: list[st
         f"Prototype network: {len(clf.feature_names_out_)} prototypes for {len(clf.classes_)} statements, "
         f"trained on {len(train_ids)} ECGs in {fit_s:.0f} s (CPU); macro ROC-AUC {macro:.3f} on "
         f"{len(test_ids)} held-out ECGs.")
-    gallery = []
-    per_class: dict[str, int] = {}
-    for name, row in src.iterrows():
-        cls = str(row["class"])
-        if per_class.get(cls, 0) >= 1:
-            continue
-        per_class[cls] = per_class.get(cls, 0) + 1
-        seg = np.asarray(clf.prototype_segments_[name])
-        leads = str(row["leads"]).split(",")
-        if seg.shape[0] > 3:
-            pick = [i for i, ld in enumerate(leads) if ld in ("II", "V1", "V5")] or [0, 1, 2]
-            seg, leads = seg[pick[:3]], [leads[i] for i in pick[:3]]
-        gallery.append({"name": name, "label": cls, "segment": seg, "fs": clf.fs, "leads": leads,
-                        "source": row["record_id"], "window": f"{row['start_s']:.1f}-{row['end_s']:.1f} s"})
+    gallery = gallery_items(clf, per_class=1)
     return [
         TextBlock("Prototype network (this looks like that)",
                   f"A small ProtoECGNet-style network (a rhythm branch with global prototypes and a "
@@ -569,35 +447,9 @@ def _prototype_cards(ds, state: dict, tables: dict, seed: int) -> list[Any]:
     return card_blocks(cards, max_per_class=1)
 
 
-def _phecode_outcomes(cfg: dict, diagnoses: pd.DataFrame, subjects: pd.Index,
-                      sex: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """Subject x outcome table, outcome labels (description, category) and a note."""
-    from interp_ecg import phenotype
-    from interp_ecg.config import dataset_path
-
-    path = cfg["data"]["phecode_map"] or dataset_path("phecode", required=False)
-    dx = diagnoses.rename(columns={"patient_id": "subject_id"})
-    if path is not None and Path(path).exists():
-        pmap = phenotype.load_phecode_map(path)
-        outcomes = phenotype.icd_to_phecodes(dx, pmap, min_code_count=1, subjects=subjects, sex=sex,
-                                             min_cases=cfg["params"]["min_cases"], count_col=None)
-        try:
-            labels = pmap.describe(list(outcomes.columns)).reset_index()
-        except Exception:  # noqa: BLE001 - labels are a nicety
-            labels = pd.DataFrame()
-        return outcomes, labels, f"Phecode X map from {path} (rolled up; one code suffices in this demo)."
-    # no phecode map: ICD-10 three-character categories as outcomes
-    cat = dx.assign(cat=dx["icd_code"].astype(str).str.replace(".", "", regex=False).str[:3])
-    cases = pd.crosstab(cat["subject_id"], cat["cat"]).reindex(subjects, fill_value=0) > 0
-    cases = cases.loc[:, cases.sum() >= cfg["params"]["min_cases"]]
-    return cases.astype("boolean"), pd.DataFrame(), ("No phecode map found (set data.phecode_map): "
-                                                     "ICD-10 three-character categories used as outcomes.")
-
-
 def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, summary_lines: list[str]) -> list[Any]:
     from interp_ecg import phenotype
     from interp_ecg.report import PhewasBlock
-    from interp_ecg.studies import pipeline
 
     if not hasattr(phenotype, "phewas"):
         raise ImportError("interp_ecg.phenotype.phewas is not available yet")
@@ -617,7 +469,9 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
     exposures = [c for c in expo.columns if c not in ("patient_id", "age", "sex")]
     per = pipeline.per_subject_table(expo, "patient_id", exposures, ["age", "sex"])
     per = per.dropna()
-    outcomes, labels, note = _phecode_outcomes(cfg, diagnoses, per.index, sex=pipeline.sex_labels(per["sex"]))
+    outcomes, labels, note = pipeline.phecode_outcomes(diagnoses, per.index, cfg["data"]["phecode_map"],
+                                                       min_cases=cfg["params"]["min_cases"],
+                                                       sex=pipeline.sex_labels(per["sex"]))
     sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
     outcomes = outcomes.reindex(per.index)
     summary = phenotype.phewas(per[exposures], outcomes, per[["age", "sex"]], method=cfg["params"]["phewas_method"],
@@ -643,167 +497,67 @@ def _phewas(cfg: dict, ds, cohort_dir: Path | None, state: dict, tables: dict, s
 
 
 def _patients(cfg: dict, ds, state: dict) -> list[Any]:
-    from interp_ecg.report import PatientBlock
-    from interp_ecg.studies import pipeline
+    """Patient pages of the records :func:`wct.example_records` picks among the held-out ECGs."""
+    from interp_ecg.explain import explain_record, interval_mark, sentences_and_marks
+    from interp_ecg.features import delineate, quality_status
+    from interp_ecg.report import PatientBlock, matches_from_explanation
 
     n = int(cfg["report"]["n_patients"])
     if n == 0 or "preds" not in state:
         return []
-    preds = state["preds"]
-    score = preds[ENS]
-    picks: list[Any] = []
-    tp = preds[(preds["y_truth"] == 1)].index
-    if len(tp):
-        picks.append(score.loc[tp].idxmax())
-    wrong = preds[((score >= 0.5).astype(int) != preds["y_truth"])].index
-    if len(wrong):
-        picks.append((score.loc[wrong] - preds.loc[wrong, "y_truth"]).abs().idxmax())
-    # an ECG the rule gets wrong: where a model could add something over the definition
-    rule_wrong = preds[((preds[RULE] >= 0.5).astype(int) != preds["y_truth"])].index.difference(picks)
-    if len(rule_wrong):
-        picks.append(rule_wrong[0])
-    rest = preds.index.difference(picks)
-    if len(rest):
-        picks.append(score.loc[rest].idxmin())
-    picks = list(dict.fromkeys(picks))[:n]
+    feats, preds, meta = state["feats"], state["preds"], ds.meta
     blocks = []
-    expl = state.get("expl")
-    feats = state["feats"]
-    for rid in picks:
+    for rid in wct.example_records(preds, n):
         rec = ds.load(rid)
         fid = None
         try:
-            from interp_ecg.features import delineate
-
             fid = delineate(rec.signal, rec.fs, rec.leads)
         except Exception as err:  # noqa: BLE001 - the page still shows the trace
             logger.warning("delineation of %s failed: %s", rid, err)
         sentences: list[str] = []
         marks: list[dict] = []
         row_expl = None
-        if expl is not None:
-            i = list(state["Xte"].index).index(rid)
+        if state.get("expl") is not None:
             import shap
 
+            expl, i = state["expl"], list(state["Xte"].index).index(rid)
             row_expl = shap.Explanation(values=np.asarray(expl.values)[i], base_values=np.asarray(expl.base_values)[i],
                                         data=np.asarray(expl.data)[i], feature_names=list(expl.feature_names))
-            try:
-                from interp_ecg.explain import explain_record
-
-                ge = explain_record(state["model"], state["Xte"].loc[[rid]], feature_row=feats.loc[rid],
-                                    background=state["background"], top=5, target="WCT",
-                                    random_state=int(cfg["seed"]), fiducials=fid)
-                for a in ge.attributions:
-                    s = a.sentence
-                    if a.lead and np.isfinite(a.start_sample) and np.isfinite(a.end_sample):
-                        marks.append({"lead": a.lead if a.lead != "global" else "II",
-                                      "start": float(a.start_sample), "end": float(a.end_sample),
-                                      "label": _mark_label(a, fs=rec.fs)})
-                        s += " (marked on the trace)"
-                    sentences.append(s)
-            except ImportError:
-                sentences = pipeline.sentences_for(expl, state["Xte"], i, top=5, provenance=feats.loc[rid],
-                                                   target="WCT probability")
-                marks = pipeline.marks_for(expl, i, feats.loc[rid])
-        matches = []
-        matches_note = ""
+            ge = explain_record(state["model"], state["Xte"].loc[[rid]], feature_row=feats.loc[rid],
+                                background=state["background"], top=5, target="WCT",
+                                random_state=int(cfg["seed"]), fiducials=fid)
+            sentences, marks = sentences_and_marks(ge, fs=rec.fs)
+        matches, matches_note = [], ""
         if "proto" in state:
             known = ", ".join(map(str, state["proto"].classes_))
             matches_note = (f"The prototype network was trained on the statements {known} only (it has no "
                             "VT or WCT class): a match says which of them this ECG resembles, not the WCT "
                             "model's reasoning.")
             try:
-                matches = _matches(state["proto"], state["ds100"].load(rid))
+                matches = matches_from_explanation(state["proto"].explain(state["ds100"].load(rid)), n=2)
             except Exception as err:  # noqa: BLE001
                 logger.warning("prototype explanation of %s failed: %s", rid, err)
         # the rule's own measurement is always shown on the trace, attributed or not
         prov = feats.loc[rid]
-        qrs_lead, q0, q1 = prov.get("QRS_duration_lead"), prov.get("QRS_duration_start_sample"), prov.get("QRS_duration_end_sample")
+        qrs_mark = interval_mark(prov, "QRS_duration_ms")
         qrs_txt = "not measured"
-        if isinstance(qrs_lead, str) and qrs_lead and pd.notna(q0) and pd.notna(q1):
-            qrs_txt = f"{prov['QRS_duration_ms']:.0f} ms ({'lead ' + qrs_lead if qrs_lead != 'global' else 'consensus'}, marked)"
+        if qrs_mark is not None:
+            lead = prov["QRS_duration_lead"]
+            qrs_txt = f"{prov['QRS_duration_ms']:.0f} ms ({'lead ' + lead if lead != 'global' else 'consensus'}, marked)"
             if not any(m["label"].startswith("QRS") for m in marks):
-                marks.append({"lead": qrs_lead if qrs_lead != "global" else "II", "start": float(q0),
-                              "end": float(q1), "label": f"QRS {prov['QRS_duration_ms']:.0f} ms"})
-        p = state["preds"].loc[rid]
-        truth = _condition_words(ds.meta.loc[rid].get("sim_condition", ""))
+                marks.append(qrs_mark)
+        p = preds.loc[rid]
         summary = {"WCT probability (ensemble)": float(p[ENS]),
                    "Rule (QRS>=120 & HR>=100)": "positive" if p[RULE] >= 0.5 else "negative",
                    "QRS": qrs_txt,
                    "HR": f"{prov['heart_rate_bpm']:.0f} bpm" if pd.notna(prov.get("heart_rate_bpm")) else "not measured",
-                   "Ground truth": f"{'WCT' if p['y_truth'] else 'no WCT'} ({truth})",
-                   "Age/sex": f"{ds.meta.loc[rid, 'age']:.0f} / {'F' if ds.meta.loc[rid, 'sex'] in (1, 'F', 'female') else 'M'}",
+                   "Ground truth": f"{'WCT' if p['y_truth'] else 'no WCT'} "
+                                   f"({wct.condition_in_words(meta.loc[rid].get('sim_condition', ''))})",
+                   "Age/sex": f"{meta.loc[rid, 'age']:.0f} / {'F' if meta.loc[rid, 'sex'] in (1, 'F', 'female') else 'M'}",
                    "Signal quality": quality_status(prov)}
         blocks.append(PatientBlock(rid, rec.signal, rec.fs, rec.leads, fiducials=fid, marks=marks,
                                    explanation=row_expl, sentences=sentences, summary=summary,
-                                   matches=matches, patient_id=ds.meta.loc[rid, "patient_id"],
+                                   matches=matches, patient_id=meta.loc[rid, "patient_id"],
                                    heading="Patient page", waterfall_title="WCT probability",
                                    matches_note=matches_note))
     return blocks
-
-
-_CONDITION_WORDS = {"vt": "ventricular tachycardia", "svt_aberrant": "SVT with aberrant conduction",
-                    "stach_bbb": "sinus tachycardia with bundle branch block"}
-
-
-def _condition_words(condition: Any) -> str:
-    """A simulator condition in words (``"afib+rbbb"`` -> ``"atrial fibrillation + complete right ...``)."""
-    try:
-        from interp_ecg.simulate.conditions import REPORT_TEXT
-    except ImportError:  # pragma: no cover - the simulator ships with the package
-        REPORT_TEXT = {}
-    text = str(condition or "")
-    if text in _CONDITION_WORDS:
-        return _CONDITION_WORDS[text]
-    return " + ".join(_CONDITION_WORDS.get(t, REPORT_TEXT.get(t, t)) for t in text.split("+") if t)
-
-
-def quality_status(row: pd.Series) -> str:
-    """One line on a record's measurement quality for its patient page.
-
-    The feature table's own flags (``quality_ok``, ``quality_reason``: noisy, flat, clipped
-    or wandering leads, suspected lead reversal) and two plausibility checks a reader would
-    make: a QRS or QT that does not fit in the RR interval points at the delineation.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> quality_status(pd.Series({"quality_ok": True, "quality_reason": ""}))
-    'measured, no quality warnings'
-    >>> quality_status(pd.Series({"quality_ok": True, "quality_reason": "noisy leads: V1",
-    ...                           "QRS_duration_ms": 272.0, "RR_mean_ms": 286.0}))
-    'measured; WARNING: noisy leads: V1; QRS 272 ms is 95% of the mean RR 286 ms (check the QRS offset)'
-    """
-    ok = row.get("quality_ok", True)
-    if ok is not None and not pd.isna(ok) and not bool(ok):
-        why = row.get("quality_reason") or row.get("quality_error") or "unknown reason"
-        return f"NOT MEASURABLE: {why}"
-    warnings = [str(row.get("quality_reason") or "").strip()]
-    rr = pd.to_numeric(row.get("RR_mean_ms", np.nan), errors="coerce")
-    for name, col, limit, fix in (("QRS", "QRS_duration_ms", 0.75, "QRS offset"), ("QT", "QT_interval_ms", 1.0, "T offset")):
-        v = pd.to_numeric(row.get(col, np.nan), errors="coerce")
-        if pd.notna(v) and pd.notna(rr) and rr > 0 and v >= limit * rr:
-            warnings.append(f"{name} {v:.0f} ms is {100 * v / rr:.0f}% of the mean RR {rr:.0f} ms (check the {fix})")
-    warnings = [w for w in warnings if w]
-    return "measured; WARNING: " + "; ".join(warnings) if warnings else "measured, no quality warnings"
-
-
-_MARK_NAMES = {"QRS_duration_ms": "QRS", "PR_interval_ms": "PR", "QT_interval_ms": "QT", "JT_interval_ms": "JT"}
-
-
-def _mark_label(att, fs: float) -> str:
-    """Bracket label: the interval's own name and value, or the span a derived value came from."""
-    if att.feature in _MARK_NAMES:
-        return f"{_MARK_NAMES[att.feature]} {att.value:.0f} ms"
-    span_ms = (att.end_sample - att.start_sample) * 1000.0 / fs
-    if att.feature.startswith("QTc_"):
-        return f"QT {span_ms:.0f} ms (for QTc)"
-    if att.feature.startswith("Cornell_product"):
-        return f"QRS {span_ms:.0f} ms (for Cornell product)"
-    return att.feature
-
-
-def _matches(clf, rec100) -> list[Any]:
-    from interp_ecg.report import matches_from_explanation
-
-    return matches_from_explanation(clf.explain(rec100), n=2)

@@ -1,16 +1,19 @@
-"""Shared steps of the CLI and the demo: feature matrices, the WCT rule, patient-wise
-training and evaluation, SHAP values, grounded sentences and PheWAS.
+"""Glue of the command line and the demo: training data, patient split, ensemble, PheWAS of exposures.
 
 Thin glue over :mod:`interp_ecg.features`, :mod:`interp_ecg.models`,
-:mod:`interp_ecg.evaluate`, :mod:`interp_ecg.explain` and :mod:`interp_ecg.phenotype`.
+:mod:`interp_ecg.evaluate`, :mod:`interp_ecg.explain` and :mod:`interp_ecg.phenotype`; the
+concepts it uses have their owners there (model inputs:
+:func:`interp_ecg.features.model_columns`; metric tables:
+:func:`interp_ecg.evaluate.tagged_metrics_table`; grounded sentences:
+:func:`interp_ecg.explain.explain_row`) and in :mod:`interp_ecg.studies.wct` (the WCT rule
+and its defining features).
 
 Examples
 --------
 >>> import pandas as pd
->>> from interp_ecg.studies.pipeline import wct_rule
->>> t = pd.DataFrame({"QRS_duration_ms": [150, 150, 90, None], "heart_rate_bpm": [130, 80, 130, 130]})
->>> wct_rule(t).tolist()
-[1.0, 0.0, 0.0, nan]
+>>> from interp_ecg.studies.pipeline import sex_labels
+>>> sex_labels(pd.Series([1, 0])).tolist()
+['Female', 'Male']
 """
 
 from __future__ import annotations
@@ -24,57 +27,26 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import InterpEcgError, ModelError
-from interp_ecg.features.dictionary import feature_spec
+from interp_ecg.evaluate import tagged_metrics_table
+from interp_ecg.features import model_columns
+from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
 
 logger = logging.getLogger(__name__)
 
-#: The WCT definition (CardioForest): QRS >= 120 ms and heart rate >= 100 bpm.
-WCT_QRS_MS = 120.0
-WCT_HR_BPM = 100.0
-#: Defining features of the WCT label: a model that sees them can reproduce the rule.
-WCT_DEFINING = ("QRS_duration_ms", "heart_rate_bpm")
-
 _SUBJECT_COLUMNS = ("patient_id", "subject_id")
-
-
-def wct_rule(table: pd.DataFrame) -> pd.Series:
-    """The rule label: 1 where QRS >= 120 ms and HR >= 100 bpm, NaN where either is unmeasured."""
-    qrs = pd.to_numeric(table["QRS_duration_ms"], errors="coerce")
-    hr = pd.to_numeric(table["heart_rate_bpm"], errors="coerce")
-    out = ((qrs >= WCT_QRS_MS) & (hr >= WCT_HR_BPM)).astype(float)
-    out[qrs.isna() | hr.isna()] = np.nan
-    return out.rename("wct_rule")
-
-
-def feature_columns(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
-    """Model inputs: the numeric measurement columns (no quality or provenance columns)."""
-    try:
-        from interp_ecg.features import feature_dictionary
-
-        d = feature_dictionary()
-        kinds = d["kind"].to_dict()
-    except Exception:  # noqa: BLE001 - the features module may not be there yet
-        kinds = {}
-    cols = []
-    for c in table.columns:
-        if c in exclude:
-            continue
-        if kinds and kinds.get(c, "feature") != "feature":
-            continue
-        if str(c).startswith(("quality_", "sim_", "label_")) or c in _SUBJECT_COLUMNS:
-            continue
-        if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]):
-            cols.append(c)
-    return cols
+#: the inputs of the WCT rule (a rule baseline is scored when a table has both)
+_RULE_INPUTS = ("QRS_duration_ms", "heart_rate_bpm")
 
 
 def training_data(table: pd.DataFrame, labels: pd.DataFrame | None, label: str):
     """Split a feature table into ``X``, ``y``, patient ``groups`` and a note about the label."""
     note = ""
     if label == "wct":
-        y = wct_rule(table)
-        note = ("note: the 'wct' label is computed from QRS_duration_ms and heart_rate_bpm, which "
-                "are also model inputs; the model can only reproduce the rule (circular label).")
+        y = wct_rule_label(table["QRS_duration_ms"], table["heart_rate_bpm"])
+        defining = defining_columns(model_columns(table))
+        note = (f"note: the 'wct' label is computed from QRS_duration_ms and heart_rate_bpm, which are also model "
+                f"inputs, as are the other columns that encode them ({', '.join(defining)}: the defining features, "
+                "interp_ecg.studies.wct.DEFINING_PATTERNS); the model can only reproduce the rule (circular label).")
     elif labels is not None and label in labels.columns:
         y = labels[label].reindex(table.index)
     elif label in table.columns:
@@ -85,7 +57,7 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None, label: str):
     keep = y.notna()
     if "quality_ok" in table.columns:
         keep &= table["quality_ok"].astype(bool)
-    X = table.loc[keep, feature_columns(table, exclude=[label])]
+    X = table.loc[keep, model_columns(table, exclude=[label])]
     y = y[keep].astype(int)
     subject = next((c for c in _SUBJECT_COLUMNS if c in table.columns), None)
     groups = table.loc[keep, subject] if subject else pd.Series(X.index, index=X.index)
@@ -117,31 +89,6 @@ def make_ensemble(models: Sequence[str], seed: int, n_jobs: int):
                               member_params={k: v for k, v in params.items() if k in members})
 
 
-def metrics(y_true, scores: dict[str, np.ndarray], groups, n_boot: int, seed: int,
-            label: str = "") -> pd.DataFrame:
-    """Long metrics table (model, metric, estimate, ci_low, ci_high) with patient bootstrap."""
-    from interp_ecg.evaluate import metrics_table
-
-    rows = []
-    for name, s in scores.items():
-        try:
-            tab = metrics_table(np.asarray(y_true), np.asarray(s), groups=np.asarray(groups), n_boot=n_boot,
-                                random_state=seed)
-        except TypeError:
-            tab = metrics_table(np.asarray(y_true), np.asarray(s), groups=np.asarray(groups), n_boot=n_boot)
-        tab = tab.copy()
-        if "label" in tab.columns:
-            tab = tab.drop(columns=["label"])
-        tab.insert(0, "model", name)
-        if label:
-            tab.insert(1, "label", label)
-        rows.append(tab)
-    out = pd.concat(rows, ignore_index=True)
-    keep = [c for c in ("model", "label", "metric", "estimate", "ci_low", "ci_high", "n", "n_positive",
-                        "n_groups", "n_boot_valid") if c in out.columns]
-    return out[keep]
-
-
 def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series, models: Sequence[str],
                        seed: int, n_jobs: int, test_size: float = 0.3, n_boot: int = 200) -> dict:
     """Fit the ensemble on training patients, score held-out patients, with the rule baseline."""
@@ -149,9 +96,10 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series, models:
     model = make_ensemble(models, seed, n_jobs).fit(X[~test], y[~test])
     proba = model.predict_proba(X[test])[:, 1]
     scores = {"ensemble": proba}
-    if all(c in X.columns for c in WCT_DEFINING):
-        scores["rule (QRS>=120 & HR>=100)"] = wct_rule(X[test]).fillna(0).to_numpy()
-    table = metrics(y[test], scores, groups[test], n_boot, seed)
+    if all(c in X.columns for c in _RULE_INPUTS):
+        scores[RULE] = wct_rule_label(X.loc[test, "QRS_duration_ms"], X.loc[test, "heart_rate_bpm"]).fillna(0).to_numpy()
+    table = pd.concat([tagged_metrics_table(y[test], s, groups[test], n_boot=n_boot, random_state=seed, model=name)
+                       for name, s in scores.items()], ignore_index=True)
     return {"model": model, "metrics": table, "test": test, "proba": proba}
 
 
@@ -159,116 +107,17 @@ def model_matrix(table: pd.DataFrame, model) -> pd.DataFrame:
     """The model's input columns from a feature table (clear error when some are missing)."""
     names = getattr(model, "feature_names_in_", None)
     if names is None:
-        return table[feature_columns(table)]
+        return table[model_columns(table)]
     missing = [c for c in names if c not in table.columns]
     if missing:
         raise ModelError(f"the feature table lacks {len(missing)} model inputs, e.g. {missing[:3]}")
     return table[list(names)]
 
 
-def shap_values(model, X: pd.DataFrame, background: pd.DataFrame | None = None, seed: int = 0):
-    """SHAP explanation of a fitted model (``interp_ecg.explain.shap_explanation``)."""
-    from interp_ecg.explain import shap_explanation
-
-    return shap_explanation(model, X, background=background, random_state=seed)
-
-
 def positive_values(expl) -> np.ndarray:
     """``(n, p)`` SHAP values of the positive class / the explained output."""
     v = np.asarray(expl.values, dtype=float)
     return v[..., -1] if v.ndim == 3 else v
-
-
-_UNIT_WORDS = {"ms": "ms", "mV": "mV", "bpm": "bpm", "deg": "degrees", "mVms": "mV*ms"}
-
-
-def _pretty(feature: str) -> tuple[str, str, str]:
-    """(readable name, unit, lead) of a feature column name."""
-    try:
-        from interp_ecg.features import feature_dictionary
-
-        unit = str(feature_dictionary()["unit"].get(feature, ""))
-    except Exception:  # noqa: BLE001
-        unit = ""
-    parts = feature.split("_")
-    lead = ""
-    from interp_ecg.io.leads import STANDARD_LEADS
-
-    if parts[-1] in STANDARD_LEADS:
-        lead = parts[-1]
-        parts = parts[:-1]
-    if parts and parts[-1] in _UNIT_WORDS:
-        unit = unit or parts[-1]
-        parts = parts[:-1]
-    name = " ".join(parts).replace("amp", "amplitude")
-    if unit in ("", "nan", "1", "-", "None"):
-        unit = ""
-    return name, unit, lead
-
-
-def _value_text(value: float, unit: str) -> str:
-    if not np.isfinite(value):
-        return "not measurable"
-    if unit in ("ms", "bpm", "deg", "degrees"):
-        return f"{value:.0f} {_UNIT_WORDS.get(unit, unit)}"
-    if unit == "mV":
-        return f"{value:.2f} mV"
-    return f"{value:.3g}" + (f" {unit}" if unit else "")
-
-
-def sentences_for(expl, X: pd.DataFrame, i: int, top: int = 5, provenance: pd.Series | None = None,
-                  target: str = "WCT probability", fs: float | None = None) -> list[str]:
-    """Grounded sentences for row ``i``: measured value, unit, where it was measured, push.
-
-    "QRS duration 148 ms (lead V1, marked on the trace) pushed the WCT probability up by 0.21"
-    """
-    vals = positive_values(expl)[i]
-    data = np.asarray(getattr(expl, "data", X.to_numpy(dtype=float)), dtype=float)[i]
-    names = list(getattr(expl, "feature_names", None) or X.columns)
-    space = getattr(expl, "output_space", "probability")
-    what = target if space == "probability" else f"{target.replace('probability', '').strip()} log-odds"
-    out = []
-    for j in np.argsort(np.abs(vals))[::-1][:top]:
-        if vals[j] == 0:
-            continue
-        spec = feature_spec(names[j]); name, unit, lead = spec.label, spec.display_unit, spec.lead_or_empty  # noqa: E702
-        where = ""
-        if provenance is not None:
-            from interp_ecg.explain.grounded import measurement_location
-
-            plead, start, end, phrase = measurement_location(names[j], provenance)
-            if phrase and fs is not None and plead is not None and np.isfinite(start) and np.isfinite(end):
-                lead_txt = "multi-lead consensus" if plead == "global" else f"lead {plead}"
-                phrase = f"measured in {lead_txt}, {float(start) / fs:.2f}-{float(end) / fs:.2f} s"
-            if phrase:
-                marked = ", marked on the trace" if np.isfinite(start) and np.isfinite(end) else ""
-                where = f" ({phrase}{marked})"
-        if not where and lead:
-            where = f" (lead {lead})"
-        direction = "up" if vals[j] > 0 else "down"
-        out.append(f"{name[:1].upper() + name[1:]} {_value_text(data[j], unit)}{where} pushed the "
-                   f"{what} {direction} by {abs(vals[j]):.2f}")
-    return out
-
-
-def marks_for(expl, i: int, provenance: pd.Series | None, top: int = 5) -> list[dict]:
-    """Measured intervals behind the top attributions, as marks for the ECG plot."""
-    if provenance is None:
-        return []
-    vals = positive_values(expl)[i]
-    data = np.asarray(expl.data, dtype=float)[i]
-    names = list(expl.feature_names)
-    marks = []
-    for j in np.argsort(np.abs(vals))[::-1][:top]:
-        base = feature_spec(names[j]).provenance_prefix
-        lead = provenance.get(f"{base}_lead")
-        start = provenance.get(f"{base}_start_sample")
-        end = provenance.get(f"{base}_end_sample")
-        if isinstance(lead, str) and lead and pd.notna(start) and pd.notna(end):
-            short = base.replace("_duration", "").replace("_interval", "")
-            marks.append({"lead": lead if lead != "global" else "II", "start": float(start),
-                          "end": float(end), "label": f"{short} {data[j]:.0f} ms"})
-    return marks
 
 
 def _id_strings(values: pd.Series) -> pd.Series:
@@ -286,6 +135,23 @@ def sex_labels(values: pd.Series) -> pd.Series:
         return values.map({1: "Female", 0: "Male", 1.0: "Female", 0.0: "Male"}).astype(object)
     key = values.astype("string").str.strip().str.upper().str[:1]
     return key.map({"F": "Female", "W": "Female", "M": "Male", "1": "Female", "0": "Male"}).astype(object)
+
+
+def with_sex_labels(meta: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``meta`` whose numeric ``sex`` (PTB-XL: 1 = female, 0 = male) reads ``female``/``male``.
+
+    Other codes become ``unknown``; a ``sex`` column already in text is left as it is. For
+    cohort tables.
+
+    Examples
+    --------
+    >>> with_sex_labels(pd.DataFrame({"sex": [1, 0, 2]}))["sex"].tolist()
+    ['female', 'male', 'unknown']
+    """
+    out = meta.copy()
+    if "sex" in out.columns and pd.api.types.is_numeric_dtype(out["sex"]):
+        out["sex"] = sex_labels(out["sex"]).str.lower().fillna("unknown")
+    return out
 
 
 def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any, covariates: Sequence[str],
@@ -370,6 +236,65 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any, covariates
         summary = summary.merge(labels, on="phecode", how="left")
     summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
     return summary
+
+
+def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: Any = None, *,
+                     min_cases: int = 5, sex: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Subject x outcome case table of a cohort's ICD diagnoses, the outcomes' labels, and a note.
+
+    With a phecode map (``phecode_map``, else the configured ``phecode`` dataset), the
+    outcomes are phecodes (:func:`~interp_ecg.phenotype.icd_to_phecodes`, rolled up; one code
+    makes a case). Without one, they are the ICD-10 three-character categories, and the note
+    says so.
+
+    Parameters
+    ----------
+    diagnoses : pandas.DataFrame
+        ``subject_id`` (or ``patient_id``), ``icd_code`` (text), ``icd_version``.
+    subjects : pandas.Index
+        The subjects of the analysis (rows of the result).
+    phecode_map : path, optional
+        Folder or file of a phecode map; ``None``: ``interp_ecg.config.dataset_path("phecode")``.
+    min_cases : int
+        Outcomes with fewer cases among ``subjects`` are dropped.
+    sex : pandas.Series, optional
+        ``Female``/``Male`` per subject: sex-specific phecodes are restricted to that sex.
+
+    Returns
+    -------
+    outcomes : pandas.DataFrame
+        Boolean (nullable) subject x outcome table.
+    labels : pandas.DataFrame
+        ``phecode, description, category`` (empty for ICD-10 categories).
+    note : str
+        Which outcomes were used.
+
+    Examples
+    --------
+    >>> dx = pd.DataFrame({"subject_id": ["1", "2", "3"], "icd_code": ["I47.2", "I47.2", "E11.9"]})
+    >>> out, _, note = phecode_outcomes(dx, pd.Index(["1", "2", "3", "4"]), "/no/such/map", min_cases=2)
+    >>> out.columns.tolist(), out["I47"].tolist(), note.startswith("No phecode map")
+    (['I47'], [True, True, False, False], True)
+    """
+    from interp_ecg import phenotype
+    from interp_ecg.config import dataset_path
+
+    path = phecode_map or dataset_path("phecode", required=False)
+    dx = diagnoses.rename(columns={"patient_id": "subject_id"})
+    if path is not None and Path(path).exists():
+        pmap = phenotype.load_phecode_map(path)
+        outcomes = phenotype.icd_to_phecodes(dx, pmap, min_code_count=1, subjects=subjects, sex=sex,
+                                             min_cases=min_cases, count_col=None)
+        try:
+            labels = pmap.describe(list(outcomes.columns)).reset_index()
+        except Exception:  # noqa: BLE001 - labels are a nicety
+            labels = pd.DataFrame()
+        return outcomes, labels, f"Phecode X map from {path} (rolled up; one code suffices in this demo)."
+    cat = dx.assign(cat=dx["icd_code"].astype(str).str.replace(".", "", regex=False).str[:3])
+    cases = pd.crosstab(cat["subject_id"], cat["cat"]).reindex(subjects, fill_value=0) > 0
+    cases = cases.loc[:, cases.sum() >= min_cases]
+    return cases.astype("boolean"), pd.DataFrame(), ("No phecode map found (set data.phecode_map): "
+                                                     "ICD-10 three-character categories used as outcomes.")
 
 
 def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str], covariates: list[str]) -> pd.DataFrame:

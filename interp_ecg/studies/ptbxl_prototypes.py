@@ -46,6 +46,90 @@ def _dataset(cfg: dict, out_dir: Path):
     return read_ptbxl(folder, sampling_rate=100), (None if data["cache_dir"] else folder)
 
 
+#: leads a gallery shows of a prototype drawn on more than three leads
+GALLERY_LEADS = ("II", "V1", "V5")
+
+
+def gallery_items(clf, per_class: int = 1) -> list[dict[str, Any]]:
+    """The first ``per_class`` prototypes of each class as items of a prototype gallery.
+
+    Parameters
+    ----------
+    clf : fitted :class:`~interp_ecg.prototypes.ProtoECGNetClassifier`
+        Pushed prototypes (``prototype_sources_``, ``prototype_segments_``).
+    per_class : int
+        Prototypes shown per class, in the order of ``prototype_sources_``.
+
+    Returns
+    -------
+    list of dict
+        ``name, label, segment`` (leads x samples, at most three: :data:`GALLERY_LEADS` where
+        present), ``fs, leads, source`` (record id) and ``window`` (seconds in the source), as
+        :class:`interp_ecg.report.PrototypeGalleryBlock` takes.
+    """
+    counts: dict[str, int] = {}
+    items = []
+    for name, row in clf.prototype_sources_.iterrows():
+        cls = row["class"]
+        if counts.get(cls, 0) >= per_class:
+            continue
+        counts[cls] = counts.get(cls, 0) + 1
+        seg = np.asarray(clf.prototype_segments_[name])
+        leads = str(row["leads"]).split(",")
+        if seg.shape[0] > 3:
+            pick = [i for i, ld in enumerate(leads) if ld in GALLERY_LEADS] or [0, 1, 2]
+            seg, leads = seg[pick[:3]], [leads[i] for i in pick[:3]]
+        items.append({"name": name, "label": cls, "segment": seg, "fs": clf.fs, "leads": leads,
+                      "source": row["record_id"], "window": f"{row['start_s']:.1f}-{row['end_s']:.1f} s"})
+    return items
+
+
+def statement_metrics(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, model: str, n_boot: int = 200,
+                      random_state: int | None = 0, metrics: tuple[str, ...] = ("roc_auc", "pr_auc")) -> pd.DataFrame:
+    """Per-statement metrics of a multi-label classifier on held-out records, patient-bootstrap CIs.
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame ``(n, k)``
+        0/1 statements of the held-out records; a statement without positives or without
+        negatives among them is left out (no ROC-AUC).
+    scores : pandas.DataFrame ``(n, k)``
+        Probabilities, same rows, a column per statement.
+    groups : array-like ``(n,)``
+        Patient ids.
+    model : str
+        ``model`` column of the table.
+    n_boot, random_state
+        Bootstrap replicates and seed (:func:`~interp_ecg.evaluate.tagged_metrics_table`).
+    metrics : tuple of str
+        Metrics kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, label`` (the statement), ``metric, estimate, ci_low, ci_high, ...``; empty
+        when no statement can be scored.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 1, 1, 1]})
+    >>> s = pd.DataFrame({"AFIB": [0.1, 0.8, 0.3, 0.6], "NORM": [0.9, 0.8, 0.7, 0.9]})
+    >>> t = statement_metrics(y, s, [1, 2, 3, 4], model="net", n_boot=0)
+    >>> t[["label", "metric", "estimate"]].values.tolist()
+    [['AFIB', 'roc_auc', 1.0], ['AFIB', 'pr_auc', 1.0]]
+    """
+    from interp_ecg.evaluate import tagged_metrics_table
+
+    rows = []
+    for c in labels.columns:
+        y = labels[c].astype(int)
+        if 0 < y.sum() < len(y):
+            tab = tagged_metrics_table(y, scores[c].to_numpy(), groups, n_boot=n_boot, random_state=random_state,
+                                       model=model, label=c)
+            rows.append(tab[tab["metric"].isin(metrics)])
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
 def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     """Train and evaluate the prototype network (:class:`~interp_ecg.studies.runner.Study` protocol).
 
@@ -68,7 +152,6 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
     from interp_ecg.prototypes import BlackBoxECGClassifier, ProtoECGNetClassifier
     from interp_ecg.prototypes.data import resolve_label_groups
-    from interp_ecg.studies import pipeline
 
     p = config.params.to_dict()
     seed = config.seed
@@ -119,14 +202,9 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
             bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same optimiser, schedule, early stopping
         scores["black box"] = pd.DataFrame(bb.predict_proba(test_ds), index=test_ids, columns=bb.classes_)
     groups = meta.loc[test_ids, "patient_id"]
-    rows = []
-    for name, frame in scores.items():
-        for c in clf.classes_:
-            y = labels.loc[test_ids, c].astype(int)
-            if 0 < y.sum() < len(y):
-                tab = pipeline.metrics(y, {name: frame[c].to_numpy()}, groups, p["n_boot"], seed, c)
-                rows.append(tab[tab["metric"].isin(["roc_auc", "pr_auc"])])
-    metrics = pd.concat(rows, ignore_index=True)
+    metrics = pd.concat([statement_metrics(labels.loc[test_ids, list(clf.classes_)], frame, groups, model=name,
+                                           n_boot=p["n_boot"], random_state=seed)
+                         for name, frame in scores.items()], ignore_index=True)
     macro = metrics[metrics["metric"] == "roc_auc"].groupby("model")["estimate"].mean().rename("macro_roc_auc")
     src = clf.prototype_sources_.reset_index()
     tables = {"metrics": metrics, "macro_auc": macro.reset_index(), "prototypes": src,
@@ -148,33 +226,21 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
     from interp_ecg.report import (
         CohortTableBlock, MetricsBlock, PatientBlock, PrototypeGalleryBlock, TextBlock,
     )
-    from interp_ecg.studies.demo import _matches, _sex_labels
+    from interp_ecg.report import matches_from_explanation
+    from interp_ecg.studies.pipeline import with_sex_labels
 
     meta, labels = ds.meta, ds.labels
     split = np.where(fold == 10, "test", np.where(fold == 9, "validation", "train"))
-    blocks: list[Any] = [CohortTableBlock(_sex_labels(meta).assign(split=split), by="split")]
+    blocks: list[Any] = [CohortTableBlock(with_sex_labels(meta).assign(split=split), by="split")]
     m_show = metrics.assign(model=metrics["model"] + ": " + metrics["label"]).drop(columns=["label"])
     blocks.append(MetricsBlock(m_show, heading="Performance on the test fold",
                                caption="Per statement, test fold (10): estimate (95% CI, patient bootstrap).",
                                transpose=False))
-    per_class: dict[str, int] = {}
-    gallery = []
-    for name, row in clf.prototype_sources_.iterrows():
-        if per_class.get(row["class"], 0) >= 2:
-            continue
-        per_class[row["class"]] = per_class.get(row["class"], 0) + 1
-        seg = np.asarray(clf.prototype_segments_[name])
-        leads = str(row["leads"]).split(",")
-        if seg.shape[0] > 3:
-            pick = [i for i, ld in enumerate(leads) if ld in ("II", "V1", "V5")] or [0, 1, 2]
-            seg, leads = seg[pick[:3]], [leads[i] for i in pick[:3]]
-        gallery.append({"name": name, "label": row["class"], "segment": seg, "fs": clf.fs, "leads": leads,
-                        "source": row["record_id"], "window": f"{row['start_s']:.1f}-{row['end_s']:.1f} s"})
-    blocks.append(PrototypeGalleryBlock(gallery))
+    blocks.append(PrototypeGalleryBlock(gallery_items(clf, per_class=2)))
     for rid in scores.max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]:
         rec = ds.load(rid)
         try:
-            matches = _matches(clf, rec)
+            matches = matches_from_explanation(clf.explain(rec), n=2)
         except Exception as err:  # noqa: BLE001
             logger.warning("explanation of %s failed: %s", rid, err)
             matches = []
@@ -196,4 +262,4 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
 run_ptbxl_prototypes_study = run
 
 
-__all__ = ["Params", "TITLE", "run", "run_ptbxl_prototypes_study"]
+__all__ = ["GALLERY_LEADS", "Params", "TITLE", "gallery_items", "run", "run_ptbxl_prototypes_study", "statement_metrics"]

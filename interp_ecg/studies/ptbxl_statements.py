@@ -65,9 +65,9 @@ def _features(ds, cfg, cache_key: str) -> pd.DataFrame:
 
 def design_matrix(feats: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
     """Model inputs: numeric feature columns (dictionary kind ``feature``), age and female."""
-    from interp_ecg.studies.wct import _feature_columns
+    from interp_ecg.features import model_columns
 
-    X = feats[_feature_columns(feats)].astype(float)
+    X = feats[model_columns(feats)].astype(float)
     X["age"] = pd.to_numeric(meta["age"].reindex(X.index), errors="coerce").astype(float)
     if "female" in meta.columns:
         X["female"] = pd.to_numeric(meta["female"].reindex(X.index), errors="coerce").astype(float)
@@ -94,13 +94,11 @@ def _model(members, cfg):
 
 
 def _table(Y, S, groups, cfg, **tags):
-    from interp_ecg.evaluate import metrics_table
+    """Per-label and macro metrics of one protocol, task and model (:func:`tagged_metrics_table`)."""
+    from interp_ecg.evaluate import tagged_metrics_table
 
-    tab = metrics_table(Y, S, groups, n_boot=int(cfg["n_boot"]), random_state=cfg["random_state"],
-                        metrics=("roc_auc", "pr_auc", "brier", "balanced_accuracy", "f1"))
-    for k, v in reversed(list(tags.items())):
-        tab.insert(0, k, v)
-    return tab
+    return tagged_metrics_table(Y, S, groups, n_boot=int(cfg["n_boot"]), random_state=cfg["random_state"],
+                                metrics=("roc_auc", "pr_auc", "brier", "balanced_accuracy", "f1"), **tags)
 
 
 def _usable(Y: pd.DataFrame, min_pos: int) -> list[str]:

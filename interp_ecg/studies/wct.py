@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,12 @@ from interp_ecg.errors import ConfigError, DataNotFoundError
 from interp_ecg.studies.config import StudyConfig, feature_cache, validate_config
 from interp_ecg.studies.params import WctParams as Params
 from interp_ecg.studies.runner import StudyResult, step
+from interp_ecg.evaluate import tagged_metrics_table
+from interp_ecg.features import model_columns
 
 logger = logging.getLogger(__name__)
 
+#: The WCT definition (CardioForest): QRS duration >= 120 ms and heart rate >= 100 bpm.
 WCT_QRS_MS = 120.0
 WCT_HR_BPM = 100.0
 
@@ -56,10 +60,20 @@ WCT_HR_BPM = 100.0
 SYNTHETIC_WCT_CONDITIONS = ("vt", "svt_aberrant", "stach_bbb")
 PTBXL_TACHY = ("STACH", "SVTAC", "PSVT")
 PTBXL_WIDE = ("CLBBB", "CRBBB", "IVCD", "WPW")
-#: columns from which the rule can be recomputed (dropped in the "without defining features" models)
+#: The defining features of the WCT label (regular expressions on column names): every column
+#: the rule (QRS >= 120 ms and HR >= 100 bpm) is computed from, or that encodes one of its two
+#: inputs trivially. Package features: QRS duration and heart rate; the RR intervals (heart
+#: rate = 60000 / RR mean; RR min and max bound it); JT (= QT - QRS, with QT an input); the
+#: four QTc formulas (QT and RR); the Cornell product (Cornell voltage x QRS duration).
+#: MIMIC-IV-ECG machine measurements: ``heart_rate_bpm`` and ``rr_interval``, and
+#: ``qrs_duration_ms`` with the two boundaries it is computed from (``qrs_onset``,
+#: ``qrs_end``). Not defining: QT, the axes (``QRS_axis_deg``, ``qrs_axis``) and the other
+#: boundaries (``t_end``, ``p_onset``...), from which neither input can be recomputed once the
+#: defining columns are gone. A model "without defining features" sees none of them; the demo
+#: and the WCT study both use this list (:func:`defining_columns`).
 DEFINING_PATTERNS = (
     r"^QRS_duration", r"^heart_rate", r"^RR_(mean|min|max)", r"^QTc_", r"^JT_interval", r"^Cornell_product",
-    r"^rr_interval$", r"^qrs_(onset|end|duration)", r"^qt_interval", r"^t_end$", r"^(qrs|heart_rate)",
+    r"^rr_interval$", r"^qrs_(onset|end|duration)",
 )
 MIMIC_FEATURES = (
     "rr_interval", "p_onset", "p_end", "qrs_onset", "qrs_end", "t_end", "p_axis", "qrs_axis", "t_axis",
@@ -119,26 +133,6 @@ def _package_features(ds, cfg, cache: Path | None) -> pd.DataFrame:
     return extract_cached(ds, cache, n_jobs=cfg["n_jobs"])
 
 
-def _feature_columns(table: pd.DataFrame) -> list[str]:
-    try:
-        from interp_ecg.features import feature_dictionary
-
-        kinds = feature_dictionary()["kind"].to_dict()
-    except Exception:
-        kinds = {}
-    cols = []
-    for c in table.columns:
-        if kinds and c in kinds and kinds[c] != "feature":
-            continue
-        if str(c).startswith(("quality_", "sim_")) or c in ("patient_id", "subject_id", "strat_fold"):
-            continue
-        if c.endswith(("_start_sample", "_end_sample", "_beat", "_lead")):
-            continue
-        if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]):
-            cols.append(c)
-    return cols
-
-
 def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFrame, name: str, notes=()):
     ok = feats["quality_ok"].astype(bool) if "quality_ok" in feats else pd.Series(True, index=feats.index)
     n_bad = int((~ok).sum())
@@ -146,7 +140,7 @@ def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFra
     if n_bad:
         notes.append(f"{n_bad} records could not be measured (quality_ok False) and were left out")
     feats = feats[ok.to_numpy()]
-    X = feats[_feature_columns(feats)].astype(float)
+    X = feats[model_columns(feats)].astype(float)
     for extra in ("age", "female"):
         if extra in meta.columns:
             X[extra] = pd.to_numeric(meta[extra].reindex(X.index), errors="coerce").astype(float)
@@ -265,11 +259,67 @@ def _models(cfg) -> dict:
     return out
 
 
-def _defining_columns(columns) -> list[str]:
+def defining_columns(columns) -> list[str]:
+    """The defining features of the WCT label among ``columns`` (see :data:`DEFINING_PATTERNS`).
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Column names of a feature matrix.
+
+    Returns
+    -------
+    list of str
+        The columns, in their order, from which the rule (QRS >= 120 ms and HR >= 100 bpm)
+        can be recomputed or trivially read off.
+
+    Examples
+    --------
+    >>> defining_columns(["QRS_duration_ms", "RR_mean_ms", "QTc_Bazett_ms", "R_amp_mV_V5", "age"])
+    ['QRS_duration_ms', 'RR_mean_ms', 'QTc_Bazett_ms']
+    """
     return [c for c in columns if any(re.search(p, c) for p in DEFINING_PATTERNS)]
 
 
-def _oof(model, X, y, groups, cfg, tuned: bool = False):
+def out_of_fold_scores(model, X: pd.DataFrame, y, groups, *, cv_folds: int = 5, random_state: int | None = 0,
+                       tune: dict | None = None) -> tuple[pd.Series, Any]:
+    """Out-of-fold probabilities from patient-wise folds (no patient in its own training fold).
+
+    Parameters
+    ----------
+    model : scikit-learn classifier
+        Cloned for every fold; never fitted in place.
+    X : pandas.DataFrame ``(n, p)``
+    y : array-like ``(n,)``
+        0/1 label, NaN where unknown (those rows are neither trained on nor scored).
+    groups : array-like ``(n,)``
+        Patient ids.
+    cv_folds : int
+        Folds, reduced to the number of positives, negatives or patients when fewer.
+    random_state : int, optional
+        Seed of the fold assignment (and of the tuning).
+    tune : dict, optional
+        ``{"n_trials", "inner_cv", "method"}``: nested tuning (:func:`interp_ecg.models.tune`),
+        the inner folds inside each outer training fold. ``None``: no tuning.
+
+    Returns
+    -------
+    scores : pandas.Series
+        Indexed like ``X``; NaN where ``y`` is unknown, and everywhere when fewer than two
+        folds are possible.
+    params : list of dict or None
+        The tuned parameters of each outer fold (``None`` without tuning).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=40)})
+    >>> y = (X["x"] > 0).astype(float)
+    >>> s, _ = out_of_fold_scores(LogisticRegression(), X, y, np.arange(40) // 2, cv_folds=4)
+    >>> bool(s.notna().all())
+    True
+    """
     from interp_ecg.evaluate import PatientKFold, cross_val_predict_grouped
 
     y = pd.Series(y, index=X.index).astype(float)
@@ -277,50 +327,351 @@ def _oof(model, X, y, groups, cfg, tuned: bool = False):
     scores = pd.Series(np.nan, index=X.index)
     Xk, yk, gk = X[keep], y[keep].astype(int), np.asarray(groups)[keep]
     n_pos = int(yk.sum())
-    n_folds = min(int(cfg["cv_folds"]), n_pos, len(yk) - n_pos, len(pd.unique(gk)))
+    n_folds = min(int(cv_folds), n_pos, len(yk) - n_pos, len(pd.unique(gk)))
     if n_folds < 2:
         return scores, None
-    if tuned and cfg["tune"].get("enabled"):
-        from interp_ecg.models import tune
+    if tune:
+        from interp_ecg.models import tune as tune_model
 
-        res = tune(model, Xk, yk, gk, n_trials=int(cfg["tune"]["n_trials"]), outer_cv=n_folds,
-                   inner_cv=int(cfg["tune"]["inner_cv"]), method=cfg["tune"].get("method", "optuna"),
-                   random_state=cfg["random_state"], refit=False)
+        res = tune_model(model, Xk, yk, gk, n_trials=int(tune["n_trials"]), outer_cv=n_folds,
+                         inner_cv=int(tune["inner_cv"]), method=tune.get("method", "optuna"),
+                         random_state=random_state, refit=False)
         scores[keep] = res.oof_score
         return scores, res.outer_params
-    cv = PatientKFold(n_folds, random_state=cfg["random_state"])
+    cv = PatientKFold(n_folds, random_state=random_state)
     scores[keep] = cross_val_predict_grouped(model, Xk, yk, gk, cv=cv)
     return scores, None
 
 
+def _oof(model, X, y, groups, cfg, tuned: bool = False):
+    """:func:`out_of_fold_scores` with the study config's folds, seed and tuning."""
+    tune = cfg["tune"] if tuned and cfg["tune"].get("enabled") else None
+    return out_of_fold_scores(model, X, y, groups, cv_folds=cfg["cv_folds"], random_state=cfg["random_state"],
+                              tune=tune)
+
+
 def _metrics(y, score, groups, cfg, **tags) -> pd.DataFrame:
-    from interp_ecg.evaluate import metrics_table
-
-    y = pd.Series(y).astype(float)
-    s = pd.Series(score, index=y.index).astype(float)
-    ok = (y.notna() & s.notna()).to_numpy()
-    if ok.sum() == 0:
-        return pd.DataFrame()
-    tab = metrics_table(y[ok].to_numpy(), s[ok].to_numpy(), np.asarray(groups)[ok], n_boot=int(cfg["n_boot"]),
-                        random_state=cfg["random_state"])
-    tab = tab.drop(columns=["label"])
-    for k, v in reversed(list(tags.items())):
-        tab.insert(0, k, v)
-    return tab
+    """:func:`~interp_ecg.evaluate.tagged_metrics_table` with the study config's bootstrap."""
+    return tagged_metrics_table(y, score, groups, n_boot=int(cfg["n_boot"]), random_state=cfg["random_state"],
+                                **tags)
 
 
-def _rule_error_row(y_ext, rule, score, name, label):
-    y = pd.Series(y_ext).astype(float)
+def rule_error_counts(y_external, rule: pd.Series, score: pd.Series, model: str, label: str) -> dict:
+    """How a model does on the records the rule gets wrong against an external label.
+
+    Parameters
+    ----------
+    y_external : array-like ``(n,)``
+        External 0/1 label (NaN where unknown).
+    rule : pandas.Series ``(n,)``
+        The rule label (:func:`wct_rule_label`), NaN where unmeasured.
+    score : pandas.Series ``(n,)``
+        The model's probability (out of fold), NaN where not scored; positive at >= 0.5.
+    model, label : str
+        Names written into the row.
+
+    Returns
+    -------
+    dict
+        ``external_label, model, n_evaluated`` (records with label, rule and score),
+        ``n_rule_wrong``, ``n_rule_false_negative``, ``n_rule_false_positive``,
+        ``n_model_correct_where_rule_wrong``, ``n_model_wrong_where_rule_right``.
+
+    Examples
+    --------
+    >>> y = pd.Series([1.0, 1.0, 0.0, 0.0])
+    >>> r = rule_error_counts(y, pd.Series([0.0, 1.0, 1.0, 0.0]), pd.Series([0.9, 0.8, 0.7, 0.1]), "rf", "truth")
+    >>> r["n_rule_wrong"], r["n_model_correct_where_rule_wrong"], r["n_model_wrong_where_rule_right"]
+    (2, 1, 0)
+    """
+    y = pd.Series(y_external).astype(float)
     m = (y.notna() & rule.notna() & score.notna()).to_numpy()
     wrong = m & (rule.to_numpy() != y.to_numpy())
     n_wrong = int(wrong.sum())
     fixed = int(((score.to_numpy()[wrong] >= 0.5).astype(float) == y.to_numpy()[wrong]).sum()) if n_wrong else 0
     new_err = m & (rule.to_numpy() == y.to_numpy()) & ((score.to_numpy() >= 0.5).astype(float) != y.to_numpy())
-    return {"external_label": label, "model": name, "n_evaluated": int(m.sum()), "n_rule_wrong": n_wrong,
+    return {"external_label": label, "model": model, "n_evaluated": int(m.sum()), "n_rule_wrong": n_wrong,
             "n_rule_false_negative": int((wrong & (y.to_numpy() == 1)).sum()),
             "n_rule_false_positive": int((wrong & (y.to_numpy() == 0)).sum()),
             "n_model_correct_where_rule_wrong": fixed,
             "n_model_wrong_where_rule_right": int(new_err.sum())}
+
+
+# ----------------------------------------------------------------------------- analyses (demo)
+#: names of the demo's scores (columns of its predictions table, ``model`` of its metric tables)
+ENSEMBLE = "ensemble"
+RULE = "rule (QRS>=120 & HR>=100)"
+WITHOUT_DEFINING = "ensemble without defining features"
+
+
+def enriched_condition_mix(enrichment: float) -> dict[str, float] | None:
+    """The simulator's default condition mix with the WCT conditions' weights multiplied.
+
+    Parameters
+    ----------
+    enrichment : float
+        Multiplier of the weights of :data:`SYNTHETIC_WCT_CONDITIONS` (VT, SVT with aberrant
+        conduction, sinus tachycardia with bundle branch block); 1 keeps the default mix.
+
+    Returns
+    -------
+    dict or None
+        ``conditions=`` for :func:`interp_ecg.simulate.cohort`; ``None`` (the default mix)
+        when ``enrichment`` is 1.
+
+    Examples
+    --------
+    >>> from interp_ecg.simulate.conditions import DEFAULT_MIX
+    >>> mix = enriched_condition_mix(3.0)
+    >>> bool(mix["vt"] == 3 * DEFAULT_MIX["vt"]), enriched_condition_mix(1.0) is None
+    (True, True)
+    """
+    if enrichment == 1.0:
+        return None
+    from interp_ecg.simulate.conditions import DEFAULT_MIX
+
+    return {k: v * (enrichment if k in SYNTHETIC_WCT_CONDITIONS else 1.0) for k, v in DEFAULT_MIX.items()}
+
+
+#: the simulator's WCT conditions in words
+CONDITION_WORDS = {"vt": "ventricular tachycardia", "svt_aberrant": "SVT with aberrant conduction",
+                   "stach_bbb": "sinus tachycardia with bundle branch block"}
+
+
+def condition_in_words(condition: Any) -> str:
+    """A simulator condition in words, for a report.
+
+    Examples
+    --------
+    >>> condition_in_words("vt")
+    'ventricular tachycardia'
+    >>> condition_in_words("afib+rbbb")
+    'atrial fibrillation + complete right bundle branch block'
+    """
+    from interp_ecg.simulate.conditions import REPORT_TEXT
+
+    text = str(condition or "")
+    if text in CONDITION_WORDS:
+        return CONDITION_WORDS[text]
+    return " + ".join(CONDITION_WORDS.get(t, REPORT_TEXT.get(t, t)) for t in text.split("+") if t)
+
+
+@dataclass
+class HoldoutComparison:
+    """Result of :func:`holdout_comparison` (every table on the held-out patients)."""
+
+    #: ensemble, ensemble without defining features and rule against the external label
+    metrics: pd.DataFrame
+    #: an ensemble trained and tested on the rule label (circular, for contrast)
+    metrics_circular: pd.DataFrame
+    #: ``patient_id, y_truth, y_rule`` and one column per score, indexed by record
+    predictions: pd.DataFrame
+    #: the ensemble fitted on every feature of the training patients
+    model: Any
+    #: the defining features left out of :data:`WITHOUT_DEFINING`
+    defining: list = field(default_factory=list)
+
+
+def holdout_comparison(model, X: pd.DataFrame, y_truth: pd.Series, y_rule: pd.Series, groups: pd.Series,
+                       test: np.ndarray, *, n_boot: int = 1000, random_state: int | None = 0,
+                       truth_name: str = "external label") -> HoldoutComparison:
+    """The rule against models on one patient-wise split: what a model adds to the WCT definition.
+
+    Three copies of ``model`` are fitted on the training patients: on every feature and on
+    every feature but the defining ones (:func:`defining_columns`), both on ``y_truth``; and on
+    every feature on the rule label, the circular task. The first two and the rule (a hard 0/1
+    score) are scored against ``y_truth`` on the held-out patients, the third against the rule.
+
+    Parameters
+    ----------
+    model : scikit-learn classifier
+        Template; cloned, never fitted in place.
+    X : pandas.DataFrame ``(n, p)``
+        Model inputs (with ``QRS_duration_ms`` and ``heart_rate_bpm``), no missing labels.
+    y_truth, y_rule : pandas.Series ``(n,)``
+        The external label (the simulator's ground truth, a statement) and the rule label, 0/1.
+    groups : pandas.Series ``(n,)``
+        Patient ids.
+    test : ndarray of bool ``(n,)``
+        Held-out records (a patient-wise split).
+    n_boot, random_state
+        Patient-bootstrap replicates of the CIs; seed.
+    truth_name : str
+        ``label`` column of :attr:`HoldoutComparison.metrics`.
+
+    Returns
+    -------
+    HoldoutComparison
+    """
+    from sklearn.base import clone
+
+    Xtr, Xte = X[~test], X[test]
+    defining = defining_columns(X.columns)
+    no_def = [c for c in X.columns if c not in defining]
+    m_all = clone(model).fit(Xtr, y_truth[~test])
+    m_nodef = clone(model).fit(Xtr[no_def], y_truth[~test])
+    m_circ = clone(model).fit(Xtr, y_rule[~test])
+    scores = {
+        ENSEMBLE: m_all.predict_proba(Xte)[:, 1],
+        WITHOUT_DEFINING: m_nodef.predict_proba(Xte[no_def])[:, 1],
+        RULE: wct_rule_label(Xte["QRS_duration_ms"], Xte["heart_rate_bpm"]).fillna(0).to_numpy(),
+    }
+    g = groups[test]
+    table = pd.concat([tagged_metrics_table(y_truth[test], s, g, n_boot=n_boot, random_state=random_state,
+                                            model=name, label=truth_name) for name, s in scores.items()],
+                      ignore_index=True)
+    circular = tagged_metrics_table(y_rule[test], m_circ.predict_proba(Xte)[:, 1], g, n_boot=n_boot,
+                                    random_state=random_state, model="ensemble trained on the rule label",
+                                    label="rule label (circular)")
+    preds = pd.DataFrame({"patient_id": g, "y_truth": y_truth[test], "y_rule": y_rule[test], **scores},
+                         index=Xte.index)
+    return HoldoutComparison(table, circular, preds, m_all, defining)
+
+
+@dataclass
+class VtSvtAnalysis:
+    """Result of :func:`vt_versus_svt`."""
+
+    #: rule, ensemble and ensemble without defining features, VT versus supraventricular WCT
+    #: (empty when too few cases for two patient-wise folds)
+    metrics: pd.DataFrame
+    #: :func:`rule_error_counts` of the ensemble trained on the ground-truth WCT label
+    rule_errors: pd.DataFrame
+    #: mean |SHAP| per feature of the model without defining features refitted on every WCT
+    #: (a description of the model, not an evaluation); None when it could not be computed
+    drivers: pd.DataFrame | None
+    defining: list
+    n_wct: int
+    n_vt: int
+    n_patients: int
+    n_rule_positive: int
+
+
+def vt_versus_svt(model, X: pd.DataFrame, condition: pd.Series, groups, y_truth: pd.Series | None = None, *,
+                  cv_folds: int = 5, n_boot: int = 1000, random_state: int | None = 0) -> VtSvtAnalysis:
+    """What a model adds over the rule on a simulated cohort: VT versus supraventricular WCT.
+
+    Among the ECGs whose simulated rhythm is a WCT (:data:`SYNTHETIC_WCT_CONDITIONS`), the rule
+    is (nearly) constant, so it cannot tell ventricular tachycardia from SVT with aberrant
+    conduction or sinus tachycardia with bundle branch block. Out-of-fold probabilities
+    (:func:`out_of_fold_scores`) of ``model`` on every feature and without the defining
+    features are scored against that question, beside the rule; then the ECGs the rule gets
+    wrong against ``y_truth`` are counted (:func:`rule_error_counts`), and the model without
+    defining features, refitted on every WCT, is described by its mean |SHAP|.
+
+    Parameters
+    ----------
+    model : scikit-learn classifier
+        Template; cloned, never fitted in place.
+    X : pandas.DataFrame ``(n, p)``
+        Model inputs with ``QRS_duration_ms`` and ``heart_rate_bpm``.
+    condition : pandas.Series
+        The simulator's condition per record (``sim_condition``), aligned to ``X`` by index.
+    groups : array-like ``(n,)``
+        Patient ids.
+    y_truth : pandas.Series, optional
+        Ground-truth WCT label (``sim_wct``: the definition on the true QRS and rate), aligned
+        by index; default: the rhythm is a WCT condition.
+    cv_folds, n_boot, random_state
+        Patient-wise folds, bootstrap replicates, seed.
+
+    Returns
+    -------
+    VtSvtAnalysis
+    """
+    from sklearn.base import clone
+
+    from interp_ecg.explain import shap_explanation
+
+    cond = condition.reindex(X.index).astype(str)
+    true_wct = cond.isin(SYNTHETIC_WCT_CONDITIONS)
+    vt = (cond == "vt").astype(float).where(true_wct)
+    rule = wct_rule_label(X["QRS_duration_ms"], X["heart_rate_bpm"]).set_axis(X.index)
+    defining = defining_columns(X.columns)
+    g = np.asarray(groups)
+    counts = dict(n_wct=int(true_wct.sum()), n_vt=int(np.nansum(vt)),
+                  n_patients=int(pd.Series(g[true_wct.to_numpy()]).nunique()),
+                  n_rule_positive=int(np.nansum(rule[true_wct])))
+    cv = dict(cv_folds=cv_folds, random_state=random_state)
+    s_all, _ = out_of_fold_scores(model, X, vt, g, **cv)
+    s_nodef, _ = out_of_fold_scores(model, X.drop(columns=defining), vt, g, **cv)
+    if s_all.isna().all():
+        return VtSvtAnalysis(pd.DataFrame(), pd.DataFrame(), None, defining, **counts)
+    rows = [tagged_metrics_table(vt, score, g, n_boot=n_boot, random_state=random_state, model=name, features=feat,
+                                 score_type=kind)
+            for name, score, feat, kind in (
+                (RULE, rule, "QRS, HR", "hard 0/1"),
+                ("ensemble, all features", s_all, "all", "out-of-fold probability"),
+                (WITHOUT_DEFINING, s_nodef, f"all but {len(defining)} defining", "out-of-fold probability"))]
+    table = pd.concat(rows, ignore_index=True)
+    table.insert(0, "task", "VT vs supraventricular WCT")
+    table["n"] = counts["n_wct"]
+    table["positives"] = counts["n_vt"]
+    y = y_truth.reindex(X.index).astype(float) if y_truth is not None else true_wct.astype(float)
+    s_truth, _ = out_of_fold_scores(model, X, y, g, **cv)
+    errors = []
+    if not s_truth.isna().all():
+        errors.append({**rule_error_counts(y, rule, s_truth, "ensemble, all features", "ground-truth WCT"),
+                       "features": "all"})
+    drivers = None
+    try:
+        Xw = X.loc[true_wct.to_numpy()].drop(columns=defining)
+        fitted = clone(model).fit(Xw, vt[true_wct].astype(int))
+        ex = shap_explanation(fitted, Xw, background=Xw, random_state=random_state)
+        values = np.asarray(ex.values, dtype=float)
+        values = values[..., -1] if values.ndim == 3 else values
+        imp = pd.Series(np.abs(values).mean(0), index=list(ex.feature_names)).sort_values(ascending=False)
+        drivers = imp.rename("mean_abs_shap").rename_axis("feature").reset_index()
+    except Exception as err:  # noqa: BLE001 - the tables stand without it
+        logger.warning("SHAP of the VT-vs-SVT model failed: %s", err)
+    return VtSvtAnalysis(table, pd.DataFrame(errors), drivers, defining, **counts)
+
+
+def example_records(predictions: pd.DataFrame, n: int, *, score: str = ENSEMBLE, rule: str = RULE,
+                    truth: str = "y_truth") -> list:
+    """Records worth a patient page: the clearest WCT, the model's worst miss, a rule error, a clear negative.
+
+    In this order, without repeats: the true positive with the highest score; the record the
+    model gets most wrong (threshold 0.5); a record the rule gets wrong (where a model could
+    add something over the definition); the record with the lowest score.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        One row per held-out record (:attr:`HoldoutComparison.predictions`).
+    n : int
+        At most this many records.
+    score, rule, truth : str
+        Columns of the model's probability, the rule's 0/1 score and the 0/1 truth.
+
+    Returns
+    -------
+    list
+        Record ids (index values of ``predictions``).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"y_truth": [1, 1, 0, 0], "ensemble": [0.9, 0.2, 0.4, 0.1],
+    ...                   "rule (QRS>=120 & HR>=100)": [1.0, 1.0, 1.0, 0.0]}, index=["a", "b", "c", "d"])
+    >>> example_records(p, 4)
+    ['a', 'b', 'c', 'd']
+    """
+    s = predictions[score]
+    y = predictions[truth]
+    picks: list = []
+    tp = predictions[y == 1].index
+    if len(tp):
+        picks.append(s.loc[tp].idxmax())
+    wrong = predictions[(s >= 0.5).astype(int) != y].index
+    if len(wrong):
+        picks.append((s.loc[wrong] - y.loc[wrong]).abs().idxmax())
+    rule_wrong = predictions[(predictions[rule] >= 0.5).astype(int) != y].index.difference(picks)
+    if len(rule_wrong):
+        picks.append(rule_wrong[0])
+    rest = predictions.index.difference(picks)
+    if len(rest):
+        picks.append(s.loc[rest].idxmin())
+    return list(dict.fromkeys(picks))[:n]
 
 
 # ----------------------------------------------------------------------------- study
@@ -395,7 +746,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     circular = pd.concat([t for t in circular if len(t)], ignore_index=True)
 
     # 2) external labels
-    defining = _defining_columns(X.columns)
+    defining = defining_columns(X.columns)
     X_nodef = X.drop(columns=defining)
     external, errors, ext_scores = [], [], {}
     with step("models on the external labels"):
@@ -421,7 +772,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                     ext_scores[(lab, name, feat_name)] = s
                     external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on=lab,
                                              features=feat_name, score_type="probability"))
-                    errors.append({**_rule_error_row(y, rule, s, name, lab), "features": feat_name})
+                    errors.append({**rule_error_counts(y, rule, s, name, lab), "features": feat_name})
     external = pd.concat([t for t in external if len(t)], ignore_index=True) if external else pd.DataFrame()
     rule_errors = pd.DataFrame(errors)
     notes.append(f"defining features removed in 'without defining': {', '.join(defining)}")
@@ -586,4 +937,7 @@ def _explain(models, X, rule, src, cfg):
 
 
 __all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "load_source",
-           "SYNTHETIC_WCT_CONDITIONS", "PTBXL_TACHY", "PTBXL_WIDE"]
+           "SYNTHETIC_WCT_CONDITIONS", "PTBXL_TACHY", "PTBXL_WIDE", "WCT_QRS_MS", "WCT_HR_BPM",
+           "DEFINING_PATTERNS", "defining_columns", "out_of_fold_scores", "rule_error_counts",
+           "enriched_condition_mix", "holdout_comparison", "HoldoutComparison", "vt_versus_svt",
+           "VtSvtAnalysis", "example_records", "condition_in_words", "ENSEMBLE", "RULE", "WITHOUT_DEFINING"]
