@@ -39,13 +39,11 @@ import pandas as pd
 
 from interp_ecg.errors import ModelError
 from interp_ecg.explain.grouping import lead_of
+from interp_ecg.features.dictionary import feature_spec
 from interp_ecg.explain.shap_values import class_index, feature_frame, resolve_label, shap_explanation
 from interp_ecg.io.leads import STANDARD_LEADS
 
 logger = logging.getLogger(__name__)
-
-_UNIT_SUFFIXES = (("_mVms", "mV*ms"), ("_ms", "ms"), ("_mV", "mV"), ("_deg", "deg"), ("_bpm", "bpm"),
-                  ("_s", "s"), ("_per_min", "1/min"), ("_count", "count"))
 
 
 def _dictionary() -> pd.DataFrame | None:
@@ -58,33 +56,30 @@ def _dictionary() -> pd.DataFrame | None:
 
 
 def unit_of(feature: str, dictionary: pd.DataFrame | None = None) -> str:
-    """The unit of a feature: from the data dictionary when it lists it, else its name suffix."""
+    """The unit written after a feature's value (``""`` for ratios, flags and text).
+
+    From :func:`~interp_ecg.features.feature_spec` (the data dictionary); ``age`` is in years. A
+    name the package's dictionary does not define takes its unit from ``dictionary`` (a table
+    indexed by name with a ``unit`` column) when given, else has none.
+    """
     if feature == "age":
         return "years"
+    spec = feature_spec(feature)
+    if spec.known:
+        return spec.display_unit
     if dictionary is not None and feature in dictionary.index and "unit" in dictionary.columns:
         unit = str(dictionary.loc[feature, "unit"])
-        return "" if unit in ("1", "nan", "0/1") else unit
-    base = feature
-    lead = lead_of(feature)
-    if lead != "global":
-        base = feature[: -len(lead) - 1]
-    for suffix, unit in _UNIT_SUFFIXES:
-        if base.endswith(suffix):
-            return unit
+        return "" if unit in ("1", "nan", "0/1", "bool", "text") else unit
     return ""
 
 
 def pretty_name(feature: str) -> str:
-    """``"QRS_duration_ms"`` -> ``"QRS duration"``, ``"R_amp_mV_V5"`` -> ``"R amplitude in V5"``."""
-    lead = lead_of(feature)
-    base = feature if lead == "global" else feature[: -len(lead) - 1]
-    for suffix, _ in _UNIT_SUFFIXES:
-        if base.endswith(suffix):
-            base = base[: -len(suffix)]
-            break
-    words = base.replace("_amp", "_amplitude").replace("heart_rate", "heart rate").split("_")
-    text = " ".join(w for w in words if w)
-    return text if lead == "global" else f"{text} in {lead}"
+    """``"QRS_duration_ms"`` -> ``"QRS duration"``, ``"R_amp_mV_V5"`` -> ``"R amplitude in V5"``.
+
+    The dictionary's display name (:func:`~interp_ecg.features.feature_spec`); a name it does not
+    define is shown with underscores as spaces.
+    """
+    return feature_spec(feature).display_name
 
 
 def _format_value(value: float, unit: str) -> str:

@@ -30,7 +30,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -427,7 +427,8 @@ class FeatureSpec:
         (``"QRS_duration"`` -> ``QRS_duration_lead``, ``..._start_sample``...); else ``""``.
     definition, reference : str
     known : bool
-        Whether the dictionary lists the name.
+        Whether the dictionary defines the name: listed, or a per-lead feature listed under the
+        standard leads and named here after another lead (``R_amp_mV_ECG1``).
     """
 
     name: str
@@ -488,12 +489,46 @@ def feature_spec(name: str) -> FeatureSpec:
     'QRS_duration'
     >>> feature_spec("age").known, feature_spec("age").display_name
     (False, 'age')
+    >>> feature_spec("R_amp_mV_ECG1").lead, feature_spec("R_amp_mV_ECG1").display_name
+    ('ECG1', 'R amplitude in ECG1')
     """
     spec = _specs().get(str(name))
     if spec is not None:
         return spec
+    spec = _per_lead_spec(str(name))
+    if spec is not None:
+        return spec
     label = str(name).replace("_", " ")
     return FeatureSpec(name=str(name), label=label, display_name=label)
+
+
+@lru_cache(maxsize=1)
+def _per_lead_templates() -> dict[str, FeatureSpec]:
+    """Per-lead dictionary entries keyed by their name without the lead (``"R_amp_mV"``).
+
+    The dictionary lists per-lead features under the twelve standard leads; a record with other
+    lead names (``MLII``, ``ECG1``) gets the same measurements named after its own leads
+    (:func:`interp_ecg.features.extract`), and this lookup lets :func:`feature_spec` read them.
+    """
+    out: dict[str, FeatureSpec] = {}
+    for spec in _specs().values():
+        suffix = f"_{spec.lead}"
+        if spec.lead != "global" and spec.name.endswith(suffix):
+            out.setdefault(spec.name[: -len(suffix)], spec)
+    return out
+
+
+def _per_lead_spec(name: str) -> FeatureSpec | None:
+    """Spec of ``<per-lead feature>_<lead>`` for a lead name outside the dictionary, or None."""
+    templates = _per_lead_templates()
+    parts = name.split("_")
+    for k in range(len(parts) - 1, 0, -1):
+        base, lead = "_".join(parts[:k]), "_".join(parts[k:])
+        tpl = templates.get(base)
+        if tpl is not None and lead:
+            display = tpl.display_name[: -len(tpl.lead)] + lead if tpl.display_name.endswith(tpl.lead) else tpl.display_name
+            return replace(tpl, name=name, lead=lead, display_name=display)
+    return None
 
 
 def write_dictionary(path: str | Path | None = None) -> Path:
@@ -503,6 +538,7 @@ def write_dictionary(path: str | Path | None = None) -> Path:
     pd.DataFrame(dictionary_rows()).to_csv(path, index=False)
     _load.cache_clear()
     _specs.cache_clear()
+    _per_lead_templates.cache_clear()
     return path
 
 
