@@ -183,7 +183,7 @@ def _record_traits(row: Any, entropy: int, rng: np.random.Generator) -> cond.Tra
     traits = cond.draw_traits(ptoks, first_age, int(row.sex), prng)
     hr = traits.hr
     if toks[0] != ptoks[0]:
-        lo, hi = cond._HR_RANGE[toks[0]]
+        lo, hi = cond.HR_RANGE[toks[0]]
         hr = float(np.clip(rng.normal(72, 9), lo, hi))
     return dataclasses.replace(traits, tokens=toks, hr=hr)
 

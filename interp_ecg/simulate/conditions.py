@@ -83,7 +83,8 @@ DEFAULT_MIX: dict[str, float] = {
 #: Episodic conditions: a patient's repeat ECG shows them only sometimes.
 EPISODIC = {"stach", "vt", "svt", "pvc", "bigeminy", "afib"}
 
-_HR_RANGE = {
+#: Heart-rate range (bpm) a simulated rhythm is drawn from, uniformly.
+HR_RANGE = {
     "normal": (64.0, 95.0), "stach": (104.0, 150.0), "sbrad": (40.0, 56.0),
     "afib": (65.0, 140.0), "vt": (125.0, 220.0), "svt": (150.0, 220.0),
 }
@@ -214,7 +215,7 @@ class Traits:
 def draw_traits(tokens: tuple[str, ...], age: float, sex: int, rng: np.random.Generator) -> Traits:
     """Draw the patient-specific heart for a condition."""
     rhythm = tokens[0]
-    lo, hi = _HR_RANGE[rhythm]
+    lo, hi = HR_RANGE[rhythm]
     hr = rng.uniform(lo, hi) if rhythm != "normal" else float(np.clip(rng.normal(72, 9), lo, hi))
     if "lqt" in tokens and rhythm == "normal":
         hr = float(np.clip(hr, 50, 85))

@@ -75,7 +75,7 @@ def _beat_schedule(tr: cond.Traits, duration: float, rng: np.random.Generator, t
     """Anchor times and types of all beats (ventricular first, P-only appended)."""
     r = tr.tokens[0]
     hr = tr.hr * float(rng.lognormal(0, 0.04))
-    lo, hi = cond._HR_RANGE[r]
+    lo, hi = cond.HR_RANGE[r]
     hr = float(np.clip(hr, lo, hi))
     resp, mayer = rhythm.hrv_amplitudes(tr.age, hr)
     p_only: list[float] = []  # P onset times of P waves that are not conducted

@@ -54,14 +54,14 @@ True
 """
 
 from interp_ecg.report.blocks.base import (
-    IDENTIFIER_COLUMNS, Block, Pseudonymiser, RenderContext, _figure_html, _table_html, figure_html,  # noqa: F401
+    IDENTIFIER_COLUMNS, Block, Pseudonymiser, RenderContext, figure_html,
     format_frame, format_number, table_html,
 )
 from interp_ecg.report.blocks.figures import (
     CurvesBlock, FigureBlock, MetricsBlock, ShapSummaryBlock, format_metrics,
 )
 from interp_ecg.report.blocks.patient import (
-    PatientBlock, PrototypeGalleryBlock, PrototypeMatch, PrototypeMatchesBlock, _draw_matches, draw_matches,  # noqa: F401
+    PatientBlock, PrototypeGalleryBlock, PrototypeMatch, PrototypeMatchesBlock, draw_matches,
     matches_from_explanation,
 )
 from interp_ecg.report.blocks.phewas import PhewasBlock
