@@ -47,6 +47,23 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- backends
+def _inv_batch(h):
+    """Inverses of a stack of matrices (k, p, p) and whether each is finite (singular: NaN)."""
+    try:
+        out = np.linalg.inv(h)
+        ok = np.isfinite(out).all(axis=(1, 2))
+    except np.linalg.LinAlgError:
+        out = np.full_like(h, np.nan)
+        ok = np.zeros(len(h), dtype=bool)
+        for k in range(len(h)):
+            try:
+                out[k] = np.linalg.inv(h[k])
+                ok[k] = np.isfinite(out[k]).all()
+            except np.linalg.LinAlgError:
+                pass
+    return out, ok
+
+
 class _NumpyBackend:
     name = "numpy"
 
@@ -78,19 +95,7 @@ class _NumpyBackend:
         return t
 
     def inv(self, h):
-        try:
-            out = np.linalg.inv(h)
-            ok = np.isfinite(out).all(axis=(1, 2))
-        except np.linalg.LinAlgError:
-            out = np.full_like(h, np.nan)
-            ok = np.zeros(len(h), dtype=bool)
-            for k in range(len(h)):
-                try:
-                    out[k] = np.linalg.inv(h[k])
-                    ok[k] = np.isfinite(out[k]).all()
-                except np.linalg.LinAlgError:
-                    pass
-        return out, ok
+        return _inv_batch(h)
 
     def zeros(self, shape):
         return np.zeros(shape)
@@ -353,6 +358,348 @@ def _active_covariates(C, keep_rows):
     return var > 1e-10 * scale
 
 
+# ----------------------------------------------------------------------------- fused CPU kernels
+# One compiled pass over a model's subjects gives everything its Newton step needs (the
+# p(p+1)/2 entries of X'WX and the p of the score, with weights and residuals computed on the
+# fly), where the numpy path makes a pass over memory per product. The p x p solve, the
+# convergence test and, for a model that has converged, the first-order update of its
+# information along the last step (a second pass while its probabilities are still in cache)
+# follow in the same call. The loops are generated for the number of covariates: numba
+# vectorises a loop whose sums are named scalars, not one indexing an accumulator array.
+try:  # numba comes with shap (the ``shap`` extra); without it the numpy path runs
+    import numba as _numba
+except ImportError:  # pragma: no cover - exercised where numba is absent
+    _numba = None
+
+_KERNELS: dict = {}
+# the sums may be reassociated (vectorised); their inputs are finite by construction (missing
+# exposure values are 0 with weight 0, excluded outcome values are masked, probabilities come
+# from a sigmoid). The p x p algebra (:func:`_small_solve`) is compiled without these flags.
+_FASTMATH = {"reassoc", "contract", "nsz", "arcp", "nnan", "ninf"}
+#: a Cholesky pivot at or below this fraction of its diagonal entry means a singular
+#: information matrix (exposure constant, or in the span of the covariates, among the
+#: model's subjects): the model fails, as a singular matrix does on the numpy path
+_PIVOT_RTOL = 1e-13
+
+
+def _small_solve(H, g, act, s, L, y):
+    """Solve ``H s = g`` for one model (Cholesky); columns with ``act == 0`` are held at 0.
+
+    ``H`` (p, p) symmetric, ``g`` and ``act`` (p,); ``s`` (p,), ``L`` (p, p) and ``y`` (p,)
+    are work arrays written here. Returns (ok, ``[H^-1]_11``, the variance of the exposure
+    coefficient); ok is False, and ``s`` is 0, when ``H`` is not positive definite to working
+    precision (a pivot at or below ``_PIVOT_RTOL`` of its diagonal entry) or ``s`` is not finite.
+    """
+    p = H.shape[0]
+    for i in range(p):
+        s[i] = 0.0
+        for j in range(p):
+            L[i, j] = 0.0
+    for j in range(p):
+        if act[j] == 0.0:
+            L[j, j] = 1.0
+            continue
+        dj = H[j, j]
+        for k in range(j):
+            dj -= L[j, k] * L[j, k]
+        if not (dj > _PIVOT_RTOL * H[j, j] and np.isfinite(dj)):
+            return False, np.nan
+        ljj = np.sqrt(dj)
+        L[j, j] = ljj
+        for i in range(j + 1, p):
+            if act[i] != 0.0:
+                v = H[i, j]
+                for k in range(j):
+                    v -= L[i, k] * L[j, k]
+                L[i, j] = v / ljj
+    for i in range(p):  # L y = g
+        v = g[i] * act[i]
+        for k in range(i):
+            v -= L[i, k] * y[k]
+        y[i] = v / L[i, i]
+    for i in range(p - 1, -1, -1):  # L' s = y
+        v = y[i]
+        for k in range(i + 1, p):
+            v -= L[k, i] * s[k]
+        s[i] = v / L[i, i]
+    var = 0.0  # [H^-1]_11 = |L^-1 e_1|^2
+    for i in range(p):
+        v = 1.0 if i == 1 else 0.0
+        for k in range(i):
+            v -= L[i, k] * y[k]
+        y[i] = v / L[i, i]
+        var += y[i] * y[i]
+    for i in range(p):
+        if not np.isfinite(s[i]):
+            for k in range(p):
+                s[k] = 0.0
+            return False, np.nan
+    return True, var
+
+
+def _kernel_source(q: int) -> str:
+    """Source of the kernels for designs ``[1, x, C_1 .. C_q]`` (p = q + 2 columns).
+
+    ``eta(B, eidx, XT, CT, out)``: the linear predictor of model ``r`` (coefficients ``B[r]``,
+    exposure ``eidx[r]``) into ``out[r]``.
+
+    ``newton(MU, murow, eidx, oidx, XT, VX, YK, CT, ACT, tol, mode, S, VAR, FLAG)``: for model
+    ``r``, from its fitted probabilities ``MU[murow[r]]``, over the subjects whose outcome code
+    ``YK[oidx[r]]`` is 0 or 1 (-1: excluded) and whose exposure is observed (``VX`` 1), the
+    information ``X'WX`` and score ``X'(y - mu)``, then the Newton step ``S[r]`` with the
+    columns where ``ACT[r]`` is 0 held at 0. ``FLAG[r]``: 0 failed (singular, not finite), 1
+    step taken, 2 converged (``mode`` 1 or 2 and the largest step below ``tol``). ``VAR[r]``:
+    ``[H^-1]_11``; for a converged model with ``mode`` 1, at the updated estimate: the
+    information updated to first order along the step,
+    ``+ sum_i w_i (1 - 2 mu_i) (x_i's) x_i x_i'``.
+    """
+    p = q + 2
+    z = ["1.0", "x[i]"] + [f"c{j}[i]" for j in range(q)]
+    pairs = [(a, c) for a in range(p) for c in range(a, p)]
+    cols = "".join(f"    c{j} = CT[{j}]\n" for j in range(q))
+
+    def times(name, idx):  # name * z_a * ... (the intercept column is 1)
+        return " * ".join([name] + [f"z{k}" for k in idx if k > 0])
+
+    zs = "".join(f"            z{k} = {z[k]}\n" for k in range(1, p))
+    ind = " " * 16
+    h0 = "".join(f"        h{a}_{c} = 0.0\n" for a, c in pairs)
+    g0 = "".join(f"        g{a} = 0.0\n" for a in range(p))
+    hacc = "".join(f"            h{a}_{c} += {times('w', (a, c))}\n" for a, c in pairs)
+    gacc = "".join(f"            g{a} += {times('rr', (a,))}\n" for a in range(p))
+    hset = "".join(f"        H[{a}, {c}] = h{a}_{c}\n" + (f"        H[{c}, {a}] = h{a}_{c}\n" if a != c else "")
+                   for a, c in pairs)
+    gset = "".join(f"        G[{a}] = g{a}\n" for a in range(p))
+    d0 = "".join(f"{ind}d{a}_{c} = 0.0\n" for a, c in pairs)
+    zs2 = "".join(f"    {ind}z{k} = {z[k]}\n" for k in range(1, p))
+    dacc = "".join(f"{ind}    d{a}_{c} += {times('v', (a, c))}\n" for a, c in pairs)
+    dset = "".join(f"{ind}H[{a}, {c}] += d{a}_{c}\n" + (f"{ind}H[{c}, {a}] += d{a}_{c}\n" if a != c else "")
+                   for a, c in pairs)
+    steps = "".join(f"{ind}t{k} = S[r, {k}]\n" for k in range(p))
+    u = " + ".join(["t0"] + [f"t{k} * z{k}" for k in range(1, p)])
+    eta_terms = " + ".join(["B[r, 0]", "B[r, 1] * x[i]"] + [f"B[r, {2 + j}] * c{j}[i]" for j in range(q)])
+    return f'''
+def eta(B, eidx, XT, CT, out):
+{cols}    for r in range(B.shape[0]):
+        x = XT[eidx[r]]
+        o = out[r]
+        for i in range(XT.shape[1]):
+            o[i] = {eta_terms}
+
+
+def newton(MU, murow, eidx, oidx, XT, VX, YK, CT, ACT, tol, mode, S, VAR, FLAG):
+{cols}    H = np.empty(({p}, {p}))
+    G = np.empty({p})
+    s = np.empty({p})
+    L = np.empty(({p}, {p}))
+    y = np.empty({p})
+    for r in range(eidx.shape[0]):
+        x = XT[eidx[r]]
+        vx = VX[eidx[r]]
+        yk = YK[oidx[r]]
+        M = MU[murow[r]]
+{h0}{g0}        for i in range(XT.shape[1]):
+            mu = np.float64(M[i])
+            code = yk[i]
+            m = np.float64(code >= 0) * vx[i]
+            w = m * (mu - mu * mu)
+            rr = m * (np.float64(code > 0) - mu)
+{zs}{hacc}{gacc}{hset}{gset}        ok, var = small_solve(H, G, ACT[r], s, L, y)
+        big = 0.0
+        for k in range({p}):
+            S[r, k] = s[k]
+            big = max(big, abs(s[k]))
+        FLAG[r] = 1 if ok else 0
+        VAR[r] = var
+        if ok and mode > 0 and big < tol:
+            FLAG[r] = 2
+            if mode == 1:
+{steps}{d0}                for i in range(XT.shape[1]):
+                    mu = np.float64(M[i])
+                    v = np.float64(yk[i] >= 0) * vx[i] * (mu - mu * mu) * (1.0 - 2.0 * mu)
+{zs2}                    u = {u}
+                    v = v * u
+{dacc}{dset}                ok2, var2 = small_solve(H, G, ACT[r], s, L, y)
+                VAR[r] = var2 if ok2 else np.nan
+'''
+
+
+def _kernels(q: int) -> dict | None:
+    """The compiled kernels for ``q`` covariates (None without numba); compiled on first use."""
+    if _numba is None:
+        return None
+    k = _KERNELS.get(q)
+    if k is None:
+        solve = _KERNELS.get("small_solve")
+        if solve is None:
+            solve = _KERNELS["small_solve"] = _numba.njit(_small_solve)
+        ns: dict = {"np": np, "small_solve": solve}
+        exec(compile(_kernel_source(q), f"<fused logistic kernels, q={q}>", "exec"), ns)  # noqa: S102
+        jit = _numba.njit(fastmath=_FASTMATH)
+        k = {name: jit(ns[name]) for name in ("eta", "newton")}
+        _KERNELS[q] = k
+    return k
+
+
+class _FusedGrid:
+    """The arrays the fused kernels read, laid out once: exposures (E, n) with 0 where missing
+    and their observed mask, outcome codes (O, n) int8 (1 case, 0 control, -1 excluded),
+    covariates (q, n); and the per-call outputs."""
+
+    def __init__(self, X, YK, CT, kern, block: int) -> None:
+        valid = np.isfinite(X)
+        self.XT = np.ascontiguousarray(np.where(valid, X, 0.0).T)
+        self.VX = np.ascontiguousarray(valid.T, dtype=np.float64)
+        self.YK = YK
+        self.CT = CT
+        self.kern = kern
+        self.n = X.shape[0]
+        self.p = CT.shape[0] + 2
+        self.K = max(1, int(block))
+        self.S = np.empty((self.K, self.p))
+        self.VAR = np.empty(self.K)
+        self.FLAG = np.empty(self.K, dtype=np.int8)
+        self.sigmoid = _NumpyBackend().mu_from_eta
+
+    def probabilities(self, B, eidx, buf):
+        """Fitted probabilities of the models ``B`` (k, p) into ``buf[:k]`` (its dtype)."""
+        k = len(eidx)
+        self.kern["eta"](B, eidx, self.XT, self.CT, buf[:k])
+        with np.errstate(over="ignore"):
+            self.sigmoid(buf[:k])
+
+    def newton(self, MU, murow, eidx, oidx, act, tol=0.0, mode=0):
+        """Steps (k, p), variances (k,) and flags (k,: 0 failed, 1 step, 2 converged)."""
+        k = len(eidx)
+        self.kern["newton"](MU, murow, eidx, oidx, self.XT, self.VX, self.YK, self.CT, act, tol, mode,
+                            self.S[:k], self.VAR[:k], self.FLAG[:k])
+        return self.S[:k], self.VAR[:k], self.FLAG[:k]
+
+
+def _outcome_codes(Y) -> np.ndarray:
+    """(O, n) int8 outcome codes of ``Y`` (n, O): 1 case, 0 control, -1 excluded (NaN)."""
+    YK = np.empty(Y.shape[::-1], dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        np.copyto(YK, Y.T, casting="unsafe")
+    YK[np.isnan(Y.T)] = -1
+    return YK
+
+
+def _null_models_fused(YK, C, max_iter, tol, kern, block: int = 64) -> dict:
+    """:func:`fit_null_models` with the fused kernels (the pair kernels on an all-zero exposure
+    whose coefficient is held at 0); ``YK`` from :func:`_outcome_codes`."""
+    O, n = YK.shape
+    g = _FusedGrid(np.zeros((n, 1)), YK, np.ascontiguousarray(C.T), kern, min(block, max(O, 1)))
+    keep = YK >= 0
+    act = np.concatenate([np.ones((O, 1), bool), _active_covariates(C, keep)], axis=1)
+    actf = np.ascontiguousarray(np.insert(act, 1, False, axis=1), dtype=np.float64)
+    B = np.zeros((O, g.p))
+    cases = (g.YK == 1).sum(axis=1)
+    tot = (g.YK >= 0).sum(axis=1)
+    with np.errstate(divide="ignore"):
+        B[:, 0] = np.log(np.clip(cases, 0.5, None) / np.clip(tot - cases, 0.5, None))
+    conv = np.zeros(O, dtype=bool)
+    fail = np.zeros(O, dtype=bool)
+    zero = np.zeros(O, dtype=np.int64)
+    buf = np.empty((g.K, n))
+    for _ in range(max_iter):
+        live = np.flatnonzero(~conv & ~fail)
+        if len(live) == 0:
+            break
+        for s in range(0, len(live), g.K):
+            rows = live[s : s + g.K]
+            g.probabilities(B[rows], zero[rows], buf)
+            step, _, flag = g.newton(buf, np.arange(len(rows)), zero[rows], rows, actf[rows], tol, 2)
+            B[rows] += step
+            conv[rows] = flag == 2
+            fail[rows] = flag == 0
+    mu = np.empty((O, n))
+    for s in range(0, O, g.K):
+        rows = np.arange(s, min(s + g.K, O))
+        g.probabilities(B[rows], zero[rows], mu[s:])
+    mu[~keep] = 0.0
+    return {"coef": np.delete(B, 1, axis=1), "active": act, "converged": conv, "mu": mu}
+
+
+def _fit_grid_fused(X, Y, C, max_iter, tol, block, mixed_precision, mask, kern) -> dict:
+    """Newton fits of every pair (or those of ``mask``) with the fused kernels.
+
+    The same iterations as :func:`_fit_rows` from the same start: the covariate-only model of
+    each outcome; one Newton step with that model's probabilities (the score step: they are
+    shared by the outcome's pairs, so no sigmoid per pair); one float32 evaluation
+    (``mixed_precision``; it never declares convergence); then float64 evaluations until the
+    largest step is below ``tol``, the standard error taken at the updated estimate (first-order
+    update of the information). The models are a flat list of (exposure, outcome) pairs,
+    ``block`` at a time; a pair leaves the list when it has converged or failed, so each later
+    evaluation runs only on the pairs that still need it.
+    """
+    n, E = X.shape
+    O = Y.shape[1]
+    if mask is None:
+        eidx = np.repeat(np.arange(E), O)
+        oidx = np.tile(np.arange(O), E)
+    else:
+        eidx, oidx = np.nonzero(np.asarray(mask, dtype=bool).reshape(E, O))
+    m = len(eidx)
+    YK = _outcome_codes(Y)
+    g = _FusedGrid(X, YK, np.ascontiguousarray(C.T), kern, min(block, max(m, 1)))
+    p, K = g.p, g.K
+    null = _null_models_fused(YK, C, 50, 1e-10, kern, block)
+    G, mu0 = null["coef"], null["mu"]
+    act = np.concatenate([np.ones((O, 2), bool), null["active"][:, 1:]], axis=1)
+    B = np.zeros((m, p))
+    B[:, 0] = G[oidx, 0]
+    B[:, 2:] = G[oidx, 1:]
+    actf = np.ascontiguousarray(act[oidx], dtype=np.float64)
+    conv = np.zeros(m, dtype=bool)
+    fail = np.zeros(m, dtype=bool)
+    n_iter = np.zeros(m, dtype=np.int64)
+    se = np.full(m, np.nan)
+    buf64 = np.empty((K, n))
+    local = np.arange(K)
+    chunks = [np.arange(s, min(s + K, m)) for s in range(0, m, K)]
+    # 1. the score step, from the covariate-only model's probabilities
+    for rows in chunks:
+        step, _, _ = g.newton(mu0, oidx[rows], eidx[rows], oidx[rows], actf[rows])
+        B[rows] += step
+        n_iter[rows] += 1
+    # 2. one float32 evaluation: moves the estimate only
+    n_low = 1 if (mixed_precision and max_iter > 0) else 0
+    if n_low:
+        buf32 = np.empty((K, n), dtype=np.float32)
+        for rows in chunks:
+            g.probabilities(B[rows], eidx[rows], buf32)
+            step, _, flag = g.newton(buf32, local[: len(rows)], eidx[rows], oidx[rows], actf[rows])
+            B[rows] += step
+            n_iter[rows] += 1
+            fail[rows[flag == 0]] = True
+        del buf32
+    # 3. float64 evaluations of the pairs still open
+    for _ in range(max_iter - n_low):
+        live = np.flatnonzero(~conv & ~fail)
+        if len(live) == 0:
+            break
+        for s in range(0, len(live), K):
+            rows = live[s : s + K]
+            g.probabilities(B[rows], eidx[rows], buf64)
+            step, var, flag = g.newton(buf64, local[: len(rows)], eidx[rows], oidx[rows], actf[rows], tol, 1)
+            B[rows] += step
+            n_iter[rows] += 1
+            done = flag == 2
+            se[rows[done]] = np.sqrt(np.where(var[done] > 0, var[done], np.nan))
+            conv[rows[done]] = True
+            fail[rows[flag == 0]] = True
+    beta_all = np.full((E, O), np.nan)
+    se_all = np.full((E, O), np.nan)
+    conv_all = np.zeros((E, O), dtype=bool)
+    iter_all = np.zeros((E, O), dtype=np.int64)
+    beta_all[eidx, oidx] = np.where(conv, B[:, 1], np.nan)
+    se_all[eidx, oidx] = np.where(conv, se, np.nan)
+    conv_all[eidx, oidx] = conv
+    iter_all[eidx, oidx] = n_iter
+    return {"beta": beta_all, "se": se_all, "converged": conv_all, "n_iter": iter_all}
+
+
 def fit_grid_batched(
     X,
     Y,
@@ -363,11 +710,12 @@ def fit_grid_batched(
     device=None,
     max_iter: int | None = None,
     tol: float | None = None,
-    block: int = 16,
+    block: int | None = None,
     blas_threads: int | None = 1,
     mixed_precision: bool = True,
     outcome_chunk: int | None = None,
     mask=None,
+    kernel: str = "auto",
 ) -> dict:
     """Fit ``logit(y_o) ~ 1 + x_e + C`` for every exposure column ``e`` and outcome column ``o``.
 
@@ -391,8 +739,9 @@ def fit_grid_batched(
         update of the information, error ~tol^2), which matches statsmodels' 1e-8 rule to
         ~1e-9 relative at a third fewer passes over the data. Default 1e-8 for ``"firth"``
         (its modified-score iteration is not quadratic; no correction).
-    block : int
-        Outcomes evaluated together per exposure (memory ~ ``block * n`` doubles, times 4).
+    block : int, optional
+        Models evaluated together (memory ~ ``block * n`` doubles, times 4 on the numpy
+        path): default 64 with the fused kernels, 16 outcomes per exposure otherwise.
     mixed_precision : bool, default True
         ``"logit"`` with numpy: the first full evaluation of each pair in float32 (it only
         moves the estimate; convergence and standard errors always come from float64
@@ -408,6 +757,12 @@ def fit_grid_batched(
         BLAS threads while fitting (numpy backend). The products are tall and thin, for which
         multi-threaded OpenBLAS is slower, badly so on a busy machine; parallelise over
         exposure chunks instead (``phewas(..., scheduler=client)``). ``None`` leaves BLAS as is.
+    kernel : {"auto", "fused", "numpy"}, default "auto"
+        ``"logit"`` on the numpy backend: ``"fused"`` computes each model's information matrix
+        and score in one compiled pass over its subjects (numba; about twice as fast),
+        ``"numpy"`` with a matrix product per group of terms. ``"auto"``: fused when numba is
+        installed (it comes with the ``shap`` extra) and the outcomes are 0/1. Both give the
+        same estimates (to ~1e-10 relative; the same iterations from the same start).
 
     Returns
     -------
@@ -426,13 +781,17 @@ def fit_grid_batched(
     """
     if method not in ("logit", "firth"):
         raise ValueError(f"method must be 'logit' or 'firth', not {method!r}")
+    if kernel not in ("auto", "fused", "numpy"):
+        raise ValueError(f"kernel must be 'auto', 'fused' or 'numpy', not {kernel!r}")
+    if kernel == "fused" and _numba is None:
+        raise ValueError("kernel='fused' needs numba (pip install numba, or the shap extra)")
     Y = np.asarray(Y)  # converted to float64 chunk by chunk (memory ~ outcome_chunk x n)
     Y = Y[:, None] if Y.ndim == 1 else Y
     chunk = outcome_chunk or max(16, int(5e7 // max(Y.shape[0], 1)))
     if Y.shape[1] > chunk:
         kw = dict(method=method, backend=backend, device=device, max_iter=max_iter, tol=tol,
                   block=block, blas_threads=blas_threads, mixed_precision=mixed_precision,
-                  outcome_chunk=chunk)
+                  outcome_chunk=chunk, kernel=kernel)
         parts = [fit_grid_batched(X, Y[:, s : s + chunk], C,
                                   mask=None if mask is None else np.asarray(mask)[:, s : s + chunk], **kw)
                  for s in range(0, Y.shape[1], chunk)]
@@ -451,14 +810,16 @@ def fit_grid_batched(
         try:
             with threadpool_limits(limits=blas_threads, user_api="blas"):
                 return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block,
-                                 mixed_precision, mask)
+                                 mixed_precision, mask, kernel)
         finally:
             if torch_threads is not None:
                 torch.set_num_threads(torch_threads)
-    return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision, mask)
+    return _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision, mask,
+                     kernel)
 
 
-def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision, mask=None) -> dict:
+def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_precision, mask=None,
+              kernel="auto") -> dict:
     firth = method == "firth"
     if max_iter is None:
         max_iter = 100 if firth else 35
@@ -479,6 +840,15 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_prec
         raise ValueError("covariates must be finite; drop or impute missing rows first")
     q = C.shape[1]
     p = q + 2
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool).reshape(E, O)
+    binary = not ((Y != 0.0) & (Y != 1.0) & ~np.isnan(Y)).any()
+    fused = (not firth and backend == "numpy" and binary
+             and (kernel == "fused" or (kernel == "auto" and _numba is not None)))
+    if fused:
+        return _fit_grid_fused(X, Y, C, max_iter, tol, 64 if block is None else block,
+                               mixed_precision, mask, _kernels(q))
+    block = 16 if block is None else block
     Yt, off, keep = _split_outcomes(bk, Y)
     act_cov = _active_covariates(C, keep)
     act0 = np.concatenate([np.ones((O, 1), bool), act_cov], axis=1)  # null model [1, C]
@@ -508,8 +878,6 @@ def _fit_grid(X, Y, C, method, backend, device, max_iter, tol, block, mixed_prec
     Xvalid = np.isfinite(X)
     X0 = np.where(Xvalid, X, 0.0)
 
-    if mask is not None:
-        mask = np.asarray(mask, dtype=bool).reshape(E, O)
     if not firth and mask is None:
         # score step at b1 = 0: weights depend on the outcome only -> GEMMs over all exposures
         Zb0 = bk.asarray(Z0)
