@@ -385,9 +385,9 @@ _PIVOT_RTOL = 1e-13
 def _small_solve(H, g, act, s, L, y):
     """Solve ``H s = g`` for one model (Cholesky); columns with ``act == 0`` are held at 0.
 
-    ``H`` (p, p) symmetric, ``g`` and ``act`` (p,); ``s`` (p,), ``L`` (p, p) and ``y`` (p,)
-    are work arrays written here. Returns (ok, ``[H^-1]_11``, the variance of the exposure
-    coefficient); ok is False, and ``s`` is 0, when ``H`` is not positive definite to working
+    ``H`` (p, p) symmetric, ``g`` and ``act`` (p,); ``s`` (p,: the solution), ``L`` (p, p)
+    and ``y`` (p,: ``H^-1 e_1``) are written here. Returns (ok, ``[H^-1]_11``, the variance
+    of the exposure coefficient); ok is False, and ``s`` is 0, when ``H`` is not positive definite to working
     precision (a pivot at or below ``_PIVOT_RTOL`` of its diagonal entry) or ``s`` is not finite.
     """
     p = H.shape[0]
@@ -429,6 +429,11 @@ def _small_solve(H, g, act, s, L, y):
             v -= L[i, k] * y[k]
         y[i] = v / L[i, i]
         var += y[i] * y[i]
+    for i in range(p - 1, -1, -1):  # y <- H^-1 e_1
+        v = y[i]
+        for k in range(i + 1, p):
+            v -= L[k, i] * y[k]
+        y[i] = v / L[i, i]
     for i in range(p):
         if not np.isfinite(s[i]):
             for k in range(p):
@@ -449,9 +454,10 @@ def _kernel_source(q: int) -> str:
     information ``X'WX`` and score ``X'(y - mu)``, then the Newton step ``S[r]`` with the
     columns where ``ACT[r]`` is 0 held at 0. ``FLAG[r]``: 0 failed (singular, not finite), 1
     step taken, 2 converged (``mode`` 1 or 2 and the largest step below ``tol``). ``VAR[r]``:
-    ``[H^-1]_11``; for a converged model with ``mode`` 1, at the updated estimate: the
-    information updated to first order along the step,
-    ``+ sum_i w_i (1 - 2 mu_i) (x_i's) x_i x_i'``.
+    ``[H^-1]_11``; for a converged model with ``mode`` 1, at the updated estimate ``b + s``:
+    with ``dH = sum_i w_i (1 - 2 mu_i) (x_i's) x_i x_i'`` the change of the information along
+    the step, ``[(H + dH)^-1]_11 = [H^-1]_11 - h'dH h + O(|s|^2)`` with ``h = H^-1 e_1``, one
+    sum over the subjects: ``sum_i w_i (1 - 2 mu_i) (x_i's) (x_i'h)^2``.
     """
     p = q + 2
     z = ["1.0", "x[i]"] + [f"c{j}[i]" for j in range(q)]
@@ -470,13 +476,10 @@ def _kernel_source(q: int) -> str:
     hset = "".join(f"        H[{a}, {c}] = h{a}_{c}\n" + (f"        H[{c}, {a}] = h{a}_{c}\n" if a != c else "")
                    for a, c in pairs)
     gset = "".join(f"        G[{a}] = g{a}\n" for a in range(p))
-    d0 = "".join(f"{ind}d{a}_{c} = 0.0\n" for a, c in pairs)
     zs2 = "".join(f"    {ind}z{k} = {z[k]}\n" for k in range(1, p))
-    dacc = "".join(f"{ind}    d{a}_{c} += {times('v', (a, c))}\n" for a, c in pairs)
-    dset = "".join(f"{ind}H[{a}, {c}] += d{a}_{c}\n" + (f"{ind}H[{c}, {a}] += d{a}_{c}\n" if a != c else "")
-                   for a, c in pairs)
-    steps = "".join(f"{ind}t{k} = S[r, {k}]\n" for k in range(p))
+    steps = "".join(f"{ind}t{k} = S[r, {k}]\n{ind}e{k} = y[{k}]\n" for k in range(p))
     u = " + ".join(["t0"] + [f"t{k} * z{k}" for k in range(1, p)])
+    hz = " + ".join(["e0"] + [f"e{k} * z{k}" for k in range(1, p)])
     eta_terms = " + ".join(["B[r, 0]", "B[r, 1] * x[i]"] + [f"B[r, {2 + j}] * c{j}[i]" for j in range(q)])
     return f'''
 def eta(B, eidx, XT, CT, out):
@@ -514,13 +517,14 @@ def newton(MU, murow, eidx, oidx, XT, VX, YK, CT, ACT, tol, mode, S, VAR, FLAG):
         if ok and mode > 0 and big < tol:
             FLAG[r] = 2
             if mode == 1:
-{steps}{d0}                for i in range(XT.shape[1]):
+{steps}                acc = 0.0
+                for i in range(XT.shape[1]):
                     mu = np.float64(M[i])
                     v = np.float64(yk[i] >= 0) * vx[i] * (mu - mu * mu) * (1.0 - 2.0 * mu)
 {zs2}                    u = {u}
-                    v = v * u
-{dacc}{dset}                ok2, var2 = small_solve(H, G, ACT[r], s, L, y)
-                VAR[r] = var2 if ok2 else np.nan
+                    e = {hz}
+                    acc += v * u * e * e
+                VAR[r] = var - acc
 '''
 
 
@@ -621,6 +625,61 @@ def _null_models_fused(YK, C, max_iter, tol, kern, block: int = 64) -> dict:
     return {"coef": np.delete(B, 1, axis=1), "active": act, "converged": conv, "mu": mu}
 
 
+def _score_steps_gemm(X, YK, C, mu0, act, B, eblock: int = 256, oblock: int = 64) -> None:
+    """The first Newton step of every pair of a full grid from the covariate-only models, added
+    to ``B`` (E * O, p; pair ``e * O + o``), by matrix products over blocks of exposures and
+    outcomes (the probabilities, hence the weights, are the outcome's, shared by its pairs).
+
+    Subjects with a missing exposure value are left out of the exposure's terms but not of the
+    covariate block: an approximation that only moves the start (the later evaluations are
+    exact, over the pair's own subjects).
+    """
+    n, E = X.shape
+    O = YK.shape[0]
+    q = C.shape[1]
+    p = q + 2
+    Z0 = np.concatenate([np.ones((n, 1)), C], axis=1)
+    a0, c0 = _pairs(q + 1)
+    D0 = Z0[:, a0] * Z0[:, c0]
+    idx = np.array([0] + list(range(2, p)))
+    eye = np.eye(p)
+    for es in range(0, E, eblock):
+        X0 = X[:, es : es + eblock]
+        X0 = np.where(np.isfinite(X0), X0, 0.0)
+        Eb = X0.shape[1]
+        prods = [X0, X0 * X0] + [X0 * C[:, j : j + 1] for j in range(q)]
+        for os_ in range(0, O, oblock):
+            mu = mu0[os_ : os_ + oblock]
+            Ob = len(mu)
+            W = mu * (1.0 - mu)  # 0 where excluded (mu0 is 0 there)
+            yk = YK[os_ : os_ + oblock]
+            R = np.where(yk >= 0, (yk == 1) - mu, 0.0)
+            H = np.zeros((Ob, Eb, p, p))
+            hc = W @ D0
+            Hc = np.zeros((Ob, q + 1, q + 1))
+            Hc[:, a0, c0] = hc
+            Hc[:, c0, a0] = hc
+            H[:, :, idx[:, None], idx[None, :]] = Hc[:, None]
+            H[:, :, 0, 1] = H[:, :, 1, 0] = W @ prods[0]
+            H[:, :, 1, 1] = W @ prods[1]
+            for j in range(q):
+                H[:, :, 1, 2 + j] = H[:, :, 2 + j, 1] = W @ prods[2 + j]
+            g = np.empty((Ob, Eb, p))
+            g[:, :, idx] = (R @ Z0)[:, None, :]
+            g[:, :, 1] = R @ X0
+            af = act[os_ : os_ + Ob].astype(np.float64)[:, None, :]
+            g *= af
+            H = H * af[..., :, None] * af[..., None, :] + (1.0 - af)[..., :, None] * eye
+            with np.errstate(all="ignore"):
+                Hinv, ok = _inv_batch(H.reshape(-1, p, p))
+                step = (Hinv @ g.reshape(-1, p, 1))[:, :, 0]
+            ok &= np.isfinite(step).all(axis=1)
+            step[~ok] = 0.0
+            step = step.reshape(Ob, Eb, p).transpose(1, 0, 2)
+            pair = (np.arange(es, es + Eb)[:, None] * O + np.arange(os_, os_ + Ob)[None, :]).ravel()
+            B[pair] += step.reshape(-1, p)
+
+
 def _fit_grid_fused(X, Y, C, max_iter, tol, block, mixed_precision, mask, kern) -> dict:
     """Newton fits of every pair (or those of ``mask``) with the fused kernels.
 
@@ -658,11 +717,14 @@ def _fit_grid_fused(X, Y, C, max_iter, tol, block, mixed_precision, mask, kern) 
     buf64 = np.empty((K, n))
     local = np.arange(K)
     chunks = [np.arange(s, min(s + K, m)) for s in range(0, m, K)]
-    # 1. the score step, from the covariate-only model's probabilities
-    for rows in chunks:
-        step, _, _ = g.newton(mu0, oidx[rows], eidx[rows], oidx[rows], actf[rows])
-        B[rows] += step
-        n_iter[rows] += 1
+    # 1. the score step, from the covariate-only model's probabilities (shared by its pairs)
+    if mask is None:
+        _score_steps_gemm(X, YK, C, mu0, act, B)
+    else:
+        for rows in chunks:
+            step, _, _ = g.newton(mu0, oidx[rows], eidx[rows], oidx[rows], actf[rows])
+            B[rows] += step
+    n_iter += 1
     # 2. one float32 evaluation: moves the estimate only
     n_low = 1 if (mixed_precision and max_iter > 0) else 0
     if n_low:
