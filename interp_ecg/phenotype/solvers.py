@@ -42,6 +42,7 @@ __all__ = [
     "firth_lrt",
     "firth_lrt_grid",
     "firth_penalised_loglik",
+    "fused_kernels_available",
     "logit_fit_single",
 ]
 
@@ -526,6 +527,18 @@ def newton(MU, murow, eidx, oidx, XT, VX, YK, CT, ACT, tol, mode, S, VAR, FLAG):
                     acc += v * u * e * e
                 VAR[r] = var - acc
 '''
+
+
+def fused_kernels_available() -> bool:
+    """True when the fused compiled kernels of :func:`fit_grid_batched` can run (numba is
+    installed; it comes with the ``shap`` extra).
+
+    Examples
+    --------
+    >>> isinstance(fused_kernels_available(), bool)
+    True
+    """
+    return _numba is not None
 
 
 def _kernels(q: int) -> dict | None:
