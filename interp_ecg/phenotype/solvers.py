@@ -566,7 +566,7 @@ class _FusedGrid:
     def __init__(self, X, YK, CT, kern, block: int) -> None:
         valid = np.isfinite(X)
         self.XT = np.ascontiguousarray(np.where(valid, X, 0.0).T)
-        self.VX = np.ascontiguousarray(valid.T, dtype=np.float64)
+        self.VX = np.ascontiguousarray(valid.T, dtype=np.uint8)
         self.YK = YK
         self.CT = CT
         self.kern = kern
@@ -714,7 +714,10 @@ def _fit_grid_fused(X, Y, C, max_iter, tol, block, mixed_precision, mask, kern) 
         eidx, oidx = np.nonzero(np.asarray(mask, dtype=bool).reshape(E, O))
     m = len(eidx)
     YK = _outcome_codes(Y)
-    g = _FusedGrid(X, YK, np.ascontiguousarray(C.T), kern, min(block, max(m, 1)))
+    used, ecol = np.unique(eidx, return_inverse=True)  # only the exposures of listed pairs
+    g = _FusedGrid(X if len(used) == E else X[:, used], YK, np.ascontiguousarray(C.T), kern,
+                   min(block, max(m, 1)))
+    ecol = ecol.reshape(-1).astype(np.int64)
     p, K = g.p, g.K
     null = _null_models_fused(YK, C, 50, 1e-10, kern, block)
     G, mu0 = null["coef"], null["mu"]
@@ -735,7 +738,7 @@ def _fit_grid_fused(X, Y, C, max_iter, tol, block, mixed_precision, mask, kern) 
         _score_steps_gemm(X, YK, C, mu0, act, B)
     else:
         for rows in chunks:
-            step, _, _ = g.newton(mu0, oidx[rows], eidx[rows], oidx[rows], actf[rows])
+            step, _, _ = g.newton(mu0, oidx[rows], ecol[rows], oidx[rows], actf[rows])
             B[rows] += step
     n_iter += 1
     # 2. one float32 evaluation: moves the estimate only
@@ -743,8 +746,8 @@ def _fit_grid_fused(X, Y, C, max_iter, tol, block, mixed_precision, mask, kern) 
     if n_low:
         buf32 = np.empty((K, n), dtype=np.float32)
         for rows in chunks:
-            g.probabilities(B[rows], eidx[rows], buf32)
-            step, _, flag = g.newton(buf32, local[: len(rows)], eidx[rows], oidx[rows], actf[rows])
+            g.probabilities(B[rows], ecol[rows], buf32)
+            step, _, flag = g.newton(buf32, local[: len(rows)], ecol[rows], oidx[rows], actf[rows])
             B[rows] += step
             n_iter[rows] += 1
             fail[rows[flag == 0]] = True
@@ -756,8 +759,8 @@ def _fit_grid_fused(X, Y, C, max_iter, tol, block, mixed_precision, mask, kern) 
             break
         for s in range(0, len(live), K):
             rows = live[s : s + K]
-            g.probabilities(B[rows], eidx[rows], buf64)
-            step, var, flag = g.newton(buf64, local[: len(rows)], eidx[rows], oidx[rows], actf[rows], tol, 1)
+            g.probabilities(B[rows], ecol[rows], buf64)
+            step, var, flag = g.newton(buf64, local[: len(rows)], ecol[rows], oidx[rows], actf[rows], tol, 1)
             B[rows] += step
             n_iter[rows] += 1
             done = flag == 2
@@ -1266,7 +1269,7 @@ def detect_separation(y, Xd, tol: float = 1e-7) -> bool:
     return bool(-res.fun > tol * max(1.0, len(y)))
 
 
-def fit_null_models(Y, C=None, *, max_iter: int = 50, tol: float = 1e-10) -> dict:
+def fit_null_models(Y, C=None, *, max_iter: int = 50, tol: float = 1e-10, kernel: str = "auto") -> dict:
     """Covariate-only models ``logit(y_o) ~ 1 + C`` of every outcome, by batched Newton.
 
     Parameters
@@ -1275,6 +1278,9 @@ def fit_null_models(Y, C=None, *, max_iter: int = 50, tol: float = 1e-10) -> dic
         Outcomes 0/1, NaN = excluded from that outcome.
     C : array (n, q), optional
         Finite covariates. A covariate constant among an outcome's subjects is held at 0.
+    kernel : {"auto", "fused", "numpy"}, default "auto"
+        As in :func:`fit_grid_batched`: the fused compiled kernels (numba) or numpy products;
+        the same estimates (both iterate to ``tol``).
 
     Returns
     -------
@@ -1289,10 +1295,17 @@ def fit_null_models(Y, C=None, *, max_iter: int = 50, tol: float = 1e-10) -> dic
     >>> np.allclose(1 / (1 + np.exp(-out["coef"][:, 0])), Y.mean(axis=0))
     True
     """
+    if kernel not in ("auto", "fused", "numpy"):
+        raise ValueError(f"kernel must be 'auto', 'fused' or 'numpy', not {kernel!r}")
+    if kernel == "fused" and _numba is None:
+        raise ValueError("kernel='fused' needs numba (pip install numba, or the shap extra)")
     Y = np.asarray(Y, dtype=np.float64)
     Y = Y[:, None] if Y.ndim == 1 else Y
     n, O = Y.shape
     C = np.zeros((n, 0)) if C is None else np.asarray(C, dtype=np.float64).reshape(n, -1)
+    binary = not ((Y != 0.0) & (Y != 1.0) & ~np.isnan(Y)).any()
+    if binary and (kernel == "fused" or (kernel == "auto" and _numba is not None)):
+        return _null_models_fused(_outcome_codes(Y), C, max_iter, tol, _kernels(C.shape[1]))
     Z = np.concatenate([np.ones((n, 1)), C], axis=1)
     k = Z.shape[1]
     keep = np.isfinite(Y)
