@@ -385,6 +385,9 @@ _FASTMATH = {"reassoc", "contract", "nsz", "arcp", "nnan", "ninf"}
 #: information matrix (exposure constant, or in the span of the covariates, among the
 #: model's subjects): the model fails, as a singular matrix does on the numpy path
 _PIVOT_RTOL = 1e-13
+#: a coefficient beyond this (a diverging fit) ends the model as failed, so that the linear
+#: predictors stay finite inside the kernels
+_B_MAX = 1e100
 
 
 def _small_solve(H, g, act, s, L, y):
@@ -755,7 +758,7 @@ def _fit_grid_fused(X, Y, C, max_iter, tol, block, mixed_precision, mask, kern) 
             step, _, flag = g.newton(buf32, local[: len(rows)], ecol[rows], oidx[rows], actf[rows])
             B[rows] += step
             n_iter[rows] += 1
-            fail[rows[flag == 0]] = True
+            fail[rows[(flag == 0) | ~(np.abs(B[rows]) < _B_MAX).all(axis=1)]] = True
         del buf32
     # 3. float64 evaluations of the pairs still open
     for _ in range(max_iter - n_low):
@@ -771,7 +774,7 @@ def _fit_grid_fused(X, Y, C, max_iter, tol, block, mixed_precision, mask, kern) 
             done = flag == 2
             se[rows[done]] = np.sqrt(np.where(var[done] > 0, var[done], np.nan))
             conv[rows[done]] = True
-            fail[rows[flag == 0]] = True
+            fail[rows[(flag == 0) | ~(np.abs(B[rows]) < _B_MAX).all(axis=1)]] = True
     beta_all = np.full((E, O), np.nan)
     se_all = np.full((E, O), np.nan)
     conv_all = np.zeros((E, O), dtype=bool)
