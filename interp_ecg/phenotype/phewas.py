@@ -244,6 +244,10 @@ class PheWAS:
         :func:`~interp_ecg.phenotype.solvers.firth_lrt` for ``solver="statsmodels"``), or Wald (SE from the penalised
         information; unreliable under separation). With the LRT, ``z`` is the signed root of
         the statistic; SE and CI stay Wald.
+    blas_threads : int or None, default 1
+        BLAS (and torch) threads during :meth:`fit`: the products are small or tall and thin,
+        for which one thread is fastest; parallelise with ``scheduler`` instead. ``None``
+        leaves the thread settings as found.
     phecode_map, phecode_info
         Descriptions and categories for the summary (a :class:`PhecodeMap`, or a DataFrame
         indexed by phecode with ``description`` and ``category``).
@@ -466,6 +470,16 @@ class PheWAS:
         ConfigError
             Unknown option values; collinear covariates (the message names them).
         """
+        if self.blas_threads is None:
+            return self._fit(exposures, outcomes, covariates)
+        from threadpoolctl import threadpool_limits
+
+        # the checks' small products too: multi-threaded OpenBLAS on them costs more CPU (spinning
+        # threads) than the products themselves, badly so on a busy machine
+        with threadpool_limits(limits=self.blas_threads, user_api="blas"):
+            return self._fit(exposures, outcomes, covariates)
+
+    def _fit(self, exposures, outcomes, covariates) -> "PheWAS":
         if self.method not in ("logit", "firth"):
             raise ConfigError(f"method must be 'logit' or 'firth', not {self.method!r}")
         if self.test not in ("wald", "score"):
