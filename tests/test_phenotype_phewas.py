@@ -38,10 +38,10 @@ def _hard_cohort(seed=3, n=1500):
     return X, Y, C
 
 
-@pytest.mark.parametrize("backend", ["numpy", "torch"])
-def test_batched_equals_statsmodels(backend):
+@pytest.mark.parametrize(("backend", "kernel"), [("numpy", "auto"), ("numpy", "numpy"), ("torch", "auto")])
+def test_batched_equals_statsmodels(backend, kernel):
     X, Y, C = _hard_cohort()
-    b = fit_grid_batched(X, Y, C, backend=backend)
+    b = fit_grid_batched(X, Y, C, backend=backend, kernel=kernel)
     r = fit_grid_statsmodels(X, Y, C)
     assert b["converged"].all() and r["converged"].all()
     rel_b = np.abs(b["beta"] - r["beta"]) / np.abs(r["beta"])

@@ -155,6 +155,27 @@ def _score_block(X, Yb, C, blas_threads) -> dict:
     return score_test_grid(X, Yb, C, blas_threads=blas_threads)
 
 
+def _mode_counts(X: np.ndarray, valid: np.ndarray, n_x: np.ndarray, const: np.ndarray) -> np.ndarray:
+    """(E,) number of observed subjects sharing each exposure's most frequent value (``n_x`` for
+    constant or empty exposures): the longest run of equal values after sorting."""
+    f_max = n_x.copy()
+    todo = np.flatnonzero((n_x > 0) & ~const)
+    complete = valid.all(axis=0)
+    for s0 in range(0, len(todo), 64):
+        cols = todo[s0 : s0 + 64]
+        whole = cols[complete[cols]]
+        if len(whole):  # columns without missing values: sorted together
+            S = np.sort(X[:, whole], axis=0)
+            pos = np.arange(len(S))[:, None]
+            start = np.where(np.r_[np.ones((1, len(whole)), bool), S[1:] != S[:-1]], pos, 0)
+            f_max[whole] = (pos - np.maximum.accumulate(start, axis=0) + 1).max(axis=0)
+        for e in cols[~complete[cols]]:
+            v = np.sort(X[valid[:, e], e])
+            starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
+            f_max[e] = np.diff(np.r_[starts, len(v)]).max()
+    return f_max
+
+
 def _outcome_matrix(Ydf: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """(len(rows), O) float32: 1 case, 0 control, NaN excluded; column by column (no wide copies)."""
     Y = np.empty((len(rows), Ydf.shape[1]), dtype=np.float32)
@@ -223,6 +244,10 @@ class PheWAS:
         :func:`~interp_ecg.phenotype.solvers.firth_lrt` for ``solver="statsmodels"``), or Wald (SE from the penalised
         information; unreliable under separation). With the LRT, ``z`` is the signed root of
         the statistic; SE and CI stay Wald.
+    blas_threads : int or None, default 1
+        BLAS (and torch) threads during :meth:`fit`: the products are small or tall and thin,
+        for which one thread is fastest; parallelise with ``scheduler`` instead. ``None``
+        leaves the thread settings as found.
     phecode_map, phecode_info
         Descriptions and categories for the summary (a :class:`PhecodeMap`, or a DataFrame
         indexed by phecode with ``description`` and ``category``).
@@ -362,8 +387,7 @@ class PheWAS:
         const_e = ~(hi - lo > 1e-12 * np.maximum(np.maximum(np.abs(lo), np.abs(hi)), 1e-300))
         const_pair = np.repeat(const_e[:, None], O, axis=1)
         n_x = valid_x.sum(axis=0)
-        f_max = np.array([pd.Series(X[valid_x[:, e], e]).value_counts().iloc[0] if n_x[e] and not const_e[e]
-                          else n_x[e] for e in range(E)])
+        f_max = _mode_counts(X, valid_x, n_x, const_e)
         risky = ((n_x - f_max)[:, None] <= (n - n_y)[None, :]) & ~const_pair
         for e, o in zip(*np.nonzero(risky)):
             v = X[valid_x[:, e] & yv_all[:, o], e]
@@ -373,10 +397,10 @@ class PheWAS:
         rank_e = np.zeros(E, dtype=bool)
         full = valid_x.all(axis=0) & ~const_e
         idx = np.flatnonzero(full)
-        for s0 in range(0, len(idx), 64):  # least squares for 64 complete exposures at a time
+        Q = np.linalg.qr(Z)[0]  # [1, C] has full column rank (checked before)
+        for s0 in range(0, len(idx), 64):  # least-squares residuals, 64 complete exposures at a time
             j = idx[s0 : s0 + 64]
-            coef, *_ = np.linalg.lstsq(Z, X[:, j], rcond=None)
-            res = X[:, j] - Z @ coef
+            res = X[:, j] - Q @ (Q.T @ X[:, j])
             rank_e[j] = np.sqrt(np.mean(res * res, axis=0)) <= 1e-7 * np.maximum(X[:, j].std(axis=0), 1e-300)
         for e in np.flatnonzero(~full & ~const_e):
             rows = valid_x[:, e]
@@ -446,6 +470,16 @@ class PheWAS:
         ConfigError
             Unknown option values; collinear covariates (the message names them).
         """
+        if self.blas_threads is None:
+            return self._fit(exposures, outcomes, covariates)
+        from threadpoolctl import threadpool_limits
+
+        # the checks' small products too: multi-threaded OpenBLAS on them costs more CPU (spinning
+        # threads) than the products themselves, badly so on a busy machine
+        with threadpool_limits(limits=self.blas_threads, user_api="blas"):
+            return self._fit(exposures, outcomes, covariates)
+
+    def _fit(self, exposures, outcomes, covariates) -> "PheWAS":
         if self.method not in ("logit", "firth"):
             raise ConfigError(f"method must be 'logit' or 'firth', not {self.method!r}")
         if self.test not in ("wald", "score"):
