@@ -189,8 +189,8 @@ def run_prototype_phewas(cfg: dict, out_dir: Path) -> StudyResult:
         rep.add(PhewasBlock(summary, text="Each exposure (prototype similarity, class probability or "
                                            "feature) against each phecode: logistic regression adjusted "
                                            "for the configured covariates."))
-        if hasattr(phenotype, "VolcanoPlot"):
-            rep.add(FigureBlock(lambda ax: phenotype.VolcanoPlot(summary).plot(ax=ax),
+        if hasattr(phenotype, "plot_volcano"):
+            rep.add(FigureBlock(lambda ax: phenotype.plot_volcano(summary, ax=ax),
                                 caption="Volcano plot: log odds ratio against -log10 p.", height_in=3.2,
                                 width_in=5.5, heading="Volcano plot", level=2))
     for name, heading, caption in (

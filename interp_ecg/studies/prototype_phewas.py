@@ -346,15 +346,15 @@ def run_prototype_phewas_study(config: dict, out_dir: str | Path) -> dict:
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(11, 4))
-        phenotype.ManhattanPlot(summary, title="PheWAS of ECG exposures").plot(ax=ax)
+        phenotype.plot_manhattan(summary, title="PheWAS of ECG exposures", ax=ax)
         fig.tight_layout()
         figures["manhattan"] = fig
         fig, ax = plt.subplots(figsize=(6, 4))
-        phenotype.VolcanoPlot(summary).plot(ax=ax)
+        phenotype.plot_volcano(summary, ax=ax)
         fig.tight_layout()
         figures["volcano"] = fig
         fig, ax = plt.subplots(figsize=(8, max(3, 0.25 * X.shape[1])))
-        phenotype.PrototypeCategoryHeatmap(summary).plot(ax=ax)
+        phenotype.plot_category_heatmap(summary, ax=ax)
         fig.tight_layout()
         figures["heatmap"] = fig
     for note in notes:
