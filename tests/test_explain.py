@@ -288,3 +288,14 @@ def test_grounded_sentences_of_a_multiclass_model_name_their_class(wct_table):
     assert ge.probability == pytest.approx(expected, abs=1e-12)
     assert "narrow" in ge.sentences()[0] or ge.target == "narrow"
     assert abs(sum(a.contribution for a in ge.attributions) - (ge.probability - ge.base_probability)) < 1e-6
+
+
+def test_dependence_plot_names_an_unknown_feature():
+    import shap
+
+    from interp_ecg.errors import ArgumentError
+
+    ex = shap.Explanation(np.zeros((3, 2)), base_values=np.zeros(3), data=np.ones((3, 2)),
+                          feature_names=["QRS_duration_ms", "heart_rate_bpm"])
+    with pytest.raises(ArgumentError, match="'PR_interval_ms' is not in the explanation"):
+        plot_dependence(ex, "PR_interval_ms")

@@ -9,9 +9,10 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from interp_ecg.phenotype import (
-    ManhattanPlot,
-    PrototypeCategoryHeatmap,
-    VolcanoPlot,
+    category_matrix,
+    plot_category_heatmap,
+    plot_manhattan,
+    plot_volcano,
     compare_prototypes_classes,
     diagnoses_for_ecgs,
     exposure_phecode_auc,
@@ -141,11 +142,33 @@ def test_plots_draw_on_given_axes():
     s["category"] = ["cardio", "other"] * (len(s) // 2)
     s["description"] = s["phecode"]
     fig, axes = plt.subplots(1, 3)
-    m = ManhattanPlot(s, n_labels=2).plot(ax=axes[0])
-    assert m.ax_ is axes[0]
+    assert plot_manhattan(s, n_labels=2, ax=axes[0]) is axes[0]
     assert any(line.get_linestyle() == "--" for line in axes[0].get_lines())  # Bonferroni line
     assert len(axes[0].texts) == 2
-    assert VolcanoPlot(s).plot(ax=axes[1]).ax_ is axes[1]
-    h = PrototypeCategoryHeatmap(s).plot(ax=axes[2])
-    assert h.matrix_.shape == (X.shape[1], 2)
+    assert plot_volcano(s, ax=axes[1]) is axes[1]
+    assert plot_category_heatmap(s, ax=axes[2]) is axes[2]
+    assert category_matrix(s).shape == (X.shape[1], 2)
     plt.close(fig)
+
+
+def test_manhattan_categories_directions_and_untested_pairs():
+    """A missing category reads "other" (not "nan"); up/down triangles follow the sign of beta;
+    a pair without a p-value is not a test (left out of the plot and of the Bonferroni count)."""
+    from matplotlib.figure import Figure
+
+    s = pd.DataFrame({"exposure": ["x", "x", "x", "y"], "phecode": ["A", "B", "C", "A"],
+                      "description": ["a", "b", "c", "a"], "category": ["k1", None, "k1", "k1"],
+                      "beta": [0.5, -0.3, np.nan, 0.1], "p": [1e-6, 0.01, np.nan, 0.2],
+                      "q": [2e-6, 0.015, np.nan, 0.2]})
+    ax = plot_manhattan(s, alpha=0.05, ax=Figure().add_subplot())
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["k1", "other"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Bonferroni (0.05/3)" in legend
+    n_points = sum(len(c.get_offsets()) for c in ax.collections)
+    assert n_points == 3
+    ax = plot_manhattan(s, exposure="x", ax=Figure().add_subplot())
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 2
+    assert "Bonferroni (0.05/2)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    down = [c for c in ax.collections if len(c.get_offsets())
+            and c.get_offsets()[0][1] == pytest.approx(-np.log10(0.01))]
+    assert len(down) == 1  # B (beta < 0) drawn by itself, as a down triangle

@@ -449,7 +449,8 @@ def test_runs_of_spaces_separate_facts(tmp_path):
     assert re.search(r"0\.972\s{2,}Rule", _text(PdfReader(str(tmp_path / "s.pdf"))))
 
 
-def test_every_report_plot_takes_ax_none_and_returns_its_axes():
+def test_every_plot_takes_ax_none_and_returns_its_axes():
+    """One convention for every public plot of the package (report, explain, phenotype)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -457,6 +458,8 @@ def test_every_report_plot_takes_ax_none_and_returns_its_axes():
     from matplotlib.figure import Figure
     from sklearn.metrics import average_precision_score, roc_auc_score
 
+    from interp_ecg.explain import plots as explain_plots
+    from interp_ecg.phenotype import plots as phenotype_plots
     from interp_ecg.report import plots
 
     rng = np.random.default_rng(0)
@@ -464,20 +467,25 @@ def test_every_report_plot_takes_ax_none_and_returns_its_axes():
     s = np.clip(0.35 * y + rng.uniform(0, 0.65, 200), 0, 1)
     expl = SimpleNamespace(values=rng.normal(size=(30, 3)), base_values=np.zeros(30),
                            data=rng.normal(size=(30, 3)), feature_names=["a", "b", "c"])
-    summary = pd.DataFrame({"phecode": ["401", "427.2"], "p": [1e-4, 0.3], "category": ["circ", "circ"]})
+    summary = pd.DataFrame({"exposure": ["x", "x", "z"], "phecode": ["401", "427.2", "401"],
+                            "p": [1e-4, 0.3, 0.02], "q": [3e-4, 0.3, 0.03], "beta": [0.4, -0.2, 0.1],
+                            "category": ["circ", "circ", "circ"]})
     calls = {
         "plot_roc": lambda ax: plots.plot_roc(y, {"m": s}, ax=ax),
         "plot_pr": lambda ax: plots.plot_pr(y, {"m": s}, ax=ax),
         "plot_calibration": lambda ax: plots.plot_calibration(y, {"m": s}, n_bins=5, ax=ax),
-        "plot_shap_bar": lambda ax: plots.plot_shap_bar(expl, ax=ax),
-        "plot_shap_beeswarm": lambda ax: plots.plot_shap_beeswarm(expl, ax=ax),
-        "plot_shap_dependence": lambda ax: plots.plot_shap_dependence(expl, "b", ax=ax),
-        "plot_shap_waterfall": lambda ax: plots.plot_shap_waterfall(SimpleNamespace(
-            values=expl.values[0], base_values=0.0, data=expl.data[0], feature_names=expl.feature_names), ax=ax),
-        "plot_manhattan": lambda ax: plots.plot_manhattan(summary, ax=ax),
         "plot_segment": lambda ax: plots.plot_segment(rng.normal(size=(2, 100)), 500.0, ["I", "II"], ax=ax),
+        "plot_bar": lambda ax: explain_plots.plot_bar(expl, ax=ax),
+        "plot_beeswarm": lambda ax: explain_plots.plot_beeswarm(expl, ax=ax),
+        "plot_dependence": lambda ax: explain_plots.plot_dependence(expl, "b", color="c", ax=ax),
+        "plot_waterfall": lambda ax: explain_plots.plot_waterfall(SimpleNamespace(
+            values=expl.values[0], base_values=0.0, data=expl.data[0], feature_names=expl.feature_names), ax=ax),
+        "plot_manhattan": lambda ax: phenotype_plots.plot_manhattan(summary, ax=ax),
+        "plot_volcano": lambda ax: phenotype_plots.plot_volcano(summary, ax=ax),
+        "plot_category_heatmap": lambda ax: phenotype_plots.plot_category_heatmap(summary, ax=ax),
     }
-    assert set(calls) == {n for n in plots.__all__ if n.startswith("plot_")}
+    public = {n for mod in (plots, explain_plots, phenotype_plots) for n in mod.__all__ if n.startswith("plot_")}
+    assert set(calls) == public
     for name, call in calls.items():
         given = Figure().add_subplot()
         assert call(given) is given, name
@@ -488,6 +496,12 @@ def test_every_report_plot_takes_ax_none_and_returns_its_axes():
     assert ax.get_legend().get_texts()[0].get_text() == f"m (AUC {roc_auc_score(y, s):.3f})"
     ax = plots.plot_pr(y, {"m": s}, ax=Figure().add_subplot())
     assert ax.get_legend().get_texts()[0].get_text() == f"m (AP {average_precision_score(y, s):.3f})"
-    # the earlier axes-first names still draw the same thing
-    old = plots.roc_axes(Figure().add_subplot(), y, {"m": s})
-    assert old.get_legend().get_texts()[0].get_text() == f"m (AUC {roc_auc_score(y, s):.3f})"
+
+
+def test_plots_have_one_owner():
+    """SHAP plots live in explain, PheWAS plots in phenotype; the report keeps no copy."""
+    from interp_ecg.report import plots
+
+    for gone in ("plot_shap_bar", "plot_shap_beeswarm", "plot_shap_dependence", "plot_shap_waterfall",
+                 "plot_manhattan", "explanation_parts", "roc_axes", "manhattan_axes"):
+        assert not hasattr(plots, gone), gone

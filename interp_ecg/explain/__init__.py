@@ -21,7 +21,7 @@ from interp_ecg.explain.grounded import (
 from interp_ecg.explain.grouping import group_explanation, lead_of, wave_of
 from interp_ecg.explain.hybrid import explain_hybrid_record, hybrid_explanation, hybrid_group
 from interp_ecg.explain.prototype_cards import PrototypeCard, PrototypeCards, prototype_cards
-from interp_ecg.explain.plots import plot_bar, plot_beeswarm, plot_dependence
+from interp_ecg.explain.plots import explanation_parts, plot_bar, plot_beeswarm, plot_dependence, plot_waterfall
 from interp_ecg.explain.shap_values import shap_explanation, shap_explanations, shap_interactions
 
 __all__ = [
@@ -43,6 +43,8 @@ __all__ = [
     "plot_bar",
     "plot_beeswarm",
     "plot_dependence",
+    "plot_waterfall",
+    "explanation_parts",
     "prototype_cards",
     "PrototypeCards",
     "PrototypeCard",

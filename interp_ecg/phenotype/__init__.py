@@ -13,13 +13,14 @@ from interp_ecg.phenotype.linkage import diagnoses_for_ecgs, select_ecgs
 from interp_ecg.phenotype.mapping import icd_to_phecodes, map_icd, mapping_report
 from interp_ecg.phenotype.phecodes import PhecodeMap, load_phecode_map, normalize_icd
 from interp_ecg.phenotype.phewas import PheWAS, benjamini_hochberg, phewas
-from interp_ecg.phenotype.plots import ManhattanPlot, PrototypeCategoryHeatmap, VolcanoPlot
+from interp_ecg.phenotype.plots import category_matrix, plot_category_heatmap, plot_manhattan, plot_volcano
 from interp_ecg.phenotype.synthetic import planted_recovery, simulate_phewas_data
 
 __all__ = [
-    "ManhattanPlot",
-    "PrototypeCategoryHeatmap",
-    "VolcanoPlot",
+    "category_matrix",
+    "plot_category_heatmap",
+    "plot_manhattan",
+    "plot_volcano",
     "compare_prototypes_classes",
     "diagnoses_for_ecgs",
     "exposure_phecode_auc",

@@ -689,9 +689,9 @@ class PheWAS:
     # ------------------------------------------------------------------ display
     def plot(self, ax=None, **kwargs):
         """Manhattan plot of the summary; returns the matplotlib axes."""
-        from interp_ecg.phenotype.plots import ManhattanPlot
+        from interp_ecg.phenotype.plots import plot_manhattan
 
-        return ManhattanPlot(self.summary, alpha=self.alpha, **kwargs).plot(ax=ax).ax_
+        return plot_manhattan(self.summary, alpha=self.alpha, ax=ax, **kwargs)
 
     def __repr__(self) -> str:
         if not hasattr(self, "summary"):

@@ -1,19 +1,38 @@
-"""PheWAS plots as display objects (scikit-learn style): build with the summary table, call
-``.plot(ax=None)``, get ``self`` back with ``ax_`` and ``figure_``. Nothing is shown."""
+"""PheWAS plots (their one owner): Manhattan, volcano, and the exposure x category heatmap.
+
+One convention, shared with every ``plot_*`` function of the package: the summary table first
+(from :func:`~interp_ecg.phenotype.phewas`), then options, then ``ax=None`` (new axes on a new
+pyplot figure when not given); the function draws and returns the Axes; nothing is shown. The
+report (:mod:`interp_ecg.report`) draws its Manhattan plot with :func:`plot_manhattan`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from matplotlib.figure import Figure
+>>> from interp_ecg.phenotype import plot_volcano
+>>> s = pd.DataFrame({"beta": [0.5, -0.1], "p": [1e-6, 0.5], "q": [2e-6, 0.5],
+...                   "phecode": ["A", "B"], "exposure": "x"})
+>>> plot_volcano(s, ax=Figure().add_subplot()).get_xlabel()
+'log odds ratio'
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ManhattanPlot", "VolcanoPlot", "PrototypeCategoryHeatmap"]
+__all__ = ["category_matrix", "plot_category_heatmap", "plot_manhattan", "plot_volcano"]
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]
 
 
-def _axes(ax):
-    import matplotlib.pyplot as plt
-
+def _axes(ax, size: tuple[float, float] = (10, 4)):
+    """The given axes, or new ones on a new pyplot figure of ``size`` inches."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=(10, 4))
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=size)
     return ax
 
 
@@ -22,168 +41,192 @@ def _neglog(p) -> np.ndarray:
     return -np.log10(np.clip(p, 1e-300, 1.0))
 
 
-def _fdr_threshold(summary: pd.DataFrame, alpha: float) -> float | None:
-    sig = summary.loc[summary["q"] < alpha, "p"]
-    return float(sig.max()) if len(sig) else None
+def _categories(s: pd.DataFrame) -> pd.Series:
+    """Phecode category as text; a missing one (NaN or no column) reads "other"."""
+    if "category" not in s.columns:
+        return pd.Series("all", index=s.index)
+    return s["category"].astype(object).fillna("other").astype(str)
 
 
-class ManhattanPlot:
-    """Manhattan plot: phecodes along x grouped and coloured by category, -log10 p up,
-    triangles pointing up for positive and down for negative associations, Bonferroni and FDR
-    lines, the top hits labelled.
+def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6, *,
+                   exposure: str | None = None, direction: bool = True, title: str | None = None,
+                   ax=None):
+    """Manhattan plot of a PheWAS summary: -log10 p of every test, grouped and coloured by category.
+
+    One x slot per test (exposure x phecode), ordered by category and phecode; the Bonferroni
+    line (``alpha`` / number of tests with a p-value), the Benjamini-Hochberg line (largest p
+    with ``q < alpha``) and the ``n_labels`` strongest hits labelled by description.
 
     Parameters
     ----------
     summary : DataFrame
-        From :func:`~interp_ecg.phenotype.phewas` (several exposures are plotted together;
-        pick one with ``exposure=``).
+        Columns ``phecode`` and ``p``; optionally ``category``, ``description``, ``q``,
+        ``beta`` and ``exposure`` (as returned by :func:`~interp_ecg.phenotype.phewas`). Rows
+        without a p-value (pairs not estimated) are left out.
     alpha : float
         Family-wise / false-discovery level of the lines.
     n_labels : int
-        How many of the smallest p-values to label.
+        How many of the strongest distinct hits to label.
+    exposure : str, optional
+        Plot this exposure's tests only.
+    direction : bool
+        Triangles pointing up for positive (``beta >= 0``) and down for negative
+        associations, when the summary has ``beta``; dots otherwise.
+    title : str, optional
+    ax : matplotlib Axes, optional
+        Drawn into; new axes on a new figure when not given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from matplotlib.figure import Figure
     >>> s = pd.DataFrame({"exposure": "x", "phecode": ["A", "B", "C"], "description": ["a", "b", "c"],
     ...                   "category": ["k1", "k1", "k2"], "beta": [0.5, -0.1, 0.2],
     ...                   "p": [1e-6, 0.5, 0.01], "q": [3e-6, 0.5, 0.015]})
-    >>> ManhattanPlot(s).plot().ax_.get_ylabel()
-    '-log10(p)'
+    >>> ax = plot_manhattan(s, n_labels=1, ax=Figure().add_subplot())
+    >>> ax.get_ylabel(), [t.get_text() for t in ax.texts]
+    ('-log10(p)', ['a'])
     """
-
-    def __init__(self, summary: pd.DataFrame, *, alpha: float = 0.05, n_labels: int = 5,
-                 exposure: str | None = None, title: str | None = None) -> None:
-        self.summary = summary
-        self.alpha = alpha
-        self.n_labels = n_labels
-        self.exposure = exposure
-        self.title = title
-
-    def plot(self, ax=None) -> "ManhattanPlot":
-        import matplotlib.pyplot as plt
-
-        ax = _axes(ax)
-        s = self.summary
-        if self.exposure is not None:
-            s = s[s["exposure"] == self.exposure]
-        s = s.copy()
-        s["category"] = s["category"].astype(object).fillna("other").astype(str)
-        s = s.sort_values(["category", "phecode"], kind="stable").reset_index(drop=True)
-        cats = list(dict.fromkeys(s["category"]))
-        cmap = plt.get_cmap("tab20")
-        colours = {c: cmap(i % 20) for i, c in enumerate(cats)}
-        # one x slot per phecode (several exposures share it)
-        phe_x = {ph: i for i, ph in enumerate(dict.fromkeys(s["phecode"]))}
-        x = s["phecode"].map(phe_x).to_numpy()
-        y = _neglog(s["p"])
-        up = s["beta"].to_numpy() >= 0
-        col = [colours[c] for c in s["category"]]
-        ax.scatter(x[up], y[up], c=[col[i] for i in np.flatnonzero(up)], marker="^", s=18)
-        ax.scatter(x[~up], y[~up], c=[col[i] for i in np.flatnonzero(~up)], marker="v", s=18)
-        n_tests = int(np.isfinite(s["p"]).sum())
-        if n_tests:
-            ax.axhline(-np.log10(self.alpha / n_tests), color="red", lw=0.8, ls="--",
-                       label=f"Bonferroni {self.alpha}")
-        thr = _fdr_threshold(s, self.alpha) if "q" in s else None
-        if thr is not None:
-            ax.axhline(-np.log10(thr), color="blue", lw=0.8, ls=":", label=f"FDR {self.alpha}")
-        ticks = [np.mean(x[(s["category"] == c).to_numpy()]) for c in cats]
-        ax.set_xticks(ticks)
-        ax.set_xticklabels(cats, rotation=60, ha="right", fontsize=7)
-        top = np.argsort(-y)[: self.n_labels]
-        for i in top:
-            if not np.isfinite(y[i]):
-                continue
-            desc = s.loc[i, "description"] if "description" in s else None
-            label = str(desc) if isinstance(desc, str) else str(s.loc[i, "phecode"])
-            if s["exposure"].nunique() > 1:
-                label = f"{s.loc[i, 'exposure']}: {label}"
-            ax.annotate(label[:40], (x[i], y[i]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
-        ax.set_ylabel("-log10(p)")
-        ax.set_xlim(-1, max(len(phe_x), 1))
-        if self.title:
-            ax.set_title(self.title)
-        if n_tests:
-            ax.legend(fontsize=7, loc="upper right")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+    ax = _axes(ax)
+    df = summary if exposure is None else summary[summary["exposure"] == exposure]
+    df = df.copy()
+    df = df[pd.to_numeric(df["p"], errors="coerce").notna()]
+    df["p"] = pd.to_numeric(df["p"]).clip(lower=1e-300)
+    df["_cat"] = _categories(df)
+    df = df.sort_values(["_cat", "phecode"], kind="stable").reset_index(drop=True)
+    cats = list(dict.fromkeys(df["_cat"]))
+    x = np.arange(len(df))
+    y = -np.log10(df["p"].to_numpy(float))
+    beta = pd.to_numeric(df["beta"], errors="coerce").to_numpy(float) if direction and "beta" in df else None
+    for k, c in enumerate(cats):
+        m = (df["_cat"] == c).to_numpy()
+        if beta is None:
+            ax.scatter(x[m], y[m], s=6, color=PALETTE[k % 10], lw=0, label=c)
+            continue
+        up, down = m & (beta >= 0), m & (beta < 0)
+        ax.scatter(x[up], y[up], s=10, marker="^", color=PALETTE[k % 10], lw=0, label=c)
+        ax.scatter(x[down], y[down], s=10, marker="v", color=PALETTE[k % 10], lw=0)
+    n_tests = max(len(df), 1)
+    ax.axhline(-np.log10(alpha / n_tests), color="#d62728", lw=0.7, ls="--",
+               label=f"Bonferroni ({alpha}/{n_tests})")
+    if "q" in df.columns:
+        q = pd.to_numeric(df["q"], errors="coerce")
+        sig = df.loc[q < alpha, "p"]
+        if len(sig):
+            ax.axhline(-np.log10(sig.max()), color="#ff7f0e", lw=0.7, ls=":", label=f"FDR q<{alpha}")
+    seen: set[str] = set()
+    for i in np.argsort(y)[::-1]:
+        if len(seen) >= n_labels:
+            break
+        label = str(df.loc[i, "description"]) if "description" in df.columns else str(df.loc[i, "phecode"])
+        if label in seen or label in ("nan", "<NA>", "None"):
+            continue
+        seen.add(label)
+        ax.annotate(label[:28], (x[i], y[i]), fontsize=5.5, xytext=(3, 3 + 6 * (len(seen) % 2)),
+                    textcoords="offset points")
+    centers = [x[(df["_cat"] == c).to_numpy()].mean() for c in cats]
+    ax.set_xticks(centers, [c[:14] for c in cats], rotation=60, ha="right", fontsize=5.5)
+    ax.set_ylabel("-log10(p)")
+    ax.set_xlim(-1, len(df))
+    if title:
+        ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper right", fontsize=5.5, frameon=False, ncol=2, markerscale=1.5)
+    return ax
 
 
-class VolcanoPlot:
+def plot_volcano(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 5, ax=None):
     """Volcano plot: log odds ratio (x) against -log10 p (y); FDR-significant points coloured.
 
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> s = pd.DataFrame({"beta": [0.5, -0.1], "p": [1e-6, 0.5], "q": [2e-6, 0.5],
-    ...                   "phecode": ["A", "B"], "exposure": "x"})
-    >>> VolcanoPlot(s).plot().ax_.get_xlabel()
-    'log odds ratio'
+    Parameters
+    ----------
+    summary : DataFrame
+        Columns ``beta``, ``p``, ``exposure``, ``phecode`` and optionally ``q``.
+    alpha : float
+        Significance level on ``q`` (Benjamini-Hochberg).
+    n_labels : int
+        How many of the smallest p-values to label ``exposure:phecode``.
+    ax : matplotlib Axes, optional
+        Drawn into; new axes on a new figure when not given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
-
-    def __init__(self, summary: pd.DataFrame, *, alpha: float = 0.05, n_labels: int = 5) -> None:
-        self.summary = summary
-        self.alpha = alpha
-        self.n_labels = n_labels
-
-    def plot(self, ax=None) -> "VolcanoPlot":
-        ax = _axes(ax)
-        s = self.summary.reset_index(drop=True)
-        y = _neglog(s["p"])
-        sig = (s["q"] < self.alpha).to_numpy() if "q" in s else np.zeros(len(s), bool)
-        ax.scatter(s["beta"][~sig], y[~sig], s=10, color="0.6", label="not significant")
-        ax.scatter(s["beta"][sig], y[sig], s=14, color="C3", label=f"q < {self.alpha}")
-        for i in np.argsort(-y)[: self.n_labels]:
-            ax.annotate(f"{s.loc[i, 'exposure']}:{s.loc[i, 'phecode']}", (s.loc[i, "beta"], y[i]),
-                        fontsize=7, xytext=(3, 3), textcoords="offset points")
-        ax.axvline(0, color="k", lw=0.5)
-        ax.set_xlabel("log odds ratio")
-        ax.set_ylabel("-log10(p)")
-        ax.legend(fontsize=7)
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+    ax = _axes(ax)
+    s = summary.reset_index(drop=True)
+    y = _neglog(s["p"])
+    sig = (s["q"] < alpha).to_numpy() if "q" in s else np.zeros(len(s), bool)
+    ax.scatter(s["beta"][~sig], y[~sig], s=10, color="0.6", label="not significant")
+    ax.scatter(s["beta"][sig], y[sig], s=14, color="C3", label=f"q < {alpha}")
+    for i in np.argsort(-y)[:n_labels]:
+        ax.annotate(f"{s.loc[i, 'exposure']}:{s.loc[i, 'phecode']}", (s.loc[i, "beta"], y[i]),
+                    fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.axvline(0, color="k", lw=0.5)
+    ax.set_xlabel("log odds ratio")
+    ax.set_ylabel("-log10(p)")
+    ax.legend(fontsize=7)
+    return ax
 
 
-class PrototypeCategoryHeatmap:
-    """Exposure (prototype) x phecode-category heatmap of the strongest association.
+def category_matrix(summary: pd.DataFrame) -> pd.DataFrame:
+    """Exposure x phecode-category matrix of the strongest association.
 
     Each cell is the signed ``-log10 p`` (sign of beta) of the smallest p among the category's
-    phecodes for that exposure.
+    phecodes for that exposure; pairs without a p-value (not estimated) are left out.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Columns ``exposure``, ``category``, ``beta`` and ``p``.
+
+    Returns
+    -------
+    DataFrame
+        Index: exposures; columns: categories (a missing category reads "other"); NaN where an
+        exposure has no estimated test in a category.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
     >>> s = pd.DataFrame({"exposure": ["p1", "p1", "p2"], "category": ["a", "b", "a"],
     ...                   "beta": [1.0, -1.0, 0.5], "p": [1e-4, 1e-2, 0.5]})
-    >>> h = PrototypeCategoryHeatmap(s).plot()
-    >>> h.matrix_.loc["p1", "a"].round(1), h.matrix_.loc["p1", "b"].round(1)
-    (np.float64(4.0), np.float64(-2.0))
+    >>> m = category_matrix(s)
+    >>> float(m.loc["p1", "a"].round(1)), float(m.loc["p1", "b"].round(1))
+    (4.0, -2.0)
     """
+    s = summary.dropna(subset=["p", "beta"]).copy()  # failed fits have no p
+    s["category"] = s["category"].astype(object).fillna("other").astype(str)
+    s["signed"] = np.sign(s["beta"]) * _neglog(s["p"])
+    best = s.loc[s.groupby(["exposure", "category"])["p"].idxmin()]
+    return best.pivot(index="exposure", columns="category", values="signed")
 
-    def __init__(self, summary: pd.DataFrame, *, cmap: str = "RdBu_r") -> None:
-        self.summary = summary
-        self.cmap = cmap
 
-    def plot(self, ax=None) -> "PrototypeCategoryHeatmap":
-        s = self.summary.dropna(subset=["p", "beta"]).copy()  # failed fits have no p
-        s["category"] = s["category"].astype(object).fillna("other").astype(str)
-        s["signed"] = np.sign(s["beta"]) * _neglog(s["p"])
-        best = s.loc[s.groupby(["exposure", "category"])["p"].idxmin()]
-        m = best.pivot(index="exposure", columns="category", values="signed")
-        self.matrix_ = m
-        ax = _axes(ax)
-        lim = float(np.nanmax(np.abs(m.to_numpy()))) if m.size else 1.0
-        im = ax.imshow(m.to_numpy(dtype=float), aspect="auto", cmap=self.cmap, vmin=-lim,
-                       vmax=lim)
-        ax.set_xticks(range(m.shape[1]))
-        ax.set_xticklabels(m.columns, rotation=60, ha="right", fontsize=7)
-        ax.set_yticks(range(m.shape[0]))
-        ax.set_yticklabels(m.index, fontsize=7)
-        ax.figure.colorbar(im, ax=ax, label="signed -log10(p) of strongest phecode")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+def plot_category_heatmap(summary: pd.DataFrame, cmap: str = "RdBu_r", ax=None):
+    """Heatmap of :func:`category_matrix`: exposures (rows) x phecode categories (columns).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Columns ``exposure``, ``category``, ``beta`` and ``p``.
+    cmap : str
+        Diverging matplotlib colormap, symmetric around 0.
+    ax : matplotlib Axes, optional
+        Drawn into; new axes on a new figure when not given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    m = category_matrix(summary)
+    ax = _axes(ax)
+    lim = float(np.nanmax(np.abs(m.to_numpy()))) if m.size else 1.0
+    im = ax.imshow(m.to_numpy(dtype=float), aspect="auto", cmap=cmap, vmin=-lim, vmax=lim)
+    ax.set_xticks(range(m.shape[1]))
+    ax.set_xticklabels(m.columns, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(m.shape[0]))
+    ax.set_yticklabels(m.index, fontsize=7)
+    ax.figure.colorbar(im, ax=ax, label="signed -log10(p) of strongest phecode")
+    return ax

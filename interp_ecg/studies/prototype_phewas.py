@@ -328,15 +328,15 @@ def _figures(summary: pd.DataFrame, n_exposures: int) -> dict[str, Any]:
 
     figures = {}
     fig, ax = plt.subplots(figsize=(11, 4))
-    phenotype.ManhattanPlot(summary, title="PheWAS of ECG exposures").plot(ax=ax)
+    phenotype.plot_manhattan(summary, title="PheWAS of ECG exposures", ax=ax)
     fig.tight_layout()
     figures["manhattan"] = fig
     fig, ax = plt.subplots(figsize=(6, 4))
-    phenotype.VolcanoPlot(summary).plot(ax=ax)
+    phenotype.plot_volcano(summary, ax=ax)
     fig.tight_layout()
     figures["volcano"] = fig
     fig, ax = plt.subplots(figsize=(8, max(3, 0.25 * n_exposures)))
-    phenotype.PrototypeCategoryHeatmap(summary).plot(ax=ax)
+    phenotype.plot_category_heatmap(summary, ax=ax)
     fig.tight_layout()
     figures["heatmap"] = fig
     return figures
@@ -382,7 +382,7 @@ def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
         blocks.append(PhewasBlock(summary, text="Each exposure (prototype similarity, class probability or "
                                                 "feature) against each phecode: logistic regression adjusted "
                                                 "for the configured covariates."))
-        blocks.append(FigureBlock(lambda ax: phenotype.VolcanoPlot(summary).plot(ax=ax),
+        blocks.append(FigureBlock(lambda ax: phenotype.plot_volcano(summary, ax=ax),
                                   caption="Volcano plot: log odds ratio against -log10 p.", height_in=3.2,
                                   width_in=5.5, heading="Volcano plot", level=2))
     for name, heading, caption in (

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from interp_ecg.explain import plots as explain_plots
 from interp_ecg.report import plots
 from interp_ecg.report.blocks.base import Block, RenderContext, figure_html, format_frame, format_number, table_html
 from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, Paragraph, Region, Table
@@ -157,32 +158,32 @@ class ShapSummaryBlock(Block):
         self.max_display = max_display
         self.text = text
         self.level = level
-        values, _, names, _ = plots.explanation_parts(explanation)
+        values, _, names, _ = explain_plots.explanation_parts(explanation)
         if isinstance(dependence, int):
             imp = np.nanmean(np.abs(np.atleast_2d(values)), axis=0)
             dependence = [names[i] for i in np.argsort(imp)[::-1][:dependence]]
         self.dependence = list(dependence)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        values, _, names, _ = plots.explanation_parts(self.explanation)
+        values, _, names, _ = explain_plots.explanation_parts(self.explanation)
         imp = np.nanmean(np.abs(np.atleast_2d(values)), axis=0)
         t = pd.DataFrame({"feature": names, "mean_abs_shap": imp}).sort_values(
             "mean_abs_shap", ascending=False, kind="stable")
         return {"shap_importance": t.reset_index(drop=True)}
 
     def _draw_summary(self, region: Region) -> None:
-        plots.plot_shap_bar(self.explanation, self.max_display, ax=region.add_axes(0.27, 0.15, 0.2, 0.82))
-        plots.plot_shap_beeswarm(self.explanation, self.max_display, ax=region.add_axes(0.75, 0.15, 0.2, 0.82))
+        explain_plots.plot_bar(self.explanation, self.max_display, ax=region.add_axes(0.27, 0.15, 0.2, 0.82))
+        explain_plots.plot_beeswarm(self.explanation, self.max_display, ax=region.add_axes(0.75, 0.15, 0.2, 0.82))
 
     def _draw_dependence(self, region: Region) -> None:
         k = max(len(self.dependence), 1)
         w = 1.0 / k
         for i, feat in enumerate(self.dependence):
-            plots.plot_shap_dependence(self.explanation, feat,
-                                       ax=region.add_axes(i * w + 0.08, 0.25, w - 0.13, 0.7))
+            explain_plots.plot_dependence(self.explanation, feat,
+                                          ax=region.add_axes(i * w + 0.08, 0.25, w - 0.13, 0.7))
 
     def _captions(self) -> tuple[str, str]:
-        n = np.atleast_2d(plots.explanation_parts(self.explanation)[0]).shape[0]
+        n = np.atleast_2d(explain_plots.explanation_parts(self.explanation)[0]).shape[0]
         return (f"Left: mean absolute SHAP value per feature. Right: each dot is one ECG (n = {n}); "
                 "position is the feature's push on the model output, colour its measured value.",
                 "Dependence of the SHAP value on the measured value for the top features.")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from interp_ecg.explain import plots as explain_plots
 from interp_ecg.report import plots
 from interp_ecg.report.blocks.base import Block, Pseudonymiser, RenderContext, figure_html, format_number
 from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, PageBreak, Paragraph, Region
@@ -193,7 +194,7 @@ class PatientBlock(Block):
 
     def _draw_waterfall(self, region: Region) -> None:
         ax = region.add_axes(0.42, 0.14, 0.55, 0.8)
-        plots.plot_shap_waterfall(self.explanation, ax=ax)
+        explain_plots.plot_waterfall(self.explanation, ax=ax)
         if self.waterfall_title:
             ax.set_title(self.waterfall_title, fontsize=8)
 

@@ -6,7 +6,7 @@ import html
 
 import pandas as pd
 
-from interp_ecg.report import plots
+from interp_ecg.phenotype.plots import plot_manhattan
 from interp_ecg.report.blocks.base import Block, RenderContext, figure_html, format_frame, format_number, table_html
 from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, Paragraph, Table
 
@@ -49,8 +49,8 @@ class PhewasBlock(Block):
             intro = Paragraph(self.text)
             intro.keep_with_next = True  # the intro stays with the Manhattan plot
             out.append(intro)
-        out.append(FigureFlowable(lambda r: plots.plot_manhattan(self.summary, self.alpha,
-                                                                 ax=r.add_axes(0.08, 0.3, 0.9, 0.66)),
+        out.append(FigureFlowable(lambda r: plot_manhattan(self.summary, self.alpha, direction=False,
+                                                           ax=r.add_axes(0.08, 0.3, 0.9, 0.66)),
                                   3.0, self._caption(), ctx.next_figure()))
         top = format_frame(self.top_hits(), 3)
         for col in ("p", "q"):
@@ -63,6 +63,6 @@ class PhewasBlock(Block):
 
     def html(self, ctx: RenderContext) -> str:
         text = f"<p>{html.escape(self.text)}</p>" if self.text else ""
-        fig = figure_html(lambda r: plots.plot_manhattan(self.summary, self.alpha,
-                                                          ax=r.add_axes(0.08, 0.3, 0.9, 0.66)), 7.0, 3.0, self._caption())
+        fig = figure_html(lambda r: plot_manhattan(self.summary, self.alpha, direction=False,
+                                                    ax=r.add_axes(0.08, 0.3, 0.9, 0.66)), 7.0, 3.0, self._caption())
         return self._heading_html() + text + fig + table_html(format_frame(self.top_hits(), 3), "Top associations")
