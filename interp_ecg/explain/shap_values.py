@@ -217,8 +217,10 @@ def _split_ranks(trees, p: int) -> list[np.ndarray]:
 def _rank_coded(ranks: list[np.ndarray], A: np.ndarray) -> np.ndarray:
     """Replace each value by how many of its feature's thresholds lie below it (NaN kept).
 
-    A tree sends ``x`` right at threshold ``t`` exactly when ``t < x``, i.e. when the count
-    of thresholds below ``x`` exceeds ``t``'s rank; counts and ranks are small integers.
+    shap's parsed trees send ``x`` right at threshold ``t`` exactly when ``t < x`` (its parser
+    moves XGBoost's strict ``x < t`` thresholds one float32 step down), i.e. when the count of
+    thresholds below ``x`` exceeds ``t``'s rank ``k``, or ``k + 0.5``; counts and ranks are
+    small integers, exact in float32.
     """
     out = np.array(A, dtype=np.float64, copy=True)
     for j, thr in enumerate(ranks):
@@ -243,6 +245,9 @@ def _interventional_probability(clf, Xt: np.ndarray, Bt: np.ndarray):
     import shap
 
     parsed = shap.TreeExplainer(clf).model
+    if any(np.any(np.asarray(getattr(t, "threshold_types", 0)) == 1) for t in parsed.trees):
+        raise ModelError("the booster has categorical splits; its probability cannot be explained "
+                         "by the interventional tree explainer (numeric feature tables only)")
     ranks = _split_ranks(parsed.trees, Xt.shape[1])
     keys = ("children_left", "children_right", "children_default", "features", "values", "node_sample_weight")
     trees = []
