@@ -33,9 +33,13 @@ Missing values and number formats
 The trees are explained on the rows exactly as the tree library routes them: float32 for
 sklearn trees and XGBoost (which compare float32 values), and for LightGBM NaN recoded
 as LightGBM does (NaN counts as 0 on a feature that had no NaN in training), which shap's
-copy of the trees does not know. XGBoost sums its trees in float32; its margin
-(:func:`interp_ecg.models.ensemble.xgboost_margin`) and its SHAP values are computed in
-float64 here, so they agree to ~1e-9 rather than ~1e-5.
+copy of the trees does not know. shap's interventional algorithm (the boosters'
+probability explanations) stores split thresholds as float32, while LightGBM and sklearn
+compare float64 thresholds; those trees are therefore given to shap with each threshold
+replaced by its rank and each value by the number of thresholds below it (exact in float32),
+so a measurement on or next to a threshold goes the way the model sends it. XGBoost sums
+its trees in float32; its margin (:func:`interp_ecg.models.ensemble.xgboost_margin`) and its
+SHAP values are computed in float64 here, so they agree to ~1e-9 rather than ~1e-5.
 
 Examples
 --------
@@ -198,6 +202,70 @@ def _xgb_float64_explainer(clf):
                                "objective": parsed.model.objective})
 
 
+def _split_ranks(trees, p: int) -> list[np.ndarray]:
+    """Sorted distinct split thresholds of each of the ``p`` features over all ``trees``."""
+    found: list[list[np.ndarray]] = [[] for _ in range(p)]
+    for t in trees:
+        inner = np.flatnonzero(np.asarray(t.children_left) >= 0)
+        feats = np.asarray(t.features)[inner]
+        thr = np.asarray(t.thresholds, dtype=np.float64)[inner]
+        for j in np.unique(feats):
+            found[int(j)].append(thr[feats == j])
+    return [np.unique(np.concatenate(f)) if f else np.empty(0) for f in found]
+
+
+def _rank_coded(ranks: list[np.ndarray], A: np.ndarray) -> np.ndarray:
+    """Replace each value by how many of its feature's thresholds lie below it (NaN kept).
+
+    shap's parsed trees send ``x`` right at threshold ``t`` exactly when ``t < x`` (its parser
+    moves XGBoost's strict ``x < t`` thresholds one float32 step down), i.e. when the count of
+    thresholds below ``x`` exceeds ``t``'s rank ``k``, or ``k + 0.5``; counts and ranks are
+    small integers, exact in float32.
+    """
+    out = np.array(A, dtype=np.float64, copy=True)
+    for j, thr in enumerate(ranks):
+        col = A[:, j]
+        ok = ~np.isnan(col)
+        out[ok, j] = np.searchsorted(thr, col[ok], side="left")
+    return out
+
+
+def _interventional_probability(clf, Xt: np.ndarray, Bt: np.ndarray):
+    """Interventional Tree SHAP of a booster's probability, routed exactly as the model routes.
+
+    shap's interventional algorithm stores each split threshold as float32, while LightGBM
+    and sklearn compare with float64 thresholds: a value between a threshold and its float32
+    rounding (common for measurements on a fixed grid, such as 0.1037 mV against LightGBM's
+    0.10370000128) went down the other branch than in the model, and the values no longer
+    added up to its probability. Here every threshold is replaced by its rank among its
+    feature's thresholds (``k + 0.5``) and every value by the number of thresholds below it,
+    which float32 represents exactly, so each comparison has the model's outcome. The trees
+    are the ones shap parsed from the model (leaf values, default directions, base margin).
+    """
+    import shap
+
+    parsed = shap.TreeExplainer(clf).model
+    if any(np.any(np.asarray(getattr(t, "threshold_types", 0)) == 1) for t in parsed.trees):
+        raise ModelError("the booster has categorical splits; its probability cannot be explained "
+                         "by the interventional tree explainer (numeric feature tables only)")
+    ranks = _split_ranks(parsed.trees, Xt.shape[1])
+    keys = ("children_left", "children_right", "children_default", "features", "values", "node_sample_weight")
+    trees = []
+    for t in parsed.trees:
+        tree = {k: np.array(getattr(t, k), copy=True) for k in keys}
+        thr = np.array(t.thresholds, dtype=np.float64, copy=True)
+        for node in np.flatnonzero(tree["children_left"] >= 0):
+            thr[node] = np.searchsorted(ranks[int(tree["features"][node])], thr[node], side="left") + 0.5
+        tree["thresholds"] = thr
+        trees.append(tree)
+    coded = {"trees": trees, "base_offset": parsed.base_offset, "input_dtype": np.float64,
+             "internal_dtype": np.float64, "tree_output": parsed.tree_output,
+             "objective": parsed.objective or "binary_crossentropy"}
+    expl = shap.TreeExplainer(coded, data=_rank_coded(ranks, Bt), model_output="probability",
+                              feature_perturbation="interventional")
+    return expl, _rank_coded(ranks, Xt)
+
+
 def _tree(name, pipe, X_arr, output, B):
     import shap
 
@@ -207,8 +275,7 @@ def _tree(name, pipe, X_arr, output, B):
         # boosters: the interventional explainer on the background explains the probability;
         # missing values in the background follow the trees' default directions
         Bt = _tree_input(name, clf, transform_until_clf(pipe, B))
-        expl = shap.TreeExplainer(clf, data=Bt, model_output="probability",
-                                  feature_perturbation="interventional")
+        expl, Xt = _interventional_probability(clf, Xt, Bt)
     elif name == "xgb":
         expl = _xgb_float64_explainer(clf)
     else:
