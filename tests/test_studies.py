@@ -120,6 +120,15 @@ def test_run_folder_contents_and_same_seed_same_numbers(wct_inputs, tmp_path):
     assert saved["seed"] == 11 and saved["params"]["models"] == ["rf", "logreg"]
     info = json.loads((first.out_dir / "run.json").read_text())
     assert info["seed"] == 11 and "numpy" in info["versions"]
+    # the demo's sections and timings tables are its steps as run.json records them
+    demo_steps = [s for s in info["steps"] if s["depth"] == 1]
+    timings = pd.read_csv(first.out_dir / "tables" / "timings.csv")
+    assert timings["step"].tolist() == [s["name"] for s in demo_steps]
+    assert timings["seconds"].tolist() == pytest.approx([s["seconds"] for s in demo_steps])
+    sections = pd.read_csv(first.out_dir / "tables" / "sections.csv")
+    names = [s["name"] for s in demo_steps if s.get("section")]
+    assert sections["section"].tolist() == names == ["WCT models", "SHAP", "patient pages"]
+    assert sections["status"].tolist() == [s["status"] for s in demo_steps if s.get("section")]
     # rerunning from the saved config (same seed) gives the same numbers
     second = run_study(first.out_dir / "config.yaml", output_dir=tmp_path / "again")
     assert second.out_dir != first.out_dir

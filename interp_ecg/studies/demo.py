@@ -59,15 +59,9 @@ def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
     ``kind: demo`` config, ``out_dir`` the run folder (where a synthetic cohort is written
     and, unless ``params.keep_cohort``, removed at the end).
     """
-    from interp_ecg.report import CohortTableBlock, Report, TextBlock, TitleBlock
-    from interp_ecg.studies.runner import package_versions
-
-    params = cfg.params
-    seed = int(cfg.seed)
+    params, seed = cfg.params, int(cfg.seed)
     notes: list[str] = []
     tables: dict[str, pd.DataFrame] = {}
-    rep = Report(cfg.report.title or "interp-ecg demonstration report",
-                 pseudonymise=cfg.report.pseudonymise, paper=cfg.report.paper)
     state: dict[str, Any] = {}
     blocks: dict[str, list[Any]] = {k: [] for k in ("wct", "prototypes", "phewas", "cards", "patients")}
     with step_records() as records:
@@ -98,22 +92,7 @@ def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
         with section("patient pages", notes):
             blocks["patients"] += _patients(cfg, ds, state)
 
-    meta_t1 = pipeline.with_sex_labels(meta)
-    rep.add(TitleBlock(rep.title, "Synthetic cohort -> features -> explained WCT ensemble -> "
-                                  "prototype network -> PheWAS",
-                       summary="\n\n".join(summary_lines), config=cfg, seed=seed,
-                       versions={k: v for k, v in package_versions().items()
-                                 if k in ("python", "interp-ecg", "numpy", "pandas", "scikit-learn",
-                                          "xgboost", "lightgbm", "shap", "torch")}))
-    if notes:
-        rep.add(TextBlock("Sections not shown", "\n\n".join(notes), level=2))
-    t1 = CohortTableBlock(meta_t1, by=wct.truth_groups(meta_t1),
-                          note="Age in years; one row per ECG; patients may have several ECGs.")
-    tables["table1"] = t1.frame
-    rep.add(t1)
-    for key in ("wct", "patients", "prototypes", "phewas", "cards"):
-        rep.add(*blocks[key])
-    rep.add(TextBlock("Methods and limitations", METHODS_TEXT, page_break=False))
+    rep = _report(cfg, meta, summary_lines, notes, blocks, tables)
     tables["sections"] = pd.DataFrame({"section": [r["name"] for r in records if r.get("section")],
                                        "status": [r["status"] for r in records if r.get("section")]})
     tables["timings"] = pd.DataFrame({"step": [r["name"] for r in records],
@@ -123,6 +102,33 @@ def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
         tables["diagnoses"] = pd.read_csv(dx) if dx.exists() else pd.DataFrame()
         shutil.rmtree(cohort_dir, ignore_errors=True)
     return StudyResult(tables=tables, report=rep, notes=notes)
+
+
+def _report(cfg: StudyConfig, meta: pd.DataFrame, summary_lines: list[str], notes: list[str],
+            blocks: dict[str, list[Any]], tables: dict) -> Any:
+    """The report: title page, sections not shown, Table 1, the sections' blocks, methods."""
+    from interp_ecg.report import CohortTableBlock, Report, TextBlock, TitleBlock
+    from interp_ecg.studies.runner import package_versions
+
+    rep = Report(cfg.report.title or "interp-ecg demonstration report",
+                 pseudonymise=cfg.report.pseudonymise, paper=cfg.report.paper)
+    rep.add(TitleBlock(rep.title, "Synthetic cohort -> features -> explained WCT ensemble -> "
+                                  "prototype network -> PheWAS",
+                       summary="\n\n".join(summary_lines), config=cfg, seed=int(cfg.seed),
+                       versions={k: v for k, v in package_versions().items()
+                                 if k in ("python", "interp-ecg", "numpy", "pandas", "scikit-learn",
+                                          "xgboost", "lightgbm", "shap", "torch")}))
+    if notes:
+        rep.add(TextBlock("Sections not shown", "\n\n".join(notes), level=2))
+    meta_t1 = pipeline.with_sex_labels(meta)
+    t1 = CohortTableBlock(meta_t1, by=wct.truth_groups(meta_t1),
+                          note="Age in years; one row per ECG; patients may have several ECGs.")
+    tables["table1"] = t1.frame
+    rep.add(t1)
+    for key in ("wct", "patients", "prototypes", "phewas", "cards"):
+        rep.add(*blocks[key])
+    rep.add(TextBlock("Methods and limitations", METHODS_TEXT, page_break=False))
+    return rep
 
 
 def _cohort_summary(cfg: StudyConfig, ds, feats: pd.DataFrame) -> str:
