@@ -28,9 +28,7 @@ import pandas as pd
 from interp_ecg.studies import pipeline, wct
 from interp_ecg.studies.config import StudyConfig
 from interp_ecg.studies.runner import StudyResult, section, step, step_records
-from interp_ecg.studies.wct import ENSEMBLE as ENS
-from interp_ecg.studies.wct import RULE
-from interp_ecg.studies.wct import WITHOUT_DEFINING as NODEF
+from interp_ecg.studies.wct import ENSEMBLE as ENS, RULE, WITHOUT_DEFINING as NODEF
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +91,9 @@ def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
             blocks["patients"] += _patients(cfg, ds, state)
 
     rep = _report(cfg, meta, summary_lines, notes, blocks, tables)
-    tables["sections"] = pd.DataFrame({"section": [r["name"] for r in records if r.get("section")],
-                                       "status": [r["status"] for r in records if r.get("section")]})
-    tables["timings"] = pd.DataFrame({"step": [r["name"] for r in records],
-                                      "seconds": [r["seconds"] for r in records]})
+    sec = [r for r in records if r.get("section")]  # the steps' own records, as in run.json
+    tables["sections"] = pd.DataFrame({"section": [r["name"] for r in sec], "status": [r["status"] for r in sec]})
+    tables["timings"] = pd.DataFrame({"step": [r["name"] for r in records], "seconds": [r["seconds"] for r in records]})
     if temporary and cohort_dir is not None:
         dx = cohort_dir / "diagnoses.csv"
         tables["diagnoses"] = pd.read_csv(dx) if dx.exists() else pd.DataFrame()
@@ -189,10 +186,12 @@ def _wct(cfg: StudyConfig, feats: pd.DataFrame, meta: pd.DataFrame, state: dict,
             "measured values can only err by measurement error; the next section asks what the rule cannot answer.")
     blocks = [
         TextBlock("Wide QRS complex tachycardia (WCT)", text),
-        MetricsBlock(m_truth[m_truth["metric"].isin(SHOW_METRICS)], heading="Performance against the ground-truth rhythm",
+        MetricsBlock(m_truth[m_truth["metric"].isin(SHOW_METRICS)],
+                     heading="Performance against the ground-truth rhythm",
                      caption=f"WCT detection against {label_name}, held-out patients; estimate (95% CI).",
                      note=WCT_CIRCULAR_NOTE, name="wct_metrics", level=2),
-        MetricsBlock(m_circ[m_circ["metric"].isin(SHOW_METRICS)], heading="Against the rule label (circular, for contrast)",
+        MetricsBlock(m_circ[m_circ["metric"].isin(SHOW_METRICS)],
+                     heading="Against the rule label (circular, for contrast)",
                      caption="The same ensemble trained and tested on the rule label computed from its own inputs: "
                              "high scores by construction.", name="wct_metrics_circular", level=2),
         CurvesBlock(truth, {k: preds[k].to_numpy() for k in (ENS, NODEF, RULE)}, level=2),
@@ -264,15 +263,9 @@ def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.
                              f"patients), {res.n_vt} VT: estimate (95% CI). The rule is a hard 0/1 score."),
     ]
     if len(errs):
-        e = errs.iloc[0]
-        show = pd.DataFrame({
-            "label": [e["external_label"]], "n ECGs": [e["n_evaluated"]], "rule wrong": [e["n_rule_wrong"]],
-            "rule false neg. / false pos.": [f"{e['n_rule_false_negative']} / {e['n_rule_false_positive']}"],
-            "ensemble right where rule wrong": [e["n_model_correct_where_rule_wrong"]],
-            "ensemble wrong where rule right": [e["n_model_wrong_where_rule_right"]]})
-        blocks.append(TableBlock(show, caption="ECGs the rule gets wrong against the ground-truth WCT, and the "
-                                               "ensemble trained on that label (out-of-fold probability >= 0.5, "
-                                               "same folds) on them.", name="wct_adds_rule_errors"))
+        blocks.append(TableBlock(wct.rule_errors_in_words(errs), name="wct_adds_rule_errors",
+                                 caption="ECGs the rule gets wrong against the ground-truth WCT, and the ensemble "
+                                         "trained on that label (out-of-fold probability >= 0.5, same folds) on them."))
     summary_lines.append(
         f"What the model adds: VT versus supraventricular WCT ({res.n_wct} ECGs, {res.n_vt} VT), out-of-fold ROC-AUC "
         f"{auc['ensemble, all features']:.3f} (all features), {auc[NODEF]:.3f} (defining features removed), "
@@ -287,11 +280,9 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
 
     params, seed = cfg.params, int(cfg.seed)
     labels, groups = ds.labels, ds.meta["patient_id"]
-    test = pd.Series(False, index=ds.meta.index)
-    if "test" in state:
-        test.loc[state["Xte"].index] = True
-    else:
-        test[:] = pipeline.patient_split(groups, labels.iloc[:, 0].astype(int), params.test_size, seed)
+    in_test = (ds.meta.index.isin(state["Xte"].index) if "test" in state  # the WCT split, else a new one
+               else pipeline.patient_split(groups, labels.iloc[:, 0].astype(int), params.test_size, seed))
+    test = pd.Series(in_test, index=ds.meta.index)
     fit = fit_cpu_network(ds, test, list(params.prototype_classes), max_train=params.max_prototype_train,
                           prototypes_per_class=params.prototypes_per_class, epochs=params.epochs,
                           random_state=seed)

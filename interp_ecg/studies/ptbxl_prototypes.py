@@ -361,4 +361,5 @@ def fit_cpu_network(ds, test: pd.Series, statements: list[str], *, max_train: in
     return CpuNetworkFit(clf, ds100, train_ids, test_ids, sims, scores, fit_s)
 
 
-__all__ = ["CpuNetworkFit", "GALLERY_LEADS", "Params", "RHYTHM_STATEMENTS", "fit_cpu_network", "TITLE", "gallery_items", "run", "run_ptbxl_prototypes_study", "statement_metrics"]
+__all__ = ["CpuNetworkFit", "GALLERY_LEADS", "Params", "RHYTHM_STATEMENTS", "TITLE", "fit_cpu_network",
+           "gallery_items", "run", "run_ptbxl_prototypes_study", "statement_metrics"]

@@ -1066,9 +1066,33 @@ def patient_summary(prediction: pd.Series, features: pd.Series, meta: pd.Series)
             "Signal quality": quality_status(features)}
 
 
+def rule_errors_in_words(errors: pd.DataFrame) -> pd.DataFrame:
+    """The first row of a rule-error table (:func:`rule_error_counts` rows) with readable headers.
+
+    Parameters
+    ----------
+    errors : DataFrame
+        ``external_label``, ``n_evaluated``, ``n_rule_wrong``, ``n_rule_false_negative``,
+        ``n_rule_false_positive``, ``n_model_correct_where_rule_wrong``,
+        ``n_model_wrong_where_rule_right`` (e.g. :attr:`VtSvtAnalysis.rule_errors`).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``label``, ``n ECGs``, ``rule wrong``, ``rule false neg. / false pos.``,
+        ``ensemble right where rule wrong``, ``ensemble wrong where rule right``.
+    """
+    e = errors.iloc[0]
+    return pd.DataFrame({
+        "label": [e["external_label"]], "n ECGs": [e["n_evaluated"]], "rule wrong": [e["n_rule_wrong"]],
+        "rule false neg. / false pos.": [f"{e['n_rule_false_negative']} / {e['n_rule_false_positive']}"],
+        "ensemble right where rule wrong": [e["n_model_correct_where_rule_wrong"]],
+        "ensemble wrong where rule right": [e["n_model_wrong_where_rule_right"]]})
+
 __all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "load_source",
            "SYNTHETIC_WCT_CONDITIONS", "PTBXL_TACHY", "PTBXL_WIDE", "WCT_QRS_MS", "WCT_HR_BPM",
            "DEFINING_PATTERNS", "defining_columns", "out_of_fold_scores", "rule_error_counts",
            "enriched_condition_mix", "holdout_comparison", "HoldoutComparison", "vt_versus_svt",
            "VtSvtAnalysis", "example_records", "condition_in_words", "ENSEMBLE", "RULE", "WITHOUT_DEFINING",
-           "HoldoutInputs", "holdout_inputs", "n_misclassified", "truth_groups", "patient_summary"]
+           "HoldoutInputs", "holdout_inputs", "n_misclassified", "truth_groups", "patient_summary",
+           "rule_errors_in_words"]
