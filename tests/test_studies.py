@@ -120,6 +120,15 @@ def test_run_folder_contents_and_same_seed_same_numbers(wct_inputs, tmp_path):
     assert saved["seed"] == 11 and saved["params"]["models"] == ["rf", "logreg"]
     info = json.loads((first.out_dir / "run.json").read_text())
     assert info["seed"] == 11 and "numpy" in info["versions"]
+    # the demo's sections and timings tables are its steps as run.json records them
+    demo_steps = [s for s in info["steps"] if s["depth"] == 1]
+    timings = pd.read_csv(first.out_dir / "tables" / "timings.csv")
+    assert timings["step"].tolist() == [s["name"] for s in demo_steps]
+    assert timings["seconds"].tolist() == pytest.approx([s["seconds"] for s in demo_steps])
+    sections = pd.read_csv(first.out_dir / "tables" / "sections.csv")
+    names = [s["name"] for s in demo_steps if s.get("section")]
+    assert sections["section"].tolist() == names == ["WCT models", "SHAP", "patient pages"]
+    assert sections["status"].tolist() == [s["status"] for s in demo_steps if s.get("section")]
     # rerunning from the saved config (same seed) gives the same numbers
     second = run_study(first.out_dir / "config.yaml", output_dir=tmp_path / "again")
     assert second.out_dir != first.out_dir
@@ -186,3 +195,21 @@ def test_run_py_is_the_cli(name):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "Run a study from its YAML config" in out.stdout
+
+
+def test_demo_prototype_network_without_enough_positives_is_an_argument_error():
+    """The demo's prototype network names the statements and counts it could not train on."""
+    import numpy as np
+
+    from interp_ecg.errors import ArgumentError
+    from interp_ecg.io import ArrayLoader, EcgDataset
+    from interp_ecg.studies.ptbxl_prototypes import fit_cpu_network
+
+    ids = pd.Index([f"r{i}" for i in range(8)], name="record_id")
+    meta = pd.DataFrame({"patient_id": range(8)}, index=ids)
+    labels = pd.DataFrame({"AFIB": [1, 1, 0, 0, 0, 0, 1, 0], "NORM": 0}, index=ids)  # 2 train positives
+    ds = EcgDataset(meta, ArrayLoader(np.zeros((8, 12, 1000), dtype="float32"), fs=100), fs=100, labels=labels)
+    test = pd.Series([False] * 6 + [True] * 2, index=ids)
+    with pytest.raises(ArgumentError, match=r"no statement of \['AFIB', 'NORM', 'LVH'\] has 3 positives among "
+                                            r"the 6 training ECGs and 1 among the 2 held-out ECGs"):
+        fit_cpu_network(ds, test, ["AFIB", "NORM", "LVH"], max_train=120, prototypes_per_class=1, epochs=1)

@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from pydantic import ValidationError
@@ -165,6 +166,23 @@ TOY = textwrap.dedent(
 
     def not_a_result(config, run_dir):
         return {"numbers": pd.DataFrame({"x": [1]})}
+
+    def with_sections(config, run_dir):
+        from interp_ecg.studies.runner import section, step_records
+
+        notes = []
+        with step_records() as records:
+            with step("load"):
+                with step("inner"):
+                    pass
+            with section("broken", notes):
+                raise ZeroDivisionError("no denominator")
+            with section("needs a module", notes):
+                import no_such_module_for_the_toy_study  # noqa: F401
+            with section("fine", notes):
+                pass
+        table = pd.DataFrame({"step": [r["name"] for r in records], "status": [r["status"] for r in records]})
+        return StudyResult(tables={"timings": table}, notes=notes)
     '''
 )
 
@@ -175,6 +193,7 @@ def toy(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setitem(STUDY_KINDS, "toy", "toy_study_protocol:run")
     monkeypatch.setitem(STUDY_KINDS, "toy_bad", "toy_study_protocol:not_a_result")
+    monkeypatch.setitem(STUDY_KINDS, "toy_sections", "toy_study_protocol:with_sections")
     yield tmp_path
     sys.modules.pop("toy_study_protocol", None)
 
@@ -208,11 +227,43 @@ def test_a_kind_without_params_model_takes_no_params(toy):
         validate_config({"study": "toy", "kind": "toy", "params": {"n": 1}})
 
 
-def test_demo_params_carry_the_demo_defaults():
-    """The demo module still holds its DEFAULT_PARAMS dict; the params model must not drift from it."""
-    from interp_ecg.studies import demo
+def test_a_failed_section_is_recorded_and_the_study_goes_on(toy, caplog):
+    with caplog.at_level(logging.INFO, logger="interp_ecg"):
+        res = run_study({"study": "toy", "kind": "toy_sections", "report": {"pseudonymise": False}},
+                        output_dir=toy / "out")
+    info = json.loads((res.out_dir / "run.json").read_text())
+    status = {s["name"]: s["status"] for s in info["steps"]}
+    assert status["broken"] == "failed" and status["needs a module"] == "skipped" and status["fine"] == "done"
+    assert status["toy_sections study"] == "done" and (res.out_dir / "report.pdf").exists()
+    assert info["notes"] == ["Section 'broken' failed: ZeroDivisionError: no denominator",
+                             "Section 'needs a module' skipped: a module it needs is not available "
+                             "(No module named 'no_such_module_for_the_toy_study')."]
+    failed = [r for r in caplog.records if r.getMessage() == "section broken failed"]
+    assert failed and failed[0].exc_info is not None  # the traceback is logged
+    # the study's own table lists the same records, without the nested step
+    table = pd.read_csv(res.out_dir / "tables" / "timings.csv")
+    assert table["step"].tolist() == ["load", "broken", "needs a module", "fine"]
+    assert table["status"].tolist() == [status[n] for n in table["step"]]
 
-    assert PARAMS["demo"]().to_dict() == demo.DEFAULT_PARAMS
+
+def test_section_does_not_swallow_keyboard_interrupt():
+    from interp_ecg.studies.runner import section
+
+    with pytest.raises(KeyboardInterrupt), section("interrupted") as record:
+        raise KeyboardInterrupt
+    assert record["status"] == "failed"
+
+
+def test_demo_takes_its_parameters_from_the_params_model():
+    """The demo has no defaults of its own: a config without params runs on DemoParams' defaults."""
+    from interp_ecg.studies import demo
+    from interp_ecg.studies.params import DemoParams
+
+    assert not hasattr(demo, "DEFAULT_PARAMS")
+    params = validate_config({"study": "s", "kind": "demo"}).params
+    assert isinstance(params, DemoParams)
+    assert (params.models, params.wct_enrichment, params.sections) == (["rf", "xgb", "lgbm"], 3.0,
+                                                                        ["wct", "prototypes", "phewas"])
 
 
 def test_docstring_examples_of_the_study_config_modules_run():

@@ -288,8 +288,8 @@ class PtbxlPrototypesParams(StudyParams):
 class DemoParams(StudyParams):
     """Parameters of the demo study (:mod:`interp_ecg.studies.demo`).
 
-    Defaults are the demo's own (its ``DEFAULT_PARAMS``), sized for a few hundred synthetic
-    ECGs on a laptop.
+    The demo's only defaults (the former ``demo.DEFAULT_PARAMS``), sized for a few hundred
+    synthetic ECGs on a laptop.
     """
 
     models: list[Literal["rf", "xgb", "lgbm", "gb", "logreg", "et"]] = Field(

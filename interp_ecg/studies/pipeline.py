@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +307,144 @@ def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str
             first = first.astype(str).str.upper().str[0].map({"F": 1.0, "M": 0.0, "1": 1.0, "0": 0.0})
         agg[c] = pd.to_numeric(first, errors="coerce")
     return agg
+
+
+def load_cohort(data: Any, run_dir: str | Path, *, seed: int, n_jobs: int = 1, wct_enrichment: float = 1.0,
+                keep: bool = False) -> tuple[Any, Path | None, bool]:
+    """The ECGs of a study's ``data:`` section at 500 Hz: PTB-XL, or a synthetic cohort written once.
+
+    A synthetic cohort (:func:`interp_ecg.simulate.cohort`, wide-complex tachycardias enriched
+    by :func:`interp_ecg.studies.wct.enriched_condition_mix`) is written to ``data.cache_dir``
+    and reused there when it has ``n_records`` records of the same seed and enrichment, else
+    to ``run_dir/cohort``.
+
+    Parameters
+    ----------
+    data : DataConfig or mapping
+        ``source``, ``path``, ``sampling_rate``, ``cache_dir``, ``n_records``
+        (:class:`~interp_ecg.studies.config.StudyConfig` ``data``).
+    run_dir : path
+        The run folder.
+    seed, n_jobs : int
+        Of the simulation.
+    wct_enrichment : float
+        Prevalence multiplier of the wide-complex tachycardias (1: the simulator's mix).
+    keep : bool
+        Keep a cohort written into the run folder (else it is temporary).
+
+    Returns
+    -------
+    dataset : Dataset
+    folder : Path or None
+        Where the records are.
+    temporary : bool
+        True when ``folder`` is the run folder's own cohort, for the caller to remove.
+    """
+    from interp_ecg.io import read_ptbxl
+    from interp_ecg.studies.wct import enriched_condition_mix
+
+    if data["source"] == "ptbxl":
+        return read_ptbxl(data["path"], sampling_rate=data["sampling_rate"]), Path(data["path"]), False
+    from interp_ecg.simulate import cohort
+
+    folder = Path(data["cache_dir"]) if data["cache_dir"] else Path(run_dir) / "cohort"
+    marker = folder / "ptbxl_database.csv"
+    tag = folder / f".seed-{seed}-wct{float(wct_enrichment):g}"
+    reuse = (bool(data["cache_dir"]) and marker.exists() and len(pd.read_csv(marker)) == data["n_records"]
+             and tag.exists())
+    if not reuse:
+        cohort(data["n_records"], folder, random_state=seed, n_jobs=n_jobs, progress=True,
+               conditions=enriched_condition_mix(float(wct_enrichment)))
+        tag.touch()
+    return read_ptbxl(folder, sampling_rate=500), folder, not data["cache_dir"] and not keep
+
+
+def cohort_features(ds: Any, table: str | Path | None = None, *, n_jobs: int = 1,
+                    scheduler: str | None = None) -> pd.DataFrame:
+    """Fiducial features of every ECG of ``ds``, in the order of ``ds.meta``.
+
+    Read from ``table`` (a Parquet feature table computed before for the same records) when
+    given, else computed with :func:`interp_ecg.features.extract`. ECGs the table lacks
+    are NaN rows.
+    """
+    if table:
+        feats = pd.read_parquet(table)
+        feats.index = feats.index.astype(ds.meta.index.dtype)
+    else:
+        from interp_ecg.features import extract
+
+        feats = extract(ds, n_jobs=n_jobs, scheduler=scheduler, progress=True)
+    return feats.reindex(ds.meta.index)
+
+
+@dataclass
+class CohortPhewas:
+    """Result of :func:`cohort_phewas`: the summary table and what it was computed on."""
+
+    #: one row per exposure x outcome (:func:`interp_ecg.phenotype.phewas`), with the outcome's
+    #: ``description``/``category`` and ``n_sex_excluded``
+    summary: pd.DataFrame
+    n_exposures: int
+    n_outcomes: int
+    n_subjects: int
+    #: which outcomes were used (:func:`phecode_outcomes`)
+    note: str
+
+
+def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.DataFrame | str | Path,
+                  phecode_map: Any = None, *, min_cases: int = 5, method: str = "firth",
+                  scheduler: Any = None) -> CohortPhewas:
+    """PheWAS of per-ECG exposures of a cohort against its ICD-10 diagnoses, adjusted for age and sex.
+
+    Exposures are averaged per patient, age and sex taken from the patient's first ECG
+    (:func:`per_subject_table`); patients with a missing value are left out. Outcomes:
+    :func:`phecode_outcomes` (phecodes, or ICD-10 categories without a map), sex-specific
+    phecodes restricted to that sex. Odds ratios are per standard deviation of the exposure.
+
+    Parameters
+    ----------
+    exposures : DataFrame
+        ECG x exposure (numeric), indexed like ``meta``.
+    meta : DataFrame
+        ``patient_id``, ``age``, ``sex`` per ECG.
+    diagnoses : DataFrame or path
+        ``subject_id``/``patient_id``, ``icd_code`` (text), ``icd_version``; a CSV path is read.
+    phecode_map : path, optional
+        See :func:`phecode_outcomes`.
+    min_cases : int
+        Outcomes with fewer cases are not tested.
+    method : {"firth", "logit"}
+    scheduler : optional
+        Passed to :func:`interp_ecg.phenotype.phewas`.
+
+    Returns
+    -------
+    CohortPhewas
+
+    Raises
+    ------
+    DataNotFoundError
+        A diagnoses path that does not exist.
+    """
+    from interp_ecg import phenotype
+    from interp_ecg.errors import DataNotFoundError
+
+    if not isinstance(diagnoses, pd.DataFrame):
+        if not Path(diagnoses).exists():
+            raise DataNotFoundError("diagnoses table not found", source=diagnoses)
+        diagnoses = pd.read_csv(diagnoses, dtype={"icd_code": str})
+    names = list(exposures.columns)
+    per = per_subject_table(exposures.join(meta[["patient_id", "age", "sex"]]), "patient_id", names,
+                            ["age", "sex"]).dropna()
+    outcomes, labels, note = phecode_outcomes(diagnoses, per.index, phecode_map, min_cases=min_cases,
+                                              sex=sex_labels(per["sex"]))
+    sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
+    outcomes = outcomes.reindex(per.index)
+    summary = phenotype.phewas(per[names], outcomes, per[["age", "sex"]], method=method, min_cases=min_cases,
+                               scheduler=scheduler, standardize=True)
+    if len(labels) and "phecode" in labels.columns:
+        keep = [c for c in ("phecode", "description", "category") if c in labels.columns]
+        summary = summary.drop(columns=[c for c in keep[1:] if c in summary.columns])
+        summary = summary.merge(labels[keep].drop_duplicates("phecode"), on="phecode", how="left")
+    summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
+    return CohortPhewas(summary, len(names), outcomes.shape[1], len(per), note)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -262,4 +263,103 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
 run_ptbxl_prototypes_study = run
 
 
-__all__ = ["GALLERY_LEADS", "Params", "TITLE", "gallery_items", "run", "run_ptbxl_prototypes_study", "statement_metrics"]
+#: PTB-XL rhythm statements: the rhythm branch (global prototypes) of :func:`fit_cpu_network`
+RHYTHM_STATEMENTS = ("AFIB", "STACH", "SBRAD", "SR", "SVTAC", "1AVB")
+
+
+@dataclass
+class CpuNetworkFit:
+    """A prototype network fitted by :func:`fit_cpu_network`, with what it was fitted and scored on.
+
+    Attributes
+    ----------
+    model : ProtoECGNetClassifier
+        The fitted network.
+    dataset_100hz : Dataset
+        The dataset resampled to 100 Hz (the network's input; ``model.explain`` takes its records).
+    train_ids, test_ids : Index
+        Training ECGs (after the ``max_train`` subset) and held-out ECGs.
+    similarities : DataFrame
+        Prototype similarities of every ECG (``model.transform``).
+    test_scores : DataFrame
+        Held-out ECG x statement probabilities.
+    fit_seconds : float
+        Wall time of the fit.
+    """
+
+    model: Any
+    dataset_100hz: Any
+    train_ids: pd.Index
+    test_ids: pd.Index
+    similarities: pd.DataFrame
+    test_scores: pd.DataFrame
+    fit_seconds: float
+
+
+def fit_cpu_network(ds, test: pd.Series, statements: list[str], *, max_train: int, prototypes_per_class: int,
+                    epochs: int, random_state: int = 0) -> CpuNetworkFit:
+    """Fit a small ProtoECGNet-style network within a CPU budget (the demo's prototype network).
+
+    Both branches use 1D backbones (the paper's 2D morphology backbone is about 20x slower on a
+    CPU): rhythm statements (:data:`RHYTHM_STATEMENTS`) get global prototypes, the others
+    time-localised (partial) ones. Trained at 100 Hz on at most ``max_train`` randomly chosen
+    training ECGs; a statement is kept when it has at least 3 positives among them and 1
+    among the held-out ECGs.
+
+    Parameters
+    ----------
+    ds : Dataset
+        ECGs with PTB-XL statement labels (``ds.labels``).
+    test : Series of bool
+        Held-out ECGs (index of ``ds.meta``); the rest is for training.
+    statements : list of str
+        Candidate statements, in order.
+    max_train : int
+        Most training ECGs (a random subset, sorted, when there are more).
+    prototypes_per_class, epochs : int
+        Prototypes per statement; joint and fusion epochs (warm-up ``max(1, epochs // 2)``).
+    random_state : int
+
+    Returns
+    -------
+    CpuNetworkFit
+
+    Raises
+    ------
+    ArgumentError
+        When no candidate statement has enough positives.
+    """
+    from interp_ecg.errors import ArgumentError
+    from interp_ecg.prototypes import ProtoECGNetClassifier
+
+    ds100 = ds.resample(100)
+    labels = ds.labels
+    train_ids = ds.meta.index[~test.to_numpy()]
+    test_ids = ds.meta.index[test.to_numpy()]
+    if len(train_ids) > max_train:
+        rng = np.random.default_rng(random_state)
+        train_ids = pd.Index(sorted(rng.choice(train_ids, max_train, replace=False)))
+    classes = [c for c in statements if c in labels.columns
+               and labels.loc[train_ids, c].sum() >= 3 and labels.loc[test_ids, c].sum() >= 1]
+    if not classes:
+        raise ArgumentError(f"no statement of {list(statements)} has 3 positives among the {len(train_ids)} "
+                            f"training ECGs and 1 among the {len(test_ids)} held-out ECGs: the prototype "
+                            "network cannot be trained")
+    rhythm = [c for c in classes if c in RHYTHM_STATEMENTS]
+    groups = {k: v for k, v in {"rhythm": rhythm, "morphology": [c for c in classes if c not in rhythm]}.items()
+              if v}
+    clf = ProtoECGNetClassifier(preset="small", label_groups=groups, prototypes_per_class=prototypes_per_class,
+                                width=8, blocks=(1, 1, 1, 1), warmup_epochs=max(1, epochs // 2),
+                                joint_epochs=epochs, last_layer_epochs=1, fusion_epochs=epochs, batch_size=32,
+                                random_state=random_state, device="cpu",
+                                branch_types={"rhythm": ("1d", "global"), "morphology": ("1d", "partial")})
+    t0 = time.perf_counter()
+    clf.fit(ds100.subset(list(train_ids)), labels.loc[train_ids, classes])
+    fit_s = time.perf_counter() - t0
+    sims = clf.transform(ds100)
+    scores = pd.DataFrame(clf.predict_proba(ds100.subset(list(test_ids))), index=test_ids, columns=clf.classes_)
+    return CpuNetworkFit(clf, ds100, train_ids, test_ids, sims, scores, fit_s)
+
+
+__all__ = ["CpuNetworkFit", "GALLERY_LEADS", "Params", "RHYTHM_STATEMENTS", "TITLE", "fit_cpu_network",
+           "gallery_items", "run", "run_ptbxl_prototypes_study", "statement_metrics"]

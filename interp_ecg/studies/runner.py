@@ -9,14 +9,20 @@ run writes to ``<output_dir>/<study>/<timestamp>/``::
 
     config.yaml      the validated config, every default filled in (seed included)
     run.json         study, kind, seed, start/end time, duration, per-step timings
-                     (``steps``: name, seconds, depth), versions, outputs, notes
+                     (``steps``: name, seconds, depth, status; a :func:`section` also
+                     ``section`` and, when it failed or was skipped, ``note``), versions,
+                     outputs, notes
     versions.json    python and package versions
     tables/*.csv     every result table (and *.parquet)
     figures/*.pdf    the study's figures
     report.pdf       the PDF report: a title page (config, seed, versions), then the study's blocks
 
 A study times its stages with :func:`step` (``with step("features"): ...``): each is logged
-at INFO when it starts and when it ends, and recorded in ``run.json``.
+at INFO when it starts and when it ends, and recorded in ``run.json``. An optional part of a
+study that must not stop the rest (a report section) runs in :func:`section`: a failure is
+logged with its traceback and recorded as status ``failed`` (``skipped`` when a module it
+needs is not importable), and the study goes on. :func:`step_records` collects the records
+of the steps a block runs, e.g. for a timings table that says the same as ``run.json``.
 
 Identifiers are pseudonymised by default (``report.pseudonymise: true``): every
 identifier-bearing column (``patient_id``, ``subject_id``, ``record_id``, ``ecg_id``,
@@ -144,6 +150,9 @@ class RunResult:
 _STEPS: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar("interp_ecg_steps",
                                                                                        default=None)
 _DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("interp_ecg_step_depth", default=0)
+#: open :func:`step_records` blocks: (depth of the steps they collect, their list)
+_COLLECTORS: contextvars.ContextVar[tuple[tuple[int, list[dict[str, Any]]], ...]] = contextvars.ContextVar(
+    "interp_ecg_step_collectors", default=())
 
 
 @contextlib.contextmanager
@@ -174,12 +183,16 @@ def step(name: str) -> Iterator[dict[str, Any]]:
     log = _STEPS.get()
     if log is not None:
         log.append(record)
+    for depth, collected in _COLLECTORS.get():
+        if depth == record["depth"]:
+            collected.append(record)
     token = _DEPTH.set(record["depth"] + 1)
     logger.info("%s ...", name)
     t0 = time.perf_counter()
     try:
         yield record
-        record["status"] = "done"
+        if record["status"] == "running":  # a section may have set "failed" or "skipped"
+            record["status"] = "done"
     except BaseException:
         record["status"] = "failed"
         raise
@@ -187,6 +200,90 @@ def step(name: str) -> Iterator[dict[str, Any]]:
         _DEPTH.reset(token)
         record["seconds"] = round(time.perf_counter() - t0, 3)
         logger.info("%s %s in %.1f s", name, record["status"], record["seconds"])
+
+
+@contextlib.contextmanager
+def section(name: str, notes: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """A :func:`step` whose failure is recorded and logged, not raised: the study goes on.
+
+    For the optional parts of a study (a report section): when the block raises
+    :class:`ImportError` (a module it needs is not installed) the step's status is
+    ``"skipped"`` and a warning is logged; any other :class:`Exception` is logged with its
+    traceback and the status is ``"failed"``. In both cases the step's record gets a
+    ``note`` (one sentence for the reader), which is also appended to ``notes``, and the
+    code after the ``with`` block runs. ``KeyboardInterrupt`` and ``SystemExit`` still stop
+    the run.
+
+    Parameters
+    ----------
+    name : str
+        The section's name (the step's ``name`` in ``run.json``).
+    notes : list of str, optional
+        Receives the note of a skipped or failed section.
+
+    Yields
+    ------
+    dict
+        The step's record (``section: True``; ``status`` ``done``, ``failed`` or ``skipped``).
+
+    Examples
+    --------
+    >>> notes = []
+    >>> with section("ratio", notes) as s:
+    ...     1 / 0
+    >>> s["status"], notes
+    ('failed', ["Section 'ratio' failed: ZeroDivisionError: division by zero"])
+    >>> with section("plots", notes) as s:
+    ...     import no_such_module_here
+    >>> s["status"]
+    'skipped'
+    """
+    with step(name) as record:
+        record["section"] = True
+        try:
+            yield record
+        except ImportError as err:
+            record["status"] = "skipped"
+            record["note"] = f"Section '{name}' skipped: a module it needs is not available ({err})."
+            logger.warning(record["note"])
+        except Exception as err:  # noqa: BLE001 - a failed section is reported, the study goes on
+            record["status"] = "failed"
+            record["note"] = f"Section '{name}' failed: {type(err).__name__}: {err}"
+            logger.exception("section %s failed", name)
+        if notes is not None and "note" in record:
+            notes.append(record["note"])
+
+
+@contextlib.contextmanager
+def step_records() -> Iterator[list[dict[str, Any]]]:
+    """Collect the records of the steps (and sections) started directly inside the block.
+
+    The records are the same dictionaries :func:`run_study` writes to ``run.json`` (steps
+    nested deeper are left out); they are collected outside a run too.
+
+    Yields
+    ------
+    list of dict
+        Filled while the block runs: ``name``, ``seconds``, ``depth``, ``status`` (and
+        ``section``/``note`` for :func:`section`).
+
+    Examples
+    --------
+    >>> with step_records() as records:
+    ...     with step("load"):
+    ...         with step("inner"):
+    ...             pass
+    ...     with section("optional"):
+    ...         pass
+    >>> [(r["name"], r["status"]) for r in records]
+    [('load', 'done'), ('optional', 'done')]
+    """
+    collected: list[dict[str, Any]] = []
+    token = _COLLECTORS.set(_COLLECTORS.get() + ((_DEPTH.get(), collected),))
+    try:
+        yield collected
+    finally:
+        _COLLECTORS.reset(token)
 
 
 def check_study_name(study: str) -> str:
@@ -523,4 +620,4 @@ def report_from_run_dir(run_dir: str | Path, pseudonymise: bool = True, max_rows
 
 __all__ = ["RunResult", "Study", "StudyResult", "build_report", "check_study_name", "make_run_dir", "package_versions",
            "pseudonymise_run", "report_from_run_dir", "resolve_study", "run_study", "save_figures", "save_tables",
-           "step"]
+           "section", "step", "step_records"]

@@ -936,8 +936,163 @@ def _explain(models, X, rule, src, cfg):
     return imp, wave_tab, pd.DataFrame(rows), ex
 
 
+# ----------------------------------------------------------------------- demo inputs and pages
+@dataclass
+class HoldoutInputs:
+    """Model inputs and labels of the ECGs a WCT hold-out comparison can score.
+
+    Attributes
+    ----------
+    X : DataFrame
+        Model columns (:func:`interp_ecg.features.model_columns`) of the usable ECGs: quality
+        ``ok`` and both labels known.
+    y_truth, y_rule : Series of int
+        The label scored against (the simulator's ``sim_wct`` when the metadata has it, else
+        the rule label) and the rule label (:func:`wct_rule_label`) on the same rows.
+    groups : Series
+        Patient of each row.
+    truth_name : str
+        ``"ground-truth WCT"`` or ``"rule label"``: what ``y_truth`` is, in words.
+    """
+
+    X: pd.DataFrame
+    y_truth: pd.Series
+    y_rule: pd.Series
+    groups: pd.Series
+    truth_name: str
+
+
+def holdout_inputs(features: pd.DataFrame, meta: pd.DataFrame) -> HoldoutInputs:
+    """The ECGs, model inputs and labels of the demo's WCT hold-out comparison.
+
+    Parameters
+    ----------
+    features : DataFrame
+        One row per ECG (:func:`interp_ecg.features.extract`): ``QRS_duration_ms``,
+        ``heart_rate_bpm`` and, when present, ``quality_ok``.
+    meta : DataFrame
+        The dataset's metadata on the same index: ``patient_id`` and, for a synthetic
+        cohort, ``sim_wct`` (the WCT definition applied to the simulator's true QRS duration
+        and rate).
+
+    Returns
+    -------
+    HoldoutInputs
+        Rows: ECGs whose quality is ok and whose labels are both known.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"QRS_duration_ms": [150.0, 90.0, np.nan], "heart_rate_bpm": [140.0, 70.0, 80.0]})
+    >>> m = pd.DataFrame({"patient_id": [1, 2, 3], "sim_wct": [True, False, False]})
+    >>> h = holdout_inputs(f, m)
+    >>> h.y_truth.tolist(), h.y_rule.tolist(), h.truth_name
+    ([1, 0], [1, 0], 'ground-truth WCT')
+    """
+    X_all = features[model_columns(features)]
+    ok = (features["quality_ok"].astype(bool) if "quality_ok" in features.columns
+          else pd.Series(True, index=features.index))
+    y_rule = wct_rule_label(features["QRS_duration_ms"], features["heart_rate_bpm"])
+    has_truth = "sim_wct" in meta.columns
+    y_truth = meta["sim_wct"].astype(int) if has_truth else y_rule
+    usable = ok & y_truth.notna() & y_rule.notna()
+    return HoldoutInputs(X_all[usable], y_truth[usable].astype(int), y_rule[usable].astype(int),
+                         meta["patient_id"][usable], "ground-truth WCT" if has_truth else "rule label")
+
+
+def n_misclassified(predictions: pd.DataFrame, score: str, truth: pd.Series | np.ndarray,
+                    threshold: float = 0.5) -> int:
+    """How many rows ``predictions[score] >= threshold`` calls wrongly against ``truth`` (0/1).
+
+    Examples
+    --------
+    >>> n_misclassified(pd.DataFrame({"s": [0.9, 0.2, 0.6]}), "s", np.array([1, 0, 0]))
+    1
+    """
+    called = (predictions[score].to_numpy() >= threshold).astype(int)
+    return int((called != np.asarray(truth)).sum())
+
+
+def truth_groups(meta: pd.DataFrame) -> pd.Series | None:
+    """``"WCT (ground truth)"`` / ``"no WCT"`` per ECG of a synthetic cohort (Table 1 columns).
+
+    ``None`` when the metadata has no simulator ground truth (``sim_condition``, ``sim_wct``).
+
+    Examples
+    --------
+    >>> truth_groups(pd.DataFrame({"sim_condition": ["vt", "normal"], "sim_wct": [True, False]})).tolist()
+    ['WCT (ground truth)', 'no WCT']
+    """
+    if "sim_condition" in meta.columns and meta.get("sim_wct") is not None:
+        return pd.Series(np.where(meta["sim_wct"].astype(bool), "WCT (ground truth)", "no WCT"), index=meta.index)
+    return None
+
+
+def patient_summary(prediction: pd.Series, features: pd.Series, meta: pd.Series) -> dict[str, Any]:
+    """The key figures of one ECG's patient page: WCT score, rule call, QRS, rate, truth, quality.
+
+    Parameters
+    ----------
+    prediction : Series
+        The ECG's row of the demo's predictions table (:func:`holdout_comparison`):
+        :data:`ENSEMBLE`, :data:`RULE` and ``y_truth``.
+    features : Series
+        Its feature row: ``QRS_duration_ms``, ``QRS_duration_lead``, ``heart_rate_bpm`` and
+        the quality columns (:func:`interp_ecg.features.quality_status`).
+    meta : Series
+        Its metadata row: ``age``, ``sex`` (1/F/female: female) and ``sim_condition``.
+
+    Returns
+    -------
+    dict
+        Label -> value, in the order shown; a QRS whose lead and samples are not recorded
+        (so it cannot be marked on the trace) or a rate that is not in the data reads
+        ``"not measured"``.
+    """
+    from interp_ecg.explain import interval_mark
+    from interp_ecg.features import quality_status
+
+    qrs = "not measured"
+    if interval_mark(features, "QRS_duration_ms") is not None:  # the QRS the page marks on the trace
+        lead = features["QRS_duration_lead"]
+        qrs = f"{features['QRS_duration_ms']:.0f} ms ({'lead ' + lead if lead != 'global' else 'consensus'}, marked)"
+    hr = features.get("heart_rate_bpm")
+    return {"WCT probability (ensemble)": float(prediction[ENSEMBLE]),
+            "Rule (QRS>=120 & HR>=100)": "positive" if prediction[RULE] >= 0.5 else "negative",
+            "QRS": qrs,
+            "HR": f"{hr:.0f} bpm" if pd.notna(hr) else "not measured",
+            "Ground truth": f"{'WCT' if prediction['y_truth'] else 'no WCT'} "
+                            f"({condition_in_words(meta.get('sim_condition', ''))})",
+            "Age/sex": f"{meta['age']:.0f} / {'F' if meta['sex'] in (1, 'F', 'female') else 'M'}",
+            "Signal quality": quality_status(features)}
+
+
+def rule_errors_in_words(errors: pd.DataFrame) -> pd.DataFrame:
+    """The first row of a rule-error table (:func:`rule_error_counts` rows) with readable headers.
+
+    Parameters
+    ----------
+    errors : DataFrame
+        ``external_label``, ``n_evaluated``, ``n_rule_wrong``, ``n_rule_false_negative``,
+        ``n_rule_false_positive``, ``n_model_correct_where_rule_wrong``,
+        ``n_model_wrong_where_rule_right`` (e.g. :attr:`VtSvtAnalysis.rule_errors`).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``label``, ``n ECGs``, ``rule wrong``, ``rule false neg. / false pos.``,
+        ``ensemble right where rule wrong``, ``ensemble wrong where rule right``.
+    """
+    e = errors.iloc[0]
+    return pd.DataFrame({
+        "label": [e["external_label"]], "n ECGs": [e["n_evaluated"]], "rule wrong": [e["n_rule_wrong"]],
+        "rule false neg. / false pos.": [f"{e['n_rule_false_negative']} / {e['n_rule_false_positive']}"],
+        "ensemble right where rule wrong": [e["n_model_correct_where_rule_wrong"]],
+        "ensemble wrong where rule right": [e["n_model_wrong_where_rule_right"]]})
+
 __all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "load_source",
            "SYNTHETIC_WCT_CONDITIONS", "PTBXL_TACHY", "PTBXL_WIDE", "WCT_QRS_MS", "WCT_HR_BPM",
            "DEFINING_PATTERNS", "defining_columns", "out_of_fold_scores", "rule_error_counts",
            "enriched_condition_mix", "holdout_comparison", "HoldoutComparison", "vt_versus_svt",
-           "VtSvtAnalysis", "example_records", "condition_in_words", "ENSEMBLE", "RULE", "WITHOUT_DEFINING"]
+           "VtSvtAnalysis", "example_records", "condition_in_words", "ENSEMBLE", "RULE", "WITHOUT_DEFINING",
+           "HoldoutInputs", "holdout_inputs", "n_misclassified", "truth_groups", "patient_summary",
+           "rule_errors_in_words"]
