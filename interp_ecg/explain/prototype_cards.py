@@ -660,6 +660,52 @@ def prototype_cards(
     """
     from interp_ecg.features import feature_dictionary, normal_ranges
 
+    names, sources = _selected_prototypes(model, prototypes)
+    classes = list(model.classes_)
+    fdict = feature_dictionary()
+    ranges = normal_ranges()
+    units = fdict["unit"].to_dict()
+    units.update({"n_beats_in_window": "count"})
+    cohort = _surrogate_cohort(model, dataset, features, similarities, fdict)
+    lab = _class_labels(labels, dataset, classes)
+    drivers, weights, proto_pos = _class_drivers(model, cohort, lab, names, classes)
+    ctx = _CardContext(
+        classes=classes, feats=cohort.feats, lab=lab, ranges=ranges, units=units, drivers=drivers,
+        weights=weights, proto_pos=proto_pos, phewas=phewas, pseudonym_key=pseudonym_key,
+        r2_threshold=r2_threshold, n_phecodes=n_phecodes, q_threshold=q_threshold,
+        min_contribution=min_contribution,
+    )
+    from joblib import Parallel, delayed
+
+    record_of = {p: _find_record(dataset, sources.at[p, "record_id"]) for p in names}  # fail before the slow part
+    surrogates = Parallel(n_jobs=n_jobs)(
+        delayed(_surrogate)(cohort.sims.loc[cohort.common, p].to_numpy(float), cohort.X, cohort.groups, n_splits,
+                            random_state, surrogate_params)
+        for p in names)
+    rows, mrows, explanations, segments = [], [], {}, {}
+    for p, (r2, ex, sreason) in zip(names, surrogates):
+        src = sources.loc[p]
+        measured, seg, reason = _measure_prototype(model, dataset, cohort.feats, src, record_of[p])
+        if seg is not None:
+            segments[p] = seg
+        own_rows = _measurement_rows(p, str(src["class"]), measured, ctx)
+        mrows.extend(own_rows)
+        if ex is not None:
+            explanations[p] = ex
+            top = top_features(ex, n_top)
+        else:
+            top = pd.DataFrame(columns=["feature", "mean_abs_shap", "direction"])
+        rows.append(_card_row(p, src, record_of[p], measured, seg, reason, own_rows, (r2, sreason), top, ctx))
+    table = pd.DataFrame(rows).set_index("prototype").drop(columns=["top_features_words", "phecode_words"])
+    measurements = pd.DataFrame(mrows, columns=["prototype", "feature", "value", "unit", "class_median", "normal_low",
+                                                "normal_high", "normal_range", "normal_reference", "outside_normal"])
+    return PrototypeCards(table, measurements, explanations, drivers, segments, r2_threshold)
+
+
+# -- the stages of prototype_cards, in order -------------------------------------------------
+
+def _selected_prototypes(model, prototypes: Sequence[str] | None) -> tuple[list[str], pd.DataFrame]:
+    """The prototypes to describe (all, or ``prototypes``) and the model's source table."""
     if not hasattr(model, "prototype_sources_"):
         raise ConfigError("prototype_cards needs a fitted ProtoECGNetClassifier (no prototype_sources_)")
     sources = model.prototype_sources_
@@ -667,13 +713,25 @@ def prototype_cards(
     unknown = [p for p in names if p not in sources.index]
     if unknown:
         raise ConfigError(f"unknown prototypes {unknown[:5]}")
-    classes = list(model.classes_)
-    fdict = feature_dictionary()
-    ranges = normal_ranges()
-    units = fdict["unit"].to_dict()
-    units.update({"n_beats_in_window": "count"})
+    return names, sources
 
-    # cohort: records with a similarity and a feature row
+
+@dataclass
+class _Cohort:
+    """The records the surrogates are fitted on: those with finite similarities and a feature row
+    (passing ``quality_ok``), with record ids as text."""
+
+    sims: pd.DataFrame  # the model's similarities (all records)
+    feats: pd.DataFrame  # the feature rows that pass the quality check
+    common: list  # record ids in both
+    X: pd.DataFrame  # (len(common), n_features) numeric surrogate inputs
+    groups: np.ndarray  # patient-wise fold groups of ``common``
+
+
+def _surrogate_cohort(model, dataset, features: pd.DataFrame, similarities: pd.DataFrame | None,
+                      fdict: pd.DataFrame) -> _Cohort:
+    """Align similarities, features and patients; the inputs are the dictionary's ``feature``
+    columns with any value. A record without a patient id is its own group."""
     sims = similarities if similarities is not None else model.transform(dataset)
     sims = sims.copy()
     sims.index = sims.index.map(str)
@@ -689,144 +747,186 @@ def prototype_cards(
     X = feats.loc[common, fcols].apply(pd.to_numeric, errors="coerce").astype(float)
     meta = dataset.meta.copy()
     meta.index = meta.index.map(str)
-    # patient-wise folds; a record without a patient id is its own group
     own = pd.Series(["record:" + i for i in common], index=common)
     patients = meta["patient_id"].reindex(common) if "patient_id" in meta else pd.Series(np.nan, index=common)
     groups = patients.map(lambda v: np.nan if pd.isna(v) else f"patient:{v}").fillna(own).to_numpy()
+    return _Cohort(sims, feats, common, X, groups)
 
+
+def _class_labels(labels: pd.DataFrame | None, dataset, classes: list) -> pd.DataFrame | None:
+    """Multi-hot labels over ``classes`` with record ids as text (None when there are none)."""
     lab = labels if labels is not None else getattr(dataset, "labels", None)
     if lab is not None:
         lab = lab.copy()
         lab.index = lab.index.map(str)
         lab = lab.reindex(columns=classes)
-    # exact Shapley contributions of the fusion layer, averaged over each class's positives
-    ex_fusion = model.shap_values(sims.loc[common])
+    return lab
+
+
+def _class_drivers(model, cohort: _Cohort, lab: pd.DataFrame | None, names: list, classes: list):
+    """Exact Shapley contributions of the (linear) fusion layer averaged over each class's
+    positive records: the prototype x class ``drivers`` table (NaN without positives), the
+    fusion weights (K, P) and each prototype's position in them."""
+    ex_fusion = model.shap_values(cohort.sims.loc[cohort.common])
     phi = np.asarray(ex_fusion.values)  # (n, P, K)
     weights = model.model_.fusion.weight.detach().cpu().double().numpy()  # (K, P)
     proto_pos = {p: j for j, p in enumerate(model.feature_names_out_)}
     drivers = pd.DataFrame(np.nan, index=names, columns=classes)
     if lab is not None:
-        y = lab.reindex(common)
+        y = lab.reindex(cohort.common)
         for k, c in enumerate(classes):
-            pos = (y[c] == 1).to_numpy() if c in y else np.zeros(len(common), bool)
+            pos = (y[c] == 1).to_numpy() if c in y else np.zeros(len(cohort.common), bool)
             if pos.any():
                 for p in names:
                     drivers.at[p, c] = float(phi[pos, proto_pos[p], k].mean())
+    return drivers, weights, proto_pos
 
-    from joblib import Parallel, delayed
 
-    record_of = {p: _find_record(dataset, sources.at[p, "record_id"]) for p in names}  # fail before the slow part
-    surrogates = Parallel(n_jobs=n_jobs)(
-        delayed(_surrogate)(sims.loc[common, p].to_numpy(float), X, groups, n_splits, random_state, surrogate_params)
-        for p in names)
-    key = pseudonym_key
-    rows, mrows, explanations, segments = [], [], {}, {}
-    for p, (r2, ex, sreason) in zip(names, surrogates):
-        src = sources.loc[p]
-        cls, branch = str(src["class"]), str(src["branch"])
-        rid = record_of[p]
-        record = dataset.load(rid)
-        window_leads = [ld for ld in str(src["leads"]).split(",") if ld]
-        whole = (float(src["end_s"]) - float(src["start_s"])) >= 0.9 * min(record.duration_s, model.n_samples / model.fs)
-        measured, seg, reason = measure_source(record, float(src["start_s"]), float(src["end_s"]), window_leads)
-        if whole and measured:
-            axis = feats["QRS_axis_deg"].get(str(rid), np.nan) if "QRS_axis_deg" in feats else np.nan
-            measured["QRS_axis_deg"] = float(axis)
-        if seg is not None:
-            segments[p] = seg
-        # class medians
-        if lab is not None and cls in lab:
-            pos_ids = [i for i in lab.index[lab[cls] == 1] if i in feats.index]
-        else:
-            pos_ids = []
-        for name, value in measured.items():
-            if name == "n_beats_in_window":
-                continue
-            med = (float(pd.to_numeric(feats.loc[pos_ids, name], errors="coerce").median())
-                   if pos_ids and name in feats else np.nan)
-            lo = float(ranges.at[name, "normal_low"]) if name in ranges.index else np.nan
-            hi = float(ranges.at[name, "normal_high"]) if name in ranges.index else np.nan
-            outside = (np.isfinite(value) and ((np.isfinite(hi) and value >= hi) or (np.isfinite(lo) and value < lo)))
-            mrows.append({"prototype": p, "feature": name, "value": value, "unit": units.get(name, ""),
-                          "class_median": med, "normal_low": lo, "normal_high": hi,
-                          "normal_range": range_text(lo, hi),
-                          "normal_reference": ranges.at[name, "normal_reference"] if name in ranges.index else "",
-                          "outside_normal": bool(outside)})
-        findings = describe_measurements(measured, ranges) if measured else ""
-        summary = []
-        for name in ("QRS_duration_ms", "PR_interval_ms", "QTc_Bazett_ms", "heart_rate_bpm", "RR_irregularity",
-                     "P_wave_presence_fraction", "QRS_axis_deg"):
-            v = _num(measured, name)
-            if not np.isfinite(v):
-                continue
-            unit = units.get(name, "")
-            med = next((r["class_median"] for r in mrows if r["prototype"] == p and r["feature"] == name), np.nan)
-            txt = f"{_SHORT[name]} {_fmt(v, unit)}"
-            extra = []
-            if np.isfinite(med):
-                extra.append(f"class median {_fmt(med, unit)}")
-            if name in ranges.index:
-                extra.append(f"normal {range_text(ranges.at[name, 'normal_low'], ranges.at[name, 'normal_high'])}")
-            summary.append(txt + (f" ({', '.join(extra)})" if extra else ""))
-        if ex is not None:
-            explanations[p] = ex
-            top = top_features(ex, n_top)
-        else:
-            top = pd.DataFrame(columns=["feature", "mean_abs_shap", "direction"])
-        # drivers
-        drv = drivers.loc[p].dropna().sort_values(ascending=False, kind="stable")
-        # driven: the similarity raises the class (positive fusion weight) and contributes at least
-        # min_contribution on average over its positives (a negative weight "drives" only by absence)
-        w_p = pd.Series(weights[:, proto_pos[p]], index=classes)
-        drv = drv[(drv >= min_contribution) & (w_p.reindex(drv.index) > 0)]
-        k_own = classes.index(cls) if cls in classes else None
-        row = {
-            "prototype": p, "class": cls, "branch": branch, "source_record": str(rid),
-            "source_leads": ",".join(window_leads), "start_s": float(src["start_s"]), "end_s": float(src["end_s"]),
-            "n_beats_in_window": measured.get("n_beats_in_window", 0.0),
-            "window_beats": seg.rule if seg is not None else "",
-        }
-        if key is not None:
-            from interp_ecg.io.pseudonym import pseudonym
+@dataclass
+class _CardContext:
+    """What every card is built from besides its own prototype: the cohort-level tables and the
+    options of :func:`prototype_cards`."""
 
-            row["source_pseudonym"] = pseudonym(rid, key, "record")
-        for name in INTERVAL_FEATURES + RHYTHM_FEATURES + ("QRS_axis_deg",):
-            row[name] = _num(measured, name)
-        row.update({
-            "measured": "; ".join(summary), "measurement_reason": reason,
-            "surrogate_r2": r2, "explained": bool(np.isfinite(r2) and r2 >= r2_threshold),
-            "surrogate_reason": sreason,
-            "top_features": ", ".join(f"{f} ({'+' if d > 0 else '-' if d < 0 else '~'})"
-                                      for f, d in zip(top["feature"], top["direction"])),
-            "top_features_words": _feature_words(top),
-            "own_class_weight": float(weights[k_own, proto_pos[p]]) if k_own is not None else np.nan,
-            "own_class_shapley": float(drivers.at[p, cls]) if cls in drivers else np.nan,
-            "classes_driven": ", ".join(f"{c} ({v:+.3f})" for c, v in drv.head(3).items()),
-            "top_class": str(drv.index[0]) if len(drv) else "",
-        })
-        ph_words, ph_text = "", ""
-        if phewas is not None and len(phewas):
-            hits = phewas[(phewas["exposure"].astype(str) == p)].dropna(subset=["q"])
-            hits = hits.sort_values("p", kind="stable").head(n_phecodes)
-            desc = hits["description"] if "description" in hits else hits["phecode"]
-            ph_text = "; ".join(f"{d} ({c}, q = {q:.2g})" for d, c, q in zip(desc, hits["phecode"], hits["q"]))
-            sig = [(d, q) for d, q in zip(desc, hits["q"]) if q < q_threshold]
-            ph_words = ", ".join(f"{d}, q = {q:.2g}" for d, q in sig)
-        row["phecodes"] = ph_text
-        row["phecode_words"] = ph_words
-        if branch == "rhythm" or cls in RHYTHM_EXPECTATIONS:
-            rule = RHYTHM_EXPECTATIONS.get(cls)
-            row["rhythm_expectation"] = rule[0] if rule else ""
-            row["rhythm_consistent"] = rhythm_consistent(cls, measured)
-        else:
-            row["rhythm_expectation"] = ""
-            row["rhythm_consistent"] = np.nan
-        row["description"] = _description(row, findings, r2_threshold)
-        rows.append(row)
-    table = pd.DataFrame(rows).set_index("prototype").drop(columns=["top_features_words", "phecode_words"])
-    measurements = pd.DataFrame(mrows, columns=["prototype", "feature", "value", "unit", "class_median", "normal_low",
-                                                "normal_high", "normal_range", "normal_reference", "outside_normal"])
-    return PrototypeCards(table, measurements, explanations, drivers, segments, r2_threshold)
+    classes: list
+    feats: pd.DataFrame
+    lab: pd.DataFrame | None
+    ranges: pd.DataFrame
+    units: dict
+    drivers: pd.DataFrame
+    weights: np.ndarray
+    proto_pos: dict
+    phewas: pd.DataFrame | None
+    pseudonym_key: bytes | None
+    r2_threshold: float
+    n_phecodes: int
+    q_threshold: float
+    min_contribution: float
+
+
+def _measure_prototype(model, dataset, feats: pd.DataFrame, src: pd.Series, rid):
+    """Measure a prototype's window on its source record (:func:`measure_source`); the frontal
+    QRS axis of the record is added when the window is (nearly) the whole record."""
+    record = dataset.load(rid)
+    window_leads = [ld for ld in str(src["leads"]).split(",") if ld]
+    whole = (float(src["end_s"]) - float(src["start_s"])) >= 0.9 * min(record.duration_s, model.n_samples / model.fs)
+    measured, seg, reason = measure_source(record, float(src["start_s"]), float(src["end_s"]), window_leads)
+    if whole and measured:
+        axis = feats["QRS_axis_deg"].get(str(rid), np.nan) if "QRS_axis_deg" in feats else np.nan
+        measured["QRS_axis_deg"] = float(axis)
+    return measured, seg, reason
+
+
+def _measurement_rows(p: str, cls: str, measured: Mapping[str, float], ctx: _CardContext) -> list[dict]:
+    """Rows of the long measurement table for one prototype: each value beside the median over
+    the class's positive records and the adult normal range."""
+    if ctx.lab is not None and cls in ctx.lab:
+        pos_ids = [i for i in ctx.lab.index[ctx.lab[cls] == 1] if i in ctx.feats.index]
+    else:
+        pos_ids = []
+    ranges, out = ctx.ranges, []
+    for name, value in measured.items():
+        if name == "n_beats_in_window":
+            continue
+        med = (float(pd.to_numeric(ctx.feats.loc[pos_ids, name], errors="coerce").median())
+               if pos_ids and name in ctx.feats else np.nan)
+        lo = float(ranges.at[name, "normal_low"]) if name in ranges.index else np.nan
+        hi = float(ranges.at[name, "normal_high"]) if name in ranges.index else np.nan
+        outside = (np.isfinite(value) and ((np.isfinite(hi) and value >= hi) or (np.isfinite(lo) and value < lo)))
+        out.append({"prototype": p, "feature": name, "value": value, "unit": ctx.units.get(name, ""),
+                    "class_median": med, "normal_low": lo, "normal_high": hi,
+                    "normal_range": range_text(lo, hi),
+                    "normal_reference": ranges.at[name, "normal_reference"] if name in ranges.index else "",
+                    "outside_normal": bool(outside)})
+    return out
+
+
+def _measured_text(measured: Mapping[str, float], own_rows: list[dict], ctx: _CardContext) -> str:
+    """The card's ``measured`` column: the main intervals and rhythm values, each with its class
+    median and normal range ("QRS 156 ms (class median 150 ms, normal < 120); ...")."""
+    summary = []
+    for name in ("QRS_duration_ms", "PR_interval_ms", "QTc_Bazett_ms", "heart_rate_bpm", "RR_irregularity",
+                 "P_wave_presence_fraction", "QRS_axis_deg"):
+        v = _num(measured, name)
+        if not np.isfinite(v):
+            continue
+        unit = ctx.units.get(name, "")
+        med = next((r["class_median"] for r in own_rows if r["feature"] == name), np.nan)
+        txt = f"{_SHORT[name]} {_fmt(v, unit)}"
+        extra = []
+        if np.isfinite(med):
+            extra.append(f"class median {_fmt(med, unit)}")
+        if name in ctx.ranges.index:
+            extra.append(f"normal {range_text(ctx.ranges.at[name, 'normal_low'], ctx.ranges.at[name, 'normal_high'])}")
+        summary.append(txt + (f" ({', '.join(extra)})" if extra else ""))
+    return "; ".join(summary)
+
+
+def _driven_classes(p: str, ctx: _CardContext) -> pd.Series:
+    """The classes a prototype drives, largest mean contribution first: its similarity raises the
+    class (positive fusion weight) and contributes at least ``min_contribution`` on average over
+    the class's positives (a negative weight "drives" only by absence)."""
+    drv = ctx.drivers.loc[p].dropna().sort_values(ascending=False, kind="stable")
+    w_p = pd.Series(ctx.weights[:, ctx.proto_pos[p]], index=ctx.classes)
+    return drv[(drv >= ctx.min_contribution) & (w_p.reindex(drv.index) > 0)]
+
+
+def _phecode_texts(p: str, ctx: _CardContext) -> tuple[str, str]:
+    """The prototype's top ``n_phecodes`` PheWAS associations by p with their q (the
+    ``phecodes`` column), and those with q below ``q_threshold`` in words (for the description)."""
+    if ctx.phewas is None or not len(ctx.phewas):
+        return "", ""
+    hits = ctx.phewas[(ctx.phewas["exposure"].astype(str) == p)].dropna(subset=["q"])
+    hits = hits.sort_values("p", kind="stable").head(ctx.n_phecodes)
+    desc = hits["description"] if "description" in hits else hits["phecode"]
+    ph_text = "; ".join(f"{d} ({c}, q = {q:.2g})" for d, c, q in zip(desc, hits["phecode"], hits["q"]))
+    sig = [(d, q) for d, q in zip(desc, hits["q"]) if q < ctx.q_threshold]
+    return ph_text, ", ".join(f"{d}, q = {q:.2g}" for d, q in sig)
+
+
+def _card_row(p: str, src: pd.Series, rid, measured: dict, seg: SourceSegment | None, reason: str,
+              own_rows: list[dict], surrogate: tuple[float, str], top: pd.DataFrame, ctx: _CardContext) -> dict:
+    """One row of the card table (columns in the order of :class:`PrototypeCards`), with the
+    rhythm check and the one-sentence description."""
+    r2, sreason = surrogate
+    cls, branch = str(src["class"]), str(src["branch"])
+    window_leads = [ld for ld in str(src["leads"]).split(",") if ld]
+    drv = _driven_classes(p, ctx)
+    k_own = ctx.classes.index(cls) if cls in ctx.classes else None
+    row = {
+        "prototype": p, "class": cls, "branch": branch, "source_record": str(rid),
+        "source_leads": ",".join(window_leads), "start_s": float(src["start_s"]), "end_s": float(src["end_s"]),
+        "n_beats_in_window": measured.get("n_beats_in_window", 0.0),
+        "window_beats": seg.rule if seg is not None else "",
+    }
+    if ctx.pseudonym_key is not None:
+        from interp_ecg.io.pseudonym import pseudonym
+
+        row["source_pseudonym"] = pseudonym(rid, ctx.pseudonym_key, "record")
+    for name in INTERVAL_FEATURES + RHYTHM_FEATURES + ("QRS_axis_deg",):
+        row[name] = _num(measured, name)
+    row.update({
+        "measured": _measured_text(measured, own_rows, ctx), "measurement_reason": reason,
+        "surrogate_r2": r2, "explained": bool(np.isfinite(r2) and r2 >= ctx.r2_threshold),
+        "surrogate_reason": sreason,
+        "top_features": ", ".join(f"{f} ({'+' if d > 0 else '-' if d < 0 else '~'})"
+                                  for f, d in zip(top["feature"], top["direction"])),
+        "top_features_words": _feature_words(top),
+        "own_class_weight": float(ctx.weights[k_own, ctx.proto_pos[p]]) if k_own is not None else np.nan,
+        "own_class_shapley": float(ctx.drivers.at[p, cls]) if cls in ctx.drivers else np.nan,
+        "classes_driven": ", ".join(f"{c} ({v:+.3f})" for c, v in drv.head(3).items()),
+        "top_class": str(drv.index[0]) if len(drv) else "",
+    })
+    row["phecodes"], row["phecode_words"] = _phecode_texts(p, ctx)
+    if branch == "rhythm" or cls in RHYTHM_EXPECTATIONS:
+        rule = RHYTHM_EXPECTATIONS.get(cls)
+        row["rhythm_expectation"] = rule[0] if rule else ""
+        row["rhythm_consistent"] = rhythm_consistent(cls, measured)
+    else:
+        row["rhythm_expectation"] = ""
+        row["rhythm_consistent"] = np.nan
+    findings = describe_measurements(measured, ctx.ranges) if measured else ""
+    row["description"] = _description(row, findings, ctx.r2_threshold)
+    return row
 
 
 __all__ = [

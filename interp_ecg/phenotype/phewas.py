@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -187,6 +188,29 @@ def _outcome_matrix(Ydf: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
             Y[:, j] = pd.to_numeric(col.astype("boolean"), errors="coerce").to_numpy(
                 dtype=np.float32, na_value=np.nan)[rows]
     return Y
+
+
+@dataclass
+class _PairGrid:
+    """The (E, O) per-pair results that the stages of :meth:`PheWAS._fit` fill in turn."""
+
+    reason: np.ndarray  # object: why a pair has no estimate ('' = estimable so far)
+    beta: np.ndarray
+    se: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+    conv: np.ndarray  # bool
+    test: np.ndarray  # object: which test gave p ('wald', 'lrt', 'score')
+    separation: np.ndarray  # bool
+    is_firth: np.ndarray  # bool: a Firth estimate
+
+    @classmethod
+    def unfitted(cls, reason: np.ndarray) -> "_PairGrid":
+        shape = reason.shape
+        return cls(reason=reason, beta=np.full(shape, np.nan), se=np.full(shape, np.nan),
+                   z=np.full(shape, np.nan), p=np.full(shape, np.nan), conv=np.zeros(shape, dtype=bool),
+                   test=np.full(shape, "", dtype=object), separation=np.zeros(shape, dtype=bool),
+                   is_firth=np.zeros(shape, dtype=bool))
 
 
 class PheWAS:
@@ -480,6 +504,51 @@ class PheWAS:
             return self._fit(exposures, outcomes, covariates)
 
     def _fit(self, exposures, outcomes, covariates) -> "PheWAS":
+        """The analysis in stages: option checks and alignment, the reasons known up front, the
+        score screen (``test="score"``), the exact fits, the diagnosis of failed fits, the Firth
+        refits and penalised LRTs, and the summary with its multiple-testing correction."""
+        self._check_options()
+        if not isinstance(exposures, pd.DataFrame):
+            exposures = pd.DataFrame(exposures)
+        if not isinstance(outcomes, pd.DataFrame):
+            outcomes = pd.DataFrame(outcomes)
+        index, cov, C = self._aligned_covariates(exposures, outcomes, covariates)
+        Xraw, X = self._exposure_matrix(exposures, index)
+        Y, ycols = self._analysable_outcomes(outcomes, index)
+        self.n_subjects_ = len(index)
+        self.covariates_ = list(cov.columns)
+        self.n_exact_fits_ = 0
+        self.screen_threshold_ = np.nan
+        if Y.shape[1] == 0 or X.shape[1] == 0:
+            self.summary = pd.DataFrame(columns=SUMMARY_COLUMNS)
+            self.n_tests_ = 0
+            return self
+        logger.info("PheWAS: %d subjects, %d exposures x %d phecodes (%s, %s, %s test)",
+                    len(index), X.shape[1], Y.shape[1], self.method, self.solver, self.test)
+        t_start = time.perf_counter()
+        self.timings_ = {}
+        reason, n_cases, n_tot = self._up_front_reasons(X, Xraw, Y, C, list(cov.columns), list(exposures.columns))
+        grid = _PairGrid.unfitted(reason)
+        self.timings_["checks_s"] = time.perf_counter() - t_start
+        fit_mask = self._score_screen(X, Y, C, grid) if self.test == "score" else reason == ""
+        self.n_exact_fits_ = int(fit_mask.sum())
+        t0 = time.perf_counter()
+        self._exact_fits(X, Y, C, fit_mask, grid)
+        self.timings_["exact_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        self._diagnose_failed_fits(X, Y, C, fit_mask, grid)
+        if self.firth_fallback and self.method == "logit":
+            self._firth_refits(X, Y, C, fit_mask, grid)
+        if self.firth_test == "lrt":
+            self._firth_lrt(X, Y, C, grid)
+        self.timings_["diagnostics_s"] = time.perf_counter() - t0
+        self.summary = self._summary_table(grid, exposures.columns, ycols, n_cases, n_tot)
+        self.timings_["total_s"] = time.perf_counter() - t_start
+        return self
+
+    # -- the stages of _fit, in order --------------------------------------------------------
+    def _check_options(self) -> None:
+        """Refuse unknown option values (a ConfigError naming the option and the value)."""
         if self.method not in ("logit", "firth"):
             raise ConfigError(f"method must be 'logit' or 'firth', not {self.method!r}")
         if self.test not in ("wald", "score"):
@@ -488,10 +557,12 @@ class PheWAS:
             raise ConfigError(f"firth_test must be 'wald' or 'lrt', not {self.firth_test!r}")
         if self.solver not in ("batched", "statsmodels"):
             raise ConfigError(f"solver must be 'batched' or 'statsmodels', not {self.solver!r}")
-        if not isinstance(exposures, pd.DataFrame):
-            exposures = pd.DataFrame(exposures)
-        if not isinstance(outcomes, pd.DataFrame):
-            outcomes = pd.DataFrame(outcomes)
+
+    @staticmethod
+    def _aligned_covariates(exposures: pd.DataFrame, outcomes: pd.DataFrame, covariates):
+        """The subjects of all three tables with complete covariates (the others dropped, logged),
+        their numeric covariate table and its (n, k) matrix; a collinear design is refused up
+        front, naming the columns."""
         index = exposures.index.intersection(outcomes.index, sort=False)
         if covariates is not None:
             index = index.intersection(covariates.index, sort=False)
@@ -504,7 +575,6 @@ class PheWAS:
         index = index[complete]
         cov = cov.loc[index]
         C = cov.to_numpy(dtype=float)
-        # a rank-deficient covariate design is refused up front, naming the columns
         bad = solvers.collinear_columns(np.column_stack([np.ones(len(index)), C]),
                                         ["(intercept)", *map(str, cov.columns)])
         if bad:
@@ -512,146 +582,147 @@ class PheWAS:
                 f"the covariates are collinear (rank-deficient design): {', '.join(map(str, bad))} "
                 "- one is a linear combination of the others (or constant); drop one of them"
             )
+        return index, cov, C
+
+    def _exposure_matrix(self, exposures: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+        """The (n, E) float64 exposures of ``index`` (non-finite values as NaN) and the matrix the
+        models use: the same array, or a new standardised one (the raw one is never modified)."""
         pos = exposures.index.get_indexer(index)
-        exp_cols = exposures.columns
         if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in exposures.dtypes):
             Xraw = exposures.to_numpy(dtype=np.float64, na_value=np.nan)[pos]  # one copy at most
         else:
             Xraw = exposures.iloc[pos].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         Xraw[~np.isfinite(Xraw)] = np.nan
-        X = Xraw  # standardising makes a new array; Xraw itself is never modified
+        X = Xraw
         if self.standardize:
             with np.errstate(divide="ignore", invalid="ignore"):
                 sd = np.nanstd(X, axis=0)
                 X = (X - np.nanmean(X, axis=0)) / np.where(sd > 0, sd, 1.0)
+        return Xraw, X
+
+    def _analysable_outcomes(self, outcomes: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, pd.Index]:
+        """The (n, O) outcome matrix (1 case, 0 control, NaN excluded) of the phecodes with at
+        least ``min_cases`` cases, and their names; the others go to ``skipped_`` with the reason."""
         Y = _outcome_matrix(outcomes, outcomes.index.get_indexer(index))
-        Ydf = outcomes.iloc[:0]  # the columns only
         n_cases_o = np.nansum(Y, axis=0, dtype=np.float64)
         keep = n_cases_o >= self.min_cases
         self.skipped_ = pd.DataFrame(
-            {"phecode": Ydf.columns[~keep], "n_cases": n_cases_o[~keep].astype(int),
+            {"phecode": outcomes.columns[~keep], "n_cases": n_cases_o[~keep].astype(int),
              "reason": f"fewer than {self.min_cases} cases"}
         )
-        Y = Y[:, keep]
-        ycols = Ydf.columns[keep]
-        self.n_subjects_ = len(index)
-        self.covariates_ = list(cov.columns)
-        self.n_exact_fits_ = 0
-        self.screen_threshold_ = np.nan
-        if Y.shape[1] == 0 or X.shape[1] == 0:
-            self.summary = pd.DataFrame(columns=SUMMARY_COLUMNS)
-            self.n_tests_ = 0
-            return self
-        E, O = X.shape[1], Y.shape[1]
-        logger.info("PheWAS: %d subjects, %d exposures x %d phecodes (%s, %s, %s test)",
-                    len(index), E, O, self.method, self.solver, self.test)
-        t_start = time.perf_counter()
-        self.timings_ = {}
-        reason, n_cases, n_tot = self._up_front_reasons(X, Xraw, Y, C, list(cov.columns), list(exp_cols))
-        estimable = reason == ""
-        beta = np.full((E, O), np.nan)
-        se = np.full((E, O), np.nan)
-        conv = np.zeros((E, O), dtype=bool)
-        test = np.full((E, O), "", dtype=object)
-        p = np.full((E, O), np.nan)
-        z = np.full((E, O), np.nan)
-        self.timings_["checks_s"] = time.perf_counter() - t_start
-        if self.test == "score":
-            t0 = time.perf_counter()
-            sc = self._score(X, Y, C)
-            self.timings_["score_s"] = time.perf_counter() - t0
-            null_bad = ~np.isfinite(sc["V"]) & estimable
-            sc_ok = estimable & np.isfinite(sc["p"])
-            self.screen_threshold_ = self._screen_threshold(np.where(sc_ok, sc["p"], np.nan))
-            fit_mask = sc_ok & (sc["p"] <= self.screen_threshold_)
-            beta[sc_ok], se[sc_ok], z[sc_ok], p[sc_ok] = (sc["beta"][sc_ok], sc["se"][sc_ok],
-                                                          sc["z"][sc_ok], sc["p"][sc_ok])
-            conv[sc_ok] = True
-            test[sc_ok] = "score"
-            # a score variance of 0 among the pair's subjects: the exact fit decides
-            fit_mask |= null_bad
-            logger.info("score screening: %d of %d pairs at p <= %.3g refitted exactly",
-                        int(fit_mask.sum()), int(estimable.sum()), self.screen_threshold_)
-        else:
-            fit_mask = estimable
-        self.n_exact_fits_ = int(fit_mask.sum())
+        return Y[:, keep], outcomes.columns[keep]
+
+    def _score_screen(self, X, Y, C, grid: "_PairGrid") -> np.ndarray:
+        """Score tests of every pair (kept in ``grid``); returns the (E, O) mask of the pairs to
+        fit exactly: those at or below the screening threshold, and those whose null model gave
+        no score variance."""
+        estimable = grid.reason == ""
         t0 = time.perf_counter()
-        if fit_mask.any():
-            full = fit_mask.all() or (self.test == "wald" and self.solver == "batched")
-            res = self._exact(X, Y, C, None if full else fit_mask, self.method)
-            m = fit_mask & res["converged"]
-            beta[fit_mask], se[fit_mask] = np.nan, np.nan
-            beta[m], se[m] = res["beta"][m], res["se"][m]
-            conv[fit_mask] = res["converged"][fit_mask]
-            test[fit_mask] = "wald"
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z[fit_mask] = beta[fit_mask] / se[fit_mask]
-            p[fit_mask] = 2.0 * stats.norm.sf(np.abs(z[fit_mask]))
-        self.timings_["exact_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        # separation and non-convergence: diagnose pairs whose ML fit failed
-        separation = np.zeros((E, O), dtype=bool)
-        is_firth = np.zeros((E, O), dtype=bool)
-        if self.method == "firth":
-            is_firth[fit_mask] = True
+        sc = self._score(X, Y, C)
+        self.timings_["score_s"] = time.perf_counter() - t0
+        null_bad = ~np.isfinite(sc["V"]) & estimable
+        sc_ok = estimable & np.isfinite(sc["p"])
+        self.screen_threshold_ = self._screen_threshold(np.where(sc_ok, sc["p"], np.nan))
+        fit_mask = sc_ok & (sc["p"] <= self.screen_threshold_)
+        grid.beta[sc_ok], grid.se[sc_ok] = sc["beta"][sc_ok], sc["se"][sc_ok]
+        grid.z[sc_ok], grid.p[sc_ok] = sc["z"][sc_ok], sc["p"][sc_ok]
+        grid.conv[sc_ok] = True
+        grid.test[sc_ok] = "score"
+        # a score variance of 0 among the pair's subjects: the exact fit decides
+        fit_mask |= null_bad
+        logger.info("score screening: %d of %d pairs at p <= %.3g refitted exactly",
+                    int(fit_mask.sum()), int(estimable.sum()), self.screen_threshold_)
+        return fit_mask
+
+    def _exact_fits(self, X, Y, C, fit_mask: np.ndarray, grid: "_PairGrid") -> None:
+        """Exact fits (``method``) of the pairs in ``fit_mask``, with their Wald z and p."""
+        if not fit_mask.any():
+            return
+        full = fit_mask.all() or (self.test == "wald" and self.solver == "batched")
+        res = self._exact(X, Y, C, None if full else fit_mask, self.method)
+        m = fit_mask & res["converged"]
+        grid.beta[fit_mask], grid.se[fit_mask] = np.nan, np.nan
+        grid.beta[m], grid.se[m] = res["beta"][m], res["se"][m]
+        grid.conv[fit_mask] = res["converged"][fit_mask]
+        grid.test[fit_mask] = "wald"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grid.z[fit_mask] = grid.beta[fit_mask] / grid.se[fit_mask]
+        grid.p[fit_mask] = 2.0 * stats.norm.sf(np.abs(grid.z[fit_mask]))
+
+    def _diagnose_failed_fits(self, X, Y, C, fit_mask: np.ndarray, grid: "_PairGrid") -> None:
+        """Reason and separation flag of the pairs whose maximum-likelihood fit failed. With
+        ``method="firth"`` the ML fit is run for this alone: a separated pair keeps its (finite)
+        Firth estimate, and only rank deficiency or a Firth fit that failed removes it."""
+        firth = self.method == "firth"
+        if firth:
+            grid.is_firth[fit_mask] = True
             ml = self._exact(X, Y, C, fit_mask if not fit_mask.all() else None, "logit")
             failed = fit_mask & ~ml["converged"]
         else:
-            failed = fit_mask & ~conv
+            failed = fit_mask & ~grid.conv
         diag = self._diagnose(X, Y, C, list(zip(*map(lambda a: a.tolist(), np.nonzero(failed)))))
         for (e, o), why in diag.items():
-            separation[e, o] = why == "separation"
-            if self.method == "firth":
-                if why == "rank deficiency":
-                    reason[e, o] = why
-            else:
-                reason[e, o] = why
-        if self.method == "firth":
-            reason[fit_mask & ~conv & (reason == "")] = "not converged"
-        if self.firth_fallback and self.method == "logit":
-            redo = fit_mask & np.isin(reason, ["separation", "not converged"])
-            if redo.any():
-                pairs = [(int(e), int(o)) for e, o in zip(*np.nonzero(redo))]
-                logger.info("refitting %d non-converged pairs with Firth", len(pairs))
-                fx = solvers.fit_grid_statsmodels(X, Y, C, method="firth", pairs=pairs)
-                for e, o in pairs:
-                    beta[e, o], se[e, o], conv[e, o] = fx["beta"][e, o], fx["se"][e, o], fx["converged"][e, o]
-                    is_firth[e, o] = True
-                    reason[e, o] = "" if conv[e, o] else "not converged"
-                    z[e, o] = beta[e, o] / se[e, o]
-                    p[e, o] = 2.0 * stats.norm.sf(abs(z[e, o]))
-        lrt = is_firth & conv & (reason == "")
-        if lrt.any() and self.firth_test == "lrt":
-            if self.solver == "batched":  # all pairs of an exposure at once
-                rows_e, cols_o = np.flatnonzero(lrt.any(axis=1)), np.flatnonzero(lrt.any(axis=0))
-                sub = lrt[np.ix_(rows_e, cols_o)]
-                res = solvers.firth_lrt_grid(X[:, rows_e], Y[:, cols_o], C, mask=sub)
-                stat_all = np.full((E, O), np.nan)
-                ok_all = np.zeros((E, O), dtype=bool)
-                stat_all[np.ix_(rows_e, cols_o)] = res["stat"]
-                ok_all[np.ix_(rows_e, cols_o)] = res["converged"]
-            else:  # the reference: one model at a time
-                stat_all = np.full((E, O), np.nan)
-                ok_all = np.zeros((E, O), dtype=bool)
-                for e, o in zip(*np.nonzero(lrt)):
-                    rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
-                    stat_all[e, o], _, ok_all[e, o] = solvers.firth_lrt(
-                        Y[rows, o].astype(np.float64), _pair_design(X[rows, e], C[rows]), 1)
-            ok = lrt & ok_all
-            p[ok] = stats.chi2.sf(stat_all[ok], 1)
-            z[ok] = np.sign(beta[ok]) * np.sqrt(stat_all[ok])
-            test[lrt] = "lrt"
-            reason[lrt & ~ok_all] = "not converged"
-        self.timings_["diagnostics_s"] = time.perf_counter() - t0
-        # rows without an estimate say why and carry no numbers
-        bad = reason != ""
-        for arr in (beta, se, z, p):
+            grid.separation[e, o] = why == "separation"
+            if not firth or why == "rank deficiency":
+                grid.reason[e, o] = why
+        if firth:
+            grid.reason[fit_mask & ~grid.conv & (grid.reason == "")] = "not converged"
+
+    def _firth_refits(self, X, Y, C, fit_mask: np.ndarray, grid: "_PairGrid") -> None:
+        """``firth_fallback``: refit the separated or non-converged ML pairs with Firth (one
+        model at a time), with Wald z and p until :meth:`_firth_lrt` replaces them."""
+        redo = fit_mask & np.isin(grid.reason, ["separation", "not converged"])
+        if not redo.any():
+            return
+        pairs = [(int(e), int(o)) for e, o in zip(*np.nonzero(redo))]
+        logger.info("refitting %d non-converged pairs with Firth", len(pairs))
+        fx = solvers.fit_grid_statsmodels(X, Y, C, method="firth", pairs=pairs)
+        for e, o in pairs:
+            grid.beta[e, o], grid.se[e, o] = fx["beta"][e, o], fx["se"][e, o]
+            grid.conv[e, o] = fx["converged"][e, o]
+            grid.is_firth[e, o] = True
+            grid.reason[e, o] = "" if grid.conv[e, o] else "not converged"
+            grid.z[e, o] = grid.beta[e, o] / grid.se[e, o]
+            grid.p[e, o] = 2.0 * stats.norm.sf(abs(grid.z[e, o]))
+
+    def _firth_lrt(self, X, Y, C, grid: "_PairGrid") -> None:
+        """Penalised likelihood-ratio p-values of the converged Firth pairs (signed root of the
+        statistic as z); a pair whose null fit fails becomes ``not converged``."""
+        lrt = grid.is_firth & grid.conv & (grid.reason == "")
+        if not lrt.any():
+            return
+        E, O = lrt.shape
+        stat_all = np.full((E, O), np.nan)
+        ok_all = np.zeros((E, O), dtype=bool)
+        if self.solver == "batched":  # all pairs of an exposure at once
+            rows_e, cols_o = np.flatnonzero(lrt.any(axis=1)), np.flatnonzero(lrt.any(axis=0))
+            sub = lrt[np.ix_(rows_e, cols_o)]
+            res = solvers.firth_lrt_grid(X[:, rows_e], Y[:, cols_o], C, mask=sub)
+            stat_all[np.ix_(rows_e, cols_o)] = res["stat"]
+            ok_all[np.ix_(rows_e, cols_o)] = res["converged"]
+        else:  # the reference: one model at a time
+            for e, o in zip(*np.nonzero(lrt)):
+                rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
+                stat_all[e, o], _, ok_all[e, o] = solvers.firth_lrt(
+                    Y[rows, o].astype(np.float64), _pair_design(X[rows, e], C[rows]), 1)
+        ok = lrt & ok_all
+        grid.p[ok] = stats.chi2.sf(stat_all[ok], 1)
+        grid.z[ok] = np.sign(grid.beta[ok]) * np.sqrt(stat_all[ok])
+        grid.test[lrt] = "lrt"
+        grid.reason[lrt & ~ok_all] = "not converged"
+
+    def _summary_table(self, grid: "_PairGrid", exp_cols, ycols, n_cases, n_tot) -> pd.DataFrame:
+        """The tidy summary sorted by p: rows without an estimate say why and carry no numbers;
+        q (Benjamini-Hochberg) and Bonferroni over the tested rows (``n_tests_``)."""
+        E, O = grid.reason.shape
+        bad = grid.reason != ""
+        for arr in (grid.beta, grid.se, grid.z, grid.p):
             arr[bad] = np.nan
-        conv[bad] = False
-        test[bad] = ""
+        grid.conv[bad] = False
+        grid.test[bad] = ""
         info = _phecode_info(self.phecode_map, self.phecode_info, ycols)
         zc = stats.norm.ppf(0.975)
-        b, s_ = beta.ravel(), se.ravel()
+        b, s_ = grid.beta.ravel(), grid.se.ravel()
         df = pd.DataFrame(
             {
                 "exposure": np.repeat(np.asarray(exp_cols, dtype=object), O),
@@ -665,26 +736,24 @@ class PheWAS:
                 "OR": np.exp(b),
                 "OR_low": np.exp(b - zc * s_),
                 "OR_high": np.exp(b + zc * s_),
-                "z": z.ravel(),
-                "p": p.ravel(),
-                "test": test.ravel(),
+                "z": grid.z.ravel(),
+                "p": grid.p.ravel(),
+                "test": grid.test.ravel(),
             }
         )
         tested = (~bad).ravel() & np.isfinite(df["p"].to_numpy())
         n_tests = int(tested.sum())
         df["q"] = benjamini_hochberg(np.where(tested, df["p"], np.nan))
         df["bonferroni"] = tested & (df["p"].to_numpy() < self.alpha / max(n_tests, 1))
-        df["converged"] = conv.ravel()
-        df["separation"] = separation.ravel()
-        df["reason"] = reason.ravel()
-        df["method"] = np.where(is_firth.ravel(), "firth", self.method)
+        df["converged"] = grid.conv.ravel()
+        df["separation"] = grid.separation.ravel()
+        df["reason"] = grid.reason.ravel()
+        df["method"] = np.where(grid.is_firth.ravel(), "firth", self.method)
         self.n_tests_ = n_tests
         if bad.any():
-            counts = pd.Series(reason[bad]).value_counts()
+            counts = pd.Series(grid.reason[bad]).value_counts()
             logger.info("pairs not estimated: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
-        self.summary = df[SUMMARY_COLUMNS].sort_values("p", kind="stable", ignore_index=True)
-        self.timings_["total_s"] = time.perf_counter() - t_start
-        return self
+        return df[SUMMARY_COLUMNS].sort_values("p", kind="stable", ignore_index=True)
 
     # ------------------------------------------------------------------ display
     def plot(self, ax=None, **kwargs):
