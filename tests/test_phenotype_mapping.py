@@ -199,8 +199,24 @@ def test_subjects_without_diagnoses_are_controls_and_min_cases_drops(phecode_roo
     extra = [1, 2, 3]
     t = icd_to_phecodes(diagnoses, pmap, subjects=list(diagnoses["subject_id"].unique()) + extra,
                         min_cases=10)
-    assert (t.loc[extra] == False).all().all()  # noqa: E712
+    # ids are text: the integer subjects given here are the subjects "1", "2", "3"
+    assert (t.loc[[str(e) for e in extra]] == False).all().all()  # noqa: E712
     assert (t.sum() >= 10).all()
+
+
+def test_numeric_sex_index_matches_text_subject_ids(phecode_root, diagnoses, sex):
+    """MIMIC ids are read as text; a sex table read with integer ids must still apply."""
+    assert diagnoses["subject_id"].map(type).eq(str).all()
+    assert pd.api.types.is_integer_dtype(sex.index)
+    pmap = load_phecode_map(phecode_root, version="X")
+    t_int = icd_to_phecodes(diagnoses, pmap, min_code_count=1, sex=sex, min_cases=1)
+    t_txt = icd_to_phecodes(diagnoses, pmap, min_code_count=1, min_cases=1,
+                            sex=pd.Series(sex.to_numpy(), index=sex.index.astype(str)))
+    pd.testing.assert_frame_equal(t_int, t_txt)
+    assert sum(t_int.attrs["sex_excluded"].values()) > 0  # the restriction applied
+    with pytest.warns(UserWarning, match="none of the subjects"):
+        icd_to_phecodes(diagnoses, pmap, min_code_count=1, min_cases=1,
+                        sex=pd.Series("F", index=["no-such-subject"]))
 
 
 def test_map_icd_keeps_unmapped_rows(phecode_root, diagnoses):
@@ -221,3 +237,13 @@ def test_loader_errors(tmp_path):
     (tmp_path / "phecodeX_R_map.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ConfigError, match="missing columns"):
         load_phecode_map(tmp_path, version="X")
+
+
+def test_phewas_names_mismatched_id_kinds():
+    from interp_ecg.errors import ConfigError
+    from interp_ecg.phenotype import phewas
+
+    ex = pd.DataFrame({"x": [0.1, 0.2, 0.3]}, index=pd.Index([1, 2, 3]))
+    out = pd.DataFrame({"A": [True, False, True]}, index=pd.Index(["1", "2", "3"]))
+    with pytest.raises(ConfigError, match="different kinds"):
+        phewas(ex, out, min_cases=1)

@@ -210,6 +210,37 @@ def normalize_sex(sex: pd.Series) -> pd.Series:
     return pd.Series(out.to_numpy(), index=sex.index, dtype=object)
 
 
+def _is_text(values) -> bool:
+    dtype = pd.Series(values).dtype if not isinstance(values, pd.Index) else values.dtype
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+
+def _ids_of_one_kind(mapped: pd.DataFrame, subjects, sex):
+    """Subject ids of the diagnoses, of ``subjects`` and of ``sex``'s index compared as one kind.
+
+    Identifiers are text (MIMIC-IV ids are read as strings by :mod:`interp_ecg.io`), while a
+    table read without care gives numbers: when any of the three holds text, all three are
+    written as id strings (:func:`interp_ecg.io.as_id_strings`), so ``10000032`` and
+    ``"10000032"`` are one subject instead of a silent mismatch.
+    """
+    from interp_ecg.io import as_id_strings
+
+    parts = [mapped["subject"]]
+    if subjects is not None:
+        parts.append(pd.Series(np.asarray(subjects)))
+    if sex is not None:
+        parts.append(pd.Series(pd.Series(sex).index))
+    if not any(_is_text(p) for p in parts) or all(_is_text(p) for p in parts):
+        return mapped, subjects, sex
+    mapped = mapped.assign(subject=as_id_strings(mapped["subject"]).to_numpy(dtype=object))
+    if subjects is not None:
+        subjects = as_id_strings(pd.Series(np.asarray(subjects))).to_numpy(dtype=object)
+    if sex is not None:
+        sex = pd.Series(sex)
+        sex = pd.Series(sex.to_numpy(), index=as_id_strings(pd.Series(sex.index)).to_numpy(dtype=object))
+    return mapped, subjects, sex
+
+
 def icd_to_phecodes(
     diagnoses: pd.DataFrame,
     phecode_map: PhecodeMap,
@@ -278,6 +309,7 @@ def icd_to_phecodes(
         icd_version=icd_version,
         count_col=count_col,
     )
+    mapped, subjects, sex = _ids_of_one_kind(mapped, subjects, sex)
     counts = phecode_counts(mapped)
     if subjects is None:
         subj = pd.Index(pd.unique(mapped["subject"]))
@@ -301,6 +333,9 @@ def icd_to_phecodes(
     need = (info["sex"].reindex(phe).fillna("Both").to_numpy()
             if sex is not None and "sex" in info.columns else np.full(n_p, "Both", dtype=object))
     sex_of = normalize_sex(pd.Series(sex)).reindex(subj).to_numpy() if sex is not None else None
+    if sex_of is not None and n_s and pd.isna(sex_of).all():
+        warnings.warn("`sex` gives the sex of none of the subjects (do its index and the subject ids "
+                      "match?): every sex-specific phecode is NA", stacklevel=2)
     n_cases = np.asarray(case_sp.sum(axis=0)).ravel()
     for label in ("Female", "Male"):  # wrong-sex cases do not count
         j = np.flatnonzero(need == label)

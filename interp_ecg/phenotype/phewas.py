@@ -567,7 +567,17 @@ class PheWAS:
         if covariates is not None:
             index = index.intersection(covariates.index, sort=False)
         if len(index) == 0:
-            raise ConfigError("exposures, outcomes and covariates share no index values")
+            tables = [("exposures", exposures), ("outcomes", outcomes)]
+            if covariates is not None:
+                tables.append(("covariates", covariates))
+            kinds = {name: ("text" if pd.api.types.is_object_dtype(t.index.dtype)
+                            or pd.api.types.is_string_dtype(t.index.dtype) else str(t.index.dtype))
+                     for name, t in tables}
+            hint = ""
+            if len(set(kinds.values())) > 1:
+                hint = (" - their subject ids are of different kinds (" + ", ".join(f"{k}: {v}" for k, v in kinds.items())
+                        + "); ids are text: read them with interp_ecg.io.as_id_strings")
+            raise ConfigError("exposures, outcomes and covariates share no index values" + hint)
         cov = prepare_covariates(covariates, index)
         complete = cov.notna().all(axis=1).to_numpy()
         if (~complete).any():
