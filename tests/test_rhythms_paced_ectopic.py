@@ -227,7 +227,7 @@ def test_issue_bigeminy_strip_values():
     # PR: 12 ms. The simulator's P onset is the earliest lead's at 1 % of the P peak; the
     # package's global P onset is the median lead's since issue 10's P-duration fix
     # (Params.p_cons_q), which brought PR closer to LUDB's cardiologists (mean |diff| 9.5 ->
-    # 8.7 ms against their earliest marks) and moved this record's PR 165 -> 159 ms
+    # 8.7 ms against their earliest marks) and moved this record's PR 168 -> 159 ms (truth 170)
     assert row["PR_interval_ms"] == pytest.approx(ecg.info["pr_ms"], abs=12)
     assert row["n_beats_dominant"] == row["n_beats"] - row["PVC_count"]
 

@@ -359,5 +359,5 @@ def frequent_ectopy_regular(table: BeatTable) -> bool:
     return bool(np.median(np.abs(rr - med)) / med <= REGULAR_MAD_MAX)
 
 
-__all__ = ["classify_beats", "frequent_ectopy_regular", "morphology_classes", "dominant_class", "paced_beats", "CORR_MIN", "PREMATURE_RATIO",
-           "WIDE_EXTRA_MS"]
+__all__ = ["classify_beats", "frequent_ectopy_regular", "morphology_classes", "dominant_class", "paced_beats",
+           "CORR_MIN", "PREMATURE_RATIO", "PACED_BEFORE_MS", "WIDE_EXTRA_MS"]

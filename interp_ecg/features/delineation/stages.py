@@ -515,7 +515,8 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     and of the reference PR. Beats without a QRS onset are not searched. The global P
     onset and offset are the median of the agreeing leads' bounds when more than
     ``cons_few_leads`` leads are usable (``Params.p_cons_q``), else ``cons_q``. Returns
-    ``on, peak, off`` (n_leads, n_beats), ``present`` (n_beats,), ``reason`` (record-level reason when absent), ``beat_reason``
+    ``on, peak, off`` (n_leads, n_beats), ``present`` (n_beats,), ``reason`` (record-level
+    reason when absent), ``beat_reason``
     (n_beats,) and ``edge_cut`` (n_leads, n_beats).
     """
     ms = fs / 1000.0
