@@ -442,3 +442,18 @@ def test_paced_and_conducted_beats_measure_the_conducted_ones(ludb_root):
     assert 70.0 <= s["QRS_duration_ms"] <= 110.0
     assert np.isnan(s["P_duration_ms"])
     assert s["PVC_count"] == 0
+
+
+def test_dominant_class_passes_over_a_larger_paced_class():
+    """Conducted beats are dominant even when the paced class is the larger candidate."""
+    from interp_ecg.features.beat_classes import dominant_class, paced_beats
+
+    classes = np.array([0, 0, 0, 1, 1, 1, 1])
+    rr = np.full(7, 800.0)
+    assert dominant_class(classes, rr, rr) == 1
+    assert dominant_class(classes, rr, rr, paced=classes == 1) == 0
+    # all paced: the paced class stays dominant
+    assert dominant_class(classes, rr, rr, paced=np.ones(7, bool)) == 1
+    # a spike 20 ms before the QRS onset (500 Hz) paces the beat, one 150 ms before (atrial) not
+    on, r = np.array([1000.0, 2000.0]), np.array([1030.0, 2030.0])
+    assert paced_beats(on, r, np.array([990, 1925]), 500.0).tolist() == [True, False]

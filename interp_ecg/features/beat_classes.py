@@ -176,7 +176,9 @@ def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray
         native = [(c, k) for c, k in cand if np.mean(paced[classes == c]) <= 0.5]
         if native:
             cand = native
-    if len(cand) <= 1:
+    if len(cand) == 1:
+        return int(cand[0][0])
+    if not cand:
         return int(ids[np.argmax(counts)])
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = rr_prev / rr_next
