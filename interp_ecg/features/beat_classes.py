@@ -20,12 +20,20 @@ from the delineation's consensus rows (``lead == "global"``):
    dominant class; among them the class whose beats come *late* (largest median ratio of
    the preceding to the following RR interval) is dominant, since ectopic beats are
    premature and are followed by a pause. With one large class this is simply the most
-   frequent morphology.
+   frequent morphology. When the pacemaker spikes are given, a candidate class whose beats
+   are mostly ventricular-paced (a spike from :data:`PACED_BEFORE_MS` before the QRS
+   onset to the R peak) is passed over for a candidate of native beats: the dominant
+   beats are the *conducted* ones, so in a record with paced and conducted beats the QRS
+   duration, the intervals and the median beat describe the conducted beats (12SL and
+   the Glasgow program measure the conducted complexes too and report the pacing apart;
+   the record's ``paced`` feature says it is paced). A fully paced record keeps its
+   paced beats as dominant.
 3. **Labels.** Every beat is correlated with the median of the dominant class. A beat that
    differs (r < 0.85) and is premature (RR before it under :data:`PREMATURE_RATIO`, 85 %,
    of the dominant cycle) or wide (QRS :data:`WIDE_EXTRA_MS`, 30 ms, over the dominant
    beats' median) is a ``"PVC"``; any other differing beat is an ``"outlier"``; the rest
-   are dominant (``"N"``). A premature beat shaped like the dominant ones is
+   are dominant (``"N"``); a differing ventricular-paced beat is ``"paced"`` (not counted
+   as a PVC or an outlier). A premature beat shaped like the dominant ones is
    supraventricular and stays dominant, whatever its delineated QRS width.
    The dominant cycle is the median RR between two successive dominant beats, or, when no
    two dominant beats follow each other (bigeminy), the mean of all RR intervals (with a
@@ -83,6 +91,10 @@ WIDE_EXTRA_MS = 30.0
 #: A class is a candidate for the dominant one when it has at least this share of the
 #: largest class's beats.
 CANDIDATE_SHARE = 0.5
+#: A ventricular pacing spike lies at most this long before the paced QRS onset (ms; the
+#: stimulus-to-QRS latency is a few ms, and after spike removal the delineated onset can
+#: sit just after the spike). An atrial spike precedes the QRS by the AV delay (>= ~100 ms).
+PACED_BEFORE_MS = 30.0
 QRS_WINDOW_S = (-0.06, 0.10)
 
 
@@ -141,13 +153,32 @@ def morphology_classes(windows: np.ndarray, corr_min: float = CORR_MIN) -> np.nd
     return np.array([remap[c] for c in raw], dtype=int)
 
 
-def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray) -> int:
+def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray,
+                   paced: np.ndarray | None = None) -> int:
     """The dominant class: the latest-coming of the classes at least half as large as the
-    largest (median RR before / RR after the beat; ectopic beats come early)."""
+    largest (median RR before / RR after the beat; ectopic beats come early).
+
+    ``paced`` (bool per beat, optional): candidate classes of mostly ventricular-paced
+    beats are passed over when a candidate class of mostly native beats exists.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> classes = np.array([0, 0, 0, 1, 1, 1, 1])
+    >>> rr = np.full(7, 800.0)
+    >>> dominant_class(classes, rr, rr), dominant_class(classes, rr, rr, paced=classes == 1)
+    (1, 0)
+    """
     ids, counts = np.unique(classes, return_counts=True)
     big = counts.max()
     cand = [(c, k) for c, k in zip(ids, counts) if k >= max(2, CANDIDATE_SHARE * big)]
-    if len(cand) <= 1:
+    if paced is not None and len(cand) > 1:
+        native = [(c, k) for c, k in cand if np.mean(paced[classes == c]) <= 0.5]
+        if native:
+            cand = native
+    if len(cand) == 1:
+        return int(cand[0][0])
+    if not cand:
         return int(ids[np.argmax(counts)])
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = rr_prev / rr_next
@@ -160,9 +191,10 @@ def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray
 
 
 def classify_beats(
-    signal: np.ndarray, fs: float, fiducials: pd.DataFrame | FidArrays, usable: np.ndarray | None = None
+    signal: np.ndarray, fs: float, fiducials: pd.DataFrame | FidArrays, usable: np.ndarray | None = None,
+    pacing_spikes: np.ndarray | None = None,
 ) -> BeatTable:
-    """Label each consensus beat dominant (``"N"``), ``"PVC"`` or ``"outlier"``.
+    """Label each consensus beat dominant (``"N"``), ``"PVC"``, ``"paced"`` or ``"outlier"``.
 
     Parameters
     ----------
@@ -174,13 +206,18 @@ def classify_beats(
         A delineation table (with ``lead == "global"`` rows) or already its consensus rows.
     usable : numpy.ndarray of bool, optional
         Leads to use for the morphology comparison (flat or clipped leads left out).
+    pacing_spikes : numpy.ndarray, optional
+        Sample indices of the pacemaker spikes (``features.pacing.detect_pacing_spikes``'s
+        ``sample`` column). A beat with a spike from :data:`PACED_BEFORE_MS` before its QRS
+        onset to its anchor is ventricular-paced (column ``paced``), and conducted beats
+        are preferred as the dominant class (module docstring, step 2).
 
     Returns
     -------
     BeatTable
         ``beats`` indexed by beat: ``anchor``, ``rr_prev_ms``, ``rr_next_ms``, ``qrs_ms``,
         ``corr`` (with the dominant class's median QRS), ``morph_class`` (0 = largest),
-        ``label`` and ``dominant``.
+        ``paced``, ``label`` and ``dominant``.
     """
     if isinstance(fiducials, FidArrays) or "lead" in fiducials.columns:
         g = global_fiducials(fiducials)
@@ -188,7 +225,7 @@ def classify_beats(
         g = fiducials
     anchor = beat_anchors(g)
     g = g[np.isfinite(anchor)]
-    table = _classify(signal, fs, g, usable)
+    table = _classify(signal, fs, g, usable, pacing_spikes)
     # two ventricular depolarisations cannot follow each other within the refractory
     # period: of such a pair, the beat less like the dominant ones is not a beat
     b = table.beats
@@ -203,15 +240,36 @@ def classify_beats(
         gone = b.index[sorted(drop)]
         logger.info("%d detection(s) within %g ms of another beat left out: beats %s", len(gone),
                     REFRACTORY_MS, list(gone))
-        table = _classify(signal, fs, g.drop(index=gone), usable)
+        table = _classify(signal, fs, g.drop(index=gone), usable, pacing_spikes)
     return table
 
 
-def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray | None) -> BeatTable:
+def paced_beats(qrs_on: np.ndarray, anchor: np.ndarray, spikes: np.ndarray | None, fs: float) -> np.ndarray:
+    """Bool per beat: a pacing spike lies from ``PACED_BEFORE_MS`` before the QRS onset (the
+    anchor when the onset is missing) to the anchor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> paced_beats(np.array([100.0, 600.0]), np.array([130.0, 630.0]), np.array([95]), 500.0).tolist()
+    [True, False]
+    """
+    anchor = np.asarray(anchor, dtype=float)
+    if spikes is None or len(spikes) == 0:
+        return np.zeros(anchor.size, bool)
+    start = np.where(np.isfinite(qrs_on), qrs_on, anchor) - PACED_BEFORE_MS * fs / 1000.0
+    sp = np.sort(np.asarray(spikes, dtype=float))
+    first = np.searchsorted(sp, start, side="left")
+    return (first < sp.size) & (sp[np.minimum(first, sp.size - 1)] <= anchor)
+
+
+def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray | None,
+              spikes: np.ndarray | None = None) -> BeatTable:
     anchor = beat_anchors(g)
     anchor = np.rint(anchor).astype(np.int64)
     n_beats = anchor.size
     ms = 1000.0 / fs
+    paced = paced_beats(g["QRS_on"].to_numpy(dtype=float), anchor, spikes, fs)
     rr = np.diff(anchor) * ms
     rr_prev = np.r_[np.nan, rr]
     rr_next = np.r_[rr, np.nan]
@@ -228,7 +286,7 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
         win = win - np.nanmean(win, axis=2, keepdims=True)
         flat = np.transpose(win, (1, 0, 2)).reshape(n_beats, -1)
         classes = morphology_classes(flat)
-        dom_class = dominant_class(classes, rr_prev, rr_next)
+        dom_class = dominant_class(classes, rr_prev, rr_next, paced if paced.any() else None)
         tpl = nanmedian(win[:, classes == dom_class, :], axis=1)  # leads, w
         corr = _correlate(flat, tpl.reshape(-1))
     in_dom = classes == dom_class
@@ -244,7 +302,8 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     premature = np.nan_to_num(rr_prev, nan=np.inf) < PREMATURE_RATIO * ref_rr
     wide = np.nan_to_num(qrs, nan=-np.inf) > ref_qrs + WIDE_EXTRA_MS
     pvc = differs & (premature | wide)
-    label = np.where(pvc, "PVC", np.where(differs, "outlier", "N"))
+    # a paced beat unlike the dominant (conducted) beats is neither ectopic nor an outlier
+    label = np.where(differs & paced, "paced", np.where(pvc, "PVC", np.where(differs, "outlier", "N")))
     dominant = label == "N"
     if not dominant.any():
         dominant = np.ones(n_beats, bool)
@@ -256,6 +315,7 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
             "qrs_ms": qrs,
             "corr": corr,
             "morph_class": classes,
+            "paced": paced,
             "label": label,
             "dominant": dominant,
         },
@@ -301,5 +361,5 @@ def frequent_ectopy_regular(table: BeatTable) -> bool:
     return bool(np.median(np.abs(rr - med)) / med <= REGULAR_MAD_MAX)
 
 
-__all__ = ["classify_beats", "frequent_ectopy_regular", "morphology_classes", "dominant_class", "CORR_MIN", "PREMATURE_RATIO",
-           "WIDE_EXTRA_MS"]
+__all__ = ["classify_beats", "frequent_ectopy_regular", "morphology_classes", "dominant_class", "paced_beats",
+           "CORR_MIN", "PREMATURE_RATIO", "PACED_BEFORE_MS", "WIDE_EXTRA_MS"]

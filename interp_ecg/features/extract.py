@@ -249,7 +249,8 @@ def _measure(
     if fid is None or "lead" not in fid.columns:
         raise DelineationError("delineation returned no table", source=src)
     fa = FidArrays.from_frame(fid)
-    table = classify_beats(signal[use_idx], fs, fa, usable=np.ones(len(use_idx), bool))
+    table = classify_beats(signal[use_idx], fs, fa, usable=np.ones(len(use_idx), bool),
+                           pacing_spikes=spikes["sample"].to_numpy() if len(spikes) else None)
     n_beats = len(table.beats)
     if n_beats < min_beats:
         raise DelineationError(f"too few beats: {n_beats} found, at least {min_beats} needed", source=src)

@@ -512,8 +512,11 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     over enough beats (``p_min_frac``; stricter with irregular RR, :func:`rr_is_irregular`,
     which a regularly alternating bigeminy is not). Premature beats
     (:func:`premature_beats`, judged against their local cycle) are left out of the count
-    and of the reference PR. Beats without a QRS onset are not searched. Returns ``on, peak, off`` (n_leads, n_beats), ``present``
-    (n_beats,), ``reason`` (record-level reason when absent), ``beat_reason``
+    and of the reference PR. Beats without a QRS onset are not searched. The global P
+    onset and offset are the median of the agreeing leads' bounds when more than
+    ``cons_few_leads`` leads are usable (``Params.p_cons_q``), else ``cons_q``. Returns
+    ``on, peak, off`` (n_leads, n_beats), ``present`` (n_beats,), ``reason`` (record-level
+    reason when absent), ``beat_reason``
     (n_beats,) and ``edge_cut`` (n_leads, n_beats).
     """
     ms = fs / 1000.0
@@ -584,7 +587,10 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
               & (np.abs(centre - p_centre) <= p.p_lead_agree_s * fs))
     lead = {k: np.where(lead_p, pw[k], np.nan) for k in ("on", "peak", "off")}
     tol = p.qrs_cons_tol_s * fs
-    glob = {k: np.where(present, combine(lead[k], s, tol, p.cons_q, usable), np.nan)
+    # global P bounds: the median lead with many leads (the extreme of many noisy per-lead
+    # bounds inflates the P duration, see Params.p_cons_q); with one or two leads cons_q
+    p_q = p.p_cons_q if n_use > p.cons_few_leads else p.cons_q
+    glob = {k: np.where(present, combine(lead[k], s, p.p_cons_tol_s * fs, p_q, usable), np.nan)
             for k, s in (("on", "on"), ("peak", "peak"), ("off", "off"))}
     lead["on"] = shrink(lead["on"], usable, tol, p.w_p if p.w_p_on is None else p.w_p_on)
     lead["off"] = shrink(lead["off"], usable, tol, p.w_p)
