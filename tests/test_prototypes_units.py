@@ -221,3 +221,26 @@ def test_macro_auroc_skips_one_class_columns():
     s = np.array([[0.9, 0.1, 0.2], [0.1, 0.2, 0.3], [0.8, 0.3, 0.1], [0.7, 0.1, 0.2]])
     assert macro_auroc(y, s) == pytest.approx(1.0)
     assert np.isnan(macro_auroc(y[:, 1:], s[:, 1:]))
+
+
+def test_long_phases_log_progress_at_info(monkeypatch, caplog):
+    """A training phase longer than PROGRESS_EVERY_S says where it is (no long silent stretch)."""
+    import logging
+
+    import torch
+
+    from interp_ecg.prototypes import training
+
+    monkeypatch.setattr(training, "PROGRESS_EVERY_S", 0.0)
+    model = torch.nn.Linear(3, 1)
+    x, y = torch.randn(8, 3), torch.randint(0, 2, (8, 1)).float()
+
+    def step(xb, yb):
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(xb), yb)
+        return loss, {"bce": loss.detach()}
+
+    with caplog.at_level(logging.INFO, logger="interp_ecg.prototypes.training"):
+        training.run_epochs(model, "warmup", 3, list(model.parameters()), step, data=x, y=y,
+                            batch_size=4, lr=1e-3, device=torch.device("cpu"))
+    lines = [r.getMessage() for r in caplog.records if "epoch" in r.getMessage()]
+    assert lines and lines[-1].startswith("warmup: epoch 3/3, BCE ")

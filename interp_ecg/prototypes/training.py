@@ -212,6 +212,10 @@ def _set_trainable(modules: Sequence[nn.Module], params: Sequence[nn.Parameter])
         p.requires_grad_(True)
 
 
+#: seconds between INFO progress lines of a training phase (each epoch is logged at DEBUG)
+PROGRESS_EVERY_S = 15.0
+
+
 def run_epochs(model: nn.Module, phase: str, n_epochs: int, params: Sequence[nn.Parameter], step_fn, *,
                data: torch.Tensor, y: torch.Tensor, lr: float, weight_decay: float = 0.0,
                scheduler: str = "constant", batch_size: int = 32, train_mode: bool = True,
@@ -249,6 +253,7 @@ def run_epochs(model: nn.Module, phase: str, n_epochs: int, params: Sequence[nn.
     scaler = torch.amp.GradScaler(device.type, enabled=use_amp and amp_dtype == torch.float16)
     history: list[dict] = []
     best, best_state, since_best = -np.inf, None, 0
+    last_report = time.perf_counter()
     try:
         for epoch in range(n_epochs):
             model.train(train_mode)
@@ -290,6 +295,10 @@ def run_epochs(model: nn.Module, phase: str, n_epochs: int, params: Sequence[nn.
                     since_best += 1
             history.append(row)
             logger.debug("%s epoch %d: %s", phase, epoch, row)
+            if time.perf_counter() - last_report >= PROGRESS_EVERY_S:  # no long silent stretch
+                last_report = time.perf_counter()
+                logger.info("%s: epoch %d/%d, BCE %.4g%s", phase, epoch + 1, n_epochs, row.get("bce", float("nan")),
+                            f", validation macro-AUROC {row['val_macro_auroc']:.4f}" if "val_macro_auroc" in row else "")
             if val_fn is not None and patience is not None and since_best >= patience:
                 logger.info("%s: early stop after epoch %d (best validation macro-AUROC %.4f)", phase, epoch, best)
                 break
