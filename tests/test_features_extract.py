@@ -359,3 +359,23 @@ def test_streaming_peak_memory_is_flat(tmp_path):
         peaks[n] = usage.ru_maxrss
         assert len(read_features(tmp_path / f"out{n}")) == n
     assert peaks[3000] < 1.15 * peaks[300], peaks
+
+
+def test_extract_logs_progress_at_info(monkeypatch, caplog):
+    """Long extractions say where they are in the log (studies run without a progress bar)."""
+    import logging
+
+    import importlib
+
+    from interp_ecg.simulate import simulate_batch
+
+    extract_module = importlib.import_module("interp_ecg.features.extract")
+
+    monkeypatch.setattr(extract_module, "PROGRESS_EVERY_S", 0.0)
+    X, _, _ = simulate_batch(["normal", "afib", "normal"], fs=500, duration=10.0, random_state=0)
+    meta = pd.DataFrame({"patient_id": [0, 1, 2]}, index=pd.Index([0, 1, 2], name="record_id"))
+    ds = EcgDataset(meta, ArrayLoader(X, 500.0, list(STANDARD_LEADS)), fs=500.0, name="three")
+    with caplog.at_level(logging.INFO, logger="interp_ecg.features.extract"):
+        extract_module.extract(ds, n_jobs=1, progress=False, chunk_size=1)
+    msgs = [r.getMessage() for r in caplog.records if r.getMessage().startswith("extract features:")]
+    assert msgs[-1].startswith("extract features: 3 of 3 records")

@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import logging
+import time
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -485,6 +486,10 @@ def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, schedule
     yield from par(delayed(_process_chunk)(bare, meta.loc[chunk_ids(k)], k, method, min_beats) for k in todo)
 
 
+#: seconds between INFO progress lines of :func:`extract` (besides its tqdm bar)
+PROGRESS_EVERY_S = 15.0
+
+
 def extract(
     dataset: EcgDataset,
     n_jobs: int | None = 1,
@@ -561,6 +566,8 @@ def extract(
     bare = _bare(dataset)
     frames: dict[int, pd.DataFrame] = {}
     bar = tqdm(total=len(ids), initial=done, disable=not progress, desc="extract features", unit="rec")
+    t_start = t_last = time.perf_counter()
+    n_new = 0
     try:
         for k, frame in _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler):
             if store is not None:
@@ -568,6 +575,11 @@ def extract(
             else:
                 frames[k] = frame
             bar.update(len(frame))
+            n_new += len(frame)
+            if time.perf_counter() - t_last >= PROGRESS_EVERY_S:  # also in logs, where no bar shows
+                t_last = time.perf_counter()
+                logger.info("extract features: %d of %d records (%.1f records/s)", done + n_new, len(ids),
+                            n_new / (t_last - t_start))
     finally:
         bar.close()
     if store is not None:
