@@ -157,6 +157,11 @@ class Params:
     #                              marks, F1 P_on 0.939 -> 0.952, P_off 0.941 -> 0.960; 0.3 gave
     #                              0.946 / 0.953). With at most cons_few_leads usable leads
     #                              the P keeps cons_q (see cons_q_few). docs/results_features.md
+    #                              Departure from the definition: global intervals are defined
+    #                              from the earliest onset to the latest offset over the
+    #                              simultaneous leads (Kligfield 2007); this is an estimator of
+    #                              the typical lead's P, robust to per-lead noise, and it reads
+    #                              35 ms shorter than LUDB's earliest-to-latest marks (held-out).
     p_cons_tol_s: float = 0.04   # P leads further than this from the median are outliers
     #                              (the Martinez P tolerance, as qrs_cons_tol_s)
     # ---- nothing fabricated (issue 10) -----------------------------------------------
