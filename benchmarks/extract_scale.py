@@ -434,31 +434,51 @@ def memory(sizes: list[int], pool_size: int, chunk_size: int, n_jobs: int, resul
 
 
 def plot(json_path: str, png: str) -> None:
-    """Memory curve (tree PSS and RSS against records done) of every stream in ``json_path``."""
+    """Memory curve from ``json_path``: peak tree memory per size, and memory during the largest run."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     data = json.loads(Path(json_path).read_text())
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=90)
-    for s in data["streams"]:
-        if not s["samples"]:
-            continue
-        a = np.asarray(s["samples"], float)
-        a = a[a[:, 1] > 0]
-        if not len(a):
-            continue
-        lab = f"{s['kind']} n_jobs={s['n_jobs']}, {s['records']:,} records"
-        (line,) = ax.plot(a[:, 1], a[:, 3], marker=".", ms=3, lw=1, label=lab + " (PSS)")
-        ax.plot(a[:, 1], a[:, 2], lw=0.8, ls="--", color=line.get_color())
-    ax.set_xscale("log")
-    ax.set_xlabel("records written (chunks of 256)")
-    ax.set_ylabel("process-tree memory (MiB)")
-    ax.set_ylim(bottom=0)
-    ax.set_title("extract() streaming to Parquet: solid PSS, dashed RSS sum", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
-    ax.grid(alpha=0.3)
+    streams = [s for s in data["streams"] if s["samples"]]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.0, 3.2), dpi=80)
+    groups: dict[str, list[dict]] = {}
+    for s in streams:
+        label = (f"Dask, {s['n_jobs']} workers" if s["kind"].startswith("dask")
+                 else f"joblib n_jobs={s['n_jobs']}")
+        groups.setdefault(label, []).append(s)
+    for label, ss in groups.items():
+        ss = sorted(ss, key=lambda s: s["records"])
+        x = [s["records_done"] if s["status"] != "done" else s["records"] for s in ss]
+        (line,) = ax1.plot(x, [s["peak_tree_pss_mib"] for s in ss], marker="o", label=label + ", PSS")
+        ax1.plot(x, [s["peak_tree_rss_mib"] for s in ss], marker="x", ls="--", color=line.get_color(),
+                 label=label + ", RSS sum")
+        for s, xi in zip(ss, x):
+            if s["status"] != "done":
+                ax1.annotate(f"stopped at {xi:,}", (xi, s["peak_tree_pss_mib"]), fontsize=7)
+    ax1.set_xscale("log")
+    ax1.set_ylim(bottom=0)
+    ax1.set_xlabel("records streamed")
+    ax1.set_ylabel("peak process-tree memory (MiB)")
+    ax1.legend(fontsize=7, loc="lower right")
+    ax1.grid(alpha=0.3)
+    joblib_runs = [s for s in streams if s["kind"] == "joblib"]
+    if joblib_runs:
+        big = max(joblib_runs, key=lambda s: (s["records"], s["n_jobs"]))
+        a = np.asarray(big["samples"], float)
+        ax2.plot(a[:, 0] / 60, a[:, 3], lw=0.8, label="tree PSS")
+        ax2.plot(a[:, 0] / 60, a[:, 2], lw=0.8, ls="--", label="tree RSS sum")
+        ax2b = ax2.twinx()
+        ax2b.plot(a[:, 0] / 60, a[:, 1] / 1000, color="grey", lw=0.8, label="records done")
+        ax2b.set_ylabel("records done (thousands)", fontsize=8)
+        ax2.set_title(f"during the {big['records']:,}-record run (n_jobs={big['n_jobs']})", fontsize=9)
+        ax2.set_xlabel("minutes")
+        ax2.set_ylabel("MiB")
+        ax2.set_ylim(bottom=0)
+        ax2b.set_ylim(bottom=0)
+        ax2.legend(fontsize=7, loc="lower right")
+        ax2.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(png)
     print(f"wrote {png}")
