@@ -52,6 +52,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -233,8 +234,35 @@ class Results:
         self.data["uptime"].append({"utc": time.strftime("%H:%M:%S", time.gmtime()), "uptime": _uptime()})
 
 
+def _rows_written(out: Path) -> int:
+    """Records already in a stream's chunk files (0 for a new folder)."""
+    import pyarrow.parquet as pq
+
+    if not out.exists():
+        return 0
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in out.glob("chunk-*.parquet"))
+
+
+@contextlib.contextmanager
+def _stream_folder(workdir: str | None, keep: str | None, name: str):
+    """The chunk folder of one stream: temporary, or ``keep/name`` kept for a later resume.
+
+    With ``keep`` a stopped run (a machine handed back, a killed job) is resumed by running the
+    same command again: :func:`interp_ecg.features.extract` skips the chunks already written, and
+    the stream's entry records ``resumed_from_records`` (its records/s counts only this run's).
+    """
+    if keep:
+        out = Path(keep) / name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        yield out
+        return
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        yield Path(tmp) / "features"
+
+
 def stream(n: int, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: int, results: Results,
-           workdir: str | None, sample_s: float, log_every: int, uptime_every_s: float) -> dict:
+           workdir: str | None, sample_s: float, log_every: int, uptime_every_s: float,
+           keep: str | None = None) -> dict:
     """Run one streaming extraction of ``n`` records in a fresh process; sample its memory."""
     import psutil
 
@@ -244,10 +272,13 @@ def stream(n: int, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: i
              "peak_tree_pss_mib": 0.0, "peak_main_rss_mib": None, "max_processes": 0, "chunk_files": 0,
              "samples": []}  # [elapsed s, records done, tree RSS MiB, tree PSS MiB, load average]
     results.data["streams"].append(entry)
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        out = Path(tmp) / "features"
+    with _stream_folder(workdir, keep, f"{kind}-{entry['n_jobs']}-{n}") as out:
+        resumed = _rows_written(out)
+        entry["resumed_from_records"] = min(n, resumed)
+        if resumed:
+            logger.info("%s n=%d: resuming after %d records already in %s", kind, n, min(n, resumed), out)
         cmd = [sys.executable, __file__, "--child", str(n), str(out), "--pool", str(pool_size),
-               "--chunk-size", str(chunk_size), "--n-jobs", str(n_jobs), "--dask-workers", str(dask_workers)]
+               "--stream-chunk-size", str(chunk_size), "--n-jobs", str(n_jobs), "--dask-workers", str(dask_workers)]
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         ps = psutil.Process(proc.pid)
@@ -293,7 +324,8 @@ def stream(n: int, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: i
         table = read_features(out)
         if len(table) != n or not table.index.is_unique:
             raise SystemExit(f"{n} records streamed but {len(table)} rows read back")
-        entry.update(status="done", records_done=n, wall_s=seconds, records_per_s=n / seconds,
+        entry.update(status="done", records_done=n, wall_s=seconds,
+                     records_per_s=(n - entry["resumed_from_records"]) / seconds,
                      peak_main_rss_mib=usage.ru_maxrss / 1024.0,  # KiB -> MiB on Linux
                      chunk_files=len(list(out.glob("chunk-*.parquet"))),
                      quality_ok=int(table["quality_ok"].sum()))
@@ -399,7 +431,7 @@ def project(results: Results, n_project: int, cores=(2, 16, 64)) -> dict | None:
 
 def memory(sizes: list[int], pool_size: int, chunk_size: int, n_jobs: int, results: Results,
            ref_jobs1: int, dask_records: int, workdir: str | None, sample_s: float, log_every: int,
-           uptime_every_s: float) -> None:
+           uptime_every_s: float, keep: str | None = None) -> None:
     runs = []
     if ref_jobs1 and n_jobs != 1:
         runs.append((ref_jobs1, 1, 0))
@@ -411,7 +443,7 @@ def memory(sizes: list[int], pool_size: int, chunk_size: int, n_jobs: int, resul
     for n, jobs, dask_workers in runs:
         results.uptime()
         e = stream(n, pool_size, chunk_size, jobs, dask_workers, results, workdir, sample_s, log_every,
-                   uptime_every_s)
+                   uptime_every_s, keep)
         key = (e["kind"], jobs)
         first.setdefault(key, e)
         f = first[key]
@@ -500,6 +532,8 @@ def main() -> None:
     ap.add_argument("--project", type=int, default=800_000, help="records for the wall-time projection")
     ap.add_argument("--json", default=None, help="write every figure here (and a .csv of the streams)")
     ap.add_argument("--workdir", default=None, help="folder for the temporary chunk files")
+    ap.add_argument("--keep", default=None, help="keep each stream's chunks in this folder and resume a stopped "
+                                                 "stream from them when run again (records/s counts this run's)")
     ap.add_argument("--sample-s", type=float, default=1.0, help="memory sampling interval (s)")
     ap.add_argument("--log-every", type=int, default=2048, help="log progress every this many records")
     ap.add_argument("--uptime-every", type=float, default=300.0, help="record `uptime` every this many seconds")
@@ -533,7 +567,7 @@ def main() -> None:
         throughput(args.records, pool, args.chunk_size, dask=not args.no_dask)
     if args.sizes or args.ref_jobs1 or args.dask_records:
         memory(args.sizes, args.pool, args.stream_chunk_size, args.n_jobs, results, args.ref_jobs1,
-               args.dask_records, args.workdir, args.sample_s, args.log_every, args.uptime_every)
+               args.dask_records, args.workdir, args.sample_s, args.log_every, args.uptime_every, args.keep)
 
 
 if __name__ == "__main__":
