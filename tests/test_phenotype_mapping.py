@@ -247,3 +247,14 @@ def test_phewas_names_mismatched_id_kinds():
     out = pd.DataFrame({"A": [True, False, True]}, index=pd.Index(["1", "2", "3"]))
     with pytest.raises(ConfigError, match="different kinds"):
         phewas(ex, out, min_cases=1)
+
+
+def test_phewas_warns_when_no_phecode_is_tested():
+    from interp_ecg.phenotype import phewas
+
+    rng = np.random.default_rng(0)
+    ex = pd.DataFrame({"x": rng.normal(size=40)}, index=pd.Index([f"s{i}" for i in range(40)]))
+    out = pd.DataFrame({"A": [True] * 3 + [False] * 37}, index=ex.index)
+    with pytest.warns(UserWarning, match="no phecode is tested"):
+        summary = phewas(ex, out, min_cases=20)
+    assert len(summary) == 0

@@ -177,3 +177,14 @@ def test_tagged_metrics_table_of_several_labels_is_metrics_table_with_tags_in_fr
     assert list(tab.columns) == ["protocol", "model"] + list(ref.columns)
     pd.testing.assert_frame_equal(tab.drop(columns=["protocol", "model"]), ref)
     assert set(tab["label"]) == {"NORM", "MI", "macro"}
+
+
+def test_empty_rule_error_table_keeps_its_header(tmp_path):
+    """No rule errors -> a table with its columns, so its CSV reads back (was a 1-byte file)."""
+    from interp_ecg.studies import wct
+    from interp_ecg.studies.runner import save_tables
+
+    empty = pd.DataFrame([], columns=[*wct.RULE_ERROR_COLUMNS, "features"])
+    (path,) = [p for p in save_tables({"rule_errors": empty}, tmp_path, parquet=False)]
+    back = pd.read_csv(path)
+    assert list(back.columns) == [*wct.RULE_ERROR_COLUMNS, "features"] and len(back) == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -620,6 +621,14 @@ class PheWAS:
             {"phecode": outcomes.columns[~keep], "n_cases": n_cases_o[~keep].astype(int),
              "reason": f"fewer than {self.min_cases} cases"}
         )
+        if (~keep).any():
+            msg = (f"{int((~keep).sum())} of {len(keep)} phecodes have fewer than min_cases={self.min_cases} "
+                   f"cases (most: {int(n_cases_o.max()) if len(n_cases_o) else 0}) and are not tested; "
+                   "they are listed in skipped_")
+            if keep.any():
+                logger.info(msg)
+            else:  # an empty summary must not pass unnoticed
+                warnings.warn("no phecode is tested: " + msg, stacklevel=3)
         return Y[:, keep], outcomes.columns[keep]
 
     def _score_screen(self, X, Y, C, grid: "_PairGrid") -> np.ndarray:

@@ -358,6 +358,8 @@ def save_tables(tables: Mapping[str, pd.DataFrame], folder: str | Path, parquet:
         if not isinstance(frame, pd.DataFrame):
             continue
         index = not isinstance(frame.index, pd.RangeIndex)
+        if frame.shape[1] == 0:
+            logger.warning("table %r has no columns: its CSV is empty, without a header", name)
         csv = folder / f"{name}.csv"
         frame.to_csv(csv, index=index)
         paths.append(csv)

@@ -356,6 +356,11 @@ def _metrics(y, score, groups, cfg, **tags) -> pd.DataFrame:
                                 **tags)
 
 
+#: columns of :func:`rule_error_counts` rows (an empty table keeps them, so its CSV has a header)
+RULE_ERROR_COLUMNS = ("external_label", "model", "n_evaluated", "n_rule_wrong", "n_rule_false_negative",
+                      "n_rule_false_positive", "n_model_correct_where_rule_wrong", "n_model_wrong_where_rule_right")
+
+
 def rule_error_counts(y_external, rule: pd.Series, score: pd.Series, model: str, label: str) -> dict:
     """How a model does on the records the rule gets wrong against an external label.
 
@@ -624,7 +629,7 @@ def vt_versus_svt(model, X: pd.DataFrame, condition: pd.Series, groups, y_truth:
         drivers = imp.rename("mean_abs_shap").rename_axis("feature").reset_index()
     except Exception as err:  # noqa: BLE001 - the tables stand without it
         logger.warning("SHAP of the VT-vs-SVT model failed: %s", err)
-    return VtSvtAnalysis(table, pd.DataFrame(errors), drivers, defining, **counts)
+    return VtSvtAnalysis(table, pd.DataFrame(errors, columns=[*RULE_ERROR_COLUMNS, "features"]), drivers, defining, **counts)
 
 
 def example_records(predictions: pd.DataFrame, n: int, *, score: str = ENSEMBLE, rule: str = RULE,
@@ -774,7 +779,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                                              features=feat_name, score_type="probability"))
                     errors.append({**rule_error_counts(y, rule, s, name, lab), "features": feat_name})
     external = pd.concat([t for t in external if len(t)], ignore_index=True) if external else pd.DataFrame()
-    rule_errors = pd.DataFrame(errors)
+    rule_errors = pd.DataFrame(errors, columns=[*RULE_ERROR_COLUMNS, "features"])
     notes.append(f"defining features removed in 'without defining': {', '.join(defining)}")
 
     # 3) SHAP of the forest trained on the rule label (all records)
@@ -1091,7 +1096,7 @@ def rule_errors_in_words(errors: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "load_source",
            "SYNTHETIC_WCT_CONDITIONS", "PTBXL_TACHY", "PTBXL_WIDE", "WCT_QRS_MS", "WCT_HR_BPM",
-           "DEFINING_PATTERNS", "defining_columns", "out_of_fold_scores", "rule_error_counts",
+           "DEFINING_PATTERNS", "defining_columns", "out_of_fold_scores", "rule_error_counts", "RULE_ERROR_COLUMNS",
            "enriched_condition_mix", "holdout_comparison", "HoldoutComparison", "vt_versus_svt",
            "VtSvtAnalysis", "example_records", "condition_in_words", "ENSEMBLE", "RULE", "WITHOUT_DEFINING",
            "HoldoutInputs", "holdout_inputs", "n_misclassified", "truth_groups", "patient_summary",
