@@ -137,3 +137,18 @@ def test_records_without_patient_id_are_their_own_patients():
     tab = metrics_table(y, s, groups, n_boot=5)
     # 10 records without id (10 patients) + 20 pairs of records 10..49
     assert tab.n_groups.iloc[0] == 10 + 20
+
+
+def test_calibration_slope_is_nan_where_it_cannot_be_estimated():
+    """Hard 0/1 scores and completely separating scores have no calibration slope (was 3.6 and 22.7)."""
+    from interp_ecg.evaluate.metrics import binary_metrics
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(200) < 0.3).astype(float)
+    hard = binary_metrics(y, y.copy())
+    assert np.isnan(hard["calibration_slope"]) and np.isnan(hard["calibration_intercept"])
+    separated = binary_metrics(y, np.where(y == 1, 0.6 + 0.3 * rng.random(200), 0.4 * rng.random(200)))
+    assert np.isnan(separated["calibration_slope"])
+    assert separated["roc_auc"] == 1.0  # the other metrics stay
+    overlap = binary_metrics(y, np.clip(0.3 + 0.4 * (y - 0.3) + 0.2 * rng.normal(size=200), 0.01, 0.99))
+    assert np.isfinite(overlap["calibration_slope"])

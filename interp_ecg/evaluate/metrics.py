@@ -97,6 +97,31 @@ def _logistic_fit(x: np.ndarray, y: np.ndarray, offset: np.ndarray | None, slope
     return (beta[0], beta[1]) if slope else (beta[0], 1.0)
 
 
+def calibration_estimable(y: np.ndarray, s: np.ndarray) -> bool:
+    """Whether a calibration slope and intercept (logistic recalibration, Cox 1958) can be estimated.
+
+    Not when the scores take at most two values (a hard 0/1 rule: the fitted slope would only
+    reflect how far 0 and 1 were clipped before the logit) nor when they separate the classes
+    completely (every positive scored above every negative: the recalibration model has no
+    finite maximum-likelihood slope). :func:`binary_metrics` gives NaN then.
+
+    Examples
+    --------
+    >>> calibration_estimable(np.array([0, 1, 0, 1]), np.array([0.0, 1.0, 0.0, 1.0]))
+    False
+    >>> calibration_estimable(np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.2, 0.8]))
+    False
+    >>> calibration_estimable(np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.6, 0.3]))
+    True
+    """
+    y = np.asarray(y, dtype=float)
+    s = np.asarray(s, dtype=float)
+    pos = y == 1
+    if np.unique(s).size <= 2 or not pos.any() or pos.all():
+        return False
+    return not (s[pos].min() > s[~pos].max())
+
+
 def binary_metrics(y: np.ndarray, s: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
     """All :data:`METRICS` for one binary label (``y`` 0/1, ``s`` scores in [0, 1])."""
     y = np.asarray(y, dtype=float)
@@ -119,7 +144,7 @@ def binary_metrics(y: np.ndarray, s: np.ndarray, threshold: float = 0.5) -> dict
     out["roc_auc"] = roc_auc(y, s)
     out["pr_auc"] = average_precision(y, s)
     out["brier"] = float(np.mean((s - y) ** 2)) if n else np.nan
-    if 0 < y.sum() < n:
+    if 0 < y.sum() < n and calibration_estimable(y, s):
         lp = _logit(s)
         _, b = _logistic_fit(lp, y, None, slope=True)
         a, _ = _logistic_fit(lp, y, lp, slope=False)
@@ -314,7 +339,8 @@ def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups):
     for m in metrics:
         vals = np.array([r[m] for r in reps], dtype=float)
         vals = vals[np.isfinite(vals)]
-        lo, hi = (np.quantile(vals, [alpha, 1 - alpha]) if len(vals) else (np.nan, np.nan))
+        # no interval around a value that cannot be estimated on the data itself
+        lo, hi = (np.quantile(vals, [alpha, 1 - alpha]) if len(vals) and np.isfinite(est[m]) else (np.nan, np.nan))
         rows.append({"label": label, "metric": m, "estimate": est[m], "ci_low": float(lo), "ci_high": float(hi),
                      "n": n, "n_positive": n_pos, "n_groups": n_groups, "n_boot_valid": len(vals)})
     return rows
@@ -326,4 +352,4 @@ def format_ci(table: pd.DataFrame, digits: int = 3) -> pd.Series:
     return table.apply(lambda r: f"{f.format(r.estimate)} ({f.format(r.ci_low)}-{f.format(r.ci_high)})", axis=1)
 
 
-__all__ = ["metrics_table", "binary_metrics", "roc_auc", "average_precision", "format_ci", "METRICS"]
+__all__ = ["metrics_table", "binary_metrics", "calibration_estimable", "roc_auc", "average_precision", "format_ci", "METRICS"]
