@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import ast
 import functools
 import logging
 import os
@@ -113,6 +114,98 @@ def _stderr_console():
     return Console(stderr=True)
 
 
+# -- defaults: one source, the Python API ---------------------------------------------------
+
+#: every command-line default read from the Python API: (target, parameter) -> value
+DEFAULT_SOURCES: dict[tuple[str, str], Any] = {}
+
+
+@functools.cache
+def _parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _source_node(target: str) -> ast.AST:
+    """The AST of ``target`` (``"interp_ecg.phenotype.phewas:PheWAS"``), read from the package source."""
+    import interp_ecg
+
+    module, _, qualname = target.partition(":")
+    path = Path(interp_ecg.__file__).parent.joinpath(*module.split(".")[1:])
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    node: Any = _parsed(path)
+    for part in qualname.split("."):
+        node = next((n for n in node.body if isinstance(n, (ast.ClassDef, ast.FunctionDef)) and n.name == part),
+                    None)
+        if node is None:
+            raise LookupError(f"{target}: no {part!r} in {path}")
+    return node
+
+
+def _default_node(node: Any, name: str) -> ast.AST | None:
+    if isinstance(node, ast.ClassDef):
+        init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        if init is not None:
+            return _default_node(init, name)
+        for n in node.body:  # a pydantic model: ``name: type = Field(default, ...)`` or ``= default``
+            if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.target.id == name:
+                value = n.value
+                if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "Field":
+                    return value.args[0] if value.args else {k.arg: k.value for k in value.keywords}.get("default")
+                return value
+        return None
+    args = node.args
+    positional = args.posonlyargs + args.args
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    return next((d for a, d in pairs if a.arg == name), None)
+
+
+def python_default(target: str, name: str) -> Any:
+    """The default of parameter ``name`` of the Python API ``target``: the one source of a CLI default.
+
+    ``target`` is ``"module:qualname"``: a function, a class (its ``__init__``) or a pydantic
+    model (its field). The value is read from the package's source rather than by importing
+    the module, so ``interp-ecg --help`` stays fast (importing the phenotype layer alone takes
+    seconds); the test suite checks every value read here (:data:`DEFAULT_SOURCES`) against
+    ``inspect.signature`` / ``model_fields`` of the imported object.
+
+    Raises
+    ------
+    LookupError
+        No such object or parameter, or a default that is not a literal.
+
+    Examples
+    --------
+    >>> python_default("interp_ecg.phenotype.phewas:PheWAS", "min_cases")
+    20
+    """
+    key = (target, name)
+    if key not in DEFAULT_SOURCES:
+        node = _default_node(_source_node(target), name)
+        if node is None:
+            raise LookupError(f"{target} has no parameter {name!r} with a default")
+        try:
+            DEFAULT_SOURCES[key] = ast.literal_eval(node)
+        except ValueError:
+            raise LookupError(f"{target}: the default of {name!r} is not a literal") from None
+    return DEFAULT_SOURCES[key]
+
+
+def _option(target: str, name: str, *decls: str, help: str, reference: str = "", **kwargs: Any) -> Any:
+    """A ``typer.Option`` whose default is ``target``'s ``name``, its help saying so (and why: ``reference``)."""
+    value = python_default(target, name)
+    if isinstance(value, (tuple, list)):
+        value = ",".join(map(str, value))
+    ref = f"; {reference}" if reference else ""
+    text = f"{help} Default: {target.rpartition(':')[2]}'s {name} (Python API){ref}."
+    return typer.Option(value, *decls, help=text, **kwargs)
+
+
+_CONFIG = "interp_ecg.studies.config"
+_PHEWAS = "interp_ecg.phenotype.phewas:PheWAS"
+_PIPELINE = "interp_ecg.studies.pipeline"
+
+
 # -- demo ---------------------------------------------------------------------------------
 
 
@@ -120,14 +213,16 @@ def _stderr_console():
 @handle_errors
 def demo(
     out: Path = typer.Option(Path("reports/demo"), "--out", help="Folder of the demo runs."),
-    n_records: int = typer.Option(240, "--n-records", min=20, help="Size of the synthetic cohort."),
-    seed: int = typer.Option(0, "--seed", help="Random seed of every step."),
-    n_jobs: int = typer.Option(-1, "--n-jobs", help="Worker processes (-1: all cores)."),
+    n_records: int = _option(f"{_CONFIG}:DataConfig", "n_records", "--n-records", min=20,
+                             help="Size of the synthetic cohort (data.n_records of a study YAML)."),
+    seed: int = _option(f"{_CONFIG}:StudyConfig", "seed", "--seed", help="Random seed of every step."),
+    n_jobs: int = _option(f"{_CONFIG}:StudyConfig", "n_jobs", "--n-jobs", help="Worker processes (-1: all cores)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
-    paper: str = typer.Option("a4", "--paper", help="a4 or letter."),
-    pseudonymise: bool = typer.Option(True, "--pseudonymise/--show-ids",
-                                      help="Pseudonymise record and patient ids in the report."),
-    epochs: int = typer.Option(2, "--epochs", help="Epochs of the small prototype network."),
+    paper: str = _option(f"{_CONFIG}:ReportConfig", "paper", "--paper", help="a4 or letter."),
+    pseudonymise: bool = _option(f"{_CONFIG}:ReportConfig", "pseudonymise", "--pseudonymise/--show-ids",
+                                 help="Pseudonymise record and patient ids in the report."),
+    epochs: int = _option("interp_ecg.studies.params:DemoParams", "epochs", "--epochs",
+                          help="Epochs of the small prototype network."),
 ) -> None:
     """Run the whole pipeline on a synthetic cohort and write a PDF report.
 
@@ -179,8 +274,10 @@ def _open_dataset(path: Path, sampling_rate: int):
 def features(
     data: Path = typer.Argument(..., help="Dataset folder (PTB-XL layout, MIMIC-IV-ECG, CinC or WFDB)."),
     out: Path = typer.Option(Path("features.parquet"), "--out", help="Parquet file of features."),
-    sampling_rate: int = typer.Option(500, "--sampling-rate", help="100 or 500 (PTB-XL)."),
-    n_jobs: int = typer.Option(1, "--n-jobs", help="Worker processes (-1: all cores)."),
+    sampling_rate: int = _option("interp_ecg.io.ptbxl:read_ptbxl", "sampling_rate", "--sampling-rate",
+                                 help="100 or 500 (PTB-XL)."),
+    n_jobs: int = _option("interp_ecg.features.extract:extract", "n_jobs", "--n-jobs",
+                          help="Worker processes (-1: all cores)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N records."),
     chunks: Optional[Path] = typer.Option(None, "--chunks",
@@ -221,15 +318,21 @@ def _read_table(path: Path):
 @handle_errors
 def train(
     features_path: Path = typer.Argument(..., metavar="FEATURES", help="Feature table (.parquet/.csv)."),
-    label: str = typer.Option("wct", "--label",
-                              help="Label column (in FEATURES or --labels), or 'wct' for the rule "
-                                   "QRS >= 120 ms and HR >= 100 bpm."),
+    label: str = _option(f"{_PIPELINE}:training_data", "label", "--label",
+                         help="Label column (in FEATURES or --labels), or 'wct' for the rule "
+                              "QRS >= 120 ms and HR >= 100 bpm."),
     labels: Optional[Path] = typer.Option(None, "--labels", help="Table of labels indexed by record id."),
-    models: str = typer.Option("rf,xgb,lgbm", "--models", help="Ensemble members, comma-separated."),
+    models: str = _option(f"{_PIPELINE}:train_and_evaluate", "models", "--models",
+                          help="Ensemble members, comma-separated (rf, et, xgb, lgbm, gb, logreg)."),
     out: Path = typer.Option(Path("model"), "--out", help="Folder for the model and its metrics."),
-    test_size: float = typer.Option(0.3, "--test-size", help="Held-out fraction (patient-wise)."),
-    seed: int = typer.Option(0, "--seed"),
-    n_jobs: int = typer.Option(1, "--n-jobs"),
+    test_size: float = _option(f"{_PIPELINE}:train_and_evaluate", "test_size", "--test-size",
+                               help="Held-out fraction (patient-wise)."),
+    n_boot: int = _option("interp_ecg.evaluate.metrics:tagged_metrics_table", "n_boot", "--n-boot",
+                          help="Patient-bootstrap replicates of the 95% CIs."),
+    seed: int = _option(f"{_PIPELINE}:train_and_evaluate", "seed", "--seed",
+                        help="Random seed of the split, the models and the bootstrap."),
+    n_jobs: int = _option(f"{_PIPELINE}:train_and_evaluate", "n_jobs", "--n-jobs",
+                          help="Threads/processes of the model fits."),
 ) -> None:
     """Train an explained ensemble on a feature table and evaluate it on held-out patients.
 
@@ -239,7 +342,8 @@ def train(
 
     X, y, groups, note = pipeline.training_data(_read_table(features_path),
                                                 None if labels is None else _read_table(labels), label)
-    res = pipeline.train_and_evaluate(X, y, groups, models.split(","), seed, n_jobs, test_size)
+    res = pipeline.train_and_evaluate(X, y, groups, models.split(","), seed=seed, n_jobs=n_jobs,
+                                      test_size=test_size, n_boot=n_boot)
     out.mkdir(parents=True, exist_ok=True)
     from interp_ecg.models import save_model
 
@@ -261,7 +365,7 @@ def explain(
     features_path: Path = typer.Argument(..., metavar="FEATURES", help="Feature table."),
     out: Path = typer.Option(Path("shap.parquet"), "--out", help="SHAP values per record and feature."),
     record: Optional[str] = typer.Option(None, "--record", help="Print the grounded explanation of one record."),
-    top: int = typer.Option(5, "--top", help="Sentences for --record."),
+    top: int = _option("interp_ecg.explain.grounded:explain_row", "top", "--top", help="Sentences for --record."),
     expected_digest: Optional[str] = typer.Option(
         None, "--expected-digest", help="SHA-256 of the model's manifest.json, as printed by `train`."),
 ) -> None:
@@ -305,15 +409,24 @@ def phewas(
                                           help="Per-ECG or per-subject exposures (.parquet/.csv), with a subject column."),
     diagnoses: Path = typer.Option(..., "--diagnoses", help="ICD diagnoses (CSV: subject_id, icd_code, icd_version)."),
     phecode_map: Path = typer.Option(..., "--phecode-map", help="Phecode map folder (phecodeX_R_*.csv) or file."),
-    covariates: str = typer.Option("age,sex", "--covariates", help="Covariate columns, comma-separated."),
-    subject_col: str = typer.Option("patient_id", "--subject-col", help="Subject id column of EXPOSURES."),
+    covariates: str = _option(f"{_PIPELINE}:run_phewas", "covariates", "--covariates",
+                              help="Covariate columns, comma-separated."),
+    subject_col: str = _option(f"{_PIPELINE}:run_phewas", "subject_col", "--subject-col",
+                               help="Subject id column of EXPOSURES."),
     exposures: Optional[str] = typer.Option(None, "--exposures", help="Exposure columns (default: all numeric but covariates)."),
-    method: str = typer.Option("logit", "--method", help="logit or firth."),
-    test: str = typer.Option("wald", "--test", help="wald (every pair fitted) or score (score-test screening, exact refits of what passes)."),
-    min_code_count: int = typer.Option(2, "--min-code-count", help="Diagnoses needed to be a case (PheTK: 2)."),
-    min_cases: int = typer.Option(5, "--min-cases", help="Phecodes with fewer cases are not tested."),
-    standardize: bool = typer.Option(True, "--standardize/--raw-units", help="Odds ratios per SD of each exposure."),
-    out: Path = typer.Option(Path("phewas.csv"), "--out"),
+    method: str = _option(_PHEWAS, "method", "--method", help="logit or firth."),
+    test: str = _option(_PHEWAS, "test", "--test",
+                        help="wald (every pair fitted) or score (score-test screening, exact refits of what passes)."),
+    min_code_count: int = _option("interp_ecg.phenotype.mapping:icd_to_phecodes", "min_code_count",
+                                  "--min-code-count", help="Diagnoses needed to be a case.",
+                                  reference="two codes, as the PheWAS R package (min.code.count) and PheTK"),
+    min_cases: int = _option(_PHEWAS, "min_cases", "--min-cases", help="Phecodes with fewer cases are not tested.",
+                             reference="the PheWAS convention (Denny et al. 2010; min.records = 20 in the "
+                                       "PheWAS R package, Carroll et al. 2014)"),
+    standardize: bool = _option(_PHEWAS, "standardize", "--standardize/--raw-units",
+                                help="Odds ratios per SD of each exposure (--standardize) or per unit "
+                                     "of it (--raw-units)."),
+    out: Path = typer.Option(Path("phewas.csv"), "--out", help="CSV of the summary, one row per exposure x phecode."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
 ) -> None:
     """PheWAS of ECG exposures against phecodes, adjusted for covariates.
@@ -328,10 +441,10 @@ def phewas(
     if subject_col not in table.columns and subject_col in (table.index.names or []):
         table = table.reset_index()
     summary = pipeline.run_phewas(table, _read_table_plain(diagnoses, text_columns="all"), phecode_map,
-                                  [c for c in covariates.split(",") if c], subject_col,
-                                  None if exposures is None else exposures.split(","), method, scheduler,
-                                  min_cases=min_cases, min_code_count=min_code_count, standardize=standardize,
-                                  test=test)
+                                  [c for c in covariates.split(",") if c], subject_col=subject_col,
+                                  exposures=None if exposures is None else exposures.split(","), method=method,
+                                  scheduler=scheduler, min_cases=min_cases, min_code_count=min_code_count,
+                                  standardize=standardize, test=test)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out, index=False)
     typer.echo(f"{len(summary)} tests -> {out}")
@@ -365,8 +478,9 @@ def _read_table_plain(path: Path, text_columns=None):
 def report(
     run_dir: Path = typer.Argument(..., help="A run folder (reports/<study>/<timestamp>/)."),
     out: Optional[Path] = typer.Option(None, "--out", help="PDF path (default: RUN_DIR/report-tables-<paper>.pdf)."),
-    paper: str = typer.Option("a4", "--paper", help="a4 or letter."),
-    pseudonymise: bool = typer.Option(True, "--pseudonymise/--show-ids"),
+    paper: str = _option("interp_ecg.report.report:Report", "paper", "--paper", help="a4 or letter."),
+    pseudonymise: bool = _option("interp_ecg.studies.runner:report_from_run_dir", "pseudonymise",
+                                 "--pseudonymise/--show-ids", help="Pseudonymise record and patient ids."),
 ) -> None:
     """Re-render a run folder's config and result tables as a PDF (A4 or Letter).
 
@@ -480,11 +594,13 @@ def prototypes_describe(
     out: Path = typer.Option(Path("prototype_cards"), "--out", help="Output folder."),
     features_path: Optional[Path] = typer.Option(None, "--features", help="Feature table of DATA (measured when omitted)."),
     phewas_path: Optional[Path] = typer.Option(None, "--phewas", help="PheWAS summary whose exposures are prototype names."),
-    sampling_rate: int = typer.Option(500, "--sampling-rate", help="100 or 500 (PTB-XL)."),
-    pseudonymise: bool = typer.Option(True, "--pseudonymise/--no-pseudonymise",
-                                      help="Replace source record ids by keyed pseudonyms in every output."),
+    sampling_rate: int = _option("interp_ecg.io.ptbxl:read_ptbxl", "sampling_rate", "--sampling-rate",
+                                 help="100 or 500 (PTB-XL)."),
+    pseudonymise: bool = _option(f"{_CONFIG}:ReportConfig", "pseudonymise", "--pseudonymise/--no-pseudonymise",
+                                 help="Replace source record ids by keyed pseudonyms in every output."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write prototype_cards.pdf."),
-    n_jobs: int = typer.Option(1, "--n-jobs", help="Processes for feature extraction."),
+    n_jobs: int = _option("interp_ecg.features.extract:extract", "n_jobs", "--n-jobs",
+                          help="Processes for feature extraction."),
 ) -> None:
     """Prototype cards: each prototype in measured clinical terms (CSV, PDF).
 
