@@ -58,6 +58,19 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _deprecated_alias(old: str, new: str, old_value: Any, new_value: Any) -> Any:
+    """The value of option ``new``, or of its former spelling ``old`` (with a logged warning).
+
+    Both given with different values is an error.
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not None and new_value != old_value:
+        raise InterpEcgError(f"{old} is the former spelling of {new}; give one of them, not both")
+    logger.warning("%s is deprecated and will be removed: use %s (same meaning)", old, new)
+    return old_value
+
+
 def handle_errors(fn):
     """Turn package errors into one line on stderr and exit status 2 (traceback with --debug)."""
 
@@ -212,7 +225,9 @@ _PIPELINE = "interp_ecg.studies.pipeline"
 @app.command()
 @handle_errors
 def demo(
-    out: Path = typer.Option(Path("reports/demo"), "--out", help="Folder of the demo runs."),
+    out: Path = typer.Option(Path("reports/demo"), "--out",
+                             help="Folder of the demo's runs: each run writes OUT/<timestamp>/ (the study "
+                                  "is named after OUT's last part) and copies its PDF to OUT/report.pdf."),
     n_records: int = _option(f"{_CONFIG}:DataConfig", "n_records", "--n-records", min=20,
                              help="Size of the synthetic cohort (data.n_records of a study YAML)."),
     seed: int = _option(f"{_CONFIG}:StudyConfig", "seed", "--seed", help="Random seed of every step."),
@@ -513,19 +528,25 @@ def _parse_sets(values: list[str]) -> dict[str, Any]:
 @handle_errors
 def study_run(
     config: Path = typer.Argument(..., help="The study's YAML file."),
-    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Base folder of runs (default: the YAML's output_dir)."),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    n_jobs: Optional[int] = typer.Option(None, "--n-jobs"),
+    out: Optional[Path] = typer.Option(None, "--out",
+                                       help="Base folder of the runs: each run writes OUT/<study>/<timestamp>/ "
+                                            "(default: the YAML's output_dir). --output-dir, the former "
+                                            "spelling, still works and warns."),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", hidden=True,
+                                              help="Deprecated spelling of --out."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the YAML's seed)."),
+    n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes (default: the YAML's n_jobs)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     set_: list[str] = typer.Option([], "--set", help="Override a config value: --set data.n_records=60"),
 ) -> None:
-    """Run a study from its YAML config; writes reports/<study>/<timestamp>/.
+    """Run a study from its YAML config; writes <output_dir>/<study>/<timestamp>/.
 
-    Example: interp-ecg study run studies/wct_cardioforest/study.yaml --set data.n_records=200
+    Example: interp-ecg study run studies/wct_cardioforest/study.yaml --set data.n_records=200 --out reports
     """
     from interp_ecg.studies.runner import run_study
 
-    result = run_study(config, output_dir=output_dir, seed=seed, n_jobs=n_jobs, scheduler=scheduler,
+    out = _deprecated_alias("--output-dir", "--out", output_dir, out)
+    result = run_study(config, output_dir=out, seed=seed, n_jobs=n_jobs, scheduler=scheduler,
                        overrides=_parse_sets(set_))
     typer.echo(f"run folder: {result.out_dir}")
     if result.report_path:
@@ -596,8 +617,11 @@ def prototypes_describe(
     phewas_path: Optional[Path] = typer.Option(None, "--phewas", help="PheWAS summary whose exposures are prototype names."),
     sampling_rate: int = _option("interp_ecg.io.ptbxl:read_ptbxl", "sampling_rate", "--sampling-rate",
                                  help="100 or 500 (PTB-XL)."),
-    pseudonymise: bool = _option(f"{_CONFIG}:ReportConfig", "pseudonymise", "--pseudonymise/--no-pseudonymise",
-                                 help="Replace source record ids by keyed pseudonyms in every output."),
+    pseudonymise: bool = _option(f"{_CONFIG}:ReportConfig", "pseudonymise", "--pseudonymise/--show-ids",
+                                 help="Replace source record ids by keyed pseudonyms in every output "
+                                      "(--no-pseudonymise, the former spelling of --show-ids, still works and warns)."),
+    no_pseudonymise: bool = typer.Option(False, "--no-pseudonymise", hidden=True,
+                                         help="Deprecated spelling of --show-ids."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write prototype_cards.pdf."),
     n_jobs: int = _option("interp_ecg.features.extract:extract", "n_jobs", "--n-jobs",
                           help="Processes for feature extraction."),
@@ -616,6 +640,8 @@ def prototypes_describe(
     from interp_ecg.prototypes import ProtoECGNetClassifier
     from interp_ecg.report import Report, card_blocks
 
+    if no_pseudonymise:
+        pseudonymise = not _deprecated_alias("--no-pseudonymise", "--show-ids", True, None)
     if not model_path.exists():
         raise FileNotFoundError(f"{model_path}: no such file")
     model = ProtoECGNetClassifier.load(model_path, device="cpu")

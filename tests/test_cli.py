@@ -212,7 +212,7 @@ def test_features_on_a_dask_scheduler(runner, tiny_cohort, tmp_path):
 def test_unreachable_scheduler_is_a_clean_error(runner, tmp_path):
     cfg = tmp_path / "s.yaml"
     cfg.write_text("study: s\nkind: demo\nscheduler: tcp://127.0.0.1:9\n")
-    result = runner.invoke(app, ["study", "run", str(cfg), "--output-dir", str(tmp_path)])
+    result = runner.invoke(app, ["study", "run", str(cfg), "--out", str(tmp_path)])
     assert result.exit_code == 2 and "Dask scheduler" in result.stderr
 
 
