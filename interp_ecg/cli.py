@@ -248,14 +248,17 @@ def demo(
     """
     from interp_ecg.studies.runner import run_study
 
-    cfg = {
-        "study": out.name, "kind": "demo", "seed": seed, "n_jobs": n_jobs, "scheduler": scheduler,
-        "output_dir": str(out.parent), "description": "End-to-end demonstration on a synthetic cohort",
-        "data": {"source": "synthetic", "n_records": n_records},
-        "report": {"paper": paper, "pseudonymise": pseudonymise},
-        "params": {"epochs": epochs},
-    }
-    result = run_study(cfg)
+    cfg = {"kind": "demo", "description": "End-to-end demonstration on a synthetic cohort",
+           "data": {"source": "synthetic"}}
+    # every option is an override named as the user gave it, so a bad value names the option
+    given = {"study": (out.name, f"--out {out}"), "output_dir": (str(out.parent), f"--out {out}"),
+             "seed": (seed, f"--seed {seed}"), "n_jobs": (n_jobs, f"--n-jobs {n_jobs}"),
+             "scheduler": (scheduler, f"--scheduler {scheduler}"),
+             "data.n_records": (n_records, f"--n-records {n_records}"), "report.paper": (paper, f"--paper {paper}"),
+             "report.pseudonymise": (pseudonymise, "--pseudonymise" if pseudonymise else "--show-ids"),
+             "params.epochs": (epochs, f"--epochs {epochs}")}
+    result = run_study(cfg, overrides={k: v for k, (v, _) in given.items()},
+                       override_sources={k: label for k, (_, label) in given.items()})
     if result.report_path is not None:
         latest = out / "report.pdf"
         shutil.copyfile(result.report_path, latest)
@@ -512,16 +515,31 @@ def report(
 # -- study --------------------------------------------------------------------------------
 
 
-def _parse_sets(values: list[str]) -> dict[str, Any]:
+def _parse_sets(values: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``--set key=value`` options: ``({key: value}, {key: "--set key=value"})``, values read as YAML.
+
+    Raises
+    ------
+    InterpEcgError
+        Naming the ``--set`` argument: no ``=``, an empty key, or a value that is not YAML.
+    """
     import yaml
 
     out: dict[str, Any] = {}
+    labels: dict[str, str] = {}
     for item in values:
-        if "=" not in item:
-            raise InterpEcgError(f"--set expects key=value, got {item!r}")
-        key, value = item.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
-    return out
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise InterpEcgError(f"expects key=value, e.g. --set data.n_records=60, got {item!r}", source="--set")
+        label = f"--set {item}"
+        try:
+            out[key] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise InterpEcgError(f"the value of {key!r} is not valid YAML: {getattr(err, 'problem', None) or err}",
+                                 source=label) from None
+        labels[key] = label
+    return out, labels
 
 
 @study_app.command("run")
@@ -545,9 +563,13 @@ def study_run(
     """
     from interp_ecg.studies.runner import run_study
 
+    given_out = "--out" if output_dir is None else "--output-dir"
     out = _deprecated_alias("--output-dir", "--out", output_dir, out)
+    overrides, set_labels = _parse_sets(set_)  # a --set wins over the option of the same key, as in run_study
+    sources = {"output_dir": f"{given_out} {out}", "seed": f"--seed {seed}", "n_jobs": f"--n-jobs {n_jobs}",
+               "scheduler": f"--scheduler {scheduler}", **set_labels}
     result = run_study(config, output_dir=out, seed=seed, n_jobs=n_jobs, scheduler=scheduler,
-                       overrides=_parse_sets(set_))
+                       overrides=overrides, override_sources=sources)
     typer.echo(f"run folder: {result.out_dir}")
     if result.report_path:
         typer.echo(f"report: {result.report_path}")
