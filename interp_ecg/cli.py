@@ -303,15 +303,20 @@ def features(
 ) -> None:
     """Measure fiducial features, one row per record, written to Parquet (resumable).
 
+    Each row starts with the record's patient_id, age and sex as its reader gives them
+    (missing where it has none), so `interp-ecg phewas` and `train` read the file as it is.
+
     Example: interp-ecg features /data/ptbxl --out ptbxl_features.parquet --n-jobs 4
     """
     from interp_ecg.features import extract
+    from interp_ecg.studies.pipeline import with_record_columns
 
     ds = _open_dataset(data, sampling_rate)
     if limit:
         ds = ds.subset(list(range(min(limit, len(ds)))))
     chunk_dir = chunks or out.with_suffix(".chunks")
-    table = extract(ds, n_jobs=n_jobs, out=chunk_dir, scheduler=scheduler, progress=True)
+    table = with_record_columns(extract(ds, n_jobs=n_jobs, out=chunk_dir, scheduler=scheduler, progress=True),
+                                ds.meta)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_parquet(out)
     typer.echo(f"{len(table)} records x {table.shape[1]} columns -> {out}")
@@ -351,6 +356,9 @@ def train(
                         help="Random seed of the split, the models and the bootstrap."),
     n_jobs: int = _option(f"{_PIPELINE}:train_and_evaluate", "n_jobs", "--n-jobs",
                           help="Threads/processes of the model fits."),
+    demographics: bool = _option(f"{_PIPELINE}:training_data", "demographics", "--demographics/--ecg-only",
+                                 help="Also take age (and sex, when numeric) as model inputs; by default the "
+                                      "inputs are the ECG measurements only."),
 ) -> None:
     """Train an explained ensemble on a feature table and evaluate it on held-out patients.
 
@@ -359,7 +367,8 @@ def train(
     from interp_ecg.studies import pipeline
 
     X, y, groups, note = pipeline.training_data(_read_table(features_path),
-                                                None if labels is None else _read_table(labels), label)
+                                                None if labels is None else _read_table(labels), label,
+                                                demographics=demographics)
     res = pipeline.train_and_evaluate(X, y, groups, models.split(","), seed=seed, n_jobs=n_jobs,
                                       test_size=test_size, n_boot=n_boot)
     out.mkdir(parents=True, exist_ok=True)
@@ -458,8 +467,11 @@ def phewas(
         raise InterpEcgError("expected a .parquet or .csv exposures table, not a folder", source=exposures_path)
     if subject_col not in table.columns and subject_col in (table.index.names or []):
         table = table.reset_index()
+    cov = [c for c in covariates.split(",") if c]
+    _require_columns(table, exposures_path, {subject_col: "--subject-col", **{c: "--covariates" for c in cov},
+                                             **{c: "--exposures" for c in (exposures or "").split(",") if c}})
     summary = pipeline.run_phewas(table, _read_table_plain(diagnoses, text_columns="all"), phecode_map,
-                                  [c for c in covariates.split(",") if c], subject_col=subject_col,
+                                  cov, subject_col=subject_col,
                                   exposures=None if exposures is None else exposures.split(","), method=method,
                                   scheduler=scheduler, min_cases=min_cases, min_code_count=min_code_count,
                                   standardize=standardize, test=test)
@@ -468,6 +480,21 @@ def phewas(
     typer.echo(f"{len(summary)} tests -> {out}")
     cols = [c for c in ("exposure", "phecode", "description", "OR", "p", "q") if c in summary.columns]
     typer.echo(summary.sort_values("p").head(10)[cols].to_string(index=False))
+
+
+def _require_columns(table, path: Path, columns: dict[str, str]) -> None:
+    """Every column named by an option is in the table and has a value somewhere, else an error naming
+    the file, the column and the option."""
+    for col, option in columns.items():
+        hint = (" (interp-ecg features writes patient_id, age and sex; for another table name its columns with "
+                f"{option})")
+        if col not in table.columns:
+            raise InterpEcgError(f"no column {col!r} ({option}){hint}; columns: "
+                                 f"{', '.join(map(str, table.columns[:12]))}{' ...' if table.shape[1] > 12 else ''}",
+                                 source=path)
+        if table[col].isna().all():
+            raise InterpEcgError(f"column {col!r} ({option}) has no value in any row: the records' reader "
+                                 f"did not provide it{hint}", source=path)
 
 
 def _read_table_plain(path: Path, text_columns=None):

@@ -35,16 +35,72 @@ from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
 logger = logging.getLogger(__name__)
 
 _SUBJECT_COLUMNS = ("patient_id", "subject_id")
+#: the record's patient identifier and the demographics its reader provides, written beside the
+#: measurements by ``interp-ecg features`` (:func:`with_record_columns`)
+RECORD_COLUMNS = ("patient_id", "age", "sex")
+#: the demographics among them: not model inputs of :func:`training_data` unless asked for
+DEMOGRAPHICS = ("age", "sex")
+
+
+def with_record_columns(features: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """``features`` with each record's ``patient_id``, ``age`` and ``sex`` from its reader's ``meta`` in front.
+
+    So a feature table is complete for a PheWAS (subject and covariates) or a patient-wise
+    split without a join. Values are the reader's: ids keep their type (PTB-XL's integer
+    ``patient_id``, MIMIC's text ``subject_id``); an id that arrives as a float (``15709.0``)
+    becomes an integer (``Int64``), or text when not whole, never a float. Where the reader
+    has no such column the column is missing values (``<NA>`` for ``patient_id`` and ``sex``,
+    NaN for ``age``); a record ``meta`` lacks gets missing values too. Columns ``features``
+    already has are kept as they are.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        One row per record, indexed by record id (:func:`interp_ecg.features.extract`).
+    meta : pandas.DataFrame
+        The dataset's ``meta``, indexed by record id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``features`` with :data:`RECORD_COLUMNS` first.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"QRS_duration_ms": [96.0, 130.0]}, index=pd.Index([1, 2], name="ecg_id"))
+    >>> meta = pd.DataFrame({"patient_id": [15709.0, 15709.0], "sex": ["F", None]}, index=[1, 2])
+    >>> t = with_record_columns(f, meta)
+    >>> t.columns.tolist(), t["patient_id"].tolist(), str(t["patient_id"].dtype), bool(t["age"].isna().all())
+    (['patient_id', 'age', 'sex', 'QRS_duration_ms'], [15709, 15709], 'Int64', True)
+    """
+    idx = features.index
+    m = meta.reindex(idx)
+    missing = {"patient_id": pd.array([pd.NA] * len(idx), dtype="string"),
+               "age": np.full(len(idx), np.nan), "sex": pd.array([pd.NA] * len(idx), dtype="string")}
+    front = {}
+    for col in RECORD_COLUMNS:
+        if col in features.columns:
+            continue
+        values = m[col] if col in m.columns else pd.Series(missing[col], index=idx)
+        if col == "patient_id" and pd.api.types.is_float_dtype(values):
+            values = values.astype("Int64") if (values.dropna() % 1 == 0).all() else _id_strings(values)
+        front[col] = values
+    return pd.concat([pd.DataFrame(front, index=idx), features], axis=1)
+
 #: the inputs of the WCT rule (a rule baseline is scored when a table has both)
 _RULE_INPUTS = ("QRS_duration_ms", "heart_rate_bpm")
 
 
-def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label: str = "wct"):
+def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label: str = "wct",
+                  demographics: bool = False):
     """Split a feature table into ``X``, ``y``, patient ``groups`` and a note about the label.
 
     ``label`` is a column of ``labels`` (indexed like ``table``) or of ``table``, or ``"wct"``:
     the rule QRS >= 120 ms and heart rate >= 100 bpm computed from ``table`` (a circular label
-    when those measurements are also model inputs; the note says so).
+    when those measurements are also model inputs; the note says so). The inputs are
+    :func:`~interp_ecg.features.model_columns` of ``table``, without the demographics
+    (:data:`DEMOGRAPHICS`, which ``interp-ecg features`` writes beside the measurements) unless
+    ``demographics`` (then ``age``, and ``sex`` when numeric, are inputs too).
     """
     note = ""
     if label == "wct":
@@ -63,7 +119,7 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
     keep = y.notna()
     if "quality_ok" in table.columns:
         keep &= table["quality_ok"].astype(bool)
-    X = table.loc[keep, model_columns(table, exclude=[label])]
+    X = table.loc[keep, model_columns(table, exclude=[label, *(() if demographics else DEMOGRAPHICS)])]
     y = y[keep].astype(int)
     subject = next((c for c in _SUBJECT_COLUMNS if c in table.columns), None)
     groups = table.loc[keep, subject] if subject else pd.Series(X.index, index=X.index)
@@ -206,8 +262,12 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
     diagnoses : DataFrame or path
         ``subject_id`` (or ``subject_col``), ``icd_code``, ``icd_version``.
     covariates : sequence of str
-        Columns of ``table`` to adjust for (from each subject's first ECG); those absent are
-        skipped.
+        Columns of ``table`` to adjust for (from each subject's first ECG); one that is absent
+        is an error (pass ``[]`` for an unadjusted analysis).
+    exposures : sequence of str, optional
+        Default: the numeric columns a model could take as inputs
+        (:func:`~interp_ecg.features.model_columns`: no quality, provenance or identifier
+        column) other than the covariates and ``sex_col``.
     min_cases, min_code_count, method, standardize : optional
         See :class:`~interp_ecg.phenotype.PheWAS` (min_cases 20, the PheWAS convention;
         odds ratios per unit unless ``standardize``) and
@@ -223,6 +283,12 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         sex-specific phecode (0 elsewhere).
     test : {"wald", "score"}
         Passed to :func:`~interp_ecg.phenotype.phewas`.
+
+    Raises
+    ------
+    InterpEcgError
+        No ``subject_col``, a covariate column that is absent, diagnoses without a subject
+        column.
 
     Examples
     --------
@@ -241,12 +307,16 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
 
     if subject_col not in table.columns:
         raise InterpEcgError(f"exposure table has no subject column {subject_col!r}")
+    absent = [c for c in covariates if c not in table.columns]
+    if absent:  # an unadjusted analysis is asked for with covariates=[], never made silently
+        raise InterpEcgError(f"exposure table has no covariate column {absent[0]!r}"
+                             + (f" (nor {', '.join(map(repr, absent[1:]))})" if absent[1:] else ""))
     table = table.assign(**{subject_col: _id_strings(table[subject_col])})
-    cov = [c for c in covariates if c in table.columns]
-    if exposures is None:
+    cov = list(covariates)
+    if exposures is None:  # model inputs (no quality, provenance or id column) that are not covariates
         skip = set(cov) | {subject_col, sex_col}
-        exposures = [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c])
-                     and not str(c).startswith("Unnamed:") and not str(c).lower().endswith("_id")]
+        exposures = [c for c in model_columns(table, exclude=list(skip))
+                     if not str(c).startswith("Unnamed:") and not str(c).lower().endswith("_id")]
     per_subject = per_subject_table(table, subject_col, list(exposures), cov)
     pmap = phecode_map if isinstance(phecode_map, phenotype.PhecodeMap) else phenotype.load_phecode_map(phecode_map)
     if isinstance(diagnoses, (str, Path)):
@@ -416,10 +486,12 @@ def cohort_features(ds: Any, table: str | Path | None = None, *, n_jobs: int = 1
 
     Read from ``table`` (a Parquet feature table computed before for the same records) when
     given, else computed with :func:`interp_ecg.features.extract`. ECGs the table lacks
-    are NaN rows.
+    are NaN rows. The record columns ``interp-ecg features`` writes (:data:`RECORD_COLUMNS`)
+    are left out of a read table: a study takes them from ``ds.meta``, as with computed features.
     """
     if table:
         feats = pd.read_parquet(table)
+        feats = feats.drop(columns=[c for c in RECORD_COLUMNS if c in feats.columns])
         feats.index = feats.index.astype(ds.meta.index.dtype)
     else:
         from interp_ecg.features import extract
