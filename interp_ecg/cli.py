@@ -41,6 +41,7 @@ app = typer.Typer(
         "Examples:\n\n"
         "  interp-ecg demo --out reports/demo\n\n"
         "  interp-ecg features /data/ptbxl --out features.parquet --n-jobs 4\n\n"
+        "  interp-ecg phewas features.parquet --diagnoses dx.csv --phecode-map /data/phecode\n\n"
         "  interp-ecg study run studies/wct_cardioforest/study.yaml --seed 1\n\n"
         "Add --debug before the command to see tracebacks."
     ),
@@ -277,20 +278,22 @@ def _open_dataset(path: Path, sampling_rate: int):
         raise FileNotFoundError(f"{path}: no such file or folder")
     if (path / "ptbxl_database.csv").exists():
         return io.read_ptbxl(path, sampling_rate=sampling_rate)
+    if (path / "ludb.csv").exists() and (path / "data").is_dir():
+        return io.read_ludb(path)
     if (path / "record_list.csv").exists() and hasattr(io, "read_mimic_ecg"):
         return io.read_mimic_ecg(path)
     if any(path.glob("*.mat")) and hasattr(io, "read_cinc"):
         return io.read_cinc(path)
     if hasattr(io, "read_wfdb"):
         return io.read_wfdb(path)
-    raise InterpEcgError("cannot tell the dataset layout (PTB-XL, MIMIC-IV-ECG, CinC or WFDB)",
+    raise InterpEcgError("cannot tell the dataset layout (PTB-XL, LUDB, MIMIC-IV-ECG, CinC or WFDB)",
                          source=path)
 
 
 @app.command()
 @handle_errors
 def features(
-    data: Path = typer.Argument(..., help="Dataset folder (PTB-XL layout, MIMIC-IV-ECG, CinC or WFDB)."),
+    data: Path = typer.Argument(..., help="Dataset folder (PTB-XL layout, LUDB, MIMIC-IV-ECG, CinC or WFDB)."),
     out: Path = typer.Option(Path("features.parquet"), "--out", help="Parquet file of features."),
     sampling_rate: int = _option("interp_ecg.io.ptbxl:read_ptbxl", "sampling_rate", "--sampling-rate",
                                  help="100 or 500 (PTB-XL)."),
@@ -433,14 +436,18 @@ def explain(
 @handle_errors
 def phewas(
     exposures_path: Path = typer.Argument(..., metavar="EXPOSURES",
-                                          help="Per-ECG or per-subject exposures (.parquet/.csv), with a subject column."),
+                                          help="Per-ECG or per-subject exposures (.parquet/.csv) with subject and "
+                                               "covariate columns, e.g. the output of `interp-ecg features`."),
     diagnoses: Path = typer.Option(..., "--diagnoses", help="ICD diagnoses (CSV: subject_id, icd_code, icd_version)."),
     phecode_map: Path = typer.Option(..., "--phecode-map", help="Phecode map folder (phecodeX_R_*.csv) or file."),
     covariates: str = _option(f"{_PIPELINE}:run_phewas", "covariates", "--covariates",
                               help="Covariate columns, comma-separated."),
     subject_col: str = _option(f"{_PIPELINE}:run_phewas", "subject_col", "--subject-col",
                                help="Subject id column of EXPOSURES."),
-    exposures: Optional[str] = typer.Option(None, "--exposures", help="Exposure columns (default: all numeric but covariates)."),
+    exposures: Optional[str] = typer.Option(None, "--exposures",
+                                            help="Exposure columns, comma-separated (default: every numeric column "
+                                                 "a model could take as input, i.e. no quality, provenance or id "
+                                                 "column, other than the covariates and sex)."),
     method: str = _option(_PHEWAS, "method", "--method", help="logit or firth."),
     test: str = _option(_PHEWAS, "test", "--test",
                         help="wald (every pair fitted) or score (score-test screening, exact refits of what passes)."),
@@ -458,7 +465,10 @@ def phewas(
 ) -> None:
     """PheWAS of ECG exposures against phecodes, adjusted for covariates.
 
-    Example: interp-ecg phewas protos.parquet --diagnoses diagnoses.csv --phecode-map /data/phecode
+    Exposures are averaged per subject; covariates come from each subject's first ECG. A
+    subject, covariate or exposure column that is absent or empty is an error naming the file.
+
+    Example: interp-ecg phewas features.parquet --diagnoses diagnoses.csv --phecode-map /data/phecode
     """
     from interp_ecg.studies import pipeline
 
@@ -478,6 +488,10 @@ def phewas(
     out.parent.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out, index=False)
     typer.echo(f"{len(summary)} tests -> {out}")
+    if summary.empty:
+        logger.warning("no phecode has %d or more cases (--min-cases) among these subjects: nothing was tested",
+                       min_cases)
+        return
     cols = [c for c in ("exposure", "phecode", "description", "OR", "p", "q") if c in summary.columns]
     typer.echo(summary.sort_values("p").head(10)[cols].to_string(index=False))
 
@@ -582,7 +596,9 @@ def study_run(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the YAML's seed)."),
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes (default: the YAML's n_jobs)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
-    set_: list[str] = typer.Option([], "--set", help="Override a config value: --set data.n_records=60"),
+    set_: list[str] = typer.Option([], "--set", help="Override a config value (a YAML value; repeatable): "
+                                                      "--set data.n_records=60. An invalid one is reported with "
+                                                      "its --set argument."),
 ) -> None:
     """Run a study from its YAML config; writes <output_dir>/<study>/<timestamp>/.
 

@@ -105,3 +105,14 @@ def test_cli_phewas_equals_the_python_api_with_defaults(phecode_root, tmp_path):
                                  standardize=True)
     tb = got.set_index("phecode").loc[per_sd["phecode"].iloc[0]]
     assert np.log(per_sd["OR"].iloc[0]) == pytest.approx(np.log(tb["OR"]) * expo["score"].std(), rel=0.02)
+
+
+def test_features_reads_an_ludb_folder_as_read_ludb(ludb_root):
+    """Before: an LUDB folder went to the generic WFDB reader (record ids 'data/1', no LUDB metadata)."""
+    from interp_ecg.cli import _open_dataset
+    from interp_ecg.io import read_ludb
+
+    ds = _open_dataset(ludb_root, 500)
+    ref = read_ludb(ludb_root)
+    assert list(ds.meta.index) == list(ref.meta.index)
+    pd.testing.assert_frame_equal(ds.meta[["patient_id", "age", "sex"]], ref.meta[["patient_id", "age", "sex"]])
