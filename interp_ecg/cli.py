@@ -620,14 +620,19 @@ def study_run(
 
 @study_app.command("validate")
 @handle_errors
-def study_validate(config: Path = typer.Argument(..., help="The study's YAML file.")) -> None:
+def study_validate(
+    config: Path = typer.Argument(..., help="The study's YAML file."),
+    set_: list[str] = typer.Option([], "--set", help="Override a config value as `study run --set` does: "
+                                                      "--set data.n_records=60."),
+) -> None:
     """Check a study config (unknown keys, types, paths) without running it.
 
-    Example: interp-ecg study validate studies/prototype_phewas/study.yaml
+    Example: interp-ecg study validate studies/prototype_phewas/study.yaml --set seed=3
     """
     from interp_ecg.studies.config import load_config
 
-    cfg = load_config(config)
+    overrides, sources = _parse_sets(set_)
+    cfg = load_config(config, overrides=overrides, override_sources=sources)
     typer.echo(f"{config}: valid ({cfg.kind} study {cfg.study!r}, seed {cfg.seed})")
 
 

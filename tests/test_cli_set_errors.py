@@ -79,3 +79,10 @@ def test_python_api_names_the_override(study_yaml, tmp_path):
         apply_overrides({"seed": 3}, {"seed.value": 1})
     with pytest.raises(ConfigError, match=r"^<config>: seed must be"):
         validate_config({"study": "s", "kind": "demo", "seed": "x"})
+
+
+def test_validate_takes_set_as_run_does(study_yaml):
+    ok = CliRunner().invoke(app, ["study", "validate", str(study_yaml), "--set", "seed=7"])
+    assert ok.exit_code == 0 and "seed 7" in ok.output
+    bad = CliRunner().invoke(app, ["study", "validate", str(study_yaml), "--set", "data.n_records=5"])
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: --set data.n_records=5: data.n_records must be >= 10")
