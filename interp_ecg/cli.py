@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import ast
 import functools
 import logging
 import os
@@ -40,6 +41,7 @@ app = typer.Typer(
         "Examples:\n\n"
         "  interp-ecg demo --out reports/demo\n\n"
         "  interp-ecg features /data/ptbxl --out features.parquet --n-jobs 4\n\n"
+        "  interp-ecg phewas features.parquet --diagnoses dx.csv --phecode-map /data/phecode\n\n"
         "  interp-ecg study run studies/wct_cardioforest/study.yaml --seed 1\n\n"
         "Add --debug before the command to see tracebacks."
     ),
@@ -55,6 +57,19 @@ app.add_typer(study_app, name="study")
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _deprecated_alias(old: str, new: str, old_value: Any, new_value: Any) -> Any:
+    """The value of option ``new``, or of its former spelling ``old`` (with a logged warning).
+
+    Both given with different values is an error.
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not None and new_value != old_value:
+        raise InterpEcgError(f"{old} is the former spelling of {new}; give one of them, not both")
+    logger.warning("%s is deprecated and will be removed: use %s (same meaning)", old, new)
+    return old_value
 
 
 def handle_errors(fn):
@@ -113,21 +128,117 @@ def _stderr_console():
     return Console(stderr=True)
 
 
+# -- defaults: one source, the Python API ---------------------------------------------------
+
+#: every command-line default read from the Python API: (target, parameter) -> value
+DEFAULT_SOURCES: dict[tuple[str, str], Any] = {}
+
+
+@functools.cache
+def _parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _source_node(target: str) -> ast.AST:
+    """The AST of ``target`` (``"interp_ecg.phenotype.phewas:PheWAS"``), read from the package source."""
+    import interp_ecg
+
+    module, _, qualname = target.partition(":")
+    path = Path(interp_ecg.__file__).parent.joinpath(*module.split(".")[1:])
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    node: Any = _parsed(path)
+    for part in qualname.split("."):
+        node = next((n for n in node.body if isinstance(n, (ast.ClassDef, ast.FunctionDef)) and n.name == part),
+                    None)
+        if node is None:
+            raise LookupError(f"{target}: no {part!r} in {path}")
+    return node
+
+
+def _default_node(node: Any, name: str) -> ast.AST | None:
+    if isinstance(node, ast.ClassDef):
+        init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        if init is not None:
+            return _default_node(init, name)
+        for n in node.body:  # a pydantic model: ``name: type = Field(default, ...)`` or ``= default``
+            if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.target.id == name:
+                value = n.value
+                if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "Field":
+                    return value.args[0] if value.args else {k.arg: k.value for k in value.keywords}.get("default")
+                return value
+        return None
+    args = node.args
+    positional = args.posonlyargs + args.args
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    return next((d for a, d in pairs if a.arg == name), None)
+
+
+def python_default(target: str, name: str) -> Any:
+    """The default of parameter ``name`` of the Python API ``target``: the one source of a CLI default.
+
+    ``target`` is ``"module:qualname"``: a function, a class (its ``__init__``) or a pydantic
+    model (its field). The value is read from the package's source rather than by importing
+    the module, so ``interp-ecg --help`` stays fast (importing the phenotype layer alone takes
+    seconds); the test suite checks every value read here (:data:`DEFAULT_SOURCES`) against
+    ``inspect.signature`` / ``model_fields`` of the imported object.
+
+    Raises
+    ------
+    LookupError
+        No such object or parameter, or a default that is not a literal.
+
+    Examples
+    --------
+    >>> python_default("interp_ecg.phenotype.phewas:PheWAS", "min_cases")
+    20
+    """
+    key = (target, name)
+    if key not in DEFAULT_SOURCES:
+        node = _default_node(_source_node(target), name)
+        if node is None:
+            raise LookupError(f"{target} has no parameter {name!r} with a default")
+        try:
+            DEFAULT_SOURCES[key] = ast.literal_eval(node)
+        except ValueError:
+            raise LookupError(f"{target}: the default of {name!r} is not a literal") from None
+    return DEFAULT_SOURCES[key]
+
+
+def _option(target: str, name: str, *decls: str, help: str, reference: str = "", **kwargs: Any) -> Any:
+    """A ``typer.Option`` whose default is ``target``'s ``name``, its help saying so (and why: ``reference``)."""
+    value = python_default(target, name)
+    if isinstance(value, (tuple, list)):
+        value = ",".join(map(str, value))
+    ref = f"; {reference}" if reference else ""
+    text = f"{help} Default: {target.rpartition(':')[2]}'s {name} (Python API){ref}."
+    return typer.Option(value, *decls, help=text, **kwargs)
+
+
+_CONFIG = "interp_ecg.studies.config"
+_PHEWAS = "interp_ecg.phenotype.phewas:PheWAS"
+_PIPELINE = "interp_ecg.studies.pipeline"
+
+
 # -- demo ---------------------------------------------------------------------------------
 
 
 @app.command()
 @handle_errors
 def demo(
-    out: Path = typer.Option(Path("reports/demo"), "--out", help="Folder of the demo runs."),
-    n_records: int = typer.Option(240, "--n-records", min=20, help="Size of the synthetic cohort."),
-    seed: int = typer.Option(0, "--seed", help="Random seed of every step."),
-    n_jobs: int = typer.Option(-1, "--n-jobs", help="Worker processes (-1: all cores)."),
+    out: Path = typer.Option(Path("reports/demo"), "--out",
+                             help="Folder of the demo's runs: each run writes OUT/<timestamp>/ (the study "
+                                  "is named after OUT's last part) and copies its PDF to OUT/report.pdf."),
+    n_records: int = _option(f"{_CONFIG}:DataConfig", "n_records", "--n-records", min=20,
+                             help="Size of the synthetic cohort (data.n_records of a study YAML)."),
+    seed: int = _option(f"{_CONFIG}:StudyConfig", "seed", "--seed", help="Random seed of every step."),
+    n_jobs: int = _option(f"{_CONFIG}:StudyConfig", "n_jobs", "--n-jobs", help="Worker processes (-1: all cores)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
-    paper: str = typer.Option("a4", "--paper", help="a4 or letter."),
-    pseudonymise: bool = typer.Option(True, "--pseudonymise/--show-ids",
-                                      help="Pseudonymise record and patient ids in the report."),
-    epochs: int = typer.Option(2, "--epochs", help="Epochs of the small prototype network."),
+    paper: str = _option(f"{_CONFIG}:ReportConfig", "paper", "--paper", help="a4 or letter."),
+    pseudonymise: bool = _option(f"{_CONFIG}:ReportConfig", "pseudonymise", "--pseudonymise/--show-ids",
+                                 help="Pseudonymise record and patient ids in the report."),
+    epochs: int = _option("interp_ecg.studies.params:DemoParams", "epochs", "--epochs",
+                          help="Epochs of the small prototype network."),
 ) -> None:
     """Run the whole pipeline on a synthetic cohort and write a PDF report.
 
@@ -138,14 +249,17 @@ def demo(
     """
     from interp_ecg.studies.runner import run_study
 
-    cfg = {
-        "study": out.name, "kind": "demo", "seed": seed, "n_jobs": n_jobs, "scheduler": scheduler,
-        "output_dir": str(out.parent), "description": "End-to-end demonstration on a synthetic cohort",
-        "data": {"source": "synthetic", "n_records": n_records},
-        "report": {"paper": paper, "pseudonymise": pseudonymise},
-        "params": {"epochs": epochs},
-    }
-    result = run_study(cfg)
+    cfg = {"kind": "demo", "description": "End-to-end demonstration on a synthetic cohort",
+           "data": {"source": "synthetic"}}
+    # every option is an override named as the user gave it, so a bad value names the option
+    given = {"study": (out.name, f"--out {out}"), "output_dir": (str(out.parent), f"--out {out}"),
+             "seed": (seed, f"--seed {seed}"), "n_jobs": (n_jobs, f"--n-jobs {n_jobs}"),
+             "scheduler": (scheduler, f"--scheduler {scheduler}"),
+             "data.n_records": (n_records, f"--n-records {n_records}"), "report.paper": (paper, f"--paper {paper}"),
+             "report.pseudonymise": (pseudonymise, "--pseudonymise" if pseudonymise else "--show-ids"),
+             "params.epochs": (epochs, f"--epochs {epochs}")}
+    result = run_study(cfg, overrides={k: v for k, (v, _) in given.items()},
+                       override_sources={k: label for k, (_, label) in given.items()})
     if result.report_path is not None:
         latest = out / "report.pdf"
         shutil.copyfile(result.report_path, latest)
@@ -164,23 +278,27 @@ def _open_dataset(path: Path, sampling_rate: int):
         raise FileNotFoundError(f"{path}: no such file or folder")
     if (path / "ptbxl_database.csv").exists():
         return io.read_ptbxl(path, sampling_rate=sampling_rate)
+    if (path / "ludb.csv").exists() and (path / "data").is_dir():
+        return io.read_ludb(path)
     if (path / "record_list.csv").exists() and hasattr(io, "read_mimic_ecg"):
         return io.read_mimic_ecg(path)
     if any(path.glob("*.mat")) and hasattr(io, "read_cinc"):
         return io.read_cinc(path)
     if hasattr(io, "read_wfdb"):
         return io.read_wfdb(path)
-    raise InterpEcgError("cannot tell the dataset layout (PTB-XL, MIMIC-IV-ECG, CinC or WFDB)",
+    raise InterpEcgError("cannot tell the dataset layout (PTB-XL, LUDB, MIMIC-IV-ECG, CinC or WFDB)",
                          source=path)
 
 
 @app.command()
 @handle_errors
 def features(
-    data: Path = typer.Argument(..., help="Dataset folder (PTB-XL layout, MIMIC-IV-ECG, CinC or WFDB)."),
+    data: Path = typer.Argument(..., help="Dataset folder (PTB-XL layout, LUDB, MIMIC-IV-ECG, CinC or WFDB)."),
     out: Path = typer.Option(Path("features.parquet"), "--out", help="Parquet file of features."),
-    sampling_rate: int = typer.Option(500, "--sampling-rate", help="100 or 500 (PTB-XL)."),
-    n_jobs: int = typer.Option(1, "--n-jobs", help="Worker processes (-1: all cores)."),
+    sampling_rate: int = _option("interp_ecg.io.ptbxl:read_ptbxl", "sampling_rate", "--sampling-rate",
+                                 help="100 or 500 (PTB-XL)."),
+    n_jobs: int = _option("interp_ecg.features.extract:extract", "n_jobs", "--n-jobs",
+                          help="Worker processes (-1: all cores)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N records."),
     chunks: Optional[Path] = typer.Option(None, "--chunks",
@@ -188,15 +306,20 @@ def features(
 ) -> None:
     """Measure fiducial features, one row per record, written to Parquet (resumable).
 
+    Each row starts with the record's patient_id, age and sex as its reader gives them
+    (missing where it has none), so `interp-ecg phewas` and `train` read the file as it is.
+
     Example: interp-ecg features /data/ptbxl --out ptbxl_features.parquet --n-jobs 4
     """
     from interp_ecg.features import extract
+    from interp_ecg.studies.pipeline import with_record_columns
 
     ds = _open_dataset(data, sampling_rate)
     if limit:
         ds = ds.subset(list(range(min(limit, len(ds)))))
     chunk_dir = chunks or out.with_suffix(".chunks")
-    table = extract(ds, n_jobs=n_jobs, out=chunk_dir, scheduler=scheduler, progress=True)
+    table = with_record_columns(extract(ds, n_jobs=n_jobs, out=chunk_dir, scheduler=scheduler, progress=True),
+                                ds.meta)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_parquet(out)
     typer.echo(f"{len(table)} records x {table.shape[1]} columns -> {out}")
@@ -221,15 +344,24 @@ def _read_table(path: Path):
 @handle_errors
 def train(
     features_path: Path = typer.Argument(..., metavar="FEATURES", help="Feature table (.parquet/.csv)."),
-    label: str = typer.Option("wct", "--label",
-                              help="Label column (in FEATURES or --labels), or 'wct' for the rule "
-                                   "QRS >= 120 ms and HR >= 100 bpm."),
+    label: str = _option(f"{_PIPELINE}:training_data", "label", "--label",
+                         help="Label column (in FEATURES or --labels), or 'wct' for the rule "
+                              "QRS >= 120 ms and HR >= 100 bpm."),
     labels: Optional[Path] = typer.Option(None, "--labels", help="Table of labels indexed by record id."),
-    models: str = typer.Option("rf,xgb,lgbm", "--models", help="Ensemble members, comma-separated."),
+    models: str = _option(f"{_PIPELINE}:train_and_evaluate", "models", "--models",
+                          help="Ensemble members, comma-separated (rf, et, xgb, lgbm, gb, logreg)."),
     out: Path = typer.Option(Path("model"), "--out", help="Folder for the model and its metrics."),
-    test_size: float = typer.Option(0.3, "--test-size", help="Held-out fraction (patient-wise)."),
-    seed: int = typer.Option(0, "--seed"),
-    n_jobs: int = typer.Option(1, "--n-jobs"),
+    test_size: float = _option(f"{_PIPELINE}:train_and_evaluate", "test_size", "--test-size",
+                               help="Held-out fraction (patient-wise)."),
+    n_boot: int = _option("interp_ecg.evaluate.metrics:tagged_metrics_table", "n_boot", "--n-boot",
+                          help="Patient-bootstrap replicates of the 95% CIs."),
+    seed: int = _option(f"{_PIPELINE}:train_and_evaluate", "seed", "--seed",
+                        help="Random seed of the split, the models and the bootstrap."),
+    n_jobs: int = _option(f"{_PIPELINE}:train_and_evaluate", "n_jobs", "--n-jobs",
+                          help="Threads/processes of the model fits."),
+    demographics: bool = _option(f"{_PIPELINE}:training_data", "demographics", "--demographics/--ecg-only",
+                                 help="Also take age (and sex, when numeric) as model inputs; by default the "
+                                      "inputs are the ECG measurements only."),
 ) -> None:
     """Train an explained ensemble on a feature table and evaluate it on held-out patients.
 
@@ -238,8 +370,10 @@ def train(
     from interp_ecg.studies import pipeline
 
     X, y, groups, note = pipeline.training_data(_read_table(features_path),
-                                                None if labels is None else _read_table(labels), label)
-    res = pipeline.train_and_evaluate(X, y, groups, models.split(","), seed, n_jobs, test_size)
+                                                None if labels is None else _read_table(labels), label,
+                                                demographics=demographics)
+    res = pipeline.train_and_evaluate(X, y, groups, models.split(","), seed=seed, n_jobs=n_jobs,
+                                      test_size=test_size, n_boot=n_boot)
     out.mkdir(parents=True, exist_ok=True)
     from interp_ecg.models import save_model
 
@@ -261,7 +395,7 @@ def explain(
     features_path: Path = typer.Argument(..., metavar="FEATURES", help="Feature table."),
     out: Path = typer.Option(Path("shap.parquet"), "--out", help="SHAP values per record and feature."),
     record: Optional[str] = typer.Option(None, "--record", help="Print the grounded explanation of one record."),
-    top: int = typer.Option(5, "--top", help="Sentences for --record."),
+    top: int = _option("interp_ecg.explain.grounded:explain_row", "top", "--top", help="Sentences for --record."),
     expected_digest: Optional[str] = typer.Option(
         None, "--expected-digest", help="SHA-256 of the model's manifest.json, as printed by `train`."),
 ) -> None:
@@ -302,23 +436,39 @@ def explain(
 @handle_errors
 def phewas(
     exposures_path: Path = typer.Argument(..., metavar="EXPOSURES",
-                                          help="Per-ECG or per-subject exposures (.parquet/.csv), with a subject column."),
+                                          help="Per-ECG or per-subject exposures (.parquet/.csv) with subject and "
+                                               "covariate columns, e.g. the output of `interp-ecg features`."),
     diagnoses: Path = typer.Option(..., "--diagnoses", help="ICD diagnoses (CSV: subject_id, icd_code, icd_version)."),
     phecode_map: Path = typer.Option(..., "--phecode-map", help="Phecode map folder (phecodeX_R_*.csv) or file."),
-    covariates: str = typer.Option("age,sex", "--covariates", help="Covariate columns, comma-separated."),
-    subject_col: str = typer.Option("patient_id", "--subject-col", help="Subject id column of EXPOSURES."),
-    exposures: Optional[str] = typer.Option(None, "--exposures", help="Exposure columns (default: all numeric but covariates)."),
-    method: str = typer.Option("logit", "--method", help="logit or firth."),
-    test: str = typer.Option("wald", "--test", help="wald (every pair fitted) or score (score-test screening, exact refits of what passes)."),
-    min_code_count: int = typer.Option(2, "--min-code-count", help="Diagnoses needed to be a case (PheTK: 2)."),
-    min_cases: int = typer.Option(5, "--min-cases", help="Phecodes with fewer cases are not tested."),
-    standardize: bool = typer.Option(True, "--standardize/--raw-units", help="Odds ratios per SD of each exposure."),
-    out: Path = typer.Option(Path("phewas.csv"), "--out"),
+    covariates: str = _option(f"{_PIPELINE}:run_phewas", "covariates", "--covariates",
+                              help="Covariate columns, comma-separated."),
+    subject_col: str = _option(f"{_PIPELINE}:run_phewas", "subject_col", "--subject-col",
+                               help="Subject id column of EXPOSURES."),
+    exposures: Optional[str] = typer.Option(None, "--exposures",
+                                            help="Exposure columns, comma-separated (default: every numeric column "
+                                                 "a model could take as input, i.e. no quality, provenance or id "
+                                                 "column, other than the covariates and sex)."),
+    method: str = _option(_PHEWAS, "method", "--method", help="logit or firth."),
+    test: str = _option(_PHEWAS, "test", "--test",
+                        help="wald (every pair fitted) or score (score-test screening, exact refits of what passes)."),
+    min_code_count: int = _option("interp_ecg.phenotype.mapping:icd_to_phecodes", "min_code_count",
+                                  "--min-code-count", help="Diagnoses needed to be a case.",
+                                  reference="two codes, as the PheWAS R package (min.code.count) and PheTK"),
+    min_cases: int = _option(_PHEWAS, "min_cases", "--min-cases", help="Phecodes with fewer cases are not tested.",
+                             reference="the PheWAS convention (Denny et al. 2010; min.records = 20 in the "
+                                       "PheWAS R package, Carroll et al. 2014)"),
+    standardize: bool = _option(_PHEWAS, "standardize", "--standardize/--raw-units",
+                                help="Odds ratios per SD of each exposure (--standardize) or per unit "
+                                     "of it (--raw-units)."),
+    out: Path = typer.Option(Path("phewas.csv"), "--out", help="CSV of the summary, one row per exposure x phecode."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
 ) -> None:
     """PheWAS of ECG exposures against phecodes, adjusted for covariates.
 
-    Example: interp-ecg phewas protos.parquet --diagnoses diagnoses.csv --phecode-map /data/phecode
+    Exposures are averaged per subject; covariates come from each subject's first ECG. A
+    subject, covariate or exposure column that is absent or empty is an error naming the file.
+
+    Example: interp-ecg phewas features.parquet --diagnoses diagnoses.csv --phecode-map /data/phecode
     """
     from interp_ecg.studies import pipeline
 
@@ -327,16 +477,38 @@ def phewas(
         raise InterpEcgError("expected a .parquet or .csv exposures table, not a folder", source=exposures_path)
     if subject_col not in table.columns and subject_col in (table.index.names or []):
         table = table.reset_index()
+    cov = [c for c in covariates.split(",") if c]
+    _require_columns(table, exposures_path, {subject_col: "--subject-col", **{c: "--covariates" for c in cov},
+                                             **{c: "--exposures" for c in (exposures or "").split(",") if c}})
     summary = pipeline.run_phewas(table, _read_table_plain(diagnoses, text_columns="all"), phecode_map,
-                                  [c for c in covariates.split(",") if c], subject_col,
-                                  None if exposures is None else exposures.split(","), method, scheduler,
-                                  min_cases=min_cases, min_code_count=min_code_count, standardize=standardize,
-                                  test=test)
+                                  cov, subject_col=subject_col,
+                                  exposures=None if exposures is None else exposures.split(","), method=method,
+                                  scheduler=scheduler, min_cases=min_cases, min_code_count=min_code_count,
+                                  standardize=standardize, test=test)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out, index=False)
     typer.echo(f"{len(summary)} tests -> {out}")
+    if summary.empty:
+        logger.warning("no phecode has %d or more cases (--min-cases) among these subjects: nothing was tested",
+                       min_cases)
+        return
     cols = [c for c in ("exposure", "phecode", "description", "OR", "p", "q") if c in summary.columns]
     typer.echo(summary.sort_values("p").head(10)[cols].to_string(index=False))
+
+
+def _require_columns(table, path: Path, columns: dict[str, str]) -> None:
+    """Every column named by an option is in the table and has a value somewhere, else an error naming
+    the file, the column and the option."""
+    for col, option in columns.items():
+        hint = (" (interp-ecg features writes patient_id, age and sex; for another table name its columns with "
+                f"{option})")
+        if col not in table.columns:
+            raise InterpEcgError(f"no column {col!r} ({option}){hint}; columns: "
+                                 f"{', '.join(map(str, table.columns[:12]))}{' ...' if table.shape[1] > 12 else ''}",
+                                 source=path)
+        if table[col].isna().all():
+            raise InterpEcgError(f"column {col!r} ({option}) has no value in any row: the records' reader "
+                                 f"did not provide it{hint}", source=path)
 
 
 def _read_table_plain(path: Path, text_columns=None):
@@ -365,8 +537,9 @@ def _read_table_plain(path: Path, text_columns=None):
 def report(
     run_dir: Path = typer.Argument(..., help="A run folder (reports/<study>/<timestamp>/)."),
     out: Optional[Path] = typer.Option(None, "--out", help="PDF path (default: RUN_DIR/report-tables-<paper>.pdf)."),
-    paper: str = typer.Option("a4", "--paper", help="a4 or letter."),
-    pseudonymise: bool = typer.Option(True, "--pseudonymise/--show-ids"),
+    paper: str = _option("interp_ecg.report.report:Report", "paper", "--paper", help="a4 or letter."),
+    pseudonymise: bool = _option("interp_ecg.studies.runner:report_from_run_dir", "pseudonymise",
+                                 "--pseudonymise/--show-ids", help="Pseudonymise record and patient ids."),
 ) -> None:
     """Re-render a run folder's config and result tables as a PDF (A4 or Letter).
 
@@ -383,36 +556,63 @@ def report(
 # -- study --------------------------------------------------------------------------------
 
 
-def _parse_sets(values: list[str]) -> dict[str, Any]:
+def _parse_sets(values: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``--set key=value`` options: ``({key: value}, {key: "--set key=value"})``, values read as YAML.
+
+    Raises
+    ------
+    InterpEcgError
+        Naming the ``--set`` argument: no ``=``, an empty key, or a value that is not YAML.
+    """
     import yaml
 
     out: dict[str, Any] = {}
+    labels: dict[str, str] = {}
     for item in values:
-        if "=" not in item:
-            raise InterpEcgError(f"--set expects key=value, got {item!r}")
-        key, value = item.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
-    return out
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise InterpEcgError(f"expects key=value, e.g. --set data.n_records=60, got {item!r}", source="--set")
+        label = f"--set {item}"
+        try:
+            out[key] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise InterpEcgError(f"the value of {key!r} is not valid YAML: {getattr(err, 'problem', None) or err}",
+                                 source=label) from None
+        labels[key] = label
+    return out, labels
 
 
 @study_app.command("run")
 @handle_errors
 def study_run(
     config: Path = typer.Argument(..., help="The study's YAML file."),
-    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Base folder of runs (default: the YAML's output_dir)."),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    n_jobs: Optional[int] = typer.Option(None, "--n-jobs"),
+    out: Optional[Path] = typer.Option(None, "--out",
+                                       help="Base folder of the runs: each run writes OUT/<study>/<timestamp>/ "
+                                            "(default: the YAML's output_dir). --output-dir, the former "
+                                            "spelling, still works and warns."),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", hidden=True,
+                                              help="Deprecated spelling of --out."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the YAML's seed)."),
+    n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Worker processes (default: the YAML's n_jobs)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
-    set_: list[str] = typer.Option([], "--set", help="Override a config value: --set data.n_records=60"),
+    set_: list[str] = typer.Option([], "--set", help="Override a config value (a YAML value; repeatable): "
+                                                      "--set data.n_records=60. An invalid one is reported with "
+                                                      "its --set argument."),
 ) -> None:
-    """Run a study from its YAML config; writes reports/<study>/<timestamp>/.
+    """Run a study from its YAML config; writes <output_dir>/<study>/<timestamp>/.
 
-    Example: interp-ecg study run studies/wct_cardioforest/study.yaml --set data.n_records=200
+    Example: interp-ecg study run studies/wct_cardioforest/study.yaml --set data.n_records=200 --out reports
     """
     from interp_ecg.studies.runner import run_study
 
-    result = run_study(config, output_dir=output_dir, seed=seed, n_jobs=n_jobs, scheduler=scheduler,
-                       overrides=_parse_sets(set_))
+    given_out = "--out" if output_dir is None else "--output-dir"
+    out = _deprecated_alias("--output-dir", "--out", output_dir, out)
+    overrides, set_labels = _parse_sets(set_)  # a --set wins over the option of the same key, as in run_study
+    sources = {"output_dir": f"{given_out} {out}", "seed": f"--seed {seed}", "n_jobs": f"--n-jobs {n_jobs}",
+               "scheduler": f"--scheduler {scheduler}", **set_labels}
+    result = run_study(config, output_dir=out, seed=seed, n_jobs=n_jobs, scheduler=scheduler,
+                       overrides=overrides, override_sources=sources)
     typer.echo(f"run folder: {result.out_dir}")
     if result.report_path:
         typer.echo(f"report: {result.report_path}")
@@ -420,14 +620,19 @@ def study_run(
 
 @study_app.command("validate")
 @handle_errors
-def study_validate(config: Path = typer.Argument(..., help="The study's YAML file.")) -> None:
+def study_validate(
+    config: Path = typer.Argument(..., help="The study's YAML file."),
+    set_: list[str] = typer.Option([], "--set", help="Override a config value as `study run --set` does: "
+                                                      "--set data.n_records=60."),
+) -> None:
     """Check a study config (unknown keys, types, paths) without running it.
 
-    Example: interp-ecg study validate studies/prototype_phewas/study.yaml
+    Example: interp-ecg study validate studies/prototype_phewas/study.yaml --set seed=3
     """
     from interp_ecg.studies.config import load_config
 
-    cfg = load_config(config)
+    overrides, sources = _parse_sets(set_)
+    cfg = load_config(config, overrides=overrides, override_sources=sources)
     typer.echo(f"{config}: valid ({cfg.kind} study {cfg.study!r}, seed {cfg.seed})")
 
 
@@ -480,11 +685,16 @@ def prototypes_describe(
     out: Path = typer.Option(Path("prototype_cards"), "--out", help="Output folder."),
     features_path: Optional[Path] = typer.Option(None, "--features", help="Feature table of DATA (measured when omitted)."),
     phewas_path: Optional[Path] = typer.Option(None, "--phewas", help="PheWAS summary whose exposures are prototype names."),
-    sampling_rate: int = typer.Option(500, "--sampling-rate", help="100 or 500 (PTB-XL)."),
-    pseudonymise: bool = typer.Option(True, "--pseudonymise/--no-pseudonymise",
-                                      help="Replace source record ids by keyed pseudonyms in every output."),
+    sampling_rate: int = _option("interp_ecg.io.ptbxl:read_ptbxl", "sampling_rate", "--sampling-rate",
+                                 help="100 or 500 (PTB-XL)."),
+    pseudonymise: bool = _option(f"{_CONFIG}:ReportConfig", "pseudonymise", "--pseudonymise/--show-ids",
+                                 help="Replace source record ids by keyed pseudonyms in every output "
+                                      "(--no-pseudonymise, the former spelling of --show-ids, still works and warns)."),
+    no_pseudonymise: bool = typer.Option(False, "--no-pseudonymise", hidden=True,
+                                         help="Deprecated spelling of --show-ids."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write prototype_cards.pdf."),
-    n_jobs: int = typer.Option(1, "--n-jobs", help="Processes for feature extraction."),
+    n_jobs: int = _option("interp_ecg.features.extract:extract", "n_jobs", "--n-jobs",
+                          help="Processes for feature extraction."),
 ) -> None:
     """Prototype cards: each prototype in measured clinical terms (CSV, PDF).
 
@@ -500,6 +710,8 @@ def prototypes_describe(
     from interp_ecg.prototypes import ProtoECGNetClassifier
     from interp_ecg.report import Report, card_blocks
 
+    if no_pseudonymise:
+        pseudonymise = not _deprecated_alias("--no-pseudonymise", "--show-ids", True, None)
     if not model_path.exists():
         raise FileNotFoundError(f"{model_path}: no such file")
     model = ProtoECGNetClassifier.load(model_path, device="cpu")

@@ -212,7 +212,7 @@ def test_features_on_a_dask_scheduler(runner, tiny_cohort, tmp_path):
 def test_unreachable_scheduler_is_a_clean_error(runner, tmp_path):
     cfg = tmp_path / "s.yaml"
     cfg.write_text("study: s\nkind: demo\nscheduler: tcp://127.0.0.1:9\n")
-    result = runner.invoke(app, ["study", "run", str(cfg), "--output-dir", str(tmp_path)])
+    result = runner.invoke(app, ["study", "run", str(cfg), "--out", str(tmp_path)])
     assert result.exit_code == 2 and "Dask scheduler" in result.stderr
 
 
@@ -224,3 +224,62 @@ def test_demo_report_has_prototype_cards(demo_run):
     assert "Prototype glossary" in text and "Prototypes of " in text
     # sources pseudonymised in the saved table and the PDF
     assert cards["source_record"].astype(str).str.startswith("RC-").all()
+
+
+def test_features_carry_patient_age_sex_and_phewas_reads_them(runner, tiny_cohort, phecode_root, tmp_path):
+    """Before: the Parquet had no patient_id/age/sex, so `phewas` on it failed without a manual join."""
+    from interp_ecg.io import read_ptbxl
+    from interp_ecg.studies import pipeline
+
+    feats = tmp_path / "f.parquet"
+    result = runner.invoke(app, ["features", str(tiny_cohort), "--out", str(feats)])
+    assert result.exit_code == 0, _out(result)
+    table = pd.read_parquet(feats)
+    meta = read_ptbxl(tiny_cohort).meta
+    assert list(table.columns[:3]) == ["patient_id", "age", "sex"]
+    assert str(table["patient_id"].dtype) == "Int64"  # integer ids as the reader gives them, not floats
+    pd.testing.assert_series_equal(table["patient_id"], meta["patient_id"].reindex(table.index), check_names=False)
+    pd.testing.assert_series_equal(table["age"], meta["age"].reindex(table.index), check_names=False)
+    assert table["sex"].tolist() == meta["sex"].reindex(table.index).tolist()
+    # train's inputs stay the ECG measurements unless asked for (--demographics)
+    X, *_ = pipeline.training_data(table, label="wct")
+    assert not {"patient_id", "age", "sex"} & set(X.columns)
+    assert "age" in pipeline.training_data(table, label="wct", demographics=True)[0].columns
+    # phewas reads the features file as it is: subject patient_id, covariates age and sex
+    out = tmp_path / "p.csv"
+    args = ["phewas", str(feats), "--diagnoses", str(tiny_cohort / "diagnoses.csv"), "--phecode-map",
+            str(phecode_root), "--exposures", "QRS_duration_ms,heart_rate_bpm", "--min-cases", "2",
+            "--min-code-count", "1", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, _out(result)
+    got = pd.read_csv(out, dtype={"phecode": str})
+    dx = pd.read_csv(tiny_cohort / "diagnoses.csv", dtype=str)
+    expected = pipeline.run_phewas(table, dx, phecode_root, exposures=["QRS_duration_ms", "heart_rate_bpm"],
+                                   min_cases=2, min_code_count=1)
+    assert len(got) > 0 and got["p"].to_numpy() == pytest.approx(expected["p"].to_numpy(), nan_ok=True)
+    # a table without them: one line naming the file, the column and the option
+    bare = tmp_path / "bare.parquet"
+    table.drop(columns=["age"]).to_parquet(bare)
+    result = runner.invoke(app, ["phewas", str(bare), *args[2:]])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {bare}: no column 'age' (--covariates)")
+    empty = tmp_path / "no_ids.parquet"
+    table.assign(patient_id=pd.array([pd.NA] * len(table), dtype="string")).to_parquet(empty)
+    result = runner.invoke(app, ["phewas", str(empty), *args[2:]])
+    assert result.exit_code == 2 and "'patient_id' (--subject-col) has no value" in result.stderr
+
+
+def test_record_columns_where_the_reader_has_none():
+    from interp_ecg.studies.pipeline import with_record_columns
+
+    feats = pd.DataFrame({"QRS_duration_ms": [90.0, 100.0]}, index=pd.Index(["a/1", "a/2"], name="record"))
+    t = with_record_columns(feats, pd.DataFrame(index=feats.index))  # a WFDB folder: no patient, age, sex
+    assert t["patient_id"].isna().all() and str(t["patient_id"].dtype) == "string"
+    assert t["age"].isna().all() and t["age"].dtype == float
+    assert t["sex"].isna().all() and str(t["sex"].dtype) == "string"
+    meta = pd.DataFrame({"patient_id": ["00012", "00013"], "age": [61.0, None], "sex": ["F", "M"]},
+                        index=feats.index).astype({"patient_id": "string", "sex": "string"})
+    t = with_record_columns(feats, meta)
+    assert t["patient_id"].tolist() == ["00012", "00013"]  # text ids keep their leading zeros
+    assert t["age"].tolist()[0] == 61.0 and np.isnan(t["age"].tolist()[1])
+    assert with_record_columns(feats, meta.assign(patient_id=[12.5, np.nan]))["patient_id"].tolist() == ["12.5", pd.NA]

@@ -250,7 +250,10 @@ class Paragraph(_KeepWithNextMixin, _RLParagraph):
     """
 
     def __init__(self, text: str, size: float = 9.0, mono: bool = False, color: str = "black",
-                 style: str = "normal") -> None:
+                 style: str = "normal", **pieces) -> None:
+        if pieces:  # reportlab splits a paragraph by calling type(self)(None, style, bulletText=, frags=)
+            _RLParagraph.__init__(self, text, size, **pieces)
+            return
         self.text = str(text)
         self.size = float(size)
         self.mono = mono

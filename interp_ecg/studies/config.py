@@ -6,7 +6,8 @@ pydantic model (:mod:`interp_ecg.studies.params`). There is one way in:
 :func:`load_config` reads the YAML (refusing keys given twice), applies ``--set`` overrides
 (:func:`apply_overrides`), fills every default and checks types, choices and paths; a
 mapping built in Python goes through :func:`validate_config`. pydantic's errors come out as
-:class:`~interp_ecg.errors.ConfigError` naming the file, the key and the problem.
+:class:`~interp_ecg.errors.ConfigError` naming the file, the key and the problem; a problem
+with a value an override set (``--set key=value``) names the override instead of the file.
 ``interp-ecg study schema KIND`` prints :func:`study_schema` (JSON Schema) for editors.
 
 .. code-block:: yaml
@@ -293,11 +294,48 @@ def _message(model: type[BaseModel], err: Mapping[str, Any]) -> str:
     return f"{name or 'config'} must be {_expected(ann)}, got {_got(value)}"
 
 
-def _config_error(model: type[BaseModel], error: ValidationError, source: str) -> ConfigError:
-    messages = list(dict.fromkeys(_message(model, e) for e in error.errors(include_url=False)))
-    if len(messages) == 1:
-        return ConfigError(messages[0], source=source)
-    return ConfigError(f"{len(messages)} problems:\n  - " + "\n  - ".join(messages), source=source)
+def _culprit(name: str, message: str, overridden: Mapping[str, str]) -> str | None:
+    """The override (its label) that set the key an error is about, or None (the file's own value)."""
+    for key, label in overridden.items():
+        if name and (name == key or name.startswith((key + ".", key + "["))):
+            return label
+    if not name:  # an error across keys: the override it names
+        return next((label for key, label in overridden.items() if key in message), None)
+    return None
+
+
+def _config_error(model: type[BaseModel], error: ValidationError, source: str,
+                  overridden: Mapping[str, str] | None = None) -> ConfigError:
+    """One ConfigError for every problem, each named with where its value came from.
+
+    A problem with a value an override set (``overridden``: dotted key -> how it was given,
+    e.g. ``"--set data.n_records=5"``) names that override; the others name ``source`` (the
+    YAML file).
+    """
+    found: dict[str, str | None] = {}
+    for e in error.errors(include_url=False):
+        msg = _message(model, e)
+        found.setdefault(msg, _culprit(_locate(model, tuple(e["loc"]))[0], msg, overridden or {}))
+    origins = set(found.values())
+    if len(origins) == 1:
+        origin = origins.pop()
+        messages = list(found)
+        text = messages[0] if len(messages) == 1 else (f"{len(messages)} problems:\n  - " + "\n  - ".join(messages))
+        return ConfigError(text, source=origin or source)
+    lines = [f"{origin or source}: {msg}" for msg, origin in found.items()]
+    return ConfigError(f"{len(lines)} problems:\n  - " + "\n  - ".join(lines))
+
+
+def override_labels(overrides: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> dict[str, str]:
+    """How each override was given, for error messages: ``sources[key]``, else ``overrides['key']=value``.
+
+    Examples
+    --------
+    >>> override_labels({"seed": 1, "n_jobs": None, "data.n_records": 5}, {"seed": "--seed 1"})
+    {'seed': '--seed 1', 'data.n_records': "overrides['data.n_records']=5"}
+    """
+    sources = sources or {}
+    return {str(k): sources.get(k) or f"overrides[{str(k)!r}]={v!r}" for k, v in overrides.items() if v is not None}
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -312,7 +350,8 @@ def _check_kind(kind: Any, source: str | None) -> str:
 
 
 def validate_config(raw: Mapping[str, Any] | StudyConfig, base_dir: str | Path | None = None,
-                    source: str = "<config>", check_paths: bool = True) -> StudyConfig:
+                    source: str = "<config>", check_paths: bool = True,
+                    overridden: Mapping[str, str] | None = None) -> StudyConfig:
     """Validate a config mapping and fill in defaults.
 
     Parameters
@@ -325,6 +364,10 @@ def validate_config(raw: Mapping[str, Any] | StudyConfig, base_dir: str | Path |
         Named in error messages (the YAML file's path).
     check_paths : bool
         Check that input paths exist.
+    overridden : mapping, optional
+        Dotted keys of ``raw`` whose values came from overrides, each with how it was given
+        (``{"data.n_records": "--set data.n_records=5"}``, see :func:`override_labels`): a
+        problem with such a value names the override, not ``source``.
 
     Returns
     -------
@@ -335,9 +378,9 @@ def validate_config(raw: Mapping[str, Any] | StudyConfig, base_dir: str | Path |
     Raises
     ------
     ConfigError
-        Naming the file, the key and the problem: unknown keys (with a suggestion), wrong
-        types or choices, missing required keys, input paths that do not exist; several
-        problems are listed together.
+        Naming the file (or the override), the key and the problem: unknown keys (with a
+        suggestion), wrong types or choices, missing required keys, input paths that do not
+        exist; several problems are listed together.
     """
     if isinstance(raw, StudyConfig):
         return raw
@@ -345,16 +388,17 @@ def validate_config(raw: Mapping[str, Any] | StudyConfig, base_dir: str | Path |
         raise ConfigError(f"the top level must be a mapping of keys, got {type(raw).__name__}", source=source)
     if "kind" not in raw:
         raise ConfigError("missing required key 'kind' (the study kind: interp-ecg study list)", source=source)
-    model = config_model(_check_kind(raw["kind"], source))
+    overridden = dict(overridden or {})
+    model = config_model(_check_kind(raw["kind"], overridden.get("kind", source)))
     context = {"base_dir": None if base_dir is None else Path(base_dir), "check_paths": check_paths}
     try:
         return model.model_validate(dict(raw), context=context)
     except ValidationError as err:
-        raise _config_error(model, err, source) from None
+        raise _config_error(model, err, source, overridden) from None
 
 
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None,
-                check_paths: bool = True) -> StudyConfig:
+                check_paths: bool = True, override_sources: Mapping[str, str] | None = None) -> StudyConfig:
     """Read and validate a study YAML file.
 
     Parameters
@@ -366,6 +410,9 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None,
         into sections (``{"data.n_records": 60}``), as ``interp-ecg study run --set`` does.
     check_paths : bool
         Check that input paths exist.
+    override_sources : mapping, optional
+        How each override was given, named in its errors (``{"seed": "--set seed=x"}``);
+        default ``overrides['seed']='x'``.
 
     Returns
     -------
@@ -375,7 +422,18 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None,
     ------
     ConfigError
         Missing file, invalid YAML, duplicate keys, unknown keys, wrong types, missing input
-        paths: each named with the file.
+        paths: each named with the file, or, for a value an override set, with the override
+        (and the key).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> yaml_file = Path(tempfile.mkdtemp()) / "study.yaml"
+    >>> _ = yaml_file.write_text("study: s\\nkind: demo\\n")
+    >>> load_config(yaml_file, {"data.n_records": 5}, override_sources={"data.n_records": "--set data.n_records=5"})
+    Traceback (most recent call last):
+    ...
+    interp_ecg.errors.ConfigError: --set data.n_records=5: data.n_records must be >= 10, got 5
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -383,11 +441,10 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None,
     raw = load_yaml(path) or {}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"the top level must be a mapping of keys, got {type(raw).__name__}", source=path)
-    try:
-        raw = apply_overrides(raw, overrides or {})
-    except ConfigError as err:
-        raise ConfigError(err.reason, source=path) from None
-    return validate_config(raw, base_dir=path.resolve().parent, source=str(path), check_paths=check_paths)
+    labels = override_labels(overrides or {}, override_sources)
+    raw = apply_overrides(raw, overrides or {}, sources=labels, target=str(path))
+    return validate_config(raw, base_dir=path.resolve().parent, source=str(path), check_paths=check_paths,
+                           overridden=labels)
 
 
 def _duplicate_keys(node, where: str = "") -> list[tuple[str, list[int]]]:
@@ -464,16 +521,29 @@ def load_yaml(source: str | Path, text: str | None = None) -> Any:
         loader.dispose()
 
 
-def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
+                    sources: Mapping[str, str] | None = None, target: str | None = None) -> dict[str, Any]:
     """Copy of ``raw`` with ``overrides`` applied (``None`` values are ignored).
 
     Dotted keys reach into sections; a section that is empty in the YAML (``data:`` with
     nothing under it, which YAML reads as null) or absent is created.
 
+    Parameters
+    ----------
+    raw : mapping
+        The parsed config.
+    overrides : mapping
+        Dotted key -> value.
+    sources : mapping, optional
+        How each override was given (:func:`override_labels`), named in errors.
+    target : str, optional
+        Where ``raw`` came from (the YAML file), named in errors.
+
     Raises
     ------
     ConfigError
-        A dotted key that runs through a value that is not a section.
+        A dotted key that runs through a value that is not a section; the error names the
+        override.
 
     Examples
     --------
@@ -494,12 +564,14 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dic
                 child = node[part] = {}
             elif not isinstance(child, dict):
                 where = ".".join(parts[:depth + 1])
-                raise ConfigError(f"cannot set {key!r}: {where!r} is {type(child).__name__} {child!r}, "
-                                  "not a section")
+                in_file = f" in {target}" if target else ""
+                label = override_labels({key: value}, sources)[str(key)]
+                raise ConfigError(f"cannot set {key!r}: {where!r}{in_file} is {type(child).__name__} {child!r}, "
+                                  "not a section", source=label)
             node = child
         node[parts[-1]] = value
     return out
 
 
 __all__ = ["DataConfig", "ReportConfig", "StudyConfig", "apply_overrides", "config_model", "feature_cache", "load_config",
-           "load_yaml", "study_schema", "validate_config"]
+           "load_yaml", "override_labels", "study_schema", "validate_config"]

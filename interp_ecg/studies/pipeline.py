@@ -35,12 +35,73 @@ from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
 logger = logging.getLogger(__name__)
 
 _SUBJECT_COLUMNS = ("patient_id", "subject_id")
+#: the record's patient identifier and the demographics its reader provides, written beside the
+#: measurements by ``interp-ecg features`` (:func:`with_record_columns`)
+RECORD_COLUMNS = ("patient_id", "age", "sex")
+#: the demographics among them: not model inputs of :func:`training_data` unless asked for
+DEMOGRAPHICS = ("age", "sex")
+
+
+def with_record_columns(features: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """``features`` with each record's ``patient_id``, ``age`` and ``sex`` from its reader's ``meta`` in front.
+
+    So a feature table is complete for a PheWAS (subject and covariates) or a patient-wise
+    split without a join. Values are the reader's: ids keep their type (PTB-XL's integer
+    ``patient_id``, MIMIC's text ``subject_id``); an id that arrives as a float (``15709.0``)
+    becomes an integer (``Int64``), or text when not whole, never a float. Where the reader
+    has no such column the column is missing values (``<NA>`` for ``patient_id`` and ``sex``,
+    NaN for ``age``); a record ``meta`` lacks gets missing values too. Columns ``features``
+    already has are kept as they are.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        One row per record, indexed by record id (:func:`interp_ecg.features.extract`).
+    meta : pandas.DataFrame
+        The dataset's ``meta``, indexed by record id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``features`` with :data:`RECORD_COLUMNS` first.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"QRS_duration_ms": [96.0, 130.0]}, index=pd.Index([1, 2], name="ecg_id"))
+    >>> meta = pd.DataFrame({"patient_id": [15709.0, 15709.0], "sex": ["F", None]}, index=[1, 2])
+    >>> t = with_record_columns(f, meta)
+    >>> t.columns.tolist(), t["patient_id"].tolist(), str(t["patient_id"].dtype), bool(t["age"].isna().all())
+    (['patient_id', 'age', 'sex', 'QRS_duration_ms'], [15709, 15709], 'Int64', True)
+    """
+    idx = features.index
+    m = meta.reindex(idx)
+    missing = {"patient_id": pd.array([pd.NA] * len(idx), dtype="string"),
+               "age": np.full(len(idx), np.nan), "sex": pd.array([pd.NA] * len(idx), dtype="string")}
+    front = {}
+    for col in RECORD_COLUMNS:
+        if col in features.columns:
+            continue
+        values = m[col] if col in m.columns else pd.Series(missing[col], index=idx)
+        if col == "patient_id" and pd.api.types.is_float_dtype(values):
+            values = values.astype("Int64") if (values.dropna() % 1 == 0).all() else _id_strings(values)
+        front[col] = values
+    return pd.concat([pd.DataFrame(front, index=idx), features], axis=1)
+
 #: the inputs of the WCT rule (a rule baseline is scored when a table has both)
 _RULE_INPUTS = ("QRS_duration_ms", "heart_rate_bpm")
 
 
-def training_data(table: pd.DataFrame, labels: pd.DataFrame | None, label: str):
-    """Split a feature table into ``X``, ``y``, patient ``groups`` and a note about the label."""
+def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label: str = "wct",
+                  demographics: bool = False):
+    """Split a feature table into ``X``, ``y``, patient ``groups`` and a note about the label.
+
+    ``label`` is a column of ``labels`` (indexed like ``table``) or of ``table``, or ``"wct"``:
+    the rule QRS >= 120 ms and heart rate >= 100 bpm computed from ``table`` (a circular label
+    when those measurements are also model inputs; the note says so). The inputs are
+    :func:`~interp_ecg.features.model_columns` of ``table``, without the demographics
+    (:data:`DEMOGRAPHICS`, which ``interp-ecg features`` writes beside the measurements) unless
+    ``demographics`` (then ``age``, and ``sex`` when numeric, are inputs too).
+    """
     note = ""
     if label == "wct":
         y = wct_rule_label(table["QRS_duration_ms"], table["heart_rate_bpm"])
@@ -58,7 +119,7 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None, label: str):
     keep = y.notna()
     if "quality_ok" in table.columns:
         keep &= table["quality_ok"].astype(bool)
-    X = table.loc[keep, model_columns(table, exclude=[label])]
+    X = table.loc[keep, model_columns(table, exclude=[label, *(() if demographics else DEMOGRAPHICS)])]
     y = y[keep].astype(int)
     subject = next((c for c in _SUBJECT_COLUMNS if c in table.columns), None)
     groups = table.loc[keep, subject] if subject else pd.Series(X.index, index=X.index)
@@ -90,16 +151,41 @@ def make_ensemble(models: Sequence[str], seed: int, n_jobs: int):
                               member_params={k: v for k, v in params.items() if k in members})
 
 
-def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series, models: Sequence[str],
-                       seed: int, n_jobs: int, test_size: float = 0.3, n_boot: int = 200) -> dict:
-    """Fit the ensemble on training patients, score held-out patients, with the rule baseline."""
+def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
+                       models: Sequence[str] = ("rf", "xgb", "lgbm"), seed: int = 0, n_jobs: int = 1,
+                       test_size: float = 0.3, n_boot: int | None = None) -> dict:
+    """Fit the ensemble on training patients, score held-out patients, with the rule baseline.
+
+    Parameters
+    ----------
+    X, y, groups
+        From :func:`training_data`.
+    models : sequence of str
+        Members of the :class:`~interp_ecg.models.EnsembleClassifier`.
+    seed : int
+        Of the patient-wise split, the models and the bootstrap.
+    n_jobs : int
+        Of the model fits.
+    test_size : float
+        Held-out share of patients.
+    n_boot : int, optional
+        Patient-bootstrap replicates of the CIs; None: those of
+        :func:`~interp_ecg.evaluate.tagged_metrics_table`.
+
+    Returns
+    -------
+    dict
+        ``model`` (fitted on the training patients), ``metrics`` (held-out, ensemble and rule),
+        ``test`` (boolean mask), ``proba`` (held-out ensemble scores).
+    """
+    boot = {} if n_boot is None else {"n_boot": n_boot}
     test = patient_split(groups, y, test_size, seed)
     model = make_ensemble(models, seed, n_jobs).fit(X[~test], y[~test])
     proba = model.predict_proba(X[test])[:, 1]
     scores = {"ensemble": proba}
     if all(c in X.columns for c in _RULE_INPUTS):
         scores[RULE] = wct_rule_label(X.loc[test, "QRS_duration_ms"], X.loc[test, "heart_rate_bpm"]).fillna(0).to_numpy()
-    table = pd.concat([tagged_metrics_table(y[test], s, groups[test], n_boot=n_boot, random_state=seed, model=name)
+    table = pd.concat([tagged_metrics_table(y[test], s, groups[test], random_state=seed, model=name, **boot)
                        for name, s in scores.items()], ignore_index=True)
     return {"model": model, "metrics": table, "test": test, "proba": proba}
 
@@ -155,18 +241,37 @@ def with_sex_labels(meta: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any, covariates: Sequence[str],
-               subject_col: str = "patient_id", exposures: Sequence[str] | None = None,
-               method: str = "logit", scheduler: str | None = None, min_cases: int = 5,
-               min_code_count: int = 2, standardize: bool = True, sex_col: str | None = "sex",
-               test: str = "wald") -> pd.DataFrame:
+def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
+               covariates: Sequence[str] = ("age", "sex"), subject_col: str = "patient_id",
+               exposures: Sequence[str] | None = None, method: str | None = None, scheduler: str | None = None,
+               min_cases: int | None = None, min_code_count: int | None = None, standardize: bool | None = None,
+               sex_col: str | None = "sex", test: str | None = None) -> pd.DataFrame:
     """PheWAS of per-ECG exposures (averaged per subject) against phecodes of their diagnoses.
 
-    Odds ratios are per standard deviation of each exposure when ``standardize`` (default).
-    Subject ids are compared as text on both sides and ICD codes are read as text.
+    Subject ids are compared as text on both sides and ICD codes are read as text. The
+    statistical options left at None take the defaults of :class:`interp_ecg.phenotype.PheWAS`
+    (``method``, ``min_cases``, ``standardize``, ``test``) and of
+    :func:`interp_ecg.phenotype.icd_to_phecodes` (``min_code_count``): one source of truth,
+    which ``interp-ecg phewas`` reads too.
 
     Parameters
     ----------
+    table : DataFrame
+        One row per ECG (or subject): ``subject_col``, the exposures and the covariates
+        (``interp-ecg features`` output carries ``patient_id``, ``age`` and ``sex``).
+    diagnoses : DataFrame or path
+        ``subject_id`` (or ``subject_col``), ``icd_code``, ``icd_version``.
+    covariates : sequence of str
+        Columns of ``table`` to adjust for (from each subject's first ECG); one that is absent
+        is an error (pass ``[]`` for an unadjusted analysis).
+    exposures : sequence of str, optional
+        Default: the numeric columns a model could take as inputs
+        (:func:`~interp_ecg.features.model_columns`: no quality, provenance or identifier
+        column) other than the covariates and ``sex_col``.
+    min_cases, min_code_count, method, standardize : optional
+        See :class:`~interp_ecg.phenotype.PheWAS` (min_cases 20, the PheWAS convention;
+        odds ratios per unit unless ``standardize``) and
+        :func:`~interp_ecg.phenotype.icd_to_phecodes` (min_code_count 2).
     phecode_map : path or PhecodeMap
         A map folder/file, or a map already loaded with
         :func:`~interp_ecg.phenotype.load_phecode_map`.
@@ -179,6 +284,12 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any, covariates
     test : {"wald", "score"}
         Passed to :func:`~interp_ecg.phenotype.phewas`.
 
+    Raises
+    ------
+    InterpEcgError
+        No ``subject_col``, a covariate column that is absent, diagnoses without a subject
+        column.
+
     Examples
     --------
     >>> from interp_ecg.phenotype import PhecodeMap
@@ -189,19 +300,23 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any, covariates
     >>> t = pd.DataFrame({"patient_id": range(60), "score": rng.normal(size=60)})
     >>> dx = pd.DataFrame({"subject_id": [str(i) for i in range(20)], "icd_code": "01882",
     ...                    "icd_version": "9"})
-    >>> run_phewas(t, dx, m, [], min_code_count=1)["phecode"].tolist()
+    >>> run_phewas(t, dx, m, [], min_code_count=1, min_cases=5)["phecode"].tolist()
     ['ID_005.1']
     """
     from interp_ecg import phenotype
 
     if subject_col not in table.columns:
         raise InterpEcgError(f"exposure table has no subject column {subject_col!r}")
+    absent = [c for c in covariates if c not in table.columns]
+    if absent:  # an unadjusted analysis is asked for with covariates=[], never made silently
+        raise InterpEcgError(f"exposure table has no covariate column {absent[0]!r}"
+                             + (f" (nor {', '.join(map(repr, absent[1:]))})" if absent[1:] else ""))
     table = table.assign(**{subject_col: _id_strings(table[subject_col])})
-    cov = [c for c in covariates if c in table.columns]
-    if exposures is None:
+    cov = list(covariates)
+    if exposures is None:  # model inputs (no quality, provenance or id column) that are not covariates
         skip = set(cov) | {subject_col, sex_col}
-        exposures = [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c])
-                     and not str(c).startswith("Unnamed:") and not str(c).lower().endswith("_id")]
+        exposures = [c for c in model_columns(table, exclude=list(skip))
+                     if not str(c).startswith("Unnamed:") and not str(c).lower().endswith("_id")]
     per_subject = per_subject_table(table, subject_col, list(exposures), cov)
     pmap = phecode_map if isinstance(phecode_map, phenotype.PhecodeMap) else phenotype.load_phecode_map(phecode_map)
     if isinstance(diagnoses, (str, Path)):
@@ -216,8 +331,11 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any, covariates
         sex = sex_labels(table.groupby(subject_col)[sex_col].first())
         if sex.isna().any():
             logger.info("%d subjects of unknown sex are left out of sex-specific phecodes", int(sex.isna().sum()))
-    outcomes = phenotype.icd_to_phecodes(diagnoses, pmap, min_code_count=min_code_count, min_cases=min_cases,
-                                         subjects=per_subject.index, sex=sex)
+    model = phenotype.PheWAS(**{k: v for k, v in {"method": method, "min_cases": min_cases, "standardize": standardize,
+                                                    "test": test}.items() if v is not None})
+    counts = {} if min_code_count is None else {"min_code_count": min_code_count}
+    outcomes = phenotype.icd_to_phecodes(diagnoses, pmap, min_cases=model.min_cases, subjects=per_subject.index,
+                                         sex=sex, **counts)
     sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
     client = None
     if isinstance(scheduler, str):
@@ -225,9 +343,9 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any, covariates
 
         client = scheduler = Client(scheduler)
     try:
-        summary = phenotype.phewas(per_subject[list(exposures)], outcomes.reindex(per_subject.index),
-                                   per_subject[cov] if cov else None, method=method, min_cases=min_cases,
-                                   scheduler=scheduler, standardize=standardize, test=test)
+        model.scheduler = scheduler
+        summary = model.fit(per_subject[list(exposures)], outcomes.reindex(per_subject.index),
+                            per_subject[cov] if cov else None).summary
     finally:
         if client is not None:
             client.close()
@@ -240,7 +358,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any, covariates
 
 
 def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: Any = None, *,
-                     min_cases: int = 5, sex: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+                     min_cases: int | None = None, sex: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Subject x outcome case table of a cohort's ICD diagnoses, the outcomes' labels, and a note.
 
     With a phecode map (``phecode_map``, else the configured ``phecode`` dataset), the
@@ -256,8 +374,9 @@ def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: A
         The subjects of the analysis (rows of the result).
     phecode_map : path, optional
         Folder or file of a phecode map; ``None``: ``interp_ecg.config.dataset_path("phecode")``.
-    min_cases : int
-        Outcomes with fewer cases among ``subjects`` are dropped.
+    min_cases : int, optional
+        Outcomes with fewer cases among ``subjects`` are dropped (None: the default of
+        :class:`~interp_ecg.phenotype.PheWAS`, 20).
     sex : pandas.Series, optional
         ``Female``/``Male`` per subject: sex-specific phecodes are restricted to that sex.
 
@@ -280,6 +399,8 @@ def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: A
     from interp_ecg import phenotype
     from interp_ecg.config import dataset_path
 
+    if min_cases is None:
+        min_cases = phenotype.PheWAS().min_cases
     path = phecode_map or dataset_path("phecode", required=False)
     dx = diagnoses.rename(columns={"patient_id": "subject_id"})
     if path is not None and Path(path).exists():
@@ -365,10 +486,12 @@ def cohort_features(ds: Any, table: str | Path | None = None, *, n_jobs: int = 1
 
     Read from ``table`` (a Parquet feature table computed before for the same records) when
     given, else computed with :func:`interp_ecg.features.extract`. ECGs the table lacks
-    are NaN rows.
+    are NaN rows. The record columns ``interp-ecg features`` writes (:data:`RECORD_COLUMNS`)
+    are left out of a read table: a study takes them from ``ds.meta``, as with computed features.
     """
     if table:
         feats = pd.read_parquet(table)
+        feats = feats.drop(columns=[c for c in RECORD_COLUMNS if c in feats.columns])
         feats.index = feats.index.astype(ds.meta.index.dtype)
     else:
         from interp_ecg.features import extract
@@ -392,7 +515,7 @@ class CohortPhewas:
 
 
 def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.DataFrame | str | Path,
-                  phecode_map: Any = None, *, min_cases: int = 5, method: str = "firth",
+                  phecode_map: Any = None, *, min_cases: int | None = None, method: str = "firth",
                   scheduler: Any = None) -> CohortPhewas:
     """PheWAS of per-ECG exposures of a cohort against its ICD-10 diagnoses, adjusted for age and sex.
 
@@ -411,8 +534,9 @@ def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.Dat
         ``subject_id``/``patient_id``, ``icd_code`` (text), ``icd_version``; a CSV path is read.
     phecode_map : path, optional
         See :func:`phecode_outcomes`.
-    min_cases : int
-        Outcomes with fewer cases are not tested.
+    min_cases : int, optional
+        Outcomes with fewer cases are not tested (None: the default of
+        :class:`~interp_ecg.phenotype.PheWAS`, 20).
     method : {"firth", "logit"}
     scheduler : optional
         Passed to :func:`interp_ecg.phenotype.phewas`.
@@ -433,6 +557,8 @@ def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.Dat
         if not Path(diagnoses).exists():
             raise DataNotFoundError("diagnoses table not found", source=diagnoses)
         diagnoses = pd.read_csv(diagnoses, dtype={"icd_code": str})
+    if min_cases is None:
+        min_cases = phenotype.PheWAS().min_cases
     names = list(exposures.columns)
     per = per_subject_table(exposures.join(meta[["patient_id", "age", "sex"]]), "patient_id", names,
                             ["age", "sex"]).dropna()

@@ -65,7 +65,9 @@ import yaml
 from interp_ecg.errors import ConfigError
 from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS, identifier_columns, pseudonym_key, pseudonymise_frame
 from interp_ecg.studies import STUDY_KINDS
-from interp_ecg.studies.config import StudyConfig, apply_overrides, load_config, load_yaml, validate_config
+from interp_ecg.studies.config import (
+    StudyConfig, apply_overrides, load_config, load_yaml, override_labels, validate_config,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -474,18 +476,23 @@ def build_report(config: StudyConfig, result: StudyResult, versions: Mapping[str
     return rep
 
 
-def _config(config: str | Path | Mapping[str, Any] | StudyConfig, overrides: Mapping[str, Any]) -> StudyConfig:
+def _config(config: str | Path | Mapping[str, Any] | StudyConfig, overrides: Mapping[str, Any],
+            sources: Mapping[str, str] | None = None) -> StudyConfig:
+    if isinstance(config, (str, Path)):
+        return load_config(config, overrides=overrides, override_sources=sources)
     if isinstance(config, StudyConfig):
-        return validate_config(apply_overrides(config.to_dict(), overrides)) if overrides else config
-    if isinstance(config, Mapping):
-        return validate_config(apply_overrides(config, overrides))
-    return load_config(config, overrides=overrides)
+        if not overrides:
+            return config
+        config = config.to_dict()
+    labels = override_labels(overrides, sources)
+    return validate_config(apply_overrides(config, overrides, sources=labels), overridden=labels)
 
 
 def run_study(config: str | Path | Mapping[str, Any] | StudyConfig, output_dir: str | Path | None = None,
               seed: int | None = None, n_jobs: int | None = None, scheduler: str | None = None,
               overrides: Mapping[str, Any] | None = None,
-              pseudonym_key_path: str | Path | None = None) -> RunResult:
+              pseudonym_key_path: str | Path | None = None,
+              override_sources: Mapping[str, str] | None = None) -> RunResult:
     """Validate a config, run its study and write the run folder.
 
     Parameters
@@ -500,6 +507,11 @@ def run_study(config: str | Path | Mapping[str, Any] | StudyConfig, output_dir: 
         The pseudonymisation key file (created when missing); default
         :func:`interp_ecg.io.pseudonym.default_key_path`. Unused with
         ``report.pseudonymise: false``.
+    override_sources : mapping, optional
+        How each override was given (``{"seed": "--seed -1", "data.n_records":
+        "--set data.n_records=5"}``): an invalid value is reported with it rather than with the
+        YAML file. Default: ``run_study(seed=...)`` for the arguments above,
+        ``overrides['key']=value`` for ``overrides``.
 
     Returns
     -------
@@ -515,10 +527,11 @@ def run_study(config: str | Path | Mapping[str, Any] | StudyConfig, output_dir: 
     TypeError
         A study whose ``run`` does not return a :class:`StudyResult`.
     """
-    ov = {k: v for k, v in {"output_dir": None if output_dir is None else str(output_dir), "seed": seed,
-                            "n_jobs": n_jobs, "scheduler": scheduler, **(overrides or {})}.items()
-          if v is not None}
-    cfg = _config(config, ov)
+    args = {"output_dir": None if output_dir is None else str(output_dir), "seed": seed, "n_jobs": n_jobs,
+            "scheduler": scheduler}
+    ov = {k: v for k, v in {**args, **(overrides or {})}.items() if v is not None}
+    sources = {**{k: f"run_study({k}={v!r})" for k, v in args.items() if v is not None}, **(override_sources or {})}
+    cfg = _config(config, ov, sources)
     run = resolve_study(cfg.kind)
     out_dir = make_run_dir(cfg.output_dir, cfg.study)
     versions = package_versions()
