@@ -49,6 +49,7 @@ import pandas as pd
 from interp_ecg.errors import ArgumentError, DelineationError, SamplingRateError, SignalQualityError
 from interp_ecg.features.delineation import stages as S
 from interp_ecg.features.delineation.consensus import combine
+from interp_ecg.features.delineation.filters import internal_factor
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.schema import COLUMNS, FIDUCIALS
 
@@ -174,7 +175,12 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
 def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
                   return_reasons: bool) -> pd.DataFrame:
     """Run the stages of :mod:`.stages` on one record (see :func:`delineate`)."""
-    views, status = S.prepare(x, fs, leads, p)
+    # below ``Params.internal_fs`` the record is delineated at an integer multiple of its
+    # rate, and the fiducials are rounded back to its own samples at the end
+    fs_rec, n_rec = fs, x.shape[1]
+    factor = internal_factor(fs, p.internal_fs)
+    views, status = S.prepare(x, fs, leads, p, factor=factor)
+    fs = fs * factor
     usable = np.array([s == "ok" for s in status])
     if not usable.any():
         raise DelineationError("no usable lead: " + ", ".join(
@@ -182,7 +188,7 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     r, steps = S.detect_beats(views, fs, usable, p)
     if steps.size:
         # baseline steps: removed, and the beats detected again on the corrected signal
-        views, status = S.prepare(x, fs, leads, p, steps=steps)
+        views, status = S.prepare(x, fs_rec, leads, p, steps=steps, factor=factor)
         usable = np.array([s == "ok" for s in status])
         if not usable.any():
             raise DelineationError("no usable lead after removing baseline steps")
@@ -216,6 +222,9 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     per, per_dropped = S.enforce_order(allv[:-1], reference=glob_ordered[None])
     glob = glob_ordered
     dropped = np.concatenate([per_dropped, glob_dropped[None]], axis=0)
+    if factor > 1:
+        per, glob, rounded = S.to_record_rate(per, glob, factor, n_rec)
+        dropped |= rounded
     # a beat is edge-cut when a boundary of it was lost to the record edge (in any lead)
     wave_cut = np.zeros((n_leads + 1, r.size, 9), bool)
     wave_cut[:-1, :, 0:3] |= pw["edge_cut"][..., None]
@@ -253,6 +262,7 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
         df["reason"] = np.concatenate([reasons.ravel(), g_reason]).astype(str)
     df.attrs["lead_status"] = dict(zip(leads, status))
     df.attrs["method"] = "martinez_zhang"
-    df.attrs["fs"] = fs
+    df.attrs["fs"] = fs_rec
+    df.attrs["internal_fs"] = fs
     df.attrs["edge_beats"] = [int(b) for b in np.flatnonzero(edge_beat)]
     return df

@@ -199,3 +199,13 @@ class Params:
     burst_height_frac: float = 0.75
     burst_match: float = 0.5
     burst_within_cycle: float = 1.5
+    # ---- sampling rate (issue 10, section 2) --------------------------------------------
+    internal_fs: float = 500.0   # a record sampled below this rate (Hz) is delineated on a
+    #                              band-limited interpolation to ceil(internal_fs / fs) x fs,
+    #                              and its fiducials are rounded back to the record's own
+    #                              samples. The slope spans and thresholds above were chosen
+    #                              at 500 Hz; at 100 Hz a 4 ms slope half-span rounds up to one
+    #                              10 ms sample and each threshold crossing to a whole sample,
+    #                              which read PTB-XL QRS durations 20 ms wider and PR 11 ms
+    #                              shorter than the same records at 500 Hz
+    #                              (benchmarks/delineation_rates.py). 0 turns it off.

@@ -30,7 +30,7 @@ import pandas as pd
 
 from interp_ecg.errors import DelineationError
 from interp_ecg.features.delineation.consensus import combine, nanquantile_cols
-from interp_ecg.features.delineation.filters import bandpass, central_slope
+from interp_ecg.features.delineation.filters import bandpass, central_slope, upsample
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.qrs import detect_qrs, qrs_envelope
@@ -60,24 +60,40 @@ class Views:
 
 # --------------------------------------------------------------------------- 1. prepare
 def prepare(x: np.ndarray, fs: float, leads: list[str], p: Params,
-            steps: np.ndarray | None = None) -> tuple[Views, list[str]]:
+            steps: np.ndarray | None = None, factor: int = 1) -> tuple[Views, list[str]]:
     """Apply the invalid-sample policy, filter all leads at once and check each lead.
 
     Returns the :class:`Views` and the per-lead status (``"ok"`` or why the lead is set
     aside: invalid samples, flat, noisy). With ``steps`` (from :func:`detect_beats`) the
     baseline steps are removed first (:func:`remove_steps`).
+
+    With ``factor > 1`` (:func:`~.filters.internal_factor`: records sampled below
+    ``Params.internal_fs``) the views are at ``factor x fs``: the invalid-sample policy
+    and the lead checks run at the record's own rate (the noise check needs the record's
+    own band), then the bridged signal is interpolated (:func:`~.filters.upsample`) and
+    everything after it, ``steps`` included, is at the internal rate.
     """
     from interp_ecg.features.quality import invalid_sample_policy
 
     rep, bridged, gap_status = invalid_sample_policy(x, fs, leads)
     aside = np.array([s.startswith("set aside") for s in gap_status])
     raw = np.where(np.isfinite(rep), rep, 0.0)
+    status = None
+    if factor > 1:
+        status = lead_status(raw, fs)
+        n = raw.shape[1]
+        raw = upsample(raw, factor)
+        raw[aside] = 0.0
+        bridged = bridged[:, np.clip(np.rint(np.arange(n * factor) / factor).astype(np.int64),
+                                     0, n - 1)]
+        fs = fs * factor
     if steps is not None and len(steps):
         raw, flattened = remove_steps(raw, steps, fs, p)
         raw[aside] = 0.0
         bridged = bridged | flattened
     qrs_band = bandpass(raw, fs, 0.5, p.qrs_lowpass)
-    status = lead_status(raw, fs, low=qrs_band)
+    if status is None:
+        status = lead_status(raw, fs, low=qrs_band)
     status = [f"invalid samples ({g})" if a else s for s, g, a in zip(status, gap_status, aside)]
     wave_band = bandpass(raw, fs, 0.5, p.pt_lowpass)
     views = Views(
@@ -742,6 +758,38 @@ def enforce_order(values: np.ndarray, reference: np.ndarray | None = None
     drop(bad_p, (0, 1, 2))
     drop(bad_t, (6, 7, 8))
     return v, before & ~np.isfinite(v)
+
+
+def to_record_rate(per: np.ndarray, glob: np.ndarray, factor: int, n_samples: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fiducials found at the internal rate (``factor x fs``) as samples of the record.
+
+    Each index is divided by ``factor`` and rounded to the nearest record sample (an
+    unbiased error of at most half a sample, where the delineation at the record's own
+    rate was biased by the slope span and threshold crossings rounded to whole samples).
+    Two points less than half a record sample apart can round onto the same sample; where
+    that breaks the order of a beat (:func:`enforce_order`), the consensus row is corrected
+    first and the leads against it. Anything outside ``[0, n_samples)`` is NaN.
+
+    Returns ``per`` (n_leads, n_beats, 9), ``glob`` (n_beats, 9) and ``dropped``
+    (n_leads + 1, n_beats, 9): points dropped by the rounding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.array([[np.nan] * 3 + [1000., 1012., 1049., 1300., 1400., 1500.]])
+    >>> per, glob, dropped = to_record_rate(g[None], g, 5, 1000)
+    >>> glob[0, 3:].tolist()
+    [200.0, 202.0, 210.0, 260.0, 280.0, 300.0]
+    """
+    def back(v: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            out = np.rint(np.asarray(v, dtype=float) / factor)
+            return np.where((out >= 0) & (out <= n_samples - 1), out, np.nan)
+
+    glob_r, g_drop = enforce_order(back(glob))
+    per_r, p_drop = enforce_order(back(per), reference=glob_r[None])
+    return per_r, glob_r, np.concatenate([p_drop, g_drop[None]], axis=0)
 
 
 # --------------------------------------------------------------------------- 7. assemble
