@@ -1,8 +1,9 @@
 """Do the delineator's measurements depend on the sampling rate?
 
 Two checks, each printed beside the delineator with its internal rate turned off
-(``Params(internal_fs=0)``: every record delineated at its own rate, as before issue 10's
-rate fix), measured in the same run:
+(``Params(internal_fs=0)``: every record delineated at its own rate, as before the rate
+fix; by default records below ``Params.native_min_fs`` = 250 Hz are delineated at
+``ceil(internal_fs / fs) x fs``), measured in the same run:
 
 (a) **PTB-XL at 100 and 500 Hz.** The same records read from the database's own 100 Hz
     (``records100``) and 500 Hz (``records500``) files, measured with
@@ -42,12 +43,14 @@ from scipy.signal import resample_poly  # noqa: E402
 
 from interp_ecg.config import dataset_path  # noqa: E402
 from interp_ecg.features.delineation import delineate  # noqa: E402
+from interp_ecg.features.delineation.filters import internal_factor  # noqa: E402
 from interp_ecg.features.delineation.params import Params  # noqa: E402
 from interp_ecg.features.delineation.schema import BOUNDARIES  # noqa: E402
 from interp_ecg.features.delineation.scoring import Tally, score_lead  # noqa: E402
 from interp_ecg.features.extract import extract_record  # noqa: E402
 
 WIDE_QRS_MS = 120.0
+DEFAULT = Params()
 OFF = Params(internal_fs=0.0)
 
 
@@ -147,9 +150,10 @@ def ludb_rates(n_records: int, rates: list[int], odd: bool) -> None:
     print(hdr)
     for fs in rates:
         scale = fs / float(ds.fs)
-        for name, params in (("internal 500", None), ("own rate", OFF)):
-            if fs >= 500 and params is not None:
-                continue  # identical at 500 Hz and above
+        factor = internal_factor(fs, DEFAULT.internal_fs, DEFAULT.native_min_fs)
+        for name, params in ((f"default x{factor}", None), ("own rate", OFF)):
+            if factor == 1 and params is not None:
+                continue  # the default already delineates at the record's own rate
             tallies = {rows: {k: Tally() for k in BOUNDARIES} for rows in ("per lead", "global")}
             for r in recs:
                 x = _resample(np.asarray(ds.signals[pos[r]], dtype=np.float32), 500, fs)

@@ -175,10 +175,10 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
 def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
                   return_reasons: bool) -> pd.DataFrame:
     """Run the stages of :mod:`.stages` on one record (see :func:`delineate`)."""
-    # below ``Params.internal_fs`` the record is delineated at an integer multiple of its
+    # below ``Params.native_min_fs`` the record is delineated at an integer multiple of its
     # rate, and the fiducials are rounded back to its own samples at the end
     fs_rec, n_rec = fs, x.shape[1]
-    factor = internal_factor(fs, p.internal_fs)
+    factor = internal_factor(fs, p.internal_fs, p.native_min_fs)
     views, status = S.prepare(x, fs, leads, p, factor=factor)
     fs = fs * factor
     usable = np.array([s == "ok" for s in status])

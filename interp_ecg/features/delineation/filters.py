@@ -85,17 +85,23 @@ def moving_average(x: np.ndarray, width: int) -> np.ndarray:
     return (c[..., width:] - c[..., :-width]) / width
 
 
-def internal_factor(fs: float, internal_fs: float) -> int:
-    """Integer factor that brings ``fs`` to at least ``internal_fs`` (1 when it already is).
+def internal_factor(fs: float, internal_fs: float, native_min_fs: float | None = None) -> int:
+    """Integer factor that brings ``fs`` to at least ``internal_fs``.
+
+    1 when ``fs`` is at least ``native_min_fs`` (default: ``internal_fs``) or when
+    ``internal_fs`` is 0.
 
     Examples
     --------
     >>> [internal_factor(f, 500.0) for f in (100, 128, 250, 360, 500, 1000)]
     [5, 4, 2, 2, 1, 1]
+    >>> [internal_factor(f, 500.0, 250.0) for f in (100, 128, 200, 250, 360)]
+    [5, 4, 3, 1, 1]
     >>> internal_factor(100, 0)
     1
     """
-    if not internal_fs or fs >= internal_fs:
+    floor = internal_fs if native_min_fs is None else native_min_fs
+    if not internal_fs or fs >= floor or fs >= internal_fs:
         return 1
     return int(np.ceil(internal_fs / float(fs) - 1e-9))
 
