@@ -4,7 +4,8 @@ At 100 Hz the delineator used to read QRS durations ~20 ms wider and PR ~10 ms s
 than on the same records at 500 Hz (its 4 ms slope half-span rounded up to one 10 ms
 sample, threshold crossings to whole samples). Records below ``Params.native_min_fs`` are
 now delineated on a band-limited interpolation to ``ceil(internal_fs / fs) x fs`` and the
-fiducials rounded back to the record's samples (benchmarks/delineation_rates.py).
+fiducials divided back to (fractional) sample indices of the record
+(benchmarks/delineation_rates.py).
 """
 
 from __future__ import annotations
@@ -100,14 +101,16 @@ def test_pr_and_qt_same_at_100_and_500_hz(simulated):
     assert abs(np.mean(d_qt)) <= 4.0, d_qt
 
 
-def test_fiducials_at_100_hz_are_record_samples(simulated):
+def test_fiducials_at_100_hz_are_record_sample_indices(simulated):
     x100 = simulated[0][1][0]
     df = delineate(x100, 100)
     assert df.attrs["fs"] == 100.0 and df.attrs["internal_fs"] == 500.0
     v = df[list(S.FIDUCIALS)].to_numpy(float)
     ok = np.isfinite(v)
     assert ok.any()
-    assert np.all(v[ok] == np.round(v[ok]))                    # whole samples of the record
+    # fractional sample indices of the record, on the 500 Hz internal grid
+    assert np.allclose(v[ok] * 5, np.round(v[ok] * 5))
+    assert not np.all(v[ok] == np.round(v[ok]))
     assert np.all((v[ok] >= 0) & (v[ok] <= x100.shape[1] - 1))
     # ordered within every beat and row
     _, dropped = S.enforce_order(v)
@@ -116,21 +119,19 @@ def test_fiducials_at_100_hz_are_record_samples(simulated):
     assert delineate(resample_poly(x100, 5, 2, axis=-1), 250).attrs["internal_fs"] == 250.0
 
 
-def test_to_record_rate_rounds_and_keeps_order():
+def test_to_record_rate_divides_and_keeps_order():
     g = np.full((2, 9), np.nan)
     g[0, 3:6] = [1000.0, 1012.0, 1049.0]   # QRS_on, R_peak, QRS_off at 5 x fs
     g[1, 3:6] = [3000.0, 3002.0, 3050.0]   # R peak 2 internal samples after the onset
-    per, glob, dropped = S.to_record_rate(g[None], g, 5, 1000)
-    assert glob[0, 3:6].tolist() == [200.0, 202.0, 210.0]
-    # the onset and the peak round onto the same record sample: the peak is dropped, not
-    # reported at the onset
-    assert glob[1, 3] == 600.0 and np.isnan(glob[1, 4]) and glob[1, 5] == 610.0
-    assert dropped[-1, 1, 4] and dropped[0, 1, 4]
+    out = S.to_record_rate(g, 5, 1000)
+    assert out[0, 3:6].tolist() == [200.0, 202.4, 209.8]
+    assert out[1, 3:6].tolist() == [600.0, 600.4, 610.0]   # still in order (no rounding)
+    _, dropped = S.enforce_order(out)
+    assert not dropped.any()
     # nothing outside the record
     h = np.full((1, 9), np.nan)
     h[0, 5] = 4998.0
-    _, glob2, _ = S.to_record_rate(h[None], h, 5, 999)
-    assert np.isnan(glob2[0, 5])
+    assert np.isnan(S.to_record_rate(h, 5, 999)[0, 5])
 
 
 def test_noisy_lead_is_judged_at_the_record_rate():

@@ -203,8 +203,8 @@ class Params:
     native_min_fs: float = 250.0  # a record sampled below this rate (one sample longer than
     #                              the 4 ms slope half-span ``qrs_slope_dt``) is delineated on
     #                              a band-limited interpolation to ceil(internal_fs / fs) x fs,
-    #                              and its fiducials are rounded back to the record's own
-    #                              samples. The slope spans and thresholds above were chosen at
+    #                              its fiducials divided back to (fractional) sample indices
+    #                              of the record. The slope spans and thresholds above were chosen at
     #                              500 Hz; at 100 Hz the 4 ms slope half-span rounds up to one
     #                              10 ms sample and every threshold crossing to a whole sample,
     #                              which read PTB-XL QRS durations 20 ms wider, PR 11 ms and P
