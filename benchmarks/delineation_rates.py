@@ -162,15 +162,14 @@ def ludb_rates(n_records: int, rates: list[int], odd: bool) -> None:
                     df = delineate(x, fs, leads, params=params)
                 except Exception:  # a failing record counts as all misses
                     df = None
+                by_lead = {} if df is None else {
+                    str(ld): {k: g[k].to_numpy(float) for k in BOUNDARIES}
+                    for ld, g in df.groupby("lead", sort=False)}
                 for lead in leads:
                     if lead not in refs:
                         continue
                     for rows in ("per lead", "global"):
-                        if df is None:
-                            det = {}
-                        else:
-                            sel = df[df["lead"] == (lead if rows == "per lead" else "global")]
-                            det = {k: sel[k].to_numpy(float) for k in BOUNDARIES}
+                        det = by_lead.get(lead if rows == "per lead" else "global", {})
                         for k, m in score_lead(det, refs[lead], fs, BOUNDARIES).items():
                             tallies[rows][k].add(m, fs)
             for rows, t in tallies.items():
