@@ -88,12 +88,15 @@ def ptbxl_pairs(n_records: int) -> None:
         "500->100 own-rate": ("down", 100, _own_rate),
     }
     rows = {v: [] for v in variants}
+    spent = {v: 0.0 for v in variants}
     t0 = time.perf_counter()
     for rid in ids:
         r5, r1 = d5.load(rid), d1.load(rid)
         sig = {"500": r5.signal, "100": r1.signal, "down": _resample(r5.signal, 500, 100)}
         for v, (src, fs, method) in variants.items():
+            t1 = time.perf_counter()
             s = _extract(sig[src], fs, list(r5.leads), method)
+            spent[v] += time.perf_counter() - t1
             rows[v].append(pd.Series(dtype=float, name=rid) if s is None else s.rename(rid))
     secs = time.perf_counter() - t0
     tab = {v: pd.DataFrame(r) for v, r in rows.items()}
@@ -112,6 +115,10 @@ def ptbxl_pairs(n_records: int) -> None:
             d = (tab[v].get(c) - ref[c]).dropna() if c in tab[v] else pd.Series(dtype=float)
             cells.append(f"{d.mean():+7.1f} / {d.std():5.1f} / {d.size:3d}" if d.size else "-")
         print(f"{c:26s}" + "".join(f"{s:>24s}" for s in cells))
+    print("extract_record time per record (ms) and ratio to the same file at its own rate: "
+          + ", ".join(f"{v} {1000 * spent[v] / len(ids):.0f}" for v in variants)
+          + f"; 100 Hz {spent['100'] / max(spent['100 own-rate'], 1e-9):.2f}x own rate, "
+          f"500->100 {spent['500->100'] / max(spent['500->100 own-rate'], 1e-9):.2f}x")
     q5 = ref["QRS_duration_ms"]
     print(f"QRS_duration_ms at 500 Hz: median {q5.median():.0f} ms; "
           f">= {WIDE_QRS_MS:.0f} ms at 500 Hz: {int((q5 >= WIDE_QRS_MS).sum())}")
