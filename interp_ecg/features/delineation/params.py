@@ -199,3 +199,18 @@ class Params:
     burst_height_frac: float = 0.75
     burst_match: float = 0.5
     burst_within_cycle: float = 1.5
+    # ---- sampling rate (issue 10, section 2) --------------------------------------------
+    native_min_fs: float = 250.0  # a record sampled below this rate (one sample longer than
+    #                              the 4 ms slope half-span ``qrs_slope_dt``) is delineated on
+    #                              a band-limited interpolation to ceil(internal_fs / fs) x fs,
+    #                              its fiducials divided back to (fractional) sample indices
+    #                              of the record. The slope spans and thresholds above were chosen at
+    #                              500 Hz; at 100 Hz the 4 ms slope half-span rounds up to one
+    #                              10 ms sample and every threshold crossing to a whole sample,
+    #                              which read PTB-XL QRS durations 20 ms wider, PR 11 ms and P
+    #                              7 ms shorter than the same records at 500 Hz
+    #                              (benchmarks/delineation_rates.py). At 250 Hz the residue is
+    #                              QRS +4 ms, PR -2 ms; interpolating 250 Hz records removed it
+    #                              but lost P waves of 3 odd LUDB records in the two-lead (II +
+    #                              V5) cell (P Se 0.970 -> 0.942), so 250 Hz keeps its own rate
+    internal_fs: float = 500.0   # ... the rate the thresholds were chosen at. 0 turns it off

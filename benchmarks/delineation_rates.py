@@ -1,0 +1,205 @@
+"""Do the delineator's measurements depend on the sampling rate?
+
+Two checks, each printed beside the delineator with its internal rate turned off
+(``Params(internal_fs=0)``: every record delineated at its own rate, as before the rate
+fix; by default records below ``Params.native_min_fs`` = 250 Hz are delineated at
+``ceil(internal_fs / fs) x fs``), measured in the same run:
+
+(a) **PTB-XL at 100 and 500 Hz.** The same records read from the database's own 100 Hz
+    (``records100``) and 500 Hz (``records500``) files, measured with
+    :func:`interp_ecg.features.extract_record` (the record-level path of ``extract``).
+    For every record-level interval in ms: the paired mean and SD of the difference
+    100 - 500 Hz, and the records whose QRS duration reaches the 120 ms wide-QRS cut-off at
+    one rate and not at the other. A third column downsamples the 500 Hz file to 100 Hz
+    ourselves (``scipy.signal.resample_poly``): it tells the resampling of the database's
+    100 Hz files apart from the delineator.
+(b) **LUDB at 100, 250 and 500 Hz.** The held-out even-numbered records (the thresholds
+    were chosen on the odd ones; ``--odd`` scores those instead), resampled from 500 Hz
+    with ``resample_poly`` (annotations scaled), 12 leads: per boundary the Martinez-
+    tolerance F1 and the MEAN (bias) and SD of the error in ms, for the per-lead rows (each
+    lead against its own marks) and the consensus rows (``global``, against every lead's
+    marks), as ``benchmarks/delineation_matrix.py`` scores them.
+
+Usage::
+
+    python benchmarks/delineation_rates.py                    # 200 PTB-XL + 100 LUDB (~3 min)
+    python benchmarks/delineation_rates.py --ptbxl 50 --ludb 20   # quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import time
+from fractions import Fraction
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy.signal import resample_poly  # noqa: E402
+
+from interp_ecg.config import dataset_path  # noqa: E402
+from interp_ecg.features.delineation import delineate  # noqa: E402
+from interp_ecg.features.delineation.filters import internal_factor  # noqa: E402
+from interp_ecg.features.delineation.params import Params  # noqa: E402
+from interp_ecg.features.delineation.schema import BOUNDARIES  # noqa: E402
+from interp_ecg.features.delineation.scoring import Tally, score_lead  # noqa: E402
+from interp_ecg.features.extract import extract_record  # noqa: E402
+
+WIDE_QRS_MS = 120.0
+DEFAULT = Params()
+OFF = Params(internal_fs=0.0)
+
+
+def _own_rate(signal, fs, leads):
+    """The delineator with its internal rate turned off (each record at its own rate)."""
+    return delineate(signal, fs, leads, params=OFF)
+
+
+def _resample(x: np.ndarray, fs_from: int, fs_to: int) -> np.ndarray:
+    fr = Fraction(int(fs_to), int(fs_from))
+    if fr == 1:
+        return np.asarray(x, dtype=np.float32)
+    return resample_poly(x, fr.numerator, fr.denominator, axis=-1).astype(np.float32)
+
+
+def _extract(signal, fs, leads, method):
+    try:
+        return extract_record(signal, fs, leads, method=method)
+    except Exception as exc:  # a record that cannot be measured is left out of the pairs
+        logging.getLogger(__name__).info("%s", exc)
+        return None
+
+
+def ptbxl_pairs(n_records: int) -> None:
+    from interp_ecg.io import read_ptbxl
+
+    root = dataset_path("ptbxl")
+    d5, d1 = read_ptbxl(root, sampling_rate=500), read_ptbxl(root, sampling_rate=100)
+    ids = [i for i in d5.meta.index if i in d1.meta.index][:n_records]
+    variants = {  # name: (which file, rate, method)
+        "500": ("500", 500, None),
+        "100": ("100", 100, None),
+        "100 own-rate": ("100", 100, _own_rate),
+        "500->100": ("down", 100, None),
+        "500->100 own-rate": ("down", 100, _own_rate),
+    }
+    rows = {v: [] for v in variants}
+    spent = {v: 0.0 for v in variants}
+    t0 = time.perf_counter()
+    for rid in ids:
+        r5, r1 = d5.load(rid), d1.load(rid)
+        sig = {"500": r5.signal, "100": r1.signal, "down": _resample(r5.signal, 500, 100)}
+        for v, (src, fs, method) in variants.items():
+            t1 = time.perf_counter()
+            s = _extract(sig[src], fs, list(r5.leads), method)
+            spent[v] += time.perf_counter() - t1
+            rows[v].append(pd.Series(dtype=float, name=rid) if s is None else s.rename(rid))
+    secs = time.perf_counter() - t0
+    tab = {v: pd.DataFrame(r) for v, r in rows.items()}
+    ref = tab["500"]
+    cols = [c for c in ref.columns if c.endswith("_ms") and pd.api.types.is_numeric_dtype(ref[c])
+            and ref[c].notna().mean() > 0.5 and "_ms_" not in c]
+    print(f"\n=== (a) PTB-XL: {len(ids)} records (ecg_id {ids[0]}..{ids[-1]}) at 100 and 500 Hz, "
+          f"extract_record ({secs:.0f} s) ===")
+    print("paired difference (variant - 500 Hz file), ms: mean / SD / n records measured at both")
+    print(f"{'interval':26s}" + "".join(f"{v:>24s}" for v in variants if v != "500"))
+    for c in cols:
+        cells = []
+        for v in variants:
+            if v == "500":
+                continue
+            d = (tab[v].get(c) - ref[c]).dropna() if c in tab[v] else pd.Series(dtype=float)
+            cells.append(f"{d.mean():+7.1f} / {d.std():5.1f} / {d.size:3d}" if d.size else "-")
+        print(f"{c:26s}" + "".join(f"{s:>24s}" for s in cells))
+    print("extract_record time per record (ms) and ratio to the same file at its own rate: "
+          + ", ".join(f"{v} {1000 * spent[v] / len(ids):.0f}" for v in variants)
+          + f"; 100 Hz {spent['100'] / max(spent['100 own-rate'], 1e-9):.2f}x own rate, "
+          f"500->100 {spent['500->100'] / max(spent['500->100 own-rate'], 1e-9):.2f}x")
+    q5 = ref["QRS_duration_ms"]
+    print(f"QRS_duration_ms at 500 Hz: median {q5.median():.0f} ms; "
+          f">= {WIDE_QRS_MS:.0f} ms at 500 Hz: {int((q5 >= WIDE_QRS_MS).sum())}")
+    for v in variants:
+        if v == "500":
+            continue
+        q = tab[v]["QRS_duration_ms"].reindex(q5.index)
+        both = q.notna() & q5.notna()
+        up = int(((q >= WIDE_QRS_MS) & (q5 < WIDE_QRS_MS) & both).sum())
+        down = int(((q < WIDE_QRS_MS) & (q5 >= WIDE_QRS_MS) & both).sum())
+        print(f"  {v:20s} QRS >= {WIDE_QRS_MS:.0f} ms here but not at 500 Hz: {up:3d}; "
+              f"at 500 Hz but not here: {down:3d} (of {int(both.sum())})")
+
+
+def _refs(ann: pd.DataFrame, scale: float) -> dict:
+    out = {}
+    for lead, g in ann.groupby("lead", observed=True):
+        out[str(lead)] = {f"{w}_{s}": np.round(g.loc[g.wave == w, s].to_numpy(float) * scale)
+                          for w in ("P", "QRS", "T") for s in ("on", "off")}
+    return out
+
+
+def ludb_rates(n_records: int, rates: list[int], odd: bool) -> None:
+    from interp_ecg.io import read_ludb
+
+    ds = read_ludb(dataset_path("ludb"))
+    recs = [r for r in ds.meta.index if int(r) % 2 == (1 if odd else 0)]
+    if n_records:
+        recs = recs[:n_records]
+    pos = {r: i for i, r in enumerate(ds.meta.index)}
+    leads = list(ds.leads)
+    which = "odd-numbered (training)" if odd else "held-out even-numbered"
+    print(f"\n=== (b) LUDB: {len(recs)} {which} records, 12 leads, resampled from 500 Hz ===")
+    print("per boundary: F1 (Martinez tolerances) / MEAN error (bias) / SD, ms; detection - mark")
+    hdr = f"{'rate':>5s} {'delineator':12s} {'rows':7s}" + "".join(f"{k:>23s}" for k in BOUNDARIES)
+    print(hdr)
+    for fs in rates:
+        scale = fs / float(ds.fs)
+        factor = internal_factor(fs, DEFAULT.internal_fs, DEFAULT.native_min_fs)
+        for name, params in ((f"default x{factor}", None), ("own rate", OFF)):
+            if factor == 1 and params is not None:
+                continue  # the default already delineates at the record's own rate
+            tallies = {rows: {k: Tally() for k in BOUNDARIES} for rows in ("per lead", "global")}
+            for r in recs:
+                x = _resample(np.asarray(ds.signals[pos[r]], dtype=np.float32), 500, fs)
+                refs = _refs(ds.annotations[ds.annotations["record"] == r], scale)
+                try:
+                    df = delineate(x, fs, leads, params=params)
+                except Exception:  # a failing record counts as all misses
+                    df = None
+                by_lead = {} if df is None else {
+                    str(ld): {k: g[k].to_numpy(float) for k in BOUNDARIES}
+                    for ld, g in df.groupby("lead", sort=False)}
+                for lead in leads:
+                    if lead not in refs:
+                        continue
+                    for rows in ("per lead", "global"):
+                        det = by_lead.get(lead if rows == "per lead" else "global", {})
+                        for k, m in score_lead(det, refs[lead], fs, BOUNDARIES).items():
+                            tallies[rows][k].add(m, fs)
+            for rows, t in tallies.items():
+                print(f"{fs:5d} {name:12s} {rows:8s}" + "".join(
+                    f"{t[k].f1:8.3f} {t[k].mean_ms:+6.1f} {t[k].sd_ms:5.1f}  " for k in BOUNDARIES))
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ptbxl", type=int, default=200, help="PTB-XL records (0 = skip)")
+    ap.add_argument("--ludb", type=int, default=0, help="LUDB records (0 = all of the half)")
+    ap.add_argument("--no-ludb", action="store_true")
+    ap.add_argument("--rates", default="100,250,500")
+    ap.add_argument("--odd", action="store_true", help="LUDB odd-numbered (training) records")
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    t0 = time.perf_counter()
+    if a.ptbxl:
+        ptbxl_pairs(a.ptbxl)
+    if not a.no_ludb:
+        ludb_rates(a.ludb, [int(v) for v in a.rates.split(",")], a.odd)
+    print(f"\nwall {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
