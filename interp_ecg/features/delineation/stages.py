@@ -444,7 +444,9 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     """
     start = np.where(np.isfinite(qrs_off_global), qrs_off_global,
                      r + round(p.t_start_after_r_s * fs)).astype(np.int64)
-    tw = t_waves(views.wave_band, views.wave_slope, r, start, rr_next, fs, p)
+    tw = t_waves(views.wave_band, views.wave_slope, r, start, rr_next, fs, p,
+                 min_mv=p.noise_k * views.noise_mv,
+                 terminal=int(np.sum(usable)) <= p.t_lobe_max_leads)
     visible = tw["ok"] & (tw["amp"] >= np.maximum(p.t_min_mv, p.noise_k * views.noise_mv))
     out = {k: np.where(visible, tw[k], np.nan) for k in ("on", "peak", "off")}
     out["off_raw"] = np.where(tw["ok"], tw["off"], np.nan)
