@@ -438,7 +438,9 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     """Per-lead T onset, peak and offset where the T wave stands above the lead's noise.
 
     The search starts at the consensus QRS offset (at ``R + t_start_after_r_s`` where that
-    was not found: a search bound, not a reported boundary). Returns ``on, peak, off``
+    was not found: a search bound, not a reported boundary). With at most
+    ``t_lobe_max_leads`` usable leads the offset of a biphasic T is the end of its terminal
+    lobe (:func:`.waves.terminal_lobe`, ``Params.t_lobe_*``). Returns ``on, peak, off``
     (visible waves only), ``off_raw`` (every lead's offset before the visibility check,
     used to start the next beat's P search) and ``edge_cut`` (n_leads, n_beats).
     """

@@ -10,7 +10,10 @@ P and T boundaries use the trapezium-area indicator of Zhang et al. (2006) on th
 0.5-15 Hz signal: from the steepest point ``m`` of the wave's outer flank the boundary is
 the ``t`` that maximises the area ``(y_m - y_t)(2 t_r - t_m - t)`` towards a reference
 ``t_r`` beyond the wave; the same rule mirrored gives onsets. It only needs the wave's
-polarity, so inverted and biphasic waves (outer lobe) are handled alike.
+polarity, so inverted and biphasic waves (outer lobe) are handled alike. (This area is the
+trapezium of Vazquez-Seisdedos et al. 2011; Zhang's own sliding-window area is
+:func:`sliding_area_end`, an option.) With one or two leads, a biphasic T (inverted, then a
+positive terminal lobe) ends where its terminal lobe ends (:func:`terminal_lobe`).
 
 References
 ----------
@@ -19,6 +22,9 @@ evaluation on standard databases. IEEE Trans Biomed Eng 51(4):570-581, 2004.
 Zhang Q, Manriquez AI, Medigue C, Papelier Y, Sorine M. An algorithm for robust and
 efficient location of T-wave ends in electrocardiograms. IEEE Trans Biomed Eng
 53(12):2544-2552, 2006.
+Vazquez-Seisdedos CR, Neto JE, Maranon Reyes EJ, Klautau A, Limao de Oliveira RC. New
+approach for T-wave end detection on electrocardiogram: performance in noisy conditions.
+Biomed Eng Online 10:77, 2011.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from scipy.ndimage import maximum_filter1d
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.windows import first_true, gather, last_true, positions, take
 
-__all__ = ["Params", "qrs_bounds", "t_waves", "p_waves"]
+__all__ = ["Params", "qrs_bounds", "t_waves", "p_waves", "terminal_lobe", "sliding_area_end"]
 
 
 def slope_noise(dq_noise: np.ndarray, centers: np.ndarray, fs: float, p: Params) -> np.ndarray:
@@ -351,6 +357,8 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
                                          (stop - start)[None, :], **lobe)
         off = np.where(found, off2, off)
         off_cut = np.where(found, (start[None, :] + tm2 + r_off) > xw.shape[-1] - 1, off_cut)
+    else:
+        found = np.zeros(off.shape, dtype=bool)
     # onset: mirrored; the reference span may grow with the distance of the peak from
     # the window start (wide, slow T waves)
     r_on = np.maximum(r_on, np.round(on_frac * pk_)).astype(np.int64)
@@ -370,7 +378,7 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
             "peak": (st + pk).astype(float),
             "off": np.where(off_cut, np.nan, st + off).astype(float), "amp": amp,
             "ok": np.isfinite(amp) & (amp > 0) & valid.any(axis=-1) & left & right,
-            "edge_cut": off_cut | on_cut}
+            "edge_cut": off_cut | on_cut, "terminal_lobe": found}
 
 
 def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = True):
