@@ -176,40 +176,44 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     return res[0], res[1], res[2]
 
 
-def terminal_lobe(s: np.ndarray, d: np.ndarray, valid: np.ndarray, off: np.ndarray,
+def terminal_lobe(s: np.ndarray, d: np.ndarray, valid: np.ndarray, tm_main: np.ndarray,
                   pol: np.ndarray, amp: np.ndarray, r_off: int, stop: np.ndarray,
                   span: int, frac: float, min_amp, halfwidth: int,
                   inverted_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """End of a terminal lobe of opposite polarity after a wave's main lobe (biphasic T).
 
-    From the main lobe's offset ``off`` the signal is searched ``span`` samples further for
-    a deviation of the opposite polarity from the level at ``off``. It is a terminal lobe
+    After the main lobe's steepest return ``tm_main`` the signal is searched ``span``
+    samples further for a deviation of the opposite polarity from the baseline, taken as
+    the level at ``stop`` (the end of the T search: the TP segment). It is a terminal lobe
     when it reaches ``frac`` of the main lobe's amplitude and ``min_amp`` (mV), and it is a
-    hump: it falls back to half its height within ``halfwidth`` after its peak. Its end is
-    then found with the same trapezium area as the main lobe's (steepest return within
-    ``r_off`` of its peak, reference ``r_off`` after that).
+    hump: it falls back to half its height within ``halfwidth`` after its peak. With
+    ``inverted_only`` only an inverted main lobe (``pol < 0``) can have one. The lobe's end
+    is found with the same trapezium area as the main lobe's (steepest return within
+    ``r_off`` of its peak, reference ``r_off`` after that; Vazquez-Seisdedos et al. 2011).
 
     Parameters
     ----------
     s, d : ndarray, shape (n_leads, n_beats, n)
-        Windowed signal and slope.
+        Windowed signal (mV) and slope.
     valid : ndarray of bool, broadcastable to ``s``
         Window positions searched (inside the record and before the search stop).
-    off : ndarray of int, shape (n_leads, n_beats)
-        Main lobe offset (window index).
+    tm_main : ndarray of int, shape (n_leads, n_beats)
+        Steepest return of the main lobe (window index).
     pol : ndarray, shape (n_leads, n_beats)
         Main lobe polarity (+1, -1).
     amp : ndarray, shape (n_leads, n_beats)
         Main lobe amplitude (mV).
     r_off : int
         Trapezium reference span (samples).
-    stop : ndarray of int, broadcastable to ``off``
+    stop : ndarray of int, broadcastable to ``tm_main``
         Last window index searched.
     span, halfwidth : int
         Samples.
     frac : float
-    min_amp : float or ndarray broadcastable to ``off``
+        Share of ``amp``.
+    min_amp : float or ndarray broadcastable to ``tm_main``
         Smallest lobe amplitude (mV), e.g. the lead's visibility threshold.
+    inverted_only : bool
 
     Returns
     -------
@@ -217,18 +221,24 @@ def terminal_lobe(s: np.ndarray, d: np.ndarray, valid: np.ndarray, off: np.ndarr
     tm : ndarray of int, its steepest return (window index; its trapezium reference lies
     ``r_off`` after it); found : ndarray of bool.
 
+    References
+    ----------
+    Vazquez-Seisdedos CR et al. New approach for T-wave end detection on electrocardiogram:
+    performance in noisy conditions. Biomed Eng Online 10:77, 2011.
+
     Examples
     --------
     >>> import numpy as np
     >>> t = np.arange(200.0)
     >>> x = -0.3 * np.exp(-0.5 * ((t - 60) / 12) ** 2) + 0.1 * np.exp(-0.5 * ((t - 100) / 8) ** 2)
     >>> s = x[None, None, :]; d = np.gradient(x)[None, None, :]
-    >>> off2, tm, found = terminal_lobe(s, d, np.ones((1, 1, 200), bool), np.array([[88]]),
+    >>> off2, tm, found = terminal_lobe(s, d, np.ones((1, 1, 200), bool), np.array([[75]]),
     ...                                  np.array([[-1.0]]), np.array([[0.3]]), 22,
-    ...                                  np.array([[199]]), 30, 0.15, 0.02, 40)
+    ...                                  np.array([[199]]), 40, 0.15, 0.02, 40)
     >>> bool(found[0, 0]), 112 <= int(off2[0, 0]) <= 125
     (True, True)
     """
+    off = tm_main
     pos = positions(s.shape[-1])
     off_ = off[..., None]
     y0 = take(s, np.broadcast_to(np.asarray(stop), off.shape))[..., None]
