@@ -294,7 +294,8 @@ def main(argv=None) -> None:
                     help="the odd-numbered (training) records instead of the held-out even ones")
     ap.add_argument("--proxy", action="store_true", help="only the 250 Hz II+V5 cell, ours only")
     ap.add_argument("--offsets", action="store_true",
-                    help="print the per-record offset breakdown of QRS_on/QRS_off/T_off (best lead)")
+                    help="print the per-record offset breakdown of QRS_on/QRS_off/T_off "
+                         "(best lead)")
     ap.add_argument("--noise", default="0.5,1,2,4", help="simulator noise levels ('' = none)")
     ap.add_argument("--sim-per", type=int, default=3, help="simulated records per condition")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
@@ -331,7 +332,8 @@ def main(argv=None) -> None:
             if LEADSETS[name] is not None and "mz" in res and (a.proxy or a.offsets):
                 paced = {r for r in recs if str(ds.meta.loc[r, "pacing"]).strip()}
                 print("  per-record offsets (mz, best lead):\n"
-                      + offset_report(res["mz"][3], paced, ("QRS_on", "QRS_off", "T_off")), flush=True)
+                      + offset_report(res["mz"][3], paced, ("QRS_on", "QRS_off", "T_off")),
+                      flush=True)
     if a.noise and not a.proxy:
         simulator_cells([float(v) for v in a.noise.split(",")], ("normal", "lbbb", "afib", "pvc"),
                         a.sim_per, [m for m in methods if m != "ecgdeli"])

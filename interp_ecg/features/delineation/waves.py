@@ -396,8 +396,8 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
 
     ``j`` is the QRS end per beat (the search start); every span is a :class:`Params`
     field in seconds or a share of the next RR interval ``rr_next`` (samples). With
-    ``terminal`` and ``p.t_lobe_frac > 0`` the offset of a biphasic T is the end of its terminal lobe
-    (:func:`terminal_lobe`), which must reach ``min_mv`` (mV; scalar or shape
+    ``terminal`` and ``p.t_lobe_frac > 0`` the offset of a biphasic T is the end of its
+    terminal lobe (:func:`terminal_lobe`), which must reach ``min_mv`` (mV; scalar or shape
     ``(n_leads, 1)``: the lead's visibility threshold; ``p.t_min_mv`` when omitted).
     """
     def n(sec: float) -> int:
