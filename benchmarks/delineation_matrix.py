@@ -29,6 +29,8 @@ Usage::
 
     python benchmarks/delineation_matrix.py --proxy        # 250 Hz II+V5 only (~20 s),
                                                            # with the per-record offset breakdown
+    python benchmarks/delineation_matrix.py --proxy --odd --param t_lobe_frac=0
+                                                           # training records, one Params change
     python benchmarks/delineation_matrix.py --fs 250,500 --leadsets 12,II+V5 --peers none
     python benchmarks/delineation_matrix.py                 # whole grid (long)
 """
@@ -36,6 +38,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 import time
@@ -51,6 +54,7 @@ from scipy.signal import resample_poly  # noqa: E402
 
 from interp_ecg.config import dataset_path  # noqa: E402
 from interp_ecg.features.delineation import delineate  # noqa: E402
+from interp_ecg.features.delineation.params import Params  # noqa: E402
 from interp_ecg.features.delineation.schema import BOUNDARIES  # noqa: E402
 from interp_ecg.features.delineation.scoring import BestLead, Tally, score_lead  # noqa: E402
 
@@ -85,9 +89,36 @@ def _ecgdeli(x, fs, leads):
     return pd.concat(frames, ignore_index=True)
 
 
+#: Params of our delineator in this run (``--param``; defaults otherwise).
+PARAMS = Params()
+
+
+def parse_params(items) -> Params:
+    """``["t_lobe_frac=0", "qrs_on=0.02"]`` -> ``Params(t_lobe_frac=0, qrs_on=0.02)``.
+
+    Values are Python literals (numbers, True/False, None, quoted strings).
+
+    >>> parse_params(["t_lobe_frac=0", "t_lobe_inverted_only=False"]).t_lobe_frac
+    0
+    """
+    kw = {}
+    for item in items or []:
+        key, sep, val = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--param expects NAME=VALUE, got {item!r}")
+        try:
+            kw[key.strip()] = ast.literal_eval(val.strip())
+        except (ValueError, SyntaxError):
+            raise SystemExit(f"--param {item!r}: the value is not a Python literal") from None
+    try:
+        return Params(**kw)
+    except TypeError as exc:
+        raise SystemExit(f"--param: {exc}") from None
+
+
 def _run(method, x, fs, leads):
     if method == "mz":
-        return delineate(x, fs, leads)
+        return delineate(x, fs, leads, params=PARAMS)
     if method == "neurokit":
         return delineate(x, fs, leads, method="neurokit_dwt")
     if method == "ecgdeli":
@@ -263,10 +294,16 @@ def main(argv=None) -> None:
                     help="the odd-numbered (training) records instead of the held-out even ones")
     ap.add_argument("--proxy", action="store_true", help="only the 250 Hz II+V5 cell, ours only")
     ap.add_argument("--offsets", action="store_true",
-                    help="print the per-record offset breakdown of QRS_on/QRS_off (best lead)")
+                    help="print the per-record offset breakdown of QRS_on/QRS_off/T_off "
+                         "(best lead)")
     ap.add_argument("--noise", default="0.5,1,2,4", help="simulator noise levels ('' = none)")
     ap.add_argument("--sim-per", type=int, default=3, help="simulated records per condition")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="a Params field of our delineator for this run (repeatable), e.g. "
+                         "--param t_lobe_frac=0 to measure without the terminal-lobe rule")
     a = ap.parse_args(argv)
+    global PARAMS
+    PARAMS = parse_params(a.param)
     methods = [m for m in a.methods.split(",") if m]
     if a.peers == "none" or a.proxy:
         methods = [m for m in methods if m.startswith("mz")]
@@ -281,6 +318,8 @@ def main(argv=None) -> None:
     which = "records" if a.all else ("odd-numbered (training) records" if a.odd else "held-out even-numbered records")
     print(f"LUDB: {len(recs)} {which}; "
           f"methods {methods}; peers on the first {a.peer_records} records of a cell")
+    if a.param:
+        print("Params changed for this run: " + ", ".join(a.param))
     print("Martinez 2004 QT database best-lead SD (Se): "
           + ", ".join(f"{k} {v[0]} ({v[1]})" for k, v in MARTINEZ_QTDB.items()))
     t_all = time.perf_counter()
@@ -293,7 +332,8 @@ def main(argv=None) -> None:
             if LEADSETS[name] is not None and "mz" in res and (a.proxy or a.offsets):
                 paced = {r for r in recs if str(ds.meta.loc[r, "pacing"]).strip()}
                 print("  per-record offsets (mz, best lead):\n"
-                      + offset_report(res["mz"][3], paced), flush=True)
+                      + offset_report(res["mz"][3], paced, ("QRS_on", "QRS_off", "T_off")),
+                      flush=True)
     if a.noise and not a.proxy:
         simulator_cells([float(v) for v in a.noise.split(",")], ("normal", "lbbb", "afib", "pvc"),
                         a.sim_per, [m for m in methods if m != "ecgdeli"])

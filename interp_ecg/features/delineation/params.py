@@ -164,6 +164,34 @@ class Params:
     #                              35 ms shorter than LUDB's earliest-to-latest marks (held-out).
     p_cons_tol_s: float = 0.04   # P leads further than this from the median are outliers
     #                              (the Martinez P tolerance, as qrs_cons_tol_s)
+    # ---- T offset with one or two leads (issue 10, 250 Hz two-lead proxy) ------------
+    # A biphasic T (inverted, then a positive terminal part: left-ventricular strain,
+    # ischaemia) ends where its terminal lobe ends -- LUDB's cardiologists mark it there --
+    # while the trapezium area of the main lobe stops at the main lobe's return
+    # (waves.terminal_lobe). Chosen on the odd LUDB records at 250 Hz, II + V5: best-lead
+    # T_off SD 21.6 -> 19.7 ms, consensus 22.0 -> 20.5 (t_lobe_frac 0.15-0.4 all within
+    # 0.3 ms of this). With 12 leads it lowers per-lead T_off F1 (odd 0.9726 -> 0.9683: the
+    # terminal bumps of aVR/III/V1 are not marked as T), and there the latest of many leads
+    # already carries a late T end, so it acts only with few usable leads. After an upright
+    # T the same rule took atrial f-waves and undershoots for lobes (odd best lead 21.4).
+    t_lobe_frac: float = 0.25    # the terminal lobe reaches this share of the main lobe's
+    #                              amplitude, measured from the level at the end of the T
+    #                              search (the TP segment), and is visible (t_min_mv, noise_k
+    #                              x noise); 0 = off
+    t_lobe_span_s: float = 0.12  # ... its peak lies within this of the main lobe's steepest
+    #                              return (s)
+    t_lobe_halfwidth_s: float = 0.06  # ... and it falls to half height within this (s): a
+    #                              slow drift back to the baseline is not a lobe (0.10: same
+    #                              SDs, per-lead F1 0.974 instead of 0.978)
+    t_lobe_inverted_only: bool = True  # ... only after an inverted main lobe
+    t_lobe_max_leads: int = 2    # ... only with at most this many usable leads
+    t_area_mix: float = 0.0      # T offset from the sliding-window area of Zhang et al.
+    #                              2006 (waves.sliding_area_end): 1 = it alone, 0 = the
+    #                              trapezium alone (default), between = that share of the way
+    #                              to it. Odd records, 250 Hz II + V5, best lead: 1 -> 23.9 ms,
+    #                              0.5 -> 22.1 (trapezium 21.6): not adopted
+    t_area_width_s: float = 0.128  # ... the area's window (s)
+    t_area_reach_s: float = 0.18   # ... searched this far after the steepest return (s)
     # ---- nothing fabricated (issue 10) -----------------------------------------------
     edge_guard_s: float = 0.02   # a boundary needs this much record beyond it: the slope
     #                              span, the flat-run check and the filters' edge transient

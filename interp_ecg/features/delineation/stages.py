@@ -454,13 +454,17 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     """Per-lead T onset, peak and offset where the T wave stands above the lead's noise.
 
     The search starts at the consensus QRS offset (at ``R + t_start_after_r_s`` where that
-    was not found: a search bound, not a reported boundary). Returns ``on, peak, off``
+    was not found: a search bound, not a reported boundary). With at most
+    ``t_lobe_max_leads`` usable leads the offset of a biphasic T is the end of its terminal
+    lobe (:func:`.waves.terminal_lobe`, ``Params.t_lobe_*``). Returns ``on, peak, off``
     (visible waves only), ``off_raw`` (every lead's offset before the visibility check,
     used to start the next beat's P search) and ``edge_cut`` (n_leads, n_beats).
     """
     start = np.where(np.isfinite(qrs_off_global), qrs_off_global,
                      r + round(p.t_start_after_r_s * fs)).astype(np.int64)
-    tw = t_waves(views.wave_band, views.wave_slope, r, start, rr_next, fs, p)
+    tw = t_waves(views.wave_band, views.wave_slope, r, start, rr_next, fs, p,
+                 min_mv=p.noise_k * views.noise_mv,
+                 terminal=int(np.sum(usable)) <= p.t_lobe_max_leads)
     visible = tw["ok"] & (tw["amp"] >= np.maximum(p.t_min_mv, p.noise_k * views.noise_mv))
     out = {k: np.where(visible, tw[k], np.nan) for k in ("on", "peak", "off")}
     out["off_raw"] = np.where(tw["ok"], tw["off"], np.nan)

@@ -10,7 +10,10 @@ P and T boundaries use the trapezium-area indicator of Zhang et al. (2006) on th
 0.5-15 Hz signal: from the steepest point ``m`` of the wave's outer flank the boundary is
 the ``t`` that maximises the area ``(y_m - y_t)(2 t_r - t_m - t)`` towards a reference
 ``t_r`` beyond the wave; the same rule mirrored gives onsets. It only needs the wave's
-polarity, so inverted and biphasic waves (outer lobe) are handled alike.
+polarity, so inverted and biphasic waves (outer lobe) are handled alike. (This area is the
+trapezium of Vazquez-Seisdedos et al. 2011; Zhang's own sliding-window area is
+:func:`sliding_area_end`, an option.) With one or two leads, a biphasic T (inverted, then a
+positive terminal lobe) ends where its terminal lobe ends (:func:`terminal_lobe`).
 
 References
 ----------
@@ -19,6 +22,9 @@ evaluation on standard databases. IEEE Trans Biomed Eng 51(4):570-581, 2004.
 Zhang Q, Manriquez AI, Medigue C, Papelier Y, Sorine M. An algorithm for robust and
 efficient location of T-wave ends in electrocardiograms. IEEE Trans Biomed Eng
 53(12):2544-2552, 2006.
+Vazquez-Seisdedos CR, Neto JE, Maranon Reyes EJ, Klautau A, Limao de Oliveira RC. New
+approach for T-wave end detection on electrocardiogram: performance in noisy conditions.
+Biomed Eng Online 10:77, 2011.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from scipy.ndimage import maximum_filter1d
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.windows import first_true, gather, last_true, positions, take
 
-__all__ = ["Params", "qrs_bounds", "t_waves", "p_waves"]
+__all__ = ["Params", "qrs_bounds", "t_waves", "p_waves", "terminal_lobe", "sliding_area_end"]
 
 
 def slope_noise(dq_noise: np.ndarray, centers: np.ndarray, fs: float, p: Params) -> np.ndarray:
@@ -170,10 +176,147 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     return res[0], res[1], res[2]
 
 
+def terminal_lobe(s: np.ndarray, d: np.ndarray, valid: np.ndarray, tm_main: np.ndarray,
+                  pol: np.ndarray, amp: np.ndarray, r_off: int, stop: np.ndarray,
+                  span: int, frac: float, min_amp, halfwidth: int,
+                  inverted_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """End of a terminal lobe of opposite polarity after a wave's main lobe (biphasic T).
+
+    After the main lobe's steepest return ``tm_main`` the signal is searched ``span``
+    samples further for a deviation of the opposite polarity from the baseline, taken as
+    the level at ``stop`` (the end of the T search: the TP segment). It is a terminal lobe
+    when it reaches ``frac`` of the main lobe's amplitude and ``min_amp`` (mV), and it is a
+    hump: it falls back to half its height within ``halfwidth`` after its peak. With
+    ``inverted_only`` only an inverted main lobe (``pol < 0``) can have one. The lobe's end
+    is found with the same trapezium area as the main lobe's (steepest return within
+    ``r_off`` of its peak, reference ``r_off`` after that; Vazquez-Seisdedos et al. 2011).
+
+    Parameters
+    ----------
+    s, d : ndarray, shape (n_leads, n_beats, n)
+        Windowed signal (mV) and slope.
+    valid : ndarray of bool, broadcastable to ``s``
+        Window positions searched (inside the record and before the search stop).
+    tm_main : ndarray of int, shape (n_leads, n_beats)
+        Steepest return of the main lobe (window index).
+    pol : ndarray, shape (n_leads, n_beats)
+        Main lobe polarity (+1, -1).
+    amp : ndarray, shape (n_leads, n_beats)
+        Main lobe amplitude (mV).
+    r_off : int
+        Trapezium reference span (samples).
+    stop : ndarray of int, broadcastable to ``tm_main``
+        Last window index searched.
+    span, halfwidth : int
+        Samples.
+    frac : float
+        Share of ``amp``.
+    min_amp : float or ndarray broadcastable to ``tm_main``
+        Smallest lobe amplitude (mV), e.g. the lead's visibility threshold.
+    inverted_only : bool
+
+    Returns
+    -------
+    off2 : ndarray of int, the terminal lobe's end (window index; meaningful where found);
+    tm : ndarray of int, its steepest return (window index; its trapezium reference lies
+    ``r_off`` after it); found : ndarray of bool.
+
+    References
+    ----------
+    Vazquez-Seisdedos CR et al. New approach for T-wave end detection on electrocardiogram:
+    performance in noisy conditions. Biomed Eng Online 10:77, 2011.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(200.0)
+    >>> x = -0.3 * np.exp(-0.5 * ((t - 60) / 12) ** 2) + 0.1 * np.exp(-0.5 * ((t - 100) / 8) ** 2)
+    >>> s = x[None, None, :]; d = np.gradient(x)[None, None, :]
+    >>> off2, tm, found = terminal_lobe(s, d, np.ones((1, 1, 200), bool), np.array([[75]]),
+    ...                                  np.array([[-1.0]]), np.array([[0.3]]), 22,
+    ...                                  np.array([[199]]), 40, 0.15, 0.02, 40)
+    >>> bool(found[0, 0]), 112 <= int(off2[0, 0]) <= 125
+    (True, True)
+    """
+    off = tm_main
+    pos = positions(s.shape[-1])
+    off_ = off[..., None]
+    y0 = take(s, np.broadcast_to(np.asarray(stop), off.shape))[..., None]
+    dev = -pol[..., None] * (s - y0)
+    win = valid & (pos > off_) & (pos <= off_ + span)
+    dv = np.where(win, dev, -np.inf)
+    pk = dv.argmax(axis=-1)
+    a2 = take(dv, pk)
+    pk_ = pk[..., None]
+    within = valid & (pos > pk_) & (pos <= pk_ + halfwidth)
+    falls = np.any(within & (dev < 0.5 * a2[..., None]), axis=-1)
+    found = (np.isfinite(a2) & (a2 >= frac * amp) & (a2 >= min_amp) & falls)
+    if inverted_only:
+        found &= pol < 0
+    g = np.where(valid & (pos >= pk_) & (pos <= pk_ + r_off), pol[..., None] * d, -np.inf)
+    tm = g.argmax(axis=-1)[..., None]
+    tr = np.minimum(tm + r_off, np.asarray(stop)[..., None])
+    ym = take(s, tm[..., 0])[..., None]
+    area = -pol[..., None] * (ym - s) * (2 * tr - tm - pos)
+    area = np.where(valid & (pos >= tm) & (pos <= tr), area, -np.inf)
+    off2 = area.argmax(axis=-1)
+    return off2, tm[..., 0], found
+
+
+def sliding_area_end(s: np.ndarray, valid: np.ndarray, tm: np.ndarray, pol: np.ndarray,
+                     width: int, reach: int) -> np.ndarray:
+    """Wave end by the sliding-window area indicator of Zhang et al. (2006).
+
+    ``A(t) = sum_{j=t-width+1}^{t} (s_j - s_t)`` is the area between the signal over the
+    ``width`` samples ending at ``t`` and the level at ``t``; on the falling flank of a
+    positive wave it grows while the signal still descends and shrinks once the signal is
+    flat, so the wave end is the ``t`` that maximises ``pol x A(t)``, searched from the
+    steepest return ``tm`` over ``reach`` samples. No threshold of the derivative is used.
+
+    Parameters
+    ----------
+    s : ndarray, shape (n_leads, n_beats, n)
+        Windowed signal.
+    valid : ndarray of bool, broadcastable to ``s``
+    tm : ndarray of int, shape (n_leads, n_beats)
+        Steepest return of the wave (window index).
+    pol : ndarray, shape (n_leads, n_beats)
+        Wave polarity (+1, -1).
+    width, reach : int
+        Samples.
+
+    Returns
+    -------
+    ndarray of int, shape (n_leads, n_beats): window index of the wave end.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(200.0)
+    >>> x = np.where(t < 100, 0.3 * np.cos(np.clip((t - 60) / 40, 0, 1) * np.pi / 2), 0.0)
+    >>> end = sliding_area_end(x[None, None], np.ones((1, 1, 200), bool), np.array([[90]]),
+    ...                        np.array([[1.0]]), 32, 80)
+    >>> int(end[0, 0])
+    100
+    """
+    n = s.shape[-1]
+    c = np.concatenate([np.zeros(s.shape[:-1] + (1,)), np.cumsum(s, axis=-1)], axis=-1)
+    idx = np.arange(n)
+    lo = np.maximum(idx - width + 1, 0)
+    cnt = (idx - lo + 1)[None, None, :]
+    area = (c[..., idx + 1] - c[..., lo]) - cnt * s
+    pos = positions(n)
+    tm_ = tm[..., None]
+    ok = valid & (pos >= tm_) & (pos <= tm_ + reach)
+    return np.where(ok, pol[..., None] * area, -np.inf).argmax(axis=-1)
+
+
 def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
           peak_lo: np.ndarray, peak_hi: np.ndarray, ref_on: float, ref_off: float,
           fs: float, length: int, halfwidth: float,
-          on_frac: float = 0.0) -> dict[str, np.ndarray]:
+          on_frac: float = 0.0, lobe: dict | None = None,
+          area_window: tuple[int, int] | None = None, area_mix: float = 1.0
+          ) -> dict[str, np.ndarray]:
     """Peak and Zhang-area boundaries of one wave in per-beat windows.
 
     ``start``/``stop`` (per beat, absolute samples) bound the boundary search; the peak is
@@ -213,6 +356,19 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
     area = pol * (ym - s) * (2 * tr - tm - pos)
     area = np.where(valid & (pos >= tm) & (pos <= tr), area, -np.inf)
     off = area.argmax(axis=-1)
+    off_cut = (start[None, :] + tm_off[..., 0] + r_off) > xw.shape[-1] - 1
+    if area_window is not None:
+        w_area, reach = area_window
+        off_a = sliding_area_end(s, valid, tm_off[..., 0], pol[..., 0], w_area, reach)
+        off = off_a if area_mix >= 1 else np.round(off + area_mix * (off_a - off)).astype(np.int64)
+        off_cut = off_cut | ((start[None, :] + tm_off[..., 0] + reach) > xw.shape[-1] - 1)
+    if lobe is not None:
+        off2, tm2, found = terminal_lobe(s, d, valid, tm_off[..., 0], pol[..., 0], amp, r_off,
+                                         (stop - start)[None, :], **lobe)
+        off = np.where(found, off2, off)
+        off_cut = np.where(found, (start[None, :] + tm2 + r_off) > xw.shape[-1] - 1, off_cut)
+    else:
+        found = np.zeros(off.shape, dtype=bool)
     # onset: mirrored; the reference span may grow with the distance of the peak from
     # the window start (wide, slow T waves)
     r_on = np.maximum(r_on, np.round(on_frac * pk_)).astype(np.int64)
@@ -227,21 +383,22 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
     # Zhang's reference points must lie in the record: where the record ends (starts)
     # before them, the area is cut short and its maximum sits at the record edge -- a
     # boundary that is not in the signal (NaN, and the beat is flagged as edge-cut)
-    n_rec = xw.shape[-1]
-    off_cut = (st + tm_off[..., 0] + r_off) > n_rec - 1
     on_cut = (st + tm_on[..., 0] - r_on[..., 0]) < 0
     return {"on": np.where(on_cut, np.nan, st + on).astype(float),
             "peak": (st + pk).astype(float),
             "off": np.where(off_cut, np.nan, st + off).astype(float), "amp": amp,
             "ok": np.isfinite(amp) & (amp > 0) & valid.any(axis=-1) & left & right,
-            "edge_cut": off_cut | on_cut}
+            "edge_cut": off_cut | on_cut, "terminal_lobe": found}
 
 
-def t_waves(xw, dw, r, j, rr_next, fs, p: Params):
+def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = True):
     """T peak and boundaries per lead and beat (dict of arrays, ``amp`` in mV).
 
     ``j`` is the QRS end per beat (the search start); every span is a :class:`Params`
-    field in seconds or a share of the next RR interval ``rr_next`` (samples).
+    field in seconds or a share of the next RR interval ``rr_next`` (samples). With
+    ``terminal`` and ``p.t_lobe_frac > 0`` the offset of a biphasic T is the end of its
+    terminal lobe (:func:`terminal_lobe`), which must reach ``min_mv`` (mV; scalar or shape
+    ``(n_leads, 1)``: the lead's visibility threshold; ``p.t_min_mv`` when omitted).
     """
     def n(sec: float) -> int:
         return int(round(sec * fs))
@@ -256,8 +413,16 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params):
     peak_lo = start + n(p.t_peak_after_j_s)
     peak_hi = r + np.minimum((p.t_peak_rr * rr_next).astype(np.int64), n(p.t_peak_max_s))
     peak_hi = np.minimum(np.maximum(peak_hi, start + n(p.t_peak_min_span_s)), stop)
+    lobe = None
+    if terminal and p.t_lobe_frac > 0:
+        lobe = {"span": n(p.t_lobe_span_s), "frac": p.t_lobe_frac,
+                "min_amp": p.t_min_mv if min_mv is None else np.maximum(p.t_min_mv, min_mv),
+                "halfwidth": n(p.t_lobe_halfwidth_s), "inverted_only": p.t_lobe_inverted_only}
+    area = None
+    if p.t_area_mix > 0:
+        area = (max(n(p.t_area_width_s), 2), n(p.t_area_reach_s))
     out = _wave(xw, dw, start, stop, peak_lo, peak_hi, p.t_ref_on, p.t_ref_off, fs,
-                n(p.t_window_s) + 1, p.t_halfwidth, p.t_on_frac)
+                n(p.t_window_s) + 1, p.t_halfwidth, p.t_on_frac, lobe, area, p.t_area_mix)
     out["stop"] = stop
     return out
 
