@@ -288,3 +288,29 @@ def test_mixed_precision_path_runs_on_cpu_autocast(toy):
     assert tr.similarities(torch.as_tensor(x[:4])).dtype == torch.float32
     proto = tr.model.branches["morphology"].prototype_layer.prototypes
     assert proto.dtype == torch.float32 and torch.isfinite(proto).all()
+
+
+
+def test_batch_norm_statistics_are_those_of_the_training_records(fitted, toy):
+    """Before the push the running statistics are recomputed over the training records, so the
+    eval-mode network (push, last layers, inference) is the trained one: the first batch norm of
+    each backbone holds the per-channel mean and (unbiased) variance of its input over the 24
+    training records (one recalibration batch)."""
+    clf, _ = fitted
+    x = torch.as_tensor(clf.network_input(toy[0])[0])
+    for branch in clf.model_.branches.values():
+        bb = branch.backbone
+        with torch.no_grad():
+            a = bb.conv1(x if branch.spec.kind == "1d" else x.unsqueeze(1))  # (N, C, T) or (N, C, 1, T)
+        a = a.transpose(0, 1).flatten(1).double()
+        torch.testing.assert_close(bb.bn1.running_mean.double(), a.mean(1), rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(bb.bn1.running_var.double(), a.var(1), rtol=1e-3, atol=1e-6)
+
+
+def test_similarities_vary_across_training_records(fitted, toy):
+    """Notebook 02's symptom: every prototype's similarity was the same for every record (spread
+    1e-4 of its range) because eval mode ran on unconverged batch-norm statistics."""
+    clf, _ = fitted
+    spread = clf.transform(toy[0]).agg(lambda c: c.max() - c.min())
+    scales = np.concatenate([np.full(b.n_prototypes, b.prototype_layer.scale) for b in clf.model_.branches.values()])
+    assert (spread.to_numpy() / scales > 1e-3).all(), spread.to_dict()
