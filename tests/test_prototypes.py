@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -314,3 +316,35 @@ def test_similarities_vary_across_training_records(fitted, toy):
     spread = clf.transform(toy[0]).agg(lambda c: c.max() - c.min())
     scales = np.concatenate([np.full(b.n_prototypes, b.prototype_layer.scale) for b in clf.model_.branches.values()])
     assert (spread.to_numpy() / scales > 1e-3).all(), spread.to_dict()
+
+
+def test_constant_similarities_are_flagged():
+    """A prototype that scores every record alike (notebook 02 before the batch-norm fix: 4.3330 vs
+    4.3329 at scale 13/3) is named; a varying one is not; one record cannot be judged."""
+    from interp_ecg.prototypes import constant_similarity_prototypes
+
+    sims = pd.DataFrame({"proto_A_00": [4.3330, 4.3329, 4.3330, np.nan], "proto_B_00": [0.2, 0.6, 0.4, np.nan],
+                         "proto_C_00": [1.0, 1.0, 1.0, np.nan]})
+    flat = constant_similarity_prototypes(sims, [13 / 3, 1.0, 1.0])
+    assert list(flat.index) == ["proto_A_00", "proto_C_00"]
+    assert flat["proto_A_00"] == pytest.approx(1e-4 * 3 / 13, rel=1e-3)
+    assert flat["proto_C_00"] == 0.0
+    assert constant_similarity_prototypes(sims.iloc[:1], [1.0, 1.0, 1.0]).empty
+
+
+def test_transform_warns_when_a_prototype_scores_every_record_alike(fitted, toy, monkeypatch):
+    clf, _ = fitted
+    x = toy[0][:5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.transform(x)  # the fitted toy model's similarities vary: no warning
+    real = clf.logits_and_similarities
+
+    def flat_proto(xin, batch_size=128):
+        logits, sims = real(xin, batch_size)
+        sims[:, 0] = 0.5
+        return logits, sims
+
+    monkeypatch.setattr(clf, "logits_and_similarities", flat_proto)
+    with pytest.warns(UserWarning, match=clf.feature_names_out_[0]):
+        clf.transform(x)
