@@ -348,3 +348,20 @@ def test_transform_warns_when_a_prototype_scores_every_record_alike(fitted, toy,
     monkeypatch.setattr(clf, "logits_and_similarities", flat_proto)
     with pytest.warns(UserWarning, match=clf.feature_names_out_[0]):
         clf.transform(x)
+
+
+def test_black_box_comparison_uses_the_training_batch_norm_statistics(toy):
+    """The comparison network is recalibrated too: before, its eval-mode outputs on notebook 02's
+    cohort varied by < 0.01 in probability (statistics near their (0, 1) start)."""
+    from interp_ecg.prototypes import BlackBoxECGClassifier
+
+    x_raw, y = toy
+    bb = BlackBoxECGClassifier(preset="small", width=2, blocks=(1, 1, 1, 1), epochs=1, batch_size=8,
+                               label_groups={"rhythm": ["FAST"], "morphology": ["INV"], "global": ["NORM"]},
+                               random_state=0, n_threads=1).fit(x_raw, y)
+    x = torch.as_tensor(bb.network_input(x_raw)[0])
+    for name, backbone in bb.model_.backbones.items():
+        with torch.no_grad():
+            a = backbone.conv1(x if isinstance(backbone.bn1, torch.nn.BatchNorm1d) else x.unsqueeze(1))
+        a = a.transpose(0, 1).flatten(1).double()
+        torch.testing.assert_close(backbone.bn1.running_mean.double(), a.mean(1), rtol=1e-4, atol=1e-6)

@@ -626,7 +626,11 @@ def train_blackbox(model: BlackBoxECGNet, x, y, epochs: int, batch_size: int = 3
                    pos_weight_clip: float = 100.0, weight_decay: float = 0.0, scheduler: str = "constant",
                    patience: int | None = None, x_val=None, y_val=None, compile: bool | str = "auto") -> list[dict]:
     """Train the black-box comparison network with weighted BCE, the same optimiser, schedule and
-    early stopping as the prototype phases; return the epoch history."""
+    early stopping as the prototype phases; return the epoch history.
+
+    Ends, as the prototype model's push does, by recomputing the batch-norm statistics over the
+    training records (:func:`recalibrate_batch_norm`).
+    """
     dev = torch_device(device)
     use_amp = resolve_amp(amp, dev)
     torch.manual_seed(int(random_state))
@@ -648,8 +652,11 @@ def train_blackbox(model: BlackBoxECGNet, x, y, epochs: int, batch_size: int = 3
         out = [model(xv[i:i + 256].to(dev)).float().cpu() for i in range(0, len(xv), 256)]
         return macro_auroc(yv, torch.cat(out).numpy())
 
-    return run_epochs(model, "blackbox", epochs, list(model.parameters()), step,
-                      data=stage_tensor(x, dev), y=stage_tensor(y, dev), lr=lr, weight_decay=weight_decay,
-                      scheduler=scheduler, batch_size=batch_size, train_mode=True, device=dev, use_amp=use_amp,
-                      amp_dtype=resolve_amp_dtype(dev), seed=int(random_state),
-                      val_fn=val if xv is not None else None, patience=patience)
+    history = run_epochs(model, "blackbox", epochs, list(model.parameters()), step,
+                         data=stage_tensor(x, dev), y=stage_tensor(y, dev), lr=lr, weight_decay=weight_decay,
+                         scheduler=scheduler, batch_size=batch_size, train_mode=True, device=dev, use_amp=use_amp,
+                         amp_dtype=resolve_amp_dtype(dev), seed=int(random_state),
+                         val_fn=val if xv is not None else None, patience=patience)
+    # inference runs in eval mode: batch-norm statistics of the final weights, as for the prototype model
+    recalibrate_batch_norm(model, x, batch_size=max(batch_size, 64), device=dev)
+    return history
