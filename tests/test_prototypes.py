@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,15 +103,17 @@ def test_push_every_prototype_is_a_real_training_patch(fitted, toy):
         with torch.no_grad():
             z = branch.embed(torch.as_tensor(x[i:i + 1]))
         _, ph, pw = branch.prototype_shape
-        col = int(row["start_sample"]) // branch.backbone.time_stride
+        stride = branch.backbone.time_stride
+        col = (int(row["start_sample"]) + stride // 2) // stride  # windows are centred on the steps
         patch = z[0, :, 0:ph, col:col + pw]
         proto = branch.prototype_layer.prototypes.detach()[j]
         torch.testing.assert_close(patch, proto, atol=1e-5, rtol=1e-5)
         win = matched_windows(clf, x[i:i + 1]).loc[name]
         assert win["similarity"] == pytest.approx(branch.prototype_layer.scale, rel=1e-4)
         assert int(win["start_sample"]) == int(row["start_sample"])
-        if row["branch"] == "morphology":  # partial prototypes: about 0.9 s
-            assert 0.5 <= (row["end_sample"] - row["start_sample"]) / FS <= 1.3
+        if row["branch"] == "morphology":  # partial prototypes: pw steps, wholly inside the record
+            assert row["end_sample"] - row["start_sample"] == pw * stride
+            assert 0 <= row["start_sample"] and row["end_sample"] <= 1000
         else:
             assert (row["start_sample"], row["end_sample"]) == (0, 1000)
         assert clf.prototype_segments_[name].shape == (len(row["leads"].split(",")),
@@ -286,3 +290,78 @@ def test_mixed_precision_path_runs_on_cpu_autocast(toy):
     assert tr.similarities(torch.as_tensor(x[:4])).dtype == torch.float32
     proto = tr.model.branches["morphology"].prototype_layer.prototypes
     assert proto.dtype == torch.float32 and torch.isfinite(proto).all()
+
+
+
+def test_batch_norm_statistics_are_those_of_the_training_records(fitted, toy):
+    """Before the push the running statistics are recomputed over the training records, so the
+    eval-mode network (push, last layers, inference) is the trained one: the first batch norm of
+    each backbone holds the per-channel mean and (unbiased) variance of its input over the 24
+    training records (one recalibration batch)."""
+    clf, _ = fitted
+    x = torch.as_tensor(clf.network_input(toy[0])[0])
+    for branch in clf.model_.branches.values():
+        bb = branch.backbone
+        with torch.no_grad():
+            a = bb.conv1(x if branch.spec.kind == "1d" else x.unsqueeze(1))  # (N, C, T) or (N, C, 1, T)
+        a = a.transpose(0, 1).flatten(1).double()
+        torch.testing.assert_close(bb.bn1.running_mean.double(), a.mean(1), rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(bb.bn1.running_var.double(), a.var(1), rtol=1e-3, atol=1e-6)
+
+
+def test_similarities_vary_across_training_records(fitted, toy):
+    """Notebook 02's symptom: every prototype's similarity was the same for every record (spread
+    1e-4 of its range) because eval mode ran on unconverged batch-norm statistics."""
+    clf, _ = fitted
+    spread = clf.transform(toy[0]).agg(lambda c: c.max() - c.min())
+    scales = np.concatenate([np.full(b.n_prototypes, b.prototype_layer.scale) for b in clf.model_.branches.values()])
+    assert (spread.to_numpy() / scales > 1e-3).all(), spread.to_dict()
+
+
+def test_constant_similarities_are_flagged():
+    """A prototype that scores every record alike (notebook 02 before the batch-norm fix: 4.3330 vs
+    4.3329 at scale 13/3) is named; a varying one is not; one record cannot be judged."""
+    from interp_ecg.prototypes import constant_similarity_prototypes
+
+    sims = pd.DataFrame({"proto_A_00": [4.3330, 4.3329, 4.3330, np.nan], "proto_B_00": [0.2, 0.6, 0.4, np.nan],
+                         "proto_C_00": [1.0, 1.0, 1.0, np.nan]})
+    flat = constant_similarity_prototypes(sims, [13 / 3, 1.0, 1.0])
+    assert list(flat.index) == ["proto_A_00", "proto_C_00"]
+    assert flat["proto_A_00"] == pytest.approx(1e-4 * 3 / 13, rel=1e-3)
+    assert flat["proto_C_00"] == 0.0
+    assert constant_similarity_prototypes(sims.iloc[:1], [1.0, 1.0, 1.0]).empty
+
+
+def test_transform_warns_when_a_prototype_scores_every_record_alike(fitted, toy, monkeypatch):
+    clf, _ = fitted
+    x = toy[0][:5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.transform(x)  # the fitted toy model's similarities vary: no warning
+    real = clf.logits_and_similarities
+
+    def flat_proto(xin, batch_size=128):
+        logits, sims = real(xin, batch_size)
+        sims[:, 0] = 0.5
+        return logits, sims
+
+    monkeypatch.setattr(clf, "logits_and_similarities", flat_proto)
+    with pytest.warns(UserWarning, match=clf.feature_names_out_[0]):
+        clf.transform(x)
+
+
+def test_black_box_comparison_uses_the_training_batch_norm_statistics(toy):
+    """The comparison network is recalibrated too: before, its eval-mode outputs on notebook 02's
+    cohort varied by < 0.01 in probability (statistics near their (0, 1) start)."""
+    from interp_ecg.prototypes import BlackBoxECGClassifier
+
+    x_raw, y = toy
+    bb = BlackBoxECGClassifier(preset="small", width=2, blocks=(1, 1, 1, 1), epochs=1, batch_size=8,
+                               label_groups={"rhythm": ["FAST"], "morphology": ["INV"], "global": ["NORM"]},
+                               random_state=0, n_threads=1).fit(x_raw, y)
+    x = torch.as_tensor(bb.network_input(x_raw)[0])
+    for name, backbone in bb.model_.backbones.items():
+        with torch.no_grad():
+            a = backbone.conv1(x if isinstance(backbone.bn1, torch.nn.BatchNorm1d) else x.unsqueeze(1))
+        a = a.transpose(0, 1).flatten(1).double()
+        torch.testing.assert_close(backbone.bn1.running_mean.double(), a.mean(1), rtol=1e-4, atol=1e-6)

@@ -10,7 +10,7 @@ import pytest
 
 from interp_ecg.errors import ConfigError
 from interp_ecg.studies.config import validate_config
-from interp_ecg.studies.wct import run, run_wct_study, wct_rule_label
+from interp_ecg.studies.wct import explained_records, run, run_wct_study, wct_rule_label
 
 SMALL = {"rf": {"n_estimators": 25}, "xgb": {"n_estimators": 25}, "lgbm": {"n_estimators": 25, "min_child_samples": 3},
          "gb": {"n_estimators": 25}}
@@ -46,12 +46,14 @@ def _rows(tab, model, label=None, metric="roc_auc", **kw):
     return tab[m]
 
 
+SYN_CFG = {"data": {"source": "synthetic", "n_records": 90},
+           "params": {"conditions": WCT_MIX, "models": ["cardioforest", "logreg"], **FAST}}
+
+
 @pytest.fixture(scope="module")
 def synthetic_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("wct_syn")
-    cfg = {"data": {"source": "synthetic", "n_records": 90},
-           "params": {"conditions": WCT_MIX, "models": ["cardioforest", "logreg"], **FAST}}
-    config = validate_config({"study": "wct", "kind": "wct", **cfg})
+    config = validate_config({"study": "wct", "kind": "wct", **SYN_CFG})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run(config, out)
@@ -99,6 +101,51 @@ def test_synthetic_grounded_sentences(synthetic_result):
     top = set(imp.feature.head(10))
     # the forest's attributions concentrate on rate and QRS-related measurements
     assert top & {"QRS_duration_ms", "heart_rate_bpm", "RR_mean_ms", "RR_max_ms", "RR_min_ms", "JT_interval_ms"}
+
+
+def test_explained_records_spread_across_the_score():
+    s = pd.Series([1.0, 1.0, 1.0, 0.97, 0.55, 0.3, 0.02, 0.0, np.nan], index=list("abcdefghi"))
+    picked = explained_records(s, 3)
+    assert list(picked.index) == ["d", "e", "f"]  # nearest to 0.83, 0.5, 0.17; not the three 1.0s
+    assert picked["target_score"].tolist() == pytest.approx([5 / 6, 0.5, 1 / 6])
+    assert list(explained_records(s, 2).index) == ["e", "f"]  # nearest to 0.75 (0.55) and 0.25 (0.3)
+    assert len(explained_records(s, 20)) == 8  # every scored record, none twice
+    assert explained_records(s, 0).empty
+
+
+def test_grounded_explanations_point_at_samples_and_are_out_of_fold(synthetic_result):
+    """Before: the first rule-positive records, explained by the forest fitted on every record
+    (probability 1.0 each), with no sample positions (the study passed no delineation and kept
+    no location of the rule's QRS). Now the records are spread across the out-of-fold score,
+    each explained by its own fold's model (the sentence's probability is the record's
+    out-of-fold probability), and every row says where the rule's QRS was measured."""
+    from interp_ecg.studies.wct import _models, load_source, out_of_fold_scores, settings
+
+    tables, out, _ = synthetic_result
+    g = tables["grounded"]
+    config = validate_config({"study": "wct", "kind": "wct", **SYN_CFG})
+    cfg = settings(config)
+    src = load_source(cfg, out)  # the cohort and features the study wrote (cached)
+    rule = wct_rule_label(src.qrs, src.hr).set_axis(src.X.index)
+    oof, _ = out_of_fold_scores(_models(cfg)["cardioforest"], src.X, rule, src.groups, cv_folds=cfg["cv_folds"],
+                                random_state=cfg["random_state"])
+    expected = explained_records(oof, FAST["n_explain"])
+    assert list(g["record"].unique()) == list(expected.index)
+    per_record = g.groupby("record", sort=False).first()
+    np.testing.assert_allclose(per_record["probability"], expected["score"], atol=1e-9)
+    assert per_record["probability"].nunique() == FAST["n_explain"]
+    assert (per_record["rule_label"] == rule.loc[per_record.index].astype(int)).all()
+    # every explained record points at the samples of the QRS the rule label was computed from
+    n_samples = 10 * 500
+    assert per_record["rule_QRS_lead"].ne("").all()
+    assert ((per_record["rule_QRS_start_sample"] >= 0) & (per_record["rule_QRS_end_sample"] <= n_samples)
+            & (per_record["rule_QRS_end_sample"] > per_record["rule_QRS_start_sample"])).all()
+    feats = src.table.loc[per_record.index]
+    np.testing.assert_array_equal(per_record["rule_QRS_start_sample"], feats["QRS_duration_start_sample"])
+    # an attribution with samples lies inside the record
+    located = g.dropna(subset=["start_sample"])
+    assert ((located.start_sample >= 0) & (located.end_sample <= n_samples)).all()
+    assert "chosen across the out-of-fold WCT score" in " ".join(tables["notes"].note)
 
 
 def test_report_has_the_promised_figures(synthetic_result):

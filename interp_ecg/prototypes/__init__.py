@@ -14,7 +14,12 @@ devices), :mod:`~.estimator` (:class:`ProtoECGNetClassifier`), :mod:`~.explain`.
 """
 
 from interp_ecg.prototypes.data import default_label_groups
-from interp_ecg.prototypes.estimator import PRESETS, BlackBoxECGClassifier, ProtoECGNetClassifier
+from interp_ecg.prototypes.estimator import (
+    PRESETS,
+    BlackBoxECGClassifier,
+    ProtoECGNetClassifier,
+    constant_similarity_prototypes,
+)
 from interp_ecg.prototypes.explain import (
     fusion_shap,
     intra_class_distances,
@@ -36,6 +41,7 @@ __all__ = [
     "ProtoOutput",
     "ProtoTrainer",
     "TrainConfig",
+    "constant_similarity_prototypes",
     "default_label_groups",
     "fusion_shap",
     "intra_class_distances",

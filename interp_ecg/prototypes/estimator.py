@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
@@ -80,6 +81,52 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 #: learning rate of the last-layer and fusion phases of the small preset (paper: same as ``lr``)
 _SMALL_HEAD_LR = 1e-2
+#: a prototype whose similarity varies by less than this (in cosine units, i.e. divided by the
+#: branch's scale) across records scores every record alike: its explanation carries no information
+CONSTANT_SIMILARITY_ATOL = 1e-3
+
+
+def constant_similarity_prototypes(similarities: pd.DataFrame, scales: Sequence[float] | np.ndarray,
+                                   atol: float = CONSTANT_SIMILARITY_ATOL) -> pd.Series:
+    """Prototypes whose similarity is the same for every record, within ``atol``.
+
+    Parameters
+    ----------
+    similarities : pandas.DataFrame
+        ``(n_records, n_prototypes)``, as returned by ``transform``; NaN rows are ignored.
+    scales : array-like
+        Each prototype's similarity scale (``PrototypeLayer.scale``: 1 for cosine, ``int(sqrt(C w)) /
+        (h w)`` for the scaled cosine), so ``atol`` is in cosine units.
+    atol : float
+
+    Returns
+    -------
+    pandas.Series
+        Range ``max - min`` over the records, in cosine units, of the prototypes below ``atol``
+        (empty with fewer than two finite records: nothing to compare).
+
+    Examples
+    --------
+    >>> sims = pd.DataFrame({"proto_A_00": [4.3330, 4.3329, 4.3330], "proto_B_00": [0.2, 0.6, 0.4]})
+    >>> constant_similarity_prototypes(sims, [13 / 3, 1.0]).round(5).to_dict()
+    {'proto_A_00': 2e-05}
+    """
+    finite = similarities.dropna(how="any")
+    if len(finite) < 2:
+        return pd.Series(dtype=float)
+    spread = (finite.max() - finite.min()) / np.asarray(scales, dtype=float)
+    return spread[spread < atol]
+
+
+def _warn_constant(flat: pd.Series, where: str) -> None:
+    if flat.empty:
+        return
+    msg = (f"{len(flat)} prototype(s) have the same similarity for every one of {where} (range < "
+           f"{CONSTANT_SIMILARITY_ATOL:g} in cosine units): {', '.join(flat.index)}. Their similarities and "
+           "'this looks like that' explanations carry no information about these records; the network "
+           "is likely undertrained (too few epochs or records) or its features have collapsed.")
+    logger.warning(msg)
+    warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 def _py(value: Any) -> Any:
@@ -416,9 +463,19 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             if push is None:
                 raise ModelError("training ended without a push phase")
             sources = pd.DataFrame(push.sources).drop(columns=["record_index"])
-            mean = trainer.similarities(trainer.x).double().mean(0).numpy()
+            train_sims = trainer.similarities(trainer.x).double().numpy()
+            mean = train_sims.mean(0)
         self._set_fitted(model, specs, st, sources, dict(push.segments), mean, pd.DataFrame(trainer.history), device)
+        flat = constant_similarity_prototypes(pd.DataFrame(train_sims, columns=self.feature_names_out_),
+                                              self.similarity_scales())
+        _warn_constant(flat, f"the {len(train_sims)} training records")
         return self
+
+    def similarity_scales(self) -> np.ndarray:
+        """Each prototype's similarity scale (1 for cosine, ProtoECGNet's factor for the scaled cosine)."""
+        self.check_fitted()
+        return np.concatenate([np.full(b.n_prototypes, b.prototype_layer.scale, dtype=float)
+                               for b in self.model_.branches.values()])
 
     def _load_pretrained(self, model: ProtoECGNet) -> None:
         src = self.pretrained
@@ -534,9 +591,13 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         """Per-record prototype similarities, columns ``proto_<class>_<kk>``, indexed by record id.
 
         NaN rows for unreadable records; datasets are streamed ``chunk_size`` records at a time.
+        Warns (``UserWarning``) when a prototype scores two or more records all alike
+        (:func:`constant_similarity_prototypes`): such similarities explain nothing.
         """
         _, sims, ids = self._scores(X, fs, chunk_size)
-        return pd.DataFrame(sims, index=ids, columns=self.feature_names_out_)
+        out = pd.DataFrame(sims, index=ids, columns=self.feature_names_out_)
+        _warn_constant(constant_similarity_prototypes(out, self.similarity_scales()), f"the {len(out)} records")
+        return out
 
     def fit_transform(self, X: Any, y: Any = None, **kwargs: Any) -> pd.DataFrame:
         return self.fit(X, y, **kwargs).transform(X, kwargs.get("fs"))

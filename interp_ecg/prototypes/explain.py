@@ -68,21 +68,25 @@ def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str]:
 def matched_windows(clf, x: np.ndarray) -> pd.DataFrame:
     """Best-matching window of every prototype in one record.
 
+    Only windows whose footprint lies wholly inside the record are considered, as in the push
+    (:func:`interp_ecg.prototypes.push.inside_columns`), so the window shown is the one matched
+    and has the prototype's length (``width * time_stride`` samples).
+
     Returns
     -------
     pandas.DataFrame
-        Indexed by prototype: ``similarity`` (of the best window), ``leads``,
+        Indexed by prototype: ``similarity`` (of the best window inside the record), ``leads``,
         ``start_sample``, ``end_sample`` (in the record at ``clf.fs``).
     """
-    from interp_ecg.prototypes.push import window_leads
-
     from interp_ecg.prototypes.training import torch_threads
 
     with torch_threads(getattr(clf, "n_threads", None)):
-        return _matched_windows(clf, x, window_leads)
+        return _matched_windows(clf, x)
 
 
-def _matched_windows(clf, x: np.ndarray, window_leads) -> pd.DataFrame:
+def _matched_windows(clf, x: np.ndarray) -> pd.DataFrame:
+    from interp_ecg.prototypes.push import inside_columns, window_leads, window_span
+
     model = clf.model_.eval()
     dev = next(model.parameters()).device
     xt = torch.as_tensor(x).to(dev)
@@ -93,14 +97,17 @@ def _matched_windows(clf, x: np.ndarray, window_leads) -> pd.DataFrame:
         z = branch.embed(xt).float()
         sim = branch.prototype_layer.similarity_map(z)[0]  # (P, H', W')
         _, ph, pw = branch.prototype_shape
-        ww = sim.shape[-1]
-        flat = sim.flatten(1)
+        hh, ww = sim.shape[-2:]
+        cols = inside_columns(branch.feature_shape[2], pw, branch.time_stride, n_samples)
+        if not cols.any():
+            raise ModelError(f"no prototype window of {pw * branch.time_stride} samples lies inside a record of "
+                             f"{n_samples} samples")
+        inside = torch.as_tensor(np.tile(cols, hh), device=sim.device)
+        flat = sim.flatten(1).masked_fill(~inside[None, :], -float("inf"))
         best, loc = flat.max(dim=1)
-        stride = branch.time_stride
         for p in range(sim.shape[0]):
             row, col = divmod(int(loc[p]), ww)
-            s0 = col * stride
-            s1 = n_samples if pw == branch.feature_shape[2] else min(n_samples, (col + pw) * stride)
+            s0, s1 = window_span(col, pw, branch.time_stride, branch.feature_shape[2], n_samples)
             rows.append({"prototype": next(names), "similarity": float(best[p]),
                          "leads": ",".join(window_leads(z.shape[2], row, ph, STANDARD_LEADS)),
                          "start_sample": s0, "end_sample": s1})

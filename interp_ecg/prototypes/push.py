@@ -11,10 +11,17 @@ The prototypes of one class are pushed onto *different* records where the class 
 records (each takes its most similar record not yet taken by a sibling, most confident
 first), so a class's prototypes show distinct cases rather than one patch several times.
 
-The time window is the patch's footprint on the input grid (``step * time_stride`` to
-``(step + width) * time_stride``; the whole record for global and time-pooled prototypes); the
-receptive field of the backbone reaches beyond it. The 2D backbones merge the 12 leads in their
-first convolution, so every prototype's source spans all leads.
+The time window is the patch's footprint on the input grid (:func:`window_span`): feature step
+``j`` of the backbones is centred on input sample ``j * time_stride`` (every strided convolution
+and the max-pool are centred by their padding), so a patch of ``width`` steps from step ``col``
+covers ``col * time_stride - time_stride // 2`` to that plus ``width * time_stride`` samples
+(``width * time_stride / fs`` seconds: 0.96 s for 3 steps of 32 samples at 100 Hz); global and
+time-pooled prototypes cover the whole record. The receptive field of the backbone reaches
+beyond the footprint. Only patches whose footprint lies wholly inside the record are push
+candidates (:func:`inside_columns`): a patch at the record's edge is partly computed from the
+convolutions' zero padding and its footprint would be clipped, so the segment shown would not
+be the one the prototype matched. The 2D backbones merge the 12 leads in their first
+convolution, so every prototype's source spans all leads.
 
 Examples
 --------
@@ -37,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from interp_ecg.errors import ModelError
 from interp_ecg.io.leads import STANDARD_LEADS
 from interp_ecg.prototypes.model import ProtoECGNet, proto_name
 
@@ -67,6 +75,69 @@ def window_leads(n_rows: int, row: int, height: int, lead_names: Sequence[str]) 
     return list(lead_names)
 
 
+def window_span(col: int, width: int, stride: int, n_cols: int, n_samples: int) -> tuple[int, int]:
+    """Input samples ``[start, end)`` covered by a patch of ``width`` feature steps from step ``col``.
+
+    Parameters
+    ----------
+    col : int
+        First feature step of the patch.
+    width : int
+        Patch width in feature steps.
+    stride : int
+        Input samples per feature step (``time_stride`` of the backbone, even).
+    n_cols : int
+        Feature steps of the whole map; a patch as wide as the map is global.
+    n_samples : int
+        Samples of the network input.
+
+    Returns
+    -------
+    (int, int)
+        ``(0, n_samples)`` for a global patch; otherwise the ``width * stride`` samples centred on
+        the patch's receptive-field centres, ``col * stride - stride // 2`` to
+        ``(col + width) * stride - stride // 2``. The span may run off the record
+        (negative start, end past ``n_samples``); :func:`inside_columns` says where it does not.
+
+    Examples
+    --------
+    >>> window_span(5, 3, 32, 32, 1000)
+    (144, 240)
+    >>> window_span(0, 32, 32, 32, 1000)
+    (0, 1000)
+    """
+    if width >= n_cols:
+        return 0, int(n_samples)
+    start = int(col) * int(stride) - int(stride) // 2
+    return start, start + int(width) * int(stride)
+
+
+def inside_columns(n_cols: int, width: int, stride: int, n_samples: int) -> np.ndarray:
+    """Which patch positions have a footprint wholly inside the record.
+
+    Parameters
+    ----------
+    n_cols, width, stride, n_samples : int
+        As in :func:`window_span`.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        ``(n_cols - width + 1,)``; all True for a global patch.
+
+    Examples
+    --------
+    >>> m = inside_columns(32, 3, 32, 1000)   # 1,000 samples at stride 32
+    >>> int(m.sum()), int(np.flatnonzero(m)[0]), int(np.flatnonzero(m)[-1])
+    (28, 1, 28)
+    """
+    out = np.zeros(max(int(n_cols) - int(width) + 1, 0), dtype=bool)
+    for col in range(len(out)):
+        s0, s1 = window_span(col, width, stride, n_cols, n_samples)
+        out[col] = s0 >= 0 and s1 <= n_samples
+    return out
+
+
 @torch.no_grad()
 def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record_ids: Sequence,
                     batch_size: int = 64, device: torch.device | str = "cpu",
@@ -90,6 +161,14 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
     Returns
     -------
     PushResult
+        Every source window lies inside its record and spans ``width * time_stride`` samples
+        (the whole record for global prototypes).
+
+    Raises
+    ------
+    ModelError
+        When no patch position of a branch lies inside the record (records too short for its
+        partial prototypes).
     """
     model.eval()
     device = torch.device(device)
@@ -109,6 +188,7 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
         cand_val = torch.full((p_count, 0), -float("inf"), device=device)
         cand_idx = torch.zeros((p_count, 0), dtype=torch.long, device=device)  # record * n_windows + window
         h_out = ww = None
+        inside = None
         for start in range(0, len(x), batch_size):
             xb = x[start:start + batch_size].to(device)
             z = branch.embed(xb).float()
@@ -118,7 +198,9 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
             # only records of the prototype's class are candidates (all, when it has none)
             allowed = yb[start:start + batch_size][:, proto_cls] > 0  # (B, P)
             allowed = allowed | ~has_pos[proto_cls][None, :]
-            flat = sim.flatten(2).masked_fill(~allowed[:, :, None], -float("inf"))
+            if inside is None:
+                inside = _inside_mask(hh, ww, branch, pw, n_samples, name, device)
+            flat = sim.flatten(2).masked_fill(~allowed[:, :, None] | ~inside[None, None, :], -float("inf"))
             per_rec, loc = flat.max(dim=2)  # (B, P): best window of each record
             rec = torch.arange(start, start + len(xb), device=device)[:, None]
             cand_val = torch.cat([cand_val, per_rec.T], dim=1)
@@ -162,9 +244,7 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
                 logger.warning("class %s has no positive training record; its prototypes were pushed "
                                "onto the nearest record of any class", cls)
             r, row, col = (int(v) for v in best_loc[p].tolist())
-            stride = branch.time_stride
-            s0 = col * stride
-            s1 = n_samples if pw == branch.feature_shape[2] else min(n_samples, (col + pw) * stride)
+            s0, s1 = window_span(col, pw, branch.time_stride, branch.feature_shape[2], n_samples)
             leads = window_leads(h_out, row, ph, lead_names)
             pname = proto_name(cls, p % m)
             result.sources.append({
@@ -177,10 +257,22 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
     return result
 
 
+def _inside_mask(hh: int, ww: int, branch, pw: int, n_samples: int, name: str, device) -> torch.Tensor:
+    """Flattened ``(hh * ww,)`` mask of the similarity-map positions inside the record."""
+    cols = inside_columns(branch.feature_shape[2], pw, branch.time_stride, n_samples)
+    if len(cols) != ww:
+        raise ModelError(f"branch {name}: similarity map has {ww} positions, expected {len(cols)}")
+    if not cols.any():
+        raise ModelError(f"branch {name}: no prototype window of {pw} feature steps ({pw * branch.time_stride} "
+                         f"samples) lies inside records of {n_samples} samples; use longer records or a "
+                         "shorter partial_window_s")
+    return torch.as_tensor(np.tile(cols, hh), device=device)
+
+
 @torch.no_grad()
 def init_prototypes_from_patches(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, random_state: int = 0,
                                  device: torch.device | str = "cpu") -> None:
-    """Set each prototype to a random window of a random training record of its class.
+    """Set each prototype to a random window (inside the record) of a random training record of its class.
 
     Used before the joint phase so prototypes start on the scale and in the region of the
     warmed-up features (random Gaussian prototypes sit near cosine 0 to every record and
@@ -204,7 +296,10 @@ def init_prototypes_from_patches(model: ProtoECGNet, x: torch.Tensor, y: torch.T
         uniq = sorted(set(picks))
         z = branch.embed(x[uniq].to(device)).float()
         _, _, h, w = z.shape
+        cols = np.flatnonzero(inside_columns(branch.feature_shape[2], pw, branch.time_stride, x.shape[-1]))
+        if len(cols) == 0:
+            raise ModelError(f"branch {name}: no prototype window lies inside records of {x.shape[-1]} samples")
         for p, r in enumerate(picks):
             row = int(torch.randint(h - ph + 1, (1,), generator=gen))
-            col = int(torch.randint(w - pw + 1, (1,), generator=gen))
+            col = int(cols[int(torch.randint(len(cols), (1,), generator=gen))])
             layer.prototypes.data[p] = z[uniq.index(r), :, row:row + ph, col:col + pw].to(layer.prototypes.dtype)

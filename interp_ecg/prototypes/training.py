@@ -4,7 +4,9 @@ Phases, in order (:data:`PHASES`):
 
 1. ``warmup`` - backbones with a black-box head on globally averaged features (BCE);
 2. ``joint`` - backbones, prototypes and branch last layers with every loss term;
-3. ``push`` - each prototype projected onto its nearest real training patch;
+3. ``push`` - batch-norm statistics recomputed over the training records
+   (:func:`recalibrate_batch_norm`), then each prototype projected onto its nearest real
+   training patch;
 4. ``last_layer`` - branch last layers only (BCE + off-class L1), backbones frozen in eval mode;
 5. ``fusion`` - the linear fusion layer over all similarities (BCE + off-class L1).
 
@@ -311,6 +313,47 @@ def run_epochs(model: nn.Module, phase: str, n_epochs: int, params: Sequence[nn.
     return history
 
 
+@torch.no_grad()
+def recalibrate_batch_norm(model: nn.Module, x: torch.Tensor, batch_size: int = 64,
+                           device: torch.device | str = "cpu") -> int:
+    """Recompute every batch-norm layer's running statistics over ``x`` with the current weights.
+
+    The push, the last-layer and fusion phases and all inference run the backbones in eval
+    mode, i.e. on the running statistics, which batch norm updates with momentum 0.1 per
+    training batch from (mean 0, variance 1). After few batches (the small preset on a small
+    cohort trains a few dozen) they are still mostly that starting value, so the eval-mode
+    network is not the one trained: on notebook 02's cohort its embeddings were nearly the
+    same for every record (the add-on sigmoid near 0.5 everywhere) and every prototype's
+    similarity equal across records to 1e-4. Recomputing the statistics as the plain average
+    over the training records (:func:`torch.optim.swa_utils.update_bn`, as for weight averaging)
+    makes the eval-mode network the trained one; with long training (the paper preset) it only
+    replaces a moving average by the exact one.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Left in eval mode.
+    x : torch.Tensor
+        Training inputs ``(N, leads, T)`` (CPU, pinned or on ``device``).
+    batch_size : int
+    device : torch.device or str
+
+    Returns
+    -------
+    int
+        Batch-norm layers recalibrated (0: nothing to do).
+    """
+    from torch.optim.swa_utils import update_bn
+
+    n_bn = sum(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)) for m in model.modules())
+    if n_bn and len(x):
+        update_bn((x[i:i + batch_size] for i in range(0, len(x), batch_size)), model, device=torch.device(device))
+        logger.info("recomputed the running statistics of %d batch-norm layers over %d training records",
+                    n_bn, len(x))
+    model.eval()
+    return n_bn
+
+
 class ProtoTrainer:
     """Runs the phases on in-memory tensors, with optional validation and checkpoints.
 
@@ -513,6 +556,7 @@ class ProtoTrainer:
                      val_fn=lambda: self._val_scores(lambda xb: torch.cat(list(model(xb).branch_logits.values()), 1)))
 
     def _phase_push(self) -> None:
+        recalibrate_batch_norm(self.model, self.x, batch_size=max(self.config.batch_size, 64), device=self.device)
         self.push_result = push_prototypes(self.model, self.x, self.y, self.record_ids,
                                            batch_size=max(self.config.batch_size, 64), device=self.device)
 
@@ -582,7 +626,11 @@ def train_blackbox(model: BlackBoxECGNet, x, y, epochs: int, batch_size: int = 3
                    pos_weight_clip: float = 100.0, weight_decay: float = 0.0, scheduler: str = "constant",
                    patience: int | None = None, x_val=None, y_val=None, compile: bool | str = "auto") -> list[dict]:
     """Train the black-box comparison network with weighted BCE, the same optimiser, schedule and
-    early stopping as the prototype phases; return the epoch history."""
+    early stopping as the prototype phases; return the epoch history.
+
+    Ends, as the prototype model's push does, by recomputing the batch-norm statistics over the
+    training records (:func:`recalibrate_batch_norm`).
+    """
     dev = torch_device(device)
     use_amp = resolve_amp(amp, dev)
     torch.manual_seed(int(random_state))
@@ -604,8 +652,11 @@ def train_blackbox(model: BlackBoxECGNet, x, y, epochs: int, batch_size: int = 3
         out = [model(xv[i:i + 256].to(dev)).float().cpu() for i in range(0, len(xv), 256)]
         return macro_auroc(yv, torch.cat(out).numpy())
 
-    return run_epochs(model, "blackbox", epochs, list(model.parameters()), step,
-                      data=stage_tensor(x, dev), y=stage_tensor(y, dev), lr=lr, weight_decay=weight_decay,
-                      scheduler=scheduler, batch_size=batch_size, train_mode=True, device=dev, use_amp=use_amp,
-                      amp_dtype=resolve_amp_dtype(dev), seed=int(random_state),
-                      val_fn=val if xv is not None else None, patience=patience)
+    history = run_epochs(model, "blackbox", epochs, list(model.parameters()), step,
+                         data=stage_tensor(x, dev), y=stage_tensor(y, dev), lr=lr, weight_decay=weight_decay,
+                         scheduler=scheduler, batch_size=batch_size, train_mode=True, device=dev, use_amp=use_amp,
+                         amp_dtype=resolve_amp_dtype(dev), seed=int(random_state),
+                         val_fn=val if xv is not None else None, patience=patience)
+    # inference runs in eval mode: batch-norm statistics of the final weights, as for the prototype model
+    recalibrate_batch_norm(model, x, batch_size=max(batch_size, 64), device=dev)
+    return history

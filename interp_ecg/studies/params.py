@@ -150,7 +150,7 @@ class WctParams(StudyParams):
     tune: TuneParams = Field(TuneParams(), description="Nested tuning of the CardioForest model.")
     min_positives: int = Field(10, ge=1, description="Models are trained on an external label only when it "
                                                      "has at least this many positives and negatives.")
-    n_explain: int = Field(3, ge=0, description="Rule-positive records given grounded SHAP sentences.")
+    n_explain: int = Field(3, ge=0, description="Records given grounded SHAP sentences, chosen across the out-of-fold WCT score.")
     conditions: dict[str, float] | None = Field(
         None, description="Synthetic source: rhythm/condition mix of the simulated cohort "
                           "(null: the simulator's default mix).")

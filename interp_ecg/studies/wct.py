@@ -20,8 +20,10 @@ WCT is defined as QRS duration >= 120 ms and heart rate >= 100 bpm. The study
 4. shows what a model adds over the rule: models trained on the external label with and
    without the defining features (QRS duration, heart rate, RR and their derivatives), and
    their accuracy on the records the rule gets wrong;
-5. explains the forest with SHAP (global importance by feature and by wave, grounded
-   sentences for a few records).
+5. explains the forest with SHAP (global importance by feature and by wave) and gives grounded
+   sentences for a few records chosen across the out-of-fold score, each explained by the model
+   of its own fold and located in the signal by the feature table's provenance and the record's
+   delineation (:func:`explained_records`).
 
 Examples
 --------
@@ -116,8 +118,9 @@ def settings(config: StudyConfig) -> dict[str, Any]:
 class _Source:
     """What a source gives the study."""
 
-    def __init__(self, X, qrs, hr, groups, external, table, name, notes=()):
+    def __init__(self, X, qrs, hr, groups, external, table, name, notes=(), dataset=None):
         self.X = X
+        self.dataset = dataset  # the records' signals (to delineate the explained ones), if any
         self.qrs = qrs
         self.hr = hr
         self.groups = groups
@@ -133,7 +136,8 @@ def _package_features(ds, cfg, cache: Path | None) -> pd.DataFrame:
     return extract_cached(ds, cache, n_jobs=cfg["n_jobs"])
 
 
-def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFrame, name: str, notes=()):
+def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFrame, name: str, notes=(),
+                   dataset=None):
     ok = feats["quality_ok"].astype(bool) if "quality_ok" in feats else pd.Series(True, index=feats.index)
     n_bad = int((~ok).sum())
     notes = list(notes)
@@ -148,7 +152,7 @@ def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFra
         X["female"] = pd.to_numeric(meta["sex"].reindex(X.index), errors="coerce").astype(float)
     groups = meta["patient_id"].reindex(X.index).to_numpy()
     return _Source(X, X["QRS_duration_ms"], X["heart_rate_bpm"], groups, external.reindex(X.index), feats,
-                   name, notes)
+                   name, notes, dataset)
 
 
 def _synthetic(cfg, out_dir: Path) -> _Source:
@@ -175,7 +179,7 @@ def _synthetic(cfg, out_dir: Path) -> _Source:
     notes = ["external labels: simulator ground truth (true_wct_rhythm = VT, SVT with aberrancy or sinus "
              "tachycardia with BBB; vt_among_true_wct = VT versus the supraventricular WCTs; "
              "rule_on_true_intervals = the definition on the simulated, not measured, QRS and rate)"]
-    return _from_features(feats, meta, external, "synthetic", notes)
+    return _from_features(feats, meta, external, "synthetic", notes, ds)
 
 
 def _ptbxl(cfg, out_dir: Path) -> _Source:
@@ -202,7 +206,7 @@ def _ptbxl(cfg, out_dir: Path) -> _Source:
     }, index=ds.meta.index)
     notes = [f"external labels: PTB-XL statements (tachycardia = {'/'.join(PTBXL_TACHY)}; wide QRS = "
              f"{'/'.join(PTBXL_WIDE)}; statement_wct = both)"]
-    return _from_features(feats, ds.meta, external, "ptbxl", notes)
+    return _from_features(feats, ds.meta, external, "ptbxl", notes, ds)
 
 
 def _mimic(cfg, out_dir: Path) -> _Source:
@@ -326,8 +330,7 @@ def out_of_fold_scores(model, X: pd.DataFrame, y, groups, *, cv_folds: int = 5, 
     keep = y.notna().to_numpy()
     scores = pd.Series(np.nan, index=X.index)
     Xk, yk, gk = X[keep], y[keep].astype(int), np.asarray(groups)[keep]
-    n_pos = int(yk.sum())
-    n_folds = min(int(cv_folds), n_pos, len(yk) - n_pos, len(pd.unique(gk)))
+    n_folds = _n_folds(yk, gk, cv_folds)
     if n_folds < 2:
         return scores, None
     if tune:
@@ -341,6 +344,12 @@ def out_of_fold_scores(model, X: pd.DataFrame, y, groups, *, cv_folds: int = 5, 
     cv = PatientKFold(n_folds, random_state=random_state)
     scores[keep] = cross_val_predict_grouped(model, Xk, yk, gk, cv=cv)
     return scores, None
+
+
+def _n_folds(y, groups, cv_folds: int) -> int:
+    """Folds of :func:`out_of_fold_scores`: ``cv_folds``, fewer when positives, negatives or patients are fewer."""
+    n_pos = int(np.sum(y))
+    return min(int(cv_folds), n_pos, len(y) - n_pos, len(pd.unique(np.asarray(groups))))
 
 
 def _oof(model, X, y, groups, cfg, tuned: bool = False):
@@ -784,7 +793,12 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
     # 3) SHAP of the forest trained on the rule label (all records)
     with step("SHAP and grounded sentences"):
-        shap_imp, shap_wave, grounded, explanation = _explain(models, X, rule, src, cfg)
+        shap_imp, shap_wave, grounded, explanation = _explain(models, X, rule, src, cfg, oof_rule)
+    if len(grounded):
+        notes.append(
+            f"grounded: {grounded['record'].nunique()} records chosen across the out-of-fold WCT score (the record "
+            "nearest to each of evenly spaced targets), each explained by the model of its own patient-wise fold "
+            "(its probability is out-of-fold), with the feature table's provenance and the record's delineation")
 
     tables = {"cohort": cohort_tab, "circular": circular, "external": external, "rule_errors": rule_errors,
               "shap_importance": shap_imp, "shap_by_wave": shap_wave, "grounded": grounded,
@@ -906,8 +920,56 @@ def _model_rows(frame: pd.DataFrame, parts: tuple[str, ...]) -> pd.DataFrame:
     return out
 
 
-def _explain(models, X, rule, src, cfg):
-    from interp_ecg.explain import explain_record, group_explanation, shap_explanation
+def explained_records(scores: pd.Series, n: int) -> pd.DataFrame:
+    """Records to explain: ``n`` out-of-fold scores spread across the score scale.
+
+    Record ``k`` (``k = 0 .. n-1``) is the not-yet-chosen record whose score is nearest to
+    ``(n - k - 0.5) / n`` - for three records 0.83, 0.5 and 0.17: a likely WCT, a borderline
+    record and a likely non-WCT. An explanation of a record scored 1.0 by a model that was
+    trained on it (the study's former choice: the first rule-positive records, explained by the
+    forest fitted on all records) says only that the forest memorised it.
+
+    Parameters
+    ----------
+    scores : pandas.Series
+        Out-of-fold probabilities (NaN: not scored, never chosen).
+    n : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by record, in the order chosen: ``target_score`` and ``score``.
+
+    Examples
+    --------
+    >>> s = pd.Series([1.0, 1.0, 0.97, 0.55, 0.3, 0.0, 0.0, np.nan], index=list("abcdefgh"))
+    >>> explained_records(s, 3).round(2).to_dict("index")
+    {'c': {'target_score': 0.83, 'score': 0.97}, 'd': {'target_score': 0.5, 'score': 0.55}, 'e': {'target_score': 0.17, 'score': 0.3}}
+    """
+    s = pd.to_numeric(scores, errors="coerce").dropna()
+    rows = []
+    for k in range(min(int(n), len(s))):
+        target = (int(n) - k - 0.5) / int(n)
+        rid = (s - target).abs().idxmin()
+        rows.append({"record": rid, "target_score": target, "score": float(s.loc[rid])})
+        s = s.drop(rid)
+    return pd.DataFrame(rows, columns=["record", "target_score", "score"]).set_index("record")
+
+
+def _explain(models, X, rule, src, cfg, oof_rule: Mapping[str, pd.Series] | None = None):
+    """Global SHAP of the forest (fitted on all records) and grounded sentences for a few records.
+
+    The sentences explain records chosen across the out-of-fold score (:func:`explained_records`),
+    each with the model of its own cross-validation fold (the same patient-wise folds as the
+    out-of-fold scores, so the record's patient was not trained on and the probability in the
+    sentence is its out-of-fold probability), with the record's feature-table row (provenance
+    columns) and its delineation (which locates a JT interval on the beat its QT was traced on),
+    as the demo's patient pages do. Each row also gives where the rule's QRS duration was
+    measured (``rule_QRS_*``), whether or not it is among the top attributions.
+    """
+    from sklearn.base import clone
+
+    from interp_ecg.explain import group_explanation, shap_explanation
 
     name = "cardioforest" if "cardioforest" in models else next(iter(models))
     keep = rule.notna().to_numpy()
@@ -915,7 +977,7 @@ def _explain(models, X, rule, src, cfg):
     if y.nunique() < 2:
         empty = pd.DataFrame()
         return empty, empty, empty, None
-    model = models[name].fit(X[keep], y)
+    model = clone(models[name]).fit(X[keep], y)
     rng = np.random.default_rng(cfg["random_state"])
     idx = rng.choice(int(keep.sum()), min(300, int(keep.sum())), replace=False)
     Xs = X[keep].iloc[np.sort(idx)]
@@ -927,18 +989,79 @@ def _explain(models, X, rule, src, cfg):
     wave = group_explanation(ex, "wave")
     wave_tab = pd.DataFrame({"group": wave.feature_names, "mean_abs_shap": np.abs(wave.values).mean(0)})
     wave_tab = wave_tab.sort_values("mean_abs_shap", ascending=False, ignore_index=True)
-    rows = []
-    pos = X[keep].index[y.to_numpy() == 1][: int(cfg["n_explain"])]
+    return imp, wave_tab, _grounded_rows(models[name], name, X[keep], y, np.asarray(src.groups)[keep],
+                                         (oof_rule or {}).get(name), src, cfg), ex
+
+
+#: columns of the ``grounded`` table
+GROUNDED_COLUMNS = ("record", "selection", "fold", "rule_label", "rank", "probability", "feature", "value", "unit",
+                    "contribution", "lead", "start_sample", "end_sample", "sentence", "rule_QRS_duration_ms",
+                    "rule_QRS_lead", "rule_QRS_start_sample", "rule_QRS_end_sample")
+
+
+def _grounded_rows(model, name: str, Xk: pd.DataFrame, yk: pd.Series, gk: np.ndarray, oof: pd.Series | None,
+                   src, cfg) -> pd.DataFrame:
+    """Grounded sentences of :func:`explained_records`, each from its own fold's model."""
+    from sklearn.base import clone
+
+    from interp_ecg.evaluate import PatientKFold
+    from interp_ecg.explain import explain_record
+
+    n = int(cfg["n_explain"])
+    n_folds = _n_folds(yk, gk, cfg["cv_folds"])
+    if n == 0 or oof is None or n_folds < 2:
+        return pd.DataFrame(columns=list(GROUNDED_COLUMNS))
+    chosen = explained_records(oof.reindex(Xk.index), n)
+    folds = np.full(len(Xk), -1)
+    splits = list(PatientKFold(n_folds, random_state=cfg["random_state"]).split(Xk, yk, gk))
+    for k, (_, te) in enumerate(splits):
+        folds[te] = k
+    fold_of = pd.Series(folds, index=Xk.index)
+    fitted: dict[int, Any] = {}
     table = src.table
-    for rid in pos:
+    rows = []
+    for rid, pick in chosen.iterrows():
+        k = int(fold_of.loc[rid])
+        if k not in fitted:
+            tr = splits[k][0]
+            fitted[k] = clone(model).fit(Xk.iloc[tr], yk.iloc[tr])
         frow = table.loc[rid] if rid in table.index else None
-        ge = explain_record(model, X.loc[[rid]], feature_row=frow, top=3, target="WCT")
+        fid = _delineation(src.dataset, rid)
+        ge = explain_record(fitted[k], Xk.loc[[rid]], feature_row=frow, top=3, target="WCT", fiducials=fid)
+        # where the rule's own input was measured (the QRS the label is computed from), attributed or not
+        qrs = {"rule_QRS_duration_ms": _prov(frow, "QRS_duration_ms"), "rule_QRS_lead": _prov(frow, "QRS_duration_lead"),
+               "rule_QRS_start_sample": _prov(frow, "QRS_duration_start_sample"),
+               "rule_QRS_end_sample": _prov(frow, "QRS_duration_end_sample")}
+        selection = (f"out-of-fold {name} score {pick['score']:.2f}, nearest to {pick['target_score']:.2f} "
+                     f"(scores spread over {n} records)")
         for rank, att in enumerate(ge.attributions, 1):
-            rows.append({"record": rid, "rank": rank, "probability": ge.probability, "feature": att.feature,
+            rows.append({"record": rid, "selection": selection, "fold": k, "rule_label": int(yk.loc[rid]),
+                         "rank": rank, "probability": ge.probability, "feature": att.feature,
                          "value": att.value, "unit": att.unit, "contribution": att.contribution,
                          "lead": att.lead, "start_sample": att.start_sample, "end_sample": att.end_sample,
-                         "sentence": att.sentence})
-    return imp, wave_tab, pd.DataFrame(rows), ex
+                         "sentence": att.sentence, **qrs})
+    return pd.DataFrame(rows, columns=list(GROUNDED_COLUMNS))
+
+
+def _prov(row: pd.Series | None, key: str) -> Any:
+    """A feature-table cell, NaN (or "" for leads) when the table or the column lacks it."""
+    if row is None or key not in row.index:
+        return "" if key.endswith("_lead") else np.nan
+    return row[key]
+
+
+def _delineation(dataset, rid) -> pd.DataFrame | None:
+    """The record's delineation table (as the feature table was measured), or None (logged) when unavailable."""
+    if dataset is None:
+        return None
+    from interp_ecg.features import delineate
+
+    try:
+        rec = dataset.load(rid)
+        return delineate(rec.signal, rec.fs, rec.leads)
+    except Exception as err:  # noqa: BLE001 - the sentence stands without it (JT then unlocated)
+        logger.warning("delineation of record %s for its grounded explanation failed: %s", rid, err)
+        return None
 
 
 # ----------------------------------------------------------------------- demo inputs and pages
