@@ -932,7 +932,7 @@ def _explain(models, X, rule, src, cfg):
     table = src.table
     for rid in pos:
         frow = table.loc[rid] if rid in table.index else None
-        ge = explain_record(model, X.loc[[rid]], feature_row=frow, top=3, target="WCT")
+        ge = explain_record(model, X.loc[[rid]], feature_row=frow, background=Xs, top=3, target="WCT")
         for rank, att in enumerate(ge.attributions, 1):
             rows.append({"record": rid, "rank": rank, "probability": ge.probability, "feature": att.feature,
                          "value": att.value, "unit": att.unit, "contribution": att.contribution,
