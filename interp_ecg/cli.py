@@ -250,6 +250,9 @@ def train(
     from interp_ecg.report import format_metrics
 
     typer.echo(format_metrics(res["metrics"]).to_string(index=False))
+    reasons = res["metrics"]["ci_reason"] if "ci_reason" in res["metrics"] else []
+    for reason in dict.fromkeys(r for r in reasons if isinstance(r, str) and r):
+        typer.echo(f"note: {reason} (n, positives: the held-out records; CIs: 95% patient bootstrap)")
     typer.echo(f"model -> {out / 'model'}; metrics -> {out / 'metrics.csv'}")
     typer.echo(f"model manifest sha256 {digest} (pass to `explain --expected-digest` to pin it)")
 
