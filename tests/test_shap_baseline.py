@@ -130,3 +130,25 @@ def test_explain_row_names_the_scale_and_the_baseline_of_a_margin_explanation():
     assert head.startswith(f"Record 0: WCT log-odds {ge.probability:.2f}; baseline {ge.base_probability:.2f} = "
                            "mean log-odds (margin) of the model on 60 background records")
     assert ge.base_probability == pytest.approx(model.predict_margin(X.iloc[200:260]).mean(), abs=1e-6)
+
+
+def test_plots_name_the_output_and_the_baseline():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from interp_ecg.explain import plot_bar, plot_waterfall
+
+    model = _model("rf")
+    X, _ = _cohort()
+    background = X.iloc[200:280]
+    one = shap_explanation(model, X.iloc[[0]], background=background)
+    ax = plot_waterfall(one)
+    label = ax.get_xlabel()
+    assert label.startswith(f"predicted probability: base {one.base_values[0]:.3f} (mean over 80 background "
+                            "records) -> f(x) ")
+    assert one.base_values[0] == pytest.approx(model.predict_proba(background)[:, 1].mean(), abs=1e-6)
+    margin = shap_explanation(_model("xgb"), X.iloc[:20], background=background)
+    assert plot_bar(margin).get_xlabel() == "mean |SHAP value| (impact on log-odds)"
+    plt.close("all")
