@@ -384,6 +384,9 @@ def train(
     from interp_ecg.report import format_metrics
 
     typer.echo(format_metrics(res["metrics"]).to_string(index=False))
+    reasons = res["metrics"]["ci_reason"] if "ci_reason" in res["metrics"] else []
+    for reason in dict.fromkeys(r for r in reasons if isinstance(r, str) and r):
+        typer.echo(f"note: {reason} (n, positives: the held-out records; CIs: 95% patient bootstrap)")
     typer.echo(f"model -> {out / 'model'}; metrics -> {out / 'metrics.csv'}")
     typer.echo(f"model manifest sha256 {digest} (pass to `explain --expected-digest` to pin it)")
 
@@ -398,6 +401,11 @@ def explain(
     top: int = _option("interp_ecg.explain.grounded:explain_row", "top", "--top", help="Sentences for --record."),
     expected_digest: Optional[str] = typer.Option(
         None, "--expected-digest", help="SHA-256 of the model's manifest.json, as printed by `train`."),
+    background_path: Optional[Path] = typer.Option(
+        None, "--background", metavar="TABLE",
+        help="Feature table whose records (at most 100, sampled) define the SHAP baseline, e.g. the training "
+             "features. Default: the records of FEATURES themselves. The baseline is the model's mean output "
+             "on these records."),
 ) -> None:
     """SHAP values of a saved model on a feature table, and grounded sentences for one record.
 
@@ -415,7 +423,14 @@ def explain(
     model = load_model(model_path, expected_digest=expected_digest)
     table = _read_table(features_path)
     X = pipeline.model_matrix(table, model)
-    expl = shap_explanation(model, X)
+    background = X
+    if background_path is not None:
+        background = pipeline.model_matrix(_read_table(background_path), model)
+    elif len(X) < 2:
+        raise InterpEcgError(f"{features_path}: one record only; its SHAP baseline needs other records: "
+                             "pass --background TABLE (e.g. the training features)")
+    expl = shap_explanation(model, X, background=background)
+    typer.echo(f"SHAP baseline: {getattr(expl, 'base_meaning', 'mean model output on the background')}")
     vals = pd.DataFrame(pipeline.positive_values(expl), index=X.index, columns=list(X.columns))
     out.parent.mkdir(parents=True, exist_ok=True)
     vals.to_parquet(out)

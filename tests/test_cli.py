@@ -110,6 +110,15 @@ def test_features_train_explain_chain(runner, tiny_cohort, tmp_path):
     wrong = runner.invoke(app, ["explain", str(model_dir / "model"), str(feats), "--out", str(shap_out),
                                 "--expected-digest", "0" * 64])
     assert wrong.exit_code != 0 and "expected digest" in _out(wrong)
+    # one record: its SHAP baseline needs other records, named by --background (never a silent baseline)
+    one = tmp_path / "one.parquet"
+    table.iloc[[0]].to_parquet(one)
+    alone = runner.invoke(app, ["explain", str(model_dir / "model"), str(one), "--out", str(shap_out)])
+    assert alone.exit_code != 0 and "--background" in _out(alone) and "one.parquet" in _out(alone)
+    with_bg = runner.invoke(app, ["explain", str(model_dir / "model"), str(one), "--out", str(shap_out),
+                                  "--background", str(feats), "--record", rid, "--top", "2"])
+    assert with_bg.exit_code == 0, _out(with_bg)
+    assert "24 background records" in with_bg.output or "24 background" in with_bg.output
     # the circular-label warning of --label wct
     result = runner.invoke(app, ["train", str(feats), "--label", "wct", "--models", "rf",
                                  "--out", str(tmp_path / "m2"), "--test-size", "0.4"])
@@ -161,8 +170,9 @@ def test_reduced_demo_writes_a_complete_report(demo_run):
     # numbers in the PDF equal the saved results tables
     metrics = pd.read_csv(run_dir / "tables" / "wct_metrics.csv")
     shown = metrics[metrics["metric"].isin(["roc_auc", "pr_auc", "brier"])]
-    for _, r in shown.iterrows():
-        assert f"{format_number(r.estimate)} ({format_number(r.ci_low)}-{format_number(r.ci_high)})" in text
+    for _, r in shown.iterrows():  # no interval from fewer than 5 records of a class: "(no CI)"
+        ci = f"({format_number(r.ci_low)}-{format_number(r.ci_high)})" if pd.notna(r.ci_low) else "(no CI)"
+        assert f"{format_number(r.estimate)} {ci}" in text
     # what the model adds: VT vs supraventricular WCT, out-of-fold, n and positives stated
     adds = pd.read_csv(run_dir / "tables" / "wct_adds_vt_vs_svt.csv")
     assert set(adds["task"]) == {"VT vs supraventricular WCT"}
@@ -170,7 +180,8 @@ def test_reduced_demo_writes_a_complete_report(demo_run):
     rule_auc = adds[(adds.metric == "roc_auc") & adds.model.str.startswith("rule")]["estimate"].iloc[0]
     assert rule_auc == pytest.approx(0.5, abs=0.15)  # the rule is (nearly) constant among true WCTs
     for _, r in adds[adds["metric"] == "roc_auc"].iterrows():
-        assert f"{format_number(r.estimate)} ({format_number(r.ci_low)}-{format_number(r.ci_high)})" in text
+        ci = f"({format_number(r.ci_low)}-{format_number(r.ci_high)})" if pd.notna(r.ci_low) else "(no CI)"
+        assert f"{format_number(r.estimate)} {ci}" in text
     n, vt = int(adds["n"].iloc[0]), int(adds["positives"].iloc[0])
     assert f"n = {n} ECGs" in text and f"{vt} VT" in text and 0 < vt < n
     t1 = pd.read_csv(run_dir / "tables" / "table1.csv")

@@ -110,9 +110,13 @@ def test_interaction_values_find_the_and_rule(wct_table):
     pairs, inter = shap_interactions(model, X.iloc[:100], top=3)
     assert inter.shape == (100, 5, 5)
     assert {pairs.iloc[0].feature_a, pairs.iloc[0].feature_b} == {"QRS_duration_ms", "heart_rate_bpm"}
-    # interaction rows sum to the SHAP values (TreeExplainer identity)
-    ex = shap_explanation(model, X.iloc[:100])
-    np.testing.assert_allclose(inter.sum(2), ex.values, atol=1e-3)
+    # interaction rows sum to the path-dependent SHAP values (TreeExplainer identity; the
+    # explanations themselves are interventional on a background, a different game)
+    import shap
+
+    clf = model.members_[0][1].steps[-1][1]
+    path_dependent = shap.TreeExplainer(clf).shap_values(X.iloc[:100].to_numpy(dtype=np.float32))
+    np.testing.assert_allclose(inter.sum(2), path_dependent, atol=1e-3)
 
 
 def test_grounded_sentences_carry_value_unit_and_samples(wct_table):
@@ -121,21 +125,20 @@ def test_grounded_sentences_carry_value_unit_and_samples(wct_table):
     wct_rows = np.flatnonzero(y.to_numpy() == 1)
     i = wct_rows[0]
     prov = pd.Series({"QRS_duration_lead": "V1", "QRS_duration_start_sample": 1204.0, "QRS_duration_end_sample": 1278.0})
-    ge = explain_record(model, X.iloc[[i]], feature_row=prov, top=2, target="WCT")
+    ge = explain_record(model, X.iloc[[i]], feature_row=prov, background=X, top=2, target="WCT")
     assert len(ge.attributions) == 2
     qrs = [a for a in ge.attributions if a.feature == "QRS_duration_ms"]
     assert qrs, ge.sentences()
     s = qrs[0].sentence
     assert f"{X.QRS_duration_ms.iloc[i]:.0f} ms" in s and "V1 between samples 1204 and 1278" in s
     assert "raised the WCT probability" in s
-    # probability-scale contributions add up to p - base for a forest (exact)
-    full = explain_record(model, X.iloc[[i]], top=X.shape[1])
-    assert abs(sum(a.contribution for a in full.attributions) - (full.probability - full.base_probability)) < 1e-6
-    # a booster without background: rescaled, still sums to p - sigmoid(base)
-    xgb = EnsembleClassifier(("xgb",), member_params=SMALL, random_state=0).fit(X, y)
-    ge2 = explain_record(xgb, X.iloc[[i]], top=X.shape[1])
-    assert not ge2.exact
-    assert abs(sum(a.contribution for a in ge2.attributions) - (ge2.probability - ge2.base_probability)) < 1e-6
+    # probability-scale contributions add up to p - base, the base being the mean prediction
+    # on the background (exact for a forest and for a booster alike)
+    for m in (model, EnsembleClassifier(("xgb",), member_params=SMALL, random_state=0).fit(X, y)):
+        full = explain_record(m, X.iloc[[i]], background=X.iloc[:80], top=X.shape[1])
+        assert full.exact
+        assert abs(sum(a.contribution for a in full.attributions) - (full.probability - full.base_probability)) < 1e-6
+        assert abs(full.base_probability - m.predict_proba(X.iloc[:80])[:, 1].mean()) < 1e-6
 
 
 def test_plots_return_axes_and_grounded_figure():
@@ -155,7 +158,7 @@ def test_plots_return_axes_and_grounded_figure():
     delin = pd.DataFrame({"lead": ["V1", "global"], "beat": [0, 0], "QRS_on": [1204, 1204], "R_peak": [1240, 1240],
                           "QRS_off": [1278, 1278], "T_off": [np.nan, 1500]})
     ge = explain_record(model, X.iloc[[0]].assign(QRS_duration_lead="V1", QRS_duration_start_sample=1204,
-                                                  QRS_duration_end_sample=1278), top=2)
+                                                  QRS_duration_end_sample=1278), background=X, top=2)
     ax = plot_grounded(rec, delin, ge)
     assert isinstance(ax, matplotlib.axes.Axes) and ax.get_ylabel() == "V1 (mV)"
     assert len(ax.patches) >= 1  # the interval span
@@ -176,7 +179,8 @@ def test_grounded_explanation_on_a_real_ptbxl_record(ptbxl_root):
     y = (X.QRS_duration_ms >= X.QRS_duration_ms.median()).astype(int)  # a label with a known cause
     model = EnsembleClassifier(("rf",), member_params=SMALL, random_state=0).fit(X, y)
     rid = X.index[int(np.argmax(X.QRS_duration_ms.to_numpy()))]
-    ge = explain_record(model, X.loc[[rid]], feature_row=feats.loc[rid], top=2, target="wide-QRS")
+    ge = explain_record(model, X.loc[[rid]], feature_row=feats.loc[rid], background=X, top=2,
+                        target="wide-QRS")
     top = ge.attributions[0]
     assert top.feature == "QRS_duration_ms" and top.contribution > 0
     rec = ds.load(rid)
@@ -222,7 +226,7 @@ def test_every_grounded_sentence_says_where_its_value_was_measured(located_model
     model, X = located_model
     row = _provenance_row(ST60_max_elevation_mV=0.31)
     x = X.iloc[[0]].assign(ST60_max_elevation_mV=0.31)
-    ge = explain_record(model, x, feature_row=row, top=X.shape[1], target="WCT")
+    ge = explain_record(model, x, feature_row=row, background=X, top=X.shape[1], target="WCT")
     by = {a.feature: a for a in ge.attributions}
     assert set(by) == set(X.columns)
     # traced interval: lead, samples, beat
@@ -252,22 +256,22 @@ def test_grounded_sentences_never_invent_a_location(located_model):
     model, X = located_model
     # QRS and QT traced on different beats, no delineation: JT gets no samples
     row = _provenance_row(QT_interval_beat=5.0, QT_interval_start_sample=2204.0, QT_interval_end_sample=2420.0)
-    ge = explain_record(model, X.iloc[[0]], feature_row=row, top=X.shape[1])
+    ge = explain_record(model, X.iloc[[0]], feature_row=row, background=X, top=X.shape[1])
     jt = next(a for a in ge.attributions if a.feature == "JT_interval_ms")
     assert not np.isfinite(jt.start_sample) and "sample" not in jt.sentence and "11 dominant beats" in jt.sentence
     # ... with the record's delineation, JT is located on the QT's beat (whose onset/offset match)
     delin = pd.DataFrame({"lead": ["global", "global"], "beat": [3, 5], "QRS_on": [1204, 2204],
                           "QRS_off": [1278, 2290], "T_off": [1420, 2420]})
-    ge = explain_record(model, X.iloc[[0]], feature_row=row, top=X.shape[1], fiducials=delin)
+    ge = explain_record(model, X.iloc[[0]], feature_row=row, background=X, top=X.shape[1], fiducials=delin)
     jt = next(a for a in ge.attributions if a.feature == "JT_interval_ms")
     assert (jt.start_sample, jt.end_sample) == (2290.0, 2420.0) and "beat 5" in jt.sentence
     # a delineation that does not match the provenance is not used
-    ge = explain_record(model, X.iloc[[0]], feature_row=row, top=X.shape[1],
+    ge = explain_record(model, X.iloc[[0]], feature_row=row, background=X, top=X.shape[1],
                         fiducials=delin.assign(T_off=[1420, 2500]))
     jt = next(a for a in ge.attributions if a.feature == "JT_interval_ms")
     assert not np.isfinite(jt.start_sample)
     # no provenance at all: no lead, no samples, no beat counts
-    bare = explain_record(model, X.iloc[[0]], top=X.shape[1])
+    bare = explain_record(model, X.iloc[[0]], background=X, top=X.shape[1])
     for a in bare.attributions:
         assert "sample" not in a.sentence and "lead V1" not in a.sentence, a.sentence
         assert not re.search(r"\d+ (dominant )?beats|beat \d", a.sentence), a.sentence
@@ -280,9 +284,9 @@ def test_grounded_sentences_of_a_multiclass_model_name_their_class(wct_table):
     y = np.where(qrs < 100, "narrow", np.where(qrs < 130, "borderline", "wide"))
     model = EnsembleClassifier(("rf",), member_params=SMALL, random_state=0).fit(X, y)
     with pytest.raises(ModelError, match="multi-class model: pass label="):
-        explain_record(model, X.iloc[[0]])
+        explain_record(model, X.iloc[[0]], background=X)
     i = int(np.flatnonzero(y == "narrow")[0])
-    ge = explain_record(model, X.iloc[[i]], top=X.shape[1], label="narrow")
+    ge = explain_record(model, X.iloc[[i]], background=X, top=X.shape[1], label="narrow")
     classes = [str(c) for c in model.classes_]
     expected = model.predict_proba(X.iloc[[i]])[0, classes.index("narrow")]
     assert ge.probability == pytest.approx(expected, abs=1e-12)

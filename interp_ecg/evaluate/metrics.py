@@ -9,7 +9,10 @@ calibration-in-the-large (``a`` with ``b`` fixed at 1): ideal values 1 and 0.
 Confidence intervals are percentile bootstrap intervals in which *groups* (patients) are
 resampled with replacement, so records of one patient stay together. A replicate in which a
 metric is undefined (one class only) is skipped for that metric; ``n_boot_valid`` says how
-many remained.
+many remained. Every row carries ``n`` and ``n_positive``. With fewer than
+:data:`MIN_PER_CLASS_FOR_CI` records of a class the interval is not estimated (NaN, and
+``ci_reason`` says why): with two positives every replicate re-draws the same two records
+(or none), and a "1.000 (1.000-1.000)" would only restate them.
 
 Examples
 --------
@@ -40,6 +43,8 @@ METRICS = (
     "brier", "calibration_slope", "calibration_intercept",
 )
 _EPS = 1e-6
+#: fewest records of each class (positives, negatives) for which a bootstrap interval is given
+MIN_PER_CLASS_FOR_CI = 5
 
 
 def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
@@ -199,6 +204,7 @@ def metrics_table(
     ci: float = 0.95,
     labels=None,
     metrics: tuple[str, ...] = METRICS,
+    min_per_class: int = MIN_PER_CLASS_FOR_CI,
 ) -> pd.DataFrame:
     """Metrics with patient-level bootstrap CIs; one row per (label, metric).
 
@@ -219,13 +225,17 @@ def metrics_table(
         Label names (default: DataFrame columns, ``"positive"`` or ``label_j``).
     metrics : tuple of str
         Subset of :data:`METRICS`.
+    min_per_class : int
+        Fewest positives and fewest negatives for which an interval is estimated
+        (default :data:`MIN_PER_CLASS_FOR_CI`); below it ``ci_low``/``ci_high`` are NaN.
 
     Returns
     -------
     DataFrame
         Columns ``label, metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
-        n_boot_valid``. With several labels, rows ``label == "macro"`` hold the unweighted
-        mean over labels (bootstrapped jointly). Rows with missing ``y_true`` are dropped
+        n_boot_valid, ci_reason`` (``ci_reason``: empty, or why there is no interval).
+        With several labels, rows ``label == "macro"`` hold the unweighted
+        mean over labels (bootstrapped jointly; an interval only when every label has one). Rows with missing ``y_true`` are dropped
         label by label. ``df.attrs["hard_scores"]`` lists labels whose scores are only 0/1
         (a rule or a hard prediction: ROC-AUC then equals balanced accuracy).
     """
@@ -241,6 +251,7 @@ def metrics_table(
     rows = []
     point_all, boot_all = [], []
     hard = []
+    smallest_class = []
     for j, name in enumerate(names):
         ok = np.isfinite(Y[:, j]) & np.isfinite(S[:, j])
         y, s = Y[:, j], S[:, j]
@@ -254,14 +265,17 @@ def metrics_table(
         point_all.append(est)
         boot_all.append(reps)
         n_groups = len(_group_index(None if groups is None else np.asarray(groups)[ok], int(ok.sum())))
-        rows += _rows(name, est, reps, metrics, ci, int(ok.sum()), int(np.nansum(y[ok])), n_groups)
+        n_pos = int(np.nansum(y[ok]))
+        smallest_class.append(min(n_pos, int(ok.sum()) - n_pos))
+        rows += _rows(name, est, reps, metrics, ci, int(ok.sum()), n_pos, n_groups, min_per_class, n_boot)
     if len(names) > 1:
         macro = {m: float(np.nanmean([p[m] for p in point_all])) for m in METRICS}
         macro_reps = [
             {m: float(np.nanmean([boot_all[j][b][m] for j in range(len(names))])) for m in METRICS}
             for b in range(n_boot)
         ]
-        rows += _rows("macro", macro, macro_reps, metrics, ci, n, int(np.nansum(Y)), len(gidx))
+        rows += _rows("macro", macro, macro_reps, metrics, ci, n, int(np.nansum(Y)), len(gidx), min_per_class,
+                      n_boot, smallest=min(smallest_class))
     out = pd.DataFrame(rows)
     out.attrs["hard_scores"] = hard
     if hard:
@@ -278,6 +292,7 @@ def tagged_metrics_table(
     n_boot: int = 1000,
     random_state: int | None = 0,
     metrics: tuple[str, ...] = METRICS,
+    min_per_class: int = MIN_PER_CLASS_FOR_CI,
     **tags,
 ) -> pd.DataFrame:
     """:func:`metrics_table` with descriptive columns in front (the studies' tables).
@@ -297,7 +312,7 @@ def tagged_metrics_table(
         Scores or probabilities (a rule as a hard 0/1 score), NaN where not scored.
     groups : array-like ``(n,)``, optional
         Patient ids; bootstrap replicates resample whole patients.
-    n_boot, random_state, metrics
+    n_boot, random_state, metrics, min_per_class
         As :func:`metrics_table`.
     **tags
         Leading columns, in the order given (``model="rf", label="wct"``), each holding one value.
@@ -306,7 +321,7 @@ def tagged_metrics_table(
     -------
     pandas.DataFrame
         The tag columns, then ``metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
-        n_boot_valid``; empty when no record has both a label and a score.
+        n_boot_valid, ci_reason``; empty when no record has both a label and a score.
 
     Examples
     --------
@@ -318,7 +333,8 @@ def tagged_metrics_table(
     [['rule', 'wct', 'roc_auc', 0.75, 4]]
     """
     if np.ndim(y_true) == 2:
-        tab = metrics_table(y_true, y_score, groups, n_boot=n_boot, random_state=random_state, metrics=metrics)
+        tab = metrics_table(y_true, y_score, groups, n_boot=n_boot, random_state=random_state, metrics=metrics,
+                            min_per_class=min_per_class)
     else:
         y = pd.Series(y_true).astype(float)
         s = pd.Series(y_score, index=y.index).astype(float)
@@ -327,29 +343,66 @@ def tagged_metrics_table(
             return pd.DataFrame()
         g = None if groups is None else np.asarray(groups)[ok]
         tab = metrics_table(y[ok].to_numpy(), s[ok].to_numpy(), g, n_boot=n_boot, random_state=random_state,
-                            metrics=metrics).drop(columns=["label"])
+                            metrics=metrics, min_per_class=min_per_class).drop(columns=["label"])
     for key, value in reversed(list(tags.items())):
         tab.insert(0, key, value)
     return tab
 
 
-def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups):
+def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_boot, smallest=None):
     alpha = (1 - ci) / 2
+    n_neg = n - n_pos
+    smallest = min(n_pos, n_neg) if smallest is None else smallest
+    too_few = ""
+    if n_boot == 0:
+        too_few = "not bootstrapped (n_boot=0)"
+    elif smallest < min_per_class:
+        per_label = "" if label != "macro" else " in some label"
+        too_few = (f"fewer than {min_per_class} records of a class{per_label} ({n_pos} positive, {n_neg} negative "
+                   f"of {n}): no interval")
     rows = []
     for m in metrics:
         vals = np.array([r[m] for r in reps], dtype=float)
         vals = vals[np.isfinite(vals)]
-        # no interval around a value that cannot be estimated on the data itself
-        lo, hi = (np.quantile(vals, [alpha, 1 - alpha]) if len(vals) and np.isfinite(est[m]) else (np.nan, np.nan))
+        reason = too_few
+        if not reason and not np.isfinite(est[m]):
+            # no interval around a value that cannot be estimated on the data itself
+            reason = "the estimate is not defined on these data: no interval"
+        elif not reason and not len(vals):
+            reason = "no bootstrap replicate defines the metric: no interval"
+        lo, hi = (np.nan, np.nan) if reason else np.quantile(vals, [alpha, 1 - alpha])
         rows.append({"label": label, "metric": m, "estimate": est[m], "ci_low": float(lo), "ci_high": float(hi),
-                     "n": n, "n_positive": n_pos, "n_groups": n_groups, "n_boot_valid": len(vals)})
+                     "n": n, "n_positive": n_pos, "n_groups": n_groups, "n_boot_valid": len(vals),
+                     "ci_reason": reason})
     return rows
 
 
-def format_ci(table: pd.DataFrame, digits: int = 3) -> pd.Series:
-    """``"0.912 (0.881-0.940)"`` strings for a :func:`metrics_table` result."""
+def format_ci(table: pd.DataFrame, digits: int = 3, with_n: bool = True) -> pd.Series:
+    """``"0.912 (0.881-0.940); n 200, 57 positive"`` strings for a :func:`metrics_table` result.
+
+    A row without an interval reads ``"1.000 (no CI); n 24, 2 positive"`` (its
+    ``ci_reason`` says why). ``with_n=False`` leaves the counts out.
+
+    Examples
+    --------
+    >>> t = metrics_table([0, 0, 1, 0, 1, 0], [0.1, 0.2, 0.9, 0.3, 0.8, 0.4], n_boot=20, metrics=("roc_auc",))
+    >>> format_ci(t).iloc[0]
+    '1.000 (no CI); n 6, 2 positive'
+    >>> t.ci_reason.iloc[0]
+    'fewer than 5 records of a class (2 positive, 4 negative of 6): no interval'
+    """
     f = f"{{:.{digits}f}}"
-    return table.apply(lambda r: f"{f.format(r.estimate)} ({f.format(r.ci_low)}-{f.format(r.ci_high)})", axis=1)
+
+    def one(r) -> str:
+        interval = (f"({f.format(r.ci_low)}-{f.format(r.ci_high)})"
+                    if np.isfinite(r.ci_low) and np.isfinite(r.ci_high) else "(no CI)")
+        text = f"{f.format(r.estimate)} {interval}"
+        if with_n and "n" in r and "n_positive" in r:
+            text += f"; n {int(r.n)}, {int(r.n_positive)} positive"
+        return text
+
+    return table.apply(one, axis=1)
 
 
-__all__ = ["metrics_table", "binary_metrics", "calibration_estimable", "roc_auc", "average_precision", "format_ci", "METRICS"]
+__all__ = ["metrics_table", "binary_metrics", "calibration_estimable", "roc_auc", "average_precision", "format_ci", "METRICS",
+           "MIN_PER_CLASS_FOR_CI"]

@@ -7,11 +7,13 @@ samples it was measured between:
     "QRS duration 148 ms, measured in V1 between samples 1204 and 1278, raised the WCT
     probability by 0.21"
 
-Contributions are on the **probability scale**. Models explained in probability space
-(forests, soft-voting ensembles, anything with a ``background``) give exact SHAP values; a
-single booster explained without ``background`` is explained in log-odds and its values
-are rescaled proportionally so that they sum to ``p(x) - sigmoid(base)`` (an approximation
-that keeps signs and ranking; pass ``background`` for exact probability-space values).
+Contributions are exact SHAP values on the **probability scale**, measured against a
+background of reference records (``background=``, e.g. a sample of training rows): the
+baseline they start from is the mean predicted probability of the model on those records,
+and the explanation says so in words (``base_description``). A model trained with balanced
+class weights (the package's default) predicts ~0.5 on average over balanced classes, so
+its baseline is not the prevalence, and the text says that too. The contributions plus the
+baseline equal the predicted probability of the record.
 :func:`plot_grounded` draws the trace with the fiducial points and the measured intervals.
 
 Examples
@@ -24,9 +26,13 @@ Examples
 >>> y = ((X.QRS_duration_ms >= 120) & (X.heart_rate_bpm >= 100)).astype(int)
 >>> model = EnsembleClassifier(("rf",), member_params={"rf": {"n_estimators": 50}}, random_state=0).fit(X, y)
 >>> row = X.iloc[[0]].assign(QRS_duration_lead="V1", QRS_duration_start_sample=1204, QRS_duration_end_sample=1278)
->>> ge = explain_record(model, row, top=1, target="WCT")
+>>> ge = explain_record(model, row, background=X.iloc[:100], top=1, target="WCT")
 >>> ge.attributions[0].feature in X.columns
 True
+>>> bool(abs(ge.base_probability - model.predict_proba(X.iloc[:100])[:, 1].mean()) < 1e-6)
+True
+>>> ge.base_description
+'mean predicted probability of the model on 100 background records; the model was trained with class weights, so this is not the prevalence of the class'
 """
 
 from __future__ import annotations
@@ -312,7 +318,13 @@ class Attribution:
 
 @dataclass
 class GroundedExplanation:
-    """Top attributions of one record with its predicted and baseline probabilities."""
+    """Top attributions of one record with its predicted output and the baseline they start from.
+
+    ``probability`` and ``base_probability`` are on the explanation's ``scale``
+    (``"probability"``, or ``"log-odds"`` for a margin-space explanation given to
+    :func:`explain_row`); ``base_description`` says what the baseline is (e.g. "mean predicted
+    probability of the model on 100 background records; ... not the prevalence").
+    """
 
     record_id: object
     probability: float
@@ -320,6 +332,8 @@ class GroundedExplanation:
     attributions: list = field(default_factory=list)
     target: str = "positive class"
     exact: bool = True
+    base_description: str = ""
+    scale: str = "probability"
 
     def sentences(self) -> list[str]:
         return [a.sentence for a in self.attributions]
@@ -327,18 +341,18 @@ class GroundedExplanation:
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([a.__dict__ for a in self.attributions])
 
+    def headline(self) -> str:
+        """``"Record 17: WCT probability 0.83; baseline 0.06 = mean predicted probability ..."``."""
+        what = f" = {self.base_description}" if self.base_description else " (the explanation's base value)"
+        return (f"Record {self.record_id}: {self.target} {self.scale} {self.probability:.2f}; "
+                f"baseline {self.base_probability:.2f}{what}")
+
     def __str__(self) -> str:
-        head = (f"Record {self.record_id}: {self.target} probability {self.probability:.2f} "
-                f"(average {self.base_probability:.2f})")
-        return "\n".join([head] + [f"- {s}" for s in self.sentences()])
+        return "\n".join([self.headline()] + [f"- {s}" for s in self.sentences()])
 
     def _repr_html_(self) -> str:
         items = "".join(f"<li>{s}</li>" for s in self.sentences())
         return f"<p><b>{str(self).splitlines()[0]}</b></p><ul>{items}</ul>"
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def explain_record(
@@ -362,7 +376,10 @@ def explain_record(
         columns (``QRS_duration_lead``, ``QRS_duration_start_sample``, ...) too.
     feature_row : the record's row of :func:`interp_ecg.features.extract` (provenance);
         default: ``X_row`` itself.
-    background : training rows for exact probability-scale values (see module notes).
+    background : DataFrame or array
+        Reference records (e.g. training rows, subsampled to 100): the baseline is the
+        model's mean predicted probability on them. Required: a single record has no
+        reference of its own (:class:`~interp_ecg.errors.ModelError` without it).
     top : int
         Number of attributions (by absolute contribution).
     label : which label (multi-label models) or class (multi-class models); required for both.
@@ -409,25 +426,19 @@ def explain_record(
     if isinstance(prov, pd.DataFrame):
         prov = prov.iloc[0]
     dictionary = _dictionary() if dictionary is None else dictionary
-    output = "probability" if background is not None else "auto"
-    ex = shap_explanation(model, Xf, output=output, background=background, label=label,
+    if background is None:
+        raise ModelError("explain_record needs background= (reference records, e.g. a sample of training rows): "
+                         "the contributions are measured from the model's mean prediction on them")
+    ex = shap_explanation(model, Xf, output="probability", background=background, label=label,
                           random_state=random_state)
     vals = np.asarray(ex.values[0], dtype=float)
     base = float(ex.base_values[0])
     prob = float(sub.predict_proba(Xf)[0, column])
-    exact = True
-    if ex.output_space == "margin" and sub.members_[0][0] not in ("rf", "et"):
-        # log-odds -> probability scale, proportional rescaling (see module notes)
-        base_p = float(_sigmoid(base))
-        total = vals.sum()
-        vals = vals * ((prob - base_p) / total) if abs(total) > 1e-12 else vals * 0.0
-        base = base_p
-        exact = False
     tname = target or (str(label_name) if label_name is not None else "positive class")
     atts = _attributions([str(c) for c in Xf.columns], Xf.iloc[0].to_numpy(dtype=float), vals, prov, top, tname,
                          dictionary, fiducials)
     rid = X_row.index[0]
-    return GroundedExplanation(rid, prob, base, atts, tname, exact)
+    return GroundedExplanation(rid, prob, base, atts, tname, True, base_description=ex.base_meaning)
 
 
 def _attributions(names, data, values, row, top: int, target: str, dictionary, fiducials,
@@ -497,11 +508,14 @@ def explain_row(explanation, i: int, feature_row: pd.Series | None = None, top: 
     names = [str(n) for n in explanation.feature_names]
     base = np.asarray(explanation.base_values, dtype=float)
     base = float(np.ravel(base[i])[-1]) if base.ndim else float(base)
-    scale = "log-odds" if getattr(explanation, "output_space", "probability") == "margin" else "probability"
+    scale = getattr(explanation, "scale", None)  # set by shap_explanation (a forest's margin is a probability)
+    if scale is None:
+        scale = "log-odds" if getattr(explanation, "output_space", "probability") == "margin" else "probability"
     dictionary = _dictionary() if dictionary is None else dictionary
     atts = _attributions(names, data, values, feature_row, top, target, dictionary, fiducials, scale,
                          skip_zero=True)
-    return GroundedExplanation(i, base + float(values.sum()), base, atts, target, True)
+    return GroundedExplanation(i, base + float(values.sum()), base, atts, target, True,
+                               base_description=getattr(explanation, "base_meaning", ""), scale=scale)
 
 
 #: short names of the traced intervals on a trace

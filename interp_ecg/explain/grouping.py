@@ -85,6 +85,9 @@ def group_explanation(explanation, by: str | Mapping[str, str] | Callable[[str],
                           output_names=getattr(explanation, "output_names", None))
     ex.output_space = getattr(explanation, "output_space", None)
     ex.label = getattr(explanation, "label", None)
+    for attr in ("background_size", "base_meaning", "scale"):  # the base value is unchanged, so is its meaning
+        if hasattr(explanation, attr):
+            setattr(ex, attr, getattr(explanation, attr))
     return ex
 
 

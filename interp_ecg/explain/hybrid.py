@@ -1,6 +1,6 @@
 """SHAP for the hybrid model: measurements by wave/lead, prototypes by branch, and sentences
-that name both ("QRS duration 148 ms +0.21; resembles prototype proto_CLBBB_03 (source
-RC-..., 3.2-4.1 s) +0.12").
+that name both ("QRS duration 148 ms: +0.21 CLBBB probability; resembles prototype proto_CLBBB_03 (source
+RC-..., 3.2-4.1 s): +0.12 CLBBB probability").
 
 Examples
 --------
@@ -42,7 +42,8 @@ def hybrid_group(feature: str, by: str = "wave", branches: Mapping[str, str] | N
     raise ConfigError(f"by must be 'wave', 'lead' or 'block', got {by!r}")
 
 
-def hybrid_explanation(model, dataset, label: str, by: str | None = "wave", X: pd.DataFrame | None = None):
+def hybrid_explanation(model, dataset, label: str, by: str | None = "wave", X: pd.DataFrame | None = None,
+                       background: pd.DataFrame | None = None):
     """SHAP values of one label of a fitted :class:`~interp_ecg.models.HybridECGClassifier`.
 
     Parameters
@@ -55,14 +56,22 @@ def hybrid_explanation(model, dataset, label: str, by: str | None = "wave", X: p
         Group measurements by wave (or lead) and prototypes by branch; ``None``: ungrouped.
     X : DataFrame, optional
         ``model.design_matrix(dataset)`` when already computed.
+    background : DataFrame, optional
+        Reference rows of the design matrix (e.g. training records); default: the explained
+        records themselves (up to 100 of them). The base value is the mean output of the
+        model on them (``base_meaning`` says which output and on how many records).
 
     Returns
     -------
     shap.Explanation
-        One column per feature (``by=None``) or per group; additive (values + base = margin).
+        One column per feature (``by=None``) or per group; additive (values + base = the
+        model's margin for one uncalibrated member, its probability otherwise:
+        ``output_space``).
     """
     X = model.design_matrix(dataset) if X is None else X
-    ex = shap_explanation(model.ensemble_, X[list(model.feature_names_in_)], label=label)
+    cols = list(model.feature_names_in_)
+    ex = shap_explanation(model.ensemble_, X[cols], label=label,
+                          background=None if background is None else background[cols])
     if by is None:
         return ex
     branches = {}
@@ -90,8 +99,10 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
     Returns
     -------
     list of str
-        e.g. ``"QRS duration 148 ms +0.21"``, ``"resembles prototype proto_CLBBB_03
-        (source RC-1f..., 3.20-4.10 s, similarity 0.81) +0.12"`` (SHAP on the model's margin).
+        e.g. ``"QRS duration 148 ms: +0.21 CLBBB probability"``, ``"resembles prototype
+        proto_CLBBB_03 (source RC-1f..., 3.20-4.10 s, similarity 0.81): +0.12 CLBBB
+        probability"``: SHAP values on the probability scale, against the mean predicted
+        probability of the model on (up to 100 of) the dataset's records.
     """
     from interp_ecg.explain.grounded import pretty_name, unit_of
 
@@ -100,7 +111,8 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
     if rid not in X.index:
         raise ConfigError(f"record {record_id!r} is not in the dataset")
     ex = shap_explanation(model.ensemble_, X.loc[[rid], list(model.feature_names_in_)], label=label,
-                          background=X[list(model.feature_names_in_)])
+                          output="probability", background=X[list(model.feature_names_in_)])
+    scale = f"{label} probability"
     vals = np.asarray(ex.values)[0]
     data = np.asarray(ex.data)[0]
     order = np.argsort(-np.abs(vals), kind="stable")[:n]
@@ -117,11 +129,11 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
             else:
                 src = str(s["record_id"])
             out.append(f"resembles prototype {name} (source {src}, {float(s['start_s']):.2f}-{float(s['end_s']):.2f} s, "
-                       f"similarity {data[j]:.2f}) {vals[j]:+.2f}")
+                       f"similarity {data[j]:.2f}): {vals[j]:+.2f} {scale}")
         else:
             unit = unit_of(name)
             value = "not measured" if not np.isfinite(data[j]) else f"{data[j]:.4g} {unit}".strip()
-            out.append(f"{pretty_name(name)} {value} {vals[j]:+.2f}")
+            out.append(f"{pretty_name(name)} {value}: {vals[j]:+.2f} {scale}")
     return out
 
 

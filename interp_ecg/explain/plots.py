@@ -161,7 +161,7 @@ def plot_bar(explanation: Any, max_display: int = 12, ax=None):
     order = _top(values, max_display)
     ax.barh(np.arange(order.size), imp[order], color=POS, height=0.7)
     ax.set_yticks(np.arange(order.size), [names[i] for i in order])
-    ax.set_xlabel("mean |SHAP value| (impact on model output)")
+    ax.set_xlabel(f"mean |SHAP value| (impact on {_output_words(explanation)})")
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 
@@ -203,7 +203,7 @@ def plot_beeswarm(explanation: Any, max_display: int = 12, random_state: int = 0
         ax.scatter(v, row + jitter, c=cmap(c), s=4, lw=0, rasterized=False)
     ax.axvline(0, color="#999999", lw=0.6)
     ax.set_yticks(np.arange(order.size), [names[i] for i in order])
-    ax.set_xlabel("SHAP value (impact on model output)")
+    ax.set_xlabel(f"SHAP value (impact on {_output_words(explanation)})")
     ax.spines[["top", "right"]].set_visible(False)
     _colour_key(ax, cmap, "low", "high", "feature value")
     return ax
@@ -253,6 +253,13 @@ def plot_dependence(explanation: Any, feature: str | int, color: str | int | Non
     return ax
 
 
+def _output_words(explanation: Any) -> str:
+    """The explained output in words: ``"probability"`` / ``"log-odds"`` when the explanation
+    says (:func:`~interp_ecg.explain.shap_explanation` sets ``scale``), else ``"model output"``."""
+    scale = getattr(explanation, "scale", None)
+    return {"probability": "predicted probability", "log-odds": "log-odds"}.get(scale, "model output")
+
+
 def _value_text(value: float, fmt: str) -> str:
     """A measured value as a reader writes it: 1038, not 1.04e+03 (``fmt`` below 1000)."""
     return f"{value:.0f}" if 1000 <= abs(value) < 1e6 else fmt.format(value)
@@ -264,7 +271,10 @@ def plot_waterfall(explanation_row: Any, max_display: int = 10, value_fmt: str =
     Parameters
     ----------
     explanation_row : shap.Explanation
-        One record: ``values`` and ``data`` of shape ``(n_features,)``, one base value.
+        One record: ``values`` and ``data`` of shape ``(n_features,)``, one base value. Its
+        ``scale`` and ``background_size`` (set by
+        :func:`~interp_ecg.explain.shap_explanation`), when present, name the output and what
+        the base value is the mean over.
     max_display : int
         Features shown one by one; the rest are summed into one bar.
     value_fmt : str
@@ -307,6 +317,8 @@ def plot_waterfall(explanation_row: Any, max_display: int = 10, value_fmt: str =
     ax.axvline(fx, color="black", lw=0.6)
     ax.margins(x=0.18)
     ax.set_yticks(np.arange(len(labels)), labels)
-    ax.set_xlabel(f"model output: base {base:.3f} -> f(x) {fx:.3f}")
+    n_bg = getattr(explanation_row, "background_size", None)
+    what = f" (mean over {n_bg} background records)" if n_bg else ""
+    ax.set_xlabel(f"{_output_words(explanation_row)}: base {base:.3f}{what} -> f(x) {fx:.3f}")
     ax.spines[["top", "right"]].set_visible(False)
     return ax

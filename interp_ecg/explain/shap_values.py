@@ -2,23 +2,32 @@
 
 Which explainer, and in which output space
 ------------------------------------------
+Every explainer measures the rows against a **background**: the ``background`` rows when
+given (e.g. a sample of training rows), else the explained rows themselves, subsampled to
+``max_background`` rows. The base value is always the mean of the explained output over
+those rows, and ``explanation.base_meaning`` says so in words ("mean predicted probability
+of the model on 100 background records; the model was trained with class weights, so this
+is not the prevalence of the class"). One row cannot be explained without a background.
+
 * one tree member (random forest, extra trees, XGBoost, LightGBM, sklearn GB), uncalibrated:
-  ``shap.TreeExplainer`` (path-dependent, exact). ``output="margin"`` (default): the
-  member's raw output, i.e. log-odds for XGBoost / LightGBM / GB and the positive-class
-  probability for forests (whose raw output is a probability). ``output="probability"``:
-  boosters are explained with the interventional TreeExplainer on a background sample.
+  interventional ``shap.TreeExplainer`` on the background (exact). ``output="margin"``
+  (default): the member's raw output, i.e. log-odds for XGBoost / LightGBM / GB and the
+  positive-class probability for forests (whose raw output is a probability);
+  ``output="probability"``: the probability. Path-dependent Tree SHAP is not used for
+  explanations: its base value is the trees' training expectation as weighted in training
+  (about 0.5 for the package's class-balanced forests, whatever the cohort) and it ignores
+  the background.
 * logistic regression: ``shap.LinearExplainer`` (exact for a linear model, independent
-  features, background = the rows explained or ``background``), in log-odds; in
-  probability space a permutation explainer.
+  features), in log-odds; in probability space a permutation explainer.
 * soft-voting ensembles: the weighted sum of the members' explanations **in probability
   space** (each member explained on the probability scale as above), so values plus base
   value equal the ensemble's probability. ``output="margin"`` is refused: a mean of
   probabilities has no log-odds margin.
 * stacking, calibrated members, multi-class: permutation sampling of Shapley values
-  (antithetic feature orders, interventional on a background sample of ``max_background``
-  rows) on the positive-class probability, or on every class of a multi-class model
-  explained without ``label`` (an output axis, as shap gives). Exactly additive; per-feature
-  values are sampled estimates (``max_evals`` sets the budget).
+  (antithetic feature orders, interventional on the background) on the positive-class
+  (calibrated) probability, or on every class of a multi-class model explained without
+  ``label`` (an output axis, as shap gives). Exactly additive; per-feature values are
+  sampled estimates (``max_evals`` sets the budget).
 
 In every case ``values.sum(1) + base_values`` equals
 :meth:`interp_ecg.models.EnsembleClassifier.predict_margin` (``output="margin"``) or the
@@ -31,15 +40,16 @@ gap raises :class:`~interp_ecg.errors.ModelError` naming the member and the row.
 Missing values and number formats
 ---------------------------------
 The trees are explained on the rows exactly as the tree library routes them: float32 for
-sklearn trees and XGBoost (which compare float32 values), and for LightGBM NaN recoded
-as LightGBM does (NaN counts as 0 on a feature that had no NaN in training), which shap's
-copy of the trees does not know. shap's interventional algorithm (the boosters'
-probability explanations) stores split thresholds as float32, while LightGBM and sklearn
-compare float64 thresholds; those trees are therefore given to shap with each threshold
-replaced by its rank and each value by the number of thresholds below it (exact in float32),
-so a measurement on or next to a threshold goes the way the model sends it. XGBoost sums
-its trees in float32; its margin (:func:`interp_ecg.models.ensemble.xgboost_margin`) and its
-SHAP values are computed in float64 here, so they agree to ~1e-9 rather than ~1e-5.
+sklearn trees and XGBoost (which compare float32 values), and for LightGBM models saved
+before every split routed NaN as missing, NaN recoded as such a model does (NaN counts as 0
+on a feature that had no NaN in training), which shap's copy of the trees does not know.
+shap's interventional algorithm stores split thresholds as float32, while LightGBM and
+sklearn compare float64 thresholds; the trees are therefore given to shap with each
+threshold replaced by its rank and each value by the number of thresholds below it (exact
+in float32), so a measurement on or next to a threshold goes the way the model sends it.
+XGBoost sums its trees in float32; its margin
+(:func:`interp_ecg.models.ensemble.xgboost_margin`) and its SHAP values are computed in
+float64 here, so they agree to ~1e-9 rather than ~1e-5.
 
 Examples
 --------
@@ -50,9 +60,13 @@ Examples
 >>> X = pd.DataFrame(rng.normal(size=(80, 3)), columns=["QRS_duration_ms", "heart_rate_bpm", "R_amp_mV_V1"])
 >>> y = (X["QRS_duration_ms"] > 0).astype(int)
 >>> model = EnsembleClassifier(("xgb",), member_params={"xgb": {"n_estimators": 20}}, random_state=0).fit(X, y)
->>> ex = shap_explanation(model, X)
+>>> ex = shap_explanation(model, X, background=X.iloc[:50])
 >>> ex.values.shape, ex.output_space
 ((80, 3), 'margin')
+>>> ex.base_meaning
+'mean log-odds (margin) of the model on 50 background records; the model was trained with class weights, so this is not the prevalence of the class'
+>>> bool(np.isclose(ex.base_values[0], model.predict_margin(X.iloc[:50]).mean(), rtol=0, atol=1e-6))
+True
 >>> bool(np.allclose(ex.values.sum(1) + ex.base_values, model.predict_margin(X), rtol=0, atol=1e-6))
 True
 """
@@ -67,6 +81,9 @@ import pandas as pd
 from interp_ecg.errors import ModelError
 from interp_ecg.models.ensemble import member_margin, xgboost_base_margin
 from interp_ecg.models.members import TREE_MEMBERS, transform_until_clf
+
+#: members whose raw output is already a probability
+FOREST_MEMBERS = ("rf", "et")
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +118,46 @@ def _pos(arr, ndim_single: int):
 
 
 def _background(X_arr: np.ndarray, background, max_background: int, random_state) -> np.ndarray:
+    if background is None and len(X_arr) < 2:
+        raise ModelError(
+            "one row explained without background=: SHAP values measure the row against the mean output of "
+            "the model on a set of reference records, and a single row has none; pass background= (e.g. a "
+            "sample of training rows)")
     B = X_arr if background is None else np.asarray(background, dtype=float)
+    if len(B) == 0:
+        raise ModelError("background= has no rows")
     if len(B) > max_background:
         rng = np.random.default_rng(random_state)
         B = B[rng.choice(len(B), max_background, replace=False)]
     return B
+
+
+def base_value_meaning(model, scale: str, n_background: int, n_given: int, own_rows: bool,
+                       class_name: str | None = None) -> str:
+    """What an explanation's base value is, in words (the ``base_meaning`` of :func:`shap_explanation`).
+
+    Every explainer of this module measures the rows against the background: the base value is
+    the mean of the explained output over the ``n_background`` background rows. A model
+    trained with class weights or resampling predicts probabilities that are not calibrated
+    to the prevalence, so its mean prediction is not the cohort's risk; the text says so.
+
+    Examples
+    --------
+    >>> base_value_meaning(None, "probability", 100, 400, own_rows=False)
+    'mean predicted probability of the model on 100 background records (drawn at random from the 400 given)'
+    """
+    what = "mean log-odds (margin)" if scale == "log-odds" else "mean predicted probability"
+    if class_name is not None:
+        what += f" of class {class_name}"
+    rows = f"{n_background} of the explained records" if own_rows else f"{n_background} background records"
+    text = f"{what} of the model on {rows}"
+    if n_given > n_background:
+        text += f" (drawn at random from the {n_given} given)"
+    weighted = getattr(model, "class_weight", None) is not None or getattr(model, "resample", None) is not None
+    if weighted:
+        how = "resampled classes" if getattr(model, "resample", None) is not None else "class weights"
+        text += f"; the model was trained with {how}, so this is not the prevalence of the class"
+    return text
 
 
 #: largest allowed |sum(values) + base_value - model output| of a returned explanation
@@ -230,8 +282,12 @@ def _rank_coded(ranks: list[np.ndarray], A: np.ndarray) -> np.ndarray:
     return out
 
 
-def _interventional_probability(clf, Xt: np.ndarray, Bt: np.ndarray):
-    """Interventional Tree SHAP of a booster's probability, routed exactly as the model routes.
+def _interventional(clf, Xt: np.ndarray, Bt: np.ndarray, model_output: str):
+    """Interventional Tree SHAP of a tree member against the background ``Bt``, routed as the model routes.
+
+    ``model_output``: ``"raw"`` (the member's margin: log-odds of a booster, probability of
+    a forest) or ``"probability"`` (a booster's probability). The base value is the mean of
+    that output over the background rows, whatever weights the trees were trained with.
 
     shap's interventional algorithm stores each split threshold as float32, while LightGBM
     and sklearn compare with float64 thresholds: a value between a threshold and its float32
@@ -246,43 +302,50 @@ def _interventional_probability(clf, Xt: np.ndarray, Bt: np.ndarray):
 
     parsed = shap.TreeExplainer(clf).model
     if any(np.any(np.asarray(getattr(t, "threshold_types", 0)) == 1) for t in parsed.trees):
-        raise ModelError("the booster has categorical splits; its probability cannot be explained "
-                         "by the interventional tree explainer (numeric feature tables only)")
+        raise ModelError("the booster has categorical splits; it cannot be explained by the interventional "
+                         "tree explainer (numeric feature tables only)")
     ranks = _split_ranks(parsed.trees, Xt.shape[1])
     keys = ("children_left", "children_right", "children_default", "features", "values", "node_sample_weight")
+    base_offset = parsed.base_offset
+    # a binary forest stores both classes' probabilities: explaining the positive one halves the work
+    positive_only = np.ndim(parsed.trees[0].values) == 2 and np.shape(parsed.trees[0].values)[1] == 2
+    if positive_only:
+        base_offset = np.asarray(base_offset, dtype=np.float64).reshape(-1)[-1:]
     trees = []
     for t in parsed.trees:
         tree = {k: np.array(getattr(t, k), copy=True) for k in keys}
+        if positive_only:
+            tree["values"] = tree["values"][:, 1:]
         thr = np.array(t.thresholds, dtype=np.float64, copy=True)
         for node in np.flatnonzero(tree["children_left"] >= 0):
             thr[node] = np.searchsorted(ranks[int(tree["features"][node])], thr[node], side="left") + 0.5
         tree["thresholds"] = thr
         trees.append(tree)
-    coded = {"trees": trees, "base_offset": parsed.base_offset, "input_dtype": np.float64,
+    coded = {"trees": trees, "base_offset": base_offset, "input_dtype": np.float64,
              "internal_dtype": np.float64, "tree_output": parsed.tree_output,
              "objective": parsed.objective or "binary_crossentropy"}
-    expl = shap.TreeExplainer(coded, data=_rank_coded(ranks, Bt), model_output="probability",
+    expl = shap.TreeExplainer(coded, data=_rank_coded(ranks, Bt), model_output=model_output,
                               feature_perturbation="interventional")
     return expl, _rank_coded(ranks, Xt)
 
 
 def _tree(name, pipe, X_arr, output, B):
-    import shap
+    """Interventional Tree SHAP of one tree member on the background ``B`` (margin or probability).
 
+    Path-dependent Tree SHAP is not used: its base value is the trees' training expectation,
+    weighted as they were trained (class-balanced sample weights, boosters' hessian covers),
+    e.g. ~0.5 for a class-balanced forest whatever the cohort, and it ignores ``B``.
+    """
     clf = pipe.steps[-1][1]
     Xt = _tree_input(name, clf, transform_until_clf(pipe, X_arr))
-    if output == "probability" and name not in ("rf", "et"):
-        # boosters: the interventional explainer on the background explains the probability;
-        # missing values in the background follow the trees' default directions
-        Bt = _tree_input(name, clf, transform_until_clf(pipe, B))
-        expl, Xt = _interventional_probability(clf, Xt, Bt)
-    elif name == "xgb":
-        expl = _xgb_float64_explainer(clf)
-    else:
-        expl = shap.TreeExplainer(clf)
+    # missing values in the background follow the trees' default directions
+    Bt = _tree_input(name, clf, transform_until_clf(pipe, B))
+    # a forest's raw output is its probability; a booster's is its log-odds
+    model_output = "probability" if output == "probability" and name not in FOREST_MEMBERS else "raw"
+    expl, Xc = _interventional(clf, Xt, Bt, model_output)
     # shap's own check compares with its copy of the trees; ours (``_check_additive``)
     # compares with the model's prediction, which is what the promise is about
-    vals = _pos(expl.shap_values(Xt, check_additivity=False), 2)
+    vals = _pos(expl.shap_values(Xc, check_additivity=False), 2)
     base = np.asarray(_pos(expl.expected_value, 0), dtype=float).reshape(-1)[-1]
     return np.asarray(vals, dtype=float), np.full(len(X_arr), float(base))
 
@@ -442,8 +505,9 @@ def shap_explanation(
     output : {"auto", "margin", "probability"}
         ``"auto"``: the margin for one uncalibrated member, the probability otherwise.
     background : array-like, optional
-        Reference rows (e.g. a training sample) for interventional, linear and permutation
-        explainers; default: ``X`` itself, subsampled to ``max_background`` rows.
+        Reference rows (e.g. a training sample), subsampled to ``max_background`` rows; the
+        base value is the model's mean output on them. Default: ``X`` itself (then ``X``
+        needs at least 2 rows).
     max_background : int
     label : str or int, optional
         Multi-label models: which label (required). Multi-class models: the class to
@@ -457,14 +521,19 @@ def shap_explanation(
     -------
     shap.Explanation
         ``values (n, p)``, ``base_values (n,)``, ``data`` (the rows), ``feature_names``, and
-        the attributes ``output_space`` (``"margin"`` or ``"probability"``) and ``label``.
+        the attributes ``output_space`` (``"margin"`` or ``"probability"``), ``scale``
+        (the units of the values: ``"log-odds"``, or ``"probability"``, which a forest's
+        margin is too), ``label``,
+        ``background_size`` (rows the base value is the mean output over) and
+        ``base_meaning`` (the base value in words, see :func:`base_value_meaning`).
         A multi-class model explained without ``label``: ``values (n, p, k)``,
         ``base_values (n, k)`` and ``output_names`` (the classes); ``label`` is None.
 
     Raises
     ------
     ModelError
-        An unfitted or foreign model, an unknown label, or (never expected) an explanation
+        An unfitted or foreign model, an unknown label, one row without ``background``, an
+        empty background, or (never expected) an explanation
         that does not add up to the model's output within :data:`ADDITIVITY_ATOL`: every
         explanation is checked against the model's own prediction before it is returned.
     """
@@ -478,8 +547,9 @@ def shap_explanation(
     Xf = feature_frame(target, X)
     X_arr = Xf.to_numpy(dtype=float)
     names = list(Xf.columns)
-    B = _background(X_arr, None if background is None else feature_frame(target, background).to_numpy(dtype=float),
-                    max_background, random_state)
+    given = None if background is None else feature_frame(target, background).to_numpy(dtype=float)
+    B = _background(X_arr, given, max_background, random_state)
+    n_given = len(X_arr) if given is None else len(given)
     members = getattr(target, "members_", None)
     if members is None:
         raise ModelError(f"shap_explanation supports interp_ecg models, got {type(model).__name__}")
@@ -533,6 +603,13 @@ def shap_explanation(
                           output_names=output_names)
     ex.output_space = space
     ex.label = label_name
+    # a forest's margin is its probability
+    forest = len(members) == 1 and members[0][0] in FOREST_MEMBERS and target.calibrate is None
+    ex.scale = "log-odds" if space == "margin" and not forest else "probability"
+    ex.background_size = len(B)
+    ex.base_meaning = base_value_meaning(
+        target, ex.scale, len(B), n_given, own_rows=background is None,
+        class_name=label_name if len(classes) > 2 and output_names is None else None)
     return ex
 
 
@@ -569,6 +646,12 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
         pair once, value = mean over rows of ``|phi_ab| + |phi_ba|``) and the full array
         ``(n, p, p)`` in the member's raw output space. Each row's matrix is checked to add
         up to that output minus the base value (:class:`ModelError` otherwise).
+
+    Notes
+    -----
+    shap computes interaction values with path-dependent Tree SHAP only, so their base value
+    is the trees' training expectation as weighted in training (class weights, boosters'
+    hessian covers), not a mean over a background; it is not returned.
     """
     import shap
 
@@ -626,4 +709,4 @@ def shap_interactions(model, X, top: int = 10, label=None, member: str | None = 
 
 
 __all__ = ["shap_explanation", "shap_explanations", "shap_interactions", "feature_frame", "resolve_label",
-           "class_index"]
+           "class_index", "base_value_meaning"]

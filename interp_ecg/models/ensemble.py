@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,24 @@ from interp_ecg.models.members import MEMBER_NAMES, make_member, transform_until
 logger = logging.getLogger(__name__)
 
 ALL_MEMBERS = ("rf", "xgb", "lgbm", "gb", "logreg", "et")
+
+#: what each member does with a missing value (NaN) of a feature, at training and prediction
+MISSING_VALUE_RULES = {
+    "rf": "routed as missing: scikit-learn's learned direction, or the child with more training rows "
+          "on a feature that had no missing value in training",
+    "et": "routed as missing: scikit-learn's learned direction, or the child with more training rows "
+          "on a feature that had no missing value in training",
+    "xgb": "routed as missing: XGBoost's learned default direction, or the child with more training rows "
+           "on a feature that had no missing value in training",
+    "lgbm": "routed as missing: LightGBM's learned default direction, or the child with more training rows "
+            "on a feature that had no missing value in training",
+    "gb": "imputed: replaced by the feature's median over the training rows",
+    "logreg": "imputed: replaced by the feature's median over the training rows",
+}
+#: with resampling every member imputes (SMOTE needs complete rows)
+_RESAMPLED_RULE = "imputed: replaced by the feature's median over the training rows (SMOTE needs complete rows)"
+#: models that have already said, in this session, that they impute missing values
+_IMPUTATION_NOTED: "weakref.WeakSet" = weakref.WeakSet()
 
 
 class EnsembleClassifier(ClassifierMixin, BaseEstimator):
@@ -83,6 +102,11 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of str (when fitted on a DataFrame)
     n_features_in_ : int
     members_ : list of (name, fitted pipeline)
+    missing_value_rules_ : dict
+        What each member does with a missing value (:data:`MISSING_VALUE_RULES`): the tree
+        members route it as missing (never as a number); ``gb`` and ``logreg`` (and every
+        member when resampling) replace it by the training median, which is logged once
+        per model when rows with missing values are predicted.
     weights_ : ndarray
     final_estimator_ : LogisticRegression (``combine="stack"`` only)
     estimators_ : list of EnsembleClassifier (multi-label only)
@@ -182,6 +206,8 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         y_enc = self._encoder.transform(y_arr)
         sw = self._sample_weight(y_arr, sample_weight)
         self.members_ = [(name, self._fit_member(name, X_arr, y_enc, sw)) for name in names]
+        self.missing_value_rules_ = {name: _RESAMPLED_RULE if self.resample is not None else MISSING_VALUE_RULES[name]
+                                     for name in names}
         w = np.ones(len(names)) if self.weights is None else np.asarray(self.weights, dtype=float)
         self.weights_ = w / w.sum()
         self.multilabel_ = False
@@ -288,7 +314,23 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         return validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
 
     def _member_probas(self, X_arr) -> list[np.ndarray]:
+        self._note_imputation(X_arr)
         return [est.predict_proba(X_arr) for _, est in self.members_]
+
+    def _note_imputation(self, X_arr) -> None:
+        """Say once per model (logged) when members replace the missing values of these rows by medians."""
+        rules = getattr(self, "missing_value_rules_", {})
+        imputing = [name for name, rule in rules.items() if rule.startswith("imputed")]
+        if not imputing or self in _IMPUTATION_NOTED:
+            return
+        gaps = np.isnan(np.asarray(X_arr, dtype=float))
+        if gaps.any():
+            _IMPUTATION_NOTED.add(self)
+            names = getattr(self, "feature_names_in_", None)
+            cols = [str(names[j]) if names is not None else f"x{j}" for j in np.flatnonzero(gaps.any(axis=0))]
+            logger.warning("members %s replace missing values by the feature's training median (%d of %d rows "
+                           "have missing values, in %s); see missing_value_rules_", imputing,
+                           int(gaps.any(axis=1).sum()), len(gaps), ", ".join(cols[:5]) + (" ..." if len(cols) > 5 else ""))
 
     def predict_proba_array(self, X_arr) -> np.ndarray:
         """:meth:`predict_proba` of an already validated float array ``(n, n_features)``, without
@@ -453,4 +495,4 @@ def xgboost_margin(clf, X) -> np.ndarray:
     return exact
 
 
-__all__ = ["EnsembleClassifier", "ALL_MEMBERS", "member_margin", "xgboost_margin", "xgboost_base_margin"]
+__all__ = ["EnsembleClassifier", "ALL_MEMBERS", "MISSING_VALUE_RULES", "member_margin", "xgboost_margin", "xgboost_base_margin"]

@@ -2,17 +2,23 @@
 
 Each member is a scikit-learn (or imbalanced-learn, when resampling) ``Pipeline`` whose last
 step ``"clf"`` is the classifier. Trees that handle NaN natively (random forest, extra
-trees, XGBoost, LightGBM) get no imputer; sklearn gradient boosting and the logistic
+trees, XGBoost, LightGBM) get no imputer and route a missing value as missing: the
+direction learned from training rows with missing values, else (a feature without any)
+the child more training rows went to, scikit-learn's rule, which the boosters follow through
+:mod:`interp_ecg.models.boosters` (LightGBM alone would score a missing QRS duration as
+0 ms, XGBoost as longer than every threshold). sklearn gradient boosting and the logistic
 regression get a median imputer inside the pipeline (so imputation is learnt on the
-training fold only); the logistic regression is also standardised. SMOTE, when asked for,
+training fold only; the model logs it when it imputes); the logistic regression is also
+standardised. SMOTE, when asked for,
 is a pipeline step too, so it only ever sees training folds.
 
 Member names
 ------------
 ``rf``   random forest (``RandomForestClassifier``)
 ``et``   extra trees (``ExtraTreesClassifier``)
-``xgb``  XGBoost (``XGBClassifier``, ``tree_method="hist"``, GPU with ``device="cuda"``)
-``lgbm`` LightGBM (``LGBMClassifier``)
+``xgb``  XGBoost (``XGBClassifier``, ``tree_method="hist"``, GPU with ``device="cuda"``;
+         :class:`~interp_ecg.models.boosters.MissingAwareXGBClassifier`)
+``lgbm`` LightGBM (``LGBMClassifier``; :class:`~interp_ecg.models.boosters.MissingAwareLGBMClassifier`)
 ``gb``   sklearn gradient boosting (``GradientBoostingClassifier``)
 ``logreg`` L2 logistic regression
 
@@ -62,13 +68,13 @@ def _classifier_class(name: str):
     if name == "logreg":
         return LogisticRegression
     if name == "xgb":
-        from xgboost import XGBClassifier
+        from interp_ecg.models.boosters import MissingAwareXGBClassifier
 
-        return XGBClassifier
+        return MissingAwareXGBClassifier
     if name == "lgbm":
-        from lightgbm import LGBMClassifier
+        from interp_ecg.models.boosters import MissingAwareLGBMClassifier
 
-        return LGBMClassifier
+        return MissingAwareLGBMClassifier
     raise ConfigError(f"unknown member estimator {name!r}; choose from {MEMBER_NAMES}")
 
 

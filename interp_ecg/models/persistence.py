@@ -73,6 +73,8 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "xgboost.sklearn.XGBClassifier",
     "lightgbm.basic.Booster",
     "lightgbm.sklearn.LGBMClassifier",
+    "interp_ecg.models.boosters.MissingAwareXGBClassifier",
+    "interp_ecg.models.boosters.MissingAwareLGBMClassifier",
 )
 
 

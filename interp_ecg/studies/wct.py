@@ -1018,6 +1018,7 @@ def _grounded_rows(model, name: str, Xk: pd.DataFrame, yk: pd.Series, gk: np.nda
         folds[te] = k
     fold_of = pd.Series(folds, index=Xk.index)
     fitted: dict[int, Any] = {}
+    background: dict[int, pd.DataFrame] = {}
     table = src.table
     rows = []
     for rid, pick in chosen.iterrows():
@@ -1025,9 +1026,13 @@ def _grounded_rows(model, name: str, Xk: pd.DataFrame, yk: pd.Series, gk: np.nda
         if k not in fitted:
             tr = splits[k][0]
             fitted[k] = clone(model).fit(Xk.iloc[tr], yk.iloc[tr])
+            # SHAP baseline: the fold model's mean output on (at most 100 of) its own training records
+            bg = Xk.iloc[tr]
+            background[k] = bg.sample(n=min(100, len(bg)), random_state=cfg["random_state"]).sort_index()
         frow = table.loc[rid] if rid in table.index else None
         fid = _delineation(src.dataset, rid)
-        ge = explain_record(fitted[k], Xk.loc[[rid]], feature_row=frow, top=3, target="WCT", fiducials=fid)
+        ge = explain_record(fitted[k], Xk.loc[[rid]], feature_row=frow, background=background[k], top=3, target="WCT",
+                            fiducials=fid)
         # where the rule's own input was measured (the QRS the label is computed from), attributed or not
         qrs = {"rule_QRS_duration_ms": _prov(frow, "QRS_duration_ms"), "rule_QRS_lead": _prov(frow, "QRS_duration_lead"),
                "rule_QRS_start_sample": _prov(frow, "QRS_duration_start_sample"),

@@ -19,7 +19,9 @@ def format_metrics(metrics: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 
     Accepts the long output of :func:`interp_ecg.evaluate.metrics_table` (columns ``metric``,
     an estimate column ``estimate``/``value``, ``ci_low``/``ci_high`` and optionally ``model``)
-    or a wide table whose index is the model name.
+    or a wide table whose index is the model name. Its ``n`` and ``n_positive`` columns, when
+    present, become the columns ``n`` and ``positives``; an estimate without an interval
+    reads ``"1.000 (no CI)"``.
 
     Examples
     --------
@@ -48,6 +50,8 @@ def format_metrics(metrics: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         s = format_number(r[est], digits)
         if lo is not None and hi is not None and pd.notna(r[lo]) and pd.notna(r[hi]):
             s += f" ({format_number(r[lo], digits)}-{format_number(r[hi], digits)})"
+        elif lo is not None and pd.notna(r[est]):
+            s += " (no CI)"  # not estimable, e.g. too few positives (the table's ci_reason)
         return s
 
     m["_cell"] = m.apply(cell, axis=1)
@@ -56,7 +60,13 @@ def format_metrics(metrics: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     order_metrics = list(dict.fromkeys(m["metric"]))
     wide = wide.reindex(index=order_models, columns=order_metrics)
     wide.columns.name = None
-    return wide.reset_index().rename(columns={model: "model"}).fillna("NA")
+    wide = wide.reset_index().rename(columns={model: "model"}).fillna("NA")
+    counts = {c: new for c, new in (("n", "n"), ("n_positive", "positives")) if c in m.columns}
+    if counts:  # the records every estimate rests on
+        per = m.groupby(model, sort=False)[list(counts)].first().rename(columns=counts)
+        wide = pd.concat([wide[["model"]], per.reindex(wide["model"]).reset_index(drop=True), wide.drop(columns="model")],
+                         axis=1)
+    return wide
 
 
 class MetricsBlock(Block):
