@@ -439,7 +439,7 @@ def phewas(
                                           help="Per-ECG or per-subject exposures (.parquet/.csv) with subject and "
                                                "covariate columns, e.g. the output of `interp-ecg features`."),
     diagnoses: Path = typer.Option(..., "--diagnoses", help="ICD diagnoses (CSV: subject_id, icd_code, icd_version)."),
-    phecode_map: Path = typer.Option(..., "--phecode-map", help="Phecode map folder (phecodeX_R_*.csv) or file."),
+    phecode_map: Path = typer.Option(..., "--phecode-map", help="Phecode map folder (phecodeX_R_*.csv) or file (phecodeX_R_map.csv, or phecode12_unrolled.csv.gz for Phecode 1.2)."),
     covariates: str = _option(f"{_PIPELINE}:run_phewas", "covariates", "--covariates",
                               help="Covariate columns, comma-separated."),
     subject_col: str = _option(f"{_PIPELINE}:run_phewas", "subject_col", "--subject-col",
