@@ -42,3 +42,34 @@ def test_python_dash_m_runs_the_cli():
     res = subprocess.run([sys.executable, "-m", "interp_ecg", "--help"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert "features" in res.stdout and "phewas" in res.stdout
+
+
+def _table(n=40):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"patient_id": np.arange(n), "QRS_duration_ms": rng.normal(95, 10, n),
+                         "heart_rate_bpm": rng.normal(70, 10, n), "quality_ok": True},
+                        index=pd.Index(np.arange(n), name="record_id"))
+
+
+def test_training_label_must_be_binary():
+    """A label coded 0/100 was trained on and printed PR-AUC 93.073 and Brier 6061.5; a 0/1/2
+    label failed with 'could not find a patient-wise split'; a yes/no label with
+    'single class among 0 usable records'."""
+    import pytest
+    from interp_ecg.errors import InterpEcgError
+    from interp_ecg.studies.pipeline import training_data
+
+    table = _table()
+    labels = pd.DataFrame({"pct": [0, 100] * 20, "multi": [0, 1, 2, 1] * 10,
+                           "text": ["no", "yes"] * 20, "ok": [0.0, 1.0] * 20,
+                           "flag": [False, True] * 20}, index=table.index)
+    with pytest.raises(InterpEcgError, match=r"'pct' must be 0/1 .*\[0, 100\]"):
+        training_data(table, labels, "pct")
+    with pytest.raises(InterpEcgError, match=r"'multi' must be 0/1 .*\[0, 1, 2\]"):
+        training_data(table, labels, "multi")
+    with pytest.raises(InterpEcgError, match=r"'text' has 40 values that are not numbers"):
+        training_data(table, labels, "text")
+    for good in ("ok", "flag"):
+        _, y, _, _ = training_data(table, labels, good)
+        assert sorted(y.unique()) == [0, 1] and len(y) == 40

@@ -115,7 +115,17 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
         y = table[label]
     else:
         raise InterpEcgError(f"label {label!r} is neither 'wct' nor a column of the features/labels table")
-    y = pd.to_numeric(y, errors="coerce")
+    numeric = pd.to_numeric(y, errors="coerce")
+    text = y.notna() & numeric.isna()
+    if text.any():
+        raise InterpEcgError(f"label {label!r} has {int(text.sum())} values that are not numbers "
+                             f"(e.g. {[str(v) for v in pd.unique(y[text])[:3]]}); code it 0/1")
+    values = sorted(pd.unique(numeric.dropna()))
+    if not set(values) <= {0, 1}:
+        raise InterpEcgError(f"label {label!r} must be 0/1 (a binary outcome); it has the values "
+                             f"{[float(v) if v % 1 else int(v) for v in values[:6]]}"
+                             f"{' ...' if len(values) > 6 else ''}")
+    y = numeric
     keep = y.notna()
     if "quality_ok" in table.columns:
         keep &= table["quality_ok"].astype(bool)
