@@ -73,3 +73,25 @@ def test_training_label_must_be_binary():
     for good in ("ok", "flag"):
         _, y, _, _ = training_data(table, labels, good)
         assert sorted(y.unique()) == [0, 1] and len(y) == 40
+
+
+def test_phewas_without_shared_subjects_is_an_error(phecode_root, mimic_demo_root, tmp_path, caplog):
+    """PTB-XL features against MIMIC diagnoses share no patient: this printed 'ignoring
+    diagnoses of 4195 subjects' (of 100) and wrote an empty table with exit code 0."""
+    import logging
+
+    import pytest
+    from interp_ecg.errors import InterpEcgError
+    from interp_ecg.phenotype import icd_to_phecodes
+    from interp_ecg.studies.pipeline import run_phewas
+
+    dx = pd.read_csv(mimic_demo_root / "hosp" / "diagnoses_icd.csv.gz", dtype=str)
+    expo = pd.DataFrame({"patient_id": [15709.0, 13243.0, 20372.0] * 10, "age": 50.0, "sex": "F",
+                         "score": range(30)})
+    with pytest.raises(InterpEcgError, match=r"no subject of the exposure table \(patient_id, e.g. \['13243'"):
+        run_phewas(expo, dx, phecode_root)
+    pmap = load_phecode_map(phecode_root)
+    keep = pd.unique(dx["subject_id"])[:10]
+    with caplog.at_level(logging.INFO, logger="interp_ecg"):
+        icd_to_phecodes(dx, pmap, subjects=keep, min_cases=1)
+    assert "ignoring diagnoses of 90 subjects outside" in caplog.text

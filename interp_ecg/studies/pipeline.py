@@ -336,6 +336,11 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
             raise InterpEcgError(f"diagnoses table has neither subject_id nor {subject_col!r}")
         diagnoses = diagnoses.rename(columns={subject_col: "subject_id"})
     diagnoses = diagnoses.assign(subject_id=_id_strings(diagnoses["subject_id"]))
+    if len(diagnoses) and not diagnoses["subject_id"].isin(per_subject.index).any():
+        raise InterpEcgError(
+            f"no subject of the exposure table ({subject_col}, e.g. {list(per_subject.index[:2])}) has a "
+            f"diagnosis (subject_id, e.g. {list(pd.unique(diagnoses['subject_id'])[:2])}): are they the same "
+            "patients, with ids of the same kind?")
     sex = None
     if sex_col is not None and sex_col in table.columns:
         sex = sex_labels(table.groupby(subject_col)[sex_col].first())
