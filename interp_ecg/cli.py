@@ -383,9 +383,25 @@ def train(
         typer.echo(note)
     from interp_ecg.report import format_metrics
 
+    typer.echo(_held_out_line(res["metrics"]))
     typer.echo(format_metrics(res["metrics"]).to_string(index=False))
     typer.echo(f"model -> {out / 'model'}; metrics -> {out / 'metrics.csv'}")
     typer.echo(f"model manifest sha256 {digest} (pass to `explain --expected-digest` to pin it)")
+
+
+FEW_POSITIVES = 10
+"""Held-out positives below which ``train`` says its confidence intervals are not informative."""
+
+
+def _held_out_line(metrics) -> str:
+    """How many held-out ECGs, positives and patients the printed metrics rest on."""
+    first = metrics.iloc[0]
+    n, pos, groups = int(first["n"]), int(first["n_positive"]), int(first["n_groups"])
+    line = f"held out: {n} ECGs of {groups} patients, {pos} positive, {n - pos} negative"
+    if min(pos, n - pos) < FEW_POSITIVES:
+        line += (f"; with {min(pos, n - pos)} in the smaller class the bootstrap CIs below are not informative "
+                 "(a recall of 1.000 (1.000-1.000) can rest on two ECGs)")
+    return line
 
 
 @app.command()

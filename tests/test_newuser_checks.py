@@ -95,3 +95,26 @@ def test_phewas_without_shared_subjects_is_an_error(phecode_root, mimic_demo_roo
     with caplog.at_level(logging.INFO, logger="interp_ecg"):
         icd_to_phecodes(dx, pmap, subjects=keep, min_cases=1)
     assert "ignoring diagnoses of 90 subjects outside" in caplog.text
+
+
+def test_train_says_how_many_positives_its_cis_rest_on(tmp_path):
+    """The printed table showed 'recall 1.000 (1.000-1.000)' with no hint that the held-out
+    patients held 2 positives (the count was only in metrics.csv)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 80
+    y = np.zeros(n, dtype=int)
+    y[::10] = 1  # 8 positives
+    table = pd.DataFrame({"patient_id": np.arange(n), "QRS_duration_ms": rng.normal(95, 10, n) + 20 * y,
+                          "heart_rate_bpm": rng.normal(70, 10, n), "PR_interval_ms": rng.normal(160, 20, n),
+                          "quality_ok": True, "afib": y}, index=pd.Index(np.arange(n), name="record_id"))
+    table.to_parquet(tmp_path / "f.parquet")
+    res = CliRunner().invoke(app, ["train", str(tmp_path / "f.parquet"), "--label", "afib", "--models", "logreg",
+                                   "--n-boot", "20", "--test-size", "0.5", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    metrics = pd.read_csv(tmp_path / "m" / "metrics.csv")
+    n_test, pos = int(metrics["n"].iloc[0]), int(metrics["n_positive"].iloc[0])
+    assert 0 < pos < 10
+    assert f"held out: {n_test} ECGs of {n_test} patients, {pos} positive, {n_test - pos} negative" in res.output
+    assert "CIs below are not informative" in res.output
