@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 import typer
 
-from interp_ecg.errors import InterpEcgError
+from interp_ecg.errors import ArgumentError, InterpEcgError
 
 logger = logging.getLogger("interp_ecg")
 
@@ -278,6 +278,10 @@ def _open_dataset(path: Path, sampling_rate: int):
         raise FileNotFoundError(f"{path}: no such file or folder")
     if (path / "ptbxl_database.csv").exists():
         return io.read_ptbxl(path, sampling_rate=sampling_rate)
+    if sampling_rate != python_default("interp_ecg.io.ptbxl:read_ptbxl", "sampling_rate"):
+        raise ArgumentError(f"--sampling-rate {sampling_rate} chooses between the 100 Hz and 500 Hz copies of a "
+                            f"PTB-XL folder; {path} is not one (no ptbxl_database.csv), and its records are "
+                            "measured at the rate their headers give")
     if (path / "ludb.csv").exists() and (path / "data").is_dir():
         return io.read_ludb(path)
     if (path / "record_list.csv").exists() and hasattr(io, "read_mimic_ecg"):

@@ -118,3 +118,12 @@ def test_train_says_how_many_positives_its_cis_rest_on(tmp_path):
     assert 0 < pos < 10
     assert f"held out: {n_test} ECGs of {n_test} patients, {pos} positive, {n_test - pos} negative" in res.output
     assert "CIs below are not informative" in res.output
+
+
+def test_features_sampling_rate_is_refused_outside_ptbxl(cinc_root, tmp_path):
+    """`features CINC --sampling-rate 100` measured the 500 Hz records and said nothing."""
+    res = CliRunner().invoke(app, ["features", str(cinc_root), "--sampling-rate", "100", "--limit", "1",
+                                   "--out", str(tmp_path / "f.parquet")])
+    assert res.exit_code == 2
+    assert "--sampling-rate 100" in res.output and "not one (no ptbxl_database.csv)" in res.output
+    assert not (tmp_path / "f.parquet").exists()
