@@ -27,7 +27,7 @@ from typing import Any, Optional
 
 import typer
 
-from interp_ecg.errors import InterpEcgError
+from interp_ecg.errors import ArgumentError, InterpEcgError
 
 logger = logging.getLogger("interp_ecg")
 
@@ -278,6 +278,10 @@ def _open_dataset(path: Path, sampling_rate: int):
         raise FileNotFoundError(f"{path}: no such file or folder")
     if (path / "ptbxl_database.csv").exists():
         return io.read_ptbxl(path, sampling_rate=sampling_rate)
+    if sampling_rate != python_default("interp_ecg.io.ptbxl:read_ptbxl", "sampling_rate"):
+        raise ArgumentError(f"--sampling-rate {sampling_rate} chooses between the 100 Hz and 500 Hz copies of a "
+                            f"PTB-XL folder; {path} is not one (no ptbxl_database.csv), and its records are "
+                            "measured at the rate their headers give")
     if (path / "ludb.csv").exists() and (path / "data").is_dir():
         return io.read_ludb(path)
     if (path / "record_list.csv").exists() and hasattr(io, "read_mimic_ecg"):
@@ -383,12 +387,28 @@ def train(
         typer.echo(note)
     from interp_ecg.report import format_metrics
 
+    typer.echo(_held_out_line(res["metrics"]))
     typer.echo(format_metrics(res["metrics"]).to_string(index=False))
     reasons = res["metrics"]["ci_reason"] if "ci_reason" in res["metrics"] else []
     for reason in dict.fromkeys(r for r in reasons if isinstance(r, str) and r):
         typer.echo(f"note: {reason} (n, positives: the held-out records; CIs: 95% patient bootstrap)")
     typer.echo(f"model -> {out / 'model'}; metrics -> {out / 'metrics.csv'}")
     typer.echo(f"model manifest sha256 {digest} (pass to `explain --expected-digest` to pin it)")
+
+
+FEW_POSITIVES = 10
+"""Held-out positives below which ``train`` says its confidence intervals are not informative."""
+
+
+def _held_out_line(metrics) -> str:
+    """How many held-out ECGs, positives and patients the printed metrics rest on."""
+    first = metrics.iloc[0]
+    n, pos, groups = int(first["n"]), int(first["n_positive"]), int(first["n_groups"])
+    line = f"held out: {n} ECGs of {groups} patients, {pos} positive, {n - pos} negative"
+    if min(pos, n - pos) < FEW_POSITIVES:
+        line += (f"; with {min(pos, n - pos)} in the smaller class the bootstrap CIs below are not informative "
+                 "(a recall of 1.000 (1.000-1.000) can rest on two ECGs)")
+    return line
 
 
 @app.command()
@@ -454,7 +474,7 @@ def phewas(
                                           help="Per-ECG or per-subject exposures (.parquet/.csv) with subject and "
                                                "covariate columns, e.g. the output of `interp-ecg features`."),
     diagnoses: Path = typer.Option(..., "--diagnoses", help="ICD diagnoses (CSV: subject_id, icd_code, icd_version)."),
-    phecode_map: Path = typer.Option(..., "--phecode-map", help="Phecode map folder (phecodeX_R_*.csv) or file."),
+    phecode_map: Path = typer.Option(..., "--phecode-map", help="Phecode map folder (phecodeX_R_*.csv) or file (phecodeX_R_map.csv, or phecode12_unrolled.csv.gz for Phecode 1.2)."),
     covariates: str = _option(f"{_PIPELINE}:run_phewas", "covariates", "--covariates",
                               help="Covariate columns, comma-separated."),
     subject_col: str = _option(f"{_PIPELINE}:run_phewas", "subject_col", "--subject-col",

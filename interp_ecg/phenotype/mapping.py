@@ -317,7 +317,8 @@ def icd_to_phecodes(
         subj = pd.Index(pd.unique(np.asarray(subjects)))
         outside = ~counts.index.get_level_values("subject").isin(subj)
         if outside.any():
-            logger.info("ignoring diagnoses of %d subjects outside `subjects`", int(outside.sum()))
+            logger.info("ignoring diagnoses of %d subjects outside `subjects`",
+                        counts.index.get_level_values("subject")[outside].nunique())
             counts = counts[~outside]
     subj = subj.sort_values()
     subj.name = "subject"

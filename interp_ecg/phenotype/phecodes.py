@@ -270,7 +270,15 @@ def _load_12(path: Path) -> PhecodeMap:
     return PhecodeMap("1.2", icd, info, source=str(path))
 
 
-def load_phecode_map(path: str | PathLike, version: str = "X") -> PhecodeMap:
+def _version_of(path: Path) -> str:
+    """"1.2" for a Phecode 1.2 unrolled file (or a folder with one and no Phecode X map), else "X"."""
+    if path.is_file():
+        return "1.2" if path.name in PHECODE12_FILES else "X"
+    has_12 = any((path / name).exists() for name in PHECODE12_FILES)
+    return "1.2" if has_12 and not (path / PHECODEX_FILES["map"]).exists() else "X"
+
+
+def load_phecode_map(path: str | PathLike, version: str | None = None) -> PhecodeMap:
     """Load a phecode map from the files users download.
 
     Parameters
@@ -279,8 +287,10 @@ def load_phecode_map(path: str | PathLike, version: str = "X") -> PhecodeMap:
         The folder holding the files, or one file: ``phecodeX_R_map.csv`` (its siblings
         ``phecodeX_R_rollup_map.csv``, ``phecodeX_R_labels.csv``, ``phecodeX_R_sex.csv`` are
         read from the same folder when present) or ``phecode12_unrolled.csv.gz``.
-    version : {"X", "1.2"}
+    version : {"X", "1.2"}, optional
         Phecode X (Shuey et al. 2023) or Phecode 1.2 (Wu et al. 2019, with exclusion ranges).
+        None (default): read from ``path``, "1.2" for a ``phecode12_unrolled.csv[.gz]`` file
+        or a folder holding one and no ``phecodeX_R_map.csv``, "X" otherwise.
 
     Returns
     -------
@@ -308,6 +318,8 @@ def load_phecode_map(path: str | PathLike, version: str = "X") -> PhecodeMap:
     path = Path(path).expanduser()
     if not path.exists():
         raise DataNotFoundError("phecode map path does not exist", source=path)
+    if version is None:
+        version = _version_of(path)
     v = str(version).strip().upper().replace("PHECODE", "").strip("_ ")
     if v in ("X", "PHECODEX"):
         return _load_x(path)

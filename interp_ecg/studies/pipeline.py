@@ -115,7 +115,17 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
         y = table[label]
     else:
         raise InterpEcgError(f"label {label!r} is neither 'wct' nor a column of the features/labels table")
-    y = pd.to_numeric(y, errors="coerce")
+    numeric = pd.to_numeric(y, errors="coerce")
+    text = y.notna() & numeric.isna()
+    if text.any():
+        raise InterpEcgError(f"label {label!r} has {int(text.sum())} values that are not numbers "
+                             f"(e.g. {[str(v) for v in pd.unique(y[text])[:3]]}); code it 0/1")
+    values = sorted(pd.unique(numeric.dropna()))
+    if not set(values) <= {0, 1}:
+        raise InterpEcgError(f"label {label!r} must be 0/1 (a binary outcome); it has the values "
+                             f"{[float(v) if v % 1 else int(v) for v in values[:6]]}"
+                             f"{' ...' if len(values) > 6 else ''}")
+    y = numeric
     keep = y.notna()
     if "quality_ok" in table.columns:
         keep &= table["quality_ok"].astype(bool)
@@ -326,6 +336,11 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
             raise InterpEcgError(f"diagnoses table has neither subject_id nor {subject_col!r}")
         diagnoses = diagnoses.rename(columns={subject_col: "subject_id"})
     diagnoses = diagnoses.assign(subject_id=_id_strings(diagnoses["subject_id"]))
+    if len(diagnoses) and not diagnoses["subject_id"].isin(per_subject.index).any():
+        raise InterpEcgError(
+            f"no subject of the exposure table ({subject_col}, e.g. {list(per_subject.index[:2])}) has a "
+            f"diagnosis (subject_id, e.g. {list(pd.unique(diagnoses['subject_id'])[:2])}): are they the same "
+            "patients, with ids of the same kind?")
     sex = None
     if sex_col is not None and sex_col in table.columns:
         sex = sex_labels(table.groupby(subject_col)[sex_col].first())
