@@ -1173,7 +1173,7 @@ def firth_profile_ci(y, Xd, j: int = 1, level: float = 0.95) -> tuple[float, flo
     Returns
     -------
     (low, high, ok): the interval on the coefficient (log-odds) scale; NaN and False where a
-    fit failed or no end was found within 2^14 of the estimate.
+    fit failed or no end was bracketed in 40 steps (doubling from 1, halved after a failed fit).
 
     Examples
     --------
@@ -1193,29 +1193,41 @@ def firth_profile_ci(y, Xd, j: int = 1, level: float = 0.95) -> tuple[float, flo
     pl1 = firth_penalised_loglik(y, Xd, full)
     q = float(_stats.chi2.ppf(level, 1))
 
+    warm = {"b": full}
+
     def f(t):
-        start = full.copy()
+        start = warm["b"].copy()
         start[j] = t
         with np.errstate(over="ignore"):
             b, _, okt = firth_logit(y, Xd, fixed=[j], start=start)
         if not okt:
             raise FloatingPointError("constrained Firth fit did not converge")
-        return 2.0 * (pl1 - firth_penalised_loglik(y, Xd, b)) - q
+        return 2.0 * (pl1 - firth_penalised_loglik(y, Xd, b)) - q, b
 
     ends = []
-    try:
-        for sign in (-1.0, 1.0):
-            inner, step = full[j], 1.0
-            for _ in range(14):
-                outer = full[j] + sign * step
-                if f(outer) > 0:
-                    break
-                inner, step = outer, 2.0 * step
+    for sign in (-1.0, 1.0):
+        warm["b"] = full
+        inner, step, outer, tries = full[j], 1.0, None, 0
+        while outer is None and tries < 40:  # bracket: double on success, halve after a failed fit
+            tries += 1
+            t = inner + sign * step
+            try:
+                ft, bt = f(t)
+            except FloatingPointError:
+                step /= 2.0
+                continue
+            if ft > 0:
+                outer = t
             else:
-                return np.nan, np.nan, False
-            ends.append(_opt.brentq(f, min(inner, outer), max(inner, outer), xtol=1e-10, rtol=1e-12))
-    except FloatingPointError:
-        return np.nan, np.nan, False
+                inner, step = t, 2.0 * step
+                warm["b"] = bt
+        if outer is None:
+            return np.nan, np.nan, False
+        try:
+            ends.append(_opt.brentq(lambda t: f(t)[0], min(inner, outer), max(inner, outer),
+                                    xtol=1e-10, rtol=1e-12))
+        except FloatingPointError:
+            return np.nan, np.nan, False
     return ends[0], ends[1], True
 
 
@@ -1473,12 +1485,12 @@ def _firth_block(Z, D, a, c, Yb, valid, act, fixed_exposure: bool, max_iter=100,
     return ll + 0.5 * logdet, conv
 
 
-def _profile_side(Z, D, a, c, Yb, valid, act, B1, pl1, q, sign: float, xtol=1e-9, max_expand=14,
+def _profile_side(Z, D, a, c, Yb, valid, act, B1, pl1, q, sign: float, xtol=1e-9, max_expand=40,
                   max_iter=100):
     """One end (``sign`` -1: lower, +1: upper) of the profile penalised-likelihood interval of the
     exposure coefficient of each row: the root ``t`` of ``f(t) = 2 (pl1 - pl*(t)) - q`` beyond
     the estimate ``B1[:, 1]``, where ``pl*(t)`` is the penalised log-likelihood maximised with the
-    coefficient held at ``t``. Bracketed by doubling steps, then Illinois regula falsi (all rows
+    coefficient held at ``t``. Bracketed by doubling steps (halved after a failed fit), then Illinois regula falsi (all rows
     together, each row until its bracket is narrower than ``xtol`` or ``|f| < 1e-10``). NaN where
     a constrained fit failed or no bracket was found."""
     b = Yb.shape[0]
@@ -1503,13 +1515,13 @@ def _profile_side(Z, D, a, c, Yb, valid, act, B1, pl1, q, sign: float, xtol=1e-9
             break
         t = t_in[todo] + sign * step[todo]
         f, ok = f_at(todo, t)
-        bad[todo[~ok]] = True
+        step[todo[~ok]] /= 2.0  # a failed constrained fit: retry nearer the last inner point
         hit = ok & (f > 0)
         t_out[todo[hit]], f_out[todo[hit]] = t[hit], f[hit]
         inner = ok & ~hit
         t_in[todo[inner]], f_in[todo[inner]] = t[inner], f[inner]
         step[todo[inner]] *= 2.0
-        todo = todo[inner]
+        todo = todo[~hit]
     bad[todo] = True  # no bracket within the doubling steps
     root = np.full(b, np.nan)
     todo = np.flatnonzero(~bad)
