@@ -142,3 +142,20 @@ def test_describe_method_reads_the_table():
     assert "maximum-likelihood logistic regression" in text2
     assert "score test (2 rows)" in text2 and "Wald test (1 rows)" in text2
     assert "not refitted" in text2
+
+
+def test_report_caption_names_the_fitted_method():
+    from interp_ecg.report import PhewasBlock
+    from interp_ecg.report.blocks.base import RenderContext
+
+    d = simulate_phewas_data(600, 2, 3, planted=[("x0", "P000", 0.8)], random_state=4)
+    s = PheWAS(method="firth", min_cases=10).fit(d["exposures"], d["outcomes"], d["covariates"]).summary
+    block = PhewasBlock(s)
+    try:
+        ctx = RenderContext()
+    except TypeError:
+        pytest.skip("RenderContext needs arguments")
+    tables = [f for f in block.flowables(ctx) if type(f).__name__ == "Table"]
+    caption = str(vars(tables[0]))
+    assert "Firth-penalised logistic regression" in caption and "profile penalised likelihood" in caption
+    assert "maximum-likelihood" not in caption
