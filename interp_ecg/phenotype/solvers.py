@@ -1508,7 +1508,17 @@ def _profile_side(Z, D, a, c, Yb, valid, act, B1, pl1, q, sign: float, xtol=1e-9
         Bw[rows[ok]] = B[ok]
         return 2.0 * (pl1[rows] - pl) - q, ok
 
-    step = np.ones(b)
+    # first step: the Wald half-width (the profile end is near it for all but separated pairs)
+    mu = 1.0 / (1.0 + np.exp(-np.clip(B1 @ Z.T, -700, 700)))
+    hv = (mu * (1.0 - mu) * valid) @ D
+    H = np.zeros((b, Z.shape[1], Z.shape[1]))
+    H[:, a, c] = hv
+    H[:, c, a] = hv
+    actf = act.astype(np.float64)
+    H = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * np.eye(Z.shape[1])
+    with np.errstate(all="ignore"):
+        se = np.sqrt(np.linalg.inv(H)[:, 1, 1])
+    step = np.where(np.isfinite(se) & (se > 0), np.sqrt(q) * se, 1.0)
     todo = np.arange(b)
     for _ in range(max_expand):  # bracket: f(t_in) < 0 < f(t_out)
         if not len(todo):
