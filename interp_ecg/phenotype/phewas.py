@@ -61,7 +61,8 @@ REASONS = {
 
 #: How each row's ``OR_low`` / ``OR_high`` were obtained (the ``ci_method`` column), by the test
 #: that gave its p-value; each interval inverts that row's test, so p < 0.05 exactly when the 95%
-#: interval excludes OR 1.
+#: interval excludes OR 1. A profile end that could not be found is NaN and the row's
+#: ``ci_method`` says so (``"profile-penalised-LR; upper end not found (...)"``).
 CI_METHODS = {
     "wald": "Wald: beta +/- 1.96 SE from the fitted model's information",
     "profile-penalised-LR": "profile penalised likelihood (Heinze & Schemper 2002, as logistf): the "
@@ -798,8 +799,8 @@ class PheWAS:
         grid.ci_low[ok], grid.ci_high[ok] = lo_all[ok], hi_all[ok]
         no_ci = ok & ~(np.isfinite(lo_all) & np.isfinite(hi_all))
         if no_ci.any():
-            logger.warning("%d Firth pairs: no profile penalised-likelihood interval (a constrained fit did "
-                           "not converge); OR_low/OR_high are NaN, ci_method says why", int(no_ci.sum()))
+            logger.warning("%d Firth pairs: an end of the profile penalised-likelihood interval was not found "
+                           "(constrained fits did not converge); it is NaN, ci_method says which", int(no_ci.sum()))
         grid.z[ok] = np.sign(grid.beta[ok]) * np.sqrt(stat_all[ok])
         grid.test[lrt] = "lrt"
         grid.reason[lrt & ~ok_all] = "not converged"
@@ -822,9 +823,13 @@ class PheWAS:
         low, high = b - zc * s_, b + zc * s_
         prof = t == "lrt"
         low[prof], high[prof] = grid.ci_low.ravel()[prof], grid.ci_high.ravel()[prof]
-        missing = prof & ~(np.isfinite(low) & np.isfinite(high))
-        low[missing], high[missing] = np.nan, np.nan
-        ci_method[missing] = "none: profile penalised-likelihood bound not found (constrained fit failed)"
+        # an end not found (the constrained fits far out did not converge, e.g. complete
+        # separation by a continuous exposure) stays NaN and is named; the other end is kept
+        for arr, end in ((low, "lower"), (high, "upper")):
+            gone = prof & ~np.isfinite(arr)
+            ci_method[gone] = ci_method[gone] + f"; {end} end not found (constrained fits did not converge)"
+        both = prof & ~np.isfinite(low) & ~np.isfinite(high)
+        ci_method[both] = "none: profile penalised-likelihood interval not found (constrained fits did not converge)"
         df = pd.DataFrame(
             {
                 "exposure": np.repeat(np.asarray(exp_cols, dtype=object), O),
