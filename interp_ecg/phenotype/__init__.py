@@ -12,11 +12,13 @@ from interp_ecg.phenotype.analyses import (
 from interp_ecg.phenotype.linkage import diagnoses_for_ecgs, select_ecgs
 from interp_ecg.phenotype.mapping import icd_to_phecodes, map_icd, mapping_report
 from interp_ecg.phenotype.phecodes import PhecodeMap, load_phecode_map, normalize_icd
-from interp_ecg.phenotype.phewas import PheWAS, benjamini_hochberg, phewas
+from interp_ecg.phenotype.phewas import CI_METHODS, PheWAS, benjamini_hochberg, describe_method, phewas
 from interp_ecg.phenotype.plots import category_matrix, plot_category_heatmap, plot_manhattan, plot_volcano
 from interp_ecg.phenotype.synthetic import planted_recovery, simulate_phewas_data
 
 __all__ = [
+    "CI_METHODS",
+    "describe_method",
     "category_matrix",
     "plot_category_heatmap",
     "plot_manhattan",

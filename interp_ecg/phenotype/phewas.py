@@ -21,7 +21,7 @@ from interp_ecg.phenotype import solvers
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PheWAS", "phewas", "benjamini_hochberg", "prepare_covariates"]
+__all__ = ["PheWAS", "phewas", "benjamini_hochberg", "prepare_covariates", "describe_method", "CI_METHODS"]
 
 SUMMARY_COLUMNS = [
     "exposure",
@@ -38,6 +38,7 @@ SUMMARY_COLUMNS = [
     "z",
     "p",
     "test",
+    "ci_method",
     "q",
     "bonferroni",
     "converged",
@@ -56,6 +57,61 @@ REASONS = {
     "not converged": "the fit did not converge for another reason",
     "null model not converged": "score test: the covariate-only model of the outcome did not converge",
 }
+
+
+#: How each row's ``OR_low`` / ``OR_high`` were obtained (the ``ci_method`` column), by the test
+#: that gave its p-value; each interval inverts that row's test, so p < 0.05 exactly when the 95%
+#: interval excludes OR 1. A profile end that could not be found is NaN and the row's
+#: ``ci_method`` says so (``"profile-penalised-LR; upper end not found (...)"``).
+CI_METHODS = {
+    "wald": "Wald: beta +/- 1.96 SE from the fitted model's information",
+    "profile-penalised-LR": "profile penalised likelihood (Heinze & Schemper 2002, as logistf): the "
+                            "values of beta the penalised likelihood-ratio test does not reject",
+    "one-step score (not refitted)": "score-screened pair not refitted: one-step U/V +/- 1.96/sqrt(V) "
+                                     "from the covariate-only model; approximate (agrees with the score "
+                                     "p-value, but its width can differ from an exact fit's, most for large "
+                                     "effects and rare outcomes)",
+}
+
+_TEST_WORDS = {"wald": "Wald", "lrt": "penalised likelihood-ratio", "score": "score"}
+
+
+def describe_method(summary: pd.DataFrame, covariates: str = "covariates") -> str:
+    """One sentence naming the models, tests and intervals behind a PheWAS summary, read from its
+    ``method``, ``test`` and ``ci_method`` columns (for table captions and report text).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :attr:`PheWAS.summary` (or the same table read back from CSV).
+    covariates : str
+        What the models were adjusted for, as words.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"method": ["firth"] * 2, "test": ["lrt"] * 2,
+    ...                   "ci_method": ["profile-penalised-LR"] * 2})
+    >>> describe_method(s, "age and sex")
+    'Firth-penalised logistic regression adjusted for age and sex; p: penalised likelihood-ratio test; OR with 95% CI: profile penalised likelihood'
+    """
+    def counted(col, words):
+        if col not in summary.columns:
+            return "not recorded"
+        v = summary[col].fillna("").astype(str)
+        counts = v[v != ""].value_counts()
+        if len(counts) == 0:
+            return "none"
+        if len(counts) == 1:
+            return words(counts.index[0])
+        return ", ".join(f"{words(k)} ({n} rows)" for k, n in counts.items())
+
+    model = counted("method", lambda m: {"firth": "Firth-penalised logistic regression",
+                                         "logit": "maximum-likelihood logistic regression"}.get(m, m))
+    test = counted("test", lambda t: _TEST_WORDS.get(t, t) + " test")
+    ci = counted("ci_method", lambda c: {"wald": "Wald", "profile-penalised-LR": "profile penalised likelihood",
+                                         "one-step score (not refitted)": "one-step score approximation "
+                                         "(not refitted)"}.get(c, c))
+    return f"{model} adjusted for {covariates}; p: {test}; OR with 95% CI: {ci}"
 
 
 def benjamini_hochberg(p) -> np.ndarray:
@@ -204,6 +260,8 @@ class _PairGrid:
     test: np.ndarray  # object: which test gave p ('wald', 'lrt', 'score')
     separation: np.ndarray  # bool
     is_firth: np.ndarray  # bool: a Firth estimate
+    ci_low: np.ndarray  # log-odds interval from the test that gave p (NaN: Wald from beta, SE)
+    ci_high: np.ndarray
 
     @classmethod
     def unfitted(cls, reason: np.ndarray) -> "_PairGrid":
@@ -211,7 +269,8 @@ class _PairGrid:
         return cls(reason=reason, beta=np.full(shape, np.nan), se=np.full(shape, np.nan),
                    z=np.full(shape, np.nan), p=np.full(shape, np.nan), conv=np.zeros(shape, dtype=bool),
                    test=np.full(shape, "", dtype=object), separation=np.zeros(shape, dtype=bool),
-                   is_firth=np.zeros(shape, dtype=bool))
+                   is_firth=np.zeros(shape, dtype=bool), ci_low=np.full(shape, np.nan),
+                   ci_high=np.full(shape, np.nan))
 
 
 class PheWAS:
@@ -235,8 +294,10 @@ class PheWAS:
         p-value is at or below ``screen_threshold`` are fitted exactly. The others keep their
         score p-value, which enters the Benjamini-Hochberg correction; their ``beta`` and ``SE``
         are the one-step estimate ``U / V`` and ``1 / sqrt(V)`` from the null model (an
-        approximation, good for small effects). The ``test`` column says which test gave each
-        row's p-value.
+        approximation, good for small effects; its CI agrees with the score p-value but its
+        width can differ from an exact fit's, by tens of percent for large effects). The ``test``
+        column says which test gave each row's p-value, ``ci_method`` how its CI was obtained
+        (``one-step score (not refitted)`` for these rows).
     screen_threshold : float or "auto", default "auto"
         With ``test="score"``: the score p-value at or below which a pair is fitted exactly.
         ``"auto"``: ``screen_margin`` times the Benjamini-Hochberg cut-off at ``alpha`` of the
@@ -268,7 +329,10 @@ class PheWAS:
         :func:`~interp_ecg.phenotype.solvers.firth_lrt_grid`, one model at a time with
         :func:`~interp_ecg.phenotype.solvers.firth_lrt` for ``solver="statsmodels"``), or Wald (SE from the penalised
         information; unreliable under separation). With the LRT, ``z`` is the signed root of
-        the statistic; SE and CI stay Wald.
+        the statistic; ``OR_low`` / ``OR_high`` are the profile penalised-likelihood 95%
+        interval (as logistf), which inverts the same test, so p < 0.05 exactly when it excludes
+        OR 1 (``ci_method`` ``profile-penalised-LR``); ``SE`` stays the Wald SE from the
+        penalised information.
     blas_threads : int or None, default 1
         BLAS (and torch) threads during :meth:`fit`: the products are small or tall and thin,
         for which one thread is fastest; parallelise with ``scheduler`` instead. ``None``
@@ -706,26 +770,37 @@ class PheWAS:
 
     def _firth_lrt(self, X, Y, C, grid: "_PairGrid") -> None:
         """Penalised likelihood-ratio p-values of the converged Firth pairs (signed root of the
-        statistic as z); a pair whose null fit fails becomes ``not converged``."""
+        statistic as z) and the profile penalised-likelihood 95% intervals that invert the same
+        test; a pair whose null fit fails becomes ``not converged``."""
         lrt = grid.is_firth & grid.conv & (grid.reason == "")
         if not lrt.any():
             return
         E, O = lrt.shape
         stat_all = np.full((E, O), np.nan)
         ok_all = np.zeros((E, O), dtype=bool)
+        lo_all = np.full((E, O), np.nan)
+        hi_all = np.full((E, O), np.nan)
         if self.solver == "batched":  # all pairs of an exposure at once
             rows_e, cols_o = np.flatnonzero(lrt.any(axis=1)), np.flatnonzero(lrt.any(axis=0))
             sub = lrt[np.ix_(rows_e, cols_o)]
-            res = solvers.firth_lrt_grid(X[:, rows_e], Y[:, cols_o], C, mask=sub)
+            res = solvers.firth_lrt_grid(X[:, rows_e], Y[:, cols_o], C, mask=sub, ci_level=0.95)
             stat_all[np.ix_(rows_e, cols_o)] = res["stat"]
             ok_all[np.ix_(rows_e, cols_o)] = res["converged"]
+            lo_all[np.ix_(rows_e, cols_o)] = res["ci_low"]
+            hi_all[np.ix_(rows_e, cols_o)] = res["ci_high"]
         else:  # the reference: one model at a time
             for e, o in zip(*np.nonzero(lrt)):
                 rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
-                stat_all[e, o], _, ok_all[e, o] = solvers.firth_lrt(
-                    Y[rows, o].astype(np.float64), _pair_design(X[rows, e], C[rows]), 1)
+                yv, Xd = Y[rows, o].astype(np.float64), _pair_design(X[rows, e], C[rows])
+                stat_all[e, o], _, ok_all[e, o] = solvers.firth_lrt(yv, Xd, 1)
+                lo_all[e, o], hi_all[e, o], _ = solvers.firth_profile_ci(yv, Xd, 1, 0.95)
         ok = lrt & ok_all
         grid.p[ok] = stats.chi2.sf(stat_all[ok], 1)
+        grid.ci_low[ok], grid.ci_high[ok] = lo_all[ok], hi_all[ok]
+        no_ci = ok & ~(np.isfinite(lo_all) & np.isfinite(hi_all))
+        if no_ci.any():
+            logger.warning("%d Firth pairs: an end of the profile penalised-likelihood interval was not found "
+                           "(constrained fits did not converge); it is NaN, ci_method says which", int(no_ci.sum()))
         grid.z[ok] = np.sign(grid.beta[ok]) * np.sqrt(stat_all[ok])
         grid.test[lrt] = "lrt"
         grid.reason[lrt & ~ok_all] = "not converged"
@@ -742,6 +817,19 @@ class PheWAS:
         info = _phecode_info(self.phecode_map, self.phecode_info, ycols)
         zc = stats.norm.ppf(0.975)
         b, s_ = grid.beta.ravel(), grid.se.ravel()
+        t = grid.test.ravel()
+        ci_method = np.select([t == "wald", t == "lrt", t == "score"],
+                              ["wald", "profile-penalised-LR", "one-step score (not refitted)"], "").astype(object)
+        low, high = b - zc * s_, b + zc * s_
+        prof = t == "lrt"
+        low[prof], high[prof] = grid.ci_low.ravel()[prof], grid.ci_high.ravel()[prof]
+        # an end not found (the constrained fits far out did not converge, e.g. complete
+        # separation by a continuous exposure) stays NaN and is named; the other end is kept
+        for arr, end in ((low, "lower"), (high, "upper")):
+            gone = prof & ~np.isfinite(arr)
+            ci_method[gone] = ci_method[gone] + f"; {end} end not found (constrained fits did not converge)"
+        both = prof & ~np.isfinite(low) & ~np.isfinite(high)
+        ci_method[both] = "none: profile penalised-likelihood interval not found (constrained fits did not converge)"
         df = pd.DataFrame(
             {
                 "exposure": np.repeat(np.asarray(exp_cols, dtype=object), O),
@@ -753,11 +841,12 @@ class PheWAS:
                 "beta": b,
                 "SE": s_,
                 "OR": np.exp(b),
-                "OR_low": np.exp(b - zc * s_),
-                "OR_high": np.exp(b + zc * s_),
+                "OR_low": np.exp(low),
+                "OR_high": np.exp(high),
                 "z": grid.z.ravel(),
                 "p": grid.p.ravel(),
-                "test": grid.test.ravel(),
+                "test": t,
+                "ci_method": ci_method,
             }
         )
         tested = (~bad).ravel() & np.isfinite(df["p"].to_numpy())
@@ -818,6 +907,9 @@ def phewas(
 
     Columns: exposure, phecode, description, category, n_cases, n_controls, beta, SE, OR,
     OR_low, OR_high (95% CI), z, p, test (which test gave p: ``wald``, ``lrt`` or ``score``),
+    ci_method (how the CI was obtained, see ``CI_METHODS``: the interval that inverts the row's
+    test - ``wald``, ``profile-penalised-LR`` for Firth LRT rows, ``one-step score (not
+    refitted)`` for score-screened rows, whose CI is an approximation),
     q (Benjamini-Hochberg over the estimated rows), bonferroni (p < alpha / number of
     estimated rows), converged, separation, reason (why a row has no estimate, empty when it
     has one; such rows are left out of q and bonferroni), method. Subjects with NA for a

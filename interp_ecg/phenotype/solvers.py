@@ -47,6 +47,7 @@ __all__ = [
     "firth_logit",
     "firth_lrt",
     "firth_lrt_grid",
+    "firth_profile_ci",
     "firth_penalised_loglik",
     "fused_kernels_available",
     "logit_fit_single",
@@ -1077,13 +1078,15 @@ def logit_fit_single(y: np.ndarray, Xd: np.ndarray, maxiter: int = 35) -> tuple[
 
 
 def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float = 5.0,
-                fixed=None):
+                fixed=None, start=None):
     """Firth-penalised logistic regression of one model.
 
     Maximises ``l(b) + 1/2 log det I(b)`` by the modified-score iteration
     ``b += I(b)^{-1} X'(y - mu + h (1/2 - mu))`` (step capped at ``max_step``). ``fixed``
     (column indices) holds those coefficients at 0 while the penalty still uses the full design
-    (the constrained fit of the penalised likelihood-ratio test, see :func:`firth_lrt`).
+    (the constrained fit of the penalised likelihood-ratio test, see :func:`firth_lrt`);
+    ``start`` (p,) gives the starting coefficients, and the values the ``fixed`` ones are held at
+    (the constrained fits of :func:`firth_profile_ci`).
 
     Returns
     -------
@@ -1102,7 +1105,7 @@ def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float =
     free = np.ones(p, dtype=bool)
     if fixed is not None:
         free[np.atleast_1d(fixed)] = False
-    b = np.zeros(p)
+    b = np.zeros(p) if start is None else np.array(start, dtype=float)
     inv = np.full((p, p), np.nan)
     for _ in range(max_iter):
         mu = 1.0 / (1.0 + np.exp(-(Xd @ b)))
@@ -1156,6 +1159,76 @@ def firth_lrt(y, Xd, j: int = 1) -> tuple[float, float, bool]:
         return np.nan, np.nan, False
     stat = max(0.0, 2.0 * (firth_penalised_loglik(y, Xd, full) - firth_penalised_loglik(y, Xd, null)))
     return stat, float(_stats.chi2.sf(stat, 1)), True
+
+
+def firth_profile_ci(y, Xd, j: int = 1, level: float = 0.95) -> tuple[float, float, bool]:
+    """Profile penalised-likelihood confidence interval of coefficient ``j`` (one model).
+
+    The set of ``t`` with ``2 (l*(b) - max l*(. | b_j = t)) <= chi2_1(level)`` (Heinze &
+    Schemper 2002; what logistf reports): it inverts the penalised likelihood-ratio test of
+    :func:`firth_lrt`, so the interval excludes 0 exactly when that test's p-value is below
+    ``1 - level``. Each end by :func:`scipy.optimize.brentq` on constrained :func:`firth_logit`
+    fits. The reference for the batched :func:`firth_lrt_grid` (``ci_level``).
+
+    Returns
+    -------
+    (low, high, ok): the interval on the coefficient (log-odds) scale; NaN and False where a
+    fit failed or no end was bracketed in 40 steps (doubling from 1, halved after a failed fit).
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(8), [0, 0, 0, 0, 1, 1, 1, 1.]])
+    >>> lo, hi, ok = firth_profile_ci(np.array([0, 0, 0, 1, 0, 1, 1, 1.]), X)
+    >>> ok, bool(lo < 0 < hi)
+    (True, True)
+    """
+    from scipy import optimize as _opt
+    from scipy import stats as _stats
+
+    y = np.asarray(y, dtype=float)
+    Xd = np.asarray(Xd, dtype=float)
+    full, _, ok = firth_logit(y, Xd)
+    if not ok:
+        return np.nan, np.nan, False
+    pl1 = firth_penalised_loglik(y, Xd, full)
+    q = float(_stats.chi2.ppf(level, 1))
+
+    warm = {"b": full}
+
+    def f(t):
+        start = warm["b"].copy()
+        start[j] = t
+        with np.errstate(over="ignore"):
+            b, _, okt = firth_logit(y, Xd, fixed=[j], start=start)
+        if not okt:
+            raise FloatingPointError("constrained Firth fit did not converge")
+        return 2.0 * (pl1 - firth_penalised_loglik(y, Xd, b)) - q, b
+
+    ends = []
+    for sign in (-1.0, 1.0):
+        warm["b"] = full
+        inner, step, outer, tries = full[j], 1.0, None, 0
+        while outer is None and tries < 40:  # bracket: double on success, halve after a failed fit
+            tries += 1
+            t = inner + sign * step
+            try:
+                ft, bt = f(t)
+            except FloatingPointError:
+                step /= 2.0
+                continue
+            if ft > 0:
+                outer = t
+            else:
+                inner, step = t, 2.0 * step
+                warm["b"] = bt
+        if outer is None:
+            return np.nan, np.nan, False
+        try:
+            ends.append(_opt.brentq(lambda t: f(t)[0], min(inner, outer), max(inner, outer),
+                                    xtol=1e-10, rtol=1e-12))
+        except FloatingPointError:
+            return np.nan, np.nan, False
+    return ends[0], ends[1], True
 
 
 def _grid_arrays(X, Y, C) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1356,17 +1429,20 @@ def fit_null_models(Y, C=None, *, max_iter: int = 50, tol: float = 1e-10, kernel
 
 
 # ----------------------------------------------------------------------------- batched Firth LRT
-def _firth_block(Z, D, a, c, Yb, valid, act, fixed_exposure: bool, max_iter=100, tol=1e-8, max_step=5.0):
+def _firth_block(Z, D, a, c, Yb, valid, act, fixed_exposure: bool, max_iter=100, tol=1e-8, max_step=5.0,
+                 fixed_value=None, B0=None, return_coef: bool = False):
     """Firth fits of the rows of ``Yb`` (b, n) on the design ``Z`` (n, p); with
-    ``fixed_exposure`` the coefficient of column 1 is held at 0 while the penalty keeps the full
-    design (the constrained fit of the penalised LRT). Returns (penalised log-likelihood (b,),
-    converged (b,))."""
+    ``fixed_exposure`` the coefficient of column 1 is held at ``fixed_value`` (b,) (0 when None)
+    while the penalty keeps the full design (the constrained fit of the penalised LRT and of the
+    profile). ``B0`` (b, p): starting coefficients. Returns (penalised log-likelihood (b,),
+    converged (b,)) and, with ``return_coef``, the (b, p) coefficients."""
     b, n = Yb.shape
     p = Z.shape[1]
-    B = np.zeros((b, p))
+    B = np.zeros((b, p)) if B0 is None else np.array(B0, dtype=np.float64)
     free = act.astype(np.float64).copy()
     if fixed_exposure:
         free[:, 1] = 0.0
+        B[:, 1] = 0.0 if fixed_value is None else fixed_value
     actf = act.astype(np.float64)
     eye = np.eye(p)
     conv = np.zeros(b, dtype=bool)
@@ -1404,10 +1480,88 @@ def _firth_block(Z, D, a, c, Yb, valid, act, fixed_exposure: bool, max_iter=100,
     H[:, c, a] = hv
     Ha = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * eye
     logdet = np.linalg.slogdet(Ha)[1]
+    if return_coef:
+        return ll + 0.5 * logdet, conv, B
     return ll + 0.5 * logdet, conv
 
 
-def firth_lrt_grid(X, Y, C=None, *, mask=None, block: int = 32) -> dict:
+def _profile_side(Z, D, a, c, Yb, valid, act, B1, pl1, q, sign: float, xtol=1e-9, max_expand=40,
+                  max_iter=100):
+    """One end (``sign`` -1: lower, +1: upper) of the profile penalised-likelihood interval of the
+    exposure coefficient of each row: the root ``t`` of ``f(t) = 2 (pl1 - pl*(t)) - q`` beyond
+    the estimate ``B1[:, 1]``, where ``pl*(t)`` is the penalised log-likelihood maximised with the
+    coefficient held at ``t``. Bracketed by doubling steps (halved after a failed fit), then Illinois regula falsi (all rows
+    together, each row until its bracket is narrower than ``xtol`` or ``|f| < 1e-10``). NaN where
+    a constrained fit failed or no bracket was found."""
+    b = Yb.shape[0]
+    t_in = B1[:, 1].copy()
+    f_in = np.full(b, -q)
+    t_out = np.full(b, np.nan)
+    f_out = np.full(b, np.nan)
+    Bw = B1.copy()
+    bad = np.zeros(b, dtype=bool)
+
+    def f_at(rows, t):
+        with np.errstate(over="ignore"):  # far ends of separated pairs: mu saturates at 0 or 1
+            pl, ok, B = _firth_block(Z, D, a, c, Yb[rows], valid[rows], act[rows], True, fixed_value=t,
+                                     B0=Bw[rows], return_coef=True)
+        Bw[rows[ok]] = B[ok]
+        return 2.0 * (pl1[rows] - pl) - q, ok
+
+    # first step: the Wald half-width (the profile end is near it for all but separated pairs)
+    mu = 1.0 / (1.0 + np.exp(-np.clip(B1 @ Z.T, -700, 700)))
+    hv = (mu * (1.0 - mu) * valid) @ D
+    H = np.zeros((b, Z.shape[1], Z.shape[1]))
+    H[:, a, c] = hv
+    H[:, c, a] = hv
+    actf = act.astype(np.float64)
+    H = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * np.eye(Z.shape[1])
+    with np.errstate(all="ignore"):
+        se = np.sqrt(np.linalg.inv(H)[:, 1, 1])
+    step = np.where(np.isfinite(se) & (se > 0), np.sqrt(q) * se, 1.0)
+    todo = np.arange(b)
+    for _ in range(max_expand):  # bracket: f(t_in) < 0 < f(t_out)
+        if not len(todo):
+            break
+        t = t_in[todo] + sign * step[todo]
+        f, ok = f_at(todo, t)
+        step[todo[~ok]] /= 2.0  # a failed constrained fit: retry nearer the last inner point
+        hit = ok & (f > 0)
+        t_out[todo[hit]], f_out[todo[hit]] = t[hit], f[hit]
+        inner = ok & ~hit
+        t_in[todo[inner]], f_in[todo[inner]] = t[inner], f[inner]
+        step[todo[inner]] *= 2.0
+        todo = todo[~hit]
+    bad[todo] = True  # no bracket within the doubling steps
+    root = np.full(b, np.nan)
+    todo = np.flatnonzero(~bad)
+    side = np.zeros(b, dtype=int)  # Illinois: which end was kept last
+    for _ in range(max_iter):
+        if not len(todo):
+            break
+        ti, fi, to, fo = t_in[todo], f_in[todo], t_out[todo], f_out[todo]
+        t = ti - fi * (to - ti) / (fo - fi)
+        f, ok = f_at(todo, t)
+        bad[todo[~ok]] = True
+        neg = ok & (f <= 0)
+        pos = ok & (f > 0)
+        # Illinois: halve the f of the end kept twice in a row
+        keep_out = neg & (side[todo] == -1)
+        f_out[todo[keep_out]] *= 0.5
+        keep_in = pos & (side[todo] == 1)
+        f_in[todo[keep_in]] *= 0.5
+        t_in[todo[neg]], f_in[todo[neg]] = t[neg], f[neg]
+        side[todo[neg]] = -1
+        t_out[todo[pos]], f_out[todo[pos]] = t[pos], f[pos]
+        side[todo[pos]] = 1
+        done = ok & ((np.abs(f) < 1e-10) | (np.abs(t_out[todo] - t_in[todo]) < xtol))
+        root[todo[done]] = t[done]
+        todo = todo[ok & ~done]
+    root[bad] = np.nan
+    return root
+
+
+def firth_lrt_grid(X, Y, C=None, *, mask=None, block: int = 32, ci_level: float | None = None) -> dict:
     """Penalised likelihood-ratio tests (Heinze & Schemper 2002) of the exposure of every pair.
 
     The batched counterpart of :func:`firth_lrt`: per exposure, the Firth fits of all selected
@@ -1419,11 +1573,20 @@ def firth_lrt_grid(X, Y, C=None, *, mask=None, block: int = 32) -> dict:
     X : array (n, E); Y : array (n, O), NaN excluded; C : array (n, q), optional
     mask : bool array (E, O), optional
         Pairs to test (default all).
+    ci_level : float, optional
+        Also the profile penalised-likelihood confidence interval of the exposure coefficient at
+        this level (e.g. 0.95): the values ``t`` with ``2 (l*(b) - max l*(. | b_1 = t))`` at or
+        below the chi-square(1) quantile, the interval that inverts the same test
+        (Heinze & Schemper 2002, as logistf), so ``p < 1 - ci_level`` exactly when it excludes 0.
+        Each end is found by bracketing and Illinois regula falsi on constrained Firth fits
+        (about 10-20 per end).
 
     Returns
     -------
     dict of (E, O) arrays: ``stat`` (2 x difference of penalised log-likelihoods), ``p``
-    (chi-square, 1 df), ``converged`` (both fits converged; NaN statistics otherwise).
+    (chi-square, 1 df), ``converged`` (both fits converged; NaN statistics otherwise), ``beta``
+    (the Firth estimate); with ``ci_level`` also ``ci_low`` and ``ci_high`` (log-odds scale;
+    NaN where a constrained fit failed).
 
     Examples
     --------
@@ -1446,6 +1609,10 @@ def firth_lrt_grid(X, Y, C=None, *, mask=None, block: int = 32) -> dict:
     a, c = np.triu_indices(p)
     stat = np.full((E, O), np.nan)
     conv = np.zeros((E, O), dtype=bool)
+    beta = np.full((E, O), np.nan)
+    lo = np.full((E, O), np.nan)
+    hi = np.full((E, O), np.nan)
+    qcrit = None if ci_level is None else float(_stats.chi2.ppf(ci_level, 1))
     Yt = np.where(yv, Y, 0.0).T
     for e in np.flatnonzero(mask.any(axis=1)):
         xv = np.isfinite(X[:, e])
@@ -1456,9 +1623,18 @@ def firth_lrt_grid(X, Y, C=None, *, mask=None, block: int = 32) -> dict:
             cb = cols[s : s + block]
             valid = yv[:, cb].T & xv[None, :]
             act = np.concatenate([np.ones((len(cb), 2), bool), act_cov[cb]], axis=1)
-            pl1, ok1 = _firth_block(Z, D, a, c, Yt[cb], valid, act, False)
+            pl1, ok1, B1 = _firth_block(Z, D, a, c, Yt[cb], valid, act, False, return_coef=True)
             pl0, ok0 = _firth_block(Z, D, a, c, Yt[cb], valid, act, True)
             ok = ok1 & ok0
             stat[e, cb] = np.where(ok, np.maximum(0.0, 2.0 * (pl1 - pl0)), np.nan)
             conv[e, cb] = ok
-    return {"stat": stat, "p": _stats.chi2.sf(stat, 1), "converged": conv}
+            beta[e, cb] = np.where(ok1, B1[:, 1], np.nan)
+            if qcrit is not None and ok.any():
+                r = np.flatnonzero(ok)
+                args = (Z, D, a, c, Yt[cb][r], valid[r], act[r], B1[r], pl1[r], qcrit)
+                lo[e, cb[r]] = _profile_side(*args, -1.0)
+                hi[e, cb[r]] = _profile_side(*args, 1.0)
+    out = {"stat": stat, "p": _stats.chi2.sf(stat, 1), "converged": conv, "beta": beta}
+    if qcrit is not None:
+        out["ci_low"], out["ci_high"] = lo, hi
+    return out

@@ -326,6 +326,7 @@ def _prototype_cards(ds, state: dict, tables: dict, seed: int) -> list[Any]:
 def _phewas(cfg: StudyConfig, ds, cohort_dir: Path | None, state: dict, tables: dict,
             summary_lines: list[str]) -> list[Any]:
     """PheWAS (:func:`pipeline.cohort_phewas`) of the prototype similarities (else three features)."""
+    from interp_ecg import phenotype
     from interp_ecg.report import PhewasBlock
 
     if "proto_sims" in state:
@@ -340,12 +341,12 @@ def _phewas(cfg: StudyConfig, ds, cohort_dir: Path | None, state: dict, tables: 
     sig = int((pd.to_numeric(summary.get("q"), errors="coerce") < 0.05).sum()) if "q" in summary.columns else 0
     summary_lines.append(
         f"PheWAS: {res.n_exposures} {what} x {res.n_outcomes} outcomes in {res.n_subjects} patients "
-        f"({method} logistic regression adjusted for age and sex): {sig} associations with q < 0.05.")
+        f"({phenotype.describe_method(summary, 'age and sex')}): {sig} associations with q < 0.05.")
     return [PhewasBlock(summary, heading="Phenome-wide association study",
                         text=f"Exposures: {what}, averaged per patient. Outcomes: the cohort's ICD-10 "
-                             f"diagnoses. {res.note} Each test is a {'Firth-penalised ' if method == 'firth' else ''}"
-                             "logistic regression (robust to separation in small groups) adjusted for age and "
-                             "sex; odds ratios are per standard deviation of the exposure; q values are "
+                             f"diagnoses. {res.note} Models: {phenotype.describe_method(summary, 'age and sex')}"
+                             f"{' (Firth: robust to separation in small groups)' if method == 'firth' else ''}; "
+                             "odds ratios are per standard deviation of the exposure; q values are "
                              "Benjamini-Hochberg.")]
 
 

@@ -380,8 +380,9 @@ def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
     summary = tables.get("phewas")
     if summary is not None and len(summary):
         blocks.append(PhewasBlock(summary, text="Each exposure (prototype similarity, class probability or "
-                                                "feature) against each phecode: logistic regression adjusted "
-                                                "for the configured covariates."))
+                                                "feature) against each phecode: "
+                                                + phenotype.describe_method(summary, "the configured covariates")
+                                                + "."))
         blocks.append(FigureBlock(lambda ax: phenotype.plot_volcano(summary, ax=ax),
                                   caption="Volcano plot: log odds ratio against -log10 p.", height_in=3.2,
                                   width_in=5.5, heading="Volcano plot", level=2))

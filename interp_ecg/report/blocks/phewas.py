@@ -6,6 +6,7 @@ import html
 
 import pandas as pd
 
+from interp_ecg.phenotype.phewas import describe_method
 from interp_ecg.phenotype.plots import plot_manhattan
 from interp_ecg.report.blocks.base import Block, RenderContext, figure_html, format_frame, format_number, table_html
 from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, Paragraph, Table
@@ -56,8 +57,8 @@ class PhewasBlock(Block):
         for col in ("p", "q"):
             if col in top.columns:
                 top[col] = [format_number(v, 3) if not isinstance(v, str) else v for v in self.top_hits()[col]]
-        out.append(Table(top, f"Top {len(top)} associations by p-value (logistic regression "
-                              "adjusted for covariates; OR with 95% CI; q: Benjamini-Hochberg).",
+        out.append(Table(top, f"Top {len(top)} associations by p-value ({describe_method(self.summary)}; "
+                              "q: Benjamini-Hochberg).",
                          number=ctx.next_table()))
         return out
 
