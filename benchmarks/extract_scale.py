@@ -234,6 +234,17 @@ class Results:
         self.data["uptime"].append({"utc": time.strftime("%H:%M:%S", time.gmtime()), "uptime": _uptime()})
 
 
+def run_rate(done: int, resumed: int, seconds: float) -> float:
+    """Records/s of this run alone: the records written since it started over its seconds.
+
+    ``done`` counts every record in the stream's folder, including the ``resumed`` ones an
+    earlier (stopped) run wrote; those are not this run's work. ``NaN`` before any time passed.
+    """
+    if not seconds > 0:
+        return float("nan")
+    return max(0, done - resumed) / seconds
+
+
 def _rows_written(out: Path) -> int:
     """Records already in a stream's chunk files (0 for a new folder)."""
     import pyarrow.parquet as pq
@@ -299,8 +310,10 @@ def stream(n: int, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: i
             entry["records_done"], entry["chunk_files"] = done, files
             entry["samples"].append([round(el, 1), done, round(rss, 1), round(pss, 1), os.getloadavg()[0]])
             if done >= next_log:
-                logger.info("%s n=%d: %d records in %.0f s (%.2f records/s), tree RSS %.0f MiB, PSS %.0f MiB "
-                            "(peak %.0f / %.0f), %d processes, %s", kind, n, done, el, done / el, rss, pss,
+                logger.info("%s n=%d: %d records, %d of them in this run's %.0f s (%.2f records/s), tree RSS "
+                            "%.0f MiB, PSS %.0f MiB (peak %.0f / %.0f), %d processes, %s", kind, n, done,
+                            max(0, done - entry["resumed_from_records"]), el,
+                            run_rate(done, entry["resumed_from_records"], el), rss, pss,
                             entry["peak_tree_rss_mib"], entry["peak_tree_pss_mib"], n_procs, _load_note())
                 while next_log <= done:
                     next_log += log_every
@@ -325,7 +338,7 @@ def stream(n: int, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: i
         if len(table) != n or not table.index.is_unique:
             raise SystemExit(f"{n} records streamed but {len(table)} rows read back")
         entry.update(status="done", records_done=n, wall_s=seconds,
-                     records_per_s=(n - entry["resumed_from_records"]) / seconds,
+                     records_per_s=run_rate(n, entry["resumed_from_records"], seconds),
                      peak_main_rss_mib=usage.ru_maxrss / 1024.0,  # KiB -> MiB on Linux
                      chunk_files=len(list(out.glob("chunk-*.parquet"))),
                      quality_ok=int(table["quality_ok"].sum()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import subprocess
 import time
 import sys
@@ -71,3 +72,12 @@ def test_tree_memory_counts_child_processes(bench):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_run_rate_counts_only_this_runs_records(bench):
+    # a resumed stream: 28,928 records already in its folder, this run wrote 512 more in 20 s
+    assert bench.run_rate(28_928 + 512, 28_928, 20.0) == pytest.approx(25.6)
+    # at the first sample of a resumed run nothing new is written yet: 0, not 28,928 / 0.002
+    assert bench.run_rate(28_928, 28_928, 0.002) == 0.0
+    assert bench.run_rate(1000, 0, 50.0) == pytest.approx(20.0)  # a fresh run
+    assert math.isnan(bench.run_rate(10, 0, 0.0))
