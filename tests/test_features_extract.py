@@ -98,7 +98,7 @@ def test_dask_profiler_history_is_noted_and_the_package_config_turns_it_off(smal
     for name, config in (("default", {}), ("package", DASK_WORKER_CONFIG)):
         caplog.clear()
         with dask.config.set(config), distributed.LocalCluster(
-                n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+                n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
                 distributed.Client(cluster) as client, caplog.at_level(logging.INFO, "interp_ecg.features.extract"):
             out = extract(sub, scheduler=client, progress=False, method=OffsetDelineator())
             profiling = ["profile" in w.periodic_callbacks for w in cluster.workers.values()]
