@@ -258,14 +258,14 @@ def run_rate(done: int, resumed: int, seconds: float) -> float:
     return max(0, done - resumed) / seconds
 
 
-def growth_per_1000(samples: list, chunk_size: int) -> float:
+def growth_per_1000(samples: list, chunk_size: int, n: int) -> float:
     """Least-squares slope of the tree RSS (MiB) against records written, per 1,000 records.
 
-    ``samples`` are the stream's ``[seconds, records done, tree RSS, tree PSS, load]`` rows;
-    those before the first chunk is written (start-up) are left out. ``NaN`` with fewer than
-    two distinct record counts.
+    ``samples`` are the stream's ``[seconds, records done, tree RSS, tree PSS, load]`` rows of
+    an ``n``-record stream; those before the first chunk is written (start-up) and after the
+    last (shut-down) are left out. ``NaN`` with fewer than two distinct record counts.
     """
-    a = np.asarray([r[:3] for r in samples if r[1] >= chunk_size], float).reshape(-1, 3)
+    a = np.asarray([r[:3] for r in samples if chunk_size <= r[1] < n], float).reshape(-1, 3)
     if len(np.unique(a[:, 1])) < 2:
         return float("nan")
     return float(np.polyfit(a[:, 1], a[:, 2], 1)[0] * 1000)
@@ -283,7 +283,7 @@ def process_rss(proc) -> dict[str, float]:
     for p in [proc, *kids]:
         try:
             rss = p.memory_info().rss / 2**20
-            name = "main" if p.pid == proc.pid else f"pid {p.pid} {' '.join(p.cmdline()[1:3])[:60]}"
+            name = "main" if p.pid == proc.pid else f"pid {p.pid} {' '.join(p.cmdline()[1:])[:50]}"
         except psutil.Error:
             continue
         out[name] = round(rss, 1)
@@ -393,7 +393,7 @@ def stream(n: int, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: i
                      peak_main_rss_mib=usage.ru_maxrss / 1024.0,  # KiB -> MiB on Linux
                      chunk_files=len(list(out.glob("chunk-*.parquet"))),
                      quality_ok=int(table["quality_ok"].sum()),
-                     rss_growth_mib_per_1000=growth_per_1000(entry["samples"], chunk_size))
+                     rss_growth_mib_per_1000=growth_per_1000(entry["samples"], chunk_size, n))
         del table
     results.save()
     return entry

@@ -84,13 +84,14 @@ def test_run_rate_counts_only_this_runs_records(bench):
 
 
 def test_growth_per_1000_is_the_rss_slope_after_start_up(bench):
-    # start-up samples (no chunk written yet) are left out; then RSS 700 + 15 MiB per 1,000 records
+    # start-up samples (no chunk written yet) and shut-down ones are left out; then RSS 700 + 15 MiB per 1,000 records
     samples = [[0.5, 0, 300.0, 200.0, 1.0], [1.0, 0, 650.0, 400.0, 1.0]]
     samples += [[2.0 + i, 256 * i, 700.0 + 15.0 * 256 * i / 1000, 500.0, 1.0] for i in range(1, 40)]
-    assert bench.growth_per_1000(samples, 256) == pytest.approx(15.0)
+    samples.append([45.0, 256 * 40, 300.0, 200.0, 1.0])  # all written: shut-down, left out
+    assert bench.growth_per_1000(samples, 256, 256 * 40) == pytest.approx(15.0)
     flat = [[1.0 + i, 256 * i, 700.0 + (i % 2), 500.0, 1.0] for i in range(1, 40)]
-    assert abs(bench.growth_per_1000(flat, 256)) < 0.1
-    assert math.isnan(bench.growth_per_1000(samples[:3], 256))
+    assert abs(bench.growth_per_1000(flat, 256, 256 * 40)) < 0.1
+    assert math.isnan(bench.growth_per_1000(samples[:3], 256, 256 * 40))
 
 
 def test_process_rss_names_the_main_process_and_its_children(bench):
