@@ -444,8 +444,9 @@ def _client(scheduler: Any):
 #: statistical profiler off. Each worker's profiler keeps the call trees of its last
 #: ``distributed.admin.low-level-log-length`` (1,000) one-second cycles, twice (whole worker
 #: and per task prefix); on this pipeline's deep, varied stacks that history grew each worker
-#: by about 0.15 MiB per second of work, for the first ~17 minutes, before the deques were
-#: full (docs/results_scale.md). Start the cluster inside ``dask.config.set(DASK_WORKER_CONFIG)``
+#: by about 0.2 MiB per second of work until the deques are full (1,000 s, ~17 min, then flat;
+#: with a 60-cycle history the growth stopped after ~60 s: docs/results_scale.md). With the
+#: profiler off the workers were flat. Start the cluster inside ``dask.config.set(DASK_WORKER_CONFIG)``
 #: (a ``LocalCluster`` passes it to its workers) or put it in the workers' Dask configuration.
 DASK_WORKER_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False}
 
@@ -467,7 +468,7 @@ def _note_worker_profiler(client) -> None:
     if on:
         logger.info(
             "%d of %d Dask workers run distributed's profiler, keeping up to %d one-second profiles each: "
-            "their memory grows with the seconds of work until that history is full (~0.15 MiB per second on "
+            "their memory grows with the seconds of work until that history is full (~0.2 MiB per second on "
             "this pipeline), then stays flat; start the workers under "
             "interp_ecg.features.extract.DASK_WORKER_CONFIG for flat memory",
             len(on), len(states), max(on.values()))
