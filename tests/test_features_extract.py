@@ -72,7 +72,7 @@ def test_dask_path_releases_every_result_and_keeps_no_futures(small, tmp_path):
     distributed = pytest.importorskip("distributed")
     ds, table = small
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         res = extract(ds, scheduler=client, progress=False, method=OffsetDelineator(), chunk_size=2,
                       out=tmp_path / "f")
         left = (len(client.futures), len(cluster.scheduler.tasks),
