@@ -801,4 +801,4 @@ def extract_beats(
     return table
 
 
-__all__ = ["extract", "extract_cached", "extract_record", "extract_beats", "read_features", "conform", "column_names"]
+__all__ = ["DASK_WORKER_CONFIG", "extract", "extract_cached", "extract_record", "extract_beats", "read_features", "conform", "column_names"]
