@@ -133,14 +133,17 @@ def throughput(n: int, pool: np.ndarray, chunk_size: int, dask: bool) -> None:
           f"({_load_note()})")
     if not dask:
         return
+    import dask
     from distributed import Client, LocalCluster
+
+    from interp_ecg.features.extract import DASK_WORKER_CONFIG
 
     for name in ("distributed", "dask"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
     rates = {}
     for workers in (1, 2):
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+        with dask.config.set(DASK_WORKER_CONFIG), LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
             extract(make_dataset(4, pool), scheduler=client, progress=False)  # warm workers
             rates[workers], dt = _rate(
@@ -156,9 +159,17 @@ def _quiet_dask() -> None:
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def child(n: int, out: str, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: int) -> None:
-    """Stream ``n`` pool records to ``out`` (run in a fresh process); print the wall seconds."""
+def child(n: int, out: str, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: int,
+          dask_defaults: bool = False) -> None:
+    """Stream ``n`` pool records to ``out`` (run in a fresh process); print the wall seconds.
+
+    The Dask cluster is started under the package's ``DASK_WORKER_CONFIG`` (worker profiler
+    off), or under distributed's own defaults with ``dask_defaults``.
+    """
+    import dask
+
     from interp_ecg.features import extract
+    from interp_ecg.features.extract import DASK_WORKER_CONFIG
 
     pool = make_pool(pool_size)
     ds = make_dataset(n, pool)
@@ -166,8 +177,9 @@ def child(n: int, out: str, pool_size: int, chunk_size: int, n_jobs: int, dask_w
         from distributed import Client, LocalCluster
 
         _quiet_dask()
-        with LocalCluster(n_workers=dask_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        with dask.config.set({} if dask_defaults else DASK_WORKER_CONFIG), \
+                LocalCluster(n_workers=dask_workers, threads_per_worker=1, processes=True,
+                             dashboard_address=None) as cluster, Client(cluster) as client:
             t0 = time.perf_counter()
             extract(ds, out=out, chunk_size=chunk_size, scheduler=client, progress=False, load=False)
             dt = time.perf_counter() - t0
@@ -226,12 +238,56 @@ class Results:
         tmp.write_text(json.dumps(self.data, indent=1, default=float))
         os.replace(tmp, self.path)
         cols = ["kind", "n_jobs", "records", "status", "records_done", "wall_s", "records_per_s",
-                "peak_tree_rss_mib", "peak_tree_pss_mib", "peak_main_rss_mib", "max_processes", "chunk_files"]
+                "peak_tree_rss_mib", "peak_tree_pss_mib", "peak_main_rss_mib", "max_processes", "chunk_files",
+                "rss_growth_mib_per_1000"]
         rows = [{c: s.get(c) for c in cols} for s in self.data["streams"]]
         pd.DataFrame(rows, columns=cols).to_csv(self.path.with_suffix(".csv"), index=False)
 
     def uptime(self) -> None:
         self.data["uptime"].append({"utc": time.strftime("%H:%M:%S", time.gmtime()), "uptime": _uptime()})
+
+
+def run_rate(done: int, resumed: int, seconds: float) -> float:
+    """Records/s of this run alone: the records written since it started over its seconds.
+
+    ``done`` counts every record in the stream's folder, including the ``resumed`` ones an
+    earlier (stopped) run wrote; those are not this run's work. ``NaN`` before any time passed.
+    """
+    if not seconds > 0:
+        return float("nan")
+    return max(0, done - resumed) / seconds
+
+
+def growth_per_1000(samples: list, chunk_size: int, n: int) -> float:
+    """Least-squares slope of the tree RSS (MiB) against records written, per 1,000 records.
+
+    ``samples`` are the stream's ``[seconds, records done, tree RSS, tree PSS, load]`` rows of
+    an ``n``-record stream; those before the first chunk is written (start-up) and after the
+    last (shut-down) are left out. ``NaN`` with fewer than two distinct record counts.
+    """
+    a = np.asarray([r[:3] for r in samples if chunk_size <= r[1] < n], float).reshape(-1, 3)
+    if len(np.unique(a[:, 1])) < 2:
+        return float("nan")
+    return float(np.polyfit(a[:, 1], a[:, 2], 1)[0] * 1000)
+
+
+def process_rss(proc) -> dict[str, float]:
+    """RSS (MiB) of ``proc`` (``main``) and of each descendant (``pid <n> <first argument>``)."""
+    import psutil
+
+    out = {}
+    try:
+        kids = proc.children(recursive=True)
+    except psutil.Error:
+        kids = []
+    for p in [proc, *kids]:
+        try:
+            rss = p.memory_info().rss / 2**20
+            name = "main" if p.pid == proc.pid else f"pid {p.pid} {' '.join(p.cmdline()[1:])[:50]}"
+        except psutil.Error:
+            continue
+        out[name] = round(rss, 1)
+    return out
 
 
 def _rows_written(out: Path) -> int:
@@ -262,15 +318,17 @@ def _stream_folder(workdir: str | None, keep: str | None, name: str):
 
 def stream(n: int, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: int, results: Results,
            workdir: str | None, sample_s: float, log_every: int, uptime_every_s: float,
-           keep: str | None = None) -> dict:
+           keep: str | None = None, dask_defaults: bool = False) -> dict:
     """Run one streaming extraction of ``n`` records in a fresh process; sample its memory."""
     import psutil
 
-    kind = f"dask-{dask_workers}-workers" if dask_workers else "joblib"
+    kind = (f"dask-{dask_workers}-workers" + ("-distributed-defaults" if dask_defaults else "")
+            if dask_workers else "joblib")
     entry = {"kind": kind, "n_jobs": dask_workers or n_jobs, "records": n, "status": "running",
              "records_done": 0, "wall_s": None, "records_per_s": None, "peak_tree_rss_mib": 0.0,
              "peak_tree_pss_mib": 0.0, "peak_main_rss_mib": None, "max_processes": 0, "chunk_files": 0,
-             "samples": []}  # [elapsed s, records done, tree RSS MiB, tree PSS MiB, load average]
+             "samples": [],  # [elapsed s, records done, tree RSS MiB, tree PSS MiB, load average]
+             "process_samples": []}  # [elapsed s, records done, {process: RSS MiB}]
     results.data["streams"].append(entry)
     with _stream_folder(workdir, keep, f"{kind}-{entry['n_jobs']}-{n}") as out:
         resumed = _rows_written(out)
@@ -279,6 +337,8 @@ def stream(n: int, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: i
             logger.info("%s n=%d: resuming after %d records already in %s", kind, n, min(n, resumed), out)
         cmd = [sys.executable, __file__, "--child", str(n), str(out), "--pool", str(pool_size),
                "--stream-chunk-size", str(chunk_size), "--n-jobs", str(n_jobs), "--dask-workers", str(dask_workers)]
+        if dask_defaults:
+            cmd.append("--dask-defaults")
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         ps = psutil.Process(proc.pid)
@@ -298,9 +358,13 @@ def stream(n: int, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: i
             entry["max_processes"] = max(entry["max_processes"], n_procs)
             entry["records_done"], entry["chunk_files"] = done, files
             entry["samples"].append([round(el, 1), done, round(rss, 1), round(pss, 1), os.getloadavg()[0]])
+            if len(entry["samples"]) % 10 == 1:  # which process grows: each one's RSS, every 10th sample
+                entry["process_samples"].append([round(el, 1), done, process_rss(ps)])
             if done >= next_log:
-                logger.info("%s n=%d: %d records in %.0f s (%.2f records/s), tree RSS %.0f MiB, PSS %.0f MiB "
-                            "(peak %.0f / %.0f), %d processes, %s", kind, n, done, el, done / el, rss, pss,
+                logger.info("%s n=%d: %d records, %d of them in this run's %.0f s (%.2f records/s), tree RSS "
+                            "%.0f MiB, PSS %.0f MiB (peak %.0f / %.0f), %d processes, %s", kind, n, done,
+                            max(0, done - entry["resumed_from_records"]), el,
+                            run_rate(done, entry["resumed_from_records"], el), rss, pss,
                             entry["peak_tree_rss_mib"], entry["peak_tree_pss_mib"], n_procs, _load_note())
                 while next_log <= done:
                     next_log += log_every
@@ -325,10 +389,11 @@ def stream(n: int, pool_size: int, chunk_size: int, n_jobs: int, dask_workers: i
         if len(table) != n or not table.index.is_unique:
             raise SystemExit(f"{n} records streamed but {len(table)} rows read back")
         entry.update(status="done", records_done=n, wall_s=seconds,
-                     records_per_s=(n - entry["resumed_from_records"]) / seconds,
+                     records_per_s=run_rate(n, entry["resumed_from_records"], seconds),
                      peak_main_rss_mib=usage.ru_maxrss / 1024.0,  # KiB -> MiB on Linux
                      chunk_files=len(list(out.glob("chunk-*.parquet"))),
-                     quality_ok=int(table["quality_ok"].sum()))
+                     quality_ok=int(table["quality_ok"].sum()),
+                     rss_growth_mib_per_1000=growth_per_1000(entry["samples"], chunk_size, n))
         del table
     results.save()
     return entry
@@ -431,7 +496,7 @@ def project(results: Results, n_project: int, cores=(2, 16, 64)) -> dict | None:
 
 def memory(sizes: list[int], pool_size: int, chunk_size: int, n_jobs: int, results: Results,
            ref_jobs1: int, dask_records: int, workdir: str | None, sample_s: float, log_every: int,
-           uptime_every_s: float, keep: str | None = None) -> None:
+           uptime_every_s: float, keep: str | None = None, dask_defaults: bool = False) -> None:
     runs = []
     if ref_jobs1 and n_jobs != 1:
         runs.append((ref_jobs1, 1, 0))
@@ -443,7 +508,7 @@ def memory(sizes: list[int], pool_size: int, chunk_size: int, n_jobs: int, resul
     for n, jobs, dask_workers in runs:
         results.uptime()
         e = stream(n, pool_size, chunk_size, jobs, dask_workers, results, workdir, sample_s, log_every,
-                   uptime_every_s, keep)
+                   uptime_every_s, keep, dask_defaults)
         key = (e["kind"], jobs)
         first.setdefault(key, e)
         f = first[key]
@@ -452,7 +517,8 @@ def memory(sizes: list[int], pool_size: int, chunk_size: int, n_jobs: int, resul
         label = f"{e['kind']} n_jobs={jobs}" if not dask_workers else e["kind"]
         print(f"stream {n:>7} records ({label}): {e['records_per_s']:6.2f} records/s, {e['wall_s']:8.1f} s; "
               f"peak tree PSS {e['peak_tree_pss_mib']:7.1f} MiB, tree RSS {e['peak_tree_rss_mib']:7.1f} MiB, "
-              f"main process {e['peak_main_rss_mib']:6.1f} MiB; {e['chunk_files']} chunk files  {ratio}",
+              f"main process {e['peak_main_rss_mib']:6.1f} MiB; tree RSS {e['rss_growth_mib_per_1000']:+.1f} MiB per "
+              f"1,000 records; {e['chunk_files']} chunk files  {ratio}",
               flush=True)
         if dask_workers:
             same = [s for s in results.data["streams"] if s["kind"] == "joblib" and s["n_jobs"] == jobs
@@ -541,6 +607,9 @@ def main() -> None:
     ap.add_argument("--plot-from", nargs=2, metavar=("JSON", "PNG"), help="draw the memory curve and exit")
     ap.add_argument("--child", nargs=2, metavar=("N", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--dask-workers", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--dask-defaults", action="store_true",
+                    help="start the Dask stream's LocalCluster under distributed's defaults (worker profiler on) "
+                         "instead of interp_ecg.features.extract.DASK_WORKER_CONFIG")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for name in ("distributed", "dask", "interp_ecg"):
@@ -551,7 +620,7 @@ def main() -> None:
         return
     if args.child:
         child(int(args.child[0]), args.child[1], args.pool, args.stream_chunk_size, args.n_jobs,
-              args.dask_workers)
+              args.dask_workers, args.dask_defaults)
         return
     results = Results(args.json)
     results.data["project_records"] = args.project
@@ -567,7 +636,8 @@ def main() -> None:
         throughput(args.records, pool, args.chunk_size, dask=not args.no_dask)
     if args.sizes or args.ref_jobs1 or args.dask_records:
         memory(args.sizes, args.pool, args.stream_chunk_size, args.n_jobs, results, args.ref_jobs1,
-               args.dask_records, args.workdir, args.sample_s, args.log_every, args.uptime_every, args.keep)
+               args.dask_records, args.workdir, args.sample_s, args.log_every, args.uptime_every, args.keep,
+               args.dask_defaults)
 
 
 if __name__ == "__main__":

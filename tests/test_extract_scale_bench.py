@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import subprocess
 import time
 import sys
@@ -68,6 +69,38 @@ def test_tree_memory_counts_child_processes(bench):
         assert n >= 2
         assert rss >= own + 64
         assert 0 < pss <= rss
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_run_rate_counts_only_this_runs_records(bench):
+    # a resumed stream: 28,928 records already in its folder, this run wrote 512 more in 20 s
+    assert bench.run_rate(28_928 + 512, 28_928, 20.0) == pytest.approx(25.6)
+    # at the first sample of a resumed run nothing new is written yet: 0, not 28,928 / 0.002
+    assert bench.run_rate(28_928, 28_928, 0.002) == 0.0
+    assert bench.run_rate(1000, 0, 50.0) == pytest.approx(20.0)  # a fresh run
+    assert math.isnan(bench.run_rate(10, 0, 0.0))
+
+
+def test_growth_per_1000_is_the_rss_slope_after_start_up(bench):
+    # start-up samples (no chunk written yet) and shut-down ones are left out; then RSS 700 + 15 MiB per 1,000 records
+    samples = [[0.5, 0, 300.0, 200.0, 1.0], [1.0, 0, 650.0, 400.0, 1.0]]
+    samples += [[2.0 + i, 256 * i, 700.0 + 15.0 * 256 * i / 1000, 500.0, 1.0] for i in range(1, 40)]
+    samples.append([45.0, 256 * 40, 300.0, 200.0, 1.0])  # all written: shut-down, left out
+    assert bench.growth_per_1000(samples, 256, 256 * 40) == pytest.approx(15.0)
+    flat = [[1.0 + i, 256 * i, 700.0 + (i % 2), 500.0, 1.0] for i in range(1, 40)]
+    assert abs(bench.growth_per_1000(flat, 256, 256 * 40)) < 0.1
+    assert math.isnan(bench.growth_per_1000(samples[:3], 256, 256 * 40))
+
+
+def test_process_rss_names_the_main_process_and_its_children(bench):
+    psutil = pytest.importorskip("psutil")
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        out = bench.process_rss(psutil.Process())
+        assert out["main"] > 0
+        assert any(k.startswith(f"pid {proc.pid} ") for k in out)
     finally:
         proc.kill()
         proc.wait()

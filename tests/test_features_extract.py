@@ -65,6 +65,48 @@ def test_dask_local_cluster_gives_the_same_table(small):
     pd.testing.assert_frame_equal(again, table)
 
 
+def test_dask_path_releases_every_result_and_keeps_no_futures(small, tmp_path):
+    """After a streamed Dask run nothing of it is left: no future in the client, no task or
+    data on the scheduler or the workers (the frames went to Parquet), and the table is the
+    in-process one."""
+    distributed = pytest.importorskip("distributed")
+    ds, table = small
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        res = extract(ds, scheduler=client, progress=False, method=OffsetDelineator(), chunk_size=2,
+                      out=tmp_path / "f")
+        left = (len(client.futures), len(cluster.scheduler.tasks),
+                sum(len(w.data) for w in cluster.workers.values()))
+    assert left == (0, 0, 0)
+    assert len(list((tmp_path / "f").glob("chunk-*.parquet"))) == 6
+    pd.testing.assert_frame_equal(res, table)
+
+
+def test_dask_profiler_history_is_noted_and_the_package_config_turns_it_off(small, caplog):
+    """distributed's worker profiler keeps 1,000 one-second call trees per worker (the Dask
+    memory growth of docs/results_scale.md): extract says so, and DASK_WORKER_CONFIG turns it off."""
+    import logging
+
+    import dask
+
+    distributed = pytest.importorskip("distributed")
+    from interp_ecg.features.extract import DASK_WORKER_CONFIG
+
+    ds, table = small
+    sub = EcgDataset(ds.meta.iloc[:2], ds.loader, fs=FS, name="synthetic")
+    seen = {}
+    for name, config in (("default", {}), ("package", DASK_WORKER_CONFIG)):
+        caplog.clear()
+        with dask.config.set(config), distributed.LocalCluster(
+                n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+                distributed.Client(cluster) as client, caplog.at_level(logging.INFO, "interp_ecg.features.extract"):
+            out = extract(sub, scheduler=client, progress=False, method=OffsetDelineator())
+            profiling = ["profile" in w.periodic_callbacks for w in cluster.workers.values()]
+        pd.testing.assert_frame_equal(out, table.iloc[:2])
+        seen[name] = (profiling, any("DASK_WORKER_CONFIG" in r.getMessage() for r in caplog.records))
+    assert seen == {"default": ([True], True), "package": ([False], False)}
+
+
 def test_streamed_parquet_equals_in_memory_and_skips_finished_chunks(small, tmp_path):
     ds, table = small
     out = tmp_path / "feat"

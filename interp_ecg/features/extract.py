@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import os
@@ -439,33 +440,80 @@ def _client(scheduler: Any):
     raise ConfigError(f"scheduler must be a distributed.Client or an address, got {type(scheduler).__name__}")
 
 
+#: Dask configuration for the workers of a cluster that runs :func:`extract`: distributed's
+#: statistical profiler off. Each worker's profiler keeps the call trees of its last
+#: ``distributed.admin.low-level-log-length`` (1,000) one-second cycles, twice (whole worker
+#: and per task prefix); on this pipeline's deep, varied stacks that history grew each worker
+#: by about 0.2 MiB per second of work until the deques are full (1,000 s, ~17 min, then flat;
+#: with a 60-cycle history the growth stopped after ~60 s: docs/results_scale.md). With the
+#: profiler off the workers were flat. Start the cluster inside ``dask.config.set(DASK_WORKER_CONFIG)``
+#: (a ``LocalCluster`` passes it to its workers) or put it in the workers' Dask configuration.
+DASK_WORKER_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False}
+
+
+def _worker_profiler(dask_worker) -> tuple[bool, int]:
+    """Whether a Dask worker runs distributed's statistical profiler, and its history length."""
+    return "profile" in dask_worker.periodic_callbacks, int(dask_worker.profile_history.maxlen or 0)
+
+
+def _note_worker_profiler(client) -> None:
+    """Log (INFO) when the cluster's workers keep profiler history: their memory then grows
+    with the seconds of work until that history is full (see :data:`DASK_WORKER_CONFIG`)."""
+    try:
+        states = client.run(_worker_profiler)
+    except Exception as err:  # noqa: BLE001 - a diagnostic only; never stop the run for it
+        logger.debug("could not ask the Dask workers about their profiler: %r", err)
+        return
+    on = {w: n for w, (enabled, n) in states.items() if enabled}
+    if on:
+        logger.info(
+            "%d of %d Dask workers run distributed's profiler, keeping up to %d one-second profiles each: "
+            "their memory grows with the seconds of work until that history is full (~0.2 MiB per second on "
+            "this pipeline), then stays flat; start the workers under "
+            "interp_ecg.features.extract.DASK_WORKER_CONFIG for flat memory",
+            len(on), len(states), max(on.values()))
+
+
 def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler):
     """Yield ``(k, frame)`` for every chunk in ``todo`` (any order), bounded in flight."""
     if scheduler is not None:
         from distributed import as_completed
 
         client, own = _client(scheduler)
+        shared = None
+        ac = None
         try:
+            _note_worker_profiler(client)
             # hash=False: a unique key per run, so that an earlier run's release of an
             # identical scattered dataset cannot take this run's copy with it
             shared = client.scatter(bare, broadcast=True, hash=False)
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
             pending = iter(todo)
-            futures = []
-            for k in pending:
-                futures.append(client.submit(_process_chunk, shared, meta.loc[chunk_ids(k)], k, method,
-                                             min_beats, pure=False))
-                if len(futures) >= 2 * n_workers:
-                    break
-            ac = as_completed(futures)
+
+            def submit(k):
+                return client.submit(_process_chunk, shared, meta.loc[chunk_ids(k)], k, method, min_beats,
+                                     pure=False)
+
+            # at most 2 chunks per worker in flight; each future is released as soon as its
+            # frame is handed on, so neither the client nor the cluster keeps finished chunks
+            ac = as_completed([submit(k) for k in itertools.islice(pending, 2 * n_workers)])
             for fut in ac:
-                yield fut.result()
+                result = fut.result()
                 fut.release()
+                del fut
                 nxt = next(pending, None)
                 if nxt is not None:
-                    ac.add(client.submit(_process_chunk, shared, meta.loc[chunk_ids(nxt)], nxt, method,
-                                         min_beats, pure=False))
+                    ac.add(submit(nxt))
+                yield result
+                del result
         finally:
+            if ac is not None:  # stopped early (an error, a closed generator): drop what is left
+                left = list(ac.futures)
+                ac.clear()
+                if left:
+                    client.cancel(left)
+            if shared is not None:
+                shared.release()
             if own:
                 client.close()
         return
@@ -516,7 +564,15 @@ def extract(
     chunk_size : int, default 256
         Records per chunk (the unit of work, of writing and of resuming).
     scheduler : distributed.Client or str, optional
-        Run the chunks on a Dask cluster (a client, or a scheduler address).
+        Run the chunks on a Dask cluster (a client, or a scheduler address). At most two
+        chunks per worker are in flight and each result is released once written, so the
+        client and the cluster keep no finished chunk. The workers' memory is flat when they
+        run without distributed's statistical profiler: start them under
+        :data:`DASK_WORKER_CONFIG`, e.g.
+        ``with dask.config.set(DASK_WORKER_CONFIG): cluster = LocalCluster(...)``. With the
+        profiler on (distributed's default) each worker keeps the last 1,000 one-second
+        profiles, and grows by about 0.2 MiB per second of work until that history is full
+        (~17 min), then stays flat; ``extract`` logs a note (INFO) when it finds such workers.
     progress : bool, default True
         Show a tqdm progress bar (records done / total).
     method : str or callable, optional
@@ -745,4 +801,4 @@ def extract_beats(
     return table
 
 
-__all__ = ["extract", "extract_cached", "extract_record", "extract_beats", "read_features", "conform", "column_names"]
+__all__ = ["DASK_WORKER_CONFIG", "extract", "extract_cached", "extract_record", "extract_beats", "read_features", "conform", "column_names"]
