@@ -45,7 +45,7 @@ from interp_ecg.features.dictionary import (
     model_columns,
     normal_ranges,
 )
-from interp_ecg.features.extract import extract, extract_beats, extract_cached, extract_record
+from interp_ecg.features.extract import DASK_WORKER_CONFIG, extract, extract_beats, extract_cached, extract_record
 from interp_ecg.features.measurements import frontal_axis, qtc
 from interp_ecg.features.quality import lead_quality, quality_status
 from interp_ecg.features.stream import read_features
@@ -68,6 +68,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "delineate",
+    "DASK_WORKER_CONFIG",
     "extract",
     "extract_cached",
     "extract_record",
