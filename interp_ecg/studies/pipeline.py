@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,29 @@ def with_record_columns(features: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFr
 
 #: the inputs of the WCT rule (a rule baseline is scored when a table has both)
 _RULE_INPUTS = ("QRS_duration_ms", "heart_rate_bpm")
+
+#: label names for which the WCT rule is a meaningful comparator: a wide-complex tachycardia
+#: label from elsewhere (e.g. the simulator's ``sim_wct``, a chart-review ``WCT`` column)
+WCT_LABEL_PATTERN = re.compile(r"wct|wide[ _-]?(qrs|complex)", re.IGNORECASE)
+
+
+def rule_is_comparator(label: str | None) -> bool:
+    """Whether the WCT rule (QRS >= 120 ms and HR >= 100 bpm) is a meaningful baseline for ``label``.
+
+    It is for a wide-complex tachycardia label that does not come from the rule itself
+    (its name matches :data:`WCT_LABEL_PATTERN`, e.g. ``sim_wct``). It is not for ``"wct"``
+    (:func:`training_data` computes that label *by* the rule, so the rule scores 1.0 by
+    construction), nor for any other label (AF, a statement, a diagnosis): there the rule
+    answers a different question. ``None`` (label unknown) is not.
+
+    Examples
+    --------
+    >>> [rule_is_comparator(x) for x in ("sim_wct", "WCT", "wct", "AFIB", None)]
+    [True, True, False, False, False]
+    """
+    if label is None or label == "wct":
+        return False
+    return bool(WCT_LABEL_PATTERN.search(str(label)))
 
 
 def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label: str = "wct",
@@ -163,8 +187,8 @@ def make_ensemble(models: Sequence[str], seed: int, n_jobs: int):
 
 def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
                        models: Sequence[str] = ("rf", "xgb", "lgbm"), seed: int = 0, n_jobs: int = 1,
-                       test_size: float = 0.3, n_boot: int | None = None) -> dict:
-    """Fit the ensemble on training patients, score held-out patients, with the rule baseline.
+                       test_size: float = 0.3, n_boot: int | None = None, label: str | None = None) -> dict:
+    """Fit the ensemble on training patients, score held-out patients (with the rule baseline for a WCT label).
 
     Parameters
     ----------
@@ -181,11 +205,17 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
     n_boot : int, optional
         Patient-bootstrap replicates of the CIs; None: those of
         :func:`~interp_ecg.evaluate.tagged_metrics_table`.
+    label : str, optional
+        Name of the label ``y`` (as given to :func:`training_data`). The WCT rule is scored
+        beside the ensemble only when it is a meaningful comparator for it
+        (:func:`rule_is_comparator`: a WCT label other than the rule itself) and ``X`` has
+        the rule's inputs.
 
     Returns
     -------
     dict
-        ``model`` (fitted on the training patients), ``metrics`` (held-out, ensemble and rule),
+        ``model`` (fitted on the training patients), ``metrics`` (held-out, ensemble and, for a
+        WCT label, the rule),
         ``test`` (boolean mask), ``proba`` (held-out ensemble scores).
     """
     boot = {} if n_boot is None else {"n_boot": n_boot}
@@ -193,7 +223,7 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
     model = make_ensemble(models, seed, n_jobs).fit(X[~test], y[~test])
     proba = model.predict_proba(X[test])[:, 1]
     scores = {"ensemble": proba}
-    if all(c in X.columns for c in _RULE_INPUTS):
+    if rule_is_comparator(label) and all(c in X.columns for c in _RULE_INPUTS):
         scores[RULE] = wct_rule_label(X.loc[test, "QRS_duration_ms"], X.loc[test, "heart_rate_bpm"]).fillna(0).to_numpy()
     table = pd.concat([tagged_metrics_table(y[test], s, groups[test], random_state=seed, model=name, **boot)
                        for name, s in scores.items()], ignore_index=True)
