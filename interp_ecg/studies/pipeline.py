@@ -230,6 +230,114 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
     return {"model": model, "metrics": table, "test": test, "proba": proba}
 
 
+#: the caveat the report puts beside explanations of a model that does not discriminate
+NOT_EVIDENCE = "explanations of a model that does not discriminate show what it matched, not evidence"
+
+
+@dataclass
+class Discrimination:
+    """A model's held-out discrimination in words (:func:`discrimination`).
+
+    ``text``: the ROC-AUCs with their intervals and counts. ``warning``: empty when every
+    class (and the macro mean) is better than chance with a 95% CI above 0.5; else which are
+    at chance (estimate <= 0.5 or CI including 0.5) and which have no interval, ending with
+    the caveat :data:`NOT_EVIDENCE`. ``at_chance``/``not_established``: those classes.
+    """
+
+    text: str
+    warning: str
+    at_chance: list[str]
+    not_established: list[str]
+
+    @property
+    def discriminates(self) -> bool:
+        """Every class, and the macro mean, shown better than chance (95% CI above 0.5)."""
+        return not self.warning
+
+    def paragraph(self) -> str:
+        """``text``, then, when there is one, a paragraph ``"Warning: " + warning``."""
+        return self.text + (f"\n\nWarning: {self.warning}" if self.warning else "")
+
+
+def discrimination(metrics: pd.DataFrame, what: str, macro: pd.Series | None = None,
+                   digits: int = 3) -> Discrimination:
+    """Say how well a model discriminates on held-out data, and whether better than chance.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Long held-out metrics (:func:`~interp_ecg.evaluate.tagged_metrics_table` rows):
+        ``metric``, ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``n_positive`` and a name
+        column ``label`` (else ``model``); only the ``roc_auc`` rows are used.
+    what : str
+        The model, as the sentence names it (``"the prototype network"``).
+    macro : pandas.Series, optional
+        The macro-mean ROC-AUC row (``estimate``, ``ci_low``, ``ci_high``) of a
+        multi-class model (:func:`~interp_ecg.evaluate.metrics_table` ``label == "macro"``).
+    digits : int
+        Decimals of the numbers.
+
+    Returns
+    -------
+    Discrimination
+        A class is at chance when its ROC-AUC is <= 0.5 or its 95% CI includes 0.5; its
+        discrimination is not established when it has no interval (too few positives or
+        negatives held out). Every statement is derived from ``metrics``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"label": ["NORM", "STACH"], "metric": "roc_auc", "estimate": [0.194, 0.91],
+    ...                   "ci_low": [0.05, 0.82], "ci_high": [0.35, 0.97], "n": 40, "n_positive": [12, 9]})
+    >>> d = discrimination(m, "the prototype network")
+    >>> d.at_chance, d.discriminates
+    (['NORM'], False)
+    >>> print(d.warning)
+    The prototype network is not better than chance on held-out patients for NORM (ROC-AUC 0.194, 95% CI 0.050-0.350). Its explanations there show what it matched, not evidence: explanations of a model that does not discriminate show what it matched, not evidence.
+    """
+    from interp_ecg.evaluate import format_interval
+
+    auc = metrics[metrics["metric"] == "roc_auc"]
+    name_col = "label" if "label" in auc.columns and auc["label"].notna().all() else "model"
+    parts, chance, unknown, chance_why = [], [], [], []
+    for _, r in auc.iterrows():
+        name, est, lo, hi = str(r[name_col]), float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
+        counts = (f"; {int(r['n_positive'])} positive of {int(r['n'])}" if "n" in r and "n_positive" in r
+                  and pd.notna(r["n"]) and pd.notna(r["n_positive"]) else "")
+        parts.append(f"{name} {format_interval(est, lo, hi, digits)}{counts}")
+        if not np.isfinite(est):
+            unknown.append(name)
+        elif est <= 0.5 or (np.isfinite(lo) and lo <= 0.5):
+            chance.append(name)
+            ci = f", 95% CI {format_interval(est, lo, hi, digits).split('(', 1)[1].rstrip(')')}" if np.isfinite(lo) else ""
+            chance_why.append(f"{name} (ROC-AUC {format_interval(est, np.nan, np.nan, digits).split(' ')[0]}{ci})")
+        elif not np.isfinite(lo):
+            unknown.append(name)
+    macro_text, macro_chance = "", False
+    if macro is not None:
+        m_est, m_lo, m_hi = (float(macro[k]) for k in ("estimate", "ci_low", "ci_high"))
+        macro_text = f"macro ROC-AUC {format_interval(m_est, m_lo, m_hi, digits)}; "
+        macro_chance = bool(np.isfinite(m_est) and (m_est <= 0.5 or (np.isfinite(m_lo) and m_lo <= 0.5)))
+    kind = "per statement " if name_col == "label" and len(auc) > 1 else ""
+    text = (f"Held-out discrimination of {what}: {macro_text}{kind}ROC-AUC (95% CI) "
+            + ", ".join(parts) + ".") if parts else f"Held-out discrimination of {what}: no ROC-AUC could be computed."
+    warn = []
+    if macro_chance:
+        warn.append(f"{what} is not better than chance on held-out patients overall (macro ROC-AUC "
+                    f"{format_interval(m_est, m_lo, m_hi, digits)}{'' if m_est <= 0.5 else ': its 95% CI includes 0.5'}).")
+    if chance:
+        warn.append(f"{what} is not better than chance on held-out patients for {', '.join(chance_why)}.")
+    if unknown:
+        warn.append(f"Its discrimination is not established for {', '.join(unknown)}: too few held-out "
+                    "positives or negatives for a 95% CI.")
+    if not parts:
+        warn.append(f"The discrimination of {what} is unknown.")
+    warning = ""
+    if warn:
+        warning = " ".join(warn) + f" Its explanations there show what it matched, not evidence: {NOT_EVIDENCE}."
+        warning = warning[0].upper() + warning[1:]
+    return Discrimination(text=text, warning=warning, at_chance=chance, not_established=unknown)
+
+
 def model_matrix(table: pd.DataFrame, model) -> pd.DataFrame:
     """The model's input columns from a feature table (clear error when some are missing)."""
     names = getattr(model, "feature_names_in_", None)
