@@ -297,10 +297,10 @@ def discrimination(metrics: pd.DataFrame, what: str, macro: pd.Series | None = N
     from interp_ecg.evaluate import format_interval
 
     auc = metrics[metrics["metric"] == "roc_auc"]
-    name_col = "label" if "label" in auc.columns and auc["label"].notna().all() else "model"
+    name_col = "label" if "label" in auc.columns and auc["label"].nunique() > 1 else "model"
     parts, chance, unknown, chance_why = [], [], [], []
     for _, r in auc.iterrows():
-        name, est, lo, hi = str(r[name_col]), float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
+        name, est, lo, hi = str(r.get(name_col, what)), float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
         counts = (f"; {int(r['n_positive'])} positive of {int(r['n'])}" if "n" in r and "n_positive" in r
                   and pd.notna(r["n"]) and pd.notna(r["n_positive"]) else "")
         parts.append(f"{name} {format_interval(est, lo, hi, digits)}{counts}")
