@@ -231,7 +231,7 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
 
 
 #: the caveat the report puts beside explanations of a model that does not discriminate
-NOT_EVIDENCE = "explanations of a model that does not discriminate show what it matched, not evidence"
+NOT_EVIDENCE = "Explanations of a model that does not discriminate show what it matched, not evidence."
 
 
 @dataclass
@@ -292,7 +292,7 @@ def discrimination(metrics: pd.DataFrame, what: str, macro: pd.Series | None = N
     >>> d.at_chance, d.discriminates
     (['NORM'], False)
     >>> print(d.warning)
-    The prototype network is not better than chance on held-out patients for NORM (ROC-AUC 0.194, 95% CI 0.050-0.350). Its explanations there show what it matched, not evidence: explanations of a model that does not discriminate show what it matched, not evidence.
+    The prototype network is not better than chance on held-out patients for NORM (ROC-AUC 0.194, 95% CI 0.050-0.350). Explanations of a model that does not discriminate show what it matched, not evidence.
     """
     from interp_ecg.evaluate import format_interval
 
@@ -327,14 +327,13 @@ def discrimination(metrics: pd.DataFrame, what: str, macro: pd.Series | None = N
     if chance:
         warn.append(f"{what} is not better than chance on held-out patients for {', '.join(chance_why)}.")
     if unknown:
-        warn.append(f"Its discrimination is not established for {', '.join(unknown)}: too few held-out "
-                    "positives or negatives for a 95% CI.")
+        warn.append(f"The discrimination of {what} is not established for {', '.join(unknown)}: too few "
+                    "held-out positives or negatives for a 95% CI.")
     if not parts:
         warn.append(f"The discrimination of {what} is unknown.")
     warning = ""
     if warn:
-        warning = " ".join(warn) + f" Its explanations there show what it matched, not evidence: {NOT_EVIDENCE}."
-        warning = warning[0].upper() + warning[1:]
+        warning = " ".join(w[0].upper() + w[1:] for w in warn) + " " + NOT_EVIDENCE
     return Discrimination(text=text, warning=warning, at_chance=chance, not_established=unknown)
 
 
