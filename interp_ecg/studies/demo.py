@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -339,8 +340,10 @@ def _macro_auroc(labels: pd.DataFrame, scores: pd.DataFrame, groups: pd.Series, 
     scored = list(dict.fromkeys(pm["label"])) if len(pm) else []
     if len(scored) < 2:
         return None
-    t = metrics_table(labels[scored].astype(int), scores[scored], groups, n_boot=n_boot, random_state=seed,
-                      metrics=("roc_auc",))
+    with warnings.catch_warnings():  # a replicate without a statement's positives: NaN, the interval says so
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t = metrics_table(labels[scored].astype(int), scores[scored], groups, n_boot=n_boot, random_state=seed,
+                          metrics=("roc_auc",))
     row = t[t["label"] == "macro"].iloc[0].copy()
     row["model"] = "prototype network"
     return row
