@@ -310,7 +310,8 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
     disc = state["proto_disc"] = pipeline.discrimination(pm, "the prototype network", macro=macro_row)
     shown = tables["prototype_metrics"]
     pm_wide = shown.assign(model=shown["label"]).drop(columns=["label"]) if len(shown) else shown
-    macro = float(macro_row["estimate"]) if macro_row is not None else float("nan")
+    macro = (float(macro_row["estimate"]) if macro_row is not None  # one statement: its own ROC-AUC
+             else float(pm[pm["metric"] == "roc_auc"]["estimate"].mean()) if len(pm) else float("nan"))
     positives = ", ".join(f"{r.label} {int(r.n_positive)}" for r in pm[pm["metric"] == "roc_auc"].itertuples())
     summary_lines.append(
         f"Prototype network: {len(clf.feature_names_out_)} prototypes for {len(clf.classes_)} statements, "
