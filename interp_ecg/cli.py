@@ -377,7 +377,7 @@ def train(
                                                 None if labels is None else _read_table(labels), label,
                                                 demographics=demographics)
     res = pipeline.train_and_evaluate(X, y, groups, models.split(","), seed=seed, n_jobs=n_jobs,
-                                      test_size=test_size, n_boot=n_boot)
+                                      test_size=test_size, n_boot=n_boot, label=label)
     out.mkdir(parents=True, exist_ok=True)
     from interp_ecg.models import save_model
 

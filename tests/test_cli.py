@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from interp_ecg.cli import app
 from interp_ecg.errors import ConfigError
+from interp_ecg.evaluate import format_interval
 from interp_ecg.report import format_number
 
 COMMANDS = ["demo", "features", "train", "explain", "phewas", "report", "study"]
@@ -171,8 +172,7 @@ def test_reduced_demo_writes_a_complete_report(demo_run):
     metrics = pd.read_csv(run_dir / "tables" / "wct_metrics.csv")
     shown = metrics[metrics["metric"].isin(["roc_auc", "pr_auc", "brier"])]
     for _, r in shown.iterrows():  # no interval from fewer than 5 records of a class: "(no CI)"
-        ci = f"({format_number(r.ci_low)}-{format_number(r.ci_high)})" if pd.notna(r.ci_low) else "(no CI)"
-        assert f"{format_number(r.estimate)} {ci}" in text
+        assert format_interval(r.estimate, r.ci_low, r.ci_high) in text
     # what the model adds: VT vs supraventricular WCT, out-of-fold, n and positives stated
     adds = pd.read_csv(run_dir / "tables" / "wct_adds_vt_vs_svt.csv")
     assert set(adds["task"]) == {"VT vs supraventricular WCT"}
@@ -180,8 +180,7 @@ def test_reduced_demo_writes_a_complete_report(demo_run):
     rule_auc = adds[(adds.metric == "roc_auc") & adds.model.str.startswith("rule")]["estimate"].iloc[0]
     assert rule_auc == pytest.approx(0.5, abs=0.15)  # the rule is (nearly) constant among true WCTs
     for _, r in adds[adds["metric"] == "roc_auc"].iterrows():
-        ci = f"({format_number(r.ci_low)}-{format_number(r.ci_high)})" if pd.notna(r.ci_low) else "(no CI)"
-        assert f"{format_number(r.estimate)} {ci}" in text
+        assert format_interval(r.estimate, r.ci_low, r.ci_high) in text
     n, vt = int(adds["n"].iloc[0]), int(adds["positives"].iloc[0])
     assert f"n = {n} ECGs" in text and f"{vt} VT" in text and 0 < vt < n
     t1 = pd.read_csv(run_dir / "tables" / "table1.csv")
@@ -190,6 +189,27 @@ def test_reduced_demo_writes_a_complete_report(demo_run):
     meta_ids = pd.read_csv(run_dir / "tables" / "wct_predictions.csv")["patient_id"].astype(str)
     assert "P001" in text
     assert not any(re.search(rf"patient {re.escape(pid)}\b", text) for pid in meta_ids)
+
+
+def test_demo_states_each_explained_models_discrimination(demo_run):
+    from interp_ecg.studies.pipeline import NOT_EVIDENCE, discrimination
+
+    _, run_dir = demo_run
+    text = " ".join("\n".join(p.extract_text() for p in PdfReader(str(run_dir / "report.pdf")).pages).split())
+    pm = pd.read_csv(run_dir / "tables" / "prototype_metrics.csv")
+    macro = pm[pm["label"] == "macro"]
+    d = discrimination(pm[pm["label"] != "macro"], "the prototype network",
+                       macro=macro.iloc[0] if len(macro) else None)
+    assert " ".join(d.text.split()) in text  # beside the gallery, the cards, the PheWAS, the patient pages
+    if not d.discriminates:  # e.g. 40 ECGs, 1 epoch: said where its explanations are shown
+        assert text.count("Warning: the prototype network") >= 2  # headings above the PheWAS and the cards
+        assert text.count(NOT_EVIDENCE) >= 4  # and the title page, the section, the patient pages
+    wct = pd.read_csv(run_dir / "tables" / "wct_metrics.csv")
+    ens = discrimination(wct[wct["model"] == "ensemble"], "x").text.split(": ", 1)[1]
+    assert " ".join(ens.split()) in text  # beside the SHAP summary and the patient pages
+    held_out = int(wct["n"].iloc[0])
+    positives = int(wct["n_positive"].iloc[0])
+    assert f"on {held_out} held-out ECGs ({positives} WCT)" in text
 
 
 def test_report_command_rerenders_a_run_on_letter(runner, demo_run, tmp_path):

@@ -11,7 +11,7 @@ True
 """
 
 from interp_ecg.evaluate.crossval import cross_val_predict_grouped
-from interp_ecg.evaluate.metrics import METRICS, binary_metrics, format_ci, metrics_table, tagged_metrics_table
+from interp_ecg.evaluate.metrics import METRICS, binary_metrics, format_ci, format_interval, metrics_table, tagged_metrics_table
 from interp_ecg.evaluate.splitters import PatientKFold, PredefinedFolds, ptbxl_split
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "tagged_metrics_table",
     "binary_metrics",
     "format_ci",
+    "format_interval",
     "METRICS",
     "PatientKFold",
     "PredefinedFolds",

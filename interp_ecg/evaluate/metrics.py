@@ -377,11 +377,58 @@ def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_bo
     return rows
 
 
+def format_interval(estimate: float, low: float, high: float, digits: int = 3) -> str:
+    """``"0.912 (0.881-0.940)"``: an estimate and its interval, the three with the same decimals.
+
+    All three numbers get ``digits`` decimals, or more when one of them is smaller than
+    ``10**-digits`` (then enough decimals for two significant digits of the smallest non-zero
+    value, for all three: ``"0.00200 (0.00056-0.00400)"``, not ``"0.002 (0.00056-0.004)"``).
+    The bounds are joined by ``" to "`` when one of them is negative
+    (``"-2.100 (-3.983 to -0.599)"``, not ``"(-3.983--0.599)"``), else by ``"-"``. A missing
+    bound reads ``"(no CI)"``; a missing estimate ``"NA"``.
+
+    Parameters
+    ----------
+    estimate, low, high : float
+        The point estimate and the bounds of its interval (NaN when not estimable).
+    digits : int
+        Decimals at least.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_interval(0.912, 0.881, 0.94)
+    '0.912 (0.881-0.940)'
+    >>> format_interval(-2.1, -3.983, -0.599)
+    '-2.100 (-3.983 to -0.599)'
+    >>> format_interval(0.002, 0.00056, 0.004)
+    '0.00200 (0.00056-0.00400)'
+    >>> format_interval(1.0, float("nan"), float("nan"))
+    '1.000 (no CI)'
+    """
+    vals = [float(v) if v is not None else float("nan") for v in (estimate, low, high)]
+    if not np.isfinite(vals[0]):
+        return "NA"
+    tiny = [abs(v) for v in vals if np.isfinite(v) and v != 0 and abs(v) < 10 ** (-digits)]
+    dec = max(digits, int(-np.floor(np.log10(min(tiny)))) + 1) if tiny else digits
+    f = f"{{:.{dec}f}}"
+    text = f.format(vals[0])
+    if not (np.isfinite(vals[1]) and np.isfinite(vals[2])):
+        return text + " (no CI)"
+    sep = " to " if vals[1] < 0 or vals[2] < 0 else "-"
+    return f"{text} ({f.format(vals[1])}{sep}{f.format(vals[2])})"
+
+
 def format_ci(table: pd.DataFrame, digits: int = 3, with_n: bool = True) -> pd.Series:
     """``"0.912 (0.881-0.940); n 200, 57 positive"`` strings for a :func:`metrics_table` result.
 
-    A row without an interval reads ``"1.000 (no CI); n 24, 2 positive"`` (its
-    ``ci_reason`` says why). ``with_n=False`` leaves the counts out.
+    Each estimate and interval as :func:`format_interval` writes it (same decimals for the
+    three, ``" to "`` between negative bounds). A row without an interval reads
+    ``"1.000 (no CI); n 24, 2 positive"`` (its ``ci_reason`` says why). ``with_n=False``
+    leaves the counts out.
 
     Examples
     --------
@@ -391,12 +438,9 @@ def format_ci(table: pd.DataFrame, digits: int = 3, with_n: bool = True) -> pd.S
     >>> t.ci_reason.iloc[0]
     'fewer than 5 records of a class (2 positive, 4 negative of 6): no interval'
     """
-    f = f"{{:.{digits}f}}"
 
     def one(r) -> str:
-        interval = (f"({f.format(r.ci_low)}-{f.format(r.ci_high)})"
-                    if np.isfinite(r.ci_low) and np.isfinite(r.ci_high) else "(no CI)")
-        text = f"{f.format(r.estimate)} {interval}"
+        text = format_interval(r.estimate, r.ci_low, r.ci_high, digits)
         if with_n and "n" in r and "n_positive" in r:
             text += f"; n {int(r.n)}, {int(r.n_positive)} positive"
         return text
@@ -404,5 +448,5 @@ def format_ci(table: pd.DataFrame, digits: int = 3, with_n: bool = True) -> pd.S
     return table.apply(one, axis=1)
 
 
-__all__ = ["metrics_table", "binary_metrics", "calibration_estimable", "roc_auc", "average_precision", "format_ci", "METRICS",
+__all__ = ["metrics_table", "binary_metrics", "calibration_estimable", "roc_auc", "average_precision", "format_ci", "format_interval", "METRICS",
            "MIN_PER_CLASS_FOR_CI"]

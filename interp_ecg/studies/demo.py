@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -77,16 +78,24 @@ def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
                 blocks["wct"] += _wct(cfg, feats, meta, state, tables, summary_lines)
             if "model" in state:
                 with section("SHAP", notes):
-                    blocks["wct"].append(_shap(state, tables, seed))
+                    blocks["wct"] += _shap(state, tables, seed)
         if "prototypes" in params.sections:
             with section("prototype network", notes):
                 blocks["prototypes"] += _prototypes(cfg, ds, state, tables, summary_lines)
         if "phewas" in params.sections:
             with section("PheWAS", notes):
                 blocks["phewas"] += _phewas(cfg, ds, cohort_dir, state, tables, summary_lines)
+            if blocks["phewas"] and "proto_disc" in state:  # the exposures are the prototype network's
+                blocks["phewas"].insert(0, _discrimination_block(state["proto_disc"], "prototype network",
+                                                                 "whose similarities are the exposures"))
+                if state["proto_disc"].warning:
+                    summary_lines.append("The PheWAS exposures are the prototype network's similarities. "
+                                         f"Warning: {state['proto_disc'].warning}")
         if "proto" in state:  # after the PheWAS, whose hits the cards list
             with section("prototype cards", notes):
-                blocks["cards"] += _prototype_cards(ds, state, tables, seed)
+                blocks["cards"] += [_discrimination_block(state["proto_disc"], "prototype network",
+                                                          "whose prototypes the cards describe"),
+                                    *_prototype_cards(ds, state, tables, seed)]
         with section("patient pages", notes):
             blocks["patients"] += _patients(cfg, ds, state)
 
@@ -174,7 +183,8 @@ def _wct(cfg: StudyConfig, feats: pd.DataFrame, meta: pd.DataFrame, state: dict,
     auc = m_truth.set_index(["model", "metric"])["estimate"]
     truth = yt[test].to_numpy()
     rule_wrong, ens_wrong = wct.n_misclassified(preds, RULE, truth), wct.n_misclassified(preds, ENS, truth)
-    n_test = int(test.sum())
+    n_test, n_pos = int(test.sum()), int(yt[test].sum())
+    state["wct_disc"] = pipeline.discrimination(m_truth[m_truth["model"] == ENS], f"the WCT ensemble (against {label_name})")
     text = (f"Task: detect WCT from fiducial features. Patient-wise split: {int((~test).sum())} ECGs for training, "
             f"{n_test} held out ({int(yt[test].sum())} WCT by ground truth). Ensemble of "
             f"{', '.join(params.models)} (soft voting). Metrics on the held-out patients, bootstrap 95% CIs "
@@ -198,7 +208,8 @@ def _wct(cfg: StudyConfig, feats: pd.DataFrame, meta: pd.DataFrame, state: dict,
     ]
     summary_lines.append(
         f"WCT: against the ground-truth rhythm, the ensemble reaches ROC-AUC {auc[(ENS, 'roc_auc')]:.3f} and the "
-        f"rule (QRS >= 120 ms and HR >= 100 bpm) {auc[(RULE, 'roc_auc')]:.3f} on {n_test} held-out ECGs.")
+        f"rule (QRS >= 120 ms and HR >= 100 bpm) {auc[(RULE, 'roc_auc')]:.3f} on {n_test} held-out ECGs "
+        f"({n_pos} WCT).")
     return blocks + _wct_adds(cfg, meta, X, g, tables, summary_lines)
 
 
@@ -213,7 +224,7 @@ def _shap(state: dict, tables: dict, seed: int) -> Any:
                              text="SHAP values of the ensemble (all features) on the held-out ECGs, in probability "
                                   f"units, against a background of {len(bg)} training ECGs.")
     tables.update(block.tables())
-    return block
+    return [_discrimination_block(state["wct_disc"], "WCT ensemble", "explained below"), block]
 
 
 def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.Series, tables: dict,
@@ -289,27 +300,64 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
     clf = fit.model
     pm = statement_metrics(labels.loc[fit.test_ids, list(clf.classes_)], fit.test_scores, groups.loc[fit.test_ids],
                            model="prototype network", n_boot=params.n_boot, random_state=seed)
-    pm_wide = pm.assign(model=pm["label"]).drop(columns=["label"]) if len(pm) else pm
     tables.update(prototype_metrics=pm, prototype_similarities=fit.similarities,
                   prototypes=clf.prototype_sources_.copy().reset_index())
     state.update(proto=clf, ds100=fit.dataset_100hz, proto_sims=fit.similarities)
-    macro = float(pm[pm["metric"] == "roc_auc"]["estimate"].mean()) if len(pm) else float("nan")
+    macro_row = _macro_auroc(labels.loc[fit.test_ids], fit.test_scores, groups.loc[fit.test_ids], pm,
+                             n_boot=params.n_boot, seed=seed)
+    if macro_row is not None:
+        tables["prototype_metrics"] = pd.concat([pm, macro_row.to_frame().T], ignore_index=True)
+    disc = state["proto_disc"] = pipeline.discrimination(pm, "the prototype network", macro=macro_row)
+    shown = tables["prototype_metrics"]
+    pm_wide = shown.assign(model=shown["label"]).drop(columns=["label"]) if len(shown) else shown
+    macro = (float(macro_row["estimate"]) if macro_row is not None  # one statement: its own ROC-AUC
+             else float(pm[pm["metric"] == "roc_auc"]["estimate"].mean()) if len(pm) else float("nan"))
+    positives = ", ".join(f"{r.label} {int(r.n_positive)}" for r in pm[pm["metric"] == "roc_auc"].itertuples())
     summary_lines.append(
         f"Prototype network: {len(clf.feature_names_out_)} prototypes for {len(clf.classes_)} statements, "
         f"trained on {len(fit.train_ids)} ECGs in {fit.fit_seconds:.0f} s (CPU); macro ROC-AUC {macro:.3f} on "
-        f"{len(fit.test_ids)} held-out ECGs.")
+        f"{len(fit.test_ids)} held-out ECGs (positives per statement: {positives or 'none'})."
+        + (f" Warning: {disc.warning}" if disc.warning else ""))
     return [
         TextBlock("Prototype network (this looks like that)",
                   f"A small ProtoECGNet-style network (a rhythm branch with global prototypes and a "
                   f"morphology branch with time-localised prototypes, both on 1D backbones to fit a "
                   f"CPU budget; {params.prototypes_per_class} prototypes per statement) trained on "
                   f"{len(fit.train_ids)} ECGs at 100 Hz, same patient-wise split. Every prototype was "
-                  "replaced by its nearest real training segment (push), so each can be shown."),
+                  "replaced by its nearest real training segment (push), so each can be shown.",
+                  warning=disc.warning),
         MetricsBlock(pm_wide, heading="", caption="Prototype network on held-out patients, per statement: "
                      "estimate (95% CI).", name="prototype_metrics", transpose=False, level=2),
         PrototypeGalleryBlock(gallery_items(clf, per_class=1), heading="Prototype gallery (one per statement)",
-                              level=2),
+                              text=disc.text + (f" Warning: {disc.warning}" if disc.warning else ""), level=2),
     ]
+
+
+def _macro_auroc(labels: pd.DataFrame, scores: pd.DataFrame, groups: pd.Series, pm: pd.DataFrame, *,
+                 n_boot: int, seed: int) -> pd.Series | None:
+    """Macro-mean held-out ROC-AUC over the statements ``pm`` scores, patients bootstrapped jointly."""
+    from interp_ecg.evaluate import metrics_table
+
+    scored = list(dict.fromkeys(pm["label"])) if len(pm) else []
+    if len(scored) < 2:
+        return None
+    with warnings.catch_warnings():  # a replicate without a statement's positives: NaN, the interval says so
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t = metrics_table(labels[scored].astype(int), scores[scored], groups, n_boot=n_boot, random_state=seed,
+                          metrics=("roc_auc",))
+    row = t[t["label"] == "macro"].iloc[0].copy()
+    row["model"] = "prototype network"
+    return row
+
+
+def _discrimination_block(disc: pipeline.Discrimination, model: str, role: str) -> Any:
+    """The held-out discrimination of the model whose explanations follow, with a warning heading
+    when it is not shown better than chance (:func:`pipeline.discrimination`)."""
+    from interp_ecg.report import TextBlock
+
+    heading = (f"Warning: the {model} {role} is not shown to discriminate" if disc.warning
+               else f"Held-out discrimination of the {model} {role}")
+    return TextBlock(heading, disc.text, level=2, warning=disc.warning)
 
 
 def _prototype_cards(ds, state: dict, tables: dict, seed: int) -> list[Any]:
@@ -381,12 +429,13 @@ def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
                                 background=state["background"], top=5, target="WCT",
                                 random_state=int(cfg.seed), fiducials=fid)
             sentences, marks = sentences_and_marks(ge, fs=rec.fs)
-        matches, matches_note = [], ""
+        matches, matches_note, matches_warning = [], "", ""
         if "proto" in state:
             known = ", ".join(map(str, state["proto"].classes_))
             matches_note = (f"The prototype network was trained on the statements {known} only (it has no "
                             "VT or WCT class): a match says which of them this ECG resembles, not the WCT "
-                            "model's reasoning.")
+                            f"model's reasoning. {state['proto_disc'].text}")
+            matches_warning = state["proto_disc"].warning
             try:
                 matches = matches_from_explanation(state["proto"].explain(state["ds100"].load(rid)), n=2)
             except Exception as err:  # noqa: BLE001
@@ -400,5 +449,6 @@ def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
                                    summary=wct.patient_summary(preds.loc[rid], feats.loc[rid], meta.loc[rid]),
                                    matches=matches, patient_id=meta.loc[rid, "patient_id"],
                                    heading="Patient page", waterfall_title="WCT probability",
-                                   matches_note=matches_note))
+                                   matches_note=matches_note, matches_warning=matches_warning,
+                                   explanation_note=state["wct_disc"].paragraph() if "wct_disc" in state else ""))
     return blocks

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,29 @@ def with_record_columns(features: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFr
 
 #: the inputs of the WCT rule (a rule baseline is scored when a table has both)
 _RULE_INPUTS = ("QRS_duration_ms", "heart_rate_bpm")
+
+#: label names for which the WCT rule is a meaningful comparator: a wide-complex tachycardia
+#: label from elsewhere (e.g. the simulator's ``sim_wct``, a chart-review ``WCT`` column)
+WCT_LABEL_PATTERN = re.compile(r"wct|wide[ _-]?(qrs|complex)", re.IGNORECASE)
+
+
+def rule_is_comparator(label: str | None) -> bool:
+    """Whether the WCT rule (QRS >= 120 ms and HR >= 100 bpm) is a meaningful baseline for ``label``.
+
+    It is for a wide-complex tachycardia label that does not come from the rule itself
+    (its name matches :data:`WCT_LABEL_PATTERN`, e.g. ``sim_wct``). It is not for ``"wct"``
+    (:func:`training_data` computes that label *by* the rule, so the rule scores 1.0 by
+    construction), nor for any other label (AF, a statement, a diagnosis): there the rule
+    answers a different question. ``None`` (label unknown) is not.
+
+    Examples
+    --------
+    >>> [rule_is_comparator(x) for x in ("sim_wct", "WCT", "wct", "AFIB", None)]
+    [True, True, False, False, False]
+    """
+    if label is None or label == "wct":
+        return False
+    return bool(WCT_LABEL_PATTERN.search(str(label)))
 
 
 def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label: str = "wct",
@@ -163,8 +187,8 @@ def make_ensemble(models: Sequence[str], seed: int, n_jobs: int):
 
 def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
                        models: Sequence[str] = ("rf", "xgb", "lgbm"), seed: int = 0, n_jobs: int = 1,
-                       test_size: float = 0.3, n_boot: int | None = None) -> dict:
-    """Fit the ensemble on training patients, score held-out patients, with the rule baseline.
+                       test_size: float = 0.3, n_boot: int | None = None, label: str | None = None) -> dict:
+    """Fit the ensemble on training patients, score held-out patients (with the rule baseline for a WCT label).
 
     Parameters
     ----------
@@ -181,11 +205,17 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
     n_boot : int, optional
         Patient-bootstrap replicates of the CIs; None: those of
         :func:`~interp_ecg.evaluate.tagged_metrics_table`.
+    label : str, optional
+        Name of the label ``y`` (as given to :func:`training_data`). The WCT rule is scored
+        beside the ensemble only when it is a meaningful comparator for it
+        (:func:`rule_is_comparator`: a WCT label other than the rule itself) and ``X`` has
+        the rule's inputs.
 
     Returns
     -------
     dict
-        ``model`` (fitted on the training patients), ``metrics`` (held-out, ensemble and rule),
+        ``model`` (fitted on the training patients), ``metrics`` (held-out, ensemble and, for a
+        WCT label, the rule),
         ``test`` (boolean mask), ``proba`` (held-out ensemble scores).
     """
     boot = {} if n_boot is None else {"n_boot": n_boot}
@@ -193,11 +223,118 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
     model = make_ensemble(models, seed, n_jobs).fit(X[~test], y[~test])
     proba = model.predict_proba(X[test])[:, 1]
     scores = {"ensemble": proba}
-    if all(c in X.columns for c in _RULE_INPUTS):
+    if rule_is_comparator(label) and all(c in X.columns for c in _RULE_INPUTS):
         scores[RULE] = wct_rule_label(X.loc[test, "QRS_duration_ms"], X.loc[test, "heart_rate_bpm"]).fillna(0).to_numpy()
     table = pd.concat([tagged_metrics_table(y[test], s, groups[test], random_state=seed, model=name, **boot)
                        for name, s in scores.items()], ignore_index=True)
     return {"model": model, "metrics": table, "test": test, "proba": proba}
+
+
+#: the caveat the report puts beside explanations of a model that does not discriminate
+NOT_EVIDENCE = "Explanations of a model that does not discriminate show what it matched, not evidence."
+
+
+@dataclass
+class Discrimination:
+    """A model's held-out discrimination in words (:func:`discrimination`).
+
+    ``text``: the ROC-AUCs with their intervals and counts. ``warning``: empty when every
+    class (and the macro mean) is better than chance with a 95% CI above 0.5; else which are
+    at chance (estimate <= 0.5 or CI including 0.5) and which have no interval, ending with
+    the caveat :data:`NOT_EVIDENCE`. ``at_chance``/``not_established``: those classes.
+    """
+
+    text: str
+    warning: str
+    at_chance: list[str]
+    not_established: list[str]
+
+    @property
+    def discriminates(self) -> bool:
+        """Every class, and the macro mean, shown better than chance (95% CI above 0.5)."""
+        return not self.warning
+
+    def paragraph(self) -> str:
+        """``text``, then, when there is one, a paragraph ``"Warning: " + warning``."""
+        return self.text + (f"\n\nWarning: {self.warning}" if self.warning else "")
+
+
+def discrimination(metrics: pd.DataFrame, what: str, macro: pd.Series | None = None,
+                   digits: int = 3) -> Discrimination:
+    """Say how well a model discriminates on held-out data, and whether better than chance.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Long held-out metrics (:func:`~interp_ecg.evaluate.tagged_metrics_table` rows):
+        ``metric``, ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``n_positive`` and a name
+        column ``label`` (else ``model``); only the ``roc_auc`` rows are used.
+    what : str
+        The model, as the sentence names it (``"the prototype network"``).
+    macro : pandas.Series, optional
+        The macro-mean ROC-AUC row (``estimate``, ``ci_low``, ``ci_high``) of a
+        multi-class model (:func:`~interp_ecg.evaluate.metrics_table` ``label == "macro"``).
+    digits : int
+        Decimals of the numbers.
+
+    Returns
+    -------
+    Discrimination
+        A class is at chance when its ROC-AUC is <= 0.5 or its 95% CI includes 0.5; its
+        discrimination is not established when it has no interval (too few positives or
+        negatives held out). Every statement is derived from ``metrics``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"label": ["NORM", "STACH"], "metric": "roc_auc", "estimate": [0.194, 0.91],
+    ...                   "ci_low": [0.05, 0.82], "ci_high": [0.35, 0.97], "n": 40, "n_positive": [12, 9]})
+    >>> d = discrimination(m, "the prototype network")
+    >>> d.at_chance, d.discriminates
+    (['NORM'], False)
+    >>> print(d.warning)
+    The prototype network is not better than chance on held-out patients for NORM (ROC-AUC 0.194, 95% CI 0.050-0.350). Explanations of a model that does not discriminate show what it matched, not evidence.
+    """
+    from interp_ecg.evaluate import format_interval
+
+    auc = metrics[metrics["metric"] == "roc_auc"]
+    name_col = "label" if "label" in auc.columns and auc["label"].nunique() > 1 else "model"
+    parts, chance, unknown, chance_why = [], [], [], []
+    for _, r in auc.iterrows():
+        name, est, lo, hi = str(r.get(name_col, what)), float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
+        counts = (f"; {int(r['n_positive'])} positive of {int(r['n'])}" if "n" in r and "n_positive" in r
+                  and pd.notna(r["n"]) and pd.notna(r["n_positive"]) else "")
+        parts.append(f"{name} {format_interval(est, lo, hi, digits)}{counts}")
+        if not np.isfinite(est):
+            unknown.append(name)
+        elif est <= 0.5 or (np.isfinite(lo) and lo <= 0.5):
+            chance.append(name)
+            ci = f", 95% CI {format_interval(est, lo, hi, digits).split('(', 1)[1].rstrip(')')}" if np.isfinite(lo) else ""
+            chance_why.append(f"{name} (ROC-AUC {format_interval(est, np.nan, np.nan, digits).split(' ')[0]}{ci})")
+        elif not np.isfinite(lo):
+            unknown.append(name)
+    macro_text, macro_chance = "", False
+    if macro is not None:
+        m_est, m_lo, m_hi = (float(macro[k]) for k in ("estimate", "ci_low", "ci_high"))
+        macro_text = f"macro ROC-AUC {format_interval(m_est, m_lo, m_hi, digits)}; "
+        macro_chance = bool(np.isfinite(m_est) and (m_est <= 0.5 or (np.isfinite(m_lo) and m_lo <= 0.5)))
+    kind = "per statement " if name_col == "label" and len(auc) > 1 else ""
+    text = (f"Held-out discrimination of {what}: {macro_text}{kind}ROC-AUC (95% CI) "
+            + ", ".join(parts) + ".") if parts else f"Held-out discrimination of {what}: no ROC-AUC could be computed."
+    warn = []
+    if macro_chance:
+        warn.append(f"{what} is not better than chance on held-out patients overall (macro ROC-AUC "
+                    f"{format_interval(m_est, m_lo, m_hi, digits)}{'' if m_est <= 0.5 else ': its 95% CI includes 0.5'}).")
+    if chance:
+        warn.append(f"{what} is not better than chance on held-out patients for {', '.join(chance_why)}.")
+    if unknown:
+        warn.append(f"The discrimination of {what} is not established for {', '.join(unknown)}: too few "
+                    "held-out positives or negatives for a 95% CI.")
+    if not parts:
+        warn.append(f"The discrimination of {what} is unknown.")
+    warning = ""
+    if warn:
+        warning = " ".join(w[0].upper() + w[1:] for w in warn) + " " + NOT_EVIDENCE
+    return Discrimination(text=text, warning=warning, at_chance=chance, not_established=unknown)
 
 
 def model_matrix(table: pd.DataFrame, model) -> pd.DataFrame:

@@ -29,6 +29,10 @@ IDENTIFIER_COLUMNS = ("patient_id", "subject_id", "record_id", "ecg_id", "study_
                       "record", "source_record")
 
 
+#: colour of warning paragraphs (e.g. a model at chance beside its explanations)
+WARNING_COLOR = "#8b0000"
+
+
 def format_number(value: Any, digits: int = 3) -> str:
     """Format a number the way every report table and results CSV shows it.
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from interp_ecg.evaluate.metrics import format_interval
 from interp_ecg.explain import plots as explain_plots
 from interp_ecg.report import plots
 from interp_ecg.report.blocks.base import Block, RenderContext, figure_html, format_frame, format_number, table_html
@@ -47,12 +48,11 @@ def format_metrics(metrics: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         model = "model"
 
     def cell(r: pd.Series) -> str:
-        s = format_number(r[est], digits)
-        if lo is not None and hi is not None and pd.notna(r[lo]) and pd.notna(r[hi]):
-            s += f" ({format_number(r[lo], digits)}-{format_number(r[hi], digits)})"
-        elif lo is not None and pd.notna(r[est]):
-            s += " (no CI)"  # not estimable, e.g. too few positives (the table's ci_reason)
-        return s
+        if lo is None or hi is None or pd.isna(r[est]):
+            return format_number(r[est], digits)
+        # same decimals for the three, " to " between negative bounds; "(no CI)" when not
+        # estimable, e.g. too few positives (the table's ci_reason)
+        return format_interval(r[est], r[lo], r[hi], digits)
 
     m["_cell"] = m.apply(cell, axis=1)
     wide = m.pivot_table(index=model, columns="metric", values="_cell", aggfunc="first", sort=False)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from interp_ecg.explain import plots as explain_plots
 from interp_ecg.report import plots
-from interp_ecg.report.blocks.base import Block, Pseudonymiser, RenderContext, figure_html, format_number
+from interp_ecg.report.blocks.base import WARNING_COLOR, Block, Pseudonymiser, RenderContext, figure_html, format_number
 from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, PageBreak, Paragraph, Region
 
 @dataclass
@@ -146,6 +146,11 @@ class PatientBlock(Block):
     matches : sequence of PrototypeMatch
     matches_note : str
         Shown above the prototype panels (e.g. which statements the prototype model knows).
+    explanation_note, matches_warning : str
+        Shown above the SHAP explanation / the prototype panels: the model's held-out
+        discrimination; ``matches_warning`` (dark red, ``"Warning: "``) e.g. that the
+        prototype model does not discriminate. ``explanation_note`` text after a
+        ``"\\n\\n"`` is shown as a warning too.
     """
 
     def __init__(self, record_id: Any, signal: np.ndarray, fs: float,
@@ -153,7 +158,7 @@ class PatientBlock(Block):
                  marks: Sequence[Any] = (), explanation: Any = None, sentences: Sequence[str] = (),
                  summary: Mapping[str, Any] | None = None, matches: Sequence[PrototypeMatch] = (),
                  patient_id: Any = None, heading: str = "Patient", waterfall_title: str = "",
-                 matches_note: str = "") -> None:
+                 matches_note: str = "", explanation_note: str = "", matches_warning: str = "") -> None:
         from interp_ecg.io.leads import STANDARD_LEADS
         from interp_ecg.report.ecg_plot import Mark
 
@@ -171,6 +176,8 @@ class PatientBlock(Block):
         self.heading = heading
         self.waterfall_title = waterfall_title
         self.matches_note = matches_note
+        self.explanation_note = explanation_note
+        self.matches_warning = matches_warning
 
     def _title(self, pseudo: Pseudonymiser) -> str:
         who = f"ECG {pseudo(self.record_id)}"
@@ -215,7 +222,10 @@ class PatientBlock(Block):
             ctx.next_figure()))
         if self.sentences:
             out.append(Heading("Why the model decided this (grounded explanation)", level=2))
+            out += self._explanation_note()
             out += [Paragraph("- " + s, size=9) for s in self.sentences]
+        elif self.explanation is not None:
+            out += self._explanation_note()
         if self.explanation is not None:
             out.append(FigureFlowable(self._draw_waterfall, 2.8,
                                       "SHAP waterfall: from the average model output (base), each "
@@ -223,16 +233,25 @@ class PatientBlock(Block):
                                       ctx.next_figure(), fig_width=9.0))
         if self.matches:
             out.append(Heading("This looks like that: prototypes behind the prediction", level=2))
-            if self.matches_note:
-                note = Paragraph(self.matches_note, size=8.5)
-                note.keep_with_next = True  # heading, note and panels move together
-                out.append(note)
+            for text, color in ((self.matches_note, "black"), (f"Warning: {self.matches_warning}", WARNING_COLOR)):
+                if text and text != "Warning: ":
+                    note = Paragraph(text, size=8.5, color=color)
+                    note.keep_with_next = True  # heading, notes and panels move together
+                    out.append(note)
             out.append(FigureFlowable(lambda r: draw_matches(r, self.matches, pseudo),
                                       1.3 * len(self.matches),
                                       "Left: the window of this ECG most similar to each prototype "
                                       "(highlighted). Right: the prototype, a real segment of a "
                                       "training ECG (source pseudonymised).", ctx.next_figure()))
         out.append(PageBreak("portrait"))
+        return out
+
+    def _explanation_note(self) -> list[Flowable]:
+        """The explained model's discrimination (and its warning, in dark red) as paragraphs."""
+        text, _, warning = self.explanation_note.partition("\n\n")
+        out = [Paragraph(text, size=8.5)] if text else []
+        if warning:
+            out.append(Paragraph(warning, size=8.5, color=WARNING_COLOR))
         return out
 
     def html(self, ctx: RenderContext) -> str:
@@ -244,6 +263,8 @@ class PatientBlock(Block):
         if self.summary:
             parts.append(f"<p>{html.escape(self._facts())}</p>")
         parts.append(figure_html(self._draw_ecg, w_mm / MM_PER_INCH, h_mm / MM_PER_INCH))
+        if self.explanation_note and (self.sentences or self.explanation is not None):
+            parts += [f"<p>{html.escape(p)}</p>" for p in self.explanation_note.split("\n\n") if p]
         if self.sentences:
             parts.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in self.sentences) + "</ul>")
         if self.explanation is not None:
@@ -251,6 +272,9 @@ class PatientBlock(Block):
         if self.matches:
             if self.matches_note:
                 parts.append(f"<p>{html.escape(self.matches_note)}</p>")
+            if self.matches_warning:
+                parts.append(f'<p style="color:{WARNING_COLOR}"><strong>Warning:</strong> '
+                             f"{html.escape(self.matches_warning)}</p>")
             parts.append(figure_html(lambda r: draw_matches(r, self.matches, pseudo), 8.0,
                                       1.3 * len(self.matches)))
         return "".join(parts)

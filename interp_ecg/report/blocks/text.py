@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from interp_ecg.report.blocks.base import Block, RenderContext, format_frame, table_html
+from interp_ecg.report.blocks.base import WARNING_COLOR, Block, RenderContext, format_frame, table_html
 from interp_ecg.report.layout import Flowable, Heading, PageBreak, Paragraph, Spacer, Table
 
 class TitleBlock(Block):
@@ -65,23 +65,33 @@ class TitleBlock(Block):
 
 
 class TextBlock(Block):
-    """A heading with paragraphs of text (``\\n\\n`` separates paragraphs)."""
+    """A heading with paragraphs of text (``\\n\\n`` separates paragraphs).
 
-    def __init__(self, heading: str, text: str = "", level: int = 1, page_break: bool = False) -> None:
+    ``warning``: a paragraph shown after the text in dark red, prefixed ``"Warning: "``
+    (e.g. that the model explained next does not discriminate).
+    """
+
+    def __init__(self, heading: str, text: str = "", level: int = 1, page_break: bool = False,
+                 warning: str = "") -> None:
         self.heading = heading
         self.text = text
         self.level = level
         self.page_break = page_break
+        self.warning = warning
 
     def flowables(self, ctx: RenderContext) -> list[Flowable]:
         out: list[Flowable] = [PageBreak()] if self.page_break else []
         if self.heading:
             out.append(Heading(self.heading, level=self.level))
         out += [Paragraph(p.strip()) for p in self.text.split("\n\n") if p.strip()]
+        if self.warning:
+            out.append(Paragraph(f"Warning: {self.warning}", color=WARNING_COLOR))
         return out
 
     def html(self, ctx: RenderContext) -> str:
         paras = "".join(f"<p>{html.escape(p.strip())}</p>" for p in self.text.split("\n\n") if p.strip())
+        if self.warning:
+            paras += f'<p style="color:{WARNING_COLOR}"><strong>Warning:</strong> {html.escape(self.warning)}</p>'
         return self._heading_html(min(self.level + 1, 4)) + paras
 
 
