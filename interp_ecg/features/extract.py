@@ -246,7 +246,8 @@ def _measure(
     if not usable.any():
         raise SignalQualityError(
             f"no usable lead: flat {list(q.index[q['flat']])}, clipped {list(q.index[q['clipped']])}, "
-            f"noisy {list(q.index[q['noisy']])}, invalid samples {list(q.index[invalid])}",
+            f"noisy (noise above 40 Hz over 25 % of the ECG band) {list(q.index[q['noisy']])}, "
+            f"invalid samples {list(q.index[invalid])}",
             source=src,
         )
     use_idx = np.flatnonzero(usable)
