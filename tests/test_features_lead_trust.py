@@ -159,3 +159,17 @@ def test_ptbxl_microvolts_refused_and_mains_removed(ptbxl_records):
     assert s["R_amp_mV_V2"] == pytest.approx(clean["R_amp_mV_V2"], abs=0.02)  # was 0.33 -> 0.47
     assert s["ST60_amp_mV_V2"] == pytest.approx(clean["ST60_amp_mV_V2"], abs=0.02)  # was +0.066 -> -0.058
     assert lead_quality(x, rec.fs, rec.leads)["usable"].all()
+
+
+def test_lead_reversal_check_is_unknown_without_lead_i():
+    sig, truth = _synthetic()
+    y = sig.copy()
+    y[STANDARD_LEADS.index("I")] += np.random.default_rng(3).normal(0, 0.5, y.shape[1])
+    s = extract_record(y, FS, method=TruthDelineator(truth))
+    assert "I" in s["quality_noisy_leads"].split(",")
+    assert np.isnan(s["quality_lead_reversal_suspected"])
+    clean = extract_record(sig, FS, method=TruthDelineator(truth))
+    assert clean["quality_lead_reversal_suspected"] == 0.0
+    # the frontal axes come from the other limb leads (II, III, aVR, aVL, aVF)
+    assert s["QRS_axis_deg"] == pytest.approx(clean["QRS_axis_deg"], abs=1.0)
+    assert clean["QRS_axis_deg"] == pytest.approx(60.0, abs=5.0)

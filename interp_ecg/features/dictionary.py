@@ -125,7 +125,7 @@ _QUALITY = [
     ("quality_wander_leads", "text", "quality", "str", "Comma-separated leads whose < 0.7 Hz component spans more than 1 mV (baseline wander).", REF_QUALITY),
     ("quality_hf_noise_ratio_max", "1", "quality", "float", "Largest per-lead ratio of > 40 Hz power to 0.5-40 Hz power.", REF_QUALITY),
     ("quality_wander_mV_max", "mV", "quality", "float", "Largest per-lead peak-to-peak of the < 0.7 Hz component.", REF_QUALITY),
-    ("quality_lead_reversal_suspected", "0/1", "quality", "float", "1 when P, QRS and T are negative in lead I and the QRS is positive in aVR (left/right arm reversal or dextrocardia).", REF_REVERSAL),
+    ("quality_lead_reversal_suspected", "0/1", "quality", "float", "1 when P, QRS and T are negative in lead I and the QRS is positive in aVR (left/right arm reversal or dextrocardia); NaN when lead I or aVR was set aside (flat, clipped, noisy).", REF_REVERSAL),
 ]
 
 #: Wave (or segment) and readable label of every record-level column: name -> (wave, label).

@@ -315,7 +315,9 @@ def _measure(
         {k: v["QRS_net_mV"] for k, v in amps_d.items()},
         {k: v["T_amp_mV"] for k, v in amps_d.items()},
     )
-    row["quality_lead_reversal_suspected"] = float(rev)
+    # the check needs lead I and aVR: with either set aside it is unknown
+    known = not any(ld in set_aside for ld in ("I", "aVR"))
+    row["quality_lead_reversal_suspected"] = float(rev) if known else np.nan
 
     for p in prov.to_dict("records"):
         if p["feature"] in M.TRACED_INTERVALS:

@@ -460,7 +460,13 @@ def fragmentation(amps: pd.DataFrame | dict, qrs_ms: float, set_aside: Sequence[
 
 
 def axes(amps: pd.DataFrame | dict) -> dict[str, float]:
-    """P, QRS and T frontal axes (net areas in the limb leads) and the QRS-T angle."""
+    """P, QRS and T frontal axes (net areas in the limb leads) and the QRS-T angle.
+
+    A limb lead set aside (flat, clipped, noisy: its areas are NaN) is left out of the
+    least-squares fit of :func:`frontal_axis`; the six limb leads over-determine the frontal
+    vector, so any two non-parallel measured ones still give it. Without two, the axis is
+    NaN.
+    """
     d = _as_dict(amps)
 
     def vals(col: str) -> dict[str, float]:
