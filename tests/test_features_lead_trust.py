@@ -173,3 +173,16 @@ def test_lead_reversal_check_is_unknown_without_lead_i():
     # the frontal axes come from the other limb leads (II, III, aVR, aVL, aVF)
     assert s["QRS_axis_deg"] == pytest.approx(clean["QRS_axis_deg"], abs=1.0)
     assert clean["QRS_axis_deg"] == pytest.approx(60.0, abs=5.0)
+
+
+def test_beat_table_qt_needs_the_beats_qrs_offset():
+    from interp_ecg.features import extract_beats
+
+    sig, truth = _synthetic()
+    t2 = truth.copy()
+    t2.loc[t2.index[::2], "QRS_off"] = np.nan
+    b = extract_beats(sig, FS, method=TruthDelineator(t2))
+    no_off = b["QRS_off"].isna()
+    assert no_off.any() and (~no_off).any()
+    assert b.loc[no_off, "QT_interval_ms"].isna().all()
+    assert b.loc[~no_off & b["T_off"].notna(), "QT_interval_ms"].notna().all()

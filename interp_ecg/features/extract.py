@@ -637,7 +637,10 @@ def _beat_table(signal: np.ndarray, fs: float, leads: list[str], fid: pd.DataFra
     out["RR_next_ms"] = bmap["rr_next_ms"].to_numpy(dtype=float)
     for name, (a, b) in M.INTERVALS.items():
         if name in BEAT_COLUMNS:
-            out[name] = (out[b] - out[a]) * ms
+            value = (out[b] - out[a]) * ms
+            for extra in M.INTERVAL_REQUIRES.get(name, ()):  # no QT without a delimited QRS
+                value = value.where(out[extra].notna())
+            out[name] = value
     rr_s = out["RR_prev_ms"].to_numpy() / 1000.0
     with np.errstate(invalid="ignore", divide="ignore"):
         out["QTc_Bazett_ms"] = out["QT_interval_ms"].to_numpy() / np.sqrt(rr_s)
