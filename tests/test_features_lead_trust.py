@@ -131,7 +131,7 @@ def ptbxl_records(ptbxl_root):
     from interp_ecg import io
 
     ds = io.read_ptbxl(ptbxl_root, sampling_rate=500)
-    return [ds[0], ds[2]]
+    return [ds[0], ds[2], ds[3]]
 
 
 def test_ptbxl_noisy_v1_gives_nan_not_a_stemi(ptbxl_records):
@@ -186,3 +186,20 @@ def test_beat_table_qt_needs_the_beats_qrs_offset():
     assert no_off.any() and (~no_off).any()
     assert b.loc[no_off, "QT_interval_ms"].isna().all()
     assert b.loc[~no_off & b["T_off"].notna(), "QT_interval_ms"].notna().all()
+
+
+def test_noise_hidden_under_a_large_lead_is_caught_in_physical_units(ptbxl_records):
+    from interp_ecg.features.quality import NOISE_HF_RMS_MV, NOISE_RATIO
+
+    rec = ptbxl_records[2]  # ecg 4: V2 of 1.2 mV R, 1.8 mV S
+    x = rec.signal.astype(np.float64)
+    i = list(rec.leads).index("V2")
+    y = x.copy()
+    y[i] += np.random.default_rng(1).normal(0, 0.2, y.shape[1])
+    q = lead_quality(y, rec.fs, rec.leads)
+    # 0.2 mV SD white noise: 0.2 * sqrt(210 / 250) = 0.183 mV RMS above 40 Hz
+    assert q.loc["V2", "hf_rms_mV"] == pytest.approx(0.183, rel=0.05)
+    assert q.loc["V2", "hf_noise_ratio"] < NOISE_RATIO  # the ratio alone misses it
+    assert q.loc["V2", "noisy"] and not q.loc["V2", "usable"]
+    clean = lead_quality(x, rec.fs, rec.leads)
+    assert (clean["hf_rms_mV"] < NOISE_HF_RMS_MV).all() and not clean["noisy"].any()
