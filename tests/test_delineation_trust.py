@@ -122,7 +122,8 @@ def test_noise_without_ecg_is_refused(kind):
     x = _noise(kind)
     with pytest.raises(DelineationError, match="noise"):
         delineate(x, FS)
-    with pytest.raises(DelineationError, match="noise"):
+    # extract_record sets noise-only leads aside before delineating them: no usable lead
+    with pytest.raises((DelineationError, SignalQualityError), match="noise"):
         extract_record(x, FS)
 
 
@@ -205,10 +206,16 @@ def test_record_refused_only_when_no_usable_lead_remains():
 def test_errors_from_inside_delineate_name_the_record():
     from interp_ecg.io.dataset import Record
 
-    rec = Record("rec42", _noise("pink"), FS, ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2",
-                                              "V3", "V4", "V5", "V6"], source="data/rec42.hea")
+    # noise-only leads are now set aside before the delineator sees them (features.quality
+    # policy), so the delineator's own refusal is provoked with a delineator that refuses
+    def refusing(signal, fs, leads):
+        raise DelineationError("no QRS complex found")
+
+    sig, _ = gaussian_ecg(noise_mV=0.002)
+    rec = Record("rec42", sig, FS, ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2",
+                                    "V3", "V4", "V5", "V6"], source="data/rec42.hea")
     with pytest.raises(DelineationError) as info:
-        extract_record(rec)
+        extract_record(rec, method=refusing)
     assert info.value.source == "data/rec42.hea"
     assert str(info.value).startswith("data/rec42.hea: ")
 

@@ -71,8 +71,8 @@ _GLOBAL = [
     ("P_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus P offset minus P onset (consensus: the median of the agreeing leads' P bounds with three or more leads, not the earliest onset/latest offset of the standard definition, which noisy per-lead bounds inflate; see delineation Params.p_cons_q); NaN when P is found in under half of them. Measured on the dominant median beat where PR_interval_ms is (frequent PVCs, see there).", REF_AHA),
     ("PR_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS onset minus P onset (earliest onset over leads); NaN when P is absent in over half of them. With frequent PVCs (>= 25 % of beats) over a regular dominant rhythm (bigeminy), measured on the dominant beats' median beat when the beat-by-beat delineation found no P (provenance lead 'global').", REF_AHA),
     ("QRS_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS offset (latest reliable lead) minus QRS onset (earliest reliable lead).", REF_AHA),
-    ("QT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS onset.", REF_RAUTAHARJU),
-    ("JT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS offset.", REF_RAUTAHARJU),
+    ("QT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS onset, over the beats whose QRS onset and offset were both found (no QT without a delimited QRS); NaN when under half of them.", REF_RAUTAHARJU),
+    ("JT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS offset, over the beats whose QRS onset and offset were both found.", REF_RAUTAHARJU),
     ("T_peak_to_end_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus T peak (Tpeak-Tend).", "Gupta P et al., T-peak to T-end interval, Am Heart J 155:1095 (2008)"),
     ("QTc_Bazett_ms", "ms", "feature", "float", "QT_interval_ms / sqrt(RR in s), RR = RR_mean_ms.", "Bazett HC, An analysis of the time-relations of electrocardiograms, Heart 7:353 (1920)"),
     ("QTc_Fridericia_ms", "ms", "feature", "float", "QT_interval_ms / cube root(RR in s), RR = RR_mean_ms.", "Fridericia LS, Die Systolendauer im Elektrokardiogramm, Acta Med Scand 53:469 (1920)"),
@@ -83,15 +83,15 @@ _GLOBAL = [
     ("QRS_axis_deg", "deg", "feature", "float", "Frontal QRS axis from the net QRS areas of the limb-lead median beats (least squares over the hexaxial leads); -180..180.", REF_AHA),
     ("T_axis_deg", "deg", "feature", "float", "Frontal T axis from the net T areas of the limb-lead median beats; -180..180.", REF_AHA),
     ("QRS_T_angle_deg", "deg", "feature", "float", "Absolute frontal QRS-T angle, |QRS_axis - T_axis| wrapped to 0..180.", "Zhang ZM et al., Spatial/frontal QRS-T angle, Am J Cardiol 100:844 (2007)"),
-    ("Sokolow_Lyon_mV", "mV", "feature", "float", "|S V1| + max(R V5, R V6) on the median beats (LVH when >= 3.5 mV).", "Sokolow M, Lyon TP, The ventricular complex in left ventricular hypertrophy, Am Heart J 37:161 (1949)"),
-    ("Cornell_voltage_mV", "mV", "feature", "float", "R aVL + |S V3| on the median beats (LVH when > 2.8 mV in men, > 2.0 mV in women).", "Casale PN et al., Improved sex-specific criteria of LVH, Circulation 75:565 (1987)"),
+    ("Sokolow_Lyon_mV", "mV", "feature", "float", "|S V1| + max(R V5, R V6) on the median beats (LVH when >= 3.5 mV); NaN unless V1, V5 and V6 were all measured (a lead set aside as flat, clipped or noisy, or not recorded, leaves it unknown).", "Sokolow M, Lyon TP, The ventricular complex in left ventricular hypertrophy, Am Heart J 37:161 (1949)"),
+    ("Cornell_voltage_mV", "mV", "feature", "float", "R aVL + |S V3| on the median beats (LVH when > 2.8 mV in men, > 2.0 mV in women); NaN unless aVL and V3 were both measured.", "Casale PN et al., Improved sex-specific criteria of LVH, Circulation 75:565 (1987)"),
     ("Cornell_product_mVms", "mV*ms", "feature", "float", "Cornell_voltage_mV x QRS_duration_ms.", "Molloy TJ et al., Electrocardiographic detection of LVH by the Cornell product, J Am Coll Cardiol 20:1180 (1992)"),
-    ("Sokolow_Lyon_RVH_mV", "mV", "feature", "float", "R V1 + max(|S V5|, |S V6|) on the median beats (RVH when >= 1.05 mV).", "Sokolow M, Lyon TP, Am Heart J 38:273 (1949)"),
-    ("QRS_fragmented", "0/1", "feature", "float", "1 when QRS_notches_<lead> > 0 in at least two contiguous leads (inferior II/III/aVF, lateral I/aVL/V5/V6, anterior V1-V5); NaN when no lead was measurable. Bundle branch blocks are not excluded.", REF_DAS),
-    ("QRS_notched_lead_count", "count", "feature", "float", "Number of leads whose median-beat QRS has at least one notch.", REF_DAS),
-    ("QRS_notches_total", "count", "feature", "float", "Sum of QRS_notches_<lead> over the leads.", REF_DAS),
-    ("ST60_max_elevation_mV", "mV", "feature", "float", "Largest ST60_amp_mV over the twelve leads, floored at 0.", REF_RAUTAHARJU),
-    ("ST60_max_depression_mV", "mV", "feature", "float", "Most negative ST60_amp_mV over the twelve leads, capped at 0.", REF_RAUTAHARJU),
+    ("Sokolow_Lyon_RVH_mV", "mV", "feature", "float", "R V1 + max(|S V5|, |S V6|) on the median beats (RVH when >= 1.05 mV); NaN unless V1, V5 and V6 were all measured.", "Sokolow M, Lyon TP, Am Heart J 38:273 (1949)"),
+    ("QRS_fragmented", "0/1", "feature", "float", "1 when QRS_notches_<lead> > 0 in at least two contiguous leads (inferior II/III/aVF, lateral I/aVL/V5/V6, anterior V1-V5); NaN when no lead was measurable, and NaN rather than 0 when a lead was set aside (flat, clipped, noisy) and no fragmentation is found in the others. Bundle branch blocks are not excluded.", REF_DAS),
+    ("QRS_notched_lead_count", "count", "feature", "float", "Number of leads whose median-beat QRS has at least one notch; NaN when a lead was set aside (flat, clipped, noisy).", REF_DAS),
+    ("QRS_notches_total", "count", "feature", "float", "Sum of QRS_notches_<lead> over the leads; NaN when a lead was set aside (flat, clipped, noisy).", REF_DAS),
+    ("ST60_max_elevation_mV", "mV", "feature", "float", "Largest ST60_amp_mV over the standard leads recorded, floored at 0; NaN when one of them was set aside (flat, clipped, noisy): the largest elevation could be there.", REF_RAUTAHARJU),
+    ("ST60_max_depression_mV", "mV", "feature", "float", "Most negative ST60_amp_mV over the standard leads recorded, capped at 0; NaN when one of them was set aside (flat, clipped, noisy).", REF_RAUTAHARJU),
 ]
 
 _PER_LEAD = [
@@ -106,22 +106,26 @@ _PER_LEAD = [
     ("QRS_notches", "count", "Extra turning points inside the median-beat QRS (prominence >= 0.05 mV): local maxima beyond the first plus local minima beyond two.", REF_DAS),
 ]
 
+#: appended to every per-lead definition
+_SET_ASIDE_NOTE = ("NaN when the lead was set aside as flat, clipped, noisy or with too many invalid "
+                   "samples (named in quality_reason).")
+
 _QUALITY = [
-    ("quality_ok", "bool", "quality", "bool", "True when the record was read, delineated and measured; False with NaN features otherwise.", REF_QUALITY),
-    ("quality_reason", "text", "quality", "str", "Why the record could not be measured (error message), or warnings about a measured record (noisy leads, suspected lead reversal); empty when none.", REF_QUALITY),
+    ("quality_ok", "bool", "quality", "bool", "True when the record was read, delineated and measured; False with NaN features otherwise (including a record that is not in mV: median lead range > 20 mV, and a record with no usable lead). A lead set aside (flat, clipped, noisy, invalid samples) does not make it False: its per-lead measurements and the indices that need it are NaN and quality_reason names it.", REF_QUALITY),
+    ("quality_reason", "text", "quality", "str", "Why the record could not be measured (error message), or warnings about a measured record (noisy leads, leads set aside, mains interference removed by a notch filter with the lead, frequency and amplitude, suspected lead reversal); empty when none.", REF_QUALITY),
     ("quality_error", "text", "quality", "str", "Exception class of the failure (RecordReadError, SignalQualityError, SamplingRateError, LeadError, DelineationError, ...); empty when measured.", REF_QUALITY),
     ("record_duration_s", "s", "quality", "float", "Length of the record in seconds.", REF_QUALITY),
     ("n_beats", "count", "quality", "float", "Consensus beats found by the delineation.", REF_QUALITY),
     ("n_beats_dominant", "count", "quality", "float", "Dominant beats averaged into the median beats (PVCs and outliers excluded).", REF_MEDIAN),
     ("outlier_beat_count", "count", "quality", "float", "Beats whose QRS morphology differs from the median (r < 0.85) but are neither premature nor wide; left out of the median beats.", REF_MEDIAN),
-    ("quality_n_leads_usable", "count", "quality", "float", "Leads neither flat nor clipped.", REF_QUALITY),
+    ("quality_n_leads_usable", "count", "quality", "float", "Leads neither flat, clipped nor noisy (the leads delineated and measured).", REF_QUALITY),
     ("quality_flat_leads", "text", "quality", "str", "Comma-separated leads with peak-to-peak < 0.05 mV or > 80 % unchanged successive samples.", REF_QUALITY),
     ("quality_clipped_leads", "text", "quality", "str", "Comma-separated leads with > 0.5 % of samples in >= 2 plateaus at the lead's extreme value.", REF_QUALITY),
-    ("quality_noisy_leads", "text", "quality", "str", "Comma-separated leads whose power above 40 Hz exceeds 25 % of the 0.5-40 Hz power.", REF_QUALITY),
+    ("quality_noisy_leads", "text", "quality", "str", "Comma-separated leads whose power above 40 Hz exceeds 25 % of the 0.5-40 Hz power, or whose content above 40 Hz has an RMS over 0.1 mV (after removal of 50/60 Hz mains interference); set aside: not delineated, per-lead measurements NaN.", REF_QUALITY),
     ("quality_wander_leads", "text", "quality", "str", "Comma-separated leads whose < 0.7 Hz component spans more than 1 mV (baseline wander).", REF_QUALITY),
     ("quality_hf_noise_ratio_max", "1", "quality", "float", "Largest per-lead ratio of > 40 Hz power to 0.5-40 Hz power.", REF_QUALITY),
     ("quality_wander_mV_max", "mV", "quality", "float", "Largest per-lead peak-to-peak of the < 0.7 Hz component.", REF_QUALITY),
-    ("quality_lead_reversal_suspected", "0/1", "quality", "float", "1 when P, QRS and T are negative in lead I and the QRS is positive in aVR (left/right arm reversal or dextrocardia).", REF_REVERSAL),
+    ("quality_lead_reversal_suspected", "0/1", "quality", "float", "1 when P, QRS and T are negative in lead I and the QRS is positive in aVR (left/right arm reversal or dextrocardia); NaN when lead I or aVR was set aside (flat, clipped, noisy).", REF_REVERSAL),
 ]
 
 #: Wave (or segment) and readable label of every record-level column: name -> (wave, label).
@@ -258,7 +262,8 @@ def _rows() -> tuple[dict[str, str], ...]:
     for name, unit, definition, ref in _PER_LEAD:
         wave, label = _WAVE_LABEL[name]
         for lead in STANDARD_LEADS:
-            rows.append((f"{name}_{lead}", unit, "feature", "float", f"Lead {lead}: {definition}", ref,
+            rows.append((f"{name}_{lead}", unit, "feature", "float",
+                         f"Lead {lead}: {definition} {_SET_ASIDE_NOTE}", ref,
                          lead, wave, label))
     rows += [(*r, "global", *_WAVE_LABEL[r[0]]) for r in _QUALITY]
     rows += _provenance_rows()

@@ -7,9 +7,13 @@ optionally streaming chunks to Parquet (``out=``) so that memory stays flat and 
 run resumes where it stopped. In batch mode a record that cannot be measured never stops the
 run: its features are ``NaN``, ``quality_ok`` is ``False`` and ``quality_reason`` says why.
 
-The pipeline for one record: validate -> pacemaker spikes found and removed
-(:mod:`~interp_ecg.features.pacing`) -> per-lead quality -> delineation (flat and clipped
-leads left out) -> beat classification (:mod:`~interp_ecg.features.beat_classes`: dominant
+The pipeline for one record: validate -> units checked (a record whose median lead spans
+over 20 mV is not in mV and is refused) -> mains interference found and notched out
+(:func:`~interp_ecg.features.quality.remove_mains`) -> pacemaker spikes found and removed
+(:mod:`~interp_ecg.features.pacing`) -> per-lead quality -> delineation (flat, clipped and
+noisy leads set aside: not delineated, their per-lead measurements and every index that
+needs them NaN, named in ``quality_reason``; ``quality_ok`` stays True unless no lead is
+left, see :mod:`~interp_ecg.features.quality`) -> beat classification (:mod:`~interp_ecg.features.beat_classes`: dominant
 morphology, PVCs, outliers) -> per-lead median beats of the dominant beats ->
 intervals (consensus fiducials), amplitudes, axes, voltage, fragmentation, rhythm and HRV.
 
@@ -56,7 +60,9 @@ from interp_ecg.features.quality import (
     invalid_sample_policy,
     lead_quality,
     limb_reversal_suspected,
+    remove_mains,
     summarise_quality,
+    units_check,
 )
 from interp_ecg.features.rhythm import beat_counts, rr_features
 from interp_ecg.features.stream import ChunkStore, read_features
@@ -223,6 +229,13 @@ def _measure(
         invalid = np.array([st.startswith("set aside") for st in gap_status])
         bridged_leads = [ld for ld, st in zip(leads, gap_status) if st.startswith("bridged")]
         signal = np.where(np.isfinite(rep), rep, 0.0).astype(np.float32)
+    # units: a record that cannot be a surface ECG in mV (microvolts, ADC counts) is refused
+    why_units = units_check(signal)
+    if why_units:
+        raise SignalQualityError(why_units, source=src)
+    # mains interference (50/60 Hz): found per lead and notched out of those leads only,
+    # before anything measures the signal (quality.remove_mains)
+    signal, mains = remove_mains(signal, fs, leads)
     # pacemaker spikes: found on the (bridged) signal, then removed so that nothing
     # downstream (quality, delineation, beat classes, median beats) takes a spike for a wave
     signal, spikes = strip_pacing_spikes(signal, fs, leads)
@@ -234,6 +247,7 @@ def _measure(
     if not usable.any():
         raise SignalQualityError(
             f"no usable lead: flat {list(q.index[q['flat']])}, clipped {list(q.index[q['clipped']])}, "
+            f"noisy (noise above 40 Hz over 25 % of the ECG band) {list(q.index[q['noisy']])}, "
             f"invalid samples {list(q.index[invalid])}",
             source=src,
         )
@@ -294,14 +308,17 @@ def _measure(
             row[f"{measure}_{lead}"] = values_l[measure]
     row.update(M.axes(amps_d))
     row.update(M.voltage_criteria(amps_d, values["QRS_duration_ms"]))
-    row.update(M.fragmentation(amps_d, values["QRS_duration_ms"]))
-    row.update(M.st_summary(amps_d))
+    set_aside = [ld for ld, ok in zip(leads, usable) if not ok]
+    row.update(M.fragmentation(amps_d, values["QRS_duration_ms"], set_aside))
+    row.update(M.st_summary(amps_d, set_aside))
     rev, why = limb_reversal_suspected(
         {k: v["P_amp_mV"] for k, v in amps_d.items()},
         {k: v["QRS_net_mV"] for k, v in amps_d.items()},
         {k: v["T_amp_mV"] for k, v in amps_d.items()},
     )
-    row["quality_lead_reversal_suspected"] = float(rev)
+    # the check needs lead I and aVR: with either set aside it is unknown
+    known = not any(ld in set_aside for ld in ("I", "aVR"))
+    row["quality_lead_reversal_suspected"] = float(rev) if known else np.nan
 
     for p in prov.to_dict("records"):
         if p["feature"] in M.TRACED_INTERVALS:
@@ -320,6 +337,12 @@ def _measure(
         warnings.append(why)
     if invalid.any():
         warnings.append(f"leads set aside for invalid samples: {','.join(q.index[invalid])}")
+    if set_aside:
+        warnings.append(f"leads set aside (not delineated; their amplitudes, ST, and the indices "
+                        f"that need them NaN): {','.join(set_aside)}")
+    if mains:
+        warnings.append("mains interference removed by a notch filter: "
+                        + ", ".join(f"{k} ({v:.3f} mV)" for k, v in mains.items()))
     if bridged_leads:
         warnings.append(f"short gaps of invalid samples bridged in leads: {','.join(bridged_leads)}")
     if edge.any():
@@ -670,7 +693,10 @@ def _beat_table(signal: np.ndarray, fs: float, leads: list[str], fid: pd.DataFra
     out["RR_next_ms"] = bmap["rr_next_ms"].to_numpy(dtype=float)
     for name, (a, b) in M.INTERVALS.items():
         if name in BEAT_COLUMNS:
-            out[name] = (out[b] - out[a]) * ms
+            value = (out[b] - out[a]) * ms
+            for extra in M.INTERVAL_REQUIRES.get(name, ()):  # no QT without a delimited QRS
+                value = value.where(out[extra].notna())
+            out[name] = value
     rr_s = out["RR_prev_ms"].to_numpy() / 1000.0
     with np.errstate(invalid="ignore", divide="ignore"):
         out["QTc_Bazett_ms"] = out["QT_interval_ms"].to_numpy() / np.sqrt(rr_s)

@@ -39,6 +39,13 @@ INTERVALS = {
     "JT_interval_ms": ("QRS_off", "T_off"),
     "T_peak_to_end_ms": ("T_peak", "T_off"),
 }
+#: Fiducials a beat must have, besides the interval's own two, for the interval to be
+#: measured on it: a QT (and a JT) is only taken from a beat whose QRS is delimited at both
+#: ends, so that no record reports a QT while its QRS could not be measured.
+INTERVAL_REQUIRES = {
+    "QT_interval_ms": ("QRS_off",),
+    "JT_interval_ms": ("QRS_on",),
+}
 #: Intervals with provenance columns in the record table (lead, beat, samples).
 TRACED_INTERVALS = ("PR_interval_ms", "QRS_duration_ms", "QT_interval_ms")
 
@@ -149,7 +156,9 @@ def global_intervals(
     Returns
     -------
     values : dict
-        ``<interval>`` -> ms (``NaN`` when the wave is found in under half the dominant beats).
+        ``<interval>`` -> ms (``NaN`` when the wave is found in under half the dominant beats;
+        QT and JT count only beats whose QRS onset and offset were both found,
+        :data:`INTERVAL_REQUIRES`).
     provenance : pandas.DataFrame
         One row per interval: ``feature, value, beat, start_fiducial, end_fiducial,
         start_sample, end_sample, start_lead, end_lead, lead``.
@@ -167,6 +176,8 @@ def global_intervals(
         end = fid_values[:, FIDUCIALS.index(b)]
         per_beat = (end - start) * ms
         ok = np.isfinite(per_beat) & (per_beat > 0)
+        for extra in INTERVAL_REQUIRES.get(name, ()):
+            ok &= np.isfinite(fid_values[:, FIDUCIALS.index(extra)])
         if ok.size == 0 or ok.mean() < MIN_PRESENT_FRACTION:
             values[name] = np.nan
             rows.append(dict(feature=name, value=np.nan, beat=np.nan, start_fiducial=a, end_fiducial=b,
@@ -390,17 +401,29 @@ def voltage_criteria(amps: pd.DataFrame | dict, qrs_ms: float) -> dict[str, floa
     ``Cornell_voltage_mV`` = R aVL + |S V3| (Casale et al., Circulation 1985);
     ``Cornell_product_mVms`` = Cornell voltage x QRS duration (Molloy et al., JACC 1992);
     ``Sokolow_Lyon_RVH_mV`` = R V1 + max(|S V5|, |S V6|) (right ventricular hypertrophy).
+    Each is ``NaN`` unless every lead it names was measured (a lead set aside as flat,
+    clipped or noisy, or not recorded, leaves it unknown).
+
+    Examples
+    --------
+    >>> v = {"V1": {"S_amp_mV": -1.0, "R_amp_mV": 0.2}, "V5": {"R_amp_mV": 2.0, "S_amp_mV": -0.1},
+    ...      "V6": {"R_amp_mV": float("nan"), "S_amp_mV": float("nan")}}
+    >>> voltage_criteria(v, 100.0)["Sokolow_Lyon_mV"]
+    nan
     """
     d = _as_dict(amps)
 
     def get(lead: str, col: str) -> float:
         return float(d[lead][col]) if lead in d else np.nan
 
-    sok = abs(get("V1", "S_amp_mV")) + np.nanmax([get("V5", "R_amp_mV"), get("V6", "R_amp_mV"), np.nan]) \
-        if np.isfinite([get("V5", "R_amp_mV"), get("V6", "R_amp_mV")]).any() else np.nan
+    # every lead an index names must be measured: max(R V5, R V6) is not known without
+    # both (a lead set aside as noisy, or not recorded, makes the index NaN)
+    sok = abs(get("V1", "S_amp_mV")) + max(get("V5", "R_amp_mV"), get("V6", "R_amp_mV"))
+    if not np.isfinite([get("V1", "S_amp_mV"), get("V5", "R_amp_mV"), get("V6", "R_amp_mV")]).all():
+        sok = np.nan
     corn = get("aVL", "R_amp_mV") + abs(get("V3", "S_amp_mV"))
     rvh_s = [abs(get("V5", "S_amp_mV")), abs(get("V6", "S_amp_mV"))]
-    rvh = get("V1", "R_amp_mV") + (np.nanmax(rvh_s) if np.isfinite(rvh_s).any() else np.nan)
+    rvh = get("V1", "R_amp_mV") + max(rvh_s) if np.isfinite(rvh_s).all() else np.nan
     return {
         "Sokolow_Lyon_mV": float(sok),
         "Cornell_voltage_mV": float(corn),
@@ -409,19 +432,26 @@ def voltage_criteria(amps: pd.DataFrame | dict, qrs_ms: float) -> dict[str, floa
     }
 
 
-def fragmentation(amps: pd.DataFrame | dict, qrs_ms: float) -> dict[str, float]:
+def fragmentation(amps: pd.DataFrame | dict, qrs_ms: float, set_aside: Sequence[str] = ()) -> dict[str, float]:
     """QRS fragmentation: notched QRS in two or more contiguous leads (Das et al. 2006).
 
     Returns ``QRS_fragmented`` (1.0 / 0.0; ``NaN`` when no lead could be measured),
     ``QRS_notched_lead_count`` (leads with at least one notch) and ``QRS_notches_total``.
+    With a standard lead in ``set_aside`` (flat, clipped, noisy) the counts are ``NaN``
+    and so is a "not fragmented", which that lead could have changed; a fragmentation
+    found in the measured leads stands.
     """
     d = _as_dict(amps)
+    aside = [lead for lead in set_aside if lead in STANDARD_LEADS]
     notches = {lead: v.get("QRS_notches", np.nan) for lead, v in d.items() if lead in STANDARD_LEADS}
     measured = {lead: n for lead, n in notches.items() if np.isfinite(n)}
     if not measured:
         return {"QRS_fragmented": np.nan, "QRS_notched_lead_count": np.nan, "QRS_notches_total": np.nan}
     notched = {lead for lead, n in measured.items() if n > 0}
     frag = any(sum(lead in notched for lead in group) >= 2 for group in CONTIGUOUS_GROUPS.values())
+    if aside:
+        return {"QRS_fragmented": 1.0 if frag else np.nan, "QRS_notched_lead_count": np.nan,
+                "QRS_notches_total": np.nan}
     return {
         "QRS_fragmented": float(frag),
         "QRS_notched_lead_count": float(len(notched)),
@@ -430,7 +460,13 @@ def fragmentation(amps: pd.DataFrame | dict, qrs_ms: float) -> dict[str, float]:
 
 
 def axes(amps: pd.DataFrame | dict) -> dict[str, float]:
-    """P, QRS and T frontal axes (net areas in the limb leads) and the QRS-T angle."""
+    """P, QRS and T frontal axes (net areas in the limb leads) and the QRS-T angle.
+
+    A limb lead set aside (flat, clipped, noisy: its areas are NaN) is left out of the
+    least-squares fit of :func:`frontal_axis`; the six limb leads over-determine the frontal
+    vector, so any two non-parallel measured ones still give it. Without two, the axis is
+    NaN.
+    """
     d = _as_dict(amps)
 
     def vals(col: str) -> dict[str, float]:
@@ -440,9 +476,15 @@ def axes(amps: pd.DataFrame | dict) -> dict[str, float]:
     return {"P_axis_deg": p, "QRS_axis_deg": q, "T_axis_deg": t, "QRS_T_angle_deg": angle_difference(q, t)}
 
 
-def st_summary(amps: pd.DataFrame | dict) -> dict[str, float]:
-    """Largest ST elevation and depression at J + 60 ms over the twelve leads (mV)."""
+def st_summary(amps: pd.DataFrame | dict, set_aside: Sequence[str] = ()) -> dict[str, float]:
+    """Largest ST elevation and depression at J + 60 ms over the twelve leads (mV).
+
+    Over the standard leads recorded; ``NaN`` when one of them was set aside (flat,
+    clipped, noisy): the largest deviation could be in that lead.
+    """
     d = _as_dict(amps)
+    if any(lead in STANDARD_LEADS for lead in set_aside):
+        return {"ST60_max_elevation_mV": np.nan, "ST60_max_depression_mV": np.nan}
     st = np.array([d[lead].get("ST60_amp_mV", np.nan) for lead in STANDARD_LEADS if lead in d], dtype=float)
     st = st[np.isfinite(st)]
     if st.size == 0:
