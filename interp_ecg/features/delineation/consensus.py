@@ -65,7 +65,9 @@ def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
     side : {"on", "off", "peak"}
         Onsets take a low quantile, offsets a high one, peaks the median.
     tol : float
-        Leads further than ``tol`` samples from the per-beat median are rejected.
+        Leads further than ``tol`` samples from the per-beat median are rejected, in beats
+        where at least three leads have a value: with two, their median is their midpoint
+        and both would be rejected together (no lead can be outvoted), so both are kept.
     quantile : float
         0 gives the earliest (latest) retained lead.
     usable : ndarray of bool, shape (n_leads,), optional
@@ -79,8 +81,9 @@ def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
     if usable is not None:
         v[~np.asarray(usable, dtype=bool)] = np.nan
     med = nanquantile_cols(v, 0.5)
+    voters = np.sum(np.isfinite(v), axis=0) >= 3
     with np.errstate(invalid="ignore"):
-        v[np.abs(v - med) > tol] = np.nan
+        v[(np.abs(v - med) > tol) & voters[None, :]] = np.nan
     n = np.sum(np.isfinite(v), axis=0)
     if side == "on":
         out = nanquantile_cols(v, quantile)

@@ -387,16 +387,18 @@ def consensus_quantile(usable: np.ndarray, p: Params) -> float:
     offsets).
 
     ``cons_q`` (a low quantile: the earliest reliable onset, as ECGdeli and 12SL) with
-    more than ``cons_few_leads`` usable leads; ``cons_q_few`` (the median) with fewer,
-    where the extreme of two leads is mostly the noisier estimate. P waves keep
-    ``cons_q`` (chosen on the odd LUDB records, see ``Params.cons_q_few``).
+    more than ``cons_few_leads`` usable leads; ``cons_q_few`` (0: the earliest onset and
+    latest offset of the leads, the definition of the global boundaries) with one or two,
+    where no lead can be outvoted. The median used there before made II + V5 read a
+    shorter QRS than II alone (see ``Params.cons_q_few``). P waves have their own rule
+    (``Params.p_cons_q``).
 
     Examples
     --------
     >>> import numpy as np
     >>> from interp_ecg.features.delineation.params import Params
     >>> consensus_quantile(np.ones(12, bool), Params()), consensus_quantile(np.ones(2, bool), Params())
-    (0.15, 0.5)
+    (0.15, 0.0)
     """
     return p.cons_q_few if int(np.sum(usable)) <= p.cons_few_leads else p.cons_q
 
@@ -416,7 +418,7 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
 
     Returns ``on, peak, off`` (n_leads, n_beats), ``on_global, peak_global,
     off_global`` (n_beats,; the reported consensus, :func:`consensus_quantile`) and
-    ``on_search, off_search`` (n_beats,; earliest onset / latest offset by ``cons_q``,
+    ``on_search, off_search`` (n_beats,; onset / offset by the ``cons_q`` quantile,
     where the P and T searches start). A consensus boundary no lead found is NaN (no R +- 50 ms
     stand-in).
     """
@@ -428,8 +430,8 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     cq = consensus_quantile(usable, p)
     on_g = combine(on, "on", tol, cq, usable)
     off_g = combine(off, "off", tol, cq, usable)
-    # the T and P searches start from the earliest onset / latest offset (``cons_q``)
-    # whatever the number of leads: search bounds, not reported boundaries
+    # the T and P searches start from the ``cons_q`` onset / offset whatever the number
+    # of leads: search bounds, not reported boundaries
     on_s = on_g if cq == p.cons_q else combine(on, "on", tol, p.cons_q, usable)
     off_s = off_g if cq == p.cons_q else combine(off, "off", tol, p.cons_q, usable)
     on = shrink(on, usable, tol, p.w_qrs_on, p.q_qrs_on) + round(p.qrs_on_shift * fs)
