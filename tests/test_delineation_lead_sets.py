@@ -1,0 +1,60 @@
+"""Global QRS with one or two leads follows the definition: earliest onset to latest offset
+over the leads (issue 10), so adding a second lead never shortens the QRS."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from interp_ecg.features.delineation import delineate
+from interp_ecg.simulate import simulate_record
+
+FS = 500.0
+
+
+def _qrs_samples(x, leads, fs=FS):
+    d = delineate(x, fs, leads)
+    g = d[d["lead"] == "global"]
+    return np.asarray(g["QRS_off"] - g["QRS_on"], float), g
+
+
+@pytest.mark.parametrize("shift", [5, 10])
+def test_two_lead_global_qrs_spans_both_leads_exactly(shift):
+    # lead 2 is lead II of a simulated record delayed by ``shift`` samples: the true global
+    # QRS runs from lead II's onset to the delayed lead's offset, i.e. it is exactly
+    # ``shift`` samples longer than lead II's own QRS in every beat. The median of the two
+    # leads (the rule before) read the same duration as II alone.
+    s = simulate_record("normal", noise=0, random_state=3)
+    names = [str(c) for c in s.fiducials["lead"].cat.categories if str(c) != "global"]
+    ii = np.asarray(s.signal)[names.index("II")]
+    late = np.concatenate([np.full(shift, ii[0]), ii[:-shift]])
+    one, g1 = _qrs_samples(ii[None], ["II"])
+    two, g2 = _qrs_samples(np.stack([ii, late]), ["II", "II_late"])
+    assert len(g1) == len(g2) and np.isfinite(two).sum() >= 8
+    np.testing.assert_array_equal(np.asarray(g2["QRS_on"], float), np.asarray(g1["QRS_on"], float))
+    np.testing.assert_array_equal(np.asarray(g2["QRS_off"], float),
+                                  np.asarray(g1["QRS_off"], float) + shift)
+    np.testing.assert_array_equal(two, one + shift)
+
+
+@pytest.mark.parametrize("block", [range(1, 21), range(21, 41)])
+def test_adding_v5_to_ii_never_shortens_the_qrs(ludb_root, block):
+    import wfdb
+
+    logging.disable(logging.WARNING)
+    try:
+        for rid in block:
+            rec = wfdb.rdrecord(str(ludb_root / "data" / str(rid))
+                                if (ludb_root / "data").is_dir() else str(ludb_root / str(rid)))
+            names = [n.upper() for n in rec.sig_name]
+            x = rec.p_signal.T
+            ii, v5 = names.index("II"), names.index("V5")
+            one, _ = _qrs_samples(x[[ii]], ["II"], rec.fs)
+            two, _ = _qrs_samples(x[[ii, v5]], ["II", "V5"], rec.fs)
+            # the record's QRS (median over beats), in samples
+            assert np.nanmedian(two) >= np.nanmedian(one) - 1, (rid, np.nanmedian(one),
+                                                                np.nanmedian(two))
+    finally:
+        logging.disable(logging.NOTSET)
