@@ -58,3 +58,21 @@ def test_adding_v5_to_ii_never_shortens_the_qrs(ludb_root, block):
                                                                 np.nanmedian(two))
     finally:
         logging.disable(logging.NOTSET)
+
+
+def test_qt_dispersion_needs_eight_measurable_leads():
+    # Day et al. 1990 define QT dispersion over the 12-lead ECG: with two or three leads the
+    # package reported 1-4 ms; now NaN with the reason in quality_reason
+    from interp_ecg import features
+
+    s = simulate_record("normal", noise=0.2, random_state=5)
+    names = [str(c) for c in s.fiducials["lead"].cat.categories if str(c) != "global"]
+    x = np.asarray(s.signal)
+    full = features.extract_record(x, FS, names)
+    assert np.isfinite(full["QT_dispersion_ms"]) and "QT dispersion" not in full["quality_reason"]
+    idx = [names.index("II"), names.index("V5"), names.index("V1")]
+    few = features.extract_record(x[idx], FS, ["II", "V5", "V1"])
+    assert np.isnan(few["QT_dispersion_ms"])
+    assert "QT dispersion not measured: QT measurable in 3 lead(s), at least 8 needed" \
+        in few["quality_reason"]
+    assert np.isfinite(few["QT_interval_ms"])

@@ -150,6 +150,12 @@ class Params:
     #                              median 73 vs 78 ms; cardiologists 94.5 in II, 91 in V5).
     #                              Adding a second lead can then only lengthen the QRS.
     cons_few_leads: int = 2
+    cons_min_voters: int = 3     # the reported QRS and T consensus rejects outlier leads only
+    #                              in beats where at least this many leads have a value: two
+    #                              leads further apart than 2 x tolerance were both rejected
+    #                              (the median is their midpoint) and the beat lost its global
+    #                              QRS (LUDB 17, II + V5: a wide beat dropped, the record's QRS
+    #                              1.5 samples shorter than with II alone)
     p_cons_q: float = 0.5        # quantile of the retained leads for the global P onset
     #                              and offset: the median lead, not the earliest/latest. Each
     #                              lead's P bounds scatter by ~15 ms (SD against LUDB's marks),

@@ -428,12 +428,12 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
                              noise_slope=noise)
     tol = p.qrs_cons_tol_s * fs
     cq = consensus_quantile(usable, p)
-    on_g = combine(on, "on", tol, cq, usable)
-    off_g = combine(off, "off", tol, cq, usable)
+    on_g = combine(on, "on", tol, cq, usable, min_voters=p.cons_min_voters)
+    off_g = combine(off, "off", tol, cq, usable, min_voters=p.cons_min_voters)
     # the T and P searches start from the ``cons_q`` onset / offset whatever the number
     # of leads: search bounds, not reported boundaries
-    on_s = on_g if cq == p.cons_q else combine(on, "on", tol, p.cons_q, usable)
-    off_s = off_g if cq == p.cons_q else combine(off, "off", tol, p.cons_q, usable)
+    on_s = combine(on, "on", tol, p.cons_q, usable)
+    off_s = combine(off, "off", tol, p.cons_q, usable)
     on = shrink(on, usable, tol, p.w_qrs_on, p.q_qrs_on) + round(p.qrs_on_shift * fs)
     if p.w_sv_on < 1.0 or p.w_sv_off < 1.0:
         # spatial velocity of the usable leads: one onset and offset per beat from all
