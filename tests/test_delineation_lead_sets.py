@@ -8,6 +8,7 @@ import logging
 import numpy as np
 import pytest
 
+from interp_ecg.errors import DelineationError
 from interp_ecg.features.delineation import delineate
 from interp_ecg.simulate import simulate_record
 
@@ -76,3 +77,35 @@ def test_qt_dispersion_needs_eight_measurable_leads():
     assert "QT dispersion not measured: QT measurable in 3 lead(s), at least 8 needed" \
         in few["quality_reason"]
     assert np.isfinite(few["QT_interval_ms"])
+
+
+@pytest.mark.parametrize("freq_hz", [0.8, 1.2, 2.5])
+def test_a_smooth_sinusoid_is_not_an_ecg(freq_hz):
+    # a pure sine on 12 leads was 15 beats, HR 97.5, QRS 140 ms, quality_ok True; no QRS
+    # is in it: a single-record call is an error naming why (a batch row gets quality_ok
+    # False, NaN measurements and this reason)
+    from interp_ecg import features
+
+    t = np.arange(int(10 * FS)) / FS
+    # 5 uV of white noise so that the flat sample run at the sine's crest is not taken for
+    # a clipped amplifier (a noiseless 0.8 Hz or 2.5 Hz sine is refused as clipped)
+    rng = np.random.default_rng(0)
+    x = np.sin(2 * np.pi * freq_hz * t)[None] + 0.005 * rng.standard_normal((12, t.size))
+    leads = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+    with pytest.raises(DelineationError, match="no QRS complex: the detected complexes are smooth"):
+        features.extract_record(x, FS, leads)
+
+
+@pytest.mark.parametrize("condition", ["normal", "lbbb", "afib", "pvc"])
+def test_real_qrs_complexes_are_steep(condition):
+    # the same rule leaves simulated ECGs (wide LBBB complexes included) measured
+    from interp_ecg.features.delineation import stages as S
+    from interp_ecg.features.delineation.params import Params
+
+    s = simulate_record(condition, noise=1.0, random_state=11)
+    x = np.asarray(s.signal)
+    names = [str(c) for c in s.fiducials["lead"].cat.categories if str(c) != "global"]
+    views, status = S.prepare(x, FS, names, Params())
+    usable = np.array([st == "ok" for st in status])
+    r, _ = S.detect_beats(views, FS, usable, Params())
+    assert S.qrs_steepness(views, r, FS, Params(), usable) > 2 * Params().qrs_min_steepness

@@ -216,6 +216,14 @@ class Params:
     beat_similarity: float = 0.5  # QRS complexes repeat: median over beats of the best
     #                              correlation with another beat (all usable leads at once)
     #                              below this means no ECG (noise) -- LUDB/PTB-XL stay > 0.8
+    qrs_steep_window_s: float = 0.06  # half-width (s) around a detected complex where its
+    #                              steepest slope is taken (stages.qrs_steepness)
+    qrs_min_steepness: float = 8.0  # fewest "steepest slope x RR / peak-to-peak amplitude"
+    #                              of the detected complexes (stages.qrs_steepness,
+    #                              dimensionless): a sinusoid gives about pi (5.1 for a
+    #                              1.2 Hz sine on 12 leads, which was 15 beats, QRS 140 ms,
+    #                              quality_ok), LUDB's
+    #                              200 records 20-126 (500 / 250 Hz; 12, 2 or 1 lead)
     beat_similarity_two_leads: float = 0.75  # idem with two leads: noise correlates more by
     #                              chance in fewer samples (20 band-limited noise records:
     #                              up to 0.59; LUDB/PTB-XL two-lead subsets stay > 0.95)
