@@ -73,6 +73,8 @@ logger = logging.getLogger(__name__)
 
 MIN_BEATS = 3
 MIN_DURATION_S = 2.0
+#: fewest leads with a measurable QT for QT_dispersion_ms (see the feature dictionary)
+QT_DISPERSION_MIN_LEADS = 8
 DEFAULT_CHUNK_SIZE = 256
 
 Method = str | Callable[..., pd.DataFrame] | None
@@ -289,9 +291,17 @@ def _measure(
     row.update(values)
     row.update(M.qtc(values["QT_interval_ms"], row["RR_mean_ms"]))
     per_lead = M.per_lead_intervals(lead_rows, fs) if lead_rows.lead.size else pd.DataFrame()
-    if not per_lead.empty:
-        qt = per_lead["QT_ms"].dropna()
-        row["QT_dispersion_ms"] = float(qt.max() - qt.min()) if len(qt) >= 2 else np.nan
+    # QT dispersion is defined over the 12-lead ECG (Day et al. 1990); it is reported only
+    # with at least QT_DISPERSION_MIN_LEADS measurable leads (the usual rule, see the
+    # feature dictionary), else NaN with the reason in quality_reason
+    qt = per_lead["QT_ms"].dropna() if not per_lead.empty else pd.Series(dtype=float)
+    qtd_note = ""
+    if len(qt) >= QT_DISPERSION_MIN_LEADS:
+        row["QT_dispersion_ms"] = float(qt.max() - qt.min())
+    else:
+        row["QT_dispersion_ms"] = np.nan
+        qtd_note = (f"QT dispersion not measured: QT measurable in {len(qt)} lead(s), "
+                    f"at least {QT_DISPERSION_MIN_LEADS} needed")
 
     anchors = beats["anchor"].to_numpy()[table_med.beats["dominant"].to_numpy()]
     template, pos = median_beat(signal, fs, anchors)
@@ -347,6 +357,8 @@ def _measure(
         warnings.append(f"short gaps of invalid samples bridged in leads: {','.join(bridged_leads)}")
     if edge.any():
         warnings.append(f"{int(edge.sum())} beat(s) cut by the record edge left out of the medians")
+    if qtd_note:
+        warnings.append(qtd_note)
     row["quality_ok"] = True
     row["quality_reason"] = "; ".join(warnings)
     row["quality_error"] = ""

@@ -55,7 +55,8 @@ def nanquantile_cols(v: np.ndarray, q: float) -> np.ndarray:
 
 
 def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
-            usable: np.ndarray | None = None, min_leads: int = 1) -> np.ndarray:
+            usable: np.ndarray | None = None, min_leads: int = 1,
+            min_voters: int = 1) -> np.ndarray:
     """Global value per beat from per-lead values.
 
     Parameters
@@ -65,13 +66,18 @@ def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
     side : {"on", "off", "peak"}
         Onsets take a low quantile, offsets a high one, peaks the median.
     tol : float
-        Leads further than ``tol`` samples from the per-beat median are rejected.
+        Leads further than ``tol`` samples from the per-beat median are rejected, in beats
+        where at least ``min_voters`` leads have a value.
     quantile : float
         0 gives the earliest (latest) retained lead.
     usable : ndarray of bool, shape (n_leads,), optional
         Leads allowed to vote.
     min_leads : int
         Fewer retained leads than this gives NaN.
+    min_voters : int
+        Fewest leads with a value for the outlier rejection to apply. With two, their
+        median is their midpoint and both are rejected together when they differ by more
+        than ``2 tol``; ``3`` keeps both (no lead can be outvoted by the other).
     """
     v = np.array(values, dtype=float)
     if v.ndim != 2 or v.shape[1] == 0:
@@ -79,8 +85,9 @@ def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
     if usable is not None:
         v[~np.asarray(usable, dtype=bool)] = np.nan
     med = nanquantile_cols(v, 0.5)
+    voters = np.sum(np.isfinite(v), axis=0) >= min_voters
     with np.errstate(invalid="ignore"):
-        v[np.abs(v - med) > tol] = np.nan
+        v[(np.abs(v - med) > tol) & voters[None, :]] = np.nan
     n = np.sum(np.isfinite(v), axis=0)
     if side == "on":
         out = nanquantile_cols(v, quantile)

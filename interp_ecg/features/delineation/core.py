@@ -214,7 +214,7 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     pw = S.p_stage(views, r, qrs["on_search"], qrs["off_search"], rr_prev, t_end_raw, fs,
                    p, usable)
     t_tol = p.t_cons_tol_s * fs
-    t_glob = {k: combine(t[k], s, t_tol, cq, usable) for k, s in
+    t_glob = {k: combine(t[k], s, t_tol, cq, usable, min_voters=p.cons_min_voters) for k, s in
               (("on", "on"), ("peak", "peak"), ("off", "off"))}
     t_lead = {"on": S.shrink(t["on"], usable, t_tol, p.w_t_on), "peak": t["peak"],
               "off": S.shrink(t["off"], usable, t_tol, p.w_t_off)}

@@ -137,13 +137,25 @@ class Params:
     qrs_gap_off: float = 0.0     # before and after its steepest slope
     qrs_gap_off_fast: float = 0.03  # idem after it when the next RR is below ``fast_rr``
     cons_q: float = 0.15         # quantile of the retained leads used for global on/off
-    cons_q_few: float = 0.5      # ... for QRS and T with at most ``cons_few_leads`` usable
-    #                              leads: the earliest onset (latest offset) of two leads is
-    #                              the extreme of two noisy estimates, not a wave seen first
-    #                              in one lead. Chosen on the odd LUDB records at 250 Hz, II +
-    #                              V5 (consensus QRS_on SD 10.9 -> 9.8 ms, T_off 23.9 -> 22.0;
-    #                              P kept at cons_q: its onset SD rose 9.4 -> 10.2)
+    cons_q_few: float = 0.0      # ... for QRS and T with at most ``cons_few_leads`` usable
+    #                              leads: the earliest onset / latest offset of the leads, the
+    #                              definition of the global boundaries (Kligfield et al.,
+    #                              Circulation 2007; CSE / IEC 60601-2-51 global measurement:
+    #                              earliest onset to latest offset over the simultaneous
+    #                              leads). The low quantile ``cons_q`` resists one aberrant
+    #                              lead among many; with one or two leads no lead can be
+    #                              outvoted, and an interpolated quantile between two leads
+    #                              (or their median, used before) is not a boundary of either:
+    #                              it made II + V5 read a shorter QRS than II alone (LUDB 1-40
+    #                              median 73 vs 78 ms; cardiologists 94.5 in II, 91 in V5).
+    #                              Adding a second lead can then only lengthen the QRS.
     cons_few_leads: int = 2
+    cons_min_voters: int = 3     # the reported QRS and T consensus rejects outlier leads only
+    #                              in beats where at least this many leads have a value: two
+    #                              leads further apart than 2 x tolerance were both rejected
+    #                              (the median is their midpoint) and the beat lost its global
+    #                              QRS (LUDB 17, II + V5: a wide beat dropped, the record's QRS
+    #                              1.5 samples shorter than with II alone)
     p_cons_q: float = 0.5        # quantile of the retained leads for the global P onset
     #                              and offset: the median lead, not the earliest/latest. Each
     #                              lead's P bounds scatter by ~15 ms (SD against LUDB's marks),
@@ -204,6 +216,14 @@ class Params:
     beat_similarity: float = 0.5  # QRS complexes repeat: median over beats of the best
     #                              correlation with another beat (all usable leads at once)
     #                              below this means no ECG (noise) -- LUDB/PTB-XL stay > 0.8
+    qrs_steep_window_s: float = 0.06  # half-width (s) around a detected complex where its
+    #                              steepest slope is taken (stages.qrs_steepness)
+    qrs_min_steepness: float = 8.0  # fewest "steepest slope x RR / peak-to-peak amplitude"
+    #                              of the detected complexes (stages.qrs_steepness,
+    #                              dimensionless): a sinusoid gives about pi (5.1 for a
+    #                              1.2 Hz sine on 12 leads, which was 15 beats, QRS 140 ms,
+    #                              quality_ok), LUDB's
+    #                              200 records 20-126 (500 / 250 Hz; 12, 2 or 1 lead)
     beat_similarity_two_leads: float = 0.75  # idem with two leads: noise correlates more by
     #                              chance in fewer samples (20 band-limited noise records:
     #                              up to 0.59; LUDB/PTB-XL two-lead subsets stay > 0.95)

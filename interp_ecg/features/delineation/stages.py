@@ -282,7 +282,8 @@ def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params
     Raises
     ------
     DelineationError
-        No QRS complex, or complexes that do not repeat (no ECG: noise).
+        No QRS complex, complexes that do not repeat (no ECG: noise), or smooth waves
+        without a QRS-like steep slope (:func:`qrs_steepness`).
     """
     r = detect_qrs(views.raw, fs, usable, p)
     if r.size == 0:
@@ -301,7 +302,62 @@ def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params
         raise DelineationError(
             f"no repeating QRS complex (median best beat-to-beat correlation {sim:.2f} < "
             f"{need} with {n_use} usable lead(s)): the signal looks like noise, not an ECG")
+    steep = qrs_steepness(views, r, fs, p, usable)
+    if np.isfinite(steep) and steep < p.qrs_min_steepness:
+        raise DelineationError(
+            f"no QRS complex: the detected complexes are smooth waves (steepest slope x RR / "
+            f"amplitude {steep:.1f} < {p.qrs_min_steepness}; a sinusoid gives about pi)")
     return r, steps
+
+
+def qrs_steepness(views: Views, r: np.ndarray, fs: float, p: Params,
+                  usable: np.ndarray) -> float:
+    """How QRS-like the detected complexes are: steepest slope x cycle length / amplitude.
+
+    For each beat and usable lead: the largest absolute slope (mV/s) of the QRS-band signal
+    within ``qrs_steep_window_s`` of the detected complex, times the beat's RR interval (s),
+    divided by the signal's peak-to-peak amplitude (mV) over that cycle. A dimensionless
+    ratio, independent of gain and rate: a sinusoid whose cycles are detected gives at most
+    pi whatever its frequency and amplitude (slope 2 pi f A, cycle 1/f, peak-to-peak 2 A;
+    less when the window around its detected peak misses its steepest point; up to ~5 when
+    the detector splits its cycles and the half-RR windows miss part of the swing: 5.1 for a
+    1.2 Hz sine detected at 97 bpm), a triangle wave 2, while a QRS complex
+    rises over its whole cycle's amplitude in tens of milliseconds (LUDB, 200 records, 500
+    and 250 Hz, 1, 2 or 12 leads: 20 to 126, median 55-69). Returns the median over beats of
+    the best lead's value (NaN with fewer than two beats).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.params import Params
+    >>> fs = 500.0; t = np.arange(5000) / fs
+    >>> sine = np.sin(2 * np.pi * 1.2 * t)[None]
+    >>> v = Views(sine, sine, sine, sine, sine, np.zeros_like(sine, bool), np.zeros((1, 1)))
+    >>> r = np.arange(104, 5000, 417)                   # at the sine's peaks
+    >>> round(qrs_steepness(v, r, fs, Params(), np.ones(1, bool)), 1)
+    1.4
+    """
+    if r.size < 2:
+        return float("nan")
+    x = views.qrs_band[np.asarray(usable, bool)]
+    n = x.shape[1]
+    slope = np.abs(np.gradient(x, axis=1)) * fs
+    rr = np.diff(r).astype(float)
+    rr = np.concatenate([rr[:1], rr])
+    w = max(int(round(p.qrs_steep_window_s * fs)), 1)
+    vals = []
+    for b, rb in enumerate(r):
+        half = int(rr[b] // 2)
+        lo, hi = max(int(rb) - half, 0), min(int(rb) + half, n)
+        if hi - lo < 4:
+            continue
+        p2p = np.ptp(x[:, lo:hi], axis=1)
+        st = slope[:, max(int(rb) - w, 0):min(int(rb) + w + 1, n)].max(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(p2p > 0, st * rr[b] / fs / p2p, np.nan)
+        if np.isfinite(ratio).any():
+            vals.append(float(np.nanmax(ratio)))
+    return float(np.median(vals)) if vals else float("nan")
 
 
 def rr_intervals(r: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -387,16 +443,18 @@ def consensus_quantile(usable: np.ndarray, p: Params) -> float:
     offsets).
 
     ``cons_q`` (a low quantile: the earliest reliable onset, as ECGdeli and 12SL) with
-    more than ``cons_few_leads`` usable leads; ``cons_q_few`` (the median) with fewer,
-    where the extreme of two leads is mostly the noisier estimate. P waves keep
-    ``cons_q`` (chosen on the odd LUDB records, see ``Params.cons_q_few``).
+    more than ``cons_few_leads`` usable leads; ``cons_q_few`` (0: the earliest onset and
+    latest offset of the leads, the definition of the global boundaries) with one or two,
+    where no lead can be outvoted. The median used there before made II + V5 read a
+    shorter QRS than II alone (see ``Params.cons_q_few``). P waves have their own rule
+    (``Params.p_cons_q``).
 
     Examples
     --------
     >>> import numpy as np
     >>> from interp_ecg.features.delineation.params import Params
     >>> consensus_quantile(np.ones(12, bool), Params()), consensus_quantile(np.ones(2, bool), Params())
-    (0.15, 0.5)
+    (0.15, 0.0)
     """
     return p.cons_q_few if int(np.sum(usable)) <= p.cons_few_leads else p.cons_q
 
@@ -416,7 +474,7 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
 
     Returns ``on, peak, off`` (n_leads, n_beats), ``on_global, peak_global,
     off_global`` (n_beats,; the reported consensus, :func:`consensus_quantile`) and
-    ``on_search, off_search`` (n_beats,; earliest onset / latest offset by ``cons_q``,
+    ``on_search, off_search`` (n_beats,; onset / offset by the ``cons_q`` quantile,
     where the P and T searches start). A consensus boundary no lead found is NaN (no R +- 50 ms
     stand-in).
     """
@@ -426,12 +484,12 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
                              noise_slope=noise)
     tol = p.qrs_cons_tol_s * fs
     cq = consensus_quantile(usable, p)
-    on_g = combine(on, "on", tol, cq, usable)
-    off_g = combine(off, "off", tol, cq, usable)
-    # the T and P searches start from the earliest onset / latest offset (``cons_q``)
-    # whatever the number of leads: search bounds, not reported boundaries
-    on_s = on_g if cq == p.cons_q else combine(on, "on", tol, p.cons_q, usable)
-    off_s = off_g if cq == p.cons_q else combine(off, "off", tol, p.cons_q, usable)
+    on_g = combine(on, "on", tol, cq, usable, min_voters=p.cons_min_voters)
+    off_g = combine(off, "off", tol, cq, usable, min_voters=p.cons_min_voters)
+    # the T and P searches start from the ``cons_q`` onset / offset whatever the number
+    # of leads: search bounds, not reported boundaries
+    on_s = combine(on, "on", tol, p.cons_q, usable)
+    off_s = combine(off, "off", tol, p.cons_q, usable)
     on = shrink(on, usable, tol, p.w_qrs_on, p.q_qrs_on) + round(p.qrs_on_shift * fs)
     if p.w_sv_on < 1.0 or p.w_sv_off < 1.0:
         # spatial velocity of the usable leads: one onset and offset per beat from all
