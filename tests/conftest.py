@@ -27,6 +27,18 @@ def _pseudonym_key_in_tmp(tmp_path_factory):
         yield key
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a test module (the CI machine is small and shared: no OpenMP
+    oversubscription), the previous count restored afterwards."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 def _missing(what: str) -> None:
     message = f"real reference data not found ({what}); set INTERP_ECG_DATA or check out ../shared/data"
     if os.environ.get("CI", "").lower() == "true":

@@ -47,12 +47,8 @@ TINY = dict(preset="small", width=2, blocks=(1, 1, 1, 1), prototypes_per_class=2
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # the CI machine is small and shared: one torch thread avoids OpenMP oversubscription
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+def _one_torch_thread(one_torch_thread):
+    """One torch thread for this module (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,8 @@ from interp_ecg.prototypes.model import BranchSpec, ProtoECGNet
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+def _one_torch_thread(one_torch_thread):
+    """One torch thread for this module (tests/conftest.py)."""
 
 
 # -- losses: direct transcriptions of the public formulas (loops, no shared code) ---------------

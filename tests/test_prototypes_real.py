@@ -13,11 +13,8 @@ pytestmark = pytest.mark.shared_data
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+def _one_torch_thread(one_torch_thread):
+    """One torch thread for this module (tests/conftest.py)."""
 
 
 def test_fit_explain_on_ptbxl_records(ptbxl_root):

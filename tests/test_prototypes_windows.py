@@ -23,11 +23,8 @@ from interp_ecg.prototypes.push import inside_columns, push_prototypes, window_s
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+def _one_torch_thread(one_torch_thread):
+    """One torch thread for this module (tests/conftest.py)."""
 
 
 @pytest.mark.parametrize("cls", [ResNet1d, ResNet2d])
