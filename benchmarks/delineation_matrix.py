@@ -63,7 +63,7 @@ from interp_ecg.config import dataset_path  # noqa: E402
 from interp_ecg.features.delineation import delineate  # noqa: E402
 from interp_ecg.features.delineation.params import Params  # noqa: E402
 from interp_ecg.features.delineation.schema import BOUNDARIES  # noqa: E402
-from interp_ecg.features.delineation.scoring import BestLead, Tally, score_lead  # noqa: E402
+from interp_ecg.features.delineation.scoring import BestLead, Tally, reference_marks, score_lead  # noqa: E402
 
 KINDS = BOUNDARIES
 BEST_KINDS = ("P_on", "P_off", "QRS_on", "QRS_off", "T_off")
@@ -133,13 +133,6 @@ def _run(method, x, fs, leads):
     raise ValueError(method)
 
 
-def _refs(ann: pd.DataFrame, scale: float) -> dict:
-    out = {}
-    for lead, g in ann.groupby("lead", observed=True):
-        out[str(lead)] = {f"{w}_{s}": np.round(g.loc[g.wave == w, s].to_numpy(float) * scale)
-                          for w in ("P", "QRS", "T") for s in ("on", "off")}
-    return out
-
 
 def two_lead_reference(marks_a: np.ndarray, marks_b: np.ndarray, side: str,
                        fs: float, same_beat_ms: float = 100.0) -> np.ndarray:
@@ -185,7 +178,7 @@ def ludb_cell(ds, recs, fs_new, leadset, methods, peer_records):
                {k: BestLead() for k in BEST_KINDS}) for m in methods}
     for n_done, r in enumerate(recs):
         x = _resample(np.asarray(sig[pos[r]], dtype=np.float32)[idx], fs_new)
-        refs = _refs(ann[ann["record"] == r], scale)
+        refs = reference_marks(ann[ann["record"] == r], scale)
         cache, secs = {}, {}
         for m in methods:
             base = m.replace("_global", "")

@@ -46,7 +46,7 @@ from interp_ecg.features.delineation import delineate  # noqa: E402
 from interp_ecg.features.delineation.filters import internal_factor  # noqa: E402
 from interp_ecg.features.delineation.params import Params  # noqa: E402
 from interp_ecg.features.delineation.schema import BOUNDARIES  # noqa: E402
-from interp_ecg.features.delineation.scoring import Tally, score_lead  # noqa: E402
+from interp_ecg.features.delineation.scoring import Tally, reference_marks, score_lead  # noqa: E402
 from interp_ecg.features.extract import extract_record  # noqa: E402
 
 WIDE_QRS_MS = 120.0
@@ -133,13 +133,6 @@ def ptbxl_pairs(n_records: int) -> None:
               f"at 500 Hz but not here: {down:3d} (of {int(both.sum())})")
 
 
-def _refs(ann: pd.DataFrame, scale: float) -> dict:
-    out = {}
-    for lead, g in ann.groupby("lead", observed=True):
-        out[str(lead)] = {f"{w}_{s}": np.round(g.loc[g.wave == w, s].to_numpy(float) * scale)
-                          for w in ("P", "QRS", "T") for s in ("on", "off")}
-    return out
-
 
 def ludb_rates(n_records: int, rates: list[int], odd: bool) -> None:
     from interp_ecg.io import read_ludb
@@ -164,7 +157,7 @@ def ludb_rates(n_records: int, rates: list[int], odd: bool) -> None:
             tallies = {rows: {k: Tally() for k in BOUNDARIES} for rows in ("per lead", "global")}
             for r in recs:
                 x = _resample(np.asarray(ds.signals[pos[r]], dtype=np.float32), 500, fs)
-                refs = _refs(ds.annotations[ds.annotations["record"] == r], scale)
+                refs = reference_marks(ds.annotations[ds.annotations["record"] == r], scale)
                 try:
                     df = delineate(x, fs, leads, params=params)
                 except Exception:  # a failing record counts as all misses

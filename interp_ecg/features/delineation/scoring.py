@@ -128,6 +128,37 @@ class Tally:
                 "mean_ms": self.mean_ms, "sd_ms": self.sd_ms, "n_ref": self.tp + self.fn}
 
 
+def reference_marks(annotations, scale: float = 1.0) -> dict:
+    """Per-lead reference marks from LUDB-style annotations, in the shape :func:`score_lead` takes.
+
+    Parameters
+    ----------
+    annotations : pandas.DataFrame
+        One record's annotations: columns ``lead``, ``wave`` (``P``/``QRS``/``T``), ``on``,
+        ``off`` (sample indices), as :func:`interp_ecg.io.read_ludb` gives them.
+    scale : float
+        Ratio of the scoring rate to the annotations' rate (0.5 for 500 Hz marks scored at
+        250 Hz); the scaled marks are rounded to whole samples.
+
+    Returns
+    -------
+    dict
+        ``{lead: {"P_on": array, "P_off": ..., "QRS_on": ..., "T_off": ...}}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ann = pd.DataFrame({"lead": ["II", "II"], "wave": ["QRS", "T"], "on": [100, 160], "off": [140, 300]})
+    >>> reference_marks(ann, 0.5)["II"]["QRS_off"].tolist()
+    [70.0]
+    """
+    out = {}
+    for lead, g in annotations.groupby("lead", observed=True):
+        out[str(lead)] = {f"{w}_{s}": np.round(g.loc[g.wave == w, s].to_numpy(float) * scale)
+                          for w in ("P", "QRS", "T") for s in ("on", "off")}
+    return out
+
+
 def score_lead(detected: dict, reference: dict, fs: float,
                kinds=BOUNDARIES,
                span_margin: bool = False) -> dict:
