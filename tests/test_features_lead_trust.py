@@ -203,3 +203,23 @@ def test_noise_hidden_under_a_large_lead_is_caught_in_physical_units(ptbxl_recor
     assert q.loc["V2", "noisy"] and not q.loc["V2", "usable"]
     clean = lead_quality(x, rec.fs, rec.leads)
     assert (clean["hf_rms_mV"] < NOISE_HF_RMS_MV).all() and not clean["noisy"].any()
+
+
+def test_measured_fiducials_are_the_delineation_the_features_were_measured_from():
+    """Grounded explanations take positions from ``measured_fiducials``: a lead the measurement
+    set aside has no rows there (``delineate`` on the raw signal still delineates it), and the
+    global QRS of the provenance's beat is the one the QRS duration was measured between."""
+    from interp_ecg.features import delineate, extract_record, measured_fiducials
+    from interp_ecg.simulate import simulate_record
+
+    sig, _, _ = simulate_record("normal", fs=500, random_state=3)
+    sig = sig.copy()
+    sig[6] += np.random.default_rng(0).normal(0, 0.5, sig.shape[1])  # V1 buried in noise
+    row, prov = extract_record(sig, fs=500, return_provenance=True)
+    fid = measured_fiducials(sig, fs=500)
+    assert "V1" in row["quality_reason"]
+    assert "V1" not in set(fid["lead"]) and "V1" in set(delineate(sig, 500)["lead"])
+    qrs = prov[prov["feature"] == "QRS_duration_ms"].iloc[0]
+    g = fid[(fid["lead"] == "global") & (fid["beat"] == qrs["beat"])].iloc[0]
+    assert (g["QRS_on"], g["QRS_off"]) == (qrs["start_sample"], qrs["end_sample"])
+    assert g["QRS_off"] - g["QRS_on"] == qrs["value"] * 500 / 1000

@@ -45,7 +45,8 @@ from interp_ecg.features.dictionary import (
     model_columns,
     normal_ranges,
 )
-from interp_ecg.features.extract import DASK_WORKER_CONFIG, extract, extract_beats, extract_cached, extract_record
+from interp_ecg.features.extract import (DASK_WORKER_CONFIG, extract, extract_beats, extract_cached, extract_record,
+                                     measured_fiducials)
 from interp_ecg.features.measurements import frontal_axis, qtc
 from interp_ecg.features.quality import lead_quality, quality_status
 from interp_ecg.features.stream import read_features
@@ -73,6 +74,7 @@ __all__ = [
     "extract_cached",
     "extract_record",
     "extract_beats",
+    "measured_fiducials",
     "read_features",
     "feature_dictionary",
     "feature_spec",

@@ -418,6 +418,53 @@ def extract_record(
     return (series, prov) if return_provenance else series
 
 
+def measured_fiducials(
+    record_or_signal: Record | np.ndarray,
+    fs: float | None = None,
+    leads: Sequence[str] | None = None,
+    method: Method = None,
+    min_beats: int = MIN_BEATS,
+) -> pd.DataFrame:
+    """The delineation a record's features were measured from, as :func:`extract_record` made it.
+
+    :func:`~interp_ecg.features.delineate` on the raw signal is not the same table: before
+    delineating, the measurement bridges short runs of invalid samples, refuses records whose
+    units are not mV, notches mains interference, removes pacemaker spikes and sets aside
+    flat, clipped or noisy leads (which then have no rows here). Explanations that point at
+    the samples a feature was measured between (grounded sentences, trace marks) take their
+    positions from this table.
+
+    Parameters
+    ----------
+    record_or_signal, fs, leads, method, min_beats
+        As in :func:`extract_record`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`~interp_ecg.features.delineate` (``lead``, ``beat`` and the
+        nine fiducials in samples at the record's rate, NaN where absent); ``lead ==
+        "global"`` rows are the consensus the record-level intervals were measured on.
+
+    Raises
+    ------
+    SamplingRateError, LeadError, SignalQualityError, DelineationError
+        As :func:`extract_record`.
+
+    Examples
+    --------
+    >>> from interp_ecg.simulate import simulate_record
+    >>> signal, _, _ = simulate_record("normal", fs=500, random_state=0)
+    >>> fid = measured_fiducials(signal, fs=500)
+    >>> {"lead", "beat", "QRS_on", "QRS_off"} <= set(fid.columns)
+    True
+    """
+    rec = _as_record(record_or_signal, fs, leads)
+    signal, fs_, leads_, src = _validate(rec)
+    _, _, extras = _measure(signal, fs_, leads_, src, method, min_beats)
+    return extras["fiducials"]
+
+
 def _failure_row(err: BaseException, rid: Any) -> dict[str, Any]:
     row = _empty_row()
     row["quality_ok"] = False
@@ -839,4 +886,4 @@ def extract_beats(
     return table
 
 
-__all__ = ["DASK_WORKER_CONFIG", "extract", "extract_cached", "extract_record", "extract_beats", "read_features", "conform", "column_names"]
+__all__ = ["DASK_WORKER_CONFIG", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]

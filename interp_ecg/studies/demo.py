@@ -401,7 +401,7 @@ def _phewas(cfg: StudyConfig, ds, cohort_dir: Path | None, state: dict, tables: 
 def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
     """Patient pages of the records :func:`wct.example_records` picks among the held-out ECGs."""
     from interp_ecg.explain import explain_record, interval_mark, sentences_and_marks
-    from interp_ecg.features import delineate
+    from interp_ecg.features import measured_fiducials
     from interp_ecg.report import PatientBlock, matches_from_explanation
 
     n = int(cfg.report.n_patients)
@@ -413,7 +413,7 @@ def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
         rec = ds.load(rid)
         fid = None
         try:
-            fid = delineate(rec.signal, rec.fs, rec.leads)
+            fid = measured_fiducials(rec)  # the delineation its features were measured from
         except Exception as err:  # noqa: BLE001 - the page still shows the trace
             logger.warning("delineation of %s failed: %s", rid, err)
         sentences: list[str] = []

@@ -1059,11 +1059,10 @@ def _delineation(dataset, rid) -> pd.DataFrame | None:
     """The record's delineation table (as the feature table was measured), or None (logged) when unavailable."""
     if dataset is None:
         return None
-    from interp_ecg.features import delineate
+    from interp_ecg.features import measured_fiducials
 
     try:
-        rec = dataset.load(rid)
-        return delineate(rec.signal, rec.fs, rec.leads)
+        return measured_fiducials(dataset.load(rid))
     except Exception as err:  # noqa: BLE001 - the sentence stands without it (JT then unlocated)
         logger.warning("delineation of record %s for its grounded explanation failed: %s", rid, err)
         return None
