@@ -527,7 +527,10 @@ def phewas(
         logger.warning("no phecode has %d or more cases (--min-cases) among these subjects: nothing was tested",
                        min_cases)
         return
+    from interp_ecg.phenotype.phewas import describe_method
+
     cols = [c for c in ("exposure", "phecode", "description", "OR", "p", "q") if c in summary.columns]
+    typer.echo(f"Top 10 by p ({describe_method(summary, ', '.join(cov) or 'nothing')}):")
     typer.echo(summary.sort_values("p").head(10)[cols].to_string(index=False))
 
 

@@ -143,6 +143,8 @@ def test_phewas_command(runner, tiny_cohort, phecode_root, tmp_path):
     summary = pd.read_csv(out)
     assert len(summary) > 0 and set(summary["exposure"]) == {"score"}
     assert {"phecode", "p"} <= set(summary.columns)
+    # the printed top-10 says which model, test and interval its numbers come from
+    assert "logistic regression adjusted for age, sex" in result.output, _out(result)
 
 
 @pytest.fixture(scope="module")
