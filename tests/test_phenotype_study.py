@@ -71,6 +71,8 @@ def test_study_with_prototype_model(synthetic_cohort, phecode_root, tmp_path):
     s = res["phewas"]
     assert s["exposure"].str.startswith("proto_").any() and s["exposure"].str.startswith("prob_").any()
     assert "prototype_vs_class" in res
+    # the report states how well the network behind the exposures discriminates, on held-out ECGs
+    assert any("held-out macro ROC-AUC" in n for n in res["notes"]), res["notes"]
 
 
 @pytest.mark.shared_data
@@ -110,3 +112,15 @@ def test_study_on_mimic_layout_with_admission_window(mimic_demo_root, phecode_ro
     # cases = stays with I10 / 401.9 in that admission (independent count)
     assert row["n_cases"] == int(htn.sum())
     assert row["beta"] > 0 and row["q"] < 0.05
+
+
+def test_held_out_discrimination_sentence():
+    from interp_ecg.studies.prototype_phewas import held_out_discrimination
+
+    y = pd.DataFrame({"A": [0, 1, 0, 1, 1], "B": [1, 1, 1, 1, 1], "C": [1, 0, 0, 1, 0]})
+    s = pd.DataFrame({"A": [0.1, 0.9, 0.2, 0.8, 0.3], "B": [0.5] * 5, "C": [0.1, 0.9, 0.8, 0.2, 0.7]})
+    # A: every positive above every negative (1.0); C: none (0.0); B not scorable
+    assert held_out_discrimination(y, s) == ("held-out macro ROC-AUC 0.500 over 2 of 3 classes "
+                                             "(not scorable: B)")
+    assert "not estimable" in held_out_discrimination(y[["B"]], s[["B"]])
+    assert "no labels" in held_out_discrimination(None, s)

@@ -152,8 +152,55 @@ def _prototype_exposures(ds, ecgs: pd.DataFrame, params: dict, seed: int):
     except Exception as exc:  # pragma: no cover - depends on the prototype model internals
         logger.warning("prototype vectors unavailable: %s", exc)
     note = (f"ProtoECGNet-style model trained on {len(train)} ECGs (folds {params['train_folds']}); "
-            f"exposures = its prototype similarities and class probabilities on {len(test)} held-out ECGs")
+            f"exposures = its prototype similarities and class probabilities on {len(test)} held-out ECGs; "
+            + held_out_discrimination(test_ds.labels, probs.set_axis(list(clf.classes_), axis=1)))
     return sims.join(probs), vectors, note
+
+
+def held_out_discrimination(labels: pd.DataFrame, scores: pd.DataFrame) -> str:
+    """One sentence on how well the network behind the exposures discriminates its own classes on
+    the held-out ECGs (macro ROC-AUC over the classes with positives and negatives there; a
+    class with one label value only, or a held-out ECG without its label, is not scorable).
+
+    A prototype association is only as meaningful as the prototype network's grasp of its
+    classes, so the report states it beside the associations.
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame ``(n, k)``
+        0/1 labels of the held-out ECGs, a column per class.
+    scores : pandas.DataFrame ``(n, k)``
+        Predicted probabilities, same index; columns not in ``labels`` are ignored.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 1, 1, 1]})
+    >>> s = pd.DataFrame({"AFIB": [0.1, 0.8, 0.3, 0.6], "NORM": [0.9, 0.8, 0.7, 0.9]})
+    >>> held_out_discrimination(y, s)
+    'held-out macro ROC-AUC 1.000 over 1 of 2 classes (not scorable: NORM)'
+    """
+    from sklearn.metrics import roc_auc_score
+
+    if labels is None:
+        return "held-out ROC-AUC not estimable (the held-out ECGs carry no labels)"
+    aucs, skipped = {}, []
+    for c in scores.columns:
+        if c not in labels.columns:
+            continue
+        y = labels[c].reindex(scores.index)
+        if y.isna().any():
+            skipped.append(str(c))
+            continue
+        y = y.astype(int)
+        if 0 < y.sum() < len(y):
+            aucs[c] = roc_auc_score(y, scores[c])
+        else:
+            skipped.append(str(c))
+    n = len(aucs) + len(skipped)
+    if not aucs:
+        return f"held-out ROC-AUC not estimable (no class of {n} has both label values among the held-out ECGs)"
+    tail = f" (not scorable: {', '.join(skipped)})" if skipped else ""
+    return f"held-out macro ROC-AUC {np.mean(list(aucs.values())):.3f} over {len(aucs)} of {n} classes{tail}"
 
 
 def _feature_exposures(ds) -> tuple[pd.DataFrame, str]:
