@@ -516,7 +516,9 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     ``t_lobe_max_leads`` usable leads the offset of a biphasic T is the end of its terminal
     lobe (:func:`.waves.terminal_lobe`, ``Params.t_lobe_*``). Returns ``on, peak, off``
     (visible waves only), ``off_raw`` (every lead's offset before the visibility check,
-    used to start the next beat's P search) and ``edge_cut`` (n_leads, n_beats).
+    used to start the next beat's P search), ``edge_cut``, ``lobe`` (a terminal lobe set
+    the visible T's offset) and ``snr`` (visible T amplitude over the lead's noise, floored
+    at ``t_cons_noise_floor_mv``), all (n_leads, n_beats), for :func:`t_consensus`.
     """
     start = np.where(np.isfinite(qrs_off_global), qrs_off_global,
                      r + round(p.t_start_after_r_s * fs)).astype(np.int64)
