@@ -209,13 +209,11 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     rr_prev, rr_next = S.rr_intervals(r, fs)
     qrs = S.qrs_stage(views, r, fs, p, usable, rr_prev, rr_next)
     t = S.t_stage(views, r, qrs["off_search"], rr_next, fs, p, usable)
-    cq = S.consensus_quantile(usable, p)
     t_end_raw = combine(t["off_raw"], "off", p.t_cons_tol_s * fs, p.cons_q, usable)
     pw = S.p_stage(views, r, qrs["on_search"], qrs["off_search"], rr_prev, t_end_raw, fs,
                    p, usable)
     t_tol = p.t_cons_tol_s * fs
-    t_glob = {k: combine(t[k], s, t_tol, cq, usable, min_voters=p.cons_min_voters) for k, s in
-              (("on", "on"), ("peak", "peak"), ("off", "off"))}
+    t_glob = S.t_consensus(t, usable, fs, p)
     t_lead = {"on": S.shrink(t["on"], usable, t_tol, p.w_t_on), "peak": t["peak"],
               "off": S.shrink(t["off"], usable, t_tol, p.w_t_off)}
 

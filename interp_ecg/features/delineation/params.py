@@ -262,3 +262,21 @@ class Params:
     #                              but lost P waves of 3 odd LUDB records in the two-lead (II +
     #                              V5) cell (P Se 0.970 -> 0.942), so 250 Hz keeps its own rate
     internal_fs: float = 500.0   # ... the rate the thresholds were chosen at. 0 turns it off
+    # ---- which leads set the global T end (issue 10, round of 2026-11-30 evening) ------
+    # With one or two usable leads the global T end is the latest lead's (cons_q_few = 0,
+    # the definition). A terminal lobe (waves.terminal_lobe) is a second, low-amplitude
+    # candidate for a lead's T end: the end of a biphasic T, but also what a U wave, an
+    # undershoot after the T or noise look like. Whether it belongs to the T is judged
+    # where the T is seen best: when another usable lead shows its T without a lobe and
+    # standing higher above its own noise (amplitude / noise_mv), the lobe is not confirmed
+    # and that lead's T end does not take part in the beat's global T end
+    # (stages.t_consensus; the per-lead row keeps the lobe). Odd LUDB records, 250 Hz II +
+    # V5, consensus T_off Se / SD against lead II's marks 0.990 / 25.8 -> 0.993 / 24.0 ms,
+    # against the two-lead reference 0.989 / 25.1 -> 0.990 / 23.2; ratios 0.25-1.0 within
+    # 0.4 ms of each other, 1.5-3 nearer the old figures (docs/results_features.md).
+    t_cons_lobe_snr_ratio: float = 1.0  # the other lead's T amplitude over noise must
+    #                              exceed this many times the lobe lead's (0 = off: every
+    #                              lobe takes part, as before)
+    t_cons_noise_floor_mv: float = 0.001  # noise below this (mV; about one step of a
+    #                              1 uV/LSB recorder) counts as this, so that noiseless
+    #                              simulated leads compare by T amplitude

@@ -516,7 +516,9 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     ``t_lobe_max_leads`` usable leads the offset of a biphasic T is the end of its terminal
     lobe (:func:`.waves.terminal_lobe`, ``Params.t_lobe_*``). Returns ``on, peak, off``
     (visible waves only), ``off_raw`` (every lead's offset before the visibility check,
-    used to start the next beat's P search) and ``edge_cut`` (n_leads, n_beats).
+    used to start the next beat's P search), ``edge_cut``, ``lobe`` (a terminal lobe set
+    the visible T's offset) and ``snr`` (visible T amplitude over the lead's noise, floored
+    at ``t_cons_noise_floor_mv``), all (n_leads, n_beats), for :func:`t_consensus`.
     """
     start = np.where(np.isfinite(qrs_off_global), qrs_off_global,
                      r + round(p.t_start_after_r_s * fs)).astype(np.int64)
@@ -528,7 +530,70 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     out["off_raw"] = np.where(tw["ok"], tw["off"], np.nan)
     out["edge_cut"] = visible & tw["edge_cut"]
     out["stop"] = tw["stop"]
+    # for the global T end (t_consensus): where a terminal lobe set a lead's T end, and
+    # the evidence of each lead's T (amplitude over the lead's noise)
+    lobe = visible & tw["terminal_lobe"]
+    out["lobe"] = lobe
+    out["snr"] = np.where(visible, tw["amp"] / np.maximum(views.noise_mv, p.t_cons_noise_floor_mv),
+                          np.nan)
     return out
+
+
+def t_consensus(t: dict[str, np.ndarray], usable: np.ndarray, fs: float, p: Params
+                ) -> dict[str, np.ndarray]:
+    """Global T onset, peak and offset per beat from :func:`t_stage`'s per-lead values.
+
+    Onset and offset by :func:`consensus_quantile` (with one or two usable leads the
+    earliest onset and the latest offset), the peak by the median, outliers rejected where
+    at least ``cons_min_voters`` leads vote. A T end set by a terminal lobe
+    (:func:`.waves.terminal_lobe`, with at most ``t_lobe_max_leads`` usable leads) takes
+    part only when the lobe is confirmed: where another usable lead shows its T without a
+    lobe and standing higher above its noise (more than ``Params.t_cons_lobe_snr_ratio``
+    times the lobe lead's amplitude over noise), the lobe lead's T end does not take part
+    in that beat's global T end (its per-lead row keeps it).
+
+    Parameters
+    ----------
+    t : dict
+        ``on, peak, off`` (n_leads, n_beats; NaN where no visible T), ``lobe`` (bool, a
+        terminal lobe set the lead's T end) and ``snr`` (T amplitude over the lead's noise).
+    usable : ndarray of bool, shape (n_leads,)
+    fs : float
+        Sampling rate (Hz) of the sample indices.
+    p : Params
+
+    Returns
+    -------
+    dict
+        ``on, peak, off``, each of shape (n_beats,) (sample indices, NaN where none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.params import Params
+    >>> t = {"on": np.array([[100.0], [102.0]]), "peak": np.array([[150.0], [150.0]]),
+    ...      "off": np.array([[300.0], [200.0]]), "lobe": np.array([[True], [False]]),
+    ...      "snr": np.array([[10.0], [40.0]])}
+    >>> t_consensus(t, np.ones(2, bool), 500.0, Params())["off"].tolist()
+    [200.0]
+    >>> t_consensus(t, np.ones(2, bool), 500.0, Params(t_cons_lobe_snr_ratio=0))["off"].tolist()
+    [300.0]
+    """
+    cq = consensus_quantile(usable, p)
+    tol = p.t_cons_tol_s * fs
+    off = t["off"]
+    if p.t_cons_lobe_snr_ratio > 0 and "lobe" in t and np.any(t["lobe"]):
+        lobe = t["lobe"] & np.asarray(usable, bool)[:, None]
+        snr = np.where(np.asarray(usable, bool)[:, None], t["snr"], np.nan)
+        # the best evidence among the usable leads whose T has no terminal lobe
+        plain = np.where(~t["lobe"] & np.isfinite(t["off"]), snr, np.nan)
+        with np.errstate(invalid="ignore"):
+            best_plain = np.nanmax(np.where(np.isfinite(plain), plain, -np.inf), axis=0)
+            unconfirmed = lobe & (best_plain[None, :] > p.t_cons_lobe_snr_ratio * snr)
+        off = np.where(unconfirmed, np.nan, off)
+    return {"on": combine(t["on"], "on", tol, cq, usable, min_voters=p.cons_min_voters),
+            "peak": combine(t["peak"], "peak", tol, cq, usable, min_voters=p.cons_min_voters),
+            "off": combine(off, "off", tol, cq, usable, min_voters=p.cons_min_voters)}
 
 
 # --------------------------------------------------------------------------- 5. P
