@@ -266,9 +266,9 @@ class Params:
     # The slope rule ends the QRS where the slope falls below qrs_off x the complex's
     # largest slope; at the tip of an S wave the slope passes through zero, so an S wave
     # that returns to the ST level more slowly than that ends the QRS at its nadir -- inside
-    # the complex. The J point is where the terminal deflection has returned and the ST
-    # segment begins (CSE Working Party, Willems et al. 1985); qrs_end.s_wave_return moves
-    # such an offset to the end of the return. With many leads the shrinkage towards the
+    # the complex. The QRS ends at the J point, the junction with the ST segment (CSE
+    # Working Party, Willems et al. 1985); an S wave is part of the complex, so the junction
+    # follows its return, and qrs_end.s_wave_return moves such an offset to the return's end. With many leads the shrinkage towards the
     # leads' median (w_qrs_off) and the latest offset over the leads carry a terminal
     # deflection that is steep in another lead; with one or two there is none to carry it.
     qrs_sret_max_leads: int = 2  # acts only with at most this many usable leads (0 = off)

@@ -6,10 +6,10 @@ largest slope. At the tip of a terminal S wave the slope passes through zero, so
 S wave returns to the ST level more slowly than that share of the R wave's steepest slope,
 the offset is placed at the S-wave nadir -- before the return, i.e. inside the complex.
 
-The J point is the junction of the QRS complex and the ST segment: the point where the
-terminal deflection of the QRS has returned and the ST segment begins (CSE Working Party,
-Willems et al. 1985; Kligfield et al. 2007, AHA/ACCF/HRS Part I). The tip of an S wave is
-not a junction with the ST segment. :func:`s_wave_return` moves such an offset to the end
+The QRS offset is the J point, the junction of the QRS complex and the ST segment (the
+QRS end of the CSE measurement recommendations, Willems et al. 1985; Kligfield et al.
+2007). An S wave is a deflection of the QRS complex, so its tip lies inside the complex and
+the junction comes after its return. :func:`s_wave_return` moves such an offset to the end
 of the return: where the returning slope has fallen to a share of its own steepest value
 (the criterion of Martinez et al. 2004 for QRS boundaries, a threshold relative to the
 boundary's own slope maximum rather than to the whole complex's).
