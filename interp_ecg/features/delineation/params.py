@@ -268,9 +268,13 @@ class Params:
     # that returns to the ST level more slowly than that ends the QRS at its nadir -- inside
     # the complex. The QRS ends at the J point, the junction with the ST segment (CSE
     # Working Party, Willems et al. 1985); an S wave is part of the complex, so the junction
-    # follows its return, and qrs_end.s_wave_return moves such an offset to the return's end. With many leads the shrinkage towards the
-    # leads' median (w_qrs_off) and the latest offset over the leads carry a terminal
-    # deflection that is steep in another lead; with one or two there is none to carry it.
+    # follows its return, and qrs_end.s_wave_return moves such an offset to the return's
+    # end. With many leads the shrinkage towards the leads' median (w_qrs_off) and the late
+    # quantile over the leads carry a terminal deflection that is steep in another lead
+    # (applied to 12 leads the rule lowers odd LUDB global QRS_off F1 0.9841 -> 0.9804);
+    # with one or two there is none to carry it. Chosen on the odd LUDB records, 250 Hz
+    # II + V5: best-lead QRS_off SD 11.8 -> 9.9 ms, mean -6.9 -> -1.2
+    # (docs/results_features.md, round of 2026-11-30 evening).
     qrs_sret_max_leads: int = 2  # acts only with at most this many usable leads (0 = off)
     qrs_sret_start_s: float = 0.008  # the return starts within this of the offset (s): the
     #                              slope's sign change at the S nadir
