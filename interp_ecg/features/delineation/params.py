@@ -280,3 +280,29 @@ class Params:
     t_cons_noise_floor_mv: float = 0.001  # noise below this (mV; about one step of a
     #                              1 uV/LSB recorder) counts as this, so that noiseless
     #                              simulated leads compare by T amplitude
+    # ---- QRS offset with one or two leads: the return of a terminal S wave (issue 10) ---
+    # The slope rule ends the QRS where the slope falls below qrs_off x the complex's
+    # largest slope; at the tip of an S wave the slope passes through zero, so an S wave
+    # that returns to the ST level more slowly than that ends the QRS at its nadir -- inside
+    # the complex. The QRS ends at the J point, the junction with the ST segment (CSE
+    # Working Party, Willems et al. 1985); an S wave is part of the complex, so the junction
+    # follows its return, and qrs_end.s_wave_return moves such an offset to the return's
+    # end. With many leads the shrinkage towards the leads' median (w_qrs_off) and the late
+    # quantile over the leads carry a terminal deflection that is steep in another lead
+    # (applied to 12 leads the rule lowers odd LUDB global QRS_off F1 0.9841 -> 0.9804);
+    # with one or two there is none to carry it. Chosen on the odd LUDB records, 250 Hz
+    # II + V5: best-lead QRS_off SD 11.8 -> 9.9 ms, mean -6.9 -> -1.2
+    # (docs/results_features.md, round of 2026-11-30 evening).
+    qrs_sret_max_leads: int = 2  # acts only with at most this many usable leads (0 = off)
+    qrs_sret_start_s: float = 0.008  # the return starts within this of the offset (s): the
+    #                              slope's sign change at the S nadir
+    qrs_sret_span_s: float = 0.06  # ... and is complete within this (s): an S wave returns
+    #                              within a few tens of ms; a slope that keeps rising longer
+    #                              is the ST segment, not a return
+    qrs_sret_end: float = 0.35   # ... its end: the returning slope below this share of its
+    #                              own steepest value (a boundary threshold relative to the
+    #                              boundary's own slope maximum, as Martinez et al. 2004)
+    qrs_sret_amp: float = 0.05   # ... and it returns by at least this share of the complex's
+    #                              peak-to-peak amplitude (a smaller wiggle is not an S wave)
+    qrs_sret_min_slope: float = 0.01  # ... its slope exceeds this share of the complex's
+    #                              largest slope (and the lead's noise floor, qrs_sig_noise_k)

@@ -481,7 +481,8 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     noise = slope_noise(central_slope(views.qrs_band - views.wave_band,
                                       int(round(p.qrs_slope_dt * fs))), r, fs, p)
     on, pk, off = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next,
-                             noise_slope=noise)
+                             noise_slope=noise,
+                             few_leads=int(np.sum(usable)) <= p.qrs_sret_max_leads)
     tol = p.qrs_cons_tol_s * fs
     cq = consensus_quantile(usable, p)
     on_g = combine(on, "on", tol, cq, usable, min_voters=p.cons_min_voters)

@@ -33,6 +33,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from interp_ecg.features.delineation.params import Params
+from interp_ecg.features.delineation.qrs_end import s_wave_return
 from interp_ecg.features.delineation.windows import first_true, gather, last_true, positions, take
 
 __all__ = ["Params", "qrs_bounds", "t_waves", "p_waves", "terminal_lobe", "sliding_area_end"]
@@ -69,7 +70,7 @@ def slope_noise(dq_noise: np.ndarray, centers: np.ndarray, fs: float, p: Params)
 def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
                p: Params, rr_prev: np.ndarray | None = None,
                rr_next: np.ndarray | None = None, noise_slope: np.ndarray | None = None,
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               few_leads: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """QRS onset, main peak and offset per lead and beat (sample indices, NaN if not found).
 
     Parameters
@@ -92,6 +93,9 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
         noise, noise wiggles after the complex reach the relative threshold (``qrs_sig_off``
         of the largest slope) and would otherwise carry the offset up to ``qrs_half`` past
         the centre.
+    few_leads : bool
+        At most ``qrs_sret_max_leads`` usable leads: an offset at the tip of a terminal S
+        wave moves to the end of the S wave's return (:func:`.qrs_end.s_wave_return`).
     """
     W = int(round(p.qrs_window_s * fs))
     a, inside = gather(np.abs(dq), centers, -W, W)
@@ -158,6 +162,17 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
         on2 = last_true(dip & (pos < f_sig) & (pos >= srch_lo))
         on = np.where(fast & (on2 > on), on2, on)
     w, _ = gather(xq, centers, -W, W)
+    if few_leads and p.qrs_sret_span_s > 0:
+        d, _ = gather(dq, centers, -W, W)
+        on_a = np.where(on < 0, f_sig[..., 0], on)[..., None]
+        in_qrs = (pos >= on_a) & (pos <= np.where(off < 0, l_sig[..., 0], off)[..., None])
+        span_qrs = (np.max(np.where(in_qrs, w, -np.inf), axis=-1)
+                    - np.min(np.where(in_qrs, w, np.inf), axis=-1))
+        off = s_wave_return(w, d, off, l_sig[..., 0], span_qrs,
+                            np.maximum(floor, p.qrs_sret_min_slope * m),
+                            max(int(round(p.qrs_sret_start_s * fs)), 1),
+                            int(round(p.qrs_sret_span_s * fs)), p.qrs_sret_end,
+                            p.qrs_sret_amp, srch_hi)
     # main peak: largest deviation from the level at the onset, between the boundaries;
     # where a boundary was not found the peak is sought within the significant slopes
     # (the span the complex certainly covers), from the level at its first slope -- the
