@@ -64,6 +64,14 @@ WAVE_MIN_MV = 0.05
 #: :data:`WAVE_MIN_MS` (the minimum wave of IEC 60601-2-51:2003, Annex GG.5: 30 uV for 6 ms).
 WAVE_HOLD_MV = 0.03
 WAVE_MIN_MS = 6.0
+#: A last QRS wave cut by the QRS offset before it turned back (an RBBB R' whose offset was
+#: placed on its peak) is told from the ST segment by what follows the offset: a wave comes
+#: back to within :data:`CUT_WAVE_RETURN_FRACTION` of its peak within
+#: :data:`CUT_WAVE_LOOKAHEAD_MS` (QRS waves rise and fall within 20-60 ms), while the ST
+#: segment after an elevated or depressed J point changes by tenths of a millivolt over its
+#: 80-120 ms and so moves away from the baseline or comes back slowly.
+CUT_WAVE_LOOKAHEAD_MS = 40.0
+CUT_WAVE_RETURN_FRACTION = 0.5
 R_MIN_MV = WAVE_MIN_MV  # former name, kept for callers
 NOTCH_PROMINENCE_MV = 0.05
 MIN_PRESENT_FRACTION = 0.5
@@ -326,7 +334,7 @@ def lead_measurements(
             continue
         y = x - base
         qrs = y[qon_i : qoff_i + 1]
-        r_amp, q_amp, s_amp = qrs_deflections(qrs, fs)
+        r_amp, q_amp, s_amp = qrs_deflections(qrs, fs, after=y[qoff_i + 1 :])
         row = res[k]
         row[c["R_amp_mV"]] = r_amp
         row[c["Q_amp_mV"]] = q_amp
@@ -363,7 +371,9 @@ def lead_measurements_dict(
     return {lead: dict(zip(cols, values[k].tolist())) for k, lead in enumerate(leads)}
 
 
-def qrs_deflections(qrs: np.ndarray, fs: float) -> tuple[float, float, float]:
+def qrs_deflections(
+    qrs: np.ndarray, fs: float, after: np.ndarray | None = None
+) -> tuple[float, float, float]:
     """R, Q and S amplitudes (mV) of one baseline-corrected QRS complex.
 
     The complex (QRS onset to QRS offset, against the PR-segment baseline) is cut into lobes
@@ -382,7 +392,11 @@ def qrs_deflections(qrs: np.ndarray, fs: float) -> tuple[float, float, float]:
       is the ST segment leaving the baseline towards an elevated (or depressed) J point,
       which ``J_amp_mV`` reports; taking it for an R (or S) wave would turn the deep S wave
       of an rS/QS complex with ST elevation (V1-V2 in LVH or LBBB) into a "Q" and the J
-      point into an "R".
+      point into an "R". One exception is read from the samples after the offset
+      (``after``): a last lobe that comes back to within half of its peak in the
+      :data:`CUT_WAVE_LOOKAHEAD_MS` (40 ms) after the QRS offset is a wave that the offset
+      cut short (an RBBB R' whose offset fell on its peak), not an ST segment. Its
+      amplitude is still read inside the complex only, so such a wave reads low.
 
     The waves are then named as the standard terminology names them (Kligfield et al.,
     Circulation 2007, part I of the AHA/ACC/HRS recommendations; Surawicz et al.,
@@ -406,6 +420,10 @@ def qrs_deflections(qrs: np.ndarray, fs: float) -> tuple[float, float, float]:
         ``(n_samples,)`` baseline-corrected samples from QRS onset to QRS offset (mV).
     fs : float
         Sampling rate (Hz).
+    after : numpy.ndarray, optional
+        Baseline-corrected samples that follow the QRS offset (mV), as many as there are;
+        the first 40 ms are read. Without them a last lobe counts only when it turns back
+        inside the complex.
 
     Returns
     -------
@@ -430,6 +448,10 @@ def qrs_deflections(qrs: np.ndarray, fs: float) -> tuple[float, float, float]:
         return np.nan, np.nan, np.nan
     n = y.size
     min_samples = max(1, int(np.ceil(WAVE_MIN_MS * fs / 1000.0 - 1e-9)))
+    tail = None
+    if after is not None:
+        tail = np.asarray(after, dtype=float)[: int(round(CUT_WAVE_LOOKAHEAD_MS * fs / 1000.0))]
+        tail = tail if tail.size and np.isfinite(tail).all() else None
     positive = y > 0
     cuts = np.flatnonzero(positive[1:] != positive[:-1]) + 1
     starts, ends = np.r_[0, cuts], np.r_[cuts, n]
@@ -441,7 +463,8 @@ def qrs_deflections(qrs: np.ndarray, fs: float) -> tuple[float, float, float]:
         size = sign * y[a:b]  # distance from the baseline, >= 0 inside the lobe
         extreme = float(size.max())
         long_enough = int(np.count_nonzero(size >= WAVE_HOLD_MV)) >= min_samples
-        returns = b < n or extreme - float(size[-1]) >= WAVE_MIN_MV
+        returns = (b < n or extreme - float(size[-1]) >= WAVE_MIN_MV
+                   or _comes_back_after(size, sign * tail if tail is not None else None))
         if not (extreme >= WAVE_MIN_MV and long_enough and returns):
             continue
         if sign > 0:
@@ -457,6 +480,22 @@ def qrs_deflections(qrs: np.ndarray, fs: float) -> tuple[float, float, float]:
         else:  # QS complex: reported as S (see above)
             s_amp = min(negatives)
     return r_amp, q_amp, s_amp
+
+
+def _comes_back_after(lobe: np.ndarray, tail: np.ndarray | None) -> bool:
+    """Whether a last QRS lobe (distance from the baseline, >= 0) comes back after the offset.
+
+    True when, in ``tail`` (the samples after the QRS offset, same sign convention), the
+    signal falls from the lobe's peak (inside the lobe or in ``tail``) to within
+    :data:`CUT_WAVE_RETURN_FRACTION` of it, by at least :data:`WAVE_MIN_MV`.
+    """
+    if tail is None:
+        return False
+    trace = np.r_[lobe, tail]
+    p = int(np.argmax(trace))
+    peak = float(trace[p])
+    low = float(trace[max(p, lobe.size - 1):].min())
+    return low <= CUT_WAVE_RETURN_FRACTION * peak and peak - low >= WAVE_MIN_MV
 
 
 def _notches(qrs: np.ndarray) -> float:
