@@ -398,19 +398,22 @@ def qrs_deflections(
       cut short (an RBBB R' whose offset fell on its peak), not an ST segment. Its
       amplitude is still read inside the complex only, so such a wave reads low.
 
-    The waves are then named as the standard terminology names them (Kligfield et al.,
-    Circulation 2007, part I of the AHA/ACC/HRS recommendations; Surawicz et al.,
-    Circulation 2009, part III): every positive wave is an R (R, R', R'' ...), a negative
-    wave before the first R is a Q, a negative wave after it is an S (S, S' ...).
+    The waves are then named by the classical nomenclature (report of the American Heart
+    Association committee on the standardization of electrocardiographic nomenclature, Am
+    Heart J 1943), the one the AHA/ACCF/HRS criteria are written in (Surawicz et al.,
+    Circulation 2009, part III: rS, QS and rsR' patterns in V1): every positive wave is an
+    R (R, R', R'' ...), a negative wave before the first R is a Q, a negative wave after it
+    is an S (S, S' ...), and a complex with no positive wave is a QS.
 
     - ``R`` is the largest positive wave (R or R'), 0 without one.
     - ``Q`` is the deepest negative wave before the first R, 0 without one.
     - ``S`` is the deepest negative wave after the first R (S or S'), 0 without one.
     - A complex without an R wave is a QS complex: its deepest negative wave is reported as
-      ``S`` and ``Q`` is 0. The voltage criteria read the deepest negative deflection of a
-      lead as its "S" whatever its name (S V1 of Sokolow-Lyon, S V3 of Cornell are taken as
-      the QS depth when V1 or V3 is a QS), and reporting it in one column only keeps
-      ``QRS_net_mV = R + Q + S`` from counting it twice. A QS complex therefore reads
+      ``S`` and ``Q`` is 0. Why S: the package's voltage criteria take S V1
+      (Sokolow-Lyon) and S V3 (Cornell) as the depth of the negative deflection of V1 and
+      V3 whether an r wave precedes it (rS) or not (QS), so that an r wave under 0.05 mV
+      does not decide whether the index counts that depth; and one column only keeps
+      ``QRS_net_mV = R + Q + S`` from counting the QS twice. A QS complex therefore reads
       ``R == 0`` with ``S < 0``; look for that pattern, not for ``Q < 0``, when counting
       QS waves of infarction.
 
