@@ -44,6 +44,9 @@ REF_TASKFORCE = "Task Force of the ESC and NASPE, Heart rate variability, Circul
 REF_AHA = "Kligfield P et al., Recommendations for the standardization and interpretation of the ECG, Part I, Circulation 115:1306 (2007)"
 REF_DAS = "Das MK et al., Significance of a fragmented QRS complex versus a Q wave, Circulation 113:2495 (2006)"
 REF_MEDIAN = "Median beat of the dominant beats, as in 12SL and the Glasgow program (Macfarlane PW, Comprehensive Electrocardiology, 2011)"
+REF_QRS_WAVES = ("Waves named by the classical nomenclature (AHA committee on electrocardiographic nomenclature, "
+                 "Am Heart J 1943) as used by Surawicz B et al., AHA/ACCF/HRS recommendations Part III, Circulation 119:e235 (2009); "
+                 "minimum wave of IEC 60601-2-51:2003 Annex GG.5; on the " + REF_MEDIAN[0].lower() + REF_MEDIAN[1:] + ")")
 REF_PACING = "Kligfield P et al., AHA/ACCF/HRS recommendations Part I, Circulation 115:1306 (2007), pacemaker-spike detection; thresholds in interp_ecg.features.pacing (this package)"
 REF_QUALITY = "interp_ecg.features.quality thresholds (this package)"
 REF_SURAWICZ = "Surawicz B et al., AHA/ACCF/HRS recommendations Part III: intraventricular conduction disturbances, Circulation 119:e235 (2009)"
@@ -96,9 +99,9 @@ _GLOBAL = [
 
 _PER_LEAD = [
     ("P_amp_mV", "mV", "Signed extreme of the lead's median beat between consensus P onset and offset, relative to the PR-segment baseline (20 ms ending 5 ms before QRS onset); NaN when P is absent.", REF_MEDIAN),
-    ("Q_amp_mV", "mV", "Initial negative deflection of the median-beat QRS: most negative point before the R wave starts (first sample >= 0.05 mV), relative to baseline (<= 0; 0 without Q wave or in a QS complex).", REF_MEDIAN),
-    ("R_amp_mV", "mV", "Largest positive deflection (R or R') of the median-beat QRS relative to baseline (>= 0).", REF_MEDIAN),
-    ("S_amp_mV", "mV", "Most negative point of the median-beat QRS after the R wave starts, relative to baseline (<= 0; a QS complex, no sample >= 0.05 mV, is reported as S).", REF_MEDIAN),
+    ("Q_amp_mV", "mV", "Q wave of the median-beat QRS: the deepest negative wave before the first R wave, relative to baseline (<= 0; 0 without a Q wave and in a QS complex, which is reported as S). A wave departs from the baseline by >= 0.05 mV, stays >= 0.03 mV away for >= 6 ms and comes back (IEC 60601-2-51 minimum wave; see R_amp_mV); the ST segment rising or falling to the J point at the QRS offset is not a wave.", REF_QRS_WAVES),
+    ("R_amp_mV", "mV", "Largest R wave (R or R') of the median-beat QRS relative to baseline (>= 0; 0 in a QS complex). A positive deflection is an R wave when it reaches 0.05 mV, stays >= 0.03 mV for >= 6 ms and comes back by >= 0.05 mV before the QRS offset (or, cut short by the QRS offset, to half its peak within 40 ms after it): an upstroke to an elevated J point is ST elevation (J_amp_mV), not an R wave.", REF_QRS_WAVES),
+    ("S_amp_mV", "mV", "Deepest S wave (S or S') of the median-beat QRS: a negative wave after the first R wave, relative to baseline (<= 0; 0 without one). A QS complex (no R wave) is reported here, with Q_amp_mV 0, so that S V1 and S V3 of the voltage criteria are its depth and R + Q + S counts it once. A downstroke to a depressed J point that does not come back by 0.05 mV (nor to half its depth within 40 ms after the QRS offset) is ST depression (J_amp_mV), not an S wave.", REF_QRS_WAVES),
     ("T_amp_mV", "mV", "Signed extreme of the lead's median beat between the median beat's T onset and T offset, relative to the PR-segment baseline (20 ms ending 5 ms before QRS onset); NaN when either T boundary is missing (no J + 60 ms stand-in).", REF_MEDIAN),
     ("J_amp_mV", "mV", "Median-beat amplitude at the consensus QRS offset (J point), relative to baseline.", REF_RAUTAHARJU),
     ("ST60_amp_mV", "mV", "Median-beat amplitude 60 ms after the J point, relative to baseline.", REF_RAUTAHARJU),

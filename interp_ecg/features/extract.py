@@ -773,7 +773,8 @@ def _beat_table(signal: np.ndarray, fs: float, leads: list[str], fid: pd.DataFra
         b1 = int(max(b0 + 1, q_on - round(0.005 * fs)))
         base = float(np.mean(x[b0:b1]))
         qrs = x[int(q_on) : int(q_off) + 1] - base
-        amps[j, 1], _, amps[j, 2] = M.qrs_deflections(qrs)
+        after = x[int(q_off) + 1 : int(q_off) + 1 + int(round(M.CUT_WAVE_LOOKAHEAD_MS * fs / 1000.0))] - base
+        amps[j, 1], _, amps[j, 2] = M.qrs_deflections(qrs, fs, after=after)
         for col, lo, hi in ((0, p_on, p_off), (3, t_on, t_off)):
             if np.isfinite(lo) and np.isfinite(hi) and hi > lo and hi < n:
                 seg = x[int(lo) : int(hi) + 1] - base

@@ -54,7 +54,25 @@ PER_LEAD_MEASURES = (
     "RS_ratio", "QRS_notches",
 )
 RS_FLOOR_MV = 0.05
-R_MIN_MV = 0.05
+#: Smallest deflection from the baseline that counts as a QRS wave (mV), held for at least
+#: :data:`WAVE_MIN_MS`, and by which a wave must come back (see :func:`qrs_deflections`).
+#: IEC 60601-2-51 (Annex GG.5) lets an analysing electrocardiograph recognise waves from
+#: 30 uV; 0.05 mV leaves a margin over the residual noise of a median beat and is the
+#: threshold the package has always used for the start of an R wave.
+WAVE_MIN_MV = 0.05
+#: A wave must stay at least :data:`WAVE_HOLD_MV` from the baseline for at least
+#: :data:`WAVE_MIN_MS` (the minimum wave of IEC 60601-2-51:2003, Annex GG.5: 30 uV for 6 ms).
+WAVE_HOLD_MV = 0.03
+WAVE_MIN_MS = 6.0
+#: A last QRS wave cut by the QRS offset before it turned back (an RBBB R' whose offset was
+#: placed on its peak) is told from the ST segment by what follows the offset: a wave comes
+#: back to within :data:`CUT_WAVE_RETURN_FRACTION` of its peak within
+#: :data:`CUT_WAVE_LOOKAHEAD_MS` (QRS waves rise and fall within 20-60 ms), while the ST
+#: segment after an elevated or depressed J point changes by tenths of a millivolt over its
+#: 80-120 ms and so moves away from the baseline or comes back slowly.
+CUT_WAVE_LOOKAHEAD_MS = 40.0
+CUT_WAVE_RETURN_FRACTION = 0.5
+R_MIN_MV = WAVE_MIN_MV  # former name, kept for callers
 NOTCH_PROMINENCE_MV = 0.05
 MIN_PRESENT_FRACTION = 0.5
 #: Contiguous lead groups for QRS fragmentation (Das et al., Circulation 2006).
@@ -277,9 +295,10 @@ def lead_measurements(
     Returns
     -------
     pandas.DataFrame
-        Indexed by lead: ``P_amp_mV`` (signed extreme between P on and off), ``Q_amp_mV``
-        (most negative point before the R peak, <= 0), ``R_amp_mV`` (largest positive
-        deflection, >= 0), ``S_amp_mV`` (most negative point after the R peak, <= 0),
+        Indexed by lead: ``P_amp_mV`` (signed extreme between P on and off), ``Q_amp_mV``,
+        ``R_amp_mV`` and ``S_amp_mV`` (the QRS waves between QRS onset and offset, named as
+        :func:`qrs_deflections` names them: Q <= 0 before the first R wave, R >= 0 the
+        largest R or R', S <= 0 the deepest S or S', a QS complex reported as S),
         ``T_amp_mV`` (signed extreme between T on and T off; NaN without either), ``J_amp_mV`` (at
         QRS offset), ``ST60_amp_mV`` (60 ms after QRS offset), ``RS_ratio``
         (R / max(|S|, 0.05 mV)), ``QRS_notches`` (extra peaks or troughs inside the QRS),
@@ -315,7 +334,7 @@ def lead_measurements(
             continue
         y = x - base
         qrs = y[qon_i : qoff_i + 1]
-        r_amp, q_amp, s_amp = qrs_deflections(qrs)
+        r_amp, q_amp, s_amp = qrs_deflections(qrs, fs, after=y[qoff_i + 1 :])
         row = res[k]
         row[c["R_amp_mV"]] = r_amp
         row[c["Q_amp_mV"]] = q_amp
@@ -352,32 +371,134 @@ def lead_measurements_dict(
     return {lead: dict(zip(cols, values[k].tolist())) for k, lead in enumerate(leads)}
 
 
-def qrs_deflections(qrs: np.ndarray) -> tuple[float, float, float]:
-    """R, Q and S amplitudes (mV) of one baseline-corrected QRS.
+def qrs_deflections(
+    qrs: np.ndarray, fs: float, after: np.ndarray | None = None
+) -> tuple[float, float, float]:
+    """R, Q and S amplitudes (mV) of one baseline-corrected QRS complex.
 
-    The R wave starts at the first sample reaching 0.05 mV. Q is the most negative point
-    before it (the initial negative deflection, <= 0), S the most negative point after it
-    (<= 0) and R the largest positive deflection (R or R', >= 0). Without an R wave the
-    complex is a QS and its negative deflection is reported as S, so that S V1 in the
-    Sokolow-Lyon index is the deepest negative deflection of V1 in rS, rSR' and QS alike.
+    The complex (QRS onset to QRS offset, against the PR-segment baseline) is cut into lobes
+    where it crosses the baseline. A lobe is a *wave* when it is a deflection that departs
+    from the baseline and comes back (a minimum wave in the sense of IEC 60601-2-51:2003,
+    Annex GG.5: two opposite slopes with a turning point between them, deviating from the
+    baseline for at least 6 ms):
+
+    - its extreme reaches :data:`WAVE_MIN_MV` (0.05 mV), and it stays at least
+      :data:`WAVE_HOLD_MV` (0.03 mV) from the baseline for at least :data:`WAVE_MIN_MS`
+      (6 ms, counted as samples times the sampling period, so one sample at 100 Hz), and
+    - it returns: a lobe that crosses back over the baseline inside the complex does; the
+      last lobe, still in progress at the QRS offset, counts only if its extreme lies at
+      least :data:`WAVE_MIN_MV` further from the baseline than its value at the QRS offset
+      (the J point). A terminal lobe that is still climbing (or falling) at the QRS offset
+      is the ST segment leaving the baseline towards an elevated (or depressed) J point,
+      which ``J_amp_mV`` reports; taking it for an R (or S) wave would turn the deep S wave
+      of an rS/QS complex with ST elevation (V1-V2 in LVH or LBBB) into a "Q" and the J
+      point into an "R". One exception is read from the samples after the offset
+      (``after``): a last lobe that comes back to within half of its peak in the
+      :data:`CUT_WAVE_LOOKAHEAD_MS` (40 ms) after the QRS offset is a wave that the offset
+      cut short (an RBBB R' whose offset fell on its peak), not an ST segment. Its
+      amplitude is still read inside the complex only, so such a wave reads low.
+
+    The waves are then named by the classical nomenclature (report of the American Heart
+    Association committee on the standardization of electrocardiographic nomenclature, Am
+    Heart J 1943), the one the AHA/ACCF/HRS criteria are written in (Surawicz et al.,
+    Circulation 2009, part III: rS, QS and rsR' patterns in V1): every positive wave is an
+    R (R, R', R'' ...), a negative wave before the first R is a Q, a negative wave after it
+    is an S (S, S' ...), and a complex with no positive wave is a QS.
+
+    - ``R`` is the largest positive wave (R or R'), 0 without one.
+    - ``Q`` is the deepest negative wave before the first R, 0 without one.
+    - ``S`` is the deepest negative wave after the first R (S or S'), 0 without one.
+    - A complex without an R wave is a QS complex: its deepest negative wave is reported as
+      ``S`` and ``Q`` is 0. Why S: the package's voltage criteria take S V1
+      (Sokolow-Lyon) and S V3 (Cornell) as the depth of the negative deflection of V1 and
+      V3 whether an r wave precedes it (rS) or not (QS), so that an r wave under 0.05 mV
+      does not decide whether the index counts that depth; and one column only keeps
+      ``QRS_net_mV = R + Q + S`` from counting the QS twice. A QS complex therefore reads
+      ``R == 0`` with ``S < 0``; look for that pattern, not for ``Q < 0``, when counting
+      QS waves of infarction.
+
+    Parameters
+    ----------
+    qrs : numpy.ndarray
+        ``(n_samples,)`` baseline-corrected samples from QRS onset to QRS offset (mV).
+    fs : float
+        Sampling rate (Hz).
+    after : numpy.ndarray, optional
+        Baseline-corrected samples that follow the QRS offset (mV), as many as there are;
+        the first 40 ms are read. Without them a last lobe counts only when it turns back
+        inside the complex.
+
+    Returns
+    -------
+    tuple of float
+        ``(R, Q, S)`` in mV: ``R >= 0``, ``Q <= 0``, ``S <= 0``; all ``NaN`` when ``qrs`` is
+        empty or not finite.
 
     Examples
     --------
     >>> import numpy as np
-    >>> qrs_deflections(np.array([0.0, -0.1, 1.0, -0.3, 0.0]))  # qRs
+    >>> qrs_deflections(np.array([0.0, -0.1, -0.1, 1.0, 1.0, -0.3, -0.3, 0.0]), 250.0)  # qRs
     (1.0, -0.1, -0.3)
-    >>> qrs_deflections(np.array([0.0, 0.1, -0.8, 0.5, 0.0]))  # rSR'
+    >>> qrs_deflections(np.array([0.0, 0.1, 0.1, -0.8, -0.8, 0.5, 0.5, 0.0]), 250.0)  # rSR'
     (0.5, 0.0, -0.8)
-    >>> qrs_deflections(np.array([0.0, -1.2, -0.4, 0.02]))  # QS
-    (0.02, 0.0, -1.2)
+    >>> qrs_deflections(np.array([0.0, -1.2, -1.2, -0.4, 0.02]), 250.0)  # QS
+    (0.0, 0.0, -1.2)
+    >>> qrs_deflections(np.array([0.0, 0.3, 0.3, -1.5, -1.5, 0.1, 0.2]), 250.0)  # rS, J at 0.2 mV
+    (0.3, 0.0, -1.5)
     """
-    above = np.flatnonzero(qrs >= R_MIN_MV)
-    r_amp = max(float(qrs.max()), 0.0)
-    if above.size == 0:
-        return r_amp, 0.0, min(float(qrs.min()), 0.0)
-    first = int(above[0])
-    q_amp = min(float(qrs[:first].min()), 0.0) if first > 0 else 0.0
-    return r_amp, q_amp, min(float(qrs[first:].min()), 0.0)
+    y = np.asarray(qrs, dtype=float)
+    if y.size == 0 or not np.isfinite(y).all():
+        return np.nan, np.nan, np.nan
+    n = y.size
+    min_samples = max(1, int(np.ceil(WAVE_MIN_MS * fs / 1000.0 - 1e-9)))
+    tail = None
+    if after is not None:
+        tail = np.asarray(after, dtype=float)[: int(round(CUT_WAVE_LOOKAHEAD_MS * fs / 1000.0))]
+        tail = tail if tail.size and np.isfinite(tail).all() else None
+    positive = y > 0
+    cuts = np.flatnonzero(positive[1:] != positive[:-1]) + 1
+    starts, ends = np.r_[0, cuts], np.r_[cuts, n]
+    r_amp, q_amp, s_amp = 0.0, 0.0, 0.0
+    seen_r = False
+    negatives: list[float] = []  # negative waves before the first R wave
+    for a, b in zip(starts, ends):
+        sign = 1.0 if positive[a] else -1.0
+        size = sign * y[a:b]  # distance from the baseline, >= 0 inside the lobe
+        extreme = float(size.max())
+        long_enough = int(np.count_nonzero(size >= WAVE_HOLD_MV)) >= min_samples
+        returns = (b < n or extreme - float(size[-1]) >= WAVE_MIN_MV
+                   or _comes_back_after(size, sign * tail if tail is not None else None))
+        if not (extreme >= WAVE_MIN_MV and long_enough and returns):
+            continue
+        if sign > 0:
+            r_amp = max(r_amp, extreme)
+            seen_r = True
+        elif seen_r:
+            s_amp = min(s_amp, -extreme)
+        else:
+            negatives.append(-extreme)
+    if negatives:
+        if seen_r:
+            q_amp = min(negatives)
+        else:  # QS complex: reported as S (see above)
+            s_amp = min(negatives)
+    return r_amp, q_amp, s_amp
+
+
+def _comes_back_after(lobe: np.ndarray, tail: np.ndarray | None) -> bool:
+    """Whether a last QRS lobe (distance from the baseline, >= 0) comes back after the offset.
+
+    True when, in ``tail`` (the samples after the QRS offset, same sign convention), the
+    signal falls from the lobe's peak (inside the lobe or in ``tail``) to within
+    :data:`CUT_WAVE_RETURN_FRACTION` of it, by at least :data:`WAVE_MIN_MV`.
+    """
+    if tail is None:
+        return False
+    trace = np.r_[lobe, tail]
+    p = int(np.argmax(trace))
+    peak = float(trace[p])
+    low = float(trace[max(p, lobe.size - 1):].min())
+    return low <= CUT_WAVE_RETURN_FRACTION * peak and peak - low >= WAVE_MIN_MV
 
 
 def _notches(qrs: np.ndarray) -> float:
