@@ -44,8 +44,7 @@ REF_TASKFORCE = "Task Force of the ESC and NASPE, Heart rate variability, Circul
 REF_AHA = "Kligfield P et al., Recommendations for the standardization and interpretation of the ECG, Part I, Circulation 115:1306 (2007)"
 REF_DAS = "Das MK et al., Significance of a fragmented QRS complex versus a Q wave, Circulation 113:2495 (2006)"
 REF_MEDIAN = "Median beat of the dominant beats, as in 12SL and the Glasgow program (Macfarlane PW, Comprehensive Electrocardiology, 2011)"
-REF_QRS_WAVES = ("Waves named by the classical nomenclature (AHA committee on electrocardiographic nomenclature, "
-                 "Am Heart J 1943) as used by Surawicz B et al., AHA/ACCF/HRS recommendations Part III, Circulation 119:e235 (2009); "
+REF_QRS_WAVES = ("Waves named by the classical QRS nomenclature as used by Surawicz B et al., AHA/ACCF/HRS recommendations Part III, Circulation 119:e235 (2009); "
                  "minimum wave of IEC 60601-2-51:2003 Annex GG.5; on the " + REF_MEDIAN[0].lower() + REF_MEDIAN[1:] + ")")
 REF_PACING = "Kligfield P et al., AHA/ACCF/HRS recommendations Part I, Circulation 115:1306 (2007), pacemaker-spike detection; thresholds in interp_ecg.features.pacing (this package)"
 REF_QUALITY = "interp_ecg.features.quality thresholds (this package)"

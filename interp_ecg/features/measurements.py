@@ -398,10 +398,9 @@ def qrs_deflections(
       cut short (an RBBB R' whose offset fell on its peak), not an ST segment. Its
       amplitude is still read inside the complex only, so such a wave reads low.
 
-    The waves are then named by the classical nomenclature (report of the American Heart
-    Association committee on the standardization of electrocardiographic nomenclature, Am
-    Heart J 1943), the one the AHA/ACCF/HRS criteria are written in (Surawicz et al.,
-    Circulation 2009, part III: rS, QS and rsR' patterns in V1): every positive wave is an
+    The waves are then named by the classical QRS nomenclature, the one the AHA/ACCF/HRS
+    criteria are written in (Surawicz et al., Circulation 2009, part III: rS, QS and rsR'
+    patterns in V1): every positive wave is an
     R (R, R', R'' ...), a negative wave before the first R is a Q, a negative wave after it
     is an S (S, S' ...), and a complex with no positive wave is a QS.
 
