@@ -280,3 +280,19 @@ class Params:
     t_cons_noise_floor_mv: float = 0.001  # noise below this (mV; about one step of a
     #                              1 uV/LSB recorder) counts as this, so that noiseless
     #                              simulated leads compare by T amplitude
+    # ---- a minority lead may set the global QRS end (round of 2026-11-30 evening) -----
+    # The global QRS runs from the earliest onset to the latest offset over the
+    # simultaneous leads (Kligfield et al., Circulation 2007; CSE). The consensus rejects
+    # leads further than qrs_cons_tol_s from the median and takes the cons_q quantile of the
+    # rest, so the terminal R' of right bundle branch block, seen in V1 (and V2) only, was
+    # outvoted: LUDB 10 and 108 (complete RBBB) read 88 and 100 ms. A rejected lead whose
+    # offset lies after the consensus is now confirmed by its own signal: where its QRS
+    # slope between the consensus offset and its own stands this many times above its
+    # slope noise (waves.slope_noise, the factor the per-lead search uses is
+    # qrs_sig_noise_k = 4), the stretch is part of its complex and the global offset moves
+    # to it (consensus.combine, stages.qrs_stage). Chosen on the odd LUDB records: 15-50
+    # give the same odd figures, 5-10 let more wrong late offsets in (the odd late outliers
+    # judged against each lead's own marks: wrong ones mostly 4-12 x noise);
+    # docs/results_features.md. Onsets keep the plain rule (the same test on the odd
+    # records added scatter and no right early onset). 0 turns it off.
+    qrs_cons_off_confirm_k: float = 20.0
