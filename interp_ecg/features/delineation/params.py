@@ -296,3 +296,7 @@ class Params:
     # docs/results_features.md. Onsets keep the plain rule (the same test on the odd
     # records added scatter and no right early onset). 0 turns it off.
     qrs_cons_off_confirm_k: float = 20.0
+    qrs_cons_confirm_floor_mv_s: float = 0.05  # slope noise below this (mV/s; about the 1st
+    #                              percentile of the LUDB leads' slope noise) counts as this,
+    #                              so that in a noiseless (simulated) lead not every slope
+    #                              confirms an outlier
