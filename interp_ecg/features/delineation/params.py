@@ -291,10 +291,11 @@ class Params:
     # slope noise (waves.slope_noise, the factor the per-lead search uses is
     # qrs_sig_noise_k = 4), the stretch is part of its complex and the global offset moves
     # to it (consensus.combine, stages.qrs_stage). Chosen on the odd LUDB records: 15-50
-    # give the same odd figures, 5-10 let more wrong late offsets in (the odd late outliers
-    # judged against each lead's own marks: wrong ones mostly 4-12 x noise);
+    # give the same odd record QRS durations (global QRS_off F1 0.9474-0.9492; 0.9494
+    # without the rule), 5-10 let more wrong late offsets in (the odd late outliers judged
+    # against each lead's own marks: wrong ones mostly 4-12 x noise, right ones 49-136 x);
     # docs/results_features.md. Onsets keep the plain rule (the same test on the odd
-    # records added scatter and no right early onset). 0 turns it off.
+    # records added scatter: global QRS_on F1 0.9600 -> 0.9579). 0 turns it off.
     qrs_cons_off_confirm_k: float = 20.0
     qrs_cons_confirm_floor_mv_s: float = 0.05  # slope noise below this (mV/s; about the 1st
     #                              percentile of the LUDB leads' slope noise) counts as this,
