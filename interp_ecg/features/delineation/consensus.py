@@ -6,11 +6,22 @@ rejecting leads whose value lies far from the median of all leads (outliers) and
 leads flagged as flat or noisy. To resist a single aberrant lead, "earliest" is a low
 quantile of the retained leads rather than their minimum.
 
+A lead rejected as an outlier is not always wrong: the terminal R' of right bundle branch
+block is often seen in V1 (and V2) only, so the leads that carry the true end of the QRS are
+the minority and lie far from the median. :func:`combine` can therefore confirm a rejected
+lead by its own signal (``slope``, ``slope_noise``, ``confirm_k``): where the lead's slope
+between the consensus value and its own boundary stands ``confirm_k`` times above the
+lead's slope noise, that stretch is part of its complex, not noise or a slow wave, and the
+consensus is moved out to the lead's boundary -- the global QRS runs from the earliest
+onset to the latest offset over the simultaneous leads (Kligfield et al. 2007; CSE).
+
 References
 ----------
 Pilia N, Nagel C, Lenis G, Becker S, Dossel O, Loewe A. ECGdeli - An open source ECG
 delineation toolbox for MATLAB. SoftwareX 13:100639, 2021.
 GE Healthcare. Marquette 12SL ECG Analysis Program, Physician's Guide (2036070-006), 2008.
+Kligfield P et al. Recommendations for the standardization and interpretation of the
+electrocardiogram, part I. Circulation 115:1306-1324, 2007.
 
 Examples
 --------
@@ -56,7 +67,8 @@ def nanquantile_cols(v: np.ndarray, q: float) -> np.ndarray:
 
 def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
             usable: np.ndarray | None = None, min_leads: int = 1,
-            min_voters: int = 1) -> np.ndarray:
+            min_voters: int = 1, slope: np.ndarray | None = None,
+            slope_noise: np.ndarray | None = None, confirm_k: float = 0.0) -> np.ndarray:
     """Global value per beat from per-lead values.
 
     Parameters
@@ -78,6 +90,41 @@ def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
         Fewest leads with a value for the outlier rejection to apply. With two, their
         median is their midpoint and both are rejected together when they differ by more
         than ``2 tol``; ``3`` keeps both (no lead can be outvoted by the other).
+    slope : ndarray, shape (n_leads, n_samples), optional
+        Each lead's slope signal (any unit), indexed by the sample indices of ``values``.
+    slope_noise : ndarray, shape (n_leads,), optional
+        Each lead's slope noise, in the unit of ``slope`` (NaN: the lead cannot be
+        confirmed).
+    confirm_k : float
+        With ``slope`` and ``slope_noise`` given and ``confirm_k > 0`` (onsets and offsets
+        only): a lead rejected as an outlier whose value lies beyond the consensus (later
+        for offsets, earlier for onsets) is confirmed when its largest absolute slope
+        between the consensus and its own value reaches ``confirm_k`` times its slope
+        noise; the consensus is then the most extreme confirmed value. A lead that merely
+        drifts, or that took a slow wave or noise for part of the complex, stays rejected.
+
+    Returns
+    -------
+    ndarray, shape (n_beats,)
+        Rounded sample index per beat, NaN where fewer than ``min_leads`` leads remain.
+
+    Examples
+    --------
+    A terminal deflection seen in one lead of five (steep slope from sample 100 to 120)
+    moves the global offset out to that lead; without it, the lead is an outlier:
+
+    >>> import numpy as np
+    >>> off = np.array([[60.0], [62.0], [58.0], [61.0], [120.0]])
+    >>> slope = np.zeros((5, 200)); slope[4, 100:120] = 5.0
+    >>> noise = np.full(5, 0.1)
+    >>> combine(off, "off", tol=20, quantile=0.0).tolist()
+    [62.0]
+    >>> combine(off, "off", tol=20, quantile=0.0, slope=slope, slope_noise=noise,
+    ...         confirm_k=20).tolist()
+    [120.0]
+    >>> combine(off, "off", tol=20, quantile=0.0, slope=slope * 0.2, slope_noise=noise,
+    ...         confirm_k=20).tolist()                  # a slow wave stays an outlier
+    [62.0]
     """
     v = np.array(values, dtype=float)
     if v.ndim != 2 or v.shape[1] == 0:
@@ -87,7 +134,9 @@ def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
     med = nanquantile_cols(v, 0.5)
     voters = np.sum(np.isfinite(v), axis=0) >= min_voters
     with np.errstate(invalid="ignore"):
-        v[(np.abs(v - med) > tol) & voters[None, :]] = np.nan
+        rejected = (np.abs(v - med) > tol) & voters[None, :]
+    outliers = np.where(rejected, v, np.nan)
+    v[rejected] = np.nan
     n = np.sum(np.isfinite(v), axis=0)
     if side == "on":
         out = nanquantile_cols(v, quantile)
@@ -96,4 +145,34 @@ def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
     else:
         out = nanquantile_cols(v, 0.5)
     out = np.where(n >= max(min_leads, 1), out, np.nan)
+    if confirm_k > 0 and slope is not None and slope_noise is not None and side in ("on", "off"):
+        out = _confirmed_extreme(out, outliers, side, np.asarray(slope),
+                                 np.asarray(slope_noise, dtype=float), confirm_k)
     return np.round(out)
+
+
+def _confirmed_extreme(out: np.ndarray, outliers: np.ndarray, side: str, slope: np.ndarray,
+                       noise: np.ndarray, k: float) -> np.ndarray:
+    """Move ``out`` to the most extreme outlier whose own slope confirms it (see
+    :func:`combine`)."""
+    late = side == "off"
+    with np.errstate(invalid="ignore"):
+        beyond = np.isfinite(outliers) & np.isfinite(out)[None, :] & (
+            outliers > out[None, :] if late else outliers < out[None, :])
+    leads, beats = np.nonzero(beyond)
+    if leads.size == 0:
+        return out
+    base, out = out, out.copy()
+    n_s = slope.shape[1]
+    for i, b in zip(leads, beats):
+        # the stretch between the consensus and the lead's own boundary
+        x = int(outliers[i, b])
+        c = int(round(base[b]))
+        lo, hi = (c + 1, x + 1) if late else (x, c)
+        lo, hi = max(lo, 0), min(hi, n_s)
+        if hi <= lo or not np.isfinite(noise[i]):
+            continue
+        if np.max(np.abs(slope[i, lo:hi])) >= k * noise[i]:
+            # the most extreme confirmed lead wins
+            out[b] = max(out[b], outliers[i, b]) if late else min(out[b], outliers[i, b])
+    return out

@@ -486,7 +486,9 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     tol = p.qrs_cons_tol_s * fs
     cq = consensus_quantile(usable, p)
     on_g = combine(on, "on", tol, cq, usable, min_voters=p.cons_min_voters)
-    off_g = combine(off, "off", tol, cq, usable, min_voters=p.cons_min_voters)
+    off_g = combine(off, "off", tol, cq, usable, min_voters=p.cons_min_voters,
+                    slope=views.qrs_slope, confirm_k=p.qrs_cons_off_confirm_k,
+                    slope_noise=np.maximum(noise, p.qrs_cons_confirm_floor_mv_s / fs))
     # the T and P searches start from the ``cons_q`` onset / offset whatever the number
     # of leads: search bounds, not reported boundaries
     on_s = combine(on, "on", tol, p.cons_q, usable)
