@@ -6,8 +6,8 @@ measured. A record-level interval is a multi-lead consensus and is described as 
 the beat it is shown on and that beat's boundaries in seconds from the record start (as on
 the plots' time axis):
 
-    "QRS duration 148 ms, the median over the 11 dominant beats of a consensus over the 12
-    usable leads (beat 3 of 12: 148 ms from the QRS onset at 2.408 s to the QRS offset at
+    "QRS duration 148 ms, multi-lead consensus of the 12 usable leads, median over the 11
+    dominant beats (beat 3 of 12: 148 ms from the QRS onset at 2.408 s to the QRS offset at
     2.556 s), raised the WCT probability by 0.21"
 
 A per-lead value names its own lead; a value that was not measured gets no location ("RS
@@ -262,22 +262,19 @@ def _consensus_words(row: pd.Series | None, ctx: _Context) -> str:
         only = ctx.delineated[0] if ctx.delineated and len(ctx.delineated) == 1 else None
         return f"from the one usable lead{' (' + only + ')' if only else ''}"
     if np.isfinite(n) and n > 1:
-        return f"a consensus over the {int(n)} usable leads"
-    return "a consensus over the leads"
+        return f"multi-lead consensus of the {int(n)} usable leads"
+    return "multi-lead consensus over the leads"
 
 
 def _dominant_words(row: pd.Series | None) -> str:
-    """``"the 13 dominant beats"``; beats cut by the record edge are left out of the medians."""
+    """``"the 13 dominant beats"``, or, where beats cut by the record edge were left out of the
+    medians (``quality_reason``) and which of them were dominant is not recorded, ``"the
+    dominant beats not cut by the record edge"``."""
     n = _num(row, "n_beats_dominant")
-    reason = _text(row, "quality_reason") or ""
-    match = re.search(r"(\d+) beat\(s\) cut by the record edge", reason)
-    if not np.isfinite(n):
-        return "the dominant beats"
+    match = re.search(r"(\d+) beat\(s\) cut by the record edge", _text(row, "quality_reason") or "")
     if match and int(match.group(1)) > 0:
-        k = int(match.group(1))
-        return (f"the dominant beats ({_plural(n, 'dominant beat', 'dominant beats')}, less any of the "
-                f"{_plural(k, 'beat', 'beats')} cut by the record edge)")
-    return f"the {_plural(n, 'dominant beat', 'dominant beats')}" if n != 1 else "the 1 dominant beat"
+        return "the dominant beats not cut by the record edge"
+    return f"the {_plural(n, 'dominant beat', 'dominant beats')}" if np.isfinite(n) else "the dominant beats"
 
 
 def _lead_unmeasured(lead: str, row: pd.Series | None, ctx: _Context) -> str:
@@ -301,13 +298,22 @@ def _lead_unmeasured(lead: str, row: pd.Series | None, ctx: _Context) -> str:
     return ""
 
 
-def _measured_leads(leads, row: pd.Series | None, ctx: _Context) -> tuple[list[str], list[str]]:
-    """``leads`` split into measured and not (with the reason of each one not measured)."""
-    done, missing = [], []
+def _measured_leads(leads, row: pd.Series | None, ctx: _Context) -> tuple[list[str], str]:
+    """``leads`` that were measured, and why the others were not (``"V1 and V6 are not in the record"``)."""
+    done, why = [], {}
     for lead in leads:
-        why = _lead_unmeasured(lead, row, ctx)
-        (missing if why else done).append(why or lead)
-    return done, missing
+        reason = _lead_unmeasured(lead, row, ctx)
+        if reason:
+            why.setdefault(reason.removeprefix(f"{lead} ").removeprefix("was ").removeprefix("is "), []).append(lead)
+        else:
+            done.append(lead)
+    parts = []
+    for reason, names in why.items():
+        verb = "is" if reason.startswith("not") else "was"
+        if len(names) > 1:
+            verb = "are" if verb == "is" else "were"
+        parts.append(f"{' and '.join([', '.join(names[:-1]), names[-1]] if len(names) > 1 else names)} {verb} {reason}")
+    return done, "; ".join(parts)
 
 
 def _quality_clause(feature: str, row: pd.Series | None) -> str:
@@ -343,7 +349,7 @@ def _unmeasured_reason(feature: str, row: pd.Series | None, ctx: _Context) -> st
     if feature in _NEEDS_ALL and needs:
         _, missing = _measured_leads(needs, row, ctx)
         if missing:
-            return f"it needs {', '.join(needs)}; " + "; ".join(missing)
+            return f"it needs {', '.join(needs)}: {missing}"
     return ""
 
 
@@ -376,7 +382,7 @@ def _interval_words(feature: str, row: pd.Series | None, ctx: _Context) -> tuple
     if base == "PR_interval" and closest == "global":
         head = f"measured on the median beat of {_dominant_words(row)}"
     else:
-        head = f"the median over {_dominant_words(row)} of {_consensus_words(row, ctx)}"
+        head = f"{_consensus_words(row, ctx)}, median over {_dominant_words(row)}"
     return s0, s1, f"{head} ({beat})" if beat else head
 
 
@@ -420,30 +426,33 @@ def _locate(feature: str, row: pd.Series | None, fiducials: pd.DataFrame | None 
         return ("global" if located else None), s0, s1, words
     if feature == "JT_interval_ms":
         j0, j1, beat = _jt_location(row, ctx)
-        head = f"the median over {_dominant_words(row)} of the consensus QRS offset to T end"
+        head = f"multi-lead consensus QRS offset to T end, median over {_dominant_words(row)}"
         if np.isfinite(j0):
             return "global", j0, j1, f"{head} ({beat})"
         return None, np.nan, np.nan, head
     if feature.startswith("QTc_"):
         rr = f"the mean RR interval over {_count(row, 'n_beats', 'beat', 'beats')}"
-        s0, s1, qt = _interval_words("QT_interval_ms", row, ctx)
+        s0, s1, qt = _traced_interval("QT_interval", row, ctx)
         qt_value = _num(row, "QT_interval_ms")
-        qt_head = f"the QT interval ({qt_value:.0f} ms, {qt})" if np.isfinite(qt_value) else f"the QT interval ({qt})"
+        qt_head = f"the QT interval {qt_value:.0f} ms" if np.isfinite(qt_value) else "the QT interval"
         located = np.isfinite(s0) and np.isfinite(s1)
-        return ("global" if located else None), s0, s1, f"from {qt_head} and {rr}"
+        where = f" (QT shown on {qt})" if located else ""
+        return ("global" if located else None), s0, s1, f"from {qt_head} and {rr}{where}"
     if feature == "Cornell_product_mVms":
-        s0, s1, qrs = _interval_words("QRS_duration_ms", row, ctx)
+        s0, s1, qrs = _traced_interval("QRS_duration", row, ctx)
         q_value = _num(row, "QRS_duration_ms")
-        q_head = f"the QRS duration ({q_value:.0f} ms, {qrs})" if np.isfinite(q_value) else f"the QRS duration ({qrs})"
+        q_head = f"the QRS duration {q_value:.0f} ms" if np.isfinite(q_value) else "the QRS duration"
         located = np.isfinite(s0) and np.isfinite(s1)
-        return ("global" if located else None), s0, s1, f"R aVL + |S V3| (median beats of aVL and V3) times {q_head}"
+        where = f" (QRS shown on {qrs})" if located else ""
+        return (("global" if located else None), s0, s1,
+                f"R aVL + |S V3| (median beats of aVL and V3) times {q_head}{where}")
     if feature in _OVER_BEATS:
         return None, np.nan, np.nan, f"over {_count(row, 'n_beats', 'beat', 'beats')}"
     if feature in _OVER_NN:
         return None, np.nan, np.nan, (f"over the normal-to-normal intervals of "
                                       f"{_count(row, 'n_beats_dominant', 'dominant beat', 'dominant beats')}")
     if feature in _MEDIAN_ONLY:
-        return None, np.nan, np.nan, f"{_MEDIAN_ONLY[feature]}, the median over {_dominant_words(row)}"
+        return None, np.nan, np.nan, f"{_MEDIAN_ONLY[feature]}, median over {_dominant_words(row)}"
     if feature in _COMPOSITE:
         words, needs = _COMPOSITE[feature]
         if not needs:
@@ -514,7 +523,7 @@ def measurement_location(feature: str, row: pd.Series | None = None,
     ...                  "QRS_duration_start_sample": 1204.0, "QRS_duration_end_sample": 1278.0,
     ...                  "n_beats": 12.0, "n_beats_dominant": 11.0, "quality_n_leads_usable": 12.0})
     >>> measurement_location("QRS_duration_ms", row, fs=500)[3]
-    'the median over the 11 dominant beats of a consensus over the 12 usable leads (beat 3 of 12: 148 ms from the QRS onset at 2.408 s to the QRS offset at 2.556 s)'
+    'multi-lead consensus of the 12 usable leads, median over the 11 dominant beats (beat 3 of 12: 148 ms from the QRS onset at 2.408 s to the QRS offset at 2.556 s)'
     >>> measurement_location("heart_rate_bpm", row)[3]
     'over 12 beats'
     >>> measurement_location("age", row)[3]
@@ -766,7 +775,7 @@ def explain_row(explanation, i: int, feature_row: pd.Series | None = None, top: 
     ...                  "quality_n_leads_usable": 12.0})
     >>> for s in explain_row(ex, 0, row, target="WCT", fs=500).sentences():
     ...     print(s)
-    QRS duration 148 ms, the median over the 12 dominant beats of a consensus over the 12 usable leads (beat 3 of 12: 148 ms from the QRS onset at 2.408 s to the QRS offset at 2.556 s), raised the WCT probability by 0.30
+    QRS duration 148 ms, multi-lead consensus of the 12 usable leads, median over the 12 dominant beats (beat 3 of 12: 148 ms from the QRS onset at 2.408 s to the QRS offset at 2.556 s), raised the WCT probability by 0.30
     Heart rate 112 bpm, over 12 beats, lowered the WCT probability by 0.10
     """
     values = np.asarray(explanation.values, dtype=float)
