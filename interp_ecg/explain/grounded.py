@@ -135,6 +135,30 @@ def _format_value(value: float, unit: str, feature: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
+def format_value(value: float, feature: str, unit: str | None = None) -> str:
+    """A feature's value as the sentences write it: number and unit, a count with its noun.
+
+    Parameters
+    ----------
+    value : float
+        NaN gives ``"not measured"``.
+    feature : str
+        Feature name (its unit and, for a count, its noun).
+    unit : str, optional
+        Default :func:`unit_of`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_value(1.0, "QRS_notches_aVF"), format_value(3.0, "PVC_count"), format_value(148.0, "QRS_duration_ms")
+    ('1 notch', '3 PVCs', '148 ms')
+    """
+    return _format_value(value, unit_of(feature) if unit is None else unit, feature)
+
+
 #: traced intervals: the consensus boundaries their provenance columns hold
 _TRACED = {"PR_interval": ("P onset", "QRS onset"), "QRS_duration": ("QRS onset", "QRS offset"),
            "QT_interval": ("QRS onset", "T end")}
@@ -995,5 +1019,5 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
     return axes[0] if len(axes) == 1 else axes
 
 
-__all__ = ["Attribution", "GroundedExplanation", "explain_record", "explain_row", "measurement_location",
+__all__ = ["Attribution", "GroundedExplanation", "explain_record", "explain_row", "format_value", "measurement_location",
            "plot_grounded", "sentences_and_marks", "interval_mark", "unit_of", "pretty_name"]
