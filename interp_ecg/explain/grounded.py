@@ -214,6 +214,8 @@ class _Context:
     beats: list | None = None
     #: leads the delineation was given (usable leads), None when unknown
     delineated: list | None = None
+    #: of those, the leads the delineator let vote in the consensus (status "ok")
+    voting: list | None = None
     fiducials: pd.DataFrame | None = None
 
     @classmethod
@@ -233,6 +235,7 @@ class _Context:
         status = attrs.get("lead_status")
         if isinstance(status, dict):
             ctx.delineated = list(status)
+            ctx.voting = [ld for ld, st in status.items() if st == "ok"]
         return ctx
 
     def beat_words(self, beat: float, row: pd.Series | None) -> str:
@@ -273,17 +276,17 @@ class _Context:
 
 
 def _n_usable(row: pd.Series | None, ctx: _Context) -> float:
-    n = _num(row, "quality_n_leads_usable")
-    if not np.isfinite(n) and ctx.delineated is not None:
-        n = float(len(ctx.delineated))
-    return n
+    """Leads that vote in the consensus: the delineation's "ok" leads, else the row's usable-lead count."""
+    if ctx.voting is not None:
+        return float(len(ctx.voting))
+    return _num(row, "quality_n_leads_usable")
 
 
 def _consensus_words(row: pd.Series | None, ctx: _Context) -> str:
     """Which leads a record-level (consensus) boundary comes from, as far as it is known."""
     n = _n_usable(row, ctx)
     if np.isfinite(n) and n == 1:
-        only = ctx.delineated[0] if ctx.delineated and len(ctx.delineated) == 1 else None
+        only = ctx.voting[0] if ctx.voting and len(ctx.voting) == 1 else None
         return f"from the one usable lead{' (' + only + ')' if only else ''}"
     if np.isfinite(n) and n > 1:
         return f"multi-lead consensus of the {int(n)} usable leads"
@@ -1002,7 +1005,8 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
                 continue
             colour = "tab:red" if att.contribution >= 0 else "tab:blue"
             axis.axvspan(att.start_sample / fs, att.end_sample / fs, color=colour, alpha=0.2)
-            text = f"{pretty_name(att.feature)} {_format_value(att.value, att.unit, att.feature)} ({att.contribution:+.2f})"
+            value = _format_value(att.value, att.unit, att.feature)
+            text = f"{pretty_name(att.feature)} {value} ({att.contribution:+.2f})"
             if att.lead == "global":
                 text += ", multi-lead consensus"
             axis.annotate(text, xy=(att.start_sample / fs, np.nanmax(sig)), fontsize=8, color=colour,
@@ -1019,5 +1023,6 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
     return axes[0] if len(axes) == 1 else axes
 
 
-__all__ = ["Attribution", "GroundedExplanation", "explain_record", "explain_row", "format_value", "measurement_location",
+__all__ = ["Attribution", "GroundedExplanation", "explain_record", "explain_row", "format_value",
+           "measurement_location",
            "plot_grounded", "sentences_and_marks", "interval_mark", "unit_of", "pretty_name"]
