@@ -231,3 +231,29 @@ def test_every_stated_interval_is_the_interval_between_its_positions_on_ptbxl(pt
     # 4 records x 2 lead sets x (PR, QRS, QT, JT, 4 QTc, Cornell product where measured);
     # 4 records x 9 unrecorded leads x 9 per-lead measures
     assert n_spans >= 4 * 2 * 4 and n_unrecorded == 4 * 9 * 9
+
+
+def test_rhythm_strip_brackets_keep_their_labels_on_the_grid_and_apart():
+    """Consensus marks go to the rhythm strip (the beat the sentence names): several on one beat
+    stack without overlapping labels and without running off the bottom of the grid."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from interp_ecg.report.ecg_plot import plot_ecg
+
+    sig = np.zeros((12, 5000), dtype="float32")
+    labels = ["JT 132 ms", "QT 354 ms (for QTc)", "PR 200 ms", "QRS 220 ms"]
+    marks = [{"lead": "global", "start": s0, "end": s1, "label": lab}
+             for (s0, s1), lab in zip([(432, 498), (321, 498), (300, 400), (2336, 2446)], labels)]
+    ax = plot_ecg(sig, 500, marks=marks)
+    fig = ax.figure
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    grid = ax.get_window_extent(renderer)
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text() in labels]
+    assert len(boxes) == len(labels)
+    for i, b in enumerate(boxes):
+        assert b.y0 >= grid.y0 - 0.5 and b.y1 <= grid.y1, (labels[i], b, grid)
+        for c in boxes[i + 1:]:
+            assert not b.overlaps(c), (b, c)
+    plt.close(fig)
