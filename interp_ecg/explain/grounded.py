@@ -560,7 +560,13 @@ def measurement_location(feature: str, row: pd.Series | None = None,
 
 @dataclass
 class Attribution:
-    """One grounded attribution (probability-scale ``contribution``)."""
+    """One grounded attribution (probability-scale ``contribution``).
+
+    ``lead`` is ``"global"`` for a record-level (multi-lead consensus) value, the lead for a
+    per-lead value, None where no location is known or the value was not measured;
+    ``start_sample``/``end_sample`` are the bracketed beat's consensus boundaries (sample
+    indices at the record's rate), NaN when there is nothing to bracket.
+    """
 
     feature: str
     value: float

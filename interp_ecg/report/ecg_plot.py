@@ -2,8 +2,9 @@
 
 Drawn at true clinical scale: 25 mm/s and 10 mm/mV on 1 mm / 5 mm grid paper, so a printed
 page can be read with calipers. Fiducial points (P, QRS and T onsets/offsets) are marked on
-every trace, and measured intervals behind an explanation ("QRS duration 148 ms, lead V1")
-are drawn as brackets on the lead they were measured in.
+every trace, and measured intervals behind an explanation are drawn as brackets: a
+record-level (multi-lead consensus, ``lead="global"``) interval on the rhythm strip, on the
+beat its sentence names; a per-lead one on its own lead.
 
 Examples
 --------
