@@ -130,7 +130,9 @@ def test_grounded_sentences_carry_value_unit_and_samples(wct_table):
     qrs = [a for a in ge.attributions if a.feature == "QRS_duration_ms"]
     assert qrs, ge.sentences()
     s = qrs[0].sentence
-    assert f"{X.QRS_duration_ms.iloc[i]:.0f} ms" in s and "V1 between samples 1204 and 1278" in s
+    # a multi-lead consensus, at the consensus samples; the closest lead (V1) is not claimed
+    assert f"{X.QRS_duration_ms.iloc[i]:.0f} ms" in s and "multi-lead consensus" in s and "V1" not in s
+    assert "from the QRS onset at sample 1204 to the QRS offset at sample 1278" in s
     assert "raised the WCT probability" in s
     # probability-scale contributions add up to p - base, the base being the mean prediction
     # on the background (exact for a forest and for a booster alike)
@@ -160,7 +162,8 @@ def test_plots_return_axes_and_grounded_figure():
     ge = explain_record(model, X.iloc[[0]].assign(QRS_duration_lead="V1", QRS_duration_start_sample=1204,
                                                   QRS_duration_end_sample=1278), background=X, top=2)
     ax = plot_grounded(rec, delin, ge)
-    assert isinstance(ax, matplotlib.axes.Axes) and ax.get_ylabel() == "V1 (mV)"
+    # the QRS duration is a multi-lead consensus: drawn on lead II with the consensus fiducials
+    assert isinstance(ax, matplotlib.axes.Axes) and ax.get_ylabel() == "II (mV)"
     assert len(ax.patches) >= 1  # the interval span
     plt.close("all")
 
@@ -184,14 +187,14 @@ def test_grounded_explanation_on_a_real_ptbxl_record(ptbxl_root):
     top = ge.attributions[0]
     assert top.feature == "QRS_duration_ms" and top.contribution > 0
     rec = ds.load(rid)
-    assert top.lead == feats.loc[rid, "QRS_duration_lead"]
+    assert top.lead == "global"  # a consensus interval, not the closest lead's own
     assert 0 <= top.start_sample < top.end_sample < rec.n_samples
     assert (top.end_sample - top.start_sample) / rec.fs * 1000 == pytest.approx(top.value, abs=40)
-    assert f"between samples {int(top.start_sample)} and {int(top.end_sample)}" in top.sentence
+    assert f"lead {feats.loc[rid, 'QRS_duration_lead']}" not in top.sentence
     delin = delineate(rec.signal, rec.fs, rec.leads)
     axes = plot_grounded(rec, delin, ge)
     ax = axes if isinstance(axes, matplotlib.axes.Axes) else axes[0]
-    assert ax.get_ylabel().startswith(top.lead)
+    assert ax.get_ylabel().startswith("II")
     plt.close("all")
 
 
@@ -230,21 +233,22 @@ def test_every_grounded_sentence_says_where_its_value_was_measured(located_model
     by = {a.feature: a for a in ge.attributions}
     assert set(by) == set(X.columns)
     # traced interval: lead, samples, beat
-    assert "in lead V1 between samples 1204 and 1278 (beat 3)" in by["QRS_duration_ms"].sentence
+    assert ("multi-lead consensus over the leads, median over the 11 dominant beats (beat 4 of 12: from the "
+            "QRS onset at sample 1204 to the QRS offset at sample 1278)") in by["QRS_duration_ms"].sentence
     # JT = QRS offset to T offset of the same beat
     jt = by["JT_interval_ms"]
-    assert (jt.lead, jt.start_sample, jt.end_sample) == ("V1", 1278.0, 1420.0)
-    assert "QRS offset to T offset" in jt.sentence and "between samples 1278 and 1420" in jt.sentence
+    assert (jt.lead, jt.start_sample, jt.end_sample) == ("global", 1278.0, 1420.0)
+    assert "from the QRS offset at sample 1278 to the T end at sample 1420" in jt.sentence
     # QTc from the QT span and the RR over the counted beats
     qtc = by["QTc_Bazett_ms"]
     assert (qtc.start_sample, qtc.end_sample) == (1204.0, 1420.0)
-    assert "QT measured in lead V1 between samples 1204 and 1420" in qtc.sentence and "12 beats" in qtc.sentence
+    assert "from the QRS onset at sample 1204 to the T end at sample 1420" in qtc.sentence and "12 beats" in qtc.sentence
     # rhythm features: beat counts; per-lead feature: its lead; ST max: the lead that holds it
     assert "over 12 beats" in by["heart_rate_bpm"].sentence
     assert "11 dominant beats" in by["SDNN_ms"].sentence
-    assert "in lead V3, on the median beat" in by["RS_ratio_V3"].sentence
+    assert "in lead V3, on its median beat" in by["RS_ratio_V3"].sentence
     assert by["ST60_max_elevation_mV"].lead == "V2" and "in lead V2" in by["ST60_max_elevation_mV"].sentence
-    assert "median over 11 dominant beats" in by["T_peak_to_end_ms"].sentence
+    assert "median over the 11 dominant beats" in by["T_peak_to_end_ms"].sentence
     # metadata is not a measurement on the trace: no location at all
     age = by["age"].sentence
     assert "lead" not in age and "sample" not in age and "beat" not in age
@@ -264,7 +268,8 @@ def test_grounded_sentences_never_invent_a_location(located_model):
                           "QRS_off": [1278, 2290], "T_off": [1420, 2420]})
     ge = explain_record(model, X.iloc[[0]], feature_row=row, background=X, top=X.shape[1], fiducials=delin)
     jt = next(a for a in ge.attributions if a.feature == "JT_interval_ms")
-    assert (jt.start_sample, jt.end_sample) == (2290.0, 2420.0) and "beat 5" in jt.sentence
+    # beats are counted in time order over the delineation's consensus rows (two here)
+    assert (jt.start_sample, jt.end_sample) == (2290.0, 2420.0) and "beat 2 of 2" in jt.sentence
     # a delineation that does not match the provenance is not used
     ge = explain_record(model, X.iloc[[0]], feature_row=row, background=X, top=X.shape[1],
                         fiducials=delin.assign(T_off=[1420, 2500]))

@@ -26,7 +26,8 @@ ROW = pd.Series({"QRS_duration_ms": 148.0, "QRS_duration_lead": "V1", "QRS_durat
 def test_interval_sentence_names_lead_and_samples_from_the_feature_row():
     out = explain_row(_explanation(), 0, feature_row=ROW, top=4, target="WCT").sentences()
     qrs = next(s for s in out if s.startswith("QRS"))
-    assert "148 ms" in qrs and "lead V1" in qrs and "1204" in qrs and "1278" in qrs
+    assert "148 ms" in qrs and "multi-lead consensus" in qrs and "lead V1" not in qrs
+    assert "beat 4 of 12" in qrs and "sample 1204" in qrs and "sample 1278" in qrs
     assert qrs.endswith("raised the WCT probability by 0.30")
     rate = next(s for s in out if "heart rate" in s.lower())
     assert "over 12 beats" in rate and "lowered the WCT probability by 0.10" in rate
@@ -46,17 +47,21 @@ def test_margin_space_explanations_speak_of_log_odds():
     assert out[0].endswith("raised the WCT log-odds by 0.30")
 
 
-def test_marks_bracket_located_attributions_and_consensus_goes_to_lead_II():
+def test_marks_bracket_located_attributions_and_consensus_goes_to_the_rhythm_strip():
     located = Attribution("QT_interval_ms", 400.0, "ms", 0.1, "global", 1000.0, 1200.0, sentence="QT ...")
     qtc = Attribution("QTc_Bazett_ms", 450.0, "ms", 0.1, "V2", 1000.0, 1200.0, sentence="QTc ...")
     unlocated = Attribution("age", 61.0, "years", 0.05, None, sentence="Age ...")
     sentences, marks = sentences_and_marks([located, qtc, unlocated], fs=500.0)
-    assert sentences == ["QT ... (marked on the trace)", "QTc ... (marked on the trace)", "Age ..."]
-    assert marks == [{"lead": "II", "start": 1000.0, "end": 1200.0, "label": "QT 400 ms"},
+    assert sentences == ["QT ... (marked on the lead II rhythm strip)", "QTc ... (marked in lead V2)", "Age ..."]
+    assert marks == [{"lead": "global", "start": 1000.0, "end": 1200.0, "label": "QT 400 ms"},
                      {"lead": "V2", "start": 1000.0, "end": 1200.0, "label": "QT 400 ms (for QTc)"}]
+    # a record without lead II: the consensus is not marked, and the sentence does not claim it
+    sentences, marks = sentences_and_marks([located], fs=500.0, leads=["I", "V5"])
+    assert sentences == ["QT ..."] and marks == []
 
 
 def test_interval_mark_needs_lead_and_both_samples():
-    assert interval_mark(ROW)["label"] == "QRS 148 ms"
+    assert interval_mark(ROW)["label"] == "QRS median 148 ms"
+    assert interval_mark(ROW, fs=500.0)["label"] == "QRS 148 ms"  # the bracketed beat's own span
     assert interval_mark(ROW.drop("QRS_duration_end_sample")) is None
-    assert interval_mark(ROW.replace({"V1": "global"}))["lead"] == "II"
+    assert interval_mark(ROW)["lead"] == "global"  # consensus samples, whatever the closest lead

@@ -1,11 +1,18 @@
 """Grounded local explanations: attributions as sentences about measured, visible quantities.
 
 For one record, :func:`explain_record` turns the top SHAP attributions into sentences that
-carry the measured value, its unit, and, where the feature table records it, the lead and
-samples it was measured between:
+carry the measured value, its unit, and, where the feature table records it, where it was
+measured. A record-level interval is a multi-lead consensus and is described as one, with
+the beat it is shown on and that beat's boundaries in seconds from the record start (as on
+the plots' time axis):
 
-    "QRS duration 148 ms, measured in V1 between samples 1204 and 1278, raised the WCT
-    probability by 0.21"
+    "QRS duration 148 ms, multi-lead consensus of the 12 usable leads, median over the 11
+    dominant beats (beat 3 of 12: 148 ms from the QRS onset at 2.408 s to the QRS offset at
+    2.556 s), raised the WCT probability by 0.21"
+
+A per-lead value names its own lead; a value that was not measured gets no location ("RS
+ratio in V4 not measured (V4 is not in the record); the model's handling of the missing
+value raised ...").
 
 Contributions are exact SHAP values on the **probability scale**, measured against a
 background of reference records (``background=``, e.g. a sample of training rows): the
@@ -38,6 +45,7 @@ True
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +54,7 @@ import pandas as pd
 from interp_ecg.errors import ModelError
 from interp_ecg.explain.grouping import lead_of
 from interp_ecg.features.dictionary import feature_spec
+from interp_ecg.features.measurements import PER_LEAD_MEASURES
 from interp_ecg.explain.shap_values import class_index, feature_frame, resolve_label, shap_explanation
 from interp_ecg.io.leads import STANDARD_LEADS
 
@@ -88,10 +97,36 @@ def pretty_name(feature: str) -> str:
     return feature_spec(feature).display_name
 
 
-def _format_value(value: float, unit: str) -> str:
+#: count features: the noun a count is of (singular, plural)
+_COUNT_NOUNS = {"PVC_count": ("PVC", "PVCs"), "pacing_spike_count": ("spike", "spikes"),
+                "QRS_notched_lead_count": ("lead", "leads"), "QRS_notches_total": ("notch", "notches"),
+                "n_beats": ("beat", "beats"), "n_beats_dominant": ("beat", "beats"),
+                "outlier_beat_count": ("beat", "beats")}
+
+
+def _plural(n: float, one: str, many: str) -> str:
+    """``"1 beat"``, ``"12 beats"`` (``n`` rounded to a whole number)."""
+    k = int(round(float(n)))
+    return f"{k} {one if k == 1 else many}"
+
+
+def _count_noun(feature: str) -> tuple[str, str] | None:
+    if feature in _COUNT_NOUNS:
+        return _COUNT_NOUNS[feature]
+    if feature.startswith("QRS_notches_"):
+        return ("notch", "notches")
+    return None
+
+
+def _format_value(value: float, unit: str, feature: str = "") -> str:
+    """A value with its unit; a count with its noun, pluralised (``"1 notch"``, ``"3 PVCs"``)."""
     if value is None or not np.isfinite(value):
         return "not measured"
-    if unit in ("ms", "bpm", "deg", "count", "sample"):
+    noun = _count_noun(feature)
+    if unit == "count" or noun is not None:
+        one, many = noun or ("", "")
+        return _plural(value, one, many).strip() if noun else f"{value:.0f}"
+    if unit in ("ms", "bpm", "deg", "sample"):
         text = f"{value:.0f}"
     elif unit in ("mV",):
         text = f"{value:.2f}"
@@ -100,27 +135,55 @@ def _format_value(value: float, unit: str) -> str:
     return f"{text} {unit}".strip()
 
 
-#: intervals the feature table traces to one beat: lead, consensus start and end samples
+def format_value(value: float, feature: str, unit: str | None = None) -> str:
+    """A feature's value as the sentences write it: number and unit, a count with its noun.
+
+    Parameters
+    ----------
+    value : float
+        NaN gives ``"not measured"``.
+    feature : str
+        Feature name (its unit and, for a count, its noun).
+    unit : str, optional
+        Default :func:`unit_of`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_value(1.0, "QRS_notches_aVF"), format_value(3.0, "PVC_count"), format_value(148.0, "QRS_duration_ms")
+    ('1 notch', '3 PVCs', '148 ms')
+    """
+    return _format_value(value, unit_of(feature) if unit is None else unit, feature)
+
+
+#: traced intervals: the consensus boundaries their provenance columns hold
 _TRACED = {"PR_interval": ("P onset", "QRS onset"), "QRS_duration": ("QRS onset", "QRS offset"),
-           "QT_interval": ("QRS onset", "T offset")}
+           "QT_interval": ("QRS onset", "T end")}
 #: measured over every consensus beat of the record (``n_beats``)
 _OVER_BEATS = ("heart_rate_bpm", "RR_mean_ms", "RR_sd_ms", "RR_min_ms", "RR_max_ms", "PVC_count",
                "PVC_per_min", "P_wave_presence_fraction")
 #: measured over normal-to-normal intervals (both beats dominant; ``n_beats_dominant``)
 _OVER_NN = ("SDNN_ms", "RMSSD_ms", "pNN50", "RR_irregularity")
 #: median over the dominant beats without a traced beat
-_MEDIAN_ONLY = {"P_duration_ms": "P offset minus P onset", "T_peak_to_end_ms": "T offset minus T peak"}
-_LIMB = "limb-lead (I, II, III, aVR, aVL, aVF) median beats"
-#: composite measurements and the median-beat leads they come from
-_COMPOSITE = {"P_axis_deg": f"from the net P areas of the {_LIMB}",
-              "QRS_axis_deg": f"from the net QRS areas of the {_LIMB}",
-              "T_axis_deg": f"from the net T areas of the {_LIMB}",
-              "QRS_T_angle_deg": f"from the QRS and T axes of the {_LIMB}",
-              "Sokolow_Lyon_mV": "from the median beats of V1, V5 and V6",
-              "Sokolow_Lyon_RVH_mV": "from the median beats of V1, V5 and V6",
-              "Cornell_voltage_mV": "from the median beats of aVL and V3",
-              "QT_dispersion_ms": "largest minus smallest per-lead QT over the usable leads"}
+_MEDIAN_ONLY = {"P_duration_ms": "P offset minus P onset", "T_peak_to_end_ms": "T end minus T peak"}
+_LIMB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF")
+#: composite measurements: what they are made of, and the leads they need
+_COMPOSITE = {"P_axis_deg": ("from the net P areas of the median beats of", _LIMB_LEADS),
+              "QRS_axis_deg": ("from the net QRS areas of the median beats of", _LIMB_LEADS),
+              "T_axis_deg": ("from the net T areas of the median beats of", _LIMB_LEADS),
+              "QRS_T_angle_deg": ("from the QRS and T axes of the median beats of", _LIMB_LEADS),
+              "Sokolow_Lyon_mV": ("|S V1| + max(R V5, R V6), from the median beats of", ("V1", "V5", "V6")),
+              "Sokolow_Lyon_RVH_mV": ("R V1 + max(|S V5|, |S V6|), from the median beats of", ("V1", "V5", "V6")),
+              "Cornell_voltage_mV": ("R aVL + |S V3|, from the median beats of", ("aVL", "V3")),
+              "QT_dispersion_ms": ("largest minus smallest per-lead QT over the usable leads", ())}
+#: composites that need every lead they name (NaN otherwise); the axes need any two limb leads
+_NEEDS_ALL = ("Sokolow_Lyon_mV", "Sokolow_Lyon_RVH_mV", "Cornell_voltage_mV", "Cornell_product_mVms")
 _LEADS12 = STANDARD_LEADS
+#: quality columns that list the leads set aside, and the words for each
+_SET_ASIDE = (("quality_flat_leads", "flat"), ("quality_clipped_leads", "clipped"), ("quality_noisy_leads", "noisy"))
 
 
 def _num(row: pd.Series | None, key: str) -> float:
@@ -138,118 +201,323 @@ def _text(row: pd.Series | None, key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _count(row: pd.Series | None, key: str, what: str) -> str:
-    n = _num(row, key)
-    return f"{int(n)} {what}" if np.isfinite(n) else f"the record's {what}"
+def _leads_in(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").replace(";", ",").split(",") if t.strip()]
+
+
+@dataclass
+class _Context:
+    """What a sentence may say about the record beyond the feature row (from its delineation)."""
+
+    fs: float = np.nan
+    #: beat numbers of the consensus rows, in time order (None: no delineation given)
+    beats: list | None = None
+    #: leads the delineation was given (usable leads), None when unknown
+    delineated: list | None = None
+    #: of those, the leads the delineator let vote in the consensus (status "ok")
+    voting: list | None = None
+    fiducials: pd.DataFrame | None = None
+
+    @classmethod
+    def of(cls, fiducials: pd.DataFrame | None, fs: float | None) -> "_Context":
+        ctx = cls(fiducials=fiducials if fiducials is not None and len(fiducials) else None)
+        attrs = getattr(fiducials, "attrs", {}) or {}
+        rate = fs if fs is not None else attrs.get("fs", np.nan)
+        try:
+            ctx.fs = float(rate) if rate is not None and float(rate) > 0 else np.nan
+        except (TypeError, ValueError):
+            ctx.fs = np.nan
+        if ctx.fiducials is not None and {"lead", "beat"} <= set(ctx.fiducials.columns):
+            glob = ctx.fiducials[ctx.fiducials["lead"] == "global"]
+            if "R_peak" in glob.columns:
+                glob = glob.sort_values("R_peak", kind="stable")
+            ctx.beats = pd.to_numeric(glob["beat"], errors="coerce").dropna().tolist()
+        status = attrs.get("lead_status")
+        if isinstance(status, dict):
+            ctx.delineated = list(status)
+            ctx.voting = [ld for ld, st in status.items() if st == "ok"]
+        return ctx
+
+    def beat_words(self, beat: float, row: pd.Series | None) -> str:
+        """``"beat 3 of 12"``: beats counted from 1 in time order over the record's consensus beats."""
+        if not np.isfinite(beat):
+            return ""
+        if self.beats is not None and beat in self.beats:
+            return f"beat {self.beats.index(beat) + 1} of {len(self.beats)}"
+        n = _num(row, "n_beats")
+        return f"beat {int(beat) + 1} of {int(n)}" if np.isfinite(n) and 0 <= beat < n else f"beat {int(beat) + 1}"
+
+    def at(self, sample: float) -> str:
+        """A position: seconds from the record start (ms resolution), else the sample index as stored."""
+        if np.isfinite(self.fs):
+            return f"{round(sample * 1000.0 / self.fs) / 1000.0:.3f} s"
+        return f"sample {sample:.2f}".rstrip("0").rstrip(".")
+
+    def span(self, s0: float, s1: float, a: str, b: str) -> str:
+        """``"98 ms from the QRS onset at 1.106 s to the QRS offset at 1.204 s"``.
+
+        The duration is the difference of the two positions as written (ms resolution), so a
+        reader can check it; without a sampling rate it is left out (positions as samples).
+        """
+        if np.isfinite(self.fs):
+            t0, t1 = round(s0 * 1000.0 / self.fs), round(s1 * 1000.0 / self.fs)
+            return f"{t1 - t0} ms from the {a} at {self.at(s0)} to the {b} at {self.at(s1)}"
+        return f"from the {a} at {self.at(s0)} to the {b} at {self.at(s1)}"
+
+    def global_value(self, beat: float, column: str) -> float:
+        if self.fiducials is None or column not in self.fiducials.columns or not np.isfinite(beat):
+            return np.nan
+        rows = self.fiducials[(self.fiducials["lead"] == "global")
+                              & (pd.to_numeric(self.fiducials["beat"], errors="coerce") == beat)]
+        if len(rows) != 1:
+            return np.nan
+        v = pd.to_numeric(rows.iloc[0][column], errors="coerce")
+        return float(v) if pd.notna(v) else np.nan
+
+
+def _n_usable(row: pd.Series | None, ctx: _Context) -> float:
+    """Leads that vote in the consensus: the delineation's "ok" leads, else the row's usable-lead count."""
+    if ctx.voting is not None:
+        return float(len(ctx.voting))
+    return _num(row, "quality_n_leads_usable")
+
+
+def _consensus_words(row: pd.Series | None, ctx: _Context) -> str:
+    """Which leads a record-level (consensus) boundary comes from, as far as it is known."""
+    n = _n_usable(row, ctx)
+    if np.isfinite(n) and n == 1:
+        only = ctx.voting[0] if ctx.voting and len(ctx.voting) == 1 else None
+        return f"from the one usable lead{' (' + only + ')' if only else ''}"
+    if np.isfinite(n) and n > 1:
+        return f"multi-lead consensus of the {int(n)} usable leads"
+    return "multi-lead consensus over the leads"
+
+
+def _dominant_words(row: pd.Series | None) -> str:
+    """``"the 13 dominant beats"``, or, where beats cut by the record edge were left out of the
+    medians (``quality_reason``) and which of them were dominant is not recorded, ``"the
+    dominant beats not cut by the record edge"``."""
+    n = _num(row, "n_beats_dominant")
+    match = re.search(r"(\d+) beat\(s\) cut by the record edge", _text(row, "quality_reason") or "")
+    if match and int(match.group(1)) > 0:
+        return "the dominant beats not cut by the record edge"
+    return f"the {_plural(n, 'dominant beat', 'dominant beats')}" if np.isfinite(n) else "the dominant beats"
+
+
+def _lead_unmeasured(lead: str, row: pd.Series | None, ctx: _Context) -> str:
+    """Why a lead has no measurements (``""`` when it was measured, or nothing is known)."""
+    for col, words in _SET_ASIDE:
+        if lead in _leads_in(_text(row, col)):
+            return f"{lead} was set aside as {words}"
+    reason = _text(row, "quality_reason") or ""
+    match = re.search(r"leads set aside for invalid samples: ([^;]*)", reason)
+    if match and lead in _leads_in(match.group(1)):
+        return f"{lead} was set aside for invalid samples"
+    match = re.search(r"leads set aside \([^)]*\): ([^;]*)", reason)
+    if match and lead in _leads_in(match.group(1)):
+        return f"{lead} was set aside"
+    if ctx.delineated is not None:
+        return "" if lead in ctx.delineated else f"{lead} is not in the record"
+    if row is not None:
+        cols = [f"{m}_{lead}" for m in PER_LEAD_MEASURES if f"{m}_{lead}" in row.index]
+        if cols and not any(np.isfinite(_num(row, c)) for c in cols):
+            return f"the record has no usable {lead}"
+    return ""
+
+
+def _measured_leads(leads, row: pd.Series | None, ctx: _Context) -> tuple[list[str], str]:
+    """``leads`` that were measured, and why the others were not (``"V1 and V6 are not in the record"``)."""
+    done, why = [], {}
+    for lead in leads:
+        reason = _lead_unmeasured(lead, row, ctx)
+        if reason:
+            why.setdefault(reason.removeprefix(f"{lead} ").removeprefix("was ").removeprefix("is "), []).append(lead)
+        else:
+            done.append(lead)
+    parts = []
+    for reason, names in why.items():
+        verb = "is" if reason.startswith("not") else "was"
+        if len(names) > 1:
+            verb = "are" if verb == "is" else "were"
+        parts.append(f"{' and '.join([', '.join(names[:-1]), names[-1]] if len(names) > 1 else names)} {verb} {reason}")
+    return done, "; ".join(parts)
+
+
+def _quality_clause(feature: str, row: pd.Series | None) -> str:
+    """The clause of ``quality_reason`` that says why ``feature`` was not measured, if any."""
+    name = pretty_name(feature).lower()
+    for clause in (_text(row, "quality_reason") or "").split(";"):
+        clause = clause.strip()
+        if clause.lower().startswith(f"{name} not measured:"):
+            return clause.split(":", 1)[1].strip()
+    return ""
+
+
+def _unmeasured_reason(feature: str, row: pd.Series | None, ctx: _Context) -> str:
+    """Why a feature's value is missing, from the feature row and the delineation (``""``: unknown)."""
+    if row is not None and "quality_ok" in row.index and row.get("quality_ok") is not None \
+            and not bool(row.get("quality_ok")):
+        why = _text(row, "quality_error") or _text(row, "quality_reason")
+        return f"the record could not be measured{': ' + why if why else ''}"
+    lead = lead_of(feature)
+    if lead != "global":
+        return _lead_unmeasured(lead, row, ctx)  # a measured lead without this value: no reason known
+    clause = _quality_clause(feature, row)
+    if clause:
+        return clause
+    base = feature.removesuffix("_ms")
+    if base in _TRACED or feature in ("JT_interval_ms", "P_duration_ms", "T_peak_to_end_ms"):
+        return "its boundaries were found on under half of the dominant beats"
+    if feature.startswith("QTc_"):
+        return "the QT interval or the RR interval was not measured"
+    needs = _COMPOSITE.get(feature, ("", ()))[1]
+    if feature == "Cornell_product_mVms":
+        needs = ("aVL", "V3")
+    if feature in _NEEDS_ALL and needs:
+        _, missing = _measured_leads(needs, row, ctx)
+        if missing:
+            return f"it needs {', '.join(needs)}: {missing}"
+    return ""
 
 
 def _traced(base: str, row: pd.Series | None) -> tuple[str | None, float, float, float]:
-    """Lead, start and end sample, and beat of a traced interval (NaN where not recorded)."""
+    """Closest lead, consensus start and end sample, and beat of a traced interval (NaN where not recorded)."""
     return (_text(row, f"{base}_lead"), _num(row, f"{base}_start_sample"), _num(row, f"{base}_end_sample"),
             _num(row, f"{base}_beat"))
 
 
-def _lead_words(lead: str | None) -> str:
-    if lead is None:
-        return ""
-    return "the multi-lead consensus" if lead == "global" else f"lead {lead}"
+def _traced_interval(base: str, row: pd.Series | None, ctx: _Context) -> tuple[float, float, str]:
+    """Start, end and words of a traced interval's beat, e.g. ``"beat 3 of 12: 98 ms from ..."``."""
+    closest, s0, s1, beat = _traced(base, row)
+    if not (np.isfinite(s0) and np.isfinite(s1)):
+        return np.nan, np.nan, ""
+    a, b = _TRACED[base]
+    if base == "PR_interval":
+        p_on = ctx.global_value(beat, "P_on")
+        if closest == "global" or (np.isfinite(p_on) and abs(p_on - s0) > 1e-6):
+            # PR measured on the median beat (frequent ectopy): its P onset is placed before this beat's QRS
+            a = "P onset of the median beat, placed before this beat's QRS onset,"
+    words = ctx.beat_words(beat, row)
+    return s0, s1, f"{words}: {ctx.span(s0, s1, a, b)}" if words else ctx.span(s0, s1, a, b)
 
 
-def _span(lead: str | None, start: float, end: float) -> str:
-    where = f" in {_lead_words(lead)}" if lead else ""
-    return f"{where} between samples {int(start)} and {int(end)}"
+def _interval_words(feature: str, row: pd.Series | None, ctx: _Context) -> tuple[float, float, str]:
+    """``"the median over the dominant beats, a consensus over the 12 usable leads (beat 2 of 11: ...)"``."""
+    base = feature.removesuffix("_ms")
+    s0, s1, beat = _traced_interval(base, row, ctx)
+    closest = _text(row, f"{base}_lead")
+    if base == "PR_interval" and closest == "global":
+        head = f"measured on the median beat of {_dominant_words(row)}"
+    else:
+        head = f"{_consensus_words(row, ctx)}, median over {_dominant_words(row)}"
+    return s0, s1, f"{head} ({beat})" if beat else head
 
 
-def _beat_offsets(fiducials: pd.DataFrame | None, beat: float, qrs_on: float, t_off: float) -> float:
-    """The consensus QRS offset of ``beat`` in a delineation table, if that beat is the traced one.
-
-    The beat must carry the same consensus QRS onset and T offset as the feature table's QT
-    provenance (same delineation); otherwise NaN.
-    """
-    if fiducials is None or not len(fiducials) or not np.isfinite(beat) or "QRS_off" not in fiducials.columns:
-        return np.nan
-    rows = fiducials[(fiducials["lead"] == "global") & (pd.to_numeric(fiducials["beat"], errors="coerce") == beat)]
-    if len(rows) != 1:
-        return np.nan
-    r = rows.iloc[0]
-    same = (pd.to_numeric(r.get("QRS_on"), errors="coerce") == qrs_on) and (pd.to_numeric(r.get("T_off"), errors="coerce") == t_off)
-    q_off = pd.to_numeric(r.get("QRS_off"), errors="coerce")
-    return float(q_off) if same and pd.notna(q_off) and qrs_on < q_off < t_off else np.nan
+def _jt_location(row: pd.Series | None, ctx: _Context) -> tuple[float, float, str]:
+    """JT from the consensus QRS offset to the T end of one beat: the QRS's traced beat, else the QT's."""
+    _, q0, q1, qb = _traced("QRS_duration", row)
+    _, t0, t1, tb = _traced("QT_interval", row)
+    if np.isfinite(q1) and np.isfinite(t1) and np.isfinite(qb) and qb == tb and t1 > q1:
+        return q1, t1, f"{ctx.beat_words(tb, row)}: {ctx.span(q1, t1, 'QRS offset', 'T end')}"
+    if np.isfinite(tb) and np.isfinite(t0) and np.isfinite(t1):
+        j0 = ctx.global_value(tb, "QRS_off")
+        same = ctx.global_value(tb, "QRS_on") == t0 and ctx.global_value(tb, "T_off") == t1
+        if same and np.isfinite(j0) and t0 < j0 < t1:
+            return j0, t1, (f"{ctx.beat_words(tb, row)}, the beat the QT interval is shown on: "
+                            f"{ctx.span(j0, t1, 'QRS offset', 'T end')}")
+    return np.nan, np.nan, ""
 
 
-def _locate(feature: str, row: pd.Series | None,
-            fiducials: pd.DataFrame | None = None) -> tuple[str | None, float, float, str]:
+def _locate(feature: str, row: pd.Series | None, fiducials: pd.DataFrame | None = None,
+            fs: float | None = None, value: float | None = None) -> tuple[str | None, float, float, str]:
     """Where a feature was measured: ``(lead, start_sample, end_sample, phrase)``.
 
-    The phrase only states what the feature table records (provenance columns, beat counts,
-    the per-lead column's lead) or what the feature's definition fixes (the leads of a
-    voltage criterion); it is empty when nothing is known. ``lead``/samples are what a trace
-    can mark (NaN samples: nothing to bracket).
+    The phrase only states what the feature table and the delineation record: a record-level
+    interval is a consensus over the usable leads (``lead`` ``"global"``: its provenance
+    ``*_lead`` column names only the lead whose own marks lie closest, not the lead it was
+    measured in), a per-lead value its own lead, a voltage criterion or axis the leads it
+    combines. A value that was not measured (``value`` NaN) gets no location, only the
+    reason where one is known. ``lead``/samples are what a trace can mark (NaN samples:
+    nothing to bracket).
     """
+    ctx = _Context.of(fiducials, fs)
+    if value is None and row is not None and feature in row.index:
+        value = _num(row, feature)
+    if value is not None and not np.isfinite(value):
+        return None, np.nan, np.nan, _unmeasured_reason(feature, row, ctx)
     lead = lead_of(feature)
     base = feature.removesuffix("_ms")
     if base in _TRACED:
-        tl, s0, s1, beat = _traced(base, row)
-        if np.isfinite(s0) and np.isfinite(s1):
-            on_beat = f" (beat {int(beat)})" if np.isfinite(beat) else ""
-            return tl, s0, s1, f"measured{_span(tl, s0, s1)}{on_beat}"
-        return None, np.nan, np.nan, f"median over {_count(row, 'n_beats_dominant', 'dominant beats')}"
+        s0, s1, words = _interval_words(feature, row, ctx)
+        located = np.isfinite(s0) and np.isfinite(s1)
+        return ("global" if located else None), s0, s1, words
     if feature == "JT_interval_ms":
-        ql, q0, q1, qb = _traced("QRS_duration", row)
-        tl, t0, t1, tb = _traced("QT_interval", row)
-        if np.isfinite(q1) and np.isfinite(t1) and np.isfinite(qb) and qb == tb and t1 > q1:
-            if ql == tl:
-                return tl, q1, t1, f"from QRS offset to T offset,{_span(tl, q1, t1)} (beat {int(tb)})"
-            return (tl, q1, t1, f"from the QRS offset (sample {int(q1)}, {_lead_words(ql) or 'consensus'}) to the "
-                                f"T offset (sample {int(t1)}, {_lead_words(tl) or 'consensus'}) of beat {int(tb)}")
-        j0 = _beat_offsets(fiducials, tb, t0, t1)
+        j0, j1, beat = _jt_location(row, ctx)
+        head = f"multi-lead consensus QRS offset to T end, median over {_dominant_words(row)}"
         if np.isfinite(j0):
-            return (tl, j0, t1, f"from QRS offset to T offset, between samples {int(j0)} and {int(t1)} of beat "
-                                f"{int(tb)} (the beat whose QT was traced{' in ' + _lead_words(tl) if tl else ''})")
-        return None, np.nan, np.nan, (f"T offset minus QRS offset, median over "
-                                      f"{_count(row, 'n_beats_dominant', 'dominant beats')}")
+            return "global", j0, j1, f"{head} ({beat})"
+        return None, np.nan, np.nan, head
     if feature.startswith("QTc_"):
-        tl, t0, t1, tb = _traced("QT_interval", row)
-        rr = f"the mean RR over {_count(row, 'n_beats', 'beats')}"
-        if np.isfinite(t0) and np.isfinite(t1):
-            on_beat = f" (beat {int(tb)})" if np.isfinite(tb) else ""
-            return tl, t0, t1, f"from the QT measured{_span(tl, t0, t1)}{on_beat} and {rr}"
-        return None, np.nan, np.nan, f"from the median QT over {_count(row, 'n_beats_dominant', 'dominant beats')} and {rr}"
+        rr = f"the mean RR interval over {_count(row, 'n_beats', 'beat', 'beats')}"
+        s0, s1, qt = _traced_interval("QT_interval", row, ctx)
+        qt_value = _num(row, "QT_interval_ms")
+        qt_head = f"the QT interval {qt_value:.0f} ms" if np.isfinite(qt_value) else "the QT interval"
+        located = np.isfinite(s0) and np.isfinite(s1)
+        where = f" (QT shown on {qt})" if located else ""
+        return ("global" if located else None), s0, s1, f"from {qt_head} and {rr}{where}"
     if feature == "Cornell_product_mVms":
-        ql, q0, q1, qb = _traced("QRS_duration", row)
-        qrs = f"the QRS duration measured{_span(ql, q0, q1)}" if np.isfinite(q0) and np.isfinite(q1) else "the QRS duration"
-        return (ql if np.isfinite(q0) else None), q0, q1, f"from R aVL + |S V3| (median beats) times {qrs}"
+        s0, s1, qrs = _traced_interval("QRS_duration", row, ctx)
+        q_value = _num(row, "QRS_duration_ms")
+        q_head = f"the QRS duration {q_value:.0f} ms" if np.isfinite(q_value) else "the QRS duration"
+        located = np.isfinite(s0) and np.isfinite(s1)
+        where = f" (QRS shown on {qrs})" if located else ""
+        return (("global" if located else None), s0, s1,
+                f"R aVL + |S V3| (median beats of aVL and V3) times {q_head}{where}")
     if feature in _OVER_BEATS:
-        return None, np.nan, np.nan, f"over {_count(row, 'n_beats', 'beats')}"
+        return None, np.nan, np.nan, f"over {_count(row, 'n_beats', 'beat', 'beats')}"
     if feature in _OVER_NN:
-        return None, np.nan, np.nan, f"over the normal-to-normal intervals of {_count(row, 'n_beats_dominant', 'dominant beats')}"
+        return None, np.nan, np.nan, (f"over the normal-to-normal intervals of "
+                                      f"{_count(row, 'n_beats_dominant', 'dominant beat', 'dominant beats')}")
     if feature in _MEDIAN_ONLY:
-        return None, np.nan, np.nan, (f"{_MEDIAN_ONLY[feature]}, median over "
-                                      f"{_count(row, 'n_beats_dominant', 'dominant beats')}")
+        return None, np.nan, np.nan, f"{_MEDIAN_ONLY[feature]}, median over {_dominant_words(row)}"
     if feature in _COMPOSITE:
-        return None, np.nan, np.nan, _COMPOSITE[feature]
+        words, needs = _COMPOSITE[feature]
+        if not needs:
+            return None, np.nan, np.nan, words
+        done, _ = _measured_leads(needs, row, ctx)
+        return None, np.nan, np.nan, f"{words} {', '.join(done or needs)}"
     if feature in ("ST60_max_elevation_mV", "ST60_max_depression_mV"):
         vals = {ld: _num(row, f"ST60_amp_mV_{ld}") for ld in _LEADS12}
         vals = {k: v for k, v in vals.items() if np.isfinite(v)}
-        value = _num(row, feature)
-        if vals and np.isfinite(value) and value != 0:
+        if vals and value is not None and np.isfinite(value) and value != 0:
             pick = max(vals, key=vals.get) if "elevation" in feature else min(vals, key=vals.get)
             if abs(vals[pick] - value) < 1e-6:
-                return pick, np.nan, np.nan, f"in lead {pick}, 60 ms after the J point of the median beat"
-        return None, np.nan, np.nan, "over the twelve leads' median beats"
+                return pick, np.nan, np.nan, f"in lead {pick}, 60 ms after the J point of its median beat"
+        if vals:
+            return None, np.nan, np.nan, (f"over the median beats of the {_plural(len(vals), 'lead', 'leads')} "
+                                          f"with an ST60 value ({', '.join(vals)})")
+        return None, np.nan, np.nan, "over the leads' median beats"
     if feature in ("QRS_fragmented", "QRS_notched_lead_count", "QRS_notches_total"):
         notched = [ld for ld in _LEADS12 if _num(row, f"QRS_notches_{ld}") > 0]
         if notched:
             return None, np.nan, np.nan, f"QRS notches on the median beats of {', '.join(notched)}"
         return None, np.nan, np.nan, "over the leads' median beats"
     if lead != "global":
-        return lead, np.nan, np.nan, (f"in lead {lead}, on the median beat of "
-                                      f"{_count(row, 'n_beats_dominant', 'dominant beats')}")
+        why = _lead_unmeasured(lead, row, ctx)
+        if why:  # a value for a lead that was not measured is the model's input, not a measurement
+            return None, np.nan, np.nan, why
+        return lead, np.nan, np.nan, f"in lead {lead}, on its median beat of {_dominant_words(row)}"
     return None, np.nan, np.nan, ""
 
 
+def _count(row: pd.Series | None, key: str, one: str, many: str) -> str:
+    n = _num(row, key)
+    return _plural(n, one, many) if np.isfinite(n) else f"the record's {many}"
+
+
 def measurement_location(feature: str, row: pd.Series | None = None,
-                         fiducials: pd.DataFrame | None = None) -> tuple[str | None, float, float, str]:
+                         fiducials: pd.DataFrame | None = None,
+                         fs: float | None = None) -> tuple[str | None, float, float, str]:
     """Where a feature's value was measured, from a feature-table row (see :func:`explain_record`).
 
     Parameters
@@ -257,33 +525,48 @@ def measurement_location(feature: str, row: pd.Series | None = None,
     feature : str
         Column of :func:`interp_ecg.features.extract`.
     row : Series, optional
-        The record's feature-table row (provenance columns, beat counts, per-lead values).
+        The record's feature-table row (provenance columns, beat counts, per-lead values,
+        quality columns). A value that is NaN in it gets no location, only its reason.
     fiducials : DataFrame, optional
-        The record's :func:`interp_ecg.features.delineate` table (locates JT on the QT's beat).
+        The delineation the features were measured from
+        (:func:`interp_ecg.features.measured_fiducials`): gives the sampling rate (``attrs``),
+        the leads delineated, the beat count, and locates JT on the QT's beat.
+    fs : float, optional
+        Sampling rate (Hz); default ``fiducials.attrs["fs"]``. With it, positions are given in
+        seconds from the record start (ms resolution, as on the plots' time axes); without it,
+        as the stored sample indices (not rounded).
 
     Returns
     -------
     (lead, start_sample, end_sample, phrase)
-        ``lead`` None and samples NaN where unknown; ``phrase`` empty when nothing is known.
+        ``lead`` is ``"global"`` for a record-level (multi-lead consensus) interval, the lead
+        for a per-lead value, None where unknown; samples NaN where there is nothing to
+        bracket; ``phrase`` empty when nothing is known.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> row = pd.Series({"QRS_duration_lead": "V1", "QRS_duration_beat": 2.0, "QRS_duration_start_sample": 1204.0,
-    ...                  "QRS_duration_end_sample": 1278.0, "n_beats": 12.0})
-    >>> measurement_location("QRS_duration_ms", row)[3]
-    'measured in lead V1 between samples 1204 and 1278 (beat 2)'
+    >>> row = pd.Series({"QRS_duration_ms": 148.0, "QRS_duration_lead": "V1", "QRS_duration_beat": 2.0,
+    ...                  "QRS_duration_start_sample": 1204.0, "QRS_duration_end_sample": 1278.0,
+    ...                  "n_beats": 12.0, "n_beats_dominant": 11.0, "quality_n_leads_usable": 12.0})
+    >>> measurement_location("QRS_duration_ms", row, fs=500)[3]
+    'multi-lead consensus of the 12 usable leads, median over the 11 dominant beats (beat 3 of 12: 148 ms from the QRS onset at 2.408 s to the QRS offset at 2.556 s)'
     >>> measurement_location("heart_rate_bpm", row)[3]
     'over 12 beats'
     >>> measurement_location("age", row)[3]
     ''
     """
-    return _locate(feature, row, fiducials)
-
+    return _locate(feature, row, fiducials, fs)
 
 @dataclass
 class Attribution:
-    """One grounded attribution (probability-scale ``contribution``)."""
+    """One grounded attribution (probability-scale ``contribution``).
+
+    ``lead`` is ``"global"`` for a record-level (multi-lead consensus) value, the lead for a
+    per-lead value, None where no location is known or the value was not measured;
+    ``start_sample``/``end_sample`` are the bracketed beat's consensus boundaries (sample
+    indices at the record's rate), NaN when there is nothing to bracket.
+    """
 
     feature: str
     value: float
@@ -304,16 +587,25 @@ class Attribution:
         explanation).
         """
         where = self.where
-        if not where and np.isfinite(self.start_sample) and np.isfinite(self.end_sample):
-            where = f"measured{_span(self.lead, self.start_sample, self.end_sample)}"
-        elif not where and self.lead and lead_of(self.feature) != "global":
+        located = self.lead is not None and np.isfinite(self.start_sample) and np.isfinite(self.end_sample)
+        if not where and located:
+            span = _Context().span(self.start_sample, self.end_sample, "start", "end")
+            where = (f"a consensus over the leads, {span}" if self.lead == "global"
+                     else f"in lead {self.lead}, {span}")
+        elif not where and self.lead and self.lead != "global" and lead_of(self.feature) != "global":
             where = f"in lead {self.lead}"
-        where = f", {where}" if where else ""
         verb = "raised" if self.contribution >= 0 else "lowered"
-        value = _format_value(self.value, self.unit)
+        effect = f"{verb} the {target} {scale} by {abs(self.contribution):.2f}"
         name = pretty_name(self.feature)
-        head = f"{name} {value}" if value != "not measured" else f"{name} not measured"
-        return f"{head[0].upper()}{head[1:]}{where}, {verb} the {target} {scale} by {abs(self.contribution):.2f}"
+        name = name[0].upper() + name[1:]
+        if self.value is None or not np.isfinite(self.value):
+            # a missing value is the model's input (its missing-value rule), not a measurement
+            why = f" ({where})" if where else ""
+            return f"{name} not measured{why}; the model's handling of the missing value {effect}"
+        value = _format_value(self.value, self.unit, self.feature)
+        head = f"{name}: {value}" if _count_noun(self.feature) else f"{name} {value}"
+        where = f", {where}" if where else ""
+        return f"{head}{where}, {effect}"
 
 
 @dataclass
@@ -366,6 +658,7 @@ def explain_record(
     dictionary: pd.DataFrame | None = None,
     random_state: int = 0,
     fiducials: pd.DataFrame | None = None,
+    fs: float | None = None,
 ) -> GroundedExplanation:
     """Top attributions of one record as grounded sentences.
 
@@ -390,18 +683,33 @@ def explain_record(
     random_state : int
         Seed of the SHAP background sampling.
     fiducials : DataFrame, optional
-        The record's :func:`interp_ecg.features.delineate` table. Lets a JT interval be located
-        on the beat its QT was traced on when the feature table's QRS and QT beats differ
-        (used only if that beat's consensus QRS onset and T offset match the provenance).
+        The delineation the features were measured from
+        (:func:`interp_ecg.features.measured_fiducials`). Gives the sampling rate, the leads
+        that were delineated (so a lead that is not in the record is said to be so) and the
+        number of beats, and lets a JT interval be located on the beat its QT was traced on
+        when the feature table's QRS and QT beats differ (used only if that beat's consensus
+        QRS onset and T end match the provenance).
+    fs : float, optional
+        Sampling rate (Hz); default ``fiducials.attrs["fs"]``. Positions are then written in
+        seconds from the record start (ms resolution, the plots' time axis); without a rate,
+        as the stored sample indices (not rounded).
 
     Notes
     -----
-    Every sentence says where its value was measured, from the feature table's provenance
-    columns and the feature's definition, never more: traced intervals (PR, QRS, QT) give
-    their lead, samples and beat; JT the QRS offset to T offset of a traced beat; QTc the QT
-    span and the mean RR with its beat count; rhythm features their beat counts; per-lead
-    features their lead's median beat; voltage criteria and axes the leads they combine.
-    A feature with no known location gets no location.
+    Every sentence says only what the feature table and the delineation record, never more.
+    The record-level intervals (PR, QRS, QT) are medians over the dominant beats of a
+    multi-lead consensus: the sentence says so, with the number of usable leads, and shows
+    the beat the provenance traces ("beat 3 of 12", counted from 1 in time order) with that
+    beat's own duration between the two positions it gives (the duration is the difference
+    of the written positions). The provenance column ``*_lead`` is the lead whose own marks
+    lie closest to the consensus ones, not the lead the value was measured in, so it is not
+    named. JT is the consensus QRS offset to T end of a traced beat; QTc names its QT and the
+    mean RR with its beat count; rhythm features their beat counts; per-lead features their
+    lead's median beat; voltage criteria and axes the leads they combine. A value that was
+    not measured (NaN) gets no location, only the reason where the feature row or the
+    delineation gives one (a lead set aside, or not in the record), and its contribution is
+    called the model's handling of the missing value. Counts are written with their noun,
+    pluralised ("1 notch").
 
     Returns
     -------
@@ -436,20 +744,20 @@ def explain_record(
     prob = float(sub.predict_proba(Xf)[0, column])
     tname = target or (str(label_name) if label_name is not None else "positive class")
     atts = _attributions([str(c) for c in Xf.columns], Xf.iloc[0].to_numpy(dtype=float), vals, prov, top, tname,
-                         dictionary, fiducials)
+                         dictionary, fiducials, fs=fs)
     rid = X_row.index[0]
     return GroundedExplanation(rid, prob, base, atts, tname, True, base_description=ex.base_meaning)
 
 
 def _attributions(names, data, values, row, top: int, target: str, dictionary, fiducials,
-                  scale: str = "probability", skip_zero: bool = False) -> list:
+                  scale: str = "probability", skip_zero: bool = False, fs: float | None = None) -> list:
     """The ``top`` attributions by absolute contribution, located and put into sentences."""
     atts = []
     for j in np.argsort(-np.abs(values))[:top]:
         if skip_zero and values[j] == 0:
             continue
         feat = names[j]
-        lead, start, end, where = _locate(feat, row, fiducials)
+        lead, start, end, where = _locate(feat, row, fiducials, fs, value=float(data[j]))
         att = Attribution(feat, float(data[j]), unit_of(feat, dictionary), float(values[j]), lead, start, end,
                           where=where)
         att.sentence = att.describe(target, scale)
@@ -459,7 +767,7 @@ def _attributions(names, data, values, row, top: int, target: str, dictionary, f
 
 def explain_row(explanation, i: int, feature_row: pd.Series | None = None, top: int = 5,
                 target: str = "positive class", dictionary: pd.DataFrame | None = None,
-                fiducials: pd.DataFrame | None = None) -> GroundedExplanation:
+                fiducials: pd.DataFrame | None = None, fs: float | None = None) -> GroundedExplanation:
     """Grounded sentences for row ``i`` of an explanation already computed for many records.
 
     The counterpart of :func:`explain_record` for a ``shap.Explanation`` of a whole table
@@ -481,7 +789,7 @@ def explain_row(explanation, i: int, feature_row: pd.Series | None = None, top: 
         Number of attributions.
     target : str
         Name of the output in the sentences.
-    dictionary, fiducials
+    dictionary, fiducials, fs
         As :func:`explain_record`.
 
     Returns
@@ -495,11 +803,12 @@ def explain_row(explanation, i: int, feature_row: pd.Series | None = None, top: 
     >>> import numpy as np, pandas as pd, shap
     >>> ex = shap.Explanation(values=np.array([[0.30, -0.10]]), data=np.array([[148.0, 112.0]]),
     ...                       feature_names=["QRS_duration_ms", "heart_rate_bpm"], base_values=np.array([0.2]))
-    >>> row = pd.Series({"QRS_duration_lead": "V1", "QRS_duration_start_sample": 1204.0,
-    ...                  "QRS_duration_end_sample": 1278.0, "n_beats": 12.0})
-    >>> for s in explain_row(ex, 0, row, target="WCT").sentences():
+    >>> row = pd.Series({"QRS_duration_lead": "V1", "QRS_duration_beat": 2.0, "QRS_duration_start_sample": 1204.0,
+    ...                  "QRS_duration_end_sample": 1278.0, "n_beats": 12.0, "n_beats_dominant": 12.0,
+    ...                  "quality_n_leads_usable": 12.0})
+    >>> for s in explain_row(ex, 0, row, target="WCT", fs=500).sentences():
     ...     print(s)
-    QRS duration 148 ms, measured in lead V1 between samples 1204 and 1278, raised the WCT probability by 0.30
+    QRS duration 148 ms, multi-lead consensus of the 12 usable leads, median over the 12 dominant beats (beat 3 of 12: 148 ms from the QRS onset at 2.408 s to the QRS offset at 2.556 s), raised the WCT probability by 0.30
     Heart rate 112 bpm, over 12 beats, lowered the WCT probability by 0.10
     """
     values = np.asarray(explanation.values, dtype=float)
@@ -513,41 +822,52 @@ def explain_row(explanation, i: int, feature_row: pd.Series | None = None, top: 
         scale = "log-odds" if getattr(explanation, "output_space", "probability") == "margin" else "probability"
     dictionary = _dictionary() if dictionary is None else dictionary
     atts = _attributions(names, data, values, feature_row, top, target, dictionary, fiducials, scale,
-                         skip_zero=True)
+                         skip_zero=True, fs=fs)
     return GroundedExplanation(i, base + float(values.sum()), base, atts, target, True,
                                base_description=getattr(explanation, "base_meaning", ""), scale=scale)
 
 
 #: short names of the traced intervals on a trace
 _MARK_NAMES = {"QRS_duration_ms": "QRS", "PR_interval_ms": "PR", "QT_interval_ms": "QT", "JT_interval_ms": "JT"}
-#: lead on which a multi-lead consensus interval is drawn
+#: lead whose rhythm strip carries a multi-lead consensus interval on a patient page
+#: (:func:`interp_ecg.report.ecg_plot.draw_ecg` draws ``"global"`` marks there) and in :func:`plot_grounded`
 CONSENSUS_DRAW_LEAD = "II"
 
 
+def _span_ms(start: float, end: float, fs: float) -> int:
+    """A bracket's own duration in ms, as the difference of its ends at ms resolution (as the sentences write it)."""
+    return int(round(end * 1000.0 / fs) - round(start * 1000.0 / fs))
+
+
 def _mark_label(att: Attribution, fs: float) -> str:
-    """Bracket label: the interval's own name and value, or the span a derived value came from."""
+    """Bracket label: the bracketed span's own name and duration (that beat's, not the median)."""
+    span_ms = _span_ms(att.start_sample, att.end_sample, fs)
     if att.feature in _MARK_NAMES:
-        return f"{_MARK_NAMES[att.feature]} {att.value:.0f} ms"
-    span_ms = (att.end_sample - att.start_sample) * 1000.0 / fs
+        return f"{_MARK_NAMES[att.feature]} {span_ms} ms"
     if att.feature.startswith("QTc_"):
-        return f"QT {span_ms:.0f} ms (for QTc)"
+        return f"QT {span_ms} ms (for QTc)"
     if att.feature.startswith("Cornell_product"):
-        return f"QRS {span_ms:.0f} ms (for Cornell product)"
+        return f"QRS {span_ms} ms (for Cornell product)"
     return att.feature
 
 
-def sentences_and_marks(grounded, fs: float) -> tuple[list[str], list[dict]]:
+def sentences_and_marks(grounded, fs: float, leads=None) -> tuple[list[str], list[dict]]:
     """A grounded explanation as a patient page shows it: sentences, and marks on the trace.
 
-    Every attribution measured between two known samples becomes a mark (a bracket over the
-    interval on its lead; a multi-lead consensus interval is drawn on
-    :data:`CONSENSUS_DRAW_LEAD`) and its sentence says "(marked on the trace)".
+    Every attribution measured between two known samples becomes a mark: a multi-lead
+    consensus interval (``lead == "global"``) is a ``"global"`` mark, which
+    :func:`interp_ecg.report.ecg_plot.draw_ecg` draws on the lead II
+    (:data:`CONSENSUS_DRAW_LEAD`) rhythm strip, on the very beat the sentence names, and its
+    sentence ends "(marked on the lead II rhythm strip)"; a per-lead interval is marked on its
+    own lead. The bracket's label gives the bracketed beat's own duration.
 
     Parameters
     ----------
     grounded : GroundedExplanation or list of Attribution
     fs : float
-        Sampling rate of the record (Hz), to give a derived value's span in ms.
+        Sampling rate of the record (Hz), to give a bracket's duration in ms.
+    leads : sequence of str, optional
+        The record's leads: a mark is made (and claimed) only on a lead the record has.
 
     Returns
     -------
@@ -559,22 +879,28 @@ def sentences_and_marks(grounded, fs: float) -> tuple[list[str], list[dict]]:
     --------
     >>> a = Attribution("QRS_duration_ms", 148.0, "ms", 0.21, "global", 1204.0, 1278.0, sentence="QRS ...")
     >>> sentences_and_marks([a], fs=500.0)
-    (['QRS ... (marked on the trace)'], [{'lead': 'II', 'start': 1204.0, 'end': 1278.0, 'label': 'QRS 148 ms'}])
+    (['QRS ... (marked on the lead II rhythm strip)'], [{'lead': 'global', 'start': 1204.0, 'end': 1278.0, 'label': 'QRS 148 ms'}])
     """
     atts = grounded.attributions if hasattr(grounded, "attributions") else list(grounded)
     sentences, marks = [], []
     for a in atts:
         s = a.sentence
         if a.lead and np.isfinite(a.start_sample) and np.isfinite(a.end_sample):
-            marks.append({"lead": a.lead if a.lead != "global" else CONSENSUS_DRAW_LEAD,
-                          "start": float(a.start_sample), "end": float(a.end_sample), "label": _mark_label(a, fs)})
-            s += " (marked on the trace)"
+            on = CONSENSUS_DRAW_LEAD if a.lead == "global" else a.lead
+            if leads is None or on in list(leads):
+                marks.append({"lead": a.lead, "start": float(a.start_sample), "end": float(a.end_sample),
+                              "label": _mark_label(a, fs)})
+                s += (f" (marked on the lead {on} rhythm strip)" if a.lead == "global" else f" (marked in lead {on})")
         sentences.append(s)
     return sentences, marks
 
 
-def interval_mark(feature_row: pd.Series, feature: str = "QRS_duration_ms") -> dict | None:
+def interval_mark(feature_row: pd.Series, feature: str = "QRS_duration_ms", fs: float | None = None) -> dict | None:
     """The mark of a traced interval (PR, QRS, QT) from a feature-table row's provenance.
+
+    The provenance samples are the multi-lead consensus boundaries of one beat, so the mark
+    is a ``"global"`` one (drawn on the lead II rhythm strip of a patient page), whatever
+    lead the row's ``*_lead`` column names (that is only the lead whose own marks lie closest).
 
     Parameters
     ----------
@@ -582,27 +908,35 @@ def interval_mark(feature_row: pd.Series, feature: str = "QRS_duration_ms") -> d
         The record's row of :func:`interp_ecg.features.extract`.
     feature : str
         ``"PR_interval_ms"``, ``"QRS_duration_ms"`` or ``"QT_interval_ms"``.
+    fs : float, optional
+        Sampling rate (Hz): the label then gives the bracketed beat's own duration; without
+        it, the record's value (the median over the dominant beats), labelled as such.
 
     Returns
     -------
     dict or None
-        ``lead, start, end, label`` (a consensus interval on :data:`CONSENSUS_DRAW_LEAD`), or
-        None when the row does not record the interval's lead and samples.
+        ``lead, start, end, label``, or None when the row does not record the interval's
+        samples.
 
     Examples
     --------
     >>> row = pd.Series({"QRS_duration_ms": 148.0, "QRS_duration_lead": "V1",
     ...                  "QRS_duration_start_sample": 1204.0, "QRS_duration_end_sample": 1278.0})
     >>> interval_mark(row)
-    {'lead': 'V1', 'start': 1204.0, 'end': 1278.0, 'label': 'QRS 148 ms'}
+    {'lead': 'global', 'start': 1204.0, 'end': 1278.0, 'label': 'QRS median 148 ms'}
+    >>> interval_mark(row, fs=500.0)["label"]
+    'QRS 148 ms'
     """
     base = feature.removesuffix("_ms")
-    lead, start, end = feature_row.get(f"{base}_lead"), feature_row.get(f"{base}_start_sample"), \
-        feature_row.get(f"{base}_end_sample")
-    if not (isinstance(lead, str) and lead and pd.notna(start) and pd.notna(end)):
+    start, end = _num(feature_row, f"{base}_start_sample"), _num(feature_row, f"{base}_end_sample")
+    if not (np.isfinite(start) and np.isfinite(end)):
         return None
-    return {"lead": lead if lead != "global" else CONSENSUS_DRAW_LEAD, "start": float(start), "end": float(end),
-            "label": f"{_MARK_NAMES.get(feature, base)} {feature_row[feature]:.0f} ms"}
+    name = _MARK_NAMES.get(feature, base)
+    if fs is not None and np.isfinite(fs) and fs > 0:
+        label = f"{name} {_span_ms(start, end, fs)} ms"
+    else:
+        label = f"{name} median {_num(feature_row, feature):.0f} ms"
+    return {"lead": "global", "start": float(start), "end": float(end), "label": label}
 
 
 _WAVE_COLOURS = {"P": "tab:blue", "QRS": "tab:red", "T": "tab:green"}
@@ -614,15 +948,21 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
     Parameters
     ----------
     record : :class:`interp_ecg.io.Record` (``signal``, ``fs``, ``leads``)
-    delineation : DataFrame of :func:`interp_ecg.features.delineate` (``lead, beat, P_on,
-        ..., T_off``); the lead's own rows are used, else the ``"global"`` rows. ``None``: no
-        fiducials.
+    delineation : DataFrame of :func:`interp_ecg.features.measured_fiducials` (``lead, beat,
+        P_on, ..., T_off``); the lead's own rows are used, else the ``"global"`` rows; on the
+        panel that carries the multi-lead consensus intervals, the ``"global"`` rows. ``None``:
+        no fiducials.
     attributions : GroundedExplanation or list of Attribution
     ax : matplotlib Axes, optional
         Draw one lead on it (the first lead of the attributions).
     leads : list of str, optional
-        Leads to draw (default: the attributions' leads, else II).
+        Leads to draw (default: the attributions' leads, with the consensus intervals
+        (``lead == "global"``) on :data:`CONSENSUS_DRAW_LEAD` when the record has it, else on
+        its first lead; II when no attribution is located).
     max_leads : int
+
+    The x axis is the time from the record start in seconds, the unit the sentences give
+    positions in.
 
     Returns
     -------
@@ -631,8 +971,14 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
     import matplotlib.pyplot as plt
 
     atts = attributions.attributions if hasattr(attributions, "attributions") else list(attributions)
+    consensus_lead = CONSENSUS_DRAW_LEAD if CONSENSUS_DRAW_LEAD in record.leads else record.leads[0]
+
+    def drawn_on(a) -> str | None:
+        return consensus_lead if a.lead == "global" else a.lead
+
     if leads is None:
-        leads = [a.lead for a in atts if a.lead and a.lead in record.leads]
+        leads = [drawn_on(a) for a in atts if drawn_on(a) in record.leads
+                 and (a.lead != "global" or np.isfinite(a.start_sample))]
         leads = list(dict.fromkeys(leads))[:max_leads] or [l for l in ("II",) if l in record.leads] or [record.leads[0]]
     if ax is not None:
         axes = np.array([ax])
@@ -645,8 +991,10 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
     for a_i, (lead, axis) in enumerate(zip(leads, axes)):
         sig = record.signal[record.leads.index(lead)]
         axis.plot(t, sig, color="black", lw=0.8)
+        consensus_here = lead == consensus_lead and any(
+            a.lead == "global" and np.isfinite(a.start_sample) for a in atts)
         if delineation is not None and len(delineation):
-            rows = delineation[delineation["lead"] == lead]
+            rows = delineation[delineation["lead"] == ("global" if consensus_here else lead)]
             if rows.empty:
                 rows = delineation[delineation["lead"] == "global"]
             for col in [c for c in rows.columns if c not in ("lead", "beat")]:
@@ -659,14 +1007,20 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
                 axis.scatter(idx / fs, sig[idx], s=18, marker=marker, color=_WAVE_COLOURS.get(wave, "grey"),
                              zorder=3, label=col if a_i == 0 else None)
         for att in atts:
-            if att.lead != lead or not (np.isfinite(att.start_sample) and np.isfinite(att.end_sample)):
+            if drawn_on(att) != lead or not (np.isfinite(att.start_sample) and np.isfinite(att.end_sample)):
                 continue
             colour = "tab:red" if att.contribution >= 0 else "tab:blue"
             axis.axvspan(att.start_sample / fs, att.end_sample / fs, color=colour, alpha=0.2)
-            text = f"{pretty_name(att.feature)} {_format_value(att.value, att.unit)} ({att.contribution:+.2f})"
+            value = _format_value(att.value, att.unit, att.feature)
+            text = f"{pretty_name(att.feature)} {value} ({att.contribution:+.2f})"
+            if att.lead == "global":
+                text += ", multi-lead consensus"
             axis.annotate(text, xy=(att.start_sample / fs, np.nanmax(sig)), fontsize=8, color=colour,
                           va="bottom")
         axis.set_ylabel(f"{lead} (mV)")
+        if consensus_here:
+            axis.set_title(f"{lead}; brackets of record-level intervals: multi-lead consensus boundaries "
+                           "(ticks: consensus fiducials)", fontsize=7)
     axes[-1].set_xlabel("time (s)")
     if delineation is not None and len(delineation):
         handles, labels = axes[0].get_legend_handles_labels()
@@ -675,5 +1029,6 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
     return axes[0] if len(axes) == 1 else axes
 
 
-__all__ = ["Attribution", "GroundedExplanation", "explain_record", "explain_row", "measurement_location",
+__all__ = ["Attribution", "GroundedExplanation", "explain_record", "explain_row", "format_value",
+           "measurement_location",
            "plot_grounded", "sentences_and_marks", "interval_mark", "unit_of", "pretty_name"]

@@ -99,12 +99,14 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
     Returns
     -------
     list of str
-        e.g. ``"QRS duration 148 ms: +0.21 CLBBB probability"``, ``"resembles prototype
+        e.g. ``"QRS duration 148 ms: +0.21 CLBBB probability"`` (a count with its noun, ``"QRS
+        notches in V6, 1 notch"``; a missing value ``"... not measured (the model's handling of the
+        missing value): ..."``), ``"resembles prototype
         proto_CLBBB_03 (source RC-1f..., 3.20-4.10 s, similarity 0.81): +0.12 CLBBB
         probability"``: SHAP values on the probability scale, against the mean predicted
         probability of the model on (up to 100 of) the dataset's records.
     """
-    from interp_ecg.explain.grounded import pretty_name, unit_of
+    from interp_ecg.explain.grounded import format_value, pretty_name, unit_of
 
     X = model.design_matrix(dataset) if X is None else X
     rid = str(record_id)
@@ -131,9 +133,13 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
             out.append(f"resembles prototype {name} (source {src}, {float(s['start_s']):.2f}-{float(s['end_s']):.2f} s, "
                        f"similarity {data[j]:.2f}): {vals[j]:+.2f} {scale}")
         else:
-            unit = unit_of(name)
-            value = "not measured" if not np.isfinite(data[j]) else f"{data[j]:.4g} {unit}".strip()
-            out.append(f"{pretty_name(name)} {value}: {vals[j]:+.2f} {scale}")
+            if not np.isfinite(data[j]):  # the model's input, not a measurement
+                out.append(f"{pretty_name(name)} not measured (the model's handling of the missing value): "
+                           f"{vals[j]:+.2f} {scale}")
+            else:
+                value = format_value(float(data[j]), name)
+                sep = ", " if unit_of(name) == "count" else " "  # "QRS notches in V6, 1 notch"
+                out.append(f"{pretty_name(name)}{sep}{value}: {vals[j]:+.2f} {scale}")
     return out
 
 

@@ -2,8 +2,9 @@
 
 Drawn at true clinical scale: 25 mm/s and 10 mm/mV on 1 mm / 5 mm grid paper, so a printed
 page can be read with calipers. Fiducial points (P, QRS and T onsets/offsets) are marked on
-every trace, and measured intervals behind an explanation ("QRS duration 148 ms, lead V1")
-are drawn as brackets on the lead they were measured in.
+every trace, and measured intervals behind an explanation are drawn as brackets: a
+record-level (multi-lead consensus, ``lead="global"``) interval on the rhythm strip, on the
+beat its sentence names; a per-lead one on its own lead.
 
 Examples
 --------
@@ -175,7 +176,7 @@ def draw_ecg(
                     xp = x0 + (p - lo) * mm_per_sample
                     yp = baseline(row) + y[int(p) - lo] * GAIN_MM_MV
                     ax.plot([xp, xp], [yp - 1.8, yp + 1.8], color=color, lw=0.7, zorder=4)
-        stacked = 0  # marks already drawn in this panel: stack brackets so labels never overlap
+        drawn: list[tuple[float, float, int]] = []  # brackets in this panel: (xa, xb, level)
         for mark in marks:
             mlead = normalise_lead_name(mark.lead)
             # the rhythm strip (row 3) carries only consensus ("global") marks: a lead's own marks
@@ -189,14 +190,24 @@ def draw_ecg(
             s0, s1 = span
             xa = x0 + (s0 - lo) * mm_per_sample
             xb = x0 + (s1 - lo) * mm_per_sample
-            yb = baseline(row) - 8.0 - 3.0 * stacked
-            stacked += 1
-            ax.axvspan(xa, xb, ymin=(yb - 1) / height_mm, ymax=(baseline(row) + 11) / height_mm,
+            # stack a bracket below those it overlaps (label width included) so labels never overlap
+            half = 0.8 * len(mark.label) + 1.0
+            mid = (xa + xb) / 2
+            busy = {lv for a0, a1, lv in drawn if min(xb, mid + half) > a0 and max(xa, mid - half) < a1}
+            level = next(k for k in range(len(drawn) + 1) if k not in busy)
+            drawn.append((min(xa, mid - half), max(xb, mid + half), level))
+            # below the trace; on the bottom row (rhythm strip) only the first level fits below the
+            # grid, so further levels go above the trace, their brackets opening downwards
+            up = row == len(ECG_LAYOUT) and level > 0
+            yb = baseline(row) + 11.0 + 3.0 * (level - 1) if up else baseline(row) - 8.0 - 3.0 * level
+            tick, ty, va = (-1.5, yb + 0.8, "bottom") if up else (1.5, yb - 0.8, "top")
+            ax.axvspan(xa, xb, ymin=(min(yb, baseline(row) - 8.0) - 1) / height_mm,
+                       ymax=(max(yb, baseline(row) + 11) + 1) / height_mm,
                        color=mark.color, alpha=0.12, lw=0, zorder=1)
-            ax.plot([xa, xa, xb, xb], [yb + 1.5, yb, yb, yb + 1.5], color=mark.color, lw=1.0, zorder=5)
+            ax.plot([xa, xa, xb, xb], [yb + tick, yb, yb, yb + tick], color=mark.color, lw=1.0, zorder=5)
             if mark.label:
-                ax.text((xa + xb) / 2, yb - 0.8, mark.label, fontsize=6, color=mark.color,
-                        ha="center", va="top", weight="bold", zorder=5)
+                ax.text((xa + xb) / 2, ty, mark.label, fontsize=6, color=mark.color,
+                        ha="center", va=va, weight="bold", zorder=5)
 
     for row, names in enumerate(ECG_LAYOUT):
         for col, lead in enumerate(names):

@@ -1185,8 +1185,8 @@ def patient_summary(prediction: pd.Series, features: pd.Series, meta: pd.Series)
 
     qrs = "not measured"
     if interval_mark(features, "QRS_duration_ms") is not None:  # the QRS the page marks on the trace
-        lead = features["QRS_duration_lead"]
-        qrs = f"{features['QRS_duration_ms']:.0f} ms ({'lead ' + lead if lead != 'global' else 'consensus'}, marked)"
+        # a multi-lead consensus: QRS_duration_lead is only the lead whose own marks lie closest
+        qrs = f"{features['QRS_duration_ms']:.0f} ms (multi-lead consensus, marked on the lead II rhythm strip)"
     hr = features.get("heart_rate_bpm")
     return {"WCT probability (ensemble)": float(prediction[ENSEMBLE]),
             "Rule (QRS>=120 & HR>=100)": "positive" if prediction[RULE] >= 0.5 else "negative",

@@ -216,9 +216,10 @@ class PatientBlock(Block):
             self._draw_ecg, ecg_size_mm()[1] / MM_PER_INCH,
             "12-lead ECG, standard 3x4 layout (2.5 s per lead) and lead II rhythm strip, on "
             "grid paper (small squares 1 mm = 40 ms x 0.1 mV). Ticks: fiducial points of the "
-            "multi-lead delineation. Red brackets: the measurements behind the explanation, in the "
-            "lead they were measured in (on the same beat when it falls in that lead's 2.5 s panel, "
-            "otherwise on the corresponding beat shown there).",
+            "multi-lead delineation. Red brackets: the measurements behind the explanation; a "
+            "record-level (multi-lead consensus) interval on the lead II rhythm strip, on the beat its "
+            "sentence names; a per-lead one in its own lead (on the same beat when it falls in that "
+            "lead's 2.5 s panel, otherwise on the corresponding beat shown there).",
             ctx.next_figure()))
         if self.sentences:
             out.append(Heading("Why the model decided this (grounded explanation)", level=2))
