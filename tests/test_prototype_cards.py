@@ -261,3 +261,12 @@ def test_cli_prototypes_describe(setup, tmp_path):
     assert "proto_CLBBB_00: Morphology prototype of CLBBB" in res.output
     res = CliRunner().invoke(app, ["prototypes", "describe", str(tmp_path / "missing.pt"), str(setup["root"] / "cohort")])
     assert res.exit_code == 2 and "no such file" in res.output
+
+
+def test_feature_words_say_more_or_fewer_for_counts():
+    """Before: "higher QRS notches in V6" for a count feature."""
+    from interp_ecg.explain.prototype_cards import _feature_words
+
+    top = pd.DataFrame({"feature": ["QRS_notches_V6", "QRS_duration_ms", "PVC_count"],
+                        "direction": [1, -1, -1]})
+    assert _feature_words(top, n=3) == "more QRS notches in V6 and lower QRS duration and fewer PVCs"

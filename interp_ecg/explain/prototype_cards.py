@@ -559,12 +559,17 @@ def _description(row: Mapping[str, Any], findings: str, r2_threshold: float) -> 
 
 
 def _feature_words(top: pd.DataFrame, n: int = 2) -> str:
-    from interp_ecg.explain.grounded import pretty_name
+    from interp_ecg.explain.grounded import pretty_name, unit_of
 
     words = []
     for _, r in top.head(n).iterrows():
-        sign = "higher" if r["direction"] > 0 else "lower" if r["direction"] < 0 else "changes in"
-        words.append(f"{sign} {pretty_name(r['feature'])}")
+        # a count goes up or down in number ("more QRS notches in V6"), a measure in value
+        up, down = ("more", "fewer") if unit_of(r["feature"]) == "count" else ("higher", "lower")
+        sign = up if r["direction"] > 0 else down if r["direction"] < 0 else "changes in"
+        name = pretty_name(r["feature"])
+        if up == "more" and name.endswith(" count"):  # "PVC count" -> "more PVCs"
+            name = name[: -len(" count")] + "s"
+        words.append(f"{sign} {name}")
     return " and ".join(words)
 
 
