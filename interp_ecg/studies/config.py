@@ -281,7 +281,7 @@ def _message(model: type[BaseModel], err: Mapping[str, Any]) -> str:
         return f"missing required key {name!r} ({doc})"
     if kind == "config_rule":
         return err["msg"]
-    if kind == "path":
+    if kind in ("path", "named"):
         return f"{name}: {err['msg']}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]

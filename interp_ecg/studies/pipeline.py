@@ -31,6 +31,7 @@ import pandas as pd
 from interp_ecg.errors import InterpEcgError, ModelError
 from interp_ecg.evaluate import tagged_metrics_table
 from interp_ecg.features import model_columns
+from interp_ecg.studies.params import covariate_problem
 from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
 
 logger = logging.getLogger(__name__)
@@ -454,10 +455,9 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
 
     if subject_col not in table.columns:
         raise InterpEcgError(f"exposure table has no subject column {subject_col!r}")
-    absent = [c for c in covariates if c not in table.columns]
-    if absent:  # an unadjusted analysis is asked for with covariates=[], never made silently
-        raise InterpEcgError(f"exposure table has no covariate column {absent[0]!r}"
-                             + (f" (nor {', '.join(map(repr, absent[1:]))})" if absent[1:] else ""))
+    problem = covariate_problem(list(covariates), table.columns)
+    if problem:  # an unadjusted analysis is asked for with covariates=[], never made silently
+        raise InterpEcgError(f"exposure table: covariate {problem}")
     table = table.assign(**{subject_col: _id_strings(table[subject_col])})
     cov = list(covariates)
     if exposures is None:  # model inputs (no quality, provenance or id column) that are not covariates
