@@ -311,7 +311,9 @@ def features(
     """Measure fiducial features, one row per record, written to Parquet (resumable).
 
     Each row starts with the record's patient_id, age and sex as its reader gives them
-    (missing where it has none), so `interp-ecg phewas` and `train` read the file as it is.
+    (missing where it has none: a WFDB folder names a patient only in a header comment or a
+    patientNNN folder), so `interp-ecg phewas` and `train` read the file as it is; `train` treats
+    a record without a patient as a patient of its own and says how many there are.
 
     Example: interp-ecg features /data/ptbxl --out ptbxl_features.parquet --n-jobs 4
     """
@@ -376,6 +378,11 @@ def train(
     X, y, groups, note = pipeline.training_data(_read_table(features_path),
                                                 None if labels is None else _read_table(labels), label,
                                                 demographics=demographics)
+    unknown = int(groups.attrs.get("n_without_patient", 0))
+    if unknown:
+        typer.echo(f"warning: {unknown} of {len(groups)} records have no patient_id: each is treated as a patient "
+                   "of its own, so the split and the bootstrap are patient-wise only for the others "
+                   "(records of one patient may fall on both sides)", err=True)
     res = pipeline.train_and_evaluate(X, y, groups, models.split(","), seed=seed, n_jobs=n_jobs,
                                       test_size=test_size, n_boot=n_boot, label=label)
     out.mkdir(parents=True, exist_ok=True)

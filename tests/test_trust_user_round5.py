@@ -71,3 +71,93 @@ def test_report_text_lists_the_covariates_used():
         blocks = _report_blocks({"cohort": cohort, "phewas": summary})
         text = " ".join(str(getattr(b, "text", "")) for b in blocks)
         assert words in text and "configured covariates" not in text, text
+
+
+# -- finding 4: patient_id of WFDB folders -----------------------------------------------------------
+
+
+def _write_wfdb(folder, name, comments=()):
+    import numpy as np
+    import wfdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    t = np.arange(1000) / 500
+    sig = np.column_stack([np.sin(2 * np.pi * t), 0.5 * np.sin(2 * np.pi * t)])
+    wfdb.wrsamp(name, fs=500, units=["mV", "mV"], sig_name=["I", "II"], p_signal=sig, fmt=["16", "16"],
+                write_dir=str(folder), comments=list(comments))
+
+
+@pytest.fixture
+def ptbdiag_like(tmp_path):
+    root = tmp_path / "ptbdiag"
+    _write_wfdb(root / "patient001", "s0010_re", ["age: 81", "sex: female"])
+    _write_wfdb(root / "patient001", "s0014lre", ["age: 81", "sex: female"])
+    _write_wfdb(root / "patient002", "s0015lre")
+    _write_wfdb(root, "loose")
+    _write_wfdb(root, "named", ["Patient: 17", "age: 40"])
+    return root
+
+
+def test_read_wfdb_patient_id_from_folder_or_header_else_missing(ptbdiag_like):
+    """Before: patient_id was the record id ('patient001/s0010_re', ...), one 'patient' per record."""
+    from interp_ecg.io import read_wfdb
+
+    pid = read_wfdb(ptbdiag_like).meta["patient_id"]
+    assert pid["patient001/s0010_re"] == "patient001" and pid["patient001/s0014lre"] == "patient001"
+    assert pid["patient002/s0015lre"] == "patient002"
+    assert pid["named"] == "17"
+    assert pd.isna(pid["loose"])  # nothing in the data names its patient: missing, not the record id
+
+
+def test_features_table_keeps_patient_missing(ptbdiag_like):
+    from interp_ecg.io import read_wfdb
+    from interp_ecg.studies.pipeline import with_record_columns
+
+    meta = read_wfdb(ptbdiag_like).meta
+    t = with_record_columns(pd.DataFrame({"QRS_duration_ms": [90.0] * len(meta)}, index=meta.index), meta)
+    assert pd.isna(t.loc["loose", "patient_id"]) and t.loc["patient001/s0010_re", "patient_id"] == "patient001"
+
+
+def test_training_split_keeps_a_patient_together_and_warns_for_records_without_one(caplog):
+    from interp_ecg.studies.pipeline import patient_split, training_data
+
+    n = 40
+    pid = [f"p{i // 2}" for i in range(30)] + [None] * 10  # 15 patients of 2 records, 10 unknown
+    table = pd.DataFrame({"patient_id": pd.array(pid, dtype="string"),
+                          "QRS_duration_ms": [80.0 + i for i in range(n)], "heart_rate_bpm": [70.0] * n,
+                          "y": [i % 2 for i in range(n)]}, index=[f"r{i}" for i in range(n)])
+    table["y"] = [(i // 2) % 2 for i in range(n)]
+    with caplog.at_level("WARNING"):
+        X, y, groups, _ = training_data(table, None, "y")
+    assert "10 of 40 records have no patient_id" in caplog.text
+    assert groups.attrs["n_without_patient"] == 10 and groups.nunique() == 15 + 10
+    test = patient_split(groups, y, 0.3, 0)
+    for p in (f"p{i}" for i in range(15)):
+        sides = set(test[(groups == p).to_numpy()])
+        assert len(sides) == 1  # both records of a patient on one side
+
+
+def test_per_subject_table_leaves_out_records_without_subject(caplog):
+    from interp_ecg.studies.pipeline import per_subject_table
+
+    t = pd.DataFrame({"patient_id": pd.array(["1", "1", None, None], dtype="string"), "x": [1.0, 3.0, 5.0, 7.0],
+                      "age": [50, 51, 60, 70]})
+    with caplog.at_level("WARNING"):
+        per = per_subject_table(t, "patient_id", ["x"], ["age"])
+    assert per.index.tolist() == ["1"] and per.loc["1", "x"] == 2.0
+    assert "2 of 4 records have no patient_id" in caplog.text
+
+
+def test_train_cli_says_how_many_records_lack_a_patient(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 40
+    t = pd.DataFrame({"patient_id": [f"p{i}" for i in range(30)] + [""] * 10,
+                      "QRS_duration_ms": rng.normal(100, 10, n), "heart_rate_bpm": rng.normal(80, 10, n),
+                      "y": [i % 2 for i in range(n)]}, index=pd.Index([f"r{i}" for i in range(n)], name="record"))
+    t.to_csv(tmp_path / "f.csv")
+    res = CliRunner().invoke(app, ["train", str(tmp_path / "f.csv"), "--label", "y", "--models", "logreg",
+                                   "--n-boot", "20", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    assert "10 of 40 records have no patient_id: each is treated as a patient of its own" in res.stderr

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import InterpEcgError, ModelError
-from interp_ecg.evaluate import tagged_metrics_table
+from interp_ecg.evaluate import patient_groups, tagged_metrics_table
 from interp_ecg.features import model_columns
 from interp_ecg.studies.params import covariate_problem
 from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
@@ -157,7 +157,8 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
     X = table.loc[keep, model_columns(table, exclude=[label, *(() if demographics else DEMOGRAPHICS)])]
     y = y[keep].astype(int)
     subject = next((c for c in _SUBJECT_COLUMNS if c in table.columns), None)
-    groups = table.loc[keep, subject] if subject else pd.Series(X.index, index=X.index)
+    # a record without a patient id is a patient of its own, with a warning saying how many
+    groups = patient_groups(table.loc[keep, subject] if subject else None, X.index)
     if y.nunique() < 2:
         raise InterpEcgError(f"label {label!r} has a single class among {len(y)} usable records")
     return X, y, groups, note
@@ -572,7 +573,24 @@ def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: A
 
 
 def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str], covariates: list[str]) -> pd.DataFrame:
-    """Mean exposure per subject; covariates from the subject's first ECG (sex as 0/1)."""
+    """Mean exposure per subject; covariates from the subject's first ECG (sex as 0/1).
+
+    A record without a subject id (``subject_col`` missing, as a reader leaves it where the data
+    name no patient) cannot be linked to anyone's diagnoses, so it is left out, with a warning
+    saying how many records that is; it is never averaged with other such records nor taken
+    as a subject without diagnoses (a control).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"patient_id": ["1", "1", None], "x": [1.0, 3.0, 5.0], "age": [50, 51, 60]})
+    >>> per_subject_table(t, "patient_id", ["x"], ["age"]).to_dict("index")
+    {'1': {'x': 2.0, 'age': 50}}
+    """
+    unknown = table[subject_col].isna()
+    if unknown.any():
+        logger.warning("%d of %d records have no %s and cannot be linked to diagnoses: they are left out of "
+                       "the per-subject table (averaged per subject)", int(unknown.sum()), len(table), subject_col)
+        table = table[~unknown]
     agg = table.groupby(subject_col)[exposures].mean()
     for c in covariates:
         first = table.groupby(subject_col)[c].first()
