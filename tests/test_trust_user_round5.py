@@ -161,3 +161,34 @@ def test_train_cli_says_how_many_records_lack_a_patient(tmp_path):
                                    "--n-boot", "20", "--out", str(tmp_path / "m")])
     assert res.exit_code == 0, res.output
     assert "10 of 40 records have no patient_id: each is treated as a patient of its own" in res.stderr
+
+
+# -- finding 7: Table 1 describes each patient once ----------------------------------------------------
+
+
+def test_table1_describes_each_patient_once_from_the_first_ecg():
+    """Before: 'Patients, n 2' but age and sex over the 4 ECGs (mean age 57.5, F 3 of 4 = 75.0%)."""
+    from interp_ecg.report import CohortTableBlock, cohort_table
+
+    meta = pd.DataFrame({"patient_id": ["a", "a", "a", "b"], "age": [40, 41, 42, 80],
+                         "sex": ["F", "F", "F", "M"],
+                         "recording_date": ["2001-01-03", "2001-01-01", "2001-01-02", "2000-01-01"]})
+    t = cohort_table(meta).set_index("Characteristic")["Overall"]
+    assert t["ECGs, n"] == "4" and t["Patients, n"] == "2"
+    assert t["age, mean (SD)"] == "60.5 (27.6)"  # a's first ECG (age 41, 2001-01-01) and b's (80)
+    assert t["sex = F, n (%)"] == "1 (50.0%)" and t["sex = M, n (%)"] == "1 (50.0%)"
+    assert "earliest by recording_date" in cohort_table(meta).attrs["note"]
+    block = CohortTableBlock(meta)
+    assert "one ECG each" in block.note
+
+
+def test_table1_groups_and_records_without_a_patient():
+    from interp_ecg.report import cohort_table
+
+    meta = pd.DataFrame({"patient_id": pd.array(["a", "a", None, "b"], dtype="string"), "age": [40, 50, 70, 80],
+                         "sex": ["F", "F", "M", "M"]})
+    t = cohort_table(meta, by=pd.Series(["x", "y", "x", "y"])).set_index("Characteristic")
+    assert t.loc["Patients, n"].tolist() == ["2", "2", "3"]  # a is in both groups; the unknown ECG is its own
+    assert t.loc["ECGs without a patient id (each taken as a patient), n"].tolist() == ["1", "0", "1"]
+    assert t.loc["age, mean (SD)", "Overall"] == "63.3 (20.8)"  # 40 (a, first in table order), 70, 80
+    assert "first in table order" in cohort_table(meta).attrs["note"]
