@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -192,3 +194,115 @@ def test_table1_groups_and_records_without_a_patient():
     assert t.loc["ECGs without a patient id (each taken as a patient), n"].tolist() == ["1", "0", "1"]
     assert t.loc["age, mean (SD)", "Overall"] == "63.3 (20.8)"  # 40 (a, first in table order), 70, 80
     assert "first in table order" in cohort_table(meta).attrs["note"]
+
+
+# -- finding 8: unclear errors, silent record drops, counts that do not add up ---------------------------
+
+
+def _feature_csv(path, ids, n=40, seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    t = pd.DataFrame({"patient_id": [f"p{i}" for i in range(n)], "QRS_duration_ms": rng.normal(100, 10, n),
+                      "heart_rate_bpm": rng.normal(80, 10, n)}, index=pd.Index(ids, name="ecg_id"))
+    t.to_csv(path)
+    return t
+
+
+def test_train_labels_matching_no_id_names_both_files(tmp_path):
+    """Before: "label 'NORM' has a single class among 0 usable records"."""
+    _feature_csv(tmp_path / "feat.csv", list(range(1, 41)))
+    pd.DataFrame({"NORM": [i % 2 for i in range(40)]},
+                 index=pd.Index([f"ID{i}" for i in range(1, 41)], name="ecg_id")).to_csv(tmp_path / "labels.csv")
+    res = CliRunner().invoke(app, ["train", str(tmp_path / "feat.csv"), "--label", "NORM", "--labels",
+                                   str(tmp_path / "labels.csv"), "--models", "logreg", "--out", str(tmp_path / "m")])
+    assert res.exit_code != 0
+    err = res.stderr
+    assert "labels.csv" in err and "feat.csv" in err and "'ID1'" in err and "'1'" in err, err
+
+
+def test_train_prints_the_record_flow_and_warns_about_unlabelled_records(tmp_path, caplog):
+    """Before: 40 of 80 records dropped without a word; only "held out: 12 ECGs"."""
+    _feature_csv(tmp_path / "feat.csv", list(range(1, 81)), n=80)
+    pd.DataFrame({"NORM": [i % 2 for i in range(40)]},
+                 index=pd.Index(list(range(1, 41)), name="ecg_id")).to_csv(tmp_path / "half.csv")
+    with caplog.at_level("WARNING"):
+        res = CliRunner().invoke(app, ["train", str(tmp_path / "feat.csv"), "--label", "NORM", "--labels",
+                                       str(tmp_path / "half.csv"), "--models", "logreg", "--n-boot", "20",
+                                       "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    assert "40 of 80 records of" in caplog.text and "have no row in" in caplog.text
+    line = next(ln for ln in res.stdout.splitlines() if ln.startswith("records:"))
+    assert "80 in feat.csv, 40 with label 'NORM' in half.csv, 40 of them measured" in line
+    n_train, n_test = (int(x) for x in re.findall(r"(\d+) used for training, (\d+) held out", line)[0])
+    assert n_train + n_test == 40 and n_test > 0
+
+
+def test_labels_match_ids_written_as_text_or_numbers():
+    from interp_ecg.studies.pipeline import training_data
+
+    t = pd.DataFrame({"QRS_duration_ms": [90.0, 100.0, 110.0, 120.0], "heart_rate_bpm": [60.0] * 4},
+                     index=["1", "2", "3", "4"])
+    labels = pd.DataFrame({"y": [0, 1, 0, 1]}, index=[1, 2, 3, 4])
+    X, y, _, _ = training_data(t, labels, "y")
+    assert y.tolist() == [0, 1, 0, 1] and X.attrs["record_flow"] == {"in_table": 4, "labelled": 4, "measured": 4}
+
+
+def test_explain_with_the_wrong_table_names_it(tmp_path):
+    from interp_ecg.studies.pipeline import model_matrix
+
+    class M:
+        feature_names_in_ = ["QRS_duration_ms", "R_amp_mV_V5"]
+
+    with pytest.raises(Exception, match=r"labels\.csv: the feature table lacks 2 of the model's 2 inputs"):
+        model_matrix(pd.DataFrame({"NORM": [1]}), M(), source=tmp_path / "labels.csv")
+
+
+def test_phewas_with_the_wrong_diagnoses_file_names_it(tmp_path):
+    """Before: "diagnoses table has neither subject_id nor 'patient_id'" without the file."""
+    t = pd.DataFrame({"patient_id": ["1", "2"], "age": [50, 60], "sex": ["F", "M"], "x": [0.1, 0.2]})
+    t.to_csv(tmp_path / "expo.csv", index=False)
+    pd.DataFrame({"ecg_id": [1], "NORM": [1]}).to_csv(tmp_path / "labels.csv", index=False)
+    res = CliRunner().invoke(app, ["phewas", str(tmp_path / "expo.csv"), "--diagnoses", str(tmp_path / "labels.csv"),
+                                   "--phecode-map", str(tmp_path)])
+    assert res.exit_code != 0 and "labels.csv" in res.stderr and "neither subject_id nor 'patient_id'" in res.stderr
+
+
+def test_superclass_labels_of_meta_say_to_pass_the_dataset(tmp_path):
+    """Before: AttributeError: 'DataFrame' object has no attribute 'extras' from inside pandas."""
+    from interp_ecg.errors import ArgumentError
+    from interp_ecg.io import ptbxl_superclass_labels
+
+    with pytest.raises(ArgumentError, match="pass the EcgDataset from read_ptbxl"):
+        ptbxl_superclass_labels(pd.DataFrame({"age": [1]}))
+
+
+def test_phewas_summary_counts_add_up_with_n_excluded():
+    import numpy as np
+
+    from interp_ecg.phenotype import phewas
+
+    rng = np.random.default_rng(0)
+    n = 60
+    X = pd.DataFrame({"x": rng.normal(size=n)}, index=[str(i) for i in range(n)])
+    y = pd.Series([True] * 15 + [pd.NA] * 10 + [False] * 35, index=X.index, dtype="boolean")
+    s = phewas(X, pd.DataFrame({"CV_1": y}), None, min_cases=5)
+    row = s.iloc[0]
+    assert (row["n_cases"], row["n_controls"], row["n_excluded"]) == (15, 35, 10)
+
+
+def test_min_code_count_help_says_what_it_counts():
+    res = CliRunner().invoke(app, ["phewas", "--help"], terminal_width=200)
+    text = " ".join(res.output.split())
+    assert "distinct admission (hadm_id)" in text and "distinct date" in text
+
+
+def test_study_validate_checks_the_ptbxl_folder(tmp_path):
+    """Before: a ptbxl source pointing at another dataset's folder was 'valid' (run then failed)."""
+    (tmp_path / "ludb").mkdir()
+    cfg = tmp_path / "wrongdata.yaml"
+    cfg.write_text("study: w\nkind: wct\ndata:\n  source: ptbxl\n  path: ludb\n")
+    res = CliRunner().invoke(app, ["study", "validate", str(cfg)])
+    assert res.exit_code == 2 and "wrongdata.yaml" in res.stderr and "ptbxl_database.csv" in res.stderr, res.output
+    (tmp_path / "ludb" / "ptbxl_database.csv").write_text("ecg_id\n")
+    assert CliRunner().invoke(app, ["study", "validate", str(cfg)]).exit_code == 0

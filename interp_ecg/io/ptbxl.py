@@ -332,6 +332,9 @@ def protoecgnet_groups(ds: EcgDataset) -> dict[str, list[str]]:
 
 
 def _aggregate(ds: EcgDataset, column: str, classes: Sequence[str] | None) -> pd.DataFrame:
+    if not isinstance(ds, EcgDataset):  # e.g. ds.meta: the statements and labels live on the dataset
+        raise ArgumentError(f"pass the EcgDataset from read_ptbxl (its labels and statement table), not a "
+                            f"{type(ds).__name__}")
     st = _statements(ds)
     diag = st[st["diagnostic"].to_numpy(dtype=bool) & st[column].notna()]
     if classes is None:
@@ -364,6 +367,11 @@ def ptbxl_superclass_labels(ds: EcgDataset, records_without_superclass: str = "d
         Indexed by ``ecg_id``; ``attrs["records_without_superclass"]`` says which choice was
         made and ``attrs["n_without_superclass"]`` how many records it concerned, so every
         result built on these labels can say so.
+
+    Raises
+    ------
+    ArgumentError
+        ``ds`` is not the :class:`EcgDataset` of :func:`read_ptbxl` (``ds.meta``, say).
     """
     if records_without_superclass not in ("drop", "keep"):
         raise ArgumentError(f"records_without_superclass must be 'drop' or 'keep', not {records_without_superclass!r}")
