@@ -118,7 +118,12 @@ class PatientKFold:
 
     def split(self, X=None, y=None, groups=None):
         n = len(X) if X is not None else len(y)
-        groups = np.arange(n) if groups is None else np.asarray(groups)
+        if groups is None:
+            groups = np.arange(n)
+        elif pd.isna(pd.Series(np.asarray(groups, dtype=object))).any():  # unknown patients: their own groups, warned
+            groups = patient_groups(pd.Series(np.asarray(groups, dtype=object)), purpose="patient-wise folds").to_numpy()
+        else:
+            groups = np.asarray(groups)
         n_groups = len(pd.unique(groups))
         if n_groups < self.n_splits:
             raise ConfigError(f"{n_groups} patients cannot make {self.n_splits} patient-wise folds")

@@ -135,8 +135,9 @@ def read_protoecgnet_groups(path: str | os.PathLike) -> pd.Series:
 def _normalise_meta(db: pd.DataFrame) -> pd.DataFrame:
     if "patient_id" in db.columns:
         db["patient_id"] = pd.to_numeric(db["patient_id"], errors="coerce").round().astype("Int64")
-    else:
-        db["patient_id"] = pd.array(db.index.to_numpy(), dtype="Int64")
+    else:  # a database table without patients: unknown, never the ECG id
+        logger.warning("ptbxl_database.csv has no patient_id column: patient_id is missing for every record")
+        db["patient_id"] = pd.array([pd.NA] * len(db), dtype="Int64")
     if "age" in db.columns:
         age = pd.to_numeric(db["age"], errors="coerce")
         db["age_over_89"] = age >= PTBXL_AGE_CAP
@@ -182,7 +183,8 @@ def read_ptbxl(
     -------
     EcgDataset
         ``meta`` indexed by ``ecg_id`` with every database column plus ``female`` (0/1),
-        ``age_over_89``; ``sex`` is ``"M"``/``"F"``; ``labels`` is a 0/1 ``uint8`` DataFrame over
+        ``age_over_89``; ``patient_id`` (``Int64``; missing for every record when the table has
+        no such column); ``sex`` is ``"M"``/``"F"``; ``labels`` is a 0/1 ``uint8`` DataFrame over
         every statement of ``scp_statements.csv`` (in its order). ``extras`` holds
         ``"statements"`` (the statements table, with a ``branch`` column when
         ``protoecgnet_label_groups.csv`` is present), ``"likelihoods"`` (long table ``ecg_id,
