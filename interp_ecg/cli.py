@@ -311,7 +311,9 @@ def features(
     """Measure fiducial features, one row per record, written to Parquet (resumable).
 
     Each row starts with the record's patient_id, age and sex as its reader gives them
-    (missing where it has none), so `interp-ecg phewas` and `train` read the file as it is.
+    (missing where it has none: a WFDB folder names a patient only in a header comment or a
+    patientNNN folder), so `interp-ecg phewas` and `train` read the file as it is; `train` treats
+    a record without a patient as a patient of its own and says how many there are.
 
     Example: interp-ecg features /data/ptbxl --out ptbxl_features.parquet --n-jobs 4
     """
@@ -375,7 +377,13 @@ def train(
 
     X, y, groups, note = pipeline.training_data(_read_table(features_path),
                                                 None if labels is None else _read_table(labels), label,
-                                                demographics=demographics)
+                                                demographics=demographics,
+                                                names=(str(features_path), str(labels)))
+    unknown = int(groups.attrs.get("n_without_patient", 0))
+    if unknown:
+        typer.echo(f"warning: {unknown} of {len(groups)} records have no patient_id: each is treated as a patient "
+                   "of its own, so the split and the bootstrap are patient-wise only for the others "
+                   "(records of one patient may fall on both sides)", err=True)
     res = pipeline.train_and_evaluate(X, y, groups, models.split(","), seed=seed, n_jobs=n_jobs,
                                       test_size=test_size, n_boot=n_boot, label=label)
     out.mkdir(parents=True, exist_ok=True)
@@ -387,6 +395,7 @@ def train(
         typer.echo(note)
     from interp_ecg.report import format_metrics
 
+    typer.echo(_record_flow_line(X.attrs.get("record_flow", {}), res["test"], features_path, labels, label))
     typer.echo(_held_out_line(res["metrics"]))
     typer.echo(format_metrics(res["metrics"]).to_string(index=False))
     reasons = res["metrics"]["ci_reason"] if "ci_reason" in res["metrics"] else []
@@ -394,6 +403,16 @@ def train(
         typer.echo(f"note: {reason} (n, positives: the held-out records; CIs: 95% patient bootstrap)")
     typer.echo(f"model -> {out / 'model'}; metrics -> {out / 'metrics.csv'}")
     typer.echo(f"model manifest sha256 {digest} (pass to `explain --expected-digest` to pin it)")
+
+
+def _record_flow_line(flow: dict, test, features_path: Path, labels: Optional[Path], label: str) -> str:
+    """How many records the table had, were labelled, measured, trained on and held out (STROBE item 13)."""
+    n_test = int(sum(test))
+    where = f" in {labels.name}" if labels is not None else ""
+    line = (f"records: {flow.get('in_table', '?')} in {features_path.name}, {flow.get('labelled', '?')} with "
+            f"label {label!r}{where}, {flow.get('measured', '?')} of them measured (quality_ok), "
+            f"{len(test) - n_test} used for training, {n_test} held out")
+    return line
 
 
 FEW_POSITIVES = 10
@@ -442,10 +461,10 @@ def explain(
 
     model = load_model(model_path, expected_digest=expected_digest)
     table = _read_table(features_path)
-    X = pipeline.model_matrix(table, model)
+    X = pipeline.model_matrix(table, model, source=features_path)
     background = X
     if background_path is not None:
-        background = pipeline.model_matrix(_read_table(background_path), model)
+        background = pipeline.model_matrix(_read_table(background_path), model, source=background_path)
     elif len(X) < 2:
         raise InterpEcgError(f"{features_path}: one record only; its SHAP baseline needs other records: "
                              "pass --background TABLE (e.g. the training features)")
@@ -487,7 +506,11 @@ def phewas(
     test: str = _option(_PHEWAS, "test", "--test",
                         help="wald (every pair fitted) or score (score-test screening, exact refits of what passes)."),
     min_code_count: int = _option("interp_ecg.phenotype.mapping:icd_to_phecodes", "min_code_count",
-                                  "--min-code-count", help="Diagnoses needed to be a case.",
+                                  "--min-code-count",
+                                  help="Occurrences of a phecode (after roll-up) needed to be a case; an occurrence "
+                                       "is a distinct admission (hadm_id) when the diagnoses have that column, else "
+                                       "a distinct date (date column), else a diagnosis row. Subjects with fewer "
+                                       "(but at least one) are excluded, neither case nor control (n_excluded).",
                                   reference="two codes, as the PheWAS R package (min.code.count) and PheTK"),
     min_cases: int = _option(_PHEWAS, "min_cases", "--min-cases", help="Phecodes with fewer cases are not tested.",
                              reference="the PheWAS convention (Denny et al. 2010; min.records = 20 in the "
@@ -515,7 +538,19 @@ def phewas(
     cov = [c for c in covariates.split(",") if c]
     _require_columns(table, exposures_path, {subject_col: "--subject-col", **{c: "--covariates" for c in cov},
                                              **{c: "--exposures" for c in (exposures or "").split(",") if c}})
-    summary = pipeline.run_phewas(table, _read_table_plain(diagnoses, text_columns="all"), phecode_map,
+    dx = _read_table_plain(diagnoses, text_columns="all")
+    if isinstance(dx, Path):
+        raise InterpEcgError("expected a .csv or .parquet diagnoses table, not a folder", source=diagnoses)
+    if "subject_id" not in dx.columns and subject_col not in dx.columns:
+        raise InterpEcgError(f"the diagnoses table has neither subject_id nor {subject_col!r} (--subject-col); "
+                             f"columns: {', '.join(map(str, dx.columns[:12]))}{' ...' if dx.shape[1] > 12 else ''}",
+                             source=diagnoses)
+    absent = [c for c in ("icd_code", "icd_version") if c not in dx.columns]
+    if absent:
+        raise InterpEcgError(f"the diagnoses table has no {' or '.join(absent)} column; columns: "
+                             f"{', '.join(map(str, dx.columns[:12]))}{' ...' if dx.shape[1] > 12 else ''}",
+                             source=diagnoses)
+    summary = pipeline.run_phewas(table, dx, phecode_map,
                                   cov, subject_col=subject_col,
                                   exposures=None if exposures is None else exposures.split(","), method=method,
                                   scheduler=scheduler, min_cases=min_cases, min_code_count=min_code_count,

@@ -197,7 +197,8 @@ def test_cohort_table_counts():
     assert t.columns.tolist() == ["Characteristic", "a", "b", "Overall"]
     row = t.set_index("Characteristic")
     assert row.loc["Patients, n"].tolist() == ["1", "2", "3"]
-    assert row.loc["age, mean (SD)", "Overall"] == "55.0 (12.9)"
+    # one ECG per patient (patient 1's first, age 40): 40, 60, 70 (the mean over ECGs was 55.0 (12.9))
+    assert row.loc["age, mean (SD)", "Overall"] == "56.7 (15.3)"
     assert row.loc["sex = F, n (%)", "b"] == "2 (100.0%)"
 
 

@@ -56,6 +56,7 @@ def test_validation_messages(raw, message):
 
 def test_missing_files_are_named_and_paths_are_relative_to_the_yaml(tmp_path):
     (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "ptbxl_database.csv").write_text("ecg_id\n")  # a ptbxl source is a PTB-XL folder
     path = _write(tmp_path, {"study": "s", "kind": "demo", "data": {"source": "ptbxl", "path": "data"}})
     cfg = load_config(path)
     assert cfg["data"]["path"] == str(tmp_path / "data")  # not the current directory

@@ -41,6 +41,57 @@ def _strata(y) -> np.ndarray | None:
     return key
 
 
+def patient_groups(patient_ids: pd.Series | None, index: Sequence | pd.Index | None = None, *,
+                   purpose: str = "a patient-wise split") -> pd.Series:
+    """Patient ids as text groups; a record without one is a patient of its own, with a warning.
+
+    A reader leaves ``patient_id`` missing where the data do not give it (a WFDB folder whose
+    layout and headers name no patient). A patient-wise split cannot keep such a record
+    together with the other records of its (unknown) patient, so each is its own group: the
+    split is patient-wise only for the records with an id, and the warning says for how many
+    it is not.
+
+    Parameters
+    ----------
+    patient_ids : pandas.Series or None
+        One id per record (any type; missing values allowed). None: no patient column at all.
+    index : sequence, optional
+        The record ids when ``patient_ids`` is None.
+    purpose : str
+        What the groups are for, in the warning.
+
+    Returns
+    -------
+    pandas.Series
+        Text ids on the records' index; a record without an id gets ``"record:<record id>"``;
+        ``attrs["n_without_patient"]`` counts those records.
+
+    Examples
+    --------
+    >>> g = patient_groups(pd.Series(["p1", None, "p1"], index=["a", "b", "c"]))
+    >>> g.tolist()
+    ['p1', 'record:b', 'p1']
+    """
+    if patient_ids is None:
+        idx = pd.Index([] if index is None else index)
+        logger.warning("no patient_id column: each of the %d records is treated as a patient of its own in %s",
+                       len(idx), purpose)
+        out = pd.Series([f"record:{r}" for r in idx], index=idx, name="patient_id", dtype=object)
+        out.attrs["n_without_patient"] = len(idx)
+        return out
+    ids = pd.Series(patient_ids)
+    missing = ids.isna().to_numpy()
+    text = ids.astype(object).where(~missing, None)
+    text = pd.Series([str(v) for v in text], index=ids.index, name="patient_id", dtype=object)
+    if missing.any():
+        text[missing] = [f"record:{r}" for r in ids.index[missing]]
+        logger.warning("%d of %d records have no patient_id; each of them is treated as a patient of its own "
+                       "in %s (records of one patient may then fall on both sides)",
+                       int(missing.sum()), len(ids), purpose)
+    text.attrs["n_without_patient"] = int(missing.sum())
+    return text
+
+
 class PatientKFold:
     """K-fold in which every patient's records fall in one fold, stratified on ``y`` when given.
 
@@ -67,7 +118,12 @@ class PatientKFold:
 
     def split(self, X=None, y=None, groups=None):
         n = len(X) if X is not None else len(y)
-        groups = np.arange(n) if groups is None else np.asarray(groups)
+        if groups is None:
+            groups = np.arange(n)
+        elif pd.isna(pd.Series(np.asarray(groups, dtype=object))).any():  # unknown patients: their own groups, warned
+            groups = patient_groups(pd.Series(np.asarray(groups, dtype=object)), purpose="patient-wise folds").to_numpy()
+        else:
+            groups = np.asarray(groups)
         n_groups = len(pd.unique(groups))
         if n_groups < self.n_splits:
             raise ConfigError(f"{n_groups} patients cannot make {self.n_splits} patient-wise folds")

@@ -19,9 +19,10 @@ from interp_ecg.io.ptbxl import (
     read_protoecgnet_groups,
     read_ptbxl,
 )
-from interp_ecg.io.wfdb_reader import WfdbLoader, read_wfdb, read_wfdb_record
+from interp_ecg.io.wfdb_reader import WfdbLoader, patient_of_record, read_wfdb, read_wfdb_record
 
 __all__ = [
+    "patient_of_record",
     "ArrayLoader",
     "EcgDataset",
     "Record",

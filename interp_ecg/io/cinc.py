@@ -117,8 +117,9 @@ def read_cinc(root: str | os.PathLike, required_leads: Sequence[str] | None = ST
     Returns
     -------
     EcgDataset
-        ``meta`` indexed by record name with ``patient_id`` (the record name: the challenge
-        gives no patient ids), ``age``, ``sex`` (``"M"``/``"F"``), ``female``, ``fs``,
+        ``meta`` indexed by record name with ``patient_id`` (missing: the challenge gives no
+        patient ids, and a record name is not one; patient-wise splits and bootstraps take each
+        record as a patient of its own and say so, see :func:`interp_ecg.evaluate.patient_groups`), ``age``, ``sex`` (``"M"``/``"F"``), ``female``, ``fs``,
         ``n_samples``, ``dx`` (codes as written), ``source`` (Georgia, PTB_XL, Ningbo...),
         ``path``, ``header_error``; ``labels`` multi-hot over SNOMED codes (columns named by
         abbreviation); ``extras["dx_codes"]`` maps each label column to its SNOMED code and
@@ -150,7 +151,7 @@ def read_cinc(root: str | os.PathLike, required_leads: Sequence[str] | None = ST
         dup = meta.index[meta.index.duplicated()].unique()[:5].tolist()
         logger.warning("duplicate CinC record names %s: ids made unique by path", dup)
         meta.index = pd.Index(meta["path"].to_numpy(), name="record_id")
-    meta.insert(0, "patient_id", meta.index.to_numpy())
+    meta.insert(0, "patient_id", pd.array([pd.NA] * len(meta), dtype="string"))  # not given by the challenge
     meta["sex"] = meta["sex"].astype("string")
     meta["female"] = (meta["sex"] == "F").astype(float).where(meta["sex"].notna())
     meta["source"] = [_source_of(n) for n in meta.index.str.rsplit("/", n=1).str[-1]]

@@ -480,7 +480,9 @@ class EcgDataset:
         return self._replace(leads=wanted, transforms=[*self.transforms, _SelectLeads(wanted)])
 
     def patient_ids(self) -> pd.Series:
-        """``meta["patient_id"]``, falling back to the record id when there is none."""
+        """``meta["patient_id"]``; missing values (``<NA>``) when the reader gave none (a record id is
+        never taken for a patient: see :func:`interp_ecg.evaluate.patient_groups` for splits)."""
         if "patient_id" in self.meta.columns:
             return self.meta["patient_id"]
-        return pd.Series(self.meta.index, index=self.meta.index, name="patient_id")
+        return pd.Series(pd.array([pd.NA] * len(self.meta), dtype="string"), index=self.meta.index,
+                         name="patient_id")

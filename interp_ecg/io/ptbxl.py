@@ -135,8 +135,9 @@ def read_protoecgnet_groups(path: str | os.PathLike) -> pd.Series:
 def _normalise_meta(db: pd.DataFrame) -> pd.DataFrame:
     if "patient_id" in db.columns:
         db["patient_id"] = pd.to_numeric(db["patient_id"], errors="coerce").round().astype("Int64")
-    else:
-        db["patient_id"] = pd.array(db.index.to_numpy(), dtype="Int64")
+    else:  # a database table without patients: unknown, never the ECG id
+        logger.warning("ptbxl_database.csv has no patient_id column: patient_id is missing for every record")
+        db["patient_id"] = pd.array([pd.NA] * len(db), dtype="Int64")
     if "age" in db.columns:
         age = pd.to_numeric(db["age"], errors="coerce")
         db["age_over_89"] = age >= PTBXL_AGE_CAP
@@ -182,7 +183,8 @@ def read_ptbxl(
     -------
     EcgDataset
         ``meta`` indexed by ``ecg_id`` with every database column plus ``female`` (0/1),
-        ``age_over_89``; ``sex`` is ``"M"``/``"F"``; ``labels`` is a 0/1 ``uint8`` DataFrame over
+        ``age_over_89``; ``patient_id`` (``Int64``; missing for every record when the table has
+        no such column); ``sex`` is ``"M"``/``"F"``; ``labels`` is a 0/1 ``uint8`` DataFrame over
         every statement of ``scp_statements.csv`` (in its order). ``extras`` holds
         ``"statements"`` (the statements table, with a ``branch`` column when
         ``protoecgnet_label_groups.csv`` is present), ``"likelihoods"`` (long table ``ecg_id,
@@ -332,6 +334,9 @@ def protoecgnet_groups(ds: EcgDataset) -> dict[str, list[str]]:
 
 
 def _aggregate(ds: EcgDataset, column: str, classes: Sequence[str] | None) -> pd.DataFrame:
+    if not isinstance(ds, EcgDataset):  # e.g. ds.meta: the statements and labels live on the dataset
+        raise ArgumentError(f"pass the EcgDataset from read_ptbxl (its labels and statement table), not a "
+                            f"{type(ds).__name__}")
     st = _statements(ds)
     diag = st[st["diagnostic"].to_numpy(dtype=bool) & st[column].notna()]
     if classes is None:
@@ -364,6 +369,11 @@ def ptbxl_superclass_labels(ds: EcgDataset, records_without_superclass: str = "d
         Indexed by ``ecg_id``; ``attrs["records_without_superclass"]`` says which choice was
         made and ``attrs["n_without_superclass"]`` how many records it concerned, so every
         result built on these labels can say so.
+
+    Raises
+    ------
+    ArgumentError
+        ``ds`` is not the :class:`EcgDataset` of :func:`read_ptbxl` (``ds.meta``, say).
     """
     if records_without_superclass not in ("drop", "keep"):
         raise ArgumentError(f"records_without_superclass must be 'drop' or 'keep', not {records_without_superclass!r}")

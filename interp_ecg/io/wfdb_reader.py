@@ -284,6 +284,48 @@ _COMMENT_FIELDS = {
     "sex": re.compile(r"^<?sex>?\s*[:=]\s*(?P<v>\S+)", re.I),
 }
 
+#: a patient named in a header comment (``Patient: 17``, ``<patient_id>: 17``, ``subject_id = 17``)
+_PATIENT_COMMENT = re.compile(r"^<?(?:patient|patient[ _-]?id|subject[ _-]?id)>?\s*[:=]\s*(?P<v>\S+)", re.I)
+#: a folder of one patient's records, as in the PTB Diagnostic ECG Database (``patient001/s0010_re``)
+_PATIENT_FOLDER = re.compile(r"^patient[_-]?\d+$", re.I)
+
+
+def patient_of_record(record_path: str, comments: Sequence[str] = ()) -> str | None:
+    """The patient a WFDB record belongs to, where its header or folder says so; None otherwise.
+
+    A WFDB header has no patient field, so the id is taken only from what the data give:
+
+    1. a header comment naming the patient (``Patient: 17``, ``<patient_id>: 17``,
+       ``subject_id = 17``), as written;
+    2. else a folder of the record's path named ``patientNNN`` (the PTB Diagnostic ECG
+       Database layout, ``patient001/s0010_re``): that folder name.
+
+    Nothing else (not the record name) is taken for a patient: without either, the patient is
+    unknown (None).
+
+    Parameters
+    ----------
+    record_path : str
+        The record's path relative to the folder read, without extension (``"patient001/s0010_re"``).
+    comments : sequence of str
+        The header's comment lines.
+
+    Examples
+    --------
+    >>> patient_of_record("patient001/s0010_re"), patient_of_record("s0010_re")
+    ('patient001', None)
+    >>> patient_of_record("rec7", ["age: 61", "Patient: 17"])
+    '17'
+    """
+    for line in comments:
+        m = _PATIENT_COMMENT.match(str(line).strip())
+        if m:
+            return m["v"]
+    for part in reversed(str(record_path).split("/")[:-1]):
+        if _PATIENT_FOLDER.match(part):
+            return part
+    return None
+
 
 def parse_age(value: Any) -> float:
     """Age as a float, NaN when unknown (``"NaN"``, ``"Unknown"``, ``""``, ``">89"`` gives 90).
@@ -776,8 +818,10 @@ def read_wfdb(
     Record or EcgDataset
         For a folder: meta indexed by record path (relative, no extension) with ``path``,
         ``fs``, ``n_leads``, ``n_samples``, ``leads`` (space-separated), ``patient_id``
-        (the record id; WFDB headers carry no patient id), ``age`` and ``sex`` from header
-        comments where written. Headers that cannot be parsed are kept with
+        (text; from a header comment naming the patient, else from a ``patientNNN`` folder
+        of the PTB Diagnostic layout, else missing: a WFDB header has no patient field, so
+        the record id is never taken for one; see :func:`patient_of_record`), ``age`` and
+        ``sex`` from header comments where written. Headers that cannot be parsed are kept with
         ``header_error`` set, so :meth:`EcgDataset.scan` reports them.
 
     Raises
@@ -822,16 +866,20 @@ def _read_wfdb_dir(root: Path, expected_fs, required_leads, recursive: bool) -> 
             names = [normalise_lead_name(s["sig_name"]) for s in h["signals"]]
             c = parse_comments(h["comments"])
             row.update(fs=h["fs"], n_leads=h["n_sig"], n_samples=h["sig_len"], leads=" ".join(names),
-                       age=c.get("age", np.nan), sex=c.get("sex"), header_error="")
+                       age=c.get("age", np.nan), sex=c.get("sex"), header_error="",
+                       patient_id=patient_of_record(rel, h["comments"]))
         except InterpEcgError as err:
             logger.warning("bad header %s: %s", hea, err)
             row.update(fs=np.nan, n_leads=np.nan, n_samples=np.nan, leads="", age=np.nan, sex=None,
-                       header_error=str(err))
+                       header_error=str(err), patient_id=patient_of_record(rel))
         rows.append(row)
     if not rows:
         raise RecordReadError("folder holds no .hea files", source=root)
     meta = pd.DataFrame(rows).set_index("record_id")
-    meta.insert(0, "patient_id", meta.index.to_numpy())
+    meta.insert(0, "patient_id", pd.array(meta.pop("patient_id").tolist(), dtype="string"))
+    if meta["patient_id"].isna().any():
+        logger.info("%d of %d records of %s name no patient (header comment or patientNNN folder): their "
+                    "patient_id is missing", int(meta["patient_id"].isna().sum()), len(meta), root)
     fss = meta["fs"].dropna().unique()
     lead_sets = meta.loc[meta["leads"] != "", "leads"].unique()
     leads = lead_sets[0].split() if len(lead_sets) == 1 else list(STANDARD_LEADS)

@@ -30,6 +30,7 @@ SUMMARY_COLUMNS = [
     "category",
     "n_cases",
     "n_controls",
+    "n_excluded",
     "beta",
     "SE",
     "OR",
@@ -607,7 +608,8 @@ class PheWAS:
         if self.firth_test == "lrt":
             self._firth_lrt(X, Y, C, grid)
         self.timings_["diagnostics_s"] = time.perf_counter() - t0
-        self.summary = self._summary_table(grid, exposures.columns, ycols, n_cases, n_tot)
+        n_measured = np.isfinite(X).sum(axis=0).astype(np.int64)  # (E,) subjects with the exposure
+        self.summary = self._summary_table(grid, exposures.columns, ycols, n_cases, n_tot, n_measured)
         self.timings_["total_s"] = time.perf_counter() - t_start
         return self
 
@@ -805,9 +807,11 @@ class PheWAS:
         grid.test[lrt] = "lrt"
         grid.reason[lrt & ~ok_all] = "not converged"
 
-    def _summary_table(self, grid: "_PairGrid", exp_cols, ycols, n_cases, n_tot) -> pd.DataFrame:
+    def _summary_table(self, grid: "_PairGrid", exp_cols, ycols, n_cases, n_tot, n_measured) -> pd.DataFrame:
         """The tidy summary sorted by p: rows without an estimate say why and carry no numbers;
-        q (Benjamini-Hochberg) and Bonferroni over the tested rows (``n_tests_``)."""
+        q (Benjamini-Hochberg) and Bonferroni over the tested rows (``n_tests_``). ``n_excluded``:
+        subjects with the exposure whose outcome is NA (neither case nor control), so that
+        ``n_cases + n_controls + n_excluded`` is the subjects analysed for that exposure."""
         E, O = grid.reason.shape
         bad = grid.reason != ""
         for arr in (grid.beta, grid.se, grid.z, grid.p):
@@ -838,6 +842,7 @@ class PheWAS:
                 "category": np.tile(info["category"].to_numpy(dtype=object), E),
                 "n_cases": n_cases.ravel(),
                 "n_controls": (n_tot - n_cases).ravel(),
+                "n_excluded": (n_measured[:, None] - n_tot).ravel(),
                 "beta": b,
                 "SE": s_,
                 "OR": np.exp(b),
@@ -905,7 +910,10 @@ def phewas(
 ) -> pd.DataFrame:
     """Tidy PheWAS summary: one row per exposure x phecode.
 
-    Columns: exposure, phecode, description, category, n_cases, n_controls, beta, SE, OR,
+    Columns: exposure, phecode, description, category, n_cases, n_controls, n_excluded
+    (subjects with the exposure who are neither case nor control for the phecode: fewer than
+    ``min_code_count`` occurrences, a Phecode 1.2 exclude range, a sex restriction; so
+    n_cases + n_controls + n_excluded = the subjects analysed for the exposure), beta, SE, OR,
     OR_low, OR_high (95% CI), z, p, test (which test gave p: ``wald``, ``lrt`` or ``score``),
     ci_method (how the CI was obtained, see ``CI_METHODS``: the interval that inverts the row's
     test - ``wald``, ``profile-penalised-LR`` for Firth LRT rows, ``one-step score (not

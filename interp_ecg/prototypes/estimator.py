@@ -227,7 +227,9 @@ class _BaseNetClassifier(BaseEstimator):
         groups = None
         meta = getattr(X, "meta", None)
         if meta is not None and "patient_id" in meta.columns:
-            groups = meta["patient_id"].reindex(ids).astype(str).to_numpy()
+            from interp_ecg.evaluate.splitters import patient_groups  # a record without a patient: its own group
+
+            groups = patient_groups(meta["patient_id"].reindex(ids), purpose="the patient-wise validation split").to_numpy()
         return x, labels, ids, groups
 
     def _validation(self, x, labels, ids, groups, X_val, y_val, fs, fraction: float):

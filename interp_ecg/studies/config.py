@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
 from interp_ecg.errors import ConfigError
@@ -131,13 +131,18 @@ class StudyConfig(ConfigModel):
         return raw
 
     @model_validator(mode="after")
-    def _data_fits_the_study(self) -> StudyConfig:
+    def _data_fits_the_study(self, info: ValidationInfo) -> StudyConfig:
         sources = type(self.params).sources
         if self.data.source not in sources:
             allowed = ", ".join(sources[:-1]) + " or " + sources[-1] if len(sources) > 1 else sources[0]
             raise _rule(f"the {self.kind} study reads data.source {allowed}, not {self.data.source!r}")
         if self.data.source != "synthetic" and self.data.path is None and self.data.features is None:
             raise _rule(f"data.source is {self.data.source!r}: set data.path to the dataset folder")
+        ctx = info.context or {}
+        if (self.data.source == "ptbxl" and self.data.path is not None and ctx.get("check_paths", True)
+                and not (Path(self.data.path) / "ptbxl_database.csv").is_file()):
+            raise _rule(f"data.path {self.data.path} holds no ptbxl_database.csv: data.source ptbxl reads "
+                        "the PTB-XL folder (ptbxl_database.csv, scp_statements.csv, records100/500)")
         return self
 
 
@@ -166,7 +171,7 @@ def feature_cache(config: StudyConfig) -> str | None:
     Examples
     --------
     >>> cfg = validate_config({"study": "s", "kind": "wct", "data": {"source": "ptbxl", "path": "/",
-    ...                        "cache_dir": "cache"}})
+    ...                        "cache_dir": "cache"}}, check_paths=False)
     >>> feature_cache(cfg)
     'cache/ptbxl500_features.parquet'
     """
@@ -281,7 +286,7 @@ def _message(model: type[BaseModel], err: Mapping[str, Any]) -> str:
         return f"missing required key {name!r} ({doc})"
     if kind == "config_rule":
         return err["msg"]
-    if kind == "path":
+    if kind in ("path", "named"):
         return f"{name}: {err['msg']}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]

@@ -127,8 +127,8 @@ def _report(cfg: StudyConfig, meta: pd.DataFrame, summary_lines: list[str], note
     if notes:
         rep.add(TextBlock("Sections not shown", "\n\n".join(notes), level=2))
     meta_t1 = pipeline.with_sex_labels(meta)
-    t1 = CohortTableBlock(meta_t1, by=wct.truth_groups(meta_t1),
-                          note="Age in years; one row per ECG; patients may have several ECGs.")
+    t1 = CohortTableBlock(meta_t1, by=wct.truth_groups(meta_t1))
+    t1.note = "Age in years. " + t1.note  # whose characteristics: one ECG per patient (cohort_table)
     tables["table1"] = t1.frame
     rep.add(t1)
     for key in ("wct", "patients", "prototypes", "phewas", "cards"):

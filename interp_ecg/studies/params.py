@@ -23,6 +23,8 @@ Examples
 from __future__ import annotations
 
 import copy
+import difflib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -96,6 +98,59 @@ InputFile = Annotated[str, _path_check("file")]
 InputPath = Annotated[str, _path_check("any")]
 #: a file or folder written by the run (relative to the current directory)
 OutputPath = Annotated[str, _path_check("out")]
+
+
+def covariate_problem(covariates: Sequence[str], available: Iterable[str]) -> str | None:
+    """What is wrong with a list of adjustment covariates, or None when each names a column.
+
+    The one check behind every PheWAS entry point (a study YAML's ``params.covariates``, and
+    :func:`interp_ecg.studies.pipeline.run_phewas` / ``interp-ecg phewas --covariates``): a
+    covariate that is not a column is an error, never silently left out of the adjustment (an
+    unadjusted analysis is asked for with an empty list).
+
+    Parameters
+    ----------
+    covariates : sequence of str
+        The covariates asked for.
+    available : iterable of str
+        The columns of the table they are taken from.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"'sexx' (item 1) is not a column (did you mean 'sex'?); available: age, sex"``
+        (the first unknown name; items counted from 0); None when every name is a column.
+
+    Examples
+    --------
+    >>> covariate_problem(["age", "sexx"], ["age", "sex"])
+    "'sexx' (item 1) is not a column (did you mean 'sex'?); available: age, sex"
+    >>> covariate_problem(["age"], ["age", "sex"]) is None
+    True
+    """
+    cols = [str(c) for c in available]
+    known = set(cols)
+    absent = [(i, str(c)) for i, c in enumerate(covariates) if str(c) not in known]
+    if not absent:
+        return None
+    i, name = absent[0]
+    close = difflib.get_close_matches(name, cols, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    more = f" (nor {', '.join(repr(c) for _, c in absent[1:])})" if absent[1:] else ""
+    shown = ", ".join(cols[:12]) + (f", ... ({len(cols)} columns)" if len(cols) > 12 else "")
+    return f"{name!r} (item {i}) is not a column{hint}{more}; available: {shown}"
+
+
+def _covariates_of(columns: tuple[str, ...]):
+    """A validator: every covariate is one of ``columns`` (:func:`covariate_problem`)."""
+
+    def check(value: list[str]) -> list[str]:
+        problem = covariate_problem(value, columns)
+        if problem:
+            raise PydanticCustomError("named", "{problem}", {"problem": problem})
+        return value
+
+    return AfterValidator(check)
 
 
 class StudyParams(ConfigModel):
@@ -224,7 +279,13 @@ class PrototypePhewasParams(StudyParams):
                             "else fiducial features.")
     exposure_table: InputFile | None = Field(None, description="CSV/Parquet of exposures, first column the ECG "
                                                          "id (ecg_id / study_id).")
-    covariates: list[str] = Field(["age", "sex"], **_LIST, description="Adjustment covariates.")
+    #: columns of the study's ECG table (one row per ECG: from the dataset's metadata) that can
+    #: be covariates; interp_ecg.studies.prototype_phewas builds that table with these names
+    covariate_columns: ClassVar[tuple[str, ...]] = ("age", "sex")
+
+    covariates: Annotated[list[str], _covariates_of(covariate_columns)] = Field(
+        ["age", "sex"], **_LIST, description="Adjustment covariates, each one of: age, sex ([] for an "
+                                             "unadjusted analysis; an unknown name is an error).")
     method: Literal["logit", "firth"] = Field("logit", description="Maximum-likelihood or Firth-penalised "
                                                                    "logistic regression.")
     firth_fallback: bool = Field(False, description="Refit non-converged maximum-likelihood pairs with Firth.")
@@ -327,6 +388,6 @@ def params_model(kind: str) -> type[StudyParams]:
     return PARAMS.get(kind, EmptyParams)
 
 
-__all__ = ["ConfigModel", "DemoParams", "EmptyParams", "InputDir", "InputFile", "InputPath", "OutputPath", "PARAMS", "PrototypeNetParams", "PrototypePhewasParams",
+__all__ = ["ConfigModel", "covariate_problem", "DemoParams", "EmptyParams", "InputDir", "InputFile", "InputPath", "OutputPath", "PARAMS", "PrototypeNetParams", "PrototypePhewasParams",
            "PtbxlPrototypesParams", "PtbxlStatementsParams", "StudyParams", "TuneParams", "WctParams",
            "params_model"]

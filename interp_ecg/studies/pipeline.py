@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import InterpEcgError, ModelError
-from interp_ecg.evaluate import tagged_metrics_table
+from interp_ecg.evaluate import patient_groups, tagged_metrics_table
 from interp_ecg.features import model_columns
+from interp_ecg.studies.params import covariate_problem
 from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def rule_is_comparator(label: str | None) -> bool:
 
 
 def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label: str = "wct",
-                  demographics: bool = False):
+                  demographics: bool = False, names: tuple[str, str] = ("the feature table", "the labels table")):
     """Split a feature table into ``X``, ``y``, patient ``groups`` and a note about the label.
 
     ``label`` is a column of ``labels`` (indexed like ``table``) or of ``table``, or ``"wct"``:
@@ -125,6 +126,13 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
     :func:`~interp_ecg.features.model_columns` of ``table``, without the demographics
     (:data:`DEMOGRAPHICS`, which ``interp-ecg features`` writes beside the measurements) unless
     ``demographics`` (then ``age``, and ``sex`` when numeric, are inputs too).
+
+    ``labels`` rows are matched to ``table`` rows by record id, compared as text (``1`` and
+    ``"1"`` match; ``"ID1"`` and ``1`` do not). When no id matches, the error names both tables
+    (``names``: how to call the feature table and the labels table in messages, e.g. their file
+    names) with an id of each; when some records of ``table`` have no label, a warning says how
+    many. ``X.attrs["record_flow"]`` counts the records: ``in_table``, ``labelled``,
+    ``measured`` (labelled and ``quality_ok``), which are the ones used.
     """
     note = ""
     if label == "wct":
@@ -134,7 +142,7 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
                 f"inputs, as are the other columns that encode them ({', '.join(defining)}: the defining features, "
                 "interp_ecg.studies.wct.DEFINING_PATTERNS); the model can only reproduce the rule (circular label).")
     elif labels is not None and label in labels.columns:
-        y = labels[label].reindex(table.index)
+        y = _labels_by_id(table, labels[label], names)
     elif label in table.columns:
         y = table[label]
     else:
@@ -151,15 +159,37 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
                              f"{' ...' if len(values) > 6 else ''}")
     y = numeric
     keep = y.notna()
+    n_labelled = int(keep.sum())
     if "quality_ok" in table.columns:
         keep &= table["quality_ok"].astype(bool)
     X = table.loc[keep, model_columns(table, exclude=[label, *(() if demographics else DEMOGRAPHICS)])]
     y = y[keep].astype(int)
     subject = next((c for c in _SUBJECT_COLUMNS if c in table.columns), None)
-    groups = table.loc[keep, subject] if subject else pd.Series(X.index, index=X.index)
+    # a record without a patient id is a patient of its own, with a warning saying how many
+    groups = patient_groups(table.loc[keep, subject] if subject else None, X.index)
     if y.nunique() < 2:
         raise InterpEcgError(f"label {label!r} has a single class among {len(y)} usable records")
+    X.attrs["record_flow"] = {"in_table": len(table), "labelled": n_labelled, "measured": len(X)}
     return X, y, groups, note
+
+
+def _labels_by_id(table: pd.DataFrame, values: pd.Series, names: tuple[str, str]) -> pd.Series:
+    """``values`` (indexed by record id) on ``table``'s index, ids compared as text; errors and warnings
+    say which records of which table have no label."""
+    want = _id_strings(pd.Series(table.index.to_numpy()))
+    have = pd.Series(values.to_numpy(), index=_id_strings(pd.Series(values.index.to_numpy())).to_numpy())
+    if have.index.duplicated().any():
+        dup = list(pd.unique(have.index[have.index.duplicated()]))[:3]
+        raise InterpEcgError(f"{names[1]} has several rows for the record ids {dup}: one label per record")
+    matched = want.isin(have.index).to_numpy()
+    if len(table) and not matched.any():
+        raise InterpEcgError(
+            f"no record id of {names[1]} (e.g. {str(have.index[0]) if len(have) else 'none'!r}) matches one of "
+            f"{names[0]} (e.g. {str(want.iloc[0])!r}): label the same records, with ids spelled the same way")
+    if not matched.all():
+        logger.warning("%d of %d records of %s have no row in %s (e.g. %r): they are left out",
+                       int((~matched).sum()), len(table), names[0], names[1], str(want[~matched].iloc[0]))
+    return pd.Series(have.reindex(want.to_numpy()).to_numpy(), index=table.index, name=values.name)
 
 
 def patient_split(groups: pd.Series, y: pd.Series, test_size: float, seed: int):
@@ -337,14 +367,16 @@ def discrimination(metrics: pd.DataFrame, what: str, macro: pd.Series | None = N
     return Discrimination(text=text, warning=warning, at_chance=chance, not_established=unknown)
 
 
-def model_matrix(table: pd.DataFrame, model) -> pd.DataFrame:
-    """The model's input columns from a feature table (clear error when some are missing)."""
+def model_matrix(table: pd.DataFrame, model, source: str | Path | None = None) -> pd.DataFrame:
+    """The model's input columns from a feature table (clear error, naming ``source``, when some are missing)."""
     names = getattr(model, "feature_names_in_", None)
     if names is None:
         return table[model_columns(table)]
     missing = [c for c in names if c not in table.columns]
     if missing:
-        raise ModelError(f"the feature table lacks {len(missing)} model inputs, e.g. {missing[:3]}")
+        raise ModelError(f"the feature table lacks {len(missing)} of the model's {len(names)} inputs, e.g. "
+                         f"{missing[:3]}: is it a feature table of the kind the model was trained on "
+                         "(interp-ecg features)?", source=source)
     return table[list(names)]
 
 
@@ -454,10 +486,9 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
 
     if subject_col not in table.columns:
         raise InterpEcgError(f"exposure table has no subject column {subject_col!r}")
-    absent = [c for c in covariates if c not in table.columns]
-    if absent:  # an unadjusted analysis is asked for with covariates=[], never made silently
-        raise InterpEcgError(f"exposure table has no covariate column {absent[0]!r}"
-                             + (f" (nor {', '.join(map(repr, absent[1:]))})" if absent[1:] else ""))
+    problem = covariate_problem(list(covariates), table.columns)
+    if problem:  # an unadjusted analysis is asked for with covariates=[], never made silently
+        raise InterpEcgError(f"exposure table: covariate {problem}")
     table = table.assign(**{subject_col: _id_strings(table[subject_col])})
     cov = list(covariates)
     if exposures is None:  # model inputs (no quality, provenance or id column) that are not covariates
@@ -572,7 +603,24 @@ def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: A
 
 
 def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str], covariates: list[str]) -> pd.DataFrame:
-    """Mean exposure per subject; covariates from the subject's first ECG (sex as 0/1)."""
+    """Mean exposure per subject; covariates from the subject's first ECG (sex as 0/1).
+
+    A record without a subject id (``subject_col`` missing, as a reader leaves it where the data
+    name no patient) cannot be linked to anyone's diagnoses, so it is left out, with a warning
+    saying how many records that is; it is never averaged with other such records nor taken
+    as a subject without diagnoses (a control).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"patient_id": ["1", "1", None], "x": [1.0, 3.0, 5.0], "age": [50, 51, 60]})
+    >>> per_subject_table(t, "patient_id", ["x"], ["age"]).to_dict("index")
+    {'1': {'x': 2.0, 'age': 50}}
+    """
+    unknown = table[subject_col].isna()
+    if unknown.any():
+        logger.warning("%d of %d records have no %s and cannot be linked to diagnoses: they are left out of "
+                       "the per-subject table (averaged per subject)", int(unknown.sum()), len(table), subject_col)
+        table = table[~unknown]
     agg = table.groupby(subject_col)[exposures].mean()
     for c in covariates:
         first = table.groupby(subject_col)[c].first()

@@ -39,6 +39,7 @@ import pandas as pd
 from interp_ecg.errors import ConfigError, DataNotFoundError
 from interp_ecg.studies.config import StudyConfig, validate_config
 from interp_ecg.studies.params import PrototypePhewasParams as Params
+from interp_ecg.studies.params import covariate_problem
 from interp_ecg.studies.runner import StudyResult, step
 
 logger = logging.getLogger(__name__)
@@ -285,7 +286,11 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         f"{outcomes.shape[1]} phecodes with >= {params['min_cases']} cases"
     )
 
-    covariates = ecgs[[c for c in params["covariates"] if c in ecgs.columns]]
+    problem = covariate_problem(params["covariates"], ecgs.columns.drop(["subject_id", "ecg_time", "fold"],
+                                                                        errors="ignore"))
+    if problem:  # the config check (Params.covariates) and this table name the same columns
+        raise ConfigError(f"params.covariates: {problem}")
+    covariates = ecgs[list(params["covariates"])]
     logger.info("PheWAS: %d exposures x %d phecodes on %d ECGs", X.shape[1], outcomes.shape[1], len(ecgs))
     with step("PheWAS"):
         model = phenotype.PheWAS(
@@ -299,6 +304,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index()}
     tables["cohort"] = pd.DataFrame(
         {"n_ecgs": [len(ecgs)], "n_exposures": [X.shape[1]], "n_phecodes": [outcomes.shape[1]],
+         "covariates": [", ".join(params["covariates"]) or "none (unadjusted)"],
          "n_tests": [len(summary)], "n_fdr_05": [int((summary["q"] < 0.05).sum()) if len(summary) else 0],
          "n_bonferroni": [int(summary["bonferroni"].sum()) if len(summary) else 0]}
     )
@@ -422,13 +428,16 @@ def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
     from interp_ecg.report import FigureBlock, PhewasBlock, TableBlock
 
     blocks: list[Any] = []
+    adjusted = "the covariates (not recorded)"
+    if "cohort" in tables and "covariates" in tables["cohort"]:
+        adjusted = _covariate_words(str(tables["cohort"]["covariates"].iloc[0]))
     if "cohort" in tables:
         blocks.append(TableBlock(tables["cohort"], heading="Cohort and tests"))
     summary = tables.get("phewas")
     if summary is not None and len(summary):
         blocks.append(PhewasBlock(summary, text="Each exposure (prototype similarity, class probability or "
                                                 "feature) against each phecode: "
-                                                + phenotype.describe_method(summary, "the configured covariates")
+                                                + phenotype.describe_method(summary, adjusted)
                                                 + "."))
         blocks.append(FigureBlock(lambda ax: phenotype.plot_volcano(summary, ax=ax),
                                   caption="Volcano plot: log odds ratio against -log10 p.", height_in=3.2,
@@ -445,6 +454,14 @@ def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
         blocks.append(TableBlock(tables["mapping"].head(20), heading="ICD to phecode mapping",
                                  caption="Mapping counts."))
     return blocks
+
+
+def _covariate_words(listed: str) -> str:
+    """``"age, sex"`` -> ``"age and sex"``; ``"none (unadjusted)"`` -> ``"nothing (unadjusted)"``."""
+    names = [n.strip() for n in listed.split(",") if n.strip()]
+    if not names or names[0].startswith("none"):
+        return "nothing (unadjusted)"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _client(scheduler):

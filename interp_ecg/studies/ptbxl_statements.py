@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from interp_ecg.evaluate import patient_groups
 from interp_ecg.studies.config import StudyConfig, feature_cache, validate_config
 from interp_ecg.studies.params import PtbxlStatementsParams as Params
 from interp_ecg.studies.runner import StudyResult, step
@@ -141,7 +142,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     notes = [f"{int((~ok).sum())} of {len(feats)} records could not be measured and were left out"]
     X = design_matrix(feats[ok], ds.meta)
     meta = ds.meta.loc[X.index]
-    groups = meta["patient_id"].to_numpy()
+    groups = patient_groups(meta["patient_id"], purpose="the patient bootstrap").to_numpy()
     folds = meta["strat_fold"].astype(int).to_numpy()
     tasks: dict[str, pd.DataFrame] = {}
     if "superclass" in cfg["tasks"]:
@@ -265,9 +266,9 @@ def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
     Xc = design_matrix(fc[ok], dc.meta)
     Xc = Xc.reindex(columns=X.columns)
     stmts = cinc_to_ptbxl_labels(dc, statements=list(ds.labels.columns)).loc[Xc.index].astype(int)
-    groups = dc.meta["patient_id"].reindex(Xc.index).to_numpy() if "patient_id" in dc.meta else None
-    if groups is None or pd.isna(groups).all():
-        groups = np.asarray(Xc.index)
+    # CinC names no patients: each record is its own group in the bootstrap (patient_groups warns)
+    groups = patient_groups(dc.meta["patient_id"].reindex(Xc.index) if "patient_id" in dc.meta else None,
+                            Xc.index, purpose="the CinC bootstrap").to_numpy()
     out = []
     for task, Y in tasks.items():
         Yc = superclass_of_statements(ds.extras["statements"], stmts) if task == "superclass" else stmts

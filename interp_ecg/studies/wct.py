@@ -49,7 +49,7 @@ from interp_ecg.errors import ConfigError, DataNotFoundError
 from interp_ecg.studies.config import StudyConfig, feature_cache, validate_config
 from interp_ecg.studies.params import WctParams as Params
 from interp_ecg.studies.runner import StudyResult, step
-from interp_ecg.evaluate import tagged_metrics_table
+from interp_ecg.evaluate import patient_groups, tagged_metrics_table
 from interp_ecg.features import model_columns
 
 logger = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFra
             X[extra] = pd.to_numeric(meta[extra].reindex(X.index), errors="coerce").astype(float)
     if "female" not in X and "sex" in meta.columns:
         X["female"] = pd.to_numeric(meta["sex"].reindex(X.index), errors="coerce").astype(float)
-    groups = meta["patient_id"].reindex(X.index).to_numpy()
+    groups = patient_groups(meta["patient_id"].reindex(X.index), purpose="patient-wise folds").to_numpy()
     return _Source(X, X["QRS_duration_ms"], X["heart_rate_bpm"], groups, external.reindex(X.index), feats,
                    name, notes, dataset)
 

@@ -135,17 +135,34 @@ class TableBlock(Block):
         return self._heading_html() + table_html(self.display_frame(ctx), self.caption) + note
 
 
+#: columns that date an ECG, in the order they are looked for (the first ECG of a patient is the earliest)
+DATE_COLUMNS = ("recording_date", "ecg_time")
+
+
 def cohort_table(meta: pd.DataFrame, by: pd.Series | str | None = None,
                  categorical: Sequence[str] = ("sex",), continuous: Sequence[str] = ("age",),
                  digits: int = 1) -> pd.DataFrame:
     """A "Table 1": counts, continuous variables as mean (SD), categories as n (%).
 
+    A cohort Table 1 describes each participant once (STROBE item 14a): with a ``patient_id``
+    column, the characteristics (``continuous``, ``categorical``) come from one ECG per patient,
+    the patient's first (the earliest by ``recording_date`` or ``ecg_time`` when the table has
+    one, else the first in table order), and the number of ECGs is a row of its own. In a
+    grouped table (``by``) a patient with ECGs in two groups is described in each, from the
+    first ECG in that group. An ECG without a patient id is taken as a patient of its own, and
+    a row says how many there are. Without a ``patient_id`` column the rows are ECGs. The
+    returned frame's ``attrs["note"]`` says which.
+
     Parameters
     ----------
     meta : pandas.DataFrame
-        One row per ECG (``patient_id`` is used to count patients when present).
+        One row per ECG (``patient_id`` identifies the patients when present).
     by : Series or column name, optional
         Grouping (e.g. the label); one column per group plus ``Overall``.
+    categorical, continuous : sequence of str
+        Columns described as n (%) per level and as mean (SD).
+    digits : int
+        Decimals of means, SDs and percentages.
 
     Examples
     --------
@@ -157,6 +174,8 @@ def cohort_table(meta: pd.DataFrame, by: pd.Series | str | None = None,
     ['ECGs, n', '2', '2', '4']
     >>> t.loc[1].tolist()
     ['Patients, n', '2', '2', '3']
+    >>> t.loc[2].tolist()  # overall: patient 3 once, from the first ECG (age 60)
+    ['age, mean (SD)', '55.0 (7.1)', '75.0 (7.1)', '60.0 (10.0)']
     """
     meta = meta.reset_index(drop=True)
     if isinstance(by, str):
@@ -165,19 +184,40 @@ def cohort_table(meta: pd.DataFrame, by: pd.Series | str | None = None,
         groups = pd.Series(np.asarray(by), index=meta.index).astype(str)
     else:
         groups = None
+    date_col = next((c for c in DATE_COLUMNS if c in meta.columns), None)
+    per_patient = "patient_id" in meta.columns
+    unknown = meta["patient_id"].isna() if per_patient else pd.Series(False, index=meta.index)
+    if per_patient:
+        key = meta["patient_id"].astype(object).where(~unknown, None)
+        key = pd.Series([f"record:{i}" if u else str(k) for i, (k, u) in enumerate(zip(key, unknown))],
+                        index=meta.index)
+        order = (pd.to_datetime(meta[date_col], errors="coerce").sort_values(kind="stable", na_position="last").index
+                 if date_col else meta.index)
+
+    def patients(d: pd.DataFrame) -> pd.DataFrame:
+        """One row per patient: the first ECG (by date, else table order)."""
+        if not per_patient:
+            return d
+        ordered = d.loc[[i for i in order if i in d.index]]
+        return ordered[~key[ordered.index].duplicated().to_numpy()]
+
     columns: list[tuple[str, pd.DataFrame]] = []
     if groups is not None:
         for g in sorted(groups.unique()):
             columns.append((str(g), meta[groups == g]))
     columns.append(("Overall", meta))
+    firsts = {name: patients(part) for name, part in columns}
     rows: list[list[str]] = []
 
-    def add(label: str, fn: Callable[[pd.DataFrame], str]) -> None:
-        rows.append([label, *[fn(part) for _, part in columns]])
+    def add(label: str, fn: Callable[[pd.DataFrame], str], of_patients: bool = True) -> None:
+        rows.append([label, *[fn(firsts[name] if of_patients else part) for name, part in columns]])
 
-    add("ECGs, n", lambda d: str(len(d)))
-    if "patient_id" in meta.columns:
-        add("Patients, n", lambda d: str(d["patient_id"].nunique()))
+    add("ECGs, n", lambda d: str(len(d)), of_patients=False)
+    if per_patient:
+        add("Patients, n", lambda d: str(len(d)))
+        if unknown.any():
+            add("ECGs without a patient id (each taken as a patient), n",
+                lambda d: str(int(unknown[d.index].sum())), of_patients=False)
     for col in continuous:
         if col in meta.columns:
             def _mean_sd(d: pd.DataFrame, col: str = col) -> str:
@@ -193,7 +233,14 @@ def cohort_table(meta: pd.DataFrame, by: pd.Series | str | None = None,
                 n = int((d[col].astype(str) == level).sum())
                 return f"{n} ({100.0 * n / max(len(d), 1):.{digits}f}%)"
             add(f"{col} = {level}, n (%)", _pct)
-    return pd.DataFrame(rows, columns=["Characteristic", *[name for name, _ in columns]])
+    out = pd.DataFrame(rows, columns=["Characteristic", *[name for name, _ in columns]])
+    if per_patient:
+        first = f"the earliest by {date_col}" if date_col else "the first in table order"
+        out.attrs["note"] = (f"Characteristics per patient, from one ECG each ({first}); ECGs, n counts every "
+                             "ECG. Percentages are of patients.")
+    else:
+        out.attrs["note"] = "No patient ids: every row counts ECGs."
+    return out
 
 
 class CohortTableBlock(TableBlock):
@@ -203,5 +250,6 @@ class CohortTableBlock(TableBlock):
                  heading: str = "Cohort (Table 1)", caption: str = "Characteristics of the cohort.",
                  categorical: Sequence[str] = ("sex",), continuous: Sequence[str] = ("age",),
                  note: str = "") -> None:
-        super().__init__(cohort_table(meta, by, categorical, continuous), heading=heading,
-                         caption=caption, note=note, name="table1")
+        frame = cohort_table(meta, by, categorical, continuous)
+        super().__init__(frame, heading=heading, caption=caption, note=note or frame.attrs.get("note", ""),
+                         name="table1")
