@@ -116,3 +116,12 @@ def test_record_with_too_few_nn_intervals_says_why_in_quality_reason():
         if np.isnan(s[c]):
             assert c in s["quality_reason"], (c, s["quality_reason"])
     assert np.isnan(s["RMSSD_ms"])
+
+
+def test_rr_intervals_at_100_hz_are_not_rounded_to_10_ms():
+    # a regular 71 bpm rhythm (RR 845 ms) at 100 Hz: RR taken between the delineated
+    # (fractional) R peaks, not between R peaks rounded to the record's 10 ms samples
+    # (which alternate 840 / 850 ms: RMSSD 10 ms for a perfectly regular rhythm)
+    s = extract_record(_sinus(100.0, 71.0), 100.0)
+    assert s["RR_mean_ms"] == pytest.approx(60000 / 71.0, abs=1.0)
+    assert s["RMSSD_ms"] < 3.0

@@ -351,7 +351,10 @@ def classify_beats(
     Returns
     -------
     BeatTable
-        ``beats`` indexed by beat: ``anchor``, ``rr_prev_ms``, ``rr_next_ms``, ``qrs_ms``,
+        ``beats`` indexed by beat: ``anchor`` (sample index, rounded; where the median
+        beat is cut), ``anchor_exact`` (the anchor as delineated, a fractional sample index
+        where the delineator worked on an interpolation; the RR intervals are taken
+        between these), ``rr_prev_ms``, ``rr_next_ms``, ``qrs_ms``,
         ``corr`` (with the dominant class's median QRS), ``morph_class`` (0 = largest),
         ``paced``, ``label`` and ``dominant``.
     """
@@ -401,12 +404,15 @@ def paced_beats(qrs_on: np.ndarray, anchor: np.ndarray, spikes: np.ndarray | Non
 
 def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray | None,
               spikes: np.ndarray | None = None) -> BeatTable:
-    anchor = beat_anchors(g)
-    anchor = np.rint(anchor).astype(np.int64)
+    exact = beat_anchors(g)
+    anchor = np.rint(exact).astype(np.int64)
     n_beats = anchor.size
     ms = 1000.0 / fs
     paced = paced_beats(g["QRS_on"].to_numpy(dtype=float), anchor, spikes, fs)
-    rr = np.diff(anchor) * ms
+    # RR from the anchors as delineated (fractional sample indices where the delineator
+    # worked on an interpolation): rounded to the record's samples, every RR of a 100 Hz
+    # record would be a multiple of 10 ms
+    rr = np.diff(exact) * ms
     rr_prev = np.r_[np.nan, rr]
     rr_next = np.r_[rr, np.nan]
     qrs = (g["QRS_off"].to_numpy(dtype=float) - g["QRS_on"].to_numpy(dtype=float)) * ms
@@ -417,7 +423,7 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     classes = np.zeros(n_beats, dtype=int)
     dom_class = 0
     if n_beats >= 2:
-        lagged = qrs_windows(signal[lead_mask], fs, beat_anchors(g), ALIGN_MAX_MS)  # lags, beats, features
+        lagged = qrs_windows(signal[lead_mask], fs, exact, ALIGN_MAX_MS)  # lags, beats, features
         r, lag = _lagged_correlation(lagged)
         classes = _classes_from_correlation(r)
         dom_class = dominant_class(classes, rr_prev, rr_next, paced if paced.any() else None)
@@ -446,6 +452,7 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     beats = pd.DataFrame(
         {
             "anchor": anchor,
+            "anchor_exact": exact,
             "rr_prev_ms": rr_prev,
             "rr_next_ms": rr_next,
             "qrs_ms": qrs,
