@@ -16,6 +16,8 @@ copy is the reference measured in the same run. Printed:
 (d) **NaN without a reason.** Records where one of those four is NaN and
     ``quality_reason`` does not name it (the package's rule: a value that cannot be
     measured is NaN *with a reason*).
+(e) **The records of the new-user finding** (38, 56, 78: NORM sinus; 428: AFIB): beats,
+    dominant beats, SDNN, RMSSD and RR_irregularity at both rates.
 
 Usage::
 
@@ -114,6 +116,11 @@ def main(argv=None) -> None:
                   for col in HRV}
         nan = {col: int(m[col].isna().sum()) for col in HRV}
         print(f"  {rate} Hz: " + ", ".join(f"{c} {counts[c]} of {nan[c]} NaN" for c in HRV))
+    ex_ids = [i for i in (38, 56, 78, 428) if i in ds.meta.index]
+    e100, e500 = _measure(root, 100, ex_ids, args.n_jobs), _measure(root, 500, ex_ids, args.n_jobs)
+    cols = ["n_beats", "n_beats_dominant", "SDNN_ms", "RMSSD_ms", "RR_irregularity"]
+    print("\n(e) new-user records (100 Hz | 500 Hz)")
+    print(pd.concat([e100[cols].add_suffix("@100"), e500[cols].add_suffix("@500")], axis=1).round(3).to_string())
     af = ok & (lab.get("AFIB", 0) > 0)
     if af.any():
         print("\nAFIB records: RR_irregularity 100 Hz / 500 Hz")
