@@ -18,9 +18,10 @@ from the delineation's consensus rows (``lead == "global"``):
    interpolated first, and the fractional anchor is kept), so that a record sampled at
    100 Hz and the same record at 500 Hz give the same windows (:func:`qrs_windows`).
 2. **Morphology classes.** The windows are grouped by average-linkage clustering of their
-   correlation (beats of one class correlate at r >= :data:`CORR_MIN`, 0.85), each pair
-   taken at its best alignment within +-:data:`ALIGN_MAX_MS` (40 ms): the consensus R
-   peak is not always the same wave from beat to beat. Classes with
+   correlation (beats of one class correlate at r >= :data:`CORR_MIN`, 0.85), after
+   every beat is aligned, within +-:data:`ALIGN_MAX_MS` (40 ms), on the record's most
+   typical beat (highest mean correlation with the others): the consensus R peak is not
+   always the same wave from beat to beat. Classes with
    at least half as many beats as the largest one (and at least two) are candidates for the
    dominant class; among them the class whose beats come *late* (largest median ratio of
    the preceding to the following RR interval) is dominant, since ectopic beats are
@@ -34,7 +35,7 @@ from the delineation's consensus rows (``lead == "global"``):
    the record's ``paced`` feature says it is paced). A fully paced record keeps its
    paced beats as dominant.
 3. **Labels.** Every beat is correlated, at its best alignment, with the median of the
-   dominant class (members aligned on its most typical beat). A beat that
+   dominant class's aligned windows. A beat that
    differs (r < 0.85) and is premature (RR before it under :data:`PREMATURE_RATIO`, 85 %,
    of the dominant cycle) or wide (QRS :data:`WIDE_EXTRA_MS`, 30 ms, over the dominant
    beats' median) is a ``"PVC"``; any other differing beat is an ``"outlier"``; the rest
@@ -110,7 +111,7 @@ QRS_WINDOW_S = (-0.06, 0.10)
 #: between two beats): on PTB-XL's 100 Hz files that alone put regular sinus beats under
 #: r = 0.85 (benchmarks/beat_classes_rates.py).
 COMPARE_FS = 500.0
-#: Two QRS windows are compared at their best alignment within this lag (ms). The
+#: QRS windows are compared at their best alignment within this lag (ms). The
 #: consensus R peak is not the same wave in every beat: it can come from a different group
 #: of leads from one beat to the next (PTB-XL record 38: 20-24 ms apart in one sinus
 #: rhythm), so beats are aligned by cross-correlation, as the median-complex programs do,
@@ -230,63 +231,62 @@ def qrs_windows(signal: np.ndarray, fs: float, anchors: np.ndarray,
     step = rate / COMPARE_FS  # samples of x per grid sample
     grid = np.arange(int(round(QRS_WINDOW_S[0] * COMPARE_FS)), int(round(QRS_WINDOW_S[1] * COMPARE_FS)))
     n_lag = int(round(max_lag_ms * COMPARE_FS / 1000.0))
-    lags = np.arange(-n_lag, n_lag + 1)
-    pos = (np.asarray(anchors, dtype=float)[None, :, None] * factor
-           + (lags[:, None, None] + grid[None, None, :]) * step)  # lags, beats, grid
+    # one long window per beat covers every lag; the lagged windows are slices of it
+    span = np.arange(grid[0] - n_lag, grid[-1] + n_lag + 1)
+    pos = np.asarray(anchors, dtype=float)[:, None] * factor + span[None, :] * step  # beats, span
     n = x.shape[1]
     inside = (pos >= 0) & (pos <= n - 1)
     i0 = np.clip(np.floor(pos).astype(np.int64), 0, max(n - 2, 0))
     frac = np.clip(pos - i0, 0.0, 1.0)
     i1 = np.minimum(i0 + 1, n - 1)
-    win = x[:, i0] * (1.0 - frac) + x[:, i1] * frac  # leads, lags, beats, grid
-    win[:, ~inside] = np.nan
-    ok = np.isfinite(win)
-    count = ok.sum(axis=-1, keepdims=True)
-    mean = np.where(ok, win, 0.0).sum(axis=-1, keepdims=True) / np.maximum(count, 1)
+    long = x[:, i0] * (1.0 - frac) + x[:, i1] * frac  # leads, beats, span
+    long[:, ~inside] = np.nan
+    win = np.lib.stride_tricks.sliding_window_view(long, grid.size, axis=-1)  # leads, beats, lags, grid
+    if inside.all() and np.isfinite(long).all():
+        # each lagged window's mean from a running sum of the long window
+        cs = np.concatenate([np.zeros(long.shape[:-1] + (1,)), np.cumsum(long, axis=-1)], axis=-1)
+        mean = ((cs[..., grid.size:] - cs[..., :-grid.size]) / grid.size)[..., None]
+    else:
+        ok = np.isfinite(win)
+        count = ok.sum(axis=-1, keepdims=True)
+        mean = np.where(ok, win, 0.0).sum(axis=-1, keepdims=True) / np.maximum(count, 1)
     win = win - mean
-    return np.transpose(win, (1, 2, 0, 3)).reshape(lags.size, len(anchors), -1)
+    return np.transpose(win, (2, 1, 0, 3)).reshape(2 * n_lag + 1, len(anchors), -1)
 
 
-def _lagged_correlation(lagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Correlation of every pair of beats at their best lag.
-
-    ``lagged`` is :func:`qrs_windows`'s ``(n_lags, n_beats, n)``; as in the correlation
-    with the template, samples missing in either window (outside the record) are left out
-    of the pair's sums. Returns ``r`` ``(n, n)`` (symmetric, 1 on the diagonal) and ``lag``
-    ``(n, n)``: the shift (in lag indices from the middle) of beat ``j``'s window that best
-    matches beat ``i``'s unshifted window (``r`` is -inf where no lag leaves half of the
-    two windows in common).
-    """
-    ok = np.isfinite(lagged).astype(np.float64)
-    z = np.where(ok > 0, lagged, 0.0)
-    mid = lagged.shape[0] // 2
-    num = np.einsum("if,kjf->kij", z[mid], z)  # lags, i, j
-    den = np.sqrt(np.einsum("if,kjf->kij", z[mid] ** 2, ok) * np.einsum("if,kjf->kij", ok[mid], z ** 2))
-    # at least half of each window in common (a beat cut by the record edge is compared on
-    # what is left of it, not on a few samples)
-    common = np.einsum("if,kjf->kij", ok[mid], ok) >= 0.5 * lagged.shape[2]
-    r_all = np.divide(num, den, out=np.full_like(num, -np.inf), where=(den > 0) & common)
-    best = np.argmax(r_all, axis=0)
-    r = np.take_along_axis(r_all, best[None], axis=0)[0]
-    lag = best - mid
-    # the pair's correlation is the better of the two directions (windows differ at the edges)
-    take_t = r.T > r
-    r = np.where(take_t, r.T, r)
-    lag = np.where(take_t, -lag.T, lag)
-    np.fill_diagonal(r, 1.0)
-    np.fill_diagonal(lag, 0)
-    return r, lag
+def _masked_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Correlation of every row of ``a`` ``(..., n, F)`` with every row of ``b`` ``(m, F)``
+    (result ``(..., n, m)``) over the samples finite in both, as :func:`_correlate` (the
+    windows' means are already removed). -inf where the two rows have less than half of
+    their samples in common (a beat cut by the record edge is compared on what is left
+    of it, not on a few samples)."""
+    row_shape = a.shape[:-1]
+    a = a.reshape(-1, a.shape[-1])  # one 2-D product (batched matrix-vector products are slow)
+    if np.isfinite(a).all() and np.isfinite(b).all():  # the usual case: no sample missing
+        den = np.sqrt(np.einsum("ij,ij->i", a, a)[:, None] * np.einsum("ij,ij->i", b, b)[None, :])
+        num = a @ b.T
+        r = np.divide(num, den, out=np.full(num.shape, -np.inf), where=den > 0)
+        return r.reshape(*row_shape, b.shape[0])
+    ok_a = np.isfinite(a).astype(np.float64)
+    ok_b = np.isfinite(b).astype(np.float64)
+    a0 = np.where(ok_a > 0, a, 0.0)
+    b0 = np.where(ok_b > 0, b, 0.0)
+    num = a0 @ b0.T
+    den = np.sqrt(((a0 * a0) @ ok_b.T) * (ok_a @ (b0 * b0).T))
+    common = (ok_a @ ok_b.T) >= 0.5 * a.shape[-1]
+    r = np.divide(num, den, out=np.full(num.shape, -np.inf), where=(den > 0) & common)
+    return r.reshape(*row_shape, b.shape[0])
 
 
-def _class_template(lagged: np.ndarray, r: np.ndarray, lag: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """Median window of a class, each member aligned on the class's most typical beat (the
-    one with the highest mean correlation with the others)."""
-    idx = np.flatnonzero(members)
-    mid = lagged.shape[0] // 2
-    ref = idx[np.argmax(r[np.ix_(idx, idx)].mean(axis=1))]
-    shifts = np.clip(mid + lag[ref, idx], 0, lagged.shape[0] - 1)
-    aligned = lagged[shifts, idx, :]  # members, features
-    return nanmedian(aligned, axis=0)
+def _align(lagged: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each beat's window at the lag where it best matches ``ref`` ``(F,)``: the windows
+    ``(n_beats, F)`` and that best correlation ``(n_beats,)`` (NaN where no lag leaves half
+    of the window in common with ``ref``)."""
+    r = _masked_correlation(lagged, ref[None, :])[..., 0]  # lags, beats
+    best = np.argmax(r, axis=0)
+    beats = np.arange(lagged.shape[1])
+    corr = r[best, beats]
+    return lagged[best, beats, :], np.where(np.isfinite(corr), corr, np.nan)
 
 
 def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray,
@@ -424,13 +424,18 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     dom_class = 0
     if n_beats >= 2:
         lagged = qrs_windows(signal[lead_mask], fs, exact, ALIGN_MAX_MS)  # lags, beats, features
-        r, lag = _lagged_correlation(lagged)
-        classes = _classes_from_correlation(r)
+        # align every beat on the most typical one (the highest mean correlation with the
+        # others, unshifted), compare the aligned shapes, then every beat at its best lag
+        # with the dominant class's median
+        mid = lagged.shape[0] // 2
+        r0 = np.nan_to_num(_masked_correlation(lagged[mid], lagged[mid]), neginf=0.0)
+        aligned, _ = _align(lagged, lagged[mid, int(np.argmax(r0.mean(axis=1)))])
+        r = _masked_correlation(aligned, aligned)
+        np.fill_diagonal(r, 1.0)
+        classes = _classes_from_correlation(np.nan_to_num(r, neginf=0.0))
         dom_class = dominant_class(classes, rr_prev, rr_next, paced if paced.any() else None)
-        tpl = _class_template(lagged, r, lag, classes == dom_class)
-        with np.errstate(invalid="ignore"):
-            corr = np.max(np.nan_to_num(np.stack([_correlate(w, tpl) for w in lagged]), nan=-np.inf), axis=0)
-        corr[~np.isfinite(corr)] = np.nan
+        tpl = nanmedian(aligned[classes == dom_class], axis=0)
+        _, corr = _align(lagged, tpl)
     in_dom = classes == dom_class
     nn = in_dom[:-1] & in_dom[1:]
     if nn.any():
