@@ -112,9 +112,12 @@ def test_rr_features_follow_their_definitions():
     assert f["RMSSD_ms"] == pytest.approx(np.sqrt(np.mean(d**2)))
     assert f["pNN50"] == pytest.approx(100 * np.mean(np.abs(d) > 50))
     # a non-dominant beat removes both of its intervals from the NN series
-    g = rr_features(anchors, 500, np.array([1, 1, 1, 0, 1, 1], bool))
-    nn = np.array([800, 850, np.nan, np.nan, 800])
+    # (and each HRV statistic needs rhythm.MIN_NN_INTERVALS = 5 NN intervals)
+    longer = np.r_[anchors, anchors[-1] + np.cumsum([410, 430, 400])]  # RR ... 820, 860, 800
+    g = rr_features(longer, 500, np.array([1, 1, 1, 0, 1, 1, 1, 1, 1], bool))
+    nn = np.array([800, 850, np.nan, np.nan, 800, 820, 860, 800])
     assert g["SDNN_ms"] == pytest.approx(np.nanstd(nn, ddof=1))
+    assert np.isnan(rr_features(anchors, 500, np.array([1, 1, 1, 0, 1, 1], bool))["SDNN_ms"])  # 3 NN
 
 
 def test_provenance_points_at_the_measured_samples():

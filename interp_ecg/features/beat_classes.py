@@ -13,9 +13,15 @@ from the delineation's consensus rows (``lead == "global"``):
    for a QRS) and is left out of the table, the beat count and the heart rate.
 1. **Anchors and windows.** Each beat is anchored on its global R peak (or QRS onset plus
    the record's median onset-to-peak distance when the R peak is missing); its QRS window
-   runs from -60 ms to +100 ms around the anchor in all usable leads.
+   runs from -60 ms to +100 ms around the anchor in all usable leads. Windows are compared
+   on a fixed 2 ms grid (:data:`COMPARE_FS`, 500 Hz; records sampled slower are
+   interpolated first, and the fractional anchor is kept), so that a record sampled at
+   100 Hz and the same record at 500 Hz give the same windows (:func:`qrs_windows`).
 2. **Morphology classes.** The windows are grouped by average-linkage clustering of their
-   correlation (beats of one class correlate at r >= :data:`CORR_MIN`, 0.85). Classes with
+   correlation (beats of one class correlate at r >= :data:`CORR_MIN`, 0.85), after
+   every beat is aligned, within +-:data:`ALIGN_MAX_MS` (40 ms), on the record's most
+   typical beat (highest mean correlation with the others): the consensus R peak is not
+   always the same wave from beat to beat. Classes with
    at least half as many beats as the largest one (and at least two) are candidates for the
    dominant class; among them the class whose beats come *late* (largest median ratio of
    the preceding to the following RR interval) is dominant, since ectopic beats are
@@ -28,7 +34,8 @@ from the delineation's consensus rows (``lead == "global"``):
    the Glasgow program measure the conducted complexes too and report the pacing apart;
    the record's ``paced`` feature says it is paced). A fully paced record keeps its
    paced beats as dominant.
-3. **Labels.** Every beat is correlated with the median of the dominant class. A beat that
+3. **Labels.** Every beat is correlated, at its best alignment, with the median of the
+   dominant class's aligned windows. A beat that
    differs (r < 0.85) and is premature (RR before it under :data:`PREMATURE_RATIO`, 85 %,
    of the dominant cycle) or wide (QRS :data:`WIDE_EXTRA_MS`, 30 ms, over the dominant
    beats' median) is a ``"PVC"``; any other differing beat is an ``"outlier"``; the rest
@@ -71,11 +78,11 @@ import logging
 import numpy as np
 import pandas as pd
 
+from interp_ecg.features.delineation.filters import upsample
 from interp_ecg.features.median_beat import (
     BeatTable,
     FidArrays,
     beat_anchors,
-    gather_windows,
     global_fiducials,
     nanmedian,
 )
@@ -96,6 +103,21 @@ CANDIDATE_SHARE = 0.5
 #: sit just after the spike). An atrial spike precedes the QRS by the AV delay (>= ~100 ms).
 PACED_BEFORE_MS = 30.0
 QRS_WINDOW_S = (-0.06, 0.10)
+#: Rate of the grid on which QRS shapes are compared (Hz; a 2 ms step). A record sampled
+#: slower is first interpolated (band-limited, :func:`~interp_ecg.features.delineation.filters.upsample`
+#: by ``ceil(COMPARE_FS / fs)``); every window is then read at the beat's own (fractional)
+#: anchor by linear interpolation. On the record's own 10 ms samples a narrow QRS is seen
+#: at a different phase in every beat (up to 5 ms off after rounding the anchor, 10 ms
+#: between two beats): on PTB-XL's 100 Hz files that alone put regular sinus beats under
+#: r = 0.85 (benchmarks/beat_classes_rates.py).
+COMPARE_FS = 500.0
+#: QRS windows are compared at their best alignment within this lag (ms). The
+#: consensus R peak is not the same wave in every beat: it can come from a different group
+#: of leads from one beat to the next (PTB-XL record 38: 20-24 ms apart in one sinus
+#: rhythm), so beats are aligned by cross-correlation, as the median-complex programs do,
+#: before their shapes are compared. 40 ms spans the spread of the R peaks over the twelve
+#: leads in a normal QRS; a PVC's QRS differs in shape and width, not by a shift.
+ALIGN_MAX_MS = 40.0
 
 
 def _correlate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -134,15 +156,23 @@ def morphology_classes(windows: np.ndarray, corr_min: float = CORR_MIN) -> np.nd
     n = windows.shape[0]
     if n <= 1:
         return np.zeros(n, dtype=int)
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-
     w = np.where(np.isfinite(windows), windows, 0.0)
     w = w - w.mean(axis=1, keepdims=True)
     norm = np.sqrt((w * w).sum(axis=1))
     norm[norm == 0] = np.inf
-    r = (w @ w.T) / np.outer(norm, norm)
-    dist = np.clip(1.0 - r, 0.0, 2.0)
+    return _classes_from_correlation((w @ w.T) / np.outer(norm, norm), corr_min)
+
+
+def _classes_from_correlation(r: np.ndarray, corr_min: float = CORR_MIN) -> np.ndarray:
+    """Average-linkage classes of a ``(n, n)`` correlation matrix, cut at ``corr_min``
+    (class 0 the largest)."""
+    n = r.shape[0]
+    if n <= 1:
+        return np.zeros(n, dtype=int)
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    dist = np.clip(1.0 - np.nan_to_num(r, nan=0.0), 0.0, 2.0)
     np.fill_diagonal(dist, 0.0)
     dist = 0.5 * (dist + dist.T)
     raw = fcluster(linkage(squareform(dist, checks=False), method="average"), t=1.0 - corr_min,
@@ -151,6 +181,112 @@ def morphology_classes(windows: np.ndarray, corr_min: float = CORR_MIN) -> np.nd
     order = ids[np.argsort(-counts, kind="stable")]
     remap = {c: k for k, c in enumerate(order)}
     return np.array([remap[c] for c in raw], dtype=int)
+
+
+def qrs_windows(signal: np.ndarray, fs: float, anchors: np.ndarray,
+                max_lag_ms: float = ALIGN_MAX_MS) -> np.ndarray:
+    """QRS windows of every beat on the fixed :data:`COMPARE_FS` grid, at every alignment lag.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV (non-finite samples give NaN in the windows that
+        reach them).
+    fs : float
+        Sampling rate (Hz).
+    anchors : numpy.ndarray
+        ``(n_beats,)`` anchor of every beat in (fractional) samples of ``signal``.
+    max_lag_ms : float
+        Largest shift of a window (ms); lags run from ``-max_lag_ms`` to ``+max_lag_ms`` in
+        steps of one grid sample (2 ms).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_lags, n_beats, n_leads * n_grid)``: each beat's window from
+        :data:`QRS_WINDOW_S` [0] to [1] around ``anchor + lag`` (all leads concatenated,
+        each lead's mean over the window removed; NaN outside the record). The middle lag
+        (index ``n_lags // 2``) is the unshifted window. The windows of a record are the
+        same, to interpolation accuracy, whatever rate it was sampled at.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(0, 4, 1 / 100)
+    >>> x = np.exp(-0.5 * ((t[None, :] - np.array([[1.003], [2.007]])) / 0.012) ** 2).sum(axis=0)[None]
+    >>> w = qrs_windows(x, 100.0, np.array([100.3, 200.7]), max_lag_ms=0)
+    >>> w.shape
+    (1, 2, 80)
+    >>> bool(np.corrcoef(w[0, 0], w[0, 1])[0, 1] > 0.99)
+    True
+    """
+    x = np.asarray(signal, dtype=np.float64)
+    factor = int(np.ceil(COMPARE_FS / fs - 1e-9)) if fs < COMPARE_FS else 1
+    bad = ~np.isfinite(x)
+    if factor > 1:
+        x = upsample(np.where(bad, 0.0, x), factor)
+        if bad.any():
+            x[np.repeat(bad, factor, axis=1)] = np.nan
+    rate = fs * factor
+    step = rate / COMPARE_FS  # samples of x per grid sample
+    grid = np.arange(int(round(QRS_WINDOW_S[0] * COMPARE_FS)), int(round(QRS_WINDOW_S[1] * COMPARE_FS)))
+    n_lag = int(round(max_lag_ms * COMPARE_FS / 1000.0))
+    # one long window per beat covers every lag; the lagged windows are slices of it
+    span = np.arange(grid[0] - n_lag, grid[-1] + n_lag + 1)
+    pos = np.asarray(anchors, dtype=float)[:, None] * factor + span[None, :] * step  # beats, span
+    n = x.shape[1]
+    inside = (pos >= 0) & (pos <= n - 1)
+    i0 = np.clip(np.floor(pos).astype(np.int64), 0, max(n - 2, 0))
+    frac = np.clip(pos - i0, 0.0, 1.0)
+    i1 = np.minimum(i0 + 1, n - 1)
+    long = x[:, i0] * (1.0 - frac) + x[:, i1] * frac  # leads, beats, span
+    long[:, ~inside] = np.nan
+    win = np.lib.stride_tricks.sliding_window_view(long, grid.size, axis=-1)  # leads, beats, lags, grid
+    if inside.all() and np.isfinite(long).all():
+        # each lagged window's mean from a running sum of the long window
+        cs = np.concatenate([np.zeros(long.shape[:-1] + (1,)), np.cumsum(long, axis=-1)], axis=-1)
+        mean = ((cs[..., grid.size:] - cs[..., :-grid.size]) / grid.size)[..., None]
+    else:
+        ok = np.isfinite(win)
+        count = ok.sum(axis=-1, keepdims=True)
+        mean = np.where(ok, win, 0.0).sum(axis=-1, keepdims=True) / np.maximum(count, 1)
+    win = win - mean
+    return np.transpose(win, (2, 1, 0, 3)).reshape(2 * n_lag + 1, len(anchors), -1)
+
+
+def _masked_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Correlation of every row of ``a`` ``(..., n, F)`` with every row of ``b`` ``(m, F)``
+    (result ``(..., n, m)``) over the samples finite in both, as :func:`_correlate` (the
+    windows' means are already removed). -inf where the two rows have less than half of
+    their samples in common (a beat cut by the record edge is compared on what is left
+    of it, not on a few samples)."""
+    row_shape = a.shape[:-1]
+    a = a.reshape(-1, a.shape[-1])  # one 2-D product (batched matrix-vector products are slow)
+    if np.isfinite(a).all() and np.isfinite(b).all():  # the usual case: no sample missing
+        den = np.sqrt(np.einsum("ij,ij->i", a, a)[:, None] * np.einsum("ij,ij->i", b, b)[None, :])
+        num = a @ b.T
+        r = np.divide(num, den, out=np.full(num.shape, -np.inf), where=den > 0)
+        return r.reshape(*row_shape, b.shape[0])
+    ok_a = np.isfinite(a).astype(np.float64)
+    ok_b = np.isfinite(b).astype(np.float64)
+    a0 = np.where(ok_a > 0, a, 0.0)
+    b0 = np.where(ok_b > 0, b, 0.0)
+    num = a0 @ b0.T
+    den = np.sqrt(((a0 * a0) @ ok_b.T) * (ok_a @ (b0 * b0).T))
+    common = (ok_a @ ok_b.T) >= 0.5 * a.shape[-1]
+    r = np.divide(num, den, out=np.full(num.shape, -np.inf), where=(den > 0) & common)
+    return r.reshape(*row_shape, b.shape[0])
+
+
+def _align(lagged: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each beat's window at the lag where it best matches ``ref`` ``(F,)``: the windows
+    ``(n_beats, F)`` and that best correlation ``(n_beats,)`` (NaN where no lag leaves half
+    of the window in common with ``ref``)."""
+    r = _masked_correlation(lagged, ref[None, :])[..., 0]  # lags, beats
+    best = np.argmax(r, axis=0)
+    beats = np.arange(lagged.shape[1])
+    corr = r[best, beats]
+    return lagged[best, beats, :], np.where(np.isfinite(corr), corr, np.nan)
 
 
 def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray,
@@ -215,7 +351,10 @@ def classify_beats(
     Returns
     -------
     BeatTable
-        ``beats`` indexed by beat: ``anchor``, ``rr_prev_ms``, ``rr_next_ms``, ``qrs_ms``,
+        ``beats`` indexed by beat: ``anchor`` (sample index, rounded; where the median
+        beat is cut), ``anchor_exact`` (the anchor as delineated, a fractional sample index
+        where the delineator worked on an interpolation; the RR intervals are taken
+        between these), ``rr_prev_ms``, ``rr_next_ms``, ``qrs_ms``,
         ``corr`` (with the dominant class's median QRS), ``morph_class`` (0 = largest),
         ``paced``, ``label`` and ``dominant``.
     """
@@ -265,12 +404,15 @@ def paced_beats(qrs_on: np.ndarray, anchor: np.ndarray, spikes: np.ndarray | Non
 
 def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray | None,
               spikes: np.ndarray | None = None) -> BeatTable:
-    anchor = beat_anchors(g)
-    anchor = np.rint(anchor).astype(np.int64)
+    exact = beat_anchors(g)
+    anchor = np.rint(exact).astype(np.int64)
     n_beats = anchor.size
     ms = 1000.0 / fs
     paced = paced_beats(g["QRS_on"].to_numpy(dtype=float), anchor, spikes, fs)
-    rr = np.diff(anchor) * ms
+    # RR from the anchors as delineated (fractional sample indices where the delineator
+    # worked on an interpolation): rounded to the record's samples, every RR of a 100 Hz
+    # record would be a multiple of 10 ms
+    rr = np.diff(exact) * ms
     rr_prev = np.r_[np.nan, rr]
     rr_next = np.r_[rr, np.nan]
     qrs = (g["QRS_off"].to_numpy(dtype=float) - g["QRS_on"].to_numpy(dtype=float)) * ms
@@ -281,14 +423,19 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     classes = np.zeros(n_beats, dtype=int)
     dom_class = 0
     if n_beats >= 2:
-        lo, hi = int(round(QRS_WINDOW_S[0] * fs)), int(round(QRS_WINDOW_S[1] * fs))
-        win = gather_windows(signal[lead_mask], anchor, lo, hi)  # leads, beats, w
-        win = win - np.nanmean(win, axis=2, keepdims=True)
-        flat = np.transpose(win, (1, 0, 2)).reshape(n_beats, -1)
-        classes = morphology_classes(flat)
+        lagged = qrs_windows(signal[lead_mask], fs, exact, ALIGN_MAX_MS)  # lags, beats, features
+        # align every beat on the most typical one (the highest mean correlation with the
+        # others, unshifted), compare the aligned shapes, then every beat at its best lag
+        # with the dominant class's median
+        mid = lagged.shape[0] // 2
+        r0 = np.nan_to_num(_masked_correlation(lagged[mid], lagged[mid]), neginf=0.0)
+        aligned, _ = _align(lagged, lagged[mid, int(np.argmax(r0.mean(axis=1)))])
+        r = _masked_correlation(aligned, aligned)
+        np.fill_diagonal(r, 1.0)
+        classes = _classes_from_correlation(np.nan_to_num(r, neginf=0.0))
         dom_class = dominant_class(classes, rr_prev, rr_next, paced if paced.any() else None)
-        tpl = nanmedian(win[:, classes == dom_class, :], axis=1)  # leads, w
-        corr = _correlate(flat, tpl.reshape(-1))
+        tpl = nanmedian(aligned[classes == dom_class], axis=0)
+        _, corr = _align(lagged, tpl)
     in_dom = classes == dom_class
     nn = in_dom[:-1] & in_dom[1:]
     if nn.any():
@@ -310,6 +457,7 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     beats = pd.DataFrame(
         {
             "anchor": anchor,
+            "anchor_exact": exact,
             "rr_prev_ms": rr_prev,
             "rr_next_ms": rr_next,
             "qrs_ms": qrs,
@@ -362,4 +510,5 @@ def frequent_ectopy_regular(table: BeatTable) -> bool:
 
 
 __all__ = ["classify_beats", "frequent_ectopy_regular", "morphology_classes", "dominant_class", "paced_beats",
-           "CORR_MIN", "PREMATURE_RATIO", "PACED_BEFORE_MS", "WIDE_EXTRA_MS"]
+           "qrs_windows", "CORR_MIN", "PREMATURE_RATIO", "PACED_BEFORE_MS", "WIDE_EXTRA_MS", "COMPARE_FS",
+           "ALIGN_MAX_MS"]

@@ -283,7 +283,9 @@ def _measure(
     row["record_duration_s"] = signal.shape[1] / fs
     row.update(pacing_summary(spikes))
     beats = table.beats
-    row.update(rr_features(beats["anchor"].to_numpy(), fs, beats["dominant"].to_numpy()))
+    rr_values, hrv_notes = rr_features(beats["anchor_exact"].to_numpy(), fs, beats["dominant"].to_numpy(),
+                                       return_reasons=True)
+    row.update(rr_values)
     row.update(beat_counts(table, signal.shape[1] / fs))
 
     lead_rows = fa.select(fa.lead != "global")
@@ -359,6 +361,7 @@ def _measure(
         warnings.append(f"{int(edge.sum())} beat(s) cut by the record edge left out of the medians")
     if qtd_note:
         warnings.append(qtd_note)
+    warnings.extend(hrv_notes)
     row["quality_ok"] = True
     row["quality_reason"] = "; ".join(warnings)
     row["quality_error"] = ""
