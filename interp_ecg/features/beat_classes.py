@@ -45,6 +45,20 @@ from the delineation's consensus rows (``lead == "global"``):
    The dominant cycle is the median RR between two successive dominant beats, or, when no
    two dominant beats follow each other (bigeminy), the mean of all RR intervals (with a
    compensatory pause, coupling interval plus pause is two sinus cycles).
+4. **RR fiducial.** RR intervals are taken between the same point of every beat
+   (:func:`rr_fiducials`, the beat table's ``anchor_aligned``): heart-rate variability is
+   defined on the intervals between successive beats' same fiducial point (Task Force of
+   the ESC and NASPE 1996), and the consensus R peak is not always the same wave (in PTB-XL
+   record 38 it comes from one group of leads in some beats and from another, 20-24 ms
+   away, in others, which made a regular rhythm read as variable). Each beat shaped like
+   the dominant ones is moved by the lag that best aligns its QRS window on the dominant
+   template (refined between the 2 ms grid samples by a parabola through the correlation
+   peak), less the median of those lags, so the point is the same part of the QRS in every
+   such beat and sits where the consensus R peak lies in most of them. Ectopic beats,
+   outliers and beats whose window is cut by the record edge keep their own anchor: the
+   intervals into and out of an ectopic beat are not normal-to-normal intervals, and a cut
+   window's best lag is not the same point. The premature test of step 3 and the table's
+   ``rr_prev_ms`` / ``rr_next_ms`` use these intervals.
 
 References
 ----------
@@ -278,15 +292,29 @@ def _masked_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return r.reshape(*row_shape, b.shape[0])
 
 
-def _align(lagged: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _align(lagged: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each beat's window at the lag where it best matches ``ref`` ``(F,)``: the windows
-    ``(n_beats, F)`` and that best correlation ``(n_beats,)`` (NaN where no lag leaves half
-    of the window in common with ``ref``)."""
+    ``(n_beats, F)``, that best correlation ``(n_beats,)`` (NaN where no lag leaves half
+    of the window in common with ``ref``) and the lag itself ``(n_beats,)``, in grid
+    samples of :data:`COMPARE_FS` (positive: the beat's matching point lies after its
+    anchor), refined between grid samples by the parabola through the correlation at the
+    best lag and its two neighbours (NaN where the correlation is)."""
     r = _masked_correlation(lagged, ref[None, :])[..., 0]  # lags, beats
     best = np.argmax(r, axis=0)
     beats = np.arange(lagged.shape[1])
     corr = r[best, beats]
-    return lagged[best, beats, :], np.where(np.isfinite(corr), corr, np.nan)
+    n_lag = lagged.shape[0] // 2
+    lag = (best - n_lag).astype(float)
+    inner = (best > 0) & (best < lagged.shape[0] - 1)
+    if inner.any():
+        b, k = best[inner], beats[inner]
+        y0, y1, y2 = r[b - 1, k], r[b, k], r[b + 1, k]
+        curv = y0 - 2.0 * y1 + y2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step = np.where(np.isfinite(curv) & (curv < 0), 0.5 * (y0 - y2) / curv, 0.0)
+        lag[inner] += np.clip(np.nan_to_num(step), -0.5, 0.5)
+    ok = np.isfinite(corr)
+    return lagged[best, beats, :], np.where(ok, corr, np.nan), np.where(ok, lag, np.nan)
 
 
 def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray,
@@ -353,8 +381,11 @@ def classify_beats(
     BeatTable
         ``beats`` indexed by beat: ``anchor`` (sample index, rounded; where the median
         beat is cut), ``anchor_exact`` (the anchor as delineated, a fractional sample index
-        where the delineator worked on an interpolation; the RR intervals are taken
-        between these), ``rr_prev_ms``, ``rr_next_ms``, ``qrs_ms``,
+        where the delineator worked on an interpolation), ``anchor_aligned`` (the RR
+        fiducial, fractional samples: for the beats shaped like the dominant ones the same
+        point of the QRS in every beat, by cross-correlation with the dominant template;
+        any other beat's ``anchor_exact``; module docstring, step 4), ``rr_prev_ms`` and
+        ``rr_next_ms`` (between successive ``anchor_aligned``), ``qrs_ms``,
         ``corr`` (with the dominant class's median QRS), ``morph_class`` (0 = largest),
         ``paced``, ``label`` and ``dominant``.
     """
@@ -402,6 +433,42 @@ def paced_beats(qrs_on: np.ndarray, anchor: np.ndarray, spikes: np.ndarray | Non
     return (first < sp.size) & (sp[np.minimum(first, sp.size - 1)] <= anchor)
 
 
+def rr_fiducials(anchors: np.ndarray, lag: np.ndarray, similar: np.ndarray) -> np.ndarray:
+    """The point of every beat between which RR intervals are taken (module docstring, step 4).
+
+    Parameters
+    ----------
+    anchors : numpy.ndarray
+        ``(n_beats,)`` each beat's anchor as delineated (fractional samples).
+    lag : numpy.ndarray
+        ``(n_beats,)`` shift, in samples, that best aligns each beat's QRS window on the
+        dominant template (NaN where it could not be measured).
+    similar : numpy.ndarray of bool
+        ``(n_beats,)`` beats shaped like the dominant template (r >= :data:`CORR_MIN`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_beats,)`` in samples: for a similar beat with a measured lag, its anchor plus
+        its lag minus the median lag of those beats, i.e. the same point of the QRS in every
+        such beat, placed where the consensus R peak lies in the typical one; any other
+        beat (ectopic, outlier, not comparable) keeps its own anchor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rr_fiducials(np.array([100.0, 512.0, 900.0, 1300.0]), np.array([0.0, -12.0, 0.0, 5.0]),
+    ...              np.array([True, True, True, False])).tolist()
+    [100.0, 500.0, 900.0, 1300.0]
+    """
+    anchors = np.asarray(anchors, dtype=float)
+    shift = np.where(np.asarray(similar, bool) & np.isfinite(lag), lag, np.nan)
+    if not np.isfinite(shift).any():
+        return anchors.copy()
+    shift = shift - np.nanmedian(shift)
+    return np.where(np.isfinite(shift), anchors + shift, anchors)
+
+
 def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray | None,
               spikes: np.ndarray | None = None) -> BeatTable:
     exact = beat_anchors(g)
@@ -420,6 +487,7 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     if not lead_mask.any():
         lead_mask = np.ones(signal.shape[0], bool)
     corr = np.full(n_beats, np.nan)
+    lag = np.full(n_beats, np.nan)
     classes = np.zeros(n_beats, dtype=int)
     dom_class = 0
     if n_beats >= 2:
@@ -429,13 +497,24 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
         # with the dominant class's median
         mid = lagged.shape[0] // 2
         r0 = np.nan_to_num(_masked_correlation(lagged[mid], lagged[mid]), neginf=0.0)
-        aligned, _ = _align(lagged, lagged[mid, int(np.argmax(r0.mean(axis=1)))])
+        aligned, _, _ = _align(lagged, lagged[mid, int(np.argmax(r0.mean(axis=1)))])
         r = _masked_correlation(aligned, aligned)
         np.fill_diagonal(r, 1.0)
         classes = _classes_from_correlation(np.nan_to_num(r, neginf=0.0))
         dom_class = dominant_class(classes, rr_prev, rr_next, paced if paced.any() else None)
         tpl = nanmedian(aligned[classes == dom_class], axis=0)
-        _, corr = _align(lagged, tpl)
+        _, corr, lag = _align(lagged, tpl)
+    differs = np.nan_to_num(corr, nan=1.0) < CORR_MIN
+    # the RR fiducial (module docstring, step 4): the beats shaped like the dominant ones
+    # at the point matching the same point of the dominant template
+    # (only where the beat's whole window, at that lag, lies inside the record: on a window
+    # cut by the record edge the best lag is not the same point)
+    shift = lag * fs / COMPARE_FS
+    whole = (exact + shift + QRS_WINDOW_S[0] * fs >= 0) & (exact + shift + QRS_WINDOW_S[1] * fs <= signal.shape[1] - 1)
+    fid = rr_fiducials(exact, shift, ~differs & whole)
+    rr = np.diff(fid) * ms
+    rr_prev = np.r_[np.nan, rr]
+    rr_next = np.r_[rr, np.nan]
     in_dom = classes == dom_class
     nn = in_dom[:-1] & in_dom[1:]
     if nn.any():
@@ -445,7 +524,6 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     q_dom = qrs[in_dom & np.isfinite(qrs)]
     ref_qrs = float(np.median(q_dom)) if q_dom.size else (
         float(np.median(qrs[np.isfinite(qrs)])) if np.isfinite(qrs).any() else np.nan)
-    differs = np.nan_to_num(corr, nan=1.0) < CORR_MIN
     premature = np.nan_to_num(rr_prev, nan=np.inf) < PREMATURE_RATIO * ref_rr
     wide = np.nan_to_num(qrs, nan=-np.inf) > ref_qrs + WIDE_EXTRA_MS
     pvc = differs & (premature | wide)
@@ -458,6 +536,7 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
         {
             "anchor": anchor,
             "anchor_exact": exact,
+            "anchor_aligned": fid,
             "rr_prev_ms": rr_prev,
             "rr_next_ms": rr_next,
             "qrs_ms": qrs,
@@ -510,5 +589,5 @@ def frequent_ectopy_regular(table: BeatTable) -> bool:
 
 
 __all__ = ["classify_beats", "frequent_ectopy_regular", "morphology_classes", "dominant_class", "paced_beats",
-           "qrs_windows", "CORR_MIN", "PREMATURE_RATIO", "PACED_BEFORE_MS", "WIDE_EXTRA_MS", "COMPARE_FS",
+           "qrs_windows", "rr_fiducials", "CORR_MIN", "PREMATURE_RATIO", "PACED_BEFORE_MS", "WIDE_EXTRA_MS", "COMPARE_FS",
            "ALIGN_MAX_MS"]

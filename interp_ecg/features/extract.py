@@ -283,7 +283,7 @@ def _measure(
     row["record_duration_s"] = signal.shape[1] / fs
     row.update(pacing_summary(spikes))
     beats = table.beats
-    rr_values, hrv_notes = rr_features(beats["anchor_exact"].to_numpy(), fs, beats["dominant"].to_numpy(),
+    rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
                                        return_reasons=True)
     row.update(rr_values)
     row.update(beat_counts(table, signal.shape[1] / fs))

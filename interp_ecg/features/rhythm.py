@@ -1,9 +1,21 @@
 """Rhythm features: RR statistics, short-term HRV, PVC count, P-wave presence.
 
-RR intervals are taken between successive consensus beats (anchored on the R peak). HRV
-statistics (SDNN, RMSSD, pNN50) use *normal-to-normal* intervals only, i.e. intervals whose
-two beats are both dominant (not PVCs or outliers), following the Task Force of the ESC and
-NASPE (Circulation 1996). On a 10 s ECG these are ultra-short-term figures.
+RR intervals are taken between successive consensus beats, at the same point of every
+beat: the feature pipeline passes the beat table's ``anchor_aligned``
+(:func:`interp_ecg.features.beat_classes.rr_fiducials`), i.e. for the dominant beats the
+point of the QRS that matches one and the same point of the dominant template by
+cross-correlation, placed where the consensus R peak lies in most beats, and for ectopic
+beats and outliers their own consensus R peak. The consensus R peak alone is not the same
+wave in every beat (it can come from one group of leads in one beat and from another,
+20-24 ms away, in the next), and HRV is defined on the intervals between the same fiducial
+point of successive QRS complexes (Task Force of the ESC and NASPE, Circulation 93:1043
+(1996)): with the jumping R peak a regular rhythm reads as variable (PTB-XL record 38 at
+500 Hz: RMSSD 21.5 ms from the consensus R peaks, 18.2 ms from the aligned point; the
+median over its twelve leads of each lead's own R-to-R interval gives 18.3 ms,
+``benchmarks/beat_classes_rates.py``). HRV statistics (SDNN, RMSSD, pNN50) use
+*normal-to-normal* intervals only, i.e. intervals whose two beats are both dominant (not
+PVCs or outliers), following the same Task Force. On a 10 s ECG these are ultra-short-term
+figures.
 
 Each HRV statistic is computed only from at least :data:`MIN_NN_INTERVALS` (5) NN
 intervals, the same count for all of them: SDNN from the NN intervals, RMSSD, pNN50 and
@@ -45,7 +57,8 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     Parameters
     ----------
     anchors : numpy.ndarray
-        Sample index of every beat (R peak), increasing.
+        Sample index (may be fractional) of the same fiducial point of every beat,
+        increasing; the feature pipeline passes the beat table's ``anchor_aligned``.
     fs : float
         Sampling rate (Hz).
     dominant : numpy.ndarray of bool
