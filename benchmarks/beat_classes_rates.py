@@ -9,7 +9,8 @@ copy is the reference measured in the same run. Printed:
     least one beat labelled ``"outlier"`` (or ``"PVC"``), and how many have a third of
     their beats or more off the dominant class, at each rate, and the 100 / 500 Hz ratio.
 (b) **Dominant-beat counts.** Over the records with the same number of beats at both
-    rates: the share with the same ``n_beats_dominant``, and the mean absolute difference.
+    rates: the share with the same ``n_beats_dominant``, and the mean absolute difference;
+    and the records without a dominant beat class (``n_beats_dominant`` 0).
 (c) **HRV at 100 vs 500 Hz.** For ``SDNN_ms``, ``RMSSD_ms``, ``pNN50`` and
     ``RR_irregularity``: the records finite at both rates, the paired mean and SD of the
     difference 100 - 500 Hz, and the records that are NaN at one rate only.
@@ -237,6 +238,10 @@ def main(argv=None) -> None:
           f"mean |difference| {d.abs().mean():.2f} beats")
     print(f"    mean share of dominant beats (all records): 100 Hz {dom_share_100:.3f}, 500 Hz "
           f"{dom_share_500:.3f}, ratio {dom_share_100 / dom_share_500:.3f}")
+    for rate, t in ((100, t100), (500, t500)):
+        none = t.index[t["quality_ok"] & (t["n_beats_dominant"] == 0)]
+        print(f"    {rate} Hz: records without a dominant beat class (no QRS shape shared by two beats): "
+              f"{len(none)} {list(none)}")
 
     # (c) HRV agreement
     print(f"\n(c) HRV 100 - 500 Hz (records measured at both rates)")

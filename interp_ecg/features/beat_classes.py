@@ -33,7 +33,16 @@ from the delineation's consensus rows (``lead == "global"``):
    duration, the intervals and the median beat describe the conducted beats (12SL and
    the Glasgow program measure the conducted complexes too and report the pacing apart;
    the record's ``paced`` feature says it is paced). A fully paced record keeps its
-   paced beats as dominant.
+   paced beats as dominant. A dominant class needs at least :data:`MIN_DOMINANT_BEATS`
+   (2) beats: the measurement programs build the median complex from the most frequent
+   QRS type, and a "type" of one beat is only that beat, so when no QRS shape is shared by
+   two beats (polymorphic complexes; a short record whose two or three beats all differ)
+   the record has no dominant beat class. Which single beat to call dominant would then be
+   a guess (before this rule: the first in clustering order), so none is: every beat is
+   labelled ``"unclassified"``, none is dominant, and what is measured on the dominant
+   beats (median beat, intervals, amplitudes, HRV, PVC and outlier counts) is NaN with
+   the reason :func:`no_dominant_reason`. Nor is any beat made dominant by default when
+   none matches the dominant template (step 3).
 3. **Labels.** Every beat is correlated, at its best alignment, with the median of the
    dominant class's aligned windows. A beat that
    differs (r < 0.85) and is premature (RR before it under :data:`PREMATURE_RATIO`, 85 %,
@@ -112,6 +121,15 @@ WIDE_EXTRA_MS = 30.0
 #: A class is a candidate for the dominant one when it has at least this share of the
 #: largest class's beats.
 CANDIDATE_SHARE = 0.5
+#: Fewest beats of the dominant class: a QRS shape is dominant only when it recurs. With
+#: every beat of its own shape (polymorphic beats, or two or three beats that all differ)
+#: no beat is dominant, every beat is labelled :data:`UNCLASSIFIED` and what is measured on
+#: the dominant beats (median beat, intervals, amplitudes, HRV) is NaN with the reason
+#: :func:`no_dominant_reason`.
+MIN_DOMINANT_BEATS = 2
+#: Label of the beats of a record without a dominant class (no template to compare with:
+#: neither dominant, nor PVC, nor outlier).
+UNCLASSIFIED = "unclassified"
 #: A ventricular pacing spike lies at most this long before the paced QRS onset (ms; the
 #: stimulus-to-QRS latency is a few ms, and after spike removal the delineated onset can
 #: sit just after the spike). An atrial spike precedes the QRS by the AV delay (>= ~100 ms).
@@ -318,12 +336,16 @@ def _align(lagged: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 
 def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray,
-                   paced: np.ndarray | None = None) -> int:
+                   paced: np.ndarray | None = None) -> int | None:
     """The dominant class: the latest-coming of the classes at least half as large as the
-    largest (median RR before / RR after the beat; ectopic beats come early).
+    largest and of at least :data:`MIN_DOMINANT_BEATS` beats (median RR before / RR after
+    the beat; ectopic beats come early).
 
     ``paced`` (bool per beat, optional): candidate classes of mostly ventricular-paced
     beats are passed over when a candidate class of mostly native beats exists.
+
+    Returns ``None`` when no class has :data:`MIN_DOMINANT_BEATS` beats: no QRS shape
+    recurs, so no beat is the dominant one (module docstring, step 2).
 
     Examples
     --------
@@ -332,18 +354,20 @@ def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray
     >>> rr = np.full(7, 800.0)
     >>> dominant_class(classes, rr, rr), dominant_class(classes, rr, rr, paced=classes == 1)
     (1, 0)
+    >>> print(dominant_class(np.array([0, 1, 2]), rr[:3], rr[:3]))
+    None
     """
     ids, counts = np.unique(classes, return_counts=True)
     big = counts.max()
-    cand = [(c, k) for c, k in zip(ids, counts) if k >= max(2, CANDIDATE_SHARE * big)]
+    cand = [(c, k) for c, k in zip(ids, counts) if k >= max(MIN_DOMINANT_BEATS, CANDIDATE_SHARE * big)]
     if paced is not None and len(cand) > 1:
         native = [(c, k) for c, k in cand if np.mean(paced[classes == c]) <= 0.5]
         if native:
             cand = native
+    if not cand:
+        return None
     if len(cand) == 1:
         return int(cand[0][0])
-    if not cand:
-        return int(ids[np.argmax(counts)])
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = rr_prev / rr_next
     scores = []
@@ -489,8 +513,8 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     corr = np.full(n_beats, np.nan)
     lag = np.full(n_beats, np.nan)
     classes = np.zeros(n_beats, dtype=int)
-    dom_class = 0
-    if n_beats >= 2:
+    dom_class: int | None = None
+    if n_beats >= MIN_DOMINANT_BEATS:
         lagged = qrs_windows(signal[lead_mask], fs, exact, ALIGN_MAX_MS)  # lags, beats, features
         # align every beat on the most typical one (the highest mean correlation with the
         # others, unshifted), compare the aligned shapes, then every beat at its best lag
@@ -502,8 +526,14 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
         np.fill_diagonal(r, 1.0)
         classes = _classes_from_correlation(np.nan_to_num(r, neginf=0.0))
         dom_class = dominant_class(classes, rr_prev, rr_next, paced if paced.any() else None)
-        tpl = nanmedian(aligned[classes == dom_class], axis=0)
-        _, corr, lag = _align(lagged, tpl)
+        if dom_class is not None:
+            tpl = nanmedian(aligned[classes == dom_class], axis=0)
+            _, corr, lag = _align(lagged, tpl)
+    if dom_class is None:
+        # no QRS shape recurs: there is no dominant beat to compare with (no label is guessed)
+        label = np.full(n_beats, UNCLASSIFIED, dtype=object)
+        return BeatTable(beats=_beat_frame(g.index, anchor, exact, exact, rr_prev, rr_next, qrs, corr, classes,
+                                           paced, label), fiducials=g)
     differs = np.nan_to_num(corr, nan=1.0) < CORR_MIN
     # the RR fiducial (module docstring, step 4): the beats shaped like the dominant ones
     # at the point matching the same point of the dominant template
@@ -529,10 +559,13 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     pvc = differs & (premature | wide)
     # a paced beat unlike the dominant (conducted) beats is neither ectopic nor an outlier
     label = np.where(differs & paced, "paced", np.where(pvc, "PVC", np.where(differs, "outlier", "N")))
-    dominant = label == "N"
-    if not dominant.any():
-        dominant = np.ones(n_beats, bool)
-    beats = pd.DataFrame(
+    return BeatTable(beats=_beat_frame(g.index, anchor, exact, fid, rr_prev, rr_next, qrs, corr, classes, paced,
+                                       label), fiducials=g)
+
+
+def _beat_frame(index, anchor, exact, fid, rr_prev, rr_next, qrs, corr, classes, paced, label) -> pd.DataFrame:
+    label = np.asarray(label, dtype=object)
+    return pd.DataFrame(
         {
             "anchor": anchor,
             "anchor_exact": exact,
@@ -544,11 +577,34 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
             "morph_class": classes,
             "paced": paced,
             "label": label,
-            "dominant": dominant,
+            # a beat is dominant only when it matches the dominant class (never by default)
+            "dominant": label == "N",
         },
-        index=g.index,
+        index=index,
     )
-    return BeatTable(beats=beats, fiducials=g)
+
+
+def no_dominant_reason(table: BeatTable) -> str:
+    """Why a record has no dominant beat, or ``""`` when it has one.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"label": ["unclassified"] * 3, "dominant": [False] * 3})
+    >>> no_dominant_reason(BeatTable(beats=b, fiducials=pd.DataFrame())).split(';')[0]
+    'no dominant beat class: none of the 3 beats shares its QRS shape with another (r >= 0.85 at the best alignment), so no beat is dominant'
+    """
+    b = table.beats
+    if len(b) and b["dominant"].to_numpy(bool).any():
+        return ""
+    if len(b) == 0:
+        return "no dominant beat class: no beat"
+    if (b["label"] == UNCLASSIFIED).all():
+        return (f"no dominant beat class: none of the {len(b)} beats shares its QRS shape with another "
+                f"(r >= {CORR_MIN} at the best alignment), so no beat is dominant; the median beat, the "
+                f"intervals, amplitudes and HRV are not measured and the beats are not labelled PVC or outlier")
+    return (f"no dominant beat: none of the {len(b)} beats matches the dominant class's median QRS "
+            f"(r >= {CORR_MIN}); the median beat, the intervals, amplitudes and HRV are not measured")
 
 
 #: Share of PVCs from which the beat-by-beat P-wave decision is checked on the median beat.
@@ -588,6 +644,6 @@ def frequent_ectopy_regular(table: BeatTable) -> bool:
     return bool(np.median(np.abs(rr - med)) / med <= REGULAR_MAD_MAX)
 
 
-__all__ = ["classify_beats", "frequent_ectopy_regular", "morphology_classes", "dominant_class", "paced_beats",
+__all__ = ["classify_beats", "frequent_ectopy_regular", "no_dominant_reason", "MIN_DOMINANT_BEATS", "UNCLASSIFIED", "morphology_classes", "dominant_class", "paced_beats",
            "qrs_windows", "rr_fiducials", "CORR_MIN", "PREMATURE_RATIO", "PACED_BEFORE_MS", "WIDE_EXTRA_MS", "COMPARE_FS",
            "ALIGN_MAX_MS"]

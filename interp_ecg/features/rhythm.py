@@ -132,7 +132,22 @@ def beat_counts(table: BeatTable, duration_s: float) -> dict[str, float]:
     dict
         ``n_beats``, ``n_beats_dominant``, ``PVC_count``, ``PVC_per_min`` (PVCs per minute
         of recording), ``outlier_beat_count`` and ``P_wave_presence_fraction`` (share of the
-        non-PVC beats with a consensus P wave).
+        non-PVC beats with a consensus P wave). In a record without a dominant beat class
+        (every beat labelled ``"unclassified"``, see
+        :data:`interp_ecg.features.beat_classes.MIN_DOMINANT_BEATS`) a beat cannot be
+        told to differ from the dominant ones: ``PVC_count``, ``PVC_per_min`` and
+        ``outlier_beat_count`` are NaN (the reason is
+        :func:`interp_ecg.features.beat_classes.no_dominant_reason`) and
+        ``P_wave_presence_fraction`` is taken over all beats.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = BeatTable(beats=pd.DataFrame({"label": ["unclassified"] * 3, "dominant": [False] * 3}),
+    ...               fiducials=pd.DataFrame({"P_peak": [1.0, float("nan"), 3.0], "P_on": [float("nan")] * 3}))
+    >>> c = beat_counts(t, 10.0)
+    >>> c["n_beats_dominant"], c["PVC_count"], c["P_wave_presence_fraction"]
+    (0.0, nan, 0.6666666666666666)
     """
     labels = table.beats["label"].to_numpy()
     non_pvc = labels != "PVC"
@@ -140,11 +155,14 @@ def beat_counts(table: BeatTable, duration_s: float) -> dict[str, float]:
         table.fiducials["P_on"].to_numpy(dtype=float)
     )
     n_pvc = float((labels == "PVC").sum())
+    n_outlier = float((labels == "outlier").sum())
+    if labels.size and (labels == "unclassified").all():  # beat_classes.UNCLASSIFIED: no dominant class
+        n_pvc = n_outlier = np.nan
     return {
         "n_beats": float(labels.size),
         "n_beats_dominant": float(table.beats["dominant"].sum()),
         "PVC_count": n_pvc,
         "PVC_per_min": n_pvc * 60.0 / duration_s if duration_s > 0 else np.nan,
-        "outlier_beat_count": float((labels == "outlier").sum()),
+        "outlier_beat_count": n_outlier,
         "P_wave_presence_fraction": float(has_p[non_pvc].mean()) if non_pvc.any() else np.nan,
     }
