@@ -33,7 +33,16 @@ from the delineation's consensus rows (``lead == "global"``):
    duration, the intervals and the median beat describe the conducted beats (12SL and
    the Glasgow program measure the conducted complexes too and report the pacing apart;
    the record's ``paced`` feature says it is paced). A fully paced record keeps its
-   paced beats as dominant.
+   paced beats as dominant. A dominant class needs at least :data:`MIN_DOMINANT_BEATS`
+   (2) beats: the measurement programs build the median complex from the most frequent
+   QRS type, and a "type" of one beat is only that beat, so when no QRS shape is shared by
+   two beats (polymorphic complexes; a short record whose two or three beats all differ)
+   the record has no dominant beat class. Which single beat to call dominant would then be
+   a guess (before this rule: the first in clustering order), so none is: every beat is
+   labelled ``"unclassified"``, none is dominant, and what is measured on the dominant
+   beats (median beat, intervals, amplitudes, HRV, PVC and outlier counts) is NaN with
+   the reason :func:`no_dominant_reason`. Nor is any beat made dominant by default when
+   none matches the dominant template (step 3).
 3. **Labels.** Every beat is correlated, at its best alignment, with the median of the
    dominant class's aligned windows. A beat that
    differs (r < 0.85) and is premature (RR before it under :data:`PREMATURE_RATIO`, 85 %,
@@ -45,6 +54,20 @@ from the delineation's consensus rows (``lead == "global"``):
    The dominant cycle is the median RR between two successive dominant beats, or, when no
    two dominant beats follow each other (bigeminy), the mean of all RR intervals (with a
    compensatory pause, coupling interval plus pause is two sinus cycles).
+4. **RR fiducial.** RR intervals are taken between the same point of every beat
+   (:func:`rr_fiducials`, the beat table's ``anchor_aligned``): heart-rate variability is
+   defined on the intervals between successive beats' same fiducial point (Task Force of
+   the ESC and NASPE 1996), and the consensus R peak is not always the same wave (in PTB-XL
+   record 38 it comes from one group of leads in some beats and from another, 20-24 ms
+   away, in others, which made a regular rhythm read as variable). Each beat shaped like
+   the dominant ones is moved by the lag that best aligns its QRS window on the dominant
+   template (refined between the 2 ms grid samples by a parabola through the correlation
+   peak), less the median of those lags, so the point is the same part of the QRS in every
+   such beat and sits where the consensus R peak lies in most of them. Ectopic beats,
+   outliers and beats whose window is cut by the record edge keep their own anchor: the
+   intervals into and out of an ectopic beat are not normal-to-normal intervals, and a cut
+   window's best lag is not the same point. The premature test of step 3 and the table's
+   ``rr_prev_ms`` / ``rr_next_ms`` use these intervals.
 
 References
 ----------
@@ -98,6 +121,15 @@ WIDE_EXTRA_MS = 30.0
 #: A class is a candidate for the dominant one when it has at least this share of the
 #: largest class's beats.
 CANDIDATE_SHARE = 0.5
+#: Fewest beats of the dominant class: a QRS shape is dominant only when it recurs. With
+#: every beat of its own shape (polymorphic beats, or two or three beats that all differ)
+#: no beat is dominant, every beat is labelled :data:`UNCLASSIFIED` and what is measured on
+#: the dominant beats (median beat, intervals, amplitudes, HRV) is NaN with the reason
+#: :func:`no_dominant_reason`.
+MIN_DOMINANT_BEATS = 2
+#: Label of the beats of a record without a dominant class (no template to compare with:
+#: neither dominant, nor PVC, nor outlier).
+UNCLASSIFIED = "unclassified"
 #: A ventricular pacing spike lies at most this long before the paced QRS onset (ms; the
 #: stimulus-to-QRS latency is a few ms, and after spike removal the delineated onset can
 #: sit just after the spike). An atrial spike precedes the QRS by the AV delay (>= ~100 ms).
@@ -278,24 +310,42 @@ def _masked_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return r.reshape(*row_shape, b.shape[0])
 
 
-def _align(lagged: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _align(lagged: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each beat's window at the lag where it best matches ``ref`` ``(F,)``: the windows
-    ``(n_beats, F)`` and that best correlation ``(n_beats,)`` (NaN where no lag leaves half
-    of the window in common with ``ref``)."""
+    ``(n_beats, F)``, that best correlation ``(n_beats,)`` (NaN where no lag leaves half
+    of the window in common with ``ref``) and the lag itself ``(n_beats,)``, in grid
+    samples of :data:`COMPARE_FS` (positive: the beat's matching point lies after its
+    anchor), refined between grid samples by the parabola through the correlation at the
+    best lag and its two neighbours (NaN where the correlation is)."""
     r = _masked_correlation(lagged, ref[None, :])[..., 0]  # lags, beats
     best = np.argmax(r, axis=0)
     beats = np.arange(lagged.shape[1])
     corr = r[best, beats]
-    return lagged[best, beats, :], np.where(np.isfinite(corr), corr, np.nan)
+    n_lag = lagged.shape[0] // 2
+    lag = (best - n_lag).astype(float)
+    inner = (best > 0) & (best < lagged.shape[0] - 1)
+    if inner.any():
+        b, k = best[inner], beats[inner]
+        y0, y1, y2 = r[b - 1, k], r[b, k], r[b + 1, k]
+        curv = y0 - 2.0 * y1 + y2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step = np.where(np.isfinite(curv) & (curv < 0), 0.5 * (y0 - y2) / curv, 0.0)
+        lag[inner] += np.clip(np.nan_to_num(step), -0.5, 0.5)
+    ok = np.isfinite(corr)
+    return lagged[best, beats, :], np.where(ok, corr, np.nan), np.where(ok, lag, np.nan)
 
 
 def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray,
-                   paced: np.ndarray | None = None) -> int:
+                   paced: np.ndarray | None = None) -> int | None:
     """The dominant class: the latest-coming of the classes at least half as large as the
-    largest (median RR before / RR after the beat; ectopic beats come early).
+    largest and of at least :data:`MIN_DOMINANT_BEATS` beats (median RR before / RR after
+    the beat; ectopic beats come early).
 
     ``paced`` (bool per beat, optional): candidate classes of mostly ventricular-paced
     beats are passed over when a candidate class of mostly native beats exists.
+
+    Returns ``None`` when no class has :data:`MIN_DOMINANT_BEATS` beats: no QRS shape
+    recurs, so no beat is the dominant one (module docstring, step 2).
 
     Examples
     --------
@@ -304,18 +354,20 @@ def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray
     >>> rr = np.full(7, 800.0)
     >>> dominant_class(classes, rr, rr), dominant_class(classes, rr, rr, paced=classes == 1)
     (1, 0)
+    >>> print(dominant_class(np.array([0, 1, 2]), rr[:3], rr[:3]))
+    None
     """
     ids, counts = np.unique(classes, return_counts=True)
     big = counts.max()
-    cand = [(c, k) for c, k in zip(ids, counts) if k >= max(2, CANDIDATE_SHARE * big)]
+    cand = [(c, k) for c, k in zip(ids, counts) if k >= max(MIN_DOMINANT_BEATS, CANDIDATE_SHARE * big)]
     if paced is not None and len(cand) > 1:
         native = [(c, k) for c, k in cand if np.mean(paced[classes == c]) <= 0.5]
         if native:
             cand = native
+    if not cand:
+        return None
     if len(cand) == 1:
         return int(cand[0][0])
-    if not cand:
-        return int(ids[np.argmax(counts)])
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = rr_prev / rr_next
     scores = []
@@ -353,8 +405,11 @@ def classify_beats(
     BeatTable
         ``beats`` indexed by beat: ``anchor`` (sample index, rounded; where the median
         beat is cut), ``anchor_exact`` (the anchor as delineated, a fractional sample index
-        where the delineator worked on an interpolation; the RR intervals are taken
-        between these), ``rr_prev_ms``, ``rr_next_ms``, ``qrs_ms``,
+        where the delineator worked on an interpolation), ``anchor_aligned`` (the RR
+        fiducial, fractional samples: for the beats shaped like the dominant ones the same
+        point of the QRS in every beat, by cross-correlation with the dominant template;
+        any other beat's ``anchor_exact``; module docstring, step 4), ``rr_prev_ms`` and
+        ``rr_next_ms`` (between successive ``anchor_aligned``), ``qrs_ms``,
         ``corr`` (with the dominant class's median QRS), ``morph_class`` (0 = largest),
         ``paced``, ``label`` and ``dominant``.
     """
@@ -402,6 +457,42 @@ def paced_beats(qrs_on: np.ndarray, anchor: np.ndarray, spikes: np.ndarray | Non
     return (first < sp.size) & (sp[np.minimum(first, sp.size - 1)] <= anchor)
 
 
+def rr_fiducials(anchors: np.ndarray, lag: np.ndarray, similar: np.ndarray) -> np.ndarray:
+    """The point of every beat between which RR intervals are taken (module docstring, step 4).
+
+    Parameters
+    ----------
+    anchors : numpy.ndarray
+        ``(n_beats,)`` each beat's anchor as delineated (fractional samples).
+    lag : numpy.ndarray
+        ``(n_beats,)`` shift, in samples, that best aligns each beat's QRS window on the
+        dominant template (NaN where it could not be measured).
+    similar : numpy.ndarray of bool
+        ``(n_beats,)`` beats shaped like the dominant template (r >= :data:`CORR_MIN`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_beats,)`` in samples: for a similar beat with a measured lag, its anchor plus
+        its lag minus the median lag of those beats, i.e. the same point of the QRS in every
+        such beat, placed where the consensus R peak lies in the typical one; any other
+        beat (ectopic, outlier, not comparable) keeps its own anchor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rr_fiducials(np.array([100.0, 512.0, 900.0, 1300.0]), np.array([0.0, -12.0, 0.0, 5.0]),
+    ...              np.array([True, True, True, False])).tolist()
+    [100.0, 500.0, 900.0, 1300.0]
+    """
+    anchors = np.asarray(anchors, dtype=float)
+    shift = np.where(np.asarray(similar, bool) & np.isfinite(lag), lag, np.nan)
+    if not np.isfinite(shift).any():
+        return anchors.copy()
+    shift = shift - np.nanmedian(shift)
+    return np.where(np.isfinite(shift), anchors + shift, anchors)
+
+
 def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray | None,
               spikes: np.ndarray | None = None) -> BeatTable:
     exact = beat_anchors(g)
@@ -420,22 +511,40 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     if not lead_mask.any():
         lead_mask = np.ones(signal.shape[0], bool)
     corr = np.full(n_beats, np.nan)
+    lag = np.full(n_beats, np.nan)
     classes = np.zeros(n_beats, dtype=int)
-    dom_class = 0
-    if n_beats >= 2:
+    dom_class: int | None = None
+    if n_beats >= MIN_DOMINANT_BEATS:
         lagged = qrs_windows(signal[lead_mask], fs, exact, ALIGN_MAX_MS)  # lags, beats, features
         # align every beat on the most typical one (the highest mean correlation with the
         # others, unshifted), compare the aligned shapes, then every beat at its best lag
         # with the dominant class's median
         mid = lagged.shape[0] // 2
         r0 = np.nan_to_num(_masked_correlation(lagged[mid], lagged[mid]), neginf=0.0)
-        aligned, _ = _align(lagged, lagged[mid, int(np.argmax(r0.mean(axis=1)))])
+        aligned, _, _ = _align(lagged, lagged[mid, int(np.argmax(r0.mean(axis=1)))])
         r = _masked_correlation(aligned, aligned)
         np.fill_diagonal(r, 1.0)
         classes = _classes_from_correlation(np.nan_to_num(r, neginf=0.0))
         dom_class = dominant_class(classes, rr_prev, rr_next, paced if paced.any() else None)
-        tpl = nanmedian(aligned[classes == dom_class], axis=0)
-        _, corr = _align(lagged, tpl)
+        if dom_class is not None:
+            tpl = nanmedian(aligned[classes == dom_class], axis=0)
+            _, corr, lag = _align(lagged, tpl)
+    if dom_class is None:
+        # no QRS shape recurs: there is no dominant beat to compare with (no label is guessed)
+        label = np.full(n_beats, UNCLASSIFIED, dtype=object)
+        return BeatTable(beats=_beat_frame(g.index, anchor, exact, exact, rr_prev, rr_next, qrs, corr, classes,
+                                           paced, label), fiducials=g)
+    differs = np.nan_to_num(corr, nan=1.0) < CORR_MIN
+    # the RR fiducial (module docstring, step 4): the beats shaped like the dominant ones
+    # at the point matching the same point of the dominant template
+    # (only where the beat's whole window, at that lag, lies inside the record: on a window
+    # cut by the record edge the best lag is not the same point)
+    shift = lag * fs / COMPARE_FS
+    whole = (exact + shift + QRS_WINDOW_S[0] * fs >= 0) & (exact + shift + QRS_WINDOW_S[1] * fs <= signal.shape[1] - 1)
+    fid = rr_fiducials(exact, shift, ~differs & whole)
+    rr = np.diff(fid) * ms
+    rr_prev = np.r_[np.nan, rr]
+    rr_next = np.r_[rr, np.nan]
     in_dom = classes == dom_class
     nn = in_dom[:-1] & in_dom[1:]
     if nn.any():
@@ -445,19 +554,22 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
     q_dom = qrs[in_dom & np.isfinite(qrs)]
     ref_qrs = float(np.median(q_dom)) if q_dom.size else (
         float(np.median(qrs[np.isfinite(qrs)])) if np.isfinite(qrs).any() else np.nan)
-    differs = np.nan_to_num(corr, nan=1.0) < CORR_MIN
     premature = np.nan_to_num(rr_prev, nan=np.inf) < PREMATURE_RATIO * ref_rr
     wide = np.nan_to_num(qrs, nan=-np.inf) > ref_qrs + WIDE_EXTRA_MS
     pvc = differs & (premature | wide)
     # a paced beat unlike the dominant (conducted) beats is neither ectopic nor an outlier
     label = np.where(differs & paced, "paced", np.where(pvc, "PVC", np.where(differs, "outlier", "N")))
-    dominant = label == "N"
-    if not dominant.any():
-        dominant = np.ones(n_beats, bool)
-    beats = pd.DataFrame(
+    return BeatTable(beats=_beat_frame(g.index, anchor, exact, fid, rr_prev, rr_next, qrs, corr, classes, paced,
+                                       label), fiducials=g)
+
+
+def _beat_frame(index, anchor, exact, fid, rr_prev, rr_next, qrs, corr, classes, paced, label) -> pd.DataFrame:
+    label = np.asarray(label, dtype=object)
+    return pd.DataFrame(
         {
             "anchor": anchor,
             "anchor_exact": exact,
+            "anchor_aligned": fid,
             "rr_prev_ms": rr_prev,
             "rr_next_ms": rr_next,
             "qrs_ms": qrs,
@@ -465,11 +577,34 @@ def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray
             "morph_class": classes,
             "paced": paced,
             "label": label,
-            "dominant": dominant,
+            # a beat is dominant only when it matches the dominant class (never by default)
+            "dominant": label == "N",
         },
-        index=g.index,
+        index=index,
     )
-    return BeatTable(beats=beats, fiducials=g)
+
+
+def no_dominant_reason(table: BeatTable) -> str:
+    """Why a record has no dominant beat, or ``""`` when it has one.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"label": ["unclassified"] * 3, "dominant": [False] * 3})
+    >>> no_dominant_reason(BeatTable(beats=b, fiducials=pd.DataFrame())).split(';')[0]
+    'no dominant beat class: none of the 3 beats shares its QRS shape with another (r >= 0.85 at the best alignment), so no beat is dominant'
+    """
+    b = table.beats
+    if len(b) and b["dominant"].to_numpy(bool).any():
+        return ""
+    if len(b) == 0:
+        return "no dominant beat class: no beat"
+    if (b["label"] == UNCLASSIFIED).all():
+        return (f"no dominant beat class: none of the {len(b)} beats shares its QRS shape with another "
+                f"(r >= {CORR_MIN} at the best alignment), so no beat is dominant; the median beat, the "
+                f"intervals, amplitudes and HRV are not measured and the beats are not labelled PVC or outlier")
+    return (f"no dominant beat: none of the {len(b)} beats matches the dominant class's median QRS "
+            f"(r >= {CORR_MIN}); the median beat, the intervals, amplitudes and HRV are not measured")
 
 
 #: Share of PVCs from which the beat-by-beat P-wave decision is checked on the median beat.
@@ -509,6 +644,6 @@ def frequent_ectopy_regular(table: BeatTable) -> bool:
     return bool(np.median(np.abs(rr - med)) / med <= REGULAR_MAD_MAX)
 
 
-__all__ = ["classify_beats", "frequent_ectopy_regular", "morphology_classes", "dominant_class", "paced_beats",
-           "qrs_windows", "CORR_MIN", "PREMATURE_RATIO", "PACED_BEFORE_MS", "WIDE_EXTRA_MS", "COMPARE_FS",
+__all__ = ["classify_beats", "frequent_ectopy_regular", "no_dominant_reason", "MIN_DOMINANT_BEATS", "UNCLASSIFIED", "morphology_classes", "dominant_class", "paced_beats",
+           "qrs_windows", "rr_fiducials", "CORR_MIN", "PREMATURE_RATIO", "PACED_BEFORE_MS", "WIDE_EXTRA_MS", "COMPARE_FS",
            "ALIGN_MAX_MS"]

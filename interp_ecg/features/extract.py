@@ -46,7 +46,7 @@ from interp_ecg.errors import (
 )
 from interp_ecg.features import measurements as M
 from interp_ecg.features.dictionary import column_names, column_types
-from interp_ecg.features.beat_classes import classify_beats, frequent_ectopy_regular
+from interp_ecg.features.beat_classes import classify_beats, frequent_ectopy_regular, no_dominant_reason
 from interp_ecg.features.median_beat import (
     FIDUCIALS,
     BeatTable,
@@ -283,7 +283,7 @@ def _measure(
     row["record_duration_s"] = signal.shape[1] / fs
     row.update(pacing_summary(spikes))
     beats = table.beats
-    rr_values, hrv_notes = rr_features(beats["anchor_exact"].to_numpy(), fs, beats["dominant"].to_numpy(),
+    rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
                                        return_reasons=True)
     row.update(rr_values)
     row.update(beat_counts(table, signal.shape[1] / fs))
@@ -361,6 +361,8 @@ def _measure(
         warnings.append(f"{int(edge.sum())} beat(s) cut by the record edge left out of the medians")
     if qtd_note:
         warnings.append(qtd_note)
+    if no_dominant_reason(table):
+        warnings.append(no_dominant_reason(table))
     warnings.extend(hrv_notes)
     row["quality_ok"] = True
     row["quality_reason"] = "; ".join(warnings)

@@ -205,7 +205,7 @@ def relative_fiducials(table: BeatTable, min_fraction: float = 0.5) -> dict[str,
     for j, col in enumerate(FIDUCIALS):
         vals = values[:, j] - anchor
         present = np.isfinite(vals)
-        out[col] = float(np.median(vals[present])) if present.mean() >= min_fraction and present.any() else np.nan
+        out[col] = float(np.median(vals[present])) if present.any() and present.mean() >= min_fraction else np.nan
     return out
 
 

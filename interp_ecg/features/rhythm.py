@@ -1,9 +1,21 @@
 """Rhythm features: RR statistics, short-term HRV, PVC count, P-wave presence.
 
-RR intervals are taken between successive consensus beats (anchored on the R peak). HRV
-statistics (SDNN, RMSSD, pNN50) use *normal-to-normal* intervals only, i.e. intervals whose
-two beats are both dominant (not PVCs or outliers), following the Task Force of the ESC and
-NASPE (Circulation 1996). On a 10 s ECG these are ultra-short-term figures.
+RR intervals are taken between successive consensus beats, at the same point of every
+beat: the feature pipeline passes the beat table's ``anchor_aligned``
+(:func:`interp_ecg.features.beat_classes.rr_fiducials`), i.e. for the dominant beats the
+point of the QRS that matches one and the same point of the dominant template by
+cross-correlation, placed where the consensus R peak lies in most beats, and for ectopic
+beats and outliers their own consensus R peak. The consensus R peak alone is not the same
+wave in every beat (it can come from one group of leads in one beat and from another,
+20-24 ms away, in the next), and HRV is defined on the intervals between the same fiducial
+point of successive QRS complexes (Task Force of the ESC and NASPE, Circulation 93:1043
+(1996)): with the jumping R peak a regular rhythm reads as variable (PTB-XL record 38 at
+500 Hz: RMSSD 21.5 ms from the consensus R peaks, 18.2 ms from the aligned point; the
+median over its twelve leads of each lead's own R-to-R interval gives 18.3 ms,
+``benchmarks/beat_classes_rates.py``). HRV statistics (SDNN, RMSSD, pNN50) use
+*normal-to-normal* intervals only, i.e. intervals whose two beats are both dominant (not
+PVCs or outliers), following the same Task Force. On a 10 s ECG these are ultra-short-term
+figures.
 
 Each HRV statistic is computed only from at least :data:`MIN_NN_INTERVALS` (5) NN
 intervals, the same count for all of them: SDNN from the NN intervals, RMSSD, pNN50 and
@@ -45,7 +57,8 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     Parameters
     ----------
     anchors : numpy.ndarray
-        Sample index of every beat (R peak), increasing.
+        Sample index (may be fractional) of the same fiducial point of every beat,
+        increasing; the feature pipeline passes the beat table's ``anchor_aligned``.
     fs : float
         Sampling rate (Hz).
     dominant : numpy.ndarray of bool
@@ -119,7 +132,22 @@ def beat_counts(table: BeatTable, duration_s: float) -> dict[str, float]:
     dict
         ``n_beats``, ``n_beats_dominant``, ``PVC_count``, ``PVC_per_min`` (PVCs per minute
         of recording), ``outlier_beat_count`` and ``P_wave_presence_fraction`` (share of the
-        non-PVC beats with a consensus P wave).
+        non-PVC beats with a consensus P wave). In a record without a dominant beat class
+        (every beat labelled ``"unclassified"``, see
+        :data:`interp_ecg.features.beat_classes.MIN_DOMINANT_BEATS`) a beat cannot be
+        told to differ from the dominant ones: ``PVC_count``, ``PVC_per_min`` and
+        ``outlier_beat_count`` are NaN (the reason is
+        :func:`interp_ecg.features.beat_classes.no_dominant_reason`) and
+        ``P_wave_presence_fraction`` is taken over all beats.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = BeatTable(beats=pd.DataFrame({"label": ["unclassified"] * 3, "dominant": [False] * 3}),
+    ...               fiducials=pd.DataFrame({"P_peak": [1.0, float("nan"), 3.0], "P_on": [float("nan")] * 3}))
+    >>> c = beat_counts(t, 10.0)
+    >>> c["n_beats_dominant"], c["PVC_count"], c["P_wave_presence_fraction"]
+    (0.0, nan, 0.6666666666666666)
     """
     labels = table.beats["label"].to_numpy()
     non_pvc = labels != "PVC"
@@ -127,11 +155,14 @@ def beat_counts(table: BeatTable, duration_s: float) -> dict[str, float]:
         table.fiducials["P_on"].to_numpy(dtype=float)
     )
     n_pvc = float((labels == "PVC").sum())
+    n_outlier = float((labels == "outlier").sum())
+    if labels.size and (labels == "unclassified").all():  # beat_classes.UNCLASSIFIED: no dominant class
+        n_pvc = n_outlier = np.nan
     return {
         "n_beats": float(labels.size),
         "n_beats_dominant": float(table.beats["dominant"].sum()),
         "PVC_count": n_pvc,
         "PVC_per_min": n_pvc * 60.0 / duration_s if duration_s > 0 else np.nan,
-        "outlier_beat_count": float((labels == "outlier").sum()),
+        "outlier_beat_count": n_outlier,
         "P_wave_presence_fraction": float(has_p[non_pvc].mean()) if non_pvc.any() else np.nan,
     }
