@@ -327,3 +327,14 @@ class Params:
     #                              percentile of the LUDB leads' slope noise) counts as this,
     #                              so that in a noiseless (simulated) lead not every slope
     #                              confirms an outlier
+    # ---- constant (held) stretches at a lead's start or end (round of 2026-11-30 late) --
+    # Some recorders hold the last (or first) value when the acquisition stops early: every
+    # PTB-XL 500 Hz file of ecg_id 1-200 holds each lead constant over its last 49-82
+    # samples (98-164 ms), while the 100 Hz file of the same record still shows the waves
+    # there. A run of identical samples at a lead's start or end lasting at least this long
+    # (s) is not signal: the record is delineated on the span where some lead still varies
+    # (stages.signal_span), and in a lead held longer than that, boundaries on or near
+    # (edge_guard_s) its held samples are NaN. An ECG is never constant to the last digit
+    # for 40 ms (at 1-5 uV resolution noise and baseline wander change it); before, 535
+    # boundaries of 83 of those 200 records (mostly T ends) lay inside the held tails.
+    held_edge_min_s: float = 0.02
