@@ -166,6 +166,28 @@ def _held_tail_s(signal: np.ndarray, fs: float) -> float:
     return min(runs) / fs
 
 
+def _on_held(df: pd.DataFrame, signal: np.ndarray, leads: list[str], fs: float) -> int:
+    """Boundaries of the per-lead rows (and of the global row, against the lead that varies
+    longest) lying on samples that repeat a lead's first or last value for >= 20 ms."""
+    x = np.asarray(signal)
+    lo, hi = [], []
+    for lead in x:
+        ch = np.flatnonzero(np.diff(lead) != 0)
+        head = ch[0] if ch.size else lead.size
+        tail = lead.size - 2 - ch[-1] if ch.size else lead.size
+        k = int(np.ceil(0.02 * fs))
+        lo.append(head if head >= k else 0)
+        hi.append(lead.size - tail if tail >= k else lead.size)
+    cols = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off", "T_on", "T_peak", "T_off"]
+    count = 0
+    for i, name in enumerate(list(leads) + ["global"]):
+        a, b = (lo[i], hi[i]) if i < len(leads) else (min(lo), max(hi))
+        v = df.loc[df["lead"] == name, cols].to_numpy(float)
+        v = v[np.isfinite(v)]
+        count += int(((v < a) | (v >= b)).sum())
+    return count
+
+
 def ptbxl_beat_counts(n_records: int) -> None:
     from interp_ecg.io import read_ptbxl
 
@@ -177,6 +199,7 @@ def ptbxl_beat_counts(n_records: int) -> None:
     same_complete = dict.fromkeys(variants, 0)
     classes: dict[str, list] = {}
     n = 0
+    held_n, held_recs = 0, 0
     t0 = time.perf_counter()
     for rid in ids:
         r5, r1 = d5.load(rid), d1.load(rid)
@@ -190,6 +213,8 @@ def ptbxl_beat_counts(n_records: int) -> None:
             logging.getLogger(__name__).info("%s: %s", rid, exc)
             continue
         n += 1
+        k = _on_held(a, r5.signal, list(r5.leads), 500)
+        held_n, held_recs = held_n + k, held_recs + (k > 0)
         ta = _beat_times(a, 500)
         ca = ta.size - len(a.attrs.get("edge_beats", []))
         for v, b in bs.items():
@@ -212,6 +237,8 @@ def ptbxl_beat_counts(n_records: int) -> None:
     secs = time.perf_counter() - t0
     print(f"\n=== (c) PTB-XL beat counts, {n} records (ecg_id {ids[0]}..{ids[-1]}), 500 Hz file "
           f"against the 100 Hz file ({secs:.0f} s) ===")
+    print(f"500 Hz files: {held_n} boundaries in {held_recs} records lie on samples a lead holds "
+          f"constant (>= 20 ms) at its start or end")
     for v in variants:
         print(f"{v}: same number of beats {same_all[v]} of {n} ({same_all[v] / max(n, 1):.1%}); "
               f"same number of complete beats (not cut by the record edge) {same_complete[v]} "
