@@ -23,7 +23,10 @@ The steps are pure functions in :mod:`.stages` (each with its own tests); every 
 is a field of :class:`.params.Params`, in seconds, mV or fractions, with its rationale.
 Nothing is fabricated: a boundary that is not in the signal (not found, cut by the record
 edge, on bridged invalid samples, out of order) is NaN, and beats cut by the record edge are
-listed in ``df.attrs["edge_beats"]``.
+listed in ``df.attrs["edge_beats"]``. Samples a lead holds at its first or last value (a
+recorder that stopped early) are no signal: the record is delineated on the span where some
+lead varies (``df.attrs["signal_span"]``), and a QRS whose detector peak lies within
+``Params.edge_guard_s`` of that span's ends is no beat (its centre is not in the record).
 
 ``method="neurokit_dwt"`` runs NeuroKit2's own pipeline lead by lead for comparison
 (:mod:`.neurokit`), with the same edge and order guarantees.
