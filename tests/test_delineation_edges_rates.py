@@ -54,13 +54,13 @@ def test_held_edges_marks_runs_at_the_ends_only():
     x[2, 500:520] = 0.3                         # constant inside the record: not held
     x[2, :9] = x[2, 9]                          # 9 repeats < 10 (20 ms): not held
     h = S.held_edges(x, 500.0, p)
-    assert h.sum(axis=1).tolist() == [50, 12, 0]
-    assert np.flatnonzero(h[0]).tolist() == list(range(950, 1000))
-    assert np.flatnonzero(h[1]).tolist() == list(range(12))
+    assert h.sum(axis=1).tolist() == [51, 13, 0]  # the whole run, the repeated sample too
+    assert np.flatnonzero(h[0]).tolist() == list(range(949, 1000))
+    assert np.flatnonzero(h[1]).tolist() == list(range(13))
     assert S.signal_span(h) == (0, 1000)
     assert S.signal_span(h[:2]) == (0, 1000)
-    assert S.signal_span(h[[0]]) == (0, 950)
-    assert S.signal_span(h[[1]]) == (12, 1000)
+    assert S.signal_span(h[[0]]) == (0, 949)
+    assert S.signal_span(h[[1]]) == (13, 1000)
     assert S.signal_span(np.ones((2, 10), bool)) == (0, 10)
 
 
@@ -71,8 +71,8 @@ def test_held_tail_gives_exactly_the_delineation_of_the_record_cut_there():
     held = x.copy()
     held[:, hold:] = x[:, [hold - 1]]
     a = delineate(held, fs, ["II", "V5"])
-    b = delineate(x[:, :hold], fs, ["II", "V5"])
-    assert a.attrs["signal_span"] == (0, hold)
+    b = delineate(x[:, :hold - 1], fs, ["II", "V5"])
+    assert a.attrs["signal_span"] == (0, hold - 1)
     np.testing.assert_array_equal(a[FIDUCIALS].to_numpy(float), b[FIDUCIALS].to_numpy(float))
     assert a.attrs["edge_beats"] == b.attrs["edge_beats"] == [8]
     v = a[FIDUCIALS].to_numpy(float)
@@ -88,9 +88,10 @@ def test_held_head_shifts_every_index_by_the_held_samples():
     held = x.copy()
     held[:, :k] = x[:, [k]]
     a = delineate(held, fs, ["II", "V5"])
-    b = delineate(x[:, k:], fs, ["II", "V5"])
-    assert a.attrs["signal_span"] == (k, x.shape[1])
-    np.testing.assert_array_equal(a[FIDUCIALS].to_numpy(float), b[FIDUCIALS].to_numpy(float) + k)
+    b = delineate(x[:, k + 1:], fs, ["II", "V5"])
+    assert a.attrs["signal_span"] == (k + 1, x.shape[1])
+    np.testing.assert_array_equal(a[FIDUCIALS].to_numpy(float),
+                                  b[FIDUCIALS].to_numpy(float) + k + 1)
     assert len(_glob(a)) == len(r) == 10
 
 

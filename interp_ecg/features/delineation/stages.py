@@ -63,10 +63,9 @@ def held_edges(x: np.ndarray, fs: float, p: Params) -> np.ndarray:
     """Samples at a lead's start or end held at one constant value, ``(n_leads, n_samples)`` bool.
 
     A run of identical samples (exactly equal, as a recorder that stops early holds its
-    last value) reaching the first or last sample of a lead is marked when its repeats
-    (the run but its innermost sample, the last measured value) last at least
-    ``Params.held_edge_min_s``; shorter runs and constant stretches inside the record are
-    not. A lead constant throughout is marked whole (:mod:`.leadcheck` sets it
+    last value) reaching the first or last sample of a lead is marked whole when its
+    repeats (the run but one sample) last at least ``Params.held_edge_min_s``; shorter runs
+    and constant stretches inside the record are not. A lead constant throughout is marked whole (:mod:`.leadcheck` sets it
     aside anyway). Non-finite samples never count as held.
 
     Examples
@@ -77,7 +76,7 @@ def held_edges(x: np.ndarray, fs: float, p: Params) -> np.ndarray:
     >>> x[0, 950:] = x[0, 949]                     # last 100 ms held at 500 Hz
     >>> m = held_edges(x, 500.0, Params())
     >>> int(m.sum()), int(np.flatnonzero(m[0])[0])
-    (50, 950)
+    (51, 949)
     """
     x = np.asarray(x)
     n_leads, n = x.shape
@@ -92,13 +91,14 @@ def held_edges(x: np.ndarray, fs: float, p: Params) -> np.ndarray:
         if changes.size == 0:
             held[i] = True
             continue
-        # samples 0 .. changes[0] are equal: the last of them is the first measured value,
-        # the others repeat it; likewise at the end
-        head = changes[0]
-        if head >= min_run:
+        # samples 0 .. changes[0] are equal; the whole run is marked (whether its value
+        # was measured once or never: a lead held at -1.5 mV and then connected keeps no
+        # step at the edge of the span); likewise at the end
+        head = changes[0] + 1
+        if head - 1 >= min_run:
             held[i, :head] = True
-        tail = n - 2 - changes[-1]
-        if tail >= min_run:
+        tail = n - 1 - changes[-1]
+        if tail - 1 >= min_run:
             held[i, n - tail:] = True
     return held
 
