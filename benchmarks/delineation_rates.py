@@ -20,10 +20,20 @@ fix; by default records below ``Params.native_min_fs`` = 250 Hz are delineated a
     lead against its own marks) and the consensus rows (``global``, against every lead's
     marks), as ``benchmarks/delineation_matrix.py`` scores them.
 
+(c) **Beat counts, PTB-XL 100 vs 500 Hz.** The same records delineated from both files
+    (:func:`interp_ecg.features.delineate`, global rows): the share of records with the
+    same number of beats, and of complete beats (those not cut by the record edge,
+    ``df.attrs["edge_beats"]``); every beat found in one file only (no beat of the other
+    within 60 ms) classified as at the record's start (first 150 ms), at its end (last
+    150 ms; "in the 500 Hz held tail" when the 500 Hz file holds every lead constant
+    there) or mid-record. Run it with ``PYTHONPATH`` at an older copy of the package for
+    the figures before a change.
+
 Usage::
 
     python benchmarks/delineation_rates.py                    # 200 PTB-XL + 100 LUDB (~3 min)
     python benchmarks/delineation_rates.py --ptbxl 50 --ludb 20   # quick look
+    python benchmarks/delineation_rates.py --counts-only          # (c) only (~30 s)
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import argparse
 import logging
 import os
 import time
+import warnings
 from fractions import Fraction
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -134,6 +145,110 @@ def ptbxl_pairs(n_records: int) -> None:
 
 
 
+def _beat_times(df: pd.DataFrame, fs: float) -> np.ndarray:
+    """Time (s) of every consensus beat: its R peak, else the mean of its other fiducials."""
+    g = df[df["lead"] == "global"]
+    v = g[["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off", "T_on", "T_peak",
+           "T_off"]].to_numpy(float)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t = np.where(np.isfinite(v[:, 4]), v[:, 4], np.nanmean(v, axis=1))
+    return t / fs
+
+
+def _held_tail_s(signal: np.ndarray, fs: float) -> float:
+    """How long (s) every lead of ``signal`` holds its last value (0 when none does)."""
+    x = np.asarray(signal)
+    runs = []
+    for lead in x:
+        ch = np.flatnonzero(np.diff(lead) != 0)
+        runs.append(lead.size - 1 - ch[-1] if ch.size else lead.size)
+    return min(runs) / fs
+
+
+def _on_held(df: pd.DataFrame, signal: np.ndarray, leads: list[str], fs: float) -> int:
+    """Boundaries of the per-lead rows (and of the global row, against the lead that varies
+    longest) lying on samples that repeat a lead's first or last value for >= 20 ms."""
+    x = np.asarray(signal)
+    lo, hi = [], []
+    for lead in x:
+        ch = np.flatnonzero(np.diff(lead) != 0)
+        head = ch[0] if ch.size else lead.size
+        tail = lead.size - 2 - ch[-1] if ch.size else lead.size
+        k = int(np.ceil(0.02 * fs))
+        lo.append(head if head >= k else 0)
+        hi.append(lead.size - tail if tail >= k else lead.size)
+    cols = ["P_on", "P_peak", "P_off", "QRS_on", "R_peak", "QRS_off", "T_on", "T_peak", "T_off"]
+    count = 0
+    for i, name in enumerate(list(leads) + ["global"]):
+        a, b = (lo[i], hi[i]) if i < len(leads) else (min(lo), max(hi))
+        v = df.loc[df["lead"] == name, cols].to_numpy(float)
+        v = v[np.isfinite(v)]
+        count += int(((v < a) | (v >= b)).sum())
+    return count
+
+
+def ptbxl_beat_counts(n_records: int) -> None:
+    from interp_ecg.io import read_ptbxl
+
+    root = dataset_path("ptbxl")
+    d5, d1 = read_ptbxl(root, sampling_rate=500), read_ptbxl(root, sampling_rate=100)
+    ids = [i for i in d5.meta.index if i in d1.meta.index][:n_records]
+    variants = ("100 Hz file", "100 Hz file cut where the 500 Hz file stops varying")
+    same_all = dict.fromkeys(variants, 0)
+    same_complete = dict.fromkeys(variants, 0)
+    classes: dict[str, list] = {}
+    n = 0
+    held_n, held_recs = 0, 0
+    t0 = time.perf_counter()
+    for rid in ids:
+        r5, r1 = d5.load(rid), d1.load(rid)
+        tail = _held_tail_s(r5.signal, 500)
+        n_cut = int(np.floor((10.0 - tail) * 100 + 1e-9))
+        try:
+            a = delineate(r5.signal, 500, list(r5.leads))
+            bs = {variants[0]: delineate(r1.signal, 100, list(r1.leads)),
+                  variants[1]: delineate(r1.signal[:, :n_cut], 100, list(r1.leads))}
+        except Exception as exc:  # a record that cannot be delineated at one rate is left out
+            logging.getLogger(__name__).info("%s: %s", rid, exc)
+            continue
+        n += 1
+        k = _on_held(a, r5.signal, list(r5.leads), 500)
+        held_n, held_recs = held_n + k, held_recs + (k > 0)
+        ta = _beat_times(a, 500)
+        ca = ta.size - len(a.attrs.get("edge_beats", []))
+        for v, b in bs.items():
+            tb = _beat_times(b, 100)
+            cb = tb.size - len(b.attrs.get("edge_beats", []))
+            same_all[v] += ta.size == tb.size
+            same_complete[v] += ca == cb
+            for which, mine, other in (("500 only", ta, tb), ("100 only", tb, ta)):
+                for t in mine:
+                    if other.size and np.nanmin(np.abs(other - t)) <= 0.06:
+                        continue
+                    if t < 0.2:
+                        kind = "start"
+                    elif t > 10.0 - tail - 0.2:
+                        kind = ("end, QRS in or cut by the 500 Hz file's held tail"
+                                if t >= 10.0 - tail - 0.05 else "end")
+                    else:
+                        kind = "mid-record"
+                    classes.setdefault(f"{v}: {which}, {kind}", []).append((rid, round(float(t), 3)))
+    secs = time.perf_counter() - t0
+    print(f"\n=== (c) PTB-XL beat counts, {n} records (ecg_id {ids[0]}..{ids[-1]}), 500 Hz file "
+          f"against the 100 Hz file ({secs:.0f} s) ===")
+    print(f"500 Hz files: {held_n} boundaries in {held_recs} records lie on samples a lead holds "
+          f"constant (>= 20 ms) at its start or end")
+    for v in variants:
+        print(f"{v}: same number of beats {same_all[v]} of {n} ({same_all[v] / max(n, 1):.1%}); "
+              f"same number of complete beats (not cut by the record edge) {same_complete[v]} "
+              f"of {n} ({same_complete[v] / max(n, 1):.1%})")
+    for k in sorted(classes):
+        v = classes[k]
+        print(f"  beats {k}: {len(v)} in {len({r for r, _ in v})} records: "
+              + ", ".join(f"{r} ({t:.3f} s)" for r, t in v[:30]))
+
+
 def ludb_rates(n_records: int, rates: list[int], odd: bool) -> None:
     from interp_ecg.io import read_ludb
 
@@ -181,12 +296,20 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ptbxl", type=int, default=200, help="PTB-XL records (0 = skip)")
     ap.add_argument("--ludb", type=int, default=0, help="LUDB records (0 = all of the half)")
+    ap.add_argument("--counts", type=int, default=200,
+                    help="PTB-XL records for the beat-count comparison (c) (0 = skip)")
+    ap.add_argument("--counts-only", action="store_true", help="only the beat counts (c)")
     ap.add_argument("--no-ludb", action="store_true")
     ap.add_argument("--rates", default="100,250,500")
     ap.add_argument("--odd", action="store_true", help="LUDB odd-numbered (training) records")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     t0 = time.perf_counter()
+    if a.counts:
+        ptbxl_beat_counts(a.counts)
+    if a.counts_only:
+        print(f"\nwall {time.perf_counter() - t0:.0f} s")
+        return
     if a.ptbxl:
         ptbxl_pairs(a.ptbxl)
     if not a.no_ludb:

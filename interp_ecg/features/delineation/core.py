@@ -23,7 +23,10 @@ The steps are pure functions in :mod:`.stages` (each with its own tests); every 
 is a field of :class:`.params.Params`, in seconds, mV or fractions, with its rationale.
 Nothing is fabricated: a boundary that is not in the signal (not found, cut by the record
 edge, on bridged invalid samples, out of order) is NaN, and beats cut by the record edge are
-listed in ``df.attrs["edge_beats"]``.
+listed in ``df.attrs["edge_beats"]``. Samples a lead holds at its first or last value (a
+recorder that stopped early) are no signal: the record is delineated on the span where some
+lead varies (``df.attrs["signal_span"]``), and a QRS whose detector peak lies within
+``Params.edge_guard_s`` of that span's ends is no beat (its centre is not in the record).
 
 ``method="neurokit_dwt"`` runs NeuroKit2's own pipeline lead by lead for comparison
 (:mod:`.neurokit`), with the same edge and order guarantees.
@@ -189,9 +192,20 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     """Run the stages of :mod:`.stages` on one record (see :func:`delineate`)."""
     # below ``Params.native_min_fs`` the record is delineated at an integer multiple of its
     # rate, and the fiducials are divided back to (fractional) samples of the record at the end
+    # a lead held at one value at the record's start or end (a recorder that stopped early)
+    # holds no signal there: the record is delineated on the span where some lead varies,
+    # and a lead held longer than that has its held samples treated as invalid
+    held = S.held_edges(x, fs, p)
+    start, stop = S.signal_span(held)
+    if stop - start < int(1.5 * fs):
+        raise DelineationError(
+            f"signal too short to delineate: {(stop - start) / fs:.2f} s of the record vary, "
+            f"the rest is held at a constant value (need >= 1.5 s)")
+    x_full_n = x.shape[1]
+    x, held = x[:, start:stop], held[:, start:stop]
     fs_rec, n_rec = fs, x.shape[1]
     factor = internal_factor(fs, p.internal_fs, p.native_min_fs)
-    views, status = S.prepare(x, fs, leads, p, factor=factor)
+    views, status = S.prepare(x, fs, leads, p, factor=factor, held=held)
     fs = fs * factor
     usable = np.array([s == "ok" for s in status])
     if not usable.any():
@@ -200,7 +214,7 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     r, steps = S.detect_beats(views, fs, usable, p)
     if steps.size:
         # baseline steps: removed, and the beats detected again on the corrected signal
-        views, status = S.prepare(x, fs_rec, leads, p, steps=steps, factor=factor)
+        views, status = S.prepare(x, fs_rec, leads, p, steps=steps, factor=factor, held=held)
         usable = np.array([s == "ok" for s in status])
         if not usable.any():
             raise DelineationError("no usable lead after removing baseline steps")
@@ -234,6 +248,8 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     dropped = np.concatenate([per_dropped, glob_dropped[None]], axis=0)
     if factor > 1:
         per, glob = S.to_record_rate(per, factor, n_rec), S.to_record_rate(glob, factor, n_rec)
+    if start:
+        per, glob = per + start, glob + start   # sample indices of the whole record
     # a beat is edge-cut when a boundary of it was lost to the record edge (in any lead)
     wave_cut = np.zeros((n_leads + 1, r.size, 9), bool)
     wave_cut[:-1, :, 0:3] |= pw["edge_cut"][..., None]
@@ -274,4 +290,9 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     df.attrs["fs"] = fs_rec
     df.attrs["internal_fs"] = fs
     df.attrs["edge_beats"] = [int(b) for b in np.flatnonzero(edge_beat)]
+    # the samples delineated: [start, stop) of the record, the rest held at a constant value
+    df.attrs["signal_span"] = (int(start), int(stop))
+    if start or stop < x_full_n:
+        log.info("delineated samples %d-%d of %d: the rest is held at a constant value",
+                 start, stop, x_full_n)
     return df

@@ -327,3 +327,17 @@ class Params:
     #                              percentile of the LUDB leads' slope noise) counts as this,
     #                              so that in a noiseless (simulated) lead not every slope
     #                              confirms an outlier
+    # ---- constant (held) stretches at a lead's start or end (round of 2026-11-30 late) --
+    # Some recorders hold the last (or first) value when the acquisition stops early: every
+    # PTB-XL 500 Hz file of ecg_id 1-200 holds each lead constant over its last 49-82
+    # samples (98-164 ms), while the 100 Hz file of the same record still shows the waves
+    # there (LUDB holds some leads' first 12-76 samples). Samples repeating a lead's first
+    # or last value for at least this long (s; stages.held_edges) are not signal: the record
+    # is delineated on the span where some lead still varies (stages.signal_span), and in a
+    # lead held longer than that, boundaries on or near (edge_guard_s) its held samples are
+    # NaN. 20 ms = edge_guard_s: a shorter run is already inside the edge guard. A measured
+    # ECG is not constant to the last digit for 20 ms at the record's edge (noise and
+    # baseline wander change it at 1-5 uV resolution). Before, 494 boundaries of 74 of those
+    # 200 records (mostly T ends) lay on held samples (benchmarks/delineation_rates.py (c)).
+    # 0 turns it off.
+    held_edge_min_s: float = 0.02

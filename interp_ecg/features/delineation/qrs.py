@@ -62,6 +62,35 @@ def qrs_envelope(x: np.ndarray, fs: float, usable: np.ndarray | None = None) -> 
     return moving_average(combined, int(round(0.08 * fs)))
 
 
+def edge_peak_contained(env: np.ndarray, cand: np.ndarray, fs: float,
+                        p: Params | None = None) -> np.ndarray:
+    """Whether each envelope peak lies far enough from the record edges to be measured.
+
+    Within ``Params.edge_guard_s`` of the first or last sample the envelope is made of the
+    filters' edge transient and of the padding that repeats the edge value (its 80 ms
+    smoothing reaches 40 ms past the edge), so a complex cut by the edge leaves a "peak"
+    there whatever its true centre: an R wave still rising at the last sample, or the S
+    wave of a complex that began before the first. Such a peak is no beat: its anchor (from
+    which RR intervals are measured) would be the edge sample, not the complex. A complex
+    whose envelope peak lies further inside stays a beat even when the edge cuts it (its
+    boundaries beyond the edge are NaN and the beat is flagged). Returns a bool array
+    shaped like ``cand``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> env = np.r_[np.zeros(480), np.linspace(0, 1, 19), 0.9]   # peak 2 ms from the end
+    >>> edge_peak_contained(env, np.array([498]), 500.0).tolist()
+    [False]
+    >>> edge_peak_contained(np.r_[np.zeros(460), np.hanning(40)], np.array([480]), 500.0).tolist()
+    [True]
+    """
+    p = p or Params()
+    cand = np.asarray(cand, dtype=np.int64)
+    g = int(round(p.edge_guard_s * fs))
+    return (cand >= g) & (cand <= env.size - 1 - g)
+
+
 def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None,
                p: Params | None = None) -> np.ndarray:
     """Sample indices of the QRS complexes (envelope maxima), sorted.
@@ -76,7 +105,9 @@ def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None,
         Leads to use for detection.
     p : Params, optional
         ``qrs_threshold``, ``qrs_refractory_s``, ``t_discrimination_s``,
-        ``t_discrimination_ratio`` and ``slowest_bpm`` are used.
+        ``t_discrimination_ratio``, ``slowest_bpm`` and ``edge_guard_s`` are used
+        (a complex cut by the record edge before its centre is no beat:
+        :func:`edge_peak_contained`).
 
     Returns
     -------
@@ -86,9 +117,11 @@ def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None,
     p = p or Params()
     env = qrs_envelope(x, fs, usable)
     cand, props = find_peaks(env, distance=max(int(p.qrs_refractory_s * fs), 1), height=0)
+    h = props["peak_heights"]
+    keep_edge = edge_peak_contained(env, cand, fs, p)
+    cand, h = cand[keep_edge], h[keep_edge]
     if cand.size == 0:
         return cand
-    h = props["peak_heights"]
     # reference: median of the tallest peaks expected at the slowest rate over the record
     n_expect = max(2, int(env.size / fs * p.slowest_bpm / 60 * 0.8))
     ref = np.median(np.sort(h)[::-1][:n_expect])

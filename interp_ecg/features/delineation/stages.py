@@ -58,9 +58,77 @@ class Views:
     noise_mv: np.ndarray
 
 
+# --------------------------------------------------------------------------- 0. span
+def held_edges(x: np.ndarray, fs: float, p: Params) -> np.ndarray:
+    """Samples at a lead's start or end held at one constant value, ``(n_leads, n_samples)`` bool.
+
+    A run of identical samples (exactly equal, as a recorder that stops early holds its
+    last value) reaching the first or last sample of a lead is marked whole when its
+    repeats (the run but one sample) last at least ``Params.held_edge_min_s``; shorter runs
+    and constant stretches inside the record are not. A lead constant throughout is marked whole (:mod:`.leadcheck` sets it
+    aside anyway). Non-finite samples never count as held.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.params import Params
+    >>> x = np.sin(np.arange(1000) / 7.0)[None, :]
+    >>> x[0, 950:] = x[0, 949]                     # last 100 ms held at 500 Hz
+    >>> m = held_edges(x, 500.0, Params())
+    >>> int(m.sum()), int(np.flatnonzero(m[0])[0])
+    (51, 949)
+    """
+    x = np.asarray(x)
+    n_leads, n = x.shape
+    held = np.zeros((n_leads, n), dtype=bool)
+    min_run = max(int(np.ceil(p.held_edge_min_s * fs)), 2)
+    if n < 2 or p.held_edge_min_s <= 0:
+        return held
+    with np.errstate(invalid="ignore"):
+        same = (x[:, 1:] == x[:, :-1]) & np.isfinite(x[:, 1:])   # (n_leads, n - 1)
+    for i in range(n_leads):
+        changes = np.flatnonzero(~same[i])
+        if changes.size == 0:
+            held[i] = True
+            continue
+        # samples 0 .. changes[0] are equal; the whole run is marked (whether its value
+        # was measured once or never: a lead held at -1.5 mV and then connected keeps no
+        # step at the edge of the span); likewise at the end
+        head = changes[0] + 1
+        if head - 1 >= min_run:
+            held[i, :head] = True
+        tail = n - 1 - changes[-1]
+        if tail - 1 >= min_run:
+            held[i, n - tail:] = True
+    return held
+
+
+def signal_span(held: np.ndarray, usable: np.ndarray | None = None) -> tuple[int, int]:
+    """``(start, stop)``: the samples where at least one (usable) lead is not held.
+
+    ``held`` is :func:`held_edges`' mask; ``stop`` is exclusive. The whole record when
+    every lead is held throughout (the lead checks then refuse it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = np.zeros((2, 10), bool); h[0, 7:] = True; h[1, 8:] = True; h[:, :2] = True
+    >>> signal_span(h)
+    (2, 8)
+    """
+    h = np.asarray(held, dtype=bool)
+    if usable is not None and np.any(usable):
+        h = h[np.asarray(usable, dtype=bool)]
+    live = np.flatnonzero(~h.all(axis=0))
+    if live.size == 0:
+        return 0, h.shape[1]
+    return int(live[0]), int(live[-1]) + 1
+
+
 # --------------------------------------------------------------------------- 1. prepare
 def prepare(x: np.ndarray, fs: float, leads: list[str], p: Params,
-            steps: np.ndarray | None = None, factor: int = 1) -> tuple[Views, list[str]]:
+            steps: np.ndarray | None = None, factor: int = 1,
+            held: np.ndarray | None = None) -> tuple[Views, list[str]]:
     """Apply the invalid-sample policy, filter all leads at once and check each lead.
 
     Returns the :class:`Views` and the per-lead status (``"ok"`` or why the lead is set
@@ -72,10 +140,16 @@ def prepare(x: np.ndarray, fs: float, leads: list[str], p: Params,
     and the lead checks run at the record's own rate (the noise check needs the record's
     own band), then the bridged signal is interpolated (:func:`~.filters.upsample`) and
     everything after it, ``steps`` included, is at the internal rate.
+
+    ``held`` (``(n_leads, n_samples)`` bool at the record's rate, :func:`held_edges`)
+    marks samples a lead holds constant at its start or end; they are treated like bridged
+    invalid samples (no boundary on or near them).
     """
     from interp_ecg.features.quality import invalid_sample_policy
 
     rep, bridged, gap_status = invalid_sample_policy(x, fs, leads)
+    if held is not None:
+        bridged = bridged | np.asarray(held, dtype=bool)
     aside = np.array([s.startswith("set aside") for s in gap_status])
     raw = np.where(np.isfinite(rep), rep, 0.0)
     status = None
