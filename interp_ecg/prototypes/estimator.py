@@ -55,7 +55,7 @@ from sklearn.base import BaseEstimator
 
 from interp_ecg.errors import ConfigError, ModelError
 from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
-from interp_ecg.prototypes.data import resolve_label_groups, to_array
+from interp_ecg.prototypes.data import describe_short, resolve_label_groups, short_records, to_array
 from interp_ecg.prototypes.losses import LossWeights
 from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, BranchSpec, ProtoECGNet
 from interp_ecg.prototypes.training import ProtoTrainer, TrainConfig, torch_device, torch_threads, train_blackbox
@@ -164,9 +164,12 @@ class _BaseNetClassifier(BaseEstimator):
         out["blocks"] = tuple(int(b) for b in out["blocks"])
         return out
 
-    def network_input(self, data: Any, fs: float | None = None,
-                      records: Any = None) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    def network_input(self, data: Any, fs: float | None = None, records: Any = None,
+                      return_lengths: bool = False) -> tuple:
         """The network's input for ``data``: resampled to ``fs``, cropped or padded, high-passed.
+
+        Records longer than ``n_samples`` are cut to their first ``n_samples``; shorter ones are
+        zero-padded at the end (:func:`~interp_ecg.prototypes.data.to_array`).
 
         Parameters
         ----------
@@ -176,14 +179,26 @@ class _BaseNetClassifier(BaseEstimator):
             Sampling rate of an array (default: the model's).
         records : sequence, optional
             Record ids of a dataset to use.
+        return_lengths : bool
+            Also return the real (unpadded) samples of every record.
 
         Returns
         -------
-        (numpy.ndarray, pandas.Index, numpy.ndarray)
-            ``(n, 12, n_samples)`` float32 input, record ids, and a mask of the records read.
+        tuple
+            ``(n, 12, n_samples)`` float32 input, record ids, a mask of the records read, and with
+            ``return_lengths`` the real samples of each record.
         """
         return to_array(data, fs=self.fs, n_samples=self.n_samples, highpass_hz=self.highpass_hz, input_fs=fs,
-                        records=records)
+                        records=records, return_lengths=return_lengths)
+
+    def _warn_short(self, ids: Any, lengths: np.ndarray, ok: np.ndarray, what: str) -> pd.Series:
+        """Log (and warn about) records shorter than the network input; return them."""
+        short = short_records(ids, lengths, ok, self.n_samples, self.fs)
+        if len(short):
+            msg = f"{what}: {describe_short(short, self.n_samples, self.fs)}"
+            logger.warning(msg)
+            warnings.warn(msg, UserWarning, stacklevel=3)
+        return short
 
     def _labels(self, data: Any, labels: Any, ids: pd.Index) -> pd.DataFrame:
         if labels is None:
@@ -208,11 +223,12 @@ class _BaseNetClassifier(BaseEstimator):
 
     def _training_data(self, X: Any, y: Any, fs: float | None):
         """Readable records, labels with enough positives, ids and patient groups."""
-        x, ids, ok = self.network_input(X, fs)
+        x, ids, ok, lengths = self.network_input(X, fs, return_lengths=True)
         labels = self._labels(X, y, ids)
         if isinstance(y, pd.DataFrame) and not hasattr(X, "meta"):
             ids = pd.Index(y.index)
-        x, labels, ids = x[ok], labels.iloc[np.flatnonzero(ok)], ids[ok]
+        self._warn_short(ids, lengths, ok, "training records")
+        x, labels, ids, lengths = x[ok], labels.iloc[np.flatnonzero(ok)], ids[ok], lengths[ok]
         if len(x) < 2:
             raise ModelError(f"need at least 2 readable training records, got {len(x)}")
         pos = (labels.to_numpy() > 0).sum(axis=0)
@@ -230,10 +246,15 @@ class _BaseNetClassifier(BaseEstimator):
             from interp_ecg.evaluate.splitters import patient_groups  # a record without a patient: its own group
 
             groups = patient_groups(meta["patient_id"].reindex(ids), purpose="the patient-wise validation split").to_numpy()
-        return x, labels, ids, groups
+        return x, labels, ids, groups, lengths
 
-    def _validation(self, x, labels, ids, groups, X_val, y_val, fs, fraction: float):
-        """Validation arrays: given ones, or a patient-wise ``fraction`` of the training records."""
+    def _validation(self, x, labels, ids, groups, X_val, y_val, fs, fraction: float, lengths=None):
+        """Validation arrays: given ones, or a patient-wise ``fraction`` of the training records.
+
+        Returns ``x, labels, ids, x_val, y_val, lengths`` (``lengths`` of the training rows kept).
+        """
+        if lengths is None:
+            lengths = np.full(len(x), x.shape[-1], dtype=np.int64)
         if X_val is not None:
             xv, vids, ok = self.network_input(X_val, fs)
             yv = self._labels(X_val, y_val, vids)
@@ -241,9 +262,9 @@ class _BaseNetClassifier(BaseEstimator):
             missing = [c for c in labels.columns if c not in yv.columns]
             if missing:
                 raise ConfigError(f"validation labels lack classes {missing[:5]}")
-            return x, labels, ids, xv[ok], yv[list(labels.columns)].iloc[np.flatnonzero(ok)]
+            return x, labels, ids, xv[ok], yv[list(labels.columns)].iloc[np.flatnonzero(ok)], lengths
         if not fraction:
-            return x, labels, ids, None, None
+            return x, labels, ids, None, None, lengths
         from sklearn.model_selection import GroupShuffleSplit
 
         g = groups if groups is not None else np.arange(len(x))
@@ -251,7 +272,7 @@ class _BaseNetClassifier(BaseEstimator):
         tr, va = next(split.split(x, groups=g))
         logger.info("holding out %d of %d training records (%s) for early stopping", len(va), len(x),
                     "by patient" if groups is not None else "by record")
-        return x[tr], labels.iloc[tr], ids[tr], x[va], labels.iloc[va]
+        return x[tr], labels.iloc[tr], ids[tr], x[va], labels.iloc[va], lengths[tr]
 
     def check_fitted(self) -> None:
         """Raise :class:`~interp_ecg.errors.ModelError` unless the estimator is fitted."""
@@ -426,7 +447,12 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         Parameters
         ----------
         X : EcgDataset or numpy.ndarray
-            Records (resampled to ``fs`` on load) or an array ``(n, 12, n_samples)``.
+            Records (resampled to ``fs`` on load) or an array ``(n, 12, n_samples)``. Records
+            longer than the input (``n_samples``, 10 s) are cut to their first 10 s; shorter ones
+            are zero-padded at the end, with a warning naming them, and prototypes are pushed only
+            onto their real samples (a global prototype only onto records that fill the input;
+            ``ModelError`` when a prototype has no such record: set ``n_samples`` to the records'
+            length).
         y : pandas.DataFrame or array, optional
             Multi-hot labels (columns = classes) aligned with the records; defaults to
             ``X.labels``.
@@ -441,12 +467,12 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         self
         """
         st = self.settings()
-        x, labels, ids, groups = self._training_data(X, y, fs)
+        x, labels, ids, groups, lengths = self._training_data(X, y, fs)
         specs = self._specs(list(labels.columns), st["prototypes_per_class"])
         order = [c for s in specs for c in s.classes]
         labels = labels[order]
-        x, labels, ids, xv, yv = self._validation(x, labels, ids, groups, X_val, y_val, fs,
-                                                  st["validation_fraction"])
+        x, labels, ids, xv, yv, lengths = self._validation(x, labels, ids, groups, X_val, y_val, fs,
+                                                           st["validation_fraction"], lengths)
         model = self._build(specs, st)
         if self.pretrained is not None:
             self._load_pretrained(model)
@@ -457,7 +483,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             model, x, labels.to_numpy(), [_py(i) for i in ids], self._train_config(st), device=device,
             amp=self.amp, random_state=int(self.random_state), checkpoint_dir=self.checkpoint_dir,
             extra_state={"specs": [s.to_dict() for s in specs]},
-            x_val=xv, y_val=None if yv is None else yv.to_numpy(),
+            x_val=xv, y_val=None if yv is None else yv.to_numpy(), lengths=lengths,
         )
         with torch_threads(self.n_threads):
             trainer.run()
@@ -561,7 +587,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             chunks = [None]
         logits, sims, ids = [], [], []
         for chunk in chunks:
-            x, chunk_ids, ok = self.network_input(X, fs, records=chunk)
+            x, chunk_ids, ok, lengths = self.network_input(X, fs, records=chunk, return_lengths=True)
+            self._warn_short(chunk_ids, lengths, ok, "scored records")
             lg, sm = self.logits_and_similarities(x)
             lg[~ok] = np.nan
             sm[~ok] = np.nan
@@ -580,7 +607,15 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         return self._scores(X, fs, chunk_size)[0]
 
     def predict_proba(self, X: Any, fs: float | None = None, chunk_size: int = 2048) -> np.ndarray:
-        """Probabilities ``(n, n_classes)`` in :attr:`classes_` order (NaN rows for unreadable records)."""
+        """Probabilities ``(n, n_classes)`` in :attr:`classes_` order (NaN rows for unreadable records).
+
+        The network reads ``n_samples`` samples (10 s at 100 Hz). A longer record is scored on its
+        first 10 s only. A shorter record is scored as the record followed by a flat zero line up to
+        10 s: the probability is that of this padded input, not of a 10-s recording of the patient
+        (rhythm and global prototypes compare the whole input, so the flat tail counts), and such
+        records are named in a logged warning (``UserWarning``). Cut records into 10-s pieces, or
+        fit a model with ``n_samples`` equal to their length, to score them as recorded.
+        """
         from scipy.special import expit
 
         return expit(self.decision_function(X, fs, chunk_size))
@@ -731,12 +766,12 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
             y_val: Any = None) -> "BlackBoxECGClassifier":
         """Train the network (arguments as :meth:`ProtoECGNetClassifier.fit`)."""
         st = self.settings()
-        x, labels, ids, groups = self._training_data(X, y, fs)
+        x, labels, ids, groups, lengths = self._training_data(X, y, fs)
         specs = self._specs(list(labels.columns), 1)
         order = [c for s in specs for c in s.classes]
         labels = labels[order]
-        x, labels, ids, xv, yv = self._validation(x, labels, ids, groups, X_val, y_val, fs,
-                                                  st["validation_fraction"])
+        x, labels, ids, xv, yv, lengths = self._validation(x, labels, ids, groups, X_val, y_val, fs,
+                                                           st["validation_fraction"], lengths)
         torch.manual_seed(int(self.random_state))
         model = BlackBoxECGNet(specs, width=int(st["width"]), blocks=st["blocks"], dropout=float(st["dropout"]))
         self.device_ = torch_device(self.device)
@@ -755,7 +790,8 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
     @torch.no_grad()
     def predict_proba(self, X: Any, fs: float | None = None) -> np.ndarray:
         self.check_fitted()
-        x, _, ok = self.network_input(X, fs)
+        x, ids, ok, lengths = self.network_input(X, fs, return_lengths=True)
+        self._warn_short(ids, lengths, ok, "scored records")
         dev = next(self.model_.parameters()).device
         with torch_threads(self.n_threads):
             out = [torch.sigmoid(self.model_(torch.as_tensor(x[i:i + 128]).to(dev))).float().cpu().numpy()

@@ -1,0 +1,114 @@
+"""Trust of the prototype network's outputs: short (zero-padded) records, model-file integrity,
+post-push source similarities, and clear errors for records without the 12 leads.
+
+Tiny models on the synthetic toy cohort of tests/test_prototypes.py (CPU, seconds).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from test_prototypes import TINY, toy_cohort
+
+from interp_ecg.errors import ConfigError, IntegrityError, ModelError
+from interp_ecg.io import EcgDataset, Record
+from interp_ecg.io.leads import STANDARD_LEADS
+from interp_ecg.prototypes import ProtoECGNetClassifier
+from interp_ecg.prototypes.explain import matched_windows
+
+FS = 100
+SHORT = 400  # a 4-s record in the network's 10-s input
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread(one_torch_thread):
+    """One torch thread for this module (tests/conftest.py)."""
+
+
+class _CutLoader:
+    """Records of the toy cohort, the ones named in ``lengths`` cut to that many samples."""
+
+    def __init__(self, x: np.ndarray, ids: pd.Index, lengths: dict) -> None:
+        self.x, self.pos, self.lengths = x, {rid: i for i, rid in enumerate(ids)}, lengths
+
+    def __call__(self, record_id, row) -> Record:
+        sig = self.x[self.pos[record_id]][:, : self.lengths.get(record_id, self.x.shape[-1])]
+        return Record(str(record_id), sig, float(FS), list(STANDARD_LEADS), source=f"toy/{record_id}")
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return toy_cohort(24, seed=1)
+
+
+@pytest.fixture(scope="module")
+def fitted(toy):
+    x, y = toy
+    return ProtoECGNetClassifier(**TINY).fit(x, y)
+
+
+# -- 1. short records: no window, source or "match" in the zero padding --------------------------
+def test_explain_short_record_keeps_windows_in_real_samples(fitted, toy):
+    """A 4-s record: every matched window ends by sample 400, global prototypes (which compare the
+    whole 10-s input) are reported as not matchable with the reason, and a warning names the length."""
+    clf = fitted
+    x, _ = toy
+    with pytest.warns(UserWarning, match=r"4\.00 s, shorter than the network input of 10\.00 s"):
+        expl = clf.explain(x[0][:, :SHORT], threshold=0.0, max_statements=3, prototypes_per_statement=6)
+    c = expl.contributions
+    ok = c[c["matchable"]]
+    assert len(ok) and (ok["end_sample"] <= SHORT).all() and (ok["start_sample"] >= 0).all()
+    glob = set(clf.prototype_sources_.index[clf.prototype_sources_["branch"].isin(["rhythm", "global"])])
+    listed_glob = c[c["prototype"].isin(glob)]
+    assert len(listed_glob) and not listed_glob["matchable"].any()
+    assert listed_glob["start_sample"].isna().all()
+    assert listed_glob["window_note"].str.contains("whole 10.00-s input and the record has 4.00 s").all()
+    assert expl.signal.shape[-1] == SHORT and "zero-padded" in expl.note
+    fig = expl.plot()  # draws a text panel for the rows without a window
+    assert len(fig.axes) == 2 * min(len(c), 6)
+    win = matched_windows(clf, clf.network_input(x[:1])[0], length=SHORT)
+    assert (win.loc[win["matchable"], "end_sample"] <= SHORT).all()
+
+
+def test_full_length_record_explanation_unchanged(fitted, toy):
+    """A 10-s record: every prototype is matchable (nothing changes for full-length input)."""
+    clf = fitted
+    x, _ = toy
+    win = matched_windows(clf, clf.network_input(x[:1])[0])
+    assert win["matchable"].all() and (win["end_sample"] <= 1000).all()
+
+
+def test_predict_proba_warns_about_padded_records(fitted, toy):
+    x, _ = toy
+    with pytest.warns(UserWarning, match=r"zero-padded at the end: 0 \(4\.00 s\)"):
+        p = fitted.predict_proba(x[:1, :, :SHORT])
+    assert np.isfinite(p).all()
+
+
+def test_push_takes_sources_from_real_samples_only(toy):
+    """Two thirds of the training records are 4 s long: every source window lies inside its
+    record's real samples, and global prototypes come from records that fill the input."""
+    x, y = toy
+    short = {rid: SHORT for k, rid in enumerate(y.index) if k % 3 != 0}
+    ds = EcgDataset(pd.DataFrame(index=y.index), _CutLoader(x, y.index, short), labels=y, fs=FS)
+    with pytest.warns(UserWarning, match="16 record\\(s\\) shorter than the network input"):
+        clf = ProtoECGNetClassifier(**TINY).fit(ds)
+    src = clf.prototype_sources_
+    real = src["record_id"].map(lambda r: short.get(r, 1000))
+    assert (src["end_sample"] <= real).all() and (src["start_sample"] >= 0).all()
+    glob = src["branch"].isin(["rhythm", "global"])
+    assert (real[glob] == 1000).all()
+    for name, seg in clf.prototype_segments_.items():  # no zero-padding in any source segment
+        assert not (np.abs(seg) == 0).all(axis=0).any(), name
+
+
+def test_push_refuses_when_no_record_fills_a_global_prototype(toy):
+    """All training records 3 s long: the global prototypes cannot be real segments -> clear refusal."""
+    x, y = toy
+    with pytest.warns(UserWarning, match="shorter than the network input"):
+        with pytest.raises(ModelError, match="cannot be pushed onto a real training segment.*set n_samples"):
+            ProtoECGNetClassifier(**TINY).fit(x[:, :, :300], y)
