@@ -112,3 +112,54 @@ def test_push_refuses_when_no_record_fills_a_global_prototype(toy):
     with pytest.warns(UserWarning, match="shorter than the network input"):
         with pytest.raises(ModelError, match="cannot be pushed onto a real training segment.*set n_samples"):
             ProtoECGNetClassifier(**TINY).fit(x[:, :, :300], y)
+
+
+# -- 2. model-file integrity: the feature models' manifest scheme ---------------------------------
+def test_save_writes_manifest_and_load_checks_it(fitted, toy, tmp_path):
+    """An altered weight or an edited source record id is refused, naming the file; the manifest's
+    digest pins the model; a pickle is still refused without being unpickled."""
+    x, _ = toy
+    path = fitted.save(tmp_path / "m.pt")
+    digest = fitted.manifest_digest_
+    assert (tmp_path / "m.pt.manifest.json").is_file()
+    assert ProtoECGNetClassifier.manifest_digest(path) == digest
+    again = ProtoECGNetClassifier.load(path, device="cpu", n_threads=1, expected_digest=digest)
+    np.testing.assert_array_equal(again.predict_proba(x[:2]), fitted.predict_proba(x[:2]))
+    assert again.manifest_digest_ == digest
+    with pytest.raises(IntegrityError, match="does not match the expected digest"):
+        ProtoECGNetClassifier.load(path, device="cpu", expected_digest="0" * 64)
+
+    state = torch.load(path, weights_only=True)
+    key = next(k for k in state["model"] if k.endswith("fusion.weight"))
+    state["model"][key] = -state["model"][key]
+    torch.save(state, path)
+    with pytest.raises(IntegrityError, match="checksum mismatch for m.pt") as info:
+        ProtoECGNetClassifier.load(path, device="cpu")
+    assert str(path) in str(info.value)
+
+    fitted.save(path)
+    state = torch.load(path, weights_only=True)
+    meta = json.loads(state["meta_json"])
+    meta["sources"][0]["record_id"] = "rec999"
+    state["meta_json"] = json.dumps(meta)
+    torch.save(state, path)
+    with pytest.raises(IntegrityError, match="checksum mismatch for m.pt"):
+        ProtoECGNetClassifier.load(path, device="cpu")
+
+
+def test_file_without_manifest_warns_and_cannot_be_pinned(fitted, tmp_path):
+    path = fitted.save(tmp_path / "m.pt")
+    (tmp_path / "m.pt.manifest.json").unlink()
+    with pytest.warns(UserWarning, match="integrity is not checked"):
+        loaded = ProtoECGNetClassifier.load(path, device="cpu")
+    assert loaded.manifest_digest_ is None
+    with pytest.raises(IntegrityError, match="cannot check the expected digest"):
+        ProtoECGNetClassifier.load(path, device="cpu", expected_digest=fitted.manifest_digest_)
+    # the stored sources must still agree with the stored segments
+    state = torch.load(path, weights_only=True)
+    meta = json.loads(state["meta_json"])
+    meta["sources"][0]["end_sample"] = int(meta["sources"][0]["end_sample"]) + 7
+    state["meta_json"] = json.dumps(meta)
+    torch.save(state, path)
+    with pytest.warns(UserWarning), pytest.raises(IntegrityError, match="does not match its stored segment"):
+        ProtoECGNetClassifier.load(path, device="cpu")

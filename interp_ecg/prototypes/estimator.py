@@ -53,7 +53,7 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 
-from interp_ecg.errors import ConfigError, ModelError
+from interp_ecg.errors import ConfigError, IntegrityError, ModelError
 from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
 from interp_ecg.prototypes.data import describe_short, resolve_label_groups, short_records, to_array
 from interp_ecg.prototypes.losses import LossWeights
@@ -374,6 +374,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     settings_ : dict
         The resolved settings of the fit.
     device_ : torch.device
+    manifest_digest_ : str or None
+        After :meth:`save` or :meth:`load`: SHA-256 of the model's manifest (``expected_digest``);
+        ``None`` for a model loaded from a file without a manifest.
     """
 
     def __init__(self, preset: str = "paper", label_groups: Mapping[str, Sequence[str]] | str | PathLike | None = None,
@@ -660,8 +663,25 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     def save(self, path: str | PathLike) -> Path:
         """Save the fitted model: tensors for ``torch.load(weights_only=True)``, metadata as JSON text.
 
-        Nothing in the file is unpickled on :meth:`load`.
+        Nothing in the file is unpickled on :meth:`load`. Next to the file, ``<name>.manifest.json``
+        records its SHA-256 (the manifest scheme of :func:`interp_ecg.models.save_model`); :meth:`load`
+        checks it. The SHA-256 of the manifest itself, :meth:`manifest_digest`, is logged and kept in
+        :attr:`manifest_digest_`: pass it to :meth:`load` as ``expected_digest`` to pin the model
+        (the checksum alone catches changes, not a file and manifest replaced together).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The model file (e.g. ``model.pt``); parent folders are created.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
         """
+        import interp_ecg
+        from interp_ecg.models.persistence import write_manifest
+
         self.check_fitted()
         params = {k: v for k, v in self.get_params().items() if k not in ("pretrained", "pretrained_2d")}
         sources = self.prototype_sources_.drop(columns=["start_s", "end_s"]).reset_index()
@@ -684,11 +704,54 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         tmp = path.with_suffix(path.suffix + ".tmp")
         torch.save(state, tmp)
         tmp.replace(path)
+        digest = _file_sha256(path)
+        manifest = {"format": PROTO_MANIFEST_FORMAT, "format_version": 1,
+                    "class": f"{type(self).__module__}.{type(self).__qualname__}", "versions": {"interp_ecg": interp_ecg.__version__, "torch": torch.__version__},
+                    "classes": list(self.classes_), "sha256": {path.name: digest}}
+        self.manifest_digest_ = write_manifest(manifest_path(path), manifest)
+        logger.info("saved %s (sha256 %s); manifest %s sha256 %s", path, digest, manifest_path(path).name,
+                    self.manifest_digest_)
         return path
 
+    @staticmethod
+    def manifest_digest(path: str | PathLike) -> str:
+        """SHA-256 of the manifest saved next to the model file ``path`` (for ``load(expected_digest=...)``)."""
+        mpath = manifest_path(path)
+        if not mpath.is_file():
+            raise IntegrityError(f"no {mpath.name} next to the model file", source=str(path))
+        return _file_sha256(mpath)
+
     @classmethod
-    def load(cls, path: str | PathLike, device: str = "auto", n_threads: int | None = None) -> "ProtoECGNetClassifier":
-        """Load a model written by :meth:`save` (``weights_only=True``; metadata from JSON)."""
+    def load(cls, path: str | PathLike, device: str = "auto", n_threads: int | None = None,
+             expected_digest: str | None = None) -> "ProtoECGNetClassifier":
+        """Load a model written by :meth:`save` (``weights_only=True``; metadata from JSON).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The model file.
+        device : str
+        n_threads : int, optional
+        expected_digest : str, optional
+            SHA-256 of the model's manifest (:attr:`manifest_digest_` after :meth:`save`, or
+            :meth:`manifest_digest`); a different manifest is refused.
+
+        Returns
+        -------
+        ProtoECGNetClassifier
+
+        Raises
+        ------
+        IntegrityError
+            The file does not match the SHA-256 in its manifest (changed after saving), the manifest
+            does not match ``expected_digest``, ``expected_digest`` is given but there is no
+            manifest, or the stored sources and segments disagree. A file without a manifest
+            (saved before manifests were written) loads with a logged warning and a ``UserWarning``.
+        ModelError
+            A missing file, or one ``torch.load(weights_only=True)`` refuses (a pickle that could
+            run code is never unpickled).
+        """
+        manifest_digest = _verify_model_file(path, expected_digest)
         state = _read_weights(path)
         meta = json.loads(state["meta_json"])
         params = dict(meta["params"])
@@ -704,9 +767,69 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         model = clf._build(specs, settings)
         model.load_state_dict(state["model"])
         sources = pd.DataFrame(meta["sources"])
+        _check_sources(sources, state["segments"], path)
         clf._set_fitted(model, specs, settings, sources, {k: v.numpy() for k, v in state["segments"].items()},
                         state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), torch_device(device))
+        clf.manifest_digest_ = manifest_digest
         return clf
+
+
+#: ``format`` of the manifest written next to a prototype model file
+PROTO_MANIFEST_FORMAT = "interp-ecg-prototype-model"
+
+
+def manifest_path(path: str | PathLike) -> Path:
+    """The manifest written next to a prototype model file: ``<name>.manifest.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".manifest.json")
+
+
+def _file_sha256(path: Path) -> str:
+    from interp_ecg.models.persistence import sha256_file
+
+    return sha256_file(path)
+
+
+def _verify_model_file(path: str | PathLike, expected_digest: str | None) -> str | None:
+    """Check the model file against its manifest (and the manifest against ``expected_digest``).
+
+    Returns the manifest's SHA-256, or ``None`` for a file without a manifest (warned about).
+    """
+    from interp_ecg.models.persistence import check_file_digest, read_manifest
+
+    path = Path(path)
+    mpath = manifest_path(path)
+    if not path.is_file():
+        raise ModelError("model file not found", source=str(path))
+    if not mpath.is_file():
+        if expected_digest is not None:
+            raise IntegrityError(f"no {mpath.name} next to the model file: cannot check the expected digest",
+                                 source=str(path))
+        msg = (f"{path}: no {mpath.name} next to it (saved before manifests were written, or copied without "
+               "it); the file's integrity is not checked. Re-save it with save() to write one.")
+        logger.warning(msg)
+        warnings.warn(msg, UserWarning, stacklevel=3)
+        return None
+    manifest = read_manifest(mpath, expected_digest)
+    listed = manifest.get("sha256") if isinstance(manifest, dict) else None
+    if manifest.get("format") != PROTO_MANIFEST_FORMAT or not isinstance(listed, dict) or len(listed) != 1:
+        raise IntegrityError(f"{mpath.name} is not a prototype-model manifest", source=str(mpath))
+    check_file_digest(path, next(iter(listed.values())), path.name)
+    return _file_sha256(mpath)
+
+
+def _check_sources(sources: pd.DataFrame, segments: Mapping, path: str | PathLike) -> None:
+    """The stored sources and source segments must name the same prototypes and window lengths."""
+    names = set(sources.get("prototype", pd.Series(dtype=object)))
+    if names != set(segments):
+        raise IntegrityError(f"the sources list prototypes {sorted(names ^ set(segments))[:5]} that the stored "
+                             "segments do not (or the reverse)", source=str(path))
+    for _, r in sources.iterrows():
+        width = int(r["end_sample"]) - int(r["start_sample"])
+        if tuple(segments[r["prototype"]].shape)[-1] != width or int(r["start_sample"]) < 0:
+            raise IntegrityError(f"source of {r['prototype']}: window {r['start_sample']}-{r['end_sample']} does not "
+                                 f"match its stored segment of {tuple(segments[r['prototype']].shape)[-1]} samples",
+                                 source=str(path))
 
 
 def _read_weights(path: str | PathLike) -> dict:
