@@ -163,3 +163,26 @@ def test_file_without_manifest_warns_and_cannot_be_pinned(fitted, tmp_path):
     torch.save(state, path)
     with pytest.warns(UserWarning), pytest.raises(IntegrityError, match="does not match its stored segment"):
         ProtoECGNetClassifier.load(path, device="cpu")
+
+
+# -- 3. prototype_sources_["similarity"] is the pushed prototype's similarity to its source -------
+def test_source_similarity_is_after_the_push(fitted, toy):
+    """Each prototype scores its own source window at 1 x the branch's scale (an exact copy), not
+    the pre-push value; the best-scoring training record is reported beside it."""
+    clf = fitted
+    x, y = toy
+    src = clf.prototype_sources_
+    scale = pd.Series(clf.similarity_scales(), index=clf.feature_names_out_)
+    np.testing.assert_allclose(src["similarity"] / scale, 1.0, atol=1e-3)
+    assert (np.abs(src["similarity_before_push"] / scale - 1.0) > 1e-3).any()  # what the column held before
+    win = {}
+    for name, row in src.iterrows():  # the matched window on the source record is the stored source
+        xi = clf.network_input(x[[list(y.index).index(row["record_id"])]])[0]
+        win[name] = matched_windows(clf, xi).loc[name, "similarity"]
+    np.testing.assert_allclose(pd.Series(win), src["similarity"], atol=1e-4)
+    best = pd.concat([matched_windows(clf, clf.network_input(x[[i]])[0])["similarity"] for i in range(len(x))],
+                     axis=1).set_axis(y.index, axis=1)
+    np.testing.assert_allclose(src["best_training_similarity"], best.max(axis=1)[src.index], atol=1e-4)
+    assert (src["best_training_similarity"] >= src["similarity"] - 1e-5).all()
+    named = [best.loc[name, rec] for name, rec in src["best_training_record"].items()]
+    np.testing.assert_allclose(named, best.max(axis=1)[src.index], atol=1e-4)  # (ties: any of them)

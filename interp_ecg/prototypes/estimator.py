@@ -364,7 +364,17 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         One row per branch: classes, backbone, prototype extent, prototypes per class.
     prototype_sources_ : pandas.DataFrame
         Indexed by prototype name: ``class, branch, record_id, leads, start_sample,
-        end_sample, start_s, end_s, similarity``.
+        end_sample, start_s, end_s, similarity, similarity_before_push, best_training_record,
+        best_training_similarity``. ``similarity`` is the prototype's similarity to its own
+        source window after the push (the model's similarity function: 1 x the branch's scale for
+        an exact copy, e.g. 1.0 for the cosine, up to rounding); ``similarity_before_push`` is
+        that of the prototype before it was replaced by the source patch. The scaled cosine adds
+        1e-4 to the squared norms (as published), so another training window can score a pushed
+        prototype slightly higher than its own source: ``best_training_record`` /
+        ``best_training_similarity`` give the training record (of any class) holding the window
+        most similar to the pushed prototype (windows inside the records' real samples, as for
+        sources), which may differ from ``record_id``. All these are window similarities; the
+        similarity the model pools for a record (:meth:`transform`) is the mean over its windows.
     prototype_segments_ : dict
         Prototype name -> source input segment ``(n_leads, window)`` (filtered, at ``fs``).
     similarity_mean_ : pandas.Series
@@ -496,6 +506,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             sources = pd.DataFrame(push.sources).drop(columns=["record_index"])
             train_sims = trainer.similarities(trainer.x).double().numpy()
             mean = train_sims.mean(0)
+
         self._set_fitted(model, specs, st, sources, dict(push.segments), mean, pd.DataFrame(trainer.history), device)
         flat = constant_similarity_prototypes(pd.DataFrame(train_sims, columns=self.feature_names_out_),
                                               self.similarity_scales())

@@ -63,7 +63,10 @@ class PushResult:
     ----------
     sources : list of dict
         One per prototype: ``prototype, class, branch, record_id, record_index, leads,
-        start_sample, end_sample, similarity``.
+        start_sample, end_sample, similarity, similarity_before_push, best_training_record,
+        best_training_similarity``. ``similarity`` is the pushed prototype's similarity to its own
+        source window; another training window can match it a little better (the last two
+        fields; see :func:`push_prototypes`).
     segments : dict
         ``prototype -> float32 (n_leads, window)`` input signal of the source window.
     """
@@ -201,7 +204,13 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
     -------
     PushResult
         Every source window lies inside its record's real samples and spans ``width * time_stride``
-        samples (the whole input for global prototypes).
+        samples (the whole input for global prototypes). ``similarity`` is the similarity of the
+        pushed prototype to its own source window (the model's similarity function, after the
+        push); ``similarity_before_push`` that of the prototype before it was overwritten. The
+        scaled cosine adds 1e-4 to the squared norms (as ProtoECGNet), so an exact copy scores
+        slightly below the scale and a window of larger norm in nearly the same direction can
+        score higher: ``best_training_record`` / ``best_training_similarity`` name the training
+        record (any class) with the most similar window inside its real samples after the push.
 
     Raises
     ------
@@ -288,6 +297,27 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
             best_patch[p] = z[records.index(r), :, row:row + ph, col:col + pw]
             best_loc[p] = torch.tensor([r, row, col])
         layer.prototypes.data.copy_(best_patch.to(layer.prototypes.device, layer.prototypes.dtype))
+        # the pushed prototype's similarity to its own source window (not the pre-push best_sim)
+        after = torch.zeros(p_count)
+        for i in range(0, len(records), batch_size):
+            zb = branch.embed(x[records[i:i + batch_size]].to(device)).float()
+            smap = layer.similarity_map(zb)  # (b, P, H', W')
+            for p in range(p_count):
+                r = int(best_loc[p, 0])
+                if r in records[i:i + batch_size]:
+                    after[p] = smap[records[i:i + batch_size].index(r), p, best_loc[p, 1], best_loc[p, 2]]
+        # the training window (any class, inside the real samples) most similar to each pushed prototype
+        top_val = torch.full((p_count,), -float("inf"))
+        top_rec = torch.zeros(p_count, dtype=torch.long)
+        for start in range(0, len(x), batch_size):
+            xb = x[start:start + batch_size].to(device)
+            smap = layer.similarity_map(branch.embed(xb).float())
+            real = _real_mask(lengths_np[start:start + len(xb)], hh, ww, branch, pw, n_samples, device)
+            per_rec = smap.flatten(2).masked_fill(~(inside[None, :] & real)[:, None, :], -float("inf")).amax(2)
+            val, idx = per_rec.max(dim=0)  # (P,)
+            better = val.cpu() > top_val
+            top_val = torch.where(better, val.cpu(), top_val)
+            top_rec = torch.where(better, idx.cpu() + start, top_rec)
         for p in range(p_count):
             cls = branch.spec.classes[p // m]
             if not bool(has_pos[p // m]):
@@ -300,7 +330,9 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
             result.sources.append({
                 "prototype": pname, "class": cls, "branch": name, "record_id": record_ids[r],
                 "record_index": r, "leads": ",".join(leads), "start_sample": s0, "end_sample": s1,
-                "similarity": float(best_sim[p]),
+                "similarity": float(after[p]), "similarity_before_push": float(best_sim[p]),
+                "best_training_record": record_ids[int(top_rec[p])],
+                "best_training_similarity": float(top_val[p]),
             })
             rows = [list(lead_names).index(ld) for ld in leads]
             result.segments[pname] = x[r, rows, s0:s1].detach().cpu().numpy().astype(np.float32)
