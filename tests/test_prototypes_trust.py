@@ -186,3 +186,22 @@ def test_source_similarity_is_after_the_push(fitted, toy):
     assert (src["best_training_similarity"] >= src["similarity"] - 1e-5).all()
     named = [best.loc[name, rec] for name, rec in src["best_training_record"].items()]
     np.testing.assert_allclose(named, best.max(axis=1)[src.index], atol=1e-4)  # (ties: any of them)
+
+
+# -- 4. a record without the 12 leads: the error names the record, its leads and the missing ones --
+def test_explain_names_record_and_leads_when_leads_are_missing(fitted, toy, tmp_path):
+    wfdb = pytest.importorskip("wfdb")
+    from interp_ecg import io
+
+    x, _ = toy
+    wfdb.wrsamp("three", fs=FS, units=["mV"] * 3, sig_name=["I", "II", "V5"], p_signal=x[0][[0, 1, 10]].T.astype(float),
+                fmt=["16"] * 3, adc_gain=[1000] * 3, baseline=[0] * 3, write_dir=str(tmp_path))
+    ds = io.read_wfdb(tmp_path)
+    for record in (ds.load(ds.meta.index[0]), ds):
+        with pytest.raises(ConfigError) as info:
+            fitted.explain(record)
+        msg = str(info.value)
+        assert "three.hea" in msg and "needs the 12 standard leads" in msg
+        assert "3 channels (I, II, V5)" in msg and "missing III, aVR, aVL, aVF, V1, V2, V3, V4, V6" in msg
+    with pytest.raises(ConfigError, match="it has 3 rows"):
+        fitted.explain(x[0][[0, 1, 10]])

@@ -41,8 +41,9 @@ def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str, 
 
     Accepts a :class:`~interp_ecg.io.Record`, an :class:`~interp_ecg.io.EcgDataset` holding
     exactly one record, or an array ``(12, n)`` / ``(1, 12, n)`` at ``fs`` (default ``clf.fs``).
-    A record shorter than the network input is logged and warned about (it is zero-padded; the
-    explanation keeps to its real samples).
+    A record without the 12 standard leads raises :class:`~interp_ecg.errors.ConfigError`
+    naming the record, its leads and the missing ones; a record shorter than the network input
+    is logged and warned about (it is zero-padded; the explanation keeps to its real samples).
     """
     from interp_ecg.io.dataset import Record
 
@@ -53,6 +54,14 @@ def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str, 
         record = record.load(record.meta.index[0])
     if isinstance(record, Record):
         arr, rid, fs = np.asarray(record.signal, dtype=np.float32)[None], str(record.id), float(record.fs)
+        leads = [str(ld) for ld in (record.leads or [])]
+        if arr.shape[1] != len(STANDARD_LEADS) or leads[:len(STANDARD_LEADS)] != list(STANDARD_LEADS):
+            missing = [ld for ld in STANDARD_LEADS if ld not in leads]
+            raise ConfigError(
+                f"record {rid}: the prototype network needs the 12 standard leads ({', '.join(STANDARD_LEADS)}) "
+                f"in this order; this record has {arr.shape[1]} channels ({', '.join(leads) or 'no lead names'})"
+                + (f"; missing {', '.join(missing)}" if missing else ""),
+                source=record.source or rid)
     else:
         try:
             arr = np.asarray(record, dtype=np.float32)
@@ -63,6 +72,9 @@ def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str, 
             arr = arr[0]
         if arr.ndim != 2:
             raise ConfigError(f"explain() takes one record (12, n_samples) or a Record, got shape {arr.shape}")
+        if arr.shape[0] != len(STANDARD_LEADS):
+            raise ConfigError(f"explain() needs the 12 standard leads ({', '.join(STANDARD_LEADS)}) as the rows "
+                              f"of the array; it has {arr.shape[0]} rows (shape {arr.shape})")
         arr, rid = arr[None], "record"
     x, _, ok, lengths = clf.network_input(arr, fs, return_lengths=True)
     if not ok.all():
