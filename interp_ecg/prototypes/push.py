@@ -35,8 +35,10 @@ Examples
 >>> x = torch.randn(6, 12, 1000)
 >>> y = torch.tensor([[1, 0], [0, 1]] * 3, dtype=torch.float32)
 >>> result = push_prototypes(net, x, y, [f"r{i}" for i in range(6)])
->>> len(result.sources), sorted(result.sources[0])[:4]
-(4, ['branch', 'class', 'end_sample', 'leads'])
+>>> len(result.sources), result.sources[0]["start_sample"] >= 0, result.sources[0]["end_sample"] <= 1000
+(4, True, True)
+>>> round(result.sources[0]["similarity"] / net.branches["morphology"].prototype_layer.scale, 3)   # its own source
+1.0
 """
 
 from __future__ import annotations
