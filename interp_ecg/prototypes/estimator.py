@@ -717,7 +717,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         tmp.replace(path)
         digest = _file_sha256(path)
         manifest = {"format": PROTO_MANIFEST_FORMAT, "format_version": 1,
-                    "class": f"{type(self).__module__}.{type(self).__qualname__}", "versions": {"interp_ecg": interp_ecg.__version__, "torch": torch.__version__},
+                    "class": f"{type(self).__module__}.{type(self).__qualname__}",
+                    "versions": {"interp_ecg": interp_ecg.__version__, "torch": torch.__version__},
                     "classes": list(self.classes_), "sha256": {path.name: digest}}
         self.manifest_digest_ = write_manifest(manifest_path(path), manifest)
         logger.info("saved %s (sha256 %s); manifest %s sha256 %s", path, digest, manifest_path(path).name,
