@@ -86,6 +86,49 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a file's bytes, as listed in a manifest."""
+    return _sha256(Path(path))
+
+
+def write_manifest(mpath: str | os.PathLike, manifest: dict) -> str:
+    """Write ``manifest`` as JSON to ``mpath``; return the SHA-256 of the text (the ``expected_digest``).
+
+    Shared by :func:`save_model` and the prototype network's ``save`` (one digest scheme).
+    """
+    text = json.dumps(manifest, indent=2, sort_keys=True)
+    Path(mpath).write_text(text, encoding="utf-8")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_manifest(mpath: str | os.PathLike, expected_digest: str | None = None) -> dict:
+    """Read a manifest written by :func:`write_manifest`, checking ``expected_digest`` when given.
+
+    Raises
+    ------
+    IntegrityError
+        The text does not match ``expected_digest``, or is not JSON.
+    """
+    mpath = Path(mpath)
+    raw = mpath.read_bytes()
+    if expected_digest is not None and hashlib.sha256(raw).hexdigest() != expected_digest:
+        raise IntegrityError(f"{mpath.name} does not match the expected digest", source=mpath)
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise IntegrityError(f"{mpath.name} is not valid JSON: {exc}", source=mpath) from None
+
+
+def check_file_digest(fpath: str | os.PathLike, digest: str, rel: str | None = None) -> None:
+    """Raise :class:`IntegrityError` naming the file unless its SHA-256 is ``digest``."""
+    fpath = Path(fpath)
+    if not fpath.is_file():
+        raise IntegrityError(f"file listed in the manifest is missing: {rel or fpath.name}", source=fpath.parent)
+    if _sha256(fpath) != digest:
+        raise IntegrityError(f"checksum mismatch for {rel or fpath.name}: the file was changed after saving",
+                             source=fpath)
+
+
 def _versions() -> dict:
     import sklearn
 
@@ -176,9 +219,7 @@ def save_model(model, path: str | os.PathLike) -> str:
         "versions": _versions(),
         "sha256": {rel: _sha256(folder / rel) for rel in files},
     }
-    text = json.dumps(manifest, indent=2, sort_keys=True)
-    (folder / "manifest.json").write_text(text, encoding="utf-8")
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = write_manifest(folder / "manifest.json", manifest)
     logger.info("saved %s to %s (manifest sha256 %s)", manifest["class"], folder, digest)
     return digest
 
@@ -193,13 +234,7 @@ def verify_model(path: str | os.PathLike, expected_digest: str | None = None) ->
                              "re-save it with interp_ecg.models.save_model from a trusted session",
                              source=folder)
         raise IntegrityError("no manifest.json: not a saved interp-ecg model", source=folder)
-    raw = mpath.read_bytes()
-    if expected_digest is not None and hashlib.sha256(raw).hexdigest() != expected_digest:
-        raise IntegrityError("manifest.json does not match the expected digest", source=mpath)
-    try:
-        manifest = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise IntegrityError(f"manifest.json is not valid JSON: {exc}", source=mpath) from None
+    manifest = read_manifest(mpath, expected_digest)
     if manifest.get("format") != FORMAT or not isinstance(manifest.get("sha256"), dict):
         raise IntegrityError("manifest.json is not an interp-ecg model manifest", source=mpath)
     _check_format_version(manifest, folder)
@@ -208,10 +243,7 @@ def verify_model(path: str | os.PathLike, expected_digest: str | None = None) ->
         fpath = (folder / rel).resolve()
         if folder.resolve() not in fpath.parents:
             raise IntegrityError(f"manifest lists a path outside the folder: {rel!r}", source=mpath)
-        if not fpath.is_file():
-            raise IntegrityError(f"file listed in the manifest is missing: {rel}", source=folder)
-        if _sha256(fpath) != digest:
-            raise IntegrityError(f"checksum mismatch for {rel}: the file was changed after saving", source=fpath)
+        check_file_digest(fpath, digest, rel)
     present = {str(p.relative_to(folder)).replace(os.sep, "/") for p in folder.rglob("*") if p.is_file()}
     extra = present - set(listed) - {"manifest.json"}
     if extra:
@@ -296,4 +328,5 @@ def load_booster(path: str | os.PathLike, expected_digest: str | None = None) ->
     return out
 
 
-__all__ = ["TRUSTED_TYPES", "save_model", "load_model", "verify_model", "load_booster"]
+__all__ = ["TRUSTED_TYPES", "save_model", "load_model", "verify_model", "load_booster", "write_manifest",
+           "read_manifest", "check_file_digest", "sha256_file"]

@@ -79,8 +79,14 @@ def to_array(
     input_fs: float | None = None,
     on_error: str = "skip",
     records: Sequence | None = None,
-) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    return_lengths: bool = False,
+) -> tuple[np.ndarray, pd.Index, np.ndarray] | tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]:
     """Load a dataset or array into the network's input array.
+
+    Records longer than ``n_samples`` are cut to their first ``n_samples``; shorter ones are
+    zero-padded at the end (a flat line, not signal). ``return_lengths=True`` also returns how
+    many samples of each row are real, so that callers can keep explanations and prototype
+    sources inside the record (:func:`short_records` lists the padded ones).
 
     Parameters
     ----------
@@ -101,6 +107,8 @@ def to_array(
         With ``"skip"`` an unreadable record is logged and its row is zero with ``ok=False``.
     records : sequence, optional
         For a dataset: load only these record ids, in this order (chunked inference).
+    return_lengths : bool
+        Also return the real (unpadded) samples of every row.
 
     Returns
     -------
@@ -110,6 +118,9 @@ def to_array(
         Record ids (strings ``"0"``... for array input).
     ok : numpy.ndarray
         Boolean mask of records that loaded.
+    lengths : numpy.ndarray
+        Only with ``return_lengths``: ``int64 (n_records,)`` samples of each row that come from
+        the record (at most ``n_samples``; 0 for records that did not load).
     """
     if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not hasattr(data, "meta")):
         arr = np.asarray(data, dtype=np.float32)
@@ -131,9 +142,11 @@ def to_array(
                 raise InterpEcgError(f"{int((~ok).sum())} records hold NaN/inf samples")
             logger.warning("%d records hold NaN/inf samples; their rows are zeroed", int((~ok).sum()))
             arr = np.where(ok[:, None, None], arr, 0.0).astype(np.float32)
-        arr = _fit_length(arr, n_samples)
+        lengths = np.where(ok, min(arr.shape[-1], n_samples), 0).astype(np.int64)
+        # filter the real samples only (the padding's step would leak into the record's end)
+        out = _fit_length(highpass(arr[..., :n_samples], fs, highpass_hz or 0), n_samples)
         ids = pd.Index([str(i) for i in range(len(arr))], name="record_id")
-        return highpass(arr, fs, highpass_hz or 0), ids, ok
+        return (out, ids, ok, lengths) if return_lengths else (out, ids, ok)
     if not hasattr(data, "meta") or not hasattr(data, "load"):
         raise ConfigError(f"cannot read records from {type(data).__name__}; pass an EcgDataset or array")
     ds = data if data.fs is not None and float(data.fs) == fs else data.resample(fs)
@@ -141,6 +154,7 @@ def to_array(
     ids = pd.Index(data.meta.index if records is None else list(records), name=name)
     out = np.zeros((len(ids), n_leads, n_samples), dtype=np.float32)
     ok = np.zeros(len(ids), dtype=bool)
+    lengths = np.zeros(len(ids), dtype=np.int64)
     for i, rid in enumerate(ids):
         try:
             rec = ds.load(rid)
@@ -149,13 +163,41 @@ def to_array(
             if float(rec.fs) != fs:
                 raise SamplingRateError(f"record at {rec.fs} Hz, expected {fs}", source=rec.source or rid)
             out[i] = _fit_length(rec.signal, n_samples)
+            lengths[i] = min(rec.signal.shape[-1], n_samples)
             ok[i] = True
         except InterpEcgError as err:
             if on_error == "raise":
                 raise
             logger.warning("record %s left out: %s", rid, err)
-    out[ok] = highpass(out[ok], fs, highpass_hz or 0) if ok.any() else out[ok]
-    return out, ids, ok
+    full = ok & (lengths >= n_samples)
+    if full.any():
+        out[full] = highpass(out[full], fs, highpass_hz or 0)
+    for i in np.flatnonzero(ok & ~full):  # padded records: filter the real samples only
+        out[i, :, : lengths[i]] = highpass(out[i, :, : lengths[i]], fs, highpass_hz or 0)
+    return (out, ids, ok, lengths) if return_lengths else (out, ids, ok)
+
+
+def short_records(ids: Sequence, lengths: np.ndarray, ok: np.ndarray, n_samples: int, fs: float) -> pd.Series:
+    """Records that loaded but are shorter than the network input, with their length in seconds.
+
+    Examples
+    --------
+    >>> short_records(["a", "b", "c"], np.array([1000, 400, 0]), np.array([True, True, False]), 1000, 100.0)
+    b    4.0
+    Name: duration_s, dtype: float64
+    """
+    lengths = np.asarray(lengths)
+    sel = np.asarray(ok, dtype=bool) & (lengths < int(n_samples))
+    return pd.Series(lengths[sel] / float(fs), index=pd.Index(np.asarray(list(ids), dtype=object)[sel]),
+                     name="duration_s", dtype=float)
+
+
+def describe_short(short: pd.Series, n_samples: int, fs: float, limit: int = 5) -> str:
+    """One sentence naming zero-padded records (for warnings)."""
+    listed = ", ".join(f"{rid} ({dur:.2f} s)" for rid, dur in short.head(limit).items())
+    more = f" and {len(short) - limit} more" if len(short) > limit else ""
+    return (f"{len(short)} record(s) shorter than the network input of {n_samples / fs:.2f} s are zero-padded "
+            f"at the end: {listed}{more}")
 
 
 def package_label_groups_path():

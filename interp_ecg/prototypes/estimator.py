@@ -53,9 +53,9 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 
-from interp_ecg.errors import ConfigError, ModelError
+from interp_ecg.errors import ConfigError, IntegrityError, ModelError
 from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
-from interp_ecg.prototypes.data import resolve_label_groups, to_array
+from interp_ecg.prototypes.data import describe_short, resolve_label_groups, short_records, to_array
 from interp_ecg.prototypes.losses import LossWeights
 from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, BranchSpec, ProtoECGNet
 from interp_ecg.prototypes.training import ProtoTrainer, TrainConfig, torch_device, torch_threads, train_blackbox
@@ -164,9 +164,12 @@ class _BaseNetClassifier(BaseEstimator):
         out["blocks"] = tuple(int(b) for b in out["blocks"])
         return out
 
-    def network_input(self, data: Any, fs: float | None = None,
-                      records: Any = None) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    def network_input(self, data: Any, fs: float | None = None, records: Any = None,
+                      return_lengths: bool = False) -> tuple:
         """The network's input for ``data``: resampled to ``fs``, cropped or padded, high-passed.
+
+        Records longer than ``n_samples`` are cut to their first ``n_samples``; shorter ones are
+        zero-padded at the end (:func:`~interp_ecg.prototypes.data.to_array`).
 
         Parameters
         ----------
@@ -176,14 +179,26 @@ class _BaseNetClassifier(BaseEstimator):
             Sampling rate of an array (default: the model's).
         records : sequence, optional
             Record ids of a dataset to use.
+        return_lengths : bool
+            Also return the real (unpadded) samples of every record.
 
         Returns
         -------
-        (numpy.ndarray, pandas.Index, numpy.ndarray)
-            ``(n, 12, n_samples)`` float32 input, record ids, and a mask of the records read.
+        tuple
+            ``(n, 12, n_samples)`` float32 input, record ids, a mask of the records read, and with
+            ``return_lengths`` the real samples of each record.
         """
         return to_array(data, fs=self.fs, n_samples=self.n_samples, highpass_hz=self.highpass_hz, input_fs=fs,
-                        records=records)
+                        records=records, return_lengths=return_lengths)
+
+    def _warn_short(self, ids: Any, lengths: np.ndarray, ok: np.ndarray, what: str) -> pd.Series:
+        """Log (and warn about) records shorter than the network input; return them."""
+        short = short_records(ids, lengths, ok, self.n_samples, self.fs)
+        if len(short):
+            msg = f"{what}: {describe_short(short, self.n_samples, self.fs)}"
+            logger.warning(msg)
+            warnings.warn(msg, UserWarning, stacklevel=3)
+        return short
 
     def _labels(self, data: Any, labels: Any, ids: pd.Index) -> pd.DataFrame:
         if labels is None:
@@ -208,11 +223,12 @@ class _BaseNetClassifier(BaseEstimator):
 
     def _training_data(self, X: Any, y: Any, fs: float | None):
         """Readable records, labels with enough positives, ids and patient groups."""
-        x, ids, ok = self.network_input(X, fs)
+        x, ids, ok, lengths = self.network_input(X, fs, return_lengths=True)
         labels = self._labels(X, y, ids)
         if isinstance(y, pd.DataFrame) and not hasattr(X, "meta"):
             ids = pd.Index(y.index)
-        x, labels, ids = x[ok], labels.iloc[np.flatnonzero(ok)], ids[ok]
+        self._warn_short(ids, lengths, ok, "training records")
+        x, labels, ids, lengths = x[ok], labels.iloc[np.flatnonzero(ok)], ids[ok], lengths[ok]
         if len(x) < 2:
             raise ModelError(f"need at least 2 readable training records, got {len(x)}")
         pos = (labels.to_numpy() > 0).sum(axis=0)
@@ -230,10 +246,15 @@ class _BaseNetClassifier(BaseEstimator):
             from interp_ecg.evaluate.splitters import patient_groups  # a record without a patient: its own group
 
             groups = patient_groups(meta["patient_id"].reindex(ids), purpose="the patient-wise validation split").to_numpy()
-        return x, labels, ids, groups
+        return x, labels, ids, groups, lengths
 
-    def _validation(self, x, labels, ids, groups, X_val, y_val, fs, fraction: float):
-        """Validation arrays: given ones, or a patient-wise ``fraction`` of the training records."""
+    def _validation(self, x, labels, ids, groups, X_val, y_val, fs, fraction: float, lengths=None):
+        """Validation arrays: given ones, or a patient-wise ``fraction`` of the training records.
+
+        Returns ``x, labels, ids, x_val, y_val, lengths`` (``lengths`` of the training rows kept).
+        """
+        if lengths is None:
+            lengths = np.full(len(x), x.shape[-1], dtype=np.int64)
         if X_val is not None:
             xv, vids, ok = self.network_input(X_val, fs)
             yv = self._labels(X_val, y_val, vids)
@@ -241,9 +262,9 @@ class _BaseNetClassifier(BaseEstimator):
             missing = [c for c in labels.columns if c not in yv.columns]
             if missing:
                 raise ConfigError(f"validation labels lack classes {missing[:5]}")
-            return x, labels, ids, xv[ok], yv[list(labels.columns)].iloc[np.flatnonzero(ok)]
+            return x, labels, ids, xv[ok], yv[list(labels.columns)].iloc[np.flatnonzero(ok)], lengths
         if not fraction:
-            return x, labels, ids, None, None
+            return x, labels, ids, None, None, lengths
         from sklearn.model_selection import GroupShuffleSplit
 
         g = groups if groups is not None else np.arange(len(x))
@@ -251,7 +272,7 @@ class _BaseNetClassifier(BaseEstimator):
         tr, va = next(split.split(x, groups=g))
         logger.info("holding out %d of %d training records (%s) for early stopping", len(va), len(x),
                     "by patient" if groups is not None else "by record")
-        return x[tr], labels.iloc[tr], ids[tr], x[va], labels.iloc[va]
+        return x[tr], labels.iloc[tr], ids[tr], x[va], labels.iloc[va], lengths[tr]
 
     def check_fitted(self) -> None:
         """Raise :class:`~interp_ecg.errors.ModelError` unless the estimator is fitted."""
@@ -343,7 +364,17 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         One row per branch: classes, backbone, prototype extent, prototypes per class.
     prototype_sources_ : pandas.DataFrame
         Indexed by prototype name: ``class, branch, record_id, leads, start_sample,
-        end_sample, start_s, end_s, similarity``.
+        end_sample, start_s, end_s, similarity, similarity_before_push, best_training_record,
+        best_training_similarity``. ``similarity`` is the prototype's similarity to its own
+        source window after the push (the model's similarity function: 1 x the branch's scale for
+        an exact copy, e.g. 1.0 for the cosine, up to rounding); ``similarity_before_push`` is
+        that of the prototype before it was replaced by the source patch. The scaled cosine adds
+        1e-4 to the squared norms (as published), so another training window can score a pushed
+        prototype slightly higher than its own source: ``best_training_record`` /
+        ``best_training_similarity`` give the training record (of any class) holding the window
+        most similar to the pushed prototype (windows inside the records' real samples, as for
+        sources), which may differ from ``record_id``. All these are window similarities; the
+        similarity the model pools for a record (:meth:`transform`) is the mean over its windows.
     prototype_segments_ : dict
         Prototype name -> source input segment ``(n_leads, window)`` (filtered, at ``fs``).
     similarity_mean_ : pandas.Series
@@ -353,6 +384,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     settings_ : dict
         The resolved settings of the fit.
     device_ : torch.device
+    manifest_digest_ : str or None
+        After :meth:`save` or :meth:`load`: SHA-256 of the model's manifest (``expected_digest``);
+        ``None`` for a model loaded from a file without a manifest.
     """
 
     def __init__(self, preset: str = "paper", label_groups: Mapping[str, Sequence[str]] | str | PathLike | None = None,
@@ -426,7 +460,12 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         Parameters
         ----------
         X : EcgDataset or numpy.ndarray
-            Records (resampled to ``fs`` on load) or an array ``(n, 12, n_samples)``.
+            Records (resampled to ``fs`` on load) or an array ``(n, 12, n_samples)``. Records
+            longer than the input (``n_samples``, 10 s) are cut to their first 10 s; shorter ones
+            are zero-padded at the end, with a warning naming them, and prototypes are pushed only
+            onto their real samples (a global prototype only onto records that fill the input;
+            ``ModelError`` when a prototype has no such record: set ``n_samples`` to the records'
+            length).
         y : pandas.DataFrame or array, optional
             Multi-hot labels (columns = classes) aligned with the records; defaults to
             ``X.labels``.
@@ -441,12 +480,12 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         self
         """
         st = self.settings()
-        x, labels, ids, groups = self._training_data(X, y, fs)
+        x, labels, ids, groups, lengths = self._training_data(X, y, fs)
         specs = self._specs(list(labels.columns), st["prototypes_per_class"])
         order = [c for s in specs for c in s.classes]
         labels = labels[order]
-        x, labels, ids, xv, yv = self._validation(x, labels, ids, groups, X_val, y_val, fs,
-                                                  st["validation_fraction"])
+        x, labels, ids, xv, yv, lengths = self._validation(x, labels, ids, groups, X_val, y_val, fs,
+                                                           st["validation_fraction"], lengths)
         model = self._build(specs, st)
         if self.pretrained is not None:
             self._load_pretrained(model)
@@ -457,7 +496,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             model, x, labels.to_numpy(), [_py(i) for i in ids], self._train_config(st), device=device,
             amp=self.amp, random_state=int(self.random_state), checkpoint_dir=self.checkpoint_dir,
             extra_state={"specs": [s.to_dict() for s in specs]},
-            x_val=xv, y_val=None if yv is None else yv.to_numpy(),
+            x_val=xv, y_val=None if yv is None else yv.to_numpy(), lengths=lengths,
         )
         with torch_threads(self.n_threads):
             trainer.run()
@@ -467,6 +506,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             sources = pd.DataFrame(push.sources).drop(columns=["record_index"])
             train_sims = trainer.similarities(trainer.x).double().numpy()
             mean = train_sims.mean(0)
+
         self._set_fitted(model, specs, st, sources, dict(push.segments), mean, pd.DataFrame(trainer.history), device)
         flat = constant_similarity_prototypes(pd.DataFrame(train_sims, columns=self.feature_names_out_),
                                               self.similarity_scales())
@@ -561,7 +601,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             chunks = [None]
         logits, sims, ids = [], [], []
         for chunk in chunks:
-            x, chunk_ids, ok = self.network_input(X, fs, records=chunk)
+            x, chunk_ids, ok, lengths = self.network_input(X, fs, records=chunk, return_lengths=True)
+            self._warn_short(chunk_ids, lengths, ok, "scored records")
             lg, sm = self.logits_and_similarities(x)
             lg[~ok] = np.nan
             sm[~ok] = np.nan
@@ -580,7 +621,15 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         return self._scores(X, fs, chunk_size)[0]
 
     def predict_proba(self, X: Any, fs: float | None = None, chunk_size: int = 2048) -> np.ndarray:
-        """Probabilities ``(n, n_classes)`` in :attr:`classes_` order (NaN rows for unreadable records)."""
+        """Probabilities ``(n, n_classes)`` in :attr:`classes_` order (NaN rows for unreadable records).
+
+        The network reads ``n_samples`` samples (10 s at 100 Hz). A longer record is scored on its
+        first 10 s only. A shorter record is scored as the record followed by a flat zero line up to
+        10 s: the probability is that of this padded input, not of a 10-s recording of the patient
+        (rhythm and global prototypes compare the whole input, so the flat tail counts), and such
+        records are named in a logged warning (``UserWarning``). Cut records into 10-s pieces, or
+        fit a model with ``n_samples`` equal to their length, to score them as recorded.
+        """
         from scipy.special import expit
 
         return expit(self.decision_function(X, fs, chunk_size))
@@ -625,8 +674,25 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     def save(self, path: str | PathLike) -> Path:
         """Save the fitted model: tensors for ``torch.load(weights_only=True)``, metadata as JSON text.
 
-        Nothing in the file is unpickled on :meth:`load`.
+        Nothing in the file is unpickled on :meth:`load`. Next to the file, ``<name>.manifest.json``
+        records its SHA-256 (the manifest scheme of :func:`interp_ecg.models.save_model`); :meth:`load`
+        checks it. The SHA-256 of the manifest itself, :meth:`manifest_digest`, is logged and kept in
+        :attr:`manifest_digest_`: pass it to :meth:`load` as ``expected_digest`` to pin the model
+        (the checksum alone catches changes, not a file and manifest replaced together).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The model file (e.g. ``model.pt``); parent folders are created.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
         """
+        import interp_ecg
+        from interp_ecg.models.persistence import write_manifest
+
         self.check_fitted()
         params = {k: v for k, v in self.get_params().items() if k not in ("pretrained", "pretrained_2d")}
         sources = self.prototype_sources_.drop(columns=["start_s", "end_s"]).reset_index()
@@ -649,11 +715,55 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         tmp = path.with_suffix(path.suffix + ".tmp")
         torch.save(state, tmp)
         tmp.replace(path)
+        digest = _file_sha256(path)
+        manifest = {"format": PROTO_MANIFEST_FORMAT, "format_version": 1,
+                    "class": f"{type(self).__module__}.{type(self).__qualname__}",
+                    "versions": {"interp_ecg": interp_ecg.__version__, "torch": torch.__version__},
+                    "classes": list(self.classes_), "sha256": {path.name: digest}}
+        self.manifest_digest_ = write_manifest(manifest_path(path), manifest)
+        logger.info("saved %s (sha256 %s); manifest %s sha256 %s", path, digest, manifest_path(path).name,
+                    self.manifest_digest_)
         return path
 
+    @staticmethod
+    def manifest_digest(path: str | PathLike) -> str:
+        """SHA-256 of the manifest saved next to the model file ``path`` (for ``load(expected_digest=...)``)."""
+        mpath = manifest_path(path)
+        if not mpath.is_file():
+            raise IntegrityError(f"no {mpath.name} next to the model file", source=str(path))
+        return _file_sha256(mpath)
+
     @classmethod
-    def load(cls, path: str | PathLike, device: str = "auto", n_threads: int | None = None) -> "ProtoECGNetClassifier":
-        """Load a model written by :meth:`save` (``weights_only=True``; metadata from JSON)."""
+    def load(cls, path: str | PathLike, device: str = "auto", n_threads: int | None = None,
+             expected_digest: str | None = None) -> "ProtoECGNetClassifier":
+        """Load a model written by :meth:`save` (``weights_only=True``; metadata from JSON).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The model file.
+        device : str
+        n_threads : int, optional
+        expected_digest : str, optional
+            SHA-256 of the model's manifest (:attr:`manifest_digest_` after :meth:`save`, or
+            :meth:`manifest_digest`); a different manifest is refused.
+
+        Returns
+        -------
+        ProtoECGNetClassifier
+
+        Raises
+        ------
+        IntegrityError
+            The file does not match the SHA-256 in its manifest (changed after saving), the manifest
+            does not match ``expected_digest``, ``expected_digest`` is given but there is no
+            manifest, or the stored sources and segments disagree. A file without a manifest
+            (saved before manifests were written) loads with a logged warning and a ``UserWarning``.
+        ModelError
+            A missing file, or one ``torch.load(weights_only=True)`` refuses (a pickle that could
+            run code is never unpickled).
+        """
+        manifest_digest = _verify_model_file(path, expected_digest)
         state = _read_weights(path)
         meta = json.loads(state["meta_json"])
         params = dict(meta["params"])
@@ -669,9 +779,69 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         model = clf._build(specs, settings)
         model.load_state_dict(state["model"])
         sources = pd.DataFrame(meta["sources"])
+        _check_sources(sources, state["segments"], path)
         clf._set_fitted(model, specs, settings, sources, {k: v.numpy() for k, v in state["segments"].items()},
                         state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), torch_device(device))
+        clf.manifest_digest_ = manifest_digest
         return clf
+
+
+#: ``format`` of the manifest written next to a prototype model file
+PROTO_MANIFEST_FORMAT = "interp-ecg-prototype-model"
+
+
+def manifest_path(path: str | PathLike) -> Path:
+    """The manifest written next to a prototype model file: ``<name>.manifest.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".manifest.json")
+
+
+def _file_sha256(path: Path) -> str:
+    from interp_ecg.models.persistence import sha256_file
+
+    return sha256_file(path)
+
+
+def _verify_model_file(path: str | PathLike, expected_digest: str | None) -> str | None:
+    """Check the model file against its manifest (and the manifest against ``expected_digest``).
+
+    Returns the manifest's SHA-256, or ``None`` for a file without a manifest (warned about).
+    """
+    from interp_ecg.models.persistence import check_file_digest, read_manifest
+
+    path = Path(path)
+    mpath = manifest_path(path)
+    if not path.is_file():
+        raise ModelError("model file not found", source=str(path))
+    if not mpath.is_file():
+        if expected_digest is not None:
+            raise IntegrityError(f"no {mpath.name} next to the model file: cannot check the expected digest",
+                                 source=str(path))
+        msg = (f"{path}: no {mpath.name} next to it (saved before manifests were written, or copied without "
+               "it); the file's integrity is not checked. Re-save it with save() to write one.")
+        logger.warning(msg)
+        warnings.warn(msg, UserWarning, stacklevel=3)
+        return None
+    manifest = read_manifest(mpath, expected_digest)
+    listed = manifest.get("sha256") if isinstance(manifest, dict) else None
+    if manifest.get("format") != PROTO_MANIFEST_FORMAT or not isinstance(listed, dict) or len(listed) != 1:
+        raise IntegrityError(f"{mpath.name} is not a prototype-model manifest", source=str(mpath))
+    check_file_digest(path, next(iter(listed.values())), path.name)
+    return _file_sha256(mpath)
+
+
+def _check_sources(sources: pd.DataFrame, segments: Mapping, path: str | PathLike) -> None:
+    """The stored sources and source segments must name the same prototypes and window lengths."""
+    names = set(sources.get("prototype", pd.Series(dtype=object)))
+    if names != set(segments):
+        raise IntegrityError(f"the sources list prototypes {sorted(names ^ set(segments))[:5]} that the stored "
+                             "segments do not (or the reverse)", source=str(path))
+    for _, r in sources.iterrows():
+        width = int(r["end_sample"]) - int(r["start_sample"])
+        if tuple(segments[r["prototype"]].shape)[-1] != width or int(r["start_sample"]) < 0:
+            raise IntegrityError(f"source of {r['prototype']}: window {r['start_sample']}-{r['end_sample']} does not "
+                                 f"match its stored segment of {tuple(segments[r['prototype']].shape)[-1]} samples",
+                                 source=str(path))
 
 
 def _read_weights(path: str | PathLike) -> dict:
@@ -731,12 +901,12 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
             y_val: Any = None) -> "BlackBoxECGClassifier":
         """Train the network (arguments as :meth:`ProtoECGNetClassifier.fit`)."""
         st = self.settings()
-        x, labels, ids, groups = self._training_data(X, y, fs)
+        x, labels, ids, groups, lengths = self._training_data(X, y, fs)
         specs = self._specs(list(labels.columns), 1)
         order = [c for s in specs for c in s.classes]
         labels = labels[order]
-        x, labels, ids, xv, yv = self._validation(x, labels, ids, groups, X_val, y_val, fs,
-                                                  st["validation_fraction"])
+        x, labels, ids, xv, yv, lengths = self._validation(x, labels, ids, groups, X_val, y_val, fs,
+                                                           st["validation_fraction"], lengths)
         torch.manual_seed(int(self.random_state))
         model = BlackBoxECGNet(specs, width=int(st["width"]), blocks=st["blocks"], dropout=float(st["dropout"]))
         self.device_ = torch_device(self.device)
@@ -755,7 +925,8 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
     @torch.no_grad()
     def predict_proba(self, X: Any, fs: float | None = None) -> np.ndarray:
         self.check_fitted()
-        x, _, ok = self.network_input(X, fs)
+        x, ids, ok, lengths = self.network_input(X, fs, return_lengths=True)
+        self._warn_short(ids, lengths, ok, "scored records")
         dev = next(self.model_.parameters()).device
         with torch_threads(self.n_threads):
             out = [torch.sigmoid(self.model_(torch.as_tensor(x[i:i + 128]).to(dev))).float().cpu().numpy()

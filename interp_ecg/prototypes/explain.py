@@ -18,6 +18,8 @@ Figures are returned, never shown.
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,12 +33,17 @@ from interp_ecg.io.leads import STANDARD_LEADS
 
 DEFAULT_PLOT_LEADS = ("II", "V1", "V5")
 
+logger = logging.getLogger(__name__)
 
-def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str]:
-    """One record -> network input ``(1, 12, n_samples)`` and its id.
+
+def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str, int]:
+    """One record -> network input ``(1, 12, n_samples)``, its id and its real samples.
 
     Accepts a :class:`~interp_ecg.io.Record`, an :class:`~interp_ecg.io.EcgDataset` holding
     exactly one record, or an array ``(12, n)`` / ``(1, 12, n)`` at ``fs`` (default ``clf.fs``).
+    A record without the 12 standard leads raises :class:`~interp_ecg.errors.ConfigError`
+    naming the record, its leads and the missing ones; a record shorter than the network input
+    is logged and warned about (it is zero-padded; the explanation keeps to its real samples).
     """
     from interp_ecg.io.dataset import Record
 
@@ -47,6 +54,14 @@ def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str]:
         record = record.load(record.meta.index[0])
     if isinstance(record, Record):
         arr, rid, fs = np.asarray(record.signal, dtype=np.float32)[None], str(record.id), float(record.fs)
+        leads = [str(ld) for ld in (record.leads or [])]
+        if arr.shape[1] != len(STANDARD_LEADS) or leads[:len(STANDARD_LEADS)] != list(STANDARD_LEADS):
+            missing = [ld for ld in STANDARD_LEADS if ld not in leads]
+            raise ConfigError(
+                f"record {rid}: the prototype network needs the 12 standard leads ({', '.join(STANDARD_LEADS)}) "
+                f"in this order; this record has {arr.shape[1]} channels ({', '.join(leads) or 'no lead names'})"
+                + (f"; missing {', '.join(missing)}" if missing else ""),
+                source=record.source or rid)
     else:
         try:
             arr = np.asarray(record, dtype=np.float32)
@@ -57,35 +72,57 @@ def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str]:
             arr = arr[0]
         if arr.ndim != 2:
             raise ConfigError(f"explain() takes one record (12, n_samples) or a Record, got shape {arr.shape}")
+        if arr.shape[0] != len(STANDARD_LEADS):
+            raise ConfigError(f"explain() needs the 12 standard leads ({', '.join(STANDARD_LEADS)}) as the rows "
+                              f"of the array; it has {arr.shape[0]} rows (shape {arr.shape})")
         arr, rid = arr[None], "record"
-    x, _, ok = clf.network_input(arr, fs)
+    x, _, ok, lengths = clf.network_input(arr, fs, return_lengths=True)
     if not ok.all():
         raise ModelError("record holds NaN/inf samples", source=rid)
-    return x, rid
+    length = int(lengths[0])
+    if length < x.shape[-1]:
+        msg = (f"record {rid}: {length / clf.fs:.2f} s, shorter than the network input of "
+               f"{x.shape[-1] / clf.fs:.2f} s; it is zero-padded at the end, the probabilities are those of the "
+               "padded input, and matched windows are kept inside the record's real samples (prototypes whose "
+               "window does not fit are reported as not matchable)")
+        logger.warning(msg)
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    return x, rid, length
 
 
 @torch.no_grad()
-def matched_windows(clf, x: np.ndarray) -> pd.DataFrame:
+def matched_windows(clf, x: np.ndarray, length: int | None = None) -> pd.DataFrame:
     """Best-matching window of every prototype in one record.
 
-    Only windows whose footprint lies wholly inside the record are considered, as in the push
-    (:func:`interp_ecg.prototypes.push.inside_columns`), so the window shown is the one matched
-    and has the prototype's length (``width * time_stride`` samples).
+    Only windows whose footprint lies wholly inside the record's real samples are considered, as
+    in the push (:func:`interp_ecg.prototypes.push.real_columns`), so the window shown is the one
+    matched, has the prototype's length (``width * time_stride`` samples) and holds no padding.
+
+    Parameters
+    ----------
+    clf : ProtoECGNetClassifier
+    x : numpy.ndarray
+        Network input ``(1, 12, n_samples)``.
+    length : int, optional
+        Real samples of the record (the rest of ``x`` is zero padding); default all of ``x``.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by prototype: ``similarity`` (of the best window inside the record), ``leads``,
-        ``start_sample``, ``end_sample`` (in the record at ``clf.fs``).
+        Indexed by prototype: ``similarity`` (of the best window inside the real samples),
+        ``leads``, ``start_sample``, ``end_sample`` (in the record at ``clf.fs``; ``<NA>`` when not
+        matchable), ``matchable`` (bool) and ``reason`` (why not; empty when matchable). A global
+        prototype compares the whole input, so it is not matchable on a padded record; a partial
+        one is not matchable when the record is shorter than its window.
     """
     from interp_ecg.prototypes.training import torch_threads
 
     with torch_threads(getattr(clf, "n_threads", None)):
-        return _matched_windows(clf, x)
+        return _matched_windows(clf, x, length)
 
 
-def _matched_windows(clf, x: np.ndarray) -> pd.DataFrame:
-    from interp_ecg.prototypes.push import inside_columns, window_leads, window_span
+def _matched_windows(clf, x: np.ndarray, length: int | None = None) -> pd.DataFrame:
+    from interp_ecg.prototypes.push import inside_columns, real_columns, window_leads, window_span
 
     model = clf.model_.eval()
     dev = next(model.parameters()).device
@@ -93,6 +130,8 @@ def _matched_windows(clf, x: np.ndarray) -> pd.DataFrame:
     rows = []
     names = iter(clf.feature_names_out_)
     n_samples = x.shape[-1]
+    length = n_samples if length is None else min(int(length), n_samples)
+    fs = float(getattr(clf, "fs", 100.0))
     for branch in model.branches.values():
         z = branch.embed(xt).float()
         sim = branch.prototype_layer.similarity_map(z)[0]  # (P, H', W')
@@ -102,7 +141,18 @@ def _matched_windows(clf, x: np.ndarray) -> pd.DataFrame:
         if not cols.any():
             raise ModelError(f"no prototype window of {pw * branch.time_stride} samples lies inside a record of "
                              f"{n_samples} samples")
-        inside = torch.as_tensor(np.tile(cols, hh), device=sim.device)
+        real = cols & real_columns(branch.feature_shape[2], pw, branch.time_stride, n_samples, length)
+        is_global = pw >= branch.feature_shape[2]
+        if not real.any():
+            need = n_samples if is_global else pw * branch.time_stride
+            reason = (f"the prototype compares the whole {n_samples / fs:.2f}-s input and the record has "
+                      f"{length / fs:.2f} s (the rest is zero padding)" if is_global else
+                      f"no window of {need / fs:.2f} s lies inside the record's {length / fs:.2f} s of real samples")
+            for _ in range(sim.shape[0]):
+                rows.append({"prototype": next(names), "similarity": np.nan, "leads": "",
+                             "start_sample": pd.NA, "end_sample": pd.NA, "matchable": False, "reason": reason})
+            continue
+        inside = torch.as_tensor(np.tile(real, hh), device=sim.device)
         flat = sim.flatten(1).masked_fill(~inside[None, :], -float("inf"))
         best, loc = flat.max(dim=1)
         for p in range(sim.shape[0]):
@@ -110,8 +160,9 @@ def _matched_windows(clf, x: np.ndarray) -> pd.DataFrame:
             s0, s1 = window_span(col, pw, branch.time_stride, branch.feature_shape[2], n_samples)
             rows.append({"prototype": next(names), "similarity": float(best[p]),
                          "leads": ",".join(window_leads(z.shape[2], row, ph, STANDARD_LEADS)),
-                         "start_sample": s0, "end_sample": s1})
-    return pd.DataFrame(rows).set_index("prototype")
+                         "start_sample": s0, "end_sample": s1, "matchable": True, "reason": ""})
+    out = pd.DataFrame(rows).set_index("prototype")
+    return out.astype({"start_sample": "Int64", "end_sample": "Int64", "matchable": bool})
 
 
 def fusion_shap(clf, X: Any, output: str | None = None, fs: float | None = None):
@@ -168,7 +219,8 @@ class PrototypeExplanation:
     ----------
     record_id : str
     signal : numpy.ndarray
-        The network input ``(12, n_samples)`` (filtered, at ``fs``).
+        The network input ``(12, n)`` (filtered, at ``fs``), cut to the record's real samples (a
+        record shorter than the input is zero-padded for the network; the padding is not kept).
     fs : float
     probabilities : pandas.Series
         Per class.
@@ -177,8 +229,11 @@ class PrototypeExplanation:
     contributions : pandas.DataFrame
         One row per (statement, prototype) among the top drivers: ``statement, prototype,
         prototype_class, branch, backbone, similarity, weight, shapley, leads, start_sample,
-        end_sample, source_record, source_leads, source_start, source_end``; per statement,
-        largest Shapley value first.
+        end_sample, matchable, window_note, source_record, source_leads, source_start, source_end``;
+        per statement, largest Shapley value first. ``start_sample`` / ``end_sample`` are ``<NA>``
+        and ``matchable`` False, with the reason in ``window_note``, for a prototype whose window
+        does not fit in the record's real samples (a record shorter than the network input);
+        ``similarity`` and ``shapley`` are then those of the padded input the network read.
     shap : shap.Explanation
         Shapley values of every prototype for every class for this record.
     note : str
@@ -223,16 +278,25 @@ class PrototypeExplanation:
         if rows.empty:
             axes[0, 0].text(0.5, 0.5, "no prototype contributions", ha="center", va="center")
         for i, (_, r) in enumerate(rows.iterrows()):
-            win_leads = r["leads"].split(",")
+            if not bool(r.get("matchable", True)):
+                axes[i, 0].text(0.5, 0.5, f"no matched window: {r['window_note']}", ha="center", va="center",
+                                fontsize=7, wrap=True)
+                axes[i, 0].set_axis_off()
+                axes[i, 0].set_title(f"{r['statement']} (p={self.probabilities[r['statement']]:.2f}): record "
+                                     f"{self.record_id}", fontsize=8)
+                win_leads = [ld for ld in str(r["source_leads"]).split(",") if ld]
+            else:
+                win_leads = r["leads"].split(",")
             shown = [ld for ld in leads if ld in win_leads] or win_leads[:1]
             if r.get("backbone") == "1d":
                 shown = shown[:1]  # rhythm: one representative lead (no inter-lead relations)
-            idx = [STANDARD_LEADS.index(ld) for ld in shown]
-            seg = self.signal[idx, int(r["start_sample"]):int(r["end_sample"])]
-            _draw(axes[i, 0], seg, self.fs, int(r["start_sample"]), shown)
-            axes[i, 0].set_title(
-                f"{r['statement']} (p={self.probabilities[r['statement']]:.2f}): record {self.record_id}, "
-                f"{r['start_sample'] / self.fs:.1f}-{r['end_sample'] / self.fs:.1f} s", fontsize=8)
+            if bool(r.get("matchable", True)):
+                idx = [STANDARD_LEADS.index(ld) for ld in shown]
+                seg = self.signal[idx, int(r["start_sample"]):int(r["end_sample"])]
+                _draw(axes[i, 0], seg, self.fs, int(r["start_sample"]), shown)
+                axes[i, 0].set_title(
+                    f"{r['statement']} (p={self.probabilities[r['statement']]:.2f}): record {self.record_id}, "
+                    f"{r['start_sample'] / self.fs:.1f}-{r['end_sample'] / self.fs:.1f} s", fontsize=8)
             src = self.segments.get(r["prototype"])
             src_leads = str(r["source_leads"]).split(",")
             if src is not None:
@@ -285,7 +349,7 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
     PrototypeExplanation
     """
     clf.check_fitted()
-    x, rid = _record_input(clf, record, fs)
+    x, rid, length = _record_input(clf, record, fs)
     logits, sims = clf.logits_and_similarities(x)
     from scipy.special import expit
 
@@ -297,7 +361,7 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
         note = f"(no statement reaches p >= {threshold}; showing the top-scoring one)"
     sims_df = pd.DataFrame(sims, index=[rid], columns=clf.feature_names_out_)
     expl = _shap_from_similarities(clf, sims_df)
-    windows = matched_windows(clf, x)
+    windows = matched_windows(clf, x, length)
     w = clf.model_.fusion.weight.detach().cpu().double().numpy()
     src = clf.prototype_sources_
     rows = []
@@ -310,14 +374,21 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
                 "statement": cls, "prototype": name, "prototype_class": src.loc[name, "class"],
                 "branch": src.loc[name, "branch"], "backbone": clf.branches_.loc[src.loc[name, "branch"], "backbone"],
                 "similarity": float(sims[0, j]), "weight": float(w[k, j]), "shapley": float(phi[name]),
-                "leads": windows.loc[name, "leads"], "start_sample": int(windows.loc[name, "start_sample"]),
-                "end_sample": int(windows.loc[name, "end_sample"]), "source_record": src.loc[name, "record_id"],
+                "leads": windows.loc[name, "leads"], "start_sample": windows.loc[name, "start_sample"],
+                "end_sample": windows.loc[name, "end_sample"], "matchable": bool(windows.loc[name, "matchable"]),
+                "window_note": windows.loc[name, "reason"], "source_record": src.loc[name, "record_id"],
                 "source_leads": src.loc[name, "leads"], "source_start": int(src.loc[name, "start_sample"]),
                 "source_end": int(src.loc[name, "end_sample"]),
             })
     contrib = pd.DataFrame(rows)
+    if len(contrib):
+        contrib = contrib.astype({"start_sample": "Int64", "end_sample": "Int64"})
     single = expl[0]
-    return PrototypeExplanation(rid, x[0], float(clf.fs), probs, predicted, contrib, single,
+    if length < x.shape[-1]:
+        pad = (f"(record of {length / clf.fs:.2f} s zero-padded to {x.shape[-1] / clf.fs:.2f} s: probabilities are "
+               "those of the padded input; windows are kept inside the real samples)")
+        note = f"{note} {pad}".strip()
+    return PrototypeExplanation(rid, x[0, :, :length], float(clf.fs), probs, predicted, contrib, single,
                                 segments=clf.prototype_segments_, note=note)
 
 

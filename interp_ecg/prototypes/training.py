@@ -382,6 +382,9 @@ class ProtoTrainer:
         Plain metadata stored in every checkpoint (model spec, classes...).
     x_val, y_val : array, optional
         Validation records for early stopping (never trained on).
+    lengths : sequence of int, optional
+        Real samples of each training record (the rest of its row is zero padding; default: all).
+        The push and the patch initialisation take windows inside the real samples only.
 
     Attributes
     ----------
@@ -394,13 +397,16 @@ class ProtoTrainer:
     def __init__(self, model: ProtoECGNet, x, y, record_ids: Sequence, config: TrainConfig | None = None,
                  device: str | torch.device = "auto", amp: bool | str = "auto", random_state: int = 0,
                  checkpoint_dir: str | Path | None = None, extra_state: dict | None = None,
-                 x_val=None, y_val=None) -> None:
+                 x_val=None, y_val=None, lengths: Sequence[int] | None = None) -> None:
         self.model = model
         self.x = torch.as_tensor(np.array(x, dtype=np.float32))
         self.y = torch.as_tensor(np.array(y, dtype=np.float32))
         if len(self.x) != len(self.y):
             raise ModelError(f"{len(self.x)} inputs but {len(self.y)} label rows")
         self.record_ids = list(record_ids)
+        self.lengths = None if lengths is None else [int(v) for v in lengths]
+        if self.lengths is not None and len(self.lengths) != len(self.x):
+            raise ModelError(f"{len(self.lengths)} record lengths for {len(self.x)} inputs")
         self.config = config or TrainConfig()
         self.device = torch_device(device)
         self.use_amp = resolve_amp(amp, self.device)
@@ -546,7 +552,8 @@ class ProtoTrainer:
         pw = {k: v.to(self.device) for k, v in self.pos_weights.items()}
         if self.config.prototype_init == "patches":
             # small preset: start from random patches of each class's own records
-            init_prototypes_from_patches(model, self.x, self.y, self.random_state, device=self.device)
+            init_prototypes_from_patches(model, self.x, self.y, self.random_state, device=self.device,
+                                         lengths=self.lengths)
         fwd = self._fwd(model)
 
         def step(xb, yb):
@@ -558,7 +565,8 @@ class ProtoTrainer:
     def _phase_push(self) -> None:
         recalibrate_batch_norm(self.model, self.x, batch_size=max(self.config.batch_size, 64), device=self.device)
         self.push_result = push_prototypes(self.model, self.x, self.y, self.record_ids,
-                                           batch_size=max(self.config.batch_size, 64), device=self.device)
+                                           batch_size=max(self.config.batch_size, 64), device=self.device,
+                                           lengths=self.lengths)
 
     def _val_sims(self) -> torch.Tensor | None:
         return None if self.x_val is None else self.similarities(self.x_val)

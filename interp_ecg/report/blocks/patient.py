@@ -75,6 +75,8 @@ def matches_from_explanation(explanation: Any, n: int = 2, leads: Sequence[str] 
     from interp_ecg.io.leads import STANDARD_LEADS
 
     rows = explanation.contributions
+    if len(rows) and "matchable" in rows.columns:  # no window in a short record's real samples: no panel
+        rows = rows[rows["matchable"].astype(bool)]
     if len(rows) and {"prototype_class", "statement", "similarity"} <= set(rows.columns):
         own = rows[(rows["prototype_class"] == rows["statement"]) & (rows["similarity"] > 0)]
         rows = own if len(own) else rows
