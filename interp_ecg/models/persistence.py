@@ -40,13 +40,12 @@ True
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 from pathlib import Path
 
 from interp_ecg.errors import IntegrityError, ModelError
+from interp_ecg.io.integrity import check_file_digest, read_manifest, sha256_file, write_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -79,54 +78,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """SHA-256 (hex) of a file's bytes, as listed in a manifest."""
-    return _sha256(Path(path))
-
-
-def write_manifest(mpath: str | os.PathLike, manifest: dict) -> str:
-    """Write ``manifest`` as JSON to ``mpath``; return the SHA-256 of the text (the ``expected_digest``).
-
-    Shared by :func:`save_model` and the prototype network's ``save`` (one digest scheme).
-    """
-    text = json.dumps(manifest, indent=2, sort_keys=True)
-    Path(mpath).write_text(text, encoding="utf-8")
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def read_manifest(mpath: str | os.PathLike, expected_digest: str | None = None) -> dict:
-    """Read a manifest written by :func:`write_manifest`, checking ``expected_digest`` when given.
-
-    Raises
-    ------
-    IntegrityError
-        The text does not match ``expected_digest``, or is not JSON.
-    """
-    mpath = Path(mpath)
-    raw = mpath.read_bytes()
-    if expected_digest is not None and hashlib.sha256(raw).hexdigest() != expected_digest:
-        raise IntegrityError(f"{mpath.name} does not match the expected digest", source=mpath)
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise IntegrityError(f"{mpath.name} is not valid JSON: {exc}", source=mpath) from None
-
-
-def check_file_digest(fpath: str | os.PathLike, digest: str, rel: str | None = None) -> None:
-    """Raise :class:`IntegrityError` naming the file unless its SHA-256 is ``digest``."""
-    fpath = Path(fpath)
-    if not fpath.is_file():
-        raise IntegrityError(f"file listed in the manifest is missing: {rel or fpath.name}", source=fpath.parent)
-    if _sha256(fpath) != digest:
-        raise IntegrityError(f"checksum mismatch for {rel or fpath.name}: the file was changed after saving",
-                             source=fpath)
+    return sha256_file(path)
 
 
 def _versions() -> dict:

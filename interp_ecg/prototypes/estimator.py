@@ -691,7 +691,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             ``path``.
         """
         import interp_ecg
-        from interp_ecg.models.persistence import write_manifest
+        from interp_ecg.io.integrity import write_manifest
 
         self.check_fitted()
         params = {k: v for k, v in self.get_params().items() if k not in ("pretrained", "pretrained_2d")}
@@ -797,7 +797,7 @@ def manifest_path(path: str | PathLike) -> Path:
 
 
 def _file_sha256(path: Path) -> str:
-    from interp_ecg.models.persistence import sha256_file
+    from interp_ecg.io.integrity import sha256_file
 
     return sha256_file(path)
 
@@ -807,7 +807,7 @@ def _verify_model_file(path: str | PathLike, expected_digest: str | None) -> str
 
     Returns the manifest's SHA-256, or ``None`` for a file without a manifest (warned about).
     """
-    from interp_ecg.models.persistence import check_file_digest, read_manifest
+    from interp_ecg.io.integrity import check_file_digest, read_manifest
 
     path = Path(path)
     mpath = manifest_path(path)
