@@ -73,3 +73,53 @@ def test_missing_reasons_on_a_small_frame_without_delineator_reasons():
     text = missing_reasons(_Rec(), beats, ["P_duration_ms", "PR_interval_ms", "QTc_Bazett_ms"])
     assert text == ("P_duration_ms, PR_interval_ms: P_on not found on 1 of 1 beat; "
                     "QTc_Bazett_ms: no preceding RR interval, first beat of the record on 1 of 1 beat")
+
+
+# -- 2. discrimination: one rule for every class; the warning said once ---------------------
+
+def _demo_auc():
+    """The held-out ROC-AUCs of the user's demo run (14 ECGs; no interval for any class)."""
+    return pd.DataFrame({"model": "prototype network", "label": ["AFIB", "NORM", "CRBBB"], "metric": "roc_auc",
+                         "estimate": [0.4615, 0.5833, 0.4242], "ci_low": np.nan, "ci_high": np.nan,
+                         "n": 14, "n_positive": [1, 2, 3]})
+
+
+def test_no_interval_is_not_established_for_every_class_whatever_the_estimate():
+    from interp_ecg.studies.pipeline import NOT_EVIDENCE, discrimination
+
+    macro = pd.Series({"estimate": 0.4897, "ci_low": np.nan, "ci_high": np.nan})
+    d = discrimination(_demo_auc(), "the prototype network", macro=macro)
+    assert d.at_chance == [] and d.not_established == ["AFIB", "NORM", "CRBBB"]
+    assert "better than chance" not in d.warning, d.warning
+    assert ("The discrimination of the prototype network is not established overall (macro ROC-AUC 0.490 "
+            "without a 95% CI).") in d.warning
+    assert ("not established for AFIB (1 positive, 13 negative), NORM (2 positive, 12 negative), CRBBB "
+            "(3 positive, 11 negative): too few held-out positives or negatives for a 95% CI.") in d.warning
+    assert d.warning.endswith(NOT_EVIDENCE) and not d.discriminates
+
+
+def test_chance_is_claimed_only_with_an_estimated_interval_reaching_one_half():
+    from interp_ecg.studies.pipeline import discrimination
+
+    m = _demo_auc().assign(n=60, n_positive=[20, 20, 20], ci_low=[0.30, 0.51, np.nan],
+                           ci_high=[0.62, 0.70, np.nan], estimate=[0.46, 0.60, 0.40])
+    d = discrimination(m, "the net")
+    assert d.at_chance == ["AFIB"] and d.not_established == ["CRBBB"]
+    assert "not better than chance on held-out patients for AFIB (ROC-AUC 0.460, 95% CI 0.300-0.620)" in d.warning
+    assert "NORM" not in d.warning  # CI above 0.5
+
+
+def test_the_warning_is_referred_to_not_repeated():
+    from interp_ecg.studies.demo import PROTO_WARNING_AT, _discrimination_block
+    from interp_ecg.studies.pipeline import discrimination
+
+    d = discrimination(_demo_auc(), "the prototype network")
+    ref = d.reference(PROTO_WARNING_AT)
+    assert ref == ("The prototype network is not shown to discriminate on held-out patients "
+                   "(see the warning on the title page).")
+    block = _discrimination_block(d, "prototype network", "whose prototypes the cards describe", where=PROTO_WARNING_AT)
+    assert block.warning == ref and d.text in block.text
+    assert d.paragraph(PROTO_WARNING_AT) == d.text + "\n\nWarning: " + ref
+    assert d.paragraph() == d.text + "\n\nWarning: " + d.warning
+    ok = discrimination(_demo_auc().assign(ci_low=0.7, ci_high=0.9, estimate=0.8), "m")
+    assert ok.reference("anywhere") == "" and ok.paragraph("anywhere") == ok.text

@@ -50,6 +50,10 @@ WCT_CIRCULAR_NOTE = (
 #: threads on a busy 2-core machine, 0.9 s with one); n_jobs still parallelises the features
 MODEL_JOBS = 1
 
+#: where the prototype network's discrimination warning is said in full (once, in the title
+#: page's summary); every other place that needs it refers there (Discrimination.reference)
+PROTO_WARNING_AT = "on the title page"
+
 
 def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
     """Run the demo pipeline (see the module docstring); returns tables and the report.
@@ -87,14 +91,16 @@ def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
                 blocks["phewas"] += _phewas(cfg, ds, cohort_dir, state, tables, summary_lines)
             if blocks["phewas"] and "proto_disc" in state:  # the exposures are the prototype network's
                 blocks["phewas"].insert(0, _discrimination_block(state["proto_disc"], "prototype network",
-                                                                 "whose similarities are the exposures"))
-                if state["proto_disc"].warning:
+                                                                 "whose similarities are the exposures",
+                                                                 where=PROTO_WARNING_AT))
+                if state["proto_disc"].warning:  # said in full once, in the paragraph above
                     summary_lines.append("The PheWAS exposures are the prototype network's similarities. "
-                                         f"Warning: {state['proto_disc'].warning}")
+                                         f"Warning: {state['proto_disc'].reference('above')}")
         if "proto" in state:  # after the PheWAS, whose hits the cards list
             with section("prototype cards", notes):
                 blocks["cards"] += [_discrimination_block(state["proto_disc"], "prototype network",
-                                                          "whose prototypes the cards describe"),
+                                                          "whose prototypes the cards describe",
+                                                          where=PROTO_WARNING_AT),
                                     *_prototype_cards(ds, state, tables, seed)]
         with section("patient pages", notes):
             blocks["patients"] += _patients(cfg, ds, state)
@@ -224,6 +230,7 @@ def _shap(state: dict, tables: dict, seed: int) -> Any:
                              text="SHAP values of the ensemble (all features) on the held-out ECGs, in probability "
                                   f"units, against a background of {len(bg)} training ECGs.")
     tables.update(block.tables())
+    state["wct_warning_at"] = "above the SHAP summary of the WCT model"  # said in full there, once
     return [_discrimination_block(state["wct_disc"], "WCT ensemble", "explained below"), block]
 
 
@@ -325,11 +332,12 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
                   f"CPU budget; {params.prototypes_per_class} prototypes per statement) trained on "
                   f"{len(fit.train_ids)} ECGs at 100 Hz, same patient-wise split. Every prototype was "
                   "replaced by its nearest real training segment (push), so each can be shown.",
-                  warning=disc.warning),
+                  warning=disc.reference(PROTO_WARNING_AT)),
         MetricsBlock(pm_wide, heading="", caption="Prototype network on held-out patients, per statement: "
                      "estimate (95% CI).", name="prototype_metrics", transpose=False, level=2),
         PrototypeGalleryBlock(gallery_items(clf, per_class=1), heading="Prototype gallery (one per statement)",
-                              text=disc.text + (f" Warning: {disc.warning}" if disc.warning else ""), level=2),
+                              text=disc.text + (f" Warning: {disc.reference(PROTO_WARNING_AT)}"
+                                                if disc.warning else ""), level=2),
     ]
 
 
@@ -350,14 +358,15 @@ def _macro_auroc(labels: pd.DataFrame, scores: pd.DataFrame, groups: pd.Series, 
     return row
 
 
-def _discrimination_block(disc: pipeline.Discrimination, model: str, role: str) -> Any:
+def _discrimination_block(disc: pipeline.Discrimination, model: str, role: str, where: str | None = None) -> Any:
     """The held-out discrimination of the model whose explanations follow, with a warning heading
-    when it is not shown better than chance (:func:`pipeline.discrimination`)."""
+    when it is not shown better than chance (:func:`pipeline.discrimination`); the warning in full,
+    or, given ``where`` (it is said in full there), a one-line reference to it."""
     from interp_ecg.report import TextBlock
 
     heading = (f"Warning: the {model} {role} is not shown to discriminate" if disc.warning
                else f"Held-out discrimination of the {model} {role}")
-    return TextBlock(heading, disc.text, level=2, warning=disc.warning)
+    return TextBlock(heading, disc.text, level=2, warning=disc.reference(where) if where else disc.warning)
 
 
 def _prototype_cards(ds, state: dict, tables: dict, seed: int) -> list[Any]:
@@ -435,7 +444,7 @@ def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
             matches_note = (f"The prototype network was trained on the statements {known} only (it has no "
                             "VT or WCT class): a match says which of them this ECG resembles, not the WCT "
                             f"model's reasoning. {state['proto_disc'].text}")
-            matches_warning = state["proto_disc"].warning
+            matches_warning = state["proto_disc"].reference(PROTO_WARNING_AT)
             try:
                 matches = matches_from_explanation(state["proto"].explain(state["ds100"].load(rid)), n=2)
             except Exception as err:  # noqa: BLE001
@@ -450,5 +459,8 @@ def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
                                    matches=matches, patient_id=meta.loc[rid, "patient_id"],
                                    heading="Patient page", waterfall_title="WCT probability",
                                    matches_note=matches_note, matches_warning=matches_warning,
-                                   explanation_note=state["wct_disc"].paragraph() if "wct_disc" in state else ""))
+                                   explanation_note=(state["wct_disc"].paragraph(state.get("wct_warning_at"))
+                                                     if "wct_disc" in state else "")))
+        # the full warning once: the later pages refer to the first
+        state.setdefault("wct_warning_at", "on the first patient page")
     return blocks
