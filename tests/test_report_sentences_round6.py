@@ -123,3 +123,22 @@ def test_the_warning_is_referred_to_not_repeated():
     assert d.paragraph() == d.text + "\n\nWarning: " + d.warning
     ok = discrimination(_demo_auc().assign(ci_low=0.7, ci_high=0.9, estimate=0.8), "m")
     assert ok.reference("anywhere") == "" and ok.paragraph("anywhere") == ok.text
+
+
+# -- 3. the macro row counts records ----------------------------------------------------------
+
+def test_macro_row_counts_records_with_a_positive_label_and_lists_each_label():
+    from interp_ecg.evaluate import metrics_table
+
+    y = pd.DataFrame(0, index=range(14), columns=["AFIB", "NORM", "CRBBB"])
+    y.loc[0, "AFIB"] = 1
+    y.loc[[1, 2], "NORM"] = 1
+    y.loc[[2, 3, 4], "CRBBB"] = 1  # record 2: NORM and CRBBB, one record
+    s = pd.DataFrame(np.random.default_rng(0).random((14, 3)), columns=y.columns)
+    t = metrics_table(y, s, groups=np.arange(14), n_boot=50, metrics=("roc_auc",))
+    macro = t[t["label"] == "macro"].iloc[0]
+    assert int(macro["n_positive"]) == 5  # records 0-4 (the labels' positives sum to 6)
+    assert macro["ci_reason"] == ("fewer than 5 records of a class in some label (positive records per label: "
+                                  "AFIB 1 of 14, NORM 2 of 14, CRBBB 3 of 14): no interval")
+    per = t[t["label"] != "macro"].set_index("label")["n_positive"].to_dict()
+    assert per == {"AFIB": 1, "NORM": 2, "CRBBB": 3}

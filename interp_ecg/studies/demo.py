@@ -334,7 +334,9 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
                   "replaced by its nearest real training segment (push), so each can be shown.",
                   warning=disc.reference(PROTO_WARNING_AT)),
         MetricsBlock(pm_wide, heading="", caption="Prototype network on held-out patients, per statement: "
-                     "estimate (95% CI).", name="prototype_metrics", transpose=False, level=2),
+                     "estimate (95% CI). Positives: held-out ECGs positive for the statement; in the macro row, "
+                     "held-out ECGs positive for at least one of them.", name="prototype_metrics", transpose=False,
+                     level=2),
         PrototypeGalleryBlock(gallery_items(clf, per_class=1), heading="Prototype gallery (one per statement)",
                               text=disc.text + (f" Warning: {disc.reference(PROTO_WARNING_AT)}"
                                                 if disc.warning else ""), level=2),
