@@ -142,3 +142,69 @@ def test_macro_row_counts_records_with_a_positive_label_and_lists_each_label():
                                   "AFIB 1 of 14, NORM 2 of 14, CRBBB 3 of 14): no interval")
     per = t[t["label"] != "macro"].set_index("label")["n_positive"].to_dict()
     assert per == {"AFIB": 1, "NORM": 2, "CRBBB": 3}
+
+
+# -- 4. omissions: dropped statements, the WCT count, the column count, notebook 02 ------------
+
+def test_left_out_statements_are_named_with_their_counts():
+    from interp_ecg.studies.demo import left_out_sentence
+    from interp_ecg.studies.ptbxl_prototypes import select_statements
+
+    y = pd.DataFrame({"NORM": [1, 1, 1, 0, 1, 0], "AFIB": [1, 1, 1, 1, 0, 1], "STACH": [0, 0, 0, 0, 0, 0],
+                      "LVH": [1, 1, 1, 0, 0, 0]})
+    kept, out = select_statements(y, [0, 1, 2, 3], [4, 5], ["NORM", "AFIB", "STACH", "LVH", "IMI"], min_train=3)
+    assert kept == ["NORM", "AFIB"]
+    assert out == {"STACH": "0 positive training ECGs, 3 needed; 0 positive held-out ECGs, 1 needed",
+                   "LVH": "0 positive held-out ECGs, 1 needed", "IMI": "not a label of the cohort"}
+    text = left_out_sentence(["NORM", "AFIB", "STACH", "LVH", "IMI"], out)
+    assert text.startswith(" Of the 5 configured statements (NORM, AFIB, STACH, LVH, IMI), 3 were left out")
+    assert "LVH (0 positive held-out ECGs, 1 needed)" in text and "IMI (not a label of the cohort)" in text
+    assert left_out_sentence(["NORM"], {}) == ""
+
+
+def test_the_wct_count_difference_with_table_1_is_explained():
+    from interp_ecg.studies.demo import wct_left_out
+
+    meta = pd.DataFrame({"sim_condition": ["vt", "vt", "svt_aberrant", "normal"],
+                         "sim_wct": [True, True, True, False]}, index=[17, 20, 21, 22])
+    feats = pd.DataFrame({"quality_ok": [True, False, True, True],
+                          "quality_reason": ["", "/c/00020_hr.hea: no usable lead: flat [], noisy ['I']", "", ""]},
+                         index=meta.index)
+    text = wct_left_out(meta, pd.Index([17, 21, 22]), feats)
+    assert text == (" Table 1 counts 3 ECGs as WCT by ground truth, this analysis 2: 1 ECG whose simulated rhythm "
+                    "is a WCT is not measurable and left out (vt: no usable lead).")
+    assert wct_left_out(meta, meta.index, feats) == ""
+
+
+def test_title_page_counts_model_inputs_and_table_columns_apart():
+    from types import SimpleNamespace
+
+    from interp_ecg.features.dictionary import model_columns
+    from interp_ecg.studies.demo import _cohort_summary
+
+    feats = pd.DataFrame({"QRS_duration_ms": [100.0, 90.0], "heart_rate_bpm": [70.0, 80.0],
+                          "QRS_duration_lead": ["V1", "V2"], "QRS_duration_start_sample": [10.0, 20.0],
+                          "quality_ok": [True, False], "quality_reason": ["", "x"]}, index=["a", "b"])
+    assert len(model_columns(feats)) == 2
+    class _Ds:  # what _cohort_summary reads of a dataset
+        meta = pd.DataFrame({"patient_id": [1, 1]}, index=feats.index)
+
+        def __len__(self):
+            return 2
+
+    cfg = SimpleNamespace(params=SimpleNamespace(wct_enrichment=1.0), data=SimpleNamespace(source="synthetic"))
+    text = _cohort_summary(cfg, _Ds(), feats)
+    assert ("Fiducial features: 2 measurements per ECG (the WCT models' inputs), in a table of 6 columns with the "
+            "quality, beat-count and provenance columns; 1 ECGs measurable.") in text
+
+
+def test_notebook_02_counts_the_afib_training_records_instead_of_stating_them():
+    import json
+    import re
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "02_prototypes.ipynb").read_text())
+    md = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert not re.search(r"\b\d+\s+AFIB training records", md)  # was "with 5 AFIB training records" (4 there)
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert 'n_afib_train = int(labels.loc[train, "AFIB"].sum())' in code and "print(" in code
