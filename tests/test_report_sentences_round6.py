@@ -208,3 +208,20 @@ def test_notebook_02_counts_the_afib_training_records_instead_of_stating_them():
     assert not re.search(r"\b\d+\s+AFIB training records", md)  # was "with 5 AFIB training records" (4 there)
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert 'n_afib_train = int(labels.loc[train, "AFIB"].sum())' in code and "print(" in code
+
+
+def test_two_delineator_reasons_of_one_beat_read_as_one_cause(monkeypatch):
+    import importlib
+
+    pc = importlib.import_module("interp_ecg.explain.prototype_cards")
+
+    beats = pd.DataFrame({"P_on": [np.nan, np.nan], "P_off": [np.nan, np.nan], "QRS_on": [100.0, 600.0],
+                          "QRS_off": [150.0, 650.0], "T_off": [400.0, 900.0], "RR_prev_ms": [800.0, 1000.0],
+                          "R_peak": [120.0, 620.0]})
+    reasons = ["no P wave time-locked to the QRS (atrial fibrillation/flutter?); wave dropped: fiducials out of order",
+               "no P wave time-locked to the QRS (atrial fibrillation/flutter?)"]
+    monkeypatch.setattr(pc, "_delineator_reasons", lambda record, b: reasons)
+    text = pc.missing_reasons(None, beats, ["P_duration_ms"])
+    assert text == ("P_duration_ms: no P wave time-locked to the QRS (atrial fibrillation/flutter?) on 1 of 2 beats, "
+                    "no P wave time-locked to the QRS (atrial fibrillation/flutter?) and wave dropped: fiducials out "
+                    "of order on 1 of 2 beats")

@@ -429,7 +429,7 @@ def missing_reasons(record, beats: pd.DataFrame, missing: Sequence[str]) -> str:
                 # record's first sample, its T after the last); otherwise the delineator's reason
                 own = ([_EDGE_TEXT] if _EDGE_TEXT in parts else
                        [t for t in parts if (wave == "P" and "P wave" in t) or "out of order" in t])
-                cause = ", ".join(own) if own else f"{first} not found"
+                cause = " and ".join(own) if own else f"{first} not found"
             causes[cause] = causes.get(cause, 0) + 1
         by_feature[name] = tuple(sorted(causes.items(), key=lambda kv: (-kv[1], kv[0])))
     groups: dict[tuple, list[str]] = {}
