@@ -235,7 +235,9 @@ def metrics_table(
         Columns ``label, metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
         n_boot_valid, ci_reason`` (``ci_reason``: empty, or why there is no interval).
         With several labels, rows ``label == "macro"`` hold the unweighted
-        mean over labels (bootstrapped jointly; an interval only when every label has one). Rows with missing ``y_true`` are dropped
+        mean over labels (bootstrapped jointly; an interval only when every label has one);
+        their ``n_positive`` counts the records with at least one positive label (not the sum
+        of the labels' positives), and their ``ci_reason`` lists each label's positives. Rows with missing ``y_true`` are dropped
         label by label. ``df.attrs["hard_scores"]`` lists labels whose scores are only 0/1
         (a rule or a hard prediction: ROC-AUC then equals balanced accuracy).
     """
@@ -252,6 +254,7 @@ def metrics_table(
     point_all, boot_all = [], []
     hard = []
     smallest_class = []
+    label_counts = []  # (label, positives, records scored) for the macro row's reason
     for j, name in enumerate(names):
         ok = np.isfinite(Y[:, j]) & np.isfinite(S[:, j])
         y, s = Y[:, j], S[:, j]
@@ -267,6 +270,7 @@ def metrics_table(
         n_groups = len(_group_index(None if groups is None else np.asarray(groups)[ok], int(ok.sum())))
         n_pos = int(np.nansum(y[ok]))
         smallest_class.append(min(n_pos, int(ok.sum()) - n_pos))
+        label_counts.append(f"{name} {n_pos} of {int(ok.sum())}")
         rows += _rows(name, est, reps, metrics, ci, int(ok.sum()), n_pos, n_groups, min_per_class, n_boot)
     if len(names) > 1:
         macro = {m: float(np.nanmean([p[m] for p in point_all])) for m in METRICS}
@@ -274,8 +278,12 @@ def metrics_table(
             {m: float(np.nanmean([boot_all[j][b][m] for j in range(len(names))])) for m in METRICS}
             for b in range(n_boot)
         ]
-        rows += _rows("macro", macro, macro_reps, metrics, ci, n, int(np.nansum(Y)), len(gidx), min_per_class,
-                      n_boot, smallest=min(smallest_class))
+        # the macro row counts records, not labels: those with at least one positive label (a
+        # record positive for two labels is one record); the reason lists each label's positives
+        any_pos = int((np.nan_to_num(Y, nan=0.0) > 0).any(axis=1).sum())
+        rows += _rows("macro", macro, macro_reps, metrics, ci, n, any_pos, len(gidx), min_per_class,
+                      n_boot, smallest=min(smallest_class),
+                      counts=f"positive records per label: {', '.join(label_counts)}")
     out = pd.DataFrame(rows)
     out.attrs["hard_scores"] = hard
     if hard:
@@ -349,7 +357,7 @@ def tagged_metrics_table(
     return tab
 
 
-def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_boot, smallest=None):
+def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_boot, smallest=None, counts=None):
     alpha = (1 - ci) / 2
     n_neg = n - n_pos
     smallest = min(n_pos, n_neg) if smallest is None else smallest
@@ -358,8 +366,8 @@ def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_bo
         too_few = "not bootstrapped (n_boot=0)"
     elif smallest < min_per_class:
         per_label = "" if label != "macro" else " in some label"
-        too_few = (f"fewer than {min_per_class} records of a class{per_label} ({n_pos} positive, {n_neg} negative "
-                   f"of {n}): no interval")
+        counts = counts or f"{n_pos} positive, {n_neg} negative of {n}"
+        too_few = f"fewer than {min_per_class} records of a class{per_label} ({counts}): no interval"
     rows = []
     for m in metrics:
         vals = np.array([r[m] for r in reps], dtype=float)

@@ -341,13 +341,107 @@ def measure_source(record, start_s: float, end_s: float,
     missing = [name for name in INTERVAL_FEATURES if not np.isfinite(measured[name])]
     reason = ""
     if missing:
-        # say why a value is absent rather than leave a bare NaN (e.g. the QRS of a beat cut by
-        # the end of the record has no offset, so it has no duration)
-        n = sig.shape[1]
-        edge_s = 0.2
-        at_edge = s0 < edge_s * fs or s1 > n - edge_s * fs
-        reason = ("not measurable on the window's beats: " + ", ".join(missing)
-                  + (" (the window reaches the record edge, where beats are cut)" if at_edge else ""))
+        # say why a value is absent rather than leave a bare NaN, in the delineator's own words
+        # for the window's beats (no P waves in AF; a beat cut by the record edge has no QRS
+        # offset, so no duration), never a cause that the beats do not show
+        reason = "not measurable on the window's beats: " + missing_reasons(record, use, missing)
+    return measured, seg, reason
+
+
+#: fiducials (beat table columns) each interval of :data:`INTERVAL_FEATURES` needs
+INTERVAL_NEEDS: dict[str, tuple[str, ...]] = {
+    "P_duration_ms": ("P_on", "P_off"),
+    "PR_interval_ms": ("P_on", "QRS_on"),
+    "QRS_duration_ms": ("QRS_on", "QRS_off"),
+    "QT_interval_ms": ("QRS_on", "T_off"),
+    "QTc_Bazett_ms": ("QRS_on", "T_off", "RR_prev_ms"),
+}
+_WAVE_OF = {"P_on": "P", "P_off": "P", "QRS_on": "QRS", "QRS_off": "QRS", "T_off": "T"}
+_EDGE_TEXT = "beat cut by the record edge"
+
+
+def _delineator_reasons(record, beats: pd.DataFrame) -> list[str]:
+    """The delineator's reason (``delineate(return_reasons=True)``, consensus row) for each of
+    ``beats`` (global rows), matched on the R peak (within 40 ms); ``""`` where none matches."""
+    from interp_ecg.features import delineate
+
+    out = [""] * len(beats)
+    try:
+        d = delineate(np.asarray(record.signal, dtype=np.float32), float(record.fs), [str(ld) for ld in record.leads],
+                      return_reasons=True)
+    except Exception as err:  # noqa: BLE001 - the structural reasons below still hold
+        logger.warning("record %s: delineator reasons not available: %s", getattr(record, "id", "?"), err)
+        return out
+    g = d[d["lead"].astype(str) == "global"]
+    r_ref = pd.to_numeric(g["R_peak"], errors="coerce").to_numpy(float)
+    why = g["reason"].astype(str).to_numpy()
+    tol = 0.04 * float(record.fs)
+    for i, r in enumerate(pd.to_numeric(beats["R_peak"], errors="coerce").to_numpy(float)):
+        if np.isfinite(r) and np.isfinite(r_ref).any():
+            j = int(np.nanargmin(np.abs(r_ref - r)))
+            if abs(r_ref[j] - r) <= tol:
+                out[i] = why[j]
+    return out
+
+
+def missing_reasons(record, beats: pd.DataFrame, missing: Sequence[str]) -> str:
+    """Why each interval in ``missing`` is NaN on ``beats``, in words, grouped by cause.
+
+    Each beat's cause is the first fiducial the interval needs (:data:`INTERVAL_NEEDS`) that the
+    beat lacks, explained by the delineator's own reason for that beat
+    (:func:`interp_ecg.features.delineate` with ``return_reasons=True``: e.g. "no P wave
+    time-locked to the QRS (atrial fibrillation/flutter?)", "beat cut by the record edge"),
+    else named as not found. The record edge is named only for beats the delineator says are cut.
+
+    Parameters
+    ----------
+    record : Record
+        The source record (delineated again with reasons).
+    beats : pandas.DataFrame
+        Consensus (``lead == "global"``) beat table rows (:func:`interp_ecg.features.extract_beats`)
+        the intervals were measured on.
+    missing : sequence of str
+        Names of :data:`INTERVAL_FEATURES` that are NaN.
+
+    Returns
+    -------
+    str
+        ``"<features>: <cause> on <k> of <n> beats; ..."``.
+    """
+    why = _delineator_reasons(record, beats)
+    rows = beats.reset_index(drop=True)
+    n = len(rows)
+    by_feature: dict[str, tuple] = {}
+    for name in missing:
+        causes: dict[str, int] = {}
+        for i in range(n):
+            absent = [c for c in INTERVAL_NEEDS.get(name, ()) if c in rows
+                      and not np.isfinite(pd.to_numeric(pd.Series([rows.at[i, c]]), errors="coerce").iloc[0])]
+            if not absent:
+                continue
+            first = absent[0]
+            parts = [t.strip() for t in why[i].split(";") if t.strip()]
+            if first == "RR_prev_ms":
+                cause = "no preceding RR interval, first beat of the record"
+            else:
+                wave = _WAVE_OF[first]
+                # a beat cut by the record edge: that is why (its P or QRS onset lies before the
+                # record's first sample, its T after the last); otherwise the delineator's reason
+                own = ([_EDGE_TEXT] if _EDGE_TEXT in parts else
+                       [t for t in parts if (wave == "P" and "P wave" in t) or "out of order" in t])
+                cause = " and ".join(own) if own else f"{first} not found"
+            causes[cause] = causes.get(cause, 0) + 1
+        by_feature[name] = tuple(sorted(causes.items(), key=lambda kv: (-kv[1], kv[0])))
+    groups: dict[tuple, list[str]] = {}
+    for name in missing:
+        groups.setdefault(by_feature[name], []).append(name)
+    texts = []
+    for causes, names in groups.items():
+        said = ", ".join(f"{c} on {k} of {n} beat{'s' if n != 1 else ''}" for c, k in causes) or "no beat"
+        texts.append(f"{', '.join(names)}: {said}")
+    return "; ".join(texts)
+
+
     return measured, seg, reason
 
 
@@ -937,5 +1031,6 @@ def _card_row(p: str, src: pd.Series, rid, measured: dict, seg: SourceSegment | 
 __all__ = [
     "AMPLITUDE_FEATURES", "INTERVAL_FEATURES", "IRREGULAR_RR", "RHYTHM_EXPECTATIONS", "RHYTHM_FEATURES",
     "PrototypeCard", "PrototypeCards", "SourceSegment", "card_marks", "describe_measurements",
-    "measure_source", "prototype_cards", "range_text", "rhythm_consistent", "top_features",
+    "INTERVAL_NEEDS", "measure_source", "missing_reasons", "prototype_cards", "range_text", "rhythm_consistent",
+    "top_features",
 ]

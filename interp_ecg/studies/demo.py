@@ -50,6 +50,10 @@ WCT_CIRCULAR_NOTE = (
 #: threads on a busy 2-core machine, 0.9 s with one); n_jobs still parallelises the features
 MODEL_JOBS = 1
 
+#: where the prototype network's discrimination warning is said in full (once, in the title
+#: page's summary); every other place that needs it refers there (Discrimination.reference)
+PROTO_WARNING_AT = "on the title page"
+
 
 def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
     """Run the demo pipeline (see the module docstring); returns tables and the report.
@@ -87,14 +91,16 @@ def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
                 blocks["phewas"] += _phewas(cfg, ds, cohort_dir, state, tables, summary_lines)
             if blocks["phewas"] and "proto_disc" in state:  # the exposures are the prototype network's
                 blocks["phewas"].insert(0, _discrimination_block(state["proto_disc"], "prototype network",
-                                                                 "whose similarities are the exposures"))
-                if state["proto_disc"].warning:
+                                                                 "whose similarities are the exposures",
+                                                                 where=PROTO_WARNING_AT))
+                if state["proto_disc"].warning:  # said in full once, in the paragraph above
                     summary_lines.append("The PheWAS exposures are the prototype network's similarities. "
-                                         f"Warning: {state['proto_disc'].warning}")
+                                         f"Warning: {state['proto_disc'].reference('above')}")
         if "proto" in state:  # after the PheWAS, whose hits the cards list
             with section("prototype cards", notes):
                 blocks["cards"] += [_discrimination_block(state["proto_disc"], "prototype network",
-                                                          "whose prototypes the cards describe"),
+                                                          "whose prototypes the cards describe",
+                                                          where=PROTO_WARNING_AT),
                                     *_prototype_cards(ds, state, tables, seed)]
         with section("patient pages", notes):
             blocks["patients"] += _patients(cfg, ds, state)
@@ -141,9 +147,14 @@ def _cohort_summary(cfg: StudyConfig, ds, feats: pd.DataFrame) -> str:
     """The title page's first paragraph: the cohort and its features."""
     meta = ds.meta
     n_ok = int(feats["quality_ok"].astype(bool).sum()) if "quality_ok" in feats.columns else len(feats)
+    from interp_ecg.features.dictionary import model_columns
+
+    n_in = len(model_columns(feats))  # the WCT models' inputs (wct.holdout_inputs)
     text = (f"Cohort: {len(ds)} synthetic 12-lead ECGs (10 s, 500 Hz) of {meta['patient_id'].nunique()} "
             f"patients, written in the PTB-XL layout with ground-truth rhythm, fiducial points and ICD-10 "
-            f"diagnoses. Fiducial features: {feats.shape[1]} columns per ECG; {n_ok} ECGs measurable.")
+            f"diagnoses. Fiducial features: {n_in} measurements per ECG (the WCT models' inputs), in a table of "
+            f"{feats.shape[1]} columns with the quality, beat-count and provenance columns; {n_ok} ECGs "
+            "measurable.")
     enrich = float(cfg.params.wct_enrichment)
     if cfg.data.source != "ptbxl" and enrich != 1.0:
         text += (f" Wide-complex tachycardias enriched {enrich:g}x over the simulator's default mix "
@@ -210,7 +221,52 @@ def _wct(cfg: StudyConfig, feats: pd.DataFrame, meta: pd.DataFrame, state: dict,
         f"WCT: against the ground-truth rhythm, the ensemble reaches ROC-AUC {auc[(ENS, 'roc_auc')]:.3f} and the "
         f"rule (QRS >= 120 ms and HR >= 100 bpm) {auc[(RULE, 'roc_auc')]:.3f} on {n_test} held-out ECGs "
         f"({n_pos} WCT).")
-    return blocks + _wct_adds(cfg, meta, X, g, tables, summary_lines)
+    return blocks + _wct_adds(cfg, meta, X, g, tables, summary_lines, feats)
+
+
+def wct_left_out(meta: pd.DataFrame, used: pd.Index, feats: pd.DataFrame | None = None) -> str:
+    """Why the VT-versus-SVT count differs from Table 1's WCT column: the WCT ECGs left out.
+
+    Table 1 counts the ECGs whose ground truth (``sim_wct``) is a WCT; the VT-versus-SVT
+    analysis takes those whose simulated rhythm is a WCT (:data:`wct.SYNTHETIC_WCT_CONDITIONS`)
+    among the measurable ECGs (``used``). Returns ``" Table 1 counts 9 ECGs as WCT ..."``
+    naming each difference with its count (the simulated rhythm and the feature table's reason
+    for an ECG that is not measurable), or ``""`` when the counts agree.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"sim_condition": ["vt", "vt", "normal"], "sim_wct": [True, True, False]},
+    ...                  index=["a", "b", "c"])
+    >>> f = pd.DataFrame({"quality_ok": [True, False, True],
+    ...                   "quality_reason": ["", "/x/b.hea: no usable lead: noisy ['I']", ""]}, index=m.index)
+    >>> wct_left_out(m, pd.Index(["a", "c"]), f)
+    ' Table 1 counts 2 ECGs as WCT by ground truth, this analysis 1: 1 ECG whose simulated rhythm is a WCT is not measurable and left out (vt: no usable lead).'
+    """
+    if "sim_condition" not in meta.columns:
+        return ""
+    cond = meta["sim_condition"].astype(str)
+    is_wct = cond.isin(wct.SYNTHETIC_WCT_CONDITIONS)
+    n_t1 = int(meta["sim_wct"].astype(bool).sum()) if "sim_wct" in meta.columns else int(is_wct.sum())
+    out = meta.index[is_wct & ~meta.index.isin(used)]
+    n_used = int((is_wct & meta.index.isin(used)).sum())
+    if n_t1 == n_used and not len(out):
+        return ""
+    parts = []
+    if len(out):
+        why = []
+        for rid in out:
+            reason = ""
+            if feats is not None and rid in feats.index and "quality_reason" in feats.columns:
+                reason = str(feats.at[rid, "quality_reason"] or "")
+                # the reason names the record's file first ("<path>.hea: no usable lead: ..."): keep the cause
+                reason = reason.split(".hea: ", 1)[-1].split(":", 1)[0].strip()
+            why.append(f"{cond[rid]}: {reason}" if reason else cond[rid])
+        parts.append(f"{len(out)} ECG{' whose' if len(out) == 1 else 's whose'} simulated rhythm is a WCT "
+                     f"{'is' if len(out) == 1 else 'are'} not measurable and left out ({', '.join(why)})")
+    if int(is_wct.sum()) != n_t1:
+        parts.append(f"{int(is_wct.sum())} ECGs have a WCT rhythm (the definition on the simulated QRS duration and "
+                     "rate can differ from the rhythm)")
+    return f" Table 1 counts {n_t1} ECGs as WCT by ground truth, this analysis {n_used}: " + "; ".join(parts) + "."
 
 
 def _shap(state: dict, tables: dict, seed: int) -> Any:
@@ -224,11 +280,12 @@ def _shap(state: dict, tables: dict, seed: int) -> Any:
                              text="SHAP values of the ensemble (all features) on the held-out ECGs, in probability "
                                   f"units, against a background of {len(bg)} training ECGs.")
     tables.update(block.tables())
+    state["wct_warning_at"] = "above the SHAP summary of the WCT model"  # said in full there, once
     return [_discrimination_block(state["wct_disc"], "WCT ensemble", "explained below"), block]
 
 
 def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.Series, tables: dict,
-              summary_lines: list[str]) -> list[Any]:
+              summary_lines: list[str], feats: pd.DataFrame | None = None) -> list[Any]:
     """"What the model adds over the rule": VT versus supraventricular WCT (:func:`wct.vt_versus_svt`)."""
     from interp_ecg.explain import pretty_name
     from interp_ecg.report import MetricsBlock, TableBlock, TextBlock
@@ -241,12 +298,13 @@ def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.
     res = wct.vt_versus_svt(pipeline.make_ensemble(params.models, seed, MODEL_JOBS), X, meta["sim_condition"],
                             groups, meta["sim_wct"] if "sim_wct" in meta.columns else None, cv_folds=folds,
                             n_boot=n_boot, random_state=seed)
-    cases = (f"{res.n_wct} ECGs of {res.n_patients} patients whose simulated rhythm is a WCT: {res.n_vt} ventricular "
-             f"tachycardia, {res.n_wct - res.n_vt} supraventricular (SVT with aberrant conduction, sinus "
+    cases = (f"{res.n_wct} measurable ECGs of {res.n_patients} patients whose simulated rhythm is a WCT: {res.n_vt} "
+             f"ventricular tachycardia, {res.n_wct - res.n_vt} supraventricular (SVT with aberrant conduction, sinus "
              "tachycardia with bundle branch block)")
+    left = wct_left_out(meta, X.index, feats)
     if not len(res.metrics):
         return [TextBlock(heading, f"Too few cases for {folds}-fold patient-wise cross-validation "
-                                   f"of VT versus supraventricular WCT ({cases}).", level=2)]
+                                   f"of VT versus supraventricular WCT ({cases}).{left}", level=2)]
     adds, errs = res.metrics, res.rule_errors
     tables.update(wct_adds_vt_vs_svt=adds, wct_adds_rule_errors=errs)
     auc = adds[adds["metric"] == "roc_auc"].set_index("model")["estimate"]
@@ -260,7 +318,7 @@ def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.
         TextBlock(heading,
                   f"The rule only re-states the definition; the clinical question at the bedside is "
                   f"whether a WCT is ventricular. Among the {cases}, the rule calls {res.n_rule_positive} of "
-                  f"{res.n_wct} WCT, so it cannot separate VT from SVT (ROC-AUC {auc[RULE]:.3f}). The same "
+                  f"{res.n_wct} WCT, so it cannot separate VT from SVT (ROC-AUC {auc[RULE]:.3f}).{left} The same "
                   f"ensemble ({', '.join(params.models)}) trained on this label scores each ECG out of "
                   f"fold ({folds} patient-wise folds: no patient is in its own training "
                   f"fold); bootstrap 95% CIs resample patients ({n_boot} replicates). "
@@ -278,7 +336,8 @@ def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.
                                  caption="ECGs the rule gets wrong against the ground-truth WCT, and the ensemble "
                                          "trained on that label (out-of-fold probability >= 0.5, same folds) on them."))
     summary_lines.append(
-        f"What the model adds: VT versus supraventricular WCT ({res.n_wct} ECGs, {res.n_vt} VT), out-of-fold ROC-AUC "
+        f"What the model adds: VT versus supraventricular WCT ({res.n_wct} measurable ECGs, {res.n_vt} VT), "
+        "out-of-fold ROC-AUC "
         f"{auc['ensemble, all features']:.3f} (all features), {auc[NODEF]:.3f} (defining features removed), "
         f"rule {auc[RULE]:.3f}.")
     return blocks
@@ -313,10 +372,11 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
     macro = (float(macro_row["estimate"]) if macro_row is not None  # one statement: its own ROC-AUC
              else float(pm[pm["metric"] == "roc_auc"]["estimate"].mean()) if len(pm) else float("nan"))
     positives = ", ".join(f"{r.label} {int(r.n_positive)}" for r in pm[pm["metric"] == "roc_auc"].itertuples())
+    dropped = left_out_sentence(list(params.prototype_classes), fit.left_out)
     summary_lines.append(
         f"Prototype network: {len(clf.feature_names_out_)} prototypes for {len(clf.classes_)} statements, "
         f"trained on {len(fit.train_ids)} ECGs in {fit.fit_seconds:.0f} s (CPU); macro ROC-AUC {macro:.3f} on "
-        f"{len(fit.test_ids)} held-out ECGs (positives per statement: {positives or 'none'})."
+        f"{len(fit.test_ids)} held-out ECGs (positives per statement: {positives or 'none'}).{dropped}"
         + (f" Warning: {disc.warning}" if disc.warning else ""))
     return [
         TextBlock("Prototype network (this looks like that)",
@@ -324,13 +384,33 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
                   f"morphology branch with time-localised prototypes, both on 1D backbones to fit a "
                   f"CPU budget; {params.prototypes_per_class} prototypes per statement) trained on "
                   f"{len(fit.train_ids)} ECGs at 100 Hz, same patient-wise split. Every prototype was "
-                  "replaced by its nearest real training segment (push), so each can be shown.",
-                  warning=disc.warning),
+                  f"replaced by its nearest real training segment (push), so each can be shown.{dropped}",
+                  warning=disc.reference(PROTO_WARNING_AT)),
         MetricsBlock(pm_wide, heading="", caption="Prototype network on held-out patients, per statement: "
-                     "estimate (95% CI).", name="prototype_metrics", transpose=False, level=2),
+                     "estimate (95% CI). Positives: held-out ECGs positive for the statement; in the macro row, "
+                     "held-out ECGs positive for at least one of them.", name="prototype_metrics", transpose=False,
+                     level=2),
         PrototypeGalleryBlock(gallery_items(clf, per_class=1), heading="Prototype gallery (one per statement)",
-                              text=disc.text + (f" Warning: {disc.warning}" if disc.warning else ""), level=2),
+                              text=disc.text + (f" Warning: {disc.reference(PROTO_WARNING_AT)}"
+                                                if disc.warning else ""), level=2),
     ]
+
+
+def left_out_sentence(asked: list[str], left_out: dict[str, str]) -> str:
+    """The configured prototype statements the network was not trained on, and why (``""`` when none).
+
+    Examples
+    --------
+    >>> left_out_sentence(["NORM", "STACH"], {"STACH": "0 positive training ECGs, 3 needed"})
+    ' Of the 2 configured statements (NORM, STACH), 1 was left out (a statement needs at least 3 positive training ECGs and 1 positive held-out ECG): STACH (0 positive training ECGs, 3 needed).'
+    """
+    from interp_ecg.studies.ptbxl_prototypes import left_out_text
+
+    if not left_out:
+        return ""
+    return (f" Of the {len(asked)} configured statements ({', '.join(asked)}), {len(left_out)} "
+            f"{'was' if len(left_out) == 1 else 'were'} left out (a statement needs at least 3 positive "
+            f"training ECGs and 1 positive held-out ECG): {left_out_text(left_out)}.")
 
 
 def _macro_auroc(labels: pd.DataFrame, scores: pd.DataFrame, groups: pd.Series, pm: pd.DataFrame, *,
@@ -350,14 +430,15 @@ def _macro_auroc(labels: pd.DataFrame, scores: pd.DataFrame, groups: pd.Series, 
     return row
 
 
-def _discrimination_block(disc: pipeline.Discrimination, model: str, role: str) -> Any:
+def _discrimination_block(disc: pipeline.Discrimination, model: str, role: str, where: str | None = None) -> Any:
     """The held-out discrimination of the model whose explanations follow, with a warning heading
-    when it is not shown better than chance (:func:`pipeline.discrimination`)."""
+    when it is not shown better than chance (:func:`pipeline.discrimination`); the warning in full,
+    or, given ``where`` (it is said in full there), a one-line reference to it."""
     from interp_ecg.report import TextBlock
 
     heading = (f"Warning: the {model} {role} is not shown to discriminate" if disc.warning
                else f"Held-out discrimination of the {model} {role}")
-    return TextBlock(heading, disc.text, level=2, warning=disc.warning)
+    return TextBlock(heading, disc.text, level=2, warning=disc.reference(where) if where else disc.warning)
 
 
 def _prototype_cards(ds, state: dict, tables: dict, seed: int) -> list[Any]:
@@ -435,7 +516,7 @@ def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
             matches_note = (f"The prototype network was trained on the statements {known} only (it has no "
                             "VT or WCT class): a match says which of them this ECG resembles, not the WCT "
                             f"model's reasoning. {state['proto_disc'].text}")
-            matches_warning = state["proto_disc"].warning
+            matches_warning = state["proto_disc"].reference(PROTO_WARNING_AT)
             try:
                 matches = matches_from_explanation(state["proto"].explain(state["ds100"].load(rid)), n=2)
             except Exception as err:  # noqa: BLE001
@@ -450,5 +531,8 @@ def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
                                    matches=matches, patient_id=meta.loc[rid, "patient_id"],
                                    heading="Patient page", waterfall_title="WCT probability",
                                    matches_note=matches_note, matches_warning=matches_warning,
-                                   explanation_note=state["wct_disc"].paragraph() if "wct_disc" in state else ""))
+                                   explanation_note=(state["wct_disc"].paragraph(state.get("wct_warning_at"))
+                                                     if "wct_disc" in state else "")))
+        # the full warning once: the later pages refer to the first
+        state.setdefault("wct_warning_at", "on the first patient page")
     return blocks

@@ -270,28 +270,49 @@ class Discrimination:
 
     ``text``: the ROC-AUCs with their intervals and counts. ``warning``: empty when every
     class (and the macro mean) is better than chance with a 95% CI above 0.5; else which are
-    at chance (estimate <= 0.5 or CI including 0.5) and which have no interval, ending with
-    the caveat :data:`NOT_EVIDENCE`. ``at_chance``/``not_established``: those classes.
+    at chance (a 95% CI that could be estimated and reaches 0.5 or below) and which are not
+    established (no interval: too few held-out positives or negatives, with their counts),
+    ending with the caveat :data:`NOT_EVIDENCE`. ``at_chance``/``not_established``: those
+    classes. ``what``: the model as the sentences name it.
     """
 
     text: str
     warning: str
     at_chance: list[str]
     not_established: list[str]
+    what: str = "the model"
 
     @property
     def discriminates(self) -> bool:
         """Every class, and the macro mean, shown better than chance (95% CI above 0.5)."""
         return not self.warning
 
-    def paragraph(self) -> str:
-        """``text``, then, when there is one, a paragraph ``"Warning: " + warning``."""
-        return self.text + (f"\n\nWarning: {self.warning}" if self.warning else "")
+    def reference(self, where: str) -> str:
+        """A one-line pointer to the warning said in full elsewhere in the report
+        (``"... is not shown to discriminate on held-out patients (see the warning <where>)."``);
+        empty when there is no warning. A report states :attr:`warning` once, where it is first
+        needed, and refers to it with this everywhere else."""
+        if not self.warning:
+            return ""
+        what = self.what[:1].upper() + self.what[1:]
+        return f"{what} is not shown to discriminate on held-out patients (see the warning {where})."
+
+    def paragraph(self, where: str | None = None) -> str:
+        """``text``, then, when there is one, a paragraph ``"Warning: " + warning`` (or, given
+        ``where``, the one-line :meth:`reference` to it)."""
+        if not self.warning:
+            return self.text
+        return self.text + f"\n\nWarning: {self.reference(where) if where else self.warning}"
 
 
 def discrimination(metrics: pd.DataFrame, what: str, macro: pd.Series | None = None,
                    digits: int = 3) -> Discrimination:
     """Say how well a model discriminates on held-out data, and whether better than chance.
+
+    One rule for every class: "not better than chance" only when a 95% CI could be estimated
+    and reaches 0.5 (or lies below it); without an interval (too few held-out positives or
+    negatives) the discrimination is "not established", with the counts, whatever the point
+    estimate (one positive among 13 negatives gives an ROC-AUC that says nothing about chance).
 
     Parameters
     ----------
@@ -310,7 +331,7 @@ def discrimination(metrics: pd.DataFrame, what: str, macro: pd.Series | None = N
     Returns
     -------
     Discrimination
-        A class is at chance when its ROC-AUC is <= 0.5 or its 95% CI includes 0.5; its
+        A class is at chance when its 95% CI was estimated and its lower bound is <= 0.5; its
         discrimination is not established when it has no interval (too few positives or
         negatives held out). Every statement is derived from ``metrics``.
 
@@ -323,48 +344,64 @@ def discrimination(metrics: pd.DataFrame, what: str, macro: pd.Series | None = N
     (['NORM'], False)
     >>> print(d.warning)
     The prototype network is not better than chance on held-out patients for NORM (ROC-AUC 0.194, 95% CI 0.050-0.350). Explanations of a model that does not discriminate show what it matched, not evidence.
+    >>> m = pd.DataFrame({"label": ["AFIB", "NORM"], "metric": "roc_auc", "estimate": [0.462, 0.583],
+    ...                   "ci_low": float("nan"), "ci_high": float("nan"), "n": 14, "n_positive": [1, 2]})
+    >>> print(discrimination(m, "the prototype network").warning.split(". ")[0])
+    The discrimination of the prototype network is not established for AFIB (1 positive, 13 negative), NORM (2 positive, 12 negative): too few held-out positives or negatives for a 95% CI
     """
     from interp_ecg.evaluate import format_interval
 
     auc = metrics[metrics["metric"] == "roc_auc"]
     name_col = "label" if "label" in auc.columns and auc["label"].nunique() > 1 else "model"
-    parts, chance, unknown, chance_why = [], [], [], []
+    parts, chance, unknown, chance_why, unknown_why = [], [], [], [], []
     for _, r in auc.iterrows():
         name, est, lo, hi = str(r.get(name_col, what)), float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
-        counts = (f"; {int(r['n_positive'])} positive of {int(r['n'])}" if "n" in r and "n_positive" in r
-                  and pd.notna(r["n"]) and pd.notna(r["n_positive"]) else "")
+        has_counts = "n" in r and "n_positive" in r and pd.notna(r["n"]) and pd.notna(r["n_positive"])
+        counts = f"; {int(r['n_positive'])} positive of {int(r['n'])}" if has_counts else ""
         parts.append(f"{name} {format_interval(est, lo, hi, digits)}{counts}")
         if not np.isfinite(est):
             unknown.append(name)
-        elif est <= 0.5 or (np.isfinite(lo) and lo <= 0.5):
-            chance.append(name)
-            ci = f", 95% CI {format_interval(est, lo, hi, digits).split('(', 1)[1].rstrip(')')}" if np.isfinite(lo) else ""
-            chance_why.append(f"{name} (ROC-AUC {format_interval(est, np.nan, np.nan, digits).split(' ')[0]}{ci})")
-        elif not np.isfinite(lo):
+            unknown_why.append(f"{name} (no ROC-AUC)")
+        elif np.isfinite(lo):
+            if lo <= 0.5:
+                chance.append(name)
+                ci = format_interval(est, lo, hi, digits).split("(", 1)[1].rstrip(")")
+                chance_why.append(f"{name} (ROC-AUC {format_interval(est, np.nan, np.nan, digits).split(' ')[0]}, "
+                                  f"95% CI {ci})")
+        else:  # no interval: the point estimate alone shows nothing either way
             unknown.append(name)
-    macro_text, macro_chance = "", False
+            pos = int(r["n_positive"]) if has_counts else None
+            unknown_why.append(f"{name} ({pos} positive, {int(r['n']) - pos} negative)" if pos is not None else name)
+    macro_text, macro_chance, macro_unknown = "", False, False
     if macro is not None:
         m_est, m_lo, m_hi = (float(macro[k]) for k in ("estimate", "ci_low", "ci_high"))
         macro_text = f"macro ROC-AUC {format_interval(m_est, m_lo, m_hi, digits)}; "
-        macro_chance = bool(np.isfinite(m_est) and (m_est <= 0.5 or (np.isfinite(m_lo) and m_lo <= 0.5)))
+        macro_chance = bool(np.isfinite(m_est) and np.isfinite(m_lo) and m_lo <= 0.5)
+        macro_unknown = not np.isfinite(m_lo)
     kind = "per statement " if name_col == "label" and len(auc) > 1 else ""
     text = (f"Held-out discrimination of {what}: {macro_text}{kind}ROC-AUC (95% CI) "
             + ", ".join(parts) + ".") if parts else f"Held-out discrimination of {what}: no ROC-AUC could be computed."
     warn = []
     if macro_chance:
         warn.append(f"{what} is not better than chance on held-out patients overall (macro ROC-AUC "
-                    f"{format_interval(m_est, m_lo, m_hi, digits)}{'' if m_est <= 0.5 else ': its 95% CI includes 0.5'}).")
+                    f"{format_interval(m_est, m_lo, m_hi, digits)}{'' if m_hi <= 0.5 else ': its 95% CI includes 0.5'}).")
+    elif macro_unknown:
+        warn.append(f"the discrimination of {what} is not established overall (macro ROC-AUC "
+                    f"{format_interval(m_est, np.nan, np.nan, digits).split(' ')[0]} without a 95% CI).")
     if chance:
         warn.append(f"{what} is not better than chance on held-out patients for {', '.join(chance_why)}.")
     if unknown:
-        warn.append(f"The discrimination of {what} is not established for {', '.join(unknown)}: too few "
+        single = len(auc) == 1 and macro is None  # one model, one score: no name to repeat
+        target = (f" ({unknown_why[0].split(' (', 1)[1]}" if single and " (" in unknown_why[0]
+                  else f" for {', '.join(unknown_why)}")
+        warn.append(f"the discrimination of {what} is not established{target}: too few "
                     "held-out positives or negatives for a 95% CI.")
     if not parts:
         warn.append(f"The discrimination of {what} is unknown.")
     warning = ""
     if warn:
         warning = " ".join(w[0].upper() + w[1:] for w in warn) + " " + NOT_EVIDENCE
-    return Discrimination(text=text, warning=warning, at_chance=chance, not_established=unknown)
+    return Discrimination(text=text, warning=warning, at_chance=chance, not_established=unknown, what=what)
 
 
 def model_matrix(table: pd.DataFrame, model, source: str | Path | None = None) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -167,9 +167,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
         raise ConfigError("the dataset has no records in strat_fold 1-8 or 10")
     labels = ds.labels
-    classes = [c for c in p["statements"] if c in labels.columns
-               and labels.loc[train_ids, c].sum() >= p["min_positives"] and labels.loc[test_ids, c].sum() >= 1]
-    skipped = [c for c in p["statements"] if c not in classes]
+    classes, left_out = select_statements(labels, train_ids, test_ids, p["statements"],
+                                          min_train=p["min_positives"], min_test=1)
     if not classes:
         from interp_ecg.errors import ConfigError
 
@@ -212,7 +211,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
               "test_scores": scores["prototype network"], "training_history": clf.history_}
     summary = (f"{len(train_ids)} training ECGs (strat_fold 1-8), {len(test_ids)} test ECGs "
                f"(fold 10), {len(clf.classes_)} statements ({', '.join(clf.classes_)}); "
-               f"statements without enough positives: {', '.join(skipped) or 'none'}. "
+               f"statements left out: {left_out_text(left_out) or 'none'}. "
                f"Training took {fit_s:.0f} s on {clf.device_}. Macro ROC-AUC: "
                + ", ".join(f"{k} {v:.3f}" for k, v in macro.items()) + ".")
     blocks = _report_blocks(clf, ds, fold, metrics, scores["prototype network"], p)
@@ -263,6 +262,64 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
 run_ptbxl_prototypes_study = run
 
 
+def select_statements(labels: pd.DataFrame, train_ids, test_ids, statements, *, min_train: int,
+                      min_test: int = 1) -> tuple[list[str], dict[str, str]]:
+    """The candidate statements a network can be trained and scored on, and why the others are not.
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        0/1 statement labels, one row per ECG.
+    train_ids, test_ids : index-like
+        Training and held-out ECGs (rows of ``labels``).
+    statements : sequence of str
+        Candidate statements, in order.
+    min_train, min_test : int
+        Fewest positive training and held-out ECGs a statement needs.
+
+    Returns
+    -------
+    kept : list of str
+        The statements with enough positives, in the given order.
+    left_out : dict
+        Statement -> the reason, with the counts (``"2 positive training ECGs, 3 needed"``).
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"NORM": [1, 1, 1, 0, 1], "AFIB": [1, 0, 0, 0, 1]})
+    >>> select_statements(y, [0, 1, 2, 3], [4], ["NORM", "AFIB", "LVH"], min_train=3)
+    (['NORM'], {'AFIB': '1 positive training ECG, 3 needed', 'LVH': 'not a label of the cohort'})
+    """
+    kept: list[str] = []
+    left_out: dict[str, str] = {}
+    for c in statements:
+        if c not in labels.columns:
+            left_out[c] = "not a label of the cohort"
+            continue
+        n_tr, n_te = int(labels.loc[train_ids, c].sum()), int(labels.loc[test_ids, c].sum())
+        why = []
+        if n_tr < min_train:
+            why.append(f"{n_tr} positive training ECG{'' if n_tr == 1 else 's'}, {min_train} needed")
+        if n_te < min_test:
+            why.append(f"{n_te} positive held-out ECG{'' if n_te == 1 else 's'}, {min_test} needed")
+        if why:
+            left_out[c] = "; ".join(why)
+        else:
+            kept.append(c)
+    return kept, left_out
+
+
+def left_out_text(left_out: dict[str, str]) -> str:
+    """``"STACH (0 positive training ECGs, 3 needed), LVH (not a label of the cohort)"``; empty when none.
+
+    Examples
+    --------
+    >>> left_out_text({"STACH": "0 positive training ECGs, 3 needed"})
+    'STACH (0 positive training ECGs, 3 needed)'
+    """
+    return ", ".join(f"{c} ({why})" for c, why in left_out.items())
+
+
 #: PTB-XL rhythm statements: the rhythm branch (global prototypes) of :func:`fit_cpu_network`
 RHYTHM_STATEMENTS = ("AFIB", "STACH", "SBRAD", "SR", "SVTAC", "1AVB")
 
@@ -285,6 +342,8 @@ class CpuNetworkFit:
         Held-out ECG x statement probabilities.
     fit_seconds : float
         Wall time of the fit.
+    left_out : dict
+        Candidate statements not trained, with the reason (:func:`select_statements`).
     """
 
     model: Any
@@ -294,6 +353,7 @@ class CpuNetworkFit:
     similarities: pd.DataFrame
     test_scores: pd.DataFrame
     fit_seconds: float
+    left_out: dict = field(default_factory=dict)
 
 
 def fit_cpu_network(ds, test: pd.Series, statements: list[str], *, max_train: int, prototypes_per_class: int,
@@ -339,12 +399,11 @@ def fit_cpu_network(ds, test: pd.Series, statements: list[str], *, max_train: in
     if len(train_ids) > max_train:
         rng = np.random.default_rng(random_state)
         train_ids = pd.Index(sorted(rng.choice(train_ids, max_train, replace=False)))
-    classes = [c for c in statements if c in labels.columns
-               and labels.loc[train_ids, c].sum() >= 3 and labels.loc[test_ids, c].sum() >= 1]
+    classes, left_out = select_statements(labels, train_ids, test_ids, statements, min_train=3, min_test=1)
     if not classes:
         raise ArgumentError(f"no statement of {list(statements)} has 3 positives among the {len(train_ids)} "
                             f"training ECGs and 1 among the {len(test_ids)} held-out ECGs: the prototype "
-                            "network cannot be trained")
+                            f"network cannot be trained ({left_out_text(left_out)})")
     rhythm = [c for c in classes if c in RHYTHM_STATEMENTS]
     groups = {k: v for k, v in {"rhythm": rhythm, "morphology": [c for c in classes if c not in rhythm]}.items()
               if v}
@@ -358,8 +417,9 @@ def fit_cpu_network(ds, test: pd.Series, statements: list[str], *, max_train: in
     fit_s = time.perf_counter() - t0
     sims = clf.transform(ds100)
     scores = pd.DataFrame(clf.predict_proba(ds100.subset(list(test_ids))), index=test_ids, columns=clf.classes_)
-    return CpuNetworkFit(clf, ds100, train_ids, test_ids, sims, scores, fit_s)
+    return CpuNetworkFit(clf, ds100, train_ids, test_ids, sims, scores, fit_s, left_out)
 
 
 __all__ = ["CpuNetworkFit", "GALLERY_LEADS", "Params", "RHYTHM_STATEMENTS", "TITLE", "fit_cpu_network",
-           "gallery_items", "run", "run_ptbxl_prototypes_study", "statement_metrics"]
+           "gallery_items", "left_out_text", "run", "run_ptbxl_prototypes_study", "select_statements",
+           "statement_metrics"]
