@@ -242,9 +242,7 @@ def _measure(
     # downstream (quality, delineation, beat classes, median beats) takes a spike for a wave
     signal, spikes = strip_pacing_spikes(signal, fs, leads)
     raw = signal if np.isfinite(raw).all() else np.where(np.isfinite(raw), signal, np.nan)
-    q = lead_quality(signal, fs, leads)
-    if invalid.any():
-        q.loc[q.index[invalid], "usable"] = False
+    q = lead_quality(signal, fs, leads, invalid=invalid)
     usable = q["usable"].to_numpy()
     if not usable.any():
         raise SignalQualityError(

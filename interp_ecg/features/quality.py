@@ -93,7 +93,8 @@ MAINS_NOTCH_Q = 30.0
 MAX_MEDIAN_RANGE_MV = 20.0
 
 
-def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.DataFrame:
+def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
+                 invalid: np.ndarray | None = None) -> pd.DataFrame:
     """Quality measures and flags for every lead of one record.
 
     Parameters
@@ -104,14 +105,19 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.Data
         Sampling rate in Hz.
     leads : sequence of str
         Lead names, one per row of ``signal``.
+    invalid : numpy.ndarray of bool, optional
+        ``(n_leads,)``: leads already set aside for invalid samples by
+        :func:`invalid_sample_policy` (their samples, filled with any finite value, say
+        nothing about the lead). Such a lead is ``invalid`` and not ``usable``, and no other
+        flag is raised for it: one reason per lead, the true one.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by lead, with ``ptp_mV``, ``constant_fraction``, ``clip_fraction``,
         ``hf_noise_ratio``, ``hf_rms_mV`` (RMS above 40 Hz), ``wander_ptp_mV`` and boolean flags ``flat``, ``clipped``,
-        ``noisy``, ``wander`` and ``usable`` (neither flat, clipped nor noisy: the leads
-        that are delineated and measured).
+        ``noisy``, ``wander``, ``invalid`` and ``usable`` (neither flat, clipped, noisy
+        nor invalid: the leads that are delineated and measured).
     """
     x = np.asarray(signal, dtype=np.float64)
     n_leads, n = x.shape
@@ -162,6 +168,10 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.Data
     noisy = ~flat & ((np.nan_to_num(hf_ratio, nan=0.0) > NOISE_RATIO)
                      | (np.nan_to_num(hf_rms, nan=0.0) > NOISE_HF_RMS_MV))
     wandering = ~flat & (np.nan_to_num(wander, nan=0.0) > WANDER_PTP_MV)
+    bad = np.zeros(n_leads, bool) if invalid is None else np.asarray(invalid, dtype=bool).reshape(n_leads)
+    # a lead set aside for invalid samples is not also flat, clipped, noisy or wandering:
+    # its stand-in samples (zeros) would say so, falsely
+    flat, clipped, noisy, wandering = (flag & ~bad for flag in (flat, clipped, noisy, wandering))
     out = pd.DataFrame(
         {
             "ptp_mV": ptp,
@@ -174,7 +184,8 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.Data
             "clipped": clipped,
             "noisy": noisy,
             "wander": wandering,
-            "usable": ~(flat | clipped | noisy),
+            "invalid": bad,
+            "usable": ~(flat | clipped | noisy | bad),
         },
         index=pd.Index(list(leads), name="lead"),
     )
