@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from interp_ecg import features, io
+from interp_ecg.errors import LeadError, SignalQualityError
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +37,28 @@ def test_lead_quality_one_reason_per_lead():
     assert q.loc["II", "flat"] and not q.loc["II", "invalid"]
     assert q.loc["V1", "invalid"] and not q.loc["V1", ["flat", "clipped", "noisy", "wander"]].any()
     assert q["usable"].tolist() == [True, False, False]
+
+
+# -- a whole-record polarity inversion is not an LA/RA reversal ---------------------------------
+
+def test_whole_record_inversion_refused_with_its_own_reason(ptbxl500):
+    rec = ptbxl500.load(1)
+    with pytest.raises(SignalQualityError, match="polarity inversion") as err:
+        features.extract_record(-rec.signal, fs=rec.fs, leads=rec.leads)
+    assert "LA/RA reversal?" not in str(err.value)
+    ok = features.extract_record(rec.signal, fs=rec.fs, leads=rec.leads)
+    assert ok["quality_ok"] and ok["quality_lead_reversal_suspected"] == 0
+
+
+def test_la_ra_reversal_still_flagged_as_such(ptbxl500):
+    """LA/RA swap: I -> -I, II <-> III, aVR <-> aVL, aVF and V1-V6 unchanged."""
+    rec = ptbxl500.load(1)
+    ix = {ld: i for i, ld in enumerate(rec.leads)}
+    s = rec.signal.copy()
+    sw = s.copy()
+    sw[ix["I"]] = -s[ix["I"]]
+    sw[ix["II"]], sw[ix["III"]] = s[ix["III"]], s[ix["II"]]
+    sw[ix["aVR"]], sw[ix["aVL"]] = s[ix["aVL"]], s[ix["aVR"]]
+    row = features.extract_record(sw, fs=rec.fs, leads=rec.leads)
+    assert row["quality_ok"] and row["quality_lead_reversal_suspected"] == 1
+    assert "LA/RA reversal?" in row["quality_reason"] and "polarity" not in row["quality_reason"]

@@ -60,6 +60,7 @@ from interp_ecg.features.quality import (
     invalid_sample_policy,
     lead_quality,
     limb_reversal_suspected,
+    polarity_inversion_suspected,
     remove_mains,
     summarise_quality,
     units_check,
@@ -321,11 +322,12 @@ def _measure(
     set_aside = [ld for ld, ok in zip(leads, usable) if not ok]
     row.update(M.fragmentation(amps_d, values["QRS_duration_ms"], set_aside))
     row.update(M.st_summary(amps_d, set_aside))
-    rev, why = limb_reversal_suspected(
-        {k: v["P_amp_mV"] for k, v in amps_d.items()},
-        {k: v["QRS_net_mV"] for k, v in amps_d.items()},
-        {k: v["T_amp_mV"] for k, v in amps_d.items()},
-    )
+    waves = ({k: v["P_amp_mV"] for k, v in amps_d.items()}, {k: v["QRS_net_mV"] for k, v in amps_d.items()},
+             {k: v["T_amp_mV"] for k, v in amps_d.items()})
+    inverted, why_inv = polarity_inversion_suspected(*waves)
+    if inverted:  # every lead's sign flipped: amplitudes and axes would be wrong
+        raise SignalQualityError(why_inv, source=src)
+    rev, why = limb_reversal_suspected(*waves)
     # the check needs lead I and aVR: with either set aside it is unknown
     known = not any(ld in set_aside for ld in ("I", "aVR"))
     row["quality_lead_reversal_suspected"] = float(rev) if known else np.nan

@@ -363,6 +363,76 @@ def limb_reversal_suspected(
     return False, ""
 
 
+#: net QRS (mV) beyond which a lead counts as clearly positive or negative in
+#: :func:`polarity_inversion_suspected`
+POLARITY_QRS_MV = 0.1
+
+
+def polarity_inversion_suspected(
+    p_amp: dict[str, float], qrs_net: dict[str, float], t_amp: dict[str, float]
+) -> tuple[bool, str]:
+    """Suspect a whole-record polarity inversion (every lead's sign flipped) from median beats.
+
+    A normal ECG has its QRS negative in aVR and positive in V5 and V6, and a sinus P
+    positive in II and negative in aVR. An inverted record (a sign error in a file or a
+    conversion; no cable interchange turns all twelve leads over) shows the reverse.
+    Batchvarov, Malik & Camm (Europace 2007;9:1081-90) name these signs of a wrong
+    recording: "negative P-QRS in lead I or II, positive in lead aVR", and tell a limb-cable
+    (LA/RA) interchange by "P-QRS complexes of opposite direction in leads I and V6" (the
+    precordial leads are not touched by it). Here the precordial leads are turned as well.
+
+    Criteria (all needed; I or II, aVR, V5 and V6 must be measured):
+
+    * net QRS above +0.1 mV (:data:`POLARITY_QRS_MV`) in aVR, below -0.1 mV in V5 and V6,
+      and below -0.1 mV in I or II;
+    * the P wave, where measured, negative in II and positive in aVR (an inverted sinus P).
+      This keeps out real ECGs with such QRS complexes: right ventricular hypertrophy with
+      right axis deviation keeps its upright sinus P in II, and mirror-image dextrocardia
+      has P upright in II (it shows lead III's P) or an LA/RA-like P in I only;
+    * without any P wave (atrial fibrillation), the T wave negative in V6.
+
+    Parameters
+    ----------
+    p_amp, qrs_net, t_amp : dict
+        Lead name -> signed amplitude (mV) of P, net QRS (R + Q + S) and T.
+
+    Returns
+    -------
+    (bool, str)
+        Whether an inversion is suspected, and why.
+
+    Examples
+    --------
+    >>> p = {"II": 0.15, "aVR": -0.1}
+    >>> qrs = {"I": 0.6, "II": 1.0, "aVR": -0.6, "V5": 1.2, "V6": 0.9}
+    >>> t = {"II": 0.3, "V6": 0.25}
+    >>> polarity_inversion_suspected(p, qrs, t)
+    (False, '')
+    >>> neg = lambda d: {k: -v for k, v in d.items()}
+    >>> polarity_inversion_suspected(neg(p), neg(qrs), neg(t))[0]
+    True
+    """
+    q = {ld: qrs_net.get(ld, np.nan) for ld in ("I", "II", "aVR", "V5", "V6")}
+    if any(np.isnan(q[ld]) for ld in ("aVR", "V5", "V6")) or (np.isnan(q["I"]) and np.isnan(q["II"])):
+        return False, ""
+    limb_neg = min(v for v in (q["I"], q["II"]) if not np.isnan(v)) < -POLARITY_QRS_MV
+    qrs_turned = (q["aVR"] > POLARITY_QRS_MV and q["V5"] < -POLARITY_QRS_MV
+                  and q["V6"] < -POLARITY_QRS_MV and limb_neg)
+    if not qrs_turned:
+        return False, ""
+    p2, pr, t6 = p_amp.get("II", np.nan), p_amp.get("aVR", np.nan), t_amp.get("V6", np.nan)
+    if np.isnan(p2) and np.isnan(pr):
+        turned = not np.isnan(t6) and t6 < 0
+    else:
+        turned = (np.isnan(p2) or p2 < 0) and (np.isnan(pr) or pr > 0)
+    if turned:
+        return True, ("whole-record polarity inversion suspected: QRS negative in V5 and V6 and in I or II, "
+                      "positive in aVR, with an inverted P (every lead's sign turned: a sign error in the file "
+                      "or its conversion? not an LA/RA reversal, which leaves V5-V6 upright); amplitudes and "
+                      "axes would be wrong, not measured")
+    return False, ""
+
+
 def summarise_quality(q: pd.DataFrame) -> dict[str, object]:
     """Per-record quality columns from the per-lead table of :func:`lead_quality`.
 
