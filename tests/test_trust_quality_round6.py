@@ -62,3 +62,32 @@ def test_la_ra_reversal_still_flagged_as_such(ptbxl500):
     row = features.extract_record(sw, fs=rec.fs, leads=rec.leads)
     assert row["quality_ok"] and row["quality_lead_reversal_suspected"] == 1
     assert "LA/RA reversal?" in row["quality_reason"] and "polarity" not in row["quality_reason"]
+
+
+# -- Cabrera -aVR -------------------------------------------------------------------------------
+
+def test_cabrera_minus_avr_read_as_avr(ptbxl500, caplog):
+    rec = ptbxl500.load(1)
+    names = list(rec.leads)
+    i = names.index("aVR")
+    cab = rec.signal.copy()
+    cab[i] = -cab[i]
+    names[i] = "-aVR"
+    ref = features.extract_record(rec.signal, fs=rec.fs, leads=rec.leads)
+    with caplog.at_level("INFO", logger="interp_ecg.io.leads"):
+        row = features.extract_record(cab, fs=rec.fs, leads=names)
+    assert not any(c.endswith("-aVR") for c in row.index)
+    assert row["R_amp_mV_aVR"] == pytest.approx(ref["R_amp_mV_aVR"])
+    assert np.isfinite(row["R_amp_mV_aVR"])
+    assert "'-aVR' read as aVR" in caplog.text
+    # aVR and -aVR both stored: two channels for one lead
+    with pytest.raises(LeadError, match="duplicate"):
+        io.standardise_leads(np.vstack([cab, cab[i:i + 1]]), [*names, "aVR"])
+
+
+def test_only_minus_avr_is_turned():
+    assert io.leads.inverted_lead("-aVR") == "aVR"
+    for other in ("-II", "-aVL", "aVR", "-V1"):
+        assert io.leads.inverted_lead(other) is None
+    sig, names = io.standardise_leads(np.ones((2, 3)), ["-II", "V1"])
+    assert names == ["-II", "V1"] and sig.tolist() == np.ones((2, 3)).tolist()

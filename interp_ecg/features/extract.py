@@ -68,7 +68,7 @@ from interp_ecg.features.quality import (
 from interp_ecg.features.rhythm import beat_counts, rr_features
 from interp_ecg.features.stream import ChunkStore, read_features
 from interp_ecg.io.dataset import EcgDataset, Record
-from interp_ecg.io.leads import STANDARD_LEADS, normalise_leads
+from interp_ecg.io.leads import STANDARD_LEADS, standardise_leads
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +122,8 @@ def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
         raise SamplingRateError(f"invalid sampling rate {rec.fs!r}", source=src)
     if rec.fs < 50:
         raise SamplingRateError(f"sampling rate {rec.fs} Hz is too low to delineate (need >= 50 Hz)", source=src)
-    leads = normalise_leads(rec.leads, source=src)
-    signal = np.asarray(rec.signal)
+    # standard names; a Cabrera -aVR channel is negated into aVR (io.leads.standardise_leads)
+    signal, leads = standardise_leads(np.asarray(rec.signal), rec.leads, source=src)
     if signal.ndim != 2 or signal.shape[0] != len(leads):
         raise LeadError(f"signal shape {signal.shape} does not match {len(leads)} leads {leads}", source=src)
     if not np.isfinite(signal).all():
