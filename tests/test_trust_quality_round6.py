@@ -91,3 +91,34 @@ def test_only_minus_avr_is_turned():
         assert io.leads.inverted_lead(other) is None
     sig, names = io.standardise_leads(np.ones((2, 3)), ["-II", "V1"])
     assert names == ["-II", "V1"] and sig.tolist() == np.ones((2, 3)).tolist()
+
+
+# -- a record ten times too large (gain error) ---------------------------------------------------
+
+def test_gain_error_refused_as_implausible_amplitude(ptbxl500):
+    rec = ptbxl500.load(1)
+    with pytest.raises(SignalQualityError, match=r"amplitude implausible \(gain/units\?\)"):
+        features.extract_record(10 * rec.signal, fs=rec.fs, leads=rec.leads)
+    row = features.extract_record(2 * rec.signal, fs=rec.fs, leads=rec.leads)  # large, not impossible
+    assert row["quality_ok"]
+
+
+def test_no_real_lvh_record_refused(ptbxl500):
+    lvh = ptbxl500.labels.index[ptbxl500.labels["LVH"].astype(bool)]
+    assert len(lvh) >= 30
+    table = features.extract(ptbxl500.subset([ptbxl500.meta.index.get_loc(i) for i in lvh]), n_jobs=1,
+                             progress=False)
+    assert not table["quality_reason"].str.contains("amplitude implausible").any()
+    assert table["quality_ok"].all()
+
+
+def test_amplitude_check_needs_most_leads_large():
+    from interp_ecg.features.quality import MAX_MEDIAN_QRS_PTP_MV, amplitude_check, lead_quality
+
+    t = np.arange(5000) / 500
+    beat = np.exp(-((t % 1.0) - 0.5) ** 2 / (2 * 0.01 ** 2))  # a 1 mV spike a second
+    big = np.stack([1.2 * MAX_MEDIAN_QRS_PTP_MV * beat] * 12)
+    leads = [f"L{i}" for i in range(12)]
+    assert amplitude_check(lead_quality(big, 500, leads)).startswith("amplitude implausible (gain/units?)")
+    big[:7] /= 10  # high voltage in a few leads only is not refused
+    assert amplitude_check(lead_quality(big, 500, leads)) == ""

@@ -57,6 +57,7 @@ from interp_ecg.features.median_beat import (
 )
 from interp_ecg.features.pacing import pacing_summary, strip_pacing_spikes
 from interp_ecg.features.quality import (
+    amplitude_check,
     invalid_sample_policy,
     lead_quality,
     limb_reversal_suspected,
@@ -244,6 +245,10 @@ def _measure(
     signal, spikes = strip_pacing_spikes(signal, fs, leads)
     raw = signal if np.isfinite(raw).all() else np.where(np.isfinite(raw), signal, np.nan)
     q = lead_quality(signal, fs, leads, invalid=invalid)
+    # a record far larger than any surface ECG (gain or units error) is refused
+    why_amp = amplitude_check(q)
+    if why_amp:
+        raise SignalQualityError(why_amp, source=src)
     usable = q["usable"].to_numpy()
     if not usable.any():
         raise SignalQualityError(

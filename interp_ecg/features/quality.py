@@ -27,7 +27,12 @@ Thresholds (module constants, documented in the data dictionary):
   named in the record's ``quality_reason``;
 * **units** (:func:`units_check`): a surface ECG in millivolts has QRS complexes of a few
   mV; a record whose median lead range exceeds :data:`MAX_MEDIAN_RANGE_MV` (20 mV) is not
-  in mV (most often it is in microvolts, 1000 times too large) and is refused.
+  in mV (most often it is in microvolts, 1000 times too large) and is refused;
+* **amplitude** (:func:`amplitude_check`): a record whose median lead spans more than
+  :data:`MAX_MEDIAN_QRS_PTP_MV` (5 mV, robust peak-to-peak of the 0.5-40 Hz content) has a
+  gain error and is refused ("amplitude implausible (gain/units?)");
+* **polarity** (:func:`polarity_inversion_suspected`): a record with every lead inverted is
+  refused; :func:`limb_reversal_suspected` flags an LA/RA reversal (the record is measured).
 
 Policy for leads with problems
 ------------------------------
@@ -56,6 +61,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -115,7 +121,9 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
     -------
     pandas.DataFrame
         Indexed by lead, with ``ptp_mV``, ``constant_fraction``, ``clip_fraction``,
-        ``hf_noise_ratio``, ``hf_rms_mV`` (RMS above 40 Hz), ``wander_ptp_mV`` and boolean flags ``flat``, ``clipped``,
+        ``hf_noise_ratio``, ``hf_rms_mV`` (RMS above 40 Hz), ``wander_ptp_mV``,
+        ``band_ptp_mV`` (0.5th to 99.5th percentile of the 0.5-40 Hz content, for
+        :func:`amplitude_check`) and boolean flags ``flat``, ``clipped``,
         ``noisy``, ``wander``, ``invalid`` and ``usable`` (neither flat, clipped, noisy
         nor invalid: the leads that are delineated and measured).
     """
@@ -138,6 +146,7 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
 
     hf_ratio = np.full(n_leads, np.nan)
     hf_rms = np.full(n_leads, np.nan)
+    band_ptp = np.full(n_leads, np.nan)
     wander = np.full(n_leads, np.nan)
     if n >= int(2 * fs):
         from scipy import fft as sfft
@@ -162,6 +171,12 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
         spec[:, (bfreqs > WANDER_CUTOFF_HZ) | (bfreqs == 0)] = 0
         baseline = np.fft.irfft(spec, n=m, axis=1)
         wander = baseline.max(axis=1) - baseline.min(axis=1)
+        # robust peak-to-peak of the 0.5-40 Hz content (the QRS in all but odd leads)
+        spec_b = sfft.rfft(xc, axis=1)
+        spec_b[:, ~band] = 0
+        xb = sfft.irfft(spec_b, n=n, axis=1)
+        lo_hi = np.percentile(xb, [0.5, 99.5], axis=1)
+        band_ptp = lo_hi[1] - lo_hi[0]
 
     flat = (ptp < FLAT_PTP_MV) | (constant > FLAT_CONSTANT_FRACTION)
     clipped = ~flat & (clip > CLIP_FRACTION)
@@ -180,6 +195,7 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
             "hf_noise_ratio": hf_ratio,
             "hf_rms_mV": hf_rms,
             "wander_ptp_mV": wander,
+            "band_ptp_mV": band_ptp,
             "flat": flat,
             "clipped": clipped,
             "noisy": noisy,
@@ -308,6 +324,56 @@ def units_check(signal: np.ndarray) -> str:
     if med > MAX_MEDIAN_RANGE_MV:
         return (f"median lead range {med:.0f} mV: the units look wrong (a surface ECG in mV spans a "
                 f"few mV; microvolts or ADC counts?), limit {MAX_MEDIAN_RANGE_MV:.0f} mV")
+    return ""
+
+
+#: median over the leads (all but flat or invalid ones) of the lead's robust peak-to-peak
+#: amplitude (``band_ptp_mV`` of :func:`lead_quality`: 0.5th to 99.5th percentile of its
+#: 0.5-40 Hz content, the QRS in all but odd leads), in mV, above which a record is refused as
+#: implausibly large (a gain or units error short of the 1000-fold of
+#: :data:`MAX_MEDIAN_RANGE_MV`). Electrocardiographs are built to record a differential input
+#: of +-5 mV (10 mV peak-to-valley; IEC 60601-2-25:2011, and the AHA recommendations of
+#: Bailey et al., Circulation 1990;81:730-9) because the QRS of a surface ECG, in its largest
+#: lead, fits in it; a median lead half as large as that range means most leads above 5 mV.
+#: The voltage criteria of LVH start at 3.5 mV summed over two leads (Sokolow & Lyon, Am
+#: Heart J 1949;37:161-86). ``benchmarks/amplitude_rates.py --gain`` prints the distribution
+#: on the PTB-XL and LUDB records shared with the project (LVH records apart).
+MAX_MEDIAN_QRS_PTP_MV = 5.0
+
+
+def amplitude_check(q: pd.DataFrame) -> str:
+    """Why a record's amplitudes cannot be those of a surface ECG in mV, or ``""``.
+
+    The median over the leads that carry a signal (neither flat nor invalid; a gain error
+    makes leads look noisy, so noisy ones count) of ``band_ptp_mV`` from
+    :func:`lead_quality` must not exceed :data:`MAX_MEDIAN_QRS_PTP_MV` (5 mV): a record
+    recorded or converted with a wrong gain (10 times too large, say) fails, whereas
+    high-voltage ECGs (LVH, athletes), large in a few leads, do not.
+
+    Parameters
+    ----------
+    q : pandas.DataFrame
+        The per-lead table of :func:`lead_quality`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(5000) / 500
+    >>> beat = np.exp(-((t % 1.0) - 0.5) ** 2 / (2 * 0.01 ** 2))  # 1 mV spikes, 1 per second
+    >>> x = np.stack([1.5 * beat] * 12)
+    >>> leads = [f"L{i}" for i in range(12)]
+    >>> amplitude_check(lead_quality(x, 500, leads)), amplitude_check(lead_quality(10 * x, 500, leads))[:35]
+    ('', 'amplitude implausible (gain/units?)')
+    """
+    keep = ~(q["flat"].to_numpy(dtype=bool) | q.get("invalid", pd.Series(False, index=q.index)).to_numpy(dtype=bool))
+    amp = q["band_ptp_mV"].to_numpy(dtype=float)[keep]
+    amp = amp[np.isfinite(amp)]
+    if amp.size == 0:
+        return ""
+    med = float(np.median(amp))
+    if med > MAX_MEDIAN_QRS_PTP_MV:
+        return (f"amplitude implausible (gain/units?): median lead peak-to-peak {med:.1f} mV (0.5-40 Hz), "
+                f"limit {MAX_MEDIAN_QRS_PTP_MV:.0f} mV (an electrocardiograph records +-5 mV; IEC 60601-2-25)")
     return ""
 
 
