@@ -106,7 +106,7 @@ def test_gain_error_refused_as_implausible_amplitude(ptbxl500):
 def test_no_real_lvh_record_refused(ptbxl500):
     lvh = ptbxl500.labels.index[ptbxl500.labels["LVH"].astype(bool)]
     assert len(lvh) >= 30
-    table = features.extract(ptbxl500.subset([ptbxl500.meta.index.get_loc(i) for i in lvh]), n_jobs=1,
+    table = features.extract(ptbxl500.subset(list(lvh)), n_jobs=1,
                              progress=False)
     assert not table["quality_reason"].str.contains("amplitude implausible").any()
     assert table["quality_ok"].all()
@@ -122,3 +122,11 @@ def test_amplitude_check_needs_most_leads_large():
     assert amplitude_check(lead_quality(big, 500, leads)).startswith("amplitude implausible (gain/units?)")
     big[:7] /= 10  # high voltage in a few leads only is not refused
     assert amplitude_check(lead_quality(big, 500, leads)) == ""
+
+
+def test_paced_ludb_45_is_not_an_inversion(ludb_root):
+    """LUDB 45 (sinus rhythm, ventricular pacing): QRS negative in II, V5, V6 and positive in aVR,
+    with a trace of P (-0.03 mV in II): not an inverted record."""
+    ds = io.read_ludb(ludb_root)
+    row = features.extract_record(ds.load(45))
+    assert row["quality_ok"]

@@ -432,6 +432,9 @@ def limb_reversal_suspected(
 #: net QRS (mV) beyond which a lead counts as clearly positive or negative in
 #: :func:`polarity_inversion_suspected`
 POLARITY_QRS_MV = 0.1
+#: P amplitude (mV) an inverted sinus P must reach (negative in II) in
+#: :func:`polarity_inversion_suspected`; the wave threshold of the QRS deflections too
+POLARITY_P_MV = 0.05
 
 
 def polarity_inversion_suspected(
@@ -451,7 +454,8 @@ def polarity_inversion_suspected(
 
     * net QRS above +0.1 mV (:data:`POLARITY_QRS_MV`) in aVR, below -0.1 mV in V5 and V6,
       and below -0.1 mV in I or II;
-    * the P wave, where measured, negative in II and positive in aVR (an inverted sinus P).
+    * the P wave, where measured, below -0.05 mV (:data:`POLARITY_P_MV`) in II and positive
+      in aVR (an inverted sinus P; with P measured in aVR only, above +0.05 mV there).
       This keeps out real ECGs with such QRS complexes: right ventricular hypertrophy with
       right axis deviation keeps its upright sinus P in II, and mirror-image dextrocardia
       has P upright in II (it shows lead III's P) or an LA/RA-like P in I only;
@@ -489,8 +493,10 @@ def polarity_inversion_suspected(
     p2, pr, t6 = p_amp.get("II", np.nan), p_amp.get("aVR", np.nan), t_amp.get("V6", np.nan)
     if np.isnan(p2) and np.isnan(pr):
         turned = not np.isnan(t6) and t6 < 0
-    else:
-        turned = (np.isnan(p2) or p2 < 0) and (np.isnan(pr) or pr > 0)
+    elif np.isnan(p2):
+        turned = pr > POLARITY_P_MV
+    else:  # a clearly inverted P in II (a trace of P, as in a paced record, is not evidence)
+        turned = p2 < -POLARITY_P_MV and (np.isnan(pr) or pr > 0)
     if turned:
         return True, ("whole-record polarity inversion suspected: QRS negative in V5 and V6 and in I or II, "
                       "positive in aVR, with an inverted P (every lead's sign turned: a sign error in the file "
