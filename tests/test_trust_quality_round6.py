@@ -130,3 +130,62 @@ def test_paced_ludb_45_is_not_an_inversion(ludb_root):
     ds = io.read_ludb(ludb_root)
     row = features.extract_record(ds.load(45))
     assert row["quality_ok"]
+
+
+# -- CLI: explain --record delineates the record; the record-flow line ------------------------
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from interp_ecg.cli import app
+    from interp_ecg.simulate import cohort
+
+    tmp = tmp_path_factory.mktemp("explain")
+    root = tmp / "cohort"
+    cohort(20, root, random_state=3, progress=False, conditions=["normal", "vt", "stach_bbb"])
+    feats = tmp / "features.parquet"
+    runner = CliRunner()
+    res = runner.invoke(app, ["features", str(root), "--out", str(feats)])
+    assert res.exit_code == 0, res.output
+    labels = pd.read_csv(root / "ptbxl_database.csv", index_col="ecg_id")[["sim_wct"]].astype(int)
+    labels.to_csv(tmp / "labels.csv")
+    res = runner.invoke(app, ["train", str(feats), "--label", "sim_wct", "--labels", str(tmp / "labels.csv"),
+                              "--models", "logreg", "--out", str(tmp / "model"), "--test-size", "0.4"])
+    assert res.exit_code == 0, res.output
+    assert "measured (quality_ok)" in res.output
+    return runner, app, root, feats, tmp
+
+
+def test_explain_record_with_data_gives_times_not_samples(trained):
+    import pandas as pd
+
+    runner, app, root, feats, tmp = trained
+    rid = str(pd.read_parquet(feats).index[0])
+    base = ["explain", str(tmp / "model" / "model"), str(feats), "--out", str(tmp / "shap.parquet"),
+            "--record", rid, "--top", "12"]
+    without = runner.invoke(app, base)
+    assert without.exit_code == 0, without.output
+    assert "sample indices" in without.output and "--data" in without.output
+    res = runner.invoke(app, [*base, "--data", str(root)])
+    assert res.exit_code == 0, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.startswith("- ")]
+    assert lines and not any("sample" in ln for ln in lines), lines
+    assert any(" s " in ln or " s)" in ln or " s," in ln for ln in lines), lines
+    bad = runner.invoke(app, [*base[:-3], "--record", rid, "--data", str(tmp)])
+    assert bad.exit_code != 0
+
+
+def test_record_flow_line_names_quality_ok_only_when_the_column_is_there(trained):
+    import pandas as pd
+
+    runner, app, root, feats, tmp = trained
+    table = pd.read_parquet(feats).drop(columns=["quality_ok"])
+    nq = tmp / "no_quality.parquet"
+    table.to_parquet(nq)
+    res = runner.invoke(app, ["train", str(nq), "--label", "sim_wct", "--labels", str(tmp / "labels.csv"),
+                              "--models", "logreg", "--out", str(tmp / "model_nq"), "--test-size", "0.4"])
+    assert res.exit_code == 0, res.output
+    assert "(quality_ok)" not in res.output
+    assert "no quality_ok column in no_quality.parquet" in res.output
