@@ -189,3 +189,18 @@ def test_record_flow_line_names_quality_ok_only_when_the_column_is_there(trained
     assert res.exit_code == 0, res.output
     assert "(quality_ok)" not in res.output
     assert "no quality_ok column in no_quality.parquet" in res.output
+
+
+# -- the absolute HF-noise test does not grow with the QRS ---------------------------------------
+
+def test_large_clean_lead_not_noisy_but_noise_on_it_is(ptbxl500):
+    from interp_ecg.features.quality import lead_quality
+
+    rec = ptbxl500.load(4)
+    row = features.extract_record(2 * rec.signal, fs=rec.fs, leads=rec.leads)
+    assert "V4" not in row["quality_noisy_leads"].split(",")
+    i = list(rec.leads).index("V4")
+    v4 = 2 * np.asarray(rec.signal[i:i + 1], dtype=np.float64)
+    noisy = v4 + 0.2 * np.random.default_rng(0).standard_normal(v4.shape)
+    assert not lead_quality(v4, rec.fs, ["V4"]).loc["V4", "noisy"]
+    assert lead_quality(noisy, rec.fs, ["V4"]).loc["V4", "noisy"]
