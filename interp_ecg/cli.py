@@ -417,7 +417,8 @@ def _record_flow_line(flow: dict, test, features_path: Path, labels: Optional[Pa
     n_test = int(sum(test))
     where = f" in {labels.name}" if labels is not None else ""
     measured = (f"{flow.get('measured', '?')} of them measured (quality_ok), " if has_quality
-                else f"(no quality_ok column in {features_path.name}: none left out as unmeasured), ")
+                else f"all {flow.get('measured', '?')} kept (no quality_ok column in {features_path.name}: "
+                     "none left out as unmeasured), ")
     line = (f"records: {flow.get('in_table', '?')} in {features_path.name}, {flow.get('labelled', '?')} with "
             f"label {label!r}{where}, {measured}"
             f"{len(test) - n_test} used for training, {n_test} held out")
