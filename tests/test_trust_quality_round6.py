@@ -204,3 +204,10 @@ def test_large_clean_lead_not_noisy_but_noise_on_it_is(ptbxl500):
     noisy = v4 + 0.2 * np.random.default_rng(0).standard_normal(v4.shape)
     assert not lead_quality(v4, rec.fs, ["V4"]).loc["V4", "noisy"]
     assert lead_quality(noisy, rec.fs, ["V4"]).loc["V4", "noisy"]
+
+
+def test_lafb_record_at_100_hz_is_not_an_inversion(ptbxl_root):
+    """PTB-XL 182 (LAFB, ASMI, 1AVB): QRS negative in II, V5, V6, positive in aVR, and at 100 Hz a
+    P of -0.06 mV in II; its T in V6 is upright: not an inverted record."""
+    ds = io.read_ptbxl(ptbxl_root, sampling_rate=100)
+    assert features.extract_record(ds.load(182))["quality_ok"]

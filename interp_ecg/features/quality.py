@@ -481,7 +481,8 @@ def polarity_inversion_suspected(
       This keeps out real ECGs with such QRS complexes: right ventricular hypertrophy with
       right axis deviation keeps its upright sinus P in II, and mirror-image dextrocardia
       has P upright in II (it shows lead III's P) or an LA/RA-like P in I only;
-    * without any P wave (atrial fibrillation), the T wave negative in V6.
+    * the T wave negative in V6 where measured (required without any P wave, as in
+      atrial fibrillation).
 
     Parameters
     ----------
@@ -519,6 +520,9 @@ def polarity_inversion_suspected(
         turned = pr > POLARITY_P_MV
     else:  # a clearly inverted P in II (a trace of P, as in a paced record, is not evidence)
         turned = p2 < -POLARITY_P_MV and (np.isnan(pr) or pr > 0)
+        # and the T wave turned with the QRS in V6 (P, QRS and T all inverted, as a sign error
+        # leaves them; a P measurement alone can err, e.g. PTB-XL 182 at 100 Hz, LAFB)
+        turned = turned and (np.isnan(t6) or t6 < 0)
     if turned:
         return True, ("whole-record polarity inversion suspected: QRS negative in V5 and V6 and in I or II, "
                       "positive in aVR, with an inverted P (every lead's sign turned: a sign error in the file "
