@@ -79,7 +79,7 @@ WANDER_PTP_MV = 1.0
 NOISE_HF_RMS_MV = 0.1
 #: ... when it also exceeds this fraction of the lead's robust 0.5-40 Hz peak-to-peak: the QRS
 #: itself has content above 40 Hz in proportion to its size (clean PTB-XL leads of >= 2 mV,
-#: 1682 leads of 500 records at 500 Hz: at most 0.028, 99.9th percentile 0.027), so a large
+#: 852 leads of 500 records at 500 Hz: at most 0.027), so a large
 #: clean lead is not called noisy; 0.2 mV white noise on a 2-4 mV lead still is (60 of 60), and
 #: on any lead through the robust SD of the content above 40 Hz (``hf_sd_mV`` > 0.1 mV)
 NOISE_HF_QRS_FRACTION = 0.03
@@ -201,7 +201,7 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
     flat = (ptp < FLAT_PTP_MV) | (constant > FLAT_CONSTANT_FRACTION)
     clipped = ~flat & (clip > CLIP_FRACTION)
     # the absolute HF-RMS test counts only HF content beyond what the lead's own QRS carries
-    # (a clean QRS of 2 mV or more has HF RMS up to 2.8 % of its peak-to-peak, which passes
+    # (a clean QRS of 2 mV or more has HF RMS up to 2.7 % of its peak-to-peak, which passes
     # 0.1 mV once the lead is large: PTB-XL 4's V4 at twice its amplitude)
     hf0 = np.nan_to_num(hf_rms, nan=0.0)
     noisy = ~flat & ((np.nan_to_num(hf_ratio, nan=0.0) > NOISE_RATIO)
