@@ -375,7 +375,8 @@ def train(
     """
     from interp_ecg.studies import pipeline
 
-    X, y, groups, note = pipeline.training_data(_read_table(features_path),
+    feature_table = _read_table(features_path)
+    X, y, groups, note = pipeline.training_data(feature_table,
                                                 None if labels is None else _read_table(labels), label,
                                                 demographics=demographics,
                                                 names=(str(features_path), str(labels)))
@@ -395,7 +396,8 @@ def train(
         typer.echo(note)
     from interp_ecg.report import format_metrics
 
-    typer.echo(_record_flow_line(X.attrs.get("record_flow", {}), res["test"], features_path, labels, label))
+    typer.echo(_record_flow_line(X.attrs.get("record_flow", {}), res["test"], features_path, labels, label,
+                                 has_quality="quality_ok" in feature_table.columns))
     typer.echo(_held_out_line(res["metrics"]))
     typer.echo(format_metrics(res["metrics"]).to_string(index=False))
     reasons = res["metrics"]["ci_reason"] if "ci_reason" in res["metrics"] else []
@@ -405,12 +407,20 @@ def train(
     typer.echo(f"model manifest sha256 {digest} (pass to `explain --expected-digest` to pin it)")
 
 
-def _record_flow_line(flow: dict, test, features_path: Path, labels: Optional[Path], label: str) -> str:
-    """How many records the table had, were labelled, measured, trained on and held out (STROBE item 13)."""
+def _record_flow_line(flow: dict, test, features_path: Path, labels: Optional[Path], label: str,
+                      has_quality: bool = True) -> str:
+    """How many records the table had, were labelled, measured, trained on and held out (STROBE item 13).
+
+    The measured count is named only when the table has a ``quality_ok`` column; without
+    one every labelled record is used, and the line does not claim a check that was not made.
+    """
     n_test = int(sum(test))
     where = f" in {labels.name}" if labels is not None else ""
+    measured = (f"{flow.get('measured', '?')} of them measured (quality_ok), " if has_quality
+                else f"all {flow.get('measured', '?')} kept (no quality_ok column in {features_path.name}: "
+                     "none left out as unmeasured), ")
     line = (f"records: {flow.get('in_table', '?')} in {features_path.name}, {flow.get('labelled', '?')} with "
-            f"label {label!r}{where}, {flow.get('measured', '?')} of them measured (quality_ok), "
+            f"label {label!r}{where}, {measured}"
             f"{len(test) - n_test} used for training, {n_test} held out")
     return line
 
@@ -440,6 +450,13 @@ def explain(
     top: int = _option("interp_ecg.explain.grounded:explain_row", "top", "--top", help="Sentences for --record."),
     expected_digest: Optional[str] = typer.Option(
         None, "--expected-digest", help="SHA-256 of the model's manifest.json, as printed by `train`."),
+    data: Optional[Path] = typer.Option(
+        None, "--data", metavar="DATASET",
+        help="Dataset folder FEATURES was measured on (as given to `features`): with --record, the record is "
+             "delineated again so that the sentences give positions in seconds and tell a lead that is not in "
+             "the record from one that was set aside. Without it, positions are sample indices."),
+    sampling_rate: int = _option("interp_ecg.io.ptbxl:read_ptbxl", "sampling_rate", "--sampling-rate",
+                                 help="100 or 500 (PTB-XL, with --data)."),
     background_path: Optional[Path] = typer.Option(
         None, "--background", metavar="TABLE",
         help="Feature table whose records (at most 100, sampled) define the SHAP baseline, e.g. the training "
@@ -451,7 +468,7 @@ def explain(
     The model is read without unpickling anything (skops.io with trusted types only); a
     pickled or unknown model file is refused.
 
-    Example: interp-ecg explain model/model features.parquet --record 17
+    Example: interp-ecg explain model/model features.parquet --record 17 --data /data/ptbxl
     """
     import pandas as pd
 
@@ -479,8 +496,31 @@ def explain(
         if str(record) not in idx:
             raise InterpEcgError(f"record {record!r} not in the feature table")
         i = idx.index(str(record))
-        for s in explain_row(expl, i, feature_row=table.loc[X.index[i]], top=top).sentences():
+        fiducials, fs = _record_delineation(data, sampling_rate, str(record))
+        for s in explain_row(expl, i, feature_row=table.loc[X.index[i]], top=top, fiducials=fiducials,
+                             fs=fs).sentences():
             typer.echo(f"- {s}")
+
+
+def _record_delineation(data: Optional[Path], sampling_rate: int, record: str):
+    """The record's measured fiducials and sampling rate, from its dataset (``(None, None)``
+    without ``--data``, with a note; a record that cannot be measured says why)."""
+    from interp_ecg.features import measured_fiducials
+
+    if data is None:
+        typer.echo("note: positions below are sample indices (pass --data DATASET to give them in seconds)")
+        return None, None
+    ds = _open_dataset(data, sampling_rate)
+    ids = {str(rid): rid for rid in ds.meta.index}
+    if record not in ids:
+        raise InterpEcgError(f"record {record!r} is in the feature table but not in the dataset", source=data)
+    rec = ds.load(ids[record])
+    try:
+        fid = measured_fiducials(rec)
+    except InterpEcgError as err:
+        typer.echo(f"note: record {record} could not be delineated again ({err}); positions are sample indices")
+        return None, None
+    return fid, float(rec.fs)
 
 
 # -- phewas -------------------------------------------------------------------------------

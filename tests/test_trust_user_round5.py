@@ -233,7 +233,7 @@ def test_train_prints_the_record_flow_and_warns_about_unlabelled_records(tmp_pat
     assert res.exit_code == 0, res.output
     assert "40 of 80 records of" in caplog.text and "have no row in" in caplog.text
     line = next(ln for ln in res.stdout.splitlines() if ln.startswith("records:"))
-    assert "80 in feat.csv, 40 with label 'NORM' in half.csv, 40 of them measured" in line
+    assert "80 in feat.csv, 40 with label 'NORM' in half.csv, all 40 kept (no quality_ok column in feat.csv" in line
     n_train, n_test = (int(x) for x in re.findall(r"(\d+) used for training, (\d+) held out", line)[0])
     assert n_train + n_test == 40 and n_test > 0
 

@@ -113,7 +113,7 @@ _SET_ASIDE_NOTE = ("NaN when the lead was set aside as flat, clipped, noisy or w
                    "samples (named in quality_reason).")
 
 _QUALITY = [
-    ("quality_ok", "bool", "quality", "bool", "True when the record was read, delineated and measured; False with NaN features otherwise (including a record that is not in mV: median lead range > 20 mV, and a record with no usable lead). A lead set aside (flat, clipped, noisy, invalid samples) does not make it False: its per-lead measurements and the indices that need it are NaN and quality_reason names it.", REF_QUALITY),
+    ("quality_ok", "bool", "quality", "bool", "True when the record was read, delineated and measured; False with NaN features otherwise (including a record that is not in mV: median lead range > 20 mV; a record whose median-lead QRS peak-to-peak exceeds 5 mV: a gain error; a whole-record polarity inversion; and a record with no usable lead). A lead set aside (flat, clipped, noisy, invalid samples) does not make it False: its per-lead measurements and the indices that need it are NaN and quality_reason names it.", REF_QUALITY),
     ("quality_reason", "text", "quality", "str", "Why the record could not be measured (error message), or warnings about a measured record (noisy leads, leads set aside, mains interference removed by a notch filter with the lead, frequency and amplitude, suspected lead reversal, HRV statistics not computed for too few normal-to-normal intervals); empty when none.", REF_QUALITY),
     ("quality_error", "text", "quality", "str", "Exception class of the failure (RecordReadError, SignalQualityError, SamplingRateError, LeadError, DelineationError, ...); empty when measured.", REF_QUALITY),
     ("record_duration_s", "s", "quality", "float", "Length of the record in seconds.", REF_QUALITY),
@@ -123,7 +123,7 @@ _QUALITY = [
     ("quality_n_leads_usable", "count", "quality", "float", "Leads neither flat, clipped nor noisy (the leads delineated and measured).", REF_QUALITY),
     ("quality_flat_leads", "text", "quality", "str", "Comma-separated leads with peak-to-peak < 0.05 mV or > 80 % unchanged successive samples.", REF_QUALITY),
     ("quality_clipped_leads", "text", "quality", "str", "Comma-separated leads with > 0.5 % of samples in >= 2 plateaus at the lead's extreme value.", REF_QUALITY),
-    ("quality_noisy_leads", "text", "quality", "str", "Comma-separated leads whose power above 40 Hz exceeds 25 % of the 0.5-40 Hz power, or whose content above 40 Hz has an RMS over 0.1 mV (after removal of 50/60 Hz mains interference); set aside: not delineated, per-lead measurements NaN.", REF_QUALITY),
+    ("quality_noisy_leads", "text", "quality", "str", "Comma-separated leads whose power above 40 Hz exceeds 25 % of the 0.5-40 Hz power, or whose content above 40 Hz has an RMS over 0.1 mV and over 3 % of the lead's robust peak-to-peak (the QRS's own high-frequency content is not noise), or a robust SD over 0.1 mV (after removal of 50/60 Hz mains interference); set aside: not delineated, per-lead measurements NaN.", REF_QUALITY),
     ("quality_wander_leads", "text", "quality", "str", "Comma-separated leads whose < 0.7 Hz component spans more than 1 mV (baseline wander).", REF_QUALITY),
     ("quality_hf_noise_ratio_max", "1", "quality", "float", "Largest per-lead ratio of > 40 Hz power to 0.5-40 Hz power.", REF_QUALITY),
     ("quality_wander_mV_max", "mV", "quality", "float", "Largest per-lead peak-to-peak of the < 0.7 Hz component.", REF_QUALITY),

@@ -57,9 +57,11 @@ from interp_ecg.features.median_beat import (
 )
 from interp_ecg.features.pacing import pacing_summary, strip_pacing_spikes
 from interp_ecg.features.quality import (
+    amplitude_check,
     invalid_sample_policy,
     lead_quality,
     limb_reversal_suspected,
+    polarity_inversion_suspected,
     remove_mains,
     summarise_quality,
     units_check,
@@ -67,7 +69,7 @@ from interp_ecg.features.quality import (
 from interp_ecg.features.rhythm import beat_counts, rr_features
 from interp_ecg.features.stream import ChunkStore, read_features
 from interp_ecg.io.dataset import EcgDataset, Record
-from interp_ecg.io.leads import STANDARD_LEADS, normalise_leads
+from interp_ecg.io.leads import STANDARD_LEADS, standardise_leads
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +123,8 @@ def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
         raise SamplingRateError(f"invalid sampling rate {rec.fs!r}", source=src)
     if rec.fs < 50:
         raise SamplingRateError(f"sampling rate {rec.fs} Hz is too low to delineate (need >= 50 Hz)", source=src)
-    leads = normalise_leads(rec.leads, source=src)
-    signal = np.asarray(rec.signal)
+    # standard names; a Cabrera -aVR channel is negated into aVR (io.leads.standardise_leads)
+    signal, leads = standardise_leads(np.asarray(rec.signal), rec.leads, source=src)
     if signal.ndim != 2 or signal.shape[0] != len(leads):
         raise LeadError(f"signal shape {signal.shape} does not match {len(leads)} leads {leads}", source=src)
     if not np.isfinite(signal).all():
@@ -242,9 +244,11 @@ def _measure(
     # downstream (quality, delineation, beat classes, median beats) takes a spike for a wave
     signal, spikes = strip_pacing_spikes(signal, fs, leads)
     raw = signal if np.isfinite(raw).all() else np.where(np.isfinite(raw), signal, np.nan)
-    q = lead_quality(signal, fs, leads)
-    if invalid.any():
-        q.loc[q.index[invalid], "usable"] = False
+    q = lead_quality(signal, fs, leads, invalid=invalid)
+    # a record far larger than any surface ECG (gain or units error) is refused
+    why_amp = amplitude_check(q)
+    if why_amp:
+        raise SignalQualityError(why_amp, source=src)
     usable = q["usable"].to_numpy()
     if not usable.any():
         raise SignalQualityError(
@@ -323,11 +327,12 @@ def _measure(
     set_aside = [ld for ld, ok in zip(leads, usable) if not ok]
     row.update(M.fragmentation(amps_d, values["QRS_duration_ms"], set_aside))
     row.update(M.st_summary(amps_d, set_aside))
-    rev, why = limb_reversal_suspected(
-        {k: v["P_amp_mV"] for k, v in amps_d.items()},
-        {k: v["QRS_net_mV"] for k, v in amps_d.items()},
-        {k: v["T_amp_mV"] for k, v in amps_d.items()},
-    )
+    waves = ({k: v["P_amp_mV"] for k, v in amps_d.items()}, {k: v["QRS_net_mV"] for k, v in amps_d.items()},
+             {k: v["T_amp_mV"] for k, v in amps_d.items()})
+    inverted, why_inv = polarity_inversion_suspected(*waves)
+    if inverted:  # every lead's sign flipped: amplitudes and axes would be wrong
+        raise SignalQualityError(why_inv, source=src)
+    rev, why = limb_reversal_suspected(*waves)
     # the check needs lead I and aVR: with either set aside it is unknown
     known = not any(ld in set_aside for ld in ("I", "aVR"))
     row["quality_lead_reversal_suspected"] = float(rev) if known else np.nan

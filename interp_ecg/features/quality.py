@@ -13,7 +13,10 @@ Thresholds (module constants, documented in the data dictionary):
   minimum value (the plateaus an amplifier or an ADC leaves when saturated);
 * **noisy**: power above 40 Hz exceeds :data:`NOISE_RATIO` (0.25) of the power in the
   0.5-40 Hz ECG band (muscle artefact, a disconnected electrode), or, in physical terms,
-  the RMS of the content above 40 Hz exceeds :data:`NOISE_HF_RMS_MV` (0.1 mV): a large
+  the RMS of the content above 40 Hz exceeds :data:`NOISE_HF_RMS_MV` (0.1 mV) and
+  :data:`NOISE_HF_QRS_FRACTION` (3 %) of the lead's robust peak-to-peak (the QRS's own
+  content above 40 Hz grows with its size, and is not noise), or when the robust SD of that
+  content (``hf_sd_mV``, the noise between the QRS complexes) exceeds 0.1 mV: a large
   lead can hide such noise under the ratio, yet white noise of 0.2 mV SD (0.18 mV RMS
   above 40 Hz) moves the median-beat ST60 of a PTB-XL lead by up to 0.08 mV, nearly the
   0.1 mV of the ST criteria. Clean PTB-XL leads stay under 0.081 mV (3600 leads of the
@@ -27,7 +30,12 @@ Thresholds (module constants, documented in the data dictionary):
   named in the record's ``quality_reason``;
 * **units** (:func:`units_check`): a surface ECG in millivolts has QRS complexes of a few
   mV; a record whose median lead range exceeds :data:`MAX_MEDIAN_RANGE_MV` (20 mV) is not
-  in mV (most often it is in microvolts, 1000 times too large) and is refused.
+  in mV (most often it is in microvolts, 1000 times too large) and is refused;
+* **amplitude** (:func:`amplitude_check`): a record whose median lead spans more than
+  :data:`MAX_MEDIAN_QRS_PTP_MV` (5 mV, robust peak-to-peak of the 0.5-40 Hz content) has a
+  gain error and is refused ("amplitude implausible (gain/units?)");
+* **polarity** (:func:`polarity_inversion_suspected`): a record with every lead inverted is
+  refused; :func:`limb_reversal_suspected` flags an LA/RA reversal (the record is measured).
 
 Policy for leads with problems
 ------------------------------
@@ -56,6 +64,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -68,6 +77,12 @@ NOISE_RATIO = 0.25
 WANDER_PTP_MV = 1.0
 #: RMS (mV) of a lead's content above 40 Hz beyond which the lead is noisy
 NOISE_HF_RMS_MV = 0.1
+#: ... when it also exceeds this fraction of the lead's robust 0.5-40 Hz peak-to-peak: the QRS
+#: itself has content above 40 Hz in proportion to its size (clean PTB-XL leads of >= 2 mV,
+#: 852 leads of 500 records at 500 Hz: at most 0.027), so a large
+#: clean lead is not called noisy; 0.2 mV white noise on a 2-4 mV lead still is (60 of 60), and
+#: on any lead through the robust SD of the content above 40 Hz (``hf_sd_mV`` > 0.1 mV)
+NOISE_HF_QRS_FRACTION = 0.03
 WANDER_CUTOFF_HZ = 0.7
 
 QUALITY_FLAGS = ("flat", "clipped", "noisy", "wander")
@@ -93,7 +108,8 @@ MAINS_NOTCH_Q = 30.0
 MAX_MEDIAN_RANGE_MV = 20.0
 
 
-def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.DataFrame:
+def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
+                 invalid: np.ndarray | None = None) -> pd.DataFrame:
     """Quality measures and flags for every lead of one record.
 
     Parameters
@@ -104,14 +120,22 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.Data
         Sampling rate in Hz.
     leads : sequence of str
         Lead names, one per row of ``signal``.
+    invalid : numpy.ndarray of bool, optional
+        ``(n_leads,)``: leads already set aside for invalid samples by
+        :func:`invalid_sample_policy` (their samples, filled with any finite value, say
+        nothing about the lead). Such a lead is ``invalid`` and not ``usable``, and no other
+        flag is raised for it: one reason per lead, the true one.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by lead, with ``ptp_mV``, ``constant_fraction``, ``clip_fraction``,
-        ``hf_noise_ratio``, ``hf_rms_mV`` (RMS above 40 Hz), ``wander_ptp_mV`` and boolean flags ``flat``, ``clipped``,
-        ``noisy``, ``wander`` and ``usable`` (neither flat, clipped nor noisy: the leads
-        that are delineated and measured).
+        ``hf_noise_ratio``, ``hf_rms_mV`` (RMS above 40 Hz), ``hf_sd_mV`` (its robust SD,
+        1.4826 x median absolute value), ``wander_ptp_mV``,
+        ``band_ptp_mV`` (0.5th to 99.5th percentile of the 0.5-40 Hz content, for
+        :func:`amplitude_check`) and boolean flags ``flat``, ``clipped``,
+        ``noisy``, ``wander``, ``invalid`` and ``usable`` (neither flat, clipped, noisy
+        nor invalid: the leads that are delineated and measured).
     """
     x = np.asarray(signal, dtype=np.float64)
     n_leads, n = x.shape
@@ -132,13 +156,16 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.Data
 
     hf_ratio = np.full(n_leads, np.nan)
     hf_rms = np.full(n_leads, np.nan)
+    band_ptp = np.full(n_leads, np.nan)
+    hf_sd = np.full(n_leads, np.nan)
     wander = np.full(n_leads, np.nan)
     if n >= int(2 * fs):
         from scipy import fft as sfft
 
         xc = np.asarray(signal, dtype=np.float32)
         xc = xc - xc.mean(axis=1, keepdims=True)
-        power = np.abs(sfft.rfft(xc, axis=1)) ** 2
+        full = sfft.rfft(xc, axis=1)
+        power = full.real ** 2 + full.imag ** 2
         freqs = np.fft.rfftfreq(n, d=1.0 / fs)
         band = (freqs >= 0.5) & (freqs < 40.0)
         high = freqs >= 40.0
@@ -156,12 +183,35 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.Data
         spec[:, (bfreqs > WANDER_CUTOFF_HZ) | (bfreqs == 0)] = 0
         baseline = np.fft.irfft(spec, n=m, axis=1)
         wander = baseline.max(axis=1) - baseline.min(axis=1)
+        # robust peak-to-peak of the 0.5-40 Hz content (the QRS in all but odd leads)
+        # (read every 4 ms or finer: the content is below 40 Hz, so its peaks lose little)
+        xb = sfft.irfft(np.where(band, full, 0), n=n, axis=1)[:, :: max(1, int(fs // 250))]
+        k_lo, k_hi = int(0.005 * (xb.shape[1] - 1)), int(np.ceil(0.995 * (xb.shape[1] - 1)))
+        part = np.partition(xb, (k_lo, k_hi), axis=1)
+        band_ptp = (part[:, k_hi] - part[:, k_lo]).astype(np.float64)
+        # robust SD of the content above 40 Hz (1.4826 x median absolute value, over every
+        # second sample): the noise between the QRS complexes, which the QRS's own
+        # high-frequency content leaves alone
+        if high.any():
+            h = np.abs(sfft.irfft(np.where(high, full, 0), n=n, axis=1)[:, ::2])
+            hf_sd = 1.4826 * np.partition(h, h.shape[1] // 2, axis=1)[:, h.shape[1] // 2].astype(np.float64)
+        else:
+            hf_sd = np.zeros(n_leads)
 
     flat = (ptp < FLAT_PTP_MV) | (constant > FLAT_CONSTANT_FRACTION)
     clipped = ~flat & (clip > CLIP_FRACTION)
+    # the absolute HF-RMS test counts only HF content beyond what the lead's own QRS carries
+    # (a clean QRS of 2 mV or more has HF RMS up to 2.7 % of its peak-to-peak, which passes
+    # 0.1 mV once the lead is large: PTB-XL 4's V4 at twice its amplitude)
+    hf0 = np.nan_to_num(hf_rms, nan=0.0)
     noisy = ~flat & ((np.nan_to_num(hf_ratio, nan=0.0) > NOISE_RATIO)
-                     | (np.nan_to_num(hf_rms, nan=0.0) > NOISE_HF_RMS_MV))
+                     | ((hf0 > NOISE_HF_RMS_MV) & (hf0 > NOISE_HF_QRS_FRACTION * np.nan_to_num(band_ptp, nan=0.0)))
+                     | (np.nan_to_num(hf_sd, nan=0.0) > NOISE_HF_RMS_MV))
     wandering = ~flat & (np.nan_to_num(wander, nan=0.0) > WANDER_PTP_MV)
+    bad = np.zeros(n_leads, bool) if invalid is None else np.asarray(invalid, dtype=bool).reshape(n_leads)
+    # a lead set aside for invalid samples is not also flat, clipped, noisy or wandering:
+    # its stand-in samples (zeros) would say so, falsely
+    flat, clipped, noisy, wandering = (flag & ~bad for flag in (flat, clipped, noisy, wandering))
     out = pd.DataFrame(
         {
             "ptp_mV": ptp,
@@ -169,12 +219,15 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str]) -> pd.Data
             "clip_fraction": clip,
             "hf_noise_ratio": hf_ratio,
             "hf_rms_mV": hf_rms,
+            "hf_sd_mV": hf_sd,
             "wander_ptp_mV": wander,
+            "band_ptp_mV": band_ptp,
             "flat": flat,
             "clipped": clipped,
             "noisy": noisy,
             "wander": wandering,
-            "usable": ~(flat | clipped | noisy),
+            "invalid": bad,
+            "usable": ~(flat | clipped | noisy | bad),
         },
         index=pd.Index(list(leads), name="lead"),
     )
@@ -300,6 +353,56 @@ def units_check(signal: np.ndarray) -> str:
     return ""
 
 
+#: median over the leads (all but flat or invalid ones) of the lead's robust peak-to-peak
+#: amplitude (``band_ptp_mV`` of :func:`lead_quality`: 0.5th to 99.5th percentile of its
+#: 0.5-40 Hz content, the QRS in all but odd leads), in mV, above which a record is refused as
+#: implausibly large (a gain or units error short of the 1000-fold of
+#: :data:`MAX_MEDIAN_RANGE_MV`). Electrocardiographs are built to record a differential input
+#: of +-5 mV (10 mV peak-to-valley; IEC 60601-2-25:2011, and the AHA recommendations of
+#: Bailey et al., Circulation 1990;81:730-9) because the QRS of a surface ECG, in its largest
+#: lead, fits in it; a median lead half as large as that range means most leads above 5 mV.
+#: The voltage criteria of LVH start at 3.5 mV summed over two leads (Sokolow & Lyon, Am
+#: Heart J 1949;37:161-86). ``benchmarks/amplitude_rates.py --gain`` prints the distribution
+#: on the PTB-XL and LUDB records shared with the project (LVH records apart).
+MAX_MEDIAN_QRS_PTP_MV = 5.0
+
+
+def amplitude_check(q: pd.DataFrame) -> str:
+    """Why a record's amplitudes cannot be those of a surface ECG in mV, or ``""``.
+
+    The median over the leads that carry a signal (neither flat nor invalid; a gain error
+    makes leads look noisy, so noisy ones count) of ``band_ptp_mV`` from
+    :func:`lead_quality` must not exceed :data:`MAX_MEDIAN_QRS_PTP_MV` (5 mV): a record
+    recorded or converted with a wrong gain (10 times too large, say) fails, whereas
+    high-voltage ECGs (LVH, athletes), large in a few leads, do not.
+
+    Parameters
+    ----------
+    q : pandas.DataFrame
+        The per-lead table of :func:`lead_quality`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(5000) / 500
+    >>> beat = np.exp(-((t % 1.0) - 0.5) ** 2 / (2 * 0.01 ** 2))  # 1 mV spikes, 1 per second
+    >>> x = np.stack([1.5 * beat] * 12)
+    >>> leads = [f"L{i}" for i in range(12)]
+    >>> amplitude_check(lead_quality(x, 500, leads)), amplitude_check(lead_quality(10 * x, 500, leads))[:35]
+    ('', 'amplitude implausible (gain/units?)')
+    """
+    keep = ~(q["flat"].to_numpy(dtype=bool) | q.get("invalid", pd.Series(False, index=q.index)).to_numpy(dtype=bool))
+    amp = q["band_ptp_mV"].to_numpy(dtype=float)[keep]
+    amp = amp[np.isfinite(amp)]
+    if amp.size == 0:
+        return ""
+    med = float(np.median(amp))
+    if med > MAX_MEDIAN_QRS_PTP_MV:
+        return (f"amplitude implausible (gain/units?): median lead peak-to-peak {med:.1f} mV (0.5-40 Hz), "
+                f"limit {MAX_MEDIAN_QRS_PTP_MV:.0f} mV (an electrocardiograph records +-5 mV; IEC 60601-2-25)")
+    return ""
+
+
 def _interior_plateau_fraction(mask: np.ndarray, min_run: int = 3) -> float:
     """Fraction of samples in plateaus (runs >= ``min_run``) not touching the record edges.
 
@@ -349,6 +452,86 @@ def limb_reversal_suspected(
     lead_i_inverted = q1 < -0.1 and (np.isnan(t1) or t1 < 0) and (np.isnan(p1) or p1 < 0)
     if lead_i_inverted and qr > 0.1 and not (np.isnan(t1) and np.isnan(p1)):
         return True, "lead I: P, QRS and T negative; aVR QRS positive (LA/RA reversal?)"
+    return False, ""
+
+
+#: net QRS (mV) beyond which a lead counts as clearly positive or negative in
+#: :func:`polarity_inversion_suspected`
+POLARITY_QRS_MV = 0.1
+#: P amplitude (mV) an inverted sinus P must reach (negative in II) in
+#: :func:`polarity_inversion_suspected`; the wave threshold of the QRS deflections too
+POLARITY_P_MV = 0.05
+
+
+def polarity_inversion_suspected(
+    p_amp: dict[str, float], qrs_net: dict[str, float], t_amp: dict[str, float]
+) -> tuple[bool, str]:
+    """Suspect a whole-record polarity inversion (every lead's sign flipped) from median beats.
+
+    A normal ECG has its QRS negative in aVR and positive in V5 and V6, and a sinus P
+    positive in II and negative in aVR. An inverted record (a sign error in a file or a
+    conversion; no cable interchange turns all twelve leads over) shows the reverse.
+    Batchvarov, Malik & Camm (Europace 2007;9:1081-90) name these signs of a wrong
+    recording: "negative P-QRS in lead I or II, positive in lead aVR", and tell a limb-cable
+    (LA/RA) interchange by "P-QRS complexes of opposite direction in leads I and V6" (the
+    precordial leads are not touched by it). Here the precordial leads are turned as well.
+
+    Criteria (all needed; I or II, aVR, V5 and V6 must be measured):
+
+    * net QRS above +0.1 mV (:data:`POLARITY_QRS_MV`) in aVR, below -0.1 mV in V5 and V6,
+      and below -0.1 mV in I or II;
+    * the P wave, where measured, below -0.05 mV (:data:`POLARITY_P_MV`) in II and positive
+      in aVR (an inverted sinus P; with P measured in aVR only, above +0.05 mV there).
+      This keeps out real ECGs with such QRS complexes: right ventricular hypertrophy with
+      right axis deviation keeps its upright sinus P in II, and mirror-image dextrocardia
+      has P upright in II (it shows lead III's P) or an LA/RA-like P in I only;
+    * the T wave negative in V6 where measured (required without any P wave, as in
+      atrial fibrillation).
+
+    Parameters
+    ----------
+    p_amp, qrs_net, t_amp : dict
+        Lead name -> signed amplitude (mV) of P, net QRS (R + Q + S) and T.
+
+    Returns
+    -------
+    (bool, str)
+        Whether an inversion is suspected, and why.
+
+    Examples
+    --------
+    >>> p = {"II": 0.15, "aVR": -0.1}
+    >>> qrs = {"I": 0.6, "II": 1.0, "aVR": -0.6, "V5": 1.2, "V6": 0.9}
+    >>> t = {"II": 0.3, "V6": 0.25}
+    >>> polarity_inversion_suspected(p, qrs, t)
+    (False, '')
+    >>> neg = lambda d: {k: -v for k, v in d.items()}
+    >>> polarity_inversion_suspected(neg(p), neg(qrs), neg(t))[0]
+    True
+    """
+    q = {ld: qrs_net.get(ld, np.nan) for ld in ("I", "II", "aVR", "V5", "V6")}
+    if any(np.isnan(q[ld]) for ld in ("aVR", "V5", "V6")) or (np.isnan(q["I"]) and np.isnan(q["II"])):
+        return False, ""
+    limb_neg = min(v for v in (q["I"], q["II"]) if not np.isnan(v)) < -POLARITY_QRS_MV
+    qrs_turned = (q["aVR"] > POLARITY_QRS_MV and q["V5"] < -POLARITY_QRS_MV
+                  and q["V6"] < -POLARITY_QRS_MV and limb_neg)
+    if not qrs_turned:
+        return False, ""
+    p2, pr, t6 = p_amp.get("II", np.nan), p_amp.get("aVR", np.nan), t_amp.get("V6", np.nan)
+    if np.isnan(p2) and np.isnan(pr):
+        turned = not np.isnan(t6) and t6 < 0
+    elif np.isnan(p2):
+        turned = pr > POLARITY_P_MV
+    else:  # a clearly inverted P in II (a trace of P, as in a paced record, is not evidence)
+        turned = p2 < -POLARITY_P_MV and (np.isnan(pr) or pr > 0)
+        # and the T wave turned with the QRS in V6 (P, QRS and T all inverted, as a sign error
+        # leaves them; a P measurement alone can err, e.g. PTB-XL 182 at 100 Hz, LAFB)
+        turned = turned and (np.isnan(t6) or t6 < 0)
+    if turned:
+        return True, ("whole-record polarity inversion suspected: QRS negative in V5 and V6 and in I or II, "
+                      "positive in aVR, with an inverted P (every lead's sign turned: a sign error in the file "
+                      "or its conversion? not an LA/RA reversal, which leaves V5-V6 upright); amplitudes and "
+                      "axes would be wrong, not measured")
     return False, ""
 
 
