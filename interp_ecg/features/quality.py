@@ -358,8 +358,8 @@ def units_check(signal: np.ndarray) -> str:
 #: 0.5-40 Hz content, the QRS in all but odd leads), in mV, above which a record is refused as
 #: implausibly large (a gain or units error short of the 1000-fold of
 #: :data:`MAX_MEDIAN_RANGE_MV`). Electrocardiographs are built to record a differential input
-#: of +-5 mV (10 mV peak-to-valley; IEC 60601-2-25:2011, and the AHA recommendations of
-#: Bailey et al., Circulation 1990;81:730-9) because the QRS of a surface ECG, in its largest
+#: of +-5 mV (10 mV peak-to-valley; the input dynamic range of IEC 60601-2-25:2011) because
+#: the QRS of a surface ECG, in its largest
 #: lead, fits in it; a median lead half as large as that range means most leads above 5 mV.
 #: The voltage criteria of LVH start at 3.5 mV summed over two leads (Sokolow & Lyon, Am
 #: Heart J 1949;37:161-86). ``benchmarks/amplitude_rates.py --gain`` prints the distribution
