@@ -808,6 +808,10 @@ def prototypes_describe(
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also write prototype_cards.pdf."),
     n_jobs: int = _option("interp_ecg.features.extract:extract", "n_jobs", "--n-jobs",
                           help="Processes for feature extraction."),
+    expected_digest: Optional[str] = typer.Option(
+        None, "--expected-digest",
+        help="SHA-256 of the model's manifest (MODEL.manifest.json), as ProtoECGNetClassifier.save "
+             "reports it; a model without its manifest is then refused."),
 ) -> None:
     """Prototype cards: each prototype in measured clinical terms (CSV, PDF).
 
@@ -827,7 +831,7 @@ def prototypes_describe(
         pseudonymise = not _deprecated_alias("--no-pseudonymise", "--show-ids", True, None)
     if not model_path.exists():
         raise FileNotFoundError(f"{model_path}: no such file")
-    model = ProtoECGNetClassifier.load(model_path, device="cpu")
+    model = ProtoECGNetClassifier.load(model_path, device="cpu", expected_digest=expected_digest)
     ds = _open_dataset(data, sampling_rate)
     feats = _read_table(features_path) if features_path is not None else extract(ds, n_jobs=n_jobs, progress=True)
     summary = _read_table_plain(phewas_path) if phewas_path is not None else None

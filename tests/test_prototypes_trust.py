@@ -205,3 +205,17 @@ def test_explain_names_record_and_leads_when_leads_are_missing(fitted, toy, tmp_
         assert "3 channels (I, II, V5)" in msg and "missing III, aVR, aVL, aVF, V1, V2, V3, V4, V6" in msg
     with pytest.raises(ConfigError, match="it has 3 rows"):
         fitted.explain(x[0][[0, 1, 10]])
+
+
+def test_cli_prototypes_describe_checks_the_expected_digest(fitted, tmp_path):
+    """`prototypes describe --expected-digest` refuses a model whose manifest is not the pinned one,
+    naming the file, before any dataset is read."""
+    from typer.testing import CliRunner
+
+    from interp_ecg.cli import app
+
+    path = fitted.save(tmp_path / "m.pt")
+    res = CliRunner().invoke(app, ["prototypes", "describe", str(path), str(tmp_path / "no-data"),
+                                   "--expected-digest", "0" * 64, "--no-pdf"])
+    assert res.exit_code != 0
+    assert "does not match the expected digest" in res.output and "manifest" in res.output
