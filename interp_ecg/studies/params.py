@@ -262,6 +262,10 @@ class PrototypeNetParams(ConfigModel):
     joint_epochs: int = Field(2, ge=0, description="Joint training epochs.")
     last_layer_epochs: int = Field(2, ge=0, description="Last-layer epochs after the push.")
     fusion_epochs: int = Field(3, ge=0, description="Fusion-classifier epochs.")
+    n_samples: int | None = Field(
+        None, ge=50, description="Network input length in samples at 100 Hz (ProtoECGNet: 10 s = 1000). "
+                                 "None: 1000, or the training records' length when they are shorter, so that "
+                                 "every prototype can be pushed onto real samples.")
 
 
 class PrototypePhewasParams(StudyParams):

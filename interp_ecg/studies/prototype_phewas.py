@@ -133,6 +133,15 @@ def _prototype_exposures(ds, ecgs: pd.DataFrame, params: dict, seed: int):
         raise ConfigError(f"too few ECGs to train prototypes ({len(train)}) and test ({len(test)})")
     kw = dict(params["prototype"])
     kw["blocks"] = tuple(kw.get("blocks", (1, 1)))
+    if kw.get("n_samples") is None:
+        # the published 10 s input, or the records' own length when they are shorter: a
+        # prototype is pushed onto real samples only, never onto zero padding
+        first = ds.load(train[0])
+        n_rec = int(round(np.asarray(first.signal).shape[-1] * 100.0 / float(first.fs)))
+        kw["n_samples"] = min(1000, n_rec)
+        if n_rec < 1000:
+            logger.info("records of %.1f s: the prototype network's input is %d samples (100 Hz)",
+                        n_rec / 100.0, kw["n_samples"])
     clf = ProtoECGNetClassifier(random_state=seed, **kw)
     clf.fit(ds.subset(train))
     test_ds = ds.subset(test)
