@@ -1,0 +1,325 @@
+"""Two-lead T_off consensus: which beats make it worse than the best lead, and rules tried.
+
+The global T end with one or two usable leads is the latest of the leads' T ends (the
+global QT runs from the earliest QRS onset to the latest T end over the simultaneous leads,
+Kligfield et al. 2007), a terminal lobe taking part only where no other lead sees its T
+better (``Params.t_cons_lobe_snr_ratio``). On the 250 Hz II + V5 LUDB proxy it scores a few
+ms worse than the best lead (``benchmarks/delineation_matrix.py --proxy``). This script
+captures every lead's T end before the consensus (the output of ``stages.t_stage``), pairs
+each beat with LUDB's T-end marks of the two leads (the mark between the beat's R and the
+next R), and prints, beat by beat (one figure per beat, detection within 150 ms of the
+mark; so its SDs differ from the matrix script's, which matches marks to the nearest
+detection):
+
+* bounds: each lead alone, the consensus, the closer lead of each beat (the best-lead
+  oracle), the mean of the two -- against the first lead's marks and against the two-lead
+  reference (the later of the two leads' marks);
+* the beats where the consensus is more than 20 ms farther from the two-lead reference than
+  the closer lead, by class (a terminal lobe set or was kept out of the global end; the
+  later lead's T is plain but weaker, or its end less well defined, or comparable), with
+  their share of the consensus's excess squared error over the oracle;
+* rules that judge each lead's T end by its measurement evidence, evaluated on the captured
+  ends (nothing in the package changes): the later lead is left out where its T-end
+  uncertainty (wave-band noise over the steepest descent slope within 100 ms before the
+  end) exceeds c times the other's, where its signal between the two ends stays within k
+  times its noise of its own end level (support), where its R-to-T-end interval departs
+  from its record median while the other lead's does not (beat-to-beat consistency); or
+  the mean of the two ends where they agree within k times their combined uncertainty.
+
+Decisions are taken on the odd (training) records (the default); ``--even`` measures the
+held-out records afterwards. Nothing is fitted here.
+
+Usage::
+
+    python benchmarks/delineation_t_consensus.py            # odd records, 250 Hz, II + V5
+    python benchmarks/delineation_t_consensus.py --even
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from fractions import Fraction
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy.signal import resample_poly  # noqa: E402
+
+from interp_ecg.config import dataset_path  # noqa: E402
+from interp_ecg.features.delineation import delineate  # noqa: E402
+from interp_ecg.features.delineation import stages as S  # noqa: E402
+from interp_ecg.features.delineation.scoring import reference_marks  # noqa: E402
+from interp_ecg.io import read_ludb  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+WINDOW_MS = 150.0      # a detection farther than this from the mark is a miss
+DESCENT_MS = 100.0     # the steepest T descent is sought this far before a lead's T end
+HARM_MS = 20.0         # consensus farther from the reference than the closer lead by this
+
+
+def _resample(x: np.ndarray, fs_new: int, fs_old: int) -> np.ndarray:
+    fr = Fraction(int(fs_new), int(fs_old))
+    return x if fr == 1 else resample_poly(x, fr.numerator, fr.denominator, axis=-1)
+
+
+def _wave_noise(wave: np.ndarray, r: np.ndarray, fs: float) -> float:
+    """Robust SD (mV) of one lead's beat-to-beat residual over R + 150 ... 550 ms of the
+    0.5-15 Hz signal (each beat less its PR-segment level, less the median beat): the noise
+    a T end is read against, low frequencies included."""
+    a, b, p0, p1 = (int(round(s * fs)) for s in (0.15, 0.55, -0.10, -0.06))
+    segs = [wave[x + a:x + b] - np.median(wave[x + p0:x + p1]) for x in r
+            if x + p0 >= 0 and x + b <= wave.size]
+    if len(segs) < 3:
+        return float("nan")
+    seg = np.asarray(segs)
+    return float(1.4826 * np.median(np.abs(seg - np.median(seg, axis=0))))
+
+
+def capture(parity: str, leads: list[str], fs_new: int) -> tuple[pd.DataFrame, dict]:
+    """One row per beat: each lead's T end (before the consensus) and evidence, the
+    consensus T end, LUDB's marks of the two leads; and ``{(record, lead index): 0.5-15 Hz
+    signal}`` as the delineator filtered it."""
+    ds = read_ludb(dataset_path("ludb"))
+    recs = [r for r in ds.meta.index if int(r) % 2 == (1 if parity == "odd" else 0)]
+    pos = {r: i for i, r in enumerate(ds.meta.index)}
+    idx = [list(ds.leads).index(ld) for ld in leads]
+    seen: dict = {}
+    t_stage, t_consensus = S.t_stage, S.t_consensus
+
+    def stage(views, r, qoff, rr_next, fs, p, usable):
+        out = t_stage(views, r, qoff, rr_next, fs, p, usable)
+        seen.update(views=views, r=r, t=out, fs=fs)
+        return out
+
+    def consensus(t, usable, fs, p):
+        out = t_consensus(t, usable, fs, p)
+        seen["glob"] = out["off"]
+        return out
+
+    rows, waves = [], {}
+    S.t_stage, S.t_consensus = stage, consensus
+    try:
+        for rid in recs:
+            x = _resample(np.asarray(ds.signals[pos[rid]], float)[idx], fs_new, int(ds.fs))
+            seen.clear()
+            try:
+                delineate(x.astype(np.float32), fs_new, leads)
+            except Exception as exc:  # a failing record has no beats here
+                log.warning("record %s: %s", rid, exc)
+                continue
+            refs = reference_marks(ds.annotations[ds.annotations["record"] == rid],
+                                   fs_new / float(ds.fs))
+            v, r, t, fs = seen["views"], seen["r"], seen["t"], seen["fs"]
+            if fs != fs_new:
+                raise SystemExit(f"delineated at {fs:g} Hz, not {fs_new} Hz: use a rate >= 250 Hz")
+            for i in range(len(leads)):
+                waves[(int(rid), i)] = v.wave_band[i].astype(np.float32)
+            nxt = np.append(r[1:], r[-1] + int(fs))
+            nb = int(round(DESCENT_MS * fs / 1000.0))
+            wn = [_wave_noise(v.wave_band[i], r, fs) for i in range(len(leads))]
+            for b in range(r.size):
+                row = {"rec": int(rid), "beat": b, "r": int(r[b]), "glob": seen["glob"][b]}
+                for i, ld in enumerate(leads):
+                    o = t["off"][i, b]
+                    steep = np.nan
+                    if np.isfinite(o):
+                        lo = max(0, int(o) - nb)
+                        steep = float(np.max(np.abs(v.wave_slope[i, lo:int(o) + 1]))) * fs
+                    marks = refs.get(ld, {}).get("T_off", np.array([]))
+                    m = marks[(marks > r[b]) & (marks < nxt[b])]
+                    row.update({f"off{i}": o, f"lobe{i}": bool(t["lobe"][i, b]),
+                                f"snr{i}": t["snr"][i, b], f"noise{i}": wn[i],
+                                f"steep{i}": steep, f"mark{i}": m[0] if m.size else np.nan})
+                rows.append(row)
+    finally:
+        S.t_stage, S.t_consensus = t_stage, t_consensus
+    df = pd.DataFrame(rows)
+    df["ref2"] = df[["mark0", "mark1"]].max(axis=1)
+    for i in range(len(leads)):
+        # T-end uncertainty (ms): noise over the steepest descent slope
+        df[f"sigma{i}"] = 1000.0 * df[f"noise{i}"] / df[f"steep{i}"]
+    df.attrs.update(fs=fs_new, leads=leads)
+    return df, waves
+
+
+def score(df: pd.DataFrame, g: np.ndarray, ref: str) -> tuple[float, float, float]:
+    """Se, mean and SD (ms) of ``g`` against the marks in column ``ref``."""
+    ms = 1000.0 / df.attrs["fs"]
+    has = np.isfinite(df[ref].to_numpy())
+    e = (np.asarray(g, float) - df[ref].to_numpy()) * ms
+    ok = has & np.isfinite(e) & (np.abs(e) <= WINDOW_MS)
+    return ok.sum() / max(has.sum(), 1), float(np.mean(e[ok])), float(np.std(e[ok], ddof=1))
+
+
+def fmt(df, g) -> str:
+    a, b = score(df, g, "mark0"), score(df, g, "ref2")
+    return (f"vs first lead Se {a[0]:.3f} mean {a[1]:+.1f} SD {a[2]:.1f} | "
+            f"vs two-lead ref Se {b[0]:.3f} mean {b[1]:+.1f} SD {b[2]:.1f}")
+
+
+def lobe_rule(df: pd.DataFrame, ratio: float = 1.0) -> list[np.ndarray]:
+    """Each lead's T end as it enters the consensus (``stages.t_consensus``): a terminal
+    lobe is left out where the other lead shows a plain T higher above its noise."""
+    out = []
+    for i in (0, 1):
+        j = 1 - i
+        o = df[f"off{i}"].to_numpy(float).copy()
+        plain = ~df[f"lobe{j}"].to_numpy() & np.isfinite(df[f"off{j}"].to_numpy())
+        other = np.where(plain, df[f"snr{j}"].to_numpy(), -np.inf)
+        o[df[f"lobe{i}"].to_numpy() & (other > ratio * df[f"snr{i}"].to_numpy())] = np.nan
+        out.append(o)
+    return out
+
+
+def _later_earlier(o0, o1):
+    later = np.where(o0 >= o1, 0, 1)
+    return later, np.where(later == 0, o0, o1), np.where(later == 0, o1, o0)
+
+
+def _pick(col0, col1, later):
+    return np.where(later == 0, col0, col1), np.where(later == 0, col1, col0)
+
+
+def support(df, waves, o0, o1, k):
+    """True where the later lead's wave-band signal between the earlier and its own T end
+    departs from its level at its end by more than ``k`` times its noise."""
+    later, ol, oe = _later_earlier(o0, o1)
+    out = np.ones(len(df), bool)
+    for n, (rec, lat) in enumerate(zip(df["rec"].to_numpy(), later)):
+        if not (np.isfinite(ol[n]) and np.isfinite(oe[n])) or ol[n] <= oe[n]:
+            continue
+        w = waves[(rec, lat)]
+        seg = w[int(oe[n]):int(ol[n]) + 1] - w[int(ol[n])]
+        out[n] = np.any(np.abs(seg) > k * df[f"noise{lat}"].iloc[n])
+    return out
+
+
+def variants(df: pd.DataFrame, waves: dict) -> list[tuple[str, np.ndarray]]:
+    ms = 1000.0 / df.attrs["fs"]
+    o0, o1 = lobe_rule(df)
+    cur = np.fmax(o0, o1)
+    both = np.isfinite(o0) & np.isfinite(o1)
+    later, ol, oe = _later_earlier(o0, o1)
+    s_l, s_e = _pick(df["sigma0"].to_numpy(), df["sigma1"].to_numpy(), later)
+    q_l, q_e = _pick(df["snr0"].to_numpy(), df["snr1"].to_numpy(), later)
+    out = []
+
+    def earlier_where(mask):
+        return np.where(both & (ol > oe) & mask, oe, cur)
+
+    for c in (1.5, 2, 3, 4):
+        out.append((f"later lead left out when its T-end uncertainty > {c:g} x the other's",
+                    earlier_where(s_l > c * s_e)))
+    for c in (0.25, 0.5):
+        out.append((f"later lead left out when its T/noise < {c:g} x the other's",
+                    earlier_where(q_l < c * q_e)))
+    for k in (1, 2, 3, 5):
+        out.append((f"later lead left out when not supported above {k} x its noise",
+                    earlier_where(~support(df, waves, o0, o1, k))))
+    rt = [pd.Series(o - df["r"].to_numpy()) for o in (o0, o1)]
+    dev = [((x - x.groupby(df["rec"]).transform("median")) * ms).abs().to_numpy() for x in rt]
+    for x_ms in (30, 40, 60):
+        flag = [(dev[i] > x_ms) & (dev[1 - i] <= 20) for i in (0, 1)]
+        f_l, _ = _pick(flag[0], flag[1], later)
+        out.append((f"later lead left out when its RT departs > {x_ms} ms from its record "
+                    f"median and the other's <= 20 ms", earlier_where(f_l)))
+    comb = np.sqrt(df["sigma0"].to_numpy() ** 2 + df["sigma1"].to_numpy() ** 2)
+    gap = np.abs(o0 - o1) * ms
+    for k in (1, 2, 4):
+        out.append((f"mean of the two where they agree within {k} x combined uncertainty",
+                    np.where(both & (gap <= k * comb), (o0 + o1) / 2, cur)))
+    out.append(("mean of the two (not the definition)", np.where(both, (o0 + o1) / 2, cur)))
+    return out
+
+
+def classify(df: pd.DataFrame) -> None:
+    ms = 1000.0 / df.attrs["fs"]
+    b = df[np.isfinite(df["off0"]) & np.isfinite(df["off1"]) & np.isfinite(df["glob"])
+           & np.isfinite(df["ref2"])].copy()
+    e = [(b[f"off{i}"] - b["ref2"]) * ms for i in (0, 1)]
+    eg = (b["glob"] - b["ref2"]) * ms
+    eo = np.where(e[0].abs() <= e[1].abs(), e[0], e[1])
+    keep = (eg.abs() <= WINDOW_MS).to_numpy()
+    b, eg, eo, e = b[keep], eg[keep], eo[keep], [x[keep] for x in e]
+    excess = eg ** 2 - eo ** 2
+    g_is = np.where(b["glob"] == b["off0"], 0, 1)
+    left_out = (b["lobe0"] & (b["glob"] != b["off0"])) | (b["lobe1"] & (b["glob"] != b["off1"]))
+    g_lobe = np.where(g_is == 0, b["lobe0"], b["lobe1"])
+    q_g, q_o = _pick(b["snr0"].to_numpy(), b["snr1"].to_numpy(), g_is)
+    s_g, s_o = _pick(b["sigma0"].to_numpy(), b["sigma1"].to_numpy(), g_is)
+    cls = np.select([left_out, g_lobe, q_g < q_o / 2, s_g > 2 * s_o],
+                    ["a terminal lobe was left out", "set by a terminal lobe",
+                     "plain, T/noise < half the other's", "plain, T-end uncertainty > 2x the other's"],
+                    "plain, comparable evidence")
+    harm = (eg.abs() - np.abs(eo)).to_numpy() > HARM_MS
+    t = pd.DataFrame({"class": cls, "harm": harm, "excess": excess.to_numpy(),
+                      "rec": b["rec"].to_numpy()})
+    print(f"\nbeats with a T end in both leads and a two-lead reference: {len(b)}; consensus SD "
+          f"{eg.std(ddof=1):.1f}, closer lead (oracle) SD {np.std(eo, ddof=1):.1f}; consensus "
+          f"> {HARM_MS:g} ms farther than the closer lead in {harm.sum()} beats")
+    rows = []
+    for c, g in t.groupby("class"):
+        rows.append({"class": c, "beats": len(g), f"worse by > {HARM_MS:g} ms": int(g["harm"].sum()),
+                     "share of excess sq. error": round(g["excess"].sum() / t["excess"].sum(), 2),
+                     "records (worse beats)": ",".join(map(str, sorted(set(g.loc[g["harm"], "rec"]))))})
+    print(pd.DataFrame(rows).to_string(index=False))
+    by_rec = t.groupby("rec")["excess"].sum().sort_values(ascending=False)
+    print("largest records (share of excess): " + ", ".join(
+        f"{r} {v / t['excess'].sum():.2f}" for r, v in by_rec.head(6).items()))
+    # weak later lead: is it usually right?
+    later, ol, oe = _later_earlier(b["off0"].to_numpy(), b["off1"].to_numpy())
+    e_l, e_e = _pick(e[0].to_numpy(), e[1].to_numpy(), later)
+    q_l, q_e = _pick(b["snr0"].to_numpy(), b["snr1"].to_numpy(), later)
+    s_l, s_e = _pick(b["sigma0"].to_numpy(), b["sigma1"].to_numpy(), later)
+    lobe_l, _ = _pick(b["lobe0"].to_numpy(), b["lobe1"].to_numpy(), later)
+    gap = (ol - oe) * ms
+    for name, m in (("T/noise < half the other's", q_l < q_e / 2),
+                    ("T-end uncertainty > 2x the other's", s_l > 2 * s_e)):
+        m = m & (gap >= 20) & ~lobe_l
+        print(f"later lead (no lobe, >= 20 ms after the other) whose {name}: {m.sum()} beats; "
+              f"it is closer to the two-lead reference by > 20 ms in "
+              f"{int(np.sum(np.abs(e_l[m]) + 20 < np.abs(e_e[m])))}, the earlier lead in "
+              f"{int(np.sum(np.abs(e_e[m]) + 20 < np.abs(e_l[m])))}")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--even", action="store_true", help="held-out even records (measure only)")
+    ap.add_argument("--fs", type=int, default=250)
+    ap.add_argument("--leadset", default="II+V5")
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    leads = a.leadset.split("+")
+    if len(leads) != 2:
+        raise SystemExit("--leadset needs two leads, e.g. II+V5")
+    parity = "even" if a.even else "odd"
+    df, waves = capture(parity, leads, a.fs)
+    print(f"LUDB {parity} records, {a.fs} Hz, leads {a.leadset}: {df['rec'].nunique()} records, "
+          f"{len(df)} beats (one figure per beat, detection within {WINDOW_MS:g} ms of the mark)")
+    o0, o1 = lobe_rule(df)
+    e_ref = [np.abs(df[f"off{i}"] - df["ref2"]) for i in (0, 1)]
+    oracle = np.where(~np.isfinite(e_ref[1]) | (e_ref[0] <= e_ref[1]), df["off0"], df["off1"])
+    for name, g in ((f"lead {leads[0]} alone", df["off0"]), (f"lead {leads[1]} alone", df["off1"]),
+                    ("consensus (latest; lobe rule)", df["glob"]),
+                    ("lead closer to the two-lead ref (oracle)", oracle)):
+        print(f"  {name:45s} {fmt(df, g.to_numpy() if hasattr(g, 'to_numpy') else g)}")
+    classify(df)
+    print("\nrules on the captured ends (nothing in the package changes):")
+    print(f"  {'default (latest; lobe rule)':92s} {fmt(df, np.fmax(o0, o1))}")
+    for name, g in variants(df, waves):
+        print(f"  {name:92s} {fmt(df, g)}")
+    rng = np.random.default_rng(0)
+    e = rng.normal(0.0, 1.0, (2, 200_000))
+    orc = np.where(np.abs(e[0]) < np.abs(e[1]), e[0], e[1])
+    print(f"\ntwo leads measuring one end with independent N(0, s) errors: the latest has SD "
+          f"{e.max(0).std():.2f} s (mean {e.max(0).mean():+.2f} s), the closer of the two "
+          f"(best-lead oracle) {orc.std():.2f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
