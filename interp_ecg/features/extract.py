@@ -52,6 +52,7 @@ from interp_ecg.features.median_beat import (
     BeatTable,
     FidArrays,
     median_beat,
+    median_beat_anchors,
     median_beat_p_wave,
     relative_fiducials,
 )
@@ -215,7 +216,7 @@ def _p_wave_on_median_beat(row, prov, table, template, pos, fs, leads, method) -
     beat = b.index[len(b) // 2]
     q_on = float(table.fiducials.loc[beat, "QRS_on"])
     if not np.isfinite(q_on):
-        q_on = float(b.loc[beat, "anchor"]) + p["QRS_on"]
+        q_on = float(median_beat_anchors(b.loc[[beat]])[0]) + p["QRS_on"]  # where its window was cut
     i = prov.index[prov["feature"] == "PR_interval_ms"]
     prov.loc[i, ["value", "beat", "start_sample", "end_sample"]] = [
         p["PR_interval_ms"], beat, q_on - p["PR_interval_ms"] * fs / 1000.0, q_on]
@@ -315,7 +316,8 @@ def _measure(
         qtd_note = (f"QT dispersion not measured: QT measurable in {len(qt)} lead(s), "
                     f"at least {QT_DISPERSION_MIN_LEADS} needed")
 
-    anchors = beats["anchor"].to_numpy()[table_med.beats["dominant"].to_numpy()]
+    # each dominant beat cut at its cross-correlation aligned point (median_beat module, step 2)
+    anchors = median_beat_anchors(beats)[table_med.beats["dominant"].to_numpy()]
     template, pos = median_beat(signal, fs, anchors)
     if not np.isfinite(row["PR_interval_ms"]) and frequent_ectopy_regular(table):
         _p_wave_on_median_beat(row, prov, table_med, template[use_idx], pos, fs, use_leads, method)
