@@ -45,13 +45,13 @@ def test_whole_record_af_window_says_no_p_waves_not_record_edge(small_cohort):
 
 def test_record_edge_is_named_only_for_beats_the_delineator_cut(small_cohort):
     from interp_ecg.explain.prototype_cards import measure_source
-    from interp_ecg.features import delineate
+    from interp_ecg.features import measured_fiducials
 
     seen_edge = False
     for rid in small_cohort.meta.index:
         rec = small_cohort.load(rid)
         measured, seg, why = measure_source(rec, 0.0, 0.9, list(rec.leads))
-        d = delineate(rec.signal, rec.fs, list(rec.leads))
+        d = measured_fiducials(rec)  # the delineation the card's intervals were measured on
         g = d[d["lead"] == "global"]
         edge_r = g.loc[g["beat"].isin(d.attrs["edge_beats"]), "R_peak"].to_numpy(float)
         inside = seg.fiducials["R_peak"].to_numpy(float)
@@ -65,12 +65,10 @@ def test_missing_reasons_on_a_small_frame_without_delineator_reasons():
     """A beat lacking a preceding RR has no QTc; the cause is said, not guessed."""
     from interp_ecg.explain.prototype_cards import missing_reasons
 
-    class _Rec:  # a record the delineator refuses: the structural reasons still hold
-        id, fs, leads, signal = "x", 500.0, ["I"], np.zeros((1, 10))
-
+    # no ``reason`` column (a delineator that gives none): the structural reasons still hold
     beats = pd.DataFrame({"P_on": [np.nan], "P_off": [np.nan], "QRS_on": [100.0], "QRS_off": [150.0],
                           "T_off": [400.0], "RR_prev_ms": [np.nan], "R_peak": [120.0]})
-    text = missing_reasons(_Rec(), beats, ["P_duration_ms", "PR_interval_ms", "QTc_Bazett_ms"])
+    text = missing_reasons(beats, ["P_duration_ms", "PR_interval_ms", "QTc_Bazett_ms"])
     assert text == ("P_duration_ms, PR_interval_ms: P_on not found on 1 of 1 beat; "
                     "QTc_Bazett_ms: no preceding RR interval, first beat of the record on 1 of 1 beat")
 
@@ -210,18 +208,15 @@ def test_notebook_02_counts_the_afib_training_records_instead_of_stating_them():
     assert 'n_afib_train = int(labels.loc[train, "AFIB"].sum())' in code and "print(" in code
 
 
-def test_two_delineator_reasons_of_one_beat_read_as_one_cause(monkeypatch):
-    import importlib
+def test_two_delineator_reasons_of_one_beat_read_as_one_cause():
+    from interp_ecg.explain.prototype_cards import missing_reasons
 
-    pc = importlib.import_module("interp_ecg.explain.prototype_cards")
-
-    beats = pd.DataFrame({"P_on": [np.nan, np.nan], "P_off": [np.nan, np.nan], "QRS_on": [100.0, 600.0],
-                          "QRS_off": [150.0, 650.0], "T_off": [400.0, 900.0], "RR_prev_ms": [800.0, 1000.0],
-                          "R_peak": [120.0, 620.0]})
     reasons = ["no P wave time-locked to the QRS (atrial fibrillation/flutter?); wave dropped: fiducials out of order",
                "no P wave time-locked to the QRS (atrial fibrillation/flutter?)"]
-    monkeypatch.setattr(pc, "_delineator_reasons", lambda record, b: reasons)
-    text = pc.missing_reasons(None, beats, ["P_duration_ms"])
+    beats = pd.DataFrame({"P_on": [np.nan, np.nan], "P_off": [np.nan, np.nan], "QRS_on": [100.0, 600.0],
+                          "QRS_off": [150.0, 650.0], "T_off": [400.0, 900.0], "RR_prev_ms": [800.0, 1000.0],
+                          "R_peak": [120.0, 620.0], "reason": reasons})
+    text = missing_reasons(beats, ["P_duration_ms"])
     assert text == ("P_duration_ms: no P wave time-locked to the QRS (atrial fibrillation/flutter?) on 1 of 2 beats, "
                     "no P wave time-locked to the QRS (atrial fibrillation/flutter?) and wave dropped: fiducials out "
                     "of order on 1 of 2 beats")

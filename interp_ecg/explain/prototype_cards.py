@@ -344,7 +344,7 @@ def measure_source(record, start_s: float, end_s: float,
         # say why a value is absent rather than leave a bare NaN, in the delineator's own words
         # for the window's beats (no P waves in AF; a beat cut by the record edge has no QRS
         # offset, so no duration), never a cause that the beats do not show
-        reason = "not measurable on the window's beats: " + missing_reasons(record, use, missing)
+        reason = "not measurable on the window's beats: " + missing_reasons(use, missing)
     return measured, seg, reason
 
 
@@ -360,46 +360,22 @@ _WAVE_OF = {"P_on": "P", "P_off": "P", "QRS_on": "QRS", "QRS_off": "QRS", "T_off
 _EDGE_TEXT = "beat cut by the record edge"
 
 
-def _delineator_reasons(record, beats: pd.DataFrame) -> list[str]:
-    """The delineator's reason (``delineate(return_reasons=True)``, consensus row) for each of
-    ``beats`` (global rows), matched on the R peak (within 40 ms); ``""`` where none matches."""
-    from interp_ecg.features import delineate
-
-    out = [""] * len(beats)
-    try:
-        d = delineate(np.asarray(record.signal, dtype=np.float32), float(record.fs), [str(ld) for ld in record.leads],
-                      return_reasons=True)
-    except Exception as err:  # noqa: BLE001 - the structural reasons below still hold
-        logger.warning("record %s: delineator reasons not available: %s", getattr(record, "id", "?"), err)
-        return out
-    g = d[d["lead"].astype(str) == "global"]
-    r_ref = pd.to_numeric(g["R_peak"], errors="coerce").to_numpy(float)
-    why = g["reason"].astype(str).to_numpy()
-    tol = 0.04 * float(record.fs)
-    for i, r in enumerate(pd.to_numeric(beats["R_peak"], errors="coerce").to_numpy(float)):
-        if np.isfinite(r) and np.isfinite(r_ref).any():
-            j = int(np.nanargmin(np.abs(r_ref - r)))
-            if abs(r_ref[j] - r) <= tol:
-                out[i] = why[j]
-    return out
-
-
-def missing_reasons(record, beats: pd.DataFrame, missing: Sequence[str]) -> str:
+def missing_reasons(beats: pd.DataFrame, missing: Sequence[str]) -> str:
     """Why each interval in ``missing`` is NaN on ``beats``, in words, grouped by cause.
 
     Each beat's cause is the first fiducial the interval needs (:data:`INTERVAL_NEEDS`) that the
-    beat lacks, explained by the delineator's own reason for that beat
-    (:func:`interp_ecg.features.delineate` with ``return_reasons=True``: e.g. "no P wave
-    time-locked to the QRS (atrial fibrillation/flutter?)", "beat cut by the record edge"),
-    else named as not found. The record edge is named only for beats the delineator says are cut.
+    beat lacks, explained by the delineator's own reason for that beat: the beat table's
+    ``reason`` column (:func:`interp_ecg.features.extract_beats`), which comes from the very
+    delineation the intervals were measured on (e.g. "no P wave time-locked to the QRS
+    (atrial fibrillation/flutter?)", "beat cut by the record edge"); else the fiducial is
+    named as not found. The record edge is named only for beats the delineator says are cut.
 
     Parameters
     ----------
-    record : Record
-        The source record (delineated again with reasons).
     beats : pandas.DataFrame
         Consensus (``lead == "global"``) beat table rows (:func:`interp_ecg.features.extract_beats`)
-        the intervals were measured on.
+        the intervals were measured on; without a ``reason`` column every cause is
+        "<fiducial> not found".
     missing : sequence of str
         Names of :data:`INTERVAL_FEATURES` that are NaN.
 
@@ -408,9 +384,9 @@ def missing_reasons(record, beats: pd.DataFrame, missing: Sequence[str]) -> str:
     str
         ``"<features>: <cause> on <k> of <n> beats; ..."``.
     """
-    why = _delineator_reasons(record, beats)
     rows = beats.reset_index(drop=True)
     n = len(rows)
+    why = (rows["reason"].fillna("").astype(str).tolist() if "reason" in rows.columns else [""] * n)
     by_feature: dict[str, tuple] = {}
     for name in missing:
         causes: dict[str, int] = {}

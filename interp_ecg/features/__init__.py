@@ -9,7 +9,8 @@ Public API
 ``extract_record(record_or_signal, fs=None, leads=None, return_provenance=False)``
     The same for one record; raises a clear :mod:`interp_ecg.errors` error on bad input.
 ``extract_beats(data, ...)``
-    Beat-level table, one row per beat and lead.
+    Beat-level table, one row per beat and lead, with the delineator's ``reason`` for the
+    waves a beat lacks (from the delineation its fiducials come from).
 ``read_features(out)``
     Load a streamed (chunked Parquet) result.
 ``FiducialFeatures``

@@ -52,6 +52,7 @@ from interp_ecg.features.median_beat import (
     BeatTable,
     FidArrays,
     median_beat,
+    median_beat_anchors,
     median_beat_p_wave,
     relative_fiducials,
 )
@@ -83,14 +84,18 @@ Method = str | Callable[..., pd.DataFrame] | None
 
 
 # --------------------------------------------------------------------------- helpers
-def _delineate(signal: np.ndarray, fs: float, leads: list[str], method: Method) -> pd.DataFrame:
+def _delineate(signal: np.ndarray, fs: float, leads: list[str], method: Method,
+               return_reasons: bool = False) -> pd.DataFrame:
+    """Delineate with ``method``; ``return_reasons`` asks the package's delineator for its
+    ``reason`` column (why a wave of a beat is NaN). A callable ``method`` is called as
+    ``f(signal, fs, leads)`` and gives a ``reason`` column only if it makes one."""
     if callable(method):
         return method(signal, fs, leads)
     from interp_ecg.features.delineation import delineate
 
     if method is None:
-        return delineate(signal, fs, leads=leads)
-    return delineate(signal, fs, leads=leads, method=method)
+        return delineate(signal, fs, leads=leads, return_reasons=return_reasons)
+    return delineate(signal, fs, leads=leads, method=method, return_reasons=return_reasons)
 
 
 def _as_record(record_or_signal: Any, fs: float | None, leads: Sequence[str] | None) -> Record:
@@ -211,7 +216,7 @@ def _p_wave_on_median_beat(row, prov, table, template, pos, fs, leads, method) -
     beat = b.index[len(b) // 2]
     q_on = float(table.fiducials.loc[beat, "QRS_on"])
     if not np.isfinite(q_on):
-        q_on = float(b.loc[beat, "anchor"]) + p["QRS_on"]
+        q_on = float(median_beat_anchors(b.loc[[beat]])[0]) + p["QRS_on"]  # where its window was cut
     i = prov.index[prov["feature"] == "PR_interval_ms"]
     prov.loc[i, ["value", "beat", "start_sample", "end_sample"]] = [
         p["PR_interval_ms"], beat, q_on - p["PR_interval_ms"] * fs / 1000.0, q_on]
@@ -260,7 +265,9 @@ def _measure(
     use_idx = np.flatnonzero(usable)
     use_leads = [leads[i] for i in use_idx]
     try:
-        fid = _delineate(raw[use_idx], fs, use_leads, method)
+        # with the delineator's reasons: why a wave of a beat is NaN is said from the very
+        # delineation the intervals are measured on (beat table column ``reason``)
+        fid = _delineate(raw[use_idx], fs, use_leads, method, return_reasons=True)
     except InterpEcgError as err:
         if err.source:
             raise
@@ -309,7 +316,8 @@ def _measure(
         qtd_note = (f"QT dispersion not measured: QT measurable in {len(qt)} lead(s), "
                     f"at least {QT_DISPERSION_MIN_LEADS} needed")
 
-    anchors = beats["anchor"].to_numpy()[table_med.beats["dominant"].to_numpy()]
+    # each dominant beat cut at its cross-correlation aligned point (median_beat module, step 2)
+    anchors = median_beat_anchors(beats)[table_med.beats["dominant"].to_numpy()]
     template, pos = median_beat(signal, fs, anchors)
     if not np.isfinite(row["PR_interval_ms"]) and frequent_ectopy_regular(table):
         _p_wave_on_median_beat(row, prov, table_med, template[use_idx], pos, fs, use_leads, method)
@@ -453,8 +461,10 @@ def measured_fiducials(
     -------
     pandas.DataFrame
         The columns of :func:`~interp_ecg.features.delineate` (``lead``, ``beat`` and the
-        nine fiducials in samples at the record's rate, NaN where absent); ``lead ==
-        "global"`` rows are the consensus the record-level intervals were measured on.
+        nine fiducials in samples at the record's rate, NaN where absent) and its ``reason``
+        column (``return_reasons=True``: why waves are NaN; absent with a callable
+        ``method`` that gives none); ``lead == "global"`` rows are the consensus the
+        record-level intervals were measured on.
 
     Raises
     ------
@@ -745,7 +755,7 @@ def extract(
 BEAT_COLUMNS = (
     "lead", "beat", *FIDUCIALS, "beat_label", "dominant", "RR_prev_ms", "RR_next_ms",
     "P_duration_ms", "PR_interval_ms", "QRS_duration_ms", "QT_interval_ms", "QTc_Bazett_ms",
-    "P_amp_mV", "R_amp_mV", "S_amp_mV", "T_amp_mV",
+    "P_amp_mV", "R_amp_mV", "S_amp_mV", "T_amp_mV", "reason",
 )
 
 
@@ -760,6 +770,10 @@ def _beat_table(signal: np.ndarray, fs: float, leads: list[str], fid: pd.DataFra
     out["dominant"] = bmap["dominant"].fillna(False).astype(bool).to_numpy()
     out["RR_prev_ms"] = bmap["rr_prev_ms"].to_numpy(dtype=float)
     out["RR_next_ms"] = bmap["rr_next_ms"].to_numpy(dtype=float)
+    # the delineator's own reason, from the delineation these fiducials are (empty where it
+    # gives none: nothing missing, or a callable method without a reason column)
+    out["reason"] = (out["reason"].fillna("").astype(str).to_numpy() if "reason" in out.columns
+                     else np.full(len(out), "", dtype=object))
     for name, (a, b) in M.INTERVALS.items():
         if name in BEAT_COLUMNS:
             value = (out[b] - out[a]) * ms
@@ -875,7 +889,14 @@ def extract_beats(
         fiducials (samples), ``beat_label``, ``dominant``, ``RR_prev_ms``, ``RR_next_ms``,
         ``P_duration_ms``, ``PR_interval_ms``, ``QRS_duration_ms``, ``QT_interval_ms``,
         ``QTc_Bazett_ms`` (with the preceding RR), ``P_amp_mV``, ``R_amp_mV``, ``S_amp_mV``,
-        ``T_amp_mV``.
+        ``T_amp_mV``, ``reason``: the delineator's reason why waves of that beat (in that
+        lead, or in the consensus for ``"global"`` rows) are NaN, e.g. "no P wave time-locked
+        to the QRS (atrial fibrillation/flutter?)", "beat cut by the record edge", "wave
+        dropped: fiducials out of order" (``; ``-joined; empty when nothing is missing, or when
+        a callable ``method`` gives no ``reason`` column). It comes from the same delineation
+        as the fiducials (of the processed signal: mains notched, pacemaker spikes removed,
+        invalid samples bridged, unusable leads set aside), so it is the reason behind the
+        NaN, not that of another delineation of the raw signal.
     """
     if isinstance(data, EcgDataset):
         from tqdm.auto import tqdm
