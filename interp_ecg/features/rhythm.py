@@ -37,8 +37,8 @@ under 80 % of its neighbours' median) and the reference is a median, which the p
 after a premature beat does not move.
 
 Prematurity needs a regular underlying rhythm to be premature against. When the RR
-intervals left after removing the premature beats are still irregular (their median
-absolute deviation over :data:`interp_ecg.features.beat_classes.REGULAR_MAD_MAX`, 6 %,
+intervals between dominant beats, less the short ones that end at a premature beat, are
+irregular (their median absolute deviation over :data:`interp_ecg.features.beat_classes.REGULAR_MAD_MAX`, 6 %,
 of their median: the package's bound for a regular rhythm; atrial fibrillation gives
 10-25 %), no beat is taken as premature: in atrial fibrillation "NN" HRV is not
 defined, and the statistics stay those over every interval between two dominant beats,
@@ -161,10 +161,11 @@ def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarra
         ``(n_beats,)`` the dominant beats taken as premature (all ``False`` when the rest
         of the rhythm is irregular, see ``regular``).
     regular : bool
-        ``False`` when premature dominant beats were found but the intervals left without
-        them are irregular (median absolute deviation over
-        :data:`~interp_ecg.features.beat_classes.REGULAR_MAD_MAX` of their median, as in
-        atrial fibrillation): then no beat is taken as premature and the NN intervals are
+        ``False`` when premature dominant beats were found but the underlying rhythm is
+        irregular: the intervals between dominant beats, less the short ones ending at a
+        premature beat, have a median absolute deviation over
+        :data:`~interp_ecg.features.beat_classes.REGULAR_MAD_MAX` of their median (as in
+        atrial fibrillation). Then no beat is taken as premature and the NN intervals are
         all intervals between two dominant beats.
 
     Examples
@@ -182,7 +183,10 @@ def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarra
         return both, premature, True
     ok = dominant & ~premature
     nn = ok[:-1] & ok[1:]
-    rest = rr[nn]
+    # the underlying rhythm: every interval between dominant beats but the short ones that
+    # end at a premature beat (the pauses after them stay: in sinus rhythm they are a few
+    # outliers the median ignores, in atrial fibrillation as irregular as the rest)
+    rest = rr[both & ~premature[1:]]
     if rest.size >= 2:
         med = float(np.median(rest))
         if np.median(np.abs(rest - med)) > REGULAR_MAD_MAX * med:
