@@ -33,14 +33,15 @@ attributed to Malik, Karlsson et al. and Acar et al. in, e.g., the ``hrv-analysi
 package compare an interval with the previous one, the mean of its two neighbours or of
 the nine before, at 20 %); here it is one-sided (only short intervals are premature;
 a gradual change such as sinus arrhythmia stays in NN: at 900-1100 ms no interval is
-under 80 % of its neighbours' median) and the reference is a median, which the pause
-after a premature beat does not move.
+under 80 % of its neighbours' median, nor 20 % shorter than the interval before or after
+it) and the reference is a median, which the pause after a premature beat does not move.
 
 Prematurity needs a regular underlying rhythm to be premature against. When the RR
 intervals between dominant beats, less the short ones that end at a premature beat, are
-irregular (their median absolute deviation over :data:`interp_ecg.features.beat_classes.REGULAR_MAD_MAX`, 6 %,
-of their median: the package's bound for a regular rhythm; atrial fibrillation gives
-10-25 %), no beat is taken as premature: in atrial fibrillation "NN" HRV is not
+irregular (their median absolute deviation over
+:data:`interp_ecg.features.beat_classes.REGULAR_MAD_MAX`, 6 %, of their median: the
+package's bound for a regular rhythm; atrial fibrillation gives 10-25 %), no beat is
+taken as premature: in atrial fibrillation "NN" HRV is not
 defined, and the statistics stay those over every interval between two dominant beats,
 as the package has always reported them there (they describe the ventricular response,
 not the sinus node); ``quality_reason`` says so when a short interval was kept for this
