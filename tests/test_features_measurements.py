@@ -90,8 +90,11 @@ def test_pvcs_counted_and_kept_out_of_the_median_beat():
         assert s[f"T_amp_mV_{lead}"] == pytest.approx(clean[f"T_amp_mV_{lead}"], abs=0.02)
     assert s["QRS_duration_ms"] == pytest.approx(96, abs=2)  # the 160 ms PVCs are excluded
     # HRV uses normal-to-normal intervals only: RR is regular between normal beats
-    assert s["RMSSD_ms"] == pytest.approx(0.0, abs=3)
+    assert s["SDNN_ms"] == pytest.approx(0.0, abs=3)
     assert s["RR_sd_ms"] > 50
+    # the two PVCs cut the NN intervals into runs of 2-3: 3-4 successive differences, under
+    # the 5 RMSSD needs (rhythm.MIN_NN_INTERVALS), so it is NaN with the count, not a number
+    assert np.isnan(s["RMSSD_ms"]) and "RMSSD_ms, pNN50:" in s["quality_reason"]
 
 
 def test_no_p_wave_gives_nan_not_a_guess():
@@ -103,9 +106,10 @@ def test_no_p_wave_gives_nan_not_a_guess():
 
 
 def test_rr_features_follow_their_definitions():
-    anchors = np.cumsum([0, 400, 425, 400, 450, 400])  # samples at 500 Hz -> RR 800, 850, 800, 900, 800 ms
-    f = rr_features(anchors, 500, np.ones(6, bool))
-    rr = np.array([800, 850, 800, 900, 800.0])
+    # samples at 500 Hz -> RR 800, 850, 800, 900, 800, 820 ms (5 successive differences)
+    anchors = np.cumsum([0, 400, 425, 400, 450, 400, 410])
+    f = rr_features(anchors, 500, np.ones(7, bool))
+    rr = np.array([800, 850, 800, 900, 800, 820.0])
     d = np.diff(rr)
     assert f["RR_mean_ms"] == pytest.approx(rr.mean())
     assert f["SDNN_ms"] == pytest.approx(rr.std(ddof=1))
@@ -113,11 +117,11 @@ def test_rr_features_follow_their_definitions():
     assert f["pNN50"] == pytest.approx(100 * np.mean(np.abs(d) > 50))
     # a non-dominant beat removes both of its intervals from the NN series
     # (and each HRV statistic needs rhythm.MIN_NN_INTERVALS = 5 NN intervals)
-    longer = np.r_[anchors, anchors[-1] + np.cumsum([410, 430, 400])]  # RR ... 820, 860, 800
+    longer = np.r_[anchors, anchors[-1] + np.cumsum([430, 400])]  # RR ... 820, 860, 800
     g = rr_features(longer, 500, np.array([1, 1, 1, 0, 1, 1, 1, 1, 1], bool))
     nn = np.array([800, 850, np.nan, np.nan, 800, 820, 860, 800])
     assert g["SDNN_ms"] == pytest.approx(np.nanstd(nn, ddof=1))
-    assert np.isnan(rr_features(anchors, 500, np.array([1, 1, 1, 0, 1, 1], bool))["SDNN_ms"])  # 3 NN
+    assert np.isnan(rr_features(anchors[:6], 500, np.array([1, 1, 1, 0, 1, 1], bool))["SDNN_ms"])  # 3 NN
 
 
 def test_provenance_points_at_the_measured_samples():

@@ -12,42 +12,187 @@ point of successive QRS complexes (Task Force of the ESC and NASPE, Circulation 
 (1996)): with the jumping R peak a regular rhythm reads as variable (PTB-XL record 38 at
 500 Hz: RMSSD 21.5 ms from the consensus R peaks, 18.2 ms from the aligned point; the
 median over its twelve leads of each lead's own R-to-R interval gives 18.3 ms,
-``benchmarks/beat_classes_rates.py``). HRV statistics (SDNN, RMSSD, pNN50) use
-*normal-to-normal* intervals only, i.e. intervals whose two beats are both dominant (not
-PVCs or outliers), following the same Task Force. On a 10 s ECG these are ultra-short-term
-figures.
+``benchmarks/beat_classes_rates.py``).
 
-Each HRV statistic is computed only from at least :data:`MIN_NN_INTERVALS` (5) NN
-intervals, the same count for all of them: SDNN from the NN intervals, RMSSD, pNN50 and
-RR_irregularity from the NN intervals that have an NN neighbour (the successive
-differences). With fewer the value is NaN and the reason names it (``return_reasons``).
+**Normal-to-normal (NN) intervals.** HRV statistics (SDNN, RMSSD, pNN50) are defined on
+the intervals between consecutive *normal* (sinus) beats; intervals next to an ectopic
+beat are left out (Task Force of the ESC and NASPE, Heart rate variability: standards of
+measurement, physiological interpretation and clinical use, Circulation 93:1043-1065
+(1996)). An RR interval is an NN interval here when both its beats are dominant (not PVCs,
+outliers or paced beats, :mod:`interp_ecg.features.beat_classes`) **and neither is
+premature** (:func:`premature_beats`): a premature beat is one whose preceding RR interval
+is shorter than :data:`PREMATURE_FRACTION` (80 %) of the local reference, the median of
+up to :data:`REFERENCE_NEIGHBOURS` (4) RR intervals on each side, and than 80 % of the
+longer of its two adjacent intervals (a sudden shortening). Atrial (supraventricular)
+premature beats have the dominant QRS shape, so the beat classes call them dominant; without
+the prematurity test their short coupling interval and the pause after them counted as NN
+intervals (PTB-XL record 176 at 500 Hz, two atrial premature beats: RMSSD 312.6 ms from
+RR 968, 964, 972, *649*, *1199*, 1106, 982, *663*, *1164* ms). A 20 % change from the
+reference RR is a common choice in HRV software for the beats to leave out (the rules
+attributed to Malik, Karlsson et al. and Acar et al. in, e.g., the ``hrv-analysis``
+package compare an interval with the previous one, the mean of its two neighbours or of
+the nine before, at 20 %); here it is one-sided (only short intervals are premature;
+a gradual change such as sinus arrhythmia stays in NN: at 900-1100 ms no interval is
+under 80 % of its neighbours' median, nor 20 % shorter than the interval before or after
+it) and the reference is a median, which the pause after a premature beat does not move.
+
+Prematurity needs a regular underlying rhythm to be premature against. When the RR
+intervals between dominant beats, less the short ones that end at a premature beat, are
+irregular (their median absolute deviation over
+:data:`interp_ecg.features.beat_classes.REGULAR_MAD_MAX`, 6 %, of their median: the
+package's bound for a regular rhythm; atrial fibrillation gives 10-25 %), no beat is
+taken as premature: in atrial fibrillation "NN" HRV is not
+defined, and the statistics stay those over every interval between two dominant beats,
+as the package has always reported them there (they describe the ventricular response,
+not the sinus node); ``quality_reason`` says so when a short interval was kept for this
+reason. ``RR_irregularity``, the package's atrial-fibrillation feature, is not an NN
+statistic: it is always computed over every interval between two dominant beats
+(premature supraventricular beats included), so it is unchanged by the prematurity test.
+
+**Minimum counts** (:data:`MIN_NN_INTERVALS`, 5): SDNN needs 5 NN intervals; RMSSD and
+pNN50 need 5 successive differences of NN intervals (two NN intervals that follow each
+other; at least 6 NN intervals in a row, or e.g. runs of 3 and 4); with fewer they are NaN
+and the reason names them (``return_reasons``). pNN50 from n differences moves in steps of
+100/n percentage points (20 at 5, 12.5 at 8): on a 10 s ECG it is a coarse figure.
+RR_irregularity keeps its own count: 5 intervals between dominant beats that have such a
+neighbour. On a 10 s ECG all these are ultra-short-term figures.
 
 Examples
 --------
 >>> import numpy as np
 >>> from interp_ecg.features.rhythm import rr_features
->>> f = rr_features(np.arange(0, 3500, 500), 500, np.array([True] * 7))
+>>> f = rr_features(np.arange(0, 4000, 500), 500, np.array([True] * 8))
 >>> f["heart_rate_bpm"], f["RR_mean_ms"], f["RMSSD_ms"]
 (60.0, 1000.0, 0.0)
+>>> # one premature beat shaped like the others: coupling 600 ms, pause 1400 ms
+>>> t = np.cumsum([0, 500, 500, 500, 500, 300, 700, 500, 500, 500, 500])
+>>> f = rr_features(t, 500, np.ones(t.size, bool))
+>>> f["SDNN_ms"], f["RMSSD_ms"], round(f["RR_sd_ms"], 1)
+(0.0, 0.0, 188.6)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from interp_ecg.features.beat_classes import REGULAR_MAD_MAX
 from interp_ecg.features.median_beat import BeatTable
 
-#: Fewest normal-to-normal intervals an HRV statistic is computed from (SDNN from the NN
-#: intervals; RMSSD, pNN50 and RR_irregularity from the NN intervals next to another NN
-#: interval). The standard deviation of n intervals has a relative standard error of about
-#: 1 / sqrt(2 (n - 1)): 71 % from 2 intervals, 35 % from 5. Ultra-short-term HRV from 10 s
-#: ECGs (Nussinovitch U et al., Ann Noninvasive Electrocardiol 16:117 (2011); Munoz ML et
-#: al., PLoS One 10:e0138921 (2015)) is measured on 10 s at rest, i.e. on about 8-15
-#: intervals; five is this package's floor, not a published cut-off: a 10 s record keeps its
-#: HRV down to 36 bpm when all its beats are dominant.
+#: Fewest normal-to-normal intervals SDNN is computed from, and fewest successive NN
+#: differences RMSSD and pNN50 are computed from (and fewest intervals between dominant
+#: beats with such a neighbour for RR_irregularity). The standard deviation of n intervals
+#: has a relative standard error of about 1 / sqrt(2 (n - 1)): 71 % from 2 intervals, 35 %
+#: from 5. Ultra-short-term HRV from 10 s ECGs (Nussinovitch U et al., Ann Noninvasive
+#: Electrocardiol 16:117 (2011); Munoz ML et al., PLoS One 10:e0138921 (2015)) is measured
+#: on 10 s at rest, i.e. on about 8-15 intervals; five is this package's floor, not a
+#: published cut-off.
 MIN_NN_INTERVALS = 5
-#: The HRV statistics that need :data:`MIN_NN_INTERVALS` NN intervals.
+#: The HRV statistics that need :data:`MIN_NN_INTERVALS` intervals.
 HRV_FEATURES = ("SDNN_ms", "RMSSD_ms", "pNN50", "RR_irregularity")
+#: A beat is premature when the RR interval before it is shorter than this share of the
+#: local reference RR (the median of the neighbouring intervals). 20 % prematurity is a
+#: common choice in HRV software for the beats to leave out of the NN intervals (module
+#: docstring).
+PREMATURE_FRACTION = 0.8
+#: The local reference RR of a beat is the median of up to this many RR intervals before
+#: its preceding interval and this many from its following interval on.
+REFERENCE_NEIGHBOURS = 4
+
+
+def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
+                    neighbours: int = REFERENCE_NEIGHBOURS) -> np.ndarray:
+    """Beats whose preceding RR interval is short against the neighbouring intervals.
+
+    Parameters
+    ----------
+    rr_ms : numpy.ndarray
+        ``(n_beats - 1,)`` RR intervals between successive beats (ms).
+    fraction : float, default :data:`PREMATURE_FRACTION`
+        A beat is premature when its preceding RR is under ``fraction`` times the reference
+        and under ``fraction`` times the longer of the intervals adjacent to it (the one
+        before and the one after).
+    neighbours : int, default :data:`REFERENCE_NEIGHBOURS`
+        The reference is the median of up to ``neighbours`` intervals on each side of the
+        beat's preceding interval (that interval itself left out; fewer at the record's
+        edges).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        ``(n_beats,)``; the first beat (no preceding interval) is never premature, nor is
+        a beat whose preceding interval has no neighbour.
+
+    Examples
+    --------
+    >>> premature_beats(np.array([1000, 1000, 1000, 600, 1400, 1000, 1000.])).tolist()
+    [False, False, False, False, True, False, False, False]
+    >>> premature_beats(np.array([900, 950, 1000, 1050, 1100, 1050, 1000, 950, 900.])).any()
+    np.False_
+    """
+    rr = np.asarray(rr_ms, dtype=float)
+    out = np.zeros(rr.size + 1, dtype=bool)
+    for k in range(rr.size):  # interval k precedes beat k + 1
+        around = np.r_[rr[max(0, k - neighbours):k], rr[k + 1:k + 1 + neighbours]]
+        around = around[np.isfinite(around)]
+        if not around.size or not np.isfinite(rr[k]):
+            continue
+        # a sudden shortening: also against one of the two adjacent intervals (a gradual
+        # change, as in sinus arrhythmia, is never 20 % from one interval to the next)
+        adjacent = np.nanmax(rr[max(0, k - 1):k + 2])
+        out[k + 1] = rr[k] < fraction * min(float(np.median(around)), adjacent)
+    return out
+
+
+def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Which RR intervals are normal-to-normal (NN) intervals (module docstring).
+
+    Parameters
+    ----------
+    rr_ms : numpy.ndarray
+        ``(n_beats - 1,)`` RR intervals between successive beats (ms).
+    dominant : numpy.ndarray of bool
+        ``(n_beats,)`` ``True`` for the beats of the dominant class.
+
+    Returns
+    -------
+    nn : numpy.ndarray of bool
+        ``(n_beats - 1,)`` ``True`` where both beats of the interval are dominant and
+        neither is premature.
+    premature : numpy.ndarray of bool
+        ``(n_beats,)`` the dominant beats taken as premature (all ``False`` when the rest
+        of the rhythm is irregular, see ``regular``).
+    regular : bool
+        ``False`` when premature dominant beats were found but the underlying rhythm is
+        irregular: the intervals between dominant beats, less the short ones ending at a
+        premature beat, have a median absolute deviation over
+        :data:`~interp_ecg.features.beat_classes.REGULAR_MAD_MAX` of their median (as in
+        atrial fibrillation). Then no beat is taken as premature and the NN intervals are
+        all intervals between two dominant beats.
+
+    Examples
+    --------
+    >>> rr = np.array([1000, 1000, 1000, 600, 1400, 1000, 1000.])
+    >>> nn, prem, regular = normal_to_normal(rr, np.ones(8, bool))
+    >>> nn.tolist(), int(prem.sum()), regular
+    ([True, True, True, False, False, True, True], 1, True)
+    """
+    rr = np.asarray(rr_ms, dtype=float)
+    dominant = np.asarray(dominant, dtype=bool)
+    both = dominant[:-1] & dominant[1:]
+    premature = premature_beats(rr) & dominant
+    if not premature.any():
+        return both, premature, True
+    ok = dominant & ~premature
+    nn = ok[:-1] & ok[1:]
+    # the underlying rhythm: every interval between dominant beats but the short ones that
+    # end at a premature beat (the pauses after them stay: in sinus rhythm they are a few
+    # outliers the median ignores, in atrial fibrillation as irregular as the rest)
+    rest = rr[both & ~premature[1:]]
+    if rest.size >= 2:
+        med = float(np.median(rest))
+        if np.median(np.abs(rest - med)) > REGULAR_MAD_MAX * med:
+            return both, np.zeros_like(premature), False
+    return nn, premature, True
 
 
 def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
@@ -62,27 +207,31 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     fs : float
         Sampling rate (Hz).
     dominant : numpy.ndarray of bool
-        ``True`` for normal (dominant) beats; intervals touching another beat are excluded
-        from the HRV statistics.
+        ``True`` for normal (dominant) beats; intervals touching another beat, or a
+        premature beat (:func:`normal_to_normal`), are excluded from the HRV statistics.
     return_reasons : bool, default False
-        Also return why each NaN HRV statistic is NaN.
+        Also return why each NaN HRV statistic is NaN, and a note when premature beats
+        were left out or an irregular rhythm kept them in.
 
     Returns
     -------
     dict
         ``heart_rate_bpm`` (60000 / RR mean), ``RR_mean_ms``, ``RR_sd_ms``, ``RR_min_ms``,
-        ``RR_max_ms`` (all intervals), ``SDNN_ms``, ``RMSSD_ms``, ``pNN50`` (percent of
-        successive NN differences > 50 ms), ``RR_irregularity`` (RMSSD / mean NN). The
-        HRV statistics are NaN with fewer than :data:`MIN_NN_INTERVALS` NN intervals.
+        ``RR_max_ms`` (all intervals), ``SDNN_ms`` (SD of the NN intervals), ``RMSSD_ms``
+        and ``pNN50`` (percent of successive NN differences > 50 ms), and
+        ``RR_irregularity`` (root mean square of the successive differences of the
+        intervals between dominant beats, premature ones included, over their mean). Each
+        HRV statistic is NaN below its :data:`MIN_NN_INTERVALS` count (module docstring).
     list of str, optional
         (``return_reasons=True``) One sentence per group of NaN HRV statistics, naming
-        them, the count of NN intervals and the count needed; empty when none is NaN.
+        them, the count and the count needed; a sentence (naming no column) on the
+        premature beats left out, or kept in an irregular rhythm; empty when none applies.
 
     Examples
     --------
     >>> f, why = rr_features(np.array([0, 500, 1000, 1500]), 500, np.array([True] * 4), return_reasons=True)
     >>> f["SDNN_ms"], why
-    (nan, ['SDNN_ms, RMSSD_ms, pNN50, RR_irregularity: 3 normal-to-normal interval(s) (RR between two dominant beats; 4 beats, 4 dominant), at least 5 needed'])
+    (nan, ['RR_irregularity: 3 interval(s) between two dominant beats next to another such interval, at least 5 needed', 'SDNN_ms, RMSSD_ms, pNN50: 3 normal-to-normal interval(s) (RR between two dominant beats, neither premature; 4 beats, 4 dominant, 0 premature), at least 5 needed'])
     """
     anchors = np.asarray(anchors, dtype=float)
     dominant = np.asarray(dominant, dtype=bool)
@@ -98,29 +247,49 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     out["RR_sd_ms"] = float(rr.std(ddof=1)) if rr.size > 1 else np.nan
     out["RR_min_ms"] = float(rr.min())
     out["RR_max_ms"] = float(rr.max())
-    nn_ok = dominant[:-1] & dominant[1:]
+    both = dominant[:-1] & dominant[1:]
+    nn_ok, premature, regular = normal_to_normal(rr, dominant)
+    n_prem = int(premature.sum())
+    if n_prem:
+        reasons.append(f"heart-rate variability: {n_prem} premature beat(s) shaped like the dominant ones (RR "
+                       f"before them under {PREMATURE_FRACTION:.0%} of the median of the neighbouring RR "
+                       f"intervals) and the intervals next to them left out of the normal-to-normal intervals")
+    elif not regular:
+        reasons.append(f"heart-rate variability over every interval between dominant beats: the rhythm is "
+                       f"irregular apart from its short intervals (median absolute deviation over "
+                       f"{REGULAR_MAD_MAX:.0%} of the median RR, as in atrial fibrillation), so no beat is "
+                       f"premature against it; the figures describe the ventricular response, not "
+                       f"normal-to-normal intervals")
+
+    # RR_irregularity: every interval between two dominant beats (the rhythm's irregularity)
+    pair_all = both[:-1] & both[1:]
+    in_pair = np.zeros(both.size, bool)
+    in_pair[:-1] |= pair_all
+    in_pair[1:] |= pair_all
+    n_irr = int(in_pair.sum())
+    if n_irr >= MIN_NN_INTERVALS:
+        out["RR_irregularity"] = float(np.sqrt(np.mean(np.diff(rr)[pair_all] ** 2)) / rr[both].mean())
+    else:
+        reasons.append(f"RR_irregularity: {n_irr} interval(s) between two dominant beats next to another "
+                       f"such interval, at least {MIN_NN_INTERVALS} needed")
+
     nn = rr[nn_ok]
     n_nn = int(nn_ok.sum())
-    # successive differences: pairs of adjacent NN intervals; the NN intervals they use
     pair = nn_ok[:-1] & nn_ok[1:]
-    in_pair = np.zeros(nn_ok.size, bool)
-    in_pair[:-1] |= pair
-    in_pair[1:] |= pair
-    n_succ = int(in_pair.sum())
+    n_diff = int(pair.sum())
     if n_nn < MIN_NN_INTERVALS:
-        reasons.append(f"{', '.join(HRV_FEATURES)}: {n_nn} normal-to-normal interval(s) (RR between two dominant "
-                       f"beats; {anchors.size} beats, {int(dominant.sum())} dominant), at least "
-                       f"{MIN_NN_INTERVALS} needed")
+        reasons.append(f"SDNN_ms, RMSSD_ms, pNN50: {n_nn} normal-to-normal interval(s) (RR between two dominant "
+                       f"beats, neither premature; {anchors.size} beats, {int(dominant.sum())} dominant, "
+                       f"{n_prem} premature), at least {MIN_NN_INTERVALS} needed")
         return (out, reasons) if return_reasons else out
     out["SDNN_ms"] = float(np.std(nn, ddof=1))
-    if n_succ < MIN_NN_INTERVALS:
-        reasons.append(f"{', '.join(HRV_FEATURES[1:])}: {n_succ} normal-to-normal interval(s) next to another "
-                       f"(successive differences; {n_nn} NN intervals in all), at least {MIN_NN_INTERVALS} needed")
+    if n_diff < MIN_NN_INTERVALS:
+        reasons.append(f"RMSSD_ms, pNN50: {n_diff} successive difference(s) of normal-to-normal intervals (two "
+                       f"NN intervals in a row; {n_nn} NN intervals in all), at least {MIN_NN_INTERVALS} needed")
         return (out, reasons) if return_reasons else out
     diffs = np.diff(rr)[pair]
     out["RMSSD_ms"] = float(np.sqrt(np.mean(diffs**2)))
     out["pNN50"] = float(100.0 * np.mean(np.abs(diffs) > 50.0))
-    out["RR_irregularity"] = out["RMSSD_ms"] / float(nn.mean())
     return (out, reasons) if return_reasons else out
 
 

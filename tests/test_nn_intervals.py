@@ -1,0 +1,181 @@
+"""HRV on normal-to-normal intervals: premature beats shaped like the dominant ones are left out.
+
+HRV is defined on the intervals between consecutive normal (sinus) beats, intervals next to
+an ectopic beat excluded (Task Force of the ESC and NASPE, Circulation 93:1043 (1996)).
+Atrial premature beats have the dominant QRS shape, so the beat classes call them dominant;
+``rhythm.normal_to_normal`` takes them out by their prematurity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interp_ecg.features import extract_record
+from interp_ecg.features.rhythm import (
+    HRV_FEATURES,
+    MIN_NN_INTERVALS,
+    normal_to_normal,
+    premature_beats,
+    rr_features,
+)
+from interp_ecg.features.synthetic import TruthDelineator
+from interp_ecg.io.leads import STANDARD_LEADS
+
+FS = 500.0
+
+
+def _anchors(rr_ms) -> np.ndarray:
+    return np.r_[0.0, np.cumsum(rr_ms)] * FS / 1000.0
+
+
+def _all_dominant_intervals(rr: np.ndarray) -> dict[str, float]:
+    """The HRV statistics over every interval (all beats dominant), as before the fix."""
+    d = np.diff(rr)
+    return {"SDNN_ms": float(np.std(rr, ddof=1)), "RMSSD_ms": float(np.sqrt(np.mean(d**2))),
+            "pNN50": float(100 * np.mean(np.abs(d) > 50)),
+            "RR_irregularity": float(np.sqrt(np.mean(d**2)) / rr.mean())}
+
+
+def test_one_premature_beat_at_60_bpm_leaves_a_perfectly_regular_nn_series():
+    # coupling 600 ms, compensatory pause 1400 ms; every other interval 1000 ms
+    rr = np.array([1000, 1000, 1000, 1000, 600, 1400, 1000, 1000, 1000, 1000.0])
+    f, why = rr_features(_anchors(rr), FS, np.ones(rr.size + 1, bool), return_reasons=True)
+    assert f["SDNN_ms"] == 0.0 and f["RMSSD_ms"] == 0.0 and f["pNN50"] == 0.0
+    # before the fix the pair counted as NN: RMSSD sqrt((400^2 + 800^2 + 400^2) / 9) = 326.6 ms
+    assert _all_dominant_intervals(rr)["RMSSD_ms"] == pytest.approx(np.sqrt(960000 / 9))
+    # the rhythm's irregularity and the all-interval statistics still see the pair
+    assert f["RR_irregularity"] == pytest.approx(_all_dominant_intervals(rr)["RR_irregularity"])
+    assert f["RR_sd_ms"] == pytest.approx(np.std(rr, ddof=1)) and f["RR_min_ms"] == 600.0
+    assert "1 premature beat(s)" in "; ".join(why)
+    assert premature_beats(rr).tolist() == [False] * 5 + [True] + [False] * 5
+
+
+def test_nn_statistics_by_hand_around_a_premature_beat():
+    rr = np.array([1000, 1020, 980, 600, 1400, 1000, 1040, 960, 1000.0])
+    f = rr_features(_anchors(rr), FS, np.ones(rr.size + 1, bool))
+    nn = np.array([1000, 1020, 980, 1000, 1040, 960, 1000.0])  # 600 and 1400 left out
+    assert f["SDNN_ms"] == pytest.approx(np.std(nn, ddof=1))
+    # successive differences within the two runs: +20, -40 and +40, -80, +40
+    assert f["RMSSD_ms"] == pytest.approx(np.sqrt((400 + 1600 + 1600 + 6400 + 1600) / 5))
+    assert f["pNN50"] == pytest.approx(20.0)  # one of five differences (80 ms) over 50 ms
+
+
+def test_sinus_arrhythmia_keeps_every_interval():
+    # smooth 900-1100 ms respiratory modulation: a gradual change, never premature
+    k = np.arange(14)
+    rr = 1000 + 100 * np.sin(2 * np.pi * k / 5)
+    f = rr_features(_anchors(rr), FS, np.ones(rr.size + 1, bool))
+    nn, prem, regular = normal_to_normal(rr, np.ones(rr.size + 1, bool))
+    assert nn.all() and not prem.any() and regular
+    ref = _all_dominant_intervals(rr)
+    for c in HRV_FEATURES:
+        assert f[c] == pytest.approx(ref[c]), c
+
+
+def test_a_pvc_and_an_atrial_premature_beat_in_one_record():
+    # beat 4 is a PVC (not dominant), beat 9 an atrial premature beat (dominant shape)
+    rr = np.array([800, 810, 790, 480, 1120, 800, 820, 800, 500, 900, 810, 790, 800, 805.0])
+    dom = np.ones(rr.size + 1, bool)
+    dom[4] = False
+    f = rr_features(_anchors(rr), FS, dom)
+    nn = np.array([800, 810, 790, 800, 820, 800, 810, 790, 800, 805.0])
+    assert f["SDNN_ms"] == pytest.approx(np.std(nn, ddof=1))
+    d = np.r_[np.diff([800, 810, 790.0]), np.diff([800, 820, 800.0]), np.diff([810, 790, 800, 805.0])]
+    assert f["RMSSD_ms"] == pytest.approx(np.sqrt(np.mean(d**2)))
+
+
+def test_too_few_successive_differences_give_nan_with_the_count():
+    # two premature beats in 10 intervals: NN runs of 3 and 2 -> 3 successive differences
+    rr = np.array([968, 964, 972, 649, 1199, 1106, 982, 663, 1164.0])
+    f, why = rr_features(_anchors(rr), FS, np.ones(rr.size + 1, bool), return_reasons=True)
+    assert f["SDNN_ms"] == pytest.approx(np.std([968, 964, 972, 1106, 982.0], ddof=1))
+    assert np.isnan(f["RMSSD_ms"]) and np.isnan(f["pNN50"])
+    text = "; ".join(why)
+    assert f"RMSSD_ms, pNN50: 3 successive difference(s)" in text and f"at least {MIN_NN_INTERVALS}" in text
+    assert "SDNN_ms" not in text and "RR_irregularity" not in text
+
+
+def test_atrial_fibrillation_keeps_every_interval_between_dominant_beats():
+    # an irregularly irregular rhythm: nothing is premature against it, the figures are the
+    # ones over every interval (as before the fix), and RR_irregularity never changes
+    rr = np.array([640, 910, 520, 780, 1010, 600, 870, 450, 720, 990, 560, 830, 700.0])
+    nn, prem, regular = normal_to_normal(rr, np.ones(rr.size + 1, bool))
+    assert premature_beats(rr).any()  # 520, 450 and 560 are short against their neighbours
+    assert not regular and nn.all() and not prem.any()
+    f, why = rr_features(_anchors(rr), FS, np.ones(rr.size + 1, bool), return_reasons=True)
+    ref = _all_dominant_intervals(rr)
+    for c in HRV_FEATURES:
+        assert f[c] == pytest.approx(ref[c]), c
+    assert "ventricular response" in "; ".join(why)
+    assert not any(c in "; ".join(why) for c in HRV_FEATURES)  # no finite value named as NaN
+
+
+def test_simulated_atrial_fibrillation_rr_irregularity_unchanged():
+    from interp_ecg.simulate.rhythm import af_times
+
+    for seed in range(40):
+        t = af_times(90.0, 10.0, np.random.default_rng(seed))
+        rr = np.diff(t[(t >= 0) & (t <= 10)]) * 1000.0
+        dom = np.ones(rr.size + 1, bool)
+        f = rr_features(_anchors(rr), FS, dom)
+        ref = _all_dominant_intervals(rr)
+        assert f["RR_irregularity"] == pytest.approx(ref["RR_irregularity"]), seed
+        nn, _, regular = normal_to_normal(rr, dom)
+        if not regular:
+            assert f["RMSSD_ms"] == pytest.approx(ref["RMSSD_ms"]), seed
+
+
+def _beats_ecg(qrs_on_ms: list[float], duration_s: float = 10.0, seed: int = 0):
+    """12 leads of Gaussian P-QRS-T waves with QRS onsets at the given times (ms, on whole
+    samples) and the exact delineation table (every lead and ``global``)."""
+    rng = np.random.default_rng(seed)
+    n = int(duration_s * FS)
+    t = np.arange(n) * 1000.0 / FS
+    gain = rng.uniform(0.5, 1.5, (12, 4))
+    gain[STANDARD_LEADS.index("aVR")] *= -1  # upright everywhere but aVR, as in sinus rhythm
+    sig = rng.normal(0, 0.002, (12, n))
+    rows = []
+    for b, on in enumerate(qrs_on_ms):
+        r, s, tp, pp = on + 40, on + 75, on + 280, on - 110
+        for i, (wc, w) in enumerate([(r, 10.0), (s, 7.0), (tp, 40.0), (pp, 17.0)]):
+            amp = np.array([1.5, -0.4, 0.35, 0.12])[i] * gain[:, i]
+            sig += amp[:, None] * np.exp(-0.5 * ((t[None, :] - wc) / w) ** 2)
+        fid = {"P_on": on - 160, "P_peak": pp, "P_off": on - 60, "QRS_on": on, "R_peak": r,
+               "QRS_off": on + 96, "T_on": tp - 120, "T_peak": tp, "T_off": tp + 120}
+        for lead in [*STANDARD_LEADS, "global"]:
+            rows.append({"lead": lead, "beat": b, **{k: v * FS / 1000.0 for k, v in fid.items()}})
+    return sig.astype(np.float32), pd.DataFrame(rows)
+
+
+def test_record_with_a_premature_sinus_shaped_beat_measures_zero_hrv():
+    # 60 bpm, the fifth beat 400 ms early (coupling 600 ms) with a full compensatory pause
+    on = [300.0 + 1000 * k for k in range(10)]
+    on[4] -= 400
+    sig, truth = _beats_ecg(on)
+    s = extract_record(sig, FS, method=TruthDelineator(truth))
+    assert s["n_beats_dominant"] == s["n_beats"] == 10  # same QRS: dominant, not a PVC
+    assert s["PVC_count"] == 0
+    assert s["SDNN_ms"] == pytest.approx(0.0, abs=0.5)
+    assert s["RMSSD_ms"] == pytest.approx(0.0, abs=0.5)
+    assert s["pNN50"] == 0.0
+    assert s["RR_min_ms"] == pytest.approx(600, abs=0.5) and s["RR_max_ms"] == pytest.approx(1400, abs=0.5)
+    assert "1 premature beat(s)" in s["quality_reason"]
+
+
+def test_ptbxl_176_atrial_premature_beats_leave_the_nn_intervals(ptbxl_root):
+    # PTB-XL 176 (NORM, SR) at 500 Hz: 10 beats, all of the dominant shape, two of them
+    # premature (RR 968, 964, 972, 649, 1199, 1106, 982, 663, 1164 ms). Before the fix:
+    # SDNN 195.3, RMSSD 312.6 ms, pNN50 75 % from those 9 intervals
+    from interp_ecg.io import read_ptbxl
+
+    s = extract_record(read_ptbxl(ptbxl_root, sampling_rate=500).load(176))
+    assert s["n_beats"] == 10 and s["n_beats_dominant"] == 10
+    # NN: 968, 964, 972 and 1106, 982 (by hand: SD 60.8 ms); RMSSD from 3 differences: NaN
+    assert s["SDNN_ms"] == pytest.approx(float(np.std([967.6, 963.9, 971.7, 1106.4, 981.7], ddof=1)), abs=2.0)
+    assert np.isnan(s["RMSSD_ms"]) and np.isnan(s["pNN50"])
+    assert "RMSSD_ms, pNN50: 3 successive difference(s)" in s["quality_reason"]
+    assert "2 premature beat(s)" in s["quality_reason"]
+    # the rhythm is irregular all the same: RR_irregularity keeps every interval
+    assert s["RR_irregularity"] == pytest.approx(0.325, abs=0.01)
