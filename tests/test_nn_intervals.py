@@ -179,3 +179,17 @@ def test_ptbxl_176_atrial_premature_beats_leave_the_nn_intervals(ptbxl_root):
     assert "2 premature beat(s)" in s["quality_reason"]
     # the rhythm is irregular all the same: RR_irregularity keeps every interval
     assert s["RR_irregularity"] == pytest.approx(0.325, abs=0.01)
+
+
+def test_explanation_says_what_each_rr_measure_is_over():
+    """SDNN/RMSSD/pNN50 are over normal-to-normal intervals (premature beats left out);
+    RR_irregularity is over every RR between dominant beats, premature ones included."""
+    import pandas as pd
+
+    from interp_ecg.explain.grounded import measurement_location
+
+    row = pd.Series({"n_beats": 10, "n_beats_dominant": 10, "SDNN_ms": 60.8, "RR_irregularity": 0.325})
+    sdnn = measurement_location("SDNN_ms", row)[3]
+    irr = measurement_location("RR_irregularity", row)[3]
+    assert "normal-to-normal" in sdnn and "premature beats left out" in sdnn
+    assert "normal-to-normal" not in irr and "RR intervals between 10 dominant beats" in irr

@@ -165,8 +165,11 @@ _TRACED = {"PR_interval": ("P onset", "QRS onset"), "QRS_duration": ("QRS onset"
 #: measured over every consensus beat of the record (``n_beats``)
 _OVER_BEATS = ("heart_rate_bpm", "RR_mean_ms", "RR_sd_ms", "RR_min_ms", "RR_max_ms", "PVC_count",
                "PVC_per_min", "P_wave_presence_fraction")
-#: measured over normal-to-normal intervals (both beats dominant; ``n_beats_dominant``)
-_OVER_NN = ("SDNN_ms", "RMSSD_ms", "pNN50", "RR_irregularity")
+#: measured over normal-to-normal intervals (both beats dominant and neither premature;
+#: ``features.rhythm.normal_to_normal``; ``n_beats_dominant``)
+_OVER_NN = ("SDNN_ms", "RMSSD_ms", "pNN50")
+#: measured over every RR interval between two dominant beats, premature ones included
+_OVER_DOMINANT_RR = ("RR_irregularity",)
 #: median over the dominant beats without a traced beat
 _MEDIAN_ONLY = {"P_duration_ms": "P offset minus P onset", "T_peak_to_end_ms": "T end minus T peak"}
 _LIMB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF")
@@ -476,7 +479,10 @@ def _locate(feature: str, row: pd.Series | None, fiducials: pd.DataFrame | None 
     if feature in _OVER_BEATS:
         return None, np.nan, np.nan, f"over {_count(row, 'n_beats', 'beat', 'beats')}"
     if feature in _OVER_NN:
-        return None, np.nan, np.nan, (f"over the normal-to-normal intervals of "
+        return None, np.nan, np.nan, (f"over the normal-to-normal intervals (premature beats left out) of "
+                                      f"{_count(row, 'n_beats_dominant', 'dominant beat', 'dominant beats')}")
+    if feature in _OVER_DOMINANT_RR:
+        return None, np.nan, np.nan, (f"over the RR intervals between "
                                       f"{_count(row, 'n_beats_dominant', 'dominant beat', 'dominant beats')}")
     if feature in _MEDIAN_ONLY:
         return None, np.nan, np.nan, f"{_MEDIAN_ONLY[feature]}, median over {_dominant_words(row)}"
