@@ -43,7 +43,7 @@ REF_12SL = "GE Healthcare, Marquette 12SL ECG Analysis Program Physician's Guide
 REF_TASKFORCE = "Task Force of the ESC and NASPE, Heart rate variability, Circulation 93:1043 (1996)"
 REF_AHA = "Kligfield P et al., Recommendations for the standardization and interpretation of the ECG, Part I, Circulation 115:1306 (2007)"
 REF_DAS = "Das MK et al., Significance of a fragmented QRS complex versus a Q wave, Circulation 113:2495 (2006)"
-REF_MEDIAN = "Median beat of the dominant beats, as in 12SL and the Glasgow program (Macfarlane PW, Comprehensive Electrocardiology, 2011)"
+REF_MEDIAN = "Median beat of the dominant beats (each beat cut at its cross-correlation-aligned anchor, features.median_beat), as in 12SL and the Glasgow program (Macfarlane PW, Comprehensive Electrocardiology, 2011)"
 REF_QRS_WAVES = ("Waves named by the classical QRS nomenclature as used by Surawicz B et al., AHA/ACCF/HRS recommendations Part III, Circulation 119:e235 (2009); "
                  "minimum wave of IEC 60601-2-51:2003 Annex GG.5; on the " + REF_MEDIAN[0].lower() + REF_MEDIAN[1:] + ")")
 REF_PACING = "Kligfield P et al., AHA/ACCF/HRS recommendations Part I, Circulation 115:1306 (2007), pacemaker-spike detection; thresholds in interp_ecg.features.pacing (this package)"
