@@ -1,0 +1,146 @@
+"""Where the best-lead QRS_off error of the 250 Hz two-lead LUDB proxy comes from (issue 10).
+
+For every LUDB QRS offset mark of the first lead (the best-lead protocol of
+``benchmarks/delineation_matrix.py --proxy``: for each mark the lead whose offset lies
+closest, within 150 ms) the script prints:
+
+* the error split into per-record offsets and within-record scatter (as the matrix does);
+* the **gross errors** (more than 25 ms from the median error): how many are a jump of the
+  cardiologists' mark within its record (the mark, measured from our R peak, lies more
+  than 16 ms from the record's median mark while our offset of the first lead lies within
+  8 ms of its own record median), and in how many the same beat's mark in the *second*
+  lead lies at least 16 ms from the first lead's mark on the side of our error;
+* the records whose mean error exceeds 10 ms, and how often the second lead's mark lies
+  more than 8 ms on our side of the first lead's mark;
+* the scatter of LUDB's own marks between the two leads of the same beat (per-record and
+  within-record SD), beside the same figure for our two leads' offsets.
+
+Nothing is fitted. Usage::
+
+    python benchmarks/qrs_offset_census.py --odd          # training records
+    python benchmarks/qrs_offset_census.py                # held-out even records
+    python benchmarks/qrs_offset_census.py --odd --param qrs_sret_max_leads=0
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from delineation_matrix import _resample, parse_params  # noqa: E402
+
+from interp_ecg.config import dataset_path  # noqa: E402
+from interp_ecg.features.delineation import delineate  # noqa: E402
+from interp_ecg.features.delineation.scoring import reference_marks  # noqa: E402
+
+
+def beat_table(ds, recs, fs: int, leads: list, params) -> pd.DataFrame:
+    """One row per first-lead QRS_off mark: marks, our offsets, best-lead error (ms)."""
+    pos = {r: i for i, r in enumerate(ds.meta.index)}
+    all_leads = list(ds.leads)
+    rows = []
+    for r in recs:
+        x = _resample(np.asarray(ds.signals[pos[r]], np.float32)[[all_leads.index(ld) for ld in leads]], fs)
+        df = delineate(x, fs, leads, params=params)
+        refs = reference_marks(ds.annotations[ds.annotations["record"] == r], fs / float(ds.fs))
+        if leads[0] not in refs:
+            continue
+        ref = refs[leads[0]]["QRS_off"]
+        ref2 = refs.get(leads[1], {}).get("QRS_off", np.array([])) if len(leads) > 1 else np.array([])
+        ref2 = ref2[np.isfinite(ref2)]
+        det = {ld: df.loc[df["lead"] == ld, "QRS_off"].to_numpy(float) for ld in leads}
+        rp = df.loc[df["lead"] == leads[0], "R_peak"].to_numpy(float)
+        rp = rp[np.isfinite(rp)]
+        for m in ref[np.isfinite(ref)]:
+            row = {"rec": int(r), "mark": m}
+            best = np.inf
+            for ld in leads:
+                d = det[ld][np.isfinite(det[ld])]
+                v = d[np.argmin(np.abs(d - m))] if d.size else np.nan
+                row[ld] = v
+                if np.isfinite(v) and abs(v - m) < best:
+                    best, row["err_ms"] = abs(v - m), (v - m) * 1000.0 / fs
+            if not best <= 0.15 * fs:
+                row["err_ms"] = np.nan
+            row["R"] = rp[np.argmin(np.abs(rp - m))] if rp.size else np.nan
+            near = ref2[np.abs(ref2 - m) <= 0.1 * fs] if ref2.size else ref2
+            row["mark2"] = near[np.argmin(np.abs(near - m))] if near.size else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def census(t: pd.DataFrame, fs: int, leads: list) -> str:
+    t = t[t["err_ms"].notna()].copy()
+    ms = 1000.0 / fs
+    g = t.groupby("rec")
+    means = g["err_ms"].mean()
+    within = t["err_ms"] - g["err_ms"].transform("mean")
+    out = [f"{len(t)} beats, {t.rec.nunique()} records: best-lead QRS_off mean {t.err_ms.mean():+.1f}, "
+           f"SD {t.err_ms.std():.1f} ms = per-record offsets SD {means.std():.1f} + "
+           f"within-record SD {within.std():.1f}"]
+    t["mk"] = (t["mark"] - t["R"]) * ms
+    t["own"] = (t[leads[0]] - t["R"]) * ms
+    t["mk_dev"] = t["mk"] - t.groupby("rec")["mk"].transform("median")
+    t["own_dev"] = t["own"] - t.groupby("rec")["own"].transform("median")
+    t["m2"] = (t["mark2"] - t["mark"]) * ms
+    gross = t[(t["err_ms"] - t["err_ms"].median()).abs() > 25]
+    jump = (gross["mk_dev"].abs() > 16) & (gross["own_dev"].abs() <= 8)
+    side = (np.sign(gross["m2"]) == np.sign(gross["err_ms"])) & (gross["m2"].abs() >= 16)
+    out.append(f"gross errors (> 25 ms from the median): {len(gross)} ({len(gross) / len(t):.1%}); "
+               f"mark jumps within the record (our {leads[0]} offset steady): {int(jump.sum())}; "
+               f"our {leads[0]} offset > 8 ms from its record median: {int((gross['own_dev'].abs() > 8).sum())}")
+    if len(leads) > 1:
+        out.append(f"  ... in {int(side.sum())} of {len(gross)} the {leads[1]} mark of the same beat lies "
+                   f">= 16 ms from the {leads[0]} mark on the side of our error")
+    out.append("  gross beats (record:mark ms error): " + ", ".join(
+        f"{r}:{int(round(m * ms))} {e:+.0f}" for r, m, e in zip(gross.rec, gross["mark"], gross.err_ms)))
+    rm = t.groupby("rec").agg(mean=("err_ms", "mean"), m2=("m2", "median"))
+    big = rm[rm["mean"].abs() > 10]
+    line = (f"records with |mean error| > 10 ms: {len(big)} (ours early {int((big['mean'] < 0).sum())}, "
+            f"late {int((big['mean'] > 0).sum())}): "
+            + ", ".join(f"{r} {v:+.0f}" for r, v in big["mean"].sort_values().items()))
+    out.append(line)
+    if len(leads) > 1:
+        same = (np.sign(big["m2"]) == np.sign(big["mean"])) & (big["m2"].abs() > 8)
+        out.append(f"  ... the {leads[1]} mark lies > 8 ms from the {leads[0]} mark on our side in "
+                   f"{int(same.sum())} of them")
+        d = t["m2"].dropna()
+        w = d - d.groupby(t.loc[d.index, "rec"]).transform("mean")
+        o = ((t[leads[1]] - t[leads[0]]) * ms).dropna()
+        wo = o - o.groupby(t.loc[o.index, "rec"]).transform("mean")
+        out.append(f"LUDB's {leads[1]} mark minus its {leads[0]} mark, same beat: mean {d.mean():+.1f}, "
+                   f"SD {d.std():.1f}; per-record SD {d.groupby(t.loc[d.index, 'rec']).mean().std():.1f}, "
+                   f"within-record SD {w.std():.1f} ms (ours, {leads[1]} minus {leads[0]} offset: "
+                   f"within-record SD {wo.std():.1f})")
+    return "\n".join(out)
+
+
+def main(argv=None) -> None:
+    from interp_ecg.io import read_ludb
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--odd", action="store_true", help="the odd (training) records")
+    ap.add_argument("--fs", type=int, default=250)
+    ap.add_argument("--leads", default="II,V5")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--csv", default="", help="write the beat table here")
+    a = ap.parse_args(argv)
+    ds = read_ludb(dataset_path("ludb"))
+    recs = [r for r in ds.meta.index if int(r) % 2 == (1 if a.odd else 0)]
+    leads = a.leads.split(",")
+    t = beat_table(ds, recs, a.fs, leads, parse_params(a.param))
+    if a.csv:
+        t.to_csv(a.csv, index=False)
+    print(f"LUDB {'odd (training)' if a.odd else 'held-out even'} records, {a.fs} Hz, leads {'+'.join(leads)}")
+    print(census(t, a.fs, leads))
+
+
+if __name__ == "__main__":
+    main()
