@@ -1,0 +1,66 @@
+"""Trust defects of the PheWAS and its AUC table found by a new user (FINDINGS-user3): each
+test fails on the code before its fix and checks the right value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from interp_ecg.phenotype import PheWAS, exposure_phecode_auc
+
+
+def _toy_missing(n=300, seed=0):
+    """Outcome P (30 unknown), exposure x missing in 20 rows, a complete binary exposure."""
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < 0.3
+    yb = pd.array(y, dtype="boolean")
+    yb[:30] = pd.NA
+    x = y + rng.normal(0, 1, n)
+    x[30:50] = np.nan
+    X = pd.DataFrame({"x": x, "bin": (rng.random(n) < 0.5).astype(float)})
+    return X, pd.DataFrame({"P": yb}), y
+
+
+def test_auc_per_exposure_complete_cases_equals_sklearn():
+    # finding 1: one exposure's NaN must not remove subjects from another exposure's AUC
+    X, Y, y = _toy_missing()
+    t = exposure_phecode_auc(X, Y, n_boot=50, random_state=0).set_index("exposure")
+    ok = Y["P"].notna().to_numpy()
+    ref_bin = roc_auc_score(y[ok], X["bin"][ok])
+    assert ref_bin == pytest.approx(0.5596, abs=5e-5)  # the value the user computed by hand
+    assert t.loc["bin", "auc"] == pytest.approx(ref_bin, abs=1e-12)  # all 270 subjects (was 0.5525 on 250)
+    assert t.loc["bin", "n_cases"] + t.loc["bin", "n_controls"] == 270
+    okx = ok & np.isfinite(X["x"].to_numpy())
+    assert t.loc["x", "auc"] == pytest.approx(roc_auc_score(y[okx], X["x"][okx]), abs=1e-12)
+    assert t.loc["x", "n_cases"] + t.loc["x", "n_controls"] == 250
+    assert (t["auc_low"] <= t["auc"]).all() and (t["auc"] <= t["auc_high"]).all()
+
+
+def test_auc_rows_are_the_phewas_rows_subjects():
+    # the AUC of a pair describes the subjects of the PheWAS row of the same pair: covariates
+    # missing -> left out of both; n_cases / n_controls equal
+    X, Y, y = _toy_missing()
+    rng = np.random.default_rng(1)
+    cov = pd.DataFrame({"age": rng.normal(60, 10, len(X)), "sex": rng.choice(["F", "M"], len(X))})
+    cov.loc[100:119, "age"] = np.nan
+    cov.loc[200:204, "sex"] = None
+    t = exposure_phecode_auc(X, Y, covariates=cov, n_boot=20, min_cases=5, random_state=0)
+    s = PheWAS(min_cases=5).fit(X, Y, cov).summary
+    m = t.merge(s, on=["exposure", "phecode"], suffixes=("_auc", "_phewas"))
+    assert len(m) == 2
+    assert (m["n_cases_auc"] == m["n_cases_phewas"]).all()
+    assert (m["n_controls_auc"] == m["n_controls_phewas"]).all()
+    keep = Y["P"].notna().to_numpy() & cov.notna().all(axis=1).to_numpy()
+    ref = roc_auc_score(y[keep], X["bin"][keep])
+    assert t.set_index("exposure").loc["bin", "auc"] == pytest.approx(ref, abs=1e-12)
+
+
+def test_auc_pair_with_too_few_cases_has_a_reason():
+    X, Y, y = _toy_missing()
+    X.loc[np.flatnonzero(y)[5:], "x"] = np.nan  # x measured in 5 cases only (4 with known outcome or so)
+    t = exposure_phecode_auc(X, Y, n_boot=20, min_cases=10, random_state=0).set_index("exposure")
+    assert t.loc["x", "reason"] == "too few cases" and np.isnan(t.loc["x", "auc"])
+    assert np.isnan(t.loc["x", "auc_low"]) and np.isnan(t.loc["x", "auc_high"])
+    assert t.loc["bin", "reason"] == "" and np.isfinite(t.loc["bin", "auc"])
