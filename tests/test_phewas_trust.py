@@ -64,3 +64,16 @@ def test_auc_pair_with_too_few_cases_has_a_reason():
     assert t.loc["x", "reason"] == "too few cases" and np.isnan(t.loc["x", "auc"])
     assert np.isnan(t.loc["x", "auc_low"]) and np.isnan(t.loc["x", "auc_high"])
     assert t.loc["bin", "reason"] == "" and np.isfinite(t.loc["bin", "auc"])
+
+
+def test_auc_of_a_constant_exposure_is_nan_with_its_reason():
+    # finding 11: was 0.500 [0.500, 0.500] with no reason, while the PheWAS row says why
+    X, Y, _ = _toy_missing()
+    X["const"] = 2.0
+    t = exposure_phecode_auc(X, Y, n_boot=20, min_cases=5, random_state=0).set_index("exposure")
+    row = t.loc["const"]
+    assert row["reason"] == "constant exposure"
+    assert np.isnan(row["auc"]) and np.isnan(row["auc_low"]) and np.isnan(row["auc_high"])
+    s = PheWAS(min_cases=5).fit(X, Y).summary.set_index("exposure")
+    assert s.loc["const", "reason"] == "constant exposure"
+    assert t.loc["bin", "reason"] == "" and np.isfinite(t.loc["bin", "auc"])

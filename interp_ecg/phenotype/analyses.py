@@ -156,7 +156,8 @@ def exposure_phecode_auc(
     -------
     DataFrame: ``exposure, phecode, n_cases, n_controls, auc, auc_low, auc_high, reason``;
     ``n_cases`` / ``n_controls`` are the pair's subjects, ``reason`` says why the AUC is NaN
-    (``too few cases``, ``no controls``; empty when there is an AUC).
+    (``too few cases``, ``no controls``, ``constant exposure`` - one value among the pair's
+    subjects, where the PheWAS row says the same; empty when there is an AUC).
 
     Raises
     ------
@@ -191,6 +192,13 @@ def exposure_phecode_auc(
         reason = np.full(X.shape[1], "", dtype=object)
         reason[n0 == 0] = "no controls"
         reason[n1 < min_cases] = "too few cases"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an exposure missing in all: NaN
+            x_lo, x_hi = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+        # one value among the pair's subjects (the PheWAS's tolerance): no ranking to measure,
+        # the AUC of 0.5 would be a number without content
+        const = ~(x_hi - x_lo > 1e-12 * np.maximum(np.maximum(np.abs(x_lo), np.abs(x_hi)), 1e-300))
+        reason[const & (n1 > 0)] = "constant exposure"
         auc[reason != ""] = np.nan
         boots = np.full((n_boot, X.shape[1]), np.nan)
         if grp is None:
