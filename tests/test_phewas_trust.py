@@ -77,3 +77,21 @@ def test_auc_of_a_constant_exposure_is_nan_with_its_reason():
     s = PheWAS(min_cases=5).fit(X, Y).summary.set_index("exposure")
     assert s.loc["const", "reason"] == "constant exposure"
     assert t.loc["bin", "reason"] == "" and np.isfinite(t.loc["bin", "auc"])
+
+
+def test_firth_with_score_screen_names_the_ml_model_of_unrefitted_rows():
+    # finding 11: method firth + test score labelled every row 'firth', although the p and OR of
+    # rows not refitted come from the maximum-likelihood score test / one-step estimate
+    from interp_ecg.phenotype.synthetic import simulate_phewas_data
+
+    d = simulate_phewas_data(1500, 3, 6, planted=[("x0", "P000", 0.9)], random_state=0)
+    s = PheWAS(method="firth", test="score", min_cases=5).fit(d["exposures"], d["outcomes"], d["covariates"]).summary
+    score = s[s["test"] == "score"]
+    refit = s[s["test"].isin(["lrt", "wald"])]
+    assert len(score) > 0 and len(refit) > 0
+    assert (score["method"] == "logit").all()
+    assert (refit["method"] == "firth").all()
+    from interp_ecg.phenotype import describe_method
+
+    text = describe_method(s, "age and sex")
+    assert "maximum-likelihood logistic regression" in text and "Firth" in text

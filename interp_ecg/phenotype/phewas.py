@@ -298,7 +298,8 @@ class PheWAS:
         approximation, good for small effects; its CI agrees with the score p-value but its
         width can differ from an exact fit's, by tens of percent for large effects). The ``test``
         column says which test gave each row's p-value, ``ci_method`` how its CI was obtained
-        (``one-step score (not refitted)`` for these rows).
+        (``one-step score (not refitted)`` for these rows); their ``method`` is ``logit`` (the
+        null model is maximum-likelihood), also with ``method="firth"``.
     screen_threshold : float or "auto", default "auto"
         With ``test="score"``: the score p-value at or below which a pair is fitted exactly.
         ``"auto"``: ``screen_margin`` times the Benjamini-Hochberg cut-off at ``alpha`` of the
@@ -861,7 +862,10 @@ class PheWAS:
         df["converged"] = grid.conv.ravel()
         df["separation"] = grid.separation.ravel()
         df["reason"] = grid.reason.ravel()
-        df["method"] = np.where(grid.is_firth.ravel(), "firth", self.method)
+        # the model behind each row's numbers: score-screened rows not refitted carry the score
+        # test and one-step estimate of the maximum-likelihood covariate-only model, whatever
+        # ``method`` the refitted rows use
+        df["method"] = np.where(grid.is_firth.ravel(), "firth", np.where(t == "score", "logit", self.method))
         self.n_tests_ = n_tests
         if bad.any():
             counts = pd.Series(grid.reason[bad]).value_counts()
@@ -920,7 +924,10 @@ def phewas(
     refitted)`` for score-screened rows, whose CI is an approximation),
     q (Benjamini-Hochberg over the estimated rows), bonferroni (p < alpha / number of
     estimated rows), converged, separation, reason (why a row has no estimate, empty when it
-    has one; such rows are left out of q and bonferroni), method. Subjects with NA for a
+    has one; such rows are left out of q and bonferroni), method (the model behind the row's
+    numbers: ``firth``, or ``logit`` - also for score-screened rows not refitted, whose score
+    test and one-step estimate come from the maximum-likelihood null model even with
+    ``method="firth"``). Subjects with NA for a
     phecode are left out of that phecode's models. Keyword arguments go to :class:`PheWAS`
     (``test="score"`` for score-test screening of large grids).
 
