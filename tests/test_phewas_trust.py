@@ -95,3 +95,25 @@ def test_firth_with_score_screen_names_the_ml_model_of_unrefitted_rows():
 
     text = describe_method(s, "age and sex")
     assert "maximum-likelihood logistic regression" in text and "Firth" in text
+
+
+def test_or_scale_is_written_in_the_table_and_the_method_sentence():
+    # finding 9: the study (standardize=True) and the CLI (per unit) differ; neither said which
+    from interp_ecg.phenotype import describe_method
+
+    rng = np.random.default_rng(4)
+    n = 800
+    x = rng.normal(50, 7, n)  # SD ~7 units
+    y = rng.random(n) < 1 / (1 + np.exp(-(-1 + 0.05 * (x - 50))))
+    X, Y = pd.DataFrame({"x": x}), pd.DataFrame({"P": y})
+    m_sd = PheWAS(standardize=True, min_cases=5).fit(X, Y)
+    m_unit = PheWAS(standardize=False, min_cases=5).fit(X, Y)
+    per_sd, per_unit = m_sd.summary.iloc[0], m_unit.summary.iloc[0]
+    assert per_sd["or_scale"] == "per SD" and per_unit["or_scale"] == "per unit"
+    sd = m_sd.exposure_sd_["x"]
+    assert sd == pytest.approx(np.std(x))
+    assert per_sd["beta"] == pytest.approx(per_unit["beta"] * sd, rel=1e-6)  # the same fit, another unit
+    assert "OR per SD of the exposure" in describe_method(m_sd.summary, "nothing")
+    assert "OR per unit of the exposure" in describe_method(m_unit.summary, "nothing")
+    # a table read back without the column does not pretend to know
+    assert "scale not recorded" in describe_method(m_sd.summary.drop(columns="or_scale"))

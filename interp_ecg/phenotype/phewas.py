@@ -36,6 +36,7 @@ SUMMARY_COLUMNS = [
     "OR",
     "OR_low",
     "OR_high",
+    "or_scale",
     "z",
     "p",
     "test",
@@ -76,10 +77,15 @@ CI_METHODS = {
 
 _TEST_WORDS = {"wald": "Wald", "lrt": "penalised likelihood-ratio", "score": "score"}
 
+#: The ``or_scale`` column: what one step of the exposure is for ``beta`` and the OR.
+OR_SCALES = {"per SD": "per standard deviation of the exposure among the analysed subjects (standardize=True)",
+             "per unit": "per unit of the exposure as given (standardize=False)"}
+
 
 def describe_method(summary: pd.DataFrame, covariates: str = "covariates") -> str:
-    """One sentence naming the models, tests and intervals behind a PheWAS summary, read from its
-    ``method``, ``test`` and ``ci_method`` columns (for table captions and report text).
+    """One sentence naming the models, tests, the odds-ratio scale and the intervals behind a
+    PheWAS summary, read from its ``method``, ``test``, ``or_scale`` and ``ci_method`` columns
+    (for table captions and report text).
 
     Parameters
     ----------
@@ -91,9 +97,9 @@ def describe_method(summary: pd.DataFrame, covariates: str = "covariates") -> st
     Examples
     --------
     >>> s = pd.DataFrame({"method": ["firth"] * 2, "test": ["lrt"] * 2,
-    ...                   "ci_method": ["profile-penalised-LR"] * 2})
+    ...                   "ci_method": ["profile-penalised-LR"] * 2, "or_scale": ["per SD"] * 2})
     >>> describe_method(s, "age and sex")
-    'Firth-penalised logistic regression adjusted for age and sex; p: penalised likelihood-ratio test; OR with 95% CI: profile penalised likelihood'
+    'Firth-penalised logistic regression adjusted for age and sex; p: penalised likelihood-ratio test; OR per SD of the exposure with 95% CI: profile penalised likelihood'
     """
     def counted(col, words):
         if col not in summary.columns:
@@ -112,7 +118,9 @@ def describe_method(summary: pd.DataFrame, covariates: str = "covariates") -> st
     ci = counted("ci_method", lambda c: {"wald": "Wald", "profile-penalised-LR": "profile penalised likelihood",
                                          "one-step score (not refitted)": "one-step score approximation "
                                          "(not refitted)"}.get(c, c))
-    return f"{model} adjusted for {covariates}; p: {test}; OR with 95% CI: {ci}"
+    scale = counted("or_scale", lambda k: f"{k} of the exposure")
+    scale = "(scale not recorded)" if scale == "not recorded" else scale
+    return f"{model} adjusted for {covariates}; p: {test}; OR {scale} with 95% CI: {ci}"
 
 
 def benjamini_hochberg(p) -> np.ndarray:
@@ -314,7 +322,10 @@ class PheWAS:
         Phecodes with fewer cases among analysable subjects are skipped (listed in ``skipped_``);
         pairs with fewer analysable cases (missing exposure values) get reason ``too few cases``.
     standardize : bool, default False
-        Scale each exposure to mean 0, SD 1 first (odds ratios per SD).
+        Scale each exposure to mean 0, SD 1 first (odds ratios per SD; the SD of the exposure
+        among the analysed subjects, kept in ``exposure_sd_``); otherwise odds ratios per unit
+        of the exposure as given. The summary's ``or_scale`` column says which (``per SD`` or
+        ``per unit``), and :func:`describe_method` writes it in its sentence.
     alpha : float, default 0.05
         For the Bonferroni column (``p < alpha / n_tests``) and the FDR line of the plot.
     scheduler : dask.distributed.Client, optional
@@ -356,6 +367,9 @@ class PheWAS:
         pairs are finite and kept.
     skipped_ : DataFrame
         Phecodes not tested and why.
+    exposure_sd_ : Series
+        SD of each raw exposure among the analysed subjects (the unit of the OR with
+        ``standardize=True``).
     n_subjects_ : int
     n_tests_ : int
         Rows in the multiple-testing correction.
@@ -672,6 +686,9 @@ class PheWAS:
             Xraw = exposures.iloc[pos].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         Xraw[~np.isfinite(Xraw)] = np.nan
         X = Xraw
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an exposure missing in all: NaN
+            self.exposure_sd_ = pd.Series(np.nanstd(Xraw, axis=0), index=exposures.columns, name="sd")
         if self.standardize:
             with np.errstate(divide="ignore", invalid="ignore"):
                 sd = np.nanstd(X, axis=0)
@@ -849,6 +866,7 @@ class PheWAS:
                 "OR": np.exp(b),
                 "OR_low": np.exp(low),
                 "OR_high": np.exp(high),
+                "or_scale": "per SD" if self.standardize else "per unit",
                 "z": grid.z.ravel(),
                 "p": grid.p.ravel(),
                 "test": t,
@@ -918,7 +936,8 @@ def phewas(
     (subjects with the exposure who are neither case nor control for the phecode: fewer than
     ``min_code_count`` occurrences, a Phecode 1.2 exclude range, a sex restriction; so
     n_cases + n_controls + n_excluded = the subjects analysed for the exposure), beta, SE, OR,
-    OR_low, OR_high (95% CI), z, p, test (which test gave p: ``wald``, ``lrt`` or ``score``),
+    OR_low, OR_high (95% CI), or_scale (``per SD`` of the exposure with ``standardize=True``,
+    else ``per unit``), z, p, test (which test gave p: ``wald``, ``lrt`` or ``score``),
     ci_method (how the CI was obtained, see ``CI_METHODS``: the interval that inverts the row's
     test - ``wald``, ``profile-penalised-LR`` for Firth LRT rows, ``one-step score (not
     refitted)`` for score-screened rows, whose CI is an approximation),
