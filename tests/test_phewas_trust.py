@@ -117,3 +117,96 @@ def test_or_scale_is_written_in_the_table_and_the_method_sentence():
     assert "OR per unit of the exposure" in describe_method(m_unit.summary, "nothing")
     # a table read back without the column does not pretend to know
     assert "scale not recorded" in describe_method(m_sd.summary.drop(columns="or_scale"))
+
+
+def _patients(n=600, seed=5):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    age = rng.normal(60, 10, n)
+    y = rng.random(n) < 1 / (1 + np.exp(-(-1 + 0.4 * x + 0.02 * (age - 60))))
+    ids = pd.Index([f"p{i}" for i in range(n)])
+    return (pd.DataFrame({"x": x}, index=ids), pd.DataFrame({"P": y}, index=ids),
+            pd.DataFrame({"age": age}, index=ids))
+
+
+def _duplicated(X, Y, C, k=2):
+    """Every patient's row k times (k ECGs per patient, the same values), new row ids."""
+    rows = np.repeat(np.arange(len(X)), k)
+    ecg = pd.Index([f"e{i}" for i in range(len(rows))])
+    take = lambda d: d.iloc[rows].set_axis(ecg)  # noqa: E731
+    return take(X), take(Y), take(C), pd.Series(X.index[rows], index=ecg)
+
+
+def test_cluster_robust_se_by_patient_undoes_pseudo_replication():
+    # finding 7: with several ECGs per patient, the SE must be by patient, not by ECG
+    import statsmodels.api as sm
+
+    X, Y, C = _patients()
+    Xd, Yd, Cd, patient = _duplicated(X, Y, C)
+    one = PheWAS(min_cases=5).fit(X, Y, C).summary.iloc[0]
+    one_cl = PheWAS(min_cases=5).fit(X, Y, C, groups=pd.Series(X.index, index=X.index)).summary.iloc[0]
+    naive = PheWAS(min_cases=5).fit(Xd, Yd, Cd).summary.iloc[0]
+    clus = PheWAS(min_cases=5).fit(Xd, Yd, Cd, groups=patient).summary.iloc[0]
+    assert clus["beta"] == pytest.approx(one["beta"], rel=1e-6) == naive["beta"]
+    # ignoring the clusters: SE / sqrt(2) - the pseudo-replication the user saw
+    assert naive["SE"] == pytest.approx(one["SE"] / np.sqrt(2), rel=1e-3)
+    # by patient: the SE of the patients' own data (the same sandwich; only the small-sample
+    # factor (N-1)/(N-K) differs with N doubled)
+    assert clus["SE"] == pytest.approx(one_cl["SE"], rel=5e-3)
+    assert clus["SE"] > 1.3 * naive["SE"]
+    assert clus["SE_type"] == "cluster-robust" and clus["ci_method"] == "wald-cluster"
+    assert naive["SE_type"] == "model" and naive["ci_method"] == "wald"
+    # the numbers are statsmodels' cluster-robust fit of the same design
+    d = np.column_stack([np.ones(len(Xd)), Xd["x"], Cd["age"]])
+    ref = sm.Logit(Yd["P"].astype(float).to_numpy(), d).fit(
+        disp=0, cov_type="cluster", cov_kwds={"groups": pd.factorize(patient)[0]})
+    assert clus["SE"] == pytest.approx(ref.bse[1], rel=1e-6)
+    assert clus["p"] == pytest.approx(ref.pvalues[1], rel=1e-5)
+    assert clus["OR_low"] == pytest.approx(np.exp(ref.conf_int()[1, 0]), rel=1e-6)
+
+
+def test_groups_refuse_what_has_no_cluster_robust_form():
+    from interp_ecg.errors import ConfigError
+
+    X, Y, C = _patients(200)
+    g = pd.Series(np.arange(200) // 2, index=X.index)
+    for kw in ({"method": "firth"}, {"test": "score"}, {"firth_fallback": True}):
+        with pytest.raises(ConfigError, match="groups"):
+            PheWAS(min_cases=5, **kw).fit(X, Y, C, groups=g)
+    with pytest.raises(ConfigError, match="no group id"):
+        PheWAS(min_cases=5).fit(X, Y, C, groups=g.iloc[:150])
+
+
+def test_auc_bootstrap_resamples_patients():
+    # finding 7, AUC: the bootstrap resamples groups (patients); duplicated ECGs then give the
+    # interval of the patients, not a narrower one
+    X, Y, C = _patients(400)
+    Xd, Yd, Cd, patient = _duplicated(X, Y, C, k=3)
+    w = lambda t: float(t["auc_high"].iloc[0] - t["auc_low"].iloc[0])  # noqa: E731
+    kw = dict(n_boot=300, min_cases=5, random_state=0)
+    one = exposure_phecode_auc(X, Y, **kw)
+    naive = exposure_phecode_auc(Xd, Yd, **kw)
+    clus = exposure_phecode_auc(Xd, Yd, groups=patient, **kw)
+    assert clus["auc"].iloc[0] == pytest.approx(one["auc"].iloc[0], abs=1e-12)
+    assert w(naive) < 0.75 * w(one)  # ECGs resampled as if independent
+    assert w(clus) == pytest.approx(w(one), rel=0.2)
+    with pytest.raises(ValueError, match="no group id"):
+        exposure_phecode_auc(Xd, Yd, groups=patient.iloc[:10], **kw)
+
+
+def test_prototype_choice_and_evaluation_halves_keep_patients_apart():
+    # the same kind in compare_prototypes_classes: with several ECGs per patient, the half that
+    # chooses the best prototype and the half that evaluates it must not share patients
+    from interp_ecg.phenotype import compare_prototypes_classes
+
+    rng = np.random.default_rng(7)
+    n = 400
+    latent = rng.normal(size=(n, 2))
+    X = pd.DataFrame({"proto_A_0": latent[:, 0], "proto_A_1": latent[:, 1]})
+    Y = pd.DataFrame({"P": rng.random(n) < 1 / (1 + np.exp(-(-1 + 1.5 * latent[:, 1])))})
+    Xd, Yd, _, patient = _duplicated(X, Y, pd.DataFrame(index=X.index), k=3)
+    r = compare_prototypes_classes(Xd, Yd, groups=patient, min_cases=5, random_state=0).iloc[0]
+    # evaluated on about half of the 400 patients' 1200 ECGs, whole patients only (multiples of 3)
+    n_eval = r["n_cases_eval"] + r["n_controls_eval"]
+    assert n_eval % 3 == 0 and 450 <= n_eval <= 750
+    assert r["best_prototype"] == "proto_A_1"

@@ -248,6 +248,7 @@ def compare_prototypes_classes(
     classes: dict[str, list[str]] | None = None,
     prob_prefix: str = "prob_",
     min_cases: int = 10,
+    groups: pd.Series | None = None,
     random_state=None,
 ) -> pd.DataFrame:
     """Individual prototypes vs class probability vs prototype-class aggregate, per phecode.
@@ -258,6 +259,11 @@ def compare_prototypes_classes(
     prototype (``auc_best_prototype``), of ``prob_<CLASS>`` if present (``auc_class_prob``) and
     of the mean of the class's prototype scores (``auc_prototype_mean``).
 
+    With ``groups`` (the patient of each row, a Series indexed like ``exposures`` or an array in
+    its row order) the halves are halves of the patients (stratified by whether a patient has a
+    case), so that no patient's ECGs are both in the choosing and in the evaluating half; without
+    it, rows are taken as independent subjects.
+
     Returns
     -------
     DataFrame: ``class, phecode, best_prototype, auc_best_prototype, auc_class_prob,
@@ -266,6 +272,7 @@ def compare_prototypes_classes(
     rng = np.random.default_rng(random_state)
     classes = classes or parse_prototype_columns(exposures.columns)
     idx = exposures.index.intersection(outcomes.index, sort=False)
+    grp = None if groups is None else _group_codes(groups, exposures.index, idx)
     rows = []
     for phe in outcomes.columns:
         y = outcomes.loc[idx, phe].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -273,9 +280,17 @@ def compare_prototypes_classes(
         cases, ctrls = ok[y[ok] == 1], ok[y[ok] == 0]
         if len(cases) < 2 * min_cases or len(ctrls) < 2:
             continue
-        cases, ctrls = rng.permutation(cases), rng.permutation(ctrls)
-        sel = np.concatenate([cases[: len(cases) // 2], ctrls[: len(ctrls) // 2]])
-        ev = np.concatenate([cases[len(cases) // 2 :], ctrls[len(ctrls) // 2 :]])
+        if grp is None:
+            cases, ctrls = rng.permutation(cases), rng.permutation(ctrls)
+            sel = np.concatenate([cases[: len(cases) // 2], ctrls[: len(ctrls) // 2]])
+            ev = np.concatenate([cases[len(cases) // 2 :], ctrls[len(ctrls) // 2 :]])
+        else:  # halves of the patients, stratified by whether a patient has a case
+            g_case = np.unique(grp[cases])
+            g_ctrl = rng.permutation(np.setdiff1d(np.unique(grp[ctrls]), g_case))
+            g_case = rng.permutation(g_case)
+            first = np.concatenate([g_case[: len(g_case) // 2], g_ctrl[: len(g_ctrl) // 2]])
+            in_first = np.isin(grp[ok], first)
+            sel, ev = ok[in_first], ok[~in_first]
         for cls, cols in classes.items():
             P = exposures.loc[idx, cols].to_numpy(dtype=float)
             a_sel = auc_matrix(P[sel], y[sel])

@@ -41,6 +41,7 @@ SUMMARY_COLUMNS = [
     "p",
     "test",
     "ci_method",
+    "SE_type",
     "q",
     "bonferroni",
     "converged",
@@ -69,6 +70,7 @@ CI_METHODS = {
     "wald": "Wald: beta +/- 1.96 SE from the fitted model's information",
     "profile-penalised-LR": "profile penalised likelihood (Heinze & Schemper 2002, as logistf): the "
                             "values of beta the penalised likelihood-ratio test does not reject",
+    "wald-cluster": "Wald: beta +/- 1.96 SE with the cluster-robust (sandwich) SE by group (patient)",
     "one-step score (not refitted)": "score-screened pair not refitted: one-step U/V +/- 1.96/sqrt(V) "
                                      "from the covariate-only model; approximate (agrees with the score "
                                      "p-value, but its width can differ from an exact fit's, most for large "
@@ -115,12 +117,17 @@ def describe_method(summary: pd.DataFrame, covariates: str = "covariates") -> st
     model = counted("method", lambda m: {"firth": "Firth-penalised logistic regression",
                                          "logit": "maximum-likelihood logistic regression"}.get(m, m))
     test = counted("test", lambda t: _TEST_WORDS.get(t, t) + " test")
-    ci = counted("ci_method", lambda c: {"wald": "Wald", "profile-penalised-LR": "profile penalised likelihood",
+    ci = counted("ci_method", lambda c: {"wald": "Wald", "wald-cluster": "Wald with cluster-robust SE",
+                                         "profile-penalised-LR": "profile penalised likelihood",
                                          "one-step score (not refitted)": "one-step score approximation "
                                          "(not refitted)"}.get(c, c))
     scale = counted("or_scale", lambda k: f"{k} of the exposure")
     scale = "(scale not recorded)" if scale == "not recorded" else scale
-    return f"{model} adjusted for {covariates}; p: {test}; OR {scale} with 95% CI: {ci}"
+    text = f"{model} adjusted for {covariates}; p: {test}; OR {scale} with 95% CI: {ci}"
+    if "SE_type" in summary.columns and (summary["SE_type"] == "cluster-robust").any():
+        text += ("; SE cluster-robust (sandwich) by group, so that several ECGs of one patient are "
+                 "not counted as independent subjects")
+    return text
 
 
 def benjamini_hochberg(p) -> np.ndarray:
@@ -209,6 +216,37 @@ def _exact_block(X, Yb, C, mask, solver: str, kw: dict) -> dict:
     res = solvers.fit_grid_batched(X[:, rows_e], Yb[:, cols_o], C, mask=sub, **kw)
     for key in out:
         out[key][np.ix_(rows_e, cols_o)] = res[key]
+    return out
+
+
+def _cluster_fits(X, Y, C, mask, groups: np.ndarray) -> dict:
+    """Maximum-likelihood fits of the pairs ``mask`` (E, O), one statsmodels ``Logit`` per pair,
+    with the cluster-robust (sandwich) covariance by ``groups`` (statsmodels ``cov_type="cluster"``,
+    its default small-sample factor G/(G-1) (N-1)/(N-K)); returns the dict of
+    :func:`~interp_ecg.phenotype.solvers.fit_grid_batched` plus ``n_groups`` (E, O)."""
+    import statsmodels.api as sm
+
+    E, O = mask.shape
+    out = {"beta": np.full((E, O), np.nan), "se": np.full((E, O), np.nan),
+           "converged": np.zeros((E, O), dtype=bool), "n_iter": np.zeros((E, O), dtype=np.int64),
+           "n_groups": np.zeros((E, O), dtype=np.int64)}
+    for e, o in zip(*np.nonzero(mask)):
+        rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
+        Xd = _pair_design(X[rows, e], C[rows])
+        g = groups[rows]
+        out["n_groups"][e, o] = len(np.unique(g))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = sm.Logit(Y[rows, o].astype(np.float64), Xd).fit(
+                    disp=0, method="newton", maxiter=35, cov_type="cluster", cov_kwds={"groups": g})
+            beta, se = float(res.params[1]), float(res.bse[1])
+            ok = bool(res.mle_retvals.get("converged", False)) and np.isfinite(beta) and np.isfinite(se) and se > 0
+        except Exception as exc:  # perfect separation, singular matrix: diagnosed afterwards
+            logger.debug("clustered fit of pair (%d, %d) failed: %s", e, o, exc)
+            ok = False
+        if ok:
+            out["beta"][e, o], out["se"][e, o], out["converged"][e, o] = beta, se, True
     return out
 
 
@@ -371,6 +409,8 @@ class PheWAS:
         SD of each raw exposure among the analysed subjects (the unit of the OR with
         ``standardize=True``).
     n_subjects_ : int
+    n_groups_ : int or None
+        Groups (patients) among the analysed subjects when :meth:`fit` was given ``groups``.
     n_tests_ : int
         Rows in the multiple-testing correction.
     n_exact_fits_ : int
@@ -555,6 +595,7 @@ class PheWAS:
         exposures: pd.DataFrame,
         outcomes: pd.DataFrame,
         covariates: pd.DataFrame | None = None,
+        groups: pd.Series | None = None,
     ) -> "PheWAS":
         """Fit every exposure column against every outcome column.
 
@@ -569,22 +610,38 @@ class PheWAS:
         covariates : DataFrame, optional
             Same index (age, sex, ...); text columns are one-hot encoded; subjects with a
             missing covariate are dropped (logged).
+        groups : Series or array-like, optional
+            Group (patient) id of each row, when rows are ECGs and a patient can have several: a
+            Series indexed like ``exposures`` or an array in the order of its rows. The standard
+            errors are then cluster-robust (sandwich by group; statsmodels ``cov_type="cluster"``
+            with its small-sample factor G/(G-1) (N-1)/(N-K)), so that the ECGs of one patient
+            are not counted as independent subjects; the estimates are the usual
+            maximum-likelihood ones; Wald z, p and CI use the robust SE (``ci_method``
+            ``wald-cluster``, ``SE_type`` ``cluster-robust``). The fits run one statsmodels
+            model per pair (slower than the batched solver). Only ``method="logit"`` with
+            ``test="wald"`` and no ``firth_fallback``: Firth's penalised likelihood and the score
+            screen have no cluster-robust form here, and these combinations are refused rather
+            than reported with standard errors that ignore the clustering. With one row per
+            patient leave ``groups`` out (each row its own cluster gives the heteroscedasticity-
+            robust SE instead of the model's).
 
         Raises
         ------
         ConfigError
-            Unknown option values; collinear covariates (the message names them).
+            Unknown option values; collinear covariates (the message names them); ``groups``
+            with ``method="firth"``, ``test="score"`` or ``firth_fallback``, or without a group
+            id for some analysed row.
         """
         if self.blas_threads is None:
-            return self._fit(exposures, outcomes, covariates)
+            return self._fit(exposures, outcomes, covariates, groups)
         from threadpoolctl import threadpool_limits
 
         # the checks' small products too: multi-threaded OpenBLAS on them costs more CPU (spinning
         # threads) than the products themselves, badly so on a busy machine
         with threadpool_limits(limits=self.blas_threads, user_api="blas"):
-            return self._fit(exposures, outcomes, covariates)
+            return self._fit(exposures, outcomes, covariates, groups)
 
-    def _fit(self, exposures, outcomes, covariates) -> "PheWAS":
+    def _fit(self, exposures, outcomes, covariates, groups=None) -> "PheWAS":
         """The analysis in stages: option checks and alignment, the reasons known up front, the
         score screen (``test="score"``), the exact fits, the diagnosis of failed fits, the Firth
         refits and penalised LRTs, and the summary with its multiple-testing correction."""
@@ -594,6 +651,8 @@ class PheWAS:
         if not isinstance(outcomes, pd.DataFrame):
             outcomes = pd.DataFrame(outcomes)
         index, cov, C = self._aligned_covariates(exposures, outcomes, covariates)
+        self._groups = self._group_codes(groups, exposures.index, index)
+        self.n_groups_ = None if self._groups is None else int(len(np.unique(self._groups)))
         Xraw, X = self._exposure_matrix(exposures, index)
         Y, ycols = self._analysable_outcomes(outcomes, index)
         self.n_subjects_ = len(index)
@@ -639,6 +698,32 @@ class PheWAS:
             raise ConfigError(f"firth_test must be 'wald' or 'lrt', not {self.firth_test!r}")
         if self.solver not in ("batched", "statsmodels"):
             raise ConfigError(f"solver must be 'batched' or 'statsmodels', not {self.solver!r}")
+
+    def _group_codes(self, groups, rows: pd.Index, index: pd.Index) -> np.ndarray | None:
+        """Integer group code of each analysed subject (``index``), or None without ``groups``;
+        refuses the options that have no cluster-robust form and subjects without a group id."""
+        if groups is None:
+            return None
+        unsupported = [what for what, bad in (
+            (f"method={self.method!r} (Firth's penalised likelihood has no cluster-robust SE here)",
+             self.method != "logit"),
+            (f"test={self.test!r} (the score screen's unrefitted rows would keep model-based p-values)",
+             self.test != "wald"),
+            ("firth_fallback=True (its Firth refits have no cluster-robust SE)", self.firth_fallback),
+        ) if bad]
+        if unsupported:
+            raise ConfigError("groups (cluster-robust SEs by patient) work with method='logit', test='wald' "
+                              "only; not with " + "; ".join(unsupported))
+        if not isinstance(groups, pd.Series):
+            groups = np.asarray(groups)
+            if len(groups) != len(rows):
+                raise ConfigError(f"groups has {len(groups)} values for {len(rows)} exposure rows")
+            groups = pd.Series(groups, index=rows)
+        codes, _ = pd.factorize(groups.reindex(index))
+        if (codes < 0).any():
+            raise ConfigError(f"groups: {int((codes < 0).sum())} of {len(index)} analysed subjects have no "
+                              f"group id (e.g. {list(index[codes < 0][:5])}); give every row its patient id")
+        return codes
 
     @staticmethod
     def _aligned_covariates(exposures: pd.DataFrame, outcomes: pd.DataFrame, covariates):
@@ -741,8 +826,15 @@ class PheWAS:
         """Exact fits (``method``) of the pairs in ``fit_mask``, with their Wald z and p."""
         if not fit_mask.any():
             return
-        full = fit_mask.all() or (self.test == "wald" and self.solver == "batched")
-        res = self._exact(X, Y, C, None if full else fit_mask, self.method)
+        if self._groups is not None:
+            res = _cluster_fits(X, Y, C, fit_mask, self._groups)
+            few = fit_mask & res["converged"] & (res["n_groups"] < 30)
+            if few.any():
+                logger.warning("%d pairs have fewer than 30 groups: cluster-robust SEs from few clusters "
+                               "are too small (p too low)", int(few.sum()))
+        else:
+            full = fit_mask.all() or (self.test == "wald" and self.solver == "batched")
+            res = self._exact(X, Y, C, None if full else fit_mask, self.method)
         m = fit_mask & res["converged"]
         grid.beta[fit_mask], grid.se[fit_mask] = np.nan, np.nan
         grid.beta[m], grid.se[m] = res["beta"][m], res["se"][m]
@@ -840,8 +932,10 @@ class PheWAS:
         zc = stats.norm.ppf(0.975)
         b, s_ = grid.beta.ravel(), grid.se.ravel()
         t = grid.test.ravel()
+        clustered = getattr(self, "_groups", None) is not None
         ci_method = np.select([t == "wald", t == "lrt", t == "score"],
-                              ["wald", "profile-penalised-LR", "one-step score (not refitted)"], "").astype(object)
+                              ["wald-cluster" if clustered else "wald", "profile-penalised-LR",
+                               "one-step score (not refitted)"], "").astype(object)
         low, high = b - zc * s_, b + zc * s_
         prof = t == "lrt"
         low[prof], high[prof] = grid.ci_low.ravel()[prof], grid.ci_high.ravel()[prof]
@@ -871,6 +965,7 @@ class PheWAS:
                 "p": grid.p.ravel(),
                 "test": t,
                 "ci_method": ci_method,
+                "SE_type": np.where(t == "", "", "cluster-robust" if clustered else "model"),
             }
         )
         tested = (~bad).ravel() & np.isfinite(df["p"].to_numpy())
@@ -928,6 +1023,7 @@ def phewas(
     covariates: pd.DataFrame | None = None,
     method: str = "logit",
     solver: str = "batched",
+    groups: pd.Series | None = None,
     **kwargs,
 ) -> pd.DataFrame:
     """Tidy PheWAS summary: one row per exposure x phecode.
@@ -939,15 +1035,18 @@ def phewas(
     OR_low, OR_high (95% CI), or_scale (``per SD`` of the exposure with ``standardize=True``,
     else ``per unit``), z, p, test (which test gave p: ``wald``, ``lrt`` or ``score``),
     ci_method (how the CI was obtained, see ``CI_METHODS``: the interval that inverts the row's
-    test - ``wald``, ``profile-penalised-LR`` for Firth LRT rows, ``one-step score (not
-    refitted)`` for score-screened rows, whose CI is an approximation),
+    test - ``wald``, ``wald-cluster`` with ``groups``, ``profile-penalised-LR`` for Firth LRT rows, ``one-step score (not
+    refitted)`` for score-screened rows, whose CI is an approximation), SE_type (``model``: from
+    the fitted model's information; ``cluster-robust``: sandwich by the ``groups`` passed to
+    :meth:`PheWAS.fit`; empty for rows without an estimate),
     q (Benjamini-Hochberg over the estimated rows), bonferroni (p < alpha / number of
     estimated rows), converged, separation, reason (why a row has no estimate, empty when it
     has one; such rows are left out of q and bonferroni), method (the model behind the row's
     numbers: ``firth``, or ``logit`` - also for score-screened rows not refitted, whose score
     test and one-step estimate come from the maximum-likelihood null model even with
     ``method="firth"``). Subjects with NA for a
-    phecode are left out of that phecode's models. Keyword arguments go to :class:`PheWAS`
+    phecode are left out of that phecode's models. ``groups`` (patient of each row): cluster-robust
+    standard errors, see :meth:`PheWAS.fit`. Keyword arguments go to :class:`PheWAS`
     (``test="score"`` for score-test screening of large grids).
 
     Examples
@@ -959,4 +1058,4 @@ def phewas(
     >>> (top["exposure"], top["phecode"], bool(top["bonferroni"]))
     ('x0', 'P000', True)
     """
-    return PheWAS(method=method, solver=solver, **kwargs).fit(exposures, outcomes, covariates).summary
+    return PheWAS(method=method, solver=solver, **kwargs).fit(exposures, outcomes, covariates, groups).summary
