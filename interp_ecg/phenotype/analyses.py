@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -65,20 +66,56 @@ def auc_matrix(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def _auc_fast(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """AUC of all columns of finite ``X`` for finite 0/1 ``y`` (vectorised ranks)."""
-    n1 = y.sum()
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return np.full(X.shape[1], np.nan)
-    r = stats.rankdata(X, axis=0)
-    return (r[y == 1].sum(axis=0) - n1 * (n1 + 1) / 2) / (n1 * n0)
+def _auc_columns(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """AUC of every column of ``X`` (NaN = value missing) for finite 0/1 ``y``, each column on
+    its own complete rows (vectorised ranks); returns ``(auc, n_cases, n_controls)`` per column,
+    AUC NaN where a column has no case or no control."""
+    valid = np.isfinite(X)
+    case = valid & (y == 1)[:, None]
+    n1 = case.sum(axis=0)
+    n0 = valid.sum(axis=0) - n1
+    r = stats.rankdata(X, axis=0, nan_policy="omit")  # ranks among each column's present values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auc = (np.where(case, r, 0.0).sum(axis=0) - n1 * (n1 + 1) / 2) / (n1 * n0)
+    auc[(n1 == 0) | (n0 == 0)] = np.nan
+    return auc, n1, n0
+
+
+def _complete_subjects(exposures: pd.DataFrame, outcomes: pd.DataFrame, covariates) -> pd.Index:
+    """The subjects a :class:`~interp_ecg.phenotype.PheWAS` fit of the same tables analyses: those
+    in all tables, with every covariate present (text covariates read as the fit reads them)."""
+    from interp_ecg.phenotype.phewas import prepare_covariates
+
+    idx = exposures.index.intersection(outcomes.index, sort=False)
+    if covariates is None:
+        return idx
+    idx = idx.intersection(covariates.index, sort=False)
+    complete = prepare_covariates(covariates, idx).notna().all(axis=1).to_numpy()
+    if (~complete).any():
+        logger.info("AUC: leaving out %d subjects with missing covariates (as the PheWAS does)",
+                    int((~complete).sum()))
+    return idx[complete]
+
+
+def _group_codes(groups, rows: pd.Index, idx: pd.Index) -> np.ndarray:
+    """Integer group (patient) code of each subject of ``idx``; ``groups`` is a Series (by subject)
+    or an array in the order of ``rows``; a subject without a group id is refused."""
+    if not isinstance(groups, pd.Series):
+        groups = pd.Series(np.asarray(groups), index=rows)
+    g = groups.reindex(idx)
+    codes, _ = pd.factorize(g)
+    if (codes < 0).any():
+        missing = list(idx[codes < 0][:5])
+        raise ValueError(f"groups: {int((codes < 0).sum())} subjects have no group id (e.g. {missing}); "
+                         "give every row its patient id")
+    return codes
 
 
 def exposure_phecode_auc(
     exposures: pd.DataFrame,
     outcomes: pd.DataFrame,
     *,
+    covariates: pd.DataFrame | None = None,
     n_boot: int = 500,
     ci: float = 0.95,
     groups: pd.Series | None = None,
@@ -87,19 +124,45 @@ def exposure_phecode_auc(
 ) -> pd.DataFrame:
     """AUC of each exposure for each phecode with a percentile bootstrap CI.
 
+    Each exposure x phecode AUC is computed on the subjects that the PheWAS row of the same
+    pair analyses (:class:`~interp_ecg.phenotype.PheWAS` with the same tables): subjects in
+    every table, with all ``covariates`` present, a known outcome (case or control) and that
+    exposure present. A subject missing one exposure is left out of that exposure's AUCs only.
+
     Parameters
     ----------
     exposures, outcomes : DataFrame
         Same index (subjects or ECGs); outcomes True/False/NA (NA rows skipped per phecode).
-        Rows with NaN exposures are dropped per phecode (complete exposures only).
+        Exposures: numbers (text that is not a number and +-inf count as missing).
+    covariates : DataFrame, optional
+        The PheWAS covariates: subjects with a missing covariate are left out, as the PheWAS
+        fit leaves them out (the AUC itself is unadjusted).
     n_boot : int
-        Bootstrap resamples (of subjects, or of ``groups`` - e.g. patients when rows are ECGs).
+        Bootstrap resamples of the phecode's subjects with a known outcome, or of their
+        ``groups`` (e.g. patients when rows are ECGs); each exposure's AUC in a resample uses
+        the resampled subjects that have that exposure.
+    ci : float
+        Level of the percentile interval.
+    groups : Series or array-like, optional
+        Group (patient) id of each subject (a Series indexed like ``exposures``, or an array in
+        the order of its rows): the bootstrap resamples
+        groups, so that the ECGs of one patient stay together. A subject without one is refused.
     min_cases : int
-        Phecodes with fewer cases are skipped.
+        Phecodes with fewer cases among the subjects with a known outcome are skipped (as
+        :attr:`PheWAS.skipped_`); a pair with fewer cases among the subjects with that exposure
+        gets a row with NaN AUC and reason ``too few cases``.
 
     Returns
     -------
-    DataFrame: ``exposure, phecode, n_cases, n_controls, auc, auc_low, auc_high``.
+    DataFrame: ``exposure, phecode, n_cases, n_controls, auc, auc_low, auc_high, reason``;
+    ``n_cases`` / ``n_controls`` are the pair's subjects, ``reason`` says why the AUC is NaN
+    (``too few cases``, ``no controls``, ``constant exposure`` - one value among the pair's
+    subjects, where the PheWAS row says the same; empty when there is an AUC).
+
+    Raises
+    ------
+    ValueError
+        ``groups`` without an id for some subject.
 
     Examples
     --------
@@ -111,40 +174,53 @@ def exposure_phecode_auc(
     True
     """
     rng = np.random.default_rng(random_state)
-    idx = exposures.index.intersection(outcomes.index, sort=False)
-    Xall = exposures.loc[idx].to_numpy(dtype=float)
-    grp = None if groups is None else pd.Series(groups).reindex(idx).to_numpy()
+    idx = _complete_subjects(exposures, outcomes, covariates)
+    Xall = np.array(exposures.loc[idx].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+    Xall[~np.isfinite(Xall)] = np.nan
+    grp = None if groups is None else _group_codes(groups, exposures.index, idx)
+    names = list(exposures.columns)
     rows = []
     lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
     for phe in outcomes.columns:
         yv = outcomes.loc[idx, phe].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        ok = np.isfinite(yv) & np.isfinite(Xall).all(axis=1)
+        ok = np.isfinite(yv)
         y = yv[ok]
-        X = Xall[ok]
-        n1 = int(y.sum())
-        n0 = len(y) - n1
-        if n1 < min_cases or n0 < 1:
+        if int(y.sum()) < min_cases:
             continue
-        auc = _auc_fast(X, y)
+        X = Xall[ok]
+        auc, n1, n0 = _auc_columns(X, y)
+        reason = np.full(X.shape[1], "", dtype=object)
+        reason[n0 == 0] = "no controls"
+        reason[n1 < min_cases] = "too few cases"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an exposure missing in all: NaN
+            x_lo, x_hi = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+        # one value among the pair's subjects (the PheWAS's tolerance): no ranking to measure,
+        # the AUC of 0.5 would be a number without content
+        const = ~(x_hi - x_lo > 1e-12 * np.maximum(np.maximum(np.abs(x_lo), np.abs(x_hi)), 1e-300))
+        reason[const & (n1 > 0)] = "constant exposure"
+        auc[reason != ""] = np.nan
         boots = np.full((n_boot, X.shape[1]), np.nan)
         if grp is None:
             for b in range(n_boot):
                 s = rng.integers(0, len(y), len(y))
-                boots[b] = _auc_fast(X[s], y[s])
+                boots[b] = _auc_columns(X[s], y[s])[0]
         else:
-            g = grp[ok]
-            uniq, inv = np.unique(g, return_inverse=True)
+            uniq, inv = np.unique(grp[ok], return_inverse=True)
             members = [np.flatnonzero(inv == k) for k in range(len(uniq))]
             for b in range(n_boot):
                 pick = rng.integers(0, len(uniq), len(uniq))
                 s = np.concatenate([members[k] for k in pick])
-                boots[b] = _auc_fast(X[s], y[s])
-        lo = np.nanquantile(boots, lo_q, axis=0)
-        hi = np.nanquantile(boots, hi_q, axis=0)
-        for j, name in enumerate(exposures.columns):
-            rows.append((name, phe, n1, n0, auc[j], lo[j], hi[j]))
+                boots[b] = _auc_columns(X[s], y[s])[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN column: NaN
+            lo = np.nanquantile(boots, lo_q, axis=0)
+            hi = np.nanquantile(boots, hi_q, axis=0)
+        lo[reason != ""], hi[reason != ""] = np.nan, np.nan
+        for j, name in enumerate(names):
+            rows.append((name, phe, int(n1[j]), int(n0[j]), auc[j], lo[j], hi[j], reason[j]))
     return pd.DataFrame(
-        rows, columns=["exposure", "phecode", "n_cases", "n_controls", "auc", "auc_low", "auc_high"]
+        rows, columns=["exposure", "phecode", "n_cases", "n_controls", "auc", "auc_low", "auc_high", "reason"]
     )
 
 
@@ -172,6 +248,7 @@ def compare_prototypes_classes(
     classes: dict[str, list[str]] | None = None,
     prob_prefix: str = "prob_",
     min_cases: int = 10,
+    groups: pd.Series | None = None,
     random_state=None,
 ) -> pd.DataFrame:
     """Individual prototypes vs class probability vs prototype-class aggregate, per phecode.
@@ -182,6 +259,11 @@ def compare_prototypes_classes(
     prototype (``auc_best_prototype``), of ``prob_<CLASS>`` if present (``auc_class_prob``) and
     of the mean of the class's prototype scores (``auc_prototype_mean``).
 
+    With ``groups`` (the patient of each row, a Series indexed like ``exposures`` or an array in
+    its row order) the halves are halves of the patients (stratified by whether a patient has a
+    case), so that no patient's ECGs are both in the choosing and in the evaluating half; without
+    it, rows are taken as independent subjects.
+
     Returns
     -------
     DataFrame: ``class, phecode, best_prototype, auc_best_prototype, auc_class_prob,
@@ -190,6 +272,7 @@ def compare_prototypes_classes(
     rng = np.random.default_rng(random_state)
     classes = classes or parse_prototype_columns(exposures.columns)
     idx = exposures.index.intersection(outcomes.index, sort=False)
+    grp = None if groups is None else _group_codes(groups, exposures.index, idx)
     rows = []
     for phe in outcomes.columns:
         y = outcomes.loc[idx, phe].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -197,9 +280,17 @@ def compare_prototypes_classes(
         cases, ctrls = ok[y[ok] == 1], ok[y[ok] == 0]
         if len(cases) < 2 * min_cases or len(ctrls) < 2:
             continue
-        cases, ctrls = rng.permutation(cases), rng.permutation(ctrls)
-        sel = np.concatenate([cases[: len(cases) // 2], ctrls[: len(ctrls) // 2]])
-        ev = np.concatenate([cases[len(cases) // 2 :], ctrls[len(ctrls) // 2 :]])
+        if grp is None:
+            cases, ctrls = rng.permutation(cases), rng.permutation(ctrls)
+            sel = np.concatenate([cases[: len(cases) // 2], ctrls[: len(ctrls) // 2]])
+            ev = np.concatenate([cases[len(cases) // 2 :], ctrls[len(ctrls) // 2 :]])
+        else:  # halves of the patients, stratified by whether a patient has a case
+            g_case = np.unique(grp[cases])
+            g_ctrl = rng.permutation(np.setdiff1d(np.unique(grp[ctrls]), g_case))
+            g_case = rng.permutation(g_case)
+            first = np.concatenate([g_case[: len(g_case) // 2], g_ctrl[: len(g_ctrl) // 2]])
+            in_first = np.isin(grp[ok], first)
+            sel, ev = ok[in_first], ok[~in_first]
         for cls, cols in classes.items():
             P = exposures.loc[idx, cols].to_numpy(dtype=float)
             a_sel = auc_matrix(P[sel], y[sel])

@@ -36,10 +36,12 @@ SUMMARY_COLUMNS = [
     "OR",
     "OR_low",
     "OR_high",
+    "or_scale",
     "z",
     "p",
     "test",
     "ci_method",
+    "SE_type",
     "q",
     "bonferroni",
     "converged",
@@ -68,6 +70,7 @@ CI_METHODS = {
     "wald": "Wald: beta +/- 1.96 SE from the fitted model's information",
     "profile-penalised-LR": "profile penalised likelihood (Heinze & Schemper 2002, as logistf): the "
                             "values of beta the penalised likelihood-ratio test does not reject",
+    "wald-cluster": "Wald: beta +/- 1.96 SE with the cluster-robust (sandwich) SE by group (patient)",
     "one-step score (not refitted)": "score-screened pair not refitted: one-step U/V +/- 1.96/sqrt(V) "
                                      "from the covariate-only model; approximate (agrees with the score "
                                      "p-value, but its width can differ from an exact fit's, most for large "
@@ -76,10 +79,15 @@ CI_METHODS = {
 
 _TEST_WORDS = {"wald": "Wald", "lrt": "penalised likelihood-ratio", "score": "score"}
 
+#: The ``or_scale`` column: what one step of the exposure is for ``beta`` and the OR.
+OR_SCALES = {"per SD": "per standard deviation of the exposure among the analysed subjects (standardize=True)",
+             "per unit": "per unit of the exposure as given (standardize=False)"}
+
 
 def describe_method(summary: pd.DataFrame, covariates: str = "covariates") -> str:
-    """One sentence naming the models, tests and intervals behind a PheWAS summary, read from its
-    ``method``, ``test`` and ``ci_method`` columns (for table captions and report text).
+    """One sentence naming the models, tests, the odds-ratio scale and the intervals behind a
+    PheWAS summary, read from its ``method``, ``test``, ``or_scale`` and ``ci_method`` columns
+    (for table captions and report text).
 
     Parameters
     ----------
@@ -91,9 +99,9 @@ def describe_method(summary: pd.DataFrame, covariates: str = "covariates") -> st
     Examples
     --------
     >>> s = pd.DataFrame({"method": ["firth"] * 2, "test": ["lrt"] * 2,
-    ...                   "ci_method": ["profile-penalised-LR"] * 2})
+    ...                   "ci_method": ["profile-penalised-LR"] * 2, "or_scale": ["per SD"] * 2})
     >>> describe_method(s, "age and sex")
-    'Firth-penalised logistic regression adjusted for age and sex; p: penalised likelihood-ratio test; OR with 95% CI: profile penalised likelihood'
+    'Firth-penalised logistic regression adjusted for age and sex; p: penalised likelihood-ratio test; OR per SD of the exposure with 95% CI: profile penalised likelihood'
     """
     def counted(col, words):
         if col not in summary.columns:
@@ -109,10 +117,17 @@ def describe_method(summary: pd.DataFrame, covariates: str = "covariates") -> st
     model = counted("method", lambda m: {"firth": "Firth-penalised logistic regression",
                                          "logit": "maximum-likelihood logistic regression"}.get(m, m))
     test = counted("test", lambda t: _TEST_WORDS.get(t, t) + " test")
-    ci = counted("ci_method", lambda c: {"wald": "Wald", "profile-penalised-LR": "profile penalised likelihood",
+    ci = counted("ci_method", lambda c: {"wald": "Wald", "wald-cluster": "Wald with cluster-robust SE",
+                                         "profile-penalised-LR": "profile penalised likelihood",
                                          "one-step score (not refitted)": "one-step score approximation "
                                          "(not refitted)"}.get(c, c))
-    return f"{model} adjusted for {covariates}; p: {test}; OR with 95% CI: {ci}"
+    scale = counted("or_scale", lambda k: f"{k} of the exposure")
+    scale = "(scale not recorded)" if scale == "not recorded" else scale
+    text = f"{model} adjusted for {covariates}; p: {test}; OR {scale} with 95% CI: {ci}"
+    if "SE_type" in summary.columns and (summary["SE_type"] == "cluster-robust").any():
+        text += ("; SE cluster-robust (sandwich) by group, so that several ECGs of one patient are "
+                 "not counted as independent subjects")
+    return text
 
 
 def benjamini_hochberg(p) -> np.ndarray:
@@ -201,6 +216,37 @@ def _exact_block(X, Yb, C, mask, solver: str, kw: dict) -> dict:
     res = solvers.fit_grid_batched(X[:, rows_e], Yb[:, cols_o], C, mask=sub, **kw)
     for key in out:
         out[key][np.ix_(rows_e, cols_o)] = res[key]
+    return out
+
+
+def _cluster_fits(X, Y, C, mask, groups: np.ndarray) -> dict:
+    """Maximum-likelihood fits of the pairs ``mask`` (E, O), one statsmodels ``Logit`` per pair,
+    with the cluster-robust (sandwich) covariance by ``groups`` (statsmodels ``cov_type="cluster"``,
+    its default small-sample factor G/(G-1) (N-1)/(N-K)); returns the dict of
+    :func:`~interp_ecg.phenotype.solvers.fit_grid_batched` plus ``n_groups`` (E, O)."""
+    import statsmodels.api as sm
+
+    E, O = mask.shape
+    out = {"beta": np.full((E, O), np.nan), "se": np.full((E, O), np.nan),
+           "converged": np.zeros((E, O), dtype=bool), "n_iter": np.zeros((E, O), dtype=np.int64),
+           "n_groups": np.zeros((E, O), dtype=np.int64)}
+    for e, o in zip(*np.nonzero(mask)):
+        rows = np.isfinite(Y[:, o]) & np.isfinite(X[:, e])
+        Xd = _pair_design(X[rows, e], C[rows])
+        g = groups[rows]
+        out["n_groups"][e, o] = len(np.unique(g))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = sm.Logit(Y[rows, o].astype(np.float64), Xd).fit(
+                    disp=0, method="newton", maxiter=35, cov_type="cluster", cov_kwds={"groups": g})
+            beta, se = float(res.params[1]), float(res.bse[1])
+            ok = bool(res.mle_retvals.get("converged", False)) and np.isfinite(beta) and np.isfinite(se) and se > 0
+        except Exception as exc:  # perfect separation, singular matrix: diagnosed afterwards
+            logger.debug("clustered fit of pair (%d, %d) failed: %s", e, o, exc)
+            ok = False
+        if ok:
+            out["beta"][e, o], out["se"][e, o], out["converged"][e, o] = beta, se, True
     return out
 
 
@@ -298,7 +344,8 @@ class PheWAS:
         approximation, good for small effects; its CI agrees with the score p-value but its
         width can differ from an exact fit's, by tens of percent for large effects). The ``test``
         column says which test gave each row's p-value, ``ci_method`` how its CI was obtained
-        (``one-step score (not refitted)`` for these rows).
+        (``one-step score (not refitted)`` for these rows); their ``method`` is ``logit`` (the
+        null model is maximum-likelihood), also with ``method="firth"``.
     screen_threshold : float or "auto", default "auto"
         With ``test="score"``: the score p-value at or below which a pair is fitted exactly.
         ``"auto"``: ``screen_margin`` times the Benjamini-Hochberg cut-off at ``alpha`` of the
@@ -313,7 +360,10 @@ class PheWAS:
         Phecodes with fewer cases among analysable subjects are skipped (listed in ``skipped_``);
         pairs with fewer analysable cases (missing exposure values) get reason ``too few cases``.
     standardize : bool, default False
-        Scale each exposure to mean 0, SD 1 first (odds ratios per SD).
+        Scale each exposure to mean 0, SD 1 first (odds ratios per SD; the SD of the exposure
+        among the analysed subjects, kept in ``exposure_sd_``); otherwise odds ratios per unit
+        of the exposure as given. The summary's ``or_scale`` column says which (``per SD`` or
+        ``per unit``), and :func:`describe_method` writes it in its sentence.
     alpha : float, default 0.05
         For the Bonferroni column (``p < alpha / n_tests``) and the FDR line of the plot.
     scheduler : dask.distributed.Client, optional
@@ -355,7 +405,12 @@ class PheWAS:
         pairs are finite and kept.
     skipped_ : DataFrame
         Phecodes not tested and why.
+    exposure_sd_ : Series
+        SD of each raw exposure among the analysed subjects (the unit of the OR with
+        ``standardize=True``).
     n_subjects_ : int
+    n_groups_ : int or None
+        Groups (patients) among the analysed subjects when :meth:`fit` was given ``groups``.
     n_tests_ : int
         Rows in the multiple-testing correction.
     n_exact_fits_ : int
@@ -540,6 +595,7 @@ class PheWAS:
         exposures: pd.DataFrame,
         outcomes: pd.DataFrame,
         covariates: pd.DataFrame | None = None,
+        groups: pd.Series | None = None,
     ) -> "PheWAS":
         """Fit every exposure column against every outcome column.
 
@@ -554,22 +610,38 @@ class PheWAS:
         covariates : DataFrame, optional
             Same index (age, sex, ...); text columns are one-hot encoded; subjects with a
             missing covariate are dropped (logged).
+        groups : Series or array-like, optional
+            Group (patient) id of each row, when rows are ECGs and a patient can have several: a
+            Series indexed like ``exposures`` or an array in the order of its rows. The standard
+            errors are then cluster-robust (sandwich by group; statsmodels ``cov_type="cluster"``
+            with its small-sample factor G/(G-1) (N-1)/(N-K)), so that the ECGs of one patient
+            are not counted as independent subjects; the estimates are the usual
+            maximum-likelihood ones; Wald z, p and CI use the robust SE (``ci_method``
+            ``wald-cluster``, ``SE_type`` ``cluster-robust``). The fits run one statsmodels
+            model per pair (slower than the batched solver). Only ``method="logit"`` with
+            ``test="wald"`` and no ``firth_fallback``: Firth's penalised likelihood and the score
+            screen have no cluster-robust form here, and these combinations are refused rather
+            than reported with standard errors that ignore the clustering. With one row per
+            patient leave ``groups`` out (each row its own cluster gives the heteroscedasticity-
+            robust SE instead of the model's).
 
         Raises
         ------
         ConfigError
-            Unknown option values; collinear covariates (the message names them).
+            Unknown option values; collinear covariates (the message names them); ``groups``
+            with ``method="firth"``, ``test="score"`` or ``firth_fallback``, or without a group
+            id for some analysed row.
         """
         if self.blas_threads is None:
-            return self._fit(exposures, outcomes, covariates)
+            return self._fit(exposures, outcomes, covariates, groups)
         from threadpoolctl import threadpool_limits
 
         # the checks' small products too: multi-threaded OpenBLAS on them costs more CPU (spinning
         # threads) than the products themselves, badly so on a busy machine
         with threadpool_limits(limits=self.blas_threads, user_api="blas"):
-            return self._fit(exposures, outcomes, covariates)
+            return self._fit(exposures, outcomes, covariates, groups)
 
-    def _fit(self, exposures, outcomes, covariates) -> "PheWAS":
+    def _fit(self, exposures, outcomes, covariates, groups=None) -> "PheWAS":
         """The analysis in stages: option checks and alignment, the reasons known up front, the
         score screen (``test="score"``), the exact fits, the diagnosis of failed fits, the Firth
         refits and penalised LRTs, and the summary with its multiple-testing correction."""
@@ -579,6 +651,8 @@ class PheWAS:
         if not isinstance(outcomes, pd.DataFrame):
             outcomes = pd.DataFrame(outcomes)
         index, cov, C = self._aligned_covariates(exposures, outcomes, covariates)
+        self._groups = self._group_codes(groups, exposures.index, index)
+        self.n_groups_ = None if self._groups is None else int(len(np.unique(self._groups)))
         Xraw, X = self._exposure_matrix(exposures, index)
         Y, ycols = self._analysable_outcomes(outcomes, index)
         self.n_subjects_ = len(index)
@@ -624,6 +698,32 @@ class PheWAS:
             raise ConfigError(f"firth_test must be 'wald' or 'lrt', not {self.firth_test!r}")
         if self.solver not in ("batched", "statsmodels"):
             raise ConfigError(f"solver must be 'batched' or 'statsmodels', not {self.solver!r}")
+
+    def _group_codes(self, groups, rows: pd.Index, index: pd.Index) -> np.ndarray | None:
+        """Integer group code of each analysed subject (``index``), or None without ``groups``;
+        refuses the options that have no cluster-robust form and subjects without a group id."""
+        if groups is None:
+            return None
+        unsupported = [what for what, bad in (
+            (f"method={self.method!r} (Firth's penalised likelihood has no cluster-robust SE here)",
+             self.method != "logit"),
+            (f"test={self.test!r} (the score screen's unrefitted rows would keep model-based p-values)",
+             self.test != "wald"),
+            ("firth_fallback=True (its Firth refits have no cluster-robust SE)", self.firth_fallback),
+        ) if bad]
+        if unsupported:
+            raise ConfigError("groups (cluster-robust SEs by patient) work with method='logit', test='wald' "
+                              "only; not with " + "; ".join(unsupported))
+        if not isinstance(groups, pd.Series):
+            groups = np.asarray(groups)
+            if len(groups) != len(rows):
+                raise ConfigError(f"groups has {len(groups)} values for {len(rows)} exposure rows")
+            groups = pd.Series(groups, index=rows)
+        codes, _ = pd.factorize(groups.reindex(index))
+        if (codes < 0).any():
+            raise ConfigError(f"groups: {int((codes < 0).sum())} of {len(index)} analysed subjects have no "
+                              f"group id (e.g. {list(index[codes < 0][:5])}); give every row its patient id")
+        return codes
 
     @staticmethod
     def _aligned_covariates(exposures: pd.DataFrame, outcomes: pd.DataFrame, covariates):
@@ -671,6 +771,9 @@ class PheWAS:
             Xraw = exposures.iloc[pos].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         Xraw[~np.isfinite(Xraw)] = np.nan
         X = Xraw
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an exposure missing in all: NaN
+            self.exposure_sd_ = pd.Series(np.nanstd(Xraw, axis=0), index=exposures.columns, name="sd")
         if self.standardize:
             with np.errstate(divide="ignore", invalid="ignore"):
                 sd = np.nanstd(X, axis=0)
@@ -723,8 +826,15 @@ class PheWAS:
         """Exact fits (``method``) of the pairs in ``fit_mask``, with their Wald z and p."""
         if not fit_mask.any():
             return
-        full = fit_mask.all() or (self.test == "wald" and self.solver == "batched")
-        res = self._exact(X, Y, C, None if full else fit_mask, self.method)
+        if self._groups is not None:
+            res = _cluster_fits(X, Y, C, fit_mask, self._groups)
+            few = fit_mask & res["converged"] & (res["n_groups"] < 30)
+            if few.any():
+                logger.warning("%d pairs have fewer than 30 groups: cluster-robust SEs from few clusters "
+                               "are too small (p too low)", int(few.sum()))
+        else:
+            full = fit_mask.all() or (self.test == "wald" and self.solver == "batched")
+            res = self._exact(X, Y, C, None if full else fit_mask, self.method)
         m = fit_mask & res["converged"]
         grid.beta[fit_mask], grid.se[fit_mask] = np.nan, np.nan
         grid.beta[m], grid.se[m] = res["beta"][m], res["se"][m]
@@ -822,8 +932,10 @@ class PheWAS:
         zc = stats.norm.ppf(0.975)
         b, s_ = grid.beta.ravel(), grid.se.ravel()
         t = grid.test.ravel()
+        clustered = getattr(self, "_groups", None) is not None
         ci_method = np.select([t == "wald", t == "lrt", t == "score"],
-                              ["wald", "profile-penalised-LR", "one-step score (not refitted)"], "").astype(object)
+                              ["wald-cluster" if clustered else "wald", "profile-penalised-LR",
+                               "one-step score (not refitted)"], "").astype(object)
         low, high = b - zc * s_, b + zc * s_
         prof = t == "lrt"
         low[prof], high[prof] = grid.ci_low.ravel()[prof], grid.ci_high.ravel()[prof]
@@ -848,10 +960,12 @@ class PheWAS:
                 "OR": np.exp(b),
                 "OR_low": np.exp(low),
                 "OR_high": np.exp(high),
+                "or_scale": "per SD" if self.standardize else "per unit",
                 "z": grid.z.ravel(),
                 "p": grid.p.ravel(),
                 "test": t,
                 "ci_method": ci_method,
+                "SE_type": np.where(t == "", "", "cluster-robust" if clustered else "model"),
             }
         )
         tested = (~bad).ravel() & np.isfinite(df["p"].to_numpy())
@@ -861,7 +975,10 @@ class PheWAS:
         df["converged"] = grid.conv.ravel()
         df["separation"] = grid.separation.ravel()
         df["reason"] = grid.reason.ravel()
-        df["method"] = np.where(grid.is_firth.ravel(), "firth", self.method)
+        # the model behind each row's numbers: score-screened rows not refitted carry the score
+        # test and one-step estimate of the maximum-likelihood covariate-only model, whatever
+        # ``method`` the refitted rows use
+        df["method"] = np.where(grid.is_firth.ravel(), "firth", np.where(t == "score", "logit", self.method))
         self.n_tests_ = n_tests
         if bad.any():
             counts = pd.Series(grid.reason[bad]).value_counts()
@@ -906,6 +1023,7 @@ def phewas(
     covariates: pd.DataFrame | None = None,
     method: str = "logit",
     solver: str = "batched",
+    groups: pd.Series | None = None,
     **kwargs,
 ) -> pd.DataFrame:
     """Tidy PheWAS summary: one row per exposure x phecode.
@@ -914,14 +1032,21 @@ def phewas(
     (subjects with the exposure who are neither case nor control for the phecode: fewer than
     ``min_code_count`` occurrences, a Phecode 1.2 exclude range, a sex restriction; so
     n_cases + n_controls + n_excluded = the subjects analysed for the exposure), beta, SE, OR,
-    OR_low, OR_high (95% CI), z, p, test (which test gave p: ``wald``, ``lrt`` or ``score``),
+    OR_low, OR_high (95% CI), or_scale (``per SD`` of the exposure with ``standardize=True``,
+    else ``per unit``), z, p, test (which test gave p: ``wald``, ``lrt`` or ``score``),
     ci_method (how the CI was obtained, see ``CI_METHODS``: the interval that inverts the row's
-    test - ``wald``, ``profile-penalised-LR`` for Firth LRT rows, ``one-step score (not
-    refitted)`` for score-screened rows, whose CI is an approximation),
+    test - ``wald``, ``wald-cluster`` with ``groups``, ``profile-penalised-LR`` for Firth LRT rows, ``one-step score (not
+    refitted)`` for score-screened rows, whose CI is an approximation), SE_type (``model``: from
+    the fitted model's information; ``cluster-robust``: sandwich by the ``groups`` passed to
+    :meth:`PheWAS.fit`; empty for rows without an estimate),
     q (Benjamini-Hochberg over the estimated rows), bonferroni (p < alpha / number of
     estimated rows), converged, separation, reason (why a row has no estimate, empty when it
-    has one; such rows are left out of q and bonferroni), method. Subjects with NA for a
-    phecode are left out of that phecode's models. Keyword arguments go to :class:`PheWAS`
+    has one; such rows are left out of q and bonferroni), method (the model behind the row's
+    numbers: ``firth``, or ``logit`` - also for score-screened rows not refitted, whose score
+    test and one-step estimate come from the maximum-likelihood null model even with
+    ``method="firth"``). Subjects with NA for a
+    phecode are left out of that phecode's models. ``groups`` (patient of each row): cluster-robust
+    standard errors, see :meth:`PheWAS.fit`. Keyword arguments go to :class:`PheWAS`
     (``test="score"`` for score-test screening of large grids).
 
     Examples
@@ -933,4 +1058,4 @@ def phewas(
     >>> (top["exposure"], top["phecode"], bool(top["bonferroni"]))
     ('x0', 'P000', True)
     """
-    return PheWAS(method=method, solver=solver, **kwargs).fit(exposures, outcomes, covariates).summary
+    return PheWAS(method=method, solver=solver, **kwargs).fit(exposures, outcomes, covariates, groups).summary
