@@ -369,3 +369,10 @@ class Params:
     qrs_qon_noise_k: float = 4.0  # its slope exceeds this many slope-noise SDs (as
     #                              qrs_sig_noise_k)
     qrs_qon_amp_k: float = 3.0   # its depth exceeds this many noise SDs (mV; as noise_k)
+    qrs_qon_slur_noise_k: float = 4.0  # where no initial wave is found: the complex's own
+    #                              first slope still above this many slope-noise SDs before
+    #                              the onset is a slurred start, followed back (at most
+    #                              qrs_qon_reach_s). The factor that makes a slope part of the
+    #                              complex (qrs_sig_noise_k). Odd records, 250 Hz II + V5:
+    #                              best lead 8.2 -> 7.9 ms (3: 7.9, 6: 8.0, 2: 7.9 with the
+    #                              consensus 11.3 -> 11.5); 0 = off

@@ -149,7 +149,7 @@ def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None,
 def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: np.ndarray,
                              slope_noise: np.ndarray, noise_mv: np.ndarray, fs: float,
                              p: Params | None = None) -> np.ndarray:
-    """Move a QRS onset placed at the tip of an initial q wave to the start of that wave.
+    """Move a QRS onset placed at the tip of an initial q wave, or inside a slurred start, back to the first deflection.
 
     The slope rule of :func:`.waves.qrs_bounds` puts the onset where the slope magnitude,
     searched back from the complex's first significant slope, falls below ``Params.qrs_on``
@@ -169,6 +169,16 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
     value (a boundary threshold relative to the boundary's own slope maximum, the form of
     Martinez et al. 2004). The onset moves there when the initial wave is deeper than
     ``qrs_qon_amp_k`` x the lead's noise (mV) and the start is not before ``lo``.
+
+    Where no initial wave is found, a slurred start is followed back: while the slope in
+    the complex's own direction stays above ``qrs_qon_slur_noise_k`` x the lead's slope
+    noise (the factor that makes a slope part of the complex, ``qrs_sig_noise_k``), the
+    signal is already deflecting from the PR level, so the onset moves back to the last
+    sample where it does not -- at most ``qrs_qon_reach_s``, and only when the deflection
+    over that stretch exceeds ``qrs_qon_amp_k`` x the noise (mV). The slope rule's onset is
+    relative to the complex's steepest slope (``qrs_on`` = 3 %), so a slow initial
+    deflection (bundle branch block, pre-excitation, a slurred upstroke) of a complex with
+    a steep main deflection lies below it.
 
     Parameters
     ----------
@@ -191,7 +201,8 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
     Returns
     -------
     ndarray, shape (n_leads, n_beats)
-        The onsets, moved where an initial wave was found, else unchanged (NaN stays NaN).
+        The onsets, moved where an initial wave or a slurred start was found, else
+        unchanged (NaN stays NaN).
 
     References
     ----------
@@ -210,6 +221,16 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
     >>> x = np.interp(t, [0, 100, 110, 130, 150, 299], [0, 0, -0.1, 1.0, 0, 0])[None, :]
     >>> d = np.gradient(x, axis=-1)
     >>> out = initial_deflection_onset(x, d, np.array([[110.0]]), np.array([0]),
+    ...                                np.array([1e-4]), np.array([0.005]), 500.0)
+    >>> int(out[0, 0])
+    100
+
+    A slurred start: the signal rises 0.1 mV slowly from sample 100 to 115, then steeply;
+    an onset placed at 115 moves back to the start of the slur.
+
+    >>> x = np.interp(t, [0, 100, 115, 130, 150, 299], [0, 0, 0.1, 1.0, 0, 0])[None, :]
+    >>> d = np.gradient(x, axis=-1)
+    >>> out = initial_deflection_onset(x, d, np.array([[115.0]]), np.array([0]),
     ...                                np.array([1e-4]), np.array([0.005]), 500.0)
     >>> int(out[0, 0])
     100
@@ -244,4 +265,14 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
     depth = -s0[..., 0] * (w[..., c] - take(w, np.maximum(st, 0)))
     amp_min = p.qrs_qon_amp_k * np.nan_to_num(np.asarray(noise_mv, dtype=float).reshape(-1))[:, None]
     move = ok & (first >= 0) & started & (st >= 0) & (depth > amp_min) & (depth > 0)
-    return np.where(move, on - (c - st), on)
+    out = np.where(move, on - (c - st), on)
+    if p.qrs_qon_slur_noise_k > 0:
+        # a slurred start: the complex's own first slope still stands above the lead's
+        # slope noise before the onset; the onset moves back to where it falls into it
+        rises = s0 * dd > p.qrs_qon_slur_noise_k * np.nan_to_num(
+            np.asarray(slope_noise, dtype=float).reshape(-1))[:, None, None]
+        st2 = last_true(before & ~rises) + 1
+        depth2 = s0[..., 0] * (w[..., c] - take(w, np.clip(st2, 0, offs.size - 1)))
+        slur = ok & ~move & (first >= 0) & (st2 > 0) & (st2 < c) & (depth2 > amp_min)
+        out = np.where(slur, on - (c - st2), out)
+    return out
