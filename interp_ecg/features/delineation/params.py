@@ -368,7 +368,13 @@ class Params:
     #                              too early on average, 0.7-0.85 gave the same SD)
     qrs_qon_noise_k: float = 4.0  # its slope exceeds this many slope-noise SDs (as
     #                              qrs_sig_noise_k)
-    qrs_qon_amp_k: float = 3.0   # its depth exceeds this many noise SDs (mV; as noise_k)
+    qrs_qon_amp_k: float = 3.0   # its depth exceeds this many noise SDs (mV; as noise_k),
+    #                              measured on the recorded signal, not on the 40 Hz
+    #                              low-passed one whose pre-ringing before a steep upstroke
+    #                              looks like a q wave of ~1.5 % of the R wave (a noiseless
+    #                              simulated complex moved 20 ms). A floor in mV (0.01 / 0.02 /
+    #                              0.03) or in shares of the QRS (1-3 %) made the odd best-lead
+    #                              SD worse (8.0-8.8 ms against 7.9)
     qrs_qon_slur_noise_k: float = 4.0  # where no initial wave is found: the complex's own
     #                              first slope still above this many slope-noise SDs before
     #                              the onset is a slurred start, followed back (at most

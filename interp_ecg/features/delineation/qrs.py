@@ -148,7 +148,7 @@ def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None,
 
 def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: np.ndarray,
                              slope_noise: np.ndarray, noise_mv: np.ndarray, fs: float,
-                             p: Params | None = None) -> np.ndarray:
+                             p: Params | None = None, raw: np.ndarray | None = None) -> np.ndarray:
     """Move a QRS onset placed at the tip of an initial q wave, or inside a slurred start, back to the first deflection.
 
     The slope rule of :func:`.waves.qrs_bounds` puts the onset where the slope magnitude,
@@ -197,6 +197,10 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
         Sampling rate of ``x`` (Hz).
     p : Params, optional
         ``qrs_sig`` and the ``qrs_qon_*`` fields.
+    raw : ndarray, shape (n_leads, n_samples), optional
+        The recorded signal (mV) on which the depth of an initial wave or slur is
+        measured (default ``x``): the pre-ringing of the QRS band's low-pass before a steep
+        upstroke is not a deflection of the recorded signal.
 
     Returns
     -------
@@ -247,6 +251,7 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
     idx = np.clip(o[..., None] + offs, 0, x.shape[-1] - 1)
     li = np.arange(n_l)[:, None, None]
     w, dd = x[li, idx], d[li, idx]       # (n_leads, n_beats, reach + ahead + 1)
+    wr = w if raw is None else raw[li, idx]
     c = reach                             # window index of the onset
     pos = positions(offs.size)
     after = pos > c
@@ -262,7 +267,7 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
     pk = np.argmax(np.where(before, qs, -np.inf), axis=-1)
     peak = take(qs, pk)[..., None]
     st = last_true(before & (pos < pk[..., None]) & (qs < p.qrs_qon_end * peak))
-    depth = -s0[..., 0] * (w[..., c] - take(w, np.maximum(st, 0)))
+    depth = -s0[..., 0] * (wr[..., c] - take(wr, np.maximum(st, 0)))
     amp_min = p.qrs_qon_amp_k * np.nan_to_num(np.asarray(noise_mv, dtype=float).reshape(-1))[:, None]
     move = ok & (first >= 0) & started & (st >= 0) & (depth > amp_min) & (depth > 0)
     out = np.where(move, on - (c - st), on)
@@ -272,7 +277,7 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
         rises = s0 * dd > p.qrs_qon_slur_noise_k * np.nan_to_num(
             np.asarray(slope_noise, dtype=float).reshape(-1))[:, None, None]
         st2 = last_true(before & ~rises) + 1
-        depth2 = s0[..., 0] * (w[..., c] - take(w, np.clip(st2, 0, offs.size - 1)))
+        depth2 = s0[..., 0] * (wr[..., c] - take(wr, np.clip(st2, 0, offs.size - 1)))
         slur = ok & ~move & (first >= 0) & (st2 > 0) & (st2 < c) & (depth2 > amp_min)
         out = np.where(slur, on - (c - st2), out)
     return out

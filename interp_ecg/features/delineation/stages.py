@@ -582,7 +582,7 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         # onset stays the earliest of the leads
         lo = r - np.nan_to_num(0.5 * np.asarray(rr_prev, float), nan=p.qrs_window_s * fs)
         on = initial_deflection_onset(views.qrs_band, views.qrs_slope, on, lo, noise,
-                                      views.noise_mv, fs, p)
+                                      views.noise_mv, fs, p, raw=views.raw)
         on_g = np.fmin(on_g, combine(on, "on", tol, cq, usable, min_voters=p.cons_min_voters))
     off = shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off) + round(p.qrs_off_shift * fs)
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
