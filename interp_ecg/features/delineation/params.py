@@ -352,9 +352,10 @@ class Params:
     # that steepest value. With one or two leads only, after the multi-lead pulls (w_qrs_on,
     # w_sv_on); the global onset is then the earliest of the moved per-lead onsets where it
     # is earlier than the consensus of the slope-rule onsets. 12-lead records are untouched.
-    # Odd LUDB records, 250 Hz II + V5: best-lead QRS_on mean / SD +7.0 / 9.1 -> +0.9 / 8.2 ms,
-    # per-record offsets SD 5.9 -> 5.0, consensus 12.8 -> 11.3 (docs/results_features.md,
-    # round of 2026-11-30 night).
+    # Where no initial wave is found, a slurred start is followed back the same way
+    # (qrs_qon_slur_noise_k). Odd LUDB records, 250 Hz II + V5: best-lead QRS_on mean / SD
+    # +7.0 / 9.1 -> +1.4 / 8.0 ms, per-record offsets SD 5.9 -> 4.8, consensus 12.8 -> 11.4
+    # (docs/results_features.md, round of 2026-11-30 night).
     qrs_qon_max_leads: int = 2   # acts only with at most this many usable leads (0 = off)
     qrs_qon_reach_s: float = 0.04  # the initial wave starts within this before the onset
     #                              (s): a normal q wave lasts < 40 ms (Q >= 40 ms is
@@ -372,13 +373,15 @@ class Params:
     #                              measured on the recorded signal, not on the 40 Hz
     #                              low-passed one whose pre-ringing before a steep upstroke
     #                              looks like a q wave of ~1.5 % of the R wave (a noiseless
-    #                              simulated complex moved 20 ms). A floor in mV (0.01 / 0.02 /
-    #                              0.03) or in shares of the QRS (1-3 %) made the odd best-lead
-    #                              SD worse (8.0-8.8 ms against 7.9)
+    #                              simulated complex moved 20 ms); the noise is then the larger
+    #                              of the lead's QRS-band noise and its sample-to-sample noise
+    #                              (robust SD of the first difference / sqrt 2). A floor in mV
+    #                              (0.01 / 0.02 / 0.03) or in shares of the QRS (1-3 %) made
+    #                              the odd best-lead SD worse (8.2-8.8 ms)
     qrs_qon_slur_noise_k: float = 4.0  # where no initial wave is found: the complex's own
     #                              first slope still above this many slope-noise SDs before
     #                              the onset is a slurred start, followed back (at most
     #                              qrs_qon_reach_s). The factor that makes a slope part of the
     #                              complex (qrs_sig_noise_k). Odd records, 250 Hz II + V5:
-    #                              best lead 8.2 -> 7.9 ms (3: 7.9, 6: 8.0, 2: 7.9 with the
-    #                              consensus 11.3 -> 11.5); 0 = off
+    #                              best lead 8.2 (off) -> 8.0 ms (3 and 6: 8.0; 2: consensus
+    #                              worse); 0 = off
