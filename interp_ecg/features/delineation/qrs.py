@@ -7,6 +7,10 @@ are the peaks of this envelope above an adaptive threshold, with a 250 ms refrac
 and the T-wave discrimination rule of Pan & Tompkins (1985): a candidate within 360 ms of the
 previous beat is kept only if its envelope reaches half of that beat's.
 
+:func:`initial_deflection_onset` places a QRS onset at the complex's first deflection (the
+start of an initial q wave, or of a slurred upstroke) where the slope rule stopped inside
+the complex; the delineator applies it with one or two usable leads.
+
 References
 ----------
 Pan J, Tompkins WJ. A real-time QRS detection algorithm. IEEE Trans Biomed Eng
