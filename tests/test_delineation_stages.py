@@ -30,12 +30,12 @@ def beats(n_leads=2, seconds=10.0, hr=60.0, p_amp=0.12, t_amp=0.3, noise=0.005, 
     return (x + noise * rng.standard_normal(x.shape)).astype(np.float32), r
 
 
-def run_to_qrs(x):
-    views, status = S.prepare(x, FS, [f"l{i}" for i in range(len(x))], P)
+def run_to_qrs(x, p=P):
+    views, status = S.prepare(x, FS, [f"l{i}" for i in range(len(x))], p)
     usable = np.array([s == "ok" for s in status])
-    r, _ = S.detect_beats(views, FS, usable, P)
+    r, _ = S.detect_beats(views, FS, usable, p)
     prev, nxt = S.rr_intervals(r, FS)
-    return views, usable, r, prev, nxt, S.qrs_stage(views, r, FS, P, usable, prev, nxt)
+    return views, usable, r, prev, nxt, S.qrs_stage(views, r, FS, p, usable, prev, nxt)
 
 
 def test_prepare_sets_aside_a_lead_with_a_long_gap_and_bridges_a_short_one():
@@ -99,10 +99,13 @@ def test_two_lead_consensus_is_the_earliest_onset_and_latest_offset():
     # consensus onset is the earliest of the two (the definition of the global onset; the
     # median used before put it 3 samples later); with three or more leads it is the low
     # quantile ``cons_q``; the P/T searches start from the ``cons_q`` bounds either way
+    # (the initial-q rule for one or two leads, qrs.initial_deflection_onset, is off here:
+    # it moves the reported onsets of these beats to the start of their q wave, not the
+    # search start; tested in tests/test_delineation_qrs_onset.py)
     x, r = beats(n_leads=2, noise=0.0)
     x[1] = np.roll(x[1], -6)
     x[1, -6:] = 0.0
-    _, usable, got, _, _, q = run_to_qrs(x)
+    _, usable, got, _, _, q = run_to_qrs(x, Params(qrs_qon_max_leads=0))
     inner = slice(1, -1)
     assert S.consensus_quantile(usable, P) == P.cons_q_few == 0.0
     # the search start is the 0.15 quantile: 0.15 x 6 = 0.9 -> 1 sample after the earliest

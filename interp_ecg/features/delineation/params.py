@@ -341,3 +341,47 @@ class Params:
     # 200 records (mostly T ends) lay on held samples (benchmarks/delineation_rates.py (c)).
     # 0 turns it off.
     held_edge_min_s: float = 0.02
+    # ---- QRS onset with one or two leads: the start of an initial q wave (issue 10) -----
+    # The slope rule puts the onset where the slope, searched back from the complex's first
+    # significant slope, falls below qrs_on x its largest slope; before an R wave preceded by
+    # a small q wave the slope passes through zero at the q tip, so the onset lands there,
+    # inside the complex. The QRS onset is the first deflection of the complex from the
+    # isoelectric PR level (CSE Working Party, Willems et al. 1985; Kligfield et al. 2007),
+    # so qrs.initial_deflection_onset moves such an onset to where the q wave's descent
+    # begins: the last sample before its steepest point with a slope below qrs_qon_end of
+    # that steepest value. With one or two leads only, after the multi-lead pulls (w_qrs_on,
+    # w_sv_on); the global onset is then the earliest of the moved per-lead onsets where it
+    # is earlier than the consensus of the slope-rule onsets. 12-lead records are untouched.
+    # Where no initial wave is found, a slurred start is followed back the same way
+    # (qrs_qon_slur_noise_k). Odd LUDB records, 250 Hz II + V5: best-lead QRS_on mean / SD
+    # +7.0 / 9.1 -> +1.4 / 8.0 ms, per-record offsets SD 5.9 -> 4.8, consensus 12.8 -> 11.4
+    # (docs/results_features.md, round of 2026-11-30 night).
+    qrs_qon_max_leads: int = 2   # acts only with at most this many usable leads (0 = off)
+    qrs_qon_reach_s: float = 0.04  # the initial wave starts within this before the onset
+    #                              (s): a normal q wave lasts < 40 ms (Q >= 40 ms is
+    #                              pathological), its descent less
+    qrs_qon_start_s: float = 0.004  # ... and its descent reaches the onset: slope against
+    #                              the complex within this before it (s; the onset is the tip)
+    qrs_qon_ahead_s: float = 0.06  # the complex's direction is its first slope above qrs_sig
+    #                              x the largest slope within this after the onset (s)
+    qrs_qon_end: float = 0.5     # the initial wave starts where its slope is below this
+    #                              share of its own steepest value (0.35 moved onsets 4 ms
+    #                              too early on average, 0.7-0.85 gave the same SD)
+    qrs_qon_noise_k: float = 4.0  # its slope exceeds this many slope-noise SDs (as
+    #                              qrs_sig_noise_k)
+    qrs_qon_amp_k: float = 3.0   # its depth exceeds this many noise SDs (mV; as noise_k),
+    #                              measured on the recorded signal, not on the 40 Hz
+    #                              low-passed one whose pre-ringing before a steep upstroke
+    #                              looks like a q wave of ~1.5 % of the R wave (a noiseless
+    #                              simulated complex moved 20 ms); the noise is then the larger
+    #                              of the lead's QRS-band noise and its sample-to-sample noise
+    #                              (robust SD of the first difference / sqrt 2). A floor in mV
+    #                              (0.01 / 0.02 / 0.03) or in shares of the QRS (1-3 %) made
+    #                              the odd best-lead SD worse (8.2-8.8 ms)
+    qrs_qon_slur_noise_k: float = 4.0  # where no initial wave is found: the complex's own
+    #                              first slope still above this many slope-noise SDs before
+    #                              the onset is a slurred start, followed back (at most
+    #                              qrs_qon_reach_s). The factor that makes a slope part of the
+    #                              complex (qrs_sig_noise_k). Odd records, 250 Hz II + V5:
+    #                              best lead 8.2 (off) -> 8.0 ms (3 and 6: 8.0; 2: consensus
+    #                              worse); 0 = off

@@ -33,7 +33,7 @@ from interp_ecg.features.delineation.consensus import combine, nanquantile_cols
 from interp_ecg.features.delineation.filters import bandpass, central_slope, upsample
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
-from interp_ecg.features.delineation.qrs import detect_qrs, qrs_envelope
+from interp_ecg.features.delineation.qrs import detect_qrs, initial_deflection_onset, qrs_envelope
 from interp_ecg.features.delineation.schema import FIDUCIALS
 from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, slope_noise, t_waves
 from interp_ecg.features.delineation.windows import gather
@@ -577,6 +577,18 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         for v, ref, w in ((on, sv_on, p.w_sv_on), (off, sv_off, p.w_sv_off)):
             near = np.isfinite(ref)[None, :] & (np.abs(v - ref[None, :]) <= p.sv_near_s * fs)
             v[...] = np.where(near, np.round(ref[None, :] + w * (v - ref[None, :])), v)
+    if int(np.sum(usable)) <= p.qrs_qon_max_leads:
+        # an onset at the tip of an initial q wave moves to its start (qrs.py); the global
+        # onset stays the earliest of the leads
+        lo = r - np.nan_to_num(0.5 * np.asarray(rr_prev, float), nan=p.qrs_window_s * fs)
+        # the depth is read on the recorded signal, so the noise it is judged against
+        # includes the part above the QRS band
+        hf = 1.4826 * np.median(np.abs(np.diff(views.raw, axis=1)), axis=1)[:, None] / np.sqrt(2.0)
+        moved = initial_deflection_onset(views.qrs_band, views.qrs_slope, on, lo, noise,
+                                         np.maximum(views.noise_mv, hf), fs, p, raw=views.raw)
+        earliest = np.where((moved != on) & usable[:, None], moved, np.inf).min(axis=0)
+        on_g = np.where(np.isfinite(earliest), np.fmin(on_g, earliest), on_g)
+        on = moved
     off = shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off) + round(p.qrs_off_shift * fs)
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
     return {"on": on, "peak": pk, "off": off, "on_global": on_g, "peak_global": pk_g,
