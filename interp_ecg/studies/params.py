@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -139,6 +139,11 @@ def covariate_problem(covariates: Sequence[str], available: Iterable[str]) -> st
     more = f" (nor {', '.join(repr(c) for _, c in absent[1:])})" if absent[1:] else ""
     shown = ", ".join(cols[:12]) + (f", ... ({len(cols)} columns)" if len(cols) > 12 else "")
     return f"{name!r} (item {i}) is not a column{hint}{more}; available: {shown}"
+
+
+def _rule(message: str) -> PydanticCustomError:
+    """An error across keys, its message kept as written (names the keys itself)."""
+    return PydanticCustomError("config_rule", "{message}", {"message": message})
 
 
 def _covariates_of(columns: tuple[str, ...]):
@@ -302,8 +307,11 @@ class PrototypePhewasParams(StudyParams):
                                                                     "(torch: GPU when present).")
     standardize: bool = Field(True, description="Odds ratios per SD of each exposure.")
     phecode_version: Literal["X", "1.2"] = Field("X", description="Phecode X (default) or 1.2.")
-    min_code_count: int | None = Field(None, ge=1, description="Occurrences of a code for a case (null: 1 for "
-                                                               "the synthetic cohort, 2 otherwise).")
+    min_code_count: int | None = Field(None, ge=1, description="Occurrences of a code for a case (null: 1 under "
+                                                               "window admission - one ECG links one stay and an "
+                                                               "occurrence is a distinct admission -, else 1 for the "
+                                                               "synthetic cohort and 2 otherwise; above 1 is refused "
+                                                               "under window admission).")
     min_cases: int = Field(10, ge=1, description="Phecodes with fewer cases are not tested.")
     window: Literal["admission"] | list[str] | None = Field(
         None, description="Diagnoses linked to an ECG: null (any time), admission, or [start, end] "
@@ -315,6 +323,14 @@ class PrototypePhewasParams(StudyParams):
     train_folds: list[int] = Field([1, 2, 3, 4, 5], **_LIST, description="strat_fold of the prototype "
                                                                          "training patients; the rest enter the PheWAS.")
     prototype: PrototypeNetParams = Field(PrototypeNetParams(), description="The prototype network.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PrototypePhewasParams:
+        if self.window == "admission" and (self.min_code_count or 1) > 1:
+            raise _rule(f"params.min_code_count: {self.min_code_count} with params.window: admission gives no case "
+                        "- an ECG is linked to the one admission it lies in, and an occurrence is a distinct "
+                        "admission; use 1 or null (null: 1 under window admission)")
+        return self
 
 
 # -- PTB-XL prototypes -----------------------------------------------------------------------

@@ -318,14 +318,41 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
          "n_bonferroni": [int(summary["bonferroni"].sum()) if len(summary) else 0]}
     )
 
+    warning = ""
+    if model.n_tests_ == 0:  # an empty PheWAS must not look like a finished analysis
+        warning = (f"nothing was tested: {outcomes.shape[1]} phecodes have >= {params['min_cases']} cases "
+                   f"(a case: >= {min_count} occurrence(s) of a code) among the {len(ecgs)} ECGs analysed, and "
+                   f"{len(summary)} exposure x phecode pairs could be estimated; lower params.min_cases or "
+                   "params.min_code_count, or widen params.window")
+        logger.warning("prototype_phewas: %s", warning)
+        notes.insert(0, "WARNING: " + warning)
+
     # the paper's analyses
     with step("AUCs, prototypes vs classes, distance vs mixing"):
         tables.update(_paper_analyses(X, outcomes, summary, vectors, pmap, params, seed, notes))
     figures = _figures(summary, X.shape[1])
     for note in notes:
         logger.info(note)
-    return StudyResult(tables=tables, figures=figures, blocks=_report_blocks(tables), notes=notes,
+    return StudyResult(tables=tables, figures=figures, blocks=_report_blocks(tables, warning), notes=notes,
                        title=TITLE, summary="\n\n".join(notes))
+
+
+def default_min_code_count(window, synthetic: bool) -> int:
+    """Occurrences of a code that make a case when ``params.min_code_count`` is null.
+
+    Under ``window: admission`` an ECG is linked to the one stay it lies in, and an occurrence
+    is a distinct admission (``hadm_id``), so no ECG could reach 2: the threshold is 1 (a code
+    on that stay's discharge record). Otherwise 1 for the synthetic cohort and 2 (the PheWAS
+    convention) for MIMIC-IV.
+
+    Examples
+    --------
+    >>> default_min_code_count("admission", synthetic=False), default_min_code_count(None, synthetic=False)
+    (1, 2)
+    """
+    if window == "admission":
+        return 1
+    return 1 if synthetic else 2
 
 
 def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | None):
@@ -341,9 +368,8 @@ def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | No
         ecgs, src["diagnoses"], window=params["window"], admissions=src["admissions"],
         margin=params["admission_margin"], time_col=src["time_col"],
     )
-    min_count = params["min_code_count"]
-    if min_count is None:
-        min_count = 1 if src["synthetic"] else 2
+    min_count = default_min_code_count(params["window"], src["synthetic"]) \
+        if params["min_code_count"] is None else params["min_code_count"]
     outcomes = phenotype.icd_to_phecodes(
         linked, pmap, min_code_count=min_count, sex=ecgs["sex"], min_cases=params["min_cases"],
         subjects=ecgs.index, subject_col="ecg_id",
@@ -432,11 +458,13 @@ def run_prototype_phewas_study(config: StudyConfig | Mapping[str, Any], out_dir:
     return {**res.tables, **{f"figure_{k}": v for k, v in res.figures.items()}, "notes": res.notes}
 
 
-def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
+def _report_blocks(tables: dict[str, pd.DataFrame], warning: str = "") -> list[Any]:
     from interp_ecg import phenotype
-    from interp_ecg.report import FigureBlock, PhewasBlock, TableBlock
+    from interp_ecg.report import FigureBlock, PhewasBlock, TableBlock, TextBlock
 
     blocks: list[Any] = []
+    if warning:
+        blocks.append(TextBlock("No association was tested", warning=warning))
     adjusted = "the covariates (not recorded)"
     if "cohort" in tables and "covariates" in tables["cohort"]:
         adjusted = _covariate_words(str(tables["cohort"]["covariates"].iloc[0]))
@@ -482,4 +510,4 @@ def _client(scheduler):
     return Client(scheduler)
 
 
-__all__ = ["Params", "TITLE", "run", "run_prototype_phewas_study"]
+__all__ = ["Params", "TITLE", "default_min_code_count", "run", "run_prototype_phewas_study"]

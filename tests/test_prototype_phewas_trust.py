@@ -1,0 +1,105 @@
+"""Trust defects of the prototype_phewas study found by a new user (FINDINGS-user3): each test
+fails on the code before its fix and checks the right value.
+
+The MIMIC-IV-ECG layout is built from the real MIMIC-IV demo: one ECG per patient at the middle
+of the patient's first admission, except 15 patients whose ECG lies 3,000 days before any
+admission (an outpatient ECG, linked to no stay).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interp_ecg import phenotype
+from interp_ecg.studies.prototype_phewas import run_prototype_phewas_study
+
+pytestmark = pytest.mark.shared_data
+
+N_OUTSIDE = 15
+
+
+def _mimic_layout(mimic_demo_root, root):
+    """record_list.csv of a fake MIMIC-IV-ECG folder, the first stays and the outpatient ids."""
+    hosp = mimic_demo_root / "hosp"
+    adm = pd.read_csv(hosp / "admissions.csv.gz", parse_dates=["admittime", "dischtime"])
+    first = adm.sort_values(["subject_id", "admittime"]).groupby("subject_id").head(1).reset_index(drop=True)
+    t = first["admittime"] + (first["dischtime"] - first["admittime"]) / 2
+    outside = first.index < N_OUTSIDE
+    t[outside] = first.loc[outside, "admittime"] - pd.Timedelta(days=3000)
+    rl = pd.DataFrame({"subject_id": first["subject_id"], "study_id": 40_000_001 + np.arange(len(first)),
+                       "file_name": "x", "ecg_time": t.dt.strftime("%Y-%m-%d %H:%M:%S"),
+                       "path": "files/none"})
+    (root / "mimicecg").mkdir(parents=True)
+    rl.to_csv(root / "mimicecg" / "record_list.csv", index=False)
+    first["study_id"] = rl["study_id"]
+    return first, set(rl.loc[outside, "study_id"].astype(str))
+
+
+@pytest.fixture(scope="module")
+def admission_run(mimic_demo_root, phecode_root, tmp_path_factory):
+    """The study under ``window: admission`` with the default min_code_count; exposures: a
+    noise column, a constant and an identifier column (subject_id)."""
+    root = tmp_path_factory.mktemp("u3")
+    first, outside = _mimic_layout(mimic_demo_root, root)
+    rng = np.random.default_rng(3)
+    pd.DataFrame({"study_id": first["study_id"], "noise": rng.normal(size=len(first)), "const": 2.0,
+                  "subject_id": first["subject_id"]}).to_csv(root / "expo.csv", index=False)
+    cfg = {"seed": 0,
+           "data": {"source": "mimic", "path": str(root / "mimicecg"),
+                    "diagnoses": str(mimic_demo_root / "hosp"), "phecode_map": str(phecode_root)},
+           "params": {"exposure_source": "table", "exposure_table": str(root / "expo.csv"),
+                      "window": "admission", "min_cases": 5, "n_boot": 0}}
+    return run_prototype_phewas_study(cfg, root / "run"), first, outside
+
+
+def _hf_stays(mimic_demo_root, phecode_root) -> set:
+    """Admissions coding heart failure (Phecode X CV_424 and its children), read from the raw
+    map files: an independent count."""
+    roll = pd.read_csv(phecode_root / "phecodeX_R_rollup_map.csv", dtype=str)
+    leaves = set(roll.loc[roll["phecode_unrolled"] == "CV_424", "code"]) | {"CV_424"}
+    icd = pd.read_csv(phecode_root / "phecodeX_R_map.csv", dtype=str)
+    icd = icd[icd["phecode"].isin(leaves)]
+    codes = {(v, c.replace(".", "")) for v, c in zip(icd["vocabulary_id"], icd["code"])}
+    dx = pd.read_csv(mimic_demo_root / "hosp" / "diagnoses_icd.csv.gz", dtype={"icd_code": str})
+    vocab = dx["icd_version"].map({9: "ICD9CM", 10: "ICD10CM"})
+    hit = [(v, c) in codes for v, c in zip(vocab, dx["icd_code"].str.strip())]
+    return set(dx.loc[hit, "hadm_id"])
+
+
+# -- finding 6: window admission with the default min_code_count; an empty run is loud ---------
+def test_admission_window_default_min_code_count_is_one_stay(admission_run):
+    res, _, _ = admission_run
+    assert any(">= 1 occurrence(s) for a case" in n for n in res["notes"]), res["notes"]
+    assert res["cohort"]["n_phecodes"].iloc[0] > 50  # 0 before: nobody reached 2 admissions
+    assert res["cohort"]["n_tests"].iloc[0] > 0
+
+
+def test_admission_window_with_two_occurrences_is_refused(tmp_path):
+    from interp_ecg.errors import ConfigError
+    from interp_ecg.studies.config import validate_config
+
+    cfg = {"study": "x", "kind": "prototype_phewas", "params": {"window": "admission", "min_code_count": 2}}
+    with pytest.raises(ConfigError, match=r"params.min_code_count: 2 with params.window: admission"):
+        validate_config(cfg)
+    assert validate_config({**cfg, "params": {"window": "admission", "min_code_count": 1}})
+
+
+def test_a_run_with_nothing_tested_says_so(mimic_demo_root, phecode_root, tmp_path, caplog):
+    from interp_ecg.studies import prototype_phewas
+
+    first, _ = _mimic_layout(mimic_demo_root, tmp_path)
+    pd.DataFrame({"study_id": first["study_id"], "noise": np.random.default_rng(0).normal(size=len(first))}
+                 ).to_csv(tmp_path / "expo.csv", index=False)
+    cfg = {"seed": 0,
+           "data": {"source": "mimic", "path": str(tmp_path / "mimicecg"),
+                    "diagnoses": str(mimic_demo_root / "hosp"), "phecode_map": str(phecode_root)},
+           "params": {"exposure_source": "table", "exposure_table": str(tmp_path / "expo.csv"),
+                      "window": "admission", "min_cases": 90, "n_boot": 0}}
+    with caplog.at_level("WARNING"):
+        res = run_prototype_phewas_study(cfg, tmp_path / "run")
+    assert res["notes"][0].startswith("WARNING: nothing was tested: 0 phecodes have >= 90 cases")
+    assert any("nothing was tested" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+    blocks = prototype_phewas._report_blocks({"cohort": res["cohort"]}, "nothing was tested")
+    assert blocks[0].warning == "nothing was tested"
