@@ -68,6 +68,36 @@ def _hf_stays(mimic_demo_root, phecode_root) -> set:
     return set(dx.loc[hit, "hadm_id"])
 
 
+# -- finding 2: an ECG linked to no stay has no phenotype, it is not a control ------------------
+def test_ecgs_outside_every_admission_are_left_out_not_controls(admission_run, mimic_demo_root, phecode_root):
+    res, first, outside = admission_run
+    cohort = res["cohort"].iloc[0]
+    assert cohort["n_ecgs_selected"] == len(first)
+    assert cohort["n_ecgs_left_out"] == N_OUTSIDE
+    assert cohort["n_ecgs"] == len(first) - N_OUTSIDE
+    assert "outside every admission" in cohort["left_out_reasons"]
+    assert any("15 of 100 ECGs left out" in n for n in res["notes"]), res["notes"]
+    hf = res["phewas"].query("exposure == 'noise' and phecode == 'CV_424'").iloc[0]
+    inside = first.iloc[N_OUTSIDE:]
+    n_hf = int(inside["hadm_id"].isin(_hf_stays(mimic_demo_root, phecode_root)).sum())
+    # the 85 ECGs inside a stay: cases = stays coding heart failure, controls = the others
+    assert (hf["n_cases"], hf["n_controls"], hf["n_excluded"]) == (n_hf, len(inside) - n_hf, 0)
+
+
+def test_linkage_reports_unlinked_ecgs_with_their_reason():
+    ecgs = pd.DataFrame({"subject_id": ["a", "b", "c"],
+                         "ecg_time": pd.to_datetime(["2020-01-01", None, "2020-01-01"])},
+                        index=pd.Index([1, 2, 3], name="ecg_id"))
+    dx = pd.DataFrame({"subject_id": ["a", "b", "c"], "icd_code": "I48.91", "icd_version": 10,
+                       "date": pd.to_datetime(["2020-02-01", "2020-02-01", "2023-02-01"])})
+    linked, unlinked = phenotype.diagnoses_for_ecgs(ecgs, dx, window=("-30D", "365D"), time_col="date",
+                                                    return_unlinked=True)
+    assert linked["ecg_id"].tolist() == [1]
+    assert unlinked.to_dict() == {2: "no valid ECG time", 3: "no diagnosis in the window"}
+    _, none = phenotype.diagnoses_for_ecgs(ecgs, dx.iloc[:2], return_unlinked=True)
+    assert none.to_dict() == {3: "no diagnosis of the subject"}
+
+
 # -- finding 6: window admission with the default min_code_count; an empty run is loud ---------
 def test_admission_window_default_min_code_count_is_one_stay(admission_run):
     res, _, _ = admission_run

@@ -287,8 +287,15 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     ecgs = phenotype.select_ecgs(ecgs, params["ecg_per_subject"])
     X = X.loc[ecgs.index]
 
+    n_selected = len(ecgs)
     with step("phecodes of the linked diagnoses"):
-        pmap, outcomes, mapping, min_count = _outcomes(ecgs, src, params, data["phecode_map"])
+        pmap, outcomes, mapping, min_count, left_out = _outcomes(ecgs, src, params, data["phecode_map"])
+    if len(left_out):  # no diagnoses to read a phenotype from: unknown, never a control
+        ecgs = ecgs.loc[~ecgs.index.isin(left_out.index)]
+        X = X.loc[ecgs.index]
+        why = _left_out_words(left_out)
+        logger.warning("%d of %d ECGs left out: phenotype unknown (%s)", len(left_out), n_selected, why)
+        notes.append(f"{len(left_out)} of {n_selected} ECGs left out, phenotype unknown: {why}")
     notes.append(
         f"{len(ecgs)} ECGs (one per patient: {params['ecg_per_subject']}), diagnoses window "
         f"{params['window']!r}, Phecode {pmap.version}, >= {min_count} occurrence(s) for a case, "
@@ -312,7 +319,9 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     summary["n_sex_excluded"] = summary["phecode"].map(outcomes.attrs.get("sex_excluded", {})).fillna(0).astype(int)
     tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index()}
     tables["cohort"] = pd.DataFrame(
-        {"n_ecgs": [len(ecgs)], "n_exposures": [X.shape[1]], "n_phecodes": [outcomes.shape[1]],
+        {"n_ecgs_selected": [n_selected], "n_ecgs_left_out": [len(left_out)],
+         "left_out_reasons": [_left_out_words(left_out) if len(left_out) else ""],
+         "n_ecgs": [len(ecgs)], "n_exposures": [X.shape[1]], "n_phecodes": [outcomes.shape[1]],
          "covariates": [", ".join(params["covariates"]) or "none (unadjusted)"],
          "n_tests": [len(summary)], "n_fdr_05": [int((summary["q"] < 0.05).sum()) if len(summary) else 0],
          "n_bonferroni": [int(summary["bonferroni"].sum()) if len(summary) else 0]}
@@ -355,8 +364,23 @@ def default_min_code_count(window, synthetic: bool) -> int:
     return 1 if synthetic else 2
 
 
+def _left_out_words(left_out: pd.Series) -> str:
+    """``"15 outside every admission with coded diagnoses; 2 no valid ECG time"``."""
+    return "; ".join(f"{n} {reason}" for reason, n in left_out.value_counts().items())
+
+
 def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | None):
-    """Phecode map, ECG x phecode case table, mapping report and the occurrence threshold used."""
+    """Phecode map, ECG x phecode case table, mapping report, the occurrence threshold used, and
+    the ECGs left out (Series: ECG id -> reason).
+
+    An ECG is a case or a control only where its diagnoses are known. MIMIC-IV ``hosp`` holds
+    the diagnoses of hospital stays: an ECG linked to no stay (outside every admission, or its
+    patient never admitted) has no phenotype, and one without a valid time cannot be placed in
+    a window; both are left out (phenotype unknown), not made controls. The synthetic cohort's
+    table is a full population (the simulator writes every diagnosis of every patient), so
+    there an ECG without a diagnosis in the window is a control; only one without a valid time
+    is left out.
+    """
     from interp_ecg import phenotype
     from interp_ecg.config import dataset_path
 
@@ -364,19 +388,25 @@ def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | No
     if pm_path is None or not Path(pm_path).exists():
         raise DataNotFoundError("no phecode map: set data.phecode_map (see interp_ecg.phenotype.phecodes)")
     pmap = phenotype.load_phecode_map(pm_path, version=params["phecode_version"])
-    linked = phenotype.diagnoses_for_ecgs(
+    linked, unlinked = phenotype.diagnoses_for_ecgs(
         ecgs, src["diagnoses"], window=params["window"], admissions=src["admissions"],
-        margin=params["admission_margin"], time_col=src["time_col"],
+        margin=params["admission_margin"], time_col=src["time_col"], return_unlinked=True,
     )
+    left_out = unlinked if not src["synthetic"] else unlinked[unlinked == "no valid ECG time"]
+    if params["window"] == "admission" and len(left_out):
+        left_out = left_out.replace("outside every admission with coded diagnoses",
+                                    f"outside every admission with coded diagnoses "
+                                    f"(margin {params['admission_margin']})")
+    known = ecgs.index[~ecgs.index.isin(left_out.index)]
     min_count = default_min_code_count(params["window"], src["synthetic"]) \
         if params["min_code_count"] is None else params["min_code_count"]
     outcomes = phenotype.icd_to_phecodes(
         linked, pmap, min_code_count=min_count, sex=ecgs["sex"], min_cases=params["min_cases"],
-        subjects=ecgs.index, subject_col="ecg_id",
+        subjects=known, subject_col="ecg_id",
         count_col="hadm_id" if "hadm_id" in linked.columns else ("date" if "date" in linked else None),
     )
     mapping = phenotype.mapping_report(linked, pmap, subject_col="ecg_id")
-    return pmap, outcomes, mapping, min_count
+    return pmap, outcomes, mapping, min_count, left_out
 
 
 def _paper_analyses(X, outcomes, summary, vectors, pmap, params: dict, seed: int,
