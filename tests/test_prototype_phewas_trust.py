@@ -133,3 +133,21 @@ def test_a_run_with_nothing_tested_says_so(mimic_demo_root, phecode_root, tmp_pa
     assert any("nothing was tested" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
     blocks = prototype_phewas._report_blocks({"cohort": res["cohort"]}, "nothing was tested")
     assert blocks[0].warning == "nothing was tested"
+
+
+# -- finding 5: the number of tests is the rows with a p-value ---------------------------------
+def test_number_of_tests_counts_only_rows_with_a_p_value(admission_run):
+    from interp_ecg.report import PhewasBlock
+
+    res, _, _ = admission_run
+    s = res["phewas"]
+    tested = int(s["p"].notna().sum())
+    assert (s.loc[s["exposure"] == "const", "reason"] == "constant exposure").all()
+    assert tested < len(s)  # the constant exposure's rows are not tests
+    assert res["cohort"]["n_tests"].iloc[0] == tested
+    assert res["cohort"]["n_pairs"].iloc[0] == len(s)
+    # the Bonferroni column applies 0.05 / tested, and so does the caption
+    assert (s["bonferroni"] == (s["p"] < 0.05 / tested)).all()
+    caption = PhewasBlock(s)._caption()
+    assert f"Manhattan plot of {tested} exposure x phecode tests" in caption
+    assert f"(0.05/{tested})" in caption

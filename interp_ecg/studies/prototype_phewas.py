@@ -323,16 +323,17 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
          "left_out_reasons": [_left_out_words(left_out) if len(left_out) else ""],
          "n_ecgs": [len(ecgs)], "n_exposures": [X.shape[1]], "n_phecodes": [outcomes.shape[1]],
          "covariates": [", ".join(params["covariates"]) or "none (unadjusted)"],
-         "n_tests": [len(summary)], "n_fdr_05": [int((summary["q"] < 0.05).sum()) if len(summary) else 0],
+         "n_pairs": [len(summary)], "n_tests": [model.n_tests_], "n_fdr_05": [int((summary["q"] < 0.05).sum()) if len(summary) else 0],
          "n_bonferroni": [int(summary["bonferroni"].sum()) if len(summary) else 0]}
     )
 
     warning = ""
     if model.n_tests_ == 0:  # an empty PheWAS must not look like a finished analysis
         warning = (f"nothing was tested: {outcomes.shape[1]} phecodes have >= {params['min_cases']} cases "
-                   f"(a case: >= {min_count} occurrence(s) of a code) among the {len(ecgs)} ECGs analysed, and "
-                   f"{len(summary)} exposure x phecode pairs could be estimated; lower params.min_cases or "
-                   "params.min_code_count, or widen params.window")
+                   f"(a case: >= {min_count} occurrence(s) of a code) among the {len(ecgs)} ECGs analysed"
+                   + (f"; none of their {len(summary)} exposure x phecode pairs could be estimated (phewas "
+                      "table, column reason)" if len(summary) else "")
+                   + "; lower params.min_cases or params.min_code_count, or widen params.window")
         logger.warning("prototype_phewas: %s", warning)
         notes.insert(0, "WARNING: " + warning)
 
