@@ -120,15 +120,18 @@ def test_a_run_with_nothing_tested_says_so(mimic_demo_root, phecode_root, tmp_pa
     from interp_ecg.studies import prototype_phewas
 
     first, _ = _mimic_layout(mimic_demo_root, tmp_path)
-    pd.DataFrame({"study_id": first["study_id"], "noise": np.random.default_rng(0).normal(size=len(first))}
-                 ).to_csv(tmp_path / "expo.csv", index=False)
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"study_id": first["study_id"], "noise": rng.normal(size=len(first)),
+                  "other": rng.normal(size=len(first))}).to_csv(tmp_path / "expo.csv", index=False)
     cfg = {"seed": 0,
            "data": {"source": "mimic", "path": str(tmp_path / "mimicecg"),
                     "diagnoses": str(mimic_demo_root / "hosp"), "phecode_map": str(phecode_root)},
            "params": {"exposure_source": "table", "exposure_table": str(tmp_path / "expo.csv"),
+                      "exposure_columns": ["noise"],  # finding 8: the exposures named
                       "window": "admission", "min_cases": 90, "n_boot": 0}}
     with caplog.at_level("WARNING"):
         res = run_prototype_phewas_study(cfg, tmp_path / "run")
+    assert res["cohort"]["n_exposures"].iloc[0] == 1
     assert res["notes"][0].startswith("WARNING: nothing was tested: 0 phecodes have >= 90 cases")
     assert any("nothing was tested" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
     blocks = prototype_phewas._report_blocks({"cohort": res["cohort"]}, "nothing was tested")
@@ -151,3 +154,23 @@ def test_number_of_tests_counts_only_rows_with_a_p_value(admission_run):
     caption = PhewasBlock(s)._caption()
     assert f"Manhattan plot of {tested} exposure x phecode tests" in caption
     assert f"(0.05/{tested})" in caption
+
+
+# -- finding 8: identifier columns are not exposures; params.exposure_columns ------------------
+def test_identifier_columns_of_the_exposure_table_are_not_exposures(admission_run):
+    res, _, _ = admission_run
+    assert set(res["phewas"]["exposure"]) == {"noise", "const"}  # not subject_id
+    assert res["cohort"]["n_exposures"].iloc[0] == 2
+
+
+def test_unknown_exposure_column_is_refused_naming_the_table(mimic_demo_root, phecode_root, tmp_path):
+    from interp_ecg.errors import ConfigError
+
+    first, _ = _mimic_layout(mimic_demo_root, tmp_path)
+    pd.DataFrame({"study_id": first["study_id"], "noise": 0.0}).to_csv(tmp_path / "expo.csv", index=False)
+    cfg = {"data": {"source": "mimic", "path": str(tmp_path / "mimicecg"),
+                    "diagnoses": str(mimic_demo_root / "hosp"), "phecode_map": str(phecode_root)},
+           "params": {"exposure_source": "table", "exposure_table": str(tmp_path / "expo.csv"),
+                      "exposure_columns": ["nosie"]}}
+    with pytest.raises(ConfigError, match=r"params.exposure_columns: 'nosie' .*did you mean 'noise'.*expo.csv"):
+        run_prototype_phewas_study(cfg, tmp_path / "run")

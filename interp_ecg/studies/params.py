@@ -287,7 +287,12 @@ class PrototypePhewasParams(StudyParams):
         "auto", description="auto: the exposure table when given, else prototypes (torch present), "
                             "else fiducial features.")
     exposure_table: InputFile | None = Field(None, description="CSV/Parquet of exposures, first column the ECG "
-                                                         "id (ecg_id / study_id).")
+                                                         "id (ecg_id / study_id); identifier columns (*_id, "
+                                                         "id) are not exposures.")
+    exposure_columns: list[str] | None = Field(None, min_length=1, **_LIST,
+                                               description="The exposures tested, by column name (null: every "
+                                                           "column of the exposures, identifier columns left "
+                                                           "out); a name that is not a column is an error.")
     #: columns of the study's ECG table (one row per ECG: from the dataset's metadata) that can
     #: be covariates; interp_ecg.studies.prototype_phewas builds that table with these names
     covariate_columns: ClassVar[tuple[str, ...]] = ("age", "sex")

@@ -240,13 +240,44 @@ def _exposures(src: dict, params: dict, seed: int):
     if kind == "table":
         if not params["exposure_table"]:
             raise ConfigError("exposure_source: table needs params.exposure_table")
-        return _read_table(params["exposure_table"]), None, f"exposures from {params['exposure_table']}"
+        table = _read_table(params["exposure_table"])
+        if params.get("exposure_columns") is None:
+            ids = [c for c in table.columns if is_identifier_column(c)]
+            if ids:
+                logger.info("exposure table: identifier columns are not exposures: %s", ", ".join(map(str, ids)))
+                table = table.drop(columns=ids)
+        return table, None, f"exposures from {params['exposure_table']}"
     if kind == "prototypes":
         return _prototype_exposures(src["dataset"], src["ecgs"], params, seed)
     if kind == "features":
         X, note = _feature_exposures(src["dataset"])
         return X, None, note
     raise ConfigError(f"params.exposure_source must be auto, prototypes, features or table, not {kind!r}")
+
+
+def is_identifier_column(name) -> bool:
+    """Whether a column of an exposure table names records rather than measuring them: ``id``,
+    ``*_id`` (``subject_id``, ``hadm_id`` ...) or a pandas ``Unnamed: k`` index column. Such
+    columns are never exposures (as in :func:`interp_ecg.studies.pipeline.run_phewas`).
+
+    Examples
+    --------
+    >>> [is_identifier_column(c) for c in ("subject_id", "ID", "Unnamed: 0", "proto_AFIB_0", "valid")]
+    [True, True, True, False, False]
+    """
+    text = str(name).strip().lower()
+    return text == "id" or text.endswith("_id") or text.startswith("unnamed:")
+
+
+def _exposure_columns(X: pd.DataFrame, wanted: list[str] | None, source: str) -> pd.DataFrame:
+    """The exposures named by ``params.exposure_columns`` (all when None); an unknown name is a
+    ConfigError naming the source of the exposures."""
+    if wanted is None:
+        return X
+    problem = covariate_problem(wanted, X.columns)
+    if problem:
+        raise ConfigError(f"params.exposure_columns: {problem} (exposures: {source})")
+    return X[list(dict.fromkeys(wanted))]
 
 
 # ------------------------------------------------------------------------------ main
@@ -282,6 +313,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
     with step(f"exposures ({params['exposure_source']})"):
         X, vectors, note = _exposures(src, params, seed)
+    X = _exposure_columns(X, params["exposure_columns"], note)
     notes.append(note)
     ecgs = src["ecgs"].loc[src["ecgs"].index.intersection(X.index)]
     ecgs = phenotype.select_ecgs(ecgs, params["ecg_per_subject"])
@@ -541,4 +573,5 @@ def _client(scheduler):
     return Client(scheduler)
 
 
-__all__ = ["Params", "TITLE", "default_min_code_count", "run", "run_prototype_phewas_study"]
+__all__ = ["Params", "TITLE", "default_min_code_count", "is_identifier_column", "run",
+           "run_prototype_phewas_study"]
