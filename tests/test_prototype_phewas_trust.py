@@ -174,3 +174,32 @@ def test_unknown_exposure_column_is_refused_naming_the_table(mimic_demo_root, ph
                       "exposure_columns": ["nosie"]}}
     with pytest.raises(ConfigError, match=r"params.exposure_columns: 'nosie' .*did you mean 'noise'.*expo.csv"):
         run_prototype_phewas_study(cfg, tmp_path / "run")
+
+
+# -- finding 9b: the synthetic cohort's cases need 2 distinct dates, as the PheWAS convention ---
+@pytest.fixture(scope="module")
+def synthetic_cohort(tmp_path_factory):
+    from interp_ecg.simulate import cohort
+
+    root = tmp_path_factory.mktemp("cohort")
+    cohort(160, root, random_state=3, progress=False, sampling_rate=100, duration=4)
+    return root
+
+
+def test_synthetic_cases_need_two_distinct_dates(synthetic_cohort, phecode_root, tmp_path):
+    db = pd.read_csv(synthetic_cohort / "ptbxl_database.csv", index_col=0)
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"x": rng.normal(size=len(db))}, index=db.index).to_csv(tmp_path / "expo.csv")
+    cfg = {"seed": 0, "data": {"source": "synthetic", "path": str(synthetic_cohort),
+                               "phecode_map": str(phecode_root)},
+           "params": {"exposure_source": "table", "exposure_table": str(tmp_path / "expo.csv"),
+                      "covariates": [], "min_cases": 3, "n_boot": 0}}
+    res = run_prototype_phewas_study(cfg, tmp_path / "run")
+    assert any(">= 2 occurrence(s) for a case" in n for n in res["notes"]), res["notes"]
+    # independent count: patients with an AF/flutter code (I48.x) on >= 2 distinct dates are cases,
+    # those with it on one date are excluded (neither case nor control)
+    dx = pd.read_csv(synthetic_cohort / "diagnoses.csv", dtype={"icd_code": str})
+    dates = dx[dx["icd_code"].str.startswith("I48")].groupby("patient_id")["date"].nunique()
+    af = res["phewas"].query("phecode == 'CV_416.2'").iloc[0]
+    assert (af["n_cases"], af["n_excluded"]) == (int((dates >= 2).sum()), int((dates == 1).sum()))
+    assert af["n_cases"] + af["n_controls"] + af["n_excluded"] == db["patient_id"].nunique()

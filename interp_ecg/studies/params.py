@@ -314,8 +314,10 @@ class PrototypePhewasParams(StudyParams):
     phecode_version: Literal["X", "1.2"] = Field("X", description="Phecode X (default) or 1.2.")
     min_code_count: int | None = Field(None, ge=1, description="Occurrences of a code for a case (null: 1 under "
                                                                "window admission - one ECG links one stay and an "
-                                                               "occurrence is a distinct admission -, else 1 for the "
-                                                               "synthetic cohort and 2 otherwise; above 1 is refused "
+                                                               "occurrence is a distinct admission -, else 2, the "
+                                                               "PheWAS convention: 2 distinct admissions on MIMIC-IV, "
+                                                               "2 distinct dates on the synthetic cohort, whose table "
+                                                               "has one row per dated occurrence; above 1 is refused "
                                                                "under window admission).")
     min_cases: int = Field(10, ge=1, description="Phecodes with fewer cases are not tested.")
     window: Literal["admission"] | list[str] | None = Field(

@@ -17,8 +17,11 @@ Steps of :func:`run` (parameters: :class:`~interp_ecg.studies.params.PrototypePh
    features).
 3. One ECG per patient (``params.ecg_per_subject``), diagnoses linked with
    ``params.window`` (``null``, ``admission`` or ``[start, end]``), phecodes with
-   :func:`~interp_ecg.phenotype.icd_to_phecodes`. ``params.min_code_count: null`` means 1 for the
-   synthetic cohort (its table has one row per code and patient) and 2 otherwise.
+   :func:`~interp_ecg.phenotype.icd_to_phecodes`. ``params.min_code_count: null`` means 1 under
+   ``window: admission`` (one ECG, one stay) and 2 otherwise: 2 distinct admissions on
+   MIMIC-IV, 2 distinct dates on the synthetic cohort (its table has one row per dated
+   occurrence). An ECG with no linked diagnoses on MIMIC-IV (no stay, no valid time) is left
+   out, its phenotype unknown, and counted in the cohort table.
 4. PheWAS adjusted for ``params.covariates``; AUC per exposure x significant phecode with
    bootstrap CIs; prototypes vs class probability vs prototype mean; intra-class prototype
    distance vs association heterogeneity; Manhattan, volcano and heatmap figures.
@@ -384,17 +387,20 @@ def default_min_code_count(window, synthetic: bool) -> int:
 
     Under ``window: admission`` an ECG is linked to the one stay it lies in, and an occurrence
     is a distinct admission (``hadm_id``), so no ECG could reach 2: the threshold is 1 (a code
-    on that stay's discharge record). Otherwise 1 for the synthetic cohort and 2 (the PheWAS
-    convention) for MIMIC-IV.
+    on that stay's discharge record). Otherwise 2, the PheWAS convention (Carroll et al. 2014:
+    ``createPhenotypes(min.code.count = 2)``, occurrences counted as distinct dates): distinct
+    admissions on MIMIC-IV, distinct dates on the synthetic cohort, whose diagnoses table has
+    one row per dated occurrence (:mod:`interp_ecg.simulate.diagnoses`: chronic codes recur,
+    rule-out false positives are mostly recorded once).
 
     Examples
     --------
-    >>> default_min_code_count("admission", synthetic=False), default_min_code_count(None, synthetic=False)
+    >>> default_min_code_count("admission", synthetic=False), default_min_code_count(None, synthetic=True)
     (1, 2)
     """
     if window == "admission":
         return 1
-    return 1 if synthetic else 2
+    return 2
 
 
 def _left_out_words(left_out: pd.Series) -> str:
