@@ -203,3 +203,40 @@ def test_synthetic_cases_need_two_distinct_dates(synthetic_cohort, phecode_root,
     af = res["phewas"].query("phecode == 'CV_416.2'").iloc[0]
     assert (af["n_cases"], af["n_excluded"]) == (int((dates >= 2).sum()), int((dates == 1).sum()))
     assert af["n_cases"] + af["n_controls"] + af["n_excluded"] == db["patient_id"].nunique()
+
+
+# -- finding 10: the config check reads margin and window, and bounds the folds ----------------
+@pytest.mark.parametrize("params, message", [
+    ({"admission_margin": "24 hourz"}, r"params.admission_margin: '24 hourz' is not a duration"),
+    ({"admission_margin": "-2h"}, r"params.admission_margin: '-2h' is negative"),
+    ({"window": ["30D", "-30D"]}, r"params.window: start '30D' lies after end '-30D'"),
+    ({"window": ["30D"]}, r"params.window: a time window is \[start, end\], got 1 values"),
+    ({"train_folds": [1, 11]}, r"params.train_folds\[1\] must be <= 10, got 11"),
+    ({"train_folds": [0]}, r"params.train_folds\[0\] must be >= 1, got 0"),
+])
+def test_config_check_refuses_bad_margin_window_and_folds(params, message):
+    from interp_ecg.errors import ConfigError
+    from interp_ecg.studies.config import validate_config
+
+    with pytest.raises(ConfigError, match=message):
+        validate_config({"study": "x", "kind": "prototype_phewas", "params": params})
+
+
+def test_study_validate_exits_2_on_a_bad_margin(tmp_path):
+    from typer.testing import CliRunner
+
+    from interp_ecg.cli import app
+
+    (tmp_path / "s.yaml").write_text("study: s\nkind: prototype_phewas\nparams: {admission_margin: 24 hourz}\n")
+    result = CliRunner().invoke(app, ["study", "validate", str(tmp_path / "s.yaml")])
+    assert result.exit_code == 2 and "params.admission_margin" in result.output
+
+
+def test_linkage_refuses_a_window_that_ends_before_it_starts():
+    from interp_ecg.errors import ConfigError
+
+    ecgs = pd.DataFrame({"subject_id": [1], "ecg_time": pd.to_datetime(["2020-01-01"])}, index=[5])
+    dx = pd.DataFrame({"subject_id": [1], "icd_code": "I10", "icd_version": 10,
+                       "admittime": pd.to_datetime(["2020-01-02"])})
+    with pytest.raises(ConfigError, match="lies after its end"):
+        phenotype.diagnoses_for_ecgs(ecgs, dx, window=("30D", "-30D"))

@@ -165,6 +165,8 @@ def diagnoses_for_ecgs(
         start, end = (pd.to_timedelta(w) for w in window)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"window must be None, 'admission' or (start, end); got {window!r}") from exc
+    if start > end:
+        raise ConfigError(f"window start {window[0]!r} lies after its end {window[1]!r}: it links no diagnosis")
     if time_col not in diagnoses.columns:
         raise ConfigError(f"a time window needs the diagnosis time column {time_col!r}")
     dx = diagnoses.copy()

@@ -158,6 +158,39 @@ def _covariates_of(columns: tuple[str, ...]):
     return AfterValidator(check)
 
 
+def _duration(text: str) -> Any:
+    """``text`` read by :func:`pandas.to_timedelta`, or a PydanticCustomError saying why not."""
+    import pandas as pd
+
+    try:
+        return pd.to_timedelta(text)
+    except (TypeError, ValueError) as exc:
+        raise PydanticCustomError(
+            "named", "{value} is not a duration ({why}); write e.g. '24h', '30min', '-30D'",
+            {"value": repr(text), "why": str(exc)}) from None
+
+
+def _check_margin(value: str) -> str:
+    if _duration(value) < _duration("0h"):
+        raise PydanticCustomError("named", "{value} is negative: a margin widens each admission",
+                                  {"value": repr(value)})
+    return value
+
+
+def _check_window(value: Any) -> Any:
+    """``null``, ``admission`` or ``[start, end]`` durations with start <= end."""
+    if value is None or value == "admission":
+        return value
+    if len(value) != 2:
+        raise PydanticCustomError("named", "a time window is [start, end], got {n} values",
+                                  {"n": len(value)})
+    start, end = (_duration(v) for v in value)
+    if start > end:
+        raise PydanticCustomError("named", "start {start} lies after end {end}: the window links no "
+                                  "diagnosis", {"start": repr(value[0]), "end": repr(value[1])})
+    return value
+
+
 class StudyParams(ConfigModel):
     """Base of the per-kind ``params`` models."""
 
@@ -320,14 +353,15 @@ class PrototypePhewasParams(StudyParams):
                                                                "has one row per dated occurrence; above 1 is refused "
                                                                "under window admission).")
     min_cases: int = Field(10, ge=1, description="Phecodes with fewer cases are not tested.")
-    window: Literal["admission"] | list[str] | None = Field(
+    window: Annotated[Literal["admission"] | list[str] | None, AfterValidator(_check_window)] = Field(
         None, description="Diagnoses linked to an ECG: null (any time), admission, or [start, end] "
                           "offsets such as ['-30D', '365D'].")
-    admission_margin: str = Field("24h", description="Margin around an admission (pandas offset).")
+    admission_margin: Annotated[str, AfterValidator(_check_margin)] = Field(
+        "24h", description="Margin around an admission (a duration pandas reads, e.g. 24h; not negative).")
     ecg_per_subject: Literal["first", "last", "all"] = Field("first", description="ECGs kept per patient.")
     n_boot: int = Field(200, ge=0, description="Bootstrap replicates of the AUC CIs.")
     auc_max_phecodes: int = Field(20, ge=1, description="AUC tables for the phecodes with the smallest p.")
-    train_folds: list[int] = Field([1, 2, 3, 4, 5], **_LIST, description="strat_fold of the prototype "
+    train_folds: list[Annotated[int, Field(ge=1, le=10)]] = Field([1, 2, 3, 4, 5], **_LIST, description="strat_fold of the prototype "
                                                                          "training patients; the rest enter the PheWAS.")
     prototype: PrototypeNetParams = Field(PrototypeNetParams(), description="The prototype network.")
 
