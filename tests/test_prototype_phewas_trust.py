@@ -240,3 +240,32 @@ def test_linkage_refuses_a_window_that_ends_before_it_starts():
                        "admittime": pd.to_datetime(["2020-01-02"])})
     with pytest.raises(ConfigError, match="lies after its end"):
         phenotype.diagnoses_for_ecgs(ecgs, dx, window=("30D", "-30D"))
+
+
+# -- finding 11 (third bullet): the phecodes not tested are written, with the reason -----------
+def test_phecodes_not_tested_are_listed_with_their_case_counts(admission_run, mimic_demo_root, phecode_root):
+    res, first, _ = admission_run
+    tested = set(res["phewas"]["phecode"])
+    skipped = res["skipped"]
+    assert not tested & set(skipped["phecode"])
+    assert (skipped["n_cases"] < 5).all() and skipped["reason"].str.startswith("fewer than 5 cases").all()
+    # independent: every phecode (rolled up) coded in the 85 linked stays is tested or listed
+    stays = set(first["hadm_id"].iloc[N_OUTSIDE:])
+    dx = pd.read_csv(mimic_demo_root / "hosp" / "diagnoses_icd.csv.gz", dtype={"icd_code": str})
+    dx = dx[dx["hadm_id"].isin(stays)]
+    icd = pd.read_csv(phecode_root / "phecodeX_R_map.csv", dtype=str)
+    icd["code"] = icd["code"].str.replace(".", "", regex=False)
+    roll = pd.read_csv(phecode_root / "phecodeX_R_rollup_map.csv", dtype=str)
+    dx = dx.assign(vocabulary_id=dx["icd_version"].map({9: "ICD9CM", 10: "ICD10CM"}),
+                   code=dx["icd_code"].str.strip())
+    leaf = dx.merge(icd, on=["vocabulary_id", "code"])[["hadm_id", "phecode"]]
+    up = leaf.merge(roll, left_on="phecode", right_on="code")[["hadm_id", "phecode_unrolled"]]
+    per_phecode = pd.concat([leaf.rename(columns={"phecode": "p"}),
+                             up.rename(columns={"phecode_unrolled": "p"})]).drop_duplicates()
+    counts = per_phecode.groupby("p")["hadm_id"].nunique()
+    assert tested | set(skipped["phecode"]) == set(counts.index)
+    sex = pd.read_csv(phecode_root / "phecodeX_R_sex.csv", dtype=str).set_index("phecode")
+    both = [p for p in skipped["phecode"] if sex.reindex([p]).iloc[0].isin(["FALSE", np.nan]).all()]
+    assert len(both) > 100
+    got = skipped.set_index("phecode").loc[both, "n_cases"]
+    assert (got == counts.reindex(both)).all()  # one ECG per stay: cases = stays coding it

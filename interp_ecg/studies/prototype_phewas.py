@@ -299,8 +299,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     Returns
     -------
     StudyResult
-        Tables ``phewas``, ``auc``, ``prototype_vs_class``, ``distance_vs_mixing``,
-        ``mapping``, ``cohort``; figures ``manhattan``, ``volcano``, ``heatmap``
+        Tables ``phewas``, ``skipped`` (phecodes of the linked diagnoses not tested, and why),
+        ``auc``, ``prototype_vs_class``, ``distance_vs_mixing``, ``mapping``, ``cohort``; figures ``manhattan``, ``volcano``, ``heatmap``
         (matplotlib); report blocks; notes.
     """
     from interp_ecg import phenotype
@@ -324,7 +324,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
     n_selected = len(ecgs)
     with step("phecodes of the linked diagnoses"):
-        pmap, outcomes, mapping, min_count, left_out = _outcomes(ecgs, src, params, data["phecode_map"])
+        pmap, outcomes, mapping, min_count, left_out, skipped = _outcomes(ecgs, src, params, data["phecode_map"])
     if len(left_out):  # no diagnoses to read a phenotype from: unknown, never a control
         ecgs = ecgs.loc[~ecgs.index.isin(left_out.index)]
         X = X.loc[ecgs.index]
@@ -352,7 +352,11 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         ).fit(X, outcomes, covariates)
     summary = model.summary
     summary["n_sex_excluded"] = summary["phecode"].map(outcomes.attrs.get("sex_excluded", {})).fillna(0).astype(int)
-    tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index()}
+    tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index(),
+                              "skipped": _skipped_table(skipped, model, pmap)}
+    if len(tables["skipped"]):
+        notes.append(f"{len(tables['skipped'])} phecodes of the linked diagnoses were not tested (fewer than "
+                     f"{params['min_cases']} cases): table skipped, with each one's case count")
     tables["cohort"] = pd.DataFrame(
         {"n_ecgs_selected": [n_selected], "n_ecgs_left_out": [len(left_out)],
          "left_out_reasons": [_left_out_words(left_out) if len(left_out) else ""],
@@ -403,6 +407,23 @@ def default_min_code_count(window, synthetic: bool) -> int:
     return 2
 
 
+def _skipped_table(skipped: pd.DataFrame, model, pmap) -> pd.DataFrame:
+    """The phecodes of the linked diagnoses that were not tested, and why: too few cases by the
+    case definition, or too few among the ECGs the PheWAS could analyse (complete covariates);
+    ``stage`` says which. Phecodes with no linked diagnosis at all are not listed."""
+    later = getattr(model, "skipped_", None)
+    parts = [skipped]
+    if later is not None and len(later):
+        later = later.assign(stage="PheWAS (ECGs with complete covariates)",
+                             n_excluded=pd.array([pd.NA] * len(later), dtype="Int64"))
+        parts.append(later)
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+        else skipped.iloc[0:0]
+    out = out.merge(pmap.describe(out["phecode"]).reset_index(), on="phecode", how="left")
+    cols = ["phecode", "description", "category", "n_cases", "n_excluded", "stage", "reason"]
+    return out[cols].sort_values(["n_cases", "phecode"], ascending=[False, True], ignore_index=True)
+
+
 def _left_out_words(left_out: pd.Series) -> str:
     """``"15 outside every admission with coded diagnoses; 2 no valid ECG time"``."""
     return "; ".join(f"{n} {reason}" for reason, n in left_out.value_counts().items())
@@ -439,13 +460,27 @@ def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | No
     known = ecgs.index[~ecgs.index.isin(left_out.index)]
     min_count = default_min_code_count(params["window"], src["synthetic"]) \
         if params["min_code_count"] is None else params["min_code_count"]
-    outcomes = phenotype.icd_to_phecodes(
-        linked, pmap, min_code_count=min_count, sex=ecgs["sex"], min_cases=params["min_cases"],
+    # every phecode of the linked diagnoses (min_cases 0), so that those not tested are listed
+    every = phenotype.icd_to_phecodes(
+        linked, pmap, min_code_count=min_count, sex=ecgs["sex"], min_cases=0,
         subjects=known, subject_col="ecg_id",
         count_col="hadm_id" if "hadm_id" in linked.columns else ("date" if "date" in linked else None),
     )
+    n_cases = every.sum().astype(int)
+    few = n_cases < params["min_cases"]
+    outcomes = every.loc[:, ~few.to_numpy()]
+    outcomes.attrs = dict(every.attrs)
+    skipped = pd.DataFrame({"phecode": every.columns[few.to_numpy()], "n_cases": n_cases[few].to_numpy(),
+                            "n_excluded": every.loc[:, few.to_numpy()].isna().sum().to_numpy().astype(int)})
+    skipped["stage"] = "case definition (all ECGs analysed)"
+    skipped["reason"] = [f"fewer than {params['min_cases']} cases (a case: >= {min_count} occurrence(s))"
+                         + (f"; {e} ECGs excluded (neither case nor control)" if e else "")
+                         for e in skipped["n_excluded"]]
+    if len(skipped):
+        logger.info("%d of %d phecodes of the linked diagnoses have fewer than %d cases: not tested (table skipped)",
+                    len(skipped), every.shape[1], params["min_cases"])
     mapping = phenotype.mapping_report(linked, pmap, subject_col="ecg_id")
-    return pmap, outcomes, mapping, min_count, left_out
+    return pmap, outcomes, mapping, min_count, left_out, skipped
 
 
 def _paper_analyses(X, outcomes, summary, vectors, pmap, params: dict, seed: int,
@@ -556,6 +591,13 @@ def _report_blocks(tables: dict[str, pd.DataFrame], warning: str = "") -> list[A
              "Intra-class prototype distance vs heterogeneity of the class's associations.")):
         if name in tables and len(tables[name]):
             blocks.append(TableBlock(tables[name].head(30), heading=heading, caption=caption))
+    if "skipped" in tables and len(tables["skipped"]):
+        sk = tables["skipped"]
+        blocks.append(TableBlock(sk[["phecode", "description", "n_cases", "n_excluded", "stage"]].head(30),
+                                 heading="Phecodes not tested",
+                                 caption=f"{len(sk)} phecodes of the linked diagnoses with too few cases, most cases "
+                                         "first (not tested: no association is implied; full list and reasons in "
+                                         "tables/skipped.csv)."))
     if "mapping" in tables:
         blocks.append(TableBlock(tables["mapping"].head(20), heading="ICD to phecode mapping",
                                  caption="Mapping counts."))
