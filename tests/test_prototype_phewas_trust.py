@@ -269,3 +269,19 @@ def test_phecodes_not_tested_are_listed_with_their_case_counts(admission_run, mi
     assert len(both) > 100
     got = skipped.set_index("phecode").loc[both, "n_cases"]
     assert (got == counts.reindex(both)).all()  # one ECG per stay: cases = stays coding it
+
+
+# -- finding 7 (warning only): several ECGs per patient are not independent ---------------------
+def test_all_ecgs_per_patient_warns_of_pseudo_replication(synthetic_cohort, phecode_root, tmp_path, caplog):
+    db = pd.read_csv(synthetic_cohort / "ptbxl_database.csv", index_col=0)
+    pd.DataFrame({"x": np.random.default_rng(0).normal(size=len(db))}, index=db.index).to_csv(tmp_path / "e.csv")
+    cfg = {"seed": 0, "data": {"source": "synthetic", "path": str(synthetic_cohort),
+                               "phecode_map": str(phecode_root)},
+           "params": {"exposure_source": "table", "exposure_table": str(tmp_path / "e.csv"),
+                      "ecg_per_subject": "all", "covariates": [], "min_cases": 3, "n_boot": 0}}
+    with caplog.at_level("WARNING"):
+        res = run_prototype_phewas_study(cfg, tmp_path / "run")
+    n, k = len(db), db["patient_id"].nunique()
+    assert n > k
+    assert res["notes"][0].startswith(f"WARNING: {n} ECGs of {k} patients (ecg_per_subject: all)")
+    assert any("not independent" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")

@@ -321,6 +321,15 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     ecgs = src["ecgs"].loc[src["ecgs"].index.intersection(X.index)]
     ecgs = phenotype.select_ecgs(ecgs, params["ecg_per_subject"])
     X = X.loc[ecgs.index]
+    n_patients = ecgs["subject_id"].nunique()
+    if len(ecgs) > n_patients:  # ecg_per_subject: all
+        # the PheWAS and the AUC bootstrap treat every ECG as its own subject; clustering by patient
+        # (PheWAS.fit / exposure_phecode_auc groups=ecgs["subject_id"]) is not wired in yet
+        repeat = (f"{len(ecgs)} ECGs of {n_patients} patients (ecg_per_subject: all): ECGs of one patient are not "
+                  "independent, but the models treat them so - standard errors, p-values and CIs are too small "
+                  "(pseudo-replication); use ecg_per_subject: first or last for valid inference")
+        logger.warning(repeat)
+        notes.insert(0, "WARNING: " + repeat)
 
     n_selected = len(ecgs)
     with step("phecodes of the linked diagnoses"):
