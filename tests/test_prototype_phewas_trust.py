@@ -285,3 +285,17 @@ def test_all_ecgs_per_patient_warns_of_pseudo_replication(synthetic_cohort, phec
     assert n > k
     assert res["notes"][0].startswith(f"WARNING: {n} ECGs of {k} patients (ecg_per_subject: all)")
     assert any("not independent" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+
+
+# -- finding 11 (fourth bullet): an exposure table matching no ECG is named -----------------------
+def test_exposure_table_matching_no_ecg_is_named(mimic_demo_root, phecode_root, tmp_path):
+    from interp_ecg.errors import ConfigError
+
+    first, _ = _mimic_layout(mimic_demo_root, tmp_path)
+    pd.DataFrame({"subject_id": first["subject_id"], "noise": 0.0}).to_csv(tmp_path / "expo.csv", index=False)
+    cfg = {"data": {"source": "mimic", "path": str(tmp_path / "mimicecg"),
+                    "diagnoses": str(mimic_demo_root / "hosp"), "phecode_map": str(phecode_root)},
+           "params": {"exposure_source": "table", "exposure_table": str(tmp_path / "expo.csv")}}
+    with pytest.raises(ConfigError, match=r"no exposure row matches an ECG id \(exposures from .*expo.csv; "
+                                          r"its first column 'subject_id'; ECG ids such as 4000000"):
+        run_prototype_phewas_study(cfg, tmp_path / "run")

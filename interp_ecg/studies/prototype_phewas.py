@@ -319,6 +319,10 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     X = _exposure_columns(X, params["exposure_columns"], note)
     notes.append(note)
     ecgs = src["ecgs"].loc[src["ecgs"].index.intersection(X.index)]
+    if not len(ecgs):
+        first = f"; its first column {X.index.name!r}" if X.index.name is not None else ""
+        raise ConfigError(f"no exposure row matches an ECG id ({note}{first}; ECG ids such as "
+                          f"{', '.join(map(str, src['ecgs'].index[:3]))})")
     ecgs = phenotype.select_ecgs(ecgs, params["ecg_per_subject"])
     X = X.loc[ecgs.index]
     n_patients = ecgs["subject_id"].nunique()
