@@ -299,3 +299,19 @@ def test_exposure_table_matching_no_ecg_is_named(mimic_demo_root, phecode_root, 
     with pytest.raises(ConfigError, match=r"no exposure row matches an ECG id \(exposures from .*expo.csv; "
                                           r"its first column 'subject_id'; ECG ids such as 4000000"):
         run_prototype_phewas_study(cfg, tmp_path / "run")
+
+
+def test_no_ecg_with_linked_diagnoses_is_refused(mimic_demo_root, phecode_root, tmp_path):
+    from interp_ecg.errors import ConfigError
+
+    first, _ = _mimic_layout(mimic_demo_root, tmp_path)
+    rl = pd.read_csv(tmp_path / "mimicecg" / "record_list.csv")
+    rl["ecg_time"] = "1900-01-01 00:00:00"  # before every admission
+    rl.to_csv(tmp_path / "mimicecg" / "record_list.csv", index=False)
+    pd.DataFrame({"study_id": first["study_id"], "noise": 0.0}).to_csv(tmp_path / "expo.csv", index=False)
+    cfg = {"data": {"source": "mimic", "path": str(tmp_path / "mimicecg"),
+                    "diagnoses": str(mimic_demo_root / "hosp"), "phecode_map": str(phecode_root)},
+           "params": {"exposure_source": "table", "exposure_table": str(tmp_path / "expo.csv"),
+                      "window": "admission"}}
+    with pytest.raises(ConfigError, match=r"none of the 100 ECGs has linked diagnoses \(100 outside every admission"):
+        run_prototype_phewas_study(cfg, tmp_path / "run")

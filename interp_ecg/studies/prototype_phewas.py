@@ -344,6 +344,9 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         why = _left_out_words(left_out)
         logger.warning("%d of %d ECGs left out: phenotype unknown (%s)", len(left_out), n_selected, why)
         notes.append(f"{len(left_out)} of {n_selected} ECGs left out, phenotype unknown: {why}")
+        if not len(ecgs):
+            raise ConfigError(f"none of the {n_selected} ECGs has linked diagnoses ({why}): nothing to analyse; "
+                              "check params.window, params.admission_margin and the ECG times")
     notes.append(
         f"{len(ecgs)} ECGs (one per patient: {params['ecg_per_subject']}), diagnoses window "
         f"{params['window']!r}, Phecode {pmap.version}, >= {min_count} occurrence(s) for a case, "
