@@ -66,7 +66,8 @@ def diagnoses_for_ecgs(
     ecg_time_col: str = "ecg_time",
     time_col: str = "admittime",
     hadm_col: str = "hadm_id",
-) -> pd.DataFrame:
+    return_unlinked: bool = False,
+):
     """Diagnoses linked to each ECG (see the module notes for the windows).
 
     Parameters
@@ -79,12 +80,34 @@ def diagnoses_for_ecgs(
     admissions : DataFrame, optional
         ``hadm_id, admittime, dischtime`` (needed for ``window="admission"``).
 
+    return_unlinked : bool, default False
+        Also return the ECGs that no diagnosis was linked to, with the reason.
+
     Returns
     -------
     DataFrame
         ``diagnoses`` rows with ``ecg_col`` added (a diagnosis linked to several ECGs appears
-        once per ECG). ECGs without any linked diagnosis are absent: pass the ECG ids as
-        ``subjects=`` to :func:`~interp_ecg.phenotype.icd_to_phecodes` so they are controls.
+        once per ECG). ECGs without any linked diagnosis are absent.
+    Series, only with ``return_unlinked=True``
+        Indexed by ``ecg_col``: each ECG without a linked diagnosis and why: ``"no valid ECG
+        time"`` (a window was asked for and the ECG time is missing or unreadable), ``"outside
+        every admission with coded diagnoses"`` (``window="admission"``), ``"no diagnosis in
+        the window"`` (a time window), ``"no diagnosis of the subject"`` (``window=None``).
+
+    Notes
+    -----
+    An ECG without a linked diagnosis has two readings: its patient had data in the window and
+    no code (a control for every phecode), or had no data there (phenotype unknown). Only the
+    caller knows which: a cohort whose diagnoses cover every patient over the whole window
+    (a complete registry, a simulated cohort) gives controls, while hospital discharge
+    diagnoses (MIMIC-IV ``hosp``) say nothing of an emergency-department or outpatient ECG
+    outside every stay. Pass to :func:`~interp_ecg.phenotype.icd_to_phecodes` as
+    ``subjects=`` only the ECGs known to have data (for discharge diagnoses: the linked ones);
+    an ECG with no valid time is never known. The PheWAS R package (Carroll et al. 2014,
+    Bioinformatics 30:2375) draws the same line: ``createPhenotypes`` writes control rows only
+    for ids in its code input or in ``full.population.ids`` (default: the ids of the code
+    input), so an id with no code at all gets no phenotype row - it is missing, not a control,
+    once joined with the exposures - unless the caller declares it part of the population.
 
     Examples
     --------
@@ -98,6 +121,9 @@ def diagnoses_for_ecgs(
     [[1, 'I4891']]
     >>> len(diagnoses_for_ecgs(ecgs, dx))  # no window: each ECG gets all of the subject's codes
     4
+    >>> _, unlinked = diagnoses_for_ecgs(ecgs, dx, window="admission", admissions=adm, return_unlinked=True)
+    >>> unlinked.to_dict()
+    {2: 'outside every admission with coded diagnoses'}
     """
     e = ecgs.copy()
     if ecg_col not in e.columns:
@@ -107,14 +133,16 @@ def diagnoses_for_ecgs(
             raise ConfigError(f"ECG table lacks column {col!r}; found {list(e.columns)}")
     if subject_col not in diagnoses.columns:
         raise ConfigError(f"diagnoses lack column {subject_col!r}")
+    no_time = pd.Index([], name=ecg_col)
     if window is None:
-        out = diagnoses.merge(e[[subject_col, ecg_col]], on=subject_col, how="inner")
-        return out.reset_index(drop=True)
+        out = diagnoses.merge(e[[subject_col, ecg_col]], on=subject_col, how="inner").reset_index(drop=True)
+        return _with_unlinked(out, e, ecg_col, no_time, "no diagnosis of the subject", return_unlinked)
     if ecg_time_col not in e.columns:
         raise ConfigError(f"a time window needs the ECG time column {ecg_time_col!r}")
     e[ecg_time_col] = pd.to_datetime(e[ecg_time_col], errors="coerce")
-    if e[ecg_time_col].isna().any():
-        logger.warning("%d ECGs without a valid time are not linked", int(e[ecg_time_col].isna().sum()))
+    no_time = pd.Index(e.loc[e[ecg_time_col].isna(), ecg_col], name=ecg_col)
+    if len(no_time):
+        logger.warning("%d ECGs without a valid time are not linked", len(no_time))
     if isinstance(window, str) and window == "admission":
         if admissions is None:
             raise ConfigError("window='admission' needs the admissions table (admittime, dischtime)")
@@ -130,12 +158,15 @@ def diagnoses_for_ecgs(
             pairs[ecg_time_col] <= pairs["dischtime"] + pad
         )
         links = pairs.loc[inside, [ecg_col, subject_col, hadm_col]].drop_duplicates()
-        out = diagnoses.merge(links, on=[subject_col, hadm_col], how="inner")
-        return out.reset_index(drop=True)
+        out = diagnoses.merge(links, on=[subject_col, hadm_col], how="inner").reset_index(drop=True)
+        return _with_unlinked(out, e, ecg_col, no_time, "outside every admission with coded diagnoses",
+                              return_unlinked)
     try:
         start, end = (pd.to_timedelta(w) for w in window)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"window must be None, 'admission' or (start, end); got {window!r}") from exc
+    if start > end:
+        raise ConfigError(f"window start {window[0]!r} lies after its end {window[1]!r}: it links no diagnosis")
     if time_col not in diagnoses.columns:
         raise ConfigError(f"a time window needs the diagnosis time column {time_col!r}")
     dx = diagnoses.copy()
@@ -143,4 +174,19 @@ def diagnoses_for_ecgs(
     dx["_t"] = t
     out = dx.merge(e[[ecg_col, subject_col, ecg_time_col]], on=subject_col, how="inner")
     keep = (out["_t"] >= out[ecg_time_col] + start) & (out["_t"] <= out[ecg_time_col] + end)
-    return out.loc[keep].drop(columns=["_t", ecg_time_col]).reset_index(drop=True)
+    out = out.loc[keep].drop(columns=["_t", ecg_time_col]).reset_index(drop=True)
+    return _with_unlinked(out, e, ecg_col, no_time, "no diagnosis in the window", return_unlinked)
+
+
+def _with_unlinked(out: pd.DataFrame, e: pd.DataFrame, ecg_col: str, no_time: pd.Index, reason: str,
+                   return_unlinked: bool):
+    """``out``, or ``(out, unlinked)``: the ECGs of ``e`` without a linked diagnosis and why
+    (``no_time``: no valid ECG time; the others: ``reason``), with a log line of the counts."""
+    ids = pd.Index(e[ecg_col].drop_duplicates(), name=ecg_col)
+    missing = ids[~ids.isin(out[ecg_col])]
+    unlinked = pd.Series(reason, index=missing, name="reason", dtype=object)
+    unlinked[unlinked.index.isin(no_time)] = "no valid ECG time"
+    if len(unlinked):
+        logger.info("%d of %d ECGs without a linked diagnosis: %s", len(unlinked), len(ids),
+                    ", ".join(f"{n} {k}" for k, n in unlinked.value_counts().items()))
+    return (out, unlinked) if return_unlinked else out

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -141,6 +141,11 @@ def covariate_problem(covariates: Sequence[str], available: Iterable[str]) -> st
     return f"{name!r} (item {i}) is not a column{hint}{more}; available: {shown}"
 
 
+def _rule(message: str) -> PydanticCustomError:
+    """An error across keys, its message kept as written (names the keys itself)."""
+    return PydanticCustomError("config_rule", "{message}", {"message": message})
+
+
 def _covariates_of(columns: tuple[str, ...]):
     """A validator: every covariate is one of ``columns`` (:func:`covariate_problem`)."""
 
@@ -151,6 +156,39 @@ def _covariates_of(columns: tuple[str, ...]):
         return value
 
     return AfterValidator(check)
+
+
+def _duration(text: str) -> Any:
+    """``text`` read by :func:`pandas.to_timedelta`, or a PydanticCustomError saying why not."""
+    import pandas as pd
+
+    try:
+        return pd.to_timedelta(text)
+    except (TypeError, ValueError) as exc:
+        raise PydanticCustomError(
+            "named", "{value} is not a duration ({why}); write e.g. '24h', '30min', '-30D'",
+            {"value": repr(text), "why": str(exc)}) from None
+
+
+def _check_margin(value: str) -> str:
+    if _duration(value) < _duration("0h"):
+        raise PydanticCustomError("named", "{value} is negative: a margin widens each admission",
+                                  {"value": repr(value)})
+    return value
+
+
+def _check_window(value: Any) -> Any:
+    """``null``, ``admission`` or ``[start, end]`` durations with start <= end."""
+    if value is None or value == "admission":
+        return value
+    if len(value) != 2:
+        raise PydanticCustomError("named", "a time window is [start, end], got {n} values",
+                                  {"n": len(value)})
+    start, end = (_duration(v) for v in value)
+    if start > end:
+        raise PydanticCustomError("named", "start {start} lies after end {end}: the window links no "
+                                  "diagnosis", {"start": repr(value[0]), "end": repr(value[1])})
+    return value
 
 
 class StudyParams(ConfigModel):
@@ -282,7 +320,12 @@ class PrototypePhewasParams(StudyParams):
         "auto", description="auto: the exposure table when given, else prototypes (torch present), "
                             "else fiducial features.")
     exposure_table: InputFile | None = Field(None, description="CSV/Parquet of exposures, first column the ECG "
-                                                         "id (ecg_id / study_id).")
+                                                         "id (ecg_id / study_id); identifier columns (*_id, "
+                                                         "id) are not exposures.")
+    exposure_columns: list[str] | None = Field(None, min_length=1, **_LIST,
+                                               description="The exposures tested, by column name (null: every "
+                                                           "column of the exposures, identifier columns left "
+                                                           "out); a name that is not a column is an error.")
     #: columns of the study's ECG table (one row per ECG: from the dataset's metadata) that can
     #: be covariates; interp_ecg.studies.prototype_phewas builds that table with these names
     covariate_columns: ClassVar[tuple[str, ...]] = ("age", "sex")
@@ -302,19 +345,35 @@ class PrototypePhewasParams(StudyParams):
                                                                     "(torch: GPU when present).")
     standardize: bool = Field(True, description="Odds ratios per SD of each exposure.")
     phecode_version: Literal["X", "1.2"] = Field("X", description="Phecode X (default) or 1.2.")
-    min_code_count: int | None = Field(None, ge=1, description="Occurrences of a code for a case (null: 1 for "
-                                                               "the synthetic cohort, 2 otherwise).")
+    min_code_count: int | None = Field(None, ge=1, description="Occurrences of a code for a case (null: 1 under "
+                                                               "window admission - one ECG links one stay and an "
+                                                               "occurrence is a distinct admission -, else 2, the "
+                                                               "PheWAS convention: 2 distinct admissions on MIMIC-IV, "
+                                                               "2 distinct dates on the synthetic cohort, whose table "
+                                                               "has one row per dated occurrence; above 1 is refused "
+                                                               "under window admission).")
     min_cases: int = Field(10, ge=1, description="Phecodes with fewer cases are not tested.")
-    window: Literal["admission"] | list[str] | None = Field(
+    window: Annotated[Literal["admission"] | list[str] | None, AfterValidator(_check_window)] = Field(
         None, description="Diagnoses linked to an ECG: null (any time), admission, or [start, end] "
                           "offsets such as ['-30D', '365D'].")
-    admission_margin: str = Field("24h", description="Margin around an admission (pandas offset).")
-    ecg_per_subject: Literal["first", "last", "all"] = Field("first", description="ECGs kept per patient.")
+    admission_margin: Annotated[str, AfterValidator(_check_margin)] = Field(
+        "24h", description="Margin around an admission (a duration pandas reads, e.g. 24h; not negative).")
+    ecg_per_subject: Literal["first", "last", "all"] = Field(
+        "first", description="ECGs kept per patient (all: ECGs of one patient enter as independent subjects - "
+                             "standard errors and p-values too small; the run warns).")
     n_boot: int = Field(200, ge=0, description="Bootstrap replicates of the AUC CIs.")
     auc_max_phecodes: int = Field(20, ge=1, description="AUC tables for the phecodes with the smallest p.")
-    train_folds: list[int] = Field([1, 2, 3, 4, 5], **_LIST, description="strat_fold of the prototype "
+    train_folds: list[Annotated[int, Field(ge=1, le=10)]] = Field([1, 2, 3, 4, 5], **_LIST, description="strat_fold of the prototype "
                                                                          "training patients; the rest enter the PheWAS.")
     prototype: PrototypeNetParams = Field(PrototypeNetParams(), description="The prototype network.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PrototypePhewasParams:
+        if self.window == "admission" and (self.min_code_count or 1) > 1:
+            raise _rule(f"params.min_code_count: {self.min_code_count} with params.window: admission gives no case "
+                        "- an ECG is linked to the one admission it lies in, and an occurrence is a distinct "
+                        "admission; use 1 or null (null: 1 under window admission)")
+        return self
 
 
 # -- PTB-XL prototypes -----------------------------------------------------------------------

@@ -17,8 +17,11 @@ Steps of :func:`run` (parameters: :class:`~interp_ecg.studies.params.PrototypePh
    features).
 3. One ECG per patient (``params.ecg_per_subject``), diagnoses linked with
    ``params.window`` (``null``, ``admission`` or ``[start, end]``), phecodes with
-   :func:`~interp_ecg.phenotype.icd_to_phecodes`. ``params.min_code_count: null`` means 1 for the
-   synthetic cohort (its table has one row per code and patient) and 2 otherwise.
+   :func:`~interp_ecg.phenotype.icd_to_phecodes`. ``params.min_code_count: null`` means 1 under
+   ``window: admission`` (one ECG, one stay) and 2 otherwise: 2 distinct admissions on
+   MIMIC-IV, 2 distinct dates on the synthetic cohort (its table has one row per dated
+   occurrence). An ECG with no linked diagnoses on MIMIC-IV (no stay, no valid time) is left
+   out, its phenotype unknown, and counted in the cohort table.
 4. PheWAS adjusted for ``params.covariates``; AUC per exposure x significant phecode with
    bootstrap CIs; prototypes vs class probability vs prototype mean; intra-class prototype
    distance vs association heterogeneity; Manhattan, volcano and heatmap figures.
@@ -240,13 +243,44 @@ def _exposures(src: dict, params: dict, seed: int):
     if kind == "table":
         if not params["exposure_table"]:
             raise ConfigError("exposure_source: table needs params.exposure_table")
-        return _read_table(params["exposure_table"]), None, f"exposures from {params['exposure_table']}"
+        table = _read_table(params["exposure_table"])
+        if params.get("exposure_columns") is None:
+            ids = [c for c in table.columns if is_identifier_column(c)]
+            if ids:
+                logger.info("exposure table: identifier columns are not exposures: %s", ", ".join(map(str, ids)))
+                table = table.drop(columns=ids)
+        return table, None, f"exposures from {params['exposure_table']}"
     if kind == "prototypes":
         return _prototype_exposures(src["dataset"], src["ecgs"], params, seed)
     if kind == "features":
         X, note = _feature_exposures(src["dataset"])
         return X, None, note
     raise ConfigError(f"params.exposure_source must be auto, prototypes, features or table, not {kind!r}")
+
+
+def is_identifier_column(name) -> bool:
+    """Whether a column of an exposure table names records rather than measuring them: ``id``,
+    ``*_id`` (``subject_id``, ``hadm_id`` ...) or a pandas ``Unnamed: k`` index column. Such
+    columns are never exposures (as in :func:`interp_ecg.studies.pipeline.run_phewas`).
+
+    Examples
+    --------
+    >>> [is_identifier_column(c) for c in ("subject_id", "ID", "Unnamed: 0", "proto_AFIB_0", "valid")]
+    [True, True, True, False, False]
+    """
+    text = str(name).strip().lower()
+    return text == "id" or text.endswith("_id") or text.startswith("unnamed:")
+
+
+def _exposure_columns(X: pd.DataFrame, wanted: list[str] | None, source: str) -> pd.DataFrame:
+    """The exposures named by ``params.exposure_columns`` (all when None); an unknown name is a
+    ConfigError naming the source of the exposures."""
+    if wanted is None:
+        return X
+    problem = covariate_problem(wanted, X.columns)
+    if problem:
+        raise ConfigError(f"params.exposure_columns: {problem} (exposures: {source})")
+    return X[list(dict.fromkeys(wanted))]
 
 
 # ------------------------------------------------------------------------------ main
@@ -265,8 +299,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     Returns
     -------
     StudyResult
-        Tables ``phewas``, ``auc``, ``prototype_vs_class``, ``distance_vs_mixing``,
-        ``mapping``, ``cohort``; figures ``manhattan``, ``volcano``, ``heatmap``
+        Tables ``phewas``, ``skipped`` (phecodes of the linked diagnoses not tested, and why),
+        ``auc``, ``prototype_vs_class``, ``distance_vs_mixing``, ``mapping``, ``cohort``; figures ``manhattan``, ``volcano``, ``heatmap``
         (matplotlib); report blocks; notes.
     """
     from interp_ecg import phenotype
@@ -282,13 +316,37 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
     with step(f"exposures ({params['exposure_source']})"):
         X, vectors, note = _exposures(src, params, seed)
+    X = _exposure_columns(X, params["exposure_columns"], note)
     notes.append(note)
     ecgs = src["ecgs"].loc[src["ecgs"].index.intersection(X.index)]
+    if not len(ecgs):
+        first = f"; its first column {X.index.name!r}" if X.index.name is not None else ""
+        raise ConfigError(f"no exposure row matches an ECG id ({note}{first}; ECG ids such as "
+                          f"{', '.join(map(str, src['ecgs'].index[:3]))})")
     ecgs = phenotype.select_ecgs(ecgs, params["ecg_per_subject"])
     X = X.loc[ecgs.index]
+    n_patients = ecgs["subject_id"].nunique()
+    if len(ecgs) > n_patients:  # ecg_per_subject: all
+        # the PheWAS and the AUC bootstrap treat every ECG as its own subject; clustering by patient
+        # (PheWAS.fit / exposure_phecode_auc groups=ecgs["subject_id"]) is not wired in yet
+        repeat = (f"{len(ecgs)} ECGs of {n_patients} patients (ecg_per_subject: all): ECGs of one patient are not "
+                  "independent, but the models treat them so - standard errors, p-values and CIs are too small "
+                  "(pseudo-replication); use ecg_per_subject: first or last for valid inference")
+        logger.warning(repeat)
+        notes.insert(0, "WARNING: " + repeat)
 
+    n_selected = len(ecgs)
     with step("phecodes of the linked diagnoses"):
-        pmap, outcomes, mapping, min_count = _outcomes(ecgs, src, params, data["phecode_map"])
+        pmap, outcomes, mapping, min_count, left_out, skipped = _outcomes(ecgs, src, params, data["phecode_map"])
+    if len(left_out):  # no diagnoses to read a phenotype from: unknown, never a control
+        ecgs = ecgs.loc[~ecgs.index.isin(left_out.index)]
+        X = X.loc[ecgs.index]
+        why = _left_out_words(left_out)
+        logger.warning("%d of %d ECGs left out: phenotype unknown (%s)", len(left_out), n_selected, why)
+        notes.append(f"{len(left_out)} of {n_selected} ECGs left out, phenotype unknown: {why}")
+        if not len(ecgs):
+            raise ConfigError(f"none of the {n_selected} ECGs has linked diagnoses ({why}): nothing to analyse; "
+                              "check params.window, params.admission_margin and the ECG times")
     notes.append(
         f"{len(ecgs)} ECGs (one per patient: {params['ecg_per_subject']}), diagnoses window "
         f"{params['window']!r}, Phecode {pmap.version}, >= {min_count} occurrence(s) for a case, "
@@ -310,13 +368,29 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         ).fit(X, outcomes, covariates)
     summary = model.summary
     summary["n_sex_excluded"] = summary["phecode"].map(outcomes.attrs.get("sex_excluded", {})).fillna(0).astype(int)
-    tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index()}
+    tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index(),
+                              "skipped": _skipped_table(skipped, model, pmap)}
+    if len(tables["skipped"]):
+        notes.append(f"{len(tables['skipped'])} phecodes of the linked diagnoses were not tested (fewer than "
+                     f"{params['min_cases']} cases): table skipped, with each one's case count")
     tables["cohort"] = pd.DataFrame(
-        {"n_ecgs": [len(ecgs)], "n_exposures": [X.shape[1]], "n_phecodes": [outcomes.shape[1]],
+        {"n_ecgs_selected": [n_selected], "n_ecgs_left_out": [len(left_out)],
+         "left_out_reasons": [_left_out_words(left_out) if len(left_out) else ""],
+         "n_ecgs": [len(ecgs)], "n_exposures": [X.shape[1]], "n_phecodes": [outcomes.shape[1]],
          "covariates": [", ".join(params["covariates"]) or "none (unadjusted)"],
-         "n_tests": [len(summary)], "n_fdr_05": [int((summary["q"] < 0.05).sum()) if len(summary) else 0],
+         "n_pairs": [len(summary)], "n_tests": [model.n_tests_], "n_fdr_05": [int((summary["q"] < 0.05).sum()) if len(summary) else 0],
          "n_bonferroni": [int(summary["bonferroni"].sum()) if len(summary) else 0]}
     )
+
+    warning = ""
+    if model.n_tests_ == 0:  # an empty PheWAS must not look like a finished analysis
+        warning = (f"nothing was tested: {outcomes.shape[1]} phecodes have >= {params['min_cases']} cases "
+                   f"(a case: >= {min_count} occurrence(s) of a code) among the {len(ecgs)} ECGs analysed"
+                   + (f"; none of their {len(summary)} exposure x phecode pairs could be estimated (phewas "
+                      "table, column reason)" if len(summary) else "")
+                   + "; lower params.min_cases or params.min_code_count, or widen params.window")
+        logger.warning("prototype_phewas: %s", warning)
+        notes.insert(0, "WARNING: " + warning)
 
     # the paper's analyses
     with step("AUCs, prototypes vs classes, distance vs mixing"):
@@ -324,12 +398,65 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     figures = _figures(summary, X.shape[1])
     for note in notes:
         logger.info(note)
-    return StudyResult(tables=tables, figures=figures, blocks=_report_blocks(tables), notes=notes,
+    return StudyResult(tables=tables, figures=figures, blocks=_report_blocks(tables, warning), notes=notes,
                        title=TITLE, summary="\n\n".join(notes))
 
 
+def default_min_code_count(window, synthetic: bool) -> int:
+    """Occurrences of a code that make a case when ``params.min_code_count`` is null.
+
+    Under ``window: admission`` an ECG is linked to the one stay it lies in, and an occurrence
+    is a distinct admission (``hadm_id``), so no ECG could reach 2: the threshold is 1 (a code
+    on that stay's discharge record). Otherwise 2, the PheWAS convention (Carroll et al. 2014:
+    ``createPhenotypes(min.code.count = 2)``, occurrences counted as distinct dates): distinct
+    admissions on MIMIC-IV, distinct dates on the synthetic cohort, whose diagnoses table has
+    one row per dated occurrence (:mod:`interp_ecg.simulate.diagnoses`: chronic codes recur,
+    rule-out false positives are mostly recorded once).
+
+    Examples
+    --------
+    >>> default_min_code_count("admission", synthetic=False), default_min_code_count(None, synthetic=True)
+    (1, 2)
+    """
+    if window == "admission":
+        return 1
+    return 2
+
+
+def _skipped_table(skipped: pd.DataFrame, model, pmap) -> pd.DataFrame:
+    """The phecodes of the linked diagnoses that were not tested, and why: too few cases by the
+    case definition, or too few among the ECGs the PheWAS could analyse (complete covariates);
+    ``stage`` says which. Phecodes with no linked diagnosis at all are not listed."""
+    later = getattr(model, "skipped_", None)
+    parts = [skipped]
+    if later is not None and len(later):
+        later = later.assign(stage="PheWAS (ECGs with complete covariates)",
+                             n_excluded=pd.array([pd.NA] * len(later), dtype="Int64"))
+        parts.append(later)
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+        else skipped.iloc[0:0]
+    out = out.merge(pmap.describe(out["phecode"]).reset_index(), on="phecode", how="left")
+    cols = ["phecode", "description", "category", "n_cases", "n_excluded", "stage", "reason"]
+    return out[cols].sort_values(["n_cases", "phecode"], ascending=[False, True], ignore_index=True)
+
+
+def _left_out_words(left_out: pd.Series) -> str:
+    """``"15 outside every admission with coded diagnoses; 2 no valid ECG time"``."""
+    return "; ".join(f"{n} {reason}" for reason, n in left_out.value_counts().items())
+
+
 def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | None):
-    """Phecode map, ECG x phecode case table, mapping report and the occurrence threshold used."""
+    """Phecode map, ECG x phecode case table, mapping report, the occurrence threshold used, and
+    the ECGs left out (Series: ECG id -> reason).
+
+    An ECG is a case or a control only where its diagnoses are known. MIMIC-IV ``hosp`` holds
+    the diagnoses of hospital stays: an ECG linked to no stay (outside every admission, or its
+    patient never admitted) has no phenotype, and one without a valid time cannot be placed in
+    a window; both are left out (phenotype unknown), not made controls. The synthetic cohort's
+    table is a full population (the simulator writes every diagnosis of every patient), so
+    there an ECG without a diagnosis in the window is a control; only one without a valid time
+    is left out.
+    """
     from interp_ecg import phenotype
     from interp_ecg.config import dataset_path
 
@@ -337,20 +464,39 @@ def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | No
     if pm_path is None or not Path(pm_path).exists():
         raise DataNotFoundError("no phecode map: set data.phecode_map (see interp_ecg.phenotype.phecodes)")
     pmap = phenotype.load_phecode_map(pm_path, version=params["phecode_version"])
-    linked = phenotype.diagnoses_for_ecgs(
+    linked, unlinked = phenotype.diagnoses_for_ecgs(
         ecgs, src["diagnoses"], window=params["window"], admissions=src["admissions"],
-        margin=params["admission_margin"], time_col=src["time_col"],
+        margin=params["admission_margin"], time_col=src["time_col"], return_unlinked=True,
     )
-    min_count = params["min_code_count"]
-    if min_count is None:
-        min_count = 1 if src["synthetic"] else 2
-    outcomes = phenotype.icd_to_phecodes(
-        linked, pmap, min_code_count=min_count, sex=ecgs["sex"], min_cases=params["min_cases"],
-        subjects=ecgs.index, subject_col="ecg_id",
+    left_out = unlinked if not src["synthetic"] else unlinked[unlinked == "no valid ECG time"]
+    if params["window"] == "admission" and len(left_out):
+        left_out = left_out.replace("outside every admission with coded diagnoses",
+                                    f"outside every admission with coded diagnoses "
+                                    f"(margin {params['admission_margin']})")
+    known = ecgs.index[~ecgs.index.isin(left_out.index)]
+    min_count = default_min_code_count(params["window"], src["synthetic"]) \
+        if params["min_code_count"] is None else params["min_code_count"]
+    # every phecode of the linked diagnoses (min_cases 0), so that those not tested are listed
+    every = phenotype.icd_to_phecodes(
+        linked, pmap, min_code_count=min_count, sex=ecgs["sex"], min_cases=0,
+        subjects=known, subject_col="ecg_id",
         count_col="hadm_id" if "hadm_id" in linked.columns else ("date" if "date" in linked else None),
     )
+    n_cases = every.sum().astype(int)
+    few = n_cases < params["min_cases"]
+    outcomes = every.loc[:, ~few.to_numpy()]
+    outcomes.attrs = dict(every.attrs)
+    skipped = pd.DataFrame({"phecode": every.columns[few.to_numpy()], "n_cases": n_cases[few].to_numpy(),
+                            "n_excluded": every.loc[:, few.to_numpy()].isna().sum().to_numpy().astype(int)})
+    skipped["stage"] = "case definition (all ECGs analysed)"
+    skipped["reason"] = [f"fewer than {params['min_cases']} cases (a case: >= {min_count} occurrence(s))"
+                         + (f"; {e} ECGs excluded (neither case nor control)" if e else "")
+                         for e in skipped["n_excluded"]]
+    if len(skipped):
+        logger.info("%d of %d phecodes of the linked diagnoses have fewer than %d cases: not tested (table skipped)",
+                    len(skipped), every.shape[1], params["min_cases"])
     mapping = phenotype.mapping_report(linked, pmap, subject_col="ecg_id")
-    return pmap, outcomes, mapping, min_count
+    return pmap, outcomes, mapping, min_count, left_out, skipped
 
 
 def _paper_analyses(X, outcomes, summary, vectors, pmap, params: dict, seed: int,
@@ -432,11 +578,13 @@ def run_prototype_phewas_study(config: StudyConfig | Mapping[str, Any], out_dir:
     return {**res.tables, **{f"figure_{k}": v for k, v in res.figures.items()}, "notes": res.notes}
 
 
-def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
+def _report_blocks(tables: dict[str, pd.DataFrame], warning: str = "") -> list[Any]:
     from interp_ecg import phenotype
-    from interp_ecg.report import FigureBlock, PhewasBlock, TableBlock
+    from interp_ecg.report import FigureBlock, PhewasBlock, TableBlock, TextBlock
 
     blocks: list[Any] = []
+    if warning:
+        blocks.append(TextBlock("No association was tested", warning=warning))
     adjusted = "the covariates (not recorded)"
     if "cohort" in tables and "covariates" in tables["cohort"]:
         adjusted = _covariate_words(str(tables["cohort"]["covariates"].iloc[0]))
@@ -459,6 +607,13 @@ def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
              "Intra-class prototype distance vs heterogeneity of the class's associations.")):
         if name in tables and len(tables[name]):
             blocks.append(TableBlock(tables[name].head(30), heading=heading, caption=caption))
+    if "skipped" in tables and len(tables["skipped"]):
+        sk = tables["skipped"]
+        blocks.append(TableBlock(sk[["phecode", "description", "n_cases", "n_excluded", "stage"]].head(30),
+                                 heading="Phecodes not tested",
+                                 caption=f"{len(sk)} phecodes of the linked diagnoses with too few cases, most cases "
+                                         "first (not tested: no association is implied; full list and reasons in "
+                                         "tables/skipped.csv)."))
     if "mapping" in tables:
         blocks.append(TableBlock(tables["mapping"].head(20), heading="ICD to phecode mapping",
                                  caption="Mapping counts."))
@@ -482,4 +637,5 @@ def _client(scheduler):
     return Client(scheduler)
 
 
-__all__ = ["Params", "TITLE", "run", "run_prototype_phewas_study"]
+__all__ = ["Params", "TITLE", "default_min_code_count", "is_identifier_column", "run",
+           "run_prototype_phewas_study"]

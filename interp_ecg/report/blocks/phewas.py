@@ -39,10 +39,17 @@ class PhewasBlock(Block):
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"phewas": self.summary}
 
+    def n_tests(self) -> int:
+        """Rows with a p-value: the tests of the multiple-testing correction and of the plot
+        (pairs not estimated - constant exposure, separation, too few cases ... - are not tests)."""
+        return int(pd.to_numeric(self.summary["p"], errors="coerce").notna().sum())
+
     def _caption(self) -> str:
-        n = len(self.summary)
-        return (f"Manhattan plot of {n} exposure x phecode tests; dashed red: Bonferroni threshold "
-                f"({self.alpha}/{n}); dotted orange: Benjamini-Hochberg q < {self.alpha}.")
+        n = self.n_tests()
+        untested = len(self.summary) - n
+        more = f" ({untested} pairs not estimated, see the table's reason column)" if untested else ""
+        return (f"Manhattan plot of {n} exposure x phecode tests{more}; dashed red: Bonferroni threshold "
+                f"({self.alpha}/{max(n, 1)}); dotted orange: Benjamini-Hochberg q < {self.alpha}.")
 
     def flowables(self, ctx: RenderContext) -> list[Flowable]:
         out: list[Flowable] = [Heading(self.heading, level=self.level)]
