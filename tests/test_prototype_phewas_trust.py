@@ -271,8 +271,8 @@ def test_phecodes_not_tested_are_listed_with_their_case_counts(admission_run, mi
     assert (got == counts.reindex(both)).all()  # one ECG per stay: cases = stays coding it
 
 
-# -- finding 7 (warning only): several ECGs per patient are not independent ---------------------
-def test_all_ecgs_per_patient_warns_of_pseudo_replication(synthetic_cohort, phecode_root, tmp_path, caplog):
+# -- finding 7: several ECGs per patient are not independent: clustered by patient ----------------
+def test_all_ecgs_per_patient_are_clustered_by_patient(synthetic_cohort, phecode_root, tmp_path, caplog):
     db = pd.read_csv(synthetic_cohort / "ptbxl_database.csv", index_col=0)
     pd.DataFrame({"x": np.random.default_rng(0).normal(size=len(db))}, index=db.index).to_csv(tmp_path / "e.csv")
     cfg = {"seed": 0, "data": {"source": "synthetic", "path": str(synthetic_cohort),
@@ -283,8 +283,16 @@ def test_all_ecgs_per_patient_warns_of_pseudo_replication(synthetic_cohort, phec
         res = run_prototype_phewas_study(cfg, tmp_path / "run")
     n, k = len(db), db["patient_id"].nunique()
     assert n > k
-    assert res["notes"][0].startswith(f"WARNING: {n} ECGs of {k} patients (ecg_per_subject: all)")
+    assert res["notes"][0].startswith(f"NOTE: {n} ECGs of {k} patients (ecg_per_subject: all)")
     assert any("not independent" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    tested = res["phewas"].dropna(subset=["p"])
+    assert len(tested) and (tested["SE_type"] == "cluster-robust").all()
+    # Firth / score tests have no clustered form here: refused, naming the keys
+    from interp_ecg.errors import ConfigError
+
+    cfg["params"]["method"] = "firth"
+    with pytest.raises(ConfigError, match="method: firth"):
+        run_prototype_phewas_study(cfg, tmp_path / "run2")
 
 
 # -- finding 11 (fourth bullet): an exposure table matching no ECG is named -----------------------

@@ -359,8 +359,9 @@ class PrototypePhewasParams(StudyParams):
     admission_margin: Annotated[str, AfterValidator(_check_margin)] = Field(
         "24h", description="Margin around an admission (a duration pandas reads, e.g. 24h; not negative).")
     ecg_per_subject: Literal["first", "last", "all"] = Field(
-        "first", description="ECGs kept per patient (all: ECGs of one patient enter as independent subjects - "
-                             "standard errors and p-values too small; the run warns).")
+        "first", description="ECGs kept per patient (all: several ECGs of one patient; standard errors are "
+                             "then clustered by patient and the AUC bootstrap resamples patients; Firth "
+                             "and score tests are refused with it).")
     n_boot: int = Field(200, ge=0, description="Bootstrap replicates of the AUC CIs.")
     auc_max_phecodes: int = Field(20, ge=1, description="AUC tables for the phecodes with the smallest p.")
     train_folds: list[Annotated[int, Field(ge=1, le=10)]] = Field([1, 2, 3, 4, 5], **_LIST, description="strat_fold of the prototype "

@@ -326,14 +326,26 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     ecgs = phenotype.select_ecgs(ecgs, params["ecg_per_subject"])
     X = X.loc[ecgs.index]
     n_patients = ecgs["subject_id"].nunique()
+    groups = None
     if len(ecgs) > n_patients:  # ecg_per_subject: all
-        # the PheWAS and the AUC bootstrap treat every ECG as its own subject; clustering by patient
-        # (PheWAS.fit / exposure_phecode_auc groups=ecgs["subject_id"]) is not wired in yet
+        # ECGs of one patient are not independent: the PheWAS's standard errors are clustered by
+        # patient (cluster-robust sandwich) and the AUC bootstrap and the prototype/class split
+        # resample patients, not ECGs
+        unclustered = [f"{k}: {params[k]}" for k, bad in (("method", params["method"] == "firth"),
+                                                          ("test", params["test"] == "score"),
+                                                          ("firth_fallback", bool(params["firth_fallback"])))
+                       if bad]
+        if unclustered:
+            raise ConfigError(f"params.ecg_per_subject: all gives {len(ecgs)} ECGs of {n_patients} patients, which "
+                              f"need patient-clustered standard errors; {', '.join(unclustered)} has no clustered "
+                              "form here: use method: logit, test: wald and firth_fallback: false, or "
+                              "ecg_per_subject: first / last")
+        groups = ecgs["subject_id"]
         repeat = (f"{len(ecgs)} ECGs of {n_patients} patients (ecg_per_subject: all): ECGs of one patient are not "
-                  "independent, but the models treat them so - standard errors, p-values and CIs are too small "
-                  "(pseudo-replication); use ecg_per_subject: first or last for valid inference")
+                  "independent, so standard errors, p-values and CIs are clustered by patient (cluster-robust), "
+                  "and the AUC bootstrap resamples patients")
         logger.warning(repeat)
-        notes.insert(0, "WARNING: " + repeat)
+        notes.insert(0, "NOTE: " + repeat)
 
     n_selected = len(ecgs)
     with step("phecodes of the linked diagnoses"):
@@ -365,7 +377,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
             min_cases=params["min_cases"], standardize=params["standardize"], phecode_map=pmap,
             scheduler=_client(config.scheduler), firth_fallback=params["firth_fallback"],
             firth_test=params["firth_test"], test=params["test"],
-        ).fit(X, outcomes, covariates)
+        ).fit(X, outcomes, covariates, groups=None if groups is None else groups.loc[X.index])
     summary = model.summary
     summary["n_sex_excluded"] = summary["phecode"].map(outcomes.attrs.get("sex_excluded", {})).fillna(0).astype(int)
     tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index(),
@@ -394,7 +406,9 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
     # the paper's analyses
     with step("AUCs, prototypes vs classes, distance vs mixing"):
-        tables.update(_paper_analyses(X, outcomes, summary, vectors, pmap, params, seed, notes))
+        tables.update(_paper_analyses(X, outcomes, summary, vectors, pmap, params, seed, notes,
+                                      covariates=covariates,
+                                      groups=None if groups is None else groups.loc[X.index]))
     figures = _figures(summary, X.shape[1])
     for note in notes:
         logger.info(note)
@@ -500,8 +514,13 @@ def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | No
 
 
 def _paper_analyses(X, outcomes, summary, vectors, pmap, params: dict, seed: int,
-                    notes: list[str]) -> dict[str, pd.DataFrame]:
-    """AUC of single exposures, prototypes vs class probabilities, prototype distance vs mixing."""
+                    notes: list[str], covariates: pd.DataFrame | None = None,
+                    groups: pd.Series | None = None) -> dict[str, pd.DataFrame]:
+    """AUC of single exposures, prototypes vs class probabilities, prototype distance vs mixing.
+
+    ``covariates`` make each AUC use the PheWAS row's own people (complete covariates);
+    ``groups`` (patient of each ECG, with several ECGs per patient) make the bootstrap and the
+    prototype/class split resample patients."""
     from interp_ecg import phenotype
 
     tables: dict[str, pd.DataFrame] = {}
@@ -510,12 +529,14 @@ def _paper_analyses(X, outcomes, summary, vectors, pmap, params: dict, seed: int
     top = list(dict.fromkeys(summary["phecode"]))[: params["auc_max_phecodes"]]
     auc = phenotype.exposure_phecode_auc(
         X, outcomes[top], n_boot=params["n_boot"], min_cases=params["min_cases"], random_state=seed,
+        covariates=covariates, groups=groups,
     )
     tables["auc"] = auc.merge(pmap.describe(top).reset_index(), on="phecode", how="left")
     classes = phenotype.parse_prototype_columns(X.columns)
     if classes:
         tables["prototype_vs_class"] = phenotype.compare_prototypes_classes(
             X, outcomes[top], classes=classes, min_cases=max(3, params["min_cases"] // 2), random_state=seed,
+            groups=groups,
         )
         if vectors is not None:
             dist = phenotype.prototype_distance_vs_mixing(vectors, summary, classes=classes, metric="euclidean")
