@@ -177,56 +177,82 @@ def _small_spikes(x: np.ndarray, fs: float) -> list[tuple[int, int, int, float, 
     span = int(np.floor(SMALL_SPIKE_MAX_MS / dt_ms + 1e-9))
     if span < 1 or n < span + 4:
         return []
-    xf = x.astype(np.float64)
-    d = np.diff(xf, axis=1)
+    xf = np.asarray(x, dtype=np.float32)
     iso = max(2, int(round(ISOLATION_WINDOW_MS / dt_ms)))
-    # |d| padded with +inf (unknown activity counts as high: no spike is claimed at the
-    # record's edges or next to invalid samples)
-    ad = np.abs(d)
-    ad[~np.isfinite(ad)] = np.inf
-    pad = np.concatenate([np.full((n_leads, iso), np.inf), ad,
-                          np.full((n_leads, iso + span + 2), np.inf)], axis=1)
-    win = np.lib.stride_tricks.sliding_window_view(pad, iso, axis=1)
-    out = []
+    # screening (a necessary condition, cheap): a top sample t stands at least
+    # SMALL_AMPLITUDE_MIN_MV over some sample of the span before it and RETURN_FRACTION of
+    # that over some sample of the span after it (fmin / fmax skip the NaN padding)
+    xp = np.concatenate([np.full((n_leads, span), np.nan, np.float32), xf,
+                         np.full((n_leads, span + 1), np.nan, np.float32)], axis=1)
+    b_lo, b_hi = xp[:, span - 1:span - 1 + n].copy(), xp[:, span - 1:span - 1 + n].copy()
+    a_lo, a_hi = xp[:, span + 1:span + 1 + n].copy(), xp[:, span + 1:span + 1 + n].copy()
+    for q in range(2, span + 1):
+        seg_b, seg_a = xp[:, span - q:span - q + n], xp[:, span + q:span + q + n]
+        np.fmin(b_lo, seg_b, out=b_lo)
+        np.fmax(b_hi, seg_b, out=b_hi)
+        np.fmin(a_lo, seg_a, out=a_lo)
+        np.fmax(a_hi, seg_a, out=a_hi)
+    amin, rmin = SMALL_AMPLITUDE_MIN_MV, RETURN_FRACTION * SMALL_AMPLITUDE_MIN_MV
+    with np.errstate(invalid="ignore"):
+        screened = {1.0: np.nonzero((xf - b_lo >= amin) & (xf - a_lo >= rmin)),
+                    -1.0: np.nonzero((b_hi - xf >= amin) & (a_hi - xf >= rmin))}
+    xf = xf.astype(np.float64)
+    offs = np.arange(-span - 1, span + 2)          # column c of a window: offset c - span - 1
+    found = []                                     # (lead, base k, return, height, sign)
     for sign in (1.0, -1.0):
-        sd = sign * d
-        # the edge may take every changed sample (a filtered spike rises over 1-2 samples)
-        for e in range(1, span + 1):
-            m = n - e - 1                       # base samples k = 1 .. m-1 (a return fits)
-            rise = sign * (xf[:, e:e + m] - xf[:, :m])
-            ok = rise >= SMALL_AMPLITUDE_MIN_MV
-            for i in range(e):
-                ok &= sd[:, i:i + m] > 0        # a monotone edge ...
-            # ... that starts from rest: the last step of a QRS upstroke (an R wave's top is
-            # a one- or two-sample peak at 250 Hz) follows steps of the same sign
-            ok[:, 1:] &= sd[:, :m - 1] <= SMALL_EDGE_REST_FRACTION * rise[:, 1:]
-            ok[:, 0] = False
-            li, k = np.nonzero(ok)
-            if k.size == 0:
-                continue
-            rise = rise[li, k]
-            # the return: the first sample after the top back within (1 - RETURN_FRACTION)
-            # of the rise, the changed samples (edge and top) spanning <= span samples
-            ret = np.full(k.size, -1)
-            peak = rise.copy()
-            for j in range(1, span - e + 2):
-                idx = np.minimum(k + e + j, n - 1)
-                v = np.where(k + e + j < n, sign * (xf[li, idx] - xf[li, k]), np.nan)
-                back = (ret < 0) & (v <= (1.0 - RETURN_FRACTION) * rise)
-                ret[back] = idx[back]
-                later = (ret < 0) & np.isfinite(v)
-                peak[later] = np.maximum(peak[later], v[later])
-            keep = ret >= 0
-            li, k, ret, peak = li[keep], k[keep], ret[keep], peak[keep]
-            if k.size == 0:
-                continue
-            # isolation against the differences outside the spike: iso before its first
-            # changed sample, iso from its return on
-            around = np.concatenate([win[li, k], win[li, ret + iso]], axis=1)
-            ratio = peak / np.maximum(np.median(around, axis=1), 1e-12)
-            keep = ratio >= SMALL_CONFIRM_FRACTION * SMALL_ISOLATION_MIN
-            out += [(int(a + 1), int(a + 1), int(b), float(sign * h), int(c), float(q))
-                    for a, b, h, c, q in zip(k[keep], ret[keep], peak[keep], li[keep], ratio[keep])]
+        lt, tt = screened[sign]
+        if tt.size == 0:
+            continue
+        # the samples around each screened top, NaN outside the record
+        idx = tt[:, None] + offs[None, :]
+        inside = (idx >= 0) & (idx < n)
+        w = sign * xf[lt[:, None], np.clip(idx, 0, n - 1)]
+        w[~inside] = np.nan
+
+        def at(o: int) -> np.ndarray:
+            return w[:, o + span + 1]
+
+        with np.errstate(invalid="ignore"):
+            # the edge may take every changed sample (a filtered spike rises over 1-2 samples)
+            for e in range(1, span + 1):
+                rise = at(0) - at(-e)
+                ok = rise >= SMALL_AMPLITUDE_MIN_MV
+                for i in range(e):
+                    ok &= at(-e + i + 1) - at(-e + i) > 0        # a monotone edge ...
+                # ... that starts from rest: the last step of a QRS upstroke (an R wave's top
+                # is a one- or two-sample peak at 250 Hz) follows steps of the same sign
+                ok &= at(-e) - at(-e - 1) <= SMALL_EDGE_REST_FRACTION * rise
+                # the return: the first sample after the top back within (1 - RETURN_FRACTION)
+                # of the rise, the changed samples (edge and top) spanning <= span samples
+                ret = np.full(tt.size, -1)
+                peak = rise.copy()
+                for j in range(1, span - e + 2):
+                    v = at(j) - at(-e)
+                    back = ok & (ret < 0) & (v <= (1.0 - RETURN_FRACTION) * rise)
+                    ret[back] = tt[back] + j
+                    later = (ret < 0) & np.isfinite(v)
+                    peak[later] = np.maximum(peak[later], v[later])
+                keep = ok & (ret >= 0)
+                if keep.any():
+                    found.append((lt[keep], tt[keep] - e, ret[keep], peak[keep],
+                                  np.full(int(keep.sum()), sign)))
+    out = []
+    if found:
+        li, k, ret, peak, sg = (np.concatenate(c) for c in zip(*found))
+        # isolation against the differences outside the spike: iso before its first
+        # changed sample, iso from its return on (unknown activity -- the record's edges,
+        # invalid samples -- counts as high: no spike is claimed there)
+        steps = np.concatenate([k[:, None] - np.arange(iso, 0, -1)[None, :],
+                                ret[:, None] + np.arange(iso)[None, :]], axis=1)
+        inside = (steps >= 0) & (steps + 1 < n)
+        steps = np.clip(steps, 0, n - 2)
+        around = np.abs(xf[li[:, None], steps + 1] - xf[li[:, None], steps])
+        around[~inside | ~np.isfinite(around)] = np.inf
+        ratio = peak / np.maximum(np.median(around, axis=1), 1e-12)
+        keep = ratio >= SMALL_CONFIRM_FRACTION * SMALL_ISOLATION_MIN
+        out = [(int(a + 1), int(a + 1), int(b), float(g * h), int(c), float(q))
+               for a, b, h, c, q, g in zip(k[keep], ret[keep], peak[keep], li[keep], ratio[keep],
+                                           sg[keep])]
     if not out:
         return []
     # one spike per overlapping group of a lead (a biphasic spike gives a down and an up edge)
@@ -384,23 +410,82 @@ def detect_pacing_spikes(
         for s, a, b, amp in _lead_spikes(x[li], fs):
             per.append((s, a, b, amp, li))
     rows = _group(per, fs, names, MIN_LEADS)
-    if qrs_peaks is not None and x.shape[1] > 4:
-        found = _small_spikes(x, fs)
-        small = [c[:5] for c in found]
-        strong = {(c[0], c[4]) for c in found if c[5] >= SMALL_ISOLATION_MIN}
-        cand = _group(small, fs, names, min(MIN_LEADS, x.shape[0]), strong, limb_as_one=True)
-        # groups that overlap are one spike (leads whose edges start a sample or two apart)
-        cand = _merge_overlapping(cand)
-        # a small spike that overlaps a large one is the same spike
-        cand = [c for c in cand if not any(c["start"] <= r["end"] and r["start"] <= c["end"]
-                                           for r in rows)]
-        if cand:
-            locked = _time_locked(np.array([c["sample"] for c in cand]), qrs_peaks, fs)
-            rows += [c for c, ok in zip(cand, locked) if ok]
+    if qrs_peaks is not None:
+        # a time-locked spike that overlaps a large one is the same spike
+        rows += [c for c in _time_locked_rows(x, fs, names, qrs_peaks)
+                 if not any(c["start"] <= r["end"] and r["start"] <= c["end"] for r in rows)]
+    return _frame(rows)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
     if not rows:
         return _empty_spikes()
     df = pd.DataFrame(rows, columns=list(SPIKE_COLUMNS))
     return df.sort_values("sample", kind="stable").reset_index(drop=True)
+
+
+def _time_locked_rows(x: np.ndarray, fs: float, names: list[str],
+                      qrs_peaks: np.ndarray) -> list[dict]:
+    """Spike rows of the impulses (any height) in ``min(MIN_LEADS, n_leads)`` leads at once
+    that are time-locked to ``qrs_peaks``."""
+    if x.shape[1] <= 4:
+        return []
+    found = _small_spikes(x, fs)
+    small = [c[:5] for c in found]
+    strong = {(c[0], c[4]) for c in found if c[5] >= SMALL_ISOLATION_MIN}
+    cand = _group(small, fs, names, min(MIN_LEADS, x.shape[0]), strong, limb_as_one=True)
+    # groups that overlap are one spike (leads whose edges start a sample or two apart)
+    cand = _merge_overlapping(cand)
+    if not cand:
+        return []
+    locked = _time_locked(np.array([c["sample"] for c in cand]), qrs_peaks, fs)
+    return [c for c, ok in zip(cand, locked) if ok]
+
+
+def detect_time_locked_spikes(signal: np.ndarray, fs: float, qrs_peaks: np.ndarray,
+                              leads: Sequence[str] | None = None) -> pd.DataFrame:
+    """Pacemaker spikes of any height that stand at a fixed lag before the QRS complexes.
+
+    The spikes :func:`~interp_ecg.features.delineation.delineate` removes before
+    delineating: impulses whose changed samples span at most :data:`SMALL_SPIKE_MAX_MS`,
+    at least :data:`SMALL_AMPLITUDE_MIN_MV` high and :data:`SMALL_ISOLATION_MIN` times the
+    sample-to-sample activity around them (half that in the other leads), in
+    ``min(MIN_LEADS, n_leads)`` leads at once (the limb leads counting as one), the first
+    QRS peak at least :data:`LOCK_MIN_MS` after each lying at most :data:`LOCK_MAX_MS`
+    after it, in a record where two such spikes share their lag within
+    :data:`LOCK_TOL_MS`.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV (non-finite samples are no spike).
+    fs : float
+        Sampling rate (Hz). Below 125 Hz no sample fits in :data:`SMALL_SPIKE_MAX_MS` and
+        the table is empty: at 100 Hz a narrow R wave is two samples wide.
+    qrs_peaks : numpy.ndarray
+        Sample indices (at ``fs``, may be fractional) of the record's QRS complexes.
+    leads : sequence of str, optional
+        Lead names (``I, II, III, aVR, aVL, aVF`` count as one lead); default ``"0", ...``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`detect_pacing_spikes`'s columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.zeros((2, 1000)); y[:, [100, 350, 600]] = 0.1
+    >>> detect_time_locked_spikes(y, 250, np.array([115, 365, 615]))["sample"].tolist()
+    [100, 350, 600]
+    >>> detect_time_locked_spikes(y, 250, np.array([500, 900])).empty   # no fixed lag
+    True
+    """
+    x = np.asarray(signal)
+    if x.ndim != 2:
+        raise ArgumentError(f"signal must be 2-D (n_leads, n_samples), got shape {x.shape}")
+    names = [str(i) for i in range(x.shape[0])] if leads is None else [str(v) for v in leads]
+    return _frame(_time_locked_rows(x, float(fs), names, np.asarray(qrs_peaks, float)))
 
 
 def remove_pacing_spikes(signal: np.ndarray, fs: float, spikes: pd.DataFrame) -> np.ndarray:
@@ -483,4 +568,4 @@ def pacing_summary(spikes: pd.DataFrame) -> dict[str, float]:
     return {"paced": float(n >= PACED_MIN_SPIKES), "pacing_spike_count": float(n)}
 
 
-__all__ = ["detect_pacing_spikes", "remove_pacing_spikes", "strip_pacing_spikes", "pacing_summary"]
+__all__ = ["detect_pacing_spikes", "detect_time_locked_spikes", "remove_pacing_spikes", "strip_pacing_spikes", "pacing_summary"]
