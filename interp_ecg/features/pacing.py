@@ -212,11 +212,14 @@ def _small_spikes(x: np.ndarray, fs: float) -> list[tuple[int, int, int, float, 
         def at(o: int) -> np.ndarray:
             return w[:, o + span + 1]
 
+        taken = np.zeros(tt.size, bool)
         with np.errstate(invalid="ignore"):
-            # the edge may take every changed sample (a filtered spike rises over 1-2 samples)
+            # the edge may take every changed sample (a filtered spike rises over 1-2
+            # samples); the shortest edge that qualifies is the spike's (a slow drift
+            # before it is no part of it)
             for e in range(1, span + 1):
                 rise = at(0) - at(-e)
-                ok = rise >= SMALL_AMPLITUDE_MIN_MV
+                ok = ~taken & (rise >= SMALL_AMPLITUDE_MIN_MV)
                 for i in range(e):
                     ok &= at(-e + i + 1) - at(-e + i) > 0        # a monotone edge ...
                 # ... that starts from rest: the last step of a QRS upstroke (an R wave's top
@@ -233,6 +236,7 @@ def _small_spikes(x: np.ndarray, fs: float) -> list[tuple[int, int, int, float, 
                     later = (ret < 0) & np.isfinite(v)
                     peak[later] = np.maximum(peak[later], v[later])
                 keep = ok & (ret >= 0)
+                taken |= keep
                 if keep.any():
                     found.append((lt[keep], tt[keep] - e, ret[keep], peak[keep],
                                   np.full(int(keep.sum()), sign)))
