@@ -165,10 +165,15 @@ def test_spikes_at_random_lags_are_not_pacing():
     pops = q[[1, 4, 7, 10]] - np.array([35, 12, 80, 61])   # 140, 48, 320, 244 ms before
     y[:, pops] = 0.2
     assert detect_time_locked_spikes(y, 250, q).empty
-    # the same impulses at one lag are pacing
+    # impulses at one lag before most complexes are pacing ...
     y[:] = 0
-    y[:, q[1:5] - 20] = 0.2
-    assert detect_time_locked_spikes(y, 250, q)["sample"].tolist() == (q[1:5] - 20).tolist()
+    y[:, q[1:8] - 20] = 0.2
+    assert detect_time_locked_spikes(y, 250, q)["sample"].tolist() == (q[1:8] - 20).tolist()
+    # ... before fewer than half of them (5 of 12) not: QRS-onset notches of unpaced records
+    # stand at a fixed lag too (LUDB 17 and 65, 12 leads at 500 Hz)
+    y[:] = 0
+    y[:, q[1:6] - 20] = 0.2
+    assert detect_time_locked_spikes(y, 250, q).empty
 
 
 def test_invalid_samples_are_no_spike():
