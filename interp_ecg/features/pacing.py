@@ -94,7 +94,13 @@ SMALL_CONFIRM_FRACTION = 0.5
 #: The step before a small spike's edge, in the edge's direction, is at most this share of
 #: its rise (the edge starts from rest; an R wave's top follows its own upstroke).
 SMALL_EDGE_REST_FRACTION = 0.35
-#: Longest span of the changed samples of a small spike, edge and top (ms); below
+#: A pacing pulse (0.1-1.5 ms) smeared by the recorder's anti-aliasing filter changes at
+#: most SMALL_SPIKE_SAMPLES samples, or SMALL_SPIKE_FILTERED_MS at high rates (4 samples at
+#: 1000 Hz); wider dips of 6-8 ms at 500 Hz are noise (PTB-XL record 128: 15 of them, at
+#: a fixed lag by chance).
+SMALL_SPIKE_SAMPLES = 2
+SMALL_SPIKE_FILTERED_MS = 4.0
+#: Longest span of the changed samples of a small spike, edge and top (ms), at any rate; below
 #: ``1000 / SMALL_SPIKE_MAX_MS`` = 125 Hz not one sample fits, so no small spike is sought:
 #: there an R wave can be two samples wide and nothing but the height tells them apart.
 SMALL_SPIKE_MAX_MS = 8.0
@@ -180,7 +186,8 @@ def _small_spikes(x: np.ndarray, fs: float) -> list[tuple[int, int, int, float, 
     shape and height first, and the isolation is measured at those only."""
     n_leads, n = x.shape
     dt_ms = 1000.0 / fs
-    span = int(np.floor(SMALL_SPIKE_MAX_MS / dt_ms + 1e-9))
+    span = min(int(np.floor(SMALL_SPIKE_MAX_MS / dt_ms + 1e-9)),
+               max(SMALL_SPIKE_SAMPLES, int(np.floor(SMALL_SPIKE_FILTERED_MS / dt_ms + 1e-9))))
     if span < 1 or n < span + 4:
         return []
     xf = np.asarray(x, dtype=np.float32)
