@@ -3,9 +3,11 @@
 A pacing spike left in the signal is the steepest deflection of its beat, so the QRS onset
 lands on it: 20-40 ms before the cardiac complex where cardiologists mark the onset (LUDB's
 paced records). :func:`strip_spikes` finds the spikes with
-:func:`interp_ecg.features.pacing.detect_time_locked_spikes`: impulses of any height
-(small ones too, as at 250 Hz and in bipolar pacing) that stand at a fixed lag before the
-QRS complexes the detector found; and replaces them by straight lines (:func:`~interp_ecg.features.pacing.remove_pacing_spikes`).
+:func:`interp_ecg.features.pacing.detect_pacing_spikes`: the large spikes that
+``features.extract`` strips too, and impulses of any height (small ones, as at 250 Hz and in
+bipolar pacing) that stand at a fixed lag before the QRS complexes the detector found
+(:func:`~interp_ecg.features.pacing.detect_time_locked_spikes`); and replaces them by
+straight lines (:func:`~interp_ecg.features.pacing.remove_pacing_spikes`).
 A signal already stripped (``features.extract`` strips before delineating) has no spike
 left, so stripping twice changes nothing.
 """
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from interp_ecg.features.pacing import detect_time_locked_spikes, remove_pacing_spikes
+from interp_ecg.features.pacing import detect_pacing_spikes, remove_pacing_spikes
 
 
 def strip_spikes(x: np.ndarray, fs: float, leads: Sequence[str],
@@ -40,9 +42,9 @@ def strip_spikes(x: np.ndarray, fs: float, leads: Sequence[str],
     x : numpy.ndarray
         ``x`` itself when no spike is found, else a copy with the spikes interpolated.
     spikes : pandas.DataFrame
-        :func:`~interp_ecg.features.pacing.detect_time_locked_spikes`'s table.
+        :func:`~interp_ecg.features.pacing.detect_pacing_spikes`'s table.
     """
-    spikes = detect_time_locked_spikes(x, fs, qrs_peaks, leads)
+    spikes = detect_pacing_spikes(x, fs, leads, qrs_peaks=np.asarray(qrs_peaks, float))
     if spikes.empty:
         return x, spikes
     return remove_pacing_spikes(x, fs, spikes), spikes
