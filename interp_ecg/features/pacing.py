@@ -178,12 +178,14 @@ def _lead_spikes(x: np.ndarray, fs: float) -> list[tuple[int, int, int, float]]:
     return out
 
 
-def _small_spikes(x: np.ndarray, fs: float) -> list[tuple[int, int, int, float, int, float]]:
+def _small_spikes(x: np.ndarray, fs: float, allowed: np.ndarray | None = None
+                  ) -> list[tuple[int, int, int, float, int, float]]:
     """Small spikes of every lead (no slope threshold; see the ``SMALL_*`` constants):
     ``(first spike sample, first changed sample, last changed sample (the return), signed
     height in mV, lead, isolation ratio)``, with ratio >= SMALL_CONFIRM_FRACTION x
     SMALL_ISOLATION_MIN. Vectorised over leads and samples: candidates are screened by
-    shape and height first, and the isolation is measured at those only."""
+    shape and height first, and the isolation is measured at those only. ``allowed``
+    (bool per sample) limits the spikes' top samples to where it is True."""
     n_leads, n = x.shape
     dt_ms = 1000.0 / fs
     span = min(int(np.floor(SMALL_SPIKE_MAX_MS / dt_ms + 1e-9)),
@@ -206,9 +208,10 @@ def _small_spikes(x: np.ndarray, fs: float) -> list[tuple[int, int, int, float, 
         np.fmin(a_lo, seg_a, out=a_lo)
         np.fmax(a_hi, seg_a, out=a_hi)
     amin, rmin = SMALL_AMPLITUDE_MIN_MV, RETURN_FRACTION * SMALL_AMPLITUDE_MIN_MV
+    ok = np.ones((1, n), bool) if allowed is None else np.asarray(allowed, bool)[None, :]
     with np.errstate(invalid="ignore"):
-        screened = {1.0: np.nonzero((xf - b_lo >= amin) & (xf - a_lo >= rmin)),
-                    -1.0: np.nonzero((b_hi - xf >= amin) & (a_hi - xf >= rmin))}
+        screened = {1.0: np.nonzero((xf - b_lo >= amin) & (xf - a_lo >= rmin) & ok),
+                    -1.0: np.nonzero((b_hi - xf >= amin) & (a_hi - xf >= rmin) & ok)}
     xf = xf.astype(np.float64)
     offs = np.arange(-span - 1, span + 2)          # column c of a window: offset c - span - 1
     found = []                                     # (lead, base k, return, height, sign)
@@ -448,9 +451,22 @@ def _time_locked_rows(x: np.ndarray, fs: float, names: list[str],
                       qrs_peaks: np.ndarray) -> list[dict]:
     """Spike rows of the impulses (any height) in ``min(MIN_LEADS, n_leads)`` leads at once
     that are time-locked to ``qrs_peaks``."""
-    if x.shape[1] <= 4:
+    n = x.shape[1]
+    q = np.asarray(qrs_peaks, float)
+    q = q[np.isfinite(q)]
+    if n <= 4 or q.size == 0:
         return []
-    found = _small_spikes(x, fs)
+    # only where a spike can be time-locked: LOCK_MIN_MS - LOCK_MAX_MS before a QRS peak
+    # (the top lies up to SMALL_SPIKE_MAX_MS after the spike's first sample; margins of a
+    # few samples keep this a pure speed-up)
+    margin = int(np.ceil(SMALL_SPIKE_MAX_MS * fs / 1000.0)) + 2
+    lo = np.floor(q - LOCK_MAX_MS * fs / 1000.0).astype(int) - margin
+    hi = np.ceil(q - LOCK_MIN_MS * fs / 1000.0).astype(int) + margin
+    cover = np.zeros(n + 1, int)
+    np.add.at(cover, np.clip(lo, 0, n), 1)
+    np.add.at(cover, np.clip(hi + 1, 0, n), -1)
+    allowed = np.cumsum(cover[:n]) > 0
+    found = _small_spikes(x, fs, allowed)
     small = [c[:5] for c in found]
     strong = {(c[0], c[4]) for c in found if c[5] >= SMALL_ISOLATION_MIN}
     cand = _group(small, fs, names, min(MIN_LEADS, x.shape[0]), strong, limb_as_one=True)
