@@ -7,9 +7,13 @@ how many records without pacing have at least one spike in ``df.attrs["pacing_sp
 time-locked ones, and the spikes found in the paced records (LUDB's ``pacing`` column,
 PTB-XL's ``PACE`` label).
 
+With ``--offsets`` it prints instead the per-record QRS_on offset (mean best-lead error,
+ms) of LUDB's paced records on the 250 Hz II + V5 proxy (``delineation_matrix.ludb_cell``).
+
 Usage::
 
-    python benchmarks/pacing_spikes.py            # ~1-2 min on one core
+    python benchmarks/pacing_spikes.py            # ~2-3 min on one core
+    python benchmarks/pacing_spikes.py --offsets  # ~5 s
 """
 
 from __future__ import annotations
@@ -52,11 +56,26 @@ def _count(records, label: str) -> None:
           f"{failed} refused; paced records (spikes): {paced}", flush=True)
 
 
+def offsets(ds) -> None:
+    """Per-record best-lead QRS_on / QRS_off offsets of the paced records (250 Hz II+V5)."""
+    from delineation_matrix import ludb_cell
+
+    paced = [r for r in ds.meta.index if str(ds.meta.loc[r, "pacing"]).strip()]
+    per = ludb_cell(ds, paced, 250, ["II", "V5"], ["mz"], 0)["mz"][3]
+    for k in ("QRS_on", "QRS_off"):
+        print(f"{k} (mean best-lead error, ms; n beats): " + ", ".join(
+            f"{r} {np.mean(per[k][r]):+.1f} (n {len(per[k][r])})"
+            for r in paced if len(per.get(k, {}).get(r, []))))
+
+
 def main() -> None:
     logging.disable(logging.WARNING)
     from interp_ecg.io import read_ludb, read_ptbxl
 
     ds = read_ludb(dataset_path("ludb"))
+    if "--offsets" in sys.argv[1:]:
+        offsets(ds)
+        return
     leads = list(ds.leads)
     two = [leads.index("II"), leads.index("V5")]
     paced = {r for r in ds.meta.index if str(ds.meta.loc[r, "pacing"]).strip()}
