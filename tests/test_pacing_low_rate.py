@@ -62,16 +62,14 @@ def test_spikes_found_and_removed_before_delineation(fs, n_leads):
 
 
 def test_spikes_before_the_delineation_moved_the_onset():
-    # the bug: at 250 Hz, two leads, the spike was the consensus QRS onset of every beat
-    from interp_ecg.features.delineation.core import _delineate_mz
-    from interp_ecg.features.delineation.params import Params
+    # the bug: at 250 Hz, two leads, the spike was the consensus QRS onset of most beats
     import interp_ecg.features.delineation.core as core
 
     x, _, spikes, leads = _paced(250, 2)
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp:   # delineate as before: no spike stripping
         mp.setattr(core, "strip_spikes",
                    lambda sig, fs, names, r: (sig, pd.DataFrame({"sample": []})))
-        before = _delineate_mz(x, 250.0, leads, Params(), False)
+        before = delineate(x, 250, leads=leads)
     on = before.loc[before["lead"] == "global", "QRS_on"].to_numpy(float)
     hit = [np.nanmin(np.abs(on - s)) <= 1 for s in spikes]
     assert sum(hit) >= len(spikes) // 2          # the bug was there ...
