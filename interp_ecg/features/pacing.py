@@ -23,13 +23,23 @@ hardware and measure the waves without them; this module does the same in softwa
    sees the cardiac waves only; the spike samples are kept as their own output.
 3. :func:`strip_pacing_spikes` does both (the feature pipeline's first step), and a record is
    flagged ``paced`` (:func:`pacing_summary`) when it has at least :data:`PACED_MIN_SPIKES` (2) spikes.
+4. :func:`detect_time_locked_spikes` (and :func:`detect_pacing_spikes` given ``qrs_peaks``)
+   also finds *small* spikes, with no slope or absolute height threshold beyond
+   :data:`SMALL_AMPLITUDE_MIN_MV` (0.05 mV): an impulse whose changed samples span at most
+   2 samples or 4 ms (never more than 8 ms), rising from rest, back within those samples,
+   :data:`SMALL_ISOLATION_MIN` (12) times the activity around it, in two leads at once (the
+   limb leads counting as one), and time-locked to the QRS complexes (20-350 ms before the
+   next QRS peak, two spikes sharing their lag within 16 ms, spikes before at least half of
+   the complexes). ``delineation.delineate`` removes these and the large spikes before
+   delineating (``df.attrs["pacing_spikes"]``).
 
 Sampling rate matters. The thresholds are in mV/ms and ms, so they mean the same at 250,
 500 and 1000 Hz, but a real pulse of 0.5 ms is smeared and attenuated by the recorder's
 anti-aliasing filter before it is sampled: at 250 Hz a spike that appears as a one-sample
-jump of less than 0.8 mV (0.2 mV/ms over 4 ms) is not detected, and bipolar pacing spikes are
-often invisible in 500 Hz exports too (LUDB records 90 and 111, say). An undetected spike
-is left in the signal; the record is then not flagged ``paced`` (``paced`` False means "no
+jump of less than 0.8 mV (0.2 mV/ms over 4 ms) is not detected by the slope criterion (the
+time-locked search of point 4 finds it), and bipolar pacing spikes are often invisible in
+500 Hz exports too (LUDB records 90 and 111, say). Below 125 Hz no small spike is sought.
+An undetected spike is left in the signal; the record is then not flagged ``paced`` (``paced`` False means "no
 spike found", not "no pacemaker").
 
 Examples
