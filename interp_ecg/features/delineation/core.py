@@ -121,7 +121,11 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
         T_off`` (float sample indices, NaN when absent); one row per beat and lead, then the
         rows of ``lead == "global"``. ``df.attrs["lead_status"]`` maps each lead to ``"ok"``
         or the reason it was excluded from the consensus (its rows are then NaN);
-        ``df.attrs["edge_beats"]`` lists the beats cut by the record edge.
+        ``df.attrs["edge_beats"]`` lists the beats cut by the record edge;
+        ``df.attrs["pacing_spikes"]`` the first samples of the pacemaker spikes removed
+        before delineating (:mod:`.spikes`: large spikes, and small ones time-locked to the
+        QRS complexes, so that a paced QRS onset is the start of the cardiac complex, not
+        the spike; none sought below 125 Hz).
 
     Notes
     -----
