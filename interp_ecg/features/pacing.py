@@ -23,13 +23,23 @@ hardware and measure the waves without them; this module does the same in softwa
    sees the cardiac waves only; the spike samples are kept as their own output.
 3. :func:`strip_pacing_spikes` does both (the feature pipeline's first step), and a record is
    flagged ``paced`` (:func:`pacing_summary`) when it has at least :data:`PACED_MIN_SPIKES` (2) spikes.
+4. :func:`detect_time_locked_spikes` (and :func:`detect_pacing_spikes` given ``qrs_peaks``)
+   also finds *small* spikes, with no slope or absolute height threshold beyond
+   :data:`SMALL_AMPLITUDE_MIN_MV` (0.05 mV): an impulse whose changed samples span at most
+   2 samples or 4 ms (never more than 8 ms), rising from rest, back within those samples,
+   :data:`SMALL_ISOLATION_MIN` (12) times the activity around it, in two leads at once (the
+   limb leads counting as one), and time-locked to the QRS complexes (20-350 ms before the
+   next QRS peak, two spikes sharing their lag within 16 ms, spikes before at least half of
+   the complexes). ``delineation.delineate`` removes these and the large spikes before
+   delineating (``df.attrs["pacing_spikes"]``).
 
 Sampling rate matters. The thresholds are in mV/ms and ms, so they mean the same at 250,
 500 and 1000 Hz, but a real pulse of 0.5 ms is smeared and attenuated by the recorder's
 anti-aliasing filter before it is sampled: at 250 Hz a spike that appears as a one-sample
-jump of less than 0.8 mV (0.2 mV/ms over 4 ms) is not detected, and bipolar pacing spikes are
-often invisible in 500 Hz exports too (LUDB records 90 and 111, say). An undetected spike
-is left in the signal; the record is then not flagged ``paced`` (``paced`` False means "no
+jump of less than 0.8 mV (0.2 mV/ms over 4 ms) is not detected by the slope criterion (the
+time-locked search of point 4 finds it), and bipolar pacing spikes are often invisible in
+500 Hz exports too (LUDB records 90 and 111, say). Below 125 Hz no small spike is sought.
+An undetected spike is left in the signal; the record is then not flagged ``paced`` (``paced`` False means "no
 spike found", not "no pacemaker").
 
 Examples
@@ -74,6 +84,55 @@ MIN_LEADS = 2
 COINCIDENCE_MS = 2.0
 #: Spikes needed to flag a record as paced.
 PACED_MIN_SPIKES = 2
+
+# --- small spikes, time-locked to the QRS complexes (used when ``qrs_peaks`` is given) ---
+# At 250 Hz (and in bipolar pacing at any rate) the recorder's filters leave a pulse of a
+# few tenths of a mV or less spread over one or two samples, far under SLOPE_MIN_MV_PER_MS.
+# Such a small impulse is told from the cardiac waves by its shape (it rises and returns
+# within SPIKE_MAX_WIDTH_MS), by towering over the sample-to-sample activity around it, by
+# appearing in several leads at once, and by standing at a fixed lag before the QRS
+# complexes it paces; noise impulses (digitiser glitches, electrode pops) have no fixed lag.
+#: Smallest rise of a small spike (mV): ten times the few-uV baseline noise of a diagnostic
+#: recorder; the smallest spike of LUDB's paced records resampled to 250 Hz is about 0.08 mV.
+SMALL_AMPLITUDE_MIN_MV = 0.05
+#: A small spike's rise over the median absolute sample-to-sample change within
+#: ISOLATION_WINDOW_MS either side (dimensionless).
+SMALL_ISOLATION_MIN = 12.0
+#: In the other leads of a spike, a small spike needs only this share of
+#: SMALL_ISOLATION_MIN (the spike's vector may be nearly perpendicular to a lead).
+SMALL_CONFIRM_FRACTION = 0.5
+#: The step before a small spike's edge, in the edge's direction, is at most this share of
+#: its rise (the edge starts from rest; an R wave's top follows its own upstroke).
+SMALL_EDGE_REST_FRACTION = 0.35
+#: A pacing pulse (0.1-1.5 ms) smeared by the recorder's anti-aliasing filter changes at
+#: most SMALL_SPIKE_SAMPLES samples, or SMALL_SPIKE_FILTERED_MS at high rates (4 samples at
+#: 1000 Hz); wider dips of 6-8 ms at 500 Hz are noise (PTB-XL record 128: 15 of them, at
+#: a fixed lag by chance).
+SMALL_SPIKE_SAMPLES = 2
+SMALL_SPIKE_FILTERED_MS = 4.0
+#: Longest span of the changed samples of a small spike, edge and top (ms), at any rate; below
+#: ``1000 / SMALL_SPIKE_MAX_MS`` = 125 Hz not one sample fits, so no small spike is sought:
+#: there an R wave can be two samples wide and nothing but the height tells them apart.
+SMALL_SPIKE_MAX_MS = 8.0
+#: A spike is time-locked when the first QRS peak at least LOCK_MIN_MS after it lies at most
+#: LOCK_MAX_MS after it (ventricular pacing: latency 10-40 ms plus the time to the QRS peak;
+#: atrial pacing: the AV delay, up to about 300 ms) ...
+LOCK_MIN_MS = 20.0
+LOCK_MAX_MS = 350.0
+#: ... in a record where two time-locked spikes have the same lag within LOCK_TOL_MS (a
+#: pacemaker paces at a fixed latency; the detector's QRS peak moves by a few ms from beat to
+#: beat; noise impulses fall at any lag).
+LOCK_TOL_MS = 16.0
+#: ... and where locked spikes precede at least this share of the QRS complexes ("a spike
+#: before most QRS onsets"; on the odd LUDB records, 12 leads at 500 Hz, QRS-onset notches
+#: of 2 unpaced records were locked before 5 of 12 and 6 of 14 complexes, the spikes of the
+#: intermittently paced record 95 before 6 of 10). A record paced in fewer than half of its
+#: beats keeps its spikes (stated limit).
+LOCK_MIN_SHARE = 0.5
+
+#: Limb-lead names (upper case) counted as one recording for the coincidence of small spikes.
+LIMB_LEADS = frozenset({"I", "II", "III", "AVR", "AVL", "AVF", "-AVR"})
+LIMB_GROUP = -1
 
 SPIKE_COLUMNS = ("sample", "start", "end", "amplitude_mV", "n_leads", "lead")
 
@@ -129,6 +188,194 @@ def _lead_spikes(x: np.ndarray, fs: float) -> list[tuple[int, int, int, float]]:
     return out
 
 
+def _small_spikes(x: np.ndarray, fs: float, allowed: np.ndarray | None = None
+                  ) -> list[tuple[int, int, int, float, int, float]]:
+    """Small spikes of every lead (no slope threshold; see the ``SMALL_*`` constants):
+    ``(first spike sample, first changed sample, last changed sample (the return), signed
+    height in mV, lead, isolation ratio)``, with ratio >= SMALL_CONFIRM_FRACTION x
+    SMALL_ISOLATION_MIN. Vectorised over leads and samples: candidates are screened by
+    shape and height first, and the isolation is measured at those only. ``allowed``
+    (bool per sample) limits the spikes' top samples to where it is True."""
+    n_leads, n = x.shape
+    dt_ms = 1000.0 / fs
+    span = min(int(np.floor(SMALL_SPIKE_MAX_MS / dt_ms + 1e-9)),
+               max(SMALL_SPIKE_SAMPLES, int(np.floor(SMALL_SPIKE_FILTERED_MS / dt_ms + 1e-9))))
+    if span < 1 or n < span + 4:
+        return []
+    xf = np.asarray(x, dtype=np.float32)
+    iso = max(2, int(round(ISOLATION_WINDOW_MS / dt_ms)))
+    # screening (a necessary condition, cheap): a top sample t stands at least
+    # SMALL_AMPLITUDE_MIN_MV over some sample of the span before it and RETURN_FRACTION of
+    # that over some sample of the span after it (fmin / fmax skip the NaN padding)
+    xp = np.concatenate([np.full((n_leads, span), np.nan, np.float32), xf,
+                         np.full((n_leads, span + 1), np.nan, np.float32)], axis=1)
+    b_lo, b_hi = xp[:, span - 1:span - 1 + n].copy(), xp[:, span - 1:span - 1 + n].copy()
+    a_lo, a_hi = xp[:, span + 1:span + 1 + n].copy(), xp[:, span + 1:span + 1 + n].copy()
+    for q in range(2, span + 1):
+        seg_b, seg_a = xp[:, span - q:span - q + n], xp[:, span + q:span + q + n]
+        np.fmin(b_lo, seg_b, out=b_lo)
+        np.fmax(b_hi, seg_b, out=b_hi)
+        np.fmin(a_lo, seg_a, out=a_lo)
+        np.fmax(a_hi, seg_a, out=a_hi)
+    amin, rmin = SMALL_AMPLITUDE_MIN_MV, RETURN_FRACTION * SMALL_AMPLITUDE_MIN_MV
+    ok = np.ones((1, n), bool) if allowed is None else np.asarray(allowed, bool)[None, :]
+    with np.errstate(invalid="ignore"):
+        screened = {1.0: np.nonzero((xf - b_lo >= amin) & (xf - a_lo >= rmin) & ok),
+                    -1.0: np.nonzero((b_hi - xf >= amin) & (a_hi - xf >= rmin) & ok)}
+    xf = xf.astype(np.float64)
+    offs = np.arange(-span - 1, span + 2)          # column c of a window: offset c - span - 1
+    found = []                                     # (lead, base k, return, height, sign)
+    for sign in (1.0, -1.0):
+        lt, tt = screened[sign]
+        if tt.size == 0:
+            continue
+        # the samples around each screened top, NaN outside the record
+        idx = tt[:, None] + offs[None, :]
+        inside = (idx >= 0) & (idx < n)
+        w = sign * xf[lt[:, None], np.clip(idx, 0, n - 1)]
+        w[~inside] = np.nan
+
+        def at(o: int) -> np.ndarray:
+            return w[:, o + span + 1]
+
+        taken = np.zeros(tt.size, bool)
+        with np.errstate(invalid="ignore"):
+            # the edge may take every changed sample (a filtered spike rises over 1-2
+            # samples); the shortest edge that qualifies is the spike's (a slow drift
+            # before it is no part of it)
+            for e in range(1, span + 1):
+                rise = at(0) - at(-e)
+                ok = ~taken & (rise >= SMALL_AMPLITUDE_MIN_MV)
+                for i in range(e):
+                    ok &= at(-e + i + 1) - at(-e + i) > 0        # a monotone edge ...
+                # ... that starts from rest: the last step of a QRS upstroke (an R wave's top
+                # is a one- or two-sample peak at 250 Hz) follows steps of the same sign
+                ok &= at(-e) - at(-e - 1) <= SMALL_EDGE_REST_FRACTION * rise
+                # the return: the first sample after the top back within (1 - RETURN_FRACTION)
+                # of the rise, the changed samples (edge and top) spanning <= span samples
+                ret = np.full(tt.size, -1)
+                peak = rise.copy()
+                for j in range(1, span - e + 2):
+                    v = at(j) - at(-e)
+                    back = ok & (ret < 0) & (v <= (1.0 - RETURN_FRACTION) * rise)
+                    ret[back] = tt[back] + j
+                    later = (ret < 0) & np.isfinite(v)
+                    peak[later] = np.maximum(peak[later], v[later])
+                keep = ok & (ret >= 0)
+                taken |= keep
+                if keep.any():
+                    found.append((lt[keep], tt[keep] - e, ret[keep], peak[keep],
+                                  np.full(int(keep.sum()), sign)))
+    out = []
+    if found:
+        li, k, ret, peak, sg = (np.concatenate(c) for c in zip(*found))
+        # isolation against the differences outside the spike: iso before its first
+        # changed sample, iso from its return on (unknown activity -- the record's edges,
+        # invalid samples -- counts as high: no spike is claimed there)
+        steps = np.concatenate([k[:, None] - np.arange(iso, 0, -1)[None, :],
+                                ret[:, None] + np.arange(iso)[None, :]], axis=1)
+        inside = (steps >= 0) & (steps + 1 < n)
+        steps = np.clip(steps, 0, n - 2)
+        around = np.abs(xf[li[:, None], steps + 1] - xf[li[:, None], steps])
+        around[~inside | ~np.isfinite(around)] = np.inf
+        ratio = peak / np.maximum(np.median(around, axis=1), 1e-12)
+        keep = ratio >= SMALL_CONFIRM_FRACTION * SMALL_ISOLATION_MIN
+        out = [(int(a + 1), int(a + 1), int(b), float(g * h), int(c), float(q))
+               for a, b, h, c, q, g in zip(k[keep], ret[keep], peak[keep], li[keep], ratio[keep],
+                                           sg[keep])]
+    if not out:
+        return []
+    # one spike per overlapping group of a lead (a biphasic spike gives a down and an up edge)
+    out.sort(key=lambda c: (c[4], c[1]))
+    merged = [out[0]]
+    for c in out[1:]:
+        m = merged[-1]
+        if c[4] == m[4] and c[1] <= m[2]:
+            big = c if abs(c[3]) > abs(m[3]) else m
+            merged[-1] = (min(m[0], c[0]), min(m[1], c[1]), max(m[2], c[2]), big[3], m[4],
+                          max(m[5], c[5]))
+        else:
+            merged.append(c)
+    return merged
+
+
+def _group(per: list, fs: float, names: list[str], min_leads: int,
+           strong: set | None = None, limb_as_one: bool = False) -> list[dict]:
+    """Spikes of the leads grouped by instant (within COINCIDENCE_MS); groups seen in fewer
+    than ``min_leads`` leads, or (given ``strong``, a set of ``(sample, lead)``) with no
+    member in it, are dropped; with ``limb_as_one`` the limb leads count as one lead."""
+    if not per:
+        return []
+    # the six limb leads are computed from the same three electrodes (Einthoven, Goldberger):
+    # they count as one recording, as a disturbance at one limb electrode reaches five of them
+    groups = [LIMB_GROUP if limb_as_one and n.strip().upper() in LIMB_LEADS else i
+              for i, n in enumerate(names)]
+    per = sorted(per)
+    tol = max(1, int(round(COINCIDENCE_MS * fs / 1000.0)))
+    rows = []
+
+    def flush(g):
+        lead_set = {groups[p[4]] for p in g}
+        if len(lead_set) < min_leads:
+            return
+        if strong is not None and not any((p[0], p[4]) in strong for p in g):
+            return
+        big = max(g, key=lambda p: abs(p[3]))
+        rows.append({"sample": min(p[0] for p in g), "start": min(p[1] for p in g),
+                     "end": max(p[2] for p in g), "amplitude_mV": float(big[3]),
+                     "n_leads": len(lead_set), "lead": names[big[4]]})
+
+    group = [per[0]]
+    for p in per[1:]:
+        if p[0] - group[0][0] <= tol:
+            group.append(p)
+        else:
+            flush(group)
+            group = [p]
+    flush(group)
+    return rows
+
+
+def _merge_overlapping(rows: list[dict]) -> list[dict]:
+    """Spike rows whose ``start``-``end`` spans overlap, merged into one (the larger's
+    amplitude and lead)."""
+    out: list[dict] = []
+    for r in sorted(rows, key=lambda r: r["start"]):
+        if out and r["start"] <= out[-1]["end"]:
+            m = out[-1]
+            big = r if abs(r["amplitude_mV"]) > abs(m["amplitude_mV"]) else m
+            out[-1] = {"sample": min(m["sample"], r["sample"]), "start": m["start"],
+                       "end": max(m["end"], r["end"]), "amplitude_mV": big["amplitude_mV"],
+                       "n_leads": max(m["n_leads"], r["n_leads"]), "lead": big["lead"]}
+        else:
+            out.append(dict(r))
+    return out
+
+
+def _time_locked(samples: np.ndarray, qrs_peaks: np.ndarray, fs: float) -> np.ndarray:
+    """Bool per spike: the first QRS peak at least LOCK_MIN_MS after it is at most
+    LOCK_MAX_MS after it, and another such spike has the same lag within LOCK_TOL_MS."""
+    q = np.sort(np.asarray(qrs_peaks, dtype=float))
+    s = np.asarray(samples, dtype=float)
+    if q.size == 0 or s.size < 2:
+        return np.zeros(s.size, bool)
+    lo = s + LOCK_MIN_MS * fs / 1000.0
+    i = np.searchsorted(q, lo, side="left")
+    lag = np.full(s.size, np.inf)
+    has = i < q.size
+    lag[has] = q[i[has]] - s[has]
+    locked = lag <= LOCK_MAX_MS * fs / 1000.0
+    # the record is paced when two locked spikes share their lag and locked spikes precede
+    # at least LOCK_MIN_SHARE of the QRS complexes; then every locked spike is one (a fusion
+    # beat's QRS peak comes earlier after its spike)
+    lags = np.sort(lag[locked])
+    if lags.size < 2 or not (np.diff(lags) <= LOCK_TOL_MS * fs / 1000.0).any():
+        return np.zeros(s.size, bool)
+    if np.unique(i[locked]).size < LOCK_MIN_SHARE * q.size:
+        return np.zeros(s.size, bool)
+    return locked
+
+
 def _empty_spikes() -> pd.DataFrame:
     return pd.DataFrame({"sample": pd.Series(dtype=np.int64), "start": pd.Series(dtype=np.int64),
                          "end": pd.Series(dtype=np.int64), "amplitude_mV": pd.Series(dtype=float),
@@ -136,18 +383,28 @@ def _empty_spikes() -> pd.DataFrame:
 
 
 def detect_pacing_spikes(
-    signal: np.ndarray, fs: float, leads: Sequence[str] | None = None
+    signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
+    qrs_peaks: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Find pacemaker spikes in a multi-lead ECG.
 
     Parameters
     ----------
     signal : numpy.ndarray
-        ``(n_leads, n_samples)`` in mV (finite).
+        ``(n_leads, n_samples)`` in mV (non-finite samples are no spike).
     fs : float
         Sampling rate (Hz).
     leads : sequence of str, optional
         Lead names (for the ``lead`` column); default ``"0", "1", ...``.
+    qrs_peaks : numpy.ndarray, optional
+        Sample indices (at ``fs``) of the record's QRS complexes. Given, small spikes are
+        sought too: impulses under the slope and height thresholds (down to
+        :data:`SMALL_AMPLITUDE_MIN_MV`, changed samples spanning at most
+        :data:`SMALL_SPIKE_MAX_MS`, :data:`SMALL_ISOLATION_MIN` times the activity around
+        them, in ``min(MIN_LEADS, n_leads)`` leads at once) that stand at a fixed lag
+        before the QRS peaks (:data:`LOCK_MIN_MS` - :data:`LOCK_MAX_MS`, two or more
+        spikes with the same lag within :data:`LOCK_TOL_MS`). This is what finds the
+        spikes of 250 Hz recordings and of bipolar pacing.
 
     Returns
     -------
@@ -160,7 +417,9 @@ def detect_pacing_spikes(
     Notes
     -----
     The criteria (module constants, in mV/ms and ms) are described in the module
-    docstring. At 250 Hz spikes smaller than about 0.8 mV are not found.
+    docstring. Without ``qrs_peaks``, spikes smaller than about 0.8 mV are not found at
+    250 Hz. Small spikes are not sought below 125 Hz (no sample fits in
+    :data:`SMALL_SPIKE_MAX_MS`): at 100 Hz a narrow R wave is two samples wide.
 
     Examples
     --------
@@ -168,42 +427,111 @@ def detect_pacing_spikes(
     >>> x = np.zeros((2, 500)); x[:, 100] = -1.5
     >>> detect_pacing_spikes(x, 250)["sample"].tolist()
     [100]
+    >>> y = np.zeros((2, 1000)); y[:, [100, 350, 600]] = 0.1   # 0.1 mV: too small alone
+    >>> detect_pacing_spikes(y, 250).empty
+    True
+    >>> detect_pacing_spikes(y, 250, qrs_peaks=np.array([115, 365, 615]))["sample"].tolist()
+    [100, 350, 600]
     """
     x = np.asarray(signal)
     if x.ndim != 2:
         raise ArgumentError(f"signal must be 2-D (n_leads, n_samples), got shape {x.shape}")
     names = [str(i) for i in range(x.shape[0])] if leads is None else [str(v) for v in leads]
+    fs = float(fs)
     per = []
     for li in range(x.shape[0]):
-        for s, a, b, amp in _lead_spikes(x[li], float(fs)):
+        for s, a, b, amp in _lead_spikes(x[li], fs):
             per.append((s, a, b, amp, li))
-    if not per:
-        return _empty_spikes()
-    per.sort()
-    tol = max(1, int(round(COINCIDENCE_MS * fs / 1000.0)))
-    rows = []
-    group = [per[0]]
+    rows = _group(per, fs, names, MIN_LEADS)
+    if qrs_peaks is not None:
+        # a time-locked spike that overlaps a large one is the same spike
+        rows += [c for c in _time_locked_rows(x, fs, names, qrs_peaks)
+                 if not any(c["start"] <= r["end"] and r["start"] <= c["end"] for r in rows)]
+    return _frame(rows)
 
-    def flush(g):
-        lead_set = {p[4] for p in g}
-        if len(lead_set) < MIN_LEADS:
-            return
-        big = max(g, key=lambda p: abs(p[3]))
-        rows.append({"sample": min(p[0] for p in g), "start": min(p[1] for p in g),
-                     "end": max(p[2] for p in g), "amplitude_mV": float(big[3]),
-                     "n_leads": len(lead_set), "lead": names[big[4]]})
 
-    for p in per[1:]:
-        if p[0] - group[0][0] <= tol:
-            group.append(p)
-        else:
-            flush(group)
-            group = [p]
-    flush(group)
+def _frame(rows: list[dict]) -> pd.DataFrame:
     if not rows:
         return _empty_spikes()
     df = pd.DataFrame(rows, columns=list(SPIKE_COLUMNS))
     return df.sort_values("sample", kind="stable").reset_index(drop=True)
+
+
+def _time_locked_rows(x: np.ndarray, fs: float, names: list[str],
+                      qrs_peaks: np.ndarray) -> list[dict]:
+    """Spike rows of the impulses (any height) in ``min(MIN_LEADS, n_leads)`` leads at once
+    that are time-locked to ``qrs_peaks``."""
+    n = x.shape[1]
+    q = np.asarray(qrs_peaks, float)
+    q = q[np.isfinite(q)]
+    if n <= 4 or q.size == 0:
+        return []
+    # only where a spike can be time-locked: LOCK_MIN_MS - LOCK_MAX_MS before a QRS peak
+    # (the top lies up to SMALL_SPIKE_MAX_MS after the spike's first sample; margins of a
+    # few samples keep this a pure speed-up)
+    margin = int(np.ceil(SMALL_SPIKE_MAX_MS * fs / 1000.0)) + 2
+    lo = np.floor(q - LOCK_MAX_MS * fs / 1000.0).astype(int) - margin
+    hi = np.ceil(q - LOCK_MIN_MS * fs / 1000.0).astype(int) + margin
+    cover = np.zeros(n + 1, int)
+    np.add.at(cover, np.clip(lo, 0, n), 1)
+    np.add.at(cover, np.clip(hi + 1, 0, n), -1)
+    allowed = np.cumsum(cover[:n]) > 0
+    found = _small_spikes(x, fs, allowed)
+    small = [c[:5] for c in found]
+    strong = {(c[0], c[4]) for c in found if c[5] >= SMALL_ISOLATION_MIN}
+    cand = _group(small, fs, names, min(MIN_LEADS, x.shape[0]), strong, limb_as_one=True)
+    # groups that overlap are one spike (leads whose edges start a sample or two apart)
+    cand = _merge_overlapping(cand)
+    if not cand:
+        return []
+    locked = _time_locked(np.array([c["sample"] for c in cand]), qrs_peaks, fs)
+    return [c for c, ok in zip(cand, locked) if ok]
+
+
+def detect_time_locked_spikes(signal: np.ndarray, fs: float, qrs_peaks: np.ndarray,
+                              leads: Sequence[str] | None = None) -> pd.DataFrame:
+    """Pacemaker spikes of any height that stand at a fixed lag before the QRS complexes.
+
+    The spikes :func:`~interp_ecg.features.delineation.delineate` removes before
+    delineating: impulses whose changed samples span at most :data:`SMALL_SPIKE_MAX_MS`,
+    at least :data:`SMALL_AMPLITUDE_MIN_MV` high and :data:`SMALL_ISOLATION_MIN` times the
+    sample-to-sample activity around them (half that in the other leads), in
+    ``min(MIN_LEADS, n_leads)`` leads at once (the limb leads counting as one), the first
+    QRS peak at least :data:`LOCK_MIN_MS` after each lying at most :data:`LOCK_MAX_MS`
+    after it, in a record where two such spikes share their lag within
+    :data:`LOCK_TOL_MS`.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV (non-finite samples are no spike).
+    fs : float
+        Sampling rate (Hz). Below 125 Hz no sample fits in :data:`SMALL_SPIKE_MAX_MS` and
+        the table is empty: at 100 Hz a narrow R wave is two samples wide.
+    qrs_peaks : numpy.ndarray
+        Sample indices (at ``fs``, may be fractional) of the record's QRS complexes.
+    leads : sequence of str, optional
+        Lead names (``I, II, III, aVR, aVL, aVF`` count as one lead); default ``"0", ...``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`detect_pacing_spikes`'s columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.zeros((2, 1000)); y[:, [100, 350, 600]] = 0.1
+    >>> detect_time_locked_spikes(y, 250, np.array([115, 365, 615]))["sample"].tolist()
+    [100, 350, 600]
+    >>> detect_time_locked_spikes(y, 250, np.array([500, 900])).empty   # no fixed lag
+    True
+    """
+    x = np.asarray(signal)
+    if x.ndim != 2:
+        raise ArgumentError(f"signal must be 2-D (n_leads, n_samples), got shape {x.shape}")
+    names = [str(i) for i in range(x.shape[0])] if leads is None else [str(v) for v in leads]
+    return _frame(_time_locked_rows(x, float(fs), names, np.asarray(qrs_peaks, float)))
 
 
 def remove_pacing_spikes(signal: np.ndarray, fs: float, spikes: pd.DataFrame) -> np.ndarray:
@@ -286,4 +614,4 @@ def pacing_summary(spikes: pd.DataFrame) -> dict[str, float]:
     return {"paced": float(n >= PACED_MIN_SPIKES), "pacing_spike_count": float(n)}
 
 
-__all__ = ["detect_pacing_spikes", "remove_pacing_spikes", "strip_pacing_spikes", "pacing_summary"]
+__all__ = ["detect_pacing_spikes", "detect_time_locked_spikes", "remove_pacing_spikes", "strip_pacing_spikes", "pacing_summary"]

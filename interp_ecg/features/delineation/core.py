@@ -55,6 +55,7 @@ from interp_ecg.features.delineation.consensus import combine
 from interp_ecg.features.delineation.filters import internal_factor
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.schema import COLUMNS, FIDUCIALS
+from interp_ecg.features.delineation.spikes import strip_spikes
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,11 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
         T_off`` (float sample indices, NaN when absent); one row per beat and lead, then the
         rows of ``lead == "global"``. ``df.attrs["lead_status"]`` maps each lead to ``"ok"``
         or the reason it was excluded from the consensus (its rows are then NaN);
-        ``df.attrs["edge_beats"]`` lists the beats cut by the record edge.
+        ``df.attrs["edge_beats"]`` lists the beats cut by the record edge;
+        ``df.attrs["pacing_spikes"]`` the first samples of the pacemaker spikes removed
+        before delineating (:mod:`.spikes`: large spikes, and small ones time-locked to the
+        QRS complexes, so that a paced QRS onset is the start of the cardiac complex, not
+        the spike; none sought below 125 Hz).
 
     Notes
     -----
@@ -212,6 +217,15 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
         raise DelineationError("no usable lead: " + ", ".join(
             f"{ld}: {s}" for ld, s in zip(leads, status)))
     r, steps = S.detect_beats(views, fs, usable, p)
+    # pacemaker spikes (small ones too: time-locked to the complexes just found) are
+    # replaced by straight lines and the beats found again without them (:mod:`.spikes`)
+    x, spikes = strip_spikes(x, fs_rec, leads, r / factor)
+    if len(spikes):
+        views, status = S.prepare(x, fs_rec, leads, p, factor=factor, held=held)
+        usable = np.array([s == "ok" for s in status])
+        if not usable.any():
+            raise DelineationError("no usable lead after removing pacing spikes")
+        r, steps = S.detect_beats(views, fs, usable, p)
     if steps.size:
         # baseline steps: removed, and the beats detected again on the corrected signal
         views, status = S.prepare(x, fs_rec, leads, p, steps=steps, factor=factor, held=held)
@@ -290,6 +304,8 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     df.attrs["fs"] = fs_rec
     df.attrs["internal_fs"] = fs
     df.attrs["edge_beats"] = [int(b) for b in np.flatnonzero(edge_beat)]
+    # pacemaker spikes removed before delineating (first sample of each, record indices)
+    df.attrs["pacing_spikes"] = [int(v) + int(start) for v in spikes["sample"]]
     # the samples delineated: [start, stop) of the record, the rest held at a constant value
     df.attrs["signal_span"] = (int(start), int(stop))
     if start or stop < x_full_n:
