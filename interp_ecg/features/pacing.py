@@ -376,10 +376,15 @@ def _time_locked(samples: np.ndarray, qrs_peaks: np.ndarray, fs: float) -> np.nd
     return locked
 
 
+_EMPTY_SPIKES = pd.DataFrame({"sample": np.empty(0, np.int64), "start": np.empty(0, np.int64),
+                              "end": np.empty(0, np.int64), "amplitude_mV": np.empty(0, float),
+                              "n_leads": np.empty(0, np.int64), "lead": np.empty(0, object)})
+
+
 def _empty_spikes() -> pd.DataFrame:
-    return pd.DataFrame({"sample": pd.Series(dtype=np.int64), "start": pd.Series(dtype=np.int64),
-                         "end": pd.Series(dtype=np.int64), "amplitude_mV": pd.Series(dtype=float),
-                         "n_leads": pd.Series(dtype=np.int64), "lead": pd.Series(dtype=object)})
+    # a copy of a prebuilt empty table: building one from typed Series costs ~1.5 ms, which is
+    # 7 % of a 12-lead delineation, and most records have no spike
+    return _EMPTY_SPIKES.copy()
 
 
 def detect_pacing_spikes(
