@@ -178,3 +178,28 @@ def test_invalid_samples_are_no_spike():
     y = np.zeros((2, 1000))
     y[:, [100, 350, 600]] = np.nan                   # NaN gaps, not impulses
     assert detect_time_locked_spikes(y, 250, np.array([115, 365, 615])).empty
+
+
+@pytest.mark.parametrize("fs", [250, 500])
+def test_extract_counts_and_removes_the_small_spikes_the_delineator_removed(fs):
+    """``features.extract`` strips only large spikes itself; the small time-locked ones the
+    delineator removes are counted (``pacing_spike_count``, ``paced``) and removed from the
+    signal the waves are measured on, as the large ones are."""
+    import logging
+
+    from interp_ecg.features import extract_record
+
+    x, clean, spikes, leads = _paced(fs, 2)
+    logging.disable(logging.WARNING)
+    try:
+        row = extract_record(x, fs, leads=leads)
+        ref = extract_record(clean, fs, leads=leads)
+    finally:
+        logging.disable(logging.NOTSET)
+    row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
+    ref = ref.iloc[0] if isinstance(ref, pd.DataFrame) else ref
+    assert row["pacing_spike_count"] == len(spikes) and row["paced"] == 1.0
+    assert ref["pacing_spike_count"] == 0 and ref["paced"] == 0.0
+    # the measured signal carries no spike: the median-beat amplitudes are the spike-free ones
+    for col in ("R_amp_mV_II", "S_amp_mV_V5", "QRS_duration_ms"):
+        assert row[col] == pytest.approx(ref[col], abs=0.02 if col != "QRS_duration_ms" else 1000.0 / fs)

@@ -56,7 +56,11 @@ from interp_ecg.features.median_beat import (
     median_beat_p_wave,
     relative_fiducials,
 )
-from interp_ecg.features.pacing import pacing_summary, strip_pacing_spikes
+from interp_ecg.features.pacing import (
+    pacing_summary,
+    remove_pacing_spikes,
+    strip_pacing_spikes,
+)
 from interp_ecg.features.quality import (
     amplitude_check,
     invalid_sample_policy,
@@ -223,6 +227,19 @@ def _p_wave_on_median_beat(row, prov, table, template, pos, fs, leads, method) -
     prov.loc[i, ["start_lead", "end_lead", "lead"]] = "global"
 
 
+def _delineator_spikes(fid: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+    """The pacemaker spikes the delineator removed before delineating
+    (``fid.attrs["pacing_spike_table"]``: small ones time-locked to the QRS complexes, which
+    :func:`strip_pacing_spikes` does not look for) that ``known`` does not hold (within one
+    sample), as a spike table."""
+    rows = pd.DataFrame(list(fid.attrs.get("pacing_spike_table", [])), columns=list(known.columns))
+    if rows.empty or not len(known):
+        return rows.astype(known.dtypes.to_dict())
+    old = known["sample"].to_numpy(float)
+    new = np.abs(rows["sample"].to_numpy(float)[:, None] - old[None, :]).min(axis=1) > 1
+    return rows[new].reset_index(drop=True).astype(known.dtypes.to_dict())
+
+
 def _measure(
     signal: np.ndarray, fs: float, leads: list[str], src: str, method: Method, min_beats: int
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
@@ -277,6 +294,14 @@ def _measure(
         raise DelineationError(f"delineation failed: {type(err).__name__}: {err}", source=src) from err
     if fid is None or "lead" not in fid.columns:
         raise DelineationError("delineation returned no table", source=src)
+    # small pacemaker spikes the delineator found (time-locked to the complexes) and removed
+    # before delineating: removed from the signal the waves are measured on too, and counted
+    extra = _delineator_spikes(fid, spikes)
+    if len(extra):
+        signal = signal.copy()
+        signal[use_idx] = remove_pacing_spikes(signal[use_idx], fs, extra)
+        spikes = (pd.concat([spikes, extra], ignore_index=True) if len(spikes) else extra)
+        spikes = spikes.sort_values("sample").reset_index(drop=True)
     fa = FidArrays.from_frame(fid)
     table = classify_beats(signal[use_idx], fs, fa, usable=np.ones(len(use_idx), bool),
                            pacing_spikes=spikes["sample"].to_numpy() if len(spikes) else None)

@@ -125,7 +125,8 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
         ``df.attrs["pacing_spikes"]`` the first samples of the pacemaker spikes removed
         before delineating (:mod:`.spikes`: large spikes, and small ones time-locked to the
         QRS complexes, so that a paced QRS onset is the start of the cardiac complex, not
-        the spike; none sought below 125 Hz).
+        the spike; none sought below 125 Hz), and ``df.attrs["pacing_spike_table"]`` their
+        rows (:func:`~interp_ecg.features.pacing.detect_pacing_spikes`'s columns, as dicts).
 
     Notes
     -----
@@ -306,6 +307,11 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     df.attrs["edge_beats"] = [int(b) for b in np.flatnonzero(edge_beat)]
     # pacemaker spikes removed before delineating (first sample of each, record indices)
     df.attrs["pacing_spikes"] = [int(v) + int(start) for v in spikes["sample"]]
+    # ... and each spike's row (``features.pacing`` spike table, record indices)
+    df.attrs["pacing_spike_table"] = [
+        {"sample": int(r.sample) + int(start), "start": int(r.start) + int(start), "end": int(r.end) + int(start),
+         "amplitude_mV": float(r.amplitude_mV), "n_leads": int(r.n_leads), "lead": str(r.lead)}
+        for r in spikes.itertuples(index=False)]
     # the samples delineated: [start, stop) of the record, the rest held at a constant value
     df.attrs["signal_span"] = (int(start), int(stop))
     if start or stop < x_full_n:
