@@ -497,6 +497,9 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         that sex (:func:`~interp_ecg.phenotype.icd_to_phecodes`); the summary's
         ``n_sex_excluded`` column says how many subjects the restriction removed from each
         sex-specific phecode (0 elsewhere).
+        Likewise ``n_vocabulary_excluded``: subjects without any diagnosis in the only ICD
+        vocabulary that defines a phecode (Phecode X ``icd10_only``: patients seen only in the
+        ICD-9-CM era), not controls of that phecode (:func:`~interp_ecg.phenotype.icd_to_phecodes`).
     test : {"wald", "score"}
         Passed to :func:`~interp_ecg.phenotype.phewas`.
 
@@ -557,6 +560,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
     outcomes = phenotype.icd_to_phecodes(diagnoses, pmap, min_cases=model.min_cases, subjects=per_subject.index,
                                          sex=sex, **counts)
     sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
+    vocab_excluded = dict(outcomes.attrs.get("vocabulary_excluded", {}))
     client = None
     if isinstance(scheduler, str):
         from dask.distributed import Client
@@ -574,6 +578,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         summary = summary.drop(columns=[c for c in ("description", "category") if c in summary.columns])
         summary = summary.merge(labels, on="phecode", how="left")
     summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
+    summary["n_vocabulary_excluded"] = summary["phecode"].map(vocab_excluded).fillna(0).astype(int)
     return summary
 
 
@@ -742,7 +747,7 @@ class CohortPhewas:
     """Result of :func:`cohort_phewas`: the summary table and what it was computed on."""
 
     #: one row per exposure x outcome (:func:`interp_ecg.phenotype.phewas`), with the outcome's
-    #: ``description``/``category`` and ``n_sex_excluded``
+    #: ``description``/``category``, ``n_sex_excluded`` and ``n_vocabulary_excluded``
     summary: pd.DataFrame
     n_exposures: int
     n_outcomes: int
@@ -802,6 +807,7 @@ def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.Dat
     outcomes, labels, note = phecode_outcomes(diagnoses, per.index, phecode_map, min_cases=min_cases,
                                               sex=sex_labels(per["sex"]))
     sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
+    vocab_excluded = dict(outcomes.attrs.get("vocabulary_excluded", {}))
     outcomes = outcomes.reindex(per.index)
     summary = phenotype.phewas(per[names], outcomes, per[["age", "sex"]], method=method, min_cases=min_cases,
                                scheduler=scheduler, standardize=True)
@@ -810,4 +816,5 @@ def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.Dat
         summary = summary.drop(columns=[c for c in keep[1:] if c in summary.columns])
         summary = summary.merge(labels[keep].drop_duplicates("phecode"), on="phecode", how="left")
     summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
+    summary["n_vocabulary_excluded"] = summary["phecode"].map(vocab_excluded).fillna(0).astype(int)
     return CohortPhewas(summary, len(names), outcomes.shape[1], len(per), note)

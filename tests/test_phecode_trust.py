@@ -1,0 +1,135 @@
+"""Phecode case/control trust defects a new user found (FINDINGS-user3, 2026-11-30 night).
+
+* finding 3: phecodes defined by ICD-10-CM codes only (Phecode X ``icd10_only``): patients
+  coded only in the ICD-9-CM era cannot be cases, so they are not controls either (and the
+  symmetric ICD-9-only phecodes);
+* finding 4: ``pipeline.per_subject_table`` read any text covariate as sex;
+* finding 2 (CLI part): ``interp-ecg phewas`` made subjects absent from the diagnosis table
+  controls of every phecode.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interp_ecg.phenotype import PhecodeMap, icd_to_phecodes, load_phecode_map
+
+# -- finding 3: single-vocabulary phecodes -------------------------------------------------------
+
+
+def _toy_map() -> PhecodeMap:
+    """Unrolled toy map: paroxysmal AF (ICD-10 only), AF (both), an ICD-9-only phecode."""
+    rows = [
+        ("ICD9CM", "42731", ["CV_416.21", "CV_416"]),
+        ("ICD10CM", "I4891", ["CV_416.21", "CV_416"]),
+        ("ICD10CM", "I480", ["CV_416.211", "CV_416.21", "CV_416"]),
+        ("ICD9CM", "6248", ["GU_624.1"]),
+        ("ICD9CM", "25000", ["EM_202.2"]),
+        ("ICD10CM", "E119", ["EM_202.2"]),
+    ]
+    icd = pd.DataFrame([(v, c, p) for v, c, ps in rows for p in ps], columns=["vocabulary", "code", "phecode"])
+    info = pd.DataFrame(index=pd.Index(sorted(set(icd["phecode"])), name="phecode"))
+    return PhecodeMap("X", icd, info)
+
+
+def _toy_diagnoses() -> pd.DataFrame:
+    rows = [
+        ("a", 1, "I48.0", 10), ("a", 2, "I480", 10),                          # paroxysmal AF x2: case
+        ("b", 1, "427.31", 9), ("b", 2, "42731", 9), ("b", 3, "4019", 9),     # AF, ICD-9 era only
+        ("c", 1, "25000", 9),                                                  # ICD-9 only
+        ("d", 1, "E119", 10), ("d", 2, "E11.9", 10),                           # ICD-10 only
+        ("e", 1, "25000", 9), ("e", 2, "E119", 10),                            # both eras
+        ("f", 1, "I480", 10),                                                  # one occurrence
+        ("g", 1, "6248", 9), ("g", 2, "624.8", 9),                             # ICD-9-only phecode x2
+    ]
+    return pd.DataFrame(rows, columns=["subject_id", "hadm_id", "icd_code", "icd_version"])
+
+
+def test_single_vocabulary_of_toy_map():
+    assert _toy_map().single_vocabulary.to_dict() == {"CV_416.211": "ICD10CM", "GU_624.1": "ICD9CM"}
+
+
+def test_icd10_only_phecode_controls_need_an_icd10_diagnosis(caplog):
+    """Before: b, c, g (ICD-9 era only) and h (no diagnosis at all) were controls of CV_416.211."""
+    with caplog.at_level(logging.INFO, logger="interp_ecg.phenotype.mapping"):
+        t = icd_to_phecodes(_toy_diagnoses(), _toy_map(), min_code_count=2, subjects=list("abcdefgh"))
+    got = {s: (None if pd.isna(v) else bool(v)) for s, v in t["CV_416.211"].items()}
+    assert got == {"a": True, "b": None, "c": None, "d": False, "e": False, "f": None, "g": None, "h": None}
+    # symmetric: the ICD-9-only phecode leaves out subjects coded only in ICD-10-CM (a, d, f) and h
+    got = {s: (None if pd.isna(v) else bool(v)) for s, v in t["GU_624.1"].items()}
+    assert got == {"a": None, "b": False, "c": False, "d": None, "e": False, "f": None, "g": True, "h": None}
+    # a phecode both vocabularies define is untouched: h (no diagnosis, given in subjects) a control
+    got = {s: (None if pd.isna(v) else bool(v)) for s, v in t["CV_416.21"].items()}
+    assert got == {"a": True, "b": True, "c": False, "d": False, "e": False, "f": None, "g": False, "h": False}
+    # f is NA for its single occurrence, not for the vocabulary: not counted there
+    assert t.attrs["vocabulary_excluded"] == {"CV_416.211": 4, "GU_624.1": 4}
+    assert "2 phecodes defined by codes of one ICD vocabulary only: 8 subject-phecode controls" in caplog.text
+
+
+def test_vocabulary_restriction_can_be_turned_off():
+    t = icd_to_phecodes(_toy_diagnoses(), _toy_map(), min_code_count=2, subjects=list("abcdefgh"),
+                        vocabulary_restriction=False)
+    assert t["CV_416.211"].tolist() == [True, False, False, False, False, pd.NA, False, False]
+    assert t.attrs["vocabulary_excluded"] == {}
+
+
+def test_one_vocabulary_table_keeps_subjects_without_diagnoses_as_controls():
+    """A table coded in ICD-10-CM only (the synthetic cohort): a subject of ``subjects`` without
+    any diagnosis belongs to that era, so it stays a control of an ICD-10-only phecode."""
+    dx = _toy_diagnoses().query("icd_version == 10")
+    t = icd_to_phecodes(dx, _toy_map(), min_code_count=2, subjects=list("adefh"))
+    assert t["CV_416.211"].tolist() == [True, False, False, pd.NA, False]
+    assert t.attrs["vocabulary_excluded"] == {"CV_416.211": 0}
+
+
+@pytest.mark.shared_data
+def test_phecode_x_flags_and_map_disagree_in_few_phecodes(phecode_root):
+    m = load_phecode_map(phecode_root)
+    assert int(m.info["icd10_only"].fillna(False).astype(bool).sum()) == 571
+    single = m.single_vocabulary
+    assert single.value_counts().to_dict() == {"ICD10CM": 564, "ICD9CM": 2}
+    assert sorted(single.index[single == "ICD9CM"]) == ["GU_624.1", "NB_885.4"]
+    assert single["CV_416.211"] == "ICD10CM"
+    # flagged icd10_only, but the map holds ICD-9-CM 753.14 for it: both vocabularies make cases
+    assert bool(m.info.loc["GE_976.52", "icd10_only"]) and "GE_976.52" not in single.index
+    m12 = load_phecode_map(phecode_root, version="1.2")
+    assert m12.single_vocabulary.value_counts().to_dict() == {"ICD9CM": 29}
+
+
+@pytest.mark.shared_data
+def test_mimic_demo_paroxysmal_af_controls_leave_out_icd9_era_patients(phecode_root, mimic_demo_root):
+    """Before: CV_416.211 5 cases / 95 controls, 56 of them coded only in ICD-9-CM."""
+    from interp_ecg.io import read_mimic_diagnoses
+
+    dx = read_mimic_diagnoses(mimic_demo_root / "hosp")
+    t = icd_to_phecodes(dx, load_phecode_map(phecode_root), min_code_count=1)
+    versions = dx.groupby("subject_id")["icd_version"].agg(lambda s: set(s.astype(int)))
+    nine_only = versions.index[versions.map(lambda s: s == {9})]
+    assert len(nine_only) == 56
+    col = t["CV_416.211"]
+    assert (int(col.sum()), int((col == False).sum()), int(col.isna().sum())) == (5, 39, 56)  # noqa: E712
+    assert col.reindex(nine_only).isna().all()
+    assert t.attrs["vocabulary_excluded"]["CV_416.211"] == 56
+    # every ICD-10-only phecode with a case in the demo lost the ICD-9-era patients
+    vex = t.attrs["vocabulary_excluded"]
+    assert len(vex) == 22 and set(vex.values()) == {56}
+    assert {"EM_204.4", "CV_414.5", "CV_416.213"} <= set(vex)
+
+
+@pytest.mark.shared_data
+def test_run_phewas_reports_vocabulary_excluded(phecode_root, mimic_demo_root):
+    from interp_ecg.io import read_mimic_diagnoses
+    from interp_ecg.studies import pipeline
+
+    dx = read_mimic_diagnoses(mimic_demo_root / "hosp")
+    subjects = sorted(dx["subject_id"].unique())
+    rng = np.random.default_rng(0)
+    expo = pd.DataFrame({"patient_id": subjects, "score": rng.normal(size=len(subjects))})
+    s = pipeline.run_phewas(expo, dx, phecode_root, [], min_code_count=1, min_cases=5)
+    row = s.set_index("phecode").loc["CV_416.211"]
+    assert (int(row["n_cases"]), int(row["n_controls"]), int(row["n_vocabulary_excluded"])) == (5, 39, 56)
+    assert (s.set_index("phecode").loc["CV_401.1", "n_vocabulary_excluded"]) == 0
