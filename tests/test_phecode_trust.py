@@ -133,3 +133,93 @@ def test_run_phewas_reports_vocabulary_excluded(phecode_root, mimic_demo_root):
     row = s.set_index("phecode").loc["CV_416.211"]
     assert (int(row["n_cases"]), int(row["n_controls"]), int(row["n_vocabulary_excluded"])) == (5, 39, 56)
     assert (s.set_index("phecode").loc["CV_401.1", "n_vocabulary_excluded"]) == 0
+
+
+# -- finding 4: covariates of pipeline.per_subject_table -----------------------------------------
+
+
+def test_per_subject_table_reads_text_ages_as_numbers_and_only_sex_as_sex(caplog):
+    """Before: age 18 -> 1.0, 65 -> NaN, 100 -> 1.0, 0 -> 0.0 (first letter read as F/M/1/0),
+    and sex "W" NaN although the sex restriction read it as female."""
+    from interp_ecg.studies.pipeline import per_subject_table
+
+    t = pd.DataFrame({"patient_id": list("abcd"), "x": [1., 2, 3, 4], "age": ["18", "65", "100", "0"],
+                      "sex": ["female", "Male", "W", "unknown"]})
+    with caplog.at_level(logging.WARNING, logger="interp_ecg.studies.pipeline"):
+        per = per_subject_table(t, "patient_id", ["x"], ["age", "sex"])
+    assert per["age"].tolist() == [18.0, 65.0, 100.0, 0.0]
+    assert per["sex"].tolist()[:3] == [1.0, 0.0, 1.0] and np.isnan(per["sex"].iloc[3])
+    assert "sex: 1 subjects have a value outside the sex vocabulary (e.g. ['unknown'])" in caplog.text
+
+
+def test_per_subject_table_top_coded_age_and_missing_text():
+    from interp_ecg.studies.pipeline import per_subject_table
+
+    t = pd.DataFrame({"patient_id": list("abcde"), "x": [1., 2, 3, 4, 5],
+                      "age": ["90+", " 72 ", "NA", None, "45.5"]})
+    per = per_subject_table(t, "patient_id", ["x"], ["age"])
+    assert per["age"].tolist()[:2] == [90.0, 72.0] and per["age"].iloc[2:4].isna().all()
+    assert per["age"].iloc[4] == 45.5
+
+
+def test_per_subject_table_mixed_text_is_an_error_naming_the_column():
+    from interp_ecg.errors import InterpEcgError
+    from interp_ecg.studies.pipeline import per_subject_table
+
+    t = pd.DataFrame({"patient_id": list("abcd"), "x": [1., 2, 3, 4], "age": ["18", "sixty", "70", "old"]})
+    with pytest.raises(InterpEcgError, match=r"column 'age': 2 of 4 values are not numbers \(e.g. \['sixty', 'old'\]\)"):
+        per_subject_table(t, "patient_id", ["x"], ["age"])
+    t = t.assign(age=[18, 60, 70, 80], x=["1", "2", "three", "4"])  # an exposure in text too
+    with pytest.raises(InterpEcgError, match=r"column 'x': 1 of 4 values are not numbers \(e.g. \['three'\]\)"):
+        per_subject_table(t, "patient_id", ["x"], ["age"])
+
+
+def test_per_subject_table_text_category_is_kept_for_one_hot():
+    """Before: a category (site) became all-NaN and every subject was dropped."""
+    from interp_ecg.studies.pipeline import per_subject_table
+
+    t = pd.DataFrame({"patient_id": list("abcd"), "x": [1., 2, 3, 4], "site": ["north", "south", None, "north"]})
+    per = per_subject_table(t, "patient_id", ["x"], ["site"])
+    assert per["site"].tolist()[:2] == ["north", "south"] and pd.isna(per["site"].iloc[2])
+
+
+def test_sex_is_read_from_whole_values_not_first_letters():
+    from interp_ecg.phenotype.mapping import normalize_sex
+    from interp_ecg.studies.pipeline import sex_labels
+
+    values = pd.Series(["F", "female", "W", "woman", "M", "Male", "man", "missing", "mixed", "0", "1", "2", ""])
+    want = ["Female"] * 4 + ["Male"] * 3 + ["?", "?", "Male", "Female", "?", "?"]
+    assert sex_labels(values).fillna("?").tolist() == want
+    assert normalize_sex(values).fillna("?").tolist() == want[:9] + ["?"] * 4  # no PTB-XL digits there
+    assert sex_labels(pd.Series([1, 0, 2])).fillna("?").tolist() == ["Female", "Male", "?"]
+
+
+@pytest.mark.shared_data
+def test_cli_phewas_with_top_coded_text_ages(phecode_root, mimic_demo_root, tmp_path):
+    """Before: an age column written as text because of '90+' was read as sex: "dropping 100
+    subjects with missing covariates", 0 tests."""
+    from typer.testing import CliRunner
+
+    from interp_ecg.cli import app
+    from interp_ecg.studies import pipeline
+
+    hosp = mimic_demo_root / "hosp"
+    pts = pd.read_csv(hosp / "patients.csv.gz", dtype={"subject_id": str})
+    rng = np.random.default_rng(1)
+    expo = pd.DataFrame({"patient_id": pts["subject_id"], "score": rng.normal(size=len(pts)),
+                         "age": [("90+" if a >= 90 else str(a)) for a in pts["anchor_age"]],
+                         "sex": pts["gender"]})
+    assert (expo["age"] == "90+").sum() == 3
+    path = tmp_path / "expo.csv"
+    expo.to_csv(path, index=False)
+    out = tmp_path / "phewas.csv"
+    res = CliRunner().invoke(app, ["phewas", str(path), "--diagnoses", str(hosp / "diagnoses_icd.csv.gz"),
+                                   "--phecode-map", str(phecode_root), "--min-cases", "10", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out)
+    dx = pd.read_csv(hosp / "diagnoses_icd.csv.gz", dtype=str)
+    expected = pipeline.run_phewas(expo.assign(age=pts["anchor_age"].clip(upper=90).astype(float)), dx,
+                                   phecode_root, min_cases=10)
+    assert len(got) == len(expected) > 0
+    assert got["n_cases"].tolist() == expected["n_cases"].tolist()
+    assert got["p"].to_numpy() == pytest.approx(expected["p"].to_numpy(), rel=1e-9, nan_ok=True)

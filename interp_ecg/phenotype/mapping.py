@@ -49,7 +49,7 @@ from interp_ecg.phenotype.phecodes import PhecodeMap, normalize_icd, vocabulary_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["map_icd", "mapping_report", "phecode_counts", "icd_to_phecodes", "normalize_sex",
+__all__ = ["SEX_VOCABULARY", "map_icd", "mapping_report", "phecode_counts", "icd_to_phecodes", "normalize_sex",
            "warn_numeric_codes"]
 
 
@@ -208,17 +208,30 @@ def phecode_counts(mapped: pd.DataFrame) -> pd.Series:
     return m.groupby(["subject", "phecode"], sort=True).size().rename("count")
 
 
+#: Sex labels this package reads (compared whole, stripped, case-insensitive); anything else is
+#: unknown. Numbers are not in it: PTB-XL's 1 = female / 0 = male is read where a PTB-XL-coded
+#: column is expected (:func:`interp_ecg.studies.pipeline.sex_labels`).
+SEX_VOCABULARY = {
+    "F": "Female", "FEMALE": "Female", "W": "Female", "WOMAN": "Female",
+    "M": "Male", "MALE": "Male", "MAN": "Male",
+}
+
+
 def normalize_sex(sex: pd.Series) -> pd.Series:
-    """Map sex labels to ``"Female"``/``"Male"`` (``F``, ``female``, ``woman``, ``M``...; else NA).
+    """Map sex labels to ``"Female"``/``"Male"``; anything outside :data:`SEX_VOCABULARY` is NA.
+
+    ``F``, ``female``, ``W``, ``woman`` -> Female; ``M``, ``male``, ``man`` -> Male (whole
+    values, any case, blanks stripped). A value is never read from its first letter, so
+    ``"missing"`` or ``"mixed"`` are unknown, not Male.
 
     Examples
     --------
-    >>> normalize_sex(pd.Series(["F", "male", "x"])).tolist()
-    ['Female', 'Male', nan]
+    >>> normalize_sex(pd.Series(["F", "male", "Woman", "x", "missing"])).tolist()
+    ['Female', 'Male', 'Female', nan, nan]
     """
-    key = sex.astype("str").str.strip().str.upper().str[:1]
-    out = key.map({"F": "Female", "W": "Female", "M": "Male"}).astype(object)
-    return pd.Series(out.to_numpy(), index=sex.index, dtype=object)
+    key = pd.Series(sex).astype("string").str.strip().str.upper()
+    out = key.map(SEX_VOCABULARY).astype(object)
+    return pd.Series(out.to_numpy(), index=pd.Series(sex).index, dtype=object).where(pd.notna(out), np.nan)
 
 
 def _is_text(values) -> bool:

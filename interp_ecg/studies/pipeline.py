@@ -433,11 +433,27 @@ def _id_strings(values: pd.Series) -> pd.Series:
 
 
 def sex_labels(values: pd.Series) -> pd.Series:
-    """``Female``/``Male``/NA from F/M text or the PTB-XL coding (1 = female, 0 = male)."""
+    """``Female``/``Male``/NA from sex labels or the PTB-XL coding (1 = female, 0 = male).
+
+    Text is read with :data:`interp_ecg.phenotype.mapping.SEX_VOCABULARY` (``F``, ``female``,
+    ``W``, ``woman``; ``M``, ``male``, ``man``; whole values, any case) plus ``"1"``/``"0"``
+    (PTB-XL written as text); numbers with the PTB-XL coding. Anything else is NA.
+
+    Examples
+    --------
+    >>> sex_labels(pd.Series(["female", "Male", "W", "unknown", "missing", "1"])).tolist()
+    ['Female', 'Male', 'Female', nan, nan, 'Female']
+    """
+    from interp_ecg.phenotype.mapping import SEX_VOCABULARY
+
+    if pd.api.types.is_bool_dtype(values):
+        return pd.Series(np.nan, index=values.index, dtype=object)
     if pd.api.types.is_numeric_dtype(values):
-        return values.map({1: "Female", 0: "Male", 1.0: "Female", 0.0: "Male"}).astype(object)
-    key = values.astype("string").str.strip().str.upper().str[:1]
-    return key.map({"F": "Female", "W": "Female", "M": "Male", "1": "Female", "0": "Male"}).astype(object)
+        return values.map({1: "Female", 0: "Male"}).astype(object)
+    key = values.astype("string").str.strip().str.upper()
+    key = key.str.replace(r"^([01])(\.0+)?$", r"\1", regex=True)  # PTB-XL's 1/0 written as text
+    out = key.map({**SEX_VOCABULARY, "1": "Female", "0": "Male"}).astype(object)
+    return out.where(pd.notna(out), np.nan)
 
 
 def with_sex_labels(meta: pd.DataFrame) -> pd.DataFrame:
@@ -535,7 +551,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         skip = set(cov) | {subject_col, sex_col}
         exposures = [c for c in model_columns(table, exclude=list(skip))
                      if not str(c).startswith("Unnamed:") and not str(c).lower().endswith("_id")]
-    per_subject = per_subject_table(table, subject_col, list(exposures), cov)
+    per_subject = per_subject_table(table, subject_col, list(exposures), cov, sex_col=sex_col)
     pmap = phecode_map if isinstance(phecode_map, phenotype.PhecodeMap) else phenotype.load_phecode_map(phecode_map)
     if isinstance(diagnoses, (str, Path)):
         diagnoses = pd.read_csv(diagnoses, dtype={"icd_code": str, "subject_id": str, subject_col: str})
@@ -644,31 +660,142 @@ def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: A
                                                      "ICD-10 three-character categories used as outcomes.")
 
 
-def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str], covariates: list[str]) -> pd.DataFrame:
-    """Mean exposure per subject; covariates from the subject's first ECG (sex as 0/1).
+#: Text read as a missing value in a numeric column (pandas' own missing-value strings).
+_MISSING_TEXT = frozenset({"", "NA", "N/A", "NAN", "-NAN", "NULL", "NONE", "<NA>", "#N/A", "-1.#IND", "1.#QNAN",
+                           "#NA", "-1.#QNAN", "-NAN", "1.#IND", "NAT"})
+#: ``"90+"``: a value top-coded at its lower bound (HIPAA Safe Harbor ages "90 or older").
+_TOP_CODED = r"^\s*([0-9]+(?:\.[0-9]+)?)\s*\+\s*$"
+
+
+def numeric_column(values: pd.Series, name: str) -> pd.Series:
+    """A column of numbers, numbers written as text, or top-coded ``"N+"`` values, as floats.
+
+    Numeric-looking text is parsed as numbers (``"65"`` -> 65.0); the missing-value strings of
+    pandas (``""``, ``"NA"``, ``"nan"``, ``"None"`` ...) are NaN; a top-coded value ``"N+"``
+    (``"90+"``: de-identified ages, HIPAA Safe Harbor's "90 or older") is read as its lower
+    bound N, as :func:`interp_ecg.io.read_ptbxl` reads PTB-XL's age 300 as 90, and logged.
+
+    Parameters
+    ----------
+    values : pandas.Series
+    name : str
+        The column's name, for the error.
+
+    Returns
+    -------
+    pandas.Series of float
+
+    Raises
+    ------
+    InterpEcgError
+        A value that is none of these (``"sixty"``, ``"M"``): names the column, how many values
+        and examples.
+
+    Examples
+    --------
+    >>> numeric_column(pd.Series(["18", "65", "100", "0", "90+", None]), "age").tolist()
+    [18.0, 65.0, 100.0, 0.0, 90.0, nan]
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    text = values.astype("string").str.strip()
+    missing = text.isna() | text.str.upper().isin(_MISSING_TEXT).fillna(False)
+    num = pd.to_numeric(text.where(~missing), errors="coerce").astype(float)
+    top = text.str.extract(_TOP_CODED, expand=False)
+    is_top = num.isna() & top.notna() & ~missing
+    if is_top.any():
+        num[is_top] = pd.to_numeric(top[is_top]).astype(float)
+        logger.warning("%s: %d values top-coded as 'N+' (e.g. %s) are read as their lower bound N", name,
+                       int(is_top.sum()), list(pd.unique(text[is_top]))[:3])
+    bad = num.isna() & ~missing
+    if bad.any():
+        examples = list(pd.unique(text[bad]))[:5]
+        raise InterpEcgError(f"column {name!r}: {int(bad.sum())} of {len(values)} values are not numbers "
+                             f"(e.g. {examples}); write them as numbers, leave them empty where unknown, or "
+                             "give a category column in text only (it is then one-hot encoded)")
+    return num
+
+
+def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str], covariates: list[str],
+                      sex_col: str | None = "sex") -> pd.DataFrame:
+    """Mean exposure per subject; covariates from the subject's first ECG (first value present).
 
     A record without a subject id (``subject_col`` missing, as a reader leaves it where the data
     name no patient) cannot be linked to anyone's diagnoses, so it is left out, with a warning
     saying how many records that is; it is never averaged with other such records nor taken
     as a subject without diagnoses (a control).
 
+    How covariates are read:
+
+    * ``sex_col``: 1.0 female / 0.0 male, with :func:`sex_labels` (``F``/``female``/``W``/
+      ``woman``, ``M``/``male``/``man``, PTB-XL's 1/0); any other value is NaN, and how many
+      subjects and which values is logged.
+    * a numeric column as it is; a text column whose values are numbers written as text is
+      parsed as numbers (:func:`numeric_column`, which reads ``"90+"`` as 90);
+    * a text column none of whose values is a number is a category, kept as text
+      (:func:`interp_ecg.phenotype.phewas` one-hot encodes it);
+    * a text column mixing numbers and other text is an error naming the column and examples.
+
+    Exposures are numbers, or numbers written as text (else the same error).
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per ECG (or subject).
+    subject_col : str
+    exposures, covariates : list of str
+        Columns of ``table``.
+    sex_col : str or None, default "sex"
+        The covariate read as sex (only that one).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by subject: the exposures' means, the covariates.
+
+    Raises
+    ------
+    InterpEcgError
+        An exposure or covariate that cannot be read (see above).
+
     Examples
     --------
     >>> t = pd.DataFrame({"patient_id": ["1", "1", None], "x": [1.0, 3.0, 5.0], "age": [50, 51, 60]})
     >>> per_subject_table(t, "patient_id", ["x"], ["age"]).to_dict("index")
-    {'1': {'x': 2.0, 'age': 50}}
+    {'1': {'x': 2.0, 'age': 50.0}}
+    >>> t = pd.DataFrame({"patient_id": list("abc"), "x": [1.0, 2, 3], "age": ["18", "65", "90+"],
+    ...                   "sex": ["female", "Male", "unknown"]})
+    >>> per_subject_table(t, "patient_id", ["x"], ["age", "sex"])[["age", "sex"]].to_dict("list")
+    {'age': [18.0, 65.0, 90.0], 'sex': [1.0, 0.0, nan]}
     """
     unknown = table[subject_col].isna()
     if unknown.any():
         logger.warning("%d of %d records have no %s and cannot be linked to diagnoses: they are left out of "
                        "the per-subject table (averaged per subject)", int(unknown.sum()), len(table), subject_col)
         table = table[~unknown]
-    agg = table.groupby(subject_col)[exposures].mean()
+    numeric = {c: numeric_column(table[c], c) for c in exposures}
+    agg = pd.DataFrame(numeric, index=table.index).groupby(table[subject_col]).mean()
+    agg.index.name = subject_col
     for c in covariates:
         first = table.groupby(subject_col)[c].first()
-        if not pd.api.types.is_numeric_dtype(first):
-            first = first.astype(str).str.upper().str[0].map({"F": 1.0, "M": 0.0, "1": 1.0, "0": 0.0})
-        agg[c] = pd.to_numeric(first, errors="coerce")
+        if c == sex_col:
+            labels = sex_labels(first)
+            unread = labels.isna() & first.notna()
+            if unread.any():
+                logger.warning("%s: %d subjects have a value outside the sex vocabulary (e.g. %s): sex unknown "
+                               "(NaN); known values: F/female/W/woman, M/male/man, 1/0 (PTB-XL)", c,
+                               int(unread.sum()), list(pd.unique(first[unread].astype(str)))[:5])
+            agg[c] = labels.map({"Female": 1.0, "Male": 0.0}).astype(float)
+        elif not pd.api.types.is_numeric_dtype(first) and not pd.api.types.is_bool_dtype(first):
+            text = first.astype("string").str.strip()
+            if pd.to_numeric(text, errors="coerce").notna().any() or text.str.match(_TOP_CODED).fillna(False).any():
+                agg[c] = numeric_column(first, c)
+            else:  # a category (race, site): kept as text, one-hot encoded by the PheWAS
+                agg[c] = first.astype(object).where(first.notna(), np.nan)
+        else:
+            agg[c] = first.astype(float)
     return agg
 
 
