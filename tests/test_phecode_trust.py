@@ -223,3 +223,58 @@ def test_cli_phewas_with_top_coded_text_ages(phecode_root, mimic_demo_root, tmp_
     assert len(got) == len(expected) > 0
     assert got["n_cases"].tolist() == expected["n_cases"].tolist()
     assert got["p"].to_numpy() == pytest.approx(expected["p"].to_numpy(), rel=1e-9, nan_ok=True)
+
+
+# -- finding 2 (CLI part): subjects absent from the diagnosis table --------------------------------
+
+
+@pytest.mark.shared_data
+def test_cli_phewas_leaves_out_subjects_without_diagnoses(phecode_root, mimic_demo_root, tmp_path):
+    """Before: 30 patients absent from diagnoses_icd turned CV_401.1 22 cases / 47 controls into
+    22 / 77, silently."""
+    from typer.testing import CliRunner
+
+    from interp_ecg.cli import app
+
+    hosp = mimic_demo_root / "hosp"
+    pts = pd.read_csv(hosp / "patients.csv.gz", dtype={"subject_id": str})
+    extra = pd.DataFrame({"subject_id": [str(90000000 + i) for i in range(30)], "gender": "F", "anchor_age": 60})
+    pts = pd.concat([pts, extra], ignore_index=True)
+    rng = np.random.default_rng(2)
+    expo = pd.DataFrame({"patient_id": pts["subject_id"], "score": rng.normal(size=len(pts)),
+                         "age": pts["anchor_age"], "sex": pts["gender"]})
+    path = tmp_path / "expo.csv"
+    expo.to_csv(path, index=False)
+    args = ["phewas", str(path), "--diagnoses", str(hosp / "diagnoses_icd.csv.gz"), "--phecode-map",
+            str(phecode_root), "--min-cases", "10"]
+    rows = {}
+    for flag in ("default", "--full-population"):
+        out = tmp_path / f"{flag}.csv"
+        res = CliRunner().invoke(app, [*args, *([flag] if flag != "default" else []), "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        rows[flag] = pd.read_csv(out).set_index("phecode").loc["CV_401.1"]
+        if flag == "default":
+            assert "30 subjects of expo.csv have no diagnosis: left out, neither cases nor controls" in res.output
+        else:
+            assert "left out, neither cases nor controls" not in res.output
+    got = {k: (int(r["n_cases"]), int(r["n_controls"]), int(r["n_excluded"])) for k, r in rows.items()}
+    assert got == {"default": (22, 47, 31), "--full-population": (22, 77, 31)}
+
+
+def test_cohort_phewas_leaves_out_patients_without_diagnoses():
+    from interp_ecg.studies import pipeline
+
+    rng = np.random.default_rng(3)
+    n = 60
+    meta = pd.DataFrame({"patient_id": np.arange(n), "age": rng.integers(40, 80, n).astype(float),
+                         "sex": rng.integers(0, 2, n)}, index=pd.RangeIndex(n, name="ecg_id"))
+    expo = pd.DataFrame({"x": rng.normal(size=n)}, index=meta.index)
+    dx = pd.DataFrame({"subject_id": np.r_[np.arange(12), np.arange(12, 40)],
+                       "icd_code": ["I47.2"] * 12 + ["E11.9"] * 28, "icd_version": 10})
+    res = pipeline.cohort_phewas(expo, meta, dx, "/no/such/map", min_cases=5, method="logit")
+    row = res.summary.set_index("phecode").loc["I47"]
+    assert (int(row["n_cases"]), int(row["n_controls"]), res.n_without_diagnoses, res.n_subjects) == (12, 28, 20, 40)
+    full = pipeline.cohort_phewas(expo, meta, dx, "/no/such/map", min_cases=5, method="logit",
+                                  full_population=True)
+    row = full.summary.set_index("phecode").loc["I47"]
+    assert (int(row["n_cases"]), int(row["n_controls"]), full.n_without_diagnoses) == (12, 48, 0)

@@ -477,7 +477,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
                covariates: Sequence[str] = ("age", "sex"), subject_col: str = "patient_id",
                exposures: Sequence[str] | None = None, method: str | None = None, scheduler: str | None = None,
                min_cases: int | None = None, min_code_count: int | None = None, standardize: bool | None = None,
-               sex_col: str | None = "sex", test: str | None = None) -> pd.DataFrame:
+               sex_col: str | None = "sex", test: str | None = None, full_population: bool = False) -> pd.DataFrame:
     """PheWAS of per-ECG exposures (averaged per subject) against phecodes of their diagnoses.
 
     Subject ids are compared as text on both sides and ICD codes are read as text. The
@@ -518,6 +518,22 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         ICD-9-CM era), not controls of that phecode (:func:`~interp_ecg.phenotype.icd_to_phecodes`).
     test : {"wald", "score"}
         Passed to :func:`~interp_ecg.phenotype.phewas`.
+    full_population : bool, default False
+        False: a subject of ``table`` without any row in ``diagnoses`` has unknown phenotypes
+        (an ED or outpatient ECG whose patient has no hospital record, say), so it is left out
+        of every phecode: neither case nor control. How many is logged and kept in
+        ``summary.attrs["n_without_diagnoses"]``. True: every subject of ``table`` had the
+        chance to be coded, so one without diagnoses is a control of every phecode (the
+        ``full.population.ids`` of the PheWAS R package's ``createPhenotypes``, Carroll et al.
+        2014, whose default is likewise the subjects of the diagnosis table only).
+
+    Returns
+    -------
+    DataFrame
+        One row per exposure x phecode (:func:`interp_ecg.phenotype.phewas`), with the
+        phecode's ``description``/``category``, ``n_sex_excluded`` and
+        ``n_vocabulary_excluded``; ``attrs["n_without_diagnoses"]``: subjects left out because
+        they have no diagnosis (0 with ``full_population``).
 
     Raises
     ------
@@ -535,8 +551,11 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
     >>> t = pd.DataFrame({"patient_id": range(60), "score": rng.normal(size=60)})
     >>> dx = pd.DataFrame({"subject_id": [str(i) for i in range(20)], "icd_code": "01882",
     ...                    "icd_version": "9"})
-    >>> run_phewas(t, dx, m, [], min_code_count=1, min_cases=5)["phecode"].tolist()
-    ['ID_005.1']
+    >>> s = run_phewas(t, dx, m, [], min_code_count=1, min_cases=5)
+    >>> s["phecode"].tolist(), int(s["n_controls"].iloc[0]), s.attrs["n_without_diagnoses"]
+    (['ID_005.1'], 0, 40)
+    >>> int(run_phewas(t, dx, m, [], min_code_count=1, min_cases=5, full_population=True)["n_controls"].iloc[0])
+    40
     """
     from interp_ecg import phenotype
 
@@ -565,6 +584,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
             f"no subject of the exposure table ({subject_col}, e.g. {list(per_subject.index[:2])}) has a "
             f"diagnosis (subject_id, e.g. {list(pd.unique(diagnoses['subject_id'])[:2])}): are they the same "
             "patients, with ids of the same kind?")
+    per_subject, n_without = _diagnosed(per_subject, diagnoses["subject_id"], full_population)
     sex = None
     if sex_col is not None and sex_col in table.columns:
         sex = sex_labels(table.groupby(subject_col)[sex_col].first())
@@ -595,7 +615,28 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         summary = summary.merge(labels, on="phecode", how="left")
     summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
     summary["n_vocabulary_excluded"] = summary["phecode"].map(vocab_excluded).fillna(0).astype(int)
+    summary.attrs["n_without_diagnoses"] = n_without
     return summary
+
+
+def _diagnosed(per_subject: pd.DataFrame, diagnosed, full_population: bool) -> tuple[pd.DataFrame, int]:
+    """The rows of ``per_subject`` whose phenotypes are known, and how many were left out.
+
+    Without ``full_population``, a subject without any diagnosis row is left out (its
+    phenotypes are unknown, not absent), with a warning giving the count."""
+    known = pd.Index(_id_strings(pd.Series(pd.unique(np.asarray(diagnosed)))).dropna())
+    has = _id_strings(pd.Series(per_subject.index)).isin(known).to_numpy(dtype=bool)  # ids compared as text
+    n_without = int((~has).sum())
+    if full_population:
+        if n_without:
+            logger.info("%d of %d subjects have no diagnosis: controls of every phecode (full population)",
+                        n_without, len(per_subject))
+        return per_subject, 0
+    if n_without:
+        logger.warning("%d of %d subjects have no diagnosis at all: their phenotypes are unknown, so they are left "
+                       "out (neither cases nor controls); declare the full population (full_population=True, "
+                       "--full-population) if every subject had the chance to be coded", n_without, len(per_subject))
+    return per_subject[has], n_without
 
 
 def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: Any = None, *,
@@ -881,11 +922,13 @@ class CohortPhewas:
     n_subjects: int
     #: which outcomes were used (:func:`phecode_outcomes`)
     note: str
+    #: patients left out because they have no diagnosis (``full_population=False``)
+    n_without_diagnoses: int = 0
 
 
 def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.DataFrame | str | Path,
                   phecode_map: Any = None, *, min_cases: int | None = None, method: str = "firth",
-                  scheduler: Any = None) -> CohortPhewas:
+                  scheduler: Any = None, full_population: bool = False) -> CohortPhewas:
     """PheWAS of per-ECG exposures of a cohort against its ICD-10 diagnoses, adjusted for age and sex.
 
     Exposures are averaged per patient, age and sex taken from the patient's first ECG
@@ -909,6 +952,10 @@ def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.Dat
     method : {"firth", "logit"}
     scheduler : optional
         Passed to :func:`interp_ecg.phenotype.phewas`.
+    full_population : bool, default False
+        As in :func:`run_phewas`: False leaves out patients without any diagnosis (unknown
+        phenotypes; counted in ``CohortPhewas.n_without_diagnoses``); True makes them controls
+        (a cohort whose every diagnosis is known, as the simulator's).
 
     Returns
     -------
@@ -931,6 +978,8 @@ def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.Dat
     names = list(exposures.columns)
     per = per_subject_table(exposures.join(meta[["patient_id", "age", "sex"]]), "patient_id", names,
                             ["age", "sex"]).dropna()
+    id_col = "subject_id" if "subject_id" in diagnoses.columns else "patient_id"
+    per, n_without = _diagnosed(per, diagnoses[id_col], full_population)
     outcomes, labels, note = phecode_outcomes(diagnoses, per.index, phecode_map, min_cases=min_cases,
                                               sex=sex_labels(per["sex"]))
     sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
@@ -944,4 +993,4 @@ def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.Dat
         summary = summary.merge(labels[keep].drop_duplicates("phecode"), on="phecode", how="left")
     summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
     summary["n_vocabulary_excluded"] = summary["phecode"].map(vocab_excluded).fillna(0).astype(int)
-    return CohortPhewas(summary, len(names), outcomes.shape[1], len(per), note)
+    return CohortPhewas(summary, len(names), outcomes.shape[1], len(per), note, n_without)
