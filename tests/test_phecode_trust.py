@@ -278,3 +278,15 @@ def test_cohort_phewas_leaves_out_patients_without_diagnoses():
                                   full_population=True)
     row = full.summary.set_index("phecode").loc["I47"]
     assert (int(row["n_cases"]), int(row["n_controls"]), full.n_without_diagnoses) == (12, 48, 0)
+
+
+def test_icd10_category_outcomes_leave_out_icd9_codes_and_icd9_only_subjects():
+    """Without a phecode map: ICD-9-CM 427.31 was the 'ICD-10 category' 427, and a patient seen
+    only in the ICD-9 era a control of every ICD-10 category."""
+    from interp_ecg.studies.pipeline import phecode_outcomes
+
+    dx = pd.DataFrame({"subject_id": ["1", "2", "3", "3"], "icd_code": ["I47.2", "I47.2", "427.31", "42731"],
+                       "icd_version": [10, 10, 9, 9]})
+    out, _, _ = phecode_outcomes(dx, pd.Index(["1", "2", "3", "4"]), "/no/such/map", min_cases=1)
+    assert out.columns.tolist() == ["I47"]
+    assert out["I47"].tolist() == [True, True, pd.NA, pd.NA]

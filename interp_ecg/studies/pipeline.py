@@ -694,11 +694,22 @@ def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: A
         except Exception:  # noqa: BLE001 - labels are a nicety
             labels = pd.DataFrame()
         return outcomes, labels, f"Phecode X map from {path} (rolled up; one code suffices in this demo)."
-    cat = dx.assign(cat=dx["icd_code"].astype(str).str.replace(".", "", regex=False).str[:3])
-    cases = pd.crosstab(cat["subject_id"], cat["cat"]).reindex(subjects, fill_value=0) > 0
+    never10 = pd.Index([])
+    if "icd_version" in dx.columns:  # ICD-10 categories: ICD-9-CM codes (427.31 -> "427") are not among them
+        from interp_ecg.phenotype.phecodes import vocabulary_of
+
+        is10 = (vocabulary_of(dx["icd_version"]) == "ICD10CM").to_numpy()
+        if not is10.all():
+            never10 = pd.Index(subjects).difference(pd.Index(dx.loc[is10, "subject_id"]))
+            logger.info("ICD-10 categories: %d diagnoses not in ICD-10-CM are not used; %d subjects without any "
+                        "ICD-10-CM diagnosis are NA (neither cases nor controls)", int((~is10).sum()), len(never10))
+        dx = dx[is10]
+    cat = dx.assign(cat=dx["icd_code"].astype(str).str.strip().str.upper().str.replace(".", "", regex=False).str[:3])
+    cases = (pd.crosstab(cat["subject_id"], cat["cat"]).reindex(subjects, fill_value=0) > 0).astype("boolean")
     cases = cases.loc[:, cases.sum() >= min_cases]
-    return cases.astype("boolean"), pd.DataFrame(), ("No phecode map found (set data.phecode_map): "
-                                                     "ICD-10 three-character categories used as outcomes.")
+    cases.loc[cases.index.isin(never10)] = pd.NA
+    return cases, pd.DataFrame(), ("No phecode map found (set data.phecode_map): "
+                                   "ICD-10 three-character categories used as outcomes.")
 
 
 #: Text read as a missing value in a numeric column (pandas' own missing-value strings).
