@@ -558,13 +558,24 @@ def phewas(
     standardize: bool = _option(_PHEWAS, "standardize", "--standardize/--raw-units",
                                 help="Odds ratios per SD of each exposure (--standardize) or per unit "
                                      "of it (--raw-units)."),
+    full_population: bool = _option(f"{_PIPELINE}:run_phewas", "full_population",
+                                    "--full-population", is_flag=True,
+                                    help="Every subject of EXPOSURES had the chance to be coded, so one without "
+                                         "any diagnosis row is a control of every phecode. Without it such "
+                                         "subjects have unknown phenotypes and are left out (counted).",
+                                    reference="the PheWAS R package makes controls only of the subjects of the "
+                                              "diagnosis table unless given full.population.ids (Carroll et al. "
+                                              "2014)"),
     out: Path = typer.Option(Path("phewas.csv"), "--out", help="CSV of the summary, one row per exposure x phecode."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
 ) -> None:
     """PheWAS of ECG exposures against phecodes, adjusted for covariates.
 
-    Exposures are averaged per subject; covariates come from each subject's first ECG. A
-    subject, covariate or exposure column that is absent or empty is an error naming the file.
+    Exposures are averaged per subject; covariates come from each subject's first ECG (the
+    sex column read as F/female/W/woman, M/male/man or 1/0 as PTB-XL; numbers written as text,
+    and '90+', as numbers; a text-only column as a category). A subject, covariate or exposure
+    column that is absent or empty is an error naming the file. Subjects without any
+    diagnosis are left out unless --full-population.
 
     Example: interp-ecg phewas features.parquet --diagnoses diagnoses.csv --phecode-map /data/phecode
     """
@@ -594,10 +605,14 @@ def phewas(
                                   cov, subject_col=subject_col,
                                   exposures=None if exposures is None else exposures.split(","), method=method,
                                   scheduler=scheduler, min_cases=min_cases, min_code_count=min_code_count,
-                                  standardize=standardize, test=test)
+                                  standardize=standardize, test=test, full_population=full_population)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out, index=False)
     typer.echo(f"{len(summary)} tests -> {out}")
+    n_without = int(summary.attrs.get("n_without_diagnoses", 0))
+    if n_without:
+        typer.echo(f"{n_without} subjects of {exposures_path.name} have no diagnosis: left out, neither cases nor "
+                   "controls (--full-population makes them controls)")
     if summary.empty:
         logger.warning("no phecode has %d or more cases (--min-cases) among these subjects: nothing was tested",
                        min_cases)

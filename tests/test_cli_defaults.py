@@ -92,17 +92,18 @@ def test_cli_phewas_equals_the_python_api_with_defaults(phecode_root, tmp_path):
     dx.to_csv(tmp_path / "dx.csv", index=False)
     out = tmp_path / "p.csv"
     res = CliRunner().invoke(app, ["phewas", str(tmp_path / "expo.csv"), "--diagnoses", str(tmp_path / "dx.csv"),
-                                   "--phecode-map", str(phecode_root), "--exposures", "score", "--out", str(out)])
+                                   "--phecode-map", str(phecode_root), "--exposures", "score", "--full-population",
+                                   "--out", str(out)])
     assert res.exit_code == 0, res.output
     got = pd.read_csv(out, dtype={"phecode": str})
     expected = pipeline.run_phewas(expo, dx.astype({"subject_id": str, "icd_code": str}),
-                                   load_phecode_map(phecode_root), exposures=["score"])
+                                   load_phecode_map(phecode_root), exposures=["score"], full_population=True)
     assert list(got["phecode"]) == list(expected["phecode"])
     assert got["OR"].to_numpy() == pytest.approx(expected["OR"].to_numpy(), rel=1e-9, nan_ok=True)
     assert (got["n_cases"] >= 20).all() and 30 in set(got["n_cases"])  # TB in, heart failure (12) out
     # per unit of the score (raw units), as phenotype.phewas: the per-SD OR is the 10th power of it
     per_sd = pipeline.run_phewas(expo, dx.astype(str), load_phecode_map(phecode_root), exposures=["score"],
-                                 standardize=True)
+                                 standardize=True, full_population=True)
     tb = got.set_index("phecode").loc[per_sd["phecode"].iloc[0]]
     assert np.log(per_sd["OR"].iloc[0]) == pytest.approx(np.log(tb["OR"]) * expo["score"].std(), rel=0.02)
 

@@ -65,7 +65,7 @@ def test_cli_phewas_leading_zero_code(fmt, pmap, phecode_root, tmp_path):
     out = tmp_path / "phewas.csv"
     res = CliRunner().invoke(app, ["phewas", str(tmp_path / f"expo.{fmt}"), "--diagnoses",
                                    str(tmp_path / f"dx.{fmt}"), "--phecode-map", str(phecode_root),
-                                   "--min-code-count", "1", "--min-cases", "5", "--out", str(out)])
+                                   "--min-code-count", "1", "--min-cases", "5", "--full-population", "--out", str(out)])
     assert res.exit_code == 0, res.output
     summary = pd.read_csv(out, dtype={"phecode": str})
     _check(summary)
@@ -80,7 +80,7 @@ def test_cli_phewas_parquet_exposures_indexed_by_subject(phecode_root, tmp_path)
     out = tmp_path / "phewas.csv"
     res = CliRunner().invoke(app, ["phewas", str(tmp_path / "expo.parquet"), "--diagnoses", str(tmp_path / "dx.csv"),
                                    "--phecode-map", str(phecode_root), "--min-code-count", "1",
-                                   "--min-cases", "5", "--out", str(out)])
+                                   "--min-cases", "5", "--full-population", "--out", str(out)])
     assert res.exit_code == 0, res.output
     _check(pd.read_csv(out))
 
@@ -104,7 +104,7 @@ def test_pipeline_run_phewas_leading_zero_and_loaded_map(as_path, pmap, phecode_
     diagnoses = tmp_path / "dx.csv" if as_path else pd.read_csv(tmp_path / "dx.csv", dtype={"icd_code": str})
     # item 10: a loaded map works as well as a path
     summary = pipeline.run_phewas(expo, diagnoses, pmap if as_path else phecode_root, ["age", "sex"],
-                                  min_code_count=1, min_cases=5)
+                                  min_code_count=1, min_cases=5, full_population=True)
     _check(summary)
 
 
@@ -119,17 +119,17 @@ def test_item2_sex_specific_phecode_restricted_by_default(pmap, tmp_path):
     coded = ids[:15] + ids[40:42]
     dx = pd.DataFrame({"subject_id": coded, "icd_code": "N951", "icd_version": 10})
     s = pipeline.run_phewas(expo, dx, pmap, ["age", "sex"], min_code_count=1, min_cases=5,
-                            exposures=["score"])
+                            exposures=["score"], full_population=True)
     row = s[s["phecode"] == "GU_627.2"].iloc[0]
     assert (row["n_cases"], row["n_controls"], row["n_sex_excluded"]) == (15, 25, 40)
     # PTB-XL coding (1 = female, 0 = male) works the same
     s2 = pipeline.run_phewas(expo.assign(sex=(sex == "F").astype(int)), dx, pmap, ["age", "sex"],
-                             min_code_count=1, min_cases=5, exposures=["score"])
+                             min_code_count=1, min_cases=5, exposures=["score"], full_population=True)
     row2 = s2[s2["phecode"] == "GU_627.2"].iloc[0]
     assert (row2["n_cases"], row2["n_controls"]) == (15, 25)
     # and the restriction can be switched off explicitly
     s3 = pipeline.run_phewas(expo, dx, pmap, ["age"], min_code_count=1, min_cases=5, exposures=["score"],
-                             sex_col=None)
+                             sex_col=None, full_population=True)
     row3 = s3[s3["phecode"] == "GU_627.2"].iloc[0]
     assert (row3["n_cases"], row3["n_controls"], row3["n_sex_excluded"]) == (17, 63, 0)
 

@@ -21,6 +21,17 @@ Rules (documented for users; the same as PheTK and the PheWAS R package unless s
   control, as the PheWAS R package); for Phecode 1.2, controls carrying any phecode of the
   phecode's ``exclude_range`` (one occurrence suffices); for sex-specific phecodes, subjects of
   the other or unknown sex (cases too). **Controls**: everyone else in ``subjects``.
+* **Phecodes of one vocabulary** (this package; :attr:`PhecodeMap.single_vocabulary`: Phecode
+  X's ``icd10_only`` phecodes such as paroxysmal AF ``CV_416.211``, and the few that only
+  ICD-9-CM codes reach): a subject without any diagnosis in that vocabulary (every code of it,
+  mapped or not, counts) could not have been a case, so it is not a control either: NA,
+  counted per phecode in ``table.attrs["vocabulary_excluded"]`` and logged. In MIMIC-IV (ICD-9-CM
+  until October 2015, ICD-10-CM after) this removes the patients seen only in the ICD-9-CM era
+  from the controls of ICD-10-only phecodes. A subject of ``subjects`` without any diagnosis
+  is taken as coded in the table's vocabulary when the table holds one vocabulary only; in a
+  table that mixes both its era is unknown and it is NA for these phecodes.
+  ``vocabulary_restriction=False`` turns the rule off. Neither the PheWAS R package nor PheTK
+  applies it; the phecodeX files flag the phecodes (``icd10_only``) but prescribe no use.
 * Phecodes with fewer than ``min_cases`` cases are dropped.
 """
 
@@ -38,7 +49,7 @@ from interp_ecg.phenotype.phecodes import PhecodeMap, normalize_icd, vocabulary_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["map_icd", "mapping_report", "phecode_counts", "icd_to_phecodes", "normalize_sex",
+__all__ = ["SEX_VOCABULARY", "map_icd", "mapping_report", "phecode_counts", "icd_to_phecodes", "normalize_sex",
            "warn_numeric_codes"]
 
 
@@ -197,17 +208,30 @@ def phecode_counts(mapped: pd.DataFrame) -> pd.Series:
     return m.groupby(["subject", "phecode"], sort=True).size().rename("count")
 
 
+#: Sex labels this package reads (compared whole, stripped, case-insensitive); anything else is
+#: unknown. Numbers are not in it: PTB-XL's 1 = female / 0 = male is read where a PTB-XL-coded
+#: column is expected (:func:`interp_ecg.studies.pipeline.sex_labels`).
+SEX_VOCABULARY = {
+    "F": "Female", "FEMALE": "Female", "W": "Female", "WOMAN": "Female",
+    "M": "Male", "MALE": "Male", "MAN": "Male",
+}
+
+
 def normalize_sex(sex: pd.Series) -> pd.Series:
-    """Map sex labels to ``"Female"``/``"Male"`` (``F``, ``female``, ``woman``, ``M``...; else NA).
+    """Map sex labels to ``"Female"``/``"Male"``; anything outside :data:`SEX_VOCABULARY` is NA.
+
+    ``F``, ``female``, ``W``, ``woman`` -> Female; ``M``, ``male``, ``man`` -> Male (whole
+    values, any case, blanks stripped). A value is never read from its first letter, so
+    ``"missing"`` or ``"mixed"`` are unknown, not Male.
 
     Examples
     --------
-    >>> normalize_sex(pd.Series(["F", "male", "x"])).tolist()
-    ['Female', 'Male', nan]
+    >>> normalize_sex(pd.Series(["F", "male", "Woman", "x", "missing"])).tolist()
+    ['Female', 'Male', 'Female', nan, nan]
     """
-    key = sex.astype("str").str.strip().str.upper().str[:1]
-    out = key.map({"F": "Female", "W": "Female", "M": "Male"}).astype(object)
-    return pd.Series(out.to_numpy(), index=sex.index, dtype=object)
+    key = pd.Series(sex).astype("string").str.strip().str.upper()
+    out = key.map(SEX_VOCABULARY).astype(object)
+    return pd.Series(out.to_numpy(), index=pd.Series(sex).index, dtype=object).where(pd.notna(out), np.nan)
 
 
 def _is_text(values) -> bool:
@@ -241,6 +265,25 @@ def _ids_of_one_kind(mapped: pd.DataFrame, subjects, sex):
     return mapped, subjects, sex
 
 
+def _coded_in(mapped: pd.DataFrame, subj: pd.Index) -> dict[str, np.ndarray]:
+    """Per vocabulary, which subjects of ``subj`` have at least one diagnosis (mapped or not) in it.
+
+    Subjects without any diagnosis of known version count as coded in the table's vocabulary
+    when the table holds one only (a cohort coded in one era); in a mixed table their era is
+    unknown and they count as coded in neither.
+    """
+    seen = mapped.dropna(subset=["vocabulary"]).drop_duplicates(["subject", "vocabulary"])
+    vocabs = set(seen["vocabulary"])
+    with_any = subj.isin(seen["subject"])
+    out = {}
+    for v in ("ICD9CM", "ICD10CM"):
+        has = subj.isin(seen.loc[seen["vocabulary"] == v, "subject"])
+        if vocabs == {v}:
+            has = has | ~with_any
+        out[v] = np.asarray(has, dtype=bool)
+    return out
+
+
 def icd_to_phecodes(
     diagnoses: pd.DataFrame,
     phecode_map: PhecodeMap,
@@ -255,6 +298,7 @@ def icd_to_phecodes(
     icd_version=None,
     count_col: str | None = "auto",
     exclusions: bool = True,
+    vocabulary_restriction: bool = True,
 ) -> pd.DataFrame:
     """Subject x phecode case/control table from ICD-9-CM / ICD-10-CM diagnoses.
 
@@ -281,12 +325,19 @@ def icd_to_phecodes(
         Column whose distinct values count occurrences (``hadm_id``, a date); ``None`` counts rows.
     exclusions : bool, default True
         Apply Phecode 1.2 exclusion ranges to controls.
+    vocabulary_restriction : bool, default True
+        For a phecode that codes of one vocabulary only map to
+        (:attr:`~interp_ecg.phenotype.PhecodeMap.single_vocabulary`, e.g. Phecode X
+        ``icd10_only``), subjects without any diagnosis in that vocabulary are NA, not
+        controls (see the module notes); ``table.attrs["vocabulary_excluded"]`` gives, per such
+        phecode, how many subjects this removed from the controls.
 
     Returns
     -------
     DataFrame
         Index: subject; columns: phecodes (sorted); dtype ``"boolean"``: True case, False
-        control, NA excluded.
+        control, NA excluded. ``attrs``: ``sex_excluded`` and ``vocabulary_excluded`` (dicts
+        phecode -> number of subjects set to NA by that rule).
 
     Examples
     --------
@@ -297,6 +348,14 @@ def icd_to_phecodes(
     ...                    "icd_code": ["I48.91", "i4891", "I4891", "E119"], "icd_version": 10})
     >>> icd_to_phecodes(dx, m)["CV_416.2"].tolist()
     [True, <NA>, False]
+
+    A phecode that only ICD-10-CM codes define, and a patient seen only in the ICD-9-CM era:
+
+    >>> dx9 = pd.concat([dx, pd.DataFrame({"subject_id": [4], "hadm_id": [40], "icd_code": ["4019"],
+    ...                                    "icd_version": 9})])
+    >>> t = icd_to_phecodes(dx9, m)
+    >>> t["CV_416.2"].tolist(), t.attrs["vocabulary_excluded"]
+    ([True, <NA>, False, <NA>], {'CV_416.2': 1})
     """
     if min_code_count < 1:
         raise ConfigError("min_code_count must be >= 1")
@@ -347,6 +406,9 @@ def icd_to_phecodes(
     if (~keep).any():
         logger.info("dropping %d phecodes with < %d cases", int((~keep).sum()), min_cases)
     kept = np.flatnonzero(keep)
+    one_vocab = (phecode_map.single_vocabulary.reindex(phe[kept]).to_numpy()
+                 if vocabulary_restriction else np.full(len(kept), np.nan, dtype=object))
+    coded_in = _coded_in(mapped, subj) if pd.notna(one_vocab).any() else {}
     hit = None
     if exclusions and "exclude" in info.columns and len(kept):
         excl = info["exclude"].reindex(phe[kept])
@@ -364,12 +426,17 @@ def icd_to_phecodes(
             hit = (present.astype(np.int32) @ ex_mat).tocsc()
     out = {}
     sex_removed = {}
+    vocab_removed = {}
     for jj, j in enumerate(kept):
         c = np.asarray(cnt[:, j].toarray()).ravel()
         val = np.where(c >= min_code_count, 1.0, np.where(c > 0, np.nan, 0.0))
         if hit is not None:
             h = np.asarray(hit[:, jj].toarray()).ravel() > 0
             val[h & (val == 0.0)] = np.nan
+        if isinstance(one_vocab[jj], str):  # never coded in the only vocabulary that defines it
+            never = ~coded_in[one_vocab[jj]] & (val == 0.0)
+            vocab_removed[phe[j]] = int(never.sum())
+            val[never] = np.nan
         if need[j] in ("Female", "Male") and sex_of is not None:
             wrong = sex_of != need[j]
             sex_removed[phe[j]] = int((wrong & ~np.isnan(val)).sum())
@@ -378,6 +445,12 @@ def icd_to_phecodes(
     table = pd.DataFrame(out, index=subj) if out else pd.DataFrame(index=subj, dtype="boolean")
     table.columns = pd.Index(list(out), name="phecode")
     table.attrs["sex_excluded"] = sex_removed
+    table.attrs["vocabulary_excluded"] = vocab_removed
+    if vocab_removed:
+        by = pd.Series(vocab_removed)
+        logger.info("%d phecodes defined by codes of one ICD vocabulary only: %d subject-phecode controls without "
+                    "any diagnosis in that vocabulary set to NA (most: %s)", len(by), int(by.sum()),
+                    ", ".join(f"{k} {v}" for k, v in by.sort_values(ascending=False).head(3).items()))
     if sex_removed:
         logger.info("sex restriction: %d sex-specific phecodes, %d subject-phecode values set to NA",
                     len(sex_removed), sum(sex_removed.values()))

@@ -18,6 +18,23 @@ Where to get the files
 
 Both are held in one :class:`PhecodeMap`: ``icd`` is the *unrolled* code table (an ICD code
 maps to its phecode and to every parent), ``info`` describes each phecode.
+
+Phecodes of one vocabulary only
+-------------------------------
+Some phecodes can only be reached from codes of one ICD vocabulary: ICD-9-CM has no code for
+"paroxysmal atrial fibrillation" (427.31 is atrial fibrillation of any kind), so Phecode X's
+``CV_416.211`` is defined by ICD-10-CM codes only. ``phecodeX_R_labels.csv`` marks these with
+its ``icd10_only`` column ("1 if the phecode is defined only by ICD-10 codes; 0 if the phecode is
+defined by both ICD-9 and -10 codes", the phecodeX README shipped with the files); it is kept
+as ``info["icd10_only"]``. What :func:`~interp_ecg.phenotype.icd_to_phecodes` uses is
+:attr:`PhecodeMap.single_vocabulary`, read from the unrolled code table itself, because that
+table is what makes cases, and because the two disagree for a few phecodes: in the phecodeX
+files shipped with this project's test data, 571 phecodes are flagged ``icd10_only``; the
+unrolled map gives 564 phecodes that only ICD-10-CM codes reach, and 2 (``GU_624.1``,
+``NB_885.4``) that only ICD-9-CM codes reach (never flagged: the file has no ``icd9_only``
+column); 9 flagged phecodes have ICD-9-CM codes in the map (e.g. ``GE_976.52`` ADPKD, ICD-9-CM
+753.14) and 2 unflagged ones have none (``CV_418.2``, ``NB_864.3``). The Phecode 1.2 unrolled
+file (PheTK) has 29 phecodes that only ICD-9-CM codes reach and none for ICD-10-CM only.
 """
 
 from __future__ import annotations
@@ -107,7 +124,8 @@ class PhecodeMap:
     info : pandas.DataFrame
         Indexed by phecode: ``description``, ``category``, ``sex`` (``"Both"``, ``"Female"``,
         ``"Male"``) and ``exclude`` (tuple of phecodes whose carriers are not controls; empty
-        for Phecode X).
+        for Phecode X); Phecode X also ``icd10_only`` (the labels file's flag, as published;
+        see :attr:`single_vocabulary` for what the mapping uses).
     source : str
         Where it was read from.
     """
@@ -123,6 +141,35 @@ class PhecodeMap:
             f"codes={self.icd[['vocabulary', 'code']].drop_duplicates().shape[0]}, "
             f"source={self.source!r})"
         )
+
+    @property
+    def single_vocabulary(self) -> pd.Series:
+        """Phecodes that codes of one vocabulary only map to (after roll-up), and that vocabulary.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by phecode (only the single-vocabulary ones), values ``"ICD9CM"`` or
+            ``"ICD10CM"``. A subject never coded in that vocabulary cannot be a case of the
+            phecode, so :func:`~interp_ecg.phenotype.icd_to_phecodes` does not take it as a
+            control either.
+
+        Examples
+        --------
+        >>> icd = pd.DataFrame({"vocabulary": ["ICD9CM", "ICD10CM", "ICD10CM"],
+        ...                     "code": ["42731", "I4891", "I480"],
+        ...                     "phecode": ["CV_416.21", "CV_416.21", "CV_416.211"]})
+        >>> PhecodeMap("X", icd, pd.DataFrame()).single_vocabulary.to_dict()
+        {'CV_416.211': 'ICD10CM'}
+        """
+        if self.icd.empty:
+            return pd.Series(dtype=object, index=pd.Index([], name="phecode"), name="vocabulary")
+        n = self.icd.groupby("phecode")["vocabulary"].nunique()
+        one = n.index[n == 1]
+        first = self.icd.drop_duplicates("phecode").set_index("phecode")["vocabulary"]
+        out = first.reindex(one)
+        out.index.name = "phecode"
+        return out.rename("vocabulary").astype(object)
 
     @property
     def phecodes(self) -> pd.Index:
@@ -202,6 +249,10 @@ def _load_x(path: Path) -> PhecodeMap:
             },
             index=pd.Index(lab["phenotype"].str.strip(), name="phecode"),
         )
+        if "icd10_only" in lab.columns:
+            flag = lab["icd10_only"].str.strip().str.upper().map({"1": True, "0": False, "TRUE": True,
+                                                                 "FALSE": False})
+            info["icd10_only"] = pd.array(flag.to_numpy(), dtype="boolean")
     else:
         logger.warning("%s not found: phecodes have no descriptions", labels_path)
         info = pd.DataFrame(
@@ -224,7 +275,28 @@ def _load_x(path: Path) -> PhecodeMap:
     else:
         logger.warning("%s not found: no sex restrictions", sex_path)
     info["exclude"] = [() for _ in range(len(info))]
-    return PhecodeMap("X", icd, info, source=str(folder))
+    pmap = PhecodeMap("X", icd, info, source=str(folder))
+    _log_single_vocabulary(pmap)
+    return pmap
+
+
+def _log_single_vocabulary(pmap: PhecodeMap) -> None:
+    """Log how many phecodes one vocabulary only reaches, and where the published flag disagrees."""
+    single = pmap.single_vocabulary
+    counts = single.value_counts().to_dict()
+    logger.info("%s: %d phecodes reached by ICD-10-CM codes only, %d by ICD-9-CM codes only (their "
+                "controls need a diagnosis in that vocabulary)", pmap.source, counts.get("ICD10CM", 0),
+                counts.get("ICD9CM", 0))
+    if "icd10_only" in pmap.info.columns:
+        flag = pmap.info["icd10_only"].fillna(False).astype(bool)
+        derived = pd.Series(False, index=pmap.info.index)
+        derived[single.index[single == "ICD10CM"].intersection(derived.index)] = True
+        over, under = flag & ~derived, ~flag & derived
+        if over.any() or under.any():
+            logger.info("icd10_only flag of the labels file and the code map disagree: %d flagged phecodes have "
+                        "ICD-9-CM codes (e.g. %s), %d unflagged have ICD-10-CM codes only (e.g. %s); the code map "
+                        "is used", int(over.sum()), list(over.index[over][:3]), int(under.sum()),
+                        list(under.index[under][:3]))
 
 
 def _load_12(path: Path) -> PhecodeMap:
@@ -267,7 +339,9 @@ def _load_12(path: Path) -> PhecodeMap:
         }
     )
     info.index = pd.Index(info.index.str.strip(), name="phecode")
-    return PhecodeMap("1.2", icd, info, source=str(path))
+    pmap = PhecodeMap("1.2", icd, info, source=str(path))
+    _log_single_vocabulary(pmap)
+    return pmap
 
 
 def _version_of(path: Path) -> str:

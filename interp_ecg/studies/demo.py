@@ -465,7 +465,9 @@ def _phewas(cfg: StudyConfig, ds, cohort_dir: Path | None, state: dict, tables: 
     method = cfg.params.phewas_method
     res = pipeline.cohort_phewas(expo, ds.meta,
                                  cfg.data.diagnoses or (cohort_dir / "diagnoses.csv"), cfg.data.phecode_map,
-                                 min_cases=cfg.params.min_cases, method=method, scheduler=cfg.scheduler)
+                                 min_cases=cfg.params.min_cases, method=method, scheduler=cfg.scheduler,
+                                 # the simulator writes every diagnosis of every patient it makes
+                                 full_population=cfg.data.diagnoses is None)
     summary = tables["phewas"] = res.summary
     sig = int((pd.to_numeric(summary.get("q"), errors="coerce") < 0.05).sum()) if "q" in summary.columns else 0
     summary_lines.append(

@@ -433,11 +433,27 @@ def _id_strings(values: pd.Series) -> pd.Series:
 
 
 def sex_labels(values: pd.Series) -> pd.Series:
-    """``Female``/``Male``/NA from F/M text or the PTB-XL coding (1 = female, 0 = male)."""
+    """``Female``/``Male``/NA from sex labels or the PTB-XL coding (1 = female, 0 = male).
+
+    Text is read with :data:`interp_ecg.phenotype.mapping.SEX_VOCABULARY` (``F``, ``female``,
+    ``W``, ``woman``; ``M``, ``male``, ``man``; whole values, any case) plus ``"1"``/``"0"``
+    (PTB-XL written as text); numbers with the PTB-XL coding. Anything else is NA.
+
+    Examples
+    --------
+    >>> sex_labels(pd.Series(["female", "Male", "W", "unknown", "missing", "1"])).tolist()
+    ['Female', 'Male', 'Female', nan, nan, 'Female']
+    """
+    from interp_ecg.phenotype.mapping import SEX_VOCABULARY
+
+    if pd.api.types.is_bool_dtype(values):
+        return pd.Series(np.nan, index=values.index, dtype=object)
     if pd.api.types.is_numeric_dtype(values):
-        return values.map({1: "Female", 0: "Male", 1.0: "Female", 0.0: "Male"}).astype(object)
-    key = values.astype("string").str.strip().str.upper().str[:1]
-    return key.map({"F": "Female", "W": "Female", "M": "Male", "1": "Female", "0": "Male"}).astype(object)
+        return values.map({1: "Female", 0: "Male"}).astype(object)
+    key = values.astype("string").str.strip().str.upper()
+    key = key.str.replace(r"^([01])(\.0+)?$", r"\1", regex=True)  # PTB-XL's 1/0 written as text
+    out = key.map({**SEX_VOCABULARY, "1": "Female", "0": "Male"}).astype(object)
+    return out.where(pd.notna(out), np.nan)
 
 
 def with_sex_labels(meta: pd.DataFrame) -> pd.DataFrame:
@@ -461,7 +477,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
                covariates: Sequence[str] = ("age", "sex"), subject_col: str = "patient_id",
                exposures: Sequence[str] | None = None, method: str | None = None, scheduler: str | None = None,
                min_cases: int | None = None, min_code_count: int | None = None, standardize: bool | None = None,
-               sex_col: str | None = "sex", test: str | None = None) -> pd.DataFrame:
+               sex_col: str | None = "sex", test: str | None = None, full_population: bool = False) -> pd.DataFrame:
     """PheWAS of per-ECG exposures (averaged per subject) against phecodes of their diagnoses.
 
     Subject ids are compared as text on both sides and ICD codes are read as text. The
@@ -497,8 +513,27 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         that sex (:func:`~interp_ecg.phenotype.icd_to_phecodes`); the summary's
         ``n_sex_excluded`` column says how many subjects the restriction removed from each
         sex-specific phecode (0 elsewhere).
+        Likewise ``n_vocabulary_excluded``: subjects without any diagnosis in the only ICD
+        vocabulary that defines a phecode (Phecode X ``icd10_only``: patients seen only in the
+        ICD-9-CM era), not controls of that phecode (:func:`~interp_ecg.phenotype.icd_to_phecodes`).
     test : {"wald", "score"}
         Passed to :func:`~interp_ecg.phenotype.phewas`.
+    full_population : bool, default False
+        False: a subject of ``table`` without any row in ``diagnoses`` has unknown phenotypes
+        (an ED or outpatient ECG whose patient has no hospital record, say), so it is left out
+        of every phecode: neither case nor control. How many is logged and kept in
+        ``summary.attrs["n_without_diagnoses"]``. True: every subject of ``table`` had the
+        chance to be coded, so one without diagnoses is a control of every phecode (the
+        ``full.population.ids`` of the PheWAS R package's ``createPhenotypes``, Carroll et al.
+        2014, whose default is likewise the subjects of the diagnosis table only).
+
+    Returns
+    -------
+    DataFrame
+        One row per exposure x phecode (:func:`interp_ecg.phenotype.phewas`), with the
+        phecode's ``description``/``category``, ``n_sex_excluded`` and
+        ``n_vocabulary_excluded``; ``attrs["n_without_diagnoses"]``: subjects left out because
+        they have no diagnosis (0 with ``full_population``).
 
     Raises
     ------
@@ -516,8 +551,11 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
     >>> t = pd.DataFrame({"patient_id": range(60), "score": rng.normal(size=60)})
     >>> dx = pd.DataFrame({"subject_id": [str(i) for i in range(20)], "icd_code": "01882",
     ...                    "icd_version": "9"})
-    >>> run_phewas(t, dx, m, [], min_code_count=1, min_cases=5)["phecode"].tolist()
-    ['ID_005.1']
+    >>> s = run_phewas(t, dx, m, [], min_code_count=1, min_cases=5)
+    >>> s["phecode"].tolist(), int(s["n_controls"].iloc[0]), s.attrs["n_without_diagnoses"]
+    (['ID_005.1'], 0, 40)
+    >>> int(run_phewas(t, dx, m, [], min_code_count=1, min_cases=5, full_population=True)["n_controls"].iloc[0])
+    40
     """
     from interp_ecg import phenotype
 
@@ -532,7 +570,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         skip = set(cov) | {subject_col, sex_col}
         exposures = [c for c in model_columns(table, exclude=list(skip))
                      if not str(c).startswith("Unnamed:") and not str(c).lower().endswith("_id")]
-    per_subject = per_subject_table(table, subject_col, list(exposures), cov)
+    per_subject = per_subject_table(table, subject_col, list(exposures), cov, sex_col=sex_col)
     pmap = phecode_map if isinstance(phecode_map, phenotype.PhecodeMap) else phenotype.load_phecode_map(phecode_map)
     if isinstance(diagnoses, (str, Path)):
         diagnoses = pd.read_csv(diagnoses, dtype={"icd_code": str, "subject_id": str, subject_col: str})
@@ -546,6 +584,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
             f"no subject of the exposure table ({subject_col}, e.g. {list(per_subject.index[:2])}) has a "
             f"diagnosis (subject_id, e.g. {list(pd.unique(diagnoses['subject_id'])[:2])}): are they the same "
             "patients, with ids of the same kind?")
+    per_subject, n_without = _diagnosed(per_subject, diagnoses["subject_id"], full_population)
     sex = None
     if sex_col is not None and sex_col in table.columns:
         sex = sex_labels(table.groupby(subject_col)[sex_col].first())
@@ -557,6 +596,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
     outcomes = phenotype.icd_to_phecodes(diagnoses, pmap, min_cases=model.min_cases, subjects=per_subject.index,
                                          sex=sex, **counts)
     sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
+    vocab_excluded = dict(outcomes.attrs.get("vocabulary_excluded", {}))
     client = None
     if isinstance(scheduler, str):
         from dask.distributed import Client
@@ -574,7 +614,29 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         summary = summary.drop(columns=[c for c in ("description", "category") if c in summary.columns])
         summary = summary.merge(labels, on="phecode", how="left")
     summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
+    summary["n_vocabulary_excluded"] = summary["phecode"].map(vocab_excluded).fillna(0).astype(int)
+    summary.attrs["n_without_diagnoses"] = n_without
     return summary
+
+
+def _diagnosed(per_subject: pd.DataFrame, diagnosed, full_population: bool) -> tuple[pd.DataFrame, int]:
+    """The rows of ``per_subject`` whose phenotypes are known, and how many were left out.
+
+    Without ``full_population``, a subject without any diagnosis row is left out (its
+    phenotypes are unknown, not absent), with a warning giving the count."""
+    known = pd.Index(_id_strings(pd.Series(pd.unique(np.asarray(diagnosed)))).dropna())
+    has = _id_strings(pd.Series(per_subject.index)).isin(known).to_numpy(dtype=bool)  # ids compared as text
+    n_without = int((~has).sum())
+    if full_population:
+        if n_without:
+            logger.info("%d of %d subjects have no diagnosis: controls of every phecode (full population)",
+                        n_without, len(per_subject))
+        return per_subject, 0
+    if n_without:
+        logger.warning("%d of %d subjects have no diagnosis at all: their phenotypes are unknown, so they are left "
+                       "out (neither cases nor controls); declare the full population (full_population=True, "
+                       "--full-population) if every subject had the chance to be coded", n_without, len(per_subject))
+    return per_subject[has], n_without
 
 
 def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: Any = None, *,
@@ -632,38 +694,160 @@ def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: A
         except Exception:  # noqa: BLE001 - labels are a nicety
             labels = pd.DataFrame()
         return outcomes, labels, f"Phecode X map from {path} (rolled up; one code suffices in this demo)."
-    cat = dx.assign(cat=dx["icd_code"].astype(str).str.replace(".", "", regex=False).str[:3])
-    cases = pd.crosstab(cat["subject_id"], cat["cat"]).reindex(subjects, fill_value=0) > 0
+    never10 = pd.Index([])
+    if "icd_version" in dx.columns:  # ICD-10 categories: ICD-9-CM codes (427.31 -> "427") are not among them
+        from interp_ecg.phenotype.phecodes import vocabulary_of
+
+        is10 = (vocabulary_of(dx["icd_version"]) == "ICD10CM").to_numpy()
+        if not is10.all():
+            never10 = pd.Index(subjects).difference(pd.Index(dx.loc[is10, "subject_id"]))
+            logger.info("ICD-10 categories: %d diagnoses not in ICD-10-CM are not used; %d subjects without any "
+                        "ICD-10-CM diagnosis are NA (neither cases nor controls)", int((~is10).sum()), len(never10))
+        dx = dx[is10]
+    cat = dx.assign(cat=dx["icd_code"].astype(str).str.strip().str.upper().str.replace(".", "", regex=False).str[:3])
+    cases = (pd.crosstab(cat["subject_id"], cat["cat"]).reindex(subjects, fill_value=0) > 0).astype("boolean")
     cases = cases.loc[:, cases.sum() >= min_cases]
-    return cases.astype("boolean"), pd.DataFrame(), ("No phecode map found (set data.phecode_map): "
-                                                     "ICD-10 three-character categories used as outcomes.")
+    cases.loc[cases.index.isin(never10)] = pd.NA
+    return cases, pd.DataFrame(), ("No phecode map found (set data.phecode_map): "
+                                   "ICD-10 three-character categories used as outcomes.")
 
 
-def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str], covariates: list[str]) -> pd.DataFrame:
-    """Mean exposure per subject; covariates from the subject's first ECG (sex as 0/1).
+#: Text read as a missing value in a numeric column (pandas' own missing-value strings).
+_MISSING_TEXT = frozenset({"", "NA", "N/A", "NAN", "-NAN", "NULL", "NONE", "<NA>", "#N/A", "-1.#IND", "1.#QNAN",
+                           "#NA", "-1.#QNAN", "-NAN", "1.#IND", "NAT"})
+#: ``"90+"``: a value top-coded at its lower bound (HIPAA Safe Harbor ages "90 or older").
+_TOP_CODED = r"^\s*([0-9]+(?:\.[0-9]+)?)\s*\+\s*$"
+
+
+def numeric_column(values: pd.Series, name: str) -> pd.Series:
+    """A column of numbers, numbers written as text, or top-coded ``"N+"`` values, as floats.
+
+    Numeric-looking text is parsed as numbers (``"65"`` -> 65.0); the missing-value strings of
+    pandas (``""``, ``"NA"``, ``"nan"``, ``"None"`` ...) are NaN; a top-coded value ``"N+"``
+    (``"90+"``: de-identified ages, HIPAA Safe Harbor's "90 or older") is read as its lower
+    bound N, as :func:`interp_ecg.io.read_ptbxl` reads PTB-XL's age 300 as 90, and logged.
+
+    Parameters
+    ----------
+    values : pandas.Series
+    name : str
+        The column's name, for the error.
+
+    Returns
+    -------
+    pandas.Series of float
+
+    Raises
+    ------
+    InterpEcgError
+        A value that is none of these (``"sixty"``, ``"M"``): names the column, how many values
+        and examples.
+
+    Examples
+    --------
+    >>> numeric_column(pd.Series(["18", "65", "100", "0", "90+", None]), "age").tolist()
+    [18.0, 65.0, 100.0, 0.0, 90.0, nan]
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    text = values.astype("string").str.strip()
+    missing = text.isna() | text.str.upper().isin(_MISSING_TEXT).fillna(False)
+    num = pd.to_numeric(text.where(~missing), errors="coerce").astype(float)
+    top = text.str.extract(_TOP_CODED, expand=False)
+    is_top = num.isna() & top.notna() & ~missing
+    if is_top.any():
+        num[is_top] = pd.to_numeric(top[is_top]).astype(float)
+        logger.warning("%s: %d values top-coded as 'N+' (e.g. %s) are read as their lower bound N", name,
+                       int(is_top.sum()), list(pd.unique(text[is_top]))[:3])
+    bad = num.isna() & ~missing
+    if bad.any():
+        examples = list(pd.unique(text[bad]))[:5]
+        raise InterpEcgError(f"column {name!r}: {int(bad.sum())} of {len(values)} values are not numbers "
+                             f"(e.g. {examples}); write them as numbers, leave them empty where unknown, or "
+                             "give a category column in text only (it is then one-hot encoded)")
+    return num
+
+
+def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str], covariates: list[str],
+                      sex_col: str | None = "sex") -> pd.DataFrame:
+    """Mean exposure per subject; covariates from the subject's first ECG (first value present).
 
     A record without a subject id (``subject_col`` missing, as a reader leaves it where the data
     name no patient) cannot be linked to anyone's diagnoses, so it is left out, with a warning
     saying how many records that is; it is never averaged with other such records nor taken
     as a subject without diagnoses (a control).
 
+    How covariates are read:
+
+    * ``sex_col``: 1.0 female / 0.0 male, with :func:`sex_labels` (``F``/``female``/``W``/
+      ``woman``, ``M``/``male``/``man``, PTB-XL's 1/0); any other value is NaN, and how many
+      subjects and which values is logged.
+    * a numeric column as it is; a text column whose values are numbers written as text is
+      parsed as numbers (:func:`numeric_column`, which reads ``"90+"`` as 90);
+    * a text column none of whose values is a number is a category, kept as text
+      (:func:`interp_ecg.phenotype.phewas` one-hot encodes it);
+    * a text column mixing numbers and other text is an error naming the column and examples.
+
+    Exposures are numbers, or numbers written as text (else the same error).
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per ECG (or subject).
+    subject_col : str
+    exposures, covariates : list of str
+        Columns of ``table``.
+    sex_col : str or None, default "sex"
+        The covariate read as sex (only that one).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by subject: the exposures' means, the covariates.
+
+    Raises
+    ------
+    InterpEcgError
+        An exposure or covariate that cannot be read (see above).
+
     Examples
     --------
     >>> t = pd.DataFrame({"patient_id": ["1", "1", None], "x": [1.0, 3.0, 5.0], "age": [50, 51, 60]})
     >>> per_subject_table(t, "patient_id", ["x"], ["age"]).to_dict("index")
-    {'1': {'x': 2.0, 'age': 50}}
+    {'1': {'x': 2.0, 'age': 50.0}}
+    >>> t = pd.DataFrame({"patient_id": list("abc"), "x": [1.0, 2, 3], "age": ["18", "65", "90+"],
+    ...                   "sex": ["female", "Male", "unknown"]})
+    >>> per_subject_table(t, "patient_id", ["x"], ["age", "sex"])[["age", "sex"]].to_dict("list")
+    {'age': [18.0, 65.0, 90.0], 'sex': [1.0, 0.0, nan]}
     """
     unknown = table[subject_col].isna()
     if unknown.any():
         logger.warning("%d of %d records have no %s and cannot be linked to diagnoses: they are left out of "
                        "the per-subject table (averaged per subject)", int(unknown.sum()), len(table), subject_col)
         table = table[~unknown]
-    agg = table.groupby(subject_col)[exposures].mean()
+    numeric = {c: numeric_column(table[c], c) for c in exposures}
+    agg = pd.DataFrame(numeric, index=table.index).groupby(table[subject_col]).mean()
+    agg.index.name = subject_col
     for c in covariates:
         first = table.groupby(subject_col)[c].first()
-        if not pd.api.types.is_numeric_dtype(first):
-            first = first.astype(str).str.upper().str[0].map({"F": 1.0, "M": 0.0, "1": 1.0, "0": 0.0})
-        agg[c] = pd.to_numeric(first, errors="coerce")
+        if c == sex_col:
+            labels = sex_labels(first)
+            unread = labels.isna() & first.notna()
+            if unread.any():
+                logger.warning("%s: %d subjects have a value outside the sex vocabulary (e.g. %s): sex unknown "
+                               "(NaN); known values: F/female/W/woman, M/male/man, 1/0 (PTB-XL)", c,
+                               int(unread.sum()), list(pd.unique(first[unread].astype(str)))[:5])
+            agg[c] = labels.map({"Female": 1.0, "Male": 0.0}).astype(float)
+        elif not pd.api.types.is_numeric_dtype(first) and not pd.api.types.is_bool_dtype(first):
+            text = first.astype("string").str.strip()
+            if pd.to_numeric(text, errors="coerce").notna().any() or text.str.match(_TOP_CODED).fillna(False).any():
+                agg[c] = numeric_column(first, c)
+            else:  # a category (race, site): kept as text, one-hot encoded by the PheWAS
+                agg[c] = first.astype(object).where(first.notna(), np.nan)
+        else:
+            agg[c] = first.astype(float)
     return agg
 
 
@@ -742,18 +926,20 @@ class CohortPhewas:
     """Result of :func:`cohort_phewas`: the summary table and what it was computed on."""
 
     #: one row per exposure x outcome (:func:`interp_ecg.phenotype.phewas`), with the outcome's
-    #: ``description``/``category`` and ``n_sex_excluded``
+    #: ``description``/``category``, ``n_sex_excluded`` and ``n_vocabulary_excluded``
     summary: pd.DataFrame
     n_exposures: int
     n_outcomes: int
     n_subjects: int
     #: which outcomes were used (:func:`phecode_outcomes`)
     note: str
+    #: patients left out because they have no diagnosis (``full_population=False``)
+    n_without_diagnoses: int = 0
 
 
 def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.DataFrame | str | Path,
                   phecode_map: Any = None, *, min_cases: int | None = None, method: str = "firth",
-                  scheduler: Any = None) -> CohortPhewas:
+                  scheduler: Any = None, full_population: bool = False) -> CohortPhewas:
     """PheWAS of per-ECG exposures of a cohort against its ICD-10 diagnoses, adjusted for age and sex.
 
     Exposures are averaged per patient, age and sex taken from the patient's first ECG
@@ -777,6 +963,10 @@ def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.Dat
     method : {"firth", "logit"}
     scheduler : optional
         Passed to :func:`interp_ecg.phenotype.phewas`.
+    full_population : bool, default False
+        As in :func:`run_phewas`: False leaves out patients without any diagnosis (unknown
+        phenotypes; counted in ``CohortPhewas.n_without_diagnoses``); True makes them controls
+        (a cohort whose every diagnosis is known, as the simulator's).
 
     Returns
     -------
@@ -799,9 +989,12 @@ def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.Dat
     names = list(exposures.columns)
     per = per_subject_table(exposures.join(meta[["patient_id", "age", "sex"]]), "patient_id", names,
                             ["age", "sex"]).dropna()
+    id_col = "subject_id" if "subject_id" in diagnoses.columns else "patient_id"
+    per, n_without = _diagnosed(per, diagnoses[id_col], full_population)
     outcomes, labels, note = phecode_outcomes(diagnoses, per.index, phecode_map, min_cases=min_cases,
                                               sex=sex_labels(per["sex"]))
     sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
+    vocab_excluded = dict(outcomes.attrs.get("vocabulary_excluded", {}))
     outcomes = outcomes.reindex(per.index)
     summary = phenotype.phewas(per[names], outcomes, per[["age", "sex"]], method=method, min_cases=min_cases,
                                scheduler=scheduler, standardize=True)
@@ -810,4 +1003,5 @@ def cohort_phewas(exposures: pd.DataFrame, meta: pd.DataFrame, diagnoses: pd.Dat
         summary = summary.drop(columns=[c for c in keep[1:] if c in summary.columns])
         summary = summary.merge(labels[keep].drop_duplicates("phecode"), on="phecode", how="left")
     summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
-    return CohortPhewas(summary, len(names), outcomes.shape[1], len(per), note)
+    summary["n_vocabulary_excluded"] = summary["phecode"].map(vocab_excluded).fillna(0).astype(int)
+    return CohortPhewas(summary, len(names), outcomes.shape[1], len(per), note, n_without)
