@@ -323,3 +323,28 @@ def test_no_ecg_with_linked_diagnoses_is_refused(mimic_demo_root, phecode_root, 
                       "window": "admission"}}
     with pytest.raises(ConfigError, match=r"none of the 100 ECGs has linked diagnoses \(100 outside every admission"):
         run_prototype_phewas_study(cfg, tmp_path / "run")
+
+
+
+
+def test_study_summary_counts_the_other_icd_era_as_excluded(mimic_demo_root, phecode_root, tmp_path):
+    """Phecode X phecodes that only ICD-10-CM codes define: an ECG of a patient coded only in
+    ICD-9-CM is neither case nor control, and the study's table says how many per phecode
+    (n_vocabulary_excluded, as n_sex_excluded). MIMIC-IV demo, lifetime window: the 56
+    patients with only ICD-9-CM codes (finding 3 of the third new user's trial)."""
+    first, _ = _mimic_layout(mimic_demo_root, tmp_path)
+    pd.DataFrame({"study_id": first["study_id"],
+                  "noise": np.random.default_rng(3).normal(size=len(first))}).to_csv(tmp_path / "e.csv", index=False)
+    cfg = {"seed": 0,
+           "data": {"source": "mimic", "path": str(tmp_path / "mimicecg"),
+                    "diagnoses": str(mimic_demo_root / "hosp"), "phecode_map": str(phecode_root)},
+           "params": {"exposure_source": "table", "exposure_table": str(tmp_path / "e.csv"), "window": None,
+                      "min_cases": 3, "min_code_count": 1, "n_boot": 0}}
+    res = run_prototype_phewas_study(cfg, tmp_path / "run")
+    tab = res["phewas"]
+    hit = tab[tab["n_vocabulary_excluded"] > 0]
+    assert len(hit) > 0
+    assert (hit["n_vocabulary_excluded"] == 56).all()
+    n = int(res["cohort"]["n_ecgs"].iloc[0])
+    assert (hit["n_cases"] + hit["n_controls"] + hit["n_excluded"] <= n).all()
+    assert (hit["n_excluded"] >= hit["n_vocabulary_excluded"]).all()

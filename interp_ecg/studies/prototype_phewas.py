@@ -380,6 +380,10 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         ).fit(X, outcomes, covariates, groups=None if groups is None else groups.loc[X.index])
     summary = model.summary
     summary["n_sex_excluded"] = summary["phecode"].map(outcomes.attrs.get("sex_excluded", {})).fillna(0).astype(int)
+    # phecodes only one ICD version defines: ECGs of patients without a diagnosis in that version
+    # are neither cases nor controls (phenotype.icd_to_phecodes)
+    summary["n_vocabulary_excluded"] = (summary["phecode"].map(outcomes.attrs.get("vocabulary_excluded", {}))
+                                        .fillna(0).astype(int))
     tables: dict[str, Any] = {"phewas": summary, "mapping": mapping.reset_index(),
                               "skipped": _skipped_table(skipped, model, pmap)}
     if len(tables["skipped"]):
