@@ -193,3 +193,31 @@ def test_explanation_says_what_each_rr_measure_is_over():
     irr = measurement_location("RR_irregularity", row)[3]
     assert "normal-to-normal" in sdnn and "premature beats left out" in sdnn
     assert "normal-to-normal" not in irr and "RR intervals between 10 dominant beats" in irr
+
+
+def test_atrial_trigeminy_is_not_taken_for_atrial_fibrillation():
+    """Regular sinus at 760 ms with a premature atrial beat after every second sinus beat
+    (760, 600, 900 ms, fourth new user's trial): the pauses after the premature beats are not
+    part of the underlying rhythm, which is perfectly regular; the NN intervals are the four
+    760 ms ones, under the minimum of 5, so SDNN/RMSSD/pNN50 are NaN with that reason (the
+    gate used to call the rhythm irregular "as in atrial fibrillation" and report SDNN 128 ms)."""
+    rr = [760, 600, 900] * 4
+    t = np.concatenate([[0], np.cumsum(rr)]) / 2.0
+    f, why = rr_features(t, 500, np.ones(t.size, bool), return_reasons=True)
+    assert np.isnan(f["SDNN_ms"]) and np.isnan(f["RMSSD_ms"]) and np.isnan(f["pNN50"])
+    assert any("4 normal-to-normal interval(s)" in w for w in why), why
+    assert not any("atrial fibrillation" in w for w in why), why
+
+
+def test_a_couplet_pauses_after_its_last_beat():
+    """Two premature beats in a row: the pause follows the second; both are premature."""
+    rr = [1000, 1000, 1000, 600, 600, 1400, 1000, 1000, 1000.0]
+    prem = premature_beats(np.array(rr))
+    assert prem.tolist() == [False, False, False, False, True, True, False, False, False, False]
+
+
+def test_a_short_interval_without_a_pause_is_not_premature():
+    """A short interval followed by another ordinary-or-short one (as in atrial fibrillation)
+    is not a premature beat: a premature beat is followed by a pause."""
+    rr = [1000, 1000, 1000, 700, 900, 1000, 1000, 1000.0]
+    assert not premature_beats(np.array(rr)).any()

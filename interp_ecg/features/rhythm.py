@@ -37,8 +37,8 @@ under 80 % of its neighbours' median, nor 20 % shorter than the interval before 
 it) and the reference is a median, which the pause after a premature beat does not move.
 
 Prematurity needs a regular underlying rhythm to be premature against. When the RR
-intervals between dominant beats, less the short ones that end at a premature beat, are
-irregular (their median absolute deviation over
+intervals between dominant beats, less the short ones that end at a premature beat and the
+pauses that follow them, are irregular (their median absolute deviation over
 :data:`interp_ecg.features.beat_classes.REGULAR_MAD_MAX`, 6 %, of their median: the
 package's bound for a regular rhythm; atrial fibrillation gives 10-25 %), no beat is
 taken as premature: in atrial fibrillation "NN" HRV is not
@@ -97,6 +97,15 @@ PREMATURE_FRACTION = 0.8
 #: The local reference RR of a beat is the median of up to this many RR intervals before
 #: its preceding interval and this many from its following interval on.
 REFERENCE_NEIGHBOURS = 4
+#: A premature beat is followed by a pause: the interval after it is at least this share of
+#: the local reference RR. After a premature atrial beat the sinus node is reset, so the next
+#: cycle is about one sinus cycle or longer (a non-compensatory pause); after a premature
+#: ventricular beat the pause is compensatory (coupling + pause = two cycles). The 5 %
+#: allowance is for ordinary beat-to-beat sinus variability. In atrial fibrillation a short
+#: interval is followed by a longer one only by chance, so this also keeps most short AF
+#: intervals in (a beat without a following interval, at the record's end, is judged on its
+#: coupling alone).
+PAUSE_MIN_FRACTION = 0.95
 
 
 def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
@@ -110,7 +119,8 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
     fraction : float, default :data:`PREMATURE_FRACTION`
         A beat is premature when its preceding RR is under ``fraction`` times the reference
         and under ``fraction`` times the longer of the intervals adjacent to it (the one
-        before and the one after).
+        before and the one after), and the interval after it is a pause of at least
+        :data:`PAUSE_MIN_FRACTION` of the reference (not checked for the record's last beat).
     neighbours : int, default :data:`REFERENCE_NEIGHBOURS`
         The reference is the median of up to ``neighbours`` intervals on each side of the
         beat's preceding interval (that interval itself left out; fewer at the record's
@@ -130,7 +140,8 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
     np.False_
     """
     rr = np.asarray(rr_ms, dtype=float)
-    out = np.zeros(rr.size + 1, dtype=bool)
+    short = np.zeros(rr.size, dtype=bool)
+    ref = np.full(rr.size, np.nan)
     for k in range(rr.size):  # interval k precedes beat k + 1
         around = np.r_[rr[max(0, k - neighbours):k], rr[k + 1:k + 1 + neighbours]]
         around = around[np.isfinite(around)]
@@ -139,7 +150,16 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
         # a sudden shortening: also against one of the two adjacent intervals (a gradual
         # change, as in sinus arrhythmia, is never 20 % from one interval to the next)
         adjacent = np.nanmax(rr[max(0, k - 1):k + 2])
-        out[k + 1] = rr[k] < fraction * min(float(np.median(around)), adjacent)
+        ref[k] = float(np.median(around))
+        short[k] = rr[k] < fraction * min(ref[k], adjacent)
+    out = np.zeros(rr.size + 1, dtype=bool)
+    for k in np.flatnonzero(short):
+        # ... and followed by a pause (PAUSE_MIN_FRACTION): after the run of short intervals
+        # the beat starts (a couplet or a salvo pauses after its last beat), or the record ends
+        j = k + 1
+        while j < rr.size and short[j]:
+            j += 1
+        out[k + 1] = j >= rr.size or not np.isfinite(rr[j]) or rr[j] >= PAUSE_MIN_FRACTION * ref[k]
     return out
 
 
@@ -164,7 +184,7 @@ def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarra
     regular : bool
         ``False`` when premature dominant beats were found but the underlying rhythm is
         irregular: the intervals between dominant beats, less the short ones ending at a
-        premature beat, have a median absolute deviation over
+        premature beat and the pauses after them, have a median absolute deviation over
         :data:`~interp_ecg.features.beat_classes.REGULAR_MAD_MAX` of their median (as in
         atrial fibrillation). Then no beat is taken as premature and the NN intervals are
         all intervals between two dominant beats.
@@ -184,10 +204,12 @@ def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarra
         return both, premature, True
     ok = dominant & ~premature
     nn = ok[:-1] & ok[1:]
-    # the underlying rhythm: every interval between dominant beats but the short ones that
-    # end at a premature beat (the pauses after them stay: in sinus rhythm they are a few
-    # outliers the median ignores, in atrial fibrillation as irregular as the rest)
-    rest = rr[both & ~premature[1:]]
+    # the underlying rhythm: the intervals between dominant beats neither of which is
+    # premature -- the short coupling interval and the pause after each premature beat both
+    # left out (with frequent premature beats, e.g. trigeminy, the pauses are a third of the
+    # intervals and would make a regular sinus rhythm look irregular); in atrial
+    # fibrillation the rest stays as irregular as the whole
+    rest = rr[nn]
     if rest.size >= 2:
         med = float(np.median(rest))
         if np.median(np.abs(rest - med)) > REGULAR_MAD_MAX * med:
