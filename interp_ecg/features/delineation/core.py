@@ -127,6 +127,11 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
         QRS complexes, so that a paced QRS onset is the start of the cardiac complex, not
         the spike; none sought below 125 Hz), and ``df.attrs["pacing_spike_table"]`` their
         rows (:func:`~interp_ecg.features.pacing.detect_pacing_spikes`'s columns, as dicts).
+        A paced complex cannot start before its stimulus: a QRS onset found before the end
+        (last changed sample) of a spike removed before the beat's R peak, and a P onset
+        found before an atrial spike (a spike followed by another before the R peak), is
+        moved to that spike's end (``reason``: "... onset moved to the end of the pacing
+        spike before it"; :func:`.spikes.onsets_after_spikes`).
 
     Notes
     -----
