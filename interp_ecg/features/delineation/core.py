@@ -55,7 +55,7 @@ from interp_ecg.features.delineation.consensus import combine
 from interp_ecg.features.delineation.filters import internal_factor
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.schema import COLUMNS, FIDUCIALS
-from interp_ecg.features.delineation.spikes import strip_spikes
+from interp_ecg.features.delineation.spikes import onsets_after_spikes, strip_spikes
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,11 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
         QRS complexes, so that a paced QRS onset is the start of the cardiac complex, not
         the spike; none sought below 125 Hz), and ``df.attrs["pacing_spike_table"]`` their
         rows (:func:`~interp_ecg.features.pacing.detect_pacing_spikes`'s columns, as dicts).
+        A paced complex cannot start before its stimulus: a QRS onset found before the end
+        (last changed sample) of a spike removed before the beat's R peak, and a P onset
+        found before an atrial spike (a spike followed by another before the R peak), is
+        moved to that spike's end (``reason``: "... onset moved to the end of the pacing
+        spike before it"; :func:`.spikes.onsets_after_spikes`).
 
     Notes
     -----
@@ -241,6 +246,26 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     t_end_raw = combine(t["off_raw"], "off", p.t_cons_tol_s * fs, p.cons_q, usable)
     pw = S.p_stage(views, r, qrs["on_search"], qrs["off_search"], rr_prev, t_end_raw, fs,
                    p, usable)
+    # a paced complex cannot start before its stimulus: a QRS (P) onset found before the end
+    # of the spike removed between it and the beat's R peak (the P peak) is moved to the
+    # spike's last changed sample (:func:`.spikes.onsets_after_spikes`); for the P wave the
+    # last spike before the R peak is the beat's ventricular stimulus (it may fall inside a
+    # dissociated P wave), so only a spike followed by another before the R peak (the atrial
+    # spike of dual-chamber pacing) can move a P onset
+    spike_end = np.sort(spikes["end"].to_numpy(dtype=float) * factor) if len(spikes) \
+        else np.empty(0)
+    moved = {}
+    qrs["on"], m = onsets_after_spikes(qrs["on"], r[None, :], spike_end)
+    qrs["on_global"], m_g = onsets_after_spikes(qrs["on_global"], r, spike_end)
+    moved["QRS"] = (m, m_g)
+    k = np.searchsorted(spike_end, r, side="left") - 1
+    p_ref_max = np.where(k >= 0, spike_end[np.clip(k, 0, None)] if spike_end.size else 0.0,
+                         np.nan)
+    pw["on"], m = onsets_after_spikes(pw["on"], np.minimum(pw["peak"], p_ref_max), spike_end)
+    pw["on_global"], m_g = onsets_after_spikes(pw["on_global"],
+                                               np.minimum(pw["peak_global"], p_ref_max),
+                                               spike_end)
+    moved["P"] = (m, m_g)
     t_tol = p.t_cons_tol_s * fs
     t_glob = S.t_consensus(t, usable, fs, p)
     t_lead = {"on": S.shrink(t["on"], usable, t_tol, p.w_t_on), "peak": t["peak"],
@@ -291,6 +316,10 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
         def add(mask, text, target):
             target[mask] = np.where(target[mask] == "", text, target[mask] + "; " + text)
 
+        for wave, (m, m_g) in moved.items():
+            text = f"{wave} onset moved to the end of the pacing spike before it"
+            add(m & np.isfinite(per[..., 3 if wave == "QRS" else 0]), text, reasons)
+            add(m_g & np.isfinite(glob[:, 3 if wave == "QRS" else 0]), text, g_reason)
         add(~np.isfinite(per[..., 7]), "no T wave above noise", reasons)
         add(np.broadcast_to(edge_beat, reasons.shape), "beat cut by the record edge", reasons)
         add(edge_beat, "beat cut by the record edge", g_reason)
