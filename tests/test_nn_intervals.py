@@ -191,7 +191,7 @@ def test_explanation_says_what_each_rr_measure_is_over():
     row = pd.Series({"n_beats": 10, "n_beats_dominant": 10, "SDNN_ms": 60.8, "RR_irregularity": 0.325})
     sdnn = measurement_location("SDNN_ms", row)[3]
     irr = measurement_location("RR_irregularity", row)[3]
-    assert "normal-to-normal" in sdnn and "premature beats left out" in sdnn
+    assert "normal-to-normal" in sdnn and "premature and paced beats left out" in sdnn
     assert "normal-to-normal" not in irr and "RR intervals between 10 dominant beats" in irr
 
 
@@ -221,3 +221,21 @@ def test_a_short_interval_without_a_pause_is_not_premature():
     is not a premature beat: a premature beat is followed by a pause."""
     rr = [1000, 1000, 1000, 700, 900, 1000, 1000, 1000.0]
     assert not premature_beats(np.array(rr)).any()
+
+
+def test_paced_beats_are_not_normal_to_normal():
+    """A fully ventricular-paced rhythm has no normal-to-normal interval: SDNN/RMSSD/pNN50 NaN
+    with the reason (it read SDNN ~1 ms, the pacemaker's regularity); with a few paced beats
+    in sinus rhythm only the intervals touching them are left out."""
+    t = np.arange(0, 12) * 400.0  # 800 ms at 500 Hz
+    f, why = rr_features(t, 500, np.ones(t.size, bool), return_reasons=True, paced=np.ones(t.size, bool))
+    assert np.isnan(f["SDNN_ms"]) and np.isnan(f["RMSSD_ms"])
+    assert any("12 ventricular-paced beat(s) left out" in w for w in why), why
+    assert np.isfinite(f["RR_irregularity"])
+    rr = np.array([800, 820, 790, 810, 800, 805, 795, 500, 800, 810, 790.0])
+    t2 = np.concatenate([[0], np.cumsum(rr)]) / 2.0
+    paced = np.zeros(t2.size, bool)
+    paced[8] = True  # the beat after the 500 ms interval is paced
+    f2 = rr_features(t2, 500, np.ones(t2.size, bool), paced=paced)
+    nn = rr[[0, 1, 2, 3, 4, 5, 6, 9, 10]]
+    assert f2["SDNN_ms"] == pytest.approx(np.std(nn, ddof=1))

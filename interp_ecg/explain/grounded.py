@@ -479,7 +479,7 @@ def _locate(feature: str, row: pd.Series | None, fiducials: pd.DataFrame | None 
     if feature in _OVER_BEATS:
         return None, np.nan, np.nan, f"over {_count(row, 'n_beats', 'beat', 'beats')}"
     if feature in _OVER_NN:
-        return None, np.nan, np.nan, (f"over the normal-to-normal intervals (premature beats left out) of "
+        return None, np.nan, np.nan, (f"over the normal-to-normal intervals (premature and paced beats left out) of "
                                       f"{_count(row, 'n_beats_dominant', 'dominant beat', 'dominant beats')}")
     if feature in _OVER_DOMINANT_RR:
         return None, np.nan, np.nan, (f"over the RR intervals between "

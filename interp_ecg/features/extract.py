@@ -320,7 +320,8 @@ def _measure(
     row.update(pacing_summary(spikes))
     beats = table.beats
     rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
-                                       return_reasons=True)
+                                       return_reasons=True,
+                                       paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None)
     row.update(rr_values)
     row.update(beat_counts(table, signal.shape[1] / fs))
 

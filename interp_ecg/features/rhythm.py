@@ -218,7 +218,8 @@ def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarra
 
 
 def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
-                return_reasons: bool = False) -> dict[str, float] | tuple[dict[str, float], list[str]]:
+                return_reasons: bool = False,
+                paced: np.ndarray | None = None) -> dict[str, float] | tuple[dict[str, float], list[str]]:
     """RR and HRV statistics from beat times.
 
     Parameters
@@ -234,6 +235,13 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     return_reasons : bool, default False
         Also return why each NaN HRV statistic is NaN, and a note when premature beats
         were left out or an irregular rhythm kept them in.
+    paced : numpy.ndarray of bool, optional
+        ``True`` for ventricular-paced beats (the beat table's ``paced`` column). Their RR
+        intervals are set by the pacemaker, not the sinus node, so intervals touching a
+        paced beat are not normal-to-normal intervals (Task Force of the ESC and NASPE
+        1996: NN intervals are between beats of sinus origin); a fully paced record has
+        none, and SDNN, RMSSD and pNN50 are NaN with that reason. ``RR_irregularity`` keeps
+        every interval between dominant beats.
 
     Returns
     -------
@@ -253,7 +261,7 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     --------
     >>> f, why = rr_features(np.array([0, 500, 1000, 1500]), 500, np.array([True] * 4), return_reasons=True)
     >>> f["SDNN_ms"], why
-    (nan, ['RR_irregularity: 3 interval(s) between two dominant beats next to another such interval, at least 5 needed', 'SDNN_ms, RMSSD_ms, pNN50: 3 normal-to-normal interval(s) (RR between two dominant beats, neither premature; 4 beats, 4 dominant, 0 premature), at least 5 needed'])
+    (nan, ['RR_irregularity: 3 interval(s) between two dominant beats next to another such interval, at least 5 needed', 'SDNN_ms, RMSSD_ms, pNN50: 3 normal-to-normal interval(s) (RR between two dominant beats, neither premature nor paced; 4 beats, 4 dominant, 0 premature, 0 paced), at least 5 needed'])
     """
     anchors = np.asarray(anchors, dtype=float)
     dominant = np.asarray(dominant, dtype=bool)
@@ -270,8 +278,13 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     out["RR_min_ms"] = float(rr.min())
     out["RR_max_ms"] = float(rr.max())
     both = dominant[:-1] & dominant[1:]
-    nn_ok, premature, regular = normal_to_normal(rr, dominant)
+    paced = np.zeros(anchors.size, bool) if paced is None else np.asarray(paced, dtype=bool)
+    n_paced = int((paced & dominant).sum())
+    nn_ok, premature, regular = normal_to_normal(rr, dominant & ~paced)
     n_prem = int(premature.sum())
+    if n_paced:
+        reasons.append(f"heart-rate variability: {n_paced} ventricular-paced beat(s) left out of the "
+                       f"normal-to-normal intervals (their RR is set by the pacemaker, not the sinus node)")
     if n_prem:
         reasons.append(f"heart-rate variability: {n_prem} premature beat(s) shaped like the dominant ones (RR "
                        f"before them under {PREMATURE_FRACTION:.0%} of the median of the neighbouring RR "
@@ -301,8 +314,8 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     n_diff = int(pair.sum())
     if n_nn < MIN_NN_INTERVALS:
         reasons.append(f"SDNN_ms, RMSSD_ms, pNN50: {n_nn} normal-to-normal interval(s) (RR between two dominant "
-                       f"beats, neither premature; {anchors.size} beats, {int(dominant.sum())} dominant, "
-                       f"{n_prem} premature), at least {MIN_NN_INTERVALS} needed")
+                       f"beats, neither premature nor paced; {anchors.size} beats, {int(dominant.sum())} dominant, "
+                       f"{n_prem} premature, {n_paced} paced), at least {MIN_NN_INTERVALS} needed")
         return (out, reasons) if return_reasons else out
     out["SDNN_ms"] = float(np.std(nn, ddof=1))
     if n_diff < MIN_NN_INTERVALS:
