@@ -91,7 +91,11 @@ def test_edge_cut_beat_of_a_sinus_record_says_the_edge_not_af(no_second_delineat
     # atrial fibrillation said of a sinus record, from a second delineation of the raw signal
     assert why == ("not measurable on the window's beats: P_duration_ms, PR_interval_ms: "
                    f"{EDGE_TEXT} on 1 of 1 beat; QTc_Bazett_ms: no preceding RR interval, first beat "
-                   "of the record on 1 of 1 beat")
+                   "of the record on 1 of 1 beat; RR_mean_ms, heart_rate_bpm, RR_sd_ms, RR_irregularity: "
+                   "0 RR interval(s) end inside the window (RR_sd_ms needs 2, RR_irregularity 3)")
+    # every NaN of the card has its reason (the rhythm numbers too: fourth new user's trial)
+    for name in ("RR_mean_ms", "heart_rate_bpm", "RR_sd_ms", "RR_irregularity"):
+        assert np.isnan(measured[name]) and name in why
     assert "atrial fibrillation" not in why
     assert no_second_delineation == []
     # the premise, from the measurement: the window holds the first beat, cut by the record

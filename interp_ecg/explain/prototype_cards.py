@@ -345,6 +345,13 @@ def measure_source(record, start_s: float, end_s: float,
         # for the window's beats (no P waves in AF; a beat cut by the record edge has no QRS
         # offset, so no duration), never a cause that the beats do not show
         reason = "not measurable on the window's beats: " + missing_reasons(use, missing)
+    rr_missing = [name for name, need in (("RR_mean_ms", 1), ("heart_rate_bpm", 1), ("RR_sd_ms", 2),
+                                          ("RR_irregularity", 3)) if rr.size < need]
+    if rr_missing:
+        # the rhythm numbers need RR intervals ending inside the window: say how many there are
+        words = (f"{', '.join(rr_missing)}: {rr.size} RR interval(s) end inside the window "
+                 f"(RR_sd_ms needs 2, RR_irregularity 3)")
+        reason = f"{reason}; {words}" if reason else words
     return measured, seg, reason
 
 
