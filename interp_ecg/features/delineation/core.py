@@ -338,9 +338,9 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     df.attrs["pacing_spikes"] = [int(v) + int(start) for v in spikes["sample"]]
     # ... and each spike's row (``features.pacing`` spike table, record indices)
     df.attrs["pacing_spike_table"] = [
-        {"sample": int(r.sample) + int(start), "start": int(r.start) + int(start), "end": int(r.end) + int(start),
-         "amplitude_mV": float(r.amplitude_mV), "n_leads": int(r.n_leads), "lead": str(r.lead)}
-        for r in spikes.itertuples(index=False)]
+        {"sample": int(sp.sample) + int(start), "start": int(sp.start) + int(start), "end": int(sp.end) + int(start),
+         "amplitude_mV": float(sp.amplitude_mV), "n_leads": int(sp.n_leads), "lead": str(sp.lead)}
+        for sp in spikes.itertuples(index=False)]
     # the samples delineated: [start, stop) of the record, the rest held at a constant value
     df.attrs["signal_span"] = (int(start), int(stop))
     if start or stop < x_full_n:
