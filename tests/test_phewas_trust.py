@@ -210,3 +210,33 @@ def test_prototype_choice_and_evaluation_halves_keep_patients_apart():
     n_eval = r["n_cases_eval"] + r["n_controls_eval"]
     assert n_eval % 3 == 0 and 450 <= n_eval <= 750
     assert r["best_prototype"] == "proto_A_1"
+
+
+def test_prototype_comparison_aucs_share_their_evaluation_rows():
+    # a row missing the class probability must not count in the prototypes' AUCs nor in
+    # n_cases_eval: the three AUCs of a row compare the scores on the same people
+    from interp_ecg.phenotype import compare_prototypes_classes
+    from interp_ecg.phenotype.analyses import auc_matrix
+
+    rng = np.random.default_rng(3)
+    n = 300
+    z = rng.normal(size=n)
+    y = rng.random(n) < 1 / (1 + np.exp(-1.5 * z))
+    X = pd.DataFrame({"proto_A_0": z + rng.normal(scale=0.5, size=n),
+                      "proto_A_1": rng.normal(size=n),
+                      "prob_A": 1 / (1 + np.exp(-z))})
+    X.loc[X.index[::4], "prob_A"] = np.nan  # a quarter of the probabilities missing
+    Y = pd.DataFrame({"P": y.astype(float)})
+    r = compare_prototypes_classes(X, Y, min_cases=5, random_state=0).iloc[0]
+    # rebuild the evaluation half with the same random draws
+    rs = np.random.default_rng(0)
+    cases, ctrls = np.flatnonzero(y), np.flatnonzero(~y)
+    cases, ctrls = rs.permutation(cases), rs.permutation(ctrls)
+    ev = np.concatenate([cases[len(cases) // 2:], ctrls[len(ctrls) // 2:]])
+    ev = ev[np.isfinite(X["prob_A"].to_numpy()[ev])]
+    assert r["n_cases_eval"] == int(y[ev].sum())
+    assert r["n_controls_eval"] == int((~y[ev]).sum())
+    best = X[r["best_prototype"]].to_numpy()[ev]
+    assert r["auc_best_prototype"] == pytest.approx(auc_matrix(best, y[ev].astype(float))[0])
+    mean = X[["proto_A_0", "proto_A_1"]].to_numpy()[ev].mean(axis=1)
+    assert r["auc_prototype_mean"] == pytest.approx(auc_matrix(mean, y[ev].astype(float))[0])

@@ -257,7 +257,9 @@ def compare_prototypes_classes(
     each phecode: split subjects in two halves (stratified by the phecode); choose the
     prototype with the highest AUC on the first half; report on the second half the AUC of that
     prototype (``auc_best_prototype``), of ``prob_<CLASS>`` if present (``auc_class_prob``) and
-    of the mean of the class's prototype scores (``auc_prototype_mean``).
+    of the mean of the class's present prototype scores (``auc_prototype_mean``). The three
+    AUCs of a row are computed on the same evaluation rows, those where all three scores are
+    present, and ``n_cases_eval`` / ``n_controls_eval`` count those rows.
 
     With ``groups`` (the patient of each row, a Series indexed like ``exposures`` or an array in
     its row order) the halves are halves of the patients (stratified by whether a patient has a
@@ -298,20 +300,30 @@ def compare_prototypes_classes(
                 continue
             best = int(np.nanargmax(a_sel))
             prob_col = f"{prob_prefix}{cls}"
-            prob = (
-                auc_matrix(exposures.loc[idx, prob_col].to_numpy(dtype=float)[ev], y[ev])[0]
-                if prob_col in exposures.columns else np.nan
-            )
+            # the three scores are compared on the same evaluation rows: those where each of
+            # them is present (a row missing one score would otherwise count in another's AUC)
+            Pe = P[ev]
+            with np.errstate(all="ignore"):
+                present = np.isfinite(Pe).sum(axis=1)
+                mean_score = np.where(present > 0, np.nansum(Pe, axis=1) / np.maximum(present, 1),
+                                      np.nan)
+            scores = [Pe[:, best], mean_score]
+            has_prob = prob_col in exposures.columns
+            if has_prob:
+                scores.append(exposures.loc[idx, prob_col].to_numpy(dtype=float)[ev])
+            S = np.column_stack(scores)
+            keep = np.all(np.isfinite(S), axis=1) & np.isfinite(y[ev])
+            auc = auc_matrix(S[keep], y[ev][keep])
             rows.append(
                 {
                     "class": cls,
                     "phecode": phe,
                     "best_prototype": cols[best],
-                    "auc_best_prototype": auc_matrix(P[ev, best], y[ev])[0],
-                    "auc_class_prob": prob,
-                    "auc_prototype_mean": auc_matrix(np.nanmean(P[ev], axis=1), y[ev])[0],
-                    "n_cases_eval": int((y[ev] == 1).sum()),
-                    "n_controls_eval": int((y[ev] == 0).sum()),
+                    "auc_best_prototype": auc[0],
+                    "auc_class_prob": auc[2] if has_prob else np.nan,
+                    "auc_prototype_mean": auc[1],
+                    "n_cases_eval": int((y[ev][keep] == 1).sum()),
+                    "n_controls_eval": int((y[ev][keep] == 0).sum()),
                 }
             )
     return pd.DataFrame(rows)
