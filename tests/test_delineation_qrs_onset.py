@@ -173,7 +173,8 @@ def test_onset_never_moves_into_a_p_wave_before_a_short_pr_segment(fs):
         q = after.loc[after.lead == lead, "QRS_on"].to_numpy(float)
         assert np.isfinite(q).sum() == ons.size
         assert np.all(q[np.isfinite(q)] >= p_end)
-        np.testing.assert_array_equal(q, slope_rule.loc[slope_rule.lead == lead, "QRS_on"].to_numpy(float))
+        q_slope = slope_rule.loc[slope_rule.lead == lead, "QRS_on"].to_numpy(float)
+        np.testing.assert_array_equal(q, q_slope)
         assert abs(onset_errors_ms(after, ons, fs, lead)) <= 8.0
         # without the limit on the q wave's duration the onset moved back to the P apex
         q_old = old.loc[old.lead == lead, "QRS_on"].to_numpy(float)
