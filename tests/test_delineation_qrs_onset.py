@@ -47,16 +47,18 @@ def rounded_q(t: np.ndarray) -> np.ndarray:
 
 
 def record(fs: float, kind: str, n_beats: int = 10, rr: float = 1.0, noise: float = 0.005,
-           seed: int = 0):
+           seed: int = 0, pr_segment: float = 0.06):
     """Two leads (II-like and a 0.8 x copy) with white noise of ``noise`` mV, beats every
-    ``rr`` s; returns the signal and the exact QRS onsets (s)."""
+    ``rr`` s, an 80 ms P wave of 0.15 mV ending ``pr_segment`` s before each QRS onset;
+    returns the signal and the exact QRS onsets (s)."""
     n = int(round((n_beats + 1) * rr * fs))
     t = np.arange(n) / fs
     x = np.zeros(n)
     onsets = (np.arange(n_beats) + 0.6) * rr
     for o in onsets:
-        m = (t >= o - 0.14) & (t < o - 0.06)              # P wave, then a 60 ms PR segment
-        x[m] += 0.15 * np.sin(np.pi * (t[m] - (o - 0.14)) / 0.08)
+        p0 = o - pr_segment - 0.08                        # P wave, then the PR segment
+        m = (t >= p0) & (t < p0 + 0.08)
+        x[m] += 0.15 * np.sin(np.pi * (t[m] - p0) / 0.08)
         if kind == "rounded_q":
             x += rounded_q(t - o)
         else:
@@ -155,3 +157,47 @@ def test_function_keeps_nan_and_respects_the_lower_bound():
     out = initial_deflection_onset(x, d, on[:, :1], np.array([0]), np.array([1e-4]),
                                    np.array([0.05]), 500.0)
     assert out[0, 0] == 110
+
+
+@pytest.mark.parametrize("fs", [250, 500])
+def test_onset_never_moves_into_a_p_wave_before_a_short_pr_segment(fs):
+    # an 80 ms P wave ends 16 ms before a plain upstroke: the P wave's descent is no q wave
+    # (it lasts 40 ms from the apex); the onset stays where the slope rule put it, after the
+    # P wave's end, in every beat, in each lead and in the global row
+    x, ons = record(fs, "plain", pr_segment=0.016)
+    p_end = (ons - 0.016) * fs
+    after = delineate(x, fs, ["II", "V5"])
+    old = delineate(x, fs, ["II", "V5"], params=Params(qrs_qon_q_max_s=0))
+    slope_rule = delineate(x, fs, ["II", "V5"], params=OFF)
+    for lead in ("II", "V5", "global"):
+        q = after.loc[after.lead == lead, "QRS_on"].to_numpy(float)
+        assert np.isfinite(q).sum() == ons.size
+        assert np.all(q[np.isfinite(q)] >= p_end)
+        q_slope = slope_rule.loc[slope_rule.lead == lead, "QRS_on"].to_numpy(float)
+        np.testing.assert_array_equal(q, q_slope)
+        assert abs(onset_errors_ms(after, ons, fs, lead)) <= 8.0
+        # without the limit on the q wave's duration the onset moved back to the P apex
+        q_old = old.loc[old.lead == lead, "QRS_on"].to_numpy(float)
+        assert np.sum(q_old < p_end) >= ons.size // 2
+        assert onset_errors_ms(old, ons, fs, lead) <= -36.0
+
+
+@pytest.mark.parametrize("kind", ["q", "rounded_q"])
+@pytest.mark.parametrize("fs", [250, 500])
+def test_q_wave_after_a_short_pr_segment_still_moves_to_its_start(fs, kind):
+    x, ons = record(fs, kind, pr_segment=0.016)
+    after = delineate(x, fs, ["II", "V5"])
+    for lead in ("II", "V5", "global"):
+        assert abs(onset_errors_ms(after, ons, fs, lead)) <= 4.0
+
+
+def test_long_initial_descent_is_not_a_q_wave():
+    # a descent of 0.1 mV over 30 ms to the onset (> qrs_qon_q_max_s = 20 ms): not moved;
+    # the same descent over 16 ms: moved to its start
+    t = np.arange(300.0)
+    for dur, moved in ((15, False), (8, True)):        # samples at 500 Hz: 30 ms, 16 ms
+        x = np.interp(t, [0, 110 - dur, 110, 130, 150, 299], [0, 0, -0.1, 1.0, 0, 0])[None, :]
+        d = np.gradient(x, axis=-1)
+        out = initial_deflection_onset(x, d, np.array([[110.0]]), np.array([0]),
+                                       np.array([1e-4]), np.array([0.005]), 500.0)
+        assert int(out[0, 0]) == (110 - dur if moved else 110)

@@ -385,3 +385,13 @@ class Params:
     #                              complex (qrs_sig_noise_k). Odd records, 250 Hz II + V5:
     #                              best lead 8.2 (off) -> 8.0 ms (3 and 6: 8.0; 2: consensus
     #                              worse); 0 = off
+    # -- QRS onset never inside the P wave (helper "qon", round of 2026-11-30 late night):
+    # with a short PR segment the descent of a P wave that runs into the complex was read
+    # as an initial q wave and the onset moved back to the P apex (LUDB 57 V5: 40 ms, 35 V5:
+    # 24 ms; a simulated 16 ms PR segment: -44 ms). On the odd LUDB records (250 Hz II + V5,
+    # each lead against its own marks) the q moves of <= 20 ms (854 beats) improved the
+    # onset (mean error +7..+15 -> -0.5..-4.6 ms), every move of >= 24 ms (6 beats) overshot
+    # by 18-28 ms.
+    qrs_qon_q_max_s: float = 0.02  # the q wave's descent, from its start to the onset at
+    #                              its tip, lasts at most this (s; a normal q wave lasts
+    #                              < 40 ms, its descent about half); 0 = no limit

@@ -172,7 +172,11 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
     before its steepest point where the slope is below ``qrs_qon_end`` of that steepest
     value (a boundary threshold relative to the boundary's own slope maximum, the form of
     Martinez et al. 2004). The onset moves there when the initial wave is deeper than
-    ``qrs_qon_amp_k`` x the lead's noise (mV) and the start is not before ``lo``.
+    ``qrs_qon_amp_k`` x the lead's noise (mV), the start is not before ``lo`` and the
+    descent from the start to the onset lasts at most ``qrs_qon_q_max_s``: a normal q wave
+    lasts less than 40 ms, its descent about half of it, while a P wave that runs into the
+    complex with a short PR segment descends over 30-60 ms from its apex, and moving the
+    onset to that apex would put it inside the P wave.
 
     Where no initial wave is found, a slurred start is followed back: while the slope in
     the complex's own direction stays above ``qrs_qon_slur_noise_k`` x the lead's slope
@@ -274,6 +278,10 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
     depth = -s0[..., 0] * (wr[..., c] - take(wr, np.maximum(st, 0)))
     amp_min = p.qrs_qon_amp_k * np.nan_to_num(np.asarray(noise_mv, dtype=float).reshape(-1))[:, None]
     move = ok & (first >= 0) & started & (st >= 0) & (depth > amp_min) & (depth > 0)
+    if p.qrs_qon_q_max_s > 0:
+        # a q wave's descent is short; a longer "initial wave" is the descent of a P wave
+        # that runs into the complex with a short PR segment (its start is the P apex)
+        move &= (c - st) <= p.qrs_qon_q_max_s * fs + 1e-9
     out = np.where(move, on - (c - st), on)
     if p.qrs_qon_slur_noise_k > 0:
         # a slurred start: the complex's own first slope still stands above the lead's
