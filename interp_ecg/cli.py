@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import inspect
 import logging
 import os
 import shutil
@@ -85,6 +86,10 @@ def handle_errors(fn):
             if _STATE["debug"]:
                 raise
             _fail(f"{err}")
+        except (NotADirectoryError, FileExistsError) as err:
+            if _STATE["debug"]:
+                raise
+            _fail(_path_error(err))
         except KeyboardInterrupt:
             _fail("interrupted", code=130)
         except Exception as err:  # noqa: BLE001 - unexpected: still one line unless --debug
@@ -93,6 +98,24 @@ def handle_errors(fn):
             _fail(f"unexpected {type(err).__name__}: {err} (run with --debug for the traceback)", code=1)
 
     return wrapper
+
+
+def _path_error(err: OSError) -> str:
+    """A plain message for a path that runs into a file where a folder is needed (or the reverse).
+
+    ``--out afile/f.parquet`` with ``afile`` a regular file: "cannot make afile/f.chunks:
+    afile is a file, not a folder".
+    """
+    name = err.filename
+    if not name:
+        return str(err)
+    path = Path(os.fsdecode(name))
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if isinstance(err, NotADirectoryError) and blocker is not None:
+        return f"cannot make {path}: {blocker} is a file, not a folder"
+    if isinstance(err, FileExistsError) and path.exists() and not path.is_dir():
+        return f"cannot make the folder {path}: a file of that name exists"
+    return f"{path}: {err.strerror or err}"
 
 
 @app.callback()
@@ -271,11 +294,18 @@ def demo(
 # -- features -----------------------------------------------------------------------------
 
 
-def _open_dataset(path: Path, sampling_rate: int):
+def _open_dataset(path: Path, sampling_rate: int, hosp: Path | None = None):
     from interp_ecg import io
 
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
+    if hosp is not None:
+        if not (path / "record_list.csv").exists() and not any(path.glob("record_list.*")):
+            raise ArgumentError(f"--hosp {hosp} gives age and sex to MIMIC-IV-ECG records; {path} is not a "
+                                "MIMIC-IV-ECG folder (no record_list.csv)")
+        if not hosp.is_dir():
+            raise FileNotFoundError(f"--hosp {hosp}: no such folder (MIMIC-IV's hosp/, with patients.csv.gz)")
+        return io.read_mimic_ecg(path, hosp_dir=hosp)
     if (path / "ptbxl_database.csv").exists():
         return io.read_ptbxl(path, sampling_rate=sampling_rate)
     if sampling_rate != python_default("interp_ecg.io.ptbxl:read_ptbxl", "sampling_rate"):
@@ -304,31 +334,104 @@ def features(
     n_jobs: int = _option("interp_ecg.features.extract:extract", "n_jobs", "--n-jobs",
                           help="Worker processes (-1: all cores)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N records."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N records (N >= 1; all without it)."),
     chunks: Optional[Path] = typer.Option(None, "--chunks",
                                           help="Folder for resumable chunked output (default: OUT.chunks)."),
+    chunk_size: Optional[int] = typer.Option(None, "--chunk-size",
+                                             help="Records per chunk file, the unit of resume (default: "
+                                                  "extract's chunk_size, DEFAULT_CHUNK_SIZE in the Python API)."),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="Delete the chunks of an earlier run in the chunk folder and start over "
+                                        "(without it a run resumes, and a folder of another run is refused)."),
+    hosp: Optional[Path] = typer.Option(None, "--hosp",
+                                        help="MIMIC-IV hosp/ folder (patients.csv.gz): age and sex of "
+                                             "MIMIC-IV-ECG records, which record_list.csv lacks."),
 ) -> None:
     """Measure fiducial features, one row per record, written to Parquet (resumable).
 
     Each row starts with the record's patient_id, age and sex as its reader gives them
     (missing where it has none: a WFDB folder names a patient only in a header comment or a
-    patientNNN folder), so `interp-ecg phewas` and `train` read the file as it is; `train` treats
-    a record without a patient as a patient of its own and says how many there are.
+    patientNNN folder; MIMIC-IV-ECG needs --hosp), so `interp-ecg phewas` and `train` read the
+    file as it is; `train` treats a record without a patient as a patient of its own and says
+    how many there are.
+
+    Exits with status 2 when no record could be measured (the table is written all the same,
+    with each record's reason in quality_reason).
 
     Example: interp-ecg features /data/ptbxl --out ptbxl_features.parquet --n-jobs 4
     """
+    from interp_ecg.errors import ConfigError
     from interp_ecg.features import extract
     from interp_ecg.studies.pipeline import with_record_columns
 
-    ds = _open_dataset(data, sampling_rate)
+    if limit is not None and limit < 1:
+        raise ArgumentError(f"--limit {limit}: give the number of records to measure, at least 1 "
+                            "(leave --limit out to measure every record)")
+    if chunk_size is not None and chunk_size < 1:
+        raise ArgumentError(f"--chunk-size {chunk_size}: at least 1 record per chunk")
+    ds = _open_dataset(data, sampling_rate, hosp=hosp)
     if limit:
         ds = ds.subset(list(range(min(limit, len(ds)))))
     chunk_dir = chunks or out.with_suffix(".chunks")
-    table = with_record_columns(extract(ds, n_jobs=n_jobs, out=chunk_dir, scheduler=scheduler, progress=True),
-                                ds.meta)
+    try:
+        # the bar only on a terminal: in a log file its redraws pile up on one line
+        sized = {} if chunk_size is None else {"chunk_size": chunk_size}
+        measured = extract(ds, n_jobs=n_jobs, out=chunk_dir, scheduler=scheduler, overwrite=overwrite,
+                           progress=_stderr_is_terminal(), **sized)
+    except ConfigError as err:
+        if "overwrite=True" not in str(err):
+            raise
+        raise ConfigError(str(err).replace("overwrite=True", "--overwrite")) from err
+    table = with_record_columns(measured, ds.meta)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_parquet(out)
-    typer.echo(f"{len(table)} records x {table.shape[1]} columns -> {out}")
+    n_ok, failed = _failure_summary(table)
+    n_failed = len(table) - n_ok
+    if n_failed:
+        logger.warning("%d of %d records not measured (quality_ok False; why in quality_reason): %s",
+                       n_failed, len(table), failed)
+    else:
+        logger.info("all %d records measured", len(table))
+    if n_ok == 0:
+        raise InterpEcgError(f"none of the {len(table)} records could be measured: {failed or 'no records'}"
+                             f"{_ptbxl_rate_hint(data, sampling_rate)}; the table of reasons is in {out}")
+    typer.echo(f"{n_ok} of {len(table)} records measured, {table.shape[1]} columns -> {out}")
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _failure_summary(table) -> tuple[int, str]:
+    """Records measured, and the errors of the others: ``"RecordReadError x5 (header file not found)"``."""
+    import pandas as pd
+
+    ok = table["quality_ok"].fillna(False).astype(bool) if "quality_ok" in table else pd.Series(False, table.index)
+    bad = table.loc[~ok]
+    if bad.empty:
+        return int(ok.sum()), ""
+    kinds = bad.get("quality_error", pd.Series("", bad.index)).fillna("").replace("", "not measured")
+    reasons = bad.get("quality_reason", pd.Series("", bad.index)).fillna("").astype(str)
+    parts = []
+    for kind, n in kinds.value_counts().items():
+        first = reasons[kinds == kind].iloc[0]
+        why = first.rsplit(": ", 1)[-1] if first else ""
+        parts.append(f"{kind} x{n}" + (f" (e.g. {why})" if why else ""))
+    return int(ok.sum()), ", ".join(parts)
+
+
+def _ptbxl_rate_hint(root: Path, sampling_rate: int) -> str:
+    """A hint when a PTB-XL folder holds only the other rate's records."""
+    if not (root / "ptbxl_database.csv").exists():
+        return ""
+    other = 100 if sampling_rate == 500 else 500
+    if not (root / f"records{sampling_rate}").is_dir() and (root / f"records{other}").is_dir():
+        return (f"; {root} holds records{other}/ but no records{sampling_rate}/: "
+                f"--sampling-rate {other}?")
+    return ""
 
 
 # -- train / explain ----------------------------------------------------------------------
@@ -628,8 +731,8 @@ def _require_columns(table, path: Path, columns: dict[str, str]) -> None:
     """Every column named by an option is in the table and has a value somewhere, else an error naming
     the file, the column and the option."""
     for col, option in columns.items():
-        hint = (" (interp-ecg features writes patient_id, age and sex; for another table name its columns with "
-                f"{option})")
+        hint = (" (interp-ecg features writes patient_id, age and sex, for MIMIC-IV-ECG with --hosp; for another "
+                f"table name its columns with {option})")
         if col not in table.columns:
             raise InterpEcgError(f"no column {col!r} ({option}){hint}; columns: "
                                  f"{', '.join(map(str, table.columns[:12]))}{' ...' if table.shape[1] > 12 else ''}",
@@ -863,6 +966,38 @@ def prototypes_describe(
     for name, text in cards.table["description"].items():
         typer.echo(f"{name}: {text}")
     typer.echo(f"{len(table)} prototype cards -> {out}")
+
+
+def _unwrapped(doc: str) -> str:
+    """``doc`` with each paragraph on one line, so that rich wraps it to the terminal.
+
+    Typer keeps the single line breaks of a docstring, and rich then wraps each source line
+    on its own (ragged lines). Lines that start a list item (``-``, ``*``) or are indented keep
+    their break.
+    """
+    paragraphs = []
+    for para in inspect.cleandoc(doc).split("\n\n"):
+        lines = para.split("\n")
+        text = lines[0]
+        for line in lines[1:]:
+            keep = line.startswith(("-", "*", " ")) or text.startswith("\b")
+            text += ("\n" if keep else " ") + line
+        paragraphs.append(text)
+    return "\n\n".join(paragraphs)
+
+
+def _unwrap_help(group: typer.Typer) -> None:
+    """Unwrap the help of every command of ``group`` and of its sub-groups (:func:`_unwrapped`)."""
+    for info in group.registered_commands:
+        doc = info.help or (inspect.getdoc(info.callback) if info.callback is not None else None)
+        if doc:
+            info.help = _unwrapped(doc)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _unwrap_help(sub.typer_instance)
+
+
+_unwrap_help(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -193,6 +193,20 @@ def test_reduced_demo_writes_a_complete_report(demo_run):
     assert not any(re.search(rf"patient {re.escape(pid)}\b", text) for pid in meta_ids)
 
 
+def test_demo_outline_warnings_sit_in_their_sections_and_aliases_differ(demo_run):
+    from test_report_outline import outline, parent_of
+
+    _, run_dir = demo_run
+    entries = outline(run_dir / "report.pdf")
+    # before: each heading came ahead of its section, in the outline under the section before
+    assert parent_of(entries, "whose similarities are the exposures") == "Phenome-wide association study"
+    assert parent_of(entries, "whose prototypes the cards describe") == "Prototype glossary"
+    pages = [t for _, t in entries if t.startswith("Patient page")]
+    # before: "Patient page: ECG P001, patient P002"
+    assert pages and all(re.fullmatch(r"Patient page: ECG E\d{3}, patient P\d{3}", t) for t in pages), pages
+    assert pages[0] == "Patient page: ECG E001, patient P001"
+
+
 def test_demo_states_each_explained_models_discrimination(demo_run):
     from interp_ecg.studies.pipeline import discrimination
 

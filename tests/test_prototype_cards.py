@@ -213,7 +213,7 @@ def test_card_blocks_render_pdf_and_html_without_record_ids(setup, tmp_path):
     from interp_ecg.report.cards import glossary_frame
 
     frame = glossary_frame(plain, Pseudonymiser())
-    assert frame["source"].str.match(r"P\d{3}").all()
+    assert frame["source"].str.match(r"E\d{3}").all()
     card_html = cards.card("proto_CLBBB_00")._repr_html_()
     assert "<svg" in card_html and "QRS_duration_ms" in card_html
 

@@ -63,6 +63,7 @@ from interp_ecg.features.pacing import (
 )
 from interp_ecg.features.quality import (
     amplitude_check,
+    flat_segment_check,
     invalid_sample_policy,
     lead_quality,
     limb_reversal_suspected,
@@ -271,6 +272,11 @@ def _measure(
     why_amp = amplitude_check(q)
     if why_amp:
         raise SignalQualityError(why_amp, source=src)
+    # a lead (or every lead) that went flat part-way (lead off): refused when every lead is
+    # flat over half the record or more, else named in quality_reason
+    why_flat, flat_note = flat_segment_check(q)
+    if why_flat:
+        raise SignalQualityError(why_flat, source=src)
     usable = q["usable"].to_numpy()
     if not usable.any():
         raise SignalQualityError(
@@ -384,6 +390,8 @@ def _measure(
                        ("quality_flat_leads", "flat"), ("quality_clipped_leads", "clipped")):
         if row[col]:
             warnings.append(f"{label} leads: {row[col]}")
+    if flat_note:
+        warnings.append(flat_note)
     if rev:
         warnings.append(why)
     if invalid.any():

@@ -8,6 +8,14 @@ Thresholds (module constants, documented in the data dictionary):
 
 * **flat**: peak-to-peak below :data:`FLAT_PTP_MV` (0.05 mV) or more than
   :data:`FLAT_CONSTANT_FRACTION` (0.8) of successive samples unchanged;
+* **flat segment** (:func:`flat_segments`): a stretch of at least :data:`FLAT_SEGMENT_MIN_S`
+  (1 s) in which a lead's peak-to-peak stays under :data:`FLAT_SEGMENT_PTP_MV` (0.005 mV),
+  i.e. a lead that went off (a bedside export writes a disconnected lead as a constant,
+  often zero) part-way through. A lead flat over half the record or more
+  (:data:`FLAT_SEGMENT_LEAD_FRACTION`) is flagged ``flat`` and set aside (its median beat
+  would be a median of mostly flat beats); shorter segments are named in
+  ``quality_reason``; a record flat in every lead at once over a tenth of its length or
+  more (:data:`FLAT_SEGMENT_RECORD_FRACTION`) is refused (:func:`flat_segment_check`);
 * **clipped**: more than :data:`CLIP_FRACTION` (0.5 %) of the samples sit in at least two
   plateaus (runs of >= 3 samples, away from the record's ends) on the lead's maximum or
   minimum value (the plateaus an amplifier or an ADC leaves when saturated);
@@ -87,6 +95,29 @@ WANDER_CUTOFF_HZ = 0.7
 
 QUALITY_FLAGS = ("flat", "clipped", "noisy", "wander")
 
+#: a flat segment lasts at least this long (s): more than the longest RR interval a 10-s
+#: record measures at 60 bpm, and long enough that a lead on a beating heart shows a QRS,
+#: a T wave or its own noise within it
+FLAT_SEGMENT_MIN_S = 1.0
+#: peak-to-peak (mV) a lead stays under through a flat segment. A lead that went off is
+#: written as a constant (zero, or the last value) or as one to four steps of rounding at
+#: the usual 1-5 uV resolution (MIMIC-IV-ECG stores 5 uV steps); connected leads never stay
+#: this still for 1 s on the shared data: the smallest 1-s peak-to-peak is 7.5 uV (LUDB 51,
+#: V5, a pause in atrial fibrillation) over LUDB's 200 records, 25 uV over the first 500
+#: PTB-XL records at 500 Hz, and 47 uV over the 50 CinC 2021 records' leads that are not
+#: flat throughout
+FLAT_SEGMENT_PTP_MV = 0.005
+#: a lead whose flat segments cover at least this fraction of the record is ``flat`` (set
+#: aside): its median beat would be the median of mostly flat beats
+FLAT_SEGMENT_LEAD_FRACTION = 0.5
+#: a record flat in every lead at once over at least this fraction of its length is refused
+#: (``quality_ok`` False): its rate, RR intervals, HRV and beat counts treat the recording
+#: as continuous, so a hole of that size biases them by about as much (an RR interval that
+#: spans it, beats per minute over a time partly unrecorded): LUDB record 1 with every lead
+#: zeroed over 1.4 s of 10 s reads 38 bpm instead of 45. A shorter hole is named in
+#: ``quality_reason`` (one second of a 30-min Holter record moves these by well under 1 %)
+FLAT_SEGMENT_RECORD_FRACTION = 0.1
+
 #: mains frequencies checked (Hz)
 MAINS_FREQUENCIES_HZ = (50.0, 60.0)
 #: amplitude (mV) of a mains sinusoid above which a lead is flagged and notch-filtered.
@@ -133,9 +164,14 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
         ``hf_noise_ratio``, ``hf_rms_mV`` (RMS above 40 Hz), ``hf_sd_mV`` (its robust SD,
         1.4826 x median absolute value), ``wander_ptp_mV``,
         ``band_ptp_mV`` (0.5th to 99.5th percentile of the 0.5-40 Hz content, for
-        :func:`amplitude_check`) and boolean flags ``flat``, ``clipped``,
+        :func:`amplitude_check`), ``flat_segment_s`` (seconds in flat segments,
+        :func:`flat_segments`) and ``flat_segments`` (their times, ``"5.0-10.0 s"``), and
+        boolean flags ``flat`` (flat throughout, or in flat segments over half the record
+        or more), ``flat_segment`` (a flat segment in a lead not ``flat``), ``clipped``,
         ``noisy``, ``wander``, ``invalid`` and ``usable`` (neither flat, clipped, noisy
-        nor invalid: the leads that are delineated and measured).
+        nor invalid: the leads that are delineated and measured). ``attrs`` hold
+        ``flat_all_leads_s`` and ``flat_all_leads_segments`` (the time every lead is flat
+        at once) and ``duration_s``, for :func:`flat_segment_check`.
     """
     x = np.asarray(signal, dtype=np.float64)
     n_leads, n = x.shape
@@ -199,6 +235,14 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
             hf_sd = np.zeros(n_leads)
 
     flat = (ptp < FLAT_PTP_MV) | (constant > FLAT_CONSTANT_FRACTION)
+    bad = np.zeros(n_leads, bool) if invalid is None else np.asarray(invalid, dtype=bool).reshape(n_leads)
+    seg = flat_segments(x, fs)
+    seg_s = seg.sum(axis=1) / float(fs)
+    seg_text = [_segment_text(m, fs) for m in seg]
+    throughout = flat.copy()
+    # mostly flat: set aside with the leads flat throughout
+    flat = flat | (seg.mean(axis=1) >= FLAT_SEGMENT_LEAD_FRACTION if n else np.zeros(n_leads, bool))
+    flat_segment = ~flat & ~bad & seg.any(axis=1)
     clipped = ~flat & (clip > CLIP_FRACTION)
     # the absolute HF-RMS test counts only HF content beyond what the lead's own QRS carries
     # (a clean QRS of 2 mV or more has HF RMS up to 2.7 % of its peak-to-peak, which passes
@@ -208,7 +252,6 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
                      | ((hf0 > NOISE_HF_RMS_MV) & (hf0 > NOISE_HF_QRS_FRACTION * np.nan_to_num(band_ptp, nan=0.0)))
                      | (np.nan_to_num(hf_sd, nan=0.0) > NOISE_HF_RMS_MV))
     wandering = ~flat & (np.nan_to_num(wander, nan=0.0) > WANDER_PTP_MV)
-    bad = np.zeros(n_leads, bool) if invalid is None else np.asarray(invalid, dtype=bool).reshape(n_leads)
     # a lead set aside for invalid samples is not also flat, clipped, noisy or wandering:
     # its stand-in samples (zeros) would say so, falsely
     flat, clipped, noisy, wandering = (flag & ~bad for flag in (flat, clipped, noisy, wandering))
@@ -222,7 +265,10 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
             "hf_sd_mV": hf_sd,
             "wander_ptp_mV": wander,
             "band_ptp_mV": band_ptp,
+            "flat_segment_s": seg_s,
+            "flat_segments": seg_text,
             "flat": flat,
+            "flat_segment": flat_segment,
             "clipped": clipped,
             "noisy": noisy,
             "wander": wandering,
@@ -231,7 +277,128 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
         },
         index=pd.Index(list(leads), name="lead"),
     )
+    # seconds in which every lead is flat at once (a lead flat throughout or set aside for
+    # invalid samples counts as flat everywhere), for flat_segment_check
+    lost = seg | (throughout | bad)[:, None] if n else seg
+    every = lost.all(axis=0) if n_leads else np.zeros(n, bool)
+    out.attrs["flat_all_leads_s"] = float(every.sum() / fs)
+    out.attrs["flat_all_leads_segments"] = _segment_text(every, fs)
+    out.attrs["duration_s"] = float(n / fs)
     return out
+
+
+def flat_segments(signal: np.ndarray, fs: float, min_s: float = FLAT_SEGMENT_MIN_S,
+                  ptp_mv: float = FLAT_SEGMENT_PTP_MV) -> np.ndarray:
+    """Samples that lie in a flat segment of their lead.
+
+    A sample is in a flat segment when some window of ``min_s`` seconds that holds it has a
+    peak-to-peak under ``ptp_mv`` in that lead; a segment is a run of such samples, so it
+    lasts at least ``min_s`` (and every ``min_s`` window inside it stays under ``ptp_mv``).
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV, finite.
+    fs : float
+        Sampling rate (Hz).
+    min_s : float
+        Shortest flat segment (s), :data:`FLAT_SEGMENT_MIN_S` (1 s) by default.
+    ptp_mv : float
+        Peak-to-peak (mV) the lead stays under, :data:`FLAT_SEGMENT_PTP_MV` (0.005 mV).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        ``(n_leads, n_samples)``; all False for a record shorter than ``min_s``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(5000) / 500
+    >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t)] * 2)
+    >>> x[1, 2500:] = 0.0                      # lead off after 5 s
+    >>> m = flat_segments(x, 500)
+    >>> int(m[0].sum()), int(m[1].sum()), int(np.flatnonzero(m[1])[0])
+    (0, 2500, 2500)
+    """
+    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+    x = np.asarray(signal, dtype=np.float64)
+    n_leads, n = x.shape
+    w = max(int(round(min_s * fs)), 2)
+    if n < w:
+        return np.zeros((n_leads, n), bool)
+    # peak-to-peak of the window [i, i + w) for every start i (the filters' origin puts the
+    # window ahead of i), then every sample of a flat window is marked
+    ahead = -(w // 2)
+    ptp = maximum_filter1d(x, w, axis=1, origin=ahead) - minimum_filter1d(x, w, axis=1, origin=ahead)
+    start = np.zeros((n_leads, n), np.uint8)
+    start[:, : n - w + 1] = ptp[:, : n - w + 1] < ptp_mv
+    if not start.any():
+        return np.zeros((n_leads, n), bool)
+    return maximum_filter1d(start, w, axis=1, origin=(w - 1) // 2).astype(bool)
+
+
+def _segment_text(mask: np.ndarray, fs: float) -> str:
+    """``"5.0-10.0 s"`` for the runs of ``mask`` (comma-separated; ``""`` when none)."""
+    edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(mask, np.int8), 0]))
+    if not edges.size:
+        return ""
+    return ", ".join(f"{a / fs:.1f}-{b / fs:.1f} s" for a, b in zip(edges[::2], edges[1::2]))
+
+
+def flat_segment_check(q: pd.DataFrame) -> tuple[str, str]:
+    """Whether a record's flat segments refuse it, and the note on them.
+
+    Parameters
+    ----------
+    q : pandas.DataFrame
+        The per-lead table of :func:`lead_quality` (its ``flat_segment``, ``flat_segments``
+        columns and its ``attrs``).
+
+    Returns
+    -------
+    refusal : str
+        ``""``, or why the record is refused: every lead is flat at once over at least
+        :data:`FLAT_SEGMENT_RECORD_FRACTION` (a tenth) of the record. Not said when no lead
+        has any signal at all (the caller's "no usable lead" says it).
+    note : str
+        ``""``, or the flat segments of the leads that are measured (the leads flat over half
+        the record or more are in ``quality_flat_leads``), and those of the whole record,
+        for ``quality_reason``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(5000) / 500
+    >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t)] * 3)
+    >>> x[2, 1000:1800] = 0.0
+    >>> flat_segment_check(lead_quality(x, 500, ["I", "II", "V1"]))
+    ('', 'flat segments (>= 1 s under 0.005 mV peak-to-peak: lead off?): V1 2.0-3.6 s')
+    >>> x[:, 2000:2600] = 0.0
+    >>> flat_segment_check(lead_quality(x, 500, ["I", "II", "V1"]))[0]
+    'flat in every lead at once over 1.2 of 10.0 s (4.0-5.2 s; >= 1 s under 0.005 mV peak-to-peak: leads off?): at least 10% of the record not recorded, its rate, rhythm and beat counts would be wrong; not measured'
+    """
+    crit = f">= {FLAT_SEGMENT_MIN_S:g} s under {FLAT_SEGMENT_PTP_MV:g} mV peak-to-peak"
+    lost_s = float(q.attrs.get("flat_all_leads_s", 0.0))
+    every = str(q.attrs.get("flat_all_leads_segments", ""))
+    duration = float(q.attrs.get("duration_s", np.nan))
+    if not duration > 0 or lost_s >= duration:  # nothing recorded at all: "no usable lead" says it
+        return "", ""
+    if lost_s >= FLAT_SEGMENT_RECORD_FRACTION * duration:
+        return (f"flat in every lead at once over {lost_s:.1f} of {duration:.1f} s ({every}; {crit}: leads "
+                f"off?): at least {FLAT_SEGMENT_RECORD_FRACTION:.0%} of the record not recorded, its rate, "
+                "rhythm and beat counts would be wrong; not measured"), ""
+    parts = [f"every lead {every} (rate, RR intervals and beat counts span the gap)"] if lost_s > 0 else []
+    # leads with the same segments named together
+    groups: dict[str, list[str]] = {}
+    for lead, flag, text in zip(q.index, q["flat_segment"].to_numpy(dtype=bool), q["flat_segments"]):
+        if flag and text != every:
+            groups.setdefault(str(text), []).append(str(lead))
+    parts += [f"{','.join(leads)} {text}" for text, leads in groups.items()]
+    if not parts:
+        return "", ""
+    return "", f"flat segments ({crit}: lead off?): " + "; ".join(parts)
 
 
 def mains_interference(signal: np.ndarray, fs: float) -> pd.DataFrame:

@@ -13,7 +13,7 @@ Report(title='Study', blocks=1, paper='a4')
 """
 
 from interp_ecg.report.blocks import (
-    Block, CohortTableBlock, CurvesBlock, FigureBlock, MetricsBlock, PatientBlock, PhewasBlock,
+    Block, CohortTableBlock, CurvesBlock, FigureBlock, LeadBlock, MetricsBlock, PatientBlock, PhewasBlock,
     PrototypeGalleryBlock, PrototypeMatch, PrototypeMatchesBlock, Pseudonymiser, ShapSummaryBlock, TableBlock, TextBlock,
     TitleBlock, cohort_table, format_frame, format_metrics, format_number, matches_from_explanation,
 )
@@ -21,7 +21,7 @@ from interp_ecg.report.ecg_plot import Mark, plot_ecg
 from interp_ecg.report.report import Report
 
 __all__ = [
-    "Block", "CohortTableBlock", "CurvesBlock", "FigureBlock", "Mark", "MetricsBlock",
+    "Block", "CohortTableBlock", "CurvesBlock", "FigureBlock", "LeadBlock", "Mark", "MetricsBlock",
     "PatientBlock", "PhewasBlock", "PrototypeGalleryBlock", "PrototypeMatch", "PrototypeMatchesBlock", "Pseudonymiser",
     "Report", "ShapSummaryBlock", "TableBlock", "TextBlock", "TitleBlock", "cohort_table",
     "format_frame", "format_metrics", "format_number", "matches_from_explanation", "plot_ecg",

@@ -38,7 +38,7 @@ class Report:
     paper : {"a4", "letter"}
         Default paper for :meth:`save_pdf`.
     pseudonymise : bool, default True
-        Replace record and patient identifiers by pseudonyms (``P001``...) everywhere in the
+        Replace record and patient identifiers by pseudonyms (ECGs ``E001``..., patients ``P001``...) everywhere in the
         report. Set ``False`` only where identifiers may be shown.
     """
 

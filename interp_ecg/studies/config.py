@@ -61,7 +61,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, create_model, model_validator
+from pydantic import (
+    BaseModel, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from interp_ecg.errors import ConfigError
@@ -103,6 +105,41 @@ class ReportConfig(ConfigModel):
     title: str | None = Field(None, description="Report title (null: the study's own).")
 
 
+def check_study_name(study: str) -> str:
+    """Return ``study`` if it is a plain folder name, else raise :class:`ConfigError`.
+
+    A study name becomes one folder under ``output_dir``; a name that is empty, absolute,
+    holds a path separator, or is ``.``/``..`` could put the run folder elsewhere and is
+    refused. :class:`StudyConfig` applies the same check to its ``study`` key, so
+    ``interp-ecg study validate`` and ``study run`` agree.
+
+    Examples
+    --------
+    >>> check_study_name("wct_cardioforest")
+    'wct_cardioforest'
+    >>> check_study_name("../../x")
+    Traceback (most recent call last):
+    ...
+    interp_ecg.errors.ConfigError: study name '../../x' is not a plain folder name (no '/', '\\', '..' or absolute path): run folders stay inside output_dir
+    """
+    problem = _study_name_problem(study)
+    if problem:
+        raise ConfigError(problem)
+    return str(study)
+
+
+def _study_name_problem(study: Any) -> str:
+    """Why ``study`` is not a plain folder name (``""`` when it is one)."""
+    name = str(study)
+    bad = (not name.strip() or name in {".", ".."} or "/" in name or "\\" in name
+           or "\x00" in name or Path(name).is_absolute() or Path(name).drive != ""
+           or name != name.strip())
+    if bad:
+        return (f"study name {name!r} is not a plain folder name (no '/', '\\', '..' or "
+                "absolute path): run folders stay inside output_dir")
+    return ""
+
+
 class StudyConfig(ConfigModel):
     """A validated study config; ``params`` is the model of the study's ``kind``.
 
@@ -121,6 +158,16 @@ class StudyConfig(ConfigModel):
     data: DataConfig = Field(DataConfig(), description="Where the ECGs come from.")
     report: ReportConfig = Field(ReportConfig(), description="The PDF report.")
     params: StudyParams = Field(EmptyParams(), description="The study kind's parameters.")
+
+    @field_validator("study")
+    @classmethod
+    def _plain_study_name(cls, study: str) -> str:
+        # the run folder's name: the same rule as check_study_name (make_run_dir), so that a
+        # config `study validate` accepts is one `study run` can run
+        problem = _study_name_problem(study)
+        if problem:
+            raise _rule(problem)
+        return study
 
     @model_validator(mode="before")
     @classmethod
@@ -578,5 +625,5 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
     return out
 
 
-__all__ = ["DataConfig", "ReportConfig", "StudyConfig", "apply_overrides", "config_model", "feature_cache", "load_config",
-           "load_yaml", "override_labels", "study_schema", "validate_config"]
+__all__ = ["DataConfig", "ReportConfig", "StudyConfig", "apply_overrides", "check_study_name", "config_model",
+           "feature_cache", "load_config", "load_yaml", "override_labels", "study_schema", "validate_config"]

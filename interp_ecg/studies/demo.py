@@ -62,6 +62,8 @@ def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
     ``kind: demo`` config, ``out_dir`` the run folder (where a synthetic cohort is written
     and, unless ``params.keep_cohort``, removed at the end).
     """
+    from interp_ecg.report import LeadBlock
+
     params, seed = cfg.params, int(cfg.seed)
     notes: list[str] = []
     tables: dict[str, pd.DataFrame] = {}
@@ -90,18 +92,19 @@ def run_demo_study(cfg: StudyConfig, out_dir: Path) -> StudyResult:
             with section("PheWAS", notes):
                 blocks["phewas"] += _phewas(cfg, ds, cohort_dir, state, tables, summary_lines)
             if blocks["phewas"] and "proto_disc" in state:  # the exposures are the prototype network's
-                blocks["phewas"].insert(0, _discrimination_block(state["proto_disc"], "prototype network",
-                                                                 "whose similarities are the exposures",
-                                                                 where=PROTO_WARNING_AT))
+                # under the PheWAS heading (before it, it sat in the section before)
+                blocks["phewas"][0] = LeadBlock(blocks["phewas"][0], _discrimination_block(
+                    state["proto_disc"], "prototype network", "whose similarities are the exposures",
+                    where=PROTO_WARNING_AT))
                 if state["proto_disc"].warning:  # said in full once, in the paragraph above
                     summary_lines.append("The PheWAS exposures are the prototype network's similarities. "
                                          f"Warning: {state['proto_disc'].reference('above')}")
         if "proto" in state:  # after the PheWAS, whose hits the cards list
             with section("prototype cards", notes):
-                blocks["cards"] += [_discrimination_block(state["proto_disc"], "prototype network",
-                                                          "whose prototypes the cards describe",
-                                                          where=PROTO_WARNING_AT),
-                                    *_prototype_cards(ds, state, tables, seed)]
+                first, *rest = _prototype_cards(ds, state, tables, seed)
+                blocks["cards"] += [LeadBlock(first, _discrimination_block(state["proto_disc"], "prototype network",
+                                                                           "whose prototypes the cards describe",
+                                                                           where=PROTO_WARNING_AT)), *rest]
         with section("patient pages", notes):
             blocks["patients"] += _patients(cfg, ds, state)
 
@@ -172,7 +175,8 @@ METHODS_TEXT = (
     "does not fit in the RR interval points at the delineation, not the heart).\n\n"
     "This report is a demonstration on simulated data. The cohort is small, so "
     "intervals are wide; the simulator's physiology is simpler than real ECGs. "
-    "Identifiers are pseudonymised (P001, P002, ...) unless the run asked otherwise.")
+    "Identifiers are pseudonymised (ECGs E001, E002 ...; patients P001, P002 ...) unless the run asked "
+    "otherwise.")
 SHOW_METRICS = ["roc_auc", "pr_auc", "balanced_accuracy", "recall", "precision", "brier"]
 ADDS_METRICS = ("roc_auc", "pr_auc", "balanced_accuracy")
 

@@ -66,7 +66,7 @@ from interp_ecg.errors import ConfigError
 from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS, identifier_columns, pseudonym_key, pseudonymise_frame
 from interp_ecg.studies import STUDY_KINDS
 from interp_ecg.studies.config import (
-    StudyConfig, apply_overrides, load_config, load_yaml, override_labels, validate_config,
+    StudyConfig, apply_overrides, check_study_name, load_config, load_yaml, override_labels, validate_config,
 )
 
 logger = logging.getLogger(__name__)
@@ -286,32 +286,6 @@ def step_records() -> Iterator[list[dict[str, Any]]]:
         yield collected
     finally:
         _COLLECTORS.reset(token)
-
-
-def check_study_name(study: str) -> str:
-    """Return ``study`` if it is a plain folder name, else raise :class:`ConfigError`.
-
-    A study name becomes one folder under ``output_dir``; a name that is empty, absolute,
-    holds a path separator, or is ``.``/``..`` could put the run folder elsewhere and is
-    refused.
-
-    Examples
-    --------
-    >>> check_study_name("wct_cardioforest")
-    'wct_cardioforest'
-    >>> check_study_name("../../x")
-    Traceback (most recent call last):
-    ...
-    interp_ecg.errors.ConfigError: study name '../../x' is not a plain folder name (no '/', '\\', '..' or absolute path): run folders stay inside output_dir
-    """
-    name = str(study)
-    bad = (not name.strip() or name in {".", ".."} or "/" in name or "\\" in name
-           or "\x00" in name or Path(name).is_absolute() or Path(name).drive != ""
-           or name != name.strip())
-    if bad:
-        raise ConfigError(f"study name {name!r} is not a plain folder name (no '/', '\\', '..' or "
-                          "absolute path): run folders stay inside output_dir")
-    return name
 
 
 def make_run_dir(output_dir: str | Path, study: str) -> Path:

@@ -65,7 +65,9 @@ from interp_ecg.report.blocks.patient import (
     matches_from_explanation,
 )
 from interp_ecg.report.blocks.phewas import PhewasBlock
-from interp_ecg.report.blocks.text import CohortTableBlock, TableBlock, TextBlock, TitleBlock, cohort_table
+from interp_ecg.report.blocks.text import (
+    CohortTableBlock, LeadBlock, TableBlock, TextBlock, TitleBlock, cohort_table,
+)
 
 # the layout names today's blocks module exposed, for blocks written against it
 from interp_ecg.report.layout import (  # noqa: E402
@@ -74,7 +76,7 @@ from interp_ecg.report.layout import (  # noqa: E402
 
 __all__ = [
     "IDENTIFIER_COLUMNS", "Block", "CohortTableBlock", "CurvesBlock", "FigureBlock", "FigureFlowable",
-    "Flowable", "Heading", "MetricsBlock", "PageBreak", "Paragraph", "PatientBlock", "PhewasBlock",
+    "Flowable", "Heading", "LeadBlock", "MetricsBlock", "PageBreak", "Paragraph", "PatientBlock", "PhewasBlock",
     "PrototypeGalleryBlock", "PrototypeMatch", "PrototypeMatchesBlock", "Pseudonymiser", "Region",
     "RenderContext", "ShapSummaryBlock", "Spacer", "Table", "TableBlock", "TextBlock", "TitleBlock",
     "cohort_table", "draw_matches", "figure_html", "format_frame", "format_metrics", "format_number",

@@ -24,9 +24,12 @@ from interp_ecg.report.layout import FIGURE_RC, Flowable, Region
 
 logger = logging.getLogger(__name__)
 
-#: columns treated as personal identifiers and pseudonymised in every table
-IDENTIFIER_COLUMNS = ("patient_id", "subject_id", "record_id", "ecg_id", "study_id", "hadm_id",
-                      "record", "source_record")
+#: columns treated as personal identifiers and pseudonymised in every table, with the kind of
+#: identifier each holds (its alias prefix, :data:`ALIAS_PREFIXES`)
+IDENTIFIER_COLUMNS: dict[str, str] = {
+    "patient_id": "patient", "subject_id": "patient", "record_id": "record", "ecg_id": "record",
+    "study_id": "record", "hadm_id": "admission", "record": "record", "source_record": "record",
+}
 
 
 #: colour of warning paragraphs (e.g. a model at chance beside its explanations)
@@ -70,38 +73,52 @@ def format_frame(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return out
 
 
-class Pseudonymiser:
-    """Replace identifiers by stable pseudonyms (``P001``, ``P002`` ... in order of appearance).
+#: prefix of each kind of identifier's report alias: an ECG (record) ``E001``, a patient
+#: ``P001``, an admission ``A001``, so that "ECG E001, patient P001" cannot read as two patients
+ALIAS_PREFIXES: dict[str, str] = {"record": "E", "patient": "P", "admission": "A"}
 
-    The mapping lives only in memory (``mapping``); it is never written to the report.
+
+class Pseudonymiser:
+    """Replace identifiers by stable aliases, numbered per kind in order of appearance.
+
+    ECGs (records) become ``E001``, ``E002`` ..., patients ``P001`` ..., admissions ``A001``
+    (:data:`ALIAS_PREFIXES`); the kind of a table's column is given by
+    :data:`IDENTIFIER_COLUMNS`. The mapping lives only in memory
+    (``mapping``); it is never written to the report.
 
     Parameters
     ----------
     enabled : bool
         With ``False`` identifiers are shown as they are.
-    prefix : str
+    prefix : str, optional
+        One prefix for every kind (one numbering), instead of :data:`ALIAS_PREFIXES`.
 
     Examples
     --------
     >>> p = Pseudonymiser()
-    >>> p("10000032"), p("42"), p("10000032")
-    ('P001', 'P002', 'P001')
+    >>> p("10000032", "patient"), p("42"), p("10000032", "patient"), p("43")
+    ('P001', 'E001', 'P001', 'E002')
     >>> Pseudonymiser(enabled=False)("10000032")
     '10000032'
     """
 
-    def __init__(self, enabled: bool = True, prefix: str = "P") -> None:
+    def __init__(self, enabled: bool = True, prefix: str | None = None) -> None:
         self.enabled = enabled
         self.prefix = prefix
-        self.mapping: dict[str, str] = {}
+        self.mapping: dict[tuple[str, str], str] = {}
+        self._counts: dict[str, int] = {}
 
-    def __call__(self, identifier: Any) -> str:
+    def __call__(self, identifier: Any, kind: str = "record") -> str:
+        """The alias of ``identifier``, an identifier of ``kind`` (``record``, ``patient``, ``admission``)."""
         key = str(identifier)
         if not self.enabled:
             return key
-        if key not in self.mapping:
-            self.mapping[key] = f"{self.prefix}{len(self.mapping) + 1:03d}"
-        return self.mapping[key]
+        prefix = self.prefix if self.prefix is not None else ALIAS_PREFIXES.get(kind, "X")
+        slot = (prefix, key)
+        if slot not in self.mapping:
+            self._counts[prefix] = self._counts.get(prefix, 0) + 1
+            self.mapping[slot] = f"{prefix}{self._counts[prefix]:03d}"
+        return self.mapping[slot]
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Pseudonymise identifier columns (and an identifier-named index) of a table."""
@@ -110,9 +127,11 @@ class Pseudonymiser:
         out = frame.copy()
         for col in out.columns:
             if str(col).lower() in IDENTIFIER_COLUMNS:
-                out[col] = [self(v) for v in out[col]]
+                kind = IDENTIFIER_COLUMNS[str(col).lower()]
+                out[col] = [self(v, kind) for v in out[col]]
         if out.index.name and str(out.index.name).lower() in IDENTIFIER_COLUMNS:
-            out.index = pd.Index([self(v) for v in out.index], name=out.index.name)
+            kind = IDENTIFIER_COLUMNS[str(out.index.name).lower()]
+            out.index = pd.Index([self(v, kind) for v in out.index], name=out.index.name)
         return out
 
 

@@ -184,7 +184,7 @@ class PatientBlock(Block):
     def _title(self, pseudo: Pseudonymiser) -> str:
         who = f"ECG {pseudo(self.record_id)}"
         if self.patient_id is not None:
-            who += f", patient {pseudo(self.patient_id)}"
+            who += f", patient {pseudo(self.patient_id, 'patient')}"
         return f"{self.heading}: {who}"
 
     def _facts(self) -> str:

@@ -95,6 +95,48 @@ class TextBlock(Block):
         return self._heading_html(min(self.level + 1, 4)) + paras
 
 
+class LeadBlock(Block):
+    """``block`` with ``lead`` blocks shown right after its first heading, before its content.
+
+    A section's warning (say, that the model whose output the section shows does not
+    discriminate) belongs under the section's own heading; a block placed before the section
+    would put its heading, in the page and in the PDF outline, at the end of the section
+    before.
+
+    Examples
+    --------
+    >>> from interp_ecg.report import Report
+    >>> section = LeadBlock(TextBlock("PheWAS", "Results."), TextBlock("Warning: x", "Why.", level=2))
+    >>> [f.text for f in section.flowables(RenderContext()) if isinstance(f, Heading)]
+    ['PheWAS', 'Warning: x']
+    """
+
+    def __init__(self, block: Block, *lead: Block) -> None:
+        self.block = block
+        self.lead = list(lead)
+
+    @property
+    def heading(self) -> str:  # type: ignore[override]
+        return self.block.heading
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:
+        # the lead first: figure and table numbers follow the order of the pages
+        lead = [f for b in self.lead for f in b.flowables(ctx)]
+        main = self.block.flowables(ctx)
+        at = next((i + 1 for i, f in enumerate(main) if isinstance(f, Heading)), 0)
+        return main[:at] + lead + main[at:]
+
+    def html(self, ctx: RenderContext) -> str:
+        lead = "".join(b.html(ctx) for b in self.lead)
+        main = self.block.html(ctx)
+        end = main.find("</h")
+        at = main.find(">", end) + 1 if end >= 0 else 0
+        return main[:at] + lead + main[at:]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {**self.block.tables(), **{k: v for b in self.lead for k, v in b.tables().items()}}
+
+
 class TableBlock(Block):
     """A results table, numbers formatted with :func:`format_number`, identifiers pseudonymised."""
 
