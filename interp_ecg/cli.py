@@ -322,7 +322,7 @@ def features(
 
     ds = _open_dataset(data, sampling_rate)
     if limit:
-        ds = ds.subset(list(range(min(limit, len(ds)))))
+        ds = ds.subset(positions=range(min(limit, len(ds))))
     chunk_dir = chunks or out.with_suffix(".chunks")
     table = with_record_columns(extract(ds, n_jobs=n_jobs, out=chunk_dir, scheduler=scheduler, progress=True),
                                 ds.meta)

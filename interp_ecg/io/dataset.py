@@ -433,29 +433,86 @@ class EcgDataset:
         kwargs.update(changes)
         return EcgDataset(**kwargs)
 
-    def subset(self, records: Any = None, *, mask: Any = None, query: str | None = None) -> "EcgDataset":
+    def subset(self, records: Any = None, *, positions: Any = None, mask: Any = None,
+               query: str | None = None) -> "EcgDataset":
         """A dataset restricted to some records.
+
+        Records are chosen by id (``records``) or by row position (``positions``), never by a
+        guess between the two: an id list holding one id the dataset does not have is an
+        error, not a list of positions (with integer ids such as PTB-XL's ``ecg_id`` the guess
+        returned other records without a word).
 
         Parameters
         ----------
-        records : sequence of ids or of integer positions, optional
+        records : sequence of record ids, optional
+            Ids of ``meta``'s index, in the order wanted (``ds.subset(split["test"])``).
+        positions : sequence of int, optional
+            Row positions (0-based, after ``query``/``mask``), as ``ds[i]`` takes them
+            (``ds.subset(positions=range(10))`` for the first ten records).
         mask : boolean array aligned with ``meta``, optional
         query : str, optional
             A :meth:`pandas.DataFrame.query` expression on ``meta`` (``"strat_fold <= 8"``).
+
+        Returns
+        -------
+        EcgDataset
+            ``query`` then ``mask`` then ``records``/``positions`` applied, in that order;
+            labels and annotations restricted alike.
+
+        Raises
+        ------
+        KeyError
+            Ids in ``records`` that are not in the dataset (the first few and how many).
+        IndexError
+            Positions out of range.
+        ArgumentError
+            Both ``records`` and ``positions`` given; ``records`` a single string or booleans
+            (use ``[id]`` or ``mask=``); ``positions`` not integers.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> meta = pd.DataFrame({"age": [60, 61, 62]}, index=pd.Index([1, 2, 3], name="ecg_id"))
+        >>> ds = EcgDataset(meta, ArrayLoader(np.zeros((3, 12, 100)), fs=100), fs=100)
+        >>> ds.subset([3, 1]).ids.tolist(), ds.subset(positions=[0, 1]).ids.tolist()
+        ([3, 1], [1, 2])
+        >>> ds.subset([0, 1])
+        Traceback (most recent call last):
+        ...
+        KeyError: "1 of 2 record ids not in dataset '': [0] (for row positions use subset(positions=...) or ds[i])"
         """
+        if records is not None and positions is not None:
+            raise ArgumentError("give records (ids) or positions, not both")
         meta = self.meta
         if query is not None:
             meta = meta.query(query)
         if mask is not None:
             meta = meta[np.asarray(mask, dtype=bool)]
         if records is not None:
+            if isinstance(records, (str, bytes)):
+                raise ArgumentError(f"records must be a sequence of record ids, got the string {records!r} "
+                                    f"(use subset([{records!r}]))")
             records = list(records)
-            if records and all(isinstance(r, (int, np.integer)) for r in records) and not (
-                pd.api.types.is_integer_dtype(meta.index) and set(records) <= set(meta.index)
-            ):
-                meta = meta.iloc[records]
-            else:
-                meta = meta.loc[records]
+            if records and all(isinstance(r, (bool, np.bool_)) for r in records):
+                raise ArgumentError("records holds booleans; pass a boolean array as mask=")
+            found = pd.Index(records, dtype=object if not records else None).isin(meta.index)
+            if not found.all():
+                missing = list(dict.fromkeys(r for r, ok in zip(records, found) if not ok))
+                shown = ", ".join(repr(r) for r in missing[:5]) + (", ..." if len(missing) > 5 else "")
+                raise KeyError(
+                    f"{len(missing)} of {len(set(records))} record ids not in dataset {self.name!r}: "
+                    f"[{shown}] (for row positions use subset(positions=...) or ds[i])")
+            meta = meta.loc[records]
+        elif positions is not None:
+            pos = np.asarray(list(positions))
+            if pos.size and not np.issubdtype(pos.dtype, np.integer):
+                raise ArgumentError(f"positions must be integers, got dtype {pos.dtype}")
+            n = len(meta)
+            bad = pos[(pos < -n) | (pos >= n)] if pos.size else pos
+            if bad.size:
+                raise IndexError(f"{bad.size} position(s) out of range for {n} records: "
+                                 f"{bad[:5].tolist()}")
+            meta = meta.iloc[pos.astype(np.int64)]
         labels = None if self.labels is None else self.labels.loc[meta.index]
         annotations = self.annotations
         if annotations is not None and "record" in annotations.columns:
