@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from interp_ecg.errors import ArgumentError
-from interp_ecg.io import ArrayLoader, EcgDataset
+from interp_ecg.errors import ArgumentError, RecordReadError
+from interp_ecg.io import ArrayLoader, EcgDataset, read_wfdb, read_wfdb_record
 
 
 def _int_id_dataset(n: int = 6) -> EcgDataset:
@@ -66,3 +66,60 @@ def test_subset_string_ids_missing_raise_keyerror():
     with pytest.raises(KeyError, match=r"\['r3'\]"):
         ds.subset(["r2", "r3"])
     assert len(ds.subset([])) == 0
+
+
+# -- Finding 5: multi-segment records ---------------------------------------------------------
+
+
+def _multisegment_folder(folder, units=("µV", "µV")):
+    """r: two 1-s segments (II 1 mV and V1 0.5 mV peaks, written in µV); v: the same as a
+    variable-layout record with a ``_layout`` header."""
+    wfdb = pytest.importorskip("wfdb")
+    t = np.arange(1000) / 500
+    uv = np.column_stack([1000 * np.sin(2 * np.pi * t), 500 * np.cos(2 * np.pi * t)])
+    for k, seg in enumerate(["r_1", "r_2"]):
+        wfdb.wrsamp(seg, fs=500, units=["uV", "uV"], sig_name=["II", "V1"], fmt=["16", "16"],
+                    p_signal=uv[k * 500:(k + 1) * 500], write_dir=str(folder), adc_gain=[10.0, 10.0],
+                    baseline=[0, 0])
+        hea = folder / f"{seg}.hea"
+        hea.write_text(hea.read_text().replace("/uV", "/" + units[k]), encoding="utf-8")
+    (folder / "r.hea").write_text("r/2 2 500 1000\nr_1 500\nr_2 500\n# Age: 61\n# Sex: F\n", encoding="utf-8")
+    (folder / "v_layout.hea").write_text("v_layout 2 500 0\n~ 0 10/µV 16 0 0 0 0 II\n~ 0 10/µV 16 0 0 0 0 V1\n",
+                                         encoding="utf-8")
+    (folder / "v.hea").write_text("v/3 2 500 1000\nv_layout 0\nr_1 500\nr_2 500\n", encoding="utf-8")
+    return folder
+
+
+def test_multisegment_microvolts_read_as_millivolts(tmp_path):
+    folder = _multisegment_folder(tmp_path)
+    rec = read_wfdb_record(folder / "r")
+    # wfdb-python drops the µ of "µV": the old reader gave 1000 V-as-mV = 10^6 too large
+    assert rec.leads == ["II", "V1"]
+    np.testing.assert_allclose(np.abs(rec.signal).max(axis=1), [1.0, 0.5], atol=1e-3)
+    seg = read_wfdb_record(folder / "r_1")
+    np.testing.assert_allclose(rec.signal[:, :500], seg.signal, atol=1e-6)
+    assert rec.meta["units"] == ["µV", "µV"] and rec.meta["age"] == 61.0 and rec.meta["sex"] == "F"
+    v = read_wfdb_record(folder / "v")
+    np.testing.assert_allclose(v.signal, rec.signal, atol=1e-6)
+
+
+def test_multisegment_mixed_units_refused(tmp_path):
+    folder = _multisegment_folder(tmp_path, units=("µV", "mV"))
+    with pytest.raises(RecordReadError, match=r"'II' is in 'µV' in one segment and in 'mV' in segment 'r_2'"):
+        read_wfdb_record(folder / "r")
+
+
+def test_folder_lists_multisegment_record_once(tmp_path):
+    folder = _multisegment_folder(tmp_path)
+    ds = read_wfdb(folder)
+    assert ds.ids.tolist() == ["r", "v"]      # was r, r_1, r_2, v, v_layout
+    assert ds.meta.loc["r", "leads"] == "II V1" and ds.meta.loc["r", "age"] == 61.0
+    assert all(rec.signal.shape == (2, 1000) for rec in ds)
+
+
+def test_folder_meta_leads_in_record_order(tmp_path):
+    wfdb = pytest.importorskip("wfdb")
+    wfdb.wrsamp("x", fs=500, units=["mV"] * 3, sig_name=["V6", "-aVR", "I"], fmt=["16"] * 3,
+                p_signal=np.zeros((500, 3)), write_dir=str(tmp_path))
+    ds = read_wfdb(tmp_path)
+    assert ds.meta.loc["x", "leads"] == " ".join(ds[0].leads) == "I V6 -aVR"   # was "V6 -aVR I"
