@@ -5,12 +5,15 @@ Small WFDB records are written with wfdb-python under ``tmp_path``; nothing here
 
 from __future__ import annotations
 
+import logging
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from interp_ecg.errors import ArgumentError, RecordReadError
-from interp_ecg.io import ArrayLoader, EcgDataset, read_wfdb, read_wfdb_record
+from interp_ecg.io import ArrayLoader, EcgDataset, read_cinc, read_wfdb, read_wfdb_record
 
 
 def _int_id_dataset(n: int = 6) -> EcgDataset:
@@ -123,3 +126,40 @@ def test_folder_meta_leads_in_record_order(tmp_path):
                 p_signal=np.zeros((500, 3)), write_dir=str(tmp_path))
     ds = read_wfdb(tmp_path)
     assert ds.meta.loc["x", "leads"] == " ".join(ds[0].leads) == "I V6 -aVR"   # was "V6 -aVR I"
+
+
+# -- Finding 4: linked sub-folders ------------------------------------------------------------
+
+
+def _write_records(folder, names, comments=()):
+    wfdb = pytest.importorskip("wfdb")
+    folder.mkdir(parents=True, exist_ok=True)
+    t = np.arange(1000) / 500
+    for name in names:
+        wfdb.wrsamp(name, fs=500, units=["mV", "mV"], sig_name=["II", "V1"], fmt=["16", "16"],
+                    p_signal=np.column_stack([np.sin(2 * np.pi * t), np.cos(2 * np.pi * t)]),
+                    write_dir=str(folder), comments=list(comments))
+
+
+def test_folder_read_follows_linked_subfolders_once(tmp_path, caplog):
+    root, lake = tmp_path / "root", tmp_path / "lake"
+    _write_records(root, ["base"])
+    _write_records(lake / "db", ["a1", "a2"])
+    os.symlink(lake / "db", root / "linked")        # a data lake laid out with links
+    os.symlink(lake / "db", root / "again")         # the same folder twice: walked once
+    os.symlink(root, lake / "db" / "up")            # a cycle back to the root
+    with caplog.at_level(logging.INFO, logger="interp_ecg.io.wfdb_reader"):
+        ds = read_wfdb(root)
+    # was ["base"]: the linked records were skipped without a word
+    assert ds.ids.tolist() == ["again/a1", "again/a2", "base"]
+    assert "followed 1 linked folder(s); 2 link(s) to folders already walked skipped" in caplog.text
+    assert ds.load("again/a2").signal.shape == (2, 1000)
+
+
+def test_cinc_folder_of_links_is_read(tmp_path):
+    root, lake = tmp_path / "cinc", tmp_path / "lake"
+    _write_records(lake / "georgia", ["E00001", "E00002"], comments=["Age: 60", "Sex: Male", "Dx: 426783006"])
+    root.mkdir()
+    os.symlink(lake / "georgia", root / "georgia_link")
+    ds = read_cinc(root, required_leads=None)   # was: "no .hea files in CinC folder"
+    assert ds.ids.tolist() == ["E00001", "E00002"] and ds.meta["age"].tolist() == [60.0, 60.0]

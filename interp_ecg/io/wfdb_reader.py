@@ -915,8 +915,65 @@ def read_wfdb(
     return read_wfdb_record(p, expected_fs=expected_fs, required_leads=required_leads)
 
 
-def _find_headers(root: Path, recursive: bool) -> list[Path]:
-    return sorted(root.glob("**/*.hea" if recursive else "*.hea"))
+def find_headers(root: str | os.PathLike, recursive: bool = True, suffix: str = ".hea") -> list[Path]:
+    """The header files in a folder, following linked sub-folders, each real folder once.
+
+    pathlib's ``glob("**")`` does not descend into symbolic links to folders (by default), so a
+    data lake laid out with links (``files -> /mnt/bucket/files``) lost those records without
+    a word. Here linked folders are followed (:func:`os.walk` with ``followlinks=True``); a
+    folder whose real path was already walked (a link to an ancestor, or two links to the same
+    folder) is not walked again, so link cycles end and no record is listed twice. How many
+    links were followed and skipped is logged.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The folder.
+    recursive : bool, default True
+        Look in sub-folders too.
+    suffix : str, default ".hea"
+        File name ending (case-sensitive, as WFDB's ``.hea``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Paths under ``root`` as walked (through the link names, so relative paths stay inside
+        ``root``), sorted.
+
+    Examples
+    --------
+    >>> import tempfile, os, pathlib
+    >>> a, b = pathlib.Path(tempfile.mkdtemp()), pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (b / "r1.hea").write_text("r1 1 500 0")
+    >>> os.symlink(b, a / "linked")
+    >>> os.symlink(a, b / "back")          # a cycle
+    >>> [p.relative_to(a).as_posix() for p in find_headers(a)]
+    ['linked/r1.hea']
+    """
+    root = Path(root)
+    if not recursive:
+        return sorted(p for p in root.glob("*" + suffix) if p.is_file())
+    seen = {os.path.realpath(root)}
+    found: list[Path] = []
+    followed = skipped = 0
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        keep = []
+        for d in sorted(dirs):
+            path = os.path.join(folder, d)
+            real = os.path.realpath(path)
+            if real in seen:
+                skipped += 1
+                logger.info("%s: not walked again (it is %s, already walked)", path, real)
+                continue
+            seen.add(real)
+            followed += os.path.islink(path)
+            keep.append(d)
+        dirs[:] = keep
+        found.extend(Path(folder) / f for f in files if f.endswith(suffix))
+    if followed or skipped:
+        logger.info("%s: followed %d linked folder(s); %d link(s) to folders already walked skipped",
+                    root, followed, skipped)
+    return sorted(found)
 
 
 def _record_lead_order(names: Sequence[str]) -> list[str]:
@@ -926,7 +983,7 @@ def _record_lead_order(names: Sequence[str]) -> list[str]:
 
 def _read_wfdb_dir(root: Path, expected_fs, required_leads, recursive: bool) -> EcgDataset:
     headers: list[tuple[Path, str, dict | InterpEcgError]] = []
-    for hea in _find_headers(root, recursive):
+    for hea in find_headers(root, recursive):
         rel = hea.relative_to(root).with_suffix("").as_posix()
         try:
             headers.append((hea, rel, read_header(hea)))
