@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from interp_ecg.errors import ArgumentError, RecordReadError
+from interp_ecg.errors import ArgumentError, LeadError, RecordReadError, SamplingRateError
 from interp_ecg.io import ArrayLoader, EcgDataset, read_cinc, read_wfdb, read_wfdb_record
 
 
@@ -131,12 +131,12 @@ def test_folder_meta_leads_in_record_order(tmp_path):
 # -- Finding 4: linked sub-folders ------------------------------------------------------------
 
 
-def _write_records(folder, names, comments=()):
+def _write_records(folder, names, comments=(), fs=500, leads=("II", "V1")):
     wfdb = pytest.importorskip("wfdb")
     folder.mkdir(parents=True, exist_ok=True)
-    t = np.arange(1000) / 500
+    t = np.arange(2 * fs) / fs
     for name in names:
-        wfdb.wrsamp(name, fs=500, units=["mV", "mV"], sig_name=["II", "V1"], fmt=["16", "16"],
+        wfdb.wrsamp(name, fs=fs, units=["mV", "mV"], sig_name=list(leads), fmt=["16", "16"],
                     p_signal=np.column_stack([np.sin(2 * np.pi * t), np.cos(2 * np.pi * t)]),
                     write_dir=str(folder), comments=list(comments))
 
@@ -163,3 +163,41 @@ def test_cinc_folder_of_links_is_read(tmp_path):
     os.symlink(lake / "georgia", root / "georgia_link")
     ds = read_cinc(root, required_leads=None)   # was: "no .hea files in CinC folder"
     assert ds.ids.tolist() == ["E00001", "E00002"] and ds.meta["age"].tolist() == [60.0, 60.0]
+
+
+# -- Finding 8: to_array refuses records that cannot share one array -------------------------
+
+
+def test_to_array_refuses_mixed_rates_naming_records(tmp_path):
+    _write_records(tmp_path, ["a500", "b500"], fs=500)
+    _write_records(tmp_path, ["c128"], fs=128)
+    ds = read_wfdb(tmp_path)
+    # was: shape (3, 2, 1000), the 128 Hz record as 256 samples + 744 zeros on a 500 Hz axis
+    with pytest.raises(SamplingRateError, match=r"500 Hz: 2 record\(s\) \(a500, b500\); 128 Hz: 1 record\(s\) "
+                                                r"\(c128\); use dataset.resample"):
+        ds.to_array()
+    arr = ds.resample(500).to_array()
+    assert arr.shape == (3, 2, 1000)
+    assert ds.subset(["a500", "b500"]).to_array().shape == (2, 2, 1000)
+
+
+def test_to_array_refuses_mixed_leads_naming_records(tmp_path):
+    _write_records(tmp_path, ["a"], leads=("II", "V1"))
+    _write_records(tmp_path, ["b"], leads=("I", "V5"))
+    ds = read_wfdb(tmp_path)
+    with pytest.raises(LeadError, match=r"II V1: 1 record\(s\) \(a\); I V5: 1 record\(s\) \(b\)"):
+        ds.to_array()                # was a bare numpy broadcast error, or silently mixed leads
+
+
+def test_to_array_pads_shorter_records_with_the_value_asked():
+    sig = np.ones((2, 12, 100), dtype=np.float32)
+    meta = pd.DataFrame({"a": [1, 2]}, index=pd.Index(["x", "y"], name="record_id"))
+
+    class Short(ArrayLoader):
+        def __call__(self, record_id, row):
+            rec = super().__call__(record_id, row)
+            rec.signal = rec.signal[:, :60] if record_id == "y" else rec.signal
+            return rec
+
+    arr = EcgDataset(meta, Short(sig, fs=100), fs=100).to_array(pad=np.nan)
+    assert arr.shape == (2, 12, 100) and np.isnan(arr[1, :, 60:]).all() and (arr[1, :, :60] == 1).all()

@@ -400,10 +400,37 @@ class EcgDataset:
         out.index.name = self.meta.index.name or "record_id"
         return out
 
-    def to_array(self, max_records: int = 5000) -> np.ndarray:
+    def to_array(self, max_records: int = 5000, pad: float = 0.0) -> np.ndarray:
         """Load every record into one ``(n_records, n_leads, n_samples)`` float32 array.
 
-        Records shorter than the longest are zero-padded at the end; for small sets only.
+        For small sets only. One array has one time axis and one lead axis, so every record
+        must have the same sampling rate and the same leads in the same order; records of
+        different rates or lead lists are refused (a 128 Hz record stacked with 500 Hz records
+        would be 1,280 samples squeezed onto the first 2.56 s of a 500 Hz axis). Records
+        shorter than the longest are padded at the end with ``pad``.
+
+        Parameters
+        ----------
+        max_records : int, default 5000
+            Refuse larger datasets (use :meth:`iter_batches`).
+        pad : float, default 0.0
+            Value after the end of a shorter record (``numpy.nan`` marks it as no sample).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(n_records, n_leads, n_samples)`` in mV.
+
+        Raises
+        ------
+        MemoryError
+            More than ``max_records`` records.
+        SamplingRateError
+            Records of different sampling rates (naming records and rates; use
+            :meth:`resample` first).
+        LeadError
+            Records of different lead lists (naming the records of each list; use
+            :meth:`select_leads` first).
         """
         if len(self) > max_records:
             raise MemoryError(
@@ -412,8 +439,33 @@ class EcgDataset:
         recs = list(self)
         if not recs:
             return np.zeros((0, len(self.leads), 0), dtype=np.float32)
+
+        def groups(key) -> dict:
+            out: dict = {}
+            for r in recs:
+                out.setdefault(key(r), []).append(r.id)
+            return out
+
+        def listing(by: dict, label) -> str:
+            return "; ".join(f"{label(k)}: {len(v)} record(s) ({', '.join(map(str, v[:3]))}"
+                             f"{', ...' if len(v) > 3 else ''})" for k, v in by.items())
+
+        by_fs = groups(lambda r: float(r.fs))
+        if len(by_fs) > 1:
+            raise SamplingRateError(
+                f"records of {len(by_fs)} sampling rates cannot share one time axis: "
+                f"{listing(by_fs, lambda k: f'{k:g} Hz')}; use dataset.resample(fs) first")
+        by_leads = groups(lambda r: tuple(r.leads))
+        if len(by_leads) > 1:
+            raise LeadError(
+                f"records of {len(by_leads)} lead lists cannot share one lead axis: "
+                f"{listing(by_leads, lambda k: ' '.join(k))}; use dataset.select_leads([...]) first")
         n = max(r.n_samples for r in recs)
-        out = np.zeros((len(recs), recs[0].signal.shape[0], n), dtype=np.float32)
+        short = [r.id for r in recs if r.n_samples < n]
+        if short:
+            logger.info("to_array: %d of %d records shorter than %d samples, padded with %s: %s%s",
+                        len(short), len(recs), n, pad, short[:3], " ..." if len(short) > 3 else "")
+        out = np.full((len(recs), recs[0].signal.shape[0], n), pad, dtype=np.float32)
         for i, r in enumerate(recs):
             out[i, :, : r.n_samples] = r.signal
         return out
