@@ -201,3 +201,51 @@ def test_to_array_pads_shorter_records_with_the_value_asked():
 
     arr = EcgDataset(meta, Short(sig, fs=100), fs=100).to_array(pad=np.nan)
     assert arr.shape == (2, 12, 100) and np.isnan(arr[1, :, 60:]).all() and (arr[1, :, :60] == 1).all()
+
+
+# -- Finding 6: pseudonymised tables keep no path or identifier in free text ------------------
+
+
+def test_pseudonymise_scrubs_mimic_paths_and_ids_from_reasons():
+    from interp_ecg.io.pseudonym import pseudonym, pseudonymise_frame
+
+    key = bytes(range(32))
+    frame = pd.DataFrame({
+        "subject_id": [10000084, 10000032, 10000117],
+        "quality_ok": [False, False, True],
+        "quality_reason": [
+            "/data/my mimic/files/p1000/p10000084/s41000002/41000002.hea: header file not found",
+            "40689238: ValueError: subject p10000032 record s40689238 unreadable",
+            "RR_irregularity: 2 interval(s); atrial fibrillation/flutter? 25 mm/s",
+        ],
+        "beat_reason": [np.nan, "", "ok"],
+        "QRS_duration_ms": [np.nan, np.nan, 96.0],
+    }, index=pd.Index([41000002, 40689238, 42000001], name="study_id"))
+    out = pseudonymise_frame(frame, key)
+    rc = [pseudonym(i, key, "record") for i in frame.index]
+    text = " ".join(out["quality_reason"])
+    for ident in ("41000002", "10000084", "10000032", "40689238", "p1000", "files/", "/data"):
+        assert ident not in text, ident            # was: the raw path next to its pseudonym
+    assert out["quality_reason"].iloc[0].endswith(f"{rc[0]}: header file not found")
+    assert out["quality_reason"].iloc[1] == (f"{rc[1]}: ValueError: subject "
+                                             f"{pseudonym(10000032, key, 'patient')} record {rc[1]} unreadable")
+    # a reason without paths or identifiers is kept word for word
+    assert out["quality_reason"].iloc[2] == frame["quality_reason"].iloc[2]
+    assert np.isnan(out["beat_reason"].iloc[0]) and out["beat_reason"].iloc[1] == ""
+    assert out.index.tolist() == rc and out["QRS_duration_ms"].iloc[2] == 96.0
+
+
+def test_pseudonymise_scrubs_ptbxl_demo_reason_and_rowless_paths():
+    from interp_ecg.io.pseudonym import pseudonym, pseudonymise_frame
+
+    key = bytes(32)
+    frame = pd.DataFrame({"quality_reason": ["/tmp/run/cohort/records500/00000/00011_hr.hea: no usable lead"],
+                          "error": ["cannot open C:\\data\\ptbxl\\records500\\00000\\00011_hr.dat"]},
+                         index=pd.Index([11], name="ecg_id"))
+    out = pseudonymise_frame(frame, key)
+    rc = pseudonym(11, key, "record")
+    assert out["quality_reason"].iloc[0] == f"{rc}: no usable lead"
+    assert out["error"].iloc[0] == f"cannot open {rc}"
+    # no record identifier in the frame: the path is removed, not replaced by a pseudonym
+    bare = pseudonymise_frame(pd.DataFrame({"message": ["read /a/b/00011_hr.hea failed"]}), key)
+    assert bare["message"].iloc[0] == "read <path> failed"
