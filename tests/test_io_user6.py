@@ -249,3 +249,27 @@ def test_pseudonymise_scrubs_ptbxl_demo_reason_and_rowless_paths():
     # no record identifier in the frame: the path is removed, not replaced by a pseudonym
     bare = pseudonymise_frame(pd.DataFrame({"message": ["read /a/b/00011_hr.hea failed"]}), key)
     assert bare["message"].iloc[0] == "read <path> failed"
+
+
+# -- Finding 11: modified limb leads are not renamed to the standard leads --------------------
+
+
+def test_mlii_kept_distinct_and_noted(tmp_path, caplog):
+    wfdb = pytest.importorskip("wfdb")
+    from interp_ecg.features import extract_record
+    from interp_ecg.features.synthetic import gaussian_ecg
+    from interp_ecg.io.leads import normalise_lead_name
+
+    x, _ = gaussian_ecg(fs=360, hr_bpm=70, qrs_ms=96, noise_mV=0.01, random_state=1)
+    wfdb.wrsamp("100", fs=360, units=["mV", "mV"], sig_name=["ML2", "V1"], fmt=["16", "16"],
+                p_signal=x[[1, 6]].T, write_dir=str(tmp_path))
+    with caplog.at_level(logging.INFO, logger="interp_ecg.io.leads"):
+        rec = read_wfdb_record(tmp_path / "100")
+    assert [normalise_lead_name(n) for n in ("MLII", "ML2", "mlI", "MLIII", "DII")] == \
+        ["MLII", "MLII", "MLI", "MLIII", "II"]
+    assert rec.leads == ["V1", "MLII"] and rec.extra_leads == ["MLII"]          # was ["II", "V1"]
+    assert rec.meta["modified_leads"] == {"MLII": "II"}
+    assert "modified limb lead(s) ['MLII'] kept under their own names" in caplog.text
+    row = extract_record(rec)
+    assert np.isfinite(row["R_amp_mV_MLII"]) and np.isnan(row["R_amp_mV_II"])  # not in the standard column
+    assert read_wfdb(tmp_path).meta.loc["100", "leads"] == "V1 MLII"

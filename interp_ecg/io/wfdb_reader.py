@@ -63,7 +63,7 @@ from interp_ecg.errors import (
     SamplingRateError,
 )
 from interp_ecg.io.dataset import EcgDataset, Record
-from interp_ecg.io.leads import STANDARD_LEADS, normalise_lead_name
+from interp_ecg.io.leads import STANDARD_LEADS, modified_leads, normalise_lead_name
 
 logger = logging.getLogger(__name__)
 
@@ -611,7 +611,9 @@ def read_wfdb_record(
     Record
         ``signal`` float32 ``(n_leads, n_samples)`` mV; standard leads first, in standard
         order; other channels after them, named in ``extra_leads``; ``meta`` holds ``age``,
-        ``sex`` parsed from comments, ``comments`` and ``units`` as written.
+        ``sex`` parsed from comments, ``comments``, ``units`` as written and, for a record
+        with modified limb leads (``MLII``; kept under that name, not read as lead II),
+        ``modified_leads`` (``{"MLII": "II"}``, see :func:`interp_ecg.io.leads.modified_leads`).
 
     Raises
     ------
@@ -698,6 +700,9 @@ def read_wfdb_record(
     leads = [names[j] for j in idx]
     meta = {"comments": header["comments"], "units": [signals[j]["units"] for j in idx]}
     meta.update(parse_comments(header["comments"]))
+    modified = modified_leads(names, hea)
+    if modified:
+        meta["modified_leads"] = modified
     rid = header["record_name"] if record_id is None else record_id
     return Record(
         id=str(rid), signal=signal, fs=float(fs), leads=leads, meta=meta, source=hea,
@@ -792,6 +797,9 @@ def _read_multisegment(base: Path, record_id, expected_fs, required_leads, max_s
     comments = list(rec.comments or [])
     meta = {"comments": comments, "units": [written[j] for j in idx]}
     meta.update(parse_comments(comments))
+    modified = modified_leads(names, hea)
+    if modified:
+        meta["modified_leads"] = modified
     return Record(
         id=str(rec.record_name if record_id is None else record_id),
         signal=np.ascontiguousarray(phys.T[idx], dtype=np.float32), fs=fs,
