@@ -273,3 +273,48 @@ def test_mlii_kept_distinct_and_noted(tmp_path, caplog):
     row = extract_record(rec)
     assert np.isfinite(row["R_amp_mV_MLII"]) and np.isnan(row["R_amp_mV_II"])  # not in the standard column
     assert read_wfdb(tmp_path).meta.loc["100", "leads"] == "V1 MLII"
+
+
+# -- Findings 16/17: MIMIC tables and the PTB-XL rate message ---------------------------------
+
+
+def _mimic_tables(root, rows, mm_rows):
+    root.mkdir()
+    pd.DataFrame(rows, columns=["subject_id", "study_id", "file_name", "ecg_time", "path"]).to_csv(
+        root / "record_list.csv", index=False)
+    pd.DataFrame(mm_rows, columns=["subject_id", "study_id", "cart_id", "ecg_time", "qrs_onset", "qrs_end",
+                                   "report_0"]).to_csv(root / "machine_measurements.csv", index=False)
+    return root
+
+
+def test_mimic_row_without_study_id_skipped_with_warning(tmp_path, caplog):
+    from interp_ecg.io import read_mimic_ecg
+
+    root = _mimic_tables(tmp_path / "m", [
+        (10000032, 40689238, 40689238, "2180-07-23 08:44:00", "files/p1000/p10000032/s40689238/40689238"),
+        (10000200, None, "x", "2180-01-01 00:00:00", "files/x"),
+        (10000084, 41000001, 41000001, "2180-07-23 09:00:00", "files/p1000/p10000084/s41000001/41000001"),
+    ], [
+        (10000032, 40689238, 1, "2180-07-23 08:44:00", 40, 128, "Sinus rhythm"),
+        (10000032, 40689238, 1, "2180-07-23 08:44:00", 40, 140, "Sinus rhythm"),
+        (10000084, 41000001, 1, "2180-07-23 09:00:00", 41, 129, "Sinus rhythm"),
+    ])
+    with caplog.at_level(logging.WARNING, logger="interp_ecg.io.mimic"):
+        ds = read_mimic_ecg(root)        # was: "unexpected IntCastingNaNError", naming nothing
+    assert ds.ids.tolist() == [40689238, 41000001]
+    assert ds.extras["record_list_skipped"]["subject_id"].tolist() == ["10000200"]
+    assert "record_list.csv: 1 row(s) without an integer study_id skipped (data row(s) [2]" in caplog.text
+    assert "machine_measurements.csv: 1 duplicated study_id row(s) dropped, the first row of each kept " \
+           "(study_id [40689238])" in caplog.text
+    assert ds.meta.loc[40689238, "qrs_duration_ms"] == 88.0      # the first row's 128 - 40
+
+
+def test_mimic_record_list_without_study_id_column_named(tmp_path):
+    from interp_ecg.io import read_mimic_ecg
+
+    root = tmp_path / "m"
+    root.mkdir()
+    pd.DataFrame({"subject_id": [1], "path": ["files/x"]}).to_csv(root / "record_list.csv", index=False)
+    with pytest.raises(RecordReadError, match=r"record_list.csv: no column\(s\) \['study_id'\]"):
+        read_mimic_ecg(root)
+
