@@ -318,3 +318,9 @@ def test_mimic_record_list_without_study_id_column_named(tmp_path):
     with pytest.raises(RecordReadError, match=r"record_list.csv: no column\(s\) \['study_id'\]"):
         read_mimic_ecg(root)
 
+
+def test_ptbxl_rate_as_text_shows_repr(tmp_path):
+    from interp_ecg.io import read_ptbxl
+
+    with pytest.raises(ArgumentError, match=r"got '500'"):    # was "... 100 or 500, got 500"
+        read_ptbxl(tmp_path, sampling_rate="500")
