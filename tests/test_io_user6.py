@@ -324,3 +324,12 @@ def test_ptbxl_rate_as_text_shows_repr(tmp_path):
 
     with pytest.raises(ArgumentError, match=r"got '500'"):    # was "... 100 or 500, got 500"
         read_ptbxl(tmp_path, sampling_rate="500")
+
+
+def test_repr_of_a_folder_of_mixed_lead_lists(tmp_path):
+    _write_records(tmp_path, ["a"], leads=("II", "V1"))
+    _write_records(tmp_path, ["b"], leads=("I", "V5"))
+    ds = read_wfdb(tmp_path)
+    assert "leads='mixed: 2 lead lists'" in repr(ds)              # was leads=12
+    assert "leads=2," in repr(ds.select_leads(["II", "V1"]))
+    assert "leads=2," in repr(ds.subset(["a"]))

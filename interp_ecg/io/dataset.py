@@ -289,9 +289,18 @@ class EcgDataset:
             yield self.load(rid)
 
     def __repr__(self) -> str:
+        leads: Any = len(self.leads)
+        # a folder of records with different lead lists (meta "leads" per record) is not "12 leads"
+        if "leads" in self.meta.columns and not any(isinstance(t, _SelectLeads) for t in self.transforms):
+            written = self.meta["leads"].astype("string")
+            lists = written[written.fillna("") != ""].unique()
+            if len(lists) > 1:
+                leads = f"'mixed: {len(lists)} lead lists'"
+            elif len(lists) == 1:
+                leads = len(str(lists[0]).split())
         return (
             f"EcgDataset(name={self.name!r}, n_records={len(self)}, fs={self.fs}, "
-            f"leads={len(self.leads)}, labels={0 if self.labels is None else self.labels.shape[1]})"
+            f"leads={leads}, labels={0 if self.labels is None else self.labels.shape[1]})"
         )
 
     def _repr_html_(self) -> str:
