@@ -210,13 +210,7 @@ def read_mimic_ecg(
             mm["report"] = _join_reports(mm)
             mm = mm.drop(columns=[c for c in ("subject_id", "ecg_time") if c in mm.columns])
             mm, _ = _usable_study_ids(mm, mm_path)
-            dup = mm["study_id"].duplicated()
-            if dup.any():
-                ids = mm.loc[dup, "study_id"].unique().tolist()
-                logger.warning("%s: %d duplicated study_id row(s) dropped, the first row of each kept "
-                               "(study_id %s%s)", mm_path, int(dup.sum()), ids[:5], " ..." if len(ids) > 5 else "")
-                mm = mm[~dup]
-            mm = mm.set_index("study_id")
+            mm = _first_of_duplicates(mm, "study_id", mm_path).set_index("study_id")
             mm.index = mm.index.astype(np.int64)
             meta = meta.join(mm, how="left")
     meta["patient_id"] = meta["subject_id"]
@@ -226,7 +220,7 @@ def read_mimic_ecg(
         pat_path = _find(Path(hosp_dir), "patients")
         if pat_path is None:
             raise DataNotFoundError("patients table not found", source=Path(hosp_dir) / "patients.csv.gz")
-        pat = _read_table(pat_path).drop_duplicates("subject_id").set_index("subject_id")
+        pat = _first_of_duplicates(_read_table(pat_path), "subject_id", pat_path).set_index("subject_id")
         sub = meta["subject_id"]
         gender = pat["gender"].reindex(sub.to_numpy())
         meta["sex"] = pd.Series(gender.to_numpy(), index=meta.index, dtype="string")
@@ -242,6 +236,18 @@ def read_mimic_ecg(
         fs=500.0, leads=list(STANDARD_LEADS), name="mimic-iv-ecg",
         extras={"root": str(root), "record_list_skipped": skipped},
     )
+
+
+def _first_of_duplicates(table: pd.DataFrame, column: str, path: Path) -> pd.DataFrame:
+    """``table`` with only the first row of each duplicated ``column`` value, with a warning
+    naming the file, how many rows were dropped and the first few values."""
+    dup = table[column].duplicated()
+    if not dup.any():
+        return table
+    ids = table.loc[dup, column].unique().tolist()
+    logger.warning("%s: %d duplicated %s row(s) dropped, the first row of each kept (%s %s%s)", path,
+                   int(dup.sum()), column, column, ids[:5], " ..." if len(ids) > 5 else "")
+    return table[~dup]
 
 
 def _usable_study_ids(table: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -297,7 +303,7 @@ def read_mimic_diagnoses(hosp_dir: str | os.PathLike) -> pd.DataFrame:
     dx["icd_version"] = pd.to_numeric(dx["icd_version"], errors="coerce").astype("Int64")
     adm_path = _find(hosp, "admissions")
     if adm_path is not None:
-        adm = _read_table(adm_path, usecols=["hadm_id", "admittime"]).drop_duplicates("hadm_id")
+        adm = _first_of_duplicates(_read_table(adm_path, usecols=["hadm_id", "admittime"]), "hadm_id", adm_path)
         adm["admittime"] = pd.to_datetime(adm["admittime"], errors="coerce")
         dx = dx.merge(adm, on="hadm_id", how="left")
     else:
@@ -306,7 +312,7 @@ def read_mimic_diagnoses(hosp_dir: str | os.PathLike) -> pd.DataFrame:
     pat_path = _find(hosp, "patients")
     if pat_path is not None:
         pat = _read_table(pat_path, usecols=["subject_id", "gender", "anchor_age", "anchor_year"])
-        dx = dx.merge(pat.drop_duplicates("subject_id"), on="subject_id", how="left")
+        dx = dx.merge(_first_of_duplicates(pat, "subject_id", pat_path), on="subject_id", how="left")
     cols = ["subject_id", "hadm_id", "icd_code", "icd_version", "admittime"]
     rest = [c for c in dx.columns if c not in cols]
     return dx[cols + rest].reset_index(drop=True)
