@@ -268,41 +268,61 @@ def free_text_columns(frame: pd.DataFrame) -> list[str]:
     return out
 
 
-def _row_identifiers(frame: pd.DataFrame, key: bytes) -> tuple[list[dict[str, str]], list[str | None]]:
-    """Per row: {identifier text: pseudonym} and the row's record pseudonym (None without one)."""
-    sources: list[tuple[str, Iterable[Any]]] = []
-    names = list(frame.index.names)
-    for i, name in enumerate(names):
+def _row_identifiers(frame: pd.DataFrame, rows: Iterable[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """For each row position in ``rows``: its identifiers as ``(text, kind, identifier it belongs to)``.
+
+    The texts are the identifier values and the parts of identifier paths holding five or more
+    digits (``p10000084``, ``s41000002``, ``00011_hr``; not ``records500``); the first record
+    identifier of a row comes first among its record kinds.
+    """
+    def texts(values: Any) -> list[Any]:
+        return [None if pd.isna(v) or v == "" else v
+                for v in pd.Series(values, dtype=object).astype("string").str.strip().tolist()]
+
+    sources: list[tuple[str, list[Any]]] = []
+    for i, name in enumerate(frame.index.names):
         kind = IDENTIFIER_COLUMNS.get(str(name).lower()) if name is not None else None
         if kind:
-            sources.append((kind, frame.index.get_level_values(i)))
+            sources.append((kind, texts(frame.index.get_level_values(i))))
     for col in identifier_columns(frame):
-        sources.append((IDENTIFIER_COLUMNS[str(col).lower()], frame[col]))
-    n = len(frame)
-    maps: list[dict[str, str]] = [{} for _ in range(n)]
-    record: list[str | None] = [None] * n
-    for kind, values in sources:
-        for i, v in enumerate(values):
-            if _is_missing(v) or str(v).strip() == "":
+        sources.append((IDENTIFIER_COLUMNS[str(col).lower()], texts(frame[col].to_numpy())))
+    out: dict[int, list[tuple[str, str, str]]] = {}
+    for i in rows:
+        ids: list[tuple[str, str, str]] = []
+        for kind, values in sources:
+            text = values[i]
+            if text is None:
                 continue
-            text = str(v).strip()
-            alias = pseudonym(text, key, kind)
-            if kind == "record" and record[i] is None:
-                record[i] = alias
-            maps[i].setdefault(text, alias)
-            parts = [p for p in re.split(r"[/\\]", text) if p]
-            for part in parts[:-1] + [re.sub(r"\.[A-Za-z0-9]+$", "", parts[-1])] if parts else []:
-                if sum(ch.isdigit() for ch in part) >= 5:  # p10000084, s41000002, 00011_hr; not records500
-                    maps[i].setdefault(part, alias)
-    return maps, record
+            ids.append((text, kind, text))
+            if "/" in text or "\\" in text:
+                parts = [p for p in re.split(r"[/\\]", text) if p]
+                for part in parts[:-1] + [re.sub(r"\.[A-Za-z0-9]+$", "", parts[-1])]:
+                    if sum(ch.isdigit() for ch in part) >= 5:
+                        ids.append((part, kind, text))
+        out[i] = ids
+    return out
 
 
-def _scrub(text: str, ids: dict[str, str], record: str | None) -> str:
-    out = _WORD_RX.sub(lambda m: (record or "<path>") if _is_path(m.group(0)) else m.group(0), text)
-    for ident in sorted(ids, key=len, reverse=True):
-        # long numeric ids also as MIMIC's folder names p<subject_id> and s<study_id>
+_PATH_HINT = re.compile(r"[/\\]|\.(?:" + "|".join(_RECORD_EXTENSIONS) + r")\b", re.IGNORECASE)
+
+
+def _scrub_cell(text: str, ids: list[tuple[str, str, str]], key: bytes, cache: dict) -> str:
+    """One cell: paths, then whole-word identifiers, replaced (pseudonyms only computed when needed)."""
+    def alias(ident: str, kind: str) -> str:
+        if (ident, kind) not in cache:
+            cache[ident, kind] = pseudonym(ident, key, kind)
+        return cache[ident, kind]
+
+    out = text
+    if _PATH_HINT.search(out):
+        rec = next((owner for _, kind, owner in ids if kind == "record"), None)
+        repl = alias(rec, "record") if rec is not None else "<path>"
+        out = _WORD_RX.sub(lambda m: repl if _is_path(m.group(0)) else m.group(0), out)
+    for ident, kind, owner in sorted(ids, key=lambda t: len(t[0]), reverse=True):
+        if ident not in out:
+            continue
         prefix = "[ps]?" if ident.isdigit() and len(ident) >= 5 else ""
-        out = re.sub(r"(?<![\w.])" + prefix + re.escape(ident) + r"(?![\w])", ids[ident], out)
+        out = re.sub(r"(?<![\w.])" + prefix + re.escape(ident) + r"(?![\w])", alias(owner, kind), out)
     return out
 
 
@@ -332,8 +352,9 @@ def scrub_text(text: Any, key: bytes, identifiers: dict[str, str] | None = None,
     """
     if not isinstance(text, str):
         return text
-    ids = {str(k): pseudonym(k, key, kind) for k, kind in (identifiers or {}).items()}
-    return _scrub(text, ids, None if record is None else pseudonym(record, key, "record"))
+    ids = [(str(record), "record", str(record))] if record is not None else []
+    ids += [(str(k), kind, str(k)) for k, kind in (identifiers or {}).items()]
+    return _scrub_cell(text, ids, key, {})
 
 
 def pseudonymise_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
@@ -356,10 +377,12 @@ def pseudonymise_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
     out = frame.copy()
     text_cols = free_text_columns(out)
     if text_cols:
-        maps, record = _row_identifiers(out, key)
-        for col in text_cols:
-            values = out[col].tolist()
-            scrubbed = [_scrub(v, maps[i], record[i]) if isinstance(v, str) and v else v
+        cells = {col: out[col].tolist() for col in text_cols}
+        rows = sorted({i for values in cells.values() for i, v in enumerate(values) if isinstance(v, str) and v})
+        ids = _row_identifiers(out, rows)
+        cache: dict = {}
+        for col, values in cells.items():
+            scrubbed = [_scrub_cell(v, ids[i], key, cache) if isinstance(v, str) and v else v
                         for i, v in enumerate(values)]
             out[col] = pd.Series(scrubbed, index=out.index, dtype=out[col].dtype)
     for col in identifier_columns(out):
