@@ -43,7 +43,7 @@ COMPARED = ("R_amp_mV_V5", "R_amp_mV_II", "S_amp_mV_V1", "Sokolow_Lyon_mV",
 
 def rates(root, n: int, n_jobs: int) -> None:
     ids = list(range(n))
-    t = {rate: features.extract(io.read_ptbxl(root, sampling_rate=rate).subset(ids), n_jobs=n_jobs,
+    t = {rate: features.extract(io.read_ptbxl(root, sampling_rate=rate).subset(positions=ids), n_jobs=n_jobs,
                                 progress=False) for rate in (100, 500)}
     print(f"(a) PTB-XL ecg_id 1-{n}: 100 Hz files against the 500 Hz files (reference), paired")
     print(f"{'feature':18s} {'n':>4s} {'mean 500':>9s} {'mean diff':>10s} {'SD diff':>8s} {'diff/500':>9s}")

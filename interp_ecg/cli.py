@@ -371,7 +371,7 @@ def features(
         raise ArgumentError(f"--chunk-size {chunk_size}: at least 1 record per chunk")
     ds = _open_dataset(data, sampling_rate, hosp=hosp)
     if limit:
-        ds = ds.subset(list(range(min(limit, len(ds)))))
+        ds = ds.subset(positions=range(min(limit, len(ds))))
     chunk_dir = chunks or out.with_suffix(".chunks")
     try:
         # the bar only on a terminal: in a log file its redraws pile up on one line

@@ -26,7 +26,7 @@ def _one(x, leads):
 
 
 def test_two_leads_named_mlii_and_ecg1(twelve):
-    # MLII is the io layer's alias of lead II; ECG1 is not a standard name and keeps it
+    # MLII (the modified, torso-electrode limb lead) and ECG1 are not standard names and keep them
     x = twelve[[1, 10]]
     row = _one(x, ["MLII", "ECG1"])
     ref = _one(x, ["II", "V5"])
@@ -34,8 +34,8 @@ def test_two_leads_named_mlii_and_ecg1(twelve):
     # per-lead features carry the given names; the rhythm and interval features do not
     # depend on the names at all
     assert row["R_amp_mV_ECG1"] == pytest.approx(ref["R_amp_mV_V5"])
-    assert row["R_amp_mV_II"] == pytest.approx(ref["R_amp_mV_II"])
-    assert np.isnan(row["R_amp_mV_V5"])
+    assert row["R_amp_mV_MLII"] == pytest.approx(ref["R_amp_mV_II"])
+    assert np.isnan(row["R_amp_mV_V5"]) and np.isnan(row["R_amp_mV_II"])
     for col in ("heart_rate_bpm", "QRS_duration_ms", "PR_interval_ms", "QT_interval_ms"):
         assert row[col] == pytest.approx(ref[col], nan_ok=True), col
 

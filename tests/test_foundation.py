@@ -64,7 +64,8 @@ def test_shared_data_is_found_beside_the_checkout(shared_data: Path):
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("avr", "aVR"), ("AVL", "aVL"), ("i", "I"), ("III", "III"), ("v6", "V6"), ("MLII", "II"), ("vx", "vx")],
+    [("avr", "aVR"), ("AVL", "aVL"), ("i", "I"), ("III", "III"), ("v6", "V6"), ("MLII", "MLII"), ("ml2", "MLII"),
+     ("vx", "vx")],
 )
 def test_lead_names_are_normalised(raw, expected):
     assert normalise_lead_name(raw) == expected

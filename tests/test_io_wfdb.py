@@ -18,11 +18,13 @@ wfdb = pytest.importorskip("wfdb")
 def test_mitbih_100(wfdb_sample_root):
     rec = read_wfdb(wfdb_sample_root / "100")
     assert isinstance(rec, Record)
-    assert rec.fs == 360 and rec.leads == ["II", "V5"] and rec.extra_leads == []
+    # MLII is the modified (torso) limb lead: kept under its name, after the standard leads
+    assert rec.fs == 360 and rec.leads == ["V5", "MLII"] and rec.extra_leads == ["MLII"]
+    assert rec.meta["modified_leads"] == {"MLII": "II"}
     assert rec.signal.shape == (2, 650000) and rec.signal.dtype == np.float32
     ref = wfdb.rdrecord(str(wfdb_sample_root / "100"))
     assert ref.sig_name == ["MLII", "V5"]
-    np.testing.assert_allclose(rec.signal, ref.p_signal.T, atol=1e-6)
+    np.testing.assert_allclose(rec.signal, ref.p_signal.T[::-1], atol=1e-6)
     assert rec.meta["comments"][1].startswith("69 M")
 
 

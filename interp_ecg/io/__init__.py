@@ -6,7 +6,8 @@ are read on demand (``float32``, ``(n_leads, n_samples)``, millivolts, standard 
 
 from interp_ecg.io.cinc import cinc_to_ptbxl_labels, read_cinc, read_dx_mapping, snomed_to_ptbxl_map
 from interp_ecg.io.dataset import ArrayLoader, EcgDataset, Record
-from interp_ecg.io.leads import STANDARD_LEADS, normalise_lead_name, normalise_leads, standardise_leads
+from interp_ecg.io.leads import (MODIFIED_LIMB_LEADS, STANDARD_LEADS, modified_leads, normalise_lead_name,
+                                 normalise_leads, standardise_leads)
 from interp_ecg.io.ludb import ludb_annotated_span, read_ludb, read_ludb_annotations
 from interp_ecg.io.ids import as_id_strings
 from interp_ecg.io.mimic import clean_machine_measurements, read_mimic_diagnoses, read_mimic_ecg
@@ -34,6 +35,8 @@ __all__ = [
     "ludb_annotated_span",
     "normalise_lead_name",
     "normalise_leads",
+    "modified_leads",
+    "MODIFIED_LIMB_LEADS",
     "standardise_leads",
     "protoecgnet_groups",
     "ptbxl_group_labels",

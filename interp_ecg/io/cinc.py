@@ -43,7 +43,7 @@ import pandas as pd
 from interp_ecg.errors import ArgumentError, DataNotFoundError, InterpEcgError
 from interp_ecg.io.dataset import EcgDataset
 from interp_ecg.io.leads import STANDARD_LEADS
-from interp_ecg.io.wfdb_reader import WfdbLoader, parse_age, parse_sex, read_header
+from interp_ecg.io.wfdb_reader import WfdbLoader, find_headers, parse_age, parse_sex, read_header
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def read_cinc(root: str | os.PathLike, required_leads: Sequence[str] | None = ST
     if not root.is_dir():
         raise DataNotFoundError("CinC folder not found", source=root)
     rows = []
-    for hea in sorted(root.rglob("*.hea")):
+    for hea in find_headers(root):
         rel = hea.relative_to(root).with_suffix("").as_posix()
         row = {"record_id": hea.stem, "path": rel}
         try:

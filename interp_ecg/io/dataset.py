@@ -289,9 +289,18 @@ class EcgDataset:
             yield self.load(rid)
 
     def __repr__(self) -> str:
+        leads: Any = len(self.leads)
+        # a folder of records with different lead lists (meta "leads" per record) is not "12 leads"
+        if "leads" in self.meta.columns and not any(isinstance(t, _SelectLeads) for t in self.transforms):
+            written = self.meta["leads"].astype("string")
+            lists = written[written.fillna("") != ""].unique()
+            if len(lists) > 1:
+                leads = f"'mixed: {len(lists)} lead lists'"
+            elif len(lists) == 1:
+                leads = len(str(lists[0]).split())
         return (
             f"EcgDataset(name={self.name!r}, n_records={len(self)}, fs={self.fs}, "
-            f"leads={len(self.leads)}, labels={0 if self.labels is None else self.labels.shape[1]})"
+            f"leads={leads}, labels={0 if self.labels is None else self.labels.shape[1]})"
         )
 
     def _repr_html_(self) -> str:
@@ -400,10 +409,37 @@ class EcgDataset:
         out.index.name = self.meta.index.name or "record_id"
         return out
 
-    def to_array(self, max_records: int = 5000) -> np.ndarray:
+    def to_array(self, max_records: int = 5000, pad: float = 0.0) -> np.ndarray:
         """Load every record into one ``(n_records, n_leads, n_samples)`` float32 array.
 
-        Records shorter than the longest are zero-padded at the end; for small sets only.
+        For small sets only. One array has one time axis and one lead axis, so every record
+        must have the same sampling rate and the same leads in the same order; records of
+        different rates or lead lists are refused (a 128 Hz record stacked with 500 Hz records
+        would be 1,280 samples squeezed onto the first 2.56 s of a 500 Hz axis). Records
+        shorter than the longest are padded at the end with ``pad``.
+
+        Parameters
+        ----------
+        max_records : int, default 5000
+            Refuse larger datasets (use :meth:`iter_batches`).
+        pad : float, default 0.0
+            Value after the end of a shorter record (``numpy.nan`` marks it as no sample).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(n_records, n_leads, n_samples)`` in mV.
+
+        Raises
+        ------
+        MemoryError
+            More than ``max_records`` records.
+        SamplingRateError
+            Records of different sampling rates (naming records and rates; use
+            :meth:`resample` first).
+        LeadError
+            Records of different lead lists (naming the records of each list; use
+            :meth:`select_leads` first).
         """
         if len(self) > max_records:
             raise MemoryError(
@@ -412,8 +448,33 @@ class EcgDataset:
         recs = list(self)
         if not recs:
             return np.zeros((0, len(self.leads), 0), dtype=np.float32)
+
+        def groups(key) -> dict:
+            out: dict = {}
+            for r in recs:
+                out.setdefault(key(r), []).append(r.id)
+            return out
+
+        def listing(by: dict, label) -> str:
+            return "; ".join(f"{label(k)}: {len(v)} record(s) ({', '.join(map(str, v[:3]))}"
+                             f"{', ...' if len(v) > 3 else ''})" for k, v in by.items())
+
+        by_fs = groups(lambda r: float(r.fs))
+        if len(by_fs) > 1:
+            raise SamplingRateError(
+                f"records of {len(by_fs)} sampling rates cannot share one time axis: "
+                f"{listing(by_fs, lambda k: f'{k:g} Hz')}; use dataset.resample(fs) first")
+        by_leads = groups(lambda r: tuple(r.leads))
+        if len(by_leads) > 1:
+            raise LeadError(
+                f"records of {len(by_leads)} lead lists cannot share one lead axis: "
+                f"{listing(by_leads, lambda k: ' '.join(k))}; use dataset.select_leads([...]) first")
         n = max(r.n_samples for r in recs)
-        out = np.zeros((len(recs), recs[0].signal.shape[0], n), dtype=np.float32)
+        short = [r.id for r in recs if r.n_samples < n]
+        if short:
+            logger.info("to_array: %d of %d records shorter than %d samples, padded with %s: %s%s",
+                        len(short), len(recs), n, pad, short[:3], " ..." if len(short) > 3 else "")
+        out = np.full((len(recs), recs[0].signal.shape[0], n), pad, dtype=np.float32)
         for i, r in enumerate(recs):
             out[i, :, : r.n_samples] = r.signal
         return out
@@ -433,29 +494,86 @@ class EcgDataset:
         kwargs.update(changes)
         return EcgDataset(**kwargs)
 
-    def subset(self, records: Any = None, *, mask: Any = None, query: str | None = None) -> "EcgDataset":
+    def subset(self, records: Any = None, *, positions: Any = None, mask: Any = None,
+               query: str | None = None) -> "EcgDataset":
         """A dataset restricted to some records.
+
+        Records are chosen by id (``records``) or by row position (``positions``), never by a
+        guess between the two: an id list holding one id the dataset does not have is an
+        error, not a list of positions (with integer ids such as PTB-XL's ``ecg_id`` the guess
+        returned other records without a word).
 
         Parameters
         ----------
-        records : sequence of ids or of integer positions, optional
+        records : sequence of record ids, optional
+            Ids of ``meta``'s index, in the order wanted (``ds.subset(split["test"])``).
+        positions : sequence of int, optional
+            Row positions (0-based, after ``query``/``mask``), as ``ds[i]`` takes them
+            (``ds.subset(positions=range(10))`` for the first ten records).
         mask : boolean array aligned with ``meta``, optional
         query : str, optional
             A :meth:`pandas.DataFrame.query` expression on ``meta`` (``"strat_fold <= 8"``).
+
+        Returns
+        -------
+        EcgDataset
+            ``query`` then ``mask`` then ``records``/``positions`` applied, in that order;
+            labels and annotations restricted alike.
+
+        Raises
+        ------
+        KeyError
+            Ids in ``records`` that are not in the dataset (the first few and how many).
+        IndexError
+            Positions out of range.
+        ArgumentError
+            Both ``records`` and ``positions`` given; ``records`` a single string or booleans
+            (use ``[id]`` or ``mask=``); ``positions`` not integers.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> meta = pd.DataFrame({"age": [60, 61, 62]}, index=pd.Index([1, 2, 3], name="ecg_id"))
+        >>> ds = EcgDataset(meta, ArrayLoader(np.zeros((3, 12, 100)), fs=100), fs=100)
+        >>> ds.subset([3, 1]).ids.tolist(), ds.subset(positions=[0, 1]).ids.tolist()
+        ([3, 1], [1, 2])
+        >>> ds.subset([0, 1])
+        Traceback (most recent call last):
+        ...
+        KeyError: "1 of 2 record ids not in dataset '': [0] (for row positions use subset(positions=...) or ds[i])"
         """
+        if records is not None and positions is not None:
+            raise ArgumentError("give records (ids) or positions, not both")
         meta = self.meta
         if query is not None:
             meta = meta.query(query)
         if mask is not None:
             meta = meta[np.asarray(mask, dtype=bool)]
         if records is not None:
+            if isinstance(records, (str, bytes)):
+                raise ArgumentError(f"records must be a sequence of record ids, got the string {records!r} "
+                                    f"(use subset([{records!r}]))")
             records = list(records)
-            if records and all(isinstance(r, (int, np.integer)) for r in records) and not (
-                pd.api.types.is_integer_dtype(meta.index) and set(records) <= set(meta.index)
-            ):
-                meta = meta.iloc[records]
-            else:
-                meta = meta.loc[records]
+            if records and all(isinstance(r, (bool, np.bool_)) for r in records):
+                raise ArgumentError("records holds booleans; pass a boolean array as mask=")
+            found = pd.Index(records, dtype=object if not records else None).isin(meta.index)
+            if not found.all():
+                missing = list(dict.fromkeys(r for r, ok in zip(records, found) if not ok))
+                shown = ", ".join(repr(r) for r in missing[:5]) + (", ..." if len(missing) > 5 else "")
+                raise KeyError(
+                    f"{len(missing)} of {len(set(records))} record ids not in dataset {self.name!r}: "
+                    f"[{shown}] (for row positions use subset(positions=...) or ds[i])")
+            meta = meta.loc[records]
+        elif positions is not None:
+            pos = np.asarray(list(positions))
+            if pos.size and not np.issubdtype(pos.dtype, np.integer):
+                raise ArgumentError(f"positions must be integers, got dtype {pos.dtype}")
+            n = len(meta)
+            bad = pos[(pos < -n) | (pos >= n)] if pos.size else pos
+            if bad.size:
+                raise IndexError(f"{bad.size} position(s) out of range for {n} records: "
+                                 f"{bad[:5].tolist()}")
+            meta = meta.iloc[pos.astype(np.int64)]
         labels = None if self.labels is None else self.labels.loc[meta.index]
         annotations = self.annotations
         if annotations is not None and "record" in annotations.columns:

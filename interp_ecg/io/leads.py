@@ -3,8 +3,8 @@
 Examples
 --------
 >>> from interp_ecg.io.leads import normalise_lead_name, normalise_leads
->>> normalise_lead_name("avr"), normalise_lead_name("V1"), normalise_lead_name("MLII")
-('aVR', 'V1', 'II')
+>>> normalise_lead_name("avr"), normalise_lead_name("V1"), normalise_lead_name("ml2")
+('aVR', 'V1', 'MLII')
 >>> normalise_leads(["i", "ii", "vx"])
 ['I', 'II', 'vx']
 >>> normalise_lead_name("-aVR"), normalise_lead_name("lead_v2")
@@ -37,10 +37,21 @@ LIMB_LEADS = STANDARD_LEADS[:6]
 PRECORDIAL_LEADS = STANDARD_LEADS[6:]
 
 _ALIASES = {
-    "MLII": "II", "MLI": "I", "MLIII": "III", "ML2": "II",
     "LEADI": "I", "LEADII": "II", "LEADIII": "III",
     "D1": "I", "D2": "II", "D3": "III", "DI": "I", "DII": "II", "DIII": "III",
 }
+
+#: Modified limb leads and the standard lead each stands in for. They are kept under their
+#: own names, not renamed to the standard lead: the electrodes sit on the torso (Mason &
+#: Likar, Am Heart J 1966;71:196-205, for exercise testing; the Holter placement of the
+#: MIT-BIH Arrhythmia Database, whose documentation calls its upper signal "a modified limb
+#: lead II (MLII), obtained by placing the electrodes on the chest"), which shifts the frontal
+#: axis to the right and changes limb-lead amplitudes (Papouchado et al., Eur Heart J
+#: 1987;8:725-33), so a feature of MLII is not a feature of standard lead II and does not
+#: belong in the ``..._II`` column beside 12-lead records. Records that hold one say so in
+#: ``Record.meta["modified_leads"]`` (see :func:`modified_leads`).
+MODIFIED_LIMB_LEADS: dict[str, str] = {"MLI": "I", "MLII": "II", "MLIII": "III"}
+_MODIFIED_SPELLINGS = {"MLI": "MLI", "ML1": "MLI", "MLII": "MLII", "ML2": "MLII", "MLIII": "MLIII", "ML3": "MLIII"}
 _CANONICAL = {name.upper(): name for name in STANDARD_LEADS}
 #: standard leads a file may store with their sign turned, as the Cabrera (orderly) display
 #: does: aVL, I, -aVR, II, aVF, III (Kligfield et al., Circulation 2007;115:1306-24, which
@@ -54,7 +65,14 @@ def normalise_lead_name(name: str) -> str:
     Parameters
     ----------
     name : str
-        A lead label as written in a file (``"avr"``, ``"AVR"``, ``"MLII"``, ``"V1 "``).
+        A lead label as written in a file (``"avr"``, ``"AVR"``, ``"ML2"``, ``"V1 "``).
+
+    Returns
+    -------
+    str
+        The standard spelling of the twelve leads (``"aVR"``, ``"II"`` for ``"DII"`` or
+        ``"lead_ii"``); the modified limb leads as ``"MLI"``, ``"MLII"``, ``"MLIII"`` (not the
+        standard leads, see :data:`MODIFIED_LIMB_LEADS`); any other label stripped.
     """
     text = str(name).strip()
     if text.startswith("-"):
@@ -65,7 +83,45 @@ def normalise_lead_name(name: str) -> str:
         return _CANONICAL[key]
     if key in _ALIASES:
         return _ALIASES[key]
+    if key in _MODIFIED_SPELLINGS:
+        return _MODIFIED_SPELLINGS[key]
     return str(name).strip()
+
+
+def modified_leads(names: Sequence[str], source: str | None = None) -> dict[str, str]:
+    """The modified limb leads among ``names`` and the standard lead each stands in for.
+
+    ``MLI``, ``MLII``, ``MLIII`` (also spelled ``ML1``, ``ML2``, ``ML3``) are limb leads
+    recorded with the electrodes on the torso (Mason-Likar placement, Holter recordings such as
+    the MIT-BIH Arrhythmia Database); they are kept under their own names
+    (:data:`MODIFIED_LIMB_LEADS` says why) and listed here, with a log line, so the record's
+    meta says what they are. A recording with a modified limb lead usually has modified chest
+    leads too (MIT-BIH's second channel is "usually a modified lead V1", per its
+    documentation), which the files name ``V1``, ``V5``...: that cannot be told from the name.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Lead names (as written or normalised).
+    source : str, optional
+        File or record, for the log line.
+
+    Returns
+    -------
+    dict of str to str
+        ``{modified lead name: standard lead}``, empty when none.
+
+    Examples
+    --------
+    >>> modified_leads(["MLII", "V5"]), modified_leads(["II", "V5"])
+    ({'MLII': 'II'}, {})
+    """
+    out = {normalise_lead_name(n): MODIFIED_LIMB_LEADS[normalise_lead_name(n)] for n in names
+           if normalise_lead_name(n) in MODIFIED_LIMB_LEADS}
+    if out:
+        logger.info("%s: modified limb lead(s) %s kept under their own names (torso electrodes; not the "
+                    "standard %s)", source or "record", list(out), list(out.values()))
+    return out
 
 
 def inverted_lead(name: str) -> str | None:

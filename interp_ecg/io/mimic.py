@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import DataNotFoundError
+from interp_ecg.errors import DataNotFoundError, RecordReadError
 from interp_ecg.io.dataset import EcgDataset
 from interp_ecg.io.ids import as_id_strings
 from interp_ecg.io.leads import STANDARD_LEADS
@@ -171,14 +171,30 @@ def read_mimic_ecg(
         ``meta`` indexed by ``study_id`` with ``patient_id`` (= ``subject_id``, text), ``age``,
         ``sex``, ``female``, ``ecg_time`` (datetime), ``path`` and the machine measurements.
         Records are read from ``root/path`` when loaded; a missing file raises
-        :class:`~interp_ecg.errors.RecordReadError` naming it.
+        :class:`~interp_ecg.errors.RecordReadError` naming it. ``record_list`` rows without
+        an integer ``study_id`` are skipped with a warning naming the file and the rows, and
+        kept in ``extras["record_list_skipped"]``; duplicated ``study_id`` rows (in either
+        table) are dropped, the first kept, with a warning.
+
+    Raises
+    ------
+    DataNotFoundError
+        No ``record_list`` table, or ``hosp_dir`` without a ``patients`` table.
+    RecordReadError
+        ``record_list`` without a ``study_id``, ``subject_id`` or ``path`` column (naming it).
     """
     root = Path(root)
     rl_path = _find(root, "record_list")
     if rl_path is None:
         raise DataNotFoundError("record_list.csv not found", source=root / "record_list.csv")
     rl = _read_table(rl_path, dtype={"path": "string", "file_name": "string"})
+    missing_cols = [c for c in ("study_id", "subject_id", "path") if c not in rl.columns]
+    if missing_cols:
+        raise RecordReadError(f"no column(s) {missing_cols} (has {list(rl.columns)})", source=rl_path)
+    if "ecg_time" not in rl.columns:
+        rl["ecg_time"] = pd.NaT
     rl["ecg_time"] = pd.to_datetime(rl["ecg_time"], errors="coerce")
+    rl, skipped = _usable_study_ids(rl, rl_path)
     meta = rl.set_index("study_id")
     meta.index = meta.index.astype(np.int64)
     if meta.index.duplicated().any():
@@ -193,7 +209,8 @@ def read_mimic_ecg(
             mm = clean_machine_measurements(mm)
             mm["report"] = _join_reports(mm)
             mm = mm.drop(columns=[c for c in ("subject_id", "ecg_time") if c in mm.columns])
-            mm = mm.drop_duplicates("study_id").set_index("study_id")
+            mm, _ = _usable_study_ids(mm, mm_path)
+            mm = _first_of_duplicates(mm, "study_id", mm_path).set_index("study_id")
             mm.index = mm.index.astype(np.int64)
             meta = meta.join(mm, how="left")
     meta["patient_id"] = meta["subject_id"]
@@ -203,7 +220,7 @@ def read_mimic_ecg(
         pat_path = _find(Path(hosp_dir), "patients")
         if pat_path is None:
             raise DataNotFoundError("patients table not found", source=Path(hosp_dir) / "patients.csv.gz")
-        pat = _read_table(pat_path).drop_duplicates("subject_id").set_index("subject_id")
+        pat = _first_of_duplicates(_read_table(pat_path), "subject_id", pat_path).set_index("subject_id")
         sub = meta["subject_id"]
         gender = pat["gender"].reindex(sub.to_numpy())
         meta["sex"] = pd.Series(gender.to_numpy(), index=meta.index, dtype="string")
@@ -216,8 +233,43 @@ def read_mimic_ecg(
     meta = meta[front + [c for c in meta.columns if c not in front]]
     return EcgDataset(
         meta, WfdbLoader(root, "path", expected_fs=500, required_leads=STANDARD_LEADS, standard_only=True),
-        fs=500.0, leads=list(STANDARD_LEADS), name="mimic-iv-ecg", extras={"root": str(root)},
+        fs=500.0, leads=list(STANDARD_LEADS), name="mimic-iv-ecg",
+        extras={"root": str(root), "record_list_skipped": skipped},
     )
+
+
+def _first_of_duplicates(table: pd.DataFrame, column: str, path: Path) -> pd.DataFrame:
+    """``table`` with only the first row of each duplicated ``column`` value, with a warning
+    naming the file, how many rows were dropped and the first few values."""
+    dup = table[column].duplicated()
+    if not dup.any():
+        return table
+    ids = table.loc[dup, column].unique().tolist()
+    logger.warning("%s: %d duplicated %s row(s) dropped, the first row of each kept (%s %s%s)", path,
+                   int(dup.sum()), column, column, ids[:5], " ..." if len(ids) > 5 else "")
+    return table[~dup]
+
+
+def _usable_study_ids(table: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows with an integer study_id, rows without one), the latter named in a warning.
+
+    A row without a study_id has no identity in a dataset indexed by study_id; in a batch read
+    of 800,000 rows it is skipped with a warning (file, data row numbers, count) rather than
+    stopping the read, and kept in ``extras["record_list_skipped"]`` for inspection.
+    """
+    sid = pd.to_numeric(table["study_id"], errors="coerce")
+    bad = (sid.isna() | (sid != np.floor(sid))).to_numpy()
+    if not bad.any():
+        out = table.copy()
+        out["study_id"] = sid.astype(np.int64)
+        return out, table.iloc[:0]
+    rows = (np.flatnonzero(bad) + 1).tolist()
+    logger.warning("%s: %d row(s) without an integer study_id skipped (data row(s) %s%s, 1-based, header "
+                   "not counted; values %s)", path, len(rows), rows[:5], " ..." if len(rows) > 5 else "",
+                   table.loc[bad, "study_id"].head(5).tolist())
+    out = table[~bad].copy()
+    out["study_id"] = sid[~bad].astype(np.int64)
+    return out, table[bad]
 
 
 def read_mimic_diagnoses(hosp_dir: str | os.PathLike) -> pd.DataFrame:
@@ -251,7 +303,7 @@ def read_mimic_diagnoses(hosp_dir: str | os.PathLike) -> pd.DataFrame:
     dx["icd_version"] = pd.to_numeric(dx["icd_version"], errors="coerce").astype("Int64")
     adm_path = _find(hosp, "admissions")
     if adm_path is not None:
-        adm = _read_table(adm_path, usecols=["hadm_id", "admittime"]).drop_duplicates("hadm_id")
+        adm = _first_of_duplicates(_read_table(adm_path, usecols=["hadm_id", "admittime"]), "hadm_id", adm_path)
         adm["admittime"] = pd.to_datetime(adm["admittime"], errors="coerce")
         dx = dx.merge(adm, on="hadm_id", how="left")
     else:
@@ -260,7 +312,7 @@ def read_mimic_diagnoses(hosp_dir: str | os.PathLike) -> pd.DataFrame:
     pat_path = _find(hosp, "patients")
     if pat_path is not None:
         pat = _read_table(pat_path, usecols=["subject_id", "gender", "anchor_age", "anchor_year"])
-        dx = dx.merge(pat.drop_duplicates("subject_id"), on="subject_id", how="left")
+        dx = dx.merge(_first_of_duplicates(pat, "subject_id", pat_path), on="subject_id", how="left")
     cols = ["subject_id", "hadm_id", "icd_code", "icd_version", "admittime"]
     rest = [c for c in dx.columns if c not in cols]
     return dx[cols + rest].reset_index(drop=True)

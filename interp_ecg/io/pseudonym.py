@@ -22,6 +22,24 @@ and an index of that name) by a keyed pseudonym:
 Pseudonyms are kinds apart: a patient ``5`` and a record ``5`` get different pseudonyms
 (``PT-...`` and ``RC-...``).
 
+Free text is scrubbed too. A message column (:func:`free_text_columns`: ``quality_reason``,
+``reason``, ``error``, ``message``, ``warning``, ``note``, ``comment`` and names containing
+them) names the file a record came from (``.../records500/00000/00011_hr.hea: no usable lead``;
+MIMIC-IV-ECG paths ``files/p1000/p10000084/s41000002/41000002.hea`` carry subject_id and
+study_id), and next to the pseudonym that is a key-less lookup table. In each such cell
+
+* every file path (a word starting at a root, ``/``, ``~``, ``./`` or ``C:``, or holding two
+  or more ``/`` or ``\\``, or ending in a record file extension such as ``.hea``; not
+  ``fibrillation/flutter`` or ``mV/s``) is replaced by the row's record pseudonym (the
+  pseudonym of the row's record index or column), or by ``<path>`` when the row names no
+  record. The pseudonym was chosen over the file's base name because the base name is the
+  identifier itself in every supported layout (``00011_hr``, ``41000002``, ``E07500``);
+* every whole-word occurrence of one of the row's own identifiers (index and identifier
+  columns, and the parts of an identifier path holding five or more digits such as
+  ``p10000084``; numeric ids of five or more digits also with MIMIC's folder prefix ``p`` or
+  ``s``) is replaced by its pseudonym. A number in the text equal to the row's id is replaced as well (a privacy
+  scrub errs towards removing).
+
 Examples
 --------
 >>> import pandas as pd
@@ -46,6 +64,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
@@ -74,6 +93,24 @@ IDENTIFIER_COLUMNS: dict[str, str] = {
     "path": "record",
     "record_path": "record",
 }
+
+#: Words that mark a free-text column (lower-case substrings of its name) scrubbed of paths and identifiers.
+FREE_TEXT_MARKERS: tuple[str, ...] = ("reason", "message", "error", "warning", "note", "comment")
+
+#: File extensions of record files: a word ending in one is a file name (scrubbed as a path).
+_RECORD_EXTENSIONS = ("hea", "dat", "mat", "xyz", "atr", "edf", "xml", "csv", "parquet", "npy", "npz", "json")
+#: A word of free text that may be a file path (checked by :func:`_is_path`).
+_WORD_RX = re.compile(r"(?:[A-Za-z]:)?[^\s'\"()\[\]{}<>,;:]+")
+_EXT_RX = re.compile(r"\.(?:" + "|".join(_RECORD_EXTENSIONS) + r")$", re.IGNORECASE)
+
+
+def _is_path(word: str) -> bool:
+    """A file path: starts at a root (``/``, ``~``, ``./``, ``C:``), has two or more separators,
+    or ends in a record file extension (``fibrillation/flutter`` and ``mV/s`` are not paths)."""
+    if word.startswith(("/", "\\", "~", "./", "../", ".\\")) or re.match(r"[A-Za-z]:[/\\]", word):
+        return True
+    return word.count("/") + word.count("\\") >= 2 or bool(_EXT_RX.search(word))
+
 
 #: Prefix of each kind's pseudonyms.
 PREFIXES: dict[str, str] = {"patient": "PT-", "admission": "AD-", "record": "RC-"}
@@ -209,6 +246,117 @@ def identifier_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if str(c).lower() in IDENTIFIER_COLUMNS]
 
 
+def free_text_columns(frame: pd.DataFrame) -> list[str]:
+    """Text columns of ``frame`` that :func:`pseudonymise_frame` scrubs of paths and identifiers.
+
+    A column is free text when its lower-case name contains one of :data:`FREE_TEXT_MARKERS`
+    (``quality_reason``, ``error``, ``beat_reason``...), it is not an identifier column, and it
+    holds text (object or string dtype).
+
+    Examples
+    --------
+    >>> free_text_columns(pd.DataFrame({"quality_reason": ["x"], "QRS_ms": [90.0], "path": ["a/b"]}))
+    ['quality_reason']
+    """
+    out = []
+    for c in frame.columns:
+        name = str(c).lower()
+        if name in IDENTIFIER_COLUMNS or not any(m in name for m in FREE_TEXT_MARKERS):
+            continue
+        if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c]):
+            out.append(c)
+    return out
+
+
+def _row_identifiers(frame: pd.DataFrame, rows: Iterable[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """For each row position in ``rows``: its identifiers as ``(text, kind, identifier it belongs to)``.
+
+    The texts are the identifier values and the parts of identifier paths holding five or more
+    digits (``p10000084``, ``s41000002``, ``00011_hr``; not ``records500``); the first record
+    identifier of a row comes first among its record kinds.
+    """
+    def texts(values: Any) -> list[Any]:
+        return [None if pd.isna(v) or v == "" else v
+                for v in pd.Series(values, dtype=object).astype("string").str.strip().tolist()]
+
+    sources: list[tuple[str, list[Any]]] = []
+    for i, name in enumerate(frame.index.names):
+        kind = IDENTIFIER_COLUMNS.get(str(name).lower()) if name is not None else None
+        if kind:
+            sources.append((kind, texts(frame.index.get_level_values(i))))
+    for col in identifier_columns(frame):
+        sources.append((IDENTIFIER_COLUMNS[str(col).lower()], texts(frame[col].to_numpy())))
+    out: dict[int, list[tuple[str, str, str]]] = {}
+    for i in rows:
+        ids: list[tuple[str, str, str]] = []
+        for kind, values in sources:
+            text = values[i]
+            if text is None:
+                continue
+            ids.append((text, kind, text))
+            if "/" in text or "\\" in text:
+                parts = [p for p in re.split(r"[/\\]", text) if p]
+                for part in parts[:-1] + [re.sub(r"\.[A-Za-z0-9]+$", "", parts[-1])]:
+                    if sum(ch.isdigit() for ch in part) >= 5:
+                        ids.append((part, kind, text))
+        out[i] = ids
+    return out
+
+
+_PATH_HINT = re.compile(r"[/\\]|\.(?:" + "|".join(_RECORD_EXTENSIONS) + r")\b", re.IGNORECASE)
+
+
+def _scrub_cell(text: str, ids: list[tuple[str, str, str]], key: bytes, cache: dict) -> str:
+    """One cell: paths, then whole-word identifiers, replaced (pseudonyms only computed when needed)."""
+    def alias(ident: str, kind: str) -> str:
+        if (ident, kind) not in cache:
+            cache[ident, kind] = pseudonym(ident, key, kind)
+        return cache[ident, kind]
+
+    out = text
+    if _PATH_HINT.search(out):
+        rec = next((owner for _, kind, owner in ids if kind == "record"), None)
+        repl = alias(rec, "record") if rec is not None else "<path>"
+        out = _WORD_RX.sub(lambda m: repl if _is_path(m.group(0)) else m.group(0), out)
+    for ident, kind, owner in sorted(ids, key=lambda t: len(t[0]), reverse=True):
+        if ident not in out:
+            continue
+        prefix = "[ps]?" if ident.isdigit() and len(ident) >= 5 else ""
+        out = re.sub(r"(?<![\w.])" + prefix + re.escape(ident) + r"(?![\w])", alias(owner, kind), out)
+    return out
+
+
+def scrub_text(text: Any, key: bytes, identifiers: dict[str, str] | None = None,
+               record: Any = None) -> Any:
+    """Free text with file paths and identifiers replaced by pseudonyms (see the module notes).
+
+    Parameters
+    ----------
+    text : str
+        A message; anything else (NaN, None, numbers) is returned as it is.
+    key : bytes
+        From :func:`pseudonym_key`.
+    identifiers : dict of str to str, optional
+        Identifier -> kind (``{"41000002": "record", "10000084": "patient"}``): whole-word
+        occurrences are replaced by their pseudonyms.
+    record : optional
+        The record the text is about: paths are replaced by its pseudonym (``<path>`` without).
+
+    Examples
+    --------
+    >>> scrub_text("/data/files/p1000/p10000084/s41000002/41000002.hea: header file not found",
+    ...            bytes(32), record=41000002) == pseudonym(41000002, bytes(32)) + ": header file not found"
+    True
+    >>> scrub_text("bad header x/y.hea", bytes(32))
+    'bad header <path>'
+    """
+    if not isinstance(text, str):
+        return text
+    ids = [(str(record), "record", str(record))] if record is not None else []
+    ids += [(str(k), kind, str(k)) for k, kind in (identifiers or {}).items()]
+    return _scrub_cell(text, ids, key, {})
+
+
 def pseudonymise_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
     """A copy of ``frame`` with every identifier-bearing column and index pseudonymised.
 
@@ -222,9 +370,21 @@ def pseudonymise_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Same shape; the columns named in :data:`IDENTIFIER_COLUMNS` (and an index, or index
-        level, of such a name) hold pseudonyms as strings; missing values stay missing.
+        level, of such a name) hold pseudonyms as strings; missing values stay missing. Free
+        text columns (:func:`free_text_columns`) have every file path replaced by the row's
+        record pseudonym and the row's identifiers by their pseudonyms (module notes).
     """
     out = frame.copy()
+    text_cols = free_text_columns(out)
+    if text_cols:
+        cells = {col: out[col].tolist() for col in text_cols}
+        rows = sorted({i for values in cells.values() for i, v in enumerate(values) if isinstance(v, str) and v})
+        ids = _row_identifiers(out, rows)
+        cache: dict = {}
+        for col, values in cells.items():
+            scrubbed = [_scrub_cell(v, ids[i], key, cache) if isinstance(v, str) and v else v
+                        for i, v in enumerate(values)]
+            out[col] = pd.Series(scrubbed, index=out.index, dtype=out[col].dtype)
     for col in identifier_columns(out):
         out[col] = pd.Series(_map(out[col], key, IDENTIFIER_COLUMNS[str(col).lower()]),
                              index=out.index, dtype=object)
@@ -253,5 +413,6 @@ def pseudonym_lookup(identifiers: Iterable[Any], key: bytes, kind: str = "record
     return pd.DataFrame({"identifier": ids, "pseudonym": [pseudonym(i, key, kind) for i in ids]})
 
 
-__all__ = ["IDENTIFIER_COLUMNS", "KEY_ENV", "default_key_path", "identifier_columns", "pseudonym", "pseudonym_key",
-           "pseudonym_lookup", "pseudonymise_frame"]
+__all__ = ["FREE_TEXT_MARKERS", "IDENTIFIER_COLUMNS", "KEY_ENV", "default_key_path", "free_text_columns",
+           "identifier_columns", "pseudonym", "pseudonym_key", "pseudonym_lookup", "pseudonymise_frame",
+           "scrub_text"]

@@ -228,7 +228,7 @@ def read_ptbxl(
     """
     root = Path(root)
     if sampling_rate not in (100, 500):
-        raise ArgumentError(f"sampling_rate must be 100 or 500, got {sampling_rate}")
+        raise ArgumentError(f"sampling_rate must be 100 or 500 (a number), got {sampling_rate!r}")
     db_path = root / "ptbxl_database.csv"
     if not db_path.is_file():
         raise DataNotFoundError("ptbxl_database.csv not found", source=db_path)

@@ -63,7 +63,7 @@ from interp_ecg.errors import (
     SamplingRateError,
 )
 from interp_ecg.io.dataset import EcgDataset, Record
-from interp_ecg.io.leads import STANDARD_LEADS, normalise_lead_name
+from interp_ecg.io.leads import STANDARD_LEADS, modified_leads, normalise_lead_name
 
 logger = logging.getLogger(__name__)
 
@@ -225,6 +225,7 @@ def _wfdb_header(base: Path, text: str, source: str) -> dict[str, Any]:
                               "sig_len": sig_len, "signals": [], "comments": comments,
                               "multi_segment": hasattr(h, "seg_name")}
     if header["multi_segment"]:
+        header["segments"] = [str(n) for n in (h.seg_name or [])]
         return header
     sig_lines = lines[1:]
     if len(sig_lines) != header["n_sig"]:
@@ -261,7 +262,8 @@ def read_header(path: str | os.PathLike, engine: str = "auto") -> dict[str, Any]
         ``sig_len`` (``None`` when unspecified), ``signals`` (list of dicts: ``file_name``,
         ``fmt``, ``samps_per_frame``, ``skew``, ``byte_offset``, ``adc_gain``, ``baseline``,
         ``units`` (as written), ``adc_res``, ``adc_zero``, ``init_value``, ``checksum``,
-        ``sig_name``), ``comments`` and ``multi_segment``.
+        ``sig_name``), ``comments`` and ``multi_segment``; a multi-segment header has no
+        ``signals`` and lists its ``segments`` (names as written, ``"~"`` for a gap).
 
     Raises
     ------
@@ -609,7 +611,9 @@ def read_wfdb_record(
     Record
         ``signal`` float32 ``(n_leads, n_samples)`` mV; standard leads first, in standard
         order; other channels after them, named in ``extra_leads``; ``meta`` holds ``age``,
-        ``sex`` parsed from comments, ``comments`` and ``units`` as written.
+        ``sex`` parsed from comments, ``comments``, ``units`` as written and, for a record
+        with modified limb leads (``MLII``; kept under that name, not read as lead II),
+        ``modified_leads`` (``{"MLII": "II"}``, see :func:`interp_ecg.io.leads.modified_leads`).
 
     Raises
     ------
@@ -696,11 +700,59 @@ def read_wfdb_record(
     leads = [names[j] for j in idx]
     meta = {"comments": header["comments"], "units": [signals[j]["units"] for j in idx]}
     meta.update(parse_comments(header["comments"]))
+    modified = modified_leads(names, hea)
+    if modified:
+        meta["modified_leads"] = modified
     rid = header["record_name"] if record_id is None else record_id
     return Record(
         id=str(rid), signal=signal, fs=float(fs), leads=leads, meta=meta, source=hea,
         extra_leads=[names[j] for j in extra],
     )
+
+
+def segment_headers(base: str | os.PathLike, header: dict | None = None) -> list[tuple[str, dict]]:
+    """The headers of the segments a multi-segment record names (layout header included).
+
+    Parameters
+    ----------
+    base : str or path-like
+        The multi-segment record (master header), with or without ``.hea``.
+    header : dict, optional
+        Its header from :func:`read_header`.
+
+    Returns
+    -------
+    list of (str, dict)
+        ``(segment name, header)`` for every named segment, ``"~"`` gaps left out, in order
+        (a variable-layout record's ``_layout`` header first, as the master lists it).
+
+    Raises
+    ------
+    RecordReadError
+        A segment header missing or malformed (naming it).
+    """
+    base = _header_path(base).with_suffix("")
+    header = read_header(base) if header is None else header
+    return [(name, read_header(base.parent / name)) for name in header.get("segments", []) if name != "~"]
+
+
+def _multisegment_units(base: Path, header: dict, hea: str) -> dict[str, tuple[str, float | None]]:
+    """Each channel's units as written in the segment (and layout) header texts, and its factor to mV.
+
+    wfdb-python reads header text as ASCII and drops ``µ`` (``µV`` becomes ``V``), so its
+    ``units`` are not used. A channel whose segments give different units is refused: wfdb
+    concatenates the segments' physical values as they are, so the record would mix units.
+    """
+    units: dict[str, tuple[str, float | None]] = {}
+    for seg, h in segment_headers(base, header):
+        for sig in h["signals"]:
+            name = sig["sig_name"]
+            factor = _to_millivolt_factor(sig["units"], name, hea)
+            if name in units and units[name][1] != factor:
+                raise RecordReadError(f"channel {name!r} is in {units[name][0]!r} in one segment and in "
+                                      f"{sig['units']!r} in segment {seg!r}: mixed units", source=hea)
+            units.setdefault(name, (sig["units"], factor))
+    return units
 
 
 def _read_multisegment(base: Path, record_id, expected_fs, required_leads, max_samples: int) -> Record:
@@ -714,6 +766,10 @@ def _read_multisegment(base: Path, record_id, expected_fs, required_leads, max_s
     if head.sig_len and head.n_sig and head.sig_len * head.n_sig > max_samples:
         raise RecordReadError(f"record too large: {head.n_sig} signals x {head.sig_len:,} samples, over the "
                               f"cap of {max_samples:,} (pass max_samples= to read it anyway)", source=hea)
+    if head.fs is None or len(_split_header(_read_header_text(Path(hea)))[0][0].split()) < 3:
+        raise SamplingRateError("header gives no sampling rate (WFDB would assume 250 Hz; refused as a guess)",
+                                source=hea)
+    units = _multisegment_units(base, {"segments": [str(n) for n in (head.seg_name or [])]}, hea)
     try:
         rec = wfdb.rdrecord(str(base), physical=True, m2s=True, return_res=64)
     except Exception as err:  # noqa: BLE001
@@ -728,18 +784,26 @@ def _read_multisegment(base: Path, record_id, expected_fs, required_leads, max_s
         missing = [n for n in map(normalise_lead_name, required_leads) if n not in names]
         if missing:
             raise LeadError(f"missing leads {missing} (has {names})", source=hea)
-    factors = []
-    for u, n in zip(rec.units, rec.sig_name):
-        f = _to_millivolt_factor(str(u), n, hea)
-        factors.append(1.0 if f is None else f)
+    factors, written = [], []
+    for n in rec.sig_name:
+        if n not in units:
+            raise RecordReadError(f"channel {n!r} is in no segment header", source=hea)
+        written.append(units[n][0])
+        factors.append(1.0 if units[n][1] is None else units[n][1])
     phys = rec.p_signal * np.asarray(factors)
     order = [names.index(n) for n in STANDARD_LEADS if n in names]
     extra = [j for j, n in enumerate(names) if n not in STANDARD_LEADS]
     idx = order + extra
+    comments = list(rec.comments or [])
+    meta = {"comments": comments, "units": [written[j] for j in idx]}
+    meta.update(parse_comments(comments))
+    modified = modified_leads(names, hea)
+    if modified:
+        meta["modified_leads"] = modified
     return Record(
         id=str(rec.record_name if record_id is None else record_id),
         signal=np.ascontiguousarray(phys.T[idx], dtype=np.float32), fs=fs,
-        leads=[names[j] for j in idx], meta={"comments": rec.comments}, source=hea,
+        leads=[names[j] for j in idx], meta=meta, source=hea,
         extra_leads=[names[j] for j in extra],
     )
 
@@ -817,12 +881,16 @@ def read_wfdb(
     -------
     Record or EcgDataset
         For a folder: meta indexed by record path (relative, no extension) with ``path``,
-        ``fs``, ``n_leads``, ``n_samples``, ``leads`` (space-separated), ``patient_id``
+        ``fs``, ``n_leads``, ``n_samples``, ``leads`` (space-separated, normalised names in
+        the order the read record has them: standard leads in standard order, then the
+        others), ``patient_id``
         (text; from a header comment naming the patient, else from a ``patientNNN`` folder
         of the PTB Diagnostic layout, else missing: a WFDB header has no patient field, so
         the record id is never taken for one; see :func:`patient_of_record`), ``age`` and
         ``sex`` from header comments where written. Headers that cannot be parsed are kept with
-        ``header_error`` set, so :meth:`EcgDataset.scan` reports them.
+        ``header_error`` set, so :meth:`EcgDataset.scan` reports them. A multi-segment record
+        is one row (its master header); the segment and layout headers it names are not
+        records of their own.
 
     Raises
     ------
@@ -844,7 +912,7 @@ def read_wfdb(
     >>> rec.leads, rec.fs, rec.signal.shape, round(float(rec.signal[0].max()), 2)
     (['II', 'aVR'], 500.0, (2, 1000), 1.0)
     >>> read_wfdb(folder).meta.loc["ex", ["fs", "n_leads", "leads"]].to_dict()
-    {'fs': 500.0, 'n_leads': 2, 'leads': 'aVR II'}
+    {'fs': 500.0, 'n_leads': 2, 'leads': 'II aVR'}
     >>> import shutil; shutil.rmtree(folder)
     """
     p = Path(path_or_dir)
@@ -855,15 +923,103 @@ def read_wfdb(
     return read_wfdb_record(p, expected_fs=expected_fs, required_leads=required_leads)
 
 
+def find_headers(root: str | os.PathLike, recursive: bool = True, suffix: str = ".hea") -> list[Path]:
+    """The header files in a folder, following linked sub-folders, each real folder once.
+
+    pathlib's ``glob("**")`` does not descend into symbolic links to folders (by default), so a
+    data lake laid out with links (``files -> /mnt/bucket/files``) lost those records without
+    a word. Here linked folders are followed (:func:`os.walk` with ``followlinks=True``); a
+    folder whose real path was already walked (a link to an ancestor, or two links to the same
+    folder) is not walked again, so link cycles end and no record is listed twice. How many
+    links were followed and skipped is logged.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The folder.
+    recursive : bool, default True
+        Look in sub-folders too.
+    suffix : str, default ".hea"
+        File name ending (case-sensitive, as WFDB's ``.hea``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Paths under ``root`` as walked (through the link names, so relative paths stay inside
+        ``root``), sorted.
+
+    Examples
+    --------
+    >>> import tempfile, os, pathlib
+    >>> a, b = pathlib.Path(tempfile.mkdtemp()), pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (b / "r1.hea").write_text("r1 1 500 0")
+    >>> os.symlink(b, a / "linked")
+    >>> os.symlink(a, b / "back")          # a cycle
+    >>> [p.relative_to(a).as_posix() for p in find_headers(a)]
+    ['linked/r1.hea']
+    """
+    root = Path(root)
+    if not recursive:
+        return sorted(p for p in root.glob("*" + suffix) if p.is_file())
+    seen = {os.path.realpath(root)}
+    found: list[Path] = []
+    followed = skipped = 0
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        keep = []
+        for d in sorted(dirs):
+            path = os.path.join(folder, d)
+            real = os.path.realpath(path)
+            if real in seen:
+                skipped += 1
+                logger.info("%s: not walked again (it is %s, already walked)", path, real)
+                continue
+            seen.add(real)
+            followed += os.path.islink(path)
+            keep.append(d)
+        dirs[:] = keep
+        found.extend(Path(folder) / f for f in files if f.endswith(suffix))
+    if followed or skipped:
+        logger.info("%s: followed %d linked folder(s); %d link(s) to folders already walked skipped",
+                    root, followed, skipped)
+    return sorted(found)
+
+
+def _record_lead_order(names: Sequence[str]) -> list[str]:
+    """Lead names in the order a read :class:`Record` has them: standard leads in standard order, then the rest."""
+    return [n for n in STANDARD_LEADS if n in names] + [n for n in names if n not in STANDARD_LEADS]
+
+
 def _read_wfdb_dir(root: Path, expected_fs, required_leads, recursive: bool) -> EcgDataset:
-    pattern = "**/*.hea" if recursive else "*.hea"
-    rows = []
-    for hea in sorted(root.glob(pattern)):
+    headers: list[tuple[Path, str, dict | InterpEcgError]] = []
+    for hea in find_headers(root, recursive):
         rel = hea.relative_to(root).with_suffix("").as_posix()
+        try:
+            headers.append((hea, rel, read_header(hea)))
+        except InterpEcgError as err:
+            headers.append((hea, rel, err))
+    # segments (and layout headers) named by a multi-segment master header are parts of that
+    # record, not records of their own (else the same signal would be measured twice)
+    segments: set[str] = set()
+    for _, rel, h in headers:
+        if isinstance(h, dict) and h["multi_segment"]:
+            folder = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+            segments.update(folder + name for name in h.get("segments", []) if name != "~")
+    if segments:
+        logger.info("%s: %d segment header(s) belong to multi-segment records and are read as part of them",
+                    root, sum(rel in segments for _, rel, _ in headers))
+    rows = []
+    for hea, rel, h in headers:
+        if rel in segments:
+            continue
         row: dict[str, Any] = {"record_id": rel, "path": rel}
         try:
-            h = read_header(hea)
-            names = [normalise_lead_name(s["sig_name"]) for s in h["signals"]]
+            if isinstance(h, InterpEcgError):
+                raise h
+            sigs = h["signals"]
+            if h["multi_segment"]:
+                parts = segment_headers(hea, h)
+                sigs = parts[0][1]["signals"] if parts else []
+            names = _record_lead_order([normalise_lead_name(s["sig_name"]) for s in sigs])
             c = parse_comments(h["comments"])
             row.update(fs=h["fs"], n_leads=h["n_sig"], n_samples=h["sig_len"], leads=" ".join(names),
                        age=c.get("age", np.nan), sex=c.get("sex"), header_error="",

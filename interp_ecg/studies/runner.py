@@ -63,7 +63,8 @@ import pandas as pd
 import yaml
 
 from interp_ecg.errors import ConfigError
-from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS, identifier_columns, pseudonym_key, pseudonymise_frame
+from interp_ecg.io.pseudonym import (IDENTIFIER_COLUMNS, free_text_columns, identifier_columns, pseudonym_key,
+                                     pseudonymise_frame)
 from interp_ecg.studies import STUDY_KINDS
 from interp_ecg.studies.config import (
     StudyConfig, apply_overrides, check_study_name, load_config, load_yaml, override_labels, validate_config,
@@ -377,11 +378,12 @@ def pseudonymise_run(out_dir: str | Path, tables: Mapping[str, pd.DataFrame], re
     folder = Path(out_dir)
     for path in sorted(folder.glob("*.csv")):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if identifier_columns(frame):
+        if identifier_columns(frame) or free_text_columns(frame):
             pseudonymise_frame(frame, key).to_csv(path, index=False)
     for path in sorted(folder.glob("*.parquet")):
         frame = pd.read_parquet(path)
-        if identifier_columns(frame) or str(frame.index.name).lower() in IDENTIFIER_COLUMNS:
+        if (identifier_columns(frame) or free_text_columns(frame)
+                or str(frame.index.name).lower() in IDENTIFIER_COLUMNS):
             pseudonymise_frame(frame, key).to_parquet(path)
     return out
 
