@@ -536,6 +536,95 @@ def _extract_loaded(dataset: EcgDataset, rid: Any, method: Method, min_beats: in
 
 
 # --------------------------------------------------------------------------- datasets
+#: metadata columns that locate or describe a record's file (with the loader's own
+#: ``path_column``): part of a run's dataset identity (see :func:`dataset_identity`)
+IDENTITY_COLUMNS = ("path", "filename_hr", "filename_lr", "fs", "n_leads", "n_samples", "leads")
+
+
+def _describe(obj: Any, depth: int = 0) -> Any:
+    """A JSON-able description of a loader or transform: its public attributes (arrays by
+    digest, a ``root`` folder by its resolved path), its type's name beyond two levels."""
+    import hashlib
+
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, float, np.integer, np.floating)):
+        return float(obj) if isinstance(obj, (float, np.floating)) else int(obj)
+    if isinstance(obj, np.ndarray):
+        arr = np.ascontiguousarray(obj)
+        return {"shape": list(arr.shape), "dtype": str(arr.dtype),
+                "sha256": hashlib.sha256(arr.view(np.uint8).reshape(-1)).hexdigest()}
+    if isinstance(obj, (list, tuple)):
+        return [_describe(x, depth + 1) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): _describe(v, depth + 1) for k, v in obj.items()}
+    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    if depth >= 2 or not hasattr(obj, "__dict__"):
+        return kind
+    out: dict[str, Any] = {"type": kind}
+    for key, value in vars(obj).items():
+        if key.startswith("_"):
+            continue
+        if key == "root" and isinstance(value, (str, os.PathLike)):
+            value = os.path.realpath(os.fspath(value))
+        out[key] = _describe(value, depth + 1)
+    return out
+
+
+def dataset_identity(dataset: EcgDataset, with_records: bool = True) -> dict[str, Any]:
+    """What a run of :func:`extract` measured, beyond the record ids: used to refuse a resume
+    (or a feature cache) made from other data.
+
+    Parameters
+    ----------
+    dataset : EcgDataset
+    with_records : bool, default True
+        Include ``meta_sha256``, a digest of the record ids with their metadata columns that
+        locate the files (the loader's ``path_column``, :data:`IDENTITY_COLUMNS`).
+
+    Returns
+    -------
+    dict
+        ``name``, ``fs`` (the nominal rate; ``None`` for mixed rates), ``record_fs`` (the
+        per-record rates of the metadata, where it has them), ``leads``, ``loader`` and
+        ``transforms`` (type and public settings: a WFDB loader's resolved ``root``,
+        ``path_column`` and ``expected_fs``; an in-memory array by its SHA-256), and
+        ``meta_sha256``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from interp_ecg.io import ArrayLoader, EcgDataset
+    >>> meta = pd.DataFrame(index=pd.Index(["a"], name="record_id"))
+    >>> ds = EcgDataset(meta, ArrayLoader(np.zeros((1, 12, 1000)), fs=500), fs=500)
+    >>> dataset_identity(ds)["fs"], dataset_identity(ds.resample(250))["fs"]
+    (500.0, 250.0)
+    """
+    import hashlib
+
+    meta = dataset.meta
+    out: dict[str, Any] = {
+        "name": str(dataset.name or ""),
+        "fs": None if dataset.fs is None else float(dataset.fs),
+        "leads": [str(x) for x in dataset.leads],
+        "loader": _describe(dataset.loader),
+        "transforms": [_describe(t) for t in dataset.transforms],
+    }
+    if "fs" in meta.columns:
+        out["record_fs"] = sorted(float(x) for x in pd.to_numeric(meta["fs"], errors="coerce").dropna().unique())
+    if with_records:
+        path_col = getattr(dataset.loader, "path_column", None)
+        cols = [c for c in dict.fromkeys([path_col, *IDENTITY_COLUMNS]) if c is not None and c in meta.columns]
+        h = hashlib.sha256()
+        h.update(repr(cols).encode())
+        rows = meta[cols].astype("string").fillna("<NA>") if cols else pd.DataFrame(index=meta.index)
+        for rid, values in zip(meta.index, rows.itertuples(index=False, name=None)):
+            h.update(repr((rid, *values)).encode())
+            h.update(b"\n")
+        out["meta_sha256"] = h.hexdigest()
+    return out
+
+
 def _bare(dataset: EcgDataset) -> EcgDataset:
     """A copy of ``dataset`` without records, labels or annotations (cheap to ship)."""
     bare = object.__new__(EcgDataset)
@@ -688,7 +777,11 @@ def extract(
         Local worker processes (joblib); ``-1`` uses all cores. Ignored with ``scheduler``.
     out : str or path-like, optional
         Folder to stream the result to, one Parquet file per chunk, written atomically.
-        Running again with the same ``out`` resumes: finished chunks are skipped.
+        Running again with the same ``out`` resumes: finished chunks are skipped. A resume
+        needs the same run: the same record ids and chunk size, ``method``, ``min_beats``
+        and dataset (:func:`dataset_identity`: name, sampling rate(s), leads, loader and
+        its root folder, transforms, the metadata rows that locate the files); anything
+        else raises :class:`~interp_ecg.errors.ConfigError` naming what differs.
     chunk_size : int, default 256
         Records per chunk (the unit of work, of writing and of resuming).
     scheduler : distributed.Client or str, optional
@@ -738,7 +831,9 @@ def extract(
     store = None
     if out is not None:
         extra = {"method": method if isinstance(method, str) or method is None else getattr(method, "__name__", "callable"),
-                 "min_beats": min_beats}
+                 "min_beats": min_beats,
+                 # what was read: another rate, folder or database with the same ids is another run
+                 "dataset": dataset_identity(dataset)}
         store = ChunkStore(out, ids, chunk_size, overwrite=overwrite, extra=extra)
         todo = store.pending()
         done = store.n_done_records()
@@ -944,4 +1039,4 @@ def extract_beats(
     return table
 
 
-__all__ = ["DASK_WORKER_CONFIG", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]
+__all__ = ["DASK_WORKER_CONFIG", "dataset_identity", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]

@@ -50,6 +50,53 @@ def _ids_digest(ids: Sequence[Any]) -> str:
     return h.hexdigest()
 
 
+def _short(value: Any, width: int = 70) -> str:
+    text = "absent" if value is _ABSENT else repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+_ABSENT = object()
+
+#: what each manifest entry means, for the messages of a refused resume
+_LABELS = {
+    "ids_sha256": "record ids",
+    "extra.dataset.meta_sha256": "dataset.meta_sha256: the metadata rows that locate the records",
+    "n_records": "number of records",
+    "chunk_size": "chunk size",
+    "n_chunks": "number of chunks",
+    "format": "manifest format",
+}
+
+
+def manifest_differences(old: dict, new: dict) -> list[str]:
+    """The entries in which two chunk manifests differ, one readable line each.
+
+    Nested entries are named by their path (``extra.dataset.fs``); an entry that only one
+    manifest has is ``absent`` in the other (a folder written by an older version, which
+    did not record it, is refused too: nothing says which data or code made its chunks).
+
+    Examples
+    --------
+    >>> manifest_differences({"extra": {"dataset": {"fs": 100.0}}}, {"extra": {"dataset": {"fs": 500.0}}})
+    ['extra.dataset.fs: 100.0 in the folder, 500.0 now']
+    """
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in list(dict.fromkeys([*a, *b])):
+                walk(a.get(key, _ABSENT), b.get(key, _ABSENT), f"{path}.{key}" if path else str(key))
+        elif a != b:
+            label = _LABELS.get(path, path)
+            if path.endswith("sha256") and isinstance(a, str) and isinstance(b, str):
+                out.append(f"{label} differ (digest {a[:12]} in the folder, {b[:12]} now)")
+            else:
+                out.append(f"{label}: {_short(a)} in the folder, {_short(b)} now")
+
+    walk(old, new, "")
+    return out
+
+
 def chunk_name(k: int) -> str:
     """File name of chunk ``k``."""
     return f"chunk-{k:06d}.parquet"
@@ -68,9 +115,12 @@ class ChunkStore:
         Records per chunk.
     overwrite : bool, default False
         Start afresh, deleting chunks of a previous run. Without it a folder holding a
-        different run (other ids or chunk size) raises :class:`~interp_ecg.errors.ConfigError`.
+        different run (other ids, chunk size or ``extra``) raises
+        :class:`~interp_ecg.errors.ConfigError` naming each entry that differs
+        (:func:`manifest_differences`).
     extra : dict, optional
-        Further settings that must match for a resume (``method``, say).
+        Further settings that must match for a resume (``method``, the dataset's identity
+        and the code's fingerprint, say).
     """
 
     def __init__(
@@ -99,10 +149,13 @@ class ChunkStore:
         path = self.out / MANIFEST
         if path.exists() and not overwrite:
             old = json.loads(path.read_text())
-            if old != self.manifest:
+            # through JSON, so that tuples and lists (say) compare as they are stored
+            differ = manifest_differences(old, json.loads(json.dumps(self.manifest, default=str)))
+            if differ:
                 raise ConfigError(
-                    "output folder holds another run (different records, chunk size or settings); "
-                    "use a new folder or overwrite=True",
+                    "output folder holds another run, which this one must not resume: "
+                    + "; ".join(differ[:6]) + (f"; and {len(differ) - 6} more" if len(differ) > 6 else "")
+                    + ". Use a new folder or overwrite=True",
                     source=self.out,
                 )
         else:
