@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,3 +101,77 @@ def test_a_manifest_without_identity_is_refused(tmp_path):
     path.write_text(json.dumps(manifest))
     with pytest.raises(ConfigError, match=r"extra\.dataset: absent in the folder"):
         _run(ds, out)
+
+
+# --------------------------------------------------------------------------- finding 2: code
+def test_resume_refuses_chunks_of_other_code(tmp_path, monkeypatch):
+    """A run interrupted, then resumed after the feature code changed, must not mix the two."""
+    X = importlib.import_module("interp_ecg.features.extract")
+
+    ds = _dataset([60, 70, 80])
+    out = tmp_path / "feat"
+    _run(ds, out)
+    (out / "chunk-000001.parquet").unlink()  # = a killed run
+    monkeypatch.setattr(X, "_sources_digest", lambda: ("0" * 64, 1))
+    with pytest.raises(ConfigError, match=r"code\.sources_sha256 differ"):
+        _run(ds, out)
+
+
+def test_resume_refuses_other_delineation_params(tmp_path, monkeypatch):
+    from interp_ecg.features.delineation import core
+    from interp_ecg.features.delineation.params import Params
+
+    ds = _dataset([60, 70])
+    out = tmp_path / "feat"
+    _run(ds, out)
+    monkeypatch.setattr(core, "DEFAULT_PARAMS", Params(qrs_on=0.05))
+    with pytest.raises(ConfigError, match=r"code\.delineation_params_sha256 differ"):
+        _run(ds, out)
+
+
+def test_code_fingerprint_is_hashed_once(monkeypatch):
+    X = importlib.import_module("interp_ecg.features.extract")
+
+    X.code_fingerprint()
+    before = X._sources_digest.cache_info().hits
+    X.code_fingerprint()
+    assert X._sources_digest.cache_info().hits == before + 1
+
+
+def test_extract_cached_remeasures_for_other_code_or_data(tmp_path, monkeypatch, caplog):
+    import logging
+
+    X = importlib.import_module("interp_ecg.features.extract")
+
+    calls = []
+    real = X.extract
+
+    def counting(ds, **kw):
+        calls.append(len(ds))
+        return real(ds, method=OffsetDelineator(), **kw)
+
+    monkeypatch.setattr(X, "extract", counting)
+    cache = tmp_path / "features.parquet"
+    first = X.extract_cached(_dataset([60, 60]), cache)
+    np.testing.assert_allclose(first["heart_rate_bpm"], 60, atol=1)
+    X.extract_cached(_dataset([60, 60]), cache)
+    assert calls == [2]  # reused
+    # same record ids, other signals: the right values, not the cached ones
+    with caplog.at_level(logging.INFO, "interp_ecg.features.extract"):
+        other = X.extract_cached(_dataset([90, 90]), cache)
+    np.testing.assert_allclose(other["heart_rate_bpm"], 90, atol=1)
+    assert calls == [2, 2] and "other code or from other data" in caplog.text
+    # other code: measured again, with a log line naming what differs
+    caplog.clear()
+    monkeypatch.setattr(X, "_sources_digest", lambda: ("0" * 64, 1))
+    with caplog.at_level(logging.INFO, "interp_ecg.features.extract"):
+        X.extract_cached(_dataset([90, 90]), cache)
+    assert calls == [2, 2, 2] and "code.sources_sha256 differ" in caplog.text
+    # a cache without provenance (an older version's) is not trusted
+    plain = pd.read_parquet(cache)
+    plain.attrs = {}
+    plain.to_parquet(cache)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, "interp_ecg.features.extract"):
+        X.extract_cached(_dataset([90, 90]), cache)
+    assert calls == [2, 2, 2, 2] and "records no code fingerprint" in caplog.text

@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import time
@@ -571,6 +572,63 @@ def _describe(obj: Any, depth: int = 0) -> Any:
     return out
 
 
+#: packages whose source files make up :func:`code_fingerprint` (the reader and the measurement)
+FINGERPRINT_PACKAGES = ("features", "io")
+
+
+@functools.lru_cache(maxsize=1)
+def _sources_digest() -> tuple[str, int]:
+    """SHA-256 over the ``.py`` files of :data:`FINGERPRINT_PACKAGES` (relative path and
+    bytes, sorted), and how many files; computed once per process."""
+    import hashlib
+    from pathlib import Path
+
+    import interp_ecg
+
+    root = Path(interp_ecg.__file__).resolve().parent
+    h = hashlib.sha256()
+    files = sorted(f for pkg in FINGERPRINT_PACKAGES for f in (root / pkg).rglob("*.py"))
+    for f in files:
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(b"\0")
+        h.update(f.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest(), len(files)
+
+
+def code_fingerprint() -> dict[str, Any]:
+    """Which code measures: the package version, a digest of the source files of
+    ``interp_ecg.features`` (delineation included) and ``interp_ecg.io``, and of the
+    delineator's parameters in force.
+
+    A resumed :func:`extract` run refuses a folder whose chunks another fingerprint made, and
+    :func:`extract_cached` measures again over such a cache, so that one table never mixes the
+    output of two code versions. The source digest is computed once per process (a few ms).
+
+    Returns
+    -------
+    dict
+        ``version``, ``sources_sha256``, ``n_source_files``, ``delineation_params_sha256``.
+
+    Examples
+    --------
+    >>> fp = code_fingerprint()
+    >>> sorted(fp)
+    ['delineation_params_sha256', 'n_source_files', 'sources_sha256', 'version']
+    """
+    import dataclasses
+    import hashlib
+    import json
+
+    import interp_ecg
+    from interp_ecg.features.delineation import core
+
+    digest, n_files = _sources_digest()
+    params = json.dumps(dataclasses.asdict(core.DEFAULT_PARAMS), sort_keys=True, default=str)
+    return {"version": interp_ecg.__version__, "sources_sha256": digest, "n_source_files": n_files,
+            "delineation_params_sha256": hashlib.sha256(params.encode()).hexdigest()}
+
+
 def dataset_identity(dataset: EcgDataset, with_records: bool = True) -> dict[str, Any]:
     """What a run of :func:`extract` measured, beyond the record ids: used to refuse a resume
     (or a feature cache) made from other data.
@@ -833,7 +891,9 @@ def extract(
         extra = {"method": method if isinstance(method, str) or method is None else getattr(method, "__name__", "callable"),
                  "min_beats": min_beats,
                  # what was read: another rate, folder or database with the same ids is another run
-                 "dataset": dataset_identity(dataset)}
+                 "dataset": dataset_identity(dataset),
+                 # which code measured: chunks of two code versions are never mixed
+                 "code": code_fingerprint()}
         store = ChunkStore(out, ids, chunk_size, overwrite=overwrite, extra=extra)
         todo = store.pending()
         done = store.n_done_records()
@@ -929,13 +989,29 @@ def _beat_table(signal: np.ndarray, fs: float, leads: list[str], fid: pd.DataFra
 
 
 
+#: key of the cache provenance in a feature cache's Parquet metadata (pandas ``attrs``)
+CACHE_KEY = "interp_ecg_feature_cache"
+
+
+def _cache_provenance(dataset: EcgDataset) -> dict[str, Any]:
+    """What a feature cache was measured from: the code and the dataset (without its record
+    list: a cache may cover more records than are asked of it)."""
+    return {"code": code_fingerprint(), "dataset": dataset_identity(dataset, with_records=False)}
+
+
 def extract_cached(dataset: EcgDataset, cache: str | os.PathLike | None = None, n_jobs: int = 1) -> pd.DataFrame:
-    """:func:`extract` with a Parquet cache that is reused when it covers every record.
+    """:func:`extract` with a Parquet cache that is reused when it covers every record and
+    was made by the same code from the same data.
 
     Studies and benchmarks that rerun on the same records call this so that features are
-    measured once. The cache is rewritten when it lacks any of ``dataset``'s records or
-    cannot be read (a truncated or empty file is logged and measured again); it is written
-    under a temporary name and renamed into place, so a killed run never leaves half a file.
+    measured once. The cache records its provenance (:func:`code_fingerprint` and
+    :func:`dataset_identity` without the record list) in its Parquet metadata. It is
+    measured again and rewritten, with a log line saying why, when it lacks any of
+    ``dataset``'s records, was made by other code (another version, other feature or reader
+    sources, other delineation parameters) or from other data (another folder, rate, leads
+    or loader), holds no provenance (written by an older version), or cannot be read (a
+    truncated or empty file). It is written under a temporary name and renamed into place,
+    so a killed run never leaves half a file.
 
     Parameters
     ----------
@@ -950,10 +1026,14 @@ def extract_cached(dataset: EcgDataset, cache: str | os.PathLike | None = None, 
     pandas.DataFrame
         One row per record of ``dataset``, in its order.
     """
+    import json
     import uuid
     from pathlib import Path
 
+    from interp_ecg.features.stream import manifest_differences
+
     path = Path(cache) if cache else None
+    provenance = json.loads(json.dumps(_cache_provenance(dataset), default=str)) if path is not None else None
     if path is not None and path.is_file():
         try:
             feats = pd.read_parquet(path)
@@ -961,16 +1041,31 @@ def extract_cached(dataset: EcgDataset, cache: str | os.PathLike | None = None, 
             logger.warning("feature cache %s unreadable (%s: %s); measuring again",
                            path, type(err).__name__, err)
             feats = None
-        if feats is not None and set(dataset.ids) <= set(feats.index):
-            logger.info("features from cache %s", path)
-            return feats.loc[list(dataset.ids)]
+        if feats is not None:
+            stored = feats.attrs.get(CACHE_KEY)
+            feats.attrs = {}
+            missing = len(set(dataset.ids) - set(feats.index))
+            if not isinstance(stored, dict):
+                logger.warning("feature cache %s records no code fingerprint or dataset (written by an "
+                               "older version); measuring again", path)
+            elif differ := manifest_differences(stored, provenance):
+                logger.warning("feature cache %s was made by other code or from other data (%s); "
+                               "measuring again", path, "; ".join(differ[:4]))
+            elif missing:
+                logger.info("feature cache %s lacks %d of %d records; measuring again",
+                            path, missing, len(dataset))
+            else:
+                logger.info("features from cache %s", path)
+                return feats.loc[list(dataset.ids)]
     feats = extract(dataset, n_jobs=n_jobs, progress=False)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # temporary name + atomic rename: a killed run never leaves a half-written cache
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        stamped = feats.copy(deep=False)
+        stamped.attrs = {CACHE_KEY: provenance}  # pandas keeps attrs in the Parquet metadata
         try:
-            feats.to_parquet(tmp)
+            stamped.to_parquet(tmp)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
@@ -1039,4 +1134,4 @@ def extract_beats(
     return table
 
 
-__all__ = ["DASK_WORKER_CONFIG", "dataset_identity", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]
+__all__ = ["DASK_WORKER_CONFIG", "code_fingerprint", "dataset_identity", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]
