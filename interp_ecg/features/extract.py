@@ -176,12 +176,47 @@ def _named_lead_columns(names) -> list[str]:
     return list(dict.fromkeys(c for c in names if c not in known and _per_lead_column(c)))
 
 
-def rows_to_frame(rows: Sequence[dict[str, Any]], index: pd.Index) -> pd.DataFrame:
+def planned_lead_columns(dataset: EcgDataset) -> list[str]:
+    """The per-lead columns of the leads outside the standard twelve that ``dataset``'s
+    records are known to have, before any is read: from the dataset's nominal leads, the
+    lead sets of its metadata (``meta["leads"]``, as :func:`~interp_ecg.io.read_wfdb` writes
+    them) and an in-memory loader's leads, unless a lead selection fixes the leads.
+
+    :func:`extract` gives every chunk of a run these columns (NaN where a record lacks the
+    lead), so that all chunk files of a run share one schema.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from interp_ecg.io import ArrayLoader, EcgDataset
+    >>> meta = pd.DataFrame(index=pd.Index(["a"], name="record_id"))
+    >>> ds = EcgDataset(meta, ArrayLoader(np.zeros((1, 2, 1000)), fs=500, leads=["ECG1", "II"]),
+    ...                 fs=500, leads=["ECG1", "II"])
+    >>> planned_lead_columns(ds)[:2]
+    ['P_amp_mV_ECG1', 'R_amp_mV_ECG1']
+    """
+    from interp_ecg.io.leads import inverted_lead, normalise_lead_name
+
+    names: list[str] = [str(x) for x in dataset.leads]
+    if not any(hasattr(t, "leads") for t in dataset.transforms):  # no lead selection on load
+        names += [str(x) for x in getattr(dataset.loader, "leads", None) or []]
+        if "leads" in dataset.meta.columns:
+            for text in dataset.meta["leads"].dropna().unique():
+                names += str(text).split()
+    leads = dict.fromkeys(inverted_lead(n) or normalise_lead_name(n) for n in names)
+    return [f"{m}_{lead}" for lead in leads if lead and lead not in STANDARD_LEADS
+            for m in M.PER_LEAD_MEASURES]
+
+
+def rows_to_frame(rows: Sequence[dict[str, Any]], index: pd.Index,
+                  lead_columns: Sequence[str] = ()) -> pd.DataFrame:
     """Build a record table from row dictionaries: the dictionary's columns, order and
     dtypes, then the per-lead columns of leads outside the standard twelve (float, named
-    ``{measure}_{lead}`` after the record's own lead names, e.g. ``R_amp_mV_ECG1``)."""
+    ``{measure}_{lead}`` after the record's own lead names, e.g. ``R_amp_mV_ECG1``):
+    ``lead_columns`` first (present even where no row has them, NaN), then any other such
+    column of the rows, in their first order."""
     floats, strings, bools = column_types()
-    named = _named_lead_columns(c for row in rows for c in row)
+    named = list(dict.fromkeys([*lead_columns, *_named_lead_columns(c for row in rows for c in row)]))
     floats = (*floats, *named)
     mat = np.array([[row.get(c, np.nan) for c in floats] for row in rows], dtype=np.float64)
     mat = mat.reshape(len(rows), len(floats))
@@ -695,14 +730,43 @@ def _bare(dataset: EcgDataset) -> EcgDataset:
 
 
 def _process_chunk(
-    bare: EcgDataset, meta: pd.DataFrame, k: int, method: Method, min_beats: int
+    bare: EcgDataset, meta: pd.DataFrame, k: int, method: Method, min_beats: int,
+    lead_columns: Sequence[str] = (),
 ) -> tuple[int, pd.DataFrame]:
     ds = object.__new__(EcgDataset)
     ds.__dict__.update(bare.__dict__)
     ds.meta = meta
     rows = [_extract_loaded(ds, rid, method, min_beats) for rid in meta.index]
     index = pd.Index(list(meta.index), name=meta.index.name or "record_id")
-    return k, rows_to_frame(rows, index)
+    return k, rows_to_frame(rows, index, lead_columns)
+
+
+def _union_columns(column_lists) -> list[str]:
+    """The columns of several record tables, in their first order (dictionary columns, the
+    planned per-lead columns, then others as they appear)."""
+    return list(dict.fromkeys(c for cols in column_lists for c in cols))
+
+
+def _harmonise_chunks(store: ChunkStore) -> int:
+    """Give every chunk of a finished run the same columns (the union, in first order; NaN
+    where a chunk lacked a per-lead column of a lead no record of it had), rewriting only the
+    chunks that lack some. Reads the Parquet footers only, unless a chunk must be rewritten.
+    Returns the number of chunks rewritten."""
+    import pyarrow.parquet as pq
+
+    columns = []
+    for k in range(store.n_chunks):
+        schema = pq.read_schema(store.path(k))
+        index_cols = set((schema.pandas_metadata or {}).get("index_columns", []) or [])
+        columns.append([c for c in schema.names if c not in index_cols])
+    union = _union_columns(columns)
+    redo = [k for k, cols in enumerate(columns) if cols != union]
+    for k in redo:
+        store.write(k, pd.read_parquet(store.path(k), engine="pyarrow").reindex(columns=union))
+    if redo:
+        logger.info("%d of %d chunks rewritten with the run's common columns (records had leads "
+                    "the dataset's metadata did not list)", len(redo), store.n_chunks)
+    return len(redo)
 
 
 def _client(scheduler: Any):
@@ -749,7 +813,7 @@ def _note_worker_profiler(client) -> None:
             len(on), len(states), max(on.values()))
 
 
-def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler):
+def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler, lead_columns=()):
     """Yield ``(k, frame)`` for every chunk in ``todo`` (any order), bounded in flight."""
     if scheduler is not None:
         from distributed import as_completed
@@ -767,7 +831,7 @@ def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, schedule
 
             def submit(k):
                 return client.submit(_process_chunk, shared, meta.loc[chunk_ids(k)], k, method, min_beats,
-                                     pure=False)
+                                     lead_columns, pure=False)
 
             # at most 2 chunks per worker in flight; each future is released as soon as its
             # frame is handed on, so neither the client nor the cluster keeps finished chunks
@@ -801,12 +865,13 @@ def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, schedule
         n = int(n_jobs)
     if n <= 1 or len(todo) <= 1:
         for k in todo:
-            yield _process_chunk(bare, meta.loc[chunk_ids(k)], k, method, min_beats)
+            yield _process_chunk(bare, meta.loc[chunk_ids(k)], k, method, min_beats, lead_columns)
         return
     from joblib import Parallel, delayed
 
     par = Parallel(n_jobs=n, return_as="generator_unordered", pre_dispatch="2*n_jobs")
-    yield from par(delayed(_process_chunk)(bare, meta.loc[chunk_ids(k)], k, method, min_beats) for k in todo)
+    yield from par(delayed(_process_chunk)(bare, meta.loc[chunk_ids(k)], k, method, min_beats, lead_columns)
+                   for k in todo)
 
 
 #: seconds between INFO progress lines of :func:`extract` (besides its tqdm bar)
@@ -903,12 +968,15 @@ def extract(
         todo = list(range(n_chunks))
         done = 0
     bare = _bare(dataset)
+    # per-lead columns of non-standard leads known from the dataset: in every chunk (finding 7)
+    lead_columns = planned_lead_columns(dataset)
     frames: dict[int, pd.DataFrame] = {}
     bar = tqdm(total=len(ids), initial=done, disable=not progress, desc="extract features", unit="rec")
     t_start = t_last = time.perf_counter()
     n_new = 0
     try:
-        for k, frame in _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler):
+        for k, frame in _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler,
+                                    lead_columns):
             if store is not None:
                 store.write(k, frame)
             else:
@@ -921,15 +989,19 @@ def extract(
                             n_new / (t_last - t_start))
     finally:
         bar.close()
+    empty = rows_to_frame([], pd.Index([], name=meta.index.name or "record_id"), lead_columns)
     if store is not None:
+        if ids:
+            _harmonise_chunks(store)  # one schema for every chunk file of the run
         if not load:
             return None
         if not ids:
-            return rows_to_frame([], pd.Index([], name=meta.index.name or "record_id"))
+            return empty
         return read_features(out)
     if not frames:
-        return rows_to_frame([], pd.Index([], name=meta.index.name or "record_id"))
-    return pd.concat([frames[k] for k in sorted(frames)])
+        return empty
+    parts = [frames[k] for k in sorted(frames)]
+    return pd.concat(parts).reindex(columns=_union_columns(f.columns for f in parts))
 
 
 # --------------------------------------------------------------------------- beat table
@@ -1134,4 +1206,4 @@ def extract_beats(
     return table
 
 
-__all__ = ["DASK_WORKER_CONFIG", "code_fingerprint", "dataset_identity", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]
+__all__ = ["DASK_WORKER_CONFIG", "code_fingerprint", "dataset_identity", "planned_lead_columns", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]

@@ -5,7 +5,11 @@ A run writes one Parquet file per chunk of records into a folder, each written a
 and the chunk size. A run that is killed (even with ``SIGKILL``) and started again on the
 same folder finds the finished chunks, skips them and writes only the rest, so the final
 output is the same as that of an uninterrupted run: chunk ``k`` always holds records
-``ids[k * chunk_size:(k + 1) * chunk_size]``, in order.
+``ids[k * chunk_size:(k + 1) * chunk_size]``, in order. :func:`~interp_ecg.features.extract`
+gives every chunk file of a finished run the same columns (per-lead columns of leads outside
+the standard twelve included, NaN where a record lacks the lead), so the folder also reads as
+one table with ``pandas.read_parquet(folder)`` or any Parquet reader; the chunks of an
+unfinished run may still differ, which :func:`read_features` handles.
 
 Examples
 --------
