@@ -32,6 +32,7 @@ import logging
 import time
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
@@ -731,14 +732,94 @@ def _bare(dataset: EcgDataset) -> EcgDataset:
 
 def _process_chunk(
     bare: EcgDataset, meta: pd.DataFrame, k: int, method: Method, min_beats: int,
-    lead_columns: Sequence[str] = (),
+    lead_columns: Sequence[str] = (), marker_dir: str | None = None, known: dict | None = None,
 ) -> tuple[int, pd.DataFrame]:
+    """Measure the records of ``meta`` (chunk ``k``, or the retried part of it).
+
+    ``known`` rows (records measured alone after a worker death) are taken as they are. With
+    ``marker_dir`` the worker notes in a small file which record it is measuring, so that a
+    death of the process (segfault, OOM kill) can be traced to the record
+    (:func:`interp_ecg.features.stream.read_markers`)."""
+    from interp_ecg.features.stream import clear_marker, write_marker
+
     ds = object.__new__(EcgDataset)
     ds.__dict__.update(bare.__dict__)
     ds.meta = meta
-    rows = [_extract_loaded(ds, rid, method, min_beats) for rid in meta.index]
+    rows = []
+    for rid in meta.index:
+        if known and rid in known:
+            rows.append(known[rid])
+            continue
+        if marker_dir is not None:
+            write_marker(marker_dir, k, rid)
+        rows.append(_extract_loaded(ds, rid, method, min_beats))
+    if marker_dir is not None:
+        clear_marker(marker_dir, k)
     index = pd.Index(list(meta.index), name=meta.index.name or "record_id")
     return k, rows_to_frame(rows, index, lead_columns)
+
+
+def _isolated_row(bare: EcgDataset, meta: pd.DataFrame, method: Method, min_beats: int) -> dict[str, Any]:
+    """The row of the one record of ``meta``, measured in a worker of its own."""
+    ds = object.__new__(EcgDataset)
+    ds.__dict__.update(bare.__dict__)
+    ds.meta = meta
+    return _extract_loaded(ds, meta.index[0], method, min_beats)
+
+
+class WorkerDiedError(RuntimeError):
+    """The process measuring a record died (segfault, out-of-memory kill, ``os._exit``)."""
+
+
+def _exit_text(err: BaseException) -> str:
+    """``exit 137`` / ``signal SIGSEGV`` from loky's message ``The exit codes of the workers
+    are {EXIT(137)}``; the message's own words where it has no such part."""
+    import re
+
+    found = re.search(r"exit codes of the workers are \{([^}]*)\}", str(err))
+    if not found:
+        return type(err).__name__
+    parts = []
+    for code in found.group(1).split(","):
+        code = code.strip()
+        m = re.fullmatch(r"EXIT\((-?\d+)\)", code)
+        sig = re.fullmatch(r"(SIG[A-Z0-9]+)\((-?\d+)\)", code)
+        parts.append(f"exit {m.group(1)}" if m else f"signal {sig.group(1)}" if sig else code)
+    return ", ".join(parts)
+
+
+def _measure_alone(bare: EcgDataset, meta: pd.DataFrame, rids: Sequence[Any], method: Method,
+                   min_beats: int) -> dict[Any, dict[str, Any]]:
+    """Measure each of ``rids`` alone in a fresh worker process (a new one after each death).
+
+    A record whose worker dies gets a failure row (``quality_error`` ``WorkerDiedError``,
+    "worker died (exit 137) while measuring <record>"); the others get their measured row,
+    which the run then keeps (they are not measured again in the pool)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from joblib.externals.loky.process_executor import ProcessPoolExecutor
+
+    rows: dict[Any, dict[str, Any]] = {}
+    ex = None
+    try:
+        for rid in rids:
+            if ex is None:
+                ex = ProcessPoolExecutor(max_workers=1)
+            try:
+                rows[rid] = ex.submit(_isolated_row, bare, meta.loc[[rid]], method, min_beats).result()
+                logger.info("record %s measured alone in a separate process", rid)
+            except BrokenProcessPool as err:
+                death = WorkerDiedError(f"worker died ({_exit_text(err)}) while measuring {rid}")
+                logger.warning("record %s not measured: %s", rid, death)
+                row = _failure_row(death, rid)
+                row["quality_reason"] = str(death)
+                rows[rid] = row
+                ex.shutdown(wait=True)
+                ex = None
+    finally:
+        if ex is not None:
+            ex.shutdown(wait=True)
+    return rows
 
 
 def _union_columns(column_lists) -> list[str]:
@@ -813,8 +894,17 @@ def _note_worker_profiler(client) -> None:
             len(on), len(states), max(on.values()))
 
 
-def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler, lead_columns=()):
-    """Yield ``(k, frame)`` for every chunk in ``todo`` (any order), bounded in flight."""
+def _chunk_span(ids: Sequence[Any]) -> str:
+    return f"{ids[0]!r}..{ids[-1]!r}" if len(ids) > 1 else repr(ids[0]) if ids else "(empty)"
+
+
+def _run_chunks(bare, meta, jobs, method, min_beats, n_jobs, scheduler, lead_columns=(),
+                marker_dir=None, known=None):
+    """Yield ``(k, frame)`` for every job ``(k, ids)`` in ``jobs`` (any order), bounded in flight.
+
+    A worker death in the joblib pool raises :class:`concurrent.futures.process.BrokenProcessPool`
+    (loky's ``TerminatedWorkerError``); :func:`extract` handles it."""
+    opts = dict(lead_columns=tuple(lead_columns), known=known or None)
     if scheduler is not None:
         from distributed import as_completed
 
@@ -827,17 +917,30 @@ def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, schedule
             # identical scattered dataset cannot take this run's copy with it
             shared = client.scatter(bare, broadcast=True, hash=False)
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-            pending = iter(todo)
+            pending = iter(jobs)
+            of_future = {}
 
-            def submit(k):
-                return client.submit(_process_chunk, shared, meta.loc[chunk_ids(k)], k, method, min_beats,
-                                     lead_columns, pure=False)
+            def submit(job):
+                k, ids = job
+                fut = client.submit(_process_chunk, shared, meta.loc[ids], k, method, min_beats, pure=False,
+                                    **opts)
+                of_future[fut.key] = job
+                return fut
 
             # at most 2 chunks per worker in flight; each future is released as soon as its
             # frame is handed on, so neither the client nor the cluster keeps finished chunks
-            ac = as_completed([submit(k) for k in itertools.islice(pending, 2 * n_workers)])
+            ac = as_completed([submit(job) for job in itertools.islice(pending, 2 * n_workers)])
             for fut in ac:
-                result = fut.result()
+                k, ids = of_future.pop(fut.key)
+                try:
+                    result = fut.result()
+                except Exception as err:
+                    if type(err).__name__ == "KilledWorker":  # a record killed worker after worker
+                        raise WorkerDiedError(
+                            f"Dask workers died measuring chunk {k} (records {_chunk_span(ids)}): {err}; "
+                            "measure those records with extract(..., n_jobs=2) (local workers) to find "
+                            "and flag the record") from err
+                    raise
                 fut.release()
                 del fut
                 nxt = next(pending, None)
@@ -856,6 +959,7 @@ def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, schedule
             if own:
                 client.close()
         return
+    opts["marker_dir"] = None if marker_dir is None else str(marker_dir)
     cores = os.cpu_count() or 1
     if n_jobs is None or n_jobs == -1:
         n = cores
@@ -863,15 +967,16 @@ def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, schedule
         n = max(1, cores + 1 + int(n_jobs))
     else:
         n = int(n_jobs)
-    if n <= 1 or len(todo) <= 1:
-        for k in todo:
-            yield _process_chunk(bare, meta.loc[chunk_ids(k)], k, method, min_beats, lead_columns)
+    if n <= 1 or len(jobs) <= 1:
+        for k, ids in jobs:
+            logger.debug("measuring chunk %d: records %s", k, _chunk_span(ids))
+            yield _process_chunk(bare, meta.loc[ids], k, method, min_beats, **opts)
         return
     from joblib import Parallel, delayed
 
     par = Parallel(n_jobs=n, return_as="generator_unordered", pre_dispatch="2*n_jobs")
-    yield from par(delayed(_process_chunk)(bare, meta.loc[chunk_ids(k)], k, method, min_beats, lead_columns)
-                   for k in todo)
+    yield from par(delayed(_process_chunk)(bare, meta.loc[ids], k, method, min_beats, **opts)
+                   for k, ids in jobs)
 
 
 #: seconds between INFO progress lines of :func:`extract` (besides its tqdm bar)
@@ -889,6 +994,7 @@ def extract(
     min_beats: int = MIN_BEATS,
     overwrite: bool = False,
     load: bool = True,
+    retry_failed: bool | str | Sequence[str] = False,
 ) -> pd.DataFrame | None:
     """Measure every record of a dataset: one row per record, features plus quality columns.
 
@@ -928,6 +1034,23 @@ def extract(
     load : bool, default True
         With ``out``, read the finished table back and return it; ``False`` returns ``None``
         (for runs larger than memory; read later with :func:`read_features`).
+    retry_failed : bool, str or sequence of str, default False
+        With ``out``, measure again the records of the finished chunks whose reading failed
+        (``quality_error`` in :data:`READ_FAILURES`: a file missing or unreadable for a while),
+        keeping every other row; a resume alone never retries them. A class name (or names),
+        e.g. ``"WorkerDiedError"``, retries failures of those kinds instead.
+
+    Notes
+    -----
+    A record that kills the process measuring it (a segfault in a library, an out-of-memory
+    kill) does not stop the run: each worker notes the record it is measuring in a small
+    hidden file in ``out`` (``.inflight-*.json``), and when a worker dies those records are
+    measured again one at a time, each in a fresh process. A record that kills that process
+    too gets a failure row (``quality_error`` ``WorkerDiedError``, "worker died (exit 137)
+    while measuring <record>"); the others keep their measurements, and the run goes on. With
+    ``n_jobs=1`` the records are measured in the calling process, whose death ends the run;
+    running it again on the same ``out`` measures the record it died on alone first, the
+    same way.
 
     Returns
     -------
@@ -951,6 +1074,8 @@ def extract(
     def chunk_ids(k: int) -> list[Any]:
         return ids[k * chunk_size : (k + 1) * chunk_size]
 
+    if retry_failed and out is None:
+        raise ConfigError("retry_failed=True re-measures the failed records of a run in out=; give out=")
     store = None
     if out is not None:
         extra = {"method": method if isinstance(method, str) or method is None else getattr(method, "__name__", "callable"),
@@ -967,28 +1092,82 @@ def extract(
     else:
         todo = list(range(n_chunks))
         done = 0
+    jobs: list[tuple[int, list[Any]]] = [(k, chunk_ids(k)) for k in todo]
+    partial: set[int] = set()  # chunks of which only the failed records are measured again
+    if store is not None and retry_failed and not overwrite:
+        kinds = set(READ_FAILURES if retry_failed is True else [retry_failed] if isinstance(retry_failed, str)
+                    else retry_failed)
+        retry = _failed_records(store, set(todo), kinds)
+        if retry:
+            counts = pd.Series([e for _, _, e in retry]).value_counts()
+            logger.info("retry_failed: measuring again %d failed record(s) (%s) in %d chunk(s) of %s; "
+                        "the other rows are kept", len(retry), ", ".join(f"{n} x{c}" for n, c in counts.items()),
+                        len({k for k, _, _ in retry}), out)
+            for k in sorted({k for k, _, _ in retry}):
+                jobs.append((k, [rid for kk, rid, _ in retry if kk == k]))
+                partial.add(k)
+            done -= len(retry)
+        else:
+            logger.info("retry_failed: no failed record of kind %s in %s", sorted(kinds), out)
     bare = _bare(dataset)
     # per-lead columns of non-standard leads known from the dataset: in every chunk (finding 7)
     lead_columns = planned_lead_columns(dataset)
+    # records measured alone in a fresh process after a process died measuring them
+    known: dict[Any, dict[str, Any]] = {}
+    marker_dir = tmp_markers = None
+    if store is not None:
+        marker_dir = store.out
+        known.update(_after_deaths(store.out, bare, meta, {k: ids_ for k, ids_ in jobs}, method, min_beats,
+                                   "a previous run on this folder died", dead_only=True))
+    elif scheduler is None and len(jobs) > 1 and n_jobs not in (0, 1):
+        import tempfile
+
+        marker_dir = tmp_markers = tempfile.mkdtemp(prefix="interp_ecg_inflight_")
     frames: dict[int, pd.DataFrame] = {}
     bar = tqdm(total=len(ids), initial=done, disable=not progress, desc="extract features", unit="rec")
     t_start = t_last = time.perf_counter()
     n_new = 0
     try:
-        for k, frame in _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler,
-                                    lead_columns):
-            if store is not None:
-                store.write(k, frame)
-            else:
-                frames[k] = frame
-            bar.update(len(frame))
-            n_new += len(frame)
-            if time.perf_counter() - t_last >= PROGRESS_EVERY_S:  # also in logs, where no bar shows
-                t_last = time.perf_counter()
-                logger.info("extract features: %d of %d records (%.1f records/s)", done + n_new, len(ids),
-                            n_new / (t_last - t_start))
+        while True:
+            finished: set[int] = set()
+            size = {k: len(ids_) for k, ids_ in jobs}
+            try:
+                for k, frame in _run_chunks(bare, meta, jobs, method, min_beats, n_jobs, scheduler,
+                                            lead_columns, marker_dir, known):
+                    finished.add(k)
+                    if store is not None:
+                        if k in partial:
+                            frame = _merge_retried(store, k, frame)
+                        store.write(k, frame)
+                    else:
+                        frames[k] = frame
+                    bar.update(size[k])
+                    n_new += size[k]
+                    if time.perf_counter() - t_last >= PROGRESS_EVERY_S:  # also in logs, where no bar shows
+                        t_last = time.perf_counter()
+                        logger.info("extract features: %d of %d records (%.1f records/s)", done + n_new,
+                                    len(ids), n_new / (t_last - t_start))
+                break
+            except BrokenProcessPool as err:  # a worker died: find the record, flag it, go on
+                jobs = [job for job in jobs if job[0] not in finished]
+                partial_left = {k for k, _ in jobs}
+                found = _after_deaths(marker_dir, bare, meta, dict(jobs), method, min_beats,
+                                      f"a worker process died ({_exit_text(err)}) and the pool stopped",
+                                      exclude=set(known))
+                if not found:
+                    names = "; ".join(f"chunk {k} (records {_chunk_span(i)})" for k, i in jobs[:5])
+                    raise WorkerDiedError(
+                        f"a worker process died ({_exit_text(err)}) and no record could be named; "
+                        f"chunks not finished: {names}" + (f" and {len(jobs) - 5} more" if len(jobs) > 5 else "")
+                    ) from err
+                known.update(found)
+                partial &= partial_left
     finally:
         bar.close()
+        if tmp_markers is not None:
+            import shutil
+
+            shutil.rmtree(tmp_markers, ignore_errors=True)
     empty = rows_to_frame([], pd.Index([], name=meta.index.name or "record_id"), lead_columns)
     if store is not None:
         if ids:
@@ -1002,6 +1181,64 @@ def extract(
         return empty
     parts = [frames[k] for k in sorted(frames)]
     return pd.concat(parts).reindex(columns=_union_columns(f.columns for f in parts))
+
+
+#: ``quality_error`` of the failures that ``extract(..., retry_failed=True)`` measures again:
+#: the record could not be read (a file missing or unreadable for a while: a network mount, a copy
+#: still running), which another attempt may change; not a record that was read and refused
+READ_FAILURES = ("RecordReadError", "DataNotFoundError", "FileNotFoundError", "PermissionError",
+                 "TimeoutError", "ConnectionError", "OSError", "IOError", "BlockingIOError",
+                 "InterruptedError")
+
+
+def _failed_records(store: ChunkStore, skip: set[int], kinds: set[str]) -> list[tuple[int, Any, str]]:
+    """``(chunk, record id, quality_error)`` of the finished chunks' failure rows of ``kinds``."""
+    out = []
+    for k in range(store.n_chunks):
+        if k in skip:
+            continue
+        errors = pd.read_parquet(store.path(k), columns=["quality_error"], engine="pyarrow")["quality_error"]
+        for rid, err in zip(store.chunk_ids(k), errors.astype(str)):
+            if err in kinds:
+                out.append((k, rid, err))
+    return out
+
+
+def _merge_retried(store: ChunkStore, k: int, new: pd.DataFrame) -> pd.DataFrame:
+    """Chunk ``k`` with the rows of ``new`` (its retried records) in place of the old ones."""
+    old = pd.read_parquet(store.path(k), engine="pyarrow")
+    where = {str(rid): i for i, rid in enumerate(store.chunk_ids(k))}
+    pos = np.array([where[str(rid)] for rid in new.index], dtype=np.int64)
+    keep = np.ones(len(old), bool)
+    keep[pos] = False
+    cols = _union_columns([old.columns, new.columns])
+    new = new.reindex(columns=cols)
+    new.index = old.index[pos]
+    merged = pd.concat([old.reindex(columns=cols)[keep], new])
+    order = np.argsort(np.r_[np.flatnonzero(keep), pos], kind="stable")
+    return merged.iloc[order]
+
+
+def _after_deaths(marker_dir, bare, meta, jobs: dict[int, list[Any]], method, min_beats, who: str,
+                  dead_only: bool = False, exclude: set | None = None) -> dict[Any, dict[str, Any]]:
+    """The records that processes were measuring when they died (their in-flight markers),
+    each measured again alone in a fresh process (:func:`_measure_alone`): the row of each,
+    a failure row where it kills its process again."""
+    from interp_ecg.features.stream import read_markers
+
+    if marker_dir is None:
+        return {}
+    suspects: list[Any] = []
+    for mark in read_markers(marker_dir, dead_only=dead_only):
+        ids_ = jobs.get(mark["chunk"])
+        rid = next((r for r in ids_ or [] if str(r) == mark["record"]), None)
+        mark["path"].unlink(missing_ok=True)
+        if rid is None or rid in (exclude or set()) or rid in suspects:
+            continue  # a chunk since finished, or a record already measured alone
+        logger.warning("%s while record %s (chunk %d, records %s) was being measured; measuring it "
+                       "alone in a separate process", who, rid, mark["chunk"], _chunk_span(ids_))
+        suspects.append(rid)
+    return _measure_alone(bare, meta, suspects, method, min_beats) if suspects else {}
 
 
 # --------------------------------------------------------------------------- beat table
@@ -1206,4 +1443,4 @@ def extract_beats(
     return table
 
 
-__all__ = ["DASK_WORKER_CONFIG", "code_fingerprint", "dataset_identity", "planned_lead_columns", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]
+__all__ = ["DASK_WORKER_CONFIG", "READ_FAILURES", "WorkerDiedError", "code_fingerprint", "dataset_identity", "planned_lead_columns", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]

@@ -164,10 +164,10 @@ class ChunkStore:
                 )
         else:
             if overwrite:
-                for f in self.out.glob("chunk-*.parquet"):
+                for f in [*self.out.glob("chunk-*.parquet"), *self.out.glob(_marker_glob())]:
                     f.unlink()
             self._atomic_write_text(path, json.dumps(self.manifest, indent=1))
-        for tmp in self.out.glob(".chunk-*.tmp-*"):  # left by a killed run
+        for tmp in [*self.out.glob(".chunk-*.tmp-*"), *self.out.glob(".inflight-*.tmp-*")]:  # left by a killed run
             tmp.unlink(missing_ok=True)
         self._write_run_info(extra)
 
@@ -240,6 +240,62 @@ class ChunkStore:
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         tmp.write_text(text)
         os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- in-flight markers
+def _marker_glob(k: int | None = None, pid: int | None = None) -> str:
+    return f".inflight-{'*' if k is None else f'{k:06d}'}-{'*' if pid is None else pid}.json"
+
+
+def write_marker(folder: str | os.PathLike, k: int, record_id: Any) -> None:
+    """Note (atomically) that this process is measuring ``record_id`` of chunk ``k``.
+
+    The small hidden file ``.inflight-NNNNNN-PID.json`` is replaced before each record and
+    removed when the chunk is done (:func:`clear_marker`); one left behind by a process that
+    died names the record it died on (:func:`read_markers`)."""
+    folder = Path(folder)
+    path = folder / _marker_glob(k, os.getpid())
+    tmp = folder / f"{path.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.write_text(json.dumps({"chunk": int(k), "record": str(record_id), "pid": os.getpid()}))
+    os.replace(tmp, path)
+
+
+def clear_marker(folder: str | os.PathLike, k: int) -> None:
+    """Remove this process's marker of chunk ``k``."""
+    (Path(folder) / _marker_glob(k, os.getpid())).unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def read_markers(folder: str | os.PathLike, dead_only: bool = False) -> list[dict[str, Any]]:
+    """The in-flight markers in ``folder``: ``chunk``, ``record`` (as text), ``pid``, ``path``.
+
+    Parameters
+    ----------
+    folder : str or path-like
+    dead_only : bool, default False
+        Only markers of processes that no longer run (a worker or a run that died while
+        measuring that record).
+    """
+    out = []
+    for path in sorted(Path(folder).glob(_marker_glob())):
+        try:
+            info = json.loads(path.read_text())
+            info = {"chunk": int(info["chunk"]), "record": str(info["record"]), "pid": int(info["pid"])}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # removed meanwhile, or not ours
+        if dead_only and _pid_alive(info["pid"]):
+            continue
+        out.append({**info, "path": path})
+    return out
 
 
 def chunk_problem(path: str | os.PathLike, n_rows: int | None = None) -> str | None:
