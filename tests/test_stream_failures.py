@@ -128,3 +128,17 @@ def test_in_process_death_is_named_and_flagged_on_resume(tmp_path, caplog):
             "measured" in caplog.text)
     assert table.loc["r3", "quality_reason"] == "worker died (exit 137) while measuring r3"
     assert table.drop(index="r3")["quality_ok"].all() and len(table) == N
+
+
+# --------------------------------------------------------------------------- finding 14
+def test_duplicate_ids_are_named_and_counted():
+    from interp_ecg.errors import ConfigError
+
+    ids = ["a", "b", "a", "c", "b", "a", *[f"x{i}" for i in range(8)], *[f"x{i}" for i in range(8)]]
+    meta = pd.DataFrame({"patient_id": range(len(ids))}, index=pd.Index(ids, name="record_id"))
+    ds = EcgDataset(meta, FlakyLoader(), fs=FS, name="dups")
+    with pytest.raises(ConfigError) as info:
+        _run(ds)
+    msg = str(info.value)
+    assert "10 id(s) appear more than once (21 rows)" in msg
+    assert "'a' x3, 'b' x2, 'x0' x2, 'x1' x2, 'x2' x2 ..." in msg

@@ -1066,7 +1066,13 @@ def extract(
     ids = list(dataset.meta.index)
     meta = dataset.meta
     if meta.index.has_duplicates:
-        raise ConfigError("dataset has duplicate record ids", source=dataset.name or None)
+        dup = meta.index[meta.index.duplicated(keep=False)]
+        counts = pd.Series(1, index=dup).groupby(level=0, sort=False).size()
+        shown = ", ".join(f"{rid!r} x{n}" for rid, n in counts.head(5).items())
+        raise ConfigError(
+            f"dataset has duplicate record ids: {len(counts)} id(s) appear more than once "
+            f"({int(counts.sum())} rows), e.g. {shown}{' ...' if len(counts) > 5 else ''}",
+            source=dataset.name or None)
     n_chunks = (len(ids) + chunk_size - 1) // chunk_size if chunk_size >= 1 else 0
     if chunk_size < 1:
         raise ConfigError(f"chunk_size must be >= 1, got {chunk_size}")
