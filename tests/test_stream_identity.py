@@ -99,7 +99,7 @@ def test_a_manifest_without_identity_is_refused(tmp_path):
     manifest = json.loads(path.read_text())
     del manifest["extra"]["dataset"]
     path.write_text(json.dumps(manifest))
-    with pytest.raises(ConfigError, match=r"extra\.dataset: absent in the folder"):
+    with pytest.raises(ConfigError, match=r"; dataset: absent in the folder|: dataset: absent in the folder"):
         _run(ds, out)
 
 

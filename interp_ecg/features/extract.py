@@ -194,7 +194,7 @@ def planned_lead_columns(dataset: EcgDataset) -> list[str]:
     >>> ds = EcgDataset(meta, ArrayLoader(np.zeros((1, 2, 1000)), fs=500, leads=["ECG1", "II"]),
     ...                 fs=500, leads=["ECG1", "II"])
     >>> planned_lead_columns(ds)[:2]
-    ['P_amp_mV_ECG1', 'R_amp_mV_ECG1']
+    ['P_amp_mV_ECG1', 'Q_amp_mV_ECG1']
     """
     from interp_ecg.io.leads import inverted_lead, normalise_lead_name
 

@@ -75,14 +75,14 @@ _LABELS = {
 def manifest_differences(old: dict, new: dict) -> list[str]:
     """The entries in which two chunk manifests differ, one readable line each.
 
-    Nested entries are named by their path (``extra.dataset.fs``); an entry that only one
+    Nested entries are named by their path (``dataset.fs``, the ``extra.`` of the settings left out); an entry that only one
     manifest has is ``absent`` in the other (a folder written by an older version, which
     did not record it, is refused too: nothing says which data or code made its chunks).
 
     Examples
     --------
     >>> manifest_differences({"extra": {"dataset": {"fs": 100.0}}}, {"extra": {"dataset": {"fs": 500.0}}})
-    ['extra.dataset.fs: 100.0 in the folder, 500.0 now']
+    ['dataset.fs: 100.0 in the folder, 500.0 now']
     """
     out: list[str] = []
 
@@ -91,7 +91,7 @@ def manifest_differences(old: dict, new: dict) -> list[str]:
             for key in list(dict.fromkeys([*a, *b])):
                 walk(a.get(key, _ABSENT), b.get(key, _ABSENT), f"{path}.{key}" if path else str(key))
         elif a != b:
-            label = _LABELS.get(path, path)
+            label = _LABELS.get(path, path.removeprefix("extra."))
             if path.endswith("sha256") and isinstance(a, str) and isinstance(b, str):
                 out.append(f"{label} differ (digest {a[:12]} in the folder, {b[:12]} now)")
             else:
