@@ -142,3 +142,20 @@ def test_duplicate_ids_are_named_and_counted():
     msg = str(info.value)
     assert "10 id(s) appear more than once (21 rows)" in msg
     assert "'a' x3, 'b' x2, 'x0' x2, 'x1' x2, 'x2' x2 ..." in msg
+
+
+# --------------------------------------------------------------------------- concurrent start
+def test_a_second_store_keeps_the_live_temporary_files_of_another_process(tmp_path):
+    """Only temporary files of dead processes are removed when a store opens a folder."""
+    from interp_ecg.features.stream import ChunkStore
+
+    ChunkStore(tmp_path, ids=["a", "b"], chunk_size=1)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live = tmp_path / f".chunk-000000.parquet.tmp-{os.getppid()}-0123abcd"
+    stale = tmp_path / f".chunk-000001.parquet.tmp-{dead.pid}-0123abcd"
+    stale_marker = tmp_path / f".inflight-000001-{dead.pid}.json.tmp-0123abcd"
+    for f in (live, stale, stale_marker):
+        f.write_bytes(b"PAR1")
+    ChunkStore(tmp_path, ids=["a", "b"], chunk_size=1)
+    assert live.exists() and not stale.exists() and not stale_marker.exists()

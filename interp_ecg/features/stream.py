@@ -167,7 +167,13 @@ class ChunkStore:
                 for f in [*self.out.glob("chunk-*.parquet"), *self.out.glob(_marker_glob())]:
                     f.unlink()
             self._atomic_write_text(path, json.dumps(self.manifest, indent=1))
-        for tmp in [*self.out.glob(".chunk-*.tmp-*"), *self.out.glob(".inflight-*.tmp-*")]:  # left by a killed run
+        # temporary files left by a killed run; not those of a process still writing here
+        # (a second run started on the same folder must not delete the first one's live file)
+        for tmp in [*self.out.glob(".chunk-*.tmp-*"), *self.out.glob(".*_manifest.json.tmp-*"),
+                    *self.out.glob(".inflight-*.tmp-*")]:
+            pid = _tmp_pid(tmp.name)
+            if pid is not None and pid != os.getpid() and _pid_alive(pid):
+                continue
             tmp.unlink(missing_ok=True)
         self._write_run_info(extra)
 
@@ -263,6 +269,15 @@ def write_marker(folder: str | os.PathLike, k: int, record_id: Any) -> None:
 def clear_marker(folder: str | os.PathLike, k: int) -> None:
     """Remove this process's marker of chunk ``k``."""
     (Path(folder) / _marker_glob(k, os.getpid())).unlink(missing_ok=True)
+
+
+def _tmp_pid(name: str) -> int | None:
+    """The process id in a temporary file's name (``...tmp-PID-xxxxxxxx``, or the
+    ``.inflight-NNNNNN-PID.json.tmp-xxxxxxxx`` of a marker), ``None`` when it has none."""
+    import re
+
+    found = re.search(r"\.tmp-(\d+)-[0-9a-f]+$", name) or re.search(r"^\.inflight-\d+-(\d+)\.json\.tmp-", name)
+    return int(found.group(1)) if found else None
 
 
 def _pid_alive(pid: int) -> bool:
