@@ -26,11 +26,13 @@ True
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import time
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
@@ -176,12 +178,47 @@ def _named_lead_columns(names) -> list[str]:
     return list(dict.fromkeys(c for c in names if c not in known and _per_lead_column(c)))
 
 
-def rows_to_frame(rows: Sequence[dict[str, Any]], index: pd.Index) -> pd.DataFrame:
+def planned_lead_columns(dataset: EcgDataset) -> list[str]:
+    """The per-lead columns of the leads outside the standard twelve that ``dataset``'s
+    records are known to have, before any is read: from the dataset's nominal leads, the
+    lead sets of its metadata (``meta["leads"]``, as :func:`~interp_ecg.io.read_wfdb` writes
+    them) and an in-memory loader's leads, unless a lead selection fixes the leads.
+
+    :func:`extract` gives every chunk of a run these columns (NaN where a record lacks the
+    lead), so that all chunk files of a run share one schema.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from interp_ecg.io import ArrayLoader, EcgDataset
+    >>> meta = pd.DataFrame(index=pd.Index(["a"], name="record_id"))
+    >>> ds = EcgDataset(meta, ArrayLoader(np.zeros((1, 2, 1000)), fs=500, leads=["ECG1", "II"]),
+    ...                 fs=500, leads=["ECG1", "II"])
+    >>> planned_lead_columns(ds)[:2]
+    ['P_amp_mV_ECG1', 'Q_amp_mV_ECG1']
+    """
+    from interp_ecg.io.leads import inverted_lead, normalise_lead_name
+
+    names: list[str] = [str(x) for x in dataset.leads]
+    if not any(hasattr(t, "leads") for t in dataset.transforms):  # no lead selection on load
+        names += [str(x) for x in getattr(dataset.loader, "leads", None) or []]
+        if "leads" in dataset.meta.columns:
+            for text in dataset.meta["leads"].dropna().unique():
+                names += str(text).split()
+    leads = dict.fromkeys(inverted_lead(n) or normalise_lead_name(n) for n in names)
+    return [f"{m}_{lead}" for lead in leads if lead and lead not in STANDARD_LEADS
+            for m in M.PER_LEAD_MEASURES]
+
+
+def rows_to_frame(rows: Sequence[dict[str, Any]], index: pd.Index,
+                  lead_columns: Sequence[str] = ()) -> pd.DataFrame:
     """Build a record table from row dictionaries: the dictionary's columns, order and
     dtypes, then the per-lead columns of leads outside the standard twelve (float, named
-    ``{measure}_{lead}`` after the record's own lead names, e.g. ``R_amp_mV_ECG1``)."""
+    ``{measure}_{lead}`` after the record's own lead names, e.g. ``R_amp_mV_ECG1``):
+    ``lead_columns`` first (present even where no row has them, NaN), then any other such
+    column of the rows, in their first order."""
     floats, strings, bools = column_types()
-    named = _named_lead_columns(c for row in rows for c in row)
+    named = list(dict.fromkeys([*lead_columns, *_named_lead_columns(c for row in rows for c in row)]))
     floats = (*floats, *named)
     mat = np.array([[row.get(c, np.nan) for c in floats] for row in rows], dtype=np.float64)
     mat = mat.reshape(len(rows), len(floats))
@@ -544,6 +581,152 @@ def _extract_loaded(dataset: EcgDataset, rid: Any, method: Method, min_beats: in
 
 
 # --------------------------------------------------------------------------- datasets
+#: metadata columns that locate or describe a record's file (with the loader's own
+#: ``path_column``): part of a run's dataset identity (see :func:`dataset_identity`)
+IDENTITY_COLUMNS = ("path", "filename_hr", "filename_lr", "fs", "n_leads", "n_samples", "leads")
+
+
+def _describe(obj: Any, depth: int = 0) -> Any:
+    """A JSON-able description of a loader or transform: its public attributes (arrays by
+    digest, a ``root`` folder by its resolved path), its type's name beyond two levels."""
+    import hashlib
+
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, float, np.integer, np.floating)):
+        return float(obj) if isinstance(obj, (float, np.floating)) else int(obj)
+    if isinstance(obj, np.ndarray):
+        arr = np.ascontiguousarray(obj)
+        return {"shape": list(arr.shape), "dtype": str(arr.dtype),
+                "sha256": hashlib.sha256(arr.view(np.uint8).reshape(-1)).hexdigest()}
+    if isinstance(obj, (list, tuple)):
+        return [_describe(x, depth + 1) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): _describe(v, depth + 1) for k, v in obj.items()}
+    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    if depth >= 2 or not hasattr(obj, "__dict__"):
+        return kind
+    out: dict[str, Any] = {"type": kind}
+    for key, value in vars(obj).items():
+        if key.startswith("_"):
+            continue
+        if key == "root" and isinstance(value, (str, os.PathLike)):
+            value = os.path.realpath(os.fspath(value))
+        out[key] = _describe(value, depth + 1)
+    return out
+
+
+#: packages whose source files make up :func:`code_fingerprint` (the reader and the measurement)
+FINGERPRINT_PACKAGES = ("features", "io")
+
+
+@functools.lru_cache(maxsize=1)
+def _sources_digest() -> tuple[str, int]:
+    """SHA-256 over the ``.py`` files of :data:`FINGERPRINT_PACKAGES` (relative path and
+    bytes, sorted), and how many files; computed once per process."""
+    import hashlib
+    from pathlib import Path
+
+    import interp_ecg
+
+    root = Path(interp_ecg.__file__).resolve().parent
+    h = hashlib.sha256()
+    files = sorted(f for pkg in FINGERPRINT_PACKAGES for f in (root / pkg).rglob("*.py"))
+    for f in files:
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(b"\0")
+        h.update(f.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest(), len(files)
+
+
+def code_fingerprint() -> dict[str, Any]:
+    """Which code measures: the package version, a digest of the source files of
+    ``interp_ecg.features`` (delineation included) and ``interp_ecg.io``, and of the
+    delineator's parameters in force.
+
+    A resumed :func:`extract` run refuses a folder whose chunks another fingerprint made, and
+    :func:`extract_cached` measures again over such a cache, so that one table never mixes the
+    output of two code versions. The source digest is computed once per process (a few ms).
+
+    Returns
+    -------
+    dict
+        ``version``, ``sources_sha256``, ``n_source_files``, ``delineation_params_sha256``.
+
+    Examples
+    --------
+    >>> fp = code_fingerprint()
+    >>> sorted(fp)
+    ['delineation_params_sha256', 'n_source_files', 'sources_sha256', 'version']
+    """
+    import dataclasses
+    import hashlib
+    import json
+
+    import interp_ecg
+    from interp_ecg.features.delineation import core
+
+    digest, n_files = _sources_digest()
+    params = json.dumps(dataclasses.asdict(core.DEFAULT_PARAMS), sort_keys=True, default=str)
+    return {"version": interp_ecg.__version__, "sources_sha256": digest, "n_source_files": n_files,
+            "delineation_params_sha256": hashlib.sha256(params.encode()).hexdigest()}
+
+
+def dataset_identity(dataset: EcgDataset, with_records: bool = True) -> dict[str, Any]:
+    """What a run of :func:`extract` measured, beyond the record ids: used to refuse a resume
+    (or a feature cache) made from other data.
+
+    Parameters
+    ----------
+    dataset : EcgDataset
+    with_records : bool, default True
+        Include ``meta_sha256``, a digest of the record ids with their metadata columns that
+        locate the files (the loader's ``path_column``, :data:`IDENTITY_COLUMNS`).
+
+    Returns
+    -------
+    dict
+        ``name``, ``fs`` (the nominal rate; ``None`` for mixed rates), ``record_fs`` (the
+        per-record rates of the metadata, where it has them), ``leads``, ``loader`` and
+        ``transforms`` (type and public settings: a WFDB loader's resolved ``root``,
+        ``path_column`` and ``expected_fs``; an in-memory array by its SHA-256), and
+        ``meta_sha256``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from interp_ecg.io import ArrayLoader, EcgDataset
+    >>> meta = pd.DataFrame(index=pd.Index(["a"], name="record_id"))
+    >>> ds = EcgDataset(meta, ArrayLoader(np.zeros((1, 12, 1000)), fs=500), fs=500)
+    >>> dataset_identity(ds)["fs"], dataset_identity(ds.resample(250))["fs"]
+    (500.0, 250.0)
+    """
+    import hashlib
+
+    meta = dataset.meta
+    out: dict[str, Any] = {
+        "name": str(dataset.name or ""),
+        "fs": None if dataset.fs is None else float(dataset.fs),
+        "leads": [str(x) for x in dataset.leads],
+        "loader": _describe(dataset.loader),
+        "transforms": [_describe(t) for t in dataset.transforms],
+    }
+    if "fs" in meta.columns:
+        out["record_fs"] = sorted(float(x) for x in pd.to_numeric(meta["fs"], errors="coerce").dropna().unique())
+    if with_records:
+        path_col = getattr(dataset.loader, "path_column", None)
+        cols = [c for c in dict.fromkeys([path_col, *IDENTITY_COLUMNS]) if c is not None and c in meta.columns]
+        h = hashlib.sha256()
+        h.update(repr(cols).encode())
+        rows = meta[cols].astype("string").fillna("<NA>") if cols else pd.DataFrame(index=meta.index)
+        for rid, values in zip(meta.index, rows.itertuples(index=False, name=None)):
+            h.update(repr((rid, *values)).encode())
+            h.update(b"\n")
+        out["meta_sha256"] = h.hexdigest()
+    return out
+
+
 def _bare(dataset: EcgDataset) -> EcgDataset:
     """A copy of ``dataset`` without records, labels or annotations (cheap to ship)."""
     bare = object.__new__(EcgDataset)
@@ -556,14 +739,123 @@ def _bare(dataset: EcgDataset) -> EcgDataset:
 
 
 def _process_chunk(
-    bare: EcgDataset, meta: pd.DataFrame, k: int, method: Method, min_beats: int
+    bare: EcgDataset, meta: pd.DataFrame, k: int, method: Method, min_beats: int,
+    lead_columns: Sequence[str] = (), marker_dir: str | None = None, known: dict | None = None,
 ) -> tuple[int, pd.DataFrame]:
+    """Measure the records of ``meta`` (chunk ``k``, or the retried part of it).
+
+    ``known`` rows (records measured alone after a worker death) are taken as they are. With
+    ``marker_dir`` the worker notes in a small file which record it is measuring, so that a
+    death of the process (segfault, OOM kill) can be traced to the record
+    (:func:`interp_ecg.features.stream.read_markers`)."""
+    from interp_ecg.features.stream import clear_marker, write_marker
+
     ds = object.__new__(EcgDataset)
     ds.__dict__.update(bare.__dict__)
     ds.meta = meta
-    rows = [_extract_loaded(ds, rid, method, min_beats) for rid in meta.index]
+    rows = []
+    for rid in meta.index:
+        if known and rid in known:
+            rows.append(known[rid])
+            continue
+        if marker_dir is not None:
+            write_marker(marker_dir, k, rid)
+        rows.append(_extract_loaded(ds, rid, method, min_beats))
+    if marker_dir is not None:
+        clear_marker(marker_dir, k)
     index = pd.Index(list(meta.index), name=meta.index.name or "record_id")
-    return k, rows_to_frame(rows, index)
+    return k, rows_to_frame(rows, index, lead_columns)
+
+
+def _isolated_row(bare: EcgDataset, meta: pd.DataFrame, method: Method, min_beats: int) -> dict[str, Any]:
+    """The row of the one record of ``meta``, measured in a worker of its own."""
+    ds = object.__new__(EcgDataset)
+    ds.__dict__.update(bare.__dict__)
+    ds.meta = meta
+    return _extract_loaded(ds, meta.index[0], method, min_beats)
+
+
+class WorkerDiedError(RuntimeError):
+    """The process measuring a record died (segfault, out-of-memory kill, ``os._exit``)."""
+
+
+def _exit_text(err: BaseException) -> str:
+    """``exit 137`` / ``signal SIGSEGV`` from loky's message ``The exit codes of the workers
+    are {EXIT(137)}``; the message's own words where it has no such part."""
+    import re
+
+    found = re.search(r"exit codes of the workers are \{([^}]*)\}", str(err))
+    if not found:
+        return type(err).__name__
+    parts = []
+    for code in found.group(1).split(","):
+        code = code.strip()
+        m = re.fullmatch(r"EXIT\((-?\d+)\)", code)
+        sig = re.fullmatch(r"(SIG[A-Z0-9]+)\((-?\d+)\)", code)
+        parts.append(f"exit {m.group(1)}" if m else f"signal {sig.group(1)}" if sig else code)
+    return ", ".join(parts)
+
+
+def _measure_alone(bare: EcgDataset, meta: pd.DataFrame, rids: Sequence[Any], method: Method,
+                   min_beats: int) -> dict[Any, dict[str, Any]]:
+    """Measure each of ``rids`` alone in a fresh worker process (a new one after each death).
+
+    A record whose worker dies gets a failure row (``quality_error`` ``WorkerDiedError``,
+    "worker died (exit 137) while measuring <record>"); the others get their measured row,
+    which the run then keeps (they are not measured again in the pool)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from joblib.externals.loky.process_executor import ProcessPoolExecutor
+
+    rows: dict[Any, dict[str, Any]] = {}
+    ex = None
+    try:
+        for rid in rids:
+            if ex is None:
+                ex = ProcessPoolExecutor(max_workers=1)
+            try:
+                rows[rid] = ex.submit(_isolated_row, bare, meta.loc[[rid]], method, min_beats).result()
+                logger.info("record %s measured alone in a separate process", rid)
+            except BrokenProcessPool as err:
+                death = WorkerDiedError(f"worker died ({_exit_text(err)}) while measuring {rid}")
+                logger.warning("record %s not measured: %s", rid, death)
+                row = _failure_row(death, rid)
+                row["quality_reason"] = str(death)
+                rows[rid] = row
+                ex.shutdown(wait=True)
+                ex = None
+    finally:
+        if ex is not None:
+            ex.shutdown(wait=True)
+    return rows
+
+
+def _union_columns(column_lists) -> list[str]:
+    """The columns of several record tables, in their first order (dictionary columns, the
+    planned per-lead columns, then others as they appear)."""
+    return list(dict.fromkeys(c for cols in column_lists for c in cols))
+
+
+def _harmonise_chunks(store: ChunkStore) -> int:
+    """Give every chunk of a finished run the same columns (the union, in first order; NaN
+    where a chunk lacked a per-lead column of a lead no record of it had), rewriting only the
+    chunks that lack some. Reads the Parquet footers only, unless a chunk must be rewritten.
+    Returns the number of chunks rewritten."""
+    import pyarrow.parquet as pq
+
+    columns = []
+    for k in range(store.n_chunks):
+        schema = pq.read_schema(store.path(k))
+        index_cols = set((schema.pandas_metadata or {}).get("index_columns", []) or [])
+        columns.append([c for c in schema.names if c not in index_cols])
+    union = _union_columns(columns)
+    redo = [k for k, cols in enumerate(columns) if cols != union]
+    for k in redo:
+        store.write(k, pd.read_parquet(store.path(k), engine="pyarrow").reindex(columns=union))
+    if redo:
+        logger.info("%d of %d chunks rewritten with the run's common columns (records had leads "
+                    "the dataset's metadata did not list)", len(redo), store.n_chunks)
+    return len(redo)
 
 
 def _client(scheduler: Any):
@@ -610,8 +902,17 @@ def _note_worker_profiler(client) -> None:
             len(on), len(states), max(on.values()))
 
 
-def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler):
-    """Yield ``(k, frame)`` for every chunk in ``todo`` (any order), bounded in flight."""
+def _chunk_span(ids: Sequence[Any]) -> str:
+    return f"{ids[0]!r}..{ids[-1]!r}" if len(ids) > 1 else repr(ids[0]) if ids else "(empty)"
+
+
+def _run_chunks(bare, meta, jobs, method, min_beats, n_jobs, scheduler, lead_columns=(),
+                marker_dir=None, known=None):
+    """Yield ``(k, frame)`` for every job ``(k, ids)`` in ``jobs`` (any order), bounded in flight.
+
+    A worker death in the joblib pool raises :class:`concurrent.futures.process.BrokenProcessPool`
+    (loky's ``TerminatedWorkerError``); :func:`extract` handles it."""
+    opts = dict(lead_columns=tuple(lead_columns), known=known or None)
     if scheduler is not None:
         from distributed import as_completed
 
@@ -624,17 +925,30 @@ def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, schedule
             # identical scattered dataset cannot take this run's copy with it
             shared = client.scatter(bare, broadcast=True, hash=False)
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-            pending = iter(todo)
+            pending = iter(jobs)
+            of_future = {}
 
-            def submit(k):
-                return client.submit(_process_chunk, shared, meta.loc[chunk_ids(k)], k, method, min_beats,
-                                     pure=False)
+            def submit(job):
+                k, ids = job
+                fut = client.submit(_process_chunk, shared, meta.loc[ids], k, method, min_beats, pure=False,
+                                    **opts)
+                of_future[fut.key] = job
+                return fut
 
             # at most 2 chunks per worker in flight; each future is released as soon as its
             # frame is handed on, so neither the client nor the cluster keeps finished chunks
-            ac = as_completed([submit(k) for k in itertools.islice(pending, 2 * n_workers)])
+            ac = as_completed([submit(job) for job in itertools.islice(pending, 2 * n_workers)])
             for fut in ac:
-                result = fut.result()
+                k, ids = of_future.pop(fut.key)
+                try:
+                    result = fut.result()
+                except Exception as err:
+                    if type(err).__name__ == "KilledWorker":  # a record killed worker after worker
+                        raise WorkerDiedError(
+                            f"Dask workers died measuring chunk {k} (records {_chunk_span(ids)}): {err}; "
+                            "measure those records with extract(..., n_jobs=2) (local workers) to find "
+                            "and flag the record") from err
+                    raise
                 fut.release()
                 del fut
                 nxt = next(pending, None)
@@ -653,6 +967,7 @@ def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, schedule
             if own:
                 client.close()
         return
+    opts["marker_dir"] = None if marker_dir is None else str(marker_dir)
     cores = os.cpu_count() or 1
     if n_jobs is None or n_jobs == -1:
         n = cores
@@ -660,14 +975,16 @@ def _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, schedule
         n = max(1, cores + 1 + int(n_jobs))
     else:
         n = int(n_jobs)
-    if n <= 1 or len(todo) <= 1:
-        for k in todo:
-            yield _process_chunk(bare, meta.loc[chunk_ids(k)], k, method, min_beats)
+    if n <= 1 or len(jobs) <= 1:
+        for k, ids in jobs:
+            logger.debug("measuring chunk %d: records %s", k, _chunk_span(ids))
+            yield _process_chunk(bare, meta.loc[ids], k, method, min_beats, **opts)
         return
     from joblib import Parallel, delayed
 
     par = Parallel(n_jobs=n, return_as="generator_unordered", pre_dispatch="2*n_jobs")
-    yield from par(delayed(_process_chunk)(bare, meta.loc[chunk_ids(k)], k, method, min_beats) for k in todo)
+    yield from par(delayed(_process_chunk)(bare, meta.loc[ids], k, method, min_beats, **opts)
+                   for k, ids in jobs)
 
 
 #: seconds between INFO progress lines of :func:`extract` (besides its tqdm bar)
@@ -685,6 +1002,7 @@ def extract(
     min_beats: int = MIN_BEATS,
     overwrite: bool = False,
     load: bool = True,
+    retry_failed: bool | str | Sequence[str] = False,
 ) -> pd.DataFrame | None:
     """Measure every record of a dataset: one row per record, features plus quality columns.
 
@@ -696,7 +1014,11 @@ def extract(
         Local worker processes (joblib); ``-1`` uses all cores. Ignored with ``scheduler``.
     out : str or path-like, optional
         Folder to stream the result to, one Parquet file per chunk, written atomically.
-        Running again with the same ``out`` resumes: finished chunks are skipped.
+        Running again with the same ``out`` resumes: finished chunks are skipped. A resume
+        needs the same run: the same record ids and chunk size, ``method``, ``min_beats``
+        and dataset (:func:`dataset_identity`: name, sampling rate(s), leads, loader and
+        its root folder, transforms, the metadata rows that locate the files); anything
+        else raises :class:`~interp_ecg.errors.ConfigError` naming what differs.
     chunk_size : int, default 256
         Records per chunk (the unit of work, of writing and of resuming).
     scheduler : distributed.Client or str, optional
@@ -720,6 +1042,23 @@ def extract(
     load : bool, default True
         With ``out``, read the finished table back and return it; ``False`` returns ``None``
         (for runs larger than memory; read later with :func:`read_features`).
+    retry_failed : bool, str or sequence of str, default False
+        With ``out``, measure again the records of the finished chunks whose reading failed
+        (``quality_error`` in :data:`READ_FAILURES`: a file missing or unreadable for a while),
+        keeping every other row; a resume alone never retries them. A class name (or names),
+        e.g. ``"WorkerDiedError"``, retries failures of those kinds instead.
+
+    Notes
+    -----
+    A record that kills the process measuring it (a segfault in a library, an out-of-memory
+    kill) does not stop the run: each worker notes the record it is measuring in a small
+    hidden file in ``out`` (``.inflight-*.json``), and when a worker dies those records are
+    measured again one at a time, each in a fresh process. A record that kills that process
+    too gets a failure row (``quality_error`` ``WorkerDiedError``, "worker died (exit 137)
+    while measuring <record>"); the others keep their measurements, and the run goes on. With
+    ``n_jobs=1`` the records are measured in the calling process, whose death ends the run;
+    running it again on the same ``out`` measures the record it died on alone first, the
+    same way.
 
     Returns
     -------
@@ -735,7 +1074,13 @@ def extract(
     ids = list(dataset.meta.index)
     meta = dataset.meta
     if meta.index.has_duplicates:
-        raise ConfigError("dataset has duplicate record ids", source=dataset.name or None)
+        dup = meta.index[meta.index.duplicated(keep=False)]
+        counts = pd.Series(1, index=dup).groupby(level=0, sort=False).size()
+        shown = ", ".join(f"{rid!r} x{n}" for rid, n in counts.head(5).items())
+        raise ConfigError(
+            f"dataset has duplicate record ids: {len(counts)} id(s) appear more than once "
+            f"({int(counts.sum())} rows), e.g. {shown}{' ...' if len(counts) > 5 else ''}",
+            source=dataset.name or None)
     n_chunks = (len(ids) + chunk_size - 1) // chunk_size if chunk_size >= 1 else 0
     if chunk_size < 1:
         raise ConfigError(f"chunk_size must be >= 1, got {chunk_size}")
@@ -743,10 +1088,16 @@ def extract(
     def chunk_ids(k: int) -> list[Any]:
         return ids[k * chunk_size : (k + 1) * chunk_size]
 
+    if retry_failed and out is None:
+        raise ConfigError("retry_failed=True re-measures the failed records of a run in out=; give out=")
     store = None
     if out is not None:
         extra = {"method": method if isinstance(method, str) or method is None else getattr(method, "__name__", "callable"),
-                 "min_beats": min_beats}
+                 "min_beats": min_beats,
+                 # what was read: another rate, folder or database with the same ids is another run
+                 "dataset": dataset_identity(dataset),
+                 # which code measured: chunks of two code versions are never mixed
+                 "code": code_fingerprint()}
         store = ChunkStore(out, ids, chunk_size, overwrite=overwrite, extra=extra)
         todo = store.pending()
         done = store.n_done_records()
@@ -755,34 +1106,153 @@ def extract(
     else:
         todo = list(range(n_chunks))
         done = 0
+    jobs: list[tuple[int, list[Any]]] = [(k, chunk_ids(k)) for k in todo]
+    partial: set[int] = set()  # chunks of which only the failed records are measured again
+    if store is not None and retry_failed and not overwrite:
+        kinds = set(READ_FAILURES if retry_failed is True else [retry_failed] if isinstance(retry_failed, str)
+                    else retry_failed)
+        retry = _failed_records(store, set(todo), kinds)
+        if retry:
+            counts = pd.Series([e for _, _, e in retry]).value_counts()
+            logger.info("retry_failed: measuring again %d failed record(s) (%s) in %d chunk(s) of %s; "
+                        "the other rows are kept", len(retry), ", ".join(f"{n} x{c}" for n, c in counts.items()),
+                        len({k for k, _, _ in retry}), out)
+            for k in sorted({k for k, _, _ in retry}):
+                jobs.append((k, [rid for kk, rid, _ in retry if kk == k]))
+                partial.add(k)
+            done -= len(retry)
+        else:
+            logger.info("retry_failed: no failed record of kind %s in %s", sorted(kinds), out)
     bare = _bare(dataset)
+    # per-lead columns of non-standard leads known from the dataset: in every chunk (finding 7)
+    lead_columns = planned_lead_columns(dataset)
+    # records measured alone in a fresh process after a process died measuring them
+    known: dict[Any, dict[str, Any]] = {}
+    marker_dir = tmp_markers = None
+    if store is not None:
+        marker_dir = store.out
+        known.update(_after_deaths(store.out, bare, meta, {k: ids_ for k, ids_ in jobs}, method, min_beats,
+                                   "a previous run on this folder died", dead_only=True))
+    elif scheduler is None and len(jobs) > 1 and n_jobs not in (0, 1):
+        import tempfile
+
+        marker_dir = tmp_markers = tempfile.mkdtemp(prefix="interp_ecg_inflight_")
     frames: dict[int, pd.DataFrame] = {}
     bar = tqdm(total=len(ids), initial=done, disable=not progress, desc="extract features", unit="rec")
     t_start = t_last = time.perf_counter()
     n_new = 0
     try:
-        for k, frame in _run_chunks(bare, meta, todo, chunk_ids, method, min_beats, n_jobs, scheduler):
-            if store is not None:
-                store.write(k, frame)
-            else:
-                frames[k] = frame
-            bar.update(len(frame))
-            n_new += len(frame)
-            if time.perf_counter() - t_last >= PROGRESS_EVERY_S:  # also in logs, where no bar shows
-                t_last = time.perf_counter()
-                logger.info("extract features: %d of %d records (%.1f records/s)", done + n_new, len(ids),
-                            n_new / (t_last - t_start))
+        while True:
+            finished: set[int] = set()
+            size = {k: len(ids_) for k, ids_ in jobs}
+            try:
+                for k, frame in _run_chunks(bare, meta, jobs, method, min_beats, n_jobs, scheduler,
+                                            lead_columns, marker_dir, known):
+                    finished.add(k)
+                    if store is not None:
+                        if k in partial:
+                            frame = _merge_retried(store, k, frame)
+                        store.write(k, frame)
+                    else:
+                        frames[k] = frame
+                    bar.update(size[k])
+                    n_new += size[k]
+                    if time.perf_counter() - t_last >= PROGRESS_EVERY_S:  # also in logs, where no bar shows
+                        t_last = time.perf_counter()
+                        logger.info("extract features: %d of %d records (%.1f records/s)", done + n_new,
+                                    len(ids), n_new / (t_last - t_start))
+                break
+            except BrokenProcessPool as err:  # a worker died: find the record, flag it, go on
+                jobs = [job for job in jobs if job[0] not in finished]
+                partial_left = {k for k, _ in jobs}
+                found = _after_deaths(marker_dir, bare, meta, dict(jobs), method, min_beats,
+                                      f"a worker process died ({_exit_text(err)}) and the pool stopped",
+                                      exclude=set(known))
+                if not found:
+                    names = "; ".join(f"chunk {k} (records {_chunk_span(i)})" for k, i in jobs[:5])
+                    raise WorkerDiedError(
+                        f"a worker process died ({_exit_text(err)}) and no record could be named; "
+                        f"chunks not finished: {names}" + (f" and {len(jobs) - 5} more" if len(jobs) > 5 else "")
+                    ) from err
+                known.update(found)
+                partial &= partial_left
     finally:
         bar.close()
+        if tmp_markers is not None:
+            import shutil
+
+            shutil.rmtree(tmp_markers, ignore_errors=True)
+    empty = rows_to_frame([], pd.Index([], name=meta.index.name or "record_id"), lead_columns)
     if store is not None:
+        if ids:
+            _harmonise_chunks(store)  # one schema for every chunk file of the run
         if not load:
             return None
         if not ids:
-            return rows_to_frame([], pd.Index([], name=meta.index.name or "record_id"))
+            return empty
         return read_features(out)
     if not frames:
-        return rows_to_frame([], pd.Index([], name=meta.index.name or "record_id"))
-    return pd.concat([frames[k] for k in sorted(frames)])
+        return empty
+    parts = [frames[k] for k in sorted(frames)]
+    return pd.concat(parts).reindex(columns=_union_columns(f.columns for f in parts))
+
+
+#: ``quality_error`` of the failures that ``extract(..., retry_failed=True)`` measures again:
+#: the record could not be read (a file missing or unreadable for a while: a network mount, a copy
+#: still running), which another attempt may change; not a record that was read and refused
+READ_FAILURES = ("RecordReadError", "DataNotFoundError", "FileNotFoundError", "PermissionError",
+                 "TimeoutError", "ConnectionError", "OSError", "IOError", "BlockingIOError",
+                 "InterruptedError")
+
+
+def _failed_records(store: ChunkStore, skip: set[int], kinds: set[str]) -> list[tuple[int, Any, str]]:
+    """``(chunk, record id, quality_error)`` of the finished chunks' failure rows of ``kinds``."""
+    out = []
+    for k in range(store.n_chunks):
+        if k in skip:
+            continue
+        errors = pd.read_parquet(store.path(k), columns=["quality_error"], engine="pyarrow")["quality_error"]
+        for rid, err in zip(store.chunk_ids(k), errors.astype(str)):
+            if err in kinds:
+                out.append((k, rid, err))
+    return out
+
+
+def _merge_retried(store: ChunkStore, k: int, new: pd.DataFrame) -> pd.DataFrame:
+    """Chunk ``k`` with the rows of ``new`` (its retried records) in place of the old ones."""
+    old = pd.read_parquet(store.path(k), engine="pyarrow")
+    where = {str(rid): i for i, rid in enumerate(store.chunk_ids(k))}
+    pos = np.array([where[str(rid)] for rid in new.index], dtype=np.int64)
+    keep = np.ones(len(old), bool)
+    keep[pos] = False
+    cols = _union_columns([old.columns, new.columns])
+    new = new.reindex(columns=cols)
+    new.index = old.index[pos]
+    merged = pd.concat([old.reindex(columns=cols)[keep], new])
+    order = np.argsort(np.r_[np.flatnonzero(keep), pos], kind="stable")
+    return merged.iloc[order]
+
+
+def _after_deaths(marker_dir, bare, meta, jobs: dict[int, list[Any]], method, min_beats, who: str,
+                  dead_only: bool = False, exclude: set | None = None) -> dict[Any, dict[str, Any]]:
+    """The records that processes were measuring when they died (their in-flight markers),
+    each measured again alone in a fresh process (:func:`_measure_alone`): the row of each,
+    a failure row where it kills its process again."""
+    from interp_ecg.features.stream import read_markers
+
+    if marker_dir is None:
+        return {}
+    suspects: list[Any] = []
+    for mark in read_markers(marker_dir, dead_only=dead_only):
+        ids_ = jobs.get(mark["chunk"])
+        rid = next((r for r in ids_ or [] if str(r) == mark["record"]), None)
+        mark["path"].unlink(missing_ok=True)
+        if rid is None or rid in (exclude or set()) or rid in suspects:
+            continue  # a chunk since finished, or a record already measured alone
+        logger.warning("%s while record %s (chunk %d, records %s) was being measured; measuring it "
+                       "alone in a separate process", who, rid, mark["chunk"], _chunk_span(ids_))
+        suspects.append(rid)
+    return _measure_alone(bare, meta, suspects, method, min_beats) if suspects else {}
 
 
 # --------------------------------------------------------------------------- beat table
@@ -842,13 +1312,29 @@ def _beat_table(signal: np.ndarray, fs: float, leads: list[str], fid: pd.DataFra
 
 
 
+#: key of the cache provenance in a feature cache's Parquet metadata (pandas ``attrs``)
+CACHE_KEY = "interp_ecg_feature_cache"
+
+
+def _cache_provenance(dataset: EcgDataset) -> dict[str, Any]:
+    """What a feature cache was measured from: the code and the dataset (without its record
+    list: a cache may cover more records than are asked of it)."""
+    return {"code": code_fingerprint(), "dataset": dataset_identity(dataset, with_records=False)}
+
+
 def extract_cached(dataset: EcgDataset, cache: str | os.PathLike | None = None, n_jobs: int = 1) -> pd.DataFrame:
-    """:func:`extract` with a Parquet cache that is reused when it covers every record.
+    """:func:`extract` with a Parquet cache that is reused when it covers every record and
+    was made by the same code from the same data.
 
     Studies and benchmarks that rerun on the same records call this so that features are
-    measured once. The cache is rewritten when it lacks any of ``dataset``'s records or
-    cannot be read (a truncated or empty file is logged and measured again); it is written
-    under a temporary name and renamed into place, so a killed run never leaves half a file.
+    measured once. The cache records its provenance (:func:`code_fingerprint` and
+    :func:`dataset_identity` without the record list) in its Parquet metadata. It is
+    measured again and rewritten, with a log line saying why, when it lacks any of
+    ``dataset``'s records, was made by other code (another version, other feature or reader
+    sources, other delineation parameters) or from other data (another folder, rate, leads
+    or loader), holds no provenance (written by an older version), or cannot be read (a
+    truncated or empty file). It is written under a temporary name and renamed into place,
+    so a killed run never leaves half a file.
 
     Parameters
     ----------
@@ -863,10 +1349,14 @@ def extract_cached(dataset: EcgDataset, cache: str | os.PathLike | None = None, 
     pandas.DataFrame
         One row per record of ``dataset``, in its order.
     """
+    import json
     import uuid
     from pathlib import Path
 
+    from interp_ecg.features.stream import manifest_differences
+
     path = Path(cache) if cache else None
+    provenance = json.loads(json.dumps(_cache_provenance(dataset), default=str)) if path is not None else None
     if path is not None and path.is_file():
         try:
             feats = pd.read_parquet(path)
@@ -874,16 +1364,31 @@ def extract_cached(dataset: EcgDataset, cache: str | os.PathLike | None = None, 
             logger.warning("feature cache %s unreadable (%s: %s); measuring again",
                            path, type(err).__name__, err)
             feats = None
-        if feats is not None and set(dataset.ids) <= set(feats.index):
-            logger.info("features from cache %s", path)
-            return feats.loc[list(dataset.ids)]
+        if feats is not None:
+            stored = feats.attrs.get(CACHE_KEY)
+            feats.attrs = {}
+            missing = len(set(dataset.ids) - set(feats.index))
+            if not isinstance(stored, dict):
+                logger.warning("feature cache %s records no code fingerprint or dataset (written by an "
+                               "older version); measuring again", path)
+            elif differ := manifest_differences(stored, provenance):
+                logger.warning("feature cache %s was made by other code or from other data (%s); "
+                               "measuring again", path, "; ".join(differ[:4]))
+            elif missing:
+                logger.info("feature cache %s lacks %d of %d records; measuring again",
+                            path, missing, len(dataset))
+            else:
+                logger.info("features from cache %s", path)
+                return feats.loc[list(dataset.ids)]
     feats = extract(dataset, n_jobs=n_jobs, progress=False)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # temporary name + atomic rename: a killed run never leaves a half-written cache
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        stamped = feats.copy(deep=False)
+        stamped.attrs = {CACHE_KEY: provenance}  # pandas keeps attrs in the Parquet metadata
         try:
-            feats.to_parquet(tmp)
+            stamped.to_parquet(tmp)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
@@ -952,4 +1457,4 @@ def extract_beats(
     return table
 
 
-__all__ = ["DASK_WORKER_CONFIG", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]
+__all__ = ["DASK_WORKER_CONFIG", "READ_FAILURES", "WorkerDiedError", "code_fingerprint", "dataset_identity", "planned_lead_columns", "extract", "extract_cached", "extract_record", "extract_beats", "measured_fiducials", "read_features", "conform", "column_names"]

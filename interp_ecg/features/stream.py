@@ -5,7 +5,11 @@ A run writes one Parquet file per chunk of records into a folder, each written a
 and the chunk size. A run that is killed (even with ``SIGKILL``) and started again on the
 same folder finds the finished chunks, skips them and writes only the rest, so the final
 output is the same as that of an uninterrupted run: chunk ``k`` always holds records
-``ids[k * chunk_size:(k + 1) * chunk_size]``, in order.
+``ids[k * chunk_size:(k + 1) * chunk_size]``, in order. :func:`~interp_ecg.features.extract`
+gives every chunk file of a finished run the same columns (per-lead columns of leads outside
+the standard twelve included, NaN where a record lacks the lead), so the folder also reads as
+one table with ``pandas.read_parquet(folder)`` or any Parquet reader; the chunks of an
+unfinished run may still differ, which :func:`read_features` handles.
 
 Examples
 --------
@@ -50,6 +54,53 @@ def _ids_digest(ids: Sequence[Any]) -> str:
     return h.hexdigest()
 
 
+def _short(value: Any, width: int = 70) -> str:
+    text = "absent" if value is _ABSENT else repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+_ABSENT = object()
+
+#: what each manifest entry means, for the messages of a refused resume
+_LABELS = {
+    "ids_sha256": "record ids",
+    "extra.dataset.meta_sha256": "dataset.meta_sha256: the metadata rows that locate the records",
+    "n_records": "number of records",
+    "chunk_size": "chunk size",
+    "n_chunks": "number of chunks",
+    "format": "manifest format",
+}
+
+
+def manifest_differences(old: dict, new: dict) -> list[str]:
+    """The entries in which two chunk manifests differ, one readable line each.
+
+    Nested entries are named by their path (``dataset.fs``, the ``extra.`` of the settings left out); an entry that only one
+    manifest has is ``absent`` in the other (a folder written by an older version, which
+    did not record it, is refused too: nothing says which data or code made its chunks).
+
+    Examples
+    --------
+    >>> manifest_differences({"extra": {"dataset": {"fs": 100.0}}}, {"extra": {"dataset": {"fs": 500.0}}})
+    ['dataset.fs: 100.0 in the folder, 500.0 now']
+    """
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in list(dict.fromkeys([*a, *b])):
+                walk(a.get(key, _ABSENT), b.get(key, _ABSENT), f"{path}.{key}" if path else str(key))
+        elif a != b:
+            label = _LABELS.get(path, path.removeprefix("extra."))
+            if path.endswith("sha256") and isinstance(a, str) and isinstance(b, str):
+                out.append(f"{label} differ (digest {a[:12]} in the folder, {b[:12]} now)")
+            else:
+                out.append(f"{label}: {_short(a)} in the folder, {_short(b)} now")
+
+    walk(old, new, "")
+    return out
+
+
 def chunk_name(k: int) -> str:
     """File name of chunk ``k``."""
     return f"chunk-{k:06d}.parquet"
@@ -68,9 +119,12 @@ class ChunkStore:
         Records per chunk.
     overwrite : bool, default False
         Start afresh, deleting chunks of a previous run. Without it a folder holding a
-        different run (other ids or chunk size) raises :class:`~interp_ecg.errors.ConfigError`.
+        different run (other ids, chunk size or ``extra``) raises
+        :class:`~interp_ecg.errors.ConfigError` naming each entry that differs
+        (:func:`manifest_differences`).
     extra : dict, optional
-        Further settings that must match for a resume (``method``, say).
+        Further settings that must match for a resume (``method``, the dataset's identity
+        and the code's fingerprint, say).
     """
 
     def __init__(
@@ -99,18 +153,27 @@ class ChunkStore:
         path = self.out / MANIFEST
         if path.exists() and not overwrite:
             old = json.loads(path.read_text())
-            if old != self.manifest:
+            # through JSON, so that tuples and lists (say) compare as they are stored
+            differ = manifest_differences(old, json.loads(json.dumps(self.manifest, default=str)))
+            if differ:
                 raise ConfigError(
-                    "output folder holds another run (different records, chunk size or settings); "
-                    "use a new folder or overwrite=True",
+                    "output folder holds another run, which this one must not resume: "
+                    + "; ".join(differ[:6]) + (f"; and {len(differ) - 6} more" if len(differ) > 6 else "")
+                    + ". Use a new folder or overwrite=True",
                     source=self.out,
                 )
         else:
             if overwrite:
-                for f in self.out.glob("chunk-*.parquet"):
+                for f in [*self.out.glob("chunk-*.parquet"), *self.out.glob(_marker_glob())]:
                     f.unlink()
             self._atomic_write_text(path, json.dumps(self.manifest, indent=1))
-        for tmp in self.out.glob(".chunk-*.tmp-*"):  # left by a killed run
+        # temporary files left by a killed run; not those of a process still writing here
+        # (a second run started on the same folder must not delete the first one's live file)
+        for tmp in [*self.out.glob(".chunk-*.tmp-*"), *self.out.glob(".*_manifest.json.tmp-*"),
+                    *self.out.glob(".inflight-*.tmp-*")]:
+            pid = _tmp_pid(tmp.name)
+            if pid is not None and pid != os.getpid() and _pid_alive(pid):
+                continue
             tmp.unlink(missing_ok=True)
         self._write_run_info(extra)
 
@@ -183,6 +246,71 @@ class ChunkStore:
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         tmp.write_text(text)
         os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- in-flight markers
+def _marker_glob(k: int | None = None, pid: int | None = None) -> str:
+    return f".inflight-{'*' if k is None else f'{k:06d}'}-{'*' if pid is None else pid}.json"
+
+
+def write_marker(folder: str | os.PathLike, k: int, record_id: Any) -> None:
+    """Note (atomically) that this process is measuring ``record_id`` of chunk ``k``.
+
+    The small hidden file ``.inflight-NNNNNN-PID.json`` is replaced before each record and
+    removed when the chunk is done (:func:`clear_marker`); one left behind by a process that
+    died names the record it died on (:func:`read_markers`)."""
+    folder = Path(folder)
+    path = folder / _marker_glob(k, os.getpid())
+    tmp = folder / f"{path.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.write_text(json.dumps({"chunk": int(k), "record": str(record_id), "pid": os.getpid()}))
+    os.replace(tmp, path)
+
+
+def clear_marker(folder: str | os.PathLike, k: int) -> None:
+    """Remove this process's marker of chunk ``k``."""
+    (Path(folder) / _marker_glob(k, os.getpid())).unlink(missing_ok=True)
+
+
+def _tmp_pid(name: str) -> int | None:
+    """The process id in a temporary file's name (``...tmp-PID-xxxxxxxx``, or the
+    ``.inflight-NNNNNN-PID.json.tmp-xxxxxxxx`` of a marker), ``None`` when it has none."""
+    import re
+
+    found = re.search(r"\.tmp-(\d+)-[0-9a-f]+$", name) or re.search(r"^\.inflight-\d+-(\d+)\.json\.tmp-", name)
+    return int(found.group(1)) if found else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def read_markers(folder: str | os.PathLike, dead_only: bool = False) -> list[dict[str, Any]]:
+    """The in-flight markers in ``folder``: ``chunk``, ``record`` (as text), ``pid``, ``path``.
+
+    Parameters
+    ----------
+    folder : str or path-like
+    dead_only : bool, default False
+        Only markers of processes that no longer run (a worker or a run that died while
+        measuring that record).
+    """
+    out = []
+    for path in sorted(Path(folder).glob(_marker_glob())):
+        try:
+            info = json.loads(path.read_text())
+            info = {"chunk": int(info["chunk"]), "record": str(info["record"]), "pid": int(info["pid"])}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # removed meanwhile, or not ours
+        if dead_only and _pid_alive(info["pid"]):
+            continue
+        out.append({**info, "path": path})
+    return out
 
 
 def chunk_problem(path: str | os.PathLike, n_rows: int | None = None) -> str | None:
