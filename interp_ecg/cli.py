@@ -346,6 +346,10 @@ def features(
     hosp: Optional[Path] = typer.Option(None, "--hosp",
                                         help="MIMIC-IV hosp/ folder (patients.csv.gz): age and sex of "
                                              "MIMIC-IV-ECG records, which record_list.csv lacks."),
+    retry_failed: bool = typer.Option(False, "--retry-failed",
+                                      help="Measure again only the records of an earlier run in the chunk "
+                                           "folder that could not be read (e.g. a file briefly missing); "
+                                           "every other row is kept."),
 ) -> None:
     """Measure fiducial features, one row per record, written to Parquet (resumable).
 
@@ -369,6 +373,9 @@ def features(
                             "(leave --limit out to measure every record)")
     if chunk_size is not None and chunk_size < 1:
         raise ArgumentError(f"--chunk-size {chunk_size}: at least 1 record per chunk")
+    if retry_failed and overwrite:
+        raise ArgumentError("--retry-failed keeps the earlier run's rows and --overwrite deletes them: "
+                            "give one of the two")
     ds = _open_dataset(data, sampling_rate, hosp=hosp)
     if limit:
         ds = ds.subset(positions=range(min(limit, len(ds))))
@@ -377,7 +384,7 @@ def features(
         # the bar only on a terminal: in a log file its redraws pile up on one line
         sized = {} if chunk_size is None else {"chunk_size": chunk_size}
         measured = extract(ds, n_jobs=n_jobs, out=chunk_dir, scheduler=scheduler, overwrite=overwrite,
-                           progress=_stderr_is_terminal(), **sized)
+                           retry_failed=retry_failed, progress=_stderr_is_terminal(), **sized)
     except ConfigError as err:
         if "overwrite=True" not in str(err):
             raise

@@ -114,3 +114,28 @@ def test_help_paragraphs_are_unwrapped(runner):
     assert any("gives them (missing where it has none" in line for line in res.output.splitlines())
     for opt in ("--overwrite", "--chunk-size", "--hosp"):
         assert opt in res.output
+
+
+def test_retry_failed_measures_again_only_the_records_that_could_not_be_read(runner, ludb_root, tmp_path):
+    import shutil
+
+    data = tmp_path / "recs"
+    data.mkdir()
+    for rid in ("1", "2"):
+        for ext in ("hea", "dat"):
+            shutil.copy(ludb_root / "data" / f"{rid}.{ext}", data / f"{rid}.{ext}")
+    (data / "2.dat").rename(tmp_path / "2.dat")  # the file briefly unavailable
+    out = tmp_path / "o" / "f.parquet"
+    first = runner.invoke(app, ["features", str(data), "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert first.stdout.strip().startswith("1 of 2 records measured")
+    (tmp_path / "2.dat").rename(data / "2.dat")
+    # a plain rerun resumes and keeps the failure; --retry-failed reads the record again
+    again = runner.invoke(app, ["features", str(data), "--out", str(out)])
+    assert again.stdout.strip().startswith("1 of 2 records measured")
+    both = runner.invoke(app, ["features", str(data), "--out", str(out), "--overwrite", "--retry-failed"])
+    assert both.exit_code == 2 and "give one of the two" in both.stderr
+    res = runner.invoke(app, ["features", str(data), "--out", str(out), "--retry-failed"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip().startswith("2 of 2 records measured")
+    assert pd.read_parquet(out)["quality_ok"].all()
