@@ -296,6 +296,7 @@ def demo(
 
 def _open_dataset(path: Path, sampling_rate: int, hosp: Path | None = None):
     from interp_ecg import io
+    from interp_ecg.io.wfdb_reader import find_headers
 
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
@@ -316,7 +317,8 @@ def _open_dataset(path: Path, sampling_rate: int, hosp: Path | None = None):
         return io.read_ludb(path)
     if (path / "record_list.csv").exists() and hasattr(io, "read_mimic_ecg"):
         return io.read_mimic_ecg(path)
-    if any(path.glob("*.mat")) and hasattr(io, "read_cinc"):
+    # CinC's .mat records may sit in sub-folders or behind linked folders (the reader walks both)
+    if hasattr(io, "read_cinc") and (any(path.glob("*.mat")) or find_headers(path, suffix=".mat")):
         return io.read_cinc(path)
     if hasattr(io, "read_wfdb"):
         return io.read_wfdb(path)

@@ -139,3 +139,13 @@ def test_retry_failed_measures_again_only_the_records_that_could_not_be_read(run
     assert res.exit_code == 0, res.output
     assert res.stdout.strip().startswith("2 of 2 records measured")
     assert pd.read_parquet(out)["quality_ok"].all()
+
+
+def test_a_cinc_folder_behind_a_link_is_read_as_cinc(cinc_root, tmp_path):
+    # before: only .mat files at the top level told a CinC folder; one holding a link to the
+    # records (or per-source sub-folders) was read as plain WFDB, without CinC's labels
+    from interp_ecg.cli import _open_dataset
+
+    (tmp_path / "training").symlink_to(cinc_root)
+    ds = _open_dataset(tmp_path, 500)
+    assert ds.name == "cinc2021" and len(ds) == 50
