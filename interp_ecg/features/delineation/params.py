@@ -385,3 +385,14 @@ class Params:
     #                              complex (qrs_sig_noise_k). Odd records, 250 Hz II + V5:
     #                              best lead 8.2 (off) -> 8.0 ms (3 and 6: 8.0; 2: consensus
     #                              worse); 0 = off
+    # ---- QRS offset with two leads: each lead pulled towards the other by its SNR share (qoff) --
+    # With many leads each lead's QRS offset is pulled towards the leads' median (w_qrs_off);
+    # with two leads that median is the pair's midpoint, so both leads were pulled equally
+    # whichever is the better determined. A boundary is timed more precisely where the
+    # complex stands higher above the noise, so with exactly two usable leads each lead's
+    # offset moves towards the other's by qrs_off_snr_pull x the other's share of the two
+    # complexes' amplitude-over-noise (consensus.snr_weighted_pull; equal SNRs: each moves
+    # qrs_off_snr_pull / 2, i.e. the symmetric pull with w = 1 - qrs_off_snr_pull). Odd LUDB
+    # records, 250 Hz II + V5, each lead against its own marks: see docs/results_features.md
+    # (round of 2026-11-30 late night, QRS offset). 0 = the symmetric w_qrs_off shrinkage.
+    qrs_off_snr_pull: float = 0.35
