@@ -395,3 +395,14 @@ class Params:
     qrs_qon_q_max_s: float = 0.02  # the q wave's descent, from its start to the onset at
     #                              its tip, lasts at most this (s; a normal q wave lasts
     #                              < 40 ms, its descent about half); 0 = no limit
+    # ---- QRS offset with two leads: each lead pulled towards the other by its SNR share (qoff) --
+    # With many leads each lead's QRS offset is pulled towards the leads' median (w_qrs_off);
+    # with two leads that median is the pair's midpoint, so both leads were pulled equally
+    # whichever is the better determined. A boundary is timed more precisely where the
+    # complex stands higher above the noise, so with exactly two usable leads each lead's
+    # offset moves towards the other's by qrs_off_snr_pull x the other's share of the two
+    # complexes' amplitude-over-noise (consensus.snr_weighted_pull; equal SNRs: each moves
+    # qrs_off_snr_pull / 2, i.e. the symmetric pull with w = 1 - qrs_off_snr_pull). Odd LUDB
+    # records, 250 Hz II + V5, each lead against its own marks: see docs/results_features.md
+    # (round of 2026-11-30 late night, QRS offset). 0 = the symmetric w_qrs_off shrinkage.
+    qrs_off_snr_pull: float = 0.35

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.errors import DelineationError
-from interp_ecg.features.delineation.consensus import combine, nanquantile_cols
+from interp_ecg.features.delineation.consensus import (combine, complex_snr, nanquantile_cols,
+                                                    snr_weighted_pull)
 from interp_ecg.features.delineation.filters import bandpass, central_slope, upsample
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
@@ -557,6 +558,10 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     on, pk, off = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next,
                              noise_slope=noise,
                              few_leads=int(np.sum(usable)) <= p.qrs_sret_max_leads)
+    snr_pull = int(np.sum(usable)) == 2 and p.qrs_off_snr_pull > 0
+    if snr_pull:  # each lead's complex over its noise, for the two-lead offset pull below
+        hf_o = 1.4826 * np.median(np.abs(np.diff(views.raw, axis=1)), axis=1) / np.sqrt(2.0)
+        off_snr = complex_snr(views.qrs_band, on, off, np.maximum(views.noise_mv[:, 0], hf_o))
     tol = p.qrs_cons_tol_s * fs
     cq = consensus_quantile(usable, p)
     on_g = combine(on, "on", tol, cq, usable, min_voters=p.cons_min_voters)
@@ -589,7 +594,8 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         earliest = np.where((moved != on) & usable[:, None], moved, np.inf).min(axis=0)
         on_g = np.where(np.isfinite(earliest), np.fmin(on_g, earliest), on_g)
         on = moved
-    off = shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off) + round(p.qrs_off_shift * fs)
+    off = (snr_weighted_pull(off, off_snr, usable, tol, p.qrs_off_snr_pull) if snr_pull
+           else shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off)) + round(p.qrs_off_shift * fs)
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
     return {"on": on, "peak": pk, "off": off, "on_global": on_g, "peak_global": pk_g,
             "off_global": off_g, "on_search": on_s, "off_search": off_s}
