@@ -1009,12 +1009,14 @@ def assemble(leads: list[str], per: np.ndarray, glob: np.ndarray,
     n_leads, nb, _ = per.shape
     allv = np.concatenate([per, glob[None]], axis=0).reshape(-1, 9)
     allv[~np.isfinite(allv)] = np.nan
-    data = {"lead": np.repeat(np.asarray(list(leads) + ["global"], dtype=object), nb),
+    # the lead names are made a string array before the frame is built (converting the
+    # column afterwards cost as much again as building the frame)
+    data = {"lead": pd.array(np.repeat(np.asarray(list(leads) + ["global"], dtype=object), nb),
+                             dtype="str"),
             "beat": np.tile(np.arange(nb), n_leads + 1)}
     for j, c in enumerate(FIDUCIALS):
         data[c] = allv[:, j]
     df = pd.DataFrame(data)
-    df["lead"] = df["lead"].astype(str)
     if reasons is not None:
         df["reason"] = np.concatenate([reasons.ravel(), g_reasons]).astype(str)
     return df
