@@ -52,7 +52,8 @@ def lead_status(x: np.ndarray, fs: float, low: np.ndarray | None = None) -> list
     else:
         # at low sampling rates estimate noise from second differences instead
         noise = 1.4826 * np.median(np.abs(np.diff(xs, n=2, axis=1)), axis=1) / 2.0
-    ptp = np.percentile(low, 99.5, axis=1) - np.percentile(low, 0.5, axis=1)
+    hi, lo = np.percentile(low, [99.5, 0.5], axis=1)   # one selection for both
+    ptp = hi - lo
     out = []
     for i in range(x.shape[0]):
         if not finite[i]:
