@@ -86,18 +86,21 @@ def held_edges(x: np.ndarray, fs: float, p: Params) -> np.ndarray:
         return held
     with np.errstate(invalid="ignore"):
         same = (x[:, 1:] == x[:, :-1]) & np.isfinite(x[:, 1:])   # (n_leads, n - 1)
+    change = ~same
+    has_change = change.any(axis=1)
+    first = change.argmax(axis=1)                       # first change of each lead
+    last = n - 2 - change[:, ::-1].argmax(axis=1)       # ... and its last
     for i in range(n_leads):
-        changes = np.flatnonzero(~same[i])
-        if changes.size == 0:
+        if not has_change[i]:
             held[i] = True
             continue
-        # samples 0 .. changes[0] are equal; the whole run is marked (whether its value
+        # samples 0 .. first change are equal; the whole run is marked (whether its value
         # was measured once or never: a lead held at -1.5 mV and then connected keeps no
         # step at the edge of the span); likewise at the end
-        head = changes[0] + 1
+        head = int(first[i]) + 1
         if head - 1 >= min_run:
             held[i, :head] = True
-        tail = n - 1 - changes[-1]
+        tail = n - 1 - int(last[i])
         if tail - 1 >= min_run:
             held[i, n - tail:] = True
     return held
@@ -415,23 +418,37 @@ def qrs_steepness(views: Views, r: np.ndarray, fs: float, p: Params,
         return float("nan")
     x = views.qrs_band[np.asarray(usable, bool)]
     n = x.shape[1]
-    slope = np.abs(np.gradient(x, axis=1)) * fs
+    if n < 2:
+        np.gradient(x, axis=1)          # (raises as it always did)
     rr = np.diff(r).astype(float)
     rr = np.concatenate([rr[:1], rr])
     w = max(int(round(p.qrs_steep_window_s * fs)), 1)
-    vals = []
-    for b, rb in enumerate(r):
-        half = int(rr[b] // 2)
-        lo, hi = max(int(rb) - half, 0), min(int(rb) + half, n)
-        if hi - lo < 4:
-            continue
-        p2p = np.ptp(x[:, lo:hi], axis=1)
-        st = slope[:, max(int(rb) - w, 0):min(int(rb) + w + 1, n)].max(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(p2p > 0, st * rr[b] / fs / p2p, np.nan)
-        if np.isfinite(ratio).any():
-            vals.append(float(np.nanmax(ratio)))
-    return float(np.median(vals)) if vals else float("nan")
+    # all beats at once (the values, and their order, of the former loop over beats):
+    # peak-to-peak over [lo, hi) by reduceat over (lo, hi) pairs (the odd entries span
+    # between windows and are dropped; a repeated last sample makes hi = n a valid index)
+    rb = np.asarray(r).astype(np.int64)
+    half = (rr // 2).astype(np.int64)
+    lo, hi = np.maximum(rb - half, 0), np.minimum(rb + half, n)
+    ends = np.stack([lo, hi], axis=1).ravel()
+    xp = np.concatenate([x, x[:, -1:]], axis=1)
+    p2p = (np.maximum.reduceat(xp, ends, axis=1)[:, ::2]
+           - np.minimum.reduceat(xp, ends, axis=1)[:, ::2])
+    # the steepest |slope| (mV/s, np.gradient's central difference, one-sided at the
+    # record's ends) within +-w of each beat, computed there only
+    at = rb[:, None] + np.arange(-w, w + 1)
+    inside = (at >= 0) & (at < n)
+    at = np.clip(at, 0, n - 1)
+    grad = (x[:, np.minimum(at + 1, n - 1)] - x[:, np.maximum(at - 1, 0)]) / 2.0
+    grad = np.where(at == 0, (x[:, 1:2] - x[:, 0:1])[..., None] / 1.0, grad)
+    grad = np.where(at == n - 1, (x[:, n - 1:n] - x[:, n - 2:n - 1])[..., None] / 1.0, grad)
+    st = np.where(inside, np.abs(grad) * fs, -np.inf).max(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(p2p > 0, st * rr / fs / p2p, np.nan)
+    use = ((hi - lo) >= 4) & np.isfinite(ratio).any(axis=0)
+    if not use.any():
+        return float("nan")
+    vals = np.nanmax(ratio[:, use], axis=0)
+    return float(np.median(vals))
 
 
 def rr_intervals(r: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
