@@ -178,7 +178,8 @@ def prepare(x: np.ndarray, fs: float, leads: list[str], p: Params,
         qrs_slope=central_slope(qrs_band, int(round(p.qrs_slope_dt * fs))),
         wave_slope=central_slope(wave_band, int(round(p.wave_slope_dt * fs))),
         bridged=bridged,
-        noise_mv=1.4826 * np.median(np.abs(qrs_band - wave_band), axis=1)[:, None])
+        noise_mv=1.4826 * np.median(np.abs(qrs_band - wave_band), axis=1,
+                                    overwrite_input=True)[:, None])
     return views, status
 
 

@@ -64,7 +64,7 @@ def slope_noise(dq_noise: np.ndarray, centers: np.ndarray, fs: float, p: Params)
         quiet[max(0, c - w):c + w + 1] = False
     if quiet.sum() < p.noise_min_quiet_s * fs:
         return np.full(dq_noise.shape[0], np.nan)
-    return 1.4826 * np.median(np.abs(dq_noise[:, quiet]), axis=1)
+    return 1.4826 * np.median(np.abs(dq_noise[:, quiet]), axis=1, overwrite_input=True)
 
 
 def dilate(mask: np.ndarray, size: int) -> np.ndarray:
