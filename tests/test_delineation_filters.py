@@ -25,3 +25,16 @@ def test_bandpass_is_sosfiltfilt_bit_for_bit(fs, low, high):
         assert y.shape == ref.shape and y.dtype == np.float64
         assert y.tobytes() == np.ascontiguousarray(ref).tobytes()
         assert y.flags.c_contiguous
+
+
+def test_dilate_is_maximum_filter1d():
+    from scipy.ndimage import maximum_filter1d
+
+    from interp_ecg.features.delineation.waves import dilate
+
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        n, size = int(rng.integers(1, 60)), int(rng.integers(1, 70))
+        m = rng.random((2, 3, n)) < rng.random()
+        ref = maximum_filter1d(m.astype(np.uint8), size=size, axis=-1, mode="constant") > 0
+        assert np.array_equal(dilate(m, size), ref)
