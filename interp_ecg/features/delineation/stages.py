@@ -214,7 +214,38 @@ def step_overshoot(raw: np.ndarray, r: np.ndarray, fs: float, p: Params,
     share = np.where(both[None, :], share, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(share, axis=0) if share.size else np.full(r.size, np.nan)
+        return nanmedian_cols(share) if share.size else np.full(r.size, np.nan)
+
+
+def nanmedian_cols(v: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(v, axis=0)`` of a small 2-D array, bit for bit, without masked arrays.
+
+    For fewer than 600 rows numpy takes the median through ``numpy.ma`` (about 0.1 ms on a
+    12 x 12 array); this is the same computation -- the two middle non-NaN values of each
+    column (the middle one twice for an odd count), summed and halved -- on plain arrays.
+    An all-NaN column gives NaN (without numpy's warning). Larger arrays go to numpy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.array([[1.0, np.nan, 4.0], [3.0, np.nan, np.nan], [2.0, np.nan, 5.0]])
+    >>> nanmedian_cols(v).tolist()
+    [2.0, nan, 4.5]
+    """
+    v = np.asarray(v)
+    if v.ndim != 2 or v.size == 0 or v.shape[0] >= 600 or v.dtype != np.float64:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmedian(v, axis=0)
+    srt = np.sort(v, axis=0)                     # NaN last
+    cnt = np.sum(~np.isnan(v), axis=0)
+    h = cnt // 2
+    lo = np.where(cnt % 2 == 1, h, h - 1)
+    cols = np.arange(v.shape[1])
+    pair = np.stack([srt[np.maximum(lo, 0), cols], srt[np.minimum(h, v.shape[0] - 1), cols]])
+    out = np.add.reduce(pair, axis=0)
+    np.true_divide(out, 2.0, out=out)
+    return np.where(cnt > 0, out, np.nan)
 
 
 def beat_similarity(qrs_band: np.ndarray, r: np.ndarray, fs: float, p: Params,
@@ -736,10 +767,10 @@ def p_lead_evidence(centre_vis: np.ndarray, snr: np.ndarray, qrs_on: np.ndarray,
     pr = np.asarray(qrs_on, dtype=float)[None, :] - out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(np.where(regular[None, :], pr, np.nan), axis=1)
+        med = nanmedian_cols(np.where(regular[None, :], pr, np.nan).T)
         locked = np.isfinite(pr) & (np.abs(pr - med[:, None]) <= p.pr_tol * fs)
         share = (locked & regular[None, :]).sum(axis=1) / max(int(regular.sum()), 1)
-        level = np.nanmedian(np.where(np.isfinite(out), snr, np.nan), axis=1)
+        level = nanmedian_cols(np.where(np.isfinite(out), snr, np.nan).T)
     keep = share >= p.p_lead_evidence_frac
     if keep.sum() >= 2:
         idx = np.flatnonzero(keep)
