@@ -461,7 +461,7 @@ def qrs_steepness(views: Views, r: np.ndarray, fs: float, p: Params,
     rb = np.asarray(r).astype(np.int64)
     half = (rr // 2).astype(np.int64)
     lo, hi = np.maximum(rb - half, 0), np.minimum(rb + half, n)
-    ends = np.stack([lo, hi], axis=1).ravel()
+    ends = np.clip(np.stack([lo, hi], axis=1).ravel(), 0, n)   # (beats out of order: skipped)
     xp = np.concatenate([x, x[:, -1:]], axis=1)
     p2p = (np.maximum.reduceat(xp, ends, axis=1)[:, ::2]
            - np.minimum.reduceat(xp, ends, axis=1)[:, ::2])
@@ -1058,10 +1058,11 @@ def assemble(leads: list[str], per: np.ndarray, glob: np.ndarray,
     n_leads, nb, _ = per.shape
     allv = np.concatenate([per, glob[None]], axis=0).reshape(-1, 9)
     allv[~np.isfinite(allv)] = np.nan
-    # the lead names are made a string array before the frame is built (converting the
-    # column afterwards cost as much again as building the frame)
-    data = {"lead": pd.array(np.repeat(np.asarray(list(leads) + ["global"], dtype=object), nb),
-                             dtype="str"),
+    # the lead names are converted to strings before the frame is built (converting the
+    # frame's column afterwards cost as much again; the same ``astype(str)``, so the same
+    # dtype under pandas 2 and 3)
+    data = {"lead": pd.Series(np.repeat(np.asarray(list(leads) + ["global"], dtype=object),
+                                        nb)).astype(str),
             "beat": np.tile(np.arange(nb), n_leads + 1)}
     for j, c in enumerate(FIDUCIALS):
         data[c] = allv[:, j]
