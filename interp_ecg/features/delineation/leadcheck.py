@@ -42,17 +42,19 @@ def lead_status(x: np.ndarray, fs: float, low: np.ndarray | None = None) -> list
         The signal already band-passed to about 0.5-40 Hz (saves one filter pass).
     """
     x = np.asarray(x, dtype=np.float64)
-    finite = np.isfinite(x).all(axis=1)
-    xs = np.where(np.isfinite(x), x, 0.0)
+    fin = np.isfinite(x)
+    finite = fin.all(axis=1)
+    xs = x if finite.all() else np.where(fin, x, 0.0)   # (not modified below)
     if low is None:
         low = bandpass(xs, fs, 0.5, 45.0)
     if fs / 2.0 > 50.0:
         high = bandpass(xs, fs, 45.0, None)
-        noise = 1.4826 * np.median(np.abs(high), axis=1)
+        noise = 1.4826 * np.median(np.abs(high), axis=1, overwrite_input=True)
     else:
         # at low sampling rates estimate noise from second differences instead
         noise = 1.4826 * np.median(np.abs(np.diff(xs, n=2, axis=1)), axis=1) / 2.0
-    ptp = np.percentile(low, 99.5, axis=1) - np.percentile(low, 0.5, axis=1)
+    hi, lo = np.percentile(low, [99.5, 0.5], axis=1)   # one selection for both
+    ptp = hi - lo
     out = []
     for i in range(x.shape[0]):
         if not finite[i]:
