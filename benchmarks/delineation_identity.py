@@ -187,13 +187,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--base", default="ff1a2d0", help="base commit (git archive of interp_ecg)")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--work", default=None, help="folder for the base copy and caches")
+    ap.add_argument("--work", default=None,
+                    help="your own folder for the base copy and caches, reused across runs "
+                         "(default: a fresh private temporary folder)")
     ap.add_argument("--dump", nargs=2, metavar=("INPUTS", "OUT"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.dump:
         dump(*a.dump)
         return 0
-    work = Path(a.work or Path(tempfile.gettempdir()) / "delineation_identity")
+    # the caches are pickles, which run code when loaded: by default they live in a fresh
+    # private folder of this run (mkdtemp, mode 0700), never in a shared fixed place; reuse
+    # across runs only with an explicit --work folder of your own
+    work = Path(a.work) if a.work else Path(tempfile.mkdtemp(prefix="delineation_identity-"))
     base_src = work / f"base-{a.base}"
     if not (base_src / "interp_ecg").is_dir():
         base_src.mkdir(parents=True, exist_ok=True)
