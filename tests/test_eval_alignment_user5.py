@@ -1,0 +1,68 @@
+"""Scores are paired with labels by record id, never by position (user5 A1)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interp_ecg.errors import ArgumentError
+from interp_ecg.evaluate import align_scores, metrics_table, tagged_metrics_table
+
+
+def _data(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    idx = pd.Index(np.arange(100, 100 + n), name="ecg_id")
+    a = rng.integers(0, 2, n)
+    b = rng.integers(0, 2, n)
+    Y = pd.DataFrame({"A": a, "B": b}, index=idx)
+    S = pd.DataFrame({"A": a * 0.6 + rng.uniform(0, 0.4, n), "B": rng.uniform(0, 1, n)}, index=idx)
+    return Y, S
+
+
+def _auc(tab, label=None):
+    t = tab[tab.metric == "roc_auc"]
+    if label is not None:
+        t = t[t.label == label]
+    return float(t.estimate.iloc[0])
+
+
+def test_metrics_table_aligns_columns_by_name():
+    Y, S = _data()
+    ref = metrics_table(Y, S, n_boot=0, metrics=("roc_auc",))
+    assert _auc(ref, "A") == 1.0
+    swapped = metrics_table(Y, S[["B", "A"]], n_boot=0, metrics=("roc_auc",))
+    assert _auc(swapped, "A") == 1.0  # old code: 0.499 (columns paired by position)
+    assert _auc(swapped, "B") == _auc(ref, "B")
+
+
+def test_metrics_table_aligns_rows_by_index():
+    Y, S = _data()
+    shuffled = S.sample(frac=1, random_state=1)
+    assert _auc(metrics_table(Y, shuffled, n_boot=0, metrics=("roc_auc",)), "A") == 1.0  # old: 0.508
+
+
+def test_tagged_series_with_other_index_is_refused():
+    Y, S = _data()
+    y = Y["A"]
+    with pytest.raises(ArgumentError, match=r"in y_score only: \[0, 1"):
+        tagged_metrics_table(y, pd.Series(S["A"].to_numpy()), n_boot=0, metrics=("roc_auc",))
+    # arrays pair by position and give the right value
+    t = tagged_metrics_table(y, S["A"].to_numpy(), n_boot=0, metrics=("roc_auc",))
+    assert t.estimate.iloc[0] == 1.0 and t.n.iloc[0] == len(y)
+    # a shuffled Series with the same ids is reordered, not paired by position
+    t = tagged_metrics_table(y, S["A"].sample(frac=1, random_state=3), n_boot=0, metrics=("roc_auc",))
+    assert t.estimate.iloc[0] == 1.0 and t.n.iloc[0] == len(y)
+
+
+def test_groups_series_aligned_and_checked():
+    Y, S = _data()
+    g = pd.Series(np.arange(len(Y)) // 2, index=Y.index)
+    y2, s2, g2 = align_scores(Y["A"], S["A"], g.iloc[::-1])
+    assert g2.index.equals(Y.index)
+    with pytest.raises(ArgumentError, match="groups"):
+        align_scores(Y["A"], S["A"], g.reset_index(drop=True))
+
+
+def test_missing_label_column_refused():
+    Y, S = _data()
+    with pytest.raises(ArgumentError, match="B"):
+        metrics_table(Y, S[["A"]].rename(columns={"A": "A"}).assign(C=0.5), n_boot=0)
