@@ -66,3 +66,30 @@ def test_missing_label_column_refused():
     Y, S = _data()
     with pytest.raises(ArgumentError, match="B"):
         metrics_table(Y, S[["A"]].rename(columns={"A": "A"}).assign(C=0.5), n_boot=0)
+
+
+def test_multilabel_absent_label_left_nan_not_constant():
+    """A2: a label with no positive in a training fold is NaN there, not a constant 0 pooled into the AUROC."""
+    from interp_ecg.evaluate import PredefinedFolds, cross_val_predict_grouped
+    from interp_ecg.models import EnsembleClassifier
+
+    rng = np.random.default_rng(0)
+    n = 120
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    folds = np.arange(n) % 4
+    common = (X["a"] > 0).astype(int)
+    rare = np.zeros(n, dtype=int)
+    rare[np.flatnonzero(folds == 2)[:4]] = 1  # every positive of "rare" in fold 2
+    Y = pd.DataFrame({"common": common, "rare": rare})
+    m = EnsembleClassifier(("rf",), member_params={"rf": {"n_estimators": 20}}, random_state=0, n_jobs=1)
+    oof, skipped = cross_val_predict_grouped(m, X, Y, np.arange(n), cv=PredefinedFolds(folds), return_skipped=True)
+    assert np.isnan(oof[folds == 2, 1]).all()  # old code: exactly 0.0
+    assert np.isfinite(oof[folds != 2, 1]).all() and np.isfinite(oof[:, 0]).all()
+    assert skipped[["fold", "label", "n_test", "n_train_positive"]].values.tolist() == [[2, "rare", 30, 0]]
+    tab = metrics_table(Y, oof, n_boot=0, metrics=("roc_auc",)).set_index("label")
+    assert tab.loc["rare", "n_unscored"] == 30 and tab.loc["rare", "n"] == 90
+    assert tab.loc["rare", "n_positive"] == 0 and np.isnan(tab.loc["rare", "estimate"])  # old: 0.0 pooled
+    assert tab.loc["macro", "n_unscored"] == 30
+    assert tab.loc["macro", "estimate"] == tab.loc["common", "estimate"]
+    fitted = m.fit(X[folds != 2], Y[folds != 2])
+    assert fitted.constant_labels_ == ["rare"]

@@ -323,7 +323,10 @@ def metrics_table(
     -------
     DataFrame
         Columns ``label, metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
-        n_boot_valid, ci_reason`` (``ci_reason``: empty, or why there is no interval).
+        n_boot_valid, n_unscored, ci_reason`` (``n_unscored``: records with a label but no
+        score, left out of the row, e.g. a cross-validation fold in which the label could not
+        be learnt; the macro row sums them over labels. ``ci_reason``: empty, or why there is
+        no interval).
         With several labels, rows ``label == "macro"`` hold the unweighted
         mean over labels (bootstrapped jointly; an interval only when every label has one);
         their ``n_positive`` counts the records with at least one positive label (not the sum
@@ -346,9 +349,15 @@ def metrics_table(
     hard = []
     smallest_class = []
     label_counts = []  # (label, positives, records scored) for the macro row's reason
+    unscored_all = 0
     for j, name in enumerate(names):
         ok = np.isfinite(Y[:, j]) & np.isfinite(S[:, j])
         y, s = Y[:, j], S[:, j]
+        n_unscored = int((np.isfinite(y) & ~np.isfinite(s)).sum())
+        unscored_all += n_unscored
+        if n_unscored:
+            logger.warning("label %r: %d of %d records with a label have no score (NaN) and are left out of its "
+                           "metrics (n_unscored)", name, n_unscored, int(np.isfinite(y).sum()))
         if np.isin(s[ok], (0.0, 1.0)).all():
             hard.append(name)
         est = binary_metrics(y[ok], s[ok], threshold)
@@ -362,7 +371,8 @@ def metrics_table(
         n_pos = int(np.nansum(y[ok]))
         smallest_class.append(min(n_pos, int(ok.sum()) - n_pos))
         label_counts.append(f"{name} {n_pos} of {int(ok.sum())}")
-        rows += _rows(name, est, reps, metrics, ci, int(ok.sum()), n_pos, n_groups, min_per_class, n_boot)
+        rows += _rows(name, est, reps, metrics, ci, int(ok.sum()), n_pos, n_groups, min_per_class, n_boot,
+                      n_unscored=n_unscored)
     if len(names) > 1:
         macro = {m: float(np.nanmean([p[m] for p in point_all])) for m in METRICS}
         macro_reps = [
@@ -374,7 +384,7 @@ def metrics_table(
         any_pos = int((np.nan_to_num(Y, nan=0.0) > 0).any(axis=1).sum())
         rows += _rows("macro", macro, macro_reps, metrics, ci, n, any_pos, len(gidx), min_per_class,
                       n_boot, smallest=min(smallest_class),
-                      counts=f"positive records per label: {', '.join(label_counts)}")
+                      counts=f"positive records per label: {', '.join(label_counts)}", n_unscored=unscored_all)
     out = pd.DataFrame(rows)
     out.attrs["hard_scores"] = hard
     if hard:
@@ -421,7 +431,8 @@ def tagged_metrics_table(
     -------
     pandas.DataFrame
         The tag columns, then ``metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
-        n_boot_valid, ci_reason``; empty when no record has both a label and a score.
+        n_boot_valid, n_unscored, ci_reason`` (``n_unscored``: records with a label but no score,
+        left out); empty when no record has both a label and a score.
 
     Examples
     --------
@@ -444,15 +455,21 @@ def tagged_metrics_table(
         ok = (y.notna() & s.notna()).to_numpy()
         if ok.sum() == 0:
             return pd.DataFrame()
+        n_unscored = int((y.notna() & s.isna()).sum())
+        if n_unscored:
+            logger.warning("%d of %d records with a label have no score (NaN) and are left out of the metrics "
+                           "(n_unscored)", n_unscored, int(y.notna().sum()))
         g = None if groups is None else np.asarray(groups)[ok]
         tab = metrics_table(y[ok].to_numpy(), s[ok].to_numpy(), g, n_boot=n_boot, random_state=random_state,
                             metrics=metrics, min_per_class=min_per_class).drop(columns=["label"])
+        tab["n_unscored"] = n_unscored
     for key, value in reversed(list(tags.items())):
         tab.insert(0, key, value)
     return tab
 
 
-def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_boot, smallest=None, counts=None):
+def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_boot, smallest=None, counts=None,
+          n_unscored=0):
     alpha = (1 - ci) / 2
     n_neg = n - n_pos
     smallest = min(n_pos, n_neg) if smallest is None else smallest
@@ -476,7 +493,7 @@ def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_bo
         lo, hi = (np.nan, np.nan) if reason else np.quantile(vals, [alpha, 1 - alpha])
         rows.append({"label": label, "metric": m, "estimate": est[m], "ci_low": float(lo), "ci_high": float(hi),
                      "n": n, "n_positive": n_pos, "n_groups": n_groups, "n_boot_valid": len(vals),
-                     "ci_reason": reason})
+                     "n_unscored": n_unscored, "ci_reason": reason})
     return rows
 
 

@@ -111,6 +111,10 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     final_estimator_ : LogisticRegression (``combine="stack"`` only)
     estimators_ : list of EnsembleClassifier (multi-label only)
     labels_ : list (multi-label only): the label names (``y``'s columns)
+    constant_labels_ : list (multi-label only)
+        Labels seen with one class only in training, predicted as that constant (0 or 1);
+        their scores carry no information, and
+        :func:`~interp_ecg.evaluate.cross_val_predict_grouped` leaves them NaN in such a fold.
     device_ : str
     """
 
@@ -295,10 +299,14 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         self.labels_ = labels
         self.multilabel_ = True
         self.estimators_ = []
+        self.constant_labels_ = []
         for j, label in enumerate(labels):
             if len(np.unique(y_arr[:, j])) < 2:
-                logger.warning("label %r has one class only in the training data; predicting it constantly", label)
+                logger.warning("label %r has one class only in the training data (%d positive of %d); it is "
+                               "predicted constantly (constant_labels_): its scores are no evidence of "
+                               "discrimination", label, int(y_arr[:, j].sum()), len(y_arr))
                 self.estimators_.append(_ConstantLabel(float(y_arr[0, j])))
+                self.constant_labels_.append(label)
                 continue
             child = clone(self).set_params(multilabel=False)
             child.fit(X_arr, y_arr[:, j], sample_weight=sample_weight, groups=groups)
