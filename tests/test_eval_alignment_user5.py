@@ -93,3 +93,25 @@ def test_multilabel_absent_label_left_nan_not_constant():
     assert tab.loc["macro", "estimate"] == tab.loc["common", "estimate"]
     fitted = m.fit(X[folds != 2], Y[folds != 2])
     assert fitted.constant_labels_ == ["rare"]
+
+
+def test_predefined_folds_refuse_split_patient(caplog):
+    """A3: a fold column that splits a patient is refused when groups are given; groups=None is logged."""
+    import logging
+
+    from interp_ecg.errors import ConfigError
+    from interp_ecg.evaluate import PredefinedFolds, cross_val_predict_grouped
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    patients = np.arange(40) // 2
+    recfold = np.arange(40) % 4  # a per-record fold column: every patient is split
+    with pytest.raises(ConfigError, match="puts 20 of 20 patients in more than one fold"):
+        cross_val_predict_grouped(LogisticRegression(), X, y, patients, cv=PredefinedFolds(recfold))
+    ok = cross_val_predict_grouped(LogisticRegression(), X, y, patients, cv=PredefinedFolds(patients % 4))
+    assert np.isfinite(ok).all()
+    with caplog.at_level(logging.WARNING, logger="interp_ecg.evaluate"):
+        cross_val_predict_grouped(LogisticRegression(), X, y, None, cv=4)
+    assert "each of the 40 records is treated as a patient of its own" in caplog.text

@@ -53,10 +53,12 @@ def cross_val_predict_grouped(
     estimator : classifier with ``predict_proba``
     X, y : features and labels (binary 1-D, or 2-D multi-label for models that support it)
     groups : array-like, optional
-        Patient ids (records are their own patients when ``None``).
+        Patient ids. ``None``: every record is its own patient (logged as a warning: records of
+        one patient may then fall on both sides of a split).
     cv : int or splitter
         Number of :class:`PatientKFold` folds, or any object with ``split(X, y, groups)``
-        (e.g. :class:`~interp_ecg.evaluate.PredefinedFolds` over ``strat_fold``).
+        (e.g. :class:`~interp_ecg.evaluate.PredefinedFolds` over ``strat_fold``, which refuses
+        a fold column that splits a patient).
     random_state : int, optional
     fit_params : dict, optional
         Extra keyword arguments of ``fit`` (``groups`` is passed when ``fit`` accepts it).
@@ -88,6 +90,9 @@ def cross_val_predict_grouped(
     y_arr = np.asarray(y)
     out = np.full(y_arr.shape if y_arr.ndim == 2 else (len(y_arr),), np.nan, dtype=float)
     folds = np.full(len(y_arr), -1, dtype=int)
+    if groups is None:
+        logger.warning("no patient ids (groups=None): each of the %d records is treated as a patient of its own "
+                       "in the cross-validation folds (records of one patient may fall on both sides)", len(y_arr))
     groups_arr = None if groups is None else np.asarray(groups)
     if y_arr.ndim == 2:
         names = [str(c) for c in y.columns] if isinstance(y, pd.DataFrame) else list(range(y_arr.shape[1]))
