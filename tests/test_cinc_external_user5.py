@@ -1,10 +1,10 @@
-"""CinC external validation: PTB-XL's own records left out, undecided labels unknown (user5 A4, A5)."""
+"""CinC external validation: PTB-XL's own records left out, undecided labels unknown (user5 A4, A5, C1)."""
 
 import numpy as np
 import pandas as pd
 
 from interp_ecg.io import cinc_to_ptbxl_labels, read_cinc
-from interp_ecg.studies.ptbxl_statements import cinc_superclasses, external_cinc
+from interp_ecg.studies.ptbxl_statements import _report_blocks, cinc_superclasses, external_cinc
 
 
 def test_ptbxl_records_are_not_external(cinc_root):
@@ -32,3 +32,13 @@ def test_cinc_superclasses_unknown_not_negative(cinc_root, ptbxl_root):
         assert np.isnan(sup.loc[rec, "STTC"]), rec
     assert int((sup["NORM"] == 1).sum()) == 11  # 5 Georgia + 6 PTB_XL records: sinus rhythm as the only code
 
+
+def test_report_blocks_empty_table_is_a_sentence(tmp_path):
+    from interp_ecg.report import Report, TextBlock
+
+    tables = {"cohort": pd.DataFrame({"item": ["records"], "value": [3]}), "fold_auroc": pd.DataFrame(),
+              "notes": pd.DataFrame({"note": ["x"]})}
+    blocks = _report_blocks(tables)
+    assert isinstance(blocks[1], TextBlock) and "cv10" in blocks[1].text
+    Report("t", blocks).save_pdf(tmp_path / "r.pdf")  # old: IndexError from the empty table
+    assert (tmp_path / "r.pdf").stat().st_size > 0

@@ -239,13 +239,24 @@ def run_ptbxl_statements_study(config: StudyConfig | Mapping[str, Any], out_dir:
     return run(config, out_dir).tables
 
 
+#: what an empty table of the study means, said in the report instead of an empty table
+EMPTY_TABLE_TEXT = {
+    "fold_auroc": "No per-fold results: the cv10 protocol was not run.",
+    "metrics": "No metrics: no protocol produced a scored label.",
+    "summary": "No summary: no protocol produced a scored label.",
+    "labels": "No labels: no task kept a label with positives and negatives.",
+}
+
+
 def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
-    from interp_ecg.report import MetricsBlock, TableBlock
+    from interp_ecg.report import MetricsBlock, TableBlock, TextBlock
 
     blocks: list[Any] = []
     for name, frame in tables.items():
         heading = name.replace("_", " ").capitalize()
-        if {"metric", "estimate"} <= set(frame.columns):
+        if name != "notes" and (frame.empty or frame.shape[1] == 0):
+            blocks.append(TextBlock(heading, EMPTY_TABLE_TEXT.get(name, "No rows.")))
+        elif {"metric", "estimate"} <= set(frame.columns):
             shown = frame.copy()
             if "label" in shown.columns:  # one row per model and label
                 shown["model"] = shown["model"].astype(str) + " [" + shown["label"].astype(str) + "]"
