@@ -560,7 +560,8 @@ def holdout_comparison(model, X: pd.DataFrame, y_truth: pd.Series, y_rule: pd.Se
     scores = {
         ENSEMBLE: m_all.predict_proba(Xte)[:, 1],
         WITHOUT_DEFINING: m_nodef.predict_proba(Xte[no_def])[:, 1],
-        RULE: wct_rule_label(Xte["QRS_duration_ms"], Xte["heart_rate_bpm"]).fillna(0).to_numpy(),
+        # NaN where QRS or HR is unmeasured: left out of the rule's row (n_unscored), not a rule negative
+        RULE: wct_rule_label(Xte["QRS_duration_ms"], Xte["heart_rate_bpm"]).to_numpy(dtype=float),
     }
     g = groups[test]
     table = pd.concat([tagged_metrics_table(y_truth[test], s, g, n_boot=n_boot, random_state=random_state,
