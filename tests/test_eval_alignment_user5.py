@@ -115,3 +115,20 @@ def test_predefined_folds_refuse_split_patient(caplog):
     with caplog.at_level(logging.WARNING, logger="interp_ecg.evaluate"):
         cross_val_predict_grouped(LogisticRegression(), X, y, None, cv=4)
     assert "each of the 40 records is treated as a patient of its own" in caplog.text
+
+
+def test_out_of_fold_scores_pairs_y_by_record_id():
+    """Same kind in studies.wct.out_of_fold_scores: a y Series with other ids is refused, not reindexed to NaN."""
+    from sklearn.linear_model import LogisticRegression
+
+    from interp_ecg.studies.wct import out_of_fold_scores
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=40)}, index=pd.Index(np.arange(500, 540), name="ecg_id"))
+    y = (X["x"] > 0).astype(float)
+    s, _ = out_of_fold_scores(LogisticRegression(), X, y.sample(frac=1, random_state=0), np.arange(40) // 2,
+                              cv_folds=4)
+    ref, _ = out_of_fold_scores(LogisticRegression(), X, y.to_numpy(), np.arange(40) // 2, cv_folds=4)
+    assert np.allclose(s.to_numpy(), ref.to_numpy())
+    with pytest.raises(ArgumentError, match="500"):  # old: every score NaN, no message
+        out_of_fold_scores(LogisticRegression(), X, y.reset_index(drop=True), np.arange(40) // 2, cv_folds=4)
