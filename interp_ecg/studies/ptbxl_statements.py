@@ -180,8 +180,13 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                 Xt, groups_t, folds_t = X.iloc[pos], groups[pos], folds[pos]
                 if "cv10" in cfg["protocols"]:
                     logger.info("cv10 %s %s: 10 folds over strat_fold", mname, task)
-                    oof, fold_id = cross_val_predict_grouped(model, Xt, Y, groups_t, cv=PredefinedFolds(folds_t),
-                                                             return_folds=True)
+                    oof, fold_id, skipped = cross_val_predict_grouped(model, Xt, Y, groups_t,
+                                                                      cv=PredefinedFolds(folds_t),
+                                                                      return_folds=True, return_skipped=True)
+                    for lab, part in skipped.groupby("label", dropna=False):
+                        notes.append(f"cv10 {mname} {task}: label {lab} had one class only in the training part "
+                                     f"of {len(part)} fold(s); its {int(part.n_test.sum())} test records there are "
+                                     "unscored (n_unscored), not scored as a constant")
                     metrics.append(_table(Y, oof, groups_t, cfg, protocol="cv10", task=task, model=mname))
                     for f in np.unique(folds_t):
                         m = folds_t == f
