@@ -83,7 +83,7 @@ def test_map_table_is_consistent(cinc_root, ptbxl_root):
 
 
 def test_cinc_to_ptbxl(cinc, ptbxl_root):
-    pl = cinc_to_ptbxl_labels(cinc)
+    pl = cinc_to_ptbxl_labels(cinc, unmapped="negative")  # the 0/1 reading; "unknown" is tested below
     assert (pl["STACH"] == cinc.labels["STach"]).all()
     assert (pl["SBRAD"] == cinc.labels["SB"]).all()
     assert (pl["SR"] == cinc.labels["NSR"]).all()
@@ -94,7 +94,16 @@ def test_cinc_to_ptbxl(cinc, ptbxl_root):
     assert cinc_to_ptbxl_labels(cinc, relations=("same", "approximate"))["NST_"].sum() == cinc.labels["NSSTTA"].sum()
     statements = pd.read_csv(ptbxl_root / "scp_statements.csv", index_col=0).index
     full = cinc_to_ptbxl_labels(cinc, statements=statements)
-    assert list(full.columns) == list(statements) and full["NORM"].sum() == 0
+    assert list(full.columns) == list(statements)
+    # NORM: sinus rhythm as the only code (CinC's coding of PTB-XL NORM), else unknown
+    only_nsr = (cinc.labels["NSR"] == 1) & (cinc.labels.sum(axis=1) == 1)
+    assert (full["NORM"] == 1).sum() == only_nsr.sum() > 0 and full["NORM"][~only_nsr].isna().all()
+    # a statement is negative only without unmapped codes: JS20000 carries 55930002 (ST changes, unmapped)
+    assert full.loc["JS20000", "IVCD"] == 1 and np.isnan(full.loc["JS20000", "NST_"])
+    assert full.loc["E07506", "CLBBB"] == 0  # sinus rhythm only: every statement is decided
+    assert "55930002" in full.attrs["unmapped_codes"]["JS20000"]
+    # a statement no SNOMED code maps to is unknown everywhere
+    assert full["IMI"].isna().all()
 
 
 def test_without_mapping_files(cinc_root, tmp_path):

@@ -172,6 +172,92 @@ def _group_index(groups, n):
     return np.split(order, bounds)
 
 
+def _mismatch_text(a: pd.Index, b: pd.Index, what: str) -> str:
+    only_a = [x for x in a if x not in set(b)][:5]
+    only_b = [x for x in b if x not in set(a)][:5]
+    parts = []
+    if only_a:
+        parts.append(f"in y_true only: {only_a}")
+    if only_b:
+        parts.append(f"in {what} only: {only_b}")
+    if not parts:
+        parts.append("repeated ids in an index")
+    return "; ".join(parts)
+
+
+def align_scores(y_true, y_score, groups=None):
+    """Line scores (and patient ids) up with the labels by index and by label name.
+
+    Pandas objects carry the record ids on their index. When ``y_true`` and ``y_score`` both
+    have an index they are paired **by index** (the scores are reordered to the labels'
+    order), never by position; when the indexes hold different ids the call is refused. When
+    both are DataFrames the score columns are taken by the label columns' names. A ``groups``
+    Series whose index holds the labels' ids is reordered the same way. Arrays (no index)
+    are paired by position, as given.
+
+    Parameters
+    ----------
+    y_true : array-like ``(n,)`` or ``(n, n_labels)``; Series/DataFrame indexed by record id
+    y_score : array-like, same shape; Series/DataFrame indexed by record id
+    groups : array-like ``(n,)`` or Series, optional
+        Patient ids.
+
+    Returns
+    -------
+    tuple
+        ``(y_true, y_score, groups)``, the scores and groups in the labels' order.
+
+    Raises
+    ------
+    ArgumentError
+        When both have an index and the ids differ (the message names the first ids found on
+        one side only), when an index repeats ids in another order, or when score columns
+        lack a label column.
+
+    Examples
+    --------
+    >>> y = pd.Series([0, 1, 1], index=[10, 11, 12])
+    >>> s = pd.Series([0.9, 0.2, 0.1], index=[12, 10, 11])
+    >>> align_scores(y, s)[1].tolist()
+    [0.2, 0.1, 0.9]
+    >>> align_scores(y, pd.Series([0.2, 0.1, 0.9]))
+    Traceback (most recent call last):
+    ...
+    interp_ecg.errors.ArgumentError: y_score's index does not hold the same record ids as y_true's (in y_true only: [10, 11, 12]; in y_score only: [0, 1, 2]); pass arrays to pair them by position
+    """
+    pandas_types = (pd.Series, pd.DataFrame)
+    if isinstance(y_true, pandas_types) and isinstance(y_score, pandas_types):
+        if not y_true.index.equals(y_score.index):
+            same = (y_true.index.is_unique and y_score.index.is_unique
+                    and len(y_true.index) == len(y_score.index)
+                    and y_true.index.isin(y_score.index).all())
+            if not same:
+                raise ArgumentError(
+                    f"y_score's index does not hold the same record ids as y_true's "
+                    f"({_mismatch_text(y_true.index, y_score.index, 'y_score')}); "
+                    "pass arrays to pair them by position")
+            y_score = y_score.loc[y_true.index]
+        if isinstance(y_true, pd.DataFrame) and isinstance(y_score, pd.DataFrame):
+            want = list(y_true.columns)
+            if list(y_score.columns) != want:
+                missing = [c for c in want if c not in set(y_score.columns)]
+                if missing:
+                    raise ArgumentError(f"y_score has no column for the labels {missing[:5]} "
+                                        f"(score columns: {list(y_score.columns)[:10]})")
+                y_score = y_score[want]
+        elif isinstance(y_true, pd.Series) and isinstance(y_score, pd.DataFrame) and y_true.name in y_score.columns:
+            y_score = y_score[y_true.name]
+    if isinstance(groups, pd.Series) and isinstance(y_true, pandas_types) and not groups.index.equals(y_true.index):
+        same = (groups.index.is_unique and y_true.index.is_unique and len(groups) == len(y_true)
+                and y_true.index.isin(groups.index).all())
+        if not same:
+            raise ArgumentError(
+                f"groups' index does not hold the same record ids as y_true's "
+                f"({_mismatch_text(y_true.index, groups.index, 'groups')}); pass an array to pair them by position")
+        groups = groups.loc[y_true.index]
+    return y_true, y_score, groups
+
+
 def _as_matrix(y_true, y_score, labels):
     if isinstance(y_true, pd.DataFrame):
         names = [str(c) for c in y_true.columns]
@@ -212,8 +298,12 @@ def metrics_table(
     ----------
     y_true : array-like ``(n,)`` 0/1, or ``(n, n_labels)`` multi-hot (DataFrame columns name labels)
     y_score : array-like of scores/probabilities, same shape (``(n, 2)`` predict_proba accepted)
+        When both are pandas objects they are paired by index and the score columns taken by
+        the label names; differing ids are refused (:func:`align_scores`). Arrays are paired
+        by position.
     groups : array-like ``(n,)``, optional
-        Patient ids; bootstrap replicates resample whole patients. ``None``: records.
+        Patient ids; bootstrap replicates resample whole patients. ``None``: records. A
+        Series is aligned to ``y_true``'s index.
     n_boot : int
         Bootstrap replicates (0: no CIs).
     threshold : float
@@ -233,7 +323,10 @@ def metrics_table(
     -------
     DataFrame
         Columns ``label, metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
-        n_boot_valid, ci_reason`` (``ci_reason``: empty, or why there is no interval).
+        n_boot_valid, n_unscored, ci_reason`` (``n_unscored``: records with a label but no
+        score, left out of the row, e.g. a cross-validation fold in which the label could not
+        be learnt; the macro row sums them over labels. ``ci_reason``: empty, or why there is
+        no interval).
         With several labels, rows ``label == "macro"`` hold the unweighted
         mean over labels (bootstrapped jointly; an interval only when every label has one);
         their ``n_positive`` counts the records with at least one positive label (not the sum
@@ -244,6 +337,7 @@ def metrics_table(
     unknown = set(metrics) - set(METRICS)
     if unknown:
         raise ArgumentError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
+    y_true, y_score, groups = align_scores(y_true, y_score, groups)
     Y, S, names = _as_matrix(y_true, y_score, labels)
     n = len(Y)
     gidx = _group_index(groups, n)
@@ -255,9 +349,15 @@ def metrics_table(
     hard = []
     smallest_class = []
     label_counts = []  # (label, positives, records scored) for the macro row's reason
+    unscored_all = 0
     for j, name in enumerate(names):
         ok = np.isfinite(Y[:, j]) & np.isfinite(S[:, j])
         y, s = Y[:, j], S[:, j]
+        n_unscored = int((np.isfinite(y) & ~np.isfinite(s)).sum())
+        unscored_all += n_unscored
+        if n_unscored:
+            logger.warning("label %r: %d of %d records with a label have no score (NaN) and are left out of its "
+                           "metrics (n_unscored)", name, n_unscored, int(np.isfinite(y).sum()))
         if np.isin(s[ok], (0.0, 1.0)).all():
             hard.append(name)
         est = binary_metrics(y[ok], s[ok], threshold)
@@ -271,7 +371,8 @@ def metrics_table(
         n_pos = int(np.nansum(y[ok]))
         smallest_class.append(min(n_pos, int(ok.sum()) - n_pos))
         label_counts.append(f"{name} {n_pos} of {int(ok.sum())}")
-        rows += _rows(name, est, reps, metrics, ci, int(ok.sum()), n_pos, n_groups, min_per_class, n_boot)
+        rows += _rows(name, est, reps, metrics, ci, int(ok.sum()), n_pos, n_groups, min_per_class, n_boot,
+                      n_unscored=n_unscored)
     if len(names) > 1:
         macro = {m: float(np.nanmean([p[m] for p in point_all])) for m in METRICS}
         macro_reps = [
@@ -283,7 +384,7 @@ def metrics_table(
         any_pos = int((np.nan_to_num(Y, nan=0.0) > 0).any(axis=1).sum())
         rows += _rows("macro", macro, macro_reps, metrics, ci, n, any_pos, len(gidx), min_per_class,
                       n_boot, smallest=min(smallest_class),
-                      counts=f"positive records per label: {', '.join(label_counts)}")
+                      counts=f"positive records per label: {', '.join(label_counts)}", n_unscored=unscored_all)
     out = pd.DataFrame(rows)
     out.attrs["hard_scores"] = hard
     if hard:
@@ -314,8 +415,9 @@ def tagged_metrics_table(
     Parameters
     ----------
     y_true : array-like ``(n,)`` or ``(n, n_labels)``
-        0/1 label, NaN where unknown. A Series aligns ``y_score`` by index when that is a
-        Series too.
+        0/1 label, NaN where unknown. When ``y_true`` and ``y_score`` are both pandas objects
+        they are paired by index (and DataFrame columns by name), and refused when their ids
+        differ (:func:`align_scores`); arrays are paired by position.
     y_score : array-like, same shape
         Scores or probabilities (a rule as a hard 0/1 score), NaN where not scored.
     groups : array-like ``(n,)``, optional
@@ -329,7 +431,8 @@ def tagged_metrics_table(
     -------
     pandas.DataFrame
         The tag columns, then ``metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
-        n_boot_valid, ci_reason``; empty when no record has both a label and a score.
+        n_boot_valid, n_unscored, ci_reason`` (``n_unscored``: records with a label but no score,
+        left out); empty when no record has both a label and a score.
 
     Examples
     --------
@@ -340,24 +443,33 @@ def tagged_metrics_table(
     >>> t[["model", "label", "metric", "estimate", "n"]].values.tolist()
     [['rule', 'wct', 'roc_auc', 0.75, 4]]
     """
+    y_true, y_score, groups = align_scores(y_true, y_score, groups)
     if np.ndim(y_true) == 2:
         tab = metrics_table(y_true, y_score, groups, n_boot=n_boot, random_state=random_state, metrics=metrics,
                             min_per_class=min_per_class)
     else:
-        y = pd.Series(y_true).astype(float)
-        s = pd.Series(y_score, index=y.index).astype(float)
+        y = pd.Series(np.asarray(y_true, dtype=float).reshape(-1))
+        s = pd.Series(np.asarray(y_score, dtype=float).reshape(-1))
+        if len(s) != len(y):
+            raise ArgumentError(f"y_true has {len(y)} records, y_score {len(s)}")
         ok = (y.notna() & s.notna()).to_numpy()
         if ok.sum() == 0:
             return pd.DataFrame()
+        n_unscored = int((y.notna() & s.isna()).sum())
+        if n_unscored:
+            logger.warning("%d of %d records with a label have no score (NaN) and are left out of the metrics "
+                           "(n_unscored)", n_unscored, int(y.notna().sum()))
         g = None if groups is None else np.asarray(groups)[ok]
         tab = metrics_table(y[ok].to_numpy(), s[ok].to_numpy(), g, n_boot=n_boot, random_state=random_state,
                             metrics=metrics, min_per_class=min_per_class).drop(columns=["label"])
+        tab["n_unscored"] = n_unscored
     for key, value in reversed(list(tags.items())):
         tab.insert(0, key, value)
     return tab
 
 
-def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_boot, smallest=None, counts=None):
+def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_boot, smallest=None, counts=None,
+          n_unscored=0):
     alpha = (1 - ci) / 2
     n_neg = n - n_pos
     smallest = min(n_pos, n_neg) if smallest is None else smallest
@@ -381,7 +493,7 @@ def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_bo
         lo, hi = (np.nan, np.nan) if reason else np.quantile(vals, [alpha, 1 - alpha])
         rows.append({"label": label, "metric": m, "estimate": est[m], "ci_low": float(lo), "ci_high": float(hi),
                      "n": n, "n_positive": n_pos, "n_groups": n_groups, "n_boot_valid": len(vals),
-                     "ci_reason": reason})
+                     "n_unscored": n_unscored, "ci_reason": reason})
     return rows
 
 
@@ -456,5 +568,5 @@ def format_ci(table: pd.DataFrame, digits: int = 3, with_n: bool = True) -> pd.S
     return table.apply(one, axis=1)
 
 
-__all__ = ["metrics_table", "binary_metrics", "calibration_estimable", "roc_auc", "average_precision", "format_ci", "format_interval", "METRICS",
+__all__ = ["metrics_table", "align_scores", "binary_metrics", "calibration_estimable", "roc_auc", "average_precision", "format_ci", "format_interval", "METRICS",
            "MIN_PER_CLASS_FOR_CI"]

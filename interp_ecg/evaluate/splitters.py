@@ -96,8 +96,9 @@ class PatientKFold:
     """K-fold in which every patient's records fall in one fold, stratified on ``y`` when given.
 
     Wraps ``StratifiedGroupKFold`` (multi-label ``y``: stratified on each record's rarest
-    positive label); falls back to ``GroupKFold`` when ``y`` is missing or a stratum is too
-    small. Without ``groups``, each record is its own patient.
+    positive label); ``GroupKFold`` when ``y`` is None. A stratum with fewer records than
+    ``n_splits`` is left to ``StratifiedGroupKFold``, which warns and leaves some folds
+    without it (no fallback). Without ``groups``, each record is its own patient.
 
     Parameters
     ----------
@@ -129,7 +130,6 @@ class PatientKFold:
             raise ConfigError(f"{n_groups} patients cannot make {self.n_splits} patient-wise folds")
         strata = _strata(y)
         if strata is not None:
-            _, counts = np.unique(strata, return_counts=True)
             cv = StratifiedGroupKFold(self.n_splits, shuffle=self.shuffle,
                                       random_state=self.random_state if self.shuffle else None)
             yield from cv.split(np.zeros(n), strata, groups)
@@ -140,10 +140,24 @@ class PatientKFold:
 class PredefinedFolds:
     """Cross-validation over a fold column (PTB-XL ``strat_fold``): fold k is the test set once.
 
+    The folds are patient-wise only if the column was made so. With ``groups`` (patient ids)
+    :meth:`split` checks it and refuses a fold column that puts one patient's records in two
+    folds; without ``groups`` it cannot check and says so (logged warning).
+
     Parameters
     ----------
     folds : array-like
         Fold number of every record.
+
+    Examples
+    --------
+    >>> folds = PredefinedFolds([1, 1, 2, 2])
+    >>> [te.tolist() for _, te in folds.split(groups=["a", "a", "b", "b"])]
+    [[0, 1], [2, 3]]
+    >>> list(folds.split(groups=["a", "b", "b", "c"]))
+    Traceback (most recent call last):
+    ...
+    interp_ecg.errors.ConfigError: the fold column puts 1 of 3 patients in more than one fold (patient 'b' in folds [1, 2]); the records of a patient must share a fold (make the folds with PatientKFold)
     """
 
     def __init__(self, folds) -> None:
@@ -153,7 +167,36 @@ class PredefinedFolds:
         return len(np.unique(self.folds))
 
     def split(self, X=None, y=None, groups=None):
-        idx = np.arange(len(self.folds))
+        """Yield ``(train, test)`` index arrays, fold by fold (sorted fold numbers).
+
+        Raises
+        ------
+        ConfigError
+            When ``X`` or ``groups`` has another length than the fold column, or when a
+            patient of ``groups`` has records in two folds.
+        """
+        n = len(self.folds)
+        if X is not None and len(X) != n:
+            raise ConfigError(f"the fold column has {n} entries but X has {len(X)} records")
+        if groups is None:
+            logger.warning("PredefinedFolds without groups: the fold column is used as given and cannot be checked "
+                           "to be patient-wise (each record is treated as a patient of its own)")
+        else:
+            g = pd.Series(np.asarray(groups, dtype=object))
+            if len(g) != n:
+                raise ConfigError(f"the fold column has {n} entries but groups has {len(g)}")
+            known = g.notna().to_numpy()
+            per = pd.DataFrame({"g": g[known].astype(str).to_numpy(), "f": self.folds[known]})
+            n_folds = per.groupby("g")["f"].nunique()
+            split = n_folds[n_folds > 1]
+            if len(split):
+                first = split.index[0]
+                where = sorted(per.loc[per.g == first, "f"].unique().tolist())
+                raise ConfigError(
+                    f"the fold column puts {len(split)} of {len(n_folds)} patients in more than one fold "
+                    f"(patient {first!r} in folds {where}); the records of a patient must share a fold "
+                    "(make the folds with PatientKFold)")
+        idx = np.arange(n)
         for f in np.unique(self.folds):
             yield idx[self.folds != f], idx[self.folds == f]
 

@@ -324,7 +324,9 @@ def _lead_unmeasured(lead: str, row: pd.Series | None, ctx: _Context) -> str:
     if row is not None:
         cols = [f"{m}_{lead}" for m in PER_LEAD_MEASURES if f"{m}_{lead}" in row.index]
         if cols and not any(np.isfinite(_num(row, c)) for c in cols):
-            return f"the record has no usable {lead}"
+            # the feature row alone cannot tell a lead missing from the record from one that was
+            # in it but gave no measurement (the delineation, ``fiducials``, can)
+            return f"{lead} is absent from the record or unusable"
     return ""
 
 
@@ -334,15 +336,17 @@ def _measured_leads(leads, row: pd.Series | None, ctx: _Context) -> tuple[list[s
     for lead in leads:
         reason = _lead_unmeasured(lead, row, ctx)
         if reason:
-            why.setdefault(reason.removeprefix(f"{lead} ").removeprefix("was ").removeprefix("is "), []).append(lead)
+            # every reason reads "<lead> <verb> <rest>": group the leads by (verb, rest)
+            verb, _, rest = reason.removeprefix(f"{lead} ").partition(" ")
+            why.setdefault((verb, rest), []).append(lead)
         else:
             done.append(lead)
+    plural = {"is": "are", "was": "were", "has": "have"}
     parts = []
-    for reason, names in why.items():
-        verb = "is" if reason.startswith("not") else "was"
+    for (verb, rest), names in why.items():
         if len(names) > 1:
-            verb = "are" if verb == "is" else "were"
-        parts.append(f"{' and '.join([', '.join(names[:-1]), names[-1]] if len(names) > 1 else names)} {verb} {reason}")
+            verb = plural.get(verb, verb)
+        parts.append(f"{' and '.join([', '.join(names[:-1]), names[-1]] if len(names) > 1 else names)} {verb} {rest}")
     return done, "; ".join(parts)
 
 
@@ -610,6 +614,11 @@ class Attribution:
             return f"{name} not measured{why}; the model's handling of the missing value {effect}"
         value = _format_value(self.value, self.unit, self.feature)
         head = f"{name}: {value}" if _count_noun(self.feature) else f"{name} {value}"
+        if self.feature == "ST60_max_depression_mV":
+            # the feature is the most negative ST60 (<= 0): say it as a depression of a positive size
+            depth = abs(float(self.value))
+            head = (f"{name}: a depression of {_format_value(depth, self.unit)}" if depth > 0
+                    else f"{name}: no ST depression (0.00 mV)")
         where = f", {where}" if where else ""
         return f"{head}{where}, {effect}"
 

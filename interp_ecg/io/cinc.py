@@ -177,10 +177,25 @@ def read_cinc(root: str | os.PathLike, required_leads: Sequence[str] | None = ST
     )
 
 
+#: SNOMED CT code of (normal) sinus rhythm: the code CinC 2021 gave PTB-XL's NORM records
+NSR_SNOMED = "426783006"
+
+
 def cinc_to_ptbxl_labels(
-    ds: EcgDataset, relations: Sequence[str] = DEFAULT_RELATIONS, statements: Sequence[str] | None = None
+    ds: EcgDataset, relations: Sequence[str] = DEFAULT_RELATIONS, statements: Sequence[str] | None = None,
+    unmapped: str = "unknown",
 ) -> pd.DataFrame:
     """PTB-XL statement labels of a CinC dataset via :func:`snomed_to_ptbxl_map`.
+
+    A statement is 1 when any SNOMED code mapped to it is present. It is 0 only when the
+    record carries no code that the mapping cannot place: a record with a code that has no
+    row under ``relations`` (an unmapped or only ``approximate`` code) could carry the
+    statement under that code, so its non-positive statements are NaN (unknown), and a
+    statement no code maps to is NaN everywhere. ``NORM`` (PTB-XL "normal ECG") has no
+    SNOMED code of its own; CinC 2021 coded PTB-XL's NORM records as sinus rhythm
+    (426783006), so ``NORM`` is 1 when sinus rhythm is the record's only code and NaN
+    otherwise (whether other findings exclude a normal ECG is for the caller, who knows
+    PTB-XL's diagnostic classes, to decide).
 
     Parameters
     ----------
@@ -191,14 +206,35 @@ def cinc_to_ptbxl_labels(
         ``approximate`` for the loose ones).
     statements : sequence of str, optional
         PTB-XL statements to return as columns (e.g. ``read_ptbxl(...).labels.columns``);
-        statements no SNOMED code maps to are all-zero columns. Default: the mapped ones.
+        statements no SNOMED code maps to are all-NaN columns. Default: the mapped ones.
+    unmapped : {"unknown", "negative"}
+        ``"unknown"`` (default): as above. ``"negative"``: the old reading, in which a
+        statement without a mapped code is 0 whatever else the record carries (NaN nowhere,
+        ``NORM`` 0 unless sinus rhythm is the only code).
 
     Returns
     -------
     pandas.DataFrame
-        0/1 ``uint8``, indexed like ``ds.labels``, one column per PTB-XL statement; a
-        statement is 1 when any SNOMED code mapped to it is.
+        ``float`` 1/0/NaN, indexed like ``ds.labels``, one column per PTB-XL statement.
+        ``attrs["unmapped_codes"]``: a Series of the codes each record carries that have no
+        mapping (comma-joined; only records with such codes); ``attrs["n_with_unmapped"]``:
+        how many records those are.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.io import EcgDataset
+    >>> labels = pd.DataFrame({"AF": [1, 0, 0], "NSR": [0, 1, 1], "STC": [0, 0, 1]}, index=["r1", "r2", "r3"])
+    >>> codes = pd.Series(["164889003", "426783006", "55930002"], index=labels.columns)
+    >>> ds = EcgDataset(pd.DataFrame(index=labels.index), None, labels=labels, extras={"dx_codes": codes})
+    >>> out = cinc_to_ptbxl_labels(ds, statements=["AFIB", "SR", "NORM"])
+    >>> out.values.tolist()
+    [[1.0, 0.0, nan], [0.0, 1.0, 1.0], [nan, 1.0, nan]]
+    >>> out.attrs["n_with_unmapped"]
+    1
     """
+    if unmapped not in ("unknown", "negative"):
+        raise ArgumentError(f"unmapped must be 'unknown' or 'negative', got {unmapped!r}")
     codes = ds.extras.get("dx_codes")
     if codes is None:
         raise ArgumentError("dataset has no SNOMED labels (read it with read_cinc)")
@@ -206,13 +242,32 @@ def cinc_to_ptbxl_labels(
     m = m[m["relation"].isin(list(relations))]
     by_code = {str(c): col for col, c in codes.items()}
     targets = list(dict.fromkeys(m["ptbxl_code"])) if statements is None else list(statements)
-    out = pd.DataFrame(0, index=ds.labels.index, columns=pd.Index(targets, name="statement"), dtype=np.uint8)
+    present = ds.labels.to_numpy() > 0
+    code_of_col = np.array([str(codes[c]) for c in ds.labels.columns])
+    is_unmapped = ~np.isin(code_of_col, m["snomed_code"].astype(str).to_numpy())
+    rec_unmapped = (present & is_unmapped[None, :]).any(axis=1)
+    honest = unmapped == "unknown"
+    out = pd.DataFrame(np.nan if honest else 0.0, index=ds.labels.index,
+                       columns=pd.Index(targets, name="statement"), dtype=float)
     for stmt, grp in m.groupby("ptbxl_code", sort=False):
         if stmt not in out.columns:
             continue
         cols = [by_code[c] for c in grp["snomed_code"] if c in by_code]
-        if cols:
-            out[stmt] = (ds.labels[cols].to_numpy().max(axis=1) > 0).astype(np.uint8)
+        pos = (ds.labels[cols].to_numpy().max(axis=1) > 0) if cols else np.zeros(len(out), bool)
+        out[stmt] = np.where(pos, 1.0, np.nan if honest else 0.0)
+        if honest:
+            out.loc[~pos & ~rec_unmapped, stmt] = 0.0
+    if "NORM" in out.columns and "NORM" not in set(m["ptbxl_code"]):
+        only_nsr = present.any(axis=1) & (present[:, code_of_col != NSR_SNOMED].sum(axis=1) == 0) \
+            & present[:, code_of_col == NSR_SNOMED].any(axis=1)
+        out["NORM"] = np.where(only_nsr, 1.0, np.nan if honest else 0.0)
+    names = [", ".join(code_of_col[present[i] & is_unmapped]) for i in np.flatnonzero(rec_unmapped)]
+    out.attrs["unmapped_codes"] = pd.Series(names, index=ds.labels.index[rec_unmapped], name="unmapped_codes",
+                                            dtype=object)
+    out.attrs["n_with_unmapped"] = int(rec_unmapped.sum())
+    if honest and rec_unmapped.any():
+        logger.info("%d of %d CinC records carry SNOMED codes without a PTB-XL mapping: their statements are "
+                    "unknown (NaN) unless a mapped code makes them positive", int(rec_unmapped.sum()), len(out))
     return out
 
 

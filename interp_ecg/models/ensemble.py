@@ -111,6 +111,10 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     final_estimator_ : LogisticRegression (``combine="stack"`` only)
     estimators_ : list of EnsembleClassifier (multi-label only)
     labels_ : list (multi-label only): the label names (``y``'s columns)
+    constant_labels_ : list (multi-label only)
+        Labels seen with one class only in training, predicted as that constant (0 or 1);
+        their scores carry no information, and
+        :func:`~interp_ecg.evaluate.cross_val_predict_grouped` leaves them NaN in such a fold.
     device_ : str
     """
 
@@ -204,6 +208,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
                 f"EnsembleClassifier needs samples of at least 2 classes in the data; got 1 class: {self.classes_[0]!r}"
             )
         y_enc = self._encoder.transform(y_arr)
+        self._check_class_counts(names, y_enc, groups)
         sw = self._sample_weight(y_arr, sample_weight)
         self.members_ = [(name, self._fit_member(name, X_arr, y_enc, sw)) for name in names]
         self.missing_value_rules_ = {name: _RESAMPLED_RULE if self.resample is not None else MISSING_VALUE_RULES[name]
@@ -214,6 +219,38 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         if self.combine == "stack" and len(names) > 1:
             self.final_estimator_ = self._fit_stacker(names, X_arr, y_enc, sw, groups)
         return self
+
+    def _check_class_counts(self, names, y_enc, groups) -> None:
+        """Refuse, with the counts, a fit whose internal folds or SMOTE neighbours a class is too small for."""
+        counts = np.bincount(y_enc, minlength=len(self.classes_))
+        smallest = int(np.argmin(counts))
+        n_small = int(counts[smallest])
+        cls = self.classes_[smallest]
+        cls = cls.item() if hasattr(cls, "item") else cls
+        needs = []
+        if self.combine == "stack" and len(names) > 1:
+            needs.append("stacking (out-of-fold member scores)")
+        if self.resample is not None:
+            needs.append("SMOTE resampling")
+        if self.calibrate is not None:
+            needs.append("calibration (internal folds)")
+        if needs and n_small < 2:
+            raise ArgumentError(f"{' and '.join(needs)} needs at least 2 records of each class; class "
+                                f"{cls!r} has {n_small} (leave these options out, or add records of that class)")
+        if self.combine == "stack" and len(names) > 1 and groups is not None:
+            g = np.asarray(groups)
+            n_pat = min(len(pd.unique(g[y_enc == k])) for k in range(len(self.classes_)))
+            if n_pat < 2:
+                raise ArgumentError("stacking needs records of each class from at least 2 patients (its "
+                                    f"out-of-fold scores are patient-wise); one class "
+                                    f"comes from only {n_pat}")
+        if self.combine == "stack" and len(names) > 1 and self.resample is not None:
+            n_splits = int(max(2, min(self.stack_cv, n_small)))
+            in_fold = n_small - int(np.ceil(n_small / n_splits))
+            if in_fold < 2:
+                raise ArgumentError(f"stacking with SMOTE needs at least 2 records of each class in every training "
+                                    f"part of the {n_splits} stacking folds; class {cls!r} has "
+                                    f"{n_small} records, {in_fold} in the smallest training part")
 
     def _sample_weight(self, y, sample_weight):
         if sample_weight is not None:
@@ -295,13 +332,20 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         self.labels_ = labels
         self.multilabel_ = True
         self.estimators_ = []
+        self.constant_labels_ = []
         for j, label in enumerate(labels):
             if len(np.unique(y_arr[:, j])) < 2:
-                logger.warning("label %r has one class only in the training data; predicting it constantly", label)
+                logger.warning("label %r has one class only in the training data (%d positive of %d); it is "
+                               "predicted constantly (constant_labels_): its scores are no evidence of "
+                               "discrimination", label, int(y_arr[:, j].sum()), len(y_arr))
                 self.estimators_.append(_ConstantLabel(float(y_arr[0, j])))
+                self.constant_labels_.append(label)
                 continue
             child = clone(self).set_params(multilabel=False)
-            child.fit(X_arr, y_arr[:, j], sample_weight=sample_weight, groups=groups)
+            try:
+                child.fit(X_arr, y_arr[:, j], sample_weight=sample_weight, groups=groups)
+            except ArgumentError as err:
+                raise ArgumentError(f"label {label!r}: {err}") from err
             if hasattr(self, "feature_names_in_"):
                 child.feature_names_in_ = self.feature_names_in_
             self.estimators_.append(child)

@@ -122,6 +122,13 @@ def _sample(trial_or_rng, key, spec):
     raise ConfigError(f"bad search-space spec for {key!r}: {spec!r}")
 
 
+def _fit(model, X, y, groups):
+    """``model.fit(X, y)``, with the patient ids when ``fit`` takes them (the ensemble's stacking folds)."""
+    if groups is not None and "groups" in model.fit.__code__.co_varnames:
+        return model.fit(X, y, groups=groups)
+    return model.fit(X, y)
+
+
 def _inner_cv_score(estimator, member_params, X, y, groups, inner_cv, random_state):
     from interp_ecg.evaluate.splitters import PatientKFold
 
@@ -129,7 +136,7 @@ def _inner_cv_score(estimator, member_params, X, y, groups, inner_cv, random_sta
     scores = []
     for tr, te in cv.split(X, y, groups):
         model = clone(estimator).set_params(member_params=member_params)
-        model.fit(_take(X, tr), _take(y, tr))
+        _fit(model, _take(X, tr), _take(y, tr), None if groups is None else np.asarray(groups)[tr])
         scores.append(_score(_take(y, te), _pos_score(model, _take(X, te))))
     return float(np.nanmean(scores)) if np.isfinite(scores).any() else -np.inf
 
@@ -193,7 +200,11 @@ def tune(
         Template; its ``member_params`` are the starting point the search overrides.
     X, y : feature table and labels (binary, or 2-D multi-label).
     groups : array-like
-        Patient ids: both loops split by patient.
+        Patient ids: both loops split by patient, and every fit of the Optuna search, the
+        outer folds and the refit receives the ids of its records, so an ensemble's stacking
+        folds are patient-wise too. (The members' ``calibrate=`` folds and the fits inside the
+        ``"halving"`` search are still record-wise within their training part: it does not
+        reach the test folds.)
     search_space : dict, optional
         ``{"rf__max_depth": ("cat", [None, 8]), "xgb__learning_rate": ("float", 0.01, 0.3, True)}``;
         default: :func:`interp_ecg.models.default_search_space` of every member.
@@ -221,7 +232,7 @@ def tune(
     for k, (tr, te) in enumerate(PatientKFold(n_splits=outer_cv, random_state=random_state).split(X, y, groups)):
         X_tr, y_tr, g_tr = _take(X, tr), _take(y, tr), groups[tr]
         params = _search(estimator, X_tr, y_tr, g_tr, space, n_trials, inner_cv, method, random_state + k)
-        model = clone(estimator).set_params(member_params=params).fit(X_tr, y_tr)
+        model = _fit(clone(estimator).set_params(member_params=params), X_tr, y_tr, g_tr)
         oof[te] = _pos_score(model, _take(X, te))
         outer_scores.append(_score(y_arr[te], oof[te]))
         outer_params.append(params)
@@ -229,7 +240,7 @@ def tune(
     best, final = {}, None
     if refit:
         best = _search(estimator, X, y, groups, space, n_trials, inner_cv, method, random_state)
-        final = clone(estimator).set_params(member_params=best).fit(X, y)
+        final = _fit(clone(estimator).set_params(member_params=best), X, y, groups)
     return TuneResult(final, best, outer_scores, outer_params, oof)
 
 

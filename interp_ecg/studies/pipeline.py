@@ -245,7 +245,8 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
     -------
     dict
         ``model`` (fitted on the training patients), ``metrics`` (held-out, ensemble and, for a
-        WCT label, the rule),
+        WCT label, the rule; the rule's rows leave out held-out records whose QRS duration or
+        heart rate was not measured, counted in ``n_unscored``: such a record is no rule negative),
         ``test`` (boolean mask), ``proba`` (held-out ensemble scores).
     """
     boot = {} if n_boot is None else {"n_boot": n_boot}
@@ -254,7 +255,10 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
     proba = model.predict_proba(X[test])[:, 1]
     scores = {"ensemble": proba}
     if rule_is_comparator(label) and all(c in X.columns for c in _RULE_INPUTS):
-        scores[RULE] = wct_rule_label(X.loc[test, "QRS_duration_ms"], X.loc[test, "heart_rate_bpm"]).fillna(0).to_numpy()
+        # NaN where QRS or HR was not measured: such a record is no rule negative; it is left out of
+        # the rule's row and counted there (n_unscored), never scored as 0
+        scores[RULE] = wct_rule_label(X.loc[test, "QRS_duration_ms"], X.loc[test, "heart_rate_bpm"]).to_numpy(
+            dtype=float)
     table = pd.concat([tagged_metrics_table(y[test], s, groups[test], random_state=seed, model=name, **boot)
                        for name, s in scores.items()], ignore_index=True)
     return {"model": model, "metrics": table, "test": test, "proba": proba}

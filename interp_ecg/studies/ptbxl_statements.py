@@ -8,7 +8,10 @@ Protocols (all patient-wise; nothing is tuned on a test fold):
 * ``test10``: train on folds 1-8, report validation fold 9 and test fold 10.
 * ``cinc``: train on all PTB-XL records, score the CinC 2021 sample (other hospitals and
   devices) with its SNOMED labels mapped to PTB-XL statements
-  (:func:`interp_ecg.io.cinc.cinc_to_ptbxl_labels`); external validation only.
+  (:func:`interp_ecg.io.cinc.cinc_to_ptbxl_labels`); external validation only. CinC's
+  PTB_XL part (HR* records: PTB-XL re-packaged) is left out and counted; a label the SNOMED
+  codes cannot decide is unknown for that record (:func:`cinc_superclasses`), and the notes
+  give the number of records each metric rests on.
 
 Labels: the five diagnostic superclasses (NORM, MI, STTC, CD, HYP) and every statement with
 at least ``min_positives`` positives. Features: the package's own fiducial features
@@ -177,8 +180,13 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                 Xt, groups_t, folds_t = X.iloc[pos], groups[pos], folds[pos]
                 if "cv10" in cfg["protocols"]:
                     logger.info("cv10 %s %s: 10 folds over strat_fold", mname, task)
-                    oof, fold_id = cross_val_predict_grouped(model, Xt, Y, groups_t, cv=PredefinedFolds(folds_t),
-                                                             return_folds=True)
+                    oof, fold_id, skipped = cross_val_predict_grouped(model, Xt, Y, groups_t,
+                                                                      cv=PredefinedFolds(folds_t),
+                                                                      return_folds=True, return_skipped=True)
+                    for lab, part in skipped.groupby("label", dropna=False):
+                        notes.append(f"cv10 {mname} {task}: label {lab} had one class only in the training part "
+                                     f"of {len(part)} fold(s); its {int(part.n_test.sum())} test records there are "
+                                     "unscored (n_unscored), not scored as a constant")
                     metrics.append(_table(Y, oof, groups_t, cfg, protocol="cv10", task=task, model=mname))
                     for f in np.unique(folds_t):
                         m = folds_t == f
@@ -236,13 +244,24 @@ def run_ptbxl_statements_study(config: StudyConfig | Mapping[str, Any], out_dir:
     return run(config, out_dir).tables
 
 
+#: what an empty table of the study means, said in the report instead of an empty table
+EMPTY_TABLE_TEXT = {
+    "fold_auroc": "No per-fold results: the cv10 protocol was not run.",
+    "metrics": "No metrics: no protocol produced a scored label.",
+    "summary": "No summary: no protocol produced a scored label.",
+    "labels": "No labels: no task kept a label with positives and negatives.",
+}
+
+
 def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
-    from interp_ecg.report import MetricsBlock, TableBlock
+    from interp_ecg.report import MetricsBlock, TableBlock, TextBlock
 
     blocks: list[Any] = []
     for name, frame in tables.items():
         heading = name.replace("_", " ").capitalize()
-        if {"metric", "estimate"} <= set(frame.columns):
+        if name != "notes" and (frame.empty or frame.shape[1] == 0):
+            blocks.append(TextBlock(heading, EMPTY_TABLE_TEXT.get(name, "No rows.")))
+        elif {"metric", "estimate"} <= set(frame.columns):
             shown = frame.copy()
             if "label" in shown.columns:  # one row per model and label
                 shown["model"] = shown["model"].astype(str) + " [" + shown["label"].astype(str) + "]"
@@ -250,6 +269,100 @@ def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
         elif name != "notes":
             blocks.append(TableBlock(frame.head(40), heading=heading))
     return blocks
+
+
+#: PTB-XL form statements (not diagnostic) whose finding could stand for a diagnostic superclass
+#: statement that the CinC codes do not name: with one of these present and no mapped
+#: diagnostic statement of the superclass, the superclass is unknown, not negative
+#: (a T-wave inversion may be PTB-XL's ISC_ or NST_; a Q wave an old infarct; high voltage LVH ...)
+FORM_SUGGESTS = {
+    "STTC": ("STD_", "STE_", "TAB_", "INVT", "LOWT", "NT_"),
+    "MI": ("QWAVE", "STE_", "ABQRS"),
+    "CD": ("LPR", "ABQRS"),
+    "HYP": ("HVOLT", "VCLVH"),
+}
+
+
+def cinc_superclasses(statements: pd.DataFrame, stmts: pd.DataFrame) -> pd.DataFrame:
+    """Diagnostic superclasses of external (CinC) statement labels, unknown where undecided.
+
+    Unlike :func:`superclass_of_statements` (PTB-XL's own labels, complete by design), the
+    CinC labels come from SNOMED codes mapped to PTB-XL statements. A superclass is 1 when
+    a mapped diagnostic statement of it is 1; NaN (unknown) when one of its statements that
+    a SNOMED code can name is unknown for the record (an unmapped code on the record:
+    :func:`interp_ecg.io.cinc.cinc_to_ptbxl_labels`), or when a form statement that could
+    stand for it is present (:data:`FORM_SUGGESTS`); else 0. Statements no SNOMED code names
+    (IMI, SEHYP, ISC_ ...) cannot be told from CinC labels at all and are not counted: a 0
+    means "none of the superclass's nameable findings". NORM is 1 when the NORM statement is
+    1 (sinus rhythm the only code), 0 when another superclass is 1, else NaN.
+
+    Parameters
+    ----------
+    statements : DataFrame
+        PTB-XL's statement table (``ds.extras["statements"]``: ``diagnostic``, ``diagnostic_class``).
+    stmts : DataFrame
+        1/0/NaN statement labels of the external records.
+
+    Returns
+    -------
+    DataFrame
+        1/0/NaN, columns :data:`SUPERCLASSES`, indexed like ``stmts``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"diagnostic": [1, 1, 1, 0], "diagnostic_class": ["NORM", "CD", "STTC", None]},
+    ...                      index=["NORM", "CLBBB", "LNGQT", "INVT"])
+    >>> stmts = pd.DataFrame({"NORM": [1, np.nan, np.nan, np.nan], "CLBBB": [0, 1, 0, np.nan],
+    ...                       "LNGQT": [0, 0, 0, np.nan], "INVT": [0, 0, 1, np.nan]}, index=["a", "b", "c", "d"])
+    >>> cinc_superclasses(table, stmts)[["NORM", "CD", "STTC"]].values.tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [nan, 0.0, nan], [nan, nan, nan]]
+    """
+    from interp_ecg.io.cinc import DEFAULT_RELATIONS, snomed_to_ptbxl_map
+
+    m = snomed_to_ptbxl_map()
+    nameable = set(m.loc[m["relation"].isin(DEFAULT_RELATIONS), "ptbxl_code"]) | {"NORM"}
+    diag = statements[statements["diagnostic"].fillna(0).astype(float).astype(bool)]
+    out = {}
+    for sc in SUPERCLASSES:
+        codes = [c for c in diag.index[diag["diagnostic_class"].astype(str) == sc]
+                 if c in stmts.columns and c in nameable]
+        if not codes:
+            out[sc] = np.full(len(stmts), np.nan)
+            continue
+        v = stmts[codes].to_numpy(dtype=float)
+        pos = np.nansum(v, axis=1) > 0
+        unknown = np.isnan(v).any(axis=1)
+        hints = [c for c in FORM_SUGGESTS.get(sc, ()) if c in stmts.columns]
+        if hints:
+            unknown |= np.nan_to_num(stmts[hints].to_numpy(dtype=float), nan=0.0).sum(axis=1) > 0
+        out[sc] = np.where(pos, 1.0, np.where(unknown, np.nan, 0.0))
+    res = pd.DataFrame(out, index=stmts.index)
+    others = (res.drop(columns="NORM").fillna(0) > 0).any(axis=1).to_numpy()
+    res["NORM"] = np.where(res["NORM"] == 1, 1.0, np.where(others, 0.0, np.nan))
+    return res
+
+
+def external_cinc(dc):
+    """The CinC 2021 records that are external to PTB-XL, and how many were left out.
+
+    CinC 2021's ``PTB_XL`` part (``HR*`` records) is the PTB-XL database re-packaged: the
+    same hospital, devices and cardiologists, and on a full PTB-XL download the very ECGs a
+    model was trained on. They are no external validation and are left out.
+
+    Parameters
+    ----------
+    dc : EcgDataset
+        From :func:`interp_ecg.io.cinc.read_cinc` (``meta["source"]``).
+
+    Returns
+    -------
+    tuple
+        ``(dataset without the PTB_XL records, number left out)``.
+    """
+    internal = dc.meta["source"].astype(str).eq("PTB_XL").to_numpy()
+    if not internal.any():
+        return dc, 0
+    return dc.subset(mask=~internal), int(internal.sum())
 
 
 def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
@@ -260,33 +373,52 @@ def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
     if root is None or not Path(root).is_dir():
         notes.append("cinc2021 not found: no external validation")
         return []
-    dc = read_cinc(root)
+    dc, n_internal = external_cinc(read_cinc(root))
+    if n_internal:
+        notes.append(f"cinc: {n_internal} of {len(dc) + n_internal} CinC records come from PTB-XL (source PTB_XL, "
+                     "re-packaged PTB-XL ECGs) and were left out of the external set")
+    if len(dc) == 0:
+        notes.append("cinc: no CinC records from other sources: no external validation")
+        return []
     fc = _features(dc, cfg, "cinc_features_cache")
+    fc = fc.loc[fc.index.intersection(dc.meta.index, sort=False)]
     ok = fc["quality_ok"].astype(bool).to_numpy() if "quality_ok" in fc else np.ones(len(fc), bool)
     Xc = design_matrix(fc[ok], dc.meta)
     Xc = Xc.reindex(columns=X.columns)
-    stmts = cinc_to_ptbxl_labels(dc, statements=list(ds.labels.columns)).loc[Xc.index].astype(int)
+    if (~ok).any():
+        notes.append(f"cinc: {int((~ok).sum())} of {len(fc)} external records could not be measured and were "
+                     "left out")
+    stmts_all = cinc_to_ptbxl_labels(dc, statements=list(ds.labels.columns))
+    stmts = stmts_all.loc[Xc.index]
+    n_unmapped = int(stmts.index.isin(stmts_all.attrs["unmapped_codes"].index).sum())
+    sources = dc.meta["source"].reindex(Xc.index).astype(str).value_counts()
+    notes.append(f"cinc: {len(Xc)} external records measured ({', '.join(f'{k} {v}' for k, v in sources.items())}); "
+                 f"{n_unmapped} carry SNOMED codes without a PTB-XL mapping, so their labels are unknown (NaN) "
+                 "unless a mapped code makes them positive")
     # CinC names no patients: each record is its own group in the bootstrap (patient_groups warns)
     groups = patient_groups(dc.meta["patient_id"].reindex(Xc.index) if "patient_id" in dc.meta else None,
                             Xc.index, purpose="the CinC bootstrap").to_numpy()
     out = []
     for task, Y in tasks.items():
-        Yc = superclass_of_statements(ds.extras["statements"], stmts) if task == "superclass" else stmts
-        Yc = Yc.reindex(columns=Y.columns).fillna(0).astype(int)
+        Yc = cinc_superclasses(ds.extras["statements"], stmts) if task == "superclass" else stmts
+        Yc = Yc.reindex(columns=Y.columns)  # a label the mapping cannot give stays unknown (NaN)
+        n_before = len(Yc)
         if task == "superclass" and cfg["records_without_superclass"] == "drop":
-            Yc = Yc[Yc.to_numpy().sum(axis=1) > 0]
-        scored = [c for c in Y.columns if 0 < Yc[c].sum() < len(Yc)]
-        notes.append(f"cinc {task}: {len(Xc)} records; labels with both classes present: {scored}")
+            Yc = Yc[(Yc.fillna(0).to_numpy() > 0).any(axis=1)]
+        scored = [c for c in Y.columns if 0 < (Yc[c] == 1).sum() and 0 < (Yc[c] == 0).sum()]
+        per_label = ", ".join(f"{c} {int(Yc[c].notna().sum())} ({int((Yc[c] == 1).sum())} positive)" for c in scored)
+        dropped = (f"; {n_before - len(Yc)} without a positive superclass left out" if len(Yc) < n_before else "")
+        notes.append(f"cinc {task}: metrics rest on {len(Yc)} external records{dropped}; labels with both classes "
+                     f"known: {per_label or 'none'} (records per label where it is known)")
         if not scored:
             continue
         for mname, members in cfg["models"].items():
             fitted = _model(members, cfg).fit(X.loc[Y.index], Y)
             P = pd.DataFrame(fitted.predict_proba(Xc.loc[Yc.index]), index=Yc.index, columns=Y.columns)
             g = groups[Xc.index.get_indexer(Yc.index)]
-            out.append(_table(Yc[scored], P[scored].to_numpy(), g, cfg, protocol="cinc", task=task,
-                              model=mname))
+            out.append(_table(Yc[scored], P[scored], g, cfg, protocol="cinc", task=task, model=mname))
     return out
 
 
 __all__ = ["Params", "run", "run_ptbxl_statements_study", "settings", "design_matrix", "superclass_of_statements",
-           "SUPERCLASSES"]
+           "cinc_superclasses", "external_cinc", "FORM_SUGGESTS", "SUPERCLASSES"]

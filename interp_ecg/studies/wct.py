@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import ConfigError, DataNotFoundError
+from interp_ecg.errors import ArgumentError, ConfigError, DataNotFoundError
 from interp_ecg.studies.config import StudyConfig, feature_cache, validate_config
 from interp_ecg.studies.params import WctParams as Params
 from interp_ecg.studies.runner import StudyResult, step
@@ -326,7 +326,17 @@ def out_of_fold_scores(model, X: pd.DataFrame, y, groups, *, cv_folds: int = 5, 
     """
     from interp_ecg.evaluate import PatientKFold, cross_val_predict_grouped
 
-    y = pd.Series(y, index=X.index).astype(float)
+    if isinstance(y, pd.Series):
+        # a Series is paired with X by record id, never shifted by position or silently reindexed
+        if not y.index.equals(X.index):
+            if not (y.index.is_unique and len(y) == len(X) and X.index.isin(y.index).all()):
+                raise ArgumentError(f"y's index does not hold X's record ids (first of X missing from y: "
+                                    f"{[r for r in X.index if r not in set(y.index)][:5]}); pass an array to "
+                                    "pair them by position")
+            y = y.loc[X.index]
+        y = y.astype(float)
+    else:
+        y = pd.Series(np.asarray(y, dtype=float), index=X.index)
     keep = y.notna().to_numpy()
     scores = pd.Series(np.nan, index=X.index)
     Xk, yk, gk = X[keep], y[keep].astype(int), np.asarray(groups)[keep]
@@ -344,6 +354,38 @@ def out_of_fold_scores(model, X: pd.DataFrame, y, groups, *, cv_folds: int = 5, 
     cv = PatientKFold(n_folds, random_state=random_state)
     scores[keep] = cross_val_predict_grouped(model, Xk, yk, gk, cv=cv)
     return scores, None
+
+
+def class_count_shortfall(y, min_per_class: int) -> str:
+    """Why a label has too few records of a class to train on, or ``""`` when it has enough.
+
+    Parameters
+    ----------
+    y : array-like
+        0/1 label, NaN where unknown.
+    min_per_class : int
+        Fewest positives and fewest negatives (the study's ``min_positives``).
+
+    Returns
+    -------
+    str
+        E.g. ``"10 positives, 8 negatives; fewer than min_positives=10 negatives"``; empty when
+        both classes reach ``min_per_class``.
+
+    Examples
+    --------
+    >>> class_count_shortfall([1] * 10 + [0] * 8, 10)
+    '10 positives, 8 negatives; fewer than min_positives=10 negatives'
+    >>> class_count_shortfall([1] * 10 + [0] * 12, 10)
+    ''
+    """
+    y = np.asarray(y, dtype=float)
+    n_pos = int(np.nansum(y == 1))
+    n_neg = int(np.sum(y == 0))
+    short = [name for name, count in (("positives", n_pos), ("negatives", n_neg)) if count < min_per_class]
+    if not short:
+        return ""
+    return f"{n_pos} positives, {n_neg} negatives; fewer than min_positives={min_per_class} {' and '.join(short)}"
 
 
 def _n_folds(y, groups, cv_folds: int) -> int:
@@ -528,7 +570,8 @@ def holdout_comparison(model, X: pd.DataFrame, y_truth: pd.Series, y_rule: pd.Se
     scores = {
         ENSEMBLE: m_all.predict_proba(Xte)[:, 1],
         WITHOUT_DEFINING: m_nodef.predict_proba(Xte[no_def])[:, 1],
-        RULE: wct_rule_label(Xte["QRS_duration_ms"], Xte["heart_rate_bpm"]).fillna(0).to_numpy(),
+        # NaN where QRS or HR is unmeasured: left out of the rule's row (n_unscored), not a rule negative
+        RULE: wct_rule_label(Xte["QRS_duration_ms"], Xte["heart_rate_bpm"]).to_numpy(dtype=float),
     }
     g = groups[test]
     table = pd.concat([tagged_metrics_table(y_truth[test], s, g, n_boot=n_boot, random_state=random_state,
@@ -772,11 +815,11 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
             for name, s in oof_rule.items():
                 external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on="wct_rule",
                                          features="all", score_type="probability"))
-            if n_pos < int(cfg["min_positives"]) or (y.notna().sum() - n_pos) < int(cfg["min_positives"]):
-                notes.append(f"{lab}: {n_pos} positives; models were not trained on it (min_positives="
-                             f"{cfg['min_positives']})")
-                logger.info("WCT label %d/%d %s: %d positives, too few to train on", j,
-                            len(src.external.columns), lab, n_pos)
+            too_few = class_count_shortfall(y, int(cfg["min_positives"]))
+            if too_few:
+                notes.append(f"{lab}: {too_few}; models were not trained on it")
+                logger.info("WCT label %d/%d %s: %s, too few to train on", j, len(src.external.columns), lab,
+                            too_few)
                 continue
             for i, (name, model) in enumerate(models.items(), 1):
                 for feat_name, XX in (("all", X), ("without defining", X_nodef)):
@@ -1221,7 +1264,7 @@ def rule_errors_in_words(errors: pd.DataFrame) -> pd.DataFrame:
         "ensemble right where rule wrong": [e["n_model_correct_where_rule_wrong"]],
         "ensemble wrong where rule right": [e["n_model_wrong_where_rule_right"]]})
 
-__all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "load_source",
+__all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "class_count_shortfall", "load_source",
            "SYNTHETIC_WCT_CONDITIONS", "PTBXL_TACHY", "PTBXL_WIDE", "WCT_QRS_MS", "WCT_HR_BPM",
            "DEFINING_PATTERNS", "defining_columns", "out_of_fold_scores", "rule_error_counts", "RULE_ERROR_COLUMNS",
            "enriched_condition_mix", "holdout_comparison", "HoldoutComparison", "vt_versus_svt",
