@@ -43,7 +43,7 @@ def test_overwrite_and_chunk_size(runner, ludb_root, tmp_path):
     assert runner.invoke(app, ["features", str(ludb_root), "--limit", "1", "--out", str(out)]).exit_code == 0
     again = runner.invoke(app, ["features", str(ludb_root), "--limit", "2", "--out", str(out)])
     # the advice names the option the command line has (before: "overwrite=True", no such option)
-    assert again.exit_code == 2 and again.stderr.strip().endswith("use a new folder or --overwrite")
+    assert again.exit_code == 2 and again.stderr.strip().lower().endswith("use a new folder or --overwrite")
     res = runner.invoke(app, ["features", str(ludb_root), "--limit", "2", "--chunk-size", "1", "--overwrite",
                               "--out", str(out)])
     assert res.exit_code == 0, res.output

@@ -32,9 +32,9 @@ def _with(rec, rows, start, stop, value=0.0):
     return io.Record("x", sig, rec.fs, list(rec.leads))
 
 
-def test_every_lead_flat_after_5_s_is_refused(rec1):
-    flat = _with(rec1, slice(None), 2500, None)
-    with pytest.raises(SignalQualityError, match=r"flat in every lead at once over 5\.0 of 10\.0 s \(5\.0-10\.0 s"):
+def test_every_lead_flat_for_5_s_inside_the_record_is_refused(rec1):
+    flat = _with(rec1, slice(None), 1250, 3750)
+    with pytest.raises(SignalQualityError, match=r"flat in every lead at once over 5\.0 of 10\.0 s \(2\.5-7\.5 s"):
         features.extract_record(flat)
     # in a batch: a failure row (before: quality_ok True, reason only about RR irregularity)
     meta = pd.DataFrame(index=pd.Index(["x", "y"], name="record_id"))
@@ -42,6 +42,21 @@ def test_every_lead_flat_after_5_s_is_refused(rec1):
     f = features.extract(ds)
     assert f["quality_ok"].tolist() == [False, True]
     assert "flat in every lead at once" in f.loc["x", "quality_reason"]
+
+
+def test_every_lead_flat_at_the_end_shortens_the_record(rec1):
+    # a flat end only shortens the recording: rate and RR come from the recorded part (the
+    # issue's record that starts flat at -1.5 mV is the same case at the start), and the
+    # reason says so (before: quality_ok True, reason only about RR irregularity)
+    row = features.extract_record(_with(rec1, slice(None), 3500, None))  # 3 of 10 s
+    assert row["quality_ok"]
+    assert ("every lead 7.0-10.0 s (at the record's start or end: measured on the rest)"
+            in row["quality_reason"])
+    first = features.extract_record(io.Record("y", rec1.signal[:, :3500].copy(), rec1.fs, list(rec1.leads)))
+    assert row["heart_rate_bpm"] == pytest.approx(first["heart_rate_bpm"], abs=1.0)
+    # flat over half the record: every lead is set aside as flat, nothing is measured
+    with pytest.raises(SignalQualityError, match=r"no usable lead: flat \['I', 'II'"):
+        features.extract_record(_with(rec1, slice(None), 2500, None))
 
 
 def test_precordial_leads_flat_after_5_s_are_set_aside(rec1):

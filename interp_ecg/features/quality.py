@@ -14,8 +14,9 @@ Thresholds (module constants, documented in the data dictionary):
   often zero) part-way through. A lead flat over half the record or more
   (:data:`FLAT_SEGMENT_LEAD_FRACTION`) is flagged ``flat`` and set aside (its median beat
   would be a median of mostly flat beats); shorter segments are named in
-  ``quality_reason``; a record flat in every lead at once over a tenth of its length or
-  more (:data:`FLAT_SEGMENT_RECORD_FRACTION`) is refused (:func:`flat_segment_check`);
+  ``quality_reason``; a record flat in every lead at once, inside the recording, over a
+  tenth of its length or more (:data:`FLAT_SEGMENT_RECORD_FRACTION`) is refused
+  (:func:`flat_segment_check`; a flat start or end only shortens the recording);
 * **clipped**: more than :data:`CLIP_FRACTION` (0.5 %) of the samples sit in at least two
   plateaus (runs of >= 3 samples, away from the record's ends) on the lead's maximum or
   minimum value (the plateaus an amplifier or an ADC leaves when saturated);
@@ -110,7 +111,8 @@ FLAT_SEGMENT_PTP_MV = 0.005
 #: a lead whose flat segments cover at least this fraction of the record is ``flat`` (set
 #: aside): its median beat would be the median of mostly flat beats
 FLAT_SEGMENT_LEAD_FRACTION = 0.5
-#: a record flat in every lead at once over at least this fraction of its length is refused
+#: a record flat in every lead at once, inside the recording (not at its start or end), over
+#: at least this fraction of its length is refused
 #: (``quality_ok`` False): its rate, RR intervals, HRV and beat counts treat the recording
 #: as continuous, so a hole of that size biases them by about as much (an RR interval that
 #: spans it, beats per minute over a time partly unrecorded): LUDB record 1 with every lead
@@ -283,6 +285,14 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
     every = lost.all(axis=0) if n_leads else np.zeros(n, bool)
     out.attrs["flat_all_leads_s"] = float(every.sum() / fs)
     out.attrs["flat_all_leads_segments"] = _segment_text(every, fs)
+    # a flat run at the record's start or end only shortens the recording (rate and RR are
+    # measured on the rest); a gap inside it is what RR intervals and beat counts would span
+    inner = every.copy()
+    if n and every[0]:
+        inner[: int(np.argmin(every)) if not every.all() else n] = False
+    if n and every[-1]:
+        inner[n - (int(np.argmin(every[::-1])) if not every.all() else n):] = False
+    out.attrs["flat_all_leads_inner_s"] = float(inner.sum() / fs)
     out.attrs["duration_s"] = float(n / fs)
     return out
 
@@ -359,8 +369,10 @@ def flat_segment_check(q: pd.DataFrame) -> tuple[str, str]:
     Returns
     -------
     refusal : str
-        ``""``, or why the record is refused: every lead is flat at once over at least
-        :data:`FLAT_SEGMENT_RECORD_FRACTION` (a tenth) of the record. Not said when no lead
+        ``""``, or why the record is refused: every lead is flat at once, inside the
+        recording, over at least :data:`FLAT_SEGMENT_RECORD_FRACTION` (a tenth) of the record
+        (a flat run at the start or the end only shortens the recording and is named in the
+        note). Not said when no lead
         has any signal at all (the caller's "no usable lead" says it).
     note : str
         ``""``, or the flat segments of the leads that are measured (the leads flat over half
@@ -378,18 +390,27 @@ def flat_segment_check(q: pd.DataFrame) -> tuple[str, str]:
     >>> x[:, 2000:2600] = 0.0
     >>> flat_segment_check(lead_quality(x, 500, ["I", "II", "V1"]))[0]
     'flat in every lead at once over 1.2 of 10.0 s (4.0-5.2 s; >= 1 s under 0.005 mV peak-to-peak: leads off?): at least 10% of the record not recorded, its rate, rhythm and beat counts would be wrong; not measured'
+    >>> y = np.stack([np.sin(2 * np.pi * 1.2 * t)] * 3)
+    >>> y[:, :1500] = -1.5  # the record starts flat: measured on the rest
+    >>> flat_segment_check(lead_quality(y, 500, ["I", "II", "V1"]))
+    ('', "flat segments (>= 1 s under 0.005 mV peak-to-peak: lead off?): every lead 0.0-3.0 s (at the record's start or end: measured on the rest)")
     """
     crit = f">= {FLAT_SEGMENT_MIN_S:g} s under {FLAT_SEGMENT_PTP_MV:g} mV peak-to-peak"
     lost_s = float(q.attrs.get("flat_all_leads_s", 0.0))
+    inner_s = float(q.attrs.get("flat_all_leads_inner_s", lost_s))
     every = str(q.attrs.get("flat_all_leads_segments", ""))
     duration = float(q.attrs.get("duration_s", np.nan))
     if not duration > 0 or lost_s >= duration:  # nothing recorded at all: "no usable lead" says it
         return "", ""
-    if lost_s >= FLAT_SEGMENT_RECORD_FRACTION * duration:
-        return (f"flat in every lead at once over {lost_s:.1f} of {duration:.1f} s ({every}; {crit}: leads "
+    if inner_s >= FLAT_SEGMENT_RECORD_FRACTION * duration:
+        return (f"flat in every lead at once over {inner_s:.1f} of {duration:.1f} s ({every}; {crit}: leads "
                 f"off?): at least {FLAT_SEGMENT_RECORD_FRACTION:.0%} of the record not recorded, its rate, "
                 "rhythm and beat counts would be wrong; not measured"), ""
-    parts = [f"every lead {every} (rate, RR intervals and beat counts span the gap)"] if lost_s > 0 else []
+    parts = []
+    if inner_s > 0:
+        parts.append(f"every lead {every} (rate, RR intervals and beat counts span the gap)")
+    elif lost_s > 0:
+        parts.append(f"every lead {every} (at the record's start or end: measured on the rest)")
     # leads with the same segments named together
     groups: dict[str, list[str]] = {}
     for lead, flag, text in zip(q.index, q["flat_segment"].to_numpy(dtype=bool), q["flat_segments"]):
