@@ -105,7 +105,8 @@ def main(argv=None) -> int:
         now = json.loads(json.dumps(_describe(*rec)))
         key = rec[0]
         n += 1
-        grp = "/".join(key.split("/")[::2]) if key.startswith("ludb") else "ptbxl/" + key.split("/")[2]
+        parts = key.split("/")
+        grp = f"{parts[0]}/{parts[2]}"
         groups[grp] = groups.get(grp, 0) + 1
         if before.get(key) != now:
             diff.append(key)

@@ -44,8 +44,10 @@ def _exact_small_screen(xf: np.ndarray, span: int) -> set[tuple[int, int]]:
                 continue
             top = xf[li, t]
             with np.errstate(invalid="ignore"):
-                up = (top - before.min() >= np.float32(amin)) and (top - after.min() >= np.float32(rmin))
-                down = (before.max() - top >= np.float32(amin)) and (after.max() - top >= np.float32(rmin))
+                up = ((top - before.min() >= np.float32(amin))
+                      and (top - after.min() >= np.float32(rmin)))
+                down = ((before.max() - top >= np.float32(amin))
+                        and (after.max() - top >= np.float32(rmin)))
             if up or down:
                 out.add((li, t))
     return out
