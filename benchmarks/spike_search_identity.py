@@ -18,6 +18,14 @@ Usage::
     PYTHONPATH=$PWD python benchmarks/spike_search_identity.py --compare /tmp/me/out
 
 Run time: about 1-2 min on one core. The saved files are JSON (no pickle).
+
+``--random-against BASE`` instead compares the spike search of this tree with the one in
+``BASE/interp_ecg/features/pacing.py`` (e.g. a ``git archive`` copy) on random signals:
+``detect_pacing_spikes`` with and without QRS peaks and the small-spike search with and
+without an allowed mask, 125-1000 Hz, 1-12 leads, float32 / float64, NaN and inf samples,
+offsets up to 1000 mV, impulses of 0.05-3 mV (``--n`` records, ``--seed``)::
+
+    PYTHONPATH=$PWD python benchmarks/spike_search_identity.py --random-against /tmp/me/base
 """
 
 from __future__ import annotations
@@ -80,14 +88,75 @@ def _describe(key, x, fs, leads) -> dict:
             "attrs": json.loads(json.dumps(df.attrs, default=str))}
 
 
+def random_against(base: str, n: int, seed: int) -> int:
+    """Old and new spike search on random signals: identical tables (see the module doc)."""
+    import importlib.util
+
+    from interp_ecg.features import pacing as new
+
+    spec = importlib.util.spec_from_file_location(
+        "pacing_before", os.path.join(base, "interp_ecg", "features", "pacing.py"))
+    old = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(old)
+    rng = np.random.default_rng(seed)
+    names12 = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+    n_spikes, bad = 0, 0
+    for it in range(n):
+        fs = float(rng.choice([125, 128, 200, 250, 257, 360, 500, 1000]))
+        n_leads, n_samples = int(rng.integers(1, 13)), int(rng.integers(5, 3000))
+        scale = float(rng.choice([0.005, 0.02, 0.1, 0.5]))
+        x = ((rng.normal(size=(n_leads, n_samples)) * scale).cumsum(axis=1)
+             * rng.choice([0.01, 0.1]) + rng.normal(size=(n_leads, n_samples)) * scale * 0.1)
+        x += float(rng.choice([0, 5, 1000]))
+        pos = rng.integers(0, n_samples, size=int(rng.integers(0, 40)))
+        for p in pos:
+            width = int(rng.integers(1, 4))
+            amp = float(rng.choice([-1, 1]) * rng.choice([0.05, 0.06, 0.1, 0.3, 1.0, 3.0]))
+            leads = rng.random(n_leads) < 0.7
+            x[leads, p:p + width] += amp * rng.uniform(0.3, 1.0, size=(int(leads.sum()), 1))
+        if rng.random() < 0.2:
+            x[rng.random(x.shape) < 0.01] = np.nan
+        if rng.random() < 0.05:
+            x[0, : n_samples // 3] = np.inf
+        x = x.astype(rng.choice([np.float32, np.float64]))
+        qrs = np.sort(rng.uniform(0, n_samples, size=int(rng.integers(0, 30))))
+        if rng.random() < 0.5 and pos.size:          # impulses at a fixed lag: time-locked
+            qrs = np.sort(pos + rng.normal(40, 3, size=pos.size) * fs / 1000.0)
+        names = (names12[:n_leads] if rng.random() < 0.5
+                 else [f"lead{i}" for i in range(n_leads)])
+        allowed = rng.random(n_samples) < 0.5
+        with np.errstate(all="ignore"):
+            for q in (None, qrs):
+                a = old.detect_pacing_spikes(x, fs, names, qrs_peaks=q)
+                b = new.detect_pacing_spikes(x, fs, names, qrs_peaks=q)
+                n_spikes += len(a)
+                if not a.equals(b):
+                    bad += 1
+                    print(f"DIFFERENT: random record {it} (qrs_peaks {q is not None})")
+            for al in (None, allowed):
+                a, b = old._small_spikes(x, fs, al), new._small_spikes(x, fs, al)
+                n_spikes += len(a)
+                if a != b:
+                    bad += 1
+                    print(f"DIFFERENT: random record {it} (small spikes)")
+    print(f"{n} random records, {n_spikes} spikes and small-spike candidates: "
+          f"{bad} different")
+    return 1 if bad else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--save", metavar="DIR")
     g.add_argument("--compare", metavar="DIR")
+    g.add_argument("--random-against", metavar="BASE")
+    ap.add_argument("--n", type=int, default=300, help="random records (--random-against)")
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ptbxl", type=int, default=100, help="first N PTB-XL records (+ PACE)")
     a = ap.parse_args(argv)
     logging.disable(logging.WARNING)
+    if a.random_against:
+        return random_against(a.random_against, a.n, a.seed)
     path = os.path.join(a.save or a.compare, "delineate_outputs.jsonl.gz")
     if a.save:
         os.makedirs(a.save, exist_ok=True)
