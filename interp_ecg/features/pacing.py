@@ -137,6 +137,20 @@ LIMB_GROUP = -1
 SPIKE_COLUMNS = ("sample", "start", "end", "amplitude_mV", "n_leads", "lead")
 
 
+def _steep_leads(x: np.ndarray, fs: float) -> np.ndarray:
+    """Indices of the leads where :func:`_lead_spikes` can find a spike: a cheap superset
+    of the leads with a sample-to-sample slope of at least SLOPE_MIN_MV_PER_MS (most leads
+    have none). The differences are taken in the signal's own float type (float32: rounded
+    by at most 6e-8 of themselves) against a threshold lowered by 1e-4 of itself."""
+    if x.shape[1] < 4:
+        return np.empty(0, np.int64)
+    xd = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        jump = np.abs(np.diff(xd, axis=1))
+        return np.flatnonzero(
+            (jump >= SLOPE_MIN_MV_PER_MS * (1000.0 / fs) * (1.0 - 1e-4)).any(axis=1))
+
+
 def _lead_spikes(x: np.ndarray, fs: float) -> list[tuple[int, int, int, float]]:
     """Spikes of one lead: ``(first spike sample, first changed sample, last changed sample,
     signed rise in mV)``."""
@@ -188,6 +202,47 @@ def _lead_spikes(x: np.ndarray, fs: float) -> list[tuple[int, int, int, float]]:
     return out
 
 
+def _row_median(a: np.ndarray) -> np.ndarray:
+    """``np.median(a, axis=1)`` of a 2-D float array without NaN, the same values bit for
+    bit (the middle element, or the mean of the two middle ones), at a fraction of its
+    cost on the few short rows of a spike search."""
+    h = a.shape[1] // 2
+    if a.shape[1] % 2:
+        return np.partition(a, h, axis=1)[:, h]
+    part = np.partition(a, [h - 1, h], axis=1)
+    return (part[:, h - 1] + part[:, h]) / 2.0
+
+
+def _screen_small(xf: np.ndarray, span: int, amin: float, rmin: float,
+                  allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate tops ``(lead, sample)`` of small spikes, in row-major order: a cheap
+    superset of the tops that pass ``_small_spikes``'s screening, which is then evaluated
+    at these only.
+
+    A top that rises by ``amin`` over at most ``span`` samples takes one sample-to-sample
+    step of at least ``amin / span`` (in either direction) among the ``span`` steps before
+    it, and one of ``rmin / span`` among the ``span`` steps after it. The steps are float32
+    differences (rounded by at most 6e-8 of themselves), compared with thresholds lowered by
+    1e-4 of themselves; a step touching a non-finite sample counts as large (the screening
+    skips such samples, so the rise may span them)."""
+    n_leads, n = xf.shape
+    with np.errstate(invalid="ignore"):
+        step = np.abs(np.diff(xf, axis=1))
+        big_b = ~(step < amin / span * (1.0 - 1e-4))
+        big_a = ~(step < rmin / span * (1.0 - 1e-4))
+    # top t: the steps before it are t - span .. t - 1, those after it t .. t + span - 1
+    before = np.zeros((n_leads, n), bool)
+    after = np.zeros((n_leads, n), bool)
+    for q in range(1, span + 1):
+        before[:, q:] |= big_b[:, :n - q]
+        after[:, :n - q] |= big_a[:, q - 1:]
+    cand = before & after
+    if allowed is not None:
+        cand &= np.asarray(allowed, bool)[None, :]
+    flat = np.flatnonzero(cand)
+    return flat // n, flat % n
+
+
 def _small_spikes(x: np.ndarray, fs: float, allowed: np.ndarray | None = None
                   ) -> list[tuple[int, int, int, float, int, float]]:
     """Small spikes of every lead (no slope threshold; see the ``SMALL_*`` constants):
@@ -204,68 +259,80 @@ def _small_spikes(x: np.ndarray, fs: float, allowed: np.ndarray | None = None
         return []
     xf = np.asarray(x, dtype=np.float32)
     iso = max(2, int(round(ISOLATION_WINDOW_MS / dt_ms)))
-    # screening (a necessary condition, cheap): a top sample t stands at least
+    amin, rmin = SMALL_AMPLITUDE_MIN_MV, RETURN_FRACTION * SMALL_AMPLITUDE_MIN_MV
+    lt, tt = _screen_small(xf, span, amin, rmin, allowed)
+    if tt.size == 0:
+        return []
+    # screening (a necessary condition): a top sample t stands at least
     # SMALL_AMPLITUDE_MIN_MV over some sample of the span before it and RETURN_FRACTION of
-    # that over some sample of the span after it (fmin / fmax skip the NaN padding)
-    xp = np.concatenate([np.full((n_leads, span), np.nan, np.float32), xf,
-                         np.full((n_leads, span + 1), np.nan, np.float32)], axis=1)
-    b_lo, b_hi = xp[:, span - 1:span - 1 + n].copy(), xp[:, span - 1:span - 1 + n].copy()
-    a_lo, a_hi = xp[:, span + 1:span + 1 + n].copy(), xp[:, span + 1:span + 1 + n].copy()
+    # that over some sample of the span after it (fmin / fmax skip the samples outside the
+    # record); evaluated at the candidates of ``_screen_small`` only
+    cols = tt[:, None] + np.arange(-span, span + 1)[None, :]
+    vals = np.take(xf.ravel(), lt[:, None] * n + np.minimum(np.maximum(cols, 0), n - 1))
+    vals[(cols < 0) | (cols >= n)] = np.nan
+    top = vals[:, span]
+    b_lo, b_hi = vals[:, span - 1].copy(), vals[:, span - 1].copy()
+    a_lo, a_hi = vals[:, span + 1].copy(), vals[:, span + 1].copy()
     for q in range(2, span + 1):
-        seg_b, seg_a = xp[:, span - q:span - q + n], xp[:, span + q:span + q + n]
+        seg_b, seg_a = vals[:, span - q], vals[:, span + q]
         np.fmin(b_lo, seg_b, out=b_lo)
         np.fmax(b_hi, seg_b, out=b_hi)
         np.fmin(a_lo, seg_a, out=a_lo)
         np.fmax(a_hi, seg_a, out=a_hi)
-    amin, rmin = SMALL_AMPLITUDE_MIN_MV, RETURN_FRACTION * SMALL_AMPLITUDE_MIN_MV
-    ok = np.ones((1, n), bool) if allowed is None else np.asarray(allowed, bool)[None, :]
     with np.errstate(invalid="ignore"):
-        screened = {1.0: np.nonzero((xf - b_lo >= amin) & (xf - a_lo >= rmin) & ok),
-                    -1.0: np.nonzero((b_hi - xf >= amin) & (a_hi - xf >= rmin) & ok)}
+        up = (top - b_lo >= amin) & (top - a_lo >= rmin)
+        down = (b_hi - top >= amin) & (a_hi - top >= rmin)
+    # both signs at once (a sign's candidates in row-major order, the rising tops first)
+    lt = np.concatenate([lt[up], lt[down]])
+    tt = np.concatenate([tt[up], tt[down]])
+    if tt.size == 0:
+        return []
+    sg = np.concatenate([np.ones(int(up.sum())), -np.ones(int(down.sum()))])
     xf = xf.astype(np.float64)
     offs = np.arange(-span - 1, span + 2)          # column c of a window: offset c - span - 1
+    # the samples around each screened top (sign-flipped for falling tops), NaN outside
+    # the record
+    idx = tt[:, None] + offs[None, :]
+    inside = (idx >= 0) & (idx < n)
+    w = sg[:, None] * np.take(xf.ravel(), lt[:, None] * n + np.minimum(np.maximum(idx, 0), n - 1))
+    w[~inside] = np.nan
+
+    def at(o: int) -> np.ndarray:
+        return w[:, o + span + 1]
+
+    taken = np.zeros(tt.size, bool)
+    by_edge = []                                   # (edge length e, keep, return, height)
+    with np.errstate(invalid="ignore"):
+        # the edge may take every changed sample (a filtered spike rises over 1-2
+        # samples); the shortest edge that qualifies is the spike's (a slow drift
+        # before it is no part of it)
+        for e in range(1, span + 1):
+            rise = at(0) - at(-e)
+            ok = ~taken & (rise >= SMALL_AMPLITUDE_MIN_MV)
+            for i in range(e):
+                ok &= at(-e + i + 1) - at(-e + i) > 0        # a monotone edge ...
+            # ... that starts from rest: the last step of a QRS upstroke (an R wave's top
+            # is a one- or two-sample peak at 250 Hz) follows steps of the same sign
+            ok &= at(-e) - at(-e - 1) <= SMALL_EDGE_REST_FRACTION * rise
+            # the return: the first sample after the top back within (1 - RETURN_FRACTION)
+            # of the rise, the changed samples (edge and top) spanning <= span samples
+            ret = np.full(tt.size, -1)
+            peak = rise.copy()
+            for j in range(1, span - e + 2):
+                v = at(j) - at(-e)
+                back = ok & (ret < 0) & (v <= (1.0 - RETURN_FRACTION) * rise)
+                ret[back] = tt[back] + j
+                later = (ret < 0) & np.isfinite(v)
+                peak[later] = np.maximum(peak[later], v[later])
+            keep = ok & (ret >= 0)
+            taken |= keep
+            by_edge.append((e, keep, ret, peak))
     found = []                                     # (lead, base k, return, height, sign)
     for sign in (1.0, -1.0):
-        lt, tt = screened[sign]
-        if tt.size == 0:
-            continue
-        # the samples around each screened top, NaN outside the record
-        idx = tt[:, None] + offs[None, :]
-        inside = (idx >= 0) & (idx < n)
-        w = sign * xf[lt[:, None], np.clip(idx, 0, n - 1)]
-        w[~inside] = np.nan
-
-        def at(o: int) -> np.ndarray:
-            return w[:, o + span + 1]
-
-        taken = np.zeros(tt.size, bool)
-        with np.errstate(invalid="ignore"):
-            # the edge may take every changed sample (a filtered spike rises over 1-2
-            # samples); the shortest edge that qualifies is the spike's (a slow drift
-            # before it is no part of it)
-            for e in range(1, span + 1):
-                rise = at(0) - at(-e)
-                ok = ~taken & (rise >= SMALL_AMPLITUDE_MIN_MV)
-                for i in range(e):
-                    ok &= at(-e + i + 1) - at(-e + i) > 0        # a monotone edge ...
-                # ... that starts from rest: the last step of a QRS upstroke (an R wave's top
-                # is a one- or two-sample peak at 250 Hz) follows steps of the same sign
-                ok &= at(-e) - at(-e - 1) <= SMALL_EDGE_REST_FRACTION * rise
-                # the return: the first sample after the top back within (1 - RETURN_FRACTION)
-                # of the rise, the changed samples (edge and top) spanning <= span samples
-                ret = np.full(tt.size, -1)
-                peak = rise.copy()
-                for j in range(1, span - e + 2):
-                    v = at(j) - at(-e)
-                    back = ok & (ret < 0) & (v <= (1.0 - RETURN_FRACTION) * rise)
-                    ret[back] = tt[back] + j
-                    later = (ret < 0) & np.isfinite(v)
-                    peak[later] = np.maximum(peak[later], v[later])
-                keep = ok & (ret >= 0)
-                taken |= keep
-                if keep.any():
-                    found.append((lt[keep], tt[keep] - e, ret[keep], peak[keep],
-                                  np.full(int(keep.sum()), sign)))
+        for e, keep, ret, peak in by_edge:
+            m = keep & (sg == sign)
+            if m.any():
+                found.append((lt[m], tt[m] - e, ret[m], peak[m], np.full(int(m.sum()), sign)))
     out = []
     if found:
         li, k, ret, peak, sg = (np.concatenate(c) for c in zip(*found))
@@ -275,14 +342,16 @@ def _small_spikes(x: np.ndarray, fs: float, allowed: np.ndarray | None = None
         steps = np.concatenate([k[:, None] - np.arange(iso, 0, -1)[None, :],
                                 ret[:, None] + np.arange(iso)[None, :]], axis=1)
         inside = (steps >= 0) & (steps + 1 < n)
-        steps = np.clip(steps, 0, n - 2)
-        around = np.abs(xf[li[:, None], steps + 1] - xf[li[:, None], steps])
+        steps = np.minimum(np.maximum(steps, 0), n - 2)
+        flat = li[:, None] * n + steps
+        around = np.abs(np.take(xf.ravel(), flat + 1) - np.take(xf.ravel(), flat))
         around[~inside | ~np.isfinite(around)] = np.inf
-        ratio = peak / np.maximum(np.median(around, axis=1), 1e-12)
+        ratio = peak / np.maximum(_row_median(around), 1e-12)
         keep = ratio >= SMALL_CONFIRM_FRACTION * SMALL_ISOLATION_MIN
-        out = [(int(a + 1), int(a + 1), int(b), float(g * h), int(c), float(q))
-               for a, b, h, c, q, g in zip(k[keep], ret[keep], peak[keep], li[keep], ratio[keep],
-                                           sg[keep])]
+        out = [(a + 1, a + 1, b, g * h, c, q)
+               for a, b, h, c, q, g in zip(k[keep].tolist(), ret[keep].tolist(),
+                                           peak[keep].tolist(), li[keep].tolist(),
+                                           ratio[keep].tolist(), sg[keep].tolist())]
     if not out:
         return []
     # one spike per overlapping group of a lead (a biphasic spike gives a down and an up edge)
@@ -444,7 +513,7 @@ def detect_pacing_spikes(
     names = [str(i) for i in range(x.shape[0])] if leads is None else [str(v) for v in leads]
     fs = float(fs)
     per = []
-    for li in range(x.shape[0]):
+    for li in _steep_leads(x, fs):
         for s, a, b, amp in _lead_spikes(x[li], fs):
             per.append((s, a, b, amp, li))
     rows = _group(per, fs, names, MIN_LEADS)
@@ -477,9 +546,8 @@ def _time_locked_rows(x: np.ndarray, fs: float, names: list[str],
     margin = int(np.ceil(SMALL_SPIKE_MAX_MS * fs / 1000.0)) + 2
     lo = np.floor(q - LOCK_MAX_MS * fs / 1000.0).astype(int) - margin
     hi = np.ceil(q - LOCK_MIN_MS * fs / 1000.0).astype(int) + margin
-    cover = np.zeros(n + 1, int)
-    np.add.at(cover, np.clip(lo, 0, n), 1)
-    np.add.at(cover, np.clip(hi + 1, 0, n), -1)
+    cover = (np.bincount(np.minimum(np.maximum(lo, 0), n), minlength=n + 1)
+             - np.bincount(np.minimum(np.maximum(hi + 1, 0), n), minlength=n + 1))
     allowed = np.cumsum(cover[:n]) > 0
     found = _small_spikes(x, fs, allowed)
     small = [c[:5] for c in found]
