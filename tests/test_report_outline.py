@@ -60,3 +60,20 @@ def test_ecg_and_patient_aliases_differ():
                                 "x": [1, 2]}))
     assert out.to_dict("list") == {"record_id": ["E002", "E003"], "patient_id": ["P001", "P002"], "x": [1, 2]}
     assert Pseudonymiser(prefix="X")("a", "patient") == "X001"
+
+
+def test_an_empty_table_is_a_sentence_not_a_crash(tmp_path):
+    # before: "IndexError ... KeepTogether" from reportlab and no PDF at all (user 5, C1)
+    import pytest
+
+    from interp_ecg.errors import ArgumentError
+    from interp_ecg.report.layout import Table
+
+    rep = Report("R", [TableBlock(pd.DataFrame({"fold": [], "auroc": []}), heading="Per fold",
+                                  caption="AUROC per fold"),
+                       TextBlock("After", "still written")])
+    rep.save_pdf(tmp_path / "r.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(str(tmp_path / "r.pdf")).pages)
+    assert "AUROC per fold: no rows to show." in text and "still written" in text
+    with pytest.raises(ArgumentError, match="table 'T' has no rows"):
+        Table(pd.DataFrame({"a": []}), "T")

@@ -55,7 +55,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError("PDF reports are typeset with reportlab: pip install 'interp-ecg[report]'") from exc
 
-from interp_ecg.errors import ConfigError
+from interp_ecg.errors import ArgumentError, ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -371,6 +371,10 @@ class Table(_KeepWithNextMixin, _RLFlowable):
 
     def __init__(self, frame: pd.DataFrame, caption: str = "", size: float = 7.5,
                  number: int | None = None, continued: bool = False, min_size: float = 6.0) -> None:
+        if len(frame) == 0 or len(frame.columns) == 0:
+            # before: reportlab failed later with "IndexError ... KeepTogether", naming nothing
+            raise ArgumentError(f"table {caption!r} has no {'rows' if len(frame.columns) else 'columns'}: "
+                                "a block with nothing to tabulate writes a sentence instead")
         self.frame = frame
         self.caption = caption
         self.size = size

@@ -167,7 +167,12 @@ class TableBlock(Block):
         out: list[Flowable] = []
         if self.heading:
             out.append(Heading(self.heading, level=self.level))
-        out.append(Table(self.display_frame(ctx), self.caption, number=ctx.next_table()))
+        shown = self.display_frame(ctx)
+        if len(shown) == 0 or len(shown.columns) == 0:
+            # an empty table is a sentence, not a crash of the whole PDF
+            out.append(Paragraph(f"{self.caption or self.heading or 'This table'}: no rows to show.", size=8))
+        else:
+            out.append(Table(shown, self.caption, number=ctx.next_table()))
         if self.note:
             out.append(Paragraph(self.note, size=8, style="italic"))
         return out
