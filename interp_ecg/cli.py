@@ -350,8 +350,9 @@ def features(
                                              "MIMIC-IV-ECG records, which record_list.csv lacks."),
     retry_failed: bool = typer.Option(False, "--retry-failed",
                                       help="Measure again only the records of an earlier run in the chunk "
-                                           "folder that could not be read (e.g. a file briefly missing); "
-                                           "every other row is kept."),
+                                           "folder that could not be read (e.g. a file briefly missing) or "
+                                           "whose worker process died (e.g. an OOM kill); every other row "
+                                           "is kept."),
 ) -> None:
     """Measure fiducial features, one row per record, written to Parquet (resumable).
 
@@ -368,6 +369,7 @@ def features(
     """
     from interp_ecg.errors import ConfigError
     from interp_ecg.features import extract
+    from interp_ecg.features.extract import READ_FAILURES
     from interp_ecg.studies.pipeline import with_record_columns
 
     if limit is not None and limit < 1:
@@ -386,7 +388,8 @@ def features(
         # the bar only on a terminal: in a log file its redraws pile up on one line
         sized = {} if chunk_size is None else {"chunk_size": chunk_size}
         measured = extract(ds, n_jobs=n_jobs, out=chunk_dir, scheduler=scheduler, overwrite=overwrite,
-                           retry_failed=retry_failed, progress=_stderr_is_terminal(), **sized)
+                           retry_failed=[*READ_FAILURES, "WorkerDiedError"] if retry_failed else False,
+                           progress=_stderr_is_terminal(), **sized)
     except ConfigError as err:
         if "overwrite=True" not in str(err):
             raise
