@@ -175,3 +175,16 @@ def test_extract_cached_remeasures_for_other_code_or_data(tmp_path, monkeypatch,
     with caplog.at_level(logging.INFO, "interp_ecg.features.extract"):
         X.extract_cached(_dataset([90, 90]), cache)
     assert calls == [2, 2, 2, 2] and "records no code fingerprint" in caplog.text
+
+
+def test_resume_refuses_other_numerical_library_versions(tmp_path, monkeypatch):
+    # the same interp-ecg sources on another numpy/scipy release may filter or round otherwise
+    import importlib.metadata as md
+
+    ds = _dataset([60, 70])
+    out = tmp_path / "feat"
+    _run(ds, out)
+    real = md.version
+    monkeypatch.setattr(md, "version", lambda name: "0.0.1" if name == "scipy" else real(name))
+    with pytest.raises(ConfigError, match=r"code\.libraries"):
+        _run(ds, out)

@@ -642,8 +642,10 @@ def _sources_digest() -> tuple[str, int]:
 
 def code_fingerprint() -> dict[str, Any]:
     """Which code measures: the package version, a digest of the source files of
-    ``interp_ecg.features`` (delineation included) and ``interp_ecg.io``, and of the
-    delineator's parameters in force.
+    ``interp_ecg.features`` (delineation included) and ``interp_ecg.io``, of the
+    delineator's parameters in force, and the versions of the numerical libraries the
+    measurements run on (numpy, scipy, pandas, wfdb: a filter or a median may change
+    between their releases).
 
     A resumed :func:`extract` run refuses a folder whose chunks another fingerprint made, and
     :func:`extract_cached` measures again over such a cache, so that one table never mixes the
@@ -652,13 +654,16 @@ def code_fingerprint() -> dict[str, Any]:
     Returns
     -------
     dict
-        ``version``, ``sources_sha256``, ``n_source_files``, ``delineation_params_sha256``.
+        ``version``, ``sources_sha256``, ``n_source_files``, ``delineation_params_sha256``,
+        ``libraries`` (``{name: version}``).
 
     Examples
     --------
     >>> fp = code_fingerprint()
     >>> sorted(fp)
-    ['delineation_params_sha256', 'n_source_files', 'sources_sha256', 'version']
+    ['delineation_params_sha256', 'libraries', 'n_source_files', 'sources_sha256', 'version']
+    >>> sorted(fp["libraries"])
+    ['numpy', 'pandas', 'scipy', 'wfdb']
     """
     import dataclasses
     import hashlib
@@ -669,8 +674,17 @@ def code_fingerprint() -> dict[str, Any]:
 
     digest, n_files = _sources_digest()
     params = json.dumps(dataclasses.asdict(core.DEFAULT_PARAMS), sort_keys=True, default=str)
+    from importlib.metadata import PackageNotFoundError, version
+
+    libraries = {}
+    for name in ("numpy", "pandas", "scipy", "wfdb"):
+        try:
+            libraries[name] = version(name)
+        except PackageNotFoundError:
+            libraries[name] = "absent"
     return {"version": interp_ecg.__version__, "sources_sha256": digest, "n_source_files": n_files,
-            "delineation_params_sha256": hashlib.sha256(params.encode()).hexdigest()}
+            "delineation_params_sha256": hashlib.sha256(params.encode()).hexdigest(),
+            "libraries": libraries}
 
 
 def dataset_identity(dataset: EcgDataset, with_records: bool = True) -> dict[str, Any]:
