@@ -34,11 +34,17 @@ study_id), and next to the pseudonym that is a key-less lookup table. In each su
   pseudonym of the row's record index or column), or by ``<path>`` when the row names no
   record. The pseudonym was chosen over the file's base name because the base name is the
   identifier itself in every supported layout (``00011_hr``, ``41000002``, ``E07500``);
-* every whole-word occurrence of one of the row's own identifiers (index and identifier
-  columns, and the parts of an identifier path holding five or more digits such as
-  ``p10000084``; numeric ids of five or more digits also with MIMIC's folder prefix ``p`` or
-  ``s``) is replaced by its pseudonym. A number in the text equal to the row's id is replaced as well (a privacy
-  scrub errs towards removing).
+* the row's own identifiers (index and identifier columns, and the parts of an identifier
+  path holding five or more digits such as ``p10000084``) are replaced by their pseudonyms:
+  identifier-like text (``00011_hr``, ``p10000084``, ``E07500``) and numbers of seven or more
+  digits (MIMIC-IV-ECG's ``subject_id``/``study_id``) wherever they stand as a whole word,
+  numeric ids of five or more digits also with MIMIC's folder prefix ``p`` or ``s``. A shorter
+  number (PTB-XL ``ecg_id``, LUDB's 1-200) is replaced only where the text names a record or
+  patient with it: ``record 2``, ``ecg_id=2``, ``study_id 2``, ``while measuring 2``,
+  ``patient 15709``, and ``2: ...`` at the start of a message (an error's source). Elsewhere
+  it is a count, not the id: "2 beat(s) cut" and "noise over 25 %" keep their numbers in the
+  rows of records 2 and 25 (replacing them garbled the text and told the reader which id the
+  pseudonym hides).
 
 Examples
 --------
@@ -294,6 +300,8 @@ def _row_identifiers(frame: pd.DataFrame, rows: Iterable[int]) -> dict[int, list
             if text is None:
                 continue
             ids.append((text, kind, text))
+            if re.fullmatch(r"\d+\.0+", text):          # PTB-XL patient_id 15709.0 written as 15709
+                ids.append((text.split(".")[0], kind, text))
             if "/" in text or "\\" in text:
                 parts = [p for p in re.split(r"[/\\]", text) if p]
                 for part in parts[:-1] + [re.sub(r"\.[A-Za-z0-9]+$", "", parts[-1])]:
@@ -305,9 +313,40 @@ def _row_identifiers(frame: pd.DataFrame, rows: Iterable[int]) -> dict[int, list
 
 _PATH_HINT = re.compile(r"[/\\]|\.(?:" + "|".join(_RECORD_EXTENSIONS) + r")\b", re.IGNORECASE)
 
+#: Digits a numeric identifier needs to be replaced wherever it stands as a whole word. Shorter
+#: numbers (PTB-XL ``ecg_id`` 1-21,799, LUDB 1-200, MIT-BIH ``100``) are also counts, rates and
+#: percentages in messages ("2 beat(s)", "over 25 %", "10000 of 12000 samples"); they are replaced
+#: only where the text names a record (:data:`_ID_CONTEXT`). MIMIC-IV-ECG's 8-digit ids qualify.
+BARE_NUMERIC_DIGITS = 7
+
+#: Words after which a number names an identifier of each kind ("record 2", "ecg_id=2",
+#: "while measuring 2", "patient 15709"), followed by optional ``=``, ``:`` or ``#`` and quotes.
+_ID_CONTEXT: dict[str, str] = {
+    "record": r"record|record[ _]id|ecg[ _]id|study[ _]id|study|measuring",
+    "patient": r"patient|patient[ _]id|subject|subject[ _]id",
+    "admission": r"admission|hadm[ _]id|stay[ _]id|stay",
+}
+_NUMBER_RX = re.compile(r"\d+(?:\.0+)?")
+
+
+def _bare_ok(ident: str) -> bool:
+    """Whether ``ident`` is replaced wherever it stands as a whole word: identifier-like text
+    (``00011_hr``, ``p10000084``, ``E07500``) or a number of :data:`BARE_NUMERIC_DIGITS` or more
+    digits; not a short number (``2``, ``25``, ``25.0``) nor a word under three characters."""
+    if _NUMBER_RX.fullmatch(ident):
+        return len(ident.split(".")[0]) >= BARE_NUMERIC_DIGITS
+    return len(ident) >= 3
+
 
 def _scrub_cell(text: str, ids: list[tuple[str, str, str]], key: bytes, cache: dict) -> str:
-    """One cell: paths, then whole-word identifiers, replaced (pseudonyms only computed when needed)."""
+    """One cell: paths, then the row's identifiers, replaced (pseudonyms only computed when needed).
+
+    An identifier is replaced as a whole word when :func:`_bare_ok`, else only where the text
+    names it as an identifier: after a word of :data:`_ID_CONTEXT` of its kind, and a record
+    identifier also at the start of the message before a colon (``"2: ValueError: ..."``, the
+    form of an error's ``source``). Numeric identifiers of five or more digits are also replaced
+    with MIMIC's folder prefix ``p``/``s`` (``p10000084``).
+    """
     def alias(ident: str, kind: str) -> str:
         if (ident, kind) not in cache:
             cache[ident, kind] = pseudonym(ident, key, kind)
@@ -318,11 +357,25 @@ def _scrub_cell(text: str, ids: list[tuple[str, str, str]], key: bytes, cache: d
         rec = next((owner for _, kind, owner in ids if kind == "record"), None)
         repl = alias(rec, "record") if rec is not None else "<path>"
         out = _WORD_RX.sub(lambda m: repl if _is_path(m.group(0)) else m.group(0), out)
-    for ident, kind, owner in sorted(ids, key=lambda t: len(t[0]), reverse=True):
+    # record kinds first, so that a leading "2:" goes to the record 2, not to a patient 2
+    order = sorted(ids, key=lambda t: (-len(t[0]), t[1] != "record"))
+    for ident, kind, owner in order:
         if ident not in out:
             continue
-        prefix = "[ps]?" if ident.isdigit() and len(ident) >= 5 else ""
-        out = re.sub(r"(?<![\w.])" + prefix + re.escape(ident) + r"(?![\w])", alias(owner, kind), out)
+        new = alias(owner, kind)
+        word = re.escape(ident) + r"(?![\w]|\.\d)"
+        if _bare_ok(ident):
+            prefix = "[ps]?" if ident.isdigit() and len(ident) >= 5 else ""
+            out = re.sub(r"(?<![\w.])" + prefix + word, new, out)
+            continue
+        if ident.isdigit() and len(ident) >= 5:
+            out = re.sub(r"(?<![\w.])[ps]" + word, new, out)
+        context = r"(?i:\b(?:" + _ID_CONTEXT[kind] + r"))\s*[=:#]?\s*"
+        out = re.sub(r"(" + context + r")(['\"]?)" + word + r"\2", lambda m: m.group(1) + m.group(2) + new + m.group(2),
+                     out)
+        if kind == "record":
+            out = re.sub(r"(^\s*|;\s+|\n\s*)(['\"]?)" + re.escape(ident) + r"\2(?=:\s|:$)",
+                         lambda m: m.group(1) + new, out)
     return out
 
 
