@@ -72,7 +72,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -338,20 +338,16 @@ def _bare_ok(ident: str) -> bool:
     return len(ident) >= 3
 
 
-def _scrub_cell(text: str, ids: list[tuple[str, str, str]], key: bytes, cache: dict) -> str:
+def _scrub_cell(text: str, ids: list[tuple[str, str, str]], alias: Callable[[str, str], str]) -> str:
     """One cell: paths, then the row's identifiers, replaced (pseudonyms only computed when needed).
 
     An identifier is replaced as a whole word when :func:`_bare_ok`, else only where the text
     names it as an identifier: after a word of :data:`_ID_CONTEXT` of its kind, and a record
     identifier also at the start of the message before a colon (``"2: ValueError: ..."``, the
     form of an error's ``source``). Numeric identifiers of five or more digits are also replaced
-    with MIMIC's folder prefix ``p``/``s`` (``p10000084``).
+    with MIMIC's folder prefix ``p``/``s`` (``p10000084``). ``alias(identifier, kind)`` gives
+    the replacement of an identifier.
     """
-    def alias(ident: str, kind: str) -> str:
-        if (ident, kind) not in cache:
-            cache[ident, kind] = pseudonym(ident, key, kind)
-        return cache[ident, kind]
-
     out = text
     if _PATH_HINT.search(out):
         rec = next((owner for _, kind, owner in ids if kind == "record"), None)
@@ -377,6 +373,17 @@ def _scrub_cell(text: str, ids: list[tuple[str, str, str]], key: bytes, cache: d
             out = re.sub(r"(^\s*|;\s+|\n\s*)(['\"]?)" + re.escape(ident) + r"\2(?=:\s|:$)",
                          lambda m: m.group(1) + new, out)
     return out
+
+
+def _keyed_alias(key: bytes) -> Callable[[str, str], str]:
+    """``alias(identifier, kind)``: the keyed pseudonym, each computed once."""
+    cache: dict[tuple[str, str], str] = {}
+
+    def alias(ident: str, kind: str) -> str:
+        if (ident, kind) not in cache:
+            cache[ident, kind] = pseudonym(ident, key, kind)
+        return cache[ident, kind]
+    return alias
 
 
 def scrub_text(text: Any, key: bytes, identifiers: dict[str, str] | None = None,
@@ -407,7 +414,50 @@ def scrub_text(text: Any, key: bytes, identifiers: dict[str, str] | None = None,
         return text
     ids = [(str(record), "record", str(record))] if record is not None else []
     ids += [(str(k), kind, str(k)) for k, kind in (identifiers or {}).items()]
-    return _scrub_cell(text, ids, key, {})
+    return _scrub_cell(text, ids, _keyed_alias(key))
+
+
+def scrub_free_text(frame: pd.DataFrame, alias: Callable[[str, str], str]) -> pd.DataFrame:
+    """A copy of ``frame`` whose free-text columns name no file path and none of the row's identifiers.
+
+    The scrub of :func:`pseudonymise_frame` (module notes) with the replacement chosen by the
+    caller: a report replaces identifiers by its own short aliases (``E001``), a run folder by
+    keyed pseudonyms. Identifier columns and the index are left as they are (the caller
+    replaces them after, since the scrub reads the row's raw identifiers from them).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Free-text columns are found by :func:`free_text_columns`; the row's identifiers are
+        its index (when named in :data:`IDENTIFIER_COLUMNS`) and identifier columns.
+    alias : callable
+        ``alias(identifier, kind) -> str`` with the identifier as text and ``kind`` one of
+        ``"record"``, ``"patient"``, ``"admission"``. A file path becomes the alias of the
+        row's record (``<path>`` when the row names none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape, index and dtypes.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"quality_reason": ["/data/files/p1000/p10000084/s41000002/41000002.hea: not found"],
+    ...                   "subject_id": [10000084]}, index=pd.Index([41000002], name="study_id"))
+    >>> scrub_free_text(f, lambda ident, kind: f"<{kind} {len(ident)} digits>")["quality_reason"].iloc[0]
+    '<record 8 digits>: not found'
+    """
+    out = frame.copy()
+    text_cols = free_text_columns(out)
+    if not text_cols:
+        return out
+    cells = {col: out[col].tolist() for col in text_cols}
+    rows = sorted({i for values in cells.values() for i, v in enumerate(values) if isinstance(v, str) and v})
+    ids = _row_identifiers(out, rows)
+    for col, values in cells.items():
+        scrubbed = [_scrub_cell(v, ids[i], alias) if isinstance(v, str) and v else v for i, v in enumerate(values)]
+        out[col] = pd.Series(scrubbed, index=out.index, dtype=out[col].dtype)
+    return out
 
 
 def pseudonymise_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
@@ -427,17 +477,7 @@ def pseudonymise_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
         text columns (:func:`free_text_columns`) have every file path replaced by the row's
         record pseudonym and the row's identifiers by their pseudonyms (module notes).
     """
-    out = frame.copy()
-    text_cols = free_text_columns(out)
-    if text_cols:
-        cells = {col: out[col].tolist() for col in text_cols}
-        rows = sorted({i for values in cells.values() for i, v in enumerate(values) if isinstance(v, str) and v})
-        ids = _row_identifiers(out, rows)
-        cache: dict = {}
-        for col, values in cells.items():
-            scrubbed = [_scrub_cell(v, ids[i], key, cache) if isinstance(v, str) and v else v
-                        for i, v in enumerate(values)]
-            out[col] = pd.Series(scrubbed, index=out.index, dtype=out[col].dtype)
+    out = scrub_free_text(frame, _keyed_alias(key))
     for col in identifier_columns(out):
         out[col] = pd.Series(_map(out[col], key, IDENTIFIER_COLUMNS[str(col).lower()]),
                              index=out.index, dtype=object)
@@ -468,4 +508,4 @@ def pseudonym_lookup(identifiers: Iterable[Any], key: bytes, kind: str = "record
 
 __all__ = ["FREE_TEXT_MARKERS", "IDENTIFIER_COLUMNS", "KEY_ENV", "default_key_path", "free_text_columns",
            "identifier_columns", "pseudonym", "pseudonym_key", "pseudonym_lookup", "pseudonymise_frame",
-           "scrub_text"]
+           "scrub_free_text", "scrub_text"]
