@@ -219,6 +219,65 @@ class _SelectLeads:
         return _select_record_leads(rec, self.leads)
 
 
+def _shown(ids: Sequence[Any], limit: int = 5) -> str:
+    """The first ``limit`` ids as ``[a, b, ...]`` for an error message."""
+    ids = list(ids)
+    return "[" + ", ".join(repr(i) for i in ids[:limit]) + (", ..." if len(ids) > limit else "") + "]"
+
+
+def _mask_positions(mask: Any, meta: pd.DataFrame, all_ids: pd.Index, name: str) -> np.ndarray:
+    """``mask`` as a boolean array over ``meta``'s rows.
+
+    A pandas Series is paired with ``meta`` by record id (its index), whatever its row order;
+    it must hold every record of ``meta`` and no id outside the dataset (``all_ids``). An
+    array or list is positional and must have one value per row.
+    """
+    if isinstance(mask, pd.DataFrame):
+        raise ArgumentError("mask must be a boolean Series or array, got a DataFrame "
+                            "(select one column, e.g. mask=frame['keep'])")
+    if isinstance(mask, pd.Series):
+        if mask.index.has_duplicates:
+            dup = mask.index[mask.index.duplicated()].unique()
+            raise ArgumentError(f"mask Series holds {len(dup)} record id(s) more than once: {_shown(dup)}")
+        missing = meta.index.difference(mask.index, sort=False)
+        foreign = mask.index.difference(all_ids, sort=False)
+        if len(missing) or len(foreign):
+            parts = []
+            if len(missing):
+                parts.append(f"{len(missing)} record id(s) of dataset {name!r} not in the mask's index: "
+                             f"{_shown(missing)}")
+            if len(foreign):
+                parts.append(f"{len(foreign)} id(s) of the mask's index not in dataset {name!r}: "
+                             f"{_shown(foreign)}")
+            raise ArgumentError("a mask Series is paired with the records by its index (record ids); "
+                                + "; ".join(parts)
+                                + " (for a positional mask pass an array, e.g. mask.to_numpy())")
+        mask = mask.reindex(meta.index)
+    values = np.asarray(mask)
+    if values.ndim != 1 or len(values) != len(meta):
+        raise ArgumentError(f"mask has shape {values.shape}; a positional mask needs one value per record "
+                            f"({len(meta)} records)")
+    if values.dtype != bool:
+        if values.dtype == object and all(isinstance(v, (bool, np.bool_)) for v in values):
+            values = values.astype(bool)
+        else:
+            raise ArgumentError(f"mask must hold booleans, got dtype {values.dtype} "
+                                "(missing values or numbers are not a selection)")
+    return values
+
+
+def _align_labels(labels: pd.DataFrame | pd.Series, index: pd.Index, name: str) -> pd.DataFrame | pd.Series:
+    """``labels`` in the row order of ``index`` (paired by record id); refused when it misses ids."""
+    if labels.index.has_duplicates:
+        dup = labels.index[labels.index.duplicated()].unique()
+        raise ArgumentError(f"labels of dataset {name!r} hold {len(dup)} record id(s) more than once: {_shown(dup)}")
+    missing = index.difference(labels.index, sort=False)
+    if len(missing):
+        raise ArgumentError(f"labels of dataset {name!r} miss {len(missing)} of its {len(index)} records: "
+                            f"{_shown(missing)} (labels are paired with meta by record id)")
+    return labels.loc[index]
+
+
 class EcgDataset:
     """A lazy collection of ECG records with metadata and labels.
 
@@ -230,7 +289,11 @@ class EcgDataset:
     loader : callable
         ``loader(record_id, meta_row) -> Record``; must be picklable.
     labels : pandas.DataFrame, optional
-        Labels indexed like ``meta`` (multi-hot for statements).
+        Labels indexed by record id (multi-hot for statements), one row per record of
+        ``meta``. Paired with ``meta`` by id: rows in another order are put in ``meta``'s
+        order (``ds.labels.iloc[i]`` is the label of ``ds[i]``) and rows of other ids are
+        dropped; labels that miss a record of ``meta`` or repeat an id are refused
+        (:class:`~interp_ecg.errors.ArgumentError` naming the ids).
     fs : float, optional
         Nominal sampling rate of the records (after transforms).
     leads : sequence of str, optional
@@ -259,6 +322,8 @@ class EcgDataset:
     ) -> None:
         self.meta = meta
         self.loader = loader.bind(meta.index) if hasattr(loader, "bind") else loader
+        if labels is not None and not labels.index.equals(meta.index):
+            labels = _align_labels(labels, meta.index, name)
         self.labels = labels
         self.fs = fs
         self.leads = list(leads) if leads is not None else list(STANDARD_LEADS)
@@ -510,7 +575,11 @@ class EcgDataset:
         positions : sequence of int, optional
             Row positions (0-based, after ``query``/``mask``), as ``ds[i]`` takes them
             (``ds.subset(positions=range(10))`` for the first ten records).
-        mask : boolean array aligned with ``meta``, optional
+        mask : boolean pandas.Series or array, optional
+            Records to keep. A Series is paired with the records by its index (record ids),
+            in any row order (``ds.subset(mask=ds.meta.age > 50)``, or a column of a sorted
+            or merged table); it must hold every record (after ``query``) and no other id.
+            An array or list is positional: one value per row of ``meta`` (after ``query``).
         query : str, optional
             A :meth:`pandas.DataFrame.query` expression on ``meta`` (``"strat_fold <= 8"``).
 
@@ -528,7 +597,9 @@ class EcgDataset:
             Positions out of range.
         ArgumentError
             Both ``records`` and ``positions`` given; ``records`` a single string or booleans
-            (use ``[id]`` or ``mask=``); ``positions`` not integers.
+            (use ``[id]`` or ``mask=``); ``positions`` not integers; a ``mask`` Series whose
+            ids differ from the dataset's (naming them), a positional ``mask`` of the wrong
+            length, or a ``mask`` that does not hold booleans.
 
         Examples
         --------
@@ -541,6 +612,9 @@ class EcgDataset:
         Traceback (most recent call last):
         ...
         KeyError: "1 of 2 record ids not in dataset '': [0] (for row positions use subset(positions=...) or ds[i])"
+        >>> old = ds.meta["age"] > 60
+        >>> ds.subset(mask=old[::-1]).ids.tolist()   # paired by id, not by row
+        [2, 3]
         """
         if records is not None and positions is not None:
             raise ArgumentError("give records (ids) or positions, not both")
@@ -548,7 +622,7 @@ class EcgDataset:
         if query is not None:
             meta = meta.query(query)
         if mask is not None:
-            meta = meta[np.asarray(mask, dtype=bool)]
+            meta = meta[_mask_positions(mask, meta, self.meta.index, self.name)]
         if records is not None:
             if isinstance(records, (str, bytes)):
                 raise ArgumentError(f"records must be a sequence of record ids, got the string {records!r} "
@@ -583,7 +657,7 @@ class EcgDataset:
     def _positions(self, start: int, stop: int) -> "EcgDataset":
         """The records at positions ``start:stop`` (no annotations: for workers)."""
         meta = self.meta.iloc[start:stop]
-        labels = None if self.labels is None else self.labels.iloc[start:stop]
+        labels = None if self.labels is None else self.labels.loc[meta.index]
         return self._replace(meta=meta, labels=labels, annotations=None, extras={})
 
     def resample(self, fs: float) -> "EcgDataset":

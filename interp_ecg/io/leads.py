@@ -49,7 +49,8 @@ _ALIASES = {
 #: axis to the right and changes limb-lead amplitudes (Papouchado et al., Eur Heart J
 #: 1987;8:725-33), so a feature of MLII is not a feature of standard lead II and does not
 #: belong in the ``..._II`` column beside 12-lead records. Records that hold one say so in
-#: ``Record.meta["modified_leads"]`` (see :func:`modified_leads`).
+#: ``Record.meta["modified_leads"]`` (see :func:`modified_leads`). Modified chest leads cannot be
+#: told by name (MIT-BIH 100's ``V5`` is read as the standard V5; see :func:`normalise_lead_name`).
 MODIFIED_LIMB_LEADS: dict[str, str] = {"MLI": "I", "MLII": "II", "MLIII": "III"}
 _MODIFIED_SPELLINGS = {"MLI": "MLI", "ML1": "MLI", "MLII": "MLII", "ML2": "MLII", "MLIII": "MLIII", "ML3": "MLIII"}
 _CANONICAL = {name.upper(): name for name in STANDARD_LEADS}
@@ -73,12 +74,34 @@ def normalise_lead_name(name: str) -> str:
         The standard spelling of the twelve leads (``"aVR"``, ``"II"`` for ``"DII"`` or
         ``"lead_ii"``); the modified limb leads as ``"MLI"``, ``"MLII"``, ``"MLIII"`` (not the
         standard leads, see :data:`MODIFIED_LIMB_LEADS`); any other label stripped.
+
+    Notes
+    -----
+    Case, spaces, ``-``/``_`` and a ``Lead`` prefix are ignored alike for the standard
+    leads, their aliases (``D2``) and the modified limb leads: ``"Lead MLII"`` and
+    ``"lead_ml2"`` are ``"MLII"`` as ``"Lead II"`` is ``"II"``.
+
+    Only the modified *limb* leads can be told by their names. Modified *chest* leads carry
+    the standard names: the second channel of MIT-BIH Arrhythmia record 100 is named ``V5``
+    in its header, a chest lead of the Holter placement, and is read as the standard ``V5``
+    (its amplitudes fill the ``..._V5`` columns, e.g. the Sokolow-Lyon input). A record
+    holding a modified limb lead (``Record.meta["modified_leads"]``) very likely has modified
+    chest leads too; its ``V1``-``V6`` features are not 12-lead values.
+
+    Examples
+    --------
+    >>> normalise_lead_name("Lead MLII"), normalise_lead_name("lead_ml2"), normalise_lead_name("Lead I")
+    ('MLII', 'MLII', 'I')
+    >>> normalise_lead_name("LEAD D2"), normalise_lead_name("leadx")
+    ('II', 'leadx')
     """
     text = str(name).strip()
     if text.startswith("-"):
         return text  # an inverted lead (Cabrera -aVR) is not the standard lead
     key = text.replace(" ", "").replace("-", "").replace("_", "").upper()
-    key = key.removeprefix("LEAD") if key.removeprefix("LEAD") in _CANONICAL else key
+    bare = key.removeprefix("LEAD")          # "Lead II", "lead_v2", "Lead MLII", "LEAD D2"
+    if bare in _CANONICAL or bare in _ALIASES or bare in _MODIFIED_SPELLINGS:
+        key = bare
     if key in _CANONICAL:
         return _CANONICAL[key]
     if key in _ALIASES:

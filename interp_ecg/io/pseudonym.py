@@ -34,11 +34,17 @@ study_id), and next to the pseudonym that is a key-less lookup table. In each su
   pseudonym of the row's record index or column), or by ``<path>`` when the row names no
   record. The pseudonym was chosen over the file's base name because the base name is the
   identifier itself in every supported layout (``00011_hr``, ``41000002``, ``E07500``);
-* every whole-word occurrence of one of the row's own identifiers (index and identifier
-  columns, and the parts of an identifier path holding five or more digits such as
-  ``p10000084``; numeric ids of five or more digits also with MIMIC's folder prefix ``p`` or
-  ``s``) is replaced by its pseudonym. A number in the text equal to the row's id is replaced as well (a privacy
-  scrub errs towards removing).
+* the row's own identifiers (index and identifier columns, and the parts of an identifier
+  path holding five or more digits such as ``p10000084``) are replaced by their pseudonyms:
+  identifier-like text (``00011_hr``, ``p10000084``, ``E07500``) and numbers of seven or more
+  digits (MIMIC-IV-ECG's ``subject_id``/``study_id``) wherever they stand as a whole word,
+  numeric ids of five or more digits also with MIMIC's folder prefix ``p`` or ``s``. A shorter
+  number (PTB-XL ``ecg_id``, LUDB's 1-200) is replaced only where the text names a record or
+  patient with it: ``record 2``, ``ecg_id=2``, ``study_id 2``, ``while measuring 2``,
+  ``patient 15709``, and ``2: ...`` at the start of a message (an error's source). Elsewhere
+  it is a count, not the id: "2 beat(s) cut" and "noise over 25 %" keep their numbers in the
+  rows of records 2 and 25 (replacing them garbled the text and told the reader which id the
+  pseudonym hides).
 
 Examples
 --------
@@ -66,7 +72,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -294,6 +300,8 @@ def _row_identifiers(frame: pd.DataFrame, rows: Iterable[int]) -> dict[int, list
             if text is None:
                 continue
             ids.append((text, kind, text))
+            if re.fullmatch(r"\d+\.0+", text):          # PTB-XL patient_id 15709.0 written as 15709
+                ids.append((text.split(".")[0], kind, text))
             if "/" in text or "\\" in text:
                 parts = [p for p in re.split(r"[/\\]", text) if p]
                 for part in parts[:-1] + [re.sub(r"\.[A-Za-z0-9]+$", "", parts[-1])]:
@@ -305,25 +313,77 @@ def _row_identifiers(frame: pd.DataFrame, rows: Iterable[int]) -> dict[int, list
 
 _PATH_HINT = re.compile(r"[/\\]|\.(?:" + "|".join(_RECORD_EXTENSIONS) + r")\b", re.IGNORECASE)
 
+#: Digits a numeric identifier needs to be replaced wherever it stands as a whole word. Shorter
+#: numbers (PTB-XL ``ecg_id`` 1-21,799, LUDB 1-200, MIT-BIH ``100``) are also counts, rates and
+#: percentages in messages ("2 beat(s)", "over 25 %", "10000 of 12000 samples"); they are replaced
+#: only where the text names a record (:data:`_ID_CONTEXT`). MIMIC-IV-ECG's 8-digit ids qualify.
+BARE_NUMERIC_DIGITS = 7
 
-def _scrub_cell(text: str, ids: list[tuple[str, str, str]], key: bytes, cache: dict) -> str:
-    """One cell: paths, then whole-word identifiers, replaced (pseudonyms only computed when needed)."""
-    def alias(ident: str, kind: str) -> str:
-        if (ident, kind) not in cache:
-            cache[ident, kind] = pseudonym(ident, key, kind)
-        return cache[ident, kind]
+#: Words after which a number names an identifier of each kind ("record 2", "ecg_id=2",
+#: "while measuring 2", "patient 15709"), followed by optional ``=``, ``:`` or ``#`` and quotes.
+_ID_CONTEXT: dict[str, str] = {
+    "record": r"record|record[ _]id|ecg[ _]id|study[ _]id|study|measuring",
+    "patient": r"patient|patient[ _]id|subject|subject[ _]id",
+    "admission": r"admission|hadm[ _]id|stay[ _]id|stay",
+}
+_NUMBER_RX = re.compile(r"\d+(?:\.0+)?")
 
+
+def _bare_ok(ident: str) -> bool:
+    """Whether ``ident`` is replaced wherever it stands as a whole word: identifier-like text
+    (``00011_hr``, ``p10000084``, ``E07500``) or a number of :data:`BARE_NUMERIC_DIGITS` or more
+    digits; not a short number (``2``, ``25``, ``25.0``) nor a word under three characters."""
+    if _NUMBER_RX.fullmatch(ident):
+        return len(ident.split(".")[0]) >= BARE_NUMERIC_DIGITS
+    return len(ident) >= 3
+
+
+def _scrub_cell(text: str, ids: list[tuple[str, str, str]], alias: Callable[[str, str], str]) -> str:
+    """One cell: paths, then the row's identifiers, replaced (pseudonyms only computed when needed).
+
+    An identifier is replaced as a whole word when :func:`_bare_ok`, else only where the text
+    names it as an identifier: after a word of :data:`_ID_CONTEXT` of its kind, and a record
+    identifier also at the start of the message before a colon (``"2: ValueError: ..."``, the
+    form of an error's ``source``). Numeric identifiers of five or more digits are also replaced
+    with MIMIC's folder prefix ``p``/``s`` (``p10000084``). ``alias(identifier, kind)`` gives
+    the replacement of an identifier.
+    """
     out = text
     if _PATH_HINT.search(out):
         rec = next((owner for _, kind, owner in ids if kind == "record"), None)
         repl = alias(rec, "record") if rec is not None else "<path>"
         out = _WORD_RX.sub(lambda m: repl if _is_path(m.group(0)) else m.group(0), out)
-    for ident, kind, owner in sorted(ids, key=lambda t: len(t[0]), reverse=True):
+    # record kinds first, so that a leading "2:" goes to the record 2, not to a patient 2
+    order = sorted(ids, key=lambda t: (-len(t[0]), t[1] != "record"))
+    for ident, kind, owner in order:
         if ident not in out:
             continue
-        prefix = "[ps]?" if ident.isdigit() and len(ident) >= 5 else ""
-        out = re.sub(r"(?<![\w.])" + prefix + re.escape(ident) + r"(?![\w])", alias(owner, kind), out)
+        new = alias(owner, kind)
+        word = re.escape(ident) + r"(?![\w]|\.\d)"
+        if _bare_ok(ident):
+            prefix = "[ps]?" if ident.isdigit() and len(ident) >= 5 else ""
+            out = re.sub(r"(?<![\w.])" + prefix + word, new, out)
+            continue
+        if ident.isdigit() and len(ident) >= 5:
+            out = re.sub(r"(?<![\w.])[ps]" + word, new, out)
+        context = r"(?i:\b(?:" + _ID_CONTEXT[kind] + r"))\s*[=:#]?\s*"
+        out = re.sub(r"(" + context + r")(['\"]?)" + word + r"\2", lambda m: m.group(1) + m.group(2) + new + m.group(2),
+                     out)
+        if kind == "record":
+            out = re.sub(r"(^\s*|;\s+|\n\s*)(['\"]?)" + re.escape(ident) + r"\2(?=:\s|:$)",
+                         lambda m: m.group(1) + new, out)
     return out
+
+
+def _keyed_alias(key: bytes) -> Callable[[str, str], str]:
+    """``alias(identifier, kind)``: the keyed pseudonym, each computed once."""
+    cache: dict[tuple[str, str], str] = {}
+
+    def alias(ident: str, kind: str) -> str:
+        if (ident, kind) not in cache:
+            cache[ident, kind] = pseudonym(ident, key, kind)
+        return cache[ident, kind]
+    return alias
 
 
 def scrub_text(text: Any, key: bytes, identifiers: dict[str, str] | None = None,
@@ -354,7 +414,50 @@ def scrub_text(text: Any, key: bytes, identifiers: dict[str, str] | None = None,
         return text
     ids = [(str(record), "record", str(record))] if record is not None else []
     ids += [(str(k), kind, str(k)) for k, kind in (identifiers or {}).items()]
-    return _scrub_cell(text, ids, key, {})
+    return _scrub_cell(text, ids, _keyed_alias(key))
+
+
+def scrub_free_text(frame: pd.DataFrame, alias: Callable[[str, str], str]) -> pd.DataFrame:
+    """A copy of ``frame`` whose free-text columns name no file path and none of the row's identifiers.
+
+    The scrub of :func:`pseudonymise_frame` (module notes) with the replacement chosen by the
+    caller: a report replaces identifiers by its own short aliases (``E001``), a run folder by
+    keyed pseudonyms. Identifier columns and the index are left as they are (the caller
+    replaces them after, since the scrub reads the row's raw identifiers from them).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Free-text columns are found by :func:`free_text_columns`; the row's identifiers are
+        its index (when named in :data:`IDENTIFIER_COLUMNS`) and identifier columns.
+    alias : callable
+        ``alias(identifier, kind) -> str`` with the identifier as text and ``kind`` one of
+        ``"record"``, ``"patient"``, ``"admission"``. A file path becomes the alias of the
+        row's record (``<path>`` when the row names none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape, index and dtypes.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"quality_reason": ["/data/files/p1000/p10000084/s41000002/41000002.hea: not found"],
+    ...                   "subject_id": [10000084]}, index=pd.Index([41000002], name="study_id"))
+    >>> scrub_free_text(f, lambda ident, kind: f"<{kind} {len(ident)} digits>")["quality_reason"].iloc[0]
+    '<record 8 digits>: not found'
+    """
+    out = frame.copy()
+    text_cols = free_text_columns(out)
+    if not text_cols:
+        return out
+    cells = {col: out[col].tolist() for col in text_cols}
+    rows = sorted({i for values in cells.values() for i, v in enumerate(values) if isinstance(v, str) and v})
+    ids = _row_identifiers(out, rows)
+    for col, values in cells.items():
+        scrubbed = [_scrub_cell(v, ids[i], alias) if isinstance(v, str) and v else v for i, v in enumerate(values)]
+        out[col] = pd.Series(scrubbed, index=out.index, dtype=out[col].dtype)
+    return out
 
 
 def pseudonymise_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
@@ -374,17 +477,7 @@ def pseudonymise_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
         text columns (:func:`free_text_columns`) have every file path replaced by the row's
         record pseudonym and the row's identifiers by their pseudonyms (module notes).
     """
-    out = frame.copy()
-    text_cols = free_text_columns(out)
-    if text_cols:
-        cells = {col: out[col].tolist() for col in text_cols}
-        rows = sorted({i for values in cells.values() for i, v in enumerate(values) if isinstance(v, str) and v})
-        ids = _row_identifiers(out, rows)
-        cache: dict = {}
-        for col, values in cells.items():
-            scrubbed = [_scrub_cell(v, ids[i], key, cache) if isinstance(v, str) and v else v
-                        for i, v in enumerate(values)]
-            out[col] = pd.Series(scrubbed, index=out.index, dtype=out[col].dtype)
+    out = scrub_free_text(frame, _keyed_alias(key))
     for col in identifier_columns(out):
         out[col] = pd.Series(_map(out[col], key, IDENTIFIER_COLUMNS[str(col).lower()]),
                              index=out.index, dtype=object)
@@ -415,4 +508,4 @@ def pseudonym_lookup(identifiers: Iterable[Any], key: bytes, kind: str = "record
 
 __all__ = ["FREE_TEXT_MARKERS", "IDENTIFIER_COLUMNS", "KEY_ENV", "default_key_path", "free_text_columns",
            "identifier_columns", "pseudonym", "pseudonym_key", "pseudonym_lookup", "pseudonymise_frame",
-           "scrub_text"]
+           "scrub_free_text", "scrub_text"]

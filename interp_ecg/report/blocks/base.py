@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS as _IO_IDENTIFIER_COLUMNS
+from interp_ecg.io.pseudonym import scrub_free_text
 from interp_ecg.report.layout import FIGURE_RC, Flowable, Region
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,14 @@ logger = logging.getLogger(__name__)
 IDENTIFIER_COLUMNS: dict[str, str] = {
     "patient_id": "patient", "subject_id": "patient", "record_id": "record", "ecg_id": "record",
     "study_id": "record", "hadm_id": "admission", "record": "record", "source_record": "record",
+    "stay_id": "admission",
 }
+
+#: columns holding a record's file path or file name (PTB-XL ``filename_hr``, MIMIC-IV-ECG
+#: ``path``...): in a pseudonymised table they show the alias of the row's record, as a path
+#: inside a message does (:func:`interp_ecg.io.pseudonym.scrub_free_text`)
+PATH_COLUMNS: tuple[str, ...] = tuple(c for c, kind in _IO_IDENTIFIER_COLUMNS.items()
+                                      if kind == "record" and c not in IDENTIFIER_COLUMNS)
 
 
 #: colour of warning paragraphs (e.g. a model at chance beside its explanations)
@@ -121,18 +130,60 @@ class Pseudonymiser:
         return self.mapping[slot]
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Pseudonymise identifier columns (and an identifier-named index) of a table."""
+        """Pseudonymise a table: identifier columns, an identifier-named index, file-path
+        columns and the file paths and identifiers inside message columns.
+
+        Message columns (``quality_reason``, ``error``, ``note``...: see
+        :func:`interp_ecg.io.pseudonym.free_text_columns`) are scrubbed as a run folder's are
+        (:func:`interp_ecg.io.pseudonym.scrub_free_text`), with this report's aliases: a file
+        path becomes the alias of the row's record (``E001``), the row's identifiers their
+        aliases. A file-path column (:data:`PATH_COLUMNS`) shows the alias of the row's record,
+        or of the path itself when the row names no record.
+
+        Examples
+        --------
+        >>> f = pd.DataFrame({"patient_id": ["10000084"], "quality_reason": [
+        ...     "/data/files/p1000/p10000084/s41000002/41000002.hea: header file not found"]},
+        ...     index=pd.Index([41000002], name="study_id"))
+        >>> out = Pseudonymiser().frame(f)
+        >>> out.index.tolist(), out["patient_id"].tolist(), out["quality_reason"].tolist()
+        (['E001'], ['P001'], ['E001: header file not found'])
+        """
         if not self.enabled:
             return frame
-        out = frame.copy()
+        out = scrub_free_text(frame, self)
+        record_of_row = self._row_records(out)
         for col in out.columns:
-            if str(col).lower() in IDENTIFIER_COLUMNS:
-                kind = IDENTIFIER_COLUMNS[str(col).lower()]
+            name = str(col).lower()
+            if name in IDENTIFIER_COLUMNS:
+                kind = IDENTIFIER_COLUMNS[name]
                 out[col] = [self(v, kind) for v in out[col]]
+            elif name in PATH_COLUMNS:
+                out[col] = [v if _missing(v) else self(rec if rec is not None else v, "record")
+                            for v, rec in zip(out[col], record_of_row)]
         if out.index.name and str(out.index.name).lower() in IDENTIFIER_COLUMNS:
             kind = IDENTIFIER_COLUMNS[str(out.index.name).lower()]
             out.index = pd.Index([self(v, kind) for v in out.index], name=out.index.name)
         return out
+
+    @staticmethod
+    def _row_records(frame: pd.DataFrame) -> list[Any]:
+        """Each row's record identifier (an identifier-named index or column of kind record), or None."""
+        sources = []
+        if frame.index.name and IDENTIFIER_COLUMNS.get(str(frame.index.name).lower()) == "record":
+            sources.append(list(frame.index))
+        sources += [list(frame[c]) for c in frame.columns if IDENTIFIER_COLUMNS.get(str(c).lower()) == "record"]
+        rows = []
+        for i in range(len(frame)):
+            rows.append(next((src[i] for src in sources if not _missing(src[i])), None))
+        return rows
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass
