@@ -102,3 +102,29 @@ def test_train_and_evaluate_pairs_by_record_id(data):
     pd.testing.assert_frame_equal(got["metrics"], ref["metrics"])
     auc = got["metrics"].query("metric == 'roc_auc'")["estimate"].iloc[0]
     assert auc > 0.9
+
+
+def test_splitters_pair_groups_and_fold_column_by_record_id(data):
+    from interp_ecg.evaluate import PredefinedFolds
+
+    X, y, groups = data
+    cv = PatientKFold(4, random_state=0)
+    ref = [te.tolist() for _, te in cv.split(X, y, groups)]
+    gg = groups.sample(frac=1.0, random_state=3)
+    got = [te.tolist() for _, te in cv.split(X, y.sort_values(kind="stable"), gg)]
+    assert got == ref  # old code: other folds, patients split across them
+    fold_col = pd.Series(np.arange(len(X)) // 2 % 5, index=X.index)  # patient-wise: p{i//2}
+    ref = [te.tolist() for _, te in PredefinedFolds(fold_col).split(X, y, groups)]
+    got = [te.tolist() for _, te in PredefinedFolds(fold_col.iloc[::-1]).split(X, y, gg)]
+    assert got == ref  # old code: ConfigError (a reordered fold column split the patients) or other folds
+
+
+def test_patient_split_pairs_y_with_groups_by_record_id(data):
+    from interp_ecg.studies.pipeline import patient_split
+
+    X, y, groups = data
+    ref = patient_split(groups, y, 0.3, 0)
+    got = patient_split(groups, y.sort_values(kind="stable"), 0.3, 0)
+    np.testing.assert_array_equal(got, ref)
+    with pytest.raises(ArgumentError, match="rec999"):  # old code: split on labels of other records
+        patient_split(groups, y.rename(index={"rec000": "rec999"}), 0.3, 0)

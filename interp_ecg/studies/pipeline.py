@@ -31,7 +31,7 @@ import pandas as pd
 from interp_ecg.errors import InterpEcgError, ModelError
 from interp_ecg.evaluate import patient_groups, tagged_metrics_table
 from interp_ecg.features import model_columns
-from interp_ecg.io.ids import align_xy_groups
+from interp_ecg.io.ids import align_to_index, align_xy_groups
 from interp_ecg.studies.params import covariate_problem
 from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
 
@@ -194,8 +194,15 @@ def _labels_by_id(table: pd.DataFrame, values: pd.Series, names: tuple[str, str]
 
 
 def patient_split(groups: pd.Series, y: pd.Series, test_size: float, seed: int):
-    """Patient-wise train/test split (no patient on both sides); returns boolean test mask."""
+    """Patient-wise train/test split (no patient on both sides); returns boolean test mask.
+
+    The mask is in the row order of ``groups``; a ``y`` Series is paired with a ``groups``
+    Series by record id (differing ids: ArgumentError).
+    """
     from sklearn.model_selection import GroupShuffleSplit
+
+    if isinstance(groups, pd.Series):
+        y = align_to_index(y, groups.index, "y", "groups")
 
     for k in range(20):
         split = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed + k)
