@@ -334,7 +334,8 @@ def metrics_table(
         its ``ci_reason``. The macro row's counts cover only the labels it averages: ``n``
         the records scored for at least one of them, ``n_positive`` the records with at least
         one positive among them (not the sum of the labels' positives), ``n_unscored`` the
-        sum over them; its ``ci_reason`` lists each label's positives when too few. Rows with missing ``y_true`` are dropped
+        sum over them; its ``ci_reason`` lists each label's positives when too few. Rows
+        with missing ``y_true`` are dropped
         label by label. ``df.attrs["hard_scores"]`` lists labels whose scores are only 0/1
         (a rule or a hard prediction: ROC-AUC then equals balanced accuracy).
     """
@@ -416,7 +417,8 @@ def _macro_rows(names, Y, groups, ok_all, point_all, boot_all, smallest_class, l
                     counts=f"positive records per label: {', '.join(label_counts[j] for j in counted)}",
                     n_unscored=int(sum(unscored_per_label[j] for j in counted)), n_labels=len(used))
         if left_out:
-            note = f"averages {len(used)} of {len(names)} labels (left out, estimate not defined: {', '.join(left_out)})"
+            note = (f"averages {len(used)} of {len(names)} labels "
+                    f"(left out, estimate not defined: {', '.join(left_out)})")
             out[0]["ci_reason"] = f"{out[0]['ci_reason']}; {note}" if out[0]["ci_reason"] else note
         rows += out
     return rows

@@ -202,7 +202,8 @@ def tune(
     X, y : feature table and labels (binary, or 2-D multi-label). A Series/DataFrame ``y``
         with a DataFrame ``X`` is paired with ``X`` by record id, never by position.
     groups : array-like
-        Patient ids (a Series is paired with ``X`` by record id like ``y``): both loops split by patient, and every fit of the Optuna search, the
+        Patient ids (a Series is paired with ``X`` by record id like ``y``): both loops split
+        by patient, and every fit of the Optuna search, the
         outer folds and the refit receives the ids of its records, so an ensemble's stacking
         folds are patient-wise too. (The members' ``calibrate=`` folds and the fits inside the
         ``"halving"`` search are still record-wise within their training part: it does not
