@@ -89,7 +89,9 @@ def test_multilabel_absent_label_left_nan_not_constant():
     tab = metrics_table(Y, oof, n_boot=0, metrics=("roc_auc",)).set_index("label")
     assert tab.loc["rare", "n_unscored"] == 30 and tab.loc["rare", "n"] == 90
     assert tab.loc["rare", "n_positive"] == 0 and np.isnan(tab.loc["rare", "estimate"])  # old: 0.0 pooled
-    assert tab.loc["macro", "n_unscored"] == 30
+    # the macro row averages "common" only, and its counts cover that label only (user 7, D1)
+    assert tab.loc["macro", "n_unscored"] == 0 and tab.loc["macro", "n_labels"] == 1
+    assert "averages 1 of 2 labels (left out, estimate not defined: rare)" in tab.loc["macro", "ci_reason"]
     assert tab.loc["macro", "estimate"] == tab.loc["common", "estimate"]
     fitted = m.fit(X[folds != 2], Y[folds != 2])
     assert fitted.constant_labels_ == ["rare"]

@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from interp_ecg.evaluate.splitters import PatientKFold
+from interp_ecg.io.ids import align_xy_groups
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +53,11 @@ def cross_val_predict_grouped(
     ----------
     estimator : classifier with ``predict_proba``
     X, y : features and labels (binary 1-D, or 2-D multi-label for models that support it)
+        When ``X`` is a DataFrame and ``y`` a Series/DataFrame, ``y`` is paired with ``X`` by
+        record id (reordered to ``X``'s index), never by position; arrays pair by position.
     groups : array-like, optional
-        Patient ids. ``None``: every record is its own patient (logged as a warning: records of
+        Patient ids; a Series is paired with ``X`` (or, for an array ``X``, with a pandas ``y``)
+        by record id like ``y``. ``None``: every record is its own patient (logged as a warning: records of
         one patient may then fall on both sides of a split).
     cv : int or splitter
         Number of :class:`PatientKFold` folds, or any object with ``split(X, y, groups)``
@@ -70,8 +74,8 @@ def cross_val_predict_grouped(
 
     Returns
     -------
-    ndarray ``(n,)`` (binary) or ``(n, n_labels)``; with ``return_folds`` and/or
-    ``return_skipped`` a tuple ``(scores, [folds], [skipped])`` in that order.
+    ndarray ``(n,)`` (binary) or ``(n, n_labels)``, rows in the order of ``X``; with
+    ``return_folds`` and/or ``return_skipped`` a tuple ``(scores, [folds], [skipped])`` in that order.
 
     Examples
     --------
@@ -87,6 +91,12 @@ def cross_val_predict_grouped(
     (10, [[3, 1, 10]])
     """
     splitter = PatientKFold(cv, random_state=random_state) if isinstance(cv, int) else cv
+    y_given = y
+    y, groups = align_xy_groups(X, y, groups)
+    if y is not y_given:
+        logger.warning("y was given in another row order than X: it is paired with X by record id, and the "
+                       "returned scores are in X's row order (pair them with y.loc[X.index], or as "
+                       "pd.Series(scores, index=X.index))")
     y_arr = np.asarray(y)
     out = np.full(y_arr.shape if y_arr.ndim == 2 else (len(y_arr),), np.nan, dtype=float)
     folds = np.full(len(y_arr), -1, dtype=int)

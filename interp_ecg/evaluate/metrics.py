@@ -323,14 +323,19 @@ def metrics_table(
     -------
     DataFrame
         Columns ``label, metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
-        n_boot_valid, n_unscored, ci_reason`` (``n_unscored``: records with a label but no
+        n_boot_valid, n_unscored, n_labels, ci_reason`` (``n_unscored``: records with a label but no
         score, left out of the row, e.g. a cross-validation fold in which the label could not
         be learnt; the macro row sums them over labels. ``ci_reason``: empty, or why there is
         no interval).
         With several labels, rows ``label == "macro"`` hold the unweighted
-        mean over labels (bootstrapped jointly; an interval only when every label has one);
-        their ``n_positive`` counts the records with at least one positive label (not the sum
-        of the labels' positives), and their ``ci_reason`` lists each label's positives. Rows with missing ``y_true`` are dropped
+        mean over the labels whose estimate of that metric is defined (bootstrapped jointly; an
+        interval only when every such label has one); ``n_labels`` says how many labels a row
+        averages (1 for a label's row), and a macro row that leaves labels out names them in
+        its ``ci_reason``. The macro row's counts cover only the labels it averages: ``n``
+        the records scored for at least one of them, ``n_positive`` the records with at least
+        one positive among them (not the sum of the labels' positives), ``n_unscored`` the
+        sum over them; its ``ci_reason`` lists each label's positives when too few. Rows
+        with missing ``y_true`` are dropped
         label by label. ``df.attrs["hard_scores"]`` lists labels whose scores are only 0/1
         (a rule or a hard prediction: ROC-AUC then equals balanced accuracy).
     """
@@ -349,12 +354,13 @@ def metrics_table(
     hard = []
     smallest_class = []
     label_counts = []  # (label, positives, records scored) for the macro row's reason
-    unscored_all = 0
+    ok_all, unscored_per_label = [], []
     for j, name in enumerate(names):
         ok = np.isfinite(Y[:, j]) & np.isfinite(S[:, j])
+        ok_all.append(ok)
         y, s = Y[:, j], S[:, j]
         n_unscored = int((np.isfinite(y) & ~np.isfinite(s)).sum())
-        unscored_all += n_unscored
+        unscored_per_label.append(n_unscored)
         if n_unscored:
             logger.warning("label %r: %d of %d records with a label have no score (NaN) and are left out of its "
                            "metrics (n_unscored)", name, n_unscored, int(np.isfinite(y).sum()))
@@ -374,23 +380,48 @@ def metrics_table(
         rows += _rows(name, est, reps, metrics, ci, int(ok.sum()), n_pos, n_groups, min_per_class, n_boot,
                       n_unscored=n_unscored)
     if len(names) > 1:
-        macro = {m: float(np.nanmean([p[m] for p in point_all])) for m in METRICS}
-        macro_reps = [
-            {m: float(np.nanmean([boot_all[j][b][m] for j in range(len(names))])) for m in METRICS}
-            for b in range(n_boot)
-        ]
-        # the macro row counts records, not labels: those with at least one positive label (a
-        # record positive for two labels is one record); the reason lists each label's positives
-        any_pos = int((np.nan_to_num(Y, nan=0.0) > 0).any(axis=1).sum())
-        rows += _rows("macro", macro, macro_reps, metrics, ci, n, any_pos, len(gidx), min_per_class,
-                      n_boot, smallest=min(smallest_class),
-                      counts=f"positive records per label: {', '.join(label_counts)}", n_unscored=unscored_all)
+        rows += _macro_rows(names, Y, groups, ok_all, point_all, boot_all, smallest_class, label_counts,
+                            unscored_per_label, metrics, ci, min_per_class, n_boot)
     out = pd.DataFrame(rows)
     out.attrs["hard_scores"] = hard
     if hard:
         logger.info("labels %s have hard 0/1 scores: ROC-AUC equals balanced accuracy", hard)
     return out
 
+
+
+def _macro_rows(names, Y, groups, ok_all, point_all, boot_all, smallest_class, label_counts, unscored_per_label,
+                metrics, ci, min_per_class, n_boot):
+    """The macro rows, metric by metric: the mean over the labels whose estimate is defined, and
+    counts (records, positives, patients, unscored) over those labels only."""
+    rows = []
+    for m in metrics:
+        used = [j for j in range(len(names)) if np.isfinite(point_all[j][m])]
+        left_out = [names[j] for j in range(len(names)) if j not in used]
+        if left_out:
+            logger.warning("macro %s averages %d of %d labels; left out (estimate not defined): %s", m, len(used),
+                           len(names), left_out)
+        counted = used or list(range(len(names)))
+        scored = np.zeros(len(Y), dtype=bool)
+        positive = np.zeros(len(Y), dtype=bool)
+        for j in counted:
+            scored |= ok_all[j]
+            positive |= ok_all[j] & (np.nan_to_num(Y[:, j], nan=0.0) > 0)
+        est = {m: float(np.mean([point_all[j][m] for j in used])) if used else np.nan}
+        reps = [{m: float(np.nanmean([boot_all[j][b][m] for j in used])) if used else np.nan} for b in range(n_boot)]
+        n_groups = len(_group_index(None if groups is None else np.asarray(groups)[scored], int(scored.sum())))
+        # counts of records, not labels: those with at least one positive among the averaged labels
+        # (a record positive for two labels is one record); the reason lists each label's positives
+        out = _rows("macro", est, reps, (m,), ci, int(scored.sum()), int(positive.sum()), n_groups, min_per_class,
+                    n_boot, smallest=min(smallest_class[j] for j in counted),
+                    counts=f"positive records per label: {', '.join(label_counts[j] for j in counted)}",
+                    n_unscored=int(sum(unscored_per_label[j] for j in counted)), n_labels=len(used))
+        if left_out:
+            note = (f"averages {len(used)} of {len(names)} labels "
+                    f"(left out, estimate not defined: {', '.join(left_out)})")
+            out[0]["ci_reason"] = f"{out[0]['ci_reason']}; {note}" if out[0]["ci_reason"] else note
+        rows += out
+    return rows
 
 
 def tagged_metrics_table(
@@ -431,7 +462,7 @@ def tagged_metrics_table(
     -------
     pandas.DataFrame
         The tag columns, then ``metric, estimate, ci_low, ci_high, n, n_positive, n_groups,
-        n_boot_valid, n_unscored, ci_reason`` (``n_unscored``: records with a label but no score,
+        n_boot_valid, n_unscored, n_labels, ci_reason`` (``n_unscored``: records with a label but no score,
         left out); empty when no record has both a label and a score.
 
     Examples
@@ -469,7 +500,7 @@ def tagged_metrics_table(
 
 
 def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_boot, smallest=None, counts=None,
-          n_unscored=0):
+          n_unscored=0, n_labels=1):
     alpha = (1 - ci) / 2
     n_neg = n - n_pos
     smallest = min(n_pos, n_neg) if smallest is None else smallest
@@ -485,7 +516,11 @@ def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_bo
         vals = np.array([r[m] for r in reps], dtype=float)
         vals = vals[np.isfinite(vals)]
         reason = too_few
-        if not reason and not np.isfinite(est[m]):
+        if n_boot == 0 and not np.isfinite(est[m]):
+            # say why there is no value, not only why there is no interval
+            what = counts or f"{n_pos} positive, {n_neg} negative of {n}"
+            reason = f"the estimate is not defined on these data ({what}); not bootstrapped (n_boot=0)"
+        elif not reason and not np.isfinite(est[m]):
             # no interval around a value that cannot be estimated on the data itself
             reason = "the estimate is not defined on these data: no interval"
         elif not reason and not len(vals):
@@ -493,7 +528,7 @@ def _rows(label, est, reps, metrics, ci, n, n_pos, n_groups, min_per_class, n_bo
         lo, hi = (np.nan, np.nan) if reason else np.quantile(vals, [alpha, 1 - alpha])
         rows.append({"label": label, "metric": m, "estimate": est[m], "ci_low": float(lo), "ci_high": float(hi),
                      "n": n, "n_positive": n_pos, "n_groups": n_groups, "n_boot_valid": len(vals),
-                     "n_unscored": n_unscored, "ci_reason": reason})
+                     "n_unscored": n_unscored, "n_labels": n_labels, "ci_reason": reason})
     return rows
 
 

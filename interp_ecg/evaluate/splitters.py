@@ -22,6 +22,7 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
 from interp_ecg.errors import ConfigError
+from interp_ecg.io.ids import align_to_index, align_xy_groups
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,13 @@ class PatientKFold:
         return self.n_splits
 
     def split(self, X=None, y=None, groups=None):
+        """Yield ``(train, test)`` positions into ``X``.
+
+        A Series/DataFrame ``y`` and a Series ``groups`` are paired with a DataFrame ``X`` by
+        record id (never by position); differing ids are refused (ArgumentError).
+        """
+        if X is not None:
+            y, groups = align_xy_groups(X, y, groups)
         n = len(X) if X is not None else len(y)
         if groups is None:
             groups = np.arange(n)
@@ -147,7 +155,8 @@ class PredefinedFolds:
     Parameters
     ----------
     folds : array-like
-        Fold number of every record.
+        Fold number of every record. A Series (``meta.strat_fold``) is paired with a DataFrame
+        ``X`` given to :meth:`split` by record id, as is a Series ``groups``.
 
     Examples
     --------
@@ -162,6 +171,7 @@ class PredefinedFolds:
 
     def __init__(self, folds) -> None:
         self.folds = np.asarray(folds)
+        self._by_id = folds if isinstance(folds, pd.Series) else None
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
         return len(np.unique(self.folds))
@@ -175,7 +185,12 @@ class PredefinedFolds:
             When ``X`` or ``groups`` has another length than the fold column, or when a
             patient of ``groups`` has records in two folds.
         """
-        n = len(self.folds)
+        fold_of = self.folds
+        if isinstance(X, pd.DataFrame):
+            if self._by_id is not None and len(self._by_id) == len(X):
+                fold_of = np.asarray(align_to_index(self._by_id, X.index, "folds", "X"))
+            groups = align_to_index(groups, X.index, "groups", "X")
+        n = len(fold_of)
         if X is not None and len(X) != n:
             raise ConfigError(f"the fold column has {n} entries but X has {len(X)} records")
         if groups is None:
@@ -186,7 +201,7 @@ class PredefinedFolds:
             if len(g) != n:
                 raise ConfigError(f"the fold column has {n} entries but groups has {len(g)}")
             known = g.notna().to_numpy()
-            per = pd.DataFrame({"g": g[known].astype(str).to_numpy(), "f": self.folds[known]})
+            per = pd.DataFrame({"g": g[known].astype(str).to_numpy(), "f": fold_of[known]})
             n_folds = per.groupby("g")["f"].nunique()
             split = n_folds[n_folds > 1]
             if len(split):
@@ -197,8 +212,8 @@ class PredefinedFolds:
                     f"(patient {first!r} in folds {where}); the records of a patient must share a fold "
                     "(make the folds with PatientKFold)")
         idx = np.arange(n)
-        for f in np.unique(self.folds):
-            yield idx[self.folds != f], idx[self.folds == f]
+        for f in np.unique(fold_of):
+            yield idx[fold_of != f], idx[fold_of == f]
 
 
 def ptbxl_split(

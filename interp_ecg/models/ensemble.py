@@ -32,6 +32,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from interp_ecg.errors import ArgumentError, ConfigError, ModelError
+from interp_ecg.io.ids import align_to_index, align_xy_groups
 from interp_ecg.models.device import resolve_device
 from interp_ecg.models.members import MEMBER_NAMES, make_member, transform_until_clf
 
@@ -190,12 +191,24 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : DataFrame or array ``(n_samples, n_features)``; NaN allowed.
         y : array-like ``(n_samples,)``, or ``(n_samples, n_labels)`` 0/1 for multi-label.
+            A Series/DataFrame ``y`` with a DataFrame ``X`` is paired with ``X`` by record id
+            (reordered to ``X``'s index), never by position; arrays pair by position.
         sample_weight : array-like, optional
-            Multiplied with the class weights.
+            Multiplied with the class weights; a Series is paired by record id like ``y``.
         groups : array-like, optional
-            Patient ids; used for the stacker's out-of-fold predictions.
+            Patient ids; used for the stacker's out-of-fold predictions; a Series is paired
+            by record id like ``y``.
+
+        Raises
+        ------
+        ArgumentError
+            When a pandas ``y``, ``groups`` or ``sample_weight`` does not hold the same record
+            ids as ``X`` (the message names the first ids found on one side only).
         """
         names = self._check_params()
+        y, groups = align_xy_groups(X, y, groups)
+        if isinstance(X, pd.DataFrame):
+            sample_weight = align_to_index(sample_weight, X.index, "sample_weight", "X")
         self.device_ = resolve_device(self.device)
         if self._is_multilabel(y):
             return self._fit_multilabel(X, y, sample_weight, groups)

@@ -32,6 +32,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from interp_ecg.errors import ConfigError
+from interp_ecg.io.ids import align_to_index
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +142,11 @@ class HybridECGClassifier(ClassifierMixin, BaseEstimator):
         return pd.concat(parts, axis=1)
 
     def fit(self, dataset, labels: pd.DataFrame, groups: Any = None) -> "HybridECGClassifier":
-        """Fit on the records of ``dataset`` with multi-hot ``labels`` (indexed by record id)."""
+        """Fit on the records of ``dataset`` with multi-hot ``labels`` (indexed by record id).
+
+        ``groups`` (patient ids) as a Series is paired with the records by id; an array is
+        taken in the order of ``dataset.meta``.
+        """
         from interp_ecg.models.ensemble import EnsembleClassifier
 
         blocks = self._check_blocks()
@@ -160,6 +165,8 @@ class HybridECGClassifier(ClassifierMixin, BaseEstimator):
         if y.isna().any().any():
             raise ConfigError("labels lack some records of the dataset")
         self.labels_ = [str(c) for c in y.columns]
+        if isinstance(groups, pd.Series):  # patient ids paired with the records by id, never by position
+            groups = align_to_index(_str_index(groups), X.index, "groups", "dataset")
         self.ensemble_ = EnsembleClassifier(
             tuple(self.estimators), combine=self.combine, member_params=self.member_params,
             class_weight=self.class_weight, random_state=self.random_state, n_jobs=self.n_jobs,

@@ -30,6 +30,7 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from interp_ecg.errors import ConfigError
+from interp_ecg.io.ids import align_xy_groups
 from interp_ecg.models.presets import default_search_space
 
 logger = logging.getLogger(__name__)
@@ -198,9 +199,11 @@ def tune(
     ----------
     estimator : EnsembleClassifier
         Template; its ``member_params`` are the starting point the search overrides.
-    X, y : feature table and labels (binary, or 2-D multi-label).
+    X, y : feature table and labels (binary, or 2-D multi-label). A Series/DataFrame ``y``
+        with a DataFrame ``X`` is paired with ``X`` by record id, never by position.
     groups : array-like
-        Patient ids: both loops split by patient, and every fit of the Optuna search, the
+        Patient ids (a Series is paired with ``X`` by record id like ``y``): both loops split
+        by patient, and every fit of the Optuna search, the
         outer folds and the refit receives the ids of its records, so an ensemble's stacking
         folds are patient-wise too. (The members' ``calibrate=`` folds and the fits inside the
         ``"halving"`` search are still record-wise within their training part: it does not
@@ -225,6 +228,7 @@ def tune(
     from interp_ecg.evaluate.splitters import PatientKFold
 
     space = _space(estimator, search_space)
+    y, groups = align_xy_groups(X, y, groups)
     groups = np.asarray(groups)
     y_arr = np.asarray(y)
     oof = np.full(y_arr.shape, np.nan, dtype=float)

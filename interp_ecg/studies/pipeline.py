@@ -31,6 +31,7 @@ import pandas as pd
 from interp_ecg.errors import InterpEcgError, ModelError
 from interp_ecg.evaluate import patient_groups, tagged_metrics_table
 from interp_ecg.features import model_columns
+from interp_ecg.io.ids import align_to_index, align_xy_groups
 from interp_ecg.studies.params import covariate_problem
 from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
 
@@ -193,8 +194,15 @@ def _labels_by_id(table: pd.DataFrame, values: pd.Series, names: tuple[str, str]
 
 
 def patient_split(groups: pd.Series, y: pd.Series, test_size: float, seed: int):
-    """Patient-wise train/test split (no patient on both sides); returns boolean test mask."""
+    """Patient-wise train/test split (no patient on both sides); returns boolean test mask.
+
+    The mask is in the row order of ``groups``; a ``y`` Series is paired with a ``groups``
+    Series by record id (differing ids: ArgumentError).
+    """
     from sklearn.model_selection import GroupShuffleSplit
+
+    if isinstance(groups, pd.Series):
+        y = align_to_index(y, groups.index, "y", "groups")
 
     for k in range(20):
         split = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed + k)
@@ -223,7 +231,8 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
     Parameters
     ----------
     X, y, groups
-        From :func:`training_data`.
+        From :func:`training_data`. ``y`` and ``groups`` (Series) are paired with ``X`` by
+        record id, never by position; ids that differ are refused (ArgumentError).
     models : sequence of str
         Members of the :class:`~interp_ecg.models.EnsembleClassifier`.
     seed : int
@@ -250,6 +259,7 @@ def train_and_evaluate(X: pd.DataFrame, y: pd.Series, groups: pd.Series,
         ``test`` (boolean mask), ``proba`` (held-out ensemble scores).
     """
     boot = {} if n_boot is None else {"n_boot": n_boot}
+    y, groups = align_xy_groups(X, y, groups)
     test = patient_split(groups, y, test_size, seed)
     model = make_ensemble(models, seed, n_jobs).fit(X[~test], y[~test])
     proba = model.predict_proba(X[test])[:, 1]
