@@ -65,6 +65,7 @@ from interp_ecg.features.pacing import (
 )
 from interp_ecg.features.quality import (
     amplitude_check,
+    dropout_note,
     flat_segment_check,
     invalid_sample_policy,
     lead_quality,
@@ -314,6 +315,9 @@ def _measure(
     why_flat, flat_note = flat_segment_check(q)
     if why_flat:
         raise SignalQualityError(why_flat, source=src)
+    # all-lead dropout gaps (every lead still at once, even under 1 s): named, and the RR
+    # intervals spanning them are left out of the rate and HRV (rr_features(gaps=))
+    gap_note = dropout_note(q, fs)
     usable = q["usable"].to_numpy()
     if not usable.any():
         raise SignalQualityError(
@@ -364,7 +368,8 @@ def _measure(
     beats = table.beats
     rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
                                        return_reasons=True,
-                                       paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None)
+                                       paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None,
+                                       gaps=np.asarray(q.attrs.get("dropout_gaps", []), dtype=float))
     row.update(rr_values)
     row.update(beat_counts(table, signal.shape[1] / fs))
 
@@ -429,6 +434,8 @@ def _measure(
             warnings.append(f"{label} leads: {row[col]}")
     if flat_note:
         warnings.append(flat_note)
+    if gap_note:
+        warnings.append(gap_note)
     if rev:
         warnings.append(why)
     if invalid.any():
