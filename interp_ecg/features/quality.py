@@ -134,6 +134,19 @@ DROPOUT_MIN_S = 0.2
 #: peak-to-peak (mV) every lead stays under through a dropout gap: the flat-segment
 #: criterion (:data:`FLAT_SEGMENT_PTP_MV`), one step of the coarsest usual resolution (5 uV)
 DROPOUT_PTP_MV = FLAT_SEGMENT_PTP_MV
+#: a dropout holds each lead on one level (zeros, or the last value) or flickers between two
+#: (one quantisation step): at least this share of a gap's samples, in every lead, lie on
+#: its two commonest levels (values equal to :data:`DROPOUT_LEVEL_MV`, far below any ADC
+#: step and far above float rounding). A quiet stretch of a noiseless simulated signal (the
+#: tails of its waves) is not held: its value changes at every sample
+DROPOUT_LEVEL_SHARE = 0.9
+DROPOUT_LEVEL_MV = 1e-6
+#: still runs (:func:`dropout_gaps`) covering at least this fraction of the record are the
+#: signal's own baseline, not lost data: a noiseless (simulated) signal is exactly zero
+#: between its waves in every beat, which no recording is; a recording that lost this much
+#: in gaps of 1 s or more is refused (:data:`FLAT_SEGMENT_RECORD_FRACTION`, the same tenth).
+#: Such runs are named in ``quality_reason`` and not taken for dropouts
+DROPOUT_BASELINE_FRACTION = FLAT_SEGMENT_RECORD_FRACTION
 
 #: mains frequencies checked (Hz)
 MAINS_FREQUENCIES_HZ = (50.0, 60.0)
@@ -298,6 +311,11 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
     # invalid samples counts as flat everywhere), for flat_segment_check
     lost = seg | (throughout | bad)[:, None] if n else seg
     every = lost.all(axis=0) if n_leads else np.zeros(n, bool)
+    # each lead's flat segments as sample runs (mask_flat_segments: the beats in a lead's
+    # flat segment give that lead no measurement)
+    out.attrs["flat_segment_runs"] = {
+        str(ld): [(int(a), int(b)) for a, b in np.flatnonzero(np.diff(np.r_[0, m.astype(np.int8), 0])).reshape(-1, 2)]
+        for ld, m in zip(leads, seg) if m.any()}
     out.attrs["flat_all_leads_s"] = float(every.sum() / fs)
     out.attrs["flat_all_leads_segments"] = _segment_text(every, fs)
     # a flat run at the record's start or end only shortens the recording (rate and RR are
@@ -310,8 +328,7 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
     out.attrs["flat_all_leads_inner_s"] = float(inner.sum() / fs)
     # all-lead dropout gaps (every lead still at once for >= DROPOUT_MIN_S, inside the
     # recording): the RR intervals that span one are left out of the rate and HRV
-    gaps = dropout_gaps(x, fs, dead=throughout | bad) if n else np.zeros((0, 2), np.int64)
-    out.attrs["dropout_gaps"] = [(int(a), int(b)) for a, b in gaps]
+    record_dropout_gaps(out, x, fs)
     out.attrs["duration_s"] = float(n / fs)
     return out
 
@@ -375,8 +392,10 @@ def dropout_gaps(signal: np.ndarray, fs: float, dead: np.ndarray | None = None,
     A dropout (a lost stretch of data, written as zeros or as the last value held) leaves
     every lead constant, or within one quantisation step, at the same time, which the
     12-lead ECG of a beating heart never is for more than a few tens of milliseconds (see
-    :data:`DROPOUT_MIN_S`). A run at the record's start or end only shortens the recording
-    and is not a gap.
+    :data:`DROPOUT_MIN_S`). A gap is a run of at least ``min_s`` in which every lead stays
+    within ``ptp_mv`` peak-to-peak and is *held*: at least :data:`DROPOUT_LEVEL_SHARE` of
+    its samples lie on its two commonest levels. A run at the record's start or end only
+    shortens the recording and is not a gap.
 
     Parameters
     ----------
@@ -422,7 +441,92 @@ def dropout_gaps(signal: np.ndarray, fs: float, dead: np.ndarray | None = None,
     runs = edges.reshape(-1, 2)
     w = max(int(round(min_s * fs)), 2)
     keep = ((runs[:, 1] - runs[:, 0]) >= w) & (runs[:, 0] > 0) & (runs[:, 1] < n)
+    # held, not merely quiet: in every live lead the run sits on one level or flickers
+    # between two (one quantisation step), on at least DROPOUT_LEVEL_SHARE of its samples
+    # (a noiseless simulated signal's wave tails change at every sample)
+    for k in np.flatnonzero(keep):
+        a, b = runs[k]
+        for seg in np.round(x[live, a:b] / DROPOUT_LEVEL_MV).astype(np.int64):
+            counts = np.sort(np.unique(seg, return_counts=True)[1])[::-1]
+            if counts[:2].sum() < DROPOUT_LEVEL_SHARE * (b - a):
+                keep[k] = False
+                break
     return runs[keep].astype(np.int64) if keep.any() else none
+
+
+def record_dropout_gaps(q: pd.DataFrame, signal: np.ndarray, fs: float) -> None:
+    """Find the all-lead dropout gaps of ``signal`` and store them in ``q.attrs``.
+
+    :func:`lead_quality` calls it on the signal it measures; the feature pipeline calls it
+    again on the signal before mains removal (a notch filter rings into a gap of zeros).
+    Still runs over :data:`DROPOUT_BASELINE_FRACTION` of the record or more are the
+    signal's own baseline (``attrs["still_baseline"]``, named by :func:`dropout_note`), not
+    gaps.
+
+    Parameters
+    ----------
+    q : pandas.DataFrame
+        The per-lead table of :func:`lead_quality` (its ``ptp_mV``, ``constant_fraction``
+        and ``invalid`` columns say which leads are dead); changed in place.
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV, finite, the leads of ``q`` in order.
+    fs : float
+        Sampling rate (Hz).
+    """
+    x = np.asarray(signal, dtype=np.float64)
+    n = x.shape[1]
+    dead = ((q["ptp_mV"].to_numpy(dtype=float) < FLAT_PTP_MV)
+            | (q["constant_fraction"].to_numpy(dtype=float) > FLAT_CONSTANT_FRACTION)
+            | q["invalid"].to_numpy(dtype=bool))
+    gaps = dropout_gaps(x, fs, dead=dead) if n else np.zeros((0, 2), np.int64)
+    still_s = float((gaps[:, 1] - gaps[:, 0]).sum() / fs) if len(gaps) else 0.0
+    baseline = n > 0 and still_s >= DROPOUT_BASELINE_FRACTION * n / fs
+    q.attrs["dropout_gaps"] = [] if baseline else [(int(a), int(b)) for a, b in gaps]
+    q.attrs["still_baseline"] = (len(gaps), still_s) if baseline else (0, 0.0)
+
+
+def mask_flat_segments(signal: np.ndarray, q: pd.DataFrame) -> np.ndarray:
+    """The signal with each lead's flat segments as NaN: nothing was recorded there.
+
+    A beat inside a lead's flat segment (lead off part-way) has no waves in that lead; taken
+    as a beat of the lead it would pull the lead's median beat towards zero (R, S and T
+    amplitudes read 0.0 mV once the flat beats outnumber the recorded ones) and make the
+    beats look unlike each other to the beat classification (PTB-XL 10 with V1-V6 flat over
+    the last 34 %: the four flat beats became the dominant class, QRS 93 -> 64 ms). With the
+    samples NaN the median beat is the median of the lead's recorded beats, and the beats
+    are compared on the samples they have in common (user 7, finding A1).
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV, the signal ``q`` was measured on.
+    q : pandas.DataFrame
+        The per-lead table of :func:`lead_quality` (its ``attrs["flat_segment_runs"]``).
+
+    Returns
+    -------
+    numpy.ndarray
+        A float copy of ``signal`` (the same array when no lead has a flat segment).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(5000) / 500
+    >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t)] * 2)
+    >>> x[1, 3000:] = 0.0
+    >>> y = mask_flat_segments(x, lead_quality(x, 500, ["I", "V1"]))
+    >>> int(np.isnan(y[0]).sum()), int(np.isnan(y[1]).sum())
+    (0, 2000)
+    """
+    runs = q.attrs.get("flat_segment_runs", {})
+    if not runs:
+        return signal
+    out = np.array(signal, dtype=np.result_type(signal.dtype, np.float32), copy=True)
+    pos = {str(ld): i for i, ld in enumerate(q.index)}
+    for lead, spans in runs.items():
+        for a, b in spans:
+            out[pos[lead], a:b] = np.nan
+    return out
 
 
 def dropout_note(q: pd.DataFrame, fs: float) -> str:
@@ -447,13 +551,19 @@ def dropout_note(q: pd.DataFrame, fs: float) -> str:
     >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t), np.cos(2 * np.pi * 1.2 * t)])
     >>> x[:, 2000:2400] = 0.0
     >>> dropout_note(lead_quality(x, 500, ["I", "II"]), 500)
-    'all-lead dropout gap (every lead within 0.005 mV at once for >= 0.2 s: data lost): 4.00-4.80 s'
+    'all-lead dropout gap (every lead held within 0.005 mV at once for >= 0.2 s: data lost): 4.00-4.80 s'
     """
     gaps = list(q.attrs.get("dropout_gaps", []))
+    n_still, still_s = q.attrs.get("still_baseline", (0, 0.0))
+    if n_still:
+        return (f"every lead still at once (within {DROPOUT_PTP_MV:g} mV) over {still_s:.1f} s in {n_still} runs of "
+                f">= {DROPOUT_MIN_S:g} s, at least {DROPOUT_BASELINE_FRACTION:.0%} of the record: a noiseless "
+                f"(simulated?) signal's baseline, not taken for data dropouts; in a recording its rate and HRV "
+                f"would span lost data")
     if not gaps:
         return ""
     text = ", ".join(f"{a / fs:.2f}-{b / fs:.2f} s" for a, b in gaps)
-    return (f"all-lead dropout gap{'s' if len(gaps) > 1 else ''} (every lead within {DROPOUT_PTP_MV:g} mV "
+    return (f"all-lead dropout gap{'s' if len(gaps) > 1 else ''} (every lead held within {DROPOUT_PTP_MV:g} mV "
             f"at once for >= {DROPOUT_MIN_S:g} s: data lost): {text}")
 
 
