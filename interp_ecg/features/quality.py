@@ -127,9 +127,9 @@ FLAT_SEGMENT_RECORD_FRACTION = 0.1
 #: rate from 60.9 to 54.1 bpm and its SDNN from 35 to 355 ms unnamed. A living heart's
 #: 12-lead ECG never holds every lead this still at once: over LUDB's 200 records, the 500
 #: shared PTB-XL records at 500 and at 100 Hz and the 50 CinC 2021 records, no all-lead run
-#: of 0.2 s stays within 0.005 mV; the longest are 0.10-0.12 s in 5 LUDB records (a
-#: diastole on LUDB's coarse, smoothed signal), under 0.1 s in PTB-XL and under 0.05 s in
-#: CinC (``benchmarks/dropout_gaps_scan.py``)
+#: of 0.2 s is held within 0.005 mV (no false gap); the longest runs are 0.10-0.12 s in 3
+#: LUDB records (41, 100, 123: a diastole), under 0.1 s in PTB-XL at 500 Hz, under 0.05 s
+#: at 100 Hz and in CinC (``benchmarks/dropout_gaps_scan.py``)
 DROPOUT_MIN_S = 0.2
 #: peak-to-peak (mV) every lead stays under through a dropout gap: the flat-segment
 #: criterion (:data:`FLAT_SEGMENT_PTP_MV`), one step of the coarsest usual resolution (5 uV)
