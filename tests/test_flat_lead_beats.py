@@ -56,3 +56,18 @@ def test_mask_flat_segments_only_the_flat_samples():
     assert np.isfinite(y[0]).all() and np.isfinite(x).all()   # the input is left as it was
     clean = np.stack([np.sin(2 * np.pi * 1.2 * t)] * 2)
     assert mask_flat_segments(clean, lead_quality(clean, 500, ["I", "V1"])) is clean
+
+
+@pytest.mark.parametrize("start", [2400, 1500])
+def test_every_lead_flat_from_part_way_is_the_record_cropped(ptbxl_root, start):
+    # user 7 B1: flat in every lead from 4.8 s or 3.0 s to the end was refused as "no usable
+    # lead: flat [all 12 leads]" although the same recorded part cropped is measured
+    s0, leads = _read(ptbxl_root, "00009_hr")
+    s = s0.copy()
+    s[:, start:] = 0.0
+    r = features.extract_record(io.Record("x", s, 500, leads))
+    crop = features.extract_record(io.Record("x", s0[:, :start].copy(), 500, leads))
+    assert r["quality_ok"] and r["quality_flat_leads"] == ""
+    assert f"every lead {start / 500:.1f}-10.0 s (at the record's start or end: measured on the rest)" in r["quality_reason"]
+    for col in ("heart_rate_bpm", *COLS):
+        assert r[col] == pytest.approx(crop[col], rel=1e-6), col

@@ -11,12 +11,23 @@ Thresholds (module constants, documented in the data dictionary):
 * **flat segment** (:func:`flat_segments`): a stretch of at least :data:`FLAT_SEGMENT_MIN_S`
   (1 s) in which a lead's peak-to-peak stays under :data:`FLAT_SEGMENT_PTP_MV` (0.005 mV),
   i.e. a lead that went off (a bedside export writes a disconnected lead as a constant,
-  often zero) part-way through. A lead flat over half the record or more
+  often zero) part-way through. A flat run of every lead at once at the record's start or
+  end only shortens the recording, whatever its length: the per-lead rules below are
+  judged on the recorded part (the record less that start and end), so a 10-s record flat
+  in every lead from 3 s on is measured on its first 3 s as the same 3 s cropped are (too
+  few beats there refuse it as "too few beats"; a record flat everywhere has no recorded
+  part: "no usable lead"). A lead flat over half the recorded part or more
   (:data:`FLAT_SEGMENT_LEAD_FRACTION`) is flagged ``flat`` and set aside (its median beat
   would be a median of mostly flat beats); shorter segments are named in
-  ``quality_reason``; a record flat in every lead at once, inside the recording, over a
-  tenth of its length or more (:data:`FLAT_SEGMENT_RECORD_FRACTION`) is refused
-  (:func:`flat_segment_check`; a flat start or end only shortens the recording);
+  ``quality_reason``, and the beats in them give that lead no measurement
+  (:func:`mask_flat_segments`: not in its median beat, not in the beat classes); a
+  record flat in every lead at once, inside the recording, over a tenth of its length or
+  more (:data:`FLAT_SEGMENT_RECORD_FRACTION`) is refused (:func:`flat_segment_check`);
+* **dropout gap** (:func:`dropout_gaps`): a run of at least :data:`DROPOUT_MIN_S` (0.2 s)
+  inside the record in which every lead is held at once (within :data:`DROPOUT_PTP_MV`, on
+  one or two levels): lost data, even when shorter than a flat segment. Named in
+  ``quality_reason``; the RR intervals that span it are left out of the rate, RR and HRV
+  figures (:func:`~interp_ecg.features.rhythm.rr_features`), with the count;
 * **clipped**: more than :data:`CLIP_FRACTION` (0.5 %) of the samples sit in at least two
   plateaus (runs of >= 3 samples, away from the record's ends) on the lead's maximum or
   minimum value (the plateaus an amplifier or an ADC leaves when saturated);
@@ -264,14 +275,47 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
         else:
             hf_sd = np.zeros(n_leads)
 
-    flat = (ptp < FLAT_PTP_MV) | (constant > FLAT_CONSTANT_FRACTION)
     bad = np.zeros(n_leads, bool) if invalid is None else np.asarray(invalid, dtype=bool).reshape(n_leads)
     seg = flat_segments(x, fs)
     seg_s = seg.sum(axis=1) / float(fs)
     seg_text = [_segment_text(m, fs) for m in seg]
+
+    def every_lead_flat(dead: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # samples in which every lead is flat at once (a dead lead counts as flat
+        # everywhere), and those of them inside the recording (not in a run at its start
+        # or end, which only shortens the recording: rate and RR are measured on the rest;
+        # a run inside it is a gap that RR intervals and beat counts would span)
+        lost = seg | dead[:, None] if n else seg
+        every_ = lost.all(axis=0) if n_leads else np.zeros(n, bool)
+        inner_ = every_.copy()
+        if n and every_[0]:
+            inner_[: int(np.argmin(every_)) if not every_.all() else n] = False
+        if n and every_[-1]:
+            inner_[n - (int(np.argmin(every_[::-1])) if not every_.all() else n):] = False
+        return every_, inner_
+
+    # the per-lead rules (constant samples, flat segments over half) are judged on the
+    # recorded part: the record less its all-lead flat start and end. A record flat in every
+    # lead from 3 s of 10 s on is measured on its first 3 s, as the same 3 s cropped are; one
+    # flat everywhere has no recorded part and every lead is flat
+    ptp_flat = ptp < FLAT_PTP_MV
+    every, inner = every_lead_flat(ptp_flat | bad)
+    recorded = ~(every & ~inner)
+    if n > 1 and recorded.any() and not recorded.all():
+        steps = recorded[1:] & recorded[:-1]
+        if steps.any():
+            constant = (np.diff(x, axis=1)[:, steps] == 0).mean(axis=1)
+    flat = ptp_flat | (constant > FLAT_CONSTANT_FRACTION)
     throughout = flat.copy()
-    # mostly flat: set aside with the leads flat throughout
-    flat = flat | (seg.mean(axis=1) >= FLAT_SEGMENT_LEAD_FRACTION if n else np.zeros(n_leads, bool))
+    every, inner = every_lead_flat(throughout | bad)
+    recorded = ~(every & ~inner)
+    if n and recorded.any():
+        share = (seg & recorded).sum(axis=1) / float(recorded.sum())
+    else:
+        share = seg.mean(axis=1) if n else np.zeros(n_leads)
+    # mostly flat (FLAT_SEGMENT_LEAD_FRACTION of the recorded part): set aside with the
+    # leads flat throughout (its median beat would be a median of mostly flat beats)
+    flat = flat | (share >= FLAT_SEGMENT_LEAD_FRACTION)
     flat_segment = ~flat & ~bad & seg.any(axis=1)
     clipped = ~flat & (clip > CLIP_FRACTION)
     # the absolute HF-RMS test counts only HF content beyond what the lead's own QRS carries
@@ -307,10 +351,6 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
         },
         index=pd.Index(list(leads), name="lead"),
     )
-    # seconds in which every lead is flat at once (a lead flat throughout or set aside for
-    # invalid samples counts as flat everywhere), for flat_segment_check
-    lost = seg | (throughout | bad)[:, None] if n else seg
-    every = lost.all(axis=0) if n_leads else np.zeros(n, bool)
     # each lead's flat segments as sample runs (mask_flat_segments: the beats in a lead's
     # flat segment give that lead no measurement)
     out.attrs["flat_segment_runs"] = {
@@ -318,13 +358,6 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
         for ld, m in zip(leads, seg) if m.any()}
     out.attrs["flat_all_leads_s"] = float(every.sum() / fs)
     out.attrs["flat_all_leads_segments"] = _segment_text(every, fs)
-    # a flat run at the record's start or end only shortens the recording (rate and RR are
-    # measured on the rest); a gap inside it is what RR intervals and beat counts would span
-    inner = every.copy()
-    if n and every[0]:
-        inner[: int(np.argmin(every)) if not every.all() else n] = False
-    if n and every[-1]:
-        inner[n - (int(np.argmin(every[::-1])) if not every.all() else n):] = False
     out.attrs["flat_all_leads_inner_s"] = float(inner.sum() / fs)
     # all-lead dropout gaps (every lead still at once for >= DROPOUT_MIN_S, inside the
     # recording): the RR intervals that span one are left out of the rate and HRV
@@ -589,8 +622,9 @@ def flat_segment_check(q: pd.DataFrame) -> tuple[str, str]:
     refusal : str
         ``""``, or why the record is refused: every lead is flat at once, inside the
         recording, over at least :data:`FLAT_SEGMENT_RECORD_FRACTION` (a tenth) of the record
-        (a flat run at the start or the end only shortens the recording and is named in the
-        note). Not said when no lead
+        (a flat run at the start or the end, of any length, only shortens the recording and
+        is named in the note; :func:`lead_quality` judges the leads on the rest). Not said
+        when no lead
         has any signal at all (the caller's "no usable lead" says it).
     note : str
         ``""``, or the flat segments of the leads that are measured (the leads flat over half
