@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from interp_ecg import features, io
-from interp_ecg.errors import SignalQualityError
+from interp_ecg.errors import DelineationError, SignalQualityError
 from interp_ecg.io.dataset import ArrayLoader
 from interp_ecg.features.quality import (
     FLAT_SEGMENT_PTP_MV, flat_segment_check, flat_segments, lead_quality,
@@ -54,9 +54,19 @@ def test_every_lead_flat_at_the_end_shortens_the_record(rec1):
             in row["quality_reason"])
     first = features.extract_record(io.Record("y", rec1.signal[:, :3500].copy(), rec1.fs, list(rec1.leads)))
     assert row["heart_rate_bpm"] == pytest.approx(first["heart_rate_bpm"], abs=1.0)
-    # flat over half the record: every lead is set aside as flat, nothing is measured
+    # flat over half the record or more: still only shorter (the per-lead rules are judged
+    # on the recorded part, user 7 B1; before: "no usable lead: flat ['I', 'II', ...]"),
+    # and the same values as the first 5 s cropped
+    row = features.extract_record(_with(rec1, slice(None), 2500, None))
+    first = features.extract_record(io.Record("y", rec1.signal[:, :2500].copy(), rec1.fs, list(rec1.leads)))
+    assert row["quality_ok"] and row["quality_flat_leads"] == ""
+    for col in ("heart_rate_bpm", "QRS_duration_ms", "R_amp_mV_II"):
+        assert row[col] == pytest.approx(first[col], rel=1e-6), col
+    # too short a recorded part is refused as the cropped part is; nothing recorded: no lead
+    with pytest.raises(DelineationError, match="too few beats"):
+        features.extract_record(_with(rec1, slice(None), 1000, None))
     with pytest.raises(SignalQualityError, match=r"no usable lead: flat \['I', 'II'"):
-        features.extract_record(_with(rec1, slice(None), 2500, None))
+        features.extract_record(_with(rec1, slice(None), 0, None))
 
 
 def test_precordial_leads_flat_after_5_s_are_set_aside(rec1):
@@ -82,7 +92,9 @@ def test_every_lead_flat_over_a_tenth_is_refused_under_it_named():
     x[:, 1000:1600] = 0.0  # 1.2 s of 60 s: 2 %
     why, note = flat_segment_check(lead_quality(x, 500, ["I", "II", "V1"]))
     assert why == ""
-    assert note.endswith("every lead 2.0-3.2 s (rate, RR intervals and beat counts span the gap)")
+    # the RR intervals spanning it are left out (rr_features(gaps=), user 7 A2)
+    assert note.endswith("every lead 2.0-3.2 s (the RR intervals that span it are left out of the rate and HRV; "
+                         "beat counts span it)")
     x[:, 1000:7000] = 0.0  # 12 s of 60 s: 20 %
     why, note = flat_segment_check(lead_quality(x, 500, ["I", "II", "V1"]))
     assert why.startswith("flat in every lead at once over 12.0 of 60.0 s (2.0-14.0 s;") and note == ""

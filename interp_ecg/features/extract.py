@@ -52,6 +52,8 @@ from interp_ecg.features.beat_classes import classify_beats, frequent_ectopy_reg
 from interp_ecg.features.median_beat import (
     FIDUCIALS,
     BeatTable,
+    POST_S,
+    PRE_S,
     FidArrays,
     median_beat,
     median_beat_anchors,
@@ -65,7 +67,10 @@ from interp_ecg.features.pacing import (
 )
 from interp_ecg.features.quality import (
     amplitude_check,
+    dropout_note,
     flat_segment_check,
+    mask_flat_segments,
+    record_dropout_gaps,
     invalid_sample_policy,
     lead_quality,
     limb_reversal_suspected,
@@ -278,6 +283,18 @@ def _delineator_spikes(fid: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
     return rows[new].reset_index(drop=True).astype(known.dtypes.to_dict())
 
 
+def _beats_in_flat_segments(beats: pd.DataFrame, q: pd.DataFrame, leads: list[str], fs: float) -> np.ndarray:
+    """``(n_beats,)`` True for the beats whose median-beat window (``PRE_S`` before to
+    ``POST_S`` after the aligned anchor) overlaps a flat segment of one of ``leads``."""
+    runs = [ab for ld in leads for ab in q.attrs.get("flat_segment_runs", {}).get(ld, [])]
+    anchor = beats["anchor_aligned"].to_numpy(dtype=float) if len(beats) else np.zeros(0)
+    if not runs or not anchor.size:
+        return np.zeros(anchor.size, bool)
+    r = np.asarray(runs, dtype=float)
+    lo, hi = anchor - PRE_S * fs, anchor + POST_S * fs
+    return ((r[None, :, 0] < hi[:, None]) & (r[None, :, 1] > lo[:, None])).any(axis=1)
+
+
 def _measure(
     signal: np.ndarray, fs: float, leads: list[str], src: str, method: Method, min_beats: int
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
@@ -299,6 +316,7 @@ def _measure(
         raise SignalQualityError(why_units, source=src)
     # mains interference (50/60 Hz): found per lead and notched out of those leads only,
     # before anything measures the signal (quality.remove_mains)
+    before_mains = signal
     signal, mains = remove_mains(signal, fs, leads)
     # pacemaker spikes: found on the (bridged) signal, then removed so that nothing
     # downstream (quality, delineation, beat classes, median beats) takes a spike for a wave
@@ -314,6 +332,11 @@ def _measure(
     why_flat, flat_note = flat_segment_check(q)
     if why_flat:
         raise SignalQualityError(why_flat, source=src)
+    # all-lead dropout gaps (every lead still at once, even under 1 s): named, and the RR
+    # intervals spanning them are left out of the rate and HRV (rr_features(gaps=))
+    if mains:  # the notch rings into a gap of zeros: the gaps are found before it
+        record_dropout_gaps(q, before_mains, fs)
+    gap_note = dropout_note(q, fs)
     usable = q["usable"].to_numpy()
     if not usable.any():
         raise SignalQualityError(
@@ -346,7 +369,10 @@ def _measure(
         spikes = (pd.concat([spikes, extra], ignore_index=True) if len(spikes) else extra)
         spikes = spikes.sort_values("sample").reset_index(drop=True)
     fa = FidArrays.from_frame(fid)
-    table = classify_beats(signal[use_idx], fs, fa, usable=np.ones(len(use_idx), bool),
+    # a lead's flat segments (lead off part-way) as NaN: the beats there give that lead no
+    # measurement, neither to the beat classes nor to the median beat (mask_flat_segments)
+    recorded = mask_flat_segments(signal, q)
+    table = classify_beats(recorded[use_idx], fs, fa, usable=np.ones(len(use_idx), bool),
                            pacing_spikes=spikes["sample"].to_numpy() if len(spikes) else None)
     n_beats = len(table.beats)
     if n_beats < min_beats:
@@ -354,8 +380,17 @@ def _measure(
     # beats cut by the record edge count as beats (rate, rhythm) but are kept out of the
     # record-level medians (intervals, median beat)
     edge = table.beats.index.isin(list(fid.attrs.get("edge_beats", [])))
-    table_med = BeatTable(beats=table.beats.assign(dominant=table.beats["dominant"].to_numpy() & ~edge),
-                          fiducials=table.fiducials)
+    # dominant beats whose median-beat window reaches a flat segment of a measured lead: that
+    # lead's waves are missing from their consensus (narrower QRS, other onsets), so the
+    # record-level medians take the fully recorded beats when at least min_beats remain
+    dom_med = table.beats["dominant"].to_numpy() & ~edge
+    in_flat = _beats_in_flat_segments(table.beats, q, use_leads, fs)
+    flat_med_note = ""
+    if (dom_med & in_flat).any() and (dom_med & ~in_flat).sum() >= min_beats:
+        flat_med_note = (f"{int((dom_med & in_flat).sum())} dominant beat(s) reaching a lead's flat segment left "
+                         f"out of the medians ({int((dom_med & ~in_flat).sum())} fully recorded beats kept)")
+        dom_med = dom_med & ~in_flat
+    table_med = BeatTable(beats=table.beats.assign(dominant=dom_med), fiducials=table.fiducials)
 
     row = _empty_row()
     row.update(summarise_quality(q))
@@ -364,7 +399,8 @@ def _measure(
     beats = table.beats
     rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
                                        return_reasons=True,
-                                       paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None)
+                                       paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None,
+                                       gaps=np.asarray(q.attrs.get("dropout_gaps", []), dtype=float))
     row.update(rr_values)
     row.update(beat_counts(table, signal.shape[1] / fs))
 
@@ -387,7 +423,7 @@ def _measure(
 
     # each dominant beat cut at its cross-correlation aligned point (median_beat module, step 2)
     anchors = median_beat_anchors(beats)[table_med.beats["dominant"].to_numpy()]
-    template, pos = median_beat(signal, fs, anchors)
+    template, pos = median_beat(recorded, fs, anchors)
     if not np.isfinite(row["PR_interval_ms"]) and frequent_ectopy_regular(table):
         _p_wave_on_median_beat(row, prov, table_med, template[use_idx], pos, fs, use_leads, method)
     rel = relative_fiducials(table_med)
@@ -429,6 +465,10 @@ def _measure(
             warnings.append(f"{label} leads: {row[col]}")
     if flat_note:
         warnings.append(flat_note)
+    if gap_note:
+        warnings.append(gap_note)
+    if flat_med_note:
+        warnings.append(flat_med_note)
     if rev:
         warnings.append(why)
     if invalid.any():

@@ -11,12 +11,23 @@ Thresholds (module constants, documented in the data dictionary):
 * **flat segment** (:func:`flat_segments`): a stretch of at least :data:`FLAT_SEGMENT_MIN_S`
   (1 s) in which a lead's peak-to-peak stays under :data:`FLAT_SEGMENT_PTP_MV` (0.005 mV),
   i.e. a lead that went off (a bedside export writes a disconnected lead as a constant,
-  often zero) part-way through. A lead flat over half the record or more
+  often zero) part-way through. A flat run of every lead at once at the record's start or
+  end only shortens the recording, whatever its length: the per-lead rules below are
+  judged on the recorded part (the record less that start and end), so a 10-s record flat
+  in every lead from 3 s on is measured on its first 3 s as the same 3 s cropped are (too
+  few beats there refuse it as "too few beats"; a record flat everywhere has no recorded
+  part: "no usable lead"). A lead flat over half the recorded part or more
   (:data:`FLAT_SEGMENT_LEAD_FRACTION`) is flagged ``flat`` and set aside (its median beat
   would be a median of mostly flat beats); shorter segments are named in
-  ``quality_reason``; a record flat in every lead at once, inside the recording, over a
-  tenth of its length or more (:data:`FLAT_SEGMENT_RECORD_FRACTION`) is refused
-  (:func:`flat_segment_check`; a flat start or end only shortens the recording);
+  ``quality_reason``, and the beats in them give that lead no measurement
+  (:func:`mask_flat_segments`: not in its median beat, not in the beat classes); a
+  record flat in every lead at once, inside the recording, over a tenth of its length or
+  more (:data:`FLAT_SEGMENT_RECORD_FRACTION`) is refused (:func:`flat_segment_check`);
+* **dropout gap** (:func:`dropout_gaps`): a run of at least :data:`DROPOUT_MIN_S` (0.2 s)
+  inside the record in which every lead is held at once (within :data:`DROPOUT_PTP_MV`, on
+  one or two levels): lost data, even when shorter than a flat segment. Named in
+  ``quality_reason``; the RR intervals that span it are left out of the rate, RR and HRV
+  figures (:func:`~interp_ecg.features.rhythm.rr_features`), with the count;
 * **clipped**: more than :data:`CLIP_FRACTION` (0.5 %) of the samples sit in at least two
   plateaus (runs of >= 3 samples, away from the record's ends) on the lead's maximum or
   minimum value (the plateaus an amplifier or an ADC leaves when saturated);
@@ -119,6 +130,34 @@ FLAT_SEGMENT_LEAD_FRACTION = 0.5
 #: zeroed over 1.4 s of 10 s reads 38 bpm instead of 45. A shorter hole is named in
 #: ``quality_reason`` (one second of a 30-min Holter record moves these by well under 1 %)
 FLAT_SEGMENT_RECORD_FRACTION = 0.1
+#: an all-lead dropout gap lasts at least this long (s) with every lead within
+#: :data:`DROPOUT_PTP_MV` at once (:func:`dropout_gaps`). 0.2 s is longer than a QRS complex
+#: (<= 0.12 s normally, ~0.16 s in bundle-branch block): a shorter hole cannot swallow a
+#: whole beat, so it cannot merge two RR intervals into one; yet far shorter than the 1 s
+#: of :data:`FLAT_SEGMENT_MIN_S`, under which a 0.8-s hole (a data dropout) moved PTB-XL 9's
+#: rate from 60.9 to 54.1 bpm and its SDNN from 35 to 355 ms unnamed. A living heart's
+#: 12-lead ECG never holds every lead this still at once: over LUDB's 200 records, the 500
+#: shared PTB-XL records at 500 and at 100 Hz and the 50 CinC 2021 records, no all-lead run
+#: of 0.2 s is held within 0.005 mV (no false gap); the longest runs are 0.10-0.12 s in 3
+#: LUDB records (41, 100, 123: a diastole), under 0.1 s in PTB-XL at 500 Hz, under 0.05 s
+#: at 100 Hz and in CinC (``benchmarks/dropout_gaps_scan.py``)
+DROPOUT_MIN_S = 0.2
+#: peak-to-peak (mV) every lead stays under through a dropout gap: the flat-segment
+#: criterion (:data:`FLAT_SEGMENT_PTP_MV`), one step of the coarsest usual resolution (5 uV)
+DROPOUT_PTP_MV = FLAT_SEGMENT_PTP_MV
+#: a dropout holds each lead on one level (zeros, or the last value) or flickers between two
+#: (one quantisation step): at least this share of a gap's samples, in every lead, lie on
+#: its two commonest levels (values equal to :data:`DROPOUT_LEVEL_MV`, far below any ADC
+#: step and far above float rounding). A quiet stretch of a noiseless simulated signal (the
+#: tails of its waves) is not held: its value changes at every sample
+DROPOUT_LEVEL_SHARE = 0.9
+DROPOUT_LEVEL_MV = 1e-6
+#: still runs (:func:`dropout_gaps`) covering at least this fraction of the record are the
+#: signal's own baseline, not lost data: a noiseless (simulated) signal is exactly zero
+#: between its waves in every beat, which no recording is; a recording that lost this much
+#: in gaps of 1 s or more is refused (:data:`FLAT_SEGMENT_RECORD_FRACTION`, the same tenth).
+#: Such runs are named in ``quality_reason`` and not taken for dropouts
+DROPOUT_BASELINE_FRACTION = FLAT_SEGMENT_RECORD_FRACTION
 
 #: mains frequencies checked (Hz)
 MAINS_FREQUENCIES_HZ = (50.0, 60.0)
@@ -236,14 +275,47 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
         else:
             hf_sd = np.zeros(n_leads)
 
-    flat = (ptp < FLAT_PTP_MV) | (constant > FLAT_CONSTANT_FRACTION)
     bad = np.zeros(n_leads, bool) if invalid is None else np.asarray(invalid, dtype=bool).reshape(n_leads)
     seg = flat_segments(x, fs)
     seg_s = seg.sum(axis=1) / float(fs)
     seg_text = [_segment_text(m, fs) for m in seg]
+
+    def every_lead_flat(dead: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # samples in which every lead is flat at once (a dead lead counts as flat
+        # everywhere), and those of them inside the recording (not in a run at its start
+        # or end, which only shortens the recording: rate and RR are measured on the rest;
+        # a run inside it is a gap that RR intervals and beat counts would span)
+        lost = seg | dead[:, None] if n else seg
+        every_ = lost.all(axis=0) if n_leads else np.zeros(n, bool)
+        inner_ = every_.copy()
+        if n and every_[0]:
+            inner_[: int(np.argmin(every_)) if not every_.all() else n] = False
+        if n and every_[-1]:
+            inner_[n - (int(np.argmin(every_[::-1])) if not every_.all() else n):] = False
+        return every_, inner_
+
+    # the per-lead rules (constant samples, flat segments over half) are judged on the
+    # recorded part: the record less its all-lead flat start and end. A record flat in every
+    # lead from 3 s of 10 s on is measured on its first 3 s, as the same 3 s cropped are; one
+    # flat everywhere has no recorded part and every lead is flat
+    ptp_flat = ptp < FLAT_PTP_MV
+    every, inner = every_lead_flat(ptp_flat | bad)
+    recorded = ~(every & ~inner)
+    if n > 1 and recorded.any() and not recorded.all():
+        steps = recorded[1:] & recorded[:-1]
+        if steps.any():
+            constant = (np.diff(x, axis=1)[:, steps] == 0).mean(axis=1)
+    flat = ptp_flat | (constant > FLAT_CONSTANT_FRACTION)
     throughout = flat.copy()
-    # mostly flat: set aside with the leads flat throughout
-    flat = flat | (seg.mean(axis=1) >= FLAT_SEGMENT_LEAD_FRACTION if n else np.zeros(n_leads, bool))
+    every, inner = every_lead_flat(throughout | bad)
+    recorded = ~(every & ~inner)
+    if n and recorded.any():
+        share = (seg & recorded).sum(axis=1) / float(recorded.sum())
+    else:
+        share = seg.mean(axis=1) if n else np.zeros(n_leads)
+    # mostly flat (FLAT_SEGMENT_LEAD_FRACTION of the recorded part): set aside with the
+    # leads flat throughout (its median beat would be a median of mostly flat beats)
+    flat = flat | (share >= FLAT_SEGMENT_LEAD_FRACTION)
     flat_segment = ~flat & ~bad & seg.any(axis=1)
     clipped = ~flat & (clip > CLIP_FRACTION)
     # the absolute HF-RMS test counts only HF content beyond what the lead's own QRS carries
@@ -279,20 +351,17 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
         },
         index=pd.Index(list(leads), name="lead"),
     )
-    # seconds in which every lead is flat at once (a lead flat throughout or set aside for
-    # invalid samples counts as flat everywhere), for flat_segment_check
-    lost = seg | (throughout | bad)[:, None] if n else seg
-    every = lost.all(axis=0) if n_leads else np.zeros(n, bool)
+    # each lead's flat segments as sample runs (mask_flat_segments: the beats in a lead's
+    # flat segment give that lead no measurement)
+    out.attrs["flat_segment_runs"] = {
+        str(ld): [(int(a), int(b)) for a, b in np.flatnonzero(np.diff(np.r_[0, m.astype(np.int8), 0])).reshape(-1, 2)]
+        for ld, m in zip(leads, seg) if m.any()}
     out.attrs["flat_all_leads_s"] = float(every.sum() / fs)
     out.attrs["flat_all_leads_segments"] = _segment_text(every, fs)
-    # a flat run at the record's start or end only shortens the recording (rate and RR are
-    # measured on the rest); a gap inside it is what RR intervals and beat counts would span
-    inner = every.copy()
-    if n and every[0]:
-        inner[: int(np.argmin(every)) if not every.all() else n] = False
-    if n and every[-1]:
-        inner[n - (int(np.argmin(every[::-1])) if not every.all() else n):] = False
     out.attrs["flat_all_leads_inner_s"] = float(inner.sum() / fs)
+    # all-lead dropout gaps (every lead still at once for >= DROPOUT_MIN_S, inside the
+    # recording): the RR intervals that span one are left out of the rate and HRV
+    record_dropout_gaps(out, x, fs)
     out.attrs["duration_s"] = float(n / fs)
     return out
 
@@ -349,6 +418,188 @@ def flat_segments(signal: np.ndarray, fs: float, min_s: float = FLAT_SEGMENT_MIN
     return maximum_filter1d(start, w, axis=1, origin=(w - 1) // 2).astype(bool)
 
 
+def dropout_gaps(signal: np.ndarray, fs: float, dead: np.ndarray | None = None,
+                 min_s: float = DROPOUT_MIN_S, ptp_mv: float = DROPOUT_PTP_MV) -> np.ndarray:
+    """All-lead dropout gaps inside a record: every lead still at once.
+
+    A dropout (a lost stretch of data, written as zeros or as the last value held) leaves
+    every lead constant, or within one quantisation step, at the same time, which the
+    12-lead ECG of a beating heart never is for more than a few tens of milliseconds (see
+    :data:`DROPOUT_MIN_S`). A gap is a run of at least ``min_s`` in which every lead stays
+    within ``ptp_mv`` peak-to-peak and is *held*: at least :data:`DROPOUT_LEVEL_SHARE` of
+    its samples lie on its two commonest levels. A run at the record's start or end only
+    shortens the recording and is not a gap.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV, finite.
+    fs : float
+        Sampling rate (Hz).
+    dead : numpy.ndarray of bool, optional
+        ``(n_leads,)`` leads that carry no signal at all (flat throughout, or set aside for
+        invalid samples): they count as still everywhere. When every lead is dead there is
+        no gap (nothing was recorded, which the caller's "no usable lead" says).
+    min_s : float
+        Shortest gap (s), :data:`DROPOUT_MIN_S` (0.2 s).
+    ptp_mv : float
+        Peak-to-peak (mV) every lead stays under, :data:`DROPOUT_PTP_MV` (0.005 mV).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        ``(n_gaps, 2)`` start and end (exclusive) sample of each gap, in order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(5000) / 500
+    >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t), np.cos(2 * np.pi * 1.2 * t)])
+    >>> x[:, 2000:2400] = 0.0                  # 0.8 s lost in both leads
+    >>> dropout_gaps(x, 500).tolist()
+    [[2000, 2400]]
+    >>> x[:, :300] = 0.0                       # a flat start is not a gap
+    >>> dropout_gaps(x, 500).tolist()
+    [[2000, 2400]]
+    """
+    x = np.asarray(signal, dtype=np.float64)
+    n_leads, n = x.shape
+    dead = np.zeros(n_leads, bool) if dead is None else np.asarray(dead, dtype=bool).reshape(n_leads)
+    live = ~dead
+    none = np.zeros((0, 2), dtype=np.int64)
+    if not live.any() or n == 0:
+        return none
+    still = flat_segments(x[live], fs, min_s=min_s, ptp_mv=ptp_mv).all(axis=0)
+    edges = np.flatnonzero(np.diff(np.r_[0, still.astype(np.int8), 0]))
+    runs = edges.reshape(-1, 2)
+    w = max(int(round(min_s * fs)), 2)
+    keep = ((runs[:, 1] - runs[:, 0]) >= w) & (runs[:, 0] > 0) & (runs[:, 1] < n)
+    # held, not merely quiet: in every live lead the run sits on one level or flickers
+    # between two (one quantisation step), on at least DROPOUT_LEVEL_SHARE of its samples
+    # (a noiseless simulated signal's wave tails change at every sample)
+    for k in np.flatnonzero(keep):
+        a, b = runs[k]
+        for seg in np.round(x[live, a:b] / DROPOUT_LEVEL_MV).astype(np.int64):
+            counts = np.sort(np.unique(seg, return_counts=True)[1])[::-1]
+            if counts[:2].sum() < DROPOUT_LEVEL_SHARE * (b - a):
+                keep[k] = False
+                break
+    return runs[keep].astype(np.int64) if keep.any() else none
+
+
+def record_dropout_gaps(q: pd.DataFrame, signal: np.ndarray, fs: float) -> None:
+    """Find the all-lead dropout gaps of ``signal`` and store them in ``q.attrs``.
+
+    :func:`lead_quality` calls it on the signal it measures; the feature pipeline calls it
+    again on the signal before mains removal (a notch filter rings into a gap of zeros).
+    Still runs over :data:`DROPOUT_BASELINE_FRACTION` of the record or more are the
+    signal's own baseline (``attrs["still_baseline"]``, named by :func:`dropout_note`), not
+    gaps.
+
+    Parameters
+    ----------
+    q : pandas.DataFrame
+        The per-lead table of :func:`lead_quality` (its ``ptp_mV``, ``constant_fraction``
+        and ``invalid`` columns say which leads are dead); changed in place.
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV, finite, the leads of ``q`` in order.
+    fs : float
+        Sampling rate (Hz).
+    """
+    x = np.asarray(signal, dtype=np.float64)
+    n = x.shape[1]
+    dead = ((q["ptp_mV"].to_numpy(dtype=float) < FLAT_PTP_MV)
+            | (q["constant_fraction"].to_numpy(dtype=float) > FLAT_CONSTANT_FRACTION)
+            | q["invalid"].to_numpy(dtype=bool))
+    gaps = dropout_gaps(x, fs, dead=dead) if n else np.zeros((0, 2), np.int64)
+    still_s = float((gaps[:, 1] - gaps[:, 0]).sum() / fs) if len(gaps) else 0.0
+    baseline = n > 0 and still_s >= DROPOUT_BASELINE_FRACTION * n / fs
+    q.attrs["dropout_gaps"] = [] if baseline else [(int(a), int(b)) for a, b in gaps]
+    q.attrs["still_baseline"] = (len(gaps), still_s) if baseline else (0, 0.0)
+
+
+def mask_flat_segments(signal: np.ndarray, q: pd.DataFrame) -> np.ndarray:
+    """The signal with each lead's flat segments as NaN: nothing was recorded there.
+
+    A beat inside a lead's flat segment (lead off part-way) has no waves in that lead; taken
+    as a beat of the lead it would pull the lead's median beat towards zero (R, S and T
+    amplitudes read 0.0 mV once the flat beats outnumber the recorded ones) and make the
+    beats look unlike each other to the beat classification (PTB-XL 10 with V1-V6 flat over
+    the last 34 %: the four flat beats became the dominant class, QRS 93 -> 64 ms). With the
+    samples NaN the median beat is the median of the lead's recorded beats, and the beats
+    are compared on the samples they have in common (user 7, finding A1).
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV, the signal ``q`` was measured on.
+    q : pandas.DataFrame
+        The per-lead table of :func:`lead_quality` (its ``attrs["flat_segment_runs"]``).
+
+    Returns
+    -------
+    numpy.ndarray
+        A float copy of ``signal`` (the same array when no lead has a flat segment).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(5000) / 500
+    >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t)] * 2)
+    >>> x[1, 3000:] = 0.0
+    >>> y = mask_flat_segments(x, lead_quality(x, 500, ["I", "V1"]))
+    >>> int(np.isnan(y[0]).sum()), int(np.isnan(y[1]).sum())
+    (0, 2000)
+    """
+    runs = q.attrs.get("flat_segment_runs", {})
+    if not runs:
+        return signal
+    out = np.array(signal, dtype=np.result_type(signal.dtype, np.float32), copy=True)
+    pos = {str(ld): i for i, ld in enumerate(q.index)}
+    for lead, spans in runs.items():
+        for a, b in spans:
+            out[pos[lead], a:b] = np.nan
+    return out
+
+
+def dropout_note(q: pd.DataFrame, fs: float) -> str:
+    """The sentence naming a record's all-lead dropout gaps, for ``quality_reason``.
+
+    Parameters
+    ----------
+    q : pandas.DataFrame
+        The per-lead table of :func:`lead_quality` (its ``attrs["dropout_gaps"]``).
+    fs : float
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    str
+        ``""`` when the record has no dropout gap.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(5000) / 500
+    >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t), np.cos(2 * np.pi * 1.2 * t)])
+    >>> x[:, 2000:2400] = 0.0
+    >>> dropout_note(lead_quality(x, 500, ["I", "II"]), 500)
+    'all-lead dropout gap (every lead held within 0.005 mV at once for >= 0.2 s: data lost): 4.00-4.80 s'
+    """
+    gaps = list(q.attrs.get("dropout_gaps", []))
+    n_still, still_s = q.attrs.get("still_baseline", (0, 0.0))
+    if n_still:
+        return (f"every lead still at once (within {DROPOUT_PTP_MV:g} mV) over {still_s:.1f} s in {n_still} runs of "
+                f">= {DROPOUT_MIN_S:g} s, at least {DROPOUT_BASELINE_FRACTION:.0%} of the record: a noiseless "
+                f"(simulated?) signal's baseline, not taken for data dropouts; in a recording its rate and HRV "
+                f"would span lost data")
+    if not gaps:
+        return ""
+    text = ", ".join(f"{a / fs:.2f}-{b / fs:.2f} s" for a, b in gaps)
+    return (f"all-lead dropout gap{'s' if len(gaps) > 1 else ''} (every lead held within {DROPOUT_PTP_MV:g} mV "
+            f"at once for >= {DROPOUT_MIN_S:g} s: data lost): {text}")
+
+
 def _segment_text(mask: np.ndarray, fs: float) -> str:
     """``"5.0-10.0 s"`` for the runs of ``mask`` (comma-separated; ``""`` when none)."""
     edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(mask, np.int8), 0]))
@@ -371,8 +622,9 @@ def flat_segment_check(q: pd.DataFrame) -> tuple[str, str]:
     refusal : str
         ``""``, or why the record is refused: every lead is flat at once, inside the
         recording, over at least :data:`FLAT_SEGMENT_RECORD_FRACTION` (a tenth) of the record
-        (a flat run at the start or the end only shortens the recording and is named in the
-        note). Not said when no lead
+        (a flat run at the start or the end, of any length, only shortens the recording and
+        is named in the note; :func:`lead_quality` judges the leads on the rest). Not said
+        when no lead
         has any signal at all (the caller's "no usable lead" says it).
     note : str
         ``""``, or the flat segments of the leads that are measured (the leads flat over half
@@ -408,7 +660,8 @@ def flat_segment_check(q: pd.DataFrame) -> tuple[str, str]:
                 "rhythm and beat counts would be wrong; not measured"), ""
     parts = []
     if inner_s > 0:
-        parts.append(f"every lead {every} (rate, RR intervals and beat counts span the gap)")
+        parts.append(f"every lead {every} (the RR intervals that span it are left out of the rate and HRV; "
+                     "beat counts span it)")
     elif lost_s > 0:
         parts.append(f"every lead {every} (at the record's start or end: measured on the rest)")
     # leads with the same segments named together

@@ -210,6 +210,7 @@ def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarra
     # intervals and would make a regular sinus rhythm look irregular); in atrial
     # fibrillation the rest stays as irregular as the whole
     rest = rr[nn]
+    rest = rest[np.isfinite(rest)]  # an interval not measured (a dropout gap) says nothing
     if rest.size >= 2:
         med = float(np.median(rest))
         if np.median(np.abs(rest - med)) > REGULAR_MAD_MAX * med:
@@ -219,7 +220,8 @@ def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarra
 
 def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
                 return_reasons: bool = False,
-                paced: np.ndarray | None = None) -> dict[str, float] | tuple[dict[str, float], list[str]]:
+                paced: np.ndarray | None = None,
+                gaps: np.ndarray | None = None) -> dict[str, float] | tuple[dict[str, float], list[str]]:
     """RR and HRV statistics from beat times.
 
     Parameters
@@ -242,6 +244,15 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
         1996: NN intervals are between beats of sinus origin); a fully paced record has
         none, and SDNN, RMSSD and pNN50 are NaN with that reason. ``RR_irregularity`` keeps
         every interval between dominant beats.
+    gaps : numpy.ndarray, optional
+        ``(n_gaps, 2)`` start and end (exclusive) sample of each stretch in which nothing
+        was recorded (all-lead dropout gaps,
+        :func:`interp_ecg.features.quality.dropout_gaps`). An RR interval whose span
+        overlaps a gap is not measured (a beat inside the gap would be missed, and the
+        interval would join two): it is left out of every statistic here (rate, RR and HRV),
+        the intervals next to it are no longer successive for RMSSD, pNN50 and
+        ``RR_irregularity``, and a sentence gives the count. With no interval left the rate
+        and RR figures are NaN with that reason.
 
     Returns
     -------
@@ -272,15 +283,31 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     if rr.size == 0:
         reasons.append(f"{', '.join(HRV_FEATURES)}: no RR interval ({anchors.size} beat(s))")
         return (out, reasons) if return_reasons else out
-    out["RR_mean_ms"] = float(rr.mean())
+    # RR intervals spanning a dropout gap: not measured (NaN), left out of every statistic
+    measured = np.ones(rr.size, bool)
+    g = np.zeros((0, 2)) if gaps is None else np.asarray(gaps, dtype=float).reshape(-1, 2)
+    if g.size:
+        measured = ~((g[None, :, 0] < anchors[1:, None]) & (g[None, :, 1] > anchors[:-1, None])).any(axis=1)
+        rr = np.where(measured, rr, np.nan)
+    n_gap = int((~measured).sum())
+    if n_gap:
+        reasons.append(f"rate, RR and heart-rate variability: {n_gap} of {measured.size} RR interval(s) span an "
+                       f"all-lead dropout gap (nothing recorded) and are left out; {int(measured.sum())} measured")
+    if not measured.any():
+        reasons.append(f"heart_rate_bpm, RR_mean_ms, RR_sd_ms, RR_min_ms, RR_max_ms, {', '.join(HRV_FEATURES)}: "
+                       f"no RR interval outside the dropout gaps")
+        return (out, reasons) if return_reasons else out
+    ok = rr[measured]
+    out["RR_mean_ms"] = float(ok.mean())
     out["heart_rate_bpm"] = 60000.0 / out["RR_mean_ms"]
-    out["RR_sd_ms"] = float(rr.std(ddof=1)) if rr.size > 1 else np.nan
-    out["RR_min_ms"] = float(rr.min())
-    out["RR_max_ms"] = float(rr.max())
-    both = dominant[:-1] & dominant[1:]
+    out["RR_sd_ms"] = float(ok.std(ddof=1)) if ok.size > 1 else np.nan
+    out["RR_min_ms"] = float(ok.min())
+    out["RR_max_ms"] = float(ok.max())
+    both = dominant[:-1] & dominant[1:] & measured
     paced = np.zeros(anchors.size, bool) if paced is None else np.asarray(paced, dtype=bool)
     n_paced = int((paced & dominant).sum())
     nn_ok, premature, regular = normal_to_normal(rr, dominant & ~paced)
+    nn_ok = nn_ok & measured
     n_prem = int(premature.sum())
     if n_paced:
         reasons.append(f"heart-rate variability: {n_paced} ventricular-paced beat(s) left out of the "
