@@ -35,6 +35,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from interp_ecg.errors import ArgumentError
+from interp_ecg.io.ids import ids_only_on_one_side
 
 logger = logging.getLogger(__name__)
 
@@ -172,19 +173,6 @@ def _group_index(groups, n):
     return np.split(order, bounds)
 
 
-def _mismatch_text(a: pd.Index, b: pd.Index, what: str) -> str:
-    only_a = [x for x in a if x not in set(b)][:5]
-    only_b = [x for x in b if x not in set(a)][:5]
-    parts = []
-    if only_a:
-        parts.append(f"in y_true only: {only_a}")
-    if only_b:
-        parts.append(f"in {what} only: {only_b}")
-    if not parts:
-        parts.append("repeated ids in an index")
-    return "; ".join(parts)
-
-
 def align_scores(y_true, y_score, groups=None):
     """Line scores (and patient ids) up with the labels by index and by label name.
 
@@ -234,7 +222,7 @@ def align_scores(y_true, y_score, groups=None):
             if not same:
                 raise ArgumentError(
                     f"y_score's index does not hold the same record ids as y_true's "
-                    f"({_mismatch_text(y_true.index, y_score.index, 'y_score')}); "
+                    f"({ids_only_on_one_side(y_true.index, y_score.index, 'y_true', 'y_score')}); "
                     "pass arrays to pair them by position")
             y_score = y_score.loc[y_true.index]
         if isinstance(y_true, pd.DataFrame) and isinstance(y_score, pd.DataFrame):
@@ -253,7 +241,7 @@ def align_scores(y_true, y_score, groups=None):
         if not same:
             raise ArgumentError(
                 f"groups' index does not hold the same record ids as y_true's "
-                f"({_mismatch_text(y_true.index, groups.index, 'groups')}); pass an array to pair them by position")
+                f"({ids_only_on_one_side(y_true.index, groups.index, 'y_true', 'groups')}); pass an array to pair them by position")
         groups = groups.loc[y_true.index]
     return y_true, y_score, groups
 
