@@ -1,10 +1,11 @@
 """Bit-identity of ``delineate``'s output between a base commit and this tree.
 
 For speed work that must not change any output: the same inputs are delineated by the
-``interp_ecg`` of a base commit (``git archive <commit> interp_ecg``, imported in a
-subprocess) and by this tree's, and the two outputs are compared column by column, row by
-row, dtype by dtype, NaN positions included, with ``df.attrs`` and the errors raised
-(type and message). Inputs (default set, ~1,400 calls per side):
+``interp_ecg`` of a base commit (``git archive <commit> interp_ecg``, renamed
+``interp_ecg_base`` with its imports rewritten, so that both versions import side by side in
+this one process and no output is ever written to a file and read back) and by this tree's,
+and the two outputs are compared column by column, row by row, dtype by dtype, NaN positions
+included, with ``df.attrs`` and the errors raised (type and message). Inputs (default set, ~1,400 calls per side):
 
 * LUDB, all 200 records, 500 Hz, 12 leads;
 * LUDB, all 200 records resampled to 250 Hz (``resample_poly``, as
@@ -33,7 +34,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import logging  # noqa: E402
-import pickle  # noqa: E402
+import importlib  # noqa: E402
+import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -109,24 +111,33 @@ def build_inputs(quick: bool) -> list[tuple[str, np.ndarray, float, list[str]]]:
     return out
 
 
-def dump(inputs_path: str, out_path: str) -> None:
-    """Delineate every input with the ``interp_ecg`` on ``sys.path`` and pickle the outputs."""
-    import interp_ecg
-    from interp_ecg.features.delineation import delineate
-
-    logging.disable(logging.CRITICAL)
-    with open(inputs_path, "rb") as fh:
-        inputs = pickle.load(fh)
-    res = {"where": interp_ecg.__file__, "out": {}}
+def delineate_all(delineate, inputs) -> dict:
+    """``{(name, return_reasons): ("ok", frame) | ("error", (type, message))}`` of every input."""
+    out = {}
     for name, x, fs, leads in inputs:
         for reasons in (True, False):
             try:
-                df = delineate(x, fs, leads, return_reasons=reasons)
-                res["out"][(name, reasons)] = ("ok", df)
+                out[(name, reasons)] = ("ok", delineate(x, fs, leads, return_reasons=reasons))
             except Exception as exc:  # noqa: BLE001 - errors are compared too
-                res["out"][(name, reasons)] = ("error", (type(exc).__name__, str(exc)))
-    with open(out_path, "wb") as fh:
-        pickle.dump(res, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                out[(name, reasons)] = ("error", (type(exc).__name__, str(exc)))
+    return out
+
+
+def base_package(commit: str, work: Path) -> Path:
+    """The base commit's ``interp_ecg`` as a package ``interp_ecg_base`` under ``work``."""
+    dest = work / f"base-{commit}"
+    pkg = dest / "interp_ecg_base"
+    if not pkg.is_dir():
+        src = dest / "src"
+        src.mkdir(parents=True, exist_ok=True)
+        arch = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "interp_ecg"],
+                              check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(src)], input=arch, check=True)
+        (src / "interp_ecg").rename(pkg)
+        name = re.compile(r"\binterp_ecg\b")
+        for f in pkg.rglob("*.py"):
+            f.write_text(name.sub("interp_ecg_base", f.read_text()))
+    return dest
 
 
 def _same_obj(a, b) -> bool:
@@ -175,52 +186,24 @@ def compare_frames(a, b) -> list[str]:
     return diffs
 
 
-def run_side(pythonpath: str, inputs_path: str, out_path: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=pythonpath)
-    subprocess.run([sys.executable, __file__, "--dump", inputs_path, out_path], env=env,
-                   check=True)
-    with open(out_path, "rb") as fh:
-        return pickle.load(fh)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--base", default="ff1a2d0", help="base commit (git archive of interp_ecg)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--work", default=None,
-                    help="your own folder for the base copy and caches, reused across runs "
-                         "(default: a fresh private temporary folder)")
-    ap.add_argument("--dump", nargs=2, metavar=("INPUTS", "OUT"), help=argparse.SUPPRESS)
+                    help="your own folder for the base copy, reused across runs (default: a "
+                         "fresh temporary folder)")
     a = ap.parse_args(argv)
-    if a.dump:
-        dump(*a.dump)
-        return 0
-    # the caches are pickles, which run code when loaded: by default they live in a fresh
-    # private folder of this run (mkdtemp, mode 0700), never in a shared fixed place; reuse
-    # across runs only with an explicit --work folder of your own
+    logging.disable(logging.CRITICAL)
     work = Path(a.work) if a.work else Path(tempfile.mkdtemp(prefix="delineation_identity-"))
-    base_src = work / f"base-{a.base}"
-    if not (base_src / "interp_ecg").is_dir():
-        base_src.mkdir(parents=True, exist_ok=True)
-        arch = subprocess.run(["git", "-C", str(ROOT), "archive", a.base, "interp_ecg"],
-                              check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(base_src)], input=arch, check=True)
-    tag = "quick" if a.quick else "full"
-    inputs_path = work / f"inputs-{tag}.pkl"
-    if not inputs_path.exists():
-        inputs = build_inputs(a.quick)
-        with open(str(inputs_path) + ".part", "wb") as fh:
-            pickle.dump(inputs, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(str(inputs_path) + ".part", inputs_path)
-    base_out = work / f"out-{a.base}-{tag}.pkl"
-    if base_out.exists():
-        with open(base_out, "rb") as fh:
-            base = pickle.load(fh)
-    else:
-        base = run_side(str(base_src), str(inputs_path), str(base_out))
-    mine = run_side(str(ROOT), str(inputs_path), str(work / f"out-tree-{tag}.pkl"))
-    print(f"base: {base['where']}\ntree: {mine['where']}")
-    assert base["where"] != mine["where"]
+    sys.path.insert(0, str(base_package(a.base, work)))
+    sys.path.insert(0, str(ROOT))
+    base_mod = importlib.import_module("interp_ecg_base.features.delineation")
+    mine_mod = importlib.import_module("interp_ecg.features.delineation")
+    print(f"base: {base_mod.__file__}\ntree: {mine_mod.__file__}")
+    inputs = build_inputs(a.quick)
+    base = {"out": delineate_all(base_mod.delineate, inputs)}
+    mine = {"out": delineate_all(mine_mod.delineate, inputs)}
     n_bad, n_err = 0, 0
     for key, (kind, val) in base["out"].items():
         kind2, val2 = mine["out"][key]
