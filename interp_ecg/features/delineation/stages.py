@@ -608,9 +608,14 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
                              noise_slope=noise,
                              few_leads=int(np.sum(usable)) <= p.qrs_sret_max_leads)
     snr_pull = int(np.sum(usable)) == 2 and p.qrs_off_snr_pull > 0
+    few = int(np.sum(usable)) <= p.qrs_qon_max_leads
+    if snr_pull or few:
+        # amplitude noise read on the recorded signal (it includes the part above the QRS
+        # band), for the two-lead offset pull and the initial-deflection onset below
+        hf = 1.4826 * np.median(np.abs(np.diff(views.raw, axis=1)), axis=1)[:, None] / np.sqrt(2.0)
+        noise_rec = np.maximum(views.noise_mv, hf)
     if snr_pull:  # each lead's complex over its noise, for the two-lead offset pull below
-        hf_o = 1.4826 * np.median(np.abs(np.diff(views.raw, axis=1)), axis=1) / np.sqrt(2.0)
-        off_snr = complex_snr(views.qrs_band, on, off, np.maximum(views.noise_mv[:, 0], hf_o))
+        off_snr = complex_snr(views.qrs_band, on, off, noise_rec[:, 0])
     tol = p.qrs_cons_tol_s * fs
     cq = consensus_quantile(usable, p)
     on_g = combine(on, "on", tol, cq, usable, min_voters=p.cons_min_voters)
@@ -631,15 +636,13 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         for v, ref, w in ((on, sv_on, p.w_sv_on), (off, sv_off, p.w_sv_off)):
             near = np.isfinite(ref)[None, :] & (np.abs(v - ref[None, :]) <= p.sv_near_s * fs)
             v[...] = np.where(near, np.round(ref[None, :] + w * (v - ref[None, :])), v)
-    if int(np.sum(usable)) <= p.qrs_qon_max_leads:
+    if few:
         # an onset at the tip of an initial q wave moves to its start (qrs.py); the global
-        # onset stays the earliest of the leads
+        # onset stays the earliest of the leads. The depth is read on the recorded signal,
+        # so the noise it is judged against includes the part above the QRS band
         lo = r - np.nan_to_num(0.5 * np.asarray(rr_prev, float), nan=p.qrs_window_s * fs)
-        # the depth is read on the recorded signal, so the noise it is judged against
-        # includes the part above the QRS band
-        hf = 1.4826 * np.median(np.abs(np.diff(views.raw, axis=1)), axis=1)[:, None] / np.sqrt(2.0)
         moved = initial_deflection_onset(views.qrs_band, views.qrs_slope, on, lo, noise,
-                                         np.maximum(views.noise_mv, hf), fs, p, raw=views.raw)
+                                         noise_rec, fs, p, raw=views.raw)
         earliest = np.where((moved != on) & usable[:, None], moved, np.inf).min(axis=0)
         on_g = np.where(np.isfinite(earliest), np.fmin(on_g, earliest), on_g)
         on = moved
