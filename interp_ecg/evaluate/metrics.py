@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from interp_ecg.errors import ArgumentError
-from interp_ecg.io.ids import ids_only_on_one_side
+from interp_ecg.io.ids import align_to_index
 
 logger = logging.getLogger(__name__)
 
@@ -211,20 +211,11 @@ def align_scores(y_true, y_score, groups=None):
     >>> align_scores(y, pd.Series([0.2, 0.1, 0.9]))
     Traceback (most recent call last):
     ...
-    interp_ecg.errors.ArgumentError: y_score's index does not hold the same record ids as y_true's (in y_true only: [10, 11, 12]; in y_score only: [0, 1, 2]); pass arrays to pair them by position
+    interp_ecg.errors.ArgumentError: y_score's index does not hold the same record ids as y_true's (in y_true only: [10, 11, 12]; in y_score only: [0, 1, 2]); pass an array to pair y_score with y_true by position
     """
     pandas_types = (pd.Series, pd.DataFrame)
     if isinstance(y_true, pandas_types) and isinstance(y_score, pandas_types):
-        if not y_true.index.equals(y_score.index):
-            same = (y_true.index.is_unique and y_score.index.is_unique
-                    and len(y_true.index) == len(y_score.index)
-                    and y_true.index.isin(y_score.index).all())
-            if not same:
-                raise ArgumentError(
-                    f"y_score's index does not hold the same record ids as y_true's "
-                    f"({ids_only_on_one_side(y_true.index, y_score.index, 'y_true', 'y_score')}); "
-                    "pass arrays to pair them by position")
-            y_score = y_score.loc[y_true.index]
+        y_score = align_to_index(y_score, y_true.index, "y_score", "y_true")
         if isinstance(y_true, pd.DataFrame) and isinstance(y_score, pd.DataFrame):
             want = list(y_true.columns)
             if list(y_score.columns) != want:
@@ -235,14 +226,8 @@ def align_scores(y_true, y_score, groups=None):
                 y_score = y_score[want]
         elif isinstance(y_true, pd.Series) and isinstance(y_score, pd.DataFrame) and y_true.name in y_score.columns:
             y_score = y_score[y_true.name]
-    if isinstance(groups, pd.Series) and isinstance(y_true, pandas_types) and not groups.index.equals(y_true.index):
-        same = (groups.index.is_unique and y_true.index.is_unique and len(groups) == len(y_true)
-                and y_true.index.isin(groups.index).all())
-        if not same:
-            raise ArgumentError(
-                f"groups' index does not hold the same record ids as y_true's "
-                f"({ids_only_on_one_side(y_true.index, groups.index, 'y_true', 'groups')}); pass an array to pair them by position")
-        groups = groups.loc[y_true.index]
+    if isinstance(groups, pd.Series) and isinstance(y_true, pandas_types):
+        groups = align_to_index(groups, y_true.index, "groups", "y_true")
     return y_true, y_score, groups
 
 

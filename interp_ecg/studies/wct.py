@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import ArgumentError, ConfigError, DataNotFoundError
+from interp_ecg.errors import ConfigError, DataNotFoundError
+from interp_ecg.io.ids import align_to_index
 from interp_ecg.studies.config import StudyConfig, feature_cache, validate_config
 from interp_ecg.studies.params import WctParams as Params
 from interp_ecg.studies.runner import StudyResult, step
@@ -328,13 +329,7 @@ def out_of_fold_scores(model, X: pd.DataFrame, y, groups, *, cv_folds: int = 5, 
 
     if isinstance(y, pd.Series):
         # a Series is paired with X by record id, never shifted by position or silently reindexed
-        if not y.index.equals(X.index):
-            if not (y.index.is_unique and len(y) == len(X) and X.index.isin(y.index).all()):
-                raise ArgumentError(f"y's index does not hold X's record ids (first of X missing from y: "
-                                    f"{[r for r in X.index if r not in set(y.index)][:5]}); pass an array to "
-                                    "pair them by position")
-            y = y.loc[X.index]
-        y = y.astype(float)
+        y = align_to_index(y, X.index, "y", "X").astype(float)
     else:
         y = pd.Series(np.asarray(y, dtype=float), index=X.index)
     keep = y.notna().to_numpy()
