@@ -663,7 +663,7 @@ class PheWAS:
             self.summary = pd.DataFrame(columns=SUMMARY_COLUMNS)
             self.n_tests_ = 0
             return self
-        logger.info("PheWAS: %d subjects, %d exposures x %d phecodes (%s, %s, %s test)",
+        logger.info("PheWAS: %d subjects, %d exposures x %d outcomes (%s, %s, %s test)",
                     len(index), X.shape[1], Y.shape[1], self.method, self.solver, self.test)
         t_start = time.perf_counter()
         self.timings_ = {}
