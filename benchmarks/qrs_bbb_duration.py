@@ -173,6 +173,7 @@ def main(argv=None) -> None:
     ap.add_argument("--conditions", default="rbbb,lbbb,stach+rbbb,stach+lbbb,normal")
     ap.add_argument("--no-sim", action="store_true")
     ap.add_argument("--no-ludb", action="store_true")
+    ap.add_argument("--settings", default="500,250", help="which of 500 (12 leads) and 250 (II+V5)")
     ap.add_argument("--by-record", action="store_true", help="print each LUDB record's figures")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     a = ap.parse_args(argv)
@@ -180,6 +181,8 @@ def main(argv=None) -> None:
     if a.param:
         print("Params changed for this run: " + ", ".join(a.param))
     t0 = time.perf_counter()
+    want = {int(v) for v in a.settings.split(",") if v}
+    settings = {k: v for k, v in SETTINGS.items() if v[0] in want}
     if not a.no_ludb:
         from interp_ecg.io import read_ludb
 
@@ -188,7 +191,7 @@ def main(argv=None) -> None:
         recs = [r for r in ds.meta.index if int(r) in kinds
                 and (not a.odd or int(r) % 2 == 1) and (not a.even or int(r) % 2 == 0)]
         print("LUDB complete BBB records: " + ", ".join(f"{r} {kinds[int(r)]}" for r in recs))
-        for name, (fs, leads) in SETTINGS.items():
+        for name, (fs, leads) in settings.items():
             pl, pb = ludb_rows(ds, recs, fs, leads, params)
             print(f"\n=== LUDB {name}: {pb['rec'].nunique() if len(pb) else 0} records, {len(pb)} beats ===")
             print("  per lead vs own marks, QRS_off err  mean / SD (ms): " + _stats(pl["off_err"]))
@@ -214,7 +217,7 @@ def main(argv=None) -> None:
     if not a.no_sim:
         conds = [c for c in a.conditions.split(",") if c]
         noises = [float(v) for v in a.noise.split(",") if v != ""]
-        for name, (fs, leads) in SETTINGS.items():
+        for name, (fs, leads) in settings.items():
             pl, pb = sim_rows(conds, range(a.seeds), noises, fs, leads, params)
             print(f"\n=== Simulator {name}: {a.seeds} seeds x noise {noises} ===")
             for c in conds:
