@@ -20,7 +20,7 @@ Nothing is fitted; every figure is mean / SD (ms) and the count. Usage::
 
     python benchmarks/qrs_bbb_duration.py                  # all BBB records, simulator
     python benchmarks/qrs_bbb_duration.py --odd            # odd LUDB records only
-    python benchmarks/qrs_bbb_duration.py --param qrs_term_s_max_leads=0
+    python benchmarks/qrs_bbb_duration.py --param w_qrs_off=1.0    # no 12-lead shrinkage
 """
 
 from __future__ import annotations
