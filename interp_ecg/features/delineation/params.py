@@ -423,3 +423,7 @@ class Params:
     qrs_notch_gap_s: float = 0.04  # ... and its last significant slope lies at most this
     #                              before the onset (s): the plateau of a notch is short, the
     #                              quiet PR segment after a P wave is usually longer
+    qrs_notch_min_frac: float = 0.2  # ... and the first hump reaches at least this share of
+    #                              the complex's peak-to-peak amplitude (onset to offset): a
+    #                              smaller initial wave is a slur or a small r, which the
+    #                              qrs_qon_* rules handle

@@ -161,7 +161,11 @@ def notched_onset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarra
     kept = np.min(np.where(after_k, sgn * dev, np.inf), axis=-1)
     amp_min = p.qrs_qon_amp_k * np.nan_to_num(
         np.asarray(noise_mv, dtype=float).reshape(-1))[:, None]
+    in_qrs = (pos >= c) & (pos <= off_w)
+    span_qrs = (np.max(np.where(in_qrs, wr, -np.inf), axis=-1)
+                - np.min(np.where(in_qrs, wr, np.inf), axis=-1))
     move = (ok & (e >= 0) & (f >= 0) & (new >= 0) & (new < c)
+            & (np.abs(h) >= p.qrs_notch_min_frac * span_qrs)
             & (c - e <= p.qrs_notch_gap_s * fs + 1e-9)
             & (np.abs(h) > amp_min) & (np.abs(h) > 0) & (kept >= p.qrs_notch_keep * np.abs(h)))
     return np.where(move, on - (c - new), on)
