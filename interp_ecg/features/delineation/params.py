@@ -406,3 +406,24 @@ class Params:
     # records, 250 Hz II + V5, each lead against its own marks: see docs/results_features.md
     # (round of 2026-11-30 late night, QRS offset). 0 = the symmetric w_qrs_off shrinkage.
     qrs_off_snr_pull: float = 0.35
+    # ---- QRS onset before a notched first deflection, one or two leads (helper lbbb1) ---
+    # The slope rule bridges gaps of at most qrs_gap_on between the significant slopes of a
+    # complex; the plateau of a notched ("M-shaped") R in bundle branch block lasts longer,
+    # so its first hump was cut off as another wave and the onset put on the plateau
+    # (simulated LBBB, lead II alone: QRS_on 64 ms late on every beat, QRS 96 vs 156 ms).
+    # A P wave close to the complex returns to the PR level first; the plateau does not.
+    # qrs_notch.notched_onset re-attaches the significant run before the onset when the
+    # signal from that run's largest deviation to the onset stays on its side of the level
+    # where it began by at least qrs_notch_keep of that deviation (and the deviation exceeds
+    # qrs_qon_amp_k x the noise), its start within qrs_notch_reach_s of the onset. Only with
+    # at most qrs_qon_max_leads usable leads (12-lead records are untouched).
+    qrs_notch_keep: float = 0.6  # share of the first hump's deviation the plateau keeps
+    #                              (0 = off)
+    qrs_notch_reach_s: float = 0.10  # the first hump starts at most this before the onset (s)
+    qrs_notch_gap_s: float = 0.04  # ... and its last significant slope lies at most this
+    #                              before the onset (s): the plateau of a notch is short, the
+    #                              quiet PR segment after a P wave is usually longer
+    qrs_notch_min_frac: float = 0.2  # ... and the first hump reaches at least this share of
+    #                              the complex's peak-to-peak amplitude (onset to offset): a
+    #                              smaller initial wave is a slur or a small r, which the
+    #                              qrs_qon_* rules handle

@@ -35,6 +35,7 @@ from interp_ecg.features.delineation.filters import bandpass, central_slope, ups
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.qrs import detect_qrs, initial_deflection_onset, qrs_envelope
+from interp_ecg.features.delineation.qrs_notch import notched_onset
 from interp_ecg.features.delineation.schema import FIDUCIALS
 from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, slope_noise, t_waves
 from interp_ecg.features.delineation.windows import gather
@@ -641,7 +642,8 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         # onset stays the earliest of the leads. The depth is read on the recorded signal,
         # so the noise it is judged against includes the part above the QRS band
         lo = r - np.nan_to_num(0.5 * np.asarray(rr_prev, float), nan=p.qrs_window_s * fs)
-        moved = initial_deflection_onset(views.qrs_band, views.qrs_slope, on, lo, noise,
+        on_n = notched_onset(views.qrs_slope, views.raw, on, off, lo, noise, noise_rec, fs, p)
+        moved = initial_deflection_onset(views.qrs_band, views.qrs_slope, on_n, lo, noise,
                                          noise_rec, fs, p, raw=views.raw)
         earliest = np.where((moved != on) & usable[:, None], moved, np.inf).min(axis=0)
         on_g = np.where(np.isfinite(earliest), np.fmin(on_g, earliest), on_g)
