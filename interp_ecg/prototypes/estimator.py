@@ -58,7 +58,15 @@ from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
 from interp_ecg.prototypes.data import describe_short, resolve_label_groups, short_records, to_array
 from interp_ecg.prototypes.losses import LossWeights
 from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, BranchSpec, ProtoECGNet
-from interp_ecg.prototypes.training import ProtoTrainer, TrainConfig, torch_device, torch_threads, train_blackbox
+from interp_ecg.io.integrity import file_manifest_path, verify_file_manifest
+from interp_ecg.prototypes.training import (
+    ProtoTrainer,
+    TrainConfig,
+    read_weights,
+    torch_device,
+    torch_threads,
+    train_blackbox,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -525,6 +533,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             src.check_fitted()
             state = src.model_.state_dict()
         else:
+            _verify_model_file(src, None)  # a saved model file: checked against its manifest, as by load()
             state = _read_weights(src)["model"]
         own = model.state_dict()
         copied = {k: v for k, v in state.items() if ".backbone." in k and k in own and own[k].shape == v.shape}
@@ -537,7 +546,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     def _load_pretrained_2d(self, model: ProtoECGNet) -> None:
         state = self.pretrained_2d
         if not isinstance(state, Mapping):
-            state = torch.load(state, map_location="cpu", weights_only=True)
+            # torchvision's published weights: no manifest of ours, read weights-only (no code runs)
+            state = read_weights(state, what="pretrained_2d weights file", key=None)
             state = state.get("state_dict", state)
         done = 0
         for branch in model.branches.values():
@@ -691,7 +701,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             ``path``.
         """
         import interp_ecg
-        from interp_ecg.io.integrity import write_manifest
+        from interp_ecg.io.integrity import write_file_manifest
 
         self.check_fitted()
         params = {k: v for k, v in self.get_params().items() if k not in ("pretrained", "pretrained_2d")}
@@ -714,15 +724,13 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         torch.save(state, tmp)
+        fields = {"format_version": 1, "class": f"{type(self).__module__}.{type(self).__qualname__}",
+                  "versions": {"interp_ecg": interp_ecg.__version__, "torch": torch.__version__},
+                  "classes": list(self.classes_)}
+        # the manifest of the new bytes first, then the file into place (io.integrity.write_file_manifest)
+        self.manifest_digest_ = write_file_manifest(path, PROTO_MANIFEST_FORMAT, fields, content=tmp)
         tmp.replace(path)
-        digest = _file_sha256(path)
-        manifest = {"format": PROTO_MANIFEST_FORMAT, "format_version": 1,
-                    "class": f"{type(self).__module__}.{type(self).__qualname__}",
-                    "versions": {"interp_ecg": interp_ecg.__version__, "torch": torch.__version__},
-                    "classes": list(self.classes_), "sha256": {path.name: digest}}
-        self.manifest_digest_ = write_manifest(manifest_path(path), manifest)
-        logger.info("saved %s (sha256 %s); manifest %s sha256 %s", path, digest, manifest_path(path).name,
-                    self.manifest_digest_)
+        logger.info("saved %s; manifest %s sha256 %s", path, manifest_path(path).name, self.manifest_digest_)
         return path
 
     @staticmethod
@@ -792,8 +800,7 @@ PROTO_MANIFEST_FORMAT = "interp-ecg-prototype-model"
 
 def manifest_path(path: str | PathLike) -> Path:
     """The manifest written next to a prototype model file: ``<name>.manifest.json``."""
-    path = Path(path)
-    return path.with_name(path.name + ".manifest.json")
+    return file_manifest_path(path)
 
 
 def _file_sha256(path: Path) -> str:
@@ -805,29 +812,12 @@ def _file_sha256(path: Path) -> str:
 def _verify_model_file(path: str | PathLike, expected_digest: str | None) -> str | None:
     """Check the model file against its manifest (and the manifest against ``expected_digest``).
 
-    Returns the manifest's SHA-256, or ``None`` for a file without a manifest (warned about).
+    Returns the manifest's SHA-256, or ``None`` for a file without a manifest (warned about);
+    :func:`interp_ecg.io.integrity.verify_file_manifest` does the checking.
     """
-    from interp_ecg.io.integrity import check_file_digest, read_manifest
-
-    path = Path(path)
-    mpath = manifest_path(path)
-    if not path.is_file():
+    if not Path(path).is_file():
         raise ModelError("model file not found", source=str(path))
-    if not mpath.is_file():
-        if expected_digest is not None:
-            raise IntegrityError(f"no {mpath.name} next to the model file: cannot check the expected digest",
-                                 source=str(path))
-        msg = (f"{path}: no {mpath.name} next to it (saved before manifests were written, or copied without "
-               "it); the file's integrity is not checked. Re-save it with save() to write one.")
-        logger.warning(msg)
-        warnings.warn(msg, UserWarning, stacklevel=3)
-        return None
-    manifest = read_manifest(mpath, expected_digest)
-    listed = manifest.get("sha256") if isinstance(manifest, dict) else None
-    if manifest.get("format") != PROTO_MANIFEST_FORMAT or not isinstance(listed, dict) or len(listed) != 1:
-        raise IntegrityError(f"{mpath.name} is not a prototype-model manifest", source=str(mpath))
-    check_file_digest(path, next(iter(listed.values())), path.name)
-    return _file_sha256(mpath)
+    return verify_file_manifest(path, PROTO_MANIFEST_FORMAT, expected_digest, what="model file")
 
 
 def _check_sources(sources: pd.DataFrame, segments: Mapping, path: str | PathLike) -> None:
@@ -846,15 +836,7 @@ def _check_sources(sources: pd.DataFrame, segments: Mapping, path: str | PathLik
 
 def _read_weights(path: str | PathLike) -> dict:
     """``torch.load(weights_only=True)`` with a clear error for missing or foreign files."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise ModelError("model file not found", source=str(path)) from None
-    except Exception as err:  # an unsafe or corrupt file: never unpickled
-        raise ModelError(f"not a weights-only model file: {err}", source=str(path)) from None
-    if not isinstance(state, dict) or "model" not in state:
-        raise ModelError("not a model file written by this package", source=str(path))
-    return state
+    return read_weights(path, what="model file")
 
 
 class BlackBoxECGClassifier(_BaseNetClassifier):
