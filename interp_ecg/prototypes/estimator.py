@@ -137,6 +137,14 @@ def _warn_constant(flat: pd.Series, where: str) -> None:
     warnings.warn(msg, UserWarning, stacklevel=3)
 
 
+def _class_positions(classes: Sequence[str], network_classes: Sequence[str]) -> np.ndarray:
+    """Positions in the network's output (classes grouped by branch) of each of ``classes``."""
+    network_classes = [str(c) for c in network_classes]
+    if sorted(map(str, classes)) != sorted(network_classes):
+        raise IntegrityError(f"classes {list(classes)} do not match the network's outputs {network_classes}")
+    return np.array([network_classes.index(str(c)) for c in classes], dtype=np.int64)
+
+
 def _py(value: Any) -> Any:
     """Record ids as plain int / str (checkpoint-safe)."""
     if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
@@ -242,8 +250,11 @@ class _BaseNetClassifier(BaseEstimator):
         pos = (labels.to_numpy() > 0).sum(axis=0)
         keep = pos >= self.min_positives
         if not keep.all():
-            logger.warning("leaving out %d classes with < %d positive training records: %s",
-                           int((~keep).sum()), self.min_positives, list(labels.columns[~keep]))
+            msg = (f"leaving out {int((~keep).sum())} classes with < {self.min_positives} positive training "
+                   f"records: {list(map(str, labels.columns[~keep]))}; classes_ (the column order of "
+                   "predict_proba) lists the others in the order of y")
+            logger.warning(msg)
+            warnings.warn(msg, UserWarning, stacklevel=3)
         labels = labels.loc[:, keep]
         if labels.shape[1] == 0:
             raise ModelError("no class has enough positive training records")
@@ -368,6 +379,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     Attributes
     ----------
     classes_ : list of str
+        The label columns given to :meth:`fit`, in their order, less the classes left out
+        (``min_positives``); the column order of every output.
     branches_ : pandas.DataFrame
         One row per branch: classes, backbone, prototype extent, prototypes per class.
     prototype_sources_ : pandas.DataFrame
@@ -476,7 +489,12 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             length).
         y : pandas.DataFrame or array, optional
             Multi-hot labels (columns = classes) aligned with the records; defaults to
-            ``X.labels``.
+            ``X.labels``. :attr:`classes_` keeps the order of these columns, less the classes
+            left out for having fewer than ``min_positives`` positive training records (logged,
+            with a ``UserWarning`` naming them): compare ``classes_`` with ``y.columns`` before
+            pairing columns. The network groups its classes by branch internally; every output
+            (:meth:`predict_proba`, :meth:`decision_function`, :meth:`fusion_weights`, Shapley
+            values) is in :attr:`classes_` order.
         fs : float, optional
             Sampling rate of array inputs when it is not ``self.fs``.
         X_val, y_val : optional
@@ -489,8 +507,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         """
         st = self.settings()
         x, labels, ids, groups, lengths = self._training_data(X, y, fs)
-        specs = self._specs(list(labels.columns), st["prototypes_per_class"])
-        order = [c for s in specs for c in s.classes]
+        classes = list(labels.columns)  # the user's column order, less the classes left out
+        specs = self._specs(classes, st["prototypes_per_class"])
+        order = [c for s in specs for c in s.classes]  # the network's order: grouped by branch
         labels = labels[order]
         x, labels, ids, xv, yv, lengths = self._validation(x, labels, ids, groups, X_val, y_val, fs,
                                                            st["validation_fraction"], lengths)
@@ -515,7 +534,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             train_sims = trainer.similarities(trainer.x).double().numpy()
             mean = train_sims.mean(0)
 
-        self._set_fitted(model, specs, st, sources, dict(push.segments), mean, pd.DataFrame(trainer.history), device)
+        self._set_fitted(model, specs, st, sources, dict(push.segments), mean, pd.DataFrame(trainer.history), device,
+                         classes=classes)
         flat = constant_similarity_prototypes(pd.DataFrame(train_sims, columns=self.feature_names_out_),
                                               self.similarity_scales())
         _warn_constant(flat, f"the {len(train_sims)} training records")
@@ -559,14 +579,19 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
 
     def _set_fitted(self, model: ProtoECGNet, specs: list[BranchSpec], settings: dict, sources: pd.DataFrame,
                     segments: dict, similarity_mean: np.ndarray, history: pd.DataFrame,
-                    device: torch.device) -> None:
-        """Every fitted attribute, in one place (``fit`` and ``load``)."""
+                    device: torch.device, classes: Sequence[str] | None = None) -> None:
+        """Every fitted attribute, in one place (``fit`` and ``load``).
+
+        ``classes``: :attr:`classes_` (the user's label order); ``None`` = the network's order
+        (model files saved before the order was kept).
+        """
         model.to(device).eval()
         self.model_ = model
         self.specs_ = specs
         self.settings_ = dict(settings)
         self.device_ = device
-        self.classes_ = list(model.classes)
+        self.classes_ = list(model.classes) if classes is None else [str(c) for c in classes]
+        self._output_index = _class_positions(self.classes_, model.classes)
         self.feature_names_out_ = model.prototype_names()
         self.branches_ = pd.DataFrame(
             [{"branch": s.name, "backbone": s.kind, "prototype": s.prototype,
@@ -585,7 +610,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     # -- inference ----------------------------------------------------------------------
     @torch.no_grad()
     def logits_and_similarities(self, x: np.ndarray, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
-        """Logits ``(n, n_classes)`` and prototype similarities ``(n, n_prototypes)`` of a network input.
+        """Logits ``(n, n_classes)`` in :attr:`classes_` order and prototype similarities ``(n, n_prototypes)``.
 
         ``x`` is the output of :meth:`network_input`; batches of ``batch_size`` on the model's device.
         """
@@ -600,7 +625,17 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
                 sims.append(out.similarities.float().cpu().numpy())
         if not logits:
             return np.zeros((0, len(self.classes_))), np.zeros((0, len(self.feature_names_out_)))
-        return np.concatenate(logits).astype(np.float64), np.concatenate(sims).astype(np.float64)
+        # the network's outputs are grouped by branch; the estimator's are in classes_ order
+        return (np.concatenate(logits).astype(np.float64)[:, self._output_index],
+                np.concatenate(sims).astype(np.float64))
+
+    def fusion_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fusion layer's weights ``(n_classes, n_prototypes)`` and bias ``(n_classes,)``, rows in
+        :attr:`classes_` order (the network keeps its classes grouped by branch)."""
+        self.check_fitted()
+        w = self.model_.fusion.weight.detach().cpu().double().numpy()[self._output_index]
+        b = self.model_.fusion.bias.detach().cpu().double().numpy()[self._output_index]
+        return w, b
 
     def _scores(self, X: Any, fs: float | None, chunk_size: int) -> tuple[np.ndarray, np.ndarray, pd.Index]:
         """Logits and similarities, loading an EcgDataset ``chunk_size`` records at a time."""
@@ -632,6 +667,10 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
 
     def predict_proba(self, X: Any, fs: float | None = None, chunk_size: int = 2048) -> np.ndarray:
         """Probabilities ``(n, n_classes)`` in :attr:`classes_` order (NaN rows for unreadable records).
+
+        :attr:`classes_` is the order of the label columns given to :meth:`fit` (less classes left
+        out for too few positives), so ``roc_auc_score(y_test[clf.classes_], proba)`` pairs each
+        column with its class.
 
         The network reads ``n_samples`` samples (10 s at 100 Hz). A longer record is scored on its
         first 10 s only. A shorter record is scored as the record followed by a flat zero line up to
@@ -711,6 +750,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             "params": _jsonable(params),
             "settings": _jsonable(self.settings_),
             "specs": [s.to_dict() for s in self.specs_],
+            "classes": list(self.classes_),
             "sources": json.loads(sources.to_json(orient="records")),
             "history": json.loads(self.history_.to_json(orient="records")),
         }
@@ -789,7 +829,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         sources = pd.DataFrame(meta["sources"])
         _check_sources(sources, state["segments"], path)
         clf._set_fitted(model, specs, settings, sources, {k: v.numpy() for k, v in state["segments"].items()},
-                        state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), torch_device(device))
+                        state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), torch_device(device),
+                        classes=meta.get("classes"))
         clf.manifest_digest_ = manifest_digest
         return clf
 
@@ -884,8 +925,9 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
         """Train the network (arguments as :meth:`ProtoECGNetClassifier.fit`)."""
         st = self.settings()
         x, labels, ids, groups, lengths = self._training_data(X, y, fs)
-        specs = self._specs(list(labels.columns), 1)
-        order = [c for s in specs for c in s.classes]
+        classes = list(labels.columns)  # the user's column order, less the classes left out
+        specs = self._specs(classes, 1)
+        order = [c for s in specs for c in s.classes]  # the network's order: grouped by branch
         labels = labels[order]
         x, labels, ids, xv, yv, lengths = self._validation(x, labels, ids, groups, X_val, y_val, fs,
                                                            st["validation_fraction"], lengths)
@@ -900,12 +942,15 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
                 y_val=None if yv is None else yv.to_numpy(), compile=self.compile))
         self.model_ = model.eval()
         self.settings_ = st
-        self.classes_ = order
+        self.classes_ = classes
+        self._output_index = _class_positions(classes, model.classes)
         self.n_features_in_ = 12
         return self
 
     @torch.no_grad()
     def predict_proba(self, X: Any, fs: float | None = None) -> np.ndarray:
+        """Sigmoid outputs ``(n, n_classes)`` in :attr:`classes_` order (the order of ``y``'s columns
+        at fit, less left-out classes); NaN rows for unreadable records."""
         self.check_fitted()
         x, ids, ok, lengths = self.network_input(X, fs, return_lengths=True)
         self._warn_short(ids, lengths, ok, "scored records")
@@ -913,6 +958,6 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
         with torch_threads(self.n_threads):
             out = [torch.sigmoid(self.model_(torch.as_tensor(x[i:i + 128]).to(dev))).float().cpu().numpy()
                    for i in range(0, len(x), 128)]
-        p = np.concatenate(out).astype(np.float64) if out else np.zeros((0, len(self.classes_)))
+        p = np.concatenate(out).astype(np.float64)[:, self._output_index] if out else np.zeros((0, len(self.classes_)))
         p[~ok] = np.nan
         return p

@@ -194,8 +194,7 @@ def _shap_from_similarities(clf, sims: pd.DataFrame, output: str | None = None):
     import shap
 
     s = sims.to_numpy(dtype=np.float64)
-    w = clf.model_.fusion.weight.detach().cpu().double().numpy()  # (K, P)
-    b = clf.model_.fusion.bias.detach().cpu().double().numpy()
+    w, b = clf.fusion_weights()  # (K, P), (K,): rows in classes_ order
     mu = clf.similarity_mean_.to_numpy(dtype=np.float64)
     base = w @ mu + b  # (K,)
     delta = s - mu  # (n, P)
@@ -362,7 +361,7 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
     sims_df = pd.DataFrame(sims, index=[rid], columns=clf.feature_names_out_)
     expl = _shap_from_similarities(clf, sims_df)
     windows = matched_windows(clf, x, length)
-    w = clf.model_.fusion.weight.detach().cpu().double().numpy()
+    w = clf.fusion_weights()[0]
     src = clf.prototype_sources_
     rows = []
     for cls in predicted:

@@ -1,0 +1,93 @@
+"""Prototype-network defects found by a new user (user9): label order, label values, cut records,
+branch names and unreadable model files.
+
+Tiny models on the synthetic toy cohort of tests/test_prototypes.py (CPU, seconds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from test_prototypes import TINY, toy_cohort
+
+from interp_ecg.prototypes import BlackBoxECGClassifier, ProtoECGNetClassifier
+
+#: the user's column order; the network's (by branch: rhythm, morphology, global) is FAST, INV, NORM
+USER_ORDER = ["NORM", "EMPTY", "INV", "FAST"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread(one_torch_thread):
+    """One torch thread for this module (tests/conftest.py)."""
+
+
+@pytest.fixture(scope="module")
+def toy():
+    x, y = toy_cohort(24, seed=1)
+    y = y.assign(EMPTY=0)[USER_ORDER]  # EMPTY has no positive: left out
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def fitted(toy):
+    x, y = toy
+    with pytest.warns(UserWarning, match=r"leaving out 1 classes .*\['EMPTY'\]"):
+        return ProtoECGNetClassifier(**TINY).fit(x, y)
+
+
+def _network_proba(clf, x) -> pd.DataFrame:
+    """Sigmoid of the network's own output, named by the network's class order."""
+    inp = clf.network_input(x)[0]
+    with torch.no_grad():
+        out = clf.model_(torch.as_tensor(inp)).logits.double().sigmoid().numpy()
+    return pd.DataFrame(out, columns=clf.model_.classes)
+
+
+# -- F3: outputs in the user's column order ------------------------------------------------------
+def test_classes_keep_the_users_column_order(fitted, toy):
+    x, _ = toy
+    clf = fitted
+    assert clf.model_.classes == ["FAST", "INV", "NORM"]  # grouped by branch inside the network
+    assert clf.classes_ == ["NORM", "INV", "FAST"]  # the user's order, EMPTY left out
+    proba = clf.predict_proba(x)
+    want = _network_proba(clf, x)[clf.classes_].to_numpy()
+    np.testing.assert_allclose(proba, want, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(proba, _network_proba(clf, x).to_numpy())  # the old (branch) order differs
+
+
+def test_explanations_and_shapley_follow_classes_order(fitted, toy):
+    x, _ = toy
+    clf = fitted
+    logits = clf.decision_function(x[:3])
+    ex = clf.shap_values(x[:3])
+    # fusion layer is linear: base + sum of Shapley values = the logit of the same class
+    np.testing.assert_allclose(ex.base_values + ex.values.sum(axis=1), logits, rtol=1e-5, atol=1e-5)
+    assert list(ex.output_names) == clf.classes_
+    expl = clf.explain(x[0], threshold=0.0, max_statements=3)
+    np.testing.assert_allclose(expl.probabilities[clf.classes_].to_numpy(), clf.predict_proba(x[:1])[0], rtol=1e-5)
+    w_net = clf.model_.fusion.weight.detach().double().numpy()
+    c = expl.contributions.iloc[0]
+    j = clf.feature_names_out_.index(c["prototype"])
+    assert c["weight"] == pytest.approx(w_net[clf.model_.classes.index(c["statement"]), j])
+
+
+def test_order_survives_save_and_load(fitted, toy, tmp_path):
+    x, _ = toy
+    path = fitted.save(tmp_path / "m.pt")
+    back = ProtoECGNetClassifier.load(path, device="cpu")
+    assert back.classes_ == ["NORM", "INV", "FAST"]
+    np.testing.assert_allclose(back.predict_proba(x[:4]), fitted.predict_proba(x[:4]), rtol=1e-6)
+
+
+def test_blackbox_keeps_the_users_column_order(toy):
+    x, y = toy
+    with pytest.warns(UserWarning, match="EMPTY"):
+        bb = BlackBoxECGClassifier(preset="small", width=2, epochs=1, batch_size=8, label_groups=TINY["label_groups"],
+                                   random_state=0, n_threads=1).fit(x, y)
+    assert bb.model_.classes == ["FAST", "INV", "NORM"] and bb.classes_ == ["NORM", "INV", "FAST"]
+    inp = bb.network_input(x)[0]
+    with torch.no_grad():
+        net = pd.DataFrame(torch.sigmoid(bb.model_(torch.as_tensor(inp))).double().numpy(), columns=bb.model_.classes)
+    np.testing.assert_allclose(bb.predict_proba(x), net[bb.classes_].to_numpy(), rtol=1e-5, atol=1e-6)
