@@ -91,3 +91,35 @@ def test_blackbox_keeps_the_users_column_order(toy):
     with torch.no_grad():
         net = pd.DataFrame(torch.sigmoid(bb.model_(torch.as_tensor(inp))).double().numpy(), columns=bb.model_.classes)
     np.testing.assert_allclose(bb.predict_proba(x), net[bb.classes_].to_numpy(), rtol=1e-5, atol=1e-6)
+
+
+# -- F10: labels must be multi-hot 0/1 ------------------------------------------------------------
+@pytest.mark.parametrize("est", [ProtoECGNetClassifier, BlackBoxECGClassifier])
+def test_likelihood_labels_are_refused_naming_the_column(toy, est):
+    from interp_ecg.errors import ConfigError
+
+    x, y = toy
+    y100 = y.drop(columns="EMPTY") * 100  # PTB-XL scp_codes likelihoods
+    with pytest.raises(ConfigError, match=r"NORM \(100\); INV \(100\); FAST \(100\); multi-hot 0/1 expected"):
+        est(preset="small", width=2, random_state=0, n_threads=1).fit(x, y100)
+    soft = y.drop(columns="EMPTY").astype(float)
+    soft.iloc[3, 1] = 0.5
+    with pytest.raises(ConfigError, match=r"other than 0 and 1: INV \(0\.5\);"):
+        est(preset="small", width=2, random_state=0, n_threads=1).fit(x, soft)
+
+
+@pytest.mark.parametrize("est", [ProtoECGNetClassifier, BlackBoxECGClassifier])
+def test_nan_labels_are_refused_with_column_and_count(toy, est):
+    from interp_ecg.errors import ConfigError
+
+    x, y = toy
+    y = y.drop(columns="EMPTY").astype(float)
+    y.iloc[[0, 5, 7], 2] = np.nan
+    with pytest.raises(ConfigError, match=r"NaN \(unknown\) labels in 1 column\(s\): FAST \(3\)"):
+        est(preset="small", width=2, random_state=0, n_threads=1).fit(x, y)
+    # the validation labels too
+    with pytest.raises(ConfigError, match=r"FAST \(3\)"):
+        est(preset="small", width=2, random_state=0, n_threads=1).fit(x, y.fillna(0), X_val=x, y_val=y)
+    # a plain array names its column by position
+    with pytest.raises(ConfigError, match=r"class_2 \(3\)"):
+        est(preset="small", width=2, random_state=0, n_threads=1).fit(x, y.to_numpy())

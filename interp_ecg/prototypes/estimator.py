@@ -137,6 +137,32 @@ def _warn_constant(flat: pd.Series, where: str) -> None:
     warnings.warn(msg, UserWarning, stacklevel=3)
 
 
+def _check_multi_hot(labels: pd.DataFrame) -> pd.DataFrame:
+    """``labels`` unchanged when every value is 0 or 1; otherwise ``ConfigError`` naming the column.
+
+    NaN (unknown) labels are refused with their count per column, and other values (PTB-XL's
+    0-100 likelihoods, soft labels) with the values found: the weighted BCE and the push need
+    multi-hot 0/1 targets.
+    """
+    values = labels.to_numpy(dtype=np.float64)
+    nan = np.isnan(values)
+    if nan.any():
+        counts = {str(c): int(n) for c, n in zip(labels.columns, nan.sum(axis=0)) if n}
+        listed = ", ".join(f"{c} ({n})" for c, n in list(counts.items())[:5])
+        raise ConfigError(f"y holds NaN (unknown) labels in {len(counts)} column(s): {listed}; multi-hot 0/1 "
+                          "expected: leave those records out or decide each label as 0 or 1")
+    bad = ~np.isin(values, (0.0, 1.0))
+    if bad.any():
+        parts = []
+        for k in np.flatnonzero(bad.any(axis=0))[:5]:
+            found = np.unique(values[bad[:, k], k])
+            shown = ", ".join(f"{v:g}" for v in found[:3]) + (", ..." if len(found) > 3 else "")
+            parts.append(f"{labels.columns[k]} ({shown})")
+        raise ConfigError(f"y column(s) hold values other than 0 and 1: {'; '.join(parts)}; multi-hot 0/1 "
+                          "expected (PTB-XL likelihoods 0-100: threshold them, e.g. y = (likelihood > 0))")
+    return labels
+
+
 def _class_positions(classes: Sequence[str], network_classes: Sequence[str]) -> np.ndarray:
     """Positions in the network's output (classes grouped by branch) of each of ``classes``."""
     network_classes = [str(c) for c in network_classes]
@@ -229,13 +255,13 @@ class _BaseNetClassifier(BaseEstimator):
                     raise ConfigError(f"labels lack records of the dataset: {err}") from None
             elif len(labels) != len(ids):
                 raise ConfigError(f"{len(labels)} label rows for {len(ids)} records")
-            return labels.astype(np.float32)
+            return _check_multi_hot(labels.astype(np.float32))
         arr = np.asarray(labels, dtype=np.float32)
         if arr.ndim == 1:
             arr = arr[:, None]
         if len(arr) != len(ids):
             raise ConfigError(f"{len(arr)} label rows for {len(ids)} records")
-        return pd.DataFrame(arr, index=ids, columns=[f"class_{i}" for i in range(arr.shape[1])])
+        return _check_multi_hot(pd.DataFrame(arr, index=ids, columns=[f"class_{i}" for i in range(arr.shape[1])]))
 
     def _training_data(self, X: Any, y: Any, fs: float | None):
         """Readable records, labels with enough positives, ids and patient groups."""
@@ -488,8 +514,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             ``ModelError`` when a prototype has no such record: set ``n_samples`` to the records'
             length).
         y : pandas.DataFrame or array, optional
-            Multi-hot labels (columns = classes) aligned with the records; defaults to
-            ``X.labels``. :attr:`classes_` keeps the order of these columns, less the classes
+            Multi-hot 0/1 labels (columns = classes) aligned with the records; defaults to
+            ``X.labels``. Other values (likelihoods 0-100, soft labels) and NaN (unknown) labels
+            are refused with ``ConfigError`` naming the column (as are those of ``y_val``). :attr:`classes_` keeps the order of these columns, less the classes
             left out for having fewer than ``min_positives`` positive training records (logged,
             with a ``UserWarning`` naming them): compare ``classes_`` with ``y.columns`` before
             pairing columns. The network groups its classes by branch internally; every output
