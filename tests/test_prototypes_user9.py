@@ -123,3 +123,48 @@ def test_nan_labels_are_refused_with_column_and_count(toy, est):
     # a plain array names its column by position
     with pytest.raises(ConfigError, match=r"class_2 \(3\)"):
         est(preset="small", width=2, random_state=0, n_threads=1).fit(x, y.to_numpy())
+
+
+# -- F5: records cut to the network input are named, with the assumed rate for arrays -------------
+def _repeat(x: np.ndarray, times: int) -> np.ndarray:
+    return np.concatenate([x] * times, axis=-1)
+
+
+def test_array_without_fs_cut_is_warned_with_the_assumed_rate(fitted, toy):
+    x, _ = toy
+    x500 = _repeat(x[:2], 5)  # (2, 12, 5000): 10 s at 500 Hz, read as 50 s at 100 Hz
+    with pytest.warns(UserWarning, match=r"scored records \(array read at the model's fs = 100 Hz: no fs= was "
+                                         r"given\): 2 record\(s\) longer than the network input of 10\.00 s are cut "
+                                         r"to their first 10\.00 s .*: 0 \(50\.00 s\), 1 \(50\.00 s\)"):
+        fitted.predict_proba(x500)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # with its rate given, 10 s: nothing cut, nothing padded
+        fitted.predict_proba(x500, fs=500)
+    with pytest.warns(UserWarning, match=r"cut to their first 10\.00 s .*: 0 \(12\.00 s\)"):
+        fitted.transform(_repeat(x[:1], 2)[..., :1200], fs=100)
+
+
+def test_explain_of_a_longer_record_says_it_was_cut(fitted, toy):
+    x, _ = toy
+    rec = _repeat(x[:1], 2)[0, :, :1200]  # 12 s at 100 Hz
+    with pytest.warns(UserWarning, match=r"record record: 12\.00 s, longer than the network input of 10\.00 s"):
+        expl = fitted.explain(rec, fs=100, threshold=0.0)
+    assert "record of 12.00 s cut to its first 10.00 s" in expl.note
+    assert expl.signal.shape == (12, 1000)
+    with pytest.warns(UserWarning, match=r"no fs= was given\): 12\.00 s, longer"):
+        fitted.explain(rec, threshold=0.0)
+
+
+@pytest.mark.parametrize("est", [ProtoECGNetClassifier, BlackBoxECGClassifier])
+def test_fit_on_longer_records_names_them(toy, est):
+    x, y = toy
+    x12 = _repeat(x, 2)[..., :1200]
+    kw = dict(TINY) if est is ProtoECGNetClassifier else dict(preset="small", width=2, epochs=1, batch_size=8,
+                                                              label_groups=TINY["label_groups"], n_threads=1)
+    with pytest.warns(UserWarning, match=r"training records \(array read at the model's fs = 100 Hz: no fs= was "
+                                         r"given\): 24 record\(s\) longer .*rec000 \(12\.00 s\)"):
+        clf = est(**kw).fit(x12, y.drop(columns="EMPTY"))
+    with pytest.warns(UserWarning, match=r"scored records: 1 record\(s\) longer .*: 0 \(12\.00 s\)"):
+        clf.predict_proba(x12[:1], fs=100)

@@ -55,7 +55,14 @@ from sklearn.base import BaseEstimator
 
 from interp_ecg.errors import ConfigError, IntegrityError, ModelError
 from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
-from interp_ecg.prototypes.data import describe_short, resolve_label_groups, short_records, to_array
+from interp_ecg.prototypes.data import (
+    describe_long,
+    describe_short,
+    long_records,
+    resolve_label_groups,
+    short_records,
+    to_array,
+)
 from interp_ecg.prototypes.losses import LossWeights
 from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, BranchSpec, ProtoECGNet
 from interp_ecg.io.integrity import file_manifest_path, verify_file_manifest
@@ -207,11 +214,12 @@ class _BaseNetClassifier(BaseEstimator):
         return out
 
     def network_input(self, data: Any, fs: float | None = None, records: Any = None,
-                      return_lengths: bool = False) -> tuple:
+                      return_lengths: bool = False, return_durations: bool = False) -> tuple:
         """The network's input for ``data``: resampled to ``fs``, cropped or padded, high-passed.
 
         Records longer than ``n_samples`` are cut to their first ``n_samples``; shorter ones are
-        zero-padded at the end (:func:`~interp_ecg.prototypes.data.to_array`).
+        zero-padded at the end (:func:`~interp_ecg.prototypes.data.to_array`). This method does not
+        warn; ``fit``, ``predict_proba``, ``transform`` and ``explain`` name the records cut or padded.
 
         Parameters
         ----------
@@ -223,24 +231,46 @@ class _BaseNetClassifier(BaseEstimator):
             Record ids of a dataset to use.
         return_lengths : bool
             Also return the real (unpadded) samples of every record.
+        return_durations : bool
+            Also return every record's duration in seconds as given (before cutting or padding).
 
         Returns
         -------
         tuple
-            ``(n, 12, n_samples)`` float32 input, record ids, a mask of the records read, and with
-            ``return_lengths`` the real samples of each record.
+            ``(n, 12, n_samples)`` float32 input, record ids, a mask of the records read, with
+            ``return_lengths`` the real samples of each record, with ``return_durations`` (last)
+            each record's duration.
         """
         return to_array(data, fs=self.fs, n_samples=self.n_samples, highpass_hz=self.highpass_hz, input_fs=fs,
-                        records=records, return_lengths=return_lengths)
+                        records=records, return_lengths=return_lengths, return_durations=return_durations)
 
-    def _warn_short(self, ids: Any, lengths: np.ndarray, ok: np.ndarray, what: str) -> pd.Series:
-        """Log (and warn about) records shorter than the network input; return them."""
+    def _read_input(self, data: Any, fs: float | None, what: str, records: Any = None) -> tuple:
+        """:meth:`network_input` with lengths, warning (and logging) about records cut or zero-padded.
+
+        An array given without ``fs`` is read at the model's ``fs``; the warning says so.
+        """
+        x, ids, ok, lengths, durations = self.network_input(data, fs, records=records, return_lengths=True,
+                                                            return_durations=True)
+        self._warn_lengths(data, fs, ids, lengths, durations, ok, what)
+        return x, ids, ok, lengths
+
+    def _warn_lengths(self, data: Any, fs: float | None, ids: Any, lengths: np.ndarray, durations: np.ndarray,
+                      ok: np.ndarray, what: str) -> tuple[pd.Series, pd.Series]:
+        """Log and warn (``UserWarning``) about records zero-padded or cut to the network input.
+
+        Returns the short and the long records with their durations in seconds.
+        """
+        assumed = ""
+        if not hasattr(data, "meta") and fs is None:
+            assumed = f" (array read at the model's fs = {self.fs:g} Hz: no fs= was given)"
         short = short_records(ids, lengths, ok, self.n_samples, self.fs)
-        if len(short):
-            msg = f"{what}: {describe_short(short, self.n_samples, self.fs)}"
-            logger.warning(msg)
-            warnings.warn(msg, UserWarning, stacklevel=3)
-        return short
+        long = long_records(ids, durations, ok, self.n_samples, self.fs)
+        for found, describe in ((short, describe_short), (long, describe_long)):
+            if len(found):
+                msg = f"{what}{assumed}: {describe(found, self.n_samples, self.fs)}"
+                logger.warning(msg)
+                warnings.warn(msg, UserWarning, stacklevel=4)
+        return short, long
 
     def _labels(self, data: Any, labels: Any, ids: pd.Index) -> pd.DataFrame:
         if labels is None:
@@ -265,11 +295,11 @@ class _BaseNetClassifier(BaseEstimator):
 
     def _training_data(self, X: Any, y: Any, fs: float | None):
         """Readable records, labels with enough positives, ids and patient groups."""
-        x, ids, ok, lengths = self.network_input(X, fs, return_lengths=True)
+        x, ids, ok, lengths, durations = self.network_input(X, fs, return_lengths=True, return_durations=True)
         labels = self._labels(X, y, ids)
         if isinstance(y, pd.DataFrame) and not hasattr(X, "meta"):
             ids = pd.Index(y.index)
-        self._warn_short(ids, lengths, ok, "training records")
+        self._warn_lengths(X, fs, ids, lengths, durations, ok, "training records")
         x, labels, ids, lengths = x[ok], labels.iloc[np.flatnonzero(ok)], ids[ok], lengths[ok]
         if len(x) < 2:
             raise ModelError(f"need at least 2 readable training records, got {len(x)}")
@@ -301,7 +331,7 @@ class _BaseNetClassifier(BaseEstimator):
         if lengths is None:
             lengths = np.full(len(x), x.shape[-1], dtype=np.int64)
         if X_val is not None:
-            xv, vids, ok = self.network_input(X_val, fs)
+            xv, vids, ok, _ = self._read_input(X_val, fs, "validation records")
             yv = self._labels(X_val, y_val, vids)
             yv = yv.set_axis([str(c) for c in yv.columns], axis=1)
             missing = [c for c in labels.columns if c not in yv.columns]
@@ -508,8 +538,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         ----------
         X : EcgDataset or numpy.ndarray
             Records (resampled to ``fs`` on load) or an array ``(n, 12, n_samples)``. Records
-            longer than the input (``n_samples``, 10 s) are cut to their first 10 s; shorter ones
-            are zero-padded at the end, with a warning naming them, and prototypes are pushed only
+            longer than the input (``n_samples``, 10 s) are cut to their first 10 s, and shorter ones
+            are zero-padded at the end, both with a warning naming them (for an array given without
+            ``fs``, the warning says it was read at the model's ``fs``), and prototypes are pushed only
             onto their real samples (a global prototype only onto records that fill the input;
             ``ModelError`` when a prototype has no such record: set ``n_samples`` to the records'
             length).
@@ -673,8 +704,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             chunks = [None]
         logits, sims, ids = [], [], []
         for chunk in chunks:
-            x, chunk_ids, ok, lengths = self.network_input(X, fs, records=chunk, return_lengths=True)
-            self._warn_short(chunk_ids, lengths, ok, "scored records")
+            x, chunk_ids, ok, _ = self._read_input(X, fs, "scored records", records=chunk)
             lg, sm = self.logits_and_similarities(x)
             lg[~ok] = np.nan
             sm[~ok] = np.nan
@@ -700,7 +730,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         column with its class.
 
         The network reads ``n_samples`` samples (10 s at 100 Hz). A longer record is scored on its
-        first 10 s only. A shorter record is scored as the record followed by a flat zero line up to
+        first 10 s only, and such records are named in a logged warning (``UserWarning``); an
+        array is read at the model's ``fs`` unless ``fs`` is given (the warning says so). A shorter record is scored as the record followed by a flat zero line up to
         10 s: the probability is that of this padded input, not of a 10-s recording of the patient
         (rhythm and global prototypes compare the whole input, so the flat tail counts), and such
         records are named in a logged warning (``UserWarning``). Cut records into 10-s pieces, or
@@ -979,8 +1010,7 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
         """Sigmoid outputs ``(n, n_classes)`` in :attr:`classes_` order (the order of ``y``'s columns
         at fit, less left-out classes); NaN rows for unreadable records."""
         self.check_fitted()
-        x, ids, ok, lengths = self.network_input(X, fs, return_lengths=True)
-        self._warn_short(ids, lengths, ok, "scored records")
+        x, ids, ok, _ = self._read_input(X, fs, "scored records")
         dev = next(self.model_.parameters()).device
         with torch_threads(self.n_threads):
             out = [torch.sigmoid(self.model_(torch.as_tensor(x[i:i + 128]).to(dev))).float().cpu().numpy()
