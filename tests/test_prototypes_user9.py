@@ -168,3 +168,28 @@ def test_fit_on_longer_records_names_them(toy, est):
         clf = est(**kw).fit(x12, y.drop(columns="EMPTY"))
     with pytest.warns(UserWarning, match=r"scored records: 1 record\(s\) longer .*: 0 \(12\.00 s\)"):
         clf.predict_proba(x12[:1], fs=100)
+
+
+# -- F6: branch-name near misses and labels in two groups are refused ----------------------------
+@pytest.mark.parametrize("name,near", [("rhytm", "rhythm"), ("Rhythm", "rhythm"), ("GLOBAL", "global"),
+                                       ("morfology", "morphology"), ("rhythms", "rhythm")])
+def test_near_miss_branch_name_is_refused(toy, name, near):
+    from interp_ecg.errors import ConfigError
+
+    x, y = toy
+    with pytest.raises(ConfigError, match=rf"branch '{name}' looks like a misspelling of '{near}'"):
+        ProtoECGNetClassifier(preset="small", width=2, label_groups={name: ["NORM"]}, n_threads=1).fit(x, y)
+
+
+def test_deliberate_branch_and_label_in_two_groups(toy):
+    from interp_ecg.errors import ConfigError
+    from interp_ecg.prototypes.data import resolve_label_groups
+
+    x, y = toy
+    with pytest.raises(ConfigError, match="NORM is in rhythm and global"):
+        BlackBoxECGClassifier(preset="small", width=2, label_groups={"rhythm": ["NORM"], "global": ["NORM", "INV"]},
+                              n_threads=1).fit(x, y)
+    # a name given in branch_types is meant: a branch of its own; unrelated names pass as before
+    groups = resolve_label_groups(["NORM", "INV"], {"Rhythm": ["NORM"]}, deliberate=["Rhythm"])
+    assert groups == {"Rhythm": ["NORM"], "morphology": ["INV"]}
+    assert resolve_label_groups(["NORM", "INV"], {"st": ["INV"]}) == {"st": ["INV"], "morphology": ["NORM"]}

@@ -292,14 +292,86 @@ def read_label_groups(path: str | PathLike) -> dict[str, list[str]]:
     return groups
 
 
+#: ProtoECGNet's branch names (each with its own backbone and prototype extent)
+BRANCH_NAMES = ("rhythm", "morphology", "global")
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def near_branch_name(name: str, max_distance: int = 2) -> str | None:
+    """The ProtoECGNet branch ``name`` is a near miss of (other case, or <= ``max_distance`` edits), else ``None``.
+
+    Examples
+    --------
+    >>> near_branch_name("rhytm"), near_branch_name("Global"), near_branch_name("rhythm"), near_branch_name("st")
+    ('rhythm', 'global', None, None)
+    """
+    if name in BRANCH_NAMES:
+        return None
+    low = str(name).strip().lower()
+    for branch in BRANCH_NAMES:
+        if low == branch or _edit_distance(low, branch) <= max_distance:
+            return branch
+    return None
+
+
+def check_label_groups(label_groups: Mapping[str, Sequence[str]], deliberate: Sequence[str] = ()) -> None:
+    """Refuse branch names that are near misses of ProtoECGNet's, and labels in two groups.
+
+    Any other branch name gets a 2D backbone with partial prototypes, so ``"Rhythm"`` or
+    ``"rhytm"`` would silently change what a rhythm label's prototypes are; a name listed in
+    ``deliberate`` (the estimator's ``branch_types``) is taken as meant.
+
+    Raises
+    ------
+    ConfigError
+        Naming the branch and the name it resembles, or the label and its groups.
+
+    Examples
+    --------
+    >>> check_label_groups({"rhythm": ["AFIB"], "st": ["STD_"]})
+    >>> check_label_groups({"Rhythm": ["AFIB"]})
+    Traceback (most recent call last):
+    ...
+    interp_ecg.errors.ConfigError: label_groups: branch 'Rhythm' looks like a misspelling of 'rhythm' ...
+    """
+    for branch in label_groups:
+        near = near_branch_name(str(branch))
+        if near is not None and str(branch) not in set(map(str, deliberate)):
+            raise ConfigError(
+                f"label_groups: branch {str(branch)!r} looks like a misspelling of {near!r} (ProtoECGNet's branches "
+                f"are {', '.join(BRANCH_NAMES)}; any other name gets a 2D backbone with partial prototypes): use "
+                f"{near!r}, or name {str(branch)!r} in branch_types to make it a branch of its own")
+    seen: dict[str, list[str]] = {}
+    for branch, labels in label_groups.items():
+        for label in dict.fromkeys(map(str, labels)):
+            seen.setdefault(label, []).append(str(branch))
+    twice = {label: groups for label, groups in seen.items() if len(groups) > 1}
+    if twice:
+        listed = "; ".join(f"{label} is in {' and '.join(groups)}" for label, groups in list(twice.items())[:5])
+        raise ConfigError(f"label_groups: a label can belong to one branch only: {listed}")
+
+
 def resolve_label_groups(
-    classes: Sequence[str], label_groups: Mapping[str, Sequence[str]] | str | PathLike | None
+    classes: Sequence[str], label_groups: Mapping[str, Sequence[str]] | str | PathLike | None,
+    deliberate: Sequence[str] = (),
 ) -> dict[str, list[str]]:
     """Assign every class to one branch; branches without classes are dropped.
 
     ``label_groups`` is a mapping ``branch -> labels``, a path to a label-group CSV, or
     ``None`` (ProtoECGNet's groups shipped in the package, :func:`default_label_groups`).
-    Classes not named by any group go to ``"morphology"``.
+    Classes not named by any group go to ``"morphology"``. A branch name that is a near miss
+    of ``rhythm`` / ``morphology`` / ``global`` (not in ``deliberate``) and a label in two groups
+    are refused (:func:`check_label_groups`).
 
     Examples
     --------
@@ -311,6 +383,7 @@ def resolve_label_groups(
         label_groups = default_label_groups()
     elif isinstance(label_groups, (str, PathLike)):
         label_groups = read_label_groups(label_groups)
+    check_label_groups(label_groups, deliberate)
     out: dict[str, list[str]] = {}
     assigned: set[str] = set()
     for branch, labels in label_groups.items():

@@ -355,7 +355,7 @@ class _BaseNetClassifier(BaseEstimator):
             raise ModelError(f"{type(self).__name__} is not fitted; call fit() first")
 
     def _specs(self, classes: Sequence[str], prototypes_per_class: Any) -> list[BranchSpec]:
-        groups = resolve_label_groups(classes, self.label_groups)
+        groups = resolve_label_groups(classes, self.label_groups, deliberate=list(self.branch_types or {}))
         types = dict(DEFAULT_BRANCH_TYPES)
         types.update({k: tuple(v) for k, v in (self.branch_types or {}).items()})
         ppc = prototypes_per_class
@@ -379,7 +379,10 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         ``branch -> labels`` (branches ``rhythm``, ``morphology``, ``global`` get the
         ProtoECGNet backbones; other names get a 2D backbone with partial prototypes), a path
         to a label-group CSV, or ``None`` (ProtoECGNet's groups of the 71 PTB-XL statements,
-        shipped in the package; labels no group names go to ``morphology``).
+        shipped in the package; labels no group names go to ``morphology``). ``fit`` refuses
+        (``ConfigError``) a label in two groups and a branch name that is a near miss of
+        ProtoECGNet's (``"Rhythm"``, ``"rhytm"``: other case or <= 2 edits) unless that name is
+        in ``branch_types``.
     prototypes_per_class : int or mapping, optional
         Per branch (paper: ``{"rhythm": 5, "morphology": 18, "global": 7}``).
     width : int, optional
