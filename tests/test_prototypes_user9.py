@@ -193,3 +193,19 @@ def test_deliberate_branch_and_label_in_two_groups(toy):
     groups = resolve_label_groups(["NORM", "INV"], {"Rhythm": ["NORM"]}, deliberate=["Rhythm"])
     assert groups == {"Rhythm": ["NORM"], "morphology": ["INV"]}
     assert resolve_label_groups(["NORM", "INV"], {"st": ["INV"]}) == {"st": ["INV"], "morphology": ["NORM"]}
+
+
+# -- F9.3: a truncated model file is called truncated, not "not weights-only" --------------------
+def test_truncated_or_empty_model_file_says_so(fitted, tmp_path):
+    from interp_ecg.errors import ModelError
+
+    data = fitted.save(tmp_path / "m.pt").read_bytes()
+    cut = tmp_path / "cut.pt"  # no manifest next to it: the reader itself must tell
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.warns(UserWarning, match="integrity"), \
+            pytest.raises(ModelError, match=rf"cut\.pt: the model file is truncated or corrupt \({len(data) // 2} bytes"):
+        ProtoECGNetClassifier.load(cut, device="cpu")
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
+    with pytest.warns(UserWarning), pytest.raises(ModelError, match=r"the model file is empty \(0 bytes\)"):
+        ProtoECGNetClassifier.load(empty, device="cpu")

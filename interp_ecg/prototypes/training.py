@@ -86,19 +86,52 @@ def read_weights(path: str | Path, what: str = "model file", key: str | None = "
     Raises
     ------
     ModelError
-        Naming the file: it does not exist, is not a weights-only file (a pickle that could
-        run code is refused, never unpickled), is truncated or corrupt, or lacks ``key``.
+        Naming the file: it does not exist, is empty, truncated or corrupt (said so), is not a
+        weights-only file (a pickle that could run code is refused, never unpickled), or lacks
+        ``key``.
     """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise ModelError(f"{what} not found", source=str(path)) from None
     except Exception as err:  # an unsafe, truncated or corrupt file: never unpickled
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        damage = _damaged_archive(path)
+        if damage:
+            raise ModelError(f"the {what} is {damage}; it cannot be read (copy it again, or save it again) "
+                             f"({type(err).__name__}: {first})", source=str(path)) from None
         raise ModelError(f"not a readable weights-only {what} ({type(err).__name__}: {err})",
                          source=str(path)) from None
     if not isinstance(state, dict) or (key is not None and key not in state):
         raise ModelError(f"not a {what} written by this package", source=str(path))
     return state
+
+
+def _damaged_archive(path: str | Path) -> str:
+    """Why a file that ``torch.load`` refused is damaged ("empty", "truncated or corrupt"), or ``""``.
+
+    ``torch.save`` writes a zip archive: a file that starts like one but whose archive cannot be
+    read (no central directory at the end, a member failing its CRC) was cut short or altered; a
+    file that is no zip at all is left to the caller's message (not a weights-only file).
+    """
+    import zipfile
+
+    try:
+        p = Path(path)
+        if p.stat().st_size == 0:
+            return "empty (0 bytes)"
+        with p.open("rb") as fh:
+            head = fh.read(4)
+        if head != b"PK\x03\x04":
+            return ""
+        try:
+            with zipfile.ZipFile(p) as zf:
+                bad = zf.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+            return f"truncated or corrupt ({p.stat().st_size} bytes; its zip archive is incomplete: {err})"
+        return f"corrupt (member {bad} of its zip archive fails its checksum)" if bad else ""
+    except OSError:
+        return ""
 
 
 @contextmanager
