@@ -209,3 +209,20 @@ def test_truncated_or_empty_model_file_says_so(fitted, tmp_path):
     empty.write_bytes(b"")
     with pytest.warns(UserWarning), pytest.raises(ModelError, match=r"the model file is empty \(0 bytes\)"):
         ProtoECGNetClassifier.load(empty, device="cpu")
+
+
+# -- user9 #6: a label positive in every training record is left out, like one never positive ----
+@pytest.mark.parametrize("est", [ProtoECGNetClassifier, BlackBoxECGClassifier])
+def test_label_positive_in_every_record_is_left_out(toy, est):
+    x, y = toy
+    y = y.drop(columns="EMPTY").assign(ALL=1)
+    kw = dict(TINY) if est is ProtoECGNetClassifier else dict(preset="small", width=2, epochs=1, batch_size=8,
+                                                              label_groups=TINY["label_groups"], n_threads=1)
+    with pytest.warns(UserWarning, match=r"leaving out 1 classes with < 1 negative training records .*\['ALL'\]"):
+        clf = est(**kw).fit(x, y)
+    assert clf.classes_ == ["NORM", "INV", "FAST"]
+    # with min_positives=3, a label with only 2 negatives goes too
+    y2 = y.drop(columns="ALL").assign(MOST=1)
+    y2.iloc[:2, -1] = 0
+    with pytest.warns(UserWarning, match=r"< 3 negative training records .*\['MOST'\]"):
+        assert "MOST" not in est(**kw, min_positives=3).fit(x, y2).classes_

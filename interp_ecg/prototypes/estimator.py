@@ -304,16 +304,26 @@ class _BaseNetClassifier(BaseEstimator):
         if len(x) < 2:
             raise ModelError(f"need at least 2 readable training records, got {len(x)}")
         pos = (labels.to_numpy() > 0).sum(axis=0)
-        keep = pos >= self.min_positives
+        neg = len(labels) - pos
+        few_pos, few_neg = pos < self.min_positives, (neg < self.min_positives) & (pos >= self.min_positives)
+        keep = ~few_pos & ~few_neg
         if not keep.all():
-            msg = (f"leaving out {int((~keep).sum())} classes with < {self.min_positives} positive training "
-                   f"records: {list(map(str, labels.columns[~keep]))}; classes_ (the column order of "
-                   "predict_proba) lists the others in the order of y")
+            parts = []
+            if few_pos.any():
+                parts.append(f"{int(few_pos.sum())} classes with < {self.min_positives} positive training records: "
+                             f"{list(map(str, labels.columns[few_pos]))}")
+            if few_neg.any():  # positive in (nearly) every record: nothing to tell it from
+                parts.append(f"{int(few_neg.sum())} classes with < {self.min_positives} negative training records "
+                             f"(positive in every or all but a few records; nothing to learn): "
+                             f"{list(map(str, labels.columns[few_neg]))}")
+            msg = (f"leaving out {'; and '.join(parts)}; classes_ (the column order of predict_proba) lists "
+                   "the others in the order of y")
             logger.warning(msg)
             warnings.warn(msg, UserWarning, stacklevel=3)
         labels = labels.loc[:, keep]
         if labels.shape[1] == 0:
-            raise ModelError("no class has enough positive training records")
+            raise ModelError(f"no class has at least {self.min_positives} positive and {self.min_positives} negative "
+                             "training records")
         labels = labels.set_axis([str(c) for c in labels.columns], axis=1)
         groups = None
         meta = getattr(X, "meta", None)
@@ -412,7 +422,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     branch_types : mapping, optional
         ``branch -> (backbone kind, prototype extent)`` overrides.
     min_positives : int
-        Classes with fewer positive training records are left out (logged).
+        Classes with fewer positive, or fewer negative, training records are left out (logged,
+        with a ``UserWarning`` naming them): a class positive in every record cannot be learned.
     device : str
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...;
         a GPU asked for by name when none is visible raises ``ConfigError``
@@ -550,8 +561,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         y : pandas.DataFrame or array, optional
             Multi-hot 0/1 labels (columns = classes) aligned with the records; defaults to
             ``X.labels``. Other values (likelihoods 0-100, soft labels) and NaN (unknown) labels
-            are refused with ``ConfigError`` naming the column (as are those of ``y_val``). :attr:`classes_` keeps the order of these columns, less the classes
-            left out for having fewer than ``min_positives`` positive training records (logged,
+            are refused with ``ConfigError`` naming the column (as are those of ``y_val``).
+            :attr:`classes_` keeps the order of these columns, less the classes left out for
+            having fewer than ``min_positives`` positive or negative training records (logged,
             with a ``UserWarning`` naming them): compare ``classes_`` with ``y.columns`` before
             pairing columns. The network groups its classes by branch internally; every output
             (:meth:`predict_proba`, :meth:`decision_function`, :meth:`fusion_weights`, Shapley
