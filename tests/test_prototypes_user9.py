@@ -226,3 +226,60 @@ def test_label_positive_in_every_record_is_left_out(toy, est):
     y2.iloc[:2, -1] = 0
     with pytest.warns(UserWarning, match=r"< 3 negative training records .*\['MOST'\]"):
         assert "MOST" not in est(**kw, min_positives=3).fit(x, y2).classes_
+
+
+# -- user9 #5: predict_proba is a weighted-loss score unless calibrated; record-wise Platt scaling --
+def test_positive_weights_and_uncalibrated_flag(fitted, toy):
+    _, y = toy
+    assert fitted.probabilities_calibrated_ is False and fitted.calibration_ is None
+    yk = y[fitted.classes_]
+    want = ((len(yk) - yk.sum()) / yk.sum()).clip(1, 100)  # n_neg / n_pos of the 24 training records
+    pd.testing.assert_series_equal(fitted.positive_weights_, want.astype(float), check_names=False, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["proto", "blackbox"])
+def test_calibrate_on_held_out_records(fitted, toy, tmp_path, kind):
+    from scipy.special import expit
+    from scipy.stats import rankdata
+
+    x, y = toy
+    if kind == "proto":
+        clf = fitted
+    else:
+        clf = BlackBoxECGClassifier(preset="small", width=2, epochs=1, batch_size=8, label_groups=TINY["label_groups"],
+                                    random_state=0, n_threads=1).fit(x, y.drop(columns="EMPTY"))
+    xh, yh = toy_cohort(40, seed=7)  # held-out records
+    raw = clf.predict_proba(xh)
+    logits = clf.decision_function(xh)
+    clf_cal = clf.calibrate(xh, yh)
+    try:
+        cal = clf_cal.calibration_
+        assert clf_cal.probabilities_calibrated_ is True and list(cal.index) == clf.classes_
+        p = clf_cal.predict_proba(xh)
+        np.testing.assert_allclose(p, expit(logits * cal["slope"].to_numpy() + cal["intercept"].to_numpy()), rtol=1e-9)
+        # maximum-likelihood logistic fit with an intercept: mean probability = prevalence on its records
+        prev = yh[clf.classes_].mean().to_numpy()
+        np.testing.assert_allclose(p.mean(axis=0), prev, atol=2e-3)
+        np.testing.assert_allclose(cal["prevalence"], prev)
+        np.testing.assert_allclose(cal["mean_score_before"], raw.mean(axis=0), rtol=1e-9)
+        for k in np.flatnonzero(cal["slope"].to_numpy() > 0):  # ranking kept: ROC-AUC unchanged
+            inner = (p[:, k] > 1e-9) & (p[:, k] < 1 - 1e-9)  # (not rounded to 0 or 1 in float64)
+            np.testing.assert_array_equal(rankdata(p[inner, k]), rankdata(raw[inner, k]))
+        if kind == "proto":
+            back = ProtoECGNetClassifier.load(clf.save(tmp_path / "cal.pt"), device="cpu")
+            assert back.probabilities_calibrated_ is True
+            np.testing.assert_allclose(back.predict_proba(xh[:3]), p[:3], atol=1e-5)  # float32 batches
+            expl = back.explain(xh[0], threshold=0.0)
+            np.testing.assert_allclose(expl.probabilities[clf.classes_].to_numpy(), p[0], atol=1e-5)
+    finally:  # the module's fitted model is shared: back to uncalibrated
+        clf.calibration_, clf.probabilities_calibrated_ = None, False
+
+
+def test_calibrate_refuses_one_sided_labels(fitted, toy):
+    from interp_ecg.errors import ConfigError
+
+    xh, yh = toy_cohort(12, seed=7)
+    yh["NORM"] = 0
+    with pytest.raises(ConfigError, match=r"cannot calibrate \['NORM'\]: no positive or no negative"):
+        fitted.calibrate(xh, yh)
+    assert fitted.probabilities_calibrated_ is False

@@ -345,7 +345,8 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
         record, or an array ``(12, n_samples)`` at ``fs`` (default ``clf.fs``).
     fs : float, optional
     threshold : float
-        Probability at which a statement counts as predicted.
+        Output of ``predict_proba`` at which a statement counts as predicted (a weighted-loss
+        score unless ``clf.calibrate`` was called; see ``clf.probabilities_calibrated_``).
     prototypes_per_statement : int
         Prototypes listed per statement (largest positive Shapley values first).
     max_statements : int
@@ -357,9 +358,8 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
     clf.check_fitted()
     x, rid, length, duration = _record_input(clf, record, fs)
     logits, sims = clf.logits_and_similarities(x)
-    from scipy.special import expit
-
-    probs = pd.Series(expit(logits[0]), index=clf.classes_, name="probability")
+    # the outputs of predict_proba: calibrated after clf.calibrate(), else weighted-loss scores
+    probs = pd.Series(clf.probability_from_logits(logits)[0], index=clf.classes_, name="probability")
     predicted = [c for c in probs.sort_values(ascending=False).index if probs[c] >= threshold][:max_statements]
     note = ""
     if not predicted:
