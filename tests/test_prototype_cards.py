@@ -140,17 +140,17 @@ def test_surrogate_r2_high_when_the_measurements_explain_the_similarity(setup):
 
 def test_drivers_are_exact_fusion_shapley_means_over_positives(setup):
     cards, clf, sims, labels = setup["cards"], setup["clf"], setup["sims"], setup["ds"].labels
-    w = clf.model_.fusion.weight.detach().cpu().double().numpy()
+    w = clf.model_.fusion.weight.detach().cpu().double().numpy()  # rows in the network's order
     mu = clf.similarity_mean_.to_numpy(float)
     p = "proto_CLBBB_00"
-    j, k = clf.feature_names_out_.index(p), clf.classes_.index("CLBBB")
+    j, k = clf.feature_names_out_.index(p), clf.model_.classes.index("CLBBB")
     pos = labels.index[labels["CLBBB"] == 1]
     expected = float(np.mean(w[k, j] * (sims.loc[pos, p].to_numpy(float) - mu[j])))
     assert cards.drivers.at[p, "CLBBB"] == pytest.approx(expected, rel=1e-6, abs=1e-9)
     assert cards.table.at[p, "own_class_weight"] == pytest.approx(w[k, j])
     for name, row in cards.table.iterrows():  # a class is driven only through a positive weight
         for cls in filter(None, (c.split(" (")[0] for c in row["classes_driven"].split(", "))):
-            assert w[clf.classes_.index(cls), clf.feature_names_out_.index(name)] > 0
+            assert w[clf.model_.classes.index(cls), clf.feature_names_out_.index(name)] > 0
             assert cards.drivers.at[name, cls] >= 0.01
 
 

@@ -94,7 +94,7 @@ def test_every_lead_flat_over_a_tenth_is_refused_under_it_named():
     assert why == ""
     # the RR intervals spanning it are left out (rr_features(gaps=), user 7 A2)
     assert note.endswith("every lead 2.0-3.2 s (the RR intervals that span it are left out of the rate and HRV; "
-                         "beat counts span it)")
+                         "PVC_per_min is per recorded minute)")
     x[:, 1000:7000] = 0.0  # 12 s of 60 s: 20 %
     why, note = flat_segment_check(lead_quality(x, 500, ["I", "II", "V1"]))
     assert why.startswith("flat in every lead at once over 12.0 of 60.0 s (2.0-14.0 s;") and note == ""

@@ -851,7 +851,7 @@ def _class_drivers(model, cohort: _Cohort, lab: pd.DataFrame | None, names: list
     fusion weights (K, P) and each prototype's position in them."""
     ex_fusion = model.shap_values(cohort.sims.loc[cohort.common])
     phi = np.asarray(ex_fusion.values)  # (n, P, K)
-    weights = model.model_.fusion.weight.detach().cpu().double().numpy()  # (K, P)
+    weights = model.fusion_weights()[0]  # (K, P), rows in classes_ order
     proto_pos = {p: j for j, p in enumerate(model.feature_names_out_)}
     drivers = pd.DataFrame(np.nan, index=names, columns=classes)
     if lab is not None:

@@ -79,7 +79,7 @@ from interp_ecg.features.quality import (
     summarise_quality,
     units_check,
 )
-from interp_ecg.features.rhythm import beat_counts, rr_features
+from interp_ecg.features.rhythm import beat_counts, recorded_duration_s, rr_features
 from interp_ecg.features.stream import ChunkStore, read_features
 from interp_ecg.io.dataset import EcgDataset, Record
 from interp_ecg.io.leads import STANDARD_LEADS, standardise_leads
@@ -402,7 +402,10 @@ def _measure(
                                        paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None,
                                        gaps=np.asarray(q.attrs.get("dropout_gaps", []), dtype=float))
     row.update(rr_values)
-    row.update(beat_counts(table, signal.shape[1] / fs))
+    # a count per minute is over the recorded time: the dropout gaps and the stretches in
+    # which every lead is flat (at the start or end too) held no beat that could be counted
+    unrecorded = [*q.attrs.get("dropout_gaps", []), *q.attrs.get("flat_all_leads_runs", [])]
+    row.update(beat_counts(table, recorded_duration_s(signal.shape[1], fs, unrecorded)))
 
     lead_rows = fa.select(fa.lead != "global")
     values, prov = M.global_intervals(table_med, fs, lead_rows)

@@ -212,7 +212,10 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
         ``noisy``, ``wander``, ``invalid`` and ``usable`` (neither flat, clipped, noisy
         nor invalid: the leads that are delineated and measured). ``attrs`` hold
         ``flat_all_leads_s`` and ``flat_all_leads_segments`` (the time every lead is flat
-        at once) and ``duration_s``, for :func:`flat_segment_check`.
+        at once) and ``duration_s``, for :func:`flat_segment_check`; ``flat_all_leads_runs``
+        (the same runs as ``(start, end)`` samples, end exclusive) and ``dropout_gaps``
+        (:func:`record_dropout_gaps`), the unrecorded time that
+        :func:`interp_ecg.features.rhythm.recorded_duration_s` leaves out of a rate per minute.
     """
     x = np.asarray(signal, dtype=np.float64)
     n_leads, n = x.shape
@@ -358,6 +361,10 @@ def lead_quality(signal: np.ndarray, fs: float, leads: Sequence[str],
         for ld, m in zip(leads, seg) if m.any()}
     out.attrs["flat_all_leads_s"] = float(every.sum() / fs)
     out.attrs["flat_all_leads_segments"] = _segment_text(every, fs)
+    # the same runs as samples (start, end exclusive): not recorded, so left out of the time a
+    # rate per minute is taken over (rhythm.recorded_duration_s)
+    out.attrs["flat_all_leads_runs"] = [
+        (int(a), int(b)) for a, b in np.flatnonzero(np.diff(np.r_[0, every.astype(np.int8), 0])).reshape(-1, 2)]
     out.attrs["flat_all_leads_inner_s"] = float(inner.sum() / fs)
     # all-lead dropout gaps (every lead still at once for >= DROPOUT_MIN_S, inside the
     # recording): the RR intervals that span one are left out of the rate and HRV
@@ -661,7 +668,7 @@ def flat_segment_check(q: pd.DataFrame) -> tuple[str, str]:
     parts = []
     if inner_s > 0:
         parts.append(f"every lead {every} (the RR intervals that span it are left out of the rate and HRV; "
-                     "beat counts span it)")
+                     "PVC_per_min is per recorded minute)")
     elif lost_s > 0:
         parts.append(f"every lead {every} (at the record's start or end: measured on the rest)")
     # leads with the same segments named together

@@ -73,8 +73,11 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from interp_ecg.errors import ArgumentError
 from interp_ecg.features.beat_classes import REGULAR_MAD_MAX
 from interp_ecg.features.median_beat import BeatTable
 
@@ -355,14 +358,75 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     return (out, reasons) if return_reasons else out
 
 
-def beat_counts(table: BeatTable, duration_s: float) -> dict[str, float]:
+def recorded_duration_s(n_samples: int, fs: float, unrecorded: Sequence[Sequence[float]] | np.ndarray | None = None
+                        ) -> float:
+    """Seconds of a record in which something was recorded: its length less the lost time.
+
+    A count per minute is taken over the time in which beats could be seen. An all-lead
+    dropout gap (:func:`interp_ecg.features.quality.dropout_gaps`) or a stretch in which
+    every lead is flat at once (``lead_quality(...).attrs["flat_all_leads_runs"]``, at the
+    record's start or end as well as inside it) holds no beat that could be counted, so it
+    is not part of the denominator; spans given more than once (a gap inside a flat run)
+    count once.
+
+    Parameters
+    ----------
+    n_samples : int
+        Length of the record (samples).
+    fs : float
+        Sampling rate (Hz).
+    unrecorded : array-like, optional
+        ``(n_spans, 2)`` start and end (exclusive) sample of each unrecorded span; spans
+        may overlap and are clipped to the record.
+
+    Returns
+    -------
+    float
+        Recorded time (s), ``n_samples / fs`` less the union of the spans; 0.0 when nothing
+        was recorded.
+
+    Raises
+    ------
+    ArgumentError
+        When ``fs`` is not a positive number.
+
+    Examples
+    --------
+    >>> recorded_duration_s(5000, 500)
+    10.0
+    >>> recorded_duration_s(5000, 500, [(2000, 2400), (2200, 2600), (0, 500)])
+    7.8
+    """
+    if not (np.isfinite(fs) and fs > 0):
+        raise ArgumentError(f"fs must be a positive sampling rate in Hz, got {fs!r}")
+    n = int(n_samples)
+    spans = np.zeros((0, 2)) if unrecorded is None else np.asarray(unrecorded, dtype=float).reshape(-1, 2)
+    lost = np.zeros(max(n, 0), bool)
+    for a, b in spans:
+        lo, hi = max(int(np.floor(a)), 0), min(int(np.ceil(b)), n)
+        if hi > lo:
+            lost[lo:hi] = True
+    return float((n - int(lost.sum())) / fs)
+
+
+def beat_counts(table: BeatTable, recorded_s: float) -> dict[str, float]:
     """Beat, PVC and P-wave counts of one record.
+
+    Parameters
+    ----------
+    table : BeatTable
+        The record's beat classes (:func:`interp_ecg.features.beat_classes.classify_beats`).
+    recorded_s : float
+        The time (s) in which beats could be seen: the record's length less its all-lead
+        dropout gaps and the stretches in which every lead is flat
+        (:func:`recorded_duration_s`), not the full length. ``PVC_per_min`` is NaN when it
+        is not positive.
 
     Returns
     -------
     dict
         ``n_beats``, ``n_beats_dominant``, ``PVC_count``, ``PVC_per_min`` (PVCs per minute
-        of recording), ``outlier_beat_count`` and ``P_wave_presence_fraction`` (share of the
+        of recorded time), ``outlier_beat_count`` and ``P_wave_presence_fraction`` (share of the
         non-PVC beats with a consensus P wave). In a record without a dominant beat class
         (every beat labelled ``"unclassified"``, see
         :data:`interp_ecg.features.beat_classes.MIN_DOMINANT_BEATS`) a beat cannot be
@@ -393,7 +457,7 @@ def beat_counts(table: BeatTable, duration_s: float) -> dict[str, float]:
         "n_beats": float(labels.size),
         "n_beats_dominant": float(table.beats["dominant"].sum()),
         "PVC_count": n_pvc,
-        "PVC_per_min": n_pvc * 60.0 / duration_s if duration_s > 0 else np.nan,
+        "PVC_per_min": n_pvc * 60.0 / recorded_s if recorded_s > 0 else np.nan,
         "outlier_beat_count": n_outlier,
         "P_wave_presence_fraction": float(has_p[non_pvc].mean()) if non_pvc.any() else np.nan,
     }

@@ -15,7 +15,7 @@ Examples
 """
 
 from interp_ecg.models.device import resolve_device
-from interp_ecg.models.ensemble import ALL_MEMBERS, EnsembleClassifier
+from interp_ecg.models.ensemble import ALL_MEMBERS, MISSING_SHARE_INCREASE, EnsembleClassifier, MissingFeatureWarning
 from interp_ecg.models.hybrid import HybridECGClassifier
 from interp_ecg.models.members import MEMBER_NAMES, TREE_MEMBERS
 from interp_ecg.models.persistence import load_model, save_model
@@ -26,6 +26,8 @@ __all__ = [
     "EnsembleClassifier",
     "HybridECGClassifier",
     "ALL_MEMBERS",
+    "MISSING_SHARE_INCREASE",
+    "MissingFeatureWarning",
     "MEMBER_NAMES",
     "TREE_MEMBERS",
     "CARDIOFOREST_PARAMS",

@@ -12,11 +12,30 @@ Examples
 ...                          random_state=0).fit(X, y)
 >>> clf.predict_proba(X).shape, list(clf.feature_names_in_)[:2]
 ((120, 2), ['QRS_duration_ms', 'heart_rate_bpm'])
+
+Missing values
+--------------
+NaN stands for a measurement that could not be made (the feature table says why). At
+``fit`` it is allowed: each member handles it as :data:`MISSING_VALUE_RULES` says (the tree
+members route it as missing, ``gb`` and ``logreg`` impute the training median), and the share
+of training rows missing each feature is kept (``train_missing_share_``). At prediction the
+same rules apply, so every row gets a score; but a feature missing in far more of the
+predicted rows than of the training rows (by :data:`MISSING_SHARE_INCREASE` or more, e.g.
+QRS duration missing in every row of a batch while measured in every training record) means
+the scores rest on the other features and on a route the training data barely informed.
+``predict_proba``, ``predict`` and ``predict_margin`` then warn (:class:`MissingFeatureWarning`,
+also logged) naming those features with the share missing now and in training;
+:meth:`EnsembleClassifier.missing_report` gives the same as a table.
+
+>>> rows = X.iloc[:4].assign(QRS_duration_ms=np.nan)
+>>> clf.missing_report(rows)[["missing_share", "train_missing_share"]].to_dict("index")
+{'QRS_duration_ms': {'missing_share': 1.0, 'train_missing_share': 0.0}}
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -57,6 +76,17 @@ MISSING_VALUE_RULES = {
 _RESAMPLED_RULE = "imputed: replaced by the feature's median over the training rows (SMOTE needs complete rows)"
 #: models that have already said, in this session, that they impute missing values
 _IMPUTATION_NOTED: "weakref.WeakSet" = weakref.WeakSet()
+#: a feature is "missing beyond training" in a set of predicted rows when the share of them
+#: that miss it exceeds the share of training rows that missed it by at least this much
+#: (absolute): one row with a NaN where under 75 % of the training rows had one, or a batch in
+#: which a quarter more of the records miss a measurement than in training. Chance differences
+#: between folds of one cohort stay well under it (a feature missing in 10 % of the records
+#: is missing in 35 % or more of a random 20 of them with probability 0.24 %, binomial).
+MISSING_SHARE_INCREASE = 0.25
+
+
+class MissingFeatureWarning(UserWarning):
+    """Features missing in far more of the predicted rows than of the training rows."""
 
 
 class EnsembleClassifier(ClassifierMixin, BaseEstimator):
@@ -108,6 +138,11 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         members route it as missing (never as a number); ``gb`` and ``logreg`` (and every
         member when resampling) replace it by the training median, which is logged once
         per model when rows with missing values are predicted.
+    train_missing_share_ : ndarray ``(n_features,)``
+        Share of the training rows in which each feature is missing (NaN). Prediction warns
+        (:class:`MissingFeatureWarning`) about features missing in a larger share of the
+        predicted rows by :data:`MISSING_SHARE_INCREASE` or more (module docstring,
+        :meth:`missing_report`).
     weights_ : ndarray
     final_estimator_ : LogisticRegression (``combine="stack"`` only)
     estimators_ : list of EnsembleClassifier (multi-label only)
@@ -213,6 +248,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         if self._is_multilabel(y):
             return self._fit_multilabel(X, y, sample_weight, groups)
         X_arr, y_arr = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
+        self.train_missing_share_ = _missing_share(X_arr)
         check_classification_targets(y_arr)
         self._encoder = LabelEncoder().fit(y_arr)
         self.classes_ = self._encoder.classes_
@@ -340,6 +376,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
             self, X, y, ensure_all_finite="allow-nan", dtype=np.float64, multi_output=True
         )
         y_arr = np.asarray(y_arr)
+        self.train_missing_share_ = _missing_share(X_arr)
         if type_of_target(y_arr) not in ("multilabel-indicator",):
             raise ModelError("multi-label y must hold 0/1 in every column")
         self.labels_ = labels
@@ -400,9 +437,81 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
             return self.final_estimator_.predict_proba(feats)
         return np.tensordot(self.weights_, np.stack(probas), axes=1)
 
+    def missing_report(self, X) -> pd.DataFrame:
+        """The features missing in far more of the rows of ``X`` than of the training rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array ``(n_samples, n_features)``, the model's features.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``feature`` (``x<j>`` when fitted on an array), one row per feature
+            whose share of missing (NaN) values in ``X`` exceeds its share in the training
+            rows by :data:`MISSING_SHARE_INCREASE` or more, largest increase first:
+            ``missing_share``, ``train_missing_share``, ``n_missing`` (rows of ``X``).
+            Empty when there is none, or for a model saved before the training shares were
+            kept (then the check cannot be made; logged).
+        """
+        return self._missing_beyond_training(self._validate_X(X))
+
+    def _missing_beyond_training(self, X_arr) -> pd.DataFrame:
+        cols = ["missing_share", "train_missing_share", "n_missing"]
+        empty = pd.DataFrame(columns=cols, index=pd.Index([], name="feature"), dtype=float)
+        train = getattr(self, "train_missing_share_", None)
+        X_arr = np.asarray(X_arr, dtype=float)
+        if train is None:
+            logger.info("model fitted without train_missing_share_ (saved by an older version): features "
+                        "missing beyond training are not checked")
+            return empty
+        if X_arr.ndim != 2 or len(X_arr) == 0:
+            return empty
+        gaps = np.isnan(X_arr)
+        share = gaps.mean(axis=0)
+        beyond = np.flatnonzero(share - np.asarray(train, dtype=float) >= MISSING_SHARE_INCREASE - 1e-12)
+        if not beyond.size:
+            return empty
+        names = getattr(self, "feature_names_in_", None)
+        index = pd.Index([str(names[j]) if names is not None else f"x{j}" for j in beyond], name="feature")
+        out = pd.DataFrame({"missing_share": share[beyond], "train_missing_share": np.asarray(train, float)[beyond],
+                            "n_missing": gaps[:, beyond].sum(axis=0).astype(float)}, index=index)
+        order = np.argsort(-(out["missing_share"] - out["train_missing_share"]).to_numpy(), kind="stable")
+        return out.iloc[order]
+
+    def _warn_missing(self, X_arr, where: str) -> None:
+        """Warn (and log) when features are missing in far more rows than in training."""
+        report = self._missing_beyond_training(X_arr)
+        if report.empty:
+            return
+        listed = ", ".join(f"{name} {row.missing_share:.0%} (training {row.train_missing_share:.0%})"
+                           for name, row in report.head(10).iterrows())
+        more = f" and {len(report) - 10} more" if len(report) > 10 else ""
+        rules = getattr(self, "missing_value_rules_", None)
+        if rules is None and getattr(self, "estimators_", None):  # multi-label: the labels' models
+            rules = next((getattr(c, "missing_value_rules_", None) for c in self.estimators_
+                          if getattr(c, "missing_value_rules_", None)), None)
+        routed = [m for m, r in (rules or {}).items() if r.startswith("routed")]
+        imputed = [m for m, r in (rules or {}).items() if r.startswith("imputed")]
+        how = "; ".join(part for part in (
+            f"{', '.join(routed)} route a missing value as missing" if routed else "",
+            f"{', '.join(imputed)} impute the training median" if imputed else "") if part)
+        msg = (f"{where}: {len(report)} feature(s) missing in far more of the {len(X_arr)} row(s) than in "
+               f"training (share missing now, and in training): {listed}{more}. Predicted anyway "
+               f"(missing_value_rules_: {how or 'see the members'}): these scores rest on the other "
+               f"features; see missing_report(X)")
+        logger.warning(msg)
+        warnings.warn(msg, MissingFeatureWarning, stacklevel=3)
+
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities ``(n_samples, n_classes)``; multi-label: ``(n_samples, n_labels)``."""
-        return self.predict_proba_array(self._validate_X(X))
+        """Class probabilities ``(n_samples, n_classes)``; multi-label: ``(n_samples, n_labels)``.
+
+        Warns (:class:`MissingFeatureWarning`) when features are missing in far more of the
+        rows than in training (module docstring, :meth:`missing_report`).
+        """
+        X_arr = self._validate_X(X)
+        self._warn_missing(X_arr, "predict_proba")
+        return self.predict_proba_array(X_arr)
 
     def predict(self, X) -> np.ndarray:
         """Most probable class; multi-label: 0/1 matrix thresholded at 0.5."""
@@ -423,6 +532,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         X_arr = self._validate_X(X)
         if self.multilabel_ or len(self.classes_) != 2:
             raise ModelError("predict_margin is defined for binary, single-label models")
+        self._warn_missing(X_arr, "predict_margin")
         if len(self.members_) == 1 and self.calibrate is None:
             return member_margin(self.members_[0][0], self.members_[0][1], X_arr)
         return self.predict_proba_array(X_arr)[:, 1]
@@ -431,6 +541,12 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     def named_members_(self) -> dict:
         check_is_fitted(self, "classes_")
         return dict(self.members_)
+
+
+def _missing_share(X_arr) -> np.ndarray:
+    """Share of rows in which each column is NaN, ``(n_features,)``."""
+    X_arr = np.asarray(X_arr, dtype=float)
+    return np.isnan(X_arr).mean(axis=0) if len(X_arr) else np.zeros(X_arr.shape[1])
 
 
 class _ConstantLabel:
@@ -552,4 +668,5 @@ def xgboost_margin(clf, X) -> np.ndarray:
     return exact
 
 
-__all__ = ["EnsembleClassifier", "ALL_MEMBERS", "MISSING_VALUE_RULES", "member_margin", "xgboost_margin", "xgboost_base_margin"]
+__all__ = ["EnsembleClassifier", "ALL_MEMBERS", "MISSING_VALUE_RULES", "MISSING_SHARE_INCREASE",
+           "MissingFeatureWarning", "member_margin", "xgboost_margin", "xgboost_base_margin"]

@@ -80,13 +80,16 @@ def to_array(
     on_error: str = "skip",
     records: Sequence | None = None,
     return_lengths: bool = False,
-) -> tuple[np.ndarray, pd.Index, np.ndarray] | tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]:
+    return_durations: bool = False,
+) -> tuple:
     """Load a dataset or array into the network's input array.
 
     Records longer than ``n_samples`` are cut to their first ``n_samples``; shorter ones are
     zero-padded at the end (a flat line, not signal). ``return_lengths=True`` also returns how
     many samples of each row are real, so that callers can keep explanations and prototype
-    sources inside the record (:func:`short_records` lists the padded ones).
+    sources inside the record (:func:`short_records` lists the padded ones);
+    ``return_durations=True`` the length of each record as given, so that callers can say which
+    were cut (:func:`long_records`). Neither is warned about here: the callers name the records.
 
     Parameters
     ----------
@@ -109,6 +112,8 @@ def to_array(
         For a dataset: load only these record ids, in this order (chunked inference).
     return_lengths : bool
         Also return the real (unpadded) samples of every row.
+    return_durations : bool
+        Also return the duration of every record as given, before cutting or padding.
 
     Returns
     -------
@@ -121,6 +126,9 @@ def to_array(
     lengths : numpy.ndarray
         Only with ``return_lengths``: ``int64 (n_records,)`` samples of each row that come from
         the record (at most ``n_samples``; 0 for records that did not load).
+    durations : numpy.ndarray
+        Only with ``return_durations`` (last): ``float64 (n_records,)`` seconds of each record as
+        given (an array row: its samples / ``input_fs or fs``); NaN for records that did not load.
     """
     if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not hasattr(data, "meta")):
         arr = np.asarray(data, dtype=np.float32)
@@ -143,10 +151,11 @@ def to_array(
             logger.warning("%d records hold NaN/inf samples; their rows are zeroed", int((~ok).sum()))
             arr = np.where(ok[:, None, None], arr, 0.0).astype(np.float32)
         lengths = np.where(ok, min(arr.shape[-1], n_samples), 0).astype(np.int64)
+        durations = np.where(ok, arr.shape[-1] / fs, np.nan)
         # filter the real samples only (the padding's step would leak into the record's end)
         out = _fit_length(highpass(arr[..., :n_samples], fs, highpass_hz or 0), n_samples)
         ids = pd.Index([str(i) for i in range(len(arr))], name="record_id")
-        return (out, ids, ok, lengths) if return_lengths else (out, ids, ok)
+        return _returned(out, ids, ok, lengths, durations, return_lengths, return_durations)
     if not hasattr(data, "meta") or not hasattr(data, "load"):
         raise ConfigError(f"cannot read records from {type(data).__name__}; pass an EcgDataset or array")
     ds = data if data.fs is not None and float(data.fs) == fs else data.resample(fs)
@@ -155,6 +164,7 @@ def to_array(
     out = np.zeros((len(ids), n_leads, n_samples), dtype=np.float32)
     ok = np.zeros(len(ids), dtype=bool)
     lengths = np.zeros(len(ids), dtype=np.int64)
+    durations = np.full(len(ids), np.nan)
     for i, rid in enumerate(ids):
         try:
             rec = ds.load(rid)
@@ -164,6 +174,7 @@ def to_array(
                 raise SamplingRateError(f"record at {rec.fs} Hz, expected {fs}", source=rec.source or rid)
             out[i] = _fit_length(rec.signal, n_samples)
             lengths[i] = min(rec.signal.shape[-1], n_samples)
+            durations[i] = rec.signal.shape[-1] / fs
             ok[i] = True
         except InterpEcgError as err:
             if on_error == "raise":
@@ -174,7 +185,35 @@ def to_array(
         out[full] = highpass(out[full], fs, highpass_hz or 0)
     for i in np.flatnonzero(ok & ~full):  # padded records: filter the real samples only
         out[i, :, : lengths[i]] = highpass(out[i, :, : lengths[i]], fs, highpass_hz or 0)
-    return (out, ids, ok, lengths) if return_lengths else (out, ids, ok)
+    return _returned(out, ids, ok, lengths, durations, return_lengths, return_durations)
+
+
+def _returned(out, ids, ok, lengths, durations, return_lengths: bool, return_durations: bool) -> tuple:
+    return (out, ids, ok) + ((lengths,) if return_lengths else ()) + ((durations,) if return_durations else ())
+
+
+def long_records(ids: Sequence, durations: np.ndarray, ok: np.ndarray, n_samples: int, fs: float) -> pd.Series:
+    """Records that loaded but are longer than the network input (cut to it), with their length in seconds.
+
+    Examples
+    --------
+    >>> long_records(["a", "b", "c"], np.array([10.0, 12.0, np.nan]), np.array([True, True, False]), 1000, 100.0)
+    b    12.0
+    Name: duration_s, dtype: float64
+    """
+    durations = np.asarray(durations, dtype=float)
+    # compare in samples at fs (half a sample of tolerance for float durations)
+    sel = np.asarray(ok, dtype=bool) & (np.nan_to_num(durations) * float(fs) > int(n_samples) + 0.5)
+    return pd.Series(durations[sel], index=pd.Index(np.asarray(list(ids), dtype=object)[sel]),
+                     name="duration_s", dtype=float)
+
+
+def describe_long(long: pd.Series, n_samples: int, fs: float, limit: int = 5) -> str:
+    """One sentence naming records cut to the network input (for warnings)."""
+    listed = ", ".join(f"{rid} ({dur:.2f} s)" for rid, dur in long.head(limit).items())
+    more = f" and {len(long) - limit} more" if len(long) > limit else ""
+    return (f"{len(long)} record(s) longer than the network input of {n_samples / fs:.2f} s are cut to their "
+            f"first {n_samples / fs:.2f} s (the rest is not read): {listed}{more}")
 
 
 def short_records(ids: Sequence, lengths: np.ndarray, ok: np.ndarray, n_samples: int, fs: float) -> pd.Series:
@@ -253,14 +292,86 @@ def read_label_groups(path: str | PathLike) -> dict[str, list[str]]:
     return groups
 
 
+#: ProtoECGNet's branch names (each with its own backbone and prototype extent)
+BRANCH_NAMES = ("rhythm", "morphology", "global")
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def near_branch_name(name: str, max_distance: int = 2) -> str | None:
+    """The ProtoECGNet branch ``name`` is a near miss of (other case, or <= ``max_distance`` edits), else ``None``.
+
+    Examples
+    --------
+    >>> near_branch_name("rhytm"), near_branch_name("Global"), near_branch_name("rhythm"), near_branch_name("st")
+    ('rhythm', 'global', None, None)
+    """
+    if name in BRANCH_NAMES:
+        return None
+    low = str(name).strip().lower()
+    for branch in BRANCH_NAMES:
+        if low == branch or _edit_distance(low, branch) <= max_distance:
+            return branch
+    return None
+
+
+def check_label_groups(label_groups: Mapping[str, Sequence[str]], deliberate: Sequence[str] = ()) -> None:
+    """Refuse branch names that are near misses of ProtoECGNet's, and labels in two groups.
+
+    Any other branch name gets a 2D backbone with partial prototypes, so ``"Rhythm"`` or
+    ``"rhytm"`` would silently change what a rhythm label's prototypes are; a name listed in
+    ``deliberate`` (the estimator's ``branch_types``) is taken as meant.
+
+    Raises
+    ------
+    ConfigError
+        Naming the branch and the name it resembles, or the label and its groups.
+
+    Examples
+    --------
+    >>> check_label_groups({"rhythm": ["AFIB"], "st": ["STD_"]})
+    >>> check_label_groups({"Rhythm": ["AFIB"]})
+    Traceback (most recent call last):
+    ...
+    interp_ecg.errors.ConfigError: label_groups: branch 'Rhythm' looks like a misspelling of 'rhythm' ...
+    """
+    for branch in label_groups:
+        near = near_branch_name(str(branch))
+        if near is not None and str(branch) not in set(map(str, deliberate)):
+            raise ConfigError(
+                f"label_groups: branch {str(branch)!r} looks like a misspelling of {near!r} (ProtoECGNet's branches "
+                f"are {', '.join(BRANCH_NAMES)}; any other name gets a 2D backbone with partial prototypes): use "
+                f"{near!r}, or name {str(branch)!r} in branch_types to make it a branch of its own")
+    seen: dict[str, list[str]] = {}
+    for branch, labels in label_groups.items():
+        for label in dict.fromkeys(map(str, labels)):
+            seen.setdefault(label, []).append(str(branch))
+    twice = {label: groups for label, groups in seen.items() if len(groups) > 1}
+    if twice:
+        listed = "; ".join(f"{label} is in {' and '.join(groups)}" for label, groups in list(twice.items())[:5])
+        raise ConfigError(f"label_groups: a label can belong to one branch only: {listed}")
+
+
 def resolve_label_groups(
-    classes: Sequence[str], label_groups: Mapping[str, Sequence[str]] | str | PathLike | None
+    classes: Sequence[str], label_groups: Mapping[str, Sequence[str]] | str | PathLike | None,
+    deliberate: Sequence[str] = (),
 ) -> dict[str, list[str]]:
     """Assign every class to one branch; branches without classes are dropped.
 
     ``label_groups`` is a mapping ``branch -> labels``, a path to a label-group CSV, or
     ``None`` (ProtoECGNet's groups shipped in the package, :func:`default_label_groups`).
-    Classes not named by any group go to ``"morphology"``.
+    Classes not named by any group go to ``"morphology"``. A branch name that is a near miss
+    of ``rhythm`` / ``morphology`` / ``global`` (not in ``deliberate``) and a label in two groups
+    are refused (:func:`check_label_groups`).
 
     Examples
     --------
@@ -272,6 +383,7 @@ def resolve_label_groups(
         label_groups = default_label_groups()
     elif isinstance(label_groups, (str, PathLike)):
         label_groups = read_label_groups(label_groups)
+    check_label_groups(label_groups, deliberate)
     out: dict[str, list[str]] = {}
     assigned: set[str] = set()
     for branch, labels in label_groups.items():

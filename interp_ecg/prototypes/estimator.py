@@ -55,10 +55,25 @@ from sklearn.base import BaseEstimator
 
 from interp_ecg.errors import ConfigError, IntegrityError, ModelError
 from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
-from interp_ecg.prototypes.data import describe_short, resolve_label_groups, short_records, to_array
+from interp_ecg.prototypes.data import (
+    describe_long,
+    describe_short,
+    long_records,
+    resolve_label_groups,
+    short_records,
+    to_array,
+)
 from interp_ecg.prototypes.losses import LossWeights
 from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, BranchSpec, ProtoECGNet
-from interp_ecg.prototypes.training import ProtoTrainer, TrainConfig, torch_device, torch_threads, train_blackbox
+from interp_ecg.io.integrity import file_manifest_path, verify_file_manifest
+from interp_ecg.prototypes.training import (
+    ProtoTrainer,
+    TrainConfig,
+    read_weights,
+    torch_device,
+    torch_threads,
+    train_blackbox,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +144,40 @@ def _warn_constant(flat: pd.Series, where: str) -> None:
     warnings.warn(msg, UserWarning, stacklevel=3)
 
 
+def _check_multi_hot(labels: pd.DataFrame) -> pd.DataFrame:
+    """``labels`` unchanged when every value is 0 or 1; otherwise ``ConfigError`` naming the column.
+
+    NaN (unknown) labels are refused with their count per column, and other values (PTB-XL's
+    0-100 likelihoods, soft labels) with the values found: the weighted BCE and the push need
+    multi-hot 0/1 targets.
+    """
+    values = labels.to_numpy(dtype=np.float64)
+    nan = np.isnan(values)
+    if nan.any():
+        counts = {str(c): int(n) for c, n in zip(labels.columns, nan.sum(axis=0)) if n}
+        listed = ", ".join(f"{c} ({n})" for c, n in list(counts.items())[:5])
+        raise ConfigError(f"y holds NaN (unknown) labels in {len(counts)} column(s): {listed}; multi-hot 0/1 "
+                          "expected: leave those records out or decide each label as 0 or 1")
+    bad = ~np.isin(values, (0.0, 1.0))
+    if bad.any():
+        parts = []
+        for k in np.flatnonzero(bad.any(axis=0))[:5]:
+            found = np.unique(values[bad[:, k], k])
+            shown = ", ".join(f"{v:g}" for v in found[:3]) + (", ..." if len(found) > 3 else "")
+            parts.append(f"{labels.columns[k]} ({shown})")
+        raise ConfigError(f"y column(s) hold values other than 0 and 1: {'; '.join(parts)}; multi-hot 0/1 "
+                          "expected (PTB-XL likelihoods 0-100: threshold them, e.g. y = (likelihood > 0))")
+    return labels
+
+
+def _class_positions(classes: Sequence[str], network_classes: Sequence[str]) -> np.ndarray:
+    """Positions in the network's output (classes grouped by branch) of each of ``classes``."""
+    network_classes = [str(c) for c in network_classes]
+    if sorted(map(str, classes)) != sorted(network_classes):
+        raise IntegrityError(f"classes {list(classes)} do not match the network's outputs {network_classes}")
+    return np.array([network_classes.index(str(c)) for c in classes], dtype=np.int64)
+
+
 def _py(value: Any) -> Any:
     """Record ids as plain int / str (checkpoint-safe)."""
     if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
@@ -165,11 +214,12 @@ class _BaseNetClassifier(BaseEstimator):
         return out
 
     def network_input(self, data: Any, fs: float | None = None, records: Any = None,
-                      return_lengths: bool = False) -> tuple:
+                      return_lengths: bool = False, return_durations: bool = False) -> tuple:
         """The network's input for ``data``: resampled to ``fs``, cropped or padded, high-passed.
 
         Records longer than ``n_samples`` are cut to their first ``n_samples``; shorter ones are
-        zero-padded at the end (:func:`~interp_ecg.prototypes.data.to_array`).
+        zero-padded at the end (:func:`~interp_ecg.prototypes.data.to_array`). This method does not
+        warn; ``fit``, ``predict_proba``, ``transform`` and ``explain`` name the records cut or padded.
 
         Parameters
         ----------
@@ -181,24 +231,46 @@ class _BaseNetClassifier(BaseEstimator):
             Record ids of a dataset to use.
         return_lengths : bool
             Also return the real (unpadded) samples of every record.
+        return_durations : bool
+            Also return every record's duration in seconds as given (before cutting or padding).
 
         Returns
         -------
         tuple
-            ``(n, 12, n_samples)`` float32 input, record ids, a mask of the records read, and with
-            ``return_lengths`` the real samples of each record.
+            ``(n, 12, n_samples)`` float32 input, record ids, a mask of the records read, with
+            ``return_lengths`` the real samples of each record, with ``return_durations`` (last)
+            each record's duration.
         """
         return to_array(data, fs=self.fs, n_samples=self.n_samples, highpass_hz=self.highpass_hz, input_fs=fs,
-                        records=records, return_lengths=return_lengths)
+                        records=records, return_lengths=return_lengths, return_durations=return_durations)
 
-    def _warn_short(self, ids: Any, lengths: np.ndarray, ok: np.ndarray, what: str) -> pd.Series:
-        """Log (and warn about) records shorter than the network input; return them."""
+    def _read_input(self, data: Any, fs: float | None, what: str, records: Any = None) -> tuple:
+        """:meth:`network_input` with lengths, warning (and logging) about records cut or zero-padded.
+
+        An array given without ``fs`` is read at the model's ``fs``; the warning says so.
+        """
+        x, ids, ok, lengths, durations = self.network_input(data, fs, records=records, return_lengths=True,
+                                                            return_durations=True)
+        self._warn_lengths(data, fs, ids, lengths, durations, ok, what)
+        return x, ids, ok, lengths
+
+    def _warn_lengths(self, data: Any, fs: float | None, ids: Any, lengths: np.ndarray, durations: np.ndarray,
+                      ok: np.ndarray, what: str) -> tuple[pd.Series, pd.Series]:
+        """Log and warn (``UserWarning``) about records zero-padded or cut to the network input.
+
+        Returns the short and the long records with their durations in seconds.
+        """
+        assumed = ""
+        if not hasattr(data, "meta") and fs is None:
+            assumed = f" (array read at the model's fs = {self.fs:g} Hz: no fs= was given)"
         short = short_records(ids, lengths, ok, self.n_samples, self.fs)
-        if len(short):
-            msg = f"{what}: {describe_short(short, self.n_samples, self.fs)}"
-            logger.warning(msg)
-            warnings.warn(msg, UserWarning, stacklevel=3)
-        return short
+        long = long_records(ids, durations, ok, self.n_samples, self.fs)
+        for found, describe in ((short, describe_short), (long, describe_long)):
+            if len(found):
+                msg = f"{what}{assumed}: {describe(found, self.n_samples, self.fs)}"
+                logger.warning(msg)
+                warnings.warn(msg, UserWarning, stacklevel=4)
+        return short, long
 
     def _labels(self, data: Any, labels: Any, ids: pd.Index) -> pd.DataFrame:
         if labels is None:
@@ -213,32 +285,45 @@ class _BaseNetClassifier(BaseEstimator):
                     raise ConfigError(f"labels lack records of the dataset: {err}") from None
             elif len(labels) != len(ids):
                 raise ConfigError(f"{len(labels)} label rows for {len(ids)} records")
-            return labels.astype(np.float32)
+            return _check_multi_hot(labels.astype(np.float32))
         arr = np.asarray(labels, dtype=np.float32)
         if arr.ndim == 1:
             arr = arr[:, None]
         if len(arr) != len(ids):
             raise ConfigError(f"{len(arr)} label rows for {len(ids)} records")
-        return pd.DataFrame(arr, index=ids, columns=[f"class_{i}" for i in range(arr.shape[1])])
+        return _check_multi_hot(pd.DataFrame(arr, index=ids, columns=[f"class_{i}" for i in range(arr.shape[1])]))
 
     def _training_data(self, X: Any, y: Any, fs: float | None):
         """Readable records, labels with enough positives, ids and patient groups."""
-        x, ids, ok, lengths = self.network_input(X, fs, return_lengths=True)
+        x, ids, ok, lengths, durations = self.network_input(X, fs, return_lengths=True, return_durations=True)
         labels = self._labels(X, y, ids)
         if isinstance(y, pd.DataFrame) and not hasattr(X, "meta"):
             ids = pd.Index(y.index)
-        self._warn_short(ids, lengths, ok, "training records")
+        self._warn_lengths(X, fs, ids, lengths, durations, ok, "training records")
         x, labels, ids, lengths = x[ok], labels.iloc[np.flatnonzero(ok)], ids[ok], lengths[ok]
         if len(x) < 2:
             raise ModelError(f"need at least 2 readable training records, got {len(x)}")
         pos = (labels.to_numpy() > 0).sum(axis=0)
-        keep = pos >= self.min_positives
+        neg = len(labels) - pos
+        few_pos, few_neg = pos < self.min_positives, (neg < self.min_positives) & (pos >= self.min_positives)
+        keep = ~few_pos & ~few_neg
         if not keep.all():
-            logger.warning("leaving out %d classes with < %d positive training records: %s",
-                           int((~keep).sum()), self.min_positives, list(labels.columns[~keep]))
+            parts = []
+            if few_pos.any():
+                parts.append(f"{int(few_pos.sum())} classes with < {self.min_positives} positive training records: "
+                             f"{list(map(str, labels.columns[few_pos]))}")
+            if few_neg.any():  # positive in (nearly) every record: nothing to tell it from
+                parts.append(f"{int(few_neg.sum())} classes with < {self.min_positives} negative training records "
+                             f"(positive in every or all but a few records; nothing to learn): "
+                             f"{list(map(str, labels.columns[few_neg]))}")
+            msg = (f"leaving out {'; and '.join(parts)}; classes_ (the column order of predict_proba) lists "
+                   "the others in the order of y")
+            logger.warning(msg)
+            warnings.warn(msg, UserWarning, stacklevel=3)
         labels = labels.loc[:, keep]
         if labels.shape[1] == 0:
-            raise ModelError("no class has enough positive training records")
+            raise ModelError(f"no class has at least {self.min_positives} positive and {self.min_positives} negative "
+                             "training records")
         labels = labels.set_axis([str(c) for c in labels.columns], axis=1)
         groups = None
         meta = getattr(X, "meta", None)
@@ -256,7 +341,7 @@ class _BaseNetClassifier(BaseEstimator):
         if lengths is None:
             lengths = np.full(len(x), x.shape[-1], dtype=np.int64)
         if X_val is not None:
-            xv, vids, ok = self.network_input(X_val, fs)
+            xv, vids, ok, _ = self._read_input(X_val, fs, "validation records")
             yv = self._labels(X_val, y_val, vids)
             yv = yv.set_axis([str(c) for c in yv.columns], axis=1)
             missing = [c for c in labels.columns if c not in yv.columns]
@@ -279,8 +364,108 @@ class _BaseNetClassifier(BaseEstimator):
         if not hasattr(self, "model_"):
             raise ModelError(f"{type(self).__name__} is not fitted; call fit() first")
 
+    def _set_class_weights(self, labels: pd.DataFrame) -> None:
+        """``positive_weights_`` of the weighted BCE (the training rows' labels), in ``classes_`` order."""
+        from interp_ecg.prototypes.losses import positive_weights
+
+        pw = positive_weights(labels.to_numpy(), TrainConfig.pos_weight_clip)
+        self.positive_weights_ = pd.Series(pw.astype(np.float64), index=[str(c) for c in labels.columns],
+                                           name="positive_weight").reindex(self.classes_)
+        self.probabilities_calibrated_ = False
+        self.calibration_ = None
+
+    def probability_from_logits(self, logits: np.ndarray) -> np.ndarray:
+        """Logits ``(n, n_classes)`` in :attr:`classes_` order -> the outputs of :meth:`predict_proba`.
+
+        The sigmoid of the logit, or, after :meth:`calibrate`, of ``slope * logit + intercept``
+        per class (Platt scaling).
+        """
+        from scipy.special import expit
+
+        logits = np.asarray(logits, dtype=np.float64)
+        cal = getattr(self, "calibration_", None)
+        if cal is None:
+            return expit(logits)
+        return expit(logits * cal["slope"].to_numpy() + cal["intercept"].to_numpy())
+
+    def calibrate(self, X: Any, y: Any = None, *, fs: float | None = None) -> "_BaseNetClassifier":
+        """Platt-scale every class on held-out records, so :meth:`predict_proba` estimates probabilities.
+
+        The network is trained with a class-weighted BCE (each positive counts
+        :attr:`positive_weights_` times, ``n_negative / n_positive`` of the training records, up
+        to 100), so its sigmoid outputs are ranking scores that over-state rare classes (user9:
+        a mean "probability" of MI of 0.41 where 12.5 % of test ECGs had MI). This fits, per class,
+        ``p = sigmoid(slope * logit + intercept)`` by maximum likelihood on ``X`` (one
+        record-wise logistic regression per class), and :meth:`predict_proba` (and ``explain``'s
+        probabilities and threshold) use it from then on. The ranking of records, hence ROC-AUC,
+        does not change for a positive slope.
+
+        Parameters
+        ----------
+        X : EcgDataset or numpy.ndarray
+            Held-out records: not the training records (their scores are over-fitted) and not the
+            test records (their calibration would be fitted to the test), e.g. PTB-XL fold 9.
+        y : pandas.DataFrame or array, optional
+            Their 0/1 labels with every class of :attr:`classes_` (default ``X.labels``).
+        fs : float, optional
+            Sampling rate of an array input.
+
+        Returns
+        -------
+        self
+            With :attr:`calibration_` (per class: ``slope``, ``intercept``, ``n_records``,
+            ``n_positive``, ``mean_score_before``, ``mean_probability_after``, ``prevalence``, all on
+            ``X``) and :attr:`probabilities_calibrated_` ``True``.
+
+        Raises
+        ------
+        ConfigError
+            ``y`` lacks a class, or a class has no positive or no negative record in ``X``.
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        self.check_fitted()
+        logits = np.asarray(self.decision_function(X, fs), dtype=np.float64)
+        if hasattr(X, "meta"):
+            ids = pd.Index(X.meta.index)
+        else:
+            ids = pd.Index([str(i) for i in range(len(logits))], name="record_id")
+        labels = self._labels(X, y, ids)
+        labels = labels.set_axis([str(c) for c in labels.columns], axis=1)
+        missing = [c for c in self.classes_ if c not in labels.columns]
+        if missing:
+            raise ConfigError(f"calibration labels lack classes {missing[:5]}")
+        yv = labels[self.classes_].to_numpy()
+        ok = np.isfinite(logits).all(axis=1)
+        logits, yv = logits[ok], yv[ok]
+        pos = yv.sum(axis=0)
+        one_sided = [c for c, n in zip(self.classes_, pos) if n == 0 or n == len(yv)]
+        if one_sided:
+            raise ConfigError(f"cannot calibrate {one_sided[:5]}: no positive or no negative record among the "
+                              f"{len(yv)} calibration records")
+        rows = []
+        for k, cls in enumerate(self.classes_):
+            lr = LogisticRegression(C=1e6, max_iter=1000).fit(logits[:, [k]], yv[:, k].astype(int))
+            slope, intercept = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+            from scipy.special import expit
+
+            rows.append({"class": cls, "slope": slope, "intercept": intercept, "n_records": len(yv),
+                         "n_positive": int(pos[k]), "mean_score_before": float(expit(logits[:, k]).mean()),
+                         "mean_probability_after": float(expit(slope * logits[:, k] + intercept).mean()),
+                         "prevalence": float(pos[k] / len(yv))})
+        self.calibration_ = pd.DataFrame(rows).set_index("class")
+        self.probabilities_calibrated_ = True
+        flipped = list(self.calibration_.index[self.calibration_["slope"] <= 0])
+        if flipped:
+            msg = (f"calibration slope <= 0 for {flipped[:5]}: on these records the score ranks the class the wrong "
+                   "way round; their calibrated probabilities carry no ranking")
+            logger.warning(msg)
+            warnings.warn(msg, UserWarning, stacklevel=2)
+        logger.info("calibrated %d classes on %d records", len(rows), len(yv))
+        return self
+
     def _specs(self, classes: Sequence[str], prototypes_per_class: Any) -> list[BranchSpec]:
-        groups = resolve_label_groups(classes, self.label_groups)
+        groups = resolve_label_groups(classes, self.label_groups, deliberate=list(self.branch_types or {}))
         types = dict(DEFAULT_BRANCH_TYPES)
         types.update({k: tuple(v) for k, v in (self.branch_types or {}).items()})
         ppc = prototypes_per_class
@@ -304,7 +489,10 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         ``branch -> labels`` (branches ``rhythm``, ``morphology``, ``global`` get the
         ProtoECGNet backbones; other names get a 2D backbone with partial prototypes), a path
         to a label-group CSV, or ``None`` (ProtoECGNet's groups of the 71 PTB-XL statements,
-        shipped in the package; labels no group names go to ``morphology``).
+        shipped in the package; labels no group names go to ``morphology``). ``fit`` refuses
+        (``ConfigError``) a label in two groups and a branch name that is a near miss of
+        ProtoECGNet's (``"Rhythm"``, ``"rhytm"``: other case or <= 2 edits) unless that name is
+        in ``branch_types``.
     prototypes_per_class : int or mapping, optional
         Per branch (paper: ``{"rhythm": 5, "morphology": 18, "global": 7}``).
     width : int, optional
@@ -334,7 +522,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     branch_types : mapping, optional
         ``branch -> (backbone kind, prototype extent)`` overrides.
     min_positives : int
-        Classes with fewer positive training records are left out (logged).
+        Classes with fewer positive, or fewer negative, training records are left out (logged,
+        with a ``UserWarning`` naming them): a class positive in every record cannot be learned.
     device : str
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...;
         a GPU asked for by name when none is visible raises ``ConfigError``
@@ -360,6 +549,18 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     Attributes
     ----------
     classes_ : list of str
+        The label columns given to :meth:`fit`, in their order, less the classes left out
+        (``min_positives``); the column order of every output.
+    positive_weights_ : pandas.Series
+        Per class, the weight of a positive record in the weighted BCE (``n_negative / n_positive``
+        of the training records, clipped to [1, 100]); NaN for a model file that did not record it.
+    probabilities_calibrated_ : bool
+        ``False`` after :meth:`fit`: :meth:`predict_proba` gives sigmoid outputs of the weighted
+        loss, which over-state rare classes (scores for ranking, not probabilities); ``True`` after
+        :meth:`calibrate` on held-out records.
+    calibration_ : pandas.DataFrame or None
+        After :meth:`calibrate`: per class the Platt ``slope`` and ``intercept`` and the
+        calibration records' counts and mean outputs.
     branches_ : pandas.DataFrame
         One row per branch: classes, backbone, prototype extent, prototypes per class.
     prototype_sources_ : pandas.DataFrame
@@ -461,14 +662,22 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         ----------
         X : EcgDataset or numpy.ndarray
             Records (resampled to ``fs`` on load) or an array ``(n, 12, n_samples)``. Records
-            longer than the input (``n_samples``, 10 s) are cut to their first 10 s; shorter ones
-            are zero-padded at the end, with a warning naming them, and prototypes are pushed only
+            longer than the input (``n_samples``, 10 s) are cut to their first 10 s, and shorter ones
+            are zero-padded at the end, both with a warning naming them (for an array given without
+            ``fs``, the warning says it was read at the model's ``fs``), and prototypes are pushed only
             onto their real samples (a global prototype only onto records that fill the input;
             ``ModelError`` when a prototype has no such record: set ``n_samples`` to the records'
             length).
         y : pandas.DataFrame or array, optional
-            Multi-hot labels (columns = classes) aligned with the records; defaults to
-            ``X.labels``.
+            Multi-hot 0/1 labels (columns = classes) aligned with the records; defaults to
+            ``X.labels``. Other values (likelihoods 0-100, soft labels) and NaN (unknown) labels
+            are refused with ``ConfigError`` naming the column (as are those of ``y_val``).
+            :attr:`classes_` keeps the order of these columns, less the classes left out for
+            having fewer than ``min_positives`` positive or negative training records (logged,
+            with a ``UserWarning`` naming them): compare ``classes_`` with ``y.columns`` before
+            pairing columns. The network groups its classes by branch internally; every output
+            (:meth:`predict_proba`, :meth:`decision_function`, :meth:`fusion_weights`, Shapley
+            values) is in :attr:`classes_` order.
         fs : float, optional
             Sampling rate of array inputs when it is not ``self.fs``.
         X_val, y_val : optional
@@ -481,8 +690,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         """
         st = self.settings()
         x, labels, ids, groups, lengths = self._training_data(X, y, fs)
-        specs = self._specs(list(labels.columns), st["prototypes_per_class"])
-        order = [c for s in specs for c in s.classes]
+        classes = list(labels.columns)  # the user's column order, less the classes left out
+        specs = self._specs(classes, st["prototypes_per_class"])
+        order = [c for s in specs for c in s.classes]  # the network's order: grouped by branch
         labels = labels[order]
         x, labels, ids, xv, yv, lengths = self._validation(x, labels, ids, groups, X_val, y_val, fs,
                                                            st["validation_fraction"], lengths)
@@ -507,7 +717,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             train_sims = trainer.similarities(trainer.x).double().numpy()
             mean = train_sims.mean(0)
 
-        self._set_fitted(model, specs, st, sources, dict(push.segments), mean, pd.DataFrame(trainer.history), device)
+        self._set_fitted(model, specs, st, sources, dict(push.segments), mean, pd.DataFrame(trainer.history), device,
+                         classes=classes)
+        self._set_class_weights(labels)
         flat = constant_similarity_prototypes(pd.DataFrame(train_sims, columns=self.feature_names_out_),
                                               self.similarity_scales())
         _warn_constant(flat, f"the {len(train_sims)} training records")
@@ -525,6 +737,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             src.check_fitted()
             state = src.model_.state_dict()
         else:
+            _verify_model_file(src, None)  # a saved model file: checked against its manifest, as by load()
             state = _read_weights(src)["model"]
         own = model.state_dict()
         copied = {k: v for k, v in state.items() if ".backbone." in k and k in own and own[k].shape == v.shape}
@@ -537,7 +750,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     def _load_pretrained_2d(self, model: ProtoECGNet) -> None:
         state = self.pretrained_2d
         if not isinstance(state, Mapping):
-            state = torch.load(state, map_location="cpu", weights_only=True)
+            # torchvision's published weights: no manifest of ours, read weights-only (no code runs)
+            state = read_weights(state, what="pretrained_2d weights file", key=None)
             state = state.get("state_dict", state)
         done = 0
         for branch in model.branches.values():
@@ -549,14 +763,19 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
 
     def _set_fitted(self, model: ProtoECGNet, specs: list[BranchSpec], settings: dict, sources: pd.DataFrame,
                     segments: dict, similarity_mean: np.ndarray, history: pd.DataFrame,
-                    device: torch.device) -> None:
-        """Every fitted attribute, in one place (``fit`` and ``load``)."""
+                    device: torch.device, classes: Sequence[str] | None = None) -> None:
+        """Every fitted attribute, in one place (``fit`` and ``load``).
+
+        ``classes``: :attr:`classes_` (the user's label order); ``None`` = the network's order
+        (model files saved before the order was kept).
+        """
         model.to(device).eval()
         self.model_ = model
         self.specs_ = specs
         self.settings_ = dict(settings)
         self.device_ = device
-        self.classes_ = list(model.classes)
+        self.classes_ = list(model.classes) if classes is None else [str(c) for c in classes]
+        self._output_index = _class_positions(self.classes_, model.classes)
         self.feature_names_out_ = model.prototype_names()
         self.branches_ = pd.DataFrame(
             [{"branch": s.name, "backbone": s.kind, "prototype": s.prototype,
@@ -575,7 +794,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     # -- inference ----------------------------------------------------------------------
     @torch.no_grad()
     def logits_and_similarities(self, x: np.ndarray, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
-        """Logits ``(n, n_classes)`` and prototype similarities ``(n, n_prototypes)`` of a network input.
+        """Logits ``(n, n_classes)`` in :attr:`classes_` order and prototype similarities ``(n, n_prototypes)``.
 
         ``x`` is the output of :meth:`network_input`; batches of ``batch_size`` on the model's device.
         """
@@ -590,7 +809,17 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
                 sims.append(out.similarities.float().cpu().numpy())
         if not logits:
             return np.zeros((0, len(self.classes_))), np.zeros((0, len(self.feature_names_out_)))
-        return np.concatenate(logits).astype(np.float64), np.concatenate(sims).astype(np.float64)
+        # the network's outputs are grouped by branch; the estimator's are in classes_ order
+        return (np.concatenate(logits).astype(np.float64)[:, self._output_index],
+                np.concatenate(sims).astype(np.float64))
+
+    def fusion_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fusion layer's weights ``(n_classes, n_prototypes)`` and bias ``(n_classes,)``, rows in
+        :attr:`classes_` order (the network keeps its classes grouped by branch)."""
+        self.check_fitted()
+        w = self.model_.fusion.weight.detach().cpu().double().numpy()[self._output_index]
+        b = self.model_.fusion.bias.detach().cpu().double().numpy()[self._output_index]
+        return w, b
 
     def _scores(self, X: Any, fs: float | None, chunk_size: int) -> tuple[np.ndarray, np.ndarray, pd.Index]:
         """Logits and similarities, loading an EcgDataset ``chunk_size`` records at a time."""
@@ -601,8 +830,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             chunks = [None]
         logits, sims, ids = [], [], []
         for chunk in chunks:
-            x, chunk_ids, ok, lengths = self.network_input(X, fs, records=chunk, return_lengths=True)
-            self._warn_short(chunk_ids, lengths, ok, "scored records")
+            x, chunk_ids, ok, _ = self._read_input(X, fs, "scored records", records=chunk)
             lg, sm = self.logits_and_similarities(x)
             lg[~ok] = np.nan
             sm[~ok] = np.nan
@@ -623,16 +851,25 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     def predict_proba(self, X: Any, fs: float | None = None, chunk_size: int = 2048) -> np.ndarray:
         """Probabilities ``(n, n_classes)`` in :attr:`classes_` order (NaN rows for unreadable records).
 
+        :attr:`classes_` is the order of the label columns given to :meth:`fit` (less classes left
+        out for too few positives), so ``roc_auc_score(y_test[clf.classes_], proba)`` pairs each
+        column with its class.
+
         The network reads ``n_samples`` samples (10 s at 100 Hz). A longer record is scored on its
-        first 10 s only. A shorter record is scored as the record followed by a flat zero line up to
+        first 10 s only, and such records are named in a logged warning (``UserWarning``); an
+        array is read at the model's ``fs`` unless ``fs`` is given (the warning says so). A shorter record is scored as the record followed by a flat zero line up to
         10 s: the probability is that of this padded input, not of a 10-s recording of the patient
         (rhythm and global prototypes compare the whole input, so the flat tail counts), and such
         records are named in a logged warning (``UserWarning``). Cut records into 10-s pieces, or
         fit a model with ``n_samples`` equal to their length, to score them as recorded.
-        """
-        from scipy.special import expit
 
-        return expit(self.decision_function(X, fs, chunk_size))
+        Not calibrated unless :meth:`calibrate` was called (:attr:`probabilities_calibrated_`):
+        the network is trained with a class-weighted BCE (:attr:`positive_weights_`, up to 100),
+        which raises the outputs of rare classes well above their frequency. They rank records
+        (ROC-AUC) but are not the chance that a record has the class; a threshold of 0.5 is not
+        a 50 % risk.
+        """
+        return self.probability_from_logits(self.decision_function(X, fs, chunk_size))
 
     def predict(self, X: Any, threshold: float = 0.5, fs: float | None = None) -> np.ndarray:
         """Multi-hot predictions at ``threshold`` (unreadable records: all 0)."""
@@ -691,7 +928,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             ``path``.
         """
         import interp_ecg
-        from interp_ecg.io.integrity import write_manifest
+        from interp_ecg.io.integrity import write_file_manifest
 
         self.check_fitted()
         params = {k: v for k, v in self.get_params().items() if k not in ("pretrained", "pretrained_2d")}
@@ -701,6 +938,10 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             "params": _jsonable(params),
             "settings": _jsonable(self.settings_),
             "specs": [s.to_dict() for s in self.specs_],
+            "classes": list(self.classes_),
+            "positive_weights": [None if not np.isfinite(v) else float(v) for v in self.positive_weights_],
+            "calibration": (None if self.calibration_ is None
+                            else json.loads(self.calibration_.reset_index().to_json(orient="records"))),
             "sources": json.loads(sources.to_json(orient="records")),
             "history": json.loads(self.history_.to_json(orient="records")),
         }
@@ -714,15 +955,13 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         torch.save(state, tmp)
+        fields = {"format_version": 1, "class": f"{type(self).__module__}.{type(self).__qualname__}",
+                  "versions": {"interp_ecg": interp_ecg.__version__, "torch": torch.__version__},
+                  "classes": list(self.classes_)}
+        # the manifest of the new bytes first, then the file into place (io.integrity.write_file_manifest)
+        self.manifest_digest_ = write_file_manifest(path, PROTO_MANIFEST_FORMAT, fields, content=tmp)
         tmp.replace(path)
-        digest = _file_sha256(path)
-        manifest = {"format": PROTO_MANIFEST_FORMAT, "format_version": 1,
-                    "class": f"{type(self).__module__}.{type(self).__qualname__}",
-                    "versions": {"interp_ecg": interp_ecg.__version__, "torch": torch.__version__},
-                    "classes": list(self.classes_), "sha256": {path.name: digest}}
-        self.manifest_digest_ = write_manifest(manifest_path(path), manifest)
-        logger.info("saved %s (sha256 %s); manifest %s sha256 %s", path, digest, manifest_path(path).name,
-                    self.manifest_digest_)
+        logger.info("saved %s; manifest %s sha256 %s", path, manifest_path(path).name, self.manifest_digest_)
         return path
 
     @staticmethod
@@ -781,7 +1020,14 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         sources = pd.DataFrame(meta["sources"])
         _check_sources(sources, state["segments"], path)
         clf._set_fitted(model, specs, settings, sources, {k: v.numpy() for k, v in state["segments"].items()},
-                        state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), torch_device(device))
+                        state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), torch_device(device),
+                        classes=meta.get("classes"))
+        weights = meta.get("positive_weights") or [None] * len(clf.classes_)
+        clf.positive_weights_ = pd.Series([np.nan if w is None else float(w) for w in weights], index=clf.classes_,
+                                          name="positive_weight", dtype=float)
+        cal = meta.get("calibration")
+        clf.calibration_ = None if cal is None else pd.DataFrame(cal).set_index("class").loc[clf.classes_]
+        clf.probabilities_calibrated_ = clf.calibration_ is not None
         clf.manifest_digest_ = manifest_digest
         return clf
 
@@ -792,8 +1038,7 @@ PROTO_MANIFEST_FORMAT = "interp-ecg-prototype-model"
 
 def manifest_path(path: str | PathLike) -> Path:
     """The manifest written next to a prototype model file: ``<name>.manifest.json``."""
-    path = Path(path)
-    return path.with_name(path.name + ".manifest.json")
+    return file_manifest_path(path)
 
 
 def _file_sha256(path: Path) -> str:
@@ -805,29 +1050,12 @@ def _file_sha256(path: Path) -> str:
 def _verify_model_file(path: str | PathLike, expected_digest: str | None) -> str | None:
     """Check the model file against its manifest (and the manifest against ``expected_digest``).
 
-    Returns the manifest's SHA-256, or ``None`` for a file without a manifest (warned about).
+    Returns the manifest's SHA-256, or ``None`` for a file without a manifest (warned about);
+    :func:`interp_ecg.io.integrity.verify_file_manifest` does the checking.
     """
-    from interp_ecg.io.integrity import check_file_digest, read_manifest
-
-    path = Path(path)
-    mpath = manifest_path(path)
-    if not path.is_file():
+    if not Path(path).is_file():
         raise ModelError("model file not found", source=str(path))
-    if not mpath.is_file():
-        if expected_digest is not None:
-            raise IntegrityError(f"no {mpath.name} next to the model file: cannot check the expected digest",
-                                 source=str(path))
-        msg = (f"{path}: no {mpath.name} next to it (saved before manifests were written, or copied without "
-               "it); the file's integrity is not checked. Re-save it with save() to write one.")
-        logger.warning(msg)
-        warnings.warn(msg, UserWarning, stacklevel=3)
-        return None
-    manifest = read_manifest(mpath, expected_digest)
-    listed = manifest.get("sha256") if isinstance(manifest, dict) else None
-    if manifest.get("format") != PROTO_MANIFEST_FORMAT or not isinstance(listed, dict) or len(listed) != 1:
-        raise IntegrityError(f"{mpath.name} is not a prototype-model manifest", source=str(mpath))
-    check_file_digest(path, next(iter(listed.values())), path.name)
-    return _file_sha256(mpath)
+    return verify_file_manifest(path, PROTO_MANIFEST_FORMAT, expected_digest, what="model file")
 
 
 def _check_sources(sources: pd.DataFrame, segments: Mapping, path: str | PathLike) -> None:
@@ -846,15 +1074,7 @@ def _check_sources(sources: pd.DataFrame, segments: Mapping, path: str | PathLik
 
 def _read_weights(path: str | PathLike) -> dict:
     """``torch.load(weights_only=True)`` with a clear error for missing or foreign files."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise ModelError("model file not found", source=str(path)) from None
-    except Exception as err:  # an unsafe or corrupt file: never unpickled
-        raise ModelError(f"not a weights-only model file: {err}", source=str(path)) from None
-    if not isinstance(state, dict) or "model" not in state:
-        raise ModelError("not a model file written by this package", source=str(path))
-    return state
+    return read_weights(path, what="model file")
 
 
 class BlackBoxECGClassifier(_BaseNetClassifier):
@@ -902,8 +1122,9 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
         """Train the network (arguments as :meth:`ProtoECGNetClassifier.fit`)."""
         st = self.settings()
         x, labels, ids, groups, lengths = self._training_data(X, y, fs)
-        specs = self._specs(list(labels.columns), 1)
-        order = [c for s in specs for c in s.classes]
+        classes = list(labels.columns)  # the user's column order, less the classes left out
+        specs = self._specs(classes, 1)
+        order = [c for s in specs for c in s.classes]  # the network's order: grouped by branch
         labels = labels[order]
         x, labels, ids, xv, yv, lengths = self._validation(x, labels, ids, groups, X_val, y_val, fs,
                                                            st["validation_fraction"], lengths)
@@ -918,19 +1139,31 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
                 y_val=None if yv is None else yv.to_numpy(), compile=self.compile))
         self.model_ = model.eval()
         self.settings_ = st
-        self.classes_ = order
+        self.classes_ = classes
+        self._output_index = _class_positions(classes, model.classes)
+        self._set_class_weights(labels)
         self.n_features_in_ = 12
         return self
 
     @torch.no_grad()
-    def predict_proba(self, X: Any, fs: float | None = None) -> np.ndarray:
+    def decision_function(self, X: Any, fs: float | None = None) -> np.ndarray:
+        """Logits ``(n, n_classes)`` in :attr:`classes_` order; NaN rows for unreadable records."""
         self.check_fitted()
-        x, ids, ok, lengths = self.network_input(X, fs, return_lengths=True)
-        self._warn_short(ids, lengths, ok, "scored records")
+        x, ids, ok, _ = self._read_input(X, fs, "scored records")
         dev = next(self.model_.parameters()).device
         with torch_threads(self.n_threads):
-            out = [torch.sigmoid(self.model_(torch.as_tensor(x[i:i + 128]).to(dev))).float().cpu().numpy()
+            out = [self.model_(torch.as_tensor(x[i:i + 128]).to(dev)).float().cpu().numpy()
                    for i in range(0, len(x), 128)]
-        p = np.concatenate(out).astype(np.float64) if out else np.zeros((0, len(self.classes_)))
-        p[~ok] = np.nan
-        return p
+        z = np.concatenate(out).astype(np.float64)[:, self._output_index] if out else np.zeros((0, len(self.classes_)))
+        z[~ok] = np.nan
+        return z
+
+    def predict_proba(self, X: Any, fs: float | None = None) -> np.ndarray:
+        """Sigmoid outputs ``(n, n_classes)`` in :attr:`classes_` order (the order of ``y``'s columns
+        at fit, less left-out classes); NaN rows for unreadable records.
+
+        Not calibrated unless :meth:`calibrate` was called: trained with the class-weighted BCE
+        (:attr:`positive_weights_`), so rare classes score well above their frequency (see
+        :meth:`ProtoECGNetClassifier.predict_proba`).
+        """
+        return self.probability_from_logits(self.decision_function(X, fs))

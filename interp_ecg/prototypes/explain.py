@@ -36,14 +36,15 @@ DEFAULT_PLOT_LEADS = ("II", "V1", "V5")
 logger = logging.getLogger(__name__)
 
 
-def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str, int]:
-    """One record -> network input ``(1, 12, n_samples)``, its id and its real samples.
+def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str, int, float]:
+    """One record -> network input ``(1, 12, n_samples)``, its id, its real samples and its duration (s).
 
     Accepts a :class:`~interp_ecg.io.Record`, an :class:`~interp_ecg.io.EcgDataset` holding
     exactly one record, or an array ``(12, n)`` / ``(1, 12, n)`` at ``fs`` (default ``clf.fs``).
     A record without the 12 standard leads raises :class:`~interp_ecg.errors.ConfigError`
     naming the record, its leads and the missing ones; a record shorter than the network input
-    is logged and warned about (it is zero-padded; the explanation keeps to its real samples).
+    is logged and warned about (it is zero-padded; the explanation keeps to its real samples), as is
+    one longer than the input (cut to its first ``n_samples``).
     """
     from interp_ecg.io.dataset import Record
 
@@ -76,18 +77,24 @@ def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str, 
             raise ConfigError(f"explain() needs the 12 standard leads ({', '.join(STANDARD_LEADS)}) as the rows "
                               f"of the array; it has {arr.shape[0]} rows (shape {arr.shape})")
         arr, rid = arr[None], "record"
-    x, _, ok, lengths = clf.network_input(arr, fs, return_lengths=True)
+    x, _, ok, lengths, durations = clf.network_input(arr, fs, return_lengths=True, return_durations=True)
     if not ok.all():
         raise ModelError("record holds NaN/inf samples", source=rid)
-    length = int(lengths[0])
+    length, duration = int(lengths[0]), float(durations[0])
+    assumed = f" (array read at the model's fs = {clf.fs:g} Hz: no fs= was given)" if fs is None else ""
+    if duration * clf.fs > x.shape[-1] + 0.5:
+        msg = (f"record {rid}{assumed}: {duration:.2f} s, longer than the network input of "
+               f"{x.shape[-1] / clf.fs:.2f} s; only its first {x.shape[-1] / clf.fs:.2f} s are scored and explained")
+        logger.warning(msg)
+        warnings.warn(msg, UserWarning, stacklevel=3)
     if length < x.shape[-1]:
-        msg = (f"record {rid}: {length / clf.fs:.2f} s, shorter than the network input of "
+        msg = (f"record {rid}{assumed}: {length / clf.fs:.2f} s, shorter than the network input of "
                f"{x.shape[-1] / clf.fs:.2f} s; it is zero-padded at the end, the probabilities are those of the "
                "padded input, and matched windows are kept inside the record's real samples (prototypes whose "
                "window does not fit are reported as not matchable)")
         logger.warning(msg)
         warnings.warn(msg, UserWarning, stacklevel=3)
-    return x, rid, length
+    return x, rid, length, duration
 
 
 @torch.no_grad()
@@ -194,8 +201,7 @@ def _shap_from_similarities(clf, sims: pd.DataFrame, output: str | None = None):
     import shap
 
     s = sims.to_numpy(dtype=np.float64)
-    w = clf.model_.fusion.weight.detach().cpu().double().numpy()  # (K, P)
-    b = clf.model_.fusion.bias.detach().cpu().double().numpy()
+    w, b = clf.fusion_weights()  # (K, P), (K,): rows in classes_ order
     mu = clf.similarity_mean_.to_numpy(dtype=np.float64)
     base = w @ mu + b  # (K,)
     delta = s - mu  # (n, P)
@@ -339,7 +345,8 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
         record, or an array ``(12, n_samples)`` at ``fs`` (default ``clf.fs``).
     fs : float, optional
     threshold : float
-        Probability at which a statement counts as predicted.
+        Output of ``predict_proba`` at which a statement counts as predicted (a weighted-loss
+        score unless ``clf.calibrate`` was called; see ``clf.probabilities_calibrated_``).
     prototypes_per_statement : int
         Prototypes listed per statement (largest positive Shapley values first).
     max_statements : int
@@ -349,11 +356,10 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
     PrototypeExplanation
     """
     clf.check_fitted()
-    x, rid, length = _record_input(clf, record, fs)
+    x, rid, length, duration = _record_input(clf, record, fs)
     logits, sims = clf.logits_and_similarities(x)
-    from scipy.special import expit
-
-    probs = pd.Series(expit(logits[0]), index=clf.classes_, name="probability")
+    # the outputs of predict_proba: calibrated after clf.calibrate(), else weighted-loss scores
+    probs = pd.Series(clf.probability_from_logits(logits)[0], index=clf.classes_, name="probability")
     predicted = [c for c in probs.sort_values(ascending=False).index if probs[c] >= threshold][:max_statements]
     note = ""
     if not predicted:
@@ -362,7 +368,7 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
     sims_df = pd.DataFrame(sims, index=[rid], columns=clf.feature_names_out_)
     expl = _shap_from_similarities(clf, sims_df)
     windows = matched_windows(clf, x, length)
-    w = clf.model_.fusion.weight.detach().cpu().double().numpy()
+    w = clf.fusion_weights()[0]
     src = clf.prototype_sources_
     rows = []
     for cls in predicted:
@@ -388,6 +394,10 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
         pad = (f"(record of {length / clf.fs:.2f} s zero-padded to {x.shape[-1] / clf.fs:.2f} s: probabilities are "
                "those of the padded input; windows are kept inside the real samples)")
         note = f"{note} {pad}".strip()
+    if duration * clf.fs > x.shape[-1] + 0.5:
+        cut = (f"(record of {duration:.2f} s cut to its first {x.shape[-1] / clf.fs:.2f} s, the network input: "
+               "probabilities and windows are those of that part only)")
+        note = f"{note} {cut}".strip()
     return PrototypeExplanation(rid, x[0, :, :length], float(clf.fs), probs, predicted, contrib, single,
                                 segments=clf.prototype_segments_, note=note)
 

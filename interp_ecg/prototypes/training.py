@@ -12,7 +12,11 @@ Phases, in order (:data:`PHASES`):
 
 After each phase :class:`ProtoTrainer` can save a checkpoint (``state_dict`` plus plain
 Python metadata) that loads with ``torch.load(weights_only=True)``; a trainer given the
-same checkpoint folder resumes after the last completed phase.
+same checkpoint folder resumes after the last completed phase. Each checkpoint
+``<phase>.pt`` has its SHA-256 in ``<phase>.pt.manifest.json`` beside it (the manifest scheme
+of :mod:`interp_ecg.io.integrity`, as for saved models); a checkpoint truncated or altered
+after saving is refused before use with an :class:`~interp_ecg.errors.IntegrityError` naming
+the file.
 
 Devices: ``device="auto"`` picks CUDA when ``torch.cuda.is_available()`` and the CPU
 otherwise, ``device="cuda"`` without a GPU is an error (:func:`interp_ecg.device.resolve_device`); ``amp="auto"`` turns autocast on for CUDA only (bfloat16 where the GPU supports it,
@@ -41,7 +45,8 @@ import torch
 from torch import nn
 
 from interp_ecg.device import resolve_device
-from interp_ecg.errors import ConfigError, ModelError
+from interp_ecg.errors import ConfigError, IntegrityError, ModelError
+from interp_ecg.io.integrity import verify_file_manifest, write_file_manifest
 from interp_ecg.prototypes.data import jaccard_matrix
 from interp_ecg.prototypes.losses import (
     LossWeights,
@@ -56,6 +61,77 @@ from interp_ecg.prototypes.push import PushResult, init_prototypes_from_patches,
 logger = logging.getLogger(__name__)
 
 PHASES: tuple[str, ...] = ("warmup", "joint", "push", "last_layer", "fusion")
+#: ``format`` of the manifest beside each training checkpoint
+CHECKPOINT_MANIFEST_FORMAT = "interp-ecg-prototype-checkpoint"
+
+
+def read_weights(path: str | Path, what: str = "model file", key: str | None = "model") -> dict:
+    """Read a tensor file with ``torch.load(weights_only=True)``: no code in it can run.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    what : str
+        What the file is, for the messages.
+    key : str or None
+        A key the file's top-level dict must hold (``"model"`` for the files this package
+        writes); ``None`` accepts any dict.
+
+    Returns
+    -------
+    dict
+        The loaded state, tensors on the CPU.
+
+    Raises
+    ------
+    ModelError
+        Naming the file: it does not exist, is empty, truncated or corrupt (said so), is not a
+        weights-only file (a pickle that could run code is refused, never unpickled), or lacks
+        ``key``.
+    """
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ModelError(f"{what} not found", source=str(path)) from None
+    except Exception as err:  # an unsafe, truncated or corrupt file: never unpickled
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        damage = _damaged_archive(path)
+        if damage:
+            raise ModelError(f"the {what} is {damage}; it cannot be read (copy it again, or save it again) "
+                             f"({type(err).__name__}: {first})", source=str(path)) from None
+        raise ModelError(f"not a readable weights-only {what} ({type(err).__name__}: {err})",
+                         source=str(path)) from None
+    if not isinstance(state, dict) or (key is not None and key not in state):
+        raise ModelError(f"not a {what} written by this package", source=str(path))
+    return state
+
+
+def _damaged_archive(path: str | Path) -> str:
+    """Why a file that ``torch.load`` refused is damaged ("empty", "truncated or corrupt"), or ``""``.
+
+    ``torch.save`` writes a zip archive: a file that starts like one but whose archive cannot be
+    read (no central directory at the end, a member failing its CRC) was cut short or altered; a
+    file that is no zip at all is left to the caller's message (not a weights-only file).
+    """
+    import zipfile
+
+    try:
+        p = Path(path)
+        if p.stat().st_size == 0:
+            return "empty (0 bytes)"
+        with p.open("rb") as fh:
+            head = fh.read(4)
+        if head != b"PK\x03\x04":
+            return ""
+        try:
+            with zipfile.ZipFile(p) as zf:
+                bad = zf.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+            return f"truncated or corrupt ({p.stat().st_size} bytes; its zip archive is incomplete: {err})"
+        return f"corrupt (member {bad} of its zip archive fails its checksum)" if bad else ""
+    except OSError:
+        return ""
 
 
 @contextmanager
@@ -465,15 +541,56 @@ class ProtoTrainer:
             )
 
     def save_checkpoint(self, path: str | Path) -> Path:
+        """Write :meth:`state` to ``path`` and its SHA-256 to ``<name>.manifest.json`` beside it.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
+        import interp_ecg
+
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         torch.save(self.state(), tmp)
-        tmp.replace(path)  # a killed run never leaves a half-written checkpoint
+        # the manifest of the new bytes first, then the file into place: a killed run never
+        # leaves a half-written checkpoint, nor one its manifest does not describe
+        write_file_manifest(path, CHECKPOINT_MANIFEST_FORMAT, {
+            "format_version": 1, "completed": list(self.completed),
+            "versions": {"interp_ecg": interp_ecg.__version__, "torch": torch.__version__}}, content=tmp)
+        tmp.replace(path)
         return path
 
-    def load_checkpoint(self, path: str | Path) -> None:
-        self.load_state(torch.load(path, map_location="cpu", weights_only=True))
+    def load_checkpoint(self, path: str | Path, expected_digest: str | None = None) -> None:
+        """Check a checkpoint against its manifest, then load it (``torch.load(weights_only=True)``).
+
+        Parameters
+        ----------
+        path : str or path-like
+            A checkpoint written by :meth:`save_checkpoint`.
+        expected_digest : str, optional
+            SHA-256 its manifest must have.
+
+        Raises
+        ------
+        IntegrityError
+            Naming the file: it was truncated or altered after saving (its SHA-256 differs from
+            its manifest's), or the manifest does not match ``expected_digest``. A checkpoint
+            without a manifest (written before manifests were) loads with a logged warning
+            and a ``UserWarning``.
+        ModelError
+            Naming the file: missing, not a weights-only file, or not a checkpoint.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError("checkpoint not found", source=str(path))
+        try:
+            verify_file_manifest(path, CHECKPOINT_MANIFEST_FORMAT, expected_digest, what="checkpoint")
+        except IntegrityError as err:
+            raise IntegrityError(f"{err.reason}; refused before use (delete it, and the checkpoints of the "
+                                 f"later phases, to train that phase again)", source=err.source) from None
+        self.load_state(read_weights(path, what="checkpoint"))
 
     def latest_checkpoint(self) -> Path | None:
         if self.checkpoint_dir is None:
