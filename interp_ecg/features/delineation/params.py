@@ -406,3 +406,15 @@ class Params:
     # records, 250 Hz II + V5, each lead against its own marks: see docs/results_features.md
     # (round of 2026-11-30 late night, QRS offset). 0 = the symmetric w_qrs_off shrinkage.
     qrs_off_snr_pull: float = 0.35
+    # -- QRS onset search stops at a P wave's end (helper "qon", round of 2026-12-01) -----
+    # With a PR segment of 0-8 ms the slope rule (waves.qrs_bounds), searching back from the
+    # complex's first significant slope until the slope magnitude falls below qrs_on, ran
+    # through the P wave's descent (steeper than 3 % of the R wave's slope) to the P apex:
+    # simulated onsets 24-44 ms early. That descent runs against the complex (the slope
+    # changes sign at the P end); a run against the complex is part of it only as an initial
+    # q wave, whose descent is short (qrs_qon_q_max_s). With one or two usable leads
+    # (qrs_sret_max_leads), when the magnitude rule went back more than this (s) past the
+    # last sample where the slope in the complex's own direction is below qrs_on, the
+    # onset is that sample (waves.stop_before_wave_against). 0 = off.
+    qrs_on_against_max_s: float = 0.024
+    qrs_on_against_start: float = 0.0

@@ -96,10 +96,94 @@ def dilate(mask: np.ndarray, size: int) -> np.ndarray:
     return f[..., :n] | f[..., size - span:size - span + n]
 
 
+def stop_before_wave_against(dq: np.ndarray, centers: np.ndarray, W: int, on: np.ndarray,
+                             f_sig: np.ndarray, thr: np.ndarray, max_n: int,
+                             srch_lo: np.ndarray, start_frac: float = 0.5
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """Stop a QRS onset search at a wave that runs against the complex for longer than a q wave.
+
+    The slope rule (:func:`qrs_bounds`) searches back from the complex's first significant
+    slope until the slope *magnitude* falls below ``thr``. When a P wave ends 0-8 ms before
+    the complex, the P wave's descent (before an upright complex; its return before a
+    downward one) is steeper than ``thr`` and the search runs through it to the P apex,
+    24-44 ms before the true onset. Its slope has the sign opposite to the complex's first
+    slope. Such a run against the complex belongs to the complex only as an initial q (or
+    r) wave, whose descent is short; a longer one is another wave. So: the *signed* stop is
+    the last sample before the first significant slope where the slope in the complex's
+    own direction is below ``thr`` (at a P wave's end the slope changes sign). When the
+    magnitude rule went back past it, the stretch between is a wave against the complex;
+    it starts where its slope first reaches ``start_frac`` of its steepest value (the
+    q-wave start of :func:`.qrs.initial_deflection_onset`), and when it lasts more than
+    ``max_n`` samples from there to the signed stop it is no q wave: the onset is the
+    signed stop.
+
+    Parameters
+    ----------
+    dq : ndarray, shape (n_leads, n_samples)
+        Signed slope of the QRS band.
+    centers : ndarray of int, shape (n_beats,)
+        Beat centres; windows are ``centers - W .. centers + W``.
+    W : int
+        Window half-width (samples).
+    on : ndarray of int, shape (n_leads, n_beats)
+        The magnitude rule's onsets (window positions, -1 where none).
+    f_sig : ndarray of int, shape (n_leads, n_beats)
+        Window position of the complex's first significant slope (-1 where none).
+    thr : ndarray, shape (n_leads, n_beats)
+        The onset's slope threshold (``qrs_on`` x the complex's largest slope).
+    max_n : int
+        Longest descent against the complex still taken as an initial q wave (samples).
+    srch_lo : ndarray of int
+        Earliest window position of the search (broadcast to (n_leads, n_beats, 1)).
+    start_frac : float
+        Share of the wave's steepest slope that marks its start (``Params.qrs_qon_end``).
+
+    Returns
+    -------
+    on : ndarray of int, shape (n_leads, n_beats)
+        Window positions of the onsets.
+    moved : ndarray of bool, shape (n_leads, n_beats)
+        Where the search was stopped at the wave against the complex.
+
+    Examples
+    --------
+    A P wave (a half sine of 0.15 mV over 80 ms) ends where a steep upstroke begins
+    (sample 200, 500 Hz): the magnitude rule stops near the P apex; the signed stop where
+    the slope changes sign (199: the central slope there mixes both sides).
+
+    >>> import numpy as np
+    >>> t = np.arange(400)
+    >>> x = np.where((t >= 160) & (t < 200), 0.15 * np.sin(np.pi * (t - 160) / 40.0), 0.0)
+    >>> x = x + np.interp(t, [200, 212, 225, 235], [0, 1.2, -0.2, 0])
+    >>> d = np.gradient(x)[None, :]
+    >>> out = stop_before_wave_against(d, np.array([200]), 200, np.array([[180]]),
+    ...                                np.array([[201]]), np.array([[0.003]]), 10,
+    ...                                np.zeros((1, 1, 1), dtype=int))
+    >>> int(out[0][0, 0]), bool(out[1][0, 0])
+    (199, True)
+    """
+    d, _ = gather(dq, centers, -W, W)
+    pos = positions(d.shape[-1])
+    ok = (f_sig >= 0) & (on >= 0)
+    s0 = np.sign(take(d, np.maximum(f_sig, 0)))[..., None]
+    stop = last_true((s0 * d < thr[..., None]) & (pos < f_sig[..., None]) & (pos >= srch_lo))
+    # the wave against the complex between the magnitude onset and the signed stop; it
+    # starts where its slope first exceeds ``start_frac`` of its own steepest value (the
+    # q-wave start of :func:`.qrs.initial_deflection_onset`)
+    span = (pos >= on[..., None]) & (pos <= stop[..., None])
+    qs = np.where(span, -s0 * d, -np.inf)
+    pk = np.argmax(qs, axis=-1)
+    steep = take(qs, pk)[..., None]
+    start = (first_true(span & (pos <= pk[..., None]) & (qs >= start_frac * steep))
+             if start_frac > 0 else on)
+    move = ok & (stop >= 0) & (stop > on) & (start >= 0) & (stop - start > max_n)
+    return np.where(move, stop, on), move
+
+
 def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
                p: Params, rr_prev: np.ndarray | None = None,
                rr_next: np.ndarray | None = None, noise_slope: np.ndarray | None = None,
-               few_leads: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               few_leads: bool = False, return_against: bool = False) -> tuple[np.ndarray, ...]:
     """QRS onset, main peak and offset per lead and beat (sample indices, NaN if not found).
 
     Parameters
@@ -124,7 +208,12 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
         the centre.
     few_leads : bool
         At most ``qrs_sret_max_leads`` usable leads: an offset at the tip of a terminal S
-        wave moves to the end of the S wave's return (:func:`.qrs_end.s_wave_return`).
+        wave moves to the end of the S wave's return (:func:`.qrs_end.s_wave_return`), and
+        an onset search that ran through a wave against the complex longer than a q wave
+        (a P wave's descent before a PR segment of 0-8 ms) stops at that wave's end
+        (:func:`stop_before_wave_against`, ``Params.qrs_on_against_max_s``).
+    return_against : bool
+        Also return, shaped (n_leads, n_beats), where that stop set the onset.
     """
     W = int(round(p.qrs_window_s * fs))
     a, inside = gather(np.abs(dq), centers, -W, W)
@@ -182,6 +271,11 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     off = first_true((a_run < p.qrs_off * m) & (pos > l_sig) & (pos <= srch_hi))
     on = np.where(on >= 0, on + flat_n // 2, on)
     off = np.where(off >= 0, off - (flat_n - 1) // 2, off)
+    against = np.zeros(on.shape, dtype=bool)
+    if few_leads and p.qrs_on_against_max_s > 0:
+        on, against = stop_before_wave_against(dq, centers, W, on, f_sig[..., 0], p.qrs_on * m[..., 0],
+                                      int(round(p.qrs_on_against_max_s * fs)), srch_lo,
+                                      p.qrs_on_against_start)
     if rr_prev is not None and p.fast_rr > 0:
         # fast rates: the previous T wave runs into the QRS, so the slope need not fall
         # to the threshold before the complex; its onset is the last dip of the slope
@@ -221,6 +315,8 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     for idx in (on, pk, off):
         ok = (idx >= 0) & ~flat & inside[beat, np.clip(idx, 0, a.shape[-1] - 1)]
         res.append(np.where(ok, centers[None, :] - W + idx, np.nan))
+    if return_against:
+        return res[0], res[1], res[2], against & np.isfinite(res[0])
     return res[0], res[1], res[2]
 
 
