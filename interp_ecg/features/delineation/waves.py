@@ -98,8 +98,7 @@ def dilate(mask: np.ndarray, size: int) -> np.ndarray:
 
 def stop_before_wave_against(dq: np.ndarray, centers: np.ndarray, W: int, on: np.ndarray,
                              f_sig: np.ndarray, thr: np.ndarray, max_n: int,
-                             srch_lo: np.ndarray, start_frac: float = 0.5
-                             ) -> tuple[np.ndarray, np.ndarray]:
+                             srch_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Stop a QRS onset search at a wave that runs against the complex for longer than a q wave.
 
     The slope rule (:func:`qrs_bounds`) searches back from the complex's first significant
@@ -111,11 +110,9 @@ def stop_before_wave_against(dq: np.ndarray, centers: np.ndarray, W: int, on: np
     r) wave, whose descent is short; a longer one is another wave. So: the *signed* stop is
     the last sample before the first significant slope where the slope in the complex's
     own direction is below ``thr`` (at a P wave's end the slope changes sign). When the
-    magnitude rule went back past it, the stretch between is a wave against the complex;
-    it starts where its slope first reaches ``start_frac`` of its steepest value (the
-    q-wave start of :func:`.qrs.initial_deflection_onset`), and when it lasts more than
-    ``max_n`` samples from there to the signed stop it is no q wave: the onset is the
-    signed stop.
+    magnitude rule went back past it by more than ``max_n`` samples, the stretch between
+    (a wave against the complex, or a whole wave with its apex) is no initial q wave: the
+    onset is the signed stop.
 
     Parameters
     ----------
@@ -135,8 +132,6 @@ def stop_before_wave_against(dq: np.ndarray, centers: np.ndarray, W: int, on: np
         Longest descent against the complex still taken as an initial q wave (samples).
     srch_lo : ndarray of int
         Earliest window position of the search (broadcast to (n_leads, n_beats, 1)).
-    start_frac : float
-        Share of the wave's steepest slope that marks its start (``Params.qrs_qon_end``).
 
     Returns
     -------
@@ -167,16 +162,7 @@ def stop_before_wave_against(dq: np.ndarray, centers: np.ndarray, W: int, on: np
     ok = (f_sig >= 0) & (on >= 0)
     s0 = np.sign(take(d, np.maximum(f_sig, 0)))[..., None]
     stop = last_true((s0 * d < thr[..., None]) & (pos < f_sig[..., None]) & (pos >= srch_lo))
-    # the wave against the complex between the magnitude onset and the signed stop; it
-    # starts where its slope first exceeds ``start_frac`` of its own steepest value (the
-    # q-wave start of :func:`.qrs.initial_deflection_onset`)
-    span = (pos >= on[..., None]) & (pos <= stop[..., None])
-    qs = np.where(span, -s0 * d, -np.inf)
-    pk = np.argmax(qs, axis=-1)
-    steep = take(qs, pk)[..., None]
-    start = (first_true(span & (pos <= pk[..., None]) & (qs >= start_frac * steep))
-             if start_frac > 0 else on)
-    move = ok & (stop >= 0) & (stop > on) & (start >= 0) & (stop - start > max_n)
+    move = ok & (stop >= 0) & (stop - on > max_n)
     return np.where(move, stop, on), move
 
 
@@ -274,8 +260,7 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     against = np.zeros(on.shape, dtype=bool)
     if few_leads and p.qrs_on_against_max_s > 0:
         on, against = stop_before_wave_against(dq, centers, W, on, f_sig[..., 0], p.qrs_on * m[..., 0],
-                                      int(round(p.qrs_on_against_max_s * fs)), srch_lo,
-                                      p.qrs_on_against_start)
+                                      int(round(p.qrs_on_against_max_s * fs)), srch_lo)
     if rr_prev is not None and p.fast_rr > 0:
         # fast rates: the previous T wave runs into the QRS, so the slope need not fall
         # to the threshold before the complex; its onset is the last dip of the slope
