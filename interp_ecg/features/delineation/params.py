@@ -417,3 +417,4 @@ class Params:
     # last sample where the slope in the complex's own direction is below qrs_on, the
     # onset is that sample (waves.stop_before_wave_against). 0 = off.
     qrs_on_against_max_s: float = 0.024
+    qrs_on_against_max_amp: float = 0.5

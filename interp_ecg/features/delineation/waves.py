@@ -98,7 +98,9 @@ def dilate(mask: np.ndarray, size: int) -> np.ndarray:
 
 def stop_before_wave_against(dq: np.ndarray, centers: np.ndarray, W: int, on: np.ndarray,
                              f_sig: np.ndarray, thr: np.ndarray, max_n: int,
-                             srch_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                             srch_lo: np.ndarray, xw: np.ndarray | None = None,
+                             span_mv: np.ndarray | None = None, max_amp: float = 0.0
+                             ) -> tuple[np.ndarray, np.ndarray]:
     """Stop a QRS onset search at a wave that runs against the complex for longer than a q wave.
 
     The slope rule (:func:`qrs_bounds`) searches back from the complex's first significant
@@ -132,6 +134,12 @@ def stop_before_wave_against(dq: np.ndarray, centers: np.ndarray, W: int, on: np
         Longest descent against the complex still taken as an initial q wave (samples).
     srch_lo : ndarray of int
         Earliest window position of the search (broadcast to (n_leads, n_beats, 1)).
+    xw : ndarray, shape (n_leads, n_beats, 2 W + 1), optional
+        The signal's windows (mV), to measure the wave's amplitude.
+    span_mv : ndarray, shape (n_leads, n_beats), optional
+        The complex's peak-to-peak amplitude (mV).
+    max_amp : float
+        A wave at least this share of ``span_mv`` is not stopped at (0: no amplitude check).
 
     Returns
     -------
@@ -163,6 +171,13 @@ def stop_before_wave_against(dq: np.ndarray, centers: np.ndarray, W: int, on: np
     s0 = np.sign(take(d, np.maximum(f_sig, 0)))[..., None]
     stop = last_true((s0 * d < thr[..., None]) & (pos < f_sig[..., None]) & (pos >= srch_lo))
     move = ok & (stop >= 0) & (stop - on > max_n)
+    if xw is not None and max_amp > 0:
+        # a P wave is small beside its complex; a wave against the complex's first
+        # significant slope as large as a share ``max_amp`` of the complex (the slow
+        # upstroke of an R wave whose downstroke is the steepest slope, in a wide complex)
+        # is a deflection of the complex itself
+        amp = np.abs(take(xw, np.maximum(stop, 0)) - take(xw, np.maximum(on, 0)))
+        move &= amp < max_amp * np.asarray(span_mv)
     return np.where(move, stop, on), move
 
 
@@ -259,8 +274,12 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     off = np.where(off >= 0, off - (flat_n - 1) // 2, off)
     against = np.zeros(on.shape, dtype=bool)
     if few_leads and p.qrs_on_against_max_s > 0:
+        xw, _ = gather(xq, centers, -W, W)
+        cx = (pos >= np.maximum(f_sig, 0)) & (pos <= np.where(l_sig < 0, f_sig, l_sig))
+        span_mv = np.max(np.where(cx, xw, -np.inf), axis=-1) - np.min(np.where(cx, xw, np.inf), axis=-1)
         on, against = stop_before_wave_against(dq, centers, W, on, f_sig[..., 0], p.qrs_on * m[..., 0],
-                                      int(round(p.qrs_on_against_max_s * fs)), srch_lo)
+                                               int(round(p.qrs_on_against_max_s * fs)), srch_lo,
+                                               xw, span_mv, p.qrs_on_against_max_amp)
     if rr_prev is not None and p.fast_rr > 0:
         # fast rates: the previous T wave runs into the QRS, so the slope need not fall
         # to the threshold before the complex; its onset is the last dip of the slope
