@@ -244,3 +244,23 @@ def test_stop_before_wave_against_leaves_a_short_q_wave_and_three_leads():
     a = delineate(x3, 500, ["II", "V5", "V6"])
     b = delineate(x3, 500, ["II", "V5", "V6"], params=Params(qrs_on_against_max_s=0))
     np.testing.assert_array_equal(a["QRS_on"].to_numpy(float), b["QRS_on"].to_numpy(float))
+
+
+def test_stop_before_wave_against_keeps_a_large_initial_deflection():
+    # a wide complex whose slow upstroke (0.7 mV over 60 ms) precedes its steepest slope,
+    # the downstroke: the upstroke runs against the downstroke's direction for longer than
+    # a q wave, but it is half the complex or more -- a deflection of the complex, not a P
+    # wave -- so with the amplitude check the onset stays at its start
+    from interp_ecg.features.delineation.waves import stop_before_wave_against
+
+    t = np.arange(400)
+    x = np.interp(t, [0, 170, 200, 206, 260, 399], [0, 0, 0.7, -0.05, -0.2, 0])
+    d = np.gradient(x)[None, :]
+    xw = x[None, None, :]
+    lo = np.zeros((1, 1, 1), dtype=int)
+    args = (d, np.array([200]), 200, np.array([[170]]), np.array([[200]]),
+            np.array([[0.003]]), 12, lo)
+    on, moved = stop_before_wave_against(*args)            # without the amplitude check
+    assert moved[0, 0] and int(on[0, 0]) > 190
+    on, moved = stop_before_wave_against(*args, xw=xw, span_mv=np.array([[0.9]]), max_amp=0.5)
+    assert not moved[0, 0] and int(on[0, 0]) == 170
