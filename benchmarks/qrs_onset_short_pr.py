@@ -134,8 +134,7 @@ def main() -> None:
     df = pd.DataFrame(rows)
     key = ["fs", "pr", "p_amp", "shape", "noise", "lead"]
     if base is not None:
-        b = pd.DataFrame(base).set_index(key)
-        df = df.set_index(key).join(b, rsuffix="_base").reset_index()
+        df = df.merge(pd.DataFrame(base), on=key, how="left", suffixes=("", "_base"))
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 2000)
     # summary per PR segment and rate: worst median error over shapes, P polarity, noise, lead
@@ -148,8 +147,16 @@ def main() -> None:
         summ["share_in_P_base"] = g["in_p_base"].mean()
     print(summ.round(2).to_string())
     print()
+    # mean |error| per P polarity and QRS shape, short (0-8 ms) and longer PR segments
+    for name, sel in (("PR segment 0-8 ms", df.pr <= 8), ("PR segment 12-40 ms", df.pr >= 12)):
+        cols = ["mae", "in_p"] + (["mae_base", "in_p_base"] if base is not None else [])
+        print(f"mean |error| (ms) and share inside the P wave, {name}:")
+        print(df[sel].groupby(["fs", "p_amp", "shape"])[cols].mean().round(2).to_string())
+        print()
     cols = [c for c in df.columns if c not in key]
-    print(df[key + cols].round(1).to_string(index=False))
+    out = df[key + cols].round(1)
+    out["noise"] = (df["noise"] * 1000).round().astype(int)      # uV
+    print(out.rename(columns={"noise": "noise_uV"}).to_string(index=False))
 
 
 if __name__ == "__main__":
