@@ -201,3 +201,66 @@ def test_long_initial_descent_is_not_a_q_wave():
         out = initial_deflection_onset(x, d, np.array([[110.0]]), np.array([0]),
                                        np.array([1e-4]), np.array([0.005]), 500.0)
         assert int(out[0, 0]) == (110 - dur if moved else 110)
+
+
+@pytest.mark.parametrize("fs, pr_segment", [(250, 0.004), (250, 0.008)])
+def test_slope_rule_stops_at_the_end_of_a_p_wave_before_a_very_short_pr_segment(fs, pr_segment):
+    # an 80 ms, 0.15 mV P wave ends 4-8 ms before a plain upstroke: its descent runs
+    # against the complex for ~40 ms, longer than a q wave, so the onset search stops at
+    # its end (waves.stop_before_wave_against). Without the stop the onset lay near the
+    # P apex (24-44 ms early); with it, where the slope rule puts a plain upstroke's onset
+    # after a long PR segment (8 ms early: the slope's 4 ms half-span and the 40 Hz
+    # low-pass), in the median over ten beats, in each lead and the global row
+    x, ons = record(fs, "plain", pr_segment=pr_segment)
+    after = delineate(x, fs, ["II", "V5"])
+    before = delineate(x, fs, ["II", "V5"], params=Params(qrs_on_against_max_s=0))
+    for lead in ("II", "V5", "global"):
+        assert onset_errors_ms(before, ons, fs, lead) <= -20.0
+        assert -8.0 <= onset_errors_ms(after, ons, fs, lead) <= 0.0
+
+
+def test_stop_before_wave_against_leaves_a_short_q_wave_and_three_leads():
+    from interp_ecg.features.delineation.waves import stop_before_wave_against
+
+    # a q wave descending 0.1 mV over 16 ms (500 Hz: 8 samples) into an upstroke: a run
+    # against the complex shorter than qrs_on_against_max_s, left in the complex
+    t = np.arange(400)
+    x = np.interp(t, [0, 192, 200, 212, 225, 235, 399], [0, 0, -0.1, 1.2, -0.2, 0, 0])
+    d = np.gradient(x)[None, :]
+    lo = np.zeros((1, 1, 1), dtype=int)
+    on, moved = stop_before_wave_against(d, np.array([200]), 200, np.array([[191]]),
+                                         np.array([[201]]), np.array([[0.003]]), 12, lo)
+    assert int(on[0, 0]) == 191 and not moved[0, 0]
+    # the same onset after the descent of a P wave (40 ms against the complex): stopped
+    x = np.where((t >= 160) & (t < 200), 0.15 * np.sin(np.pi * (t - 160) / 40.0), 0.0)
+    x = x + np.interp(t, [200, 212, 225, 235], [0, 1.2, -0.2, 0])
+    d = np.gradient(x)[None, :]
+    on, moved = stop_before_wave_against(d, np.array([200]), 200, np.array([[180]]),
+                                         np.array([[201]]), np.array([[0.003]]), 12, lo)
+    assert moved[0, 0] and 198 <= int(on[0, 0]) <= 200
+    # twelve leads: the delineator does not apply the stop (the onsets are identical)
+    x3, _ = record(500, "plain", pr_segment=0.004)
+    x3 = np.concatenate([x3, x3[:1] * 0.9], axis=0)
+    a = delineate(x3, 500, ["II", "V5", "V6"])
+    b = delineate(x3, 500, ["II", "V5", "V6"], params=Params(qrs_on_against_max_s=0))
+    np.testing.assert_array_equal(a["QRS_on"].to_numpy(float), b["QRS_on"].to_numpy(float))
+
+
+def test_stop_before_wave_against_keeps_a_large_initial_deflection():
+    # a wide complex whose slow upstroke (0.7 mV over 60 ms) precedes its steepest slope,
+    # the downstroke: the upstroke runs against the downstroke's direction for longer than
+    # a q wave, but it is half the complex or more -- a deflection of the complex, not a P
+    # wave -- so with the amplitude check the onset stays at its start
+    from interp_ecg.features.delineation.waves import stop_before_wave_against
+
+    t = np.arange(400)
+    x = np.interp(t, [0, 170, 200, 206, 260, 399], [0, 0, 0.7, -0.05, -0.2, 0])
+    d = np.gradient(x)[None, :]
+    xw = x[None, None, :]
+    lo = np.zeros((1, 1, 1), dtype=int)
+    args = (d, np.array([200]), 200, np.array([[170]]), np.array([[200]]),
+            np.array([[0.003]]), 12, lo)
+    on, moved = stop_before_wave_against(*args)            # without the amplitude check
+    assert moved[0, 0] and int(on[0, 0]) > 190
+    on, moved = stop_before_wave_against(*args, xw=xw, span_mv=np.array([[0.9]]), max_amp=0.5)
+    assert not moved[0, 0] and int(on[0, 0]) == 170

@@ -427,3 +427,28 @@ class Params:
     #                              the complex's peak-to-peak amplitude (onset to offset): a
     #                              smaller initial wave is a slur or a small r, which the
     #                              qrs_qon_* rules handle
+
+    # -- QRS onset search stops at a P wave's end (helper "qon", round of 2026-12-01) -----
+    # With a PR segment of 0-8 ms the slope rule (waves.qrs_bounds), searching back from the
+    # complex's first significant slope until the slope magnitude falls below qrs_on, ran
+    # through the P wave's descent (steeper than 3 % of the R wave's slope) to the P apex:
+    # simulated onsets 24-44 ms early. That descent runs against the complex (the slope
+    # changes sign at the P end); a run against the complex is part of it only as an initial
+    # q wave, whose descent is short (qrs_qon_q_max_s). With one or two usable leads
+    # (qrs_sret_max_leads), when the magnitude rule went back more than this (s) past the
+    # last sample where the slope in the complex's own direction is below qrs_on, the
+    # onset is that sample (waves.stop_before_wave_against), and the initial-deflection rule
+    # (qrs.initial_deflection_onset) does not move it back. Odd LUDB records, 250 Hz II + V5:
+    # QRS_on best lead 7.9 -> 7.5 ms, consensus 11.2 -> 9.5 (docs/results_features.md, round
+    # of 2026-12-01, short PR segment).
+    qrs_on_against_max_s: float = 0.024  # (s) a q wave's descent lasts < 20 ms
+    #                              (qrs_qon_q_max_s); the run above qrs_on of the 4 ms central
+    #                              slope of the 40 Hz band is ~4 ms longer. 0.02 / 0.028 gave
+    #                              the same odd best-lead SD; 0 = off
+    qrs_on_against_max_amp: float = 0.5  # ... and the stretch is smaller than this share of
+    #                              the complex's peak-to-peak amplitude: a P wave is small
+    #                              beside its QRS (P <= 0.25 mV in II, QRS >= 0.5 mV unless low
+    #                              voltage), while the slow R upstroke of a wide beat whose
+    #                              downstroke is its steepest slope is not (LUDB 105 V5: +80
+    #                              and +96 ms without this check); 0.3 gave the same odd
+    #                              figures, 0.2 worse (best lead 7.7)

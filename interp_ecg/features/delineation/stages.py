@@ -605,9 +605,9 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     """
     noise = slope_noise(central_slope(views.qrs_band - views.wave_band,
                                       int(round(p.qrs_slope_dt * fs))), r, fs, p)
-    on, pk, off = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next,
-                             noise_slope=noise,
-                             few_leads=int(np.sum(usable)) <= p.qrs_sret_max_leads)
+    on, pk, off, against = qrs_bounds(views.qrs_band, views.qrs_slope, r, fs, p, rr_prev, rr_next,
+                                      noise_slope=noise, return_against=True,
+                                      few_leads=int(np.sum(usable)) <= p.qrs_sret_max_leads)
     snr_pull = int(np.sum(usable)) == 2 and p.qrs_off_snr_pull > 0
     few = int(np.sum(usable)) <= p.qrs_qon_max_leads
     if snr_pull or few:
@@ -645,6 +645,7 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         on_n = notched_onset(views.qrs_slope, views.raw, on, off, lo, noise, noise_rec, fs, p)
         moved = initial_deflection_onset(views.qrs_band, views.qrs_slope, on_n, lo, noise,
                                          noise_rec, fs, p, raw=views.raw)
+        moved = np.where(against, on, moved)   # a P wave's descent is no initial q wave
         earliest = np.where((moved != on) & usable[:, None], moved, np.inf).min(axis=0)
         on_g = np.where(np.isfinite(earliest), np.fmin(on_g, earliest), on_g)
         on = moved

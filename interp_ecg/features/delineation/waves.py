@@ -96,10 +96,95 @@ def dilate(mask: np.ndarray, size: int) -> np.ndarray:
     return f[..., :n] | f[..., size - span:size - span + n]
 
 
+def stop_before_wave_against(dq: np.ndarray, centers: np.ndarray, W: int, on: np.ndarray,
+                             f_sig: np.ndarray, thr: np.ndarray, max_n: int,
+                             srch_lo: np.ndarray, xw: np.ndarray | None = None,
+                             span_mv: np.ndarray | None = None, max_amp: float = 0.0
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """Stop a QRS onset search at a wave that runs against the complex for longer than a q wave.
+
+    The slope rule (:func:`qrs_bounds`) searches back from the complex's first significant
+    slope until the slope *magnitude* falls below ``thr``. When a P wave ends 0-8 ms before
+    the complex, the P wave's descent (before an upright complex; its return before a
+    downward one) is steeper than ``thr`` and the search runs through it to the P apex,
+    24-44 ms before the true onset. Its slope has the sign opposite to the complex's first
+    slope. Such a run against the complex belongs to the complex only as an initial q (or
+    r) wave, whose descent is short; a longer one is another wave. So: the *signed* stop is
+    the last sample before the first significant slope where the slope in the complex's
+    own direction is below ``thr`` (at a P wave's end the slope changes sign). When the
+    magnitude rule went back past it by more than ``max_n`` samples, the stretch between
+    (a wave against the complex, or a whole wave with its apex) is no initial q wave: the
+    onset is the signed stop.
+
+    Parameters
+    ----------
+    dq : ndarray, shape (n_leads, n_samples)
+        Signed slope of the QRS band.
+    centers : ndarray of int, shape (n_beats,)
+        Beat centres; windows are ``centers - W .. centers + W``.
+    W : int
+        Window half-width (samples).
+    on : ndarray of int, shape (n_leads, n_beats)
+        The magnitude rule's onsets (window positions, -1 where none).
+    f_sig : ndarray of int, shape (n_leads, n_beats)
+        Window position of the complex's first significant slope (-1 where none).
+    thr : ndarray, shape (n_leads, n_beats)
+        The onset's slope threshold (``qrs_on`` x the complex's largest slope).
+    max_n : int
+        Longest descent against the complex still taken as an initial q wave (samples).
+    srch_lo : ndarray of int
+        Earliest window position of the search (broadcast to (n_leads, n_beats, 1)).
+    xw : ndarray, shape (n_leads, n_beats, 2 W + 1), optional
+        The signal's windows (mV), to measure the wave's amplitude.
+    span_mv : ndarray, shape (n_leads, n_beats), optional
+        The complex's peak-to-peak amplitude (mV).
+    max_amp : float
+        A wave at least this share of ``span_mv`` is not stopped at (0: no amplitude check).
+
+    Returns
+    -------
+    on : ndarray of int, shape (n_leads, n_beats)
+        Window positions of the onsets.
+    moved : ndarray of bool, shape (n_leads, n_beats)
+        Where the search was stopped at the wave against the complex.
+
+    Examples
+    --------
+    A P wave (a half sine of 0.15 mV over 80 ms) ends where a steep upstroke begins
+    (sample 200, 500 Hz): the magnitude rule stops near the P apex; the signed stop where
+    the slope changes sign (199: the central slope there mixes both sides).
+
+    >>> import numpy as np
+    >>> t = np.arange(400)
+    >>> x = np.where((t >= 160) & (t < 200), 0.15 * np.sin(np.pi * (t - 160) / 40.0), 0.0)
+    >>> x = x + np.interp(t, [200, 212, 225, 235], [0, 1.2, -0.2, 0])
+    >>> d = np.gradient(x)[None, :]
+    >>> out = stop_before_wave_against(d, np.array([200]), 200, np.array([[180]]),
+    ...                                np.array([[201]]), np.array([[0.003]]), 10,
+    ...                                np.zeros((1, 1, 1), dtype=int))
+    >>> int(out[0][0, 0]), bool(out[1][0, 0])
+    (199, True)
+    """
+    d, _ = gather(dq, centers, -W, W)
+    pos = positions(d.shape[-1])
+    ok = (f_sig >= 0) & (on >= 0)
+    s0 = np.sign(take(d, np.maximum(f_sig, 0)))[..., None]
+    stop = last_true((s0 * d < thr[..., None]) & (pos < f_sig[..., None]) & (pos >= srch_lo))
+    move = ok & (stop >= 0) & (stop - on > max_n)
+    if xw is not None and max_amp > 0:
+        # a P wave is small beside its complex; a wave against the complex's first
+        # significant slope as large as a share ``max_amp`` of the complex (the slow
+        # upstroke of an R wave whose downstroke is the steepest slope, in a wide complex)
+        # is a deflection of the complex itself
+        amp = np.abs(take(xw, np.maximum(stop, 0)) - take(xw, np.maximum(on, 0)))
+        move &= amp < max_amp * np.asarray(span_mv)
+    return np.where(move, stop, on), move
+
+
 def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
                p: Params, rr_prev: np.ndarray | None = None,
                rr_next: np.ndarray | None = None, noise_slope: np.ndarray | None = None,
-               few_leads: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               few_leads: bool = False, return_against: bool = False) -> tuple[np.ndarray, ...]:
     """QRS onset, main peak and offset per lead and beat (sample indices, NaN if not found).
 
     Parameters
@@ -124,7 +209,12 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
         the centre.
     few_leads : bool
         At most ``qrs_sret_max_leads`` usable leads: an offset at the tip of a terminal S
-        wave moves to the end of the S wave's return (:func:`.qrs_end.s_wave_return`).
+        wave moves to the end of the S wave's return (:func:`.qrs_end.s_wave_return`), and
+        an onset search that ran through a wave against the complex longer than a q wave
+        (a P wave's descent before a PR segment of 0-8 ms) stops at that wave's end
+        (:func:`stop_before_wave_against`, ``Params.qrs_on_against_max_s``).
+    return_against : bool
+        Also return, shaped (n_leads, n_beats), where that stop set the onset.
     """
     W = int(round(p.qrs_window_s * fs))
     a, inside = gather(np.abs(dq), centers, -W, W)
@@ -182,6 +272,14 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     off = first_true((a_run < p.qrs_off * m) & (pos > l_sig) & (pos <= srch_hi))
     on = np.where(on >= 0, on + flat_n // 2, on)
     off = np.where(off >= 0, off - (flat_n - 1) // 2, off)
+    against = np.zeros(on.shape, dtype=bool)
+    if few_leads and p.qrs_on_against_max_s > 0:
+        xw, _ = gather(xq, centers, -W, W)
+        cx = (pos >= np.maximum(f_sig, 0)) & (pos <= np.where(l_sig < 0, f_sig, l_sig))
+        span_mv = np.max(np.where(cx, xw, -np.inf), axis=-1) - np.min(np.where(cx, xw, np.inf), axis=-1)
+        on, against = stop_before_wave_against(dq, centers, W, on, f_sig[..., 0], p.qrs_on * m[..., 0],
+                                               int(round(p.qrs_on_against_max_s * fs)), srch_lo,
+                                               xw, span_mv, p.qrs_on_against_max_amp)
     if rr_prev is not None and p.fast_rr > 0:
         # fast rates: the previous T wave runs into the QRS, so the slope need not fall
         # to the threshold before the complex; its onset is the last dip of the slope
@@ -221,6 +319,8 @@ def qrs_bounds(xq: np.ndarray, dq: np.ndarray, centers: np.ndarray, fs: float,
     for idx in (on, pk, off):
         ok = (idx >= 0) & ~flat & inside[beat, np.clip(idx, 0, a.shape[-1] - 1)]
         res.append(np.where(ok, centers[None, :] - W + idx, np.nan))
+    if return_against:
+        return res[0], res[1], res[2], against & np.isfinite(res[0])
     return res[0], res[1], res[2]
 
 
