@@ -645,7 +645,7 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         on_n = notched_onset(views.qrs_slope, views.raw, on, off, lo, noise, noise_rec, fs, p)
         moved = initial_deflection_onset(views.qrs_band, views.qrs_slope, on_n, lo, noise,
                                          noise_rec, fs, p, raw=views.raw)
-        moved = np.where(against, on, moved)   # a P wave's descent is no initial q wave
+        moved = np.where(against, on_n, moved)  # a P wave's descent is no initial q wave
         earliest = np.where((moved != on) & usable[:, None], moved, np.inf).min(axis=0)
         on_g = np.where(np.isfinite(earliest), np.fmin(on_g, earliest), on_g)
         on = moved
