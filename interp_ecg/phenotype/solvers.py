@@ -1594,17 +1594,20 @@ def _multistart_offsets(eta: np.ndarray, valid: np.ndarray) -> list[np.ndarray]:
     """Intercept shifts that move the separating hyperplane of each row through one of its
     subjects nearest it (see :data:`PROFILE_MULTISTART_POINTS`); empty for rows with enough
     subjects of moderate fitted probability. ``eta`` (b, n) linear predictors, ``valid`` (b, n)."""
-    with np.errstate(over="ignore"):
-        mu = 1.0 / (1.0 + np.exp(-eta))
-    moderate = ((mu > 1e-3) & (mu < 1.0 - 1e-3) & valid).sum(axis=1)
-    sep = moderate < PROFILE_MULTISTART_MODERATE
-    dist = np.where(valid, np.abs(eta), np.inf)
+    # |eta| < 6.9: 1e-3 < mu < 1 - 1e-3
+    moderate = ((np.abs(eta) < np.log(1.0 / 1e-3 - 1.0)) & valid).sum(axis=1)
+    sep = np.flatnonzero(moderate < PROFILE_MULTISTART_MODERATE)
+    if not sep.size:
+        return []
+    dist = np.where(valid[sep], np.abs(eta[sep]), np.inf)
     k = min(PROFILE_MULTISTART_POINTS, eta.shape[1])
     near = np.argsort(dist, axis=1)[:, :k]
     out = []
     for i in range(k):
-        shift = np.take_along_axis(eta, near[:, i : i + 1], axis=1)[:, 0]
-        shift = np.where(sep & np.isfinite(np.take_along_axis(dist, near[:, i : i + 1], axis=1)[:, 0]), shift, np.nan)
+        shift = np.full(eta.shape[0], np.nan)
+        col = near[:, i : i + 1]
+        fin = np.isfinite(np.take_along_axis(dist, col, axis=1)[:, 0])
+        shift[sep[fin]] = np.take_along_axis(eta[sep], col, axis=1)[:, 0][fin]
         out.append(shift)
     return out
 
