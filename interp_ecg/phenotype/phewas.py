@@ -64,7 +64,10 @@ REASONS = {
 
 #: How each row's ``OR_low`` / ``OR_high`` were obtained (the ``ci_method`` column), by the test
 #: that gave its p-value; each interval inverts that row's test, so p < 0.05 exactly when the 95%
-#: interval excludes OR 1. A profile end that could not be found is NaN and the row's
+#: interval excludes OR 1. Both profile ends exist for every Firth row, separated ones included
+#: (the penalised likelihood falls without bound along the profile, see
+#: ``solvers._profile_side``), so the interval is never "unbounded"; an end that the
+#: constrained fits still could not reach (a numerical failure) is NaN and the row's
 #: ``ci_method`` says so (``"profile-penalised-LR; upper end not found (...)"``).
 CI_METHODS = {
     "wald": "Wald: beta +/- 1.96 SE from the fitted model's information",
@@ -939,8 +942,8 @@ class PheWAS:
         low, high = b - zc * s_, b + zc * s_
         prof = t == "lrt"
         low[prof], high[prof] = grid.ci_low.ravel()[prof], grid.ci_high.ravel()[prof]
-        # an end not found (the constrained fits far out did not converge, e.g. complete
-        # separation by a continuous exposure) stays NaN and is named; the other end is kept
+        # an end not found (the constrained fits far out did not converge: a numerical failure,
+        # the end exists) stays NaN and is named, never inf or a Wald fallback; the other end is kept
         for arr, end in ((low, "lower"), (high, "upper")):
             gone = prof & ~np.isfinite(arr)
             ci_method[gone] = ci_method[gone] + f"; {end} end not found (constrained fits did not converge)"

@@ -54,6 +54,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from interp_ecg.errors import ConfigError, IntegrityError, ModelError
+from interp_ecg.io.integrity import file_manifest_path, verify_file_manifest
 from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
 from interp_ecg.prototypes.data import (
     describe_long,
@@ -65,7 +66,6 @@ from interp_ecg.prototypes.data import (
 )
 from interp_ecg.prototypes.losses import LossWeights
 from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, BranchSpec, ProtoECGNet
-from interp_ecg.io.integrity import file_manifest_path, verify_file_manifest
 from interp_ecg.prototypes.training import (
     ProtoTrainer,
     TrainConfig,
