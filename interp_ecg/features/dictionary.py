@@ -71,7 +71,7 @@ _GLOBAL = [
     ("pacing_spike_count", "count", "feature", "float", "Pacemaker spikes found in the record (edge >= 0.2 mV/ms, rise >= 0.25 mV, back within 8 ms, >= 20 x the surrounding sample-to-sample change, in >= 2 leads within 2 ms).", REF_PACING),
     ("P_wave_presence_fraction", "1", "feature", "float", "Share of non-PVC beats with a consensus P wave (0 in atrial fibrillation, 1 in sinus rhythm).", REF_12SL),
     ("P_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus P offset minus P onset (consensus: the median of the agreeing leads' P bounds with three or more leads, not the earliest onset/latest offset of the standard definition, which noisy per-lead bounds inflate; see delineation Params.p_cons_q); NaN when P is found in under half of them. Measured on the dominant median beat where PR_interval_ms is (frequent PVCs, see there).", REF_AHA),
-    ("PR_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS onset minus P onset (earliest onset over leads); NaN when P is absent in over half of them. With frequent PVCs (>= 25 % of beats) over a regular dominant rhythm (bigeminy), measured on the dominant beats' median beat when the beat-by-beat delineation found no P (provenance lead 'global').", REF_AHA),
+    ("PR_interval_ms", "ms", "feature", "float", "Median over dominant beats of the consensus QRS onset minus the earliest P onset over the leads that agree with the consensus P onset (a lead's P onset within 40 ms of it, measurements.PR_P_ON_AGREE_MS, the delineator's P consensus tolerance): the standard PR, from the earliest P onset in any lead to the earliest QRS onset. The P onset is the earliest lead's, not the consensus (median lead) P onset that P_duration_ms uses, which started PR about 6 ms later on simulated records; the consensus QRS onset is the 0.15 quantile of the agreeing leads' onsets with three or more leads (the earliest reliable onset, delineation Params.cons_q) and the earliest with one or two. NaN when P is absent in over half of them. With frequent PVCs (>= 25 % of beats) over a regular dominant rhythm (bigeminy), measured on the dominant beats' median beat when the beat-by-beat delineation found no P (provenance lead 'global'); there it still starts at the median beat's consensus P onset (median.median_beat_p_wave), a few ms later than the standard PR.", REF_AHA),
     ("QRS_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS offset (latest reliable lead) minus QRS onset (earliest reliable lead).", REF_AHA),
     ("QT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS onset, over the beats whose QRS onset and offset were both found (no QT without a delimited QRS); NaN when under half of them.", REF_RAUTAHARJU),
     ("JT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS offset, over the beats whose QRS onset and offset were both found.", REF_RAUTAHARJU),
@@ -234,11 +234,13 @@ def _provenance_rows() -> list[tuple]:
         ref = "interp_ecg provenance (this package)"
         wave, label = _WAVE_LABEL[feat]
         rows += [
-            (f"{base}_lead", "text", "provenance", "str", f"Lead whose own {a} and {b} lie closest to the consensus ones on the beat {feat} was traced on.", ref,
+            (f"{base}_lead", "text", "provenance", "str", f"Lead whose own {a} and {b} lie closest to the interval's start and end samples on the beat {feat} was traced on.", ref,
              "global", wave, f"{label} lead"),
             (f"{base}_beat", "index", "provenance", "float", f"Beat number (delineation's 'beat') of the dominant beat whose {feat} is closest to the reported median.", ref,
              "global", wave, f"{label} beat"),
-            (f"{base}_start_sample", "sample", "provenance", "float", f"Consensus {a} of that beat (sample index at the record's rate).", ref,
+            (f"{base}_start_sample", "sample", "provenance", "float",
+             (f"Earliest agreeing lead's {a} of that beat (the start of the standard PR; sample index at the record's rate)."
+              if feat == "PR_interval_ms" else f"Consensus {a} of that beat (sample index at the record's rate)."), ref,
              "global", wave, f"{label} start sample"),
             (f"{base}_end_sample", "sample", "provenance", "float", f"Consensus {b} of that beat (sample index at the record's rate).", ref,
              "global", wave, f"{label} end sample"),
