@@ -91,3 +91,30 @@ def test_beat_table_pr_of_the_consensus_rows_is_the_record_pr_definition():
     row = extract_record(sig, fs=FS)
     dom = g["dominant"].to_numpy(dtype=bool)
     assert row["PR_interval_ms"] == pytest.approx(np.nanmedian(got[dom]), abs=1.0)
+
+
+# ------------------------------------------------------------------ A2: simulator PVC truth
+def _pvcs_in_record(fid: pd.DataFrame) -> int:
+    g = fid[fid["lead"] == "global"]
+    return int(((g["beat_type"] == "V") & g["R_peak"].notna()).sum())
+
+
+def test_simulated_n_pvc_counts_the_pvcs_in_the_record():
+    """Bigeminy seed 0: 6 ventricular complexes in the 10 s record; the truth said 9 (the
+    scheduled beats before and after the record counted too)."""
+    sig, fid, info = simulate_record("bigeminy", fs=FS, noise=0, random_state=0)
+    assert info["n_pvc"] == _pvcs_in_record(fid) == 6
+    for condition, seed in (("bigeminy", 1), ("pvc", 1), ("pvc", 2), ("normal", 0)):
+        _, fid, info = simulate_record(condition, fs=FS, noise=0, random_state=seed)
+        assert info["n_pvc"] == _pvcs_in_record(fid), (condition, seed)
+
+
+def test_cohort_pvc_truth_columns_count_the_pvcs_in_the_record(tmp_path):
+    from interp_ecg.simulate.cohort import cohort, load_ground_truth
+
+    db = cohort(4, tmp_path, random_state=5, conditions="bigeminy", noise=0.0, progress=False, duration=6)
+    fid = load_ground_truth(tmp_path)
+    for ecg_id, row in (db if db.index.name == "ecg_id" else db.set_index("ecg_id")).iterrows():
+        n = _pvcs_in_record(fid[fid["record"] == ecg_id])
+        assert row["sim_n_pvc"] == n > 0
+        assert row["extra_beats"] == f"{n}VES"
