@@ -118,3 +118,89 @@ def test_cohort_pvc_truth_columns_count_the_pvcs_in_the_record(tmp_path):
         n = _pvcs_in_record(fid[fid["record"] == ecg_id])
         assert row["sim_n_pvc"] == n > 0
         assert row["extra_beats"] == f"{n}VES"
+
+
+# ------------------------------------------------------------------ A6: limb leads on one scale
+from interp_ecg.features.quality import LIMB_IDENTITY_MAX_FRACTION, limb_lead_identity  # noqa: E402
+from interp_ecg.io.leads import STANDARD_LEADS  # noqa: E402
+
+
+def _swap_arms(sig: np.ndarray) -> np.ndarray:
+    """LA/RA reversal: I -> -I, II <-> III, aVR <-> aVL, aVF unchanged."""
+    s = sig.copy()
+    s[0] = -sig[0]
+    s[1], s[2] = sig[2], sig[1]
+    s[3], s[4] = sig[4], sig[3]
+    return s
+
+
+def test_limb_identity_holds_on_simulated_records_and_fails_when_one_lead_is_rescaled():
+    sig, _, _ = simulate_record("normal", fs=FS, noise=1.0, random_state=0)
+    res, why = limb_lead_identity(sig, FS, STANDARD_LEADS)
+    assert res < 1e-5 and why == ""
+    s = sig.copy()
+    s[STANDARD_LEADS.index("III")] *= 1.5  # one lead scaled on its own
+    res, why = limb_lead_identity(s, FS, STANDARD_LEADS)
+    assert res > LIMB_IDENTITY_MAX_FRACTION and why.startswith("limb leads not on one scale")
+    # an arm-lead reversal keeps the identities: it is not a scale error
+    assert limb_lead_identity(_swap_arms(sig), FS, STANDARD_LEADS)[0] < 1e-5
+    # without the limb leads (or with them set aside) nothing is checked
+    assert np.isnan(limb_lead_identity(sig[6:], FS, STANDARD_LEADS[6:])[0])
+    usable = np.ones(12, bool)
+    usable[[1, 2]] = False  # II and III set aside: no identity has all its leads
+    assert np.isnan(limb_lead_identity(s, FS, STANDARD_LEADS, usable)[0])
+
+
+def test_a_short_artefact_in_one_lead_is_not_a_scale_error():
+    sig, _, _ = simulate_record("normal", fs=FS, noise=0.3, random_state=1)
+    s = sig.copy()
+    s[3, 700:720] += 2.5  # a 40 ms, 2.5 mV glitch in aVR (as PTB-XL record 162 has)
+    assert limb_lead_identity(s, FS, STANDARD_LEADS)[1] == ""
+
+
+def test_rescaled_limb_lead_makes_axes_and_voltage_indices_nan_with_the_reason():
+    sig, _, _ = simulate_record("lvh", fs=FS, noise=0.3, random_state=0)
+    ok = extract_record(sig, fs=FS)
+    assert ok["quality_limb_lead_residual"] < 1e-3
+    assert all(np.isfinite(ok[c]) for c in M.ONE_SCALE_FEATURES)
+    s = sig.copy()
+    s[STANDARD_LEADS.index("aVL")] *= 0.6
+    bad = extract_record(s, fs=FS)
+    assert bad["quality_limb_lead_residual"] > LIMB_IDENTITY_MAX_FRACTION
+    for c in (*M.ONE_SCALE_FEATURES, "quality_lead_reversal_suspected"):
+        assert np.isnan(bad[c]), c
+    assert "limb leads not on one scale: aVL = (I - III)/2" in bad["quality_reason"]
+    assert bad["quality_ok"]
+    # each lead's own measurements stay (in that lead's units), as do the intervals
+    assert bad["R_amp_mV_aVL"] == pytest.approx(0.6 * ok["R_amp_mV_aVL"], rel=0.05)
+    assert bad["QRS_duration_ms"] == pytest.approx(ok["QRS_duration_ms"], abs=4)
+
+
+def test_reversal_detection_still_works_with_the_identity_check():
+    sig, _, _ = simulate_record("lvh", fs=FS, noise=0.3, random_state=0)
+    r = extract_record(_swap_arms(sig), fs=FS)
+    assert r["quality_limb_lead_residual"] < 1e-3
+    assert r["quality_lead_reversal_suspected"] == 1.0
+    assert "LA/RA reversal" in r["quality_reason"]
+
+
+@pytest.mark.shared_data
+def test_limb_identity_on_real_data_ptbxl_passes_ludb_fails(ptbxl_root, ludb_root):
+    from interp_ecg import io
+
+    ptb = io.read_ptbxl(ptbxl_root, sampling_rate=500)
+    for rid in list(ptb.meta.index)[:20]:
+        rec = ptb.load(rid)
+        res, why = limb_lead_identity(np.asarray(rec.signal, float), rec.fs, rec.leads)
+        assert res < 0.02 and why == "", rid
+    ludb = io.read_ludb(ludb_root)
+    for rid in list(ludb.meta.index)[:10]:
+        rec = ludb.load(rid)
+        res, why = limb_lead_identity(np.asarray(rec.signal, float), rec.fs, rec.leads)
+        assert res > LIMB_IDENTITY_MAX_FRACTION and why, rid
+    row = extract_record(ludb.load(list(ludb.meta.index)[0]))
+    assert np.isnan(row["QRS_axis_deg"]) and np.isnan(row["Sokolow_Lyon_mV"])
+    assert "limb leads not on one scale" in row["quality_reason"]
+    row = extract_record(ptb.load(list(ptb.meta.index)[0]))
+    assert np.isfinite(row["QRS_axis_deg"]) and np.isfinite(row["Sokolow_Lyon_mV"])
+

@@ -73,6 +73,7 @@ from interp_ecg.features.quality import (
     record_dropout_gaps,
     invalid_sample_policy,
     lead_quality,
+    limb_lead_identity,
     limb_reversal_suspected,
     polarity_inversion_suspected,
     remove_mains,
@@ -345,6 +346,10 @@ def _measure(
             f"invalid samples {list(q.index[invalid])}",
             source=src,
         )
+    # limb leads on one scale (Einthoven/Goldberger; after the mains notch, which removes a
+    # hum that differs between leads): else the axes and the cross-lead voltage indices are
+    # NaN below
+    limb_residual, why_limb = limb_lead_identity(signal, fs, leads, usable)
     use_idx = np.flatnonzero(usable)
     use_leads = [leads[i] for i in use_idx]
     try:
@@ -449,6 +454,11 @@ def _measure(
     # the check needs lead I and aVR: with either set aside it is unknown
     known = not any(ld in set_aside for ld in ("I", "aVR"))
     row["quality_lead_reversal_suspected"] = float(rev) if known else np.nan
+    row["quality_limb_lead_residual"] = limb_residual
+    if why_limb:  # leads not on one scale: no axis, no sum of amplitudes over leads
+        rev = False
+        for col in (*M.ONE_SCALE_FEATURES, "quality_lead_reversal_suspected"):
+            row[col] = np.nan
 
     for p in prov.to_dict("records"):
         if p["feature"] in M.TRACED_INTERVALS:
@@ -471,6 +481,9 @@ def _measure(
         warnings.append(flat_med_note)
     if rev:
         warnings.append(why)
+    if why_limb:
+        warnings.append(f"{why_limb}: {', '.join(M.ONE_SCALE_FEATURES)} and the lead reversal check NaN; "
+                        f"each lead's own amplitudes are in that lead's units")
     if invalid.any():
         warnings.append(f"leads set aside for invalid samples: {','.join(q.index[invalid])}")
     if set_aside:

@@ -58,6 +58,16 @@ PR_P_ON_AGREE_MS = 40.0
 #: Intervals with provenance columns in the record table (lead, beat, samples).
 TRACED_INTERVALS = ("PR_interval_ms", "QRS_duration_ms", "QT_interval_ms")
 
+#: Measurements that combine the amplitudes of several leads and so need them on one scale:
+#: ``NaN`` (with the reason) when the limb leads fail Einthoven's and Goldberger's
+#: identities (:func:`interp_ecg.features.quality.limb_lead_identity`). The chest-lead
+#: indices are included: the identities cannot test the chest leads, but a record whose limb
+#: leads were rescaled one by one (LUDB as stored) had its chest leads stored the same way.
+ONE_SCALE_FEATURES = (
+    "P_axis_deg", "QRS_axis_deg", "T_axis_deg", "QRS_T_angle_deg",
+    "Sokolow_Lyon_mV", "Cornell_voltage_mV", "Cornell_product_mVms", "Sokolow_Lyon_RVH_mV",
+)
+
 PER_LEAD_MEASURES = (
     "P_amp_mV", "Q_amp_mV", "R_amp_mV", "S_amp_mV", "T_amp_mV", "J_amp_mV", "ST60_amp_mV",
     "RS_ratio", "QRS_notches",

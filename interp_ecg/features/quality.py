@@ -55,7 +55,13 @@ Thresholds (module constants, documented in the data dictionary):
   :data:`MAX_MEDIAN_QRS_PTP_MV` (5 mV, robust peak-to-peak of the 0.5-40 Hz content) has a
   gain error and is refused ("amplitude implausible (gain/units?)");
 * **polarity** (:func:`polarity_inversion_suspected`): a record with every lead inverted is
-  refused; :func:`limb_reversal_suspected` flags an LA/RA reversal (the record is measured).
+  refused; :func:`limb_reversal_suspected` flags an LA/RA reversal (the record is measured);
+* **limb-lead identities** (:func:`limb_lead_identity`): Einthoven's II = I + III and
+  Goldberger's aVR, aVL, aVF in terms of I, II, III hold for any correctly scaled record;
+  a residual over :data:`LIMB_IDENTITY_MAX_FRACTION` (10 %) of the limb-lead RMS means the
+  leads are not on one scale (each lead rescaled on its own, as LUDB is stored): the axes,
+  the voltage indices that add amplitudes of several leads, and the reversal check are NaN
+  with the reason (the record and each lead's own amplitudes are still measured).
 
 Policy for leads with problems
 ------------------------------
@@ -894,6 +900,126 @@ def limb_reversal_suspected(
     if lead_i_inverted and qr > 0.1 and not (np.isnan(t1) and np.isnan(p1)):
         return True, "lead I: P, QRS and T negative; aVR QRS positive (LA/RA reversal?)"
     return False, ""
+
+
+#: The limb-lead identities (:func:`limb_lead_identity`) hold exactly for any recording of
+#: the six limb leads on one scale, whatever the rhythm, noise or wander (the leads are
+#: differences of the same three electrode potentials): Einthoven's II = I + III and
+#: Goldberger's aVR = -(I + II)/2, aVL = (I - III)/2, aVF = (II + III)/2. A record whose
+#: largest residual exceeds this fraction of the limb leads' RMS does not have its limb
+#: leads on one scale (each lead rescaled on its own, as in LUDB as stored on PhysioNet)
+#: or not as named. Why 0.10: the residuals of correctly stored records are quantisation
+#: and filter differences, at most 0.010 over the first 500 PTB-XL records at 500 Hz (0.013
+#: at 100 Hz) and 0.019 over the 50 CinC-2021 records here (simulated records 0), while the
+#: 200 LUDB records, each lead scaled on its own, read 0.13-1.6 (median 0.54); one limb lead
+#: off by 30 % of its gain reads 0.06-0.40 on simulated records (more for a large lead), so
+#: the check catches gross per-lead scaling, not a few per cent (docs/results_features.md,
+#: round of 2026-12-01: limb-lead identities).
+LIMB_IDENTITY_MAX_FRACTION = 0.10
+#: High-pass (Hz, 2nd-order Butterworth, zero phase, the same on every lead, so the
+#: identities are kept) applied before the residuals: a DC offset or a slow drift that a
+#: device or an export removed lead by lead is not a scale error.
+LIMB_IDENTITY_HIGHPASS_HZ = 0.5
+#: The identities checked: name -> (lead, its expression in the others as {lead: weight}).
+LIMB_IDENTITIES = {
+    "II = I + III": ("II", {"I": 1.0, "III": 1.0}),
+    "aVR = -(I + II)/2": ("aVR", {"I": -0.5, "II": -0.5}),
+    "aVL = (I - III)/2": ("aVL", {"I": 0.5, "III": -0.5}),
+    "aVF = (II + III)/2": ("aVF", {"II": 0.5, "III": 0.5}),
+}
+
+
+def limb_lead_identity(
+    signal: np.ndarray, fs: float, leads: Sequence[str], usable: Sequence[bool] | None = None
+) -> tuple[float, str]:
+    """Check that the limb leads obey Einthoven's and Goldberger's identities.
+
+    For each identity of :data:`LIMB_IDENTITIES` whose leads are recorded and usable, the
+    RMS of ``lead - expression`` (after the :data:`LIMB_IDENTITY_HIGHPASS_HZ` high-pass) is
+    divided by the RMS of the limb leads, second by second, and the median over the seconds
+    taken (a short artefact in one lead is not a scale error); the largest of these
+    fractions over the identities is returned. Above :data:`LIMB_IDENTITY_MAX_FRACTION` the limb leads are not on one scale
+    (or not the leads named), and a frontal axis or an amplitude summed over leads measured
+    on them means nothing.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV (finite).
+    fs : float
+        Sampling rate (Hz).
+    leads : sequence of str
+        Lead names of the rows (standard spellings, ``"I"`` ... ``"aVF"``).
+    usable : sequence of bool, optional
+        ``False`` for leads set aside (flat, clipped, noisy): identities that need them are
+        not checked.
+
+    Returns
+    -------
+    residual : float
+        Largest residual fraction; ``NaN`` when no identity could be checked (fewer than
+        three limb leads, or the ones needed set aside).
+    reason : str
+        ``""`` when the check passed or could not be made, else which identity failed and
+        by how much.
+
+    References
+    ----------
+    Kligfield P et al., Recommendations for the standardization and interpretation of the
+    ECG, Part I, Circulation 115:1306 (2007) (lead definitions).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(5000) / 500.0
+    >>> ra, la, ll = np.zeros_like(t), np.sin(2 * np.pi * 1.1 * t), 0.7 * np.sin(2 * np.pi * 1.3 * t)
+    >>> I, II, III = la - ra, ll - ra, ll - la
+    >>> aVR, aVL, aVF = ra - (la + ll) / 2, la - (ra + ll) / 2, ll - (ra + la) / 2
+    >>> sig = np.stack([I, II, III, aVR, aVL, aVF])
+    >>> names = ["I", "II", "III", "aVR", "aVL", "aVF"]
+    >>> float(round(limb_lead_identity(sig, 500.0, names)[0], 6))
+    0.0
+    >>> sig[2] *= 1.5  # lead III rescaled on its own
+    >>> limb_lead_identity(sig, 500.0, names)[1].startswith("limb leads not on one scale")
+    True
+    """
+    from scipy.signal import butter, sosfiltfilt
+
+    x = np.asarray(signal, dtype=float)
+    ok = np.ones(len(leads), bool) if usable is None else np.asarray(usable, bool)
+    row = {str(name): k for k, name in enumerate(leads) if ok[k]}
+    checks = [(name, lead, expr) for name, (lead, expr) in LIMB_IDENTITIES.items()
+              if lead in row and all(e in row for e in expr)]
+    if not checks or x.shape[-1] < fs:  # under 1 s: too short for the high-pass
+        return np.nan, ""
+    limb = sorted({row[n] for n in ("I", "II", "III", "aVR", "aVL", "aVF") if n in row})
+    sos = butter(2, LIMB_IDENTITY_HIGHPASS_HZ, "highpass", fs=fs, output="sos")
+    y = np.full(x.shape, np.nan)
+    y[limb] = sosfiltfilt(sos, x[limb], axis=-1)
+    # judged second by second, and the median second taken: a scale error is everywhere,
+    # while a short artefact in one lead (PTB-XL 162: a 2.5 mV glitch in aVR and aVF in
+    # one second) is not a scale error
+    win = int(round(fs))
+    n_win = x.shape[-1] // win
+
+    def per_second_rms(v: np.ndarray) -> np.ndarray:
+        return np.sqrt(np.mean(v[..., : n_win * win].reshape(*v.shape[:-1], n_win, win) ** 2, axis=-1))
+
+    scale = np.sqrt(np.mean(per_second_rms(y[limb]) ** 2, axis=0))  # (n_win,)
+    live = scale > 0
+    if not live.any():
+        return np.nan, ""
+    worst, worst_name = -np.inf, ""
+    for name, lead, expr in checks:
+        res = y[row[lead]] - sum(w * y[row[e]] for e, w in expr.items())
+        frac = float(np.median(per_second_rms(res)[live] / scale[live]))
+        if frac > worst:
+            worst, worst_name = frac, name
+    if worst > LIMB_IDENTITY_MAX_FRACTION:
+        return worst, (f"limb leads not on one scale: {worst_name} misses by {100 * worst:.0f} % of the "
+                       f"limb-lead RMS (over {100 * LIMB_IDENTITY_MAX_FRACTION:.0f} %; each lead rescaled "
+                       f"on its own, or leads not as named?)")
+    return worst, ""
 
 
 #: net QRS (mV) beyond which a lead counts as clearly positive or negative in
