@@ -204,3 +204,43 @@ def test_limb_identity_on_real_data_ptbxl_passes_ludb_fails(ptbxl_root, ludb_roo
     row = extract_record(ptb.load(list(ptb.meta.index)[0]))
     assert np.isfinite(row["QRS_axis_deg"]) and np.isfinite(row["Sokolow_Lyon_mV"])
 
+
+# ------------------------------------------------------------------ B2-B5, D2: definitions
+def test_per_lead_spec_of_a_non_standard_lead_names_that_lead():
+    from interp_ecg.features import feature_spec
+
+    for name, lead in (("R_amp_mV_MLII", "MLII"), ("ST60_amp_mV_ECG1", "ECG1"), ("T_amp_mV_vx", "vx")):
+        spec = feature_spec(name)
+        assert spec.lead == lead and spec.definition.startswith(f"Lead {lead}: "), spec.definition[:30]
+        assert "Lead I:" not in spec.definition
+
+
+def test_qtc_refuses_intervals_given_in_seconds():
+    from interp_ecg.errors import ArgumentError
+
+    assert M.qtc(400.0, 800.0)["QTc_Bazett_ms"] == pytest.approx(447.2, abs=0.1)
+    with pytest.raises(ArgumentError, match="rr_ms=0.8 .*milliseconds"):
+        M.qtc(400.0, 0.8)
+    with pytest.raises(ArgumentError, match="qt_ms=0.4"):
+        M.qtc(0.4, 800.0)
+    assert np.isnan(M.qtc(np.nan, 800.0)["QTc_Bazett_ms"])
+
+
+def test_st_extremes_need_the_twelve_standard_leads():
+    sig, _, _ = simulate_record("normal", fs=FS, noise=0.3, random_state=0)
+    full = extract_record(sig, fs=FS)
+    assert np.isfinite(full["ST60_max_elevation_mV"]) and np.isfinite(full["ST60_max_depression_mV"])
+    two = extract_record(sig[[1, 10]], fs=FS, leads=["II", "V5"])
+    assert np.isnan(two["ST60_max_elevation_mV"]) and np.isnan(two["ST60_max_depression_mV"])
+    assert np.isfinite(two["ST60_amp_mV_V5"])  # the lead's own value stays
+
+
+def test_definitions_say_what_the_numbers_are():
+    from interp_ecg.features import feature_dictionary, feature_spec
+
+    d = feature_dictionary()
+    assert d.loc["P_duration_ms", "normal_high"] == "" or pd.isna(d.loc["P_duration_ms", "normal_high"])
+    assert "No normal range" in feature_spec("P_duration_ms").definition
+    assert "0.6 mV" in feature_spec("Cornell_product_mVms").definition
+    assert "twelve standard leads" in feature_spec("ST60_max_elevation_mV").definition
+    assert "Casale et al., Circulation 75:565, 1987" in M.voltage_criteria.__doc__

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
+from interp_ecg.errors import ArgumentError
 from interp_ecg.features.median_beat import FIDUCIALS, BeatTable, FidArrays
 from interp_ecg.io.leads import STANDARD_LEADS
 
@@ -103,6 +104,11 @@ CONTIGUOUS_GROUPS = {
 
 
 # --------------------------------------------------------------------------- QTc
+#: Shortest QT or RR interval :func:`qtc` accepts (ms): anything shorter (0.8, 0.4) is an
+#: interval given in seconds, not a heart cycle in milliseconds.
+MIN_INTERVAL_MS = 10.0
+
+
 def qtc(qt_ms: float, rr_ms: float) -> dict[str, float]:
     """Heart-rate corrected QT by four formulas.
 
@@ -122,11 +128,22 @@ def qtc(qt_ms: float, rr_ms: float) -> dict[str, float]:
         ``QTc_Hodges_ms`` = QT + 1.75 (HR - 60) (Hodges et al., JACC 1983), RR in s, HR in
         bpm.
 
+    Raises
+    ------
+    ArgumentError
+        When ``qt_ms`` or ``rr_ms`` is positive but under :data:`MIN_INTERVAL_MS` (10 ms):
+        no QT or RR interval is that short in milliseconds, so the value is in seconds
+        (``qtc(400, 0.8)`` would otherwise read a QTc of 14,142 ms).
+
     Examples
     --------
     >>> round(float(qtc(360.0, 600.0)["QTc_Bazett_ms"]), 1)
     464.8
     """
+    for name, v in (("qt_ms", qt_ms), ("rr_ms", rr_ms)):
+        if np.isfinite(v) and 0 < v < MIN_INTERVAL_MS:
+            raise ArgumentError(f"qtc: {name}={v!r} is under {MIN_INTERVAL_MS:g} ms; the intervals are in "
+                                f"milliseconds (was it given in seconds? {v!r} s = {1000 * v:g} ms)")
     rr_s = rr_ms / 1000.0
     if not (np.isfinite(qt_ms) and np.isfinite(rr_s) and rr_s > 0):
         return {k: np.nan for k in ("QTc_Bazett_ms", "QTc_Fridericia_ms", "QTc_Framingham_ms", "QTc_Hodges_ms")}
@@ -607,8 +624,9 @@ def voltage_criteria(amps: pd.DataFrame | dict, qrs_ms: float) -> dict[str, floa
     """LVH voltage criteria from per-lead amplitudes (mV).
 
     ``Sokolow_Lyon_mV`` = |S V1| + max(R V5, R V6) (Sokolow & Lyon, Am Heart J 1949);
-    ``Cornell_voltage_mV`` = R aVL + |S V3| (Casale et al., Circulation 1985);
-    ``Cornell_product_mVms`` = Cornell voltage x QRS duration (Molloy et al., JACC 1992);
+    ``Cornell_voltage_mV`` = R aVL + |S V3| (Casale et al., Circulation 75:565, 1987);
+    ``Cornell_product_mVms`` = Cornell voltage x QRS duration, not adjusted for sex (Molloy
+    et al., JACC 1992, add 0.6 mV to the Cornell voltage of women first);
     ``Sokolow_Lyon_RVH_mV`` = R V1 + max(|S V5|, |S V6|) (right ventricular hypertrophy).
     Each is ``NaN`` unless every lead it names was measured (a lead set aside as flat,
     clipped or noisy, or not recorded, leaves it unknown).
@@ -688,11 +706,13 @@ def axes(amps: pd.DataFrame | dict) -> dict[str, float]:
 def st_summary(amps: pd.DataFrame | dict, set_aside: Sequence[str] = ()) -> dict[str, float]:
     """Largest ST elevation and depression at J + 60 ms over the twelve leads (mV).
 
-    Over the standard leads recorded; ``NaN`` when one of them was set aside (flat,
-    clipped, noisy): the largest deviation could be in that lead.
+    ``NaN`` unless all twelve standard leads were recorded and none was set aside: with a
+    lead not recorded, or set aside (flat, clipped, noisy), the largest deviation could be in that
+    lead (a two-lead MLII + V5 record would otherwise read "0.0 mV largest ST elevation"
+    from V5 alone). Leads outside the standard twelve (``MLII``, ``ECG1``) do not count.
     """
     d = _as_dict(amps)
-    if any(lead in STANDARD_LEADS for lead in set_aside):
+    if any(lead in STANDARD_LEADS for lead in set_aside) or not all(lead in d for lead in STANDARD_LEADS):
         return {"ST60_max_elevation_mV": np.nan, "ST60_max_depression_mV": np.nan}
     st = np.array([d[lead].get("ST60_amp_mV", np.nan) for lead in STANDARD_LEADS if lead in d], dtype=float)
     st = st[np.isfinite(st)]
