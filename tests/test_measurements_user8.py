@@ -244,3 +244,28 @@ def test_definitions_say_what_the_numbers_are():
     assert "0.6 mV" in feature_spec("Cornell_product_mVms").definition
     assert "twelve standard leads" in feature_spec("ST60_max_elevation_mV").definition
     assert "Casale et al., Circulation 75:565, 1987" in M.voltage_criteria.__doc__
+
+
+# ------------------------------------------------------------------ A13: LA/RA reversal
+@pytest.mark.parametrize("condition,seed", [("normal", 0), ("normal", 1), ("lbbb", 0), ("afib", 0), ("rbbb", 1)])
+def test_arm_lead_reversal_is_flagged_where_the_old_rule_missed_it(condition, seed):
+    """The rule needed P, QRS and T negative in I and QRS positive in aVR: it missed a normal
+    axis (aVL near zero becomes aVR), LBBB (T in I discordant) and AF (no P). Lead I's QRS
+    against V5/V6's catches them; the unreversed record stays unflagged."""
+    sig, _, _ = simulate_record(condition, fs=FS, noise=0.3, random_state=seed)
+    assert extract_record(sig, fs=FS)["quality_lead_reversal_suspected"] == 0.0
+    r = extract_record(_swap_arms(sig), fs=FS)
+    assert r["quality_lead_reversal_suspected"] == 1.0
+    assert "LA/RA reversal?" in r["quality_reason"]
+
+
+def test_reversal_rule_on_measurements():
+    from interp_ecg.features.quality import limb_reversal_suspected
+
+    # right axis deviation with a sinus P (positive in I): not a reversal
+    assert not limb_reversal_suspected({"I": 0.08}, {"I": -0.4, "V6": 0.6, "aVR": 0.2})[0]
+    # mirror-image dextrocardia: lead I inverted and V5-V6 negative
+    assert not limb_reversal_suspected({"I": -0.1}, {"I": -0.8, "V5": -0.3, "V6": -0.5})[0]
+    # limb leads only: aVR positive with a negative P in I
+    assert limb_reversal_suspected({"I": -0.1}, {"I": -0.8, "aVR": 0.5})[0]
+    assert not limb_reversal_suspected({"I": np.nan}, {"I": -0.8, "aVR": 0.5})[0]

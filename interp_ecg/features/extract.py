@@ -451,8 +451,8 @@ def _measure(
     if inverted:  # every lead's sign flipped: amplitudes and axes would be wrong
         raise SignalQualityError(why_inv, source=src)
     rev, why = limb_reversal_suspected(*waves)
-    # the check needs lead I and aVR: with either set aside it is unknown
-    known = not any(ld in set_aside for ld in ("I", "aVR"))
+    # the check needs lead I and V5, V6 or aVR: without them it is unknown
+    known = "I" not in set_aside and any(ld in amps_d and ld not in set_aside for ld in ("V5", "V6", "aVR"))
     row["quality_lead_reversal_suspected"] = float(rev) if known else np.nan
     row["quality_limb_lead_residual"] = limb_residual
     if why_limb:  # leads not on one scale: no axis, no sum of amplitudes over leads
