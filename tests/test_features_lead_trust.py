@@ -79,8 +79,11 @@ def test_indices_need_every_lead_they_name():
     v = voltage_criteria(amps, 100.0)
     assert np.isnan(v["Sokolow_Lyon_mV"]) and np.isnan(v["Sokolow_Lyon_RVH_mV"])
     assert v["Cornell_voltage_mV"] == pytest.approx(1.3)
-    st = {"I": {"ST60_amp_mV": 0.05}, "V1": {"ST60_amp_mV": nan}}
+    st = {lead: {"ST60_amp_mV": 0.0} for lead in STANDARD_LEADS} | {"I": {"ST60_amp_mV": 0.05},
+                                                                     "V1": {"ST60_amp_mV": nan}}
     assert st_summary(st)["ST60_max_elevation_mV"] == pytest.approx(0.05)
+    # over the twelve leads: with only some of them recorded the largest could be elsewhere
+    assert np.isnan(st_summary({"I": {"ST60_amp_mV": 0.05}, "MLII": {"ST60_amp_mV": 0.3}})["ST60_max_elevation_mV"])
     assert np.isnan(st_summary(st, set_aside=["V1"])["ST60_max_elevation_mV"])
 
 

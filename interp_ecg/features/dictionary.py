@@ -73,8 +73,8 @@ _GLOBAL = [
     ("paced", "0/1", "feature", "float", "1 when at least 2 pacemaker spikes were found (steep, narrow, isolated deflections in >= 2 leads at once; see interp_ecg.features.pacing), else 0. 0 means no spike found, not no pacemaker: bipolar spikes are often too small after the recorder's filters. The spikes are removed before delineation.", REF_PACING),
     ("pacing_spike_count", "count", "feature", "float", "Pacemaker spikes found in the record (edge >= 0.2 mV/ms, rise >= 0.25 mV, back within 8 ms, >= 20 x the surrounding sample-to-sample change, in >= 2 leads within 2 ms).", REF_PACING),
     ("P_wave_presence_fraction", "1", "feature", "float", "Share of non-PVC beats with a consensus P wave (0 in atrial fibrillation, 1 in sinus rhythm).", REF_12SL),
-    ("P_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus P offset minus P onset (consensus: the median of the agreeing leads' P bounds with three or more leads, not the earliest onset/latest offset of the standard definition, which noisy per-lead bounds inflate; see delineation Params.p_cons_q); NaN when P is found in under half of them. Measured on the dominant median beat where PR_interval_ms is (frequent PVCs, see there).", REF_AHA),
-    ("PR_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS onset minus P onset (earliest onset over leads); NaN when P is absent in over half of them. With frequent PVCs (>= 25 % of beats) over a regular dominant rhythm (bigeminy), measured on the dominant beats' median beat when the beat-by-beat delineation found no P (provenance lead 'global').", REF_AHA),
+    ("P_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus P offset minus P onset (consensus: the median of the agreeing leads' P bounds with three or more leads, not the earliest onset/latest offset of the standard definition, which noisy per-lead bounds inflate; see delineation Params.p_cons_q); NaN when P is found in under half of them. Measured on the dominant median beat where PR_interval_ms is (frequent PVCs, see there). No normal range is given: the 120 ms left-atrial-abnormality cut (Hancock et al., Circulation 119:e251, 2009) is for the standard P duration, earliest onset to latest offset over the leads, which is longer (simulated records: this measure reads 30 ms under it, median over 20 records, and never reached 120 ms where the standard one did in 19 of 20).", REF_AHA),
+    ("PR_interval_ms", "ms", "feature", "float", "Median over dominant beats of the consensus QRS onset minus the earliest P onset over the leads that agree with the consensus P onset (a lead's P onset within 40 ms of it, measurements.PR_P_ON_AGREE_MS, the delineator's P consensus tolerance): the standard PR, from the earliest P onset in any lead to the earliest QRS onset. The P onset is the earliest lead's, not the consensus (median lead) P onset that P_duration_ms uses. Against simulated truth (noise-free, 21 records) PR reads -2 ms (median; the consensus onset gave -8 ms); against LUDB's cardiologists (earliest P-onset mark over the 12 leads to the earliest QRS-onset mark, 175 records) it reads +7 ms (median; MAE 10.6 ms), where the consensus onset gave 0 ms (MAE 8.9 ms): the earliest of several noisy per-lead onsets lies early; the consensus QRS onset is the 0.15 quantile of the agreeing leads' onsets with three or more leads (the earliest reliable onset, delineation Params.cons_q) and the earliest with one or two. NaN when P is absent in over half of them. With frequent PVCs (>= 25 % of beats) over a regular dominant rhythm (bigeminy), measured on the dominant beats' median beat when the beat-by-beat delineation found no P (provenance lead 'global'); there it still starts at the median beat's consensus P onset (median.median_beat_p_wave), a few ms later than the standard PR.", REF_AHA),
     ("QRS_duration_ms", "ms", "feature", "float", "Median over dominant beats of consensus QRS offset (latest reliable lead) minus QRS onset (earliest reliable lead).", REF_AHA),
     ("QT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS onset, over the beats whose QRS onset and offset were both found (no QT without a delimited QRS); NaN when under half of them.", REF_RAUTAHARJU),
     ("JT_interval_ms", "ms", "feature", "float", "Median over dominant beats of consensus T offset minus QRS offset, over the beats whose QRS onset and offset were both found.", REF_RAUTAHARJU),
@@ -84,19 +84,19 @@ _GLOBAL = [
     ("QTc_Framingham_ms", "ms", "feature", "float", "QT_interval_ms + 154 * (1 - RR in s), RR = RR_mean_ms.", "Sagie A et al., An improved method for adjusting the QT interval for heart rate, Am J Cardiol 70:797 (1992)"),
     ("QTc_Hodges_ms", "ms", "feature", "float", "QT_interval_ms + 1.75 * (heart_rate_bpm - 60).", "Hodges M et al., Bazett's QT correction reviewed, J Am Coll Cardiol 1:694 (1983)"),
     ("QT_dispersion_ms", "ms", "feature", "float", "Largest minus smallest per-lead median QT (each lead's own QRS onset to T offset) over usable leads with T offsets in at least half the beats. Defined over the 12-lead ECG: NaN, with the reason in quality_reason, when fewer than 8 leads have a measurable QT (a common minimum in QT-dispersion studies, which set aside ECGs with fewer measurable leads because the range depends on the number of leads measured; Malik M, Batchvarov VN, Measurement, interpretation and clinical potential of QT dispersion, J Am Coll Cardiol 36:1749 (2000)); with 2-3 leads the range of a few QTs is not a dispersion.", "Day CP et al., QT dispersion, Br Heart J 63:342 (1990)"),
-    ("P_axis_deg", "deg", "feature", "float", "Frontal P axis: direction of the vector whose projections best fit (least squares, hexaxial leads) the net P areas of the limb-lead median beats; -180..180, +90 = aVF.", REF_AHA),
-    ("QRS_axis_deg", "deg", "feature", "float", "Frontal QRS axis from the net QRS areas of the limb-lead median beats (least squares over the hexaxial leads); -180..180.", REF_AHA),
-    ("T_axis_deg", "deg", "feature", "float", "Frontal T axis from the net T areas of the limb-lead median beats; -180..180.", REF_AHA),
-    ("QRS_T_angle_deg", "deg", "feature", "float", "Absolute frontal QRS-T angle, |QRS_axis - T_axis| wrapped to 0..180.", "Zhang ZM et al., Spatial/frontal QRS-T angle, Am J Cardiol 100:844 (2007)"),
-    ("Sokolow_Lyon_mV", "mV", "feature", "float", "|S V1| + max(R V5, R V6) on the median beats (LVH when >= 3.5 mV); NaN unless V1, V5 and V6 were all measured (a lead set aside as flat, clipped or noisy, or not recorded, leaves it unknown).", "Sokolow M, Lyon TP, The ventricular complex in left ventricular hypertrophy, Am Heart J 37:161 (1949)"),
-    ("Cornell_voltage_mV", "mV", "feature", "float", "R aVL + |S V3| on the median beats (LVH when > 2.8 mV in men, > 2.0 mV in women); NaN unless aVL and V3 were both measured.", "Casale PN et al., Improved sex-specific criteria of LVH, Circulation 75:565 (1987)"),
-    ("Cornell_product_mVms", "mV*ms", "feature", "float", "Cornell_voltage_mV x QRS_duration_ms.", "Molloy TJ et al., Electrocardiographic detection of LVH by the Cornell product, J Am Coll Cardiol 20:1180 (1992)"),
-    ("Sokolow_Lyon_RVH_mV", "mV", "feature", "float", "R V1 + max(|S V5|, |S V6|) on the median beats (RVH when >= 1.05 mV); NaN unless V1, V5 and V6 were all measured.", "Sokolow M, Lyon TP, Am Heart J 38:273 (1949)"),
+    ("P_axis_deg", "deg", "feature", "float", "Frontal P axis: direction of the vector whose projections best fit (least squares, hexaxial leads) the net P areas of the limb-lead median beats; -180..180, +90 = aVF. NaN, with the reason in quality_reason, when the limb leads are not on one scale (quality_limb_lead_residual above 0.10).", REF_AHA),
+    ("QRS_axis_deg", "deg", "feature", "float", "Frontal QRS axis from the net QRS areas of the limb-lead median beats (least squares over the hexaxial leads); -180..180. NaN, with the reason in quality_reason, when the limb leads are not on one scale (quality_limb_lead_residual above 0.10).", REF_AHA),
+    ("T_axis_deg", "deg", "feature", "float", "Frontal T axis from the net T areas of the limb-lead median beats; -180..180. NaN, with the reason in quality_reason, when the limb leads are not on one scale (quality_limb_lead_residual above 0.10).", REF_AHA),
+    ("QRS_T_angle_deg", "deg", "feature", "float", "Absolute frontal QRS-T angle, |QRS_axis - T_axis| wrapped to 0..180. NaN, with the reason in quality_reason, when the limb leads are not on one scale (quality_limb_lead_residual above 0.10).", "Zhang ZM et al., Spatial/frontal QRS-T angle, Am J Cardiol 100:844 (2007)"),
+    ("Sokolow_Lyon_mV", "mV", "feature", "float", "|S V1| + max(R V5, R V6) on the median beats (LVH when >= 3.5 mV); NaN unless V1, V5 and V6 were all measured (a lead set aside as flat, clipped or noisy, or not recorded, leaves it unknown). NaN, with the reason in quality_reason, when the limb leads are not on one scale (quality_limb_lead_residual above 0.10).", "Sokolow M, Lyon TP, The ventricular complex in left ventricular hypertrophy, Am Heart J 37:161 (1949)"),
+    ("Cornell_voltage_mV", "mV", "feature", "float", "R aVL + |S V3| on the median beats (LVH when > 2.8 mV in men, > 2.0 mV in women); NaN unless aVL and V3 were both measured. NaN, with the reason in quality_reason, when the limb leads are not on one scale (quality_limb_lead_residual above 0.10).", "Casale PN et al., Improved sex-specific criteria of LVH, Circulation 75:565 (1987)"),
+    ("Cornell_product_mVms", "mV*ms", "feature", "float", "Cornell_voltage_mV x QRS_duration_ms, not adjusted for sex: Molloy et al. add 0.6 mV to the Cornell voltage of women before multiplying, so that one cut-off (LVH above 244 mV*ms, 2440 mm*ms) serves both sexes; for a woman this column is 0.6 mV x QRS_duration_ms (about 55-60 mV*ms at 95 ms) below Molloy's product (add it before comparing with 244). NaN, with the reason in quality_reason, when the limb leads are not on one scale (quality_limb_lead_residual above 0.10).", "Molloy TJ et al., Electrocardiographic detection of LVH by the Cornell product, J Am Coll Cardiol 20:1180 (1992)"),
+    ("Sokolow_Lyon_RVH_mV", "mV", "feature", "float", "R V1 + max(|S V5|, |S V6|) on the median beats (RVH when >= 1.05 mV); NaN unless V1, V5 and V6 were all measured. NaN, with the reason in quality_reason, when the limb leads are not on one scale (quality_limb_lead_residual above 0.10).", "Sokolow M, Lyon TP, Am Heart J 38:273 (1949)"),
     ("QRS_fragmented", "0/1", "feature", "float", "1 when QRS_notches_<lead> > 0 in at least two contiguous leads (inferior II/III/aVF, lateral I/aVL/V5/V6, anterior V1-V5); NaN when no lead was measurable, and NaN rather than 0 when a lead was set aside (flat, clipped, noisy) and no fragmentation is found in the others. Bundle branch blocks are not excluded.", REF_DAS),
     ("QRS_notched_lead_count", "count", "feature", "float", "Number of leads whose median-beat QRS has at least one notch; NaN when a lead was set aside (flat, clipped, noisy).", REF_DAS),
     ("QRS_notches_total", "count", "feature", "float", "Sum of QRS_notches_<lead> over the leads; NaN when a lead was set aside (flat, clipped, noisy).", REF_DAS),
-    ("ST60_max_elevation_mV", "mV", "feature", "float", "Largest ST60_amp_mV over the standard leads recorded, floored at 0; NaN when one of them was set aside (flat, clipped, noisy): the largest elevation could be there.", REF_RAUTAHARJU),
-    ("ST60_max_depression_mV", "mV", "feature", "float", "Most negative ST60_amp_mV over the standard leads recorded, capped at 0; NaN when one of them was set aside (flat, clipped, noisy).", REF_RAUTAHARJU),
+    ("ST60_max_elevation_mV", "mV", "feature", "float", "Largest ST60_amp_mV over the twelve standard leads, floored at 0; NaN unless all twelve were recorded and none was set aside (a lead not recorded, or set aside as flat, clipped or noisy, could hold the largest elevation; leads such as MLII or ECG1 do not count).", REF_RAUTAHARJU),
+    ("ST60_max_depression_mV", "mV", "feature", "float", "Most negative ST60_amp_mV over the twelve standard leads, capped at 0; NaN unless all twelve were recorded and none was set aside (as ST60_max_elevation_mV).", REF_RAUTAHARJU),
 ]
 
 _PER_LEAD = [
@@ -130,7 +130,8 @@ _QUALITY = [
     ("quality_wander_leads", "text", "quality", "str", "Comma-separated leads whose < 0.7 Hz component spans more than 1 mV (baseline wander).", REF_QUALITY),
     ("quality_hf_noise_ratio_max", "1", "quality", "float", "Largest per-lead ratio of > 40 Hz power to 0.5-40 Hz power.", REF_QUALITY),
     ("quality_wander_mV_max", "mV", "quality", "float", "Largest per-lead peak-to-peak of the < 0.7 Hz component.", REF_QUALITY),
-    ("quality_lead_reversal_suspected", "0/1", "quality", "float", "1 when P, QRS and T are negative in lead I and the QRS is positive in aVR (left/right arm reversal or dextrocardia); NaN when lead I or aVR was set aside (flat, clipped, noisy).", REF_REVERSAL),
+    ("quality_lead_reversal_suspected", "0/1", "quality", "float", "1 when the net QRS is negative in lead I (and its P wave, where found, negative too) while the QRS is positive in V5 or V6 (left/right arm electrode reversal: lead I mirrored, chest leads unchanged; mirror-image dextrocardia makes V5-V6 small or negative and does not meet it); without V5 and V6, QRS positive in aVR with a negative P in I. Simulated LA/RA reversals: 17 of 18 flagged, 0 of 18 unreversed; PTB-XL first 500 records: 1 flagged (377, LPFB). NaN when lead I was set aside (flat, clipped, noisy) or V5, V6 and aVR all were, or when the limb leads are not on one scale (quality_limb_lead_residual above 0.10).", REF_REVERSAL),
+    ("quality_limb_lead_residual", "1", "quality", "float", "Largest residual of the limb-lead identities (Einthoven II = I + III; Goldberger aVR = -(I + II)/2, aVL = (I - III)/2, aVF = (II + III)/2) as a fraction of the limb leads' RMS (0.5 Hz high-pass, per second, median over the seconds; quality.limb_lead_identity). Above 0.10 (quality.LIMB_IDENTITY_MAX_FRACTION) the leads are not on one scale (rescaled lead by lead, as LUDB is stored) or not as named: the axes, the QRS-T angle, Sokolow-Lyon, Cornell and the reversal check are NaN, with the reason in quality_reason; each lead's own amplitudes are still reported, in that lead's units. Correctly stored records read under 0.02 (PTB-XL, CinC 2021), LUDB 0.13-1.6. NaN when no identity can be checked (limb leads not recorded or set aside).", REF_AHA),
 ]
 
 #: Wave (or segment) and readable label of every record-level column: name -> (wave, label).
@@ -200,6 +201,7 @@ _WAVE_LABEL: dict[str, tuple[str, str]] = {
     "quality_hf_noise_ratio_max": ("other", "quality hf noise ratio max"),
     "quality_wander_mV_max": ("other", "quality wander mV max"),
     "quality_lead_reversal_suspected": ("other", "quality lead reversal suspected"),
+    "quality_limb_lead_residual": ("other", "quality limb lead residual"),
 }
 
 #: Adult normal ranges: name -> (low, high, reference); ``None`` = open on that side. Only
@@ -207,7 +209,6 @@ _WAVE_LABEL: dict[str, tuple[str, str]] = {
 NORMAL_RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "heart_rate_bpm": (60.0, 100.0, REF_GOLDBERGER + "; sinus bradycardia < 60, tachycardia > 100 bpm"),
     "RR_mean_ms": (600.0, 1000.0, REF_GOLDBERGER + "; 60-100 bpm"),
-    "P_duration_ms": (None, 120.0, REF_HANCOCK_LVH + "; left atrial abnormality >= 120 ms"),
     "PR_interval_ms": (120.0, 200.0, REF_GOLDBERGER + "; first-degree AV block > 200 ms"),
     "QRS_duration_ms": (None, 120.0, REF_SURAWICZ + "; complete bundle branch block >= 120 ms in adults"),
     "QTc_Bazett_ms": (390.0, 450.0, REF_RAUTAHARJU + "; prolonged >= 450 ms (men), >= 460 ms (women); short <= 390 ms"),
@@ -237,11 +238,13 @@ def _provenance_rows() -> list[tuple]:
         ref = "interp_ecg provenance (this package)"
         wave, label = _WAVE_LABEL[feat]
         rows += [
-            (f"{base}_lead", "text", "provenance", "str", f"Lead whose own {a} and {b} lie closest to the consensus ones on the beat {feat} was traced on.", ref,
+            (f"{base}_lead", "text", "provenance", "str", f"Lead whose own {a} and {b} lie closest to the interval's start and end samples on the beat {feat} was traced on.", ref,
              "global", wave, f"{label} lead"),
             (f"{base}_beat", "index", "provenance", "float", f"Beat number (delineation's 'beat') of the dominant beat whose {feat} is closest to the reported median.", ref,
              "global", wave, f"{label} beat"),
-            (f"{base}_start_sample", "sample", "provenance", "float", f"Consensus {a} of that beat (sample index at the record's rate).", ref,
+            (f"{base}_start_sample", "sample", "provenance", "float",
+             (f"Earliest agreeing lead's {a} of that beat (the start of the standard PR; sample index at the record's rate)."
+              if feat == "PR_interval_ms" else f"Consensus {a} of that beat (sample index at the record's rate)."), ref,
              "global", wave, f"{label} start sample"),
             (f"{base}_end_sample", "sample", "provenance", "float", f"Consensus {b} of that beat (sample index at the record's rate).", ref,
              "global", wave, f"{label} end sample"),
@@ -537,7 +540,10 @@ def _per_lead_spec(name: str) -> FeatureSpec | None:
         tpl = templates.get(base)
         if tpl is not None and lead:
             display = tpl.display_name[: -len(tpl.lead)] + lead if tpl.display_name.endswith(tpl.lead) else tpl.display_name
-            return replace(tpl, name=name, lead=lead, display_name=display)
+            prefix = f"Lead {tpl.lead}: "
+            definition = (f"Lead {lead}: " + tpl.definition[len(prefix):]
+                          if tpl.definition.startswith(prefix) else tpl.definition)
+            return replace(tpl, name=name, lead=lead, display_name=display, definition=definition)
     return None
 
 

@@ -73,6 +73,7 @@ from interp_ecg.features.quality import (
     record_dropout_gaps,
     invalid_sample_policy,
     lead_quality,
+    limb_lead_identity,
     limb_reversal_suspected,
     polarity_inversion_suspected,
     remove_mains,
@@ -345,6 +346,10 @@ def _measure(
             f"invalid samples {list(q.index[invalid])}",
             source=src,
         )
+    # limb leads on one scale (Einthoven/Goldberger; after the mains notch, which removes a
+    # hum that differs between leads): else the axes and the cross-lead voltage indices are
+    # NaN below
+    limb_residual, why_limb = limb_lead_identity(signal, fs, leads, usable)
     use_idx = np.flatnonzero(usable)
     use_leads = [leads[i] for i in use_idx]
     try:
@@ -449,9 +454,14 @@ def _measure(
     if inverted:  # every lead's sign flipped: amplitudes and axes would be wrong
         raise SignalQualityError(why_inv, source=src)
     rev, why = limb_reversal_suspected(*waves)
-    # the check needs lead I and aVR: with either set aside it is unknown
-    known = not any(ld in set_aside for ld in ("I", "aVR"))
+    # the check needs lead I and V5, V6 or aVR: without them it is unknown
+    known = "I" not in set_aside and any(ld in amps_d and ld not in set_aside for ld in ("V5", "V6", "aVR"))
     row["quality_lead_reversal_suspected"] = float(rev) if known else np.nan
+    row["quality_limb_lead_residual"] = limb_residual
+    if why_limb:  # leads not on one scale: no axis, no sum of amplitudes over leads
+        rev = False
+        for col in (*M.ONE_SCALE_FEATURES, "quality_lead_reversal_suspected"):
+            row[col] = np.nan
 
     for p in prov.to_dict("records"):
         if p["feature"] in M.TRACED_INTERVALS:
@@ -474,6 +484,9 @@ def _measure(
         warnings.append(flat_med_note)
     if rev:
         warnings.append(why)
+    if why_limb:
+        warnings.append(f"{why_limb}: {', '.join(M.ONE_SCALE_FEATURES)} and the lead reversal check NaN; "
+                        f"each lead's own amplitudes are in that lead's units")
     if invalid.any():
         warnings.append(f"leads set aside for invalid samples: {','.join(q.index[invalid])}")
     if set_aside:
@@ -1341,6 +1354,10 @@ def _beat_table(signal: np.ndarray, fs: float, leads: list[str], fid: pd.DataFra
             for extra in M.INTERVAL_REQUIRES.get(name, ()):  # no QT without a delimited QRS
                 value = value.where(out[extra].notna())
             out[name] = value
+    # the consensus rows' PR is the standard one: from the earliest agreeing lead's P onset
+    glob = (out["lead"] == "global").to_numpy()
+    p_on, _ = M.earliest_p_onset(out["P_on"].to_numpy()[glob], out["beat"].to_numpy()[glob], out[~glob], fs)
+    out.loc[glob, "PR_interval_ms"] = (out["QRS_on"].to_numpy()[glob] - p_on) * ms
     rr_s = out["RR_prev_ms"].to_numpy() / 1000.0
     with np.errstate(invalid="ignore", divide="ignore"):
         out["QTc_Bazett_ms"] = out["QT_interval_ms"].to_numpy() / np.sqrt(rr_s)

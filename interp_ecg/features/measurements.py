@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
+from interp_ecg.errors import ArgumentError
 from interp_ecg.features.median_beat import FIDUCIALS, BeatTable, FidArrays
 from interp_ecg.io.leads import STANDARD_LEADS
 
@@ -46,8 +47,27 @@ INTERVAL_REQUIRES = {
     "QT_interval_ms": ("QRS_off",),
     "JT_interval_ms": ("QRS_on",),
 }
+#: The PR interval starts at the earliest P onset over the leads (Kligfield et al.,
+#: Circulation 2007: "from the earliest onset of the P wave in any lead"), not at the
+#: consensus P onset, which with three or more leads is the median agreeing lead's (the
+#: P duration keeps that one, see the feature dictionary). A lead's P onset counts when it
+#: lies within :data:`PR_P_ON_AGREE_MS` of the consensus P onset of its beat: the
+#: delineator's own tolerance for the P consensus (``Params.p_cons_tol_s``, 40 ms, the
+#: Martinez et al. 2004 P tolerance), beyond which a lead's onset is an outlier. See
+#: :func:`earliest_p_onset`.
+PR_P_ON_AGREE_MS = 40.0
 #: Intervals with provenance columns in the record table (lead, beat, samples).
 TRACED_INTERVALS = ("PR_interval_ms", "QRS_duration_ms", "QT_interval_ms")
+
+#: Measurements that combine the amplitudes of several leads and so need them on one scale:
+#: ``NaN`` (with the reason) when the limb leads fail Einthoven's and Goldberger's
+#: identities (:func:`interp_ecg.features.quality.limb_lead_identity`). The chest-lead
+#: indices are included: the identities cannot test the chest leads, but a record whose limb
+#: leads were rescaled one by one (LUDB as stored) had its chest leads stored the same way.
+ONE_SCALE_FEATURES = (
+    "P_axis_deg", "QRS_axis_deg", "T_axis_deg", "QRS_T_angle_deg",
+    "Sokolow_Lyon_mV", "Cornell_voltage_mV", "Cornell_product_mVms", "Sokolow_Lyon_RVH_mV",
+)
 
 PER_LEAD_MEASURES = (
     "P_amp_mV", "Q_amp_mV", "R_amp_mV", "S_amp_mV", "T_amp_mV", "J_amp_mV", "ST60_amp_mV",
@@ -84,6 +104,11 @@ CONTIGUOUS_GROUPS = {
 
 
 # --------------------------------------------------------------------------- QTc
+#: Shortest QT or RR interval :func:`qtc` accepts (ms): anything shorter (0.8, 0.4) is an
+#: interval given in seconds, not a heart cycle in milliseconds.
+MIN_INTERVAL_MS = 10.0
+
+
 def qtc(qt_ms: float, rr_ms: float) -> dict[str, float]:
     """Heart-rate corrected QT by four formulas.
 
@@ -103,11 +128,22 @@ def qtc(qt_ms: float, rr_ms: float) -> dict[str, float]:
         ``QTc_Hodges_ms`` = QT + 1.75 (HR - 60) (Hodges et al., JACC 1983), RR in s, HR in
         bpm.
 
+    Raises
+    ------
+    ArgumentError
+        When ``qt_ms`` or ``rr_ms`` is positive but under :data:`MIN_INTERVAL_MS` (10 ms):
+        no QT or RR interval is that short in milliseconds, so the value is in seconds
+        (``qtc(400, 0.8)`` would otherwise read a QTc of 14,142 ms).
+
     Examples
     --------
     >>> round(float(qtc(360.0, 600.0)["QTc_Bazett_ms"]), 1)
     464.8
     """
+    for name, v in (("qt_ms", qt_ms), ("rr_ms", rr_ms)):
+        if np.isfinite(v) and 0 < v < MIN_INTERVAL_MS:
+            raise ArgumentError(f"qtc: {name}={v!r} is under {MIN_INTERVAL_MS:g} ms; the intervals are in "
+                                f"milliseconds (was it given in seconds? {v!r} s = {1000 * v:g} ms)")
     rr_s = rr_ms / 1000.0
     if not (np.isfinite(qt_ms) and np.isfinite(rr_s) and rr_s > 0):
         return {k: np.nan for k in ("QTc_Bazett_ms", "QTc_Fridericia_ms", "QTc_Framingham_ms", "QTc_Hodges_ms")}
@@ -156,6 +192,70 @@ def angle_difference(a: float, b: float) -> float:
 
 
 # --------------------------------------------------------------------------- intervals
+def earliest_p_onset(
+    consensus_p_on: np.ndarray,
+    beats: np.ndarray,
+    lead_rows: pd.DataFrame | FidArrays | None,
+    fs: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Earliest P onset over the leads that agree with the consensus, beat by beat.
+
+    The start of the standard PR interval (Kligfield et al. 2007: from the earliest onset
+    of the P wave in any lead to the earliest onset of the QRS complex). A lead's P onset
+    counts when it lies within :data:`PR_P_ON_AGREE_MS` (40 ms) of its beat's consensus
+    P onset; the consensus onset itself always counts, so the result is never later than
+    it.
+
+    Parameters
+    ----------
+    consensus_p_on : numpy.ndarray
+        ``(n_beats,)`` consensus (``lead == "global"``) P onsets (samples; NaN without P).
+    beats : numpy.ndarray
+        ``(n_beats,)`` beat numbers of those onsets (the delineation's ``beat``).
+    lead_rows : pandas.DataFrame or FidArrays or None
+        The per-lead rows of the same delineation. ``None`` or empty: the consensus onsets
+        are returned (no lead is known to be earlier).
+    fs : float
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    onset : numpy.ndarray
+        ``(n_beats,)`` earliest agreeing P onset (samples; NaN where the consensus is NaN).
+    lead : numpy.ndarray
+        ``(n_beats,)`` of str, the lead it was found in (``""`` where the consensus onset
+        itself is earliest or no lead rows were given).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rows = pd.DataFrame({"lead": ["I", "II", "V1"], "beat": [0, 0, 0],
+    ...                      "P_on": [100.0, 96.0, 60.0]})
+    >>> on, lead = earliest_p_onset(np.array([100.0]), np.array([0]), rows, 500.0)
+    >>> float(on[0]), str(lead[0])  # V1 is 80 ms early: an outlier, not an earlier onset
+    (96.0, 'II')
+    """
+    onset = np.asarray(consensus_p_on, dtype=float).copy()
+    lead = np.full(onset.size, "", dtype=object)
+    if lead_rows is None:
+        return onset, lead
+    fa = lead_rows if isinstance(lead_rows, FidArrays) else FidArrays.from_frame(lead_rows)
+    fa = fa.select(fa.lead != "global")
+    if fa.lead.size == 0 or onset.size == 0:
+        return onset, lead
+    where = {b: i for i, b in enumerate(np.asarray(beats).tolist())}
+    idx = np.array([where.get(b, -1) for b in fa.beat.tolist()], dtype=int)
+    v = fa.column("P_on")
+    ok = idx >= 0
+    ok[ok] &= np.isfinite(v[ok]) & np.isfinite(onset[idx[ok]])
+    ok[ok] &= np.abs(v[ok] - onset[idx[ok]]) <= PR_P_ON_AGREE_MS * fs / 1000.0
+    for k in np.flatnonzero(ok):  # a few rows per beat: a plain loop is clear and fast enough
+        i = idx[k]
+        if v[k] < onset[i]:
+            onset[i], lead[i] = v[k], fa.lead[k]
+    return onset, lead
+
+
 def global_intervals(
     table: BeatTable, fs: float, lead_rows: pd.DataFrame | FidArrays | None = None
 ) -> tuple[dict[str, float], pd.DataFrame]:
@@ -169,14 +269,18 @@ def global_intervals(
         Sampling rate (Hz).
     lead_rows : pandas.DataFrame, optional
         The per-lead rows of the delineation, used to name the lead whose own boundaries are
-        closest to the consensus ones.
+        closest to the consensus ones, and for the PR interval's start (the leads' P
+        onsets). Without them PR starts at the consensus P onset, later than the standard
+        one by the spread of the leads' onsets (about 8 ms on simulated 12-lead records).
 
     Returns
     -------
     values : dict
         ``<interval>`` -> ms (``NaN`` when the wave is found in under half the dominant beats;
         QT and JT count only beats whose QRS onset and offset were both found,
-        :data:`INTERVAL_REQUIRES`).
+        :data:`INTERVAL_REQUIRES`). ``PR_interval_ms`` starts at the earliest agreeing
+        lead's P onset (:func:`earliest_p_onset`, the standard PR), found in ``lead_rows``;
+        ``P_duration_ms`` keeps the consensus P onset.
     provenance : pandas.DataFrame
         One row per interval: ``feature, value, beat, start_fiducial, end_fiducial,
         start_sample, end_sample, start_lead, end_lead, lead``.
@@ -191,6 +295,8 @@ def global_intervals(
     rows = []
     for name, (a, b) in INTERVALS.items():
         start = fid_values[:, FIDUCIALS.index(a)]
+        if name == "PR_interval_ms":  # the standard PR: from the earliest agreeing lead
+            start, _ = earliest_p_onset(start, fid_beats, lead_rows, fs)
         end = fid_values[:, FIDUCIALS.index(b)]
         per_beat = (end - start) * ms
         ok = np.isfinite(per_beat) & (per_beat > 0)
@@ -518,8 +624,9 @@ def voltage_criteria(amps: pd.DataFrame | dict, qrs_ms: float) -> dict[str, floa
     """LVH voltage criteria from per-lead amplitudes (mV).
 
     ``Sokolow_Lyon_mV`` = |S V1| + max(R V5, R V6) (Sokolow & Lyon, Am Heart J 1949);
-    ``Cornell_voltage_mV`` = R aVL + |S V3| (Casale et al., Circulation 1985);
-    ``Cornell_product_mVms`` = Cornell voltage x QRS duration (Molloy et al., JACC 1992);
+    ``Cornell_voltage_mV`` = R aVL + |S V3| (Casale et al., Circulation 75:565, 1987);
+    ``Cornell_product_mVms`` = Cornell voltage x QRS duration, not adjusted for sex (Molloy
+    et al., JACC 1992, add 0.6 mV to the Cornell voltage of women first);
     ``Sokolow_Lyon_RVH_mV`` = R V1 + max(|S V5|, |S V6|) (right ventricular hypertrophy).
     Each is ``NaN`` unless every lead it names was measured (a lead set aside as flat,
     clipped or noisy, or not recorded, leaves it unknown).
@@ -599,11 +706,13 @@ def axes(amps: pd.DataFrame | dict) -> dict[str, float]:
 def st_summary(amps: pd.DataFrame | dict, set_aside: Sequence[str] = ()) -> dict[str, float]:
     """Largest ST elevation and depression at J + 60 ms over the twelve leads (mV).
 
-    Over the standard leads recorded; ``NaN`` when one of them was set aside (flat,
-    clipped, noisy): the largest deviation could be in that lead.
+    ``NaN`` unless all twelve standard leads were recorded and none was set aside: with a
+    lead not recorded, or set aside (flat, clipped, noisy), the largest deviation could be in that
+    lead (a two-lead MLII + V5 record would otherwise read "0.0 mV largest ST elevation"
+    from V5 alone). Leads outside the standard twelve (``MLII``, ``ECG1``) do not count.
     """
     d = _as_dict(amps)
-    if any(lead in STANDARD_LEADS for lead in set_aside):
+    if any(lead in STANDARD_LEADS for lead in set_aside) or not all(lead in d for lead in STANDARD_LEADS):
         return {"ST60_max_elevation_mV": np.nan, "ST60_max_depression_mV": np.nan}
     st = np.array([d[lead].get("ST60_amp_mV", np.nan) for lead in STANDARD_LEADS if lead in d], dtype=float)
     st = st[np.isfinite(st)]

@@ -106,10 +106,14 @@ def gaussian_ecg(
         for i, lead in enumerate(STANDARD_LEADS):
             if lead in HEXAXIAL:
                 ang = np.deg2rad(HEXAXIAL[lead])
-                r_amp = qrs_mag_mV * np.cos(np.deg2rad(qrs_axis_deg) - ang)
+                # the augmented leads see the frontal vector at sqrt(3)/2 of the bipolar
+                # leads' gain (Goldberger: aVF = (II + III)/2), so that the six limb leads
+                # obey Einthoven's and Goldberger's identities as a recording does
+                gain = np.sqrt(3.0) / 2.0 if lead.startswith("aV") else 1.0
+                r_amp = gain * qrs_mag_mV * np.cos(np.deg2rad(qrs_axis_deg) - ang)
                 s_amp = -0.25 * r_amp
-                t_amp = t_mag_mV * np.cos(np.deg2rad(t_axis_deg) - ang)
-                p_amp = p_mag_mV * np.cos(np.deg2rad(p_axis_deg) - ang)
+                t_amp = gain * t_mag_mV * np.cos(np.deg2rad(t_axis_deg) - ang)
+                p_amp = gain * p_mag_mV * np.cos(np.deg2rad(p_axis_deg) - ang)
             else:
                 r_amp, s_amp = PRECORDIAL_RS[lead]
                 t_amp, p_amp = t_mag_mV * 0.8, p_mag_mV * 0.6

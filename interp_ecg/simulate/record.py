@@ -279,7 +279,10 @@ def simulate_traits(
         "report": cond.report_text(tr.tokens),
         "qrs_axis_deg": cond.qrs_axis(tm["N"] if tr.tokens[0] != "vt" else tm["V"]),
         "sokolow_lyon_mv": cond.sokolow_lyon(tm["N"]),
-        "n_pvc": int((beats["types"] == "V").sum()) if tr.tokens[0] != "vt" else 0,
+        # PVCs in the record: ventricular beats whose R peak lies inside it (as the heart rate
+        # counts beats), not every beat scheduled, some of which fall before or after it
+        "n_pvc": (int(((beats["types"] == "V") & np.isfinite(fid_arr["R_peak"][:, -1])).sum())
+                  if tr.tokens[0] != "vt" else 0),
         "noise": levels,
     }
     info.update(_summary(fid_arr, beats["types"], fs))
