@@ -8,89 +8,34 @@ import pytest
 
 from interp_ecg.features import extract_record
 from interp_ecg.features import measurements as M
-from interp_ecg.features.median_beat import FIDUCIALS, BeatTable
 from interp_ecg.simulate.record import simulate_record
 
 FS = 500
 
 
-# ------------------------------------------------------------------ A3/B1: PR from the earliest P onset
-def _table(global_rows: list[dict]) -> BeatTable:
-    fid = pd.DataFrame([{k: r.get(k, np.nan) for k in FIDUCIALS} for r in global_rows],
-                       index=pd.Index(range(len(global_rows)), name="beat"), dtype=float)
-    beats = pd.DataFrame({"dominant": np.ones(len(global_rows), bool)}, index=fid.index)
-    return BeatTable(beats=beats, fiducials=fid)
-
-
-def test_pr_starts_at_the_earliest_agreeing_lead_and_p_duration_at_the_consensus():
-    """Three beats; the consensus (median lead) P onset at 100 (+1000 per beat), the leads' own
-    onsets 96, 100, 103 and an outlier 60 samples (120 ms) early in V1. PR runs from the
-    earliest agreeing onset (96: 4 samples = 8 ms before the consensus); V1 is not a P onset
-    within 40 ms of the consensus and does not count. P duration keeps the consensus onset."""
-    glob, rows = [], []
-    for b in range(3):
-        o = 1000 * b
-        glob.append(dict(P_on=100 + o, P_off=150 + o, QRS_on=180 + o, R_peak=200 + o, QRS_off=225 + o, T_off=380 + o))
-        for lead, p_on in (("I", 96), ("II", 100), ("III", 103), ("V1", 40)):
-            rows.append(dict(lead=lead, beat=b, P_on=p_on + o, P_off=150 + o, QRS_on=180 + o, QRS_off=225 + o,
-                             T_off=380 + o))
-    values, prov = M.global_intervals(_table(glob), FS, pd.DataFrame(rows))
-    assert values["PR_interval_ms"] == (180 - 96) * 2.0  # 168 ms, not the consensus 160 ms
-    assert values["P_duration_ms"] == (150 - 100) * 2.0
-    pr = prov.set_index("feature").loc["PR_interval_ms"]
-    assert pr["start_sample"] % 1000 == 96 and pr["start_lead"] == "I"
-    # without the per-lead rows no lead is known to be earlier: the consensus onset
-    values, _ = M.global_intervals(_table(glob), FS, None)
-    assert values["PR_interval_ms"] == 160.0
-
-
-def test_earliest_p_onset_ignores_beats_without_a_consensus_p():
-    rows = pd.DataFrame({"lead": ["I", "II", "I"], "beat": [0, 0, 1], "P_on": [90.0, 95.0, 1090.0]})
-    on, lead = M.earliest_p_onset(np.array([100.0, np.nan]), np.array([0, 1]), rows, FS)
-    assert on[0] == 90.0 and lead[0] == "I"
-    assert np.isnan(on[1]) and lead[1] == ""  # no consensus P: no PR start, whatever a lead found
-
-
-def test_pr_matches_simulated_truth_of_the_standard_definition():
-    """Simulator truth: PR from the earliest P onset over the twelve leads to the earliest QRS
-    onset. Before the fix the package started PR at the median lead's P onset and read
-    6-14 ms short on these nine noise-free records (median -8 ms); now within a few ms."""
-    err = []
-    for condition in ("normal", "1avb", "sbrad"):
-        for seed in range(3):
-            sig, _, info = simulate_record(condition, fs=FS, noise=0, random_state=seed)
-            err.append(extract_record(sig, fs=FS)["PR_interval_ms"] - info["pr_ms"])
-    err = np.array(err)
-    assert np.isfinite(err).all()
-    assert abs(np.median(err)) <= 3.0, err
-    assert np.abs(err).max() <= 8.0, err
-
-
-def test_pr_definition_says_where_it_starts():
+# ------------------------------------------------------------------ A3/B1: what PR starts at
+def test_pr_definition_says_where_it_starts_and_how_it_compares():
+    """PR starts at the consensus P onset (median of the agreeing leads), which estimates the
+    standard PR's earliest P onset better on LUDB than the earliest noisy per-lead onset does
+    (benchmarks/pr_reference.py); the definition must say so, not claim the earliest lead."""
     from interp_ecg.features import feature_spec
 
-    pr = feature_spec("PR_interval_ms")
-    assert "earliest P onset over the leads that agree" in pr.definition
-    assert "Kligfield" in pr.reference
+    pr = feature_spec("PR_interval_ms").definition
+    assert "consensus P onset" in pr and "median of the agreeing leads" in pr
+    assert "earliest P onset in any lead" in pr          # what it estimates
     assert "median of the agreeing leads' P bounds" in feature_spec("P_duration_ms").definition
 
 
-def test_beat_table_pr_of_the_consensus_rows_is_the_record_pr_definition():
+def test_pr_is_consensus_qrs_onset_minus_consensus_p_onset():
+    sig, _, _ = simulate_record("1avb", fs=FS, noise=0, random_state=0)
     from interp_ecg.features import extract_beats
 
-    sig, _, _ = simulate_record("1avb", fs=FS, noise=0, random_state=0)
     beats = extract_beats(sig, fs=FS)
     g = beats[beats["lead"] == "global"].set_index("beat")
-    leads = beats[beats["lead"] != "global"]
-    on, _ = M.earliest_p_onset(g["P_on"].to_numpy(), g.index.to_numpy(), leads, FS)
-    expect = (g["QRS_on"].to_numpy() - on) * 2.0
     got = g["PR_interval_ms"].to_numpy()
+    expect = ((g["QRS_on"] - g["P_on"]) * 1000.0 / FS).to_numpy()
     assert np.isfinite(got).sum() >= 8
-    np.testing.assert_array_equal(got, expect)
-    assert (got[np.isfinite(got)] >= ((g["QRS_on"] - g["P_on"]) * 2.0).to_numpy()[np.isfinite(got)]).all()
-    row = extract_record(sig, fs=FS)
-    dom = g["dominant"].to_numpy(dtype=bool)
-    assert row["PR_interval_ms"] == pytest.approx(np.nanmedian(got[dom]), abs=1.0)
+    np.testing.assert_allclose(got, expect)
 
 
 # ------------------------------------------------------------------ A2: simulator PVC truth

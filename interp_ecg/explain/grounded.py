@@ -401,13 +401,9 @@ def _traced_interval(base: str, row: pd.Series | None, ctx: _Context) -> tuple[f
     a, b = _TRACED[base]
     if base == "PR_interval":
         p_on = ctx.global_value(beat, "P_on")
-        if closest == "global":
+        if closest == "global" or (np.isfinite(p_on) and abs(p_on - s0) > 1e-6):
             # PR measured on the median beat (frequent ectopy): its P onset is placed before this beat's QRS
             a = "P onset of the median beat, placed before this beat's QRS onset,"
-        elif np.isfinite(p_on) and abs(p_on - s0) > 1e-6:
-            # the standard PR starts at the earliest agreeing lead's P onset, before the consensus
-            # one (features.measurements.earliest_p_onset)
-            a = "earliest P onset over the leads"
     words = ctx.beat_words(beat, row)
     return s0, s1, f"{words}: {ctx.span(s0, s1, a, b)}" if words else ctx.span(s0, s1, a, b)
 

@@ -1354,10 +1354,6 @@ def _beat_table(signal: np.ndarray, fs: float, leads: list[str], fid: pd.DataFra
             for extra in M.INTERVAL_REQUIRES.get(name, ()):  # no QT without a delimited QRS
                 value = value.where(out[extra].notna())
             out[name] = value
-    # the consensus rows' PR is the standard one: from the earliest agreeing lead's P onset
-    glob = (out["lead"] == "global").to_numpy()
-    p_on, _ = M.earliest_p_onset(out["P_on"].to_numpy()[glob], out["beat"].to_numpy()[glob], out[~glob], fs)
-    out.loc[glob, "PR_interval_ms"] = (out["QRS_on"].to_numpy()[glob] - p_on) * ms
     rr_s = out["RR_prev_ms"].to_numpy() / 1000.0
     with np.errstate(invalid="ignore", divide="ignore"):
         out["QTc_Bazett_ms"] = out["QT_interval_ms"].to_numpy() / np.sqrt(rr_s)

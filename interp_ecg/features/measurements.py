@@ -47,15 +47,6 @@ INTERVAL_REQUIRES = {
     "QT_interval_ms": ("QRS_off",),
     "JT_interval_ms": ("QRS_on",),
 }
-#: The PR interval starts at the earliest P onset over the leads (Kligfield et al.,
-#: Circulation 2007: "from the earliest onset of the P wave in any lead"), not at the
-#: consensus P onset, which with three or more leads is the median agreeing lead's (the
-#: P duration keeps that one, see the feature dictionary). A lead's P onset counts when it
-#: lies within :data:`PR_P_ON_AGREE_MS` of the consensus P onset of its beat: the
-#: delineator's own tolerance for the P consensus (``Params.p_cons_tol_s``, 40 ms, the
-#: Martinez et al. 2004 P tolerance), beyond which a lead's onset is an outlier. See
-#: :func:`earliest_p_onset`.
-PR_P_ON_AGREE_MS = 40.0
 #: Intervals with provenance columns in the record table (lead, beat, samples).
 TRACED_INTERVALS = ("PR_interval_ms", "QRS_duration_ms", "QT_interval_ms")
 
@@ -192,70 +183,6 @@ def angle_difference(a: float, b: float) -> float:
 
 
 # --------------------------------------------------------------------------- intervals
-def earliest_p_onset(
-    consensus_p_on: np.ndarray,
-    beats: np.ndarray,
-    lead_rows: pd.DataFrame | FidArrays | None,
-    fs: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Earliest P onset over the leads that agree with the consensus, beat by beat.
-
-    The start of the standard PR interval (Kligfield et al. 2007: from the earliest onset
-    of the P wave in any lead to the earliest onset of the QRS complex). A lead's P onset
-    counts when it lies within :data:`PR_P_ON_AGREE_MS` (40 ms) of its beat's consensus
-    P onset; the consensus onset itself always counts, so the result is never later than
-    it.
-
-    Parameters
-    ----------
-    consensus_p_on : numpy.ndarray
-        ``(n_beats,)`` consensus (``lead == "global"``) P onsets (samples; NaN without P).
-    beats : numpy.ndarray
-        ``(n_beats,)`` beat numbers of those onsets (the delineation's ``beat``).
-    lead_rows : pandas.DataFrame or FidArrays or None
-        The per-lead rows of the same delineation. ``None`` or empty: the consensus onsets
-        are returned (no lead is known to be earlier).
-    fs : float
-        Sampling rate (Hz).
-
-    Returns
-    -------
-    onset : numpy.ndarray
-        ``(n_beats,)`` earliest agreeing P onset (samples; NaN where the consensus is NaN).
-    lead : numpy.ndarray
-        ``(n_beats,)`` of str, the lead it was found in (``""`` where the consensus onset
-        itself is earliest or no lead rows were given).
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> rows = pd.DataFrame({"lead": ["I", "II", "V1"], "beat": [0, 0, 0],
-    ...                      "P_on": [100.0, 96.0, 60.0]})
-    >>> on, lead = earliest_p_onset(np.array([100.0]), np.array([0]), rows, 500.0)
-    >>> float(on[0]), str(lead[0])  # V1 is 80 ms early: an outlier, not an earlier onset
-    (96.0, 'II')
-    """
-    onset = np.asarray(consensus_p_on, dtype=float).copy()
-    lead = np.full(onset.size, "", dtype=object)
-    if lead_rows is None:
-        return onset, lead
-    fa = lead_rows if isinstance(lead_rows, FidArrays) else FidArrays.from_frame(lead_rows)
-    fa = fa.select(fa.lead != "global")
-    if fa.lead.size == 0 or onset.size == 0:
-        return onset, lead
-    where = {b: i for i, b in enumerate(np.asarray(beats).tolist())}
-    idx = np.array([where.get(b, -1) for b in fa.beat.tolist()], dtype=int)
-    v = fa.column("P_on")
-    ok = idx >= 0
-    ok[ok] &= np.isfinite(v[ok]) & np.isfinite(onset[idx[ok]])
-    ok[ok] &= np.abs(v[ok] - onset[idx[ok]]) <= PR_P_ON_AGREE_MS * fs / 1000.0
-    for k in np.flatnonzero(ok):  # a few rows per beat: a plain loop is clear and fast enough
-        i = idx[k]
-        if v[k] < onset[i]:
-            onset[i], lead[i] = v[k], fa.lead[k]
-    return onset, lead
-
-
 def global_intervals(
     table: BeatTable, fs: float, lead_rows: pd.DataFrame | FidArrays | None = None
 ) -> tuple[dict[str, float], pd.DataFrame]:
@@ -269,18 +196,14 @@ def global_intervals(
         Sampling rate (Hz).
     lead_rows : pandas.DataFrame, optional
         The per-lead rows of the delineation, used to name the lead whose own boundaries are
-        closest to the consensus ones, and for the PR interval's start (the leads' P
-        onsets). Without them PR starts at the consensus P onset, later than the standard
-        one by the spread of the leads' onsets (about 8 ms on simulated 12-lead records).
+        closest to the consensus ones.
 
     Returns
     -------
     values : dict
         ``<interval>`` -> ms (``NaN`` when the wave is found in under half the dominant beats;
         QT and JT count only beats whose QRS onset and offset were both found,
-        :data:`INTERVAL_REQUIRES`). ``PR_interval_ms`` starts at the earliest agreeing
-        lead's P onset (:func:`earliest_p_onset`, the standard PR), found in ``lead_rows``;
-        ``P_duration_ms`` keeps the consensus P onset.
+        :data:`INTERVAL_REQUIRES`).
     provenance : pandas.DataFrame
         One row per interval: ``feature, value, beat, start_fiducial, end_fiducial,
         start_sample, end_sample, start_lead, end_lead, lead``.
@@ -295,8 +218,6 @@ def global_intervals(
     rows = []
     for name, (a, b) in INTERVALS.items():
         start = fid_values[:, FIDUCIALS.index(a)]
-        if name == "PR_interval_ms":  # the standard PR: from the earliest agreeing lead
-            start, _ = earliest_p_onset(start, fid_beats, lead_rows, fs)
         end = fid_values[:, FIDUCIALS.index(b)]
         per_beat = (end - start) * ms
         ok = np.isfinite(per_beat) & (per_beat > 0)
