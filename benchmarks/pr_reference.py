@@ -1,5 +1,10 @@
-"""PR interval against simulated truth and LUDB's cardiologists: the package's PR (earliest
-agreeing lead's P onset) beside the consensus-P-onset PR it replaced, in the same run.
+"""PR interval against simulated truth and LUDB's cardiologists: the package's
+``PR_interval_ms`` beside the consensus PR of the beat-by-beat fiducials, in the same run.
+
+On the branch that started PR at the earliest agreeing lead's P onset (b1b2d76, reverted in
+04aa754) the two columns differed; since the revert ``PR_interval_ms`` starts at the
+consensus P onset again and the two columns differ only where the record-level median beat
+(frequent PVCs) or the dominant-beat selection makes them differ.
 
 * Simulated (noise-free and with noise): ``PR_interval_ms`` of
   :func:`~interp_ecg.features.extract_record` minus the simulator's truth (earliest P onset
