@@ -52,7 +52,7 @@ import pandas as pd
 from interp_ecg.errors import ArgumentError, DelineationError, SamplingRateError, SignalQualityError
 from interp_ecg.features.delineation import stages as S
 from interp_ecg.features.delineation.consensus import combine
-from interp_ecg.features.delineation.filters import internal_factor
+from interp_ecg.features.delineation.filters import internal_ratio
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.schema import COLUMNS, FIDUCIALS
 from interp_ecg.features.delineation.spikes import onsets_after_spikes, strip_spikes
@@ -201,8 +201,9 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
 def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
                   return_reasons: bool) -> pd.DataFrame:
     """Run the stages of :mod:`.stages` on one record (see :func:`delineate`)."""
-    # below ``Params.native_min_fs`` the record is delineated at an integer multiple of its
-    # rate, and the fiducials are divided back to (fractional) samples of the record at the end
+    # a record not sampled at ``Params.internal_fs`` is delineated on a resampling to it
+    # (:func:`.filters.internal_ratio`), and the fiducials are divided back to (fractional)
+    # samples of the record at the end
     # a lead held at one value at the record's start or end (a recorder that stopped early)
     # holds no signal there: the record is delineated on the span where some lead varies,
     # and a lead held longer than that has its held samples treated as invalid
@@ -215,9 +216,9 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     x_full_n = x.shape[1]
     x, held = x[:, start:stop], held[:, start:stop]
     fs_rec, n_rec = fs, x.shape[1]
-    factor = internal_factor(fs, p.internal_fs, p.native_min_fs)
+    factor = internal_ratio(fs, p.internal_fs, p.native_min_fs, p.native_max_fs)
     views, status = S.prepare(x, fs, leads, p, factor=factor, held=held)
-    fs = fs * factor
+    fs = fs * float(factor)
     usable = np.array([s == "ok" for s in status])
     if not usable.any():
         raise DelineationError("no usable lead: " + ", ".join(
@@ -225,7 +226,7 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     r, steps = S.detect_beats(views, fs, usable, p)
     # pacemaker spikes (small ones too: time-locked to the complexes just found) are
     # replaced by straight lines and the beats found again without them (:mod:`.spikes`)
-    x, spikes = strip_spikes(x, fs_rec, leads, r / factor)
+    x, spikes = strip_spikes(x, fs_rec, leads, r / float(factor))
     if len(spikes):
         views, status = S.prepare(x, fs_rec, leads, p, factor=factor, held=held)
         usable = np.array([s == "ok" for s in status])
@@ -252,7 +253,7 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     # last spike before the R peak is the beat's ventricular stimulus (it may fall inside a
     # dissociated P wave), so only a spike followed by another before the R peak (the atrial
     # spike of dual-chamber pacing) can move a P onset
-    spike_end = np.sort(spikes["end"].to_numpy(dtype=float) * factor) if len(spikes) \
+    spike_end = np.sort(spikes["end"].to_numpy(dtype=float) * float(factor)) if len(spikes) \
         else np.empty(0)
     moved = {}
     qrs["on"], m = onsets_after_spikes(qrs["on"], r[None, :], spike_end)
@@ -286,7 +287,7 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     per, per_dropped = S.enforce_order(allv[:-1], reference=glob_ordered[None])
     glob = glob_ordered
     dropped = np.concatenate([per_dropped, glob_dropped[None]], axis=0)
-    if factor > 1:
+    if factor != 1:
         per, glob = S.to_record_rate(per, factor, n_rec), S.to_record_rate(glob, factor, n_rec)
     if start:
         per, glob = per + start, glob + start   # sample indices of the whole record
