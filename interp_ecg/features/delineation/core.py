@@ -146,17 +146,21 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
     odd-numbered LUDB records only; ``benchmarks/delineation_ludb.py`` reports the
     even-numbered ones as a held-out set.
 
-    Sampling rate: the thresholds were chosen at 500 Hz. A record sampled below
-    ``Params.native_min_fs`` (250 Hz) is delineated on a band-limited interpolation to
-    ``ceil(Params.internal_fs / fs) x fs`` (500 Hz for 100 Hz records; ``df.attrs
+    Sampling rate: the thresholds were chosen at 500 Hz, and the rules act on whole
+    samples (a threshold crossing is taken at the first whole sample past it; slope spans
+    and windows are rounded to whole samples), which made every rate read differently. A
+    record not sampled at ``Params.internal_fs`` (500 Hz) is therefore delineated on a
+    band-limited resampling to 500 Hz (:func:`.filters.internal_ratio`; ``df.attrs
     ["internal_fs"]``), and its fiducials are **fractional** sample indices of the record
-    (multiples of ``fs / internal_fs``: 0.2 samples at 100 Hz), so the rate adds no bias.
-    At the record's own rate the 100 Hz PTB-XL files read QRS durations 20 ms wider, PR 10
-    ms and P 7 ms shorter than the same records at 500 Hz (86 of 200 records crossed the
-    120 ms wide-QRS cut-off); with the interpolation the paired differences are within
-    1 ms on average, SD 2-3 ms (``benchmarks/delineation_rates.py``). Records at 250 Hz and
-    above are delineated at their own rate (whole sample indices); at 250 Hz QRS durations
-    read about 4 ms wider and PR 2 ms shorter than at 500 Hz (PTB-XL, paired).
+    (multiples of ``fs / 500``: 0.2 samples at 100 Hz, 0.5 at 250 Hz, 0.72 at 360 Hz, 2 at
+    1000 Hz). At the record's own rate the 100 Hz PTB-XL files read QRS durations 20 ms
+    wider than the 500 Hz files, and the same LUDB records read QRS +4 ms at 250 Hz,
+    +0.8 ms at 360 Hz and -1.5 ms at 1000 Hz (median of the record-level differences); on
+    the resampling every boundary is within 1 ms of 500 Hz on average
+    (``benchmarks/delineation_rates.py --vs500``). The cost: a 250 Hz record takes about as
+    long as a 500 Hz one, and with two leads (II + V5) a 250 Hz record finds the P waves
+    the 500 Hz delineator finds (LUDB 31 and 39 have P waves at 250 Hz own-rate that 500 Hz
+    does not find).
 
     Raises
     ------
