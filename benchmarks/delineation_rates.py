@@ -34,7 +34,8 @@ fix; by default records below ``Params.native_min_fs`` = 250 Hz are delineated a
     500 Hz: per boundary the median, mean and SD (ms) of (rate - 500 Hz) over the beats
     paired by their consensus R peak (consensus rows, and every lead's rows), and the
     record-level QRS, QT and PR (median consensus interval) differences; beside them each
-    rate against the LUDB marks (F1 / mean / SD as in (b)). ``--param NAME=VALUE`` sets a
+    rate against the LUDB marks (F1 / mean / SD as in (b), but scored in the marks' own
+    500 Hz time base, the marks not rounded to the rate's grid). ``--param NAME=VALUE`` sets a
     ``Params`` field for this check; run it with ``PYTHONPATH`` at an older copy of the
     package for the figures before a change.
 
@@ -65,7 +66,6 @@ from scipy.signal import resample_poly  # noqa: E402
 
 from interp_ecg.config import dataset_path  # noqa: E402
 from interp_ecg.features.delineation import delineate  # noqa: E402
-from interp_ecg.features.delineation.filters import internal_ratio  # noqa: E402
 from interp_ecg.features.delineation.params import Params  # noqa: E402
 from interp_ecg.features.delineation.schema import BOUNDARIES  # noqa: E402
 from interp_ecg.features.delineation.scoring import Tally, reference_marks, score_lead  # noqa: E402
@@ -261,6 +261,7 @@ def ptbxl_beat_counts(n_records: int) -> None:
 
 
 def ludb_rates(n_records: int, rates: list[int], odd: bool) -> None:
+    from interp_ecg.features.delineation.filters import internal_ratio
     from interp_ecg.io import read_ludb
 
     ds = read_ludb(dataset_path("ludb"))
@@ -392,6 +393,7 @@ def ludb_vs500(n_records: int, rates: list[int], half: str, params: Params | Non
         for r in recs:
             x500 = np.asarray(ds.signals[pos[r]], dtype=np.float32)[idx]
             ann = ds.annotations[ds.annotations["record"] == r]
+            refs500 = reference_marks(ann, 1.0)
             t1 = time.perf_counter()
             try:
                 ref = delineate(x500, 500, names, params=params)
@@ -411,17 +413,22 @@ def ludb_vs500(n_records: int, rates: list[int], half: str, params: Params | Non
                     df = None
                 if fs != 500:
                     spent[fs] += time.perf_counter() - t1
-                refs = reference_marks(ann, fs / 500.0)
+                # scored in the marks' own time base (500 Hz samples): the marks are not
+                # rounded to the rate's grid (at 360 Hz a detection on the last mark then
+                # fell outside the rounded annotated span and counted as a miss), and the
+                # detections are rounded to 1e-6 samples (floating-point residue of the
+                # division back to the record's rate)
                 by_lead = {} if df is None else {
-                    str(ld): {k: g[k].to_numpy(float) for k in BOUNDARIES}
+                    str(ld): {k: np.round(g[k].to_numpy(float) * 500.0 / fs, 6)
+                              for k in BOUNDARIES}
                     for ld, g in df.groupby("lead", sort=False)}
                 for lead in names:
-                    if lead not in refs:
+                    if lead not in refs500:
                         continue
                     for rows in ("per lead", "global"):
                         det = by_lead.get(lead if rows == "per lead" else "global", {})
-                        for k, m in score_lead(det, refs[lead], fs, BOUNDARIES).items():
-                            tallies[(fs, rows)][k].add(m, fs)
+                        for k, m in score_lead(det, refs500[lead], 500.0, BOUNDARIES).items():
+                            tallies[(fs, rows)][k].add(m, 500.0)
                 if df is None or fs == 500:
                     continue
                 pairs = _pair_beats(df, fs, ref, 500)
