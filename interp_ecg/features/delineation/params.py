@@ -260,10 +260,13 @@ class Params:
     #                              slope half-span also rounded to one 10 ms sample (PTB-XL
     #                              QRS 20 ms wider, PR 11 ms shorter; the first fix, records
     #                              below 250 Hz). At their own rate 250 Hz records read QRS
-    #                              +4 ms, 360 Hz +2 ms, 1000 Hz -1.5 ms against the same
-    #                              LUDB records at 500 Hz (issue 10, round of 2026-12-01;
-    #                              benchmarks/delineation_rates.py --vs500). Was 250 Hz
-    #                              (native_max_fs: no limit) until then.
+    #                              +4.0 ms, 360 Hz +0.8 ms, 1000 Hz -1.5 ms against the same
+    #                              LUDB records at 500 Hz (median over 200 records; +0.0 at
+    #                              every rate on the resampling; issue 10, round of
+    #                              2026-12-01, benchmarks/delineation_rates.py --vs500).
+    #                              native_min_fs was 250 Hz (native_max_fs: no limit) until
+    #                              then; Params(native_min_fs=250, native_max_fs=inf) is the
+    #                              delineator before.
     internal_fs: float = 500.0   # ... the rate the thresholds were chosen at. 0 turns it off
     # ---- which leads set the global T end (issue 10, round of 2026-11-30 evening) ------
     # With one or two usable leads the global T end is the latest lead's (cons_q_few = 0,
