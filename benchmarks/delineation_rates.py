@@ -28,17 +28,29 @@ fix; by default records below ``Params.native_min_fs`` = 250 Hz are delineated a
     150 ms; "in the 500 Hz held tail" when the 500 Hz file holds every lead constant
     there) or mid-record. Run it with ``PYTHONPATH`` at an older copy of the package for
     the figures before a change.
+(d) **LUDB, every rate against 500 Hz** (``--vs500 all|odd|even``). Every record of the
+    chosen half (12 leads, and II+V5 as in the 250 Hz proxy), resampled from 500 Hz with
+    ``resample_poly`` and delineated at each rate, against the same record delineated at
+    500 Hz: per boundary the median, mean and SD (ms) of (rate - 500 Hz) over the beats
+    paired by their consensus R peak (consensus rows, and every lead's rows), and the
+    record-level QRS, QT and PR (median consensus interval) differences; beside them each
+    rate against the LUDB marks (F1 / mean / SD as in (b), but scored in the marks' own
+    500 Hz time base, the marks not rounded to the rate's grid). ``--param NAME=VALUE`` sets a
+    ``Params`` field for this check; run it with ``PYTHONPATH`` at an older copy of the
+    package for the figures before a change.
 
 Usage::
 
     python benchmarks/delineation_rates.py                    # 200 PTB-XL + 100 LUDB (~3 min)
     python benchmarks/delineation_rates.py --ptbxl 50 --ludb 20   # quick look
     python benchmarks/delineation_rates.py --counts-only          # (c) only (~30 s)
+    python benchmarks/delineation_rates.py --vs500 all --rates 100,250,360,500,1000   # (d) only
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import logging
 import os
 import time
@@ -54,7 +66,6 @@ from scipy.signal import resample_poly  # noqa: E402
 
 from interp_ecg.config import dataset_path  # noqa: E402
 from interp_ecg.features.delineation import delineate  # noqa: E402
-from interp_ecg.features.delineation.filters import internal_factor  # noqa: E402
 from interp_ecg.features.delineation.params import Params  # noqa: E402
 from interp_ecg.features.delineation.schema import BOUNDARIES  # noqa: E402
 from interp_ecg.features.delineation.scoring import Tally, reference_marks, score_lead  # noqa: E402
@@ -250,6 +261,7 @@ def ptbxl_beat_counts(n_records: int) -> None:
 
 
 def ludb_rates(n_records: int, rates: list[int], odd: bool) -> None:
+    from interp_ecg.features.delineation.filters import internal_ratio
     from interp_ecg.io import read_ludb
 
     ds = read_ludb(dataset_path("ludb"))
@@ -265,7 +277,8 @@ def ludb_rates(n_records: int, rates: list[int], odd: bool) -> None:
     print(hdr)
     for fs in rates:
         scale = fs / float(ds.fs)
-        factor = internal_factor(fs, DEFAULT.internal_fs, DEFAULT.native_min_fs)
+        factor = internal_ratio(fs, DEFAULT.internal_fs, DEFAULT.native_min_fs,
+                                DEFAULT.native_max_fs)
         for name, params in ((f"default x{factor}", None), ("own rate", OFF)):
             if factor == 1 and params is not None:
                 continue  # the default already delineates at the record's own rate
@@ -292,6 +305,172 @@ def ludb_rates(n_records: int, rates: list[int], odd: bool) -> None:
                     f"{t[k].f1:8.3f} {t[k].mean_ms:+6.1f} {t[k].sd_ms:5.1f}  " for k in BOUNDARIES))
 
 
+#: Record-level intervals compared in (d): name -> (start boundary, end boundary).
+INTERVALS = {"QRS": ("QRS_on", "QRS_off"), "QT": ("QRS_on", "T_off"), "PR": ("P_on", "QRS_on")}
+#: Lead sets of (d): 12 leads, and the two leads of the 250 Hz proxy.
+VS500_LEADSETS = {"12 leads": None, "II+V5": ["II", "V5"]}
+
+
+def _pair_beats(a: pd.DataFrame, fs_a: float, b: pd.DataFrame, fs_b: float,
+                tol_s: float = 0.05) -> list[tuple[int, int]]:
+    """Beats of two delineations of one record paired by their consensus R peak (seconds,
+    within ``tol_s``, one-to-one, nearest first)."""
+    ga = a[a["lead"] == "global"].set_index("beat")["R_peak"].dropna() / fs_a
+    gb = b[b["lead"] == "global"].set_index("beat")["R_peak"].dropna() / fs_b
+    if ga.empty or gb.empty:
+        return []
+    d = np.abs(ga.to_numpy()[:, None] - gb.to_numpy()[None, :])
+    ii, jj = np.nonzero(d <= tol_s)
+    used_a, used_b, out = set(), set(), []
+    for k in np.argsort(d[ii, jj], kind="stable"):
+        i, j = int(ii[k]), int(jj[k])
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            out.append((int(ga.index[i]), int(gb.index[j])))
+    return out
+
+
+def _boundary_diffs(a, fs_a, b, fs_b, pairs, rows: str) -> dict[str, np.ndarray]:
+    """Per boundary, ``a - b`` in ms over the paired beats (``rows``: "global" or "per lead")."""
+    out = {}
+    sel_a = a["lead"] == "global" if rows == "global" else a["lead"] != "global"
+    sel_b = b["lead"] == "global" if rows == "global" else b["lead"] != "global"
+    ia = a[sel_a].set_index(["beat", "lead"])
+    ib = b[sel_b].set_index(["beat", "lead"])
+    pa = pd.DataFrame(pairs, columns=["beat_a", "beat_b"])
+    leads = ia.index.get_level_values("lead").unique()
+    for k in BOUNDARIES:
+        va = ia[k].reindex(pd.MultiIndex.from_product([pa["beat_a"], leads])).to_numpy(float)
+        vb = ib[k].reindex(pd.MultiIndex.from_product([pa["beat_b"], leads])).to_numpy(float)
+        d = 1000.0 * (va / fs_a - vb / fs_b)
+        out[k] = d[np.isfinite(d)]
+    return out
+
+
+def _record_intervals(df: pd.DataFrame, fs: float) -> dict[str, float]:
+    """Median over the consensus beats of each interval of :data:`INTERVALS` (ms)."""
+    g = df[df["lead"] == "global"]
+    out = {}
+    for name, (s, e) in INTERVALS.items():
+        v = (g[e] - g[s]).to_numpy(float) * 1000.0 / fs
+        v = v[np.isfinite(v)]
+        out[name] = float(np.median(v)) if v.size else np.nan
+    return out
+
+
+def ludb_vs500(n_records: int, rates: list[int], half: str, params: Params | None,
+               leadsets: list[str]) -> None:
+    """(d) Every LUDB record delineated at each rate against the same record at 500 Hz."""
+    from interp_ecg.io import read_ludb
+
+    ds = read_ludb(dataset_path("ludb"))
+    recs = list(ds.meta.index)
+    if half != "all":
+        recs = [r for r in recs if int(r) % 2 == (1 if half == "odd" else 0)]
+    if n_records:
+        recs = recs[:n_records]
+    pos = {r: i for i, r in enumerate(ds.meta.index)}
+    all_leads = list(ds.leads)
+    print(f"\n=== (d) LUDB: {len(recs)} records ({half}), each rate against the same record "
+          f"at 500 Hz and against the LUDB marks (resample_poly from 500 Hz) ===")
+    print("vs 500 Hz: per boundary median / mean / SD (ms) of (rate - 500 Hz) over beats paired "
+          "by the consensus R peak; marks: F1 / mean / SD (ms) of detection - mark (Martinez "
+          "tolerances); record-level intervals: median / SD over records of (rate - 500 Hz) of "
+          "each record's median consensus interval")
+    t0 = time.perf_counter()
+    for ls_name in leadsets:
+        names = VS500_LEADSETS[ls_name] or all_leads
+        idx = [all_leads.index(n) for n in names]
+        diffs = {(fs, rows): {k: [] for k in BOUNDARIES} for fs in rates
+                 for rows in ("global", "per lead")}
+        ivs = {fs: {k: [] for k in INTERVALS} for fs in rates}
+        tallies = {(fs, rows): {k: Tally() for k in BOUNDARIES} for fs in rates
+                   for rows in ("per lead", "global")}
+        spent = dict.fromkeys(rates, 0.0)
+        spent[500] = 0.0
+        failed = dict.fromkeys(rates, 0)
+        for r in recs:
+            x500 = np.asarray(ds.signals[pos[r]], dtype=np.float32)[idx]
+            ann = ds.annotations[ds.annotations["record"] == r]
+            refs500 = reference_marks(ann, 1.0)
+            t1 = time.perf_counter()
+            try:
+                ref = delineate(x500, 500, names, params=params)
+            except Exception as exc:  # no 500 Hz reference: the record is left out
+                logging.getLogger(__name__).info("%s at 500 Hz: %s", r, exc)
+                continue
+            spent[500] = spent.get(500, 0.0) + time.perf_counter() - t1
+            iv500 = _record_intervals(ref, 500)
+            for fs in rates:
+                x = _resample(x500, 500, fs)
+                t1 = time.perf_counter()
+                try:
+                    df = ref if fs == 500 else delineate(x, fs, names, params=params)
+                except Exception as exc:  # a failing record counts as all misses
+                    logging.getLogger(__name__).info("%s at %d Hz: %s", r, fs, exc)
+                    failed[fs] += 1
+                    df = None
+                if fs != 500:
+                    spent[fs] += time.perf_counter() - t1
+                # scored in the marks' own time base (500 Hz samples): the marks are not
+                # rounded to the rate's grid (at 360 Hz a detection on the last mark then
+                # fell outside the rounded annotated span and counted as a miss), and the
+                # detections are rounded to 1e-6 samples (floating-point residue of the
+                # division back to the record's rate)
+                by_lead = {} if df is None else {
+                    str(ld): {k: np.round(g[k].to_numpy(float) * 500.0 / fs, 6)
+                              for k in BOUNDARIES}
+                    for ld, g in df.groupby("lead", sort=False)}
+                for lead in names:
+                    if lead not in refs500:
+                        continue
+                    for rows in ("per lead", "global"):
+                        det = by_lead.get(lead if rows == "per lead" else "global", {})
+                        for k, m in score_lead(det, refs500[lead], 500.0, BOUNDARIES).items():
+                            tallies[(fs, rows)][k].add(m, 500.0)
+                if df is None or fs == 500:
+                    continue
+                pairs = _pair_beats(df, fs, ref, 500)
+                for rows in ("global", "per lead"):
+                    for k, d in _boundary_diffs(df, fs, ref, 500, pairs, rows).items():
+                        diffs[(fs, rows)][k].append(d)
+                iv = _record_intervals(df, fs)
+                for k in INTERVALS:
+                    ivs[fs][k].append(iv[k] - iv500[k])
+        print(f"\n--- {ls_name} ({time.perf_counter() - t0:.0f} s so far) ---")
+        print(f"{'rate':>5s} {'rows':9s}" + "".join(f"{k:>22s}" for k in BOUNDARIES))
+        for fs in rates:
+            if fs == 500:
+                continue
+            for rows in ("global", "per lead"):
+                cells = []
+                for k in BOUNDARIES:
+                    d = np.concatenate(diffs[(fs, rows)][k]) if diffs[(fs, rows)][k] else np.array([])
+                    cells.append(f"{np.median(d):+5.1f} {d.mean():+5.1f} {d.std():5.1f}"
+                                 if d.size else "-")
+                print(f"{fs:5d} {rows[:4] + '-500':9s}" + "".join(f"{c:>22s}" for c in cells))
+        for fs in rates:
+            for rows in ("per lead", "global"):
+                t = tallies[(fs, rows)]
+                print(f"{fs:5d} {rows[:4] + ' mark':9s}" + "".join(
+                    f"{t[k].f1:8.3f} {t[k].mean_ms:+6.1f} {t[k].sd_ms:5.1f}" for k in BOUNDARIES))
+        print("record-level intervals (rate - 500 Hz), median / mean / SD ms, n records; "
+              "delineation ms per record; records failed")
+        for fs in rates:
+            if fs == 500:
+                continue
+            cells = []
+            for k in INTERVALS:
+                v = np.asarray(ivs[fs][k], dtype=float)
+                v = v[np.isfinite(v)]
+                cells.append(f"{k} {np.median(v):+5.1f} / {v.mean():+5.1f} / {v.std():4.1f} / {v.size}"
+                             if v.size else f"{k} -")
+            print(f"{fs:5d}  " + ";  ".join(cells)
+                  + f";  {1000 * spent[fs] / max(len(recs), 1):.0f} ms/rec; failed {failed[fs]}")
+        print(f"  500  {1000 * spent[500] / max(len(recs), 1):.0f} ms/rec", flush=True)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ptbxl", type=int, default=200, help="PTB-XL records (0 = skip)")
@@ -302,9 +481,24 @@ def main(argv=None) -> None:
     ap.add_argument("--no-ludb", action="store_true")
     ap.add_argument("--rates", default="100,250,500")
     ap.add_argument("--odd", action="store_true", help="LUDB odd-numbered (training) records")
+    ap.add_argument("--vs500", choices=("all", "odd", "even"), default=None,
+                    help="only (d): every rate against the same LUDB record at 500 Hz and "
+                         "against the marks, 12 leads and II+V5, on all / odd / even records")
+    ap.add_argument("--leadsets", default="12 leads,II+V5", help="lead sets of (d)")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="a Params field for (d) (repeatable), e.g. native_min_fs=0.0")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     t0 = time.perf_counter()
+    if a.vs500:
+        kw = {}
+        for item in a.param:
+            k, _, v = item.partition("=")
+            kw[k.strip()] = ast.literal_eval(v.strip())
+        ludb_vs500(a.ludb, [int(v) for v in a.rates.split(",")], a.vs500,
+                   Params(**kw) if kw else None, a.leadsets.split(","))
+        print(f"\nwall {time.perf_counter() - t0:.0f} s")
+        return
     if a.counts:
         ptbxl_beat_counts(a.counts)
     if a.counts_only:

@@ -44,10 +44,10 @@ def check_invariants(df, n, x=None, bridged_guard=None):
     v = df[FIDUCIALS].to_numpy(float)
     fin = np.isfinite(v)
     assert ((v[fin] >= 0) & (v[fin] < n)).all(), "boundary outside the signal"
-    # sample indices: whole samples, or (records below Params.native_min_fs, delineated at
-    # an integer multiple of their rate) multiples of fs / internal_fs
-    k = round(df.attrs.get("internal_fs", df.attrs.get("fs", 1.0)) / df.attrs.get("fs", 1.0))
-    assert np.allclose(v[fin] * k, np.round(v[fin] * k)), "fiducials are sample indices"
+    # sample indices: whole samples, or (records not sampled at Params.internal_fs,
+    # delineated on a resampling to it) multiples of fs / internal_fs
+    k = df.attrs.get("internal_fs", df.attrs.get("fs", 1.0)) / df.attrs.get("fs", 1.0)
+    assert np.allclose(v[fin] * k, np.round(v[fin] * k), atol=1e-6), "fiducials are sample indices"
     # order within each beat, across the present fiducials
     strict = [True, True, False, True, True, False, True, True]  # P_off<=QRS_on, QRS_off<=T_on
     for row, ok in zip(v, fin):

@@ -138,7 +138,12 @@ def test_global_onset_is_the_earliest_lead_after_the_rule():
     glob = df.loc[df.lead == "global", "QRS_on"].to_numpy(float)
     ok = np.isfinite(glob)
     assert ok.sum() >= 8
-    np.testing.assert_array_equal(glob[ok], np.nanmin(per, axis=0)[ok])
+    # the 250 Hz record is delineated at 500 Hz (round of 2026-12-01: rates): the lead rows
+    # are pulled part of the way towards the leads' median (``Params.w_*``), which at 500 Hz
+    # moves the earliest lead by up to 2 internal samples (at 250 Hz own rate the pull
+    # rounded to nothing); the global onset is the earliest lead's onset before that pull
+    gap = np.nanmin(per, axis=0)[ok] - glob[ok]
+    assert np.all((gap >= 0) & (gap <= 1.0)), gap
 
 
 def test_function_keeps_nan_and_respects_the_lower_bound():

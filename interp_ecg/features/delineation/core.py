@@ -52,7 +52,7 @@ import pandas as pd
 from interp_ecg.errors import ArgumentError, DelineationError, SamplingRateError, SignalQualityError
 from interp_ecg.features.delineation import stages as S
 from interp_ecg.features.delineation.consensus import combine
-from interp_ecg.features.delineation.filters import internal_factor
+from interp_ecg.features.delineation.filters import internal_ratio
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.schema import COLUMNS, FIDUCIALS
 from interp_ecg.features.delineation.spikes import onsets_after_spikes, strip_spikes
@@ -146,17 +146,21 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
     odd-numbered LUDB records only; ``benchmarks/delineation_ludb.py`` reports the
     even-numbered ones as a held-out set.
 
-    Sampling rate: the thresholds were chosen at 500 Hz. A record sampled below
-    ``Params.native_min_fs`` (250 Hz) is delineated on a band-limited interpolation to
-    ``ceil(Params.internal_fs / fs) x fs`` (500 Hz for 100 Hz records; ``df.attrs
+    Sampling rate: the thresholds were chosen at 500 Hz, and the rules act on whole
+    samples (a threshold crossing is taken at the first whole sample past it; slope spans
+    and windows are rounded to whole samples), which made every rate read differently. A
+    record not sampled at ``Params.internal_fs`` (500 Hz) is therefore delineated on a
+    band-limited resampling to 500 Hz (:func:`.filters.internal_ratio`; ``df.attrs
     ["internal_fs"]``), and its fiducials are **fractional** sample indices of the record
-    (multiples of ``fs / internal_fs``: 0.2 samples at 100 Hz), so the rate adds no bias.
-    At the record's own rate the 100 Hz PTB-XL files read QRS durations 20 ms wider, PR 10
-    ms and P 7 ms shorter than the same records at 500 Hz (86 of 200 records crossed the
-    120 ms wide-QRS cut-off); with the interpolation the paired differences are within
-    1 ms on average, SD 2-3 ms (``benchmarks/delineation_rates.py``). Records at 250 Hz and
-    above are delineated at their own rate (whole sample indices); at 250 Hz QRS durations
-    read about 4 ms wider and PR 2 ms shorter than at 500 Hz (PTB-XL, paired).
+    (multiples of ``fs / 500``: 0.2 samples at 100 Hz, 0.5 at 250 Hz, 0.72 at 360 Hz, 2 at
+    1000 Hz). At the record's own rate the 100 Hz PTB-XL files read QRS durations 20 ms
+    wider than the 500 Hz files, and the same LUDB records read QRS +4 ms at 250 Hz,
+    +0.8 ms at 360 Hz and -1.5 ms at 1000 Hz (median of the record-level differences); on
+    the resampling every boundary is within 1 ms of 500 Hz on average
+    (``benchmarks/delineation_rates.py --vs500``). The cost: a 250 Hz record takes about as
+    long as a 500 Hz one, and with two leads (II + V5) a 250 Hz record finds the P waves
+    the 500 Hz delineator finds (LUDB 31 and 39 have P waves at 250 Hz own-rate that 500 Hz
+    does not find).
 
     Raises
     ------
@@ -201,8 +205,9 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
 def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
                   return_reasons: bool) -> pd.DataFrame:
     """Run the stages of :mod:`.stages` on one record (see :func:`delineate`)."""
-    # below ``Params.native_min_fs`` the record is delineated at an integer multiple of its
-    # rate, and the fiducials are divided back to (fractional) samples of the record at the end
+    # a record not sampled at ``Params.internal_fs`` is delineated on a resampling to it
+    # (:func:`.filters.internal_ratio`), and the fiducials are divided back to (fractional)
+    # samples of the record at the end
     # a lead held at one value at the record's start or end (a recorder that stopped early)
     # holds no signal there: the record is delineated on the span where some lead varies,
     # and a lead held longer than that has its held samples treated as invalid
@@ -215,9 +220,9 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     x_full_n = x.shape[1]
     x, held = x[:, start:stop], held[:, start:stop]
     fs_rec, n_rec = fs, x.shape[1]
-    factor = internal_factor(fs, p.internal_fs, p.native_min_fs)
+    factor = internal_ratio(fs, p.internal_fs, p.native_min_fs, p.native_max_fs)
     views, status = S.prepare(x, fs, leads, p, factor=factor, held=held)
-    fs = fs * factor
+    fs = fs * float(factor)
     usable = np.array([s == "ok" for s in status])
     if not usable.any():
         raise DelineationError("no usable lead: " + ", ".join(
@@ -225,7 +230,7 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     r, steps = S.detect_beats(views, fs, usable, p)
     # pacemaker spikes (small ones too: time-locked to the complexes just found) are
     # replaced by straight lines and the beats found again without them (:mod:`.spikes`)
-    x, spikes = strip_spikes(x, fs_rec, leads, r / factor)
+    x, spikes = strip_spikes(x, fs_rec, leads, r / float(factor))
     if len(spikes):
         views, status = S.prepare(x, fs_rec, leads, p, factor=factor, held=held)
         usable = np.array([s == "ok" for s in status])
@@ -252,7 +257,7 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     # last spike before the R peak is the beat's ventricular stimulus (it may fall inside a
     # dissociated P wave), so only a spike followed by another before the R peak (the atrial
     # spike of dual-chamber pacing) can move a P onset
-    spike_end = np.sort(spikes["end"].to_numpy(dtype=float) * factor) if len(spikes) \
+    spike_end = np.sort(spikes["end"].to_numpy(dtype=float) * float(factor)) if len(spikes) \
         else np.empty(0)
     moved = {}
     qrs["on"], m = onsets_after_spikes(qrs["on"], r[None, :], spike_end)
@@ -286,7 +291,7 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     per, per_dropped = S.enforce_order(allv[:-1], reference=glob_ordered[None])
     glob = glob_ordered
     dropped = np.concatenate([per_dropped, glob_dropped[None]], axis=0)
-    if factor > 1:
+    if factor != 1:
         per, glob = S.to_record_rate(per, factor, n_rec), S.to_record_rate(glob, factor, n_rec)
     if start:
         per, glob = per + start, glob + start   # sample indices of the whole record

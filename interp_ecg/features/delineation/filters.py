@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -122,45 +123,74 @@ def moving_average(x: np.ndarray, width: int) -> np.ndarray:
     return (c[..., width:] - c[..., :-width]) / width
 
 
-def internal_factor(fs: float, internal_fs: float, native_min_fs: float | None = None) -> int:
-    """Integer factor that brings ``fs`` to at least ``internal_fs``.
+def internal_ratio(fs: float, internal_fs: float, native_min_fs: float | None = None,
+                   native_max_fs: float | None = None) -> Fraction:
+    """Resampling ratio (internal rate / record rate) at which a record is delineated.
 
-    1 when ``fs`` is at least ``native_min_fs`` (default: ``internal_fs``) or when
-    ``internal_fs`` is 0.
+    The delineator's thresholds were chosen at ``internal_fs`` (500 Hz), and its rules act
+    on whole samples of the signal they see (a threshold crossing is taken at the first
+    whole sample past it, slope spans and search windows are rounded to whole samples), so
+    a record at another rate is resampled to ``internal_fs`` itself: its fiducials are then
+    those of the same record at 500 Hz, divided back by the ratio to (fractional) sample
+    indices of the record. A record sampled in ``[native_min_fs, native_max_fs]`` keeps its
+    own rate (ratio 1); so does every record when ``internal_fs`` is 0. The ratio is
+    reduced to small integers (denominator at most 1000), so ``fs x ratio`` is
+    ``internal_fs`` within 0.1 % for any rate.
+
+    Parameters
+    ----------
+    fs : float
+        The record's sampling rate in Hz.
+    internal_fs : float
+        The rate the delineator works at (Hz); 0 turns resampling off.
+    native_min_fs, native_max_fs : float, optional
+        The range of rates delineated at their own rate (default: ``internal_fs`` alone).
+
+    Returns
+    -------
+    fractions.Fraction
+        ``up / down``: the record is resampled by ``up / down``.
 
     Examples
     --------
-    >>> [internal_factor(f, 500.0) for f in (100, 128, 250, 360, 500, 1000)]
-    [5, 4, 2, 2, 1, 1]
-    >>> [internal_factor(f, 500.0, 250.0) for f in (100, 128, 200, 250, 360)]
-    [5, 4, 3, 1, 1]
-    >>> internal_factor(100, 0)
-    1
+    >>> [str(internal_ratio(f, 500.0)) for f in (100, 128, 250, 360, 500, 1000)]
+    ['5', '125/32', '2', '25/18', '1', '1/2']
+    >>> [str(internal_ratio(f, 500.0, 250.0, 2000.0)) for f in (100, 200, 250, 1000)]
+    ['5', '5/2', '1', '1']
+    >>> internal_ratio(100, 0)
+    Fraction(1, 1)
     """
-    floor = internal_fs if native_min_fs is None else native_min_fs
-    if not internal_fs or fs >= floor or fs >= internal_fs:
-        return 1
-    return int(np.ceil(internal_fs / float(fs) - 1e-9))
+    lo = internal_fs if native_min_fs is None else native_min_fs
+    hi = internal_fs if native_max_fs is None else native_max_fs
+    if not internal_fs or lo <= fs <= hi:
+        return Fraction(1)
+    return Fraction(float(internal_fs) / float(fs)).limit_denominator(1000)
 
 
-def upsample(x: np.ndarray, factor: int) -> np.ndarray:
-    """Band-limited interpolation by an integer factor along the last axis.
+def upsample(x: np.ndarray, factor: int | Fraction) -> np.ndarray:
+    """Band-limited resampling by ``factor`` (an integer or a ratio) along the last axis.
 
-    Polyphase FIR interpolation (:func:`scipy.signal.resample_poly`, Kaiser window; the
+    Polyphase FIR resampling (:func:`scipy.signal.resample_poly`, Kaiser window; the
     signal is extended by a fitted line at both ends so that the record edges do not ring).
-    Sample ``i`` of ``x`` is sample ``i * factor`` of the output, which has
-    ``n_samples * factor`` samples. ``x`` must be finite.
+    Sample ``i`` of ``x`` is at position ``i * factor`` of the output, which has
+    ``ceil(n_samples * factor)`` samples. ``x`` must be finite. A factor below 1
+    downsamples (the FIR's low-pass at the new Nyquist frequency removes what it cannot
+    hold; an ECG's band ends far below 250 Hz).
 
     Examples
     --------
     >>> import numpy as np
+    >>> from fractions import Fraction
     >>> t = np.arange(100) / 100.0
     >>> x = np.sin(2 * np.pi * 5 * t)[None, :]
     >>> y = upsample(x, 5)
     >>> y.shape, bool(np.abs(y[0, ::5][10:90] - x[0, 10:90]).max() < 1e-2)
     ((1, 500), True)
+    >>> upsample(x, Fraction(5, 2)).shape
+    (1, 250)
     """
+    factor = Fraction(factor)
     if factor == 1:
         return np.asarray(x, dtype=np.float64)
-    return sps.resample_poly(np.asarray(x, dtype=np.float64), int(factor), 1, axis=-1,
-                             padtype="line")
+    return sps.resample_poly(np.asarray(x, dtype=np.float64), factor.numerator,
+                             factor.denominator, axis=-1, padtype="line")

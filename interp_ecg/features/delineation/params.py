@@ -248,19 +248,25 @@ class Params:
     burst_match: float = 0.5
     burst_within_cycle: float = 1.5
     # ---- sampling rate (issue 10, section 2) --------------------------------------------
-    native_min_fs: float = 250.0  # a record sampled below this rate (one sample longer than
-    #                              the 4 ms slope half-span ``qrs_slope_dt``) is delineated on
-    #                              a band-limited interpolation to ceil(internal_fs / fs) x fs,
-    #                              its fiducials divided back to (fractional) sample indices
-    #                              of the record. The slope spans and thresholds above were chosen at
-    #                              500 Hz; at 100 Hz the 4 ms slope half-span rounds up to one
-    #                              10 ms sample and every threshold crossing to a whole sample,
-    #                              which read PTB-XL QRS durations 20 ms wider, PR 11 ms and P
-    #                              7 ms shorter than the same records at 500 Hz
-    #                              (benchmarks/delineation_rates.py). At 250 Hz the residue is
-    #                              QRS +4 ms, PR -2 ms; interpolating 250 Hz records removed it
-    #                              but lost P waves of 3 odd LUDB records in the two-lead (II +
-    #                              V5) cell (P Se 0.970 -> 0.942), so 250 Hz keeps its own rate
+    native_min_fs: float = 500.0  # records sampled in [native_min_fs, native_max_fs] keep
+    native_max_fs: float = 500.0  # their own rate; every other record is delineated on a
+    #                              band-limited resampling to internal_fs itself
+    #                              (filters.internal_ratio), its fiducials divided back to
+    #                              (fractional) sample indices of the record. The slope spans,
+    #                              windows and thresholds were chosen at 500 Hz, and every
+    #                              threshold crossing is taken at a whole sample (on average
+    #                              half a sample outside the crossing: 1 ms per side at
+    #                              500 Hz, 2 ms at 250, 0.5 ms at 1000 Hz); at 100 Hz the 4 ms
+    #                              slope half-span also rounded to one 10 ms sample (PTB-XL
+    #                              QRS 20 ms wider, PR 11 ms shorter; the first fix, records
+    #                              below 250 Hz). At their own rate 250 Hz records read QRS
+    #                              +4.0 ms, 360 Hz +0.8 ms, 1000 Hz -1.5 ms against the same
+    #                              LUDB records at 500 Hz (median over 200 records; +0.0 at
+    #                              every rate on the resampling; issue 10, round of
+    #                              2026-12-01, benchmarks/delineation_rates.py --vs500).
+    #                              native_min_fs was 250 Hz (native_max_fs: no limit) until
+    #                              then; Params(native_min_fs=250, native_max_fs=inf) is the
+    #                              delineator before.
     internal_fs: float = 500.0   # ... the rate the thresholds were chosen at. 0 turns it off
     # ---- which leads set the global T end (issue 10, round of 2026-11-30 evening) ------
     # With one or two usable leads the global T end is the latest lead's (cons_q_few = 0,

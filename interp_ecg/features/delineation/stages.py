@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -132,7 +133,7 @@ def signal_span(held: np.ndarray, usable: np.ndarray | None = None) -> tuple[int
 
 # --------------------------------------------------------------------------- 1. prepare
 def prepare(x: np.ndarray, fs: float, leads: list[str], p: Params,
-            steps: np.ndarray | None = None, factor: int = 1,
+            steps: np.ndarray | None = None, factor: int | Fraction = 1,
             held: np.ndarray | None = None) -> tuple[Views, list[str]]:
     """Apply the invalid-sample policy, filter all leads at once and check each lead.
 
@@ -140,10 +141,10 @@ def prepare(x: np.ndarray, fs: float, leads: list[str], p: Params,
     aside: invalid samples, flat, noisy). With ``steps`` (from :func:`detect_beats`) the
     baseline steps are removed first (:func:`remove_steps`).
 
-    With ``factor > 1`` (:func:`~.filters.internal_factor`: records sampled below
+    With ``factor != 1`` (:func:`~.filters.internal_ratio`: records not sampled at
     ``Params.internal_fs``) the views are at ``factor x fs``: the invalid-sample policy
     and the lead checks run at the record's own rate (the noise check needs the record's
-    own band), then the bridged signal is interpolated (:func:`~.filters.upsample`) and
+    own band), then the bridged signal is resampled (:func:`~.filters.upsample`) and
     everything after it, ``steps`` included, is at the internal rate.
 
     ``held`` (``(n_leads, n_samples)`` bool at the record's rate, :func:`held_edges`)
@@ -152,20 +153,22 @@ def prepare(x: np.ndarray, fs: float, leads: list[str], p: Params,
     """
     from interp_ecg.features.quality import invalid_sample_policy
 
+    factor = Fraction(factor)
     rep, bridged, gap_status = invalid_sample_policy(x, fs, leads)
     if held is not None:
         bridged = bridged | np.asarray(held, dtype=bool)
     aside = np.array([s.startswith("set aside") for s in gap_status])
     raw = np.where(np.isfinite(rep), rep, 0.0)
     status = None
-    if factor > 1:
+    if factor != 1:
         status = lead_status(raw, fs)
         n = raw.shape[1]
         raw = upsample(raw, factor)
         raw[aside] = 0.0
-        bridged = bridged[:, np.clip(np.rint(np.arange(n * factor) / factor).astype(np.int64),
-                                     0, n - 1)]
-        fs = fs * factor
+        # each internal sample takes the flag of the record sample nearest to it
+        src = np.rint(np.arange(raw.shape[1]) / float(factor)).astype(np.int64)
+        bridged = bridged[:, np.clip(src, 0, n - 1)]
+        fs = fs * float(factor)
     if steps is not None and len(steps):
         raw, flattened = remove_steps(raw, steps, fs, p)
         raw[aside] = 0.0
@@ -1037,11 +1040,11 @@ def enforce_order(values: np.ndarray, reference: np.ndarray | None = None
     return v, before & ~np.isfinite(v)
 
 
-def to_record_rate(values: np.ndarray, factor: int, n_samples: int) -> np.ndarray:
+def to_record_rate(values: np.ndarray, factor: int | Fraction, n_samples: int) -> np.ndarray:
     """Fiducials found at the internal rate (``factor x fs``) as sample indices of the record.
 
     Each index is divided by ``factor``: a fractional sample index of the record (a
-    multiple of ``1 / factor``), the position the delineator found on the interpolated
+    multiple of ``1 / factor``), the position the delineator found on the resampled
     signal. Rounding it to a whole sample would put every boundary on the record's own
     grid (10 ms at 100 Hz), and the record-level medians of whole-sample intervals then
     step by 10 ms: PTB-XL QRS durations at 100 Hz differed from 500 Hz with SD 4.1 ms and
@@ -1055,7 +1058,7 @@ def to_record_rate(values: np.ndarray, factor: int, n_samples: int) -> np.ndarra
     [[200.0, 202.4, 209.8, nan]]
     """
     with np.errstate(invalid="ignore"):
-        out = np.asarray(values, dtype=float) / factor
+        out = np.asarray(values, dtype=float) / float(factor)
         return np.where((out >= 0) & (out <= n_samples - 1), out, np.nan)
 
 
