@@ -655,11 +655,17 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
 
 # --------------------------------------------------------------------------- 4. T
 def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np.ndarray,
-            fs: float, p: Params, usable: np.ndarray) -> dict[str, np.ndarray]:
+            fs: float, p: Params, usable: np.ndarray,
+            qrs_on_global: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per-lead T onset, peak and offset where the T wave stands above the lead's noise.
 
     The search starts at the consensus QRS offset (at ``R + t_start_after_r_s`` where that
-    was not found: a search bound, not a reported boundary). With at most
+    was not found: a search bound, not a reported boundary). Before a premature beat
+    (:func:`premature_beats`) the search spans are shares of the beat's own cycle (the
+    longer of the RR before and after it) and the search stops ``t_next_qrs_guard_s``
+    before the premature beat's QRS onset (``qrs_on_global``, where given and found); a T
+    end found at that stop is hidden by the next QRS and not reported (``hidden``). With at
+    most
     ``t_lobe_max_leads`` usable leads the offset of a biphasic T is the end of its terminal
     lobe (:func:`.waves.terminal_lobe`, ``Params.t_lobe_*``). Returns ``on, peak, off``
     (visible waves only), ``off_raw`` (every lead's offset before the visibility check,
@@ -669,11 +675,28 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     """
     start = np.where(np.isfinite(qrs_off_global), qrs_off_global,
                      r + round(p.t_start_after_r_s * fs)).astype(np.int64)
+    rr_next = np.asarray(rr_next, dtype=float)
+    cycle, next_on = rr_next, None
+    if r.size >= 3:
+        rr_prev = np.concatenate([[np.median(np.diff(r))], np.diff(r)]).astype(float)
+        nxt_prem = np.concatenate([premature_beats(rr_prev, rr_next_of(r, rr_prev), p)[1:],
+                                   [False]])
+        cycle = np.where(nxt_prem, np.maximum(rr_prev, rr_next), rr_next)
+        q_next = (np.concatenate([np.asarray(qrs_on_global, dtype=float)[1:], [np.nan]])
+                  if qrs_on_global is not None else np.full(r.size, np.nan))
+        # the next R less t_next_guard_s where its QRS onset was not found
+        q_next = np.where(np.isfinite(q_next), q_next,
+                          r + rr_next - round((p.t_next_guard_s - p.t_next_qrs_guard_s) * fs))
+        next_on = np.where(nxt_prem, q_next, np.nan)
     tw = t_waves(views.wave_band, views.wave_slope, r, start, rr_next, fs, p,
                  min_mv=p.noise_k * views.noise_mv,
-                 terminal=int(np.sum(usable)) <= p.t_lobe_max_leads)
+                 terminal=int(np.sum(usable)) <= p.t_lobe_max_leads,
+                 rr_cycle=cycle, next_on=next_on)
     visible = tw["ok"] & (tw["amp"] >= np.maximum(p.t_min_mv, p.noise_k * views.noise_mv))
     out = {k: np.where(visible, tw[k], np.nan) for k in ("on", "peak", "off")}
+    # a T end hidden by the next (premature) QRS is not in the signal
+    out["hidden"] = visible & tw["hidden"]
+    out["off"] = np.where(out["hidden"], np.nan, out["off"])
     out["off_raw"] = np.where(tw["ok"], tw["off"], np.nan)
     out["edge_cut"] = visible & tw["edge_cut"]
     out["stop"] = tw["stop"]
