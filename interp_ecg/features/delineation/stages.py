@@ -529,6 +529,44 @@ def rr_is_irregular(r: np.ndarray, p: Params) -> bool:
     return True
 
 
+def dominant_rr_irregular(r: np.ndarray, dominant: np.ndarray, p: Params) -> bool:
+    """:func:`rr_is_irregular` over the RR intervals between two dominant beats.
+
+    An interval counts when both beats that bound it are dominant (not premature,
+    :func:`premature_beats`): the coupling interval of a premature beat and the pause after
+    it are left out, so a sinus rhythm with atrial or ventricular premature beats is judged
+    on its sinus cycles, while atrial fibrillation, whose RR intervals vary between any two
+    beats, stays irregular. With fewer than four such intervals every interval counts.
+
+    Parameters
+    ----------
+    r : ndarray, shape (n_beats,)
+        R peaks (samples).
+    dominant : ndarray of bool, shape (n_beats,)
+        Beats that are not premature.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.params import Params
+    >>> rr = [300, 300, 300, 200, 420, 300, 300, 205, 410, 300, 300, 300]  # sinus + 2 PACs
+    >>> r = np.cumsum([0] + rr)
+    >>> dom = np.ones(r.size, bool); dom[[4, 8]] = False
+    >>> rr_is_irregular(r, Params()), dominant_rr_irregular(r, dom, Params())
+    (True, False)
+    """
+    r = np.asarray(r, dtype=float)
+    dom = np.asarray(dominant, dtype=bool)
+    if r.size < 4:
+        return False
+    keep = dom[:-1] & dom[1:]
+    if int(keep.sum()) < 4:
+        return rr_is_irregular(r, p)
+    rr = np.diff(r)[keep]
+    limit = p.rr_irregular * np.median(rr)
+    return bool(np.median(np.abs(np.diff(rr))) > limit)
+
+
 def rr_next_of(r: np.ndarray, rr_prev: np.ndarray) -> np.ndarray:
     """RR after each beat (samples), NaN after the last one."""
     return np.concatenate([np.asarray(rr_prev, dtype=float)[1:], [np.nan]]) if r.size else \
@@ -873,8 +911,10 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
         not_premature = ~premature_beats(rr_prev, rr_next_of(r, rr_prev), p)
         ref = present & not_premature
         pr_med = np.median(pr[ref] if ref.any() else pr[present])
-        # irregular RR (atrial fibrillation?): P waves must be strictly time-locked
-        irregular = rr_is_irregular(r, p)
+        # irregular RR (atrial fibrillation?): P waves must be strictly time-locked. The
+        # rhythm is judged on the dominant beats: premature beats (PACs, PVCs) and the
+        # pauses after them make a sinus rhythm's RR irregular, not its own cycles
+        irregular = rr_is_irregular(r, p) and dominant_rr_irregular(r, not_premature, p)
         few = n_use <= p.p_lead_evidence_max_leads
         tol, frac = ((p.pr_tol * (p.pr_tol_irregular_few if few else 0.5), p.p_min_frac_irregular)
                      if irregular else (p.pr_tol, p.p_min_frac))
