@@ -75,3 +75,44 @@ def test_normal_record_t_search_is_unchanged_by_the_premature_rule():
     assert g["T_off"].notna().sum() >= len(g) - 2
     assert not d["reason"].str.contains("hidden by the next").any()
 
+
+
+# ------------------------------------------------------------------- A7: P waves with PACs
+def test_dominant_rr_irregularity_leaves_out_premature_beats_and_pauses():
+    from interp_ecg.features.delineation.stages import (dominant_rr_irregular, premature_beats,
+                                                        rr_is_irregular)
+    p = Params()
+    rr = [300, 300, 305, 200, 420, 300, 298, 205, 410, 300, 302, 300]   # sinus + 2 PACs
+    r = np.cumsum([0] + rr).astype(float)
+    prev = np.r_[300.0, np.diff(r)]
+    dom = ~premature_beats(prev, np.r_[np.diff(r), np.nan], p)
+    assert dom.sum() == r.size - 2
+    assert rr_is_irregular(r, p) and not dominant_rr_irregular(r, dom, p)
+    rng = np.random.default_rng(0)
+    af = np.cumsum(np.r_[0, rng.uniform(200, 450, 20)])
+    prev = np.r_[np.median(np.diff(af)), np.diff(af)]
+    dom = ~premature_beats(prev, np.r_[np.diff(af), np.nan], p)
+    assert dominant_rr_irregular(af, dom, p)
+
+
+@pytest.mark.parametrize("rid", ["JS20004", "JS20017"])
+def test_sinus_tachycardia_with_pacs_keeps_its_p_waves(shared_data, rid):
+    """CinC 2021 Ningbo, labelled PAC + sinus tachycardia (no AF): upright P waves before
+    the sinus QRS complexes. Before: P_wave_presence_fraction 0.00 and PR NaN (the AF
+    pattern)."""
+    from interp_ecg import io
+    ds = io.read_cinc(shared_data / "cinc2021")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        row = extract_record(ds.subset([rid])[0])
+    assert row["P_wave_presence_fraction"] >= 0.5
+    assert 80 <= row["PR_interval_ms"] <= 250
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_simulated_af_still_has_no_p_wave(seed):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sig, _, _ = simulate_record("afib", fs=500, noise=0.05, random_state=seed)
+    d = delineate(sig, 500)
+    assert d.loc[d.lead == "global", "P_on"].isna().all()
