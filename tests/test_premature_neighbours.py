@@ -116,3 +116,43 @@ def test_simulated_af_still_has_no_p_wave(seed):
         sig, _, _ = simulate_record("afib", fs=500, noise=0.05, random_state=seed)
     d = delineate(sig, 500)
     assert d.loc[d.lead == "global", "P_on"].isna().all()
+
+
+# ------------------------------------------------------------------- A5: NN intervals
+def test_borderline_atrial_premature_beat_is_left_out_of_nn_by_its_short_long_pattern():
+    """MIT-BIH 100, first 20 s (annotated intervals): the APC's coupling interval is 81.5 %
+    of the local reference (not under 80 %), the pause after it 124 %. Task Force (1996)
+    NN leaves out the 653 and 994 ms intervals."""
+    from interp_ecg.features.rhythm import normal_to_normal, premature_beats, rr_features
+    rr = np.array([814, 811, 789, 792, 789, 817, 653, 994, 844, 800, 805, 790.0])
+    prem = premature_beats(rr)
+    assert prem.tolist() == [i == 7 for i in range(rr.size + 1)]
+    nn, _, regular = normal_to_normal(rr, np.ones(rr.size + 1, bool))
+    assert regular and not nn[6] and not nn[7] and nn[[0, 1, 2, 3, 4, 5, 8, 9, 10]].all()
+    f = rr_features(np.r_[0, np.cumsum(rr)] * 0.36, 360.0, np.ones(rr.size + 1, bool))
+    keep = rr[nn]
+    assert f["SDNN_ms"] == pytest.approx(np.std(keep, ddof=1), abs=0.05)
+
+
+def test_sinus_arrhythmia_and_one_long_interval_are_not_premature():
+    from interp_ecg.features.rhythm import premature_beats
+    # gradual respiratory change, 10 % steps
+    assert not premature_beats(np.array([800, 860, 930, 1000, 930, 860, 800, 860, 930.0])).any()
+    # a single long interval (a sinus pause or dropped beat) without a short one before it
+    assert not premature_beats(np.array([800, 810, 790, 800, 1000, 800, 805, 795.0])).any()
+    # short by 8 % then long: no
+    assert not premature_beats(np.array([800, 810, 790, 800, 740, 900, 800, 805, 795.0])).any()
+
+
+def test_mit_bih_100_hrv_leaves_out_its_borderline_apc(wfdb_sample_root):
+    """extract_record on MIT-BIH 100 (first 20 s, MLII + V5): before SDNN 56.0, RMSSD 89.9,
+    pNN50 17.4; the annotation NN values are 24.7, 28.8 and 5.0."""
+    import wfdb
+    m = wfdb.rdrecord(str(wfdb_sample_root / "100"), sampto=360 * 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        row = extract_record(m.p_signal.T, fs=360, leads=m.sig_name)
+    assert row["SDNN_ms"] == pytest.approx(24.7, abs=2.0)
+    assert row["RMSSD_ms"] == pytest.approx(28.8, abs=2.0)
+    assert row["pNN50"] == pytest.approx(5.0, abs=0.1)
+    assert "1 premature beat(s)" in row["quality_reason"]
