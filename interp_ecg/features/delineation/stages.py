@@ -861,7 +861,9 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     least ``max(p_min_leads, p_lead_frac x usable leads)`` leads, those leads agree in
     timing (``p_spread``), and the PR interval is stable from beat to beat (``pr_tol``)
     over enough beats (``p_min_frac``; stricter with irregular RR, :func:`rr_is_irregular`,
-    which a regularly alternating bigeminy is not). Premature beats
+    which a regularly alternating bigeminy is not, nor a sinus rhythm whose RR is irregular
+    only through its premature beats and their pauses, :func:`dominant_rr_irregular`).
+    Premature beats
     (:func:`premature_beats`, judged against their local cycle) are left out of the count
     and of the reference PR. Beats without a QRS onset are not searched. The global P
     onset and offset are the median of the agreeing leads' bounds when more than
