@@ -116,10 +116,20 @@ PAUSE_MIN_FRACTION = 0.95
 #: must be followed by a pause (the premature beat resets or does not reset the sinus node,
 #: Task Force 1996 leaves the intervals next to it out of NN). A gradual sinus arrhythmia
 #: (successive RR change by a few %) does not go short then long by 10 % each around its
-#: own median from one beat to the next, nor does one long interval alone qualify. MIT-BIH record 100 (annotated beats, 30 min): the
+#: own median from one beat to the next, nor does one long interval alone qualify. The
+#: interval before the coupling interval must be on time (within the same 10 % of the
+#: reference): the beat before the premature one is a sinus beat of the underlying rhythm,
+#: which in atrial fibrillation it is only by chance. MIT-BIH record 100 (annotated beats, 30 min): the
 #: coupling-only rule flags 30 of its 33 atrial premature beats, this adds the other 3 and
 #: no normal beat (``docs/results_rhythms.md``, round of 2026-12-01).
 SHORT_LONG_FRACTIONS = (0.9, 1.1)
+#: ... and the coupling interval plus the pause last at most this many reference cycles: a
+#: premature beat resets the sinus node (coupling + pause under two cycles, atrial) or the
+#: next sinus beat comes on time (a full compensatory pause, two cycles, ventricular);
+#: 10 % over two cycles allows for sinus variability. In atrial fibrillation a short-long
+#: pair has any sum, so this keeps more of them in NN (simulated AF strips whose NN set
+#: changes, 60 / 90 / 120 bpm, ``benchmarks/hrv_nn_ptbxl.py --simulated``: see the results).
+SHORT_LONG_MAX_CYCLES = 2.1
 
 
 def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
@@ -136,7 +146,9 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
         before and the one after), and the interval after it is a pause of at least
         :data:`PAUSE_MIN_FRACTION` of the reference (not checked for the record's last beat);
         or when it shows the short-long pattern of :data:`SHORT_LONG_FRACTIONS` (RR before
-        it under 90 % of the reference and of the interval before, RR after it over 110 %).
+        it under 90 % of the reference and of the interval before, that interval within
+        10 % of the reference, RR after it over 110 %, and coupling + pause at most
+        :data:`SHORT_LONG_MAX_CYCLES` reference cycles).
     neighbours : int, default :data:`REFERENCE_NEIGHBOURS`
         The reference is the median of up to ``neighbours`` intervals on each side of the
         beat's preceding interval (that interval itself left out; fewer at the record's
@@ -178,7 +190,9 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
         if short[k] or not (np.isfinite(ref[k]) and np.isfinite(rr[k + 1])):
             continue
         before = rr[k - 1] if k >= 1 and np.isfinite(rr[k - 1]) else ref[k]
-        out[k + 1] = rr[k] < lo * min(ref[k], before) and rr[k + 1] > hi * ref[k]
+        on_time = abs(before - ref[k]) <= (1.0 - lo) * ref[k]
+        out[k + 1] = (rr[k] < lo * min(ref[k], before) and rr[k + 1] > hi * ref[k]
+                      and rr[k] + rr[k + 1] <= SHORT_LONG_MAX_CYCLES * ref[k] and on_time)
     for k in np.flatnonzero(short):
         # ... and followed by a pause (PAUSE_MIN_FRACTION): after the run of short intervals
         # the beat starts (a couplet or a salvo pauses after its last beat), or the record ends
