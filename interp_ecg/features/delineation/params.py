@@ -419,3 +419,10 @@ class Params:
     # a T end found within this of that stop lies under the next QRS: not in the signal
     # (NaN, "T end hidden by the next QRS"); one sample period at the internal rate
     t_hidden_tol_s: float = 0.004
+    # ... only before a premature beat whose QRS is at least this much wider than the QRS
+    # of the beat whose T is searched (s): a ventricular one after a supraventricular one. Before a premature atrial beat its P wave
+    # lies between the T and its QRS (CinC JS20014, atrial bigeminy: the T search reached
+    # the PAC's P and read it as the T end, +48 ms, and the PAC lost its P wave), so there
+    # the search keeps its t_stop_rr share of the coupling interval. A PVC is >= 120 ms
+    # against a normal 80-100 ms; simulated PVCs are 40-70 ms wider than the sinus QRS
+    t_next_wide_s: float = 0.03

@@ -698,8 +698,9 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     """Per-lead T onset, peak and offset where the T wave stands above the lead's noise.
 
     The search starts at the consensus QRS offset (at ``R + t_start_after_r_s`` where that
-    was not found: a search bound, not a reported boundary). Before a premature beat
-    (:func:`premature_beats`) the search spans are shares of the beat's own cycle (the
+    was not found: a search bound, not a reported boundary). Before a premature
+    ventricular beat (:func:`premature_beats`, with a QRS at least ``t_next_wide_s`` wider
+    than this beat's) the search spans are shares of the beat's own cycle (the
     longer of the RR before and after it) and the search stops ``t_next_qrs_guard_s``
     before the premature beat's QRS onset (``qrs_on_global``, where given and found); a T
     end found at that stop is hidden by the next QRS and not reported (``hidden``). With at
@@ -719,6 +720,16 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
         rr_prev = np.concatenate([[np.median(np.diff(r))], np.diff(r)]).astype(float)
         nxt_prem = np.concatenate([premature_beats(rr_prev, rr_next_of(r, rr_prev), p)[1:],
                                    [False]])
+        if qrs_on_global is not None:
+            # ... and ventricular: its QRS wider than this beat's (a premature atrial beat
+            # has its P wave between this T and its QRS: there the T search keeps its share
+            # of the coupling interval, which ends before that P)
+            dur = np.asarray(qrs_off_global, dtype=float) - np.asarray(qrs_on_global, dtype=float)
+            with np.errstate(invalid="ignore"):
+                wider = np.concatenate([dur[1:] >= dur[:-1] + p.t_next_wide_s * fs, [False]])
+            nxt_prem &= wider
+        else:
+            nxt_prem[:] = False
         cycle = np.where(nxt_prem, np.maximum(rr_prev, rr_next), rr_next)
         q_next = (np.concatenate([np.asarray(qrs_on_global, dtype=float)[1:], [np.nan]])
                   if qrs_on_global is not None else np.full(r.size, np.nan))
