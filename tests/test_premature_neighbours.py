@@ -156,3 +156,22 @@ def test_mit_bih_100_hrv_leaves_out_its_borderline_apc(wfdb_sample_root):
     assert row["RMSSD_ms"] == pytest.approx(28.8, abs=2.0)
     assert row["pNN50"] == pytest.approx(5.0, abs=0.1)
     assert "1 premature beat(s)" in row["quality_reason"]
+
+
+
+def test_t_search_before_a_narrow_premature_beat_does_not_take_its_p_wave(shared_data):
+    """CinC JS20014 (atrial bigeminy): a PAC's P wave lies between the T wave before it and
+    its QRS. Extending the T search to every premature beat's QRS onset read that P as the
+    T end (+48 ms) and the PACs lost their P waves (presence 0.73 -> 0.55): the extension is
+    only for premature beats whose QRS is wider than the beat before (ventricular). The
+    narrow PAC (beat 10, QRS 4488) keeps its P (main: 4413) and the T before it ends first
+    (main: 4405)."""
+    from interp_ecg import io
+    ds = io.read_cinc(shared_data / "cinc2021")
+    rec = ds.subset(["JS20014"])[0]
+    d = delineate(rec.signal, rec.fs, leads=rec.leads)
+    g = d[d.lead == "global"].reset_index(drop=True)
+    k = int(np.argmin(np.abs(g["QRS_on"].to_numpy() - 4488)))
+    assert abs(g["QRS_on"][k] - 4488) <= 5
+    assert abs(g["P_on"][k] - 4413) <= 5
+    assert g["T_off"][k - 1] < g["P_on"][k]
