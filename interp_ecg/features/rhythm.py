@@ -23,7 +23,8 @@ outliers or paced beats, :mod:`interp_ecg.features.beat_classes`) **and neither 
 premature** (:func:`premature_beats`): a premature beat is one whose preceding RR interval
 is shorter than :data:`PREMATURE_FRACTION` (80 %) of the local reference, the median of
 up to :data:`REFERENCE_NEIGHBOURS` (4) RR intervals on each side, and than 80 % of the
-longer of its two adjacent intervals (a sudden shortening). Atrial (supraventricular)
+longer of its two adjacent intervals (a sudden shortening), or that shows the short-long
+pattern of :data:`SHORT_LONG_FRACTIONS` (under 90 % then a pause over 110 %). Atrial (supraventricular)
 premature beats have the dominant QRS shape, so the beat classes call them dominant; without
 the prematurity test their short coupling interval and the pause after them counted as NN
 intervals (PTB-XL record 176 at 500 Hz, two atrial premature beats: RMSSD 312.6 ms from
@@ -119,9 +120,9 @@ PAUSE_MIN_FRACTION = 0.95
 #: own median from one beat to the next, nor does one long interval alone qualify. The
 #: interval before the coupling interval must be on time (within the same 10 % of the
 #: reference): the beat before the premature one is a sinus beat of the underlying rhythm,
-#: which in atrial fibrillation it is only by chance. MIT-BIH record 100 (annotated beats, 30 min): the
-#: coupling-only rule flags 30 of its 33 atrial premature beats, this adds the other 3 and
-#: no normal beat (``docs/results_rhythms.md``, round of 2026-12-01).
+#: which in atrial fibrillation it is only by chance. MIT-BIH record 100 (annotated beats,
+#: 30 min): the coupling-only rule flags 30 of its 33 atrial premature beats, this adds the
+#: other 3 and no normal beat (``docs/results_rhythms.md``, round of 2026-12-01).
 SHORT_LONG_FRACTIONS = (0.9, 1.1)
 #: ... and the coupling interval plus the pause last at most this many reference cycles: a
 #: premature beat resets the sinus node (coupling + pause under two cycles, atrial) or the
