@@ -23,7 +23,8 @@ outliers or paced beats, :mod:`interp_ecg.features.beat_classes`) **and neither 
 premature** (:func:`premature_beats`): a premature beat is one whose preceding RR interval
 is shorter than :data:`PREMATURE_FRACTION` (80 %) of the local reference, the median of
 up to :data:`REFERENCE_NEIGHBOURS` (4) RR intervals on each side, and than 80 % of the
-longer of its two adjacent intervals (a sudden shortening). Atrial (supraventricular)
+longer of its two adjacent intervals (a sudden shortening), or that shows the short-long
+pattern of :data:`SHORT_LONG_FRACTIONS` (under 90 % then a pause over 110 %). Atrial (supraventricular)
 premature beats have the dominant QRS shape, so the beat classes call them dominant; without
 the prematurity test their short coupling interval and the pause after them counted as NN
 intervals (PTB-XL record 176 at 500 Hz, two atrial premature beats: RMSSD 312.6 ms from
@@ -109,6 +110,30 @@ REFERENCE_NEIGHBOURS = 4
 #: intervals in (a beat without a following interval, at the record's end, is judged on its
 #: coupling alone).
 PAUSE_MIN_FRACTION = 0.95
+#: The short-long pattern of a premature beat whose coupling interval alone is not 20 %
+#: short: the RR before the beat is under ``SHORT_LONG_FRACTIONS[0]`` (90 %) of the local
+#: reference and of the interval before it (a sudden shortening), and the interval after it
+#: is over ``SHORT_LONG_FRACTIONS[1]`` (110 %) of the reference (a pause). The swing from the
+#: short interval to the long one is then at least 20 % of the reference: the same 20 %
+#: change from one interval to the next that the common HRV ectopic filters use (module
+#: docstring), here split 10 % below and 10 % above the reference so that the shortening
+#: must be followed by a pause (the premature beat resets or does not reset the sinus node,
+#: Task Force 1996 leaves the intervals next to it out of NN). A gradual sinus arrhythmia
+#: (successive RR change by a few %) does not go short then long by 10 % each around its
+#: own median from one beat to the next, nor does one long interval alone qualify. The
+#: interval before the coupling interval must be on time (within the same 10 % of the
+#: reference): the beat before the premature one is a sinus beat of the underlying rhythm,
+#: which in atrial fibrillation it is only by chance. MIT-BIH record 100 (annotated beats,
+#: 30 min): the coupling-only rule flags 30 of its 33 atrial premature beats, this adds the
+#: other 3 and no normal beat (``docs/results_rhythms.md``, round of 2026-12-01).
+SHORT_LONG_FRACTIONS = (0.9, 1.1)
+#: ... and the coupling interval plus the pause last at most this many reference cycles: a
+#: premature beat resets the sinus node (coupling + pause under two cycles, atrial) or the
+#: next sinus beat comes on time (a full compensatory pause, two cycles, ventricular);
+#: 10 % over two cycles allows for sinus variability. In atrial fibrillation a short-long
+#: pair has any sum, so this keeps more of them in NN (simulated AF strips whose NN set
+#: changes, 60 / 90 / 120 bpm, ``benchmarks/hrv_nn_ptbxl.py --simulated``: see the results).
+SHORT_LONG_MAX_CYCLES = 2.1
 
 
 def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
@@ -123,7 +148,11 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
         A beat is premature when its preceding RR is under ``fraction`` times the reference
         and under ``fraction`` times the longer of the intervals adjacent to it (the one
         before and the one after), and the interval after it is a pause of at least
-        :data:`PAUSE_MIN_FRACTION` of the reference (not checked for the record's last beat).
+        :data:`PAUSE_MIN_FRACTION` of the reference (not checked for the record's last beat);
+        or when it shows the short-long pattern of :data:`SHORT_LONG_FRACTIONS` (RR before
+        it under 90 % of the reference and of the interval before, that interval within
+        10 % of the reference, RR after it over 110 %, and coupling + pause at most
+        :data:`SHORT_LONG_MAX_CYCLES` reference cycles).
     neighbours : int, default :data:`REFERENCE_NEIGHBOURS`
         The reference is the median of up to ``neighbours`` intervals on each side of the
         beat's preceding interval (that interval itself left out; fewer at the record's
@@ -141,6 +170,8 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
     [False, False, False, False, True, False, False, False]
     >>> premature_beats(np.array([900, 950, 1000, 1050, 1100, 1050, 1000, 950, 900.])).any()
     np.False_
+    >>> premature_beats(np.array([814, 811, 789, 792, 789, 817, 653, 994, 844, 800.])).tolist()
+    [False, False, False, False, False, False, False, True, False, False, False]
     """
     rr = np.asarray(rr_ms, dtype=float)
     short = np.zeros(rr.size, dtype=bool)
@@ -156,6 +187,16 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
         ref[k] = float(np.median(around))
         short[k] = rr[k] < fraction * min(ref[k], adjacent)
     out = np.zeros(rr.size + 1, dtype=bool)
+    # the short-long pattern (SHORT_LONG_FRACTIONS): a milder shortening followed at once by
+    # a pause
+    lo, hi = SHORT_LONG_FRACTIONS
+    for k in range(rr.size - 1):
+        if short[k] or not (np.isfinite(ref[k]) and np.isfinite(rr[k + 1])):
+            continue
+        before = rr[k - 1] if k >= 1 and np.isfinite(rr[k - 1]) else ref[k]
+        on_time = abs(before - ref[k]) <= (1.0 - lo) * ref[k]
+        out[k + 1] = (rr[k] < lo * min(ref[k], before) and rr[k + 1] > hi * ref[k]
+                      and rr[k] + rr[k + 1] <= SHORT_LONG_MAX_CYCLES * ref[k] and on_time)
     for k in np.flatnonzero(short):
         # ... and followed by a pause (PAUSE_MIN_FRACTION): after the run of short intervals
         # the beat starts (a couplet or a salvo pauses after its last beat), or the record ends
@@ -318,7 +359,9 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     if n_prem:
         reasons.append(f"heart-rate variability: {n_prem} premature beat(s) shaped like the dominant ones (RR "
                        f"before them under {PREMATURE_FRACTION:.0%} of the median of the neighbouring RR "
-                       f"intervals) and the intervals next to them left out of the normal-to-normal intervals")
+                       f"intervals, or under {SHORT_LONG_FRACTIONS[0]:.0%} of it and followed by a pause over "
+                       f"{SHORT_LONG_FRACTIONS[1]:.0%}) and the intervals next to them left out of the "
+                       f"normal-to-normal intervals")
     elif not regular:
         reasons.append(f"heart-rate variability over every interval between dominant beats: the rhythm is "
                        f"irregular apart from its short intervals (median absolute deviation over "

@@ -458,3 +458,25 @@ class Params:
     #                              downstroke is its steepest slope is not (LUDB 105 V5: +80
     #                              and +96 ms without this check); 0.3 gave the same odd
     #                              figures, 0.2 worse (best lead 7.7)
+
+    # ---- T search before a premature ventricular beat (helper "prem", round of 2026-12-01) --
+    # A beat's repolarisation is set by its own cycle, not by the coupling interval of the
+    # premature beat that follows it: bounding the T search at t_stop_rr of that short RR
+    # cut the sinus T waves of ventricular bigeminy ~100 ms short (simulated QT 416 read
+    # 317 ms). Where the next beat is premature (stages.premature_beats) and ventricular
+    # (t_next_wide_s), the T search spans take their share of the beat's own cycle, the
+    # longer of the RR before and after it, and stop this long before the next beat's
+    # consensus QRS onset (s; the consensus onset, a low quantile of the leads' onsets, lies
+    # up to ~10 ms after the earliest lead's; 0 read the simulated T ends 4 ms closer):
+    t_next_qrs_guard_s: float = 0.01
+    # a T end found within this of that stop lies under the next QRS: not in the signal
+    # (NaN, "T end hidden by the next (premature) QRS"); two samples at the internal rate (s)
+    t_hidden_tol_s: float = 0.004
+    # ... only before a premature beat whose QRS is at least this much wider than the QRS
+    # of the beat whose T is searched (s): a ventricular beat after a supraventricular one.
+    # Before a premature atrial beat its P wave lies between the T and its QRS (CinC
+    # JS20014, atrial bigeminy: the T search reached the PAC's P and read it as the T end,
+    # +48 ms, and the PACs lost their P waves), so there the search keeps its t_stop_rr
+    # share of the coupling interval. A PVC lasts >= 120 ms against a normal 80-100 ms;
+    # the simulated PVCs are 40-70 ms wider than the sinus QRS
+    t_next_wide_s: float = 0.03

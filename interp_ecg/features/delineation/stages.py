@@ -533,6 +533,44 @@ def rr_is_irregular(r: np.ndarray, p: Params) -> bool:
     return True
 
 
+def dominant_rr_irregular(r: np.ndarray, dominant: np.ndarray, p: Params) -> bool:
+    """:func:`rr_is_irregular` over the RR intervals between two dominant beats.
+
+    An interval counts when both beats that bound it are dominant (not premature,
+    :func:`premature_beats`): the coupling interval of a premature beat and the pause after
+    it are left out, so a sinus rhythm with atrial or ventricular premature beats is judged
+    on its sinus cycles, while atrial fibrillation, whose RR intervals vary between any two
+    beats, stays irregular. With fewer than four such intervals every interval counts.
+
+    Parameters
+    ----------
+    r : ndarray, shape (n_beats,)
+        R peaks (samples).
+    dominant : ndarray of bool, shape (n_beats,)
+        Beats that are not premature.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.params import Params
+    >>> rr = [300, 300, 300, 200, 420, 300, 300, 205, 410, 300, 300, 300]  # sinus + 2 PACs
+    >>> r = np.cumsum([0] + rr)
+    >>> dom = np.ones(r.size, bool); dom[[4, 8]] = False
+    >>> rr_is_irregular(r, Params()), dominant_rr_irregular(r, dom, Params())
+    (True, False)
+    """
+    r = np.asarray(r, dtype=float)
+    dom = np.asarray(dominant, dtype=bool)
+    if r.size < 4:
+        return False
+    keep = dom[:-1] & dom[1:]
+    if int(keep.sum()) < 4:
+        return rr_is_irregular(r, p)
+    rr = np.diff(r)[keep]
+    limit = p.rr_irregular * np.median(rr)
+    return bool(np.median(np.abs(np.diff(rr))) > limit)
+
+
 def rr_next_of(r: np.ndarray, rr_prev: np.ndarray) -> np.ndarray:
     """RR after each beat (samples), NaN after the last one."""
     return np.concatenate([np.asarray(rr_prev, dtype=float)[1:], [np.nan]]) if r.size else \
@@ -661,11 +699,18 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
 
 # --------------------------------------------------------------------------- 4. T
 def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np.ndarray,
-            fs: float, p: Params, usable: np.ndarray) -> dict[str, np.ndarray]:
+            fs: float, p: Params, usable: np.ndarray,
+            qrs_on_global: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per-lead T onset, peak and offset where the T wave stands above the lead's noise.
 
     The search starts at the consensus QRS offset (at ``R + t_start_after_r_s`` where that
-    was not found: a search bound, not a reported boundary). With at most
+    was not found: a search bound, not a reported boundary). Before a premature
+    ventricular beat (:func:`premature_beats`, with a QRS at least ``t_next_wide_s`` wider
+    than this beat's) the search spans are shares of the beat's own cycle (the
+    longer of the RR before and after it) and the search stops ``t_next_qrs_guard_s``
+    before the premature beat's QRS onset (``qrs_on_global``, where given and found); a T
+    end found at that stop is hidden by the next QRS and not reported (``hidden``). With at
+    most
     ``t_lobe_max_leads`` usable leads the offset of a biphasic T is the end of its terminal
     lobe (:func:`.waves.terminal_lobe`, ``Params.t_lobe_*``). Returns ``on, peak, off``
     (visible waves only), ``off_raw`` (every lead's offset before the visibility check,
@@ -675,11 +720,38 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     """
     start = np.where(np.isfinite(qrs_off_global), qrs_off_global,
                      r + round(p.t_start_after_r_s * fs)).astype(np.int64)
+    rr_next = np.asarray(rr_next, dtype=float)
+    cycle, next_on = rr_next, None
+    if r.size >= 3:
+        rr_prev = np.concatenate([[np.median(np.diff(r))], np.diff(r)]).astype(float)
+        nxt_prem = np.concatenate([premature_beats(rr_prev, rr_next_of(r, rr_prev), p)[1:],
+                                   [False]])
+        if qrs_on_global is not None:
+            # ... and ventricular: its QRS wider than this beat's (a premature atrial beat
+            # has its P wave between this T and its QRS: there the T search keeps its share
+            # of the coupling interval, which ends before that P)
+            dur = np.asarray(qrs_off_global, dtype=float) - np.asarray(qrs_on_global, dtype=float)
+            with np.errstate(invalid="ignore"):
+                wider = np.concatenate([dur[1:] >= dur[:-1] + p.t_next_wide_s * fs, [False]])
+            nxt_prem &= wider
+        else:
+            nxt_prem[:] = False
+        cycle = np.where(nxt_prem, np.maximum(rr_prev, rr_next), rr_next)
+        q_next = (np.concatenate([np.asarray(qrs_on_global, dtype=float)[1:], [np.nan]])
+                  if qrs_on_global is not None else np.full(r.size, np.nan))
+        # the next R less t_next_guard_s where its QRS onset was not found
+        q_next = np.where(np.isfinite(q_next), q_next,
+                          r + rr_next - round((p.t_next_guard_s - p.t_next_qrs_guard_s) * fs))
+        next_on = np.where(nxt_prem, q_next, np.nan)
     tw = t_waves(views.wave_band, views.wave_slope, r, start, rr_next, fs, p,
                  min_mv=p.noise_k * views.noise_mv,
-                 terminal=int(np.sum(usable)) <= p.t_lobe_max_leads)
+                 terminal=int(np.sum(usable)) <= p.t_lobe_max_leads,
+                 rr_cycle=cycle, next_on=next_on)
     visible = tw["ok"] & (tw["amp"] >= np.maximum(p.t_min_mv, p.noise_k * views.noise_mv))
     out = {k: np.where(visible, tw[k], np.nan) for k in ("on", "peak", "off")}
+    # a T end hidden by the next (premature) QRS is not in the signal
+    out["hidden"] = visible & tw["hidden"]
+    out["off"] = np.where(out["hidden"], np.nan, out["off"])
     out["off_raw"] = np.where(tw["ok"], tw["off"], np.nan)
     out["edge_cut"] = visible & tw["edge_cut"]
     out["stop"] = tw["stop"]
@@ -806,7 +878,9 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     least ``max(p_min_leads, p_lead_frac x usable leads)`` leads, those leads agree in
     timing (``p_spread``), and the PR interval is stable from beat to beat (``pr_tol``)
     over enough beats (``p_min_frac``; stricter with irregular RR, :func:`rr_is_irregular`,
-    which a regularly alternating bigeminy is not). Premature beats
+    which a regularly alternating bigeminy is not, nor a sinus rhythm whose RR is irregular
+    only through its premature beats and their pauses, :func:`dominant_rr_irregular`).
+    Premature beats
     (:func:`premature_beats`, judged against their local cycle) are left out of the count
     and of the reference PR. Beats without a QRS onset are not searched. The global P
     onset and offset are the median of the agreeing leads' bounds when more than
@@ -856,8 +930,10 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
         not_premature = ~premature_beats(rr_prev, rr_next_of(r, rr_prev), p)
         ref = present & not_premature
         pr_med = np.median(pr[ref] if ref.any() else pr[present])
-        # irregular RR (atrial fibrillation?): P waves must be strictly time-locked
-        irregular = rr_is_irregular(r, p)
+        # irregular RR (atrial fibrillation?): P waves must be strictly time-locked. The
+        # rhythm is judged on the dominant beats: premature beats (PACs, PVCs) and the
+        # pauses after them make a sinus rhythm's RR irregular, not its own cycles
+        irregular = rr_is_irregular(r, p) and dominant_rr_irregular(r, not_premature, p)
         few = n_use <= p.p_lead_evidence_max_leads
         tol, frac = ((p.pr_tol * (p.pr_tol_irregular_few if few else 0.5), p.p_min_frac_irregular)
                      if irregular else (p.pr_tol, p.p_min_frac))

@@ -539,27 +539,44 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
             "edge_cut": off_cut | on_cut, "terminal_lobe": found}
 
 
-def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = True):
+def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = True,
+            rr_cycle=None, next_on=None):
     """T peak and boundaries per lead and beat (dict of arrays, ``amp`` in mV).
 
     ``j`` is the QRS end per beat (the search start); every span is a :class:`Params`
-    field in seconds or a share of the next RR interval ``rr_next`` (samples). With
-    ``terminal`` and ``p.t_lobe_frac > 0`` the offset of a biphasic T is the end of its
-    terminal lobe (:func:`terminal_lobe`), which must reach ``min_mv`` (mV; scalar or shape
-    ``(n_leads, 1)``: the lead's visibility threshold; ``p.t_min_mv`` when omitted).
+    field in seconds or a share of the beat's cycle ``rr_cycle`` (samples; the next RR
+    interval ``rr_next`` when omitted). With ``terminal`` and ``p.t_lobe_frac > 0`` the
+    offset of a biphasic T is the end of its terminal lobe (:func:`terminal_lobe`), which
+    must reach ``min_mv`` (mV; scalar or shape ``(n_leads, 1)``: the lead's visibility
+    threshold; ``p.t_min_mv`` when omitted).
+
+    ``next_on`` (shape ``(n_beats,)``, samples, NaN where unused) is the next beat's QRS
+    onset where that beat is premature: the search then stops ``p.t_next_qrs_guard_s``
+    before it (instead of ``p.t_next_guard_s`` before the next R), and ``hidden`` marks
+    the T ends found within ``p.t_hidden_tol_s`` of that stop (the T wave runs into the
+    next QRS: its end is not in the signal). The returned ``stop`` is the last sample
+    searched per beat.
     """
     def n(sec: float) -> int:
         return int(round(sec * fs))
 
     start = np.asarray(j, dtype=np.int64)
+    cycle = np.asarray(rr_next if rr_cycle is None else rr_cycle, dtype=float)
     # at fast rates with a wide QRS the T wave fills most of the cycle: the search may
     # reach up to ``t_next_guard_s`` before the next R
     nxt = r + rr_next.astype(np.int64) - n(p.t_next_guard_s)
-    stop = r + np.minimum((p.t_stop_rr * rr_next).astype(np.int64), n(p.t_window_s))
+    bound_by_next = np.zeros(start.size, dtype=bool)
+    if next_on is not None:
+        # before a premature beat: up to its QRS onset less a guard
+        nq = np.asarray(next_on, dtype=float)
+        bound_by_next = np.isfinite(nq)
+        nxt = np.where(bound_by_next, np.where(bound_by_next, nq, 0).astype(np.int64)
+                       - n(p.t_next_qrs_guard_s), nxt)
+    stop = r + np.minimum((p.t_stop_rr * cycle).astype(np.int64), n(p.t_window_s))
     stop = np.minimum(np.maximum(stop, start + n(p.t_stop_min_s)),
                       np.maximum(nxt, start + n(p.t_next_min_s)))
     peak_lo = start + n(p.t_peak_after_j_s)
-    peak_hi = r + np.minimum((p.t_peak_rr * rr_next).astype(np.int64), n(p.t_peak_max_s))
+    peak_hi = r + np.minimum((p.t_peak_rr * cycle).astype(np.int64), n(p.t_peak_max_s))
     peak_hi = np.minimum(np.maximum(peak_hi, start + n(p.t_peak_min_span_s)), stop)
     lobe = None
     if terminal and p.t_lobe_frac > 0:
@@ -572,6 +589,9 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     out = _wave(xw, dw, start, stop, peak_lo, peak_hi, p.t_ref_on, p.t_ref_off, fs,
                 n(p.t_window_s) + 1, p.t_halfwidth, p.t_on_frac, lobe, area, p.t_area_mix)
     out["stop"] = stop
+    # a T end at the stop set by the next (premature) QRS: the wave runs on under it
+    out["hidden"] = (bound_by_next & (stop >= nxt))[None, :] & (
+        out["off"] >= (stop - n(p.t_hidden_tol_s))[None, :])
     return out
 
 
