@@ -63,7 +63,8 @@ import pandas as pd
 import yaml
 
 from interp_ecg.errors import ConfigError
-from interp_ecg.io.pseudonym import (IDENTIFIER_COLUMNS, free_text_columns, identifier_columns, pseudonym_key,
+from interp_ecg.io.pseudonym import (free_text_columns, identifier_columns, identifier_kind,
+                                     pseudonym_key,
                                      pseudonymise_frame)
 from interp_ecg.studies import STUDY_KINDS
 from interp_ecg.studies.config import (
@@ -383,7 +384,7 @@ def pseudonymise_run(out_dir: str | Path, tables: Mapping[str, pd.DataFrame], re
     for path in sorted(folder.glob("*.parquet")):
         frame = pd.read_parquet(path)
         if (identifier_columns(frame) or free_text_columns(frame)
-                or str(frame.index.name).lower() in IDENTIFIER_COLUMNS):
+                or identifier_kind(frame.index.name) is not None):
             pseudonymise_frame(frame, key).to_parquet(path)
     return out
 

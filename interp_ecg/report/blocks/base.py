@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS as _IO_IDENTIFIER_COLUMNS
-from interp_ecg.io.pseudonym import scrub_free_text
+from interp_ecg.io.pseudonym import identifier_kind, scrub_free_text
 from interp_ecg.report.layout import FIGURE_RC, Flowable, Region
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,26 @@ IDENTIFIER_COLUMNS: dict[str, str] = {
 #: inside a message does (:func:`interp_ecg.io.pseudonym.scrub_free_text`)
 PATH_COLUMNS: tuple[str, ...] = tuple(c for c, kind in _IO_IDENTIFIER_COLUMNS.items()
                                       if kind == "record" and c not in IDENTIFIER_COLUMNS)
+
+
+def report_identifier_kind(name: Any) -> str | None:
+    """The kind of identifier a report table's column of this name holds (None for none, and for
+    the file-path columns of :data:`PATH_COLUMNS`): :data:`IDENTIFIER_COLUMNS`, else a name ending
+    as an identifier does (``best_training_record``, :func:`interp_ecg.io.pseudonym.identifier_kind`).
+
+    Examples
+    --------
+    >>> report_identifier_kind("best_training_record"), report_identifier_kind("path"), report_identifier_kind("age")
+    ('record', None, None)
+    """
+    if name is None:
+        return None
+    low = str(name).lower()
+    if low in IDENTIFIER_COLUMNS:
+        return IDENTIFIER_COLUMNS[low]
+    if low in PATH_COLUMNS:
+        return None
+    return identifier_kind(low)
 
 
 #: colour of warning paragraphs (e.g. a model at chance beside its explanations)
@@ -155,14 +175,14 @@ class Pseudonymiser:
         record_of_row = self._row_records(out)
         for col in out.columns:
             name = str(col).lower()
-            if name in IDENTIFIER_COLUMNS:
-                kind = IDENTIFIER_COLUMNS[name]
-                out[col] = [self(v, kind) for v in out[col]]
+            kind = report_identifier_kind(name)
+            if kind is not None:
+                out[col] = [v if _missing(v) else self(v, kind) for v in out[col]]
             elif name in PATH_COLUMNS:
                 out[col] = [v if _missing(v) else self(rec if rec is not None else v, "record")
                             for v, rec in zip(out[col], record_of_row)]
-        if out.index.name and str(out.index.name).lower() in IDENTIFIER_COLUMNS:
-            kind = IDENTIFIER_COLUMNS[str(out.index.name).lower()]
+        if report_identifier_kind(out.index.name) is not None:
+            kind = report_identifier_kind(out.index.name)
             out.index = pd.Index([self(v, kind) for v in out.index], name=out.index.name)
         return out
 
@@ -170,9 +190,9 @@ class Pseudonymiser:
     def _row_records(frame: pd.DataFrame) -> list[Any]:
         """Each row's record identifier (an identifier-named index or column of kind record), or None."""
         sources = []
-        if frame.index.name and IDENTIFIER_COLUMNS.get(str(frame.index.name).lower()) == "record":
+        if report_identifier_kind(frame.index.name) == "record":
             sources.append(list(frame.index))
-        sources += [list(frame[c]) for c in frame.columns if IDENTIFIER_COLUMNS.get(str(c).lower()) == "record"]
+        sources += [list(frame[c]) for c in frame.columns if report_identifier_kind(c) == "record"]
         rows = []
         for i in range(len(frame)):
             rows.append(next((src[i] for src in sources if not _missing(src[i])), None))
