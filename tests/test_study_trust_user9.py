@@ -41,3 +41,26 @@ def test_report_tables_alias_best_training_record_as_the_same_ecg():
     out = Pseudonymiser().frame(_prototypes_table())
     assert out["record_id"].tolist() == ["E001", "E002"]
     assert out["best_training_record"].tolist() == ["E001", "E002"]
+
+
+def test_ptbxl_prototypes_macro_headline_is_not_a_finding_with_one_positive_each():
+    import numpy as np
+
+    from interp_ecg.studies.ptbxl_prototypes import macro_roc_auc, macro_text
+
+    # user9 S1: four statements with 1 test positive each among 5 test ECGs -> "Macro ROC-AUC 0.875" as a finding
+    y = pd.DataFrame(np.eye(5, 4, dtype=int), columns=["SBRAD", "CLBBB", "LVH", "NORM"])
+    s = pd.DataFrame(np.where(y == 1, 0.9, 0.1), columns=y.columns)
+    s.iloc[4, 0] = 0.95  # one negative above SBRAD's positive: SBRAD 0.75, the rest 1.0
+    row = macro_roc_auc(y, s, list(range(5)), n_boot=50, random_state=0)
+    assert row["estimate"] == 0.9375 and np.isnan(row["ci_low"])
+    assert macro_text(row, y) == ("0.938 over 4 statements (not established: no 95% CI, fewer than 5 held-out "
+                                  "positives or negatives for SBRAD 1 positive, CLBBB 1 positive, LVH 1 positive, "
+                                  "NORM 1 positive)")
+    # enough positives and negatives: the interval is stated, no caveat
+    rng = np.random.default_rng(0)
+    y2 = pd.DataFrame({"A": [0, 1] * 20, "B": [1, 0, 0, 1] * 10})
+    s2 = y2 * 0.5 + rng.uniform(0, 0.6, size=y2.shape)
+    row2 = macro_roc_auc(y2, s2, list(range(40)), n_boot=50, random_state=0)
+    assert np.isfinite(row2["ci_low"]) and "not established" not in macro_text(row2, y2)
+    assert macro_text(row2, y2).startswith(f"{row2['estimate']:.3f} (")

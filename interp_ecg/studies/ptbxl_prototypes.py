@@ -131,6 +131,111 @@ def statement_metrics(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, mod
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
+def macro_roc_auc(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, n_boot: int,
+                  random_state: int | None = 0) -> pd.Series | None:
+    """Macro-mean held-out ROC-AUC over the statements with positives and negatives, patients
+    bootstrapped jointly (the ``label == "macro"`` row of :func:`~interp_ecg.evaluate.metrics_table`).
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame ``(n, k)``
+        0/1 statements of the held-out ECGs.
+    scores : pandas.DataFrame ``(n, k)``
+        Scores, same index, a column per statement.
+    groups : array-like ``(n,)``
+        Patient ids.
+    n_boot, random_state
+        Bootstrap replicates and seed.
+
+    Returns
+    -------
+    pandas.Series or None
+        ``estimate, ci_low, ci_high, n_labels, ci_reason ...``; the interval is NaN (with the
+        reason) unless every averaged statement has 5 positives and 5 negatives. None when no
+        statement can be scored.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 0, 1, 0]})
+    >>> s = pd.DataFrame({"AFIB": [0.1, 0.8, 0.3, 0.6], "NORM": [0.9, 0.2, 0.7, 0.4]})
+    >>> r = macro_roc_auc(y, s, [1, 2, 3, 4], n_boot=0)
+    >>> float(r["estimate"]), bool(np.isnan(r["ci_low"]))
+    (1.0, True)
+    """
+    import warnings
+
+    from interp_ecg.evaluate import metrics_table
+
+    scored = [c for c in labels.columns if c in scores.columns and 0 < int(labels[c].sum()) < len(labels)]
+    if not scored:
+        return None
+    with warnings.catch_warnings():  # a replicate without a statement's positives: NaN, the interval says so
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t = metrics_table(labels[scored].astype(int), scores[scored], pd.Series(np.asarray(groups), index=labels.index),
+                          n_boot=n_boot, random_state=random_state, metrics=("roc_auc",))
+    name = "macro" if len(scored) > 1 else scored[0]
+    row = t[t["label"] == name].iloc[0].copy()
+    row["n_labels"] = len(scored)
+    return row
+
+
+def too_few_text(labels: pd.DataFrame, min_per_class: int | None = None) -> str:
+    """The statements with fewer than ``min_per_class`` held-out positives or negatives, with
+    their counts (``"AFIB 2 positive, SBRAD 1 positive"``); empty when none.
+
+    Examples
+    --------
+    >>> too_few_text(pd.DataFrame({"AFIB": [1, 0, 0, 0, 0, 0], "NORM": [1, 1, 1, 0, 0, 0]}), 3)
+    'AFIB 1 positive'
+    """
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
+
+    k = MIN_PER_CLASS_FOR_CI if min_per_class is None else int(min_per_class)
+    parts = []
+    for c in labels.columns:
+        y = pd.to_numeric(labels[c], errors="coerce").dropna()
+        pos, neg = int(y.sum()), int(len(y) - y.sum())
+        if pos < k:
+            parts.append(f"{c} {pos} positive")
+        elif neg < k:
+            parts.append(f"{c} {neg} negative")
+    return ", ".join(parts)
+
+
+def macro_text(row: pd.Series | None, labels: pd.DataFrame, digits: int = 3) -> str:
+    """The macro ROC-AUC as a headline states it: with its 95% CI, or "not established" and why.
+
+    Parameters
+    ----------
+    row : pandas.Series or None
+        From :func:`macro_roc_auc`.
+    labels : pandas.DataFrame
+        0/1 held-out statements (their counts name the statements with too few positives).
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 0, 1, 0]})
+    >>> r = pd.Series({"estimate": 1.0, "ci_low": float("nan"), "ci_high": float("nan"), "n_labels": 2})
+    >>> macro_text(r, y)
+    '1.000 over 2 statements (not established: no 95% CI, fewer than 5 held-out positives or negatives for AFIB 2 positive, NORM 2 positive)'
+    """
+    from interp_ecg.evaluate import format_interval
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
+
+    if row is None:
+        return "not estimable (no statement has both positive and negative held-out ECGs)"
+    est, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+    n = int(row.get("n_labels", 1))
+    over = f" over {n} statement{'' if n == 1 else 's'}"
+    if np.isfinite(lo):
+        return f"{format_interval(est, lo, hi, digits)}{over}"
+    scored = [c for c in labels.columns if 0 < int(labels[c].sum()) < len(labels[c].dropna())]
+    few = too_few_text(labels[scored])
+    why = (f"fewer than {MIN_PER_CLASS_FOR_CI} held-out positives or negatives for {few}" if few
+           else "no bootstrap interval could be estimated")
+    return f"{est:.{digits}f}{over} (not established: no 95% CI, {why})"
+
+
 def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     """Train and evaluate the prototype network (:class:`~interp_ecg.studies.runner.Study` protocol).
 
@@ -205,15 +310,21 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     metrics = pd.concat([statement_metrics(labels.loc[test_ids, list(clf.classes_)], frame, groups, model=name,
                                            n_boot=p["n_boot"], random_state=seed)
                          for name, frame in scores.items()], ignore_index=True)
-    macro = metrics[metrics["metric"] == "roc_auc"].groupby("model")["estimate"].mean().rename("macro_roc_auc")
+    test_labels = labels.loc[test_ids, list(clf.classes_)]
+    macro_rows = {name: macro_roc_auc(test_labels, frame, groups, n_boot=p["n_boot"], random_state=seed)
+                  for name, frame in scores.items()}
+    macro = pd.DataFrame([{"model": name, "macro_roc_auc": r["estimate"], "ci_low": r["ci_low"],
+                           "ci_high": r["ci_high"], "n_labels": r["n_labels"], "ci_reason": r["ci_reason"]}
+                          for name, r in macro_rows.items() if r is not None],
+                         columns=["model", "macro_roc_auc", "ci_low", "ci_high", "n_labels", "ci_reason"])
     src = clf.prototype_sources_.reset_index()
-    tables = {"metrics": metrics, "macro_auc": macro.reset_index(), "prototypes": src,
+    tables = {"metrics": metrics, "macro_auc": macro, "prototypes": src,
               "test_scores": scores["prototype network"], "training_history": clf.history_}
     summary = (f"{len(train_ids)} training ECGs (strat_fold 1-8), {len(test_ids)} test ECGs "
                f"(fold 10), {len(clf.classes_)} statements ({', '.join(clf.classes_)}); "
                f"statements left out: {left_out_text(left_out) or 'none'}. "
                f"Training took {fit_s:.0f} s on {clf.device_}. Macro ROC-AUC: "
-               + ", ".join(f"{k} {v:.3f}" for k, v in macro.items()) + ".")
+               + "; ".join(f"{name} {macro_text(macro_rows[name], test_labels)}" for name in scores) + ".")
     blocks = _report_blocks(clf, ds, fold, metrics, scores["prototype network"], p)
     if temp is not None:
         shutil.rmtree(temp, ignore_errors=True)
@@ -421,5 +532,5 @@ def fit_cpu_network(ds, test: pd.Series, statements: list[str], *, max_train: in
 
 
 __all__ = ["CpuNetworkFit", "GALLERY_LEADS", "Params", "RHYTHM_STATEMENTS", "TITLE", "fit_cpu_network",
-           "gallery_items", "left_out_text", "run", "run_ptbxl_prototypes_study", "select_statements",
-           "statement_metrics"]
+           "gallery_items", "left_out_text", "macro_roc_auc", "macro_text", "run", "run_ptbxl_prototypes_study", "select_statements",
+           "statement_metrics", "too_few_text"]
