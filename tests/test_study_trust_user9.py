@@ -64,3 +64,39 @@ def test_ptbxl_prototypes_macro_headline_is_not_a_finding_with_one_positive_each
     row2 = macro_roc_auc(y2, s2, list(range(40)), n_boot=50, random_state=0)
     assert np.isfinite(row2["ci_low"]) and "not established" not in macro_text(row2, y2)
     assert macro_text(row2, y2).startswith(f"{row2['estimate']:.3f} (")
+
+
+def test_sampling_rate_a_study_does_not_read_is_refused_or_resolved():
+    import pytest
+
+    from interp_ecg.errors import ConfigError
+    from interp_ecg.studies.config import validate_config
+
+    def cfg(kind, **data):
+        return validate_config({"study": "s", "kind": kind, "data": data}, check_paths=False)
+
+    # user9 F2: ptbxl_prototypes echoed data.sampling_rate 500 and read 100 Hz
+    assert cfg("ptbxl_prototypes").data.sampling_rate == 100
+    assert cfg("ptbxl_prototypes", source="ptbxl", path="/").data.sampling_rate == 100
+    assert cfg("prototype_phewas").data.sampling_rate == 100
+    with pytest.raises(ConfigError, match=r"data.sampling_rate is 500, but the ptbxl_prototypes study reads "
+                                          r"data.source synthetic at 100 Hz .*remove it or set it to 100"):
+        cfg("ptbxl_prototypes", sampling_rate=500)
+    with pytest.raises(ConfigError, match="prototype_phewas study reads data.source synthetic at 100 Hz"):
+        cfg("prototype_phewas", sampling_rate=500)
+    # the same kind of fault in the other studies: a synthetic cohort is read at 500 Hz whatever the key says
+    with pytest.raises(ConfigError, match="wct study reads data.source synthetic at 500 Hz"):
+        cfg("wct", sampling_rate=100)
+    assert cfg("wct").data.sampling_rate == 500
+    assert cfg("wct", source="ptbxl", path="/", sampling_rate=100).data.sampling_rate == 100  # read as asked
+
+
+def test_cli_refuses_sampling_rate_500_for_ptbxl_prototypes(tmp_path):
+    from typer.testing import CliRunner
+
+    from interp_ecg.cli import app
+
+    yaml = tmp_path / "study.yaml"
+    yaml.write_text("study: s\nkind: ptbxl_prototypes\n")
+    result = CliRunner().invoke(app, ["study", "validate", str(yaml), "--set", "data.sampling_rate=500"])
+    assert result.exit_code == 2 and "data.sampling_rate is 500" in result.stderr

@@ -196,6 +196,13 @@ class StudyParams(ConfigModel):
 
     #: ``data.source`` values the study reads (checked by StudyConfig)
     sources: ClassVar[tuple[str, ...]] = ("synthetic", "ptbxl", "mimic", "features")
+    #: ``data.source`` -> (the rate in Hz its ECGs are read at whatever ``data.sampling_rate``
+    #: says, why) for the sources that do not read ``data.sampling_rate``; StudyConfig refuses a
+    #: different ``data.sampling_rate`` and records this rate in the config it echoes
+    fixed_sampling_rates: ClassVar[dict[str, tuple[int, str]]] = {
+        "synthetic": (500, "the simulated cohort is read at 500 Hz"),
+        "mimic": (500, "MIMIC-IV-ECG records are 500 Hz"),
+    }
 
 
 class EmptyParams(StudyParams):
@@ -315,6 +322,10 @@ class PrototypePhewasParams(StudyParams):
     """
 
     sources: ClassVar[tuple[str, ...]] = ("synthetic", "mimic")
+    fixed_sampling_rates: ClassVar[dict[str, tuple[int, str]]] = {
+        "synthetic": (100, "the cohort is written and read at 100 Hz, the prototype network's input"),
+        "mimic": (500, "MIMIC-IV-ECG records are 500 Hz"),
+    }
 
     exposure_source: Literal["auto", "prototypes", "features", "table"] = Field(
         "auto", description="auto: the exposure table when given, else prototypes (torch present), "
@@ -388,6 +399,10 @@ class PtbxlPrototypesParams(StudyParams):
     """
 
     sources: ClassVar[tuple[str, ...]] = ("synthetic", "ptbxl")
+    fixed_sampling_rates: ClassVar[dict[str, tuple[int, str]]] = {
+        "synthetic": (100, "the prototype network's input is 100 Hz"),
+        "ptbxl": (100, "the prototype network's input is 100 Hz (records100)"),
+    }
 
     statements: list[str] = Field(["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI", "1AVB"],
                                   min_length=1, **_LIST, description="PTB-XL statements classified.")
