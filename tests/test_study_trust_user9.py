@@ -100,3 +100,19 @@ def test_cli_refuses_sampling_rate_500_for_ptbxl_prototypes(tmp_path):
     yaml.write_text("study: s\nkind: ptbxl_prototypes\n")
     result = CliRunner().invoke(app, ["study", "validate", str(yaml), "--set", "data.sampling_rate=500"])
     assert result.exit_code == 2 and "data.sampling_rate is 500" in result.stderr
+
+
+def test_data_keys_a_study_never_reads_are_refused():
+    import pytest
+
+    from interp_ecg.errors import ConfigError
+    from interp_ecg.studies.config import validate_config
+
+    with pytest.raises(ConfigError, match=r"the ptbxl_prototypes study does not read data.features"):
+        validate_config({"study": "s", "kind": "ptbxl_prototypes", "data": {"features": "x.parquet"}},
+                        check_paths=False)
+    with pytest.raises(ConfigError, match=r"the prototype_phewas study does not read data.cache_dir"):
+        validate_config({"study": "s", "kind": "prototype_phewas", "data": {"cache_dir": "c"}}, check_paths=False)
+    # null (the echoed default of every run folder's config.yaml) is not a value
+    validate_config({"study": "s", "kind": "ptbxl_prototypes", "data": {"features": None, "diagnoses": None}},
+                    check_paths=False)

@@ -196,12 +196,17 @@ class StudyConfig(ConfigModel):
         params = cls.model_fields["params"].annotation
         fixed = getattr(params, "fixed_sampling_rates", {}) if isinstance(params, type) else {}
         source = data.get("source", "synthetic")
+        kind = raw.get("kind", "this")
+        unused = [k for k in getattr(params, "unused_data_keys", ()) if data.get(k) is not None]
+        if unused:
+            raise _rule(f"the {kind} study does not read data.{unused[0]} (with data.source {source}): remove "
+                        f"{', '.join('data.' + k for k in unused)}")
         if not isinstance(source, str) or source not in fixed:
             return raw
         rate, why = fixed[source]
         given = data.get("sampling_rate")
         if given is not None and given in (100, 500) and not isinstance(given, bool) and given != rate:
-            raise _rule(f"data.sampling_rate is {given}, but the {raw.get('kind', 'this')} study reads "
+            raise _rule(f"data.sampling_rate is {given}, but the {kind} study reads "
                         f"data.source {source} at {rate} Hz ({why}): data.sampling_rate is not used; "
                         f"remove it or set it to {rate}")
         if given is None:

@@ -203,6 +203,8 @@ class StudyParams(ConfigModel):
         "synthetic": (500, "the simulated cohort is read at 500 Hz"),
         "mimic": (500, "MIMIC-IV-ECG records are 500 Hz"),
     }
+    #: ``data`` keys the study never reads: StudyConfig refuses a value for them
+    unused_data_keys: ClassVar[tuple[str, ...]] = ()
 
 
 class EmptyParams(StudyParams):
@@ -270,6 +272,7 @@ class PtbxlStatementsParams(StudyParams):
     """
 
     sources: ClassVar[tuple[str, ...]] = ("ptbxl",)
+    unused_data_keys: ClassVar[tuple[str, ...]] = ("diagnoses", "phecode_map")
 
     models: dict[str, list[Literal["rf", "xgb", "lgbm", "gb", "logreg", "et"]]] = Field(
         {"lgbm": ["lgbm"], "soft_ensemble": ["rf", "xgb", "lgbm", "logreg"]},
@@ -326,6 +329,7 @@ class PrototypePhewasParams(StudyParams):
         "synthetic": (100, "the cohort is written and read at 100 Hz, the prototype network's input"),
         "mimic": (500, "MIMIC-IV-ECG records are 500 Hz"),
     }
+    unused_data_keys: ClassVar[tuple[str, ...]] = ("features", "cache_dir")
 
     exposure_source: Literal["auto", "prototypes", "features", "table"] = Field(
         "auto", description="auto: the exposure table when given, else prototypes (torch present), "
@@ -403,6 +407,7 @@ class PtbxlPrototypesParams(StudyParams):
         "synthetic": (100, "the prototype network's input is 100 Hz"),
         "ptbxl": (100, "the prototype network's input is 100 Hz (records100)"),
     }
+    unused_data_keys: ClassVar[tuple[str, ...]] = ("diagnoses", "phecode_map", "features")
 
     statements: list[str] = Field(["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI", "1AVB"],
                                   min_length=1, **_LIST, description="PTB-XL statements classified.")
