@@ -116,3 +116,59 @@ def test_data_keys_a_study_never_reads_are_refused():
     # null (the echoed default of every run folder's config.yaml) is not a value
     validate_config({"study": "s", "kind": "ptbxl_prototypes", "data": {"features": None, "diagnoses": None}},
                     check_paths=False)
+
+
+def _match():
+    import numpy as np
+
+    from interp_ecg.report.blocks.patient import PrototypeMatch
+
+    rng = np.random.default_rng(0)
+    # a 2.96-s record window in context (3 leads) and a 0.96-s prototype with a larger QRS (user9 F4)
+    return PrototypeMatch("CLBBB", "proto_CLBBB_02", 3.941, rng.normal(0, 0.2, (3, 296)),
+                          rng.normal(0, 1.0, (3, 96)), 100.0, leads=["II", "V1", "V5"], record_window=(1.0, 1.96),
+                          prototype_source="11 5.9-6.9 s", contribution=0.12)
+
+
+def test_this_looks_like_that_panels_share_time_and_voltage_scales():
+    from matplotlib.figure import Figure
+
+    from interp_ecg.report.blocks.patient import draw_matches
+    from interp_ecg.report.layout import Region
+
+    fig = Figure(figsize=(8, 2.6))
+    draw_matches(Region(fig, 0, 0, 8, 2.6), [_match()], Pseudonymiser())
+    left, right = fig.axes
+    assert left.get_position().width == right.get_position().width
+    assert left.get_position().height == right.get_position().height
+    # same seconds per width: both span the record's 2.96 s; the prototype sits under the highlighted window
+    assert tuple(map(float, left.get_xlim())) == tuple(map(float, right.get_xlim())) == (0.0, 2.96)
+    proto_x = right.lines[0].get_xdata()
+    assert float(proto_x[0]) == 1.0 and abs(float(proto_x[-1]) - 1.95) < 1e-9
+    # same mV per height: one lead spacing for both (from the larger prototype), no overlap of its leads
+    assert tuple(map(float, left.get_ylim())) == tuple(map(float, right.get_ylim()))
+    # a calibration bar and a title that says what the similarity is
+    texts = [t.get_text() for ax in (left, right) for t in ax.texts]
+    assert texts.count("0.2 s, 1 mV") == 2
+    assert "record-mean similarity 3.941" in left.get_title()
+
+
+def test_gallery_shares_the_voltage_scale_and_says_what_it_leaves_out():
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from interp_ecg.report.blocks.patient import PrototypeGalleryBlock
+    from interp_ecg.report.layout import Region
+
+    items = [{"name": "proto_AFIB_00", "label": "AFIB", "segment": np.zeros((3, 1000)), "fs": 100.0, "source": 3,
+              "window": "0.0-10.0 s"},
+             {"name": "proto_CLBBB_00", "label": "CLBBB", "segment": np.full((3, 96), 2.0) * np.sin(np.arange(96)),
+              "fs": 100.0, "source": 5, "window": "4.0-5.0 s"}]
+    block = PrototypeGalleryBlock(items, shown_note="2 of the 5 prototypes are shown.")
+    fig = Figure(figsize=(7, 1.45))
+    block._draw_row(Region(fig, 0, 0, 7, 1.45), items, Pseudonymiser())
+    a, b = fig.axes
+    assert tuple(map(float, a.get_ylim())) == tuple(map(float, b.get_ylim()))
+    assert "(10.00 s shown)" in a.get_title() and "(0.96 s shown)" in b.get_title()
+    cap = block._caption()
+    assert "different time scales" in cap and "2 of the 5 prototypes are shown." in cap

@@ -85,6 +85,31 @@ def gallery_items(clf, per_class: int = 1) -> list[dict[str, Any]]:
     return items
 
 
+#: prototypes per statement the study's gallery shows
+GALLERY_PER_CLASS = 2
+
+
+def gallery_shown_note(clf, per_class: int) -> str:
+    """The caption sentence saying how many prototypes a gallery of ``per_class`` per statement
+    shows of how many (empty when it shows all).
+
+    Examples
+    --------
+    >>> class Clf:
+    ...     prototype_sources_ = pd.DataFrame({"class": ["AFIB"] * 2 + ["CLBBB"] * 3})
+    >>> gallery_shown_note(Clf(), 2)
+    '4 of the 5 prototypes are shown (the first 2 of each statement; CLBBB has 3): every prototype is in tables/prototypes.csv, and an example page may cite one not shown here.'
+    """
+    counts = clf.prototype_sources_["class"].value_counts(sort=False)
+    shown = int(np.minimum(counts, per_class).sum())
+    total = int(counts.sum())
+    if shown == total:
+        return ""
+    more = ", ".join(f"{c} has {int(k)}" for c, k in counts.items() if k > per_class)
+    return (f"{shown} of the {total} prototypes are shown (the first {per_class} of each statement; {more}): "
+            "every prototype is in tables/prototypes.csv, and an example page may cite one not shown here.")
+
+
 def statement_metrics(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, model: str, n_boot: int = 200,
                       random_state: int | None = 0, metrics: tuple[str, ...] = ("roc_auc", "pr_auc")) -> pd.DataFrame:
     """Per-statement metrics of a multi-label classifier on held-out records, patient-bootstrap CIs.
@@ -347,7 +372,8 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
     blocks.append(MetricsBlock(m_show, heading="Performance on the test fold",
                                caption="Per statement, test fold (10): estimate (95% CI, patient bootstrap).",
                                transpose=False))
-    blocks.append(PrototypeGalleryBlock(gallery_items(clf, per_class=2)))
+    blocks.append(PrototypeGalleryBlock(gallery_items(clf, per_class=GALLERY_PER_CLASS),
+                                        shown_note=gallery_shown_note(clf, GALLERY_PER_CLASS)))
     for rid in scores.max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]:
         rec = ds.load(rid)
         try:
@@ -531,6 +557,6 @@ def fit_cpu_network(ds, test: pd.Series, statements: list[str], *, max_train: in
     return CpuNetworkFit(clf, ds100, train_ids, test_ids, sims, scores, fit_s, left_out)
 
 
-__all__ = ["CpuNetworkFit", "GALLERY_LEADS", "Params", "RHYTHM_STATEMENTS", "TITLE", "fit_cpu_network",
+__all__ = ["CpuNetworkFit", "GALLERY_LEADS", "GALLERY_PER_CLASS", "gallery_shown_note", "Params", "RHYTHM_STATEMENTS", "TITLE", "fit_cpu_network",
            "gallery_items", "left_out_text", "macro_roc_auc", "macro_text", "run", "run_ptbxl_prototypes_study", "select_statements",
            "statement_metrics", "too_few_text"]
