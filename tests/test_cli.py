@@ -350,3 +350,8 @@ def test_demo_tables_hold_no_raw_identifier(demo_run):
             assert all(v.startswith(tuple(PREFIXES.values())) for v in values), (path.name, col, values[:3])
             checked += 1
     assert checked >= 3
+    # the PDF's numbers join to the tables' pseudonyms through report_aliases.csv (user9 F9)
+    aliases = pd.read_csv(run_dir / "tables" / "report_aliases.csv", dtype=str)
+    assert {"E001", "P001"} <= set(aliases["alias"])
+    preds = pd.read_csv(run_dir / "tables" / "wct_predictions.csv", dtype=str)
+    assert set(aliases.loc[aliases["kind"] == "patient", "pseudonym"]) & set(preds["patient_id"])

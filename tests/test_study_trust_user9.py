@@ -172,3 +172,17 @@ def test_gallery_shares_the_voltage_scale_and_says_what_it_leaves_out():
     assert "(10.00 s shown)" in a.get_title() and "(0.96 s shown)" in b.get_title()
     cap = block._caption()
     assert "different time scales" in cap and "2 of the 5 prototypes are shown." in cap
+
+
+def test_pdf_aliases_join_to_the_tables_pseudonyms():
+    """user9 F9: the PDF's E001 could not be joined to tables/test_scores.csv, even by the key holder."""
+    table = pseudonymise_frame(_prototypes_table(), KEY)  # what the run folder's table holds
+    p = Pseudonymiser(key=KEY)
+    shown = p.frame(table)
+    assert shown["record_id"].tolist() == ["E001", "E002"]
+    assert p(59) == "E001" and p("50", "record") == "E002"  # a raw id on a patient page: the same ECG, same alias
+    assert p(59, "patient") == "P001"  # kinds apart
+    aliases = p.aliases().set_index("alias")
+    assert aliases.loc["E001", "pseudonym"] == pseudonym(59, KEY) == table["record_id"].iloc[0]
+    assert aliases.loc["P001", "kind"] == "patient"
+    assert Pseudonymiser().aliases().empty  # no key: nothing to join to, nothing claimed

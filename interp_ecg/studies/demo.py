@@ -176,7 +176,8 @@ METHODS_TEXT = (
     "This report is a demonstration on simulated data. The cohort is small, so "
     "intervals are wide; the simulator's physiology is simpler than real ECGs. "
     "Identifiers are pseudonymised (ECGs E001, E002 ...; patients P001, P002 ...) unless the run asked "
-    "otherwise.")
+    "otherwise; the run folder's tables hold keyed pseudonyms (RC-..., PT-...), and tables/report_aliases.csv "
+    "gives the pseudonym behind each number of this PDF.")
 SHOW_METRICS = ["roc_auc", "pr_auc", "balanced_accuracy", "recall", "precision", "brier"]
 ADDS_METRICS = ("roc_auc", "pr_auc", "balanced_accuracy")
 
