@@ -186,3 +186,18 @@ def test_pdf_aliases_join_to_the_tables_pseudonyms():
     assert aliases.loc["E001", "pseudonym"] == pseudonym(59, KEY) == table["record_id"].iloc[0]
     assert aliases.loc["P001", "kind"] == "patient"
     assert Pseudonymiser().aliases().empty  # no key: nothing to join to, nothing claimed
+
+
+def test_statement_typo_in_a_study_is_refused_with_a_suggestion():
+    import pytest
+
+    from interp_ecg.errors import ConfigError
+    from interp_ecg.studies.config import validate_config
+
+    # user9 F9: `statements: [NORM, AFIBB]` was left out as "not a label of the cohort" and the run went on
+    with pytest.raises(ConfigError, match=r"params.statements: 'AFIBB' \(item 1\) is not a PTB-XL statement "
+                                          r"\(did you mean 'AFIB'\?\)"):
+        validate_config({"study": "s", "kind": "ptbxl_prototypes", "params": {"statements": ["NORM", "AFIBB"]}})
+    with pytest.raises(ConfigError, match=r"params.prototype_classes: 'stach' .*did you mean 'STACH'"):
+        validate_config({"study": "s", "kind": "demo", "params": {"prototype_classes": ["stach"]}})
+    validate_config({"study": "s", "kind": "ptbxl_prototypes", "params": {"statements": ["NORM", "1AVB"]}})
