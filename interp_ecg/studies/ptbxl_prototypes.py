@@ -2,7 +2,8 @@
 
 Reads PTB-XL (or the synthetic cohort in the PTB-XL layout) at 100 Hz, trains
 :class:`~interp_ecg.prototypes.ProtoECGNetClassifier` on ``strat_fold`` 1-8 with fold 9 as the
-validation fold (early stopping on its macro-AUROC, as ProtoECGNet) and fold 10 as the test fold,
+validation fold (early stopping on its macro-AUROC with the ``paper`` preset, as ProtoECGNet;
+monitored only, fixed epochs, with ``small``: the Methods section says which) and fold 10 as the test fold,
 and reports per-statement ROC-AUC and PR-AUC with patient-bootstrap CIs on the test fold,
 optionally against a black-box network with the same backbones trained the same way, plus the
 prototype gallery and "this looks like that" pages.
@@ -329,7 +330,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     if p["black_box"]:
         bb = BlackBoxECGClassifier(epochs=None if p["epochs"] is None else 2 * int(p["epochs"]), **common)
         with step("black-box network"):
-            bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same optimiser, schedule, early stopping
+            bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same preset: optimiser, schedule, patience
         scores["black box"] = pd.DataFrame(bb.predict_proba(test_ds), index=test_ids, columns=bb.classes_)
     groups = meta.loc[test_ids, "patient_id"]
     metrics = pd.concat([statement_metrics(labels.loc[test_ids, list(clf.classes_)], frame, groups, model=name,
@@ -374,7 +375,15 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
                                transpose=False))
     blocks.append(PrototypeGalleryBlock(gallery_items(clf, per_class=GALLERY_PER_CLASS),
                                         shown_note=gallery_shown_note(clf, GALLERY_PER_CLASS)))
-    for rid in scores.max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]:
+    examples = scores.max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]
+    if len(examples):
+        blocks.append(TextBlock(
+            "How the example ECGs were chosen",
+            f"The {len(examples)} example page{'s' if len(examples) != 1 else ''} below show the test ECG"
+            f"{'s' if len(examples) != 1 else ''} with the highest top-statement score of the {len(scores)} in "
+            "fold 10: the network's most confident cases, not typical ones, and not chosen for being right "
+            "(each page gives the labelled statements beside the top one)."))
+    for rid in examples:
         rec = ds.load(rid)
         try:
             matches = matches_from_explanation(clf.explain(rec), n=2)
@@ -387,12 +396,49 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
                                    summary={"Top statement": f"{probs.idxmax()} (p = {probs.max():.2f})",
                                             "Labelled": ", ".join(truth) or "none"},
                                    patient_id=meta.loc[rid, "patient_id"], heading="Example"))
+    n_val = int((fold == 9).sum())
     blocks.append(TextBlock("Methods", "Input: 10 s, 12 leads, 100 Hz, high-pass 0.5 Hz. Splits: PTB-XL "
-                                       "strat_fold (patient-wise): train 1-8, validation 9 (early stopping), test 10. "
+                                       "strat_fold (patient-wise): train 1-8, "
+                                       f"{validation_text(clf.settings_, clf.history_, n_val)}, test 10. "
                                        f"Network: ProtoECGNet, preset '{p['preset']}' (width {clf.settings_['width']}, "
                                        f"blocks {clf.settings_['blocks']}). ROC-AUC from probabilities. "
                                        "Prototypes are projected onto real training segments (push)."))
     return blocks
+
+
+def validation_text(settings: dict[str, Any], history: pd.DataFrame | None, n_val: int) -> str:
+    """What the validation fold did in a fit, from the settings used and the epochs run.
+
+    Parameters
+    ----------
+    settings : dict
+        ``ProtoECGNetClassifier.settings_`` (``patience``: None means fixed epochs).
+    history : pandas.DataFrame
+        ``history_``: one row per epoch run, ``phase``.
+    n_val : int
+        Records of fold 9.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"phase": ["warmup"] * 3 + ["joint"] * 5})
+    >>> validation_text({"patience": None}, h, 40)
+    'validation 9 (40 ECGs; its macro ROC-AUC monitored only: fixed epochs, no early stopping; epochs run: warmup 3, joint 5)'
+    >>> validation_text({"patience": 10}, h, 40)
+    'validation 9 (40 ECGs; early stopping on its macro ROC-AUC, patience 10 epochs; epochs run: warmup 3, joint 5)'
+    >>> validation_text({"patience": 10}, h, 0)
+    'no validation (fold 9 has no ECGs: fixed epochs, no early stopping; epochs run: warmup 3, joint 5)'
+    """
+    run = ""
+    if history is not None and len(history) and "phase" in history:
+        counts = history["phase"].value_counts(sort=False)
+        run = "; epochs run: " + ", ".join(f"{ph} {int(k)}" for ph, k in counts.items())
+    if n_val == 0:
+        return f"no validation (fold 9 has no ECGs: fixed epochs, no early stopping{run})"
+    patience = settings.get("patience")
+    if patience is None:
+        return (f"validation 9 ({n_val} ECGs; its macro ROC-AUC monitored only: fixed epochs, no early "
+                f"stopping{run})")
+    return f"validation 9 ({n_val} ECGs; early stopping on its macro ROC-AUC, patience {patience} epochs{run})"
 
 
 #: the former name of :func:`run`
@@ -557,6 +603,7 @@ def fit_cpu_network(ds, test: pd.Series, statements: list[str], *, max_train: in
     return CpuNetworkFit(clf, ds100, train_ids, test_ids, sims, scores, fit_s, left_out)
 
 
-__all__ = ["CpuNetworkFit", "GALLERY_LEADS", "GALLERY_PER_CLASS", "gallery_shown_note", "Params", "RHYTHM_STATEMENTS", "TITLE", "fit_cpu_network",
-           "gallery_items", "left_out_text", "macro_roc_auc", "macro_text", "run", "run_ptbxl_prototypes_study", "select_statements",
-           "statement_metrics", "too_few_text"]
+__all__ = ["CpuNetworkFit", "GALLERY_LEADS", "GALLERY_PER_CLASS", "Params", "RHYTHM_STATEMENTS", "TITLE",
+           "fit_cpu_network", "gallery_items", "gallery_shown_note", "left_out_text", "macro_roc_auc", "macro_text",
+           "run", "run_ptbxl_prototypes_study", "select_statements", "statement_metrics", "too_few_text",
+           "validation_text"]
