@@ -201,3 +201,4 @@ def test_statement_typo_in_a_study_is_refused_with_a_suggestion():
     with pytest.raises(ConfigError, match=r"params.prototype_classes: 'stach' .*did you mean 'STACH'"):
         validate_config({"study": "s", "kind": "demo", "params": {"prototype_classes": ["stach"]}})
     validate_config({"study": "s", "kind": "ptbxl_prototypes", "params": {"statements": ["NORM", "1AVB"]}})
+
