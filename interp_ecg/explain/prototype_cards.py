@@ -857,7 +857,7 @@ def _class_labels(labels: pd.DataFrame | None, dataset, classes: list) -> pd.Dat
             if set(missing) <= set(SUPERCLASSES):
                 try:
                     sup = ptbxl_superclass_labels(dataset, records_without_superclass="keep")
-                except (InterpEcgError, KeyError, ValueError) as err:  # not a PTB-XL dataset: the classes stay unlabelled
+                except (InterpEcgError, KeyError, ValueError) as err:  # not PTB-XL: the classes stay unlabelled
                     logger.info("no PTB-XL superclass labels for %s: %s", missing, err)
                 else:
                     sup = sup.copy()

@@ -556,6 +556,5 @@ def pseudonym_lookup(identifiers: Iterable[Any], key: bytes, kind: str = "record
 
 
 __all__ = ["COUNT_PREFIXES", "FREE_TEXT_MARKERS", "IDENTIFIER_COLUMNS", "IDENTIFIER_SUFFIXES", "KEY_ENV",
-           "default_key_path", "free_text_columns",
-           "identifier_columns", "identifier_kind", "pseudonym", "pseudonym_key", "pseudonym_lookup", "pseudonymise_frame",
-           "scrub_free_text", "scrub_text"]
+           "default_key_path", "free_text_columns", "identifier_columns", "identifier_kind", "pseudonym",
+           "pseudonym_key", "pseudonym_lookup", "pseudonymise_frame", "scrub_free_text", "scrub_text"]

@@ -187,7 +187,8 @@ class PrototypeCardsBlock(Block):
                     out.append(FigureFlowable(
                         lambda r, n=name: self._draw(r, n, ctx.pseudonymise), fig_h,
                         f"{name}: source record {_source_label(row, ctx.pseudonymise)}, prototype window "
-                        f"{row['start_s']:.2f}-{row['end_s']:.2f} s, on grid paper (scaled to {100 * CARD_WIDTH_IN * MM_PER_INCH / w_mm:.0f}% "
+                        f"{row['start_s']:.2f}-{row['end_s']:.2f} s, on grid paper "
+                        f"(scaled to {100 * CARD_WIDTH_IN * MM_PER_INCH / w_mm:.0f}% "
                         "of 25 mm/s, 10 mm/mV); ticks: fiducials of the beats inside the prototype window; brackets: "
                         "the window and the QRS measured in it.", ctx.next_figure(), fig_width=CARD_WIDTH_IN))
                 out.append(Table(self._table(name), f"{name}: measured on the source window", number=ctx.next_table()))

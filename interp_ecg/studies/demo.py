@@ -351,7 +351,9 @@ def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.
 def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: list[str]) -> list[Any]:
     """The prototype network (:func:`ptbxl_prototypes.fit_cpu_network`) on the WCT split."""
     from interp_ecg.report import MetricsBlock, PrototypeGalleryBlock, TextBlock
-    from interp_ecg.studies.ptbxl_prototypes import fit_cpu_network, gallery_items, gallery_shown_note, statement_metrics
+    from interp_ecg.studies.ptbxl_prototypes import (
+        fit_cpu_network, gallery_items, gallery_shown_note, statement_metrics,
+    )
 
     params, seed = cfg.params, int(cfg.seed)
     labels, groups = ds.labels, ds.meta["patient_id"]
