@@ -107,7 +107,8 @@ def gallery_shown_note(clf, per_class: int) -> str:
     if shown == total:
         return ""
     more = ", ".join(f"{c} has {int(k)}" for c, k in counts.items() if k > per_class)
-    return (f"{shown} of the {total} prototypes are shown (the first {per_class} of each statement; {more}): "
+    first = "the first" if per_class == 1 else f"the first {per_class}"
+    return (f"{shown} of the {total} prototypes are shown ({first} of each statement; {more}): "
             "every prototype is in tables/prototypes.csv, and an example page may cite one not shown here.")
 
 
