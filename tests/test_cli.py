@@ -332,3 +332,26 @@ def test_record_columns_where_the_reader_has_none():
     assert t["patient_id"].tolist() == ["00012", "00013"]  # text ids keep their leading zeros
     assert t["age"].tolist()[0] == 61.0 and np.isnan(t["age"].tolist()[1])
     assert with_record_columns(feats, meta.assign(patient_id=[12.5, np.nan]))["patient_id"].tolist() == ["12.5", pd.NA]
+
+
+def test_demo_tables_hold_no_raw_identifier(demo_run):
+    """Every identifier column of every table the demo writes holds keyed pseudonyms (user9 F1:
+    ``best_training_record`` held the raw ecg_id beside the pseudonymised ``record_id``)."""
+    from interp_ecg.io.pseudonym import PREFIXES, identifier_columns
+
+    _, run_dir = demo_run
+    protos = pd.read_csv(run_dir / "tables" / "prototypes.csv", dtype=str)
+    assert "best_training_record" in protos.columns
+    checked = 0
+    for path in sorted((run_dir / "tables").glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for col in identifier_columns(frame):
+            values = [v for v in frame[col] if v not in ("", "NA", "nan")]
+            assert all(v.startswith(tuple(PREFIXES.values())) for v in values), (path.name, col, values[:3])
+            checked += 1
+    assert checked >= 3
+    # the PDF's numbers join to the tables' pseudonyms through report_aliases.csv (user9 F9)
+    aliases = pd.read_csv(run_dir / "tables" / "report_aliases.csv", dtype=str)
+    assert {"E001", "P001"} <= set(aliases["alias"])
+    preds = pd.read_csv(run_dir / "tables" / "wct_predictions.csv", dtype=str)
+    assert set(aliases.loc[aliases["kind"] == "patient", "pseudonym"]) & set(preds["patient_id"])

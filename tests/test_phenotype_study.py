@@ -121,6 +121,10 @@ def test_held_out_discrimination_sentence():
     s = pd.DataFrame({"A": [0.1, 0.9, 0.2, 0.8, 0.3], "B": [0.5] * 5, "C": [0.1, 0.9, 0.8, 0.2, 0.7]})
     # A: every positive above every negative (1.0); C: none (0.0); B not scorable
     assert held_out_discrimination(y, s) == ("held-out macro ROC-AUC 0.500 over 2 of 3 classes "
-                                             "(not scorable: B)")
+                                             "(not scorable: B); not established: fewer than 5 held-out "
+                                             "positives or negatives for A 3 positive, C 2 positive, no 95% CI")
+    y10 = pd.DataFrame({"A": [0] * 5 + [1] * 5})
+    s10 = pd.DataFrame({"A": np.linspace(0, 1, 10)})
+    assert held_out_discrimination(y10, s10) == "held-out macro ROC-AUC 1.000 over 1 of 1 classes"
     assert "not estimable" in held_out_discrimination(y[["B"]], s[["B"]])
     assert "no labels" in held_out_discrimination(None, s)

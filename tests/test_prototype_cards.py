@@ -273,3 +273,28 @@ def test_feature_words_say_more_or_fewer_for_counts():
     top = pd.DataFrame({"feature": ["QRS_notches_V6", "QRS_duration_ms", "PVC_count"],
                         "direction": [1, -1, -1]})
     assert _feature_words(top, n=3) == "more QRS notches in V6 and lower QRS duration and fewer PVCs"
+
+
+def test_class_median_na_says_why(setup):
+    """user9 F8: a class that is not a label of the data gave "class median NA" without a reason."""
+    from interp_ecg.explain import prototype_cards
+
+    ds = setup["ds"]
+    cards = prototype_cards(setup["clf"], ds, setup["feats"], similarities=setup["sims"],
+                            labels=ds.labels[["NORM", "AFIB"]], prototypes=["proto_CLBBB_00", "proto_NORM_00"])
+    m = cards.measurements.set_index("prototype")
+    assert m.loc["proto_CLBBB_00", "class_median"].isna().all()
+    assert (m.loc["proto_CLBBB_00", "class_median_reason"].str.startswith("CLBBB is not a label of the data")).all()
+    assert cards.table.loc["proto_CLBBB_00", "class_median_reason"].startswith("CLBBB is not a label of the data")
+    assert cards.table.loc["proto_NORM_00", "class_median_reason"] == ""
+
+
+def test_superclass_classes_take_their_labels_from_ptbxl_superclasses(setup):
+    from interp_ecg.explain.prototype_cards import _class_labels
+    from interp_ecg.io import ptbxl_superclass_labels
+
+    ds = setup["ds"]
+    lab = _class_labels(None, ds, ["NORM", "CD"])
+    sup = ptbxl_superclass_labels(ds, records_without_superclass="keep")
+    assert lab["CD"].sum() == sup["CD"].sum() > 0  # the simulated LBBBs are conduction disturbances
+    assert (lab["NORM"] == ds.labels["NORM"].set_axis(ds.labels.index.map(str))).all()  # a statement stays one

@@ -165,7 +165,22 @@ def test_ptbxl_prototypes_study_runs_on_synthetic(tmp_path):
                                                          "params.preset": "small", "params.n_boot": 20})
     metrics = pd.read_csv(res.out_dir / "tables" / "metrics.csv")
     assert set(metrics["metric"]) == {"roc_auc", "pr_auc"}
-    assert "Prototype gallery" in "\n".join(p.extract_text() for p in PdfReader(str(res.report_path)).pages)
+    text = "\n".join(p.extract_text() for p in PdfReader(str(res.report_path)).pages)
+    assert "Prototype gallery" in text
+    # user9: the echoed config states the rate read; no raw record id beside its pseudonym; the
+    # headline's macro ROC-AUC says whether it is established; the Methods say what fold 9 did
+    import yaml
+
+    assert yaml.safe_load((res.out_dir / "config.yaml").read_text())["data"]["sampling_rate"] == 100
+    protos = pd.read_csv(res.out_dir / "tables" / "prototypes.csv", dtype=str)
+    for col in ("best_training_record", "record_id"):
+        assert protos[col].str.startswith("RC-").all(), col
+    macro = pd.read_csv(res.out_dir / "tables" / "macro_auc.csv")
+    flat = " ".join(text.split())
+    if macro["ci_low"].isna().all():
+        assert "(not established: no 95% CI" in flat
+    assert "monitored only: fixed epochs, no early stopping" in flat and "(early stopping)" not in flat
+    assert "most confident cases" in flat
 
 
 @pytest.mark.slow

@@ -101,6 +101,9 @@ def test_synthetic_grounded_sentences(synthetic_result):
     top = set(imp.feature.head(10))
     # the forest's attributions concentrate on rate and QRS-related measurements
     assert top & {"QRS_duration_ms", "heart_rate_bpm", "RR_mean_ms", "RR_max_ms", "RR_min_ms", "JT_interval_ms"}
+    # a forest's SHAP values are on the probability scale (the sentences say "WCT probability"): the
+    # table says so, not "margin" (user9)
+    assert set(imp["shap_scale"]) == {"probability"} and "output_space" not in imp.columns
 
 
 def test_explained_records_spread_across_the_score():

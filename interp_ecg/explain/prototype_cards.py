@@ -502,8 +502,10 @@ class PrototypeCards:
         ``top_class``, ``phecodes`` (text), ``rhythm_expectation``, ``rhythm_consistent``,
         ``description``.
     measurements : pandas.DataFrame
-        Long table: ``prototype, feature, value, unit, class_median, normal_low, normal_high,
-        normal_range, normal_reference, outside_normal``.
+        Long table: ``prototype, feature, value, unit, class_median, class_median_reason,
+        normal_low, normal_high, normal_range, normal_reference, outside_normal``
+        (``class_median_reason``: why the class median is NaN, e.g. the class is not a label of
+        the data; empty when there is one).
     explanations : dict
         Prototype -> ``shap.Explanation`` of its surrogate over the cohort.
     drivers : pandas.DataFrame
@@ -779,8 +781,9 @@ def prototype_cards(
             top = pd.DataFrame(columns=["feature", "mean_abs_shap", "direction"])
         rows.append(_card_row(p, src, record_of[p], measured, seg, reason, own_rows, (r2, sreason), top, ctx))
     table = pd.DataFrame(rows).set_index("prototype").drop(columns=["top_features_words", "phecode_words"])
-    measurements = pd.DataFrame(mrows, columns=["prototype", "feature", "value", "unit", "class_median", "normal_low",
-                                                "normal_high", "normal_range", "normal_reference", "outside_normal"])
+    measurements = pd.DataFrame(mrows, columns=["prototype", "feature", "value", "unit", "class_median",
+                                                "class_median_reason", "normal_low", "normal_high", "normal_range",
+                                                "normal_reference", "outside_normal"])
     return PrototypeCards(table, measurements, explanations, drivers, segments, r2_threshold)
 
 
@@ -836,13 +839,45 @@ def _surrogate_cohort(model, dataset, features: pd.DataFrame, similarities: pd.D
 
 
 def _class_labels(labels: pd.DataFrame | None, dataset, classes: list) -> pd.DataFrame | None:
-    """Multi-hot labels over ``classes`` with record ids as text (None when there are none)."""
+    """Multi-hot labels over ``classes`` with record ids as text (None when there are none).
+
+    Without ``labels`` they are the dataset's (PTB-XL: the SCP statements); a model of the
+    PTB-XL diagnostic superclasses (``NORM, MI, STTC, CD, HYP``, the benchmark labels) gets its
+    classes that are not statements from :func:`interp_ecg.io.ptbxl_superclass_labels`. A class
+    that is still missing is an all-NaN column (its class medians are NaN, with the reason in
+    ``class_median_reason``)."""
     lab = labels if labels is not None else getattr(dataset, "labels", None)
     if lab is not None:
         lab = lab.copy()
         lab.index = lab.index.map(str)
+        missing = [c for c in classes if c not in lab.columns]
+        if labels is None and missing:
+            from interp_ecg.io import SUPERCLASSES, ptbxl_superclass_labels
+
+            if set(missing) <= set(SUPERCLASSES):
+                try:
+                    sup = ptbxl_superclass_labels(dataset, records_without_superclass="keep")
+                except (InterpEcgError, KeyError, ValueError) as err:  # not PTB-XL: the classes stay unlabelled
+                    logger.info("no PTB-XL superclass labels for %s: %s", missing, err)
+                else:
+                    sup = sup.copy()
+                    sup.index = sup.index.map(str)
+                    lab = lab.join(sup[missing], how="left")
+                    logger.info("class medians of %s from the PTB-XL diagnostic superclasses", ", ".join(missing))
         lab = lab.reindex(columns=classes)
     return lab
+
+
+def _class_median_reason(cls: str, lab: pd.DataFrame | None, n_pos: int) -> str:
+    """Why a class has no class medians ("" when it has records to take them from)."""
+    if lab is None:
+        return "the data carry no labels"
+    if cls not in lab.columns or lab[cls].isna().all():
+        return (f"{cls} is not a label of the data (not a statement column; pass labels= with a {cls} column, "
+                "or use PTB-XL superclass names)")
+    if n_pos == 0:
+        return f"no measured record of the data is labelled {cls}"
+    return ""
 
 
 def _class_drivers(model, cohort: _Cohort, lab: pd.DataFrame | None, names: list, classes: list):
@@ -906,16 +941,18 @@ def _measurement_rows(p: str, cls: str, measured: Mapping[str, float], ctx: _Car
     else:
         pos_ids = []
     ranges, out = ctx.ranges, []
+    why_none = _class_median_reason(cls, ctx.lab, len(pos_ids))
     for name, value in measured.items():
         if name == "n_beats_in_window":
             continue
         med = (float(pd.to_numeric(ctx.feats.loc[pos_ids, name], errors="coerce").median())
                if pos_ids and name in ctx.feats else np.nan)
+        why = why_none or ("" if np.isfinite(med) else f"not measured in the {len(pos_ids)} records of {cls}")
         lo = float(ranges.at[name, "normal_low"]) if name in ranges.index else np.nan
         hi = float(ranges.at[name, "normal_high"]) if name in ranges.index else np.nan
         outside = (np.isfinite(value) and ((np.isfinite(hi) and value >= hi) or (np.isfinite(lo) and value < lo)))
         out.append({"prototype": p, "feature": name, "value": value, "unit": ctx.units.get(name, ""),
-                    "class_median": med, "normal_low": lo, "normal_high": hi,
+                    "class_median": med, "class_median_reason": why, "normal_low": lo, "normal_high": hi,
                     "normal_range": range_text(lo, hi),
                     "normal_reference": ranges.at[name, "normal_reference"] if name in ranges.index else "",
                     "outside_normal": bool(outside)})
@@ -988,6 +1025,9 @@ def _card_row(p: str, src: pd.Series, rid, measured: dict, seg: SourceSegment | 
         row[name] = _num(measured, name)
     row.update({
         "measured": _measured_text(measured, own_rows, ctx), "measurement_reason": reason,
+        "class_median_reason": next((r["class_median_reason"] for r in own_rows
+                                     if r.get("class_median_reason") and not np.isfinite(r["class_median"])
+                                     and r["class_median_reason"].startswith(("the data", "no measured", cls))), ""),
         "surrogate_r2": r2, "explained": bool(np.isfinite(r2) and r2 >= ctx.r2_threshold),
         "surrogate_reason": sreason,
         "top_features": ", ".join(f"{f} ({'+' if d > 0 else '-' if d < 0 else '~'})"

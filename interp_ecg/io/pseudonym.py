@@ -4,7 +4,8 @@ Run folders and reports leave the machine they were made on; the identifiers in 
 ``ecg_id``/``patient_id`` and the record id inside ``filename_hr``/``filename_lr``,
 MIMIC-IV-ECG ``subject_id``/``study_id`` and the ``path`` that carries both) do not have to.
 :func:`pseudonymise_frame` replaces every identifier-bearing column (:data:`IDENTIFIER_COLUMNS`,
-and an index of that name) by a keyed pseudonym:
+a name ending in :data:`IDENTIFIER_SUFFIXES` such as ``best_training_record``, and an index of
+such a name) by a keyed pseudonym:
 
 ``pseudonym = prefix + first 16 hex digits of HMAC-SHA256(key, kind + NUL + identifier)``
 
@@ -99,6 +100,46 @@ IDENTIFIER_COLUMNS: dict[str, str] = {
     "path": "record",
     "record_path": "record",
 }
+
+#: Name endings that mark an identifier column not listed in :data:`IDENTIFIER_COLUMNS`
+#: (``best_training_record``, ``matched_record_id``, ``index_patient``...), so that a new column
+#: holding an identifier cannot slip through by its name. Longest ending first.
+IDENTIFIER_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("_record_id", "record"), ("_ecg_id", "record"), ("_study_id", "record"), ("_record", "record"),
+    ("_patient_id", "patient"), ("_subject_id", "patient"), ("_patient", "patient"),
+    ("_hadm_id", "admission"), ("_stay_id", "admission"),
+)
+
+#: Name beginnings of count columns (``n_without_patient``), never identifiers whatever their ending.
+COUNT_PREFIXES: tuple[str, ...] = ("n_", "num_", "count_", "number_")
+
+
+def identifier_kind(name: Any) -> str | None:
+    """The kind of identifier a column (or index) of this name holds, or None.
+
+    Exact names of :data:`IDENTIFIER_COLUMNS` (any case), else the endings of
+    :data:`IDENTIFIER_SUFFIXES` (``best_training_record`` -> ``"record"``), except count
+    columns (:data:`COUNT_PREFIXES`, ``n_without_patient``).
+
+    Examples
+    --------
+    >>> identifier_kind("ECG_ID"), identifier_kind("best_training_record"), identifier_kind("index_patient_id")
+    ('record', 'record', 'patient')
+    >>> identifier_kind("n_without_patient"), identifier_kind("age"), identifier_kind(None)
+    (None, None, None)
+    """
+    if name is None:
+        return None
+    low = str(name).lower()
+    if low in IDENTIFIER_COLUMNS:
+        return IDENTIFIER_COLUMNS[low]
+    if low.startswith(COUNT_PREFIXES):
+        return None
+    for suffix, kind in IDENTIFIER_SUFFIXES:
+        if low.endswith(suffix) and len(low) > len(suffix):
+            return kind
+    return None
+
 
 #: Words that mark a free-text column (lower-case substrings of its name) scrubbed of paths and identifiers.
 FREE_TEXT_MARKERS: tuple[str, ...] = ("reason", "message", "error", "warning", "note", "comment")
@@ -248,8 +289,15 @@ def _map(values: Iterable[Any], key: bytes, kind: str) -> list[Any]:
 
 
 def identifier_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns of ``frame`` that :func:`pseudonymise_frame` replaces (by name, any case)."""
-    return [c for c in frame.columns if str(c).lower() in IDENTIFIER_COLUMNS]
+    """Columns of ``frame`` that :func:`pseudonymise_frame` replaces (by name, any case; see
+    :func:`identifier_kind`).
+
+    Examples
+    --------
+    >>> identifier_columns(pd.DataFrame(columns=["record_id", "best_training_record", "n_without_patient", "age"]))
+    ['record_id', 'best_training_record']
+    """
+    return [c for c in frame.columns if identifier_kind(c) is not None]
 
 
 def free_text_columns(frame: pd.DataFrame) -> list[str]:
@@ -267,7 +315,7 @@ def free_text_columns(frame: pd.DataFrame) -> list[str]:
     out = []
     for c in frame.columns:
         name = str(c).lower()
-        if name in IDENTIFIER_COLUMNS or not any(m in name for m in FREE_TEXT_MARKERS):
+        if identifier_kind(name) is not None or not any(m in name for m in FREE_TEXT_MARKERS):
             continue
         if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c]):
             out.append(c)
@@ -287,11 +335,11 @@ def _row_identifiers(frame: pd.DataFrame, rows: Iterable[int]) -> dict[int, list
 
     sources: list[tuple[str, list[Any]]] = []
     for i, name in enumerate(frame.index.names):
-        kind = IDENTIFIER_COLUMNS.get(str(name).lower()) if name is not None else None
+        kind = identifier_kind(name)
         if kind:
             sources.append((kind, texts(frame.index.get_level_values(i))))
     for col in identifier_columns(frame):
-        sources.append((IDENTIFIER_COLUMNS[str(col).lower()], texts(frame[col].to_numpy())))
+        sources.append((identifier_kind(col), texts(frame[col].to_numpy())))
     out: dict[int, list[tuple[str, str, str]]] = {}
     for i in rows:
         ids: list[tuple[str, str, str]] = []
@@ -472,24 +520,25 @@ def pseudonymise_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Same shape; the columns named in :data:`IDENTIFIER_COLUMNS` (and an index, or index
-        level, of such a name) hold pseudonyms as strings; missing values stay missing. Free
+        Same shape; the identifier columns (:func:`identifier_kind`: the names of
+        :data:`IDENTIFIER_COLUMNS` and the endings of :data:`IDENTIFIER_SUFFIXES`, and an index,
+        or index level, of such a name) hold pseudonyms as strings; missing values stay missing. Free
         text columns (:func:`free_text_columns`) have every file path replaced by the row's
         record pseudonym and the row's identifiers by their pseudonyms (module notes).
     """
     out = scrub_free_text(frame, _keyed_alias(key))
     for col in identifier_columns(out):
-        out[col] = pd.Series(_map(out[col], key, IDENTIFIER_COLUMNS[str(col).lower()]),
+        out[col] = pd.Series(_map(out[col], key, identifier_kind(col)),
                              index=out.index, dtype=object)
     if isinstance(out.index, pd.MultiIndex):
         levels = []
         for i, name in enumerate(out.index.names):
             vals = out.index.get_level_values(i)
-            kind = IDENTIFIER_COLUMNS.get(str(name).lower()) if name is not None else None
+            kind = identifier_kind(name)
             levels.append(_map(vals, key, kind) if kind else list(vals))
         out.index = pd.MultiIndex.from_arrays(levels, names=out.index.names)
-    elif out.index.name is not None and str(out.index.name).lower() in IDENTIFIER_COLUMNS:
-        kind = IDENTIFIER_COLUMNS[str(out.index.name).lower()]
+    elif identifier_kind(out.index.name) is not None:
+        kind = identifier_kind(out.index.name)
         out.index = pd.Index(_map(out.index, key, kind), name=out.index.name, dtype=object)
     return out
 
@@ -506,6 +555,6 @@ def pseudonym_lookup(identifiers: Iterable[Any], key: bytes, kind: str = "record
     return pd.DataFrame({"identifier": ids, "pseudonym": [pseudonym(i, key, kind) for i in ids]})
 
 
-__all__ = ["FREE_TEXT_MARKERS", "IDENTIFIER_COLUMNS", "KEY_ENV", "default_key_path", "free_text_columns",
-           "identifier_columns", "pseudonym", "pseudonym_key", "pseudonym_lookup", "pseudonymise_frame",
-           "scrub_free_text", "scrub_text"]
+__all__ = ["COUNT_PREFIXES", "FREE_TEXT_MARKERS", "IDENTIFIER_COLUMNS", "IDENTIFIER_SUFFIXES", "KEY_ENV",
+           "default_key_path", "free_text_columns", "identifier_columns", "identifier_kind", "pseudonym",
+           "pseudonym_key", "pseudonym_lookup", "pseudonymise_frame", "scrub_free_text", "scrub_text"]

@@ -131,9 +131,10 @@ class PrototypeCardsBlock(Block):
         if seg.window_leads and len(seg.window_leads) < len(STANDARD_LEADS):
             strip = next((ld for ld in seg.window_leads if ld in seg.leads), "II")
         measured = dict(zip(card.measurements["feature"], card.measurements["value"]))
-        title = f"{name} - source {_source_label(card.row, pseudo)}, {card.row['start_s']:.2f}-{card.row['end_s']:.2f} s"
+        # no title on the grid: the card's heading and the figure caption name the prototype and its
+        # source, and a title there ran into the fiducial legend of a scaled-down card (user9 F8)
         draw_ecg(ax, seg.signal, seg.fs, seg.leads, seg.fiducials, card_marks(seg, measured), rhythm_lead=strip,
-                 title=title, scale=scale)
+                 title=None, scale=scale)
 
     def _facts(self, row: pd.Series) -> str:
         parts = [f"Surrogate R2 {row['surrogate_r2']:.2f}" if np.isfinite(row["surrogate_r2"]) else
@@ -150,6 +151,8 @@ class PrototypeCardsBlock(Block):
             parts.append(f"rhythm expected for the class: {row['rhythm_expectation']} ({verdict})")
         if row.get("measurement_reason"):
             parts.append(f"measurement: {row['measurement_reason']}")
+        if isinstance(row.get("class_median_reason"), str) and row.get("class_median_reason"):
+            parts.append(f"class median NA: {row['class_median_reason']}")
         return ". ".join(parts) + "."
 
     def _table(self, name: str) -> pd.DataFrame:
@@ -183,7 +186,9 @@ class PrototypeCardsBlock(Block):
                 if name in self.cards.segments:
                     out.append(FigureFlowable(
                         lambda r, n=name: self._draw(r, n, ctx.pseudonymise), fig_h,
-                        f"{name}: source record on grid paper (scaled to {100 * CARD_WIDTH_IN * MM_PER_INCH / w_mm:.0f}% "
+                        f"{name}: source record {_source_label(row, ctx.pseudonymise)}, prototype window "
+                        f"{row['start_s']:.2f}-{row['end_s']:.2f} s, on grid paper "
+                        f"(scaled to {100 * CARD_WIDTH_IN * MM_PER_INCH / w_mm:.0f}% "
                         "of 25 mm/s, 10 mm/mV); ticks: fiducials of the beats inside the prototype window; brackets: "
                         "the window and the QRS measured in it.", ctx.next_figure(), fig_width=CARD_WIDTH_IN))
                 out.append(Table(self._table(name), f"{name}: measured on the source window", number=ctx.next_table()))

@@ -224,12 +224,14 @@ def draw_ecg(
         ax.plot([1, 2, 2, 7, 7, 8], [b, b, b + GAIN_MM_MV, b + GAIN_MM_MV, b, b], color="black", lw=0.7)
     caption = f"{PAPER_SPEED_MM_S:g} mm/s   {GAIN_MM_MV:g} mm/mV   fs {fs:g} Hz"
     if scale < 0.999:
-        caption = f"grid 1 mm = 40 ms x 0.1 mV, printed at {100 * scale:.0f}% of 25 mm/s, 10 mm/mV   fs {fs:g} Hz"
+        caption = f"1 mm = 40 ms x 0.1 mV, at {100 * scale:.0f}% of 25 mm/s, 10 mm/mV   fs {fs:g} Hz"
     ax.text(width_mm - 1, height_mm - 1.2, caption, fontsize=6.5, ha="right", va="top")
     if title:
         ax.text(1, height_mm - 1.2, title, fontsize=7.5, va="top", weight="bold")
     if fid is not None:
-        x = width_mm / 2 - 25
+        # after the title when there is one, else from the left edge: the legend never runs into
+        # the title (a card's title moved to its caption; user9 F8) nor, at the left, the scale text
+        x = width_mm / 2 - 25 if title else 2.0
         for k, (name, (color, _)) in enumerate(FIDUCIAL_STYLE.items()):
             if name in fid.columns:
                 ax.plot([x, x], [height_mm - 4.6, height_mm - 2.0], color=color, lw=0.8)

@@ -156,28 +156,99 @@ def plot_calibration(y_true: np.ndarray, scores: Mapping[str, np.ndarray], n_bin
     return ax
 
 
+def lead_spacing(*segments: np.ndarray) -> float:
+    """Vertical distance (mV) between stacked leads that keeps every lead of ``segments`` apart.
+
+    Panels drawn with the same spacing and the same number of leads share one mV-per-height
+    scale (:func:`plot_segment`).
+
+    Examples
+    --------
+    >>> lead_spacing(np.array([[0.0, 2.0, -1.0]]), np.array([[0.0, 0.5]]))
+    3.2
+    """
+    peaks = []
+    for seg in segments:
+        seg = np.atleast_2d(np.asarray(seg, dtype=float))
+        if np.isfinite(seg).any():
+            centred = seg - np.nanmedian(seg, axis=1, keepdims=True)
+            peaks.append(float(np.nanmax(np.abs(centred))))
+    return max(1.5, max(peaks, default=0.0) * 1.6)
+
+
 def plot_segment(segment: np.ndarray, fs: float, leads: Sequence[str] | None = None,
                  title: str = "", color: str = "black", highlight: tuple[float, float] | None = None,
-                 ax=None):
-    """Draw a short multi-lead segment (leads stacked) on light grid: prototype panels."""
+                 ax=None, *, t0: float = 0.0, span_s: float | None = None, spacing: float | None = None,
+                 n_rows: int | None = None, scale_bar: bool = True):
+    """Draw a short multi-lead segment (leads stacked), with a time and voltage scale bar.
+
+    Parameters
+    ----------
+    segment : numpy.ndarray ``(n_leads, n_samples)``
+        mV.
+    fs : float
+        Hz.
+    leads : sequence of str, optional
+        Lead names, written at the left of each trace.
+    title, color : str
+    highlight : (float, float), optional
+        Seconds (on the drawn time axis) shaded.
+    ax : matplotlib Axes, optional
+    t0 : float
+        Time (s) at which the segment starts on the axis (to line a prototype up with the
+        record window it matched).
+    span_s : float, optional
+        Seconds the axis spans (default: the segment's own duration from ``t0``). Two panels of
+        the same width and ``span_s`` have the same seconds per width.
+    spacing : float, optional
+        mV between stacked leads (default :func:`lead_spacing` of this segment). Two panels of
+        the same height, ``spacing`` and ``n_rows`` have the same mV per height.
+    n_rows : int, optional
+        Lead rows the vertical axis holds (default: the segment's leads).
+    scale_bar : bool
+        Draw a calibration bar: 0.2 s (1 s when the axis spans more than 4 s) by 1 mV.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = plot_segment(np.zeros((2, 96)), 100.0, ["II", "V1"], ax=Figure().add_subplot(), span_s=2.96, spacing=3.0)
+    >>> [round(float(v), 2) for v in ax.get_xlim()], [round(float(v), 2) for v in ax.get_ylim()]
+    ([0.0, 2.96], [-4.5, 1.5])
+    """
     ax = _axes(ax, (4, 3))
     seg = np.atleast_2d(np.asarray(segment, dtype=float))
-    t = np.arange(seg.shape[1]) / fs
-    spacing = max(1.5, float(np.nanmax(np.abs(seg))) * 1.6) if np.isfinite(seg).any() else 1.5
+    t = t0 + np.arange(seg.shape[1]) / fs
+    spacing = lead_spacing(seg) if spacing is None else float(spacing)
+    rows = seg.shape[0] if n_rows is None else max(int(n_rows), seg.shape[0])
+    span = (t0 + seg.shape[1] / fs) if span_s is None else float(span_s)
     for i, lead_sig in enumerate(seg):
         off = -i * spacing
-        ax.plot(t, lead_sig - np.nanmedian(lead_sig) + off, color=color, lw=0.6)
+        base = np.nanmedian(lead_sig) if np.isfinite(lead_sig).any() else 0.0
+        ax.plot(t, lead_sig - base + off, color=color, lw=0.6)
         if leads is not None and i < len(leads):
-            ax.text(t[0], off + 0.35 * spacing, str(leads[i]), fontsize=5.5, va="bottom")
+            ax.text(0.01 * span, off + 0.3 * spacing, str(leads[i]), fontsize=5.5, va="bottom")
     if highlight is not None:
         ax.axvspan(highlight[0], highlight[1], color="#ffcc00", alpha=0.25, lw=0)
+    ax.set_xlim(0.0, span)
+    ax.set_ylim(-(rows - 0.5) * spacing, 0.5 * spacing)
+    if scale_bar:
+        bar_s = 1.0 if span > 4.0 else 0.2
+        x1 = span * 0.98
+        y0 = -(rows - 0.5) * spacing + 0.1 * spacing
+        ax.plot([x1 - bar_s, x1, x1], [y0, y0, y0 + 1.0], color="#444444", lw=0.8, solid_capstyle="butt")
+        ax.text(x1 - bar_s, y0 + 0.08 * spacing, f"{bar_s:g} s, 1 mV", fontsize=4.5, ha="right", va="bottom",
+                color="#444444")
     ax.set_title(title, fontsize=7)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_facecolor("#fff7f7")
-    for s in ax.spines.values():
-        s.set_color("#ee9a9a")
+    for sp in ax.spines.values():
+        sp.set_color("#ee9a9a")
     return ax
 
 
-__all__ = ["plot_calibration", "plot_pr", "plot_roc", "plot_segment"]
+__all__ = ["lead_spacing", "plot_calibration", "plot_pr", "plot_roc", "plot_segment"]

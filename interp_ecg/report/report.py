@@ -48,6 +48,10 @@ class Report:
         self.blocks: list[Block] = list(blocks or [])
         self.paper = paper
         self.pseudonymise = pseudonymise
+        #: key of the run folder's pseudonyms: a raw id and its keyed pseudonym get one alias,
+        #: and ``aliases_`` (after :meth:`save_pdf`) lists each alias with its pseudonym
+        self.pseudonym_key: bytes | None = None
+        self.aliases_: pd.DataFrame | None = None
         self.n_pages_: int | None = None
 
     def add(self, *blocks: Block) -> "Report":
@@ -56,7 +60,7 @@ class Report:
         return self
 
     def _context(self, paper: str) -> RenderContext:
-        return RenderContext(pseudonymise=Pseudonymiser(self.pseudonymise), paper=paper)
+        return RenderContext(pseudonymise=Pseudonymiser(self.pseudonymise, key=self.pseudonym_key), paper=paper)
 
     def save_pdf(self, path: str | Path, paper: str | None = None) -> Path:
         """Write the report as a vector PDF with selectable text and page numbers.
@@ -87,6 +91,7 @@ class Report:
                 flowables.append(Paragraph(f"[section '{getattr(block, 'heading', '')}' could not be "
                                            "rendered; see the log]", color="#aa0000"))
         self.n_pages_ = render_pdf(flowables, path, paper=paper, title=self.title)
+        self.aliases_ = ctx.pseudonymise.aliases()
         return Path(path)
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -84,7 +84,9 @@ class DataConfig(ConfigModel):
     path: InputDir | None = Field(None, description="Dataset root (absolute, ~, or relative to the YAML "
                                                     "file); required unless source is synthetic.")
     n_records: int = Field(300, ge=10, description="Size of the synthetic cohort.")
-    sampling_rate: Literal[100, 500] = Field(500, description="PTB-XL rate read (Hz).")
+    sampling_rate: Literal[100, 500] = Field(500, description="PTB-XL rate read (Hz); a source a study "
+                                                              "reads at a fixed rate (the prototype studies: "
+                                                              "100 Hz) refuses another value.")
     diagnoses: InputPath | None = Field(None, description="ICD diagnoses table (CSV) or MIMIC-IV hosp/ folder.")
     phecode_map: InputPath | None = Field(None, description="Phecode map folder or file (null: the shared "
                                                             "reference data when present).")
@@ -175,6 +177,40 @@ class StudyConfig(ConfigModel):
         # ``data:`` with nothing under it is null in YAML: every default
         if isinstance(raw, Mapping):
             raw = {k: ({} if v is None and k in ("data", "report", "params") else v) for k, v in raw.items()}
+        return raw
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rate_read(cls, raw: Any) -> Any:
+        # a source read at a fixed rate (StudyParams.fixed_sampling_rates): a different
+        # data.sampling_rate is refused, and the echoed config states the rate actually read
+        if not isinstance(raw, Mapping):
+            return raw
+        data = raw.get("data")
+        if isinstance(data, DataConfig):
+            data = data.model_dump(exclude_unset=True)
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            return raw
+        params = cls.model_fields["params"].annotation
+        fixed = getattr(params, "fixed_sampling_rates", {}) if isinstance(params, type) else {}
+        source = data.get("source", "synthetic")
+        kind = raw.get("kind", "this")
+        unused = [k for k in getattr(params, "unused_data_keys", ()) if data.get(k) is not None]
+        if unused:
+            raise _rule(f"the {kind} study does not read data.{unused[0]} (with data.source {source}): remove "
+                        f"{', '.join('data.' + k for k in unused)}")
+        if not isinstance(source, str) or source not in fixed:
+            return raw
+        rate, why = fixed[source]
+        given = data.get("sampling_rate")
+        if given is not None and given in (100, 500) and not isinstance(given, bool) and given != rate:
+            raise _rule(f"data.sampling_rate is {given}, but the {kind} study reads "
+                        f"data.source {source} at {rate} Hz ({why}): data.sampling_rate is not used; "
+                        f"remove it or set it to {rate}")
+        if given is None:
+            return {**raw, "data": {**data, "sampling_rate": rate}}
         return raw
 
     @model_validator(mode="after")

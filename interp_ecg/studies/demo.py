@@ -176,7 +176,8 @@ METHODS_TEXT = (
     "This report is a demonstration on simulated data. The cohort is small, so "
     "intervals are wide; the simulator's physiology is simpler than real ECGs. "
     "Identifiers are pseudonymised (ECGs E001, E002 ...; patients P001, P002 ...) unless the run asked "
-    "otherwise.")
+    "otherwise; the run folder's tables hold keyed pseudonyms (RC-..., PT-...), and tables/report_aliases.csv "
+    "gives the pseudonym behind each number of this PDF.")
 SHOW_METRICS = ["roc_auc", "pr_auc", "balanced_accuracy", "recall", "precision", "brier"]
 ADDS_METRICS = ("roc_auc", "pr_auc", "balanced_accuracy")
 
@@ -350,7 +351,9 @@ def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.
 def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: list[str]) -> list[Any]:
     """The prototype network (:func:`ptbxl_prototypes.fit_cpu_network`) on the WCT split."""
     from interp_ecg.report import MetricsBlock, PrototypeGalleryBlock, TextBlock
-    from interp_ecg.studies.ptbxl_prototypes import fit_cpu_network, gallery_items, statement_metrics
+    from interp_ecg.studies.ptbxl_prototypes import (
+        fit_cpu_network, gallery_items, gallery_shown_note, statement_metrics,
+    )
 
     params, seed = cfg.params, int(cfg.seed)
     labels, groups = ds.labels, ds.meta["patient_id"]
@@ -395,6 +398,7 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
                      "held-out ECGs positive for at least one of them.", name="prototype_metrics", transpose=False,
                      level=2),
         PrototypeGalleryBlock(gallery_items(clf, per_class=1), heading="Prototype gallery (one per statement)",
+                              shown_note=gallery_shown_note(clf, 1),
                               text=disc.text + (f" Warning: {disc.reference(PROTO_WARNING_AT)}"
                                                 if disc.warning else ""), level=2),
     ]

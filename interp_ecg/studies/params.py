@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -146,6 +147,52 @@ def _rule(message: str) -> PydanticCustomError:
     return PydanticCustomError("config_rule", "{message}", {"message": message})
 
 
+@functools.cache
+def ptbxl_statement_codes() -> tuple[str, ...]:
+    """The 71 PTB-XL SCP statement codes (from the ProtoECGNet label-group table shipped in the package).
+
+    Examples
+    --------
+    >>> codes = ptbxl_statement_codes()
+    >>> len(codes), "AFIB" in codes, "AFIBB" in codes
+    (71, True, False)
+    """
+    from importlib.resources import files
+
+    text = (files("interp_ecg") / "data" / "protoecgnet_label_groups.csv").read_text(encoding="utf-8-sig")
+    rows = [line.split(",")[0].strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return tuple(rows[1:])  # the first row is the header
+
+
+def statement_problem(statements: list[str]) -> str:
+    """Why ``statements`` are not all PTB-XL statements, with a "did you mean" (``""`` when they are).
+
+    Examples
+    --------
+    >>> statement_problem(["NORM", "AFIBB"])
+    "'AFIBB' (item 1) is not a PTB-XL statement (did you mean 'AFIB'?); the 71 statements are in scp_statements.csv"
+    >>> statement_problem(["NORM", "AFIB"])
+    ''
+    """
+    codes = ptbxl_statement_codes()
+    upper = {c.upper(): c for c in codes}
+    for i, name in enumerate(statements):
+        if name in codes:
+            continue
+        close = [upper[name.upper()]] if name.upper() in upper else difflib.get_close_matches(name, codes, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return (f"{name!r} (item {i}) is not a PTB-XL statement{hint}; the 71 statements are in "
+                "scp_statements.csv")
+    return ""
+
+
+def _ptbxl_statements(value: list[str]) -> list[str]:
+    problem = statement_problem(value)
+    if problem:
+        raise PydanticCustomError("named", "{problem}", {"problem": problem})
+    return value
+
+
 def _covariates_of(columns: tuple[str, ...]):
     """A validator: every covariate is one of ``columns`` (:func:`covariate_problem`)."""
 
@@ -196,6 +243,15 @@ class StudyParams(ConfigModel):
 
     #: ``data.source`` values the study reads (checked by StudyConfig)
     sources: ClassVar[tuple[str, ...]] = ("synthetic", "ptbxl", "mimic", "features")
+    #: ``data.source`` -> (the rate in Hz its ECGs are read at whatever ``data.sampling_rate``
+    #: says, why) for the sources that do not read ``data.sampling_rate``; StudyConfig refuses a
+    #: different ``data.sampling_rate`` and records this rate in the config it echoes
+    fixed_sampling_rates: ClassVar[dict[str, tuple[int, str]]] = {
+        "synthetic": (500, "the simulated cohort is read at 500 Hz"),
+        "mimic": (500, "MIMIC-IV-ECG records are 500 Hz"),
+    }
+    #: ``data`` keys the study never reads: StudyConfig refuses a value for them
+    unused_data_keys: ClassVar[tuple[str, ...]] = ()
 
 
 class EmptyParams(StudyParams):
@@ -263,6 +319,7 @@ class PtbxlStatementsParams(StudyParams):
     """
 
     sources: ClassVar[tuple[str, ...]] = ("ptbxl",)
+    unused_data_keys: ClassVar[tuple[str, ...]] = ("diagnoses", "phecode_map")
 
     models: dict[str, list[Literal["rf", "xgb", "lgbm", "gb", "logreg", "et"]]] = Field(
         {"lgbm": ["lgbm"], "soft_ensemble": ["rf", "xgb", "lgbm", "logreg"]},
@@ -315,6 +372,11 @@ class PrototypePhewasParams(StudyParams):
     """
 
     sources: ClassVar[tuple[str, ...]] = ("synthetic", "mimic")
+    fixed_sampling_rates: ClassVar[dict[str, tuple[int, str]]] = {
+        "synthetic": (100, "the cohort is written and read at 100 Hz, the prototype network's input"),
+        "mimic": (500, "MIMIC-IV-ECG records are 500 Hz"),
+    }
+    unused_data_keys: ClassVar[tuple[str, ...]] = ("features", "cache_dir")
 
     exposure_source: Literal["auto", "prototypes", "features", "table"] = Field(
         "auto", description="auto: the exposure table when given, else prototypes (torch present), "
@@ -388,9 +450,16 @@ class PtbxlPrototypesParams(StudyParams):
     """
 
     sources: ClassVar[tuple[str, ...]] = ("synthetic", "ptbxl")
+    fixed_sampling_rates: ClassVar[dict[str, tuple[int, str]]] = {
+        "synthetic": (100, "the prototype network's input is 100 Hz"),
+        "ptbxl": (100, "the prototype network's input is 100 Hz (records100)"),
+    }
+    unused_data_keys: ClassVar[tuple[str, ...]] = ("diagnoses", "phecode_map", "features")
 
-    statements: list[str] = Field(["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI", "1AVB"],
-                                  min_length=1, **_LIST, description="PTB-XL statements classified.")
+    statements: Annotated[list[str], AfterValidator(_ptbxl_statements)] = Field(
+        ["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI", "1AVB"],
+        min_length=1, **_LIST, description="PTB-XL statements classified (a code that is not a PTB-XL "
+                                           "statement is refused).")
     min_positives: int = Field(3, ge=1, description="Statements need this many training positives and one "
                                                     "test positive.")
     preset: Literal["paper", "small"] = Field("paper", description="paper: ProtoECGNet as published "
@@ -423,8 +492,9 @@ class DemoParams(StudyParams):
     n_boot: int = Field(200, ge=0, description="Patient-bootstrap replicates of the CIs.")
     epochs: int = Field(2, ge=1, description="Epochs of the small prototype network.")
     max_prototype_train: int = Field(120, ge=10, description="Most ECGs the prototype network trains on.")
-    prototype_classes: list[str] = Field(["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI"],
-                                         **_LIST, description="Statements of the prototype network.")
+    prototype_classes: Annotated[list[str], AfterValidator(_ptbxl_statements)] = Field(
+        ["NORM", "AFIB", "STACH", "SBRAD", "CLBBB", "CRBBB", "LVH", "IMI"], **_LIST,
+        description="Statements of the prototype network (PTB-XL statements; another code is refused).")
     prototypes_per_class: int = Field(2, ge=1, description="Prototypes per class.")
     min_cases: int = Field(5, ge=1, description="Phecodes with fewer cases are not tested.")
     phewas_method: Literal["logit", "firth"] = Field("firth", description="PheWAS logistic regression.")

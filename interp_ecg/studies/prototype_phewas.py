@@ -173,7 +173,9 @@ def _prototype_exposures(ds, ecgs: pd.DataFrame, params: dict, seed: int):
 def held_out_discrimination(labels: pd.DataFrame, scores: pd.DataFrame) -> str:
     """One sentence on how well the network behind the exposures discriminates its own classes on
     the held-out ECGs (macro ROC-AUC over the classes with positives and negatives there; a
-    class with one label value only, or a held-out ECG without its label, is not scorable).
+    class with one label value only, or a held-out ECG without its label, is not scorable). When
+    a scored class has fewer than 5 held-out positives or negatives the sentence says the macro
+    value is not established (no 95% CI), as the per-class tables do.
 
     A prototype association is only as meaningful as the prototype network's grasp of its
     classes, so the report states it beside the associations.
@@ -190,9 +192,12 @@ def held_out_discrimination(labels: pd.DataFrame, scores: pd.DataFrame) -> str:
     >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 1, 1, 1]})
     >>> s = pd.DataFrame({"AFIB": [0.1, 0.8, 0.3, 0.6], "NORM": [0.9, 0.8, 0.7, 0.9]})
     >>> held_out_discrimination(y, s)
-    'held-out macro ROC-AUC 1.000 over 1 of 2 classes (not scorable: NORM)'
+    'held-out macro ROC-AUC 1.000 over 1 of 2 classes (not scorable: NORM); not established: fewer than 5 held-out positives or negatives for AFIB 2 positive, no 95% CI'
     """
     from sklearn.metrics import roc_auc_score
+
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
+    from interp_ecg.studies.ptbxl_prototypes import too_few_text
 
     if labels is None:
         return "held-out ROC-AUC not estimable (the held-out ECGs carry no labels)"
@@ -213,6 +218,10 @@ def held_out_discrimination(labels: pd.DataFrame, scores: pd.DataFrame) -> str:
     if not aucs:
         return f"held-out ROC-AUC not estimable (no class of {n} has both label values among the held-out ECGs)"
     tail = f" (not scorable: {', '.join(skipped)})" if skipped else ""
+    few = too_few_text(labels.reindex(scores.index)[list(aucs)])
+    if few:  # the rule of the per-class tables: no interval below 5 positives or negatives
+        tail += (f"; not established: fewer than {MIN_PER_CLASS_FOR_CI} held-out positives or negatives for "
+                 f"{few}, no 95% CI")
     return f"held-out macro ROC-AUC {np.mean(list(aucs.values())):.3f} over {len(aucs)} of {n} classes{tail}"
 
 

@@ -2,7 +2,8 @@
 
 Reads PTB-XL (or the synthetic cohort in the PTB-XL layout) at 100 Hz, trains
 :class:`~interp_ecg.prototypes.ProtoECGNetClassifier` on ``strat_fold`` 1-8 with fold 9 as the
-validation fold (early stopping on its macro-AUROC, as ProtoECGNet) and fold 10 as the test fold,
+validation fold (early stopping on its macro-AUROC with the ``paper`` preset, as ProtoECGNet;
+monitored only, fixed epochs, with ``small``: the Methods section says which) and fold 10 as the test fold,
 and reports per-statement ROC-AUC and PR-AUC with patient-bootstrap CIs on the test fold,
 optionally against a black-box network with the same backbones trained the same way, plus the
 prototype gallery and "this looks like that" pages.
@@ -85,6 +86,32 @@ def gallery_items(clf, per_class: int = 1) -> list[dict[str, Any]]:
     return items
 
 
+#: prototypes per statement the study's gallery shows
+GALLERY_PER_CLASS = 2
+
+
+def gallery_shown_note(clf, per_class: int) -> str:
+    """The caption sentence saying how many prototypes a gallery of ``per_class`` per statement
+    shows of how many (empty when it shows all).
+
+    Examples
+    --------
+    >>> class Clf:
+    ...     prototype_sources_ = pd.DataFrame({"class": ["AFIB"] * 2 + ["CLBBB"] * 3})
+    >>> gallery_shown_note(Clf(), 2)
+    '4 of the 5 prototypes are shown (the first 2 of each statement; CLBBB has 3): every prototype is in tables/prototypes.csv, and an example page may cite one not shown here.'
+    """
+    counts = clf.prototype_sources_["class"].value_counts(sort=False)
+    shown = int(np.minimum(counts, per_class).sum())
+    total = int(counts.sum())
+    if shown == total:
+        return ""
+    more = ", ".join(f"{c} has {int(k)}" for c, k in counts.items() if k > per_class)
+    first = "the first" if per_class == 1 else f"the first {per_class}"
+    return (f"{shown} of the {total} prototypes are shown ({first} of each statement; {more}): "
+            "every prototype is in tables/prototypes.csv, and an example page may cite one not shown here.")
+
+
 def statement_metrics(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, model: str, n_boot: int = 200,
                       random_state: int | None = 0, metrics: tuple[str, ...] = ("roc_auc", "pr_auc")) -> pd.DataFrame:
     """Per-statement metrics of a multi-label classifier on held-out records, patient-bootstrap CIs.
@@ -129,6 +156,111 @@ def statement_metrics(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, mod
                                        model=model, label=c)
             rows.append(tab[tab["metric"].isin(metrics)])
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def macro_roc_auc(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, n_boot: int,
+                  random_state: int | None = 0) -> pd.Series | None:
+    """Macro-mean held-out ROC-AUC over the statements with positives and negatives, patients
+    bootstrapped jointly (the ``label == "macro"`` row of :func:`~interp_ecg.evaluate.metrics_table`).
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame ``(n, k)``
+        0/1 statements of the held-out ECGs.
+    scores : pandas.DataFrame ``(n, k)``
+        Scores, same index, a column per statement.
+    groups : array-like ``(n,)``
+        Patient ids.
+    n_boot, random_state
+        Bootstrap replicates and seed.
+
+    Returns
+    -------
+    pandas.Series or None
+        ``estimate, ci_low, ci_high, n_labels, ci_reason ...``; the interval is NaN (with the
+        reason) unless every averaged statement has 5 positives and 5 negatives. None when no
+        statement can be scored.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 0, 1, 0]})
+    >>> s = pd.DataFrame({"AFIB": [0.1, 0.8, 0.3, 0.6], "NORM": [0.9, 0.2, 0.7, 0.4]})
+    >>> r = macro_roc_auc(y, s, [1, 2, 3, 4], n_boot=0)
+    >>> float(r["estimate"]), bool(np.isnan(r["ci_low"]))
+    (1.0, True)
+    """
+    import warnings
+
+    from interp_ecg.evaluate import metrics_table
+
+    scored = [c for c in labels.columns if c in scores.columns and 0 < int(labels[c].sum()) < len(labels)]
+    if not scored:
+        return None
+    with warnings.catch_warnings():  # a replicate without a statement's positives: NaN, the interval says so
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t = metrics_table(labels[scored].astype(int), scores[scored], pd.Series(np.asarray(groups), index=labels.index),
+                          n_boot=n_boot, random_state=random_state, metrics=("roc_auc",))
+    name = "macro" if len(scored) > 1 else scored[0]
+    row = t[t["label"] == name].iloc[0].copy()
+    row["n_labels"] = len(scored)
+    return row
+
+
+def too_few_text(labels: pd.DataFrame, min_per_class: int | None = None) -> str:
+    """The statements with fewer than ``min_per_class`` held-out positives or negatives, with
+    their counts (``"AFIB 2 positive, SBRAD 1 positive"``); empty when none.
+
+    Examples
+    --------
+    >>> too_few_text(pd.DataFrame({"AFIB": [1, 0, 0, 0, 0, 0], "NORM": [1, 1, 1, 0, 0, 0]}), 3)
+    'AFIB 1 positive'
+    """
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
+
+    k = MIN_PER_CLASS_FOR_CI if min_per_class is None else int(min_per_class)
+    parts = []
+    for c in labels.columns:
+        y = pd.to_numeric(labels[c], errors="coerce").dropna()
+        pos, neg = int(y.sum()), int(len(y) - y.sum())
+        if pos < k:
+            parts.append(f"{c} {pos} positive")
+        elif neg < k:
+            parts.append(f"{c} {neg} negative")
+    return ", ".join(parts)
+
+
+def macro_text(row: pd.Series | None, labels: pd.DataFrame, digits: int = 3) -> str:
+    """The macro ROC-AUC as a headline states it: with its 95% CI, or "not established" and why.
+
+    Parameters
+    ----------
+    row : pandas.Series or None
+        From :func:`macro_roc_auc`.
+    labels : pandas.DataFrame
+        0/1 held-out statements (their counts name the statements with too few positives).
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 0, 1, 0]})
+    >>> r = pd.Series({"estimate": 1.0, "ci_low": float("nan"), "ci_high": float("nan"), "n_labels": 2})
+    >>> macro_text(r, y)
+    '1.000 over 2 statements (not established: no 95% CI, fewer than 5 held-out positives or negatives for AFIB 2 positive, NORM 2 positive)'
+    """
+    from interp_ecg.evaluate import format_interval
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
+
+    if row is None:
+        return "not estimable (no statement has both positive and negative held-out ECGs)"
+    est, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+    n = int(row.get("n_labels", 1))
+    over = f" over {n} statement{'' if n == 1 else 's'}"
+    if np.isfinite(lo):
+        return f"{format_interval(est, lo, hi, digits)}{over}"
+    scored = [c for c in labels.columns if 0 < int(labels[c].sum()) < len(labels[c].dropna())]
+    few = too_few_text(labels[scored])
+    why = (f"fewer than {MIN_PER_CLASS_FOR_CI} held-out positives or negatives for {few}" if few
+           else "no bootstrap interval could be estimated")
+    return f"{est:.{digits}f}{over} (not established: no 95% CI, {why})"
 
 
 def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
@@ -199,21 +331,27 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     if p["black_box"]:
         bb = BlackBoxECGClassifier(epochs=None if p["epochs"] is None else 2 * int(p["epochs"]), **common)
         with step("black-box network"):
-            bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same optimiser, schedule, early stopping
+            bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same preset: optimiser, schedule, patience
         scores["black box"] = pd.DataFrame(bb.predict_proba(test_ds), index=test_ids, columns=bb.classes_)
     groups = meta.loc[test_ids, "patient_id"]
     metrics = pd.concat([statement_metrics(labels.loc[test_ids, list(clf.classes_)], frame, groups, model=name,
                                            n_boot=p["n_boot"], random_state=seed)
                          for name, frame in scores.items()], ignore_index=True)
-    macro = metrics[metrics["metric"] == "roc_auc"].groupby("model")["estimate"].mean().rename("macro_roc_auc")
+    test_labels = labels.loc[test_ids, list(clf.classes_)]
+    macro_rows = {name: macro_roc_auc(test_labels, frame, groups, n_boot=p["n_boot"], random_state=seed)
+                  for name, frame in scores.items()}
+    macro = pd.DataFrame([{"model": name, "macro_roc_auc": r["estimate"], "ci_low": r["ci_low"],
+                           "ci_high": r["ci_high"], "n_labels": r["n_labels"], "ci_reason": r["ci_reason"]}
+                          for name, r in macro_rows.items() if r is not None],
+                         columns=["model", "macro_roc_auc", "ci_low", "ci_high", "n_labels", "ci_reason"])
     src = clf.prototype_sources_.reset_index()
-    tables = {"metrics": metrics, "macro_auc": macro.reset_index(), "prototypes": src,
+    tables = {"metrics": metrics, "macro_auc": macro, "prototypes": src,
               "test_scores": scores["prototype network"], "training_history": clf.history_}
     summary = (f"{len(train_ids)} training ECGs (strat_fold 1-8), {len(test_ids)} test ECGs "
                f"(fold 10), {len(clf.classes_)} statements ({', '.join(clf.classes_)}); "
                f"statements left out: {left_out_text(left_out) or 'none'}. "
                f"Training took {fit_s:.0f} s on {clf.device_}. Macro ROC-AUC: "
-               + ", ".join(f"{k} {v:.3f}" for k, v in macro.items()) + ".")
+               + "; ".join(f"{name} {macro_text(macro_rows[name], test_labels)}" for name in scores) + ".")
     blocks = _report_blocks(clf, ds, fold, metrics, scores["prototype network"], p)
     if temp is not None:
         shutil.rmtree(temp, ignore_errors=True)
@@ -236,8 +374,17 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
     blocks.append(MetricsBlock(m_show, heading="Performance on the test fold",
                                caption="Per statement, test fold (10): estimate (95% CI, patient bootstrap).",
                                transpose=False))
-    blocks.append(PrototypeGalleryBlock(gallery_items(clf, per_class=2)))
-    for rid in scores.max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]:
+    blocks.append(PrototypeGalleryBlock(gallery_items(clf, per_class=GALLERY_PER_CLASS),
+                                        shown_note=gallery_shown_note(clf, GALLERY_PER_CLASS)))
+    examples = scores.max(axis=1).sort_values(ascending=False).index[: p["n_examples"]]
+    if len(examples):
+        blocks.append(TextBlock(
+            "How the example ECGs were chosen",
+            f"The {len(examples)} example page{'s' if len(examples) != 1 else ''} below show the test ECG"
+            f"{'s' if len(examples) != 1 else ''} with the highest top-statement score of the {len(scores)} in "
+            "fold 10: the network's most confident cases, not typical ones, and not chosen for being right "
+            "(each page gives the labelled statements beside the top one)."))
+    for rid in examples:
         rec = ds.load(rid)
         try:
             matches = matches_from_explanation(clf.explain(rec), n=2)
@@ -250,12 +397,49 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
                                    summary={"Top statement": f"{probs.idxmax()} (p = {probs.max():.2f})",
                                             "Labelled": ", ".join(truth) or "none"},
                                    patient_id=meta.loc[rid, "patient_id"], heading="Example"))
+    n_val = int((fold == 9).sum())
     blocks.append(TextBlock("Methods", "Input: 10 s, 12 leads, 100 Hz, high-pass 0.5 Hz. Splits: PTB-XL "
-                                       "strat_fold (patient-wise): train 1-8, validation 9 (early stopping), test 10. "
+                                       "strat_fold (patient-wise): train 1-8, "
+                                       f"{validation_text(clf.settings_, clf.history_, n_val)}, test 10. "
                                        f"Network: ProtoECGNet, preset '{p['preset']}' (width {clf.settings_['width']}, "
                                        f"blocks {clf.settings_['blocks']}). ROC-AUC from probabilities. "
                                        "Prototypes are projected onto real training segments (push)."))
     return blocks
+
+
+def validation_text(settings: dict[str, Any], history: pd.DataFrame | None, n_val: int) -> str:
+    """What the validation fold did in a fit, from the settings used and the epochs run.
+
+    Parameters
+    ----------
+    settings : dict
+        ``ProtoECGNetClassifier.settings_`` (``patience``: None means fixed epochs).
+    history : pandas.DataFrame
+        ``history_``: one row per epoch run, ``phase``.
+    n_val : int
+        Records of fold 9.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"phase": ["warmup"] * 3 + ["joint"] * 5})
+    >>> validation_text({"patience": None}, h, 40)
+    'validation 9 (40 ECGs; its macro ROC-AUC monitored only: fixed epochs, no early stopping; epochs run: warmup 3, joint 5)'
+    >>> validation_text({"patience": 10}, h, 40)
+    'validation 9 (40 ECGs; early stopping on its macro ROC-AUC, patience 10 epochs; epochs run: warmup 3, joint 5)'
+    >>> validation_text({"patience": 10}, h, 0)
+    'no validation (fold 9 has no ECGs: fixed epochs, no early stopping; epochs run: warmup 3, joint 5)'
+    """
+    run = ""
+    if history is not None and len(history) and "phase" in history:
+        counts = history["phase"].value_counts(sort=False)
+        run = "; epochs run: " + ", ".join(f"{ph} {int(k)}" for ph, k in counts.items())
+    if n_val == 0:
+        return f"no validation (fold 9 has no ECGs: fixed epochs, no early stopping{run})"
+    patience = settings.get("patience")
+    if patience is None:
+        return (f"validation 9 ({n_val} ECGs; its macro ROC-AUC monitored only: fixed epochs, no early "
+                f"stopping{run})")
+    return f"validation 9 ({n_val} ECGs; early stopping on its macro ROC-AUC, patience {patience} epochs{run})"
 
 
 #: the former name of :func:`run`
@@ -420,6 +604,7 @@ def fit_cpu_network(ds, test: pd.Series, statements: list[str], *, max_train: in
     return CpuNetworkFit(clf, ds100, train_ids, test_ids, sims, scores, fit_s, left_out)
 
 
-__all__ = ["CpuNetworkFit", "GALLERY_LEADS", "Params", "RHYTHM_STATEMENTS", "TITLE", "fit_cpu_network",
-           "gallery_items", "left_out_text", "run", "run_ptbxl_prototypes_study", "select_statements",
-           "statement_metrics"]
+__all__ = ["CpuNetworkFit", "GALLERY_LEADS", "GALLERY_PER_CLASS", "Params", "RHYTHM_STATEMENTS", "TITLE",
+           "fit_cpu_network", "gallery_items", "gallery_shown_note", "left_out_text", "macro_roc_auc", "macro_text",
+           "run", "run_ptbxl_prototypes_study", "select_statements", "statement_metrics", "too_few_text",
+           "validation_text"]

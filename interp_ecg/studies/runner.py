@@ -63,7 +63,8 @@ import pandas as pd
 import yaml
 
 from interp_ecg.errors import ConfigError
-from interp_ecg.io.pseudonym import (IDENTIFIER_COLUMNS, free_text_columns, identifier_columns, pseudonym_key,
+from interp_ecg.io.pseudonym import (free_text_columns, identifier_columns, identifier_kind,
+                                     pseudonym_key,
                                      pseudonymise_frame)
 from interp_ecg.studies import STUDY_KINDS
 from interp_ecg.studies.config import (
@@ -383,7 +384,7 @@ def pseudonymise_run(out_dir: str | Path, tables: Mapping[str, pd.DataFrame], re
     for path in sorted(folder.glob("*.parquet")):
         frame = pd.read_parquet(path)
         if (identifier_columns(frame) or free_text_columns(frame)
-                or str(frame.index.name).lower() in IDENTIFIER_COLUMNS):
+                or identifier_kind(frame.index.name) is not None):
             pseudonymise_frame(frame, key).to_parquet(path)
     return out
 
@@ -449,6 +450,10 @@ def build_report(config: StudyConfig, result: StudyResult, versions: Mapping[str
     rep.add(*blocks)
     if result.notes:
         rep.add(TextBlock("Notes", "\n\n".join(result.notes)))
+    if config.report.pseudonymise:
+        from interp_ecg.report.blocks.base import ALIAS_NOTE
+
+        rep.add(TextBlock("Identifiers", ALIAS_NOTE))
     return rep
 
 
@@ -527,7 +532,9 @@ def run_study(config: str | Path | Mapping[str, Any] | StudyConfig, output_dir: 
             report = build_report(cfg, result, versions)
         if cfg.report.pseudonymise:
             with step("identifiers pseudonymised"):
-                result.tables = pseudonymise_run(out_dir, result.tables, report, pseudonym_key(pseudonym_key_path))
+                key = pseudonym_key(pseudonym_key_path)
+                result.tables = pseudonymise_run(out_dir, result.tables, report, key)
+                report.pseudonym_key = key  # the PDF's E001/P001 then join to the tables' pseudonyms
         with step("tables written"):
             save_tables(result.tables, out_dir / "tables")
         if result.figures:
@@ -536,6 +543,10 @@ def run_study(config: str | Path | Mapping[str, Any] | StudyConfig, output_dir: 
         report_path = out_dir / "report.pdf"
         with step("PDF report written"):
             report.save_pdf(report_path, paper=cfg.report.paper)
+            aliases = getattr(report, "aliases_", None)
+            if cfg.report.pseudonymise and aliases is not None:
+                (out_dir / "tables").mkdir(parents=True, exist_ok=True)
+                aliases.to_csv(out_dir / "tables" / "report_aliases.csv", index=False)
     finally:
         _STEPS.reset(token)
     duration = time.perf_counter() - t0

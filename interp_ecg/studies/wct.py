@@ -937,7 +937,8 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
                                             "records (SHAP values of the WCT output)."))
     if len(tables["shap_importance"]):
         blocks.append(TableBlock(tables["shap_importance"].head(15), heading="SHAP importance",
-                                 caption="Mean |SHAP| of the forest, top 15 features."))
+                                 caption="Mean |SHAP| of the forest, top 15 features, in units of "
+                                         f"{tables['shap_importance']['shap_scale'].iloc[0]} (shap_scale)."))
     g = tables["grounded"]
     if len(g):
         col = "sentence" if "sentence" in g.columns else g.columns[-1]
@@ -1023,7 +1024,8 @@ def _explain(models, X, rule, src, cfg, oof_rule: Mapping[str, pd.Series] | None
     imp = pd.DataFrame({"feature": ex.feature_names, "mean_abs_shap": np.abs(ex.values).mean(0)})
     imp = imp.sort_values("mean_abs_shap", ascending=False, ignore_index=True)
     imp.insert(0, "model", name)
-    imp["output_space"] = ex.output_space
+    # the units of the values (a forest's margin is its probability): what the table's numbers are in
+    imp["shap_scale"] = getattr(ex, "scale", ex.output_space)
     wave = group_explanation(ex, "wave")
     wave_tab = pd.DataFrame({"group": wave.feature_names, "mean_abs_shap": np.abs(wave.values).mean(0)})
     wave_tab = wave_tab.sort_values("mean_abs_shap", ascending=False, ignore_index=True)

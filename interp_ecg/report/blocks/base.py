@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import io
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from interp_ecg.io.pseudonym import IDENTIFIER_COLUMNS as _IO_IDENTIFIER_COLUMNS
-from interp_ecg.io.pseudonym import scrub_free_text
+from interp_ecg.io.pseudonym import PREFIXES as _KEYED_PREFIXES
+from interp_ecg.io.pseudonym import identifier_kind, scrub_free_text
+from interp_ecg.io.pseudonym import pseudonym as keyed_pseudonym
 from interp_ecg.report.layout import FIGURE_RC, Flowable, Region
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,26 @@ IDENTIFIER_COLUMNS: dict[str, str] = {
 #: inside a message does (:func:`interp_ecg.io.pseudonym.scrub_free_text`)
 PATH_COLUMNS: tuple[str, ...] = tuple(c for c, kind in _IO_IDENTIFIER_COLUMNS.items()
                                       if kind == "record" and c not in IDENTIFIER_COLUMNS)
+
+
+def report_identifier_kind(name: Any) -> str | None:
+    """The kind of identifier a report table's column of this name holds (None for none, and for
+    the file-path columns of :data:`PATH_COLUMNS`): :data:`IDENTIFIER_COLUMNS`, else a name ending
+    as an identifier does (``best_training_record``, :func:`interp_ecg.io.pseudonym.identifier_kind`).
+
+    Examples
+    --------
+    >>> report_identifier_kind("best_training_record"), report_identifier_kind("path"), report_identifier_kind("age")
+    ('record', None, None)
+    """
+    if name is None:
+        return None
+    low = str(name).lower()
+    if low in IDENTIFIER_COLUMNS:
+        return IDENTIFIER_COLUMNS[low]
+    if low in PATH_COLUMNS:
+        return None
+    return identifier_kind(low)
 
 
 #: colour of warning paragraphs (e.g. a model at chance beside its explanations)
@@ -82,6 +105,16 @@ def format_frame(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return out
 
 
+#: a keyed pseudonym of a run folder's tables (``RC-`` + 16 hex digits)
+_KEYED_RX = re.compile(r"^(?:" + "|".join(re.escape(p) for p in _KEYED_PREFIXES.values()) + r")[0-9a-f]{16}$")
+
+#: a sentence for reports whose identifiers are aliased with a key (run folders)
+ALIAS_NOTE = ("Identifiers: in this PDF, ECGs are numbered E001, E002 ... and patients P001, P002 ... in order of "
+              "appearance. The run folder's tables hold keyed pseudonyms instead (RC-... for ECGs, PT-... for "
+              "patients; the same in every table and in every run made with the same key, so tables join), and "
+              "tables/report_aliases.csv gives the pseudonym behind each number of this PDF. Only the holder of "
+              "the key can map a pseudonym back to the source record.")
+
 #: prefix of each kind of identifier's report alias: an ECG (record) ``E001``, a patient
 #: ``P001``, an admission ``A001``, so that "ECG E001, patient P001" cannot read as two patients
 ALIAS_PREFIXES: dict[str, str] = {"record": "E", "patient": "P", "admission": "A"}
@@ -111,23 +144,48 @@ class Pseudonymiser:
     '10000032'
     """
 
-    def __init__(self, enabled: bool = True, prefix: str | None = None) -> None:
+    def __init__(self, enabled: bool = True, prefix: str | None = None, key: bytes | None = None) -> None:
         self.enabled = enabled
         self.prefix = prefix
+        self.key = key
         self.mapping: dict[tuple[str, str], str] = {}
         self._counts: dict[str, int] = {}
+        self._kinds: dict[tuple[str, str], str] = {}
 
     def __call__(self, identifier: Any, kind: str = "record") -> str:
-        """The alias of ``identifier``, an identifier of ``kind`` (``record``, ``patient``, ``admission``)."""
+        """The alias of ``identifier``, an identifier of ``kind`` (``record``, ``patient``, ``admission``).
+
+        With a ``key``, an identifier and its keyed pseudonym (:func:`interp_ecg.io.pseudonym.pseudonym`,
+        as the run folder's tables hold it) get the same alias, and :meth:`aliases` lists each
+        alias with that pseudonym, so a PDF's ``E001`` joins to the tables.
+        """
         key = str(identifier)
         if not self.enabled:
             return key
+        if self.key is not None and kind in _KEYED_PREFIXES and not _KEYED_RX.match(key):
+            key = keyed_pseudonym(key, self.key, kind)
         prefix = self.prefix if self.prefix is not None else ALIAS_PREFIXES.get(kind, "X")
         slot = (prefix, key)
         if slot not in self.mapping:
             self._counts[prefix] = self._counts.get(prefix, 0) + 1
             self.mapping[slot] = f"{prefix}{self._counts[prefix]:03d}"
+            self._kinds[slot] = kind
         return self.mapping[slot]
+
+    def aliases(self) -> pd.DataFrame:
+        """``alias, kind, pseudonym``: each alias given out with the keyed pseudonym it stands for
+        (empty without a ``key``: the aliases then join to nothing outside the report).
+
+        Examples
+        --------
+        >>> p = Pseudonymiser(key=bytes(32))
+        >>> p(42) == p(keyed_pseudonym(42, bytes(32), "record")), p.aliases()["alias"].tolist()
+        (True, ['E001'])
+        """
+        rows = [] if self.key is None else [
+            {"alias": alias, "kind": self._kinds.get(slot, ""), "pseudonym": slot[1]}
+            for slot, alias in self.mapping.items() if _KEYED_RX.match(slot[1])]
+        return pd.DataFrame(rows, columns=["alias", "kind", "pseudonym"])
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Pseudonymise a table: identifier columns, an identifier-named index, file-path
@@ -155,14 +213,14 @@ class Pseudonymiser:
         record_of_row = self._row_records(out)
         for col in out.columns:
             name = str(col).lower()
-            if name in IDENTIFIER_COLUMNS:
-                kind = IDENTIFIER_COLUMNS[name]
-                out[col] = [self(v, kind) for v in out[col]]
+            kind = report_identifier_kind(name)
+            if kind is not None:
+                out[col] = [v if _missing(v) else self(v, kind) for v in out[col]]
             elif name in PATH_COLUMNS:
                 out[col] = [v if _missing(v) else self(rec if rec is not None else v, "record")
                             for v, rec in zip(out[col], record_of_row)]
-        if out.index.name and str(out.index.name).lower() in IDENTIFIER_COLUMNS:
-            kind = IDENTIFIER_COLUMNS[str(out.index.name).lower()]
+        if report_identifier_kind(out.index.name) is not None:
+            kind = report_identifier_kind(out.index.name)
             out.index = pd.Index([self(v, kind) for v in out.index], name=out.index.name)
         return out
 
@@ -170,9 +228,9 @@ class Pseudonymiser:
     def _row_records(frame: pd.DataFrame) -> list[Any]:
         """Each row's record identifier (an identifier-named index or column of kind record), or None."""
         sources = []
-        if frame.index.name and IDENTIFIER_COLUMNS.get(str(frame.index.name).lower()) == "record":
+        if report_identifier_kind(frame.index.name) == "record":
             sources.append(list(frame.index))
-        sources += [list(frame[c]) for c in frame.columns if IDENTIFIER_COLUMNS.get(str(c).lower()) == "record"]
+        sources += [list(frame[c]) for c in frame.columns if report_identifier_kind(c) == "record"]
         rows = []
         for i in range(len(frame)):
             rows.append(next((src[i] for src in sources if not _missing(src[i])), None))

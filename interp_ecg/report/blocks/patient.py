@@ -35,24 +35,63 @@ class PrototypeMatch:
     contribution: float | None = None
 
 
+#: caption of "this looks like that" panels
+MATCHES_CAPTION = ("Left: the window of this ECG most similar to each prototype (highlighted), with the ECG "
+                   "around it. Right: the prototype, a real segment of a training ECG (source "
+                   "pseudonymised), drawn under the highlighted window. Both sides share one time and one "
+                   "voltage scale (bar: 0.2 s by 1 mV). The record-mean similarity in the title is the mean "
+                   "over all windows of this ECG, not the highlighted window's alone.")
+
+
+def match_layout(m: PrototypeMatch) -> dict[str, float]:
+    """How the two panels of one match share their scales: one time span (seconds per width),
+    one lead spacing (mV per height), and where the prototype starts on its time axis (under the
+    highlighted window of the record, so the two line up).
+
+    Examples
+    --------
+    >>> m = PrototypeMatch("CLBBB", "proto_CLBBB_00", 3.9, np.zeros((2, 296)), np.ones((2, 96)), 100.0,
+    ...                    record_window=(1.0, 1.96))
+    >>> {k: round(v, 2) for k, v in match_layout(m).items()}
+    {'span_s': 2.96, 'spacing': 1.5, 'prototype_t0': 1.0, 'n_rows': 2}
+    """
+    rec = np.atleast_2d(np.asarray(m.record_segment, dtype=float))
+    proto = np.atleast_2d(np.asarray(m.prototype_segment, dtype=float))
+    rec_s, proto_s = rec.shape[1] / m.fs, proto.shape[1] / m.fs
+    span = max(rec_s, proto_s)
+    t0 = float(m.record_window[0]) if m.record_window is not None else 0.0
+    t0 = min(max(t0, 0.0), span - proto_s)
+    return {"span_s": span, "spacing": plots.lead_spacing(rec, proto), "prototype_t0": t0,
+            "n_rows": max(rec.shape[0], proto.shape[0])}
+
+
 def draw_matches(region: Region, matches: Sequence[PrototypeMatch], pseudo: Pseudonymiser) -> None:
+    """Draw "this looks like that" rows: the record's window in context (left) and the prototype
+    (right) at the same seconds per width and mV per height (:func:`match_layout`), each with
+    a 0.2 s x 1 mV calibration bar."""
     n = len(matches)
     if n == 0:
         return
     h = 1.0 / n
     for i, m in enumerate(matches):
         bottom = 1.0 - (i + 1) * h
+        lay = match_layout(m)
+        scale = dict(span_s=lay["span_s"], spacing=lay["spacing"], n_rows=int(lay["n_rows"]))
         contrib = f", contribution {m.contribution:+.3f}" if m.contribution is not None else ""
-        plots.plot_segment(m.record_segment,
-                           m.fs, m.leads, f"this ({m.label}: similarity {m.similarity:.3f}{contrib})",
-                           highlight=m.record_window, ax=region.add_axes(0.0, bottom + 0.08 * h, 0.48, 0.75 * h))
+        plots.plot_segment(m.record_segment, m.fs, m.leads,
+                           f"this ({m.label}: record-mean similarity {m.similarity:.3f}{contrib})",
+                           highlight=m.record_window, ax=region.add_axes(0.0, bottom + 0.08 * h, 0.48, 0.75 * h),
+                           **scale)
         src = m.prototype_source
         parts = src.split(" ", 1)
         if parts and parts[0]:
             src = pseudo(parts[0]) + (" " + parts[1] if len(parts) > 1 else "")
+        proto_s = np.atleast_2d(np.asarray(m.prototype_segment)).shape[1] / m.fs
+        window = (lay["prototype_t0"], lay["prototype_t0"] + proto_s) if proto_s < lay["span_s"] else None
         plots.plot_segment(m.prototype_segment, m.fs, m.leads,
                            f"looks like that: {m.prototype}" + (f" (from {src})" if src else ""),
-                           color="#7a1f1f", ax=region.add_axes(0.52, bottom + 0.08 * h, 0.48, 0.75 * h))
+                           color="#7a1f1f", highlight=window, t0=lay["prototype_t0"],
+                           ax=region.add_axes(0.52, bottom + 0.08 * h, 0.48, 0.75 * h), **scale)
 
 
 def matches_from_explanation(explanation: Any, n: int = 2, leads: Sequence[str] = ("II", "V1", "V5"),
@@ -113,8 +152,7 @@ class PrototypeMatchesBlock(Block):
         self.level = level
 
     def _caption(self) -> str:
-        return ("Left: the window of this ECG most similar to each prototype (highlighted). Right: the "
-                "prototype, a real segment of a training ECG (source pseudonymised).")
+        return MATCHES_CAPTION
 
     def flowables(self, ctx: RenderContext) -> list[Flowable]:
         return [Heading(self.heading, level=self.level),
@@ -242,10 +280,7 @@ class PatientBlock(Block):
                     note.keep_with_next = True  # heading, notes and panels move together
                     out.append(note)
             out.append(FigureFlowable(lambda r: draw_matches(r, self.matches, pseudo),
-                                      1.3 * len(self.matches),
-                                      "Left: the window of this ECG most similar to each prototype "
-                                      "(highlighted). Right: the prototype, a real segment of a "
-                                      "training ECG (source pseudonymised).", ctx.next_figure()))
+                                      1.3 * len(self.matches), MATCHES_CAPTION, ctx.next_figure()))
         out.append(PageBreak("portrait"))
         return out
 
@@ -287,10 +322,13 @@ class PrototypeGalleryBlock(Block):
     """Prototype gallery: each prototype's source segment (a real training ECG window)."""
 
     def __init__(self, prototypes: Sequence[Mapping[str, Any]], heading: str = "Prototype gallery",
-                 text: str = "", n_cols: int = 3, level: int = 1) -> None:
+                 text: str = "", n_cols: int = 3, level: int = 1, shown_note: str = "") -> None:
         """``prototypes``: dicts with ``name``, ``label``, ``segment`` (leads x samples), ``fs``,
-        optional ``leads``, ``source`` (record id), ``window`` (str)."""
+        optional ``leads``, ``source`` (record id), ``window`` (str). ``shown_note``: a sentence
+        for the caption saying which prototypes are shown when not all are (e.g. "2 of the 3
+        prototypes per statement shown")."""
         self.prototypes = list(prototypes)
+        self.shown_note = shown_note
         self.heading = heading
         self.text = text
         self.n_cols = n_cols
@@ -302,11 +340,24 @@ class PrototypeGalleryBlock(Block):
 
     def _draw_row(self, region: Region, row: Sequence[Mapping[str, Any]], pseudo: Pseudonymiser) -> None:
         w = 1.0 / self.n_cols
+        spacing = plots.lead_spacing(*[p["segment"] for p in self.prototypes])  # one mV scale for all
+        rows = max(np.atleast_2d(np.asarray(p["segment"])).shape[0] for p in self.prototypes)
         for j, p in enumerate(row):
             src = f"{pseudo(p['source'])}" if p.get("source") is not None else ""
-            title = f"{p['name']} [{p.get('label', '')}]\n{src} {p.get('window', '')}".strip()
+            dur = np.atleast_2d(np.asarray(p["segment"])).shape[1] / float(p["fs"])
+            title = f"{p['name']} [{p.get('label', '')}]\n{src} {p.get('window', '')} ({dur:.2f} s shown)".strip()
             plots.plot_segment(p["segment"], p["fs"], p.get("leads"), title, color="#7a1f1f",
-                               ax=region.add_axes(j * w + 0.01, 0.04, w - 0.02, 0.72))
+                               ax=region.add_axes(j * w + 0.01, 0.04, w - 0.02, 0.72), spacing=spacing,
+                               n_rows=rows)
+
+    def _caption(self) -> str:
+        durations = {round(np.atleast_2d(np.asarray(p["segment"])).shape[1] / float(p["fs"]), 2)
+                     for p in self.prototypes}
+        time = (" Cells of different durations have different time scales: read each cell's scale bar."
+                if len(durations) > 1 else "")
+        shown = f" {self.shown_note}" if self.shown_note else ""
+        return ("Prototypes after push: each is a real window of a training ECG (record pseudonymised, window "
+                "in seconds). One voltage scale for every cell (bar: 1 mV)." + time + shown)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         rows = [{k: v for k, v in p.items() if k not in {"segment", "leads"}} for p in self.prototypes]
@@ -318,16 +369,17 @@ class PrototypeGalleryBlock(Block):
             out.append(Paragraph(self.text))
         rows = self._rows()
         for i, row in enumerate(rows):
-            cap = ("Prototypes after push: each is a real window of a training ECG (record "
-                   "pseudonymised, window in seconds).") if i == len(rows) - 1 else ""
+            cap = self._caption() if i == len(rows) - 1 else ""
             out.append(FigureFlowable(lambda r, row=row: self._draw_row(r, row, ctx.pseudonymise),
                                       1.45, cap, ctx.next_figure() if cap else None))
         return out
 
     def html(self, ctx: RenderContext) -> str:
         text = f"<p>{html.escape(self.text)}</p>" if self.text else ""
-        figs = "".join(figure_html(lambda r, row=row: self._draw_row(r, row, ctx.pseudonymise), 7.0, 1.45)
-                       for row in self._rows())
+        rows = self._rows()
+        figs = "".join(figure_html(lambda r, row=row: self._draw_row(r, row, ctx.pseudonymise), 7.0, 1.45,
+                                   self._caption() if i == len(rows) - 1 else "")
+                       for i, row in enumerate(rows))
         return self._heading_html() + text + figs
 
 
