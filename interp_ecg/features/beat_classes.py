@@ -163,6 +163,12 @@ NOISE_STRETCH_CUTOFF_HZ = 40.0
 #: turns 3-6 sinus beats into PVCs, reads 0.07-0.11 mV per block in every lead; clean
 #: simulated leads (``simulate_record`` noise 0.3) read at most 0.03 mV.
 NOISE_STRETCH_HF_SD_MV = 0.05
+#: ... and exceeds this multiple of the lead's own median block level: the stretch is a local
+#: burst, well above the lead's steady noise (steady noise is judged over the whole record by
+#: :func:`interp_ecg.features.quality.lead_quality`). The simulator's own waxing EMG noise
+#: (``simulate_record`` default noise) reaches 0.06 mV at 3.3 times a lead's median; the
+#: 0.2 mV burst above reads 8-10 times it.
+NOISE_STRETCH_LOCAL_RATIO = 4.0
 
 COMPARE_FS = 500.0
 #: QRS windows are compared at their best alignment within this lag (ms). The
@@ -180,7 +186,8 @@ def noisy_stretches(signal: np.ndarray, fs: float) -> np.ndarray:
     The record is cut into blocks of :data:`NOISE_STRETCH_BLOCK_S` (the last, shorter
     block joins the one before it). A block of a lead is noisy when the robust SD of the
     lead's content above :data:`NOISE_STRETCH_CUTOFF_HZ` over the block exceeds
-    :data:`NOISE_STRETCH_HF_SD_MV`; a stretch is a run of blocks noisy in every lead.
+    :data:`NOISE_STRETCH_HF_SD_MV` and :data:`NOISE_STRETCH_LOCAL_RATIO` times the lead's
+    median over its blocks; a stretch is a run of blocks noisy in every lead.
     A local burst (motion or muscle artefact over a second or two) so sets aside a
     stretch, not the leads or the record.
 
@@ -202,7 +209,7 @@ def noisy_stretches(signal: np.ndarray, fs: float) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> x = np.zeros((2, 5000))
+    >>> x = 0.01 * rng.standard_normal((2, 5000))
     >>> x[:, 2000:3000] += 0.3 * rng.standard_normal((2, 1000))
     >>> noisy_stretches(x, 500).tolist()
     [[2000, 3000]]
@@ -221,7 +228,8 @@ def noisy_stretches(signal: np.ndarray, fs: float) -> np.ndarray:
     h = np.abs(sosfiltfilt(sos, x - x.mean(axis=1, keepdims=True), axis=1))
     edges = np.r_[np.arange(n_blocks) * block, n]
     sd = np.stack([1.4826 * np.median(h[:, a:b], axis=1) for a, b in zip(edges[:-1], edges[1:])], axis=1)
-    every = (sd > NOISE_STRETCH_HF_SD_MV).all(axis=0)
+    level = np.maximum(NOISE_STRETCH_HF_SD_MV, NOISE_STRETCH_LOCAL_RATIO * np.median(sd, axis=1, keepdims=True))
+    every = (sd > level).all(axis=0)
     runs = np.flatnonzero(np.diff(np.r_[0, every.astype(np.int8), 0])).reshape(-1, 2)
     return np.stack([edges[runs[:, 0]], edges[runs[:, 1]]], axis=1).astype(np.int64) if runs.size else \
         np.zeros((0, 2), np.int64)

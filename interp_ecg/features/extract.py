@@ -52,6 +52,7 @@ from interp_ecg.features.beat_classes import (
     NOISE_LABEL,
     NOISE_STRETCH_CUTOFF_HZ,
     NOISE_STRETCH_HF_SD_MV,
+    NOISE_STRETCH_LOCAL_RATIO,
     classify_beats,
     frequent_ectopy_regular,
     no_dominant_reason,
@@ -401,7 +402,8 @@ def _measure(
     noise_note = ""
     if len(noise_runs):
         noise_note = (f"{int(in_noise.sum())} beat(s) in stretch(es) noisy in every lead (content above "
-                      f"{NOISE_STRETCH_CUTOFF_HZ:g} Hz with a robust SD over {NOISE_STRETCH_HF_SD_MV:g} mV) left "
+                      f"{NOISE_STRETCH_CUTOFF_HZ:g} Hz with a robust SD over {NOISE_STRETCH_HF_SD_MV:g} mV and "
+                      f"{NOISE_STRETCH_LOCAL_RATIO:g} times the lead's median) left "
                       f"unclassified and out of the rate, RR and beat counts: "
                       + ", ".join(f"{a / fs:.2f}-{b / fs:.2f} s" for a, b in noise_runs))
     n_beats = int((~in_noise).sum())
