@@ -58,11 +58,12 @@ def test_beats_in_a_noisy_stretch_are_not_classified():
     assert b["anchor"].is_monotonic_increasing and len(table.fiducials) == len(b)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_burst_gives_no_false_pvc_and_the_right_rate(seed):
     _, s, info = _burst_record(seed, 0.2)
     row = extract_record(s, fs=FS)
-    # before: 3, 3, 6 PVCs; seed 3 HR 96.7 for 77.3
+    # before: 3, 3, 4, 6 PVCs; seed 2 HR 79.3 for 66.1, seed 3 96.7 for 77.3 (seed 2's first beat
+    # after the burst has its QRS window reaching 20 ms into the burst)
     assert row["PVC_count"] == 0
     assert abs(row["heart_rate_bpm"] - info["heart_rate"]) < 1.5
     assert "noisy in every lead" in row["quality_reason"]

@@ -484,7 +484,8 @@ def classify_beats(
         are preferred as the dominant class (module docstring, step 2).
     noisy_runs : numpy.ndarray, optional
         ``(n_runs, 2)`` start and end (exclusive) samples of the stretches in which every
-        lead is noisy (:func:`noisy_stretches`). A beat whose anchor lies in one is labelled
+        lead is noisy (:func:`noisy_stretches`). A beat whose compared QRS window
+        (:data:`QRS_WINDOW_S` around its anchor) reaches into one is labelled
         :data:`NOISE_LABEL` (not dominant, not compared, ``corr`` NaN) and the other beats
         are classified without it.
 
@@ -510,7 +511,8 @@ def classify_beats(
     runs = np.zeros((0, 2)) if noisy_runs is None else np.asarray(noisy_runs, dtype=float).reshape(-1, 2)
     if runs.size:
         a = beat_anchors(g)
-        in_noise = ((a[:, None] >= runs[None, :, 0]) & (a[:, None] < runs[None, :, 1])).any(axis=1)
+        lo, hi = a + QRS_WINDOW_S[0] * fs, a + QRS_WINDOW_S[1] * fs  # the window compared
+        in_noise = ((lo[:, None] < runs[None, :, 1]) & (hi[:, None] >= runs[None, :, 0])).any(axis=1)
         if in_noise.any():
             logger.info("%d beat(s) in a stretch noisy in every lead left unclassified", int(in_noise.sum()))
             clean = classify_beats(signal, fs, g[~in_noise], usable, pacing_spikes)
