@@ -153,21 +153,26 @@ NOISE_LABEL = "noise"
 #: absolute content above :data:`NOISE_STRETCH_CUTOFF_HZ` is set by the signal between the
 #: complexes, not by the QRS's own high-frequency content.
 NOISE_STRETCH_BLOCK_S = 0.5
-#: Content above this frequency (Hz) is taken for noise, as in
-#: :func:`interp_ecg.features.quality.lead_quality` (which judges the whole record).
-NOISE_STRETCH_CUTOFF_HZ = 40.0
+#: Content above this frequency (Hz), between the QRS complexes, is taken for noise: the P and
+#: T waves lie below it (their content is under ~10 Hz), and the QRS's own content above it
+#: fills under a quarter of a block, which the block's median ignores. A motion artefact
+#: (5-30 Hz) has much of its power above 15 Hz but little above the 40 Hz of the whole-record
+#: rule (:func:`interp_ecg.features.quality.lead_quality`): judged above 40 Hz, a 0.2 mV
+#: motion burst went unseen and read 3-7 false PVCs and HR 83-103 for 66-78 bpm.
+NOISE_STRETCH_CUTOFF_HZ = 15.0
 #: A block of a lead is noisy when the robust SD (1.4826 x median absolute value) of its
 #: content above :data:`NOISE_STRETCH_CUTOFF_HZ` exceeds this (mV): half the level at which
 #: :func:`interp_ecg.features.quality.lead_quality` calls a whole lead noisy
-#: (``quality.NOISE_HF_RMS_MV``, 0.1 mV). A 0.2 mV band-limited (15-60 Hz) burst, which
-#: turns 3-6 sinus beats into PVCs, reads 0.07-0.11 mV per block in every lead; clean
-#: simulated leads (``simulate_record`` noise 0.3) read at most 0.03 mV.
+#: (``quality.NOISE_HF_RMS_MV``, 0.1 mV, above 40 Hz). A 0.2 mV RMS band-limited burst, which
+#: turns 3-7 sinus beats into PVCs, reads 0.07-0.12 mV per block in every lead (5-30 Hz) and
+#: 0.13-0.18 mV (15-60 Hz); simulated leads read at most 0.04 mV at ``simulate_record``
+#: noise 0.3 and 0.12 mV at its default noise (a steady level, not local: see below).
 NOISE_STRETCH_HF_SD_MV = 0.05
 #: ... and exceeds this multiple of the lead's own median block level: the stretch is a local
 #: burst, well above the lead's steady noise (steady noise is judged over the whole record by
 #: :func:`interp_ecg.features.quality.lead_quality`). The simulator's own waxing EMG noise
-#: (``simulate_record`` default noise) reaches 0.06 mV at 3.3 times a lead's median; the
-#: 0.2 mV burst above reads 8-10 times it.
+#: (``simulate_record`` default noise) reaches 3.3 times a lead's median (seeds 0-3, 500 Hz);
+#: the 0.2 mV bursts above read at least 4.4 times it (5-30 Hz) and 8 times it (15-60 Hz).
 NOISE_STRETCH_LOCAL_RATIO = 4.0
 
 COMPARE_FS = 500.0
@@ -197,7 +202,7 @@ def noisy_stretches(signal: np.ndarray, fs: float) -> np.ndarray:
         ``(n_leads, n_samples)`` in mV, finite; pass only the leads that are not flat,
         clipped or set aside.
     fs : float
-        Sampling rate (Hz). At or under ``2.25 x NOISE_STRETCH_CUTOFF_HZ`` (90 Hz) there is
+        Sampling rate (Hz). At or under ``2.25 x NOISE_STRETCH_CUTOFF_HZ`` (33.75 Hz) there is
         too little band above the cutoff to judge, and no stretch is returned.
 
     Returns
