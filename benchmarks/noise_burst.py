@@ -4,7 +4,7 @@ FINDINGS-user8 A12/C: simulated ``normal`` records (500 Hz, noise 0.3, seeds 0-3
 band-limited Gaussian burst added to all twelve leads over 4-6 s (scaled to about
 ``amp`` mV RMS). Prints, per band, amplitude and seed, the PVC count (truth 0), the heart
 rate against the simulator's truth and against the same record without the burst, and
-how many beats were set aside as "noise"; a refused record prints its error.
+how many beats reaching into a noisy stretch were left unclassified; a refused record prints its error.
 
 Usage::
 
@@ -45,11 +45,11 @@ def main() -> None:
                 except InterpEcgError as err:
                     print(f"{band:15s} {amp} mV seed {seed}: refused: {str(err)[:90]}")
                     continue
-                n_noise = r["quality_reason"].split(" beat(s) in stretch")[0].split("; ")[-1] \
+                n_noise = r["quality_reason"].split(" beat(s) reaching into")[0].split(" and ")[-1] \
                     if "noisy in every lead" in r["quality_reason"] else "0"
                 print(f"{band:15s} {amp} mV seed {seed}: PVC {r['PVC_count']:.0f} (truth 0), HR {r['heart_rate_bpm']:.1f} "
                       f"(truth {info['heart_rate']:.1f}, no burst {clean['heart_rate_bpm']:.1f}), n_beats "
-                      f"{r['n_beats']:.0f} (no burst {clean['n_beats']:.0f}), noise beats {n_noise}")
+                      f"{r['n_beats']:.0f} (no burst {clean['n_beats']:.0f}), unclassified {n_noise}")
 
 
 if __name__ == "__main__":

@@ -69,16 +69,18 @@ def test_burst_gives_no_false_pvc_and_the_right_rate(seed):
     assert "noisy in every lead" in row["quality_reason"]
 
 
-@pytest.mark.parametrize("seed", [1, 3])
-def test_motion_burst_gives_no_false_pvc_and_the_right_rate(seed):
-    # 5-30 Hz (motion-like), scaled to 0.2 mV RMS; before: 6 and 7 PVCs, HR 97.8 for 78.3 and
-    # 103.1 for 77.3 (benchmarks/noise_burst.py)
+@pytest.mark.parametrize(("seed", "amp_mv"), [(1, 0.2), (3, 0.2), (3, 0.5)])
+def test_motion_burst_gives_no_false_pvc_and_the_right_rate(seed, amp_mv):
+    # 5-30 Hz (motion-like); before: 6, 7 and 7 PVCs, HR 97.8 for 78.3, 103.1 and 96.7 for 77.3
+    # (benchmarks/noise_burst.py). At 0.5 mV the burst's noise peaks also raised the QRS
+    # detector's reference and hid a clean beat after it (HR 67.6) until the stretch reached
+    # the delineator as a straight line
     rng = np.random.default_rng(seed)
     sig, _, info = simulate_record("normal", fs=FS, noise=0.3, random_state=seed)
     b, a = butter(4, [5 / (FS / 2), 30 / (FS / 2)], "band")
     burst = filtfilt(b, a, rng.normal(0, 1, (12, 1000)))
     s = sig.copy()
-    s[:, 2000:3000] += 0.2 * burst / burst.std()
+    s[:, 2000:3000] += amp_mv * burst / burst.std()
     row = extract_record(s, fs=FS)
     assert row["PVC_count"] == 0
     assert abs(row["heart_rate_bpm"] - info["heart_rate"]) < 1.5
