@@ -51,6 +51,9 @@ from the delineation's consensus rows (``lead == "global"``):
    are dominant (``"N"``); a differing ventricular-paced beat is ``"paced"`` (not counted
    as a PVC or an outlier). A premature beat shaped like the dominant ones is
    supraventricular and stays dominant, whatever its delineated QRS width.
+   A beat whose compared QRS window reaches into a stretch noisy in every lead
+   (:func:`noisy_stretches`, passed as ``classify_beats(noisy_runs=)``) is ``"noise"``: it
+   is not compared, and the other beats are classified without it.
    The dominant cycle is the median RR between two successive dominant beats, or, when no
    two dominant beats follow each other (bigeminy), the mean of all RR intervals (with a
    compensatory pause, coupling interval plus pause is two sinus cycles).

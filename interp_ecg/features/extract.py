@@ -357,7 +357,7 @@ def _measure(
         rest = np.ones(signal.shape[1], bool)
         for a, b in noise_runs:
             rest[a:b] = False
-        if rest.sum() >= 0.5 * rest.size:
+        if rest.sum() >= max(0.5 * rest.size, 2 * fs):  # lead_quality measures noise on >= 2 s
             q_rest = lead_quality(signal[:, rest], fs, leads, invalid=invalid)
             q["noisy"] = q_rest["noisy"].to_numpy() & cand
             q["usable"] = cand & ~q["noisy"].to_numpy()
@@ -1514,7 +1514,7 @@ def extract_beats(
     """Beat-level table: one row per beat and lead (plus the ``"global"`` consensus rows).
 
     Like the per-beat features of the MEETI dataset: the fiducials of each beat in each
-    lead, its label (``N``/``PVC``/``outlier``), RR intervals, the beat's own intervals
+    lead, its label (``N``/``PVC``/``outlier``/``paced``/``unclassified``/``noise``), RR intervals, the beat's own intervals
     and its amplitudes in that lead (relative to the PR-segment baseline of that beat).
 
     Parameters
