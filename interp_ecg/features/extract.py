@@ -1514,8 +1514,8 @@ def extract_beats(
     """Beat-level table: one row per beat and lead (plus the ``"global"`` consensus rows).
 
     Like the per-beat features of the MEETI dataset: the fiducials of each beat in each
-    lead, its label (``N``/``PVC``/``outlier``/``paced``/``unclassified``/``noise``), RR intervals, the beat's own intervals
-    and its amplitudes in that lead (relative to the PR-segment baseline of that beat).
+    lead, its label (``N``/``PVC``/``outlier``/``paced``/``unclassified``/``noise``), RR
+    intervals, the beat's own intervals and its amplitudes in that lead (relative to the PR-segment baseline of that beat).
 
     Parameters
     ----------
