@@ -89,7 +89,8 @@ def main() -> None:
                     continue
                 n_noise = r["quality_reason"].split(" beat(s) reaching into")[0].split(" and ")[-1] \
                     if "noisy in every lead" in r["quality_reason"] else "0"
-                print(f"{band:15s} {amp} mV seed {seed}: PVC {r['PVC_count']:.0f} (truth 0), HR {r['heart_rate_bpm']:.1f} "
+                print(f"{band:15s} {amp} mV seed {seed}: PVC {r['PVC_count']:.0f} (truth 0), "
+                      f"HR {r['heart_rate_bpm']:.1f} "
                       f"(truth {info['heart_rate']:.1f}, no burst {clean['heart_rate_bpm']:.1f}), n_beats "
                       f"{r['n_beats']:.0f} (no burst {clean['n_beats']:.0f}), unclassified {n_noise}")
 

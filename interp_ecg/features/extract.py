@@ -1515,7 +1515,8 @@ def extract_beats(
 
     Like the per-beat features of the MEETI dataset: the fiducials of each beat in each
     lead, its label (``N``/``PVC``/``outlier``/``paced``/``unclassified``/``noise``), RR
-    intervals, the beat's own intervals and its amplitudes in that lead (relative to the PR-segment baseline of that beat).
+    intervals, the beat's own intervals and its amplitudes in that lead (relative to the
+    PR-segment baseline of that beat).
 
     Parameters
     ----------
