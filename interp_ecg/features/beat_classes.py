@@ -51,6 +51,9 @@ from the delineation's consensus rows (``lead == "global"``):
    are dominant (``"N"``); a differing ventricular-paced beat is ``"paced"`` (not counted
    as a PVC or an outlier). A premature beat shaped like the dominant ones is
    supraventricular and stays dominant, whatever its delineated QRS width.
+   A beat whose compared QRS window reaches into a stretch noisy in every lead
+   (:func:`noisy_stretches`, passed as ``classify_beats(noisy_runs=)``) is ``"noise"``: it
+   is not compared, and the other beats are classified without it.
    The dominant cycle is the median RR between two successive dominant beats, or, when no
    two dominant beats follow each other (bigeminy), the mean of all RR intervals (with a
    compensatory pause, coupling interval plus pause is two sinus cycles).
@@ -142,6 +145,39 @@ QRS_WINDOW_S = (-0.06, 0.10)
 #: at a different phase in every beat (up to 5 ms off after rounding the anchor, 10 ms
 #: between two beats): on PTB-XL's 100 Hz files that alone put regular sinus beats under
 #: r = 0.85 (benchmarks/beat_classes_rates.py).
+#: Label of a beat detected inside a noisy stretch (:func:`noisy_stretches`: every lead
+#: examined noisy at once): its shape cannot be compared with the dominant beats, so it is
+#: neither dominant, nor PVC, nor outlier, and it is left out of the rate, RR intervals and
+#: beat counts (a noise peak taken for a QRS would add a beat; a sinus beat under the noise
+#: would differ from the template and pass for a PVC).
+NOISE_LABEL = "noise"
+#: Noise is judged in blocks of this length (s): a block holds at most one QRS complex at
+#: rates under 120 bpm and a QRS (<= 0.12 s) is under a quarter of it, so the block's median
+#: absolute content above :data:`NOISE_STRETCH_CUTOFF_HZ` is set by the signal between the
+#: complexes, not by the QRS's own high-frequency content.
+NOISE_STRETCH_BLOCK_S = 0.5
+#: Content above this frequency (Hz), between the QRS complexes, is taken for noise: the P and
+#: T waves lie below it (their content is under ~10 Hz), and the QRS's own content above it
+#: fills under a quarter of a block, which the block's median ignores. A motion artefact
+#: (5-30 Hz) has much of its power above 15 Hz but little above the 40 Hz of the whole-record
+#: rule (:func:`interp_ecg.features.quality.lead_quality`): judged above 40 Hz, a 0.2 mV
+#: motion burst went unseen and read 3-7 false PVCs and HR 83-103 for 66-78 bpm.
+NOISE_STRETCH_CUTOFF_HZ = 15.0
+#: A block of a lead is noisy when the robust SD (1.4826 x median absolute value) of its
+#: content above :data:`NOISE_STRETCH_CUTOFF_HZ` exceeds this (mV): half the level at which
+#: :func:`interp_ecg.features.quality.lead_quality` calls a whole lead noisy
+#: (``quality.NOISE_HF_RMS_MV``, 0.1 mV, above 40 Hz). A 0.2 mV RMS band-limited burst, which
+#: turns 3-7 sinus beats into PVCs, reads 0.07-0.12 mV per block in every lead (5-30 Hz) and
+#: 0.13-0.18 mV (15-60 Hz); simulated leads read at most 0.04 mV at ``simulate_record``
+#: noise 0.3 and 0.12 mV at its default noise (a steady level, not local: see below).
+NOISE_STRETCH_HF_SD_MV = 0.05
+#: ... and exceeds this multiple of the lead's own median block level: the stretch is a local
+#: burst, well above the lead's steady noise (steady noise is judged over the whole record by
+#: :func:`interp_ecg.features.quality.lead_quality`). The simulator's own waxing EMG noise
+#: (``simulate_record`` default noise) reaches 3.3 times a lead's median (seeds 0-3, 500 Hz);
+#: the 0.2 mV bursts above read at least 4.4 times it (5-30 Hz) and 8 times it (15-60 Hz).
+NOISE_STRETCH_LOCAL_RATIO = 4.0
+
 COMPARE_FS = 500.0
 #: QRS windows are compared at their best alignment within this lag (ms). The
 #: consensus R peak is not the same wave in every beat: it can come from a different group
@@ -150,6 +186,61 @@ COMPARE_FS = 500.0
 #: before their shapes are compared. 40 ms spans the spread of the R peaks over the twelve
 #: leads in a normal QRS; a PVC's QRS differs in shape and width, not by a shift.
 ALIGN_MAX_MS = 40.0
+
+
+def noisy_stretches(signal: np.ndarray, fs: float) -> np.ndarray:
+    """Stretches of a record in which every lead given is noisy at once.
+
+    The record is cut into blocks of :data:`NOISE_STRETCH_BLOCK_S` (the last, shorter
+    block joins the one before it). A block of a lead is noisy when the robust SD of the
+    lead's content above :data:`NOISE_STRETCH_CUTOFF_HZ` over the block exceeds
+    :data:`NOISE_STRETCH_HF_SD_MV` and :data:`NOISE_STRETCH_LOCAL_RATIO` times the lead's
+    median over its blocks; a stretch is a run of blocks noisy in every lead.
+    A local burst (motion or muscle artefact over a second or two) so sets aside a
+    stretch, not the leads or the record.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV, finite; pass only the leads that are not flat,
+        clipped or set aside.
+    fs : float
+        Sampling rate (Hz). At or under ``2.25 x NOISE_STRETCH_CUTOFF_HZ`` (33.75 Hz) there is
+        too little band above the cutoff to judge, and no stretch is returned.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_stretches, 2)`` int64 start and end (exclusive) sample of each stretch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = 0.01 * rng.standard_normal((2, 5000))
+    >>> x[:, 2000:3000] += 0.3 * rng.standard_normal((2, 1000))
+    >>> noisy_stretches(x, 500).tolist()
+    [[2000, 3000]]
+    """
+    x = np.asarray(signal, dtype=np.float64)
+    if x.ndim != 2 or not x.shape[0] or fs <= 2.25 * NOISE_STRETCH_CUTOFF_HZ:
+        return np.zeros((0, 2), np.int64)
+    n = x.shape[1]
+    block = int(round(NOISE_STRETCH_BLOCK_S * fs))
+    n_blocks = n // block
+    if n_blocks < 1:
+        return np.zeros((0, 2), np.int64)
+    from scipy.signal import butter, sosfiltfilt
+
+    sos = butter(4, NOISE_STRETCH_CUTOFF_HZ, "highpass", fs=fs, output="sos")
+    h = np.abs(sosfiltfilt(sos, x - x.mean(axis=1, keepdims=True), axis=1))
+    edges = np.r_[np.arange(n_blocks) * block, n]
+    sd = np.stack([1.4826 * np.median(h[:, a:b], axis=1) for a, b in zip(edges[:-1], edges[1:])], axis=1)
+    level = np.maximum(NOISE_STRETCH_HF_SD_MV, NOISE_STRETCH_LOCAL_RATIO * np.median(sd, axis=1, keepdims=True))
+    every = (sd > level).all(axis=0)
+    runs = np.flatnonzero(np.diff(np.r_[0, every.astype(np.int8), 0])).reshape(-1, 2)
+    return np.stack([edges[runs[:, 0]], edges[runs[:, 1]]], axis=1).astype(np.int64) if runs.size else \
+        np.zeros((0, 2), np.int64)
 
 
 def _correlate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -380,9 +471,9 @@ def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray
 
 def classify_beats(
     signal: np.ndarray, fs: float, fiducials: pd.DataFrame | FidArrays, usable: np.ndarray | None = None,
-    pacing_spikes: np.ndarray | None = None,
+    pacing_spikes: np.ndarray | None = None, noisy_runs: np.ndarray | None = None,
 ) -> BeatTable:
-    """Label each consensus beat dominant (``"N"``), ``"PVC"``, ``"paced"`` or ``"outlier"``.
+    """Label each consensus beat dominant (``"N"``), ``"PVC"``, ``"paced"``, ``"outlier"`` or ``"noise"``.
 
     Parameters
     ----------
@@ -399,6 +490,12 @@ def classify_beats(
         ``sample`` column). A beat with a spike from :data:`PACED_BEFORE_MS` before its QRS
         onset to its anchor is ventricular-paced (column ``paced``), and conducted beats
         are preferred as the dominant class (module docstring, step 2).
+    noisy_runs : numpy.ndarray, optional
+        ``(n_runs, 2)`` start and end (exclusive) samples of the stretches in which every
+        lead is noisy (:func:`noisy_stretches`). A beat whose compared QRS window
+        (:data:`QRS_WINDOW_S` around its anchor) reaches into one is labelled
+        :data:`NOISE_LABEL` (not dominant, not compared, ``corr`` NaN) and the other beats
+        are classified without it.
 
     Returns
     -------
@@ -419,6 +516,15 @@ def classify_beats(
         g = fiducials
     anchor = beat_anchors(g)
     g = g[np.isfinite(anchor)]
+    runs = np.zeros((0, 2)) if noisy_runs is None else np.asarray(noisy_runs, dtype=float).reshape(-1, 2)
+    if runs.size:
+        a = beat_anchors(g)
+        lo, hi = a + QRS_WINDOW_S[0] * fs, a + QRS_WINDOW_S[1] * fs  # the window compared
+        in_noise = ((lo[:, None] < runs[None, :, 1]) & (hi[:, None] >= runs[None, :, 0])).any(axis=1)
+        if in_noise.any():
+            logger.info("%d beat(s) in a stretch noisy in every lead left unclassified", int(in_noise.sum()))
+            clean = classify_beats(signal, fs, g[~in_noise], usable, pacing_spikes)
+            return _with_noise_beats(clean, g[in_noise], fs)
     table = _classify(signal, fs, g, usable, pacing_spikes)
     # two ventricular depolarisations cannot follow each other within the refractory
     # period: of such a pair, the beat less like the dominant ones is not a beat
@@ -491,6 +597,23 @@ def rr_fiducials(anchors: np.ndarray, lag: np.ndarray, similar: np.ndarray) -> n
         return anchors.copy()
     shift = shift - np.nanmedian(shift)
     return np.where(np.isfinite(shift), anchors + shift, anchors)
+
+
+def _with_noise_beats(clean: BeatTable, g_noise: pd.DataFrame, fs: float) -> BeatTable:
+    """``clean`` with the beats of ``g_noise`` added, labelled :data:`NOISE_LABEL`, in time
+    order; ``rr_prev_ms``/``rr_next_ms`` recomputed over all beats."""
+    exact = beat_anchors(g_noise)
+    qrs = (g_noise["QRS_off"].to_numpy(dtype=float) - g_noise["QRS_on"].to_numpy(dtype=float)) * 1000.0 / fs
+    nan = np.full(exact.size, np.nan)
+    noise = _beat_frame(g_noise.index, np.rint(exact).astype(np.int64), exact, exact, nan, nan, qrs, nan,
+                        np.full(exact.size, -1), np.zeros(exact.size, bool), np.full(exact.size, NOISE_LABEL))
+    beats = pd.concat([clean.beats, noise]) if len(clean.beats) else noise
+    order = np.argsort(beats["anchor_exact"].to_numpy(dtype=float), kind="stable")
+    beats = beats.iloc[order]
+    g = pd.concat([clean.fiducials, g_noise]).loc[beats.index]
+    rr = np.diff(beats["anchor_aligned"].to_numpy(dtype=float)) * 1000.0 / fs
+    beats = beats.assign(rr_prev_ms=np.r_[np.nan, rr], rr_next_ms=np.r_[rr, np.nan])
+    return BeatTable(beats=beats, fiducials=g)
 
 
 def _classify(signal: np.ndarray, fs: float, g: pd.DataFrame, usable: np.ndarray | None,

@@ -48,7 +48,17 @@ from interp_ecg.errors import (
 )
 from interp_ecg.features import measurements as M
 from interp_ecg.features.dictionary import column_names, column_types
-from interp_ecg.features.beat_classes import classify_beats, frequent_ectopy_regular, no_dominant_reason
+from interp_ecg.features.beat_classes import (
+    NOISE_LABEL,
+    NOISE_STRETCH_BLOCK_S,
+    NOISE_STRETCH_CUTOFF_HZ,
+    NOISE_STRETCH_HF_SD_MV,
+    NOISE_STRETCH_LOCAL_RATIO,
+    classify_beats,
+    frequent_ectopy_regular,
+    no_dominant_reason,
+    noisy_stretches,
+)
 from interp_ecg.features.median_beat import (
     FIDUCIALS,
     BeatTable,
@@ -338,6 +348,20 @@ def _measure(
     if mains:  # the notch rings into a gap of zeros: the gaps are found before it
         record_dropout_gaps(q, before_mains, fs)
     gap_note = dropout_note(q, fs)
+    # stretches in which every lead not flat, clipped or set aside is noisy at once (a local
+    # burst, beat_classes.noisy_stretches): their beats are labelled "noise" and left out of
+    # the rate, RR and beat counts; while they cover under half the record the leads are
+    # judged noisy or not on the rest of it (a 2-s burst sets aside a stretch, not the leads)
+    cand = ~(q["flat"] | q["clipped"] | q["invalid"]).to_numpy()
+    noise_runs = noisy_stretches(signal[cand], fs) if cand.any() else np.zeros((0, 2), np.int64)
+    if len(noise_runs):
+        rest = np.ones(signal.shape[1], bool)
+        for a, b in noise_runs:
+            rest[a:b] = False
+        if rest.sum() >= max(0.5 * rest.size, 2 * fs):  # lead_quality measures noise on >= 2 s
+            q_rest = lead_quality(signal[:, rest], fs, leads, invalid=invalid)
+            q["noisy"] = q_rest["noisy"].to_numpy() & cand
+            q["usable"] = cand & ~q["noisy"].to_numpy()
     usable = q["usable"].to_numpy()
     if not usable.any():
         raise SignalQualityError(
@@ -355,7 +379,18 @@ def _measure(
     try:
         # with the delineator's reasons: why a wave of a beat is NaN is said from the very
         # delineation the intervals are measured on (beat table column ``reason``)
-        fid = _delineate(raw[use_idx], fs, use_leads, method, return_reasons=True)
+        # the noisy stretches reach the delineator as a straight line between the samples
+        # either side: no beat is detected in them, and their noise peaks do not raise the QRS
+        # detector's reference over the rest of the record (a 0.5 mV motion burst hid a clean
+        # beat 1 s after it: HR 67.6 for 77.3)
+        to_delineate = raw[use_idx]
+        if len(noise_runs):
+            to_delineate = to_delineate.copy()
+            for a, b in noise_runs:
+                left, right = max(a - 1, 0), min(b, to_delineate.shape[1] - 1)
+                w = (np.arange(a, b) - left) / max(right - left, 1)
+                to_delineate[:, a:b] = (to_delineate[:, [left]] * (1 - w) + to_delineate[:, [right]] * w)
+        fid = _delineate(to_delineate, fs, use_leads, method, return_reasons=True)
     except InterpEcgError as err:
         if err.source:
             raise
@@ -378,8 +413,17 @@ def _measure(
     # measurement, neither to the beat classes nor to the median beat (mask_flat_segments)
     recorded = mask_flat_segments(signal, q)
     table = classify_beats(recorded[use_idx], fs, fa, usable=np.ones(len(use_idx), bool),
-                           pacing_spikes=spikes["sample"].to_numpy() if len(spikes) else None)
-    n_beats = len(table.beats)
+                           pacing_spikes=spikes["sample"].to_numpy() if len(spikes) else None,
+                           noisy_runs=noise_runs)
+    in_noise = (table.beats["label"] == NOISE_LABEL).to_numpy()
+    noise_note = ""
+    if len(noise_runs):
+        noise_note = (f"stretch(es) noisy in every lead (content above {NOISE_STRETCH_CUTOFF_HZ:g} Hz with a "
+                      f"robust SD over {NOISE_STRETCH_HF_SD_MV:g} mV and {NOISE_STRETCH_LOCAL_RATIO:g} times the "
+                      f"lead's median per {NOISE_STRETCH_BLOCK_S:g} s) left out of the rate, RR and beat counts, "
+                      f"no beat detected in them and {int(in_noise.sum())} beat(s) reaching into them left "
+                      f"unclassified: " + ", ".join(f"{a / fs:.2f}-{b / fs:.2f} s" for a, b in noise_runs))
+    n_beats = int((~in_noise).sum())
     if n_beats < min_beats:
         raise DelineationError(f"too few beats: {n_beats} found, at least {min_beats} needed", source=src)
     # beats cut by the record edge count as beats (rate, rhythm) but are kept out of the
@@ -405,12 +449,15 @@ def _measure(
     rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
                                        return_reasons=True,
                                        paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None,
-                                       gaps=np.asarray(q.attrs.get("dropout_gaps", []), dtype=float))
+                                       gaps=np.asarray([*q.attrs.get("dropout_gaps", []),
+                                                        *map(tuple, noise_runs)], dtype=float).reshape(-1, 2))
     row.update(rr_values)
     # a count per minute is over the recorded time: the dropout gaps and the stretches in
     # which every lead is flat (at the start or end too) held no beat that could be counted
-    unrecorded = [*q.attrs.get("dropout_gaps", []), *q.attrs.get("flat_all_leads_runs", [])]
-    row.update(beat_counts(table, recorded_duration_s(signal.shape[1], fs, unrecorded)))
+    unrecorded = [*q.attrs.get("dropout_gaps", []), *q.attrs.get("flat_all_leads_runs", []),
+                  *map(tuple, noise_runs)]
+    counted = BeatTable(beats=table.beats[~in_noise], fiducials=table.fiducials[~in_noise])
+    row.update(beat_counts(counted, recorded_duration_s(signal.shape[1], fs, unrecorded)))
 
     lead_rows = fa.select(fa.lead != "global")
     values, prov = M.global_intervals(table_med, fs, lead_rows)
@@ -480,6 +527,8 @@ def _measure(
         warnings.append(flat_note)
     if gap_note:
         warnings.append(gap_note)
+    if noise_note:
+        warnings.append(noise_note)
     if flat_med_note:
         warnings.append(flat_med_note)
     if rev:
@@ -1478,8 +1527,9 @@ def extract_beats(
     """Beat-level table: one row per beat and lead (plus the ``"global"`` consensus rows).
 
     Like the per-beat features of the MEETI dataset: the fiducials of each beat in each
-    lead, its label (``N``/``PVC``/``outlier``), RR intervals, the beat's own intervals
-    and its amplitudes in that lead (relative to the PR-segment baseline of that beat).
+    lead, its label (``N``/``PVC``/``outlier``/``paced``/``unclassified``/``noise``), RR
+    intervals, the beat's own intervals and its amplitudes in that lead (relative to the
+    PR-segment baseline of that beat).
 
     Parameters
     ----------

@@ -336,7 +336,8 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     n_gap = int((~measured).sum())
     if n_gap:
         reasons.append(f"rate, RR and heart-rate variability: {n_gap} of {measured.size} RR interval(s) span an "
-                       f"all-lead dropout gap (nothing recorded) and are left out; {int(measured.sum())} measured")
+                       f"all-lead dropout gap (nothing recorded) or a stretch noisy in every lead and are left out; "
+                       f"{int(measured.sum())} measured")
     if not measured.any():
         reasons.append(f"heart_rate_bpm, RR_mean_ms, RR_sd_ms, RR_min_ms, RR_max_ms, {', '.join(HRV_FEATURES)}: "
                        f"no RR interval outside the dropout gaps")
