@@ -721,7 +721,7 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     start = np.where(np.isfinite(qrs_off_global), qrs_off_global,
                      r + round(p.t_start_after_r_s * fs)).astype(np.int64)
     rr_next = np.asarray(rr_next, dtype=float)
-    cycle, next_on = rr_next, None
+    cycle, next_on, q_next = rr_next, None, None
     if r.size >= 3:
         rr_prev = np.concatenate([[np.median(np.diff(r))], np.diff(r)]).astype(float)
         nxt_prem = np.concatenate([premature_beats(rr_prev, rr_next_of(r, rr_prev), p)[1:],
@@ -746,7 +746,7 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     tw = t_waves(views.wave_band, views.wave_slope, r, start, rr_next, fs, p,
                  min_mv=p.noise_k * views.noise_mv,
                  terminal=int(np.sum(usable)) <= p.t_lobe_max_leads,
-                 rr_cycle=cycle, next_on=next_on)
+                 rr_cycle=cycle, next_on=next_on, next_qrs=q_next)
     visible = tw["ok"] & (tw["amp"] >= np.maximum(p.t_min_mv, p.noise_k * views.noise_mv))
     out = {k: np.where(visible, tw[k], np.nan) for k in ("on", "peak", "off")}
     # a T end hidden by the next (premature) QRS is not in the signal

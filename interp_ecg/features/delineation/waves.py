@@ -540,7 +540,7 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
 
 
 def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = True,
-            rr_cycle=None, next_on=None):
+            rr_cycle=None, next_on=None, next_qrs=None):
     """T peak and boundaries per lead and beat (dict of arrays, ``amp`` in mV).
 
     ``j`` is the QRS end per beat (the search start); every span is a :class:`Params`
@@ -554,8 +554,17 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     onset where that beat is premature: the search then stops ``p.t_next_qrs_guard_s``
     before it (instead of ``p.t_next_guard_s`` before the next R), and ``hidden`` marks
     the T ends found within ``p.t_hidden_tol_s`` of that stop (the T wave runs into the
-    next QRS: its end is not in the signal). The returned ``stop`` is the last sample
-    searched per beat.
+    next QRS: its end is not in the signal). ``next_qrs`` (same shape, NaN where not
+    found) is the next beat's QRS onset for every beat: no search reaches past it less
+    ``p.t_next_qrs_guard_s``.
+
+    Long QT: where a lead's T wave is unfinished at the end of the first window (shares
+    ``t_peak_rr`` / ``t_stop_rr`` of the cycle, ``t_peak_max_s``), the search is repeated
+    in a window widened to ``R + t_qtc_max_s x RR^(1/3)`` (the T end; the peak
+    ``t_peak_end_min_s`` before it), bounded by the next QRS onset less the guard, and
+    kept for that lead where its peak lies after the first peak span and is taller than
+    the first window's T. ``hidden`` also marks a widened T end at the next QRS bound.
+    The returned ``stop`` is the last sample searched per beat (first window).
     """
     def n(sec: float) -> int:
         return int(round(sec * fs))
@@ -572,6 +581,14 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
         bound_by_next = np.isfinite(nq)
         nxt = np.where(bound_by_next, np.where(bound_by_next, nq, 0).astype(np.int64)
                        - n(p.t_next_qrs_guard_s), nxt)
+    # every beat: never past the next QRS onset less the guard (a wide next QRS starts
+    # 80-100 ms before its R: the R-based guard alone reached into it)
+    q_bound = np.full(start.size, np.iinfo(np.int64).max, dtype=np.int64)
+    if next_qrs is not None:
+        nq = np.asarray(next_qrs, dtype=float)
+        q_bound = np.where(np.isfinite(nq), np.where(np.isfinite(nq), nq, 0).astype(np.int64)
+                           - n(p.t_next_qrs_guard_s), q_bound)
+        nxt = np.minimum(nxt, q_bound)
     stop = r + np.minimum((p.t_stop_rr * cycle).astype(np.int64), n(p.t_window_s))
     stop = np.minimum(np.maximum(stop, start + n(p.t_stop_min_s)),
                       np.maximum(nxt, start + n(p.t_next_min_s)))
@@ -592,6 +609,26 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     # a T end at the stop set by the next (premature) QRS: the wave runs on under it
     out["hidden"] = (bound_by_next & (stop >= nxt))[None, :] & (
         out["off"] >= (stop - n(p.t_hidden_tol_s))[None, :])
+    if p.t_qtc_max_s > 0:
+        # long QT: the widened window (physiological bounds, see Params.t_qtc_max_s)
+        rr_s = np.maximum(np.asarray(rr_next, dtype=float), 1.0) / fs
+        end_max = r + np.round(p.t_qtc_max_s * np.cbrt(rr_s) * fs).astype(np.int64)
+        stop_w = np.minimum(end_max, np.maximum(nxt, start + n(p.t_next_min_s)))
+        stop_w = np.maximum(stop_w, stop)
+        peak_hi_w = np.maximum(stop_w - n(p.t_peak_end_min_s), peak_hi)
+        wider = peak_hi_w > peak_hi
+        if wider.any():
+            length = int(np.max(stop_w - start)) + 1
+            wide = _wave(xw, dw, start, stop_w, peak_lo, peak_hi_w, p.t_ref_on, p.t_ref_off,
+                         fs, max(length, n(p.t_window_s) + 1), p.t_halfwidth, p.t_on_frac,
+                         lobe, area, p.t_area_mix)
+            use = (wider[None, :] & wide["ok"] & (wide["peak"] > peak_hi[None, :])
+                   & (wide["amp"] > np.where(out["ok"], out["amp"], 0.0)))
+            for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe"):
+                out[k] = np.where(use, wide[k], out[k])
+            at_q = (stop_w >= q_bound)[None, :] & (
+                wide["off"] >= (stop_w - n(p.t_hidden_tol_s))[None, :])
+            out["hidden"] = np.where(use, at_q, out["hidden"])
     return out
 
 
