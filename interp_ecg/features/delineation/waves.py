@@ -562,8 +562,8 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     ``t_peak_rr`` / ``t_stop_rr`` of the cycle, ``t_peak_max_s``), the search is repeated
     in a window widened to ``R + t_qtc_max_s x RR^(1/3)`` (the T end; the peak
     ``t_peak_end_min_s`` before it), bounded by the next QRS onset less the guard, and
-    kept for that lead where its peak lies after the first peak span and is taller than
-    the first window's T. ``hidden`` also marks a widened T end at the next QRS bound.
+    kept for that lead where its peak lies ``t_peak_after_j_s`` after the first one and
+    is taller than the first window's T. ``hidden`` also marks a widened T end at the next QRS bound.
     The returned ``stop`` is the last sample searched per beat (first window).
     """
     def n(sec: float) -> int:
@@ -622,7 +622,10 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
             wide = _wave(xw, dw, start, stop_w, peak_lo, peak_hi_w, p.t_ref_on, p.t_ref_off,
                          fs, max(length, n(p.t_window_s) + 1), p.t_halfwidth, p.t_on_frac,
                          lobe, area, p.t_area_mix)
-            use = (wider[None, :] & wide["ok"] & (wide["peak"] > peak_hi[None, :])
+            # the first window held only the T's up-slope: the widened search finds a
+            # later and taller peak (a peak on the up-slope stands lower over its chord)
+            use = (wider[None, :] & wide["ok"]
+                   & (wide["peak"] > out["peak"] + n(p.t_peak_after_j_s))
                    & (wide["amp"] > np.where(out["ok"], out["amp"], 0.0)))
             for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe"):
                 out[k] = np.where(use, wide[k], out[k])
