@@ -498,3 +498,7 @@ class Params:
     t_qtc_max_s: float = 0.70
     # T peak to T end (s): normal 80-100 ms (Tp-e); 60 ms leaves room for a steep, narrow T
     t_peak_end_min_s: float = 0.06
+    # the widened search is kept only in beats where at least this share of the leads
+    # show the later, taller T peak (LUDB odd+even per-lead T F1 fell ~1 point when each
+    # lead decided alone: a flat T's lead found the next P wave)
+    t_widen_lead_frac: float = 0.5

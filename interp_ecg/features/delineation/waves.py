@@ -563,7 +563,8 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     in a window widened to ``R + t_qtc_max_s x RR^(1/3)`` (the T end; the peak
     ``t_peak_end_min_s`` before it), bounded by the next QRS onset less the guard, and
     kept for that lead where its peak lies ``t_peak_after_j_s`` after the first one and
-    is taller than the first window's T. ``hidden`` also marks a widened T end at the next QRS bound.
+    is taller than the first window's T, in beats where at least ``t_widen_lead_frac``
+    of the leads show it. ``hidden`` also marks a widened T end at the next QRS bound.
     The returned ``stop`` is the last sample searched per beat (first window).
     """
     def n(sec: float) -> int:
@@ -627,6 +628,10 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
             use = (wider[None, :] & wide["ok"]
                    & (wide["peak"] > out["peak"] + n(p.t_peak_after_j_s))
                    & (wide["amp"] > np.where(out["ok"], out["amp"], 0.0)))
+            # a long QT lengthens the T wave in every lead: the widened search is kept
+            # only in beats where most leads show it (one lead's later hump with a flat
+            # T is the next P wave)
+            use &= (use.mean(axis=0) >= p.t_widen_lead_frac)[None, :]
             for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe"):
                 out[k] = np.where(use, wide[k], out[k])
             at_q = (stop_w >= q_bound)[None, :] & (
