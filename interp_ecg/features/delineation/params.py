@@ -502,3 +502,8 @@ class Params:
     # show the later, taller T peak (LUDB odd+even per-lead T F1 fell ~1 point when each
     # lead decided alone: a flat T's lead found the next P wave)
     t_widen_lead_frac: float = 0.5
+    # ... and only where the widened T peak lies at least this long before the next QRS
+    # onset (s): a P wave peaks within the PR interval (120-200 ms) before the QRS onset,
+    # ~60-100 ms after its own onset; CinC JS20017 (sinus tachycardia) lost its P waves to
+    # the widened search without it
+    t_widen_p_guard_s: float = 0.15
