@@ -507,3 +507,6 @@ class Params:
     # ~60-100 ms after its own onset; CinC JS20017 (sinus tachycardia) lost its P waves to
     # the widened search without it
     t_widen_p_guard_s: float = 0.15
+    # ... and only where the widened T stands this many times taller over its chord than
+    # the first window's (a first window holding only the up-slope reads a small hump)
+    t_widen_amp_ratio: float = 2.0

@@ -634,7 +634,7 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
             # later and taller peak (a peak on the up-slope stands lower over its chord)
             use = (wider[None, :] & wide["ok"]
                    & (wide["peak"] > out["peak"] + n(p.t_peak_after_j_s))
-                   & (wide["amp"] > np.where(out["ok"], out["amp"], 0.0)))
+                   & (wide["amp"] > p.t_widen_amp_ratio * np.where(out["ok"], out["amp"], 0.0)))
             # a long QT lengthens the T wave in every lead: the widened search is kept
             # only in beats where most leads show it (one lead's later hump with a flat
             # T is the next P wave)
