@@ -247,7 +247,8 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     n_leads, n = views.raw.shape
     rr_prev, rr_next = S.rr_intervals(r, fs)
     qrs = S.qrs_stage(views, r, fs, p, usable, rr_prev, rr_next)
-    t = S.t_stage(views, r, qrs["off_search"], rr_next, fs, p, usable, qrs["on_search"])
+    t = S.t_stage(views, r, qrs["off_search"], rr_next, fs, p, usable, qrs["on_search"],
+                  qrs["on_global"])
     t_end_raw = combine(t["off_raw"], "off", p.t_cons_tol_s * fs, p.cons_q, usable)
     pw = S.p_stage(views, r, qrs["on_search"], qrs["off_search"], rr_prev, t_end_raw, fs,
                    p, usable)
@@ -326,7 +327,9 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
             add(m & np.isfinite(per[..., 3 if wave == "QRS" else 0]), text, reasons)
             add(m_g & np.isfinite(glob[:, 3 if wave == "QRS" else 0]), text, g_reason)
         add(~np.isfinite(per[..., 7]), "no T wave above noise", reasons)
-        add(t["hidden"], "T end hidden by the next (premature) QRS", reasons)
+        add(t["hidden"], "T end hidden by the next QRS", reasons)
+        add(t["hidden"].any(axis=0) & ~np.isfinite(glob[:, 8]), "T end hidden by the next QRS",
+            g_reason)
         add(np.broadcast_to(edge_beat, reasons.shape), "beat cut by the record edge", reasons)
         add(edge_beat, "beat cut by the record edge", g_reason)
         add(gap[:-1].any(axis=-1), "boundary on bridged invalid samples", reasons)

@@ -480,3 +480,33 @@ class Params:
     # share of the coupling interval. A PVC lasts >= 120 ms against a normal 80-100 ms;
     # the simulated PVCs are 40-70 ms wider than the sinus QRS
     t_next_wide_s: float = 0.03
+
+    # ---- T search windows for long QT and fast rates (helper "tlong", round of 2026-12-01) --
+    # The shares t_peak_rr / t_stop_rr and the cap t_peak_max_s fit a normal QT; they cut
+    # long QT intervals silently (simulated long QT at 104-149 bpm: QTcF 377 for a true
+    # 507 ms; at 40 bpm QT 468 for 626). Where the T wave is still unfinished at the end of
+    # that first window, the search is widened to physiological bounds: the T wave ends no
+    # later than R + t_qtc_max_s x RR^(1/3) (RR in s: Fridericia's rate correction,
+    # Fridericia 1920; a QTc of 700 ms lies beyond the 500 ms of marked prolongation and
+    # the 600 ms seen before torsade de pointes, Drew et al. 2010 AHA/ACCF scientific
+    # statement on QT monitoring), its peak at least t_peak_end_min_s before that, and
+    # always before the next beat's QRS onset less t_next_qrs_guard_s (every beat: a
+    # T wave ends before the next depolarisation; a T end at that bound is hidden by the
+    # next QRS, NaN with a reason). The widened search is kept for a lead only where its
+    # T peak lies after the first window's peak span and stands taller than the first
+    # window's T (the first window held only the T's up-slope).
+    t_qtc_max_s: float = 0.70
+    # T peak to T end (s): normal 80-100 ms (Tp-e); 60 ms leaves room for a steep, narrow T
+    t_peak_end_min_s: float = 0.06
+    # the widened search is kept only in beats where at least this share of the leads
+    # show the later, taller T peak (LUDB odd+even per-lead T F1 fell ~1 point when each
+    # lead decided alone: a flat T's lead found the next P wave)
+    t_widen_lead_frac: float = 0.5
+    # ... and only where the widened T peak lies at least this long before the next QRS
+    # onset (s): a P wave peaks within the PR interval (120-200 ms) before the QRS onset,
+    # ~60-100 ms after its own onset; CinC JS20017 (sinus tachycardia) lost its P waves to
+    # the widened search without it
+    t_widen_p_guard_s: float = 0.15
+    # ... and only where the widened T stands this many times taller over its chord than
+    # the first window's (a first window holding only the up-slope reads a small hump)
+    t_widen_amp_ratio: float = 2.0

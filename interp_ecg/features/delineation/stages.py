@@ -700,7 +700,8 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
 # --------------------------------------------------------------------------- 4. T
 def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np.ndarray,
             fs: float, p: Params, usable: np.ndarray,
-            qrs_on_global: np.ndarray | None = None) -> dict[str, np.ndarray]:
+            qrs_on_global: np.ndarray | None = None,
+            qrs_on_reported: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per-lead T onset, peak and offset where the T wave stands above the lead's noise.
 
     The search starts at the consensus QRS offset (at ``R + t_start_after_r_s`` where that
@@ -709,7 +710,9 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     than this beat's) the search spans are shares of the beat's own cycle (the
     longer of the RR before and after it) and the search stops ``t_next_qrs_guard_s``
     before the premature beat's QRS onset (``qrs_on_global``, where given and found); a T
-    end found at that stop is hidden by the next QRS and not reported (``hidden``). With at
+    end found at that stop is hidden by the next QRS and not reported (``hidden``). For
+    every beat no search reaches past the next beat's QRS onset (the earlier of
+    ``qrs_on_global`` and the reported ``qrs_on_reported``) less ``t_next_qrs_guard_s``. With at
     most
     ``t_lobe_max_leads`` usable leads the offset of a biphasic T is the end of its terminal
     lobe (:func:`.waves.terminal_lobe`, ``Params.t_lobe_*``). Returns ``on, peak, off``
@@ -721,11 +724,12 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     start = np.where(np.isfinite(qrs_off_global), qrs_off_global,
                      r + round(p.t_start_after_r_s * fs)).astype(np.int64)
     rr_next = np.asarray(rr_next, dtype=float)
-    cycle, next_on = rr_next, None
+    cycle, next_on, q_next, widen = rr_next, None, None, None
     if r.size >= 3:
         rr_prev = np.concatenate([[np.median(np.diff(r))], np.diff(r)]).astype(float)
         nxt_prem = np.concatenate([premature_beats(rr_prev, rr_next_of(r, rr_prev), p)[1:],
                                    [False]])
+        widen = ~nxt_prem  # the long-QT widened search: not before a premature beat
         if qrs_on_global is not None:
             # ... and ventricular: its QRS wider than this beat's (a premature atrial beat
             # has its P wave between this T and its QRS: there the T search keeps its share
@@ -746,7 +750,9 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     tw = t_waves(views.wave_band, views.wave_slope, r, start, rr_next, fs, p,
                  min_mv=p.noise_k * views.noise_mv,
                  terminal=int(np.sum(usable)) <= p.t_lobe_max_leads,
-                 rr_cycle=cycle, next_on=next_on)
+                 rr_cycle=cycle, next_on=next_on, widen=widen,
+                 next_qrs=q_next if q_next is None or qrs_on_reported is None else np.fmin(
+                     q_next, np.concatenate([np.asarray(qrs_on_reported, float)[1:], [np.nan]])))
     visible = tw["ok"] & (tw["amp"] >= np.maximum(p.t_min_mv, p.noise_k * views.noise_mv))
     out = {k: np.where(visible, tw[k], np.nan) for k in ("on", "peak", "off")}
     # a T end hidden by the next (premature) QRS is not in the signal

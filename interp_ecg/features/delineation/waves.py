@@ -540,7 +540,7 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
 
 
 def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = True,
-            rr_cycle=None, next_on=None):
+            rr_cycle=None, next_on=None, next_qrs=None, widen=None):
     """T peak and boundaries per lead and beat (dict of arrays, ``amp`` in mV).
 
     ``j`` is the QRS end per beat (the search start); every span is a :class:`Params`
@@ -554,8 +554,20 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     onset where that beat is premature: the search then stops ``p.t_next_qrs_guard_s``
     before it (instead of ``p.t_next_guard_s`` before the next R), and ``hidden`` marks
     the T ends found within ``p.t_hidden_tol_s`` of that stop (the T wave runs into the
-    next QRS: its end is not in the signal). The returned ``stop`` is the last sample
-    searched per beat.
+    next QRS: its end is not in the signal). ``next_qrs`` (same shape, NaN where not
+    found) is the next beat's QRS onset for every beat: no search reaches past it less
+    ``p.t_next_qrs_guard_s``.
+
+    Long QT: where a lead's T wave is unfinished at the end of the first window (shares
+    ``t_peak_rr`` / ``t_stop_rr`` of the cycle, ``t_peak_max_s``), the search is repeated
+    in a window widened to ``R + t_qtc_max_s x RR^(1/3)`` (the T end; the peak
+    ``t_peak_end_min_s`` before it), bounded by the next QRS onset less the guard, and
+    kept for that lead where its peak lies ``t_peak_after_j_s`` after the first one and
+    is taller than the first window's T, in beats where at least ``t_widen_lead_frac``
+    of the leads show it, and only for beats where ``widen`` (bool, shape ``(n_beats,)``;
+    all when omitted) is set (not before a premature beat, whose P wave may lie between
+    this T and its QRS). ``hidden`` also marks a widened T end at the next QRS bound.
+    The returned ``stop`` is the last sample searched per beat (first window).
     """
     def n(sec: float) -> int:
         return int(round(sec * fs))
@@ -572,9 +584,20 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
         bound_by_next = np.isfinite(nq)
         nxt = np.where(bound_by_next, np.where(bound_by_next, nq, 0).astype(np.int64)
                        - n(p.t_next_qrs_guard_s), nxt)
+    # every beat: never past the next QRS onset less the guard (a wide next QRS starts
+    # 80-100 ms before its R: the R-based guard alone reached into it)
+    q_bound = np.full(start.size, np.iinfo(np.int64).max, dtype=np.int64)
+    if next_qrs is not None:
+        nq = np.asarray(next_qrs, dtype=float)
+        q_bound = np.where(np.isfinite(nq), np.where(np.isfinite(nq), nq, 0).astype(np.int64)
+                           - n(p.t_next_qrs_guard_s), q_bound)
+        nxt = np.minimum(nxt, q_bound)
     stop = r + np.minimum((p.t_stop_rr * cycle).astype(np.int64), n(p.t_window_s))
     stop = np.minimum(np.maximum(stop, start + n(p.t_stop_min_s)),
                       np.maximum(nxt, start + n(p.t_next_min_s)))
+    # the next QRS onset less the guard is a hard stop, even where it leaves less than
+    # t_next_min_s after the QRS end (a wide QRS at ~200 bpm): a T end there is hidden
+    stop = np.minimum(stop, q_bound)
     peak_lo = start + n(p.t_peak_after_j_s)
     peak_hi = r + np.minimum((p.t_peak_rr * cycle).astype(np.int64), n(p.t_peak_max_s))
     peak_hi = np.minimum(np.maximum(peak_hi, start + n(p.t_peak_min_span_s)), stop)
@@ -590,8 +613,41 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
                 n(p.t_window_s) + 1, p.t_halfwidth, p.t_on_frac, lobe, area, p.t_area_mix)
     out["stop"] = stop
     # a T end at the stop set by the next (premature) QRS: the wave runs on under it
-    out["hidden"] = (bound_by_next & (stop >= nxt))[None, :] & (
+    out["hidden"] = ((bound_by_next & (stop >= nxt)) | (stop >= q_bound))[None, :] & (
         out["off"] >= (stop - n(p.t_hidden_tol_s))[None, :])
+    if p.t_qtc_max_s > 0:
+        # long QT: the widened window (physiological bounds, see Params.t_qtc_max_s)
+        rr_s = np.maximum(np.asarray(rr_next, dtype=float), 1.0) / fs
+        end_max = r + np.round(p.t_qtc_max_s * np.cbrt(rr_s) * fs).astype(np.int64)
+        stop_w = np.minimum(end_max, np.maximum(nxt, start + n(p.t_next_min_s)))
+        stop_w = np.maximum(stop_w, stop)
+        peak_hi_w = np.maximum(stop_w - n(p.t_peak_end_min_s), peak_hi)
+        wider = peak_hi_w > peak_hi
+        if widen is not None:
+            wider &= np.asarray(widen, dtype=bool)
+        if wider.any():
+            length = int(np.max(stop_w - start)) + 1
+            wide = _wave(xw, dw, start, stop_w, peak_lo, peak_hi_w, p.t_ref_on, p.t_ref_off,
+                         fs, max(length, n(p.t_window_s) + 1), p.t_halfwidth, p.t_on_frac,
+                         lobe, area, p.t_area_mix)
+            # the first window held only the T's up-slope: the widened search finds a
+            # later and taller peak (a peak on the up-slope stands lower over its chord)
+            use = (wider[None, :] & wide["ok"]
+                   & (wide["peak"] > out["peak"] + n(p.t_peak_after_j_s))
+                   & (wide["amp"] > p.t_widen_amp_ratio * np.where(out["ok"], out["amp"], 0.0)))
+            # a long QT lengthens the T wave in every lead: the widened search is kept
+            # only in beats where most leads show it (one lead's later hump with a flat
+            # T is the next P wave)
+            use &= (use.mean(axis=0) >= p.t_widen_lead_frac)[None, :]
+            # ... and where its peak is no P wave of the next beat: a P wave peaks within
+            # the PR interval before the next QRS onset
+            use &= wide["peak"] <= (q_bound + n(p.t_next_qrs_guard_s)
+                                    - n(p.t_widen_p_guard_s))[None, :]
+            for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe"):
+                out[k] = np.where(use, wide[k], out[k])
+            at_q = (stop_w >= q_bound)[None, :] & (
+                wide["off"] >= (stop_w - n(p.t_hidden_tol_s))[None, :])
+            out["hidden"] = np.where(use, at_q, out["hidden"])
     return out
 
 
