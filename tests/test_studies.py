@@ -181,6 +181,14 @@ def test_ptbxl_prototypes_study_runs_on_synthetic(tmp_path):
         assert "(not established: no 95% CI" in flat
     assert "monitored only: fixed epochs, no early stopping" in flat and "(early stopping)" not in flat
     assert "most confident cases" in flat
+    # user9 F11: an output is called a probability only when fold 9 calibrated it, and the Methods say which
+    cal = pd.read_csv(res.out_dir / "tables" / "calibration.csv")
+    assert set(cal["model"]) == {"prototype network"} and cal["test_prevalence"].between(0, 1).all()
+    if cal["calibrated"].all():
+        assert "outputs calibrated on PTB-XL fold 9" in flat and "(p = " in flat and "score " not in flat
+        assert cal["mean_probability_after"].sub(cal["prevalence"]).abs().max() < 5e-3
+    else:
+        assert "not calibrated probabilities" in flat and "(p = " not in flat and "not a calibrated probability" in flat
 
 
 @pytest.mark.slow
