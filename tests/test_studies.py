@@ -156,6 +156,12 @@ def test_wct_study_runs(tmp_path):
     assert res.report_path is not None and (res.out_dir / "tables" / "external.csv").exists()
     text = "\n".join(p.extract_text() for p in PdfReader(str(res.report_path)).pages)
     assert "circular" in text.lower() and "rule" in text
+    # user9 F11: the class-balanced, unrecalibrated models' outputs are called scores, not probabilities
+    flat = " ".join(text.split())
+    assert ("Model outputs (cardioforest, logreg): predict_proba of models trained with class-balanced weights, not "
+            "recalibrated: scores that over-state the rarer class, not calibrated probabilities") in flat
+    ext = pd.read_csv(res.out_dir / "tables" / "external.csv")
+    assert set(ext["score_type"]) == {"hard", "score (not calibrated)"}
 
 
 @pytest.mark.slow

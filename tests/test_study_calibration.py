@@ -73,3 +73,31 @@ def test_a_statement_without_validation_positives_leaves_scores(net):
 def test_no_validation_records(net):
     assert calibrate_on_validation(net, None, None).endswith("(no validation records to calibrate them on).")
     assert net.probabilities_calibrated_ is False
+
+
+def test_wct_output_note_says_what_the_models_output():
+    """The WCT study's models are class-balanced and not recalibrated: their outputs are scores.
+
+    On a held-out set with 10 % positives a class-balanced logistic regression's mean output is
+    far above the prevalence, which an unweighted, sigmoid-calibrated one matches."""
+    from interp_ecg.models import EnsembleClassifier
+    from interp_ecg.studies.wct import SCORE_TYPE, output_note
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    y = (X["a"] + rng.normal(size=3000) > 1.9).astype(int)  # about 10 % positive
+    tr, te = slice(0, 2000), slice(2000, None)
+    balanced = EnsembleClassifier(("logreg",), random_state=0)
+    calibrated = EnsembleClassifier(("logreg",), class_weight=None, calibrate="sigmoid", random_state=0)
+    prev = y[te].mean()
+    assert 0.07 < prev < 0.13
+    mean_bal = balanced.fit(X[tr], y[tr]).predict_proba(X[te])[:, 1].mean()
+    mean_cal = calibrated.fit(X[tr], y[tr]).predict_proba(X[te])[:, 1].mean()
+    assert mean_bal > 2.5 * prev and abs(mean_cal - prev) < 0.02
+    note = output_note({"cardioforest": balanced, "soft_ensemble": EnsembleClassifier(("rf", "logreg")),
+                        "cal": calibrated})
+    assert note.startswith("Model outputs (cardioforest, soft_ensemble): predict_proba of models trained with "
+                           "class-balanced weights, not recalibrated: scores that over-state the rarer class, not "
+                           "calibrated probabilities")
+    assert "Model outputs (cal): predict_proba calibrated inside each training fold (sigmoid, 3 internal folds)." in note
+    assert "calibrated" in SCORE_TYPE and "probability" not in SCORE_TYPE
