@@ -349,7 +349,7 @@ def defining_columns(columns) -> list[str]:
 
 def out_of_fold_scores(model, X: pd.DataFrame, y, groups, *, cv_folds: int = 5, random_state: int | None = 0,
                        tune: dict | None = None) -> tuple[pd.Series, Any]:
-    """Out-of-fold probabilities from patient-wise folds (no patient in its own training fold).
+    """Out-of-fold scores (``predict_proba``) from patient-wise folds (no patient in its own training fold).
 
     Parameters
     ----------
@@ -478,7 +478,7 @@ def rule_error_counts(y_external, rule: pd.Series, score: pd.Series, model: str,
     rule : pandas.Series ``(n,)``
         The rule label (:func:`wct_rule_label`), NaN where unmeasured.
     score : pandas.Series ``(n,)``
-        The model's probability (out of fold), NaN where not scored; positive at >= 0.5.
+        The model's out-of-fold score (``predict_proba``), NaN where not scored; positive at >= 0.5.
     model, label : str
         Names written into the row.
 
@@ -666,7 +666,7 @@ def vt_versus_svt(model, X: pd.DataFrame, condition: pd.Series, groups, y_truth:
 
     Among the ECGs whose simulated rhythm is a WCT (:data:`SYNTHETIC_WCT_CONDITIONS`), the rule
     is (nearly) constant, so it cannot tell ventricular tachycardia from SVT with aberrant
-    conduction or sinus tachycardia with bundle branch block. Out-of-fold probabilities
+    conduction or sinus tachycardia with bundle branch block. Out-of-fold scores
     (:func:`out_of_fold_scores`) of ``model`` on every feature and without the defining
     features are scored against that question, beside the rule; then the ECGs the rule gets
     wrong against ``y_truth`` are counted (:func:`rule_error_counts`), and the model without
@@ -755,7 +755,7 @@ def example_records(predictions: pd.DataFrame, n: int, *, score: str = ENSEMBLE,
     n : int
         At most this many records.
     score, rule, truth : str
-        Columns of the model's probability, the rule's 0/1 score and the 0/1 truth.
+        Columns of the model's score, the rule's 0/1 score and the 0/1 truth.
 
     Returns
     -------
@@ -898,7 +898,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         notes.append(
             f"grounded: {grounded['record'].nunique()} records chosen across the out-of-fold WCT score (the record "
             "nearest to each of evenly spaced targets), each explained by the model of its own patient-wise fold "
-            "(its probability is out-of-fold), with the feature table's provenance and the record's delineation")
+            "(its score is out-of-fold), with the feature table's provenance and the record's delineation")
 
     tables = {"cohort": cohort_tab, "circular": circular, "external": external, "rule_errors": rule_errors,
               "shap_importance": shap_imp, "shap_by_wave": shap_wave, "grounded": grounded,
@@ -1034,7 +1034,7 @@ def explained_records(scores: pd.Series, n: int) -> pd.DataFrame:
     Parameters
     ----------
     scores : pandas.Series
-        Out-of-fold probabilities (NaN: not scored, never chosen).
+        Out-of-fold scores (NaN: not scored, never chosen).
     n : int
 
     Returns
@@ -1063,8 +1063,8 @@ def _explain(models, X, rule, src, cfg, oof_rule: Mapping[str, pd.Series] | None
 
     The sentences explain records chosen across the out-of-fold score (:func:`explained_records`),
     each with the model of its own cross-validation fold (the same patient-wise folds as the
-    out-of-fold scores, so the record's patient was not trained on and the probability in the
-    sentence is its out-of-fold probability), with the record's feature-table row (provenance
+    out-of-fold scores, so the record's patient was not trained on and the score in the
+    sentence is its out-of-fold score), with the record's feature-table row (provenance
     columns) and its delineation (which locates a JT interval on the beat its QT was traced on),
     as the demo's patient pages do. Each row also gives where the rule's QRS duration was
     measured (``rule_QRS_*``), whether or not it is among the top attributions.
