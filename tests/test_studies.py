@@ -193,6 +193,8 @@ def test_ptbxl_prototypes_study_runs_on_synthetic(tmp_path):
     if cal["calibrated"].all():
         assert "outputs calibrated on PTB-XL fold 9" in flat and "(p = " in flat and "score " not in flat
         assert cal["mean_probability_after"].sub(cal["prevalence"]).abs().max() < 5e-3
+        assert (res.out_dir / "tables" / "test_probabilities.csv").exists()
+        assert "computed from the raw outputs (test_scores), before calibration" in flat
     else:
         assert "not calibrated probabilities" in flat and "(p = " not in flat and "not a calibrated probability" in flat
 

@@ -335,13 +335,17 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         with step("black-box network"):
             bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same preset: optimiser, schedule, patience
         nets["black box"] = bb
+    test_ds = ds.subset(list(test_ids))
+    # ROC-AUC and PR-AUC from the raw outputs: a Platt slope <= 0 (fitted on a small fold 9) would
+    # reverse a statement's ranking on the test fold
+    scores = {name: pd.DataFrame(net.predict_proba(test_ds), index=test_ids, columns=net.classes_)
+              for name, net in nets.items()}
     # the weighted BCE's sigmoid over-states rare statements: Platt-scale each network on fold 9
     # (never the test fold, never training records) before any output is called a probability
     cal_sentences = {name: calibrate_on_validation(net, fit_kw.get("X_val"), fit_kw.get("y_val"))
                      for name, net in nets.items()}
-    test_ds = ds.subset(list(test_ids))
-    scores = {name: pd.DataFrame(net.predict_proba(test_ds), index=test_ids, columns=net.classes_)
-              for name, net in nets.items()}
+    shown = {name: (pd.DataFrame(net.predict_proba(test_ds), index=test_ids, columns=net.classes_)
+                    if net.probabilities_calibrated_ else scores[name]) for name, net in nets.items()}
     groups = meta.loc[test_ids, "patient_id"]
     metrics = pd.concat([statement_metrics(labels.loc[test_ids, list(clf.classes_)], frame, groups, model=name,
                                            n_boot=p["n_boot"], random_state=seed)
@@ -356,13 +360,15 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     src = clf.prototype_sources_.reset_index()
     tables = {"metrics": metrics, "macro_auc": macro, "prototypes": src,
               "test_scores": scores["prototype network"], "training_history": clf.history_,
-              "calibration": calibration_table(nets, scores, test_labels)}
+              "calibration": calibration_table(nets, shown, test_labels)}
+    if clf.probabilities_calibrated_:
+        tables["test_probabilities"] = shown["prototype network"]
     summary = (f"{len(train_ids)} training ECGs (strat_fold 1-8), {len(test_ids)} test ECGs "
                f"(fold 10), {len(clf.classes_)} statements ({', '.join(clf.classes_)}); "
                f"statements left out: {left_out_text(left_out) or 'none'}. "
                f"Training took {fit_s:.0f} s on {clf.device_}. Macro ROC-AUC: "
                + "; ".join(f"{name} {macro_text(macro_rows[name], test_labels)}" for name in scores) + ".")
-    blocks = _report_blocks(clf, ds, fold, metrics, scores["prototype network"], p, cal_sentences)
+    blocks = _report_blocks(clf, ds, fold, metrics, shown["prototype network"], p, cal_sentences)
     if temp is not None:
         shutil.rmtree(temp, ignore_errors=True)
     return StudyResult(tables=tables, blocks=blocks, title=TITLE, summary=summary)
@@ -416,8 +422,9 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
                                        f"blocks {clf.settings_['blocks']}). "
                                        + " ".join(f"{name[0].upper()}{name[1:]}: {text}"
                                                   for name, text in cal_sentences.items())
-                                       + " ROC-AUC and PR-AUC depend on the ranking of the test ECGs only, which a "
-                                       "calibration with a positive slope does not change. "
+                                       + " ROC-AUC and PR-AUC are computed from the raw outputs (test_scores), "
+                                       "before calibration: a calibration with a positive slope would not change "
+                                       "them, and one with a slope <= 0 would reverse the ranking. "
                                        "Prototypes are projected onto real training segments (push)."))
     return blocks
 
@@ -473,10 +480,16 @@ def calibrate_on_validation(net, X_val, y_val, split: str = "PTB-XL fold 9") -> 
     flipped = [str(c) for c in cal.index[cal["slope"] <= 0]]
     flip = (f" On these ECGs the raw output ranked {', '.join(flipped)} the wrong way round (slope <= 0): "
             "their calibrated probabilities carry no ranking." if flipped else "")
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
+
+    few = [f"{c} ({int(cal.loc[c, 'n_positive'])})" for c in cal.index
+           if min(cal.loc[c, "n_positive"], cal.loc[c, "n_records"] - cal.loc[c, "n_positive"]) < MIN_PER_CLASS_FOR_CI]
+    rough = (f" Fewer than {MIN_PER_CLASS_FOR_CI} validation positives (or negatives) for {', '.join(few)}: their "
+             "calibration is not established." if few else "")
     return (f"outputs calibrated on {split} ({int(cal['n_records'].iloc[0])} ECGs, not used for training or "
             "testing) by Platt scaling per statement (p = sigmoid(a * logit + b), fitted record-wise), because "
             "the class-weighted loss inflates the raw outputs of rare statements; mean output on the "
-            f"validation ECGs before -> after: {parts}.{flip}")
+            f"validation ECGs before -> after: {parts}.{flip}{rough}")
 
 
 def output_text(net, value: float) -> str:
@@ -506,7 +519,7 @@ def calibration_table(nets: dict[str, Any], scores: dict[str, pd.DataFrame], tes
     nets : dict
         Model name -> fitted network.
     scores : dict
-        Model name -> its test outputs (ECG x statement).
+        Model name -> its test outputs as the report shows them (calibrated when the network is), ECG x statement.
     test_labels : pandas.DataFrame
         0/1 test labels.
 
