@@ -48,6 +48,17 @@ def test_calibrated_on_the_validation_split(net):
                 f"(prevalence {cal.loc[c, 'prevalence']:.2f})") in text
     flipped = [c for c in net.classes_ if cal.loc[c, "slope"] <= 0]  # INV with this seed: said, not hidden
     assert (f"ranked {', '.join(flipped)} the wrong way round" in text) == bool(flipped)
+    few = [c for c in net.classes_ if min(yv[c].sum(), len(yv) - yv[c].sum()) < 5]
+    assert ("their calibration is not established" in text) == bool(few)
+
+
+def test_few_validation_positives_are_said(net):
+    xv, yv = toy_cohort(40, seed=7)
+    yv["NORM"] = 0
+    yv.iloc[:2, yv.columns.get_loc("NORM")] = 1  # 2 validation positives
+    text = calibrate_on_validation(net, xv, yv, split="toy fold 9")
+    assert net.probabilities_calibrated_ is True
+    assert "Fewer than 5 validation positives (or negatives) for NORM (2): their calibration is not established." in text
     assert output_text(net, 0.613) == "p = 0.61"
     scores = {"prototype network": pd.DataFrame(net.predict_proba(xt), columns=net.classes_)}
     tab = calibration_table({"prototype network": net}, scores, yt[net.classes_].reset_index(drop=True))
