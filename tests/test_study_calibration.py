@@ -50,6 +50,13 @@ def test_calibrated_on_the_validation_split(net):
     assert (f"ranked {', '.join(flipped)} the wrong way round" in text) == bool(flipped)
     few = [c for c in net.classes_ if min(yv[c].sum(), len(yv) - yv[c].sum()) < 5]
     assert ("their calibration is not established" in text) == bool(few)
+    assert output_text(net, 0.613) == "p = 0.61"
+    scores = {"prototype network": pd.DataFrame(net.predict_proba(xt), columns=net.classes_)}
+    tab = calibration_table({"prototype network": net}, scores, yt[net.classes_].reset_index(drop=True))
+    assert tab["calibrated"].all() and list(tab["statement"]) == list(net.classes_)
+    np.testing.assert_allclose(tab["prevalence"], prev.to_numpy())
+    np.testing.assert_allclose(tab["test_prevalence"], yt[net.classes_].mean().to_numpy())
+    np.testing.assert_allclose(tab["test_mean_output"], scores["prototype network"].mean().to_numpy())
 
 
 def test_few_validation_positives_are_said(net):
@@ -59,13 +66,6 @@ def test_few_validation_positives_are_said(net):
     text = calibrate_on_validation(net, xv, yv, split="toy fold 9")
     assert net.probabilities_calibrated_ is True
     assert "Fewer than 5 validation positives (or negatives) for NORM (2): their calibration is not established." in text
-    assert output_text(net, 0.613) == "p = 0.61"
-    scores = {"prototype network": pd.DataFrame(net.predict_proba(xt), columns=net.classes_)}
-    tab = calibration_table({"prototype network": net}, scores, yt[net.classes_].reset_index(drop=True))
-    assert tab["calibrated"].all() and list(tab["statement"]) == list(net.classes_)
-    np.testing.assert_allclose(tab["prevalence"], prev.to_numpy())
-    np.testing.assert_allclose(tab["test_prevalence"], yt[net.classes_].mean().to_numpy())
-    np.testing.assert_allclose(tab["test_mean_output"], scores["prototype network"].mean().to_numpy())
 
 
 def test_a_statement_without_validation_positives_leaves_scores(net):
