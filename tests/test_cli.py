@@ -230,6 +230,19 @@ def test_demo_states_each_explained_models_discrimination(demo_run):
     assert f"on {held_out} held-out ECGs ({positives} WCT)" in text
 
 
+def test_demo_calls_no_uncalibrated_output_a_probability(demo_run):
+    """user9 F11: the demo has no validation split, so the prototype network's and the class-balanced
+    WCT ensemble's outputs are called scores, and the report says they are not calibrated."""
+    _, run_dir = demo_run
+    text = " ".join("\n".join(p.extract_text() for p in PdfReader(str(run_dir / "report.pdf")).pages).split())
+    assert "(p = " not in text and "(threshold 0.5)" not in text and "in probability units" not in text
+    assert ("Its outputs are scores from a class-weighted loss (positives weighted n_negative / n_positive), not "
+            "calibrated probabilities: this split holds no validation ECGs") in text
+    assert ("Model outputs (the ensemble): predict_proba of models trained with class-balanced weights, not "
+            "recalibrated") in text
+    assert "WCT score (ensemble; class-balanced training, not a calibrated probability)" in text
+
+
 def test_report_command_rerenders_a_run_on_letter(runner, demo_run, tmp_path):
     _, run_dir = demo_run
     pdf = tmp_path / "letter.pdf"

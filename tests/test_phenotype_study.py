@@ -73,6 +73,9 @@ def test_study_with_prototype_model(synthetic_cohort, phecode_root, tmp_path):
     assert "prototype_vs_class" in res
     # the report states how well the network behind the exposures discriminates, on held-out ECGs
     assert any("held-out macro ROC-AUC" in n for n in res["notes"]), res["notes"]
+    # user9 F11: the prob_<CLASS> exposures are called what they are (weighted-loss scores, not calibrated)
+    assert any("class scores (prob_<CLASS>: sigmoid outputs of a class-weighted loss" in n
+               and "not calibrated probabilities" in n for n in res["notes"]), res["notes"]
 
 
 @pytest.mark.shared_data

@@ -156,6 +156,12 @@ def test_wct_study_runs(tmp_path):
     assert res.report_path is not None and (res.out_dir / "tables" / "external.csv").exists()
     text = "\n".join(p.extract_text() for p in PdfReader(str(res.report_path)).pages)
     assert "circular" in text.lower() and "rule" in text
+    # user9 F11: the class-balanced, unrecalibrated models' outputs are called scores, not probabilities
+    flat = " ".join(text.split())
+    assert ("Model outputs (cardioforest, logreg): predict_proba of models trained with class-balanced weights, not "
+            "recalibrated: scores that over-state the rarer class, not calibrated probabilities") in flat
+    ext = pd.read_csv(res.out_dir / "tables" / "external.csv")
+    assert set(ext["score_type"]) == {"hard", "score (not calibrated)"}
 
 
 @pytest.mark.slow
@@ -181,6 +187,16 @@ def test_ptbxl_prototypes_study_runs_on_synthetic(tmp_path):
         assert "(not established: no 95% CI" in flat
     assert "monitored only: fixed epochs, no early stopping" in flat and "(early stopping)" not in flat
     assert "most confident cases" in flat
+    # user9 F11: an output is called a probability only when fold 9 calibrated it, and the Methods say which
+    cal = pd.read_csv(res.out_dir / "tables" / "calibration.csv")
+    assert set(cal["model"]) == {"prototype network"} and cal["test_prevalence"].between(0, 1).all()
+    if cal["calibrated"].all():
+        assert "outputs calibrated on PTB-XL fold 9" in flat and "(p = " in flat and "score " not in flat
+        assert cal["mean_probability_after"].sub(cal["prevalence"]).abs().max() < 5e-3
+        assert (res.out_dir / "tables" / "test_probabilities.csv").exists()
+        assert "computed from the raw outputs (test_scores), before calibration" in flat
+    else:
+        assert "not calibrated probabilities" in flat and "(p = " not in flat and "not a calibrated probability" in flat
 
 
 @pytest.mark.slow

@@ -115,7 +115,10 @@ def plot_pr(y_true: np.ndarray, scores: Mapping[str, np.ndarray], ax=None):
 
 
 def plot_calibration(y_true: np.ndarray, scores: Mapping[str, np.ndarray], n_bins: int = 8, ax=None):
-    """Reliability diagram (quantile bins) of probability scores; a hard rule shows one point.
+    """Reliability diagram (quantile bins) of scores in [0, 1], a hard rule as one point.
+
+    A score that is not a calibrated probability (e.g. from class-balanced training) lies off
+    the diagonal; the x axis is the model's output as it is, not called a probability.
 
     Parameters
     ----------
@@ -146,7 +149,7 @@ def plot_calibration(y_true: np.ndarray, scores: Mapping[str, np.ndarray], n_bin
         frac, mean = calibration_curve(y_true, s, n_bins=n_bins, strategy="quantile")
         ax.plot(mean, frac, "o-", ms=2.5, color=PALETTE[k % 10], lw=1.0, label=name)
     ax.plot([0, 1], [0, 1], color="#aaaaaa", lw=0.6, ls="--")
-    ax.set_xlabel("Predicted probability")
+    ax.set_xlabel("Model output (bin mean)")
     ax.set_ylabel("Observed fraction")
     ax.set_title("Calibration")
     ax.set_xlim(0, 1)

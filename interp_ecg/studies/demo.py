@@ -203,9 +203,10 @@ def _wct(cfg: StudyConfig, feats: pd.DataFrame, meta: pd.DataFrame, state: dict,
     state["wct_disc"] = pipeline.discrimination(m_truth[m_truth["model"] == ENS], f"the WCT ensemble (against {label_name})")
     text = (f"Task: detect WCT from fiducial features. Patient-wise split: {int((~test).sum())} ECGs for training, "
             f"{n_test} held out ({int(yt[test].sum())} WCT by ground truth). Ensemble of "
-            f"{', '.join(params.models)} (soft voting). Metrics on the held-out patients, bootstrap 95% CIs "
+            f"{', '.join(params.models)} (soft voting). {wct.output_note({'the ensemble': res.model})} "
+            "Metrics on the held-out patients, bootstrap 95% CIs "
             f"resampled by patient ({params.n_boot} replicates). Against the ground truth, the rule misclassifies "
-            f"{rule_wrong} of {n_test} held-out ECGs and the ensemble (threshold 0.5) {ens_wrong}. '{NODEF}' is "
+            f"{rule_wrong} of {n_test} held-out ECGs and the ensemble (score >= 0.5) {ens_wrong}. '{NODEF}' is "
             f"trained without the {len(res.defining)} columns from which the rule can be recomputed (QRS duration, "
             "heart rate, RR mean/min/max, QTc, JT, Cornell product): what the other features carry. The ground "
             "truth here is the definition applied to the simulator's true QRS duration and rate, so the rule on "
@@ -282,8 +283,9 @@ def _shap(state: dict, tables: dict, seed: int) -> Any:
     expl = shap_explanation(state["model"], state["Xte"], background=bg, random_state=seed)
     state.update(expl=expl, background=bg)
     block = ShapSummaryBlock(expl, heading="What drives the WCT model (SHAP)", level=2,
-                             text="SHAP values of the ensemble (all features) on the held-out ECGs, in probability "
-                                  f"units, against a background of {len(bg)} training ECGs.")
+                             text="SHAP values of the ensemble (all features) on the held-out ECGs, in units of its "
+                                  "score (its predict_proba from class-balanced training, not a calibrated "
+                                  f"probability), against a background of {len(bg)} training ECGs.")
     tables.update(block.tables())
     state["wct_warning_at"] = "above the SHAP summary of the WCT model"  # said in full there, once
     return [_discrimination_block(state["wct_disc"], "WCT ensemble", "explained below"), block]
@@ -339,7 +341,7 @@ def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.
     if len(errs):
         blocks.append(TableBlock(wct.rule_errors_in_words(errs), name="wct_adds_rule_errors",
                                  caption="ECGs the rule gets wrong against the ground-truth WCT, and the ensemble "
-                                         "trained on that label (out-of-fold probability >= 0.5, same folds) on them."))
+                                         "trained on that label (out-of-fold score >= 0.5, same folds) on them."))
     summary_lines.append(
         f"What the model adds: VT versus supraventricular WCT ({res.n_wct} measurable ECGs, {res.n_vt} VT), "
         "out-of-fold ROC-AUC "
@@ -391,7 +393,10 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
                   f"morphology branch with time-localised prototypes, both on 1D backbones to fit a "
                   f"CPU budget; {params.prototypes_per_class} prototypes per statement) trained on "
                   f"{len(fit.train_ids)} ECGs at 100 Hz, same patient-wise split. Every prototype was "
-                  f"replaced by its nearest real training segment (push), so each can be shown.{dropped}",
+                  f"replaced by its nearest real training segment (push), so each can be shown. Its outputs are "
+                  "scores from a class-weighted loss (positives weighted n_negative / n_positive), not calibrated "
+                  "probabilities: this split holds no validation ECGs to calibrate them on (training and held-out "
+                  f"ECGs only), and ROC-AUC and PR-AUC use their ranking only.{dropped}",
                   warning=disc.reference(PROTO_WARNING_AT)),
         MetricsBlock(pm_wide, heading="", caption="Prototype network on held-out patients, per statement: "
                      "estimate (95% CI). Positives: held-out ECGs positive for the statement; in the macro row, "
@@ -539,7 +544,7 @@ def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
                                    explanation=row_expl, sentences=sentences,
                                    summary=wct.patient_summary(preds.loc[rid], feats.loc[rid], meta.loc[rid]),
                                    matches=matches, patient_id=meta.loc[rid, "patient_id"],
-                                   heading="Patient page", waterfall_title="WCT probability",
+                                   heading="Patient page", waterfall_title="WCT score (not a calibrated probability)",
                                    matches_note=matches_note, matches_warning=matches_warning,
                                    explanation_note=(state["wct_disc"].paragraph(state.get("wct_warning_at"))
                                                      if "wct_disc" in state else "")))

@@ -1,4 +1,4 @@
-"""Study: PheWAS of ECG prototypes (and class probabilities, or any exposure table).
+"""Study: PheWAS of ECG prototypes (and class scores, or any exposure table).
 
 After "Prototype Learning to Create Refined Interpretable Digital Phenotypes from ECGs" (2025):
 prototypes trained for classification are applied unchanged to a held-out population, and their
@@ -11,8 +11,10 @@ Steps of :func:`run` (parameters: :class:`~interp_ecg.studies.params.PrototypePh
    (``data.source: mimic``, ``data.path`` = MIMIC-IV-ECG root, ``data.diagnoses`` = MIMIC-IV
    ``hosp/`` folder).
 2. Exposures: ``params.exposure_source`` = ``prototypes`` (a small ProtoECGNet trained on the
-   patients of folds 1-5 - ``params.train_folds`` -, scores and class probabilities of the
-   other patients), ``features`` (fiducial features), ``table`` (``params.exposure_table``: CSV
+   patients of folds 1-5 - ``params.train_folds`` -, prototype similarities and class scores
+   ``prob_<CLASS>`` of the other patients: the network's sigmoid outputs from a class-weighted
+   loss, not calibrated probabilities, as every held-out ECG is an exposure and none is left to
+   calibrate them on), ``features`` (fiducial features), ``table`` (``params.exposure_table``: CSV
    or Parquet, first column the ECG id) or ``auto`` (a table when given, else prototypes, else
    features).
 3. One ECG per patient (``params.ecg_per_subject``), diagnoses linked with
@@ -23,7 +25,7 @@ Steps of :func:`run` (parameters: :class:`~interp_ecg.studies.params.PrototypePh
    occurrence). An ECG with no linked diagnoses on MIMIC-IV (no stay, no valid time) is left
    out, its phenotype unknown, and counted in the cohort table.
 4. PheWAS adjusted for ``params.covariates``; AUC per exposure x significant phecode with
-   bootstrap CIs; prototypes vs class probability vs prototype mean; intra-class prototype
+   bootstrap CIs; prototypes vs class score vs prototype mean; intra-class prototype
    distance vs association heterogeneity; Manhattan, volcano and heatmap figures.
 
 Returns tables, figures and report blocks for the study runner, which writes them.
@@ -165,7 +167,9 @@ def _prototype_exposures(ds, ecgs: pd.DataFrame, params: dict, seed: int):
     except Exception as exc:  # pragma: no cover - depends on the prototype model internals
         logger.warning("prototype vectors unavailable: %s", exc)
     note = (f"ProtoECGNet-style model trained on {len(train)} ECGs (folds {params['train_folds']}); "
-            f"exposures = its prototype similarities and class probabilities on {len(test)} held-out ECGs; "
+            f"exposures = its prototype similarities and class scores (prob_<CLASS>: sigmoid outputs of a "
+            "class-weighted loss, which over-state rare classes; not calibrated probabilities, as no held-out "
+            f"ECG is left to calibrate them on) on {len(test)} held-out ECGs; "
             + held_out_discrimination(test_ds.labels, probs.set_axis(list(clf.classes_), axis=1)))
     return sims.join(probs), vectors, note
 
@@ -185,7 +189,7 @@ def held_out_discrimination(labels: pd.DataFrame, scores: pd.DataFrame) -> str:
     labels : pandas.DataFrame ``(n, k)``
         0/1 labels of the held-out ECGs, a column per class.
     scores : pandas.DataFrame ``(n, k)``
-        Predicted probabilities, same index; columns not in ``labels`` are ignored.
+        Predicted scores (or probabilities), same index; columns not in ``labels`` are ignored.
 
     Examples
     --------
@@ -529,7 +533,7 @@ def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | No
 def _paper_analyses(X, outcomes, summary, vectors, pmap, params: dict, seed: int,
                     notes: list[str], covariates: pd.DataFrame | None = None,
                     groups: pd.Series | None = None) -> dict[str, pd.DataFrame]:
-    """AUC of single exposures, prototypes vs class probabilities, prototype distance vs mixing.
+    """AUC of single exposures, prototypes vs class scores, prototype distance vs mixing.
 
     ``covariates`` make each AUC use the PheWAS row's own people (complete covariates);
     ``groups`` (patient of each ECG, with several ECGs per patient) make the bootstrap and the
@@ -626,7 +630,7 @@ def _report_blocks(tables: dict[str, pd.DataFrame], warning: str = "") -> list[A
         blocks.append(TableBlock(tables["cohort"], heading="Cohort and tests"))
     summary = tables.get("phewas")
     if summary is not None and len(summary):
-        blocks.append(PhewasBlock(summary, text="Each exposure (prototype similarity, class probability or "
+        blocks.append(PhewasBlock(summary, text="Each exposure (prototype similarity, class score or "
                                                 "feature) against each phecode: "
                                                 + phenotype.describe_method(summary, adjusted)
                                                 + "."))
@@ -636,7 +640,8 @@ def _report_blocks(tables: dict[str, pd.DataFrame], warning: str = "") -> list[A
     for name, heading, caption in (
             ("auc", "AUC of single exposures", "AUC of single exposures for the top phecodes (bootstrap 95% CI)."),
             ("prototype_vs_class", "Prototypes versus class predictions",
-             "Individual prototypes vs class probability vs prototype mean, for the same phecodes."),
+             "Individual prototypes vs class score (not a calibrated probability) vs prototype mean, for the "
+             "same phecodes."),
             ("distance_vs_mixing", "Intra-class prototype distance versus association mixing",
              "Intra-class prototype distance vs heterogeneity of the class's associations.")):
         if name in tables and len(tables[name]):

@@ -4,6 +4,9 @@ Reads PTB-XL (or the synthetic cohort in the PTB-XL layout) at 100 Hz, trains
 :class:`~interp_ecg.prototypes.ProtoECGNetClassifier` on ``strat_fold`` 1-8 with fold 9 as the
 validation fold (early stopping on its macro-AUROC with the ``paper`` preset, as ProtoECGNet;
 monitored only, fixed epochs, with ``small``: the Methods section says which) and fold 10 as the test fold,
+Platt-scales each network's outputs on fold 9 (:func:`calibrate_on_validation`: the
+class-weighted loss inflates the raw outputs of rare statements; where fold 9 cannot calibrate
+them the report calls them scores, not probabilities),
 and reports per-statement ROC-AUC and PR-AUC with patient-bootstrap CIs on the test fold,
 optionally against a black-box network with the same backbones trained the same way, plus the
 prototype gallery and "this looks like that" pages.
@@ -326,13 +329,23 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     with step(f"prototype network ({p['preset']} preset, {len(train_ids)} training ECGs)"):
         clf.fit(ds.subset(list(train_ids)), y_train, **fit_kw)
     fit_s = time.perf_counter() - t0
-    test_ds = ds.subset(list(test_ids))
-    scores = {"prototype network": pd.DataFrame(clf.predict_proba(test_ds), index=test_ids, columns=clf.classes_)}
+    nets = {"prototype network": clf}
     if p["black_box"]:
         bb = BlackBoxECGClassifier(epochs=None if p["epochs"] is None else 2 * int(p["epochs"]), **common)
         with step("black-box network"):
             bb.fit(ds.subset(list(train_ids)), y_train, **fit_kw)  # same preset: optimiser, schedule, patience
-        scores["black box"] = pd.DataFrame(bb.predict_proba(test_ds), index=test_ids, columns=bb.classes_)
+        nets["black box"] = bb
+    test_ds = ds.subset(list(test_ids))
+    # ROC-AUC and PR-AUC from the raw outputs: a Platt slope <= 0 (fitted on a small fold 9) would
+    # reverse a statement's ranking on the test fold
+    scores = {name: pd.DataFrame(net.predict_proba(test_ds), index=test_ids, columns=net.classes_)
+              for name, net in nets.items()}
+    # the weighted BCE's sigmoid over-states rare statements: Platt-scale each network on fold 9
+    # (never the test fold, never training records) before any output is called a probability
+    cal_sentences = {name: calibrate_on_validation(net, fit_kw.get("X_val"), fit_kw.get("y_val"))
+                     for name, net in nets.items()}
+    shown = {name: (pd.DataFrame(net.predict_proba(test_ds), index=test_ids, columns=net.classes_)
+                    if net.probabilities_calibrated_ else scores[name]) for name, net in nets.items()}
     groups = meta.loc[test_ids, "patient_id"]
     metrics = pd.concat([statement_metrics(labels.loc[test_ids, list(clf.classes_)], frame, groups, model=name,
                                            n_boot=p["n_boot"], random_state=seed)
@@ -346,20 +359,23 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                          columns=["model", "macro_roc_auc", "ci_low", "ci_high", "n_labels", "ci_reason"])
     src = clf.prototype_sources_.reset_index()
     tables = {"metrics": metrics, "macro_auc": macro, "prototypes": src,
-              "test_scores": scores["prototype network"], "training_history": clf.history_}
+              "test_scores": scores["prototype network"], "training_history": clf.history_,
+              "calibration": calibration_table(nets, shown, test_labels)}
+    if clf.probabilities_calibrated_:
+        tables["test_probabilities"] = shown["prototype network"]
     summary = (f"{len(train_ids)} training ECGs (strat_fold 1-8), {len(test_ids)} test ECGs "
                f"(fold 10), {len(clf.classes_)} statements ({', '.join(clf.classes_)}); "
                f"statements left out: {left_out_text(left_out) or 'none'}. "
                f"Training took {fit_s:.0f} s on {clf.device_}. Macro ROC-AUC: "
                + "; ".join(f"{name} {macro_text(macro_rows[name], test_labels)}" for name in scores) + ".")
-    blocks = _report_blocks(clf, ds, fold, metrics, scores["prototype network"], p)
+    blocks = _report_blocks(clf, ds, fold, metrics, shown["prototype network"], p, cal_sentences)
     if temp is not None:
         shutil.rmtree(temp, ignore_errors=True)
     return StudyResult(tables=tables, blocks=blocks, title=TITLE, summary=summary)
 
 
 def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.DataFrame,
-                   p: dict[str, Any]) -> list[Any]:
+                   p: dict[str, Any], cal_sentences: dict[str, str]) -> list[Any]:
     """Cohort by split, test-fold performance, prototype gallery, example pages and methods."""
     from interp_ecg.report import (
         CohortTableBlock, MetricsBlock, PatientBlock, PrototypeGalleryBlock, TextBlock,
@@ -381,7 +397,8 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
         blocks.append(TextBlock(
             "How the example ECGs were chosen",
             f"The {len(examples)} example page{'s' if len(examples) != 1 else ''} below show the test ECG"
-            f"{'s' if len(examples) != 1 else ''} with the highest top-statement score of the {len(scores)} in "
+            f"{'s' if len(examples) != 1 else ''} with the highest top-statement "
+            f"{'probability' if clf.probabilities_calibrated_ else 'score'} of the {len(scores)} in "
             "fold 10: the network's most confident cases, not typical ones, and not chosen for being right "
             "(each page gives the labelled statements beside the top one)."))
     for rid in examples:
@@ -394,7 +411,7 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
         probs = scores.loc[rid]
         truth = [c for c in clf.classes_ if labels.loc[rid, c]]
         blocks.append(PatientBlock(rid, rec.signal, rec.fs, rec.leads, matches=matches,
-                                   summary={"Top statement": f"{probs.idxmax()} (p = {probs.max():.2f})",
+                                   summary={"Top statement": f"{probs.idxmax()} ({output_text(clf, probs.max())})",
                                             "Labelled": ", ".join(truth) or "none"},
                                    patient_id=meta.loc[rid, "patient_id"], heading="Example"))
     n_val = int((fold == 9).sum())
@@ -402,9 +419,130 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
                                        "strat_fold (patient-wise): train 1-8, "
                                        f"{validation_text(clf.settings_, clf.history_, n_val)}, test 10. "
                                        f"Network: ProtoECGNet, preset '{p['preset']}' (width {clf.settings_['width']}, "
-                                       f"blocks {clf.settings_['blocks']}). ROC-AUC from probabilities. "
+                                       f"blocks {clf.settings_['blocks']}). "
+                                       + " ".join(f"{name[0].upper()}{name[1:]}: {text}"
+                                                  for name, text in cal_sentences.items())
+                                       + " ROC-AUC and PR-AUC are computed from the raw outputs (test_scores), "
+                                       "before calibration: a calibration with a positive slope would not change "
+                                       "them, and one with a slope <= 0 would reverse the ranking. "
                                        "Prototypes are projected onto real training segments (push)."))
     return blocks
+
+
+def calibrate_on_validation(net, X_val, y_val, split: str = "PTB-XL fold 9") -> str:
+    """Platt-scale a fitted network on the validation records, and the Methods sentence saying what its outputs are.
+
+    The networks are trained with a class-weighted BCE (positives weighted
+    ``n_negative / n_positive``), so their sigmoid outputs over-state rare statements (user9: a
+    mean output of 0.41 for MI where 12.5 % of the test ECGs had MI). This calls
+    ``net.calibrate(X_val, y_val)`` (record-wise Platt scaling per statement) when validation
+    records exist; when they do not, or a statement has no positive (or no negative) among them,
+    the network stays uncalibrated and the sentence says its outputs are scores.
+
+    Parameters
+    ----------
+    net : ProtoECGNetClassifier or BlackBoxECGClassifier
+        A fitted network (calibrated in place).
+    X_val : Dataset or None
+        Validation records: neither training nor test records.
+    y_val : pandas.DataFrame or None
+        Their 0/1 labels, one column per statement of ``net.classes_``.
+    split : str
+        Name of the validation split, for the sentence.
+
+    Returns
+    -------
+    str
+        ``"outputs calibrated on PTB-XL fold 9 (72 ECGs; ...)"`` or ``"outputs are scores ... not
+        calibrated probabilities (...)"``.
+
+    Examples
+    --------
+    >>> class Net:
+    ...     probabilities_calibrated_ = False
+    >>> calibrate_on_validation(Net(), None, None)
+    'outputs are scores from a class-weighted loss (positives weighted n_negative / n_positive), not calibrated probabilities (no validation records to calibrate them on).'
+    """
+    from interp_ecg.errors import ConfigError
+
+    uncal = ("outputs are scores from a class-weighted loss (positives weighted n_negative / n_positive), not "
+             "calibrated probabilities ({why}).")
+    if X_val is None or y_val is None or len(y_val) == 0:
+        return uncal.format(why="no validation records to calibrate them on")
+    try:
+        net.calibrate(X_val, y_val)
+    except ConfigError as err:
+        logger.warning("outputs left uncalibrated: %s", err)
+        return uncal.format(why=f"{split} could not calibrate them: {err}")
+    cal = net.calibration_
+    parts = ", ".join(f"{c} {cal.loc[c, 'mean_score_before']:.2f} -> {cal.loc[c, 'mean_probability_after']:.2f} "
+                      f"(prevalence {cal.loc[c, 'prevalence']:.2f})" for c in cal.index)
+    flipped = [str(c) for c in cal.index[cal["slope"] <= 0]]
+    flip = (f" On these ECGs the raw output ranked {', '.join(flipped)} the wrong way round (slope <= 0): "
+            "their calibrated probabilities carry no ranking." if flipped else "")
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
+
+    few = [f"{c} ({int(cal.loc[c, 'n_positive'])})" for c in cal.index
+           if min(cal.loc[c, "n_positive"], cal.loc[c, "n_records"] - cal.loc[c, "n_positive"]) < MIN_PER_CLASS_FOR_CI]
+    rough = (f" Fewer than {MIN_PER_CLASS_FOR_CI} validation positives (or negatives) for {', '.join(few)}: their "
+             "calibration is not established." if few else "")
+    return (f"outputs calibrated on {split} ({int(cal['n_records'].iloc[0])} ECGs, not used for training or "
+            "testing) by Platt scaling per statement (p = sigmoid(a * logit + b), fitted record-wise), because "
+            "the class-weighted loss inflates the raw outputs of rare statements; mean output on the "
+            f"validation ECGs before -> after: {parts}.{flip}{rough}")
+
+
+def output_text(net, value: float) -> str:
+    """``"p = 0.61"`` for a calibrated network, else ``"score 0.61, not a calibrated probability"``.
+
+    Examples
+    --------
+    >>> class Net:
+    ...     probabilities_calibrated_ = False
+    >>> output_text(Net(), 0.613)
+    'score 0.61, not a calibrated probability'
+    >>> Net.probabilities_calibrated_ = True
+    >>> output_text(Net(), 0.613)
+    'p = 0.61'
+    """
+    if getattr(net, "probabilities_calibrated_", False):
+        return f"p = {value:.2f}"
+    return f"score {value:.2f}, not a calibrated probability"
+
+
+def calibration_table(nets: dict[str, Any], scores: dict[str, pd.DataFrame], test_labels: pd.DataFrame) -> pd.DataFrame:
+    """Per network and statement: the calibration fitted on the validation records (empty fields
+    when uncalibrated) beside the test fold's prevalence and mean output.
+
+    Parameters
+    ----------
+    nets : dict
+        Model name -> fitted network.
+    scores : dict
+        Model name -> its test outputs as the report shows them (calibrated when the network is), ECG x statement.
+    test_labels : pandas.DataFrame
+        0/1 test labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, statement, calibrated, slope, intercept, n_records, n_positive, mean_score_before,
+        mean_probability_after, prevalence`` (all on the validation records), ``test_prevalence,
+        test_mean_output``.
+    """
+    rows = []
+    for name, net in nets.items():
+        cal = getattr(net, "calibration_", None)
+        for c in net.classes_:
+            row: dict[str, Any] = {"model": name, "statement": c,
+                                   "calibrated": bool(getattr(net, "probabilities_calibrated_", False))}
+            for k in ("slope", "intercept", "n_records", "n_positive", "mean_score_before",
+                      "mean_probability_after", "prevalence"):
+                row[k] = float(cal.loc[c, k]) if cal is not None else np.nan
+            row["test_prevalence"] = float(test_labels[c].mean())
+            row["test_mean_output"] = float(scores[name][c].mean())
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def validation_text(settings: dict[str, Any], history: pd.DataFrame | None, n_val: int) -> str:
@@ -605,6 +743,6 @@ def fit_cpu_network(ds, test: pd.Series, statements: list[str], *, max_train: in
 
 
 __all__ = ["CpuNetworkFit", "GALLERY_LEADS", "GALLERY_PER_CLASS", "Params", "RHYTHM_STATEMENTS", "TITLE",
-           "fit_cpu_network", "gallery_items", "gallery_shown_note", "left_out_text", "macro_roc_auc", "macro_text",
+           "calibrate_on_validation", "calibration_table", "fit_cpu_network", "output_text", "gallery_items", "gallery_shown_note", "left_out_text", "macro_roc_auc", "macro_text",
            "run", "run_ptbxl_prototypes_study", "select_statements", "statement_metrics", "too_few_text",
            "validation_text"]

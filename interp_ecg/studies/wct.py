@@ -8,7 +8,9 @@ WCT is defined as QRS duration >= 120 ms and heart rate >= 100 bpm. The study
    CardioForest setting);
 2. labels every record with the **rule** (the definition applied to the measurements) and
    compares the tuned random forest (CardioForest preset), XGBoost, LightGBM, sklearn
-   gradient boosting and a logistic regression on it: out-of-fold **probabilities** from
+   gradient boosting and a logistic regression on it: out-of-fold **scores** (``predict_proba``
+   of models trained with class-balanced weights and not recalibrated, so not calibrated
+   probabilities: :func:`output_note`) from
    patient-wise folds, ROC-AUC/PR-AUC from scores, patient-bootstrap 95% CIs, and the rule
    itself in every table (scored as a hard 0/1 score, so its ROC-AUC equals its balanced
    accuracy);
@@ -246,6 +248,65 @@ def load_source(cfg: dict, out_dir: Path) -> _Source:
 
 
 # ----------------------------------------------------------------------------- models
+#: ``score_type`` of a model's out-of-fold output in the metric tables
+SCORE_TYPE = "score (not calibrated)"
+#: the patient page's label of the ensemble's output
+ENSEMBLE_SCORE_LABEL = "WCT score (ensemble; class-balanced training, not a calibrated probability)"
+
+
+def output_note(models: Mapping[str, Any]) -> str:
+    """What the models' outputs are: calibrated probabilities or scores, read from the fitted settings.
+
+    The study's models are :class:`~interp_ecg.models.EnsembleClassifier` instances whose
+    default ``class_weight="balanced"`` weights each class to the same total (the CardioForest
+    preset is class-balanced too) and whose ``calibrate`` is ``None``: their ``predict_proba``
+    (the soft vote of the members' outputs) is then a score that over-states the rarer class,
+    not a probability.
+
+    Parameters
+    ----------
+    models : mapping
+        Name -> unfitted model (``class_weight``, ``resample`` and ``calibrate`` are read when
+        present).
+
+    Returns
+    -------
+    str
+        One sentence per kind of output, naming the models.
+
+    Examples
+    --------
+    >>> from interp_ecg.models import EnsembleClassifier
+    >>> output_note({"rf": EnsembleClassifier(("rf",))})  # doctest: +ELLIPSIS
+    'Model outputs (rf): predict_proba of models trained with class-balanced weights, not recalibrated: scores that over-state the rarer class, not calibrated probabilities (a 0.7 is a high score, not a 70% chance)...'
+    """
+    kinds: dict[str, list[str]] = {}
+    for name, m in models.items():
+        cal = getattr(m, "calibrate", None)
+        weight = getattr(m, "class_weight", None)
+        resample = getattr(m, "resample", None)
+        if isinstance(cal, str):
+            how = (f"predict_proba calibrated inside each training fold ({cal}, "
+                   f"{getattr(m, 'calibration_cv', '?')} internal folds)")
+            if weight is not None and resample is None:
+                how += (", fitted with the class-balanced sample weights, so it follows the weighted class "
+                        "balance: scores, not calibrated probabilities")
+        elif resample is not None:
+            how = (f"predict_proba of models trained on {resample}-resampled records, not recalibrated: scores "
+                   "that over-state the rarer class, not calibrated probabilities")
+        elif weight is not None:
+            how = ("predict_proba of models trained with class-balanced weights, not recalibrated: scores that "
+                   "over-state the rarer class, not calibrated probabilities (a 0.7 is a high score, not a 70% "
+                   "chance)")
+        else:
+            how = ("predict_proba of unweighted models, not recalibrated (a forest's or booster's output is not "
+                   "a calibrated probability either)")
+        kinds.setdefault(how, []).append(name)
+    body = " ".join(f"Model outputs ({', '.join(names)}): {how}." for how, names in kinds.items())
+    return (body + " ROC-AUC and PR-AUC use their ranking only; balanced accuracy and accuracy threshold them at "
+            "0.5, and the Brier score measures them as they are.")
+
+
 def _models(cfg) -> dict:
     from interp_ecg.models import EnsembleClassifier, cardioforest
 
@@ -288,7 +349,7 @@ def defining_columns(columns) -> list[str]:
 
 def out_of_fold_scores(model, X: pd.DataFrame, y, groups, *, cv_folds: int = 5, random_state: int | None = 0,
                        tune: dict | None = None) -> tuple[pd.Series, Any]:
-    """Out-of-fold probabilities from patient-wise folds (no patient in its own training fold).
+    """Out-of-fold scores (``predict_proba``) from patient-wise folds (no patient in its own training fold).
 
     Parameters
     ----------
@@ -417,7 +478,7 @@ def rule_error_counts(y_external, rule: pd.Series, score: pd.Series, model: str,
     rule : pandas.Series ``(n,)``
         The rule label (:func:`wct_rule_label`), NaN where unmeasured.
     score : pandas.Series ``(n,)``
-        The model's probability (out of fold), NaN where not scored; positive at >= 0.5.
+        The model's out-of-fold score (``predict_proba``), NaN where not scored; positive at >= 0.5.
     model, label : str
         Names written into the row.
 
@@ -605,7 +666,7 @@ def vt_versus_svt(model, X: pd.DataFrame, condition: pd.Series, groups, y_truth:
 
     Among the ECGs whose simulated rhythm is a WCT (:data:`SYNTHETIC_WCT_CONDITIONS`), the rule
     is (nearly) constant, so it cannot tell ventricular tachycardia from SVT with aberrant
-    conduction or sinus tachycardia with bundle branch block. Out-of-fold probabilities
+    conduction or sinus tachycardia with bundle branch block. Out-of-fold scores
     (:func:`out_of_fold_scores`) of ``model`` on every feature and without the defining
     features are scored against that question, beside the rule; then the ECGs the rule gets
     wrong against ``y_truth`` are counted (:func:`rule_error_counts`), and the model without
@@ -653,8 +714,8 @@ def vt_versus_svt(model, X: pd.DataFrame, condition: pd.Series, groups, y_truth:
                                  score_type=kind)
             for name, score, feat, kind in (
                 (RULE, rule, "QRS, HR", "hard 0/1"),
-                ("ensemble, all features", s_all, "all", "out-of-fold probability"),
-                (WITHOUT_DEFINING, s_nodef, f"all but {len(defining)} defining", "out-of-fold probability"))]
+                ("ensemble, all features", s_all, "all", "out-of-fold score (not calibrated)"),
+                (WITHOUT_DEFINING, s_nodef, f"all but {len(defining)} defining", "out-of-fold score (not calibrated)"))]
     table = pd.concat(rows, ignore_index=True)
     table.insert(0, "task", "VT vs supraventricular WCT")
     table["n"] = counts["n_wct"]
@@ -694,7 +755,7 @@ def example_records(predictions: pd.DataFrame, n: int, *, score: str = ENSEMBLE,
     n : int
         At most this many records.
     score, rule, truth : str
-        Columns of the model's probability, the rule's 0/1 score and the 0/1 truth.
+        Columns of the model's score, the rule's 0/1 score and the 0/1 truth.
 
     Returns
     -------
@@ -765,8 +826,9 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         "inputs; on it a model can at best reproduce the rule, so the 'circular' table measures "
         "reproduction, not diagnosis. See the 'external' table for labels from elsewhere.",
         "The rule is scored as a hard 0/1 score: its ROC-AUC equals its balanced accuracy.",
-        "Model ROC-AUC and PR-AUC come from out-of-fold probabilities, patient-wise folds; 95% CIs by "
+        "Model ROC-AUC and PR-AUC come from out-of-fold scores, patient-wise folds; 95% CIs by "
         "patient bootstrap.",
+        output_note(models),
     ]
     n_rule = int(rule.notna().sum())
     cohort_tab = pd.DataFrame([
@@ -794,7 +856,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                 continue
             oof_rule[name] = s
             circular.append(_metrics(rule, s, groups, cfg, label="wct_rule", model=name, features="all",
-                                     score_type="probability"))
+                                     score_type=SCORE_TYPE))
     circular = pd.concat([t for t in circular if len(t)], ignore_index=True)
 
     # 2) external labels
@@ -809,7 +871,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                                      features="QRS, HR", score_type="hard"))
             for name, s in oof_rule.items():
                 external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on="wct_rule",
-                                         features="all", score_type="probability"))
+                                         features="all", score_type=SCORE_TYPE))
             too_few = class_count_shortfall(y, int(cfg["min_positives"]))
             if too_few:
                 notes.append(f"{lab}: {too_few}; models were not trained on it")
@@ -823,7 +885,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                     s, _ = _oof(model, XX, y, groups, cfg)
                     ext_scores[(lab, name, feat_name)] = s
                     external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on=lab,
-                                             features=feat_name, score_type="probability"))
+                                             features=feat_name, score_type=SCORE_TYPE))
                     errors.append({**rule_error_counts(y, rule, s, name, lab), "features": feat_name})
     external = pd.concat([t for t in external if len(t)], ignore_index=True) if external else pd.DataFrame()
     rule_errors = pd.DataFrame(errors, columns=[*RULE_ERROR_COLUMNS, "features"])
@@ -836,7 +898,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         notes.append(
             f"grounded: {grounded['record'].nunique()} records chosen across the out-of-fold WCT score (the record "
             "nearest to each of evenly spaced targets), each explained by the model of its own patient-wise fold "
-            "(its probability is out-of-fold), with the feature table's provenance and the record's delineation")
+            "(its score is out-of-fold), with the feature table's provenance and the record's delineation")
 
     tables = {"cohort": cohort_tab, "circular": circular, "external": external, "rule_errors": rule_errors,
               "shap_importance": shap_imp, "shap_by_wave": shap_wave, "grounded": grounded,
@@ -896,6 +958,7 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
 
     blocks: list[Any] = []
     circular_notes = [n for n in notes if "CIRCULAR" in n.upper()]
+    circular_notes += [n for n in notes if n.startswith("Model outputs (")]  # what the scores are (user9 F11)
     blocks.append(TableBlock(tables["cohort"], heading="Cohort", caption="Records, patients and labels."))
     show = ["roc_auc", "pr_auc", "balanced_accuracy", "accuracy", "brier"]
     ext = tables["external"]
@@ -905,7 +968,7 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
         for label, part in ext.groupby("label", sort=False):
             blocks.append(MetricsBlock(
                 part[part["metric"].isin(show)], heading=f"Against an independent label: {label}",
-                caption=f"Label {label} (not computed from the model's inputs); out-of-fold probabilities, "
+                caption=f"Label {label} (not computed from the model's inputs); out-of-fold scores (not calibrated), "
                         "patient-wise folds; estimate (95% CI). The rule is a hard 0/1 score.",
                 note="\n\n".join(circular_notes) if label == first else "", name=f"external_{label}",
                 transpose=False))
@@ -971,7 +1034,7 @@ def explained_records(scores: pd.Series, n: int) -> pd.DataFrame:
     Parameters
     ----------
     scores : pandas.Series
-        Out-of-fold probabilities (NaN: not scored, never chosen).
+        Out-of-fold scores (NaN: not scored, never chosen).
     n : int
 
     Returns
@@ -1000,8 +1063,8 @@ def _explain(models, X, rule, src, cfg, oof_rule: Mapping[str, pd.Series] | None
 
     The sentences explain records chosen across the out-of-fold score (:func:`explained_records`),
     each with the model of its own cross-validation fold (the same patient-wise folds as the
-    out-of-fold scores, so the record's patient was not trained on and the probability in the
-    sentence is its out-of-fold probability), with the record's feature-table row (provenance
+    out-of-fold scores, so the record's patient was not trained on and the score in the
+    sentence is its out-of-fold score), with the record's feature-table row (provenance
     columns) and its delineation (which locates a JT interval on the beat its QT was traced on),
     as the demo's patient pages do. Each row also gives where the rule's QRS duration was
     measured (``rule_QRS_*``), whether or not it is among the top attributions.
@@ -1228,7 +1291,7 @@ def patient_summary(prediction: pd.Series, features: pd.Series, meta: pd.Series)
         # a multi-lead consensus: QRS_duration_lead is only the lead whose own marks lie closest
         qrs = f"{features['QRS_duration_ms']:.0f} ms (multi-lead consensus, marked on the lead II rhythm strip)"
     hr = features.get("heart_rate_bpm")
-    return {"WCT probability (ensemble)": float(prediction[ENSEMBLE]),
+    return {ENSEMBLE_SCORE_LABEL: float(prediction[ENSEMBLE]),
             "Rule (QRS>=120 & HR>=100)": "positive" if prediction[RULE] >= 0.5 else "negative",
             "QRS": qrs,
             "HR": f"{hr:.0f} bpm" if pd.notna(hr) else "not measured",
@@ -1267,4 +1330,4 @@ __all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "clas
            "enriched_condition_mix", "holdout_comparison", "HoldoutComparison", "vt_versus_svt",
            "VtSvtAnalysis", "example_records", "condition_in_words", "ENSEMBLE", "RULE", "WITHOUT_DEFINING",
            "HoldoutInputs", "holdout_inputs", "n_misclassified", "truth_groups", "patient_summary",
-           "rule_errors_in_words"]
+           "rule_errors_in_words", "output_note", "SCORE_TYPE", "ENSEMBLE_SCORE_LABEL"]

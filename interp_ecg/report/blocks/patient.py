@@ -182,7 +182,7 @@ class PatientBlock(Block):
     sentences : sequence of str
         Grounded explanation sentences.
     summary : mapping, optional
-        Facts shown under the heading (``{"WCT probability": "0.87", "Rule": "positive"}``).
+        Facts shown under the heading (``{"WCT score": "0.87", "Rule": "positive"}``).
     matches : sequence of PrototypeMatch
     matches_note : str
         Shown above the prototype panels (e.g. which statements the prototype model knows).
