@@ -102,7 +102,7 @@ MISSING_ALPHA = 0.001
 
 
 class MissingFeatureWarning(UserWarning):
-    """Features missing in far more of the predicted rows than of the training rows."""
+    """Features missing in more of the predicted rows than the training share allows by chance (and by 0.25 or more)."""
 
 
 class EnsembleClassifier(ClassifierMixin, BaseEstimator):
@@ -455,7 +455,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         return np.tensordot(self.weights_, np.stack(probas), axes=1)
 
     def missing_report(self, X) -> pd.DataFrame:
-        """The features missing in far more of the rows of ``X`` than of the training rows.
+        """The features missing in more of the rows of ``X`` than the training share allows by chance.
 
         Parameters
         ----------
@@ -543,8 +543,8 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``; multi-label: ``(n_samples, n_labels)``.
 
-        Warns (:class:`MissingFeatureWarning`) when features are missing in far more of the
-        rows than in training (module docstring, :meth:`missing_report`).
+        Warns (:class:`MissingFeatureWarning`) when features are missing in more of the
+        rows than the training share allows by chance (module docstring, :meth:`missing_report`).
         """
         X_arr = self._validate_X(X)
         self._warn_missing(X_arr, "predict_proba")
