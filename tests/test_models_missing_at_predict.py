@@ -55,17 +55,22 @@ def test_features_missing_beyond_training_are_named_with_their_shares(model):
         p = model.predict_proba(X)
     assert p.shape == (40, 2) and np.isfinite(p).all()  # predicted anyway (documented policy)
     msg = str(got[0].message)
-    assert "2 feature(s) missing in far more of the 40 row(s) than in training" in msg
-    assert "PR_interval_ms 100% (training 0%), heart_rate_bpm 25% (training 0%)" in msg
+    assert "2 feature(s) missing in more of the 40 row(s) than chance allows at the training share" in msg
+    assert ("PR_interval_ms 100% = 40 of 40 (training 0%, P < 1e-12), "
+            "heart_rate_bpm 25% = 10 of 40 (training 0%, P < 1e-12)") in msg
     assert "QRS_duration_ms" not in msg
-    assert "(missing_value_rules_: rf route a missing value as missing; logreg impute the training median)" in msg
+    assert ("rf send a missing PR_interval_ms, heart_rate_bpm (missed by no training row) to the child with more "
+            "training rows: a route not learned from data; logreg replace a missing value by the training median, "
+            "so for these rows their scores rest on the other features") in msg
     report = model.missing_report(X)
     assert list(report.index) == ["PR_interval_ms", "heart_rate_bpm"]
     assert report["missing_share"].tolist() == [1.0, 0.25]
     assert report["train_missing_share"].tolist() == [0.0, 0.0]
     assert report["n_missing"].tolist() == [40.0, 10.0]
-    # one row without its PR interval: 100 % of the rows
-    with pytest.warns(MissingFeatureWarning, match=r"PR_interval_ms 100% \(training 0%\)"):
+    assert report["n_rows"].tolist() == [40.0, 40.0]
+    assert report["p_value"].tolist() == [0.0, 0.0]  # never missing in training: no chance of it
+    # one row without its PR interval (never missing in training): 100 % of the rows
+    with pytest.warns(MissingFeatureWarning, match=r"PR_interval_ms 100% = 1 of 1 \(training 0%"):
         model.predict(X.iloc[[0]])
 
 
@@ -82,7 +87,7 @@ def test_multilabel_margin_and_saved_models_warn_too(tmp_path):
     Y = pd.DataFrame({"a": y, "b": (X.PR_interval_ms > 170).astype(int)}, index=X.index)
     multi = EnsembleClassifier(("logreg",), random_state=0).fit(X, Y)
     rows = X.iloc[:5].assign(QRS_duration_ms=np.nan)
-    with pytest.warns(MissingFeatureWarning, match=r"QRS_duration_ms 100% \(training 0%\)") as got:
+    with pytest.warns(MissingFeatureWarning, match=r"QRS_duration_ms 100% = 5 of 5 \(training 0%") as got:
         multi.predict_proba(rows)
     assert len([w for w in got if issubclass(w.category, MissingFeatureWarning)]) == 1  # once, not per label
     single = EnsembleClassifier(("logreg",), random_state=0).fit(X, y)

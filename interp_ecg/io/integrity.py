@@ -152,7 +152,9 @@ def verify_file_manifest(path: str | os.PathLike, fmt: str, expected_digest: str
     IntegrityError
         Naming the file: its SHA-256 differs from the manifest's (altered or truncated after
         saving), the manifest is not one of ``fmt`` or does not match ``expected_digest``, or
-        ``expected_digest`` is given and there is no manifest.
+        ``expected_digest`` is given and there is no manifest. A file whose name differs from
+        the one the manifest lists (renamed together with its manifest) is not an error: the
+        digest decides; the rename is logged and warned (``UserWarning``).
     FileNotFoundError
         No file at ``path``.
 
@@ -188,7 +190,12 @@ def verify_file_manifest(path: str | os.PathLike, fmt: str, expected_digest: str
     if manifest.get("format") != fmt or not isinstance(listed, dict) or len(listed) != 1:
         raise IntegrityError(f"{mpath.name} is not a manifest of a {fmt} {what}", source=str(mpath))
     name, digest = next(iter(listed.items()))
-    if name != path.name:
-        raise IntegrityError(f"{mpath.name} describes {name!r}, not {path.name!r}", source=str(mpath))
     check_file_digest(path, digest, path.name)
+    if name != path.name:
+        # the digest matched: these are the saved bytes under another name (renamed or copied
+        # together with the manifest), not an altered file
+        msg = (f"{path}: saved as {name!r} and renamed (its {mpath.name} still lists {name!r}); the "
+               f"SHA-256 matches, so the {what} is the one saved. Loaded.")
+        logger.warning(msg)
+        warnings.warn(msg, UserWarning, stacklevel=3)
     return sha256_file(mpath)

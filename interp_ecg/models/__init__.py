@@ -15,7 +15,8 @@ Examples
 """
 
 from interp_ecg.models.device import resolve_device
-from interp_ecg.models.ensemble import ALL_MEMBERS, MISSING_SHARE_INCREASE, EnsembleClassifier, MissingFeatureWarning
+from interp_ecg.models.ensemble import (ALL_MEMBERS, MISSING_ALPHA, MISSING_SHARE_INCREASE, EnsembleClassifier,
+                                       MissingFeatureWarning)
 from interp_ecg.models.hybrid import HybridECGClassifier
 from interp_ecg.models.members import MEMBER_NAMES, TREE_MEMBERS
 from interp_ecg.models.persistence import load_model, save_model
@@ -27,6 +28,7 @@ __all__ = [
     "HybridECGClassifier",
     "ALL_MEMBERS",
     "MISSING_SHARE_INCREASE",
+    "MISSING_ALPHA",
     "MissingFeatureWarning",
     "MEMBER_NAMES",
     "TREE_MEMBERS",

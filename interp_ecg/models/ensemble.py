@@ -19,12 +19,21 @@ NaN stands for a measurement that could not be made (the feature table says why)
 ``fit`` it is allowed: each member handles it as :data:`MISSING_VALUE_RULES` says (the tree
 members route it as missing, ``gb`` and ``logreg`` impute the training median), and the share
 of training rows missing each feature is kept (``train_missing_share_``). At prediction the
-same rules apply, so every row gets a score; but a feature missing in far more of the
-predicted rows than of the training rows (by :data:`MISSING_SHARE_INCREASE` or more, e.g.
-QRS duration missing in every row of a batch while measured in every training record) means
-the scores rest on the other features and on a route the training data barely informed.
+same rules apply, so every row gets a score. A feature is *missing beyond training* in the
+predicted rows when both (1) the share of them missing it exceeds the training share by
+:data:`MISSING_SHARE_INCREASE` or more, and (2) that many missing rows are unlikely by chance
+under the training share: the one-sided binomial probability of ``n_missing`` or more of the
+``n`` rows missing it, at the training share, is below :data:`MISSING_ALPHA`. So one record
+missing a feature that a fifth of the training records also missed (PR in atrial
+fibrillation) never warns (probability ~0.2), nor do small cross-validation folds of one
+cohort; QRS duration missing in every row of a batch while measured in every training record
+does, even for a single row (probability 0: the training data never showed that route).
 ``predict_proba``, ``predict`` and ``predict_margin`` then warn (:class:`MissingFeatureWarning`,
-also logged) naming those features with the share missing now and in training;
+also logged) naming those features with the rows missing them now, the training share and the
+probability, and saying per member what it does: the routing members (trees) use the
+missingness as learned from the training rows that missed it (or, for a feature no training
+row missed, send it to the child with more training rows: not learned), the imputing members
+replace it by the training median, so their scores rest on the other features.
 :meth:`EnsembleClassifier.missing_report` gives the same as a table.
 
 >>> rows = X.iloc[:4].assign(QRS_duration_ms=np.nan)
@@ -42,6 +51,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
@@ -78,15 +88,21 @@ _RESAMPLED_RULE = "imputed: replaced by the feature's median over the training r
 _IMPUTATION_NOTED: "weakref.WeakSet" = weakref.WeakSet()
 #: a feature is "missing beyond training" in a set of predicted rows when the share of them
 #: that miss it exceeds the share of training rows that missed it by at least this much
-#: (absolute): one row with a NaN where under 75 % of the training rows had one, or a batch in
-#: which a quarter more of the records miss a measurement than in training. Chance differences
-#: between folds of one cohort stay well under it (a feature missing in 10 % of the records
-#: is missing in 35 % or more of a random 20 of them with probability 0.24 %, binomial).
+#: (absolute), AND the count is unlikely by chance (:data:`MISSING_ALPHA`): the size of the
+#: difference that matters.
 MISSING_SHARE_INCREASE = 0.25
+#: ... and when ``n_missing`` or more of ``n`` predicted rows missing the feature has a one-sided
+#: binomial probability below this at the training share (per feature). One row: warns only
+#: where under 0.1 % of the training rows missed the feature (in practice: none did); a
+#: feature missed by 22 % of the training rows warns in 9 rows only from 7 missing
+#: (P(>= 7 of 9) = 0.0006), in 20 rows from 12 (0.0003), in 50 rows from 24 (there the
+#: increase decides: 24/50 - 0.22 >= 0.25). A feature no training row missed warns from 1 of 1,
+#: 3 of 9, 5 of 20, 13 of 50 (probability 0, the increase decides).
+MISSING_ALPHA = 0.001
 
 
 class MissingFeatureWarning(UserWarning):
-    """Features missing in far more of the predicted rows than of the training rows."""
+    """Features missing in more of the predicted rows than the training share allows by chance (and by 0.25 or more)."""
 
 
 class EnsembleClassifier(ClassifierMixin, BaseEstimator):
@@ -141,7 +157,8 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     train_missing_share_ : ndarray ``(n_features,)``
         Share of the training rows in which each feature is missing (NaN). Prediction warns
         (:class:`MissingFeatureWarning`) about features missing in a larger share of the
-        predicted rows by :data:`MISSING_SHARE_INCREASE` or more (module docstring,
+        predicted rows by :data:`MISSING_SHARE_INCREASE` or more, with a one-sided binomial
+        probability under :data:`MISSING_ALPHA` at the training share (module docstring,
         :meth:`missing_report`).
     weights_ : ndarray
     final_estimator_ : LogisticRegression (``combine="stack"`` only)
@@ -438,7 +455,7 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         return np.tensordot(self.weights_, np.stack(probas), axes=1)
 
     def missing_report(self, X) -> pd.DataFrame:
-        """The features missing in far more of the rows of ``X`` than of the training rows.
+        """The features missing in more of the rows of ``X`` than the training share allows by chance.
 
         Parameters
         ----------
@@ -449,15 +466,18 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         pandas.DataFrame
             Indexed by ``feature`` (``x<j>`` when fitted on an array), one row per feature
             whose share of missing (NaN) values in ``X`` exceeds its share in the training
-            rows by :data:`MISSING_SHARE_INCREASE` or more, largest increase first:
-            ``missing_share``, ``train_missing_share``, ``n_missing`` (rows of ``X``).
+            rows by :data:`MISSING_SHARE_INCREASE` or more and whose count is unlikely at the
+            training share (``p_value`` below :data:`MISSING_ALPHA`), largest increase first:
+            ``missing_share``, ``train_missing_share``, ``n_missing`` (rows of ``X``),
+            ``n_rows`` (rows of ``X``) and ``p_value`` (one-sided binomial probability of
+            ``n_missing`` or more of ``n_rows`` missing at ``train_missing_share``).
             Empty when there is none, or for a model saved before the training shares were
             kept (then the check cannot be made; logged).
         """
         return self._missing_beyond_training(self._validate_X(X))
 
     def _missing_beyond_training(self, X_arr) -> pd.DataFrame:
-        cols = ["missing_share", "train_missing_share", "n_missing"]
+        cols = ["missing_share", "train_missing_share", "n_missing", "n_rows", "p_value"]
         empty = pd.DataFrame(columns=cols, index=pd.Index([], name="feature"), dtype=float)
         train = getattr(self, "train_missing_share_", None)
         X_arr = np.asarray(X_arr, dtype=float)
@@ -468,14 +488,20 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         if X_arr.ndim != 2 or len(X_arr) == 0:
             return empty
         gaps = np.isnan(X_arr)
-        share = gaps.mean(axis=0)
-        beyond = np.flatnonzero(share - np.asarray(train, dtype=float) >= MISSING_SHARE_INCREASE - 1e-12)
+        n_rows = len(X_arr)
+        k = gaps.sum(axis=0)
+        share = k / n_rows
+        train = np.asarray(train, dtype=float)
+        # P(K >= k | n_rows, train share), one-sided: how likely this many missing rows are by chance
+        p_value = np.where(k > 0, stats.binom.sf(k - 1, n_rows, train), 1.0)
+        beyond = np.flatnonzero((share - train >= MISSING_SHARE_INCREASE - 1e-12) & (p_value < MISSING_ALPHA))
         if not beyond.size:
             return empty
         names = getattr(self, "feature_names_in_", None)
         index = pd.Index([str(names[j]) if names is not None else f"x{j}" for j in beyond], name="feature")
-        out = pd.DataFrame({"missing_share": share[beyond], "train_missing_share": np.asarray(train, float)[beyond],
-                            "n_missing": gaps[:, beyond].sum(axis=0).astype(float)}, index=index)
+        out = pd.DataFrame({"missing_share": share[beyond], "train_missing_share": train[beyond],
+                            "n_missing": k[beyond].astype(float), "n_rows": float(n_rows),
+                            "p_value": p_value[beyond]}, index=index)
         order = np.argsort(-(out["missing_share"] - out["train_missing_share"]).to_numpy(), kind="stable")
         return out.iloc[order]
 
@@ -484,7 +510,8 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         report = self._missing_beyond_training(X_arr)
         if report.empty:
             return
-        listed = ", ".join(f"{name} {row.missing_share:.0%} (training {row.train_missing_share:.0%})"
+        listed = ", ".join(f"{name} {row.missing_share:.0%} = {int(row.n_missing)} of {int(row.n_rows)} "
+                           f"(training {row.train_missing_share:.0%}, {_p_text(row.p_value)})"
                            for name, row in report.head(10).iterrows())
         more = f" and {len(report) - 10} more" if len(report) > 10 else ""
         rules = getattr(self, "missing_value_rules_", None)
@@ -493,21 +520,31 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
                           if getattr(c, "missing_value_rules_", None)), None)
         routed = [m for m, r in (rules or {}).items() if r.startswith("routed")]
         imputed = [m for m, r in (rules or {}).items() if r.startswith("imputed")]
-        how = "; ".join(part for part in (
-            f"{', '.join(routed)} route a missing value as missing" if routed else "",
-            f"{', '.join(imputed)} impute the training median" if imputed else "") if part)
-        msg = (f"{where}: {len(report)} feature(s) missing in far more of the {len(X_arr)} row(s) than in "
-               f"training (share missing now, and in training): {listed}{more}. Predicted anyway "
-               f"(missing_value_rules_: {how or 'see the members'}): these scores rest on the other "
-               f"features; see missing_report(X)")
+        unseen = [str(f) for f, t in report["train_missing_share"].items() if t == 0]
+        seen = [str(f) for f, t in report["train_missing_share"].items() if t > 0]
+        parts = []
+        if routed and seen:
+            parts.append(f"{', '.join(routed)} route a missing {', '.join(seen)} as learned from the training "
+                         f"rows that missed it")
+        if routed and unseen:
+            parts.append(f"{', '.join(routed)} send a missing {', '.join(unseen)} (missed by no training row) "
+                         f"to the child with more training rows: a route not learned from data")
+        if imputed:
+            parts.append(f"{', '.join(imputed)} replace a missing value by the training median, so for these "
+                         f"rows their scores rest on the other features")
+        how = "; ".join(parts) or "see missing_value_rules_"
+        msg = (f"{where}: {len(report)} feature(s) missing in more of the {len(X_arr)} row(s) than chance allows "
+               f"at the training share (share and count missing now; training share; one-sided binomial "
+               f"P of this many or more, warned below {MISSING_ALPHA:g}): {listed}{more}. Predicted anyway: "
+               f"{how}; see missing_report(X)")
         logger.warning(msg)
         warnings.warn(msg, MissingFeatureWarning, stacklevel=3)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``; multi-label: ``(n_samples, n_labels)``.
 
-        Warns (:class:`MissingFeatureWarning`) when features are missing in far more of the
-        rows than in training (module docstring, :meth:`missing_report`).
+        Warns (:class:`MissingFeatureWarning`) when features are missing in more of the
+        rows than the training share allows by chance (module docstring, :meth:`missing_report`).
         """
         X_arr = self._validate_X(X)
         self._warn_missing(X_arr, "predict_proba")
@@ -541,6 +578,11 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     def named_members_(self) -> dict:
         check_is_fitted(self, "classes_")
         return dict(self.members_)
+
+
+def _p_text(p: float) -> str:
+    """A probability for a message: 'P = ' 3 significant digits, 'P < 1e-12' below that."""
+    return "P < 1e-12" if p < 1e-12 else f"P = {p:.3g}"
 
 
 def _missing_share(X_arr) -> np.ndarray:
@@ -668,5 +710,5 @@ def xgboost_margin(clf, X) -> np.ndarray:
     return exact
 
 
-__all__ = ["EnsembleClassifier", "ALL_MEMBERS", "MISSING_VALUE_RULES", "MISSING_SHARE_INCREASE",
+__all__ = ["EnsembleClassifier", "ALL_MEMBERS", "MISSING_VALUE_RULES", "MISSING_SHARE_INCREASE", "MISSING_ALPHA",
            "MissingFeatureWarning", "member_margin", "xgboost_margin", "xgboost_base_margin"]
