@@ -83,6 +83,7 @@ from interp_ecg.features.quality import (
     record_dropout_gaps,
     invalid_dropout_gaps,
     invalid_sample_policy,
+    FLAT_SEGMENT_RECORD_FRACTION,
     lead_quality,
     limb_lead_identity,
     limb_reversal_suspected,
@@ -164,7 +165,10 @@ def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
         if all(s.startswith("set aside") for s in gap_status):
             raise SignalQualityError(
                 "no usable lead: invalid (NaN/inf) samples in every lead: "
-                + "; ".join(f"{ld} {s}" for ld, s in zip(leads, gap_status)), source=src)
+                + "; ".join(f"{ld} {s}" for ld, s in zip(leads, gap_status))
+                + f" (a run invalid in every lead at once is bridged as an all-lead dropout gap only while "
+                f"such runs inside the record cover under {FLAT_SEGMENT_RECORD_FRACTION:.0%} of it, as for "
+                f"a gap of zeros)", source=src)
     duration = signal.shape[1] / rec.fs
     if duration < MIN_DURATION_S:
         raise SignalQualityError(
