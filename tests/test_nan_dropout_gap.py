@@ -96,3 +96,15 @@ def test_batch_extract_treats_the_nan_gap_the_same(rows):
         assert out.loc["nan_gap", col] == pytest.approx(out.loc["zero_gap", col]), col
     assert "every lead invalid (NaN) at once" in out.loc["nan_gap", "quality_reason"]
     assert "4.00-4.80 s" in out.loc["nan_gap", "quality_reason"]
+
+
+def test_an_all_lead_nan_run_at_the_end_shortens_the_recording():
+    x = np.array(simulate_record("pvc", fs=FS, noise=0.3, random_state=1)[0], dtype=np.float64)
+    x[:, 4800:] = np.nan          # 9.6-10 s: nothing recorded there
+    r = extract_record(x, fs=FS)
+    assert bool(r["quality_ok"])
+    assert r["PVC_count"] == 3
+    assert r["PVC_per_min"] == pytest.approx(3 / 9.6 * 60, abs=0.01)   # over the 9.6 s recorded
+    assert "every lead invalid (NaN) at once at the record's start or end" in r["quality_reason"]
+    assert "9.60-10.00 s" in r["quality_reason"]
+    assert "all-lead dropout gap" not in r["quality_reason"]           # not a gap inside the record

@@ -362,7 +362,9 @@ def _measure(
             inside[a:b] = True
         # a still run found on the bridged stretch is the same gap: named once
         q.attrs["dropout_gaps"] = [(a, b) for a, b in q.attrs.get("dropout_gaps", []) if not inside[a:b].any()]
-        q.attrs["invalid_dropout_gaps"] = [(int(a), int(b)) for a, b in nan_gaps]
+        n_all = signal.shape[1]
+        q.attrs["invalid_dropout_gaps"] = [(int(a), int(b)) for a, b in nan_gaps if a > 0 and b < n_all]
+        q.attrs["invalid_edge_runs"] = [(int(a), int(b)) for a, b in nan_gaps if a == 0 or b == n_all]
     gap_note = dropout_note(q, fs)
     # stretches in which every lead not flat, clipped or set aside is noisy at once (a local
     # burst, beat_classes.noisy_stretches): their beats are labelled "noise" and left out of
@@ -473,6 +475,7 @@ def _measure(
     # a count per minute is over the recorded time: the dropout gaps and the stretches in
     # which every lead is flat (at the start or end too) held no beat that could be counted
     unrecorded = [*q.attrs.get("dropout_gaps", []), *q.attrs.get("invalid_dropout_gaps", []),
+                  *q.attrs.get("invalid_edge_runs", []),
                   *q.attrs.get("flat_all_leads_runs", []),
                   *map(tuple, noise_runs)]
     counted = BeatTable(beats=table.beats[~in_noise], fiducials=table.fiducials[~in_noise])

@@ -578,8 +578,10 @@ def mask_flat_segments(signal: np.ndarray, q: pd.DataFrame) -> np.ndarray:
 def dropout_note(q: pd.DataFrame, fs: float) -> str:
     """The sentence naming a record's all-lead dropout gaps, for ``quality_reason``.
 
-    Runs of invalid samples in every lead at once (``attrs["invalid_dropout_gaps"]``, set
-    by the feature pipeline from :func:`invalid_dropout_gaps`) are named as dropout gaps too.
+    Runs of invalid samples in every lead at once (set by the feature pipeline from
+    :func:`invalid_dropout_gaps`) are named too: inside the record as dropout gaps
+    (``attrs["invalid_dropout_gaps"]``), at its start or end as unrecorded time
+    (``attrs["invalid_edge_runs"]``).
 
     Parameters
     ----------
@@ -611,8 +613,13 @@ def dropout_note(q: pd.DataFrame, fs: float) -> str:
         nan_note = (f"all-lead dropout gap{'s' if len(nan_gaps) > 1 else ''} (every lead invalid (NaN) at once "
                     f"for > {MAX_BRIDGED_GAP_MS:g} ms: data lost, bridged): "
                     + ", ".join(f"{a / fs:.2f}-{b / fs:.2f} s" for a, b in nan_gaps))
+    edge_runs = list(q.attrs.get("invalid_edge_runs", []))
+    edge_note = ""
+    if edge_runs:
+        edge_note = ("every lead invalid (NaN) at once at the record's start or end (nothing recorded; "
+                     "measured on the rest): " + ", ".join(f"{a / fs:.2f}-{b / fs:.2f} s" for a, b in edge_runs))
     text = _zero_dropout_text(gaps, n_still, still_s, fs)
-    return "; ".join(t for t in (text, nan_note) if t)
+    return "; ".join(t for t in (text, nan_note, edge_note) if t)
 
 
 def _zero_dropout_text(gaps: list, n_still: int, still_s: float, fs: float) -> str:
