@@ -275,7 +275,11 @@ def bad_wfdb_folder(tmp_path_factory, ptbxl_root):
     nan[2, 1000:1100] = np.nan  # a 200 ms gap in III: that lead is set aside (issue 10 policy)
     write("nan", nan)
     allnan = sig.copy()
-    allnan[:, 1000:1100] = np.nan  # the same gap in every lead: no usable lead remains
+    # a 200 ms gap in every lead, at a different time in each: every lead set aside, no
+    # usable lead remains (the same gap in every lead at once is an all-lead dropout gap,
+    # measured with the gap named: tests/test_nan_dropout_gap.py)
+    for i in range(allnan.shape[0]):
+        allnan[i, 1000 + 120 * i:1100 + 120 * i] = np.nan
     write("allnan", allnan)
     write("duplead", sig)
     lines = (root / "duplead.hea").read_text().splitlines()

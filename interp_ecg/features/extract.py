@@ -81,7 +81,9 @@ from interp_ecg.features.quality import (
     flat_segment_check,
     mask_flat_segments,
     record_dropout_gaps,
+    invalid_dropout_gaps,
     invalid_sample_policy,
+    FLAT_SEGMENT_RECORD_FRACTION,
     lead_quality,
     limb_lead_identity,
     limb_reversal_suspected,
@@ -163,7 +165,10 @@ def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
         if all(s.startswith("set aside") for s in gap_status):
             raise SignalQualityError(
                 "no usable lead: invalid (NaN/inf) samples in every lead: "
-                + "; ".join(f"{ld} {s}" for ld, s in zip(leads, gap_status)), source=src)
+                + "; ".join(f"{ld} {s}" for ld, s in zip(leads, gap_status))
+                + f" (a run invalid in every lead at once is bridged as an all-lead dropout gap only while "
+                f"such runs inside the record cover under {FLAT_SEGMENT_RECORD_FRACTION:.0%} of it, as for "
+                f"a gap of zeros)", source=src)
     duration = signal.shape[1] / rec.fs
     if duration < MIN_DURATION_S:
         raise SignalQualityError(
@@ -316,7 +321,11 @@ def _measure(
     raw = signal
     invalid = np.zeros(signal.shape[0], bool)
     bridged_leads: list[str] = []
+    # a run invalid in every lead at once is an all-lead dropout gap, as the same run of
+    # zeros is: bridged, named, the RR across it left out, counts over the recorded time
+    nan_gaps = np.zeros((0, 2), np.int64)
     if not np.isfinite(signal).all():
+        nan_gaps = invalid_dropout_gaps(signal, fs)
         rep, _, gap_status = invalid_sample_policy(signal, fs, leads)
         invalid = np.array([st.startswith("set aside") for st in gap_status])
         bridged_leads = [ld for ld, st in zip(leads, gap_status) if st.startswith("bridged")]
@@ -347,6 +356,15 @@ def _measure(
     # intervals spanning them are left out of the rate and HRV (rr_features(gaps=))
     if mains:  # the notch rings into a gap of zeros: the gaps are found before it
         record_dropout_gaps(q, before_mains, fs)
+    if len(nan_gaps):
+        inside = np.zeros(signal.shape[1], bool)
+        for a, b in nan_gaps:
+            inside[a:b] = True
+        # a still run found on the bridged stretch is the same gap: named once
+        q.attrs["dropout_gaps"] = [(a, b) for a, b in q.attrs.get("dropout_gaps", []) if not inside[a:b].any()]
+        n_all = signal.shape[1]
+        q.attrs["invalid_dropout_gaps"] = [(int(a), int(b)) for a, b in nan_gaps if a > 0 and b < n_all]
+        q.attrs["invalid_edge_runs"] = [(int(a), int(b)) for a, b in nan_gaps if a == 0 or b == n_all]
     gap_note = dropout_note(q, fs)
     # stretches in which every lead not flat, clipped or set aside is noisy at once (a local
     # burst, beat_classes.noisy_stretches): their beats are labelled "noise" and left out of
@@ -451,11 +469,14 @@ def _measure(
                                        return_reasons=True,
                                        paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None,
                                        gaps=np.asarray([*q.attrs.get("dropout_gaps", []),
+                                                        *q.attrs.get("invalid_dropout_gaps", []),
                                                         *map(tuple, noise_runs)], dtype=float).reshape(-1, 2))
     row.update(rr_values)
     # a count per minute is over the recorded time: the dropout gaps and the stretches in
     # which every lead is flat (at the start or end too) held no beat that could be counted
-    unrecorded = [*q.attrs.get("dropout_gaps", []), *q.attrs.get("flat_all_leads_runs", []),
+    unrecorded = [*q.attrs.get("dropout_gaps", []), *q.attrs.get("invalid_dropout_gaps", []),
+                  *q.attrs.get("invalid_edge_runs", []),
+                  *q.attrs.get("flat_all_leads_runs", []),
                   *map(tuple, noise_runs)]
     counted = BeatTable(beats=table.beats[~in_noise], fiducials=table.fiducials[~in_noise])
     row.update(beat_counts(counted, recorded_duration_s(signal.shape[1], fs, unrecorded)))

@@ -578,10 +578,16 @@ def mask_flat_segments(signal: np.ndarray, q: pd.DataFrame) -> np.ndarray:
 def dropout_note(q: pd.DataFrame, fs: float) -> str:
     """The sentence naming a record's all-lead dropout gaps, for ``quality_reason``.
 
+    Runs of invalid samples in every lead at once (set by the feature pipeline from
+    :func:`invalid_dropout_gaps`) are named too: inside the record as dropout gaps
+    (``attrs["invalid_dropout_gaps"]``), at its start or end as unrecorded time
+    (``attrs["invalid_edge_runs"]``).
+
     Parameters
     ----------
     q : pandas.DataFrame
-        The per-lead table of :func:`lead_quality` (its ``attrs["dropout_gaps"]``).
+        The per-lead table of :func:`lead_quality` (its ``attrs["dropout_gaps"]`` and
+        ``attrs["invalid_dropout_gaps"]``).
     fs : float
         Sampling rate (Hz).
 
@@ -601,6 +607,22 @@ def dropout_note(q: pd.DataFrame, fs: float) -> str:
     """
     gaps = list(q.attrs.get("dropout_gaps", []))
     n_still, still_s = q.attrs.get("still_baseline", (0, 0.0))
+    nan_gaps = list(q.attrs.get("invalid_dropout_gaps", []))
+    nan_note = ""
+    if nan_gaps:
+        nan_note = (f"all-lead dropout gap{'s' if len(nan_gaps) > 1 else ''} (every lead invalid (NaN) at once "
+                    f"for > {MAX_BRIDGED_GAP_MS:g} ms: data lost, bridged): "
+                    + ", ".join(f"{a / fs:.2f}-{b / fs:.2f} s" for a, b in nan_gaps))
+    edge_runs = list(q.attrs.get("invalid_edge_runs", []))
+    edge_note = ""
+    if edge_runs:
+        edge_note = ("every lead invalid (NaN) at once at the record's start or end (nothing recorded; "
+                     "measured on the rest): " + ", ".join(f"{a / fs:.2f}-{b / fs:.2f} s" for a, b in edge_runs))
+    text = _zero_dropout_text(gaps, n_still, still_s, fs)
+    return "; ".join(t for t in (text, nan_note, edge_note) if t)
+
+
+def _zero_dropout_text(gaps: list, n_still: int, still_s: float, fs: float) -> str:
     if n_still:
         return (f"every lead still at once (within {DROPOUT_PTP_MV:g} mV) over {still_s:.1f} s in {n_still} runs of "
                 f">= {DROPOUT_MIN_S:g} s, at least {DROPOUT_BASELINE_FRACTION:.0%} of the record: a noiseless "
@@ -1186,6 +1208,64 @@ MAX_BRIDGED_GAP_MS = 20.0
 MAX_BRIDGED_FRACTION = 0.01
 
 
+def invalid_dropout_gaps(signal: np.ndarray, fs: float) -> np.ndarray:
+    """Runs of invalid (NaN/inf) samples in every lead at once: all-lead dropout gaps.
+
+    An array that marks lost data as NaN in every lead at once holds the same hole as one
+    that writes zeros there (:func:`dropout_gaps`), and :func:`invalid_sample_policy`
+    treats it the same way: bridged in every lead (no fiducial point on it), named in
+    ``quality_reason``, the RR intervals spanning it left out, and the counts per minute
+    taken over the recorded time. A run counts when it is longer than
+    :data:`MAX_BRIDGED_GAP_MS` (shorter ones are bridged per lead anyway) and every lead
+    that has a valid sample at all is invalid throughout it. While such runs inside the
+    record (not at its start or end) cover :data:`FLAT_SEGMENT_RECORD_FRACTION` of it or
+    more, none is returned: the record is refused, as one flat in every lead that long is.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)`` in mV.
+    fs : float
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        ``(n_gaps, 2)`` start and end (exclusive) sample of each run, in order; runs at
+        the record's start or end are included (they shorten the recording).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(5000) / 500
+    >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t), np.cos(2 * np.pi * 1.2 * t)])
+    >>> x[:, 2000:2400] = np.nan               # 0.8 s lost in both leads
+    >>> invalid_dropout_gaps(x, 500).tolist()
+    [[2000, 2400]]
+    >>> x[0, 100:300] = np.nan                 # one lead only: not a dropout gap
+    >>> invalid_dropout_gaps(x, 500).tolist()
+    [[2000, 2400]]
+    """
+    x = np.asarray(signal, dtype=np.float64)
+    none = np.zeros((0, 2), dtype=np.int64)
+    if x.ndim != 2 or x.shape[1] == 0:
+        return none
+    bad = ~np.isfinite(x)
+    some = ~bad.all(axis=1)  # leads with at least one valid sample
+    if not some.any() or not bad[some].any():
+        return none
+    n = x.shape[1]
+    every = bad[some].all(axis=0)
+    edges = np.flatnonzero(np.diff(np.r_[0, every.astype(np.int8), 0]))
+    runs = edges.reshape(-1, 2)
+    max_run = max(int(np.floor(MAX_BRIDGED_GAP_MS * fs / 1000.0)), 1)
+    runs = runs[(runs[:, 1] - runs[:, 0]) > max_run]
+    inner = (runs[:, 0] > 0) & (runs[:, 1] < n)
+    if (runs[inner, 1] - runs[inner, 0]).sum() >= FLAT_SEGMENT_RECORD_FRACTION * n:
+        return none
+    return runs.astype(np.int64) if len(runs) else none
+
+
 def invalid_sample_policy(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None
                           ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Apply the package's one policy for invalid (NaN or infinite) samples.
@@ -1204,6 +1284,14 @@ def invalid_sample_policy(signal: np.ndarray, fs: float, leads: Sequence[str] | 
        out of the delineation and its measurements are NaN, with the reason;
     3. the record is refused (a :class:`~interp_ecg.errors.SignalQualityError` for one
        record, ``quality_ok = False`` in a batch) only when no usable lead remains.
+
+    A run invalid in every lead at once (:func:`invalid_dropout_gaps`) is an all-lead
+    dropout gap, whatever value marks it: it is bridged in every lead with zeros, as a
+    dropout written as zeros reads (:func:`dropout_gaps`), flagged in ``bridged`` (no
+    fiducial point falls on or next to it), and does not count towards a lead's invalid
+    samples. (A straight line across 0.8 s joining mid-QRS moved the R peak of the beat
+    cut by the gap's end by 60 ms in a simulated PVC record; the zero fill places it as
+    the zeros do.)
 
     The io layer loads invalid samples as they are (:meth:`interp_ecg.io.Record.validate`
     refuses only a record without a single valid sample, and resampling on load keeps them
@@ -1248,25 +1336,32 @@ def invalid_sample_policy(signal: np.ndarray, fs: float, leads: Sequence[str] | 
     status = ["ok"] * x.shape[0]
     if not bad.any():
         return x, bridged, status
-    names = list(leads) if leads is not None else [f"lead{i}" for i in range(x.shape[0])]
     max_run = max(int(np.floor(MAX_BRIDGED_GAP_MS * fs / 1000.0)), 1)
     n = x.shape[1]
+    in_gap = np.zeros(n, dtype=bool)  # all-lead dropout gaps: bridged, not held against a lead
+    for a, b in invalid_dropout_gaps(x, fs):
+        in_gap[a:b] = True
     for i in np.flatnonzero(bad.any(axis=1)):
-        b = bad[i]
+        b = bad[i] & ~in_gap
+        if not b.any():  # invalid only in the all-lead gaps
+            x[i, bad[i]] = 0.0
+            bridged[i] = bad[i]
+            continue
         edges = np.flatnonzero(np.diff(np.r_[0, b.astype(np.int8), 0]))
         starts, stops = edges[::2], edges[1::2]
         longest = int((stops - starts).max())
         total = int(b.sum())
-        if total == n:
+        if bad[i].all():
             status[i] = "set aside: no valid sample"
             continue
         if longest > max_run or total > MAX_BRIDGED_FRACTION * n:
             status[i] = (f"set aside: {total} invalid samples, longest gap "
                          f"{longest * 1000.0 / fs:.0f} ms")
             continue
-        good = np.flatnonzero(~b)
-        x[i, b] = np.interp(np.flatnonzero(b), good, x[i, good])
-        bridged[i] = b
+        good = np.flatnonzero(~bad[i])
+        x[i, bad[i]] = np.interp(np.flatnonzero(bad[i]), good, x[i, good])
+        x[i, in_gap] = 0.0
+        bridged[i] = bad[i]
         status[i] = f"bridged {total} invalid samples"
     return x, bridged, status
 
