@@ -210,10 +210,14 @@ def long_records(ids: Sequence, durations: np.ndarray, ok: np.ndarray, n_samples
 
 def describe_long(long: pd.Series, n_samples: int, fs: float, limit: int = 5) -> str:
     """One sentence naming records cut to the network input (for warnings)."""
-    listed = ", ".join(f"{rid} ({dur:.2f} s)" for rid, dur in long.head(limit).items())
-    more = f" and {len(long) - limit} more" if len(long) > limit else ""
     return (f"{len(long)} record(s) longer than the network input of {n_samples / fs:.2f} s are cut to their "
-            f"first {n_samples / fs:.2f} s (the rest is not read): {listed}{more}")
+            f"first {n_samples / fs:.2f} s (the rest is not read): {_listed(long, limit)}")
+
+
+def _listed(durations: pd.Series, limit: int) -> str:
+    """``"id (12.00 s), ..."`` for the first ``limit`` records, then how many more."""
+    listed = ", ".join(f"{rid} ({dur:.2f} s)" for rid, dur in durations.head(limit).items())
+    return listed + (f" and {len(durations) - limit} more" if len(durations) > limit else "")
 
 
 def short_records(ids: Sequence, lengths: np.ndarray, ok: np.ndarray, n_samples: int, fs: float) -> pd.Series:
@@ -233,10 +237,8 @@ def short_records(ids: Sequence, lengths: np.ndarray, ok: np.ndarray, n_samples:
 
 def describe_short(short: pd.Series, n_samples: int, fs: float, limit: int = 5) -> str:
     """One sentence naming zero-padded records (for warnings)."""
-    listed = ", ".join(f"{rid} ({dur:.2f} s)" for rid, dur in short.head(limit).items())
-    more = f" and {len(short) - limit} more" if len(short) > limit else ""
     return (f"{len(short)} record(s) shorter than the network input of {n_samples / fs:.2f} s are zero-padded "
-            f"at the end: {listed}{more}")
+            f"at the end: {_listed(short, limit)}")
 
 
 def package_label_groups_path():
