@@ -175,3 +175,24 @@ def test_t_search_before_a_narrow_premature_beat_does_not_take_its_p_wave(shared
     assert abs(g["QRS_on"][k] - 4488) <= 5
     assert abs(g["P_on"][k] - 4413) <= 5
     assert g["T_off"][k - 1] < g["P_on"][k]
+
+
+def test_record_row_says_when_no_p_wave_is_time_locked():
+    """P_wave_presence_fraction 0 with PR NaN is the pattern of AF, and a sinus rhythm whose P
+    waves the time-lock rule rejected reads the same: the record row names the rule (user 8,
+    A7; user 10). A sinus record carries no such note."""
+    import logging
+
+    from interp_ecg.features import extract_record
+    from interp_ecg.simulate.record import simulate_record
+
+    logging.disable(logging.WARNING)
+    try:
+        af = extract_record(simulate_record("afib", fs=500, noise=0.3, random_state=0)[0], fs=500)
+        sr = extract_record(simulate_record("normal", fs=500, noise=0.3, random_state=0)[0], fs=500)
+    finally:
+        logging.disable(logging.NOTSET)
+    assert af["P_wave_presence_fraction"] == 0.0
+    assert "no P wave time-locked to the QRS in 10 of 10 beats" in af["quality_reason"]
+    assert sr["P_wave_presence_fraction"] > 0.9
+    assert "time-locked" not in sr["quality_reason"]

@@ -311,6 +311,29 @@ def _beats_in_flat_segments(beats: pd.DataFrame, q: pd.DataFrame, leads: list[st
     return ((r[None, :, 0] < hi[:, None]) & (r[None, :, 1] > lo[:, None])).any(axis=1)
 
 
+#: the delineator's beat reason when no P wave is time-locked to the QRS complexes
+#: (delineation.stages.p_stage)
+_NO_LOCKED_P = "no P wave time-locked to the QRS"
+
+
+def _p_not_time_locked(fid: pd.DataFrame) -> str:
+    """The record-level note when the delineator found no P wave time-locked to the QRS.
+
+    ``P_wave_presence_fraction`` is then 0 and PR NaN for those beats, the pattern of atrial
+    fibrillation; a sinus rhythm whose P waves the rule rejected (PR varying with atrial
+    premature beats) reads the same, so the row says which rule made the zero.
+    """
+    if "reason" not in fid.columns:
+        return ""
+    glob = fid["lead"].astype(str) == "global"
+    n = int(fid.loc[glob, "reason"].astype(str).str.contains(_NO_LOCKED_P, regex=False).sum())
+    if not n:
+        return ""
+    return (f"{_NO_LOCKED_P} in {n} of {int(glob.sum())} beats (atrial fibrillation/flutter?, or P waves "
+            f"whose PR varies, e.g. with atrial premature beats): they count as beats without a P wave "
+            f"in P_wave_presence_fraction, and PR is not measured on them")
+
+
 def _measure(
     signal: np.ndarray, fs: float, leads: list[str], src: str, method: Method, min_beats: int
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
@@ -574,6 +597,9 @@ def _measure(
         warnings.append(qtd_note)
     if no_dominant_reason(table):
         warnings.append(no_dominant_reason(table))
+    unlocked = _p_not_time_locked(fid)
+    if unlocked:
+        warnings.append(unlocked)
     warnings.extend(hrv_notes)
     row["quality_ok"] = True
     row["quality_reason"] = "; ".join(warnings)
