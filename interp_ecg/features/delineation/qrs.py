@@ -5,7 +5,9 @@ absolute slope is scaled by its own robust maximum, so that a large lead does no
 small one; the scaled slopes are averaged over leads and smoothed over 80 ms. QRS complexes
 are the peaks of this envelope above an adaptive threshold, with a 250 ms refractory period
 and the T-wave discrimination rule of Pan & Tompkins (1985): a candidate within 360 ms of the
-previous beat is kept only if its envelope reaches half of that beat's.
+previous beat is kept only if its envelope reaches half of that beat's. RR gaps that are
+too long for the rhythm are searched again at half the threshold (:func:`search_back`, the
+search-back of Pan & Tompkins 1985), so that a wide, low-slope PVC is not lost.
 
 :func:`initial_deflection_onset` places a QRS onset at the complex's first deflection (the
 start of an initial q wave, or of a slurred upstroke) where the slope rule stopped inside
@@ -112,7 +114,8 @@ def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None,
         ``qrs_threshold``, ``qrs_refractory_s``, ``t_discrimination_s``,
         ``t_discrimination_ratio``, ``slowest_bpm`` and ``edge_guard_s`` are used
         (a complex cut by the record edge before its centre is no beat:
-        :func:`edge_peak_contained`).
+        :func:`edge_peak_contained`); the ``searchback_*`` fields for the second look at a
+        lower threshold inside long RR gaps (:func:`search_back`).
 
     Returns
     -------
