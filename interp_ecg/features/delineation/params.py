@@ -510,3 +510,23 @@ class Params:
     # ... and only where the widened T stands this many times taller over its chord than
     # the first window's (a first window holding only the up-slope reads a small hump)
     t_widen_amp_ratio: float = 2.0
+
+    # ---- QRS search-back in long RR gaps (helper "searchback", round of 2026-12-01) --------
+    # A wide, low-slope PVC among sharp sinus beats can stay under qrs_threshold of the
+    # reference envelope (simulated bigeminy, II+V5: 0.21-0.24 of it; all 6 PVCs lost, HR 38
+    # for 76). A gap longer than searchback_rr_factor x the local RR is searched again at
+    # searchback_threshold_ratio x qrs_threshold (Pan & Tompkins 1985: 1.66 x the RR average,
+    # threshold halved; Hamilton & Tompkins 1986).
+    searchback_rr_factor: float = 1.66
+    searchback_threshold_ratio: float = 0.5
+    # local RR: median of the detected RR intervals, this many on each side of the gap
+    # (Pan & Tompkins average the 8 most recent) ...
+    searchback_rr_beats: int = 4
+    # ... capped at this RR (s) so that a rhythm in which every PVC was lost (bigeminy read
+    # as a regular 38 bpm, gap 1.58 s) is searched too: gaps over 1.66 x 0.85 = 1.41 s are
+    # searched whatever the rhythm (simulated sbrad 40-56 bpm: no false beat)
+    searchback_rr_max_s: float = 0.85
+    # a search-back candidate lies at least this long before the next beat (s): a P wave
+    # peaks within the PR interval before the QRS (PR 120-200 ms, up to ~300 ms in 1st-degree
+    # AV block)
+    searchback_before_next_s: float = 0.30

@@ -5,7 +5,9 @@ absolute slope is scaled by its own robust maximum, so that a large lead does no
 small one; the scaled slopes are averaged over leads and smoothed over 80 ms. QRS complexes
 are the peaks of this envelope above an adaptive threshold, with a 250 ms refractory period
 and the T-wave discrimination rule of Pan & Tompkins (1985): a candidate within 360 ms of the
-previous beat is kept only if its envelope reaches half of that beat's.
+previous beat is kept only if its envelope reaches half of that beat's. RR gaps that are
+too long for the rhythm are searched again at half the threshold (:func:`search_back`, the
+search-back of Pan & Tompkins 1985), so that a wide, low-slope PVC is not lost.
 
 :func:`initial_deflection_onset` places a QRS onset at the complex's first deflection (the
 start of an initial q wave, or of a slurred upstroke) where the slope rule stopped inside
@@ -112,7 +114,8 @@ def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None,
         ``qrs_threshold``, ``qrs_refractory_s``, ``t_discrimination_s``,
         ``t_discrimination_ratio``, ``slowest_bpm`` and ``edge_guard_s`` are used
         (a complex cut by the record edge before its centre is no beat:
-        :func:`edge_peak_contained`).
+        :func:`edge_peak_contained`); the ``searchback_*`` fields for the second look at a
+        lower threshold inside long RR gaps (:func:`search_back`).
 
     Returns
     -------
@@ -146,7 +149,89 @@ def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None,
             continue
         out.append(int(c))
         out_h.append(float(hc))
-    return np.asarray(out, dtype=int)
+    return search_back(np.asarray(out, dtype=int), np.asarray(out_h, dtype=float), cand, h,
+                       ref, fs, p)
+
+
+def search_back(beats: np.ndarray, beat_h: np.ndarray, cand: np.ndarray, cand_h: np.ndarray,
+                ref: float, fs: float, p: Params | None = None) -> np.ndarray:
+    """Look again, at a lower threshold, inside RR gaps that are too long for the rhythm.
+
+    A wide, low-slope complex (a premature ventricular beat among sharp sinus beats) can
+    keep its slope envelope below ``Params.qrs_threshold`` of the reference height; the
+    beat is then lost and the two RR intervals around it merge into one. As in the
+    search-back of Pan & Tompkins (1985), a gap longer than ``Params.searchback_rr_factor``
+    (1.66 in their detector) times the local RR is searched again for its tallest
+    candidate above ``Params.searchback_threshold_ratio`` (0.5 in theirs) of the
+    detection threshold. The local RR is the median of the detected RR intervals, at
+    most ``Params.searchback_rr_beats`` on each side of the gap; it can be no longer than
+    ``Params.searchback_rr_max_s`` (0.85 s), so that a rhythm in which every such complex was lost
+    (ventricular bigeminy read as a regular 38 bpm) is searched too. The candidate must lie
+    ``Params.t_discrimination_s`` or more after the previous beat, or reach
+    ``Params.t_discrimination_ratio`` of its height (the T-wave rule), and
+    ``Params.searchback_before_next_s`` or more before the next beat (a P wave lies within
+    the PR interval before it).
+
+    Parameters
+    ----------
+    beats, beat_h : ndarray, shape (n_beats,)
+        Detected beats (sample indices, sorted) and their envelope heights.
+    cand, cand_h : ndarray, shape (n_cand,)
+        All envelope peaks (sorted) and their heights.
+    ref : float
+        Reference envelope height (:func:`detect_qrs`).
+    fs : float
+        Sampling rate (Hz).
+    p : Params, optional
+        ``qrs_threshold``, ``t_discrimination_s``, ``t_discrimination_ratio`` and the
+        ``searchback_*`` fields.
+
+    Returns
+    -------
+    ndarray of int
+        ``beats`` with the beats found in the search-back added, sorted.
+
+    References
+    ----------
+    Pan J, Tompkins WJ. A real-time QRS detection algorithm. IEEE Trans Biomed Eng
+    32(3):230-236, 1985.
+    Hamilton PS, Tompkins WJ. Quantitative investigation of QRS detection rules using the
+    MIT/BIH arrhythmia database. IEEE Trans Biomed Eng 33(12):1157-1165, 1986.
+
+    Examples
+    --------
+    Sinus beats every 1.0 s with a candidate at 0.2 of the reference height 0.5 s after
+    the third (below the 0.3 threshold): the gap of 1.0 s is not long, nothing is added;
+    with the next sinus beat 2.0 s later the gap is searched and the candidate kept.
+
+    >>> import numpy as np
+    >>> beats = np.array([0, 500, 1000, 2000, 2500]); h = np.ones(5)
+    >>> cand = np.array([0, 500, 1000, 1250, 2000, 2500]); ch = np.array([1, 1, 1, 0.2, 1, 1.0])
+    >>> search_back(beats, h, cand, ch, 1.0, 500.0).tolist()
+    [0, 500, 1000, 1250, 2000, 2500]
+    """
+    p = p or Params()
+    if beats.size < 2 or p.searchback_rr_factor <= 0:
+        return beats
+    rr = np.diff(beats).astype(float)
+    low = p.searchback_threshold_ratio * p.qrs_threshold * ref
+    near = p.t_discrimination_s * fs
+    before = p.searchback_before_next_s * fs
+    k = max(int(p.searchback_rr_beats), 1)
+    add: list[int] = []
+    for i, gap in enumerate(rr):
+        local = min(float(np.median(rr[max(i - k, 0):i + k + 1])), p.searchback_rr_max_s * fs)
+        if gap <= p.searchback_rr_factor * local:
+            continue
+        a, b = beats[i], beats[i + 1]
+        inside = (cand > a) & (cand < b) & (cand_h >= low) & (cand <= b - before)
+        inside &= (cand - a >= near) | (cand_h >= p.t_discrimination_ratio * beat_h[i])
+        if inside.any():
+            j = np.flatnonzero(inside)
+            add.append(int(cand[j[np.argmax(cand_h[j])]]))
+    if not add:
+        return beats
+    return np.sort(np.r_[beats, np.asarray(add, dtype=int)])
 
 
 
