@@ -68,3 +68,15 @@ def test_search_back_respects_t_and_p_zones():
     assert search_back(beats, h, cand, ch, 1.0, fs).tolist() == [0, 1000]
     ch = np.array([1.0, 0.16, 1.0])
     assert search_back(beats, h, cand, ch, 1.0, fs).tolist() == [0, 500, 1000]
+
+
+
+def test_an_rr_spanning_a_dropout_is_not_searched_back():
+    """An RR that spans an all-lead dropout is long because nothing was recorded: it is not
+    searched (PTB-XL 9 with 0.8 s held in every lead got a beat on the step where the
+    recording resumes; tests/test_dropout_gaps.py checks that record end to end)."""
+    beats = np.array([0, 500, 1000, 2000, 2500]); h = np.ones(5)
+    cand = np.array([0, 500, 1000, 1250, 2000, 2500]); ch = np.array([1, 1, 1, 0.2, 1, 1.0])
+    assert search_back(beats, h, cand, ch, 1.0, 500.0).tolist() == [0, 500, 1000, 1250, 2000, 2500]
+    lost = search_back(beats, h, cand, ch, 1.0, 500.0, recorded_gap=lambda a, b: (a, b) == (1000, 2000))
+    assert lost.tolist() == [0, 500, 1000, 2000, 2500]

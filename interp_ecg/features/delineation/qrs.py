@@ -36,6 +36,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.signal import find_peaks
 
@@ -149,12 +151,23 @@ def detect_qrs(x: np.ndarray, fs: float, usable: np.ndarray | None = None,
             continue
         out.append(int(c))
         out_h.append(float(hc))
+    rows = np.flatnonzero(np.ones(x.shape[0], bool) if usable is None else np.asarray(usable, bool))
+    if rows.size == 0:
+        rows = np.arange(x.shape[0])
+
+    def dropout_between(a: int, b: int) -> bool:
+        # every usable lead held still at once (quality.dropout_gaps): nothing was recorded
+        from interp_ecg.features.quality import dropout_gaps
+
+        return len(dropout_gaps(x[rows, a:b], fs)) > 0
+
     return search_back(np.asarray(out, dtype=int), np.asarray(out_h, dtype=float), cand, h,
-                       ref, fs, p)
+                       ref, fs, p, recorded_gap=dropout_between)
 
 
 def search_back(beats: np.ndarray, beat_h: np.ndarray, cand: np.ndarray, cand_h: np.ndarray,
-                ref: float, fs: float, p: Params | None = None) -> np.ndarray:
+                ref: float, fs: float, p: Params | None = None,
+                recorded_gap: Callable[[int, int], bool] | None = None) -> np.ndarray:
     """Look again, at a lower threshold, inside RR gaps that are too long for the rhythm.
 
     A wide, low-slope complex (a premature ventricular beat among sharp sinus beats) can
@@ -185,6 +198,11 @@ def search_back(beats: np.ndarray, beat_h: np.ndarray, cand: np.ndarray, cand_h:
     p : Params, optional
         ``qrs_threshold``, ``t_discrimination_s``, ``t_discrimination_ratio`` and the
         ``searchback_*`` fields.
+    recorded_gap : callable, optional
+        ``recorded_gap(a, b)`` is True when the stretch between beats ``a`` and ``b`` holds
+        an all-lead dropout (nothing recorded, :func:`interp_ecg.features.quality.dropout_gaps`):
+        such an RR is long because data were lost, not because a beat was missed, and is not
+        searched (the step where the recording resumes is no QRS complex).
 
     Returns
     -------
@@ -226,7 +244,7 @@ def search_back(beats: np.ndarray, beat_h: np.ndarray, cand: np.ndarray, cand_h:
         a, b = beats[i], beats[i + 1]
         inside = (cand > a) & (cand < b) & (cand_h >= low) & (cand <= b - before)
         inside &= (cand - a >= near) | (cand_h >= p.t_discrimination_ratio * beat_h[i])
-        if inside.any():
+        if inside.any() and not (recorded_gap is not None and recorded_gap(int(a), int(b))):
             j = np.flatnonzero(inside)
             add.append(int(cand[j[np.argmax(cand_h[j])]]))
     if not add:
