@@ -530,3 +530,19 @@ class Params:
     # peaks within the PR interval before the QRS (PR 120-200 ms, up to ~300 ms in 1st-degree
     # AV block)
     searchback_before_next_s: float = 0.30
+
+    # ---- paced QRS onset after the spike's recharge tail (helper "paceon", round of
+    # 2026-12-01 ninth) ---------------------------------------------------------------------
+    # The QRS onset is the onset of ventricular depolarisation: after a pacing pulse the
+    # pulse's recharge tail (exponential, a few ms) and the stimulus-to-QRS latency (normally
+    # up to ~40 ms) are not part of it. After the pulse is replaced by a straight line the
+    # tail is the first slope left, and the slope rule ran through the latency onto it
+    # (simulated 20 ms latency: every onset at the spike's end, 16 ms early).
+    # spikes.onsets_after_recharge searches a paced onset after the tail's end: the flattest
+    # raw slope after the tail's steepest one, within this long of the spike's end (s);
+    # 0 turns it off. OFF by default: it puts the onset of a complex that starts during the
+    # tail (short latency) 8-12 ms late, and LUDB's paced records mark their earliest-lead
+    # onsets 14 ms before to 8 ms after the spike's end (45 / 95 / 93), i.e. short latency;
+    # there it moved the consensus onset 4-5 ms further from the marks (docs/
+    # results_features.md, "Round of 2026-12-01 (ninth): paced QRS onsets"). Try 0.02.
+    paced_tail_max_s: float = 0.0
