@@ -539,10 +539,17 @@ class Params:
     # tail is the first slope left, and the slope rule ran through the latency onto it
     # (simulated 20 ms latency: every onset at the spike's end, 16 ms early).
     # spikes.onsets_after_recharge searches a paced onset after the tail's end: the flattest
-    # raw slope after the tail's steepest one, within this long of the spike's end (s);
-    # 0 turns it off. OFF by default: it puts the onset of a complex that starts during the
-    # tail (short latency) 8-12 ms late, and LUDB's paced records mark their earliest-lead
-    # onsets 14 ms before to 8 ms after the spike's end (45 / 95 / 93), i.e. short latency;
-    # there it moved the consensus onset 4-5 ms further from the marks (docs/
-    # results_features.md, "Round of 2026-12-01 (ninth): paced QRS onsets"). Try 0.02.
-    paced_tail_max_s: float = 0.0
+    # raw slope after the tail's steepest one, within this long of the spike's end (s;
+    # a 10 ms tail, as simulated, ends well within it); 0 turns it off. Simulated pacing
+    # (benchmarks/pacing_onset_latency.py), global onset error at 500 Hz, 12 leads: latency
+    # 20 ms -16 -> -4 ms, 30 ms -26 -> -4..-14 ms, 4 ms 0 -> 0 ms; odd LUDB 12-lead per-lead
+    # QRS_on F1 0.9819 -> 0.9820, SD 8.68 -> 8.56 ms (docs/results_features.md, "Round of
+    # 2026-12-01 (ninth): paced QRS onsets").
+    paced_tail_max_s: float = 0.02
+    # ... and a lead's onset is moved only where the lead is back within this of its
+    # pre-spike level at the new onset (mV): an isoelectric latency (20 uV, about the
+    # smallest deflection read on a diagnostic ECG and a few times a recorder's noise). A
+    # complex that began during the tail has left that level already and keeps its onset
+    # at the spike's end (simulated 4 ms latency: +8..+12 ms late without this test, 0 with
+    # it); the consensus onset moves only when most leads with a new onset show the latency.
+    paced_iso_mv: float = 0.02

@@ -104,7 +104,8 @@ def onsets_after_spikes(on: np.ndarray, ref: np.ndarray, spike_ends: np.ndarray
 
 def onsets_after_recharge(on: np.ndarray, on_global: np.ndarray, ref: np.ndarray,
                           spike_end: np.ndarray, slope: np.ndarray, usable: np.ndarray,
-                          fs: float, sig: float, frac: float, tail_max_s: float
+                          fs: float, sig: float, frac: float, tail_max_s: float,
+                          level: np.ndarray | None = None, iso_mv: float = np.inf
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Paced QRS onsets at the first myocardial deflection after the spike's recharge tail.
 
@@ -123,11 +124,15 @@ def onsets_after_recharge(on: np.ndarray, on_global: np.ndarray, ref: np.ndarray
     the tail ends at ``t0``, the flattest sample (smallest ``s``) within ``tail_max_s`` of
     ``e``; the onset is then searched with the slope rule on ``[t0, ref]`` only: the last
     sample before the first slope at or above ``sig`` x the largest slope of ``[t0, ref]``
-    whose slope is below ``frac`` x that largest slope (``t0`` when none). Only an onset found before ``t0`` is replaced (one found later already lies
-    after the tail). The consensus onset is moved to the earliest usable lead's new onset
-    where it lies before every usable lead's ``t0``. A complex that begins during the tail
-    (latency shorter than the tail) keeps an onset at the tail's end (within ``tail_max_s``
-    of the truth; stated limit).
+    whose slope is below ``frac`` x that largest slope (``t0`` when none). Only an onset
+    found before ``t0`` is replaced (one found later already lies after the tail). The
+    consensus onset is moved to the earliest usable lead's new onset where it lies before
+    every usable lead's ``t0``. Without ``level``, a complex that begins during the tail
+    (latency shorter than the tail) gets an onset at the tail's end, up to ``tail_max_s``
+    late; with it (as ``delineate`` calls it), such a lead keeps its onset (see ``level``).
+    Stated limits: a long tail not yet back within ``iso_mv`` reads as a complex begun
+    during it (the onset stays at the spike's end, as without this function); spikes not
+    found (bipolar pacing, many 250 Hz records) are not helped.
 
     Parameters
     ----------
@@ -150,6 +155,15 @@ def onsets_after_recharge(on: np.ndarray, on_global: np.ndarray, ref: np.ndarray
         (``Params.qrs_sig``, ``Params.qrs_on``).
     tail_max_s : float
         Longest recharge tail followed (s).
+    level : tuple of (numpy.ndarray, numpy.ndarray), optional
+        ``(raw, pre)``: the ``(n_leads, n_samples)`` signal (mV) on the grid of ``slope``,
+        and for each spike (same order as ``spike_end``) the sample just before it. With
+        it, a lead's new onset stands only where the lead is back at its pre-spike level
+        there (within ``iso_mv``): an isoelectric latency. A lead already away from it has
+        a complex that began during the tail, so its onset stays, and so does the
+        consensus onset unless most leads with a new onset show the latency.
+    iso_mv : float
+        Largest distance from the pre-spike level that still counts as isoelectric (mV).
 
     Returns
     -------
@@ -176,10 +190,13 @@ def onsets_after_recharge(on: np.ndarray, on_global: np.ndarray, ref: np.ndarray
     on_global = np.array(on_global, dtype=float, copy=True)
     moved = np.zeros(on.shape, bool)
     moved_g = np.zeros(on_global.shape, bool)
-    ends = np.sort(np.asarray(spike_end, dtype=float))
+    ends = np.asarray(spike_end, dtype=float)
+    order = np.argsort(ends, kind="stable")
+    ends = ends[order]
     ref = np.asarray(ref, dtype=float)
     if ends.size == 0:
         return on, on_global, moved, moved_g
+    raw, pre = (None, None) if level is None else (level[0], np.asarray(level[1])[order])
     n = slope.shape[1]
     tail_max = max(int(round(tail_max_s * fs)), 1)
     use = np.flatnonzero(np.asarray(usable, bool))
@@ -189,7 +206,7 @@ def onsets_after_recharge(on: np.ndarray, on_global: np.ndarray, ref: np.ndarray
         stop = min(int(np.floor(ref[j])), n - 1)
         if stop - e < 2:
             continue
-        t0s, news = [], []
+        t0s, news, stays = [], [], 0
         for lead in use:
             s = np.abs(slope[lead, e:stop + 1])
             if not np.isfinite(s).all():
@@ -207,12 +224,19 @@ def onsets_after_recharge(on: np.ndarray, on_global: np.ndarray, ref: np.ndarray
             k1 = t0 + int(first[0])
             quiet = np.flatnonzero(s[t0:k1 + 1] < frac * big)
             new = e + (t0 + int(quiet[-1]) if quiet.size else t0)
+            if raw is not None:
+                b = int(np.clip(pre[k[j]], 0, n - 1))
+                if not abs(raw[lead, new] - raw[lead, b]) <= iso_mv:
+                    stays += 1
+                    continue
             t0s.append(e + t0)
             news.append(new)
             if np.isfinite(on[lead, j]) and on[lead, j] < e + t0:
                 on[lead, j] = new
                 moved[lead, j] = True
-        if news and np.isfinite(on_global[j]) and on_global[j] < min(t0s):
+        # the consensus onset moves when most leads show an isoelectric latency
+        if news and 2 * stays < stays + len(news) and np.isfinite(on_global[j]) \
+                and on_global[j] < min(t0s):
             on_global[j] = float(min(news))
             moved_g[j] = True
     return on, on_global, moved, moved_g
