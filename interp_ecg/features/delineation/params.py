@@ -550,6 +550,6 @@ class Params:
     # pre-spike level at the new onset (mV): an isoelectric latency (20 uV, about the
     # smallest deflection read on a diagnostic ECG and a few times a recorder's noise). A
     # complex that began during the tail has left that level already and keeps its onset
-    # at the spike's end (simulated 4 ms latency: +8..+12 ms late without this test, 0 with
+    # at the spike's end (simulated 4 ms latency: +2..+12 ms late without this test, 0 with
     # it); the consensus onset moves only when most leads with a new onset show the latency.
     paced_iso_mv: float = 0.02
