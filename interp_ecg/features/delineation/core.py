@@ -52,10 +52,14 @@ import pandas as pd
 from interp_ecg.errors import ArgumentError, DelineationError, SamplingRateError, SignalQualityError
 from interp_ecg.features.delineation import stages as S
 from interp_ecg.features.delineation.consensus import combine
-from interp_ecg.features.delineation.filters import internal_ratio
+from interp_ecg.features.delineation.filters import central_slope, internal_ratio
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.schema import COLUMNS, FIDUCIALS
-from interp_ecg.features.delineation.spikes import onsets_after_spikes, strip_spikes
+from interp_ecg.features.delineation.spikes import (
+    onsets_after_recharge,
+    onsets_after_spikes,
+    strip_spikes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +135,11 @@ def delineate(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None,
         (last changed sample) of a spike removed before the beat's R peak, and a P onset
         found before an atrial spike (a spike followed by another before the R peak), is
         moved to that spike's end (``reason``: "... onset moved to the end of the pacing
-        spike before it"; :func:`.spikes.onsets_after_spikes`).
+        spike before it"; :func:`.spikes.onsets_after_spikes`); a paced QRS onset on the
+        spike's recharge tail is moved to the first deflection after an isoelectric
+        stimulus-to-QRS latency where the leads show one (``reason``: "QRS onset moved past
+        the recharge tail of the pacing spike before it";
+        :func:`.spikes.onsets_after_recharge`, ``Params.paced_tail_max_s``).
 
     Notes
     -----
@@ -264,6 +272,18 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     qrs["on"], m = onsets_after_spikes(qrs["on"], r[None, :], spike_end)
     qrs["on_global"], m_g = onsets_after_spikes(qrs["on_global"], r, spike_end)
     moved["QRS"] = (m, m_g)
+    if p.paced_tail_max_s > 0 and spike_end.size:
+        # ... and a paced QRS onset is the first myocardial deflection after the spike's
+        # recharge tail, not the tail (:func:`.spikes.onsets_after_recharge`)
+        qrs["on"], qrs["on_global"], m2, m2_g = onsets_after_recharge(
+            qrs["on"], qrs["on_global"], r, spike_end, central_slope(views.raw, 1), usable, fs,
+            p.qrs_sig, p.qrs_on, p.paced_tail_max_s,
+            level=(views.raw, np.floor(
+                (spikes["start"].to_numpy(dtype=float)[np.argsort(
+                    spikes["end"].to_numpy(dtype=float), kind="stable")] - 1.0)
+                * float(factor))),
+            iso_mv=p.paced_iso_mv)
+        moved["QRS_tail"] = (m2, m2_g)
     k = np.searchsorted(spike_end, r, side="left") - 1
     p_ref_max = np.where(k >= 0, spike_end[np.clip(k, 0, None)] if spike_end.size else 0.0,
                          np.nan)
@@ -323,9 +343,11 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
             target[mask] = np.where(target[mask] == "", text, target[mask] + "; " + text)
 
         for wave, (m, m_g) in moved.items():
-            text = f"{wave} onset moved to the end of the pacing spike before it"
-            add(m & np.isfinite(per[..., 3 if wave == "QRS" else 0]), text, reasons)
-            add(m_g & np.isfinite(glob[:, 3 if wave == "QRS" else 0]), text, g_reason)
+            text = (f"{wave} onset moved to the end of the pacing spike before it"
+                    if wave != "QRS_tail" else
+                    "QRS onset moved past the recharge tail of the pacing spike before it")
+            add(m & np.isfinite(per[..., 0 if wave == "P" else 3]), text, reasons)
+            add(m_g & np.isfinite(glob[:, 0 if wave == "P" else 3]), text, g_reason)
         add(~np.isfinite(per[..., 7]), "no T wave above noise", reasons)
         add(t["hidden"], "T end hidden by the next QRS", reasons)
         add(t["hidden"].any(axis=0) & ~np.isfinite(glob[:, 8]), "T end hidden by the next QRS",

@@ -530,3 +530,26 @@ class Params:
     # peaks within the PR interval before the QRS (PR 120-200 ms, up to ~300 ms in 1st-degree
     # AV block)
     searchback_before_next_s: float = 0.30
+
+    # ---- paced QRS onset after the spike's recharge tail (helper "paceon", round of
+    # 2026-12-01 ninth) ---------------------------------------------------------------------
+    # The QRS onset is the onset of ventricular depolarisation: after a pacing pulse the
+    # pulse's recharge tail (exponential, a few ms) and the stimulus-to-QRS latency (normally
+    # up to ~40 ms) are not part of it. After the pulse is replaced by a straight line the
+    # tail is the first slope left, and the slope rule ran through the latency onto it
+    # (simulated 20 ms latency: every onset at the spike's end, 16 ms early).
+    # spikes.onsets_after_recharge searches a paced onset after the tail's end: the flattest
+    # raw slope after the tail's steepest one, within this long of the spike's end (s;
+    # a 10 ms tail, as simulated, ends well within it); 0 turns it off. Simulated pacing
+    # (benchmarks/pacing_onset_latency.py), global onset error at 500 Hz, 12 leads: latency
+    # 20 ms -16 -> -4 ms, 30 ms -26 -> -4..-14 ms, 4 ms 0 -> 0 ms; odd LUDB 12-lead per-lead
+    # QRS_on F1 0.9819 -> 0.9820, SD 8.68 -> 8.56 ms (docs/results_features.md, "Round of
+    # 2026-12-01 (ninth): paced QRS onsets").
+    paced_tail_max_s: float = 0.02
+    # ... and a lead's onset is moved only where the lead is back within this of its
+    # pre-spike level at the new onset (mV): an isoelectric latency (20 uV, about the
+    # smallest deflection read on a diagnostic ECG and a few times a recorder's noise). A
+    # complex that began during the tail has left that level already and keeps its onset
+    # at the spike's end (simulated 4 ms latency: +2..+12 ms late without this test, 0 with
+    # it); the consensus onset moves only when most leads with a new onset show the latency.
+    paced_iso_mv: float = 0.02
