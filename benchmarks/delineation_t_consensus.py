@@ -91,8 +91,8 @@ def capture(parity: str, leads: list[str], fs_new: int) -> tuple[pd.DataFrame, d
     seen: dict = {}
     t_stage, t_consensus = S.t_stage, S.t_consensus
 
-    def stage(views, r, qoff, rr_next, fs, p, usable):
-        out = t_stage(views, r, qoff, rr_next, fs, p, usable)
+    def stage(views, r, qoff, rr_next, fs, p, usable, *args, **kwargs):
+        out = t_stage(views, r, qoff, rr_next, fs, p, usable, *args, **kwargs)
         seen.update(views=views, r=r, t=out, fs=fs)
         return out
 
@@ -112,11 +112,12 @@ def capture(parity: str, leads: list[str], fs_new: int) -> tuple[pd.DataFrame, d
             except Exception as exc:  # a failing record has no beats here
                 log.warning("record %s: %s", rid, exc)
                 continue
-            refs = reference_marks(ds.annotations[ds.annotations["record"] == rid],
-                                   fs_new / float(ds.fs))
             v, r, t, fs = seen["views"], seen["r"], seen["t"], seen["fs"]
-            if fs != fs_new:
-                raise SystemExit(f"delineated at {fs:g} Hz, not {fs_new} Hz: use a rate >= 250 Hz")
+            # the delineator works at its internal rate (records below 500 Hz are
+            # upsampled): the captured ends, and LUDB's marks here, are at that rate
+            refs = reference_marks(ds.annotations[ds.annotations["record"] == rid],
+                                   fs / float(ds.fs))
+            fs_int = fs
             for i in range(len(leads)):
                 waves[(int(rid), i)] = v.wave_band[i].astype(np.float32)
             nxt = np.append(r[1:], r[-1] + int(fs))
@@ -143,7 +144,7 @@ def capture(parity: str, leads: list[str], fs_new: int) -> tuple[pd.DataFrame, d
     for i in range(len(leads)):
         # T-end uncertainty (ms): noise over the steepest descent slope
         df[f"sigma{i}"] = 1000.0 * df[f"noise{i}"] / df[f"steep{i}"]
-    df.attrs.update(fs=fs_new, leads=leads)
+    df.attrs.update(fs=fs_int if rows else fs_new, leads=leads)
     return df, waves
 
 
