@@ -287,13 +287,14 @@ class Params:
     #                              1 uV/LSB recorder) counts as this, so that noiseless
     #                              simulated leads compare by T amplitude
     # ---- T end timed too loosely to set the global T end (helper tcons, 2026-12-01) ------
-    # With at most t_lobe_max_leads usable leads, a lead's T end whose timing uncertainty
+    # With two to t_lobe_max_leads usable leads, a lead's T end whose timing uncertainty
     # (waves.t_end_uncertainty: the lead's beat-to-beat ST-T noise, waves.
     # repolarisation_noise, over the steepest slope of the T's return within
     # t_end_descent_s before the end) exceeds t_cons_end_sd_max_s does not take part in the
     # beat's global T end where another usable lead's T end is timed within it (the per-lead
-    # row keeps it; stages.t_consensus). Odd LUDB records, 250 Hz II + V5: see
-    # docs/results_features.md (ninth round, helper tcons). 0 = off.
+    # row keeps it; stages.t_consensus). Odd LUDB records, 250 Hz II + V5, consensus T_off
+    # SD against the two-lead reference 23.3 -> 22.5 ms (45-60 ms all within 0.1 ms of
+    # this); docs/results_features.md, ninth round, helper tcons. 0 = off.
     t_cons_end_sd_max_s: float = 0.05
     t_end_descent_s: float = 0.10  # the T's return is sought this far before its end (s)
     t_noise_from_s: float = 0.15  # the ST-T span read for that noise: R + this ...
