@@ -23,8 +23,9 @@ detection):
 * rules that judge each lead's T end by its measurement evidence, evaluated on the captured
   ends (nothing in the package changes): the later lead is left out where its T-end
   uncertainty (``waves.t_end_uncertainty``: ``waves.repolarisation_noise`` over the
-  steepest descent slope within 100 ms before the end) exceeds c times the other's, where its signal between the two ends stays within k
-  times its noise of its own end level (support), where its R-to-T-end interval departs
+  steepest descent slope within 100 ms before the end) exceeds c times the other's, where
+  its signal between the two ends stays within k times its noise of its own end level
+  (support), where its R-to-T-end interval departs
   from its record median while the other lead's does not (beat-to-beat consistency); or
   the mean of the two ends where they agree within k times their combined uncertainty;
   and the timing rule the package applies (``Params.t_cons_end_sd_max_s``) at several
