@@ -286,6 +286,22 @@ class Params:
     t_cons_noise_floor_mv: float = 0.001  # noise below this (mV; about one step of a
     #                              1 uV/LSB recorder) counts as this, so that noiseless
     #                              simulated leads compare by T amplitude
+    # ---- T end timed too loosely to set the global T end (helper tcons, 2026-12-01) ------
+    # With two to t_lobe_max_leads usable leads, a lead's T end whose timing uncertainty
+    # (waves.t_end_uncertainty: the lead's beat-to-beat ST-T noise, waves.
+    # repolarisation_noise, over the steepest slope of the T's return within
+    # t_end_descent_s before the end) exceeds t_cons_end_sd_max_s does not take part in the
+    # beat's global T end where another usable lead's T end is timed within it (the per-lead
+    # row keeps it; stages.t_consensus). Odd LUDB records, 250 Hz II + V5, consensus T_off
+    # SD against the two-lead reference 23.3 -> 22.5 ms (45-60 ms all within 0.1 ms of
+    # this); docs/results_features.md, ninth round, helper tcons. 0 = off.
+    t_cons_end_sd_max_s: float = 0.05
+    t_end_descent_s: float = 0.10  # the T's return is sought this far before its end (s)
+    t_noise_from_s: float = 0.15  # the ST-T span read for that noise: R + this ...
+    t_noise_to_s: float = 0.55   # ... to R + this (s)
+    t_noise_pr_from_s: float = -0.10  # the PR-segment level it is read from: R + this ...
+    t_noise_pr_to_s: float = -0.06  # ... to R + this (s)
+    t_noise_min_beats: int = 3   # fewer beats: no noise estimate (the rule does not act)
     # ---- QRS offset with one or two leads: the return of a terminal S wave (issue 10) ---
     # The slope rule ends the QRS where the slope falls below qrs_off x the complex's
     # largest slope; at the tip of an S wave the slope passes through zero, so an S wave

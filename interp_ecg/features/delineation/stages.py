@@ -38,7 +38,8 @@ from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.qrs import detect_qrs, initial_deflection_onset, qrs_envelope
 from interp_ecg.features.delineation.qrs_notch import notched_onset
 from interp_ecg.features.delineation.schema import FIDUCIALS
-from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, slope_noise, t_waves
+from interp_ecg.features.delineation.waves import (p_waves, qrs_bounds, repolarisation_noise,
+                                                  slope_noise, t_end_uncertainty, t_waves)
 from interp_ecg.features.delineation.windows import gather
 
 
@@ -719,7 +720,10 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     (visible waves only), ``off_raw`` (every lead's offset before the visibility check,
     used to start the next beat's P search), ``edge_cut``, ``lobe`` (a terminal lobe set
     the visible T's offset) and ``snr`` (visible T amplitude over the lead's noise, floored
-    at ``t_cons_noise_floor_mv``), all (n_leads, n_beats), for :func:`t_consensus`.
+    at ``t_cons_noise_floor_mv``), all (n_leads, n_beats), for :func:`t_consensus`; with
+    two to ``t_lobe_max_leads`` usable leads and ``t_cons_end_sd_max_s > 0`` also
+    ``end_sd``, the timing uncertainty of each T end (s, :func:`.waves.t_end_uncertainty`
+    against :func:`.waves.repolarisation_noise`).
     """
     start = np.where(np.isfinite(qrs_off_global), qrs_off_global,
                      r + round(p.t_start_after_r_s * fs)).astype(np.int64)
@@ -767,6 +771,10 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     out["lobe"] = lobe
     out["snr"] = np.where(visible, tw["amp"] / np.maximum(views.noise_mv, p.t_cons_noise_floor_mv),
                           np.nan)
+    if p.t_cons_end_sd_max_s > 0 and 2 <= int(np.sum(usable)) <= p.t_lobe_max_leads:
+        # how precisely each lead's T end is timed (s), for t_consensus (helper tcons)
+        out["end_sd"] = t_end_uncertainty(views.wave_slope, out["off"], repolarisation_noise(
+            views.wave_band, r, fs, p), fs, p)
     return out
 
 
@@ -781,13 +789,18 @@ def t_consensus(t: dict[str, np.ndarray], usable: np.ndarray, fs: float, p: Para
     part only when the lobe is confirmed: where another usable lead shows its T without a
     lobe and standing higher above its noise (more than ``Params.t_cons_lobe_snr_ratio``
     times the lobe lead's amplitude over noise), the lobe lead's T end does not take part
-    in that beat's global T end (its per-lead row keeps it).
+    in that beat's global T end (its per-lead row keeps it). Likewise, where ``t`` has
+    ``end_sd`` (:func:`t_stage`, two to ``t_lobe_max_leads`` usable leads), a T end whose
+    timing uncertainty exceeds ``Params.t_cons_end_sd_max_s`` does not take part where
+    another usable lead's T end is timed within it: the latest T end of the definition is
+    the latest end that the signal times.
 
     Parameters
     ----------
     t : dict
         ``on, peak, off`` (n_leads, n_beats; NaN where no visible T), ``lobe`` (bool, a
-        terminal lobe set the lead's T end) and ``snr`` (T amplitude over the lead's noise).
+        terminal lobe set the lead's T end), ``snr`` (T amplitude over the lead's noise)
+        and optionally ``end_sd`` (s).
     usable : ndarray of bool, shape (n_leads,)
     fs : float
         Sampling rate (Hz) of the sample indices.
@@ -822,6 +835,14 @@ def t_consensus(t: dict[str, np.ndarray], usable: np.ndarray, fs: float, p: Para
             best_plain = np.nanmax(np.where(np.isfinite(plain), plain, -np.inf), axis=0)
             unconfirmed = lobe & (best_plain[None, :] > p.t_cons_lobe_snr_ratio * snr)
         off = np.where(unconfirmed, np.nan, off)
+    if p.t_cons_end_sd_max_s > 0 and "end_sd" in t:
+        # a T end timed more loosely than t_cons_end_sd_max_s does not set the global end
+        # where another usable lead's T end is timed within it
+        sd = np.where(np.asarray(usable, bool)[:, None] & np.isfinite(off), t["end_sd"], np.nan)
+        with np.errstate(invalid="ignore"):
+            loose = sd > p.t_cons_end_sd_max_s
+            tight = np.any(sd <= p.t_cons_end_sd_max_s, axis=0)
+        off = np.where(loose & tight[None, :], np.nan, off)
     return {"on": combine(t["on"], "on", tol, cq, usable, min_voters=p.cons_min_voters),
             "peak": combine(t["peak"], "peak", tol, cq, usable, min_voters=p.cons_min_voters),
             "off": combine(off, "off", tol, cq, usable, min_voters=p.cons_min_voters)}

@@ -36,7 +36,8 @@ from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.qrs_end import s_wave_return
 from interp_ecg.features.delineation.windows import first_true, gather, last_true, positions, take
 
-__all__ = ["Params", "qrs_bounds", "t_waves", "p_waves", "terminal_lobe", "sliding_area_end"]
+__all__ = ["Params", "qrs_bounds", "t_waves", "p_waves", "terminal_lobe", "sliding_area_end",
+           "repolarisation_noise", "t_end_uncertainty"]
 
 
 def slope_noise(dq_noise: np.ndarray, centers: np.ndarray, fs: float, p: Params) -> np.ndarray:
@@ -457,6 +458,105 @@ def sliding_area_end(s: np.ndarray, valid: np.ndarray, tm: np.ndarray, pol: np.n
     tm_ = tm[..., None]
     ok = valid & (pos >= tm_) & (pos <= tm_ + reach)
     return np.where(ok, pol[..., None] * area, -np.inf).argmax(axis=-1)
+
+
+def repolarisation_noise(wave: np.ndarray, r: np.ndarray, fs: float, p: Params) -> np.ndarray:
+    """Each lead's beat-to-beat amplitude noise over the ST-T span (mV), shape ``(n_leads,)``.
+
+    The noise a T end is read against, low frequencies included: in the 0.5-15 Hz signal
+    each beat's span ``R + t_noise_from_s ... R + t_noise_to_s`` is taken less its
+    PR-segment level (median over ``R + t_noise_pr_from_s ... R + t_noise_pr_to_s``) and
+    less the median of these beats; the noise is the robust SD (1.4826 x the median
+    absolute value) of that residual. On LUDB it is 3-4 x the
+    15-40 Hz noise (``Views.noise_mv``), which leaves out the slow wander a T end sits on.
+    NaN with fewer than ``t_noise_min_beats`` beats whose spans lie inside the record.
+
+    Parameters
+    ----------
+    wave : ndarray, shape (n_leads, n_samples)
+        0.5-15 Hz signal (mV).
+    r : ndarray of int, shape (n_beats,)
+        Beat positions (samples).
+    fs : float
+        Sampling rate (Hz).
+    p : Params
+
+    Returns
+    -------
+    ndarray, shape (n_leads,)
+        mV.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fs = 500.0
+    >>> rng = np.random.default_rng(0)
+    >>> r = np.arange(1, 9) * 500
+    >>> x = 0.01 * rng.standard_normal((1, 5000))
+    >>> 0.005 < float(repolarisation_noise(x, r, fs, Params())[0]) < 0.02
+    True
+    """
+    a, b = (int(round(v * fs)) for v in (p.t_noise_from_s, p.t_noise_to_s))
+    p0, p1 = (int(round(v * fs)) for v in (p.t_noise_pr_from_s, p.t_noise_pr_to_s))
+    r = np.asarray(r, dtype=np.int64)
+    keep = (r + min(p0, a) >= 0) & (r + max(b, p1) < wave.shape[-1])
+    if int(keep.sum()) < p.t_noise_min_beats:
+        return np.full(wave.shape[0], np.nan)
+    seg, _ = gather(wave, r[keep], a, b)
+    pr, _ = gather(wave, r[keep], p0, p1)
+    seg = seg - np.median(pr, axis=-1, keepdims=True)
+    res = seg - np.median(seg, axis=1, keepdims=True)
+    return 1.4826 * np.median(np.abs(res), axis=(1, 2))
+
+
+def t_end_uncertainty(slope: np.ndarray, off: np.ndarray, noise: np.ndarray, fs: float,
+                      p: Params) -> np.ndarray:
+    """Timing uncertainty of each lead's T end (s): amplitude noise over the T's descent.
+
+    A boundary read where a wave returns to its baseline is uncertain by about the
+    amplitude noise divided by the slope of that return (the timing jitter of a level
+    crossing); the slope is the steepest absolute slope within ``t_end_descent_s`` before
+    the T end (the main lobe's return, or a terminal lobe's where that set the end).
+
+    Parameters
+    ----------
+    slope : ndarray, shape (n_leads, n_samples)
+        Slope of the 0.5-15 Hz signal (mV per sample).
+    off : ndarray, shape (n_leads, n_beats)
+        T ends (samples, NaN where none).
+    noise : ndarray, shape (n_leads,)
+        Amplitude noise (mV), e.g. :func:`repolarisation_noise`.
+    fs : float
+        Sampling rate (Hz).
+    p : Params
+
+    Returns
+    -------
+    ndarray, shape (n_leads, n_beats)
+        Seconds; NaN where there is no T end or no noise estimate, inf on a flat descent.
+
+    Examples
+    --------
+    A T returning at 1 mV/s read against 0.01 mV of noise: 10 ms.
+
+    >>> import numpy as np
+    >>> slope = np.full((1, 1000), 1.0 / 500.0)          # 1 mV/s at 500 Hz
+    >>> round(float(t_end_uncertainty(slope, np.array([[600.0]]), np.array([0.01]), 500.0,
+    ...                                Params())[0, 0]), 4)
+    0.01
+    """
+    off = np.asarray(off, dtype=float)
+    nb = max(int(round(p.t_end_descent_s * fs)), 1)
+    ok = np.isfinite(off)
+    idx = np.where(ok, off, 0).astype(np.int64)
+    steep = np.zeros(off.shape)
+    for i in range(off.shape[0]):  # each lead's windows before its own T ends
+        w, inside = gather(slope[i:i + 1], idx[i], -nb, 0)
+        steep[i] = np.max(np.where(inside, np.abs(w[0]), 0.0), axis=-1) * fs
+    nz = np.asarray(noise, dtype=float).reshape(-1)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(steep > 0, nz / steep, np.inf)
+    return np.where(ok & np.isfinite(nz), out, np.nan)
 
 
 def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
