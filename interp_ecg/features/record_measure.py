@@ -265,7 +265,7 @@ class ConditionedSignal:
     """The bridged signal before the mains notch (the limb-lead identities and the
     dropout gaps are judged on it)."""
     mains: dict[str, float]
-    """Lead -> mains amplitude (mV) of the leads notched."""
+    """``"{lead} {50 or 60} Hz"`` -> amplitude (mV) of each interference notched out."""
     spikes: pd.DataFrame
     """Pacemaker spike table (:func:`~interp_ecg.features.pacing.strip_pacing_spikes`)."""
 
@@ -1097,7 +1097,7 @@ def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "
     invalid_leads, set_aside, bridged_leads : sequence of str
         Leads set aside for invalid samples; all leads set aside; leads with bridged gaps.
     mains : dict, optional
-        Lead -> mains amplitude (mV) of the leads notched.
+        ``"{lead} {50 or 60} Hz"`` -> amplitude (mV) of each interference notched out.
     n_edge : int
         Beats cut by the record edge.
     hrv_notes : sequence of str
