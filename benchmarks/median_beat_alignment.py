@@ -70,12 +70,13 @@ def _tiled_qrs_ms(template: np.ndarray, pos: int, fs: float, leads: list[str]) -
 def measure_record(rec) -> dict | None:
     from interp_ecg.errors import InterpEcgError
     from interp_ecg.features import measurements as M
-    from interp_ecg.features.extract import _beat_table, _measure, _validate  # noqa: PLC2701 - a benchmark of internals
+    from interp_ecg.features.extract import _beat_table, _validate  # noqa: PLC2701 - a benchmark of internals
+    from interp_ecg.features.record_measure import measure_record
     from interp_ecg.features.median_beat import FIDUCIALS, median_beat
 
     try:
         signal, fs, leads, src = _validate(rec)
-        _, _, ex = _measure(signal, fs, leads, src, None, 3)
+        _, _, ex = measure_record(signal, fs, leads, src, None, 3)
     except InterpEcgError:
         return None
     sig, table, fid, q = ex["signal"], ex["beats"], ex["fiducials"], ex["lead_quality"]

@@ -7,15 +7,20 @@ optionally streaming chunks to Parquet (``out=``) so that memory stays flat and 
 run resumes where it stopped. In batch mode a record that cannot be measured never stops the
 run: its features are ``NaN``, ``quality_ok`` is ``False`` and ``quality_reason`` says why.
 
-The pipeline for one record: validate -> units checked (a record whose median lead spans
-over 20 mV is not in mV and is refused) -> mains interference found and notched out
-(:func:`~interp_ecg.features.quality.remove_mains`) -> pacemaker spikes found and removed
-(:mod:`~interp_ecg.features.pacing`) -> per-lead quality -> delineation (flat, clipped and
-noisy leads set aside: not delineated, their per-lead measurements and every index that
-needs them NaN, named in ``quality_reason``; ``quality_ok`` stays True unless no lead is
-left, see :mod:`~interp_ecg.features.quality`) -> beat classification (:mod:`~interp_ecg.features.beat_classes`: dominant
-morphology, PVCs, outliers) -> per-lead median beats of the dominant beats ->
-intervals (consensus fiducials), amplitudes, axes, voltage, fragmentation, rhythm and HRV.
+The pipeline for one record: validate (sampling rate, lead names, invalid samples, length:
+:func:`extract_record` here) -> :func:`~interp_ecg.features.record_measure.measure_record`, whose
+named stages are in :mod:`~interp_ecg.features.record_measure`: invalid-sample policy -> units
+checked (a record whose median lead spans over 20 mV is not in mV and is refused) -> mains
+interference found and notched out (:func:`~interp_ecg.features.quality.remove_mains`) ->
+pacemaker spikes found and removed (:mod:`~interp_ecg.features.pacing`) -> per-lead quality,
+dropout gaps and noisy stretches -> delineation (flat, clipped and noisy leads set aside: not
+delineated, their per-lead measurements and every index that needs them NaN, named in
+``quality_reason``; ``quality_ok`` stays True unless no lead is left, see
+:mod:`~interp_ecg.features.quality`) -> beat classification
+(:mod:`~interp_ecg.features.beat_classes`: dominant morphology, PVCs, outliers) -> per-lead
+median beats of the dominant beats -> intervals (consensus fiducials), amplitudes, axes,
+voltage, fragmentation, rhythm and HRV -> record-level flags and reasons. This module is the
+batch and orchestration layer around it.
 
 Examples
 --------
@@ -31,7 +36,7 @@ import itertools
 import logging
 import time
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -48,51 +53,15 @@ from interp_ecg.errors import (
 )
 from interp_ecg.features import measurements as M
 from interp_ecg.features.dictionary import column_names, column_types
-from interp_ecg.features.beat_classes import (
-    NOISE_LABEL,
-    NOISE_STRETCH_BLOCK_S,
-    NOISE_STRETCH_CUTOFF_HZ,
-    NOISE_STRETCH_HF_SD_MV,
-    NOISE_STRETCH_LOCAL_RATIO,
-    classify_beats,
-    frequent_ectopy_regular,
-    no_dominant_reason,
-    noisy_stretches,
+from interp_ecg.features.median_beat import FIDUCIALS
+from interp_ecg.features.quality import FLAT_SEGMENT_RECORD_FRACTION, invalid_sample_policy
+# the per-record stages live in record_measure; QT_DISPERSION_MIN_LEADS and Method stay importable from here
+from interp_ecg.features.record_measure import (  # noqa: F401 - re-exported names
+    QT_DISPERSION_MIN_LEADS,
+    Method,
+    empty_row,
+    measure_record,
 )
-from interp_ecg.features.median_beat import (
-    FIDUCIALS,
-    BeatTable,
-    POST_S,
-    PRE_S,
-    FidArrays,
-    median_beat,
-    median_beat_anchors,
-    median_beat_p_wave,
-    relative_fiducials,
-)
-from interp_ecg.features.pacing import (
-    pacing_summary,
-    remove_pacing_spikes,
-    strip_pacing_spikes,
-)
-from interp_ecg.features.quality import (
-    amplitude_check,
-    dropout_note,
-    flat_segment_check,
-    mask_flat_segments,
-    record_dropout_gaps,
-    invalid_dropout_gaps,
-    invalid_sample_policy,
-    FLAT_SEGMENT_RECORD_FRACTION,
-    lead_quality,
-    limb_lead_identity,
-    limb_reversal_suspected,
-    polarity_inversion_suspected,
-    remove_mains,
-    summarise_quality,
-    units_check,
-)
-from interp_ecg.features.rhythm import beat_counts, recorded_duration_s, rr_features
 from interp_ecg.features.stream import ChunkStore, read_features
 from interp_ecg.io.dataset import EcgDataset, Record
 from interp_ecg.io.leads import STANDARD_LEADS, standardise_leads
@@ -101,28 +70,10 @@ logger = logging.getLogger(__name__)
 
 MIN_BEATS = 3
 MIN_DURATION_S = 2.0
-#: fewest leads with a measurable QT for QT_dispersion_ms (see the feature dictionary)
-QT_DISPERSION_MIN_LEADS = 8
 DEFAULT_CHUNK_SIZE = 256
-
-Method = str | Callable[..., pd.DataFrame] | None
 
 
 # --------------------------------------------------------------------------- helpers
-def _delineate(signal: np.ndarray, fs: float, leads: list[str], method: Method,
-               return_reasons: bool = False) -> pd.DataFrame:
-    """Delineate with ``method``; ``return_reasons`` asks the package's delineator for its
-    ``reason`` column (why a wave of a beat is NaN). A callable ``method`` is called as
-    ``f(signal, fs, leads)`` and gives a ``reason`` column only if it makes one."""
-    if callable(method):
-        return method(signal, fs, leads)
-    from interp_ecg.features.delineation import delineate
-
-    if method is None:
-        return delineate(signal, fs, leads=leads, return_reasons=return_reasons)
-    return delineate(signal, fs, leads=leads, method=method, return_reasons=return_reasons)
-
-
 def _as_record(record_or_signal: Any, fs: float | None, leads: Sequence[str] | None) -> Record:
     if isinstance(record_or_signal, Record):
         rec = record_or_signal
@@ -160,7 +111,7 @@ def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
     if not np.isfinite(signal).all():
         # one policy for invalid samples (interp_ecg.features.quality.invalid_sample_policy):
         # short gaps bridged and flagged, leads with long gaps set aside (their samples stay
-        # NaN here and _measure leaves them out), the record refused only without a usable lead
+        # NaN here and measure_record leaves them out), the record refused only without a usable lead
         _, _, gap_status = invalid_sample_policy(signal, rec.fs, leads)
         if all(s.startswith("set aside") for s in gap_status):
             raise SignalQualityError(
@@ -175,14 +126,6 @@ def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
             f"record is {duration:.2f} s long; at least {MIN_DURATION_S} s needed", source=src
         )
     return signal.astype(np.float32, copy=False), float(rec.fs), leads, src
-
-
-def _empty_row() -> dict[str, Any]:
-    floats, strings, bools = column_types()
-    row: dict[str, Any] = dict.fromkeys(floats, np.nan)
-    row.update(dict.fromkeys(strings, ""))
-    row.update(dict.fromkeys(bools, False))
-    return row
 
 
 def _per_lead_column(name: str) -> bool:
@@ -267,349 +210,6 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# --------------------------------------------------------------------------- one record
-def _p_wave_on_median_beat(row, prov, table, template, pos, fs, leads, method) -> None:
-    """PR and P duration from the dominant median beat (frequent ectopy, see beat_classes)."""
-    b = table.beats[table.beats["dominant"]]
-    p = median_beat_p_wave(template, pos, fs, lambda x, f: _delineate(x, f, leads, method),
-                           float(b["rr_prev_ms"].median()), float(b["rr_next_ms"].median()))
-    if not np.isfinite(p["PR_interval_ms"]):
-        return
-    row["PR_interval_ms"], row["P_duration_ms"] = p["PR_interval_ms"], p["P_duration_ms"]
-    beat = b.index[len(b) // 2]
-    q_on = float(table.fiducials.loc[beat, "QRS_on"])
-    if not np.isfinite(q_on):
-        q_on = float(median_beat_anchors(b.loc[[beat]])[0]) + p["QRS_on"]  # where its window was cut
-    i = prov.index[prov["feature"] == "PR_interval_ms"]
-    prov.loc[i, ["value", "beat", "start_sample", "end_sample"]] = [
-        p["PR_interval_ms"], beat, q_on - p["PR_interval_ms"] * fs / 1000.0, q_on]
-    prov.loc[i, ["start_lead", "end_lead", "lead"]] = "global"
-
-
-def _delineator_spikes(fid: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
-    """The pacemaker spikes the delineator removed before delineating
-    (``fid.attrs["pacing_spike_table"]``: small ones time-locked to the QRS complexes, which
-    :func:`strip_pacing_spikes` does not look for) that ``known`` does not hold (within one
-    sample), as a spike table."""
-    rows = pd.DataFrame(list(fid.attrs.get("pacing_spike_table", [])), columns=list(known.columns))
-    if rows.empty or not len(known):
-        return rows.astype(known.dtypes.to_dict())
-    old = known["sample"].to_numpy(float)
-    new = np.abs(rows["sample"].to_numpy(float)[:, None] - old[None, :]).min(axis=1) > 1
-    return rows[new].reset_index(drop=True).astype(known.dtypes.to_dict())
-
-
-def _beats_in_flat_segments(beats: pd.DataFrame, q: pd.DataFrame, leads: list[str], fs: float) -> np.ndarray:
-    """``(n_beats,)`` True for the beats whose median-beat window (``PRE_S`` before to
-    ``POST_S`` after the aligned anchor) overlaps a flat segment of one of ``leads``."""
-    runs = [ab for ld in leads for ab in q.attrs.get("flat_segment_runs", {}).get(ld, [])]
-    anchor = beats["anchor_aligned"].to_numpy(dtype=float) if len(beats) else np.zeros(0)
-    if not runs or not anchor.size:
-        return np.zeros(anchor.size, bool)
-    r = np.asarray(runs, dtype=float)
-    lo, hi = anchor - PRE_S * fs, anchor + POST_S * fs
-    return ((r[None, :, 0] < hi[:, None]) & (r[None, :, 1] > lo[:, None])).any(axis=1)
-
-
-#: the delineator's beat reason when no P wave is time-locked to the QRS complexes
-#: (delineation.stages.p_stage)
-_NO_LOCKED_P = "no P wave time-locked to the QRS"
-
-
-def _p_not_time_locked(fid: pd.DataFrame) -> str:
-    """The record-level note when the delineator found no P wave time-locked to the QRS.
-
-    ``P_wave_presence_fraction`` is then 0 and PR NaN for those beats, the pattern of atrial
-    fibrillation; a sinus rhythm whose P waves the rule rejected (PR varying with atrial
-    premature beats) reads the same, so the row says which rule made the zero.
-    """
-    if "reason" not in fid.columns:
-        return ""
-    glob = fid["lead"].astype(str) == "global"
-    n = int(fid.loc[glob, "reason"].astype(str).str.contains(_NO_LOCKED_P, regex=False).sum())
-    if not n:
-        return ""
-    return (f"{_NO_LOCKED_P} in {n} of {int(glob.sum())} beats (atrial fibrillation/flutter?, or P waves "
-            f"whose PR varies, e.g. with atrial premature beats): they count as beats without a P wave "
-            f"in P_wave_presence_fraction, and PR is not measured on them")
-
-
-def _measure(
-    signal: np.ndarray, fs: float, leads: list[str], src: str, method: Method, min_beats: int
-) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
-    # invalid (NaN) samples: the policy of quality.invalid_sample_policy. The delineator
-    # gets the samples as they are (it bridges short gaps itself and places no fiducial
-    # on them); quality and the median beat get the bridged signal; leads set aside are
-    # measured as unusable
-    raw = signal
-    invalid = np.zeros(signal.shape[0], bool)
-    bridged_leads: list[str] = []
-    # a run invalid in every lead at once is an all-lead dropout gap, as the same run of
-    # zeros is: bridged, named, the RR across it left out, counts over the recorded time
-    nan_gaps = np.zeros((0, 2), np.int64)
-    if not np.isfinite(signal).all():
-        nan_gaps = invalid_dropout_gaps(signal, fs)
-        rep, _, gap_status = invalid_sample_policy(signal, fs, leads)
-        invalid = np.array([st.startswith("set aside") for st in gap_status])
-        bridged_leads = [ld for ld, st in zip(leads, gap_status) if st.startswith("bridged")]
-        signal = np.where(np.isfinite(rep), rep, 0.0).astype(np.float32)
-    # units: a record that cannot be a surface ECG in mV (microvolts, ADC counts) is refused
-    why_units = units_check(signal)
-    if why_units:
-        raise SignalQualityError(why_units, source=src)
-    # mains interference (50/60 Hz): found per lead and notched out of those leads only,
-    # before anything measures the signal (quality.remove_mains)
-    before_mains = signal
-    signal, mains = remove_mains(signal, fs, leads)
-    # pacemaker spikes: found on the (bridged) signal, then removed so that nothing
-    # downstream (quality, delineation, beat classes, median beats) takes a spike for a wave
-    signal, spikes = strip_pacing_spikes(signal, fs, leads)
-    raw = signal if np.isfinite(raw).all() else np.where(np.isfinite(raw), signal, np.nan)
-    q = lead_quality(signal, fs, leads, invalid=invalid)
-    # a record far larger than any surface ECG (gain or units error) is refused
-    why_amp = amplitude_check(q)
-    if why_amp:
-        raise SignalQualityError(why_amp, source=src)
-    # a lead (or every lead) that went flat part-way (lead off): refused when every lead is
-    # flat over half the record or more, else named in quality_reason
-    why_flat, flat_note = flat_segment_check(q)
-    if why_flat:
-        raise SignalQualityError(why_flat, source=src)
-    # all-lead dropout gaps (every lead still at once, even under 1 s): named, and the RR
-    # intervals spanning them are left out of the rate and HRV (rr_features(gaps=))
-    if mains:  # the notch rings into a gap of zeros: the gaps are found before it
-        record_dropout_gaps(q, before_mains, fs)
-    if len(nan_gaps):
-        inside = np.zeros(signal.shape[1], bool)
-        for a, b in nan_gaps:
-            inside[a:b] = True
-        # a still run found on the bridged stretch is the same gap: named once
-        q.attrs["dropout_gaps"] = [(a, b) for a, b in q.attrs.get("dropout_gaps", []) if not inside[a:b].any()]
-        n_all = signal.shape[1]
-        q.attrs["invalid_dropout_gaps"] = [(int(a), int(b)) for a, b in nan_gaps if a > 0 and b < n_all]
-        q.attrs["invalid_edge_runs"] = [(int(a), int(b)) for a, b in nan_gaps if a == 0 or b == n_all]
-    gap_note = dropout_note(q, fs)
-    # stretches in which every lead not flat, clipped or set aside is noisy at once (a local
-    # burst, beat_classes.noisy_stretches): their beats are labelled "noise" and left out of
-    # the rate, RR and beat counts; while they cover under half the record the leads are
-    # judged noisy or not on the rest of it (a 2-s burst sets aside a stretch, not the leads)
-    cand = ~(q["flat"] | q["clipped"] | q["invalid"]).to_numpy()
-    noise_runs = noisy_stretches(signal[cand], fs) if cand.any() else np.zeros((0, 2), np.int64)
-    if len(noise_runs):
-        rest = np.ones(signal.shape[1], bool)
-        for a, b in noise_runs:
-            rest[a:b] = False
-        if rest.sum() >= max(0.5 * rest.size, 2 * fs):  # lead_quality measures noise on >= 2 s
-            q_rest = lead_quality(signal[:, rest], fs, leads, invalid=invalid)
-            q["noisy"] = q_rest["noisy"].to_numpy() & cand
-            q["usable"] = cand & ~q["noisy"].to_numpy()
-    usable = q["usable"].to_numpy()
-    if not usable.any():
-        raise SignalQualityError(
-            f"no usable lead: flat {list(q.index[q['flat']])}, clipped {list(q.index[q['clipped']])}, "
-            f"noisy (noise above 40 Hz over 25 % of the ECG band) {list(q.index[q['noisy']])}, "
-            f"invalid samples {list(q.index[invalid])}",
-            source=src,
-        )
-    # limb leads on one scale (Einthoven/Goldberger), judged on the signal before the mains
-    # notch, which is applied to some leads only and so breaks the identities (CinC JS20000:
-    # 0.012 before, 0.127 after); the check's own 40 Hz low-pass treats every lead alike.
-    # Else the axes and the cross-lead voltage indices are NaN below
-    limb_residual, why_limb = limb_lead_identity(before_mains, fs, leads, usable)
-    use_idx = np.flatnonzero(usable)
-    use_leads = [leads[i] for i in use_idx]
-    try:
-        # with the delineator's reasons: why a wave of a beat is NaN is said from the very
-        # delineation the intervals are measured on (beat table column ``reason``)
-        # the noisy stretches reach the delineator as a straight line between the samples
-        # either side: no beat is detected in them, and their noise peaks do not raise the QRS
-        # detector's reference over the rest of the record (a 0.5 mV motion burst hid a clean
-        # beat 1 s after it: HR 67.6 for 77.3)
-        to_delineate = raw[use_idx]
-        if len(noise_runs):
-            to_delineate = to_delineate.copy()
-            for a, b in noise_runs:
-                left, right = max(a - 1, 0), min(b, to_delineate.shape[1] - 1)
-                w = (np.arange(a, b) - left) / max(right - left, 1)
-                to_delineate[:, a:b] = (to_delineate[:, [left]] * (1 - w) + to_delineate[:, [right]] * w)
-        fid = _delineate(to_delineate, fs, use_leads, method, return_reasons=True)
-    except InterpEcgError as err:
-        if err.source:
-            raise
-        # errors from inside the delineator do not know the record: name it
-        raise type(err)(err.reason, source=src) from err
-    except Exception as err:  # a delineator bug must not look like a crash of the caller
-        raise DelineationError(f"delineation failed: {type(err).__name__}: {err}", source=src) from err
-    if fid is None or "lead" not in fid.columns:
-        raise DelineationError("delineation returned no table", source=src)
-    # small pacemaker spikes the delineator found (time-locked to the complexes) and removed
-    # before delineating: removed from the signal the waves are measured on too, and counted
-    extra = _delineator_spikes(fid, spikes)
-    if len(extra):
-        signal = signal.copy()
-        signal[use_idx] = remove_pacing_spikes(signal[use_idx], fs, extra)
-        spikes = (pd.concat([spikes, extra], ignore_index=True) if len(spikes) else extra)
-        spikes = spikes.sort_values("sample").reset_index(drop=True)
-    fa = FidArrays.from_frame(fid)
-    # a lead's flat segments (lead off part-way) as NaN: the beats there give that lead no
-    # measurement, neither to the beat classes nor to the median beat (mask_flat_segments)
-    recorded = mask_flat_segments(signal, q)
-    table = classify_beats(recorded[use_idx], fs, fa, usable=np.ones(len(use_idx), bool),
-                           pacing_spikes=spikes["sample"].to_numpy() if len(spikes) else None,
-                           noisy_runs=noise_runs)
-    in_noise = (table.beats["label"] == NOISE_LABEL).to_numpy()
-    noise_note = ""
-    if len(noise_runs):
-        noise_note = (f"stretch(es) noisy in every lead (content above {NOISE_STRETCH_CUTOFF_HZ:g} Hz with a "
-                      f"robust SD over {NOISE_STRETCH_HF_SD_MV:g} mV and {NOISE_STRETCH_LOCAL_RATIO:g} times the "
-                      f"lead's median per {NOISE_STRETCH_BLOCK_S:g} s) left out of the rate, RR and beat counts, "
-                      f"no beat detected in them and {int(in_noise.sum())} beat(s) reaching into them left "
-                      f"unclassified: " + ", ".join(f"{a / fs:.2f}-{b / fs:.2f} s" for a, b in noise_runs))
-    n_beats = int((~in_noise).sum())
-    if n_beats < min_beats:
-        raise DelineationError(f"too few beats: {n_beats} found, at least {min_beats} needed", source=src)
-    # beats cut by the record edge count as beats (rate, rhythm) but are kept out of the
-    # record-level medians (intervals, median beat)
-    edge = table.beats.index.isin(list(fid.attrs.get("edge_beats", [])))
-    # dominant beats whose median-beat window reaches a flat segment of a measured lead: that
-    # lead's waves are missing from their consensus (narrower QRS, other onsets), so the
-    # record-level medians take the fully recorded beats when at least min_beats remain
-    dom_med = table.beats["dominant"].to_numpy() & ~edge
-    in_flat = _beats_in_flat_segments(table.beats, q, use_leads, fs)
-    flat_med_note = ""
-    if (dom_med & in_flat).any() and (dom_med & ~in_flat).sum() >= min_beats:
-        flat_med_note = (f"{int((dom_med & in_flat).sum())} dominant beat(s) reaching a lead's flat segment left "
-                         f"out of the medians ({int((dom_med & ~in_flat).sum())} fully recorded beats kept)")
-        dom_med = dom_med & ~in_flat
-    table_med = BeatTable(beats=table.beats.assign(dominant=dom_med), fiducials=table.fiducials)
-
-    row = _empty_row()
-    row.update(summarise_quality(q))
-    row["record_duration_s"] = signal.shape[1] / fs
-    row.update(pacing_summary(spikes))
-    beats = table.beats
-    rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
-                                       return_reasons=True,
-                                       paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None,
-                                       gaps=np.asarray([*q.attrs.get("dropout_gaps", []),
-                                                        *q.attrs.get("invalid_dropout_gaps", []),
-                                                        *map(tuple, noise_runs)], dtype=float).reshape(-1, 2))
-    row.update(rr_values)
-    # a count per minute is over the recorded time: the dropout gaps and the stretches in
-    # which every lead is flat (at the start or end too) held no beat that could be counted
-    unrecorded = [*q.attrs.get("dropout_gaps", []), *q.attrs.get("invalid_dropout_gaps", []),
-                  *q.attrs.get("invalid_edge_runs", []),
-                  *q.attrs.get("flat_all_leads_runs", []),
-                  *map(tuple, noise_runs)]
-    counted = BeatTable(beats=table.beats[~in_noise], fiducials=table.fiducials[~in_noise])
-    row.update(beat_counts(counted, recorded_duration_s(signal.shape[1], fs, unrecorded)))
-
-    lead_rows = fa.select(fa.lead != "global")
-    values, prov = M.global_intervals(table_med, fs, lead_rows)
-    row.update(values)
-    row.update(M.qtc(values["QT_interval_ms"], row["RR_mean_ms"]))
-    per_lead = M.per_lead_intervals(lead_rows, fs) if lead_rows.lead.size else pd.DataFrame()
-    # QT dispersion is defined over the 12-lead ECG (Day et al. 1990); it is reported only
-    # with at least QT_DISPERSION_MIN_LEADS measurable leads (the usual rule, see the
-    # feature dictionary), else NaN with the reason in quality_reason
-    qt = per_lead["QT_ms"].dropna() if not per_lead.empty else pd.Series(dtype=float)
-    qtd_note = ""
-    if len(qt) >= QT_DISPERSION_MIN_LEADS:
-        row["QT_dispersion_ms"] = float(qt.max() - qt.min())
-    else:
-        row["QT_dispersion_ms"] = np.nan
-        qtd_note = (f"QT dispersion not measured: QT measurable in {len(qt)} lead(s), "
-                    f"at least {QT_DISPERSION_MIN_LEADS} needed")
-
-    # each dominant beat cut at its cross-correlation aligned point (median_beat module, step 2)
-    anchors = median_beat_anchors(beats)[table_med.beats["dominant"].to_numpy()]
-    template, pos = median_beat(recorded, fs, anchors)
-    if not np.isfinite(row["PR_interval_ms"]) and frequent_ectopy_regular(table):
-        _p_wave_on_median_beat(row, prov, table_med, template[use_idx], pos, fs, use_leads, method)
-    rel = relative_fiducials(table_med)
-    amps_d = M.lead_measurements_dict(template, pos, rel, fs, leads, usable)
-    # per-lead columns by the record's own lead names: the standard leads in their usual
-    # order, then any other lead (``ECG1``, ``vx``) in the record's order
-    for lead in [*(ld for ld in STANDARD_LEADS if ld in amps_d),
-                 *(ld for ld in leads if ld in amps_d and ld not in STANDARD_LEADS)]:
-        values_l = amps_d[lead]
-        for measure in M.PER_LEAD_MEASURES:
-            row[f"{measure}_{lead}"] = values_l[measure]
-    row.update(M.axes(amps_d))
-    row.update(M.voltage_criteria(amps_d, values["QRS_duration_ms"]))
-    set_aside = [ld for ld, ok in zip(leads, usable) if not ok]
-    row.update(M.fragmentation(amps_d, values["QRS_duration_ms"], set_aside))
-    row.update(M.st_summary(amps_d, set_aside))
-    waves = ({k: v["P_amp_mV"] for k, v in amps_d.items()}, {k: v["QRS_net_mV"] for k, v in amps_d.items()},
-             {k: v["T_amp_mV"] for k, v in amps_d.items()})
-    inverted, why_inv = polarity_inversion_suspected(*waves)
-    if inverted:  # every lead's sign flipped: amplitudes and axes would be wrong
-        raise SignalQualityError(why_inv, source=src)
-    rev, why = limb_reversal_suspected(*waves)
-    # the check needs lead I and V5, V6 or aVR: without them it is unknown
-    known = "I" not in set_aside and any(ld in amps_d and ld not in set_aside for ld in ("V5", "V6", "aVR"))
-    row["quality_lead_reversal_suspected"] = float(rev) if known else np.nan
-    row["quality_limb_lead_residual"] = limb_residual
-    if why_limb:  # leads not on one scale: no axis, no sum of amplitudes over leads
-        rev = False
-        for col in (*M.ONE_SCALE_FEATURES, "quality_lead_reversal_suspected"):
-            row[col] = np.nan
-
-    for p in prov.to_dict("records"):
-        if p["feature"] in M.TRACED_INTERVALS:
-            base = p["feature"].removesuffix("_ms")
-            row[f"{base}_lead"] = p["lead"]
-            row[f"{base}_beat"] = p["beat"]
-            row[f"{base}_start_sample"] = p["start_sample"]
-            row[f"{base}_end_sample"] = p["end_sample"]
-
-    warnings = []
-    for col, label in (("quality_noisy_leads", "noisy"), ("quality_wander_leads", "baseline wander"),
-                       ("quality_flat_leads", "flat"), ("quality_clipped_leads", "clipped")):
-        if row[col]:
-            warnings.append(f"{label} leads: {row[col]}")
-    if flat_note:
-        warnings.append(flat_note)
-    if gap_note:
-        warnings.append(gap_note)
-    if noise_note:
-        warnings.append(noise_note)
-    if flat_med_note:
-        warnings.append(flat_med_note)
-    if rev:
-        warnings.append(why)
-    if why_limb:
-        warnings.append(f"{why_limb}: {', '.join(M.ONE_SCALE_FEATURES)} and the lead reversal check NaN; "
-                        f"each lead's own amplitudes are in that lead's units")
-    if invalid.any():
-        warnings.append(f"leads set aside for invalid samples: {','.join(q.index[invalid])}")
-    if set_aside:
-        warnings.append(f"leads set aside (not delineated; their amplitudes, ST, and the indices "
-                        f"that need them NaN): {','.join(set_aside)}")
-    if mains:
-        warnings.append("mains interference removed by a notch filter: "
-                        + ", ".join(f"{k} ({v:.3f} mV)" for k, v in mains.items()))
-    if bridged_leads:
-        warnings.append(f"short gaps of invalid samples bridged in leads: {','.join(bridged_leads)}")
-    if edge.any():
-        warnings.append(f"{int(edge.sum())} beat(s) cut by the record edge left out of the medians")
-    if qtd_note:
-        warnings.append(qtd_note)
-    if no_dominant_reason(table):
-        warnings.append(no_dominant_reason(table))
-    unlocked = _p_not_time_locked(fid)
-    if unlocked:
-        warnings.append(unlocked)
-    warnings.extend(hrv_notes)
-    row["quality_ok"] = True
-    row["quality_reason"] = "; ".join(warnings)
-    row["quality_error"] = ""
-    extras = {"fiducials": fid, "beats": table, "template": template, "anchor_pos": pos,
-              "relative_fiducials": rel, "lead_measurements": amps_d, "lead_quality": q,
-              "pacing_spikes": spikes, "signal": signal}
-    return row, prov, extras
-
-
 def extract_record(
     record_or_signal: Record | np.ndarray,
     fs: float | None = None,
@@ -655,7 +255,7 @@ def extract_record(
     """
     rec = _as_record(record_or_signal, fs, leads)
     signal, fs_, leads_, src = _validate(rec)
-    row, prov, _ = _measure(signal, fs_, leads_, src, method, min_beats)
+    row, prov, _ = measure_record(signal, fs_, leads_, src, method, min_beats)
     series = rows_to_frame([row], pd.Index([rec.id], name="record_id")).iloc[0]
     return (series, prov) if return_provenance else series
 
@@ -705,12 +305,12 @@ def measured_fiducials(
     """
     rec = _as_record(record_or_signal, fs, leads)
     signal, fs_, leads_, src = _validate(rec)
-    _, _, extras = _measure(signal, fs_, leads_, src, method, min_beats)
+    _, _, extras = measure_record(signal, fs_, leads_, src, method, min_beats)
     return extras["fiducials"]
 
 
 def _failure_row(err: BaseException, rid: Any) -> dict[str, Any]:
-    row = _empty_row()
+    row = empty_row()
     row["quality_ok"] = False
     row["quality_error"] = type(err).__name__
     msg = str(err)
@@ -723,7 +323,7 @@ def _extract_loaded(dataset: EcgDataset, rid: Any, method: Method, min_beats: in
     try:
         rec = dataset.load(rid)
         signal, fs, leads, src = _validate(rec)
-        row, _, _ = _measure(signal, fs, leads, src, method, min_beats)
+        row, _, _ = measure_record(signal, fs, leads, src, method, min_beats)
         return row
     except InterpEcgError as err:
         logger.warning("record %s not measured: %s", rid, err)
@@ -1619,7 +1219,7 @@ def extract_beats(
         return pd.concat(frames, ignore_index=True)
     rec = _as_record(data, fs, leads)
     signal, fs_, leads_, src = _validate(rec)
-    _, _, extras = _measure(signal, fs_, leads_, src, method, min_beats)
+    _, _, extras = measure_record(signal, fs_, leads_, src, method, min_beats)
     table = _beat_table(extras["signal"], fs_, leads_, extras["fiducials"], extras["beats"])
     table.insert(0, "record_id", rec.id)
     return table
