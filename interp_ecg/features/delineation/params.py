@@ -480,3 +480,19 @@ class Params:
     # share of the coupling interval. A PVC lasts >= 120 ms against a normal 80-100 ms;
     # the simulated PVCs are 40-70 ms wider than the sinus QRS
     t_next_wide_s: float = 0.03
+    # ---- QRS offset after a notched terminal S wave, one or two leads (helper notchoff) --
+    # The mirror of qrs_notch_* (onset): in right bundle branch block the terminal S of
+    # the lateral / inferior leads is slurred and may be notched (S tip, a partial return
+    # that stays raised, a second trough, a slow return); its slopes lie below qrs_off of
+    # the R wave's, so the slope rule ended the QRS at the first S tip (simulated RBBB,
+    # lead II alone: QRS 62-66 vs 120-130 ms). A T wave starts from the ST level; the notch
+    # stands raised on the complex's side of the level where the complex began.
+    # qrs_notch.notched_offset moves the offset to the end of the following significant
+    # run (stages.qrs_stage, with at most qrs_qon_max_leads usable leads only).
+    qrs_noff_keep: float = 0.6   # share of the offset's deviation the notch keeps (0 = off)
+    qrs_noff_sig: float = 0.05   # the run's slopes exceed this share of the complex's
+    #                              largest slope (and qrs_sig_noise_k x the slope noise)
+    qrs_noff_gap_s: float = 0.02  # ... its first such slope within this after the offset (s)
+    qrs_noff_reach_s: float = 0.08  # ... and it ends within this after the offset (s)
+    qrs_noff_min_frac: float = 0.1  # the offset deviates from the onset's level by at least
+    #                              this share of the complex's peak-to-peak amplitude
