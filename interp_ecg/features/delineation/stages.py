@@ -695,8 +695,10 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     if few:  # an offset on the notch before a terminal S moves to its end (qrs_notch.py)
         hi = r + np.nan_to_num(0.5 * np.asarray(rr_next, float), nan=p.qrs_window_s * fs)
         moved = notched_offset(views.qrs_slope, views.raw, on, off, hi, noise, noise_rec, fs, p)
-        latest = np.where((moved != off) & usable[:, None], moved, -np.inf).max(axis=0)
-        off_g = np.where(np.isfinite(latest), np.fmax(off_g, latest), off_g)
+        if np.any(moved != off):  # the consensus of the moved offsets
+            off_g = combine(moved, "off", tol, cq, usable, min_voters=p.cons_min_voters,
+                            slope=views.qrs_slope, confirm_k=p.qrs_cons_off_confirm_k,
+                            slope_noise=np.maximum(noise, p.qrs_cons_confirm_floor_mv_s / fs))
         off = moved
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
     return {"on": on, "peak": pk, "off": off, "on_global": on_g, "peak_global": pk_g,
