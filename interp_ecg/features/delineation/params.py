@@ -496,3 +496,9 @@ class Params:
     qrs_noff_reach_s: float = 0.08  # ... and it ends within this after the offset (s)
     qrs_noff_min_frac: float = 0.1  # the offset deviates from the onset's level by at least
     #                              this share of the complex's peak-to-peak amplitude
+    qrs_noff_return: float = 1.0  # ... and the run ends nearer the level than this share of
+    #                              the offset's deviation (an inverted T deepens). Odd records,
+    #                              II + V5, lead-beats moved (closer / further to own marks):
+    #                              1.0: 70 (43 / 27), 0.5: 44 (29 / 15), 0.25: 25 (19 / 6); the
+    #                              proxy best-lead / two-lead-ref QRS_off SD 9.0 / 8.2, 9.1 / 8.3,
+    #                              9.2 / 8.5 (no rule 9.2 / 8.4); 0.25 loses simulated RBBB beats

@@ -307,5 +307,5 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
             & (ah >= p.qrs_noff_min_frac * span_qrs) & (ah > amp_min) & (ah > 0)
             & (kept >= p.qrs_noff_keep * ah)
             & (crossed >= -(1.0 - p.qrs_noff_keep) * ah)
-            & (h_end < ah))
+            & (h_end < p.qrs_noff_return * ah))
     return np.where(move, off + (new - c), off)
