@@ -193,8 +193,8 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
     offset; from the offset to that slope the signal keeps at least ``Params.qrs_noff_keep``
     of the offset's deviation; over the run the signal never crosses the level by more
     than ``1 - qrs_noff_keep`` of that deviation (a T wave rising from a depressed ST
-    segment crosses it) and ends nearer the level than the offset (an inverted T wave
-    deepens); and the run ends within ``Params.qrs_noff_reach_s`` of the offset, not
+    segment crosses it) and ends nearer the level than ``Params.qrs_noff_return`` x the
+    offset's deviation (an inverted T wave deepens); and the run ends within ``Params.qrs_noff_reach_s`` of the offset, not
     beyond ``hi``. The new offset is where the slope rule would end that run: the first
     sample after its last significant slope whose slope is below ``Params.qrs_off`` of the
     complex's largest slope.
