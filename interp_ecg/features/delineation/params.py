@@ -502,3 +502,9 @@ class Params:
     #                              1.0: 70 (43 / 27), 0.5: 44 (29 / 15), 0.25: 25 (19 / 6); the
     #                              proxy best-lead / two-lead-ref QRS_off SD 9.0 / 8.2, 9.1 / 8.3,
     #                              9.2 / 8.5 (no rule 9.2 / 8.4); 0.25 loses simulated RBBB beats
+    qrs_noff_global_max_leads: int = 1  # the global offset follows the moved per-lead offsets
+    #                              (where every usable lead moved) only with at most this many
+    #                              usable leads. Odd records, II + V5, mz_global QRS_off F1 /
+    #                              SD: no rule 0.947 / 10.1; following where both leads moved
+    #                              0.946 / 10.1; where any lead moved 0.943 / 10.0. So with two
+    #                              leads the global offset stays the consensus of the slope rule

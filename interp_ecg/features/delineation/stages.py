@@ -695,10 +695,16 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     if few:  # an offset on the notch before a terminal S moves to its end (qrs_notch.py)
         hi = r + np.nan_to_num(0.5 * np.asarray(rr_next, float), nan=p.qrs_window_s * fs)
         moved = notched_offset(views.qrs_slope, views.raw, on, off, hi, noise, noise_rec, fs, p)
-        if np.any(moved != off):  # the consensus of the moved offsets
-            off_g = combine(moved, "off", tol, cq, usable, min_voters=p.cons_min_voters,
-                            slope=views.qrs_slope, confirm_k=p.qrs_cons_off_confirm_k,
-                            slope_noise=np.maximum(noise, p.qrs_cons_confirm_floor_mv_s / fs))
+        # the global offset follows where every usable lead with an offset moved, with at
+        # most qrs_noff_global_max_leads usable leads (Params: two leads cost odd global F1)
+        fin = np.isfinite(off) & usable[:, None]
+        hit = (np.any(fin, axis=0) & np.all(~fin | (moved != off), axis=0)
+               & (int(np.sum(usable)) <= p.qrs_noff_global_max_leads))
+        if np.any(hit):  # there, the consensus of the moved offsets
+            off_g = np.where(hit, combine(
+                moved, "off", tol, cq, usable, min_voters=p.cons_min_voters,
+                slope=views.qrs_slope, confirm_k=p.qrs_cons_off_confirm_k,
+                slope_noise=np.maximum(noise, p.qrs_cons_confirm_floor_mv_s / fs)), off_g)
         off = moved
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
     return {"on": on, "peak": pk, "off": off, "on_global": on_g, "peak_global": pk_g,
