@@ -695,10 +695,10 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     if few:  # an offset on the notch before a terminal S moves to its end (qrs_notch.py)
         hi = r + np.nan_to_num(0.5 * np.asarray(rr_next, float), nan=p.qrs_window_s * fs)
         moved = notched_offset(views.qrs_slope, views.raw, on, off, hi, noise, noise_rec, fs, p)
-        # the global offset follows where every usable lead with an offset moved, with at
-        # most qrs_noff_global_max_leads usable leads (Params: two leads cost odd global F1)
+        # where a usable lead's offset moved, the global offset is the consensus of the moved
+        # offsets, with at most qrs_noff_global_max_leads usable leads (default 0: never)
         fin = np.isfinite(off) & usable[:, None]
-        hit = (np.any(fin, axis=0) & np.all(~fin | (moved != off), axis=0)
+        hit = (np.any(fin & (moved != off), axis=0)
                & (int(np.sum(usable)) <= p.qrs_noff_global_max_leads))
         if np.any(hit):  # there, the consensus of the moved offsets
             off_g = np.where(hit, combine(
