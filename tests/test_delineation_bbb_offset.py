@@ -10,11 +10,12 @@ behaviour only where it is right:
   conduction lies at the lead's true end (+4.0 +- 0.9 and +4.3 +- 1.6 ms: the 0.5-40 Hz
   band rounds the J corner).
 
-The one case that is wrong today is marked ``xfail(strict=True)``: with II + V5 at 250 Hz the
-R downstroke of simulated RBBB stops at a notch before a shallow terminal (slurred) S, and
-the slope rule ends each lead's QRS at the notch, about 35-40 ms before the true end. No
-rule that moves it without moving other beats was found (docs/results_features.md, round of
-2026-12-01); the test turns into a pass when one is.
+With II + V5 at 250 Hz the R downstroke of simulated RBBB stops at a notch before a shallow
+terminal (slurred) S, and the slope rule ended each lead's QRS at the notch, about 35-40 ms
+before the true end (a strict xfail until then). ``qrs_notch.notched_offset`` (one or two
+usable leads) joins the terminal S whose notch stays raised on the complex's side of the
+level the complex began at; the median absolute per-lead error is now within 12 ms
+(docs/results_features.md, round of 2026-12-01, helper notchoff).
 """
 
 from __future__ import annotations
@@ -82,8 +83,6 @@ def test_two_lead_offsets_at_the_true_end(condition, seed):
     assert abs(np.median(per) - 4.0) <= 4.0
 
 
-@pytest.mark.xfail(strict=True, reason="two-lead RBBB: the offset stops at the notch before "
-                   "the terminal slurred S, ~35-40 ms early (issue 10, round of 2026-12-01)")
 def test_two_lead_rbbb_offset_reaches_the_end_of_the_slurred_s():
     errs = np.concatenate([_errors("rbbb", 250.0, ["II", "V5"], s)[1] for s in (5000, 5001)])
     assert np.median(np.abs(errs)) <= 12.0

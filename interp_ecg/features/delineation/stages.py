@@ -36,7 +36,7 @@ from interp_ecg.features.delineation.filters import bandpass, central_slope, ups
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.qrs import detect_qrs, initial_deflection_onset, qrs_envelope
-from interp_ecg.features.delineation.qrs_notch import notched_onset
+from interp_ecg.features.delineation.qrs_notch import notched_offset, notched_onset
 from interp_ecg.features.delineation.schema import FIDUCIALS
 from interp_ecg.features.delineation.waves import p_waves, qrs_bounds, slope_noise, t_waves
 from interp_ecg.features.delineation.windows import gather
@@ -692,6 +692,20 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         on = moved
     off = (snr_weighted_pull(off, off_snr, usable, tol, p.qrs_off_snr_pull) if snr_pull
            else shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off)) + round(p.qrs_off_shift * fs)
+    if few:  # an offset on the notch before a terminal S moves to its end (qrs_notch.py)
+        hi = r + np.nan_to_num(0.5 * np.asarray(rr_next, float), nan=p.qrs_window_s * fs)
+        moved = notched_offset(views.qrs_slope, views.raw, on, off, hi, noise, noise_rec, fs, p)
+        # where a usable lead's offset moved, the global offset is the consensus of the moved
+        # offsets, with at most qrs_noff_global_max_leads usable leads (default 0: never)
+        fin = np.isfinite(off) & usable[:, None]
+        hit = (np.any(fin & (moved != off), axis=0)
+               & (int(np.sum(usable)) <= p.qrs_noff_global_max_leads))
+        if np.any(hit):  # there, the consensus of the moved offsets
+            off_g = np.where(hit, combine(
+                moved, "off", tol, cq, usable, min_voters=p.cons_min_voters,
+                slope=views.qrs_slope, confirm_k=p.qrs_cons_off_confirm_k,
+                slope_noise=np.maximum(noise, p.qrs_cons_confirm_floor_mv_s / fs)), off_g)
+        off = moved
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
     return {"on": on, "peak": pk, "off": off, "on_global": on_g, "peak_global": pk_g,
             "off_global": off_g, "on_search": on_s, "off_search": off_s}
