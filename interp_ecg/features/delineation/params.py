@@ -552,12 +552,19 @@ class Params:
     #                              1.0: 70 (43 / 27), 0.5: 44 (29 / 15), 0.25: 25 (19 / 6); the
     #                              proxy best-lead / two-lead-ref QRS_off SD 9.0 / 8.2, 9.1 / 8.3,
     #                              9.2 / 8.5 (no rule 9.2 / 8.4); 0.25 loses simulated RBBB beats
-    qrs_noff_global_max_leads: int = 0  # where a lead's offset moved, the global offset is
-    #                              the consensus of the moved offsets, with at most this many
-    #                              usable leads (0 = never: the global offset stays the
-    #                              consensus of the slope rule's offsets). Odd records, II + V5,
-    #                              mz_global QRS_off F1 / SD: no rule 0.947 / 10.1; 2: 0.943 /
-    #                              10.0 (only where both leads moved: 0.946 / 10.1); 1 and 2
-    #                              both break "adding V5 to II never shortens the QRS" (LUDB
-    #                              10, 33: the two-lead offsets are pulled together before the
-    #                              rule; tests/test_delineation_lead_sets.py), so 0 for now
+    # ---- the global QRS offset after a notched terminal S (helper qoff) -----------------
+    # stages.qrs_stage applies qrs_notch.notched_offset to the slope rule's offsets BEFORE
+    # the two-lead pull (qrs_off_snr_pull) and the global offset is the latest over the
+    # usable leads (cons_q_few = 0), moved offsets included. Gated by the definition of
+    # complete RBBB (Surawicz et al. 2009, AHA/ACCF/HRS part III): QRS >= 120 ms, and a
+    # terminal S that is a wave of the complex (slurred / notched), not the ST-T segment.
+    qrs_noff_min_qrs_s: float = 0.12  # the moved complex (global onset to the moved offset)
+    #                              lasts at least this (s); 0 = no width gate
+    qrs_noff_trough: float = 0.0  # after the notch the signal turns away from the level
+    #                              again by at least this share of the offset's deviation
+    #                              (a second trough; a T upstroke only approaches the level)
+    qrs_noff_s_only: bool = True  # only an offset that stands below the onset's level (in an
+    #                              S wave) moves: the slurred terminal wave of RBBB in the
+    #                              lateral and inferior leads is an S; a raised offset after
+    #                              the R (an R tail, a J bump, a raised ST) is no conduction
+    #                              delay (odd LUDB, II + V5: 91, 103, 59 moved 24-56 ms late)

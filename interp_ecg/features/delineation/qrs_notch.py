@@ -302,7 +302,12 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
     amp_min = p.qrs_qon_amp_k * np.nan_to_num(
         np.asarray(noise_mv, dtype=float).reshape(-1))[:, None]
     ah = np.abs(h0)
+    # a second trough: after the notch the signal turns away from the level again (a T
+    # wave rising from the ST segment only approaches it)
+    deeper = np.max(np.where((pos >= f[..., None]) & run, sd, -np.inf), axis=-1) - kept
     move = (ok & (f >= 0) & (e >= 0) & (new > c)
+            & (deeper >= p.qrs_noff_trough * ah)
+            & ((h0 < 0) | (not p.qrs_noff_s_only))
             & (f - c <= p.qrs_noff_gap_s * fs + 1e-9)
             & (ah >= p.qrs_noff_min_frac * span_qrs) & (ah > amp_min) & (ah > 0)
             & (kept >= p.qrs_noff_keep * ah)

@@ -690,22 +690,23 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         earliest = np.where((moved != on) & usable[:, None], moved, np.inf).min(axis=0)
         on_g = np.where(np.isfinite(earliest), np.fmin(on_g, earliest), on_g)
         on = moved
-    off = (snr_weighted_pull(off, off_snr, usable, tol, p.qrs_off_snr_pull) if snr_pull
-           else shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off)) + round(p.qrs_off_shift * fs)
-    if few:  # an offset on the notch before a terminal S moves to its end (qrs_notch.py)
+    if few:
+        # an offset on the notch before a terminal S moves to its end (qrs_notch.py). The
+        # rule reads the slope rule's own offsets, before the two-lead pull below (a pulled
+        # offset no longer sits on the notch), so a lead moves alike alone or beside
+        # another. Gated by the definition of complete RBBB (QRS >= 120 ms: the moved
+        # complex, from the global onset, lasts at least qrs_noff_min_qrs_s). Where a usable
+        # lead moved, the global offset is the latest over the leads (cons_q_few = 0)
         hi = r + np.nan_to_num(0.5 * np.asarray(rr_next, float), nan=p.qrs_window_s * fs)
         moved = notched_offset(views.qrs_slope, views.raw, on, off, hi, noise, noise_rec, fs, p)
-        # where a usable lead's offset moved, the global offset is the consensus of the moved
-        # offsets, with at most qrs_noff_global_max_leads usable leads (default 0: never)
-        fin = np.isfinite(off) & usable[:, None]
-        hit = (np.any(fin & (moved != off), axis=0)
-               & (int(np.sum(usable)) <= p.qrs_noff_global_max_leads))
-        if np.any(hit):  # there, the consensus of the moved offsets
-            off_g = np.where(hit, combine(
-                moved, "off", tol, cq, usable, min_voters=p.cons_min_voters,
-                slope=views.qrs_slope, confirm_k=p.qrs_cons_off_confirm_k,
-                slope_noise=np.maximum(noise, p.qrs_cons_confirm_floor_mv_s / fs)), off_g)
-        off = moved
+        with np.errstate(invalid="ignore"):
+            hit = ((moved != off) & np.isfinite(off) & usable[:, None]
+                   & (moved - on_g[None, :] >= p.qrs_noff_min_qrs_s * fs - 1e-9))
+        off = np.where(hit, moved, off)
+        latest = np.where(hit, moved, -np.inf).max(axis=0)
+        off_g = np.where(np.isfinite(latest), np.fmax(off_g, latest), off_g)
+    off = (snr_weighted_pull(off, off_snr, usable, tol, p.qrs_off_snr_pull) if snr_pull
+           else shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off)) + round(p.qrs_off_shift * fs)
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
     return {"on": on, "peak": pk, "off": off, "on_global": on_g, "peak_global": pk_g,
             "off_global": off_g, "on_search": on_s, "off_search": off_s}
