@@ -141,6 +141,7 @@ def test_off_and_nan_unchanged():
 # (seed 0, noise-free, 500 Hz: the return ends at sample 498, the offset was 463).
 
 NOFF = Params(qrs_noff_keep=0.0)
+GLOBAL = Params(qrs_noff_global=True)
 
 
 def _lead(sig, fs, params=None):
@@ -177,9 +178,12 @@ def test_rbbb_lead_ii_alone_offset_at_the_end_of_the_terminal_s(cond, fs):
     assert abs(np.median(e)) <= 8, e              # now at the end of the return
     assert np.mean(np.abs(e) <= 12) >= 0.9, e
     assert dur >= 120 and abs(dur - dur_t) <= 12, (dur, dur_t)   # complete RBBB reads wide
-    # the global row (what a user reads as the QRS duration) follows: the latest offset
+    # by default the global row keeps the slope rule's offsets (Params.qrs_noff_global off:
+    # the LUDB guard on the global F1); with qrs_noff_global it follows, the latest offset
     # over the leads, here lead II's moved one
-    gl, gl_off = _global(sig, fs), _global(sig, fs, NOFF)
+    gl_off = _global(sig, fs, NOFF)
+    np.testing.assert_array_equal(_global(sig, fs).QRS_off.to_numpy(), gl_off.QRS_off.to_numpy())
+    gl = _global(sig, fs, GLOBAL)
     dur_g = np.nanmedian(gl.QRS_off - gl.QRS_on) * 1000.0 / fs
     dur_g_off = np.nanmedian(gl_off.QRS_off - gl_off.QRS_on) * 1000.0 / fs
     assert dur_g_off < 100                        # before: 64-66 ms
@@ -195,7 +199,7 @@ def test_rbbb_offset_stays_where_the_moved_complex_is_narrower_than_the_definiti
     logging.disable(logging.WARNING)
     try:
         sig, _ = _lead_ii("rbbb", 0, fs)
-        wide = Params(qrs_noff_min_qrs_s=0.2)
+        wide = Params(qrs_noff_min_qrs_s=0.2, qrs_noff_global=True)
         for get in (_lead, _global):
             np.testing.assert_array_equal(get(sig, fs, wide).QRS_off.to_numpy(),
                                           get(sig, fs, NOFF).QRS_off.to_numpy())

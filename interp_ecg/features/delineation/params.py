@@ -568,3 +568,9 @@ class Params:
     #                              lateral and inferior leads is an S; a raised offset after
     #                              the R (an R tail, a J bump, a raised ST) is no conduction
     #                              delay (odd LUDB, II + V5: 91, 103, 59 moved 24-56 ms late)
+    qrs_noff_global: bool = False  # the global offset follows the moved offsets (the latest
+    #                              over the leads). Off: it fails the LUDB guard on the global
+    #                              QRS_off F1 (II + V5, mz_global per lead, 40 ms: odd 0.9467 ->
+    #                              0.9462, held-out 0.9517 -> 0.9489) although the global offset
+    #                              nears the latest mark of the two leads (held-out SD 11.8 ->
+    #                              11.7; simulated RBBB II alone -2.6 +- 12.7 -> +0.2 +- 3.5 ms)

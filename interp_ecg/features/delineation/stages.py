@@ -696,15 +696,17 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         # offset no longer sits on the notch), so a lead moves alike alone or beside
         # another. Gated by the definition of complete RBBB (QRS >= 120 ms: the moved
         # complex, from the global onset, lasts at least qrs_noff_min_qrs_s). Where a usable
-        # lead moved, the global offset is the latest over the leads (cons_q_few = 0)
+        # lead moved, the global offset is the latest over the leads (cons_q_few = 0), with
+        # qrs_noff_global only (off by default: the LUDB guard on the global F1, params.py)
         hi = r + np.nan_to_num(0.5 * np.asarray(rr_next, float), nan=p.qrs_window_s * fs)
         moved = notched_offset(views.qrs_slope, views.raw, on, off, hi, noise, noise_rec, fs, p)
         with np.errstate(invalid="ignore"):
             hit = ((moved != off) & np.isfinite(off) & usable[:, None]
                    & (moved - on_g[None, :] >= p.qrs_noff_min_qrs_s * fs - 1e-9))
         off = np.where(hit, moved, off)
-        latest = np.where(hit, moved, -np.inf).max(axis=0)
-        off_g = np.where(np.isfinite(latest), np.fmax(off_g, latest), off_g)
+        if p.qrs_noff_global:
+            latest = np.where(hit, moved, -np.inf).max(axis=0)
+            off_g = np.where(np.isfinite(latest), np.fmax(off_g, latest), off_g)
     off = (snr_weighted_pull(off, off_snr, usable, tol, p.qrs_off_snr_pull) if snr_pull
            else shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off)) + round(p.qrs_off_shift * fs)
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
