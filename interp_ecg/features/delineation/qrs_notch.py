@@ -195,7 +195,12 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
     than ``1 - qrs_noff_keep`` of that deviation (a T wave rising from a depressed ST
     segment crosses it) and ends nearer the level than ``Params.qrs_noff_return`` x the
     offset's deviation (an inverted T wave deepens); and the run ends within ``Params.qrs_noff_reach_s`` of the offset, not
-    beyond ``hi``. The new offset is where the slope rule would end that run: the first
+    beyond ``hi``. With ``Params.qrs_noff_s_only`` (default) only an offset below the
+    onset's level moves (the slurred terminal wave of RBBB in the lateral and inferior
+    leads is an S; a raised offset after the R is an R tail, a J bump or a raised ST);
+    ``Params.qrs_noff_trough`` > 0 asks the signal to turn away from the level again after
+    the notch by that share of the offset's deviation (a second trough). The width gate
+    (QRS >= 120 ms) needs the global onset and is applied by :func:`.stages.qrs_stage`. The new offset is where the slope rule would end that run: the first
     sample after its last significant slope whose slope is below ``Params.qrs_off`` of the
     complex's largest slope.
 
