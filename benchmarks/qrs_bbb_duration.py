@@ -21,6 +21,8 @@ Nothing is fitted; every figure is mean / SD (ms) and the count. Usage::
     python benchmarks/qrs_bbb_duration.py                  # all BBB records, simulator
     python benchmarks/qrs_bbb_duration.py --odd            # odd LUDB records only
     python benchmarks/qrs_bbb_duration.py --param w_qrs_off=1.0    # no 12-lead shrinkage
+    python benchmarks/qrs_bbb_duration.py --no-ludb --settings 250ii,250,500ii,500iiv5 \
+        --seeds 2 --noise 0,0.5 --param qrs_noff_global=True  # one / two leads, simulator
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ from interp_ecg.config import dataset_path  # noqa: E402
 from interp_ecg.features.delineation import delineate  # noqa: E402
 
 SETTINGS = {"500 Hz 12 leads": (500, None), "250 Hz II+V5": (250, ["II", "V5"])}
+# further settings by code (--settings): one or two leads at either rate
+EXTRA = {"250ii": ("250 Hz II", (250, ["II"])), "500ii": ("500 Hz II", (500, ["II"])),
+         "500iiv5": ("500 Hz II+V5", (500, ["II", "V5"]))}
 BBB_WORDS = ("complete right bundle", "complete left bundle", "intraventricular")
 
 
@@ -173,7 +178,8 @@ def main(argv=None) -> None:
     ap.add_argument("--conditions", default="rbbb,lbbb,stach+rbbb,stach+lbbb,normal")
     ap.add_argument("--no-sim", action="store_true")
     ap.add_argument("--no-ludb", action="store_true")
-    ap.add_argument("--settings", default="500,250", help="which of 500 (12 leads) and 250 (II+V5)")
+    ap.add_argument("--settings", default="500,250",
+                    help="which of 500 (12 leads), 250 (II+V5), 250ii, 500ii (lead II alone), 500iiv5")
     ap.add_argument("--by-record", action="store_true", help="print each LUDB record's figures")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     a = ap.parse_args(argv)
@@ -181,8 +187,12 @@ def main(argv=None) -> None:
     if a.param:
         print("Params changed for this run: " + ", ".join(a.param))
     t0 = time.perf_counter()
-    want = {int(v) for v in a.settings.split(",") if v}
-    settings = {k: v for k, v in SETTINGS.items() if v[0] in want}
+    want = [v.strip().lower() for v in a.settings.split(",") if v.strip()]
+    settings = {k: v for k, v in SETTINGS.items() if str(v[0]) in want}
+    settings.update({EXTRA[c][0]: EXTRA[c][1] for c in want if c in EXTRA})
+    unknown = [c for c in want if c not in EXTRA and c not in {str(v[0]) for v in SETTINGS.values()}]
+    if unknown:
+        ap.error(f"unknown --settings {unknown}")
     if not a.no_ludb:
         from interp_ecg.io import read_ludb
 

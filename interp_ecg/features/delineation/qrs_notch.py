@@ -169,3 +169,153 @@ def notched_onset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarra
             & (c - e <= p.qrs_notch_gap_s * fs + 1e-9)
             & (np.abs(h) > amp_min) & (np.abs(h) > 0) & (kept >= p.qrs_notch_keep * np.abs(h)))
     return np.where(move, on - (c - new), on)
+
+
+def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarray,
+                   hi: np.ndarray, slope_noise: np.ndarray, noise_mv: np.ndarray, fs: float,
+                   p: Params | None = None) -> np.ndarray:
+    """Move a QRS offset placed on a notch before a terminal (slurred) S wave to its end.
+
+    The mirror of :func:`notched_onset`. In right bundle branch block the terminal S wave
+    of the lateral and inferior leads is often broad and slurred, and may be notched: the
+    S descent, a partial return that stops raised (a notch), a second, shallower trough
+    and its slow return to the ST level. The notch's slope lies below the share of the R
+    wave's steepest slope that ends the complex, so the slope rule ended the QRS at the
+    first S tip, inside the complex. A T wave starts from the ST level; the terminal S
+    does not: at the notch the signal stands raised on the complex's side of the level
+    where the complex began.
+
+    The offset moves to the end of the significant slope run that follows it when: the
+    offset's deviation from the level at the onset is at least ``Params.qrs_noff_min_frac``
+    of the complex's peak-to-peak amplitude and above ``Params.qrs_qon_amp_k`` x the noise;
+    the run's first slope above ``Params.qrs_noff_sig`` of the complex's largest slope (and
+    ``qrs_sig_noise_k`` x the slope noise) lies at most ``Params.qrs_noff_gap_s`` after the
+    offset; from the offset to that slope the signal keeps at least ``Params.qrs_noff_keep``
+    of the offset's deviation; over the run the signal never crosses the level by more
+    than ``1 - qrs_noff_keep`` of that deviation (a T wave rising from a depressed ST
+    segment crosses it) and ends nearer the level than ``Params.qrs_noff_return`` x the
+    offset's deviation (an inverted T wave deepens); and the run ends within ``Params.qrs_noff_reach_s`` of the offset, not
+    beyond ``hi``. With ``Params.qrs_noff_s_only`` (default) only an offset below the
+    onset's level moves (the slurred terminal wave of RBBB in the lateral and inferior
+    leads is an S; a raised offset after the R is an R tail, a J bump or a raised ST);
+    ``Params.qrs_noff_trough`` > 0 asks the signal to turn away from the level again after
+    the notch by that share of the offset's deviation (a second trough). The width gate
+    (QRS >= 120 ms) needs the global onset and is applied by :func:`.stages.qrs_stage`. The new offset is where the slope rule would end that run: the first
+    sample after its last significant slope whose slope is below ``Params.qrs_off`` of the
+    complex's largest slope.
+
+    Parameters
+    ----------
+    d : ndarray, shape (n_leads, n_samples)
+        Slope of the QRS-band signal (mV per sample), the one the slope rule used.
+    raw : ndarray, shape (n_leads, n_samples)
+        The recorded signal (mV) on which the levels are judged.
+    on, off : ndarray, shape (n_leads, n_beats)
+        QRS onsets and offsets (sample indices, NaN where absent).
+    hi : ndarray, shape (n_beats,)
+        Latest sample an offset may move to (e.g. the midpoint of the next RR).
+    slope_noise : ndarray, shape (n_leads,)
+        Each lead's slope noise (units of ``d``; NaN counts as 0).
+    noise_mv : ndarray, shape (n_leads,) or (n_leads, 1)
+        Each lead's amplitude noise (mV; NaN counts as 0).
+    fs : float
+        Sampling rate (Hz).
+    p : Params, optional
+        ``qrs_off``, ``qrs_sig_noise_k``, ``qrs_qon_amp_k``, ``qrs_gap_on`` and the
+        ``qrs_noff_*`` fields. ``qrs_noff_keep = 0`` turns the rule off.
+
+    Returns
+    -------
+    ndarray, shape (n_leads, n_beats)
+        The offsets, moved where a notched terminal S was found, else unchanged.
+
+    Examples
+    --------
+    An R wave, an S tip at -0.2 mV (sample 160), a notch at -0.15 mV, a second trough at
+    -0.28 mV (sample 180) and its return to the baseline at sample 200:
+
+    >>> import numpy as np
+    >>> from interp_ecg.features.delineation.qrs_notch import notched_offset
+    >>> t = np.arange(400.0)
+    >>> x = np.interp(t, [0, 140, 150, 160, 168, 180, 200, 399],
+    ...               [0, 0, 1.3, -0.2, -0.15, -0.28, 0, 0])[None, :]
+    >>> d = np.gradient(x, axis=-1)
+    >>> on = np.array([[140.0]]); off = np.array([[161.0]])
+    >>> out = notched_offset(d, x, on, off, np.array([399]), np.array([1e-4]),
+    ...                      np.array([0.005]), 500.0)
+    >>> int(out[0, 0])
+    200
+
+    A normal J point followed by a T wave 80 ms later: the offset stays.
+
+    >>> x = np.interp(t, [0, 140, 150, 160, 200, 250, 300, 399],
+    ...               [0, 0, 1.3, 0, 0, 0.3, 0, 0])[None, :]
+    >>> d = np.gradient(x, axis=-1)
+    >>> off = np.array([[160.0]])
+    >>> out = notched_offset(d, x, on, off, np.array([399]), np.array([1e-4]),
+    ...                      np.array([0.005]), 500.0)
+    >>> int(out[0, 0])
+    160
+    """
+    p = p or Params()
+    off = np.asarray(off, dtype=float)
+    if p.qrs_noff_keep <= 0 or off.size == 0:
+        return off.copy()
+    on = np.asarray(on, dtype=float)
+    n_l = off.shape[0]
+    back = max(int(round(p.qrs_window_s * fs)), 1)
+    reach = max(int(round(p.qrs_noff_reach_s * fs)), 1)
+    offs = np.arange(-back, reach + 1)
+    ok = np.isfinite(on) & np.isfinite(off) & (off > on) & (off - on <= back)
+    o = np.where(ok, off, 0).astype(np.int64)
+    n = d.shape[-1]
+    gi = o[..., None] + offs
+    inside = (gi >= 0) & (gi < n)
+    idx = np.clip(gi, 0, n - 1)
+    li = np.arange(n_l)[:, None, None]
+    a, wr = np.abs(d[li, idx]), raw[li, idx]
+    c = back
+    pos = positions(offs.size)
+    on_w = np.clip(np.where(ok, on, 0) - o + c, 0, c).astype(np.int64)
+    in_qrs = (pos >= on_w[..., None]) & (pos <= c)
+    m = np.max(np.where(in_qrs, a, 0.0), axis=-1, keepdims=True)
+    ns = np.nan_to_num(np.asarray(slope_noise, dtype=float).reshape(-1))[:, None, None]
+    floor = np.maximum(p.qrs_noff_sig * m, p.qrs_sig_noise_k * ns)
+    hi_w = (np.asarray(hi, dtype=float)[None, :] - o + c)[..., None]
+    after = (pos > c) & (pos <= hi_w) & inside
+    sig = (a >= floor) & after & (m > 0)
+    f = first_true(sig)
+    gap = max(int(round(p.qrs_gap_on * fs)), 1)
+    dil = dilate(sig, gap) & after
+    start = dil & ~np.concatenate([np.zeros_like(dil[..., :1]), dil[..., :-1]], axis=-1)
+    lab = np.cumsum(start, axis=-1) * dil
+    e = last_true(sig & (lab == take(lab, np.maximum(f, 0))[..., None]))
+    new = first_true(after & (pos > e[..., None]) & (a < p.qrs_off * m))
+    # the levels: the onset's (where the complex began) and the offset's deviation from it
+    base = take(wr, on_w)[..., None]
+    dev = wr - base
+    h0 = dev[..., c]
+    sgn = np.sign(h0)[..., None]
+    sd = sgn * dev
+    notch = (pos >= c) & (pos <= f[..., None])
+    kept = np.min(np.where(notch, sd, np.inf), axis=-1)
+    run = (pos >= c) & (pos <= new[..., None])
+    crossed = np.min(np.where(run, sd, np.inf), axis=-1)
+    h_end = take(sd, np.maximum(new, 0))
+    span_qrs = (np.max(np.where(in_qrs, wr, -np.inf), axis=-1)
+                - np.min(np.where(in_qrs, wr, np.inf), axis=-1))
+    amp_min = p.qrs_qon_amp_k * np.nan_to_num(
+        np.asarray(noise_mv, dtype=float).reshape(-1))[:, None]
+    ah = np.abs(h0)
+    # a second trough: after the notch the signal turns away from the level again (a T
+    # wave rising from the ST segment only approaches it)
+    deeper = np.max(np.where((pos >= f[..., None]) & run, sd, -np.inf), axis=-1) - kept
+    move = (ok & (f >= 0) & (e >= 0) & (new > c)
+            & (deeper >= p.qrs_noff_trough * ah)
+            & ((h0 < 0) | (not p.qrs_noff_s_only))
+            & (f - c <= p.qrs_noff_gap_s * fs + 1e-9)
+            & (ah >= p.qrs_noff_min_frac * span_qrs) & (ah > amp_min) & (ah > 0)
+            & (kept >= p.qrs_noff_keep * ah)
+            & (crossed >= -(1.0 - p.qrs_noff_keep) * ah)
+            & (h_end < p.qrs_noff_return * ah))
+    return np.where(move, off + (new - c), off)

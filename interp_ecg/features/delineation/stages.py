@@ -36,7 +36,7 @@ from interp_ecg.features.delineation.filters import bandpass, central_slope, ups
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.qrs import detect_qrs, initial_deflection_onset, qrs_envelope
-from interp_ecg.features.delineation.qrs_notch import notched_onset
+from interp_ecg.features.delineation.qrs_notch import notched_offset, notched_onset
 from interp_ecg.features.delineation.schema import FIDUCIALS
 from interp_ecg.features.delineation.waves import (p_waves, qrs_bounds, repolarisation_noise,
                                                   slope_noise, t_end_uncertainty, t_waves)
@@ -691,6 +691,23 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         earliest = np.where((moved != on) & usable[:, None], moved, np.inf).min(axis=0)
         on_g = np.where(np.isfinite(earliest), np.fmin(on_g, earliest), on_g)
         on = moved
+    if few:
+        # an offset on the notch before a terminal S moves to its end (qrs_notch.py). The
+        # rule reads the slope rule's own offsets, before the two-lead pull below (a pulled
+        # offset no longer sits on the notch), so a lead moves alike alone or beside
+        # another. Gated by the definition of complete RBBB (QRS >= 120 ms: the moved
+        # complex, from the global onset, lasts at least qrs_noff_min_qrs_s). Where a usable
+        # lead moved, the global offset is the latest over the leads (cons_q_few = 0), with
+        # qrs_noff_global only (off by default: the LUDB guard on the global F1, params.py)
+        hi = r + np.nan_to_num(0.5 * np.asarray(rr_next, float), nan=p.qrs_window_s * fs)
+        moved = notched_offset(views.qrs_slope, views.raw, on, off, hi, noise, noise_rec, fs, p)
+        with np.errstate(invalid="ignore"):
+            hit = ((moved != off) & np.isfinite(off) & usable[:, None]
+                   & (moved - on_g[None, :] >= p.qrs_noff_min_qrs_s * fs - 1e-9))
+        off = np.where(hit, moved, off)
+        if p.qrs_noff_global:
+            latest = np.where(hit, moved, -np.inf).max(axis=0)
+            off_g = np.where(np.isfinite(latest), np.fmax(off_g, latest), off_g)
     off = (snr_weighted_pull(off, off_snr, usable, tol, p.qrs_off_snr_pull) if snr_pull
            else shrink(off, usable, tol, p.w_qrs_off, p.q_qrs_off)) + round(p.qrs_off_shift * fs)
     pk_g = combine(pk, "peak", p.t_cons_tol_s * fs, usable=usable)
