@@ -30,8 +30,14 @@ _NOT_YET = (
     "interp_ecg.studies.ptbxl_prototypes",
 )
 
-# Docstrings whose examples take more than about 5 s on 2 shared cores: run with ``-m slow``.
-_SLOW: frozenset[str] = frozenset()
+# Docstrings whose examples take more than about 5 s on 2 shared cores (measured 2026-12-01 on a
+# busy machine: 7-19 s each): run with ``-m slow``.
+_SLOW: frozenset[str] = frozenset({
+    "interp_ecg.explain.prototype_cards.prototype_cards",
+    "interp_ecg.explain.shap_values",
+    "interp_ecg.prototypes.push",
+    "interp_ecg.studies.pipeline.run_phewas",
+})
 
 
 def _module_names() -> list[str]:
