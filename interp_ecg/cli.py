@@ -213,6 +213,7 @@ def python_default(target: str, name: str) -> Any:
 
     Examples
     --------
+    >>> from interp_ecg.cli import python_default
     >>> python_default("interp_ecg.phenotype.phewas:PheWAS", "min_cases")
     20
     """

@@ -74,6 +74,7 @@ def dataset_path(name: str, required: bool = True) -> Path | None:
 
     Examples
     --------
+    >>> from interp_ecg.config import dataset_path
     >>> import os
     >>> from unittest import mock
     >>> with mock.patch.dict(os.environ, {"INTERP_ECG_DATA": "/data"}):

@@ -97,6 +97,7 @@ def resolve_device(device: Any = "auto", *, gpu_available: bool | None = None) -
 
     Examples
     --------
+    >>> from interp_ecg.device import resolve_device
     >>> resolve_device(None, gpu_available=False)
     'cpu'
     >>> resolve_device("cuda:1", gpu_available=True)

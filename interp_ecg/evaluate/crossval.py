@@ -82,7 +82,7 @@ def cross_val_predict_grouped(
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.multiclass import OneVsRestClassifier
-    >>> from interp_ecg.evaluate import PredefinedFolds
+    >>> from interp_ecg.evaluate import PredefinedFolds, cross_val_predict_grouped
     >>> X = np.arange(40.0)[:, None]; Y = np.column_stack([np.arange(40) % 2, np.arange(40) >= 36])
     >>> folds = PredefinedFolds(np.arange(40) // 10)   # the 4 positives of column 1 all in fold 3
     >>> oof, skipped = cross_val_predict_grouped(OneVsRestClassifier(LogisticRegression()), X, Y, np.arange(40),

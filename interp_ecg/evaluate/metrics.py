@@ -113,6 +113,8 @@ def calibration_estimable(y: np.ndarray, s: np.ndarray) -> bool:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.evaluate.metrics import calibration_estimable
     >>> calibration_estimable(np.array([0, 1, 0, 1]), np.array([0.0, 1.0, 0.0, 1.0]))
     False
     >>> calibration_estimable(np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.2, 0.8]))
@@ -204,6 +206,8 @@ def align_scores(y_true, y_score, groups=None):
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.evaluate import align_scores
     >>> y = pd.Series([0, 1, 1], index=[10, 11, 12])
     >>> s = pd.Series([0.9, 0.2, 0.1], index=[12, 10, 11])
     >>> align_scores(y, s)[1].tolist()
@@ -440,6 +444,7 @@ def tagged_metrics_table(
 
     Examples
     --------
+    >>> from interp_ecg.evaluate import tagged_metrics_table
     >>> import numpy as np
     >>> y = np.array([0, 0, 1, 1, np.nan])
     >>> t = tagged_metrics_table(y, [0.1, 0.4, 0.35, 0.8, 0.5], n_boot=0, model="rule", label="wct",
@@ -528,6 +533,7 @@ def format_interval(estimate: float, low: float, high: float, digits: int = 3) -
 
     Examples
     --------
+    >>> from interp_ecg.evaluate import format_interval
     >>> format_interval(0.912, 0.881, 0.94)
     '0.912 (0.881-0.940)'
     >>> format_interval(-2.1, -3.983, -0.599)
@@ -560,6 +566,7 @@ def format_ci(table: pd.DataFrame, digits: int = 3, with_n: bool = True) -> pd.S
 
     Examples
     --------
+    >>> from interp_ecg.evaluate import format_ci, metrics_table
     >>> t = metrics_table([0, 0, 1, 0, 1, 0], [0.1, 0.2, 0.9, 0.3, 0.8, 0.4], n_boot=20, metrics=("roc_auc",))
     >>> format_ci(t).iloc[0]
     '1.000 (no CI); n 6, 2 positive'

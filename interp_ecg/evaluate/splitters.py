@@ -69,6 +69,8 @@ def patient_groups(patient_ids: pd.Series | None, index: Sequence | pd.Index | N
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.evaluate import patient_groups
     >>> g = patient_groups(pd.Series(["p1", None, "p1"], index=["a", "b", "c"]))
     >>> g.tolist()
     ['p1', 'record:b', 'p1']
@@ -160,6 +162,7 @@ class PredefinedFolds:
 
     Examples
     --------
+    >>> from interp_ecg.evaluate import PredefinedFolds
     >>> folds = PredefinedFolds([1, 1, 2, 2])
     >>> [te.tolist() for _, te in folds.split(groups=["a", "a", "b", "b"])]
     [[0, 1], [2, 3]]
@@ -257,6 +260,7 @@ def ptbxl_split(
 
     Examples
     --------
+    >>> from interp_ecg.evaluate import ptbxl_split
     >>> import pandas as pd
     >>> meta = pd.DataFrame({"strat_fold": [1, 5, 9, 10]}, index=pd.Index([11, 12, 13, 14], name="ecg_id"))
     >>> {k: list(v) for k, v in ptbxl_split(meta).items()}

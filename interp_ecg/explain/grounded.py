@@ -153,6 +153,7 @@ def format_value(value: float, feature: str, unit: str | None = None) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.explain.grounded import format_value
     >>> format_value(1.0, "QRS_notches_aVF"), format_value(3.0, "PVC_count"), format_value(148.0, "QRS_duration_ms")
     ('1 notch', '3 PVCs', '148 ms')
     """
@@ -555,6 +556,7 @@ def measurement_location(feature: str, row: pd.Series | None = None,
 
     Examples
     --------
+    >>> from interp_ecg.explain.grounded import measurement_location
     >>> import pandas as pd
     >>> row = pd.Series({"QRS_duration_ms": 148.0, "QRS_duration_lead": "V1", "QRS_duration_beat": 2.0,
     ...                  "QRS_duration_start_sample": 1204.0, "QRS_duration_end_sample": 1278.0,
@@ -815,6 +817,7 @@ def explain_row(explanation, i: int, feature_row: pd.Series | None = None, top: 
 
     Examples
     --------
+    >>> from interp_ecg.explain import explain_row
     >>> import numpy as np, pandas as pd, shap
     >>> ex = shap.Explanation(values=np.array([[0.30, -0.10]]), data=np.array([[148.0, 112.0]]),
     ...                       feature_names=["QRS_duration_ms", "heart_rate_bpm"], base_values=np.array([0.2]))
@@ -892,6 +895,7 @@ def sentences_and_marks(grounded, fs: float, leads=None) -> tuple[list[str], lis
 
     Examples
     --------
+    >>> from interp_ecg.explain import Attribution, sentences_and_marks
     >>> a = Attribution("QRS_duration_ms", 148.0, "ms", 0.21, "global", 1204.0, 1278.0, sentence="QRS ...")
     >>> sentences_and_marks([a], fs=500.0)
     (['QRS ... (marked on the lead II rhythm strip)'], [{'lead': 'global', 'start': 1204.0, 'end': 1278.0, 'label': 'QRS 148 ms'}])
@@ -935,6 +939,8 @@ def interval_mark(feature_row: pd.Series, feature: str = "QRS_duration_ms", fs: 
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.explain import interval_mark
     >>> row = pd.Series({"QRS_duration_ms": 148.0, "QRS_duration_lead": "V1",
     ...                  "QRS_duration_start_sample": 1204.0, "QRS_duration_end_sample": 1278.0})
     >>> interval_mark(row)

@@ -4,6 +4,7 @@ RC-..., 3.2-4.1 s): +0.12 CLBBB probability").
 
 Examples
 --------
+>>> from interp_ecg.explain import hybrid_group
 >>> hybrid_group("QRS_duration_ms"), hybrid_group("R_amp_mV_V1", by="lead")
 ('measurements: QRS', 'measurements: V1')
 >>> hybrid_group("proto_AFIB_00", branches={"proto_AFIB_00": "rhythm"})

@@ -59,6 +59,8 @@ def explanation_parts(explanation: Any) -> tuple[np.ndarray, np.ndarray, list[st
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.explain import explanation_parts
     >>> from types import SimpleNamespace
     >>> v, b, names, d = explanation_parts(SimpleNamespace(values=np.zeros((3, 2))))
     >>> v.shape, names, d is None

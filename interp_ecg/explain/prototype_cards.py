@@ -35,7 +35,7 @@ matches the class (:data:`RHYTHM_EXPECTATIONS`, e.g. AFIB: no P waves and irregu
 
 Examples
 --------
->>> from interp_ecg.explain.prototype_cards import describe_measurements
+>>> from interp_ecg.explain.prototype_cards import describe_measurements, rhythm_consistent
 >>> describe_measurements({"QRS_duration_ms": 156.0, "P_wave_presence_fraction": 1.0,
 ...                        "RR_irregularity": 0.02, "heart_rate_bpm": 72.0})
 'wide QRS (156 ms)'
@@ -724,6 +724,7 @@ def prototype_cards(
 
     Examples
     --------
+    >>> from interp_ecg.explain import prototype_cards
     >>> import tempfile, pandas as pd
     >>> from interp_ecg.simulate import cohort
     >>> from interp_ecg.io import read_ptbxl

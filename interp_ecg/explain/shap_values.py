@@ -143,6 +143,7 @@ def base_value_meaning(model, scale: str, n_background: int, n_given: int, own_r
 
     Examples
     --------
+    >>> from interp_ecg.explain.shap_values import base_value_meaning
     >>> base_value_meaning(None, "probability", 100, 400, own_rows=False)
     'mean predicted probability of the model on 100 background records (drawn at random from the 400 given)'
     """

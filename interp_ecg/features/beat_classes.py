@@ -215,6 +215,7 @@ def noisy_stretches(signal: np.ndarray, fs: float) -> np.ndarray:
 
     Examples
     --------
+    >>> from interp_ecg.features.beat_classes import noisy_stretches
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> x = 0.01 * rng.standard_normal((2, 5000))
@@ -272,6 +273,8 @@ def morphology_classes(windows: np.ndarray, corr_min: float = CORR_MIN) -> np.nd
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.beat_classes import morphology_classes
     >>> w = np.array([[0, 1, 0, -1], [0, 1.1, 0, -1], [1, 0, -1, 0.]])
     >>> morphology_classes(w).tolist()
     [0, 0, 1]
@@ -334,6 +337,7 @@ def qrs_windows(signal: np.ndarray, fs: float, anchors: np.ndarray,
 
     Examples
     --------
+    >>> from interp_ecg.features.beat_classes import qrs_windows
     >>> import numpy as np
     >>> t = np.arange(0, 4, 1 / 100)
     >>> x = np.exp(-0.5 * ((t[None, :] - np.array([[1.003], [2.007]])) / 0.012) ** 2).sum(axis=0)[None]
@@ -440,6 +444,7 @@ def dominant_class(classes: np.ndarray, rr_prev: np.ndarray, rr_next: np.ndarray
 
     Examples
     --------
+    >>> from interp_ecg.features.beat_classes import dominant_class
     >>> import numpy as np
     >>> classes = np.array([0, 0, 0, 1, 1, 1, 1])
     >>> rr = np.full(7, 800.0)
@@ -550,6 +555,7 @@ def paced_beats(qrs_on: np.ndarray, anchor: np.ndarray, spikes: np.ndarray | Non
 
     Examples
     --------
+    >>> from interp_ecg.features.beat_classes import paced_beats
     >>> import numpy as np
     >>> paced_beats(np.array([100.0, 600.0]), np.array([130.0, 630.0]), np.array([95]), 500.0).tolist()
     [True, False]
@@ -586,6 +592,7 @@ def rr_fiducials(anchors: np.ndarray, lag: np.ndarray, similar: np.ndarray) -> n
 
     Examples
     --------
+    >>> from interp_ecg.features.beat_classes import rr_fiducials
     >>> import numpy as np
     >>> rr_fiducials(np.array([100.0, 512.0, 900.0, 1300.0]), np.array([0.0, -12.0, 0.0, 5.0]),
     ...              np.array([True, True, True, False])).tolist()
@@ -712,6 +719,8 @@ def no_dominant_reason(table: BeatTable) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.features.beat_classes import no_dominant_reason
+    >>> from interp_ecg.features.median_beat import BeatTable
     >>> import pandas as pd
     >>> b = pd.DataFrame({"label": ["unclassified"] * 3, "dominant": [False] * 3})
     >>> no_dominant_reason(BeatTable(beats=b, fiducials=pd.DataFrame())).split(';')[0]
@@ -748,6 +757,8 @@ def frequent_ectopy_regular(table: BeatTable) -> bool:
 
     Examples
     --------
+    >>> from interp_ecg.features.beat_classes import frequent_ectopy_regular
+    >>> from interp_ecg.features.median_beat import BeatTable
     >>> import pandas as pd
     >>> b = pd.DataFrame({"label": ["N", "PVC"] * 4, "dominant": [True, False] * 4,
     ...                   "rr_prev_ms": [float("nan"), 500, 1100, 500, 1100, 500, 1100, 500]})

@@ -17,7 +17,7 @@ with ``python -m interp_ecg.features.dictionary``.
 
 Examples
 --------
->>> from interp_ecg.features import feature_dictionary
+>>> from interp_ecg.features import feature_dictionary, normal_ranges
 >>> d = feature_dictionary()
 >>> d.loc["QTc_Bazett_ms", "unit"]
 'ms'
@@ -333,6 +333,7 @@ def model_columns(table: pd.DataFrame, exclude: Sequence[str] = ()) -> list[str]
 
     Examples
     --------
+    >>> from interp_ecg.features import model_columns
     >>> import pandas as pd
     >>> t = pd.DataFrame({"QRS_duration_ms": [100.0], "QRS_duration_start_sample": [10.0],
     ...                   "quality_ok": [True], "patient_id": [7], "age": [61.0], "label_wct": [1]})
@@ -363,6 +364,7 @@ def normal_ranges() -> pd.DataFrame:
 
     Examples
     --------
+    >>> from interp_ecg.features import normal_ranges
     >>> r = normal_ranges()
     >>> r.loc["PR_interval_ms", ["normal_low", "normal_high"]].tolist()
     [120.0, 200.0]
@@ -493,6 +495,7 @@ def feature_spec(name: str) -> FeatureSpec:
 
     Examples
     --------
+    >>> from interp_ecg.features import feature_spec
     >>> s = feature_spec("R_amp_mV_V5")
     >>> s.lead, s.wave, s.unit, s.label, s.display_name
     ('V5', 'QRS', 'mV', 'R amplitude', 'R amplitude in V5')

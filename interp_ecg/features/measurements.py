@@ -128,6 +128,7 @@ def qtc(qt_ms: float, rr_ms: float) -> dict[str, float]:
 
     Examples
     --------
+    >>> from interp_ecg.features import qtc
     >>> round(float(qtc(360.0, 600.0)["QTc_Bazett_ms"]), 1)
     464.8
     """
@@ -157,6 +158,7 @@ def frontal_axis(values: Mapping[str, float]) -> float:
 
     Examples
     --------
+    >>> from interp_ecg.features import frontal_axis
     >>> round(frontal_axis({"I": -1.0, "aVF": 0.0}), 1)
     180.0
     >>> import numpy as np; bool(np.isnan(frontal_axis({"I": 1.0})))
@@ -462,6 +464,7 @@ def qrs_deflections(
 
     Examples
     --------
+    >>> from interp_ecg.features.measurements import qrs_deflections
     >>> import numpy as np
     >>> qrs_deflections(np.array([0.0, -0.1, -0.1, 1.0, 1.0, -0.3, -0.3, 0.0]), 250.0)  # qRs
     (1.0, -0.1, -0.3)
@@ -554,6 +557,7 @@ def voltage_criteria(amps: pd.DataFrame | dict, qrs_ms: float) -> dict[str, floa
 
     Examples
     --------
+    >>> from interp_ecg.features.measurements import voltage_criteria
     >>> v = {"V1": {"S_amp_mV": -1.0, "R_amp_mV": 0.2}, "V5": {"R_amp_mV": 2.0, "S_amp_mV": -0.1},
     ...      "V6": {"R_amp_mV": float("nan"), "S_amp_mV": float("nan")}}
     >>> voltage_criteria(v, 100.0)["Sokolow_Lyon_mV"]

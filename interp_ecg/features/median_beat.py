@@ -145,6 +145,8 @@ def nanmedian(a: np.ndarray, axis: int = 1) -> np.ndarray:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.median_beat import nanmedian
     >>> nanmedian(np.array([[1.0, np.nan, 3.0, 2.0]]), axis=1)
     array([2.])
     """
@@ -238,6 +240,7 @@ def median_beat_anchors(beats: pd.DataFrame) -> np.ndarray:
 
     Examples
     --------
+    >>> from interp_ecg.features.median_beat import median_beat_anchors
     >>> import pandas as pd
     >>> b = pd.DataFrame({"anchor": [100, 612, 900], "anchor_aligned": [100.2, 600.4, float("nan")]})
     >>> median_beat_anchors(b).tolist()

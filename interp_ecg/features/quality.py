@@ -405,6 +405,7 @@ def flat_segments(signal: np.ndarray, fs: float, min_s: float = FLAT_SEGMENT_MIN
 
     Examples
     --------
+    >>> from interp_ecg.features.quality import flat_segments
     >>> import numpy as np
     >>> t = np.arange(5000) / 500
     >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t)] * 2)
@@ -465,6 +466,7 @@ def dropout_gaps(signal: np.ndarray, fs: float, dead: np.ndarray | None = None,
 
     Examples
     --------
+    >>> from interp_ecg.features.quality import dropout_gaps
     >>> import numpy as np
     >>> t = np.arange(5000) / 500
     >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t), np.cos(2 * np.pi * 1.2 * t)])
@@ -556,6 +558,8 @@ def mask_flat_segments(signal: np.ndarray, q: pd.DataFrame) -> np.ndarray:
 
     Examples
     --------
+    >>> from interp_ecg.features import lead_quality
+    >>> from interp_ecg.features.quality import mask_flat_segments
     >>> import numpy as np
     >>> t = np.arange(5000) / 500
     >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t)] * 2)
@@ -598,6 +602,8 @@ def dropout_note(q: pd.DataFrame, fs: float) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.features import lead_quality
+    >>> from interp_ecg.features.quality import dropout_note
     >>> import numpy as np
     >>> t = np.arange(5000) / 500
     >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t), np.cos(2 * np.pi * 1.2 * t)])
@@ -668,6 +674,8 @@ def flat_segment_check(q: pd.DataFrame) -> tuple[str, str]:
 
     Examples
     --------
+    >>> from interp_ecg.features import lead_quality
+    >>> from interp_ecg.features.quality import flat_segment_check
     >>> import numpy as np
     >>> t = np.arange(5000) / 500
     >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t)] * 3)
@@ -736,6 +744,7 @@ def mains_interference(signal: np.ndarray, fs: float) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from interp_ecg.features.quality import mains_interference
     >>> import numpy as np
     >>> t = np.arange(5000) / 500
     >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t), np.sin(2 * np.pi * 1.2 * t) + 0.1 * np.sin(2 * np.pi * 50 * t)])
@@ -808,6 +817,7 @@ def units_check(signal: np.ndarray) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.features.quality import units_check
     >>> import numpy as np
     >>> t = np.arange(5000) / 500
     >>> x = np.stack([1.5 * np.sin(2 * np.pi * 1.2 * t)] * 3)
@@ -859,6 +869,8 @@ def amplitude_check(q: pd.DataFrame) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.features import lead_quality
+    >>> from interp_ecg.features.quality import amplitude_check
     >>> import numpy as np
     >>> t = np.arange(5000) / 500
     >>> beat = np.exp(-((t % 1.0) - 0.5) ** 2 / (2 * 0.01 ** 2))  # 1 mV spikes, 1 per second
@@ -926,6 +938,7 @@ def limb_reversal_suspected(
 
     Examples
     --------
+    >>> from interp_ecg.features.quality import limb_reversal_suspected
     >>> limb_reversal_suspected({"I": -0.1}, {"I": -0.8, "V6": 0.9})
     (True, 'lead I: QRS and P negative while V5/V6 QRS positive (LA/RA reversal?)')
     >>> limb_reversal_suspected({"I": -0.1}, {"I": -0.8, "aVR": 0.6})
@@ -1029,6 +1042,7 @@ def limb_lead_identity(
 
     Examples
     --------
+    >>> from interp_ecg.features.quality import limb_lead_identity
     >>> import numpy as np
     >>> t = np.arange(5000) / 500.0
     >>> ra, la, ll = np.zeros_like(t), np.sin(2 * np.pi * 1.1 * t), 0.7 * np.sin(2 * np.pi * 1.3 * t)
@@ -1134,6 +1148,7 @@ def polarity_inversion_suspected(
 
     Examples
     --------
+    >>> from interp_ecg.features.quality import polarity_inversion_suspected
     >>> p = {"II": 0.15, "aVR": -0.1}
     >>> qrs = {"I": 0.6, "II": 1.0, "aVR": -0.6, "V5": 1.2, "V6": 0.9}
     >>> t = {"II": 0.3, "V6": 0.25}
@@ -1236,6 +1251,7 @@ def invalid_dropout_gaps(signal: np.ndarray, fs: float) -> np.ndarray:
 
     Examples
     --------
+    >>> from interp_ecg.features.quality import invalid_dropout_gaps
     >>> import numpy as np
     >>> t = np.arange(5000) / 500
     >>> x = np.stack([np.sin(2 * np.pi * 1.2 * t), np.cos(2 * np.pi * 1.2 * t)])
@@ -1322,6 +1338,7 @@ def invalid_sample_policy(signal: np.ndarray, fs: float, leads: Sequence[str] | 
 
     Examples
     --------
+    >>> from interp_ecg.features.quality import invalid_sample_policy
     >>> import numpy as np
     >>> x = np.vstack([np.arange(1000.0), np.arange(1000.0)])
     >>> x[0, 100:103] = np.nan                     # 6 ms at 500 Hz: bridged
@@ -1395,6 +1412,7 @@ def quality_status(row: pd.Series) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.features import quality_status
     >>> import pandas as pd
     >>> quality_status(pd.Series({"quality_ok": True, "quality_reason": ""}))
     'measured, no quality warnings'

@@ -166,6 +166,8 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.rhythm import premature_beats
     >>> premature_beats(np.array([1000, 1000, 1000, 600, 1400, 1000, 1000.])).tolist()
     [False, False, False, False, True, False, False, False]
     >>> premature_beats(np.array([900, 950, 1000, 1050, 1100, 1050, 1000, 950, 900.])).any()
@@ -235,6 +237,8 @@ def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarra
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.rhythm import normal_to_normal
     >>> rr = np.array([1000, 1000, 1000, 600, 1400, 1000, 1000.])
     >>> nn, prem, regular = normal_to_normal(rr, np.ones(8, bool))
     >>> nn.tolist(), int(prem.sum()), regular
@@ -314,6 +318,8 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.rhythm import rr_features
     >>> f, why = rr_features(np.array([0, 500, 1000, 1500]), 500, np.array([True] * 4), return_reasons=True)
     >>> f["SDNN_ms"], why
     (nan, ['RR_irregularity: 3 interval(s) between two dominant beats next to another such interval, at least 5 needed', 'SDNN_ms, RMSSD_ms, pNN50: 3 normal-to-normal interval(s) (RR between two dominant beats, neither premature nor paced; 4 beats, 4 dominant, 0 premature, 0 paced), at least 5 needed'])
@@ -436,6 +442,7 @@ def recorded_duration_s(n_samples: int, fs: float, unrecorded: Sequence[Sequence
 
     Examples
     --------
+    >>> from interp_ecg.features.rhythm import recorded_duration_s
     >>> recorded_duration_s(5000, 500)
     10.0
     >>> recorded_duration_s(5000, 500, [(2000, 2400), (2200, 2600), (0, 500)])
@@ -481,6 +488,8 @@ def beat_counts(table: BeatTable, recorded_s: float) -> dict[str, float]:
 
     Examples
     --------
+    >>> from interp_ecg.features.median_beat import BeatTable
+    >>> from interp_ecg.features.rhythm import beat_counts
     >>> import pandas as pd
     >>> t = BeatTable(beats=pd.DataFrame({"label": ["unclassified"] * 3, "dominant": [False] * 3}),
     ...               fiducials=pd.DataFrame({"P_peak": [1.0, float("nan"), 3.0], "P_on": [float("nan")] * 3}))

@@ -81,6 +81,7 @@ def manifest_differences(old: dict, new: dict) -> list[str]:
 
     Examples
     --------
+    >>> from interp_ecg.features.stream import manifest_differences
     >>> manifest_differences({"extra": {"dataset": {"fs": 100.0}}}, {"extra": {"dataset": {"fs": 500.0}}})
     ['dataset.fs: 100.0 in the folder, 500.0 now']
     """
@@ -333,6 +334,7 @@ def chunk_problem(path: str | os.PathLike, n_rows: int | None = None) -> str | N
 
     Examples
     --------
+    >>> from interp_ecg.features.stream import chunk_problem
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "chunk-000000.parquet"
     >>> _ = p.write_bytes(b"")

@@ -11,6 +11,7 @@ within 10 ms.
 
 Examples
 --------
+>>> from interp_ecg.features import ludb_reference_intervals
 >>> import pandas as pd
 >>> ann = pd.DataFrame({"record": [1] * 6, "lead": ["I", "II"] * 3,
 ...                     "wave": ["P", "P", "QRS", "QRS", "T", "T"],
@@ -133,6 +134,7 @@ def interval_agreement(
 
     Examples
     --------
+    >>> from interp_ecg.features import interval_agreement
     >>> import pandas as pd
     >>> m = pd.DataFrame({"QRS_duration_ms": [100.0, 90.0]}, index=[1, 2])
     >>> r = pd.DataFrame({"QRS_duration_ms": [96.0, 110.0]}, index=[1, 2])

@@ -223,7 +223,7 @@ def cinc_to_ptbxl_labels(
     Examples
     --------
     >>> import pandas as pd
-    >>> from interp_ecg.io import EcgDataset
+    >>> from interp_ecg.io import EcgDataset, cinc_to_ptbxl_labels
     >>> labels = pd.DataFrame({"AF": [1, 0, 0], "NSR": [0, 1, 1], "STC": [0, 0, 1]}, index=["r1", "r2", "r3"])
     >>> codes = pd.Series(["164889003", "426783006", "55930002"], index=labels.columns)
     >>> ds = EcgDataset(pd.DataFrame(index=labels.index), None, labels=labels, extras={"dx_codes": codes})

@@ -603,6 +603,7 @@ class EcgDataset:
 
         Examples
         --------
+        >>> from interp_ecg.io import ArrayLoader, EcgDataset
         >>> import numpy as np, pandas as pd
         >>> meta = pd.DataFrame({"age": [60, 61, 62]}, index=pd.Index([1, 2, 3], name="ecg_id"))
         >>> ds = EcgDataset(meta, ArrayLoader(np.zeros((3, 12, 100)), fs=100), fs=100)

@@ -6,6 +6,7 @@ would write (``"15709"``), never a float; missing ids stay missing (``<NA>``).
 
 Examples
 --------
+>>> from interp_ecg.io import as_id_strings
 >>> import pandas as pd
 >>> as_id_strings(pd.Series([10000032, 10000033])).tolist()
 ['10000032', '10000033']
@@ -49,6 +50,8 @@ def ids_only_on_one_side(a: pd.Index, b: pd.Index, name_a: str, name_b: str, lim
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.io.ids import ids_only_on_one_side
     >>> ids_only_on_one_side(pd.Index([1, 2, 3]), pd.Index([2, 3, 4]), "X", "y")
     'in X only: [1]; in y only: [4]'
     """
@@ -95,6 +98,8 @@ def align_to_index(values: Any, index: pd.Index, name: str = "y", reference: str
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.io.ids import align_to_index
     >>> y = pd.Series([1, 0, 0], index=["c", "a", "b"])
     >>> align_to_index(y, pd.Index(["a", "b", "c"])).tolist()
     [0, 0, 1]
@@ -139,6 +144,8 @@ def align_xy_groups(X, y, groups=None):
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.io.ids import align_xy_groups
     >>> X = pd.DataFrame({"a": [0.1, 0.2]}, index=["r1", "r2"])
     >>> y, g = align_xy_groups(X, pd.Series([1, 0], index=["r2", "r1"]), pd.Series(["p2", "p1"], index=["r2", "r1"]))
     >>> y.tolist(), g.tolist()

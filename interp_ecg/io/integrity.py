@@ -12,6 +12,7 @@ checkpoint) has its manifest beside it, ``<name>.manifest.json``
 
 Examples
 --------
+>>> from interp_ecg.io.integrity import check_file_digest, read_manifest, sha256_file, write_manifest
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (d / "w.bin").write_bytes(b"weights")
@@ -160,6 +161,7 @@ def verify_file_manifest(path: str | os.PathLike, fmt: str, expected_digest: str
 
     Examples
     --------
+    >>> from interp_ecg.io.integrity import verify_file_manifest, write_file_manifest
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "phase.pt"
     >>> _ = f.write_bytes(b"weights")

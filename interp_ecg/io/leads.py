@@ -2,6 +2,7 @@
 
 Examples
 --------
+>>> from interp_ecg.io import standardise_leads
 >>> from interp_ecg.io.leads import normalise_lead_name, normalise_leads
 >>> normalise_lead_name("avr"), normalise_lead_name("V1"), normalise_lead_name("ml2")
 ('aVR', 'V1', 'MLII')
@@ -90,6 +91,7 @@ def normalise_lead_name(name: str) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.io import normalise_lead_name
     >>> normalise_lead_name("Lead MLII"), normalise_lead_name("lead_ml2"), normalise_lead_name("Lead I")
     ('MLII', 'MLII', 'I')
     >>> normalise_lead_name("LEAD D2"), normalise_lead_name("leadx")
@@ -136,6 +138,7 @@ def modified_leads(names: Sequence[str], source: str | None = None) -> dict[str,
 
     Examples
     --------
+    >>> from interp_ecg.io import modified_leads
     >>> modified_leads(["MLII", "V5"]), modified_leads(["II", "V5"])
     ({'MLII': 'II'}, {})
     """
@@ -155,6 +158,7 @@ def inverted_lead(name: str) -> str | None:
 
     Examples
     --------
+    >>> from interp_ecg.io.leads import inverted_lead
     >>> inverted_lead("-aVR"), inverted_lead("-avr"), inverted_lead("aVR"), inverted_lead("-II")
     ('aVR', 'aVR', None, None)
     """

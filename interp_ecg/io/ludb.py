@@ -179,6 +179,7 @@ def ludb_annotated_span(annotations: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from interp_ecg.io import ludb_annotated_span
     >>> import pandas as pd
     >>> ann = pd.DataFrame({"record": [1, 1], "lead": ["I", "I"], "wave": ["P", "QRS"],
     ...                     "on": [100, 180], "peak": [120, 200], "off": [140, 230]})

@@ -49,6 +49,7 @@ study_id), and next to the pseudonym that is a key-less lookup table. In each su
 
 Examples
 --------
+>>> from interp_ecg.io.pseudonym import pseudonymise_frame
 >>> import pandas as pd
 >>> key = bytes(range(32))
 >>> frame = pd.DataFrame({"patient_id": [15709, 15709], "filename_hr": ["records500/00000/00001_hr",
@@ -123,6 +124,7 @@ def identifier_kind(name: Any) -> str | None:
 
     Examples
     --------
+    >>> from interp_ecg.io.pseudonym import identifier_kind
     >>> identifier_kind("ECG_ID"), identifier_kind("best_training_record"), identifier_kind("index_patient_id")
     ('record', 'record', 'patient')
     >>> identifier_kind("n_without_patient"), identifier_kind("age"), identifier_kind(None)
@@ -177,6 +179,7 @@ def default_key_path() -> Path:
 
     Examples
     --------
+    >>> from interp_ecg.io.pseudonym import default_key_path
     >>> import os
     >>> from unittest import mock
     >>> with mock.patch.dict(os.environ, {"INTERP_ECG_PSEUDONYM_KEY": "/secure/k.key"}):
@@ -212,6 +215,7 @@ def pseudonym_key(path: str | os.PathLike | None = None, create: bool = True) ->
 
     Examples
     --------
+    >>> from interp_ecg.io.pseudonym import pseudonym_key
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "pseudonym.key"
     >>> k = pseudonym_key(p)
@@ -258,6 +262,7 @@ def pseudonym(identifier: Any, key: bytes, kind: str = "record") -> str:
 
     Examples
     --------
+    >>> from interp_ecg.io.pseudonym import pseudonym
     >>> pseudonym(15709, bytes(32), "patient") == pseudonym("15709", bytes(32), "patient")
     True
     """
@@ -294,6 +299,8 @@ def identifier_columns(frame: pd.DataFrame) -> list[str]:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.io.pseudonym import identifier_columns
     >>> identifier_columns(pd.DataFrame(columns=["record_id", "best_training_record", "n_without_patient", "age"]))
     ['record_id', 'best_training_record']
     """
@@ -309,6 +316,8 @@ def free_text_columns(frame: pd.DataFrame) -> list[str]:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.io.pseudonym import free_text_columns
     >>> free_text_columns(pd.DataFrame({"quality_reason": ["x"], "QRS_ms": [90.0], "path": ["a/b"]}))
     ['quality_reason']
     """
@@ -452,6 +461,7 @@ def scrub_text(text: Any, key: bytes, identifiers: dict[str, str] | None = None,
 
     Examples
     --------
+    >>> from interp_ecg.io.pseudonym import pseudonym, scrub_text
     >>> scrub_text("/data/files/p1000/p10000084/s41000002/41000002.hea: header file not found",
     ...            bytes(32), record=41000002) == pseudonym(41000002, bytes(32)) + ": header file not found"
     True
@@ -490,6 +500,8 @@ def scrub_free_text(frame: pd.DataFrame, alias: Callable[[str, str], str]) -> pd
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.io.pseudonym import scrub_free_text
     >>> f = pd.DataFrame({"quality_reason": ["/data/files/p1000/p10000084/s41000002/41000002.hea: not found"],
     ...                   "subject_id": [10000084]}, index=pd.Index([41000002], name="study_id"))
     >>> scrub_free_text(f, lambda ident, kind: f"<{kind} {len(ident)} digits>")["quality_reason"].iloc[0]
@@ -548,6 +560,7 @@ def pseudonym_lookup(identifiers: Iterable[Any], key: bytes, kind: str = "record
 
     Examples
     --------
+    >>> from interp_ecg.io.pseudonym import pseudonym_lookup
     >>> pseudonym_lookup([1, 2], bytes(32)).columns.tolist()
     ['identifier', 'pseudonym']
     """

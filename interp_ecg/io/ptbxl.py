@@ -201,6 +201,7 @@ def read_ptbxl(
     --------
     Metadata and labels come from the two CSV files alone (no record is read here):
 
+    >>> from interp_ecg.io import ptbxl_superclass_labels, read_ptbxl
     >>> import tempfile, pandas as pd
     >>> root = tempfile.mkdtemp()
     >>> pd.DataFrame({"ecg_id": [1, 2], "patient_id": [10.0, 11.0], "age": [63.0, 300.0],

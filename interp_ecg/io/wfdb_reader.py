@@ -34,6 +34,7 @@ two paths give identical headers and samples on every shared WFDB record
 
 Examples
 --------
+>>> from interp_ecg.io.wfdb_reader import read_header
 >>> import tempfile, numpy as np, wfdb
 >>> folder = tempfile.mkdtemp()
 >>> wfdb.wrsamp("r1", fs=500, units=["mV", "uV"], sig_name=["I", "V1"], fmt=["16", "16"],
@@ -314,6 +315,7 @@ def patient_of_record(record_path: str, comments: Sequence[str] = ()) -> str | N
 
     Examples
     --------
+    >>> from interp_ecg.io import patient_of_record
     >>> patient_of_record("patient001/s0010_re"), patient_of_record("s0010_re")
     ('patient001', None)
     >>> patient_of_record("rec7", ["age: 61", "Patient: 17"])
@@ -334,6 +336,7 @@ def parse_age(value: Any) -> float:
 
     Examples
     --------
+    >>> from interp_ecg.io.wfdb_reader import parse_age
     >>> parse_age("78"), parse_age(">89"), parse_age("Unknown")
     (78.0, 90.0, nan)
     """
@@ -357,6 +360,7 @@ def parse_sex(value: Any) -> Any:
 
     Examples
     --------
+    >>> from interp_ecg.io.wfdb_reader import parse_sex
     >>> parse_sex("Male"), parse_sex("female"), parse_sex(1), parse_sex("Unknown")
     ('M', 'F', 'F', None)
     """
@@ -624,6 +628,7 @@ def read_wfdb_record(
     --------
     A record written in microvolts, ``µV`` in UTF-8 (wfdb-python alone would read volts):
 
+    >>> from interp_ecg.io import read_wfdb_record
     >>> import tempfile, numpy as np, wfdb, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> wfdb.wrsamp("u", fs=500, units=["uV"], sig_name=["II"], fmt=["16"],
@@ -902,6 +907,7 @@ def read_wfdb(
     A record written in microvolts with lower-case lead names comes back in mV, standard
     names, standard order:
 
+    >>> from interp_ecg.io import read_wfdb
     >>> import tempfile, numpy as np, wfdb
     >>> folder = tempfile.mkdtemp()
     >>> t = np.arange(1000) / 500
@@ -950,6 +956,7 @@ def find_headers(root: str | os.PathLike, recursive: bool = True, suffix: str = 
 
     Examples
     --------
+    >>> from interp_ecg.io.wfdb_reader import find_headers
     >>> import tempfile, os, pathlib
     >>> a, b = pathlib.Path(tempfile.mkdtemp()), pathlib.Path(tempfile.mkdtemp())
     >>> _ = (b / "r1.hea").write_text("r1 1 500 0")

@@ -21,6 +21,7 @@ output step (32 for four stages: 1,000 samples -> 32 steps).
 
 Examples
 --------
+>>> from interp_ecg.prototypes.backbones import ResNet1d, ResNet2d
 >>> import torch
 >>> net = ResNet1d(in_channels=12, width=4, blocks=(1, 1, 1, 1))
 >>> net(torch.zeros(2, 12, 1000)).shape, net.time_stride, net.out_channels

@@ -197,6 +197,8 @@ def long_records(ids: Sequence, durations: np.ndarray, ok: np.ndarray, n_samples
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.prototypes.data import long_records
     >>> long_records(["a", "b", "c"], np.array([10.0, 12.0, np.nan]), np.array([True, True, False]), 1000, 100.0)
     b    12.0
     Name: duration_s, dtype: float64
@@ -225,6 +227,8 @@ def short_records(ids: Sequence, lengths: np.ndarray, ok: np.ndarray, n_samples:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.prototypes.data import short_records
     >>> short_records(["a", "b", "c"], np.array([1000, 400, 0]), np.array([True, True, False]), 1000, 100.0)
     b    4.0
     Name: duration_s, dtype: float64
@@ -253,6 +257,7 @@ def default_label_groups() -> dict[str, list[str]]:
 
     Examples
     --------
+    >>> from interp_ecg.prototypes import default_label_groups
     >>> g = default_label_groups()
     >>> {k: len(v) for k, v in g.items()}
     {'rhythm': 16, 'morphology': 52, 'global': 3}
@@ -314,6 +319,7 @@ def near_branch_name(name: str, max_distance: int = 2) -> str | None:
 
     Examples
     --------
+    >>> from interp_ecg.prototypes.data import near_branch_name
     >>> near_branch_name("rhytm"), near_branch_name("Global"), near_branch_name("rhythm"), near_branch_name("st")
     ('rhythm', 'global', None, None)
     """
@@ -340,6 +346,7 @@ def check_label_groups(label_groups: Mapping[str, Sequence[str]], deliberate: Se
 
     Examples
     --------
+    >>> from interp_ecg.prototypes.data import check_label_groups
     >>> check_label_groups({"rhythm": ["AFIB"], "st": ["STD_"]})
     >>> check_label_groups({"Rhythm": ["AFIB"]})
     Traceback (most recent call last):
@@ -377,6 +384,7 @@ def resolve_label_groups(
 
     Examples
     --------
+    >>> from interp_ecg.prototypes.data import resolve_label_groups
     >>> resolve_label_groups(["AFIB", "IMI", "NORM"], {"rhythm": ["AFIB"], "global": ["NORM"]})
     {'rhythm': ['AFIB'], 'global': ['NORM'], 'morphology': ['IMI']}
     """
@@ -406,6 +414,8 @@ def jaccard_matrix(y: np.ndarray) -> np.ndarray:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.prototypes.data import jaccard_matrix
     >>> jaccard_matrix(np.array([[1, 1], [1, 0], [0, 0]])).round(2).tolist()
     [[1.0, 0.5], [0.5, 1.0]]
     """

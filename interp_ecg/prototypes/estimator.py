@@ -23,6 +23,7 @@ shows what a fit uses.
 
 Examples
 --------
+>>> from interp_ecg.prototypes import ProtoECGNetClassifier
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
 >>> x = rng.normal(size=(12, 12, 1000)).astype("float32")
@@ -122,6 +123,8 @@ def constant_similarity_prototypes(similarities: pd.DataFrame, scales: Sequence[
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.prototypes import constant_similarity_prototypes
     >>> sims = pd.DataFrame({"proto_A_00": [4.3330, 4.3329, 4.3330], "proto_B_00": [0.2, 0.6, 0.4]})
     >>> constant_similarity_prototypes(sims, [13 / 3, 1.0]).round(5).to_dict()
     {'proto_A_00': 2e-05}

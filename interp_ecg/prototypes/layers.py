@@ -14,6 +14,7 @@ has one window).
 
 Examples
 --------
+>>> from interp_ecg.prototypes.layers import PrototypeLayer
 >>> import torch
 >>> layer = PrototypeLayer(n_prototypes=3, channels=8, height=1, width=4, similarity="scaled")
 >>> pooled, maps = layer(torch.rand(5, 8, 1, 10))

@@ -20,6 +20,7 @@ diversity 250, contrastive 300, L1 1e-4).
 
 Examples
 --------
+>>> from interp_ecg.prototypes.losses import cluster_loss, separation_loss
 >>> import torch
 >>> sims = torch.tensor([[0.9, 0.1, 0.2, 0.3]])      # 2 classes x 2 prototypes
 >>> y = torch.tensor([[1.0, 0.0]])
@@ -59,6 +60,8 @@ def positive_weights(y: np.ndarray, clip: float = 100.0) -> np.ndarray:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.prototypes.losses import positive_weights
     >>> positive_weights(np.array([[1, 0], [0, 0], [0, 0], [0, 1]])).tolist()
     [3.0, 3.0]
     """

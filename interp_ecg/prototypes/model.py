@@ -12,6 +12,7 @@ backbone, global prototypes).
 
 Examples
 --------
+>>> from interp_ecg.prototypes import BranchSpec, ProtoECGNet
 >>> import torch
 >>> specs = [BranchSpec("rhythm", ["AFIB", "SR"], "1d", "global", 2),
 ...          BranchSpec("morphology", ["IMI"], "2d", "partial", 3)]
@@ -275,6 +276,7 @@ class BlackBoxECGNet(nn.Module):
 
     Examples
     --------
+    >>> from interp_ecg.prototypes import BlackBoxECGNet, BranchSpec
     >>> import torch
     >>> net = BlackBoxECGNet([BranchSpec("rhythm", ["AFIB"], "1d", "global", 1)], width=4, blocks=(1, 1))
     >>> net(torch.zeros(3, 12, 1000)).shape

@@ -29,6 +29,7 @@ the 12 leads in their first convolution, so every prototype's source spans all l
 
 Examples
 --------
+>>> from interp_ecg.prototypes.push import push_prototypes
 >>> import torch
 >>> from interp_ecg.prototypes.model import BranchSpec, ProtoECGNet
 >>> net = ProtoECGNet([BranchSpec("morphology", ["A", "B"], "2d", "partial", 2)], width=4, blocks=(1, 1, 1, 1))
@@ -110,6 +111,7 @@ def window_span(col: int, width: int, stride: int, n_cols: int, n_samples: int) 
 
     Examples
     --------
+    >>> from interp_ecg.prototypes.push import window_span
     >>> window_span(5, 3, 32, 32, 1000)
     (144, 240)
     >>> window_span(0, 32, 32, 32, 1000)
@@ -136,6 +138,8 @@ def inside_columns(n_cols: int, width: int, stride: int, n_samples: int) -> np.n
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.prototypes.push import inside_columns
     >>> m = inside_columns(32, 3, 32, 1000)   # 1,000 samples at stride 32
     >>> int(m.sum()), int(np.flatnonzero(m)[0]), int(np.flatnonzero(m)[-1])
     (28, 1, 28)
@@ -165,6 +169,8 @@ def real_columns(n_cols: int, width: int, stride: int, n_samples: int, length: i
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.prototypes.push import real_columns, window_span
     >>> m = real_columns(32, 3, 32, 1000, length=400)   # a 4-s record in a 10-s input at 100 Hz
     >>> int(np.flatnonzero(m)[-1]), window_span(int(np.flatnonzero(m)[-1]), 3, 32, 32, 1000)
     (10, (304, 400))

@@ -25,6 +25,9 @@ else float16 with gradient scaling); ``compile="auto"`` wraps the training forwa
 
 Examples
 --------
+>>> import torch
+>>> from interp_ecg.prototypes import torch_device
+>>> from interp_ecg.prototypes.training import resolve_amp
 >>> torch_device("auto").type in {"cpu", "cuda"}
 True
 >>> resolve_amp("auto", torch.device("cpu"))
@@ -215,6 +218,8 @@ def macro_auroc(y: np.ndarray, scores: np.ndarray) -> float:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.prototypes.training import macro_auroc
     >>> macro_auroc(np.array([[1, 0], [0, 0], [1, 0]]), np.array([[0.9, 0.1], [0.2, 0.3], [0.8, 0.0]]))
     1.0
     """

@@ -285,6 +285,7 @@ def wrap_header(text: str, width_in: float, size: float) -> list[str]:
 
     Examples
     --------
+    >>> from interp_ecg.report.layout import wrap_header
     >>> wrap_header("R_amp_mV_V1", 0.5, 7.5)
     ['R_amp_', 'mV_V1']
     >>> "".join(wrap_header("QTc_Bazett_ms", 0.1, 7.5)) == "QTc_Bazett_ms"

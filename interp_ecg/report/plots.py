@@ -167,6 +167,8 @@ def lead_spacing(*segments: np.ndarray) -> float:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.report.plots import lead_spacing
     >>> lead_spacing(np.array([[0.0, 2.0, -1.0]]), np.array([[0.0, 0.5]]))
     3.2
     """
@@ -217,6 +219,8 @@ def plot_segment(segment: np.ndarray, fs: float, leads: Sequence[str] | None = N
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.report.plots import plot_segment
     >>> from matplotlib.figure import Figure
     >>> ax = plot_segment(np.zeros((2, 96)), 100.0, ["II", "V1"], ax=Figure().add_subplot(), span_s=2.96, spacing=3.0)
     >>> [round(float(v), 2) for v in ax.get_xlim()], [round(float(v), 2) for v in ax.get_ylim()]

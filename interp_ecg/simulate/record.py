@@ -325,6 +325,7 @@ def simulate_record(
 
     Examples
     --------
+    >>> from interp_ecg.simulate import simulate_record
     >>> sig, fid, info = simulate_record("afib", noise=0, random_state=0)
     >>> bool(fid["P_on"].isna().all()), info["scp_codes"]
     (True, {'AFIB': 0.0})
@@ -365,6 +366,7 @@ def simulate_batch(
 
     Examples
     --------
+    >>> from interp_ecg.simulate import simulate_batch
     >>> X, fid, info = simulate_batch(["normal", "lbbb"], duration=4, random_state=0)
     >>> X.shape, list(info["condition"])
     ((2, 12, 2000), ['normal', 'normal+lbbb'])

@@ -117,6 +117,7 @@ def check_study_name(study: str) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.studies.config import check_study_name
     >>> check_study_name("wct_cardioforest")
     'wct_cardioforest'
     >>> check_study_name("../../x")
@@ -253,6 +254,8 @@ def feature_cache(config: StudyConfig) -> str | None:
 
     Examples
     --------
+    >>> from interp_ecg.studies import validate_config
+    >>> from interp_ecg.studies.config import feature_cache
     >>> cfg = validate_config({"study": "s", "kind": "wct", "data": {"source": "ptbxl", "path": "/",
     ...                        "cache_dir": "cache"}}, check_paths=False)
     >>> feature_cache(cfg)
@@ -278,6 +281,7 @@ def study_schema(kind: str) -> dict[str, Any]:
 
     Examples
     --------
+    >>> from interp_ecg.studies import study_schema
     >>> s = study_schema("wct")
     >>> s["properties"]["kind"]["const"], "n_boot" in s["$defs"]["WctParams"]["properties"]
     ('wct', True)
@@ -419,6 +423,7 @@ def override_labels(overrides: Mapping[str, Any], sources: Mapping[str, str] | N
 
     Examples
     --------
+    >>> from interp_ecg.studies.config import override_labels
     >>> override_labels({"seed": 1, "n_jobs": None, "data.n_records": 5}, {"seed": "--seed 1"})
     {'seed': '--seed 1', 'data.n_records': "overrides['data.n_records']=5"}
     """
@@ -515,6 +520,8 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None,
 
     Examples
     --------
+    >>> from pathlib import Path
+    >>> from interp_ecg.studies import load_config
     >>> import tempfile
     >>> yaml_file = Path(tempfile.mkdtemp()) / "study.yaml"
     >>> _ = yaml_file.write_text("study: s\\nkind: demo\\n")
@@ -579,6 +586,7 @@ def load_yaml(source: str | Path, text: str | None = None) -> Any:
 
     Examples
     --------
+    >>> from interp_ecg.studies.config import load_yaml
     >>> load_yaml("study.yaml", text="seed: 1\ndata:\n  n_records: 60\n")
     {'seed': 1, 'data': {'n_records': 60}}
     >>> load_yaml("study.yaml", text="seed: 3\nkind: demo\nseed: 7\n")
@@ -635,6 +643,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any],
 
     Examples
     --------
+    >>> from interp_ecg.studies.config import apply_overrides
     >>> apply_overrides({"seed": 0, "data": {"n_records": 300}}, {"data.n_records": 60, "seed": None})
     {'seed': 0, 'data': {'n_records': 60}}
     >>> apply_overrides({"data": None, "report": None}, {"data.n_records": 60, "report.paper": "letter"})

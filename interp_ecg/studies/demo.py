@@ -241,6 +241,8 @@ def wct_left_out(meta: pd.DataFrame, used: pd.Index, feats: pd.DataFrame | None 
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.demo import wct_left_out
     >>> m = pd.DataFrame({"sim_condition": ["vt", "vt", "normal"], "sim_wct": [True, True, False]},
     ...                  index=["a", "b", "c"])
     >>> f = pd.DataFrame({"quality_ok": [True, False, True],
@@ -414,6 +416,7 @@ def left_out_sentence(asked: list[str], left_out: dict[str, str]) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.studies.demo import left_out_sentence
     >>> left_out_sentence(["NORM", "STACH"], {"STACH": "0 positive training ECGs, 3 needed"})
     ' Of the 2 configured statements (NORM, STACH), 1 was left out (a statement needs at least 3 positive training ECGs and 1 positive held-out ECG): STACH (0 positive training ECGs, 3 needed).'
     """

@@ -124,6 +124,7 @@ def covariate_problem(covariates: Sequence[str], available: Iterable[str]) -> st
 
     Examples
     --------
+    >>> from interp_ecg.studies.params import covariate_problem
     >>> covariate_problem(["age", "sexx"], ["age", "sex"])
     "'sexx' (item 1) is not a column (did you mean 'sex'?); available: age, sex"
     >>> covariate_problem(["age"], ["age", "sex"]) is None
@@ -153,6 +154,7 @@ def ptbxl_statement_codes() -> tuple[str, ...]:
 
     Examples
     --------
+    >>> from interp_ecg.studies.params import ptbxl_statement_codes
     >>> codes = ptbxl_statement_codes()
     >>> len(codes), "AFIB" in codes, "AFIBB" in codes
     (71, True, False)
@@ -169,6 +171,7 @@ def statement_problem(statements: list[str]) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.studies.params import statement_problem
     >>> statement_problem(["NORM", "AFIBB"])
     "'AFIBB' (item 1) is not a PTB-XL statement (did you mean 'AFIB'?); the 71 statements are in scp_statements.csv"
     >>> statement_problem(["NORM", "AFIB"])

@@ -70,6 +70,8 @@ def with_record_columns(features: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFr
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.pipeline import with_record_columns
     >>> f = pd.DataFrame({"QRS_duration_ms": [96.0, 130.0]}, index=pd.Index([1, 2], name="ecg_id"))
     >>> meta = pd.DataFrame({"patient_id": [15709.0, 15709.0], "sex": ["F", None]}, index=[1, 2])
     >>> t = with_record_columns(f, meta)
@@ -109,6 +111,7 @@ def rule_is_comparator(label: str | None) -> bool:
 
     Examples
     --------
+    >>> from interp_ecg.studies.pipeline import rule_is_comparator
     >>> [rule_is_comparator(x) for x in ("sim_wct", "WCT", "wct", "AFIB", None)]
     [True, True, False, False, False]
     """
@@ -351,6 +354,8 @@ def discrimination(metrics: pd.DataFrame, what: str, macro: pd.Series | None = N
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.pipeline import discrimination
     >>> m = pd.DataFrame({"label": ["NORM", "STACH"], "metric": "roc_auc", "estimate": [0.194, 0.91],
     ...                   "ci_low": [0.05, 0.82], "ci_high": [0.35, 0.97], "n": 40, "n_positive": [12, 9]})
     >>> d = discrimination(m, "the prototype network")
@@ -455,6 +460,8 @@ def sex_labels(values: pd.Series) -> pd.Series:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.pipeline import sex_labels
     >>> sex_labels(pd.Series(["female", "Male", "W", "unknown", "missing", "1"])).tolist()
     ['Female', 'Male', 'Female', nan, nan, 'Female']
     """
@@ -478,6 +485,8 @@ def with_sex_labels(meta: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.pipeline import with_sex_labels
     >>> with_sex_labels(pd.DataFrame({"sex": [1, 0, 2]}))["sex"].tolist()
     ['female', 'male', 'unknown']
     """
@@ -557,6 +566,9 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.pipeline import run_phewas
     >>> from interp_ecg.phenotype import PhecodeMap
     >>> icd = pd.DataFrame({"vocabulary": ["ICD9CM"], "code": ["01882"], "phecode": ["ID_005.1"]})
     >>> m = PhecodeMap("X", icd, pd.DataFrame({"description": ["TB"], "category": ["ID"]},
@@ -687,6 +699,8 @@ def phecode_outcomes(diagnoses: pd.DataFrame, subjects: pd.Index, phecode_map: A
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.pipeline import phecode_outcomes
     >>> dx = pd.DataFrame({"subject_id": ["1", "2", "3"], "icd_code": ["I47.2", "I47.2", "E11.9"]})
     >>> out, _, note = phecode_outcomes(dx, pd.Index(["1", "2", "3", "4"]), "/no/such/map", min_cases=2)
     >>> out.columns.tolist(), out["I47"].tolist(), note.startswith("No phecode map")
@@ -759,6 +773,8 @@ def numeric_column(values: pd.Series, name: str) -> pd.Series:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.pipeline import numeric_column
     >>> numeric_column(pd.Series(["18", "65", "100", "0", "90+", None]), "age").tolist()
     [18.0, 65.0, 100.0, 0.0, 90.0, nan]
     """
@@ -828,6 +844,8 @@ def per_subject_table(table: pd.DataFrame, subject_col: str, exposures: list[str
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.pipeline import per_subject_table
     >>> t = pd.DataFrame({"patient_id": ["1", "1", None], "x": [1.0, 3.0, 5.0], "age": [50, 51, 60]})
     >>> per_subject_table(t, "patient_id", ["x"], ["age"]).to_dict("index")
     {'1': {'x': 2.0, 'age': 50.0}}

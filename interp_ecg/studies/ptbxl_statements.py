@@ -310,6 +310,9 @@ def cinc_superclasses(statements: pd.DataFrame, stmts: pd.DataFrame) -> pd.DataF
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.ptbxl_statements import cinc_superclasses
     >>> table = pd.DataFrame({"diagnostic": [1, 1, 1, 0], "diagnostic_class": ["NORM", "CD", "STTC", None]},
     ...                      index=["NORM", "CLBBB", "LNGQT", "INVT"])
     >>> stmts = pd.DataFrame({"NORM": [1, np.nan, np.nan, np.nan], "CLBBB": [0, 1, 0, np.nan],

@@ -178,6 +178,7 @@ def step(name: str) -> Iterator[dict[str, Any]]:
 
     Examples
     --------
+    >>> from interp_ecg.studies.runner import step
     >>> with step("count") as s:
     ...     n = sum(range(10))
     >>> s["name"], s["status"], s["seconds"] >= 0
@@ -232,6 +233,7 @@ def section(name: str, notes: list[str] | None = None) -> Iterator[dict[str, Any
 
     Examples
     --------
+    >>> from interp_ecg.studies.runner import section
     >>> notes = []
     >>> with section("ratio", notes) as s:
     ...     1 / 0
@@ -273,6 +275,7 @@ def step_records() -> Iterator[list[dict[str, Any]]]:
 
     Examples
     --------
+    >>> from interp_ecg.studies.runner import section, step, step_records
     >>> with step_records() as records:
     ...     with step("load"):
     ...         with step("inner"):

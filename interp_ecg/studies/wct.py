@@ -276,6 +276,7 @@ def output_note(models: Mapping[str, Any]) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.studies.wct import output_note
     >>> from interp_ecg.models import EnsembleClassifier
     >>> output_note({"rf": EnsembleClassifier(("rf",))})  # doctest: +ELLIPSIS
     'Model outputs (rf): predict_proba of models trained with class-balanced weights, not recalibrated: scores that over-state the rarer class, not calibrated probabilities (a 0.7 is a high score, not a 70% chance)...'
@@ -341,6 +342,7 @@ def defining_columns(columns) -> list[str]:
 
     Examples
     --------
+    >>> from interp_ecg.studies.wct import defining_columns
     >>> defining_columns(["QRS_duration_ms", "RR_mean_ms", "QTc_Bazett_ms", "R_amp_mV_V5", "age"])
     ['QRS_duration_ms', 'RR_mean_ms', 'QTc_Bazett_ms']
     """
@@ -378,6 +380,9 @@ def out_of_fold_scores(model, X: pd.DataFrame, y, groups, *, cv_folds: int = 5, 
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import out_of_fold_scores
     >>> from sklearn.linear_model import LogisticRegression
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame({"x": rng.normal(size=40)})
@@ -430,6 +435,7 @@ def class_count_shortfall(y, min_per_class: int) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.studies.wct import class_count_shortfall
     >>> class_count_shortfall([1] * 10 + [0] * 8, 10)
     '10 positives, 8 negatives; fewer than min_positives=10 negatives'
     >>> class_count_shortfall([1] * 10 + [0] * 12, 10)
@@ -491,6 +497,8 @@ def rule_error_counts(y_external, rule: pd.Series, score: pd.Series, model: str,
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import rule_error_counts
     >>> y = pd.Series([1.0, 1.0, 0.0, 0.0])
     >>> r = rule_error_counts(y, pd.Series([0.0, 1.0, 1.0, 0.0]), pd.Series([0.9, 0.8, 0.7, 0.1]), "rf", "truth")
     >>> r["n_rule_wrong"], r["n_model_correct_where_rule_wrong"], r["n_model_wrong_where_rule_right"]
@@ -533,6 +541,7 @@ def enriched_condition_mix(enrichment: float) -> dict[str, float] | None:
 
     Examples
     --------
+    >>> from interp_ecg.studies.wct import enriched_condition_mix
     >>> from interp_ecg.simulate.conditions import DEFAULT_MIX
     >>> mix = enriched_condition_mix(3.0)
     >>> bool(mix["vt"] == 3 * DEFAULT_MIX["vt"]), enriched_condition_mix(1.0) is None
@@ -555,6 +564,7 @@ def condition_in_words(condition: Any) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.studies.wct import condition_in_words
     >>> condition_in_words("vt")
     'ventricular tachycardia'
     >>> condition_in_words("afib+rbbb")
@@ -764,6 +774,8 @@ def example_records(predictions: pd.DataFrame, n: int, *, score: str = ENSEMBLE,
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import example_records
     >>> p = pd.DataFrame({"y_truth": [1, 1, 0, 0], "ensemble": [0.9, 0.2, 0.4, 0.1],
     ...                   "rule (QRS>=120 & HR>=100)": [1.0, 1.0, 1.0, 0.0]}, index=["a", "b", "c", "d"])
     >>> example_records(p, 4)
@@ -1044,6 +1056,9 @@ def explained_records(scores: pd.Series, n: int) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import explained_records
     >>> s = pd.Series([1.0, 1.0, 0.97, 0.55, 0.3, 0.0, 0.0, np.nan], index=list("abcdefgh"))
     >>> explained_records(s, 3).round(2).to_dict("index")
     {'c': {'target_score': 0.83, 'score': 0.97}, 'd': {'target_score': 0.5, 'score': 0.55}, 'e': {'target_score': 0.17, 'score': 0.3}}
@@ -1217,6 +1232,9 @@ def holdout_inputs(features: pd.DataFrame, meta: pd.DataFrame) -> HoldoutInputs:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import holdout_inputs
     >>> f = pd.DataFrame({"QRS_duration_ms": [150.0, 90.0, np.nan], "heart_rate_bpm": [140.0, 70.0, 80.0]})
     >>> m = pd.DataFrame({"patient_id": [1, 2, 3], "sim_wct": [True, False, False]})
     >>> h = holdout_inputs(f, m)
@@ -1240,6 +1258,9 @@ def n_misclassified(predictions: pd.DataFrame, score: str, truth: pd.Series | np
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import n_misclassified
     >>> n_misclassified(pd.DataFrame({"s": [0.9, 0.2, 0.6]}), "s", np.array([1, 0, 0]))
     1
     """
@@ -1254,6 +1275,8 @@ def truth_groups(meta: pd.DataFrame) -> pd.Series | None:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import truth_groups
     >>> truth_groups(pd.DataFrame({"sim_condition": ["vt", "normal"], "sim_wct": [True, False]})).tolist()
     ['WCT (ground truth)', 'no WCT']
     """

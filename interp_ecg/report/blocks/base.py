@@ -51,6 +51,7 @@ def report_identifier_kind(name: Any) -> str | None:
 
     Examples
     --------
+    >>> from interp_ecg.report.blocks.base import report_identifier_kind
     >>> report_identifier_kind("best_training_record"), report_identifier_kind("path"), report_identifier_kind("age")
     ('record', None, None)
     """
@@ -137,6 +138,7 @@ class Pseudonymiser:
 
     Examples
     --------
+    >>> from interp_ecg.report import Pseudonymiser
     >>> p = Pseudonymiser()
     >>> p("10000032", "patient"), p("42"), p("10000032", "patient"), p("43")
     ('P001', 'E001', 'P001', 'E002')
@@ -178,6 +180,8 @@ class Pseudonymiser:
 
         Examples
         --------
+        >>> from interp_ecg.report import Pseudonymiser
+        >>> from interp_ecg.report.blocks.base import keyed_pseudonym
         >>> p = Pseudonymiser(key=bytes(32))
         >>> p(42) == p(keyed_pseudonym(42, bytes(32), "record")), p.aliases()["alias"].tolist()
         (True, ['E001'])
@@ -200,6 +204,8 @@ class Pseudonymiser:
 
         Examples
         --------
+        >>> import pandas as pd
+        >>> from interp_ecg.report import Pseudonymiser
         >>> f = pd.DataFrame({"patient_id": ["10000084"], "quality_reason": [
         ...     "/data/files/p1000/p10000084/s41000002/41000002.hea: header file not found"]},
         ...     index=pd.Index([41000002], name="study_id"))

@@ -26,6 +26,7 @@ def format_metrics(metrics: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from interp_ecg.report import format_metrics
     >>> import pandas as pd
     >>> m = pd.DataFrame({"model": ["rf", "rf"], "metric": ["roc_auc", "brier"],
     ...                   "estimate": [0.91, 0.08], "ci_low": [0.88, 0.06], "ci_high": [0.94, 0.1]})

@@ -50,6 +50,9 @@ def match_layout(m: PrototypeMatch) -> dict[str, float]:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.report import PrototypeMatch
+    >>> from interp_ecg.report.blocks.patient import match_layout
     >>> m = PrototypeMatch("CLBBB", "proto_CLBBB_00", 3.9, np.zeros((2, 296)), np.ones((2, 96)), 100.0,
     ...                    record_window=(1.0, 1.96))
     >>> {k: round(v, 2) for k, v in match_layout(m).items()}

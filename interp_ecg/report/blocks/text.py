@@ -105,7 +105,8 @@ class LeadBlock(Block):
 
     Examples
     --------
-    >>> from interp_ecg.report import Report
+    >>> from interp_ecg.report.blocks import Heading, RenderContext
+    >>> from interp_ecg.report import LeadBlock, Report, TextBlock
     >>> section = LeadBlock(TextBlock("PheWAS", "Results."), TextBlock("Warning: x", "Why.", level=2))
     >>> [f.text for f in section.flowables(RenderContext()) if isinstance(f, Heading)]
     ['PheWAS', 'Warning: x']
@@ -213,6 +214,7 @@ def cohort_table(meta: pd.DataFrame, by: pd.Series | str | None = None,
 
     Examples
     --------
+    >>> from interp_ecg.report import cohort_table
     >>> import pandas as pd
     >>> meta = pd.DataFrame({"age": [50, 70, 60, 80], "sex": ["F", "M", "F", "F"],
     ...                      "patient_id": [1, 2, 3, 3]})
