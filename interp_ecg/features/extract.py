@@ -153,6 +153,7 @@ def planned_lead_columns(dataset: EcgDataset) -> list[str]:
 
     Examples
     --------
+    >>> from interp_ecg.features.extract import planned_lead_columns
     >>> import numpy as np, pandas as pd
     >>> from interp_ecg.io import ArrayLoader, EcgDataset
     >>> meta = pd.DataFrame(index=pd.Index(["a"], name="record_id"))
@@ -297,6 +298,7 @@ def measured_fiducials(
 
     Examples
     --------
+    >>> from interp_ecg.features import measured_fiducials
     >>> from interp_ecg.simulate import simulate_record
     >>> signal, _, _ = simulate_record("normal", fs=500, random_state=0)
     >>> fid = measured_fiducials(signal, fs=500)
@@ -412,6 +414,7 @@ def code_fingerprint() -> dict[str, Any]:
 
     Examples
     --------
+    >>> from interp_ecg.features.extract import code_fingerprint
     >>> fp = code_fingerprint()
     >>> sorted(fp)
     ['delineation_params_sha256', 'libraries', 'n_source_files', 'sources_sha256', 'version']
@@ -462,6 +465,7 @@ def dataset_identity(dataset: EcgDataset, with_records: bool = True) -> dict[str
 
     Examples
     --------
+    >>> from interp_ecg.features.extract import dataset_identity
     >>> import numpy as np, pandas as pd
     >>> from interp_ecg.io import ArrayLoader, EcgDataset
     >>> meta = pd.DataFrame(index=pd.Index(["a"], name="record_id"))

@@ -497,6 +497,7 @@ def detect_pacing_spikes(
 
     Examples
     --------
+    >>> from interp_ecg.features.pacing import detect_pacing_spikes
     >>> import numpy as np
     >>> x = np.zeros((2, 500)); x[:, 100] = -1.5
     >>> detect_pacing_spikes(x, 250)["sample"].tolist()
@@ -593,6 +594,7 @@ def detect_time_locked_spikes(signal: np.ndarray, fs: float, qrs_peaks: np.ndarr
 
     Examples
     --------
+    >>> from interp_ecg.features.pacing import detect_time_locked_spikes
     >>> import numpy as np
     >>> y = np.zeros((2, 1000)); y[:, [100, 350, 600]] = 0.1
     >>> detect_time_locked_spikes(y, 250, np.array([115, 365, 615]))["sample"].tolist()
@@ -662,6 +664,7 @@ def strip_pacing_spikes(
 
     Examples
     --------
+    >>> from interp_ecg.features.pacing import pacing_summary, strip_pacing_spikes
     >>> import numpy as np
     >>> x = np.zeros((2, 800)); x[:, [200, 600]] = 3.0
     >>> clean, spikes = strip_pacing_spikes(x, 500)

@@ -31,6 +31,7 @@ A record that cannot be measured raises an :mod:`interp_ecg.errors` error naming
 
 Examples
 --------
+>>> from interp_ecg.features.record_measure import measure_record
 >>> from interp_ecg.simulate import simulate_record
 >>> from interp_ecg.io.leads import STANDARD_LEADS
 >>> x, _, _ = simulate_record("normal", random_state=0)
@@ -136,6 +137,8 @@ def empty_row() -> dict[str, Any]:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.record_measure import empty_row
     >>> row = empty_row()
     >>> row["quality_ok"], row["quality_reason"], bool(np.isnan(row["heart_rate_bpm"]))
     (False, '', True)
@@ -175,6 +178,7 @@ def delineate_with(signal: np.ndarray, fs: float, leads: list[str], method: Meth
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import delineate_with
     >>> import pandas as pd
     >>> delineate_with(None, 500.0, ["II"], lambda x, fs, leads: pd.DataFrame({"lead": leads}))
       lead
@@ -236,6 +240,7 @@ def apply_invalid_sample_policy(signal: np.ndarray, fs: float, leads: list[str])
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import apply_invalid_sample_policy
     >>> import numpy as np
     >>> x = np.zeros((2, 5000), np.float32); x[0, 100:103] = np.nan
     >>> out = apply_invalid_sample_policy(x, 500.0, ["I", "II"])
@@ -304,6 +309,7 @@ def condition_signal(raw: np.ndarray, bridged: np.ndarray, fs: float, leads: lis
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import condition_signal
     >>> import numpy as np
     >>> x = np.zeros((1, 5000), np.float32)
     >>> c = condition_signal(x, x, 500.0, ["II"], "rec1")
@@ -355,6 +361,7 @@ def screen_leads(signal: np.ndarray, fs: float, leads: list[str], invalid: np.nd
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import screen_leads
     >>> import numpy as np
     >>> x = np.zeros((1, 5000), np.float32)
     >>> q, note = screen_leads(x, 500.0, ["II"], np.zeros(1, bool), "rec1")
@@ -402,6 +409,7 @@ def name_dropout_gaps(q: pd.DataFrame, before_mains: np.ndarray, fs: float, notc
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import name_dropout_gaps
     >>> import numpy as np, pandas as pd
     >>> q = pd.DataFrame(index=["I"]); q.attrs["dropout_gaps"] = [(10, 20)]
     >>> _ = name_dropout_gaps(q, np.zeros((1, 100)), 500.0, False, np.array([[5, 30]]))
@@ -451,6 +459,7 @@ def screen_noisy_stretches(signal: np.ndarray, fs: float, leads: list[str], q: p
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import screen_noisy_stretches
     >>> import numpy as np, pandas as pd
     >>> q = pd.DataFrame({"flat": [True], "clipped": [False], "invalid": [False]}, index=["II"])
     >>> screen_noisy_stretches(np.zeros((1, 5000)), 500.0, ["II"], q, np.zeros(1, bool)).shape
@@ -491,6 +500,7 @@ def require_usable_lead(q: pd.DataFrame, invalid: np.ndarray, src: str) -> np.nd
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import require_usable_lead
     >>> import numpy as np, pandas as pd
     >>> q = pd.DataFrame({"usable": [True, False], "flat": [False, True], "clipped": False,
     ...                   "noisy": False}, index=["I", "II"])
@@ -550,6 +560,7 @@ def delineate_usable_leads(raw: np.ndarray, fs: float, use_idx: np.ndarray, use_
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import delineate_usable_leads
     >>> import numpy as np
     >>> delineate_usable_leads(np.zeros((1, 1000)), 500.0, np.array([0]), ["II"], np.zeros((0, 2)),
     ...                        lambda x, fs, leads: None, "rec1")
@@ -621,6 +632,7 @@ def merge_delineator_spikes(signal: np.ndarray, fs: float, use_idx: np.ndarray, 
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import merge_delineator_spikes
     >>> import numpy as np, pandas as pd
     >>> x = np.zeros((1, 100), np.float32)
     >>> known = pd.DataFrame({"sample": pd.Series([], dtype="int64")})
@@ -716,6 +728,7 @@ def classify_record_beats(signal: np.ndarray, fs: float, q: pd.DataFrame, use_id
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import classify_record_beats
     >>> import numpy as np, pandas as pd
     >>> from interp_ecg.features.delineation import delineate
     >>> from interp_ecg.features.quality import lead_quality
@@ -790,6 +803,7 @@ def rate_and_rhythm(table: BeatTable, in_noise: np.ndarray, q: pd.DataFrame, noi
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import rate_and_rhythm
     >>> import numpy as np, pandas as pd
     >>> from interp_ecg.features.median_beat import FIDUCIALS, BeatTable
     >>> beats = pd.DataFrame({"anchor_aligned": np.arange(250, 5000, 500), "dominant": True,
@@ -847,6 +861,7 @@ def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mea
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import interval_measurements
     >>> from interp_ecg.features.median_beat import FidArrays
     >>> from interp_ecg.features.beat_classes import classify_beats
     >>> from interp_ecg.features.delineation import delineate
@@ -962,6 +977,8 @@ def lead_measurements(recorded: np.ndarray, fs: float, leads: list[str], usable:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.record_measure import lead_measurements, measure_record
     >>> from interp_ecg.simulate import simulate_record
     >>> from interp_ecg.io.leads import STANDARD_LEADS
     >>> x = simulate_record("normal", random_state=0)[0]
@@ -1025,6 +1042,7 @@ def traced_interval_columns(prov: pd.DataFrame) -> dict[str, Any]:
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import traced_interval_columns
     >>> import pandas as pd
     >>> prov = pd.DataFrame({"feature": ["QRS_duration_ms"], "lead": ["global"], "beat": [3],
     ...                      "start_sample": [100.0], "end_sample": [150.0]})
@@ -1062,6 +1080,7 @@ def p_not_time_locked_note(fid: pd.DataFrame) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import NO_LOCKED_P, p_not_time_locked_note
     >>> import pandas as pd
     >>> fid = pd.DataFrame({"lead": ["global", "global"], "reason": [NO_LOCKED_P, ""]})
     >>> p_not_time_locked_note(fid)[:44]
@@ -1109,6 +1128,7 @@ def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import record_reason
     >>> row = {"quality_noisy_leads": "V1", "quality_wander_leads": "", "quality_flat_leads": "",
     ...        "quality_clipped_leads": ""}
     >>> record_reason(row, n_edge=2)
@@ -1180,6 +1200,7 @@ def measure_record(
 
     Examples
     --------
+    >>> from interp_ecg.features.record_measure import measure_record
     >>> from interp_ecg.simulate import simulate_record
     >>> from interp_ecg.io.leads import STANDARD_LEADS
     >>> x = simulate_record("lbbb", random_state=0)[0]

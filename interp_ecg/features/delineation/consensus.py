@@ -47,6 +47,7 @@ def nanquantile_cols(v: np.ndarray, q: float) -> np.ndarray:
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.consensus import nanquantile_cols
     >>> import numpy as np
     >>> v = np.array([[1.0, np.nan], [3.0, np.nan], [2.0, 5.0]])
     >>> nanquantile_cols(v, 0.5).tolist()
@@ -113,6 +114,7 @@ def combine(values: np.ndarray, side: str, tol: float, quantile: float = 0.2,
     A terminal deflection seen in one lead of five (steep slope from sample 100 to 120)
     moves the global offset out to that lead; without it, the lead is an outlier:
 
+    >>> from interp_ecg.features.delineation.consensus import combine
     >>> import numpy as np
     >>> off = np.array([[60.0], [62.0], [58.0], [61.0], [120.0]])
     >>> slope = np.zeros((5, 200)); slope[4, 100:120] = 5.0
@@ -197,6 +199,7 @@ def complex_snr(x: np.ndarray, on: np.ndarray, off: np.ndarray, noise: np.ndarra
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.consensus import complex_snr
     >>> import numpy as np
     >>> x = np.zeros((2, 50)); x[0, 10:20] = 1.0; x[1, 10:20] = 0.2
     >>> complex_snr(x, np.array([[8.0], [8.0]]), np.array([[22.0], [np.nan]]), np.array([0.1, 0.1])).tolist()
@@ -243,6 +246,7 @@ def snr_weighted_pull(values: np.ndarray, snr: np.ndarray, usable: np.ndarray, t
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.consensus import snr_weighted_pull
     >>> import numpy as np
     >>> v = np.array([[100.0], [110.0]])
     >>> snr_weighted_pull(v, np.array([[30.0], [10.0]]), np.ones(2, bool), 20, 0.4).tolist()

@@ -153,6 +153,7 @@ def internal_ratio(fs: float, internal_fs: float, native_min_fs: float | None = 
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.filters import internal_ratio
     >>> [str(internal_ratio(f, 500.0)) for f in (100, 128, 250, 360, 500, 1000)]
     ['5', '125/32', '2', '25/18', '1', '1/2']
     >>> [str(internal_ratio(f, 500.0, 250.0, 2000.0)) for f in (100, 200, 250, 1000)]
@@ -179,6 +180,7 @@ def upsample(x: np.ndarray, factor: int | Fraction) -> np.ndarray:
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.filters import upsample
     >>> import numpy as np
     >>> from fractions import Fraction
     >>> t = np.arange(100) / 100.0

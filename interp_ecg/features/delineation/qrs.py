@@ -87,6 +87,7 @@ def edge_peak_contained(env: np.ndarray, cand: np.ndarray, fs: float,
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.qrs import edge_peak_contained
     >>> import numpy as np
     >>> env = np.r_[np.zeros(480), np.linspace(0, 1, 19), 0.9]   # peak 2 ms from the end
     >>> edge_peak_contained(env, np.array([498]), 500.0).tolist()
@@ -222,6 +223,7 @@ def search_back(beats: np.ndarray, beat_h: np.ndarray, cand: np.ndarray, cand_h:
     the third (below the 0.3 threshold): the gap of 1.0 s is not long, nothing is added;
     with the next sinus beat 2.0 s later the gap is searched and the candidate kept.
 
+    >>> from interp_ecg.features.delineation.qrs import search_back
     >>> import numpy as np
     >>> beats = np.array([0, 500, 1000, 2000, 2500]); h = np.ones(5)
     >>> cand = np.array([0, 500, 1000, 1250, 2000, 2500]); ch = np.array([1, 1, 1, 0.2, 1, 1.0])
@@ -331,6 +333,7 @@ def initial_deflection_onset(x: np.ndarray, d: np.ndarray, on: np.ndarray, lo: n
     A q wave of -0.1 mV from sample 100 (baseline) to its tip at 110, then an R wave:
     an onset placed at the tip moves to the start of the q wave.
 
+    >>> from interp_ecg.features.delineation.qrs import initial_deflection_onset
     >>> import numpy as np
     >>> t = np.arange(300.0)
     >>> x = np.interp(t, [0, 100, 110, 130, 150, 299], [0, 0, -0.1, 1.0, 0, 0])[None, :]

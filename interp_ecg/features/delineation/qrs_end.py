@@ -82,6 +82,7 @@ def s_wave_return(w: np.ndarray, d: np.ndarray, off: np.ndarray, l_sig: np.ndarr
     An R wave, an S wave of -0.2 mV with its nadir at sample 60 and a return to the
     baseline that ends at sample 75 (a slow, linear return):
 
+    >>> from interp_ecg.features.delineation.qrs_end import s_wave_return
     >>> import numpy as np
     >>> t = np.arange(120.0)
     >>> x = np.interp(t, [0, 40, 50, 60, 75, 119], [0, 0, 1.0, -0.2, 0, 0])

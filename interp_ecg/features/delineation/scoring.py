@@ -147,6 +147,7 @@ def reference_marks(annotations, scale: float = 1.0) -> dict:
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.scoring import reference_marks
     >>> import pandas as pd
     >>> ann = pd.DataFrame({"lead": ["II", "II"], "wave": ["QRS", "T"], "on": [100, 160], "off": [140, 300]})
     >>> reference_marks(ann, 0.5)["II"]["QRS_off"].tolist()
@@ -193,6 +194,7 @@ class BestLead:
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.scoring import BestLead
     >>> import numpy as np
     >>> b = BestLead()
     >>> b.add({"II": np.array([100.0, 310.0]), "V5": np.array([104.0, 298.0])},

@@ -81,6 +81,7 @@ def onsets_after_spikes(on: np.ndarray, ref: np.ndarray, spike_ends: np.ndarray
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.spikes import onsets_after_spikes
     >>> import numpy as np
     >>> on, moved = onsets_after_spikes(np.array([90., 120.]), np.array([130., 160.]),
     ...                                 np.array([100.]))
@@ -174,6 +175,7 @@ def onsets_after_recharge(on: np.ndarray, on_global: np.ndarray, ref: np.ndarray
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.spikes import onsets_after_recharge
     >>> import numpy as np
     >>> x = np.zeros((1, 200))
     >>> x[0, 100:] = -0.3 * np.exp(-np.arange(100) / 2.0)      # recharge tail after 99

@@ -74,6 +74,7 @@ def held_edges(x: np.ndarray, fs: float, p: Params) -> np.ndarray:
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import held_edges
     >>> import numpy as np
     >>> from interp_ecg.features.delineation.params import Params
     >>> x = np.sin(np.arange(1000) / 7.0)[None, :]
@@ -118,6 +119,7 @@ def signal_span(held: np.ndarray, usable: np.ndarray | None = None) -> tuple[int
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import signal_span
     >>> import numpy as np
     >>> h = np.zeros((2, 10), bool); h[0, 7:] = True; h[1, 8:] = True; h[:, :2] = True
     >>> signal_span(h)
@@ -233,6 +235,7 @@ def nanmedian_cols(v: np.ndarray) -> np.ndarray:
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import nanmedian_cols
     >>> import numpy as np
     >>> v = np.array([[1.0, np.nan, 4.0], [3.0, np.nan, np.nan], [2.0, np.nan, 5.0]])
     >>> nanmedian_cols(v).tolist()
@@ -307,6 +310,7 @@ def burst_artefacts(views: Views, r: np.ndarray, fs: float, p: Params,
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import burst_artefacts, prepare
     >>> import numpy as np
     >>> from interp_ecg.features.delineation.params import Params
     >>> fs, n = 500, 5000
@@ -443,6 +447,7 @@ def qrs_steepness(views: Views, r: np.ndarray, fs: float, p: Params,
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import Views, qrs_steepness
     >>> import numpy as np
     >>> from interp_ecg.features.delineation.params import Params
     >>> fs = 500.0; t = np.arange(5000) / fs
@@ -513,6 +518,7 @@ def rr_is_irregular(r: np.ndarray, p: Params) -> bool:
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import rr_is_irregular
     >>> import numpy as np
     >>> from interp_ecg.features.delineation.params import Params
     >>> bigeminy = np.cumsum([0] + [220, 330] * 6)          # samples at 500 Hz
@@ -552,6 +558,7 @@ def dominant_rr_irregular(r: np.ndarray, dominant: np.ndarray, p: Params) -> boo
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import dominant_rr_irregular, rr_is_irregular
     >>> import numpy as np
     >>> from interp_ecg.features.delineation.params import Params
     >>> rr = [300, 300, 300, 200, 420, 300, 300, 205, 410, 300, 300, 300]  # sinus + 2 PACs
@@ -589,6 +596,7 @@ def premature_beats(rr_prev: np.ndarray, rr_next: np.ndarray, p: Params) -> np.n
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import premature_beats
     >>> import numpy as np
     >>> from interp_ecg.features.delineation.params import Params
     >>> prev = np.array([500.0, 220, 330, 220, 330])       # N V N V N (samples)
@@ -618,6 +626,7 @@ def consensus_quantile(usable: np.ndarray, p: Params) -> float:
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import consensus_quantile
     >>> import numpy as np
     >>> from interp_ecg.features.delineation.params import Params
     >>> consensus_quantile(np.ones(12, bool), Params()), consensus_quantile(np.ones(2, bool), Params())
@@ -830,6 +839,7 @@ def t_consensus(t: dict[str, np.ndarray], usable: np.ndarray, fs: float, p: Para
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import t_consensus
     >>> import numpy as np
     >>> from interp_ecg.features.delineation.params import Params
     >>> t = {"on": np.array([[100.0], [102.0]]), "peak": np.array([[150.0], [150.0]]),
@@ -1049,6 +1059,8 @@ def edge_and_gap_guard(values: np.ndarray, n_samples: int, fs: float, p: Params,
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation import Params
+    >>> from interp_ecg.features.delineation.stages import edge_and_gap_guard
     >>> import numpy as np
     >>> v = np.full((1, 1, 9), np.nan); v[0, 0, 3:6] = [4980, 4990, 4998]
     >>> out, edge, gap = edge_and_gap_guard(v, 5000, 500.0, Params())
@@ -1106,6 +1118,7 @@ def enforce_order(values: np.ndarray, reference: np.ndarray | None = None
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import enforce_order
     >>> import numpy as np
     >>> v = np.array([[10., 20., 60., 50., 70., 90., 85., 120., 160.]])
     >>> out, dropped = enforce_order(v)
@@ -1173,6 +1186,7 @@ def to_record_rate(values: np.ndarray, factor: int | Fraction, n_samples: int) -
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.stages import to_record_rate
     >>> import numpy as np
     >>> to_record_rate(np.array([[1000., 1012., 1049., 4998.]]), 5, 999).tolist()
     [[200.0, 202.4, 209.8, nan]]

@@ -77,6 +77,7 @@ def dilate(mask: np.ndarray, size: int) -> np.ndarray:
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.waves import dilate
     >>> import numpy as np
     >>> dilate(np.array([0, 0, 0, 1, 0, 0, 0, 0, 1], bool), 3).astype(int).tolist()
     [0, 0, 1, 1, 1, 0, 0, 1, 1]
@@ -155,6 +156,7 @@ def stop_before_wave_against(dq: np.ndarray, centers: np.ndarray, W: int, on: np
     (sample 200, 500 Hz): the magnitude rule stops near the P apex; the signed stop where
     the slope changes sign (199: the central slope there mixes both sides).
 
+    >>> from interp_ecg.features.delineation.waves import stop_before_wave_against
     >>> import numpy as np
     >>> t = np.arange(400)
     >>> x = np.where((t >= 160) & (t < 200), 0.15 * np.sin(np.pi * (t - 160) / 40.0), 0.0)
@@ -377,6 +379,7 @@ def terminal_lobe(s: np.ndarray, d: np.ndarray, valid: np.ndarray, tm_main: np.n
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.waves import terminal_lobe
     >>> import numpy as np
     >>> t = np.arange(200.0)
     >>> x = -0.3 * np.exp(-0.5 * ((t - 60) / 12) ** 2) + 0.1 * np.exp(-0.5 * ((t - 100) / 8) ** 2)
@@ -440,6 +443,7 @@ def sliding_area_end(s: np.ndarray, valid: np.ndarray, tm: np.ndarray, pol: np.n
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation.waves import sliding_area_end
     >>> import numpy as np
     >>> t = np.arange(200.0)
     >>> x = np.where(t < 100, 0.3 * np.cos(np.clip((t - 60) / 40, 0, 1) * np.pi / 2), 0.0)
@@ -488,6 +492,8 @@ def repolarisation_noise(wave: np.ndarray, r: np.ndarray, fs: float, p: Params) 
 
     Examples
     --------
+    >>> from interp_ecg.features.delineation import Params
+    >>> from interp_ecg.features.delineation.waves import repolarisation_noise
     >>> import numpy as np
     >>> fs = 500.0
     >>> rng = np.random.default_rng(0)
@@ -539,6 +545,8 @@ def t_end_uncertainty(slope: np.ndarray, off: np.ndarray, noise: np.ndarray, fs:
     --------
     A T returning at 1 mV/s read against 0.01 mV of noise: 10 ms.
 
+    >>> from interp_ecg.features.delineation import Params
+    >>> from interp_ecg.features.delineation.waves import t_end_uncertainty
     >>> import numpy as np
     >>> slope = np.full((1, 1000), 1.0 / 500.0)          # 1 mV/s at 500 Hz
     >>> round(float(t_end_uncertainty(slope, np.array([[600.0]]), np.array([0.01]), 500.0,
