@@ -91,13 +91,13 @@ def test_two_lead_rbbb_offset_reaches_the_end_of_the_slurred_s():
 
 @pytest.mark.parametrize("fs", [250.0, 500.0])
 def test_two_lead_rbbb_global_qrs_reads_the_complete_block(fs):
-    # with Params.qrs_noff_global (off by default: the LUDB guard on the global F1) the
+    # with Params.qrs_noff_global (on by default since the lead's decision of 2026-12-01) the
     # global offset (what a user reads as the QRS duration) is the latest over II and
     # V5, lead II's moved to the end of its terminal S: within 12 ms of the true end and
     # the duration >= 120 ms (before, with the slope rule's offsets: -44 to -50 ms and a
     # median QRS of 86 / 90 ms against 128-136 for seeds 0 / 1, both rates)
     for seed in (0, 1):
-        glob, _, dur = _errors("rbbb", fs, ["II", "V5"], seed, Params(qrs_noff_global=True))
+        glob, _, dur = _errors("rbbb", fs, ["II", "V5"], seed, Params())
         assert glob.size >= 8
         assert np.all(np.abs(glob) <= 12.0), (seed, glob)
         assert np.median(dur) >= 120.0, (seed, dur)
