@@ -129,7 +129,7 @@ def test_grounded_explanations_point_at_samples_and_are_out_of_fold(synthetic_re
     config = validate_config({"study": "wct", "kind": "wct", **SYN_CFG})
     cfg = settings(config)
     src = load_source(cfg, out)  # the cohort and features the study wrote (cached)
-    rule = wct_rule_label(src.qrs, src.hr).set_axis(src.X.index)
+    rule = wct_rule_label(src.qrs, src.hr, src.qrs_leads).set_axis(src.X.index)
     oof, _ = out_of_fold_scores(_models(cfg)["cardioforest"], src.X, rule, src.groups, cv_folds=cfg["cv_folds"],
                                 random_state=cfg["random_state"])
     expected = explained_records(oof, FAST["n_explain"])

@@ -33,7 +33,8 @@ from interp_ecg.evaluate import patient_groups, tagged_metrics_table
 from interp_ecg.features import model_columns
 from interp_ecg.io.ids import align_to_index, align_xy_groups
 from interp_ecg.studies.params import covariate_problem
-from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
+from interp_ecg.studies.wct import (RULE, RULE_NOT_ASSESSABLE, WCT_QRS_LEADS, defining_columns, wct_rule_label,
+                                     wct_rule_outcome)
 
 logger = logging.getLogger(__name__)
 
@@ -137,11 +138,19 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
     """
     note = ""
     if label == "wct":
-        y = wct_rule_label(table["QRS_duration_ms"], table["heart_rate_bpm"])
+        # a narrow QRS from fewer than 12 leads is NaN (not assessable): wct.wct_rule_outcome
+        outcome = wct_rule_outcome(table["QRS_duration_ms"], table["heart_rate_bpm"],
+                                   table.get("quality_n_leads_usable"))
+        y = outcome["wct_rule"]
         defining = defining_columns(model_columns(table))
         note = (f"note: the 'wct' label is computed from QRS_duration_ms and heart_rate_bpm, which are also model "
                 f"inputs, as are the other columns that encode them ({', '.join(defining)}: the defining features, "
                 "interp_ecg.studies.wct.DEFINING_PATTERNS); the model can only reproduce the rule (circular label).")
+        n_na = int((outcome["wct_rule_outcome"] == RULE_NOT_ASSESSABLE).sum())
+        if n_na:
+            note += (f" {n_na} records with a QRS under 120 ms at >= 100 bpm measured from fewer than "
+                     f"{WCT_QRS_LEADS} leads have no label (not assessable: fewer leads can only under-read "
+                     "the 12-lead global QRS the rule is defined on) and are left out.")
     elif labels is not None and label in labels.columns:
         y = _labels_by_id(table, labels[label], names)
     elif label in table.columns:
