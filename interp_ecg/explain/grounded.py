@@ -674,6 +674,7 @@ def explain_record(
     random_state: int = 0,
     fiducials: pd.DataFrame | None = None,
     fs: float | None = None,
+    output_word: str = "probability",
 ) -> GroundedExplanation:
     """Top attributions of one record as grounded sentences.
 
@@ -708,6 +709,11 @@ def explain_record(
         Sampling rate (Hz); default ``fiducials.attrs["fs"]``. Positions are then written in
         seconds from the record start (ms resolution, the plots' time axis); without a rate,
         as the stored sample indices (not rounded).
+    output_word : str
+        What the model's output is called in the sentences and the headline: ``"probability"``
+        (default), or ``"score"`` for a model whose ``predict_proba`` is not a calibrated
+        probability (class-weighted training, no recalibration): "raised the WCT score by
+        0.11", "baseline 0.03 = mean score of the model on 100 background records".
 
     Notes
     -----
@@ -759,9 +765,12 @@ def explain_record(
     prob = float(sub.predict_proba(Xf)[0, column])
     tname = target or (str(label_name) if label_name is not None else "positive class")
     atts = _attributions([str(c) for c in Xf.columns], Xf.iloc[0].to_numpy(dtype=float), vals, prov, top, tname,
-                         dictionary, fiducials, fs=fs)
+                         dictionary, fiducials, scale=output_word, fs=fs)
     rid = X_row.index[0]
-    return GroundedExplanation(rid, prob, base, atts, tname, True, base_description=ex.base_meaning)
+    meaning = str(ex.base_meaning)
+    if output_word != "probability":
+        meaning = meaning.replace("predicted probability", output_word)
+    return GroundedExplanation(rid, prob, base, atts, tname, True, base_description=meaning, scale=output_word)
 
 
 def _attributions(names, data, values, row, top: int, target: str, dictionary, fiducials,

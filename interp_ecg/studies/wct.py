@@ -1047,7 +1047,7 @@ def _curves(rule: pd.Series, oof_rule: dict, external: pd.DataFrame, ext_scores:
 
 
 def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, explanation) -> list[Any]:
-    from interp_ecg.report import CurvesBlock, MetricsBlock, ShapSummaryBlock, TableBlock, TextBlock
+    from interp_ecg.report import CurvesBlock, MetricsBlock, RecordTextBlock, ShapSummaryBlock, TableBlock, TextBlock
 
     blocks: list[Any] = []
     circular_notes = [n for n in notes if "CIRCULAR" in n.upper()]
@@ -1097,8 +1097,13 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
                                          f"{tables['shap_importance']['shap_scale'].iloc[0]} (shap_scale)."))
     g = tables["grounded"]
     if len(g):
-        col = "sentence" if "sentence" in g.columns else g.columns[-1]
-        blocks.append(TextBlock("Grounded explanations", "\n\n".join(str(s) for s in g[col].head(12))))
+        n_rec = int(g["record"].nunique())
+        blocks.append(RecordTextBlock(
+            "Grounded explanations", g, head_col="explained", text_col="sentence",
+            text=f"{n_rec} ECGs chosen across the out-of-fold WCT score, each explained by the model of its own "
+                 "patient-wise fold. Each paragraph names the ECG (its number in this PDF; "
+                 "tables/report_aliases.csv gives its pseudonym in tables/grounded.csv), its score and rule label, "
+                 "and the baseline the contributions start from; the scores are not calibrated probabilities."))
     return blocks
 
 
@@ -1190,7 +1195,8 @@ def _explain(models, X, rule, src, cfg, oof_rule: Mapping[str, pd.Series] | None
 
 
 #: columns of the ``grounded`` table
-GROUNDED_COLUMNS = ("record", "selection", "fold", "rule_label", "rank", "probability", "feature", "value", "unit",
+GROUNDED_COLUMNS = ("record", "selection", "fold", "rule_label", "rank", "score", "baseline", "explained",
+                    "feature", "value", "unit",
                     "contribution", "lead", "start_sample", "end_sample", "sentence", "rule_QRS_duration_ms",
                     "rule_QRS_lead", "rule_QRS_start_sample", "rule_QRS_end_sample")
 
@@ -1227,17 +1233,24 @@ def _grounded_rows(model, name: str, Xk: pd.DataFrame, yk: pd.Series, gk: np.nda
             background[k] = bg.sample(n=min(100, len(bg)), random_state=cfg["random_state"]).sort_index()
         frow = table.loc[rid] if rid in table.index else None
         fid = _delineation(src.dataset, rid)
+        # the study's models are class-weighted and not recalibrated: their output is a score (output_note)
         ge = explain_record(fitted[k], Xk.loc[[rid]], feature_row=frow, background=background[k], top=3, target="WCT",
-                            fiducials=fid)
+                            fiducials=fid, output_word="score")
         # where the rule's own input was measured (the QRS the label is computed from), attributed or not
         qrs = {"rule_QRS_duration_ms": _prov(frow, "QRS_duration_ms"), "rule_QRS_lead": _prov(frow, "QRS_duration_lead"),
                "rule_QRS_start_sample": _prov(frow, "QRS_duration_start_sample"),
                "rule_QRS_end_sample": _prov(frow, "QRS_duration_end_sample")}
         selection = (f"out-of-fold {name} score {pick['score']:.2f}, nearest to {pick['target_score']:.2f} "
                      f"(scores spread over {n} records)")
+        rule_words = "WCT" if int(yk.loc[rid]) == 1 else "not WCT"
+        # what the PDF heads the record's sentences with (after its alias E001 ...)
+        explained = (f"out-of-fold {name} WCT score {ge.probability:.2f} (rule: {rule_words}); baseline "
+                     f"{ge.base_probability:.2f} = {ge.base_description or 'the explanation base value'} "
+                     f"(model of fold {k}, the table's fold column); the sentences below move the score from the baseline")
         for rank, att in enumerate(ge.attributions, 1):
             rows.append({"record": rid, "selection": selection, "fold": k, "rule_label": int(yk.loc[rid]),
-                         "rank": rank, "probability": ge.probability, "feature": att.feature,
+                         "rank": rank, "score": ge.probability, "baseline": ge.base_probability,
+                         "explained": explained, "feature": att.feature,
                          "value": att.value, "unit": att.unit, "contribution": att.contribution,
                          "lead": att.lead, "start_sample": att.start_sample, "end_sample": att.end_sample,
                          "sentence": att.sentence, **qrs})
