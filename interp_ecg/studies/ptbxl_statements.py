@@ -57,13 +57,21 @@ def settings(config: StudyConfig) -> dict[str, Any]:
     cache in ``data.cache_dir``: :func:`~interp_ecg.studies.config.feature_cache`), seed and
     ``n_jobs``."""
     return {**config.params.to_dict(), "root": config.data.path, "sampling_rate": config.data.sampling_rate,
-            "features_cache": config.data.features or feature_cache(config), "random_state": config.seed,
+            # data.features is the user's input table (read, never written); the cache is a separate path
+            "features_input": config.data.features, "features_cache": feature_cache(config),
+            "random_state": config.seed,
             "n_jobs": config.n_jobs}
 
 
-def _features(ds, cfg, cache_key: str) -> pd.DataFrame:
+def _features(ds, cfg, cache_key: str, input_key: str | None = None) -> pd.DataFrame:
+    """The user's feature table (``cfg[input_key]``: read, never written) or the features measured
+    through the cache ``cfg[cache_key]`` (rewritten when stale)."""
     from interp_ecg.features.extract import extract_cached
 
+    if input_key and cfg.get(input_key):
+        from interp_ecg.studies.pipeline import read_feature_input
+
+        return read_feature_input(cfg[input_key], ds)
     return extract_cached(ds, cfg.get(cache_key), n_jobs=cfg["n_jobs"])
 
 
@@ -140,7 +148,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         ds = read_ptbxl(root, sampling_rate=int(cfg["sampling_rate"]))
         if cfg["max_records"]:
             ds = ds.subset(mask=np.arange(len(ds)) < int(cfg["max_records"]))
-        feats = _features(ds, cfg, "features_cache")
+        feats = _features(ds, cfg, "features_cache", "features_input")
     ok = feats["quality_ok"].astype(bool).to_numpy() if "quality_ok" in feats else np.ones(len(feats), bool)
     notes = [f"{int((~ok).sum())} of {len(feats)} records could not be measured and were left out"]
     X = design_matrix(feats[ok], ds.meta)

@@ -187,7 +187,8 @@ def settings(config: StudyConfig) -> dict[str, Any]:
         "source": data.source, "random_state": config.seed, "n_jobs": config.n_jobs,
         "n_boot": p.n_boot, "cv_folds": p.cv_folds, "models": list(p.models), "member_params": p["member_params"],
         "tune": p["tune"], "min_positives": p.min_positives, "n_explain": p.n_explain,
-        "features_cache": data.features or feature_cache(config),
+        # data.features is the user's input table (read, never written); the cache is a separate path
+        "features_input": data.features, "features_cache": feature_cache(config),
         "synthetic": {"n": data.n_records, "cohort_dir": data.path or data.cache_dir, "conditions": p["conditions"]},
         "ptbxl": {"root": data.path, "sampling_rate": data.sampling_rate, "max_records": p.max_records},
         "mimic": {"root": data.path, "hosp_dir": data.diagnoses},
@@ -212,8 +213,15 @@ class _Source:
 
 
 def _package_features(ds, cfg, cache: Path | None) -> pd.DataFrame:
+    """The user's feature table (``data.features``: read, never written) or the features measured
+    through the cache (``cache``, rewritten when stale)."""
     from interp_ecg.features.extract import extract_cached
 
+    if cfg.get("features_input"):
+        from interp_ecg.studies.pipeline import read_feature_input
+
+        return read_feature_input(cfg["features_input"], ds, required=("quality_ok", "QRS_duration_ms",
+                                                                        "heart_rate_bpm"))
     return extract_cached(ds, cache, n_jobs=cfg["n_jobs"])
 
 
