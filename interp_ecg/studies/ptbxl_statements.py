@@ -414,10 +414,7 @@ def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
         if task == "superclass" and cfg["records_without_superclass"] == "drop":
             Yc = Yc[(Yc.fillna(0).to_numpy() > 0).any(axis=1)]
         scored = [c for c in Y.columns if 0 < (Yc[c] == 1).sum() and 0 < (Yc[c] == 0).sum()]
-        per_label = ", ".join(f"{c} {int(Yc[c].notna().sum())} ({int((Yc[c] == 1).sum())} positive)" for c in scored)
-        dropped = (f"; {n_before - len(Yc)} without a positive superclass left out" if len(Yc) < n_before else "")
-        notes.append(f"cinc {task}: metrics rest on {len(Yc)} external records{dropped}; labels with both classes "
-                     f"known: {per_label or 'none'} (records per label where it is known)")
+        notes.append(cinc_count_note(task, Yc, scored, n_before))
         if not scored:
             continue
         for mname, members in cfg["models"].items():
@@ -428,5 +425,39 @@ def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
     return out
 
 
+def cinc_count_note(task: str, Yc: pd.DataFrame, scored: list[str], n_before: int) -> str:
+    """The note of a CinC task: the records its metrics rest on (those with at least one scored
+    label known, as the summary row's ``n`` counts them) and why the others were left out.
+
+    Parameters
+    ----------
+    task : str
+        ``"superclass"`` or ``"statements"``.
+    Yc : DataFrame
+        External labels (NaN: unknown) of the records kept for the task.
+    scored : list of str
+        Labels with both classes among the known values (the ones scored).
+    n_before : int
+        Records measured, before a superclass task dropped those without a positive superclass.
+
+    Examples
+    --------
+    >>> Yc = pd.DataFrame({"LVH": [1, 0, None, None], "SR": [0, 1, 1, None]})
+    >>> cinc_count_note("statements", Yc, ["LVH", "SR"], 4)
+    'cinc statements: metrics rest on 3 external records; 1 of the 4 measured have none of the scored labels known (left out); labels with both classes known: LVH 2 (1 positive), SR 3 (2 positive) (records per label where it is known)'
+    """
+    n_known = int(Yc[scored].notna().any(axis=1).sum()) if scored else 0
+    parts = []
+    if len(Yc) < n_before:
+        parts.append(f"{n_before - len(Yc)} without a positive superclass left out")
+    if n_known < len(Yc):
+        parts.append(f"{len(Yc) - n_known} of the {n_before} measured have none of the scored labels known "
+                     "(left out)")
+    per_label = ", ".join(f"{c} {int(Yc[c].notna().sum())} ({int((Yc[c] == 1).sum())} positive)" for c in scored)
+    dropped = "".join(f"; {p}" for p in parts)
+    return (f"cinc {task}: metrics rest on {n_known} external records{dropped}; labels with both classes "
+            f"known: {per_label or 'none'} (records per label where it is known)")
+
+
 __all__ = ["Params", "run", "run_ptbxl_statements_study", "settings", "design_matrix", "superclass_of_statements",
-           "cinc_superclasses", "external_cinc", "FORM_SUGGESTS", "SUPERCLASSES"]
+           "cinc_superclasses", "external_cinc", "FORM_SUGGESTS", "SUPERCLASSES", "cinc_count_note"]
