@@ -261,6 +261,15 @@ EMPTY_TABLE_TEXT = {
 }
 
 
+#: each protocol in words, for the captions of the report's metric tables
+PROTOCOL_WORDS = {
+    "cv10": "10-fold patient-wise cross-validation over strat_fold, out-of-fold scores pooled",
+    "val9": "trained on folds 1-8, scored on validation fold 9",
+    "test10": "trained on folds 1-8, scored on test fold 10",
+    "cinc": "trained on all PTB-XL records, scored on the external CinC 2021 records",
+}
+
+
 def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
     from interp_ecg.report import MetricsBlock, TableBlock, TextBlock
 
@@ -273,7 +282,20 @@ def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
             shown = frame.copy()
             if "label" in shown.columns:  # one row per model and label
                 shown["model"] = shown["model"].astype(str) + " [" + shown["label"].astype(str) + "]"
-            blocks.append(MetricsBlock(shown, heading=heading, name=name, transpose=False))
+            # one table per protocol and task, each saying which it is: one table of all of them
+            # showed only the first protocol's rows (cv10) under a caption that did not name it
+            keys = [c for c in ("protocol", "task") if c in shown.columns]
+            groups = shown.groupby(keys, sort=False) if keys else [((), shown)]
+            for i, (key, part) in enumerate(groups):
+                key = key if isinstance(key, tuple) else (key,)
+                what = dict(zip(keys, key))
+                proto = str(what.get("protocol", ""))
+                label = ", ".join(str(v) for v in key)
+                caption = ("Metrics with bootstrap 95% confidence intervals (resampled by patient)"
+                           + (f"; protocol {proto}: {PROTOCOL_WORDS.get(proto, proto)}" if proto else "")
+                           + (f"; task {what['task']}" if "task" in what else "") + ".")
+                blocks.append(MetricsBlock(part, heading=f"{heading}: {label}" if label else heading,
+                                           name=name if i == 0 else f"{name}_{i}", transpose=False, caption=caption))
         elif name != "notes":
             blocks.append(TableBlock(frame.head(40), heading=heading))
     return blocks
