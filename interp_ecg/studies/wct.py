@@ -932,8 +932,10 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     cohort_tab = pd.DataFrame([
         {"item": "records", "value": len(X)},
         {"item": "patients", "value": len(pd.unique(groups))},
-        {"item": "records with QRS and HR measured", "value": int(outcome["wct_rule_outcome"].ne(RULE_NOT_MEASURED).sum())},
-        {"item": f"rule not assessable (QRS < {WCT_QRS_MS:.0f} ms from < {WCT_QRS_LEADS} leads)", "value": n_not_assessable},
+        {"item": "records with QRS and HR measured",
+         "value": int(outcome["wct_rule_outcome"].ne(RULE_NOT_MEASURED).sum())},
+        {"item": f"rule not assessable (QRS < {WCT_QRS_MS:.0f} ms from < {WCT_QRS_LEADS} leads)",
+         "value": n_not_assessable},
         {"item": "records with a rule label", "value": n_rule},
         {"item": "rule-positive (WCT) records", "value": int(np.nansum(rule))},
     ] + [{"item": f"{c} positives", "value": int(np.nansum(src.external[c]))} for c in src.external.columns]
@@ -1101,8 +1103,9 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
                                             "records (SHAP values of the WCT output)."))
     if len(tables["shap_importance"]):
         blocks.append(TableBlock(tables["shap_importance"].head(15), heading="SHAP importance",
-                                 caption="Mean |SHAP| of the forest, top 15 features, in units of "
-                                         f"{tables['shap_importance']['shap_scale'].iloc[0]} (shap_scale)."))
+                                 caption="Mean |SHAP| of the forest, top 15 features, in units of its output's "
+                                         f"{tables['shap_importance']['shap_scale'].iloc[0]} scale (shap_scale): "
+                                         "the WCT score, not a calibrated probability."))
     g = tables["grounded"]
     if len(g):
         n_rec = int(g["record"].nunique())
@@ -1190,6 +1193,7 @@ def _explain(models, X, rule, src, cfg, oof_rule: Mapping[str, pd.Series] | None
     idx = rng.choice(int(keep.sum()), min(300, int(keep.sum())), replace=False)
     Xs = X[keep].iloc[np.sort(idx)]
     ex = shap_explanation(model, Xs)
+    ex.output_word = "score"  # class-weighted, not recalibrated: the figure axes say "score", not probability
     imp = pd.DataFrame({"feature": ex.feature_names, "mean_abs_shap": np.abs(ex.values).mean(0)})
     imp = imp.sort_values("mean_abs_shap", ascending=False, ignore_index=True)
     imp.insert(0, "model", name)
@@ -1254,7 +1258,7 @@ def _grounded_rows(model, name: str, Xk: pd.DataFrame, yk: pd.Series, gk: np.nda
         # what the PDF heads the record's sentences with (after its alias E001 ...)
         explained = (f"out-of-fold {name} WCT score {ge.probability:.2f} (rule: {rule_words}); baseline "
                      f"{ge.base_probability:.2f} = {ge.base_description or 'the explanation base value'} "
-                     f"(model of fold {k}, the table's fold column); the sentences below move the score from the baseline")
+                     f"(model of fold {k}, the table's fold column); its largest contributions:")
         for rank, att in enumerate(ge.attributions, 1):
             rows.append({"record": rid, "selection": selection, "fold": k, "rule_label": int(yk.loc[rid]),
                          "rank": rank, "score": ge.probability, "baseline": ge.base_probability,
