@@ -130,7 +130,7 @@ def test_values_that_were_not_measured_get_no_location(known):
     got = _sentences(row3, fid3, ["RS_ratio_V4", "Sokolow_Lyon_mV", "QT_interval_ms"])
     assert got["RS_ratio_V4"] == ("RS ratio in V4 not measured (V4 is not in the record); the model's handling of "
                                   "the missing value raised the WCT probability by 0.30")
-    assert got["Sokolow_Lyon_mV"] == ("Sokolow Lyon not measured (it needs V1, V5, V6: V1 and V6 are not in the "
+    assert got["Sokolow_Lyon_mV"] == ("Sokolow-Lyon not measured (it needs V1, V5, V6: V1 and V6 are not in the "
                                       "record); the model's handling of the missing value raised the WCT "
                                       "probability by 0.16")
     assert "consensus of the 3 usable leads" in got["QT_interval_ms"]

@@ -96,7 +96,14 @@ def test_synthetic_models_reproduce_rule_and_rule_cannot_tell_vt(synthetic_resul
 def test_synthetic_grounded_sentences(synthetic_result):
     tables, _, _ = synthetic_result
     g = tables["grounded"]
-    assert len(g) and g.sentence.str.contains("WCT probability").all()
+    # the study's models are uncalibrated: the sentences say "score", never "probability" (user12 F7)
+    assert len(g) and g.sentence.str.contains("WCT score").all()
+    assert not g.sentence.str.contains("probability").any()
+    # each record's head names its score, rule label and the baseline its contributions start from
+    first = g.groupby("record", sort=False).first()
+    for _, r in first.iterrows():
+        assert r["explained"].startswith(f"out-of-fold cardioforest WCT score {r['score']:.2f} (rule: ")
+        assert f"baseline {r['baseline']:.2f} = mean score of the model on" in r["explained"]
     imp = tables["shap_importance"]
     top = set(imp.feature.head(10))
     # the forest's attributions concentrate on rate and QRS-related measurements
@@ -129,14 +136,14 @@ def test_grounded_explanations_point_at_samples_and_are_out_of_fold(synthetic_re
     config = validate_config({"study": "wct", "kind": "wct", **SYN_CFG})
     cfg = settings(config)
     src = load_source(cfg, out)  # the cohort and features the study wrote (cached)
-    rule = wct_rule_label(src.qrs, src.hr).set_axis(src.X.index)
+    rule = wct_rule_label(src.qrs, src.hr, src.qrs_leads).set_axis(src.X.index)
     oof, _ = out_of_fold_scores(_models(cfg)["cardioforest"], src.X, rule, src.groups, cv_folds=cfg["cv_folds"],
                                 random_state=cfg["random_state"])
     expected = explained_records(oof, FAST["n_explain"])
     assert list(g["record"].unique()) == list(expected.index)
     per_record = g.groupby("record", sort=False).first()
-    np.testing.assert_allclose(per_record["probability"], expected["score"], atol=1e-9)
-    assert per_record["probability"].nunique() == FAST["n_explain"]
+    np.testing.assert_allclose(per_record["score"], expected["score"], atol=1e-9)
+    assert per_record["score"].nunique() == FAST["n_explain"]
     assert (per_record["rule_label"] == rule.loc[per_record.index].astype(int)).all()
     # every explained record points at the samples of the QRS the rule label was computed from
     n_samples = 10 * 500

@@ -94,7 +94,34 @@ def pretty_name(feature: str) -> str:
     The dictionary's display name (:func:`~interp_ecg.features.feature_spec`); a name it does not
     define is shown with underscores as spaces.
     """
-    return feature_spec(feature).display_name
+    name = feature_spec(feature).display_name
+    # eponyms joined by a hyphen, as the criteria are named (Sokolow-Lyon, not "Sokolow Lyon")
+    return name.replace("Sokolow Lyon", "Sokolow-Lyon")
+
+
+def _sentence_start(name: str) -> str:
+    """``name`` with its first letter capitalised, unless its first word is a mixed-case term
+    (``pNN50``, ``mV``), which keeps its own case.
+
+    Examples
+    --------
+    >>> _sentence_start("pNN50"), _sentence_start("age"), _sentence_start("QRS duration")
+    ('pNN50', 'Age', 'QRS duration')
+    """
+    first = name.split(" ", 1)[0]
+    if first[:1].islower() and any(ch.isupper() for ch in first[1:]):
+        return name
+    return name[:1].upper() + name[1:]
+
+
+#: 0/1 inputs written as words: feature -> (text for 1, text for 0)
+_FLAG_WORDS = {"female": ("Sex: female", "Sex: male"), "sex": ("Sex: female", "Sex: male")}
+
+#: why a feature is NaN when its own definition leaves it so (the sentence gives the reason)
+_NAN_REASONS = {
+    "ST60_max_depression_mV": "measured only when all twelve standard leads were recorded and none was set aside",
+    "ST60_max_elevation_mV": "measured only when all twelve standard leads were recorded and none was set aside",
+}
 
 
 #: count features: the noun a count is of (singular, plural)
@@ -130,9 +157,29 @@ def _format_value(value: float, unit: str, feature: str = "") -> str:
         text = f"{value:.0f}"
     elif unit in ("mV",):
         text = f"{value:.2f}"
+    elif abs(value) >= 100:
+        # no scientific notation in a sentence: 1440 mV*ms, not 1.44e+03
+        text = f"{value:.0f}"
     else:
         text = f"{value:.3g}"
     return f"{text} {unit}".strip()
+
+
+def _flag_text(feature: str, value: float) -> str | None:
+    """A 0/1 input in words (``"Sex: female"``, ``"Paced: no"``), or None when it is not a flag.
+
+    Examples
+    --------
+    >>> _flag_text("female", 0.0), _flag_text("paced", 1.0), _flag_text("QRS_duration_ms", 1.0)
+    ('Sex: male', 'Paced: yes', None)
+    """
+    if value not in (0.0, 1.0):
+        return None
+    if feature in _FLAG_WORDS:
+        return _FLAG_WORDS[feature][0 if value == 1.0 else 1]
+    if feature_spec(feature).unit in ("0/1", "bool"):
+        return f"{_sentence_start(pretty_name(feature))}: {'yes' if value == 1.0 else 'no'}"
+    return None
 
 
 def format_value(value: float, feature: str, unit: str | None = None) -> str:
@@ -608,14 +655,17 @@ class Attribution:
             where = f"in lead {self.lead}"
         verb = "raised" if self.contribution >= 0 else "lowered"
         effect = f"{verb} the {target} {scale} by {abs(self.contribution):.2f}"
-        name = pretty_name(self.feature)
-        name = name[0].upper() + name[1:]
+        name = _sentence_start(pretty_name(self.feature))
         if self.value is None or not np.isfinite(self.value):
             # a missing value is the model's input (its missing-value rule), not a measurement
+            where = where or _NAN_REASONS.get(self.feature, "")
             why = f" ({where})" if where else ""
             return f"{name} not measured{why}; the model's handling of the missing value {effect}"
         value = _format_value(self.value, self.unit, self.feature)
         head = f"{name}: {value}" if _count_noun(self.feature) else f"{name} {value}"
+        flag = _flag_text(self.feature, float(self.value))
+        if flag is not None:
+            head = flag
         if self.feature == "ST60_max_depression_mV":
             # the feature is the most negative ST60 (<= 0): say it as a depression of a positive size
             depth = abs(float(self.value))
@@ -676,6 +726,7 @@ def explain_record(
     random_state: int = 0,
     fiducials: pd.DataFrame | None = None,
     fs: float | None = None,
+    output_word: str = "probability",
 ) -> GroundedExplanation:
     """Top attributions of one record as grounded sentences.
 
@@ -710,6 +761,11 @@ def explain_record(
         Sampling rate (Hz); default ``fiducials.attrs["fs"]``. Positions are then written in
         seconds from the record start (ms resolution, the plots' time axis); without a rate,
         as the stored sample indices (not rounded).
+    output_word : str
+        What the model's output is called in the sentences and the headline: ``"probability"``
+        (default), or ``"score"`` for a model whose ``predict_proba`` is not a calibrated
+        probability (class-weighted training, no recalibration): "raised the WCT score by
+        0.11", "baseline 0.03 = mean score of the model on 100 background records".
 
     Notes
     -----
@@ -761,9 +817,12 @@ def explain_record(
     prob = float(sub.predict_proba(Xf)[0, column])
     tname = target or (str(label_name) if label_name is not None else "positive class")
     atts = _attributions([str(c) for c in Xf.columns], Xf.iloc[0].to_numpy(dtype=float), vals, prov, top, tname,
-                         dictionary, fiducials, fs=fs)
+                         dictionary, fiducials, scale=output_word, fs=fs)
     rid = X_row.index[0]
-    return GroundedExplanation(rid, prob, base, atts, tname, True, base_description=ex.base_meaning)
+    meaning = str(ex.base_meaning)
+    if output_word != "probability":
+        meaning = meaning.replace("predicted probability", output_word)
+    return GroundedExplanation(rid, prob, base, atts, tname, True, base_description=meaning, scale=output_word)
 
 
 def _attributions(names, data, values, row, top: int, target: str, dictionary, fiducials,

@@ -257,8 +257,21 @@ def plot_dependence(explanation: Any, feature: str | int, color: str | int | Non
 
 def _output_words(explanation: Any) -> str:
     """The explained output in words: ``"probability"`` / ``"log-odds"`` when the explanation
-    says (:func:`~interp_ecg.explain.shap_explanation` sets ``scale``), else ``"model output"``."""
+    says (:func:`~interp_ecg.explain.shap_explanation` sets ``scale``), else ``"model output"``.
+    An explanation whose caller set ``output_word = "score"`` (a model whose ``predict_proba``
+    is not a calibrated probability: class-weighted, not recalibrated) reads "score (not
+    calibrated)" on the probability scale.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> _output_words(SimpleNamespace(scale="probability")), _output_words(SimpleNamespace(scale="probability",
+    ...                                                                                   output_word="score"))
+    ('predicted probability', 'score (not calibrated)')
+    """
     scale = getattr(explanation, "scale", None)
+    if scale == "probability" and getattr(explanation, "output_word", "probability") == "score":
+        return "score (not calibrated)"
     return {"probability": "predicted probability", "log-odds": "log-odds"}.get(scale, "model output")
 
 

@@ -14,8 +14,8 @@ Report(title='Study', blocks=1, paper='a4')
 
 from interp_ecg.report.blocks import (
     Block, CohortTableBlock, CurvesBlock, FigureBlock, LeadBlock, MetricsBlock, PatientBlock, PhewasBlock,
-    PrototypeGalleryBlock, PrototypeMatch, PrototypeMatchesBlock, Pseudonymiser, ShapSummaryBlock, TableBlock, TextBlock,
-    TitleBlock, cohort_table, format_frame, format_metrics, format_number, matches_from_explanation,
+    PrototypeGalleryBlock, PrototypeMatch, PrototypeMatchesBlock, Pseudonymiser, RecordTextBlock, ShapSummaryBlock,
+    TableBlock, TextBlock, TitleBlock, cohort_table, format_frame, format_metrics, format_number, matches_from_explanation,
 )
 from interp_ecg.report.ecg_plot import Mark, plot_ecg
 from interp_ecg.report.report import Report

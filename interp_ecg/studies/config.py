@@ -90,8 +90,11 @@ class DataConfig(ConfigModel):
     diagnoses: InputPath | None = Field(None, description="ICD diagnoses table (CSV) or MIMIC-IV hosp/ folder.")
     phecode_map: InputPath | None = Field(None, description="Phecode map folder or file (null: the shared "
                                                             "reference data when present).")
-    features: InputFile | None = Field(None, description="A feature table computed before (Parquet) of the "
-                                                         "same records.")
+    features: InputFile | None = Field(None, description="A feature table computed before (Parquet, e.g. "
+                                                         "features.extract(ds).to_parquet) of the same records: "
+                                                         "read as given, never rewritten; a table that lacks "
+                                                         "records or columns is refused with what is missing. "
+                                                         "A cache the study may rewrite is data.cache_dir.")
     cache_dir: OutputPath | None = Field(None, description="Folder kept between runs (relative to the current "
                                                            "directory): the synthetic cohort, or the feature "
                                                            "cache of a real dataset.")

@@ -33,7 +33,8 @@ from interp_ecg.evaluate import patient_groups, tagged_metrics_table
 from interp_ecg.features import model_columns
 from interp_ecg.io.ids import align_to_index, align_xy_groups
 from interp_ecg.studies.params import covariate_problem
-from interp_ecg.studies.wct import RULE, defining_columns, wct_rule_label
+from interp_ecg.studies.wct import (RULE, RULE_NOT_ASSESSABLE, WCT_QRS_LEADS, defining_columns, wct_rule_label,
+                                     wct_rule_outcome)
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,80 @@ _RULE_INPUTS = ("QRS_duration_ms", "heart_rate_bpm")
 WCT_LABEL_PATTERN = re.compile(r"wct|wide[ _-]?(qrs|complex)", re.IGNORECASE)
 
 
+def read_feature_input(path: str | Path, dataset: Any, required: Sequence[str] = ("quality_ok",)) -> pd.DataFrame:
+    """Read a feature table the user gave as a study's input (``data.features``); never written.
+
+    The table (Parquet, one row per record, as :func:`interp_ecg.features.extract` returns it)
+    is used as given. It must hold every record of ``dataset`` and the ``required`` columns;
+    otherwise the error says exactly which records and columns are missing. A table that
+    records the provenance :func:`interp_ecg.features.extract_cached` stamps (code fingerprint,
+    data) and differs from this run's code or data is used, with a warning naming the
+    differences; a table without that stamp (e.g. saved with ``features.extract(...).to_parquet``)
+    is used with a log line saying its provenance is not recorded. A cache that the study may
+    rewrite is a separate path (``data.cache_dir``: :func:`~interp_ecg.studies.config.feature_cache`).
+
+    Parameters
+    ----------
+    path : path
+        The Parquet file.
+    dataset : EcgDataset
+        The records the study measures (``ids``).
+    required : sequence of str
+        Columns the study reads.
+
+    Returns
+    -------
+    DataFrame
+        The table's rows of ``dataset``'s records, in its order.
+
+    Raises
+    ------
+    DataNotFoundError
+        The file is missing or unreadable, lacks records of ``dataset`` or ``required`` columns.
+    """
+    from interp_ecg.errors import DataNotFoundError
+    from interp_ecg.features.extract import CACHE_KEY
+
+    path = Path(path)
+    try:
+        feats = pd.read_parquet(path)
+    except Exception as err:  # noqa: BLE001 - name the file and the cause
+        raise DataNotFoundError(f"data.features {path}: cannot be read as a Parquet feature table "
+                                f"({type(err).__name__}: {err})") from err
+    stored = feats.attrs.get(CACHE_KEY)
+    feats.attrs = {}
+    ids = list(dataset.ids)
+    have = set(feats.index)
+    missing_ids = [i for i in ids if i not in have]
+    missing_cols = [c for c in required if c not in feats.columns]
+    problems = []
+    if missing_ids:
+        problems.append(f"lacks {len(missing_ids)} of the dataset's {len(ids)} records (e.g. "
+                        f"{[str(i) for i in missing_ids[:5]]}; the table's index has {len(feats)} rows, e.g. "
+                        f"{[str(i) for i in list(feats.index[:3])]})")
+    if missing_cols:
+        problems.append(f"lacks the column(s) {missing_cols}")
+    if problems:
+        raise DataNotFoundError(f"data.features {path}: " + "; ".join(problems) + ". The file was not changed; "
+                                "measure the records again with interp_ecg.features.extract, or leave "
+                                "data.features out (then data.cache_dir, if set, holds a cache).")
+    if isinstance(stored, dict):
+        import json
+
+        from interp_ecg.features.extract import code_fingerprint, dataset_identity
+        from interp_ecg.features.stream import manifest_differences
+
+        # the stamp extract_cached writes: the code and the data (without the record list)
+        now = json.loads(json.dumps({"code": code_fingerprint(),
+                                     "dataset": dataset_identity(dataset, with_records=False)}, default=str))
+        if differ := manifest_differences(stored, now):
+            logger.warning("data.features %s was made by other code or from other data (%s); used as given "
+                           "(the file is never rewritten)", path, "; ".join(differ[:4]))
+    else:
+        logger.info("data.features %s: no provenance stamp (not written by extract_cached); used as given", path)
+    return feats.loc[ids]
+
+
 def rule_is_comparator(label: str | None) -> bool:
     """Whether the WCT rule (QRS >= 120 ms and HR >= 100 bpm) is a meaningful baseline for ``label``.
 
@@ -140,11 +215,19 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
     """
     note = ""
     if label == "wct":
-        y = wct_rule_label(table["QRS_duration_ms"], table["heart_rate_bpm"])
+        # a narrow QRS from fewer than 12 leads is NaN (not assessable): wct.wct_rule_outcome
+        outcome = wct_rule_outcome(table["QRS_duration_ms"], table["heart_rate_bpm"],
+                                   table.get("quality_n_leads_usable"))
+        y = outcome["wct_rule"]
         defining = defining_columns(model_columns(table))
         note = (f"note: the 'wct' label is computed from QRS_duration_ms and heart_rate_bpm, which are also model "
                 f"inputs, as are the other columns that encode them ({', '.join(defining)}: the defining features, "
                 "interp_ecg.studies.wct.DEFINING_PATTERNS); the model can only reproduce the rule (circular label).")
+        n_na = int((outcome["wct_rule_outcome"] == RULE_NOT_ASSESSABLE).sum())
+        if n_na:
+            note += (f" {n_na} records with a QRS under 120 ms at >= 100 bpm measured from fewer than "
+                     f"{WCT_QRS_LEADS} leads have no label (not assessable: fewer leads can only under-read "
+                     "the 12-lead global QRS the rule is defined on) and are left out.")
     elif labels is not None and label in labels.columns:
         y = _labels_by_id(table, labels[label], names)
     elif label in table.columns:

@@ -57,13 +57,21 @@ def settings(config: StudyConfig) -> dict[str, Any]:
     cache in ``data.cache_dir``: :func:`~interp_ecg.studies.config.feature_cache`), seed and
     ``n_jobs``."""
     return {**config.params.to_dict(), "root": config.data.path, "sampling_rate": config.data.sampling_rate,
-            "features_cache": config.data.features or feature_cache(config), "random_state": config.seed,
+            # data.features is the user's input table (read, never written); the cache is a separate path
+            "features_input": config.data.features, "features_cache": feature_cache(config),
+            "random_state": config.seed,
             "n_jobs": config.n_jobs}
 
 
-def _features(ds, cfg, cache_key: str) -> pd.DataFrame:
+def _features(ds, cfg, cache_key: str, input_key: str | None = None) -> pd.DataFrame:
+    """The user's feature table (``cfg[input_key]``: read, never written) or the features measured
+    through the cache ``cfg[cache_key]`` (rewritten when stale)."""
     from interp_ecg.features.extract import extract_cached
 
+    if input_key and cfg.get(input_key):
+        from interp_ecg.studies.pipeline import read_feature_input
+
+        return read_feature_input(cfg[input_key], ds)
     return extract_cached(ds, cfg.get(cache_key), n_jobs=cfg["n_jobs"])
 
 
@@ -140,7 +148,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         ds = read_ptbxl(root, sampling_rate=int(cfg["sampling_rate"]))
         if cfg["max_records"]:
             ds = ds.subset(mask=np.arange(len(ds)) < int(cfg["max_records"]))
-        feats = _features(ds, cfg, "features_cache")
+        feats = _features(ds, cfg, "features_cache", "features_input")
     ok = feats["quality_ok"].astype(bool).to_numpy() if "quality_ok" in feats else np.ones(len(feats), bool)
     notes = [f"{int((~ok).sum())} of {len(feats)} records could not be measured and were left out"]
     X = design_matrix(feats[ok], ds.meta)
@@ -253,6 +261,15 @@ EMPTY_TABLE_TEXT = {
 }
 
 
+#: each protocol in words, for the captions of the report's metric tables
+PROTOCOL_WORDS = {
+    "cv10": "10-fold patient-wise cross-validation over strat_fold, out-of-fold scores pooled",
+    "val9": "trained on folds 1-8, scored on validation fold 9",
+    "test10": "trained on folds 1-8, scored on test fold 10",
+    "cinc": "trained on all PTB-XL records, scored on the external CinC 2021 records",
+}
+
+
 def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
     from interp_ecg.report import MetricsBlock, TableBlock, TextBlock
 
@@ -265,7 +282,20 @@ def _report_blocks(tables: dict[str, pd.DataFrame]) -> list[Any]:
             shown = frame.copy()
             if "label" in shown.columns:  # one row per model and label
                 shown["model"] = shown["model"].astype(str) + " [" + shown["label"].astype(str) + "]"
-            blocks.append(MetricsBlock(shown, heading=heading, name=name, transpose=False))
+            # one table per protocol and task, each saying which it is: one table of all of them
+            # showed only the first protocol's rows (cv10) under a caption that did not name it
+            keys = [c for c in ("protocol", "task") if c in shown.columns]
+            groups = shown.groupby(keys, sort=False) if keys else [((), shown)]
+            for i, (key, part) in enumerate(groups):
+                key = key if isinstance(key, tuple) else (key,)
+                what = dict(zip(keys, key))
+                proto = str(what.get("protocol", ""))
+                label = ", ".join(str(v) for v in key)
+                caption = ("Metrics with bootstrap 95% confidence intervals (resampled by patient)"
+                           + (f"; protocol {proto}: {PROTOCOL_WORDS.get(proto, proto)}" if proto else "")
+                           + (f"; task {what['task']}" if "task" in what else "") + ".")
+                blocks.append(MetricsBlock(part, heading=f"{heading}: {label}" if label else heading,
+                                           name=name if i == 0 else f"{name}_{i}", transpose=False, caption=caption))
         elif name != "notes":
             blocks.append(TableBlock(frame.head(40), heading=heading))
     return blocks
@@ -409,10 +439,7 @@ def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
         if task == "superclass" and cfg["records_without_superclass"] == "drop":
             Yc = Yc[(Yc.fillna(0).to_numpy() > 0).any(axis=1)]
         scored = [c for c in Y.columns if 0 < (Yc[c] == 1).sum() and 0 < (Yc[c] == 0).sum()]
-        per_label = ", ".join(f"{c} {int(Yc[c].notna().sum())} ({int((Yc[c] == 1).sum())} positive)" for c in scored)
-        dropped = (f"; {n_before - len(Yc)} without a positive superclass left out" if len(Yc) < n_before else "")
-        notes.append(f"cinc {task}: metrics rest on {len(Yc)} external records{dropped}; labels with both classes "
-                     f"known: {per_label or 'none'} (records per label where it is known)")
+        notes.append(cinc_count_note(task, Yc, scored, n_before))
         if not scored:
             continue
         for mname, members in cfg["models"].items():
@@ -423,5 +450,39 @@ def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
     return out
 
 
+def cinc_count_note(task: str, Yc: pd.DataFrame, scored: list[str], n_before: int) -> str:
+    """The note of a CinC task: the records its metrics rest on (those with at least one scored
+    label known, as the summary row's ``n`` counts them) and why the others were left out.
+
+    Parameters
+    ----------
+    task : str
+        ``"superclass"`` or ``"statements"``.
+    Yc : DataFrame
+        External labels (NaN: unknown) of the records kept for the task.
+    scored : list of str
+        Labels with both classes among the known values (the ones scored).
+    n_before : int
+        Records measured, before a superclass task dropped those without a positive superclass.
+
+    Examples
+    --------
+    >>> Yc = pd.DataFrame({"LVH": [1, 0, None, None], "SR": [0, 1, 1, None]})
+    >>> cinc_count_note("statements", Yc, ["LVH", "SR"], 4)
+    'cinc statements: metrics rest on 3 external records; 1 of the 4 measured have none of the scored labels known (left out); labels with both classes known: LVH 2 (1 positive), SR 3 (2 positive) (records per label where it is known)'
+    """
+    n_known = int(Yc[scored].notna().any(axis=1).sum()) if scored else 0
+    parts = []
+    if len(Yc) < n_before:
+        parts.append(f"{n_before - len(Yc)} without a positive superclass left out")
+    if n_known < len(Yc):
+        parts.append(f"{len(Yc) - n_known} of the {n_before} measured have none of the scored labels known "
+                     "(left out)")
+    per_label = ", ".join(f"{c} {int(Yc[c].notna().sum())} ({int((Yc[c] == 1).sum())} positive)" for c in scored)
+    dropped = "".join(f"; {p}" for p in parts)
+    return (f"cinc {task}: metrics rest on {n_known} external records{dropped}; labels with both classes "
+            f"known: {per_label or 'none'} (records per label where it is known)")
+
+
 __all__ = ["Params", "run", "run_ptbxl_statements_study", "settings", "design_matrix", "superclass_of_statements",
-           "cinc_superclasses", "external_cinc", "FORM_SUGGESTS", "SUPERCLASSES"]
+           "cinc_superclasses", "external_cinc", "FORM_SUGGESTS", "SUPERCLASSES", "cinc_count_note"]

@@ -85,13 +85,90 @@ MIMIC_FEATURES = (
     "heart_rate_bpm", "pr_interval_ms", "p_duration_ms", "qrs_duration_ms", "qt_interval_ms",
 )
 
-def wct_rule_label(qrs_ms: pd.Series, hr_bpm: pd.Series) -> pd.Series:
-    """1.0 where QRS >= 120 ms and HR >= 100 bpm, 0.0 otherwise, NaN where either is missing."""
+#: The number of leads the WCT rule's QRS duration is defined on: the global QRS duration of a
+#: standard 12-lead ECG, from the earliest onset to the latest offset over all leads (Kligfield P
+#: et al., Circulation 2007;115:1306-1324, part I of the AHA/ACCF/HRS standardization; Surawicz B
+#: et al., Circulation 2009;119:e235-e240, part III, where QRS >= 120 ms defines the complete
+#: bundle-branch blocks and other wide complexes). A QRS measured from fewer leads is a lower
+#: bound: a lead that does not see the earliest or latest forces can only shorten it (PTB-XL
+#: wide-QRS records measured from II and V5 only read a median 17 ms shorter, a CRBBB 162 -> 77 ms).
+WCT_QRS_LEADS = 12
+
+#: :func:`wct_rule_outcome` values
+RULE_WCT, RULE_NOT_WCT, RULE_NOT_ASSESSABLE, RULE_NOT_MEASURED = (
+    "WCT", "not WCT", "not assessable", "not measured")
+
+
+def wct_rule_outcome(qrs_ms: pd.Series, hr_bpm: pd.Series, qrs_leads: pd.Series | None = None, *,
+                     min_leads: int = WCT_QRS_LEADS) -> pd.DataFrame:
+    """The WCT rule per record, with a "not assessable" outcome for a narrow QRS from too few leads.
+
+    A QRS duration measured from fewer leads than the rule's 12 is a lower bound of the 12-lead
+    global QRS (see :data:`WCT_QRS_LEADS`), so a QRS >= 120 ms from any number of leads is wide,
+    and a heart rate under 100 bpm is not a tachycardia whatever the leads; but a QRS under
+    120 ms at >= 100 bpm from fewer than ``min_leads`` leads cannot say "not WCT".
+
+    Parameters
+    ----------
+    qrs_ms, hr_bpm : Series
+        Global QRS duration (ms) and heart rate (bpm), NaN where not measured.
+    qrs_leads : Series or None
+        Number of leads the QRS was measured from (the feature table's
+        ``quality_n_leads_usable``); ``None`` when every QRS comes from a full 12-lead
+        measurement (e.g. a 12-lead machine's own report). NaN counts as unknown, hence fewer.
+    min_leads : int
+        Leads the rule is defined on (12).
+
+    Returns
+    -------
+    DataFrame
+        On the index of ``qrs_ms``: ``wct_rule`` (1.0 / 0.0 / NaN), ``wct_rule_outcome``
+        (``"WCT"``, ``"not WCT"``, ``"not assessable"``, ``"not measured"``), ``qrs_n_leads``
+        and ``wct_rule_reason`` (empty for "WCT" and "not WCT").
+
+    Examples
+    --------
+    >>> from interp_ecg.studies.wct import wct_rule_outcome
+    >>> import pandas as pd
+    >>> o = wct_rule_outcome(pd.Series([77.0, 130.0, 90.0, 90.0]), pd.Series([110.0, 110.0, 80.0, 110.0]),
+    ...                      pd.Series([2, 2, 2, 12]))
+    >>> o["wct_rule_outcome"].tolist()
+    ['not assessable', 'WCT', 'not WCT', 'not WCT']
+    """
     qrs = pd.to_numeric(pd.Series(qrs_ms), errors="coerce").astype(float)
-    hr = pd.to_numeric(pd.Series(hr_bpm), errors="coerce").astype(float)
-    out = ((qrs >= WCT_QRS_MS) & (hr >= WCT_HR_BPM)).astype(float)
-    out[(qrs.isna() | hr.isna()).to_numpy()] = np.nan
-    return out.rename("wct_rule")
+    hr = pd.to_numeric(pd.Series(hr_bpm), errors="coerce").astype(float).set_axis(qrs.index)
+    if qrs_leads is None:
+        n = pd.Series(float(min_leads), index=qrs.index)
+    else:
+        n = pd.to_numeric(pd.Series(qrs_leads), errors="coerce").astype(float).set_axis(qrs.index)
+    measured = qrs.notna() & hr.notna()
+    wide, fast = qrs >= WCT_QRS_MS, hr >= WCT_HR_BPM
+    few = ~(n >= min_leads)
+    outcome = pd.Series(RULE_NOT_WCT, index=qrs.index, dtype=object)
+    outcome[wide & fast] = RULE_WCT
+    outcome[fast & ~wide & few] = RULE_NOT_ASSESSABLE
+    outcome[~measured] = RULE_NOT_MEASURED
+    label = outcome.map({RULE_WCT: 1.0, RULE_NOT_WCT: 0.0}).astype(float)
+    reason = pd.Series("", index=qrs.index, dtype=object)
+    na = outcome == RULE_NOT_ASSESSABLE
+    reason[na] = [f"QRS {q:.0f} ms measured from {'an unknown number of' if np.isnan(k) else int(k)} "
+                  f"lead(s), a lower bound of the {min_leads}-lead QRS the rule is defined on: "
+                  f"cannot say the QRS is under {WCT_QRS_MS:.0f} ms"
+                  for q, k in zip(qrs[na], n[na])]
+    reason[~measured] = "QRS duration or heart rate not measured"
+    return pd.DataFrame({"wct_rule": label, "wct_rule_outcome": outcome, "qrs_n_leads": n,
+                         "wct_rule_reason": reason}, index=qrs.index)
+
+
+def wct_rule_label(qrs_ms: pd.Series, hr_bpm: pd.Series, qrs_leads: pd.Series | None = None, *,
+                   min_leads: int = WCT_QRS_LEADS) -> pd.Series:
+    """1.0 where QRS >= 120 ms and HR >= 100 bpm, 0.0 otherwise, NaN where either is missing.
+
+    With ``qrs_leads`` (the number of leads each QRS was measured from), a QRS under 120 ms at
+    >= 100 bpm from fewer than ``min_leads`` leads is NaN too: not assessable, because the rule's
+    QRS is the 12-lead global one and fewer leads only under-read it (:func:`wct_rule_outcome`).
+    """
+    return wct_rule_outcome(qrs_ms, hr_bpm, qrs_leads, min_leads=min_leads)["wct_rule"].rename("wct_rule")
 
 
 def settings(config: StudyConfig) -> dict[str, Any]:
@@ -110,7 +187,8 @@ def settings(config: StudyConfig) -> dict[str, Any]:
         "source": data.source, "random_state": config.seed, "n_jobs": config.n_jobs,
         "n_boot": p.n_boot, "cv_folds": p.cv_folds, "models": list(p.models), "member_params": p["member_params"],
         "tune": p["tune"], "min_positives": p.min_positives, "n_explain": p.n_explain,
-        "features_cache": data.features or feature_cache(config),
+        # data.features is the user's input table (read, never written); the cache is a separate path
+        "features_input": data.features, "features_cache": feature_cache(config),
         "synthetic": {"n": data.n_records, "cohort_dir": data.path or data.cache_dir, "conditions": p["conditions"]},
         "ptbxl": {"root": data.path, "sampling_rate": data.sampling_rate, "max_records": p.max_records},
         "mimic": {"root": data.path, "hosp_dir": data.diagnoses},
@@ -121,8 +199,9 @@ def settings(config: StudyConfig) -> dict[str, Any]:
 class _Source:
     """What a source gives the study."""
 
-    def __init__(self, X, qrs, hr, groups, external, table, name, notes=(), dataset=None):
+    def __init__(self, X, qrs, hr, groups, external, table, name, notes=(), dataset=None, qrs_leads=None):
         self.X = X
+        self.qrs_leads = qrs_leads  # leads each QRS was measured from; None: a 12-lead machine's own value
         self.dataset = dataset  # the records' signals (to delineate the explained ones), if any
         self.qrs = qrs
         self.hr = hr
@@ -134,8 +213,15 @@ class _Source:
 
 
 def _package_features(ds, cfg, cache: Path | None) -> pd.DataFrame:
+    """The user's feature table (``data.features``: read, never written) or the features measured
+    through the cache (``cache``, rewritten when stale)."""
     from interp_ecg.features.extract import extract_cached
 
+    if cfg.get("features_input"):
+        from interp_ecg.studies.pipeline import read_feature_input
+
+        return read_feature_input(cfg["features_input"], ds, required=("quality_ok", "QRS_duration_ms",
+                                                                        "heart_rate_bpm"))
     return extract_cached(ds, cache, n_jobs=cfg["n_jobs"])
 
 
@@ -154,8 +240,10 @@ def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFra
     if "female" not in X and "sex" in meta.columns:
         X["female"] = pd.to_numeric(meta["sex"].reindex(X.index), errors="coerce").astype(float)
     groups = patient_groups(meta["patient_id"].reindex(X.index), purpose="patient-wise folds").to_numpy()
+    qrs_leads = (pd.to_numeric(feats["quality_n_leads_usable"], errors="coerce").astype(float)
+                 if "quality_n_leads_usable" in feats.columns else pd.Series(np.nan, index=X.index))
     return _Source(X, X["QRS_duration_ms"], X["heart_rate_bpm"], groups, external.reindex(X.index), feats,
-                   name, notes, dataset)
+                   name, notes, dataset, qrs_leads)
 
 
 def _synthetic(cfg, out_dir: Path) -> _Source:
@@ -831,7 +919,9 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     with step(f"WCT data ({cfg['source']})"):
         src = load_source(cfg, out)
     X, groups = src.X, src.groups
-    rule = wct_rule_label(src.qrs, src.hr).set_axis(X.index)
+    outcome = wct_rule_outcome(src.qrs, src.hr, src.qrs_leads).set_axis(X.index)
+    rule = outcome["wct_rule"]
+    n_not_assessable = int((outcome["wct_rule_outcome"] == RULE_NOT_ASSESSABLE).sum())
     models = _models(cfg)
     notes = list(src.notes) + [
         "CIRCULAR LABEL: the rule label is computed from QRS duration and heart rate, which are also model "
@@ -842,11 +932,23 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         "patient bootstrap.",
         output_note(models),
     ]
+    if n_not_assessable:
+        notes.append(
+            f"{n_not_assessable} records have a QRS under {WCT_QRS_MS:.0f} ms at >= {WCT_HR_BPM:.0f} bpm measured from "
+            f"fewer than {WCT_QRS_LEADS} leads: the rule is 'not assessable' on them (NaN label, left out of the "
+            f"rule-label training and metrics), because the rule's QRS is the {WCT_QRS_LEADS}-lead global QRS "
+            "(Kligfield et al. 2007; Surawicz et al. 2009) and fewer leads can only under-read it; a QRS >= "
+            f"{WCT_QRS_MS:.0f} ms from fewer leads stays WCT. Table 'rule_outcome' gives each record's outcome, "
+            "lead count and reason.")
     n_rule = int(rule.notna().sum())
     cohort_tab = pd.DataFrame([
         {"item": "records", "value": len(X)},
         {"item": "patients", "value": len(pd.unique(groups))},
-        {"item": "records with QRS and HR measured", "value": n_rule},
+        {"item": "records with QRS and HR measured",
+         "value": int(outcome["wct_rule_outcome"].ne(RULE_NOT_MEASURED).sum())},
+        {"item": f"rule not assessable (QRS < {WCT_QRS_MS:.0f} ms from < {WCT_QRS_LEADS} leads)",
+         "value": n_not_assessable},
+        {"item": "records with a rule label", "value": n_rule},
         {"item": "rule-positive (WCT) records", "value": int(np.nansum(rule))},
     ] + [{"item": f"{c} positives", "value": int(np.nansum(src.external[c]))} for c in src.external.columns]
       + [{"item": f"{c} records with label", "value": int(src.external[c].notna().sum())} for c in src.external.columns])
@@ -914,6 +1016,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
     tables = {"cohort": cohort_tab, "circular": circular, "external": external, "rule_errors": rule_errors,
               "shap_importance": shap_imp, "shap_by_wave": shap_wave, "grounded": grounded,
+              "rule_outcome": outcome.rename_axis("record").reset_index(),
               "notes": pd.DataFrame({"note": notes})}
     curves = _curves(rule, oof_rule, src.external, ext_scores, list(models))
     return StudyResult(tables=tables, blocks=_report_blocks(tables, notes, curves, explanation), notes=notes,
@@ -966,7 +1069,7 @@ def _curves(rule: pd.Series, oof_rule: dict, external: pd.DataFrame, ext_scores:
 
 
 def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, explanation) -> list[Any]:
-    from interp_ecg.report import CurvesBlock, MetricsBlock, ShapSummaryBlock, TableBlock, TextBlock
+    from interp_ecg.report import CurvesBlock, MetricsBlock, RecordTextBlock, ShapSummaryBlock, TableBlock, TextBlock
 
     blocks: list[Any] = []
     circular_notes = [n for n in notes if "CIRCULAR" in n.upper()]
@@ -1012,12 +1115,18 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
                                             "records (SHAP values of the WCT output)."))
     if len(tables["shap_importance"]):
         blocks.append(TableBlock(tables["shap_importance"].head(15), heading="SHAP importance",
-                                 caption="Mean |SHAP| of the forest, top 15 features, in units of "
-                                         f"{tables['shap_importance']['shap_scale'].iloc[0]} (shap_scale)."))
+                                 caption="Mean |SHAP| of the forest, top 15 features, in units of its output's "
+                                         f"{tables['shap_importance']['shap_scale'].iloc[0]} scale (shap_scale): "
+                                         "the WCT score, not a calibrated probability."))
     g = tables["grounded"]
     if len(g):
-        col = "sentence" if "sentence" in g.columns else g.columns[-1]
-        blocks.append(TextBlock("Grounded explanations", "\n\n".join(str(s) for s in g[col].head(12))))
+        n_rec = int(g["record"].nunique())
+        blocks.append(RecordTextBlock(
+            "Grounded explanations", g, head_col="explained", text_col="sentence",
+            text=f"{n_rec} ECGs chosen across the out-of-fold WCT score, each explained by the model of its own "
+                 "patient-wise fold. Each paragraph names the ECG (its number in this PDF; "
+                 "tables/report_aliases.csv gives its pseudonym in tables/grounded.csv), its score and rule label, "
+                 "and the baseline the contributions start from; the scores are not calibrated probabilities."))
     return blocks
 
 
@@ -1099,6 +1208,7 @@ def _explain(models, X, rule, src, cfg, oof_rule: Mapping[str, pd.Series] | None
     idx = rng.choice(int(keep.sum()), min(300, int(keep.sum())), replace=False)
     Xs = X[keep].iloc[np.sort(idx)]
     ex = shap_explanation(model, Xs)
+    ex.output_word = "score"  # class-weighted, not recalibrated: the figure axes say "score", not probability
     imp = pd.DataFrame({"feature": ex.feature_names, "mean_abs_shap": np.abs(ex.values).mean(0)})
     imp = imp.sort_values("mean_abs_shap", ascending=False, ignore_index=True)
     imp.insert(0, "model", name)
@@ -1112,7 +1222,8 @@ def _explain(models, X, rule, src, cfg, oof_rule: Mapping[str, pd.Series] | None
 
 
 #: columns of the ``grounded`` table
-GROUNDED_COLUMNS = ("record", "selection", "fold", "rule_label", "rank", "probability", "feature", "value", "unit",
+GROUNDED_COLUMNS = ("record", "selection", "fold", "rule_label", "rank", "score", "baseline", "explained",
+                    "feature", "value", "unit",
                     "contribution", "lead", "start_sample", "end_sample", "sentence", "rule_QRS_duration_ms",
                     "rule_QRS_lead", "rule_QRS_start_sample", "rule_QRS_end_sample")
 
@@ -1149,17 +1260,24 @@ def _grounded_rows(model, name: str, Xk: pd.DataFrame, yk: pd.Series, gk: np.nda
             background[k] = bg.sample(n=min(100, len(bg)), random_state=cfg["random_state"]).sort_index()
         frow = table.loc[rid] if rid in table.index else None
         fid = _delineation(src.dataset, rid)
+        # the study's models are class-weighted and not recalibrated: their output is a score (output_note)
         ge = explain_record(fitted[k], Xk.loc[[rid]], feature_row=frow, background=background[k], top=3, target="WCT",
-                            fiducials=fid)
+                            fiducials=fid, output_word="score")
         # where the rule's own input was measured (the QRS the label is computed from), attributed or not
         qrs = {"rule_QRS_duration_ms": _prov(frow, "QRS_duration_ms"), "rule_QRS_lead": _prov(frow, "QRS_duration_lead"),
                "rule_QRS_start_sample": _prov(frow, "QRS_duration_start_sample"),
                "rule_QRS_end_sample": _prov(frow, "QRS_duration_end_sample")}
         selection = (f"out-of-fold {name} score {pick['score']:.2f}, nearest to {pick['target_score']:.2f} "
                      f"(scores spread over {n} records)")
+        rule_words = "WCT" if int(yk.loc[rid]) == 1 else "not WCT"
+        # what the PDF heads the record's sentences with (after its alias E001 ...)
+        explained = (f"out-of-fold {name} WCT score {ge.probability:.2f} (rule: {rule_words}); baseline "
+                     f"{ge.base_probability:.2f} = {ge.base_description or 'the explanation base value'} "
+                     f"(model of fold {k}, the table's fold column); its largest contributions:")
         for rank, att in enumerate(ge.attributions, 1):
             rows.append({"record": rid, "selection": selection, "fold": k, "rule_label": int(yk.loc[rid]),
-                         "rank": rank, "probability": ge.probability, "feature": att.feature,
+                         "rank": rank, "score": ge.probability, "baseline": ge.base_probability,
+                         "explained": explained, "feature": att.feature,
                          "value": att.value, "unit": att.unit, "contribution": att.contribution,
                          "lead": att.lead, "start_sample": att.start_sample, "end_sample": att.end_sample,
                          "sentence": att.sentence, **qrs})
@@ -1244,7 +1362,8 @@ def holdout_inputs(features: pd.DataFrame, meta: pd.DataFrame) -> HoldoutInputs:
     X_all = features[model_columns(features)]
     ok = (features["quality_ok"].astype(bool) if "quality_ok" in features.columns
           else pd.Series(True, index=features.index))
-    y_rule = wct_rule_label(features["QRS_duration_ms"], features["heart_rate_bpm"])
+    y_rule = wct_rule_label(features["QRS_duration_ms"], features["heart_rate_bpm"],
+                            features.get("quality_n_leads_usable"))
     has_truth = "sim_wct" in meta.columns
     y_truth = meta["sim_wct"].astype(int) if has_truth else y_rule
     usable = ok & y_truth.notna() & y_rule.notna()
@@ -1347,7 +1466,8 @@ def rule_errors_in_words(errors: pd.DataFrame) -> pd.DataFrame:
         "ensemble right where rule wrong": [e["n_model_correct_where_rule_wrong"]],
         "ensemble wrong where rule right": [e["n_model_wrong_where_rule_right"]]})
 
-__all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "class_count_shortfall", "load_source",
+__all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "wct_rule_outcome", "WCT_QRS_LEADS",
+           "RULE_WCT", "RULE_NOT_WCT", "RULE_NOT_ASSESSABLE", "RULE_NOT_MEASURED", "class_count_shortfall", "load_source",
            "SYNTHETIC_WCT_CONDITIONS", "PTBXL_TACHY", "PTBXL_WIDE", "WCT_QRS_MS", "WCT_HR_BPM",
            "DEFINING_PATTERNS", "defining_columns", "out_of_fold_scores", "rule_error_counts", "RULE_ERROR_COLUMNS",
            "enriched_condition_mix", "holdout_comparison", "HoldoutComparison", "vt_versus_svt",

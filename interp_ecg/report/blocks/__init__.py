@@ -66,7 +66,7 @@ from interp_ecg.report.blocks.patient import (
 )
 from interp_ecg.report.blocks.phewas import PhewasBlock
 from interp_ecg.report.blocks.text import (
-    CohortTableBlock, LeadBlock, TableBlock, TextBlock, TitleBlock, cohort_table,
+    CohortTableBlock, LeadBlock, RecordTextBlock, TableBlock, TextBlock, TitleBlock, cohort_table,
 )
 
 # the layout names today's blocks module exposed, for blocks written against it
@@ -78,7 +78,7 @@ __all__ = [
     "IDENTIFIER_COLUMNS", "Block", "CohortTableBlock", "CurvesBlock", "FigureBlock", "FigureFlowable",
     "Flowable", "Heading", "LeadBlock", "MetricsBlock", "PageBreak", "Paragraph", "PatientBlock", "PhewasBlock",
     "PrototypeGalleryBlock", "PrototypeMatch", "PrototypeMatchesBlock", "Pseudonymiser", "Region",
-    "RenderContext", "ShapSummaryBlock", "Spacer", "Table", "TableBlock", "TextBlock", "TitleBlock",
+    "RecordTextBlock", "RenderContext", "ShapSummaryBlock", "Spacer", "Table", "TableBlock", "TextBlock", "TitleBlock",
     "cohort_table", "draw_matches", "figure_html", "format_frame", "format_metrics", "format_number",
     "matches_from_explanation", "table_html",
 ]

@@ -95,6 +95,72 @@ class TextBlock(Block):
         return self._heading_html(min(self.level + 1, 4)) + paras
 
 
+class RecordTextBlock(Block):
+    """Sentences grouped by record: one paragraph per record, headed by the record's report alias.
+
+    Each record's paragraph starts with its alias in this report (``E001`` ..., the same
+    numbering as every other block, listed in ``tables/report_aliases.csv`` of a run folder)
+    and its ``head`` text (e.g. its score and the explanation's baseline), then its
+    sentences, one per line, in the frame's row order.
+
+    Parameters
+    ----------
+    heading : str
+    frame : DataFrame
+        One row per sentence, with columns ``record_col``, ``head_col`` (the same on every row
+        of a record) and ``text_col``.
+    text : str
+        An introductory paragraph (what the sentences are), shown before the records.
+    record_col, head_col, text_col : str
+    max_records : int
+        Records shown (the first ones in row order).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.report.blocks.base import RenderContext, Pseudonymiser
+    >>> f = pd.DataFrame({"record": [17, 17, 9], "head": ["score 0.8", "score 0.8", "score 0.1"],
+    ...                   "sentence": ["QRS 150 ms raised it", "HR 130 bpm raised it", "HR 70 bpm lowered it"]})
+    >>> b = RecordTextBlock("Grounded explanations", f, head_col="head")
+    >>> b._paragraphs(RenderContext(pseudonymise=Pseudonymiser()))[1]
+    'E002: score 0.1\\n- HR 70 bpm lowered it'
+    """
+
+    def __init__(self, heading: str, frame: pd.DataFrame, text: str = "", record_col: str = "record",
+                 head_col: str = "head", text_col: str = "sentence", max_records: int = 12) -> None:
+        self.heading = heading
+        self.frame = frame
+        self.text = text
+        self.record_col = record_col
+        self.head_col = head_col
+        self.text_col = text_col
+        self.max_records = max_records
+
+    def _paragraphs(self, ctx: RenderContext) -> list[str]:
+        out = []
+        f = self.frame
+        for rid in list(pd.unique(f[self.record_col]))[: self.max_records]:
+            rows = f[f[self.record_col] == rid]
+            head = str(rows[self.head_col].iloc[0]) if self.head_col in rows.columns else ""
+            alias = ctx.pseudonymise(rid, "record")
+            lines = [f"{alias}: {head}" if head else str(alias)]
+            lines += [f"- {s}" for s in rows[self.text_col].astype(str)]
+            out.append("\n".join(lines))
+        return out
+
+    def flowables(self, ctx: RenderContext) -> list[Flowable]:
+        out: list[Flowable] = [Heading(self.heading, level=1)] if self.heading else []
+        if self.text:
+            out.append(Paragraph(self.text))
+        return out + [Paragraph(p) for p in self._paragraphs(ctx)]
+
+    def html(self, ctx: RenderContext) -> str:
+        paras = [self.text] if self.text else []
+        paras += self._paragraphs(ctx)
+        body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paras)
+        return self._heading_html(2) + body
+
+
 class LeadBlock(Block):
     """``block`` with ``lead`` blocks shown right after its first heading, before its content.
 
