@@ -103,13 +103,15 @@ def paper_preset_cpu_warning(preset: str, device: str, n_train: int, epochs: int
         return f"{sec / 60:.0f} min" if sec < 3600 else f"{sec / 3600:.1f} h"
 
     span = _span(hi) if _span(lo) == _span(hi) else f"{_span(lo)} to {_span(hi)}"
-    stop = ("early stopping after 10 epochs without improvement on fold 9" if epochs is None
+    stop = (f"early stopping after {paper['patience']} epochs without improvement on fold 9" if epochs is None
             else "params.epochs caps them")
+    nets = " for the two networks" if black_box else ""
     return (f"preset 'paper' (ProtoECGNet as published, sized for a GPU) is being trained on the CPU: "
             f"warm-up and joint phases up to {max_ep} epochs each ({stop}), "
-            f"roughly {per_epoch:.0f} s per epoch{' for the two networks' if black_box else ''}, so about {span} for the warm-up and joint phases of {n_train} "
-            "training ECGs (rough: measured on a 2-core CPU). After 2 + 2 CPU epochs this preset scored at "
-            "chance on PTB-XL (docs/results_prototypes.md). On a CPU set params.preset: small, or cap params.epochs.")
+            f"roughly {per_epoch:.0f} s per epoch{nets}, so about {span} for the warm-up and joint phases "
+            f"of {n_train} training ECGs (rough: measured on a 2-core CPU). After 2 + 2 CPU epochs this "
+            "preset scored at chance on PTB-XL (docs/results_prototypes.md). On a CPU set "
+            "params.preset: small, or cap params.epochs.")
 
 
 #: leads a gallery shows of a prototype drawn on more than three leads
