@@ -6,8 +6,12 @@ macro-AUROC 0.883 (NORM 0.895, MI 0.83, STTC 0.903, CD 0.865, HYP 0.924).
 
 This script runs :func:`interp_ecg.studies.ptbxl_statements.run_ptbxl_statements_study`
 (features cached to Parquet outside git) and prints every macro-AUROC with its 95% CI and
-the ratio to the reference. The reference was not re-measured here (ECGdeli is MATLAB):
-the ratio compares with the published peer figure on the same records and protocol.
+the ratio to the reference. The reference is quoted, not measured here: it is a peer's figure
+for features built on ECGdeli's fiducials, and this project has no copy of that feature set
+(it runs ECGdeli only as a peer delineator, the Python port ``ecgdeli==1.0.0`` of the
+``bench`` extra, in ``benchmarks/delineation_*.py``). It is not known whether the peer pooled
+out-of-fold scores or averaged per-fold AUROCs, so the ratio compares with a figure of unknown
+pooling on the same records and folds.
 
 Usage::
 

@@ -51,6 +51,69 @@ def _dataset(cfg: dict, out_dir: Path):
     return read_ptbxl(folder, sampling_rate=100), (None if data["cache_dir"] else folder)
 
 
+#: seconds per training ECG per warm-up or joint epoch of the ``paper`` preset on a CPU: a rough
+#: figure from the project's shared 2-core machine (2026-12-01: 41-51 s per epoch for 240
+#: training ECGs at 100 Hz, one torch thread), used only to tell a user what they started
+PAPER_CPU_S_PER_ECG_EPOCH = 45.0 / 240
+
+
+def paper_preset_cpu_warning(preset: str, device: str, n_train: int, epochs: int | None = None,
+                             black_box: bool = False) -> str | None:
+    """The start-up warning for the GPU-sized ``paper`` preset trained on a CPU, or ``None``.
+
+    Parameters
+    ----------
+    preset : str
+        The study's ``params.preset``.
+    device : str
+        The resolved device (:func:`interp_ecg.device.resolve_device`).
+    n_train : int
+        Training ECGs (``strat_fold`` 1-8).
+    epochs : int, optional
+        ``params.epochs`` (warm-up and joint epochs); ``None``: the preset's (200, early stopping
+        after 10 epochs without improvement on fold 9).
+    black_box : bool
+        Whether a black-box network is trained too (about as long again).
+
+    Returns
+    -------
+    str or None
+        The message (device, epochs, a rough expected time) when ``preset`` is ``"paper"`` and
+        ``device`` is the CPU; ``None`` otherwise.
+
+    Examples
+    --------
+    >>> from interp_ecg.studies.ptbxl_prototypes import paper_preset_cpu_warning
+    >>> paper_preset_cpu_warning("small", "cpu", 240) is None
+    True
+    >>> print(paper_preset_cpu_warning("paper", "cpu", 240))  # doctest: +ELLIPSIS
+    preset 'paper' ... on the CPU: ... about 16 min to 5.0 h for the warm-up and joint phases of 240 training ECGs ...
+    """
+    if preset != "paper" or not str(device).startswith("cpu"):
+        return None
+    from interp_ecg.prototypes.estimator import PRESETS
+
+    paper = PRESETS["paper"]
+    max_ep = int(epochs) if epochs is not None else int(paper["warmup_epochs"])
+    min_ep = min(max_ep, int(paper["patience"]) + 1) if epochs is None else max_ep
+    per_epoch = PAPER_CPU_S_PER_ECG_EPOCH * n_train * (2 if black_box else 1)
+    lo, hi = 2 * min_ep * per_epoch, 2 * max_ep * per_epoch
+
+    def _span(sec: float) -> str:
+        return f"{sec / 60:.0f} min" if sec < 3600 else f"{sec / 3600:.1f} h"
+
+    span = _span(hi) if _span(lo) == _span(hi) else f"{_span(lo)} to {_span(hi)}"
+    stop = (f"early stopping after {paper['patience']} epochs without improvement on fold 9" if epochs is None
+            else "params.epochs caps them")
+    nets = " for the two networks" if black_box else ""
+    return (f"preset 'paper' (ProtoECGNet as published, sized for a GPU) is being trained on the CPU: "
+            f"warm-up and joint phases up to {max_ep} epochs each ({stop}), "
+            f"roughly {per_epoch:.0f} s per epoch{nets}, so about {span} for the warm-up and joint phases "
+            f"of {n_train} training ECGs (rough: measured on a 2-core CPU). After 2 + 2 CPU epochs this "
+            "preset scored at chance on PTB-XL (docs/results_prototypes.md). On a CPU set "
+            "params.preset: small, or cap params.epochs.")
+
+
 #: leads a gallery shows of a prototype drawn on more than three leads
 GALLERY_LEADS = ("II", "V1", "V5")
 
@@ -320,6 +383,12 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         # the backbone phases are what costs; last layer and fusion (on similarities computed once)
         # keep the preset's epochs
         caps = dict(warmup_epochs=ep, joint_epochs=ep)
+    from interp_ecg.device import resolve_device
+
+    warning = paper_preset_cpu_warning(p["preset"], resolve_device("auto"), len(train_ids), p["epochs"],
+                                       bool(p["black_box"]))
+    if warning:
+        logger.warning(warning)
     clf = ProtoECGNetClassifier(prototypes_per_class=p["prototypes_per_class"], **caps, **common)
     y_train = labels.loc[train_ids, classes]
     fit_kw: dict[str, Any] = {}
