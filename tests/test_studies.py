@@ -166,7 +166,7 @@ def test_wct_study_runs(tmp_path):
 
 @pytest.mark.slow
 def test_ptbxl_prototypes_study_runs_on_synthetic(tmp_path):
-    # the study's default is the paper preset (GPU-sized); the CPU test runs the small one
+    # the shipped study uses the small preset (the schema default, paper, is GPU-sized)
     res = _run_repo_study("ptbxl_prototypes", tmp_path, {"data.n_records": 80, "params.epochs": 1,
                                                          "params.preset": "small", "params.n_boot": 20})
     metrics = pd.read_csv(res.out_dir / "tables" / "metrics.csv")
