@@ -49,7 +49,10 @@ logger = logging.getLogger(__name__)
 SUPERCLASSES: tuple[str, ...] = ("NORM", "MI", "STTC", "CD", "HYP")
 #: Names of the ProtoECGNet branches for ``prototype_category`` 1, 3 and 4.
 PROTOECGNET_BRANCHES = {1: "rhythm", 3: "morphology", 4: "global"}
-#: Ages above 89 are written as 300 in PTB-XL (HIPAA); they are read as 90.
+#: PTB-XL writes the age of every patient older than 89 as 300, in compliance with HIPAA
+#: (Wagner et al. 2020, Sci Data 7:154, and the ``age`` column of the PhysioNet PTB-XL
+#: description). Such ages are read as 90 (HIPAA's "90 or older") with ``age_over_89`` True;
+#: an EMPTY age cell is "not recorded" and is read as NaN with ``age_over_89`` missing (NA).
 PTBXL_AGE_CAP = 300
 
 _SCP_RE = r"['\"]([^'\"]+)['\"]\s*:\s*(-?[0-9.]+(?:[eE][-+]?\d+)?|nan|None)"
@@ -140,10 +143,16 @@ def _normalise_meta(db: pd.DataFrame) -> pd.DataFrame:
         db["patient_id"] = pd.array([pd.NA] * len(db), dtype="Int64")
     if "age" in db.columns:
         age = pd.to_numeric(db["age"], errors="coerce")
-        db["age_over_89"] = age >= PTBXL_AGE_CAP
-        db["age"] = age.where(age < PTBXL_AGE_CAP, 90.0).astype(float)
+        over = age >= PTBXL_AGE_CAP  # only the documented ">89" code; an empty cell stays NaN
+        db["age_over_89"] = pd.array(over.to_numpy(), dtype="boolean")
+        db.loc[age.isna().to_numpy(), "age_over_89"] = pd.NA
+        db["age"] = age.mask(over, 90.0).astype(float)
+        if age.isna().any():
+            logger.info("ptbxl_database.csv: age not recorded for %d records (NaN, not 90): %s",
+                        int(age.isna().sum()), db.index[age.isna().to_numpy()][:10].tolist())
     else:
         db["age"] = np.nan
+        db["age_over_89"] = pd.array([pd.NA] * len(db), dtype="boolean")
     if "sex" in db.columns:
         code = pd.to_numeric(db["sex"], errors="coerce")
         db["female"] = code.astype(float)
@@ -183,7 +192,8 @@ def read_ptbxl(
     -------
     EcgDataset
         ``meta`` indexed by ``ecg_id`` with every database column plus ``female`` (0/1),
-        ``age_over_89``; ``patient_id`` (``Int64``; missing for every record when the table has
+        ``age_over_89`` (nullable boolean: True where the file has PTB-XL's ">89" code 300,
+        read as age 90; NA where the age cell is empty, whose ``age`` is NaN, never 90); ``patient_id`` (``Int64``; missing for every record when the table has
         no such column); ``sex`` is ``"M"``/``"F"``; ``labels`` is a 0/1 ``uint8`` DataFrame over
         every statement of ``scp_statements.csv`` (in its order). ``extras`` holds
         ``"statements"`` (the statements table, with a ``branch`` column when
