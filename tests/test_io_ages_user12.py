@@ -23,13 +23,14 @@ def _write_ptbxl(root, ages):
 
 
 def test_empty_age_is_nan_and_300_is_90_over_89(tmp_path):
-    _write_ptbxl(tmp_path, [63.0, np.nan, 300.0, 89.0])
+    _write_ptbxl(tmp_path, [63.0, np.nan, 300.0, 89.0, 91.0])
     meta = read_ptbxl(tmp_path).meta
     assert meta.loc[1, "age"] == 63.0 and not bool(meta.loc[1, "age_over_89"])
     assert np.isnan(meta.loc[2, "age"])                      # empty cell: not recorded
     assert pd.isna(meta.loc[2, "age_over_89"])               # unknown, not False
     assert meta.loc[3, "age"] == 90.0 and bool(meta.loc[3, "age_over_89"])   # PTB-XL's ">89" code
     assert meta.loc[4, "age"] == 89.0 and not bool(meta.loc[4, "age_over_89"])
+    assert meta.loc[5, "age"] == 91.0 and bool(meta.loc[5, "age_over_89"])  # written as 91: over 89
     assert int((meta["age"] == 90).sum()) == 1
 
 
@@ -41,8 +42,10 @@ def test_shared_ptbxl_empty_ages_are_nan(ptbxl_root):
     assert empty == [108, 255, 256, 346]
     assert meta.loc[empty, "age"].isna().all()
     assert meta.loc[empty, "age_over_89"].isna().all()
-    # no record of the sample carries the 300 code, so no record is 90 "over 89"
-    assert int((raw >= 300).sum()) == int(meta["age_over_89"].fillna(False).sum())
+    # no record of the sample carries the 300 code; ages 90 (1) and 91 (2) are written as such
+    assert int((raw >= 300).sum()) == 0
+    assert sorted(meta.index[meta["age_over_89"].fillna(False).to_numpy(dtype=bool)]) == sorted(raw.index[raw > 89])
+    assert int(meta["age_over_89"].fillna(False).sum()) == 3 and int((meta["age"] == 90).sum()) == 1
     # every recorded age is read unchanged
     rec = raw.dropna()
     assert np.array_equal(meta.loc[rec.index, "age"].to_numpy(), np.where(rec >= 300, 90.0, rec))

@@ -51,10 +51,11 @@ logger = logging.getLogger(__name__)
 SUPERCLASSES: tuple[str, ...] = ("NORM", "MI", "STTC", "CD", "HYP")
 #: Names of the ProtoECGNet branches for ``prototype_category`` 1, 3 and 4.
 PROTOECGNET_BRANCHES = {1: "rhythm", 3: "morphology", 4: "global"}
-#: PTB-XL writes the age of every patient older than 89 as 300, in compliance with HIPAA
-#: (Wagner et al. 2020, Sci Data 7:154, and the ``age`` column of the PhysioNet PTB-XL
-#: description). Such ages are read as 90 (HIPAA's "90 or older") with ``age_over_89`` True;
-#: an EMPTY age cell is "not recorded" and is read as NaN with ``age_over_89`` missing (NA).
+#: PTB-XL's code for "older than 89" in the ``age`` column, HIPAA's Safe Harbor rule (Wagner
+#: et al. 2020, Sci Data 7:154; PhysioNet PTB-XL description of ``ptbxl_database.csv``). Read as
+#: 90 (HIPAA's "90 or older"). The shared 1.0.3 sample holds no 300 but does hold ages 90 (1
+#: record) and 91 (2), read as written. ``age_over_89`` is True for every age above 89 (written
+#: or coded); an EMPTY age cell is "not recorded": NaN, with ``age_over_89`` missing (NA).
 PTBXL_AGE_CAP = 300
 
 _SCP_RE = r"['\"]([^'\"]+)['\"]\s*:\s*(-?[0-9.]+(?:[eE][-+]?\d+)?|nan|None)"
@@ -145,10 +146,10 @@ def _normalise_meta(db: pd.DataFrame) -> pd.DataFrame:
         db["patient_id"] = pd.array([pd.NA] * len(db), dtype="Int64")
     if "age" in db.columns:
         age = pd.to_numeric(db["age"], errors="coerce")
-        over = age >= PTBXL_AGE_CAP  # only the documented ">89" code; an empty cell stays NaN
-        db["age_over_89"] = pd.array(over.to_numpy(), dtype="boolean")
+        coded = age >= PTBXL_AGE_CAP  # only the documented ">89" code becomes 90; an empty cell stays NaN
+        db["age_over_89"] = pd.array((age > 89).to_numpy(), dtype="boolean")
         db.loc[age.isna().to_numpy(), "age_over_89"] = pd.NA
-        db["age"] = age.mask(over, 90.0).astype(float)
+        db["age"] = age.mask(coded, 90.0).astype(float)
         if age.isna().any():
             logger.info("ptbxl_database.csv: age not recorded for %d records (NaN, not 90): %s",
                         int(age.isna().sum()), db.index[age.isna().to_numpy()][:10].tolist())
@@ -194,8 +195,9 @@ def read_ptbxl(
     -------
     EcgDataset
         ``meta`` indexed by ``ecg_id`` with every database column plus ``female`` (0/1),
-        ``age_over_89`` (nullable boolean: True where the file has PTB-XL's ">89" code 300,
-        read as age 90; NA where the age cell is empty, whose ``age`` is NaN, never 90); ``patient_id`` (``Int64``; missing for every record when the table has
+        ``age_over_89`` (nullable boolean: True for an age above 89, written or PTB-XL's ">89"
+        code 300, which is read as age 90; NA where the age cell is empty, whose ``age`` is
+        NaN, never 90); ``patient_id`` (``Int64``; missing for every record when the table has
         no such column); ``sex`` is ``"M"``/``"F"``; ``labels`` is a 0/1 ``uint8`` DataFrame over
         every statement of ``scp_statements.csv`` (in its order). ``extras`` holds
         ``"statements"`` (the statements table, with a ``branch`` column when
