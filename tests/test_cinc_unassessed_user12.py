@@ -51,3 +51,19 @@ def test_shared_cinc_sr_and_lvh_unknowns(cinc_root):
     assert out.loc[["JS20003", "JS20004", "JS20006"], "LVH"].isna().all()
     assert int(out["SR"].notna().sum()) == 27 and int((out["SR"] == 1).sum()) == 5
     assert int(out["LVH"].notna().sum()) == 29 and int((out["LVH"] == 1).sum()) == 3
+
+
+@pytest.mark.shared_data
+def test_statement_a_source_never_codes_is_unknown_for_its_records(cinc_root):
+    c = read_cinc(cinc_root)
+    c = c.subset(mask=(c.meta["source"] != "PTB_XL").to_numpy())
+    out = cinc_to_ptbxl_labels(c, statements=["LPR", "AFIB", "AFLT", "STACH"])
+    georgia = (c.meta["source"] == "Georgia").to_numpy()
+    ningbo = (c.meta["source"] == "Ningbo").to_numpy()
+    # dx_mapping_scored.csv: Georgia 0 records with prolonged PR; Ningbo 0 with atrial fibrillation
+    assert out.loc[georgia, "LPR"].isna().all() and out.loc[ningbo, "AFIB"].isna().all()
+    un = out.attrs["source_unassessed"]
+    assert "LPR" not in un["Ningbo"] and "AFLT" not in un["Ningbo"]   # Ningbo codes both
+    assert out.loc[ningbo, "LPR"].notna().any()
+    assert "LPR" in out.attrs["source_unassessed"]["Georgia"]
+    assert "AFIB" in out.attrs["source_unassessed"]["Ningbo"]

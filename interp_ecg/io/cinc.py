@@ -63,10 +63,16 @@ def snomed_to_ptbxl_map() -> pd.DataFrame:
     return pd.read_csv(_DATA_DIR / "snomed_to_ptbxl.csv", dtype=str, keep_default_na=False)
 
 
+#: Source databases of the CinC 2021 training set, as the columns of ``dx_mapping_*.csv``.
+CINC_SOURCES = ("CPSC", "CPSC_Extra", "StPetersburg", "PTB", "PTB_XL", "Georgia", "Chapman_Shaoxing", "Ningbo")
+
+
 def read_dx_mapping(root: str | os.PathLike) -> pd.DataFrame:
     """SNOMED code -> ``name``, ``abbreviation``, ``scored`` from the challenge's mapping files.
 
-    Missing files give an empty table (labels are then named by code).
+    Also keeps, per code, how many records of each source database (:data:`CINC_SOURCES`)
+    carry it, where the files give those columns. Missing files give an empty table (labels
+    are then named by code).
     """
     root = Path(root)
     parts = []
@@ -76,10 +82,14 @@ def read_dx_mapping(root: str | os.PathLike) -> pd.DataFrame:
             logger.warning("%s not found; SNOMED codes it names stay unnamed", path)
             continue
         t = pd.read_csv(path, dtype=str)
-        parts.append(pd.DataFrame({
+        part = pd.DataFrame({
             "snomed_code": t["SNOMEDCTCode"].str.strip(), "name": t["Dx"].str.strip(),
             "abbreviation": t["Abbreviation"].str.strip(), "scored": scored,
-        }))
+        })
+        for src in CINC_SOURCES:  # how often each source database uses the code (challenge training set)
+            if src in t.columns:
+                part[src] = pd.to_numeric(t[src], errors="coerce")
+        parts.append(part)
     if not parts:
         return pd.DataFrame(columns=["name", "abbreviation", "scored"], index=pd.Index([], name="snomed_code"))
     out = pd.concat(parts, ignore_index=True).drop_duplicates("snomed_code")
@@ -219,6 +229,10 @@ def cinc_to_ptbxl_labels(
     * a record with no code at all was not labelled: every statement is NaN;
     * a record none of whose codes names a rhythm (:data:`PTBXL_RHYTHM_STATEMENTS`; Georgia
       codes sinus rhythm only sometimes) has every rhythm statement NaN, not "not sinus";
+    * a statement none of whose SNOMED codes is ever used by the record's source database
+      (every count 0 in that source's column of ``dx_mapping_scored.csv`` /
+      ``dx_mapping_unscored.csv``, e.g. Georgia never codes prolonged PR) was not assessed
+      by that source: NaN for its records (``attrs["source_unassessed"]`` lists them);
     * a form statement that a source may have coded instead of a diagnostic one
       (:data:`FORM_SUGGESTS_STATEMENTS`: LV high voltage ``LVHV`` -> VCLVH for LVH, ST-T codes
       for the ischaemia statements, prolonged PR for 1AVB ...) makes that diagnostic
@@ -312,8 +326,27 @@ def cinc_to_ptbxl_labels(
     rhythm_codes = m.loc[m["ptbxl_code"].isin(PTBXL_RHYTHM_STATEMENTS), "snomed_code"].astype(str).to_numpy()
     no_rhythm = ~(present & np.isin(code_of_col, rhythm_codes)[None, :]).any(axis=1) & ~no_codes
     suggested: dict[str, int] = {}
+    unassessed: dict[str, list[str]] = {}
     if honest:
         out.loc[no_codes, :] = np.nan
+        counts = ds.extras.get("dx_mapping")
+        source = ds.meta["source"].astype(str) if "source" in ds.meta.columns else None
+        if counts is not None and source is not None:
+            for stmt, grp in m.groupby("ptbxl_code", sort=False):
+                if stmt not in out.columns:
+                    continue
+                codes_s = [c for c in grp["snomed_code"].astype(str)]
+                if not set(codes_s) <= set(counts.index):
+                    continue  # a code the mapping files do not count: assessment unknown, leave as is
+                for src in sorted(set(source) & set(counts.columns)):
+                    n_used = pd.to_numeric(counts.loc[codes_s, src], errors="coerce")
+                    if n_used.notna().all() and n_used.sum() == 0:
+                        rows = (source == src).to_numpy() & (out[stmt] != 1).to_numpy()
+                        out.loc[rows, stmt] = np.nan
+                        unassessed.setdefault(src, []).append(str(stmt))
+            if unassessed:
+                logger.info("CinC labels: statements a source database never codes are unknown for its records: %s",
+                            {k: v for k, v in unassessed.items()})
         for stmt in [c for c in out.columns if c in PTBXL_RHYTHM_STATEMENTS]:
             out.loc[no_rhythm & (out[stmt] != 1).to_numpy(), stmt] = np.nan
         for form, targets_of in FORM_SUGGESTS_STATEMENTS.items():
@@ -342,10 +375,11 @@ def cinc_to_ptbxl_labels(
     out.attrs["n_without_codes"] = int(no_codes.sum())
     out.attrs["n_without_rhythm"] = int(no_rhythm.sum())
     out.attrs["form_suggests"] = suggested
+    out.attrs["source_unassessed"] = unassessed
     if honest and rec_unmapped.any():
         logger.info("%d of %d CinC records carry SNOMED codes without a PTB-XL mapping: their statements are "
                     "unknown (NaN) unless a mapped code makes them positive", int(rec_unmapped.sum()), len(out))
     return out
 
 
-__all__ = ["FORM_SUGGESTS_STATEMENTS", "PTBXL_RHYTHM_STATEMENTS", "cinc_to_ptbxl_labels", "read_cinc", "read_dx_mapping", "snomed_to_ptbxl_map"]
+__all__ = ["CINC_SOURCES", "FORM_SUGGESTS_STATEMENTS", "PTBXL_RHYTHM_STATEMENTS", "cinc_to_ptbxl_labels", "read_cinc", "read_dx_mapping", "snomed_to_ptbxl_map"]
