@@ -382,4 +382,5 @@ def cinc_to_ptbxl_labels(
     return out
 
 
-__all__ = ["CINC_SOURCES", "FORM_SUGGESTS_STATEMENTS", "PTBXL_RHYTHM_STATEMENTS", "cinc_to_ptbxl_labels", "read_cinc", "read_dx_mapping", "snomed_to_ptbxl_map"]
+__all__ = ["CINC_SOURCES", "FORM_SUGGESTS_STATEMENTS", "PTBXL_RHYTHM_STATEMENTS", "cinc_to_ptbxl_labels", "read_cinc",
+           "read_dx_mapping", "snomed_to_ptbxl_map"]

@@ -341,5 +341,6 @@ def load_booster(path: str | os.PathLike, expected_digest: str | None = None) ->
     return out
 
 
-__all__ = ["TRUSTED_TYPES", "check_versions", "save_model", "load_model", "verify_model", "load_booster", "write_manifest",
+__all__ = ["TRUSTED_TYPES", "check_versions", "save_model", "load_model", "verify_model", "load_booster",
+           "write_manifest",
            "read_manifest", "check_file_digest", "sha256_file"]
