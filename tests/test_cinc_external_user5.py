@@ -23,8 +23,11 @@ def test_cinc_superclasses_unknown_not_negative(cinc_root, ptbxl_root):
     assert np.isnan(sup.loc["JS20017", "STTC"])
     # JS20000: 55930002 "ST changes" has no mapping: STTC unknown, CD (IVCD) still positive
     assert np.isnan(sup.loc["JS20000", "STTC"]) and sup.loc["JS20000", "CD"] == 1
-    # sinus rhythm only: a normal ECG, every other superclass negative (old: NORM never positive)
-    assert sup.loc["E07506"].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]
+    # sinus rhythm only: a normal ECG, every other superclass negative (old: NORM never positive),
+    # except MI: Georgia never codes anterior MI (dx_mapping counts 0), the only MI statement a
+    # SNOMED code names, so MI is unknown for Georgia records (user12 F4/F5 "not assessed")
+    assert sup.loc["E07506"].tolist()[0] == 1.0 and np.isnan(sup.loc["E07506", "MI"])
+    assert sup.loc["E07506"].tolist()[2:] == [0.0, 0.0, 0.0]
     # LVH only: HYP positive, NORM negative
     assert sup.loc["E07505", "HYP"] == 1 and sup.loc["E07505", "NORM"] == 0
     # the five STTC-negatives user5 found carrying ST/T codes are no longer negatives

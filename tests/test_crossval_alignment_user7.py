@@ -33,9 +33,10 @@ def test_sorted_y_series_is_paired_by_record_id(data, caplog):
     ref = cross_val_predict_grouped(LogisticRegression(), X, y, groups, cv=cv)
     yy = y.sort_values(kind="stable")  # same ids and labels, other row order
     assert not yy.index.equals(X.index)
-    with caplog.at_level("WARNING", logger="interp_ecg.evaluate.crossval"):
+    with caplog.at_level("INFO", logger="interp_ecg.evaluate.crossval"):
         oof = cross_val_predict_grouped(LogisticRegression(), X, yy, groups, cv=cv)
-    assert "returned scores are in X's row order" in caplog.text
+    assert "returned scores are indexed like X" in caplog.text  # and carry X's ids (user12 F9)
+    assert oof.index.equals(X.index)
     # scores are in X's row order and equal to those of the aligned call (old code: trained on shuffled labels)
     np.testing.assert_allclose(oof, ref)
     assert _auc(y, oof) > 0.9

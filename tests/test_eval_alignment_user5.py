@@ -83,6 +83,7 @@ def test_multilabel_absent_label_left_nan_not_constant():
     Y = pd.DataFrame({"common": common, "rare": rare})
     m = EnsembleClassifier(("rf",), member_params={"rf": {"n_estimators": 20}}, random_state=0, n_jobs=1)
     oof, skipped = cross_val_predict_grouped(m, X, Y, np.arange(n), cv=PredefinedFolds(folds), return_skipped=True)
+    oof = oof.to_numpy()  # a DataFrame indexed like X (user12 F9); positions below
     assert np.isnan(oof[folds == 2, 1]).all()  # old code: exactly 0.0
     assert np.isfinite(oof[folds != 2, 1]).all() and np.isfinite(oof[:, 0]).all()
     assert skipped[["fold", "label", "n_test", "n_train_positive"]].values.tolist() == [[2, "rare", 30, 0]]

@@ -12,11 +12,20 @@ True
 
 from interp_ecg.evaluate.crossval import cross_val_predict_grouped
 from interp_ecg.evaluate.metrics import METRICS, align_scores, binary_metrics, format_ci, format_interval, metrics_table, tagged_metrics_table
-from interp_ecg.evaluate.splitters import PatientKFold, PredefinedFolds, patient_groups, ptbxl_split
+from interp_ecg.evaluate.splitters import (
+    PatientKFold,
+    PredefinedFolds,
+    duplicate_recordings,
+    patient_groups,
+    ptbxl_split,
+    recording_digests,
+)
 
 __all__ = [
     "metrics_table",
     "patient_groups",
+    "duplicate_recordings",
+    "recording_digests",
     "tagged_metrics_table",
     "align_scores",
     "binary_metrics",

@@ -74,8 +74,15 @@ def cross_val_predict_grouped(
 
     Returns
     -------
-    ndarray ``(n,)`` (binary) or ``(n, n_labels)``, rows in the order of ``X``; with
-    ``return_folds`` and/or ``return_skipped`` a tuple ``(scores, [folds], [skipped])`` in that order.
+    scores : Series, DataFrame or ndarray
+        When ``X`` is a DataFrame: a Series (binary; named like ``y``) or a DataFrame
+        (multi-label; columns = ``y``'s columns) **indexed like X**, so that
+        :func:`~interp_ecg.evaluate.metrics_table` and
+        :func:`~interp_ecg.evaluate.tagged_metrics_table` pair them with a pandas ``y`` by
+        record id whatever its row order. Otherwise an ndarray ``(n,)`` or ``(n, n_labels)``
+        in the row order of ``X``. With ``return_folds`` and/or ``return_skipped`` a tuple
+        ``(scores, [folds], [skipped])`` in that order (``folds`` a Series indexed like ``X``
+        when ``X`` is a DataFrame).
 
     Examples
     --------
@@ -94,9 +101,8 @@ def cross_val_predict_grouped(
     y_given = y
     y, groups = align_xy_groups(X, y, groups)
     if y is not y_given:
-        logger.warning("y was given in another row order than X: it is paired with X by record id, and the "
-                       "returned scores are in X's row order (pair them with y.loc[X.index], or as "
-                       "pd.Series(scores, index=X.index))")
+        logger.info("y was given in another row order than X: it is paired with X by record id; the returned "
+                    "scores are indexed like X, so metrics pair them with y by record id")
     y_arr = np.asarray(y)
     out = np.full(y_arr.shape if y_arr.ndim == 2 else (len(y_arr),), np.nan, dtype=float)
     folds = np.full(len(y_arr), -1, dtype=int)
@@ -139,13 +145,21 @@ def cross_val_predict_grouped(
                     p[:, j] = np.nan
         out[te] = p
         folds[te] = k
-    result = (out,)
+    scores = out
+    if isinstance(X, pd.DataFrame):  # ids travel with the scores: metrics pair them with y by index
+        if out.ndim == 1:
+            scores = pd.Series(out, index=X.index, name=y.name if isinstance(y, pd.Series) else None)
+        else:
+            scores = pd.DataFrame(out, index=X.index, columns=list(y.columns) if isinstance(y, pd.DataFrame)
+                                  else None)
+        folds = pd.Series(folds, index=X.index, name="fold")
+    result = (scores,)
     if return_folds:
         result += (folds,)
     if return_skipped:
         result += (pd.DataFrame(skipped, columns=["fold", "label", "n_test", "n_train_positive", "n_train",
                                                   "reason"]),)
-    return result if len(result) > 1 else out
+    return result if len(result) > 1 else scores
 
 
 __all__ = ["cross_val_predict_grouped"]

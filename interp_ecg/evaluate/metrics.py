@@ -48,8 +48,20 @@ _EPS = 1e-6
 MIN_PER_CLASS_FOR_CI = 5
 
 
+def _pair(y, s) -> tuple[np.ndarray, np.ndarray]:
+    """``y``, ``s`` as float arrays; two pandas objects are paired by index (:func:`align_scores`)."""
+    if isinstance(y, (pd.Series, pd.DataFrame)) and isinstance(s, (pd.Series, pd.DataFrame)):
+        y, s, _ = align_scores(y, s)
+    return np.asarray(y, dtype=float), np.asarray(s, dtype=float)
+
+
 def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
-    """ROC-AUC by the Mann-Whitney rank statistic (ties count one half)."""
+    """ROC-AUC by the Mann-Whitney rank statistic (ties count one half).
+
+    Two pandas objects are paired by record id (index), and refused when their ids differ;
+    arrays are paired by position.
+    """
+    y, s = _pair(y, s)
     n_pos = int(y.sum())
     n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0:
@@ -59,7 +71,11 @@ def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
 
 
 def average_precision(y: np.ndarray, s: np.ndarray) -> float:
-    """PR-AUC as average precision (step-wise, as sklearn's ``average_precision_score``)."""
+    """PR-AUC as average precision (step-wise, as sklearn's ``average_precision_score``).
+
+    Pairing as :func:`roc_auc`.
+    """
+    y, s = _pair(y, s)
     n_pos = int(y.sum())
     if n_pos == 0:
         return np.nan
@@ -131,9 +147,12 @@ def calibration_estimable(y: np.ndarray, s: np.ndarray) -> bool:
 
 
 def binary_metrics(y: np.ndarray, s: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
-    """All :data:`METRICS` for one binary label (``y`` 0/1, ``s`` scores in [0, 1])."""
-    y = np.asarray(y, dtype=float)
-    s = np.asarray(s, dtype=float)
+    """All :data:`METRICS` for one binary label (``y`` 0/1, ``s`` scores in [0, 1]).
+
+    Two pandas objects are paired by record id (index), and refused when their ids differ
+    (:func:`align_scores`); arrays are paired by position.
+    """
+    y, s = _pair(y, s)
     pred = s >= threshold
     pos = y == 1
     tp = float(np.sum(pred & pos))

@@ -42,8 +42,107 @@ def _strata(y) -> np.ndarray | None:
     return key
 
 
+def recording_digests(dataset, progress: bool = False) -> pd.Series:
+    """A SHA-256 digest of each record's samples, to find the same recording filed twice.
+
+    The digest covers the record's signal as the dataset returns it (``float32`` millivolts,
+    lead by lead, in the dataset's lead order) and its sampling rate, so two records read from
+    bit-identical files get the same digest whatever their ids or patient ids. A record that
+    cannot be read gets ``None`` and its reason is logged (batch call).
+
+    Only bit-identical copies are found. In PTB-XL the 100 Hz files of one recording filed
+    twice are *not* identical (records 145 and 463: the same 500 Hz samples, 100 Hz copies
+    differing by up to 0.126 mV), so compute the digests on the 500 Hz records; the record
+    ids are the same at both rates, so they serve a 100 Hz analysis too. On the 500 shared
+    PTB-XL records (500 Hz): 5 sets of two, one across patients (145, 463: patients 16690 and
+    16723, strat_folds 3 and 1) and four within one patient (137/138, 143/144, 456/457, 459/460).
+
+    Parameters
+    ----------
+    dataset : EcgDataset
+        Any reader's dataset (records are loaded one at a time).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.Series
+        Hex digests (text; ``None`` where unreadable) indexed by record id, named ``"digest"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.io import EcgDataset
+    >>> from interp_ecg.io.dataset import ArrayLoader
+    >>> sig = np.random.default_rng(0).normal(size=(3, 12, 500)).astype(np.float32)
+    >>> sig[2] = sig[0]                                   # record "c" is record "a" again
+    >>> meta = pd.DataFrame({"patient_id": ["p1", "p2", "p3"]}, index=["a", "b", "c"])
+    >>> ds = EcgDataset(meta, ArrayLoader(sig, fs=250.0), fs=250.0)
+    >>> d = recording_digests(ds)
+    >>> bool(d["a"] == d["c"]), bool(d["a"] == d["b"])
+    (True, False)
+    """
+    import hashlib
+
+    from interp_ecg.errors import InterpEcgError
+
+    ids = list(dataset.meta.index)
+    out: list[str | None] = []
+    iterator = ids
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(ids, desc="recording digests")
+    for rid in iterator:
+        try:
+            rec = dataset.load(rid)
+        except (InterpEcgError, OSError, ValueError) as err:
+            logger.warning("record %r: no digest (%s)", rid, err)
+            out.append(None)
+            continue
+        h = hashlib.sha256(f"{float(rec.fs)!r}|{rec.signal.shape}|".encode())
+        h.update(np.ascontiguousarray(rec.signal, dtype=np.float32).tobytes())
+        out.append(h.hexdigest())
+    return pd.Series(out, index=dataset.meta.index, name="digest", dtype=object)
+
+
+def duplicate_recordings(digests: pd.Series, patient_ids: pd.Series | None = None) -> pd.DataFrame:
+    """Records whose samples are bit-identical (same :func:`recording_digests` value).
+
+    Parameters
+    ----------
+    digests : pandas.Series
+        From :func:`recording_digests`, indexed by record id (``None`` digests are ignored).
+    patient_ids : pandas.Series, optional
+        Patient id of each record (aligned by record id).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record that has a copy: ``record``, ``duplicate_set`` (0, 1, ... by first
+        record), ``n_records`` in the set, ``patient_id`` (text) and ``across_patients`` (the
+        set's records carry more than one patient id: a patient-wise split can put one copy
+        in training and the other in test). Empty when every recording is unique.
+    """
+    d = pd.Series(digests).dropna()
+    d = d[d.duplicated(keep=False)]
+    cols = ["record", "duplicate_set", "n_records", "patient_id", "across_patients"]
+    if d.empty:
+        return pd.DataFrame(columns=cols)
+    set_id = pd.Series(pd.factorize(d)[0], index=d.index)
+    pid = (align_to_index(pd.Series(patient_ids), pd.Series(digests).index, "patient_ids", "digests").reindex(d.index)
+           if patient_ids is not None else pd.Series(pd.NA, index=d.index))
+    pid_text = pd.Series([None if pd.isna(v) else str(v) for v in pid], index=d.index, dtype=object)
+    out = pd.DataFrame({"record": d.index, "duplicate_set": set_id.to_numpy(),
+                        "n_records": set_id.map(set_id.value_counts()).to_numpy(),
+                        "patient_id": pid_text.to_numpy()})
+    n_pat = out.groupby("duplicate_set")["patient_id"].transform(lambda v: v.nunique(dropna=False))
+    out["across_patients"] = (n_pat > 1).to_numpy()
+    return out.sort_values(["duplicate_set", "record"], kind="stable").reset_index(drop=True)[cols]
+
+
 def patient_groups(patient_ids: pd.Series | None, index: Sequence | pd.Index | None = None, *,
-                   purpose: str = "a patient-wise split") -> pd.Series:
+                   purpose: str = "a patient-wise split", digests: pd.Series | None = None) -> pd.Series:
     """Patient ids as text groups; a record without one is a patient of its own, with a warning.
 
     A reader leaves ``patient_id`` missing where the data do not give it (a WFDB folder whose
@@ -60,12 +159,19 @@ def patient_groups(patient_ids: pd.Series | None, index: Sequence | pd.Index | N
         The record ids when ``patient_ids`` is None.
     purpose : str
         What the groups are for, in the warning.
+    digests : pandas.Series, optional
+        :func:`recording_digests` of the records. Bit-identical recordings filed under two
+        patient ids (PTB-XL 145 and 463: patients 16690 and 16723) would otherwise sit on
+        both sides of a patient-wise split; with ``digests`` every patient group holding a
+        copy of one recording is merged into one group (named by its members joined with
+        ``"+"``), with a warning naming the records and patients.
 
     Returns
     -------
     pandas.Series
         Text ids on the records' index; a record without an id gets ``"record:<record id>"``;
-        ``attrs["n_without_patient"]`` counts those records.
+        ``attrs["n_without_patient"]`` counts those records; with ``digests``,
+        ``attrs["duplicate_recordings"]`` holds :func:`duplicate_recordings` of the records.
 
     Examples
     --------
@@ -92,7 +198,43 @@ def patient_groups(patient_ids: pd.Series | None, index: Sequence | pd.Index | N
                        "in %s (records of one patient may then fall on both sides)",
                        int(missing.sum()), len(ids), purpose)
     text.attrs["n_without_patient"] = int(missing.sum())
+    if digests is not None:
+        text = _merge_duplicate_groups(text, digests, purpose)
     return text
+
+
+def _merge_duplicate_groups(groups: pd.Series, digests: pd.Series, purpose: str) -> pd.Series:
+    """Union the patient groups that share a recording (connected components)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    dig = align_to_index(pd.Series(digests), groups.index, "digests", "patient ids")
+    dup = duplicate_recordings(dig, groups)
+    attrs = dict(groups.attrs)
+    attrs["duplicate_recordings"] = dup
+    across = dup[dup["across_patients"]]
+    if across.empty:
+        groups.attrs = attrs
+        return groups
+    codes, uniques = pd.factorize(groups)
+    pos = groups.index.get_indexer(across["record"])
+    rows, cols = [], []
+    for _, part in across.assign(code=codes[pos]).groupby("duplicate_set"):
+        c = part["code"].to_numpy()
+        rows += [c[0]] * len(c)
+        cols += list(c)
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(uniques), len(uniques)))
+    _, comp = connected_components(graph, directed=False)
+    names = pd.Series(uniques).groupby(comp).transform(lambda v: "+".join(sorted(map(str, v))) if len(v) > 1
+                                                       else v.iloc[0])
+    out = pd.Series(names.to_numpy()[codes], index=groups.index, name=groups.name, dtype=object)
+    sets = "; ".join(f"records {part['record'].tolist()} (patients {part['patient_id'].tolist()})"
+                     for _, part in across.groupby("duplicate_set"))
+    logger.warning("%d bit-identical recording(s) filed under more than one patient id: %s; their patients are "
+                   "one group in %s", across["duplicate_set"].nunique(), sets, purpose)
+    attrs["n_merged_patients"] = int(len(uniques) - out.nunique())
+    out.attrs = attrs
+    return out
 
 
 class PatientKFold:

@@ -63,10 +63,16 @@ def snomed_to_ptbxl_map() -> pd.DataFrame:
     return pd.read_csv(_DATA_DIR / "snomed_to_ptbxl.csv", dtype=str, keep_default_na=False)
 
 
+#: Source databases of the CinC 2021 training set, as the columns of ``dx_mapping_*.csv``.
+CINC_SOURCES = ("CPSC", "CPSC_Extra", "StPetersburg", "PTB", "PTB_XL", "Georgia", "Chapman_Shaoxing", "Ningbo")
+
+
 def read_dx_mapping(root: str | os.PathLike) -> pd.DataFrame:
     """SNOMED code -> ``name``, ``abbreviation``, ``scored`` from the challenge's mapping files.
 
-    Missing files give an empty table (labels are then named by code).
+    Also keeps, per code, how many records of each source database (:data:`CINC_SOURCES`)
+    carry it, where the files give those columns. Missing files give an empty table (labels
+    are then named by code).
     """
     root = Path(root)
     parts = []
@@ -76,10 +82,14 @@ def read_dx_mapping(root: str | os.PathLike) -> pd.DataFrame:
             logger.warning("%s not found; SNOMED codes it names stay unnamed", path)
             continue
         t = pd.read_csv(path, dtype=str)
-        parts.append(pd.DataFrame({
+        part = pd.DataFrame({
             "snomed_code": t["SNOMEDCTCode"].str.strip(), "name": t["Dx"].str.strip(),
             "abbreviation": t["Abbreviation"].str.strip(), "scored": scored,
-        }))
+        })
+        for src in CINC_SOURCES:  # how often each source database uses the code (challenge training set)
+            if src in t.columns:
+                part[src] = pd.to_numeric(t[src], errors="coerce")
+        parts.append(part)
     if not parts:
         return pd.DataFrame(columns=["name", "abbreviation", "scored"], index=pd.Index([], name="snomed_code"))
     out = pd.concat(parts, ignore_index=True).drop_duplicates("snomed_code")
@@ -180,6 +190,29 @@ def read_cinc(root: str | os.PathLike, required_leads: Sequence[str] | None = ST
 #: SNOMED CT code of (normal) sinus rhythm: the code CinC 2021 gave PTB-XL's NORM records
 NSR_SNOMED = "426783006"
 
+#: PTB-XL's rhythm statements (``scp_statements.csv``, ``rhythm == 1``): one of them describes
+#: the rhythm of every PTB-XL record, so a CinC record whose codes name no rhythm at all has an
+#: unassessed rhythm (Georgia codes sinus rhythm only sometimes), not "no sinus rhythm".
+PTBXL_RHYTHM_STATEMENTS = ("SR", "AFIB", "STACH", "SARRH", "SBRAD", "PACE", "SVARR", "BIGU", "AFLT",
+                           "SVTAC", "PSVT", "TRIGU")
+
+#: PTB-XL form statements whose finding a source may have coded instead of the diagnostic
+#: statements listed (the same reading as the superclass rule
+#: :data:`interp_ecg.studies.ptbxl_statements.FORM_SUGGESTS`): with the form statement present
+#: and the diagnostic one not named, the diagnostic statement is unknown (NaN), not 0. In PTB-XL
+#: itself two thirds of the VCLVH records of the shared sample are LVH (8 of 12).
+FORM_SUGGESTS_STATEMENTS = {
+    "VCLVH": ("LVH",),
+    "HVOLT": ("LVH",),
+    "STD_": ("ISCAN", "ISCIN", "ISCLA", "ISC_", "NST_"),
+    "TAB_": ("ISCAN", "ISCIN", "ISCLA", "ISC_", "NST_"),
+    "INVT": ("ISCAN", "ISCIN", "ISCLA", "ISC_", "NST_"),
+    "STE_": ("AMI", "ISCAN", "ISCIN", "ISCLA", "ISC_", "NST_"),
+    "QWAVE": ("AMI",),
+    "ABQRS": ("AMI", "IVCD"),
+    "LPR": ("1AVB",),
+}
+
 
 def cinc_to_ptbxl_labels(
     ds: EcgDataset, relations: Sequence[str] = DEFAULT_RELATIONS, statements: Sequence[str] | None = None,
@@ -188,14 +221,34 @@ def cinc_to_ptbxl_labels(
     """PTB-XL statement labels of a CinC dataset via :func:`snomed_to_ptbxl_map`.
 
     A statement is 1 when any SNOMED code mapped to it is present. It is 0 only when the
-    record carries no code that the mapping cannot place: a record with a code that has no
-    row under ``relations`` (an unmapped or only ``approximate`` code) could carry the
-    statement under that code, so its non-positive statements are NaN (unknown), and a
-    statement no code maps to is NaN everywhere. ``NORM`` (PTB-XL "normal ECG") has no
-    SNOMED code of its own; CinC 2021 coded PTB-XL's NORM records as sinus rhythm
-    (426783006), so ``NORM`` is 1 when sinus rhythm is the record's only code and NaN
-    otherwise (whether other findings exclude a normal ECG is for the caller, who knows
-    PTB-XL's diagnostic classes, to decide).
+    source can be taken to have assessed it and not found it; otherwise it is NaN (unknown):
+
+    * a record with a code that has no row under ``relations`` (an unmapped or only
+      ``approximate`` code) could carry the statement under that code, so its non-positive
+      statements are NaN, and a statement no code maps to is NaN everywhere;
+    * a record with no code at all was not labelled: every statement is NaN;
+    * a record none of whose codes names a rhythm (:data:`PTBXL_RHYTHM_STATEMENTS`; Georgia
+      codes sinus rhythm only sometimes) has every rhythm statement NaN, not "not sinus";
+    * a statement none of whose SNOMED codes is ever used by the record's source database
+      (every count 0 in that source's column of ``dx_mapping_scored.csv`` /
+      ``dx_mapping_unscored.csv``, e.g. Georgia never codes prolonged PR) was not assessed
+      by that source: NaN for its records (``attrs["source_unassessed"]`` lists them);
+    * a form statement that a source may have coded instead of a diagnostic one
+      (:data:`FORM_SUGGESTS_STATEMENTS`: LV high voltage ``LVHV`` -> VCLVH for LVH, ST-T codes
+      for the ischaemia statements, prolonged PR for 1AVB ...) makes that diagnostic
+      statement NaN unless it is named.
+
+    ``NORM`` (PTB-XL "normal ECG") has no SNOMED code of its own; CinC 2021 coded PTB-XL's
+    NORM records as sinus rhythm (426783006), so ``NORM`` is 1 when sinus rhythm is the
+    record's only code and NaN otherwise (whether other findings exclude a normal ECG is for
+    the caller, who knows PTB-XL's diagnostic classes, to decide).
+
+    Codes the CinC 2021 scoring treats as one diagnosis (Reyna et al. 2021, "Will Two Do?
+    Varying Dimensions in Electrocardiography: the PhysioNet/Computing in Cardiology Challenge
+    2021", CinC 48; and the ``Notes`` of ``dx_mapping_scored.csv``): complete and unspecified
+    LBBB (733534002, 164909002), complete and unspecified RBBB (713427006, 59118001),
+    PAC and SVPB (284470004, 63593006), PVC and VPB (427172004, 17338001); each pair maps to
+    one PTB-XL statement here (relation ``equivalent``).
 
     Parameters
     ----------
@@ -218,7 +271,10 @@ def cinc_to_ptbxl_labels(
         ``float`` 1/0/NaN, indexed like ``ds.labels``, one column per PTB-XL statement.
         ``attrs["unmapped_codes"]``: a Series of the codes each record carries that have no
         mapping (comma-joined; only records with such codes); ``attrs["n_with_unmapped"]``:
-        how many records those are.
+        how many records those are; ``attrs["n_without_codes"]``, ``attrs["n_without_rhythm"]``:
+        records with no code, and with no code naming a rhythm (their rhythm statements NaN);
+        ``attrs["form_suggests"]``: per diagnostic statement, how many records a form
+        statement made unknown (``unmapped="unknown"`` only).
 
     Examples
     --------
@@ -232,6 +288,15 @@ def cinc_to_ptbxl_labels(
     [[1.0, 0.0, nan], [0.0, 1.0, 1.0], [nan, 1.0, nan]]
     >>> out.attrs["n_with_unmapped"]
     1
+
+    A record coded only with a T-wave abnormality has an unassessed rhythm; LV high voltage
+    leaves LVH unknown:
+
+    >>> labels = pd.DataFrame({"TAb": [1, 0], "LVHV": [0, 1], "NSR": [0, 1]}, index=["r4", "r5"])
+    >>> codes = pd.Series(["164934002", "55827005", "426783006"], index=labels.columns)
+    >>> ds = EcgDataset(pd.DataFrame(index=labels.index), None, labels=labels, extras={"dx_codes": codes})
+    >>> cinc_to_ptbxl_labels(ds, statements=["SR", "TAB_", "LVH", "VCLVH"]).values.tolist()
+    [[nan, 1.0, 0.0, 0.0], [1.0, 0.0, nan, 1.0]]
     """
     if unmapped not in ("unknown", "negative"):
         raise ArgumentError(f"unmapped must be 'unknown' or 'negative', got {unmapped!r}")
@@ -257,6 +322,48 @@ def cinc_to_ptbxl_labels(
         out[stmt] = np.where(pos, 1.0, np.nan if honest else 0.0)
         if honest:
             out.loc[~pos & ~rec_unmapped, stmt] = 0.0
+    no_codes = ~present.any(axis=1)
+    rhythm_codes = m.loc[m["ptbxl_code"].isin(PTBXL_RHYTHM_STATEMENTS), "snomed_code"].astype(str).to_numpy()
+    no_rhythm = ~(present & np.isin(code_of_col, rhythm_codes)[None, :]).any(axis=1) & ~no_codes
+    suggested: dict[str, int] = {}
+    unassessed: dict[str, list[str]] = {}
+    if honest:
+        out.loc[no_codes, :] = np.nan
+        counts = ds.extras.get("dx_mapping")
+        source = ds.meta["source"].astype(str) if "source" in ds.meta.columns else None
+        if counts is not None and source is not None:
+            for stmt, grp in m.groupby("ptbxl_code", sort=False):
+                if stmt not in out.columns:
+                    continue
+                codes_s = [c for c in grp["snomed_code"].astype(str)]
+                if not set(codes_s) <= set(counts.index):
+                    continue  # a code the mapping files do not count: assessment unknown, leave as is
+                for src in sorted(set(source) & set(counts.columns)):
+                    n_used = pd.to_numeric(counts.loc[codes_s, src], errors="coerce")
+                    if n_used.notna().all() and n_used.sum() == 0:
+                        rows = (source == src).to_numpy() & (out[stmt] != 1).to_numpy()
+                        out.loc[rows, stmt] = np.nan
+                        unassessed.setdefault(src, []).append(str(stmt))
+            if unassessed:
+                logger.info("CinC labels: statements a source database never codes are unknown for its records: %s",
+                            {k: v for k, v in unassessed.items()})
+        for stmt in [c for c in out.columns if c in PTBXL_RHYTHM_STATEMENTS]:
+            out.loc[no_rhythm & (out[stmt] != 1).to_numpy(), stmt] = np.nan
+        for form, targets_of in FORM_SUGGESTS_STATEMENTS.items():
+            if form not in set(m["ptbxl_code"]):
+                continue
+            fcols = [by_code[c] for c in m.loc[m["ptbxl_code"] == form, "snomed_code"] if c in by_code]
+            fpos = (ds.labels[fcols].to_numpy().max(axis=1) > 0) if fcols else np.zeros(len(out), bool)
+            for stmt in targets_of:
+                if stmt in out.columns:
+                    hit = fpos & (out[stmt] == 0).to_numpy()
+                    if hit.any():
+                        out.loc[hit, stmt] = np.nan
+                        suggested[stmt] = suggested.get(stmt, 0) + int(hit.sum())
+        if no_rhythm.any() or no_codes.any() or suggested:
+            logger.info("CinC labels: %d records without any code (all unknown), %d whose codes name no rhythm "
+                        "(rhythm statements unknown); made unknown by a form statement: %s",
+                        int(no_codes.sum()), int(no_rhythm.sum()), suggested or "none")
     if "NORM" in out.columns and "NORM" not in set(m["ptbxl_code"]):
         only_nsr = present.any(axis=1) & (present[:, code_of_col != NSR_SNOMED].sum(axis=1) == 0) \
             & present[:, code_of_col == NSR_SNOMED].any(axis=1)
@@ -265,10 +372,15 @@ def cinc_to_ptbxl_labels(
     out.attrs["unmapped_codes"] = pd.Series(names, index=ds.labels.index[rec_unmapped], name="unmapped_codes",
                                             dtype=object)
     out.attrs["n_with_unmapped"] = int(rec_unmapped.sum())
+    out.attrs["n_without_codes"] = int(no_codes.sum())
+    out.attrs["n_without_rhythm"] = int(no_rhythm.sum())
+    out.attrs["form_suggests"] = suggested
+    out.attrs["source_unassessed"] = unassessed
     if honest and rec_unmapped.any():
         logger.info("%d of %d CinC records carry SNOMED codes without a PTB-XL mapping: their statements are "
                     "unknown (NaN) unless a mapped code makes them positive", int(rec_unmapped.sum()), len(out))
     return out
 
 
-__all__ = ["cinc_to_ptbxl_labels", "read_cinc", "read_dx_mapping", "snomed_to_ptbxl_map"]
+__all__ = ["CINC_SOURCES", "FORM_SUGGESTS_STATEMENTS", "PTBXL_RHYTHM_STATEMENTS", "cinc_to_ptbxl_labels", "read_cinc",
+           "read_dx_mapping", "snomed_to_ptbxl_map"]

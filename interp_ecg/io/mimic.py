@@ -48,6 +48,8 @@ from interp_ecg.io.wfdb_reader import WfdbLoader
 
 logger = logging.getLogger(__name__)
 
+#: ``anchor_age`` MIMIC-IV gives every patient older than 89 in the anchor year.
+MIMIC_ANCHOR_AGE_OVER_89 = 91
 #: Values the ECG machine writes for "not measured".
 MIMIC_SENTINELS = (29999, 32767, -32768)
 #: Numeric machine-measurement columns.
@@ -160,7 +162,9 @@ def read_mimic_ecg(
         optionally ``machine_measurements.csv`` and ``files/``.
     hosp_dir : str or path-like, optional
         MIMIC-IV ``hosp`` folder; its ``patients`` table gives ``sex`` and ``age`` at the ECG
-        (``anchor_age + year(ecg_time) - anchor_year``).
+        (``anchor_age + year(ecg_time) - anchor_year``); a patient whose ``anchor_age`` is
+        MIMIC-IV's >89 code (91) is age 90 with ``age_over_89`` True at or after the anchor
+        year and NaN (``age_over_89`` NA) before it, never ``91 + years``.
     measurements : bool, default True
         Merge ``machine_measurements.csv`` (cleaned by :func:`clean_machine_measurements`,
         reports joined into ``report``).
@@ -215,6 +219,7 @@ def read_mimic_ecg(
             meta = meta.join(mm, how="left")
     meta["patient_id"] = meta["subject_id"]
     meta["age"] = np.nan
+    meta["age_over_89"] = pd.array([pd.NA] * len(meta), dtype="boolean")
     meta["sex"] = pd.Series(pd.NA, index=meta.index, dtype="string")
     if hosp_dir is not None:
         pat_path = _find(Path(hosp_dir), "patients")
@@ -227,7 +232,19 @@ def read_mimic_ecg(
         year = meta["ecg_time"].dt.year.astype(float)
         anchor_age = pat["anchor_age"].reindex(sub.to_numpy()).to_numpy(dtype=float)
         anchor_year = pat["anchor_year"].reindex(sub.to_numpy()).to_numpy(dtype=float)
-        meta["age"] = anchor_age + (year.to_numpy() - anchor_year)
+        age = anchor_age + (year.to_numpy() - anchor_year)
+        # MIMIC-IV writes anchor_age 91 for every patient over 89 in the anchor year (HIPAA;
+        # MIMIC-IV documentation, patients table): 91 + years is not an age. Read as 90 ("90 or
+        # older", as read_ptbxl reads PTB-XL's 300) when the ECG is at or after the anchor year;
+        # before it the age is unknown (NaN).
+        over = anchor_age > 89  # every such anchor_age is the code 91
+        after = year.to_numpy() >= anchor_year
+        meta["age"] = np.where(over, np.where(after, 90.0, np.nan), age)
+        flag = pd.array(np.where(np.isnan(meta["age"].to_numpy()), pd.NA, over & after), dtype="boolean")
+        meta["age_over_89"] = flag
+        if over.any():
+            logger.info("%d ECGs of patients whose anchor_age is MIMIC-IV's >89 code %d: age 90 "
+                        "(age_over_89) or NaN before the anchor year", int(over.sum()), MIMIC_ANCHOR_AGE_OVER_89)
     meta["female"] = (meta["sex"] == "F").astype(float).where(meta["sex"].notna())
     front = ["patient_id", "age", "sex", "female"]
     meta = meta[front + [c for c in meta.columns if c not in front]]

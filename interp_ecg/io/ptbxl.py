@@ -11,12 +11,14 @@ Layout read::
 
 Only the two CSV files are read when the dataset is built; signals are read on demand.
 
-Likelihoods: ``scp_codes`` gives each statement a likelihood (0-100). Diagnostic statements
-carry the cardiologist's likelihood; form and rhythm statements are written with ``0.0``
-(PTB-XL leaves their likelihood unset), so the default threshold ``0`` keeps every statement
-written in the record, as the PTB-XL benchmark does, and a higher ``likelihood_threshold``
-applies to diagnostic statements only (a rhythm or form statement written in the record is
-always a positive label).
+Likelihoods: ``scp_codes`` gives each statement a likelihood (0-100). PTB-XL derived a
+likelihood for the *diagnostic* statements from keywords of the report (Wagner et al. 2020,
+Sci Data 7:154); a value of ``0`` means "unknown". Form and rhythm statements mostly carry
+``0.0``, but not always: in the 500 shared records 27 of their 601 entries carry 100 (PVC 14,
+AFLT 6, PACE 6, AFIB 1), and 7 of the 627 diagnostic entries carry 0. The default threshold
+``0`` keeps every statement written in the record, as the PTB-XL benchmark does; a higher
+``likelihood_threshold`` applies to diagnostic statements only (a rhythm or form statement
+written in the record is always a positive label, whatever number it carries).
 
 Examples
 --------
@@ -49,7 +51,11 @@ logger = logging.getLogger(__name__)
 SUPERCLASSES: tuple[str, ...] = ("NORM", "MI", "STTC", "CD", "HYP")
 #: Names of the ProtoECGNet branches for ``prototype_category`` 1, 3 and 4.
 PROTOECGNET_BRANCHES = {1: "rhythm", 3: "morphology", 4: "global"}
-#: Ages above 89 are written as 300 in PTB-XL (HIPAA); they are read as 90.
+#: PTB-XL's code for "older than 89" in the ``age`` column, HIPAA's Safe Harbor rule (Wagner
+#: et al. 2020, Sci Data 7:154; PhysioNet PTB-XL description of ``ptbxl_database.csv``). Read as
+#: 90 (HIPAA's "90 or older"). The shared 1.0.3 sample holds no 300 but does hold ages 90 (1
+#: record) and 91 (2), read as written. ``age_over_89`` is True for every age above 89 (written
+#: or coded); an EMPTY age cell is "not recorded": NaN, with ``age_over_89`` missing (NA).
 PTBXL_AGE_CAP = 300
 
 _SCP_RE = r"['\"]([^'\"]+)['\"]\s*:\s*(-?[0-9.]+(?:[eE][-+]?\d+)?|nan|None)"
@@ -140,10 +146,16 @@ def _normalise_meta(db: pd.DataFrame) -> pd.DataFrame:
         db["patient_id"] = pd.array([pd.NA] * len(db), dtype="Int64")
     if "age" in db.columns:
         age = pd.to_numeric(db["age"], errors="coerce")
-        db["age_over_89"] = age >= PTBXL_AGE_CAP
-        db["age"] = age.where(age < PTBXL_AGE_CAP, 90.0).astype(float)
+        coded = age >= PTBXL_AGE_CAP  # only the documented ">89" code becomes 90; an empty cell stays NaN
+        db["age_over_89"] = pd.array((age > 89).to_numpy(), dtype="boolean")
+        db.loc[age.isna().to_numpy(), "age_over_89"] = pd.NA
+        db["age"] = age.mask(coded, 90.0).astype(float)
+        if age.isna().any():
+            logger.info("ptbxl_database.csv: age not recorded for %d records (NaN, not 90): %s",
+                        int(age.isna().sum()), db.index[age.isna().to_numpy()][:10].tolist())
     else:
         db["age"] = np.nan
+        db["age_over_89"] = pd.array([pd.NA] * len(db), dtype="boolean")
     if "sex" in db.columns:
         code = pd.to_numeric(db["sex"], errors="coerce")
         db["female"] = code.astype(float)
@@ -174,8 +186,8 @@ def read_ptbxl(
         whose header gives another rate fails with :class:`SamplingRateError` on load.
     likelihood_threshold : float, default 0
         A diagnostic statement is a positive label when its likelihood is ``>=`` this value.
-        Rhythm and form statements carry no likelihood in PTB-XL (written as 0) and are
-        positive whenever written, whatever the threshold.
+        Rhythm and form statements (whose likelihood PTB-XL mostly leaves at 0, "unknown")
+        are positive whenever written, whatever the threshold and whatever number they carry.
     required_leads : sequence of str or None
         Leads a record must have; ``None`` accepts any.
 
@@ -183,7 +195,9 @@ def read_ptbxl(
     -------
     EcgDataset
         ``meta`` indexed by ``ecg_id`` with every database column plus ``female`` (0/1),
-        ``age_over_89``; ``patient_id`` (``Int64``; missing for every record when the table has
+        ``age_over_89`` (nullable boolean: True for an age above 89, written or PTB-XL's ">89"
+        code 300, which is read as age 90; NA where the age cell is empty, whose ``age`` is
+        NaN, never 90); ``patient_id`` (``Int64``; missing for every record when the table has
         no such column); ``sex`` is ``"M"``/``"F"``; ``labels`` is a 0/1 ``uint8`` DataFrame over
         every statement of ``scp_statements.csv`` (in its order). ``extras`` holds
         ``"statements"`` (the statements table, with a ``branch`` column when

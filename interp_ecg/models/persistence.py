@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 from interp_ecg.errors import IntegrityError, ModelError
@@ -92,6 +93,62 @@ def _versions() -> dict:
             out[mod] = __import__(mod).__version__
         except Exception:  # pragma: no cover
             pass
+    return out
+
+
+def _major_minor(version: str) -> tuple[int, int] | None:
+    m = re.match(r"\s*v?(\d+)\.(\d+)", str(version))
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def check_versions(manifest: dict, source: str | os.PathLike | None = None) -> list[str]:
+    """Compare the package versions a model was saved with to the installed ones.
+
+    Tree and ensemble internals and defaults change between releases (scikit-learn itself
+    warns, ``InconsistentVersionWarning``, when an estimator is unpickled under another
+    version; skops and the booster text formats do not). For every package of the manifest's
+    ``versions`` whose major.minor differs from the installed one this logs a warning (and
+    issues a :class:`UserWarning`) naming both versions.
+
+    Parameters
+    ----------
+    manifest : dict
+        A model folder's manifest (:func:`verify_model`).
+    source : path-like, optional
+        The folder, named in the message.
+
+    Returns
+    -------
+    list of str
+        One message per package that differs (empty when none does).
+
+    Examples
+    --------
+    >>> import sklearn
+    >>> check_versions({"versions": {"scikit-learn": sklearn.__version__}})
+    []
+    """
+    import warnings
+
+    saved = manifest.get("versions") or {}
+    now = _versions()
+    out = []
+    for pkg, was in saved.items():
+        if pkg not in now:
+            continue
+        a, b = _major_minor(was), _major_minor(now[pkg])
+        if a is None or b is None:
+            differs = str(was) != str(now[pkg])
+        else:
+            differs = a != b
+        if differs:
+            out.append(f"saved with {pkg} {was}, loading under {now[pkg]}: predictions may differ; re-save the "
+                       "model under the installed versions (or install the saved ones)")
+    if out:
+        where = f"{source}: " if source is not None else ""
+        for msg in out:
+            logger.warning("%s%s", where, msg)
+            warnings.warn(where + msg, UserWarning, stacklevel=3)
     return out
 
 
@@ -228,7 +285,9 @@ def load_model(path: str | os.PathLike, expected_digest: str | None = None):
     Returns
     -------
     estimator
-        The fitted model.
+        The fitted model. A package whose major.minor version differs from the one the
+        manifest records (scikit-learn, LightGBM, XGBoost, skops, interp_ecg ...) is named in
+        a logged warning (:func:`check_versions`).
 
     Raises
     ------
@@ -242,6 +301,7 @@ def load_model(path: str | os.PathLike, expected_digest: str | None = None):
 
     folder = Path(path)
     manifest = verify_model(folder, expected_digest)
+    check_versions(manifest, folder)
     file = folder / MODEL_FILE
     if MODEL_FILE not in manifest["sha256"] or not file.is_file():
         raise ModelError(f"no {MODEL_FILE} listed in the manifest", source=folder)
@@ -263,6 +323,7 @@ def load_model(path: str | os.PathLike, expected_digest: str | None = None):
 def load_booster(path: str | os.PathLike, expected_digest: str | None = None) -> dict:
     """Load only the native boosters of a saved model (no unpickling): ``{tag: Booster}``."""
     manifest = verify_model(path, expected_digest)
+    check_versions(manifest, path)
     out = {}
     for rel in manifest["sha256"]:
         if rel.startswith("boosters/"):
@@ -280,5 +341,6 @@ def load_booster(path: str | os.PathLike, expected_digest: str | None = None) ->
     return out
 
 
-__all__ = ["TRUSTED_TYPES", "save_model", "load_model", "verify_model", "load_booster", "write_manifest",
+__all__ = ["TRUSTED_TYPES", "check_versions", "save_model", "load_model", "verify_model", "load_booster",
+           "write_manifest",
            "read_manifest", "check_file_digest", "sha256_file"]

@@ -198,7 +198,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                     metrics.append(_table(Y, oof, groups_t, cfg, protocol="cv10", task=task, model=mname))
                     for f in np.unique(folds_t):
                         m = folds_t == f
-                        aucs = [roc_auc(Y[c].to_numpy()[m], oof[m, j]) for j, c in enumerate(Y.columns)]
+                        aucs = [roc_auc(Y[c].to_numpy()[m], oof[c].to_numpy()[m]) for c in Y.columns]
                         fold_rows.append({"task": task, "model": mname, "fold": int(f),
                                           "macro_auroc": float(np.nanmean(aucs)),
                                           "n_labels_scored": int(np.isfinite(aucs).sum())})
