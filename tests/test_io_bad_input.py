@@ -110,7 +110,7 @@ def test_unknown_format(good):
 
 def test_garbled_format_field(good):
     _edit_header(good, lambda ls: [ls[0]] + [l.replace("rec.dat 16 ", "rec.dat sixteen ") for l in ls[1:]])
-    with pytest.raises(RecordReadError, match=r"rec.hea: malformed header \(HeaderSyntaxError"):
+    with pytest.raises(RecordReadError, match=r"rec.hea: malformed header: format field 'sixteen'"):
         read_wfdb_record(good)
 
 

@@ -207,6 +207,75 @@ def _read_simple_header(text: str) -> dict[str, Any] | None:
             "multi_segment": False}
 
 
+_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+#: the sampling-frequency field of a record line: ``fs[/counter_freq[(base_counter)]]`` (header(5))
+_FS_FIELD = re.compile(rf"^(?P<fs>{_NUM})(?:/(?P<cf>{_NUM})(?:\((?P<bc>-?{_NUM})\))?)?$")
+#: the format field of a signal line: ``fmt[xsamps_per_frame][:skew][+byte_offset]``
+_FMT_FIELD = re.compile(r"^\d+(?:x\d+)?(?::\d+)?(?:\+\d+)?$")
+#: the gain field of a signal line: ``adc_gain[(baseline)][/units]``
+_GAIN_FIELD = re.compile(rf"^[-+]?{_NUM}(?:\((?P<baseline>[-+]?\d+)\))?(?:/(?P<units>\S*))?$")
+_INT_FIELD = re.compile(r"^[-+]?\d+$")
+#: the integer fields that follow the gain on a signal line, in order (header(5))
+_SIGNAL_INT_FIELDS = ("ADC resolution", "ADC zero", "initial value", "checksum", "block size")
+
+
+def _check_header_fields(lines: list[str], source: str) -> None:
+    """Raise RecordReadError when a field of the record or a signal line is present but not of its form.
+
+    wfdb-python parses header lines with regular expressions that match a prefix of each field
+    and fill in WFDB's default for what they do not match: a sampling rate written ``NaN``,
+    ``?`` or ``fivehundred`` became 250 Hz (the default for a header that omits it), ``5e2``
+    became 5 Hz, a gain written as text 200 (the default gain). Here every field that is
+    written is checked against header(5) (https://physionet.org/physiotools/wag/header-5.htm)
+    before any value of it is used; a field left out keeps WFDB's rule for an omitted field
+    (the caller refuses an omitted sampling rate). The base time and date are not used by
+    interp-ecg and are left to wfdb.
+    """
+    rec = lines[0].split()
+    if len(rec) >= 2 and not _INT_FIELD.match(rec[1]):
+        raise RecordReadError(f"malformed header: number-of-signals field {rec[1]!r} of the record line "
+                              "is not an integer", source=source)
+    if len(rec) >= 3:
+        m = _FS_FIELD.match(rec[2])
+        if m is None:
+            raise RecordReadError(f"malformed header: sampling-frequency field {rec[2]!r} of the record line "
+                                  "is not a number (header(5): fs[/counter_freq[(base_counter)]]); "
+                                  "the rate is not guessed", source=source)
+    if len(rec) >= 4 and not re.match(r"^\d+$", rec[3]):
+        raise RecordReadError(f"malformed header: number-of-samples field {rec[3]!r} of the record line is "
+                              "not a non-negative integer", source=source)
+    if "/" in rec[0]:  # a multi-segment master: its other lines are segment lines
+        return
+    for line in lines[1:]:
+        tok = line.split()
+        name = " ".join(tok[8:]) or (tok[0] if tok else "")
+        where = f"signal line {line[:60]!r}" if not tok[8:] else f"signal {name!r}"
+        if len(tok) >= 2 and not _FMT_FIELD.match(tok[1]):
+            raise RecordReadError(f"malformed header: format field {tok[1]!r} of {where} is not "
+                                  "fmt[xspf][:skew][+offset]", source=source)
+        if len(tok) >= 3:
+            g = _GAIN_FIELD.match(tok[2])
+            if g is None:
+                raise RecordReadError(f"malformed header: gain field {tok[2]!r} of {where} is not "
+                                      "adc_gain[(baseline)][/units] with a number for the gain", source=source)
+            if g["units"] is not None and g["units"] == "":
+                raise RecordReadError(f"malformed header: gain field {tok[2]!r} of {where} has '/' "
+                                      "but no units", source=source)
+        for field, value in zip(_SIGNAL_INT_FIELDS, tok[3:8]):
+            if not _INT_FIELD.match(value):
+                raise RecordReadError(f"malformed header: {field} field {value!r} of {where} is not an "
+                                      "integer (a signal line's fields 4-8 are integers; the description "
+                                      "comes after all of them)", source=source)
+
+
+def _header_fs(rec_tok: list[str]) -> float | None:
+    """The sampling rate as written in a checked record line (``None`` when omitted)."""
+    if len(rec_tok) < 3:
+        return None
+    m = _FS_FIELD.match(rec_tok[2])
+    return float(m["fs"]) if m else None
+
+
 def _wfdb_header(base: Path, text: str, source: str) -> dict[str, Any]:
     """The header dict from :func:`wfdb.rdheader`, with units, comments and rate checked on the text."""
     import wfdb
@@ -215,11 +284,12 @@ def _wfdb_header(base: Path, text: str, source: str) -> dict[str, Any]:
     if not lines:
         raise RecordReadError("header is empty (no record line)", source=source)
     rec_tok = lines[0].split()
+    _check_header_fields(lines, source)
     try:
         h = wfdb.rdheader(str(base))
     except Exception as err:  # noqa: BLE001 - wfdb raises HeaderSyntaxError, ValueError...
         raise RecordReadError(f"malformed header ({type(err).__name__}: {err})", source=source) from None
-    fs = None if len(rec_tok) < 3 else float(h.fs)  # wfdb fills in 250 Hz when none is written
+    fs = _header_fs(rec_tok)  # as written: wfdb fills in 250 Hz when none is written or it cannot parse it
     sig_len = None if h.sig_len is None else int(h.sig_len)
     header: dict[str, Any] = {"record_name": str(h.record_name), "n_sig": int(h.n_sig or 0), "fs": fs,
                               "sig_len": sig_len, "signals": [], "comments": comments,
