@@ -352,8 +352,21 @@ def read_header(path: str | os.PathLike, engine: str = "auto") -> dict[str, Any]
 
 
 _COMMENT_FIELDS = {
-    "age": re.compile(r"^<?age>?\s*[:=]\s*(?P<v>\S+)", re.I),
-    "sex": re.compile(r"^<?sex>?\s*[:=]\s*(?P<v>\S+)", re.I),
+    "age": re.compile(r"^<?age>?(?:\s*\([^)]*\))?\s*[:=]\s*(?P<v>\S+)", re.I),
+    "sex": re.compile(r"^<?sex>?(?:\s*\([^)]*\))?\s*[:=]\s*(?P<v>\S+)", re.I),
+}
+
+#: Oldest age read as a fact (years); an age above it is unknown (NaN) with a logged reason.
+MAX_AGE_YEARS = 120.0
+
+_SEX_MALE = frozenset({"m", "male", "man"})
+_SEX_FEMALE = frozenset({"f", "female", "woman", "w"})
+#: Numeric sex codings, only applied where the data say which one they use.
+SEX_CODINGS: dict[str, dict[str, str | None]] = {
+    # PTB-XL's ``sex`` column (ptbxl_database.csv): 0 male, 1 female
+    "ptbxl": {"0": "M", "1": "F"},
+    # ISO/IEC 5218: 0 not known, 1 male, 2 female, 9 not applicable
+    "iso5218": {"0": None, "1": "M", "2": "F", "9": None},
 }
 
 #: a patient named in a header comment (``Patient: 17``, ``<patient_id>: 17``, ``subject_id = 17``)
@@ -399,55 +412,99 @@ def patient_of_record(record_path: str, comments: Sequence[str] = ()) -> str | N
     return None
 
 
-def parse_age(value: Any) -> float:
-    """Age as a float, NaN when unknown (``"NaN"``, ``"Unknown"``, ``""``, ``">89"`` gives 90).
+def parse_age(value: Any, source: str | None = None) -> float:
+    """Age in years as a float; NaN when unknown or outside 0-:data:`MAX_AGE_YEARS`.
+
+    ``"NaN"``, ``"Unknown"`` and ``""`` are unknown; ``">89"`` (a censored age) gives 90; an
+    age below 0 or above 120 is not a human age and is NaN, logged (naming ``source`` when
+    given) as the reason.
 
     Examples
     --------
-    >>> parse_age("78"), parse_age(">89"), parse_age("Unknown")
-    (78.0, 90.0, nan)
+    >>> parse_age("78"), parse_age(">89"), parse_age("Unknown"), parse_age("150")
+    (78.0, 90.0, nan, nan)
     """
     if value is None:
         return float("nan")
     text = str(value).strip()
-    if text.startswith(">"):
-        try:
-            return float(text[1:]) + 1
-        except ValueError:
-            return float("nan")
     try:
-        out = float(text)
+        out = float(text[1:]) + 1 if text.startswith(">") else float(text)
     except ValueError:
         return float("nan")
-    return out if np.isfinite(out) and out >= 0 else float("nan")
+    if not np.isfinite(out):
+        return float("nan")
+    if out < 0 or out > MAX_AGE_YEARS:
+        logger.warning("%sage %r is outside 0-%g years: age unknown (NaN)",
+                       f"{source}: " if source else "", text, MAX_AGE_YEARS)
+        return float("nan")
+    return out
 
 
-def parse_sex(value: Any) -> Any:
-    """``"M"``, ``"F"`` or ``None`` from the many spellings used in ECG files.
+def parse_sex(value: Any, coding: str | None = None, source: str | None = None) -> Any:
+    """``"M"``, ``"F"`` or ``None`` (unknown) from a sex field.
+
+    Words are read (``M``/``F``, ``male``/``female``, ``man``/``woman``, any case). A number
+    has no agreed meaning (PTB-XL codes 0 = male, 1 = female; ISO/IEC 5218 codes 1 = male,
+    2 = female, 0 = not known), so it is read only with the ``coding`` the data say they use
+    (a key of :data:`SEX_CODINGS`); without one it is unknown and the reason is logged.
+
+    Parameters
+    ----------
+    value : any
+        The field as written.
+    coding : {None, "ptbxl", "iso5218"}
+        The numeric coding of the source, when it states one.
+    source : str, optional
+        File or record named in the log line.
 
     Examples
     --------
-    >>> parse_sex("Male"), parse_sex("female"), parse_sex(1), parse_sex("Unknown")
-    ('M', 'F', 'F', None)
+    >>> parse_sex("Male"), parse_sex("female"), parse_sex("Unknown")
+    ('M', 'F', None)
+    >>> parse_sex(1), parse_sex(1, coding="ptbxl"), parse_sex("1", coding="iso5218")
+    (None, 'F', 'M')
     """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     text = str(value).strip().lower()
-    if text in {"m", "male", "man", "0", "0.0"}:
+    if text in _SEX_MALE:
         return "M"
-    if text in {"f", "female", "woman", "w", "1", "1.0"}:
+    if text in _SEX_FEMALE:
         return "F"
+    number = re.fullmatch(r"(\d+)(?:\.0*)?", text)
+    if number is None:
+        return None
+    if coding is not None:
+        if coding not in SEX_CODINGS:
+            raise ArgumentError(f"coding must be one of {sorted(SEX_CODINGS)} or None, got {coding!r}")
+        return SEX_CODINGS[coding].get(number[1])
+    logger.warning("%ssex written as the number %r with no stated coding (PTB-XL: 0 male, 1 female; "
+                   "ISO/IEC 5218: 1 male, 2 female): sex unknown", f"{source}: " if source else "", text)
     return None
 
 
-def parse_comments(comments: Sequence[str]) -> dict[str, Any]:
-    """Age and sex from header comments (``Age: 78``, ``<sex>: F``, ``age: 81``)."""
+def parse_comments(comments: Sequence[str], source: str | None = None) -> dict[str, Any]:
+    """Age and sex from header comments (``Age: 78``, ``<sex>: F``, ``age: 81``).
+
+    Sex is read from words; a number only where a comment names ISO/IEC 5218 as the coding
+    (``Sex (ISO/IEC 5218): 1``), see :func:`parse_sex`. Unknown values are NaN / missing with
+    the reason logged, naming ``source``.
+
+    Examples
+    --------
+    >>> parse_comments(["Age: 63", "Sex: 1"])
+    {'age': 63.0, 'sex': None}
+    >>> parse_comments(["Age: 63", "Sex (ISO/IEC 5218): 1"])
+    {'age': 63.0, 'sex': 'M'}
+    """
+    coding = "iso5218" if any("5218" in str(line) for line in comments) else None
     out: dict[str, Any] = {}
     for line in comments:
         for key, rx in _COMMENT_FIELDS.items():
             m = rx.match(line.strip())
             if m and key not in out:
-                out[key] = parse_age(m["v"]) if key == "age" else parse_sex(m["v"])
+                out[key] = (parse_age(m["v"], source=source) if key == "age"
+                            else parse_sex(m["v"], coding=coding, source=source))
     return out
 
 
@@ -769,7 +826,7 @@ def read_wfdb_record(
     signal = np.ascontiguousarray(phys.T[idx], dtype=np.float32)
     leads = [names[j] for j in idx]
     meta = {"comments": header["comments"], "units": [signals[j]["units"] for j in idx]}
-    meta.update(parse_comments(header["comments"]))
+    meta.update(parse_comments(header["comments"], source=hea))
     modified = modified_leads(names, hea)
     if modified:
         meta["modified_leads"] = modified
@@ -866,7 +923,7 @@ def _read_multisegment(base: Path, record_id, expected_fs, required_leads, max_s
     idx = order + extra
     comments = list(rec.comments or [])
     meta = {"comments": comments, "units": [written[j] for j in idx]}
-    meta.update(parse_comments(comments))
+    meta.update(parse_comments(comments, source=hea))
     modified = modified_leads(names, hea)
     if modified:
         meta["modified_leads"] = modified
@@ -1090,7 +1147,7 @@ def _read_wfdb_dir(root: Path, expected_fs, required_leads, recursive: bool) -> 
                 parts = segment_headers(hea, h)
                 sigs = parts[0][1]["signals"] if parts else []
             names = _record_lead_order([normalise_lead_name(s["sig_name"]) for s in sigs])
-            c = parse_comments(h["comments"])
+            c = parse_comments(h["comments"], source=str(hea))
             row.update(fs=h["fs"], n_leads=h["n_sig"], n_samples=h["sig_len"], leads=" ".join(names),
                        age=c.get("age", np.nan), sex=c.get("sex"), header_error="",
                        patient_id=patient_of_record(rel, h["comments"]))
