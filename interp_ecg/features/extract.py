@@ -96,6 +96,7 @@ from interp_ecg.features.rhythm import beat_counts, recorded_duration_s, rr_feat
 from interp_ecg.features.stream import ChunkStore, read_features
 from interp_ecg.io.dataset import EcgDataset, Record
 from interp_ecg.io.leads import STANDARD_LEADS, standardise_leads
+from interp_ecg.io.wfdb_reader import MIN_ECG_FS, low_rate_message
 
 logger = logging.getLogger(__name__)
 
@@ -151,8 +152,8 @@ def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
     src = rec.source or rec.id
     if rec.fs is None or not np.isfinite(rec.fs) or rec.fs <= 0:
         raise SamplingRateError(f"invalid sampling rate {rec.fs!r}", source=src)
-    if rec.fs < 50:
-        raise SamplingRateError(f"sampling rate {rec.fs} Hz is too low to delineate (need >= 50 Hz)", source=src)
+    if rec.fs < MIN_ECG_FS:  # the delineator's floor, one message (io.wfdb_reader.low_rate_message)
+        raise SamplingRateError(low_rate_message(rec.fs), source=src)
     # standard names; a Cabrera -aVR channel is negated into aVR (io.leads.standardise_leads)
     signal, leads = standardise_leads(np.asarray(rec.signal), rec.leads, source=src)
     if signal.ndim != 2 or signal.shape[0] != len(leads):

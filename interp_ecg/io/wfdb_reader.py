@@ -83,8 +83,23 @@ UNIT_TO_MV: dict[str, float] = {
     "nv": 1e-6,
 }
 
-#: Lowest sampling rate accepted for records holding standard ECG leads (Hz).
-MIN_ECG_FS = 50.0
+#: Lowest sampling rate accepted for records holding standard ECG leads (Hz): the delineator's
+#: floor (:mod:`interp_ecg.features.delineation`, ``fs < 100`` refused), so the reader, the
+#: feature extraction and the delineator refuse the same rates with the same message
+#: (:func:`low_rate_message`); it was 50 Hz here while the delineator needs 100, so a user told
+#: "need >= 50 Hz" who resampled to 50 Hz was refused again.
+MIN_ECG_FS = 100.0
+
+
+def low_rate_message(fs: float) -> str:
+    """The one message for a sampling rate under :data:`MIN_ECG_FS`.
+
+    Examples
+    --------
+    >>> low_rate_message(25.0)
+    'sampling rate 25 Hz is too low to delineate (need >= 100 Hz)'
+    """
+    return f"sampling rate {float(fs):g} Hz is too low to delineate (need >= {MIN_ECG_FS:g} Hz)"
 
 #: Largest record read, in samples (signals x samples per signal): 2**27 = 134,217,728
 #: samples, 512 MiB as float32 (12 leads x 3.1 h at 1000 Hz; 2 leads x 52 h at 360 Hz). A
@@ -783,9 +798,7 @@ def read_wfdb_record(
         raise RecordReadError(f"unknown WFDB format(s) {unknown}", source=hea)
     names = [normalise_lead_name(s["sig_name"]) for s in signals]
     if fs < MIN_ECG_FS and any(n in STANDARD_LEADS for n in names):
-        raise SamplingRateError(
-            f"sampling rate {fs:g} Hz is too low for ECG leads (< {MIN_ECG_FS:g} Hz)", source=hea
-        )
+        raise SamplingRateError(low_rate_message(fs), source=hea)
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
         raise LeadError(f"duplicate leads {dups}", source=hea)
