@@ -16,6 +16,10 @@ batch reader needs on top of it, and says what is wrong, naming the file:
   in WFDB's header(5)), takes its length from the data file's size; a record that holds no
   samples at all is refused as such;
 * data: checksum mismatch (when the header gives the length), invalid samples (NaN);
+* multi-frequency records (a signal with more than one sample per frame, ``16x2``): read at
+  the frame rate (the header's sampling rate), each frame's samples averaged as wfdb's
+  ``smooth_frames`` does, checksums checked on the samples as written; ``meta`` lists
+  ``samples_per_frame``;
 * units: converted to millivolts from each channel's units as written in the header text
   (``mV``, ``uV``, ``µV`` in UTF-8 or Latin-1, ``V``...). wfdb-python 4.3 reads headers as ASCII
   and drops the ``µ``, turning microvolts into volts (a factor of 10^6), so the units field is
@@ -676,7 +680,8 @@ def _fast_path_ok(header: dict) -> bool:
             and len({s["byte_offset"] for s in sigs}) == 1)
 
 
-def _read_digital(base: Path, header: dict, sig_len: int, source: str, engine: str = "auto") -> np.ndarray:
+def _read_digital(base: Path, header: dict, sig_len: int, source: str, engine: str = "auto",
+                  check_checksum: bool = True) -> np.ndarray:
     """Digital samples ``(n_samples, n_sig)`` (int32 or int64) of a checked header."""
     signals = header["signals"]
     n_sig = len(signals)
@@ -698,6 +703,8 @@ def _read_digital(base: Path, header: dict, sig_len: int, source: str, engine: s
         raise RecordReadError(f"truncated data file: {raw.size} values read", source=fpath)
     import wfdb
 
+    if any(s["samps_per_frame"] > 1 for s in signals):
+        return _read_multifrequency(base, header, sig_len, source, check_checksum)
     try:
         if header["sig_len"] == 0:  # wfdb-python takes 0 literally; header(5) says "unspecified"
             rec = _rdrecord_with_length(base, sig_len, {x["file_name"] for x in signals})
@@ -713,6 +720,54 @@ def _read_digital(base: Path, header: dict, sig_len: int, source: str, engine: s
         shape = None if d is None else d.shape
         raise RecordReadError(f"data shape {shape} does not match header ({sig_len}, {n_sig})", source=source)
     return d
+
+
+def _read_multifrequency(base: Path, header: dict, sig_len: int, source: str,
+                         check_checksum: bool = True) -> np.ndarray:
+    """Digital samples at the frame rate of a record with more than one sample per frame in a signal.
+
+    A multi-frequency record (header(5) ``fmt x samps_per_frame``, e.g. ``16x2``: chest leads
+    at twice the frame rate) is read expanded by wfdb-python (``smooth_frames=False``), its
+    header checksums are checked on the expanded samples (a checksum is a sum over every sample
+    written), and each signal is brought to the frame rate (the header's sampling rate) by
+    averaging the samples of each frame, as wfdb's ``smooth_frames`` does; a frame holding an
+    invalid sample is invalid. Returns float64 ``(sig_len, n_sig)``.
+    """
+    import wfdb
+
+    signals = header["signals"]
+    if not header["sig_len"]:
+        raise RecordReadError("multi-frequency record without a length in its header: not supported",
+                              source=source)
+    try:
+        rec = wfdb.rdrecord(str(base), physical=False, return_res=64, smooth_frames=False, sampto=sig_len)
+    except FileNotFoundError as err:
+        raise RecordReadError(f"data file not found: {err}", source=source) from None
+    except Exception as err:  # noqa: BLE001 - wfdb raises many kinds; name them
+        raise RecordReadError(f"unreadable multi-frequency record ({type(err).__name__}: {err})",
+                              source=source) from None
+    out = np.empty((sig_len, len(signals)), dtype=np.float64)
+    for j, (s, e) in enumerate(zip(signals, rec.e_d_signal)):
+        spf = s["samps_per_frame"]
+        e = np.asarray(e, dtype=np.int64)
+        name = normalise_lead_name(s["sig_name"])
+        if e.size != sig_len * spf:
+            raise RecordReadError(f"signal {name!r}: {e.size} samples read, header describes "
+                                  f"{sig_len} frames x {spf}", source=source)
+        if check_checksum and s["checksum"] is not None and int(e.sum()) % 65536 != s["checksum"] % 65536:
+            raise RecordReadError(f"header/data mismatch: checksum of signal {name!r} is {int(e.sum()) % 65536}, "
+                                  f"header says {s['checksum'] % 65536} (over its {spf} samples per frame)",
+                                  source=source)
+        frames = e.reshape(sig_len, spf)
+        invalid = _INVALID.get(s["fmt"])
+        col = frames.mean(axis=1)
+        if invalid is not None:
+            col[(frames == invalid).any(axis=1)] = invalid
+        out[:, j] = col
+    multi = {normalise_lead_name(s["sig_name"]): s["samps_per_frame"] for s in signals if s["samps_per_frame"] > 1}
+    logger.info("%s: multi-frequency record: %s sampled %s per frame; read at the frame rate %g Hz "
+                "(each frame's samples averaged)", source, list(multi), sorted(set(multi.values())), header["fs"])
+    return out
 
 
 def read_wfdb_record(
@@ -811,9 +866,10 @@ def read_wfdb_record(
         f = _to_millivolt_factor(s["units"], s["sig_name"], hea)
         factors.append(1.0 if f is None else f)
     sig_len = _check_size_and_length(base, header, hea, max_samples)
-    digital = _read_digital(base, header, sig_len, hea, engine=engine)
+    digital = _read_digital(base, header, sig_len, hea, engine=engine, check_checksum=check_checksum)
     length_given = bool(header["sig_len"])
-    if check_checksum and length_given and any(s["checksum"] is not None for s in signals):
+    multi_frequency = any(s["samps_per_frame"] > 1 for s in signals)  # checked on the expanded samples
+    if check_checksum and length_given and not multi_frequency and any(s["checksum"] is not None for s in signals):
         sums = digital.sum(axis=0, dtype=np.int64) % 65536
         for j, s in enumerate(signals):
             if s["checksum"] is None:
@@ -840,6 +896,8 @@ def read_wfdb_record(
     leads = [names[j] for j in idx]
     meta = {"comments": header["comments"], "units": [signals[j]["units"] for j in idx]}
     meta.update(parse_comments(header["comments"], source=hea))
+    if multi_frequency:
+        meta["samples_per_frame"] = {names[j]: signals[j]["samps_per_frame"] for j in idx}
     modified = modified_leads(names, hea)
     if modified:
         meta["modified_leads"] = modified
