@@ -765,7 +765,7 @@ def _read_multifrequency(base: Path, header: dict, sig_len: int, source: str,
             col[(frames == invalid).any(axis=1)] = invalid
         out[:, j] = col
     multi = {normalise_lead_name(s["sig_name"]): s["samps_per_frame"] for s in signals if s["samps_per_frame"] > 1}
-    logger.info("%s: multi-frequency record: %s sampled %s per frame; read at the frame rate %g Hz "
+    logger.debug("%s: multi-frequency record: %s sampled %s per frame; read at the frame rate %g Hz "
                 "(each frame's samples averaged)", source, list(multi), sorted(set(multi.values())), header["fs"])
     return out
 
