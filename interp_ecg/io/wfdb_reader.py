@@ -564,6 +564,16 @@ def _check_mat_v4(path: Path, n_sig: int, sig_len: int) -> None:
         )
 
 
+def _non_ecg_text(non_ecg: dict[str, str]) -> str:
+    """``"ABP: not an ECG lead (units mmHg), not read"`` for each channel in another unit than a voltage."""
+    return "; ".join(f"{n}: not an ECG lead (units {u}), not read" for n, u in non_ecg.items())
+
+
+def _is_ecg_channel(units: str, name: str) -> bool:
+    """Whether a channel is read as an ECG lead: its units are a voltage, or it has a standard lead name."""
+    return units.strip().lower() in UNIT_TO_MV or normalise_lead_name(name) in STANDARD_LEADS
+
+
 def _to_millivolt_factor(units: str, name: str, source: str) -> float | None:
     key = units.strip().lower()
     if key in UNIT_TO_MV:
@@ -807,7 +817,9 @@ def read_wfdb_record(
     -------
     Record
         ``signal`` float32 ``(n_leads, n_samples)`` mV; standard leads first, in standard
-        order; other channels after them, named in ``extra_leads``; ``meta`` holds ``age``,
+        order; other channels in a voltage after them, named in ``extra_leads``; a channel in
+        another unit (ABP in mmHg, PLETH in NU) is not an ECG lead and is not read: ``meta``
+        lists it in ``non_ecg_channels`` (``{"ABP": "mmHg"}``). ``meta`` holds ``age``,
         ``sex`` parsed from comments, ``comments``, ``units`` as written and, for a record
         with modified limb leads (``MLII``; kept under that name, not read as lead II),
         ``modified_leads`` (``{"MLII": "II"}``, see :func:`interp_ecg.io.leads.modified_leads`).
@@ -862,9 +874,14 @@ def read_wfdb_record(
         if missing:
             raise LeadError(f"missing leads {missing} (has {names})", source=hea)
     factors = []
-    for s in signals:
+    non_ecg: dict[str, str] = {}  # channels not in a voltage (ABP in mmHg, PLETH in NU): not ECG leads
+    for j, s in enumerate(signals):
         f = _to_millivolt_factor(s["units"], s["sig_name"], hea)
+        if f is None:
+            non_ecg[names[j]] = s["units"]
         factors.append(1.0 if f is None else f)
+    if len(non_ecg) == len(signals):
+        raise LeadError(f"no ECG channel: {_non_ecg_text(non_ecg)}", source=hea)
     sig_len = _check_size_and_length(base, header, hea, max_samples)
     digital = _read_digital(base, header, sig_len, hea, engine=engine, check_checksum=check_checksum)
     length_given = bool(header["sig_len"])
@@ -890,12 +907,15 @@ def read_wfdb_record(
     if bad.any():
         phys[bad] = np.nan
     order = [names.index(n) for n in STANDARD_LEADS if n in names]
-    extra = [j for j, n in enumerate(names) if n not in STANDARD_LEADS]
+    extra = [j for j, n in enumerate(names) if n not in STANDARD_LEADS and n not in non_ecg]
     idx = order + extra
     signal = np.ascontiguousarray(phys.T[idx], dtype=np.float32)
     leads = [names[j] for j in idx]
     meta = {"comments": header["comments"], "units": [signals[j]["units"] for j in idx]}
     meta.update(parse_comments(header["comments"], source=hea))
+    if non_ecg:
+        meta["non_ecg_channels"] = non_ecg
+        logger.debug("%s: %s", hea, _non_ecg_text(non_ecg))
     if multi_frequency:
         meta["samples_per_frame"] = {names[j]: signals[j]["samps_per_frame"] for j in idx}
     modified = modified_leads(names, hea)
@@ -983,18 +1003,25 @@ def _read_multisegment(base: Path, record_id, expected_fs, required_leads, max_s
         if missing:
             raise LeadError(f"missing leads {missing} (has {names})", source=hea)
     factors, written = [], []
-    for n in rec.sig_name:
+    non_ecg: dict[str, str] = {}
+    for j, n in enumerate(rec.sig_name):
         if n not in units:
             raise RecordReadError(f"channel {n!r} is in no segment header", source=hea)
         written.append(units[n][0])
+        if units[n][1] is None:
+            non_ecg[names[j]] = units[n][0]
         factors.append(1.0 if units[n][1] is None else units[n][1])
+    if len(non_ecg) == len(names):
+        raise LeadError(f"no ECG channel: {_non_ecg_text(non_ecg)}", source=hea)
     phys = rec.p_signal * np.asarray(factors)
     order = [names.index(n) for n in STANDARD_LEADS if n in names]
-    extra = [j for j, n in enumerate(names) if n not in STANDARD_LEADS]
+    extra = [j for j, n in enumerate(names) if n not in STANDARD_LEADS and n not in non_ecg]
     idx = order + extra
     comments = list(rec.comments or [])
     meta = {"comments": comments, "units": [written[j] for j in idx]}
     meta.update(parse_comments(comments, source=hea))
+    if non_ecg:
+        meta["non_ecg_channels"] = non_ecg
     modified = modified_leads(names, hea)
     if modified:
         meta["modified_leads"] = modified
@@ -1217,7 +1244,8 @@ def _read_wfdb_dir(root: Path, expected_fs, required_leads, recursive: bool) -> 
             if h["multi_segment"]:
                 parts = segment_headers(hea, h)
                 sigs = parts[0][1]["signals"] if parts else []
-            names = _record_lead_order([normalise_lead_name(s["sig_name"]) for s in sigs])
+            names = _record_lead_order([normalise_lead_name(s["sig_name"]) for s in sigs
+                                        if _is_ecg_channel(s["units"], s["sig_name"])])
             c = parse_comments(h["comments"], source=str(hea))
             row.update(fs=h["fs"], n_leads=h["n_sig"], n_samples=h["sig_len"], leads=" ".join(names),
                        age=c.get("age", np.nan), sex=c.get("sex"), header_error="",
