@@ -109,7 +109,9 @@ def low_rate_message(fs: float) -> str:
 #: samples, 512 MiB as float32 (12 leads x 3.1 h at 1000 Hz; 2 leads x 52 h at 360 Hz). A
 #: header claiming more is refused before anything is allocated; pass ``max_samples=`` to
 #: :func:`read_wfdb_record` to read a larger record on a machine that has the memory (reading
-#: needs about 16 bytes per sample at its peak).
+#: needs about 16 bytes per sample at its peak). Measuring is another matter:
+#: :func:`interp_ecg.features.extract_record` needs ~4-6 MiB per lead-minute and refuses records
+#: over ``interp_ecg.features.extract.MAX_LEAD_MINUTES`` (600 lead-minutes), far below this cap.
 MAX_SAMPLES = 2**27
 
 #: Largest header file read (bytes). Headers are a few kB of text.
