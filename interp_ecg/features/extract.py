@@ -501,6 +501,7 @@ def _measure(
 
     row = _empty_row()
     row.update(summarise_quality(q))
+    row["quality_invalid_leads"] = ",".join(q.index[invalid])  # named in a column like flat/clipped/noisy
     row["record_duration_s"] = signal.shape[1] / fs
     row.update(pacing_summary(spikes))
     beats = table.beats
