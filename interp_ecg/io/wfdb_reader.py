@@ -994,10 +994,15 @@ def _read_multisegment(base: Path, record_id, expected_fs, required_leads, max_s
         rec = wfdb.rdrecord(str(base), physical=True, m2s=True, return_res=64)
     except Exception as err:  # noqa: BLE001
         raise RecordReadError(f"unreadable multi-segment record ({type(err).__name__}: {err})", source=hea) from None
-    fs = float(rec.fs)
+    # the rate as written in the master header (wfdb reads "5e2" as 5)
+    fs = _header_fs(_split_header(_read_header_text(Path(hea)))[0][0].split()) or float(rec.fs)
+    if not np.isfinite(fs) or fs <= 0:
+        raise SamplingRateError(f"invalid sampling rate {fs!r} in header", source=hea)
     if expected_fs is not None and abs(fs - float(expected_fs)) > 1e-6:
         raise SamplingRateError(f"sampling rate {fs:g} Hz, expected {float(expected_fs):g} Hz", source=hea)
     names = [normalise_lead_name(n) for n in rec.sig_name]
+    if fs < MIN_ECG_FS and any(n in STANDARD_LEADS for n in names):
+        raise SamplingRateError(low_rate_message(fs), source=hea)
     if len(set(names)) != len(names):
         raise LeadError(f"duplicate leads in {names}", source=hea)
     if required_leads is not None:
