@@ -344,7 +344,7 @@ def features(
                                              help="Records per chunk file, the unit of resume (default: "
                                                   "extract's chunk_size, DEFAULT_CHUNK_SIZE in the Python API)."),
     overwrite: bool = typer.Option(False, "--overwrite",
-                                   help="Delete the chunks of an earlier run in the chunk folder and start over "
+                                   help="Delete OUT and the chunks of an earlier run in the chunk folder and start over "
                                         "(without it a run resumes, and a folder of another run is refused)."),
     hosp: Optional[Path] = typer.Option(None, "--hosp",
                                         help="MIMIC-IV hosp/ folder (patients.csv.gz): age and sex of "
@@ -385,6 +385,11 @@ def features(
     if limit:
         ds = ds.subset(positions=range(min(limit, len(ds))))
     chunk_dir = chunks or out.with_suffix(".chunks")
+    if overwrite and out.is_file():
+        # the table of the earlier run must not outlive its chunks: a rerun killed before it
+        # writes OUT would leave another run's table in place beside this run's chunks
+        logger.info("--overwrite: removing %s of the earlier run", out)
+        out.unlink()
     try:
         # the bar only on a terminal: in a log file its redraws pile up on one line
         sized = {} if chunk_size is None else {"chunk_size": chunk_size}
@@ -397,7 +402,9 @@ def features(
         raise ConfigError(str(err).replace("overwrite=True", "--overwrite")) from err
     table = with_record_columns(measured, ds.meta)
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_parquet(out)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    table.to_parquet(tmp)  # written whole, then renamed: a killed run leaves no half table at OUT
+    os.replace(tmp, out)
     n_ok, failed = _failure_summary(table)
     n_failed = len(table) - n_ok
     if n_failed:

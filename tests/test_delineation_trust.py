@@ -137,8 +137,8 @@ def test_noise_in_a_batch_gives_a_quality_flag_and_nan(kind, tmp_path):
     out = extract(ds, progress=False)
     row = out.iloc[0]
     assert not row["quality_ok"]
-    # the record is named (by its source, which the array loader calls array[0])
-    assert row["quality_reason"].startswith("array[0]: ") and "noise" in row["quality_reason"]
+    # the record is named by its id (an in-memory record has no file; was "array[0]")
+    assert row["quality_reason"].startswith("noise1: ") and "noise" in row["quality_reason"][8:]
     assert np.isnan(row["QRS_duration_ms"]) and np.isnan(row["RR_mean_ms"])
 
 

@@ -65,11 +65,19 @@ from interp_ecg.features.record_measure import (  # noqa: F401 - re-exported nam
 from interp_ecg.features.stream import ChunkStore, read_features
 from interp_ecg.io.dataset import EcgDataset, Record
 from interp_ecg.io.leads import STANDARD_LEADS, standardise_leads
+from interp_ecg.io.wfdb_reader import MIN_ECG_FS, low_rate_message
 
 logger = logging.getLogger(__name__)
 
 MIN_BEATS = 3
 MIN_DURATION_S = 2.0
+#: Longest record measured in one call, in lead-minutes (leads x minutes): extract_record needs
+#: about 3.7-5.9 MiB of memory per lead-minute, linear in length (benchmarks/extract_memory.py:
+#: PTB-XL 9 tiled, 12 leads x 50 min, +2.2 GiB; MIT-BIH 100, 2 x 30 min, +0.35 GiB), so 600
+#: lead-minutes (12 leads x 50 min, 2 leads x 5 h) stay near 2-3.5 GiB; a 24-h 3-lead Holter
+#: (4,320) would need ~16-25 GiB. Longer records are refused naming their size (measure them
+#: in windows); raise this where the memory is there.
+MAX_LEAD_MINUTES = 600.0
 DEFAULT_CHUNK_SIZE = 256
 
 
@@ -102,8 +110,16 @@ def _validate(rec: Record) -> tuple[np.ndarray, float, list[str], str]:
     src = rec.source or rec.id
     if rec.fs is None or not np.isfinite(rec.fs) or rec.fs <= 0:
         raise SamplingRateError(f"invalid sampling rate {rec.fs!r}", source=src)
-    if rec.fs < 50:
-        raise SamplingRateError(f"sampling rate {rec.fs} Hz is too low to delineate (need >= 50 Hz)", source=src)
+    if rec.fs < MIN_ECG_FS:  # the delineator's floor, one message (io.wfdb_reader.low_rate_message)
+        raise SamplingRateError(low_rate_message(rec.fs), source=src)
+    shape = np.shape(rec.signal)
+    lead_minutes = shape[0] * shape[-1] / rec.fs / 60 if len(shape) == 2 else 0.0
+    if lead_minutes > MAX_LEAD_MINUTES:
+        raise SignalQualityError(
+            f"record too long to measure in memory: {shape[0]} leads x {shape[-1] / rec.fs / 60:.1f} min = "
+            f"{lead_minutes:,.0f} lead-minutes, over extract's limit of {MAX_LEAD_MINUTES:g} (about "
+            f"{3.7 * lead_minutes / 1024:.0f}-{5.9 * lead_minutes / 1024:.0f} GiB needed; "
+            "interp_ecg.features.extract.MAX_LEAD_MINUTES): measure it in windows", source=src)
     # standard names; a Cabrera -aVR channel is negated into aVR (io.leads.standardise_leads)
     signal, leads = standardise_leads(np.asarray(rec.signal), rec.leads, source=src)
     if signal.ndim != 2 or signal.shape[0] != len(leads):

@@ -1230,6 +1230,7 @@ def measure_record(
     # 6: measurements
     row = empty_row()
     row.update(summarise_quality(q))
+    row["quality_invalid_leads"] = ",".join(q.index[inv.invalid])  # named like flat/clipped/noisy
     row["record_duration_s"] = signal.shape[1] / fs
     row.update(pacing_summary(spikes))
     rhythm, hrv_notes = rate_and_rhythm(bs.table, bs.in_noise, q, noise_runs, fs, signal.shape[1])

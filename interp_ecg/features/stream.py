@@ -44,6 +44,41 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "_manifest.json"
 FORMAT = "interp_ecg.features.chunks/1"
+#: Lock file of a run writing a chunk folder (hidden, so Parquet readers skip it).
+LOCK = ".lock"
+
+
+def _lock_folder(folder: Path):
+    """Hold an exclusive lock on ``folder / LOCK`` for this process; the open file, or None.
+
+    The lock is :func:`fcntl.flock` on the file, which the system releases when the process
+    ends however it ends (``SIGKILL`` included), so a killed run never leaves a stale lock.
+    Another process holding it raises :class:`~interp_ecg.errors.ConfigError` naming its pid:
+    two runs on one folder would both measure every pending record (the output stays right,
+    the work is doubled). The same process may open a folder again (a store of an earlier call
+    still referenced). Without ``fcntl`` (Windows) nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        return None
+    fh = open(folder / LOCK, "a+")  # noqa: SIM115 - held open for the run
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.seek(0)
+        holder = fh.read().strip()
+        fh.close()
+        if holder == str(os.getpid()):
+            return None
+        raise ConfigError(f"another run (pid {holder or 'unknown'}) is writing this output folder; wait for it "
+                          "to finish (this run would then resume from its chunks) or use another folder",
+                          source=folder) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    return fh
 
 
 def _ids_digest(ids: Sequence[Any]) -> str:
@@ -119,13 +154,19 @@ class ChunkStore:
     chunk_size : int
         Records per chunk.
     overwrite : bool, default False
-        Start afresh, deleting chunks of a previous run. Without it a folder holding a
+        Start afresh, deleting chunks (and run notes) of a previous run. Without it a folder holding a
         different run (other ids, chunk size or ``extra``) raises
         :class:`~interp_ecg.errors.ConfigError` naming each entry that differs
         (:func:`manifest_differences`).
     extra : dict, optional
         Further settings that must match for a resume (``method``, the dataset's identity
         and the code's fingerprint, say).
+
+    Raises
+    ------
+    ConfigError
+        Another process is writing the folder (it holds the folder's ``.lock``), or the folder
+        holds another run.
     """
 
     def __init__(
@@ -151,6 +192,7 @@ class ChunkStore:
             **({"extra": extra} if extra else {}),
         }
         self.out.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_folder(self.out)  # held while this store lives (released at exit)
         path = self.out / MANIFEST
         if path.exists() and not overwrite:
             old = json.loads(path.read_text())
@@ -165,7 +207,8 @@ class ChunkStore:
                 )
         else:
             if overwrite:
-                for f in [*self.out.glob("chunk-*.parquet"), *self.out.glob(_marker_glob())]:
+                for f in [*self.out.glob("chunk-*.parquet"), *self.out.glob(_marker_glob()),
+                          *self.out.glob("_run-*.json")]:
                     f.unlink()
             self._atomic_write_text(path, json.dumps(self.manifest, indent=1))
         # temporary files left by a killed run; not those of a process still writing here
@@ -177,6 +220,12 @@ class ChunkStore:
                 continue
             tmp.unlink(missing_ok=True)
         self._write_run_info(extra)
+
+    def close(self) -> None:
+        """Release the folder's lock (also released when the store is collected or the process ends)."""
+        if getattr(self, "_lock", None) is not None:
+            self._lock.close()
+            self._lock = None
 
     def _write_run_info(self, extra: dict | None) -> None:
         """``_run.json``: settings, package versions and start time (not checked on resume)."""

@@ -43,7 +43,7 @@ import pandas as pd
 from interp_ecg.errors import ArgumentError, DataNotFoundError, InterpEcgError
 from interp_ecg.io.dataset import EcgDataset
 from interp_ecg.io.leads import STANDARD_LEADS
-from interp_ecg.io.wfdb_reader import WfdbLoader, find_headers, parse_age, parse_sex, read_header
+from interp_ecg.io.wfdb_reader import WfdbLoader, find_headers, parse_comments, read_header
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,8 @@ def read_cinc(root: str | os.PathLike, required_leads: Sequence[str] | None = ST
             for line in h["comments"]:
                 key, _, value = line.partition(":")
                 info[key.strip().lower()] = value.strip()
-            row.update(age=parse_age(info.get("age")), sex=parse_sex(info.get("sex")), fs=h["fs"],
+            person = parse_comments(h["comments"], source=str(hea))  # words only, ages 0-120
+            row.update(age=person.get("age", np.nan), sex=person.get("sex"), fs=h["fs"],
                        n_samples=h["sig_len"], dx=info.get("dx", ""), header_error="")
         except InterpEcgError as err:
             logger.warning("bad CinC header %s: %s", hea, err)

@@ -156,7 +156,9 @@ class ArrayLoader:
 
     def __call__(self, record_id: Any, row: pd.Series) -> Record:
         i = self._position[record_id] if self._position is not None else int(row.name)
-        return Record(str(record_id), self.signals[i], self.fs, list(self.leads), source=f"array[{i}]")
+        # no file: errors and reasons name the record by its id (``rec.source or rec.id``), not
+        # by its row in the array ("array[1]"), which the user never sees
+        return Record(str(record_id), self.signals[i], self.fs, list(self.leads), source="")
 
 
 def _resample_record(rec: Record, fs: float) -> Record:

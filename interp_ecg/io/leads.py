@@ -55,6 +55,9 @@ _ALIASES = {
 MODIFIED_LIMB_LEADS: dict[str, str] = {"MLI": "I", "MLII": "II", "MLIII": "III"}
 _MODIFIED_SPELLINGS = {"MLI": "MLI", "ML1": "MLI", "MLII": "MLII", "ML2": "MLII", "MLIII": "MLIII", "ML3": "MLIII"}
 _CANONICAL = {name.upper(): name for name in STANDARD_LEADS}
+#: the electrode differences that define the bipolar limb leads (Einthoven): I = LA - RA,
+#: II = LL - RA, III = LL - LA
+_BIPOLAR = {"LA-RA": "I", "LL-RA": "II", "LL-LA": "III"}
 #: standard leads a file may store with their sign turned, as the Cabrera (orderly) display
 #: does: aVL, I, -aVR, II, aVF, III (Kligfield et al., Circulation 2007;115:1306-24, which
 #: recommends the display; -aVR is its only inverted lead)
@@ -78,9 +81,15 @@ def normalise_lead_name(name: str) -> str:
 
     Notes
     -----
-    Case, spaces, ``-``/``_`` and a ``Lead`` prefix are ignored alike for the standard
-    leads, their aliases (``D2``) and the modified limb leads: ``"Lead MLII"`` and
-    ``"lead_ml2"`` are ``"MLII"`` as ``"Lead II"`` is ``"II"``.
+    Case, spaces and a ``Lead`` prefix (with one ``-`` or ``_`` after it) are ignored alike
+    for the standard leads, their aliases (``D2``) and the modified limb leads: ``"Lead MLII"``
+    and ``"lead_ml2"`` are ``"MLII"`` as ``"Lead II"`` is ``"II"``. Anywhere else a ``-`` or
+    ``_`` is part of the label: ``"I-II"`` (lead I minus lead II, which is -III), ``"aVR-"``
+    and ``"II-I"`` are not standard leads and are returned as written, so they are never
+    measured as a standard lead with the wrong sign. The electrode differences that define
+    the limb leads are read as those leads, exactly (Einthoven): ``LA-RA`` is I, ``LL-RA`` is
+    II, ``LL-LA`` is III. A leading ``-`` marks an inverted lead (``"-aVR"``, the Cabrera
+    display), returned as written; :func:`standardise_leads` negates it back into aVR.
 
     Only the modified *limb* leads can be told by their names. Modified *chest* leads carry
     the standard names: the second channel of MIT-BIH Arrhythmia record 100 is named ``V5``
@@ -96,14 +105,22 @@ def normalise_lead_name(name: str) -> str:
     ('MLII', 'MLII', 'I')
     >>> normalise_lead_name("LEAD D2"), normalise_lead_name("leadx")
     ('II', 'leadx')
+    >>> normalise_lead_name("I-II"), normalise_lead_name("aVR-"), normalise_lead_name("LA-RA")
+    ('I-II', 'aVR-', 'I')
     """
     text = str(name).strip()
     if text.startswith("-"):
         return text  # an inverted lead (Cabrera -aVR) is not the standard lead
-    key = text.replace(" ", "").replace("-", "").replace("_", "").upper()
-    bare = key.removeprefix("LEAD")          # "Lead II", "lead_v2", "Lead MLII", "LEAD D2"
-    if bare in _CANONICAL or bare in _ALIASES or bare in _MODIFIED_SPELLINGS:
-        key = bare
+    key = text.replace(" ", "").upper()
+    if key in _BIPOLAR:
+        return _BIPOLAR[key]
+    if key.startswith("LEAD"):               # "Lead II", "lead_v2", "Lead MLII", "LEAD-D2"
+        bare = key[4:]
+        bare = bare[1:] if bare[:1] in ("-", "_") else bare
+        if bare in _CANONICAL or bare in _ALIASES or bare in _MODIFIED_SPELLINGS:
+            key = bare
+    # a "-" or "_" anywhere else is part of the label: "I-II" (lead I minus lead II, = -III),
+    # "aVR-", "V1-" are not standard leads and are kept as written
     if key in _CANONICAL:
         return _CANONICAL[key]
     if key in _ALIASES:

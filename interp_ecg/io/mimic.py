@@ -191,7 +191,7 @@ def read_mimic_ecg(
     rl_path = _find(root, "record_list")
     if rl_path is None:
         raise DataNotFoundError("record_list.csv not found", source=root / "record_list.csv")
-    rl = _read_table(rl_path, dtype={"path": "string", "file_name": "string"})
+    rl = _read_table(rl_path, dtype={"path": "string", "file_name": "string", "study_id": "string"})
     missing_cols = [c for c in ("study_id", "subject_id", "path") if c not in rl.columns]
     if missing_cols:
         raise RecordReadError(f"no column(s) {missing_cols} (has {list(rl.columns)})", source=rl_path)
@@ -276,6 +276,15 @@ def _usable_study_ids(table: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd
     """
     sid = pd.to_numeric(table["study_id"], errors="coerce")
     bad = (sid.isna() | (sid != np.floor(sid))).to_numpy()
+    # the index is the integer (as PTB-XL's ecg_id); a study_id written otherwise than that
+    # integer ("00412345", "+412345") would be renamed without a word: say so, naming both forms
+    text = table["study_id"].astype("string").str.strip()
+    respelt = (~bad) & (text != sid.astype("Int64").astype("string")).fillna(False).to_numpy()
+    if respelt.any():
+        pairs = [f"{t!r} -> {int(v)}" for t, v in zip(text[respelt].head(5), sid[respelt].head(5))]
+        logger.warning("%s: %d study_id value(s) not written as a plain integer are read as the integer "
+                       "(%s%s); the record files are still found by their path column", path,
+                       int(respelt.sum()), ", ".join(pairs), " ..." if respelt.sum() > 5 else "")
     if not bad.any():
         out = table.copy()
         out["study_id"] = sid.astype(np.int64)

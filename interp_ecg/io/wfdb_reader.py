@@ -16,6 +16,10 @@ batch reader needs on top of it, and says what is wrong, naming the file:
   in WFDB's header(5)), takes its length from the data file's size; a record that holds no
   samples at all is refused as such;
 * data: checksum mismatch (when the header gives the length), invalid samples (NaN);
+* multi-frequency records (a signal with more than one sample per frame, ``16x2``): read at
+  the frame rate (the header's sampling rate), each frame's samples averaged as wfdb's
+  ``smooth_frames`` does, checksums checked on the samples as written; ``meta`` lists
+  ``samples_per_frame``;
 * units: converted to millivolts from each channel's units as written in the header text
   (``mV``, ``uV``, ``µV`` in UTF-8 or Latin-1, ``V``...). wfdb-python 4.3 reads headers as ASCII
   and drops the ``µ``, turning microvolts into volts (a factor of 10^6), so the units field is
@@ -84,14 +88,31 @@ UNIT_TO_MV: dict[str, float] = {
     "nv": 1e-6,
 }
 
-#: Lowest sampling rate accepted for records holding standard ECG leads (Hz).
-MIN_ECG_FS = 50.0
+#: Lowest sampling rate accepted for records holding standard ECG leads (Hz): the delineator's
+#: floor (:mod:`interp_ecg.features.delineation`, ``fs < 100`` refused), so the reader, the
+#: feature extraction and the delineator refuse the same rates with the same message
+#: (:func:`low_rate_message`); it was 50 Hz here while the delineator needs 100, so a user told
+#: "need >= 50 Hz" who resampled to 50 Hz was refused again.
+MIN_ECG_FS = 100.0
+
+
+def low_rate_message(fs: float) -> str:
+    """The one message for a sampling rate under :data:`MIN_ECG_FS`.
+
+    Examples
+    --------
+    >>> low_rate_message(25.0)
+    'sampling rate 25 Hz is too low to delineate (need >= 100 Hz)'
+    """
+    return f"sampling rate {float(fs):g} Hz is too low to delineate (need >= {MIN_ECG_FS:g} Hz)"
 
 #: Largest record read, in samples (signals x samples per signal): 2**27 = 134,217,728
 #: samples, 512 MiB as float32 (12 leads x 3.1 h at 1000 Hz; 2 leads x 52 h at 360 Hz). A
 #: header claiming more is refused before anything is allocated; pass ``max_samples=`` to
 #: :func:`read_wfdb_record` to read a larger record on a machine that has the memory (reading
-#: needs about 16 bytes per sample at its peak).
+#: needs about 16 bytes per sample at its peak). Measuring is another matter:
+#: :func:`interp_ecg.features.extract_record` needs ~4-6 MiB per lead-minute and refuses records
+#: over ``interp_ecg.features.extract.MAX_LEAD_MINUTES`` (600 lead-minutes), far below this cap.
 MAX_SAMPLES = 2**27
 
 #: Largest header file read (bytes). Headers are a few kB of text.
@@ -208,6 +229,75 @@ def _read_simple_header(text: str) -> dict[str, Any] | None:
             "multi_segment": False}
 
 
+_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+#: the sampling-frequency field of a record line: ``fs[/counter_freq[(base_counter)]]`` (header(5))
+_FS_FIELD = re.compile(rf"^(?P<fs>{_NUM})(?:/(?P<cf>{_NUM})(?:\((?P<bc>-?{_NUM})\))?)?$")
+#: the format field of a signal line: ``fmt[xsamps_per_frame][:skew][+byte_offset]``
+_FMT_FIELD = re.compile(r"^\d+(?:x\d+)?(?::\d+)?(?:\+\d+)?$")
+#: the gain field of a signal line: ``adc_gain[(baseline)][/units]``
+_GAIN_FIELD = re.compile(rf"^[-+]?{_NUM}(?:\((?P<baseline>[-+]?\d+)\))?(?:/(?P<units>\S*))?$")
+_INT_FIELD = re.compile(r"^[-+]?\d+$")
+#: the integer fields that follow the gain on a signal line, in order (header(5))
+_SIGNAL_INT_FIELDS = ("ADC resolution", "ADC zero", "initial value", "checksum", "block size")
+
+
+def _check_header_fields(lines: list[str], source: str) -> None:
+    """Raise RecordReadError when a field of the record or a signal line is present but not of its form.
+
+    wfdb-python parses header lines with regular expressions that match a prefix of each field
+    and fill in WFDB's default for what they do not match: a sampling rate written ``NaN``,
+    ``?`` or ``fivehundred`` became 250 Hz (the default for a header that omits it), ``5e2``
+    became 5 Hz, a gain written as text 200 (the default gain). Here every field that is
+    written is checked against header(5) (https://physionet.org/physiotools/wag/header-5.htm)
+    before any value of it is used; a field left out keeps WFDB's rule for an omitted field
+    (the caller refuses an omitted sampling rate). The base time and date are not used by
+    interp-ecg and are left to wfdb.
+    """
+    rec = lines[0].split()
+    if len(rec) >= 2 and not _INT_FIELD.match(rec[1]):
+        raise RecordReadError(f"malformed header: number-of-signals field {rec[1]!r} of the record line "
+                              "is not an integer", source=source)
+    if len(rec) >= 3:
+        m = _FS_FIELD.match(rec[2])
+        if m is None:
+            raise RecordReadError(f"malformed header: sampling-frequency field {rec[2]!r} of the record line "
+                                  "is not a number (header(5): fs[/counter_freq[(base_counter)]]); "
+                                  "the rate is not guessed", source=source)
+    if len(rec) >= 4 and not re.match(r"^\d+$", rec[3]):
+        raise RecordReadError(f"malformed header: number-of-samples field {rec[3]!r} of the record line is "
+                              "not a non-negative integer", source=source)
+    if "/" in rec[0]:  # a multi-segment master: its other lines are segment lines
+        return
+    for line in lines[1:]:
+        tok = line.split()
+        name = " ".join(tok[8:]) or (tok[0] if tok else "")
+        where = f"signal line {line[:60]!r}" if not tok[8:] else f"signal {name!r}"
+        if len(tok) >= 2 and not _FMT_FIELD.match(tok[1]):
+            raise RecordReadError(f"malformed header: format field {tok[1]!r} of {where} is not "
+                                  "fmt[xspf][:skew][+offset]", source=source)
+        if len(tok) >= 3:
+            g = _GAIN_FIELD.match(tok[2])
+            if g is None:
+                raise RecordReadError(f"malformed header: gain field {tok[2]!r} of {where} is not "
+                                      "adc_gain[(baseline)][/units] with a number for the gain", source=source)
+            if g["units"] is not None and g["units"] == "":
+                raise RecordReadError(f"malformed header: gain field {tok[2]!r} of {where} has '/' "
+                                      "but no units", source=source)
+        for field, value in zip(_SIGNAL_INT_FIELDS, tok[3:8]):
+            if not _INT_FIELD.match(value):
+                raise RecordReadError(f"malformed header: {field} field {value!r} of {where} is not an "
+                                      "integer (a signal line's fields 4-8 are integers; the description "
+                                      "comes after all of them)", source=source)
+
+
+def _header_fs(rec_tok: list[str]) -> float | None:
+    """The sampling rate as written in a checked record line (``None`` when omitted)."""
+    if len(rec_tok) < 3:
+        return None
+    m = _FS_FIELD.match(rec_tok[2])
+    return float(m["fs"]) if m else None
+
+
 def _wfdb_header(base: Path, text: str, source: str) -> dict[str, Any]:
     """The header dict from :func:`wfdb.rdheader`, with units, comments and rate checked on the text."""
     import wfdb
@@ -216,11 +306,12 @@ def _wfdb_header(base: Path, text: str, source: str) -> dict[str, Any]:
     if not lines:
         raise RecordReadError("header is empty (no record line)", source=source)
     rec_tok = lines[0].split()
+    _check_header_fields(lines, source)
     try:
         h = wfdb.rdheader(str(base))
     except Exception as err:  # noqa: BLE001 - wfdb raises HeaderSyntaxError, ValueError...
         raise RecordReadError(f"malformed header ({type(err).__name__}: {err})", source=source) from None
-    fs = None if len(rec_tok) < 3 else float(h.fs)  # wfdb fills in 250 Hz when none is written
+    fs = _header_fs(rec_tok)  # as written: wfdb fills in 250 Hz when none is written or it cannot parse it
     sig_len = None if h.sig_len is None else int(h.sig_len)
     header: dict[str, Any] = {"record_name": str(h.record_name), "n_sig": int(h.n_sig or 0), "fs": fs,
                               "sig_len": sig_len, "signals": [], "comments": comments,
@@ -283,8 +374,21 @@ def read_header(path: str | os.PathLike, engine: str = "auto") -> dict[str, Any]
 
 
 _COMMENT_FIELDS = {
-    "age": re.compile(r"^<?age>?\s*[:=]\s*(?P<v>\S+)", re.I),
-    "sex": re.compile(r"^<?sex>?\s*[:=]\s*(?P<v>\S+)", re.I),
+    "age": re.compile(r"^<?age>?(?:\s*\([^)]*\))?\s*[:=]\s*(?P<v>\S+)", re.I),
+    "sex": re.compile(r"^<?sex>?(?:\s*\([^)]*\))?\s*[:=]\s*(?P<v>\S+)", re.I),
+}
+
+#: Oldest age read as a fact (years); an age above it is unknown (NaN) with a logged reason.
+MAX_AGE_YEARS = 120.0
+
+_SEX_MALE = frozenset({"m", "male", "man"})
+_SEX_FEMALE = frozenset({"f", "female", "woman", "w"})
+#: Numeric sex codings, only applied where the data say which one they use.
+SEX_CODINGS: dict[str, dict[str, str | None]] = {
+    # PTB-XL's ``sex`` column (ptbxl_database.csv): 0 male, 1 female
+    "ptbxl": {"0": "M", "1": "F"},
+    # ISO/IEC 5218: 0 not known, 1 male, 2 female, 9 not applicable
+    "iso5218": {"0": None, "1": "M", "2": "F", "9": None},
 }
 
 #: a patient named in a header comment (``Patient: 17``, ``<patient_id>: 17``, ``subject_id = 17``)
@@ -331,57 +435,101 @@ def patient_of_record(record_path: str, comments: Sequence[str] = ()) -> str | N
     return None
 
 
-def parse_age(value: Any) -> float:
-    """Age as a float, NaN when unknown (``"NaN"``, ``"Unknown"``, ``""``, ``">89"`` gives 90).
+def parse_age(value: Any, source: str | None = None) -> float:
+    """Age in years as a float; NaN when unknown or outside 0-:data:`MAX_AGE_YEARS`.
+
+    ``"NaN"``, ``"Unknown"`` and ``""`` are unknown; ``">89"`` (a censored age) gives 90; an
+    age below 0 or above 120 is not a human age and is NaN, logged (naming ``source`` when
+    given) as the reason.
 
     Examples
     --------
     >>> from interp_ecg.io.wfdb_reader import parse_age
-    >>> parse_age("78"), parse_age(">89"), parse_age("Unknown")
-    (78.0, 90.0, nan)
+    >>> parse_age("78"), parse_age(">89"), parse_age("Unknown"), parse_age("150")
+    (78.0, 90.0, nan, nan)
     """
     if value is None:
         return float("nan")
     text = str(value).strip()
-    if text.startswith(">"):
-        try:
-            return float(text[1:]) + 1
-        except ValueError:
-            return float("nan")
     try:
-        out = float(text)
+        out = float(text[1:]) + 1 if text.startswith(">") else float(text)
     except ValueError:
         return float("nan")
-    return out if np.isfinite(out) and out >= 0 else float("nan")
+    if not np.isfinite(out):
+        return float("nan")
+    if out < 0 or out > MAX_AGE_YEARS:
+        logger.warning("%sage %r is outside 0-%g years: age unknown (NaN)",
+                       f"{source}: " if source else "", text, MAX_AGE_YEARS)
+        return float("nan")
+    return out
 
 
-def parse_sex(value: Any) -> Any:
-    """``"M"``, ``"F"`` or ``None`` from the many spellings used in ECG files.
+def parse_sex(value: Any, coding: str | None = None, source: str | None = None) -> Any:
+    """``"M"``, ``"F"`` or ``None`` (unknown) from a sex field.
+
+    Words are read (``M``/``F``, ``male``/``female``, ``man``/``woman``, any case). A number
+    has no agreed meaning (PTB-XL codes 0 = male, 1 = female; ISO/IEC 5218 codes 1 = male,
+    2 = female, 0 = not known), so it is read only with the ``coding`` the data say they use
+    (a key of :data:`SEX_CODINGS`); without one it is unknown and the reason is logged.
+
+    Parameters
+    ----------
+    value : any
+        The field as written.
+    coding : {None, "ptbxl", "iso5218"}
+        The numeric coding of the source, when it states one.
+    source : str, optional
+        File or record named in the log line.
 
     Examples
     --------
     >>> from interp_ecg.io.wfdb_reader import parse_sex
-    >>> parse_sex("Male"), parse_sex("female"), parse_sex(1), parse_sex("Unknown")
-    ('M', 'F', 'F', None)
+    >>> parse_sex("Male"), parse_sex("female"), parse_sex("Unknown")
+    ('M', 'F', None)
+    >>> parse_sex(1), parse_sex(1, coding="ptbxl"), parse_sex("1", coding="iso5218")
+    (None, 'F', 'M')
     """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     text = str(value).strip().lower()
-    if text in {"m", "male", "man", "0", "0.0"}:
+    if text in _SEX_MALE:
         return "M"
-    if text in {"f", "female", "woman", "w", "1", "1.0"}:
+    if text in _SEX_FEMALE:
         return "F"
+    number = re.fullmatch(r"(\d+)(?:\.0*)?", text)
+    if number is None:
+        return None
+    if coding is not None:
+        if coding not in SEX_CODINGS:
+            raise ArgumentError(f"coding must be one of {sorted(SEX_CODINGS)} or None, got {coding!r}")
+        return SEX_CODINGS[coding].get(number[1])
+    logger.warning("%ssex written as the number %r with no stated coding (PTB-XL: 0 male, 1 female; "
+                   "ISO/IEC 5218: 1 male, 2 female): sex unknown", f"{source}: " if source else "", text)
     return None
 
 
-def parse_comments(comments: Sequence[str]) -> dict[str, Any]:
-    """Age and sex from header comments (``Age: 78``, ``<sex>: F``, ``age: 81``)."""
+def parse_comments(comments: Sequence[str], source: str | None = None) -> dict[str, Any]:
+    """Age and sex from header comments (``Age: 78``, ``<sex>: F``, ``age: 81``).
+
+    Sex is read from words; a number only where a comment names ISO/IEC 5218 as the coding
+    (``Sex (ISO/IEC 5218): 1``), see :func:`parse_sex`. Unknown values are NaN / missing with
+    the reason logged, naming ``source``.
+
+    Examples
+    --------
+    >>> parse_comments(["Age: 63", "Sex: 1"])
+    {'age': 63.0, 'sex': None}
+    >>> parse_comments(["Age: 63", "Sex (ISO/IEC 5218): 1"])
+    {'age': 63.0, 'sex': 'M'}
+    """
+    coding = "iso5218" if any("5218" in str(line) for line in comments) else None
     out: dict[str, Any] = {}
     for line in comments:
         for key, rx in _COMMENT_FIELDS.items():
             m = rx.match(line.strip())
             if m and key not in out:
-                out[key] = parse_age(m["v"]) if key == "age" else parse_sex(m["v"])
+                out[key] = (parse_age(m["v"], source=source) if key == "age"
+                            else parse_sex(m["v"], coding=coding, source=source))
     return out
 
 
@@ -420,6 +568,16 @@ def _check_mat_v4(path: Path, n_sig: int, sig_len: int) -> None:
             f"header/data mismatch: .mat matrix is {mrows}x{ncols}, header says {n_sig}x{sig_len}",
             source=path,
         )
+
+
+def _non_ecg_text(non_ecg: dict[str, str]) -> str:
+    """``"ABP: not an ECG lead (units mmHg), not read"`` for each channel in another unit than a voltage."""
+    return "; ".join(f"{n}: not an ECG lead (units {u}), not read" for n, u in non_ecg.items())
+
+
+def _is_ecg_channel(units: str, name: str) -> bool:
+    """Whether a channel is read as an ECG lead: its units are a voltage, or it has a standard lead name."""
+    return units.strip().lower() in UNIT_TO_MV or normalise_lead_name(name) in STANDARD_LEADS
 
 
 def _to_millivolt_factor(units: str, name: str, source: str) -> float | None:
@@ -538,7 +696,8 @@ def _fast_path_ok(header: dict) -> bool:
             and len({s["byte_offset"] for s in sigs}) == 1)
 
 
-def _read_digital(base: Path, header: dict, sig_len: int, source: str, engine: str = "auto") -> np.ndarray:
+def _read_digital(base: Path, header: dict, sig_len: int, source: str, engine: str = "auto",
+                  check_checksum: bool = True) -> np.ndarray:
     """Digital samples ``(n_samples, n_sig)`` (int32 or int64) of a checked header."""
     signals = header["signals"]
     n_sig = len(signals)
@@ -560,6 +719,8 @@ def _read_digital(base: Path, header: dict, sig_len: int, source: str, engine: s
         raise RecordReadError(f"truncated data file: {raw.size} values read", source=fpath)
     import wfdb
 
+    if any(s["samps_per_frame"] > 1 for s in signals):
+        return _read_multifrequency(base, header, sig_len, source, check_checksum)
     try:
         if header["sig_len"] == 0:  # wfdb-python takes 0 literally; header(5) says "unspecified"
             rec = _rdrecord_with_length(base, sig_len, {x["file_name"] for x in signals})
@@ -575,6 +736,54 @@ def _read_digital(base: Path, header: dict, sig_len: int, source: str, engine: s
         shape = None if d is None else d.shape
         raise RecordReadError(f"data shape {shape} does not match header ({sig_len}, {n_sig})", source=source)
     return d
+
+
+def _read_multifrequency(base: Path, header: dict, sig_len: int, source: str,
+                         check_checksum: bool = True) -> np.ndarray:
+    """Digital samples at the frame rate of a record with more than one sample per frame in a signal.
+
+    A multi-frequency record (header(5) ``fmt x samps_per_frame``, e.g. ``16x2``: chest leads
+    at twice the frame rate) is read expanded by wfdb-python (``smooth_frames=False``), its
+    header checksums are checked on the expanded samples (a checksum is a sum over every sample
+    written), and each signal is brought to the frame rate (the header's sampling rate) by
+    averaging the samples of each frame, as wfdb's ``smooth_frames`` does; a frame holding an
+    invalid sample is invalid. Returns float64 ``(sig_len, n_sig)``.
+    """
+    import wfdb
+
+    signals = header["signals"]
+    if not header["sig_len"]:
+        raise RecordReadError("multi-frequency record without a length in its header: not supported",
+                              source=source)
+    try:
+        rec = wfdb.rdrecord(str(base), physical=False, return_res=64, smooth_frames=False, sampto=sig_len)
+    except FileNotFoundError as err:
+        raise RecordReadError(f"data file not found: {err}", source=source) from None
+    except Exception as err:  # noqa: BLE001 - wfdb raises many kinds; name them
+        raise RecordReadError(f"unreadable multi-frequency record ({type(err).__name__}: {err})",
+                              source=source) from None
+    out = np.empty((sig_len, len(signals)), dtype=np.float64)
+    for j, (s, e) in enumerate(zip(signals, rec.e_d_signal)):
+        spf = s["samps_per_frame"]
+        e = np.asarray(e, dtype=np.int64)
+        name = normalise_lead_name(s["sig_name"])
+        if e.size != sig_len * spf:
+            raise RecordReadError(f"signal {name!r}: {e.size} samples read, header describes "
+                                  f"{sig_len} frames x {spf}", source=source)
+        if check_checksum and s["checksum"] is not None and int(e.sum()) % 65536 != s["checksum"] % 65536:
+            raise RecordReadError(f"header/data mismatch: checksum of signal {name!r} is {int(e.sum()) % 65536}, "
+                                  f"header says {s['checksum'] % 65536} (over its {spf} samples per frame)",
+                                  source=source)
+        frames = e.reshape(sig_len, spf)
+        invalid = _INVALID.get(s["fmt"])
+        col = frames.mean(axis=1)
+        if invalid is not None:
+            col[(frames == invalid).any(axis=1)] = invalid
+        out[:, j] = col
+    multi = {normalise_lead_name(s["sig_name"]): s["samps_per_frame"] for s in signals if s["samps_per_frame"] > 1}
+    logger.debug("%s: multi-frequency record: %s sampled %s per frame; read at the frame rate %g Hz "
+                "(each frame's samples averaged)", source, list(multi), sorted(set(multi.values())), header["fs"])
+    return out
 
 
 def read_wfdb_record(
@@ -614,7 +823,9 @@ def read_wfdb_record(
     -------
     Record
         ``signal`` float32 ``(n_leads, n_samples)`` mV; standard leads first, in standard
-        order; other channels after them, named in ``extra_leads``; ``meta`` holds ``age``,
+        order; other channels in a voltage after them, named in ``extra_leads``; a channel in
+        another unit (ABP in mmHg, PLETH in NU) is not an ECG lead and is not read: ``meta``
+        lists it in ``non_ecg_channels`` (``{"ABP": "mmHg"}``). ``meta`` holds ``age``,
         ``sex`` parsed from comments, ``comments``, ``units`` as written and, for a record
         with modified limb leads (``MLII``; kept under that name, not read as lead II),
         ``modified_leads`` (``{"MLII": "II"}``, see :func:`interp_ecg.io.leads.modified_leads`).
@@ -661,9 +872,7 @@ def read_wfdb_record(
         raise RecordReadError(f"unknown WFDB format(s) {unknown}", source=hea)
     names = [normalise_lead_name(s["sig_name"]) for s in signals]
     if fs < MIN_ECG_FS and any(n in STANDARD_LEADS for n in names):
-        raise SamplingRateError(
-            f"sampling rate {fs:g} Hz is too low for ECG leads (< {MIN_ECG_FS:g} Hz)", source=hea
-        )
+        raise SamplingRateError(low_rate_message(fs), source=hea)
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
         raise LeadError(f"duplicate leads {dups}", source=hea)
@@ -672,13 +881,19 @@ def read_wfdb_record(
         if missing:
             raise LeadError(f"missing leads {missing} (has {names})", source=hea)
     factors = []
-    for s in signals:
+    non_ecg: dict[str, str] = {}  # channels not in a voltage (ABP in mmHg, PLETH in NU): not ECG leads
+    for j, s in enumerate(signals):
         f = _to_millivolt_factor(s["units"], s["sig_name"], hea)
+        if f is None:
+            non_ecg[names[j]] = s["units"]
         factors.append(1.0 if f is None else f)
+    if len(non_ecg) == len(signals):
+        raise LeadError(f"no ECG channel: {_non_ecg_text(non_ecg)}", source=hea)
     sig_len = _check_size_and_length(base, header, hea, max_samples)
-    digital = _read_digital(base, header, sig_len, hea, engine=engine)
+    digital = _read_digital(base, header, sig_len, hea, engine=engine, check_checksum=check_checksum)
     length_given = bool(header["sig_len"])
-    if check_checksum and length_given and any(s["checksum"] is not None for s in signals):
+    multi_frequency = any(s["samps_per_frame"] > 1 for s in signals)  # checked on the expanded samples
+    if check_checksum and length_given and not multi_frequency and any(s["checksum"] is not None for s in signals):
         sums = digital.sum(axis=0, dtype=np.int64) % 65536
         for j, s in enumerate(signals):
             if s["checksum"] is None:
@@ -699,12 +914,17 @@ def read_wfdb_record(
     if bad.any():
         phys[bad] = np.nan
     order = [names.index(n) for n in STANDARD_LEADS if n in names]
-    extra = [j for j, n in enumerate(names) if n not in STANDARD_LEADS]
+    extra = [j for j, n in enumerate(names) if n not in STANDARD_LEADS and n not in non_ecg]
     idx = order + extra
     signal = np.ascontiguousarray(phys.T[idx], dtype=np.float32)
     leads = [names[j] for j in idx]
     meta = {"comments": header["comments"], "units": [signals[j]["units"] for j in idx]}
-    meta.update(parse_comments(header["comments"]))
+    meta.update(parse_comments(header["comments"], source=hea))
+    if non_ecg:
+        meta["non_ecg_channels"] = non_ecg
+        logger.debug("%s: %s", hea, _non_ecg_text(non_ecg))
+    if multi_frequency:
+        meta["samples_per_frame"] = {names[j]: signals[j]["samps_per_frame"] for j in idx}
     modified = modified_leads(names, hea)
     if modified:
         meta["modified_leads"] = modified
@@ -779,10 +999,15 @@ def _read_multisegment(base: Path, record_id, expected_fs, required_leads, max_s
         rec = wfdb.rdrecord(str(base), physical=True, m2s=True, return_res=64)
     except Exception as err:  # noqa: BLE001
         raise RecordReadError(f"unreadable multi-segment record ({type(err).__name__}: {err})", source=hea) from None
-    fs = float(rec.fs)
+    # the rate as written in the master header (wfdb reads "5e2" as 5)
+    fs = _header_fs(_split_header(_read_header_text(Path(hea)))[0][0].split()) or float(rec.fs)
+    if not np.isfinite(fs) or fs <= 0:
+        raise SamplingRateError(f"invalid sampling rate {fs!r} in header", source=hea)
     if expected_fs is not None and abs(fs - float(expected_fs)) > 1e-6:
         raise SamplingRateError(f"sampling rate {fs:g} Hz, expected {float(expected_fs):g} Hz", source=hea)
     names = [normalise_lead_name(n) for n in rec.sig_name]
+    if fs < MIN_ECG_FS and any(n in STANDARD_LEADS for n in names):
+        raise SamplingRateError(low_rate_message(fs), source=hea)
     if len(set(names)) != len(names):
         raise LeadError(f"duplicate leads in {names}", source=hea)
     if required_leads is not None:
@@ -790,18 +1015,25 @@ def _read_multisegment(base: Path, record_id, expected_fs, required_leads, max_s
         if missing:
             raise LeadError(f"missing leads {missing} (has {names})", source=hea)
     factors, written = [], []
-    for n in rec.sig_name:
+    non_ecg: dict[str, str] = {}
+    for j, n in enumerate(rec.sig_name):
         if n not in units:
             raise RecordReadError(f"channel {n!r} is in no segment header", source=hea)
         written.append(units[n][0])
+        if units[n][1] is None:
+            non_ecg[names[j]] = units[n][0]
         factors.append(1.0 if units[n][1] is None else units[n][1])
+    if len(non_ecg) == len(names):
+        raise LeadError(f"no ECG channel: {_non_ecg_text(non_ecg)}", source=hea)
     phys = rec.p_signal * np.asarray(factors)
     order = [names.index(n) for n in STANDARD_LEADS if n in names]
-    extra = [j for j, n in enumerate(names) if n not in STANDARD_LEADS]
+    extra = [j for j, n in enumerate(names) if n not in STANDARD_LEADS and n not in non_ecg]
     idx = order + extra
     comments = list(rec.comments or [])
     meta = {"comments": comments, "units": [written[j] for j in idx]}
-    meta.update(parse_comments(comments))
+    meta.update(parse_comments(comments, source=hea))
+    if non_ecg:
+        meta["non_ecg_channels"] = non_ecg
     modified = modified_leads(names, hea)
     if modified:
         meta["modified_leads"] = modified
@@ -1026,8 +1258,9 @@ def _read_wfdb_dir(root: Path, expected_fs, required_leads, recursive: bool) -> 
             if h["multi_segment"]:
                 parts = segment_headers(hea, h)
                 sigs = parts[0][1]["signals"] if parts else []
-            names = _record_lead_order([normalise_lead_name(s["sig_name"]) for s in sigs])
-            c = parse_comments(h["comments"])
+            names = _record_lead_order([normalise_lead_name(s["sig_name"]) for s in sigs
+                                        if _is_ecg_channel(s["units"], s["sig_name"])])
+            c = parse_comments(h["comments"], source=str(hea))
             row.update(fs=h["fs"], n_leads=h["n_sig"], n_samples=h["sig_len"], leads=" ".join(names),
                        age=c.get("age", np.nan), sex=c.get("sex"), header_error="",
                        patient_id=patient_of_record(rel, h["comments"]))

@@ -375,6 +375,6 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
     # the samples delineated: [start, stop) of the record, the rest held at a constant value
     df.attrs["signal_span"] = (int(start), int(stop))
     if start or stop < x_full_n:
-        log.info("delineated samples %d-%d of %d: the rest is held at a constant value",
-                 start, stop, x_full_n)
+        log.debug("delineated samples %d-%d of %d: the rest is held at a constant value",
+                  start, stop, x_full_n)
     return df
