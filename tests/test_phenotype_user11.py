@@ -1,0 +1,150 @@
+"""Phenotyping findings of user 11 (FINDINGS-user11.md): each test has the right value from a
+synthetic cohort with known truth, or from the MIMIC-IV demo through the shared-data fixtures."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interp_ecg.errors import ConfigError, RecordReadError
+from interp_ecg.phenotype import icd_to_phecodes
+from interp_ecg.phenotype.phecodes import PhecodeMap, vocabulary_of
+
+
+def _af_map() -> PhecodeMap:
+    """AF (ICD-10-CM I48.91 and ICD-9-CM 427.31) -> CV_416.21; hypertension I10 -> CV_401.1."""
+    icd = pd.DataFrame({"vocabulary": ["ICD10CM", "ICD9CM", "ICD10CM"], "code": ["I4891", "42731", "I10"],
+                        "phecode": ["CV_416.21", "CV_416.21", "CV_401.1"]})
+    info = pd.DataFrame({"description": ["AF", "Hypertension"], "category": ["CV", "CV"], "sex": ["Both", "Both"]},
+                        index=pd.Index(["CV_416.21", "CV_401.1"], name="phecode"))
+    return PhecodeMap("X", icd, info)
+
+
+def _d(col: pd.Series) -> dict:
+    """case True / control False / excluded None, per subject."""
+    return {k: (None if pd.isna(v) else bool(v)) for k, v in col.items()}
+
+
+# ------------------------------------------------------------------ F1: unreadable diagnoses
+def test_unreadable_version_or_code_is_not_a_control(caplog):
+    dx = pd.DataFrame({
+        "subject_id": list("aabbccddeegg"), "hadm_id": range(12),
+        "icd_code": ["I48.91", "I4891", "I48.91", "I48.91", "I48.91", "I48.91", "427.31", "42731", "I48.91", "I48.91",
+                     None, np.nan],
+        "icd_version": [10, 10, None, None, "10CM", "10CM", 9, 9, "ICD-10-CM", 10, 10, 10]})
+    with caplog.at_level(logging.WARNING, logger="interp_ecg.phenotype.mapping"):
+        t = icd_to_phecodes(dx, _af_map(), min_code_count=2, subjects=list("abcdefg"))
+    # b: version blank, g: codes missing -> unknown (NA), not controls; c: "10CM" is read; f: no rows -> control
+    assert _d(t["CV_416.21"]) == {"a": True, "b": None, "c": True, "d": True, "e": True, "f": False,
+                                        "g": None}
+    assert t.attrs["unreadable_subjects"] == ["b", "g"]
+    assert t.attrs["n_unreadable_rows"] == 4
+    assert "2 subjects none of whose diagnoses can be read" in caplog.text
+    # default cohort (the subjects of the table) too
+    t2 = icd_to_phecodes(dx, _af_map(), min_code_count=2)
+    assert t2.loc[["b", "g"], "CV_416.21"].isna().all()
+
+
+def test_partly_unreadable_subject_is_kept_and_counted():
+    dx = pd.DataFrame({"subject_id": ["a", "a", "h", "h"], "hadm_id": [1, 2, 3, 4],
+                       "icd_code": ["I4891", "I4891", "I10", "I4891"], "icd_version": [10, 10, 10, None]})
+    t = icd_to_phecodes(dx, _af_map(), min_code_count=1)
+    assert _d(t["CV_416.21"]) == {"a": True, "h": False}
+    assert t.attrs["unreadable_controls"] == {"CV_401.1": 0, "CV_416.21": 1}
+    assert t.attrs["unreadable_subjects"] == []
+
+
+def test_version_labels_read_or_refused():
+    assert vocabulary_of(["10CM", "ICD10-CM", "icd 9", "I10", "ICD-10-PCS"]).tolist() == \
+        ["ICD10CM", "ICD10CM", "ICD9CM", np.nan, np.nan]
+    dx = pd.DataFrame({"subject_id": ["a", "b"], "icd_code": ["I4891", "I4891"], "icd_version": ["I10", "10"]})
+    with pytest.raises(ConfigError, match=r"icd_version.*'I10'"):
+        icd_to_phecodes(dx, _af_map())
+    with pytest.raises(ConfigError, match="icd_version='ICD-10-PCS'"):
+        icd_to_phecodes(dx.drop(columns="icd_version"), _af_map(), version_col=None, icd_version="ICD-10-PCS")
+
+
+def test_run_phewas_leaves_unreadable_subjects_out(phecode_root, mimic_demo_root):
+    """MIMIC demo, icd_version blanked for the 10 first patients: CV_401.1 21 cases / 40 controls /
+    29 excluded (10 left out and counted), not 21 / 50 / 29."""
+    from interp_ecg.studies.pipeline import run_phewas
+
+    hosp = mimic_demo_root / "hosp"
+    dx = pd.read_csv(hosp / "diagnoses_icd.csv.gz", dtype={"icd_code": str, "subject_id": str})
+    pat = pd.read_csv(hosp / "patients.csv.gz", dtype={"subject_id": str})
+    expo = pat.rename(columns={"anchor_age": "age", "gender": "sex"})[["subject_id", "age", "sex"]]
+    expo = expo.assign(score=np.random.default_rng(0).normal(size=len(expo)))
+    lost = dx["subject_id"].drop_duplicates().iloc[:10]
+    dx["icd_version"] = dx["icd_version"].astype("Int64").astype(object)
+    dx.loc[dx["subject_id"].isin(lost), "icd_version"] = None
+    s = run_phewas(expo, dx, str(phecode_root), ["age", "sex"], subject_col="subject_id", exposures=["score"],
+                   min_cases=10)
+    row = s.set_index("phecode").loc["CV_401.1"]
+    assert (row["n_cases"], row["n_controls"], row["n_excluded"]) == (21, 40, 29)
+    assert s.attrs["n_unreadable_diagnoses"] == 10
+
+
+def test_read_mimic_diagnoses_names_missing_version_column(tmp_path):
+    from interp_ecg.io import read_mimic_diagnoses
+
+    pd.DataFrame({"subject_id": [1], "hadm_id": [2], "seq_num": [1], "icd_code": ["I10"]}).to_csv(
+        tmp_path / "diagnoses_icd.csv.gz", index=False)
+    with pytest.raises(RecordReadError, match=r"diagnoses_icd.csv.gz.*icd_version|icd_version.*diagnoses_icd"):
+        read_mimic_diagnoses(tmp_path)
+    pd.DataFrame({"subject_id": [1], "hadm_id": [2], "icd_code": ["I10"], "icd_version": ["ICD10"]}).to_csv(
+        tmp_path / "diagnoses_icd.csv.gz", index=False)
+    with pytest.raises(RecordReadError, match="'ICD10'"):
+        read_mimic_diagnoses(tmp_path)
+
+
+# ------------------------------------------------------------------ F5: occurrences
+def test_rows_without_hadm_id_are_separate_occurrences(caplog):
+    # p: AF at 3 visits without hadm_id -> 3 occurrences (case); q: AF in 1 admission -> excluded
+    dx = pd.DataFrame({"subject_id": ["p", "p", "p", "q", "r"], "hadm_id": [np.nan, np.nan, np.nan, 11, 12],
+                       "icd_code": ["I4891"] * 4 + ["I10"], "icd_version": 10})
+    with caplog.at_level(logging.WARNING, logger="interp_ecg.phenotype.mapping"):
+        t = icd_to_phecodes(dx, _af_map(), min_code_count=2, min_cases=0)
+    assert _d(t["CV_416.21"]) == {"p": True, "q": None, "r": False}
+    assert "3 diagnosis rows have no hadm_id" in caplog.text
+
+
+def test_date_times_count_distinct_days():
+    dx = pd.DataFrame({"subject_id": ["p", "p", "s", "s", "r"], "icd_code": ["I4891"] * 4 + ["I10"],
+                       "icd_version": 10,
+                       "date": pd.to_datetime(["2020-01-01 08:00", "2020-01-01 14:30", "2020-01-01 23:59",
+                                               "2020-01-02 00:01", "2020-01-01 00:00"])})
+    t = icd_to_phecodes(dx, _af_map(), min_code_count=2, min_cases=0)
+    assert _d(t["CV_416.21"]) == {"p": None, "r": False, "s": True}
+    # the same as text
+    t2 = icd_to_phecodes(dx.assign(date=dx["date"].astype(str)), _af_map(), min_code_count=2, min_cases=0)
+    assert _d(t2["CV_416.21"]) == {"p": None, "r": False, "s": True}
+    with pytest.raises(ConfigError, match="'date'.*not dates"):
+        icd_to_phecodes(dx.assign(date="soon"), _af_map())
+
+
+# ------------------------------------------------------------------ F7: sex coding
+def test_numeric_sex_is_refused():
+    dx = pd.DataFrame({"subject_id": ["a", "b"], "icd_code": ["I4891", "I10"], "icd_version": 10})
+    for sex in (pd.Series([0, 1], index=["a", "b"], name="sex"), pd.Series(["0", "1"], index=["a", "b"])):
+        with pytest.raises(ConfigError, match=r"numeric codes.*ambiguous"):
+            icd_to_phecodes(dx, _af_map(), sex=sex)
+
+
+def test_inverted_sex_is_warned(phecode_root, mimic_demo_root):
+    """MIMIC demo: with the sex labels swapped, 46 of the 47 cases of sex-specific phecodes are of
+    the other sex: a warning says so."""
+    from interp_ecg import io
+    from interp_ecg.phenotype import load_phecode_map
+
+    pm = load_phecode_map(phecode_root)
+    dx = io.read_mimic_diagnoses(mimic_demo_root / "hosp")
+    pat = pd.read_csv(mimic_demo_root / "hosp" / "patients.csv.gz", dtype={"subject_id": str}).set_index("subject_id")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        icd_to_phecodes(dx, pm, min_code_count=1, sex=pat["gender"])  # right coding: no warning
+    with pytest.warns(UserWarning, match="46 of 47 cases of sex-specific phecodes"):
+        icd_to_phecodes(dx, pm, min_code_count=1, sex=pat["gender"].map({"F": "M", "M": "F"}))
