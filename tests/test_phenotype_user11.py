@@ -148,3 +148,21 @@ def test_inverted_sex_is_warned(phecode_root, mimic_demo_root):
         icd_to_phecodes(dx, pm, min_code_count=1, sex=pat["gender"])  # right coding: no warning
     with pytest.warns(UserWarning, match="46 of 47 cases of sex-specific phecodes"):
         icd_to_phecodes(dx, pm, min_code_count=1, sex=pat["gender"].map({"F": "M", "M": "F"}))
+
+
+# ------------------------------------------------------------------ F2: Manhattan Bonferroni family
+def test_manhattan_per_exposure_uses_the_summary_family():
+    from matplotlib.figure import Figure
+
+    from interp_ecg.phenotype import plot_manhattan
+
+    s = pd.DataFrame({"exposure": ["x0"] * 3 + ["x1"] * 3 + ["x2"] * 2, "phecode": list("ABCABCAB"),
+                      "p": [1e-3, 0.5, 0.2, 0.3, 0.4, 0.6, 0.7, np.nan]})  # 7 tests with a p-value
+    ax = plot_manhattan(s, exposure="x0", ax=Figure().add_subplot())
+    line = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"][0]
+    assert 10 ** -line.get_ydata()[0] == pytest.approx(0.05 / 7)
+    assert any("0.05/7, all exposures" in t.get_text() for t in ax.get_legend().get_texts())
+    ax = plot_manhattan(s, exposure="x0", bonferroni="exposure", ax=Figure().add_subplot())
+    line = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"][0]
+    assert 10 ** -line.get_ydata()[0] == pytest.approx(0.05 / 3)
+    assert any("per exposure" in t.get_text() for t in ax.get_legend().get_texts())

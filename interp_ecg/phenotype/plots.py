@@ -50,7 +50,7 @@ def _categories(s: pd.DataFrame) -> pd.Series:
 
 def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6, *,
                    exposure: str | None = None, direction: bool = True, title: str | None = None,
-                   ax=None):
+                   bonferroni: str = "summary", ax=None):
     """Manhattan plot of a PheWAS summary: -log10 p of every test, grouped and coloured by category.
 
     One x slot per test (exposure x phecode), ordered by category and phecode; the Bonferroni
@@ -68,7 +68,13 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
     n_labels : int
         How many of the strongest distinct hits to label.
     exposure : str, optional
-        Plot this exposure's tests only.
+        Plot this exposure's tests only. The lines still use the summary's family of tests
+        (all exposures): a point above them is significant in the summary's ``bonferroni`` /
+        ``q`` columns too.
+    bonferroni : {"summary", "exposure"}, default "summary"
+        Number of tests of the Bonferroni line: every test of ``summary`` with a p-value (its
+        ``bonferroni`` column's family, ``PheWAS.n_tests_``), or only the plotted exposure's
+        tests (a per-exposure family, said in the legend).
     direction : bool
         Triangles pointing up for positive (``beta >= 0``) and down for negative
         associations, when the summary has ``beta``; dots otherwise.
@@ -90,7 +96,10 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
     >>> ax.get_ylabel(), [t.get_text() for t in ax.texts]
     ('-log10(p)', ['a'])
     """
+    if bonferroni not in ("summary", "exposure"):
+        raise ValueError(f"bonferroni must be 'summary' or 'exposure', not {bonferroni!r}")
     ax = _axes(ax)
+    n_family = int(pd.to_numeric(summary["p"], errors="coerce").notna().sum())
     df = summary if exposure is None else summary[summary["exposure"] == exposure]
     df = df.copy()
     df = df[pd.to_numeric(df["p"], errors="coerce").notna()]
@@ -109,9 +118,11 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
         up, down = m & (beta >= 0), m & (beta < 0)
         ax.scatter(x[up], y[up], s=10, marker="^", color=PALETTE[k % 10], lw=0, label=c)
         ax.scatter(x[down], y[down], s=10, marker="v", color=PALETTE[k % 10], lw=0)
-    n_tests = max(len(df), 1)
+    per_exposure = exposure is not None and bonferroni == "exposure"
+    n_tests = max(len(df) if per_exposure else n_family, 1)
+    which = ", per exposure" if per_exposure else (", all exposures" if exposure is not None else "")
     ax.axhline(-np.log10(alpha / n_tests), color="#d62728", lw=0.7, ls="--",
-               label=f"Bonferroni ({alpha}/{n_tests})")
+               label=f"Bonferroni ({alpha}/{n_tests}{which})")
     if "q" in df.columns:
         q = pd.to_numeric(df["q"], errors="coerce")
         sig = df.loc[q < alpha, "p"]
