@@ -166,3 +166,47 @@ def test_manhattan_per_exposure_uses_the_summary_family():
     line = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"][0]
     assert 10 ** -line.get_ydata()[0] == pytest.approx(0.05 / 3)
     assert any("per exposure" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+# ------------------------------------------------------------------ F9: first/last never an ECG of unknown time
+def test_select_ecgs_skips_unknown_times():
+    from interp_ecg.phenotype import select_ecgs
+
+    e = pd.DataFrame({"subject_id": [1, 1, 1, 2, 3, 3], "ecg_time": pd.to_datetime(
+        ["2020-01-02", "2020-03-01", None, None, None, None])}, index=[10, 11, 12, 13, 14, 15])
+    # subject 2: one ECG, time unknown -> its only ECG; subject 3: two of unknown time -> left out
+    assert select_ecgs(e, "last").index.tolist() == [11, 13]
+    assert select_ecgs(e, "first").index.tolist() == [10, 13]
+
+
+# ------------------------------------------------------------------ F8: several rows per subject
+def test_phewas_duplicate_ids_named():
+    from interp_ecg.phenotype import phewas, simulate_phewas_data
+
+    d = simulate_phewas_data(600, 1, 1, planted=[("x0", "P000", 0.3)], random_state=1)
+    E, Y, C = d["exposures"], d["outcomes"], d["covariates"]
+    with pytest.raises(ConfigError, match=r"exposures: 600 subject ids appear more than once.*groups="):
+        phewas(pd.concat([E, E]), Y, pd.concat([C, C]), min_cases=20)
+
+
+def test_phewas_warns_about_subjects_without_covariates(caplog):
+    from interp_ecg.phenotype import phewas, simulate_phewas_data
+
+    d = simulate_phewas_data(400, 1, 1, planted=[("x0", "P000", 0.3)], random_state=1)
+    with caplog.at_level(logging.WARNING, logger="interp_ecg.phenotype.phewas"):
+        s = phewas(d["exposures"], d["outcomes"], d["covariates"].iloc[:200], min_cases=10)
+    assert "200 of 400 subjects of the exposures have no row in the outcomes or the covariates" in caplog.text
+    assert int(s["n_cases"].iloc[0] + s["n_controls"].iloc[0] + s["n_excluded"].iloc[0]) == 200
+
+
+# ------------------------------------------------------------------ F4 / F11: study wording
+def test_no_link_hint_names_the_ids():
+    from interp_ecg.studies.prototype_phewas import _no_link_hint, _window_words
+
+    ecgs = pd.DataFrame({"subject_id": ["10000033", "10000033"]})
+    assert "match no subject_id of the diagnoses (e.g. 10000032)" in _no_link_hint(
+        ecgs, pd.DataFrame({"subject_id": ["10000032"]}))
+    assert _no_link_hint(ecgs, pd.DataFrame({"subject_id": ["10000033"]})).startswith("check params.window")
+    assert _window_words(None, {}) == "any time (lifetime)"
+    assert "stay in progress" in _window_words(["-365D", "0D"], {"synthetic": False, "time_col": "admittime"})
+    assert "stay in progress" not in _window_words(["-365D", "-1D"], {"synthetic": False, "time_col": "admittime"})

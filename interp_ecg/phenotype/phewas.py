@@ -733,9 +733,20 @@ class PheWAS:
         """The subjects of all three tables with complete covariates (the others dropped, logged),
         their numeric covariate table and its (n, k) matrix; a collinear design is refused up
         front, naming the columns."""
+        for name, t in (("exposures", exposures), ("outcomes", outcomes), ("covariates", covariates)):
+            if t is not None and not t.index.is_unique:
+                dup = t.index[t.index.duplicated()].unique()
+                raise ConfigError(
+                    f"{name}: {len(dup)} subject ids appear more than once (e.g. {', '.join(map(str, dup[:2]))}); "
+                    "give one row per subject (e.g. interp_ecg.phenotype.select_ecgs(..., 'first')), or index the "
+                    "tables by ECG and pass groups= the patient of each row for cluster-robust errors")
         index = exposures.index.intersection(outcomes.index, sort=False)
         if covariates is not None:
             index = index.intersection(covariates.index, sort=False)
+        if len(index) and len(index) < len(exposures.index):
+            logger.warning("%d of %d subjects of the exposures have no row in the outcomes%s: left out",
+                           len(exposures.index) - len(index), len(exposures.index),
+                           "" if covariates is None else " or the covariates")
         if len(index) == 0:
             tables = [("exposures", exposures), ("outcomes", outcomes)]
             if covariates is not None:
