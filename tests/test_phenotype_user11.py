@@ -210,3 +210,24 @@ def test_no_link_hint_names_the_ids():
     assert _window_words(None, {}) == "any time (lifetime)"
     assert "stay in progress" in _window_words(["-365D", "0D"], {"synthetic": False, "time_col": "admittime"})
     assert "stay in progress" not in _window_words(["-365D", "-1D"], {"synthetic": False, "time_col": "admittime"})
+
+
+# ------------------------------------------------------------------ F6: Firth step-halving
+def test_firth_logit_single_exposed_subject_reaches_the_penalised_maximum():
+    from scipy.optimize import minimize
+
+    from interp_ecg.phenotype import solvers
+
+    rng = np.random.default_rng(3)
+    n = 400
+    age = rng.normal(60, 10, n)
+    sex = rng.random(n) < .5
+    y = (rng.random(n) < .2).astype(float)
+    xb = np.where(np.arange(n) < 399, 0.0, 1.0)  # one exposed subject (a control)
+    Xd = np.column_stack([np.ones(n), xb, (age - age.mean()) / age.std(), sex.astype(float)])
+    b, _, ok = solvers.firth_logit(y, Xd)
+    brute = minimize(lambda v: -solvers.firth_penalised_loglik(y, Xd, v), np.zeros(4), method="Nelder-Mead",
+                     options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 40000})
+    assert ok
+    assert b[1] == pytest.approx(brute.x[1], abs=1e-3)  # 0.3836 (OR 1.467); was "not converged" at 3.83
+    assert solvers.firth_penalised_loglik(y, Xd, b) == pytest.approx(-brute.fun, abs=1e-7)

@@ -1107,8 +1107,10 @@ def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float =
         free[np.atleast_1d(fixed)] = False
     b = np.zeros(p) if start is None else np.array(start, dtype=float)
     inv = np.full((p, p), np.nan)
+    pl = firth_penalised_loglik(y, Xd, b)
     for _ in range(max_iter):
-        mu = 1.0 / (1.0 + np.exp(-(Xd @ b)))
+        with np.errstate(over="ignore"):
+            mu = 1.0 / (1.0 + np.exp(-(Xd @ b)))
         w = mu * (1.0 - mu)
         info = Xd.T @ (Xd * w[:, None])
         try:
@@ -1123,10 +1125,24 @@ def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float =
         big = np.abs(step).max()
         if big > max_step:
             step *= max_step / big
-        b = b + step
         if big < tol:
+            return b + step, np.sqrt(np.diag(inv)), True
+        # step-halving (as logistf): a step that lowers the penalised log-likelihood is halved
+        # until it does not, so the iteration climbs instead of cycling
+        for _h in range(STEP_HALVINGS):
+            pl_new = firth_penalised_loglik(y, Xd, b + step)
+            if np.isfinite(pl_new) and pl_new > pl:
+                break
+            step = step / 2.0
+        b = b + step
+        pl = firth_penalised_loglik(y, Xd, b)
+        if np.abs(step).max() < tol:  # no step of at least tol raises the penalised likelihood: its maximum
             return b, np.sqrt(np.diag(inv)), True
     return b, np.sqrt(np.diag(inv)), False
+
+
+#: Most halvings of one Firth Newton step (:func:`firth_logit`, :func:`_firth_block`).
+STEP_HALVINGS = 30
 
 
 def firth_penalised_loglik(y, Xd, b) -> float:
