@@ -231,3 +231,34 @@ def test_firth_logit_single_exposed_subject_reaches_the_penalised_maximum():
     assert ok
     assert b[1] == pytest.approx(brute.x[1], abs=1e-3)  # 0.3836 (OR 1.467); was "not converged" at 3.83
     assert solvers.firth_penalised_loglik(y, Xd, b) == pytest.approx(-brute.fun, abs=1e-7)
+
+
+def test_phewas_firth_single_exposed_subject_estimate_and_lrt():
+    """The PheWAS row: beta at the penalised maximum and the penalised LRT p computed by brute
+    force (full and b_x = 0 maxima of the penalised likelihood, Nelder-Mead)."""
+    from scipy import stats
+    from scipy.optimize import minimize
+
+    from interp_ecg.phenotype import phewas, solvers
+
+    rng = np.random.default_rng(3)
+    n = 400
+    age = rng.normal(60, 10, n)
+    sex = np.where(rng.random(n) < .5, "F", "M")
+    y = pd.array(rng.random(n) < .2, dtype="boolean")
+    xb = np.where(np.arange(n) < 399, 0.0, 1.0)
+    s = phewas(pd.DataFrame({"x": xb}), pd.DataFrame({"ok": y}), pd.DataFrame({"age": age, "sex": sex}),
+               method="firth", min_cases=20)
+    Xd = np.column_stack([np.ones(n), xb, (age - age.mean()) / age.std(), (sex == "F").astype(float)])
+    yy = np.asarray(y, float)
+    opts = {"xatol": 1e-9, "fatol": 1e-12, "maxiter": 40000}
+    full = minimize(lambda v: -solvers.firth_penalised_loglik(yy, Xd, v), np.zeros(4), method="Nelder-Mead",
+                    options=opts)
+    null = minimize(lambda v: -solvers.firth_penalised_loglik(yy, Xd, np.insert(v, 1, 0.0)), np.zeros(3),
+                    method="Nelder-Mead", options=opts)
+    p_ref = stats.chi2.sf(2 * (null.fun - full.fun), 1)
+    row = s.iloc[0]
+    assert bool(row["converged"]) and row["reason"] == ""
+    assert row["beta"] == pytest.approx(full.x[1], abs=1e-3)  # 0.3836: was NaN, "not converged"
+    assert row["p"] == pytest.approx(p_ref, abs=1e-4)  # 0.821
+    assert row["OR_low"] < row["OR"] < row["OR_high"]

@@ -680,7 +680,7 @@ class PheWAS:
         self.timings_["exact_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         self._diagnose_failed_fits(X, Y, C, fit_mask, grid)
-        if self.firth_fallback and self.method == "logit":
+        if (self.firth_fallback and self.method == "logit") or self.method == "firth":
             self._firth_refits(X, Y, C, fit_mask, grid)
         if self.firth_test == "lrt":
             self._firth_lrt(X, Y, C, grid)
@@ -879,7 +879,9 @@ class PheWAS:
 
     def _firth_refits(self, X, Y, C, fit_mask: np.ndarray, grid: "_PairGrid") -> None:
         """``firth_fallback``: refit the separated or non-converged ML pairs with Firth (one
-        model at a time), with Wald z and p until :meth:`_firth_lrt` replaces them."""
+        model at a time), with Wald z and p until :meth:`_firth_lrt` replaces them. With
+        ``method="firth"``: refit, the same way, the pairs whose batched Firth fit did not converge
+        (:func:`~interp_ecg.phenotype.solvers.firth_logit` halves steps that would cycle)."""
         redo = fit_mask & np.isin(grid.reason, ["separation", "not converged"])
         if not redo.any():
             return
