@@ -262,3 +262,32 @@ def test_phewas_firth_single_exposed_subject_estimate_and_lrt():
     assert row["beta"] == pytest.approx(full.x[1], abs=1e-3)  # 0.3836: was NaN, "not converged"
     assert row["p"] == pytest.approx(p_ref, abs=1e-4)  # 0.821
     assert row["OR_low"] < row["OR"] < row["OR_high"]
+
+
+# ------------------------------------------------------------------ F10: wording
+def test_volcano_scale_manhattan_exposure_labels_and_inf_warning(caplog):
+    from matplotlib.figure import Figure
+
+    from interp_ecg.phenotype import phewas, plot_manhattan, plot_volcano, simulate_phewas_data
+
+    s = pd.DataFrame({"exposure": ["x", "y"], "phecode": ["A", "A"], "description": ["Hypertension"] * 2,
+                      "beta": [0.5, -0.2], "p": [1e-4, 0.3], "q": [2e-4, 0.3], "or_scale": "per SD"})
+    assert plot_volcano(s, ax=Figure().add_subplot()).get_xlabel() == "log odds ratio (per SD)"
+    ax = plot_manhattan(s, n_labels=2, ax=Figure().add_subplot())
+    assert [t.get_text() for t in ax.texts] == ["x: Hypertension", "y: Hypertension"]
+    d = simulate_phewas_data(300, 1, 1, planted=[("x0", "P000", 0.3)], random_state=1)
+    E = d["exposures"].copy()
+    E.iloc[:5, 0] = np.inf
+    with caplog.at_level(logging.WARNING, logger="interp_ecg.phenotype.phewas"):
+        out = phewas(E, d["outcomes"], d["covariates"], min_cases=5)
+    assert "5 infinite exposure values treated as missing" in caplog.text
+    assert int(out[["n_cases", "n_controls", "n_excluded"]].iloc[0].sum()) == 295
+
+
+def test_report_caption_says_when_no_fdr_line():
+    from interp_ecg.report.blocks.phewas import PhewasBlock
+
+    s = pd.DataFrame({"exposure": "x", "phecode": ["A", "B"], "p": [0.01, 0.5], "q": [0.02, 0.5]})
+    assert "dotted orange: Benjamini-Hochberg q < 0.05" in PhewasBlock(s)._caption()
+    cap = PhewasBlock(s.assign(q=[0.2, 0.5]))._caption()
+    assert "no test reached Benjamini-Hochberg q < 0.05 (no FDR line)" in cap and "dotted orange" not in cap

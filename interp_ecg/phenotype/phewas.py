@@ -783,6 +783,12 @@ class PheWAS:
             Xraw = exposures.to_numpy(dtype=np.float64, na_value=np.nan)[pos]  # one copy at most
         else:
             Xraw = exposures.iloc[pos].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        inf = np.isinf(Xraw)
+        if inf.any():
+            per = pd.Series(inf.sum(axis=0), index=exposures.columns)
+            per = per[per > 0]
+            logger.warning("%d infinite exposure values treated as missing (those subjects left out of that exposure's "
+                           "tests): %s", int(inf.sum()), ", ".join(f"{k} {v}" for k, v in per.head(5).items()))
         Xraw[~np.isfinite(Xraw)] = np.nan
         X = Xraw
         with warnings.catch_warnings():

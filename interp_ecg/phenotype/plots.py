@@ -55,7 +55,8 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
 
     One x slot per test (exposure x phecode), ordered by category and phecode; the Bonferroni
     line (``alpha`` / number of tests with a p-value), the Benjamini-Hochberg line (largest p
-    with ``q < alpha``) and the ``n_labels`` strongest hits labelled by description.
+    with ``q < alpha``; not drawn when no test reaches it) and the ``n_labels`` strongest hits
+    labelled by description (``exposure: description`` when several exposures are drawn).
 
     Parameters
     ----------
@@ -129,14 +130,18 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
         if len(sig):
             ax.axhline(-np.log10(sig.max()), color="#ff7f0e", lw=0.7, ls=":", label=f"FDR q<{alpha}")
     seen: set[str] = set()
+    several = "exposure" in df.columns and df["exposure"].nunique() > 1  # then a label names its exposure
     for i in np.argsort(y)[::-1]:
         if len(seen) >= n_labels:
             break
         label = str(df.loc[i, "description"]) if "description" in df.columns else str(df.loc[i, "phecode"])
-        if label in seen or label in ("nan", "<NA>", "None"):
+        if label in ("nan", "<NA>", "None"):
+            continue
+        label = f"{df.loc[i, 'exposure']}: {label[:28]}" if several else label[:28]
+        if label in seen:
             continue
         seen.add(label)
-        ax.annotate(label[:28], (x[i], y[i]), fontsize=5.5, xytext=(3, 3 + 6 * (len(seen) % 2)),
+        ax.annotate(label, (x[i], y[i]), fontsize=5.5, xytext=(3, 3 + 6 * (len(seen) % 2)),
                     textcoords="offset points")
     centers = [x[(df["_cat"] == c).to_numpy()].mean() for c in cats]
     ax.set_xticks(centers, [c[:14] for c in cats], rotation=60, ha="right", fontsize=5.5)
@@ -151,6 +156,9 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
 
 def plot_volcano(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 5, ax=None):
     """Volcano plot: log odds ratio (x) against -log10 p (y); FDR-significant points coloured.
+
+    The x label names the odds-ratio scale (``or_scale`` of the summary: per SD or per unit)
+    when the summary has one.
 
     Parameters
     ----------
@@ -177,7 +185,8 @@ def plot_volcano(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 5, 
         ax.annotate(f"{s.loc[i, 'exposure']}:{s.loc[i, 'phecode']}", (s.loc[i, "beta"], y[i]),
                     fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.axvline(0, color="k", lw=0.5)
-    ax.set_xlabel("log odds ratio")
+    scales = list(pd.unique(s["or_scale"].dropna())) if "or_scale" in s else []
+    ax.set_xlabel("log odds ratio" + (f" ({scales[0]})" if len(scales) == 1 else ""))
     ax.set_ylabel("-log10(p)")
     ax.legend(fontsize=7)
     return ax

@@ -594,8 +594,12 @@ def _paper_analyses(X, outcomes, summary, vectors, pmap, params: dict, seed: int
             dist = phenotype.prototype_distance_vs_mixing(vectors, summary, classes=classes, metric="euclidean")
             tables["distance_vs_mixing"] = dist
             if "spearman" in dist.attrs:
-                notes.append(f"distance vs association heterogeneity across classes: "
-                             f"Spearman {dist.attrs['spearman']}")
+                sp = dist.attrs["spearman"]
+                none_sig = ("n_significant" in dist.columns and not (dist["n_significant"] > 0).any())
+                notes.append(f"distance vs association heterogeneity across classes: Spearman rho {sp['rho']:.2f} "
+                             f"(p {sp['p']:.2g}, {sp['n_classes']} classes)"
+                             + ("; no prototype association reached q < 0.05, so the heterogeneity compares "
+                                "non-significant estimates" if none_sig else ""))
     return tables
 
 
