@@ -736,6 +736,10 @@ def phewas(
     if n_without:
         typer.echo(f"{n_without} subjects of {exposures_path.name} have no diagnosis: left out, neither cases nor "
                    "controls (--full-population makes them controls)")
+    n_unread = int(summary.attrs.get("n_unreadable_diagnoses", 0))
+    if n_unread:
+        typer.echo(f"{n_unread} subjects of {exposures_path.name} have no readable diagnosis (blank ICD version or "
+                   "code): left out, neither cases nor controls")
     if summary.empty:
         logger.warning("no phecode has %d or more cases (--min-cases) among these subjects: nothing was tested",
                        min_cases)

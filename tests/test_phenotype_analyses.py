@@ -168,7 +168,8 @@ def test_manhattan_categories_directions_and_untested_pairs():
     assert n_points == 3
     ax = plot_manhattan(s, exposure="x", ax=Figure().add_subplot())
     assert sum(len(c.get_offsets()) for c in ax.collections) == 2
-    assert "Bonferroni (0.05/2)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # the family of the summary's bonferroni column (3 tests of both exposures), not the plotted 2
+    assert "Bonferroni (0.05/3, all exposures)" in [t.get_text() for t in ax.get_legend().get_texts()]
     down = [c for c in ax.collections if len(c.get_offsets())
             and c.get_offsets()[0][1] == pytest.approx(-np.log10(0.01))]
     assert len(down) == 1  # B (beta < 0) drawn by itself, as a down triangle

@@ -320,13 +320,22 @@ def read_mimic_diagnoses(hosp_dir: str | os.PathLike) -> pd.DataFrame:
     if dx_path is None:
         raise DataNotFoundError("diagnoses_icd table not found", source=hosp / "diagnoses_icd.csv.gz")
     dx = _read_table(dx_path, dtype={"icd_code": "string"})
+    missing_cols = [c for c in ("subject_id", "hadm_id", "icd_code", "icd_version") if c not in dx.columns]
+    if missing_cols:
+        raise RecordReadError(f"diagnoses table has no column(s) {missing_cols} (has {list(dx.columns)})",
+                              source=dx_path)
     if pd.api.types.is_numeric_dtype(dx["icd_code"]):  # a Parquet file written with numbers
         msg = (f"{dx_path}: icd_code arrived as numbers ({dx['icd_code'].dtype}); leading zeros "
                "are lost (01882 -> 1882) and codes may map to the wrong phecode")
         logger.warning(msg)
         warnings.warn(msg, UserWarning, stacklevel=2)
     dx["icd_code"] = dx["icd_code"].astype("string").str.strip()
-    dx["icd_version"] = pd.to_numeric(dx["icd_version"], errors="coerce").astype("Int64")
+    version = pd.to_numeric(dx["icd_version"], errors="coerce")
+    bad = version.isna() & dx["icd_version"].notna()
+    if bad.any():  # a label such as "ICD10" would silently become a blank version
+        raise RecordReadError(f"icd_version holds {int(bad.sum())} values that are not 9 or 10 (e.g. "
+                              f"{dx.loc[bad, 'icd_version'].iloc[0]!r})", source=dx_path)
+    dx["icd_version"] = version.astype("Int64")
     adm_path = _find(hosp, "admissions")
     if adm_path is not None:
         adm = _first_of_duplicates(_read_table(adm_path, usecols=["hadm_id", "admittime"]), "hadm_id", adm_path)

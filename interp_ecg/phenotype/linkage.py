@@ -10,7 +10,12 @@ admissions (``hadm_id, admittime, dischtime``) and ICD diagnoses per admission. 
   prototype-phenotyping paper;
 * ``window=(start, end)`` (anything :func:`pandas.to_timedelta` reads, e.g. ``("-30D",
   "365D")``): diagnoses whose time (``time_col``: ``admittime``, or a ``date``) lies in
-  ``[ecg_time + start, ecg_time + end]``.
+  ``[ecg_time + start, ecg_time + end]``. MIMIC-IV diagnoses are *discharge* diagnoses, known
+  only at the end of the stay, but timed here at ``admittime``: a window that ends at the ECG
+  (``("-365D", "0D")``, a "history before the ECG") therefore also links every diagnosis of the
+  stay during which the ECG was taken, including complications that arose after the ECG
+  (incident events read as prevalent). For a strictly-before window, end it before the stay
+  (or link with ``time_col`` set to a column holding ``dischtime``).
 
 The result is a diagnoses table with an ``ecg_col`` column, ready for
 ``icd_to_phecodes(..., subject_col=ecg_col)``: one phenotype row per ECG.
@@ -38,18 +43,36 @@ def select_ecgs(
 ) -> pd.DataFrame:
     """One ECG per subject (``"first"`` or ``"last"`` in time), or all (``"all"``).
 
+    An ECG whose time is unknown (NaT) cannot be placed in time, so it is never chosen as a
+    subject's first or last ECG: among a subject's ECGs only those of known time compete. A
+    subject whose ECGs all have unknown times keeps its ECG when it has one only (it is both
+    its first and its last) and is left out when it has several (which one is first cannot be
+    told). Both counts are logged.
+
     Examples
     --------
-    >>> e = pd.DataFrame({"subject_id": [1, 1, 2], "ecg_time": pd.to_datetime(
-    ...     ["2020-01-02", "2020-01-01", "2021-05-05"])}, index=[10, 11, 12])
-    >>> select_ecgs(e).index.tolist()
-    [11, 12]
+    >>> e = pd.DataFrame({"subject_id": [1, 1, 1, 2], "ecg_time": pd.to_datetime(
+    ...     ["2020-01-02", "2020-03-01", None, "2021-05-05"])}, index=[10, 11, 12, 13])
+    >>> select_ecgs(e).index.tolist(), select_ecgs(e, "last").index.tolist()
+    ([10, 13], [11, 13])
     """
     if rule == "all":
         return ecgs
     if rule not in ("first", "last"):
         raise ConfigError(f"rule must be 'first', 'last' or 'all', not {rule!r}")
-    s = ecgs.sort_values([subject_col, time_col], kind="stable")
+    t = pd.to_datetime(ecgs[time_col], errors="coerce")
+    unknown = t.isna().to_numpy()
+    subj = ecgs[subject_col]
+    timed = subj[~unknown]
+    n_per = subj.map(subj.value_counts())
+    keep_untimed = unknown & ~subj.isin(timed).to_numpy() & (n_per == 1).to_numpy()
+    dropped = unknown & ~keep_untimed
+    if dropped.any():
+        lost = subj[dropped & ~subj.isin(timed).to_numpy()].nunique()
+        logger.info("select_ecgs(%r): %d ECGs of unknown time are not candidates (not placed in time); %d subjects "
+                    "with several ECGs all of unknown time are left out", rule, int(dropped.sum()), lost)
+    s = ecgs[~dropped]
+    s = s.assign(_t=t[~dropped]).sort_values([subject_col, "_t"], kind="stable").drop(columns="_t")
     return s.groupby(subject_col, sort=False).head(1) if rule == "first" else \
         s.groupby(subject_col, sort=False).tail(1)
 

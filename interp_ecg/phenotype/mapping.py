@@ -11,6 +11,14 @@ Rules (documented for users; the same as PheTK and the PheWAS R package unless s
   the same ``count_col`` value are one occurrence. ``count_col="auto"`` uses ``hadm_id`` when
   present (MIMIC-IV: one admission, one occurrence, however many codes of that phecode it
   carries), else a ``date`` column, else each diagnosis row is its own occurrence.
+  A date-time column counts calendar **days** (two entries of one day are one occurrence; a
+  column named ``date`` holding text is parsed as dates). A row whose ``count_col`` is missing
+  (an ED or outpatient diagnosis without ``hadm_id``) is an occurrence of its own, with a
+  warning giving the count: rows that cannot be told apart are never merged into one.
+  This is the min-code-count convention of PheWAS (Denny et al. 2010, Bioinformatics 26:1205;
+  Carroll et al. 2014, Bioinformatics 30:2375, R ``createPhenotypes(min.code.count = 2)``,
+  which counts distinct dates per subject and code; the Phecode 1.2 map of Wu et al. 2019,
+  JMIR Med Inform 7:e14325, is used with the same rule).
   For comparison: the PheWAS R package counts distinct dates per subject and phecode (our
   ``count_col="date"``); PheTK counts distinct (date, ICD code) pairs, so two different codes
   of one phecode on the same day count twice there and once here. MIMIC-IV diagnoses have no
@@ -32,6 +40,16 @@ Rules (documented for users; the same as PheTK and the PheWAS R package unless s
   table that mixes both its era is unknown and it is NA for these phecodes.
   ``vocabulary_restriction=False`` turns the rule off. Neither the PheWAS R package nor PheTK
   applies it; the phecodeX files flag the phecodes (``icd10_only``) but prescribe no use.
+* **Unreadable diagnoses** (this package): a row whose ICD version is blank, or whose code is
+  missing, cannot be looked up. A subject none of whose rows can be read has unknown
+  phenotypes: NA in every phecode (not a control), listed in
+  ``table.attrs["unreadable_subjects"]`` and counted in a warning, exactly like a subject
+  without diagnoses under the PheWAS R rule (controls only among ids with readable codes). A
+  subject with some readable rows keeps them; how many of each phecode's controls have an
+  unreadable row is in ``table.attrs["unreadable_controls"]``. A version label that is not
+  blank but not understood (``"I10"``, ``"ICD-10-PCS"``) is refused with a
+  :class:`~interp_ecg.errors.ConfigError` naming the labels (see
+  :func:`~interp_ecg.phenotype.phecodes.vocabulary_of` for what is read).
 * Phecodes with fewer than ``min_cases`` cases are dropped.
 """
 
@@ -108,22 +126,65 @@ def _prepare(
 ) -> pd.DataFrame:
     _check_cols(diagnoses, [subject_col, code_col, version_col])
     warn_numeric_codes(diagnoses[code_col], code_col)
-    out = pd.DataFrame(
-        {
-            "subject": diagnoses[subject_col].to_numpy(),
-            "code": normalize_icd(diagnoses[code_col]).to_numpy(),
-        },
-        index=diagnoses.index,
-    )
+    raw = diagnoses[code_col]
+    no_code = (raw.isna() | (raw.astype("string").str.strip() == "")).to_numpy(dtype=bool)
+    code = normalize_icd(raw).to_numpy(dtype=object)
+    code[no_code] = np.nan  # normalize_icd would write a missing code as the text "NAN"
+    out = pd.DataFrame({"subject": diagnoses[subject_col].to_numpy(), "code": code}, index=diagnoses.index)
     if version_col is not None:
-        out["vocabulary"] = vocabulary_of(diagnoses[version_col]).to_numpy()
+        version = diagnoses[version_col]
+        out["vocabulary"] = vocabulary_of(version).to_numpy()
+        blank = (version.isna() | (version.astype("string").str.strip() == "")).to_numpy(dtype=bool)
+        unread = out["vocabulary"].isna().to_numpy() & ~blank
+        if unread.any():
+            labels = pd.Series(version[unread]).astype("string").value_counts()
+            raise ConfigError(
+                f"diagnoses column {version_col!r}: ICD version labels not understood "
+                f"({', '.join(f'{k!r} x{v}' for k, v in labels.head(5).items())}"
+                f"{', ...' if len(labels) > 5 else ''}); write 9 or 10 (or ICD9CM / ICD10CM, ICD-10-CM, 10CM)")
     elif icd_version is not None:
-        out["vocabulary"] = vocabulary_of([icd_version])[0]
+        vocab = vocabulary_of([icd_version])[0]
+        if pd.isna(vocab):
+            raise ConfigError(f"icd_version={icd_version!r} not understood; give 9 or 10")
+        out["vocabulary"] = vocab
     else:
         raise ConfigError("give version_col (column with 9/10) or icd_version=9|10")
-    bad = out["vocabulary"].isna()
-    if bad.any():
-        logger.warning("%d diagnoses with an unknown ICD version are ignored", int(bad.sum()))
+    return out
+
+
+def _unreadable(prep: pd.DataFrame) -> np.ndarray:
+    """Rows of :func:`map_icd` / ``_prepare`` whose code cannot be looked up: blank ICD version or
+    missing code."""
+    return (prep["vocabulary"].isna() | prep["code"].isna()).to_numpy(dtype=bool)
+
+
+def _occurrences(values: pd.Series, name: str) -> np.ndarray:
+    """The occurrence key of each diagnosis row from ``count_col`` (see the module notes).
+
+    A date-time column counts calendar days (times of day dropped: two entries of one day are one
+    occurrence); a column named ``date`` that holds text is read as dates (unreadable values are
+    refused). A row without a value is its own occurrence (it cannot be told apart from the
+    others, so it is not merged with them), counted in a warning.
+    """
+    v = pd.Series(values).reset_index(drop=True)
+    is_time = pd.api.types.is_datetime64_any_dtype(v)
+    if not is_time and name == "date" and (pd.api.types.is_object_dtype(v) or pd.api.types.is_string_dtype(v)):
+        parsed = pd.to_datetime(v, errors="coerce", format="mixed")
+        bad = parsed.isna() & v.notna() & (v.astype("string").str.strip() != "")
+        if bad.any():
+            raise ConfigError(f"diagnoses column {name!r}: {int(bad.sum())} values are not dates "
+                              f"(e.g. {v[bad].iloc[0]!r}); give dates (YYYY-MM-DD) or choose another count_col")
+        v, is_time = parsed, True
+    if is_time:
+        v = v.dt.normalize()  # one calendar day, one occurrence (as written, in the column's own time zone)
+    out = v.to_numpy(dtype=object)
+    missing = pd.isna(v).to_numpy(dtype=bool)
+    if missing.any():
+        logger.warning("%d diagnosis rows have no %s: each is counted as an occurrence of its own (rows that cannot "
+                       "be told apart are not merged into one); give them an id (e.g. an ED stay_id) or a date to "
+                       "count visits instead of rows", int(missing.sum()), name)
+        for i in np.flatnonzero(missing):
+            out[i] = ("no value, row", int(i))
     return out
 
 
@@ -157,7 +218,7 @@ def map_icd(
         prep["occurrence"] = np.arange(len(prep))
     else:
         _check_cols(diagnoses, [col])
-        prep["occurrence"] = diagnoses[col].to_numpy()
+        prep["occurrence"] = _occurrences(diagnoses[col], col)
     prep = prep.reset_index(drop=True)
     return prep.merge(phecode_map.icd, on=["vocabulary", "code"], how="left", sort=False)
 
@@ -232,6 +293,24 @@ def normalize_sex(sex: pd.Series) -> pd.Series:
     key = pd.Series(sex).astype("string").str.strip().str.upper()
     out = key.map(SEX_VOCABULARY).astype(object)
     return pd.Series(out.to_numpy(), index=pd.Series(sex).index, dtype=object).where(pd.notna(out), np.nan)
+
+
+def _refuse_numeric_sex(sex: pd.Series) -> None:
+    """Numeric sex codes are ambiguous (PTB-XL 1 = female, 0 = male; UK Biobank 0 = female, 1 = male):
+    refused, naming the values, instead of being guessed."""
+    vals = sex.dropna()
+    if pd.api.types.is_bool_dtype(vals):
+        numeric = True
+    elif pd.api.types.is_numeric_dtype(vals):
+        numeric = len(vals) > 0
+    else:
+        text = vals.astype("string").str.strip()
+        numeric = len(text) > 0 and text.str.fullmatch(r"[+-]?\d+(\.\d*)?").all()
+    if numeric:
+        seen = sorted(pd.unique(vals.astype("string")).tolist())[:6]
+        raise ConfigError(f"sex{' column ' + repr(sex.name) if sex.name is not None else ''} holds numeric codes "
+                          f"{seen}: ambiguous (PTB-XL 1 = female, 0 = male; UK Biobank 0 = female, 1 = male); "
+                          "map them to 'F'/'M' first, e.g. sex.map({1: 'F', 0: 'M'})")
 
 
 def _is_text(values) -> bool:
@@ -323,6 +402,8 @@ def icd_to_phecodes(
         subjects of ``diagnoses``.
     count_col : str or None, default "auto"
         Column whose distinct values count occurrences (``hadm_id``, a date); ``None`` counts rows.
+        Date-times count distinct days; a row without a value is its own occurrence (module
+        notes; Carroll et al. 2014).
     exclusions : bool, default True
         Apply Phecode 1.2 exclusion ranges to controls.
     vocabulary_restriction : bool, default True
@@ -337,7 +418,15 @@ def icd_to_phecodes(
     DataFrame
         Index: subject; columns: phecodes (sorted); dtype ``"boolean"``: True case, False
         control, NA excluded. ``attrs``: ``sex_excluded`` and ``vocabulary_excluded`` (dicts
-        phecode -> number of subjects set to NA by that rule).
+        phecode -> number of subjects set to NA by that rule); ``unreadable_subjects`` (ids
+        none of whose diagnoses can be read: NA everywhere), ``n_unreadable_rows`` and
+        ``unreadable_controls`` (phecode -> controls with at least one unreadable row).
+
+    Raises
+    ------
+    ConfigError
+        Missing columns, ``min_code_count < 1``, ICD version labels that are not understood, a
+        ``date`` column with values that are not dates, numeric ``sex`` codes.
 
     Examples
     --------
@@ -381,6 +470,13 @@ def icd_to_phecodes(
             counts = counts[~outside]
     subj = subj.sort_values()
     subj.name = "subject"
+    # diagnoses whose code cannot be looked up (blank ICD version, missing code): a subject none of
+    # whose diagnoses can be read has unknown phenotypes (NA everywhere), not a control's
+    unread = _unreadable(mapped)
+    unread_subj = pd.unique(mapped.loc[unread, "subject"])
+    read_subj = pd.unique(mapped.loc[~unread, "subject"])
+    none_read = subj.isin(unread_subj) & ~subj.isin(read_subj)
+    partly_read = subj.isin(unread_subj) & subj.isin(read_subj)
     phe = pd.Index(sorted(counts.index.get_level_values("phecode").unique()), name="phecode")
     n_s, n_p = len(subj), len(phe)
     rows = subj.get_indexer(counts.index.get_level_values("subject"))
@@ -392,16 +488,28 @@ def icd_to_phecodes(
     info = phecode_map.info
     need = (info["sex"].reindex(phe).fillna("Both").to_numpy()
             if sex is not None and "sex" in info.columns else np.full(n_p, "Both", dtype=object))
+    if sex is not None:
+        _refuse_numeric_sex(pd.Series(sex))
     sex_of = normalize_sex(pd.Series(sex)).reindex(subj).to_numpy() if sex is not None else None
     if sex_of is not None and n_s and pd.isna(sex_of).all():
         warnings.warn("`sex` gives the sex of none of the subjects (do its index and the subject ids "
                       "match?): every sex-specific phecode is NA", stacklevel=2)
     n_cases = np.asarray(case_sp.sum(axis=0)).ravel()
+    n_specific, n_other = 0, 0  # cases of sex-specific phecodes among subjects of known sex; of the other sex
     for label in ("Female", "Male"):  # wrong-sex cases do not count
         j = np.flatnonzero(need == label)
         if len(j) and sex_of is not None:
             wrong = (sex_of != label).astype(np.int32)
             n_cases[j] -= np.asarray(wrong @ case_sp[:, j]).ravel().astype(n_cases.dtype)
+            known = pd.notna(sex_of)
+            n_specific += int(np.asarray(known.astype(np.int32) @ case_sp[:, j]).sum())
+            n_other += int(np.asarray((known & (sex_of != label)).astype(np.int32) @ case_sp[:, j]).sum())
+    if n_other >= 5 and n_other > 0.5 * n_specific:
+        msg = (f"{n_other} of {n_specific} cases of sex-specific phecodes (e.g. male genital cancers, pregnancy) are "
+               "of the other sex as `sex` gives it, and are not counted: is the sex column coded the other way "
+               "round (e.g. UK Biobank 0 = female, 1 = male vs PTB-XL 1 = female, 0 = male)? Give sex as F/M labels")
+        logger.warning(msg)
+        warnings.warn(msg, UserWarning, stacklevel=2)
     keep = n_cases >= min_cases
     if (~keep).any():
         logger.info("dropping %d phecodes with < %d cases", int((~keep).sum()), min_cases)
@@ -427,9 +535,11 @@ def icd_to_phecodes(
     out = {}
     sex_removed = {}
     vocab_removed = {}
+    unread_controls: dict = {}
     for jj, j in enumerate(kept):
         c = np.asarray(cnt[:, j].toarray()).ravel()
         val = np.where(c >= min_code_count, 1.0, np.where(c > 0, np.nan, 0.0))
+        val[none_read] = np.nan
         if hit is not None:
             h = np.asarray(hit[:, jj].toarray()).ravel() > 0
             val[h & (val == 0.0)] = np.nan
@@ -441,11 +551,24 @@ def icd_to_phecodes(
             wrong = sex_of != need[j]
             sex_removed[phe[j]] = int((wrong & ~np.isnan(val)).sum())
             val[wrong] = np.nan  # other or unknown sex
+        if partly_read.any():
+            unread_controls[phe[j]] = int((partly_read & (val == 0.0)).sum())
         out[phe[j]] = pd.arrays.BooleanArray(val == 1.0, np.isnan(val))
     table = pd.DataFrame(out, index=subj) if out else pd.DataFrame(index=subj, dtype="boolean")
     table.columns = pd.Index(list(out), name="phecode")
     table.attrs["sex_excluded"] = sex_removed
     table.attrs["vocabulary_excluded"] = vocab_removed
+    table.attrs["unreadable_subjects"] = subj[none_read].tolist()
+    table.attrs["n_unreadable_rows"] = int(unread.sum())
+    table.attrs["unreadable_controls"] = unread_controls
+    if unread.any():
+        n_version = int(mapped.loc[unread, "vocabulary"].isna().sum())
+        logger.warning(
+            "%d diagnosis rows cannot be read (%d without an ICD version, %d without a code): %d subjects none of "
+            "whose diagnoses can be read are left out of every phecode (NA: phenotype unknown, not controls; "
+            "table.attrs['unreadable_subjects']); %d subjects with some unreadable rows are kept (as controls they "
+            "may miss a code: per phecode in table.attrs['unreadable_controls'])",
+            int(unread.sum()), n_version, int(unread.sum()) - n_version, int(none_read.sum()), int(partly_read.sum()))
     if vocab_removed:
         by = pd.Series(vocab_removed)
         logger.info("%d phecodes defined by codes of one ICD vocabulary only: %d subject-phecode controls without "

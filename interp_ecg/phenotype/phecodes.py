@@ -97,14 +97,23 @@ def vocabulary_of(versions: pd.Series | list) -> pd.Series:
     """Map ICD version labels (``9``, ``"10"``, ``"ICD10CM"``, ``"ICD-9-CM"``...) to
     ``"ICD9CM"`` / ``"ICD10CM"``; anything else becomes missing.
 
+    Read, whole and in any case: the numbers 9 and 10 (``9.0``, ``"10"``), and ``[ICD]9|10[CM]``
+    written with or without blanks, ``-``, ``_`` or ``.`` between the parts (``"ICD-10-CM"``,
+    ``"ICD10-CM"``, ``"10CM"``, ``"icd 9"``). Not read: ``"I10"`` (also a code), procedure
+    vocabularies (``"ICD-10-PCS"``) and anything else; callers decide whether a label that is
+    not read is an error (:func:`interp_ecg.phenotype.icd_to_phecodes` refuses it).
+
     Examples
     --------
-    >>> vocabulary_of([9, "10", "icd10cm", "x"]).tolist()
-    ['ICD9CM', 'ICD10CM', 'ICD10CM', nan]
+    >>> vocabulary_of([9, "10", "icd10cm", "10CM", "ICD10-CM", "I10", "x"]).tolist()
+    ['ICD9CM', 'ICD10CM', 'ICD10CM', 'ICD10CM', 'ICD10CM', nan, nan]
     """
     s = pd.Series(versions)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)  # few distinct values: map those
-    key = pd.Series(uniques).astype("str").str.strip().str.upper().map(_VOCAB_ALIASES)
+    text = pd.Series(uniques).astype("str").str.strip().str.upper()
+    key = text.map(_VOCAB_ALIASES)
+    parts = text.str.replace(r"[\s\-_.]", "", regex=True).str.extract(r"^(?:ICD)?(9|10)(?:CM)?$")[0]
+    key = key.fillna(parts.map({"9": "ICD9CM", "10": "ICD10CM"}))
     lut = np.append(key.to_numpy(dtype=object), np.nan)
     return pd.Series(lut[codes], index=s.index, dtype=object)
 

@@ -680,7 +680,7 @@ class PheWAS:
         self.timings_["exact_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         self._diagnose_failed_fits(X, Y, C, fit_mask, grid)
-        if self.firth_fallback and self.method == "logit":
+        if (self.firth_fallback and self.method == "logit") or self.method == "firth":
             self._firth_refits(X, Y, C, fit_mask, grid)
         if self.firth_test == "lrt":
             self._firth_lrt(X, Y, C, grid)
@@ -733,9 +733,20 @@ class PheWAS:
         """The subjects of all three tables with complete covariates (the others dropped, logged),
         their numeric covariate table and its (n, k) matrix; a collinear design is refused up
         front, naming the columns."""
+        for name, t in (("exposures", exposures), ("outcomes", outcomes), ("covariates", covariates)):
+            if t is not None and not t.index.is_unique:
+                dup = t.index[t.index.duplicated()].unique()
+                raise ConfigError(
+                    f"{name}: {len(dup)} subject ids appear more than once (e.g. {', '.join(map(str, dup[:2]))}); "
+                    "give one row per subject (e.g. interp_ecg.phenotype.select_ecgs(..., 'first')), or index the "
+                    "tables by ECG and pass groups= the patient of each row for cluster-robust errors")
         index = exposures.index.intersection(outcomes.index, sort=False)
         if covariates is not None:
             index = index.intersection(covariates.index, sort=False)
+        if len(index) and len(index) < len(exposures.index):
+            logger.warning("%d of %d subjects of the exposures have no row in the outcomes%s: left out",
+                           len(exposures.index) - len(index), len(exposures.index),
+                           "" if covariates is None else " or the covariates")
         if len(index) == 0:
             tables = [("exposures", exposures), ("outcomes", outcomes)]
             if covariates is not None:
@@ -772,6 +783,12 @@ class PheWAS:
             Xraw = exposures.to_numpy(dtype=np.float64, na_value=np.nan)[pos]  # one copy at most
         else:
             Xraw = exposures.iloc[pos].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        inf = np.isinf(Xraw)
+        if inf.any():
+            per = pd.Series(inf.sum(axis=0), index=exposures.columns)
+            per = per[per > 0]
+            logger.warning("%d infinite exposure values treated as missing (those subjects left out of that exposure's "
+                           "tests): %s", int(inf.sum()), ", ".join(f"{k} {v}" for k, v in per.head(5).items()))
         Xraw[~np.isfinite(Xraw)] = np.nan
         X = Xraw
         with warnings.catch_warnings():
@@ -868,7 +885,9 @@ class PheWAS:
 
     def _firth_refits(self, X, Y, C, fit_mask: np.ndarray, grid: "_PairGrid") -> None:
         """``firth_fallback``: refit the separated or non-converged ML pairs with Firth (one
-        model at a time), with Wald z and p until :meth:`_firth_lrt` replaces them."""
+        model at a time), with Wald z and p until :meth:`_firth_lrt` replaces them. With
+        ``method="firth"``: refit, the same way, the pairs whose batched Firth fit did not converge
+        (:func:`~interp_ecg.phenotype.solvers.firth_logit` halves steps that would cycle)."""
         redo = fit_mask & np.isin(grid.reason, ["separation", "not converged"])
         if not redo.any():
             return

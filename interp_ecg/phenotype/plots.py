@@ -50,12 +50,13 @@ def _categories(s: pd.DataFrame) -> pd.Series:
 
 def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6, *,
                    exposure: str | None = None, direction: bool = True, title: str | None = None,
-                   ax=None):
+                   bonferroni: str = "summary", ax=None):
     """Manhattan plot of a PheWAS summary: -log10 p of every test, grouped and coloured by category.
 
     One x slot per test (exposure x phecode), ordered by category and phecode; the Bonferroni
     line (``alpha`` / number of tests with a p-value), the Benjamini-Hochberg line (largest p
-    with ``q < alpha``) and the ``n_labels`` strongest hits labelled by description.
+    with ``q < alpha``; not drawn when no test reaches it) and the ``n_labels`` strongest hits
+    labelled by description (``exposure: description`` when several exposures are drawn).
 
     Parameters
     ----------
@@ -68,7 +69,13 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
     n_labels : int
         How many of the strongest distinct hits to label.
     exposure : str, optional
-        Plot this exposure's tests only.
+        Plot this exposure's tests only. The lines still use the summary's family of tests
+        (all exposures): a point above them is significant in the summary's ``bonferroni`` /
+        ``q`` columns too.
+    bonferroni : {"summary", "exposure"}, default "summary"
+        Number of tests of the Bonferroni line: every test of ``summary`` with a p-value (its
+        ``bonferroni`` column's family, ``PheWAS.n_tests_``), or only the plotted exposure's
+        tests (a per-exposure family, said in the legend).
     direction : bool
         Triangles pointing up for positive (``beta >= 0``) and down for negative
         associations, when the summary has ``beta``; dots otherwise.
@@ -90,7 +97,10 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
     >>> ax.get_ylabel(), [t.get_text() for t in ax.texts]
     ('-log10(p)', ['a'])
     """
+    if bonferroni not in ("summary", "exposure"):
+        raise ValueError(f"bonferroni must be 'summary' or 'exposure', not {bonferroni!r}")
     ax = _axes(ax)
+    n_family = int(pd.to_numeric(summary["p"], errors="coerce").notna().sum())
     df = summary if exposure is None else summary[summary["exposure"] == exposure]
     df = df.copy()
     df = df[pd.to_numeric(df["p"], errors="coerce").notna()]
@@ -109,23 +119,29 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
         up, down = m & (beta >= 0), m & (beta < 0)
         ax.scatter(x[up], y[up], s=10, marker="^", color=PALETTE[k % 10], lw=0, label=c)
         ax.scatter(x[down], y[down], s=10, marker="v", color=PALETTE[k % 10], lw=0)
-    n_tests = max(len(df), 1)
+    per_exposure = exposure is not None and bonferroni == "exposure"
+    n_tests = max(len(df) if per_exposure else n_family, 1)
+    which = ", per exposure" if per_exposure else (", all exposures" if exposure is not None else "")
     ax.axhline(-np.log10(alpha / n_tests), color="#d62728", lw=0.7, ls="--",
-               label=f"Bonferroni ({alpha}/{n_tests})")
+               label=f"Bonferroni ({alpha}/{n_tests}{which})")
     if "q" in df.columns:
         q = pd.to_numeric(df["q"], errors="coerce")
         sig = df.loc[q < alpha, "p"]
         if len(sig):
             ax.axhline(-np.log10(sig.max()), color="#ff7f0e", lw=0.7, ls=":", label=f"FDR q<{alpha}")
     seen: set[str] = set()
+    several = "exposure" in df.columns and df["exposure"].nunique() > 1  # then a label names its exposure
     for i in np.argsort(y)[::-1]:
         if len(seen) >= n_labels:
             break
         label = str(df.loc[i, "description"]) if "description" in df.columns else str(df.loc[i, "phecode"])
-        if label in seen or label in ("nan", "<NA>", "None"):
+        if label in ("nan", "<NA>", "None"):
+            continue
+        label = f"{df.loc[i, 'exposure']}: {label[:28]}" if several else label[:28]
+        if label in seen:
             continue
         seen.add(label)
-        ax.annotate(label[:28], (x[i], y[i]), fontsize=5.5, xytext=(3, 3 + 6 * (len(seen) % 2)),
+        ax.annotate(label, (x[i], y[i]), fontsize=5.5, xytext=(3, 3 + 6 * (len(seen) % 2)),
                     textcoords="offset points")
     centers = [x[(df["_cat"] == c).to_numpy()].mean() for c in cats]
     ax.set_xticks(centers, [c[:14] for c in cats], rotation=60, ha="right", fontsize=5.5)
@@ -140,6 +156,9 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
 
 def plot_volcano(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 5, ax=None):
     """Volcano plot: log odds ratio (x) against -log10 p (y); FDR-significant points coloured.
+
+    The x label names the odds-ratio scale (``or_scale`` of the summary: per SD or per unit)
+    when the summary has one.
 
     Parameters
     ----------
@@ -166,7 +185,8 @@ def plot_volcano(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 5, 
         ax.annotate(f"{s.loc[i, 'exposure']}:{s.loc[i, 'phecode']}", (s.loc[i, "beta"], y[i]),
                     fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.axvline(0, color="k", lw=0.5)
-    ax.set_xlabel("log odds ratio")
+    scales = list(pd.unique(s["or_scale"].dropna())) if "or_scale" in s else []
+    ax.set_xlabel("log odds ratio" + (f" ({scales[0]})" if len(scales) == 1 else ""))
     ax.set_ylabel("-log10(p)")
     ax.legend(fontsize=7)
     return ax

@@ -1106,27 +1106,61 @@ def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float =
     if fixed is not None:
         free[np.atleast_1d(fixed)] = False
     b = np.zeros(p) if start is None else np.array(start, dtype=float)
-    inv = np.full((p, p), np.nan)
+    nan = np.full_like(b, np.nan)
+    ev = _firth_point(y, Xd, b, free)
+    if ev is None:
+        return nan, nan, False
+    pl = np.nan  # penalised log-likelihood at b, computed only when a halving decision needs it
     for _ in range(max_iter):
-        mu = 1.0 / (1.0 + np.exp(-(Xd @ b)))
-        w = mu * (1.0 - mu)
-        info = Xd.T @ (Xd * w[:, None])
-        try:
-            inv = np.linalg.inv(info)
-            inv_free = np.linalg.inv(info[np.ix_(free, free)])
-        except np.linalg.LinAlgError:
-            return np.full_like(b, np.nan), np.full_like(b, np.nan), False
-        h = w * np.einsum("ij,jk,ik->i", Xd, inv, Xd)
-        score = Xd.T @ (y - mu + h * (0.5 - mu))
+        score, inv, inv_free = ev
         step = np.zeros(p)
         step[free] = inv_free @ score[free]
         big = np.abs(step).max()
         if big > max_step:
             step *= max_step / big
-        b = b + step
         if big < tol:
-            return b, np.sqrt(np.diag(inv)), True
-    return b, np.sqrt(np.diag(inv)), False
+            return b + step, np.sqrt(np.diag(inv)), True
+        # step-halving (as logistf): a step that passes the maximum along its direction (the
+        # slope there, step . score, is negative) without raising the penalised log-likelihood is
+        # halved, so the iteration climbs instead of cycling (Heinze & Schemper 2002)
+        pl_new = np.nan
+        for _h in range(STEP_HALVINGS + 1):
+            new = _firth_point(y, Xd, b + step, free)
+            # not far past the maximum along the step (slope there at most half the starting one)
+            if new is not None and float(step @ new[0]) >= -0.5 * float(step @ score):
+                break
+            if new is not None:  # past it: kept only if the penalised log-likelihood rose
+                if np.isnan(pl):
+                    pl = firth_penalised_loglik(y, Xd, b)
+                pl_new = firth_penalised_loglik(y, Xd, b + step)
+                if np.isfinite(pl_new) and pl_new > pl:
+                    break
+            step = step / 2.0
+        else:
+            return b, np.sqrt(np.diag(inv)), False
+        b, ev, pl = b + step, new, pl_new
+    return b, np.sqrt(np.diag(ev[1])), False
+
+
+def _firth_point(y, Xd, b, free):
+    """Modified score (free coefficients; 0 for the fixed ones) and inverse information (full and
+    of the free coefficients) at ``b``; None when the information cannot be inverted."""
+    with np.errstate(over="ignore"):
+        mu = 1.0 / (1.0 + np.exp(-(Xd @ b)))
+    w = mu * (1.0 - mu)
+    info = Xd.T @ (Xd * w[:, None])
+    try:
+        inv = np.linalg.inv(info)
+        inv_free = np.linalg.inv(info[np.ix_(free, free)])
+    except np.linalg.LinAlgError:
+        return None
+    h = w * np.einsum("ij,jk,ik->i", Xd, inv, Xd)
+    score = Xd.T @ (y - mu + h * (0.5 - mu))
+    return np.where(free, score, 0.0), inv, inv_free
+
+
+#: Most halvings of one Firth Newton step (:func:`firth_logit`, :func:`_firth_block`).
+STEP_HALVINGS = 30
 
 
 def firth_penalised_loglik(y, Xd, b) -> float:
@@ -1492,38 +1526,55 @@ def _firth_block(Z, D, a, c, Yb, valid, act, fixed_exposure: bool, max_iter=100,
         free_all[:, 1] = 0.0
         B[:, 1] = 0.0 if fixed_value is None else fixed_value
     actf_all = act.astype(np.float64)
-    eye = np.eye(p)
-    conv = np.zeros(b, dtype=bool)
-    stuck = np.zeros(b, dtype=bool)  # a non-finite step: the row cannot move again (not converged)
     vf_all = valid.astype(np.float64)
+    conv = np.zeros(b, dtype=bool)
+    stuck = np.zeros(b, dtype=bool)  # a non-finite step, or no halving helps: the row stops (not converged)
+    g, step = _firth_block_point(Z, D, a, c, Yb, vf_all, actf_all, free_all, B)
+    pl = np.full(b, np.nan)  # penalised log-likelihood at B, computed only where a halving decision needs it
     for _ in range(max_iter):
         r = np.flatnonzero(~conv & ~stuck)  # only the rows still iterating (a slow row does not hold up the others)
         if not r.size:
             break
-        Br, vf, actf, free = B[r], vf_all[r], actf_all[r], free_all[r]
-        eta = Br @ Z.T
-        mu = 1.0 / (1.0 + np.exp(-eta))
-        w = mu * (1.0 - mu) * vf
-        H = np.zeros((r.size, p, p))
-        hv = w @ D
-        H[:, a, c] = hv
-        H[:, c, a] = hv
-        Ha = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * eye
-        with np.errstate(all="ignore"):
-            Hinv = _batched_solve(Ha, None)
-            h = w * ((Hinv[:, a, c] * ((a != c) + 1.0)) @ D.T)
-            g = ((Yb[r] - mu + h * (0.5 - mu)) * vf) @ Z * free
-            Hf = H * free[:, :, None] * free[:, None, :] + (1.0 - free)[:, :, None] * eye
-            step = _batched_solve(Hf, g[:, :, None])[:, :, 0]
-        ok = np.isfinite(step).all(axis=1)
-        step[~ok] = 0.0
-        big = np.abs(step).max(axis=1)
-        step *= np.where(big > max_step, max_step / np.maximum(big, 1e-300), 1.0)[:, None]
-        B[r] = Br + step
-        conv[r] = ok & (big < tol)
-        stuck[r] = ~ok
+        st = step[r].copy()
+        ok = np.isfinite(st).all(axis=1)
+        st[~ok] = 0.0
+        big = np.abs(st).max(axis=1)
+        st *= np.where(big > max_step, max_step / np.maximum(big, 1e-300), 1.0)[:, None]
+        done = ok & (big < tol)
+        B[r[done]] = B[r[done]] + st[done]
+        conv[r[done]] = True
+        stuck[r[~ok]] = True
+        # step-halving (as firth_logit): a step that passes the maximum along its direction without
+        # raising the penalised log-likelihood is halved, so the iteration climbs instead of cycling
+        todo = r[ok & ~done]
+        st = st[ok & ~done]
+        for _h in range(STEP_HALVINGS + 1):
+            if not todo.size:
+                break
+            cand = B[todo] + st
+            g_c, step_c = _firth_block_point(Z, D, a, c, Yb[todo], vf_all[todo], actf_all[todo],
+                                             free_all[todo], cand)
+            with np.errstate(invalid="ignore"):
+                # not far past the maximum along the step: the slope there is at most half the
+                # starting slope in size (a full Newton step on a near-quadratic lands at ~0)
+                good = np.einsum("ij,ij->i", st, g_c) >= -0.5 * np.einsum("ij,ij->i", st, g[todo])
+            pl_c = np.full(len(todo), np.nan)
+            k = np.flatnonzero(~good)
+            if k.size:  # past it: the step is kept only if it raised the penalised log-likelihood
+                unknown = k[np.isnan(pl[todo[k]])]
+                if unknown.size:
+                    pl[todo[unknown]] = _firth_block_pl(Z, D, a, c, Yb[todo[unknown]], vf_all[todo[unknown]],
+                                                        actf_all[todo[unknown]], B[todo[unknown]])
+                pl_c[k] = _firth_block_pl(Z, D, a, c, Yb[todo[k]], vf_all[todo[k]], actf_all[todo[k]], cand[k])
+                with np.errstate(invalid="ignore"):
+                    good[k] = np.isfinite(pl_c[k]) & (pl_c[k] > pl[todo[k]])
+            acc = todo[good]
+            B[acc], pl[acc], g[acc], step[acc] = cand[good], pl_c[good], g_c[good], step_c[good]
+            todo, st = todo[~good], st[~good] / 2.0
+        stuck[todo] = True  # no step along the direction helps: cannot move again
     vf = vf_all
     actf = actf_all
+    eye = np.eye(p)
     eta = B @ Z.T
     mu = 1.0 / (1.0 + np.exp(-eta))
     w = mu * (1.0 - mu) * vf
@@ -1537,6 +1588,47 @@ def _firth_block(Z, D, a, c, Yb, valid, act, fixed_exposure: bool, max_iter=100,
     if return_coef:
         return ll + 0.5 * logdet, conv, B
     return ll + 0.5 * logdet, conv
+
+
+def _firth_block_pl(Z, D, a, c, Yb, vf, actf, B):
+    """Penalised log-likelihood (r,) of ``_firth_block``'s rows at ``B`` (r, p), with the penalty of
+    the full active design; NaN where the information is not positive definite."""
+    r, p = B.shape
+    with np.errstate(over="ignore"):
+        eta = B @ Z.T
+        mu = 1.0 / (1.0 + np.exp(-eta))
+    hv = (mu * (1.0 - mu) * vf) @ D
+    H = np.zeros((r, p, p))
+    H[:, a, c] = hv
+    H[:, c, a] = hv
+    Ha = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * np.eye(p)
+    ll = np.sum(np.where(vf > 0, Yb * eta - np.logaddexp(0.0, eta), 0.0), axis=1)
+    sign, logdet = np.linalg.slogdet(Ha)
+    return np.where(sign > 0, ll + 0.5 * logdet, np.nan)
+
+
+def _firth_block_point(Z, D, a, c, Yb, vf, actf, free, B):
+    """At the coefficients ``B`` (r, p) of ``_firth_block``'s rows: the modified score of the free
+    coefficients (r, p) and the modified-score step (r, p; NaN where the information is
+    singular)."""
+    r, p = B.shape
+    eye = np.eye(p)
+    with np.errstate(over="ignore"):
+        eta = B @ Z.T
+        mu = 1.0 / (1.0 + np.exp(-eta))
+    w = mu * (1.0 - mu) * vf
+    H = np.zeros((r, p, p))
+    hv = w @ D
+    H[:, a, c] = hv
+    H[:, c, a] = hv
+    Ha = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * eye
+    with np.errstate(all="ignore"):
+        Hinv = _batched_solve(Ha, None)
+        h = w * ((Hinv[:, a, c] * ((a != c) + 1.0)) @ D.T)
+        g = ((Yb - mu + h * (0.5 - mu)) * vf) @ Z * free
+        Hf = H * free[:, :, None] * free[:, None, :] + (1.0 - free)[:, :, None] * eye
+        step = _batched_solve(Hf, g[:, :, None])[:, :, 0]
+    return g, step
 
 
 def _profile_tangent(Z, D, a, c, B, valid, act) -> np.ndarray:

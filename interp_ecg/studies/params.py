@@ -420,7 +420,9 @@ class PrototypePhewasParams(StudyParams):
     min_cases: int = Field(10, ge=1, description="Phecodes with fewer cases are not tested.")
     window: Annotated[Literal["admission"] | list[str] | None, AfterValidator(_check_window)] = Field(
         None, description="Diagnoses linked to an ECG: null (any time), admission, or [start, end] "
-                          "offsets such as ['-30D', '365D'].")
+                          "offsets such as ['-30D', '365D']. MIMIC-IV diagnoses are discharge diagnoses timed "
+                          "at admittime: a window ending at the ECG (e.g. ['-365D', '0D']) also links the "
+                          "diagnoses of the stay in progress, coded at discharge, after the ECG.")
     admission_margin: Annotated[str, AfterValidator(_check_margin)] = Field(
         "24h", description="Margin around an admission (a duration pandas reads, e.g. 24h; not negative).")
     ecg_per_subject: Literal["first", "last", "all"] = Field(

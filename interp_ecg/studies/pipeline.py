@@ -639,7 +639,9 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         One row per exposure x phecode (:func:`interp_ecg.phenotype.phewas`), with the
         phecode's ``description``/``category``, ``n_sex_excluded`` and
         ``n_vocabulary_excluded``; ``attrs["n_without_diagnoses"]``: subjects left out because
-        they have no diagnosis (0 with ``full_population``).
+        they have no diagnosis (0 with ``full_population``); ``attrs["n_unreadable_diagnoses"]``:
+        subjects left out because none of their diagnoses can be read (blank ICD version, no
+        code; :func:`~interp_ecg.phenotype.icd_to_phecodes`), with or without ``full_population``.
 
     Raises
     ------
@@ -706,6 +708,9 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
                                          sex=sex, **counts)
     sex_excluded = dict(outcomes.attrs.get("sex_excluded", {}))
     vocab_excluded = dict(outcomes.attrs.get("vocabulary_excluded", {}))
+    # subjects none of whose diagnoses can be read (blank ICD version, no code): phenotype unknown, left out
+    unreadable = outcomes.index.isin(outcomes.attrs.get("unreadable_subjects", []))
+    per_subject = per_subject[~per_subject.index.isin(outcomes.index[unreadable])]
     client = None
     if isinstance(scheduler, str):
         from dask.distributed import Client
@@ -725,6 +730,7 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
     summary["n_sex_excluded"] = summary["phecode"].map(sex_excluded).fillna(0).astype(int)
     summary["n_vocabulary_excluded"] = summary["phecode"].map(vocab_excluded).fillna(0).astype(int)
     summary.attrs["n_without_diagnoses"] = n_without
+    summary.attrs["n_unreadable_diagnoses"] = int(unreadable.sum())
     return summary
 
 

@@ -361,6 +361,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         notes.insert(0, "NOTE: " + repeat)
 
     n_selected = len(ecgs)
+    selected = ecgs
     with step("phecodes of the linked diagnoses"):
         pmap, outcomes, mapping, min_count, left_out, skipped = _outcomes(ecgs, src, params, data["phecode_map"])
     if len(left_out):  # no diagnoses to read a phenotype from: unknown, never a control
@@ -371,10 +372,10 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         notes.append(f"{len(left_out)} of {n_selected} ECGs left out, phenotype unknown: {why}")
         if not len(ecgs):
             raise ConfigError(f"none of the {n_selected} ECGs has linked diagnoses ({why}): nothing to analyse; "
-                              "check params.window, params.admission_margin and the ECG times")
+                              + _no_link_hint(selected, src["diagnoses"]))
     notes.append(
         f"{len(ecgs)} ECGs (one per patient: {params['ecg_per_subject']}), diagnoses window "
-        f"{params['window']!r}, Phecode {pmap.version}, >= {min_count} occurrence(s) for a case, "
+        f"{_window_words(params['window'], src)}, Phecode {pmap.version}, >= {min_count} occurrence(s) for a case, "
         f"{outcomes.shape[1]} phecodes with >= {params['min_cases']} cases"
     )
 
@@ -471,6 +472,36 @@ def _skipped_table(skipped: pd.DataFrame, model, pmap) -> pd.DataFrame:
     return out[cols].sort_values(["n_cases", "phecode"], ascending=[False, True], ignore_index=True)
 
 
+def _window_words(window, src: dict) -> str:
+    """The diagnoses window in words for the notes, with what a window ending at the ECG means
+    on MIMIC-IV (discharge diagnoses timed at admission)."""
+    if window is None:
+        return "any time (lifetime)"
+    if window == "admission":
+        return "the admission during which the ECG was taken"
+    start, end = window
+    words = f"[ECG {start}, ECG {end}] (diagnosis time: {src['time_col']})"
+    if not src.get("synthetic") and src.get("time_col") == "admittime" and pd.to_timedelta(end) >= pd.Timedelta(0) \
+            and pd.to_timedelta(start) <= pd.Timedelta(0):
+        words += ("; MIMIC-IV diagnoses are discharge diagnoses timed at admittime, so the window also links the "
+                  "diagnoses of the stay in progress at the ECG, coded at discharge (after the ECG)")
+    return words
+
+
+def _no_link_hint(ecgs: pd.DataFrame, diagnoses: pd.DataFrame) -> str:
+    """What to check when no ECG has linked diagnoses: the ids when the ECG patients have no
+    diagnosis at all, else the window and the ECG times."""
+    from interp_ecg.io import as_id_strings
+
+    ecg_ids = as_id_strings(pd.Series(ecgs["subject_id"].to_numpy()))
+    dx_ids = as_id_strings(pd.Series(pd.unique(diagnoses["subject_id"])))
+    if len(ecg_ids) and not ecg_ids.isin(dx_ids).any():
+        return (f"the ECGs' subject_id (record list, e.g. {', '.join(ecg_ids.drop_duplicates().head(2))}) match no "
+                f"subject_id of the diagnoses (e.g. {', '.join(dx_ids.head(2))}): are they the same patients, with "
+                "ids of the same kind?")
+    return "check params.window, params.admission_margin and the ECG times"
+
+
 def _left_out_words(left_out: pd.Series) -> str:
     """``"15 outside every admission with coded diagnoses; 2 no valid ECG time"``."""
     return "; ".join(f"{n} {reason}" for reason, n in left_out.value_counts().items())
@@ -513,6 +544,10 @@ def _outcomes(ecgs: pd.DataFrame, src: dict, params: dict, phecode_map: str | No
         subjects=known, subject_col="ecg_id",
         count_col="hadm_id" if "hadm_id" in linked.columns else ("date" if "date" in linked else None),
     )
+    unreadable = every.attrs.get("unreadable_subjects", [])
+    if len(unreadable):  # every linked diagnosis of these ECGs has a blank ICD version or code: phenotype unknown
+        left_out = pd.concat([left_out, pd.Series("no readable linked diagnosis (blank ICD version or code)",
+                                                  index=pd.Index(unreadable, name=left_out.index.name))])
     n_cases = every.sum().astype(int)
     few = n_cases < params["min_cases"]
     outcomes = every.loc[:, ~few.to_numpy()]
@@ -559,8 +594,12 @@ def _paper_analyses(X, outcomes, summary, vectors, pmap, params: dict, seed: int
             dist = phenotype.prototype_distance_vs_mixing(vectors, summary, classes=classes, metric="euclidean")
             tables["distance_vs_mixing"] = dist
             if "spearman" in dist.attrs:
-                notes.append(f"distance vs association heterogeneity across classes: "
-                             f"Spearman {dist.attrs['spearman']}")
+                sp = dist.attrs["spearman"]
+                none_sig = ("n_significant" in dist.columns and not (dist["n_significant"] > 0).any())
+                notes.append(f"distance vs association heterogeneity across classes: Spearman rho {sp['rho']:.2f} "
+                             f"(p {sp['p']:.2g}, {sp['n_classes']} classes)"
+                             + ("; no prototype association reached q < 0.05, so the heterogeneity compares "
+                                "non-significant estimates" if none_sig else ""))
     return tables
 
 

@@ -48,8 +48,11 @@ class PhewasBlock(Block):
         n = self.n_tests()
         untested = len(self.summary) - n
         more = f" ({untested} pairs not estimated, see the table's reason column)" if untested else ""
+        q = pd.to_numeric(self.summary["q"], errors="coerce") if "q" in self.summary else pd.Series(dtype=float)
+        fdr = (f"dotted orange: Benjamini-Hochberg q < {self.alpha}" if (q < self.alpha).any()
+               else f"no test reached Benjamini-Hochberg q < {self.alpha} (no FDR line)")
         return (f"Manhattan plot of {n} exposure x phecode tests{more}; dashed red: Bonferroni threshold "
-                f"({self.alpha}/{max(n, 1)}); dotted orange: Benjamini-Hochberg q < {self.alpha}.")
+                f"({self.alpha}/{max(n, 1)}); {fdr}.")
 
     def flowables(self, ctx: RenderContext) -> list[Flowable]:
         out: list[Flowable] = [Heading(self.heading, level=self.level)]
