@@ -45,6 +45,8 @@ def auc_matrix(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype.analyses import auc_matrix
     >>> auc_matrix(np.array([[0.1, 3], [0.4, 2], [0.35, 1], [0.8, 0]]), np.array([0, 0, 1, 1.]))
     array([0.75, 0.  ])
     """
@@ -166,6 +168,9 @@ def exposure_phecode_auc(
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype import exposure_phecode_auc
     >>> rng = np.random.default_rng(0)
     >>> y = pd.DataFrame({"P1": rng.random(300) < 0.3})
     >>> x = pd.DataFrame({"good": y["P1"] + rng.normal(0, 0.5, 300), "noise": rng.normal(size=300)})
@@ -229,6 +234,7 @@ def parse_prototype_columns(columns, pattern: str = PROTO_PATTERN) -> dict[str, 
 
     Examples
     --------
+    >>> from interp_ecg.phenotype import parse_prototype_columns
     >>> parse_prototype_columns(["proto_AFIB_00", "proto_AFIB_01", "proto_NORM_00", "prob_AFIB"])
     {'AFIB': ['proto_AFIB_00', 'proto_AFIB_01'], 'NORM': ['proto_NORM_00']}
     """
@@ -357,6 +363,9 @@ def prototype_distance_vs_mixing(
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype import prototype_distance_vs_mixing
     >>> vec = pd.DataFrame([[0, 0], [0, 1], [0, 0], [5, 5]],
     ...                    index=["proto_A_0", "proto_A_1", "proto_B_0", "proto_B_1"])
     >>> s = pd.DataFrame({"exposure": np.repeat(vec.index, 3), "phecode": list("xyz") * 4,

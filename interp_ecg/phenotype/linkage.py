@@ -51,6 +51,8 @@ def select_ecgs(
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype import select_ecgs
     >>> e = pd.DataFrame({"subject_id": [1, 1, 1, 2], "ecg_time": pd.to_datetime(
     ...     ["2020-01-02", "2020-03-01", None, "2021-05-05"])}, index=[10, 11, 12, 13])
     >>> select_ecgs(e).index.tolist(), select_ecgs(e, "last").index.tolist()
@@ -134,6 +136,8 @@ def diagnoses_for_ecgs(
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype import diagnoses_for_ecgs
     >>> ecgs = pd.DataFrame({"ecg_id": [1, 2], "subject_id": [7, 7],
     ...                      "ecg_time": pd.to_datetime(["2020-01-05", "2022-01-01"])})
     >>> adm = pd.DataFrame({"hadm_id": [100, 200], "admittime": pd.to_datetime(["2020-01-04",

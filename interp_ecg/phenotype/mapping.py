@@ -80,6 +80,8 @@ def warn_numeric_codes(codes: pd.Series, name: str = "icd_code") -> bool:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype.mapping import warn_numeric_codes
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as w:
     ...     warnings.simplefilter("always")
@@ -205,6 +207,8 @@ def map_icd(
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype import map_icd
     >>> from interp_ecg.phenotype.phecodes import PhecodeMap
     >>> m = PhecodeMap("X", pd.DataFrame({"vocabulary": ["ICD10CM"] * 2, "code": ["I4891"] * 2,
     ...                 "phecode": ["CV_416", "CV_416.2"]}), pd.DataFrame())
@@ -287,6 +291,8 @@ def normalize_sex(sex: pd.Series) -> pd.Series:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype.mapping import normalize_sex
     >>> normalize_sex(pd.Series(["F", "male", "Woman", "x", "missing"])).tolist()
     ['Female', 'Male', 'Female', nan, nan]
     """
@@ -430,6 +436,8 @@ def icd_to_phecodes(
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype import icd_to_phecodes
     >>> from interp_ecg.phenotype.phecodes import PhecodeMap
     >>> icd = pd.DataFrame({"vocabulary": ["ICD10CM"], "code": ["I4891"], "phecode": ["CV_416.2"]})
     >>> m = PhecodeMap("X", icd, pd.DataFrame(index=pd.Index(["CV_416.2"], name="phecode")))

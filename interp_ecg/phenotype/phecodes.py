@@ -86,6 +86,7 @@ def normalize_icd(codes: pd.Series | list) -> pd.Series:
 
     Examples
     --------
+    >>> from interp_ecg.phenotype import normalize_icd
     >>> normalize_icd(["I48.91", "i4891", " 427.31"]).tolist()
     ['I4891', 'I4891', '42731']
     """
@@ -105,6 +106,7 @@ def vocabulary_of(versions: pd.Series | list) -> pd.Series:
 
     Examples
     --------
+    >>> from interp_ecg.phenotype.phecodes import vocabulary_of
     >>> vocabulary_of([9, "10", "icd10cm", "10CM", "ICD10-CM", "I10", "x"]).tolist()
     ['ICD9CM', 'ICD10CM', 'ICD10CM', 'ICD10CM', 'ICD10CM', nan, nan]
     """
@@ -165,6 +167,8 @@ class PhecodeMap:
 
         Examples
         --------
+        >>> import pandas as pd
+        >>> from interp_ecg.phenotype import PhecodeMap
         >>> icd = pd.DataFrame({"vocabulary": ["ICD9CM", "ICD10CM", "ICD10CM"],
         ...                     "code": ["42731", "I4891", "I480"],
         ...                     "phecode": ["CV_416.21", "CV_416.21", "CV_416.211"]})
@@ -388,6 +392,7 @@ def load_phecode_map(path: str | PathLike, version: str | None = None) -> Phecod
 
     Examples
     --------
+    >>> from interp_ecg.phenotype import load_phecode_map
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (d / "phecodeX_R_map.csv").write_text(

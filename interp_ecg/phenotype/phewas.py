@@ -101,6 +101,8 @@ def describe_method(summary: pd.DataFrame, covariates: str = "covariates") -> st
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype import describe_method
     >>> s = pd.DataFrame({"method": ["firth"] * 2, "test": ["lrt"] * 2,
     ...                   "ci_method": ["profile-penalised-LR"] * 2, "or_scale": ["per SD"] * 2})
     >>> describe_method(s, "age and sex")
@@ -138,6 +140,8 @@ def benjamini_hochberg(p) -> np.ndarray:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype import benjamini_hochberg
     >>> benjamini_hochberg([0.01, 0.04, 0.03, np.nan]).round(3).tolist()
     [0.03, 0.04, 0.04, nan]
     """
@@ -1073,6 +1077,7 @@ def phewas(
 
     Examples
     --------
+    >>> from interp_ecg.phenotype import phewas
     >>> from interp_ecg.phenotype.synthetic import simulate_phewas_data
     >>> d = simulate_phewas_data(2000, 3, 4, planted=[("x0", "P000", 0.8)], random_state=0)
     >>> res = phewas(d["exposures"], d["outcomes"], d["covariates"])

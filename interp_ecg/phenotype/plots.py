@@ -89,6 +89,8 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype import plot_manhattan
     >>> from matplotlib.figure import Figure
     >>> s = pd.DataFrame({"exposure": "x", "phecode": ["A", "B", "C"], "description": ["a", "b", "c"],
     ...                   "category": ["k1", "k1", "k2"], "beta": [0.5, -0.1, 0.2],
@@ -211,6 +213,8 @@ def category_matrix(summary: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype import category_matrix
     >>> s = pd.DataFrame({"exposure": ["p1", "p1", "p2"], "category": ["a", "b", "a"],
     ...                   "beta": [1.0, -1.0, 0.5], "p": [1e-4, 1e-2, 0.5]})
     >>> m = category_matrix(s)

@@ -64,6 +64,8 @@ def score_test_grid(X, Y, C=None, *, outcome_block: int | None = None,
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype.score import score_test_grid
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(2000, 3)); C = rng.normal(size=(2000, 1))
     >>> Y = (rng.random((2000, 2)) < 1 / (1 + np.exp(-(-1 + 0.5 * X[:, :1] + 0.3 * C)))).astype(float)

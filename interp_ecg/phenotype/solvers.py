@@ -546,6 +546,7 @@ def fused_kernels_available() -> bool:
 
     Examples
     --------
+    >>> from interp_ecg.phenotype.solvers import fused_kernels_available
     >>> isinstance(fused_kernels_available(), bool)
     True
     """
@@ -863,6 +864,8 @@ def fit_grid_batched(
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype.solvers import fit_grid_batched
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(500, 2)); C = rng.normal(size=(500, 1))
     >>> Y = (rng.random((500, 3)) < 1 / (1 + np.exp(-(-1 + X[:, :1])))).astype(float)
@@ -1094,6 +1097,8 @@ def firth_logit(y, Xd, max_iter: int = 100, tol: float = 1e-8, max_step: float =
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype.solvers import firth_logit
     >>> X = np.column_stack([np.ones(6), [0, 0, 0, 1, 1, 1.]])
     >>> params, se, ok = firth_logit(np.array([0, 0, 0, 1, 1, 1.]), X)  # separated data
     >>> ok, bool(np.isfinite(params).all())
@@ -1181,6 +1186,8 @@ def firth_lrt(y, Xd, j: int = 1) -> tuple[float, float, bool]:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype.solvers import firth_lrt
     >>> X = np.column_stack([np.ones(8), [0, 0, 0, 0, 1, 1, 1, 1.]])
     >>> stat, p, ok = firth_lrt(np.array([0, 0, 0, 0, 1, 1, 1, 1.]), X)
     >>> ok, bool(0 < p < 0.05)
@@ -1216,6 +1223,8 @@ def firth_profile_ci(y, Xd, j: int = 1, level: float = 0.95) -> tuple[float, flo
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype.solvers import firth_profile_ci
     >>> X = np.column_stack([np.ones(8), [0, 0, 0, 0, 1, 1, 1, 1.]])
     >>> lo, hi, ok = firth_profile_ci(np.array([0, 0, 0, 1, 0, 1, 1, 1.]), X)
     >>> ok, bool(lo < 0 < hi)
@@ -1355,6 +1364,8 @@ def collinear_columns(A, names=None, rtol: float = 1e-9) -> list:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype.solvers import collinear_columns
     >>> age = np.array([50., 61, 72, 45]); sex = np.array([0., 1, 1, 0])
     >>> collinear_columns(np.column_stack([np.ones(4), age, 12 * age, sex]),
     ...                   ["intercept", "age_years", "age_months", "sex"])
@@ -1400,6 +1411,8 @@ def detect_separation(y, Xd, tol: float = 1e-7) -> bool:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype.solvers import detect_separation
     >>> x = np.array([-2., -1, -0.5, 0.5, 1, 2])
     >>> detect_separation(np.array([0, 0, 0, 1, 1, 1.]), np.column_stack([np.ones(6), x]))
     True
@@ -1440,6 +1453,8 @@ def fit_null_models(Y, C=None, *, max_iter: int = 50, tol: float = 1e-10, kernel
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype.solvers import fit_null_models
     >>> rng = np.random.default_rng(0)
     >>> Y = (rng.random((400, 2)) < 0.2).astype(float)
     >>> out = fit_null_models(Y)
@@ -1843,6 +1858,8 @@ def firth_lrt_grid(X, Y, C=None, *, mask=None, block: int = 32, ci_level: float 
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.phenotype.solvers import firth_lrt, firth_lrt_grid
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(300, 2)); Y = (rng.random((300, 2)) < 0.1).astype(float)
     >>> out = firth_lrt_grid(X, Y)

@@ -44,6 +44,7 @@ def simulate_phewas_data(
 
     Examples
     --------
+    >>> from interp_ecg.phenotype import simulate_phewas_data
     >>> d = simulate_phewas_data(100, 2, 3, planted=1, random_state=0)
     >>> d["exposures"].shape, d["outcomes"].shape, int(d["truth"]["planted"].sum())
     ((100, 2), (100, 3), 1)
@@ -105,6 +106,7 @@ def planted_recovery(
 
     Examples
     --------
+    >>> from interp_ecg.phenotype import planted_recovery
     >>> r = planted_recovery(1000, 3, 5, planted=2, n_replicates=1, random_state=0, effect=1.0)
     >>> float(r["power_fdr"].iloc[0])
     1.0

@@ -193,6 +193,8 @@ def held_out_discrimination(labels: pd.DataFrame, scores: pd.DataFrame) -> str:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.prototype_phewas import held_out_discrimination
     >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 1, 1, 1]})
     >>> s = pd.DataFrame({"AFIB": [0.1, 0.8, 0.3, 0.6], "NORM": [0.9, 0.8, 0.7, 0.9]})
     >>> held_out_discrimination(y, s)
@@ -278,6 +280,7 @@ def is_identifier_column(name) -> bool:
 
     Examples
     --------
+    >>> from interp_ecg.studies.prototype_phewas import is_identifier_column
     >>> [is_identifier_column(c) for c in ("subject_id", "ID", "Unnamed: 0", "proto_AFIB_0", "valid")]
     [True, True, True, False, False]
     """
@@ -447,6 +450,7 @@ def default_min_code_count(window, synthetic: bool) -> int:
 
     Examples
     --------
+    >>> from interp_ecg.studies.prototype_phewas import default_min_code_count
     >>> default_min_code_count("admission", synthetic=False), default_min_code_count(None, synthetic=True)
     (1, 2)
     """

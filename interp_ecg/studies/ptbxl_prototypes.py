@@ -162,6 +162,8 @@ def gallery_shown_note(clf, per_class: int) -> str:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.ptbxl_prototypes import gallery_shown_note
     >>> class Clf:
     ...     prototype_sources_ = pd.DataFrame({"class": ["AFIB"] * 2 + ["CLBBB"] * 3})
     >>> gallery_shown_note(Clf(), 2)
@@ -206,6 +208,8 @@ def statement_metrics(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, mod
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.ptbxl_prototypes import statement_metrics
     >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 1, 1, 1]})
     >>> s = pd.DataFrame({"AFIB": [0.1, 0.8, 0.3, 0.6], "NORM": [0.9, 0.8, 0.7, 0.9]})
     >>> t = statement_metrics(y, s, [1, 2, 3, 4], model="net", n_boot=0)
@@ -249,6 +253,9 @@ def macro_roc_auc(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, n_boot:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.ptbxl_prototypes import macro_roc_auc
     >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 0, 1, 0]})
     >>> s = pd.DataFrame({"AFIB": [0.1, 0.8, 0.3, 0.6], "NORM": [0.9, 0.2, 0.7, 0.4]})
     >>> r = macro_roc_auc(y, s, [1, 2, 3, 4], n_boot=0)
@@ -278,6 +285,8 @@ def too_few_text(labels: pd.DataFrame, min_per_class: int | None = None) -> str:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.ptbxl_prototypes import too_few_text
     >>> too_few_text(pd.DataFrame({"AFIB": [1, 0, 0, 0, 0, 0], "NORM": [1, 1, 1, 0, 0, 0]}), 3)
     'AFIB 1 positive'
     """
@@ -307,6 +316,8 @@ def macro_text(row: pd.Series | None, labels: pd.DataFrame, digits: int = 3) -> 
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.ptbxl_prototypes import macro_text
     >>> y = pd.DataFrame({"AFIB": [0, 1, 0, 1], "NORM": [1, 0, 1, 0]})
     >>> r = pd.Series({"estimate": 1.0, "ci_low": float("nan"), "ci_high": float("nan"), "n_labels": 2})
     >>> macro_text(r, y)
@@ -527,6 +538,7 @@ def calibrate_on_validation(net, X_val, y_val, split: str = "PTB-XL fold 9") -> 
 
     Examples
     --------
+    >>> from interp_ecg.studies.ptbxl_prototypes import calibrate_on_validation
     >>> class Net:
     ...     probabilities_calibrated_ = False
     >>> calibrate_on_validation(Net(), None, None)
@@ -566,6 +578,7 @@ def output_text(net, value: float) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.studies.ptbxl_prototypes import output_text
     >>> class Net:
     ...     probabilities_calibrated_ = False
     >>> output_text(Net(), 0.613)
@@ -628,6 +641,8 @@ def validation_text(settings: dict[str, Any], history: pd.DataFrame | None, n_va
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.ptbxl_prototypes import validation_text
     >>> h = pd.DataFrame({"phase": ["warmup"] * 3 + ["joint"] * 5})
     >>> validation_text({"patience": None}, h, 40)
     'validation 9 (40 ECGs; its macro ROC-AUC monitored only: fixed epochs, no early stopping; epochs run: warmup 3, joint 5)'
@@ -677,6 +692,8 @@ def select_statements(labels: pd.DataFrame, train_ids, test_ids, statements, *, 
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.ptbxl_prototypes import select_statements
     >>> y = pd.DataFrame({"NORM": [1, 1, 1, 0, 1], "AFIB": [1, 0, 0, 0, 1]})
     >>> select_statements(y, [0, 1, 2, 3], [4], ["NORM", "AFIB", "LVH"], min_train=3)
     (['NORM'], {'AFIB': '1 positive training ECG, 3 needed', 'LVH': 'not a label of the cohort'})
@@ -705,6 +722,7 @@ def left_out_text(left_out: dict[str, str]) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.studies.ptbxl_prototypes import left_out_text
     >>> left_out_text({"STACH": "0 positive training ECGs, 3 needed"})
     'STACH (0 positive training ECGs, 3 needed)'
     """
