@@ -71,6 +71,8 @@ def recording_digests(dataset, progress: bool = False) -> pd.Series:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.evaluate import recording_digests
     >>> import numpy as np
     >>> from interp_ecg.io import EcgDataset
     >>> from interp_ecg.io.dataset import ArrayLoader

@@ -105,6 +105,7 @@ def _sentence_start(name: str) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.explain.grounded import _sentence_start
     >>> _sentence_start("pNN50"), _sentence_start("age"), _sentence_start("QRS duration")
     ('pNN50', 'Age', 'QRS duration')
     """
@@ -170,6 +171,7 @@ def _flag_text(feature: str, value: float) -> str | None:
 
     Examples
     --------
+    >>> from interp_ecg.explain.grounded import _flag_text
     >>> _flag_text("female", 0.0), _flag_text("paced", 1.0), _flag_text("QRS_duration_ms", 1.0)
     ('Sex: male', 'Paced: yes', None)
     """

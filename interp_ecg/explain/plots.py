@@ -264,6 +264,7 @@ def _output_words(explanation: Any) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.explain.plots import _output_words
     >>> from types import SimpleNamespace
     >>> _output_words(SimpleNamespace(scale="probability")), _output_words(SimpleNamespace(scale="probability",
     ...                                                                                   output_word="score"))

@@ -101,6 +101,7 @@ def low_rate_message(fs: float) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.io.wfdb_reader import low_rate_message
     >>> low_rate_message(25.0)
     'sampling rate 25 Hz is too low to delineate (need >= 100 Hz)'
     """
@@ -517,6 +518,7 @@ def parse_comments(comments: Sequence[str], source: str | None = None) -> dict[s
 
     Examples
     --------
+    >>> from interp_ecg.io.wfdb_reader import parse_comments
     >>> parse_comments(["Age: 63", "Sex: 1"])
     {'age': 63.0, 'sex': None}
     >>> parse_comments(["Age: 63", "Sex (ISO/IEC 5218): 1"])

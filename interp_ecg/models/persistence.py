@@ -124,6 +124,7 @@ def check_versions(manifest: dict, source: str | os.PathLike | None = None) -> l
 
     Examples
     --------
+    >>> from interp_ecg.models.persistence import check_versions
     >>> import sklearn
     >>> check_versions({"versions": {"scikit-learn": sklearn.__version__}})
     []

@@ -467,6 +467,8 @@ def cinc_count_note(task: str, Yc: pd.DataFrame, scored: list[str], n_before: in
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.ptbxl_statements import cinc_count_note
     >>> Yc = pd.DataFrame({"LVH": [1, 0, None, None], "SR": [0, 1, 1, None]})
     >>> cinc_count_note("statements", Yc, ["LVH", "SR"], 4)
     'cinc statements: metrics rest on 3 external records; 1 of the 4 measured have none of the scored labels known (left out); labels with both classes known: LVH 2 (1 positive), SR 3 (2 positive) (records per label where it is known)'

@@ -117,6 +117,7 @@ class RecordTextBlock(Block):
 
     Examples
     --------
+    >>> from interp_ecg.report.blocks import RecordTextBlock
     >>> import pandas as pd
     >>> from interp_ecg.report.blocks.base import RenderContext, Pseudonymiser
     >>> f = pd.DataFrame({"record": [17, 17, 9], "head": ["score 0.8", "score 0.8", "score 0.1"],
