@@ -65,6 +65,7 @@ from interp_ecg.features.median_beat import (
     POST_S,
     PRE_S,
     FidArrays,
+    isoelectric_baseline,
     median_beat,
     median_beat_anchors,
     median_beat_p_wave,
@@ -523,7 +524,12 @@ def _measure(
 
     # each dominant beat cut at its cross-correlation aligned point (median_beat module, step 2)
     anchors = median_beat_anchors(beats)[table_med.beats["dominant"].to_numpy()]
-    template, pos = median_beat(recorded, fs, anchors)
+    # baseline wander removed through the dominant beats' PR-segment knots (cubic spline,
+    # median_beat.isoelectric_baseline): the wander's slope inside a beat is not left in
+    # its ST segment and T wave, as one PR level per beat would leave it
+    wander_base = isoelectric_baseline(
+        recorded, fs, table.fiducials["QRS_on"].to_numpy(dtype=float)[table.beats["dominant"].to_numpy()])
+    template, pos = median_beat(recorded - wander_base, fs, anchors)
     if not np.isfinite(row["PR_interval_ms"]) and frequent_ectopy_regular(table):
         _p_wave_on_median_beat(row, prov, table_med, template[use_idx], pos, fs, use_leads, method)
     rel = relative_fiducials(table_med)

@@ -5,7 +5,10 @@ over the dominant beats is reported (each interval keeps the beat, samples and l
 measured on, for grounded explanations). Amplitudes, axes and morphology are measured on the
 per-lead median beat (:mod:`interp_ecg.features.median_beat`) against the isoelectric level
 of the PR segment (the 20 ms ending 5 ms before QRS onset), as the 12SL and Glasgow programs
-do.
+do. The median beats are built from a signal whose baseline wander was removed by a cubic
+spline through the beats' PR-segment levels
+(:func:`~interp_ecg.features.median_beat.isoelectric_baseline`, Meyer & Keiser 1977), so
+that the wander's slope inside a beat does not move the ST segment and T wave.
 
 Examples
 --------

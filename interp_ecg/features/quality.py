@@ -74,8 +74,10 @@ leads named in ``quality_reason``. Record-level measurements that do not need th
 (intervals from the consensus of the other leads, rate and rhythm, frontal axes from the
 remaining limb leads, which over-determine the frontal vector) are kept. ``quality_ok``
 stays ``True``: the record is refused only when no usable lead remains. A lead with
-baseline wander is measured (its PR-segment baseline is subtracted beat by beat) and only
-flagged.
+baseline wander is measured and only flagged: before its median beat, the wander is removed
+by a cubic spline through the PR-segment levels of the dominant beats
+(:func:`~interp_ecg.features.median_beat.isoelectric_baseline`), which follows wander up to
+about half the heart rate's frequency; then the median beat's own PR level is subtracted.
 
 Examples
 --------
