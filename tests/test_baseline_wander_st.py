@@ -97,3 +97,21 @@ def test_wander_does_not_move_st_and_t_of_ptbxl_record(ptbxl_root):
     for m in ("ST60_amp_mV", "T_amp_mV", "J_amp_mV"):
         err = np.abs(_values(x, m) - _values(ref, m))
         assert np.nanmax(err) < 0.03, (m, np.nanmax(err))
+
+
+def test_wander_too_fast_for_the_knots_is_named_and_st_t_nan():
+    # 0.5 Hz at 60 bpm: one knot per second samples the wander at its Nyquist rate; the
+    # T-P segments sit ~0.17 mV off the spline, so J, ST60 and T are not estimated
+    sig, truth = _st_elevated_ecg()
+    fast = 0.5 * np.sin(2 * np.pi * 0.5 * T + 0.7)
+    clean = extract_record(sig, FS, method=TruthDelineator(truth))
+    x = extract_record(sig + fast[None, :].astype(np.float32), FS, method=TruthDelineator(truth))
+    measured = np.isfinite(_values(clean, "R_amp_mV"))
+    assert clean["quality_wander_leads"] == ""
+    assert set(x["quality_wander_leads"].split(",")) == {ld for ld, m in zip(STANDARD_LEADS, measured) if m}
+    assert "faster than one PR-segment knot per beat" in x["quality_reason"]
+    for m in ("J_amp_mV", "ST60_amp_mV", "T_amp_mV"):
+        assert np.isnan(_values(x, m)).all(), m
+    assert np.isnan(x["ST60_max_elevation_mV"]) and np.isnan(x["ST60_max_depression_mV"])
+    # the QRS, next to the knot, is still measured (here within 0.03 mV)
+    assert np.allclose(_values(x, "R_amp_mV")[measured], _values(clean, "R_amp_mV")[measured], atol=0.035)

@@ -70,6 +70,9 @@ from interp_ecg.features.median_beat import (
     median_beat_anchors,
     median_beat_p_wave,
     relative_fiducials,
+    tp_segment_residual,
+    wander_unfollowed_note,
+    TP_RESIDUAL_MAX_MV,
 )
 from interp_ecg.features.pacing import (
     pacing_summary,
@@ -530,10 +533,13 @@ def _measure(
     wander_base = isoelectric_baseline(
         recorded, fs, table.fiducials["QRS_on"].to_numpy(dtype=float)[table.beats["dominant"].to_numpy()])
     template, pos = median_beat(recorded - wander_base, fs, anchors)
+    # a wander too fast for one knot per beat leaves the T-P segments off the spline: ST/T NaN
+    tp_res, _ = tp_segment_residual(recorded - wander_base, fs, table.fiducials)
+    unfollowed = usable & (np.nan_to_num(tp_res, nan=0.0) > TP_RESIDUAL_MAX_MV)
     if not np.isfinite(row["PR_interval_ms"]) and frequent_ectopy_regular(table):
         _p_wave_on_median_beat(row, prov, table_med, template[use_idx], pos, fs, use_leads, method)
     rel = relative_fiducials(table_med)
-    amps_d = M.lead_measurements_dict(template, pos, rel, fs, leads, usable)
+    amps_d = M.lead_measurements_dict(template, pos, rel, fs, leads, usable, unfollowed)
     # per-lead columns by the record's own lead names: the standard leads in their usual
     # order, then any other lead (``ECG1``, ``vx``) in the record's order
     for lead in [*(ld for ld in STANDARD_LEADS if ld in amps_d),
@@ -545,7 +551,7 @@ def _measure(
     row.update(M.voltage_criteria(amps_d, values["QRS_duration_ms"]))
     set_aside = [ld for ld, ok in zip(leads, usable) if not ok]
     row.update(M.fragmentation(amps_d, values["QRS_duration_ms"], set_aside))
-    row.update(M.st_summary(amps_d, set_aside))
+    row.update(M.st_summary(amps_d, set_aside + [ld for ld, u in zip(leads, unfollowed) if u]))
     waves = ({k: v["P_amp_mV"] for k, v in amps_d.items()}, {k: v["QRS_net_mV"] for k, v in amps_d.items()},
              {k: v["T_amp_mV"] for k, v in amps_d.items()})
     inverted, why_inv = polarity_inversion_suspected(*waves)
@@ -569,11 +575,16 @@ def _measure(
             row[f"{base}_start_sample"] = p["start_sample"]
             row[f"{base}_end_sample"] = p["end_sample"]
 
+    if unfollowed.any():
+        named = [ld for ld in row["quality_wander_leads"].split(",") if ld]
+        row["quality_wander_leads"] = ",".join(ld for ld in leads if ld in named or unfollowed[leads.index(ld)])
     warnings = []
     for col, label in (("quality_noisy_leads", "noisy"), ("quality_wander_leads", "baseline wander"),
                        ("quality_flat_leads", "flat"), ("quality_clipped_leads", "clipped")):
         if row[col]:
             warnings.append(f"{label} leads: {row[col]}")
+    if unfollowed.any():
+        warnings.append(wander_unfollowed_note(leads, unfollowed, tp_res))
     if flat_note:
         warnings.append(flat_note)
     if gap_note:
