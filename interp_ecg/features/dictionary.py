@@ -128,6 +128,7 @@ _QUALITY = [
     ("quality_clipped_leads", "text", "quality", "str", "Comma-separated leads with > 0.5 % of samples in >= 2 plateaus at the lead's extreme value.", REF_QUALITY),
     ("quality_noisy_leads", "text", "quality", "str", "Comma-separated leads whose power above 40 Hz exceeds 25 % of the 0.5-40 Hz power, or whose content above 40 Hz has an RMS over 0.1 mV and over 3 % of the lead's robust peak-to-peak (the QRS's own high-frequency content is not noise), or a robust SD over 0.1 mV (after removal of 50/60 Hz mains interference); set aside: not delineated, per-lead measurements NaN.", REF_QUALITY),
     ("quality_wander_leads", "text", "quality", "str", "Comma-separated leads whose < 0.7 Hz component spans more than 1 mV (baseline wander; measured, the wander removed by a spline through the PR-segment levels), and leads whose wander that spline could not follow (T-P segments over 0.1 mV off it, median over the beats: a wander faster than about half the heart rate's frequency), whose J, ST60 and T amplitudes are NaN.", REF_QUALITY),
+    ("quality_scale_leads", "text", "quality", "str", "Comma-separated leads set aside as out of scale with their group (one lead on a wrong gain or in other units): the lead's robust QRS peak-to-peak (0.5-40 Hz, 0.5th-99.5th percentile) over 5 times the median of the other limb (or chest) leads and over 3 mV. Their per-lead measurements and the indices that need them (Sokolow-Lyon needs V1, V5, V6; Cornell aVL, V3) are NaN. First 500 PTB-XL records at 500 Hz: 35 with an LVH statement all pass (ratio <= 2.8); 3 leads flagged, each an 8-10 mV artefact.", REF_QUALITY),
     ("quality_hf_noise_ratio_max", "1", "quality", "float", "Largest per-lead ratio of > 40 Hz power to 0.5-40 Hz power.", REF_QUALITY),
     ("quality_wander_mV_max", "mV", "quality", "float", "Largest per-lead peak-to-peak of the < 0.7 Hz component.", REF_QUALITY),
     ("quality_lead_reversal_suspected", "0/1", "quality", "float", "1 when the net QRS is negative in lead I (and its P wave, where found, negative too) while the QRS is positive in V5 or V6 (left/right arm electrode reversal: lead I mirrored, chest leads unchanged; mirror-image dextrocardia makes V5-V6 small or negative and does not meet it); without V5 and V6, QRS positive in aVR with a negative P in I. Simulated LA/RA reversals: 17 of 18 flagged, 0 of 18 unreversed; PTB-XL first 500 records: 1 flagged (377, LPFB). NaN when lead I was set aside (flat, clipped, noisy) or V5, V6 and aVR all were, or when the limb leads are not on one scale (quality_limb_lead_residual above 0.10).", REF_REVERSAL),
@@ -200,6 +201,7 @@ _WAVE_LABEL: dict[str, tuple[str, str]] = {
     "quality_wander_leads": ("other", "quality wander leads"),
     "quality_hf_noise_ratio_max": ("other", "quality hf noise ratio max"),
     "quality_wander_mV_max": ("other", "quality wander mV max"),
+    "quality_scale_leads": ("other", "quality scale leads"),
     "quality_lead_reversal_suspected": ("other", "quality lead reversal suspected"),
     "quality_limb_lead_residual": ("other", "quality limb lead residual"),
 }

@@ -93,6 +93,7 @@ from interp_ecg.features.quality import (
     limb_reversal_suspected,
     polarity_inversion_suspected,
     remove_mains,
+    scale_note,
     summarise_quality,
     units_check,
 )
@@ -397,7 +398,7 @@ def _measure(
     # burst, beat_classes.noisy_stretches): their beats are labelled "noise" and left out of
     # the rate, RR and beat counts; while they cover under half the record the leads are
     # judged noisy or not on the rest of it (a 2-s burst sets aside a stretch, not the leads)
-    cand = ~(q["flat"] | q["clipped"] | q["invalid"]).to_numpy()
+    cand = ~(q["flat"] | q["clipped"] | q["invalid"] | q["scale"]).to_numpy()
     noise_runs = noisy_stretches(signal[cand], fs) if cand.any() else np.zeros((0, 2), np.int64)
     if len(noise_runs):
         rest = np.ones(signal.shape[1], bool)
@@ -583,6 +584,8 @@ def _measure(
                        ("quality_flat_leads", "flat"), ("quality_clipped_leads", "clipped")):
         if row[col]:
             warnings.append(f"{label} leads: {row[col]}")
+    if scale_note(q):
+        warnings.append(scale_note(q))
     if unfollowed.any():
         warnings.append(wander_unfollowed_note(leads, unfollowed, tp_res))
     if flat_note:
