@@ -12,7 +12,11 @@ compared between ``--base`` and this tree (no wander added): how far the spline 
 moves records as recorded, and how many leads the T-P check sets to NaN.
 
 Scale (A3): with ``--scale`` one chest lead of PTB-XL 9 is multiplied by 2, 3, 5, 10 and
-the script prints whether it is set aside and R V5 / Sokolow-Lyon.
+the script prints whether it is set aside and R V5 / Sokolow-Lyon. With ``--scale-scan N``
+the first N PTB-XL records at 500 Hz are read (``quality.lead_quality`` only): the
+distribution of ``scale_ratio`` in records with and without an LVH statement, the leads
+flagged as recorded, and the share of leads that would be caught if multiplied by 2, 3, 5, 10
+(the other leads of the group, hence their median, unchanged).
 
 Usage::
 
@@ -86,6 +90,38 @@ def measure(args) -> dict:
     return out
 
 
+def scale_scan(n: int) -> None:
+    import ast
+
+    import pandas as pd
+
+    from interp_ecg.features.quality import SCALE_MIN_PTP_MV, SCALE_RATIO_MAX, lead_quality
+    from interp_ecg.io.leads import normalise_lead_name
+
+    root = Path(os.environ.get("INTERP_ECG_DATA", "/work/shared/data")) / "ptbxl"
+    db = pd.read_csv(root / "ptbxl_database.csv", index_col=0)
+    rows = []
+    for ecg, rec in db.iterrows():
+        if len({r["ecg"] for r in rows}) >= n:
+            break
+        if not (root / (rec.filename_hr + ".hea")).exists():
+            continue
+        sig, names = _load(root.parent, int(ecg))
+        q = lead_quality(sig, 500.0, [normalise_lead_name(ld) for ld in names])
+        lvh = "LVH" in ast.literal_eval(rec.scp_codes)
+        for ld, ptp, ratio, flag in zip(q.index, q["band_ptp_mV"], q["scale_ratio"], q["scale"]):
+            rows.append(dict(ecg=int(ecg), lvh=lvh, lead=ld, ptp=ptp, ratio=ratio, flag=bool(flag)))
+    d = pd.DataFrame(rows)
+    print(f"scale scan: {d.ecg.nunique()} PTB-XL records, {d[d.lvh].ecg.nunique()} with an LVH statement")
+    for lvh, g in d.groupby("lvh"):
+        print(f"  LVH {lvh}: ratio max {g.ratio.max():.2f}, 99.9th pct {g.ratio.quantile(0.999):.2f}; "
+              f"robust peak-to-peak max {g.ptp.max():.2f} mV; flagged leads {int(g.flag.sum())}")
+    print("  flagged as recorded:", d[d.flag][["ecg", "lead", "ptp", "ratio"]].round(2).values.tolist())
+    for k in (2, 3, 5, 10):
+        c = (k * d.ratio > SCALE_RATIO_MAX) & (k * d.ptp > SCALE_MIN_PTP_MV)
+        print(f"  one lead x{k}: caught in {c.mean():.3f} of leads (V5 {c[d.lead == 'V5'].mean():.3f})")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--records", type=lambda s: [int(v) for v in s.split(",")], default=[1, 9, 20])
@@ -93,12 +129,15 @@ def main() -> None:
     p.add_argument("--base", help="folder holding an earlier interp_ecg (git archive), the reference")
     p.add_argument("--clean", type=int, default=0)
     p.add_argument("--scale", action="store_true")
+    p.add_argument("--scale-scan", type=int, default=0)
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
     if args.json:
         print(json.dumps(measure(args)))
         return
+    if args.scale_scan:
+        scale_scan(args.scale_scan)
     new = measure(args)
     base = None
     if args.base:
