@@ -164,7 +164,7 @@ def test_explain_record_with_data_gives_times_not_samples(trained):
     runner, app, root, feats, tmp = trained
     rid = str(pd.read_parquet(feats).index[0])
     base = ["explain", str(tmp / "model" / "model"), str(feats), "--out", str(tmp / "shap.parquet"),
-            "--record", rid, "--top", "12"]
+            "--record", rid, "--top", "40"]  # enough lines to hold an interval
     without = runner.invoke(app, base)
     assert without.exit_code == 0, without.output
     assert "sample indices" in without.output and "--data" in without.output

@@ -5,7 +5,10 @@ over the dominant beats is reported (each interval keeps the beat, samples and l
 measured on, for grounded explanations). Amplitudes, axes and morphology are measured on the
 per-lead median beat (:mod:`interp_ecg.features.median_beat`) against the isoelectric level
 of the PR segment (the 20 ms ending 5 ms before QRS onset), as the 12SL and Glasgow programs
-do.
+do. The median beats are built from a signal whose baseline wander was removed by a cubic
+spline through the beats' PR-segment levels
+(:func:`~interp_ecg.features.median_beat.isoelectric_baseline`, Meyer & Keiser 1977), so
+that the wander's slope inside a beat does not move the ST segment and T wave.
 
 Examples
 --------
@@ -65,6 +68,9 @@ PER_LEAD_MEASURES = (
     "RS_ratio", "QRS_notches",
 )
 RS_FLOOR_MV = 0.05
+#: Per-lead measures of the ST segment and T wave: ``NaN`` in a lead whose baseline wander
+#: the PR-segment knots could not follow (:func:`lead_measurements`, ``baseline_unfollowed``).
+ST_T_MEASURES = ("J_amp_mV", "ST60_amp_mV", "T_amp_mV", "T_area")
 #: Smallest deflection from the baseline that counts as a QRS wave (mV), held for at least
 #: :data:`WAVE_MIN_MS`, and by which a wave must come back (see :func:`qrs_deflections`).
 #: IEC 60601-2-51 (Annex GG.5) lets an analysing electrocardiograph recognise waves from
@@ -302,6 +308,7 @@ def lead_measurements(
     fs: float,
     leads: Sequence[str],
     usable: Sequence[bool] | None = None,
+    baseline_unfollowed: Sequence[bool] | None = None,
 ) -> pd.DataFrame:
     """Amplitudes, areas and notches of each lead's median beat.
 
@@ -320,6 +327,13 @@ def lead_measurements(
         Lead names of the template rows.
     usable : sequence of bool, optional
         ``False`` for flat or clipped leads: their row is all ``NaN``.
+    baseline_unfollowed : sequence of bool, optional
+        ``True`` for leads whose baseline wander the PR-segment knots could not follow
+        (:func:`~interp_ecg.features.median_beat.tp_segment_residual` over
+        :data:`~interp_ecg.features.median_beat.TP_RESIDUAL_MAX_MV`): their
+        :data:`ST_T_MEASURES` (J, ST60, T amplitude and area, measured 0.1-0.5 s from the
+        knot where the unfollowed wander is) are ``NaN``; the P and QRS waves, next to
+        the knot, are kept.
 
     Returns
     -------
@@ -382,6 +396,9 @@ def lead_measurements(
             seg = y[int(t_start) : int(t_end) + 1]
             row[c["T_amp_mV"]] = _signed_extreme(seg)
             row[c["T_area"]] = float(np.nansum(seg)) * ms
+    if baseline_unfollowed is not None:
+        unfollowed = np.asarray(baseline_unfollowed, bool)
+        res[np.ix_(unfollowed, [c[m] for m in ST_T_MEASURES])] = np.nan
     return pd.DataFrame(res, index=pd.Index(list(leads), name="lead"), columns=cols)
 
 
@@ -392,9 +409,10 @@ def lead_measurements_dict(
     fs: float,
     leads: Sequence[str],
     usable: Sequence[bool] | None = None,
+    baseline_unfollowed: Sequence[bool] | None = None,
 ) -> dict[str, dict[str, float]]:
     """:func:`lead_measurements` as ``{lead: {measure: value}}`` (the fast internal form)."""
-    frame = lead_measurements(template, anchor_pos, rel, fs, leads, usable)
+    frame = lead_measurements(template, anchor_pos, rel, fs, leads, usable, baseline_unfollowed)
     values = frame.to_numpy()
     cols = list(frame.columns)
     return {lead: dict(zip(cols, values[k].tolist())) for k, lead in enumerate(leads)}

@@ -67,11 +67,15 @@ from interp_ecg.features.median_beat import (
     POST_S,
     PRE_S,
     BeatTable,
+    TP_RESIDUAL_MAX_MV,
     FidArrays,
+    isoelectric_baseline,
     median_beat,
     median_beat_anchors,
     median_beat_p_wave,
     relative_fiducials,
+    tp_segment_residual,
+    wander_unfollowed_note,
 )
 from interp_ecg.features.pacing import pacing_summary, remove_pacing_spikes, strip_pacing_spikes
 from interp_ecg.features.quality import (
@@ -87,6 +91,7 @@ from interp_ecg.features.quality import (
     polarity_inversion_suspected,
     record_dropout_gaps,
     remove_mains,
+    scale_note,
     summarise_quality,
     units_check,
 )
@@ -465,7 +470,7 @@ def screen_noisy_stretches(signal: np.ndarray, fs: float, leads: list[str], q: p
     >>> screen_noisy_stretches(np.zeros((1, 5000)), 500.0, ["II"], q, np.zeros(1, bool)).shape
     (0, 2)
     """
-    cand = ~(q["flat"] | q["clipped"] | q["invalid"]).to_numpy()
+    cand = ~(q["flat"] | q["clipped"] | q["invalid"] | q["scale"]).to_numpy()
     noise_runs = noisy_stretches(signal[cand], fs) if cand.any() else np.zeros((0, 2), np.int64)
     if len(noise_runs):
         rest = _runs_mask(signal.shape[1], noise_runs, False)
@@ -923,6 +928,11 @@ class LeadStage:
     amps: dict[str, dict[str, float]]
     reversal_note: str
     """The limb-reversal sentence when a reversal is suspected and checkable (``""`` else)."""
+    unfollowed: np.ndarray | None = None
+    """``(n_leads,)`` True for the usable leads whose baseline wander the PR-knot spline could
+    not follow (their T-P segments off it by more than ``TP_RESIDUAL_MAX_MV``): ST/T NaN."""
+    wander_note: str = ""
+    """The sentence naming those leads (``""`` when none)."""
 
 
 def lead_measurements(recorded: np.ndarray, fs: float, leads: list[str], usable: np.ndarray,
@@ -992,11 +1002,19 @@ def lead_measurements(recorded: np.ndarray, fs: float, leads: list[str], usable:
     use_idx = np.flatnonzero(usable)
     use_leads = [leads[i] for i in use_idx]
     anchors = median_beat_anchors(table.beats)[table_med.beats["dominant"].to_numpy()]
-    template, pos = median_beat(recorded, fs, anchors)
+    # baseline wander removed through the dominant beats' PR-segment knots (cubic spline,
+    # median_beat.isoelectric_baseline): the wander's slope inside a beat is not left in
+    # its ST segment and T wave, as one PR level per beat would leave it
+    wander_base = isoelectric_baseline(
+        recorded, fs, table.fiducials["QRS_on"].to_numpy(dtype=float)[table.beats["dominant"].to_numpy()])
+    template, pos = median_beat(recorded - wander_base, fs, anchors)
+    # a wander too fast for one knot per beat leaves the T-P segments off the spline: ST/T NaN
+    tp_res, _ = tp_segment_residual(recorded - wander_base, fs, table.fiducials)
+    unfollowed = usable & (np.nan_to_num(tp_res, nan=0.0) > TP_RESIDUAL_MAX_MV)
     if not pr_measured and frequent_ectopy_regular(table):
         out.update(_p_wave_on_median_beat(prov, table_med, template[use_idx], pos, fs, use_leads, method))
     rel = relative_fiducials(table_med)
-    amps_d = M.lead_measurements_dict(template, pos, rel, fs, leads, usable)
+    amps_d = M.lead_measurements_dict(template, pos, rel, fs, leads, usable, unfollowed)
     for lead in [*(ld for ld in STANDARD_LEADS if ld in amps_d),
                  *(ld for ld in leads if ld in amps_d and ld not in STANDARD_LEADS)]:
         values_l = amps_d[lead]
@@ -1006,7 +1024,7 @@ def lead_measurements(recorded: np.ndarray, fs: float, leads: list[str], usable:
     out.update(M.voltage_criteria(amps_d, qrs_duration_ms))
     set_aside = [ld for ld, ok in zip(leads, usable) if not ok]
     out.update(M.fragmentation(amps_d, qrs_duration_ms, set_aside))
-    out.update(M.st_summary(amps_d, set_aside))
+    out.update(M.st_summary(amps_d, set_aside + [ld for ld, u in zip(leads, unfollowed) if u]))
     waves = ({k: v["P_amp_mV"] for k, v in amps_d.items()}, {k: v["QRS_net_mV"] for k, v in amps_d.items()},
              {k: v["T_amp_mV"] for k, v in amps_d.items()})
     inverted, why_inv = polarity_inversion_suspected(*waves)
@@ -1021,7 +1039,8 @@ def lead_measurements(recorded: np.ndarray, fs: float, leads: list[str], usable:
         rev = False
         for col in (*M.ONE_SCALE_FEATURES, "quality_lead_reversal_suspected"):
             out[col] = np.nan
-    return LeadStage(out, template, pos, rel, amps_d, why if rev else "")
+    wander_note = wander_unfollowed_note(leads, unfollowed, tp_res) if unfollowed.any() else ""
+    return LeadStage(out, template, pos, rel, amps_d, why if rev else "", unfollowed, wander_note)
 
 
 def traced_interval_columns(prov: pd.DataFrame) -> dict[str, Any]:
@@ -1102,7 +1121,7 @@ def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "
                   invalid_leads: Sequence[str] = (), set_aside: Sequence[str] = (),
                   mains: dict[str, float] | None = None, bridged_leads: Sequence[str] = (),
                   n_edge: int = 0, qtd_note: str = "", no_dominant: str = "", unlocked: str = "",
-                  hrv_notes: Sequence[str] = ()) -> str:
+                  hrv_notes: Sequence[str] = (), quality_notes: Sequence[str] = ()) -> str:
     """Stage 7: the record's ``quality_reason``, every note in a fixed order, ``"; "``-joined.
 
     Parameters
@@ -1121,6 +1140,10 @@ def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "
         Beats cut by the record edge.
     hrv_notes : sequence of str
         Why HRV values are NaN.
+    quality_notes : sequence of str
+        Lead-quality sentences placed right after the lead-list warnings: a lead set aside for
+        its scale (:func:`~interp_ecg.features.quality.scale_note`), leads whose baseline wander
+        the PR-knot spline could not follow.
 
     Returns
     -------
@@ -1139,6 +1162,7 @@ def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "
                        ("quality_flat_leads", "flat"), ("quality_clipped_leads", "clipped")):
         if row[col]:
             warnings.append(f"{label} leads: {row[col]}")
+    warnings.extend(n for n in quality_notes if n)
     warnings.extend(n for n in (flat_note, gap_note, noise_note, flat_med_note, reversal_note) if n)
     if why_limb:
         warnings.append(f"{why_limb}: {', '.join(M.ONE_SCALE_FEATURES)} and the lead reversal check NaN; "
@@ -1242,6 +1266,9 @@ def measure_record(
                            limb_residual, why_limb, method, src)
     row.update(ls.values)
     row.update(traced_interval_columns(prov))
+    if ls.unfollowed is not None and ls.unfollowed.any():  # named with the wander leads
+        named = [ld for ld in row["quality_wander_leads"].split(",") if ld]
+        row["quality_wander_leads"] = ",".join(ld for ld in leads if ld in named or ls.unfollowed[leads.index(ld)])
     # 7: flags and reasons
     row["quality_ok"] = True
     row["quality_reason"] = record_reason(
@@ -1249,7 +1276,8 @@ def measure_record(
         reversal_note=ls.reversal_note, why_limb=why_limb, invalid_leads=list(q.index[inv.invalid]),
         set_aside=[ld for ld, ok in zip(leads, usable) if not ok], mains=cond.mains,
         bridged_leads=inv.bridged_leads, n_edge=int(bs.edge.sum()), qtd_note=qtd_note,
-        no_dominant=no_dominant_reason(bs.table), unlocked=p_not_time_locked_note(fid), hrv_notes=hrv_notes)
+        no_dominant=no_dominant_reason(bs.table), unlocked=p_not_time_locked_note(fid), hrv_notes=hrv_notes,
+        quality_notes=[scale_note(q), ls.wander_note])
     row["quality_error"] = ""
     extras = {"fiducials": fid, "beats": bs.table, "template": ls.template, "anchor_pos": ls.pos,
               "relative_fiducials": ls.rel, "lead_measurements": ls.amps, "lead_quality": q,
