@@ -437,8 +437,8 @@ def screen_noisy_stretches(signal: np.ndarray, fs: float, leads: list[str], q: p
                            invalid: np.ndarray) -> np.ndarray:
     """Stage 3c: stretches in which every candidate lead is noisy at once.
 
-    Candidates are the leads not flat, clipped or set aside. Their beats are later labelled
-    ``"noise"`` and left out of the rate, RR and beat counts
+    Candidates are the leads not flat, clipped, off scale or set aside. Their beats are later
+    labelled ``"noise"`` and left out of the rate, RR and beat counts
     (:func:`~interp_ecg.features.beat_classes.noisy_stretches`). While the stretches leave at
     least half the record (and 2 s) the leads are judged noisy or not on the rest of it (a
     2-s burst sets aside a stretch, not the leads): ``q["noisy"]`` and ``q["usable"]`` are
@@ -466,7 +466,8 @@ def screen_noisy_stretches(signal: np.ndarray, fs: float, leads: list[str], q: p
     --------
     >>> from interp_ecg.features.record_measure import screen_noisy_stretches
     >>> import numpy as np, pandas as pd
-    >>> q = pd.DataFrame({"flat": [True], "clipped": [False], "invalid": [False]}, index=["II"])
+    >>> q = pd.DataFrame({"flat": [True], "clipped": [False], "invalid": [False], "scale": [False]},
+    ...                  index=["II"])
     >>> screen_noisy_stretches(np.zeros((1, 5000)), 500.0, ["II"], q, np.zeros(1, bool)).shape
     (0, 2)
     """
