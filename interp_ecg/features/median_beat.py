@@ -404,6 +404,8 @@ def isoelectric_baseline(
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.median_beat import isoelectric_baseline
     >>> t = np.arange(5000) / 500.0
     >>> x = (0.2 * t)[None, :]  # a ramp of 0.2 mV/s, no ECG
     >>> base = isoelectric_baseline(x, 500.0, np.arange(300, 5000, 500))
@@ -522,6 +524,8 @@ def wander_unfollowed_note(leads: list[str], unfollowed: np.ndarray, residual: n
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.median_beat import wander_unfollowed_note
     >>> wander_unfollowed_note(["II", "V5"], np.array([True, False]), np.array([0.23, 0.02]))[:60]
     'baseline wander faster than one PR-segment knot per beat can'
     """

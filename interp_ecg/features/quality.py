@@ -1240,6 +1240,8 @@ def lead_scale_ratio(band_ptp: np.ndarray, leads: Sequence[str], measured: np.nd
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.quality import lead_scale_ratio
     >>> r = lead_scale_ratio(np.array([1.0, 1.2, 0.8, 1.0, 11.0, 0.9]), ["V1", "V2", "V3", "V4", "V5", "V6"],
     ...                      np.ones(6, bool))
     >>> [round(float(v), 1) for v in r]
@@ -1263,6 +1265,7 @@ def scale_note(q: pd.DataFrame) -> str:
 
     Examples
     --------
+    >>> from interp_ecg.features.quality import scale_note
     >>> import pandas as pd
     >>> q = pd.DataFrame({"scale": [False, True], "band_ptp_mV": [1.5, 19.8], "scale_ratio": [1.0, 10.2]},
     ...                  index=["V4", "V5"])
