@@ -33,7 +33,7 @@ from interp_ecg.evaluate import patient_groups, tagged_metrics_table
 from interp_ecg.features import model_columns
 from interp_ecg.io.ids import align_to_index, align_xy_groups
 from interp_ecg.studies.params import covariate_problem
-from interp_ecg.studies.wct import (RULE, RULE_NOT_ASSESSABLE, WCT_QRS_LEADS, defining_columns, wct_rule_label,
+from interp_ecg.studies.wct import (RULE, RULE_NOT_ASSESSABLE, WCT_QRS_LEADS, WCT_QRS_MIN_LEADS, defining_columns, wct_rule_label,
                                      wct_rule_outcome)
 
 logger = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
     """
     note = ""
     if label == "wct":
-        # a narrow QRS from fewer than 12 leads is NaN (not assessable): wct.wct_rule_outcome
+        # a narrow QRS from fewer than 11 usable leads is NaN (not assessable): wct.wct_rule_outcome
         outcome = wct_rule_outcome(table["QRS_duration_ms"], table["heart_rate_bpm"],
                                    table.get("quality_n_leads_usable"))
         y = outcome["wct_rule"]
@@ -226,8 +226,9 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
         n_na = int((outcome["wct_rule_outcome"] == RULE_NOT_ASSESSABLE).sum())
         if n_na:
             note += (f" {n_na} records with a QRS under 120 ms at >= 100 bpm measured from fewer than "
-                     f"{WCT_QRS_LEADS} leads have no label (not assessable: fewer leads can only under-read "
-                     "the 12-lead global QRS the rule is defined on) and are left out.")
+                     f"{WCT_QRS_MIN_LEADS} usable leads have no label (not assessable: fewer leads can read "
+                     f"the {WCT_QRS_LEADS}-lead global QRS the rule is defined on shorter or longer) and are "
+                     "left out.")
     elif labels is not None and label in labels.columns:
         y = _labels_by_id(table, labels[label], names)
     elif label in table.columns:
