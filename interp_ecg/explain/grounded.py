@@ -105,8 +105,9 @@ def _sentence_start(name: str) -> str:
 
     Examples
     --------
-    >>> from interp_ecg.explain.grounded import _sentence_start
-    >>> _sentence_start("pNN50"), _sentence_start("age"), _sentence_start("QRS duration")
+    >>> from interp_ecg.explain import grounded  # a private helper of this module
+    >>> (grounded._sentence_start("pNN50"), grounded._sentence_start("age"),
+    ...  grounded._sentence_start("QRS duration"))
     ('pNN50', 'Age', 'QRS duration')
     """
     first = name.split(" ", 1)[0]
@@ -171,8 +172,9 @@ def _flag_text(feature: str, value: float) -> str | None:
 
     Examples
     --------
-    >>> from interp_ecg.explain.grounded import _flag_text
-    >>> _flag_text("female", 0.0), _flag_text("paced", 1.0), _flag_text("QRS_duration_ms", 1.0)
+    >>> from interp_ecg.explain import grounded  # a private helper of this module
+    >>> (grounded._flag_text("female", 0.0), grounded._flag_text("paced", 1.0),
+    ...  grounded._flag_text("QRS_duration_ms", 1.0))
     ('Sex: male', 'Paced: yes', None)
     """
     if value not in (0.0, 1.0):

@@ -264,9 +264,9 @@ def _output_words(explanation: Any) -> str:
 
     Examples
     --------
-    >>> from interp_ecg.explain.plots import _output_words
+    >>> from interp_ecg.explain import plots  # a private helper of this module
     >>> from types import SimpleNamespace
-    >>> _output_words(SimpleNamespace(scale="probability")), _output_words(SimpleNamespace(scale="probability",
+    >>> plots._output_words(SimpleNamespace(scale="probability")), plots._output_words(SimpleNamespace(scale="probability",
     ...                                                                                   output_word="score"))
     ('predicted probability', 'score (not calibrated)')
     """
