@@ -428,6 +428,7 @@ def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
     notes.append(f"cinc: {len(Xc)} external records measured ({', '.join(f'{k} {v}' for k, v in sources.items())}); "
                  f"{n_unmapped} carry SNOMED codes without a PTB-XL mapping, so their labels are unknown (NaN) "
                  "unless a mapped code makes them positive")
+    notes.append(cinc_unassessed_note(stmts_all.attrs, list(sources.index)))
     # CinC names no patients: each record is its own group in the bootstrap (patient_groups warns)
     groups = patient_groups(dc.meta["patient_id"].reindex(Xc.index) if "patient_id" in dc.meta else None,
                             Xc.index, purpose="the CinC bootstrap").to_numpy()
@@ -448,6 +449,50 @@ def _cinc(cfg, ds, X, tasks, notes) -> list[pd.DataFrame]:
             g = groups[Xc.index.get_indexer(Yc.index)]
             out.append(_table(Yc[scored], P[scored], g, cfg, protocol="cinc", task=task, model=mname))
     return out
+
+
+def cinc_unassessed_note(attrs: dict, sources: list[str]) -> str:
+    """The note saying which CinC labels are unknown because the source did not assess them.
+
+    Besides unmapped SNOMED codes, :func:`interp_ecg.io.cinc.cinc_to_ptbxl_labels` leaves a label
+    unknown (NaN, not negative) where the source did not assess it: the rhythm statements of a
+    record whose codes name no rhythm, a statement a form code may stand for, and a statement
+    a source never codes in the challenge data (Reyna et al. 2021).
+
+    Parameters
+    ----------
+    attrs : dict
+        ``attrs`` of the label table (``form_suggests``, ``n_without_rhythm``,
+        ``source_unassessed``).
+    sources : list of str
+        The sources of the external records the metrics use (others are not named).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from interp_ecg.studies.ptbxl_statements import cinc_unassessed_note
+    >>> cinc_unassessed_note({"n_without_rhythm": 2, "form_suggests": {"LVH": 3},
+    ...                       "source_unassessed": {"Georgia": ["AMI", "VCLVH"], "PTB_XL": ["PVC"]}},
+    ...                      ["Georgia"])
+    'cinc: labels the source did not assess are unknown (NaN), not negative: rhythm statements of 2 records (of all CinC records read) whose codes name no rhythm; statements a form code may stand for (LVH 3); statements a source never codes (Georgia: AMI, VCLVH)'
+    """
+    parts = []
+    if attrs.get("n_without_rhythm"):
+        parts.append(f"rhythm statements of {int(attrs['n_without_rhythm'])} records (of all CinC records read) "
+                     "whose codes name no rhythm")
+    if attrs.get("form_suggests"):
+        parts.append("statements a form code may stand for ("
+                     + ", ".join(f"{k} {v}" for k, v in attrs["form_suggests"].items()) + ")")
+    never = {k: v for k, v in (attrs.get("source_unassessed") or {}).items() if k in set(sources)}
+    if never:
+        parts.append("statements a source never codes ("
+                     + "; ".join(f"{k}: {', '.join(v)}" for k, v in never.items()) + ")")
+    if not parts:
+        return "cinc: no label was left unknown for being unassessed by its source"
+    return "cinc: labels the source did not assess are unknown (NaN), not negative: " + "; ".join(parts)
 
 
 def cinc_count_note(task: str, Yc: pd.DataFrame, scored: list[str], n_before: int) -> str:
@@ -487,4 +532,5 @@ def cinc_count_note(task: str, Yc: pd.DataFrame, scored: list[str], n_before: in
 
 
 __all__ = ["Params", "run", "run_ptbxl_statements_study", "settings", "design_matrix", "superclass_of_statements",
-           "cinc_superclasses", "external_cinc", "FORM_SUGGESTS", "SUPERCLASSES", "cinc_count_note"]
+           "cinc_superclasses", "external_cinc", "FORM_SUGGESTS", "SUPERCLASSES", "cinc_count_note",
+           "cinc_unassessed_note"]
