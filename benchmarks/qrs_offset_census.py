@@ -193,6 +193,7 @@ def consensus_table(ds, recs, fs: int, leads: list, params) -> pd.DataFrame:
         g = df[df["lead"] == "global"]
         g_off = g["QRS_off"].to_numpy(float)
         g_on = g["QRS_on"].to_numpy(float)
+        g_r = g["R_peak"].to_numpy(float)
         if not np.array_equal(g_off, raw.loc[raw["lead"] == "global", "QRS_off"].to_numpy(float),
                               equal_nan=True):
             raise RuntimeError(f"record {r}: the global QRS offset depends on the pull")
@@ -224,6 +225,7 @@ def consensus_table(ds, recs, fs: int, leads: list, params) -> pd.DataFrame:
                 row[f"mark_{ld}"] = (mk[np.argmin(np.abs(mk - m))] - m) * ms if mk.size else np.nan
                 own = c["own"][b] if b < c["own"].size else np.nan
                 row[f"own_{ld}"] = (own - m) * ms
+                row[f"rel_{ld}"] = (own - g_r[b]) * ms  # from the global R peak
                 row[f"notch_{ld}"] = bool(b < c["nn"].size and np.isfinite(own)
                                           and own != c["nn"][b])
                 ton = c["ton"][b] if b < c["ton"].size else np.nan
