@@ -79,3 +79,19 @@ def test_a_clean_later_lead_still_sets_the_global_end(each):
     g2 = two[two["lead"] == "global"]["QRS_off"].to_numpy(float)
     assert np.isfinite(g2).sum() >= 8
     np.testing.assert_array_equal(g2, g1 + 10)
+
+
+def test_a_later_lead_below_the_visibility_limit_does_not_set_the_end():
+    # the same pair with an absurd multiple of the noise: no sample of the later lead's
+    # stretch is "visible", so the global end is lead II's own (the rule does run here)
+    s = simulate_record("normal", noise=0, random_state=3)
+    names = [str(c) for c in s.fiducials["lead"].cat.categories if str(c) != "global"]
+    ii = np.asarray(s.signal)[names.index("II")]
+    late = np.concatenate([np.full(10, ii[0]), ii[:-10]])
+    one = delineate(ii[None], 500.0, ["II"])
+    two = delineate(np.stack([ii, late]), 500.0, ["II", "II_late"],
+                    params=Params(qrs_cons2_visible_k=1e6))
+    g1 = one[one["lead"] == "global"]["QRS_off"].to_numpy(float)
+    g2 = two[two["lead"] == "global"]["QRS_off"].to_numpy(float)
+    assert np.isfinite(g2).sum() >= 8
+    np.testing.assert_array_equal(g2, g1)
