@@ -267,3 +267,111 @@ def snr_weighted_pull(values: np.ndarray, snr: np.ndarray, usable: np.ndarray, t
         out[i] = np.where(ok, a + pull * sb / tot * (b - a), a)
         out[j] = np.where(ok, b + pull * sa / tot * (a - b), b)
     return np.round(out)
+
+
+def visible_later_end(values: np.ndarray, usable: np.ndarray, slope: np.ndarray,
+                      slope_noise: np.ndarray, k: float) -> np.ndarray:
+    """Two-lead global offset: the later lead counts only as far as its slope is visible.
+
+    The global QRS end is the latest end over the leads *where the QRS end is visible*
+    (CSE Working Party, Willems et al. 1985; IEC 60601-2-51). Of two usable leads, the
+    later one's own offset is found where its slope falls below a share of its own largest
+    slope; in a low-amplitude complex that share can lie below the lead's noise, and the
+    offset then walks on over noise-level wiggles. Here the later lead moves the global end
+    beyond the earlier lead's offset only as far as its own slope still reaches ``k`` times
+    its slope noise: the end is one sample after the last such sample between the two
+    offsets (at most the later lead's own offset), or the earlier lead's offset where none.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_leads, n_beats)
+        Each lead's offset (sample indices, NaN where absent).
+    usable : ndarray of bool, shape (n_leads,)
+        Exactly two usable leads, else ``values``' latest is returned unchanged.
+    slope : ndarray, shape (n_leads, n_samples)
+        Each lead's slope signal.
+    slope_noise : ndarray, shape (n_leads,)
+        Each lead's slope noise, in the unit of ``slope`` (NaN: the lead is not checked).
+    k : float
+        Multiple of the noise; ``k <= 0`` returns the latest offset.
+
+    Returns
+    -------
+    ndarray, shape (n_beats,)
+        The global offset (sample index; NaN where neither lead has one).
+
+    Examples
+    --------
+    Lead 1 ends at 100, lead 0 at 120, but lead 0's slope after sample 104 is at its noise:
+
+    >>> from interp_ecg.features.delineation.consensus import visible_later_end
+    >>> import numpy as np
+    >>> slope = np.zeros((2, 200)); slope[0, 60:105] = 1.0; slope[0, 105:120] = 0.1
+    >>> v = np.array([[120.0], [100.0]])
+    >>> visible_later_end(v, np.ones(2, bool), slope, np.array([0.1, 0.1]), 3.0).tolist()
+    [105.0]
+    >>> visible_later_end(v, np.ones(2, bool), slope, np.array([0.1, 0.1]), 0.0).tolist()
+    [120.0]
+    """
+    v = np.asarray(values, float)
+    use = np.flatnonzero(np.asarray(usable, bool))
+    u = v[use] if use.size else v[:0]
+    with np.errstate(invalid="ignore"):
+        out = np.where(np.isfinite(u).any(axis=0), np.nanmax(np.where(np.isfinite(u), u, -np.inf),
+                                                             axis=0), np.nan) if u.size else \
+            np.full(v.shape[1], np.nan)
+    if k <= 0 or use.size != 2:
+        return out
+    noise = np.asarray(slope_noise, float)
+    n_s = slope.shape[1]
+    for b in np.flatnonzero(np.isfinite(u).all(axis=0) & (u[0] != u[1])):
+        late = use[int(np.argmax(u[:, b]))]
+        e, l_ = int(np.min(u[:, b])), int(np.max(u[:, b]))
+        if not np.isfinite(noise[late]) or e + 1 >= n_s:
+            continue
+        seg = np.abs(slope[late, e + 1:min(l_, n_s - 1) + 1])
+        vis = np.flatnonzero(seg >= k * noise[late])
+        out[b] = min(l_, e + 1 + int(vis[-1]) + 1) if vis.size else e
+    return out
+
+
+def visible_ends(values: np.ndarray, start: np.ndarray, slope: np.ndarray,
+                 slope_noise: np.ndarray, k: float) -> np.ndarray:
+    """Each lead's offset trimmed back to where its slope is last visible above its noise.
+
+    For each lead and beat, the end is one sample after the last sample between ``start``
+    (e.g. the lead's R peak) and the offset where ``|slope|`` reaches ``k`` times the lead's
+    slope noise, at most the offset itself; the offset unchanged where the noise is NaN or
+    ``start`` is missing, ``start`` where no sample qualifies.
+
+    Parameters
+    ----------
+    values, start : ndarray, shape (n_leads, n_beats)
+        Offsets and the samples the search stops at (sample indices, NaN where absent).
+    slope : ndarray, shape (n_leads, n_samples)
+    slope_noise : ndarray, shape (n_leads,)
+    k : float
+
+    Returns
+    -------
+    ndarray, shape (n_leads, n_beats)
+
+    Examples
+    --------
+    >>> from interp_ecg.features.delineation.consensus import visible_ends
+    >>> import numpy as np
+    >>> slope = np.zeros((1, 200)); slope[0, 60:105] = 1.0; slope[0, 105:120] = 0.1
+    >>> visible_ends(np.array([[120.0]]), np.array([[80.0]]), slope, np.array([0.1]), 3.0).tolist()
+    [[105.0]]
+    """
+    v = np.asarray(values, float)
+    st = np.asarray(start, float)
+    out = v.copy()
+    noise = np.asarray(slope_noise, float).reshape(-1)
+    n_s = slope.shape[1]
+    ok = np.isfinite(v) & np.isfinite(st) & np.isfinite(noise)[:, None] & (st < v)
+    for i, b in zip(*np.nonzero(ok)):
+        s0, e = int(st[i, b]), min(int(v[i, b]), n_s - 1)
+        vis = np.flatnonzero(np.abs(slope[i, s0 + 1:e + 1]) >= k * noise[i])
+        out[i, b] = min(v[i, b], s0 + 1 + int(vis[-1]) + 1) if vis.size else s0
+    return out

@@ -622,3 +622,12 @@ class Params:
     #                              (latest mark) the held-out SD improves 11.8 -> 11.7. Odd
     #                              records: 2 global beats moved, both towards the marks (101:
     #                              -39 -> 0 ms); held-out: 12 moved, 8 closer (52: -4 -> +68)
+    # --- helper qcons2 (tenth round): the two-lead global QRS end -- a later lead pushes it
+    # only as far as its own slope stays visible above its slope noise (the global end is
+    # the latest end over the leads where the QRS end is visible; CSE, IEC 60601-2-51).
+    # consensus.visible_later_end. 0 = off (every output as before).
+    qrs_cons2_visible_k: float = 0.0  # multiple of the later lead's slope noise
+    qrs_cons2_visible_each: bool = False  # the same trim for every lead (one or two leads),
+    #                              back to the lead's own R peak at most: the global end is
+    #                              the latest of the leads' visible ends, so adding a lead
+    #                              can never shorten it (consensus.visible_ends)

@@ -31,7 +31,8 @@ import pandas as pd
 
 from interp_ecg.errors import DelineationError
 from interp_ecg.features.delineation.consensus import (combine, complex_snr, nanquantile_cols,
-                                                    snr_weighted_pull)
+                                                    snr_weighted_pull, visible_ends,
+                                                    visible_later_end)
 from interp_ecg.features.delineation.filters import bandpass, central_slope, upsample
 from interp_ecg.features.delineation.leadcheck import lead_status
 from interp_ecg.features.delineation.params import Params
@@ -674,6 +675,19 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
     off_g = combine(off, "off", tol, cq, usable, min_voters=p.cons_min_voters,
                     slope=views.qrs_slope, confirm_k=p.qrs_cons_off_confirm_k,
                     slope_noise=np.maximum(noise, p.qrs_cons_confirm_floor_mv_s / fs))
+    if p.qrs_cons2_visible_k > 0 and p.qrs_cons2_visible_each and int(np.sum(usable)) <= 2:
+        vis = visible_ends(off, pk, views.qrs_slope,
+                           np.maximum(noise, p.qrs_cons_confirm_floor_mv_s / fs),
+                           p.qrs_cons2_visible_k)
+        vis[~usable] = np.nan
+        off_g = np.where(np.isfinite(vis).any(axis=0),
+                         np.nanmax(np.where(np.isfinite(vis), vis, -np.inf), axis=0), off_g)
+    elif p.qrs_cons2_visible_k > 0 and int(np.sum(usable)) == 2:
+        # the later of two leads pushes the global end only as far as its slope is visible
+        # above its noise (consensus.visible_later_end)
+        off_g = visible_later_end(off, usable, views.qrs_slope,
+                                  np.maximum(noise, p.qrs_cons_confirm_floor_mv_s / fs),
+                                  p.qrs_cons2_visible_k)
     # the T and P searches start from the ``cons_q`` onset / offset whatever the number
     # of leads: search bounds, not reported boundaries
     on_s = combine(on, "on", tol, p.cons_q, usable)
