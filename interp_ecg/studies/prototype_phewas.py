@@ -121,7 +121,7 @@ def _mimic(config: dict) -> dict:
     for name in ("admissions.csv.gz", "admissions.csv", "admissions.parquet"):
         if (hosp / name).exists():
             adm = (pd.read_parquet(hosp / name) if name.endswith("parquet")
-                   else pd.read_csv(hosp / name, usecols=["hadm_id", "admittime", "dischtime"]))
+                   else pd.read_csv(hosp / name, usecols=["hadm_id", "admittime", "dischtime"], dtype={"hadm_id": str}))
             adm["hadm_id"] = as_id_strings(adm["hadm_id"])  # text, as read_mimic_diagnoses gives it
             break
     return {"dataset": ds, "ecgs": ecgs, "diagnoses": dx, "admissions": adm, "synthetic": False,
