@@ -691,19 +691,30 @@ def phewas(
                                               "2014)"),
     out: Path = typer.Option(Path("phewas.csv"), "--out", help="CSV of the summary, one row per exposure x phecode."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address."),
+    sex_coding: str = typer.Option("labels", "--sex-coding",
+                                   help="How the sex column is read: labels (F/female/W/woman, M/male/man; "
+                                        "numbers are an error), ptbxl (0 = male, 1 = female), ukbiobank "
+                                        "(0 = female, 1 = male; UK Biobank field 31) or iso5218 (1 = male, "
+                                        "2 = female, 0/9 unknown). Numeric sex codes differ between sources, "
+                                        "so they are read only with the coding stated."),
 ) -> None:
     """PheWAS of ECG exposures against phecodes, adjusted for covariates.
 
     Exposures are averaged per subject; covariates come from each subject's first ECG (the
-    sex column read as F/female/W/woman, M/male/man or 1/0 as PTB-XL; numbers written as text,
-    and '90+', as numbers; a text-only column as a category). A subject, covariate or exposure
+    sex column read as F/female/W/woman, M/male/man, or numbers with the coding given by
+    --sex-coding; numbers written as text, and '90+', as numbers; a text-only column as a
+    category). A subject, covariate or exposure
     column that is absent or empty is an error naming the file. Subjects without any
     diagnosis are left out unless --full-population.
 
     Example: interp-ecg phewas features.parquet --diagnoses diagnoses.csv --phecode-map /data/phecode
     """
+    from interp_ecg.errors import ConfigError
+    from interp_ecg.phenotype.mapping import SEX_CODING_NAMES, decode_sex
     from interp_ecg.studies import pipeline
 
+    if sex_coding not in SEX_CODING_NAMES:
+        raise ArgumentError(f"--sex-coding must be one of {', '.join(SEX_CODING_NAMES)}, not {sex_coding!r}")
     table = _read_table_plain(exposures_path, text_columns=[subject_col])
     if isinstance(table, Path):
         raise InterpEcgError("expected a .parquet or .csv exposures table, not a folder", source=exposures_path)
@@ -712,6 +723,11 @@ def phewas(
     cov = [c for c in covariates.split(",") if c]
     _require_columns(table, exposures_path, {subject_col: "--subject-col", **{c: "--covariates" for c in cov},
                                              **{c: "--exposures" for c in (exposures or "").split(",") if c}})
+    if "sex" in table.columns:  # run_phewas's sex column: numbers only with the stated coding
+        try:
+            table["sex"] = decode_sex(table["sex"], coding=sex_coding, column="sex")
+        except ConfigError as err:
+            raise ConfigError(str(err), source=exposures_path) from None
     dx = _read_table_plain(diagnoses, text_columns="all")
     if isinstance(dx, Path):
         raise InterpEcgError("expected a .csv or .parquet diagnoses table, not a folder", source=diagnoses)

@@ -138,7 +138,7 @@ def test_phewas_command(runner, tiny_cohort, phecode_root, tmp_path):
     result = runner.invoke(app, ["phewas", str(tmp_path / "expo.csv"), "--diagnoses",
                                  str(tiny_cohort / "diagnoses.csv"), "--phecode-map", str(phecode_root),
                                  "--exposures", "score", "--min-code-count", "1", "--min-cases", "2",
-                                 "--out", str(out)])
+                                 "--sex-coding", "ptbxl", "--out", str(out)])
     assert result.exit_code == 0, _out(result)
     summary = pd.read_csv(out)
     assert len(summary) > 0 and set(summary["exposure"]) == {"score"}

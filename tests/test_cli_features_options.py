@@ -100,9 +100,9 @@ def test_hosp_gives_mimic_records_age_and_sex(runner, ludb_root, mimic_demo_root
     patients = pd.read_csv(hosp / "patients.csv.gz").set_index("subject_id")
     # subject 10000032 is in the demo (age at the ECG from anchor_age); 10000117 is not: missing, not guessed
     p = patients.loc[10000032]
-    assert got.loc[40689238, "sex"] == p["gender"]
-    assert got.loc[40689238, "age"] == p["anchor_age"] + 2180 - p["anchor_year"]
-    assert np.isnan(got.loc[42000001, "age"]) and pd.isna(got.loc[42000001, "sex"])
+    assert got.loc["40689238", "sex"] == p["gender"]
+    assert got.loc["40689238", "age"] == p["anchor_age"] + 2180 - p["anchor_year"]
+    assert np.isnan(got.loc["42000001", "age"]) and pd.isna(got.loc["42000001", "sex"])
     wrong = runner.invoke(app, ["features", str(ludb_root), "--hosp", str(hosp), "--out", str(out)])
     assert wrong.exit_code == 2 and "is not a MIMIC-IV-ECG folder" in wrong.stderr
 

@@ -69,6 +69,6 @@ def test_mimic_anchor_age_91_is_not_an_age(mimic_ecg_schema_root, mimic_demo_roo
     })
     rl.to_csv(tmp_path / "record_list.csv", index=False)
     meta = read_mimic_ecg(tmp_path, hosp_dir=mimic_demo_root / "hosp", measurements=False).meta
-    assert meta.loc[1, "age"] == 90.0 and bool(meta.loc[1, "age_over_89"])   # not 91 + 3 = 94
-    assert np.isnan(meta.loc[2, "age"]) and pd.isna(meta.loc[2, "age_over_89"])  # not 89
-    assert meta.loc[3, "age"] == young.anchor_age + 1 and not bool(meta.loc[3, "age_over_89"])
+    assert meta.loc["1", "age"] == 90.0 and bool(meta.loc["1", "age_over_89"])   # not 91 + 3 = 94
+    assert np.isnan(meta.loc["2", "age"]) and pd.isna(meta.loc["2", "age_over_89"])  # not 89
+    assert meta.loc["3", "age"] == young.anchor_age + 1 and not bool(meta.loc["3", "age_over_89"])

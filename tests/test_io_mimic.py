@@ -16,8 +16,8 @@ pytestmark = pytest.mark.shared_data
 
 def test_schema_row(mimic_ecg_schema_root):
     ds = read_mimic_ecg(mimic_ecg_schema_root)
-    assert len(ds) == 1 and ds.meta.index.tolist() == [40689238]
-    row = ds.meta.loc[40689238]
+    assert len(ds) == 1 and ds.meta.index.tolist() == ["40689238"]  # text, as written
+    row = ds.meta.loc["40689238"]
     assert row["patient_id"] == "10000032" and row["path"] == "files/p1000/p10000032/s40689238/40689238"
     raw = pd.read_csv(mimic_ecg_schema_root / "machine_measurements.csv").iloc[0]
     for col in ("rr_interval", "p_onset", "p_end", "qrs_onset", "qrs_end", "t_end", "p_axis", "qrs_axis", "t_axis"):
@@ -49,10 +49,10 @@ def test_sentinels_become_nan(mimic_ecg_schema_root, tmp_path):
     rl = pd.concat([rl, rl.assign(study_id=2)], ignore_index=True)
     rl.to_csv(tmp_path / "record_list.csv", index=False)
     ds = read_mimic_ecg(tmp_path)
-    second = ds.meta.loc[2]
+    second = ds.meta.loc["2"]
     for col in ("p_onset", "p_end", "p_axis", "rr_interval", "pr_interval_ms", "p_duration_ms", "heart_rate_bpm"):
         assert np.isnan(second[col]), col
-    assert second["qrs_duration_ms"] == ds.meta.loc[40689238, "qrs_duration_ms"]
+    assert second["qrs_duration_ms"] == ds.meta.loc["40689238", "qrs_duration_ms"]
     assert second["qrs_axis"] == 77
 
 
@@ -67,8 +67,8 @@ def test_with_hospital_tables_and_waveform(mimic_ecg_schema_root, mimic_demo_roo
     shutil.copy(ptbxl_root / "records500/00000/00001_hr.dat", folder / "40689238.dat")
     ds = read_mimic_ecg(tmp_path, hosp_dir=mimic_demo_root / "hosp")
     pat = pd.read_csv(mimic_demo_root / "hosp/patients.csv.gz").set_index("subject_id").loc[10000032]
-    assert ds.meta.loc[40689238, "sex"] == pat["gender"]
-    assert ds.meta.loc[40689238, "age"] == pat["anchor_age"] + 2180 - pat["anchor_year"]
+    assert ds.meta.loc["40689238", "sex"] == pat["gender"]
+    assert ds.meta.loc["40689238", "age"] == pat["anchor_age"] + 2180 - pat["anchor_year"]
     rec = ds[0]
     assert rec.signal.shape == (12, 5000) and rec.fs == 500 and rec.id == "40689238"
 

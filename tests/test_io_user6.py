@@ -301,12 +301,12 @@ def test_mimic_row_without_study_id_skipped_with_warning(tmp_path, caplog):
     ])
     with caplog.at_level(logging.WARNING, logger="interp_ecg.io.mimic"):
         ds = read_mimic_ecg(root)        # was: "unexpected IntCastingNaNError", naming nothing
-    assert ds.ids.tolist() == [40689238, 41000001]
+    assert ds.ids.tolist() == ["40689238", "41000001"]
     assert ds.extras["record_list_skipped"]["subject_id"].tolist() == ["10000200"]
     assert "record_list.csv: 1 row(s) without an integer study_id skipped (data row(s) [2]" in caplog.text
     assert "machine_measurements.csv: 1 duplicated study_id row(s) dropped, the first row of each kept " \
-           "(study_id [40689238])" in caplog.text
-    assert ds.meta.loc[40689238, "qrs_duration_ms"] == 88.0      # the first row's 128 - 40
+           "(study_id ['40689238'])" in caplog.text
+    assert ds.meta.loc["40689238", "qrs_duration_ms"] == 88.0      # the first row's 128 - 40
 
 
 def test_mimic_record_list_without_study_id_column_named(tmp_path):

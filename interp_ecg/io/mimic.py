@@ -65,11 +65,11 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
-#: Patient and admission identifier columns: read and returned as text (``"10000032"``), so
-#: ECGs, diagnoses and admissions join on equal values. ``study_id``, the record id that
-#: indexes ``meta``, stays an integer like the record ids of the other readers (PTB-XL
-#: ``ecg_id``, LUDB record number).
-ID_COLUMNS = ("subject_id", "hadm_id")
+#: Patient, admission and record identifier columns: read and returned as text (``"10000032"``),
+#: so ECGs, diagnoses and admissions join on equal values and an id is never renamed (a
+#: ``study_id`` written ``"00412345"`` stays ``"00412345"``, as the record's ``file_name`` says;
+#: read as a number it became 412345). ``study_id`` indexes ``meta``.
+ID_COLUMNS = ("subject_id", "hadm_id", "study_id")
 
 
 def _read_table(path: Path, **kwargs) -> pd.DataFrame:
@@ -172,7 +172,7 @@ def read_mimic_ecg(
     Returns
     -------
     EcgDataset
-        ``meta`` indexed by ``study_id`` with ``patient_id`` (= ``subject_id``, text), ``age``,
+        ``meta`` indexed by ``study_id`` (text, as written) with ``patient_id`` (= ``subject_id``, text), ``age``,
         ``sex``, ``female``, ``ecg_time`` (datetime), ``path`` and the machine measurements.
         Records are read from ``root/path`` when loaded; a missing file raises
         :class:`~interp_ecg.errors.RecordReadError` naming it. ``record_list`` rows without
@@ -200,7 +200,7 @@ def read_mimic_ecg(
     rl["ecg_time"] = pd.to_datetime(rl["ecg_time"], errors="coerce")
     rl, skipped = _usable_study_ids(rl, rl_path)
     meta = rl.set_index("study_id")
-    meta.index = meta.index.astype(np.int64)
+    meta.index = pd.Index(meta.index.astype(str), name="study_id")
     if meta.index.duplicated().any():
         logger.warning("%s: %d duplicate study_id rows dropped", rl_path, int(meta.index.duplicated().sum()))
         meta = meta[~meta.index.duplicated()]
@@ -209,13 +209,13 @@ def read_mimic_ecg(
         if mm_path is None:
             logger.warning("machine_measurements.csv not in %s; meta without measurements", root)
         else:
-            mm = _read_table(mm_path)
+            mm = _read_table(mm_path, dtype={"study_id": "string"})
             mm = clean_machine_measurements(mm)
             mm["report"] = _join_reports(mm)
             mm = mm.drop(columns=[c for c in ("subject_id", "ecg_time") if c in mm.columns])
             mm, _ = _usable_study_ids(mm, mm_path)
             mm = _first_of_duplicates(mm, "study_id", mm_path).set_index("study_id")
-            mm.index = mm.index.astype(np.int64)
+            mm.index = pd.Index(mm.index.astype(str), name="study_id")
             meta = meta.join(mm, how="left")
     meta["patient_id"] = meta["subject_id"]
     meta["age"] = np.nan
@@ -270,31 +270,24 @@ def _first_of_duplicates(table: pd.DataFrame, column: str, path: Path) -> pd.Dat
 def _usable_study_ids(table: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(rows with an integer study_id, rows without one), the latter named in a warning.
 
-    A row without a study_id has no identity in a dataset indexed by study_id; in a batch read
-    of 800,000 rows it is skipped with a warning (file, data row numbers, count) rather than
+    A study_id is the text of an integer (digits), kept as written: ``"00412345"`` stays
+    ``"00412345"`` (identifiers are text, :mod:`interp_ecg.io.ids`). A row without one (blank,
+    ``"x"``, ``"4.5"``) has no identity in a dataset indexed by study_id; in a batch read of
+    800,000 rows it is skipped with a warning (file, data row numbers, count) rather than
     stopping the read, and kept in ``extras["record_list_skipped"]`` for inspection.
     """
-    sid = pd.to_numeric(table["study_id"], errors="coerce")
-    bad = (sid.isna() | (sid != np.floor(sid))).to_numpy()
-    # the index is the integer (as PTB-XL's ecg_id); a study_id written otherwise than that
-    # integer ("00412345", "+412345") would be renamed without a word: say so, naming both forms
-    text = table["study_id"].astype("string").str.strip()
-    respelt = (~bad) & (text != sid.astype("Int64").astype("string")).fillna(False).to_numpy()
-    if respelt.any():
-        pairs = [f"{t!r} -> {int(v)}" for t, v in zip(text[respelt].head(5), sid[respelt].head(5))]
-        logger.warning("%s: %d study_id value(s) not written as a plain integer are read as the integer "
-                       "(%s%s); the record files are still found by their path column", path,
-                       int(respelt.sum()), ", ".join(pairs), " ..." if respelt.sum() > 5 else "")
+    text = as_id_strings(table["study_id"])
+    bad = ~text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
     if not bad.any():
         out = table.copy()
-        out["study_id"] = sid.astype(np.int64)
+        out["study_id"] = text.to_numpy(dtype=object)
         return out, table.iloc[:0]
     rows = (np.flatnonzero(bad) + 1).tolist()
     logger.warning("%s: %d row(s) without an integer study_id skipped (data row(s) %s%s, 1-based, header "
                    "not counted; values %s)", path, len(rows), rows[:5], " ..." if len(rows) > 5 else "",
                    table.loc[bad, "study_id"].head(5).tolist())
     out = table[~bad].copy()
-    out["study_id"] = sid[~bad].astype(np.int64)
+    out["study_id"] = text[~bad].to_numpy(dtype=object)
     return out, table[bad]
 
 

@@ -390,6 +390,8 @@ SEX_CODINGS: dict[str, dict[str, str | None]] = {
     "ptbxl": {"0": "M", "1": "F"},
     # ISO/IEC 5218: 0 not known, 1 male, 2 female, 9 not applicable
     "iso5218": {"0": None, "1": "M", "2": "F", "9": None},
+    # UK Biobank data field 31 (Sex): 0 female, 1 male (added for `interp-ecg phewas --sex-coding`)
+    "ukbiobank": {"0": "F", "1": "M"},
 }
 
 #: a patient named in a header comment (``Patient: 17``, ``<patient_id>: 17``, ``subject_id = 17``)
@@ -477,7 +479,7 @@ def parse_sex(value: Any, coding: str | None = None, source: str | None = None) 
     ----------
     value : any
         The field as written.
-    coding : {None, "ptbxl", "iso5218"}
+    coding : {None, "ptbxl", "iso5218", "ukbiobank"}
         The numeric coding of the source, when it states one.
     source : str, optional
         File or record named in the log line.

@@ -31,6 +31,7 @@ __all__ = [
     "exposure_phecode_auc",
     "parse_prototype_columns",
     "compare_prototypes_classes",
+    "identical_phecodes",
     "prototype_distance_vs_mixing",
 ]
 
@@ -335,6 +336,61 @@ def compare_prototypes_classes(
     return pd.DataFrame(rows)
 
 
+def identical_phecodes(summary: pd.DataFrame, rtol: float = 1e-7) -> dict:
+    """Phecodes whose PheWAS rows are identical for every exposure, mapped to the one kept.
+
+    Two phecodes with the same cases and controls (a roll-up parent whose cases all carry one
+    child code, e.g. CV_401 and CV_401.1) give the same row for every exposure: the same
+    ``n_cases``/``n_controls``/``n_excluded`` (where the summary has them) and the same ``beta``
+    and ``p`` (within ``rtol``). They are one phenotype of this cohort; the most specific code
+    (the longest; then the last in sort order) is kept.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        PheWAS summary: ``exposure, phecode, beta, p`` (and the count columns when present).
+    rtol : float
+        Relative tolerance of ``beta`` and ``p``.
+
+    Returns
+    -------
+    dict
+        ``{phecode left out: phecode kept}``; empty when every phecode differs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype.analyses import identical_phecodes
+    >>> s = pd.DataFrame({"exposure": ["x", "x", "x"], "phecode": ["CV_401", "CV_401.1", "CV_416"],
+    ...                   "n_cases": [30, 30, 12], "beta": [0.2, 0.2, -0.1], "p": [0.04, 0.04, 0.5]})
+    >>> identical_phecodes(s)
+    {'CV_401': 'CV_401.1'}
+    """
+    counts = [c for c in ("n_cases", "n_controls", "n_excluded") if c in summary.columns]
+    values = [c for c in ("beta", "p") if c in summary.columns]
+    wide = summary.pivot_table(index="phecode", columns="exposure", values=counts + values, aggfunc="first",
+                               dropna=False)
+    if wide.empty:
+        return {}
+    num = wide.to_numpy(dtype=float)
+    # candidates share the counts exactly and the estimates to 6 significant digits; checked with rtol below
+    groups: dict = {}
+    for code, row in zip(wide.index, num):
+        key = tuple(float(f"{v:.6g}") if np.isfinite(v) else None for v in row)
+        groups.setdefault(key, []).append(code)
+    out: dict = {}
+    for grp in groups.values():
+        if len(grp) < 2:
+            continue
+        codes = sorted(grp, key=lambda c: (len(str(c)), str(c)), reverse=True)
+        keep = codes[0]
+        ref = num[wide.index.get_loc(keep)]
+        for other in codes[1:]:
+            if np.allclose(num[wide.index.get_loc(other)], ref, rtol=rtol, atol=0.0, equal_nan=True):
+                out[other] = keep
+    return out
+
+
 def prototype_distance_vs_mixing(
     prototype_vectors,
     summary: pd.DataFrame,
@@ -358,8 +414,15 @@ def prototype_distance_vs_mixing(
     DataFrame, one row per class with >= 2 prototypes: ``class, n_prototypes, mean_distance,
     association_heterogeneity`` (1 - mean pairwise Spearman correlation between the prototypes'
     signed -log10 p profiles over phecodes: 0 = all prototypes associate alike, up to 2 = opposite),
-    ``n_significant`` (FDR q < 0.05 associations of the class's prototypes). ``.attrs["spearman"]``
-    holds the correlation of the two across classes and its p-value.
+    ``n_significant`` (FDR q < 0.05 associations of the class's prototypes), ``n_phecodes`` (the
+    distinct phenotypes the profiles run over). ``.attrs["spearman"]`` holds the correlation of
+    the two across classes and its p-value.
+
+    Phecodes whose summary rows are identical for every exposure (same case and control counts,
+    same estimates: a roll-up parent with exactly its child's cases, such as CV_401 and CV_401.1
+    when every hypertension code is CV_401.1's) are one phenotype, not two: the profile keeps the
+    most specific code only, so a duplicated column does not count twice in the correlations.
+    ``.attrs["identical_phecodes"]`` maps each code left out to the one kept.
 
     Examples
     --------
@@ -389,7 +452,12 @@ def prototype_distance_vs_mixing(
         return squareform(pdist(V, metric=metric))
     s = summary.copy()
     s["signed"] = np.sign(s["beta"]) * -np.log10(np.clip(s["p"].astype(float), 1e-300, 1))
-    prof = s.pivot_table(index="exposure", columns="phecode", values="signed")
+    prof = s.pivot_table(index="exposure", columns="phecode", values="signed", dropna=False)
+    same = identical_phecodes(s)
+    if same:
+        logger.info("association heterogeneity: %d phecodes identical to another in every exposure's row (e.g. %s) "
+                    "are counted once", len(same), ", ".join(f"{k} = {v}" for k, v in list(same.items())[:3]))
+        prof = prof.drop(columns=[c for c in same if c in prof.columns])
     rows = []
     for cls, cols in classes.items():
         cols = [c for c in cols if c in prototype_vectors.index and c in prof.index]
@@ -406,8 +474,9 @@ def prototype_distance_vs_mixing(
         het = 1.0 - float(np.nanmean(rho)) if rho else np.nan
         n_sig = int((s.loc[s["exposure"].isin(cols), "q"] < 0.05).sum()) if "q" in s else np.nan
         rows.append({"class": cls, "n_prototypes": len(cols), "mean_distance": float(d[iu].mean()),
-                     "association_heterogeneity": het, "n_significant": n_sig})
+                     "association_heterogeneity": het, "n_significant": n_sig, "n_phecodes": int(prof.shape[1])})
     out = pd.DataFrame(rows)
+    out.attrs["identical_phecodes"] = same
     ok = out[["mean_distance", "association_heterogeneity"]].notna().all(axis=1) if len(out) else []
     if len(out) and ok.sum() >= 3:
         r, p = stats.spearmanr(out.loc[ok, "mean_distance"], out.loc[ok, "association_heterogeneity"])

@@ -67,7 +67,7 @@ from interp_ecg.phenotype.phecodes import PhecodeMap, normalize_icd, vocabulary_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SEX_VOCABULARY", "map_icd", "mapping_report", "phecode_counts", "icd_to_phecodes", "normalize_sex",
+__all__ = ["SEX_CODING_NAMES", "SEX_VOCABULARY", "decode_sex", "map_icd", "mapping_report", "phecode_counts", "icd_to_phecodes", "normalize_sex",
            "warn_numeric_codes"]
 
 
@@ -317,6 +317,92 @@ def _refuse_numeric_sex(sex: pd.Series) -> None:
         raise ConfigError(f"sex{' column ' + repr(sex.name) if sex.name is not None else ''} holds numeric codes "
                           f"{seen}: ambiguous (PTB-XL 1 = female, 0 = male; UK Biobank 0 = female, 1 = male); "
                           "map them to 'F'/'M' first, e.g. sex.map({1: 'F', 0: 'M'})")
+
+
+#: Names of the sex codings :func:`decode_sex` reads: ``"labels"`` (words only, numbers refused)
+#: and the numeric codings of :data:`interp_ecg.io.wfdb_reader.SEX_CODINGS` (``ptbxl``: 0 male,
+#: 1 female; ``ukbiobank``: 0 female, 1 male; ``iso5218``: 1 male, 2 female, 0/9 unknown).
+SEX_CODING_NAMES = ("labels", "ptbxl", "ukbiobank", "iso5218")
+
+
+def decode_sex(values: pd.Series, coding: str = "labels", column: str | None = None) -> pd.Series:
+    """``"Female"``/``"Male"``/NaN from a sex column, numbers read only with a stated coding.
+
+    Words are read as :func:`normalize_sex` reads them, whatever ``coding``. Numbers (a numeric
+    or boolean column, or digits written as text) mean different sexes in different sources
+    (PTB-XL 0 = male, 1 = female; UK Biobank field 31: 0 = female, 1 = male; ISO/IEC 5218:
+    1 = male, 2 = female), so with ``coding="labels"`` they are refused; with a numeric coding
+    they are read by it. A value neither a known word nor a code of the coding is NaN, and
+    how many and which are logged as a warning.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The sex column, any dtype.
+    coding : {"labels", "ptbxl", "ukbiobank", "iso5218"}, default "labels"
+        How numbers are read (:data:`SEX_CODING_NAMES`).
+    column : str, optional
+        Name of the column in messages (default: the Series' name).
+
+    Returns
+    -------
+    pandas.Series
+        Object dtype, same index: ``"Female"``, ``"Male"`` or NaN.
+
+    Raises
+    ------
+    ConfigError
+        Numbers with ``coding="labels"`` (naming the column, its numeric values and the
+        codings), or an unknown ``coding``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype.mapping import decode_sex
+    >>> decode_sex(pd.Series([0, 1, 1]), coding="ukbiobank").tolist()
+    ['Female', 'Male', 'Male']
+    >>> decode_sex(pd.Series([0, 1]), coding="ptbxl").tolist()
+    ['Male', 'Female']
+    >>> decode_sex(pd.Series(["F", "male"])).tolist()
+    ['Female', 'Male']
+    """
+    from interp_ecg.io.wfdb_reader import SEX_CODINGS
+
+    if coding not in SEX_CODING_NAMES:
+        raise ConfigError(f"sex coding must be one of {', '.join(SEX_CODING_NAMES)}, not {coding!r}")
+    s = pd.Series(values)
+    name = column if column is not None else s.name
+    label = f"sex column {name!r}" if name is not None else "sex"
+    if pd.api.types.is_bool_dtype(s.dropna()) and len(s.dropna()):
+        s = s.astype("boolean").astype("Int64")
+    text = s.astype("string").str.strip()
+    digits = text.str.extract(r"^(\d+)(?:\.0*)?$", expand=False)
+    numeric = digits.notna()
+    words = normalize_sex(s)
+    if coding == "labels":
+        if numeric.any():
+            seen = sorted(pd.unique(text[numeric]).tolist())[:6]
+            raise ConfigError(f"{label} holds numeric codes {seen} ({int(numeric.sum())} rows): their meaning "
+                              "depends on the source (PTB-XL 0 = male, 1 = female; UK Biobank 0 = female, "
+                              "1 = male; ISO/IEC 5218 1 = male, 2 = female); state it with "
+                              "--sex-coding ptbxl, ukbiobank or iso5218 (Python: decode_sex(..., coding=...)), "
+                              "or write the sex as F/M")
+        out = words
+    else:
+        table = {k: {"F": "Female", "M": "Male"}.get(v) for k, v in SEX_CODINGS[coding].items()}
+        coded = digits.map(lambda d: table.get(d) if pd.notna(d) else None)
+        out = words.where(~numeric.to_numpy(), coded.to_numpy())
+        out = pd.Series(out.to_numpy(), index=s.index, dtype=object).where(lambda v: v.notna(), np.nan)
+    # neither a word nor a code of the coding (a code the coding itself calls unknown is not reported)
+    known_code = numeric & digits.isin(list(SEX_CODINGS.get(coding, {})))
+    unread = (out.isna() & s.notna().to_numpy() & (text.fillna("") != "").to_numpy()
+              & ~known_code.fillna(False).to_numpy())
+    if unread.any():
+        logger.warning("%s: %d values are neither a sex word (F/female/W/woman, M/male/man)%s (e.g. %s): sex "
+                       "unknown (NaN)", label, int(unread.sum()),
+                       "" if coding == "labels" else f" nor a sex code of the {coding} coding",
+                       sorted(pd.unique(text[unread.to_numpy()]).tolist())[:5])
+    return out
 
 
 def _is_text(values) -> bool:

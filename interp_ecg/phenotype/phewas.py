@@ -87,6 +87,13 @@ OR_SCALES = {"per SD": "per standard deviation of the exposure among the analyse
              "per unit": "per unit of the exposure as given (standardize=False)"}
 
 
+def _warn(message: str) -> None:
+    """Data left out of the analysis: a logged warning and a Python ``UserWarning`` (the package's
+    log is silent unless the user configures logging; a notebook shows the warning)."""
+    logger.warning(message)
+    warnings.warn(message, UserWarning, stacklevel=4)
+
+
 def describe_method(summary: pd.DataFrame, covariates: str = "covariates") -> str:
     """One sentence naming the models, tests, the odds-ratio scale and the intervals behind a
     PheWAS summary, read from its ``method``, ``test``, ``or_scale`` and ``ci_method`` columns
@@ -748,9 +755,14 @@ class PheWAS:
         if covariates is not None:
             index = index.intersection(covariates.index, sort=False)
         if len(index) and len(index) < len(exposures.index):
-            logger.warning("%d of %d subjects of the exposures have no row in the outcomes%s: left out",
-                           len(exposures.index) - len(index), len(exposures.index),
-                           "" if covariates is None else " or the covariates")
+            no_out = int((~exposures.index.isin(outcomes.index)).sum())
+            no_cov = 0 if covariates is None else int((~exposures.index.isin(covariates.index)).sum())
+            parts = [f"{no_out} no row in the outcomes"] if no_out else []
+            if no_cov:
+                parts.append(f"{no_cov} no row in the covariates")
+            _warn(f"{len(exposures.index) - len(index)} of {len(exposures.index)} subjects of the exposures have no "
+                  f"row in the outcomes{'' if covariates is None else ' or the covariates'} ({', '.join(parts)}): "
+                  "left out of every test")
         if len(index) == 0:
             tables = [("exposures", exposures), ("outcomes", outcomes)]
             if covariates is not None:
@@ -766,7 +778,11 @@ class PheWAS:
         cov = prepare_covariates(covariates, index)
         complete = cov.notna().all(axis=1).to_numpy()
         if (~complete).any():
-            logger.warning("dropping %d subjects with missing covariates", int((~complete).sum()))
+            raw = covariates.reindex(index)
+            per = raw.isna().sum()
+            per = per[per > 0]
+            _warn(f"dropping {int((~complete).sum())} of {len(index)} subjects with missing covariates (missing: "
+                  + ", ".join(f"{k} {v}" for k, v in per.head(8).items()) + "): left out of every test")
         index = index[complete]
         cov = cov.loc[index]
         C = cov.to_numpy(dtype=float)
@@ -791,8 +807,8 @@ class PheWAS:
         if inf.any():
             per = pd.Series(inf.sum(axis=0), index=exposures.columns)
             per = per[per > 0]
-            logger.warning("%d infinite exposure values treated as missing (those subjects left out of that exposure's "
-                           "tests): %s", int(inf.sum()), ", ".join(f"{k} {v}" for k, v in per.head(5).items()))
+            _warn(f"{int(inf.sum())} infinite exposure values treated as missing (those subjects left out of that "
+                  f"exposure's tests): " + ", ".join(f"{k} {v}" for k, v in per.head(5).items()))
         Xraw[~np.isfinite(Xraw)] = np.nan
         X = Xraw
         with warnings.catch_warnings():

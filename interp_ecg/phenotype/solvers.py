@@ -281,6 +281,8 @@ def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_s
     it only moves the estimate (float32 rounding, ~1e-7, is far below the distance still to go),
     a pair is never declared converged on it, and every later evaluation is float64.
     """
+    if firth:
+        return _firth_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, max_iter, tol, max_step, block)
     m, p = B.shape
     conv = np.zeros(m, dtype=bool)
     fail = np.zeros(m, dtype=bool)
@@ -340,6 +342,138 @@ def _fit_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, firth, max_iter, tol, max_s
             live = live & ~done & finite
         B[bk.index(rows)] = Bb
     return conv, n_iter, se
+
+
+def _firth_rows(bk, Z, D, a, c, B, Yt, off, vrow, act, max_iter, tol, max_step, block):
+    """Firth modified-score iterations for all rows sharing the design ``Z``, with step-halving.
+
+    The batched form of :func:`firth_logit` (same steps, same rule): each row's Newton step is
+    capped at ``max_step``; a step that passes the maximum along its direction (the slope there,
+    step . score, is below minus half the starting slope) is kept only if it raised the penalised
+    log-likelihood, else it is halved (at most :data:`STEP_HALVINGS` times), so a row climbs
+    instead of cycling (logistf; Heinze & Schemper 2002). The halving test needs no extra
+    evaluation: the evaluation at the candidate is the next iteration's. ``max_iter`` counts
+    accepted steps per row, as in :func:`firth_logit`. Returns (converged, evaluations, se) per
+    row; ``B`` is updated in place.
+    """
+    m, p = B.shape
+    conv = np.zeros(m, dtype=bool)
+    n_iter = np.zeros(m, dtype=np.int64)
+    se = np.full((m, p), np.nan)
+    diag_idx = np.arange(p)
+    buf = _Buffers(Z.shape[0]) if bk.name == "numpy" else None
+    for s in range(0, m, block):
+        rows = np.arange(s, min(s + block, m))
+        sl = slice(rows[0], rows[-1] + 1)
+        Bb = np.array(bk.to_numpy(B[sl]), dtype=np.float64)
+        Yb, offb, actb = Yt[sl], None if off is None else off[sl], act[sl]
+        nb = len(rows)
+        live = np.ones(nb, dtype=bool)
+        n_acc = np.zeros(nb, dtype=np.int64)  # accepted steps
+        n_halv = np.zeros(nb, dtype=np.int64)  # halvings of the current step
+        has_prev = np.zeros(nb, dtype=bool)
+        prev_b = np.zeros((nb, p))  # the point the current step started from
+        prev_st = np.zeros((nb, p))  # the current step (maybe halved)
+        prev_g = np.zeros((nb, p))  # the modified score at prev_b
+        prev_pl = np.full(nb, np.nan)  # penalised log-likelihood at prev_b (computed when needed)
+        done_b = np.zeros((nb, p))  # final coefficients of finished rows
+        block_rows = rows
+        while live.any():
+            if not live.all():  # compact: finished rows leave the block
+                keep = np.flatnonzero(live)
+                ki = bk.index(keep)
+                done_b[np.flatnonzero(np.isin(block_rows, rows))[~live]] = Bb[~live]
+                rows, Bb = rows[keep], Bb[keep]
+                Yb, actb = Yb[ki], actb[ki]
+                offb = None if offb is None else offb[ki]
+                n_acc, n_halv, has_prev = n_acc[keep], n_halv[keep], has_prev[keep]
+                prev_b, prev_st, prev_g, prev_pl = prev_b[keep], prev_st[keep], prev_g[keep], prev_pl[keep]
+                live = live[keep]
+            step, Hinv, ok, cache = _evaluate(bk, Z, D, a, c, bk.asarray(Bb), Yb, offb, vrow, actb, True, buf)
+            n_iter[rows] += 1
+            ok = bk.to_numpy(ok).astype(bool)
+            step_np = np.array(bk.to_numpy(step), dtype=np.float64)
+            finite = ok & np.isfinite(step_np).all(axis=1)
+            H = np.asarray(bk.to_numpy(cache[0]), dtype=np.float64)
+            with np.errstate(all="ignore"):
+                g = np.einsum("bij,bj->bi", H, np.where(np.isfinite(step_np), step_np, 0.0))
+                # past the maximum along the step: the slope at the candidate is below minus half
+                # the starting one (a full Newton step on a near-quadratic lands at slope ~0)
+                good = finite & (np.einsum("ij,ij->i", prev_st, g) >= -0.5 * np.einsum("ij,ij->i", prev_st, prev_g))
+            pl_new = np.full(len(rows), np.nan)
+            k = np.flatnonzero(has_prev & ~good & finite)
+            if k.size:  # kept only if the penalised log-likelihood rose
+                unknown = k[np.isnan(prev_pl[k])]
+                if unknown.size:
+                    prev_pl[unknown] = _firth_rows_pl(bk, Z, D, a, c, prev_b[unknown], Yb, offb, vrow, actb, unknown)
+                pl_new[k] = _firth_rows_pl(bk, Z, D, a, c, Bb[k], Yb, offb, vrow, actb, k)
+                with np.errstate(invalid="ignore"):
+                    good[k] = np.isfinite(pl_new[k]) & (pl_new[k] > prev_pl[k])
+            reject = has_prev & ~good
+            if reject.any():
+                r = np.flatnonzero(reject)
+                n_halv[r] += 1
+                spent = r[n_halv[r] > STEP_HALVINGS]  # no step along the direction helps: the row stops
+                Bb[spent] = prev_b[spent]
+                live[spent] = False
+                h = r[n_halv[r] <= STEP_HALVINGS]
+                prev_st[h] = prev_st[h] / 2.0
+                Bb[h] = prev_b[h] + prev_st[h]
+            acc = ~reject & live
+            live[acc & ~finite] = False  # the first evaluation failed (singular information)
+            acc &= finite
+            if not acc.any():
+                continue
+            st = step_np[acc]
+            big = np.abs(st).max(axis=1)
+            if max_step is not None:
+                st = st * np.where(big > max_step, max_step / np.maximum(big, 1e-300), 1.0)[:, None]
+            ai = np.flatnonzero(acc)
+            fin = ai[big < tol]
+            if fin.size:
+                diag = bk.to_numpy(Hinv[bk.index(fin)][:, diag_idx, diag_idx])
+                se[rows[fin]] = np.sqrt(np.where(diag > 0, diag, np.nan))
+                Bb[fin] = Bb[fin] + st[big < tol]
+                conv[rows[fin]] = True
+                live[fin] = False
+            mv = ai[big >= tol]
+            if mv.size:
+                n_halv[mv] = 0
+                has_prev[mv] = True
+                prev_b[mv], prev_st[mv], prev_g[mv], prev_pl[mv] = Bb[mv], st[big >= tol], g[mv], pl_new[mv]
+                Bb[mv] = Bb[mv] + st[big >= tol]
+                n_acc[mv] += 1
+                live[mv[n_acc[mv] >= max_iter]] = False
+        done_b[np.flatnonzero(np.isin(block_rows, rows))] = Bb
+        B[sl] = bk.asarray(done_b) if bk.name != "numpy" else done_b
+    return conv, n_iter, se
+
+
+def _firth_rows_pl(bk, Z, D, a, c, Bk, Yb, offb, vrow, actb, k):
+    """Penalised log-likelihood (len(k),) of rows ``k`` of a :func:`_firth_rows` block at ``Bk``
+    (len(k), p); NaN where the information is not positive definite."""
+    idx = bk.index(k)
+    Zn = np.asarray(bk.to_numpy(Z), dtype=np.float64)
+    Dn = np.asarray(bk.to_numpy(D), dtype=np.float64)
+    y = np.asarray(bk.to_numpy(Yb[idx]), dtype=np.float64)
+    valid = np.ones_like(y, dtype=bool)
+    if offb is not None:
+        valid &= np.isfinite(np.asarray(bk.to_numpy(offb[idx])))
+    if vrow is not None:
+        valid &= np.isfinite(np.asarray(bk.to_numpy(vrow)))[None, :]
+    actf = np.asarray(bk.to_numpy(actb[idx]), dtype=np.float64)
+    p = Bk.shape[1]
+    with np.errstate(over="ignore"):
+        eta = Bk @ Zn.T
+        mu = 1.0 / (1.0 + np.exp(-eta))
+    ll = np.sum(np.where(valid, y * eta - np.logaddexp(0.0, eta), 0.0), axis=1)
+    hv = (mu * (1.0 - mu) * valid) @ Dn
+    H = np.zeros((len(k), p, p))
+    H[:, a, c] = hv
+    H[:, c, a] = hv
+    H = H * actf[:, :, None] * actf[:, None, :] + (1.0 - actf)[:, :, None] * np.eye(p)
+    sign, logdet = np.linalg.slogdet(H)
+    return np.where(sign > 0, ll + 0.5 * logdet, np.nan)
 
 
 def _split_outcomes(bk, Y):

@@ -58,8 +58,8 @@ def _read_table(path: str | Path) -> pd.DataFrame:
         raise DataNotFoundError("exposure table not found", source=path)
     if path.suffix == ".parquet":
         df = pd.read_parquet(path)
-    else:
-        df = pd.read_csv(path)
+    else:  # the first column (the ECG id) as text: "00412345" keeps its zeros
+        df = pd.read_csv(path, dtype={pd.read_csv(path, nrows=0).columns[0]: str})
     return df.set_index(df.columns[0])
 
 
@@ -121,7 +121,7 @@ def _mimic(config: dict) -> dict:
     for name in ("admissions.csv.gz", "admissions.csv", "admissions.parquet"):
         if (hosp / name).exists():
             adm = (pd.read_parquet(hosp / name) if name.endswith("parquet")
-                   else pd.read_csv(hosp / name, usecols=["hadm_id", "admittime", "dischtime"]))
+                   else pd.read_csv(hosp / name, usecols=["hadm_id", "admittime", "dischtime"], dtype={"hadm_id": str}))
             adm["hadm_id"] = as_id_strings(adm["hadm_id"])  # text, as read_mimic_diagnoses gives it
             break
     return {"dataset": ds, "ecgs": ecgs, "diagnoses": dx, "admissions": adm, "synthetic": False,
@@ -334,6 +334,13 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         X, vectors, note = _exposures(src, params, seed)
     X = _exposure_columns(X, params["exposure_columns"], note)
     notes.append(note)
+    if len(X.index) and not X.index.isin(src["ecgs"].index).any():  # ids of another kind (text vs number)
+        from interp_ecg.io import as_id_strings
+
+        text = pd.Index(as_id_strings(pd.Series(src["ecgs"].index)).to_numpy(dtype=object))
+        pos = text.get_indexer(as_id_strings(pd.Series(X.index)).to_numpy(dtype=object))
+        if (pos >= 0).any():
+            X = X.iloc[pos >= 0].set_axis(src["ecgs"].index[pos[pos >= 0]].rename(X.index.name), axis=0)
     ecgs = src["ecgs"].loc[src["ecgs"].index.intersection(X.index)]
     if not len(ecgs):
         first = f"; its first column {X.index.name!r}" if X.index.name is not None else ""
