@@ -160,6 +160,7 @@ def diagnoses_for_ecgs(
             raise ConfigError(f"ECG table lacks column {col!r}; found {list(e.columns)}")
     if subject_col not in diagnoses.columns:
         raise ConfigError(f"diagnoses lack column {subject_col!r}")
+    e, diagnoses = _same_id_kind(e, diagnoses, subject_col, ("ECG table", "diagnoses"))
     no_time = pd.Index([], name=ecg_col)
     if window is None:
         out = diagnoses.merge(e[[subject_col, ecg_col]], on=subject_col, how="inner").reset_index(drop=True)
@@ -174,6 +175,8 @@ def diagnoses_for_ecgs(
         if admissions is None:
             raise ConfigError("window='admission' needs the admissions table (admittime, dischtime)")
         adm = admissions[[hadm_col, "admittime", "dischtime"]].drop_duplicates(hadm_col).copy()
+        if hadm_col in diagnoses.columns:
+            adm, diagnoses = _same_id_kind(adm, diagnoses, hadm_col, ("admissions", "diagnoses"))
         adm["admittime"] = pd.to_datetime(adm["admittime"], errors="coerce")
         adm["dischtime"] = pd.to_datetime(adm["dischtime"], errors="coerce")
         if hadm_col not in diagnoses.columns:
@@ -203,6 +206,23 @@ def diagnoses_for_ecgs(
     keep = (out["_t"] >= out[ecg_time_col] + start) & (out["_t"] <= out[ecg_time_col] + end)
     out = out.loc[keep].drop(columns=["_t", ecg_time_col]).reset_index(drop=True)
     return _with_unlinked(out, e, ecg_col, no_time, "no diagnosis in the window", return_unlinked)
+
+
+def _same_id_kind(left: pd.DataFrame, right: pd.DataFrame, col: str,
+                  names: tuple[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``left`` and ``right`` with ``col`` of one kind: where one side holds numbers and the
+    other text (``7`` and ``"7"``: a CSV read with and without ``dtype=str``), both become id
+    strings (:func:`interp_ecg.io.as_id_strings`), so the same patient or admission matches;
+    otherwise both are returned as given."""
+    num = [pd.api.types.is_numeric_dtype(d[col]) and not pd.api.types.is_bool_dtype(d[col]) for d in (left, right)]
+    if num[0] == num[1]:
+        return left, right
+    from interp_ecg.io import as_id_strings
+
+    logger.info("%s: numbers in the %s, text in the %s; matched as text ids", col,
+                names[0] if num[0] else names[1], names[1] if num[0] else names[0])
+    return (left.assign(**{col: as_id_strings(left[col]).to_numpy()}),
+            right.assign(**{col: as_id_strings(right[col]).to_numpy()}))
 
 
 def _with_unlinked(out: pd.DataFrame, e: pd.DataFrame, ecg_col: str, no_time: pd.Index, reason: str,
