@@ -153,3 +153,15 @@ def test_shared_ptbxl_100hz_copies_share_a_fold(ptbxl_root):
     assert (joined.drop(145) == ds.meta["strat_fold"].drop(145)).all()
     with pytest.raises(ConfigError, match=r"records \[145, 463\] in folds \[1, 3\]"):
         list(PredefinedFolds(ds.meta["strat_fold"], d).split())
+
+
+def test_duplicate_digests_note_without_copies():
+    from interp_ecg.studies.pipeline import duplicate_digests
+
+    sig = np.random.default_rng(5).normal(size=(3, 12, 250)).astype(np.float32)
+    ds = EcgDataset(pd.DataFrame({"patient_id": [1, 2, 3]}, index=["a", "b", "c"]), ArrayLoader(sig, fs=250.0),
+                    fs=250.0)
+    notes: list[str] = []
+    d = duplicate_digests(ds, notes)
+    assert d.notna().all() and d.nunique() == 3
+    assert notes == ["duplicate recordings (bit-identical samples at 250 Hz): 0 sets of copies, 0 across patient ids"]

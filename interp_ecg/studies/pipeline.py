@@ -330,7 +330,7 @@ def duplicate_digests(ds, notes: list[str] | None = None, *, ptbxl_root=None, pr
     d = recording_digests(source, progress=progress)
     d.index = ds.meta.index
     dup = duplicate_recordings(d, ds.meta["patient_id"] if "patient_id" in ds.meta.columns else None)
-    across = dup[dup["across_patients"]]
+    across = dup.loc[dup["across_patients"].astype(bool).to_numpy()]
     sets = "; ".join(f"{part['record'].tolist()} (patients {part['patient_id'].tolist()})"
                      for _, part in across.groupby("duplicate_set"))
     n_none = int(d.isna().sum())
