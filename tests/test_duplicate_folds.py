@@ -165,3 +165,13 @@ def test_duplicate_digests_note_without_copies():
     d = duplicate_digests(ds, notes)
     assert d.notna().all() and d.nunique() == 3
     assert notes == ["duplicate recordings (bit-identical samples at 250 Hz): 0 sets of copies, 0 across patient ids"]
+
+
+def test_predefined_folds_pair_digests_with_x_by_record_id():
+    ds, meta, d = _cohort()
+    X = pd.DataFrame({"x": np.arange(10.0)}, index=meta.index)[::-1]          # another row order than the folds
+    joined = join_duplicate_folds(meta["strat_fold"], meta["patient_id"], d)
+    tests = [X.index[te].tolist() for _, te in PredefinedFolds(joined, digests=d).split(X)]
+    assert sorted(tests[0]) == ["r0", "r1", "r2", "r7"]
+    with pytest.raises(ConfigError, match=r"records \['r1', 'r7'\] in folds \[1, 3\]"):
+        list(PredefinedFolds(meta["strat_fold"], digests=d.iloc[::-1]).split(X))

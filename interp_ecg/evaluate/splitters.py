@@ -239,6 +239,13 @@ def _merge_duplicate_groups(groups: pd.Series, digests: pd.Series, purpose: str)
     return out
 
 
+def _sorted(values: list) -> list:
+    try:
+        return sorted(values)
+    except TypeError:  # values of mixed types
+        return sorted(values, key=str)
+
+
 def _split_duplicate_sets(part_of: np.ndarray, digests, record_ids) -> list[tuple[list, list]]:
     """``(records, parts)`` of every set of bit-identical recordings whose copies lie in more than one part."""
     d = pd.Series(np.asarray(digests, dtype=object), index=pd.Index(record_ids))
@@ -248,8 +255,8 @@ def _split_duplicate_sets(part_of: np.ndarray, digests, record_ids) -> list[tupl
     for _, part in frame[frame["digest"].duplicated(keep=False)].groupby("digest", sort=False):
         parts = pd.unique(part["part"])
         if len(parts) > 1:
-            out.append((part["record"].tolist(), sorted(parts.tolist(), key=str)))
-    return sorted(out, key=lambda rp: str(rp[0][0]))
+            out.append((_sorted(part["record"].tolist()), _sorted(parts.tolist())))
+    return sorted(out, key=lambda rp: str(rp[0][0]))  # the message names the first sets in a stable order
 
 
 def _duplicate_split_error(split: list[tuple[list, list]], what: str) -> ConfigError:
@@ -454,7 +461,7 @@ class PredefinedFolds:
         if isinstance(X, pd.DataFrame):
             if self._by_id is not None and len(self._by_id) == len(X):
                 fold_of = np.asarray(align_to_index(self._by_id, X.index, "folds", "X"))
-                ids = X.index
+            ids = X.index
             groups = align_to_index(groups, X.index, "groups", "X")
         n = len(fold_of)
         if X is not None and len(X) != n:
