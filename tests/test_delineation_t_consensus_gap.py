@@ -18,27 +18,14 @@ import numpy as np
 import pytest
 
 from interp_ecg.features.delineation import delineate
+from tests.signals import t_wave_lead
 
 
 def _lead(fs: float, t_amp: float, t_on_s: float, t_end_s: float, noise_mv: float,
           seed: int, n_beats: int = 10, rr_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """One lead: narrow QRS complexes and a T wave ``sin^2`` from R + ``t_on_s`` to exactly
-    R + ``t_end_s`` (zero level and slope at both ends), white noise; returns the signal and
-    the true T ends (samples)."""
-    n = int(round((n_beats + 1) * rr_s * fs))
-    t = np.arange(n, dtype=float)
-    x = np.zeros(n)
-    ends = []
-    for k in range(n_beats):
-        r = int(round((0.6 + k * rr_s) * fs))
-        w = 0.010 * fs
-        x += np.exp(-0.5 * ((t - r) / w) ** 2) - 0.2 * np.exp(-0.5 * ((t - r - 2.8 * w) / w) ** 2)
-        a, b = r + int(round(t_on_s * fs)), r + int(round(t_end_s * fs))
-        u = (t[a:b + 1] - a) / (b - a)
-        x[a:b + 1] += t_amp * np.sin(np.pi * u) ** 2
-        ends.append(b)
-    x += np.random.default_rng(seed).normal(0.0, noise_mv, n)
-    return x.astype(np.float32), np.asarray(ends, float)
+    """One lead (:func:`tests.signals.t_wave_lead`): ``sin^2`` T waves from R + ``t_on_s`` to
+    exactly R + ``t_end_s``, white noise ``noise_mv``; signal and true T ends."""
+    return t_wave_lead(fs, t_amp, t_end_s, noise_mv, seed, t_on_s=t_on_s, n_beats=n_beats, rr_s=rr_s)
 
 
 def _global_t_end(x: np.ndarray, fs: float, leads: list[str]) -> np.ndarray:

@@ -16,38 +16,20 @@ import logging
 
 import numpy as np
 import pytest
-from scipy.signal import butter, sosfiltfilt
 
 from interp_ecg.features.delineation import delineate
 from interp_ecg.features.delineation.params import Params
 from interp_ecg.features.delineation.stages import t_consensus
 from interp_ecg.features.delineation.waves import repolarisation_noise, t_end_uncertainty
+from tests.signals import t_wave_lead
 
 
 def _lead(fs: float, t_amp: float, t_end_s: float, white_mv: float, slow_mv: float,
           seed: int, n_beats: int = 12, rr_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """One lead: narrow QRS complexes and a ``sin^2`` T wave from R + 120 ms to exactly R +
-    ``t_end_s``, white noise of SD ``white_mv`` and 0.5-4 Hz noise of SD ``slow_mv`` (the
-    wander a T end is read against); returns the signal and the true T ends (samples)."""
-    n = int(round((n_beats + 1) * rr_s * fs))
-    t = np.arange(n, dtype=float)
-    x = np.zeros(n)
-    ends = []
-    for k in range(n_beats):
-        r = int(round((0.6 + k * rr_s) * fs))
-        w = 0.010 * fs
-        x += np.exp(-0.5 * ((t - r) / w) ** 2) - 0.2 * np.exp(-0.5 * ((t - r - 2.8 * w) / w) ** 2)
-        a, b = r + int(round(0.12 * fs)), r + int(round(t_end_s * fs))
-        u = (t[a:b + 1] - a) / (b - a)
-        x[a:b + 1] += t_amp * np.sin(np.pi * u) ** 2
-        ends.append(b)
-    rng = np.random.default_rng(seed)
-    x += rng.normal(0.0, white_mv, n)
-    if slow_mv > 0:
-        slow = sosfiltfilt(butter(2, [0.5, 4.0], btype="band", fs=fs, output="sos"),
-                           rng.normal(0.0, 1.0, n))
-        x += slow / slow.std() * slow_mv
-    return x.astype(np.float32), np.asarray(ends, float)
+    """One lead (:func:`tests.signals.t_wave_lead`): ``sin^2`` T waves from R + 120 ms to exactly
+    R + ``t_end_s``, white noise ``white_mv`` and 0.5-4 Hz noise ``slow_mv``; signal and true T ends."""
+    return t_wave_lead(fs, t_amp, t_end_s, white_mv, seed, t_on_s=0.12, slow_mv=slow_mv, n_beats=n_beats,
+                       rr_s=rr_s)
 
 
 def _rows(x: np.ndarray, fs: float, leads: list[str], params: Params | None = None):

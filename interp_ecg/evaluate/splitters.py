@@ -239,6 +239,120 @@ def _merge_duplicate_groups(groups: pd.Series, digests: pd.Series, purpose: str)
     return out
 
 
+def _sorted(values: list) -> list:
+    try:
+        return sorted(values)
+    except TypeError:  # values of mixed types
+        return sorted(values, key=str)
+
+
+def _split_duplicate_sets(part_of: np.ndarray, digests, record_ids) -> list[tuple[list, list]]:
+    """``(records, parts)`` of every set of bit-identical recordings whose copies lie in more than one part."""
+    d = pd.Series(np.asarray(digests, dtype=object), index=pd.Index(record_ids))
+    known = d.notna().to_numpy()
+    frame = pd.DataFrame({"record": d.index[known], "digest": d[known].to_numpy(), "part": part_of[known]})
+    out = []
+    for _, part in frame[frame["digest"].duplicated(keep=False)].groupby("digest", sort=False):
+        parts = pd.unique(part["part"])
+        if len(parts) > 1:
+            out.append((_sorted(part["record"].tolist()), _sorted(parts.tolist())))
+    return sorted(out, key=lambda rp: str(rp[0][0]))  # the message names the first sets in a stable order
+
+
+def _duplicate_split_error(split: list[tuple[list, list]], what: str) -> ConfigError:
+    sets = "; ".join(f"records {recs} in {what}s {parts}" for recs, parts in split[:5])
+    more = f" (and {len(split) - 5} more)" if len(split) > 5 else ""
+    return ConfigError(
+        f"{len(split)} bit-identical recording(s) (recording_digests) lie in more than one {what}: {sets}{more}; "
+        f"a copy would be trained on and then tested. Put the copies in one {what} "
+        "(interp_ecg.evaluate.join_duplicate_folds) or leave the copies out")
+
+
+def join_duplicate_folds(folds: pd.Series, patient_ids: pd.Series | None, digests: pd.Series, *,
+                         purpose: str = "the fold column") -> pd.Series:
+    """A fold column in which every copy of a recording, and its patients' records, share one fold.
+
+    A predefined fold column (PTB-XL ``strat_fold``) is patient-wise, but a recording filed
+    twice under two patient ids (PTB-XL records 145 and 463: patients 16690 and 16723,
+    strat_folds 3 and 1) can have its copies in two folds, so cross-validation over the
+    column trains on one copy and tests on the other. Here the patients that share a
+    recording are one group (:func:`patient_groups` with ``digests``), and every group
+    whose records lie in more than one fold is moved, whole, into the fold that holds most
+    of its records (on a tie, the lowest fold), with a warning naming the records and folds.
+    Everything else keeps its fold. A group made of one patient whose records already lie in
+    two folds is left as it is: the column is not patient-wise, which
+    :class:`PredefinedFolds` refuses with ``groups``.
+
+    Parameters
+    ----------
+    folds : pandas.Series
+        Fold of every record, indexed by record id (``meta["strat_fold"]``).
+    patient_ids : pandas.Series or None
+        Patient id of every record (paired by record id); None: no patient ids (each record its
+        own patient).
+    digests : pandas.Series
+        :func:`recording_digests` of the records (paired by record id).
+    purpose : str
+        What the folds are for, in the warning.
+
+    Returns
+    -------
+    pandas.Series
+        The fold column, indexed like ``folds``; ``attrs["moved"]`` is a DataFrame ``record,
+        patient_id, fold_before, fold`` of the records moved (empty when none).
+
+    Raises
+    ------
+    ArgumentError
+        When ``patient_ids`` or ``digests`` carry other record ids than ``folds``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.evaluate import join_duplicate_folds
+    >>> folds = pd.Series([1, 1, 2, 3], index=["a", "b", "c", "d"])
+    >>> pid = pd.Series(["p1", "p2", "p3", "p4"], index=folds.index)
+    >>> dig = pd.Series(["x", "y", "x", "z"], index=folds.index)   # "c" is "a" filed again
+    >>> joined = join_duplicate_folds(folds, pid, dig)
+    >>> joined.tolist(), joined.attrs["moved"]["record"].tolist()
+    ([1, 1, 1, 3], ['c'])
+    """
+    folds = pd.Series(folds)
+    if patient_ids is None:
+        raw = patient_groups(None, folds.index, purpose=purpose)
+    else:
+        raw = patient_groups(align_to_index(pd.Series(patient_ids), folds.index, "patient_ids", "folds"),
+                             purpose=purpose)
+    merged = patient_groups(raw, purpose=purpose, digests=align_to_index(pd.Series(digests), folds.index, "digests",
+                                                                         "folds"))
+    out = folds.copy()
+    cols = ["record", "patient_id", "fold_before", "fold"]
+    moved = []
+    frame = pd.DataFrame({"raw": raw.to_numpy(), "group": merged.to_numpy(), "fold": folds.to_numpy()},
+                         index=folds.index)
+    frame = frame[frame["fold"].notna()]
+    raw_split = frame.groupby("raw")["fold"].nunique()
+    for name, part in frame.groupby("group", sort=False):
+        if part["raw"].nunique() < 2 or part["fold"].nunique() < 2:
+            continue  # no copy across patients, or already in one fold
+        if (raw_split.reindex(pd.unique(part["raw"])) > 1).any():
+            continue  # a patient in two folds: not patient-wise, refused by PredefinedFolds
+        counts = part["fold"].value_counts()
+        target = min(counts.index[counts == counts.max()])
+        for rid in part.index[part["fold"] != target]:
+            moved.append({"record": rid, "patient_id": part.at[rid, "raw"], "fold_before": folds[rid],
+                          "fold": target})
+            out[rid] = target
+    moved_df = pd.DataFrame(moved, columns=cols)
+    if len(moved_df):
+        logger.warning("%s: %d record(s) moved so that the copies of a recording filed under two patient ids, and "
+                       "those patients' other records, share a fold: %s", purpose, len(moved_df),
+                       "; ".join(f"record {r.record!r} (patient {r.patient_id}) from fold {r.fold_before} to "
+                                 f"{r.fold}" for r in moved_df.itertuples()))
+    out.attrs = {"moved": moved_df}
+    return out
+
+
 class PatientKFold:
     """K-fold in which every patient's records fall in one fold, stratified on ``y`` when given.
 
@@ -298,11 +412,19 @@ class PredefinedFolds:
     :meth:`split` checks it and refuses a fold column that puts one patient's records in two
     folds; without ``groups`` it cannot check and says so (logged warning).
 
+    A recording filed twice under two patient ids passes that check with its copies in two
+    folds; with ``digests`` (:func:`recording_digests`) :meth:`split` refuses that too, naming
+    the records (:func:`join_duplicate_folds` makes a fold column in which the copies share a
+    fold).
+
     Parameters
     ----------
     folds : array-like
         Fold number of every record. A Series (``meta.strat_fold``) is paired with a DataFrame
         ``X`` given to :meth:`split` by record id, as is a Series ``groups``.
+    digests : array-like, optional
+        :func:`recording_digests` of the records, in the order of ``folds`` (a Series: paired
+        with ``folds`` by record id when ``folds`` is a Series).
 
     Examples
     --------
@@ -316,9 +438,10 @@ class PredefinedFolds:
     interp_ecg.errors.ConfigError: the fold column puts 1 of 3 patients in more than one fold (patient 'b' in folds [1, 2]); the records of a patient must share a fold (make the folds with PatientKFold)
     """
 
-    def __init__(self, folds) -> None:
+    def __init__(self, folds, digests=None) -> None:
         self.folds = np.asarray(folds)
         self._by_id = folds if isinstance(folds, pd.Series) else None
+        self.digests = digests
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
         return len(np.unique(self.folds))
@@ -329,17 +452,30 @@ class PredefinedFolds:
         Raises
         ------
         ConfigError
-            When ``X`` or ``groups`` has another length than the fold column, or when a
-            patient of ``groups`` has records in two folds.
+            When ``X`` or ``groups`` has another length than the fold column, when a
+            patient of ``groups`` has records in two folds, or (with ``digests``) when the
+            copies of one recording lie in two folds.
         """
         fold_of = self.folds
+        ids = self._by_id.index if self._by_id is not None else None
         if isinstance(X, pd.DataFrame):
             if self._by_id is not None and len(self._by_id) == len(X):
                 fold_of = np.asarray(align_to_index(self._by_id, X.index, "folds", "X"))
+            ids = X.index
             groups = align_to_index(groups, X.index, "groups", "X")
         n = len(fold_of)
         if X is not None and len(X) != n:
             raise ConfigError(f"the fold column has {n} entries but X has {len(X)} records")
+        if self.digests is not None:
+            dig = self.digests
+            if isinstance(dig, pd.Series) and ids is not None:
+                dig = align_to_index(dig, ids, "digests", "folds")
+            dig = np.asarray(dig, dtype=object)
+            if len(dig) != n:
+                raise ConfigError(f"the fold column has {n} entries but digests has {len(dig)}")
+            split = _split_duplicate_sets(fold_of, dig, ids if ids is not None else np.arange(n))
+            if split:
+                raise _duplicate_split_error(split, "fold")
         if groups is None:
             logger.warning("PredefinedFolds without groups: the fold column is used as given and cannot be checked "
                            "to be patient-wise (each record is treated as a patient of its own)")
@@ -369,6 +505,7 @@ def ptbxl_split(
     train: Sequence[int] = tuple(range(1, 9)),
     val: Sequence[int] = (9,),
     test: Sequence[int] = (10,),
+    digests: pd.Series | None = None,
 ) -> dict[str, pd.Index]:
     """PTB-XL's recommended patient-wise split: train folds 1-8, validation 9, test 10.
 
@@ -384,6 +521,12 @@ def ptbxl_split(
         Column holding each record's fold number (PTB-XL: ``strat_fold``, 1-10).
     train, val, test : sequence of int
         Fold numbers of each part.
+    digests : pandas.Series, optional
+        :func:`recording_digests` of the records (paired by record id): the split is refused
+        when the copies of one recording lie in two parts (PTB-XL 145 and 463, filed under two
+        patients, are in strat_folds 3 and 1, both training folds of the default split; other
+        fold choices can part them). :func:`join_duplicate_folds` makes a fold column in which
+        they share a fold.
 
     Returns
     -------
@@ -395,7 +538,8 @@ def ptbxl_split(
     Raises
     ------
     ConfigError
-        When ``fold_col`` is not a column of the metadata.
+        When ``fold_col`` is not a column of the metadata, or (with ``digests``) when the copies
+        of one recording lie in two parts, naming the records.
 
     References
     ----------
@@ -417,9 +561,16 @@ def ptbxl_split(
     parts = {name: folds.isin(list(fs)).to_numpy(dtype=bool)
              for name, fs in (("train", train), ("val", val), ("test", test))}
     n_none = int((~(parts["train"] | parts["val"] | parts["test"])).sum())
+    if digests is not None:
+        part_of = np.select([parts["train"], parts["val"], parts["test"]], ["train", "val", "test"], default="none")
+        dig = align_to_index(pd.Series(digests), meta.index, "digests", "metadata").to_numpy(dtype=object)
+        in_part = part_of != "none"
+        split = _split_duplicate_sets(part_of[in_part], dig[in_part], meta.index[in_part])
+        if split:
+            raise _duplicate_split_error(split, "part")
     if n_none:
         logger.info("%d records have no %s in the split's folds: in no part of the split", n_none, fold_col)
     return {name: meta.index[m] for name, m in parts.items()}
 
 
-__all__ = ["PatientKFold", "PredefinedFolds", "ptbxl_split"]
+__all__ = ["PatientKFold", "PredefinedFolds", "join_duplicate_folds", "ptbxl_split"]

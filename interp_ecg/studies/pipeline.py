@@ -196,7 +196,8 @@ def rule_is_comparator(label: str | None) -> bool:
 
 
 def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label: str = "wct",
-                  demographics: bool = False, names: tuple[str, str] = ("the feature table", "the labels table")):
+                  demographics: bool = False, names: tuple[str, str] = ("the feature table", "the labels table"),
+                  digests: pd.Series | None = None):
     """Split a feature table into ``X``, ``y``, patient ``groups`` and a note about the label.
 
     ``label`` is a column of ``labels`` (indexed like ``table``) or of ``table``, or ``"wct"``:
@@ -212,6 +213,11 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
     names) with an id of each; when some records of ``table`` have no label, a warning says how
     many. ``X.attrs["record_flow"]`` counts the records: ``in_table``, ``labelled``,
     ``measured`` (labelled and ``quality_ok``), which are the ones used.
+
+    ``digests`` (:func:`~interp_ecg.evaluate.recording_digests`, by record id; records
+    without one are not compared): the patients that share a bit-identical recording are
+    one group (:func:`~interp_ecg.evaluate.patient_groups`), so no split puts one copy in
+    training and the other in test.
     """
     note = ""
     if label == "wct":
@@ -254,11 +260,88 @@ def training_data(table: pd.DataFrame, labels: pd.DataFrame | None = None, label
     y = y[keep].astype(int)
     subject = next((c for c in _SUBJECT_COLUMNS if c in table.columns), None)
     # a record without a patient id is a patient of its own, with a warning saying how many
-    groups = patient_groups(table.loc[keep, subject] if subject else None, X.index)
+    groups = patient_groups(table.loc[keep, subject] if subject else None, X.index,
+                            digests=None if digests is None else pd.Series(digests).reindex(X.index))
     if y.nunique() < 2:
         raise InterpEcgError(f"label {label!r} has a single class among {len(y)} usable records")
     X.attrs["record_flow"] = {"in_table": len(table), "labelled": n_labelled, "measured": len(X)}
     return X, y, groups, note
+
+
+def duplicate_digests(ds, notes: list[str] | None = None, *, ptbxl_root=None, progress: bool = False) -> pd.Series:
+    """:func:`~interp_ecg.evaluate.recording_digests` of a study's records, to group duplicate recordings.
+
+    PTB-XL's 100 Hz files of one recording filed twice are not bit-identical, so for a PTB-XL
+    dataset read at another rate than 500 Hz (``ptbxl_root`` given) the digests are those of
+    the same records' 500 Hz files; where those cannot be read, the dataset's own files are
+    compared, and the note says so. A sentence for the study's notes (how many sets of copies,
+    which cross patient ids) is appended to ``notes``.
+
+    Parameters
+    ----------
+    ds : EcgDataset
+        The study's records.
+    notes : list of str, optional
+        The study's notes (appended to).
+    ptbxl_root : path, optional
+        The PTB-XL folder ``ds`` was read from (default: the one :func:`~interp_ecg.io.read_ptbxl`
+        recorded in ``ds.extras["root"]``).
+    progress : bool
+        Show a progress bar (the records are read once more).
+
+    Returns
+    -------
+    pandas.Series
+        Digests indexed like ``ds.meta`` (``None`` where a record cannot be read).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from interp_ecg.io import EcgDataset
+    >>> from interp_ecg.io.dataset import ArrayLoader
+    >>> from interp_ecg.studies.pipeline import duplicate_digests
+    >>> sig = np.random.default_rng(0).normal(size=(3, 12, 500)).astype(np.float32); sig[2] = sig[0]
+    >>> ds = EcgDataset(pd.DataFrame({"patient_id": [1, 2, 3]}, index=["a", "b", "c"]), ArrayLoader(sig, 250.0),
+    ...                 fs=250.0)
+    >>> notes = []
+    >>> d = duplicate_digests(ds, notes)
+    >>> bool(d["a"] == d["c"])
+    True
+    >>> print(notes[0])  # doctest: +ELLIPSIS
+    duplicate recordings (bit-identical samples at 250 Hz): 1 sets of copies, 1 across patient ids (['a', 'c'] ...
+    """
+    from interp_ecg.evaluate import duplicate_recordings, recording_digests
+
+    source, how = ds, f"at {float(ds.fs):g} Hz"
+    if ptbxl_root is None and getattr(ds, "name", None) == "ptbxl":
+        ptbxl_root = (getattr(ds, "extras", None) or {}).get("root")
+    if ptbxl_root is not None and float(ds.fs) != 500.0 and len(ds.meta):
+        from interp_ecg.io import read_ptbxl
+
+        hr = read_ptbxl(ptbxl_root, sampling_rate=500)
+        ids = ds.meta.index
+        if ids.isin(hr.meta.index).all():
+            hr = hr.subset(list(ids))
+            try:
+                hr.load(ids[0])
+                source, how = hr, "of the records' 500 Hz files (100 Hz copies of one recording differ)"
+            except (InterpEcgError, OSError, ValueError) as err:
+                how += f" (the 500 Hz files cannot be read: {err}; 100 Hz copies of one recording can differ)"
+    d = recording_digests(source, progress=progress)
+    d.index = ds.meta.index
+    dup = duplicate_recordings(d, ds.meta["patient_id"] if "patient_id" in ds.meta.columns else None)
+    across = dup.loc[dup["across_patients"].astype(bool).to_numpy()]
+    sets = "; ".join(f"{part['record'].tolist()} (patients {part['patient_id'].tolist()})"
+                     for _, part in across.groupby("duplicate_set"))
+    n_none = int(d.isna().sum())
+    text = (f"duplicate recordings (bit-identical samples {how}): {dup['duplicate_set'].nunique()} sets of copies, "
+            f"{across['duplicate_set'].nunique()} across patient ids"
+            + (f" ({sets}: their patients are one group in every split and fold)" if len(across) else "")
+            + (f"; {n_none} records could not be read and were not compared" if n_none else ""))
+    logger.info(text)
+    if notes is not None:
+        notes.append(text)
+    return d
 
 
 def _labels_by_id(table: pd.DataFrame, values: pd.Series, names: tuple[str, str]) -> pd.Series:

@@ -368,7 +368,19 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     with step(f"dataset ({config.data.source})"):
         ds, temp = _dataset(config, Path(run_dir))
     meta = ds.meta
-    fold = pd.to_numeric(meta["strat_fold"], errors="coerce")
+    # copies of one recording under two patient ids (PTB-XL 145/463) share a fold, so the network is
+    # never trained (or early-stopped) on one copy and tested on the other
+    from interp_ecg.evaluate import join_duplicate_folds
+    from interp_ecg.studies.pipeline import duplicate_digests
+
+    dup_notes: list[str] = []
+    with step("duplicate recordings"):
+        digests = duplicate_digests(ds, dup_notes)
+    fold = join_duplicate_folds(pd.to_numeric(meta["strat_fold"], errors="coerce"), meta["patient_id"], digests,
+                                purpose="strat_fold")
+    if len(fold.attrs["moved"]):
+        dup_notes.append("strat_fold: " + "; ".join(f"record {r.record} moved from fold {r.fold_before} to {r.fold}"
+                                                    for r in fold.attrs["moved"].itertuples()))
     train_ids = meta.index[fold <= 8]
     test_ids = meta.index[fold == 10]
     if len(test_ids) == 0 or len(train_ids) == 0:
@@ -447,7 +459,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                f"(fold 10), {len(clf.classes_)} statements ({', '.join(clf.classes_)}); "
                f"statements left out: {left_out_text(left_out) or 'none'}. "
                f"Training took {fit_s:.0f} s on {clf.device_}. Macro ROC-AUC: "
-               + "; ".join(f"{name} {macro_text(macro_rows[name], test_labels)}" for name in scores) + ".")
+               + "; ".join(f"{name} {macro_text(macro_rows[name], test_labels)}" for name in scores) + ". "
+               + " ".join(dup_notes))
     blocks = _report_blocks(clf, ds, fold, metrics, shown["prototype network"], p, cal_sentences)
     if temp is not None:
         shutil.rmtree(temp, ignore_errors=True)

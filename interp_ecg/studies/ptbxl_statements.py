@@ -153,8 +153,21 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     notes = [f"{int((~ok).sum())} of {len(feats)} records could not be measured and were left out"]
     X = design_matrix(feats[ok], ds.meta)
     meta = ds.meta.loc[X.index]
-    groups = patient_groups(meta["patient_id"], purpose="the patient bootstrap").to_numpy()
-    folds = meta["strat_fold"].astype(int).to_numpy()
+    # a recording filed under two patient ids (PTB-XL 145/463, strat_folds 3 and 1): its patients are
+    # one group, and strat_fold is joined so that the copies share a fold (never trained on and tested)
+    from interp_ecg.evaluate import join_duplicate_folds
+    from interp_ecg.studies.pipeline import duplicate_digests
+
+    with step("duplicate recordings"):
+        digests = duplicate_digests(ds, notes, ptbxl_root=root).reindex(X.index)
+    groups = patient_groups(meta["patient_id"], purpose="the patient bootstrap and folds", digests=digests).to_numpy()
+    joined = join_duplicate_folds(meta["strat_fold"].astype(int), meta["patient_id"], digests,
+                                  purpose="strat_fold")
+    if len(joined.attrs["moved"]):
+        notes.append("strat_fold: " + "; ".join(f"record {r.record} moved from fold {r.fold_before} to {r.fold}"
+                                                for r in joined.attrs["moved"].itertuples())
+                     + " so that the copies of a recording filed under two patient ids share a fold")
+    folds = joined.astype(int).to_numpy()
     tasks: dict[str, pd.DataFrame] = {}
     if "superclass" in cfg["tasks"]:
         policy = cfg["records_without_superclass"]
@@ -189,7 +202,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                 if "cv10" in cfg["protocols"]:
                     logger.info("cv10 %s %s: 10 folds over strat_fold", mname, task)
                     oof, fold_id, skipped = cross_val_predict_grouped(model, Xt, Y, groups_t,
-                                                                      cv=PredefinedFolds(folds_t),
+                                                                      cv=PredefinedFolds(folds_t, digests.to_numpy()[pos]),
                                                                       return_folds=True, return_skipped=True)
                     for lab, part in skipped.groupby("label", dropna=False):
                         notes.append(f"cv10 {mname} {task}: label {lab} had one class only in the training part "

@@ -242,7 +242,7 @@ def _package_features(ds, cfg, cache: Path | None) -> pd.DataFrame:
 
 
 def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFrame, name: str, notes=(),
-                   dataset=None):
+                   dataset=None, ptbxl_root=None):
     ok = feats["quality_ok"].astype(bool) if "quality_ok" in feats else pd.Series(True, index=feats.index)
     n_bad = int((~ok).sum())
     notes = list(notes)
@@ -255,7 +255,13 @@ def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFra
             X[extra] = pd.to_numeric(meta[extra].reindex(X.index), errors="coerce").astype(float)
     if "female" not in X and "sex" in meta.columns:
         X["female"] = pd.to_numeric(meta["sex"].reindex(X.index), errors="coerce").astype(float)
-    groups = patient_groups(meta["patient_id"].reindex(X.index), purpose="patient-wise folds").to_numpy()
+    digests = None
+    if dataset is not None:  # copies of one recording under two patient ids: one group in every fold
+        from interp_ecg.studies.pipeline import duplicate_digests
+
+        digests = duplicate_digests(dataset, notes, ptbxl_root=ptbxl_root).reindex(X.index)
+    groups = patient_groups(meta["patient_id"].reindex(X.index), purpose="patient-wise folds",
+                            digests=digests).to_numpy()
     qrs_leads = (pd.to_numeric(feats["quality_n_leads_usable"], errors="coerce").astype(float)
                  if "quality_n_leads_usable" in feats.columns else pd.Series(np.nan, index=X.index))
     return _Source(X, X["QRS_duration_ms"], X["heart_rate_bpm"], groups, external.reindex(X.index), feats,
@@ -313,7 +319,7 @@ def _ptbxl(cfg, out_dir: Path) -> _Source:
     }, index=ds.meta.index)
     notes = [f"external labels: PTB-XL statements (tachycardia = {'/'.join(PTBXL_TACHY)}; wide QRS = "
              f"{'/'.join(PTBXL_WIDE)}; statement_wct = both)"]
-    return _from_features(feats, ds.meta, external, "ptbxl", notes, ds)
+    return _from_features(feats, ds.meta, external, "ptbxl", notes, ds, ptbxl_root=root)
 
 
 def _mimic(cfg, out_dir: Path) -> _Source:
@@ -341,7 +347,9 @@ def _mimic(cfg, out_dir: Path) -> _Source:
         "report_tachycardia": tachy.astype(float),
     }, index=meta.index)
     notes = ["features: MIMIC-IV-ECG machine measurements (QRS = qrs_end - qrs_onset, HR = 60000 / rr_interval)",
-             "external labels: the machine's report text (tachycardia; bundle branch block / IVCD; VT)"]
+             "external labels: the machine's report text (tachycardia; bundle branch block / IVCD; VT)",
+             "duplicate recordings: not checked (the machine measurements are used; the signals are not read), so a "
+             "recording filed under two subject ids would be two patients in the folds"]
     return _Source(X, X["qrs_duration_ms"], X["heart_rate_bpm"], meta["patient_id"].to_numpy(), external, meta,
                    "mimic", notes)
 
