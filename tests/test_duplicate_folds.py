@@ -113,6 +113,7 @@ def test_wct_source_groups_use_the_digests():
     src = _from_features(feats, meta, pd.DataFrame(index=meta.index), "test", [], ds)
     g = pd.Series(src.groups, index=src.X.index)
     assert g["r1"] == g["r7"] == "P1+P7" and g.nunique() == 8
+    assert src.n_patients == 9  # the cohort table counts patients, not the joined groups
     assert any("1 across patient ids" in n for n in src.notes)
 
 

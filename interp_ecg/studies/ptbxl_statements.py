@@ -237,7 +237,9 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         summary["records_without_superclass"] = np.where(summary["task"] == "superclass",
                                                          cfg["records_without_superclass"], "n/a")
     cohort = pd.DataFrame([{"item": "records", "value": len(feats)}, {"item": "records measured", "value": len(X)},
-                           {"item": "patients", "value": len(pd.unique(groups))},
+                           {"item": "patients", "value": int(meta["patient_id"].nunique())},
+                           {"item": "patient groups (patients sharing a recording joined)",
+                            "value": len(pd.unique(groups))},
                            {"item": "features", "value": X.shape[1]}])
     tables = {"cohort": cohort, "metrics": metrics, "summary": summary, "fold_auroc": pd.DataFrame(fold_rows),
               "labels": pd.DataFrame(label_rows), "notes": pd.DataFrame({"note": notes})}

@@ -215,8 +215,11 @@ def settings(config: StudyConfig) -> dict[str, Any]:
 class _Source:
     """What a source gives the study."""
 
-    def __init__(self, X, qrs, hr, groups, external, table, name, notes=(), dataset=None, qrs_leads=None):
+    def __init__(self, X, qrs, hr, groups, external, table, name, notes=(), dataset=None, qrs_leads=None,
+                 n_patients=None):
         self.X = X
+        # distinct patient ids; the groups may be fewer (patients sharing a recording are one group)
+        self.n_patients = len(pd.unique(np.asarray(groups))) if n_patients is None else int(n_patients)
         self.qrs_leads = qrs_leads  # leads each QRS was measured from; None: a 12-lead machine's own value
         self.dataset = dataset  # the records' signals (to delineate the explained ones), if any
         self.qrs = qrs
@@ -265,7 +268,7 @@ def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFra
     qrs_leads = (pd.to_numeric(feats["quality_n_leads_usable"], errors="coerce").astype(float)
                  if "quality_n_leads_usable" in feats.columns else pd.Series(np.nan, index=X.index))
     return _Source(X, X["QRS_duration_ms"], X["heart_rate_bpm"], groups, external.reindex(X.index), feats,
-                   name, notes, dataset, qrs_leads)
+                   name, notes, dataset, qrs_leads, n_patients=meta["patient_id"].reindex(X.index).nunique())
 
 
 def _synthetic(cfg, out_dir: Path) -> _Source:
@@ -967,7 +970,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     n_rule = int(rule.notna().sum())
     cohort_tab = pd.DataFrame([
         {"item": "records", "value": len(X)},
-        {"item": "patients", "value": len(pd.unique(groups))},
+        {"item": "patients", "value": src.n_patients},
+        {"item": "patient groups (patients sharing a recording joined)", "value": len(pd.unique(groups))},
         {"item": "records with QRS and HR measured",
          "value": int(outcome["wct_rule_outcome"].ne(RULE_NOT_MEASURED).sum())},
         {"item": f"rule not assessable (QRS < {WCT_QRS_MS:.0f} ms from < {WCT_QRS_MIN_LEADS} leads)",
@@ -976,7 +980,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         {"item": "rule-positive (WCT) records", "value": int(np.nansum(rule))},
     ] + [{"item": f"{c} positives", "value": int(np.nansum(src.external[c]))} for c in src.external.columns]
       + [{"item": f"{c} records with label", "value": int(src.external[c].notna().sum())} for c in src.external.columns])
-    logger.info("WCT cohort: %d records, %d patients, %d rule-positive", len(X), len(pd.unique(groups)),
+    logger.info("WCT cohort: %d records, %d patients, %d rule-positive", len(X), src.n_patients,
                 int(np.nansum(rule)))
 
     # 1) circular: trained and evaluated on the rule label
