@@ -98,3 +98,21 @@ def test_decode_sex_codings():
         decode_sex(pd.Series([True, False]))
     with pytest.raises(ConfigError, match="sex coding must be one of"):
         decode_sex(pd.Series(["F"]), coding="m1f2")
+
+
+def test_run_phewas_python_api_reads_numeric_sex_only_with_a_coding(demo_tables, phecode_root):
+    """The Python API as the CLI: numbers refused without ``sex_coding``; with it, the summary of
+    F/M labels (before: 0/1 read the PTB-XL way without a word)."""
+    from interp_ecg.studies.pipeline import run_phewas
+
+    paths, dx_path, _ = demo_tables
+    dx = pd.read_csv(dx_path, dtype=str)
+    tables = {k: pd.read_csv(p, dtype={"subject_id": str}) for k, p in paths.items()}
+    kw = dict(subject_col="subject_id", exposures=["score"], min_cases=3, min_code_count=1)
+    ref = run_phewas(tables["FM"], dx, phecode_root, **kw).set_index("phecode")
+    assert int(ref.loc["CA_107", "n_sex_excluded"]) == 43  # female subjects left out of a male-only phecode
+    with pytest.raises(ConfigError, match="sex"):
+        run_phewas(tables["ukb"], dx, phecode_root, **kw)
+    for which, coding in (("ukb", "ukbiobank"), ("ptbxl", "ptbxl")):
+        got = run_phewas(tables[which], dx, phecode_root, sex_coding=coding, **kw).set_index("phecode")
+        pd.testing.assert_frame_equal(got, ref)

@@ -667,7 +667,8 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
                covariates: Sequence[str] = ("age", "sex"), subject_col: str = "patient_id",
                exposures: Sequence[str] | None = None, method: str | None = None, scheduler: str | None = None,
                min_cases: int | None = None, min_code_count: int | None = None, standardize: bool | None = None,
-               sex_col: str | None = "sex", test: str | None = None, full_population: bool = False) -> pd.DataFrame:
+               sex_col: str | None = "sex", test: str | None = None, full_population: bool = False,
+               sex_coding: str = "labels") -> pd.DataFrame:
     """PheWAS of per-ECG exposures (averaged per subject) against phecodes of their diagnoses.
 
     Subject ids are compared as text on both sides and ICD codes are read as text. The
@@ -698,8 +699,8 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         A map folder/file, or a map already loaded with
         :func:`~interp_ecg.phenotype.load_phecode_map`.
     sex_col : str or None, default "sex"
-        Column of ``table`` with each subject's sex (F/M, female/male, or 1 = female /
-        0 = male as PTB-XL). When present, sex-specific phecodes are restricted to subjects of
+        Column of ``table`` with each subject's sex: words (F/M, female/male), or numbers read
+        with ``sex_coding``. When present, sex-specific phecodes are restricted to subjects of
         that sex (:func:`~interp_ecg.phenotype.icd_to_phecodes`); the summary's
         ``n_sex_excluded`` column says how many subjects the restriction removed from each
         sex-specific phecode (0 elsewhere).
@@ -708,6 +709,11 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
         ICD-9-CM era), not controls of that phecode (:func:`~interp_ecg.phenotype.icd_to_phecodes`).
     test : {"wald", "score"}
         Passed to :func:`~interp_ecg.phenotype.phewas`.
+    sex_coding : {"labels", "ptbxl", "ukbiobank", "iso5218"}, default "labels"
+        How numbers in ``sex_col`` are read (:func:`interp_ecg.phenotype.mapping.decode_sex`):
+        the same 0/1 means opposite sexes in PTB-XL (1 = female) and UK Biobank (1 = male), so
+        with ``"labels"`` a numeric sex column is a ConfigError naming the column and its values.
+        A feature table of PTB-XL records (``interp-ecg features``) needs ``"ptbxl"``.
     full_population : bool, default False
         False: a subject of ``table`` without any row in ``diagnoses`` has unknown phenotypes
         (an ED or outpatient ECG whose patient has no hospital record, say), so it is left out
@@ -760,6 +766,10 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
     if problem:  # an unadjusted analysis is asked for with covariates=[], never made silently
         raise InterpEcgError(f"exposure table: covariate {problem}")
     table = table.assign(**{subject_col: _id_strings(table[subject_col])})
+    if sex_col is not None and sex_col in table.columns:  # numbers only with a stated coding
+        from interp_ecg.phenotype.mapping import decode_sex
+
+        table = table.assign(**{sex_col: decode_sex(table[sex_col], coding=sex_coding, column=sex_col)})
     cov = list(covariates)
     if exposures is None:  # model inputs (no quality, provenance or id column) that are not covariates
         skip = set(cov) | {subject_col, sex_col}
