@@ -1035,7 +1035,8 @@ LIMB_IDENTITIES = {
 
 
 def limb_lead_identity(
-    signal: np.ndarray, fs: float, leads: Sequence[str], usable: Sequence[bool] | None = None
+    signal: np.ndarray, fs: float, leads: Sequence[str], usable: Sequence[bool] | None = None,
+    residuals_out: dict[str, float] | None = None,
 ) -> tuple[float, str]:
     """Check that the limb leads obey Einthoven's and Goldberger's identities.
 
@@ -1060,6 +1061,9 @@ def limb_lead_identity(
     usable : sequence of bool, optional
         ``False`` for leads set aside (flat, clipped, noisy): identities that need them are
         not checked.
+    residuals_out : dict, optional
+        Filled with each checked identity's residual fraction (for
+        :func:`limb_identity_suspects`).
 
     Returns
     -------
@@ -1125,17 +1129,101 @@ def limb_lead_identity(
     live = scale > 0
     if not live.any():
         return np.nan, ""
-    worst, worst_name = -np.inf, ""
+    fractions = {}
     for name, lead, expr in checks:
         res = y[row[lead]] - sum(w * y[row[e]] for e, w in expr.items())
-        frac = float(np.median(per_second_rms(res)[live] / scale[live]))
-        if frac > worst:
-            worst, worst_name = frac, name
+        fractions[name] = float(np.median(per_second_rms(res)[live] / scale[live]))
+    if residuals_out is not None:
+        residuals_out.update(fractions)
+    worst_name = max(fractions, key=fractions.__getitem__)
+    worst = fractions[worst_name]
     if worst > LIMB_IDENTITY_MAX_FRACTION:
         return worst, (f"limb leads not on one scale: {worst_name} misses by {100 * worst:.0f} % of the "
                        f"limb-lead RMS (over {100 * LIMB_IDENTITY_MAX_FRACTION:.0f} %; each lead rescaled "
                        f"on its own, or leads not as named?)")
     return worst, ""
+
+
+#: The identities a lead not breaking them must keep, when :func:`limb_identity_suspects` names
+#: one lead as the one that breaks the others: each under this fraction of the limb-lead RMS
+#: (half :data:`LIMB_IDENTITY_MAX_FRACTION`; correctly stored records read under 0.011 at 100
+#: or 500 Hz, benchmarks/limb_identity_scan.py), so "holds" is clear, not a near miss.
+LIMB_IDENTITY_HOLDS_FRACTION = 0.05
+#: The six limb leads, in their standard order.
+LIMB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF")
+
+
+def limb_identity_suspects(residuals: dict[str, float]) -> tuple[str | None, list[str]]:
+    """Which limb lead breaks the limb-lead identities, when the residuals can tell.
+
+    Each identity of :data:`LIMB_IDENTITIES` ties three leads. One lead on a wrong scale or
+    not as named (lead III recorded as I - II, i.e. negated) breaks every identity it is in
+    and no other: with the six limb leads, I breaks three identities (all but aVF's), II
+    three (all but aVL's), III three (all but aVR's), and each augmented lead one, so the
+    pattern of failed identities names the lead. The lead is named only when the failed
+    identities (over :data:`LIMB_IDENTITY_MAX_FRACTION`) are exactly the checked ones it is
+    in, every other checked identity clearly holds (under
+    :data:`LIMB_IDENTITY_HOLDS_FRACTION`), and no other lead is in the same checked
+    identities (with I, II and III only, Einthoven's law alone cannot tell which of the three
+    is wrong). Otherwise every limb lead in a failed identity is a suspect.
+
+    Parameters
+    ----------
+    residuals : dict
+        Identity name (a key of :data:`LIMB_IDENTITIES`) -> residual fraction, for the
+        identities checked (:func:`limb_lead_identity` with ``residuals_out``).
+
+    Returns
+    -------
+    breaker : str or None
+        The one lead that breaks the identities, or ``None`` (none failed, or the residuals
+        cannot tell which).
+    suspects : list of str
+        ``[breaker]``; or, when the residuals cannot tell, the limb leads of the failed
+        identities (standard order); ``[]`` when none failed.
+
+    Examples
+    --------
+    >>> from interp_ecg.features.quality import limb_identity_suspects
+    >>> limb_identity_suspects({"II = I + III": 0.5, "aVR = -(I + II)/2": 0.004,
+    ...                         "aVL = (I - III)/2": 0.25, "aVF = (II + III)/2": 0.25})
+    ('III', ['III'])
+    >>> limb_identity_suspects({"II = I + III": 0.5})
+    (None, ['I', 'II', 'III'])
+    >>> limb_identity_suspects({"II = I + III": 0.006, "aVF = (II + III)/2": 0.004})
+    (None, [])
+    """
+    failed = {n for n, f in residuals.items() if f > LIMB_IDENTITY_MAX_FRACTION}
+    if not failed:
+        return None, []
+    members = {n: {LIMB_IDENTITIES[n][0], *LIMB_IDENTITIES[n][1]} for n in residuals}
+    holds = all(f < LIMB_IDENTITY_HOLDS_FRACTION for n, f in residuals.items() if n not in failed)
+    ins = {ld: frozenset(n for n in residuals if ld in members[n]) for ld in LIMB_LEADS}
+    candidates = [ld for ld in LIMB_LEADS if ins[ld] == failed]
+    if holds and len(candidates) == 1 and sum(ins[ld] == ins[candidates[0]] for ld in LIMB_LEADS) == 1:
+        return candidates[0], [candidates[0]]
+    return None, [ld for ld in LIMB_LEADS if any(ld in members[n] for n in failed)]
+
+
+def limb_identity_note(breaker: str | None, suspects: Sequence[str], residuals: dict[str, float]) -> str:
+    """The ``quality_reason`` sentence on which limb lead breaks the identities, or ``""``.
+
+    Examples
+    --------
+    >>> from interp_ecg.features.quality import limb_identity_note
+    >>> limb_identity_note("III", ["III"], {"II = I + III": 0.5, "aVR = -(I + II)/2": 0.004})[:42]
+    'lead III breaks the limb-lead identities ('
+    """
+    if breaker is not None:
+        kept = ", ".join(f"{n} {100 * f:.0f} %" for n, f in residuals.items() if breaker not in
+                         {LIMB_IDENTITIES[n][0], *LIMB_IDENTITIES[n][1]})
+        broken = ", ".join(f"{n} {100 * f:.0f} %" for n, f in residuals.items() if f > LIMB_IDENTITY_MAX_FRACTION)
+        return (f"lead {breaker} breaks the limb-lead identities ({broken}) while the others hold ({kept}): "
+                f"on a wrong scale or not as named; its per-lead values NaN (quality_limb_identity_leads)")
+    if suspects:
+        return (f"the limb-lead identities cannot tell which lead is off: the per-lead values of "
+                f"{','.join(suspects)} may be on another scale or not as named (quality_limb_identity_leads)")
+    return ""
 
 
 #: net QRS (mV) beyond which a lead counts as clearly positive or negative in
