@@ -63,7 +63,7 @@ def records(name: str):
 def limb_call(x: np.ndarray, fs: float, usable: np.ndarray) -> tuple[str | None, list[str]]:
     res: dict[str, float] = {}
     limb_lead_identity(x, fs, LEADS, usable, res)
-    return limb_identity_suspects(res)
+    return limb_identity_suspects(x, fs, LEADS, usable, res)
 
 
 def limb_scan(name: str) -> None:

@@ -34,7 +34,7 @@ def _limb(seed: int = 0) -> np.ndarray:
 def _suspects(sig: np.ndarray, leads=LIMB, usable=None):
     res: dict[str, float] = {}
     limb_lead_identity(sig, 500.0, leads, usable, res)
-    return limb_identity_suspects(res)
+    return limb_identity_suspects(sig, 500.0, leads, usable, res)
 
 
 @pytest.mark.parametrize("k", [2.0, 3.0, 0.5, -1.0])
@@ -58,6 +58,13 @@ def test_two_leads_off_cannot_be_told():
     sig[1] *= 0.5
     breaker, suspects = _suspects(sig)
     assert breaker is None and suspects == LIMB
+    # I and aVR off: the failed identities are those of I alone, but without I the other
+    # leads do not agree (aVR), so no lead is named
+    sig = _limb()
+    sig[0] *= 2
+    sig[3] *= 1.5
+    breaker, suspects = _suspects(sig)
+    assert breaker is None and suspects == ["I", "II", "III", "aVR", "aVL"]
 
 
 def test_set_aside_lead_not_named():

@@ -1152,8 +1152,9 @@ def limb_lead_identity(
     return worst, ""
 
 
-#: The identities a lead not breaking them must keep, when :func:`limb_identity_suspects` names
-#: one lead as the one that breaks the others: each under this fraction of the limb-lead RMS
+#: How well the other limb leads must agree among themselves, without the lead that
+#: :func:`limb_identity_suspects` names as breaking the identities: each within this fraction of
+#: the limb-lead RMS
 #: (half :data:`LIMB_IDENTITY_MAX_FRACTION`; correctly stored records read under 0.011 at 100
 #: or 500 Hz, benchmarks/limb_identity_scan.py), so "holds" is clear, not a near miss.
 LIMB_IDENTITY_HOLDS_FRACTION = 0.05
@@ -1161,56 +1162,104 @@ LIMB_IDENTITY_HOLDS_FRACTION = 0.05
 LIMB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF")
 
 
-def limb_identity_suspects(residuals: dict[str, float]) -> tuple[str | None, list[str]]:
-    """Which limb lead breaks the limb-lead identities, when the residuals can tell.
+#: Each limb lead in terms of leads I and II (the two independent electrode differences).
+_LIMB_IN_I_II = {"I": (1.0, 0.0), "II": (0.0, 1.0), "III": (-1.0, 1.0), "aVR": (-0.5, -0.5),
+                 "aVL": (1.0, -0.5), "aVF": (-0.5, 1.0)}
 
-    Each identity of :data:`LIMB_IDENTITIES` ties three leads. One lead on a wrong scale or
-    not as named (lead III recorded as I - II, i.e. negated) breaks every identity it is in
-    and no other: with the six limb leads, I breaks three identities (all but aVF's), II
-    three (all but aVL's), III three (all but aVR's), and each augmented lead one, so the
-    pattern of failed identities names the lead. The lead is named only when the failed
-    identities (over :data:`LIMB_IDENTITY_MAX_FRACTION`) are exactly the checked ones it is
-    in, every other checked identity clearly holds (under
-    :data:`LIMB_IDENTITY_HOLDS_FRACTION`), and no other lead is in the same checked
-    identities (with I, II and III only, Einthoven's law alone cannot tell which of the three
-    is wrong). Otherwise every limb lead in a failed identity is a suspect.
+
+def limb_identity_suspects(signal: np.ndarray, fs: float, leads: Sequence[str], usable: Sequence[bool] | None,
+                           residuals: dict[str, float]) -> tuple[str | None, list[str]]:
+    """Which limb lead breaks the limb-lead identities, when the signal can tell.
+
+    The six limb leads are combinations of two electrode differences, so any three or more
+    of them over-determine those two. One lead on a wrong scale or not as named (lead III
+    recorded as I - II, i.e. negated) leaves the other leads consistent among themselves: a
+    lead is named when, without it, every other usable limb lead is fitted by the least-squares
+    pair of electrode differences within :data:`LIMB_IDENTITY_HOLDS_FRACTION` of the limb-lead
+    RMS (at least three leads left; same band, per-second median as
+    :func:`limb_lead_identity`), while it misses that fit by over
+    :data:`LIMB_IDENTITY_MAX_FRACTION`, and no other lead passes this test. Otherwise (I, II and
+    III only: Einthoven's law alone cannot tell which is off; several leads off, as in LUDB,
+    each lead rescaled on its own) every limb lead in a failed identity is a suspect.
 
     Parameters
     ----------
+    signal, fs, leads, usable
+        As for :func:`limb_lead_identity`.
     residuals : dict
-        Identity name (a key of :data:`LIMB_IDENTITIES`) -> residual fraction, for the
-        identities checked (:func:`limb_lead_identity` with ``residuals_out``).
+        Identity name -> residual fraction, from :func:`limb_lead_identity` (``residuals_out``).
 
     Returns
     -------
     breaker : str or None
-        The one lead that breaks the identities, or ``None`` (none failed, or the residuals
-        cannot tell which).
+        The one lead that breaks the identities, or ``None`` (none failed, or it cannot tell).
     suspects : list of str
-        ``[breaker]``; or, when the residuals cannot tell, the limb leads of the failed
-        identities (standard order); ``[]`` when none failed.
+        ``[breaker]``; or, when it cannot tell, the limb leads of the failed identities
+        (standard order); ``[]`` when none failed.
 
     Examples
     --------
-    >>> from interp_ecg.features.quality import limb_identity_suspects
-    >>> limb_identity_suspects({"II = I + III": 0.5, "aVR = -(I + II)/2": 0.004,
-    ...                         "aVL = (I - III)/2": 0.25, "aVF = (II + III)/2": 0.25})
+    >>> import numpy as np
+    >>> from interp_ecg.features.quality import limb_identity_suspects, limb_lead_identity
+    >>> t = np.arange(5000) / 500.0
+    >>> ra, la, ll = np.zeros_like(t), np.sin(2 * np.pi * 1.1 * t), 0.7 * np.sin(2 * np.pi * 1.3 * t)
+    >>> sig = np.stack([la - ra, ll - ra, ll - la, ra - (la + ll) / 2, la - (ra + ll) / 2, ll - (ra + la) / 2])
+    >>> names = ["I", "II", "III", "aVR", "aVL", "aVF"]
+    >>> sig[2] *= -1  # lead III recorded negated
+    >>> res = {}
+    >>> _ = limb_lead_identity(sig, 500.0, names, None, res)
+    >>> limb_identity_suspects(sig, 500.0, names, None, res)
     ('III', ['III'])
-    >>> limb_identity_suspects({"II = I + III": 0.5})
+    >>> limb_identity_suspects(sig[:3], 500.0, names[:3], None, {"II = I + III": 1.0})
     (None, ['I', 'II', 'III'])
-    >>> limb_identity_suspects({"II = I + III": 0.006, "aVF = (II + III)/2": 0.004})
-    (None, [])
     """
     failed = {n for n, f in residuals.items() if f > LIMB_IDENTITY_MAX_FRACTION}
     if not failed:
         return None, []
     members = {n: {LIMB_IDENTITIES[n][0], *LIMB_IDENTITIES[n][1]} for n in residuals}
-    holds = all(f < LIMB_IDENTITY_HOLDS_FRACTION for n, f in residuals.items() if n not in failed)
-    ins = {ld: frozenset(n for n in residuals if ld in members[n]) for ld in LIMB_LEADS}
-    candidates = [ld for ld in LIMB_LEADS if ins[ld] == failed]
-    if holds and len(candidates) == 1 and sum(ins[ld] == ins[candidates[0]] for ld in LIMB_LEADS) == 1:
-        return candidates[0], [candidates[0]]
-    return None, [ld for ld in LIMB_LEADS if any(ld in members[n] for n in failed)]
+    suspects = [ld for ld in LIMB_LEADS if any(ld in members[n] for n in failed)]
+    from scipy.signal import butter, sosfiltfilt
+
+    x = np.asarray(signal, dtype=float)
+    ok = np.ones(len(leads), bool) if usable is None else np.asarray(usable, bool)
+    present = [ld for ld in LIMB_LEADS if ld in [str(v) for v in leads]]
+    rows = {ld: [str(v) for v in leads].index(ld) for ld in present}
+    limb = [ld for ld in present if ok[rows[ld]]]
+    if len(limb) < 4 or x.shape[-1] < fs:  # three leads left without the breaker: at least four
+        return None, suspects
+    sos = butter(2, [LIMB_IDENTITY_HIGHPASS_HZ, min(LIMB_IDENTITY_LOWPASS_HZ, 0.45 * fs)], "bandpass", fs=fs,
+                 output="sos")
+    y = sosfiltfilt(sos, x[[rows[ld] for ld in limb]], axis=-1)
+    from scipy.signal import filtfilt, iirnotch
+
+    for f0 in MAINS_FREQUENCIES_HZ:
+        if f0 < 0.5 * fs:
+            bb, aa = iirnotch(f0, MAINS_NOTCH_Q, fs=fs)
+            y = filtfilt(bb, aa, y, axis=-1)
+    win = int(round(fs))
+    n_win = y.shape[-1] // win
+    if n_win < 1:
+        return None, suspects
+
+    def per_second_rms(v: np.ndarray) -> np.ndarray:
+        return np.sqrt(np.mean(v[..., : n_win * win].reshape(*v.shape[:-1], n_win, win) ** 2, axis=-1))
+
+    scale = np.sqrt(np.mean(per_second_rms(y) ** 2, axis=0))
+    live = scale > 0
+    if not live.any():
+        return None, suspects
+    coef = np.array([_LIMB_IN_I_II[ld] for ld in limb])  # (n_limb, 2)
+    found = []
+    for c in range(len(limb)):
+        rest = [k for k in range(len(limb)) if k != c]
+        basis, *_ = np.linalg.lstsq(coef[rest], y[rest], rcond=None)  # (2, n): I and II fitted without c
+        miss = per_second_rms(y - coef @ basis)[:, live] / scale[live]
+        frac = np.median(miss, axis=1)
+        if np.all(frac[rest] < LIMB_IDENTITY_HOLDS_FRACTION) and frac[c] > LIMB_IDENTITY_MAX_FRACTION:
+            found.append(limb[c])
+    if len(found) == 1:
+        return found[0], [found[0]]
+    return None, suspects
 
 
 def limb_identity_note(breaker: str | None, suspects: Sequence[str], residuals: dict[str, float]) -> str:

@@ -1263,7 +1263,8 @@ def measure_record(
     limb_residual, why_limb = limb_lead_identity(cond.before_mains, fs, leads, usable, identity_residuals)
     # the one limb lead that breaks the identities, where their pattern tells: its per-lead
     # values NaN (it is still delineated: its timing is that of the heart); else the suspects
-    breaker, identity_suspects = limb_identity_suspects(identity_residuals) if why_limb else (None, [])
+    breaker, identity_suspects = (limb_identity_suspects(cond.before_mains, fs, leads, usable, identity_residuals)
+                                  if why_limb else (None, []))
     measured = usable if breaker is None else usable & (np.asarray(leads) != breaker)
     use_idx = np.flatnonzero(usable)
     use_leads = [leads[i] for i in use_idx]
