@@ -1261,8 +1261,9 @@ def measure_record(
     # applied to some leads only and so breaks the identities (quality.limb_lead_identity)
     identity_residuals: dict[str, float] = {}
     limb_residual, why_limb = limb_lead_identity(cond.before_mains, fs, leads, usable, identity_residuals)
-    # the one limb lead that breaks the identities, where their pattern tells: its per-lead
-    # values NaN (it is still delineated: its timing is that of the heart); else the suspects
+    # the one limb lead that breaks the identities, where the other limb leads agree without
+    # it: its per-lead values NaN (it is still delineated: its timing is the heart's); else the
+    # leads in doubt are named (quality_limb_identity_leads)
     breaker, identity_suspects = (limb_identity_suspects(cond.before_mains, fs, leads, usable, identity_residuals)
                                   if why_limb else (None, []))
     measured = usable if breaker is None else usable & (np.asarray(leads) != breaker)
