@@ -69,12 +69,12 @@ Thresholds (module constants, documented in the data dictionary):
   leads are not on one scale (each lead rescaled on its own, as LUDB is stored): the axes,
   the voltage indices that add amplitudes of several leads, and the reversal check are NaN
   with the reason (the record and each lead's own amplitudes are still measured). The
-  pattern of failed identities names the one lead that breaks them where it can
-  (:func:`limb_identity_suspects`: each lead breaks the identities it is in and no other):
-  that lead's per-lead values are NaN too; where it cannot (Einthoven's law alone, several
-  leads off), the leads in doubt are named in ``quality_limb_identity_leads``. A limb lead at
-  2x, 3x or negated is named in 99 % of the first 500 PTB-XL records, at 0.5x in 95-99 %, none
-  as recorded (``benchmarks/lead_scale_scan.py``). Chest leads have no such identity: a
+  one lead that breaks them is named where the other limb leads agree without it
+  (:func:`limb_identity_suspects`): that lead's per-lead values are NaN too; where it cannot
+  be told (Einthoven's law alone, several leads off), the leads in doubt are named in
+  ``quality_limb_identity_leads``. A limb lead at 2x, 3x, 0.5x or negated is named in 99-100 %
+  of the first 500 PTB-XL records (the rest: the lead set aside as recorded), none as recorded
+  and none wrongly (``benchmarks/lead_scale_scan.py``). Chest leads have no such identity: a
   lead-field reconstruction from the other leads would name a chest lead at 3x in 40-72 % of
   held-out records and at 2x in 0-18 %, at 0.5x never, so it is not used (see the benchmark).
 
