@@ -50,6 +50,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -572,6 +573,7 @@ def _check_mat_v4(path: Path, n_sig: int, sig_len: int) -> None:
         )
 
 
+@functools.lru_cache(maxsize=1)
 def _non_ecg_classes() -> dict[str, str]:
     """Lower-case signal name -> its class's description, for the signal classes of WFDB other
     than ECG (``wfdb.io.SIGNAL_CLASSES``: bp/abp/pap/cvp blood pressure, resp, pleth, spo2,
