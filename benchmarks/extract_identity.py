@@ -27,7 +27,8 @@ Usage::
     python benchmarks/extract_identity.py --base 7370b5f           # 222 inputs, 373 outputs, ~5 min
     python benchmarks/extract_identity.py --base 7370b5f --quick   # 84 inputs, 143 outputs, ~2 min
 
-(times on a busy two-core machine, both sides together; ``--work DIR`` keeps the base copy)
+(times on a busy two-core machine, both sides together; ``--work DIR`` keeps the base copy;
+``--new-columns A,B`` leaves columns the tree adds out of the comparison and prints their filled values)
 """
 
 from __future__ import annotations
@@ -172,7 +173,34 @@ def _compare_series(a: pd.Series, b: pd.Series) -> list[str]:
     return bad
 
 
+#: columns the tree adds (``--new-columns``): left out of the comparison, their filled values listed
+NEW_COLUMNS: list[str] = []
+
+
+def _new_values(val) -> list[str]:
+    """The filled (not empty, not NaN) values of :data:`NEW_COLUMNS` in one output of the tree."""
+    if isinstance(val, tuple):
+        return [d for v in val for d in _new_values(v)]
+    if isinstance(val, pd.Series):
+        return [f"{c}={val[c]!r}" for c in NEW_COLUMNS if c in val.index and val[c] == val[c] and val[c] != ""]
+    if isinstance(val, pd.DataFrame):
+        return [f"{i}: {c}={v!r}" for c in NEW_COLUMNS if c in val.columns
+                for i, v in val[c].items() if v == v and v != ""]
+    return []
+
+
+def _drop_new(val):
+    if isinstance(val, tuple):
+        return tuple(_drop_new(v) for v in val)
+    if isinstance(val, pd.Series):
+        return val.drop([c for c in NEW_COLUMNS if c in val.index])
+    if isinstance(val, pd.DataFrame):
+        return val.drop(columns=[c for c in NEW_COLUMNS if c in val.columns])
+    return val
+
+
 def _compare(kind_a, val_a, kind_b, val_b) -> list[str]:
+    val_b = _drop_new(val_b) if kind_b == "ok" else val_b
     if kind_a != kind_b:
         return [f"{kind_a} != {kind_b}: {val_a if kind_a == 'error' else val_b}"]
     if kind_a == "error":
@@ -217,7 +245,10 @@ def main(argv=None) -> int:
     ap.add_argument("--base", default="7370b5f", help="base commit (git archive of interp_ecg)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--work", default=None, help="your own folder for the base copy, reused across runs")
+    ap.add_argument("--new-columns", default="", help="comma-separated columns the tree adds: not compared, "
+                    "their filled values printed")
     a = ap.parse_args(argv)
+    NEW_COLUMNS[:] = [c for c in a.new_columns.split(",") if c]
     logging.disable(logging.CRITICAL)
     work = Path(a.work) if a.work else Path(tempfile.mkdtemp(prefix="extract_identity-"))
     sys.path.insert(0, str(base_package(a.base, work)))
@@ -232,6 +263,9 @@ def main(argv=None) -> int:
         kind2, val2 = mine[key]
         n_err += kind == "error"
         diffs = _compare(kind, val, kind2, val2)
+        filled = _new_values(val2) if kind2 == "ok" else []
+        if filled:
+            print(f"{key[0]} [{key[1]}]: new " + "; ".join(filled[:8]))
         if diffs:
             n_bad += 1
             print(f"{key[0]} [{key[1]}]: " + "; ".join(diffs[:8]))

@@ -65,7 +65,7 @@ from interp_ecg.features.record_measure import (  # noqa: F401 - re-exported nam
 from interp_ecg.features.stream import ChunkStore, read_features
 from interp_ecg.io.dataset import EcgDataset, Record
 from interp_ecg.io.leads import STANDARD_LEADS, standardise_leads
-from interp_ecg.io.wfdb_reader import MIN_ECG_FS, low_rate_message
+from interp_ecg.io.wfdb_reader import MIN_ECG_FS, low_rate_message, non_ecg_channels_note
 
 logger = logging.getLogger(__name__)
 
@@ -272,7 +272,7 @@ def extract_record(
     """
     rec = _as_record(record_or_signal, fs, leads)
     signal, fs_, leads_, src = _validate(rec)
-    row, prov, _ = measure_record(signal, fs_, leads_, src, method, min_beats)
+    row, prov, _ = measure_record(signal, fs_, leads_, src, method, min_beats, [non_ecg_channels_note(rec.meta)])
     series = rows_to_frame([row], pd.Index([rec.id], name="record_id")).iloc[0]
     return (series, prov) if return_provenance else series
 
@@ -341,7 +341,7 @@ def _extract_loaded(dataset: EcgDataset, rid: Any, method: Method, min_beats: in
     try:
         rec = dataset.load(rid)
         signal, fs, leads, src = _validate(rec)
-        row, _, _ = measure_record(signal, fs, leads, src, method, min_beats)
+        row, _, _ = measure_record(signal, fs, leads, src, method, min_beats, [non_ecg_channels_note(rec.meta)])
         return row
     except InterpEcgError as err:
         logger.warning("record %s not measured: %s", rid, err)

@@ -68,7 +68,15 @@ Thresholds (module constants, documented in the data dictionary):
   a residual over :data:`LIMB_IDENTITY_MAX_FRACTION` (10 %) of the limb-lead RMS means the
   leads are not on one scale (each lead rescaled on its own, as LUDB is stored): the axes,
   the voltage indices that add amplitudes of several leads, and the reversal check are NaN
-  with the reason (the record and each lead's own amplitudes are still measured).
+  with the reason (the record and each lead's own amplitudes are still measured). The
+  one lead that breaks them is named where the other limb leads agree without it
+  (:func:`limb_identity_suspects`): that lead's per-lead values are NaN too; where it cannot
+  be told (Einthoven's law alone, several leads off), the leads in doubt are named in
+  ``quality_limb_identity_leads``. A limb lead at 2x, 3x, 0.5x or negated is named in 99-100 %
+  of the first 500 PTB-XL records (the rest: the lead set aside as recorded), none as recorded
+  and none wrongly (``benchmarks/lead_scale_scan.py``). Chest leads have no such identity: a
+  lead-field reconstruction from the other leads would name a chest lead at 3x in 40-72 % of
+  held-out records and at 2x in 0-18 %, at 0.5x never, so it is not used (see the benchmark).
 
 Policy for leads with problems
 ------------------------------
@@ -1035,7 +1043,8 @@ LIMB_IDENTITIES = {
 
 
 def limb_lead_identity(
-    signal: np.ndarray, fs: float, leads: Sequence[str], usable: Sequence[bool] | None = None
+    signal: np.ndarray, fs: float, leads: Sequence[str], usable: Sequence[bool] | None = None,
+    residuals_out: dict[str, float] | None = None,
 ) -> tuple[float, str]:
     """Check that the limb leads obey Einthoven's and Goldberger's identities.
 
@@ -1060,6 +1069,9 @@ def limb_lead_identity(
     usable : sequence of bool, optional
         ``False`` for leads set aside (flat, clipped, noisy): identities that need them are
         not checked.
+    residuals_out : dict, optional
+        Filled with each checked identity's residual fraction (for
+        :func:`limb_identity_suspects`).
 
     Returns
     -------
@@ -1125,17 +1137,150 @@ def limb_lead_identity(
     live = scale > 0
     if not live.any():
         return np.nan, ""
-    worst, worst_name = -np.inf, ""
+    fractions = {}
     for name, lead, expr in checks:
         res = y[row[lead]] - sum(w * y[row[e]] for e, w in expr.items())
-        frac = float(np.median(per_second_rms(res)[live] / scale[live]))
-        if frac > worst:
-            worst, worst_name = frac, name
+        fractions[name] = float(np.median(per_second_rms(res)[live] / scale[live]))
+    if residuals_out is not None:
+        residuals_out.update(fractions)
+    worst_name = max(fractions, key=fractions.__getitem__)
+    worst = fractions[worst_name]
     if worst > LIMB_IDENTITY_MAX_FRACTION:
         return worst, (f"limb leads not on one scale: {worst_name} misses by {100 * worst:.0f} % of the "
                        f"limb-lead RMS (over {100 * LIMB_IDENTITY_MAX_FRACTION:.0f} %; each lead rescaled "
                        f"on its own, or leads not as named?)")
     return worst, ""
+
+
+#: How well the other limb leads must agree among themselves, without the lead that
+#: :func:`limb_identity_suspects` names as breaking the identities: each within this fraction of
+#: the limb-lead RMS
+#: (half :data:`LIMB_IDENTITY_MAX_FRACTION`; correctly stored records read under 0.011 at 100
+#: or 500 Hz, benchmarks/limb_identity_scan.py), so "holds" is clear, not a near miss.
+LIMB_IDENTITY_HOLDS_FRACTION = 0.05
+#: The six limb leads, in their standard order.
+LIMB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF")
+
+
+#: Each limb lead in terms of leads I and II (the two independent electrode differences).
+_LIMB_IN_I_II = {"I": (1.0, 0.0), "II": (0.0, 1.0), "III": (-1.0, 1.0), "aVR": (-0.5, -0.5),
+                 "aVL": (1.0, -0.5), "aVF": (-0.5, 1.0)}
+
+
+def limb_identity_suspects(signal: np.ndarray, fs: float, leads: Sequence[str], usable: Sequence[bool] | None,
+                           residuals: dict[str, float]) -> tuple[str | None, list[str]]:
+    """Which limb lead breaks the limb-lead identities, when the signal can tell.
+
+    The six limb leads are combinations of two electrode differences, so any three or more
+    of them over-determine those two. One lead on a wrong scale or not as named (lead III
+    recorded as I - II, i.e. negated) leaves the other leads consistent among themselves: a
+    lead is named when, without it, every other usable limb lead is fitted by the least-squares
+    pair of electrode differences within :data:`LIMB_IDENTITY_HOLDS_FRACTION` of the limb-lead
+    RMS (at least three leads left; same band, per-second median as
+    :func:`limb_lead_identity`), while it misses that fit by over
+    :data:`LIMB_IDENTITY_MAX_FRACTION`, and no other lead passes this test. Otherwise (I, II and
+    III only: Einthoven's law alone cannot tell which is off; several leads off, as in LUDB,
+    each lead rescaled on its own) every limb lead in a failed identity is a suspect.
+
+    Parameters
+    ----------
+    signal, fs, leads, usable
+        As for :func:`limb_lead_identity`.
+    residuals : dict
+        Identity name -> residual fraction, from :func:`limb_lead_identity` (``residuals_out``).
+
+    Returns
+    -------
+    breaker : str or None
+        The one lead that breaks the identities, or ``None`` (none failed, or it cannot tell).
+    suspects : list of str
+        ``[breaker]``; or, when it cannot tell, the limb leads of the failed identities
+        (standard order); ``[]`` when none failed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.quality import limb_identity_suspects, limb_lead_identity
+    >>> t = np.arange(5000) / 500.0
+    >>> ra, la, ll = np.zeros_like(t), np.sin(2 * np.pi * 1.1 * t), 0.7 * np.sin(2 * np.pi * 1.3 * t)
+    >>> sig = np.stack([la - ra, ll - ra, ll - la, ra - (la + ll) / 2, la - (ra + ll) / 2, ll - (ra + la) / 2])
+    >>> names = ["I", "II", "III", "aVR", "aVL", "aVF"]
+    >>> sig[2] *= -1  # lead III recorded negated
+    >>> res = {}
+    >>> _ = limb_lead_identity(sig, 500.0, names, None, res)
+    >>> limb_identity_suspects(sig, 500.0, names, None, res)
+    ('III', ['III'])
+    >>> limb_identity_suspects(sig[:3], 500.0, names[:3], None, {"II = I + III": 1.0})
+    (None, ['I', 'II', 'III'])
+    """
+    failed = {n for n, f in residuals.items() if f > LIMB_IDENTITY_MAX_FRACTION}
+    if not failed:
+        return None, []
+    members = {n: {LIMB_IDENTITIES[n][0], *LIMB_IDENTITIES[n][1]} for n in residuals}
+    suspects = [ld for ld in LIMB_LEADS if any(ld in members[n] for n in failed)]
+    from scipy.signal import butter, sosfiltfilt
+
+    x = np.asarray(signal, dtype=float)
+    ok = np.ones(len(leads), bool) if usable is None else np.asarray(usable, bool)
+    present = [ld for ld in LIMB_LEADS if ld in [str(v) for v in leads]]
+    rows = {ld: [str(v) for v in leads].index(ld) for ld in present}
+    limb = [ld for ld in present if ok[rows[ld]]]
+    if len(limb) < 4 or x.shape[-1] < fs:  # three leads left without the breaker: at least four
+        return None, suspects
+    sos = butter(2, [LIMB_IDENTITY_HIGHPASS_HZ, min(LIMB_IDENTITY_LOWPASS_HZ, 0.45 * fs)], "bandpass", fs=fs,
+                 output="sos")
+    y = sosfiltfilt(sos, x[[rows[ld] for ld in limb]], axis=-1)
+    from scipy.signal import filtfilt, iirnotch
+
+    for f0 in MAINS_FREQUENCIES_HZ:
+        if f0 < 0.5 * fs:
+            bb, aa = iirnotch(f0, MAINS_NOTCH_Q, fs=fs)
+            y = filtfilt(bb, aa, y, axis=-1)
+    win = int(round(fs))
+    n_win = y.shape[-1] // win
+    if n_win < 1:
+        return None, suspects
+
+    def per_second_rms(v: np.ndarray) -> np.ndarray:
+        return np.sqrt(np.mean(v[..., : n_win * win].reshape(*v.shape[:-1], n_win, win) ** 2, axis=-1))
+
+    scale = np.sqrt(np.mean(per_second_rms(y) ** 2, axis=0))
+    live = scale > 0
+    if not live.any():
+        return None, suspects
+    coef = np.array([_LIMB_IN_I_II[ld] for ld in limb])  # (n_limb, 2)
+    found = []
+    for c in range(len(limb)):
+        rest = [k for k in range(len(limb)) if k != c]
+        basis, *_ = np.linalg.lstsq(coef[rest], y[rest], rcond=None)  # (2, n): I and II fitted without c
+        miss = per_second_rms(y - coef @ basis)[:, live] / scale[live]
+        frac = np.median(miss, axis=1)
+        if np.all(frac[rest] < LIMB_IDENTITY_HOLDS_FRACTION) and frac[c] > LIMB_IDENTITY_MAX_FRACTION:
+            found.append(limb[c])
+    if len(found) == 1:
+        return found[0], [found[0]]
+    return None, suspects
+
+
+def limb_identity_note(breaker: str | None, suspects: Sequence[str], residuals: dict[str, float]) -> str:
+    """The ``quality_reason`` sentence on which limb lead breaks the identities, or ``""``.
+
+    Examples
+    --------
+    >>> from interp_ecg.features.quality import limb_identity_note
+    >>> limb_identity_note("III", ["III"], {"II = I + III": 0.5, "aVR = -(I + II)/2": 0.004})[:42]
+    'lead III breaks the limb-lead identities ('
+    """
+    if breaker is not None:
+        kept = ", ".join(f"{n} {100 * f:.0f} %" for n, f in residuals.items() if breaker not in
+                         {LIMB_IDENTITIES[n][0], *LIMB_IDENTITIES[n][1]})
+        broken = ", ".join(f"{n} {100 * f:.0f} %" for n, f in residuals.items() if f > LIMB_IDENTITY_MAX_FRACTION)
+        return (f"lead {breaker} breaks the limb-lead identities ({broken}) while the others hold ({kept}): "
+                f"on a wrong scale or not as named; its per-lead values NaN (quality_limb_identity_leads)")
+    if suspects:
+        return (f"the limb-lead identities cannot tell which lead is off: the per-lead values of "
+                f"{','.join(suspects)} may be on another scale or not as named (quality_limb_identity_leads)")
+    return ""
 
 
 #: net QRS (mV) beyond which a lead counts as clearly positive or negative in

@@ -85,6 +85,8 @@ from interp_ecg.features.quality import (
     invalid_dropout_gaps,
     invalid_sample_policy,
     lead_quality,
+    limb_identity_note,
+    limb_identity_suspects,
     limb_lead_identity,
     limb_reversal_suspected,
     mask_flat_segments,
@@ -1122,7 +1124,8 @@ def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "
                   invalid_leads: Sequence[str] = (), set_aside: Sequence[str] = (),
                   mains: dict[str, float] | None = None, bridged_leads: Sequence[str] = (),
                   n_edge: int = 0, qtd_note: str = "", no_dominant: str = "", unlocked: str = "",
-                  hrv_notes: Sequence[str] = (), quality_notes: Sequence[str] = ()) -> str:
+                  hrv_notes: Sequence[str] = (), quality_notes: Sequence[str] = (),
+                  identity_note: str = "", record_notes: Sequence[str] = ()) -> str:
     """Stage 7: the record's ``quality_reason``, every note in a fixed order, ``"; "``-joined.
 
     Parameters
@@ -1133,6 +1136,12 @@ def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "
         The stages' notes (``""`` when none).
     why_limb : str
         Why the limb leads are not on one scale (``""`` when they are).
+    identity_note : str
+        Which limb lead breaks the identities, or that the check cannot tell
+        (:func:`~interp_ecg.features.quality.limb_identity_note`), right after ``why_limb``.
+    record_notes : sequence of str
+        Notes on the record as read, placed first (channels of the file that are not ECG
+        leads and were not read, :func:`~interp_ecg.io.wfdb_reader.non_ecg_channels_note`).
     invalid_leads, set_aside, bridged_leads : sequence of str
         Leads set aside for invalid samples; all leads set aside; leads with bridged gaps.
     mains : dict, optional
@@ -1158,7 +1167,7 @@ def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "
     >>> record_reason(row, n_edge=2)
     'noisy leads: V1; 2 beat(s) cut by the record edge left out of the medians'
     """
-    warnings = []
+    warnings = [n for n in record_notes if n]
     for col, label in (("quality_noisy_leads", "noisy"), ("quality_wander_leads", "baseline wander"),
                        ("quality_flat_leads", "flat"), ("quality_clipped_leads", "clipped")):
         if row[col]:
@@ -1168,6 +1177,8 @@ def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "
     if why_limb:
         warnings.append(f"{why_limb}: {', '.join(M.ONE_SCALE_FEATURES)} and the lead reversal check NaN; "
                         f"each lead's own amplitudes are in that lead's units")
+    if identity_note:
+        warnings.append(identity_note)
     if len(invalid_leads):
         warnings.append(f"leads set aside for invalid samples: {','.join(invalid_leads)}")
     if set_aside:
@@ -1187,7 +1198,8 @@ def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "
 
 # --------------------------------------------------------------------------- assembly
 def measure_record(
-    signal: np.ndarray, fs: float, leads: list[str], src: str, method: Method, min_beats: int
+    signal: np.ndarray, fs: float, leads: list[str], src: str, method: Method, min_beats: int,
+    notes: Sequence[str] = (),
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
     """Measure one validated record: every stage of this module, in order.
 
@@ -1206,6 +1218,9 @@ def measure_record(
         Delineation method, see :data:`Method`.
     min_beats : int
         Fewest beats measured.
+    notes : sequence of str, optional
+        Notes on the record as read, placed first in ``quality_reason`` (channels of the file
+        that are not ECG leads, :func:`~interp_ecg.io.wfdb_reader.non_ecg_channels_note`).
 
     Returns
     -------
@@ -1244,7 +1259,14 @@ def measure_record(
     usable = require_usable_lead(q, inv.invalid, src)
     # limb leads on one scale (Einthoven/Goldberger), judged before the mains notch, which is
     # applied to some leads only and so breaks the identities (quality.limb_lead_identity)
-    limb_residual, why_limb = limb_lead_identity(cond.before_mains, fs, leads, usable)
+    identity_residuals: dict[str, float] = {}
+    limb_residual, why_limb = limb_lead_identity(cond.before_mains, fs, leads, usable, identity_residuals)
+    # the one limb lead that breaks the identities, where the other limb leads agree without
+    # it: its per-lead values NaN (it is still delineated: its timing is the heart's); else the
+    # leads in doubt are named (quality_limb_identity_leads)
+    breaker, identity_suspects = (limb_identity_suspects(cond.before_mains, fs, leads, usable, identity_residuals)
+                                  if why_limb else (None, []))
+    measured = usable if breaker is None else usable & (np.asarray(leads) != breaker)
     use_idx = np.flatnonzero(usable)
     use_leads = [leads[i] for i in use_idx]
     # 4: delineation
@@ -1256,13 +1278,14 @@ def measure_record(
     row = empty_row()
     row.update(summarise_quality(q))
     row["quality_invalid_leads"] = ",".join(q.index[inv.invalid])  # named like flat/clipped/noisy
+    row["quality_limb_identity_leads"] = ",".join(identity_suspects)
     row["record_duration_s"] = signal.shape[1] / fs
     row.update(pacing_summary(spikes))
     rhythm, hrv_notes = rate_and_rhythm(bs.table, bs.in_noise, q, noise_runs, fs, signal.shape[1])
     row.update(rhythm)
     intervals, prov, qtd_note = interval_measurements(bs.table_med, bs.fa, fs, row["RR_mean_ms"])
     row.update(intervals)
-    ls = lead_measurements(bs.recorded, fs, leads, usable, bs.table, bs.table_med, prov,
+    ls = lead_measurements(bs.recorded, fs, leads, measured, bs.table, bs.table_med, prov,
                            bool(np.isfinite(row["PR_interval_ms"])), intervals["QRS_duration_ms"],
                            limb_residual, why_limb, method, src)
     row.update(ls.values)
@@ -1278,7 +1301,8 @@ def measure_record(
         set_aside=[ld for ld, ok in zip(leads, usable) if not ok], mains=cond.mains,
         bridged_leads=inv.bridged_leads, n_edge=int(bs.edge.sum()), qtd_note=qtd_note,
         no_dominant=no_dominant_reason(bs.table), unlocked=p_not_time_locked_note(fid), hrv_notes=hrv_notes,
-        quality_notes=[scale_note(q), ls.wander_note])
+        quality_notes=[scale_note(q), ls.wander_note],
+        identity_note=limb_identity_note(breaker, identity_suspects, identity_residuals), record_notes=notes)
     row["quality_error"] = ""
     extras = {"fiducials": fid, "beats": bs.table, "template": ls.template, "anchor_pos": ls.pos,
               "relative_fiducials": ls.rel, "lead_measurements": ls.amps, "lead_quality": q,

@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -161,6 +162,46 @@ class ArrayLoader:
         return Record(str(record_id), self.signals[i], self.fs, list(self.leads), source="")
 
 
+#: the ``source`` of a resampled record: ``"resampled to 50 Hz from <file> (100 Hz)"``
+_RESAMPLED = re.compile(r"^resampled to \S+ Hz from (?P<src>.*) \((?P<fs>[^()]*) Hz\)$", re.S)
+
+
+def resampled_source(rec: Record, fs: float) -> str:
+    """The ``source`` a record resampled to ``fs`` Hz names in errors and reasons.
+
+    A refusal after :meth:`EcgDataset.resample` is about the resampled signal, not the file:
+    "sampling rate 50 Hz is too low" must not read as if the file said 50 Hz. The source says
+    both, the file (or "record <id>", for an in-memory record) with the rate it was
+    recorded at; resampling twice keeps the first file and rate.
+
+    Parameters
+    ----------
+    rec : Record
+        The record before resampling.
+    fs : float
+        The new rate (Hz).
+
+    Returns
+    -------
+    str
+        ``"resampled to {fs} Hz from {file or 'record ' + id} ({original rate} Hz)"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.io.dataset import Record, resampled_source
+    >>> rec = Record("1", np.zeros((1, 1000), "float32"), 100.0, ["II"], source="r/00001_lr.hea")
+    >>> resampled_source(rec, 50)
+    'resampled to 50 Hz from r/00001_lr.hea (100 Hz)'
+    """
+    # an in-memory record is named "record <id>" (the form the pseudonymiser knows)
+    src, rate = rec.source or f"record {rec.id}", f"{float(rec.fs):g}"
+    m = _RESAMPLED.match(rec.source or "")
+    if m:  # resampled before: name the file and the rate it was recorded at
+        src, rate = m["src"], m["fs"]
+    return f"resampled to {float(fs):g} Hz from {src} ({rate} Hz)"
+
+
 def _resample_record(rec: Record, fs: float) -> Record:
     """Polyphase resampling; invalid (non-finite) samples stay invalid.
 
@@ -193,7 +234,7 @@ def _resample_record(rec: Record, fs: float) -> Record:
         src = np.clip(np.round(np.arange(sig.shape[1]) * ratio).astype(np.int64), 0,
                       bad.shape[1] - 1)
         sig[spread[:, src]] = np.nan
-    return Record(rec.id, sig, float(fs), rec.leads, rec.meta, rec.source, rec.extra_leads)
+    return Record(rec.id, sig, float(fs), rec.leads, rec.meta, resampled_source(rec, fs), rec.extra_leads)
 
 
 def _select_record_leads(rec: Record, leads: Sequence[str]) -> Record:

@@ -50,6 +50,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -574,23 +575,99 @@ def _check_mat_v4(path: Path, n_sig: int, sig_len: int) -> None:
         )
 
 
+@functools.lru_cache(maxsize=1)
+def _non_ecg_classes() -> dict[str, str]:
+    """Lower-case signal name -> its class's description, for the signal classes of WFDB other
+    than ECG (``wfdb.io.SIGNAL_CLASSES``: bp/abp/pap/cvp blood pressure, resp, pleth, spo2,
+    eeg, emg, eog, temp ...)."""
+    from wfdb.io import SIGNAL_CLASSES
+
+    return {str(n).lower(): str(row["description"]) for cls, row in SIGNAL_CLASSES.iterrows()
+            if cls not in ("ecg", "unknown") for n in row["signal_names"]}
+
+
+def non_ecg_kind(units: str, name: str) -> str | None:
+    """Why a channel is not an ECG lead (its units, or its name), or ``None`` for an ECG channel.
+
+    A channel whose units are not a voltage (ABP in mmHg, PLETH in NU) is not an ECG lead; nor
+    is a channel in a voltage whose name is that of another signal class of WFDB
+    (``wfdb.io.SIGNAL_CLASSES``: RESP, EEG, EMG, EOG ...; the first word of the name, any
+    case), which would otherwise be read as an extra lead and set aside as "clipped". A
+    standard lead name is always an ECG lead (in other units it is refused by the reader).
+
+    Parameters
+    ----------
+    units : str
+        The channel's units as written in the header.
+    name : str
+        The channel's name.
+
+    Returns
+    -------
+    str or None
+        ``"units mmHg"``, ``"Respiration signal by its name, units mV"``, or ``None``.
+
+    Examples
+    --------
+    >>> from interp_ecg.io.wfdb_reader import non_ecg_kind
+    >>> non_ecg_kind("mmHg", "ABP"), non_ecg_kind("mV", "RESP"), non_ecg_kind("mV", "ECG1")
+    ('units mmHg', 'Respiration signal by its name, units mV', None)
+    """
+    if normalise_lead_name(name) in STANDARD_LEADS:
+        return None
+    if units.strip().lower() not in UNIT_TO_MV:
+        return f"units {units}"
+    first = re.split(r"[^0-9a-z]+", name.strip().lower())
+    word = next((w for w in first if w), "")
+    what = _non_ecg_classes().get(word)
+    return f"{what} signal by its name, units {units}" if what else None
+
+
+def non_ecg_channels_note(meta: dict | None) -> str:
+    """The ``quality_reason`` note naming the channels a reader left out as not ECG leads, or ``""``.
+
+    Parameters
+    ----------
+    meta : dict or None
+        A :class:`~interp_ecg.io.Record`'s ``meta``; its ``non_ecg_channels`` (channel name ->
+        units as written), as :func:`read_wfdb_record` writes it.
+
+    Returns
+    -------
+    str
+        ``"ABP: not an ECG lead (units mmHg), not read"`` for each, ``"; "``-joined.
+
+    Examples
+    --------
+    >>> from interp_ecg.io.wfdb_reader import non_ecg_channels_note
+    >>> non_ecg_channels_note({"non_ecg_channels": {"ABP": "mmHg", "RESP": "mV"}})
+    'ABP: not an ECG lead (units mmHg), not read; RESP: not an ECG lead (Respiration signal by its name, units mV), not read'
+    """
+    channels = (meta or {}).get("non_ecg_channels") or {}
+    return _non_ecg_text(dict(channels))
+
+
 def _non_ecg_text(non_ecg: dict[str, str]) -> str:
-    """``"ABP: not an ECG lead (units mmHg), not read"`` for each channel in another unit than a voltage."""
-    return "; ".join(f"{n}: not an ECG lead (units {u}), not read" for n, u in non_ecg.items())
+    """``"ABP: not an ECG lead (units mmHg), not read"`` for each channel that is not an ECG lead."""
+    return "; ".join(f"{n}: not an ECG lead ({non_ecg_kind(u, n) or f'units {u}'}), not read"
+                     for n, u in non_ecg.items())
 
 
 def _is_ecg_channel(units: str, name: str) -> bool:
-    """Whether a channel is read as an ECG lead: its units are a voltage, or it has a standard lead name."""
-    return units.strip().lower() in UNIT_TO_MV or normalise_lead_name(name) in STANDARD_LEADS
+    """Whether a channel is read as an ECG lead: a standard lead name, or a voltage and no other
+    signal class's name (:func:`non_ecg_kind`)."""
+    return non_ecg_kind(units, name) is None
 
 
 def _to_millivolt_factor(units: str, name: str, source: str) -> float | None:
+    """The factor from the channel's units to mV; ``None`` for a channel that is not an ECG
+    lead (:func:`non_ecg_kind`); a standard lead in units that are not a voltage is refused."""
     key = units.strip().lower()
-    if key in UNIT_TO_MV:
-        return UNIT_TO_MV[key]
-    if normalise_lead_name(name) in STANDARD_LEADS:
+    if normalise_lead_name(name) in STANDARD_LEADS and key not in UNIT_TO_MV:
         raise RecordReadError(f"lead {name!r} has units {units!r}, not a voltage", source=source)
-    return None
+    if non_ecg_kind(units, name) is not None:
+        return None
+    return UNIT_TO_MV[key]
 
 
 def _check_size_and_length(base: Path, header: dict, source: str, max_samples: int) -> int:
