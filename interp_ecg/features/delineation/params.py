@@ -622,3 +622,16 @@ class Params:
     #                              (latest mark) the held-out SD improves 11.8 -> 11.7. Odd
     #                              records: 2 global beats moved, both towards the marks (101:
     #                              -39 -> 0 ms); held-out: 12 moved, 8 closer (52: -4 -> +68)
+    # ---- the T end of a broad T wave (helper tqt) -------------------------------------
+    # The trapezium reference (``t_ref_off``) is a fixed span after the steepest return of
+    # the T; the area it bounds has its maximum at the T end only where the reference lies
+    # beyond the end (Vazquez-Seisdedos et al. 2011). A T wave twice as wide returns over
+    # twice the time, so a fixed 90 ms reference puts the end on the descending limb (a
+    # symmetric T of 440 ms read 60 ms early). The reference (and the span searched for the
+    # steepest return) is scaled with the T's own width: ``t_ref_width_k`` x the time from
+    # the T peak to where the T has fallen to half its height, never below ``t_ref_off``
+    # and never above ``t_ref_off_max_s``. 0 = the fixed reference.
+    t_ref_width_k: float = 0.0
+    t_ref_off_max_s: float = 0.20  # (s) the descending half of the broadest T waves of
+    #                              long QT (QT ~600 ms) lasts ~150-200 ms
+    t_ref_width_pool: bool = False  # (experiment) the lead's median width over its beats
