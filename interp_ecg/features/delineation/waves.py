@@ -599,14 +599,15 @@ def offset_reference_span(half_width: np.ndarray, k: float, base: int, top: int)
 
     Examples
     --------
-    At 500 Hz, a fixed 90 ms (45 samples), at most 200 ms (100), k = 2: a normal T (half
-    width 25 samples, 50 ms) keeps 45; a broad T (half width 55 samples, 110 ms) gets 110
-    samples (220 ms is capped at 200 ms: 100); an unknown width keeps 45.
+    At 500 Hz, a fixed 90 ms (45 samples), at most 200 ms (100), k = 1.5: a normal T (half
+    width 25 samples, 50 ms) keeps 45; a broad T (half width 40 samples, 80 ms) gets 60
+    (120 ms); a half width of 160 ms would give 240 ms, capped at 200 ms (100); an unknown
+    width keeps 45.
 
     >>> from interp_ecg.features.delineation.waves import offset_reference_span
     >>> import numpy as np
-    >>> offset_reference_span(np.array([25, 40, 55, -1]), 2.0, 45, 100).tolist()
-    [45, 80, 100, 45]
+    >>> offset_reference_span(np.array([25, 40, 80, -1]), 1.5, 45, 100).tolist()
+    [45, 60, 100, 45]
     """
     hw = np.asarray(half_width)
     span = np.clip(np.round(k * hw), base, max(top, base)).astype(np.int64)
