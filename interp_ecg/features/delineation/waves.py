@@ -12,8 +12,11 @@ the ``t`` that maximises the area ``(y_m - y_t)(2 t_r - t_m - t)`` towards a ref
 ``t_r`` beyond the wave; the same rule mirrored gives onsets. It only needs the wave's
 polarity, so inverted and biphasic waves (outer lobe) are handled alike. (This area is the
 trapezium of Vazquez-Seisdedos et al. 2011; Zhang's own sliding-window area is
-:func:`sliding_area_end`, an option.) With one or two leads, a biphasic T (inverted, then a
-positive terminal lobe) ends where its terminal lobe ends (:func:`terminal_lobe`).
+:func:`sliding_area_end`, an option.) The T's reference ``t_r`` lies a span after ``m``
+that grows with the T's own half width where the T is broad (:func:`offset_reference_span`),
+so that it stays beyond the end of a long-QT T wave. With one or two leads, a biphasic T
+(inverted, then a positive terminal lobe) ends where its terminal lobe ends
+(:func:`terminal_lobe`).
 
 References
 ----------
