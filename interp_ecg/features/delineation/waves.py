@@ -725,7 +725,10 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     interval ``rr_next`` when omitted). With ``terminal`` and ``p.t_lobe_frac > 0`` the
     offset of a biphasic T is the end of its terminal lobe (:func:`terminal_lobe`), which
     must reach ``min_mv`` (mV; scalar or shape ``(n_leads, 1)``: the lead's visibility
-    threshold; ``p.t_min_mv`` when omitted).
+    threshold; ``p.t_min_mv`` when omitted). The offset's trapezium reference lies
+    ``p.t_ref_off`` after the T's steepest return, or ``p.t_ref_width_k`` times the lead's
+    T half width where that is longer (at most ``p.t_ref_off_max_s``;
+    :func:`offset_reference_span`).
 
     ``next_on`` (shape ``(n_beats,)``, samples, NaN where unused) is the next beat's QRS
     onset where that beat is premature: the search then stops ``p.t_next_qrs_guard_s``
