@@ -631,3 +631,23 @@ class Params:
     #                              back to the lead's own R peak at most: the global end is
     #                              the latest of the leads' visible ends, so adding a lead
     #                              can never shorten it (consensus.visible_ends)
+    # ---- the T end of a broad T wave (helper tqt) -------------------------------------
+    # The trapezium reference (``t_ref_off``) is a fixed span after the steepest return of
+    # the T; the area it bounds has its maximum at the T end only where the reference lies
+    # beyond the end (Vazquez-Seisdedos et al. 2011). A T wave twice as wide returns over
+    # twice the time, so a fixed 90 ms reference puts the end on the descending limb (a
+    # symmetric T of 440 ms read 60 ms early). The reference (and the span searched for the
+    # steepest return) is scaled with the T's own width: ``t_ref_width_k`` x the time from
+    # the T peak to where the T has fallen to half its height (each lead's median over its
+    # beats), never below ``t_ref_off`` and never above ``t_ref_off_max_s``. 0 = the fixed
+    # reference. Why 1.5: in a symmetric T the steepest return lies at the half-height
+    # point and the end one half width after it, so the reference must lie more than one
+    # half width after the steepest return (k > 1); 1.5 leaves half a half width of margin.
+    # Normal T waves (half width <= 60 ms) keep the fixed 90 ms. Odd LUDB, 250 Hz II + V5
+    # (best lead / consensus vs the two-lead reference T_off SD, ms): fixed 20.0 / 22.5;
+    # k 1.25: 18.9 / 20.7, 1.5: 19.0 / 20.8, 2: 18.9 / 21.0 (12-lead odd global T_off F1
+    # 0.9845 -> 0.9839 at 2, unchanged at 1.5). Simulated exact ends:
+    # ``benchmarks/delineation_t_consensus.py --sim-width``; docs/results_features.md.
+    t_ref_width_k: float = 1.5
+    t_ref_off_max_s: float = 0.20  # (s) the descending half of the broadest T waves of
+    #                              long QT (QT ~600 ms) lasts ~150-200 ms

@@ -12,8 +12,11 @@ the ``t`` that maximises the area ``(y_m - y_t)(2 t_r - t_m - t)`` towards a ref
 ``t_r`` beyond the wave; the same rule mirrored gives onsets. It only needs the wave's
 polarity, so inverted and biphasic waves (outer lobe) are handled alike. (This area is the
 trapezium of Vazquez-Seisdedos et al. 2011; Zhang's own sliding-window area is
-:func:`sliding_area_end`, an option.) With one or two leads, a biphasic T (inverted, then a
-positive terminal lobe) ends where its terminal lobe ends (:func:`terminal_lobe`).
+:func:`sliding_area_end`, an option.) The T's reference ``t_r`` lies a span after ``m``
+that grows with the T's own half width where the T is broad (:func:`offset_reference_span`),
+so that it stays beyond the end of a long-QT T wave. With one or two leads, a biphasic T
+(inverted, then a positive terminal lobe) ends where its terminal lobe ends
+(:func:`terminal_lobe`).
 
 References
 ----------
@@ -37,7 +40,7 @@ from interp_ecg.features.delineation.qrs_end import s_wave_return
 from interp_ecg.features.delineation.windows import first_true, gather, last_true, positions, take
 
 __all__ = ["Params", "qrs_bounds", "t_waves", "p_waves", "terminal_lobe", "sliding_area_end",
-           "repolarisation_noise", "t_end_uncertainty"]
+           "repolarisation_noise", "t_end_uncertainty", "offset_reference_span"]
 
 
 def slope_noise(dq_noise: np.ndarray, centers: np.ndarray, fs: float, p: Params) -> np.ndarray:
@@ -567,17 +570,66 @@ def t_end_uncertainty(slope: np.ndarray, off: np.ndarray, noise: np.ndarray, fs:
     return np.where(ok & np.isfinite(nz), out, np.nan)
 
 
+def offset_reference_span(half_width: np.ndarray, k: float, base: int, top: int) -> np.ndarray:
+    """Trapezium reference span after a wave's steepest return, scaled with the wave's width.
+
+    The trapezium area of Vazquez-Seisdedos et al. (2011) is largest at the wave's end only
+    when its reference point lies beyond that end. A fixed span (``base``, 90 ms for T) is
+    beyond the end of a normal T wave, whose returning half lasts 40-60 ms; the returning
+    half of a broad T (long QT, slow repolarisation) lasts 100-150 ms, and a fixed span puts
+    the end on its descending limb. The span is ``k`` times the returning half width
+    (T peak to half height), bounded to ``[base, top]``; where the half width is unknown
+    (negative) it is ``base``.
+
+    Parameters
+    ----------
+    half_width : ndarray of int
+        Samples from the wave's peak to where it has fallen to half its height (< 0: not
+        found).
+    k : float
+        Span per unit of half width.
+    base, top : int
+        Smallest and largest span (samples).
+
+    Returns
+    -------
+    ndarray of int, the shape of ``half_width``.
+
+    References
+    ----------
+    Vazquez-Seisdedos CR et al. New approach for T-wave end detection on electrocardiogram:
+    performance in noisy conditions. Biomed Eng Online 10:77, 2011.
+
+    Examples
+    --------
+    At 500 Hz, a fixed 90 ms (45 samples), at most 200 ms (100), k = 1.5: a normal T (half
+    width 25 samples, 50 ms) keeps 45; a broad T (half width 40 samples, 80 ms) gets 60
+    (120 ms); a half width of 160 ms would give 240 ms, capped at 200 ms (100); an unknown
+    width keeps 45.
+
+    >>> from interp_ecg.features.delineation.waves import offset_reference_span
+    >>> import numpy as np
+    >>> offset_reference_span(np.array([25, 40, 80, -1]), 1.5, 45, 100).tolist()
+    [45, 60, 100, 45]
+    """
+    hw = np.asarray(half_width)
+    span = np.clip(np.round(k * hw), base, max(top, base)).astype(np.int64)
+    return np.where(hw >= 0, span, base)
+
+
 def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
           peak_lo: np.ndarray, peak_hi: np.ndarray, ref_on: float, ref_off: float,
           fs: float, length: int, halfwidth: float,
           on_frac: float = 0.0, lobe: dict | None = None,
-          area_window: tuple[int, int] | None = None, area_mix: float = 1.0
-          ) -> dict[str, np.ndarray]:
+          area_window: tuple[int, int] | None = None, area_mix: float = 1.0,
+          ref_width: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
     """Peak and Zhang-area boundaries of one wave in per-beat windows.
 
     ``start``/``stop`` (per beat, absolute samples) bound the boundary search; the peak is
     searched in ``[peak_lo, peak_hi]``. All windows start at ``start`` and have ``length``
-    samples.
+    samples. ``ref_width = (k, max_s)`` scales the offset's reference span with the wave's
+    width (:func:`offset_reference_span`; the half width is each lead's median over the
+    beats of this call where the wave returns to half height).
     """
     start = np.asarray(start, dtype=np.int64)
     s, inside = gather(xw, start, 0, length - 1)
@@ -604,15 +656,32 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
     right = np.any(low & (pos > pk_) & (pos <= pk_ + hw), axis=-1)
     r_on = int(round(ref_on * fs))
     r_off = int(round(ref_off * fs))
+    r_end = np.full(pk.shape, r_off, dtype=np.int64)
+    if ref_width is not None and ref_width[0] > 0:
+        # a broad T returns over longer than the fixed reference: scale it with the
+        # wave's own width (peak to half height on the returning side), the lead's median
+        # over its beats (the T width of a lead is stable from beat to beat at a steady
+        # rate; each beat's own half width jitters with the noise: odd LUDB, 250 Hz II +
+        # V5, best-lead T_off SD 19.1 per beat against 18.9 pooled)
+        half = first_true(low & (pos > pk_))
+        hw_n = np.where((half >= 0) & right, half - pk, -1)
+        med = np.full(hw_n.shape[:-1] + (1,), -1.0)
+        for i in range(hw_n.shape[0]):   # each lead's beats with a half width
+            found = hw_n[i][hw_n[i] >= 0]
+            if found.size:
+                med[i] = np.median(found)
+        hw_n = np.where(hw_n >= 0, med, -1.0)
+        r_end = offset_reference_span(hw_n, ref_width[0], r_off, int(round(ref_width[1] * fs)))
+    r_end_ = r_end[..., None]
     # offset: steepest return towards baseline after the peak, then Zhang's area
-    g = np.where(valid & (pos >= pk_) & (pos <= pk_ + r_off), -pol * d, -np.inf)
+    g = np.where(valid & (pos >= pk_) & (pos <= pk_ + r_end_), -pol * d, -np.inf)
     tm = tm_off = g.argmax(axis=-1)[..., None]
-    tr = np.minimum(tm + r_off, (stop - start)[None, :, None])
+    tr = np.minimum(tm + r_end_, (stop - start)[None, :, None])
     ym = take(s, tm[..., 0])[..., None]
     area = pol * (ym - s) * (2 * tr - tm - pos)
     area = np.where(valid & (pos >= tm) & (pos <= tr), area, -np.inf)
     off = area.argmax(axis=-1)
-    off_cut = (start[None, :] + tm_off[..., 0] + r_off) > xw.shape[-1] - 1
+    off_cut = (start[None, :] + tm_off[..., 0] + r_end) > xw.shape[-1] - 1
     if area_window is not None:
         w_area, reach = area_window
         off_a = sliding_area_end(s, valid, tm_off[..., 0], pol[..., 0], w_area, reach)
@@ -656,7 +725,10 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     interval ``rr_next`` when omitted). With ``terminal`` and ``p.t_lobe_frac > 0`` the
     offset of a biphasic T is the end of its terminal lobe (:func:`terminal_lobe`), which
     must reach ``min_mv`` (mV; scalar or shape ``(n_leads, 1)``: the lead's visibility
-    threshold; ``p.t_min_mv`` when omitted).
+    threshold; ``p.t_min_mv`` when omitted). The offset's trapezium reference lies
+    ``p.t_ref_off`` after the T's steepest return, or ``p.t_ref_width_k`` times the lead's
+    T half width where that is longer (at most ``p.t_ref_off_max_s``;
+    :func:`offset_reference_span`).
 
     ``next_on`` (shape ``(n_beats,)``, samples, NaN where unused) is the next beat's QRS
     onset where that beat is premature: the search then stops ``p.t_next_qrs_guard_s``
@@ -717,8 +789,9 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     area = None
     if p.t_area_mix > 0:
         area = (max(n(p.t_area_width_s), 2), n(p.t_area_reach_s))
+    ref_w = (p.t_ref_width_k, p.t_ref_off_max_s) if p.t_ref_width_k > 0 else None
     out = _wave(xw, dw, start, stop, peak_lo, peak_hi, p.t_ref_on, p.t_ref_off, fs,
-                n(p.t_window_s) + 1, p.t_halfwidth, p.t_on_frac, lobe, area, p.t_area_mix)
+                n(p.t_window_s) + 1, p.t_halfwidth, p.t_on_frac, lobe, area, p.t_area_mix, ref_w)
     out["stop"] = stop
     # a T end at the stop set by the next (premature) QRS: the wave runs on under it
     out["hidden"] = ((bound_by_next & (stop >= nxt)) | (stop >= q_bound))[None, :] & (
@@ -737,7 +810,7 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
             length = int(np.max(stop_w - start)) + 1
             wide = _wave(xw, dw, start, stop_w, peak_lo, peak_hi_w, p.t_ref_on, p.t_ref_off,
                          fs, max(length, n(p.t_window_s) + 1), p.t_halfwidth, p.t_on_frac,
-                         lobe, area, p.t_area_mix)
+                         lobe, area, p.t_area_mix, ref_w)
             # the first window held only the T's up-slope: the widened search finds a
             # later and taller peak (a peak on the up-slope stands lower over its chord)
             use = (wider[None, :] & wide["ok"]
