@@ -230,7 +230,8 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
     return_trough : bool
         Also return, per lead and beat, how far the signal departs from the level again
         after the notch (the second trough's depth beyond the notch) as a share of the
-        offset's deviation; 0 for a monotone return, NaN where the offset did not move.
+        offset's deviation; 0 for a monotone return (or a trough within ``qrs_qon_amp_k`` x
+        the noise), NaN where the offset did not move.
 
     Returns
     -------
@@ -344,6 +345,8 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
     out = np.where(move, off + (new - c), off)
     if return_trough:
         with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(move, deeper / np.where(ah > 0, ah, np.nan), np.nan)
+            # a second trough within the noise counts as none (as for ``lobe`` above)
+            share = np.where(move, np.where(deeper > amp_min, deeper, 0.0)
+                             / np.where(ah > 0, ah, np.nan), np.nan)
         return out, share
     return out
