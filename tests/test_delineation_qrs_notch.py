@@ -198,7 +198,8 @@ def test_rbbb_offset_stays_where_the_moved_complex_is_narrower_than_the_definiti
     logging.disable(logging.WARNING)
     try:
         sig, _ = _lead_ii("rbbb", 0, fs)
-        wide = Params(qrs_noff_min_qrs_s=0.2, qrs_noff_global=True)
+        # (the distinct-lobe path, Params.qrs_noff_lobe_*, has its own width gate; off here)
+        wide = Params(qrs_noff_min_qrs_s=0.2, qrs_noff_global=True, qrs_noff_lobe_min_qrs_s=0.0)
         for get in (_lead, _global):
             np.testing.assert_array_equal(get(sig, fs, wide).QRS_off.to_numpy(),
                                           get(sig, fs, NOFF).QRS_off.to_numpy())

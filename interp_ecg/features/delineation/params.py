@@ -651,3 +651,24 @@ class Params:
     t_ref_width_k: float = 1.5
     t_ref_off_max_s: float = 0.20  # (s) the descending half of the broadest T waves of
     #                              long QT (QT ~600 ms) lasts ~150-200 ms
+    # ---- the terminal S as a distinct lobe (helper qoff2) ---------------------------------
+    # qrs_noff_min_qrs_s gates the notched-offset move at the definition's 120 ms, and
+    # qrs_noff_min_frac asks the notch to stand 10 % of the complex away from the level: a
+    # tachycardic RBBB whose moved complex reads 100-119 ms (true 116-124 ms) and a shallow
+    # notch in V5 (8 % of the complex) stayed at the first S tip, 25-60 ms early. Where the
+    # signal itself shows the terminal S as a distinct lobe -- after the notch it departs
+    # from the level again (a second trough) by at least qrs_noff_lobe_trough of the
+    # offset's deviation and by more than qrs_qon_amp_k x the noise, which a T upstroke
+    # rising from the ST level does not -- a moved complex of qrs_noff_lobe_min_qrs_s and a
+    # notch of qrs_noff_lobe_min_frac suffice. Chosen on simulated records (exact truth) and
+    # the odd LUDB records (II + V5, 250 Hz): stach+rbbb noise 0.5, lead II alone, global
+    # QRS_off -26.9 / 30.3 -> -15.5 / 25.8 ms, II + V5 -17.6 / 21.0 -> -10.3 / 17.5; normal
+    # and lbbb identical; odd LUDB: 23 (RBBB) V5 -56..-64 -> -2..-12 ms (6 beats), 107 II
+    # -24..-30 -> -8..+2 (3 beats); trough share 0.1 and 0.2 the same, 0.4 fewer.
+    # qrs_noff_lobe_min_qrs_s = 0 turns the lobe path off.
+    qrs_noff_lobe_min_qrs_s: float = 0.10  # a moved complex (global onset to the moved
+    #                              offset) of at least this (s) passes with a distinct lobe
+    qrs_noff_lobe_trough: float = 0.2  # the second trough deepens beyond the notch by at
+    #                              least this share of the offset's deviation from the level
+    qrs_noff_lobe_min_frac: float = 0.05  # with such a lobe the offset's deviation may be
+    #                              as small as this share of the complex's peak-to-peak

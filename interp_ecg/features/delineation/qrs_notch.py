@@ -173,7 +173,8 @@ def notched_onset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarra
 
 def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarray,
                    hi: np.ndarray, slope_noise: np.ndarray, noise_mv: np.ndarray, fs: float,
-                   p: Params | None = None) -> np.ndarray:
+                   p: Params | None = None, return_trough: bool = False
+                   ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Move a QRS offset placed on a notch before a terminal (slurred) S wave to its end.
 
     The mirror of :func:`notched_onset`. In right bundle branch block the terminal S wave
@@ -199,7 +200,10 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
     onset's level moves (the slurred terminal wave of RBBB in the lateral and inferior
     leads is an S; a raised offset after the R is an R tail, a J bump or a raised ST);
     ``Params.qrs_noff_trough`` > 0 asks the signal to turn away from the level again after
-    the notch by that share of the offset's deviation (a second trough). The width gate
+    the notch by that share of the offset's deviation (a second trough). Where it does so
+    by at least ``Params.qrs_noff_lobe_trough`` of the deviation and above the noise (the
+    terminal S is a distinct lobe), a deviation of ``Params.qrs_noff_lobe_min_frac`` of the
+    complex suffices; with ``return_trough`` that share is returned for the width gate. The width gate
     (QRS >= 120 ms) needs the global onset and is applied by :func:`.stages.qrs_stage`. The new offset is where the slope rule would end that run: the first
     sample after its last significant slope whose slope is below ``Params.qrs_off`` of the
     complex's largest slope.
@@ -223,11 +227,18 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
     p : Params, optional
         ``qrs_off``, ``qrs_sig_noise_k``, ``qrs_qon_amp_k``, ``qrs_gap_on`` and the
         ``qrs_noff_*`` fields. ``qrs_noff_keep = 0`` turns the rule off.
+    return_trough : bool
+        Also return, per lead and beat, how far the signal departs from the level again
+        after the notch (the second trough's depth beyond the notch) as a share of the
+        offset's deviation; 0 for a monotone return (or a trough within ``qrs_qon_amp_k`` x
+        the noise), NaN where the offset did not move.
 
     Returns
     -------
     ndarray, shape (n_leads, n_beats)
         The offsets, moved where a notched terminal S was found, else unchanged.
+    ndarray, shape (n_leads, n_beats)
+        With ``return_trough`` only: the trough share described above.
 
     Examples
     --------
@@ -246,6 +257,14 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
     >>> int(out[0, 0])
     200
 
+    The second trough lies 0.13 mV beyond the notch, 0.67 of the offset's deviation
+    (-0.194 mV): the terminal S is a distinct lobe.
+
+    >>> _, share = notched_offset(d, x, on, off, np.array([399]), np.array([1e-4]),
+    ...                           np.array([0.005]), 500.0, return_trough=True)
+    >>> round(float(share[0, 0]), 3)
+    0.671
+
     A normal J point followed by a T wave 80 ms later: the offset stays.
 
     >>> x = np.interp(t, [0, 140, 150, 160, 200, 250, 300, 399],
@@ -260,7 +279,7 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
     p = p or Params()
     off = np.asarray(off, dtype=float)
     if p.qrs_noff_keep <= 0 or off.size == 0:
-        return off.copy()
+        return (off.copy(), np.full(off.shape, np.nan)) if return_trough else off.copy()
     on = np.asarray(on, dtype=float)
     n_l = off.shape[0]
     back = max(int(round(p.qrs_window_s * fs)), 1)
@@ -310,12 +329,24 @@ def notched_offset(d: np.ndarray, raw: np.ndarray, on: np.ndarray, off: np.ndarr
     # a second trough: after the notch the signal turns away from the level again (a T
     # wave rising from the ST segment only approaches it)
     deeper = np.max(np.where((pos >= f[..., None]) & run, sd, -np.inf), axis=-1) - kept
+    # a distinct terminal lobe: the second trough deepens beyond the notch by a share of
+    # the offset's deviation and above the noise (a shallower notch then suffices)
+    lobe = (deeper >= p.qrs_noff_lobe_trough * ah) & (deeper > amp_min)
     move = (ok & (f >= 0) & (e >= 0) & (new > c)
             & (deeper >= p.qrs_noff_trough * ah)
             & ((h0 < 0) | (not p.qrs_noff_s_only))
             & (f - c <= p.qrs_noff_gap_s * fs + 1e-9)
-            & (ah >= p.qrs_noff_min_frac * span_qrs) & (ah > amp_min) & (ah > 0)
+            & ((ah >= p.qrs_noff_min_frac * span_qrs)
+               | (lobe & (ah >= p.qrs_noff_lobe_min_frac * span_qrs)))
+            & (ah > amp_min) & (ah > 0)
             & (kept >= p.qrs_noff_keep * ah)
             & (crossed >= -(1.0 - p.qrs_noff_keep) * ah)
             & (h_end < p.qrs_noff_return * ah))
-    return np.where(move, off + (new - c), off)
+    out = np.where(move, off + (new - c), off)
+    if return_trough:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # a second trough within the noise counts as none (as for ``lobe`` above)
+            share = np.where(move, np.where(deeper > amp_min, deeper, 0.0)
+                             / np.where(ah > 0, ah, np.nan), np.nan)
+        return out, share
+    return out

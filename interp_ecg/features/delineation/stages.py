@@ -724,10 +724,15 @@ def qrs_stage(views: Views, r: np.ndarray, fs: float, p: Params, usable: np.ndar
         # lead moved, the global offset is the latest over the leads (cons_q_few = 0), with
         # qrs_noff_global only (off by default: the LUDB guard on the global F1, params.py)
         hi = r + np.nan_to_num(0.5 * np.asarray(rr_next, float), nan=p.qrs_window_s * fs)
-        moved = notched_offset(views.qrs_slope, views.raw, on, off, hi, noise, noise_rec, fs, p)
+        moved, trough = notched_offset(views.qrs_slope, views.raw, on, off, hi, noise, noise_rec,
+                                       fs, p, return_trough=True)
         with np.errstate(invalid="ignore"):
+            width = moved - on_g[None, :]
+            # narrower complexes pass where the terminal S is a distinct lobe (helper qoff2)
+            lobe = ((p.qrs_noff_lobe_min_qrs_s > 0) & (trough >= p.qrs_noff_lobe_trough)
+                    & (width >= p.qrs_noff_lobe_min_qrs_s * fs - 1e-9))
             hit = ((moved != off) & np.isfinite(off) & usable[:, None]
-                   & (moved - on_g[None, :] >= p.qrs_noff_min_qrs_s * fs - 1e-9))
+                   & ((width >= p.qrs_noff_min_qrs_s * fs - 1e-9) | lobe))
         off = np.where(hit, moved, off)
         if p.qrs_noff_global:
             latest = np.where(hit, moved, -np.inf).max(axis=0)
