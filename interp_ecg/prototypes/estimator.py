@@ -538,7 +538,11 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     random_state : int
         Seeds initialisation, hold-out and batch order (runs are bit-identical on a CPU).
     checkpoint_dir : path, optional
-        Saves ``<phase>.pt`` after each phase and resumes from the latest one.
+        Saves ``<phase>.pt`` after each phase and resumes from the latest one, but only when it
+        was written by the same run: same classes in the same order, same training records and
+        labels (digests of the record ids and data), same validation data, parameters and seed.
+        Otherwise ``fit`` raises ``ConfigError`` naming the checkpoint and what differs (delete
+        the folder or pass another one); nothing is resumed silently for other data.
     pretrained : path or fitted classifier, optional
         Backbone weights to start from (e.g. a model fitted on a synthetic cohort); only
         tensors whose name and shape match are copied.
@@ -651,6 +655,16 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             loss_weights=LossWeights(**dict(self.loss_weights or {})),
         )
 
+    def _run_settings(self, st: dict) -> dict:
+        """The parameters that change what ``fit`` trains (compared before a checkpoint is resumed)."""
+        skip = {"device", "n_threads", "amp", "compile", "checkpoint_dir", "pretrained", "pretrained_2d"}
+        out = {k: _jsonable(v) for k, v in self.get_params(deep=False).items() if k not in skip}
+        out["preset_values"] = _jsonable(st)
+        for key in ("pretrained", "pretrained_2d"):  # a file by its name; an estimator / state dict by its kind
+            v = getattr(self, key, None)
+            out[key] = None if v is None else str(v) if isinstance(v, (str, PathLike)) else type(v).__name__
+        return out
+
     def _build(self, specs: list[BranchSpec], st: dict) -> ProtoECGNet:
         torch.manual_seed(int(self.random_state))
         return ProtoECGNet(specs, width=int(st["width"]), blocks=st["blocks"], n_samples=self.n_samples, fs=self.fs,
@@ -708,7 +722,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         trainer = ProtoTrainer(
             model, x, labels.to_numpy(), [_py(i) for i in ids], self._train_config(st), device=device,
             amp=self.amp, random_state=int(self.random_state), checkpoint_dir=self.checkpoint_dir,
-            extra_state={"specs": [s.to_dict() for s in specs]},
+            extra_state={"specs": [s.to_dict() for s in specs], "settings": self._run_settings(st)},
             x_val=xv, y_val=None if yv is None else yv.to_numpy(), lengths=lengths,
         )
         with torch_threads(self.n_threads):
