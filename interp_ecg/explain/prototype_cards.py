@@ -256,7 +256,23 @@ class SourceSegment:
     rule: str = ""
 
 
-def _find_record(dataset, rid) -> Any:
+# ``prototype_sources_["source_kind"]`` values (interp_ecg.prototypes.data; torch is optional here)
+SOURCE_RECORD, SOURCE_ARRAY_ROW, SOURCE_UNRECORDED = "record_id", "array_row", "unrecorded"
+
+
+def _source_kind(sources: pd.DataFrame, name: str) -> str:
+    return str(sources.at[name, "source_kind"]) if "source_kind" in sources.columns else SOURCE_UNRECORDED
+
+
+def _find_record(dataset, rid, prototype: str = "", kind: str = SOURCE_RECORD) -> Any:
+    """The dataset's id of a prototype's source record; array-row sources are refused."""
+    if kind == SOURCE_ARRAY_ROW:
+        raise ConfigError(f"{prototype}: its source is array row {rid} of the array the model was fitted on, "
+                          "not a record id, so it cannot be looked up in a dataset (it would name another "
+                          "record). Fit on the dataset, or pass y as a DataFrame indexed by record id")
+    if kind == SOURCE_UNRECORDED:
+        logger.warning("%s: this model file does not record whether its source %r is a record id or an array "
+                       "row (saved before that was recorded); it is read as a record id", prototype, rid)
     index = dataset.meta.index
     if rid in index:
         return rid
@@ -720,7 +736,9 @@ def prototype_cards(
     Raises
     ------
     ConfigError
-        A source record is not in ``dataset``; ``features`` shares no record with it.
+        A source record is not in ``dataset``; ``features`` shares no record with it or is not
+        given; the model was fitted on an array with array labels, so its sources are array rows,
+        not record ids (naming the prototype: a row number is never looked up as a record id).
 
     Examples
     --------
@@ -745,7 +763,12 @@ def prototype_cards(
     """
     from interp_ecg.features import feature_dictionary, normal_ranges
 
+    if features is None:
+        raise ConfigError("prototype_cards needs the feature table of the dataset: pass "
+                          "features=interp_ecg.features.extract(dataset)")
     names, sources = _selected_prototypes(model, prototypes)
+    record_of = {p: _find_record(dataset, sources.at[p, "record_id"], p, _source_kind(sources, p))
+                 for p in names}  # fail before the slow part
     classes = list(model.classes_)
     fdict = feature_dictionary()
     ranges = normal_ranges()
@@ -762,7 +785,6 @@ def prototype_cards(
     )
     from joblib import Parallel, delayed
 
-    record_of = {p: _find_record(dataset, sources.at[p, "record_id"]) for p in names}  # fail before the slow part
     surrogates = Parallel(n_jobs=n_jobs)(
         delayed(_surrogate)(cohort.sims.loc[cohort.common, p].to_numpy(float), cohort.X, cohort.groups, n_splits,
                             random_state, surrogate_params)

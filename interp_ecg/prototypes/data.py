@@ -188,6 +188,43 @@ def to_array(
     return _returned(out, ids, ok, lengths, durations, return_lengths, return_durations)
 
 
+#: ``prototype_sources_["source_kind"]``: the record id names a record of the training dataset
+SOURCE_RECORD = "record_id"
+#: ``prototype_sources_["source_kind"]``: the "record id" is a row number of the training array
+#: (fitted on an array with array labels: there was no record id to keep)
+SOURCE_ARRAY_ROW = "array_row"
+#: ``prototype_sources_["source_kind"]`` of model files saved before the kind was recorded
+SOURCE_UNRECORDED = "unrecorded"
+
+
+def source_label(record_id: Any, kind: str) -> str:
+    """How a prototype source is named to a reader: ``"record 98"`` or ``"array row 65"``.
+
+    Parameters
+    ----------
+    record_id : int or str
+        ``prototype_sources_["record_id"]``.
+    kind : str
+        ``prototype_sources_["source_kind"]``: :data:`SOURCE_RECORD`, :data:`SOURCE_ARRAY_ROW` or
+        :data:`SOURCE_UNRECORDED`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from interp_ecg.prototypes.data import source_label
+    >>> source_label(98, "record_id"), source_label("65", "array_row")
+    ('record 98', 'array row 65')
+    """
+    if kind == SOURCE_ARRAY_ROW:
+        return f"array row {record_id}"
+    if kind == SOURCE_UNRECORDED:
+        return f"record {record_id} (or array row: not recorded in this model file)"
+    return f"record {record_id}"
+
+
 def _returned(out, ids, ok, lengths, durations, return_lengths: bool, return_durations: bool) -> tuple:
     return (out, ids, ok) + ((lengths,) if return_lengths else ()) + ((durations,) if return_durations else ())
 

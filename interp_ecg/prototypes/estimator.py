@@ -58,6 +58,9 @@ from interp_ecg.errors import ConfigError, IntegrityError, ModelError
 from interp_ecg.io.integrity import file_manifest_path, verify_file_manifest
 from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
 from interp_ecg.prototypes.data import (
+    SOURCE_ARRAY_ROW,
+    SOURCE_RECORD,
+    SOURCE_UNRECORDED,
     describe_long,
     describe_short,
     long_records,
@@ -731,6 +734,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             if push is None:
                 raise ModelError("training ended without a push phase")
             sources = pd.DataFrame(push.sources).drop(columns=["record_index"])
+            # an array fitted with array labels has no record ids: its "ids" are row numbers
+            sources["source_kind"] = (SOURCE_ARRAY_ROW if not hasattr(X, "meta") and not isinstance(y, pd.DataFrame)
+                                      else SOURCE_RECORD)
             train_sims = trainer.similarities(trainer.x).double().numpy()
             mean = train_sims.mean(0)
 
@@ -1035,6 +1041,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         model = clf._build(specs, settings)
         model.load_state_dict(state["model"])
         sources = pd.DataFrame(meta["sources"])
+        if "source_kind" not in sources.columns:  # saved before the kind was recorded
+            sources["source_kind"] = SOURCE_UNRECORDED
         _check_sources(sources, state["segments"], path)
         clf._set_fitted(model, specs, settings, sources, {k: v.numpy() for k, v in state["segments"].items()},
                         state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), torch_device(device),

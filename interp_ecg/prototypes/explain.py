@@ -30,6 +30,7 @@ import torch
 
 from interp_ecg.errors import ConfigError, ModelError
 from interp_ecg.io.leads import STANDARD_LEADS
+from interp_ecg.prototypes.data import SOURCE_RECORD, source_label
 
 DEFAULT_PLOT_LEADS = ("II", "V1", "V5")
 
@@ -235,7 +236,9 @@ class PrototypeExplanation:
     contributions : pandas.DataFrame
         One row per (statement, prototype) among the top drivers: ``statement, prototype,
         prototype_class, branch, backbone, similarity, weight, shapley, leads, start_sample,
-        end_sample, matchable, window_note, source_record, source_leads, source_start, source_end``;
+        end_sample, matchable, window_note, source_record, source_kind, source_leads, source_start,
+        source_end``; ``source_kind`` says whether ``source_record`` is a record id (``"record_id"``)
+        or a row number of the array the model was fitted on (``"array_row"``);
         per statement, largest Shapley value first. ``start_sample`` / ``end_sample`` are ``<NA>``
         and ``matchable`` False, with the reason in ``window_note``, for a prototype whose window
         does not fit in the record's real samples (a record shorter than the network input);
@@ -311,7 +314,7 @@ class PrototypeExplanation:
                       [src_leads[j] for j in sidx])
             axes[i, 1].set_title(
                 f"looks like {r['prototype']} (sim {r['similarity']:.2f}, shap {r['shapley']:+.2f}): "
-                f"train record {r['source_record']}", fontsize=8)
+                f"train {source_label(r['source_record'], r.get('source_kind', SOURCE_RECORD))}", fontsize=8)
         fig.tight_layout()
         return fig
 
@@ -383,6 +386,7 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
                 "leads": windows.loc[name, "leads"], "start_sample": windows.loc[name, "start_sample"],
                 "end_sample": windows.loc[name, "end_sample"], "matchable": bool(windows.loc[name, "matchable"]),
                 "window_note": windows.loc[name, "reason"], "source_record": src.loc[name, "record_id"],
+                "source_kind": src.loc[name, "source_kind"] if "source_kind" in src.columns else SOURCE_RECORD,
                 "source_leads": src.loc[name, "leads"], "source_start": int(src.loc[name, "start_sample"]),
                 "source_end": int(src.loc[name, "end_sample"]),
             })
@@ -427,7 +431,8 @@ def prototype_gallery(clf, cls: str, leads: Sequence[str] = DEFAULT_PLOT_LEADS, 
         src_leads = str(r["leads"]).split(",")
         idx = [src_leads.index(ld) for ld in leads if ld in src_leads] or [0]
         _draw(ax, clf.prototype_segments_[name][idx], clf.fs, int(r["start_sample"]), [src_leads[i] for i in idx])
-        ax.set_title(f"{name}: record {r['record_id']}, {r['start_sample'] / clf.fs:.1f}-"
+        ax.set_title(f"{name}: {source_label(r['record_id'], r.get('source_kind', SOURCE_RECORD))}, "
+                     f"{r['start_sample'] / clf.fs:.1f}-"
                      f"{r['end_sample'] / clf.fs:.1f} s", fontsize=8)
     for ax in axes[n:]:
         ax.axis("off")
