@@ -151,19 +151,20 @@ def _warn_constant(flat: pd.Series, where: str) -> None:
 
 
 def _check_multi_hot(labels: pd.DataFrame) -> pd.DataFrame:
-    """``labels`` unchanged when every value is 0 or 1; otherwise ``ConfigError`` naming the column.
+    """``labels`` unchanged when every value is 0, 1 or NaN (unknown); otherwise ``ConfigError`` naming the column.
 
-    NaN (unknown) labels are refused with their count per column, and other values (PTB-XL's
-    0-100 likelihoods, soft labels) with the values found: the weighted BCE and the push need
-    multi-hot 0/1 targets.
+    NaN means unknown (e.g. the rhythm statements of a PTB-XL record that carries no rhythm
+    statement, :func:`interp_ecg.io.read_ptbxl`): the training loss, the push, early stopping and
+    calibration leave such (record, class) entries out. Other values (PTB-XL's 0-100
+    likelihoods, soft labels) are refused with the values found.
     """
     values = labels.to_numpy(dtype=np.float64)
     nan = np.isnan(values)
     if nan.any():
         counts = {str(c): int(n) for c, n in zip(labels.columns, nan.sum(axis=0)) if n}
-        listed = ", ".join(f"{c} ({n})" for c, n in list(counts.items())[:5])
-        raise ConfigError(f"y holds NaN (unknown) labels in {len(counts)} column(s): {listed}; multi-hot 0/1 "
-                          "expected: leave those records out or decide each label as 0 or 1")
+        logger.info("labels unknown (NaN), left out of the loss and scores class by class: %s",
+                    ", ".join(f"{c} ({n} records)" for c, n in list(counts.items())[:8]))
+    values = np.where(nan, 0.0, values)
     bad = ~np.isin(values, (0.0, 1.0))
     if bad.any():
         parts = []
@@ -310,7 +311,7 @@ class _BaseNetClassifier(BaseEstimator):
         if len(x) < 2:
             raise ModelError(f"need at least 2 readable training records, got {len(x)}")
         pos = (labels.to_numpy() > 0).sum(axis=0)
-        neg = len(labels) - pos
+        neg = (labels.to_numpy() == 0).sum(axis=0)  # unknown (NaN) labels are neither
         few_pos, few_neg = pos < self.min_positives, (neg < self.min_positives) & (pos >= self.min_positives)
         keep = ~few_pos & ~few_neg
         if not keep.all():
@@ -441,24 +442,27 @@ class _BaseNetClassifier(BaseEstimator):
         missing = [c for c in self.classes_ if c not in labels.columns]
         if missing:
             raise ConfigError(f"calibration labels lack classes {missing[:5]}")
-        yv = labels[self.classes_].to_numpy()
+        yv = labels[self.classes_].to_numpy(dtype=np.float64)
         ok = np.isfinite(logits).all(axis=1)
         logits, yv = logits[ok], yv[ok]
-        pos = yv.sum(axis=0)
-        one_sided = [c for c, n in zip(self.classes_, pos) if n == 0 or n == len(yv)]
+        known = np.isfinite(yv)  # unknown labels (NaN) are left out class by class
+        pos = (yv > 0).sum(axis=0)
+        n_known = known.sum(axis=0)
+        one_sided = [c for c, n, m in zip(self.classes_, pos, n_known) if n == 0 or n == m]
         if one_sided:
             raise ConfigError(f"cannot calibrate {one_sided[:5]}: no positive or no negative record among the "
-                              f"{len(yv)} calibration records")
+                              f"{len(yv)} calibration records (with a known label)")
         rows = []
         for k, cls in enumerate(self.classes_):
-            lr = LogisticRegression(C=1e6, max_iter=1000).fit(logits[:, [k]], yv[:, k].astype(int))
+            lk, yk = logits[known[:, k], k], yv[known[:, k], k]
+            lr = LogisticRegression(C=1e6, max_iter=1000).fit(lk[:, None], yk.astype(int))
             slope, intercept = float(lr.coef_[0, 0]), float(lr.intercept_[0])
             from scipy.special import expit
 
-            rows.append({"class": cls, "slope": slope, "intercept": intercept, "n_records": len(yv),
-                         "n_positive": int(pos[k]), "mean_score_before": float(expit(logits[:, k]).mean()),
-                         "mean_probability_after": float(expit(slope * logits[:, k] + intercept).mean()),
-                         "prevalence": float(pos[k] / len(yv))})
+            rows.append({"class": cls, "slope": slope, "intercept": intercept, "n_records": int(n_known[k]),
+                         "n_positive": int(pos[k]), "mean_score_before": float(expit(lk).mean()),
+                         "mean_probability_after": float(expit(slope * lk + intercept).mean()),
+                         "prevalence": float(pos[k] / n_known[k])})
         self.calibration_ = pd.DataFrame(rows).set_index("class")
         self.probabilities_calibrated_ = True
         flipped = list(self.calibration_.index[self.calibration_["slope"] <= 0])
@@ -690,8 +694,10 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             length).
         y : pandas.DataFrame or array, optional
             Multi-hot 0/1 labels (columns = classes) aligned with the records; defaults to
-            ``X.labels``. Other values (likelihoods 0-100, soft labels) and NaN (unknown) labels
-            are refused with ``ConfigError`` naming the column (as are those of ``y_val``).
+            ``X.labels``. NaN is an unknown label (e.g. PTB-XL rhythm statements of a record without
+            any rhythm statement): left out of the loss, the push candidates, early stopping and the
+            class's positive/negative counts, class by class. Other values (likelihoods 0-100, soft
+            labels) are refused with ``ConfigError`` naming the column (as are those of ``y_val``).
             :attr:`classes_` keeps the order of these columns, less the classes left out for
             having fewer than ``min_positives`` positive or negative training records (logged,
             with a ``UserWarning`` naming them): compare ``classes_`` with ``y.columns`` before

@@ -225,10 +225,14 @@ def macro_auroc(y: np.ndarray, scores: np.ndarray) -> float:
     """
     from sklearn.metrics import roc_auc_score
 
-    y = np.asarray(y) > 0
+    y = np.asarray(y, dtype=np.float64)
     scores = np.asarray(scores, dtype=np.float64)
-    aucs = [roc_auc_score(y[:, k], scores[:, k]) for k in range(y.shape[1])
-            if 0 < y[:, k].sum() < len(y) and np.isfinite(scores[:, k]).all()]
+    aucs = []
+    for k in range(y.shape[1]):  # unknown labels (NaN) left out, class by class
+        known = np.isfinite(y[:, k])
+        yk, sk = y[known, k] > 0, scores[known, k]
+        if 0 < yk.sum() < len(yk) and np.isfinite(sk).all():
+            aucs.append(roc_auc_score(yk, sk))
     return float(np.mean(aucs)) if aucs else float("nan")
 
 
