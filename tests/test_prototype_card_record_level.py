@@ -47,3 +47,22 @@ def test_no_p_sentence_follows_the_record_not_the_window(sinus):
     # a record without a feature row: NaN, no sentence either way
     measured, _, _ = measure_source(sinus, lo, hi, ["II"], record_features={})
     assert np.isnan(measured["P_wave_presence_fraction"]) and "no P waves" not in describe_measurements(measured)
+
+
+def test_card_title_names_the_source_record_without_a_pseudonym_key(sinus):
+    """user16 F8: the title read "source source" when no pseudonym key was given."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from interp_ecg.explain.prototype_cards import PrototypeCard
+
+    lo, hi = _one_beat_window(sinus)
+    measured, seg, _ = measure_source(sinus, lo, hi, ["II"], record_features={})
+    row = pd.Series({"source_record": "290", "start_s": lo, "end_s": hi, "description": ""})
+    card = PrototypeCard("proto_IMI_00", row, pd.DataFrame({"feature": list(measured), "value": list(measured.values())}),
+                         segment=seg)
+    ax = card.plot()
+    titles = [t.get_text() for t in ax.texts]
+    assert any(f"proto_IMI_00 - source record 290, {lo:.2f}-{hi:.2f} s" in t for t in titles), titles
+    row["source_pseudonym"] = "E017"
+    assert any("proto_IMI_00 - source E017," in t.get_text() for t in card.plot().texts)

@@ -79,3 +79,18 @@ def test_explanations_name_array_rows_as_rows(array_fit, toy):
     x, _ = toy
     ex = array_fit.explain(x[:1])
     assert set(ex.contributions["source_kind"]) == {"array_row"}
+
+
+def test_explanations_give_pooled_and_window_similarity(array_fit, toy):
+    """user16 F7: the similarity column is the record mean; the matched window's own is beside it."""
+    from interp_ecg.prototypes.explain import matched_windows
+
+    x, _ = toy
+    ex = array_fit.explain(x[:1])
+    c = ex.contributions.iloc[0]
+    sims = array_fit.transform(x[:1])
+    assert c["similarity"] == pytest.approx(float(sims.iloc[0][c["prototype"]]), abs=1e-6)
+    net, _, _ = array_fit.network_input(x[:1])
+    win = matched_windows(array_fit, net)
+    assert c["window_similarity"] == pytest.approx(float(win.loc[c["prototype"], "similarity"]), abs=1e-6)
+    assert c["window_similarity"] >= c["similarity"] - 1e-6  # the best window is at least the mean

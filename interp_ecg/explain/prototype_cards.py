@@ -640,7 +640,8 @@ class PrototypeCard:
         strip = next((ld for ld in seg.window_leads if ld in STANDARD_LEADS and ld in seg.leads), "II")
         if seg.window_leads and len(seg.window_leads) == len(STANDARD_LEADS):
             strip = "II"
-        label = source_label if source_label is not None else str(self.row.get("source_pseudonym", "source"))
+        label = source_label if source_label is not None else str(
+            self.row.get("source_pseudonym", f"record {self.row.get('source_record', '?')}"))
         title = f"{self.prototype} - source {label}, {self.row['start_s']:.2f}-{self.row['end_s']:.2f} s"
         measured = dict(zip(self.measurements["feature"], self.measurements["value"]))
         return plot_ecg(seg.signal, seg.fs, seg.leads, fiducials=seg.fiducials,

@@ -73,6 +73,7 @@ from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, Br
 from interp_ecg.prototypes.training import (
     ProtoTrainer,
     TrainConfig,
+    local_torch_rng,
     read_weights,
     torch_device,
     torch_threads,
@@ -190,6 +191,14 @@ def _py(value: Any) -> Any:
     if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
         return int(value)
     return str(value)
+
+
+def _exact_json(value: Any) -> Any:
+    """A table cell as a JSON value that reads back exactly (NaN/None as null)."""
+    value = _jsonable(value)
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -673,10 +682,11 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         return out
 
     def _build(self, specs: list[BranchSpec], st: dict) -> ProtoECGNet:
-        torch.manual_seed(int(self.random_state))
-        return ProtoECGNet(specs, width=int(st["width"]), blocks=st["blocks"], n_samples=self.n_samples, fs=self.fs,
-                           partial_window_s=self.partial_window_s, dropout=float(st["dropout"]),
-                           seed=int(self.random_state))
+        with local_torch_rng():  # seeded weights, the caller's global torch RNG untouched
+            torch.manual_seed(int(self.random_state))
+            return ProtoECGNet(specs, width=int(st["width"]), blocks=st["blocks"], n_samples=self.n_samples,
+                               fs=self.fs, partial_window_s=self.partial_window_s, dropout=float(st["dropout"]),
+                               seed=int(self.random_state))
 
     def fit(self, X: Any, y: Any = None, *, fs: float | None = None, X_val: Any = None,
             y_val: Any = None) -> "ProtoECGNetClassifier":
@@ -971,7 +981,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             "positive_weights": [None if not np.isfinite(v) else float(v) for v in self.positive_weights_],
             "calibration": (None if self.calibration_ is None
                             else json.loads(self.calibration_.reset_index().to_json(orient="records"))),
-            "sources": json.loads(sources.to_json(orient="records")),
+            # Python's shortest round-trip repr: every value reads back exactly (to_json rounds to 10 digits)
+            "sources": [{str(k): _exact_json(v) for k, v in r.items()} for r in sources.to_dict(orient="records")],
             "history": json.loads(self.history_.to_json(orient="records")),
         }
         state = {
@@ -1159,8 +1170,9 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
         labels = labels[order]
         x, labels, ids, xv, yv, lengths = self._validation(x, labels, ids, groups, X_val, y_val, fs,
                                                            st["validation_fraction"], lengths)
-        torch.manual_seed(int(self.random_state))
-        model = BlackBoxECGNet(specs, width=int(st["width"]), blocks=st["blocks"], dropout=float(st["dropout"]))
+        with local_torch_rng():  # seeded weights, the caller's global torch RNG untouched
+            torch.manual_seed(int(self.random_state))
+            model = BlackBoxECGNet(specs, width=int(st["width"]), blocks=st["blocks"], dropout=float(st["dropout"]))
         self.device_ = torch_device(self.device)
         with torch_threads(self.n_threads):
             self.history_ = pd.DataFrame(train_blackbox(

@@ -235,9 +235,11 @@ class PrototypeExplanation:
         Classes at or above the threshold (the top class when none is, flagged in ``note``).
     contributions : pandas.DataFrame
         One row per (statement, prototype) among the top drivers: ``statement, prototype,
-        prototype_class, branch, backbone, similarity, weight, shapley, leads, start_sample,
+        prototype_class, branch, backbone, similarity, window_similarity, weight, shapley, leads, start_sample,
         end_sample, matchable, window_note, source_record, source_kind, source_leads, source_start,
-        source_end``; ``source_kind`` says whether ``source_record`` is a record id (``"record_id"``)
+        source_end``; ``similarity`` is the record's pooled similarity (the mean over all its
+        windows, what the fusion layer reads), ``window_similarity`` that of the matched window
+        (``start_sample``-``end_sample``) alone; ``source_kind`` says whether ``source_record`` is a record id (``"record_id"``)
         or a row number of the array the model was fitted on (``"array_row"``);
         per statement, largest Shapley value first. ``start_sample`` / ``end_sample`` are ``<NA>``
         and ``matchable`` False, with the reason in ``window_note``, for a prototype whose window
@@ -382,7 +384,8 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
             rows.append({
                 "statement": cls, "prototype": name, "prototype_class": src.loc[name, "class"],
                 "branch": src.loc[name, "branch"], "backbone": clf.branches_.loc[src.loc[name, "branch"], "backbone"],
-                "similarity": float(sims[0, j]), "weight": float(w[k, j]), "shapley": float(phi[name]),
+                "similarity": float(sims[0, j]), "window_similarity": float(windows.loc[name, "similarity"]),
+                "weight": float(w[k, j]), "shapley": float(phi[name]),
                 "leads": windows.loc[name, "leads"], "start_sample": windows.loc[name, "start_sample"],
                 "end_sample": windows.loc[name, "end_sample"], "matchable": bool(windows.loc[name, "matchable"]),
                 "window_note": windows.loc[name, "reason"], "source_record": src.loc[name, "record_id"],

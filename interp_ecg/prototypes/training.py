@@ -155,6 +155,30 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
+@contextmanager
+def local_torch_rng() -> Iterator[None]:
+    """Seed and draw inside without touching the caller's global torch RNG (CPU and every CUDA device).
+
+    ``fit`` seeds torch for bit-identical runs; inside this context the global generators are
+    restored on exit (``torch.random.fork_rng``), so a user's own ``torch.manual_seed`` stream
+    continues as if ``fit`` had not run (user16 finding 14).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from interp_ecg.prototypes.training import local_torch_rng
+    >>> _ = torch.manual_seed(123); a = torch.rand(1)
+    >>> _ = torch.manual_seed(123)
+    >>> with local_torch_rng():
+    ...     _ = torch.manual_seed(0); _ = torch.rand(5)
+    >>> bool(torch.rand(1) == a)
+    True
+    """
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        yield
+
+
 def torch_device(device: str | torch.device | None = "auto") -> torch.device:
     """:func:`interp_ecg.device.resolve_device` as a ``torch.device``, GPU detection by torch.
 
@@ -739,7 +763,15 @@ class ProtoTrainer:
 
     # -- running ----------------------------------------------------------------------
     def run(self, phases: Sequence[str] = PHASES, resume: bool = True) -> "ProtoTrainer":
-        """Run the phases not yet completed (resuming from ``checkpoint_dir`` when asked)."""
+        """Run the phases not yet completed (resuming from ``checkpoint_dir`` when asked).
+
+        Each phase seeds torch with ``random_state`` (plus its index); the caller's global torch
+        RNG is left as it was (:func:`local_torch_rng`).
+        """
+        with local_torch_rng():
+            return self._run(phases, resume)
+
+    def _run(self, phases: Sequence[str], resume: bool) -> "ProtoTrainer":
         if resume and not self.completed:
             ckpt = self.latest_checkpoint()
             if ckpt is not None:
@@ -892,6 +924,13 @@ def train_blackbox(model: BlackBoxECGNet, x, y, epochs: int, batch_size: int = 3
     Ends, as the prototype model's push does, by recomputing the batch-norm statistics over the
     training records (:func:`recalibrate_batch_norm`).
     """
+    with local_torch_rng():  # seeded, without reseeding the caller's global torch RNG
+        return _train_blackbox(model, x, y, epochs, batch_size, lr, device, amp, random_state, pos_weight_clip,
+                               weight_decay, scheduler, patience, x_val, y_val, compile)
+
+
+def _train_blackbox(model, x, y, epochs, batch_size, lr, device, amp, random_state, pos_weight_clip, weight_decay,
+                    scheduler, patience, x_val, y_val, compile) -> list[dict]:
     dev = torch_device(device)
     use_amp = resolve_amp(amp, dev)
     torch.manual_seed(int(random_state))
