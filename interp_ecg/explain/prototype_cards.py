@@ -288,9 +288,9 @@ def _find_record(dataset, rid, prototype: str = "", kind: str = SOURCE_RECORD) -
 RECORD_LEVEL_FEATURES = ("P_wave_presence_fraction", "RR_irregularity", "QTc_Bazett_ms")
 
 
-def measure_source(record, start_s: float, end_s: float,
-                   window_leads: Sequence[str],
-                   record_features: Mapping[str, Any] | None = None) -> tuple[dict[str, float], SourceSegment | None, str]:
+def measure_source(record, start_s: float, end_s: float, window_leads: Sequence[str],
+                   record_features: Mapping[str, Any] | None = None
+                   ) -> tuple[dict[str, float], SourceSegment | None, str]:
     """Measure the beats of a record whose consensus R peak lies inside ``[start_s, end_s)``.
 
     When no R peak lies inside (a 0.9 s window at a slow rate), the beats overlapping the window
@@ -1111,7 +1111,8 @@ def _card_row(p: str, src: pd.Series, rid, measured: dict, seg: SourceSegment | 
 
 
 __all__ = [
-    "AMPLITUDE_FEATURES", "INTERVAL_FEATURES", "IRREGULAR_RR", "RECORD_LEVEL_FEATURES", "RHYTHM_EXPECTATIONS", "RHYTHM_FEATURES",
+    "AMPLITUDE_FEATURES", "INTERVAL_FEATURES", "IRREGULAR_RR", "RECORD_LEVEL_FEATURES", "RHYTHM_EXPECTATIONS",
+    "RHYTHM_FEATURES",
     "PrototypeCard", "PrototypeCards", "SourceSegment", "card_marks", "describe_measurements",
     "INTERVAL_NEEDS", "measure_source", "missing_reasons", "prototype_cards", "range_text", "rhythm_consistent",
     "top_features",

@@ -552,7 +552,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     compile : bool or "auto"
         ``torch.compile`` the training forward passes (``"auto"``: on CUDA).
     random_state : int
-        Seeds initialisation, hold-out and batch order (runs are bit-identical on a CPU).
+        Seeds initialisation, hold-out and batch order (runs are bit-identical on a CPU with the
+        same ``n_threads``; another thread count sums in another order and moves outputs by ~1e-7).
     checkpoint_dir : path, optional
         Saves ``<phase>.pt`` after each phase and resumes from the latest one, but only when it
         was written by the same run: same classes in the same order, same training records and

@@ -239,9 +239,13 @@ class PrototypeExplanation:
         end_sample, matchable, window_note, source_record, source_kind, source_leads, source_start,
         source_end``; ``similarity`` is the record's pooled similarity (the mean over all its
         windows, what the fusion layer reads), ``window_similarity`` that of the matched window
-        (``start_sample``-``end_sample``) alone; ``source_kind`` says whether ``source_record`` is a record id (``"record_id"``)
+        (``start_sample``-``end_sample``) alone; ``source_kind`` says whether ``source_record``
+        is a record id (``"record_id"``)
         or a row number of the array the model was fitted on (``"array_row"``);
-        per statement, largest Shapley value first. ``start_sample`` / ``end_sample`` are ``<NA>``
+        per statement, largest Shapley value first. ``shapley`` is on the network's raw logit
+        scale (:func:`fusion_shap`); after ``calibrate()`` the probabilities shown beside it are
+        Platt-scaled, so a Shapley value ``phi`` moves the calibrated logit by ``slope * phi``
+        (``calibration_["slope"]``), not by ``phi``. ``start_sample`` / ``end_sample`` are ``<NA>``
         and ``matchable`` False, with the reason in ``window_note``, for a prototype whose window
         does not fit in the record's real samples (a record shorter than the network input);
         ``similarity`` and ``shapley`` are then those of the padded input the network read.
