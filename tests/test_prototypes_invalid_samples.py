@@ -72,3 +72,13 @@ def test_array_rows_are_named(cohort, caplog):
     assert "array row 3 left out (its row is zeroed): lead II holds 100 invalid" in caplog.text
     assert "array row 4: short runs of invalid samples bridged in lead(s) V1" in caplog.text
     assert np.isfinite(arr).all()
+
+
+def test_explain_names_the_lead_and_time_of_a_long_gap(cohort):
+    from interp_ecg.errors import ModelError
+
+    ds, x, y = cohort
+    rows = [0, 1, 2] + list(range(5, 14))  # clean records only
+    clf = ProtoECGNetClassifier(**TINY).fit(x[rows], y.iloc[rows])
+    with pytest.raises(ModelError, match=r"record rec003 cannot be explained: lead II holds 100 invalid .*2.00-3.00 s"):
+        clf.explain(ds.load("rec003"))

@@ -80,7 +80,11 @@ def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str, 
         arr, rid = arr[None], "record"
     x, _, ok, lengths, durations = clf.network_input(arr, fs, return_lengths=True, return_durations=True)
     if not ok.all():
-        raise ModelError("record holds NaN/inf samples", source=rid)
+        from interp_ecg.prototypes.data import bridge_invalid_samples
+
+        why = bridge_invalid_samples(arr[0], float(fs or clf.fs))[2]
+        raise ModelError(f"record {rid} cannot be explained: {why or 'it holds invalid (NaN/inf) samples'}",
+                         source=rid)
     length, duration = int(lengths[0]), float(durations[0])
     assumed = f" (array read at the model's fs = {clf.fs:g} Hz: no fs= was given)" if fs is None else ""
     if duration * clf.fs > x.shape[-1] + 0.5:
