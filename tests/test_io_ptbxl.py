@@ -66,7 +66,15 @@ def test_labels_against_literal_eval(ptbxl_root, raw_db, statements, threshold):
         for code, like in ast.literal_eval(codes).items():
             if like >= threshold or statements.loc[code, "diagnostic"] != 1:
                 expected.loc[ecg_id, code] = 1
-    pd.testing.assert_frame_equal(ds.labels, expected, check_names=False)
+    # a record naming no rhythm statement was not assessed for rhythm: its rhythm statements are NaN
+    rhythm = list(statements.index[statements["rhythm"] == 1])
+    without = expected.index[expected[rhythm].sum(axis=1) == 0]
+    assert len(without) == 29
+    expected_unknown = expected.astype({c: np.float64 for c in rhythm})
+    expected_unknown.loc[without, rhythm] = np.nan
+    pd.testing.assert_frame_equal(ds.labels, expected_unknown, check_names=False)
+    old = read_ptbxl(ptbxl_root, likelihood_threshold=threshold, unassessed_rhythm="negative")
+    pd.testing.assert_frame_equal(old.labels, expected, check_names=False)
 
 
 def test_likelihood_threshold_applies_to_diagnostic_statements_only(ptbxl_root):

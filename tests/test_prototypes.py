@@ -174,7 +174,7 @@ def test_transform_columns_and_index(fitted, toy):
     # streamed in chunks: same values, same order; an unreadable record gives a NaN row
     pd.testing.assert_frame_equal(clf.transform(ds, chunk_size=2), sims_ds)
     bad = up.copy()
-    bad[1, 0, 7] = np.nan
+    bad[1, 0, 7:507] = np.nan  # 1 s: longer than the invalid-sample policy bridges (one sample would be bridged)
     ds_bad = EcgDataset(pd.DataFrame(index=pd.Index(["a", "b", "c"], name="record_id")), ArrayLoader(bad, fs=500),
                         fs=500)
     sims_bad = clf.transform(ds_bad, chunk_size=2)

@@ -42,11 +42,12 @@ def test_highpass_removes_drift_and_keeps_qrs_band():
 
 def test_to_array_resamples_crops_and_flags_bad_records():
     x = np.random.default_rng(0).normal(size=(3, 12, 6000)).astype(np.float32)
-    x[1, 4, 10] = np.nan
+    x[1, 4, 10:60] = np.nan  # 100 ms: refused (runs up to 20 ms are bridged)
+    x[2, 4, 10] = np.nan  # one sample: bridged
     arr, ids, ok = to_array(x, input_fs=500, highpass_hz=None)
     assert arr.shape == (3, 12, 1000)
     assert ok.tolist() == [True, False, True]
-    assert not arr[1].any() and np.isfinite(arr).all()
+    assert not arr[1].any() and np.isfinite(arr).all() and arr[2].any()
     with pytest.raises(ConfigError):
         to_array(np.zeros((2, 8, 1000)))
 

@@ -109,20 +109,20 @@ def test_likelihood_labels_are_refused_naming_the_column(toy, est):
 
 
 @pytest.mark.parametrize("est", [ProtoECGNetClassifier, BlackBoxECGClassifier])
-def test_nan_labels_are_refused_with_column_and_count(toy, est):
-    from interp_ecg.errors import ConfigError
+def test_nan_labels_are_masked_and_logged_with_column_and_count(toy, est, caplog):
+    """NaN = unknown (user16 F3: PTB-XL rhythm not assessed): masked in training, counted in the log
+    (it was refused before; the network now leaves those entries out of its loss)."""
+    import logging
 
     x, y = toy
     y = y.drop(columns="EMPTY").astype(float)
     y.iloc[[0, 5, 7], 2] = np.nan
-    with pytest.raises(ConfigError, match=r"NaN \(unknown\) labels in 1 column\(s\): FAST \(3\)"):
-        est(preset="small", width=2, random_state=0, n_threads=1).fit(x, y)
-    # the validation labels too
-    with pytest.raises(ConfigError, match=r"FAST \(3\)"):
-        est(preset="small", width=2, random_state=0, n_threads=1).fit(x, y.fillna(0), X_val=x, y_val=y)
-    # a plain array names its column by position
-    with pytest.raises(ConfigError, match=r"class_2 \(3\)"):
-        est(preset="small", width=2, random_state=0, n_threads=1).fit(x, y.to_numpy())
+    with caplog.at_level(logging.INFO, logger="interp_ecg.prototypes"):
+        clf = est(preset="small", width=2, random_state=0, n_threads=1).fit(x, y, X_val=x, y_val=y)
+    assert "FAST (3 records)" in caplog.text
+    known = y["FAST"].dropna()
+    assert clf.positive_weights_["FAST"] == pytest.approx(max((known == 0).sum() / known.sum(), 1.0))
+    assert np.isfinite(clf.predict_proba(x)).all()
 
 
 # -- F5: records cut to the network input are named, with the assumed rate for arrays -------------

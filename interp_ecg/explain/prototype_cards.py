@@ -256,7 +256,23 @@ class SourceSegment:
     rule: str = ""
 
 
-def _find_record(dataset, rid) -> Any:
+# ``prototype_sources_["source_kind"]`` values (interp_ecg.prototypes.data; torch is optional here)
+SOURCE_RECORD, SOURCE_ARRAY_ROW, SOURCE_UNRECORDED = "record_id", "array_row", "unrecorded"
+
+
+def _source_kind(sources: pd.DataFrame, name: str) -> str:
+    return str(sources.at[name, "source_kind"]) if "source_kind" in sources.columns else SOURCE_UNRECORDED
+
+
+def _find_record(dataset, rid, prototype: str = "", kind: str = SOURCE_RECORD) -> Any:
+    """The dataset's id of a prototype's source record; array-row sources are refused."""
+    if kind == SOURCE_ARRAY_ROW:
+        raise ConfigError(f"{prototype}: its source is array row {rid} of the array the model was fitted on, "
+                          "not a record id, so it cannot be looked up in a dataset (it would name another "
+                          "record). Fit on the dataset, or pass y as a DataFrame indexed by record id")
+    if kind == SOURCE_UNRECORDED:
+        logger.warning("%s: this model file does not record whether its source %r is a record id or an array "
+                       "row (saved before that was recorded); it is read as a record id", prototype, rid)
     index = dataset.meta.index
     if rid in index:
         return rid
@@ -267,12 +283,27 @@ def _find_record(dataset, rid) -> Any:
                       "(pass the dataset the model was trained on, or one that holds its training records)")
 
 
-def measure_source(record, start_s: float, end_s: float,
-                   window_leads: Sequence[str]) -> tuple[dict[str, float], SourceSegment | None, str]:
+#: card values that are measurements of the whole record in the feature table (one definition per
+#: name): with ``record_features`` they are the feature table's, not re-measured on the window
+RECORD_LEVEL_FEATURES = ("P_wave_presence_fraction", "RR_irregularity", "QTc_Bazett_ms")
+
+
+def measure_source(record, start_s: float, end_s: float, window_leads: Sequence[str],
+                   record_features: Mapping[str, Any] | None = None
+                   ) -> tuple[dict[str, float], SourceSegment | None, str]:
     """Measure the beats of a record whose consensus R peak lies inside ``[start_s, end_s)``.
 
     When no R peak lies inside (a 0.9 s window at a slow rate), the beats overlapping the window
     are measured instead and :attr:`SourceSegment.rule` says so.
+
+    With ``record_features`` (the record's row of :func:`interp_ecg.features.extract`), the
+    values of :data:`RECORD_LEVEL_FEATURES` are the feature table's, with its definitions (P
+    presence over the record's non-PVC beats, the normalised RMSSD of its dominant beats' RR,
+    QT / sqrt(RR_mean)): a 1-s window holds one or two beats, too few to say "no P waves" or
+    "irregular" (user16: a sinus record whose first beat had no delineated P was called "no P
+    waves"), and a value named like a feature-table column must mean the same. The window's
+    own count is kept as ``n_beats_with_P_in_window`` beside ``n_beats_in_window``. Without it
+    they are measured on the window's beats (QTc with each beat's preceding RR).
 
     Parameters
     ----------
@@ -282,6 +313,8 @@ def measure_source(record, start_s: float, end_s: float,
         The prototype's window in seconds from the start of the record.
     window_leads : sequence of str
         Leads the prototype spans (amplitudes are measured in these).
+    record_features : mapping, optional
+        The record's feature-table row (feature name -> value).
 
     Returns
     -------
@@ -338,7 +371,13 @@ def measure_source(record, start_s: float, end_s: float,
             v = pd.to_numeric(rows[name], errors="coerce").dropna()
             measured[f"{name}_{lead}"] = float(v.median()) if len(v) else np.nan
     measured["n_beats_in_window"] = float(len(inside))
-    missing = [name for name in INTERVAL_FEATURES if not np.isfinite(measured[name])]
+    measured["n_beats_with_P_in_window"] = float(np.isfinite(pd.to_numeric(inside["P_on"], errors="coerce")).sum())
+    if record_features is not None:
+        for name in RECORD_LEVEL_FEATURES:
+            v = pd.to_numeric(pd.Series([record_features.get(name, np.nan)]), errors="coerce").iloc[0]
+            measured[name] = float(v)
+    window_level = [n for n in INTERVAL_FEATURES if record_features is None or n not in RECORD_LEVEL_FEATURES]
+    missing = [name for name in window_level if not np.isfinite(measured[name])]
     reason = ""
     if missing:
         # say why a value is absent rather than leave a bare NaN, in the delineator's own words
@@ -346,11 +385,12 @@ def measure_source(record, start_s: float, end_s: float,
         # offset, so no duration), never a cause that the beats do not show
         reason = "not measurable on the window's beats: " + missing_reasons(use, missing)
     rr_missing = [name for name, need in (("RR_mean_ms", 1), ("heart_rate_bpm", 1), ("RR_sd_ms", 2),
-                                          ("RR_irregularity", 3)) if rr.size < need]
+                                          ("RR_irregularity", 3)) if rr.size < need
+                  and (record_features is None or name not in RECORD_LEVEL_FEATURES)]
     if rr_missing:
         # the rhythm numbers need RR intervals ending inside the window: say how many there are
-        words = (f"{', '.join(rr_missing)}: {rr.size} RR interval(s) end inside the window "
-                 f"(RR_sd_ms needs 2, RR_irregularity 3)")
+        needs = "RR_sd_ms needs 2" + (", RR_irregularity 3" if "RR_irregularity" in rr_missing else "")
+        words = f"{', '.join(rr_missing)}: {rr.size} RR interval(s) end inside the window ({needs})"
         reason = f"{reason}; {words}" if reason else words
     return measured, seg, reason
 
@@ -496,7 +536,8 @@ class PrototypeCards:
         One row per prototype (index ``prototype``): ``class, branch, source_record``
         (``source_pseudonym`` when pseudonymised), ``source_leads, start_s, end_s,
         n_beats_in_window``, ``window_beats`` (which beats were measured), the measured values (``QRS_duration_ms``... NaN when the window
-        gives none), ``measured`` (text), ``measurement_reason``, ``surrogate_r2``,
+        gives none; ``P_wave_presence_fraction``, ``RR_irregularity`` and ``QTc_Bazett_ms`` are the
+        source record's feature-table values, :data:`RECORD_LEVEL_FEATURES`), ``measured`` (text), ``measurement_reason``, ``surrogate_r2``,
         ``explained`` (R^2 >= threshold), ``surrogate_reason``, ``top_features`` (text),
         ``own_class_weight``, ``own_class_shapley``, ``classes_driven`` (text),
         ``top_class``, ``phecodes`` (text), ``rhythm_expectation``, ``rhythm_consistent``,
@@ -599,7 +640,8 @@ class PrototypeCard:
         strip = next((ld for ld in seg.window_leads if ld in STANDARD_LEADS and ld in seg.leads), "II")
         if seg.window_leads and len(seg.window_leads) == len(STANDARD_LEADS):
             strip = "II"
-        label = source_label if source_label is not None else str(self.row.get("source_pseudonym", "source"))
+        label = source_label if source_label is not None else str(
+            self.row.get("source_pseudonym", f"record {self.row.get('source_record', '?')}"))
         title = f"{self.prototype} - source {label}, {self.row['start_s']:.2f}-{self.row['end_s']:.2f} s"
         measured = dict(zip(self.measurements["feature"], self.measurements["value"]))
         return plot_ecg(seg.signal, seg.fs, seg.leads, fiducials=seg.fiducials,
@@ -720,7 +762,9 @@ def prototype_cards(
     Raises
     ------
     ConfigError
-        A source record is not in ``dataset``; ``features`` shares no record with it.
+        A source record is not in ``dataset``; ``features`` shares no record with it or is not
+        given; the model was fitted on an array with array labels, so its sources are array rows,
+        not record ids (naming the prototype: a row number is never looked up as a record id).
 
     Examples
     --------
@@ -745,12 +789,17 @@ def prototype_cards(
     """
     from interp_ecg.features import feature_dictionary, normal_ranges
 
+    if features is None:
+        raise ConfigError("prototype_cards needs the feature table of the dataset: pass "
+                          "features=interp_ecg.features.extract(dataset)")
     names, sources = _selected_prototypes(model, prototypes)
+    record_of = {p: _find_record(dataset, sources.at[p, "record_id"], p, _source_kind(sources, p))
+                 for p in names}  # fail before the slow part
     classes = list(model.classes_)
     fdict = feature_dictionary()
     ranges = normal_ranges()
     units = fdict["unit"].to_dict()
-    units.update({"n_beats_in_window": "count"})
+    units.update({"n_beats_in_window": "count", "n_beats_with_P_in_window": "count"})
     cohort = _surrogate_cohort(model, dataset, features, similarities, fdict)
     lab = _class_labels(labels, dataset, classes)
     drivers, weights, proto_pos = _class_drivers(model, cohort, lab, names, classes)
@@ -762,7 +811,6 @@ def prototype_cards(
     )
     from joblib import Parallel, delayed
 
-    record_of = {p: _find_record(dataset, sources.at[p, "record_id"]) for p in names}  # fail before the slow part
     surrogates = Parallel(n_jobs=n_jobs)(
         delayed(_surrogate)(cohort.sims.loc[cohort.common, p].to_numpy(float), cohort.X, cohort.groups, n_splits,
                             random_state, surrogate_params)
@@ -927,7 +975,11 @@ def _measure_prototype(model, dataset, feats: pd.DataFrame, src: pd.Series, rid)
     record = dataset.load(rid)
     window_leads = [ld for ld in str(src["leads"]).split(",") if ld]
     whole = (float(src["end_s"]) - float(src["start_s"])) >= 0.9 * min(record.duration_s, model.n_samples / model.fs)
-    measured, seg, reason = measure_source(record, float(src["start_s"]), float(src["end_s"]), window_leads)
+    row = feats.loc[str(rid)] if str(rid) in feats.index else pd.Series(dtype=float)
+    if isinstance(row, pd.DataFrame):
+        row = row.iloc[0]
+    measured, seg, reason = measure_source(record, float(src["start_s"]), float(src["end_s"]), window_leads,
+                                           record_features=row.to_dict())
     if whole and measured:
         axis = feats["QRS_axis_deg"].get(str(rid), np.nan) if "QRS_axis_deg" in feats else np.nan
         measured["QRS_axis_deg"] = float(axis)
@@ -944,7 +996,7 @@ def _measurement_rows(p: str, cls: str, measured: Mapping[str, float], ctx: _Car
     ranges, out = ctx.ranges, []
     why_none = _class_median_reason(cls, ctx.lab, len(pos_ids))
     for name, value in measured.items():
-        if name == "n_beats_in_window":
+        if name in ("n_beats_in_window", "n_beats_with_P_in_window"):
             continue
         med = (float(pd.to_numeric(ctx.feats.loc[pos_ids, name], errors="coerce").median())
                if pos_ids and name in ctx.feats else np.nan)
@@ -977,7 +1029,13 @@ def _measured_text(measured: Mapping[str, float], own_rows: list[dict], ctx: _Ca
             extra.append(f"class median {_fmt(med, unit)}")
         if name in ctx.ranges.index:
             extra.append(f"normal {range_text(ctx.ranges.at[name, 'normal_low'], ctx.ranges.at[name, 'normal_high'])}")
+        if name in RECORD_LEVEL_FEATURES:
+            extra.insert(0, "whole record")
         summary.append(txt + (f" ({', '.join(extra)})" if extra else ""))
+    n_in = _num(measured, "n_beats_in_window")
+    if np.isfinite(n_in):
+        n_p = _num(measured, "n_beats_with_P_in_window")
+        summary.append(f"window: {int(n_in)} beat(s)" + (f", P delineated in {int(n_p)}" if np.isfinite(n_p) else ""))
     return "; ".join(summary)
 
 
@@ -1053,7 +1111,8 @@ def _card_row(p: str, src: pd.Series, rid, measured: dict, seg: SourceSegment | 
 
 
 __all__ = [
-    "AMPLITUDE_FEATURES", "INTERVAL_FEATURES", "IRREGULAR_RR", "RHYTHM_EXPECTATIONS", "RHYTHM_FEATURES",
+    "AMPLITUDE_FEATURES", "INTERVAL_FEATURES", "IRREGULAR_RR", "RECORD_LEVEL_FEATURES", "RHYTHM_EXPECTATIONS",
+    "RHYTHM_FEATURES",
     "PrototypeCard", "PrototypeCards", "SourceSegment", "card_marks", "describe_measurements",
     "INTERVAL_NEEDS", "measure_source", "missing_reasons", "prototype_cards", "range_text", "rhythm_consistent",
     "top_features",

@@ -174,6 +174,7 @@ def read_ptbxl(
     sampling_rate: int = 500,
     likelihood_threshold: float = 0.0,
     required_leads: Sequence[str] | None = STANDARD_LEADS,
+    unassessed_rhythm: str = "unknown",
 ) -> EcgDataset:
     """Read a PTB-XL(-layout) folder as a lazy :class:`EcgDataset`.
 
@@ -190,6 +191,13 @@ def read_ptbxl(
         are positive whenever written, whatever the threshold and whatever number they carry.
     required_leads : sequence of str or None
         Leads a record must have; ``None`` accepts any.
+    unassessed_rhythm : {"unknown", "negative"}
+        PTB-XL's rhythm statements (``scp_statements.csv`` ``rhythm == 1``: SR, AFIB, STACH,
+        SBRAD, ...) are a statement category of their own (Wagner et al. 2020, Sci Data 7:154);
+        a record that carries none of them was not assessed for rhythm (29 of the 500 shared
+        records, 8 of them coded NORM). ``"unknown"`` (default): their rhythm statements are NaN,
+        as :func:`interp_ecg.io.cinc_to_ptbxl_labels` does for CinC records whose codes name no
+        rhythm; ``"negative"``: 0 (the reading before, which counts them as "not sinus").
 
     Returns
     -------
@@ -198,8 +206,11 @@ def read_ptbxl(
         ``age_over_89`` (nullable boolean: True for an age above 89, written or PTB-XL's ">89"
         code 300, which is read as age 90; NA where the age cell is empty, whose ``age`` is
         NaN, never 90); ``patient_id`` (``Int64``; missing for every record when the table has
-        no such column); ``sex`` is ``"M"``/``"F"``; ``labels`` is a 0/1 ``uint8`` DataFrame over
-        every statement of ``scp_statements.csv`` (in its order). ``extras`` holds
+        no such column); ``sex`` is ``"M"``/``"F"``; ``labels`` is a DataFrame over every
+        statement of ``scp_statements.csv`` (in its order): 0/1 ``uint8``, except the rhythm
+        statements' columns, ``float64`` 1/0/NaN when some record carries no rhythm statement
+        (see ``unassessed_rhythm``; ``labels.attrs["n_without_rhythm"]`` and
+        ``labels.attrs["without_rhythm"]`` give how many and which). ``extras`` holds
         ``"statements"`` (the statements table, with a ``branch`` column when
         ``protoecgnet_label_groups.csv`` is present), ``"likelihoods"`` (long table ``ecg_id,
         statement, likelihood``), ``"root"`` and, where the folder has them (synthetic cohorts),
@@ -229,8 +240,10 @@ def read_ptbxl(
     ...               "diagnostic_subclass": ["NORM", None, "IMI"]},
     ...              index=["NORM", "SR", "IMI"]).to_csv(f"{root}/scp_statements.csv")
     >>> ds = read_ptbxl(root)
-    >>> ds.labels.to_dict(orient="index")
-    {1: {'NORM': 1, 'SR': 1, 'IMI': 0}, 2: {'NORM': 0, 'SR': 0, 'IMI': 1}}
+    >>> ds.labels.to_dict(orient="index")  # record 2 names no rhythm: its SR is unknown
+    {1: {'NORM': 1, 'SR': 1.0, 'IMI': 0}, 2: {'NORM': 0, 'SR': nan, 'IMI': 1}}
+    >>> int(read_ptbxl(root, unassessed_rhythm="negative").labels.loc[2, "SR"])
+    0
     >>> ds.meta.loc[2, ["patient_id", "age", "sex", "strat_fold"]].to_dict()
     {'patient_id': 11, 'age': 90.0, 'sex': 'M', 'strat_fold': 10}
     >>> ptbxl_superclass_labels(ds)["MI"].tolist()
@@ -242,6 +255,8 @@ def read_ptbxl(
     >>> import shutil; shutil.rmtree(root)
     """
     root = Path(root)
+    if unassessed_rhythm not in ("unknown", "negative"):
+        raise ArgumentError(f"unassessed_rhythm must be 'unknown' or 'negative', got {unassessed_rhythm!r}")
     if sampling_rate not in (100, 500):
         raise ArgumentError(f"sampling_rate must be 100 or 500 (a number), got {sampling_rate!r}")
     db_path = root / "ptbxl_database.csv"
@@ -279,6 +294,7 @@ def read_ptbxl(
                        db_path, len(unknown), unknown[:10])
     diagnostic = statements.index[statements["diagnostic"].to_numpy(dtype=bool)]
     labels = _multi_hot(long, db.index, statements.index, likelihood_threshold, diagnostic)
+    labels = _unassessed_rhythm(labels, statements, unassessed_rhythm, db_path)
     extras = {"statements": statements, "likelihoods": long.reset_index(drop=True), "root": str(root),
               "likelihood_threshold": likelihood_threshold}
     # tables a synthetic cohort writes beside the PTB-XL files (absent in real PTB-XL)
@@ -306,6 +322,22 @@ def _multi_hot(long: pd.DataFrame, index: pd.Index, columns: pd.Index, threshold
     arr = np.zeros((len(index), len(columns)), dtype=np.uint8)
     arr[rows, cols] = 1
     return pd.DataFrame(arr, index=index, columns=pd.Index(list(columns), name="statement"))
+
+
+def _unassessed_rhythm(labels: pd.DataFrame, statements: pd.DataFrame, policy: str, source: Path) -> pd.DataFrame:
+    """Rhythm statements of records without any rhythm statement: NaN (``"unknown"``) or 0."""
+    flag = statements["rhythm"] if "rhythm" in statements.columns else pd.Series(0, index=statements.index)
+    rhythm = [c for c in statements.index[flag.to_numpy(dtype=bool)] if c in labels.columns]
+    without = labels.index[(labels[rhythm].to_numpy().sum(axis=1) == 0)] if rhythm else labels.index[:0]
+    if policy == "unknown" and len(without):
+        labels = labels.astype({c: np.float64 for c in rhythm})
+        labels.loc[without, rhythm] = np.nan
+        logger.info("%s: %d of %d records carry no rhythm statement: their %d rhythm statements are unknown "
+                    "(NaN), not 0", source, len(without), len(labels), len(rhythm))
+    labels.attrs["n_without_rhythm"] = int(len(without))
+    labels.attrs["without_rhythm"] = [int(v) for v in without]
+    labels.attrs["unassessed_rhythm"] = policy
+    return labels
 
 
 def _statements(ds: EcgDataset) -> pd.DataFrame:

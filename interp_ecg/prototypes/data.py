@@ -70,6 +70,93 @@ def _fit_length(sig: np.ndarray, n_samples: int) -> np.ndarray:
     return out
 
 
+#: Longest run of invalid (NaN/inf) samples bridged by straight-line interpolation, in ms, and the
+#: largest share of a lead's samples that may be bridged: the package's invalid-sample policy
+#: (``interp_ecg.features.quality.MAX_BRIDGED_GAP_MS`` / ``MAX_BRIDGED_FRACTION``; the prototypes
+#: layer may not import the features layer, and tests check that the two agree).
+MAX_BRIDGED_GAP_MS = 20.0
+MAX_BRIDGED_FRACTION = 0.01
+
+
+def _runs(mask: np.ndarray) -> np.ndarray:
+    """``(n_runs, 2)`` ``[start, end)`` of the True runs of a 1-D mask."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return np.stack([np.flatnonzero(d == 1), np.flatnonzero(d == -1)], axis=1)
+
+
+def bridge_invalid_samples(signal: np.ndarray, fs: float, leads: Sequence[str] | None = None
+                           ) -> tuple[np.ndarray | None, list[str], str]:
+    """The package's invalid-sample policy for the network input: bridge short gaps, refuse the rest.
+
+    A run of invalid (NaN/inf) samples no longer than :data:`MAX_BRIDGED_GAP_MS` is bridged by
+    straight-line interpolation between its valid neighbours (the nearest valid value at an
+    edge) when the lead's invalid samples stay within :data:`MAX_BRIDGED_FRACTION` (as the
+    feature extraction does). A lead with a longer run or more invalid samples would be set aside
+    by the measurements; the network reads all 12 leads and cannot, so the record is refused,
+    with a reason naming the leads, their invalid samples and the first run's time.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        ``(n_leads, n_samples)``.
+    fs : float
+        Sampling rate (Hz).
+    leads : sequence of str, optional
+        Lead names for the reason (default: the 12 standard leads in their order, as the network
+        input holds them; ``#0``, ``#1``... for another count).
+
+    Returns
+    -------
+    signal : numpy.ndarray or None
+        Bridged copy (the input itself when every sample is finite); ``None`` when refused.
+    bridged : list of str
+        Leads whose short gaps were bridged.
+    reason : str
+        Why the record is refused, or which leads were bridged; empty when every sample is finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.prototypes.data import bridge_invalid_samples
+    >>> x = np.zeros((2, 1000), np.float32); x[0, 10] = np.nan
+    >>> out, bridged, _ = bridge_invalid_samples(x, 100.0, ["I", "II"])
+    >>> bridged, bool(np.isfinite(out).all())
+    (['I'], True)
+    >>> x[1, 200:300] = np.nan
+    >>> bridge_invalid_samples(x, 100.0, ["I", "II"])[2]
+    'lead II holds 100 invalid (NaN/inf) samples (first run 2.00-3.00 s, 100 samples); the network reads every lead and bridges runs of at most 20 ms only'
+    """
+    signal = np.asarray(signal)
+    bad = ~np.isfinite(signal)
+    if not bad.any():
+        return signal, [], ""
+    from interp_ecg.io.leads import STANDARD_LEADS
+
+    names = (list(leads) if leads is not None else list(STANDARD_LEADS) if signal.shape[0] == len(STANDARD_LEADS)
+             else [f"#{i}" for i in range(signal.shape[0])])
+    max_run = int(np.floor(MAX_BRIDGED_GAP_MS / 1000.0 * fs + 1e-9))
+    n = signal.shape[-1]
+    out = signal.astype(np.float32, copy=True)
+    bridged, refused = [], []
+    t = np.arange(n)
+    for i in np.flatnonzero(bad.any(axis=1)):
+        runs = _runs(bad[i])
+        longest = int((runs[:, 1] - runs[:, 0]).max())
+        count = int(bad[i].sum())
+        if longest > max_run or count > MAX_BRIDGED_FRACTION * n or count == n:
+            a, b = runs[0]
+            refused.append(f"lead {names[i]} holds {count} invalid (NaN/inf) samples (first run {a / fs:.2f}-"
+                           f"{b / fs:.2f} s, {b - a} samples)")
+            continue
+        ok = ~bad[i]
+        out[i, bad[i]] = np.interp(t[bad[i]], t[ok], signal[i, ok].astype(np.float64))
+        bridged.append(names[i])
+    if refused:
+        return None, [], ("; ".join(refused) + f"; the network reads every lead and bridges runs of at most "
+                          f"{MAX_BRIDGED_GAP_MS:g} ms only")
+    return out, bridged, f"short runs of invalid samples bridged in lead(s) {', '.join(bridged)}"
+
+
 def to_array(
     data: Any,
     fs: float = 100.0,
@@ -108,6 +195,9 @@ def to_array(
         Sampling rate of an array input when it differs from ``fs``.
     on_error : {"skip", "raise"}
         With ``"skip"`` an unreadable record is logged and its row is zero with ``ok=False``.
+        Invalid (NaN/inf) samples follow :func:`bridge_invalid_samples`: short runs are bridged
+        (logged, naming the record and leads); a record with longer runs is left out like an
+        unreadable one, the logged reason naming the record, the leads and the time of the run.
     records : sequence, optional
         For a dataset: load only these record ids, in this order (chunked inference).
     return_lengths : bool
@@ -137,6 +227,19 @@ def to_array(
         if arr.ndim != 3 or arr.shape[1] != n_leads:
             raise ConfigError(f"expected an array (n_records, {n_leads}, n_samples), got {arr.shape}")
         src_fs = float(input_fs or fs)
+        ok = np.ones(len(arr), dtype=bool)
+        for i in np.flatnonzero(~np.isfinite(arr).all(axis=(1, 2))):  # the invalid-sample policy, row by row
+            fixed, _, reason = bridge_invalid_samples(arr[i], src_fs)  # (before resampling spreads a NaN)
+            if fixed is None:
+                if on_error == "raise":
+                    raise InterpEcgError(f"array row {i}: {reason}")
+                logger.warning("array row %d left out (its row is zeroed): %s", i, reason)
+                arr = arr.copy() if not arr.flags.writeable or arr is data else arr
+                arr[i], ok[i] = 0.0, False
+            else:
+                logger.warning("array row %d: %s", i, reason)
+                arr = arr.copy() if not arr.flags.writeable or arr is data else arr
+                arr[i] = fixed
         if src_fs != fs:
             from fractions import Fraction
 
@@ -144,12 +247,6 @@ def to_array(
 
             frac = Fraction(fs / src_fs).limit_denominator(1000)
             arr = resample_poly(arr, frac.numerator, frac.denominator, axis=-1).astype(np.float32)
-        ok = np.isfinite(arr).all(axis=(1, 2))
-        if not ok.all():
-            if on_error == "raise":
-                raise InterpEcgError(f"{int((~ok).sum())} records hold NaN/inf samples")
-            logger.warning("%d records hold NaN/inf samples; their rows are zeroed", int((~ok).sum()))
-            arr = np.where(ok[:, None, None], arr, 0.0).astype(np.float32)
         lengths = np.where(ok, min(arr.shape[-1], n_samples), 0).astype(np.int64)
         durations = np.where(ok, arr.shape[-1] / fs, np.nan)
         # filter the real samples only (the padding's step would leak into the record's end)
@@ -172,7 +269,12 @@ def to_array(
                 raise InterpEcgError(f"{rec.signal.shape[0]} leads, expected {n_leads}", source=rec.source or rid)
             if float(rec.fs) != fs:
                 raise SamplingRateError(f"record at {rec.fs} Hz, expected {fs}", source=rec.source or rid)
-            out[i] = _fit_length(rec.signal, n_samples)
+            signal, _, reason = bridge_invalid_samples(rec.signal, fs, rec.leads)
+            if signal is None:
+                raise InterpEcgError(reason, source=rec.source or rid)
+            if reason:
+                logger.warning("record %s: %s", rid, reason)
+            out[i] = _fit_length(signal, n_samples)
             lengths[i] = min(rec.signal.shape[-1], n_samples)
             durations[i] = rec.signal.shape[-1] / fs
             ok[i] = True
@@ -186,6 +288,43 @@ def to_array(
     for i in np.flatnonzero(ok & ~full):  # padded records: filter the real samples only
         out[i, :, : lengths[i]] = highpass(out[i, :, : lengths[i]], fs, highpass_hz or 0)
     return _returned(out, ids, ok, lengths, durations, return_lengths, return_durations)
+
+
+#: ``prototype_sources_["source_kind"]``: the record id names a record of the training dataset
+SOURCE_RECORD = "record_id"
+#: ``prototype_sources_["source_kind"]``: the "record id" is a row number of the training array
+#: (fitted on an array with array labels: there was no record id to keep)
+SOURCE_ARRAY_ROW = "array_row"
+#: ``prototype_sources_["source_kind"]`` of model files saved before the kind was recorded
+SOURCE_UNRECORDED = "unrecorded"
+
+
+def source_label(record_id: Any, kind: str) -> str:
+    """How a prototype source is named to a reader: ``"record 98"`` or ``"array row 65"``.
+
+    Parameters
+    ----------
+    record_id : int or str
+        ``prototype_sources_["record_id"]``.
+    kind : str
+        ``prototype_sources_["source_kind"]``: :data:`SOURCE_RECORD`, :data:`SOURCE_ARRAY_ROW` or
+        :data:`SOURCE_UNRECORDED`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from interp_ecg.prototypes.data import source_label
+    >>> source_label(98, "record_id"), source_label("65", "array_row")
+    ('record 98', 'array row 65')
+    """
+    if kind == SOURCE_ARRAY_ROW:
+        return f"array row {record_id}"
+    if kind == SOURCE_UNRECORDED:
+        return f"record {record_id} (or array row: not recorded in this model file)"
+    return f"record {record_id}"
 
 
 def _returned(out, ids, ok, lengths, durations, return_lengths: bool, return_durations: bool) -> tuple:
@@ -411,6 +550,9 @@ def resolve_label_groups(
 
 def jaccard_matrix(y: np.ndarray) -> np.ndarray:
     """Label co-occurrence Jaccard index ``|a & b| / |a | b|`` between the columns of ``y``.
+
+    An unknown label (NaN) counts as absent: a record joins a pair's union or intersection only
+    through classes it is known to carry.
 
     Examples
     --------

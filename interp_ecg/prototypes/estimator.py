@@ -58,6 +58,9 @@ from interp_ecg.errors import ConfigError, IntegrityError, ModelError
 from interp_ecg.io.integrity import file_manifest_path, verify_file_manifest
 from interp_ecg.prototypes.backbones import ResNet2d, load_torchvision_resnet
 from interp_ecg.prototypes.data import (
+    SOURCE_ARRAY_ROW,
+    SOURCE_RECORD,
+    SOURCE_UNRECORDED,
     describe_long,
     describe_short,
     long_records,
@@ -70,6 +73,7 @@ from interp_ecg.prototypes.model import DEFAULT_BRANCH_TYPES, BlackBoxECGNet, Br
 from interp_ecg.prototypes.training import (
     ProtoTrainer,
     TrainConfig,
+    local_torch_rng,
     read_weights,
     torch_device,
     torch_threads,
@@ -148,19 +152,20 @@ def _warn_constant(flat: pd.Series, where: str) -> None:
 
 
 def _check_multi_hot(labels: pd.DataFrame) -> pd.DataFrame:
-    """``labels`` unchanged when every value is 0 or 1; otherwise ``ConfigError`` naming the column.
+    """``labels`` unchanged when every value is 0, 1 or NaN (unknown); otherwise ``ConfigError`` naming the column.
 
-    NaN (unknown) labels are refused with their count per column, and other values (PTB-XL's
-    0-100 likelihoods, soft labels) with the values found: the weighted BCE and the push need
-    multi-hot 0/1 targets.
+    NaN means unknown (e.g. the rhythm statements of a PTB-XL record that carries no rhythm
+    statement, :func:`interp_ecg.io.read_ptbxl`): the training loss, the push, early stopping and
+    calibration leave such (record, class) entries out. Other values (PTB-XL's 0-100
+    likelihoods, soft labels) are refused with the values found.
     """
     values = labels.to_numpy(dtype=np.float64)
     nan = np.isnan(values)
     if nan.any():
         counts = {str(c): int(n) for c, n in zip(labels.columns, nan.sum(axis=0)) if n}
-        listed = ", ".join(f"{c} ({n})" for c, n in list(counts.items())[:5])
-        raise ConfigError(f"y holds NaN (unknown) labels in {len(counts)} column(s): {listed}; multi-hot 0/1 "
-                          "expected: leave those records out or decide each label as 0 or 1")
+        logger.info("labels unknown (NaN), left out of the loss and scores class by class: %s",
+                    ", ".join(f"{c} ({n} records)" for c, n in list(counts.items())[:8]))
+    values = np.where(nan, 0.0, values)
     bad = ~np.isin(values, (0.0, 1.0))
     if bad.any():
         parts = []
@@ -186,6 +191,14 @@ def _py(value: Any) -> Any:
     if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
         return int(value)
     return str(value)
+
+
+def _exact_json(value: Any) -> Any:
+    """A table cell as a JSON value that reads back exactly (NaN/None as null)."""
+    value = _jsonable(value)
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -307,7 +320,7 @@ class _BaseNetClassifier(BaseEstimator):
         if len(x) < 2:
             raise ModelError(f"need at least 2 readable training records, got {len(x)}")
         pos = (labels.to_numpy() > 0).sum(axis=0)
-        neg = len(labels) - pos
+        neg = (labels.to_numpy() == 0).sum(axis=0)  # unknown (NaN) labels are neither
         few_pos, few_neg = pos < self.min_positives, (neg < self.min_positives) & (pos >= self.min_positives)
         keep = ~few_pos & ~few_neg
         if not keep.all():
@@ -445,24 +458,27 @@ class _BaseNetClassifier(BaseEstimator):
         missing = [c for c in self.classes_ if c not in labels.columns]
         if missing:
             raise ConfigError(f"calibration labels lack classes {missing[:5]}")
-        yv = labels[self.classes_].to_numpy()
+        yv = labels[self.classes_].to_numpy(dtype=np.float64)
         ok = np.isfinite(logits).all(axis=1)
         logits, yv = logits[ok], yv[ok]
-        pos = yv.sum(axis=0)
-        one_sided = [c for c, n in zip(self.classes_, pos) if n == 0 or n == len(yv)]
+        known = np.isfinite(yv)  # unknown labels (NaN) are left out class by class
+        pos = (yv > 0).sum(axis=0)
+        n_known = known.sum(axis=0)
+        one_sided = [c for c, n, m in zip(self.classes_, pos, n_known) if n == 0 or n == m]
         if one_sided:
             raise ConfigError(f"cannot calibrate {one_sided[:5]}: no positive or no negative record among the "
-                              f"{len(yv)} calibration records")
+                              f"{len(yv)} calibration records (with a known label)")
         rows = []
         for k, cls in enumerate(self.classes_):
-            lr = LogisticRegression(C=1e6, max_iter=1000).fit(logits[:, [k]], yv[:, k].astype(int))
+            lk, yk = logits[known[:, k], k], yv[known[:, k], k]
+            lr = LogisticRegression(C=1e6, max_iter=1000).fit(lk[:, None], yk.astype(int))
             slope, intercept = float(lr.coef_[0, 0]), float(lr.intercept_[0])
             from scipy.special import expit
 
-            rows.append({"class": cls, "slope": slope, "intercept": intercept, "n_records": len(yv),
-                         "n_positive": int(pos[k]), "mean_score_before": float(expit(logits[:, k]).mean()),
-                         "mean_probability_after": float(expit(slope * logits[:, k] + intercept).mean()),
-                         "prevalence": float(pos[k] / len(yv))})
+            rows.append({"class": cls, "slope": slope, "intercept": intercept, "n_records": int(n_known[k]),
+                         "n_positive": int(pos[k]), "mean_score_before": float(expit(lk).mean()),
+                         "mean_probability_after": float(expit(slope * lk + intercept).mean()),
+                         "prevalence": float(pos[k] / n_known[k])})
         self.calibration_ = pd.DataFrame(rows).set_index("class")
         self.probabilities_calibrated_ = True
         flipped = list(self.calibration_.index[self.calibration_["slope"] <= 0])
@@ -543,9 +559,14 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
     compile : bool or "auto"
         ``torch.compile`` the training forward passes (``"auto"``: on CUDA).
     random_state : int
-        Seeds initialisation, hold-out and batch order (runs are bit-identical on a CPU).
+        Seeds initialisation, hold-out and batch order (runs are bit-identical on a CPU with the
+        same ``n_threads``; another thread count sums in another order and moves outputs by ~1e-7).
     checkpoint_dir : path, optional
-        Saves ``<phase>.pt`` after each phase and resumes from the latest one.
+        Saves ``<phase>.pt`` after each phase and resumes from the latest one, but only when it
+        was written by the same run: same classes in the same order, same training records and
+        labels (digests of the record ids and data), same validation data, parameters and seed.
+        Otherwise ``fit`` raises ``ConfigError`` naming the checkpoint and what differs (delete
+        the folder or pass another one); nothing is resumed silently for other data.
     pretrained : path or fitted classifier, optional
         Backbone weights to start from (e.g. a model fitted on a synthetic cohort); only
         tensors whose name and shape match are copied.
@@ -658,11 +679,22 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             loss_weights=LossWeights(**dict(self.loss_weights or {})),
         )
 
+    def _run_settings(self, st: dict) -> dict:
+        """The parameters that change what ``fit`` trains (compared before a checkpoint is resumed)."""
+        skip = {"device", "n_threads", "amp", "compile", "checkpoint_dir", "pretrained", "pretrained_2d"}
+        out = {k: _jsonable(v) for k, v in self.get_params(deep=False).items() if k not in skip}
+        out["preset_values"] = _jsonable(st)
+        for key in ("pretrained", "pretrained_2d"):  # a file by its name; an estimator / state dict by its kind
+            v = getattr(self, key, None)
+            out[key] = None if v is None else str(v) if isinstance(v, (str, PathLike)) else type(v).__name__
+        return out
+
     def _build(self, specs: list[BranchSpec], st: dict) -> ProtoECGNet:
-        torch.manual_seed(int(self.random_state))
-        return ProtoECGNet(specs, width=int(st["width"]), blocks=st["blocks"], n_samples=self.n_samples, fs=self.fs,
-                           partial_window_s=self.partial_window_s, dropout=float(st["dropout"]),
-                           seed=int(self.random_state))
+        with local_torch_rng():  # seeded weights, the caller's global torch RNG untouched
+            torch.manual_seed(int(self.random_state))
+            return ProtoECGNet(specs, width=int(st["width"]), blocks=st["blocks"], n_samples=self.n_samples,
+                               fs=self.fs, partial_window_s=self.partial_window_s, dropout=float(st["dropout"]),
+                               seed=int(self.random_state))
 
     def fit(self, X: Any, y: Any = None, *, fs: float | None = None, X_val: Any = None,
             y_val: Any = None) -> "ProtoECGNetClassifier":
@@ -680,8 +712,10 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             length).
         y : pandas.DataFrame or array, optional
             Multi-hot 0/1 labels (columns = classes) aligned with the records; defaults to
-            ``X.labels``. Other values (likelihoods 0-100, soft labels) and NaN (unknown) labels
-            are refused with ``ConfigError`` naming the column (as are those of ``y_val``).
+            ``X.labels``. NaN is an unknown label (e.g. PTB-XL rhythm statements of a record without
+            any rhythm statement): left out of the loss, the push candidates, early stopping and the
+            class's positive/negative counts, class by class. Other values (likelihoods 0-100, soft
+            labels) are refused with ``ConfigError`` naming the column (as are those of ``y_val``).
             :attr:`classes_` keeps the order of these columns, less the classes left out for
             having fewer than ``min_positives`` positive or negative training records (logged,
             with a ``UserWarning`` naming them): compare ``classes_`` with ``y.columns`` before
@@ -715,7 +749,7 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         trainer = ProtoTrainer(
             model, x, labels.to_numpy(), [_py(i) for i in ids], self._train_config(st), device=device,
             amp=self.amp, random_state=int(self.random_state), checkpoint_dir=self.checkpoint_dir,
-            extra_state={"specs": [s.to_dict() for s in specs]},
+            extra_state={"specs": [s.to_dict() for s in specs], "settings": self._run_settings(st)},
             x_val=xv, y_val=None if yv is None else yv.to_numpy(), lengths=lengths,
         )
         with torch_threads(self.n_threads):
@@ -724,6 +758,9 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             if push is None:
                 raise ModelError("training ended without a push phase")
             sources = pd.DataFrame(push.sources).drop(columns=["record_index"])
+            # an array fitted with array labels has no record ids: its "ids" are row numbers
+            sources["source_kind"] = (SOURCE_ARRAY_ROW if not hasattr(X, "meta") and not isinstance(y, pd.DataFrame)
+                                      else SOURCE_RECORD)
             train_sims = trainer.similarities(trainer.x).double().numpy()
             mean = train_sims.mean(0)
 
@@ -952,7 +989,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
             "positive_weights": [None if not np.isfinite(v) else float(v) for v in self.positive_weights_],
             "calibration": (None if self.calibration_ is None
                             else json.loads(self.calibration_.reset_index().to_json(orient="records"))),
-            "sources": json.loads(sources.to_json(orient="records")),
+            # Python's shortest round-trip repr: every value reads back exactly (to_json rounds to 10 digits)
+            "sources": [{str(k): _exact_json(v) for k, v in r.items()} for r in sources.to_dict(orient="records")],
             "history": json.loads(self.history_.to_json(orient="records")),
         }
         state = {
@@ -1028,6 +1066,8 @@ class ProtoECGNetClassifier(_BaseNetClassifier):
         model = clf._build(specs, settings)
         model.load_state_dict(state["model"])
         sources = pd.DataFrame(meta["sources"])
+        if "source_kind" not in sources.columns:  # saved before the kind was recorded
+            sources["source_kind"] = SOURCE_UNRECORDED
         _check_sources(sources, state["segments"], path)
         clf._set_fitted(model, specs, settings, sources, {k: v.numpy() for k, v in state["segments"].items()},
                         state["similarity_mean"].numpy(), pd.DataFrame(meta["history"]), torch_device(device),
@@ -1138,8 +1178,9 @@ class BlackBoxECGClassifier(_BaseNetClassifier):
         labels = labels[order]
         x, labels, ids, xv, yv, lengths = self._validation(x, labels, ids, groups, X_val, y_val, fs,
                                                            st["validation_fraction"], lengths)
-        torch.manual_seed(int(self.random_state))
-        model = BlackBoxECGNet(specs, width=int(st["width"]), blocks=st["blocks"], dropout=float(st["dropout"]))
+        with local_torch_rng():  # seeded weights, the caller's global torch RNG untouched
+            torch.manual_seed(int(self.random_state))
+            model = BlackBoxECGNet(specs, width=int(st["width"]), blocks=st["blocks"], dropout=float(st["dropout"]))
         self.device_ = torch_device(self.device)
         with torch_threads(self.n_threads):
             self.history_ = pd.DataFrame(train_blackbox(

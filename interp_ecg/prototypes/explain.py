@@ -30,6 +30,7 @@ import torch
 
 from interp_ecg.errors import ConfigError, ModelError
 from interp_ecg.io.leads import STANDARD_LEADS
+from interp_ecg.prototypes.data import SOURCE_RECORD, source_label
 
 DEFAULT_PLOT_LEADS = ("II", "V1", "V5")
 
@@ -79,7 +80,11 @@ def _record_input(clf, record: Any, fs: float | None) -> tuple[np.ndarray, str, 
         arr, rid = arr[None], "record"
     x, _, ok, lengths, durations = clf.network_input(arr, fs, return_lengths=True, return_durations=True)
     if not ok.all():
-        raise ModelError("record holds NaN/inf samples", source=rid)
+        from interp_ecg.prototypes.data import bridge_invalid_samples
+
+        why = bridge_invalid_samples(arr[0], float(fs or clf.fs))[2]
+        raise ModelError(f"record {rid} cannot be explained: {why or 'it holds invalid (NaN/inf) samples'}",
+                         source=rid)
     length, duration = int(lengths[0]), float(durations[0])
     assumed = f" (array read at the model's fs = {clf.fs:g} Hz: no fs= was given)" if fs is None else ""
     if duration * clf.fs > x.shape[-1] + 0.5:
@@ -234,9 +239,17 @@ class PrototypeExplanation:
         Classes at or above the threshold (the top class when none is, flagged in ``note``).
     contributions : pandas.DataFrame
         One row per (statement, prototype) among the top drivers: ``statement, prototype,
-        prototype_class, branch, backbone, similarity, weight, shapley, leads, start_sample,
-        end_sample, matchable, window_note, source_record, source_leads, source_start, source_end``;
-        per statement, largest Shapley value first. ``start_sample`` / ``end_sample`` are ``<NA>``
+        prototype_class, branch, backbone, similarity, window_similarity, weight, shapley, leads, start_sample,
+        end_sample, matchable, window_note, source_record, source_kind, source_leads, source_start,
+        source_end``; ``similarity`` is the record's pooled similarity (the mean over all its
+        windows, what the fusion layer reads), ``window_similarity`` that of the matched window
+        (``start_sample``-``end_sample``) alone; ``source_kind`` says whether ``source_record``
+        is a record id (``"record_id"``)
+        or a row number of the array the model was fitted on (``"array_row"``);
+        per statement, largest Shapley value first. ``shapley`` is on the network's raw logit
+        scale (:func:`fusion_shap`); after ``calibrate()`` the probabilities shown beside it are
+        Platt-scaled, so a Shapley value ``phi`` moves the calibrated logit by ``slope * phi``
+        (``calibration_["slope"]``), not by ``phi``. ``start_sample`` / ``end_sample`` are ``<NA>``
         and ``matchable`` False, with the reason in ``window_note``, for a prototype whose window
         does not fit in the record's real samples (a record shorter than the network input);
         ``similarity`` and ``shapley`` are then those of the padded input the network read.
@@ -311,7 +324,7 @@ class PrototypeExplanation:
                       [src_leads[j] for j in sidx])
             axes[i, 1].set_title(
                 f"looks like {r['prototype']} (sim {r['similarity']:.2f}, shap {r['shapley']:+.2f}): "
-                f"train record {r['source_record']}", fontsize=8)
+                f"train {source_label(r['source_record'], r.get('source_kind', SOURCE_RECORD))}", fontsize=8)
         fig.tight_layout()
         return fig
 
@@ -379,10 +392,12 @@ def prototype_explanation(clf, record: Any, fs: float | None = None, threshold: 
             rows.append({
                 "statement": cls, "prototype": name, "prototype_class": src.loc[name, "class"],
                 "branch": src.loc[name, "branch"], "backbone": clf.branches_.loc[src.loc[name, "branch"], "backbone"],
-                "similarity": float(sims[0, j]), "weight": float(w[k, j]), "shapley": float(phi[name]),
+                "similarity": float(sims[0, j]), "window_similarity": float(windows.loc[name, "similarity"]),
+                "weight": float(w[k, j]), "shapley": float(phi[name]),
                 "leads": windows.loc[name, "leads"], "start_sample": windows.loc[name, "start_sample"],
                 "end_sample": windows.loc[name, "end_sample"], "matchable": bool(windows.loc[name, "matchable"]),
                 "window_note": windows.loc[name, "reason"], "source_record": src.loc[name, "record_id"],
+                "source_kind": src.loc[name, "source_kind"] if "source_kind" in src.columns else SOURCE_RECORD,
                 "source_leads": src.loc[name, "leads"], "source_start": int(src.loc[name, "start_sample"]),
                 "source_end": int(src.loc[name, "end_sample"]),
             })
@@ -427,7 +442,8 @@ def prototype_gallery(clf, cls: str, leads: Sequence[str] = DEFAULT_PLOT_LEADS, 
         src_leads = str(r["leads"]).split(",")
         idx = [src_leads.index(ld) for ld in leads if ld in src_leads] or [0]
         _draw(ax, clf.prototype_segments_[name][idx], clf.fs, int(r["start_sample"]), [src_leads[i] for i in idx])
-        ax.set_title(f"{name}: record {r['record_id']}, {r['start_sample'] / clf.fs:.1f}-"
+        ax.set_title(f"{name}: {source_label(r['record_id'], r.get('source_kind', SOURCE_RECORD))}, "
+                     f"{r['start_sample'] / clf.fs:.1f}-"
                      f"{r['end_sample'] / clf.fs:.1f} s", fontsize=8)
     for ax in axes[n:]:
         ax.axis("off")

@@ -66,31 +66,60 @@ def positive_weights(y: np.ndarray, clip: float = 100.0) -> np.ndarray:
     [3.0, 3.0]
     """
     y = np.asarray(y, dtype=np.float64)
-    pos = y.sum(axis=0)
-    neg = len(y) - pos
+    pos = (y > 0).sum(axis=0)
+    neg = (y == 0).sum(axis=0)  # unknown labels (NaN) are neither
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.where(pos > 0, neg / np.maximum(pos, 1), 1.0)
     return np.clip(w, 1.0, clip).astype(np.float32)
 
 
+def _known_mean(values: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` ``(B, K)`` over the entries whose label is known (not NaN); plain mean without NaN."""
+    known = ~torch.isnan(y)
+    if bool(known.all()):
+        return values.mean()
+    return (values * known).sum() / known.sum().clamp_min(1)
+
+
 def bce_loss(logits: torch.Tensor, y: torch.Tensor, pos_weight: torch.Tensor | None = None) -> torch.Tensor:
-    """Binary cross-entropy with logits and positive-class weights (float32)."""
-    return F.binary_cross_entropy_with_logits(logits.float(), y.float(), pos_weight=pos_weight)
+    """Binary cross-entropy with logits and positive-class weights (float32).
+
+    Unknown labels (NaN) are masked: the mean runs over the known (record, class) entries only
+    (as PTB-XL rhythm statements of a record without any rhythm statement, or CinC labels a
+    source did not assess).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from interp_ecg.prototypes.losses import bce_loss
+    >>> logits = torch.tensor([[0.0, 5.0], [0.0, -5.0]])
+    >>> y = torch.tensor([[1.0, float("nan")], [0.0, float("nan")]])
+    >>> round(float(bce_loss(logits, y)), 4)  # log 2: the NaN column does not count
+    0.6931
+    """
+    y = y.float()
+    if not bool(torch.isnan(y).any()):
+        return F.binary_cross_entropy_with_logits(logits.float(), y, pos_weight=pos_weight)
+    per = F.binary_cross_entropy_with_logits(logits.float(), torch.nan_to_num(y, nan=0.0), pos_weight=pos_weight,
+                                             reduction="none")
+    return _known_mean(per, y)
 
 
 def _correct(y: torch.Tensor, class_identity: torch.Tensor) -> torch.Tensor:
-    """``C[b, p, k] = A[p, k] y[b, k]``."""
-    return class_identity.float()[None] * y.float()[:, None, :]
+    """``C[b, p, k] = A[p, k] y[b, k]`` (an unknown label, NaN, as 0; its terms are masked by the callers)."""
+    return class_identity.float()[None] * torch.nan_to_num(y.float(), nan=0.0)[:, None, :]
 
 
 def cluster_loss(sims: torch.Tensor, y: torch.Tensor, class_identity: torch.Tensor) -> torch.Tensor:
-    """``-mean_{b,k} max_p S[b,p] A[p,k] y[b,k]`` (pull records towards their classes' prototypes)."""
-    return -(sims.float()[:, :, None] * _correct(y, class_identity)).max(dim=1).values.mean()
+    """``-mean_{b,k} max_p S[b,p] A[p,k] y[b,k]`` (pull records towards their classes' prototypes);
+    the mean runs over known labels (NaN = unknown is masked)."""
+    return -_known_mean((sims.float()[:, :, None] * _correct(y, class_identity)).max(dim=1).values, y.float())
 
 
 def separation_loss(sims: torch.Tensor, y: torch.Tensor, class_identity: torch.Tensor) -> torch.Tensor:
-    """``mean_{b,k} max_p S[b,p] (1 - A[p,k] y[b,k])``."""
-    return (sims.float()[:, :, None] * (1 - _correct(y, class_identity))).max(dim=1).values.mean()
+    """``mean_{b,k} max_p S[b,p] (1 - A[p,k] y[b,k])`` over known labels (NaN = unknown is masked:
+    a record is not pushed away from the prototypes of a class it was not assessed for)."""
+    return _known_mean((sims.float()[:, :, None] * (1 - _correct(y, class_identity))).max(dim=1).values, y.float())
 
 
 def sparsity_loss(sims: torch.Tensor) -> torch.Tensor:

@@ -245,7 +245,7 @@ def push_prototypes(model: ProtoECGNet, x: torch.Tensor, y: torch.Tensor, record
         m = branch.spec.prototypes_per_class
         proto_cls = torch.arange(p_count, device=device) // m
         yb = y[:, slices[name]].to(device)
-        has_pos = yb.sum(0) > 0
+        has_pos = (yb > 0).sum(0) > 0  # (an unknown label, NaN, is not a positive)
         n_cand = min(len(x), 2 * m + 2)  # best windows of the n_cand most similar records
         cand_val = torch.full((p_count, 0), -float("inf"), device=device)
         cand_idx = torch.zeros((p_count, 0), dtype=torch.long, device=device)  # record * n_windows + window

@@ -155,6 +155,30 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
+@contextmanager
+def local_torch_rng() -> Iterator[None]:
+    """Seed and draw inside without touching the caller's global torch RNG (CPU and every CUDA device).
+
+    ``fit`` seeds torch for bit-identical runs; inside this context the global generators are
+    restored on exit (``torch.random.fork_rng``), so a user's own ``torch.manual_seed`` stream
+    continues as if ``fit`` had not run (user16 finding 14).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from interp_ecg.prototypes.training import local_torch_rng
+    >>> _ = torch.manual_seed(123); a = torch.rand(1)
+    >>> _ = torch.manual_seed(123)
+    >>> with local_torch_rng():
+    ...     _ = torch.manual_seed(0); _ = torch.rand(5)
+    >>> bool(torch.rand(1) == a)
+    True
+    """
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        yield
+
+
 def torch_device(device: str | torch.device | None = "auto") -> torch.device:
     """:func:`interp_ecg.device.resolve_device` as a ``torch.device``, GPU detection by torch.
 
@@ -225,10 +249,14 @@ def macro_auroc(y: np.ndarray, scores: np.ndarray) -> float:
     """
     from sklearn.metrics import roc_auc_score
 
-    y = np.asarray(y) > 0
+    y = np.asarray(y, dtype=np.float64)
     scores = np.asarray(scores, dtype=np.float64)
-    aucs = [roc_auc_score(y[:, k], scores[:, k]) for k in range(y.shape[1])
-            if 0 < y[:, k].sum() < len(y) and np.isfinite(scores[:, k]).all()]
+    aucs = []
+    for k in range(y.shape[1]):  # unknown labels (NaN) left out, class by class
+        known = np.isfinite(y[:, k])
+        yk, sk = y[known, k] > 0, scores[known, k]
+        if 0 < yk.sum() < len(yk) and np.isfinite(sk).all():
+            aucs.append(roc_auc_score(yk, sk))
     return float(np.mean(aucs)) if aucs else float("nan")
 
 
@@ -279,6 +307,112 @@ def _plain_id(value: object) -> int | str:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
     return str(value)
+
+
+def _digest(*arrays) -> str:
+    """SHA-256 (hex, first 16 digits) of arrays' dtypes, shapes and bytes, or of plain values."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for a in arrays:
+        if a is None:
+            h.update(b"none")
+        elif isinstance(a, (torch.Tensor, np.ndarray)):
+            arr = np.ascontiguousarray(a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else a)
+            h.update(f"{arr.dtype}{arr.shape}".encode())
+            h.update(arr.tobytes())
+        else:
+            h.update(json.dumps(a, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def training_identity(model: nn.Module, x, y, record_ids: Sequence, config: "TrainConfig", random_state: int,
+                      extra_state: dict | None = None, x_val=None, y_val=None,
+                      lengths: Sequence[int] | None = None) -> dict:
+    """What a training run is, so that a checkpoint is resumed only by the run that wrote it.
+
+    Parameters
+    ----------
+    model : ProtoECGNet or torch.nn.Module
+        Its ``classes`` (network order) are part of the identity.
+    x, y : numpy.ndarray or torch.Tensor
+        Training inputs ``(N, leads, T)`` and targets ``(N, K)``.
+    record_ids : sequence
+        Training record ids, in row order.
+    config : TrainConfig
+        Its ``compile`` setting is left out (it does not change what is trained).
+    random_state : int
+    extra_state : dict, optional
+        The caller's settings (model spec, classes ...), compared as they are.
+    x_val, y_val : array, optional
+        Validation records (early stopping chooses the weights with them).
+    lengths : sequence of int, optional
+        Real samples of each training row.
+
+    Returns
+    -------
+    dict
+        ``classes``, ``settings`` (config less ``compile``, ``random_state``, ``extra``), ``n_records``,
+        ``records`` (digest of the record ids in order), ``data`` (digest of ``x``, ``y`` and the lengths)
+        and ``validation`` (digest of ``x_val``, ``y_val``); plain types a weights-only checkpoint holds.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from interp_ecg.prototypes.training import TrainConfig, training_identity
+    >>> x, y = np.zeros((2, 12, 10), np.float32), np.array([[0.0], [1.0]], np.float32)
+    >>> a = training_identity(torch.nn.Linear(1, 1), x, y, [1, 2], TrainConfig(), 0)
+    >>> b = training_identity(torch.nn.Linear(1, 1), x, y, [1, 3], TrainConfig(), 0)
+    >>> a["records"] == b["records"], a["data"] == b["data"]
+    (False, True)
+    """
+    cfg = config.to_dict()
+    cfg.pop("compile", None)
+    return {
+        "classes": [str(c) for c in getattr(model, "classes", [])],
+        "settings": {"config": cfg, "random_state": int(random_state), "extra": extra_state or {}},
+        "n_records": int(len(record_ids)),
+        "records": _digest([_plain_id(r) for r in record_ids]),
+        "data": _digest(x, y, None if lengths is None else [int(v) for v in lengths]),
+        "validation": _digest(x_val, y_val),
+    }
+
+
+def identity_differences(stored: dict | None, own: dict) -> list[str]:
+    """What differs between a checkpoint's :func:`training_identity` and this run's, in words.
+
+    Examples
+    --------
+    >>> from interp_ecg.prototypes.training import identity_differences
+    >>> a = {"classes": ["LVH", "IMI"], "settings": {}, "n_records": 2, "records": "1", "data": "1", "validation": "1"}
+    >>> identity_differences(dict(a, classes=["IMI", "LVH"]), a)
+    ["classes (network order) ['IMI', 'LVH'] in the checkpoint, ['LVH', 'IMI'] in this run"]
+    """
+    if not stored:
+        return ["it was written before checkpoints recorded what they were trained on, so it cannot be "
+                "checked against this run"]
+    out = []
+    if stored.get("classes") != own["classes"]:
+        out.append(f"classes (network order) {stored.get('classes')} in the checkpoint, {own['classes']} in this run")
+    if stored.get("n_records") != own["n_records"] or stored.get("records") != own["records"]:
+        out.append(f"training records: {stored.get('n_records')} records (ids digest {stored.get('records')}) in the "
+                   f"checkpoint, {own['n_records']} (ids digest {own['records']}) in this run")
+    elif stored.get("data") != own["data"]:
+        out.append("training signals or labels differ (same record ids)")
+    if stored.get("validation") != own["validation"]:
+        out.append("validation records or labels differ")
+    s_old, s_new = stored.get("settings") or {}, own["settings"]
+    for key in sorted(set(s_old) | set(s_new)):
+        a, b = s_old.get(key), s_new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            keys = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+            out.append(f"{key}: " + ", ".join(f"{k} {a.get(k)!r} -> {b.get(k)!r}" for k in keys[:5]))
+        else:
+            out.append(f"{key} {a!r} in the checkpoint, {b!r} in this run")
+    return out
 
 
 def _batches(n: int, batch_size: int, seed: int, shuffle: bool = True) -> list[torch.Tensor]:
@@ -508,6 +642,10 @@ class ProtoTrainer:
         self.pos_weight_all = torch.as_tensor(positive_weights(y_np, self.config.pos_weight_clip))
         self.x_val = None if x_val is None else torch.as_tensor(np.array(x_val, dtype=np.float32))
         self.y_val = None if y_val is None else np.asarray(y_val, dtype=np.float32)
+        # what a checkpoint must have been trained on to be resumed (before the data moves to a GPU)
+        self.identity = training_identity(self.model, self.x, self.y, self.record_ids, self.config,
+                                          self.random_state, self.extra_state, self.x_val, self.y_val,
+                                          self.lengths) if self.checkpoint_dir is not None else None
         self.model.to(self.device)
         self.x = stage_tensor(self.x, self.device)
         self.y = stage_tensor(self.y, self.device)
@@ -531,6 +669,9 @@ class ProtoTrainer:
             "config": self.config.to_dict(),
             "random_state": self.random_state,
             "extra": self.extra_state,
+            "identity": self.identity if self.identity is not None else training_identity(
+                self.model, self.x.cpu(), self.y.cpu(), self.record_ids, self.config, self.random_state,
+                self.extra_state, self.x_val, self.y_val, self.lengths),
         }
 
     def load_state(self, state: dict) -> None:
@@ -586,6 +727,11 @@ class ProtoTrainer:
             and a ``UserWarning``.
         ModelError
             Naming the file: missing, not a weights-only file, or not a checkpoint.
+        ConfigError
+            Naming the file and what differs: the checkpoint was trained for other classes (names
+            or order), other training or validation records or data, other settings or another
+            seed than this trainer's (see :func:`training_identity`), or it predates these checks.
+            Resuming it would return a model of that other run under this run's class names.
         """
         path = Path(path)
         if not path.is_file():
@@ -595,7 +741,16 @@ class ProtoTrainer:
         except IntegrityError as err:
             raise IntegrityError(f"{err.reason}; refused before use (delete it, and the checkpoints of the "
                                  f"later phases, to train that phase again)", source=err.source) from None
-        self.load_state(read_weights(path, what="checkpoint"))
+        state = read_weights(path, what="checkpoint")
+        own = self.identity if self.identity is not None else training_identity(
+            self.model, self.x.cpu(), self.y.cpu(), self.record_ids, self.config, self.random_state,
+            self.extra_state, self.x_val, self.y_val, self.lengths)
+        differs = identity_differences(state.get("identity"), own)
+        if differs:
+            raise ConfigError("this checkpoint belongs to another training run, not resumed: "
+                              + "; ".join(differs) + ". Delete its folder (or pass another checkpoint_dir) "
+                              "to train this run from the start", source=str(path))
+        self.load_state(state)
 
     def latest_checkpoint(self) -> Path | None:
         if self.checkpoint_dir is None:
@@ -608,7 +763,15 @@ class ProtoTrainer:
 
     # -- running ----------------------------------------------------------------------
     def run(self, phases: Sequence[str] = PHASES, resume: bool = True) -> "ProtoTrainer":
-        """Run the phases not yet completed (resuming from ``checkpoint_dir`` when asked)."""
+        """Run the phases not yet completed (resuming from ``checkpoint_dir`` when asked).
+
+        Each phase seeds torch with ``random_state`` (plus its index); the caller's global torch
+        RNG is left as it was (:func:`local_torch_rng`).
+        """
+        with local_torch_rng():
+            return self._run(phases, resume)
+
+    def _run(self, phases: Sequence[str], resume: bool) -> "ProtoTrainer":
         if resume and not self.completed:
             ckpt = self.latest_checkpoint()
             if ckpt is not None:
@@ -761,6 +924,13 @@ def train_blackbox(model: BlackBoxECGNet, x, y, epochs: int, batch_size: int = 3
     Ends, as the prototype model's push does, by recomputing the batch-norm statistics over the
     training records (:func:`recalibrate_batch_norm`).
     """
+    with local_torch_rng():  # seeded, without reseeding the caller's global torch RNG
+        return _train_blackbox(model, x, y, epochs, batch_size, lr, device, amp, random_state, pos_weight_clip,
+                               weight_decay, scheduler, patience, x_val, y_val, compile)
+
+
+def _train_blackbox(model, x, y, epochs, batch_size, lr, device, amp, random_state, pos_weight_clip, weight_decay,
+                    scheduler, patience, x_val, y_val, compile) -> list[dict]:
     dev = torch_device(device)
     use_amp = resolve_amp(amp, dev)
     torch.manual_seed(int(random_state))

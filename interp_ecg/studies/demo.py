@@ -439,7 +439,7 @@ def _macro_auroc(labels: pd.DataFrame, scores: pd.DataFrame, groups: pd.Series, 
         return None
     with warnings.catch_warnings():  # a replicate without a statement's positives: NaN, the interval says so
         warnings.simplefilter("ignore", RuntimeWarning)
-        t = metrics_table(labels[scored].astype(int), scores[scored], groups, n_boot=n_boot, random_state=seed,
+        t = metrics_table(labels[scored].astype(float), scores[scored], groups, n_boot=n_boot, random_state=seed,
                           metrics=("roc_auc",))
     row = t[t["label"] == "macro"].iloc[0].copy()
     row["model"] = "prototype network"

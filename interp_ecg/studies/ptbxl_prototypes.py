@@ -187,8 +187,9 @@ def statement_metrics(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, mod
     Parameters
     ----------
     labels : pandas.DataFrame ``(n, k)``
-        0/1 statements of the held-out records; a statement without positives or without
-        negatives among them is left out (no ROC-AUC).
+        0/1 statements of the held-out records, NaN where not assessed (left out of that
+        statement's metrics); a statement without positives or without negatives among them is
+        left out (no ROC-AUC).
     scores : pandas.DataFrame ``(n, k)``
         Probabilities, same rows, a column per statement.
     groups : array-like ``(n,)``
@@ -220,10 +221,11 @@ def statement_metrics(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, mod
 
     rows = []
     for c in labels.columns:
-        y = labels[c].astype(int)
-        if 0 < y.sum() < len(y):
-            tab = tagged_metrics_table(y, scores[c].to_numpy(), groups, n_boot=n_boot, random_state=random_state,
-                                       model=model, label=c)
+        y = labels[c].astype(float)  # NaN: not assessed (a PTB-XL record without a rhythm statement), left out
+        known = y.notna().to_numpy()
+        if 0 < y.sum() < known.sum():
+            tab = tagged_metrics_table(y[known], scores[c].to_numpy()[known], np.asarray(groups)[known],
+                                       n_boot=n_boot, random_state=random_state, model=model, label=c)
             rows.append(tab[tab["metric"].isin(metrics)])
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
@@ -266,12 +268,12 @@ def macro_roc_auc(labels: pd.DataFrame, scores: pd.DataFrame, groups, *, n_boot:
 
     from interp_ecg.evaluate import metrics_table
 
-    scored = [c for c in labels.columns if c in scores.columns and 0 < int(labels[c].sum()) < len(labels)]
+    scored = [c for c in labels.columns if c in scores.columns and 0 < int(labels[c].sum()) < labels[c].notna().sum()]
     if not scored:
         return None
     with warnings.catch_warnings():  # a replicate without a statement's positives: NaN, the interval says so
         warnings.simplefilter("ignore", RuntimeWarning)
-        t = metrics_table(labels[scored].astype(int), scores[scored], pd.Series(np.asarray(groups), index=labels.index),
+        t = metrics_table(labels[scored].astype(float), scores[scored], pd.Series(np.asarray(groups), index=labels.index),
                           n_boot=n_boot, random_state=random_state, metrics=("roc_auc",))
     name = "macro" if len(scored) > 1 else scored[0]
     row = t[t["label"] == name].iloc[0].copy()
@@ -502,7 +504,7 @@ def _report_blocks(clf, ds, fold: pd.Series, metrics: pd.DataFrame, scores: pd.D
             logger.warning("explanation of %s failed: %s", rid, err)
             matches = []
         probs = scores.loc[rid]
-        truth = [c for c in clf.classes_ if labels.loc[rid, c]]
+        truth = [c for c in clf.classes_ if labels.loc[rid, c] == 1]  # (NaN: not assessed)
         blocks.append(PatientBlock(rid, rec.signal, rec.fs, rec.leads, matches=matches,
                                    summary={"Top statement": f"{probs.idxmax()} ({output_text(clf, probs.max())})",
                                             "Labelled": ", ".join(truth) or "none"},

@@ -178,7 +178,12 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                         else "kept as all-negative rows (the PTB-XL benchmark protocol drops them)"))
         tasks["superclass"] = sup.loc[X.index.intersection(sup.index, sort=False)].astype(int)
     if "statements" in cfg["tasks"]:
-        L = ds.labels.loc[X.index].astype(int)
+        L = ds.labels.loc[X.index]
+        n_unassessed = int(L.isna().any(axis=1).sum())  # read_ptbxl: rhythm statements NaN without any
+        if n_unassessed:
+            notes.append(f"statements task: {n_unassessed} records carry no rhythm statement (not assessed for "
+                         "rhythm, PTB-XL); the multi-label models count their rhythm statements as negative (0)")
+        L = L.fillna(0).astype(int)
         tasks["statements"] = L[_usable(L, int(cfg["min_positives"]))]
     for name, Y in tasks.items():
         keep = _usable(Y, 2)

@@ -39,7 +39,7 @@ class PrototypeMatch:
 MATCHES_CAPTION = ("Left: the window of this ECG most similar to each prototype (highlighted), with the ECG "
                    "around it. Right: the prototype, a real segment of a training ECG (source "
                    "pseudonymised), drawn under the highlighted window. Both sides share one time and one "
-                   "voltage scale (bar: 0.2 s by 1 mV). The record-mean similarity in the title is the mean "
+                   "voltage scale (bar: 1 mV by the time its label gives, 0.2 s, or 1 s in panels of over 4 s). The record-mean similarity in the title is the mean "
                    "over all windows of this ECG, not the highlighted window's alone.")
 
 
