@@ -78,3 +78,28 @@ def test_superclass_task_drops_records_without_a_superclass_by_default(ptbxl_roo
     assert set(dropped["summary"]["records_without_superclass"]) == {"drop"}
     assert set(kept["summary"]["records_without_superclass"]) == {"keep"}
     assert any("left out (PTB-XL benchmark protocol)" in n for n in dropped["notes"]["note"])
+
+
+@pytest.mark.shared_data
+def test_statements_metrics_leave_unassessed_rhythm_out(ptbxl_root, tmp_path):
+    """PTB-XL records without any rhythm statement were not assessed for rhythm: the models are
+    trained with 0 there (stated in the notes), but the rhythm statements' metrics leave them out
+    (before: scored as 'not sinus')."""
+    from interp_ecg.io import read_ptbxl
+
+    labels = read_ptbxl(ptbxl_root, sampling_rate=500).labels.iloc[:200]
+    n_known_sr = int(labels["SR"].notna().sum())
+    assert n_known_sr < 200  # the shared records include some without a rhythm statement
+    cfg = {"data": {"source": "ptbxl", "path": str(ptbxl_root)},
+           "params": {"max_records": 200, "tasks": ["statements"], "protocols": ["cv10"], "min_positives": 10,
+                      "models": {"lgbm": ["lgbm"]}, "member_params": SMALL, "n_boot": 10}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tables = run_ptbxl_statements_study(cfg, tmp_path)
+    rows = tables["labels"].set_index("label")
+    assert "SR" in rows.index
+    measured = tables["cohort"].set_index("item").loc["records measured", "value"]
+    assert rows.loc["SR", "n"] < measured  # the unassessed records are not counted as SR negatives
+    sr = tables["metrics"].query("label == 'SR' and metric == 'roc_auc'")
+    assert (sr["n"] == rows.loc["SR", "n"]).all()
+    assert any("not assessed for rhythm" in n for n in tables["notes"]["note"])
