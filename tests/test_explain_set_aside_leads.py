@@ -118,3 +118,32 @@ def test_one_list_of_set_aside_columns():
     listed = [c for c, _ in SET_ASIDE_LEAD_COLUMNS]
     assert len(listed) == len(set(listed))
     assert set(listed) == lead_lists - {"quality_wander_leads"}
+
+
+def test_hybrid_sentences_name_the_set_aside_lead_and_cite_none_of_its_values(monkeypatch):
+    from types import SimpleNamespace
+
+    import interp_ecg.explain.hybrid as hybrid_mod
+
+    names = ["R_amp_mV_V5", "S_amp_mV_V5", "QRS_duration_ms"]
+    X = pd.DataFrame([[9.83, np.nan, 98.0]], index=["r1"], columns=names)
+    fake = shap.Explanation(values=np.array([[0.12, -0.05, 0.01]]), data=X.to_numpy(), feature_names=names,
+                            base_values=np.array([0.2]))
+    monkeypatch.setattr(hybrid_mod, "shap_explanation", lambda *a, **k: fake)
+    model = SimpleNamespace(ensemble_=None, feature_names_in_=names, prototype_model_=None,
+                            features=pd.DataFrame({"quality_scale_leads": ["V5"]}, index=["r1"]))
+    lines = hybrid_mod.explain_hybrid_record(model, None, "r1", "LVH", n=3, X=X)
+    why = "V5 was set aside as out of scale with the other limb or chest leads (gain or units error)"
+    assert lines[0] == f"R amplitude in V5: its value is not cited ({why}); the model's input for it: +0.12 LVH probability"
+    assert lines[1] == (f"S amplitude in V5 not measured ({why}; the model's handling of the missing value): "
+                        "-0.05 LVH probability")
+    assert lines[2] == "QRS duration 98 ms: +0.01 LVH probability"
+
+
+def test_waterfall_cites_no_value_of_a_set_aside_lead():
+    from interp_ecg.explain import plot_waterfall
+
+    ex = shap.Explanation(np.array([0.2, -0.1]), base_values=0.3, data=np.array([12.5, 0.9]),
+                          feature_names=["R_amp_mV_III", "R_amp_mV_II"])
+    ax = plot_waterfall(ex, feature_row=pd.Series({"quality_limb_identity_leads": "III"}))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["R_amp_mV_II = 0.9", "R_amp_mV_III = not cited (III set aside)"]

@@ -333,7 +333,7 @@ def plot_waterfall(explanation_row: Any, max_display: int = 10, value_fmt: str =
     labels, contrib = [], []
     for j in top:
         val = "" if data is None else ("not measured" if not np.isfinite(data[j]) else _value_text(data[j], value_fmt))
-        if val and lead_of(names[j]) in aside:  # a value of a lead set aside is not cited
+        if val and aside and lead_of(names[j]) in aside:  # a value of a lead set aside is not cited
             val = f"not cited ({lead_of(names[j])} set aside)"
         labels.append(f"{names[j]} = {val}" if val else names[j])
         contrib.append(values[j])
