@@ -257,10 +257,17 @@ def compare(old_path: str, new_path: str) -> None:
                 return label
         return "other"
 
+    def kind(r) -> str:
+        lead = SPOIL[r["variant"]][0]
+        own = feature_spec(r["feature"]).lead
+        return ("a feature of the spoilt lead" if lead is not None and own == lead
+                else "a record-level feature" if own == "global" else "a feature of another lead")
+
     print(f"changed: {len(changed)} of {len(both)} ({len(changed) / max(len(both), 1):.1%})")
-    for (variant, label), n in changed.assign(why=changed.apply(why, axis=1)).groupby(["variant", "why"]).size().items():
-        print(f"   {variant}: {label}: {n}")
-    for _, r in changed.drop_duplicates("variant").iterrows():
+    changed = changed.assign(why=changed.apply(why, axis=1), kind=changed.apply(kind, axis=1))
+    for (variant, k, label), n in changed.groupby(["variant", "kind", "why"]).size().items():
+        print(f"   {variant}, {k}: {label}: {n}")
+    for _, r in changed.drop_duplicates(["variant", "kind"]).iterrows():
         print(f"   e.g. {r['record']} {r['variant']} {r['feature']}:\n      before: {r['sentence_old']}\n"
               f"      after:  {r['sentence_new']}")
 
