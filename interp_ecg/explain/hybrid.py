@@ -115,7 +115,8 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
         probability"``: SHAP values on the probability scale, against the mean predicted
         probability of the model on (up to 100 of) the dataset's records.
     """
-    from interp_ecg.explain.grounded import format_value, limb_leads_in_doubt, pretty_name, set_aside_leads, unit_of
+    from interp_ecg.explain.grounded import (format_value, limb_leads_in_doubt, pretty_name, set_aside_leads,
+                                             unit_of)
 
     X = model.design_matrix(dataset) if X is None else X
     rid = str(record_id)
