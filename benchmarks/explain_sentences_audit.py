@@ -29,6 +29,20 @@ before and after figures:
     git archive 2be8151 interp_ecg | tar -x -C /tmp/old && PYTHONPATH=/tmp/old ... --records 40
 
 The reference is the data itself (delineation and feature row), measured in the same run.
+
+``--set-aside`` audits the leads the measurement set aside instead: each record as recorded
+and with one lead spoilt three ways (V5 x10: out of scale; 1.2 s of NaN samples in V2:
+invalid samples; III x2: breaks the limb-lead identities). For every sentence of a per-lead
+feature of a lead the feature row's quality columns set aside it counts ``cites``: the
+sentence gives a value of it (it does not say "not measured" or "not cited"), and
+``no reason``: it does not name why (the column's own word: flat, clipped, noisy, invalid,
+scale, limb-lead identities). ``--dump`` writes every sentence; ``--compare`` (a dump of the
+code before, from a ``git archive`` copy) counts the sentences that changed, by what they now
+add:
+
+    PYTHONPATH=$PWD ... benchmarks/explain_sentences_audit.py --set-aside --records 50 --dump /tmp/new.csv
+    PYTHONPATH=/tmp/base ... benchmarks/explain_sentences_audit.py --set-aside --records 50 --dump /tmp/old.csv
+    PYTHONPATH=$PWD ... benchmarks/explain_sentences_audit.py --compare /tmp/old.csv /tmp/new.csv
 """
 
 from __future__ import annotations
@@ -158,14 +172,130 @@ def audit(ds, ids, leads_subset=None):
     return n_sentences, n_bad, counts, examples
 
 
+#: quality column -> a word a sentence must carry to name why its lead was set aside
+#: (independent of the package's own list, so that the code before can be audited too)
+SET_ASIDE_WORDS = {"quality_flat_leads": "flat", "quality_clipped_leads": "clipped", "quality_noisy_leads": "noisy",
+                   "quality_invalid_leads": "invalid", "quality_scale_leads": "scale",
+                   "quality_limb_identity_leads": "limb-lead identities"}
+
+
+def _nan_stretch(v: np.ndarray, fs: float) -> np.ndarray:
+    out = v.copy()
+    out[int(2 * fs): int(3.2 * fs)] = np.nan
+    return out
+
+
+#: how each record is spoilt: name -> (lead, change)
+SPOIL = {"as recorded": (None, None), "V5 x10": ("V5", lambda v, fs: v * 10.0),
+         "V2 1.2 s NaN": ("V2", _nan_stretch), "III x2": ("III", lambda v, fs: v * 2.0)}
+
+
+def _set_aside(row: pd.Series) -> dict[str, str]:
+    """Lead -> column, from the row's quality columns (a limb-identity column naming one lead only)."""
+    out = {}
+    for col in SET_ASIDE_WORDS:
+        leads = [t for t in str(row.get(col, "") or "").split(",") if t]
+        if col == "quality_limb_identity_leads" and len(leads) != 1:
+            continue
+        for lead in leads:
+            out.setdefault(lead, col)
+    return out
+
+
+def audit_set_aside(ds, ids) -> tuple[pd.DataFrame, Counter]:
+    """Every sentence of every record and spoilt copy, and the counts of untrue ones."""
+    rows, counts = [], Counter()
+    for rid in ids:
+        rec = ds.load(rid)
+        for variant, (lead, change) in SPOIL.items():
+            sig = np.array(rec.signal, dtype=float)
+            if lead is not None:
+                sig[rec.leads.index(lead)] = change(sig[rec.leads.index(lead)], rec.fs)
+            r = io.Record(rec.id, sig, rec.fs, list(rec.leads))
+            row = features.extract_record(r)
+            fid = features.measured_fiducials(r) if bool(row.get("quality_ok", False)) else None
+            names = [c for c in row.index if not SKIP.match(c) and c not in ("patient_id", "age", "sex")
+                     and isinstance(row[c], (int, float, np.integer, np.floating))]
+            data = np.array([[float(row[c]) for c in names]])
+            ex = shap.Explanation(values=np.full((1, len(names)), 0.01), data=data, feature_names=names,
+                                  base_values=np.array([0.5]))
+            ge = explain_row(ex, 0, feature_row=row, top=len(names), fiducials=fid)
+            aside = _set_aside(row)
+            counts[f"{variant}: records"] += 1
+            counts[f"{variant}: leads set aside"] += len(aside)
+            for att in ge.attributions:
+                own = feature_spec(att.feature).lead
+                if own in aside:
+                    counts[f"{variant}: sentences of a set-aside lead"] += 1
+                    if "not measured" not in att.sentence and "not cited" not in att.sentence:
+                        counts[f"{variant}: cites"] += 1
+                    if SET_ASIDE_WORDS[aside[own]] not in att.sentence:
+                        counts[f"{variant}: no reason"] += 1
+                rows.append({"record": rid, "variant": variant, "feature": att.feature, "sentence": att.sentence})
+    return pd.DataFrame(rows), counts
+
+
+def compare(old_path: str, new_path: str) -> None:
+    """Sentences that changed between two dumps, by variant and by what the new one adds."""
+    old, new = pd.read_csv(old_path), pd.read_csv(new_path)
+    key = ["record", "variant", "feature"]
+    m = old.merge(new, on=key, how="outer", suffixes=("_old", "_new"), indicator=True)
+    print(f"sentences: before {len(old)}, after {len(new)}, in both {int((m['_merge'] == 'both').sum())}")
+    both = m[m["_merge"] == "both"]
+    changed = both[both["sentence_old"] != both["sentence_new"]]
+
+    def why(r) -> str:
+        a, b = str(r["sentence_old"]), str(r["sentence_new"])
+        for phrase, label in (("not cited", "value of a set-aside lead no longer cited"),
+                              ("identities (on a wrong scale", "limb lead that breaks the identities named with its reason"),
+                              ("as out of scale", "lead out of scale named with its reason"),
+                              ("invalid (NaN", "lead with invalid samples named with the new wording"),
+                              ("may be on another scale", "limb leads in doubt said so"),
+                              ("usable leads (", "consensus names the leads left out and why"),
+                              ("median beats of", "composite names the leads left out and why")):
+            if phrase in b and phrase not in a:
+                return label
+        return "other"
+
+    def kind(r) -> str:
+        lead = SPOIL[r["variant"]][0]
+        own = feature_spec(r["feature"]).lead
+        return ("a feature of the spoilt lead" if lead is not None and own == lead
+                else "a record-level feature" if own == "global" else "a feature of another lead")
+
+    print(f"changed: {len(changed)} of {len(both)} ({len(changed) / max(len(both), 1):.1%})")
+    changed = changed.assign(why=changed.apply(why, axis=1), kind=changed.apply(kind, axis=1))
+    for (variant, k, label), n in changed.groupby(["variant", "kind", "why"]).size().items():
+        print(f"   {variant}, {k}: {label}: {n}")
+    for _, r in changed.drop_duplicates(["variant", "kind"]).iterrows():
+        print(f"   e.g. {r['record']} {r['variant']} {r['feature']}:\n      before: {r['sentence_old']}\n"
+              f"      after:  {r['sentence_new']}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=40, help="first N PTB-XL records (100 Hz)")
+    parser.add_argument("--set-aside", action="store_true", help="audit the sentences of leads set aside")
+    parser.add_argument("--dump", help="with --set-aside: write every sentence to this CSV")
+    parser.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"), help="compare two --dump files")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.compare:
+        compare(*args.compare)
+        return
     root = os.path.join(os.environ.get("INTERP_ECG_DATA", "/work/shared/data"), "ptbxl")
     ds = io.read_ptbxl(root, sampling_rate=100)
     ids = list(ds.meta.index[: args.records])
+    if args.set_aside:
+        frame, counts = audit_set_aside(ds, ids)
+        for variant in SPOIL:
+            n = counts[f"{variant}: sentences of a set-aside lead"]
+            print(f"{variant}: {counts[f'{variant}: records']} records, {counts[f'{variant}: leads set aside']} "
+                  f"leads set aside, {n} sentences of them; citing a value {counts[f'{variant}: cites']}, "
+                  f"without the reason {counts[f'{variant}: no reason']}")
+        if args.dump:
+            frame.to_csv(args.dump, index=False)
+        return
     for label, subset in (("12 leads", None), ("3 leads (I, II, V5)", ("I", "II", "V5"))):
         n, bad, counts, examples = audit(ds, ids, subset)
         print(f"{label}: {len(ids)} records, {n} sentences, untrue {bad} ({bad / max(n, 1):.1%}); "

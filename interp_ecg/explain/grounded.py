@@ -55,6 +55,7 @@ from interp_ecg.errors import ModelError
 from interp_ecg.explain.grouping import lead_of
 from interp_ecg.features.dictionary import feature_spec
 from interp_ecg.features.measurements import PER_LEAD_MEASURES
+from interp_ecg.features.quality import SET_ASIDE_LEAD_COLUMNS
 from interp_ecg.explain.shap_values import class_index, feature_frame, resolve_label, shap_explanation
 from interp_ecg.io.leads import STANDARD_LEADS
 
@@ -237,8 +238,9 @@ _COMPOSITE = {"P_axis_deg": ("from the net P areas of the median beats of", _LIM
 #: composites that need every lead they name (NaN otherwise); the axes need any two limb leads
 _NEEDS_ALL = ("Sokolow_Lyon_mV", "Sokolow_Lyon_RVH_mV", "Cornell_voltage_mV", "Cornell_product_mVms")
 _LEADS12 = STANDARD_LEADS
-#: quality columns that list the leads set aside, and the words for each
-_SET_ASIDE = (("quality_flat_leads", "flat"), ("quality_clipped_leads", "clipped"), ("quality_noisy_leads", "noisy"))
+#: the column naming limb leads that break the limb-lead identities: set aside when it names
+#: one lead, in doubt (values kept) when it names several (features.quality.SET_ASIDE_LEAD_COLUMNS)
+_LIMB_IDENTITY_COLUMN = "quality_limb_identity_leads"
 
 
 def _num(row: pd.Series | None, key: str) -> float:
@@ -258,6 +260,66 @@ def _text(row: pd.Series | None, key: str) -> str | None:
 
 def _leads_in(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").replace(";", ",").split(",") if t.strip()]
+
+
+def _set_aside_columns(row: pd.Series | None) -> dict[str, tuple[str, str]]:
+    """Lead -> (column, words) for every lead the row's quality columns set aside (first column wins)."""
+    out: dict[str, tuple[str, str]] = {}
+    for col, words in SET_ASIDE_LEAD_COLUMNS:
+        leads = _leads_in(_text(row, col))
+        if col == _LIMB_IDENTITY_COLUMN and len(leads) != 1:
+            continue  # several leads named: the check cannot tell which is off; their values are kept
+        for lead in leads:
+            out.setdefault(lead, (col, words))
+    return out
+
+
+def set_aside_leads(row: pd.Series | None) -> dict[str, str]:
+    """The leads whose values the measurement set aside, each with why, from a feature-table row.
+
+    Read from the quality columns of
+    :data:`interp_ecg.features.quality.SET_ASIDE_LEAD_COLUMNS` (flat, clipped, noisy, invalid
+    samples, out of scale, the one limb lead that breaks the limb-lead identities). An
+    explanation never cites a value of these leads and names each with its reason.
+
+    Parameters
+    ----------
+    row : pandas.Series or None
+        A record's row of :func:`interp_ecg.features.extract`; missing columns are skipped.
+
+    Returns
+    -------
+    dict
+        Lead -> the words after "was set aside" (``"as flat"``), in the order of the columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.explain.grounded import set_aside_leads
+    >>> set_aside_leads(pd.Series({"quality_noisy_leads": "V1", "quality_scale_leads": "V5",
+    ...                            "quality_limb_identity_leads": "III"}))
+    {'V1': 'as noisy', 'V5': 'as out of scale with the other limb or chest leads (gain or units error)', 'III': 'for breaking the limb-lead identities (on a wrong scale or not as named)'}
+    >>> set_aside_leads(pd.Series({"quality_limb_identity_leads": "I,II,III"}))
+    {}
+    """
+    return {lead: words for lead, (_, words) in _set_aside_columns(row).items()}
+
+
+def limb_leads_in_doubt(row: pd.Series | None) -> list[str]:
+    """Limb leads whose values were kept though the limb-lead identities fail and cannot tell
+    which lead is off (``quality_limb_identity_leads`` naming several leads).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.explain.grounded import limb_leads_in_doubt
+    >>> limb_leads_in_doubt(pd.Series({"quality_limb_identity_leads": "I,II,III"}))
+    ['I', 'II', 'III']
+    >>> limb_leads_in_doubt(pd.Series({"quality_limb_identity_leads": "III"}))
+    []
+    """
+    leads = _leads_in(_text(row, _LIMB_IDENTITY_COLUMN))
+    return leads if len(leads) > 1 else []
 
 
 @dataclass
@@ -343,9 +405,14 @@ def _consensus_words(row: pd.Series | None, ctx: _Context) -> str:
     if np.isfinite(n) and n == 1:
         only = ctx.voting[0] if ctx.voting and len(ctx.voting) == 1 else None
         return f"from the one usable lead{' (' + only + ')' if only else ''}"
+    out = [ld for ld, (col, _) in _set_aside_columns(row).items() if col != _LIMB_IDENTITY_COLUMN]
+    if ctx.voting is not None:  # a lead the delineation let vote was not left out of it
+        out = [ld for ld in out if ld not in ctx.voting]
+    _, why = _measured_leads(out, row, ctx) if out else ([], "")
+    why = f" ({why})" if why else ""
     if np.isfinite(n) and n > 1:
-        return f"multi-lead consensus of the {int(n)} usable leads"
-    return "multi-lead consensus over the leads"
+        return f"multi-lead consensus of the {int(n)} usable leads{why}"
+    return f"multi-lead consensus over the leads{why}"
 
 
 def _dominant_words(row: pd.Series | None) -> str:
@@ -361,9 +428,9 @@ def _dominant_words(row: pd.Series | None) -> str:
 
 def _lead_unmeasured(lead: str, row: pd.Series | None, ctx: _Context) -> str:
     """Why a lead has no measurements (``""`` when it was measured, or nothing is known)."""
-    for col, words in _SET_ASIDE:
-        if lead in _leads_in(_text(row, col)):
-            return f"{lead} was set aside as {words}"
+    aside = set_aside_leads(row)
+    if lead in aside:
+        return f"{lead} was set aside {aside[lead]}"
     reason = _text(row, "quality_reason") or ""
     match = re.search(r"leads set aside for invalid samples: ([^;]*)", reason)
     if match and lead in _leads_in(match.group(1)):
@@ -546,8 +613,9 @@ def _locate(feature: str, row: pd.Series | None, fiducials: pd.DataFrame | None 
         words, needs = _COMPOSITE[feature]
         if not needs:
             return None, np.nan, np.nan, words
-        done, _ = _measured_leads(needs, row, ctx)
-        return None, np.nan, np.nan, f"{words} {', '.join(done or needs)}"
+        done, missing = _measured_leads(needs, row, ctx)
+        left_out = f" ({missing})" if done and missing else ""
+        return None, np.nan, np.nan, f"{words} {', '.join(done or needs)}{left_out}"
     if feature in ("ST60_max_elevation_mV", "ST60_max_depression_mV"):
         vals = {ld: _num(row, f"ST60_amp_mV_{ld}") for ld in _LEADS12}
         vals = {k: v for k, v in vals.items() if np.isfinite(v)}
@@ -568,7 +636,10 @@ def _locate(feature: str, row: pd.Series | None, fiducials: pd.DataFrame | None 
         why = _lead_unmeasured(lead, row, ctx)
         if why:  # a value for a lead that was not measured is the model's input, not a measurement
             return None, np.nan, np.nan, why
-        return lead, np.nan, np.nan, f"in lead {lead}, on its median beat of {_dominant_words(row)}"
+        doubt = (f" ({lead} may be on another scale or not as named: the limb-lead identities fail and "
+                 f"cannot tell which of {', '.join(limb_leads_in_doubt(row))} is off)"
+                 if lead in limb_leads_in_doubt(row) else "")
+        return lead, np.nan, np.nan, f"in lead {lead}, on its median beat of {_dominant_words(row)}{doubt}"
     return None, np.nan, np.nan, ""
 
 
@@ -640,6 +711,8 @@ class Attribution:
     end_sample: float = np.nan
     sentence: str = ""
     where: str = ""
+    #: why the value is not cited: its lead was set aside (``"V5 was set aside as ..."``); ``""``
+    set_aside: str = ""
 
     def describe(self, target: str = "positive class", scale: str = "probability") -> str:
         """The sentence: name, value and unit, where it was measured, and the push on ``target``.
@@ -660,6 +733,9 @@ class Attribution:
         verb = "raised" if self.contribution >= 0 else "lowered"
         effect = f"{verb} the {target} {scale} by {abs(self.contribution):.2f}"
         name = _sentence_start(pretty_name(self.feature))
+        if self.set_aside and self.value is not None and np.isfinite(self.value):
+            # the model was given a value of a lead the measurement set aside: not cited
+            return f"{name}: its value is not cited ({self.set_aside}); the model's input for it {effect}"
         if self.value is None or not np.isfinite(self.value):
             # a missing value is the model's input (its missing-value rule), not a measurement
             where = where or _NAN_REASONS.get(self.feature, "")
@@ -838,8 +914,11 @@ def _attributions(names, data, values, row, top: int, target: str, dictionary, f
             continue
         feat = names[j]
         lead, start, end, where = _locate(feat, row, fiducials, fs, value=float(data[j]))
+        own = lead_of(feat)
+        aside = set_aside_leads(row)
+        why = f"{own} was set aside {aside[own]}" if own != "global" and own in aside else ""
         att = Attribution(feat, float(data[j]), unit_of(feat, dictionary), float(values[j]), lead, start, end,
-                          where=where)
+                          where=where, set_aside=why)
         att.sentence = att.describe(target, scale)
         atts.append(att)
     return atts
@@ -1114,5 +1193,5 @@ def plot_grounded(record, delineation: pd.DataFrame | None, attributions, ax=Non
 
 
 __all__ = ["Attribution", "GroundedExplanation", "explain_record", "explain_row", "format_value",
-           "measurement_location",
+           "measurement_location", "set_aside_leads", "limb_leads_in_doubt",
            "plot_grounded", "sentences_and_marks", "interval_mark", "unit_of", "pretty_name"]

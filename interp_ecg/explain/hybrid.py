@@ -82,7 +82,8 @@ def hybrid_explanation(model, dataset, label: str, by: str | None = "wave", X: p
 
 
 def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4,
-                          pseudonym_key: bytes | None = None, X: pd.DataFrame | None = None) -> list[str]:
+                          pseudonym_key: bytes | None = None, X: pd.DataFrame | None = None,
+                          feature_row: pd.Series | None = None) -> list[str]:
     """Sentences naming the top measurements and prototypes behind one record's score.
 
     Parameters
@@ -96,18 +97,26 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
     pseudonym_key : bytes, optional
         Prototype sources are shown as keyed pseudonyms (:mod:`interp_ecg.io.pseudonym`);
         without a key the source is named by its record id.
+    feature_row : pandas.Series, optional
+        The record's row of :func:`interp_ecg.features.extract` (its quality columns); default
+        the record's row of ``model.features`` when the model was given a feature table. A
+        lead it sets aside (:func:`~interp_ecg.explain.grounded.set_aside_leads`) is named
+        with its reason and none of its values is cited.
 
     Returns
     -------
     list of str
         e.g. ``"QRS duration 148 ms: +0.21 CLBBB probability"`` (a count with its noun, ``"QRS
         notches in V6, 1 notch"``; a missing value ``"... not measured (the model's handling of the
-        missing value): ..."``), ``"resembles prototype
+        missing value): ..."``; a lead set aside ``"R amplitude in V5 not measured (V5 was set
+        aside as out of scale ...; the model's handling of the missing value): ..."``),
+        ``"resembles prototype
         proto_CLBBB_03 (source RC-1f..., 3.20-4.10 s, similarity 0.81): +0.12 CLBBB
         probability"``: SHAP values on the probability scale, against the mean predicted
         probability of the model on (up to 100 of) the dataset's records.
     """
-    from interp_ecg.explain.grounded import format_value, pretty_name, unit_of
+    from interp_ecg.explain.grounded import (format_value, limb_leads_in_doubt, pretty_name, set_aside_leads,
+                                             unit_of)
 
     X = model.design_matrix(dataset) if X is None else X
     rid = str(record_id)
@@ -120,6 +129,11 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
     data = np.asarray(ex.data)[0]
     order = np.argsort(-np.abs(vals), kind="stable")[:n]
     sources = model.prototype_model_.prototype_sources_ if getattr(model, "prototype_model_", None) is not None else None
+    if feature_row is None and isinstance(getattr(model, "features", None), pd.DataFrame):
+        feats = model.features
+        hit = [i for i in feats.index if str(i) == rid]
+        feature_row = feats.loc[hit[0]] if hit else None
+    aside, doubt = set_aside_leads(feature_row), limb_leads_in_doubt(feature_row)
     out = []
     for j in order:
         name = ex.feature_names[j]
@@ -134,13 +148,21 @@ def explain_hybrid_record(model, dataset, record_id: Any, label: str, n: int = 4
             out.append(f"resembles prototype {name} (source {src}, {float(s['start_s']):.2f}-{float(s['end_s']):.2f} s, "
                        f"similarity {data[j]:.2f}): {vals[j]:+.2f} {scale}")
         else:
+            lead = lead_of(name)
+            why = f"{lead} was set aside {aside[lead]}" if lead in aside else ""
             if not np.isfinite(data[j]):  # the model's input, not a measurement
-                out.append(f"{pretty_name(name)} not measured (the model's handling of the missing value): "
+                why = f"{why}; " if why else ""
+                out.append(f"{pretty_name(name)} not measured ({why}the model's handling of the missing value): "
+                           f"{vals[j]:+.2f} {scale}")
+            elif why:  # a value of a lead the measurement set aside is not cited
+                out.append(f"{pretty_name(name)}: its value is not cited ({why}); the model's input for it: "
                            f"{vals[j]:+.2f} {scale}")
             else:
                 value = format_value(float(data[j]), name)
                 sep = ", " if unit_of(name) == "count" else " "  # "QRS notches in V6, 1 notch"
-                out.append(f"{pretty_name(name)}{sep}{value}: {vals[j]:+.2f} {scale}")
+                note = (f" ({lead} may be on another scale or not as named: the limb-lead identities fail)"
+                        if lead in doubt else "")
+                out.append(f"{pretty_name(name)}{sep}{value}{note}: {vals[j]:+.2f} {scale}")
     return out
 
 

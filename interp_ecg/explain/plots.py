@@ -281,7 +281,8 @@ def _value_text(value: float, fmt: str) -> str:
     return f"{value:.0f}" if 1000 <= abs(value) < 1e6 else fmt.format(value)
 
 
-def plot_waterfall(explanation_row: Any, max_display: int = 10, value_fmt: str = "{:.3g}", ax=None):
+def plot_waterfall(explanation_row: Any, max_display: int = 10, value_fmt: str = "{:.3g}", ax=None,
+                   feature_row: Any = None):
     """Waterfall of one prediction: from the base value, each feature's push up or down.
 
     Parameters
@@ -298,11 +299,29 @@ def plot_waterfall(explanation_row: Any, max_display: int = 10, value_fmt: str =
         that was not measured (NaN) reads "not measured".
     ax : matplotlib Axes, optional
         Drawn into; new axes on a new figure when not given.
+    feature_row : pandas.Series, optional
+        The record's row of :func:`interp_ecg.features.extract`: a feature of a lead its
+        quality columns set aside (:func:`~interp_ecg.explain.grounded.set_aside_leads`) reads
+        "not cited (V5 set aside)", never a value.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, shap
+    >>> from interp_ecg.explain import plot_waterfall
+    >>> ex = shap.Explanation(np.array([0.2, -0.1]), base_values=0.3, data=np.array([12.5, 98.0]),
+    ...                       feature_names=["R_amp_mV_V5", "QRS_duration_ms"])
+    >>> ax = plot_waterfall(ex, feature_row=pd.Series({"quality_scale_leads": "V5"}))
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['QRS_duration_ms = 98', 'R_amp_mV_V5 = not cited (V5 set aside)']
     """
+    from interp_ecg.explain.grounded import set_aside_leads
+    from interp_ecg.explain.grouping import lead_of
+
+    aside = set_aside_leads(feature_row)
     ax = _axes(ax, (6, 4))
     values, base, names, data = explanation_parts(explanation_row)
     values = np.ravel(values)
@@ -314,6 +333,8 @@ def plot_waterfall(explanation_row: Any, max_display: int = 10, value_fmt: str =
     labels, contrib = [], []
     for j in top:
         val = "" if data is None else ("not measured" if not np.isfinite(data[j]) else _value_text(data[j], value_fmt))
+        if val and aside and lead_of(names[j]) in aside:  # a value of a lead set aside is not cited
+            val = f"not cited ({lead_of(names[j])} set aside)"
         labels.append(f"{names[j]} = {val}" if val else names[j])
         contrib.append(values[j])
     if rest.size:

@@ -129,6 +129,19 @@ NOISE_HF_QRS_FRACTION = 0.03
 WANDER_CUTOFF_HZ = 0.7
 
 QUALITY_FLAGS = ("flat", "clipped", "noisy", "wander")
+#: The feature-table columns that name leads whose values were set aside, each with the
+#: words a sentence gives for it ("V5 was set aside <words>"): the one list every reader of
+#: the table (explanations, report pages) takes them from. ``quality_limb_identity_leads``
+#: sets its lead aside only when it names one lead (the one that breaks the identities);
+#: naming several, their values are kept, in doubt (:func:`limb_identity_note`).
+SET_ASIDE_LEAD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("quality_flat_leads", "as flat"),
+    ("quality_clipped_leads", "as clipped"),
+    ("quality_noisy_leads", "as noisy"),
+    ("quality_invalid_leads", "for invalid (NaN or infinite) samples"),
+    ("quality_scale_leads", "as out of scale with the other limb or chest leads (gain or units error)"),
+    ("quality_limb_identity_leads", "for breaking the limb-lead identities (on a wrong scale or not as named)"),
+)
 
 #: One lead on a wrong scale (a per-channel gain error in a converted header, one lead
 #: written in other units): a lead whose robust QRS peak-to-peak (``band_ptp_mV``) is over

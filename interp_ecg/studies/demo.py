@@ -544,7 +544,7 @@ def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
         if qrs_mark is not None and not any(m["label"].startswith("QRS") for m in marks):
             marks.append(qrs_mark)
         blocks.append(PatientBlock(rid, rec.signal, rec.fs, rec.leads, fiducials=fid, marks=marks,
-                                   explanation=row_expl, sentences=sentences,
+                                   explanation=row_expl, sentences=sentences, feature_row=feats.loc[rid],
                                    summary=wct.patient_summary(preds.loc[rid], feats.loc[rid], meta.loc[rid]),
                                    matches=matches, patient_id=meta.loc[rid, "patient_id"],
                                    heading="Patient page", waterfall_title="WCT score (not a calibrated probability)",

@@ -194,6 +194,10 @@ class PatientBlock(Block):
         discrimination; ``matches_warning`` (dark red, ``"Warning: "``) e.g. that the
         prototype model does not discriminate. ``explanation_note`` text after a
         ``"\\n\\n"`` is shown as a warning too.
+    feature_row : pandas.Series, optional
+        The record's row of :func:`interp_ecg.features.extract`: the waterfall cites no value
+        of a lead its quality columns set aside
+        (:func:`interp_ecg.explain.plots.plot_waterfall`).
     """
 
     def __init__(self, record_id: Any, signal: np.ndarray, fs: float,
@@ -201,7 +205,8 @@ class PatientBlock(Block):
                  marks: Sequence[Any] = (), explanation: Any = None, sentences: Sequence[str] = (),
                  summary: Mapping[str, Any] | None = None, matches: Sequence[PrototypeMatch] = (),
                  patient_id: Any = None, heading: str = "Patient", waterfall_title: str = "",
-                 matches_note: str = "", explanation_note: str = "", matches_warning: str = "") -> None:
+                 matches_note: str = "", explanation_note: str = "", matches_warning: str = "",
+                 feature_row: pd.Series | None = None) -> None:
         from interp_ecg.io.leads import STANDARD_LEADS
         from interp_ecg.report.ecg_plot import Mark
 
@@ -221,6 +226,7 @@ class PatientBlock(Block):
         self.matches_note = matches_note
         self.explanation_note = explanation_note
         self.matches_warning = matches_warning
+        self.feature_row = feature_row
 
     def _title(self, pseudo: Pseudonymiser) -> str:
         who = f"ECG {pseudo(self.record_id)}"
@@ -244,7 +250,7 @@ class PatientBlock(Block):
 
     def _draw_waterfall(self, region: Region) -> None:
         ax = region.add_axes(0.42, 0.14, 0.55, 0.8)
-        explain_plots.plot_waterfall(self.explanation, ax=ax)
+        explain_plots.plot_waterfall(self.explanation, ax=ax, feature_row=self.feature_row)
         if self.waterfall_title:
             ax.set_title(self.waterfall_title, fontsize=8)
 
