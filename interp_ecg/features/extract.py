@@ -1241,6 +1241,12 @@ def extract_beats(
     signal, fs_, leads_, src = _validate(rec)
     _, _, extras = measure_record(signal, fs_, leads_, src, method, min_beats)
     table = _beat_table(extras["signal"], fs_, leads_, extras["fiducials"], extras["beats"])
+    off = table["lead"].isin(extras.get("unmeasured_leads", []))
+    if off.any():  # e.g. the limb lead that breaks Einthoven's identities: timing kept, no amplitudes
+        table.loc[off, ["P_amp_mV", "R_amp_mV", "S_amp_mV", "T_amp_mV"]] = np.nan
+        table.loc[off, "reason"] = table.loc[off, "reason"].fillna("").astype(str).str.cat(
+            ["lead set aside for its amplitudes (quality_limb_identity_leads)"] * int(off.sum()), sep="; "
+        ).str.lstrip("; ")
     table.insert(0, "record_id", rec.id)
     return table
 

@@ -1306,5 +1306,7 @@ def measure_record(
     row["quality_error"] = ""
     extras = {"fiducials": fid, "beats": bs.table, "template": ls.template, "anchor_pos": ls.pos,
               "relative_fiducials": ls.rel, "lead_measurements": ls.amps, "lead_quality": q,
-              "pacing_spikes": spikes, "signal": signal}
+              "pacing_spikes": spikes, "signal": signal,
+              # delineated (their timing is the heart's) but with no per-lead values of their own
+              "unmeasured_leads": [ld for ld, u, m in zip(leads, usable, measured) if u and not m]}
     return row, prov, extras
