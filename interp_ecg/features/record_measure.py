@@ -77,7 +77,7 @@ from interp_ecg.features.median_beat import (
     tp_segment_residual,
     wander_unfollowed_note,
 )
-from interp_ecg.features.pacing import pacing_summary, remove_pacing_spikes, strip_pacing_spikes
+from interp_ecg.features.pacing import pacing_note, pacing_summary, remove_pacing_spikes, strip_pacing_spikes
 from interp_ecg.features.quality import (
     amplitude_check,
     dropout_note,
@@ -1257,7 +1257,7 @@ def measure_record(
     row.update(summarise_quality(q))
     row["quality_invalid_leads"] = ",".join(q.index[inv.invalid])  # named like flat/clipped/noisy
     row["record_duration_s"] = signal.shape[1] / fs
-    row.update(pacing_summary(spikes))
+    row.update(pacing_summary(spikes, fs))
     rhythm, hrv_notes = rate_and_rhythm(bs.table, bs.in_noise, q, noise_runs, fs, signal.shape[1])
     row.update(rhythm)
     intervals, prov, qtd_note = interval_measurements(bs.table_med, bs.fa, fs, row["RR_mean_ms"])
@@ -1278,7 +1278,7 @@ def measure_record(
         set_aside=[ld for ld, ok in zip(leads, usable) if not ok], mains=cond.mains,
         bridged_leads=inv.bridged_leads, n_edge=int(bs.edge.sum()), qtd_note=qtd_note,
         no_dominant=no_dominant_reason(bs.table), unlocked=p_not_time_locked_note(fid), hrv_notes=hrv_notes,
-        quality_notes=[scale_note(q), ls.wander_note])
+        quality_notes=[scale_note(q), ls.wander_note, pacing_note(spikes, fs)])
     row["quality_error"] = ""
     extras = {"fiducials": fid, "beats": bs.table, "template": ls.template, "anchor_pos": ls.pos,
               "relative_fiducials": ls.rel, "lead_measurements": ls.amps, "lead_quality": q,
