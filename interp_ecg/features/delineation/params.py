@@ -622,3 +622,24 @@ class Params:
     #                              (latest mark) the held-out SD improves 11.8 -> 11.7. Odd
     #                              records: 2 global beats moved, both towards the marks (101:
     #                              -39 -> 0 ms); held-out: 12 moved, 8 closer (52: -4 -> +68)
+
+    # ---- T-P fusion at fast rates (helper "pfix", round of 2026-12-01 tenth; user17
+    # finding 4). Where the previous T wave ends later than the P search would start, the
+    # search starts at that T end (p_waves); a P that began under the T (no isoelectric
+    # T-P segment before it) then has its onset placed at the T end, late: simulated sinus
+    # tachycardia read PR -21 ms at 140 bpm and -35 ms at 150 (truth P onset 32-64 ms before
+    # the previous T end). Such an onset is not in the signal: NaN with a reason.
+    p_tp_min_s: float = 0.02  # where the P search starts at the previous T end, a beat's
+    #                              consensus P onset less than this after that T end has no
+    #                              isoelectric T-P segment before it: an onset
+    #                              cut by the T (fused), NaN. Decided on simulated sinus rhythm
+    #                              at 80-150 bpm, 6 seeds each (truth: P onset before the
+    #                              previous T end in 281 of 670 beats): < 20 ms flags 280 of
+    #                              them and 18 others (P onset error of the flagged truth-fused
+    #                              beats +16-38 ms); 15 ms: 222 and 3; 25 ms: 281 and 61. 0 = off
+    p_fused_room_s: float = 0.12  # less than this between the previous T end and the QRS
+    #                              onset holds no P wave with its PR segment (P 80-120 ms, PR
+    #                              segment >= ~40 ms): a beat without a P found there has its P
+    #                              hidden in the T (T-P fusion; its absence is not evidence).
+    #                              Simulated sinus tachycardia at 140-150 bpm whose P was not
+    #                              found: 47-102 ms; at 120 bpm ~160 ms. 0 = off

@@ -923,6 +923,13 @@ def p_lead_evidence(centre_vis: np.ndarray, snr: np.ndarray, qrs_on: np.ndarray,
     return out
 
 
+#: ``reason`` of a beat whose P wave cannot be sought: the previous T wave ends too close to
+#: the QRS onset (T-P fusion at fast rates; ``Params.p_fused_room_s``).
+P_HIDDEN_IN_T = "P wave hidden in the preceding T wave"
+#: ``reason`` of a beat whose P onset lies under the previous T wave (``Params.p_fused_on_tol_s``).
+P_ON_FUSED = "P onset fused with the preceding T wave"
+
+
 def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_global: np.ndarray,
             rr_prev: np.ndarray, t_end_raw: np.ndarray, fs: float, p: Params,
             usable: np.ndarray) -> dict:
@@ -1012,12 +1019,25 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     lead_p = (present[None, :] & np.isfinite(centre) & has_on[None, :] & ~start_cut
               & (np.abs(centre - p_centre) <= p.p_lead_agree_s * fs))
     lead = {k: np.where(lead_p, pw[k], np.nan) for k in ("on", "peak", "off")}
+    hidden = pw["hidden"] & has_on & ~present
+    if hidden.sum() >= 0.5 * max(int(has_on.sum()), 1):
+        reason = P_HIDDEN_IN_T
+    beat_reason[hidden] = P_HIDDEN_IN_T
     tol = p.qrs_cons_tol_s * fs
     # global P bounds: the median lead with many leads (the extreme of many noisy per-lead
     # bounds inflates the P duration, see Params.p_cons_q); with one or two leads cons_q
     p_q = p.p_cons_q if n_use > p.cons_few_leads else p.cons_q
     glob = {k: np.where(present, combine(lead[k], s, p.p_cons_tol_s * fs, p_q, usable), np.nan)
             for k, s in (("on", "on"), ("peak", "peak"), ("off", "off"))}
+    # T-P fusion: where the search starts at the previous T end (fast rates), a consensus P
+    # onset less than p_tp_min_s after it has no isoelectric T-P segment before it -- the P
+    # began under the T and the search found a late onset: NaN, in every lead
+    with np.errstate(invalid="ignore"):
+        fused_on = (present & pw["at_t"] & (glob["on"] - prev_t_end < p.p_tp_min_s * fs)
+                    & (p.p_tp_min_s > 0))
+    fused_lead = fused_on[None, :] & np.isfinite(lead["on"])
+    glob["on"] = np.where(fused_on, np.nan, glob["on"])
+    lead["on"] = np.where(fused_on[None, :], np.nan, lead["on"])
     lead["on"] = shrink(lead["on"], usable, tol, p.w_p if p.w_p_on is None else p.w_p_on)
     lead["off"] = shrink(lead["off"], usable, tol, p.w_p)
     # a usable lead that shows the consensus P too weakly gets the consensus P (for the
@@ -1033,6 +1053,7 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     return {**lead, "on_global": glob["on"], "peak_global": glob["peak"],
             "off_global": glob["off"], "present": present, "reason": reason,
             "beat_reason": beat_reason, "edge_cut": edge_cut & lead_p,
+            "fused_on": fused_on, "fused_lead": fused_lead,
             "start": pw["start"], "present_any": bool(present.any()), "n_leads": n_leads}
 
 
