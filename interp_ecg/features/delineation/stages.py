@@ -1030,11 +1030,16 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     glob = {k: np.where(present, combine(lead[k], s, p.p_cons_tol_s * fs, p_q, usable), np.nan)
             for k, s in (("on", "on"), ("peak", "peak"), ("off", "off"))}
     # T-P fusion: where the search starts at the previous T end (fast rates), a consensus P
-    # onset less than p_tp_min_s after it has no isoelectric T-P segment before it -- the P
-    # began under the T and the search found a late onset: NaN, in every lead
+    # onset less than p_tp_min_s after it (and, with p_fused_level > 0, standing that share of
+    # the P height above the QRS-onset level) has no isoelectric T-P segment before it -- the
+    # P began under the T and the search found a late onset: NaN, in every lead
     with np.errstate(invalid="ignore"):
+        level = nanquantile_cols(np.where(lead_p, pw["on_level"], np.nan), 0.5)
+        # (premature beats keep theirs: an atrial premature P on the T is a question of its
+        # own, and its onset after the T end is often seen, CinC JS20014 beat 10)
         fused_on = (present & pw["at_t"] & (glob["on"] - prev_t_end < p.p_tp_min_s * fs)
-                    & (p.p_tp_min_s > 0))
+                    & ~premature_beats(rr_prev, rr_next_of(r, rr_prev), p)
+                    & ((level >= p.p_fused_level) | (p.p_fused_level <= 0)) & (p.p_tp_min_s > 0))
     fused_lead = fused_on[None, :] & np.isfinite(lead["on"])
     glob["on"] = np.where(fused_on, np.nan, glob["on"])
     lead["on"] = np.where(fused_on[None, :], np.nan, lead["on"])
