@@ -948,7 +948,11 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     ``cons_few_leads`` leads are usable (``Params.p_cons_q``), else ``cons_q``. Returns
     ``on, peak, off`` (n_leads, n_beats), ``present`` (n_beats,), ``reason`` (record-level
     reason when absent), ``beat_reason``
-    (n_beats,) and ``edge_cut`` (n_leads, n_beats).
+    (n_beats,), ``edge_cut`` (n_leads, n_beats), ``fused_on`` (n_beats,) and ``fused_lead``
+    (n_leads, n_beats): T-P fusion at fast rates, P onset NaN (:data:`P_ON_FUSED`,
+    ``Params.p_tp_min_s``); a beat without a P and no room for one after the previous T end
+    gets :data:`P_HIDDEN_IN_T` (``Params.p_fused_room_s``), the record's reason too when half
+    the beats do.
     """
     ms = fs / 1000.0
     n_leads = views.raw.shape[0]
