@@ -42,6 +42,21 @@ time-locked search of point 4 finds it), and bipolar pacing spikes are often inv
 An undetected spike is left in the signal; the record is then not flagged ``paced`` (``paced`` False means "no
 spike found", not "no pacemaker").
 
+Below :data:`PACING_MIN_FS_HZ` (125 Hz) a spike cannot be seen at all, so there no spike found
+is no evidence, and :func:`pacing_summary` gives ``paced`` and ``pacing_spike_count`` NaN
+(with the sentence of :func:`pacing_note`) instead of 0. A pacing pulse lasts 0.1-2 ms
+(the pulse range of the AAMI EC13 / IEC 60601-2-27 pacemaker-rejection tests); a recorder
+sampling at ``fs`` must low-pass it below ``fs / 2`` first, which spreads it over about
+``1000 / fs`` ms and leaves about ``2 * (fs / 2) * width`` of its height: at 100 Hz
+(PTB-XL's ``records100``, a sample every 10 ms, bandwidth <= 50 Hz) a 0.5 ms pulse keeps some
+5 % of its height, spread over 10-20 ms, as wide and as tall as a QRS notch, and the widest
+spike this module accepts (:data:`SMALL_SPIKE_MAX_MS`, 8 ms) is shorter than one sample.
+Even at 500 Hz a digital detector misses about a quarter of the spikes (Luo S, Johnston P,
+Hong W, Performance study of digital pacer spike detection as sampling rate changes,
+Computers in Cardiology 35:349, 2008: sensitivity 77.5 % at 500 samples/s, 95.4 % at 8000,
+99.5 % at 32000). On PTB-XL, the 6 paced records of the first 500 read ``paced`` 1 at
+500 Hz and showed no spike at 100 Hz.
+
 Examples
 --------
 >>> import numpy as np
@@ -129,6 +144,11 @@ LOCK_TOL_MS = 16.0
 #: intermittently paced record 95 before 6 of 10). A record paced in fewer than half of its
 #: beats keeps its spikes (stated limit).
 LOCK_MIN_SHARE = 0.5
+
+#: Lowest sampling rate (Hz) at which a pacing spike can be seen: one sample interval fits
+#: in SMALL_SPIKE_MAX_MS (1000 / 8 ms = 125 Hz). Below it ``paced`` is NaN unless spikes were
+#: found anyway (module docstring).
+PACING_MIN_FS_HZ = 1000.0 / SMALL_SPIKE_MAX_MS
 
 #: Limb-lead names (upper case) counted as one recording for the coincidence of small spikes.
 LIMB_LEADS = frozenset({"I", "II", "III", "AVR", "AVL", "AVF", "-AVR"})
@@ -677,17 +697,91 @@ def strip_pacing_spikes(
     return remove_pacing_spikes(signal, fs, spikes), spikes
 
 
-def pacing_summary(spikes: pd.DataFrame) -> dict[str, float]:
+def pacing_detectable(fs: float) -> bool:
+    """Whether pacing spikes can be seen at sampling rate ``fs`` (``fs >= PACING_MIN_FS_HZ``).
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from interp_ecg.features.pacing import pacing_detectable
+    >>> pacing_detectable(100), pacing_detectable(125), pacing_detectable(500)
+    (False, True, True)
+    """
+    return bool(float(fs) >= PACING_MIN_FS_HZ)
+
+
+def pacing_summary(spikes: pd.DataFrame, fs: float | None = None) -> dict[str, float]:
     """Record-level pacing columns from a spike table.
+
+    Parameters
+    ----------
+    spikes : pandas.DataFrame
+        :func:`detect_pacing_spikes`'s table.
+    fs : float, optional
+        Sampling rate (Hz) of the record the spikes were sought in. Below
+        :data:`PACING_MIN_FS_HZ` a record with fewer than :data:`PACED_MIN_SPIKES` spikes
+        gets NaN (a spike cannot be seen there, so none found says nothing; reason:
+        :func:`pacing_note`). Not given: the rate is taken as high enough.
 
     Returns
     -------
     dict
-        ``paced`` (1.0 with at least :data:`PACED_MIN_SPIKES` spikes, else 0.0) and
-        ``pacing_spike_count``.
+        ``paced`` (1.0 with at least :data:`PACED_MIN_SPIKES` spikes, else 0.0, or NaN as
+        above) and ``pacing_spike_count`` (NaN where ``paced`` is).
+
+    Examples
+    --------
+    >>> from interp_ecg.features.pacing import detect_pacing_spikes, pacing_summary
+    >>> import numpy as np
+    >>> none = detect_pacing_spikes(np.zeros((2, 1000)), 500)
+    >>> pacing_summary(none, 500), pacing_summary(none, 100)
+    ({'paced': 0.0, 'pacing_spike_count': 0.0}, {'paced': nan, 'pacing_spike_count': nan})
     """
     n = int(len(spikes))
+    if fs is not None and not pacing_detectable(fs) and n < PACED_MIN_SPIKES:
+        return {"paced": float("nan"), "pacing_spike_count": float("nan")}
     return {"paced": float(n >= PACED_MIN_SPIKES), "pacing_spike_count": float(n)}
 
 
-__all__ = ["detect_pacing_spikes", "detect_time_locked_spikes", "remove_pacing_spikes", "strip_pacing_spikes", "pacing_summary"]
+def pacing_note(spikes: pd.DataFrame, fs: float) -> str:
+    """The ``quality_reason`` sentence when :func:`pacing_summary` gives NaN, else ``""``.
+
+    Parameters
+    ----------
+    spikes : pandas.DataFrame
+        :func:`detect_pacing_spikes`'s table.
+    fs : float
+        Sampling rate (Hz).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from interp_ecg.features.pacing import detect_pacing_spikes, pacing_note
+    >>> import numpy as np
+    >>> pacing_note(detect_pacing_spikes(np.zeros((2, 1000)), 500), 500)
+    ''
+    >>> pacing_note(detect_pacing_spikes(np.zeros((2, 1000)), 100), 100)[:60]
+    'paced, pacing_spike_count NaN: pacemaker spikes cannot be de'
+    """
+    if np.isfinite(pacing_summary(spikes, fs)["paced"]):
+        return ""
+    return (f"paced, pacing_spike_count NaN: pacemaker spikes cannot be detected at {float(fs):g} Hz "
+            f"(a 0.1-2 ms pulse needs a sample every {SMALL_SPIKE_MAX_MS:g} ms or less, "
+            f"{PACING_MIN_FS_HZ:g} Hz); a paced rhythm is not recognised here: its beats count as "
+            f"normal-to-normal in the heart-rate variability, and a spike left in the signal can "
+            f"lengthen QRS and QT")
+
+
+__all__ = ["detect_pacing_spikes", "detect_time_locked_spikes", "remove_pacing_spikes", "strip_pacing_spikes", "pacing_summary",
+           "pacing_detectable", "pacing_note"]

@@ -77,7 +77,8 @@ from interp_ecg.features.median_beat import (
     tp_segment_residual,
     wander_unfollowed_note,
 )
-from interp_ecg.features.pacing import pacing_summary, remove_pacing_spikes, strip_pacing_spikes
+from interp_ecg.features.delineation.stages import P_HIDDEN_IN_T, P_ON_FUSED  # T-P fusion reasons
+from interp_ecg.features.pacing import pacing_note, pacing_summary, remove_pacing_spikes, strip_pacing_spikes
 from interp_ecg.features.quality import (
     amplitude_check,
     dropout_note,
@@ -1119,6 +1120,55 @@ def p_not_time_locked_note(fid: pd.DataFrame) -> str:
             f"in P_wave_presence_fraction, and PR is not measured on them")
 
 
+def p_fused_notes(fid: pd.DataFrame) -> tuple[str, bool]:
+    """The record-level notes of T-P fusion (fast rates), and whether P presence is unknown.
+
+    A P onset less than ``Params.p_tp_min_s`` after the previous T end has no isoelectric
+    T-P segment before it (NaN: PR and P duration are not measured on that beat); a beat
+    with less than ``Params.p_fused_room_s`` between the previous T end and its QRS onset
+    and no P found has its P hidden in the T. When that holds for at least half of the
+    beats, whether the record has P waves is not known (``P_wave_presence_fraction`` NaN).
+
+    Parameters
+    ----------
+    fid : pandas.DataFrame
+        The delineation table (its ``reason`` column, when present).
+
+    Returns
+    -------
+    note : str
+        ``""`` when no consensus beat has either reason.
+    presence_unknown : bool
+
+    Examples
+    --------
+    >>> from interp_ecg.features.delineation.stages import P_HIDDEN_IN_T
+    >>> from interp_ecg.features.record_measure import p_fused_notes
+    >>> import pandas as pd
+    >>> fid = pd.DataFrame({"lead": ["global"] * 2, "reason": [P_HIDDEN_IN_T, P_HIDDEN_IN_T]})
+    >>> note, unknown = p_fused_notes(fid)
+    >>> note[:52], unknown
+    ('P wave hidden in the preceding T wave in 2 of 2 beat', True)
+    """
+    if "reason" not in fid.columns:
+        return "", False
+    reason = fid.loc[fid["lead"].astype(str) == "global", "reason"].astype(str)
+    n_fused = int(reason.str.contains(P_ON_FUSED, regex=False).sum())
+    n_hidden = int(reason.str.contains(P_HIDDEN_IN_T, regex=False).sum())
+    notes = []
+    if n_fused:
+        notes.append(f"{P_ON_FUSED} in {n_fused} of {reason.size} beats (no isoelectric T-P segment "
+                     f"before the P at this rate: its onset is not in the signal): PR_interval_ms and "
+                     f"P_duration_ms are not measured on them")
+    unknown = reason.size > 0 and n_hidden >= 0.5 * reason.size
+    if n_hidden:
+        notes.append(f"{P_HIDDEN_IN_T} in {n_hidden} of {reason.size} beats (no room for a P wave "
+                     f"between the T end and the QRS onset at this rate): "
+                     + ("P_wave_presence_fraction NaN, whether the rhythm has P waves is not known"
+                        if unknown else "they count as beats without a P wave in P_wave_presence_fraction"))
+    return "; ".join(notes), unknown
+
+
 def record_reason(row: dict[str, Any], *, flat_note: str = "", gap_note: str = "", noise_note: str = "",
                   flat_med_note: str = "", reversal_note: str = "", why_limb: str = "",
                   invalid_leads: Sequence[str] = (), set_aside: Sequence[str] = (),
@@ -1280,9 +1330,12 @@ def measure_record(
     row["quality_invalid_leads"] = ",".join(q.index[inv.invalid])  # named like flat/clipped/noisy
     row["quality_limb_identity_leads"] = ",".join(identity_suspects)
     row["record_duration_s"] = signal.shape[1] / fs
-    row.update(pacing_summary(spikes))
+    row.update(pacing_summary(spikes, fs))
     rhythm, hrv_notes = rate_and_rhythm(bs.table, bs.in_noise, q, noise_runs, fs, signal.shape[1])
     row.update(rhythm)
+    fused_note, p_unknown = p_fused_notes(fid)  # T-P fusion at fast rates
+    if p_unknown:
+        row["P_wave_presence_fraction"] = np.nan
     intervals, prov, qtd_note = interval_measurements(bs.table_med, bs.fa, fs, row["RR_mean_ms"])
     row.update(intervals)
     ls = lead_measurements(bs.recorded, fs, leads, measured, bs.table, bs.table_med, prov,
@@ -1300,8 +1353,9 @@ def measure_record(
         reversal_note=ls.reversal_note, why_limb=why_limb, invalid_leads=list(q.index[inv.invalid]),
         set_aside=[ld for ld, ok in zip(leads, usable) if not ok], mains=cond.mains,
         bridged_leads=inv.bridged_leads, n_edge=int(bs.edge.sum()), qtd_note=qtd_note,
-        no_dominant=no_dominant_reason(bs.table), unlocked=p_not_time_locked_note(fid), hrv_notes=hrv_notes,
-        quality_notes=[scale_note(q), ls.wander_note],
+        no_dominant=no_dominant_reason(bs.table),
+        unlocked="; ".join(n for n in (p_not_time_locked_note(fid), fused_note) if n), hrv_notes=hrv_notes,
+        quality_notes=[scale_note(q), ls.wander_note, pacing_note(spikes, fs)],
         identity_note=limb_identity_note(breaker, identity_suspects, identity_residuals), record_notes=notes)
     row["quality_error"] = ""
     extras = {"fiducials": fid, "beats": bs.table, "template": ls.template, "anchor_pos": ls.pos,

@@ -348,6 +348,8 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
                     "QRS onset moved past the recharge tail of the pacing spike before it")
             add(m & np.isfinite(per[..., 0 if wave == "P" else 3]), text, reasons)
             add(m_g & np.isfinite(glob[:, 0 if wave == "P" else 3]), text, g_reason)
+        add(pw["fused_lead"], S.P_ON_FUSED, reasons)  # T-P fusion: P onset NaN
+        add(pw["fused_on"], S.P_ON_FUSED, g_reason)
         add(~np.isfinite(per[..., 7]), "no T wave above noise", reasons)
         add(t["hidden"], "T end hidden by the next QRS", reasons)
         add(t["hidden"].any(axis=0) & ~np.isfinite(glob[:, 8]), "T end hidden by the next QRS",

@@ -672,3 +672,31 @@ class Params:
     #                              least this share of the offset's deviation from the level
     qrs_noff_lobe_min_frac: float = 0.05  # with such a lobe the offset's deviation may be
     #                              as small as this share of the complex's peak-to-peak
+
+    # ---- T-P fusion at fast rates (helper "pfix", round of 2026-12-01 tenth; user17
+    # finding 4). Where the previous T wave ends later than the P search would start, the
+    # search starts at that T end (p_waves); a P that began under the T (no isoelectric
+    # T-P segment before it) then has its onset placed at the T end, late: simulated sinus
+    # tachycardia read PR -21 ms at 140 bpm and -35 ms at 150 (truth P onset 32-64 ms before
+    # the previous T end). Such an onset is not in the signal: NaN with a reason.
+    p_tp_min_s: float = 0.015  # where the P search starts at the previous T end, a beat's
+    #                              consensus P onset less than this after that T end has no
+    #                              isoelectric T-P segment before it: an onset cut by the T
+    #                              (fused), NaN. Decided on simulated sinus rhythm at 80-150 bpm,
+    #                              6 seeds each (truth: P onset before the previous T end in
+    #                              281 of 670 beats; against the reported T end): < 10 ms
+    #                              flags 69 of them and 0 others, < 15 ms 222 and 3, < 20 ms
+    #                              280 and 18 -- but 20 ms also flags a sum-of-Gaussians record
+    #                              at 120 bpm whose true T-P segment is 18 ms
+    #                              (tests/test_delineation.py::test_rates_40_to_200_bpm). 0 = off
+    p_fused_level: float = 0.0  # ... and (when > 0) whose onset stands, median over its P
+    #                              leads, at least this share of the P height above the
+    #                              QRS-onset level (on the T's limb). Off: tried at 0.1-0.25,
+    #                              it halved the fused beats found at 140-150 bpm (a fused onset
+    #                              often sits in the T-P trough, at the baseline level)
+    p_fused_room_s: float = 0.12  # less than this between the previous T end and the QRS
+    #                              onset holds no P wave with its PR segment (P 80-120 ms, PR
+    #                              segment >= ~40 ms): a beat without a P found there has its P
+    #                              hidden in the T (T-P fusion; its absence is not evidence).
+    #                              Simulated sinus tachycardia at 140-150 bpm whose P was not
+    #                              found: 47-102 ms; at 120 bpm ~160 ms. 0 = off

@@ -943,6 +943,13 @@ def p_lead_evidence(centre_vis: np.ndarray, snr: np.ndarray, qrs_on: np.ndarray,
     return out
 
 
+#: ``reason`` of a beat whose P wave cannot be sought: the previous T wave ends too close to
+#: the QRS onset (T-P fusion at fast rates; ``Params.p_fused_room_s``).
+P_HIDDEN_IN_T = "P wave hidden in the preceding T wave"
+#: ``reason`` of a beat whose P onset lies under the previous T wave (``Params.p_fused_on_tol_s``).
+P_ON_FUSED = "P onset fused with the preceding T wave"
+
+
 def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_global: np.ndarray,
             rr_prev: np.ndarray, t_end_raw: np.ndarray, fs: float, p: Params,
             usable: np.ndarray) -> dict:
@@ -961,7 +968,11 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     ``cons_few_leads`` leads are usable (``Params.p_cons_q``), else ``cons_q``. Returns
     ``on, peak, off`` (n_leads, n_beats), ``present`` (n_beats,), ``reason`` (record-level
     reason when absent), ``beat_reason``
-    (n_beats,) and ``edge_cut`` (n_leads, n_beats).
+    (n_beats,), ``edge_cut`` (n_leads, n_beats), ``fused_on`` (n_beats,) and ``fused_lead``
+    (n_leads, n_beats): T-P fusion at fast rates, P onset NaN (:data:`P_ON_FUSED`,
+    ``Params.p_tp_min_s``); a beat without a P and no room for one after the previous T end
+    gets :data:`P_HIDDEN_IN_T` (``Params.p_fused_room_s``), the record's reason too when half
+    the beats do.
     """
     ms = fs / 1000.0
     n_leads = views.raw.shape[0]
@@ -1032,12 +1043,30 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     lead_p = (present[None, :] & np.isfinite(centre) & has_on[None, :] & ~start_cut
               & (np.abs(centre - p_centre) <= p.p_lead_agree_s * fs))
     lead = {k: np.where(lead_p, pw[k], np.nan) for k in ("on", "peak", "off")}
+    hidden = pw["hidden"] & has_on & ~present
+    if hidden.sum() >= 0.5 * max(int(has_on.sum()), 1):
+        reason = P_HIDDEN_IN_T
+    beat_reason[hidden] = P_HIDDEN_IN_T
     tol = p.qrs_cons_tol_s * fs
     # global P bounds: the median lead with many leads (the extreme of many noisy per-lead
     # bounds inflates the P duration, see Params.p_cons_q); with one or two leads cons_q
     p_q = p.p_cons_q if n_use > p.cons_few_leads else p.cons_q
     glob = {k: np.where(present, combine(lead[k], s, p.p_cons_tol_s * fs, p_q, usable), np.nan)
             for k, s in (("on", "on"), ("peak", "peak"), ("off", "off"))}
+    # T-P fusion: where the search starts at the previous T end (fast rates), a consensus P
+    # onset less than p_tp_min_s after it (and, with p_fused_level > 0, standing that share of
+    # the P height above the QRS-onset level) has no isoelectric T-P segment before it -- the
+    # P began under the T and the search found a late onset: NaN, in every lead
+    with np.errstate(invalid="ignore"):
+        level = nanquantile_cols(np.where(lead_p, pw["on_level"], np.nan), 0.5)
+        # (premature beats keep theirs: an atrial premature P on the T is a question of its
+        # own, and its onset after the T end is often seen, CinC JS20014 beat 10)
+        fused_on = (present & pw["at_t"] & (glob["on"] - prev_t_end < p.p_tp_min_s * fs)
+                    & ~premature_beats(rr_prev, rr_next_of(r, rr_prev), p)
+                    & ((level >= p.p_fused_level) | (p.p_fused_level <= 0)) & (p.p_tp_min_s > 0))
+    fused_lead = fused_on[None, :] & np.isfinite(lead["on"])
+    glob["on"] = np.where(fused_on, np.nan, glob["on"])
+    lead["on"] = np.where(fused_on[None, :], np.nan, lead["on"])
     lead["on"] = shrink(lead["on"], usable, tol, p.w_p if p.w_p_on is None else p.w_p_on)
     lead["off"] = shrink(lead["off"], usable, tol, p.w_p)
     # a usable lead that shows the consensus P too weakly gets the consensus P (for the
@@ -1053,6 +1082,7 @@ def p_stage(views: Views, r: np.ndarray, qrs_on_global: np.ndarray, qrs_off_glob
     return {**lead, "on_global": glob["on"], "peak_global": glob["peak"],
             "off_global": glob["off"], "present": present, "reason": reason,
             "beat_reason": beat_reason, "edge_cut": edge_cut & lead_p,
+            "fused_on": fused_on, "fused_lead": fused_lead,
             "start": pw["start"], "present_any": bool(present.any()), "n_leads": n_leads}
 
 

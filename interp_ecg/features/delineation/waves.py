@@ -838,17 +838,29 @@ def p_waves(xw, dw, q_on, rr_prev, fs, p: Params, prev_t_end=None):
     The search starts ``min(p_window_s, p_window_rr x RR)`` before the QRS onset, or at the
     end of the previous T wave when that is later (fast rates). ``q_on`` must be finite
     (beats without a QRS onset are not searched: the caller masks them).
+
+    Besides :func:`_wave`'s arrays the result has ``start`` (n_beats,), ``at_t`` (n_beats,:
+    the search starts at the previous T end, which lies later than the RR-based start),
+    ``on_level`` (n_leads, n_beats: the onset's level above the QRS onset's, as a share of the
+    P height towards its peak; NaN without an onset) and ``hidden``
+    (n_beats,): less than ``p_fused_room_s`` between the previous T end and the QRS onset,
+    no room for a P wave outside the T (T-P fusion at fast rates).
     """
     def n(sec: float) -> int:
         return int(round(sec * fs))
 
     span = np.minimum((p.p_window_rr * rr_prev).astype(np.int64), n(p.p_window_s))
     start = np.asarray(q_on, dtype=np.int64) - span
+    hidden = np.zeros(start.shape, dtype=bool)
+    at_t = np.zeros(start.shape, dtype=bool)
     if prev_t_end is not None:
         te = np.asarray(prev_t_end, dtype=float)
         ok = np.isfinite(te)
+        te_i = np.where(ok, te, 0).astype(np.int64)
+        at_t = ok & (te_i > start)  # the search starts at the T end, not RR-based
+        hidden = ok & (np.asarray(q_on, dtype=np.int64) - te_i < n(p.p_fused_room_s))
         # no room between the previous T and this QRS: an empty window, hence no P
-        start = np.where(ok, np.maximum(start, np.where(ok, te, 0).astype(np.int64)), start)
+        start = np.where(ok, np.maximum(start, te_i), start)
         start = np.minimum(start, np.asarray(q_on, dtype=np.int64) - n(p.p_min_gap_s))
     stop = np.asarray(q_on, dtype=np.int64)
     peak_lo = start + n(p.p_peak_after_start_s)
@@ -856,4 +868,17 @@ def p_waves(xw, dw, q_on, rr_prev, fs, p: Params, prev_t_end=None):
     out = _wave(xw, dw, start, stop, peak_lo, peak_hi, p.p_ref_on, p.p_ref_off, fs,
                 n(p.p_window_s) + 1, p.p_halfwidth)
     out["start"] = start
+    # each lead's onset level against the QRS onset's, as a share of the P height (signed
+    # towards the peak): ~0 on an isoelectric segment, a good share of it on a T's limb
+    last = xw.shape[-1] - 1
+    on_i = np.clip(np.nan_to_num(out["on"], nan=0).astype(np.int64), 0, last)
+    q_i = np.broadcast_to(np.clip(stop - 1, 0, last)[None, :], on_i.shape)
+    pk_i = np.clip(np.nan_to_num(out["peak"], nan=0).astype(np.int64), 0, last)
+    x_on, x_q, x_pk = (np.take_along_axis(xw, i, axis=-1) for i in (on_i, q_i, pk_i))
+    height = x_pk - x_q
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["on_level"] = np.where(np.isfinite(out["on"]) & (np.abs(height) > 0),
+                                   (x_on - x_q) / np.where(height == 0, 1.0, height), np.nan)
+    out["hidden"] = hidden & (p.p_fused_room_s > 0)
+    out["at_t"] = at_t
     return out
