@@ -358,5 +358,5 @@ def test_measure_record_is_what_extract_record_returns(clean, measured):
             assert a == b, k
     pd.testing.assert_frame_equal(prov, prov2)
     assert set(ex) == {"fiducials", "beats", "template", "anchor_pos", "relative_fiducials",
-                       "lead_measurements", "lead_quality", "pacing_spikes", "signal"}
+                       "lead_measurements", "lead_quality", "pacing_spikes", "signal", "unmeasured_leads"}
     assert set(empty_row()) <= set(row)

@@ -1281,7 +1281,9 @@ def measure_record(
         Interval provenance.
     extras : dict
         ``fiducials``, ``beats``, ``template``, ``anchor_pos``, ``relative_fiducials``,
-        ``lead_measurements``, ``lead_quality``, ``pacing_spikes``, ``signal``.
+        ``lead_measurements``, ``lead_quality``, ``pacing_spikes``, ``signal``, and
+        ``unmeasured_leads`` (delineated leads without per-lead values of their own: the limb
+        lead that breaks Einthoven's identities).
 
     Raises
     ------
