@@ -822,10 +822,14 @@ def rate_and_rhythm(table: BeatTable, in_noise: np.ndarray, q: pd.DataFrame, noi
     beats = table.beats
     gaps = np.asarray([*q.attrs.get("dropout_gaps", []), *q.attrs.get("invalid_dropout_gaps", []),
                        *map(tuple, noise_runs)], dtype=float).reshape(-1, 2)
+    fids = table.fiducials
+    # a P wave before the beat, counted as P_wave_presence_fraction counts it: NN intervals need sinus beats
+    p_wave = (np.isfinite(fids["P_peak"].to_numpy(dtype=float)) | np.isfinite(fids["P_on"].to_numpy(dtype=float))
+              if {"P_peak", "P_on"} <= set(fids.columns) else None)
     rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
                                        return_reasons=True,
                                        paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None,
-                                       gaps=gaps)
+                                       gaps=gaps, p_wave=p_wave)
     values = dict(rr_values)
     unrecorded = [*q.attrs.get("dropout_gaps", []), *q.attrs.get("invalid_dropout_gaps", []),
                   *q.attrs.get("invalid_edge_runs", []),
