@@ -116,3 +116,28 @@ def test_ptbxl_316_sinus_arrhythmia_leaves_its_atrial_premature_beats_out(ptbxl_
     assert s["RR_sd_ms"] == pytest.approx(300.0, abs=2.0)
     assert "2 premature beat(s)" in s["quality_reason"]
     assert "ventricular response" not in s["quality_reason"]
+
+
+@pytest.mark.parametrize("condition", ["vt", "svt"])
+def test_simulated_non_sinus_tachycardia_has_no_nn_intervals(condition):
+    # user17 finding 5: simulated VT 150 bpm read SDNN 5.9, RMSSD 9.1 ms as NN HRV, no sentence;
+    # the simulator draws no P wave before these beats (truth PR NaN)
+    from interp_ecg.simulate import simulate_record
+
+    sig, fid, info = simulate_record(condition, random_state=1)
+    assert np.isnan(info["pr_ms"])
+    r = extract_record(sig.astype("float32"), FS)
+    assert r["heart_rate_bpm"] == pytest.approx(info["heart_rate"], rel=0.01)
+    assert np.isnan(r["SDNN_ms"]) and np.isnan(r["RMSSD_ms"]) and np.isnan(r["pNN50"])
+    assert NO_NN in r["quality_reason"]
+
+
+@pytest.mark.parametrize("ecg_id", [143, 190])
+def test_ptbxl_paced_records_at_100_hz_have_no_nn_intervals(ptbxl_root, ecg_id):
+    # at 100 Hz no pacemaker spike is seen (paced 0, a separate finding), but no P wave
+    # precedes the beats either: no NN intervals (they read SDNN 0.8 / 9.2 ms as NN HRV)
+    from interp_ecg.io import read_ptbxl
+
+    s = extract_record(read_ptbxl(ptbxl_root, sampling_rate=100).load(ecg_id))
+    assert np.isnan(s["SDNN_ms"]) and np.isnan(s["RMSSD_ms"])
+    assert NO_NN in s["quality_reason"]
