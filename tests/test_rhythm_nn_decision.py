@@ -141,3 +141,40 @@ def test_ptbxl_paced_records_at_100_hz_have_no_nn_intervals(ptbxl_root, ecg_id):
     s = extract_record(read_ptbxl(ptbxl_root, sampling_rate=100).load(ecg_id))
     assert np.isnan(s["SDNN_ms"]) and np.isnan(s["RMSSD_ms"])
     assert NO_NN in s["quality_reason"]
+
+
+# --------------------------------------------------------------------------- QTc in AF (finding 6)
+def test_qtc_rhythm_note_only_for_an_irregular_rhythm_without_p_waves():
+    from interp_ecg.features.rhythm import QTC_FEATURES, qtc_rhythm_note
+
+    af = _anchors([640, 910, 520, 780, 1010, 600, 870, 450])
+    reg = _anchors([400.0] * 8)
+    dom = np.ones(9, bool)
+    note = qtc_rhythm_note(af, FS, dom, np.zeros(9, bool))
+    assert note.startswith(", ".join(QTC_FEATURES)) and "450-1010 ms" in note
+    assert qtc_rhythm_note(af, FS, dom, np.ones(9, bool)) == ""  # sinus: corrected
+    assert qtc_rhythm_note(reg, FS, dom, np.zeros(9, bool)) == ""  # regular VT/flutter/paced: corrected
+    assert qtc_rhythm_note(af, FS, dom, None) != ""  # no P information: irregularity decides
+
+
+def test_simulated_atrial_fibrillation_reports_no_qtc():
+    from interp_ecg.simulate import simulate_record
+
+    sig, fid, info = simulate_record("afib", random_state=0)
+    r = extract_record(sig.astype("float32"), FS)
+    assert np.isfinite(r["QT_interval_ms"]) and np.isfinite(r["RR_mean_ms"])
+    for c in ("QTc_Bazett_ms", "QTc_Fridericia_ms", "QTc_Framingham_ms", "QTc_Hodges_ms"):
+        assert np.isnan(r[c]), c
+    assert "not corrected in an irregular rhythm without sinus P waves" in r["quality_reason"]
+
+
+def test_ptbxl_318_atrial_fibrillation_reports_no_qtc_and_sinus_316_does(ptbxl_root):
+    # 318 (AFIB, RR 376-853 ms): QTc_Bazett 449 ms from the median QT and the mean RR before
+    from interp_ecg.io import read_ptbxl
+
+    ds = read_ptbxl(ptbxl_root, sampling_rate=500)
+    s = extract_record(ds.load(318))
+    assert np.isnan(s["QTc_Bazett_ms"]) and np.isnan(s["QTc_Hodges_ms"])
+    assert "376-853 ms" in s["quality_reason"]
+    s2 = extract_record(ds.load(316))  # sinus arrhythmia: irregular but sinus, corrected
+    assert s2["QTc_Bazett_ms"] == pytest.approx(s2["QT_interval_ms"] / np.sqrt(s2["RR_mean_ms"] / 1000.0))

@@ -95,7 +95,13 @@ from interp_ecg.features.quality import (
     summarise_quality,
     units_check,
 )
-from interp_ecg.features.rhythm import beat_counts, recorded_duration_s, rr_features
+from interp_ecg.features.rhythm import (
+    QTC_FEATURES,
+    beat_counts,
+    qtc_rhythm_note,
+    recorded_duration_s,
+    rr_features,
+)
 from interp_ecg.io.leads import STANDARD_LEADS
 
 __all__ = [
@@ -105,6 +111,7 @@ __all__ = [
     "InvalidSamples",
     "Method",
     "apply_invalid_sample_policy",
+    "beat_p_waves",
     "classify_record_beats",
     "condition_signal",
     "delineate_usable_leads",
@@ -776,6 +783,36 @@ def classify_record_beats(signal: np.ndarray, fs: float, q: pd.DataFrame, use_id
 
 
 # --------------------------------------------------------------------------- 6. measurements
+def beat_p_waves(table: BeatTable) -> np.ndarray | None:
+    """Which beats have a consensus P wave, as ``P_wave_presence_fraction`` counts them.
+
+    Parameters
+    ----------
+    table : BeatTable
+        The beat table (its ``fiducials`` ``P_peak`` and ``P_on``).
+
+    Returns
+    -------
+    numpy.ndarray of bool or None
+        ``(n_beats,)`` ``True`` where ``P_peak`` or ``P_on`` is found; ``None`` when the
+        table has no P-wave columns.
+
+    Examples
+    --------
+    >>> from interp_ecg.features.record_measure import beat_p_waves
+    >>> from interp_ecg.features.median_beat import BeatTable
+    >>> import pandas as pd
+    >>> t = BeatTable(beats=pd.DataFrame({"dominant": [True, True]}),
+    ...               fiducials=pd.DataFrame({"P_peak": [10.0, float("nan")], "P_on": [float("nan")] * 2}))
+    >>> beat_p_waves(t).tolist()
+    [True, False]
+    """
+    fids = table.fiducials
+    if not {"P_peak", "P_on"} <= set(fids.columns):
+        return None
+    return np.isfinite(fids["P_peak"].to_numpy(dtype=float)) | np.isfinite(fids["P_on"].to_numpy(dtype=float))
+
+
 def rate_and_rhythm(table: BeatTable, in_noise: np.ndarray, q: pd.DataFrame, noise_runs: np.ndarray,
                     fs: float, n_samples: int) -> tuple[dict[str, float], list[str]]:
     """Stage 6a: rate, RR and HRV features and the beat counts per minute.
@@ -822,10 +859,7 @@ def rate_and_rhythm(table: BeatTable, in_noise: np.ndarray, q: pd.DataFrame, noi
     beats = table.beats
     gaps = np.asarray([*q.attrs.get("dropout_gaps", []), *q.attrs.get("invalid_dropout_gaps", []),
                        *map(tuple, noise_runs)], dtype=float).reshape(-1, 2)
-    fids = table.fiducials
-    # a P wave before the beat, counted as P_wave_presence_fraction counts it: NN intervals need sinus beats
-    p_wave = (np.isfinite(fids["P_peak"].to_numpy(dtype=float)) | np.isfinite(fids["P_on"].to_numpy(dtype=float))
-              if {"P_peak", "P_on"} <= set(fids.columns) else None)
+    p_wave = beat_p_waves(table)  # NN intervals need sinus beats
     rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
                                        return_reasons=True,
                                        paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None,
@@ -840,8 +874,8 @@ def rate_and_rhythm(table: BeatTable, in_noise: np.ndarray, q: pd.DataFrame, noi
     return values, hrv_notes
 
 
-def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mean_ms: float
-                          ) -> tuple[dict[str, float], pd.DataFrame, str]:
+def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mean_ms: float,
+                          qtc_note: str = "") -> tuple[dict[str, float], pd.DataFrame, str]:
     """Stage 6b: consensus intervals, QTc and QT dispersion.
 
     QT dispersion is defined over the 12-lead ECG (Day et al. 1990); it is reported only
@@ -858,6 +892,10 @@ def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mea
         Sampling rate (Hz).
     rr_mean_ms : float
         Mean RR interval (ms), for the QTc formulas.
+    qtc_note : str, default ""
+        Why the QTc columns are not computed (an irregular rhythm without sinus P waves,
+        :func:`~interp_ecg.features.rhythm.qtc_rhythm_note`): they are NaN and the note
+        leads the returned note.
 
     Returns
     -------
@@ -867,7 +905,7 @@ def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mea
     prov : pandas.DataFrame
         Provenance of every interval.
     qtd_note : str
-        Why QT dispersion is NaN (``""`` when measured).
+        ``qtc_note`` and why QT dispersion is NaN, ``"; "``-joined (``""`` when neither).
 
     Examples
     --------
@@ -886,6 +924,8 @@ def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mea
     values, prov = M.global_intervals(table_med, fs, lead_rows)
     out = dict(values)
     out.update(M.qtc(values["QT_interval_ms"], rr_mean_ms))
+    if qtc_note:  # an irregular rhythm without sinus P waves (rhythm.qtc_rhythm_note)
+        out.update(dict.fromkeys(QTC_FEATURES, np.nan))
     per_lead = M.per_lead_intervals(lead_rows, fs) if lead_rows.lead.size else pd.DataFrame()
     qt = per_lead["QT_ms"].dropna() if not per_lead.empty else pd.Series(dtype=float)
     qtd_note = ""
@@ -895,7 +935,7 @@ def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mea
         out["QT_dispersion_ms"] = np.nan
         qtd_note = (f"QT dispersion not measured: QT measurable in {len(qt)} lead(s), "
                     f"at least {QT_DISPERSION_MIN_LEADS} needed")
-    return out, prov, qtd_note
+    return out, prov, "; ".join(n for n in (qtc_note, qtd_note) if n)
 
 
 def _p_wave_on_median_beat(prov: pd.DataFrame, table: BeatTable, template: np.ndarray, pos: int, fs: float,
@@ -1264,7 +1304,10 @@ def measure_record(
     row.update(pacing_summary(spikes))
     rhythm, hrv_notes = rate_and_rhythm(bs.table, bs.in_noise, q, noise_runs, fs, signal.shape[1])
     row.update(rhythm)
-    intervals, prov, qtd_note = interval_measurements(bs.table_med, bs.fa, fs, row["RR_mean_ms"])
+    qtc_note = qtc_rhythm_note(bs.table.beats["anchor_aligned"].to_numpy(), fs, bs.table.beats["dominant"].to_numpy(),
+                               beat_p_waves(bs.table), bs.table.beats["paced"].to_numpy(dtype=bool)
+                               if "paced" in bs.table.beats else None)
+    intervals, prov, qtd_note = interval_measurements(bs.table_med, bs.fa, fs, row["RR_mean_ms"], qtc_note)
     row.update(intervals)
     ls = lead_measurements(bs.recorded, fs, leads, usable, bs.table, bs.table_med, prov,
                            bool(np.isfinite(row["PR_interval_ms"])), intervals["QRS_duration_ms"],

@@ -528,6 +528,78 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     return (out, reasons) if return_reasons else out
 
 
+
+#: The heart-rate corrected QT columns (:func:`interp_ecg.features.measurements.qtc`).
+QTC_FEATURES = ("QTc_Bazett_ms", "QTc_Fridericia_ms", "QTc_Framingham_ms", "QTc_Hodges_ms")
+
+
+def qtc_rhythm_note(anchors: np.ndarray, fs: float, dominant: np.ndarray, p_wave: np.ndarray | None,
+                    paced: np.ndarray | None = None) -> str:
+    """Why the QTc columns are not reported: an irregular rhythm without sinus P waves.
+
+    The QTc formulas correct one QT for one steady cycle length. The package measures one QT
+    on the median beat and corrects it with the mean RR; in a regular rhythm (sinus, or a
+    regular non-sinus rhythm such as flutter with fixed conduction, a paced or a ventricular
+    rhythm) every beat has about that cycle. In an irregular rhythm without sinus P waves
+    (atrial fibrillation) each beat's QT follows its own preceding RR intervals, which vary
+    from beat to beat (PTB-XL 318: 376-853 ms), so one median QT over the mean RR is not the
+    corrected QT of any beat; QTc in atrial fibrillation is instead taken as the average of
+    beat-by-beat corrected QT over many beats, which this package does not measure. The
+    QTc columns are then NaN with this reason (``QT_interval_ms`` and ``RR_mean_ms`` stay).
+
+    Parameters
+    ----------
+    anchors : numpy.ndarray
+        ``(n_beats,)`` sample index of the same point of every beat (as for
+        :func:`rr_features`).
+    fs : float
+        Sampling rate (Hz).
+    dominant : numpy.ndarray of bool
+        ``(n_beats,)`` the dominant beats.
+    p_wave : numpy.ndarray of bool or None
+        ``(n_beats,)`` a consensus P wave before the beat (:func:`sinus_rhythm`).
+    paced : numpy.ndarray of bool, optional
+        ``(n_beats,)`` ventricular-paced beats (not candidates for sinus beats).
+
+    Returns
+    -------
+    str
+        ``""`` when the rhythm is sinus (:func:`sinus_rhythm`) or the intervals between
+        dominant beats are regular (median absolute deviation at most
+        :data:`~interp_ecg.features.beat_classes.REGULAR_MAD_MAX` of their median, or fewer
+        than 3 of them); else the sentence naming the QTc columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.rhythm import qtc_rhythm_note
+    >>> af = np.cumsum([0, 640, 910, 520, 780, 1010, 600, 870, 450]) / 2.0
+    >>> qtc_rhythm_note(af, 500, np.ones(9, bool), np.zeros(9, bool))[:40]
+    'QTc_Bazett_ms, QTc_Fridericia_ms, QTc_Fr'
+    >>> qtc_rhythm_note(af, 500, np.ones(9, bool), np.ones(9, bool))
+    ''
+    """
+    anchors = np.asarray(anchors, dtype=float)
+    dom = np.asarray(dominant, dtype=bool)
+    if paced is not None:
+        dom = dom & ~np.asarray(paced, dtype=bool)
+    rr = np.diff(anchors) * 1000.0 / fs
+    if sinus_rhythm(dom, p_wave, rr if p_wave is None else None)[0] and p_wave is not None:
+        return ""
+    both = rr[dom[:-1] & dom[1:]]
+    both = both[np.isfinite(both)]
+    if both.size < 3:
+        return ""
+    med = float(np.median(both))
+    mad = float(np.median(np.abs(both - med)))
+    if mad <= REGULAR_MAD_MAX * med:
+        return ""
+    return (f"{', '.join(QTC_FEATURES)}: not corrected in an irregular rhythm without sinus P waves (RR between "
+            f"dominant beats {both.min():.0f}-{both.max():.0f} ms, median absolute deviation {mad / med:.0%} of "
+            f"the median, over {REGULAR_MAD_MAX:.0%}, as in atrial fibrillation): one median-beat QT over the "
+            f"mean RR is not the corrected QT of any beat")
+
+
 def recorded_duration_s(n_samples: int, fs: float, unrecorded: Sequence[Sequence[float]] | np.ndarray | None = None
                         ) -> float:
     """Seconds of a record in which something was recorded: its length less the lost time.
