@@ -923,7 +923,11 @@ def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mea
     lead_rows = fa.select(fa.lead != "global")
     values, prov = M.global_intervals(table_med, fs, lead_rows)
     out = dict(values)
-    out.update(M.qtc(values["QT_interval_ms"], rr_mean_ms))
+    lo, hi = M.QTC_RR_RANGE_MS
+    if not qtc_note and np.isfinite(rr_mean_ms) and not lo <= rr_mean_ms <= hi:
+        qtc_note = (f"{', '.join(QTC_FEATURES)}: RR_mean_ms {rr_mean_ms:.0f} ms is outside {lo:g}-{hi:g} ms, "
+                    f"the heart rates the QT correction is for")
+    out.update(M.qtc(values["QT_interval_ms"], rr_mean_ms) if not qtc_note else dict.fromkeys(QTC_FEATURES, np.nan))
     if qtc_note:  # an irregular rhythm without sinus P waves (rhythm.qtc_rhythm_note)
         out.update(dict.fromkeys(QTC_FEATURES, np.nan))
     per_lead = M.per_lead_intervals(lead_rows, fs) if lead_rows.lead.size else pd.DataFrame()

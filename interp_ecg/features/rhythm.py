@@ -375,6 +375,29 @@ def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray, p_wave: np.ndarray
     return ok[:-1] & ok[1:], premature, True
 
 
+
+def _check_beats(anchors: np.ndarray, fs: float, **per_beat: np.ndarray | None) -> None:
+    """ArgumentError naming the problem with beat times, the rate, or a per-beat array."""
+    if not (isinstance(fs, (int, float, np.integer, np.floating)) and np.isfinite(fs) and fs > 0):
+        raise ArgumentError(f"fs must be a positive sampling rate in Hz, got {fs!r}")
+    if anchors.ndim != 1:
+        raise ArgumentError(f"anchors must be one beat time per beat (1-D), got shape {anchors.shape}")
+    bad = np.flatnonzero(~np.isfinite(anchors))
+    if bad.size:
+        raise ArgumentError(f"anchors: beat time(s) {bad.tolist()[:5]} are not finite numbers (NaN or inf); "
+                            f"leave a beat whose time is unknown out")
+    step = np.flatnonzero(np.diff(anchors) <= 0)
+    if step.size:
+        k = int(step[0])
+        raise ArgumentError(f"anchors must increase strictly: beat {k + 1} at sample {float(anchors[k + 1]):g} is not "
+                            f"after beat {k} at sample {float(anchors[k]):g} ({step.size} such pair(s); repeated "
+                            f"or unsorted beat times)")
+    for name, arr in per_beat.items():
+        if arr is not None and np.asarray(arr).shape != anchors.shape:
+            raise ArgumentError(f"{name} has {np.asarray(arr).size} value(s) for {anchors.size} beats: one per "
+                                f"beat needed")
+
+
 def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
                 return_reasons: bool = False,
                 paced: np.ndarray | None = None,
@@ -422,6 +445,13 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
         ``RR_irregularity``, and a sentence gives the count. With no interval left the rate
         and RR figures are NaN with that reason.
 
+    Raises
+    ------
+    ArgumentError
+        When ``fs`` is not a positive number, ``anchors`` holds a NaN or infinite value or
+        does not increase strictly (a repeated or reversed beat time), or ``dominant``,
+        ``paced`` or ``p_wave`` does not have one value per beat.
+
     Returns
     -------
     dict
@@ -446,6 +476,7 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     """
     anchors = np.asarray(anchors, dtype=float)
     dominant = np.asarray(dominant, dtype=bool)
+    _check_beats(anchors, fs, dominant=dominant, paced=paced, p_wave=p_wave)
     rr = np.diff(anchors) * 1000.0 / fs
     out = dict.fromkeys(
         ["heart_rate_bpm", "RR_mean_ms", "RR_sd_ms", "RR_min_ms", "RR_max_ms", *HRV_FEATURES], np.nan)
