@@ -57,6 +57,7 @@ from interp_ecg.features.beat_classes import (
     NOISE_STRETCH_CUTOFF_HZ,
     NOISE_STRETCH_HF_SD_MV,
     NOISE_STRETCH_LOCAL_RATIO,
+    QRS_WINDOW_S,
     classify_beats,
     frequent_ectopy_regular,
     no_dominant_reason,
@@ -112,6 +113,7 @@ __all__ = [
     "Method",
     "apply_invalid_sample_policy",
     "beat_p_waves",
+    "edge_cut_beats",
     "classify_record_beats",
     "condition_signal",
     "delineate_usable_leads",
@@ -783,6 +785,53 @@ def classify_record_beats(signal: np.ndarray, fs: float, q: pd.DataFrame, use_id
 
 
 # --------------------------------------------------------------------------- 6. measurements
+def edge_cut_beats(table: BeatTable, fs: float, n_samples: int) -> np.ndarray:
+    """The beats whose QRS the record edge cuts, so that their R position is not known.
+
+    A beat at the record's start whose compared QRS window (from
+    :data:`~interp_ecg.features.beat_classes.QRS_WINDOW_S` [0] before its anchor) begins
+    before the first sample and whose QRS onset was not found, or one at the end whose
+    window (to [1] after its anchor) runs past the last sample and whose QRS offset was not
+    found: its anchor is where the delineator saw the part of the QRS inside the record,
+    not the R peak (simulated 120 bpm, 2.5 s: R at -6 ms, anchor at +24 ms, first RR 494 ms
+    for about 514).
+
+    Parameters
+    ----------
+    table : BeatTable
+        The beat table (``anchor_exact``, else ``anchor_aligned``; fiducials ``QRS_on``
+        and ``QRS_off``).
+    fs : float
+        Sampling rate (Hz).
+    n_samples : int
+        Length of the record.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        ``(n_beats,)``.
+
+    Examples
+    --------
+    >>> from interp_ecg.features.record_measure import edge_cut_beats
+    >>> from interp_ecg.features.median_beat import BeatTable
+    >>> import pandas as pd
+    >>> nan = float("nan")
+    >>> t = BeatTable(beats=pd.DataFrame({"anchor_exact": [13.0, 253.0, 1240.0]}),
+    ...               fiducials=pd.DataFrame({"QRS_on": [nan, 229.0, 1216.0], "QRS_off": [27.0, 281.0, nan]}))
+    >>> edge_cut_beats(t, 500.0, 1250).tolist()
+    [True, False, True]
+    """
+    b = table.beats
+    a = (b["anchor_exact"] if "anchor_exact" in b else b["anchor_aligned"]).to_numpy(dtype=float)
+    f = table.fiducials
+    on = f["QRS_on"].to_numpy(dtype=float) if "QRS_on" in f else np.full(a.size, np.nan)
+    off = f["QRS_off"].to_numpy(dtype=float) if "QRS_off" in f else np.full(a.size, np.nan)
+    start = (a + QRS_WINDOW_S[0] * fs < 0) & ~np.isfinite(on)
+    end = (a + QRS_WINDOW_S[1] * fs > n_samples - 1) & ~np.isfinite(off)
+    return start | end
+
+
 def beat_p_waves(table: BeatTable) -> np.ndarray | None:
     """Which beats have a consensus P wave, as ``P_wave_presence_fraction`` counts them.
 
@@ -860,10 +909,18 @@ def rate_and_rhythm(table: BeatTable, in_noise: np.ndarray, q: pd.DataFrame, noi
     gaps = np.asarray([*q.attrs.get("dropout_gaps", []), *q.attrs.get("invalid_dropout_gaps", []),
                        *map(tuple, noise_runs)], dtype=float).reshape(-1, 2)
     p_wave = beat_p_waves(table)  # NN intervals need sinus beats
-    rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
-                                       return_reasons=True,
-                                       paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None,
-                                       gaps=gaps, p_wave=p_wave)
+    # a beat cut by the record edge before its QRS onset (after its offset) has no known R
+    # position: no RR interval is taken to it (it still counts as a beat)
+    cut = edge_cut_beats(table, fs, n_samples)
+    keep = ~cut
+    rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy()[keep], fs,
+                                       beats["dominant"].to_numpy()[keep], return_reasons=True,
+                                       paced=beats["paced"].to_numpy(dtype=bool)[keep] if "paced" in beats else None,
+                                       gaps=gaps, p_wave=None if p_wave is None else p_wave[keep])
+    if cut.any():
+        hrv_notes.insert(0, f"rate, RR and heart-rate variability: {int(cut.sum())} beat(s) cut by the record edge "
+                            f"through their QRS (no QRS onset or offset found there) left out of the RR intervals: "
+                            f"their R peak position is not known")
     values = dict(rr_values)
     unrecorded = [*q.attrs.get("dropout_gaps", []), *q.attrs.get("invalid_dropout_gaps", []),
                   *q.attrs.get("invalid_edge_runs", []),
