@@ -267,8 +267,9 @@ def sinus_rhythm(dominant: np.ndarray, p_wave: np.ndarray | None, rr_ms: np.ndar
     Returns
     -------
     sinus : bool
-        ``True`` when NN intervals are defined (also when there is no dominant beat to
-        judge: the NN count then says why nothing is measured).
+        ``True`` when NN intervals are defined (also when fewer than two dominant,
+        non-paced beats are left to judge, as in a paced record: the NN count then says
+        why nothing is measured).
     reason : str
         Why NN intervals are not defined (``""`` when they are), naming ``SDNN_ms``,
         ``RMSSD_ms`` and ``pNN50``.
@@ -295,7 +296,7 @@ def sinus_rhythm(dominant: np.ndarray, p_wave: np.ndarray | None, rr_ms: np.ndar
         p_wave = np.asarray(p_wave, dtype=bool)
         if p_wave.shape != dominant.shape:
             raise ArgumentError(f"p_wave has {p_wave.size} value(s), dominant {dominant.size}: one per beat needed")
-        if n == 0:
+        if n < 2:  # no interval between two such beats: the NN count says why nothing is measured
             return True, ""
         k = int((p_wave & dominant).sum())
         if k > SINUS_P_MIN_FRACTION * n:
