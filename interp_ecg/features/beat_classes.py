@@ -54,6 +54,10 @@ from the delineation's consensus rows (``lead == "global"``):
    A beat whose compared QRS window reaches into a stretch noisy in every lead
    (:func:`noisy_stretches`, passed as ``classify_beats(noisy_runs=)``) is ``"noise"``: it
    is not compared, and the other beats are classified without it.
+   A differing beat whose window has, in every compared lead, under 30 % of the dominant
+   beats' peak-to-peak amplitude and under 60 % of their steepest slope
+   (:data:`NOT_QRS_SHARES`) has no QRS: a P wave (blocked, in 2:1 AV block) or a T wave
+   taken for a beat; it is left out of the table (not a beat, not a PVC).
    The dominant cycle is the median RR between two successive dominant beats, or, when no
    two dominant beats follow each other (bigeminy), the mean of all RR intervals (with a
    compensatory pause, coupling interval plus pause is two sinus cycles).
