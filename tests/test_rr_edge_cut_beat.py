@@ -33,3 +33,18 @@ def test_whole_edge_beats_keep_their_intervals(monkeypatch):
     assert r["heart_rate_bpm"] == pytest.approx(info["heart_rate"], abs=0.2)
     assert "through their QRS" not in r["quality_reason"]
     assert np.isfinite(r["RR_mean_ms"])
+
+
+def test_ludb_90_last_beat_on_the_last_sample_gives_no_interval(ludb_root):
+    # LUDB 90 (paced, ~60 bpm): the last beat's anchor is the record's last sample, its QRS
+    # offset not found; the interval to it read 495 ms (RR_min_ms) in a 1000 ms rhythm
+    from interp_ecg.io import read_ludb
+
+    ds = read_ludb(ludb_root)
+    s = extract_record(ds.load(90))
+    assert s["RR_min_ms"] == pytest.approx(990, abs=10)
+    assert s["heart_rate_bpm"] == pytest.approx(60.0, abs=0.5)  # was 63.2
+    assert "1 beat(s) cut by the record edge through their QRS" in s["quality_reason"]
+    # LUDB 111: the last beat's R peak 80 ms before the end, offset not found: kept
+    s2 = extract_record(ds.load(111))
+    assert "through their QRS" not in s2["quality_reason"]

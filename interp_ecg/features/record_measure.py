@@ -107,6 +107,7 @@ from interp_ecg.io.leads import STANDARD_LEADS
 
 __all__ = [
     "QT_DISPERSION_MIN_LEADS",
+    "EDGE_PEAK_MS",
     "BeatStage",
     "ConditionedSignal",
     "InvalidSamples",
@@ -133,6 +134,10 @@ __all__ = [
     "traced_interval_columns",
 ]
 
+#: A beat whose anchor lies in the last this many ms of the record, with its QRS offset not
+#: found, may have its R peak after the record's end: no RR interval is taken to it
+#: (:func:`edge_cut_beats`).
+EDGE_PEAK_MS = 10.0
 #: fewest leads with a measurable QT for QT_dispersion_ms (see the feature dictionary)
 QT_DISPERSION_MIN_LEADS = 8
 
@@ -790,11 +795,15 @@ def edge_cut_beats(table: BeatTable, fs: float, n_samples: int) -> np.ndarray:
 
     A beat at the record's start whose compared QRS window (from
     :data:`~interp_ecg.features.beat_classes.QRS_WINDOW_S` [0] before its anchor) begins
-    before the first sample and whose QRS onset was not found, or one at the end whose
-    window (to [1] after its anchor) runs past the last sample and whose QRS offset was not
-    found: its anchor is where the delineator saw the part of the QRS inside the record,
-    not the R peak (simulated 120 bpm, 2.5 s: R at -6 ms, anchor at +24 ms, first RR 494 ms
-    for about 514).
+    before the first sample and whose QRS onset was not found: the start of its QRS lies
+    before the record, and its anchor is where the delineator saw the part inside, not
+    necessarily the R peak (simulated 120 bpm, 2.5 s: R at -6 ms, anchor at +26 ms, first
+    RR 480 ms for about 514). At the end the QRS onset and upstroke are seen, so the R
+    peak is known unless the anchor lies in the last :data:`EDGE_PEAK_MS` (10 ms) with the
+    QRS offset not found (LUDB 90: anchor on the last sample, RR 495 ms in a 1000 ms
+    rhythm). The rule is conservative at the start: a beat whose R is inside but whose
+    onset was not found loses its interval too (CinC E07507: 891 ms against a median
+    890 ms).
 
     Parameters
     ----------
@@ -817,10 +826,11 @@ def edge_cut_beats(table: BeatTable, fs: float, n_samples: int) -> np.ndarray:
     >>> from interp_ecg.features.median_beat import BeatTable
     >>> import pandas as pd
     >>> nan = float("nan")
-    >>> t = BeatTable(beats=pd.DataFrame({"anchor_exact": [13.0, 253.0, 1240.0]}),
-    ...               fiducials=pd.DataFrame({"QRS_on": [nan, 229.0, 1216.0], "QRS_off": [27.0, 281.0, nan]}))
+    >>> t = BeatTable(beats=pd.DataFrame({"anchor_exact": [13.0, 253.0, 1220.0, 1248.0]}),
+    ...               fiducials=pd.DataFrame({"QRS_on": [nan, 229.0, 1196.0, 1230.0],
+    ...                                       "QRS_off": [27.0, 281.0, nan, nan]}))
     >>> edge_cut_beats(t, 500.0, 1250).tolist()
-    [True, False, True]
+    [True, False, False, True]
     """
     b = table.beats
     a = (b["anchor_exact"] if "anchor_exact" in b else b["anchor_aligned"]).to_numpy(dtype=float)
@@ -828,7 +838,7 @@ def edge_cut_beats(table: BeatTable, fs: float, n_samples: int) -> np.ndarray:
     on = f["QRS_on"].to_numpy(dtype=float) if "QRS_on" in f else np.full(a.size, np.nan)
     off = f["QRS_off"].to_numpy(dtype=float) if "QRS_off" in f else np.full(a.size, np.nan)
     start = (a + QRS_WINDOW_S[0] * fs < 0) & ~np.isfinite(on)
-    end = (a + QRS_WINDOW_S[1] * fs > n_samples - 1) & ~np.isfinite(off)
+    end = (a > n_samples - 1 - EDGE_PEAK_MS * fs / 1000.0) & ~np.isfinite(off)
     return start | end
 
 
