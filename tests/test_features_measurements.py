@@ -304,7 +304,12 @@ def test_measurements_recover_the_simulator_ground_truth(condition):
     assert s["heart_rate_bpm"] == pytest.approx(info["heart_rate"], rel=0.02)
     assert s["QRS_duration_ms"] == pytest.approx(info["qrs_ms"], abs=4)
     assert s["QT_interval_ms"] == pytest.approx(info["qt_ms"], abs=4)
-    assert s["QTc_Bazett_ms"] == pytest.approx(info["qtc_bazett_ms"], abs=15)
+    if condition == "afib":
+        # one QT over the mean RR is not the QTc of any beat in AF (rhythm.qtc_rhythm_note;
+        # the simulator's qtc_bazett_ms is that formula): NaN with the reason
+        assert np.isnan(s["QTc_Bazett_ms"]) and "not corrected in an irregular rhythm" in s["quality_reason"]
+    else:
+        assert s["QTc_Bazett_ms"] == pytest.approx(info["qtc_bazett_ms"], abs=15)
     assert s["PVC_count"] == info.get("n_pvc", 0)
     assert s["QRS_axis_deg"] == pytest.approx(info["qrs_axis_deg"], abs=6)
     if condition in ("afib", "vt"):

@@ -63,12 +63,15 @@ def test_nn_statistics_by_hand_around_a_premature_beat():
 
 
 def test_sinus_arrhythmia_keeps_every_interval():
-    # smooth 900-1100 ms respiratory modulation: a gradual change, never premature
+    # smooth 900-1100 ms respiratory modulation with a P wave before every beat: a gradual
+    # change, never premature, and sinus (its median absolute deviation, ~7 %, is over the
+    # 6 % regularity bound, so without P-wave information it would not be taken as sinus)
     k = np.arange(14)
     rr = 1000 + 100 * np.sin(2 * np.pi * k / 5)
-    f = rr_features(_anchors(rr), FS, np.ones(rr.size + 1, bool))
-    nn, prem, regular = normal_to_normal(rr, np.ones(rr.size + 1, bool))
-    assert nn.all() and not prem.any() and regular
+    p = np.ones(rr.size + 1, bool)
+    f = rr_features(_anchors(rr), FS, np.ones(rr.size + 1, bool), p_wave=p)
+    nn, prem, sinus = normal_to_normal(rr, np.ones(rr.size + 1, bool), p_wave=p)
+    assert nn.all() and not prem.any() and sinus
     ref = _all_dominant_intervals(rr)
     for c in HRV_FEATURES:
         assert f[c] == pytest.approx(ref[c]), c
@@ -97,34 +100,38 @@ def test_too_few_successive_differences_give_nan_with_the_count():
     assert "SDNN_ms" not in text and "RR_irregularity" not in text
 
 
-def test_atrial_fibrillation_keeps_every_interval_between_dominant_beats():
-    # an irregularly irregular rhythm: nothing is premature against it, the figures are the
-    # ones over every interval (as before the fix), and RR_irregularity never changes
+def test_atrial_fibrillation_has_no_nn_intervals():
+    # an irregularly irregular rhythm without P waves: no sinus beats, so no NN intervals
+    # (Task Force 1996): SDNN/RMSSD/pNN50 NaN with the reason; RR_irregularity and RR_sd_ms
+    # (the ventricular response) over every interval, unchanged. Before: the figures over
+    # every interval were reported as NN statistics.
     rr = np.array([640, 910, 520, 780, 1010, 600, 870, 450, 720, 990, 560, 830, 700.0])
-    nn, prem, regular = normal_to_normal(rr, np.ones(rr.size + 1, bool))
-    assert premature_beats(rr).any()  # 520, 450 and 560 are short against their neighbours
-    assert not regular and nn.all() and not prem.any()
-    f, why = rr_features(_anchors(rr), FS, np.ones(rr.size + 1, bool), return_reasons=True)
-    ref = _all_dominant_intervals(rr)
-    for c in HRV_FEATURES:
-        assert f[c] == pytest.approx(ref[c]), c
-    assert "ventricular response" in "; ".join(why)
-    assert not any(c in "; ".join(why) for c in HRV_FEATURES)  # no finite value named as NaN
+    dom = np.ones(rr.size + 1, bool)
+    for p in (np.zeros(rr.size + 1, bool), None):  # P waves absent, or not given (the rest is irregular)
+        nn, prem, sinus = normal_to_normal(rr, dom, p_wave=p)
+        assert not sinus and not nn.any() and not prem.any()
+        f, why = rr_features(_anchors(rr), FS, dom, return_reasons=True, p_wave=p)
+        for c in ("SDNN_ms", "RMSSD_ms", "pNN50"):
+            assert np.isnan(f[c]), c
+        ref = _all_dominant_intervals(rr)
+        assert f["RR_irregularity"] == pytest.approx(ref["RR_irregularity"])
+        assert f["RR_sd_ms"] == pytest.approx(np.std(rr, ddof=1))
+        text = "; ".join(why)
+        assert "SDNN_ms, RMSSD_ms, pNN50: no normal-to-normal intervals" in text
+        assert "ventricular response" in text and "premature" not in text.split("(less")[0]
 
 
-def test_simulated_atrial_fibrillation_rr_irregularity_unchanged():
+def test_simulated_atrial_fibrillation_has_no_nn_intervals():
     from interp_ecg.simulate.rhythm import af_times
 
     for seed in range(40):
         t = af_times(90.0, 10.0, np.random.default_rng(seed))
         rr = np.diff(t[(t >= 0) & (t <= 10)]) * 1000.0
         dom = np.ones(rr.size + 1, bool)
-        f = rr_features(_anchors(rr), FS, dom)
+        f = rr_features(_anchors(rr), FS, dom, p_wave=np.zeros(dom.size, bool))
         ref = _all_dominant_intervals(rr)
         assert f["RR_irregularity"] == pytest.approx(ref["RR_irregularity"]), seed
-        nn, _, regular = normal_to_normal(rr, dom)
-        if not regular:
-            assert f["RMSSD_ms"] == pytest.approx(ref["RMSSD_ms"]), seed
+        assert np.isnan(f["SDNN_ms"]) and np.isnan(f["RMSSD_ms"]) and np.isnan(f["pNN50"]), seed
 
 
 def _beats_ecg(qrs_on_ms: list[float], duration_s: float = 10.0, seed: int = 0):

@@ -54,6 +54,10 @@ from the delineation's consensus rows (``lead == "global"``):
    A beat whose compared QRS window reaches into a stretch noisy in every lead
    (:func:`noisy_stretches`, passed as ``classify_beats(noisy_runs=)``) is ``"noise"``: it
    is not compared, and the other beats are classified without it.
+   A differing beat whose window has, in every compared lead, under 30 % of the dominant
+   beats' peak-to-peak amplitude and under 60 % of their steepest slope
+   (:data:`NOT_QRS_SHARES`) has no QRS: a P wave (blocked, in 2:1 AV block) or a T wave
+   taken for a beat; it is left out of the table (not a beat, not a PVC).
    The dominant cycle is the median RR between two successive dominant beats, or, when no
    two dominant beats follow each other (bigeminy), the mean of all RR intervals (with a
    compensatory pause, coupling interval plus pause is two sinus cycles).
@@ -100,6 +104,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -138,6 +143,17 @@ UNCLASSIFIED = "unclassified"
 #: sit just after the spike). An atrial spike precedes the QRS by the AV delay (>= ~100 ms).
 PACED_BEFORE_MS = 30.0
 QRS_WINDOW_S = (-0.06, 0.10)
+#: A beat unlike the dominant ones whose compared window (:data:`QRS_WINDOW_S`) has, in
+#: every lead, a peak-to-peak amplitude under ``NOT_QRS_SHARES[0]`` (30 %) of the dominant
+#: beats' median and a steepest slope under ``NOT_QRS_SHARES[1]`` (60 %) of theirs (each the
+#: largest over the compared leads) has no QRS: a P wave (a blocked one in 2:1 AV block, a
+#: non-conducted atrial premature beat) or a T wave taken for a beat, left out of the beat
+#: table (:func:`classify_beats`). Simulated 2:1 AV block (noise 0.3, seed 3; user17):
+#: the blocked P waves read 18-24 % of the dominant amplitude and 21-54 % of its slope,
+#: and were labelled PVC (heart rate 80.5 for 40.3 bpm). Real ventricular premature beats
+#: and outliers (PTB-XL 170-452 with PVC/bigeminy/trigeminy statements, LUDB 38, 45, 83,
+#: 105, 106, 110, 125; 40 beats): amplitude 37-182 %, slope 52-286 %, none under both.
+NOT_QRS_SHARES = (0.3, 0.6)
 #: Rate of the grid on which QRS shapes are compared (Hz; a 2 ms step). A record sampled
 #: slower is first interpolated (band-limited, :func:`~interp_ecg.features.delineation.filters.upsample`
 #: by ``ceil(COMPARE_FS / fs)``); every window is then read at the beat's own (fractional)
@@ -546,7 +562,39 @@ def classify_beats(
         logger.info("%d detection(s) within %g ms of another beat left out: beats %s", len(gone),
                     REFRACTORY_MS, list(gone))
         table = _classify(signal, fs, g.drop(index=gone), usable, pacing_spikes)
+        g = g.drop(index=gone)
+    # a differing beat without QRS amplitude or slope is a P or T wave, not a beat (NOT_QRS_SHARES)
+    small = _without_qrs(signal, fs, table, usable)
+    if small.any():
+        gone = table.beats.index[small]
+        logger.info("%d detection(s) without a QRS (amplitude under %.0f%% and slope under %.0f%% of the "
+                    "dominant beats': a P or T wave) left out: beats %s", len(gone), 100 * NOT_QRS_SHARES[0],
+                    100 * NOT_QRS_SHARES[1], list(gone))
+        table = _classify(signal, fs, g.drop(index=gone), usable, pacing_spikes)
     return table
+
+
+def _without_qrs(signal: np.ndarray, fs: float, table: BeatTable, usable: np.ndarray | None) -> np.ndarray:
+    """``(n_beats,)`` the PVC/outlier beats whose window's amplitude and steepest slope are
+    both under :data:`NOT_QRS_SHARES` of the dominant beats' medians."""
+    b = table.beats
+    differs = b["label"].isin(["PVC", "outlier"]).to_numpy()
+    dom = b["dominant"].to_numpy(bool)
+    if not differs.any() or dom.sum() < MIN_DOMINANT_BEATS:
+        return np.zeros(len(b), bool)
+    lead_mask = np.ones(signal.shape[0], bool) if usable is None else np.asarray(usable, bool)
+    if not lead_mask.any():
+        lead_mask = np.ones(signal.shape[0], bool)
+    w = qrs_windows(signal[lead_mask], fs, b["anchor_exact"].to_numpy(dtype=float), 0.0)[0]
+    w = w.reshape(len(b), int(lead_mask.sum()), -1)  # beats, leads, grid (COMPARE_FS)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ptp = np.nanmax(np.nanmax(w, axis=2) - np.nanmin(w, axis=2), axis=1)
+        slope = np.nanmax(np.abs(np.diff(w, axis=2)), axis=(1, 2)) * COMPARE_FS  # mV/s
+        ref_ptp, ref_slope = np.nanmedian(ptp[dom]), np.nanmedian(slope[dom])
+    if not (np.isfinite(ref_ptp) and np.isfinite(ref_slope) and ref_ptp > 0 and ref_slope > 0):
+        return np.zeros(len(b), bool)
+    return differs & (ptp < NOT_QRS_SHARES[0] * ref_ptp) & (slope < NOT_QRS_SHARES[1] * ref_slope)
 
 
 def paced_beats(qrs_on: np.ndarray, anchor: np.ndarray, spikes: np.ndarray | None, fs: float) -> np.ndarray:
@@ -780,4 +828,4 @@ def frequent_ectopy_regular(table: BeatTable) -> bool:
 
 __all__ = ["classify_beats", "frequent_ectopy_regular", "no_dominant_reason", "MIN_DOMINANT_BEATS", "UNCLASSIFIED", "morphology_classes", "dominant_class", "paced_beats",
            "qrs_windows", "rr_fiducials", "CORR_MIN", "PREMATURE_RATIO", "PACED_BEFORE_MS", "WIDE_EXTRA_MS", "COMPARE_FS",
-           "ALIGN_MAX_MS"]
+           "ALIGN_MAX_MS", "NOT_QRS_SHARES"]

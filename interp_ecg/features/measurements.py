@@ -104,6 +104,10 @@ CONTIGUOUS_GROUPS = {
 #: Shortest QT or RR interval :func:`qtc` accepts (ms): anything shorter (0.8, 0.4) is an
 #: interval given in seconds, not a heart cycle in milliseconds.
 MIN_INTERVAL_MS = 10.0
+#: RR intervals :func:`qtc` corrects for (ms): 200 ms (300 bpm) to 3000 ms (20 bpm), the
+#: range of human heart rates; outside it an RR is a unit or detection error, and the
+#: linear formulas extrapolate to meaningless values (Framingham at RR 5000 ms: QT - 616 ms).
+QTC_RR_RANGE_MS = (200.0, 3000.0)
 
 
 def qtc(qt_ms: float, rr_ms: float) -> dict[str, float]:
@@ -130,7 +134,10 @@ def qtc(qt_ms: float, rr_ms: float) -> dict[str, float]:
     ArgumentError
         When ``qt_ms`` or ``rr_ms`` is positive but under :data:`MIN_INTERVAL_MS` (10 ms):
         no QT or RR interval is that short in milliseconds, so the value is in seconds
-        (``qtc(400, 0.8)`` would otherwise read a QTc of 14,142 ms).
+        (``qtc(400, 0.8)`` would otherwise read a QTc of 14,142 ms); when ``qt_ms`` is zero
+        or negative; when ``rr_ms`` is outside :data:`QTC_RR_RANGE_MS` (200-3000 ms). NaN
+        in either gives NaN (nothing measured); the feature pipeline checks the RR range
+        itself and reports NaN with the reason.
 
     Examples
     --------
@@ -142,6 +149,12 @@ def qtc(qt_ms: float, rr_ms: float) -> dict[str, float]:
         if np.isfinite(v) and 0 < v < MIN_INTERVAL_MS:
             raise ArgumentError(f"qtc: {name}={v!r} is under {MIN_INTERVAL_MS:g} ms; the intervals are in "
                                 f"milliseconds (was it given in seconds? {v!r} s = {1000 * v:g} ms)")
+    if np.isfinite(qt_ms) and qt_ms <= 0:
+        raise ArgumentError(f"qtc: qt_ms={qt_ms!r} is not a QT interval (must be positive)")
+    lo, hi = QTC_RR_RANGE_MS
+    if np.isfinite(rr_ms) and not lo <= rr_ms <= hi:
+        raise ArgumentError(f"qtc: rr_ms={rr_ms!r} is outside {lo:g}-{hi:g} ms (300-20 bpm), the heart rates "
+                            f"the QT correction is for")
     rr_s = rr_ms / 1000.0
     if not (np.isfinite(qt_ms) and np.isfinite(rr_s) and rr_s > 0):
         return {k: np.nan for k in ("QTc_Bazett_ms", "QTc_Fridericia_ms", "QTc_Framingham_ms", "QTc_Hodges_ms")}

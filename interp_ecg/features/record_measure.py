@@ -57,6 +57,7 @@ from interp_ecg.features.beat_classes import (
     NOISE_STRETCH_CUTOFF_HZ,
     NOISE_STRETCH_HF_SD_MV,
     NOISE_STRETCH_LOCAL_RATIO,
+    QRS_WINDOW_S,
     classify_beats,
     frequent_ectopy_regular,
     no_dominant_reason,
@@ -98,16 +99,25 @@ from interp_ecg.features.quality import (
     summarise_quality,
     units_check,
 )
-from interp_ecg.features.rhythm import beat_counts, recorded_duration_s, rr_features
+from interp_ecg.features.rhythm import (
+    QTC_FEATURES,
+    beat_counts,
+    qtc_rhythm_note,
+    recorded_duration_s,
+    rr_features,
+)
 from interp_ecg.io.leads import STANDARD_LEADS
 
 __all__ = [
     "QT_DISPERSION_MIN_LEADS",
+    "EDGE_PEAK_MS",
     "BeatStage",
     "ConditionedSignal",
     "InvalidSamples",
     "Method",
     "apply_invalid_sample_policy",
+    "beat_p_waves",
+    "edge_cut_beats",
     "classify_record_beats",
     "condition_signal",
     "delineate_usable_leads",
@@ -127,6 +137,10 @@ __all__ = [
     "traced_interval_columns",
 ]
 
+#: A beat whose anchor lies in the last this many ms of the record, with its QRS offset not
+#: found, may have its R peak after the record's end: no RR interval is taken to it
+#: (:func:`edge_cut_beats`).
+EDGE_PEAK_MS = 10.0
 #: fewest leads with a measurable QT for QT_dispersion_ms (see the feature dictionary)
 QT_DISPERSION_MIN_LEADS = 8
 
@@ -779,6 +793,88 @@ def classify_record_beats(signal: np.ndarray, fs: float, q: pd.DataFrame, use_id
 
 
 # --------------------------------------------------------------------------- 6. measurements
+def edge_cut_beats(table: BeatTable, fs: float, n_samples: int) -> np.ndarray:
+    """The beats whose QRS the record edge cuts, so that their R position is not known.
+
+    A beat at the record's start whose compared QRS window (from
+    :data:`~interp_ecg.features.beat_classes.QRS_WINDOW_S` [0] before its anchor) begins
+    before the first sample and whose QRS onset was not found: the start of its QRS lies
+    before the record, and its anchor is where the delineator saw the part inside, not
+    necessarily the R peak (simulated 120 bpm, 2.5 s: R at -6 ms, anchor at +26 ms, first
+    RR 480 ms for about 514). At the end the QRS onset and upstroke are seen, so the R
+    peak is known unless the anchor lies in the last :data:`EDGE_PEAK_MS` (10 ms) with the
+    QRS offset not found (LUDB 90: anchor on the last sample, RR 495 ms in a 1000 ms
+    rhythm). The rule is conservative at the start: a beat whose R is inside but whose
+    onset was not found loses its interval too (CinC E07507: 891 ms against a median
+    890 ms).
+
+    Parameters
+    ----------
+    table : BeatTable
+        The beat table (``anchor_exact``, else ``anchor_aligned``; fiducials ``QRS_on``
+        and ``QRS_off``).
+    fs : float
+        Sampling rate (Hz).
+    n_samples : int
+        Length of the record.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        ``(n_beats,)``.
+
+    Examples
+    --------
+    >>> from interp_ecg.features.record_measure import edge_cut_beats
+    >>> from interp_ecg.features.median_beat import BeatTable
+    >>> import pandas as pd
+    >>> nan = float("nan")
+    >>> t = BeatTable(beats=pd.DataFrame({"anchor_exact": [13.0, 253.0, 1220.0, 1248.0]}),
+    ...               fiducials=pd.DataFrame({"QRS_on": [nan, 229.0, 1196.0, 1230.0],
+    ...                                       "QRS_off": [27.0, 281.0, nan, nan]}))
+    >>> edge_cut_beats(t, 500.0, 1250).tolist()
+    [True, False, False, True]
+    """
+    b = table.beats
+    a = (b["anchor_exact"] if "anchor_exact" in b else b["anchor_aligned"]).to_numpy(dtype=float)
+    f = table.fiducials
+    on = f["QRS_on"].to_numpy(dtype=float) if "QRS_on" in f else np.full(a.size, np.nan)
+    off = f["QRS_off"].to_numpy(dtype=float) if "QRS_off" in f else np.full(a.size, np.nan)
+    start = (a + QRS_WINDOW_S[0] * fs < 0) & ~np.isfinite(on)
+    end = (a > n_samples - 1 - EDGE_PEAK_MS * fs / 1000.0) & ~np.isfinite(off)
+    return start | end
+
+
+def beat_p_waves(table: BeatTable) -> np.ndarray | None:
+    """Which beats have a consensus P wave, as ``P_wave_presence_fraction`` counts them.
+
+    Parameters
+    ----------
+    table : BeatTable
+        The beat table (its ``fiducials`` ``P_peak`` and ``P_on``).
+
+    Returns
+    -------
+    numpy.ndarray of bool or None
+        ``(n_beats,)`` ``True`` where ``P_peak`` or ``P_on`` is found; ``None`` when the
+        table has no P-wave columns.
+
+    Examples
+    --------
+    >>> from interp_ecg.features.record_measure import beat_p_waves
+    >>> from interp_ecg.features.median_beat import BeatTable
+    >>> import pandas as pd
+    >>> t = BeatTable(beats=pd.DataFrame({"dominant": [True, True]}),
+    ...               fiducials=pd.DataFrame({"P_peak": [10.0, float("nan")], "P_on": [float("nan")] * 2}))
+    >>> beat_p_waves(t).tolist()
+    [True, False]
+    """
+    fids = table.fiducials
+    if not {"P_peak", "P_on"} <= set(fids.columns):
+        return None
+    return np.isfinite(fids["P_peak"].to_numpy(dtype=float)) | np.isfinite(fids["P_on"].to_numpy(dtype=float))
+
+
 def rate_and_rhythm(table: BeatTable, in_noise: np.ndarray, q: pd.DataFrame, noise_runs: np.ndarray,
                     fs: float, n_samples: int) -> tuple[dict[str, float], list[str]]:
     """Stage 6a: rate, RR and HRV features and the beat counts per minute.
@@ -825,10 +921,19 @@ def rate_and_rhythm(table: BeatTable, in_noise: np.ndarray, q: pd.DataFrame, noi
     beats = table.beats
     gaps = np.asarray([*q.attrs.get("dropout_gaps", []), *q.attrs.get("invalid_dropout_gaps", []),
                        *map(tuple, noise_runs)], dtype=float).reshape(-1, 2)
-    rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy(), fs, beats["dominant"].to_numpy(),
-                                       return_reasons=True,
-                                       paced=beats["paced"].to_numpy(dtype=bool) if "paced" in beats else None,
-                                       gaps=gaps)
+    p_wave = beat_p_waves(table)  # NN intervals need sinus beats
+    # a beat cut by the record edge before its QRS onset (after its offset) has no known R
+    # position: no RR interval is taken to it (it still counts as a beat)
+    cut = edge_cut_beats(table, fs, n_samples)
+    keep = ~cut
+    rr_values, hrv_notes = rr_features(beats["anchor_aligned"].to_numpy()[keep], fs,
+                                       beats["dominant"].to_numpy()[keep], return_reasons=True,
+                                       paced=beats["paced"].to_numpy(dtype=bool)[keep] if "paced" in beats else None,
+                                       gaps=gaps, p_wave=None if p_wave is None else p_wave[keep])
+    if cut.any():
+        hrv_notes.insert(0, f"rate, RR and heart-rate variability: {int(cut.sum())} beat(s) cut by the record edge "
+                            f"through their QRS (no QRS onset or offset found there) left out of the RR intervals: "
+                            f"their R peak position is not known")
     values = dict(rr_values)
     unrecorded = [*q.attrs.get("dropout_gaps", []), *q.attrs.get("invalid_dropout_gaps", []),
                   *q.attrs.get("invalid_edge_runs", []),
@@ -839,8 +944,8 @@ def rate_and_rhythm(table: BeatTable, in_noise: np.ndarray, q: pd.DataFrame, noi
     return values, hrv_notes
 
 
-def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mean_ms: float
-                          ) -> tuple[dict[str, float], pd.DataFrame, str]:
+def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mean_ms: float,
+                          qtc_note: str = "") -> tuple[dict[str, float], pd.DataFrame, str]:
     """Stage 6b: consensus intervals, QTc and QT dispersion.
 
     QT dispersion is defined over the 12-lead ECG (Day et al. 1990); it is reported only
@@ -857,6 +962,10 @@ def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mea
         Sampling rate (Hz).
     rr_mean_ms : float
         Mean RR interval (ms), for the QTc formulas.
+    qtc_note : str, default ""
+        Why the QTc columns are not computed (an irregular rhythm without sinus P waves,
+        :func:`~interp_ecg.features.rhythm.qtc_rhythm_note`): they are NaN and the note
+        leads the returned note.
 
     Returns
     -------
@@ -866,7 +975,7 @@ def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mea
     prov : pandas.DataFrame
         Provenance of every interval.
     qtd_note : str
-        Why QT dispersion is NaN (``""`` when measured).
+        ``qtc_note`` and why QT dispersion is NaN, ``"; "``-joined (``""`` when neither).
 
     Examples
     --------
@@ -884,7 +993,13 @@ def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mea
     lead_rows = fa.select(fa.lead != "global")
     values, prov = M.global_intervals(table_med, fs, lead_rows)
     out = dict(values)
-    out.update(M.qtc(values["QT_interval_ms"], rr_mean_ms))
+    lo, hi = M.QTC_RR_RANGE_MS
+    if not qtc_note and np.isfinite(rr_mean_ms) and not lo <= rr_mean_ms <= hi:
+        qtc_note = (f"{', '.join(QTC_FEATURES)}: RR_mean_ms {rr_mean_ms:.0f} ms is outside {lo:g}-{hi:g} ms, "
+                    f"the heart rates the QT correction is for")
+    out.update(M.qtc(values["QT_interval_ms"], rr_mean_ms) if not qtc_note else dict.fromkeys(QTC_FEATURES, np.nan))
+    if qtc_note:  # an irregular rhythm without sinus P waves (rhythm.qtc_rhythm_note)
+        out.update(dict.fromkeys(QTC_FEATURES, np.nan))
     per_lead = M.per_lead_intervals(lead_rows, fs) if lead_rows.lead.size else pd.DataFrame()
     qt = per_lead["QT_ms"].dropna() if not per_lead.empty else pd.Series(dtype=float)
     qtd_note = ""
@@ -894,7 +1009,7 @@ def interval_measurements(table_med: BeatTable, fa: FidArrays, fs: float, rr_mea
         out["QT_dispersion_ms"] = np.nan
         qtd_note = (f"QT dispersion not measured: QT measurable in {len(qt)} lead(s), "
                     f"at least {QT_DISPERSION_MIN_LEADS} needed")
-    return out, prov, qtd_note
+    return out, prov, "; ".join(n for n in (qtc_note, qtd_note) if n)
 
 
 def _p_wave_on_median_beat(prov: pd.DataFrame, table: BeatTable, template: np.ndarray, pos: int, fs: float,
@@ -1338,7 +1453,10 @@ def measure_record(
     fused_note, p_unknown = p_fused_notes(fid)  # T-P fusion at fast rates
     if p_unknown:
         row["P_wave_presence_fraction"] = np.nan
-    intervals, prov, qtd_note = interval_measurements(bs.table_med, bs.fa, fs, row["RR_mean_ms"])
+    qtc_note = qtc_rhythm_note(bs.table.beats["anchor_aligned"].to_numpy(), fs, bs.table.beats["dominant"].to_numpy(),
+                               beat_p_waves(bs.table), bs.table.beats["paced"].to_numpy(dtype=bool)
+                               if "paced" in bs.table.beats else None)
+    intervals, prov, qtd_note = interval_measurements(bs.table_med, bs.fa, fs, row["RR_mean_ms"], qtc_note)
     row.update(intervals)
     ls = lead_measurements(bs.recorded, fs, leads, measured, bs.table, bs.table_med, prov,
                            bool(np.isfinite(row["PR_interval_ms"])), intervals["QRS_duration_ms"],

@@ -37,18 +37,32 @@ a gradual change such as sinus arrhythmia stays in NN: at 900-1100 ms no interva
 under 80 % of its neighbours' median, nor 20 % shorter than the interval before or after
 it) and the reference is a median, which the pause after a premature beat does not move.
 
-Prematurity needs a regular underlying rhythm to be premature against. When the RR
-intervals between dominant beats, less the short ones that end at a premature beat and the
-pauses that follow them, are irregular (their median absolute deviation over
-:data:`interp_ecg.features.beat_classes.REGULAR_MAD_MAX`, 6 %, of their median: the
-package's bound for a regular rhythm; atrial fibrillation gives 10-25 %), no beat is
-taken as premature: in atrial fibrillation "NN" HRV is not
-defined, and the statistics stay those over every interval between two dominant beats,
-as the package has always reported them there (they describe the ventricular response,
-not the sinus node); ``quality_reason`` says so when a short interval was kept for this
-reason. ``RR_irregularity``, the package's atrial-fibrillation feature, is not an NN
-statistic: it is always computed over every interval between two dominant beats
-(premature supraventricular beats included), so it is unchanged by the prematurity test.
+**NN intervals need a sinus rhythm** (:func:`sinus_rhythm`, the one decision every HRV
+sentence and the QTc follow). NN intervals are the intervals between beats of sinus
+origin (Task Force 1996); a beat is taken as sinus when a P wave precedes it, so NN
+intervals are defined only when a consensus P wave (time-locked to the QRS, as for
+``P_wave_presence_fraction``) is found before more than :data:`SINUS_P_MIN_FRACTION` (half)
+of the dominant, non-paced beats. Otherwise (atrial fibrillation or flutter, a junctional,
+ventricular or supraventricular tachycardia, or P waves not found) there are no NN
+intervals: ``SDNN_ms``, ``RMSSD_ms`` and ``pNN50`` are NaN and the reason says so. The
+field has no NN figure for atrial fibrillation; the variability of the ventricular response
+is in two other columns, ``RR_sd_ms`` (every interval) and ``RR_irregularity`` (every
+interval between dominant beats, normalised RMSSD), which are not NN statistics and are
+always computed. In a sinus rhythm the prematurity test always applies, also when the sinus
+rhythm itself is irregular (sinus arrhythmia: PTB-XL record 316, two atrial premature beats
+at 45-50 % of an 1000-1330 ms cycle, used to have them put back, SDNN 300 ms). The
+regularity of the rest of the rhythm decides only when the caller gives no P-wave
+information (``p_wave=None``): an irregular rest (median absolute deviation over
+:data:`interp_ecg.features.beat_classes.REGULAR_MAD_MAX`, 6 %, of its median; atrial
+fibrillation gives 10-25 %) then leaves NN undefined, a regular one is taken as sinus.
+The gate alone cannot tell atrial fibrillation from sinus arrhythmia, and in atrial
+fibrillation the intervals left after the "premature" ones can be regular enough to pass it
+(PTB-XL 282: median absolute deviation 2.1 % though ``RR_irregularity`` is 0.33), which is
+why the P waves decide. Limits: a delineator that takes flutter or fibrillation waves for
+P waves (2:1 flutter, where an F wave is time-locked to every QRS) makes the rhythm read
+as sinus. ``RR_irregularity`` is always computed over every interval between two dominant
+beats (premature supraventricular beats included), so it is unchanged by the prematurity
+test.
 
 **Minimum counts** (:data:`MIN_NN_INTERVALS`, 5): SDNN needs 5 NN intervals; RMSSD and
 pNN50 need 5 successive differences of NN intervals (two NN intervals that follow each
@@ -134,10 +148,16 @@ SHORT_LONG_FRACTIONS = (0.9, 1.1)
 #: pair has any sum, so this keeps more of them in NN (simulated AF strips whose NN set
 #: changes, 60 / 90 / 120 bpm, ``benchmarks/hrv_nn_ptbxl.py --simulated``: see the results).
 SHORT_LONG_MAX_CYCLES = 2.1
+#: NN intervals are defined (the beats are taken as sinus beats) when a consensus P wave is
+#: found before more than this share of the dominant, non-paced beats (:func:`sinus_rhythm`).
+#: LUDB (200 records, rhythm from ``ludb.csv``): every atrial fibrillation record reads 0,
+#: sinus records 0.6-1.0 where any P wave is found; one of 3 typical-flutter records reads
+#: 0.73 (flutter waves taken for P waves, a delineator limit).
+SINUS_P_MIN_FRACTION = 0.5
 
 
 def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
-                    neighbours: int = REFERENCE_NEIGHBOURS) -> np.ndarray:
+                    neighbours: int = REFERENCE_NEIGHBOURS, p_wave: np.ndarray | None = None) -> np.ndarray:
     """Beats whose preceding RR interval is short against the neighbouring intervals.
 
     Parameters
@@ -157,6 +177,14 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
         The reference is the median of up to ``neighbours`` intervals on each side of the
         beat's preceding interval (that interval itself left out; fewer at the record's
         edges).
+    p_wave : numpy.ndarray of bool, optional
+        ``(n_beats,)`` ``True`` where a P wave (time-locked to the QRS) precedes the beat. A
+        beat without one whose preceding RR is short (the ``fraction`` test) is premature
+        without the pause: in a sinus rhythm a short-coupled beat without the sinus P wave
+        is an atrial premature beat whose P wave differs or is hidden (or a junctional
+        one), whatever follows it (after an atrial premature beat in sinus arrhythmia the
+        next cycle can be shorter than the reference: PTB-XL 316, coupling 604 ms, then
+        1132 ms against a reference of 1207 ms).
 
     Returns
     -------
@@ -199,7 +227,11 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
         on_time = abs(before - ref[k]) <= (1.0 - lo) * ref[k]
         out[k + 1] = (rr[k] < lo * min(ref[k], before) and rr[k + 1] > hi * ref[k]
                       and rr[k] + rr[k + 1] <= SHORT_LONG_MAX_CYCLES * ref[k] and on_time)
+    no_p = np.zeros(rr.size + 1, bool) if p_wave is None else ~np.asarray(p_wave, dtype=bool)
     for k in np.flatnonzero(short):
+        if no_p[k + 1]:  # short-coupled and without the sinus P wave: premature, pause or not
+            out[k + 1] = True
+            continue
         # ... and followed by a pause (PAUSE_MIN_FRACTION): after the run of short intervals
         # the beat starts (a couplet or a salvo pauses after its last beat), or the record ends
         j = k + 1
@@ -209,7 +241,96 @@ def premature_beats(rr_ms: np.ndarray, fraction: float = PREMATURE_FRACTION,
     return out
 
 
-def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+
+def sinus_rhythm(dominant: np.ndarray, p_wave: np.ndarray | None, rr_ms: np.ndarray | None = None
+                 ) -> tuple[bool, str]:
+    """Whether the dominant beats are sinus beats, so that NN intervals are defined.
+
+    The one decision the HRV statistics, their sentences and the QTc rule follow (module
+    docstring): NN intervals are the intervals between beats of sinus origin (Task Force of
+    the ESC and NASPE, Circulation 93:1043 (1996)); a beat is taken as sinus when a P wave
+    precedes it.
+
+    Parameters
+    ----------
+    dominant : numpy.ndarray of bool
+        ``(n_beats,)`` the dominant, non-paced beats (the candidates for sinus beats).
+    p_wave : numpy.ndarray of bool or None
+        ``(n_beats,)`` ``True`` where a consensus P wave (time-locked to the QRS) was found
+        before the beat. ``None`` when the caller has no P-wave information: the rhythm is
+        then taken as sinus when the intervals between dominant beats, less the premature
+        beats' coupling intervals and pauses, are regular (median absolute deviation at most
+        :data:`~interp_ecg.features.beat_classes.REGULAR_MAD_MAX` of their median).
+    rr_ms : numpy.ndarray, optional
+        ``(n_beats - 1,)`` RR intervals (ms), needed when ``p_wave`` is ``None``.
+
+    Returns
+    -------
+    sinus : bool
+        ``True`` when NN intervals are defined (also when fewer than two dominant,
+        non-paced beats are left to judge, as in a paced record: the NN count then says
+        why nothing is measured).
+    reason : str
+        Why NN intervals are not defined (``""`` when they are), naming ``SDNN_ms``,
+        ``RMSSD_ms`` and ``pNN50``.
+
+    Raises
+    ------
+    ArgumentError
+        When ``p_wave`` or ``rr_ms`` does not fit ``dominant``, or both are missing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.rhythm import sinus_rhythm
+    >>> dom = np.ones(10, bool)
+    >>> sinus_rhythm(dom, np.ones(10, bool))
+    (True, '')
+    >>> ok, why = sinus_rhythm(dom, np.zeros(10, bool))
+    >>> ok, why[:60]
+    (False, 'SDNN_ms, RMSSD_ms, pNN50: no normal-to-normal intervals: a P')
+    """
+    dominant = np.asarray(dominant, dtype=bool)
+    n = int(dominant.sum())
+    if p_wave is not None:
+        p_wave = np.asarray(p_wave, dtype=bool)
+        if p_wave.shape != dominant.shape:
+            raise ArgumentError(f"p_wave has {p_wave.size} value(s), dominant {dominant.size}: one per beat needed")
+        if n < 2:  # no interval between two such beats: the NN count says why nothing is measured
+            return True, ""
+        k = int((p_wave & dominant).sum())
+        if k > SINUS_P_MIN_FRACTION * n:
+            return True, ""
+        return False, (f"SDNN_ms, RMSSD_ms, pNN50: no normal-to-normal intervals: a P wave precedes {k} of "
+                       f"the {n} dominant beats (not more than {SINUS_P_MIN_FRACTION:.0%}), so they are not "
+                       f"taken as sinus beats (atrial fibrillation or flutter, a junctional, supraventricular "
+                       f"or ventricular rhythm, or P waves not found) and NN intervals, which are between "
+                       f"sinus beats, are not defined; RR_sd_ms and RR_irregularity describe the ventricular "
+                       f"response")
+    if rr_ms is None:
+        raise ArgumentError("sinus_rhythm needs p_wave or rr_ms")
+    rr = np.asarray(rr_ms, dtype=float)
+    if rr.size != max(dominant.size - 1, 0):
+        raise ArgumentError(f"rr_ms has {rr.size} interval(s) for {dominant.size} beats: n_beats - 1 needed")
+    if dominant.size < 2:
+        return True, ""
+    premature = premature_beats(rr) & dominant
+    ok = dominant & ~premature
+    rest = rr[ok[:-1] & ok[1:]]
+    rest = rest[np.isfinite(rest)]  # an interval not measured (a dropout gap) says nothing
+    if rest.size >= 2:
+        med = float(np.median(rest))
+        mad = float(np.median(np.abs(rest - med)))
+        if mad > REGULAR_MAD_MAX * med:
+            return False, (f"SDNN_ms, RMSSD_ms, pNN50: no normal-to-normal intervals: no P-wave information, and "
+                           f"the intervals between dominant beats (less premature beats' coupling intervals and "
+                           f"pauses) are irregular (median absolute deviation {mad / med:.0%} of their median, over "
+                           f"{REGULAR_MAD_MAX:.0%}, as in atrial fibrillation), so the beats are not taken as sinus "
+                           f"beats; RR_sd_ms and RR_irregularity describe the ventricular response")
+    return True, ""
+
+def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray, p_wave: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Which RR intervals are normal-to-normal (NN) intervals (module docstring).
 
     Parameters
@@ -217,59 +338,72 @@ def normal_to_normal(rr_ms: np.ndarray, dominant: np.ndarray) -> tuple[np.ndarra
     rr_ms : numpy.ndarray
         ``(n_beats - 1,)`` RR intervals between successive beats (ms).
     dominant : numpy.ndarray of bool
-        ``(n_beats,)`` ``True`` for the beats of the dominant class.
+        ``(n_beats,)`` ``True`` for the beats of the dominant class (paced beats excluded).
+    p_wave : numpy.ndarray of bool, optional
+        ``(n_beats,)`` ``True`` where a consensus P wave precedes the beat
+        (:func:`sinus_rhythm`); ``None``: no P-wave information, the regularity decides.
 
     Returns
     -------
     nn : numpy.ndarray of bool
         ``(n_beats - 1,)`` ``True`` where both beats of the interval are dominant and
-        neither is premature.
+        neither is premature; all ``False`` when ``sinus`` is ``False``.
     premature : numpy.ndarray of bool
-        ``(n_beats,)`` the dominant beats taken as premature (all ``False`` when the rest
-        of the rhythm is irregular, see ``regular``).
-    regular : bool
-        ``False`` when premature dominant beats were found but the underlying rhythm is
-        irregular: the intervals between dominant beats, less the short ones ending at a
-        premature beat and the pauses after them, have a median absolute deviation over
-        :data:`~interp_ecg.features.beat_classes.REGULAR_MAD_MAX` of their median (as in
-        atrial fibrillation). Then no beat is taken as premature and the NN intervals are
-        all intervals between two dominant beats.
+        ``(n_beats,)`` the dominant beats taken as premature (all ``False`` when ``sinus``
+        is ``False``).
+    sinus : bool
+        :func:`sinus_rhythm`: ``False`` when the beats are not taken as sinus beats, so that
+        there are no NN intervals (atrial fibrillation, flutter, ...).
 
     Examples
     --------
     >>> import numpy as np
     >>> from interp_ecg.features.rhythm import normal_to_normal
     >>> rr = np.array([1000, 1000, 1000, 600, 1400, 1000, 1000.])
-    >>> nn, prem, regular = normal_to_normal(rr, np.ones(8, bool))
-    >>> nn.tolist(), int(prem.sum()), regular
+    >>> nn, prem, sinus = normal_to_normal(rr, np.ones(8, bool), p_wave=np.ones(8, bool))
+    >>> nn.tolist(), int(prem.sum()), sinus
     ([True, True, True, False, False, True, True], 1, True)
+    >>> normal_to_normal(rr, np.ones(8, bool), p_wave=np.zeros(8, bool))[0].any()
+    np.False_
     """
     rr = np.asarray(rr_ms, dtype=float)
     dominant = np.asarray(dominant, dtype=bool)
-    both = dominant[:-1] & dominant[1:]
-    premature = premature_beats(rr) & dominant
-    if not premature.any():
-        return both, premature, True
+    sinus, _ = sinus_rhythm(dominant, p_wave, rr)
+    if not sinus:
+        return np.zeros(rr.size, bool), np.zeros(dominant.size, bool), False
+    premature = premature_beats(rr, p_wave=p_wave) & dominant
     ok = dominant & ~premature
-    nn = ok[:-1] & ok[1:]
-    # the underlying rhythm: the intervals between dominant beats neither of which is
-    # premature -- the short coupling interval and the pause after each premature beat both
-    # left out (with frequent premature beats, e.g. trigeminy, the pauses are a third of the
-    # intervals and would make a regular sinus rhythm look irregular); in atrial
-    # fibrillation the rest stays as irregular as the whole
-    rest = rr[nn]
-    rest = rest[np.isfinite(rest)]  # an interval not measured (a dropout gap) says nothing
-    if rest.size >= 2:
-        med = float(np.median(rest))
-        if np.median(np.abs(rest - med)) > REGULAR_MAD_MAX * med:
-            return both, np.zeros_like(premature), False
-    return nn, premature, True
+    return ok[:-1] & ok[1:], premature, True
+
+
+
+def _check_beats(anchors: np.ndarray, fs: float, **per_beat: np.ndarray | None) -> None:
+    """ArgumentError naming the problem with beat times, the rate, or a per-beat array."""
+    if not (isinstance(fs, (int, float, np.integer, np.floating)) and np.isfinite(fs) and fs > 0):
+        raise ArgumentError(f"fs must be a positive sampling rate in Hz, got {fs!r}")
+    if anchors.ndim != 1:
+        raise ArgumentError(f"anchors must be one beat time per beat (1-D), got shape {anchors.shape}")
+    bad = np.flatnonzero(~np.isfinite(anchors))
+    if bad.size:
+        raise ArgumentError(f"anchors: beat time(s) {bad.tolist()[:5]} are not finite numbers (NaN or inf); "
+                            f"leave a beat whose time is unknown out")
+    step = np.flatnonzero(np.diff(anchors) <= 0)
+    if step.size:
+        k = int(step[0])
+        raise ArgumentError(f"anchors must increase strictly: beat {k + 1} at sample {float(anchors[k + 1]):g} is not "
+                            f"after beat {k} at sample {float(anchors[k]):g} ({step.size} such pair(s); repeated "
+                            f"or unsorted beat times)")
+    for name, arr in per_beat.items():
+        if arr is not None and np.asarray(arr).shape != anchors.shape:
+            raise ArgumentError(f"{name} has {np.asarray(arr).size} value(s) for {anchors.size} beats: one per "
+                                f"beat needed")
 
 
 def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
                 return_reasons: bool = False,
                 paced: np.ndarray | None = None,
-                gaps: np.ndarray | None = None) -> dict[str, float] | tuple[dict[str, float], list[str]]:
+                gaps: np.ndarray | None = None,
+                p_wave: np.ndarray | None = None) -> dict[str, float] | tuple[dict[str, float], list[str]]:
     """RR and HRV statistics from beat times.
 
     Parameters
@@ -283,8 +417,8 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
         ``True`` for normal (dominant) beats; intervals touching another beat, or a
         premature beat (:func:`normal_to_normal`), are excluded from the HRV statistics.
     return_reasons : bool, default False
-        Also return why each NaN HRV statistic is NaN, and a note when premature beats
-        were left out or an irregular rhythm kept them in.
+        Also return why each NaN HRV statistic is NaN (no NN intervals in a rhythm that is
+        not sinus, too few of them), and a note when premature beats were left out.
     paced : numpy.ndarray of bool, optional
         ``True`` for ventricular-paced beats (the beat table's ``paced`` column). Their RR
         intervals are set by the pacemaker, not the sinus node, so intervals touching a
@@ -292,6 +426,16 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
         1996: NN intervals are between beats of sinus origin); a fully paced record has
         none, and SDNN, RMSSD and pNN50 are NaN with that reason. ``RR_irregularity`` keeps
         every interval between dominant beats.
+    p_wave : numpy.ndarray of bool, optional
+        ``(n_beats,)`` ``True`` where a consensus P wave precedes the beat (the feature
+        pipeline passes the beat table's P-wave fiducials, as ``P_wave_presence_fraction``
+        counts them). NN intervals are defined only when more than
+        :data:`SINUS_P_MIN_FRACTION` of the dominant, non-paced beats have one
+        (:func:`sinus_rhythm`); otherwise SDNN, RMSSD and pNN50 are NaN with that reason
+        (there are no NN intervals in atrial fibrillation, Task Force 1996; the ventricular
+        response's variability is ``RR_sd_ms`` and ``RR_irregularity``). ``None``: no
+        P-wave information; the beats are taken as sinus when the rhythm less its premature
+        beats is regular (module docstring).
     gaps : numpy.ndarray, optional
         ``(n_gaps, 2)`` start and end (exclusive) sample of each stretch in which nothing
         was recorded (all-lead dropout gaps,
@@ -301,6 +445,13 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
         the intervals next to it are no longer successive for RMSSD, pNN50 and
         ``RR_irregularity``, and a sentence gives the count. With no interval left the rate
         and RR figures are NaN with that reason.
+
+    Raises
+    ------
+    ArgumentError
+        When ``fs`` is not a positive number, ``anchors`` holds a NaN or infinite value or
+        does not increase strictly (a repeated or reversed beat time), or ``dominant``,
+        ``paced`` or ``p_wave`` does not have one value per beat.
 
     Returns
     -------
@@ -313,8 +464,8 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
         HRV statistic is NaN below its :data:`MIN_NN_INTERVALS` count (module docstring).
     list of str, optional
         (``return_reasons=True``) One sentence per group of NaN HRV statistics, naming
-        them, the count and the count needed; a sentence (naming no column) on the
-        premature beats left out, or kept in an irregular rhythm; empty when none applies.
+        them, the count and the count needed, or that the rhythm is not sinus; a sentence
+        (naming no column) on the premature beats left out; empty when none applies.
 
     Examples
     --------
@@ -326,6 +477,7 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     """
     anchors = np.asarray(anchors, dtype=float)
     dominant = np.asarray(dominant, dtype=bool)
+    _check_beats(anchors, fs, dominant=dominant, paced=paced, p_wave=p_wave)
     rr = np.diff(anchors) * 1000.0 / fs
     out = dict.fromkeys(
         ["heart_rate_bpm", "RR_mean_ms", "RR_sd_ms", "RR_min_ms", "RR_max_ms", *HRV_FEATURES], np.nan)
@@ -357,7 +509,9 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     both = dominant[:-1] & dominant[1:] & measured
     paced = np.zeros(anchors.size, bool) if paced is None else np.asarray(paced, dtype=bool)
     n_paced = int((paced & dominant).sum())
-    nn_ok, premature, regular = normal_to_normal(rr, dominant & ~paced)
+    p = None if p_wave is None else np.asarray(p_wave, dtype=bool)
+    sinus, not_sinus = sinus_rhythm(dominant & ~paced, p, rr)
+    nn_ok, premature, _ = normal_to_normal(rr, dominant & ~paced, p)
     nn_ok = nn_ok & measured
     n_prem = int(premature.sum())
     if n_paced:
@@ -366,14 +520,9 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     if n_prem:
         reasons.append(f"heart-rate variability: {n_prem} premature beat(s) shaped like the dominant ones (RR "
                        f"before them under {PREMATURE_FRACTION:.0%} of the median of the neighbouring RR "
-                       f"intervals, or under {SHORT_LONG_FRACTIONS[0]:.0%} of it and followed by a pause over "
+                       f"intervals with a pause after them or no P wave before them, or under "
+                       f"{SHORT_LONG_FRACTIONS[0]:.0%} of it and followed by a pause over "
                        f"{SHORT_LONG_FRACTIONS[1]:.0%}) and the intervals next to them left out of the "
-                       f"normal-to-normal intervals")
-    elif not regular:
-        reasons.append(f"heart-rate variability over every interval between dominant beats: the rhythm is "
-                       f"irregular apart from its short intervals (median absolute deviation over "
-                       f"{REGULAR_MAD_MAX:.0%} of the median RR, as in atrial fibrillation), so no beat is "
-                       f"premature against it; the figures describe the ventricular response, not "
                        f"normal-to-normal intervals")
 
     # RR_irregularity: every interval between two dominant beats (the rhythm's irregularity)
@@ -388,6 +537,9 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
         reasons.append(f"RR_irregularity: {n_irr} interval(s) between two dominant beats next to another "
                        f"such interval, at least {MIN_NN_INTERVALS} needed")
 
+    if not sinus:
+        reasons.append(not_sinus)
+        return (out, reasons) if return_reasons else out
     nn = rr[nn_ok]
     n_nn = int(nn_ok.sum())
     pair = nn_ok[:-1] & nn_ok[1:]
@@ -406,6 +558,78 @@ def rr_features(anchors: np.ndarray, fs: float, dominant: np.ndarray,
     out["RMSSD_ms"] = float(np.sqrt(np.mean(diffs**2)))
     out["pNN50"] = float(100.0 * np.mean(np.abs(diffs) > 50.0))
     return (out, reasons) if return_reasons else out
+
+
+
+#: The heart-rate corrected QT columns (:func:`interp_ecg.features.measurements.qtc`).
+QTC_FEATURES = ("QTc_Bazett_ms", "QTc_Fridericia_ms", "QTc_Framingham_ms", "QTc_Hodges_ms")
+
+
+def qtc_rhythm_note(anchors: np.ndarray, fs: float, dominant: np.ndarray, p_wave: np.ndarray | None,
+                    paced: np.ndarray | None = None) -> str:
+    """Why the QTc columns are not reported: an irregular rhythm without sinus P waves.
+
+    The QTc formulas correct one QT for one steady cycle length. The package measures one QT
+    on the median beat and corrects it with the mean RR; in a regular rhythm (sinus, or a
+    regular non-sinus rhythm such as flutter with fixed conduction, a paced or a ventricular
+    rhythm) every beat has about that cycle. In an irregular rhythm without sinus P waves
+    (atrial fibrillation) each beat's QT follows its own preceding RR intervals, which vary
+    from beat to beat (PTB-XL 318: 376-853 ms), so one median QT over the mean RR is not the
+    corrected QT of any beat; QTc in atrial fibrillation is instead taken as the average of
+    beat-by-beat corrected QT over many beats, which this package does not measure. The
+    QTc columns are then NaN with this reason (``QT_interval_ms`` and ``RR_mean_ms`` stay).
+
+    Parameters
+    ----------
+    anchors : numpy.ndarray
+        ``(n_beats,)`` sample index of the same point of every beat (as for
+        :func:`rr_features`).
+    fs : float
+        Sampling rate (Hz).
+    dominant : numpy.ndarray of bool
+        ``(n_beats,)`` the dominant beats.
+    p_wave : numpy.ndarray of bool or None
+        ``(n_beats,)`` a consensus P wave before the beat (:func:`sinus_rhythm`).
+    paced : numpy.ndarray of bool, optional
+        ``(n_beats,)`` ventricular-paced beats (not candidates for sinus beats).
+
+    Returns
+    -------
+    str
+        ``""`` when the rhythm is sinus (:func:`sinus_rhythm`) or the intervals between
+        dominant beats are regular (median absolute deviation at most
+        :data:`~interp_ecg.features.beat_classes.REGULAR_MAD_MAX` of their median, or fewer
+        than 3 of them); else the sentence naming the QTc columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.features.rhythm import qtc_rhythm_note
+    >>> af = np.cumsum([0, 640, 910, 520, 780, 1010, 600, 870, 450]) / 2.0
+    >>> qtc_rhythm_note(af, 500, np.ones(9, bool), np.zeros(9, bool))[:40]
+    'QTc_Bazett_ms, QTc_Fridericia_ms, QTc_Fr'
+    >>> qtc_rhythm_note(af, 500, np.ones(9, bool), np.ones(9, bool))
+    ''
+    """
+    anchors = np.asarray(anchors, dtype=float)
+    dom = np.asarray(dominant, dtype=bool)
+    if paced is not None:
+        dom = dom & ~np.asarray(paced, dtype=bool)
+    rr = np.diff(anchors) * 1000.0 / fs
+    if sinus_rhythm(dom, p_wave, rr if p_wave is None else None)[0] and p_wave is not None:
+        return ""
+    both = rr[dom[:-1] & dom[1:]]
+    both = both[np.isfinite(both)]
+    if both.size < 3:
+        return ""
+    med = float(np.median(both))
+    mad = float(np.median(np.abs(both - med)))
+    if mad <= REGULAR_MAD_MAX * med:
+        return ""
+    return (f"{', '.join(QTC_FEATURES)}: not corrected in an irregular rhythm without sinus P waves (RR between "
+            f"dominant beats {both.min():.0f}-{both.max():.0f} ms, median absolute deviation {mad / med:.0%} of "
+            f"the median, over {REGULAR_MAD_MAX:.0%}, as in atrial fibrillation): one median-beat QT over the "
+            f"mean RR is not the corrected QT of any beat")
 
 
 def recorded_duration_s(n_samples: int, fs: float, unrecorded: Sequence[Sequence[float]] | np.ndarray | None = None
