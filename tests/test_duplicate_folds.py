@@ -114,6 +114,9 @@ def test_wct_source_groups_use_the_digests():
     g = pd.Series(src.groups, index=src.X.index)
     assert g["r1"] == g["r7"] == "P1+P7" and g.nunique() == 8
     assert src.n_patients == 9  # the cohort table counts patients, not the joined groups
+    from interp_ecg.studies.wct import _n_patients
+
+    assert _n_patients(pd.Series(["P1", "P1", None, None])) == 3  # a record without an id: its own patient
     assert any("1 across patient ids" in n for n in src.notes)
 
 

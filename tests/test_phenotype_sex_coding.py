@@ -116,3 +116,12 @@ def test_run_phewas_python_api_reads_numeric_sex_only_with_a_coding(demo_tables,
     for which, coding in (("ukb", "ukbiobank"), ("ptbxl", "ptbxl")):
         got = run_phewas(tables[which], dx, phecode_root, sex_coding=coding, **kw).set_index("phecode")
         pd.testing.assert_frame_equal(got, ref)
+
+
+def test_run_phewas_refusal_names_its_own_argument(demo_tables, phecode_root):
+    from interp_ecg.studies.pipeline import run_phewas
+
+    paths, dx_path, _ = demo_tables
+    with pytest.raises(ConfigError, match=r"run_phewas: pass sex_coding="):
+        run_phewas(pd.read_csv(paths["ukb"]), pd.read_csv(dx_path, dtype=str), phecode_root,
+                   subject_col="subject_id", exposures=["score"])

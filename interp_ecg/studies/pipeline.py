@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from interp_ecg.errors import InterpEcgError, ModelError
+from interp_ecg.errors import ConfigError, InterpEcgError, ModelError
 from interp_ecg.evaluate import patient_groups, tagged_metrics_table
 from interp_ecg.features import model_columns
 from interp_ecg.io.ids import align_to_index, align_xy_groups
@@ -769,7 +769,10 @@ def run_phewas(table: pd.DataFrame, diagnoses: Any, phecode_map: Any,
     if sex_col is not None and sex_col in table.columns:  # numbers only with a stated coding
         from interp_ecg.phenotype.mapping import decode_sex
 
-        table = table.assign(**{sex_col: decode_sex(table[sex_col], coding=sex_coding, column=sex_col)})
+        try:
+            table = table.assign(**{sex_col: decode_sex(table[sex_col], coding=sex_coding, column=sex_col)})
+        except ConfigError as err:
+            raise ConfigError(f"{err} (in run_phewas: pass sex_coding=...)") from err
     cov = list(covariates)
     if exposures is None:  # model inputs (no quality, provenance or id column) that are not covariates
         skip = set(cov) | {subject_col, sex_col}

@@ -254,7 +254,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         summary["records_without_superclass"] = np.where(summary["task"] == "superclass",
                                                          cfg["records_without_superclass"], "n/a")
     cohort = pd.DataFrame([{"item": "records", "value": len(feats)}, {"item": "records measured", "value": len(X)},
-                           {"item": "patients", "value": int(meta["patient_id"].nunique())},
+                           {"item": "patients", "value": int(meta["patient_id"].nunique() + meta["patient_id"].isna().sum())},
                            {"item": "patient groups (patients sharing a recording joined)",
                             "value": len(pd.unique(groups))},
                            {"item": "features", "value": X.shape[1]}])

@@ -212,6 +212,12 @@ def settings(config: StudyConfig) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- sources
+def _n_patients(ids: pd.Series) -> int:
+    """Distinct patient ids; a record without one counts as its own patient (as
+    :func:`~interp_ecg.evaluate.patient_groups` makes it its own group)."""
+    return int(ids.nunique() + ids.isna().sum())
+
+
 class _Source:
     """What a source gives the study."""
 
@@ -268,7 +274,7 @@ def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFra
     qrs_leads = (pd.to_numeric(feats["quality_n_leads_usable"], errors="coerce").astype(float)
                  if "quality_n_leads_usable" in feats.columns else pd.Series(np.nan, index=X.index))
     return _Source(X, X["QRS_duration_ms"], X["heart_rate_bpm"], groups, external.reindex(X.index), feats,
-                   name, notes, dataset, qrs_leads, n_patients=meta["patient_id"].reindex(X.index).nunique())
+                   name, notes, dataset, qrs_leads, n_patients=_n_patients(meta["patient_id"].reindex(X.index)))
 
 
 def _synthetic(cfg, out_dir: Path) -> _Source:

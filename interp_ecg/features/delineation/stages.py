@@ -426,7 +426,7 @@ def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params
     if np.isfinite(steep) and steep < p.qrs_min_steepness:
         raise DelineationError(
             f"no QRS complex: the detected complexes are smooth waves (steepest slope x RR / "
-            f"amplitude {steep:.2f} < {p.qrs_min_steepness:g}; a sinusoid gives about pi): noise, or a "
+            f"amplitude {steep:.3g} < {p.qrs_min_steepness:g}; a sinusoid gives 3 to 5): noise, or a "
             f"sine-wave ventricular rhythm (ventricular flutter, very fast VT) that needs review")
     return r, steps
 
