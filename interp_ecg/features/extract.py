@@ -617,6 +617,53 @@ def _measure_alone(bare: EcgDataset, meta: pd.DataFrame, rids: Sequence[Any], me
     return rows
 
 
+def _same(obj: Any) -> Any:
+    """``obj`` itself (a task whose result the Dask workers share, computed again if lost)."""
+    return obj
+
+
+def _dask_isolate(client, shared, meta: pd.DataFrame, ids: Sequence[Any], method: Method,
+                  min_beats: int) -> dict[Any, dict[str, Any]]:
+    """The rows of ``ids`` (a chunk whose Dask task killed its workers), each measured as a task
+    of its own.
+
+    All the records are submitted at once; a record whose task ends in ``KilledWorker`` is
+    submitted again alone (no other task of the run in flight, so a record that merely shared
+    a dying worker is measured), and gets a failure row (``quality_error`` ``WorkerDiedError``,
+    "worker died (Dask KilledWorker) while measuring <record>") when it kills its workers again.
+    """
+    from distributed import wait
+
+    def attempt(rids):
+        futs = {rid: client.submit(_isolated_row, shared, meta.loc[[rid]], method, min_beats, pure=False)
+                for rid in rids}
+        wait(list(futs.values()))
+        rows, killed = {}, []
+        for rid, fut in futs.items():
+            try:
+                rows[rid] = fut.result()
+            except Exception as err:
+                if type(err).__name__ != "KilledWorker":
+                    raise
+                killed.append(rid)
+            fut.release()
+        return rows, killed
+
+    rows, suspects = attempt(list(ids))
+    for rid in suspects:
+        again, killed = attempt([rid])
+        rows.update(again)
+        if killed:
+            death = WorkerDiedError(f"worker died (Dask KilledWorker) while measuring {rid}")
+            logger.warning("record %s not measured: %s", rid, death)
+            row = _failure_row(death, rid)
+            row["quality_reason"] = str(death)
+            rows[rid] = row
+        else:
+            logger.info("record %s measured alone on the Dask cluster", rid)
+    return rows
+
+
 def _union_columns(column_lists) -> list[str]:
     """The columns of several record tables, in their first order (dictionary columns, the
     planned per-lead columns, then others as they appear)."""
@@ -708,9 +755,12 @@ def _run_chunks(bare, meta, jobs, method, min_beats, n_jobs, scheduler, lead_col
         ac = None
         try:
             _note_worker_profiler(client)
-            # hash=False: a unique key per run, so that an earlier run's release of an
-            # identical scattered dataset cannot take this run's copy with it
-            shared = client.scatter(bare, broadcast=True, hash=False)
+            # the dataset as the result of a task, not scattered data: the scheduler computes it
+            # again when every worker holding it died (a record that kills its workers), where a
+            # scattered copy would be lost and every chunk cancelled ("lost dependencies").
+            # pure=False: a unique key per run, so that an earlier run's release of an identical
+            # dataset cannot take this run's copy with it
+            shared = client.submit(_same, bare, pure=False)
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
             pending = iter(jobs)
             of_future = {}
@@ -730,12 +780,17 @@ def _run_chunks(bare, meta, jobs, method, min_beats, n_jobs, scheduler, lead_col
                 try:
                     result = fut.result()
                 except Exception as err:
-                    if type(err).__name__ == "KilledWorker":  # a record killed worker after worker
-                        raise WorkerDiedError(
-                            f"Dask workers died measuring chunk {k} (records {_chunk_span(ids)}): {err}; "
-                            "measure those records with extract(..., n_jobs=2) (local workers) to find "
-                            "and flag the record") from err
-                    raise
+                    if type(err).__name__ != "KilledWorker":
+                        raise
+                    # workers died running this chunk (a record that kills its process: a segfault,
+                    # an OOM kill); measure its records one per task, find the one(s) that kill
+                    logger.warning("Dask workers died measuring chunk %d (records %s): measuring its "
+                                   "records one per task to find the record that kills them", k,
+                                   _chunk_span(ids))
+                    known_here = _dask_isolate(client, shared, meta, ids, method, min_beats)
+                    result = _process_chunk(bare, meta.loc[ids], k, method, min_beats,
+                                            lead_columns=opts["lead_columns"],
+                                            known={**(opts["known"] or {}), **known_here})
                 fut.release()
                 del fut
                 nxt = next(pending, None)
