@@ -562,6 +562,40 @@ def _isolated_row(bare: EcgDataset, meta: pd.DataFrame, method: Method, min_beat
     return _extract_loaded(ds, meta.index[0], method, min_beats)
 
 
+#: seconds between a worker's checks that the process that started it is still alive
+PARENT_CHECK_S = 1.0
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker process once ``parent_pid`` (the run) is gone.
+
+    loky keeps its workers (and, through them, its resource tracker) alive when the process
+    that started them is killed (``SIGKILL``, an OOM kill), idle at ~200 MiB each until its
+    idle timeout or longer (FINDINGS-user13 D1). A daemon thread compares the worker's parent
+    pid with ``parent_pid`` every :data:`PARENT_CHECK_S` seconds and exits when the worker was
+    re-parented (its parent died). A worker started by another process than ``parent_pid``
+    is left alone. ``PR_SET_PDEATHSIG`` is not used: it fires when the parent *thread* that
+    started the worker ends, and loky starts replacement workers from a helper thread.
+    """
+    import threading
+
+    if os.getppid() != parent_pid:
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:  # the run died while this worker was starting
+            os._exit(1)
+        except OSError:
+            pass
+        return  # started by another process than the run: not ours to watch
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="interp-ecg-parent-watch", daemon=True).start()
+
+
 class WorkerDiedError(RuntimeError):
     """The process measuring a record died (segfault, out-of-memory kill, ``os._exit``)."""
 
@@ -599,7 +633,7 @@ def _measure_alone(bare: EcgDataset, meta: pd.DataFrame, rids: Sequence[Any], me
     try:
         for rid in rids:
             if ex is None:
-                ex = ProcessPoolExecutor(max_workers=1)
+                ex = ProcessPoolExecutor(max_workers=1, initializer=_exit_with_parent, initargs=(os.getpid(),))
             try:
                 rows[rid] = ex.submit(_isolated_row, bare, meta.loc[[rid]], method, min_beats).result()
                 logger.info("record %s measured alone in a separate process", rid)
@@ -824,7 +858,8 @@ def _run_chunks(bare, meta, jobs, method, min_beats, n_jobs, scheduler, lead_col
         return
     from joblib import Parallel, delayed
 
-    par = Parallel(n_jobs=n, return_as="generator_unordered", pre_dispatch="2*n_jobs")
+    par = Parallel(n_jobs=n, return_as="generator_unordered", pre_dispatch="2*n_jobs",
+                   initializer=_exit_with_parent, initargs=(os.getpid(),))
     yield from par(delayed(_process_chunk)(bare, meta.loc[ids], k, method, min_beats, **opts)
                    for k, ids in jobs)
 
