@@ -935,7 +935,19 @@ def extract(
     while measuring <record>"); the others keep their measurements, and the run goes on. With
     ``n_jobs=1`` the records are measured in the calling process, whose death ends the run;
     running it again on the same ``out`` measures the record it died on alone first, the
-    same way.
+    same way. On Dask, a chunk whose task kills its workers (``KilledWorker``, after
+    ``distributed.scheduler.allowed-failures`` deaths) is measured again one record per task;
+    a record whose task kills its workers again, alone, gets the failure row "worker died
+    (Dask KilledWorker) while measuring <record>", and the other chunks run on meanwhile. A
+    ``LocalCluster`` closes a worker for good when its restart takes longer than
+    ``distributed.deploy.lost-worker-timeout`` (15 s); on a busy machine raise it, or the
+    cluster may be left without workers. Finished chunks are never measured again, in the
+    run or on a resume.
+
+    The local workers end within about :data:`PARENT_CHECK_S` seconds of the death of the
+    process that started them (``SIGKILL``, an OOM kill), so that a killed run leaves no idle
+    workers or resource trackers behind; a record a worker was measuring then is measured
+    alone first by the resume.
 
     Returns
     -------
