@@ -662,8 +662,8 @@ def _dask_isolate(client, shared, meta: pd.DataFrame, ids: Sequence[Any], method
     of its own.
 
     All the records are submitted at once; a record whose task ends in ``KilledWorker`` is
-    submitted again alone (no other task of the run in flight, so a record that merely shared
-    a dying worker is measured), and gets a failure row (``quality_error`` ``WorkerDiedError``,
+    submitted again alone (no other record of the chunk in flight, so a record that merely
+    shared a dying worker with it is measured; other chunks of the run may still be running), and gets a failure row (``quality_error`` ``WorkerDiedError``,
     "worker died (Dask KilledWorker) while measuring <record>") when it kills its workers again.
     """
     from distributed import wait
