@@ -562,6 +562,40 @@ def _isolated_row(bare: EcgDataset, meta: pd.DataFrame, method: Method, min_beat
     return _extract_loaded(ds, meta.index[0], method, min_beats)
 
 
+#: seconds between a worker's checks that the process that started it is still alive
+PARENT_CHECK_S = 1.0
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker process once ``parent_pid`` (the run) is gone.
+
+    loky keeps its workers (and, through them, its resource tracker) alive when the process
+    that started them is killed (``SIGKILL``, an OOM kill), idle at ~200 MiB each until its
+    idle timeout or longer (FINDINGS-user13 D1). A daemon thread compares the worker's parent
+    pid with ``parent_pid`` every :data:`PARENT_CHECK_S` seconds and exits when the worker was
+    re-parented (its parent died). A worker started by another process than ``parent_pid``
+    is left alone. ``PR_SET_PDEATHSIG`` is not used: it fires when the parent *thread* that
+    started the worker ends, and loky starts replacement workers from a helper thread.
+    """
+    import threading
+
+    if os.getppid() != parent_pid:
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:  # the run died while this worker was starting
+            os._exit(1)
+        except OSError:
+            pass
+        return  # started by another process than the run: not ours to watch
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="interp-ecg-parent-watch", daemon=True).start()
+
+
 class WorkerDiedError(RuntimeError):
     """The process measuring a record died (segfault, out-of-memory kill, ``os._exit``)."""
 
@@ -599,7 +633,7 @@ def _measure_alone(bare: EcgDataset, meta: pd.DataFrame, rids: Sequence[Any], me
     try:
         for rid in rids:
             if ex is None:
-                ex = ProcessPoolExecutor(max_workers=1)
+                ex = ProcessPoolExecutor(max_workers=1, initializer=_exit_with_parent, initargs=(os.getpid(),))
             try:
                 rows[rid] = ex.submit(_isolated_row, bare, meta.loc[[rid]], method, min_beats).result()
                 logger.info("record %s measured alone in a separate process", rid)
@@ -614,6 +648,53 @@ def _measure_alone(bare: EcgDataset, meta: pd.DataFrame, rids: Sequence[Any], me
     finally:
         if ex is not None:
             ex.shutdown(wait=True)
+    return rows
+
+
+def _same(obj: Any) -> Any:
+    """``obj`` itself (a task whose result the Dask workers share, computed again if lost)."""
+    return obj
+
+
+def _dask_isolate(client, shared, meta: pd.DataFrame, ids: Sequence[Any], method: Method,
+                  min_beats: int) -> dict[Any, dict[str, Any]]:
+    """The rows of ``ids`` (a chunk whose Dask task killed its workers), each measured as a task
+    of its own.
+
+    All the records are submitted at once; a record whose task ends in ``KilledWorker`` is
+    submitted again alone (no other record of the chunk in flight, so a record that merely
+    shared a dying worker with it is measured; other chunks of the run may still be running), and gets a failure row (``quality_error`` ``WorkerDiedError``,
+    "worker died (Dask KilledWorker) while measuring <record>") when it kills its workers again.
+    """
+    from distributed import wait
+
+    def attempt(rids):
+        futs = {rid: client.submit(_isolated_row, shared, meta.loc[[rid]], method, min_beats, pure=False)
+                for rid in rids}
+        wait(list(futs.values()))
+        rows, killed = {}, []
+        for rid, fut in futs.items():
+            try:
+                rows[rid] = fut.result()
+            except Exception as err:
+                if type(err).__name__ != "KilledWorker":
+                    raise
+                killed.append(rid)
+            fut.release()
+        return rows, killed
+
+    rows, suspects = attempt(list(ids))
+    for rid in suspects:
+        again, killed = attempt([rid])
+        rows.update(again)
+        if killed:
+            death = WorkerDiedError(f"worker died (Dask KilledWorker) while measuring {rid}")
+            logger.warning("record %s not measured: %s", rid, death)
+            row = _failure_row(death, rid)
+            row["quality_reason"] = str(death)
+            rows[rid] = row
+        else:
+            logger.info("record %s measured alone on the Dask cluster", rid)
     return rows
 
 
@@ -708,9 +789,12 @@ def _run_chunks(bare, meta, jobs, method, min_beats, n_jobs, scheduler, lead_col
         ac = None
         try:
             _note_worker_profiler(client)
-            # hash=False: a unique key per run, so that an earlier run's release of an
-            # identical scattered dataset cannot take this run's copy with it
-            shared = client.scatter(bare, broadcast=True, hash=False)
+            # the dataset as the result of a task, not scattered data: the scheduler computes it
+            # again when every worker holding it died (a record that kills its workers), where a
+            # scattered copy would be lost and every chunk cancelled ("lost dependencies").
+            # pure=False: a unique key per run, so that an earlier run's release of an identical
+            # dataset cannot take this run's copy with it
+            shared = client.submit(_same, bare, pure=False)
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
             pending = iter(jobs)
             of_future = {}
@@ -730,12 +814,17 @@ def _run_chunks(bare, meta, jobs, method, min_beats, n_jobs, scheduler, lead_col
                 try:
                     result = fut.result()
                 except Exception as err:
-                    if type(err).__name__ == "KilledWorker":  # a record killed worker after worker
-                        raise WorkerDiedError(
-                            f"Dask workers died measuring chunk {k} (records {_chunk_span(ids)}): {err}; "
-                            "measure those records with extract(..., n_jobs=2) (local workers) to find "
-                            "and flag the record") from err
-                    raise
+                    if type(err).__name__ != "KilledWorker":
+                        raise
+                    # workers died running this chunk (a record that kills its process: a segfault,
+                    # an OOM kill); measure its records one per task, find the one(s) that kill
+                    logger.warning("Dask workers died measuring chunk %d (records %s): measuring its "
+                                   "records one per task to find the record that kills them", k,
+                                   _chunk_span(ids))
+                    known_here = _dask_isolate(client, shared, meta, ids, method, min_beats)
+                    result = _process_chunk(bare, meta.loc[ids], k, method, min_beats,
+                                            lead_columns=opts["lead_columns"],
+                                            known={**(opts["known"] or {}), **known_here})
                 fut.release()
                 del fut
                 nxt = next(pending, None)
@@ -769,7 +858,8 @@ def _run_chunks(bare, meta, jobs, method, min_beats, n_jobs, scheduler, lead_col
         return
     from joblib import Parallel, delayed
 
-    par = Parallel(n_jobs=n, return_as="generator_unordered", pre_dispatch="2*n_jobs")
+    par = Parallel(n_jobs=n, return_as="generator_unordered", pre_dispatch="2*n_jobs",
+                   initializer=_exit_with_parent, initargs=(os.getpid(),))
     yield from par(delayed(_process_chunk)(bare, meta.loc[ids], k, method, min_beats, **opts)
                    for k, ids in jobs)
 
@@ -845,7 +935,19 @@ def extract(
     while measuring <record>"); the others keep their measurements, and the run goes on. With
     ``n_jobs=1`` the records are measured in the calling process, whose death ends the run;
     running it again on the same ``out`` measures the record it died on alone first, the
-    same way.
+    same way. On Dask, a chunk whose task kills its workers (``KilledWorker``, after
+    ``distributed.scheduler.allowed-failures`` deaths) is measured again one record per task;
+    a record whose task kills its workers again, alone, gets the failure row "worker died
+    (Dask KilledWorker) while measuring <record>", and the other chunks run on meanwhile. A
+    ``LocalCluster`` closes a worker for good when its restart takes longer than
+    ``distributed.deploy.lost-worker-timeout`` (15 s); on a busy machine raise it, or the
+    cluster may be left without workers. Finished chunks are never measured again, in the
+    run or on a resume.
+
+    The local workers end within about :data:`PARENT_CHECK_S` seconds of the death of the
+    process that started them (``SIGKILL``, an OOM kill), so that a killed run leaves no idle
+    workers or resource trackers behind; a record a worker was measuring then is measured
+    alone first by the resume.
 
     Returns
     -------
