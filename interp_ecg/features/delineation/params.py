@@ -672,3 +672,23 @@ class Params:
     #                              least this share of the offset's deviation from the level
     qrs_noff_lobe_min_frac: float = 0.05  # with such a lobe the offset's deviation may be
     #                              as small as this share of the complex's peak-to-peak
+    # ---- a T end at the search stop is not in the signal (helper tstop, issue 10) ---------
+    # The first T search stops at R + min(t_stop_rr x RR, t_window_s); a T wave of long QT
+    # (QT ~600 ms at 40-60 bpm) ends at or after that stop, and the trapezium end then lies
+    # AT the stop (simulated 480 ms T: ~40 ms early) -- where the search stopped, not where
+    # the T returned. Where a lead's T end lies within t_hidden_tol_s of the stop (not the
+    # next QRS: that is "hidden") and the 0.5-15 Hz signal there still stands more than
+    # t_open_k x the lead's repolarisation noise (waves.repolarisation_noise, mV) from the
+    # post-T baseline (the next beat's PR-segment level, t_noise_pr_from_s/_to_s), the
+    # boundary search is repeated to the long-QT bound (R + t_qtc_max_s x RR^(1/3), the
+    # next QRS onset less its guard) with the same peak; a T end still at a search stop
+    # with the signal still off its baseline is NaN ("T end at the search stop"). 0 = off.
+    t_open_k: float = 3.0
+    # The widened long-QT search (t_qtc_max_s) keeps a T only where it is a hump, falling
+    # to half its height within t_halfwidth (0.16 s) of its peak on both sides; a long-QT
+    # T of 530-580 ms (QT 650-700 ms) rises over ~350 ms and reaches half height ~190 ms
+    # before its peak, so the widened search was dropped and the first window's up-slope
+    # was read as the T (simulated QT 700 at 40 bpm: T end -135 ms, on the up-slope with
+    # the signal at ~60 % of the T height). The widened search allows this half width (s);
+    # 0 = t_halfwidth.
+    t_widen_halfwidth_s: float = 0.25
