@@ -40,6 +40,7 @@ Usage::
     python benchmarks/delineation_t_consensus.py --even
     python benchmarks/delineation_t_consensus.py --sim     # simulated exact truth (~1 min)
     python benchmarks/delineation_t_consensus.py --sim-width   # T end by T width (~3 min)
+    python benchmarks/delineation_t_consensus.py --sim-long-qt  # QT 550-700 ms, 40-75 bpm
     python benchmarks/delineation_t_consensus.py --param t_ref_width_k=0   # any Params field
 
 ``--sim-width`` simulates T waves of 240-480 ms (symmetric ``sin^2`` and the usual
@@ -505,8 +506,10 @@ def main(argv=None) -> None:
                          ("width-scaled" if params is None else "this run", params)])
         return
     if a.sim_long_qt:
-        simulated_long_qt([("rule off", Params(t_open_k=0)),
-                           ("rule on" if params is None else "this run", params)])
+        simulated_long_qt([("before (t_open_k=0, t_widen_halfwidth_s=0)",
+                            Params(t_open_k=0, t_widen_halfwidth_s=0)),
+                           ("open-end rule only", Params(t_widen_halfwidth_s=0)),
+                           ("both (defaults)" if params is None else "this run", params)])
         return
     if a.sim:
         for fs in (250.0, 500.0):
