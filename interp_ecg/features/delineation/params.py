@@ -692,3 +692,9 @@ class Params:
     # the signal at ~60 % of the T height). The widened search allows this half width (s);
     # 0 = t_halfwidth.
     t_widen_halfwidth_s: float = 0.25
+    # A trapezium end is read before the stop, not at it, where the peak-span chord stands
+    # on the T itself: a T end within t_open_near_s (s) of its stop, with the signal AT the
+    # stop still more than t_open_k x noise off the post-T baseline, is treated as one at
+    # the stop (0 = only within t_hidden_tol_s). Simulated slow descent cut at R + 0.45 s:
+    # the end read 6-66 ms before the stop with the signal there at 0.2 mV (noise 4 uV).
+    t_open_near_s: float = 0.08

@@ -752,6 +752,9 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
     area = np.where(valid & (pos >= tm) & (pos <= tr), area, -np.inf)
     off = area.argmax(axis=-1)
     off_cut = (start[None, :] + tm_off[..., 0] + r_end) > xw.shape[-1] - 1
+    # ... and where the search stop cut it short: the area's maximum then lies before
+    # that stop whether or not the wave has returned (t_waves' open T end)
+    stop_cut = (tm_off[..., 0] + r_end) > (stop - start)[None, :]
     if area_window is not None:
         w_area, reach = area_window
         off_a = sliding_area_end(s, valid, tm_off[..., 0], pol[..., 0], w_area, reach)
@@ -783,7 +786,7 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
             "peak": (st + pk).astype(float),
             "off": np.where(off_cut, np.nan, st + off).astype(float), "amp": amp,
             "ok": np.isfinite(amp) & (amp > 0) & valid.any(axis=-1) & left & right,
-            "edge_cut": off_cut | on_cut, "terminal_lobe": found}
+            "edge_cut": off_cut | on_cut, "terminal_lobe": found, "stop_cut": stop_cut}
 
 
 def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = True,
@@ -903,7 +906,7 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
             # the PR interval before the next QRS onset
             use &= wide["peak"] <= (q_bound + n(p.t_next_qrs_guard_s)
                                     - n(p.t_widen_p_guard_s))[None, :]
-            for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe"):
+            for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe", "stop_cut"):
                 out[k] = np.where(use, wide[k], out[k])
             at_q = (stop_w >= q_bound)[None, :] & (
                 wide["off"] >= (stop_w - n(p.t_hidden_tol_s))[None, :])
@@ -913,33 +916,39 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     if p.t_open_k > 0:
         # a T end at a search stop that is not the next QRS, with the signal there still
         # off its baseline, is where the search stopped, not where the T returned: search
-        # on to the long-QT bound with the same peak; still at a stop: not in the signal
+        # on to the long-QT bound; still at a stop: not in the signal
         noise = repolarisation_noise(xw, r, fs, p)
         rr = np.asarray(rr_next, dtype=float)
 
-        def at_stop(off, s_):
-            return ~out["hidden"] & (off >= (s_ - n(p.t_hidden_tol_s)))
+        def at_stop(s_):
+            # the T end at (or its trapezium reference cut by) a stop that is not the next
+            # QRS, with the signal at that stop still off its baseline
+            near = out["off"] >= (s_ - n(max(p.t_hidden_tol_s, p.t_open_near_s)))
+            return (~out["hidden"] & np.isfinite(out["off"]) & (near | out["stop_cut"])
+                    & t_end_off_baseline(xw, s_.astype(float), r, rr, noise, fs, p))
 
-        cand = at_stop(out["off"], lead_stop) & t_end_off_baseline(xw, out["off"], r, rr,
-                                                                     noise, fs, p)
+        cand = at_stop(lead_stop)
         rr_s = np.maximum(rr, 1.0) / fs
         bound = r + np.round(max(p.t_qtc_max_s, 0.0) * np.cbrt(rr_s) * fs).astype(np.int64)
         stop_o = np.maximum(np.minimum(bound, np.maximum(nxt, start + n(p.t_next_min_s))), stop)
         more = cand & (stop_o > lead_stop)
         if more.any():
             length = int(np.max(stop_o - start)) + 1
-            on2 = _wave(xw, dw, start, stop_o, peak_lo, peak_hi, p.t_ref_on, p.t_ref_off, fs,
-                        max(length, n(p.t_window_s) + 1), p.t_halfwidth, p.t_on_frac, lobe,
+            # the peak span reaches t_peak_end_min_s before the new stop, so that its chord
+            # ends off the T (a chord standing on the T's descent ends the T early)
+            peak_hi_o = np.maximum(stop_o - n(p.t_peak_end_min_s), peak_hi)
+            on2 = _wave(xw, dw, start, stop_o, peak_lo, peak_hi_o, p.t_ref_on, p.t_ref_off, fs,
+                        max(length, n(p.t_window_s) + 1),
+                        max(p.t_halfwidth, p.t_widen_halfwidth_s), p.t_on_frac, lobe,
                         area, p.t_area_mix, ref_w)
             more &= on2["ok"]
-            for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe"):
+            for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe", "stop_cut"):
                 out[k] = np.where(more, on2[k], out[k])
             lead_stop = np.where(more, stop_o[None, :], lead_stop)
             # the longer search ended at the next QRS: the T runs on under it (hidden)
             out["hidden"] |= more & (stop_o >= q_bound)[None, :] & (
                 out["off"] >= (stop_o - n(p.t_hidden_tol_s))[None, :])
-        out["open"] = at_stop(out["off"], lead_stop) & t_end_off_baseline(
-            xw, out["off"], r, rr, noise, fs, p)
+        out["open"] = at_stop(lead_stop)
     return out
 
 
