@@ -495,7 +495,7 @@ def main(argv=None) -> None:
                     help="Params field for this run (repeatable), e.g. --param t_ref_width_k=0")
     ap.add_argument("--sim-long-qt", action="store_true",
                     help="simulated long QT (550-700 ms at 40-75 bpm): the global T end error "
-                         "by QT, the open-T-end rule off against this run's Params")
+                         "by QT, before / this run / with the open-T-end rule")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     params = _parse_params(a.param)
@@ -506,10 +506,9 @@ def main(argv=None) -> None:
                          ("width-scaled" if params is None else "this run", params)])
         return
     if a.sim_long_qt:
-        simulated_long_qt([("before (t_open_k=0, t_widen_halfwidth_s=0)",
-                            Params(t_open_k=0, t_widen_halfwidth_s=0)),
-                           ("open-end rule only", Params(t_widen_halfwidth_s=0)),
-                           ("both (defaults)" if params is None else "this run", params)])
+        simulated_long_qt([("before (t_widen_halfwidth_s=0)", Params(t_widen_halfwidth_s=0)),
+                           ("defaults" if params is None else "this run", params),
+                           ("+ open-end rule (t_open_k=3)", Params(t_open_k=3.0))])
         return
     if a.sim:
         for fs in (250.0, 500.0):

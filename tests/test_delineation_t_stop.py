@@ -44,7 +44,7 @@ def _long_qt(fs: float, qt_s: float, rr_s: float, n_leads: int = 1, n_beats: int
 @pytest.mark.parametrize("qt_s", [0.65, 0.70])
 def test_broad_long_qt_t_end_not_on_the_up_slope(fs, qt_s):
     # before: the widened search was dropped (hump test 0.16 s) and the T end was read on
-    # the T's up-slope, 120-270 ms early
+    # the T's up-slope, 120-270 ms early (t_widen_halfwidth_s 0.20 s, the default)
     x, leads, ends = _long_qt(fs, qt_s, 1.5)
     df = delineate(x, fs, leads)
     g = df.loc[df["lead"] == "global", "T_off"].to_numpy(float)
@@ -64,13 +64,14 @@ def test_off_baseline_at_the_end():
     r = np.array([500, 1500])
     rr = np.array([1000.0, 1000.0])
     off = np.array([[750.0, 900.0], [np.nan, 750.0]])
-    got = t_end_off_baseline(x, off, r, rr, np.array([0.01, 0.2]), fs, Params())
+    got = t_end_off_baseline(x, off, r, rr, np.array([0.01, 0.2]), fs, Params(t_open_k=3.0))
     # 0.3 mV off the baseline: more than 3 x 0.01 mV, less than 3 x 0.2 mV
     assert got.tolist() == [[True, False], [False, False]]
     assert not t_end_off_baseline(x, off, r, rr, np.array([0.01, 0.01]), fs,
                                   Params(t_open_k=0)).any()
     # no noise estimate: no decision
-    assert not t_end_off_baseline(x, off, r, rr, np.array([np.nan, np.nan]), fs, Params()).any()
+    assert not t_end_off_baseline(x, off, r, rr, np.array([np.nan, np.nan]), fs,
+                                  Params(t_open_k=3.0)).any()
 
 
 def _cut_signal(fs: float):
@@ -96,6 +97,7 @@ def _cut_t(fs: float, bound_s: float, **kw):
     r = (np.arange(1, 7) * 1.5 * fs).astype(np.int64)
     x, d = _cut_signal(fs)
     rr = np.full(r.size, 1.5 * fs)
+    kw.setdefault("t_open_k", 3.0)   # the open-end rule is opt-in (see Params.t_open_k)
     p = Params(t_window_s=0.45, t_peak_max_s=0.35, t_qtc_max_s=bound_s, **kw)
     return t_waves(x, d, r, r + int(0.06 * fs), rr, fs, p), r
 
@@ -132,7 +134,7 @@ def test_t_end_at_the_stop_searched_on_to_the_long_qt_bound():
 def test_reason_reported_for_a_t_end_at_the_stop():
     fs = 250.0
     x, leads, ends = _long_qt(fs, 0.70, 1.5)
-    p = Params(t_qtc_max_s=0.0, t_window_s=0.45, t_peak_max_s=0.35)
+    p = Params(t_qtc_max_s=0.0, t_window_s=0.45, t_peak_max_s=0.35, t_open_k=3.0)
     df = delineate(x, fs, leads, params=p, return_reasons=True)
     lead = df[df["lead"] == "II"]
     hit = lead["reason"].str.contains("T end at the search stop")

@@ -616,7 +616,7 @@ def t_end_off_baseline(xw: np.ndarray, off: np.ndarray, r: np.ndarray, rr_next: 
     >>> x[0, 700:800] = 0.3
     >>> t_end_off_baseline(x, np.array([[750.0, 900.0]]), np.array([500, 1500]),
     ...                    np.array([1000.0, 1000.0]), np.array([0.01]), 500.0,
-    ...                    Params()).tolist()
+    ...                    Params(t_open_k=3.0)).tolist()
     [[True, False]]
     """
     off = np.asarray(off, dtype=float)
@@ -932,6 +932,7 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
         bound = r + np.round(max(p.t_qtc_max_s, 0.0) * np.cbrt(rr_s) * fs).astype(np.int64)
         stop_o = np.maximum(np.minimum(bound, np.maximum(nxt, start + n(p.t_next_min_s))), stop)
         more = cand & (stop_o > lead_stop)
+        ran = np.zeros(more.shape, dtype=bool)
         if more.any():
             length = int(np.max(stop_o - start)) + 1
             # the peak span reaches t_peak_end_min_s before the new stop, so that its chord
@@ -941,14 +942,17 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
                         max(length, n(p.t_window_s) + 1),
                         max(p.t_halfwidth, p.t_widen_halfwidth_s), p.t_on_frac, lobe,
                         area, p.t_area_mix, ref_w)
-            more &= on2["ok"]
+            # ... for the same T: a later peak is another wave after it (a U wave, the
+            # next P wave; LUDB 29), and the first window's end before it is kept
+            ran = more.copy()
+            more &= on2["ok"] & (np.abs(on2["peak"] - out["peak"]) <= n(p.t_peak_after_j_s))
             for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe", "stop_cut"):
                 out[k] = np.where(more, on2[k], out[k])
             lead_stop = np.where(more, stop_o[None, :], lead_stop)
             # the longer search ended at the next QRS: the T runs on under it (hidden)
             out["hidden"] |= more & (stop_o >= q_bound)[None, :] & (
                 out["off"] >= (stop_o - n(p.t_hidden_tol_s))[None, :])
-        out["open"] = at_stop(lead_stop)
+        out["open"] = at_stop(lead_stop) & ~(ran & ~more)
     return out
 
 
