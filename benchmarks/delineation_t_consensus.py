@@ -40,6 +40,7 @@ Usage::
     python benchmarks/delineation_t_consensus.py --even
     python benchmarks/delineation_t_consensus.py --sim     # simulated exact truth (~1 min)
     python benchmarks/delineation_t_consensus.py --sim-width   # T end by T width (~3 min)
+    python benchmarks/delineation_t_consensus.py --sim-long-qt  # QT 550-700 ms, 40-75 bpm
     python benchmarks/delineation_t_consensus.py --param t_ref_width_k=0   # any Params field
 
 ``--sim-width`` simulates T waves of 240-480 ms (symmetric ``sin^2`` and the usual
@@ -369,19 +370,21 @@ def simulated(fs: float, seeds: int = 5) -> None:
 
 
 def _sim_t_width(fs: float, n_leads: int, width_s: float, shape: str, white_mv: float,
-                 seed: int, n_beats: int = 10) -> tuple[np.ndarray, list[str], np.ndarray]:
+                 seed: int, n_beats: int = 10, rr_s: float | None = None
+                 ) -> tuple[np.ndarray, list[str], np.ndarray]:
     """``n_leads`` leads whose T waves all span R + 120 ms to exactly R + 120 ms +
     ``width_s`` (the global T end is that sample). ``shape``: ``"sym"`` a ``sin^2`` T
     (peak half way, returns over half its width), ``"asym"`` a T that rises over 65 % of
     its width and returns over 35 % (the usual shape: slow upstroke, faster downstroke).
     Each lead has its own T amplitude (0.08-0.45 mV, some inverted, as across a 12-lead
     ECG) and white noise ``white_mv``; RR grows with the QT (QTcF near 440-470 ms for the
-    widths simulated)."""
+    widths simulated) unless ``rr_s`` (s) is given."""
     names = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
     amps = [0.25, 0.35, 0.12, -0.28, 0.08, 0.22, -0.10, 0.45, 0.40, 0.35, 0.30, 0.25]
     order = [1, 10] + [i for i in range(12) if i not in (1, 10)]   # II, V5 first
     qt_s = 0.12 + width_s
-    rr_s = max(0.8, (qt_s / 0.46) ** 3)        # QT / RR^(1/3) = 0.46 s, RR >= 0.8 s
+    if rr_s is None:
+        rr_s = max(0.8, (qt_s / 0.46) ** 3)    # QT / RR^(1/3) = 0.46 s, RR >= 0.8 s
     n = int(round((n_beats + 1) * rr_s * fs))
     t = np.arange(n, dtype=float)
     rng = np.random.default_rng(seed)
@@ -439,6 +442,45 @@ def simulated_width(variants: list[tuple[str, Params | None]], seeds: int = 3) -
     print("  (each cell: " + " -> ".join(n for n, _ in variants) + ")")
 
 
+def simulated_long_qt(variants: list[tuple[str, Params | None]], seeds: int = 2,
+                      qts=(0.55, 0.60, 0.65, 0.70), bpms=(40, 55, 75)) -> None:
+    """Exact truth, long QT: QT 550-700 ms (T from R + 120 ms) at 40-75 bpm (LQTS,
+    drug-induced prolongation; a QTc above 500 ms marks high risk, Drew et al. 2010
+    AHA/ACCF), asymmetric T, 250 / 500 Hz, 1 / 2 / 12 leads, 10 uV noise. Each cell: the
+    global T end's error mean / RMS (ms) over the beats that report one, and the share of
+    beats that report none (NaN: 'T end at the search stop' and the like), per variant."""
+    print(f"\nsimulated long QT (asymmetric T from R + 120 ms), {seeds} seeds x 8 beats: "
+          "global T end error mean / RMS (ms), [share of beats without a T end]")
+    for fs in (250.0, 500.0):
+        for n_leads in (1, 2, 12):
+            for bpm in bpms:
+                cells = []
+                for qt in qts:
+                    if qt > 60.0 / bpm - 0.12:
+                        continue   # the T would run into the next QRS
+                    per = []
+                    for name, p in variants:
+                        err, n_nan, n_all = [], 0, 0
+                        for seed in range(seeds):
+                            x, leads, ends = _sim_t_width(fs, n_leads, qt - 0.12, "asym", 0.01,
+                                                          seed, n_beats=8, rr_s=60.0 / bpm)
+                            df = delineate(x, fs, leads, params=p)
+                            g = df.loc[df["lead"] == "global", "T_off"].to_numpy(float)
+                            m = min(g.size, ends.size)
+                            e = (g[:m] - ends[:m]) * 1000.0 / fs
+                            err.append(e)
+                            n_nan += int(np.sum(~np.isfinite(e)))
+                            n_all += m
+                        e = np.concatenate(err)
+                        ok = np.isfinite(e)
+                        per.append((f"{np.mean(e[ok]):+6.1f}/{np.sqrt(np.mean(e[ok] ** 2)):5.1f}"
+                                    if ok.any() else "    --/  -- ")
+                                   + f" [{n_nan / max(n_all, 1):4.2f}]")
+                    cells.append(f"QT {1000 * qt:3.0f} " + " -> ".join(per))
+                print(f"  {fs:3.0f} Hz, {n_leads:2d} lead(s), {bpm:3d} bpm: " + " | ".join(cells))
+    print("  (each cell: " + " -> ".join(n for n, _ in variants) + ")")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--even", action="store_true", help="held-out even records (measure only)")
@@ -451,6 +493,9 @@ def main(argv=None) -> None:
                          "end error by width, fixed trapezium reference against the scaled one")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="Params field for this run (repeatable), e.g. --param t_ref_width_k=0")
+    ap.add_argument("--sim-long-qt", action="store_true",
+                    help="simulated long QT (550-700 ms at 40-75 bpm): the global T end error "
+                         "by QT, before / this run / with the open-T-end rule")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     params = _parse_params(a.param)
@@ -459,6 +504,11 @@ def main(argv=None) -> None:
     if a.sim_width:
         simulated_width([("fixed 90 ms reference", Params(t_ref_width_k=0)),
                          ("width-scaled" if params is None else "this run", params)])
+        return
+    if a.sim_long_qt:
+        simulated_long_qt([("before (t_widen_halfwidth_s=0)", Params(t_widen_halfwidth_s=0)),
+                           ("defaults" if params is None else "this run", params),
+                           ("+ open-end rule (t_open_k=3)", Params(t_open_k=3.0))])
         return
     if a.sim:
         for fs in (250.0, 500.0):

@@ -354,6 +354,9 @@ def _delineate_mz(x: np.ndarray, fs: float, leads: list[str], p: Params,
         add(t["hidden"], "T end hidden by the next QRS", reasons)
         add(t["hidden"].any(axis=0) & ~np.isfinite(glob[:, 8]), "T end hidden by the next QRS",
             g_reason)
+        add(t["open"], "T end at the search stop", reasons)
+        add(t["open"].any(axis=0) & ~np.isfinite(glob[:, 8]), "T end at the search stop",
+            g_reason)
         add(np.broadcast_to(edge_beat, reasons.shape), "beat cut by the record edge", reasons)
         add(edge_beat, "beat cut by the record edge", g_reason)
         add(gap[:-1].any(axis=-1), "boundary on bridged invalid samples", reasons)

@@ -700,3 +700,31 @@ class Params:
     #                              hidden in the T (T-P fusion; its absence is not evidence).
     #                              Simulated sinus tachycardia at 140-150 bpm whose P was not
     #                              found: 47-102 ms; at 120 bpm ~160 ms. 0 = off
+    # ---- a T end at the search stop is not in the signal (helper tstop, issue 10) ---------
+    # The widened long-QT search (t_qtc_max_s) keeps a T only where it is a hump, falling
+    # to half its height within t_halfwidth (0.16 s) of its peak on both sides; a long-QT
+    # T of 530-580 ms (QT 650-700 ms, T from R + 120 ms, rising over 65 % of its width)
+    # reaches half height ~190 ms before its peak, so the widened search was dropped and the
+    # first window's up-slope was read as the T (simulated QT 700 at 40 bpm: global T end
+    # -250..-280 ms, the signal there at ~60 % of the T height). The widened search allows
+    # this half width (s; 0 = t_halfwidth). 0.20 admits the 580 ms T; 0.25 also admitted
+    # LUDB 29's fused T + U hump in lead II in two more beats (QT 406 -> 538-574 ms, the
+    # other leads' T ends ~400 ms; tests/test_delineation_lead_monotone.py).
+    t_widen_halfwidth_s: float = 0.20
+    # The first T search stops at R + min(t_stop_rr x RR, t_window_s). Where a lead's T end
+    # lies within t_open_near_s of that stop (not the next QRS: that is "hidden"), or the
+    # trapezium reference was cut by it, and the 0.5-15 Hz signal AT the stop still stands
+    # more than t_open_k x the lead's repolarisation noise (waves.repolarisation_noise) off
+    # the post-T baseline (the next beat's PR-segment level), the boundary search is
+    # repeated to the long-QT bound (R + t_qtc_max_s x RR^(1/3), the next QRS onset less
+    # its guard) with the long-QT peak span, kept where it finds the same T peak; a T end
+    # still at a stop is NaN ("T end at the search stop"). 0 = off (the default): on the
+    # odd LUDB records (250 Hz II + V5) it moved best-lead T_off SD 17.7 -> 16.8 ms (Se
+    # 0.991 -> 0.990; consensus vs the two-lead reference 20.6 -> 20.2, Se 0.978 -> 0.974),
+    # but with t_open_k 3 LUDB 29 lead II read its U hump as the T in two more beats (the
+    # lead-monotone test fails) -- not resolved in the tenth round; see
+    # docs/results_features.md. A T end read 6-66 ms before a stop on a slow descent (the
+    # chord of the peak span standing on the T) is why t_open_near_s is wider than
+    # t_hidden_tol_s.
+    t_open_k: float = 0.0
+    t_open_near_s: float = 0.08

@@ -807,7 +807,9 @@ def t_stage(views: Views, r: np.ndarray, qrs_off_global: np.ndarray, rr_next: np
     out = {k: np.where(visible, tw[k], np.nan) for k in ("on", "peak", "off")}
     # a T end hidden by the next (premature) QRS is not in the signal
     out["hidden"] = visible & tw["hidden"]
-    out["off"] = np.where(out["hidden"], np.nan, out["off"])
+    # ... and one at a search stop with the T still off its baseline (helper tstop)
+    out["open"] = visible & tw["open"] & ~out["hidden"]
+    out["off"] = np.where(out["hidden"] | out["open"], np.nan, out["off"])
     out["off_raw"] = np.where(tw["ok"], tw["off"], np.nan)
     out["edge_cut"] = visible & tw["edge_cut"]
     out["stop"] = tw["stop"]

@@ -32,6 +32,8 @@ Biomed Eng Online 10:77, 2011.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
@@ -570,6 +572,74 @@ def t_end_uncertainty(slope: np.ndarray, off: np.ndarray, noise: np.ndarray, fs:
     return np.where(ok & np.isfinite(nz), out, np.nan)
 
 
+def t_end_off_baseline(xw: np.ndarray, off: np.ndarray, r: np.ndarray, rr_next: np.ndarray,
+                       noise: np.ndarray, fs: float, p: Params) -> np.ndarray:
+    """Where the signal at a T end still stands off the post-T baseline (bool).
+
+    A T end is where the T wave has returned to its baseline; a boundary read where the
+    0.5-15 Hz signal still differs from the baseline by more than ``p.t_open_k`` times the
+    lead's noise is not where the T returned (e.g. where a search window stopped). The
+    post-T baseline is the median level of the next beat's PR segment (``R_next +
+    p.t_noise_pr_from_s ... R_next + p.t_noise_pr_to_s``), or of this beat's where the next
+    one lies beyond the record.
+
+    Parameters
+    ----------
+    xw : ndarray, shape (n_leads, n_samples)
+        0.5-15 Hz signal (mV).
+    off : ndarray, shape (n_leads, n_beats)
+        T ends (samples, NaN where none).
+    r : ndarray of int, shape (n_beats,)
+        Beat positions (samples).
+    rr_next : ndarray, shape (n_beats,)
+        Samples to the next beat.
+    noise : ndarray, shape (n_leads,)
+        Amplitude noise (mV), e.g. :func:`repolarisation_noise`.
+    fs : float
+        Sampling rate (Hz).
+    p : Params
+
+    Returns
+    -------
+    ndarray of bool, shape (n_leads, n_beats)
+        False where there is no T end, no noise estimate, or ``p.t_open_k`` is 0.
+
+    Examples
+    --------
+    A T wave of 0.3 mV cut at its peak stands off the baseline; one that has returned
+    does not (noise 0.01 mV, k = 3).
+
+    >>> from interp_ecg.features.delineation import Params
+    >>> from interp_ecg.features.delineation.waves import t_end_off_baseline
+    >>> import numpy as np
+    >>> x = np.zeros((1, 3000))
+    >>> x[0, 700:800] = 0.3
+    >>> t_end_off_baseline(x, np.array([[750.0, 900.0]]), np.array([500, 1500]),
+    ...                    np.array([1000.0, 1000.0]), np.array([0.01]), 500.0,
+    ...                    Params(t_open_k=3.0)).tolist()
+    [[True, False]]
+    """
+    off = np.asarray(off, dtype=float)
+    noise = np.asarray(noise, dtype=float).reshape(-1)
+    if p.t_open_k <= 0:
+        return np.zeros(off.shape, dtype=bool)
+    p0, p1 = (int(round(v * fs)) for v in (p.t_noise_pr_from_s, p.t_noise_pr_to_s))
+    r = np.asarray(r, dtype=np.int64)
+    r_next = r + np.asarray(rr_next, dtype=float).astype(np.int64)
+    ref = np.where(r_next + p1 < xw.shape[-1], r_next, r)
+    seg, inside = gather(xw, ref, p0, p1)
+    seg = np.where(inside[None], seg, np.nan)
+    with warnings.catch_warnings():   # a PR span outside the record: NaN, no T decision
+        warnings.simplefilter("ignore", RuntimeWarning)
+        base = np.nanmedian(seg, axis=-1)
+    ok = np.isfinite(off)
+    idx = np.clip(np.where(ok, off, 0).astype(np.int64), 0, xw.shape[-1] - 1)
+    level = np.take_along_axis(xw, idx, axis=-1)
+    with np.errstate(invalid="ignore"):
+        dev = np.abs(level - base) > p.t_open_k * noise[:, None]
+    return ok & np.isfinite(base) & np.isfinite(noise)[:, None] & dev
+
+
 def offset_reference_span(half_width: np.ndarray, k: float, base: int, top: int) -> np.ndarray:
     """Trapezium reference span after a wave's steepest return, scaled with the wave's width.
 
@@ -682,6 +752,9 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
     area = np.where(valid & (pos >= tm) & (pos <= tr), area, -np.inf)
     off = area.argmax(axis=-1)
     off_cut = (start[None, :] + tm_off[..., 0] + r_end) > xw.shape[-1] - 1
+    # ... and where the search stop cut it short: the area's maximum then lies before
+    # that stop whether or not the wave has returned (t_waves' open T end)
+    stop_cut = (tm_off[..., 0] + r_end) > (stop - start)[None, :]
     if area_window is not None:
         w_area, reach = area_window
         off_a = sliding_area_end(s, valid, tm_off[..., 0], pol[..., 0], w_area, reach)
@@ -713,7 +786,7 @@ def _wave(xw: np.ndarray, dw: np.ndarray, start: np.ndarray, stop: np.ndarray,
             "peak": (st + pk).astype(float),
             "off": np.where(off_cut, np.nan, st + off).astype(float), "amp": amp,
             "ok": np.isfinite(amp) & (amp > 0) & valid.any(axis=-1) & left & right,
-            "edge_cut": off_cut | on_cut, "terminal_lobe": found}
+            "edge_cut": off_cut | on_cut, "terminal_lobe": found, "stop_cut": stop_cut}
 
 
 def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = True,
@@ -748,6 +821,12 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     all when omitted) is set (not before a premature beat, whose P wave may lie between
     this T and its QRS). ``hidden`` also marks a widened T end at the next QRS bound.
     The returned ``stop`` is the last sample searched per beat (first window).
+
+    A T end within ``p.t_hidden_tol_s`` of its search stop (not the next QRS) where the
+    signal still stands more than ``p.t_open_k`` x the lead's noise off the post-T baseline
+    (:func:`t_end_off_baseline`) is searched again up to the long-QT bound with the same
+    peak; ``open`` (bool, ``(n_leads, n_beats)``) marks the T ends still at a stop there
+    (the boundary is where the search stopped, not in the signal).
     """
     def n(sec: float) -> int:
         return int(round(sec * fs))
@@ -793,6 +872,7 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
     out = _wave(xw, dw, start, stop, peak_lo, peak_hi, p.t_ref_on, p.t_ref_off, fs,
                 n(p.t_window_s) + 1, p.t_halfwidth, p.t_on_frac, lobe, area, p.t_area_mix, ref_w)
     out["stop"] = stop
+    lead_stop = np.broadcast_to(stop[None, :], out["off"].shape)   # each T end's own stop
     # a T end at the stop set by the next (premature) QRS: the wave runs on under it
     out["hidden"] = ((bound_by_next & (stop >= nxt)) | (stop >= q_bound))[None, :] & (
         out["off"] >= (stop - n(p.t_hidden_tol_s))[None, :])
@@ -808,8 +888,10 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
             wider &= np.asarray(widen, dtype=bool)
         if wider.any():
             length = int(np.max(stop_w - start)) + 1
+            # (a long-QT T wave is broad: its hump test allows t_widen_halfwidth_s)
             wide = _wave(xw, dw, start, stop_w, peak_lo, peak_hi_w, p.t_ref_on, p.t_ref_off,
-                         fs, max(length, n(p.t_window_s) + 1), p.t_halfwidth, p.t_on_frac,
+                         fs, max(length, n(p.t_window_s) + 1),
+                         max(p.t_halfwidth, p.t_widen_halfwidth_s), p.t_on_frac,
                          lobe, area, p.t_area_mix, ref_w)
             # the first window held only the T's up-slope: the widened search finds a
             # later and taller peak (a peak on the up-slope stands lower over its chord)
@@ -824,11 +906,53 @@ def t_waves(xw, dw, r, j, rr_next, fs, p: Params, min_mv=None, terminal: bool = 
             # the PR interval before the next QRS onset
             use &= wide["peak"] <= (q_bound + n(p.t_next_qrs_guard_s)
                                     - n(p.t_widen_p_guard_s))[None, :]
-            for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe"):
+            for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe", "stop_cut"):
                 out[k] = np.where(use, wide[k], out[k])
             at_q = (stop_w >= q_bound)[None, :] & (
                 wide["off"] >= (stop_w - n(p.t_hidden_tol_s))[None, :])
             out["hidden"] = np.where(use, at_q, out["hidden"])
+            lead_stop = np.where(use, stop_w[None, :], lead_stop)
+    out["open"] = np.zeros(out["off"].shape, dtype=bool)
+    if p.t_open_k > 0:
+        # a T end at a search stop that is not the next QRS, with the signal there still
+        # off its baseline, is where the search stopped, not where the T returned: search
+        # on to the long-QT bound; still at a stop: not in the signal
+        noise = repolarisation_noise(xw, r, fs, p)
+        rr = np.asarray(rr_next, dtype=float)
+
+        def at_stop(s_):
+            # the T end at (or its trapezium reference cut by) a stop that is not the next
+            # QRS, with the signal at that stop still off its baseline
+            near = out["off"] >= (s_ - n(max(p.t_hidden_tol_s, p.t_open_near_s)))
+            return (~out["hidden"] & np.isfinite(out["off"]) & (near | out["stop_cut"])
+                    & t_end_off_baseline(xw, s_.astype(float), r, rr, noise, fs, p))
+
+        cand = at_stop(lead_stop)
+        rr_s = np.maximum(rr, 1.0) / fs
+        bound = r + np.round(max(p.t_qtc_max_s, 0.0) * np.cbrt(rr_s) * fs).astype(np.int64)
+        stop_o = np.maximum(np.minimum(bound, np.maximum(nxt, start + n(p.t_next_min_s))), stop)
+        more = cand & (stop_o > lead_stop)
+        ran = np.zeros(more.shape, dtype=bool)
+        if more.any():
+            length = int(np.max(stop_o - start)) + 1
+            # the peak span reaches t_peak_end_min_s before the new stop, so that its chord
+            # ends off the T (a chord standing on the T's descent ends the T early)
+            peak_hi_o = np.maximum(stop_o - n(p.t_peak_end_min_s), peak_hi)
+            on2 = _wave(xw, dw, start, stop_o, peak_lo, peak_hi_o, p.t_ref_on, p.t_ref_off, fs,
+                        max(length, n(p.t_window_s) + 1),
+                        max(p.t_halfwidth, p.t_widen_halfwidth_s), p.t_on_frac, lobe,
+                        area, p.t_area_mix, ref_w)
+            # ... for the same T: a later peak is another wave after it (a U wave, the
+            # next P wave; LUDB 29), and the first window's end before it is kept
+            ran = more.copy()
+            more &= on2["ok"] & (np.abs(on2["peak"] - out["peak"]) <= n(p.t_peak_after_j_s))
+            for k in ("on", "peak", "off", "amp", "ok", "edge_cut", "terminal_lobe", "stop_cut"):
+                out[k] = np.where(more, on2[k], out[k])
+            lead_stop = np.where(more, stop_o[None, :], lead_stop)
+            # the longer search ended at the next QRS: the T runs on under it (hidden)
+            out["hidden"] |= more & (stop_o >= q_bound)[None, :] & (
+                out["off"] >= (stop_o - n(p.t_hidden_tol_s))[None, :])
+        out["open"] = at_stop(lead_stop) & ~(ran & ~more)
     return out
 
 
