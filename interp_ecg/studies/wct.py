@@ -1086,14 +1086,64 @@ def _curves(rule: pd.Series, oof_rule: dict, external: pd.DataFrame, ext_scores:
     for lab in external.columns:
         scores: dict[str, pd.Series] = {_RULE: rule}
         trained = {name: ext_scores[(lab, name, "all")] for name in model_names if (lab, name, "all") in ext_scores}
+        # legend names as the metric tables name the rows (the training label said)
         if trained:
-            scores.update(trained)
+            scores.update({f"{name} [trained on: {lab}]": s for name, s in trained.items()})
             first = next(iter(trained))
-            scores[f"{first}, without defining"] = ext_scores[(lab, first, "without defining")]
+            scores[f"{first} [trained on: {lab}; features: without defining]"] = \
+                ext_scores[(lab, first, "without defining")]
         else:
-            scores.update({f"{name} (trained on the rule)": s for name, s in oof_rule.items()})
+            scores.update({f"{name} [trained on: wct_rule]": s for name, s in oof_rule.items()})
         out.append((lab, external[lab], scores))
     return out
+
+
+def curves_caption(label: str, y: pd.Series, scores: Mapping[str, pd.Series]) -> str:
+    """The caption of a label's ROC/PR figure, with the records each curve is drawn on.
+
+    The curves are drawn on the records the metric tables score (label known, score not NaN),
+    so a legend's AUC is its table row's; a score with fewer records (the rule where it is 'not
+    assessable') is named with its count. Empty when fewer than two classes are scored.
+
+    Parameters
+    ----------
+    label : str
+    y : pandas.Series
+        0/1 label, NaN where unknown.
+    scores : mapping of str to pandas.Series
+        Out-of-fold scores by legend name, on ``y``'s index, NaN where not scored.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import curves_caption
+    >>> y = pd.Series([0.0, 1.0, 0.0, 1.0, np.nan])
+    >>> curves_caption("truth", y, {"rf": pd.Series([0.1, 0.9, 0.2, 0.7, 0.5]),
+    ...                             "rule": pd.Series([0.0, 1.0, np.nan, 1.0, 0.0])})
+    'Out-of-fold scores (patient-wise folds) against the label truth; n = 4, 2 positives (the records the metric tables score); rule on 3 of them (not scored on 1).'
+    """
+    frame = pd.concat(dict(scores), axis=1)
+    ok = y.notna() & frame.notna().any(axis=1)
+    yk = y[ok].astype(int)
+    if ok.sum() < 2 or yk.nunique() < 2:
+        return ""
+    what = "rule label (circular)" if label == "wct_rule" else f"label {label}"
+    fewer = [f"{name} on {int(frame.loc[ok, name].notna().sum())} of them (not scored on "
+             f"{int(frame.loc[ok, name].isna().sum())})" for name in frame.columns if frame.loc[ok, name].isna().any()]
+    return (f"Out-of-fold scores (patient-wise folds) against the {what}; n = {int(ok.sum())}, "
+            f"{_count(int(yk.sum()), 'positive')} (the records the metric tables score)"
+            + (f"; {'; '.join(fewer)}." if fewer else ".")
+            + (" The rule is a hard 0/1 score (one operating point)." if _RULE in scores else ""))
+
+
+def _count(n: int, noun: str) -> str:
+    """``"1 positive"``, ``"2 positives"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, explanation) -> list[Any]:
@@ -1123,17 +1173,17 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
                                            "model's own inputs: models can only reproduce it.",
                                    name="circular", transpose=False))
     for label, y, scores in curves:
-        ok = y.notna() & pd.concat(scores, axis=1).notna().all(axis=1)
-        yk = y[ok].astype(int)
-        if ok.sum() < 2 or yk.nunique() < 2:
+        caption = curves_caption(label, y, scores)
+        if not caption:
             continue
+        # the records of the metric tables: each curve on the records its score has (a score is NaN
+        # where not scored, e.g. the rule where 'not assessable'); the legend gives n when fewer
+        ok = y.notna() & pd.concat(scores, axis=1).notna().any(axis=1)
+        yk = y[ok].astype(int)
         what = "rule label (circular)" if label == "wct_rule" else f"label {label}"
         blocks.append(CurvesBlock(
             yk.to_numpy(), {name: s[ok].to_numpy(dtype=float) for name, s in scores.items()},
-            heading=f"ROC and precision-recall curves: {what}",
-            caption=f"Out-of-fold scores (patient-wise folds) against the {what}; n = {int(ok.sum())}, "
-                    f"{int(yk.sum())} positives."
-                    + (" The rule is a hard 0/1 score (one operating point)." if _RULE in scores else "")))
+            heading=f"ROC and precision-recall curves: {what}", caption=caption))
     if len(tables["rule_errors"]):
         blocks.append(TableBlock(tables["rule_errors"], heading="What the models add over the rule",
                                  caption="Accuracy on the records the rule gets wrong."))
