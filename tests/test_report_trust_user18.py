@@ -44,3 +44,49 @@ def test_wct_curves_caption_gives_the_tables_records():
     assert f"{wct._RULE} on 4 of them (not scored on 1)" in cap
     one = wct.curves_caption("x", pd.Series([0.0, 1.0, 0.0]), {"m": pd.Series([0.1, 0.2, 0.3])})
     assert "n = 3, 1 positive (" in one
+
+
+def _phewas_summary() -> pd.DataFrame:
+    return pd.DataFrame({
+        "exposure": ["proto_A", "proto_B", "proto_C", "proto_D"], "phecode": ["CV_416.1", "CV_416.43", "CV_404.1", "X"],
+        "description": ["Paroxysmal tachycardia", "Right bundle branch block", "Hypertension", "Other"],
+        "category": "Cardiovascular", "n_cases": [27, 16, 6, 30], "n_controls": 154,
+        "beta": [1.47, 5.26, 4.53, 0.1], "OR": [4.3697, 191.869, 92.7678, 1.105],
+        "OR_low": [2.6708, 23.729, 3.6649, 0.8], "OR_high": [7.7772, 2557.598, 6082.71, 1.4],
+        "p": [6.78e-11, 6.24e-10, 0.001747, 0.4], "q": [5.2e-08, 2.4e-07, 0.0447, 0.6],
+        "separation": [False, False, True, False], "method": "firth", "converged": True})
+
+
+def test_separated_fit_is_not_counted_and_is_flagged():
+    """F7: the headline counted a separated fit (q 0.045, 6 cases, OR 92.8) among 31 findings and Table 7
+    printed ORs bare (191.869 (23.729-2557.598)) with no separation column."""
+    from interp_ecg.report.blocks.phewas import PhewasBlock, significant_associations
+
+    s = _phewas_summary()
+    assert significant_associations(s) == (2, 1)
+    block = PhewasBlock(s)
+    top = block._top_text()
+    row = top.set_index("exposure")
+    assert row.loc["proto_C", "separation"] == "yes (Firth estimate)"
+    assert row.loc["proto_A", "separation"] == "no"
+    assert (row.loc["proto_B", ["OR", "OR_low", "OR_high"]].tolist() == ["192", "23.7", "2560"])
+    assert row.loc["proto_C", "q"] == "0.045" and row.loc["proto_A", "p"] == "6.8e-11"
+    assert "not counted as a finding" in block._top_caption(top)
+
+
+def test_manhattan_circles_and_labels_a_separated_fit():
+    from interp_ecg.phenotype.plots import plot_manhattan
+
+    ax = plot_manhattan(_phewas_summary(), n_labels=4, direction=False, ax=Figure().add_subplot())
+    texts = [t.get_text() for t in ax.texts]
+    assert "proto_C: Hypertension (separated)" in texts
+    assert "separated fit (not a finding)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_volcano_does_not_colour_a_separated_fit_significant():
+    from interp_ecg.phenotype.plots import plot_volcano
+
+    ax = plot_volcano(_phewas_summary(), ax=Figure().add_subplot())
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["not significant", "q < 0.05", "separated fit (not a finding)"]
+    assert len(ax.collections[1].get_offsets()) == 2  # the two non-separated hits only

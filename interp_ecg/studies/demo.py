@@ -473,6 +473,7 @@ def _phewas(cfg: StudyConfig, ds, cohort_dir: Path | None, state: dict, tables: 
     """PheWAS (:func:`pipeline.cohort_phewas`) of the prototype similarities (else three features)."""
     from interp_ecg import phenotype
     from interp_ecg.report import PhewasBlock
+    from interp_ecg.report.blocks.phewas import significant_associations
 
     if "proto_sims" in state:
         expo, what = state["proto_sims"], "prototype similarities"
@@ -485,10 +486,13 @@ def _phewas(cfg: StudyConfig, ds, cohort_dir: Path | None, state: dict, tables: 
                                  # the simulator writes every diagnosis of every patient it makes
                                  full_population=cfg.data.diagnoses is None)
     summary = tables["phewas"] = res.summary
-    sig = int((pd.to_numeric(summary.get("q"), errors="coerce") < 0.05).sum()) if "q" in summary.columns else 0
+    # a separated fit is not a finding (user18 F7): counted apart
+    sig, sig_separated = significant_associations(summary, 0.05)
+    separated = (f" (and {sig_separated} more from {'a fit' if sig_separated == 1 else 'fits'} with separation, "
+                 "flagged in the table and not counted)" if sig_separated else "")
     summary_lines.append(
         f"PheWAS: {res.n_exposures} {what} x {res.n_outcomes} outcomes in {res.n_subjects} patients "
-        f"({phenotype.describe_method(summary, 'age and sex')}): {sig} associations with q < 0.05.")
+        f"({phenotype.describe_method(summary, 'age and sex')}): {sig} associations with q < 0.05{separated}.")
     return [PhewasBlock(summary, heading="Phenome-wide association study",
                         text=f"Exposures: {what}, averaged per patient. Outcomes: the cohort's ICD-10 "
                              f"diagnoses. {res.note} Models: {phenotype.describe_method(summary, 'age and sex')}"
