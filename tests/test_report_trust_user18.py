@@ -90,3 +90,51 @@ def test_volcano_does_not_colour_a_separated_fit_significant():
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["not significant", "q < 0.05", "separated fit (not a finding)"]
     assert len(ax.collections[1].get_offsets()) == 2  # the two non-separated hits only
+
+
+def test_metrics_below_min_positives_are_nan_with_the_reason_in_the_row():
+    """W1: Table 2 printed ROC-AUC 0.998 ... 0.008 on ONE positive (the rank of one record) and Table 4
+    bootstrap CIs on 6 positives although the notes said both labels are below min_positives=10."""
+    from interp_ecg.evaluate import tagged_metrics_table
+    from interp_ecg.report.blocks.figures import format_metrics
+
+    y = np.array([0] * 19 + [1])
+    short = wct.class_count_shortfall(y, 10)
+    assert short == "1 positive, 19 negatives; fewer than min_positives=10 positives"
+    t = tagged_metrics_table(y, np.linspace(0, 1, 20), n_boot=0, metrics=("roc_auc", "pr_auc"), model="rf")
+    assert t["estimate"].tolist() == [1.0, 1.0]  # what the table printed before
+    out = wct.not_estimable(t, short)
+    assert out["estimate"].isna().all() and out["ci_low"].isna().all() and (out["n_positive"] == 1).all()
+    wide = format_metrics(out)
+    assert wide.loc[0, "roc_auc"] == "NA" and wide.loc[0, "positives"] == 1
+    assert wide.loc[0, "not estimable"] == f"not estimable: {short}"
+
+
+def _mimic_run(tmp_path, **params):
+    import warnings
+
+    from tests.test_wct import FAST, _fabricated_mimic
+
+    root = tmp_path / "mimic"
+    root.mkdir()
+    _fabricated_mimic(root)
+    cfg = {"data": {"source": "mimic", "path": str(root)},
+           "params": {"models": ["cardioforest", "logreg"], **FAST, **params}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return wct.run_wct_study(cfg, tmp_path / "out")
+
+
+def test_min_positives_applies_to_the_rule_label(tmp_path):
+    """W2: with 3 rule positives (min_positives=10) five models were fitted on the rule label, scored
+    against every external label as 'trained on: wct_rule', explained by SHAP and in grounded sentences."""
+    tables = _mimic_run(tmp_path, min_positives=200)  # 160 records: every label is below it
+    n_rule_pos = int(tables["cohort"].set_index("item").loc["rule-positive (WCT) records", "value"])
+    circ = tables["circular"]
+    assert set(circ["model"]) == {"rule (hard 0/1)"} and circ["estimate"].isna().all()
+    assert circ["not_estimable"].str.startswith(f"not estimable: {n_rule_pos} positive").all()
+    ext = tables["external"]
+    assert set(ext["model"]) == {"rule (hard 0/1)"} and ext["estimate"].isna().all()
+    assert len(tables["shap_importance"]) == 0 and len(tables["grounded"]) == 0
+    notes = " ".join(tables["notes"]["note"])
+    assert "wct_rule: " in notes and "no SHAP or grounded explanation" in notes

@@ -562,7 +562,43 @@ def class_count_shortfall(y, min_per_class: int) -> str:
     short = [name for name, count in (("positives", n_pos), ("negatives", n_neg)) if count < min_per_class]
     if not short:
         return ""
-    return f"{n_pos} positives, {n_neg} negatives; fewer than min_positives={min_per_class} {' and '.join(short)}"
+    return (f"{_count(n_pos, 'positive')}, {_count(n_neg, 'negative')}; fewer than min_positives={min_per_class} "
+            f"{' and '.join(short)}")
+
+
+def not_estimable(table: pd.DataFrame, reason: str) -> pd.DataFrame:
+    """A metrics table whose estimates are withheld: estimate and interval NaN, the reason in ``not_estimable``.
+
+    Below the study's ``min_positives`` a ROC-AUC is the rank of a handful of records, not an
+    estimate of anything (with one positive it is that record's rank); the row keeps its counts
+    (``n``, ``n_positive``) and says why it has no value.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of :func:`~interp_ecg.evaluate.tagged_metrics_table`.
+    reason : str
+        E.g. ``"1 positive, 497 negatives; fewer than min_positives=10 positives"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.evaluate import tagged_metrics_table
+    >>> from interp_ecg.studies.wct import not_estimable
+    >>> t = tagged_metrics_table(np.array([0, 0, 1, 0]), [0.1, 0.2, 0.9, 0.3], n_boot=0, metrics=("roc_auc",))
+    >>> not_estimable(t, "1 positive; fewer than min_positives=10")[["estimate", "n_positive", "not_estimable"]].values.tolist()
+    [[nan, 1, 'not estimable: 1 positive; fewer than min_positives=10']]
+    """
+    out = table.copy()
+    if not len(out):
+        return out
+    out[["estimate", "ci_low", "ci_high"]] = np.nan
+    out["not_estimable"] = f"not estimable: {reason}"
+    return out
 
 
 def _n_folds(y, groups, cv_folds: int) -> int:
@@ -983,12 +1019,19 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     logger.info("WCT cohort: %d records, %d patients, %d rule-positive", len(X), src.n_patients,
                 int(np.nansum(rule)))
 
-    # 1) circular: trained and evaluated on the rule label
+    # 1) circular: trained and evaluated on the rule label; min_positives applies to it as to any label
     circular, oof_rule = [], {}
-    circular.append(_metrics(rule, rule, groups, cfg, label="wct_rule", model=_RULE, features="QRS, HR",
-                             score_type="hard"))
+    rule_short = class_count_shortfall(rule.dropna(), int(cfg["min_positives"]))
+    rule_row = _metrics(rule, rule, groups, cfg, label="wct_rule", model=_RULE, features="QRS, HR",
+                        score_type="hard")
+    circular.append(not_estimable(rule_row, rule_short) if rule_short else rule_row)
+    if rule_short:
+        notes.append(f"wct_rule: {rule_short}; models were not trained on it, so no model is "
+                     "scored against it or against the external labels as 'trained on: wct_rule', and no SHAP "
+                     "or grounded explanation is made from one")
+        logger.info("WCT rule label: %s, too few to train on", rule_short)
     with step("models on the rule label (circular)"):
-        for i, (name, model) in enumerate(models.items(), 1):
+        for i, (name, model) in enumerate(models.items() if not rule_short else (), 1):
             logger.info("WCT rule label: model %d/%d %s (%d-fold patient-wise CV)", i, len(models), name,
                         cfg["cv_folds"])
             s, params = _oof(model, X, rule, groups, cfg, tuned=(name == "cardioforest"))
@@ -1008,15 +1051,17 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     with step("models on the external labels"):
         for j, lab in enumerate(src.external.columns, 1):
             y = src.external[lab]
-            n_pos = int(np.nansum(y))
-            external.append(_metrics(y, rule, groups, cfg, label=lab, model=_RULE, trained_on="-",
-                                     features="QRS, HR", score_type="hard"))
-            for name, s in oof_rule.items():
-                external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on="wct_rule",
-                                         features="all", score_type=SCORE_TYPE))
             too_few = class_count_shortfall(y, int(cfg["min_positives"]))
+            # below min_positives no discrimination figure is an estimate: the rows keep their counts, NaN values
+            withheld = (lambda t: not_estimable(t, too_few)) if too_few else (lambda t: t)
+            external.append(withheld(_metrics(y, rule, groups, cfg, label=lab, model=_RULE, trained_on="-",
+                                              features="QRS, HR", score_type="hard")))
+            for name, s in oof_rule.items():
+                external.append(withheld(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on="wct_rule",
+                                                  features="all", score_type=SCORE_TYPE)))
             if too_few:
-                notes.append(f"{lab}: {too_few}; models were not trained on it")
+                notes.append(f"{lab}: {too_few}; models were not trained on it and no metric is "
+                             "estimated on it (NaN, the reason in the row)")
                 logger.info("WCT label %d/%d %s: %s, too few to train on", j, len(src.external.columns), lab,
                             too_few)
                 continue
@@ -1035,7 +1080,11 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
 
     # 3) SHAP of the forest trained on the rule label (all records)
     with step("SHAP and grounded sentences"):
-        shap_imp, shap_wave, grounded, explanation = _explain(models, X, rule, src, cfg, oof_rule)
+        if rule_short:  # no model on the rule label: nothing to explain
+            shap_imp = shap_wave = grounded = pd.DataFrame()
+            explanation = None
+        else:
+            shap_imp, shap_wave, grounded, explanation = _explain(models, X, rule, src, cfg, oof_rule)
     if len(grounded):
         notes.append(
             f"grounded: {grounded['record'].nunique()} records chosen across the out-of-fold WCT score (the record "
@@ -1046,7 +1095,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
               "shap_importance": shap_imp, "shap_by_wave": shap_wave, "grounded": grounded,
               "rule_outcome": outcome.rename_axis("record").reset_index(),
               "notes": pd.DataFrame({"note": notes})}
-    curves = _curves(rule, oof_rule, src.external, ext_scores, list(models))
+    curves = [c for c in _curves(rule, oof_rule, src.external, ext_scores, list(models))
+              if not class_count_shortfall(c[1].dropna(), int(cfg["min_positives"]))]  # no figure on too few
     return StudyResult(tables=tables, blocks=_report_blocks(tables, notes, curves, explanation), notes=notes,
                        title=TITLE)
 
