@@ -138,3 +138,17 @@ def test_min_positives_applies_to_the_rule_label(tmp_path):
     assert len(tables["shap_importance"]) == 0 and len(tables["grounded"]) == 0
     notes = " ".join(tables["notes"]["note"])
     assert "wct_rule: " in notes and "no SHAP or grounded explanation" in notes
+
+
+def test_rule_is_scored_only_against_the_labels_it_claims_to_predict(tmp_path):
+    """W3: the WCT rule was scored against a wide-QRS label with no rate criterion; its 20 'false
+    negatives' were wide QRS under 100 bpm by definition, and Table 6 did not say the models' label."""
+    tables = _mimic_run(tmp_path, min_positives=5)
+    ext = tables["external"]
+    rule_labels = set(ext.loc[ext["model"] == "rule (hard 0/1)", "label"])
+    assert rule_labels == {"report_wct"}  # not report_wide_qrs, not report_tachycardia
+    assert {"report_wide_qrs", "report_tachycardia"} <= set(ext["label"])  # the models still are
+    errs = tables["rule_errors"]
+    assert len(errs) and set(errs["external_label"]) == {"report_wct"}
+    assert (errs["trained_on"] == errs["external_label"]).all()
+    assert "is scored only against report_wct" in " ".join(tables["notes"]["note"])

@@ -216,8 +216,13 @@ class _Source:
     """What a source gives the study."""
 
     def __init__(self, X, qrs, hr, groups, external, table, name, notes=(), dataset=None, qrs_leads=None,
-                 n_patients=None):
+                 n_patients=None, rule_targets=None):
         self.X = X
+        # the external labels the WCT rule claims to predict (a WCT definition: wide AND fast); the rule is
+        # scored only against these (a wide-QRS label has no rate criterion: the rule's "misses" on it are
+        # wide QRS under 100 bpm by definition). None: every label whose name says WCT.
+        self.rule_targets = (set(rule_targets) if rule_targets is not None
+                             else {c for c in external.columns if "wct" in str(c).lower()})
         # distinct patient ids; the groups may be fewer (patients sharing a recording are one group)
         self.n_patients = len(pd.unique(np.asarray(groups))) if n_patients is None else int(n_patients)
         self.qrs_leads = qrs_leads  # leads each QRS was measured from; None: a 12-lead machine's own value
@@ -245,7 +250,7 @@ def _package_features(ds, cfg, cache: Path | None) -> pd.DataFrame:
 
 
 def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFrame, name: str, notes=(),
-                   dataset=None, ptbxl_root=None):
+                   dataset=None, ptbxl_root=None, rule_targets=None):
     ok = feats["quality_ok"].astype(bool) if "quality_ok" in feats else pd.Series(True, index=feats.index)
     n_bad = int((~ok).sum())
     notes = list(notes)
@@ -268,7 +273,8 @@ def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFra
     qrs_leads = (pd.to_numeric(feats["quality_n_leads_usable"], errors="coerce").astype(float)
                  if "quality_n_leads_usable" in feats.columns else pd.Series(np.nan, index=X.index))
     return _Source(X, X["QRS_duration_ms"], X["heart_rate_bpm"], groups, external.reindex(X.index), feats,
-                   name, notes, dataset, qrs_leads, n_patients=meta["patient_id"].reindex(X.index).nunique())
+                   name, notes, dataset, qrs_leads, n_patients=meta["patient_id"].reindex(X.index).nunique(),
+                   rule_targets=rule_targets)
 
 
 def _synthetic(cfg, out_dir: Path) -> _Source:
@@ -295,7 +301,9 @@ def _synthetic(cfg, out_dir: Path) -> _Source:
     notes = ["external labels: simulator ground truth (true_wct_rhythm = VT, SVT with aberrancy or sinus "
              "tachycardia with BBB; vt_among_true_wct = VT versus the supraventricular WCTs; "
              "rule_on_true_intervals = the definition on the simulated, not measured, QRS and rate)"]
-    return _from_features(feats, meta, external, "synthetic", notes, ds)
+    return _from_features(feats, meta, external, "synthetic", notes, ds,
+                          # VT among true WCTs: the rule is scored to show it calls both WCT (cannot tell them)
+                          rule_targets={"true_wct_rhythm", "rule_on_true_intervals", "vt_among_true_wct"})
 
 
 def _ptbxl(cfg, out_dir: Path) -> _Source:
@@ -322,7 +330,8 @@ def _ptbxl(cfg, out_dir: Path) -> _Source:
     }, index=ds.meta.index)
     notes = [f"external labels: PTB-XL statements (tachycardia = {'/'.join(PTBXL_TACHY)}; wide QRS = "
              f"{'/'.join(PTBXL_WIDE)}; statement_wct = both)"]
-    return _from_features(feats, ds.meta, external, "ptbxl", notes, ds, ptbxl_root=root)
+    return _from_features(feats, ds.meta, external, "ptbxl", notes, ds, ptbxl_root=root,
+                          rule_targets={"statement_wct"})
 
 
 def _mimic(cfg, out_dir: Path) -> _Source:
@@ -354,7 +363,7 @@ def _mimic(cfg, out_dir: Path) -> _Source:
              "duplicate recordings: not checked (the machine measurements are used; the signals are not read), so a "
              "recording filed under two subject ids would be two patients in the folds"]
     return _Source(X, X["qrs_duration_ms"], X["heart_rate_bpm"], meta["patient_id"].to_numpy(), external, meta,
-                   "mimic", notes)
+                   "mimic", notes, rule_targets={"report_wct"})
 
 
 def load_source(cfg: dict, out_dir: Path) -> _Source:
@@ -1054,8 +1063,9 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
             too_few = class_count_shortfall(y, int(cfg["min_positives"]))
             # below min_positives no discrimination figure is an estimate: the rows keep their counts, NaN values
             withheld = (lambda t: not_estimable(t, too_few)) if too_few else (lambda t: t)
-            external.append(withheld(_metrics(y, rule, groups, cfg, label=lab, model=_RULE, trained_on="-",
-                                              features="QRS, HR", score_type="hard")))
+            if lab in src.rule_targets:  # the rule is scored only against a label it claims to predict
+                external.append(withheld(_metrics(y, rule, groups, cfg, label=lab, model=_RULE, trained_on="-",
+                                                  features="QRS, HR", score_type="hard")))
             for name, s in oof_rule.items():
                 external.append(withheld(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on="wct_rule",
                                                   features="all", score_type=SCORE_TYPE)))
@@ -1073,9 +1083,18 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                     ext_scores[(lab, name, feat_name)] = s
                     external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on=lab,
                                              features=feat_name, score_type=SCORE_TYPE))
-                    errors.append({**rule_error_counts(y, rule, s, name, lab), "features": feat_name})
+                    if lab in src.rule_targets:  # "the rule's errors" only where it claims the label
+                        errors.append({**rule_error_counts(y, rule, s, name, lab), "trained_on": lab,
+                                       "features": feat_name})
     external = pd.concat([t for t in external if len(t)], ignore_index=True) if external else pd.DataFrame()
-    rule_errors = pd.DataFrame(errors, columns=[*RULE_ERROR_COLUMNS, "features"])
+    rule_errors = pd.DataFrame(errors, columns=[*RULE_ERROR_COLUMNS, "trained_on", "features"])
+    others = [c for c in src.external.columns if c not in src.rule_targets]
+    if others:
+        notes.append(
+            f"The rule (QRS >= {WCT_QRS_MS:.0f} ms AND HR >= {WCT_HR_BPM:.0f} bpm) is scored only against "
+            f"{', '.join(sorted(src.rule_targets & set(src.external.columns))) or 'no label'} (a WCT label); not "
+            f"against {', '.join(others)}, which it does not claim to predict (a wide-QRS label has no rate "
+            "criterion, a tachycardia label no QRS criterion: the rule's 'errors' against them are its definition).")
     notes.append(f"defining features removed in 'without defining': {', '.join(defining)}")
 
     # 3) SHAP of the forest trained on the rule label (all records)
@@ -1095,7 +1114,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
               "shap_importance": shap_imp, "shap_by_wave": shap_wave, "grounded": grounded,
               "rule_outcome": outcome.rename_axis("record").reset_index(),
               "notes": pd.DataFrame({"note": notes})}
-    curves = [c for c in _curves(rule, oof_rule, src.external, ext_scores, list(models))
+    curves = [c for c in _curves(rule, oof_rule, src.external, ext_scores, list(models), src.rule_targets)
               if not class_count_shortfall(c[1].dropna(), int(cfg["min_positives"]))]  # no figure on too few
     return StudyResult(tables=tables, blocks=_report_blocks(tables, notes, curves, explanation), notes=notes,
                        title=TITLE)
@@ -1128,13 +1147,13 @@ def run_wct_study(config: StudyConfig | Mapping[str, Any], out_dir: str | Path) 
 
 
 def _curves(rule: pd.Series, oof_rule: dict, external: pd.DataFrame, ext_scores: dict,
-            model_names: list[str]) -> list[tuple[str, pd.Series, dict[str, pd.Series]]]:
+            model_names: list[str], rule_targets=()) -> list[tuple[str, pd.Series, dict[str, pd.Series]]]:
     """(label, y, {curve name: out-of-fold score}) per label, for the ROC/PR figures."""
     out = []
     if oof_rule:
         out.append(("wct_rule", rule, dict(oof_rule)))
     for lab in external.columns:
-        scores: dict[str, pd.Series] = {_RULE: rule}
+        scores: dict[str, pd.Series] = {_RULE: rule} if lab in rule_targets else {}
         trained = {name: ext_scores[(lab, name, "all")] for name in model_names if (lab, name, "all") in ext_scores}
         # legend names as the metric tables name the rows (the training label said)
         if trained:
@@ -1144,7 +1163,8 @@ def _curves(rule: pd.Series, oof_rule: dict, external: pd.DataFrame, ext_scores:
                 ext_scores[(lab, first, "without defining")]
         else:
             scores.update({f"{name} [trained on: wct_rule]": s for name, s in oof_rule.items()})
-        out.append((lab, external[lab], scores))
+        if scores:
+            out.append((lab, external[lab], scores))
     return out
 
 
@@ -1212,7 +1232,9 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
             blocks.append(MetricsBlock(
                 part[part["metric"].isin(show)], heading=f"Against an independent label: {label}",
                 caption=f"Label {label} (not computed from the model's inputs); out-of-fold scores (not calibrated), "
-                        "patient-wise folds; estimate (95% CI). The rule is a hard 0/1 score.",
+                        "patient-wise folds; estimate (95% CI). "
+                        + ("The rule is a hard 0/1 score." if part["model"].str.startswith(_RULE).any() else
+                           "The rule is not scored: it does not claim to predict this label (see the notes)."),
                 note="\n\n".join(circular_notes) if label == first else "", name=f"external_{label}",
                 transpose=False))
     circ = tables["circular"]
@@ -1236,7 +1258,9 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
             heading=f"ROC and precision-recall curves: {what}", caption=caption))
     if len(tables["rule_errors"]):
         blocks.append(TableBlock(tables["rule_errors"], heading="What the models add over the rule",
-                                 caption="Accuracy on the records the rule gets wrong."))
+                                 caption="Accuracy on the records the rule gets wrong against a WCT label "
+                                         "(external_label, one the rule claims to predict); the models were trained "
+                                         "on that label (trained_on), out-of-fold scores positive at >= 0.5."))
     if explanation is not None:
         blocks.append(ShapSummaryBlock(explanation, heading="SHAP attributions of the forest",
                                        text="The forest trained on the rule label, explained on up to 300 "
