@@ -152,3 +152,18 @@ def test_rule_is_scored_only_against_the_labels_it_claims_to_predict(tmp_path):
     assert len(errs) and set(errs["external_label"]) == {"report_wct"}
     assert (errs["trained_on"] == errs["external_label"]).all()
     assert "is scored only against report_wct" in " ".join(tables["notes"]["note"])
+
+
+def test_demo_says_the_phewas_diagnoses_are_planted():
+    """F6: 256 of 1,279 diagnoses are planted from the simulated condition and the top hits are those
+    links; the PDF never said so."""
+    from interp_ecg.studies.demo import planted_diagnoses_sentence
+
+    dx = pd.DataFrame({"patient_id": ["a", "a", "b", "c", "d"],
+                       "icd_code": ["I45.10", "E66.9", "I47.2", "E66.9", "I10"],
+                       "planted": ["True", "False", "True", "False", "False"]})
+    text = planted_diagnoses_sentence(dx)
+    assert text.startswith("2 of the 5 diagnoses (of 2 of 4 patients) are planted by the simulator")
+    assert "recovered by construction" in text
+    assert planted_diagnoses_sentence(dx.assign(planted=False)) == ""
+    assert planted_diagnoses_sentence(dx.drop(columns="planted")) == ""

@@ -486,19 +486,64 @@ def _phewas(cfg: StudyConfig, ds, cohort_dir: Path | None, state: dict, tables: 
                                  # the simulator writes every diagnosis of every patient it makes
                                  full_population=cfg.data.diagnoses is None)
     summary = tables["phewas"] = res.summary
+    planted = ""
+    dx_path = Path(cfg.data.diagnoses or (cohort_dir / "diagnoses.csv")) if (cfg.data.diagnoses or cohort_dir) else None
+    if dx_path is not None and dx_path.is_file():
+        planted = planted_diagnoses_sentence(pd.read_csv(dx_path))
     # a separated fit is not a finding (user18 F7): counted apart
     sig, sig_separated = significant_associations(summary, 0.05)
     separated = (f" (and {sig_separated} more from {'a fit' if sig_separated == 1 else 'fits'} with separation, "
                  "flagged in the table and not counted)" if sig_separated else "")
     summary_lines.append(
         f"PheWAS: {res.n_exposures} {what} x {res.n_outcomes} outcomes in {res.n_subjects} patients "
-        f"({phenotype.describe_method(summary, 'age and sex')}): {sig} associations with q < 0.05{separated}.")
+        f"({phenotype.describe_method(summary, 'age and sex')}): {sig} associations with q < 0.05{separated}."
+        + (f" {planted}" if planted else ""))
     return [PhewasBlock(summary, heading="Phenome-wide association study",
                         text=f"Exposures: {what}, averaged per patient. Outcomes: the cohort's ICD-10 "
-                             f"diagnoses. {res.note} Models: {phenotype.describe_method(summary, 'age and sex')}"
+                             f"diagnoses. {planted + ' ' if planted else ''}{res.note} Models: {phenotype.describe_method(summary, 'age and sex')}"
                              f"{' (Firth: robust to separation in small groups)' if method == 'firth' else ''}; "
                              "odds ratios are per standard deviation of the exposure; q values are "
                              "Benjamini-Hochberg.")]
+
+
+def planted_diagnoses_sentence(diagnoses: pd.DataFrame) -> str:
+    """What a reader must know of simulated diagnoses: how many are planted from the ECG condition.
+
+    The simulator writes some diagnoses of each patient *from* the patient's simulated ECG
+    condition (column ``planted``: an RBBB ECG, a right bundle branch block code); a PheWAS of
+    the ECG's prototype similarities then recovers those links by construction.
+
+    Parameters
+    ----------
+    diagnoses : pandas.DataFrame
+        The cohort's diagnoses (``patient_id``, ``icd_code``, optionally ``planted``).
+
+    Returns
+    -------
+    str
+        A sentence; empty when the table has no ``planted`` column or plants nothing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.demo import planted_diagnoses_sentence
+    >>> dx = pd.DataFrame({"patient_id": ["a", "a", "b", "c"], "icd_code": ["I45.10", "E66.9", "I47.2", "E66.9"],
+    ...                    "planted": [True, False, True, False]})
+    >>> planted_diagnoses_sentence(dx)[:80]
+    '2 of the 4 diagnoses (of 2 of 3 patients) are planted by the simulator from the '
+    """
+    if "planted" not in diagnoses.columns:
+        return ""
+    planted = diagnoses["planted"].astype(str).str.lower().isin(("true", "1", "1.0"))
+    n = int(planted.sum())
+    if n == 0:
+        return ""
+    n_pat = diagnoses.loc[planted, "patient_id"].nunique() if "patient_id" in diagnoses.columns else None
+    of_pat = f" (of {n_pat} of {diagnoses['patient_id'].nunique()} patients)" if n_pat is not None else ""
+    return (f"{n} of the {len(diagnoses)} diagnoses{of_pat} are planted by the simulator from the patient's "
+            "simulated ECG condition (column 'planted' of the cohort's diagnoses.csv, e.g. a right bundle branch "
+            "block code for an RBBB ECG): associations of those conditions' prototypes with these diagnoses are "
+            "recovered by construction, a check of the method, not findings.")
 
 
 def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:
