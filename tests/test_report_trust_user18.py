@@ -167,3 +167,32 @@ def test_demo_says_the_phewas_diagnoses_are_planted():
     assert "recovered by construction" in text
     assert planted_diagnoses_sentence(dx.assign(planted=False)) == ""
     assert planted_diagnoses_sentence(dx.drop(columns="planted")) == ""
+
+
+def test_table1_footnote_says_patients_sit_in_both_columns():
+    """F11: Table 1 columns 46 + 141 = 187 patients vs 181 overall; the footnote implied one column each."""
+    from interp_ecg.report import cohort_table
+    from interp_ecg.studies.demo import patients_in_several_columns
+
+    meta = pd.DataFrame({"patient_id": [1, 1, 2, 2, 3, 4], "age": [50, 50, 60, 60, 70, 80],
+                         "sex": ["F", "F", "M", "M", "F", "M"]})
+    by = pd.Series(["WCT", "no WCT", "WCT", "no WCT", "no WCT", "WCT"])
+    t = cohort_table(meta, by).set_index("Characteristic")
+    cols = int(t.loc["Patients, n", "WCT"]) + int(t.loc["Patients, n", "no WCT"])
+    assert (cols, int(t.loc["Patients, n", "Overall"])) == (6, 4)
+    text = patients_in_several_columns(meta, by)
+    assert text == (" 2 patients have ECGs in more than one column and are described in each (from the first ECG "
+                    "in it): the columns add up to 6 patients, Overall counts 4.")
+    assert patients_in_several_columns(meta, pd.Series(["a", "a", "b", "b", "a", "b"])) == ""
+
+
+def test_macro_roc_auc_averages_only_statements_with_enough_positives():
+    """F12: the headline macro ROC-AUC 0.776 averaged AFIB (2 held-out positives) and SBRAD (4), which the
+    same report calls too few for a CI."""
+    from interp_ecg.studies.demo import macro_statements
+
+    pm = pd.DataFrame({"label": ["NORM", "AFIB", "SBRAD", "CLBBB"], "metric": "roc_auc", "n": 60,
+                       "n_positive": [20, 2, 4, 5], "estimate": [0.9, 0.344, 0.956, 0.8]})
+    averaged, left = macro_statements(pm)
+    assert averaged == ["NORM", "CLBBB"] and left == {"AFIB": 2, "SBRAD": 4}
+    assert macro_statements(pm.assign(n=8))[0] == []  # n 8: no statement has 5 positives and 5 negatives

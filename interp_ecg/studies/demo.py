@@ -136,14 +136,45 @@ def _report(cfg: StudyConfig, meta: pd.DataFrame, summary_lines: list[str], note
     if notes:
         rep.add(TextBlock("Sections not shown", "\n\n".join(notes), level=2))
     meta_t1 = pipeline.with_sex_labels(meta)
-    t1 = CohortTableBlock(meta_t1, by=wct.truth_groups(meta_t1))
-    t1.note = "Age in years. " + t1.note  # whose characteristics: one ECG per patient (cohort_table)
+    by = wct.truth_groups(meta_t1)
+    t1 = CohortTableBlock(meta_t1, by=by)
+    t1.note = "Age in years. " + t1.note + patients_in_several_columns(meta_t1, by)  # one ECG per patient
     tables["table1"] = t1.frame
     rep.add(t1)
     for key in ("wct", "patients", "prototypes", "phewas", "cards"):
         rep.add(*blocks[key])
     rep.add(TextBlock("Methods and limitations", METHODS_TEXT, page_break=False))
     return rep
+
+
+def patients_in_several_columns(meta: pd.DataFrame, by: pd.Series | None) -> str:
+    """The Table 1 sentence for patients with ECGs in more than one column (``""`` when none).
+
+    Such a patient is described in each column (from the first ECG in it) and once in Overall,
+    so the columns' patient counts add up to more than Overall's.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.demo import patients_in_several_columns
+    >>> meta = pd.DataFrame({"patient_id": [1, 1, 2, 3]})
+    >>> patients_in_several_columns(meta, pd.Series(["WCT", "no WCT", "no WCT", "WCT"]))
+    ' 1 patient has ECGs in more than one column and is described in each (from the first ECG in it): the columns add up to 4 patients, Overall counts 3.'
+    """
+    if by is None or "patient_id" not in meta.columns:
+        return ""
+    pid = meta["patient_id"].reset_index(drop=True)
+    g = pd.Series(np.asarray(by), index=pid.index)
+    known = pid.notna()
+    per = g[known].groupby(pid[known]).nunique()
+    n = int((per > 1).sum())
+    if n == 0:
+        return ""
+    in_columns = int(per.sum()) + int((~known).sum())
+    overall = int(pid[known].nunique()) + int((~known).sum())
+    verb = "patient has ECGs in more than one column and is" if n == 1 else "patients have ECGs in more than one column and are"
+    return (f" {n} {verb} described in each (from the first ECG in it): the columns add up to {in_columns} "
+            f"patients, Overall counts {overall}.")
 
 
 def _cohort_summary(cfg: StudyConfig, ds, feats: pd.DataFrame) -> str:
@@ -354,6 +385,7 @@ def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.
 
 def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: list[str]) -> list[Any]:
     """The prototype network (:func:`ptbxl_prototypes.fit_cpu_network`) on the WCT split."""
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
     from interp_ecg.report import MetricsBlock, PrototypeGalleryBlock, TextBlock
     from interp_ecg.studies.ptbxl_prototypes import (
         fit_cpu_network, gallery_items, gallery_shown_note, statement_metrics,
@@ -380,14 +412,23 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
     disc = state["proto_disc"] = pipeline.discrimination(pm, "the prototype network", macro=macro_row)
     shown = tables["prototype_metrics"]
     pm_wide = shown.assign(model=shown["label"]).drop(columns=["label"]) if len(shown) else shown
-    macro = (float(macro_row["estimate"]) if macro_row is not None  # one statement: its own ROC-AUC
-             else float(pm[pm["metric"] == "roc_auc"]["estimate"].mean()) if len(pm) else float("nan"))
-    positives = ", ".join(f"{r.label} {int(r.n_positive)}" for r in pm[pm["metric"] == "roc_auc"].itertuples())
+    averaged, too_few = macro_statements(pm)  # the same minimum as the intervals' (user18 F12)
+    auc_rows = pm[pm["metric"] == "roc_auc"].drop_duplicates("label") if len(pm) else pm
+    macro = (float(macro_row["estimate"]) if macro_row is not None
+             else float(auc_rows.set_index("label").loc[averaged[0], "estimate"]) if len(averaged) == 1
+             else float("nan"))  # one estimable statement: its own ROC-AUC; none: no figure
+    positives = ", ".join(f"{r.label} {int(r.n_positive)}" for r in auc_rows.itertuples()) if len(pm) else ""
     dropped = left_out_sentence(list(params.prototype_classes), fit.left_out)
+    what = "macro ROC-AUC" if len(averaged) > 1 else "ROC-AUC"
+    figure = (f"{what} {macro:.3f} over {', '.join(averaged)}" if np.isfinite(macro)
+              else "no ROC-AUC estimated")
+    few_items = ", ".join(f"{k} ({v} positive" + ("" if v == 1 else "s") + ")" for k, v in too_few.items())
+    few = (f"; not averaged, too few held-out positives or negatives for an estimate (fewer than "
+           f"{MIN_PER_CLASS_FOR_CI} of a class): {few_items}" if too_few else "")
     summary_lines.append(
         f"Prototype network: {len(clf.feature_names_out_)} prototypes for {len(clf.classes_)} statements, "
-        f"trained on {len(fit.train_ids)} ECGs in {fit.fit_seconds:.0f} s (CPU); macro ROC-AUC {macro:.3f} on "
-        f"{len(fit.test_ids)} held-out ECGs (positives per statement: {positives or 'none'}).{dropped}"
+        f"trained on {len(fit.train_ids)} ECGs in {fit.fit_seconds:.0f} s (CPU); {figure} on "
+        f"{len(fit.test_ids)} held-out ECGs (positives per statement: {positives or 'none'}){few}.{dropped}"
         + (f" Warning: {disc.warning}" if disc.warning else ""))
     return [
         TextBlock("Prototype network (this looks like that)",
@@ -402,7 +443,9 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
                   warning=disc.reference(PROTO_WARNING_AT)),
         MetricsBlock(pm_wide, heading="", caption="Prototype network on held-out patients, per statement: "
                      "estimate (95% CI). Positives: held-out ECGs positive for the statement; in the macro row, "
-                     "held-out ECGs positive for at least one of them.", name="prototype_metrics", transpose=False,
+                     "held-out ECGs positive for at least one of them. The macro row averages the statements with "
+                     f"at least {MIN_PER_CLASS_FOR_CI} held-out positives and negatives"
+                     + (f" ({', '.join(averaged)})" if averaged else "") + ".", name="prototype_metrics", transpose=False,
                      level=2),
         PrototypeGalleryBlock(gallery_items(clf, per_class=1), heading="Prototype gallery (one per statement)",
                               shown_note=gallery_shown_note(clf, 1),
@@ -429,12 +472,53 @@ def left_out_sentence(asked: list[str], left_out: dict[str, str]) -> str:
             f"training ECGs and 1 positive held-out ECG): {left_out_text(left_out)}.")
 
 
+def macro_statements(pm: pd.DataFrame, min_per_class: int | None = None) -> tuple[list[str], dict[str, int]]:
+    """The statements a macro ROC-AUC may average: those with enough held-out positives and negatives.
+
+    A statement whose held-out positives (or negatives) are fewer than ``min_per_class``
+    (:data:`~interp_ecg.evaluate.metrics.MIN_PER_CLASS_FOR_CI`, the minimum under which the
+    same report gives no interval) is too few for an estimate, and is not averaged into a
+    headline figure either.
+
+    Parameters
+    ----------
+    pm : pandas.DataFrame
+        Per-statement metric rows (``label``, ``metric``, ``n``, ``n_positive``).
+    min_per_class : int, optional
+
+    Returns
+    -------
+    (list of str, dict of str to int)
+        The statements averaged, and those left out with their held-out positives.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.demo import macro_statements
+    >>> pm = pd.DataFrame({"label": ["NORM", "AFIB", "SBRAD"], "metric": "roc_auc", "n": 60,
+    ...                    "n_positive": [20, 2, 4]})
+    >>> macro_statements(pm)
+    (['NORM'], {'AFIB': 2, 'SBRAD': 4})
+    """
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
+
+    k = MIN_PER_CLASS_FOR_CI if min_per_class is None else int(min_per_class)
+    if not len(pm):
+        return [], {}
+    auc = pm[pm["metric"] == "roc_auc"].drop_duplicates("label")
+    pos = pd.to_numeric(auc["n_positive"], errors="coerce")
+    neg = pd.to_numeric(auc["n"], errors="coerce") - pos
+    ok = (pos >= k) & (neg >= k)
+    return list(auc.loc[ok, "label"]), {str(lab): int(n) for lab, n in zip(auc.loc[~ok, "label"], pos[~ok])}
+
+
 def _macro_auroc(labels: pd.DataFrame, scores: pd.DataFrame, groups: pd.Series, pm: pd.DataFrame, *,
                  n_boot: int, seed: int) -> pd.Series | None:
-    """Macro-mean held-out ROC-AUC over the statements ``pm`` scores, patients bootstrapped jointly."""
+    """Macro-mean held-out ROC-AUC over the statements ``pm`` scores with enough held-out positives
+    (:func:`macro_statements`), patients bootstrapped jointly."""
     from interp_ecg.evaluate import metrics_table
 
-    scored = list(dict.fromkeys(pm["label"])) if len(pm) else []
+    scored, _ = macro_statements(pm)
     if len(scored) < 2:
         return None
     with warnings.catch_warnings():  # a replicate without a statement's positives: NaN, the interval says so
