@@ -196,3 +196,52 @@ def test_macro_roc_auc_averages_only_statements_with_enough_positives():
     averaged, left = macro_statements(pm)
     assert averaged == ["NORM", "CLBBB"] and left == {"AFIB": 2, "SBRAD": 4}
     assert macro_statements(pm.assign(n=8))[0] == []  # n 8: no statement has 5 positives and 5 negatives
+
+
+def test_manhattan_labels_do_not_overprint():
+    """F13: 'proto_CLBBB_01: Left bundle branch block' overprinted 'proto_LVH_00: Cardiomegaly'."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    from interp_ecg.phenotype.plots import plot_manhattan
+
+    n = 40
+    s = pd.DataFrame({"exposure": [f"proto_{k % 5}" for k in range(n)], "phecode": [f"CV_{k:03d}" for k in range(n)],
+                      "description": [f"Diagnosis number {k} of the heart" for k in range(n)],
+                      "category": "Cardiovascular", "p": [1e-9 * (1 + k % 3) if k < 4 else 0.5 for k in range(n)],
+                      "q": [1e-7 if k < 4 else 0.9 for k in range(n)]})
+    fig = Figure(figsize=(7, 3))
+    FigureCanvasAgg(fig)
+    ax = plot_manhattan(s, n_labels=4, direction=False, ax=fig.add_subplot())
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the text, not its leader line
+    assert len(boxes) == 4
+    assert not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+
+
+def test_demo_circular_table_says_when_the_labels_coincide():
+    """F10: demo Tables 2 and 3 were identical to the last digit, unexplained (rule label = truth)."""
+    from interp_ecg.studies.demo import same_label_sentence
+
+    y = pd.Series([1.0, 0.0, 0.0, 1.0], index=list("abcd"))
+    assert same_label_sentence(y, y.astype(int)) == (
+        " Here the rule label equals the ground truth on all 4 ECGs, so this table repeats the one above: "
+        "same label, same model.")
+    assert same_label_sentence(y.where(y.index != "a"), y) == (
+        " Here the rule label equals the ground truth on all 3 ECGs, so this table repeats the one above: "
+        "same label, same model.")
+    assert same_label_sentence(pd.Series([1.0, 1.0, 0.0, 1.0], index=list("abcd")), y) == ""
+
+
+def test_wct_shap_table_two_significant_digits_and_counts_in_words(tmp_path):
+    """W6, W7, W8: mean |SHAP| 0.001 x6 above 0.00099; '1 records'; the 'not assessable' row without the rate."""
+    imp = pd.DataFrame({"model": "cardioforest", "feature": list("abcd"),
+                        "mean_abs_shap": [0.0021, 0.00104, 0.00101, 0.00099], "shap_scale": "probability"})
+    out = wct.shap_importance_text(imp)
+    assert out["mean_abs_shap"].tolist() == ["0.0021", "0.0010", "0.0010", "0.00099"]
+    assert "shap_scale" not in out.columns
+    assert wct.class_count_shortfall(pd.Series([1.0] + [0.0] * 20), 10).startswith("1 positive, 20 negatives")
+    tables = _mimic_run(tmp_path, min_positives=5)
+    items = list(tables["cohort"]["item"])
+    assert "rule not assessable (QRS < 120 ms at >= 100 bpm from < 11 leads)" in items

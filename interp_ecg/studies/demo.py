@@ -251,7 +251,8 @@ def _wct(cfg: StudyConfig, feats: pd.DataFrame, meta: pd.DataFrame, state: dict,
         MetricsBlock(m_circ[m_circ["metric"].isin(SHOW_METRICS)],
                      heading="Against the rule label (circular, for contrast)",
                      caption="The same ensemble trained and tested on the rule label computed from its own inputs: "
-                             "high scores by construction.", name="wct_metrics_circular", level=2),
+                             "high scores by construction." + same_label_sentence(inp.y_rule, yt),
+                     name="wct_metrics_circular", level=2),
         CurvesBlock(truth, {k: preds[k].to_numpy() for k in (ENS, NODEF, RULE)}, level=2),
     ]
     summary_lines.append(
@@ -259,6 +260,28 @@ def _wct(cfg: StudyConfig, feats: pd.DataFrame, meta: pd.DataFrame, state: dict,
         f"rule (QRS >= 120 ms and HR >= 100 bpm) {auc[(RULE, 'roc_auc')]:.3f} on {n_test} held-out ECGs "
         f"({n_pos} WCT).")
     return blocks + _wct_adds(cfg, meta, X, g, tables, summary_lines, feats)
+
+
+def same_label_sentence(y_rule: pd.Series, y_truth: pd.Series) -> str:
+    """Why the circular table can repeat the ground-truth table: the two labels coincide (``""`` when not).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.demo import same_label_sentence
+    >>> same_label_sentence(pd.Series([1.0, 0.0, 0.0]), pd.Series([1, 0, 0]))
+    ' Here the rule label equals the ground truth on all 3 ECGs, so this table repeats the one above: same label, same model.'
+    >>> same_label_sentence(pd.Series([1.0, 1.0, 0.0]), pd.Series([1, 0, 0]))
+    ''
+    """
+    r = pd.to_numeric(pd.Series(y_rule), errors="coerce")
+    t = pd.to_numeric(pd.Series(y_truth), errors="coerce").reindex(r.index) if isinstance(y_truth, pd.Series) \
+        else pd.Series(np.asarray(y_truth, dtype=float), index=r.index)
+    both = r.notna() & t.notna()
+    if not both.any() or not (r[both] == t[both]).all() or both.sum() != r.notna().sum():
+        return ""
+    return (f" Here the rule label equals the ground truth on all {int(both.sum())} ECGs, so this table repeats "
+            "the one above: same label, same model.")
 
 
 def wct_left_out(meta: pd.DataFrame, used: pd.Index, feats: pd.DataFrame | None = None) -> str:

@@ -255,7 +255,8 @@ def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFra
     n_bad = int((~ok).sum())
     notes = list(notes)
     if n_bad:
-        notes.append(f"{n_bad} records could not be measured (quality_ok False) and were left out")
+        notes.append(f"{_count(n_bad, 'record')} could not be measured (quality_ok False) and "
+                     f"{'was' if n_bad == 1 else 'were'} left out")
     feats = feats[ok.to_numpy()]
     X = feats[model_columns(feats)].astype(float)
     for extra in ("age", "female"):
@@ -1006,7 +1007,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     ]
     if n_not_assessable:
         notes.append(
-            f"{n_not_assessable} records have a QRS under {WCT_QRS_MS:.0f} ms at >= {WCT_HR_BPM:.0f} bpm measured from "
+            f"{_count(n_not_assessable, 'record')} {'has' if n_not_assessable == 1 else 'have'} a QRS under "
+            f"{WCT_QRS_MS:.0f} ms at >= {WCT_HR_BPM:.0f} bpm measured from "
             f"fewer than {WCT_QRS_MIN_LEADS} usable leads: the rule is 'not assessable' on them (NaN label, left out "
             f"of the rule-label training and metrics), because the rule's QRS is the {WCT_QRS_LEADS}-lead global QRS "
             "(Kligfield et al. 2007; Surawicz et al. 2009), which fewer leads can read shorter or longer; a QRS >= "
@@ -1019,7 +1021,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         {"item": "patient groups (patients sharing a recording joined)", "value": len(pd.unique(groups))},
         {"item": "records with QRS and HR measured",
          "value": int(outcome["wct_rule_outcome"].ne(RULE_NOT_MEASURED).sum())},
-        {"item": f"rule not assessable (QRS < {WCT_QRS_MS:.0f} ms from < {WCT_QRS_MIN_LEADS} leads)",
+        {"item": f"rule not assessable (QRS < {WCT_QRS_MS:.0f} ms at >= {WCT_HR_BPM:.0f} bpm from < "
+                 f"{WCT_QRS_MIN_LEADS} leads)",
          "value": n_not_assessable},
         {"item": "records with a rule label", "value": n_rule},
         {"item": "rule-positive (WCT) records", "value": int(np.nansum(rule))},
@@ -1216,6 +1219,26 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def shap_importance_text(importance: pd.DataFrame) -> pd.DataFrame:
+    """The SHAP importance table as printed: mean |SHAP| to 2 significant digits, no ``shap_scale`` column.
+
+    Fixed decimals printed six features as 0.001 above one at 0.00099: the ranking was unreadable.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import shap_importance_text
+    >>> t = pd.DataFrame({"model": "rf", "feature": ["a", "b", "c"], "mean_abs_shap": [0.0123, 0.00104, 0.00099],
+    ...                   "shap_scale": "probability"})
+    >>> shap_importance_text(t)["mean_abs_shap"].tolist()
+    ['0.012', '0.0010', '0.00099']
+    """
+    out = importance.drop(columns=[c for c in ("shap_scale",) if c in importance.columns]).copy()
+    out["mean_abs_shap"] = [f"{v:#.2g}" if np.isfinite(v) and v != 0 else ("0" if v == 0 else "NA")
+                            for v in pd.to_numeric(out["mean_abs_shap"], errors="coerce").astype(float)]
+    return out
+
+
 def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, explanation) -> list[Any]:
     from interp_ecg.report import CurvesBlock, MetricsBlock, RecordTextBlock, ShapSummaryBlock, TableBlock, TextBlock
 
@@ -1266,10 +1289,10 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
                                        text="The forest trained on the rule label, explained on up to 300 "
                                             "records (SHAP values of the WCT output)."))
     if len(tables["shap_importance"]):
-        blocks.append(TableBlock(tables["shap_importance"].head(15), heading="SHAP importance",
-                                 caption="Mean |SHAP| of the forest, top 15 features, in units of its output's "
-                                         f"{tables['shap_importance']['shap_scale'].iloc[0]} scale (shap_scale): "
-                                         "the WCT score, not a calibrated probability."))
+        blocks.append(TableBlock(shap_importance_text(tables["shap_importance"].head(15)), heading="SHAP importance",
+                                 caption="Mean |SHAP| of the forest, top 15 features, to 2 significant digits, in "
+                                         "units of its output (the forest's class share, which SHAP calls its "
+                                         "probability scale): the WCT score, not a calibrated probability."))
     g = tables["grounded"]
     if len(g):
         n_rec = int(g["record"].nunique())
