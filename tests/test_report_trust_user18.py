@@ -245,3 +245,12 @@ def test_wct_shap_table_two_significant_digits_and_counts_in_words(tmp_path):
     tables = _mimic_run(tmp_path, min_positives=5)
     items = list(tables["cohort"]["item"])
     assert "rule not assessable (QRS < 120 ms at >= 100 bpm from < 11 leads)" in items
+
+
+def test_wct_shap_summary_says_which_records(tmp_path):
+    """W5: 'explained on up to 300 records': which records, and how many rule positives among them."""
+    tables = _mimic_run(tmp_path, min_positives=5)
+    on = tables["shap_importance"].attrs["explained_on"]
+    n_rule = int(tables["cohort"].set_index("item").loc["records with a rule label", "value"])
+    n_pos = int(tables["cohort"].set_index("item").loc["rule-positive (WCT) records", "value"])
+    assert on == f"the forest fitted on all {n_rule} records with a rule label, explained on all of them ({n_pos} rule positives)"

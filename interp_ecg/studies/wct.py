@@ -1285,9 +1285,10 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
                                          "(external_label, one the rule claims to predict); the models were trained "
                                          "on that label (trained_on), out-of-fold scores positive at >= 0.5."))
     if explanation is not None:
+        on = tables["shap_importance"].attrs.get("explained_on", "explained on up to 300 records")
         blocks.append(ShapSummaryBlock(explanation, heading="SHAP attributions of the forest",
-                                       text="The forest trained on the rule label, explained on up to 300 "
-                                            "records (SHAP values of the WCT output)."))
+                                       text=f"The forest trained on the rule label: {on} (SHAP values of the WCT "
+                                            "score, not a calibrated probability)."))
     if len(tables["shap_importance"]):
         blocks.append(TableBlock(shap_importance_text(tables["shap_importance"].head(15)), heading="SHAP importance",
                                  caption="Mean |SHAP| of the forest, top 15 features, to 2 significant digits, in "
@@ -1389,6 +1390,12 @@ def _explain(models, X, rule, src, cfg, oof_rule: Mapping[str, pd.Series] | None
     imp.insert(0, "model", name)
     # the units of the values (a forest's margin is its probability): what the table's numbers are in
     imp["shap_scale"] = getattr(ex, "scale", ex.output_space)
+    # which records the summary explains (user18 W5): a random subset of the rule-labelled records
+    n_pos = int(y.iloc[np.sort(idx)].sum())
+    imp.attrs["explained_on"] = (
+        f"the forest fitted on all {int(keep.sum())} records with a rule label, explained on "
+        + (f"all of them ({_count(n_pos, 'rule positive')})" if len(idx) == int(keep.sum()) else
+           f"{len(idx)} of them drawn at random (seed {cfg['random_state']}), holding {_count(n_pos, 'rule positive')}"))
     wave = group_explanation(ex, "wave")
     wave_tab = pd.DataFrame({"group": wave.feature_names, "mean_abs_shap": np.abs(wave.values).mean(0)})
     wave_tab = wave_tab.sort_values("mean_abs_shap", ascending=False, ignore_index=True)
