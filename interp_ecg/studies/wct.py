@@ -1009,7 +1009,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         notes.append(
             f"{_count(n_not_assessable, 'record')} {'has' if n_not_assessable == 1 else 'have'} a QRS under "
             f"{WCT_QRS_MS:.0f} ms at >= {WCT_HR_BPM:.0f} bpm measured from "
-            f"fewer than {WCT_QRS_MIN_LEADS} usable leads: the rule is 'not assessable' on them (NaN label, left out "
+            f"fewer than {WCT_QRS_MIN_LEADS} usable leads: the rule is 'not assessable' on "
+            f"{'it' if n_not_assessable == 1 else 'them'} (NaN label, left out "
             f"of the rule-label training and metrics), because the rule's QRS is the {WCT_QRS_LEADS}-lead global QRS "
             "(Kligfield et al. 2007; Surawicz et al. 2009), which fewer leads can read shorter or longer; a QRS >= "
             f"{WCT_QRS_MS:.0f} ms from fewer leads stays WCT, with its lead count in the reason. Table 'rule_outcome' gives each record's outcome, "
@@ -1158,14 +1159,13 @@ def _curves(rule: pd.Series, oof_rule: dict, external: pd.DataFrame, ext_scores:
     for lab in external.columns:
         scores: dict[str, pd.Series] = {_RULE: rule} if lab in rule_targets else {}
         trained = {name: ext_scores[(lab, name, "all")] for name in model_names if (lab, name, "all") in ext_scores}
-        # legend names as the metric tables name the rows (the training label said)
+        # short legend names (three panels share the width); the caption says the training label
         if trained:
-            scores.update({f"{name} [trained on: {lab}]": s for name, s in trained.items()})
+            scores.update(trained)
             first = next(iter(trained))
-            scores[f"{first} [trained on: {lab}; features: without defining]"] = \
-                ext_scores[(lab, first, "without defining")]
+            scores[f"{first}, without defining"] = ext_scores[(lab, first, "without defining")]
         else:
-            scores.update({f"{name} [trained on: wct_rule]": s for name, s in oof_rule.items()})
+            scores.update({f"{name} (trained on the rule)": s for name, s in oof_rule.items()})
         if scores:
             out.append((lab, external[lab], scores))
     return out
@@ -1197,8 +1197,8 @@ def curves_caption(label: str, y: pd.Series, scores: Mapping[str, pd.Series]) ->
     >>> from interp_ecg.studies.wct import curves_caption
     >>> y = pd.Series([0.0, 1.0, 0.0, 1.0, np.nan])
     >>> curves_caption("truth", y, {"rf": pd.Series([0.1, 0.9, 0.2, 0.7, 0.5]),
-    ...                             "rule": pd.Series([0.0, 1.0, np.nan, 1.0, 0.0])})
-    'Out-of-fold scores (patient-wise folds) against the label truth; n = 4, 2 positives (the records the metric tables score); rule on 3 of them (not scored on 1).'
+    ...                             "rf, without defining": pd.Series([0.0, 1.0, np.nan, 1.0, 0.0])})
+    "Out-of-fold scores (patient-wise folds) against the label truth; n = 4, 2 positives (the records the metric tables score); the models were trained on truth (rows '[trained on: truth]' of its table); rf, without defining on 3 of them (not scored on 1)."
     """
     frame = pd.concat(dict(scores), axis=1)
     ok = y.notna() & frame.notna().any(axis=1)
@@ -1208,8 +1208,11 @@ def curves_caption(label: str, y: pd.Series, scores: Mapping[str, pd.Series]) ->
     what = "rule label (circular)" if label == "wct_rule" else f"label {label}"
     fewer = [f"{name} on {int(frame.loc[ok, name].notna().sum())} of them (not scored on "
              f"{int(frame.loc[ok, name].isna().sum())})" for name in frame.columns if frame.loc[ok, name].isna().any()]
+    models = [n for n in frame.columns if n != _RULE and "(trained on the rule)" not in n]
+    trained = (f"; the models were trained on {label} (rows '[trained on: {label}]' of its table)"
+               if label != "wct_rule" and models else "")
     return (f"Out-of-fold scores (patient-wise folds) against the {what}; n = {int(ok.sum())}, "
-            f"{_count(int(yk.sum()), 'positive')} (the records the metric tables score)"
+            f"{_count(int(yk.sum()), 'positive')} (the records the metric tables score){trained}"
             + (f"; {'; '.join(fewer)}." if fewer else ".")
             + (" The rule is a hard 0/1 score (one operating point)." if _RULE in scores else ""))
 
