@@ -139,17 +139,12 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
             ax.axhline(-np.log10(sig.max()), color="#ff7f0e", lw=0.7, ls=":", label=f"FDR q<{alpha}")
     seen: set[str] = set()
     several = "exposure" in df.columns and df["exposure"].nunique() > 1  # then a label names its exposure
-    placed: list[tuple[float, float, int]] = []  # (x, y, text row) of the labels drawn
-    boxes: list = []  # their text boxes in display units, where the canvas can measure them
-    from matplotlib.text import Text
-
-    ax.set_xlim(-1, len(df))  # the final transform, before text is measured
-    try:
-        renderer = ax.figure.canvas.get_renderer()
-    except AttributeError:  # a canvas that cannot measure text: the row rule alone
-        renderer = None
-    near_x = max(len(df) * 0.12, 1.0)  # a label of ~30 characters spans about this many slots
-    y_span = max(float(np.nanmax(y)) if len(y) else 1.0, 1.0)
+    # label boxes in points, estimated from the font size (no renderer needed: the report's canvases
+    # may not measure text): each label is raised until its box clears every label drawn before it
+    ax.set_xlim(-1, len(df))  # the final transform, before positions are read
+    ax.set_ylim(*ax.get_ylim())
+    to_points = 72.0 / ax.figure.dpi
+    boxes: list[tuple[float, float, float, float]] = []
     for i in np.argsort(y)[::-1]:
         if len(seen) >= n_labels:
             break
@@ -162,25 +157,20 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
         if label in seen:
             continue
         seen.add(label)
-        # a text row not taken by a nearby label (near in x and in y), then, where the figure can measure
-        # text, raised until its box clears every label drawn: labels never overprint each other
-        taken = {row for px, py, row in placed if abs(px - x[i]) < near_x and abs(py - y[i]) < 0.12 * y_span}
-        row = next(k for k in range(len(placed) + 1) if k not in taken)
-        ann = ax.annotate(label, (x[i], y[i]), fontsize=5.5, xytext=(3, 3 + 7 * row), textcoords="offset points",
-                          arrowprops={"arrowstyle": "-", "lw": 0.3, "color": "0.5"})
-        if renderer is not None:
-            for _ in range(3 * n_labels):
-                box = Text.get_window_extent(ann, renderer)
-                if not any(box.overlaps(b) for b in boxes):
-                    break
-                row += 1
-                ann.xyann = (3, 3 + 7 * row)
-            boxes.append(Text.get_window_extent(ann, renderer))
-        placed.append((float(x[i]), float(y[i]), row))
+        px, py = (v * to_points for v in ax.transData.transform((x[i], y[i])))
+        width, height = 5.5 * 0.55 * len(label), 5.5 * 1.25  # a generous box of a 5.5-pt label
+        row = 0
+        while row < 4 * n_labels:
+            x0, y0 = px + 3, py + 3 + 7 * row
+            if not any(x0 < b[2] and b[0] < x0 + width and y0 < b[3] and b[1] < y0 + height for b in boxes):
+                break
+            row += 1
+        boxes.append((x0, y0, x0 + width, y0 + height))
+        ax.annotate(label, (x[i], y[i]), fontsize=5.5, xytext=(3, 3 + 7 * row), textcoords="offset points",
+                    arrowprops={"arrowstyle": "-", "lw": 0.3, "color": "0.5"} if row else None)
     centers = [x[(df["_cat"] == c).to_numpy()].mean() for c in cats]
     ax.set_xticks(centers, [c[:14] for c in cats], rotation=60, ha="right", fontsize=5.5)
     ax.set_ylabel("-log10(p)")
-    ax.set_xlim(-1, len(df))
     if title:
         ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)
