@@ -62,8 +62,9 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
     ----------
     summary : DataFrame
         Columns ``phecode`` and ``p``; optionally ``category``, ``description``, ``q``,
-        ``beta`` and ``exposure`` (as returned by :func:`~interp_ecg.phenotype.phewas`). Rows
-        without a p-value (pairs not estimated) are left out.
+        ``beta``, ``exposure`` and ``separation`` (as returned by :func:`~interp_ecg.phenotype.phewas`).
+        Rows without a p-value (pairs not estimated) are left out; a separated fit is circled
+        and its label says so.
     alpha : float
         Family-wise / false-discovery level of the lines.
     n_labels : int
@@ -121,6 +122,11 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
         up, down = m & (beta >= 0), m & (beta < 0)
         ax.scatter(x[up], y[up], s=10, marker="^", color=PALETTE[k % 10], lw=0, label=c)
         ax.scatter(x[down], y[down], s=10, marker="v", color=PALETTE[k % 10], lw=0)
+    separated = (df["separation"].fillna(False).astype(bool).to_numpy() if "separation" in df.columns
+                 else np.zeros(len(df), dtype=bool))
+    if separated.any():  # flagged where it is drawn: its estimate rests on a separated outcome
+        ax.scatter(x[separated], y[separated], s=26, marker="o", facecolors="none", edgecolors="k", lw=0.5,
+                   label="separated fit (not a finding)")
     per_exposure = exposure is not None and bonferroni == "exposure"
     n_tests = max(len(df) if per_exposure else n_family, 1)
     which = ", per exposure" if per_exposure else (", all exposures" if exposure is not None else "")
@@ -133,6 +139,12 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
             ax.axhline(-np.log10(sig.max()), color="#ff7f0e", lw=0.7, ls=":", label=f"FDR q<{alpha}")
     seen: set[str] = set()
     several = "exposure" in df.columns and df["exposure"].nunique() > 1  # then a label names its exposure
+    # label boxes in points, estimated from the font size (no renderer needed: the report's canvases
+    # may not measure text): each label is raised until its box clears every label drawn before it
+    ax.set_xlim(-1, len(df))  # the final transform, before positions are read
+    ax.set_ylim(*ax.get_ylim())
+    to_points = 72.0 / ax.figure.dpi
+    boxes: list[tuple[float, float, float, float]] = []
     for i in np.argsort(y)[::-1]:
         if len(seen) >= n_labels:
             break
@@ -140,15 +152,25 @@ def plot_manhattan(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 6
         if label in ("nan", "<NA>", "None"):
             continue
         label = f"{df.loc[i, 'exposure']}: {label[:28]}" if several else label[:28]
+        if separated[i]:
+            label += " (separated)"
         if label in seen:
             continue
         seen.add(label)
-        ax.annotate(label, (x[i], y[i]), fontsize=5.5, xytext=(3, 3 + 6 * (len(seen) % 2)),
-                    textcoords="offset points")
+        px, py = (v * to_points for v in ax.transData.transform((x[i], y[i])))
+        width, height = 5.5 * 0.55 * len(label), 5.5 * 1.25  # a generous box of a 5.5-pt label
+        row = 0
+        while row < 4 * n_labels:
+            x0, y0 = px + 3, py + 3 + 7 * row
+            if not any(x0 < b[2] and b[0] < x0 + width and y0 < b[3] and b[1] < y0 + height for b in boxes):
+                break
+            row += 1
+        boxes.append((x0, y0, x0 + width, y0 + height))
+        ax.annotate(label, (x[i], y[i]), fontsize=5.5, xytext=(3, 3 + 7 * row), textcoords="offset points",
+                    arrowprops={"arrowstyle": "-", "lw": 0.3, "color": "0.5"} if row else None)
     centers = [x[(df["_cat"] == c).to_numpy()].mean() for c in cats]
     ax.set_xticks(centers, [c[:14] for c in cats], rotation=60, ha="right", fontsize=5.5)
     ax.set_ylabel("-log10(p)")
-    ax.set_xlim(-1, len(df))
     if title:
         ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)
@@ -165,7 +187,8 @@ def plot_volcano(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 5, 
     Parameters
     ----------
     summary : DataFrame
-        Columns ``beta``, ``p``, ``exposure``, ``phecode`` and optionally ``q``.
+        Columns ``beta``, ``p``, ``exposure``, ``phecode`` and optionally ``q`` and
+        ``separation`` (separated fits are circled, never coloured as significant).
     alpha : float
         Significance level on ``q`` (Benjamini-Hochberg).
     n_labels : int
@@ -181,8 +204,12 @@ def plot_volcano(summary: pd.DataFrame, alpha: float = 0.05, n_labels: int = 5, 
     s = summary.reset_index(drop=True)
     y = _neglog(s["p"])
     sig = (s["q"] < alpha).to_numpy() if "q" in s else np.zeros(len(s), bool)
+    sep = s["separation"].fillna(False).astype(bool).to_numpy() if "separation" in s else np.zeros(len(s), bool)
     ax.scatter(s["beta"][~sig], y[~sig], s=10, color="0.6", label="not significant")
-    ax.scatter(s["beta"][sig], y[sig], s=14, color="C3", label=f"q < {alpha}")
+    ax.scatter(s["beta"][sig & ~sep], y[sig & ~sep], s=14, color="C3", label=f"q < {alpha}")
+    if sep.any():  # a separated fit's estimate rests on a separated outcome: drawn apart, not a finding
+        ax.scatter(s["beta"][sep], y[sep], s=20, facecolors="none", edgecolors="k", lw=0.6,
+                   label="separated fit (not a finding)")
     for i in np.argsort(-y)[:n_labels]:
         ax.annotate(f"{s.loc[i, 'exposure']}:{s.loc[i, 'phecode']}", (s.loc[i, "beta"], y[i]),
                     fontsize=7, xytext=(3, 3), textcoords="offset points")

@@ -38,6 +38,17 @@ def _axes(ax, size: tuple[float, float]):
     return ax
 
 
+def _scored(y_true: np.ndarray, s) -> tuple[np.ndarray, np.ndarray, str]:
+    """The records one curve is drawn on (finite score), and the legend's " n = k" when not all.
+
+    A score left NaN where a record was not scored (e.g. a rule "not assessable") is drawn on
+    its own scored records, as the metric tables score it, and the legend says on how many.
+    """
+    s = np.asarray(s, dtype=float)
+    ok = np.isfinite(s)
+    return y_true[ok], s[ok], ("" if ok.all() else f", n = {int(ok.sum())}")
+
+
 def _legend_below(ax) -> None:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize=6,
               handlelength=1.5)
@@ -51,7 +62,8 @@ def plot_roc(y_true: np.ndarray, scores: Mapping[str, np.ndarray], ax=None):
     y_true : array-like of shape (n_records,)
         Binary label (0/1).
     scores : mapping of str to array-like of shape (n_records,)
-        One score per model or rule, by the name shown in the legend.
+        One score per model or rule, by the name shown in the legend; NaN where a record was
+        not scored (each curve is drawn on its own scored records, the legend then gives n).
     ax : matplotlib Axes, optional
         Drawn into; new axes on a new figure when not given.
 
@@ -60,14 +72,16 @@ def plot_roc(y_true: np.ndarray, scores: Mapping[str, np.ndarray], ax=None):
     matplotlib.axes.Axes
     """
     ax = _axes(ax, (4, 4))
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import roc_curve
+
+    from interp_ecg.evaluate.metrics import roc_auc
 
     y_true = np.asarray(y_true).astype(int)
     for k, (name, s) in enumerate(scores.items()):
-        s = np.asarray(s, dtype=float)
-        fpr, tpr, _ = roc_curve(y_true, s)
-        auc = roc_auc_score(y_true, s)
-        ax.plot(fpr, tpr, color=PALETTE[k % 10], lw=1.1, label=f"{name} (AUC {auc:.3f})",
+        y, s, n_text = _scored(y_true, s)
+        fpr, tpr, _ = roc_curve(y, s)
+        auc = roc_auc(y, s)  # the metric tables' own function: legend and table agree
+        ax.plot(fpr, tpr, color=PALETTE[k % 10], lw=1.1, label=f"{name} (AUC {auc:.3f}{n_text})",
                 drawstyle="steps-post")
     ax.plot([0, 1], [0, 1], color="#aaaaaa", lw=0.6, ls="--")
     ax.set_xlabel("False positive rate")
@@ -86,7 +100,8 @@ def plot_pr(y_true: np.ndarray, scores: Mapping[str, np.ndarray], ax=None):
     y_true : array-like of shape (n_records,)
         Binary label (0/1).
     scores : mapping of str to array-like of shape (n_records,)
-        One score per model or rule, by the name shown in the legend.
+        One score per model or rule, by the name shown in the legend; NaN where a record was
+        not scored (each curve is drawn on its own scored records, the legend then gives n).
     ax : matplotlib Axes, optional
         Drawn into; new axes on a new figure when not given.
 
@@ -95,14 +110,16 @@ def plot_pr(y_true: np.ndarray, scores: Mapping[str, np.ndarray], ax=None):
     matplotlib.axes.Axes
     """
     ax = _axes(ax, (4, 4))
-    from sklearn.metrics import average_precision_score, precision_recall_curve
+    from sklearn.metrics import precision_recall_curve
+
+    from interp_ecg.evaluate.metrics import average_precision
 
     y_true = np.asarray(y_true).astype(int)
     for k, (name, s) in enumerate(scores.items()):
-        s = np.asarray(s, dtype=float)
-        prec, rec, _ = precision_recall_curve(y_true, s)
-        ap = average_precision_score(y_true, s)
-        ax.plot(rec, prec, color=PALETTE[k % 10], lw=1.1, label=f"{name} (AP {ap:.3f})",
+        y, s, n_text = _scored(y_true, s)
+        prec, rec, _ = precision_recall_curve(y, s)
+        ap = average_precision(y, s)  # the metric tables' own function: legend and table agree
+        ax.plot(rec, prec, color=PALETTE[k % 10], lw=1.1, label=f"{name} (AP {ap:.3f}{n_text})",
                 drawstyle="steps-post")
     ax.axhline(y_true.mean(), color="#aaaaaa", lw=0.6, ls="--")
     ax.set_xlabel("Recall")
@@ -125,7 +142,8 @@ def plot_calibration(y_true: np.ndarray, scores: Mapping[str, np.ndarray], n_bin
     y_true : array-like of shape (n_records,)
         Binary label (0/1).
     scores : mapping of str to array-like of shape (n_records,)
-        One score per model or rule, by the name shown in the legend.
+        One score per model or rule, by the name shown in the legend; NaN where a record was
+        not scored (each curve is drawn on its own scored records, the legend then gives n).
     n_bins : int
         Number of quantile bins.
     ax : matplotlib Axes, optional
@@ -140,13 +158,14 @@ def plot_calibration(y_true: np.ndarray, scores: Mapping[str, np.ndarray], n_bin
 
     y_true = np.asarray(y_true).astype(int)
     for k, (name, s) in enumerate(scores.items()):
-        s = np.clip(np.asarray(s, dtype=float), 0, 1)
+        y, s, _ = _scored(y_true, s)
+        s = np.clip(s, 0, 1)
         if np.unique(s).size < 3:  # a hard rule: no curve, just its one point
             pos = s > 0.5
             if pos.any():
-                ax.plot([0.97], [y_true[pos].mean()], "s", color=PALETTE[k % 10], label=f"{name} (positives)")
+                ax.plot([0.97], [y[pos].mean()], "s", color=PALETTE[k % 10], label=f"{name} (positives)")
             continue
-        frac, mean = calibration_curve(y_true, s, n_bins=n_bins, strategy="quantile")
+        frac, mean = calibration_curve(y, s, n_bins=n_bins, strategy="quantile")
         ax.plot(mean, frac, "o-", ms=2.5, color=PALETTE[k % 10], lw=1.0, label=name)
     ax.plot([0, 1], [0, 1], color="#aaaaaa", lw=0.6, ls="--")
     ax.set_xlabel("Model output (bin mean)")

@@ -136,14 +136,45 @@ def _report(cfg: StudyConfig, meta: pd.DataFrame, summary_lines: list[str], note
     if notes:
         rep.add(TextBlock("Sections not shown", "\n\n".join(notes), level=2))
     meta_t1 = pipeline.with_sex_labels(meta)
-    t1 = CohortTableBlock(meta_t1, by=wct.truth_groups(meta_t1))
-    t1.note = "Age in years. " + t1.note  # whose characteristics: one ECG per patient (cohort_table)
+    by = wct.truth_groups(meta_t1)
+    t1 = CohortTableBlock(meta_t1, by=by)
+    t1.note = "Age in years. " + t1.note + patients_in_several_columns(meta_t1, by)  # one ECG per patient
     tables["table1"] = t1.frame
     rep.add(t1)
     for key in ("wct", "patients", "prototypes", "phewas", "cards"):
         rep.add(*blocks[key])
     rep.add(TextBlock("Methods and limitations", METHODS_TEXT, page_break=False))
     return rep
+
+
+def patients_in_several_columns(meta: pd.DataFrame, by: pd.Series | None) -> str:
+    """The Table 1 sentence for patients with ECGs in more than one column (``""`` when none).
+
+    Such a patient is described in each column (from the first ECG in it) and once in Overall,
+    so the columns' patient counts add up to more than Overall's.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.demo import patients_in_several_columns
+    >>> meta = pd.DataFrame({"patient_id": [1, 1, 2, 3]})
+    >>> patients_in_several_columns(meta, pd.Series(["WCT", "no WCT", "no WCT", "WCT"]))
+    ' 1 patient has ECGs in more than one column and is described in each (from the first ECG in it): the columns add up to 4 patients, Overall counts 3.'
+    """
+    if by is None or "patient_id" not in meta.columns:
+        return ""
+    pid = meta["patient_id"].reset_index(drop=True)
+    g = pd.Series(np.asarray(by), index=pid.index)
+    known = pid.notna()
+    per = g[known].groupby(pid[known]).nunique()
+    n = int((per > 1).sum())
+    if n == 0:
+        return ""
+    in_columns = int(per.sum()) + int((~known).sum())
+    overall = int(pid[known].nunique()) + int((~known).sum())
+    verb = "patient has ECGs in more than one column and is" if n == 1 else "patients have ECGs in more than one column and are"
+    return (f" {n} {verb} described in each (from the first ECG in it): the columns add up to {in_columns} "
+            f"patients, Overall counts {overall}.")
 
 
 def _cohort_summary(cfg: StudyConfig, ds, feats: pd.DataFrame) -> str:
@@ -220,7 +251,8 @@ def _wct(cfg: StudyConfig, feats: pd.DataFrame, meta: pd.DataFrame, state: dict,
         MetricsBlock(m_circ[m_circ["metric"].isin(SHOW_METRICS)],
                      heading="Against the rule label (circular, for contrast)",
                      caption="The same ensemble trained and tested on the rule label computed from its own inputs: "
-                             "high scores by construction.", name="wct_metrics_circular", level=2),
+                             "high scores by construction." + same_label_sentence(inp.y_rule, yt),
+                     name="wct_metrics_circular", level=2),
         CurvesBlock(truth, {k: preds[k].to_numpy() for k in (ENS, NODEF, RULE)}, level=2),
     ]
     summary_lines.append(
@@ -228,6 +260,28 @@ def _wct(cfg: StudyConfig, feats: pd.DataFrame, meta: pd.DataFrame, state: dict,
         f"rule (QRS >= 120 ms and HR >= 100 bpm) {auc[(RULE, 'roc_auc')]:.3f} on {n_test} held-out ECGs "
         f"({n_pos} WCT).")
     return blocks + _wct_adds(cfg, meta, X, g, tables, summary_lines, feats)
+
+
+def same_label_sentence(y_rule: pd.Series, y_truth: pd.Series) -> str:
+    """Why the circular table can repeat the ground-truth table: the two labels coincide (``""`` when not).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.demo import same_label_sentence
+    >>> same_label_sentence(pd.Series([1.0, 0.0, 0.0]), pd.Series([1, 0, 0]))
+    ' Here the rule label equals the ground truth on all 3 ECGs, so this table repeats the one above: same label, same model.'
+    >>> same_label_sentence(pd.Series([1.0, 1.0, 0.0]), pd.Series([1, 0, 0]))
+    ''
+    """
+    r = pd.to_numeric(pd.Series(y_rule), errors="coerce")
+    t = pd.to_numeric(pd.Series(y_truth), errors="coerce").reindex(r.index) if isinstance(y_truth, pd.Series) \
+        else pd.Series(np.asarray(y_truth, dtype=float), index=r.index)
+    both = r.notna() & t.notna()
+    if not both.any() or not (r[both] == t[both]).all() or both.sum() != r.notna().sum():
+        return ""
+    return (f" Here the rule label equals the ground truth on all {int(both.sum())} ECGs, so this table repeats "
+            "the one above: same label, same model.")
 
 
 def wct_left_out(meta: pd.DataFrame, used: pd.Index, feats: pd.DataFrame | None = None) -> str:
@@ -354,6 +408,7 @@ def _wct_adds(cfg: StudyConfig, meta: pd.DataFrame, X: pd.DataFrame, groups: pd.
 
 def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: list[str]) -> list[Any]:
     """The prototype network (:func:`ptbxl_prototypes.fit_cpu_network`) on the WCT split."""
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
     from interp_ecg.report import MetricsBlock, PrototypeGalleryBlock, TextBlock
     from interp_ecg.studies.ptbxl_prototypes import (
         fit_cpu_network, gallery_items, gallery_shown_note, statement_metrics,
@@ -380,14 +435,23 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
     disc = state["proto_disc"] = pipeline.discrimination(pm, "the prototype network", macro=macro_row)
     shown = tables["prototype_metrics"]
     pm_wide = shown.assign(model=shown["label"]).drop(columns=["label"]) if len(shown) else shown
-    macro = (float(macro_row["estimate"]) if macro_row is not None  # one statement: its own ROC-AUC
-             else float(pm[pm["metric"] == "roc_auc"]["estimate"].mean()) if len(pm) else float("nan"))
-    positives = ", ".join(f"{r.label} {int(r.n_positive)}" for r in pm[pm["metric"] == "roc_auc"].itertuples())
+    averaged, too_few = macro_statements(pm)  # the same minimum as the intervals' (user18 F12)
+    auc_rows = pm[pm["metric"] == "roc_auc"].drop_duplicates("label") if len(pm) else pm
+    macro = (float(macro_row["estimate"]) if macro_row is not None
+             else float(auc_rows.set_index("label").loc[averaged[0], "estimate"]) if len(averaged) == 1
+             else float("nan"))  # one estimable statement: its own ROC-AUC; none: no figure
+    positives = ", ".join(f"{r.label} {int(r.n_positive)}" for r in auc_rows.itertuples()) if len(pm) else ""
     dropped = left_out_sentence(list(params.prototype_classes), fit.left_out)
+    what = "macro ROC-AUC" if len(averaged) > 1 else "ROC-AUC"
+    figure = (f"{what} {macro:.3f} over {', '.join(averaged)}" if np.isfinite(macro)
+              else "no ROC-AUC estimated")
+    few_items = ", ".join(f"{k} ({v} positive" + ("" if v == 1 else "s") + ")" for k, v in too_few.items())
+    few = (f"; not averaged, too few held-out positives or negatives for an estimate (fewer than "
+           f"{MIN_PER_CLASS_FOR_CI} of a class): {few_items}" if too_few else "")
     summary_lines.append(
         f"Prototype network: {len(clf.feature_names_out_)} prototypes for {len(clf.classes_)} statements, "
-        f"trained on {len(fit.train_ids)} ECGs in {fit.fit_seconds:.0f} s (CPU); macro ROC-AUC {macro:.3f} on "
-        f"{len(fit.test_ids)} held-out ECGs (positives per statement: {positives or 'none'}).{dropped}"
+        f"trained on {len(fit.train_ids)} ECGs in {fit.fit_seconds:.0f} s (CPU); {figure} on "
+        f"{len(fit.test_ids)} held-out ECGs (positives per statement: {positives or 'none'}){few}.{dropped}"
         + (f" Warning: {disc.warning}" if disc.warning else ""))
     return [
         TextBlock("Prototype network (this looks like that)",
@@ -402,7 +466,9 @@ def _prototypes(cfg: StudyConfig, ds, state: dict, tables: dict, summary_lines: 
                   warning=disc.reference(PROTO_WARNING_AT)),
         MetricsBlock(pm_wide, heading="", caption="Prototype network on held-out patients, per statement: "
                      "estimate (95% CI). Positives: held-out ECGs positive for the statement; in the macro row, "
-                     "held-out ECGs positive for at least one of them.", name="prototype_metrics", transpose=False,
+                     "held-out ECGs positive for at least one of them. The macro row averages the statements with "
+                     f"at least {MIN_PER_CLASS_FOR_CI} held-out positives and negatives"
+                     + (f" ({', '.join(averaged)})" if averaged else "") + ".", name="prototype_metrics", transpose=False,
                      level=2),
         PrototypeGalleryBlock(gallery_items(clf, per_class=1), heading="Prototype gallery (one per statement)",
                               shown_note=gallery_shown_note(clf, 1),
@@ -429,12 +495,53 @@ def left_out_sentence(asked: list[str], left_out: dict[str, str]) -> str:
             f"training ECGs and 1 positive held-out ECG): {left_out_text(left_out)}.")
 
 
+def macro_statements(pm: pd.DataFrame, min_per_class: int | None = None) -> tuple[list[str], dict[str, int]]:
+    """The statements a macro ROC-AUC may average: those with enough held-out positives and negatives.
+
+    A statement whose held-out positives (or negatives) are fewer than ``min_per_class``
+    (:data:`~interp_ecg.evaluate.metrics.MIN_PER_CLASS_FOR_CI`, the minimum under which the
+    same report gives no interval) is too few for an estimate, and is not averaged into a
+    headline figure either.
+
+    Parameters
+    ----------
+    pm : pandas.DataFrame
+        Per-statement metric rows (``label``, ``metric``, ``n``, ``n_positive``).
+    min_per_class : int, optional
+
+    Returns
+    -------
+    (list of str, dict of str to int)
+        The statements averaged, and those left out with their held-out positives.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.demo import macro_statements
+    >>> pm = pd.DataFrame({"label": ["NORM", "AFIB", "SBRAD"], "metric": "roc_auc", "n": 60,
+    ...                    "n_positive": [20, 2, 4]})
+    >>> macro_statements(pm)
+    (['NORM'], {'AFIB': 2, 'SBRAD': 4})
+    """
+    from interp_ecg.evaluate.metrics import MIN_PER_CLASS_FOR_CI
+
+    k = MIN_PER_CLASS_FOR_CI if min_per_class is None else int(min_per_class)
+    if not len(pm):
+        return [], {}
+    auc = pm[pm["metric"] == "roc_auc"].drop_duplicates("label")
+    pos = pd.to_numeric(auc["n_positive"], errors="coerce")
+    neg = pd.to_numeric(auc["n"], errors="coerce") - pos
+    ok = (pos >= k) & (neg >= k)
+    return list(auc.loc[ok, "label"]), {str(lab): int(n) for lab, n in zip(auc.loc[~ok, "label"], pos[~ok])}
+
+
 def _macro_auroc(labels: pd.DataFrame, scores: pd.DataFrame, groups: pd.Series, pm: pd.DataFrame, *,
                  n_boot: int, seed: int) -> pd.Series | None:
-    """Macro-mean held-out ROC-AUC over the statements ``pm`` scores, patients bootstrapped jointly."""
+    """Macro-mean held-out ROC-AUC over the statements ``pm`` scores with enough held-out positives
+    (:func:`macro_statements`), patients bootstrapped jointly."""
     from interp_ecg.evaluate import metrics_table
 
-    scored = list(dict.fromkeys(pm["label"])) if len(pm) else []
+    scored, _ = macro_statements(pm)
     if len(scored) < 2:
         return None
     with warnings.catch_warnings():  # a replicate without a statement's positives: NaN, the interval says so
@@ -473,6 +580,7 @@ def _phewas(cfg: StudyConfig, ds, cohort_dir: Path | None, state: dict, tables: 
     """PheWAS (:func:`pipeline.cohort_phewas`) of the prototype similarities (else three features)."""
     from interp_ecg import phenotype
     from interp_ecg.report import PhewasBlock
+    from interp_ecg.report.blocks.phewas import significant_associations
 
     if "proto_sims" in state:
         expo, what = state["proto_sims"], "prototype similarities"
@@ -485,16 +593,64 @@ def _phewas(cfg: StudyConfig, ds, cohort_dir: Path | None, state: dict, tables: 
                                  # the simulator writes every diagnosis of every patient it makes
                                  full_population=cfg.data.diagnoses is None)
     summary = tables["phewas"] = res.summary
-    sig = int((pd.to_numeric(summary.get("q"), errors="coerce") < 0.05).sum()) if "q" in summary.columns else 0
+    planted = ""
+    dx_path = Path(cfg.data.diagnoses or (cohort_dir / "diagnoses.csv")) if (cfg.data.diagnoses or cohort_dir) else None
+    if dx_path is not None and dx_path.is_file():
+        planted = planted_diagnoses_sentence(pd.read_csv(dx_path))
+    # a separated fit is not a finding (user18 F7): counted apart
+    sig, sig_separated = significant_associations(summary, 0.05)
+    separated = (f" (and {sig_separated} more from {'a fit' if sig_separated == 1 else 'fits'} with separation, "
+                 "flagged in the table and not counted)" if sig_separated else "")
     summary_lines.append(
         f"PheWAS: {res.n_exposures} {what} x {res.n_outcomes} outcomes in {res.n_subjects} patients "
-        f"({phenotype.describe_method(summary, 'age and sex')}): {sig} associations with q < 0.05.")
+        f"({phenotype.describe_method(summary, 'age and sex')}): {sig} associations with q < 0.05{separated}."
+        + (f" {planted}" if planted else ""))
     return [PhewasBlock(summary, heading="Phenome-wide association study",
                         text=f"Exposures: {what}, averaged per patient. Outcomes: the cohort's ICD-10 "
-                             f"diagnoses. {res.note} Models: {phenotype.describe_method(summary, 'age and sex')}"
+                             f"diagnoses. {planted + ' ' if planted else ''}{res.note} Models: {phenotype.describe_method(summary, 'age and sex')}"
                              f"{' (Firth: robust to separation in small groups)' if method == 'firth' else ''}; "
                              "odds ratios are per standard deviation of the exposure; q values are "
                              "Benjamini-Hochberg.")]
+
+
+def planted_diagnoses_sentence(diagnoses: pd.DataFrame) -> str:
+    """What a reader must know of simulated diagnoses: how many are planted from the ECG condition.
+
+    The simulator writes some diagnoses of each patient *from* the patient's simulated ECG
+    condition (column ``planted``: an RBBB ECG, a right bundle branch block code); a PheWAS of
+    the ECG's prototype similarities then recovers those links by construction.
+
+    Parameters
+    ----------
+    diagnoses : pandas.DataFrame
+        The cohort's diagnoses (``patient_id``, ``icd_code``, optionally ``planted``).
+
+    Returns
+    -------
+    str
+        A sentence; empty when the table has no ``planted`` column or plants nothing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.demo import planted_diagnoses_sentence
+    >>> dx = pd.DataFrame({"patient_id": ["a", "a", "b", "c"], "icd_code": ["I45.10", "E66.9", "I47.2", "E66.9"],
+    ...                    "planted": [True, False, True, False]})
+    >>> planted_diagnoses_sentence(dx)[:80]
+    '2 of the 4 diagnoses (of 2 of 3 patients) are planted by the simulator from the '
+    """
+    if "planted" not in diagnoses.columns:
+        return ""
+    planted = diagnoses["planted"].astype(str).str.lower().isin(("true", "1", "1.0"))
+    n = int(planted.sum())
+    if n == 0:
+        return ""
+    n_pat = diagnoses.loc[planted, "patient_id"].nunique() if "patient_id" in diagnoses.columns else None
+    of_pat = f" (of {n_pat} of {diagnoses['patient_id'].nunique()} patients)" if n_pat is not None else ""
+    return (f"{n} of the {len(diagnoses)} diagnoses{of_pat} are planted by the simulator from the patient's "
+            "simulated ECG condition (column 'planted' of the cohort's diagnoses.csv, e.g. a right bundle branch "
+            "block code for an RBBB ECG): associations of those conditions' prototypes with these diagnoses are "
+            "recovered by construction, a check of the method, not findings.")
 
 
 def _patients(cfg: StudyConfig, ds, state: dict) -> list[Any]:

@@ -222,8 +222,13 @@ class _Source:
     """What a source gives the study."""
 
     def __init__(self, X, qrs, hr, groups, external, table, name, notes=(), dataset=None, qrs_leads=None,
-                 n_patients=None):
+                 n_patients=None, rule_targets=None):
         self.X = X
+        # the external labels the WCT rule claims to predict (a WCT definition: wide AND fast); the rule is
+        # scored only against these (a wide-QRS label has no rate criterion: the rule's "misses" on it are
+        # wide QRS under 100 bpm by definition). None: every label whose name says WCT.
+        self.rule_targets = (set(rule_targets) if rule_targets is not None
+                             else {c for c in external.columns if "wct" in str(c).lower()})
         # distinct patient ids; the groups may be fewer (patients sharing a recording are one group)
         self.n_patients = len(pd.unique(np.asarray(groups))) if n_patients is None else int(n_patients)
         self.qrs_leads = qrs_leads  # leads each QRS was measured from; None: a 12-lead machine's own value
@@ -251,12 +256,13 @@ def _package_features(ds, cfg, cache: Path | None) -> pd.DataFrame:
 
 
 def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFrame, name: str, notes=(),
-                   dataset=None, ptbxl_root=None):
+                   dataset=None, ptbxl_root=None, rule_targets=None):
     ok = feats["quality_ok"].astype(bool) if "quality_ok" in feats else pd.Series(True, index=feats.index)
     n_bad = int((~ok).sum())
     notes = list(notes)
     if n_bad:
-        notes.append(f"{n_bad} records could not be measured (quality_ok False) and were left out")
+        notes.append(f"{_count(n_bad, 'record')} could not be measured (quality_ok False) and "
+                     f"{'was' if n_bad == 1 else 'were'} left out")
     feats = feats[ok.to_numpy()]
     X = feats[model_columns(feats)].astype(float)
     for extra in ("age", "female"):
@@ -274,7 +280,8 @@ def _from_features(feats: pd.DataFrame, meta: pd.DataFrame, external: pd.DataFra
     qrs_leads = (pd.to_numeric(feats["quality_n_leads_usable"], errors="coerce").astype(float)
                  if "quality_n_leads_usable" in feats.columns else pd.Series(np.nan, index=X.index))
     return _Source(X, X["QRS_duration_ms"], X["heart_rate_bpm"], groups, external.reindex(X.index), feats,
-                   name, notes, dataset, qrs_leads, n_patients=_n_patients(meta["patient_id"].reindex(X.index)))
+                   name, notes, dataset, qrs_leads, n_patients=_n_patients(meta["patient_id"].reindex(X.index)),
+                   rule_targets=rule_targets)
 
 
 def _synthetic(cfg, out_dir: Path) -> _Source:
@@ -301,7 +308,9 @@ def _synthetic(cfg, out_dir: Path) -> _Source:
     notes = ["external labels: simulator ground truth (true_wct_rhythm = VT, SVT with aberrancy or sinus "
              "tachycardia with BBB; vt_among_true_wct = VT versus the supraventricular WCTs; "
              "rule_on_true_intervals = the definition on the simulated, not measured, QRS and rate)"]
-    return _from_features(feats, meta, external, "synthetic", notes, ds)
+    return _from_features(feats, meta, external, "synthetic", notes, ds,
+                          # VT among true WCTs: the rule is scored to show it calls both WCT (cannot tell them)
+                          rule_targets={"true_wct_rhythm", "rule_on_true_intervals", "vt_among_true_wct"})
 
 
 def _ptbxl(cfg, out_dir: Path) -> _Source:
@@ -328,7 +337,8 @@ def _ptbxl(cfg, out_dir: Path) -> _Source:
     }, index=ds.meta.index)
     notes = [f"external labels: PTB-XL statements (tachycardia = {'/'.join(PTBXL_TACHY)}; wide QRS = "
              f"{'/'.join(PTBXL_WIDE)}; statement_wct = both)"]
-    return _from_features(feats, ds.meta, external, "ptbxl", notes, ds, ptbxl_root=root)
+    return _from_features(feats, ds.meta, external, "ptbxl", notes, ds, ptbxl_root=root,
+                          rule_targets={"statement_wct"})
 
 
 def _mimic(cfg, out_dir: Path) -> _Source:
@@ -360,7 +370,7 @@ def _mimic(cfg, out_dir: Path) -> _Source:
              "duplicate recordings: not checked (the machine measurements are used; the signals are not read), so a "
              "recording filed under two subject ids would be two patients in the folds"]
     return _Source(X, X["qrs_duration_ms"], X["heart_rate_bpm"], meta["patient_id"].to_numpy(), external, meta,
-                   "mimic", notes)
+                   "mimic", notes, rule_targets={"report_wct"})
 
 
 def load_source(cfg: dict, out_dir: Path) -> _Source:
@@ -568,7 +578,43 @@ def class_count_shortfall(y, min_per_class: int) -> str:
     short = [name for name, count in (("positives", n_pos), ("negatives", n_neg)) if count < min_per_class]
     if not short:
         return ""
-    return f"{n_pos} positives, {n_neg} negatives; fewer than min_positives={min_per_class} {' and '.join(short)}"
+    return (f"{_count(n_pos, 'positive')}, {_count(n_neg, 'negative')}; fewer than min_positives={min_per_class} "
+            f"{' and '.join(short)}")
+
+
+def not_estimable(table: pd.DataFrame, reason: str) -> pd.DataFrame:
+    """A metrics table whose estimates are withheld: estimate and interval NaN, the reason in ``not_estimable``.
+
+    Below the study's ``min_positives`` a ROC-AUC is the rank of a handful of records, not an
+    estimate of anything (with one positive it is that record's rank); the row keeps its counts
+    (``n``, ``n_positive``) and says why it has no value.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of :func:`~interp_ecg.evaluate.tagged_metrics_table`.
+    reason : str
+        E.g. ``"1 positive, 497 negatives; fewer than min_positives=10 positives"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interp_ecg.evaluate import tagged_metrics_table
+    >>> from interp_ecg.studies.wct import not_estimable
+    >>> t = tagged_metrics_table(np.array([0, 0, 1, 0]), [0.1, 0.2, 0.9, 0.3], n_boot=0, metrics=("roc_auc",))
+    >>> not_estimable(t, "1 positive; fewer than min_positives=10")[["estimate", "n_positive", "not_estimable"]].values.tolist()
+    [[nan, 1, 'not estimable: 1 positive; fewer than min_positives=10']]
+    """
+    out = table.copy()
+    if not len(out):
+        return out
+    out[["estimate", "ci_low", "ci_high"]] = np.nan
+    out["not_estimable"] = f"not estimable: {reason}"
+    return out
 
 
 def _n_folds(y, groups, cv_folds: int) -> int:
@@ -967,8 +1013,10 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     ]
     if n_not_assessable:
         notes.append(
-            f"{n_not_assessable} records have a QRS under {WCT_QRS_MS:.0f} ms at >= {WCT_HR_BPM:.0f} bpm measured from "
-            f"fewer than {WCT_QRS_MIN_LEADS} usable leads: the rule is 'not assessable' on them (NaN label, left out "
+            f"{_count(n_not_assessable, 'record')} {'has' if n_not_assessable == 1 else 'have'} a QRS under "
+            f"{WCT_QRS_MS:.0f} ms at >= {WCT_HR_BPM:.0f} bpm measured from "
+            f"fewer than {WCT_QRS_MIN_LEADS} usable leads: the rule is 'not assessable' on "
+            f"{'it' if n_not_assessable == 1 else 'them'} (NaN label, left out "
             f"of the rule-label training and metrics), because the rule's QRS is the {WCT_QRS_LEADS}-lead global QRS "
             "(Kligfield et al. 2007; Surawicz et al. 2009), which fewer leads can read shorter or longer; a QRS >= "
             f"{WCT_QRS_MS:.0f} ms from fewer leads stays WCT, with its lead count in the reason. Table 'rule_outcome' gives each record's outcome, "
@@ -980,7 +1028,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         {"item": "patient groups (patients sharing a recording joined)", "value": len(pd.unique(groups))},
         {"item": "records with QRS and HR measured",
          "value": int(outcome["wct_rule_outcome"].ne(RULE_NOT_MEASURED).sum())},
-        {"item": f"rule not assessable (QRS < {WCT_QRS_MS:.0f} ms from < {WCT_QRS_MIN_LEADS} leads)",
+        {"item": f"rule not assessable (QRS < {WCT_QRS_MS:.0f} ms at >= {WCT_HR_BPM:.0f} bpm from < "
+                 f"{WCT_QRS_MIN_LEADS} leads)",
          "value": n_not_assessable},
         {"item": "records with a rule label", "value": n_rule},
         {"item": "rule-positive (WCT) records", "value": int(np.nansum(rule))},
@@ -989,12 +1038,19 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     logger.info("WCT cohort: %d records, %d patients, %d rule-positive", len(X), src.n_patients,
                 int(np.nansum(rule)))
 
-    # 1) circular: trained and evaluated on the rule label
+    # 1) circular: trained and evaluated on the rule label; min_positives applies to it as to any label
     circular, oof_rule = [], {}
-    circular.append(_metrics(rule, rule, groups, cfg, label="wct_rule", model=_RULE, features="QRS, HR",
-                             score_type="hard"))
+    rule_short = class_count_shortfall(rule.dropna(), int(cfg["min_positives"]))
+    rule_row = _metrics(rule, rule, groups, cfg, label="wct_rule", model=_RULE, features="QRS, HR",
+                        score_type="hard")
+    circular.append(not_estimable(rule_row, rule_short) if rule_short else rule_row)
+    if rule_short:
+        notes.append(f"wct_rule: {rule_short}; models were not trained on it, so no model is "
+                     "scored against it or against the external labels as 'trained on: wct_rule', and no SHAP "
+                     "or grounded explanation is made from one")
+        logger.info("WCT rule label: %s, too few to train on", rule_short)
     with step("models on the rule label (circular)"):
-        for i, (name, model) in enumerate(models.items(), 1):
+        for i, (name, model) in enumerate(models.items() if not rule_short else (), 1):
             logger.info("WCT rule label: model %d/%d %s (%d-fold patient-wise CV)", i, len(models), name,
                         cfg["cv_folds"])
             s, params = _oof(model, X, rule, groups, cfg, tuned=(name == "cardioforest"))
@@ -1014,15 +1070,18 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
     with step("models on the external labels"):
         for j, lab in enumerate(src.external.columns, 1):
             y = src.external[lab]
-            n_pos = int(np.nansum(y))
-            external.append(_metrics(y, rule, groups, cfg, label=lab, model=_RULE, trained_on="-",
-                                     features="QRS, HR", score_type="hard"))
-            for name, s in oof_rule.items():
-                external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on="wct_rule",
-                                         features="all", score_type=SCORE_TYPE))
             too_few = class_count_shortfall(y, int(cfg["min_positives"]))
+            # below min_positives no discrimination figure is an estimate: the rows keep their counts, NaN values
+            withheld = (lambda t: not_estimable(t, too_few)) if too_few else (lambda t: t)
+            if lab in src.rule_targets:  # the rule is scored only against a label it claims to predict
+                external.append(withheld(_metrics(y, rule, groups, cfg, label=lab, model=_RULE, trained_on="-",
+                                                  features="QRS, HR", score_type="hard")))
+            for name, s in oof_rule.items():
+                external.append(withheld(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on="wct_rule",
+                                                  features="all", score_type=SCORE_TYPE)))
             if too_few:
-                notes.append(f"{lab}: {too_few}; models were not trained on it")
+                notes.append(f"{lab}: {too_few}; models were not trained on it and no metric is "
+                             "estimated on it (NaN, the reason in the row)")
                 logger.info("WCT label %d/%d %s: %s, too few to train on", j, len(src.external.columns), lab,
                             too_few)
                 continue
@@ -1034,14 +1093,27 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                     ext_scores[(lab, name, feat_name)] = s
                     external.append(_metrics(y, s, groups, cfg, label=lab, model=name, trained_on=lab,
                                              features=feat_name, score_type=SCORE_TYPE))
-                    errors.append({**rule_error_counts(y, rule, s, name, lab), "features": feat_name})
+                    if lab in src.rule_targets:  # "the rule's errors" only where it claims the label
+                        errors.append({**rule_error_counts(y, rule, s, name, lab), "trained_on": lab,
+                                       "features": feat_name})
     external = pd.concat([t for t in external if len(t)], ignore_index=True) if external else pd.DataFrame()
-    rule_errors = pd.DataFrame(errors, columns=[*RULE_ERROR_COLUMNS, "features"])
+    rule_errors = pd.DataFrame(errors, columns=[*RULE_ERROR_COLUMNS, "trained_on", "features"])
+    others = [c for c in src.external.columns if c not in src.rule_targets]
+    if others:
+        notes.append(
+            f"The rule (QRS >= {WCT_QRS_MS:.0f} ms AND HR >= {WCT_HR_BPM:.0f} bpm) is scored only against "
+            f"{', '.join(sorted(src.rule_targets & set(src.external.columns))) or 'no label'} (a WCT label); not "
+            f"against {', '.join(others)}, which it does not claim to predict (a wide-QRS label has no rate "
+            "criterion, a tachycardia label no QRS criterion: the rule's 'errors' against them are its definition).")
     notes.append(f"defining features removed in 'without defining': {', '.join(defining)}")
 
     # 3) SHAP of the forest trained on the rule label (all records)
     with step("SHAP and grounded sentences"):
-        shap_imp, shap_wave, grounded, explanation = _explain(models, X, rule, src, cfg, oof_rule)
+        if rule_short:  # no model on the rule label: nothing to explain
+            shap_imp = shap_wave = grounded = pd.DataFrame()
+            explanation = None
+        else:
+            shap_imp, shap_wave, grounded, explanation = _explain(models, X, rule, src, cfg, oof_rule)
     if len(grounded):
         notes.append(
             f"grounded: {grounded['record'].nunique()} records chosen across the out-of-fold WCT score (the record "
@@ -1052,7 +1124,8 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
               "shap_importance": shap_imp, "shap_by_wave": shap_wave, "grounded": grounded,
               "rule_outcome": outcome.rename_axis("record").reset_index(),
               "notes": pd.DataFrame({"note": notes})}
-    curves = _curves(rule, oof_rule, src.external, ext_scores, list(models))
+    curves = [c for c in _curves(rule, oof_rule, src.external, ext_scores, list(models), src.rule_targets)
+              if not class_count_shortfall(c[1].dropna(), int(cfg["min_positives"]))]  # no figure on too few
     return StudyResult(tables=tables, blocks=_report_blocks(tables, notes, curves, explanation), notes=notes,
                        title=TITLE)
 
@@ -1084,21 +1157,94 @@ def run_wct_study(config: StudyConfig | Mapping[str, Any], out_dir: str | Path) 
 
 
 def _curves(rule: pd.Series, oof_rule: dict, external: pd.DataFrame, ext_scores: dict,
-            model_names: list[str]) -> list[tuple[str, pd.Series, dict[str, pd.Series]]]:
+            model_names: list[str], rule_targets=()) -> list[tuple[str, pd.Series, dict[str, pd.Series]]]:
     """(label, y, {curve name: out-of-fold score}) per label, for the ROC/PR figures."""
     out = []
     if oof_rule:
         out.append(("wct_rule", rule, dict(oof_rule)))
     for lab in external.columns:
-        scores: dict[str, pd.Series] = {_RULE: rule}
+        scores: dict[str, pd.Series] = {_RULE: rule} if lab in rule_targets else {}
         trained = {name: ext_scores[(lab, name, "all")] for name in model_names if (lab, name, "all") in ext_scores}
+        # short legend names (three panels share the width); the caption says the training label
         if trained:
             scores.update(trained)
             first = next(iter(trained))
             scores[f"{first}, without defining"] = ext_scores[(lab, first, "without defining")]
         else:
             scores.update({f"{name} (trained on the rule)": s for name, s in oof_rule.items()})
-        out.append((lab, external[lab], scores))
+        if scores:
+            out.append((lab, external[lab], scores))
+    return out
+
+
+def curves_caption(label: str, y: pd.Series, scores: Mapping[str, pd.Series]) -> str:
+    """The caption of a label's ROC/PR figure, with the records each curve is drawn on.
+
+    The curves are drawn on the records the metric tables score (label known, score not NaN),
+    so a legend's AUC is its table row's; a score with fewer records (the rule where it is 'not
+    assessable') is named with its count. Empty when fewer than two classes are scored.
+
+    Parameters
+    ----------
+    label : str
+    y : pandas.Series
+        0/1 label, NaN where unknown.
+    scores : mapping of str to pandas.Series
+        Out-of-fold scores by legend name, on ``y``'s index, NaN where not scored.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import curves_caption
+    >>> y = pd.Series([0.0, 1.0, 0.0, 1.0, np.nan])
+    >>> curves_caption("truth", y, {"rf": pd.Series([0.1, 0.9, 0.2, 0.7, 0.5]),
+    ...                             "rf, without defining": pd.Series([0.0, 1.0, np.nan, 1.0, 0.0])})
+    "Out-of-fold scores (patient-wise folds) against the label truth; n = 4, 2 positives (the records the metric tables score); the models were trained on truth (rows '[trained on: truth]' of its table); rf, without defining on 3 of them (not scored on 1)."
+    """
+    frame = pd.concat(dict(scores), axis=1)
+    ok = y.notna() & frame.notna().any(axis=1)
+    yk = y[ok].astype(int)
+    if ok.sum() < 2 or yk.nunique() < 2:
+        return ""
+    what = "rule label (circular)" if label == "wct_rule" else f"label {label}"
+    fewer = [f"{name} on {int(frame.loc[ok, name].notna().sum())} of them (not scored on "
+             f"{int(frame.loc[ok, name].isna().sum())})" for name in frame.columns if frame.loc[ok, name].isna().any()]
+    models = [n for n in frame.columns if n != _RULE and "(trained on the rule)" not in n]
+    trained = (f"; the models were trained on {label} (rows '[trained on: {label}]' of its table)"
+               if label != "wct_rule" and models else "")
+    return (f"Out-of-fold scores (patient-wise folds) against the {what}; n = {int(ok.sum())}, "
+            f"{_count(int(yk.sum()), 'positive')} (the records the metric tables score){trained}"
+            + (f"; {'; '.join(fewer)}." if fewer else ".")
+            + (" The rule is a hard 0/1 score (one operating point)." if _RULE in scores else ""))
+
+
+def _count(n: int, noun: str) -> str:
+    """``"1 positive"``, ``"2 positives"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def shap_importance_text(importance: pd.DataFrame) -> pd.DataFrame:
+    """The SHAP importance table as printed: mean |SHAP| to 2 significant digits, no ``shap_scale`` column.
+
+    Fixed decimals printed six features as 0.001 above one at 0.00099: the ranking was unreadable.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.studies.wct import shap_importance_text
+    >>> t = pd.DataFrame({"model": "rf", "feature": ["a", "b", "c"], "mean_abs_shap": [0.0123, 0.00104, 0.00099],
+    ...                   "shap_scale": "probability"})
+    >>> shap_importance_text(t)["mean_abs_shap"].tolist()
+    ['0.012', '0.0010', '0.00099']
+    """
+    out = importance.drop(columns=[c for c in ("shap_scale",) if c in importance.columns]).copy()
+    out["mean_abs_shap"] = [f"{v:#.2g}" if np.isfinite(v) and v != 0 else ("0" if v == 0 else "NA")
+                            for v in pd.to_numeric(out["mean_abs_shap"], errors="coerce").astype(float)]
     return out
 
 
@@ -1118,7 +1264,9 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
             blocks.append(MetricsBlock(
                 part[part["metric"].isin(show)], heading=f"Against an independent label: {label}",
                 caption=f"Label {label} (not computed from the model's inputs); out-of-fold scores (not calibrated), "
-                        "patient-wise folds; estimate (95% CI). The rule is a hard 0/1 score.",
+                        "patient-wise folds; estimate (95% CI). "
+                        + ("The rule is a hard 0/1 score." if part["model"].str.startswith(_RULE).any() else
+                           "The rule is not scored: it does not claim to predict this label (see the notes)."),
                 note="\n\n".join(circular_notes) if label == first else "", name=f"external_{label}",
                 transpose=False))
     circ = tables["circular"]
@@ -1129,29 +1277,32 @@ def _report_blocks(tables: dict[str, pd.DataFrame], notes: list[str], curves, ex
                                            "model's own inputs: models can only reproduce it.",
                                    name="circular", transpose=False))
     for label, y, scores in curves:
-        ok = y.notna() & pd.concat(scores, axis=1).notna().all(axis=1)
-        yk = y[ok].astype(int)
-        if ok.sum() < 2 or yk.nunique() < 2:
+        caption = curves_caption(label, y, scores)
+        if not caption:
             continue
+        # the records of the metric tables: each curve on the records its score has (a score is NaN
+        # where not scored, e.g. the rule where 'not assessable'); the legend gives n when fewer
+        ok = y.notna() & pd.concat(scores, axis=1).notna().any(axis=1)
+        yk = y[ok].astype(int)
         what = "rule label (circular)" if label == "wct_rule" else f"label {label}"
         blocks.append(CurvesBlock(
             yk.to_numpy(), {name: s[ok].to_numpy(dtype=float) for name, s in scores.items()},
-            heading=f"ROC and precision-recall curves: {what}",
-            caption=f"Out-of-fold scores (patient-wise folds) against the {what}; n = {int(ok.sum())}, "
-                    f"{int(yk.sum())} positives."
-                    + (" The rule is a hard 0/1 score (one operating point)." if _RULE in scores else "")))
+            heading=f"ROC and precision-recall curves: {what}", caption=caption))
     if len(tables["rule_errors"]):
         blocks.append(TableBlock(tables["rule_errors"], heading="What the models add over the rule",
-                                 caption="Accuracy on the records the rule gets wrong."))
+                                 caption="Accuracy on the records the rule gets wrong against a WCT label "
+                                         "(external_label, one the rule claims to predict); the models were trained "
+                                         "on that label (trained_on), out-of-fold scores positive at >= 0.5."))
     if explanation is not None:
+        on = tables["shap_importance"].attrs.get("explained_on", "explained on up to 300 records")
         blocks.append(ShapSummaryBlock(explanation, heading="SHAP attributions of the forest",
-                                       text="The forest trained on the rule label, explained on up to 300 "
-                                            "records (SHAP values of the WCT output)."))
+                                       text=f"The forest trained on the rule label: {on} (SHAP values of the WCT "
+                                            "score, not a calibrated probability)."))
     if len(tables["shap_importance"]):
-        blocks.append(TableBlock(tables["shap_importance"].head(15), heading="SHAP importance",
-                                 caption="Mean |SHAP| of the forest, top 15 features, in units of its output's "
-                                         f"{tables['shap_importance']['shap_scale'].iloc[0]} scale (shap_scale): "
-                                         "the WCT score, not a calibrated probability."))
+        blocks.append(TableBlock(shap_importance_text(tables["shap_importance"].head(15)), heading="SHAP importance",
+                                 caption="Mean |SHAP| of the forest, top 15 features, to 2 significant digits, in "
+                                         "units of its output (the forest's class share, which SHAP calls its "
+                                         "probability scale): the WCT score, not a calibrated probability."))
     g = tables["grounded"]
     if len(g):
         n_rec = int(g["record"].nunique())
@@ -1248,6 +1399,12 @@ def _explain(models, X, rule, src, cfg, oof_rule: Mapping[str, pd.Series] | None
     imp.insert(0, "model", name)
     # the units of the values (a forest's margin is its probability): what the table's numbers are in
     imp["shap_scale"] = getattr(ex, "scale", ex.output_space)
+    # which records the summary explains (user18 W5): a random subset of the rule-labelled records
+    n_pos = int(y.iloc[np.sort(idx)].sum())
+    imp.attrs["explained_on"] = (
+        f"the forest fitted on all {int(keep.sum())} records with a rule label, explained on "
+        + (f"all of them ({_count(n_pos, 'rule positive')})" if len(idx) == int(keep.sum()) else
+           f"{len(idx)} of them drawn at random (seed {cfg['random_state']}), holding {_count(n_pos, 'rule positive')}"))
     wave = group_explanation(ex, "wave")
     wave_tab = pd.DataFrame({"group": wave.feature_names, "mean_abs_shap": np.abs(wave.values).mean(0)})
     wave_tab = wave_tab.sort_values("mean_abs_shap", ascending=False, ignore_index=True)

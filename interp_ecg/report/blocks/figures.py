@@ -22,7 +22,8 @@ def format_metrics(metrics: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     an estimate column ``estimate``/``value``, ``ci_low``/``ci_high`` and optionally ``model``)
     or a wide table whose index is the model name. Its ``n`` and ``n_positive`` columns, when
     present, become the columns ``n`` and ``positives``; an estimate without an interval
-    reads ``"1.000 (no CI)"``.
+    reads ``"1.000 (no CI)"``. A ``not_estimable`` column (why a row's values are withheld, empty
+    where they are not) becomes the column ``not estimable``.
 
     Examples
     --------
@@ -67,6 +68,11 @@ def format_metrics(metrics: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         per = m.groupby(model, sort=False)[list(counts)].first().rename(columns=counts)
         wide = pd.concat([wide[["model"]], per.reindex(wide["model"]).reset_index(drop=True), wide.drop(columns="model")],
                          axis=1)
+    if "not_estimable" in m.columns:  # why a row has no values (e.g. below a study's min_positives), in the row
+        why = m["not_estimable"].fillna("").astype(str)
+        if why.str.len().gt(0).any():
+            per_model = why.groupby(m[model], sort=False).agg(lambda v: next((x for x in v if x), ""))
+            wide["not estimable"] = per_model.reindex(wide["model"]).fillna("").to_numpy()
     return wide
 
 

@@ -4,18 +4,86 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 
 from interp_ecg.phenotype.phewas import describe_method
 from interp_ecg.phenotype.plots import plot_manhattan
-from interp_ecg.report.blocks.base import Block, RenderContext, figure_html, format_frame, format_number, table_html
+from interp_ecg.report.blocks.base import Block, RenderContext, figure_html, format_frame, table_html
 from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, Paragraph, Table
+
+def significant_associations(summary: pd.DataFrame, alpha: float = 0.05) -> tuple[int, int]:
+    """Associations with ``q < alpha``: those that count as findings, and the separated ones.
+
+    A fit flagged ``separation`` (the outcome is (quasi-)completely separated: its
+    maximum-likelihood odds ratio is infinite; with Firth's penalty the estimate is finite but
+    rests on a handful of cases) is not counted as a finding; it is returned apart, so a
+    sentence can say "31 associations with q < 0.05 (and 1 more from a separated fit, not
+    counted)".
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A PheWAS summary (:func:`~interp_ecg.phenotype.phewas`): ``q``, optionally ``separation``.
+    alpha : float
+        False-discovery level.
+
+    Returns
+    -------
+    (int, int)
+        Findings (``q < alpha``, not separated) and separated fits with ``q < alpha``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.report.blocks.phewas import significant_associations
+    >>> s = pd.DataFrame({"q": [0.001, 0.04, 0.2], "separation": [False, True, False]})
+    >>> significant_associations(s)
+    (1, 1)
+    """
+    if "q" not in summary.columns:
+        return 0, 0
+    sig = (pd.to_numeric(summary["q"], errors="coerce") < alpha).to_numpy()
+    sep = (summary["separation"].fillna(False).astype(bool).to_numpy() if "separation" in summary.columns
+           else np.zeros(len(summary), dtype=bool))
+    return int((sig & ~sep).sum()), int((sig & sep).sum())
+
+
+def significant_digits(value, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits (``"192"``, ``"0.0088"``, ``"6.2e-10"``), ``"NA"`` for NaN.
+
+    Examples
+    --------
+    >>> from interp_ecg.report.blocks.phewas import significant_digits
+    >>> [significant_digits(v, 2) for v in (191.869, 0.00877, 6.24e-10, float("nan"))]
+    ['190', '0.0088', '6.2e-10', 'NA']
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not np.isfinite(v):
+        return "NA"
+    if v == 0:
+        return "0"
+    if abs(v) < 1e-4 or abs(v) >= 10 ** (digits + 2):
+        return f"{v:.{digits - 1}e}"
+    decimals = max(digits - 1 - int(np.floor(np.log10(abs(v)))), 0)
+    return f"{float(f'{v:.{digits}g}'):.{decimals}f}"
+
+
+#: columns of the top-hits table printed with 3 significant digits (odds ratios) and 2 (p, q)
+_OR_COLUMNS = ("OR", "or", "odds_ratio", "OR_low", "OR_high", "or_ci_low", "or_ci_high")
+
+
+__all__ = ["PhewasBlock", "significant_associations", "significant_digits"]
+
 
 class PhewasBlock(Block):
     """PheWAS: Manhattan plot and the table of top hits."""
 
     TOP_COLUMNS = ("exposure", "phecode", "description", "n_cases", "n_controls", "OR",
-                   "or", "odds_ratio", "OR_low", "OR_high", "or_ci_low", "or_ci_high", "p", "q", "converged")
+                   "or", "odds_ratio", "OR_low", "OR_high", "or_ci_low", "or_ci_high", "p", "q", "converged", "separation")
 
     def __init__(self, summary: pd.DataFrame, heading: str = "Phenome-wide association study",
                  text: str = "", top: int = 15, alpha: float = 0.05, level: int = 1) -> None:
@@ -34,6 +102,11 @@ class PhewasBlock(Block):
         out = s[cols].reset_index(drop=True)
         if "description" in out.columns:
             out["description"] = out["description"].astype(str).str.slice(0, 38)
+        if "separation" in out.columns:
+            # a separated fit is flagged beside its estimate (Firth's finite estimate on a few cases)
+            firth = s["method"].astype(str).eq("firth").to_numpy() if "method" in s.columns else np.zeros(len(s), bool)
+            out["separation"] = ["yes (Firth estimate)" if sep and f else ("yes" if sep else "no")
+                                 for sep, f in zip(out["separation"].fillna(False).astype(bool), firth)]
         return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -63,17 +136,34 @@ class PhewasBlock(Block):
         out.append(FigureFlowable(lambda r: plot_manhattan(self.summary, self.alpha, direction=False,
                                                            ax=r.add_axes(0.08, 0.3, 0.9, 0.66)),
                                   3.0, self._caption(), ctx.next_figure()))
-        top = format_frame(self.top_hits(), 3)
+        top = self._top_text()
+        out.append(Table(top, self._top_caption(top), number=ctx.next_table()))
+        return out
+
+    def _top_text(self) -> pd.DataFrame:
+        """The top hits as printed: odds ratios with 3 significant digits, p and q with 2 (as the
+        prototype glossary prints q), the separation flag in words."""
+        hits = self.top_hits()
+        top = format_frame(hits, 3)
+        for col in _OR_COLUMNS:
+            if col in top.columns:
+                top[col] = [significant_digits(v, 3) for v in hits[col]]
         for col in ("p", "q"):
             if col in top.columns:
-                top[col] = [format_number(v, 3) if not isinstance(v, str) else v for v in self.top_hits()[col]]
-        out.append(Table(top, f"Top {len(top)} associations by p-value ({describe_method(self.summary)}; "
-                              "q: Benjamini-Hochberg).",
-                         number=ctx.next_table()))
-        return out
+                top[col] = [significant_digits(v, 2) if not isinstance(v, str) else v for v in hits[col]]
+        return top
+
+    def _top_caption(self, top: pd.DataFrame) -> str:
+        sep = ""
+        if "separation" in top.columns:
+            sep = ("; separation: the outcome is (quasi-)completely separated by the design, so the unpenalised "
+                   "odds ratio is infinite - such a fit is not counted as a finding")
+        return (f"Top {len(top)} associations by p-value ({describe_method(self.summary)}; "
+                f"q: Benjamini-Hochberg; odds ratios to 3 significant digits{sep}).")
 
     def html(self, ctx: RenderContext) -> str:
         text = f"<p>{html.escape(self.text)}</p>" if self.text else ""
         fig = figure_html(lambda r: plot_manhattan(self.summary, self.alpha, direction=False,
                                                     ax=r.add_axes(0.08, 0.3, 0.9, 0.66)), 7.0, 3.0, self._caption())
-        return self._heading_html() + text + fig + table_html(format_frame(self.top_hits(), 3), "Top associations")
+        top = self._top_text()
+        return self._heading_html() + text + fig + table_html(top, self._top_caption(top))
