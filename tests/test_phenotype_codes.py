@@ -122,9 +122,10 @@ def test_item2_sex_specific_phecode_restricted_by_default(pmap, tmp_path):
                             exposures=["score"], full_population=True)
     row = s[s["phecode"] == "GU_627.2"].iloc[0]
     assert (row["n_cases"], row["n_controls"], row["n_sex_excluded"]) == (15, 25, 40)
-    # PTB-XL coding (1 = female, 0 = male) works the same
+    # PTB-XL coding (1 = female, 0 = male), stated, works the same
     s2 = pipeline.run_phewas(expo.assign(sex=(sex == "F").astype(int)), dx, pmap, ["age", "sex"],
-                             min_code_count=1, min_cases=5, exposures=["score"], full_population=True)
+                             min_code_count=1, min_cases=5, exposures=["score"], full_population=True,
+                             sex_coding="ptbxl")
     row2 = s2[s2["phecode"] == "GU_627.2"].iloc[0]
     assert (row2["n_cases"], row2["n_controls"]) == (15, 25)
     # and the restriction can be switched off explicitly

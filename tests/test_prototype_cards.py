@@ -65,10 +65,14 @@ def test_afib_rhythm_prototypes_match_their_class(setup):
     t = setup["cards"].table
     af = t[t["class"] == "AFIB"]
     assert (af["branch"] == "rhythm").all()
-    assert (af["P_wave_presence_fraction"] < 0.5).all()
+    p = af["P_wave_presence_fraction"]
+    # NaN: at fast rates no room between the T end and the QRS for a P wave (hidden, not known);
+    # never read as present
+    assert ((p < 0.5) | p.isna()).all() and (p < 0.5).any()
     assert (af["RR_irregularity"] >= 0.1).all()
     assert af["rhythm_consistent"].astype(bool).all()
-    assert af["description"].str.contains("no P waves").all()
+    assert af["description"][p < 0.5].str.contains("no P waves").all()
+    assert not af["description"][p.isna()].str.contains("P waves").any()  # unknown: nothing said
 
 
 def test_measurements_sit_beside_class_median_and_normal_range(setup):

@@ -1055,6 +1055,18 @@ LIMB_IDENTITIES = {
 }
 
 
+#: a second in which a limb lead's RMS (band-passed) is under this fraction of that lead's median
+#: second is not judged by the identities: the lead is off there (a flat segment, a dropout), and
+#: comparing it with the recorded leads would read a lead-off as a scale error
+LIMB_IDENTITY_LIVE_FRACTION = 0.1
+
+
+def _all_limb_leads_live(rms: np.ndarray) -> np.ndarray:
+    """``(n_seconds,)`` True where every limb lead (rows of ``rms``, per-second RMS) is recorded."""
+    med = np.median(rms, axis=1, keepdims=True)
+    return (rms > LIMB_IDENTITY_LIVE_FRACTION * med).all(axis=0)
+
+
 def limb_lead_identity(
     signal: np.ndarray, fs: float, leads: Sequence[str], usable: Sequence[bool] | None = None,
     residuals_out: dict[str, float] | None = None,
@@ -1147,7 +1159,7 @@ def limb_lead_identity(
         return np.sqrt(np.mean(v[..., : n_win * win].reshape(*v.shape[:-1], n_win, win) ** 2, axis=-1))
 
     scale = np.sqrt(np.mean(per_second_rms(y[limb]) ** 2, axis=0))  # (n_win,)
-    live = scale > 0
+    live = (scale > 0) & _all_limb_leads_live(per_second_rms(y[limb]))
     if not live.any():
         return np.nan, ""
     fractions = {}
@@ -1258,7 +1270,7 @@ def limb_identity_suspects(signal: np.ndarray, fs: float, leads: Sequence[str], 
         return np.sqrt(np.mean(v[..., : n_win * win].reshape(*v.shape[:-1], n_win, win) ** 2, axis=-1))
 
     scale = np.sqrt(np.mean(per_second_rms(y) ** 2, axis=0))
-    live = scale > 0
+    live = (scale > 0) & _all_limb_leads_live(per_second_rms(y))
     if not live.any():
         return None, suspects
     coef = np.array([_LIMB_IN_I_II[ld] for ld in limb])  # (n_limb, 2)
