@@ -1243,7 +1243,9 @@ def shap_importance_text(importance: pd.DataFrame) -> pd.DataFrame:
     ['0.012', '0.0010', '0.00099']
     """
     out = importance.drop(columns=[c for c in ("shap_scale",) if c in importance.columns]).copy()
-    out["mean_abs_shap"] = [f"{v:#.2g}" if np.isfinite(v) and v != 0 else ("0" if v == 0 else "NA")
+    from interp_ecg.report.blocks.base import significant_digits
+
+    out["mean_abs_shap"] = [significant_digits(v, 2)
                             for v in pd.to_numeric(out["mean_abs_shap"], errors="coerce").astype(float)]
     return out
 

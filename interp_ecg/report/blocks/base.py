@@ -69,6 +69,29 @@ def report_identifier_kind(name: Any) -> str | None:
 WARNING_COLOR = "#8b0000"
 
 
+def significant_digits(value, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits, for odds ratios, p and q values and SHAP sizes (``"192"``, ``"0.0088"``, ``"6.2e-10"``), ``"NA"`` for NaN.
+
+    Examples
+    --------
+    >>> from interp_ecg.report.blocks.base import significant_digits
+    >>> [significant_digits(v, 2) for v in (191.869, 0.00877, 6.24e-10, float("nan"))]
+    ['190', '0.0088', '6.2e-10', 'NA']
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not np.isfinite(v):
+        return "NA"
+    if v == 0:
+        return "0"
+    if abs(v) < 1e-4 or abs(v) >= 10 ** (digits + 2):
+        return f"{v:.{digits - 1}e}"
+    decimals = max(digits - 1 - int(np.floor(np.log10(abs(v)))), 0)
+    return f"{float(f'{v:.{digits}g}'):.{decimals}f}"
+
+
 def format_number(value: Any, digits: int = 3) -> str:
     """Format a number the way every report table and results CSV shows it.
 

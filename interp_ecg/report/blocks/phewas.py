@@ -9,7 +9,8 @@ import pandas as pd
 
 from interp_ecg.phenotype.phewas import describe_method
 from interp_ecg.phenotype.plots import plot_manhattan
-from interp_ecg.report.blocks.base import Block, RenderContext, figure_html, format_frame, table_html
+from interp_ecg.report.blocks.base import (Block, RenderContext, figure_html, format_frame, significant_digits,
+                                          table_html)
 from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, Paragraph, Table
 
 def significant_associations(summary: pd.DataFrame, alpha: float = 0.05) -> tuple[int, int]:
@@ -49,34 +50,11 @@ def significant_associations(summary: pd.DataFrame, alpha: float = 0.05) -> tupl
     return int((sig & ~sep).sum()), int((sig & sep).sum())
 
 
-def significant_digits(value, digits: int = 3) -> str:
-    """``value`` with ``digits`` significant digits (``"192"``, ``"0.0088"``, ``"6.2e-10"``), ``"NA"`` for NaN.
-
-    Examples
-    --------
-    >>> from interp_ecg.report.blocks.phewas import significant_digits
-    >>> [significant_digits(v, 2) for v in (191.869, 0.00877, 6.24e-10, float("nan"))]
-    ['190', '0.0088', '6.2e-10', 'NA']
-    """
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not np.isfinite(v):
-        return "NA"
-    if v == 0:
-        return "0"
-    if abs(v) < 1e-4 or abs(v) >= 10 ** (digits + 2):
-        return f"{v:.{digits - 1}e}"
-    decimals = max(digits - 1 - int(np.floor(np.log10(abs(v)))), 0)
-    return f"{float(f'{v:.{digits}g}'):.{decimals}f}"
-
-
 #: columns of the top-hits table printed with 3 significant digits (odds ratios) and 2 (p, q)
 _OR_COLUMNS = ("OR", "or", "odds_ratio", "OR_low", "OR_high", "or_ci_low", "or_ci_high")
 
 
-__all__ = ["PhewasBlock", "significant_associations", "significant_digits"]
+__all__ = ["PhewasBlock", "significant_associations"]
 
 
 class PhewasBlock(Block):
