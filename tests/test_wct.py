@@ -255,3 +255,18 @@ def test_ptbxl_source_real_records(ptbxl_root, tmp_path):
     said = tables["notes"].note.str.contains("cardioforest: too few rule-positive|wct_rule: .*fewer than "
                                              "min_positives=100").any()
     assert scored != said, (n_rule_pos, scored, said)
+
+
+@pytest.mark.shared_data
+def test_ptbxl_statement_labels_unknown_without_rhythm_statement(ptbxl_root):
+    """PTB-XL records without any rhythm statement were not assessed for rhythm: their
+    statement_tachycardia is unknown (NaN), not 'no tachycardia' (before: fillna(0))."""
+    from interp_ecg.io import read_ptbxl
+    from interp_ecg.studies.wct import PTBXL_TACHY, PTBXL_WIDE, statement_any
+
+    labels = read_ptbxl(ptbxl_root).labels
+    unassessed = labels["SR"].isna().to_numpy()
+    assert unassessed.sum() > 0
+    tachy, wide = statement_any(labels, PTBXL_TACHY), statement_any(labels, PTBXL_WIDE)
+    assert np.isnan(tachy[unassessed]).all() and np.isfinite(tachy[~unassessed]).all()
+    assert np.isfinite(wide).all()  # QRS statements are always assessed

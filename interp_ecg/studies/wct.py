@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -313,6 +313,37 @@ def _synthetic(cfg, out_dir: Path) -> _Source:
                           rule_targets={"true_wct_rhythm", "rule_on_true_intervals", "vt_among_true_wct"})
 
 
+def statement_any(labels: pd.DataFrame, codes: Sequence[str]) -> np.ndarray:
+    """Whether a record carries any of ``codes``: 1 where one is coded, 0 where all were assessed
+    and none is, NaN where none is coded and one was not assessed (a NaN label).
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        ``(n_records, n_statements)`` 0/1, NaN where a statement was not assessed.
+    codes : sequence of str
+        Statement names; those absent from ``labels`` are ignored (none present: all 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_records,)`` float.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from interp_ecg.studies.wct import statement_any
+    >>> L = pd.DataFrame({"STACH": [1, 0, np.nan, np.nan], "PSVT": [0, 0, np.nan, 1]})
+    >>> statement_any(L, ["STACH", "PSVT"]).tolist()
+    [1.0, 0.0, nan, 1.0]
+    """
+    have = [c for c in codes if c in labels.columns]
+    if not have:
+        return np.zeros(len(labels))
+    v = labels[have].to_numpy(dtype=float)
+    return np.where((v > 0).any(axis=1), 1.0, np.where(np.isnan(v).any(axis=1), np.nan, 0.0))
+
+
 def _ptbxl(cfg, out_dir: Path) -> _Source:
     from interp_ecg.config import dataset_path
     from interp_ecg.io import read_ptbxl
@@ -323,20 +354,22 @@ def _ptbxl(cfg, out_dir: Path) -> _Source:
         ds = ds.subset(mask=np.arange(len(ds)) < int(cfg["ptbxl"]["max_records"]))
     cache = Path(cfg["features_cache"]) if cfg.get("features_cache") else None
     feats = _package_features(ds, cfg, cache)
-    labels = ds.labels.reindex(ds.meta.index).fillna(0)
+    # NaN: a statement not assessed (read_ptbxl: the rhythm statements of a record without any)
+    labels = ds.labels.reindex(ds.meta.index)
 
-    def any_of(codes):
-        have = [c for c in codes if c in labels.columns]
-        return (labels[have].to_numpy() > 0).any(axis=1).astype(float) if have else np.zeros(len(labels))
-
-    tachy, wide = any_of(PTBXL_TACHY), any_of(PTBXL_WIDE)
+    tachy, wide = statement_any(labels, PTBXL_TACHY), statement_any(labels, PTBXL_WIDE)
+    n_unknown = int(np.isnan(tachy).sum())
     external = pd.DataFrame({
-        "statement_wct": tachy * wide,
+        "statement_wct": np.where(wide == 0, 0.0, tachy * wide),  # a narrow QRS is no WCT whatever the rate
         "statement_wide_qrs": wide,
         "statement_tachycardia": tachy,
     }, index=ds.meta.index)
     notes = [f"external labels: PTB-XL statements (tachycardia = {'/'.join(PTBXL_TACHY)}; wide QRS = "
              f"{'/'.join(PTBXL_WIDE)}; statement_wct = both)"]
+    if n_unknown:
+        notes.append(f"{n_unknown} records carry no rhythm statement (not assessed for rhythm, PTB-XL): their "
+                     "statement_tachycardia, and statement_wct where the QRS statement is wide, are unknown (NaN) "
+                     "and left out of those labels' metrics")
     return _from_features(feats, ds.meta, external, "ptbxl", notes, ds, ptbxl_root=root,
                           rule_targets={"statement_wct"})
 
@@ -1666,7 +1699,7 @@ def rule_errors_in_words(errors: pd.DataFrame) -> pd.DataFrame:
         "ensemble wrong where rule right": [e["n_model_wrong_where_rule_right"]]})
 
 __all__ = ["Params", "run", "run_wct_study", "settings", "wct_rule_label", "wct_rule_outcome", "WCT_QRS_LEADS",
-           "WCT_QRS_MIN_LEADS",
+           "WCT_QRS_MIN_LEADS", "statement_any",
            "RULE_WCT", "RULE_NOT_WCT", "RULE_NOT_ASSESSABLE", "RULE_NOT_MEASURED", "class_count_shortfall", "load_source",
            "SYNTHETIC_WCT_CONDITIONS", "PTBXL_TACHY", "PTBXL_WIDE", "WCT_QRS_MS", "WCT_HR_BPM",
            "DEFINING_PATTERNS", "defining_columns", "out_of_fold_scores", "rule_error_counts", "RULE_ERROR_COLUMNS",
