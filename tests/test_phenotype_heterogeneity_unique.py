@@ -60,3 +60,14 @@ def test_most_specific_code_is_kept_and_nan_rows_compare_equal():
                       "n_cases": [30, 30, 30, 12] * 2, "beta": [0.2, 0.2, 0.2, -0.1, np.nan, np.nan, np.nan, 1.0],
                       "p": [0.04, 0.04, 0.04, 0.5, np.nan, np.nan, np.nan, 0.1]})
     assert identical_phecodes(s) == {"CV_401": "CV_401.11", "CV_401.1": "CV_401.11"}
+
+
+def test_n_significant_leaves_separated_fits_out():
+    """A separated fit with q < 0.05 is no finding in the class table either (user18 F7 leftover)."""
+    codes, n_cases = ["P", "Q", "R"], [50, 40, 30]
+    s = _summary({"proto_A_0": [3, 1, 2], "proto_A_1": [3, 2, 1]}, codes, n_cases)
+    s["q"] = [0.01, 0.2, 0.2, 0.01, 0.03, 0.2]
+    s["separation"] = [False, False, False, False, True, False]
+    vec = pd.DataFrame([[0, 0], [0, 1]], index=["proto_A_0", "proto_A_1"])
+    out = prototype_distance_vs_mixing(vec, s).set_index("class")
+    assert out.loc["A", "n_significant"] == 2  # 3 with q < 0.05, one of them separated

@@ -33,9 +33,47 @@ __all__ = [
     "compare_prototypes_classes",
     "identical_phecodes",
     "prototype_distance_vs_mixing",
+    "significant_associations",
 ]
 
 PROTO_PATTERN = r"^proto_(?P<cls>.+)_(?P<k>\d+)$"
+
+
+def significant_associations(summary: pd.DataFrame, alpha: float = 0.05) -> tuple[int, int]:
+    """Associations with ``q < alpha``: those that count as findings, and the separated ones.
+
+    A fit flagged ``separation`` (the outcome is (quasi-)completely separated: its
+    maximum-likelihood odds ratio is infinite; with Firth's penalty the estimate is finite but
+    rests on a handful of cases) is not counted as a finding; it is returned apart, so a
+    sentence can say "31 associations with q < 0.05 (and 1 more from a separated fit, not
+    counted)".
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A PheWAS summary (:func:`~interp_ecg.phenotype.phewas`): ``q``, optionally ``separation``.
+    alpha : float
+        False-discovery level.
+
+    Returns
+    -------
+    (int, int)
+        Findings (``q < alpha``, not separated) and separated fits with ``q < alpha``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from interp_ecg.phenotype.analyses import significant_associations
+    >>> s = pd.DataFrame({"q": [0.001, 0.04, 0.2], "separation": [False, True, False]})
+    >>> significant_associations(s)
+    (1, 1)
+    """
+    if "q" not in summary.columns:
+        return 0, 0
+    sig = (pd.to_numeric(summary["q"], errors="coerce") < alpha).to_numpy()
+    sep = (summary["separation"].fillna(False).astype(bool).to_numpy() if "separation" in summary.columns
+           else np.zeros(len(summary), dtype=bool))
+    return int((sig & ~sep).sum()), int((sig & sep).sum())
 
 
 def auc_matrix(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -414,7 +452,8 @@ def prototype_distance_vs_mixing(
     DataFrame, one row per class with >= 2 prototypes: ``class, n_prototypes, mean_distance,
     association_heterogeneity`` (1 - mean pairwise Spearman correlation between the prototypes'
     signed -log10 p profiles over phecodes: 0 = all prototypes associate alike, up to 2 = opposite),
-    ``n_significant`` (FDR q < 0.05 associations of the class's prototypes), ``n_phecodes`` (the
+    ``n_significant`` (FDR q < 0.05 associations of the class's prototypes, separated fits not
+    counted: :func:`significant_associations`), ``n_phecodes`` (the
     distinct phenotypes the profiles run over). ``.attrs["spearman"]`` holds the correlation of
     the two across classes and its p-value.
 
@@ -472,7 +511,7 @@ def prototype_distance_vs_mixing(
             if ok.sum() >= 3:
                 rho.append(stats.spearmanr(P[i, ok], P[j, ok])[0])
         het = 1.0 - float(np.nanmean(rho)) if rho else np.nan
-        n_sig = int((s.loc[s["exposure"].isin(cols), "q"] < 0.05).sum()) if "q" in s else np.nan
+        n_sig = significant_associations(s.loc[s["exposure"].isin(cols)])[0] if "q" in s else np.nan
         rows.append({"class": cls, "n_prototypes": len(cols), "mean_distance": float(d[iu].mean()),
                      "association_heterogeneity": het, "n_significant": n_sig, "n_phecodes": int(prof.shape[1])})
     out = pd.DataFrame(rows)

@@ -580,7 +580,7 @@ def _phewas(cfg: StudyConfig, ds, cohort_dir: Path | None, state: dict, tables: 
     """PheWAS (:func:`pipeline.cohort_phewas`) of the prototype similarities (else three features)."""
     from interp_ecg import phenotype
     from interp_ecg.report import PhewasBlock
-    from interp_ecg.report.blocks.phewas import significant_associations
+    from interp_ecg.phenotype.analyses import significant_associations
 
     if "proto_sims" in state:
         expo, what = state["proto_sims"], "prototype similarities"

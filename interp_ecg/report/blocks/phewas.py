@@ -7,47 +7,13 @@ import html
 import numpy as np
 import pandas as pd
 
+from interp_ecg.phenotype.analyses import significant_associations
 from interp_ecg.phenotype.phewas import describe_method
 from interp_ecg.phenotype.plots import plot_manhattan
 from interp_ecg.report.blocks.base import (Block, RenderContext, figure_html, format_frame, significant_digits,
                                           table_html)
 from interp_ecg.report.layout import FigureFlowable, Flowable, Heading, Paragraph, Table
 
-def significant_associations(summary: pd.DataFrame, alpha: float = 0.05) -> tuple[int, int]:
-    """Associations with ``q < alpha``: those that count as findings, and the separated ones.
-
-    A fit flagged ``separation`` (the outcome is (quasi-)completely separated: its
-    maximum-likelihood odds ratio is infinite; with Firth's penalty the estimate is finite but
-    rests on a handful of cases) is not counted as a finding; it is returned apart, so a
-    sentence can say "31 associations with q < 0.05 (and 1 more from a separated fit, not
-    counted)".
-
-    Parameters
-    ----------
-    summary : pandas.DataFrame
-        A PheWAS summary (:func:`~interp_ecg.phenotype.phewas`): ``q``, optionally ``separation``.
-    alpha : float
-        False-discovery level.
-
-    Returns
-    -------
-    (int, int)
-        Findings (``q < alpha``, not separated) and separated fits with ``q < alpha``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from interp_ecg.report.blocks.phewas import significant_associations
-    >>> s = pd.DataFrame({"q": [0.001, 0.04, 0.2], "separation": [False, True, False]})
-    >>> significant_associations(s)
-    (1, 1)
-    """
-    if "q" not in summary.columns:
-        return 0, 0
-    sig = (pd.to_numeric(summary["q"], errors="coerce") < alpha).to_numpy()
-    sep = (summary["separation"].fillna(False).astype(bool).to_numpy() if "separation" in summary.columns
-           else np.zeros(len(summary), dtype=bool))
-    return int((sig & ~sep).sum()), int((sig & sep).sum())
 
 
 #: columns of the top-hits table printed with 3 significant digits (odds ratios) and 2 (p, q)
