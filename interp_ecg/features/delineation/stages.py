@@ -412,7 +412,8 @@ def detect_beats(views: Views, fs: float, usable: np.ndarray, p: Params
     is_step = share < p.step_overshoot
     steps, r = r[is_step], r[~is_step]
     if r.size == 0:
-        raise DelineationError("no QRS complex found: only baseline steps")
+        raise DelineationError("no QRS complex found: only baseline steps (level shifts that do not return; a "
+                               "smooth fast rhythm such as ventricular flutter can read so, and needs review)")
     r = r[~burst_artefacts(views, r, fs, p, usable)]
     sim = beat_similarity(views.qrs_band, r, fs, p, usable)
     n_use = int(np.sum(usable))
