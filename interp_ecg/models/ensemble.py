@@ -389,28 +389,47 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
             labels = [str(c) for c in y.columns]
         else:
             labels = list(range(np.asarray(y).shape[1]))
+        # a NaN label is unknown (a statement not assessed for that record): the record is left out
+        # of that label's fit only, never taken as a negative
+        y_raw = np.asarray(y, dtype=float)
+        unknown = np.isnan(y_raw)
         X_arr, y_arr = validate_data(
-            self, X, y, ensure_all_finite="allow-nan", dtype=np.float64, multi_output=True
+            self, X, np.where(unknown, 0.0, y_raw), ensure_all_finite="allow-nan", dtype=np.float64,
+            multi_output=True
         )
-        y_arr = np.asarray(y_arr)
+        y_arr = np.asarray(y_arr, dtype=float)
         self.train_missing_share_ = _missing_share(X_arr)
-        if type_of_target(y_arr) not in ("multilabel-indicator",):
-            raise ModelError("multi-label y must hold 0/1 in every column")
+        if type_of_target(y_arr.astype(int) if np.isin(y_arr, (0.0, 1.0)).all() else y_arr) not in (
+                "multilabel-indicator",):
+            raise ModelError("multi-label y must hold 0/1 (or NaN: unknown) in every column")
+        y_arr[unknown] = np.nan
         self.labels_ = labels
         self.multilabel_ = True
         self.estimators_ = []
         self.constant_labels_ = []
+        sw_arr = None if sample_weight is None else np.asarray(sample_weight)
+        g_arr = None if groups is None else np.asarray(groups)
         for j, label in enumerate(labels):
-            if len(np.unique(y_arr[:, j])) < 2:
+            known = ~unknown[:, j]
+            yj = y_arr[known, j]
+            if known.all():
+                Xj, swj, gj = X_arr, sample_weight, groups
+            else:
+                logger.info("label %r: %d of %d records have an unknown label (NaN) and are left out of its fit",
+                            label, int((~known).sum()), len(known))
+                Xj = X_arr[known]
+                swj = None if sw_arr is None else sw_arr[known]
+                gj = None if g_arr is None else g_arr[known]
+            if len(np.unique(yj)) < 2:
                 logger.warning("label %r has one class only in the training data (%d positive of %d); it is "
                                "predicted constantly (constant_labels_): its scores are no evidence of "
-                               "discrimination", label, int(y_arr[:, j].sum()), len(y_arr))
-                self.estimators_.append(_ConstantLabel(float(y_arr[0, j])))
+                               "discrimination", label, int(yj.sum()), len(yj))
+                self.estimators_.append(_ConstantLabel(float(yj[0]) if len(yj) else np.nan))
                 self.constant_labels_.append(label)
                 continue
             child = clone(self).set_params(multilabel=False)
             try:
-                child.fit(X_arr, y_arr[:, j], sample_weight=sample_weight, groups=groups)
+                child.fit(Xj, yj.astype(int), sample_weight=swj, groups=gj)
             except ArgumentError as err:
                 raise ArgumentError(f"label {label!r}: {err}") from err
             if hasattr(self, "feature_names_in_"):

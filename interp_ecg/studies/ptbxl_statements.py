@@ -114,8 +114,9 @@ def _table(Y, S, groups, cfg, **tags):
 
 
 def _usable(Y: pd.DataFrame, min_pos: int) -> list[str]:
-    n = Y.sum()
-    return [c for c in Y.columns if min_pos <= n[c] <= len(Y) - min_pos]
+    """Labels with at least ``min_pos`` positives and negatives among the records where they are known."""
+    n, known = Y.sum(), Y.notna().sum()
+    return [c for c in Y.columns if min_pos <= n[c] <= known[c] - min_pos]
 
 
 def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
@@ -168,10 +169,9 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                                                 for r in joined.attrs["moved"].itertuples())
                      + " so that the copies of a recording filed under two patient ids share a fold")
     folds = joined.astype(int).to_numpy()
+    # each task's labels; NaN where a statement was not assessed (PTB-XL records without any rhythm
+    # statement: read_ptbxl's unassessed_rhythm), left out of that label's training and metrics
     tasks: dict[str, pd.DataFrame] = {}
-    # the labels the metrics are computed against: as tasks, but NaN where a statement was not
-    # assessed (PTB-XL records without any rhythm statement: read_ptbxl's unassessed_rhythm)
-    truths: dict[str, pd.DataFrame] = {}
     if "superclass" in cfg["tasks"]:
         policy = cfg["records_without_superclass"]
         sup = ptbxl_superclass_labels(ds, records_without_superclass=policy)
@@ -185,25 +185,20 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
         n_unassessed = int(L.isna().any(axis=1).sum())  # read_ptbxl: rhythm statements NaN without any
         if n_unassessed:
             notes.append(f"statements task: {n_unassessed} records carry no rhythm statement (not assessed for "
-                         "rhythm, PTB-XL); the multi-label models are trained with their rhythm statements as "
-                         "negative (0), and the metrics of the rhythm statements leave these records out (unknown)")
-        truth = L
-        L = L.fillna(0).astype(int)
+                         "rhythm, PTB-XL); their rhythm statements are unknown: left out of those statements' "
+                         "training and metrics")
         tasks["statements"] = L[_usable(L, int(cfg["min_positives"]))]
-        truths["statements"] = truth[tasks["statements"].columns]
     for name, Y in tasks.items():
         keep = _usable(Y, 2)
         if len(keep) < Y.shape[1]:
             notes.append(f"{name}: labels without enough positives dropped: {sorted(set(Y.columns) - set(keep))}")
         tasks[name] = Y[keep]
-        truths[name] = truths.get(name, Y)[keep]
     label_rows = []
     for task, Y in tasks.items():
-        T = truths[task]
-        for c in T.columns:
-            label_rows.append({"task": task, "label": c, "n_positive": int(T[c].sum()),
-                               "n_positive_test10": int(T[c][folds[X.index.get_indexer(T.index)] == 10].sum()),
-                               "n": int(T[c].notna().sum())})
+        for c in Y.columns:
+            label_rows.append({"task": task, "label": c, "n_positive": int(Y[c].sum()),
+                               "n_positive_test10": int(Y[c][folds[X.index.get_indexer(Y.index)] == 10].sum()),
+                               "n": int(Y[c].notna().sum())})
     metrics, fold_rows = [], []
     for mname, members in cfg["models"].items():
         model = _model(members, cfg)
@@ -221,13 +216,12 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                         notes.append(f"cv10 {mname} {task}: label {lab} had one class only in the training part "
                                      f"of {len(part)} fold(s); its {int(part.n_test.sum())} test records there are "
                                      "unscored (n_unscored), not scored as a constant")
-                    T = truths[task]
-                    metrics.append(_table(T, oof, groups_t, cfg, protocol="cv10", task=task, model=mname))
+                    metrics.append(_table(Y, oof, groups_t, cfg, protocol="cv10", task=task, model=mname))
                     for f in np.unique(folds_t):
                         aucs = []
-                        for c in T.columns:
-                            m = (folds_t == f) & T[c].notna().to_numpy()
-                            aucs.append(roc_auc(T[c].to_numpy()[m], oof[c].to_numpy()[m]))
+                        for c in Y.columns:
+                            m = (folds_t == f) & Y[c].notna().to_numpy()
+                            aucs.append(roc_auc(Y[c].to_numpy()[m], oof[c].to_numpy()[m]))
                         fold_rows.append({"task": task, "model": mname, "fold": int(f),
                                           "macro_auroc": float(np.nanmean(aucs)),
                                           "n_labels_scored": int(np.isfinite(aucs).sum())})
@@ -236,8 +230,7 @@ def run(config: StudyConfig, run_dir: str | Path) -> StudyResult:
                     fitted = _model(members, cfg).fit(Xt[tr], Y[tr])
                     for split, m in (("val9", folds_t == 9), ("test10", folds_t == 10)):
                         P = fitted.predict_proba(Xt[m])
-                        metrics.append(_table(truths[task][m], P, groups_t[m], cfg, protocol=split, task=task,
-                                              model=mname))
+                        metrics.append(_table(Y[m], P, groups_t[m], cfg, protocol=split, task=task, model=mname))
     if "cinc" in cfg["protocols"]:
         with step("CinC 2021 external validation"):
             metrics += _cinc(cfg, ds, X, tasks, notes)
