@@ -50,3 +50,13 @@ def test_ecg_names_stay_leads():
     assert non_ecg_kind("mV", "ECG1") is None and non_ecg_kind("mV", "vx") is None
     assert non_ecg_kind("mV", "MLII") is None and non_ecg_kind("uV", "V5") is None
     assert non_ecg_kind("uV", "EEG C3-A2") == "Electroencephalogram signal by its name, units uV"
+
+
+def test_polysomnography_respiration_belts_are_not_leads():
+    """user19: "Thor"/"ABD" belts in mV were read as ECG leads (not in WFDB's signal classes)."""
+    from interp_ecg.io.wfdb_reader import non_ecg_kind
+
+    for name in ("Thor", "ABD", "THOR RES", "ABDO RES", "AIRFLOW"):
+        assert non_ecg_kind("mV", name) == "Respiration signal by its name, units mV", name
+    for name in ("ECG", "ECG1", "MLII", "V", "CM5", "II", "aVR", "Lead II"):
+        assert non_ecg_kind("mV", name) is None, name

@@ -575,15 +575,22 @@ def _check_mat_v4(path: Path, n_sig: int, sig_len: int) -> None:
         )
 
 
+#: respiratory-effort and airflow channel names of polysomnography recordings (the thoracic and
+#: abdominal belts and the oro-nasal airflow of the AASM montage, e.g. SHHS "THOR RES", "ABDO RES",
+#: "AIRFLOW"), recorded in mV or uV like an ECG but missing from WFDB's signal classes
+RESPIRATION_NAMES = ("thor", "thorax", "thoracic", "abd", "abdo", "abdomen", "abdominal", "airflow", "nasal")
+
+
 @functools.lru_cache(maxsize=1)
 def _non_ecg_classes() -> dict[str, str]:
     """Lower-case signal name -> its class's description, for the signal classes of WFDB other
     than ECG (``wfdb.io.SIGNAL_CLASSES``: bp/abp/pap/cvp blood pressure, resp, pleth, spo2,
-    eeg, emg, eog, temp ...)."""
+    eeg, emg, eog, temp ...) and :data:`RESPIRATION_NAMES`."""
     from wfdb.io import SIGNAL_CLASSES
 
-    return {str(n).lower(): str(row["description"]) for cls, row in SIGNAL_CLASSES.iterrows()
-            if cls not in ("ecg", "unknown") for n in row["signal_names"]}
+    out = {str(n).lower(): str(row["description"]) for cls, row in SIGNAL_CLASSES.iterrows()
+           if cls not in ("ecg", "unknown") for n in row["signal_names"]}
+    return {**dict.fromkeys(RESPIRATION_NAMES, "Respiration"), **out}
 
 
 def non_ecg_kind(units: str, name: str) -> str | None:
