@@ -1061,6 +1061,28 @@ LIMB_IDENTITIES = {
 LIMB_IDENTITY_LIVE_FRACTION = 0.1
 
 
+def _limb_band(x: np.ndarray, fs: float) -> np.ndarray:
+    """Limb leads ``(k, n)`` band-passed for the identity checks, mains hum notched out of every
+    lead alike (a hum in some leads only is no scale error)."""
+    from scipy.signal import butter, filtfilt, iirnotch, sosfiltfilt
+
+    sos = butter(2, [LIMB_IDENTITY_HIGHPASS_HZ, min(LIMB_IDENTITY_LOWPASS_HZ, 0.45 * fs)], "bandpass", fs=fs,
+                 output="sos")
+    y = sosfiltfilt(sos, x, axis=-1)
+    for f0 in MAINS_FREQUENCIES_HZ:
+        if f0 < 0.5 * fs:
+            b, a = iirnotch(f0, MAINS_NOTCH_Q, fs=fs)
+            y = filtfilt(b, a, y, axis=-1)
+    return y
+
+
+def _per_second_rms(v: np.ndarray, fs: float) -> np.ndarray:
+    """RMS of each whole second of ``v`` along its last axis (the partial last second dropped)."""
+    win = int(round(fs))
+    n_win = v.shape[-1] // win
+    return np.sqrt(np.mean(v[..., : n_win * win].reshape(*v.shape[:-1], n_win, win) ** 2, axis=-1))
+
+
 def _all_limb_leads_live(rms: np.ndarray) -> np.ndarray:
     """``(n_seconds,)`` True where every limb lead (rows of ``rms``, per-second RMS) is recorded."""
     med = np.median(rms, axis=1, keepdims=True)
@@ -1128,8 +1150,6 @@ def limb_lead_identity(
     >>> limb_lead_identity(sig, 500.0, names)[1].startswith("limb leads not on one scale")
     True
     """
-    from scipy.signal import butter, sosfiltfilt
-
     x = np.asarray(signal, dtype=float)
     ok = np.ones(len(leads), bool) if usable is None else np.asarray(usable, bool)
     row = {str(name): k for k, name in enumerate(leads) if ok[k]}
@@ -1138,34 +1158,20 @@ def limb_lead_identity(
     if not checks or x.shape[-1] < fs:  # under 1 s: too short for the high-pass
         return np.nan, ""
     limb = sorted({row[n] for n in ("I", "II", "III", "aVR", "aVL", "aVF") if n in row})
-    band = [LIMB_IDENTITY_HIGHPASS_HZ, min(LIMB_IDENTITY_LOWPASS_HZ, 0.45 * fs)]
-    sos = butter(2, band, "bandpass", fs=fs, output="sos")
     y = np.full(x.shape, np.nan)
-    y[limb] = sosfiltfilt(sos, x[limb], axis=-1)
-    # mains hum notched out of every limb lead alike (a hum in some leads only is no scale error)
-    from scipy.signal import filtfilt, iirnotch
-
-    for f0 in MAINS_FREQUENCIES_HZ:
-        if f0 < 0.5 * fs:
-            b, a = iirnotch(f0, MAINS_NOTCH_Q, fs=fs)
-            y[limb] = filtfilt(b, a, y[limb], axis=-1)
+    y[limb] = _limb_band(x[limb], fs)
     # judged second by second, and the median second taken: a scale error is everywhere,
     # while a short artefact in one lead (PTB-XL 162: a 2.5 mV glitch in aVR and aVF in
     # one second) is not a scale error
-    win = int(round(fs))
-    n_win = x.shape[-1] // win
 
-    def per_second_rms(v: np.ndarray) -> np.ndarray:
-        return np.sqrt(np.mean(v[..., : n_win * win].reshape(*v.shape[:-1], n_win, win) ** 2, axis=-1))
-
-    scale = np.sqrt(np.mean(per_second_rms(y[limb]) ** 2, axis=0))  # (n_win,)
-    live = (scale > 0) & _all_limb_leads_live(per_second_rms(y[limb]))
+    scale = np.sqrt(np.mean(_per_second_rms(y[limb], fs) ** 2, axis=0))  # (n_win,)
+    live = (scale > 0) & _all_limb_leads_live(_per_second_rms(y[limb], fs))
     if not live.any():
         return np.nan, ""
     fractions = {}
     for name, lead, expr in checks:
         res = y[row[lead]] - sum(w * y[row[e]] for e, w in expr.items())
-        fractions[name] = float(np.median(per_second_rms(res)[live] / scale[live]))
+        fractions[name] = float(np.median(_per_second_rms(res, fs)[live] / scale[live]))
     if residuals_out is not None:
         residuals_out.update(fractions)
     worst_name = max(fractions, key=fractions.__getitem__)
@@ -1243,8 +1249,6 @@ def limb_identity_suspects(signal: np.ndarray, fs: float, leads: Sequence[str], 
         return None, []
     members = {n: {LIMB_IDENTITIES[n][0], *LIMB_IDENTITIES[n][1]} for n in residuals}
     suspects = [ld for ld in LIMB_LEADS if any(ld in members[n] for n in failed)]
-    from scipy.signal import butter, sosfiltfilt
-
     x = np.asarray(signal, dtype=float)
     ok = np.ones(len(leads), bool) if usable is None else np.asarray(usable, bool)
     present = [ld for ld in LIMB_LEADS if ld in [str(v) for v in leads]]
@@ -1252,25 +1256,10 @@ def limb_identity_suspects(signal: np.ndarray, fs: float, leads: Sequence[str], 
     limb = [ld for ld in present if ok[rows[ld]]]
     if len(limb) < 4 or x.shape[-1] < fs:  # three leads left without the breaker: at least four
         return None, suspects
-    sos = butter(2, [LIMB_IDENTITY_HIGHPASS_HZ, min(LIMB_IDENTITY_LOWPASS_HZ, 0.45 * fs)], "bandpass", fs=fs,
-                 output="sos")
-    y = sosfiltfilt(sos, x[[rows[ld] for ld in limb]], axis=-1)
-    from scipy.signal import filtfilt, iirnotch
+    y = _limb_band(x[[rows[ld] for ld in limb]], fs)
 
-    for f0 in MAINS_FREQUENCIES_HZ:
-        if f0 < 0.5 * fs:
-            bb, aa = iirnotch(f0, MAINS_NOTCH_Q, fs=fs)
-            y = filtfilt(bb, aa, y, axis=-1)
-    win = int(round(fs))
-    n_win = y.shape[-1] // win
-    if n_win < 1:
-        return None, suspects
-
-    def per_second_rms(v: np.ndarray) -> np.ndarray:
-        return np.sqrt(np.mean(v[..., : n_win * win].reshape(*v.shape[:-1], n_win, win) ** 2, axis=-1))
-
-    scale = np.sqrt(np.mean(per_second_rms(y) ** 2, axis=0))
-    live = (scale > 0) & _all_limb_leads_live(per_second_rms(y))
+    scale = np.sqrt(np.mean(_per_second_rms(y, fs) ** 2, axis=0))
+    live = (scale > 0) & _all_limb_leads_live(_per_second_rms(y, fs))
     if not live.any():
         return None, suspects
     coef = np.array([_LIMB_IN_I_II[ld] for ld in limb])  # (n_limb, 2)
@@ -1278,7 +1267,7 @@ def limb_identity_suspects(signal: np.ndarray, fs: float, leads: Sequence[str], 
     for c in range(len(limb)):
         rest = [k for k in range(len(limb)) if k != c]
         basis, *_ = np.linalg.lstsq(coef[rest], y[rest], rcond=None)  # (2, n): I and II fitted without c
-        miss = per_second_rms(y - coef @ basis)[:, live] / scale[live]
+        miss = _per_second_rms(y - coef @ basis, fs)[:, live] / scale[live]
         frac = np.median(miss, axis=1)
         if np.all(frac[rest] < LIMB_IDENTITY_HOLDS_FRACTION) and frac[c] > LIMB_IDENTITY_MAX_FRACTION:
             found.append(limb[c])
